@@ -1,0 +1,81 @@
+//! Command-line front end: argument parsing, logging set-up, and the one place
+//! where errors become a single line on stderr and an exit code.
+//!
+//! Each subcommand lives in its own file and owns its argument struct and its
+//! `run` function; this file only dispatches.
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+pub mod check_config;
+pub mod lab;
+pub mod ping;
+pub mod sweep;
+pub mod walk;
+
+#[derive(Debug, Parser)]
+#[command(name = "nocmap", version, about = "NOC probe and topology mapper")]
+pub struct Cli {
+    /// More log output (-v info, -vv debug, -vvv trace). RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// ICMP echo to hosts, hostnames or whole prefixes, with loss/RTT/jitter.
+    Ping(ping::PingArgs),
+    /// Find the live hosts of one or more prefixes.
+    Sweep(sweep::SweepArgs),
+    /// Walk an SNMP subtree and print `OID = TYPE: value` lines.
+    Walk(walk::WalkArgs),
+    /// Validate a configuration file and report every problem with its line.
+    CheckConfig(check_config::CheckConfigArgs),
+    /// Build, inspect and tear down the bundled lab network (namespaces).
+    Lab(lab::LabArgs),
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("nocmap: error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = rt.block_on(async move {
+        match cli.command {
+            Command::Ping(a) => ping::run(a).await,
+            Command::Sweep(a) => sweep::run(a).await,
+            Command::Walk(a) => walk::run(a).await,
+            Command::CheckConfig(a) => check_config::run(a).await,
+            Command::Lab(a) => lab::run(a).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            // One line, no backtrace: `{:#}` joins the context chain with ": ".
+            eprintln!("nocmap: error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

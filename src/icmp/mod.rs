@@ -1,0 +1,1 @@
+//! placeholder: owned by the icmp work; replaced when it lands.

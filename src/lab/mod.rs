@@ -1,0 +1,1 @@
+//! placeholder: owned by the lab work; replaced when it lands.

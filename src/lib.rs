@@ -1,0 +1,10 @@
+//! nocmap: a NOC probe and topology mapper.
+//!
+//! See ARCHITECTURE.md for the code map and the invariants between modules.
+pub mod cli;
+pub mod config;
+pub mod icmp;
+pub mod lab;
+pub mod mib;
+pub mod snmp;
+pub mod types;

@@ -1,0 +1,1 @@
+//! placeholder: owned by the mib work; replaced when it lands.

@@ -1,0 +1,1 @@
+//! placeholder: owned by the snmp work; replaced when it lands.
