@@ -10,13 +10,15 @@ pub mod check_config;
 pub mod lab;
 pub mod ping;
 pub mod sweep;
+pub mod oid_arg;
+pub mod snmp_args;
 pub mod walk;
 
 #[derive(Debug, Parser)]
 #[command(name = "nocmap", version, about = "NOC probe and topology mapper")]
 pub struct Cli {
     /// More log output (-v info, -vv debug, -vvv trace). RUST_LOG overrides.
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
     #[command(subcommand)]
     pub command: Command,

@@ -1,0 +1,347 @@
+//! The engine: one shared UDP transport per address family, the concurrency
+//! caps, the remembered credential of each agent, and the request loops (get,
+//! getnext, walk with max-repetitions fallback). All socket I/O of SNMP is
+//! here; the pure walk rules are in `walk.rs`.
+use super::credentials::Credential;
+use super::error::SnmpError;
+use super::walk::{WalkEnd, WalkResult, WalkStep, WalkStop, classify_step};
+use async_snmp::transport::{UdpHandle, UdpTransport};
+use async_snmp::{Client, EngineCache, ErrorStatus, Oid, Retry, Value, VarBind};
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore};
+
+/// Engine-wide settings. The defaults are for a LAN: 1 s x 2 attempts, so a
+/// dead agent costs 2 s (the library's own default is about 23 s).
+#[derive(Debug, Clone)]
+pub struct SnmpSettings {
+    pub timeout: Duration,
+    /// Retransmissions after the first attempt.
+    pub retries: u32,
+    pub max_repetitions: u32,
+    pub per_agent_in_flight: usize,
+    pub global_in_flight: usize,
+    pub port: u16,
+    /// A walk that returns more varbinds than this is cut short (partial).
+    pub max_walk_varbinds: usize,
+}
+
+impl Default for SnmpSettings {
+    fn default() -> Self {
+        SnmpSettings {
+            timeout: Duration::from_millis(1000),
+            retries: 1,
+            max_repetitions: 25,
+            per_agent_in_flight: 4,
+            global_in_flight: 256,
+            port: 161,
+            max_walk_varbinds: 500_000,
+        }
+    }
+}
+
+impl SnmpSettings {
+    fn attempts(&self) -> u32 {
+        self.retries + 1
+    }
+}
+
+/// Per-agent state: its in-flight gate and the client built for the
+/// credential that worked last.
+struct Agent {
+    gate: Arc<Semaphore>,
+    client: Option<(String, Client<UdpHandle>)>,
+}
+
+pub struct SnmpEngine {
+    settings: SnmpSettings,
+    v4: UdpTransport,
+    v6: OnceCell<UdpTransport>,
+    global: Arc<Semaphore>,
+    agents: Mutex<HashMap<SocketAddr, Agent>>,
+    engine_cache: Arc<EngineCache>,
+}
+
+/// sysObjectID.0: the object used to test a credential.
+fn probe_oid() -> Oid {
+    Oid::from_slice(&[1, 3, 6, 1, 2, 1, 1, 2, 0])
+}
+
+async fn bind_transport(bind: &str) -> Result<UdpTransport, SnmpError> {
+    UdpTransport::builder()
+        .bind(bind)
+        // v3 against net-snmp: advertise a large msgMaxSize, else snmpd answers
+        // big GETBULKs with genErr instead of truncating.
+        .max_message_size(65507)
+        .recv_buffer_size(4 * 1024 * 1024)
+        .build()
+        .await
+        .map_err(|e| SnmpError::Transport { bind: bind.to_string(), detail: e.to_string() })
+}
+
+impl SnmpEngine {
+    pub async fn new(settings: SnmpSettings) -> Result<Arc<Self>, SnmpError> {
+        if settings.per_agent_in_flight == 0 || settings.global_in_flight == 0 {
+            return Err(SnmpError::Config("in-flight caps must be at least 1".into()));
+        }
+        if settings.max_repetitions == 0 {
+            return Err(SnmpError::Config("max_repetitions must be at least 1".into()));
+        }
+        let v4 = bind_transport("0.0.0.0:0").await?;
+        Ok(Arc::new(SnmpEngine {
+            global: Arc::new(Semaphore::new(settings.global_in_flight)),
+            settings,
+            v4,
+            v6: OnceCell::new(),
+            agents: Mutex::new(HashMap::new()),
+            engine_cache: Arc::new(EngineCache::new()),
+        }))
+    }
+
+    pub fn settings(&self) -> &SnmpSettings {
+        &self.settings
+    }
+
+    async fn transport(&self, target: SocketAddr) -> Result<&UdpTransport, SnmpError> {
+        if target.is_ipv4() {
+            return Ok(&self.v4);
+        }
+        self.v6.get_or_try_init(|| bind_transport("[::]:0")).await
+    }
+
+    fn agent_gate(&self, target: SocketAddr) -> Arc<Semaphore> {
+        let mut agents = self.agents.lock().unwrap_or_else(|p| p.into_inner());
+        agents
+            .entry(target)
+            .or_insert_with(|| Agent { gate: Arc::new(Semaphore::new(self.settings.per_agent_in_flight)), client: None })
+            .gate
+            .clone()
+    }
+
+    fn cached_client(&self, target: SocketAddr, cred: &str) -> Option<Client<UdpHandle>> {
+        let agents = self.agents.lock().unwrap_or_else(|p| p.into_inner());
+        match agents.get(&target).and_then(|a| a.client.as_ref()) {
+            Some((name, client)) if name == cred => Some(client.clone()),
+            _ => None,
+        }
+    }
+
+    fn remember(&self, target: SocketAddr, cred: &str, client: &Client<UdpHandle>) {
+        let mut agents = self.agents.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(a) = agents.get_mut(&target) {
+            a.client = Some((cred.to_string(), client.clone()));
+        }
+    }
+
+    /// The name of the credential that last worked for this agent, if any.
+    pub fn remembered_credential(&self, addr: IpAddr) -> Option<String> {
+        let target = SocketAddr::new(addr, self.settings.port);
+        let agents = self.agents.lock().unwrap_or_else(|p| p.into_inner());
+        agents.get(&target).and_then(|a| a.client.as_ref()).map(|(n, _)| n.clone())
+    }
+
+    async fn build_client(&self, target: SocketAddr, cred: &Credential) -> Result<Client<UdpHandle>, SnmpError> {
+        if let Some(c) = self.cached_client(target, cred.name()) {
+            return Ok(c);
+        }
+        let auth = cred.to_auth().map_err(SnmpError::Config)?;
+        let retry = Retry::fixed(self.settings.retries, Duration::ZERO).map_err(|e| SnmpError::Config(e.to_string()))?;
+        let transport = self.transport(target).await?;
+        let gate = self.agent_gate(target);
+        let _permits = acquire(&gate, &self.global).await;
+        Client::builder(target, auth)
+            .request_timeout(self.settings.timeout)
+            .construction_timeout(self.settings.timeout * self.settings.attempts())
+            .retry(retry)
+            .strict_source(true)
+            .engine_cache(self.engine_cache.clone())
+            .build_with(transport)
+            .await
+            .map_err(|e| self.lib_err(target, &e))
+    }
+
+    fn lib_err(&self, target: SocketAddr, e: &async_snmp::Error) -> SnmpError {
+        SnmpError::from_lib(target, self.settings.timeout.as_millis() as u64, self.settings.attempts(), e)
+    }
+
+    /// Open a session to `addr`, trying the credential sets in order (the one
+    /// that worked last time first). With a single credential nothing is
+    /// probed: the first real request tells.
+    pub async fn open(self: &Arc<Self>, addr: IpAddr, creds: &[Credential]) -> Result<Session, SnmpError> {
+        let target = SocketAddr::new(addr, self.settings.port);
+        if creds.is_empty() {
+            return Err(SnmpError::Config("no credential sets given".into()));
+        }
+        if let [only] = creds {
+            let client = self.build_client(target, only).await?;
+            return Ok(self.session(target, only, client));
+        }
+        let remembered = self.remembered_credential(addr);
+        let mut order: Vec<&Credential> = creds.iter().collect();
+        if let Some(name) = remembered {
+            order.sort_by_key(|c| c.name() != name);
+        }
+        let mut tried = Vec::new();
+        for cred in order {
+            tried.push(cred.name().to_string());
+            let client = match self.build_client(target, cred).await {
+                Ok(c) => c,
+                Err(e @ (SnmpError::Timeout { .. } | SnmpError::Auth { .. })) => {
+                    tracing::debug!(%target, credential = cred.name(), error = %e, "credential failed");
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            let session = self.session(target, cred, client);
+            match session.get(&[probe_oid()]).await {
+                Ok(_) => {
+                    self.remember(target, cred.name(), &session.client);
+                    return Ok(session);
+                }
+                Err(e @ (SnmpError::Timeout { .. } | SnmpError::Auth { .. })) => {
+                    tracing::debug!(%target, credential = cred.name(), error = %e, "credential failed");
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(SnmpError::NoCredential { target, tried: tried.join(", ") })
+    }
+
+    fn session(self: &Arc<Self>, target: SocketAddr, cred: &Credential, client: Client<UdpHandle>) -> Session {
+        Session {
+            engine: self.clone(),
+            gate: self.agent_gate(target),
+            target,
+            credential: cred.name().to_string(),
+            v1: cred.is_v1(),
+            client,
+        }
+    }
+}
+
+async fn acquire(gate: &Arc<Semaphore>, global: &Arc<Semaphore>) -> Option<(OwnedSemaphorePermit, OwnedSemaphorePermit)> {
+    // Per-agent first, so one slow agent's queue never holds global slots.
+    let a = gate.clone().acquire_owned().await.ok()?;
+    let g = global.clone().acquire_owned().await.ok()?;
+    Some((a, g))
+}
+
+fn error_status(e: &async_snmp::Error) -> Option<ErrorStatus> {
+    match e {
+        async_snmp::Error::Snmp { status, .. } => Some(*status),
+        async_snmp::Error::Exchange { source, .. } => error_status(source),
+        async_snmp::Error::SharedOperation { source } => error_status(source),
+        _ => None,
+    }
+}
+
+/// A conversation with one agent under one credential set.
+pub struct Session {
+    engine: Arc<SnmpEngine>,
+    gate: Arc<Semaphore>,
+    target: SocketAddr,
+    credential: String,
+    v1: bool,
+    client: Client<UdpHandle>,
+}
+
+impl Session {
+    pub fn target(&self) -> SocketAddr {
+        self.target
+    }
+
+    /// The name of the credential set this session uses.
+    pub fn credential(&self) -> &str {
+        &self.credential
+    }
+
+    pub async fn get(&self, oids: &[Oid]) -> Result<Vec<VarBind>, SnmpError> {
+        let _p = acquire(&self.gate, &self.engine.global).await;
+        self.client
+            .get_many(oids)
+            .await
+            .map(|r| r.varbinds)
+            .map_err(|e| self.engine.lib_err(self.target, &e))
+    }
+
+    pub async fn get_next(&self, oids: &[Oid]) -> Result<Vec<VarBind>, SnmpError> {
+        let _p = acquire(&self.gate, &self.engine.global).await;
+        self.client
+            .get_next_many(oids)
+            .await
+            .map(|r| r.varbinds)
+            .map_err(|e| self.engine.lib_err(self.target, &e))
+    }
+
+    async fn bulk(&self, oid: &Oid, reps: u32) -> Result<Vec<VarBind>, Box<async_snmp::Error>> {
+        let _p = acquire(&self.gate, &self.engine.global).await;
+        if self.v1 {
+            self.client.get_next(oid).await.map(|r| r.varbinds)
+        } else {
+            self.client.get_bulk(std::slice::from_ref(oid), 0, reps).await
+        }
+    }
+
+    /// Walk the subtree under `root` (GETBULK, or GETNEXT for v1). Returns an
+    /// error only when the very first request fails; a fault later on gives a
+    /// partial result that keeps every varbind collected before it.
+    pub async fn walk(&self, root: &Oid) -> Result<WalkResult, SnmpError> {
+        let settings = &self.engine.settings;
+        let mut reps = settings.max_repetitions;
+        let mut last = root.clone();
+        let mut out: Vec<VarBind> = Vec::new();
+        loop {
+            let vbs = match self.bulk(&last, reps).await {
+                Ok(v) => v,
+                Err(e) => {
+                    let status = error_status(&e);
+                    if matches!(status, Some(ErrorStatus::TooBig | ErrorStatus::GenErr)) && reps > 1 {
+                        reps = (reps / 2).max(1);
+                        tracing::debug!(target = %self.target, reps, "tooBig/genErr: fewer repetitions");
+                        continue;
+                    }
+                    if self.v1 && matches!(status, Some(ErrorStatus::NoSuchName)) {
+                        return Ok(WalkResult { varbinds: out, end: WalkEnd::Complete });
+                    }
+                    let err = self.engine.lib_err(self.target, &e);
+                    if out.is_empty() {
+                        return Err(err);
+                    }
+                    let stop = if err.is_timeout() {
+                        WalkStop::Timeout { after_varbinds: out.len() }
+                    } else {
+                        WalkStop::AgentError { detail: err.to_string() }
+                    };
+                    return Ok(WalkResult { varbinds: out, end: WalkEnd::Partial(stop) });
+                }
+            };
+            if vbs.is_empty() {
+                return Ok(WalkResult { varbinds: out, end: WalkEnd::Partial(WalkStop::EmptyResponse) });
+            }
+            for vb in vbs {
+                match classify_step(root, &last, &vb) {
+                    WalkStep::Accept => {
+                        last = vb.oid.clone();
+                        out.push(vb);
+                    }
+                    WalkStep::Done => return Ok(WalkResult { varbinds: out, end: WalkEnd::Complete }),
+                    WalkStep::NonIncreasing => {
+                        let stop = WalkStop::NonIncreasing { previous: last.to_string(), returned: vb.oid.to_string() };
+                        return Ok(WalkResult { varbinds: out, end: WalkEnd::Partial(stop) });
+                    }
+                }
+                if out.len() >= settings.max_walk_varbinds {
+                    let stop = WalkStop::TooManyVarbinds { cap: settings.max_walk_varbinds };
+                    return Ok(WalkResult { varbinds: out, end: WalkEnd::Partial(stop) });
+                }
+            }
+            // A GETNEXT/GETBULK answered with only exception values at the
+            // root ends the walk above; anything else moves `last` forward.
+            if matches!(out.last().map(|v| &v.value), Some(Value::EndOfMibView)) {
+                return Ok(WalkResult { varbinds: out, end: WalkEnd::Complete });
+            }
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! Walk bookkeeping, free of I/O: how each returned varbind moves a walk on,
+//! and how a walk ends (complete, or partial with its reason). The loop that
+//! sends requests lives in `engine.rs` and asks [`classify_step`] what to do.
+use async_snmp::{Oid, Value, VarBind};
+
+/// What one varbind of a GETNEXT/GETBULK response means for the walk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WalkStep {
+    /// Inside the subtree and after the previous OID: keep it.
+    Accept,
+    /// endOfMibView, or the agent moved past the subtree: the walk is done.
+    Done,
+    /// The agent went backwards or repeated an OID: a broken or looping agent.
+    NonIncreasing,
+}
+
+/// Why a walk stopped before its natural end.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum WalkStop {
+    /// The agent stopped answering partway.
+    Timeout { after_varbinds: usize },
+    /// The agent returned an OID not after the previous one.
+    NonIncreasing { previous: String, returned: String },
+    /// The agent answered with an error status we could not work around.
+    AgentError { detail: String },
+    /// The walk exceeded the row cap (a runaway table or a looping agent).
+    TooManyVarbinds { cap: usize },
+    /// The response made no progress (no varbinds at all).
+    EmptyResponse,
+}
+
+impl std::fmt::Display for WalkStop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WalkStop::Timeout { after_varbinds } => write!(f, "agent stopped answering after {after_varbinds} varbinds"),
+            WalkStop::NonIncreasing { previous, returned } => {
+                write!(f, "agent returned non-increasing OID {returned} after {previous}")
+            }
+            WalkStop::AgentError { detail } => write!(f, "agent error: {detail}"),
+            WalkStop::TooManyVarbinds { cap } => write!(f, "more than {cap} varbinds: walk cut short"),
+            WalkStop::EmptyResponse => write!(f, "agent sent an empty response"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "end", rename_all = "snake_case")]
+pub enum WalkEnd {
+    Complete,
+    Partial(WalkStop),
+}
+
+/// The varbinds a walk collected and how it ended. A partial walk keeps
+/// everything it got before the fault.
+#[derive(Debug, Clone)]
+pub struct WalkResult {
+    pub varbinds: Vec<VarBind>,
+    pub end: WalkEnd,
+}
+
+impl WalkResult {
+    pub fn is_complete(&self) -> bool {
+        self.end == WalkEnd::Complete
+    }
+}
+
+/// Decide what `vb` means for a walk of `root` whose last accepted OID is
+/// `last` (the root itself before the first row).
+pub fn classify_step(root: &Oid, last: &Oid, vb: &VarBind) -> WalkStep {
+    if matches!(vb.value, Value::EndOfMibView) || !vb.oid.starts_with(root) || vb.oid == *root {
+        // Leaving the subtree is the normal end; `oid == root` with an
+        // exception value also means there is nothing under it.
+        if vb.oid.starts_with(root) && vb.oid.arcs() <= last.arcs() && vb.oid != *root {
+            return WalkStep::NonIncreasing;
+        }
+        return WalkStep::Done;
+    }
+    if vb.oid.arcs() <= last.arcs() {
+        return WalkStep::NonIncreasing;
+    }
+    WalkStep::Accept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vb(s: &str, v: Value) -> VarBind {
+        VarBind::new(Oid::parse(s).unwrap(), v)
+    }
+
+    #[test]
+    fn steps() {
+        let root = Oid::parse("1.3.6.1.2.1.2").unwrap();
+        let last = Oid::parse("1.3.6.1.2.1.2.2.1.1.5").unwrap();
+        assert_eq!(classify_step(&root, &last, &vb("1.3.6.1.2.1.2.2.1.1.6", Value::Integer(6))), WalkStep::Accept);
+        assert_eq!(classify_step(&root, &last, &vb("1.3.6.1.2.1.3.1", Value::Integer(1))), WalkStep::Done);
+        assert_eq!(classify_step(&root, &last, &vb("1.3.6.1.2.1.2.2.1.1.5", Value::Integer(5))), WalkStep::NonIncreasing);
+        assert_eq!(classify_step(&root, &last, &vb("1.3.6.1.2.1.2.2.1.1.4", Value::Integer(4))), WalkStep::NonIncreasing);
+        assert_eq!(classify_step(&root, &last, &vb("1.3.6.1.2.1.2.2.1.1.9", Value::EndOfMibView)), WalkStep::Done);
+        // Lexicographic, not numeric-string, order: .10 comes after .9.
+        let last9 = Oid::parse("1.3.6.1.2.1.2.2.1.9").unwrap();
+        assert_eq!(classify_step(&root, &last9, &vb("1.3.6.1.2.1.2.2.1.10", Value::Integer(0))), WalkStep::Accept);
+        // A prefix of the last OID is smaller, so it is a step backwards.
+        assert_eq!(classify_step(&root, &last, &vb("1.3.6.1.2.1.2.2.1", Value::Integer(0))), WalkStep::NonIncreasing);
+    }
+}
