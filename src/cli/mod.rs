@@ -70,8 +70,10 @@ pub fn main() -> ExitCode {
 fn init_logging(verbose: u8) {
     use tracing_subscriber::EnvFilter;
     let default = match verbose {
-        0 => "warn",
-        1 => "info",
+        // The SNMP library logs every timeout at ERROR level; we report
+        // those ourselves, once, so its own logs stay off unless asked for.
+        0 => "warn,async_snmp=off",
+        1 => "info,async_snmp=warn",
         2 => "debug",
         _ => "trace",
     };

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SnmpError {
-    #[error("{target}: no answer within {timeout_ms} ms x {attempts} attempts")]
+    #[error("{target}: no answer within {timeout_ms} ms x {attempts} attempt(s)")]
     Timeout { target: SocketAddr, timeout_ms: u64, attempts: u32 },
     #[error("{target}: authentication failed ({detail})")]
     Auth { target: SocketAddr, detail: String },
