@@ -14,7 +14,10 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
 fn v2c(c: &str) -> Vec<Credential> {
-    vec![Credential::V2c { name: "t".into(), community: Secret::new(c) }]
+    vec![Credential::V2c {
+        name: "t".into(),
+        community: Secret::new(c),
+    }]
 }
 
 /// A hand-rolled misbehaving agent on 127.0.0.2:161. The community chooses
@@ -24,19 +27,37 @@ async fn hostile_agent() {
     let mut buf = vec![0u8; 65535];
     let mut served: std::collections::HashMap<Vec<u8>, u32> = Default::default();
     loop {
-        let Ok((n, peer)) = sock.recv_from(&mut buf).await else { continue };
+        let Ok((n, peer)) = sock.recv_from(&mut buf).await else {
+            continue;
+        };
         let req = bytes::Bytes::copy_from_slice(&buf[..n]);
-        let Ok(decoded) = CommunityMessage::decode(req.clone(), DecodeConfig::default()) else { continue };
+        let Ok(decoded) = CommunityMessage::decode(req.clone(), DecodeConfig::default()) else {
+            continue;
+        };
         let msg = decoded.value;
         let community = msg.community().as_bytes().to_vec();
         let count = served.entry(community.clone()).or_default();
         *count += 1;
         let Some(pdu) = msg.into_pdu() else { continue };
         let (rid, _body, vbs) = pdu.into_raw_parts();
-        let asked = vbs.first().map(|v| v.oid.clone()).unwrap_or_else(|| Oid::from_slice(&[1, 3]));
+        let asked = vbs
+            .first()
+            .map(|v| v.oid.clone())
+            .unwrap_or_else(|| Oid::from_slice(&[1, 3]));
         let respond = |rid: i32, vbs: Vec<VarBind>| {
-            let pdu = Pdu::from_raw_parts(rid, PduBody::Standard { pdu_type: StandardPduType::Response, error_status: 0, error_index: 0 }, vbs);
-            CommunityMessage::v2c(community.clone(), pdu).unwrap().encode().unwrap()
+            let pdu = Pdu::from_raw_parts(
+                rid,
+                PduBody::Standard {
+                    pdu_type: StandardPduType::Response,
+                    error_status: 0,
+                    error_index: 0,
+                },
+                vbs,
+            );
+            CommunityMessage::v2c(community.clone(), pdu)
+                .unwrap()
+                .encode()
+                .unwrap()
         };
         let next = |o: &Oid| {
             let mut a = o.arcs().to_vec();
@@ -44,12 +65,24 @@ async fn hostile_agent() {
             Oid::from_slice(&a)
         };
         let reply: Vec<u8> = match community.as_slice() {
-            b"garbage" => vec![0x30, 0x82, 0xff, 0xff, 0x02, 0x01, 0x01, 0xde, 0xad, 0xbe, 0xef],
-            b"truncated" => respond(rid, vec![VarBind::new(next(&asked), Value::Integer(1))])[..20].to_vec(),
-            b"wrongid" => respond(rid.wrapping_add(7), vec![VarBind::new(next(&asked), Value::Integer(1))]).to_vec(),
+            b"garbage" => vec![
+                0x30, 0x82, 0xff, 0xff, 0x02, 0x01, 0x01, 0xde, 0xad, 0xbe, 0xef,
+            ],
+            b"truncated" => {
+                respond(rid, vec![VarBind::new(next(&asked), Value::Integer(1))])[..20].to_vec()
+            }
+            b"wrongid" => respond(
+                rid.wrapping_add(7),
+                vec![VarBind::new(next(&asked), Value::Integer(1))],
+            )
+            .to_vec(),
             // Answers the first request properly, then returns the same OID forever.
             b"loop" => {
-                let o = if *count == 1 { next(&asked) } else { asked.clone() };
+                let o = if *count == 1 {
+                    next(&asked)
+                } else {
+                    asked.clone()
+                };
                 respond(rid, vec![VarBind::new(o, Value::Integer(1))]).to_vec()
             }
             // Always a new, larger OID: a table without end.
@@ -58,7 +91,9 @@ async fn hostile_agent() {
                 respond(rid, vec![VarBind::new(o, Value::Integer(1))]).to_vec()
             }
             // Two good answers, then silence.
-            b"silent" if *count <= 2 => respond(rid, vec![VarBind::new(next(&asked), Value::Integer(1))]).to_vec(),
+            b"silent" if *count <= 2 => {
+                respond(rid, vec![VarBind::new(next(&asked), Value::Integer(1))]).to_vec()
+            }
             _ => continue,
         };
         let _ = sock.send_to(&reply, peer).await;
@@ -72,82 +107,125 @@ fn hostile_and_dead_agents_do_not_hurt_the_healthy_one() {
     ns.add_veths(2);
     ns.start_snmpd("healthy");
     let expected = String::from_utf8(
-        ns.cmd("snmpwalk").args(["-v2c", "-c", "public", "-On", "-Oq", "127.0.0.1", "1.3.6.1.2.1.2.2.1.2"]).output().unwrap().stdout,
+        ns.cmd("snmpwalk")
+            .args([
+                "-v2c",
+                "-c",
+                "public",
+                "-On",
+                "-Oq",
+                "127.0.0.1",
+                "1.3.6.1.2.1.2.2.1.2",
+            ])
+            .output()
+            .unwrap()
+            .stdout,
     )
     .unwrap()
     .lines()
     .count();
     assert!(expected >= 3);
-    ns.enter();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    rt.block_on(async {
-        tokio::spawn(hostile_agent());
-        let settings = SnmpSettings { timeout: Duration::from_millis(300), retries: 1, max_walk_varbinds: 2_000, ..Default::default() };
-        let engine = SnmpEngine::new(settings).await.unwrap();
-        let healthy = IpAddr::V4(Ipv4Addr::LOCALHOST);
-        let hostile = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
-        let dead = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 9));
-        let if_descr = Oid::from_slice(&[1, 3, 6, 1, 2, 1, 2, 2, 1, 2]);
-        let root = Oid::from_slice(&[1, 3, 6, 1, 4, 1, 99]);
+    ns.run_inside(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            tokio::spawn(hostile_agent());
+            let settings = SnmpSettings {
+                timeout: Duration::from_millis(300),
+                retries: 1,
+                max_walk_varbinds: 2_000,
+                ..Default::default()
+            };
+            let engine = SnmpEngine::new(settings).await.unwrap();
+            let healthy = IpAddr::V4(Ipv4Addr::LOCALHOST);
+            let hostile = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
+            let dead = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 9));
+            let if_descr = Oid::from_slice(&[1, 3, 6, 1, 2, 1, 2, 2, 1, 2]);
+            let root = Oid::from_slice(&[1, 3, 6, 1, 4, 1, 99]);
 
-        let walk = |addr: IpAddr, community: &'static str, oid: Oid| {
-            let engine = engine.clone();
-            async move {
-                let t0 = Instant::now();
-                let r = match engine.open(addr, &v2c(community)).await {
-                    Ok(s) => s.walk(&oid).await,
-                    Err(e) => Err(e),
-                };
-                (community, r, t0.elapsed())
-            }
-        };
-        let healthy_alone = walk(healthy, "public", if_descr.clone()).await;
-        let alone = healthy_alone.2;
-        let (results, healthy_busy) = tokio::join!(
-            futures::future::join_all([
-                walk(hostile, "garbage", root.clone()),
-                walk(hostile, "truncated", root.clone()),
-                walk(hostile, "wrongid", root.clone()),
-                walk(hostile, "loop", root.clone()),
-                walk(hostile, "endless", root.clone()),
-                walk(hostile, "silent", root.clone()),
-                walk(dead, "public", root.clone()),
-            ]),
-            walk(healthy, "public", if_descr.clone()),
-        );
-        // The healthy agent: complete and right, and not held up by the others.
-        let (_, hr, took) = healthy_busy;
-        let hr = hr.expect("healthy walk");
-        assert_eq!(hr.end, WalkEnd::Complete);
-        assert_eq!(hr.varbinds.len(), expected);
-        assert!(took < Duration::from_millis(300), "healthy walk waited on the broken ones: {took:?} (alone {alone:?})");
+            let walk = |addr: IpAddr, community: &'static str, oid: Oid| {
+                let engine = engine.clone();
+                async move {
+                    let t0 = Instant::now();
+                    let r = match engine.open(addr, &v2c(community)).await {
+                        Ok(s) => s.walk(&oid).await,
+                        Err(e) => Err(e),
+                    };
+                    (community, r, t0.elapsed())
+                }
+            };
+            let healthy_alone = walk(healthy, "public", if_descr.clone()).await;
+            let alone = healthy_alone.2;
+            let (results, healthy_busy) = tokio::join!(
+                futures::future::join_all([
+                    walk(hostile, "garbage", root.clone()),
+                    walk(hostile, "truncated", root.clone()),
+                    walk(hostile, "wrongid", root.clone()),
+                    walk(hostile, "loop", root.clone()),
+                    walk(hostile, "endless", root.clone()),
+                    walk(hostile, "silent", root.clone()),
+                    walk(dead, "public", root.clone()),
+                ]),
+                walk(healthy, "public", if_descr.clone()),
+            );
+            // The healthy agent: complete and right, and not held up by the others.
+            let (_, hr, took) = healthy_busy;
+            let hr = hr.expect("healthy walk");
+            assert_eq!(hr.end, WalkEnd::Complete);
+            assert_eq!(hr.varbinds.len(), expected);
+            assert!(
+                took < Duration::from_millis(300),
+                "healthy walk waited on the broken ones: {took:?} (alone {alone:?})"
+            );
 
-        for (community, r, took) in results {
-            match community {
-                "garbage" | "truncated" | "wrongid" => {
-                    assert!(matches!(r, Err(SnmpError::Timeout { .. })), "{community}: {r:?}");
-                }
-                "loop" => {
-                    let r = r.unwrap();
-                    assert_eq!(r.varbinds.len(), 1, "loop kept only the good row");
-                    assert!(matches!(r.end, WalkEnd::Partial(WalkStop::NonIncreasing { .. })), "{:?}", r.end);
-                }
-                "endless" => {
-                    let r = r.unwrap();
-                    assert_eq!(r.end, WalkEnd::Partial(WalkStop::TooManyVarbinds { cap: 2_000 }));
-                }
-                "silent" => {
-                    let r = r.unwrap();
-                    assert_eq!(r.varbinds.len(), 2);
-                    assert_eq!(r.end, WalkEnd::Partial(WalkStop::Timeout { after_varbinds: 2 }));
-                }
-                _ => {
-                    // Dead: at most timeout x attempts (2 x 300 ms), plus scheduling slack.
-                    assert!(matches!(r, Err(SnmpError::Timeout { .. })), "dead: {r:?}");
-                    assert!(took >= Duration::from_millis(600), "gave up too early: {took:?}");
-                    assert!(took < Duration::from_millis(1000), "dead agent cost {took:?}, more than 2 x 300 ms");
+            for (community, r, took) in results {
+                match community {
+                    "garbage" | "truncated" | "wrongid" => {
+                        assert!(
+                            matches!(r, Err(SnmpError::Timeout { .. })),
+                            "{community}: {r:?}"
+                        );
+                    }
+                    "loop" => {
+                        let r = r.unwrap();
+                        assert_eq!(r.varbinds.len(), 1, "loop kept only the good row");
+                        assert!(
+                            matches!(r.end, WalkEnd::Partial(WalkStop::NonIncreasing { .. })),
+                            "{:?}",
+                            r.end
+                        );
+                    }
+                    "endless" => {
+                        let r = r.unwrap();
+                        assert_eq!(
+                            r.end,
+                            WalkEnd::Partial(WalkStop::TooManyVarbinds { cap: 2_000 })
+                        );
+                    }
+                    "silent" => {
+                        let r = r.unwrap();
+                        assert_eq!(r.varbinds.len(), 2);
+                        assert_eq!(
+                            r.end,
+                            WalkEnd::Partial(WalkStop::Timeout { after_varbinds: 2 })
+                        );
+                    }
+                    _ => {
+                        // Dead: at most timeout x attempts (2 x 300 ms), plus scheduling slack.
+                        assert!(matches!(r, Err(SnmpError::Timeout { .. })), "dead: {r:?}");
+                        assert!(
+                            took >= Duration::from_millis(600),
+                            "gave up too early: {took:?}"
+                        );
+                        assert!(
+                            took < Duration::from_millis(1000),
+                            "dead agent cost {took:?}, more than 2 x 300 ms"
+                        );
+                    }
                 }
             }
-        }
+        });
     });
 }

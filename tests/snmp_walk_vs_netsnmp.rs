@@ -7,8 +7,16 @@ use netns::Netns;
 const BIN: &str = env!("CARGO_BIN_EXE_nocmap");
 
 fn lines(out: std::process::Output) -> Vec<String> {
-    assert!(out.status.success(), "command failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap().lines().map(str::to_string).collect()
+    assert!(
+        out.status.success(),
+        "command failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
 }
 
 /// Split `.oid = TYPE: value` into (oid, type, value).
@@ -19,7 +27,10 @@ fn parts(l: &str) -> (String, String, String) {
 }
 
 fn compare(ours: &[String], theirs: &[String]) {
-    assert!(theirs.len() > 20, "net-snmp returned too little to compare: {theirs:?}");
+    assert!(
+        theirs.len() > 20,
+        "net-snmp returned too little to compare: {theirs:?}"
+    );
     assert_eq!(ours.len(), theirs.len(), "varbind count differs");
     for (a, b) in ours.iter().zip(theirs) {
         let (ao, at, av) = parts(a);
@@ -40,18 +51,64 @@ fn walk_equals_snmpwalk_v2c_and_v3() {
     ns.start_snmpd("walkbox");
     // Let snmpd's interface cache see the veths.
     std::thread::sleep(std::time::Duration::from_secs(1));
-    let v3 = ["-v", "3", "-u", "nocadmin", "-l", "authPriv", "-a", "SHA-256", "-A", "authpass123", "-x", "AES", "-X", "privpass123"];
+    let v3 = [
+        "-v",
+        "3",
+        "-u",
+        "nocadmin",
+        "-l",
+        "authPriv",
+        "-a",
+        "SHA-256",
+        "-A",
+        "authpass123",
+        "-x",
+        "AES",
+        "-X",
+        "privpass123",
+    ];
     for subtree in ["1.3.6.1.2.1.2", "1.3.6.1.2.1.31.1.1", "1.3.6.1.2.1.1"] {
-        let ours = lines(ns.cmd(BIN).args(["walk", "-c", "public", "127.0.0.1", subtree]).output().unwrap());
-        let theirs = lines(ns.cmd("snmpwalk").args(["-v2c", "-c", "public", "-On", "127.0.0.1", subtree]).output().unwrap());
+        let ours = lines(
+            ns.cmd(BIN)
+                .args(["walk", "-c", "public", "127.0.0.1", subtree])
+                .output()
+                .unwrap(),
+        );
+        let theirs = lines(
+            ns.cmd("snmpwalk")
+                .args(["-v2c", "-c", "public", "-On", "127.0.0.1", subtree])
+                .output()
+                .unwrap(),
+        );
         compare(&ours, &theirs);
-        let ours = lines(ns.cmd(BIN).arg("walk").args(v3).args(["127.0.0.1", subtree]).output().unwrap());
-        let theirs = lines(ns.cmd("snmpwalk").args(v3).args(["-On", "127.0.0.1", subtree]).output().unwrap());
+        let ours = lines(
+            ns.cmd(BIN)
+                .arg("walk")
+                .args(v3)
+                .args(["127.0.0.1", subtree])
+                .output()
+                .unwrap(),
+        );
+        let theirs = lines(
+            ns.cmd("snmpwalk")
+                .args(v3)
+                .args(["-On", "127.0.0.1", subtree])
+                .output()
+                .unwrap(),
+        );
         compare(&ours, &theirs);
     }
     // A leaf: snmpwalk falls back to GET, so must we.
-    let ours = lines(ns.cmd(BIN).args(["walk", "-c", "public", "127.0.0.1", "1.3.6.1.2.1.1.5.0"]).output().unwrap());
-    assert_eq!(ours, vec![".1.3.6.1.2.1.1.5.0 = STRING: \"walkbox\"".to_string()]);
+    let ours = lines(
+        ns.cmd(BIN)
+            .args(["walk", "-c", "public", "127.0.0.1", "1.3.6.1.2.1.1.5.0"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(
+        ours,
+        vec![".1.3.6.1.2.1.1.5.0 = STRING: \"walkbox\"".to_string()]
+    );
 }
 
 #[test]
@@ -60,17 +117,65 @@ fn cli_errors_are_one_line() {
     let ns = Netns::new("nmsnmp-errs");
     ns.start_snmpd("errbox");
     for (args, needle) in [
-        (vec!["walk", "-c", "public", "127.0.0.1", "NO-SUCH-MIB::thing"], "unknown OID"),
-        (vec!["walk", "-c", "wrongcommunity", "-t", "0.3", "-r", "0", "127.0.0.1", "1.3.6.1.2.1.1"], "no answer"),
-        (vec!["walk", "-v", "3", "-u", "nocadmin", "-l", "authPriv", "-a", "SHA-999", "-A", "x", "127.0.0.1", "1.3"], "unknown auth protocol"),
-        (vec!["walk", "-c", "public", "no-such-host.invalid", "1.3.6.1.2.1.1"], "cannot resolve host"),
+        (
+            vec!["walk", "-c", "public", "127.0.0.1", "NO-SUCH-MIB::thing"],
+            "unknown OID",
+        ),
+        (
+            vec![
+                "walk",
+                "-c",
+                "wrongcommunity",
+                "-t",
+                "0.3",
+                "-r",
+                "0",
+                "127.0.0.1",
+                "1.3.6.1.2.1.1",
+            ],
+            "no answer",
+        ),
+        (
+            vec![
+                "walk",
+                "-v",
+                "3",
+                "-u",
+                "nocadmin",
+                "-l",
+                "authPriv",
+                "-a",
+                "SHA-999",
+                "-A",
+                "x",
+                "127.0.0.1",
+                "1.3",
+            ],
+            "unknown auth protocol",
+        ),
+        (
+            vec![
+                "walk",
+                "-c",
+                "public",
+                "no-such-host.invalid",
+                "1.3.6.1.2.1.1",
+            ],
+            "cannot resolve host",
+        ),
     ] {
         let out = ns.cmd(BIN).args(&args).output().unwrap();
         assert!(!out.status.success(), "{args:?} should fail");
         let err = String::from_utf8_lossy(&out.stderr);
         let lines: Vec<&str> = err.lines().collect();
         assert_eq!(lines.len(), 1, "{args:?}: expected one line, got {err:?}");
-        assert!(lines[0].starts_with("nocmap: error: ") && lines[0].contains(needle), "{args:?}: {err:?}");
-        assert!(!err.contains("wrongcommunity"), "a community leaked into an error: {err}");
+        assert!(
+            lines[0].starts_with("nocmap: error: ") && lines[0].contains(needle),
+            "{args:?}: {err:?}"
+        );
+        assert!(
+            !err.contains("wrongcommunity"),
+            "a community leaked into an error: {err}"
+        );
     }
 }

@@ -8,10 +8,10 @@ use std::process::ExitCode;
 
 pub mod check_config;
 pub mod lab;
-pub mod ping;
-pub mod sweep;
 pub mod oid_arg;
+pub mod ping;
 pub mod snmp_args;
+pub mod sweep;
 pub mod walk;
 
 #[derive(Debug, Parser)]
@@ -41,7 +41,10 @@ pub enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("nocmap: error: cannot start the async runtime: {e}");

@@ -5,5 +5,8 @@ use anyhow::Context;
 
 pub fn resolve(text: &str) -> anyhow::Result<Oid> {
     let t = text.trim().trim_start_matches('.');
-    Oid::parse(t).ok().filter(|o| o.arcs().len() >= 2).with_context(|| format!("unknown OID {text:?}"))
+    Oid::parse(t)
+        .ok()
+        .filter(|o| o.arcs().len() >= 2)
+        .with_context(|| format!("unknown OID {text:?}"))
 }

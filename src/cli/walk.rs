@@ -37,9 +37,12 @@ pub async fn run(args: WalkArgs) -> anyhow::Result<ExitCode> {
     match result.end {
         WalkEnd::Complete => Ok(ExitCode::SUCCESS),
         WalkEnd::Partial(stop) => {
-            eprintln!("nocmap: warning: walk of {} from {} is partial: {stop}", root, session.target());
+            eprintln!(
+                "nocmap: warning: walk of {} from {} is partial: {stop}",
+                root,
+                session.target()
+            );
             Ok(ExitCode::from(1))
         }
     }
 }
-

@@ -5,13 +5,29 @@ use crate::types::Secret;
 use async_snmp::{Auth, AuthProtocol, PrivProtocol, UsmConfig};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuthProto { Md5, Sha1, Sha224, Sha256, Sha384, Sha512 }
+pub enum AuthProto {
+    Md5,
+    Sha1,
+    Sha224,
+    Sha256,
+    Sha384,
+    Sha512,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PrivProto { Des, Aes128, Aes192, Aes256 }
+pub enum PrivProto {
+    Des,
+    Aes128,
+    Aes192,
+    Aes256,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SecurityLevel { NoAuthNoPriv, AuthNoPriv, AuthPriv }
+pub enum SecurityLevel {
+    NoAuthNoPriv,
+    AuthNoPriv,
+    AuthPriv,
+}
 
 impl AuthProto {
     /// Parse net-snmp's spellings (`MD5`, `SHA`, `SHA-256`, ...), any case.
@@ -74,8 +90,14 @@ impl SecurityLevel {
 /// One credential set. `name` is how logs and reports refer to it.
 #[derive(Debug, Clone)]
 pub enum Credential {
-    V1 { name: String, community: Secret },
-    V2c { name: String, community: Secret },
+    V1 {
+        name: String,
+        community: Secret,
+    },
+    V2c {
+        name: String,
+        community: Secret,
+    },
     V3 {
         name: String,
         user: String,
@@ -88,7 +110,9 @@ pub enum Credential {
 impl Credential {
     pub fn name(&self) -> &str {
         match self {
-            Credential::V1 { name, .. } | Credential::V2c { name, .. } | Credential::V3 { name, .. } => name,
+            Credential::V1 { name, .. }
+            | Credential::V2c { name, .. }
+            | Credential::V3 { name, .. } => name,
         }
     }
 
@@ -101,17 +125,33 @@ impl Credential {
         match self {
             Credential::V1 { community, .. } => Ok(Auth::v1(community.expose())),
             Credential::V2c { community, .. } => Ok(Auth::v2c(community.expose())),
-            Credential::V3 { name, user, level, auth, privacy } => {
+            Credential::V3 {
+                name,
+                user,
+                level,
+                auth,
+                privacy,
+            } => {
                 let base = UsmConfig::new(bytes::Bytes::copy_from_slice(user.as_bytes()));
                 let cfg = match (level, auth, privacy) {
                     (SecurityLevel::NoAuthNoPriv, _, _) => Ok(base),
-                    (SecurityLevel::AuthNoPriv, Some((a, ap)), _) => base.auth(a.lib(), ap.expose().as_bytes()),
-                    (SecurityLevel::AuthPriv, Some((a, ap)), Some((p, pp))) => {
-                        base.auth_priv(a.lib(), ap.expose().as_bytes(), p.lib(), pp.expose().as_bytes())
+                    (SecurityLevel::AuthNoPriv, Some((a, ap)), _) => {
+                        base.auth(a.lib(), ap.expose().as_bytes())
                     }
-                    _ => return Err(format!("credential {name}: security level needs auth (and priv) protocol and password")),
+                    (SecurityLevel::AuthPriv, Some((a, ap)), Some((p, pp))) => base.auth_priv(
+                        a.lib(),
+                        ap.expose().as_bytes(),
+                        p.lib(),
+                        pp.expose().as_bytes(),
+                    ),
+                    _ => {
+                        return Err(format!(
+                            "credential {name}: security level needs auth (and priv) protocol and password"
+                        ));
+                    }
                 };
-                cfg.map(Auth::from).map_err(|e| format!("credential {name}: cannot derive keys: {e}"))
+                cfg.map(Auth::from)
+                    .map_err(|e| format!("credential {name}: cannot derive keys: {e}"))
             }
         }
     }

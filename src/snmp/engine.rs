@@ -78,16 +78,23 @@ async fn bind_transport(bind: &str) -> Result<UdpTransport, SnmpError> {
         .recv_buffer_size(4 * 1024 * 1024)
         .build()
         .await
-        .map_err(|e| SnmpError::Transport { bind: bind.to_string(), detail: e.to_string() })
+        .map_err(|e| SnmpError::Transport {
+            bind: bind.to_string(),
+            detail: e.to_string(),
+        })
 }
 
 impl SnmpEngine {
     pub async fn new(settings: SnmpSettings) -> Result<Arc<Self>, SnmpError> {
         if settings.per_agent_in_flight == 0 || settings.global_in_flight == 0 {
-            return Err(SnmpError::Config("in-flight caps must be at least 1".into()));
+            return Err(SnmpError::Config(
+                "in-flight caps must be at least 1".into(),
+            ));
         }
         if settings.max_repetitions == 0 {
-            return Err(SnmpError::Config("max_repetitions must be at least 1".into()));
+            return Err(SnmpError::Config(
+                "max_repetitions must be at least 1".into(),
+            ));
         }
         let v4 = bind_transport("0.0.0.0:0").await?;
         Ok(Arc::new(SnmpEngine {
@@ -115,7 +122,10 @@ impl SnmpEngine {
         let mut agents = self.agents.lock().unwrap_or_else(|p| p.into_inner());
         agents
             .entry(target)
-            .or_insert_with(|| Agent { gate: Arc::new(Semaphore::new(self.settings.per_agent_in_flight)), client: None })
+            .or_insert_with(|| Agent {
+                gate: Arc::new(Semaphore::new(self.settings.per_agent_in_flight)),
+                client: None,
+            })
             .gate
             .clone()
     }
@@ -139,15 +149,23 @@ impl SnmpEngine {
     pub fn remembered_credential(&self, addr: IpAddr) -> Option<String> {
         let target = SocketAddr::new(addr, self.settings.port);
         let agents = self.agents.lock().unwrap_or_else(|p| p.into_inner());
-        agents.get(&target).and_then(|a| a.client.as_ref()).map(|(n, _)| n.clone())
+        agents
+            .get(&target)
+            .and_then(|a| a.client.as_ref())
+            .map(|(n, _)| n.clone())
     }
 
-    async fn build_client(&self, target: SocketAddr, cred: &Credential) -> Result<Client<UdpHandle>, SnmpError> {
+    async fn build_client(
+        &self,
+        target: SocketAddr,
+        cred: &Credential,
+    ) -> Result<Client<UdpHandle>, SnmpError> {
         if let Some(c) = self.cached_client(target, cred.name()) {
             return Ok(c);
         }
         let auth = cred.to_auth().map_err(SnmpError::Config)?;
-        let retry = Retry::fixed(self.settings.retries, Duration::ZERO).map_err(|e| SnmpError::Config(e.to_string()))?;
+        let retry = Retry::fixed(self.settings.retries, Duration::ZERO)
+            .map_err(|e| SnmpError::Config(e.to_string()))?;
         let transport = self.transport(target).await?;
         let gate = self.agent_gate(target);
         let _permits = acquire(&gate, &self.global).await;
@@ -163,13 +181,22 @@ impl SnmpEngine {
     }
 
     fn lib_err(&self, target: SocketAddr, e: &async_snmp::Error) -> SnmpError {
-        SnmpError::from_lib(target, self.settings.timeout.as_millis() as u64, self.settings.attempts(), e)
+        SnmpError::from_lib(
+            target,
+            self.settings.timeout.as_millis() as u64,
+            self.settings.attempts(),
+            e,
+        )
     }
 
     /// Open a session to `addr`, trying the credential sets in order (the one
     /// that worked last time first). With a single credential nothing is
     /// probed: the first real request tells.
-    pub async fn open(self: &Arc<Self>, addr: IpAddr, creds: &[Credential]) -> Result<Session, SnmpError> {
+    pub async fn open(
+        self: &Arc<Self>,
+        addr: IpAddr,
+        creds: &[Credential],
+    ) -> Result<Session, SnmpError> {
         let target = SocketAddr::new(addr, self.settings.port);
         if creds.is_empty() {
             return Err(SnmpError::Config("no credential sets given".into()));
@@ -206,10 +233,18 @@ impl SnmpEngine {
                 Err(e) => return Err(e),
             }
         }
-        Err(SnmpError::NoCredential { target, tried: tried.join(", ") })
+        Err(SnmpError::NoCredential {
+            target,
+            tried: tried.join(", "),
+        })
     }
 
-    fn session(self: &Arc<Self>, target: SocketAddr, cred: &Credential, client: Client<UdpHandle>) -> Session {
+    fn session(
+        self: &Arc<Self>,
+        target: SocketAddr,
+        cred: &Credential,
+        client: Client<UdpHandle>,
+    ) -> Session {
         Session {
             engine: self.clone(),
             gate: self.agent_gate(target),
@@ -221,7 +256,10 @@ impl SnmpEngine {
     }
 }
 
-async fn acquire(gate: &Arc<Semaphore>, global: &Arc<Semaphore>) -> Option<(OwnedSemaphorePermit, OwnedSemaphorePermit)> {
+async fn acquire(
+    gate: &Arc<Semaphore>,
+    global: &Arc<Semaphore>,
+) -> Option<(OwnedSemaphorePermit, OwnedSemaphorePermit)> {
     // Per-agent first, so one slow agent's queue never holds global slots.
     let a = gate.clone().acquire_owned().await.ok()?;
     let g = global.clone().acquire_owned().await.ok()?;
@@ -280,7 +318,9 @@ impl Session {
         if self.v1 {
             self.client.get_next(oid).await.map(|r| r.varbinds)
         } else {
-            self.client.get_bulk(std::slice::from_ref(oid), 0, reps).await
+            self.client
+                .get_bulk(std::slice::from_ref(oid), 0, reps)
+                .await
         }
     }
 
@@ -297,28 +337,42 @@ impl Session {
                 Ok(v) => v,
                 Err(e) => {
                     let status = error_status(&e);
-                    if matches!(status, Some(ErrorStatus::TooBig | ErrorStatus::GenErr)) && reps > 1 {
+                    if matches!(status, Some(ErrorStatus::TooBig | ErrorStatus::GenErr)) && reps > 1
+                    {
                         reps = (reps / 2).max(1);
                         tracing::debug!(target = %self.target, reps, "tooBig/genErr: fewer repetitions");
                         continue;
                     }
                     if self.v1 && matches!(status, Some(ErrorStatus::NoSuchName)) {
-                        return Ok(WalkResult { varbinds: out, end: WalkEnd::Complete });
+                        return Ok(WalkResult {
+                            varbinds: out,
+                            end: WalkEnd::Complete,
+                        });
                     }
                     let err = self.engine.lib_err(self.target, &e);
                     if out.is_empty() {
                         return Err(err);
                     }
                     let stop = if err.is_timeout() {
-                        WalkStop::Timeout { after_varbinds: out.len() }
+                        WalkStop::Timeout {
+                            after_varbinds: out.len(),
+                        }
                     } else {
-                        WalkStop::AgentError { detail: err.to_string() }
+                        WalkStop::AgentError {
+                            detail: err.to_string(),
+                        }
                     };
-                    return Ok(WalkResult { varbinds: out, end: WalkEnd::Partial(stop) });
+                    return Ok(WalkResult {
+                        varbinds: out,
+                        end: WalkEnd::Partial(stop),
+                    });
                 }
             };
             if vbs.is_empty() {
-                return Ok(WalkResult { varbinds: out, end: WalkEnd::Partial(WalkStop::EmptyResponse) });
+                return Ok(WalkResult {
+                    varbinds: out,
+                    end: WalkEnd::Partial(WalkStop::EmptyResponse),
+                });
             }
             for vb in vbs {
                 match classify_step(root, &last, &vb) {
@@ -326,21 +380,40 @@ impl Session {
                         last = vb.oid.clone();
                         out.push(vb);
                     }
-                    WalkStep::Done => return Ok(WalkResult { varbinds: out, end: WalkEnd::Complete }),
+                    WalkStep::Done => {
+                        return Ok(WalkResult {
+                            varbinds: out,
+                            end: WalkEnd::Complete,
+                        });
+                    }
                     WalkStep::NonIncreasing => {
-                        let stop = WalkStop::NonIncreasing { previous: last.to_string(), returned: vb.oid.to_string() };
-                        return Ok(WalkResult { varbinds: out, end: WalkEnd::Partial(stop) });
+                        let stop = WalkStop::NonIncreasing {
+                            previous: last.to_string(),
+                            returned: vb.oid.to_string(),
+                        };
+                        return Ok(WalkResult {
+                            varbinds: out,
+                            end: WalkEnd::Partial(stop),
+                        });
                     }
                 }
                 if out.len() >= settings.max_walk_varbinds {
-                    let stop = WalkStop::TooManyVarbinds { cap: settings.max_walk_varbinds };
-                    return Ok(WalkResult { varbinds: out, end: WalkEnd::Partial(stop) });
+                    let stop = WalkStop::TooManyVarbinds {
+                        cap: settings.max_walk_varbinds,
+                    };
+                    return Ok(WalkResult {
+                        varbinds: out,
+                        end: WalkEnd::Partial(stop),
+                    });
                 }
             }
             // A GETNEXT/GETBULK answered with only exception values at the
             // root ends the walk above; anything else moves `last` forward.
             if matches!(out.last().map(|v| &v.value), Some(Value::EndOfMibView)) {
-                return Ok(WalkResult { varbinds: out, end: WalkEnd::Complete });
+                return Ok(WalkResult {
+                    varbinds: out,
+                    end: WalkEnd::Complete,
+                });
             }
         }
     }

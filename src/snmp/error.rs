@@ -6,7 +6,11 @@ use std::net::SocketAddr;
 #[derive(Debug, thiserror::Error)]
 pub enum SnmpError {
     #[error("{target}: no answer within {timeout_ms} ms x {attempts} attempt(s)")]
-    Timeout { target: SocketAddr, timeout_ms: u64, attempts: u32 },
+    Timeout {
+        target: SocketAddr,
+        timeout_ms: u64,
+        attempts: u32,
+    },
     #[error("{target}: authentication failed ({detail})")]
     Auth { target: SocketAddr, detail: String },
     #[error("{target}: none of the credential sets worked (tried {tried})")]
@@ -23,15 +27,36 @@ pub enum SnmpError {
 
 impl SnmpError {
     /// Map a library error to ours, keeping the target named.
-    pub(crate) fn from_lib(target: SocketAddr, settings_timeout_ms: u64, attempts: u32, e: &async_snmp::Error) -> Self {
+    pub(crate) fn from_lib(
+        target: SocketAddr,
+        settings_timeout_ms: u64,
+        attempts: u32,
+        e: &async_snmp::Error,
+    ) -> Self {
         use async_snmp::ErrorKind as K;
         match e.kind() {
-            K::Timeout | K::ConstructionTimeout => SnmpError::Timeout { target, timeout_ms: settings_timeout_ms, attempts },
-            K::Auth | K::Privacy => SnmpError::Auth { target, detail: e.to_string() },
-            K::Report => SnmpError::Auth { target, detail: e.to_string() },
-            K::Snmp => SnmpError::Agent { target, status: e.to_string() },
+            K::Timeout | K::ConstructionTimeout => SnmpError::Timeout {
+                target,
+                timeout_ms: settings_timeout_ms,
+                attempts,
+            },
+            K::Auth | K::Privacy => SnmpError::Auth {
+                target,
+                detail: e.to_string(),
+            },
+            K::Report => SnmpError::Auth {
+                target,
+                detail: e.to_string(),
+            },
+            K::Snmp => SnmpError::Agent {
+                target,
+                status: e.to_string(),
+            },
             K::Config | K::InvalidOid => SnmpError::Config(e.to_string()),
-            _ => SnmpError::Protocol { target, detail: e.to_string() },
+            _ => SnmpError::Protocol {
+                target,
+                detail: e.to_string(),
+            },
         }
     }
 

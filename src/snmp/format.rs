@@ -26,7 +26,10 @@ pub fn format_value(v: &Value) -> String {
         Value::Counter64(n) => format!("Counter64: {n}"),
         Value::NoSuchObject => "No Such Object available on this agent at this OID".to_string(),
         Value::NoSuchInstance => "No Such Instance currently exists at this OID".to_string(),
-        Value::EndOfMibView => "No more variables left in this MIB View (It is past the end of the MIB tree)".to_string(),
+        Value::EndOfMibView => {
+            "No more variables left in this MIB View (It is past the end of the MIB tree)"
+                .to_string()
+        }
         Value::Unknown { tag, data } => format!("Unknown(tag 0x{tag:02X}): {}", hex(data)),
         // The library's enum is non-exhaustive; name whatever a newer version adds.
         other => format!("{:?}", other.kind()),
@@ -93,10 +96,15 @@ mod tests {
 
     #[test]
     fn like_net_snmp() {
-        assert_eq!(format_value(&Value::OctetString(Bytes::from_static(b"lo"))), "STRING: \"lo\"");
+        assert_eq!(
+            format_value(&Value::OctetString(Bytes::from_static(b"lo"))),
+            "STRING: \"lo\""
+        );
         assert_eq!(format_value(&Value::OctetString(Bytes::new())), "\"\"");
         assert_eq!(
-            format_value(&Value::OctetString(Bytes::from_static(&[0x5a, 0x31, 0x53, 0x34, 0x6b, 0x9a]))),
+            format_value(&Value::OctetString(Bytes::from_static(&[
+                0x5a, 0x31, 0x53, 0x34, 0x6b, 0x9a
+            ]))),
             "Hex-STRING: 5A 31 53 34 6B 9A "
         );
         let seventeen: Vec<u8> = (0..17).map(|i| if i == 0 { 0x80 } else { 0 }).collect();
@@ -104,10 +112,22 @@ mod tests {
             format_value(&Value::OctetString(Bytes::from(seventeen))),
             "Hex-STRING: 80 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 \n00 "
         );
-        assert_eq!(format_value(&Value::TimeTicks(105)), "Timeticks: (105) 0:00:01.05");
-        assert_eq!(format_value(&Value::TimeTicks(8_640_000 + 366)), "Timeticks: (8640366) 1 day, 0:00:03.66");
-        assert_eq!(format_value(&Value::TimeTicks(3 * 8_640_000)), "Timeticks: (25920000) 3 days, 0:00:00.00");
+        assert_eq!(
+            format_value(&Value::TimeTicks(105)),
+            "Timeticks: (105) 0:00:01.05"
+        );
+        assert_eq!(
+            format_value(&Value::TimeTicks(8_640_000 + 366)),
+            "Timeticks: (8640366) 1 day, 0:00:03.66"
+        );
+        assert_eq!(
+            format_value(&Value::TimeTicks(3 * 8_640_000)),
+            "Timeticks: (25920000) 3 days, 0:00:00.00"
+        );
         assert_eq!(format_value(&Value::Gauge32(10)), "Gauge32: 10");
-        assert_eq!(format_value(&Value::OctetString(Bytes::from_static(b"a\"b"))), "STRING: \"a\\\"b\"");
+        assert_eq!(
+            format_value(&Value::OctetString(Bytes::from_static(b"a\"b"))),
+            "STRING: \"a\\\"b\""
+        );
     }
 }

@@ -33,12 +33,19 @@ pub enum WalkStop {
 impl std::fmt::Display for WalkStop {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            WalkStop::Timeout { after_varbinds } => write!(f, "agent stopped answering after {after_varbinds} varbinds"),
+            WalkStop::Timeout { after_varbinds } => {
+                write!(f, "agent stopped answering after {after_varbinds} varbinds")
+            }
             WalkStop::NonIncreasing { previous, returned } => {
-                write!(f, "agent returned non-increasing OID {returned} after {previous}")
+                write!(
+                    f,
+                    "agent returned non-increasing OID {returned} after {previous}"
+                )
             }
             WalkStop::AgentError { detail } => write!(f, "agent error: {detail}"),
-            WalkStop::TooManyVarbinds { cap } => write!(f, "more than {cap} varbinds: walk cut short"),
+            WalkStop::TooManyVarbinds { cap } => {
+                write!(f, "more than {cap} varbinds: walk cut short")
+            }
             WalkStop::EmptyResponse => write!(f, "agent sent an empty response"),
         }
     }
@@ -94,15 +101,56 @@ mod tests {
     fn steps() {
         let root = Oid::parse("1.3.6.1.2.1.2").unwrap();
         let last = Oid::parse("1.3.6.1.2.1.2.2.1.1.5").unwrap();
-        assert_eq!(classify_step(&root, &last, &vb("1.3.6.1.2.1.2.2.1.1.6", Value::Integer(6))), WalkStep::Accept);
-        assert_eq!(classify_step(&root, &last, &vb("1.3.6.1.2.1.3.1", Value::Integer(1))), WalkStep::Done);
-        assert_eq!(classify_step(&root, &last, &vb("1.3.6.1.2.1.2.2.1.1.5", Value::Integer(5))), WalkStep::NonIncreasing);
-        assert_eq!(classify_step(&root, &last, &vb("1.3.6.1.2.1.2.2.1.1.4", Value::Integer(4))), WalkStep::NonIncreasing);
-        assert_eq!(classify_step(&root, &last, &vb("1.3.6.1.2.1.2.2.1.1.9", Value::EndOfMibView)), WalkStep::Done);
+        assert_eq!(
+            classify_step(
+                &root,
+                &last,
+                &vb("1.3.6.1.2.1.2.2.1.1.6", Value::Integer(6))
+            ),
+            WalkStep::Accept
+        );
+        assert_eq!(
+            classify_step(&root, &last, &vb("1.3.6.1.2.1.3.1", Value::Integer(1))),
+            WalkStep::Done
+        );
+        assert_eq!(
+            classify_step(
+                &root,
+                &last,
+                &vb("1.3.6.1.2.1.2.2.1.1.5", Value::Integer(5))
+            ),
+            WalkStep::NonIncreasing
+        );
+        assert_eq!(
+            classify_step(
+                &root,
+                &last,
+                &vb("1.3.6.1.2.1.2.2.1.1.4", Value::Integer(4))
+            ),
+            WalkStep::NonIncreasing
+        );
+        assert_eq!(
+            classify_step(
+                &root,
+                &last,
+                &vb("1.3.6.1.2.1.2.2.1.1.9", Value::EndOfMibView)
+            ),
+            WalkStep::Done
+        );
         // Lexicographic, not numeric-string, order: .10 comes after .9.
         let last9 = Oid::parse("1.3.6.1.2.1.2.2.1.9").unwrap();
-        assert_eq!(classify_step(&root, &last9, &vb("1.3.6.1.2.1.2.2.1.10", Value::Integer(0))), WalkStep::Accept);
+        assert_eq!(
+            classify_step(
+                &root,
+                &last9,
+                &vb("1.3.6.1.2.1.2.2.1.10", Value::Integer(0))
+            ),
+            WalkStep::Accept
+        );
         // A prefix of the last OID is smaller, so it is a step backwards.
-        assert_eq!(classify_step(&root, &last, &vb("1.3.6.1.2.1.2.2.1", Value::Integer(0))), WalkStep::NonIncreasing);
+        assert_eq!(
+            classify_step(&root, &last, &vb("1.3.6.1.2.1.2.2.1", Value::Integer(0))),
+            WalkStep::NonIncreasing
+        );
     }
 }

@@ -15,14 +15,21 @@ pub fn is_root() -> bool {
 macro_rules! require_root {
     () => {
         if !netns::is_root() {
-            eprintln!("SKIPPED: {} needs root (network namespaces)", module_path!());
+            eprintln!(
+                "SKIPPED: {} needs root (network namespaces)",
+                module_path!()
+            );
             return;
         }
     };
 }
 
 pub fn sh(cmd: &str) -> std::process::Output {
-    Command::new("sh").arg("-c").arg(cmd).output().expect("run sh")
+    Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .output()
+        .expect("run sh")
 }
 
 pub struct Netns {
@@ -32,13 +39,24 @@ pub struct Netns {
 
 impl Netns {
     pub fn new(name: &str) -> Netns {
-        let _ = sh(&format!("ip netns pids {name} 2>/dev/null | xargs -r kill -9; ip netns del {name} 2>/dev/null"));
+        let _ = sh(&format!(
+            "ip netns pids {name} 2>/dev/null | xargs -r kill -9; ip netns del {name} 2>/dev/null"
+        ));
         let dir = PathBuf::from(format!("/tmp/nocmap-test-{name}"));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("persist")).unwrap();
-        let out = sh(&format!("ip netns add {name} && ip -n {name} link set lo up"));
-        assert!(out.status.success(), "netns add: {}", String::from_utf8_lossy(&out.stderr));
-        Netns { name: name.to_string(), dir }
+        let out = sh(&format!(
+            "ip netns add {name} && ip -n {name} link set lo up"
+        ));
+        assert!(
+            out.status.success(),
+            "netns add: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Netns {
+            name: name.to_string(),
+            dir,
+        }
     }
 
     /// A `Command` that runs `program` inside the namespace.
@@ -56,7 +74,11 @@ impl Netns {
                 "ip -n {ns} link add t{i}a type veth peer name t{i}b && ip -n {ns} link set t{i}a up && ip -n {ns} link set t{i}b up",
                 ns = self.name
             ));
-            assert!(out.status.success(), "veth: {}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "veth: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
     }
 
@@ -85,7 +107,21 @@ impl Netns {
             .unwrap();
         assert!(status.success(), "snmpd failed to start");
         for _ in 0..50 {
-            let out = self.cmd("snmpget").args(["-v2c", "-c", "public", "-t", "0.2", "-r", "0", "127.0.0.1", "1.3.6.1.2.1.1.5.0"]).output().unwrap();
+            let out = self
+                .cmd("snmpget")
+                .args([
+                    "-v2c",
+                    "-c",
+                    "public",
+                    "-t",
+                    "0.2",
+                    "-r",
+                    "0",
+                    "127.0.0.1",
+                    "1.3.6.1.2.1.1.5.0",
+                ])
+                .output()
+                .unwrap();
             if out.status.success() {
                 return;
             }
@@ -94,18 +130,30 @@ impl Netns {
         panic!("snmpd in {} never answered", self.name);
     }
 
-    /// Move the calling thread into the namespace (for in-process engine
-    /// tests run on a current-thread runtime).
-    pub fn enter(&self) {
+    /// Run `f` on a fresh thread that has moved into the namespace (for
+    /// in-process engine tests on a current-thread runtime). The caller's
+    /// thread stays outside, so clean-up on drop is never run from inside.
+    pub fn run_inside<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> T {
         use std::os::fd::AsRawFd;
-        let f = std::fs::File::open(format!("/run/netns/{}", self.name)).unwrap();
-        let rc = unsafe { libc::setns(f.as_raw_fd(), libc::CLONE_NEWNET) };
-        assert_eq!(rc, 0, "setns: {}", std::io::Error::last_os_error());
+        let path = format!("/run/netns/{}", self.name);
+        let handle = std::thread::spawn(move || {
+            let file = std::fs::File::open(&path).unwrap();
+            let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
+            assert_eq!(rc, 0, "setns: {}", std::io::Error::last_os_error());
+            f()
+        });
+        match handle.join() {
+            Ok(v) => v,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
     }
 }
 
 impl Drop for Netns {
     fn drop(&mut self) {
-        let _ = sh(&format!("ip netns pids {n} | xargs -r kill -9; ip netns del {n}", n = self.name));
+        let _ = sh(&format!(
+            "ip netns pids {n} | xargs -r kill -9; ip netns del {n}",
+            n = self.name
+        ));
     }
 }
