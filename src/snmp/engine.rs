@@ -6,7 +6,7 @@ use super::credentials::Credential;
 use super::error::SnmpError;
 use super::walk::{WalkEnd, WalkResult, WalkStep, WalkStop, classify_step};
 use async_snmp::transport::{UdpHandle, UdpTransport};
-use async_snmp::{Client, EngineCache, ErrorStatus, Oid, Retry, Value, VarBind};
+use async_snmp::{Client, EngineCache, ErrorStatus, Oid, Retry, VarBind};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
@@ -375,45 +375,29 @@ impl Session {
                 });
             }
             for vb in vbs {
-                match classify_step(root, &last, &vb) {
-                    WalkStep::Accept => {
-                        last = vb.oid.clone();
-                        out.push(vb);
-                    }
-                    WalkStep::Done => {
-                        return Ok(WalkResult {
-                            varbinds: out,
-                            end: WalkEnd::Complete,
-                        });
-                    }
-                    WalkStep::NonIncreasing => {
-                        let stop = WalkStop::NonIncreasing {
-                            previous: last.to_string(),
-                            returned: vb.oid.to_string(),
-                        };
-                        return Ok(WalkResult {
-                            varbinds: out,
-                            end: WalkEnd::Partial(stop),
-                        });
-                    }
+                // Compare with the last accepted row in place: no OID clone per varbind.
+                let prev = out.last().map(|v| &v.oid).unwrap_or(&last);
+                let end = match classify_step(root, prev, &vb) {
+                    WalkStep::Accept => None,
+                    WalkStep::Done => Some(WalkEnd::Complete),
+                    WalkStep::NonIncreasing => Some(WalkEnd::Partial(WalkStop::NonIncreasing {
+                        previous: prev.to_string(),
+                        returned: vb.oid.to_string(),
+                    })),
+                };
+                if let Some(end) = end {
+                    return Ok(WalkResult { varbinds: out, end });
                 }
+                out.push(vb);
                 if out.len() >= settings.max_walk_varbinds {
-                    let stop = WalkStop::TooManyVarbinds {
-                        cap: settings.max_walk_varbinds,
-                    };
-                    return Ok(WalkResult {
-                        varbinds: out,
-                        end: WalkEnd::Partial(stop),
-                    });
+                    let cap = settings.max_walk_varbinds;
+                    let end = WalkEnd::Partial(WalkStop::TooManyVarbinds { cap });
+                    return Ok(WalkResult { varbinds: out, end });
                 }
             }
-            // A GETNEXT/GETBULK answered with only exception values at the
-            // root ends the walk above; anything else moves `last` forward.
-            if matches!(out.last().map(|v| &v.value), Some(Value::EndOfMibView)) {
-                return Ok(WalkResult {
-                    varbinds: out,
-                    end: WalkEnd::Complete,
-                });
+            // Every varbind of this response was accepted: go on from the last.
+            if let Some(v) = out.last() {
+                last = v.oid.clone();
             }
         }
     }
