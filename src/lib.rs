@@ -7,4 +7,5 @@ pub mod icmp;
 pub mod lab;
 pub mod mib;
 pub mod snmp;
+pub mod topology;
 pub mod types;

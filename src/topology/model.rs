@@ -1,0 +1,102 @@
+//! The topology as data: devices with their interfaces, and links with their
+//! evidence and confidence. This is the shape of `nocmap discover --json`, of
+//! `topology.json` files and of `/api/topology`; everything else (the graph,
+//! queries, exports) is built from it. Pure data, no I/O.
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+
+/// A stable device id: derived from the strongest identity the device gave
+/// (LLDP chassis id, SNMP engine id, a MAC, its sysName or, for a device that
+/// answers no SNMP, what its neighbours called it), so it is the same across runs.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DeviceId(pub String);
+
+impl std::fmt::Display for DeviceId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Topology {
+    pub devices: Vec<Device>,
+    pub links: Vec<Link>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Device {
+    pub id: DeviceId,
+    pub sys_name: Option<String>,
+    pub sys_descr: Option<String>,
+    pub mgmt_addr: Option<IpAddr>,
+    pub chassis_id: Option<String>,
+    pub vendor: Option<String>,
+    /// True when the device answered SNMP; false for neighbours known only
+    /// from what LLDP/CDP/ARP/FDB said of them.
+    #[serde(default)]
+    pub managed: bool,
+    #[serde(default)]
+    pub sys_object_id: Option<String>,
+    #[serde(default)]
+    pub sys_location: Option<String>,
+    #[serde(default)]
+    pub sys_contact: Option<String>,
+    /// Every address the device is known by.
+    #[serde(default)]
+    pub addresses: Vec<IpAddr>,
+    pub interfaces: Vec<Interface>,
+    /// Tables that could not be read completely, with the reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partial: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Interface {
+    pub if_index: u32,
+    pub name: String,
+    pub descr: Option<String>,
+    pub alias: Option<String>,
+    pub speed_bps: Option<u64>,
+    pub mac: Option<String>,
+    pub oper_status: Option<String>,
+    pub admin_status: Option<String>,
+    #[serde(default)]
+    pub if_type: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Evidence {
+    Lldp,
+    Cdp,
+    Fdb,
+    Arp,
+    Subnet,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Endpoint {
+    pub device: DeviceId,
+    /// ifName (ifDescr where there is none); None when only the device is known.
+    pub if_name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Link {
+    pub id: String,
+    pub a: Endpoint,
+    pub b: Endpoint,
+    pub evidence: Vec<Evidence>,
+    /// 0.0..=1.0: how sure we are the link exists as drawn.
+    pub confidence: f64,
+    /// LAG this link is a member of, when known (both ends' aggregate names).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lag: Option<String>,
+}
+
+impl Topology {
+    pub fn device(&self, id: &DeviceId) -> Option<&Device> {
+        self.devices.iter().find(|d| &d.id == id)
+    }
+}
