@@ -3,6 +3,7 @@
 //! See ARCHITECTURE.md for the code map and the invariants between modules.
 pub mod cli;
 pub mod config;
+pub mod discovery;
 pub mod icmp;
 pub mod lab;
 pub mod mib;

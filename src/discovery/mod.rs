@@ -1,0 +1,20 @@
+//! Discovery: reading agents (`read`), turning what they said into typed
+//! reports (`parse_*`), deciding which reports are the same box (`identity`)
+//! and which interfaces are linked (`links`), and the crawl that ties these
+//! together. Only `read` and `crawl` do I/O; the rest are pure functions over
+//! varbinds and reports, so recordings and live agents go through one path.
+pub mod oids;
+pub mod parse_device;
+pub mod parse_neighbors;
+pub mod report;
+pub mod table;
+
+pub use report::DeviceReport;
+
+/// Build a report from every varbind walked on one agent.
+pub fn report_from_varbinds(addr: Option<std::net::IpAddr>, vbs: &[async_snmp::VarBind]) -> DeviceReport {
+    let mut r = DeviceReport { addr, ..Default::default() };
+    parse_device::fill(&mut r, vbs);
+    parse_neighbors::fill(&mut r, vbs);
+    r
+}

@@ -1,0 +1,113 @@
+//! Parsers for the device's own tables: system group, snmpEngineID,
+//! ifTable + ifXTable, ipAddressTable (ipAddrTable as fallback). Pure.
+use super::oids;
+use super::report::{AddressEntry, DeviceReport, SystemInfo};
+use super::table::{int, ipv4_index, mac, rows, scalars, take_inet_address, text};
+use crate::topology::Interface;
+use async_snmp::{Value, VarBind};
+use std::net::IpAddr;
+
+pub fn system(vbs: &[VarBind]) -> SystemInfo {
+    let s = scalars(oids::SYSTEM, vbs);
+    SystemInfo {
+        descr: text(s.get(&1)),
+        object_id: s.get(&2).and_then(|v| v.as_oid()).map(|o| o.to_string()),
+        uptime_ticks: match s.get(&3) {
+            Some(Value::TimeTicks(t)) => Some(*t),
+            _ => None,
+        },
+        contact: text(s.get(&4)),
+        name: text(s.get(&5)),
+        location: text(s.get(&6)),
+    }
+}
+
+pub fn engine_id(vbs: &[VarBind]) -> Option<String> {
+    let vb = vbs.iter().find(|v| v.oid.arcs() == oids::SNMP_ENGINE_ID)?;
+    let b = vb.value.as_bytes()?;
+    if b.is_empty() {
+        return None;
+    }
+    Some(b.iter().map(|x| format!("{x:02x}")).collect())
+}
+
+fn status_name(v: Option<i64>) -> Option<String> {
+    let s = match v? {
+        1 => "up",
+        2 => "down",
+        3 => "testing",
+        4 => "unknown",
+        5 => "dormant",
+        6 => "notPresent",
+        7 => "lowerLayerDown",
+        _ => return Some("invalid".into()),
+    };
+    Some(s.to_string())
+}
+
+pub fn interfaces(vbs: &[VarBind]) -> Vec<Interface> {
+    let if_rows = rows(oids::IF_ENTRY, vbs);
+    let ifx_rows = rows(oids::IFX_ENTRY, vbs);
+    let mut out = Vec::new();
+    for (index, cols) in &if_rows {
+        let [if_index] = index.as_slice() else { continue };
+        let ifx = ifx_rows.get(index);
+        let descr = text(cols.get(&2));
+        let name = ifx.and_then(|x| text(x.get(&1))).filter(|s| !s.is_empty()).or_else(|| descr.clone()).unwrap_or_else(|| format!("ifIndex{if_index}"));
+        // ifHighSpeed (Mb/s) when ifSpeed saturates or is absent.
+        let high = ifx.and_then(|x| int(x.get(&15))).filter(|&h| h > 0).map(|h| h as u64 * 1_000_000);
+        let low = int(cols.get(&5)).map(|s| s as u64);
+        let speed = match (low, high) {
+            (Some(l), Some(h)) if l >= 4_294_967_295 => Some(h),
+            (Some(l), _) if l > 0 => Some(l),
+            (_, h) => h,
+        };
+        out.push(Interface {
+            if_index: *if_index,
+            name,
+            descr,
+            alias: ifx.and_then(|x| text(x.get(&18))).filter(|s| !s.is_empty()),
+            speed_bps: speed,
+            mac: cols.get(&6).and_then(|v| v.as_bytes()).and_then(mac),
+            oper_status: status_name(int(cols.get(&8))),
+            admin_status: status_name(int(cols.get(&7))),
+            if_type: int(cols.get(&3)).and_then(|t| u32::try_from(t).ok()),
+        });
+    }
+    out
+}
+
+/// Addresses from ipAddressTable; ipAddrTable when the former is empty.
+pub fn addresses(vbs: &[VarBind]) -> Vec<AddressEntry> {
+    let mut out = Vec::new();
+    for (index, cols) in rows(oids::IP_ADDRESS_ENTRY, vbs) {
+        let Some((addr, rest)) = take_inet_address(&index) else { continue };
+        if !rest.is_empty() {
+            continue;
+        }
+        // ipAddressPrefix is a RowPointer whose last arc is the prefix length.
+        let prefix_len = cols.get(&5).and_then(|v| v.as_oid()).and_then(|o| o.arcs().last().copied()).and_then(|p| u8::try_from(p).ok()).filter(|&p| p > 0);
+        let if_index = int(cols.get(&3)).and_then(|i| u32::try_from(i).ok());
+        out.push(AddressEntry { addr, if_index, prefix_len });
+    }
+    if out.is_empty() {
+        for (index, cols) in rows(oids::IP_ADDR_ENTRY, vbs) {
+            let Some(a) = ipv4_index(&index) else { continue };
+            let mask = cols.get(&3).and_then(|v| v.as_ip()).map(|m| u32::from(m).count_ones() as u8);
+            let if_index = int(cols.get(&2)).and_then(|i| u32::try_from(i).ok());
+            out.push(AddressEntry { addr: IpAddr::V4(a), if_index, prefix_len: mask });
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Fill a report's own-device fields from the walked varbinds.
+pub fn fill(report: &mut DeviceReport, vbs: &[VarBind]) {
+    report.system = system(vbs);
+    report.engine_id = engine_id(vbs);
+    report.interfaces = interfaces(vbs);
+    report.addresses = addresses(vbs);
+}
+

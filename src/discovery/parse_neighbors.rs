@@ -1,0 +1,176 @@
+//! Parsers for the neighbour tables: LLDP-MIB (local chassis and ports,
+//! remote table, remote management addresses), CISCO-CDP-MIB cache, ARP
+//! (ipNetToPhysicalTable, ipNetToMediaTable as fallback) and the bridge
+//! forwarding tables (BRIDGE-MIB, Q-BRIDGE-MIB). Pure; malformed rows are
+//! skipped, never trusted.
+use super::oids;
+use super::report::{ArpEntry, CdpNeighbor, DeviceReport, FdbEntry, LldpId, LldpLocalPort, LldpNeighbor};
+use super::table::{int, inet_address, ipv4_index, mac, octets, rows, scalars, take_inet_address, take_octet_string, text};
+use async_snmp::VarBind;
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+/// Render an LLDP id. `mac_subtype` is the subtype meaning "MAC address"
+/// (4 for chassis ids, 3 for port ids); 5 (chassis) / 4 (port) is a network
+/// address with an IANA family octet first.
+fn lldp_id(subtype: Option<i64>, bytes: Option<&[u8]>, mac_subtype: i64, net_subtype: i64) -> Option<LldpId> {
+    let subtype = subtype?;
+    let b = bytes?;
+    let value = if subtype == mac_subtype && b.len() == 6 {
+        mac(b)?
+    } else if subtype == net_subtype && !b.is_empty() {
+        let (&family, rest) = b.split_first()?;
+        match inet_address(family as u32, rest) {
+            Some(ip) => ip.to_string(),
+            None => hex(b),
+        }
+    } else {
+        printable(b).unwrap_or_else(|| hex(b))
+    };
+    Some(LldpId { subtype: u32::try_from(subtype).ok()?, value })
+}
+
+fn printable(b: &[u8]) -> Option<String> {
+    let b = b.strip_suffix(&[0]).unwrap_or(b);
+    let s = std::str::from_utf8(b).ok()?;
+    (!s.is_empty() && !s.chars().any(|c| c.is_control())).then(|| s.to_string())
+}
+
+fn hex(b: &[u8]) -> String {
+    let mut s = String::from("0x");
+    for x in b {
+        s.push_str(&format!("{x:02x}"));
+    }
+    s
+}
+
+pub fn lldp_local(report: &mut DeviceReport, vbs: &[VarBind]) {
+    let loc = scalars(oids::LLDP_LOC, vbs);
+    report.lldp_chassis = lldp_id(int(loc.get(&1)), loc.get(&2).and_then(|v| v.as_bytes()), 4, 5);
+    report.lldp_sys_name = text(loc.get(&3)).filter(|s| !s.is_empty());
+    for (index, cols) in rows(oids::LLDP_LOC_PORT_ENTRY, vbs) {
+        let [port] = index.as_slice() else { continue };
+        let Some(id) = lldp_id(int(cols.get(&2)), cols.get(&3).and_then(|v| v.as_bytes()), 3, 4) else { continue };
+        report.lldp_ports.insert(*port, LldpLocalPort { id, desc: text(cols.get(&4)).filter(|s| !s.is_empty()) });
+    }
+}
+
+pub fn lldp_remote(vbs: &[VarBind]) -> Vec<LldpNeighbor> {
+    // Management addresses first, keyed by (localPortNum, remIndex); the time
+    // mark is ignored because agents disagree on it between the two tables.
+    let mut mgmt: BTreeMap<(u32, u32), Vec<IpAddr>> = BTreeMap::new();
+    for (index, _) in rows(oids::LLDP_REM_MAN_ADDR_ENTRY, vbs) {
+        let [_, port, rem, family, rest @ ..] = index.as_slice() else { continue };
+        let Some((bytes, tail)) = take_octet_string(rest) else { continue };
+        if !tail.is_empty() {
+            continue;
+        }
+        if let Some(ip) = inet_address(*family, &bytes) {
+            mgmt.entry((*port, *rem)).or_default().push(ip);
+        }
+    }
+    let mut out = Vec::new();
+    for (index, cols) in rows(oids::LLDP_REM_ENTRY, vbs) {
+        let [_, port, rem] = index.as_slice() else { continue };
+        let chassis = lldp_id(int(cols.get(&4)), cols.get(&5).and_then(|v| v.as_bytes()), 4, 5);
+        let port_id = lldp_id(int(cols.get(&6)), cols.get(&7).and_then(|v| v.as_bytes()), 3, 4);
+        let (Some(chassis), Some(port_id)) = (chassis, port_id) else { continue };
+        out.push(LldpNeighbor {
+            local_port: *port,
+            chassis,
+            port: port_id,
+            port_desc: text(cols.get(&8)).filter(|s| !s.is_empty()),
+            sys_name: text(cols.get(&9)).filter(|s| !s.is_empty()),
+            sys_desc: text(cols.get(&10)).filter(|s| !s.is_empty()),
+            mgmt_addrs: mgmt.remove(&(*port, *rem)).unwrap_or_default(),
+        });
+    }
+    out
+}
+
+pub fn cdp(vbs: &[VarBind]) -> Vec<CdpNeighbor> {
+    let mut out = Vec::new();
+    for (index, cols) in rows(oids::CDP_CACHE_ENTRY, vbs) {
+        let [if_index, _] = index.as_slice() else { continue };
+        let Some(device_id) = text(cols.get(&6)).filter(|s| !s.is_empty()) else { continue };
+        let addr = match (int(cols.get(&3)), cols.get(&4).and_then(|v| v.as_bytes())) {
+            (Some(1), Some(b)) => inet_address(1, b),
+            (Some(20), Some(b)) => inet_address(2, b),
+            _ => None,
+        };
+        out.push(CdpNeighbor {
+            if_index: *if_index,
+            device_id,
+            port: text(cols.get(&7)).filter(|s| !s.is_empty()),
+            addr,
+            platform: text(cols.get(&8)).filter(|s| !s.is_empty()),
+        });
+    }
+    out
+}
+
+pub fn arp(vbs: &[VarBind]) -> Vec<ArpEntry> {
+    let mut out = Vec::new();
+    for (index, cols) in rows(oids::IP_NET_TO_PHYSICAL_ENTRY, vbs) {
+        let [if_index, rest @ ..] = index.as_slice() else { continue };
+        let Some((ip, tail)) = take_inet_address(rest) else { continue };
+        // ipNetToPhysicalType 2 = invalid.
+        if !tail.is_empty() || int(cols.get(&6)) == Some(2) {
+            continue;
+        }
+        if let Some(m) = cols.get(&4).and_then(|v| v.as_bytes()).and_then(mac) {
+            out.push(ArpEntry { if_index: *if_index, ip, mac: m });
+        }
+    }
+    if out.is_empty() {
+        for (index, cols) in rows(oids::IP_NET_TO_MEDIA_ENTRY, vbs) {
+            let [if_index, rest @ ..] = index.as_slice() else { continue };
+            let Some(ip) = ipv4_index(rest) else { continue };
+            if int(cols.get(&4)) == Some(2) {
+                continue;
+            }
+            if let Some(m) = cols.get(&2).and_then(|v| v.as_bytes()).and_then(mac) {
+                out.push(ArpEntry { if_index: *if_index, ip: IpAddr::V4(ip), mac: m });
+            }
+        }
+    }
+    out
+}
+
+pub fn fdb(vbs: &[VarBind]) -> Vec<FdbEntry> {
+    // dot1dBasePortIfIndex is a column, not an entry: read its values directly.
+    let mut port_if = BTreeMap::new();
+    for vb in vbs {
+        if let Some([port]) = vb.oid.arcs().strip_prefix(oids::DOT1D_BASE_PORT_IF_INDEX) {
+            if let Some(i) = int(Some(&vb.value)).and_then(|i| u32::try_from(i).ok()) {
+                port_if.insert(*port, i);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut push = |mac_arcs: &[u32], cols: &BTreeMap<u32, async_snmp::Value>| {
+        let Some(m) = octets(mac_arcs).as_deref().and_then(mac) else { return };
+        let Some(port) = int(cols.get(&2)).and_then(|p| u32::try_from(p).ok()).filter(|&p| p > 0) else { return };
+        out.push(FdbEntry { mac: m, bridge_port: port, if_index: port_if.get(&port).copied(), status: int(cols.get(&3)) });
+    };
+    for (index, cols) in rows(oids::DOT1D_TP_FDB_ENTRY, vbs) {
+        push(&index, &cols);
+    }
+    for (index, cols) in rows(oids::DOT1Q_TP_FDB_ENTRY, vbs) {
+        if let [_fdb_id, mac_arcs @ ..] = index.as_slice() {
+            push(mac_arcs, &cols);
+        }
+    }
+    out.sort_by(|a, b| (&a.mac, a.bridge_port).cmp(&(&b.mac, b.bridge_port)));
+    out.dedup();
+    out
+}
+
+/// Fill a report's neighbour fields from the walked varbinds.
+pub fn fill(report: &mut DeviceReport, vbs: &[VarBind]) {
+    lldp_local(report, vbs);
+    report.lldp = lldp_remote(vbs);
+    report.cdp = cdp(vbs);
+    report.arp = arp(vbs);
+    report.fdb = fdb(vbs);
+}

@@ -1,0 +1,105 @@
+//! What one agent told us, typed: system group, interfaces, addresses and the
+//! neighbour tables. Built by the parsers in `parse_*.rs` from a flat list of
+//! walked varbinds, so the same code runs on live walks and on recordings.
+use crate::topology::Interface;
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SystemInfo {
+    pub descr: Option<String>,
+    pub object_id: Option<String>,
+    pub uptime_ticks: Option<u32>,
+    pub contact: Option<String>,
+    pub name: Option<String>,
+    pub location: Option<String>,
+}
+
+/// An LLDP chassis or port id: the subtype and the id rendered as text
+/// (MAC as `aa:bb:..`, network address as the address, else the string, or
+/// hex when the bytes are not text).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LldpId {
+    pub subtype: u32,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LldpLocalPort {
+    pub id: LldpId,
+    pub desc: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LldpNeighbor {
+    /// lldpRemLocalPortNum: our port (equal to the ifIndex on most agents).
+    pub local_port: u32,
+    pub chassis: LldpId,
+    pub port: LldpId,
+    pub port_desc: Option<String>,
+    pub sys_name: Option<String>,
+    pub sys_desc: Option<String>,
+    pub mgmt_addrs: Vec<IpAddr>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CdpNeighbor {
+    pub if_index: u32,
+    pub device_id: String,
+    pub port: Option<String>,
+    pub addr: Option<IpAddr>,
+    pub platform: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct AddressEntry {
+    pub addr: IpAddr,
+    pub if_index: Option<u32>,
+    pub prefix_len: Option<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArpEntry {
+    pub if_index: u32,
+    pub ip: IpAddr,
+    pub mac: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FdbEntry {
+    pub mac: String,
+    pub bridge_port: u32,
+    pub if_index: Option<u32>,
+    /// dot1dTpFdbStatus / dot1qTpFdbStatus: 3 = learned, 4 = self.
+    pub status: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeviceReport {
+    /// The address we reached the agent on.
+    pub addr: Option<IpAddr>,
+    pub system: SystemInfo,
+    pub engine_id: Option<String>,
+    pub interfaces: Vec<Interface>,
+    pub addresses: Vec<AddressEntry>,
+    pub lldp_chassis: Option<LldpId>,
+    pub lldp_sys_name: Option<String>,
+    pub lldp_ports: BTreeMap<u32, LldpLocalPort>,
+    pub lldp: Vec<LldpNeighbor>,
+    pub cdp: Vec<CdpNeighbor>,
+    pub arp: Vec<ArpEntry>,
+    pub fdb: Vec<FdbEntry>,
+    /// Tables read only in part, each with its reason.
+    pub partial: Vec<String>,
+}
+
+impl DeviceReport {
+    pub fn interface(&self, if_index: u32) -> Option<&Interface> {
+        self.interfaces.iter().find(|i| i.if_index == if_index)
+    }
+
+    /// Every MAC address of the device's own interfaces.
+    pub fn macs(&self) -> impl Iterator<Item = &str> {
+        self.interfaces.iter().filter_map(|i| i.mac.as_deref())
+    }
+}

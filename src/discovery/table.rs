@@ -1,0 +1,139 @@
+//! Turning walked varbinds into table rows, and decoding the index encodings
+//! SMIv2 uses (integers, length-prefixed octet strings, InetAddress pairs,
+//! MAC addresses). Pure; every decoder returns None on malformed input
+//! rather than panicking, because indexes come straight from the agent.
+use async_snmp::{Value, VarBind};
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// Rows of one conceptual table: index arcs -> column number -> value.
+pub type Rows = BTreeMap<Vec<u32>, BTreeMap<u32, Value>>;
+
+/// Group the varbinds under `entry` (the table's `...Entry` OID) by index.
+/// Varbinds outside the entry are ignored.
+pub fn rows(entry: &[u32], vbs: &[VarBind]) -> Rows {
+    let mut out = Rows::new();
+    for vb in vbs {
+        let arcs = vb.oid.arcs();
+        let Some(rest) = arcs.strip_prefix(entry) else { continue };
+        let Some((&col, index)) = rest.split_first() else { continue };
+        out.entry(index.to_vec()).or_default().insert(col, vb.value.clone());
+    }
+    out
+}
+
+/// Scalars under a group: the value of `group.N.0` keyed by N.
+pub fn scalars(group: &[u32], vbs: &[VarBind]) -> BTreeMap<u32, Value> {
+    let mut out = BTreeMap::new();
+    for vb in vbs {
+        if let Some([n, 0]) = vb.oid.arcs().strip_prefix(group) {
+            out.insert(*n, vb.value.clone());
+        }
+    }
+    out
+}
+
+/// An octet-string value as text: UTF-8 when it is, else lossy, with
+/// trailing NULs (common in device strings) removed.
+pub fn text(v: Option<&Value>) -> Option<String> {
+    let b = v?.as_bytes()?;
+    let b = b.strip_suffix(&[0]).unwrap_or(b);
+    Some(String::from_utf8_lossy(b).into_owned())
+}
+
+pub fn int(v: Option<&Value>) -> Option<i64> {
+    match v? {
+        Value::Integer(i) => Some(*i as i64),
+        Value::Counter32(n) | Value::Gauge32(n) | Value::UInteger32(n) | Value::TimeTicks(n) => Some(*n as i64),
+        Value::Counter64(n) => i64::try_from(*n).ok(),
+        _ => None,
+    }
+}
+
+/// A six-byte MAC as `aa:bb:cc:dd:ee:ff`; None for any other length.
+pub fn mac(bytes: &[u8]) -> Option<String> {
+    if bytes.len() != 6 {
+        return None;
+    }
+    Some(bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":"))
+}
+
+/// Index arcs that must each be an octet (0..=255).
+pub fn octets(arcs: &[u32]) -> Option<Vec<u8>> {
+    arcs.iter().map(|&a| u8::try_from(a).ok()).collect()
+}
+
+/// Split a length-prefixed octet string off the front of an index.
+pub fn take_octet_string(arcs: &[u32]) -> Option<(Vec<u8>, &[u32])> {
+    let (&len, rest) = arcs.split_first()?;
+    let len = usize::try_from(len).ok()?;
+    if rest.len() < len {
+        return None;
+    }
+    let (s, rest) = rest.split_at(len);
+    Some((octets(s)?, rest))
+}
+
+/// An InetAddressType + length-prefixed InetAddress pair at the front of an
+/// index (IP-MIB style): type 1 = IPv4, 2 = IPv6 (3/4 = with zone, zone dropped).
+pub fn take_inet_address(arcs: &[u32]) -> Option<(IpAddr, &[u32])> {
+    let (&ty, rest) = arcs.split_first()?;
+    let (bytes, rest) = take_octet_string(rest)?;
+    Some((inet_address(ty, &bytes)?, rest))
+}
+
+/// Bytes of an InetAddress of the given InetAddressType.
+pub fn inet_address(ty: u32, b: &[u8]) -> Option<IpAddr> {
+    match (ty, b.len()) {
+        (1, 4) | (3, 8) => Some(IpAddr::V4(Ipv4Addr::new(b[0], b[1], b[2], b[3]))),
+        (2, 16) | (4, 20) => {
+            let a: [u8; 16] = b.get(..16)?.try_into().ok()?;
+            Some(IpAddr::V6(Ipv6Addr::from(a)))
+        }
+        _ => None,
+    }
+}
+
+/// Four index arcs as an IPv4 address (ipAddrTable, ipNetToMediaTable).
+pub fn ipv4_index(arcs: &[u32]) -> Option<Ipv4Addr> {
+    let o = octets(arcs)?;
+    let [a, b, c, d]: [u8; 4] = o.try_into().ok()?;
+    Some(Ipv4Addr::new(a, b, c, d))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_snmp::Oid;
+
+    #[test]
+    fn groups_rows_by_index() {
+        let e = [1, 3, 6, 1, 2, 1, 2, 2, 1];
+        let vb = |col: u32, idx: u32, v: i32| VarBind::new(Oid::from_slice(&[&e[..], &[col, idx]].concat()), Value::Integer(v));
+        let r = rows(&e, &[vb(1, 1, 1), vb(1, 2, 2), vb(3, 1, 6), vb(3, 2, 24)]);
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[&vec![2]][&3], Value::Integer(24));
+    }
+
+    #[test]
+    fn index_decoders_reject_garbage() {
+        assert_eq!(take_inet_address(&[1, 4, 10, 0, 0, 1]).map(|x| x.0), Some("10.0.0.1".parse().unwrap()));
+        assert_eq!(take_inet_address(&[1, 4, 10, 0, 0]), None);
+        assert_eq!(take_inet_address(&[1, 4, 10, 0, 0, 300]), None);
+        assert_eq!(take_inet_address(&[1, u32::MAX, 1]), None);
+        assert_eq!(take_inet_address(&[]), None);
+        assert_eq!(ipv4_index(&[10, 1, 2]), None);
+        assert_eq!(mac(&[0, 1, 2]), None);
+        assert_eq!(mac(&[0xaa, 1, 2, 3, 4, 5]).as_deref(), Some("aa:01:02:03:04:05"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn decoders_never_panic(arcs in proptest::collection::vec(proptest::num::u32::ANY, 0..40)) {
+            let _ = take_inet_address(&arcs);
+            let _ = take_octet_string(&arcs);
+            let _ = ipv4_index(&arcs);
+            let _ = octets(&arcs);
+        }
+    }
+}
