@@ -20,6 +20,8 @@ pub use model::{
 pub use secret::{Secret, SecretError};
 pub use validate::Problem;
 
+use serde::Deserialize;
+use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -50,7 +52,14 @@ impl fmt::Display for ConfigErrors {
             if e.line == 0 {
                 write!(f, "{}: {}", self.path.display(), e.message)?;
             } else {
-                write!(f, "{}:{}:{}: {}", self.path.display(), e.line, e.column, e.message)?;
+                write!(
+                    f,
+                    "{}:{}:{}: {}",
+                    self.path.display(),
+                    e.line,
+                    e.column,
+                    e.message
+                )?;
             }
         }
         Ok(())
@@ -98,20 +107,25 @@ impl Config {
                     .collect(),
             ));
         }
-        let (walk_errors, span_map) = spans::walk(&doc);
-        if !walk_errors.is_empty() {
-            return Err(sorted(
-                walk_errors.into_iter().map(|(s, m)| at(s, m)).collect(),
-            ));
-        }
-        let mut config: Config = toml::from_str(text).map_err(|e| {
-            vec![at(e.span().unwrap_or(0..0), e.message().to_string())]
-        })?;
-
+        let walked = spans::walk(&doc);
+        let mut errors: Vec<ConfigError> = walked
+            .errors
+            .iter()
+            .map(|(s, m)| at(s.clone(), m.clone()))
+            .collect();
+        // Later passes run on what is left, so their problems are reported
+        // together with the type errors above.
+        let mut config = match Config::deserialize(toml::de::Deserializer::from(walked.pruned)) {
+            Ok(c) => c,
+            Err(e) => {
+                errors.push(at(e.span().unwrap_or(0..0), e.message().to_string()));
+                return Err(sorted(errors));
+            }
+        };
         let locate = |path: &str| -> Range<usize> {
             let mut p = path;
             loop {
-                if let Some(s) = span_map.get(p) {
+                if let Some(s) = walked.spans.get(p) {
                     return s.clone();
                 }
                 match p.rfind(['.', '[']) {
@@ -120,13 +134,23 @@ impl Config {
                 }
             }
         };
-        let errors: Vec<ConfigError> = config
+        let later: Vec<Problem> = config
             .resolve_secrets()
             .into_iter()
             .chain(config.check_paths())
             .chain(config.validate())
-            .map(|p| at(locate(&p.path), format!("{}: {}", p.path, p.message)))
             .collect();
+        for p in later {
+            let path = original_path(&p.path, &walked.kept);
+            let consequence = walked.removed.contains(&path)
+                || p.depends_on
+                    .iter()
+                    .any(|d| walked.removed.contains(&original_path(d, &walked.kept)));
+            if consequence {
+                continue;
+            }
+            errors.push(at(locate(&path), format!("{path}: {}", p.message)));
+        }
         if errors.is_empty() {
             Ok(config)
         } else {
@@ -149,6 +173,7 @@ impl Config {
                         Err(e) => problems.push(Problem {
                             path: format!("credentials[{i}].{key}"),
                             message: e.to_string(),
+                            depends_on: Vec::new(),
                         }),
                     }
                 }
@@ -167,6 +192,7 @@ impl Config {
             .map(|(i, d)| Problem {
                 path: format!("snmp.mib_dirs[{i}]"),
                 message: format!("{} is not a directory", d.display()),
+                depends_on: Vec::new(),
             })
             .collect()
     }
@@ -174,6 +200,21 @@ impl Config {
     /// Credential names in order (never their secrets), for summaries.
     pub fn credential_names(&self) -> Vec<&str> {
         self.credentials.iter().map(|c| c.name.as_str()).collect()
+    }
+}
+
+/// Maps `credentials[1].name` in the pruned document back to the index the
+/// entry had in the file.
+fn original_path(path: &str, kept: &HashMap<&'static str, Vec<usize>>) -> String {
+    let Some((section, rest)) = path.split_once('[') else {
+        return path.to_string();
+    };
+    let Some((idx, tail)) = rest.split_once(']') else {
+        return path.to_string();
+    };
+    match (kept.get(section), idx.parse::<usize>()) {
+        (Some(map), Ok(i)) if i < map.len() => format!("{section}[{}]{tail}", map[i]),
+        _ => path.to_string(),
     }
 }
 

@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use std::collections::HashMap;
 use std::ops::Range;
 use toml::Spanned;
-use toml::de::{DeTable, DeValue, ValueDeserializer};
+use toml::de::{DeArray, DeTable, DeValue, ValueDeserializer};
 
 /// Byte ranges of every key path seen (`credentials[1].name`,
 /// `discovery.seeds[0]`, `credentials[1]` for a whole entry).
@@ -41,12 +41,10 @@ const fn f(key: &'static str, check: Check, kind: Kind) -> Field {
     Field { key, check, kind }
 }
 
-use super::model::{
-    AuthProtocol, PrivProtocol, Prefix, SecurityLevel, SnmpVersion,
-};
+use super::model::{AuthProtocol, Prefix, PrivProtocol, SecurityLevel, SnmpVersion};
+use Kind::{List, Plain, Required, Secret};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
-use Kind::{List, Plain, Required, Secret};
 
 const SNMP: &[Field] = &[
     f("timeout_ms", ty::<u64>, Plain),
@@ -117,37 +115,82 @@ const SECTIONS: &[(&str, &[Field], bool)] = &[
     ("server", SERVER, false),
 ];
 
-/// Walks the whole document; returns every problem and the span map.
-pub fn walk(doc: &Spanned<DeTable<'_>>) -> (Vec<RawError>, SpanMap) {
+/// What the walk found: every problem, where each value sits, and the
+/// document with the bad parts removed so later passes can still run.
+pub struct Walked<'i> {
+    pub errors: Vec<RawError>,
+    pub spans: SpanMap,
+    /// The document without unknown keys, badly typed values and
+    /// `[[...]]` entries that lack a required key.
+    pub pruned: Spanned<DeTable<'i>>,
+    /// For each `[[...]]` section: the original index of each kept entry.
+    pub kept: HashMap<&'static str, Vec<usize>>,
+    /// Paths removed from `pruned` (`snmp.timeout_ms`, `credentials[1]`),
+    /// plus `credentials[]` etc. when any entry of a section was dropped.
+    pub removed: std::collections::HashSet<String>,
+}
+
+/// Walks the whole document.
+pub fn walk<'i>(doc: &Spanned<DeTable<'i>>) -> Walked<'i> {
     let mut w = Walker::default();
+    let mut pruned = DeTable::new();
+    let mut kept = HashMap::new();
     for (key, value) in doc.get_ref().iter() {
         let name = key.get_ref().as_ref();
-        let Some((_, fields, array)) = SECTIONS.iter().find(|s| s.0 == name) else {
+        let Some((section, fields, array)) = SECTIONS.iter().find(|s| s.0 == name) else {
             w.unknown(key.span(), name, "", &section_names());
             continue;
         };
         w.spans.insert(name.to_string(), value.span());
         if *array {
             let Some(items) = value.get_ref().as_array() else {
-                w.err(value.span(), format!("`{name}` must be written as [[{name}]] tables"));
+                w.err(
+                    value.span(),
+                    format!("`{name}` must be written as [[{name}]] tables"),
+                );
                 continue;
             };
+            let mut good = DeArray::new();
+            let mut idx = Vec::new();
             for (i, item) in items.iter().enumerate() {
                 let path = format!("{name}[{i}]");
                 w.spans.insert(path.clone(), item.span());
                 match item.get_ref().as_table() {
-                    Some(t) => w.table(&path, item.span(), t, fields),
+                    Some(t) => {
+                        if let Some(t) = w.table(&path, item.span(), t, fields) {
+                            good.push(Spanned::new(item.span(), DeValue::Table(t)));
+                            idx.push(i);
+                        } else {
+                            w.removed.insert(path.clone());
+                            w.removed.insert(format!("{name}[]"));
+                        }
+                    }
                     None => w.err(item.span(), format!("{path} must be a table")),
                 }
             }
+            kept.insert(*section, idx);
+            pruned.insert(
+                key.clone(),
+                Spanned::new(value.span(), DeValue::Array(good)),
+            );
         } else {
             match value.get_ref().as_table() {
-                Some(t) => w.table(name, value.span(), t, fields),
+                Some(t) => {
+                    if let Some(t) = w.table(name, value.span(), t, fields) {
+                        pruned.insert(key.clone(), Spanned::new(value.span(), DeValue::Table(t)));
+                    }
+                }
                 None => w.err(value.span(), format!("`{name}` must be a [{name}] table")),
             }
         }
     }
-    (w.errors, w.spans)
+    Walked {
+        errors: w.errors,
+        spans: w.spans,
+        pruned: Spanned::new(doc.span(), pruned),
+        kept,
+        removed: w.removed,
+    }
 }
 
 fn section_names() -> Vec<&'static str> {
@@ -158,6 +201,7 @@ fn section_names() -> Vec<&'static str> {
 struct Walker {
     errors: Vec<RawError>,
     spans: SpanMap,
+    removed: std::collections::HashSet<String>,
 }
 
 impl Walker {
@@ -173,11 +217,24 @@ impl Walker {
         };
         self.err(
             span,
-            format!("unknown key `{key}` {place}; expected one of: {}", known.join(", ")),
+            format!(
+                "unknown key `{key}` {place}; expected one of: {}",
+                known.join(", ")
+            ),
         );
     }
 
-    fn table(&mut self, path: &str, span: Range<usize>, t: &DeTable<'_>, fields: &[Field]) {
+    /// Checks one table; returns it without its bad keys, or `None` when a
+    /// required key is missing or bad.
+    fn table<'i>(
+        &mut self,
+        path: &str,
+        span: Range<usize>,
+        t: &DeTable<'i>,
+        fields: &[Field],
+    ) -> Option<DeTable<'i>> {
+        let mut good = DeTable::new();
+        let mut complete = true;
         for (key, value) in t.iter() {
             let name = key.get_ref().as_ref();
             let Some(field) = fields.iter().find(|f| f.key == name) else {
@@ -187,38 +244,57 @@ impl Walker {
             };
             let fpath = format!("{path}.{name}");
             self.spans.insert(fpath.clone(), value.span());
-            if field.kind == List {
-                self.list(&fpath, value, field.check);
-                continue;
-            }
-            if let Err(e) = (field.check)(value.clone()) {
+            let ok = if field.kind == List {
+                self.list(&fpath, value, field.check)
+            } else if let Err(e) = (field.check)(value.clone()) {
                 let msg = if field.kind == Secret {
                     format!("{fpath}: must be a string (a literal, env:VAR or file:/path)")
                 } else {
                     format!("{fpath}: {}", e.message())
                 };
                 self.err(e.span().unwrap_or(value.span()), msg);
+                false
+            } else {
+                true
+            };
+            if ok {
+                good.insert(key.clone(), value.clone());
+            } else {
+                self.removed.insert(fpath);
+                complete &= field.kind != Required;
             }
         }
         for field in fields.iter().filter(|f| f.kind == Required) {
             if !t.iter().any(|(k, _)| k.get_ref().as_ref() == field.key) {
-                self.err(span.clone(), format!("{path}: missing required key `{}`", field.key));
+                self.err(
+                    span.clone(),
+                    format!("{path}: missing required key `{}`", field.key),
+                );
+                complete = false;
             }
         }
+        complete.then_some(good)
     }
 
-    fn list(&mut self, path: &str, value: &Spanned<DeValue<'_>>, check: Check) {
+    /// Checks each element of an array; true when all are good.
+    fn list(&mut self, path: &str, value: &Spanned<DeValue<'_>>, check: Check) -> bool {
         let Some(items) = value.get_ref().as_array() else {
             self.err(value.span(), format!("{path}: must be an array [...]"));
-            return;
+            return false;
         };
+        let mut ok = true;
         for (i, item) in items.iter().enumerate() {
             let ipath = format!("{path}[{i}]");
             self.spans.insert(ipath.clone(), item.span());
             if let Err(e) = check(item.clone()) {
-                self.err(e.span().unwrap_or(item.span()), format!("{ipath}: {}", e.message()));
+                self.err(
+                    e.span().unwrap_or(item.span()),
+                    format!("{ipath}: {}", e.message()),
+                );
+                ok = false;
             }
         }
+        ok
     }
 }
 

@@ -10,6 +10,10 @@ use std::collections::HashSet;
 pub struct Problem {
     pub path: String,
     pub message: String,
+    /// Key paths this finding follows from; when one of them was already
+    /// reported as bad, the finding is a consequence and is not shown.
+    /// `credentials[]` stands for "any credentials entry".
+    pub depends_on: Vec<String>,
 }
 
 /// Minimum USM password length (shorter keys are refused by agents).
@@ -77,17 +81,19 @@ impl Config {
     fn check_discovery(&self, v: &mut Problems) {
         let d = &self.discovery;
         if !d.seeds.is_empty() && d.prefixes.is_empty() {
-            v.push(
+            v.push_dep(
                 "discovery.prefixes",
                 "seeds are given but no prefixes: nothing may be probed",
+                &["discovery.prefixes".to_string()],
             );
             return;
         }
         for (i, seed) in d.seeds.iter().enumerate() {
             if !d.allows(*seed) {
-                v.push(
+                v.push_dep(
                     &format!("discovery.seeds[{i}]"),
                     &format!("seed {seed} is outside every prefix in discovery.prefixes"),
+                    &["discovery.prefixes".to_string()],
                 );
             }
         }
@@ -98,10 +104,17 @@ impl Config {
         for (i, g) in self.groups.iter().enumerate() {
             let at = format!("groups[{i}]");
             if !groups.insert(g.name.as_str()) {
-                v.push(&format!("{at}.name"), &format!("duplicate group name `{}`", g.name));
+                v.push(
+                    &format!("{at}.name"),
+                    &format!("duplicate group name `{}`", g.name),
+                );
             }
             if g.pattern.is_none() && g.prefix.is_none() {
-                v.push(&at, "a group needs `pattern` or `prefix` (or both)");
+                v.push_dep(
+                    &at,
+                    "a group needs `pattern` or `prefix` (or both)",
+                    &[format!("{at}.pattern"), format!("{at}.prefix")],
+                );
             }
             v.interval(&format!("{at}.icmp_interval_s"), g.icmp_interval_s);
             v.interval(&format!("{at}.snmp_interval_s"), g.snmp_interval_s);
@@ -111,12 +124,19 @@ impl Config {
         for (i, d) in self.devices.iter().enumerate() {
             let at = format!("devices[{i}]");
             if !devices.insert(d.name.as_str()) {
-                v.push(&format!("{at}.name"), &format!("duplicate device name `{}`", d.name));
+                v.push(
+                    &format!("{at}.name"),
+                    &format!("duplicate device name `{}`", d.name),
+                );
             }
             if let Some(g) = &d.group
                 && !groups.contains(g.as_str())
             {
-                v.push(&format!("{at}.group"), &format!("no group named `{g}`"));
+                v.push_dep(
+                    &format!("{at}.group"),
+                    &format!("no group named `{g}`"),
+                    &["groups[]".to_string()],
+                );
             }
             v.interval(&format!("{at}.icmp_interval_s"), d.icmp_interval_s);
             v.interval(&format!("{at}.snmp_interval_s"), d.snmp_interval_s);
@@ -127,7 +147,11 @@ impl Config {
 
 fn check_community(v: &mut Problems, at: &str, c: &Credential) {
     match &c.community {
-        None => v.push(at, "version 1/2c needs `community`"),
+        None => v.push_dep(
+            at,
+            "version 1/2c needs `community`",
+            &[format!("{at}.community")],
+        ),
         Some(s) if s.is_empty() => v.push(&format!("{at}.community"), "must not be empty"),
         Some(_) => {}
     }
@@ -148,13 +172,24 @@ fn check_community(v: &mut Problems, at: &str, c: &Credential) {
 
 fn check_usm(v: &mut Problems, at: &str, c: &Credential) {
     if c.community.is_some() {
-        v.push(&format!("{at}.community"), "not used with version = \"3\"; use user");
+        v.push(
+            &format!("{at}.community"),
+            "not used with version = \"3\"; use user",
+        );
     }
     if c.user.as_deref().is_none_or(|u| u.trim().is_empty()) {
-        v.push(at, "version 3 needs a non-empty `user`");
+        v.push_dep(
+            at,
+            "version 3 needs a non-empty `user`",
+            &[format!("{at}.user")],
+        );
     }
     let Some(level) = c.security_level else {
-        v.push(at, "version 3 needs `security_level` (noAuthNoPriv, authNoPriv or authPriv)");
+        v.push_dep(
+            at,
+            "version 3 needs `security_level` (noAuthNoPriv, authNoPriv or authPriv)",
+            &[format!("{at}.security_level")],
+        );
         return;
     };
     let wants_auth = level != SecurityLevel::NoAuthNoPriv;
@@ -170,7 +205,11 @@ fn check_usm(v: &mut Problems, at: &str, c: &Credential) {
     for (set, wanted) in [(auth, wants_auth), (privacy, wants_priv)] {
         for (key, present) in set {
             if wanted && !present {
-                v.push(at, &format!("security_level {} needs `{key}`", level_name(level)));
+                v.push_dep(
+                    at,
+                    &format!("security_level {} needs `{key}`", level_name(level)),
+                    &[format!("{at}.{key}")],
+                );
             } else if !wanted && present {
                 v.push(
                     &format!("{at}.{key}"),
@@ -179,7 +218,10 @@ fn check_usm(v: &mut Problems, at: &str, c: &Credential) {
             }
         }
     }
-    for (key, pw) in [("auth_password", &c.auth_password), ("priv_password", &c.priv_password)] {
+    for (key, pw) in [
+        ("auth_password", &c.auth_password),
+        ("priv_password", &c.priv_password),
+    ] {
         if let Some(pw) = pw
             && pw.len() < MIN_USM_PASSWORD
         {
@@ -204,9 +246,14 @@ struct Problems(Vec<Problem>);
 
 impl Problems {
     fn push(&mut self, path: &str, message: &str) {
+        self.push_dep(path, message, &[]);
+    }
+
+    fn push_dep(&mut self, path: &str, message: &str, depends_on: &[String]) {
         self.0.push(Problem {
             path: path.to_string(),
             message: message.to_string(),
+            depends_on: depends_on.to_vec(),
         });
     }
 
@@ -225,9 +272,10 @@ impl Problems {
     fn refs(&mut self, at: &str, names: &[String], known: &HashSet<&str>) {
         for (i, n) in names.iter().enumerate() {
             if !known.contains(n.as_str()) {
-                self.push(
+                self.push_dep(
                     &format!("{at}.credentials[{i}]"),
                     &format!("no credential named `{n}`"),
+                    &["credentials[]".to_string()],
                 );
             }
         }
