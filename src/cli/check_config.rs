@@ -1,9 +1,54 @@
-//! `nocmap check-config`: placeholder until its owner lands it.
+//! `nocmap check-config FILE`: loads a configuration, prints every problem
+//! as `FILE:LINE:COL: message` and exits 1, or prints a short summary (no
+//! secrets) and exits 0. Owns only presentation; all checks live in
+//! `nocmap::config`.
+use crate::config::Config;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
-pub struct CheckConfigArgs {}
+pub struct CheckConfigArgs {
+    /// Configuration file to check.
+    pub file: PathBuf,
+}
 
-pub async fn run(_args: CheckConfigArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not built yet")
+pub async fn run(args: CheckConfigArgs) -> anyhow::Result<ExitCode> {
+    match Config::load(&args.file) {
+        Ok(config) => {
+            println!("{}", summary(&args.file, &config));
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(errors) => {
+            println!("{errors}");
+            eprintln!(
+                "nocmap: {} problem(s) in {}",
+                errors.errors.len(),
+                args.file.display()
+            );
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+fn summary(file: &std::path::Path, c: &Config) -> String {
+    let list = |items: Vec<String>| {
+        if items.is_empty() {
+            "none".to_string()
+        } else {
+            items.join(", ")
+        }
+    };
+    let creds = c.credential_names().into_iter().map(String::from).collect();
+    let prefixes = c.discovery.prefixes.iter().map(|p| p.to_string()).collect();
+    let seeds = c.discovery.seeds.iter().map(|s| s.to_string()).collect();
+    format!(
+        "{}: ok\n  credentials: {}\n  prefixes: {}\n  seeds: {}\n  groups: {}, devices: {}\n  listen: {}",
+        file.display(),
+        list(creds),
+        list(prefixes),
+        list(seeds),
+        c.groups.len(),
+        c.devices.len(),
+        c.server.listen
+    )
 }

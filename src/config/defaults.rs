@@ -1,0 +1,51 @@
+//! Default values of every optional configuration key, in one place so the
+//! documentation (examples/nocmap.toml) and the code can be checked against
+//! each other. Values only; no parsing.
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+
+pub fn snmp_timeout_ms() -> u64 {
+    1000
+}
+pub fn snmp_retries() -> u32 {
+    1
+}
+pub fn snmp_max_repetitions() -> u32 {
+    25
+}
+pub fn snmp_per_agent_in_flight() -> u32 {
+    4
+}
+pub fn snmp_global_in_flight() -> u32 {
+    256
+}
+pub fn snmp_port() -> u16 {
+    161
+}
+pub fn icmp_count() -> u32 {
+    3
+}
+pub fn icmp_interval_ms() -> u64 {
+    1000
+}
+pub fn icmp_timeout_ms() -> u64 {
+    1000
+}
+pub fn icmp_rate_pps() -> u32 {
+    1000
+}
+pub fn discovery_depth() -> u32 {
+    2
+}
+pub fn poll_icmp_interval_s() -> u64 {
+    10
+}
+pub fn poll_snmp_interval_s() -> u64 {
+    60
+}
+pub fn server_listen() -> SocketAddr {
+    SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8080)
+}
+pub fn server_db() -> PathBuf {
+    PathBuf::from("nocmap.db")
+}

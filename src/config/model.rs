@@ -1,0 +1,293 @@
+//! The configuration as plain typed data (what `nocmap.toml` deserializes
+//! into). Every struct denies unknown fields and takes its defaults from
+//! `defaults`. No I/O and no validation here: see `validate.rs`.
+use super::defaults;
+use super::secret::Secret;
+use ipnet::IpNet;
+use serde::{Deserialize, Deserializer};
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub snmp: SnmpConfig,
+    /// Tried in order against an agent until one answers.
+    #[serde(default)]
+    pub credentials: Vec<Credential>,
+    #[serde(default)]
+    pub icmp: IcmpConfig,
+    #[serde(default)]
+    pub discovery: DiscoveryConfig,
+    #[serde(default)]
+    pub poll: PollConfig,
+    #[serde(default)]
+    pub groups: Vec<Group>,
+    #[serde(default)]
+    pub devices: Vec<Device>,
+    #[serde(default)]
+    pub server: ServerConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnmpConfig {
+    #[serde(default = "defaults::snmp_timeout_ms")]
+    pub timeout_ms: u64,
+    #[serde(default = "defaults::snmp_retries")]
+    pub retries: u32,
+    #[serde(default = "defaults::snmp_max_repetitions")]
+    pub max_repetitions: u32,
+    #[serde(default = "defaults::snmp_per_agent_in_flight")]
+    pub per_agent_in_flight: u32,
+    #[serde(default = "defaults::snmp_global_in_flight")]
+    pub global_in_flight: u32,
+    #[serde(default = "defaults::snmp_port")]
+    pub port: u16,
+    /// Extra MIB directories, loaded after the bundled modules.
+    #[serde(default)]
+    pub mib_dirs: Vec<PathBuf>,
+}
+
+impl Default for SnmpConfig {
+    fn default() -> Self {
+        SnmpConfig {
+            timeout_ms: defaults::snmp_timeout_ms(),
+            retries: defaults::snmp_retries(),
+            max_repetitions: defaults::snmp_max_repetitions(),
+            per_agent_in_flight: defaults::snmp_per_agent_in_flight(),
+            global_in_flight: defaults::snmp_global_in_flight(),
+            port: defaults::snmp_port(),
+            mib_dirs: Vec::new(),
+        }
+    }
+}
+
+impl SnmpConfig {
+    pub fn timeout(&self) -> Duration {
+        Duration::from_millis(self.timeout_ms)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum SnmpVersion {
+    #[serde(rename = "1")]
+    V1,
+    #[serde(rename = "2c")]
+    V2c,
+    #[serde(rename = "3")]
+    V3,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum SecurityLevel {
+    #[serde(rename = "noAuthNoPriv")]
+    NoAuthNoPriv,
+    #[serde(rename = "authNoPriv")]
+    AuthNoPriv,
+    #[serde(rename = "authPriv")]
+    AuthPriv,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum AuthProtocol {
+    #[serde(rename = "MD5")]
+    Md5,
+    #[serde(rename = "SHA")]
+    Sha1,
+    #[serde(rename = "SHA-224")]
+    Sha224,
+    #[serde(rename = "SHA-256")]
+    Sha256,
+    #[serde(rename = "SHA-384")]
+    Sha384,
+    #[serde(rename = "SHA-512")]
+    Sha512,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum PrivProtocol {
+    #[serde(rename = "DES")]
+    Des,
+    #[serde(rename = "AES")]
+    Aes128,
+    #[serde(rename = "AES-192")]
+    Aes192,
+    #[serde(rename = "AES-256")]
+    Aes256,
+}
+
+/// One SNMP credential. Secrets are resolved (`env:`/`file:`) at load.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Credential {
+    pub name: String,
+    pub version: SnmpVersion,
+    /// v1 / v2c only.
+    pub community: Option<Secret>,
+    /// v3 only: the USM user name (not secret).
+    pub user: Option<String>,
+    pub security_level: Option<SecurityLevel>,
+    pub auth_protocol: Option<AuthProtocol>,
+    pub auth_password: Option<Secret>,
+    pub priv_protocol: Option<PrivProtocol>,
+    pub priv_password: Option<Secret>,
+    /// v3 context name, empty by default.
+    pub context: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IcmpConfig {
+    #[serde(default = "defaults::icmp_count")]
+    pub count: u32,
+    #[serde(default = "defaults::icmp_interval_ms")]
+    pub interval_ms: u64,
+    #[serde(default = "defaults::icmp_timeout_ms")]
+    pub timeout_ms: u64,
+    /// Upper bound on echo requests sent per second, all targets together.
+    #[serde(default = "defaults::icmp_rate_pps")]
+    pub rate_pps: u32,
+}
+
+impl Default for IcmpConfig {
+    fn default() -> Self {
+        IcmpConfig {
+            count: defaults::icmp_count(),
+            interval_ms: defaults::icmp_interval_ms(),
+            timeout_ms: defaults::icmp_timeout_ms(),
+            rate_pps: defaults::icmp_rate_pps(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiscoveryConfig {
+    /// Where discovery starts.
+    #[serde(default)]
+    pub seeds: Vec<IpAddr>,
+    /// The only ranges ever probed; every seed must lie inside one.
+    #[serde(default)]
+    pub prefixes: Vec<Prefix>,
+    /// How many neighbour hops to follow from the seeds.
+    #[serde(default = "defaults::discovery_depth")]
+    pub depth: u32,
+}
+
+impl Default for DiscoveryConfig {
+    fn default() -> Self {
+        DiscoveryConfig {
+            seeds: Vec::new(),
+            prefixes: Vec::new(),
+            depth: defaults::discovery_depth(),
+        }
+    }
+}
+
+impl DiscoveryConfig {
+    /// Whether `addr` lies inside one of the configured prefixes.
+    pub fn allows(&self, addr: IpAddr) -> bool {
+        self.prefixes.iter().any(|p| p.0.contains(&addr))
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PollConfig {
+    #[serde(default = "defaults::poll_icmp_interval_s")]
+    pub icmp_interval_s: u64,
+    #[serde(default = "defaults::poll_snmp_interval_s")]
+    pub snmp_interval_s: u64,
+}
+
+impl Default for PollConfig {
+    fn default() -> Self {
+        PollConfig {
+            icmp_interval_s: defaults::poll_icmp_interval_s(),
+            snmp_interval_s: defaults::poll_snmp_interval_s(),
+        }
+    }
+}
+
+/// Overrides for the devices matching a name pattern and/or a prefix.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Group {
+    pub name: String,
+    /// Glob (`*`, `?`) on the device name.
+    pub pattern: Option<String>,
+    pub prefix: Option<Prefix>,
+    pub icmp_interval_s: Option<u64>,
+    pub snmp_interval_s: Option<u64>,
+    /// Credential names to try, in order, instead of all of them.
+    #[serde(default)]
+    pub credentials: Vec<String>,
+}
+
+/// Overrides for one device, by address.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Device {
+    pub name: String,
+    pub address: IpAddr,
+    pub group: Option<String>,
+    pub icmp_interval_s: Option<u64>,
+    pub snmp_interval_s: Option<u64>,
+    #[serde(default)]
+    pub credentials: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    #[serde(default = "defaults::server_listen")]
+    pub listen: SocketAddr,
+    #[serde(default = "defaults::server_db")]
+    pub db: PathBuf,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: defaults::server_listen(),
+            db: defaults::server_db(),
+        }
+    }
+}
+
+/// A network prefix in CIDR form with no host bits set (`10.1.0.0/16`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Prefix(pub IpNet);
+
+impl std::str::FromStr for Prefix {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let net: IpNet = s
+            .parse()
+            .map_err(|_| format!("`{s}` is not a CIDR prefix like 10.0.0.0/24"))?;
+        if net.trunc() != net {
+            return Err(format!(
+                "`{s}` has host bits set; did you mean {}?",
+                net.trunc()
+            ));
+        }
+        Ok(Prefix(net))
+    }
+}
+
+impl std::fmt::Display for Prefix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl<'de> Deserialize<'de> for Prefix {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
