@@ -1,6 +1,7 @@
 //! Newtypes for domain numbers shared by several modules, so an interface
 //! index can never be passed where a VLAN id or a device id is expected.
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
+use std::fmt;
 
 /// An SNMP ifIndex (IF-MIB), 1..=2147483647 on a conforming agent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -24,31 +25,55 @@ impl std::fmt::Display for IfIndex {
     }
 }
 
-/// A secret (community, v3 password, API token). Its Debug and Display print
-/// `***`, so it cannot leak through logs or error messages by accident; the
-/// value is reachable only through [`Secret::expose`].
-#[derive(Clone, PartialEq, Eq, Deserialize)]
-#[serde(transparent)]
+/// A secret string. Debug and Display print `***`; use [`Secret::expose`]
+/// at the one place that hands it to a protocol library.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
 impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
+    pub fn new(text: impl Into<String>) -> Secret {
+        Secret(text.into())
     }
-    /// The secret itself: call only where it is handed to the protocol.
+
+    /// The secret text itself. Never log or format the result.
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    pub fn len(&self) -> usize {
+        self.0.chars().count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("***")
     }
 }
 
-impl std::fmt::Display for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("***")
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // Only a string is accepted; the error must not echo the value.
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Secret;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string (literal, env:VAR or file:/path)")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Secret, E> {
+                Ok(Secret(v.to_string()))
+            }
+        }
+        d.deserialize_str(V)
     }
 }

@@ -2,61 +2,8 @@
 //! resolution of `env:VAR` / `file:/path` references. A secret's text never
 //! reaches Debug, Display, logs or error messages: only the variable name or
 //! the path does.
-use serde::{Deserialize, Deserializer};
-use std::fmt;
 
-/// A secret string. Debug and Display print `***`; use [`Secret::expose`]
-/// at the one place that hands it to a protocol library.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(text: impl Into<String>) -> Secret {
-        Secret(text.into())
-    }
-
-    /// The secret text itself. Never log or format the result.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.chars().count()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-impl<'de> Deserialize<'de> for Secret {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        // Only a string is accepted; the error must not echo the value.
-        struct V;
-        impl serde::de::Visitor<'_> for V {
-            type Value = Secret;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string (literal, env:VAR or file:/path)")
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Secret, E> {
-                Ok(Secret(v.to_string()))
-            }
-        }
-        d.deserialize_str(V)
-    }
-}
+pub use crate::types::Secret;
 
 /// Why a secret reference could not be resolved. Names the variable or the
 /// file, never the secret.
@@ -81,7 +28,7 @@ pub fn resolve(raw: &Secret) -> Result<Secret, SecretError> {
         if v.is_empty() {
             return Err(SecretError::EnvEmpty(var.to_string()));
         }
-        return Ok(Secret(v));
+        return Ok(Secret::new(v));
     }
     if let Some(path) = text.strip_prefix("file:") {
         let v = std::fs::read_to_string(path).map_err(|e| SecretError::File {
@@ -93,7 +40,7 @@ pub fn resolve(raw: &Secret) -> Result<Secret, SecretError> {
         if v.is_empty() {
             return Err(SecretError::FileEmpty(path.to_string()));
         }
-        return Ok(Secret(v));
+        return Ok(Secret::new(v));
     }
     Ok(raw.clone())
 }

@@ -12,8 +12,14 @@ pub mod table;
 pub use report::DeviceReport;
 
 /// Build a report from every varbind walked on one agent.
-pub fn report_from_varbinds(addr: Option<std::net::IpAddr>, vbs: &[async_snmp::VarBind]) -> DeviceReport {
-    let mut r = DeviceReport { addr, ..Default::default() };
+pub fn report_from_varbinds(
+    addr: Option<std::net::IpAddr>,
+    vbs: &[async_snmp::VarBind],
+) -> DeviceReport {
+    let mut r = DeviceReport {
+        addr,
+        ..Default::default()
+    };
     parse_device::fill(&mut r, vbs);
     parse_neighbors::fill(&mut r, vbs);
     r

@@ -50,12 +50,21 @@ pub fn interfaces(vbs: &[VarBind]) -> Vec<Interface> {
     let ifx_rows = rows(oids::IFX_ENTRY, vbs);
     let mut out = Vec::new();
     for (index, cols) in &if_rows {
-        let [if_index] = index.as_slice() else { continue };
+        let [if_index] = index.as_slice() else {
+            continue;
+        };
         let ifx = ifx_rows.get(index);
         let descr = text(cols.get(&2));
-        let name = ifx.and_then(|x| text(x.get(&1))).filter(|s| !s.is_empty()).or_else(|| descr.clone()).unwrap_or_else(|| format!("ifIndex{if_index}"));
+        let name = ifx
+            .and_then(|x| text(x.get(&1)))
+            .filter(|s| !s.is_empty())
+            .or_else(|| descr.clone())
+            .unwrap_or_else(|| format!("ifIndex{if_index}"));
         // ifHighSpeed (Mb/s) when ifSpeed saturates or is absent.
-        let high = ifx.and_then(|x| int(x.get(&15))).filter(|&h| h > 0).map(|h| h as u64 * 1_000_000);
+        let high = ifx
+            .and_then(|x| int(x.get(&15)))
+            .filter(|&h| h > 0)
+            .map(|h| h as u64 * 1_000_000);
         let low = int(cols.get(&5)).map(|s| s as u64);
         let speed = match (low, high) {
             (Some(l), Some(h)) if l >= 4_294_967_295 => Some(h),
@@ -81,21 +90,41 @@ pub fn interfaces(vbs: &[VarBind]) -> Vec<Interface> {
 pub fn addresses(vbs: &[VarBind]) -> Vec<AddressEntry> {
     let mut out = Vec::new();
     for (index, cols) in rows(oids::IP_ADDRESS_ENTRY, vbs) {
-        let Some((addr, rest)) = take_inet_address(&index) else { continue };
+        let Some((addr, rest)) = take_inet_address(&index) else {
+            continue;
+        };
         if !rest.is_empty() {
             continue;
         }
         // ipAddressPrefix is a RowPointer whose last arc is the prefix length.
-        let prefix_len = cols.get(&5).and_then(|v| v.as_oid()).and_then(|o| o.arcs().last().copied()).and_then(|p| u8::try_from(p).ok()).filter(|&p| p > 0);
+        let prefix_len = cols
+            .get(&5)
+            .and_then(|v| v.as_oid())
+            .and_then(|o| o.arcs().last().copied())
+            .and_then(|p| u8::try_from(p).ok())
+            .filter(|&p| p > 0);
         let if_index = int(cols.get(&3)).and_then(|i| u32::try_from(i).ok());
-        out.push(AddressEntry { addr, if_index, prefix_len });
+        out.push(AddressEntry {
+            addr,
+            if_index,
+            prefix_len,
+        });
     }
     if out.is_empty() {
         for (index, cols) in rows(oids::IP_ADDR_ENTRY, vbs) {
-            let Some(a) = ipv4_index(&index) else { continue };
-            let mask = cols.get(&3).and_then(|v| v.as_ip()).map(|m| u32::from(m).count_ones() as u8);
+            let Some(a) = ipv4_index(&index) else {
+                continue;
+            };
+            let mask = cols
+                .get(&3)
+                .and_then(|v| v.as_ip())
+                .map(|m| u32::from(m).count_ones() as u8);
             let if_index = int(cols.get(&2)).and_then(|i| u32::try_from(i).ok());
-            out.push(AddressEntry { addr: IpAddr::V4(a), if_index, prefix_len: mask });
+            out.push(AddressEntry {
+                addr: IpAddr::V4(a),
+                if_index,
+                prefix_len: mask,
+            });
         }
     }
     out.sort();
@@ -110,4 +139,3 @@ pub fn fill(report: &mut DeviceReport, vbs: &[VarBind]) {
     report.interfaces = interfaces(vbs);
     report.addresses = addresses(vbs);
 }
-

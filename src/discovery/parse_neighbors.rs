@@ -4,8 +4,13 @@
 //! forwarding tables (BRIDGE-MIB, Q-BRIDGE-MIB). Pure; malformed rows are
 //! skipped, never trusted.
 use super::oids;
-use super::report::{ArpEntry, CdpNeighbor, DeviceReport, FdbEntry, LldpId, LldpLocalPort, LldpNeighbor};
-use super::table::{int, inet_address, ipv4_index, mac, octets, rows, scalars, take_inet_address, take_octet_string, text};
+use super::report::{
+    ArpEntry, CdpNeighbor, DeviceReport, FdbEntry, LldpId, LldpLocalPort, LldpNeighbor,
+};
+use super::table::{
+    inet_address, int, ipv4_index, mac, octets, rows, scalars, take_inet_address,
+    take_octet_string, text,
+};
 use async_snmp::VarBind;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -13,7 +18,12 @@ use std::net::IpAddr;
 /// Render an LLDP id. `mac_subtype` is the subtype meaning "MAC address"
 /// (4 for chassis ids, 3 for port ids); 5 (chassis) / 4 (port) is a network
 /// address with an IANA family octet first.
-fn lldp_id(subtype: Option<i64>, bytes: Option<&[u8]>, mac_subtype: i64, net_subtype: i64) -> Option<LldpId> {
+fn lldp_id(
+    subtype: Option<i64>,
+    bytes: Option<&[u8]>,
+    mac_subtype: i64,
+    net_subtype: i64,
+) -> Option<LldpId> {
     let subtype = subtype?;
     let b = bytes?;
     let value = if subtype == mac_subtype && b.len() == 6 {
@@ -27,7 +37,10 @@ fn lldp_id(subtype: Option<i64>, bytes: Option<&[u8]>, mac_subtype: i64, net_sub
     } else {
         printable(b).unwrap_or_else(|| hex(b))
     };
-    Some(LldpId { subtype: u32::try_from(subtype).ok()?, value })
+    Some(LldpId {
+        subtype: u32::try_from(subtype).ok()?,
+        value,
+    })
 }
 
 fn printable(b: &[u8]) -> Option<String> {
@@ -46,12 +59,30 @@ fn hex(b: &[u8]) -> String {
 
 pub fn lldp_local(report: &mut DeviceReport, vbs: &[VarBind]) {
     let loc = scalars(oids::LLDP_LOC, vbs);
-    report.lldp_chassis = lldp_id(int(loc.get(&1)), loc.get(&2).and_then(|v| v.as_bytes()), 4, 5);
+    report.lldp_chassis = lldp_id(
+        int(loc.get(&1)),
+        loc.get(&2).and_then(|v| v.as_bytes()),
+        4,
+        5,
+    );
     report.lldp_sys_name = text(loc.get(&3)).filter(|s| !s.is_empty());
     for (index, cols) in rows(oids::LLDP_LOC_PORT_ENTRY, vbs) {
         let [port] = index.as_slice() else { continue };
-        let Some(id) = lldp_id(int(cols.get(&2)), cols.get(&3).and_then(|v| v.as_bytes()), 3, 4) else { continue };
-        report.lldp_ports.insert(*port, LldpLocalPort { id, desc: text(cols.get(&4)).filter(|s| !s.is_empty()) });
+        let Some(id) = lldp_id(
+            int(cols.get(&2)),
+            cols.get(&3).and_then(|v| v.as_bytes()),
+            3,
+            4,
+        ) else {
+            continue;
+        };
+        report.lldp_ports.insert(
+            *port,
+            LldpLocalPort {
+                id,
+                desc: text(cols.get(&4)).filter(|s| !s.is_empty()),
+            },
+        );
     }
 }
 
@@ -60,8 +91,12 @@ pub fn lldp_remote(vbs: &[VarBind]) -> Vec<LldpNeighbor> {
     // mark is ignored because agents disagree on it between the two tables.
     let mut mgmt: BTreeMap<(u32, u32), Vec<IpAddr>> = BTreeMap::new();
     for (index, _) in rows(oids::LLDP_REM_MAN_ADDR_ENTRY, vbs) {
-        let [_, port, rem, family, rest @ ..] = index.as_slice() else { continue };
-        let Some((bytes, tail)) = take_octet_string(rest) else { continue };
+        let [_, port, rem, family, rest @ ..] = index.as_slice() else {
+            continue;
+        };
+        let Some((bytes, tail)) = take_octet_string(rest) else {
+            continue;
+        };
         if !tail.is_empty() {
             continue;
         }
@@ -71,10 +106,24 @@ pub fn lldp_remote(vbs: &[VarBind]) -> Vec<LldpNeighbor> {
     }
     let mut out = Vec::new();
     for (index, cols) in rows(oids::LLDP_REM_ENTRY, vbs) {
-        let [_, port, rem] = index.as_slice() else { continue };
-        let chassis = lldp_id(int(cols.get(&4)), cols.get(&5).and_then(|v| v.as_bytes()), 4, 5);
-        let port_id = lldp_id(int(cols.get(&6)), cols.get(&7).and_then(|v| v.as_bytes()), 3, 4);
-        let (Some(chassis), Some(port_id)) = (chassis, port_id) else { continue };
+        let [_, port, rem] = index.as_slice() else {
+            continue;
+        };
+        let chassis = lldp_id(
+            int(cols.get(&4)),
+            cols.get(&5).and_then(|v| v.as_bytes()),
+            4,
+            5,
+        );
+        let port_id = lldp_id(
+            int(cols.get(&6)),
+            cols.get(&7).and_then(|v| v.as_bytes()),
+            3,
+            4,
+        );
+        let (Some(chassis), Some(port_id)) = (chassis, port_id) else {
+            continue;
+        };
         out.push(LldpNeighbor {
             local_port: *port,
             chassis,
@@ -91,8 +140,12 @@ pub fn lldp_remote(vbs: &[VarBind]) -> Vec<LldpNeighbor> {
 pub fn cdp(vbs: &[VarBind]) -> Vec<CdpNeighbor> {
     let mut out = Vec::new();
     for (index, cols) in rows(oids::CDP_CACHE_ENTRY, vbs) {
-        let [if_index, _] = index.as_slice() else { continue };
-        let Some(device_id) = text(cols.get(&6)).filter(|s| !s.is_empty()) else { continue };
+        let [if_index, _] = index.as_slice() else {
+            continue;
+        };
+        let Some(device_id) = text(cols.get(&6)).filter(|s| !s.is_empty()) else {
+            continue;
+        };
         let addr = match (int(cols.get(&3)), cols.get(&4).and_then(|v| v.as_bytes())) {
             (Some(1), Some(b)) => inet_address(1, b),
             (Some(20), Some(b)) => inet_address(2, b),
@@ -112,25 +165,39 @@ pub fn cdp(vbs: &[VarBind]) -> Vec<CdpNeighbor> {
 pub fn arp(vbs: &[VarBind]) -> Vec<ArpEntry> {
     let mut out = Vec::new();
     for (index, cols) in rows(oids::IP_NET_TO_PHYSICAL_ENTRY, vbs) {
-        let [if_index, rest @ ..] = index.as_slice() else { continue };
-        let Some((ip, tail)) = take_inet_address(rest) else { continue };
+        let [if_index, rest @ ..] = index.as_slice() else {
+            continue;
+        };
+        let Some((ip, tail)) = take_inet_address(rest) else {
+            continue;
+        };
         // ipNetToPhysicalType 2 = invalid.
         if !tail.is_empty() || int(cols.get(&6)) == Some(2) {
             continue;
         }
         if let Some(m) = cols.get(&4).and_then(|v| v.as_bytes()).and_then(mac) {
-            out.push(ArpEntry { if_index: *if_index, ip, mac: m });
+            out.push(ArpEntry {
+                if_index: *if_index,
+                ip,
+                mac: m,
+            });
         }
     }
     if out.is_empty() {
         for (index, cols) in rows(oids::IP_NET_TO_MEDIA_ENTRY, vbs) {
-            let [if_index, rest @ ..] = index.as_slice() else { continue };
+            let [if_index, rest @ ..] = index.as_slice() else {
+                continue;
+            };
             let Some(ip) = ipv4_index(rest) else { continue };
             if int(cols.get(&4)) == Some(2) {
                 continue;
             }
             if let Some(m) = cols.get(&2).and_then(|v| v.as_bytes()).and_then(mac) {
-                out.push(ArpEntry { if_index: *if_index, ip: IpAddr::V4(ip), mac: m });
+                out.push(ArpEntry {
+                    if_index: *if_index,
+                    ip: IpAddr::V4(ip),
+                    mac: m,
+                });
             }
         }
     }
@@ -149,9 +216,21 @@ pub fn fdb(vbs: &[VarBind]) -> Vec<FdbEntry> {
     }
     let mut out = Vec::new();
     let mut push = |mac_arcs: &[u32], cols: &BTreeMap<u32, async_snmp::Value>| {
-        let Some(m) = octets(mac_arcs).as_deref().and_then(mac) else { return };
-        let Some(port) = int(cols.get(&2)).and_then(|p| u32::try_from(p).ok()).filter(|&p| p > 0) else { return };
-        out.push(FdbEntry { mac: m, bridge_port: port, if_index: port_if.get(&port).copied(), status: int(cols.get(&3)) });
+        let Some(m) = octets(mac_arcs).as_deref().and_then(mac) else {
+            return;
+        };
+        let Some(port) = int(cols.get(&2))
+            .and_then(|p| u32::try_from(p).ok())
+            .filter(|&p| p > 0)
+        else {
+            return;
+        };
+        out.push(FdbEntry {
+            mac: m,
+            bridge_port: port,
+            if_index: port_if.get(&port).copied(),
+            status: int(cols.get(&3)),
+        });
     };
     for (index, cols) in rows(oids::DOT1D_TP_FDB_ENTRY, vbs) {
         push(&index, &cols);

@@ -15,9 +15,15 @@ pub fn rows(entry: &[u32], vbs: &[VarBind]) -> Rows {
     let mut out = Rows::new();
     for vb in vbs {
         let arcs = vb.oid.arcs();
-        let Some(rest) = arcs.strip_prefix(entry) else { continue };
-        let Some((&col, index)) = rest.split_first() else { continue };
-        out.entry(index.to_vec()).or_default().insert(col, vb.value.clone());
+        let Some(rest) = arcs.strip_prefix(entry) else {
+            continue;
+        };
+        let Some((&col, index)) = rest.split_first() else {
+            continue;
+        };
+        out.entry(index.to_vec())
+            .or_default()
+            .insert(col, vb.value.clone());
     }
     out
 }
@@ -44,7 +50,9 @@ pub fn text(v: Option<&Value>) -> Option<String> {
 pub fn int(v: Option<&Value>) -> Option<i64> {
     match v? {
         Value::Integer(i) => Some(*i as i64),
-        Value::Counter32(n) | Value::Gauge32(n) | Value::UInteger32(n) | Value::TimeTicks(n) => Some(*n as i64),
+        Value::Counter32(n) | Value::Gauge32(n) | Value::UInteger32(n) | Value::TimeTicks(n) => {
+            Some(*n as i64)
+        }
         Value::Counter64(n) => i64::try_from(*n).ok(),
         _ => None,
     }
@@ -55,7 +63,13 @@ pub fn mac(bytes: &[u8]) -> Option<String> {
     if bytes.len() != 6 {
         return None;
     }
-    Some(bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":"))
+    Some(
+        bytes
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<Vec<_>>()
+            .join(":"),
+    )
 }
 
 /// Index arcs that must each be an octet (0..=255).
@@ -109,7 +123,12 @@ mod tests {
     #[test]
     fn groups_rows_by_index() {
         let e = [1, 3, 6, 1, 2, 1, 2, 2, 1];
-        let vb = |col: u32, idx: u32, v: i32| VarBind::new(Oid::from_slice(&[&e[..], &[col, idx]].concat()), Value::Integer(v));
+        let vb = |col: u32, idx: u32, v: i32| {
+            VarBind::new(
+                Oid::from_slice(&[&e[..], &[col, idx]].concat()),
+                Value::Integer(v),
+            )
+        };
         let r = rows(&e, &[vb(1, 1, 1), vb(1, 2, 2), vb(3, 1, 6), vb(3, 2, 24)]);
         assert_eq!(r.len(), 2);
         assert_eq!(r[&vec![2]][&3], Value::Integer(24));
@@ -117,14 +136,20 @@ mod tests {
 
     #[test]
     fn index_decoders_reject_garbage() {
-        assert_eq!(take_inet_address(&[1, 4, 10, 0, 0, 1]).map(|x| x.0), Some("10.0.0.1".parse().unwrap()));
+        assert_eq!(
+            take_inet_address(&[1, 4, 10, 0, 0, 1]).map(|x| x.0),
+            Some("10.0.0.1".parse().unwrap())
+        );
         assert_eq!(take_inet_address(&[1, 4, 10, 0, 0]), None);
         assert_eq!(take_inet_address(&[1, 4, 10, 0, 0, 300]), None);
         assert_eq!(take_inet_address(&[1, u32::MAX, 1]), None);
         assert_eq!(take_inet_address(&[]), None);
         assert_eq!(ipv4_index(&[10, 1, 2]), None);
         assert_eq!(mac(&[0, 1, 2]), None);
-        assert_eq!(mac(&[0xaa, 1, 2, 3, 4, 5]).as_deref(), Some("aa:01:02:03:04:05"));
+        assert_eq!(
+            mac(&[0xaa, 1, 2, 3, 4, 5]).as_deref(),
+            Some("aa:01:02:03:04:05")
+        );
     }
 
     proptest::proptest! {
