@@ -143,28 +143,27 @@ impl Lab {
         result
     }
 
-    /// Pings `node`'s management address from the noc with the system ping;
-    /// true if at least one of `count` answers came back.
+    /// Pings `node`'s management address from the noc (fping, `count`
+    /// echoes 200 ms apart, 1 s timeout each); true if any answer came back.
     pub fn noc_can_ping(&self, node: &str, count: u32) -> Result<bool, LabError> {
         let addr = self.mgmt_addr(node)?.to_string();
         let status = self
-            .command_in(NOC, "ping")?
+            .command_in(NOC, "fping")?
             .args([
-                "-n",
                 "-q",
                 "-c",
                 &count.to_string(),
-                "-i",
-                "0.2",
-                "-W",
-                "1",
+                "-p",
+                "200",
+                "-t",
+                "1000",
                 &addr,
             ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()
             .map_err(|source| LabError::Spawn {
-                command: "ping".into(),
+                command: "fping".into(),
                 source,
             })?;
         Ok(status.success())
