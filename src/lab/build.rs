@@ -76,10 +76,21 @@ pub fn set_loss(ns: &str, pct: u8) -> Result<(), LabError> {
     sys::run_stdin(in_ns(ns, "nft").args(["-f", "-"]), Some(&script)).map(drop)
 }
 
-/// Sets an interface administratively up or down.
-pub fn set_if_state(ns: &str, ifname: &str, up: bool) -> Result<(), LabError> {
+/// Sets an interface of `node` administratively up or down. The kernel
+/// forgets the routes through an interface that goes down, so bringing one
+/// up re-installs the node's planned static routes.
+pub fn set_if_state(node: &PlanNode, ifname: &str, up: bool) -> Result<(), LabError> {
     let state = if up { "up" } else { "down" };
-    sys::ip(&["-n", ns, "link", "set", "dev", ifname, state]).map(drop)
+    sys::ip(&["-n", &node.ns, "link", "set", "dev", ifname, state])?;
+    if up {
+        let lines: Vec<String> = node
+            .routes
+            .iter()
+            .map(|r| format!("route replace {} via {}", r.dest, r.via))
+            .collect();
+        sys::ip_batch(&node.ns, &lines)?;
+    }
+    Ok(())
 }
 
 fn ns_of<'a>(plan: &'a Plan, node: &str) -> Result<&'a str, LabError> {

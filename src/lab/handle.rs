@@ -254,7 +254,7 @@ impl Lab {
     }
 
     pub fn set_if_state(&self, node: &str, ifname: &str, up: bool) -> Result<(), LabError> {
-        build::set_if_state(self.ns(node)?, ifname, up)
+        build::set_if_state(self.plan_node(node)?, ifname, up)
     }
 
     /// Stops and starts snmpd of `node` (same config, same persistent dir)
