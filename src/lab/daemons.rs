@@ -247,8 +247,10 @@ pub struct WireArgs<'a> {
 
 /// Starts the wire process of one link and waits until it says it is ready.
 pub fn start_wire(procs: &Procs, a: &WireArgs<'_>) -> Result<(), LabError> {
-    let mut c = Command::new(a.bin);
-    c.args(["lab", "wire", "--ns", a.ns, "--a"])
+    // Run the whole process inside the wire namespace (not just one thread
+    // via --ns), so teardown finds it with `ip netns pids`.
+    let mut c = in_ns(a.ns, &a.bin.to_string_lossy());
+    c.args(["lab", "wire", "--a"])
         .arg(super::plan::WIRE_PORTS[0])
         .arg("--b")
         .arg(super::plan::WIRE_PORTS[1])

@@ -464,6 +464,19 @@ fn mkdir(p: &Path) -> Result<(), LabError> {
     })
 }
 
+/// Every `*.pid` file under `dir/nodes/*/` and `dir/wires/`.
+fn pidfiles(dir: &Path) -> Vec<PathBuf> {
+    let mut dirs = vec![dir.join("wires")];
+    if let Ok(nodes) = std::fs::read_dir(dir.join("nodes")) {
+        dirs.extend(nodes.flatten().map(|e| e.path()));
+    }
+    dirs.iter()
+        .filter_map(|d| std::fs::read_dir(d).ok())
+        .flat_map(|rd| rd.flatten().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "pid"))
+        .collect()
+}
+
 fn recorded_namespaces(dir: &Path) -> Vec<String> {
     std::fs::read_to_string(dir.join(NAMESPACES_FILE))
         .map(|t| {
@@ -475,8 +488,16 @@ fn recorded_namespaces(dir: &Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Removes the namespaces recorded in `dir` plus `planned`, and `dir` itself.
+/// Removes the namespaces recorded in `dir` plus `planned` (with every
+/// process inside them and every process named by a pidfile in `dir`), and
+/// `dir` itself.
 fn remove_leftovers(dir: &Path, planned: &[String]) -> Result<(), LabError> {
+    let pids: Vec<i32> = pidfiles(dir)
+        .iter()
+        .filter_map(|p| daemons::read_pid(p))
+        .filter(|&p| sys::alive(p))
+        .collect();
+    sys::kill_all(&pids, Duration::from_millis(1500));
     let mut all = recorded_namespaces(dir);
     all.extend(planned.iter().cloned());
     all.sort();
