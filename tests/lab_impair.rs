@@ -19,7 +19,7 @@ fn wire_delay_gives_the_expected_rtt() {
     let rtt = s.avg_ms.expect("answers");
     eprintln!("wire 20 ms each way: RTT avg {rtt:.2} ms over {s:?}");
     assert_eq!(s.received, 20, "{s:?}");
-    assert!((39.0..48.0).contains(&rtt), "RTT {rtt} ms, want ~40");
+    assert!((39.0..50.0).contains(&rtt), "RTT {rtt} ms, want ~40");
 
     // Changed at run time: 5 ms each way now.
     lab.set_delay("r3:eth2", Duration::from_millis(5), Duration::ZERO)
@@ -61,7 +61,7 @@ fn loss_and_interface_state() {
     lab.set_loss("r2", 50).unwrap();
     let s = common::fping(&lab, "noc", &r2, 200, 10, 500);
     eprintln!("set_loss(r2, 50): {:.1} % lost of {}", s.loss_pct(), s.sent);
-    assert!((35.0..=65.0).contains(&s.loss_pct()), "{s:?}");
+    assert!((27.0..=73.0).contains(&s.loss_pct()), "{s:?}");
     lab.set_loss("r2", 0).unwrap();
     let s = common::fping(&lab, "noc", &r2, 100, 10, 500);
     assert_eq!(s.received, 100, "loss removed: {s:?}");

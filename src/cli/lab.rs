@@ -141,10 +141,8 @@ fn up(file: &Path, root: &Path, no_wait: bool) -> anyhow::Result<ExitCode> {
     };
     let lab =
         Lab::up_with(spec, opts).with_context(|| format!("bringing up {}", file.display()))?;
-    if !no_wait {
-        if let Err(e) = lab.wait_lldp_settled(Duration::from_secs(20)) {
-            eprintln!("nocmap: warning: {e}");
-        }
+    if !no_wait && let Err(e) = lab.wait_lldp_settled(Duration::from_secs(20)) {
+        eprintln!("nocmap: warning: {e}");
     }
     print_summary(&lab);
     lab.detach();

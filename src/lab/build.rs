@@ -42,7 +42,7 @@ pub fn build(plan: &Plan, spec: &LabSpec) -> Result<(), LabError> {
     }
     for n in &spec.nodes {
         if n.loss_pct > 0 {
-            set_loss(&ns_of(plan, &n.name)?.to_owned(), n.loss_pct)?;
+            set_loss(ns_of(plan, &n.name)?, n.loss_pct)?;
         }
     }
     Ok(())

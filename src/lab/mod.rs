@@ -5,7 +5,8 @@
 //!
 //! Code map: `spec` (the file format), `plan` (addresses and routes, pure),
 //! `conf` (daemon configuration text, pure), `sys` (running system commands),
-//! `build` (plan -> namespaces), `daemons` (snmpd/lldpd processes), `handle`
+//! `build` (plan -> namespaces), `state` (the
+//! per-lab state directory and teardown of leftovers), `daemons` (snmpd/lldpd processes), `handle`
 //! (the `Lab` API), `probe` (LLDP settling, iperf), `truth` (ground truth for
 //! discovery tests), `wire` (the userspace delay line).
 //!
@@ -20,6 +21,7 @@ mod handle;
 pub mod plan;
 mod probe;
 pub mod spec;
+mod state;
 mod sys;
 pub mod truth;
 pub mod wire;

@@ -327,10 +327,10 @@ fn routes_from(s: usize, nodes: &[PlanNode], subnets: &[Subnet]) -> Vec<Route> {
             .iter()
             .filter(|&&(m, _)| dist[m] != usize::MAX)
             .min_by_key(|&&(m, _)| (dist[m], m));
-        if let Some(&(m, _)) = best {
-            if let Some(via) = first_hop[m] {
-                routes.push(Route { dest: sub.net, via });
-            }
+        if let Some(&(m, _)) = best
+            && let Some(via) = first_hop[m]
+        {
+            routes.push(Route { dest: sub.net, via });
         }
     }
     routes

@@ -306,10 +306,10 @@ impl LabSpec {
                 ("sys_location", &n.sys_location),
                 ("sys_contact", &n.sys_contact),
             ] {
-                if let Some(v) = v {
-                    if v.len() > 250 || v.chars().any(char::is_control) {
-                        errs.push(format!("{at}: {what}: at most 250 bytes, no control chars"));
-                    }
+                if let Some(v) = v
+                    && (v.len() > 250 || v.chars().any(char::is_control))
+                {
+                    errs.push(format!("{at}: {what}: at most 250 bytes, no control chars"));
                 }
             }
             if n.loss_pct > 100 {

@@ -158,10 +158,9 @@ pub fn run(cfg: &WireConfig, stop: &AtomicBool) -> Result<(), WireError> {
                 .params
                 .as_ref()
                 .and_then(|f| std::fs::read_to_string(f).ok())
+                && let Some(p) = WireParams::parse(&p)
             {
-                if let Some(p) = WireParams::parse(&p) {
-                    params = p;
-                }
+                params = p;
             }
         }
         let mut wait = PARAMS_EVERY;
@@ -301,7 +300,7 @@ fn recv_incoming(port: &OwnedFd, buf: &mut [u8]) -> Option<usize> {
         if n <= 0 {
             return None;
         }
-        if sll.sll_pkttype != libc::PACKET_OUTGOING as u8 {
+        if sll.sll_pkttype != libc::PACKET_OUTGOING {
             return Some(n as usize);
         }
     }
