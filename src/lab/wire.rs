@@ -125,7 +125,9 @@ impl DelayLine {
 /// What `nocmap lab wire` is told to do.
 #[derive(Debug, Clone)]
 pub struct WireConfig {
-    /// Network namespace to enter first (a name under /run/netns).
+    /// Network namespace to enter first (a name under /run/netns). Only the
+    /// calling thread moves, so the lab driver does not use it: it starts the
+    /// whole process under `ip netns exec`, where teardown can find it.
     pub ns: Option<String>,
     pub a: String,
     pub b: String,
