@@ -1,1 +1,32 @@
-//! placeholder: owned by the lab work; replaced when it lands.
+//! The lab network driver: builds a topology of network namespaces from a
+//! small TOML description, runs real snmpd/lldpd in it, impairs links
+//! (userspace wire for delay/jitter, tbf for rate, nftables for loss) and
+//! tears it all down again. Used by the integration tests and `nocmap lab`.
+//!
+//! Code map: `spec` (the file format), `plan` (addresses and routes, pure),
+//! `conf` (daemon configuration text, pure), `sys` (running system commands),
+//! `build` (plan -> namespaces), `state` (the
+//! per-lab state directory and teardown of leftovers), `daemons` (snmpd/lldpd processes), `handle`
+//! (the `Lab` API), `probe` (LLDP settling, iperf), `truth` (ground truth for
+//! discovery tests), `wire` (the userspace delay line).
+//!
+//! Invariant: the lab never touches the root namespace's addresses or routes;
+//! every namespace it creates is named `<lab>-...` and recorded in its state
+//! directory, and teardown only removes what is recorded or planned.
+mod build;
+pub mod conf;
+mod daemons;
+mod error;
+mod handle;
+pub mod plan;
+mod probe;
+pub mod spec;
+mod state;
+mod sys;
+pub mod truth;
+pub mod wire;
+
+pub use error::LabError;
+pub use handle::{DEFAULT_STATE_ROOT, Daemon, Lab, LabOptions};
+pub use spec::{Credentials, Endpoint, LabSpec, LinkSpec, NodeKind, NodeSpec};
+pub use truth::{LabTruth, TruthLink, TruthNode};

@@ -1,0 +1,99 @@
+//! Configuration text for snmpd and lldpd of one lab node.
+//!
+//! Pure: renders strings from the spec and plan, writes nothing. Values that
+//! come from the description file reach snmpd.conf only through `conf_value`.
+use super::plan::PlanNode;
+use super::spec::{Credentials, LldpPortId, NodeKind, NodeSpec};
+use ipnet::Ipv4Net;
+
+/// The AgentX master socket; loopback is per namespace, so every node has its own.
+pub const AGENTX_SOCKET: &str = "tcp:127.0.0.1:705";
+
+/// snmpd.conf for a managed node.
+pub fn snmpd_conf(node: &NodeSpec, prefix: Ipv4Net, creds: &Credentials) -> String {
+    let services = match node.kind {
+        NodeKind::Router => 78,
+        NodeKind::Switch => 66,
+        NodeKind::Host => 72,
+    };
+    let mut s = String::new();
+    s.push_str("# written by nocmap lab; do not edit\n");
+    s.push_str("agentaddress udp:161\n");
+    s.push_str(&format!("sysName {}\n", conf_value(node.sys_name())));
+    s.push_str(&format!("sysServices {services}\n"));
+    let descr = node
+        .sys_descr
+        .clone()
+        .unwrap_or_else(|| format!("nocmap lab {:?} {}", node.kind, node.name).to_lowercase());
+    s.push_str(&format!("sysDescr {}\n", conf_value(&descr)));
+    let location = node.sys_location.as_deref().unwrap_or("nocmap lab");
+    s.push_str(&format!("sysLocation {}\n", conf_value(location)));
+    let contact = node.sys_contact.as_deref().unwrap_or("noc@lab.invalid");
+    s.push_str(&format!("sysContact {}\n", conf_value(contact)));
+    s.push_str(&format!("rocommunity {} {prefix}\n", creds.community));
+    s.push_str(&format!("rocommunity {} 127.0.0.1\n", creds.community));
+    s.push_str(&format!(
+        "createUser {} SHA-256 \"{}\" AES \"{}\"\n",
+        creds.v3_user, creds.auth_pass, creds.priv_pass
+    ));
+    s.push_str(&format!("rouser {} priv\n", creds.v3_user));
+    s.push_str("master agentx\n");
+    s.push_str(&format!("agentXSocket {AGENTX_SOCKET}\n"));
+    s
+}
+
+/// lldpd configuration (lldpcli commands) for a node.
+pub fn lldpd_conf(node: &NodeSpec) -> String {
+    let mut s = format!(
+        "configure system hostname {}\nconfigure lldp tx-interval 2\n",
+        node.sys_name()
+    );
+    if node.lldp_portid == LldpPortId::Ifname {
+        s.push_str("configure lldp portidsubtype ifname\n");
+    }
+    s
+}
+
+/// The interfaces lldpd should run on: every link interface of the node
+/// (for a switch, its bridge ports), comma separated for `lldpd -I`.
+pub fn lldpd_interfaces(node: &PlanNode, link_ifs: &[String]) -> String {
+    let mut ifs: Vec<&str> = link_ifs.iter().map(String::as_str).collect();
+    ifs.extend(node.bridge_ports.iter().map(String::as_str));
+    ifs.sort_unstable();
+    ifs.dedup();
+    ifs.join(",")
+}
+
+/// snmpd takes the rest of the line verbatim for sysDescr & co; the only
+/// things that can break that are line breaks, a leading `#` (comment) and
+/// surrounding white space, and the literal `""` (means empty). Validation
+/// already refused control characters; this keeps the rest safe.
+pub fn conf_value(v: &str) -> String {
+    let v: String = v
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let t = v.trim();
+    if t.is_empty() || t == "\"\"" || t.len() != v.len() || t.starts_with('#') {
+        // Guard the value so snmpd keeps it whole: a visible marker beats a
+        // silently altered string.
+        format!("[{v}]")
+    } else {
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_values_stay_on_one_line() {
+        for v in ["<script>alert(1)</script>", "a\nb", "# c", " x ", "\"\""] {
+            let out = conf_value(v);
+            assert!(!out.contains('\n'), "{out:?}");
+            assert!(!out.starts_with('#') && !out.starts_with(' '), "{out:?}");
+        }
+        assert_eq!(conf_value("<b>\"'&"), "<b>\"'&");
+    }
+}

@@ -1,0 +1,222 @@
+//! Shared helpers for integration tests: the root check, bringing a lab up
+//! with the right `nocmap` binary for its wires, running commands inside a
+//! lab namespace and reading fping summaries.
+//!
+//! A test that needs root starts with `require_root!();`. Every lab a test
+//! brings up needs its own name and prefix (tests run in parallel); the
+//! `Lab` value is the guard: dropping it (also on panic) tears the lab down.
+#![allow(dead_code)]
+use nocmap::lab::{Lab, LabOptions, LabSpec};
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+/// Returns from the test, loudly, when not running as root.
+#[macro_export]
+macro_rules! require_root {
+    () => {
+        if !common::is_root() {
+            eprintln!("SKIPPED: needs root ({})", module_path!());
+            return;
+        }
+    };
+}
+
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// The `nocmap` binary cargo built for these tests.
+pub fn nocmap_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_nocmap"))
+}
+
+pub fn lab_options() -> LabOptions {
+    LabOptions {
+        nocmap_bin: Some(nocmap_bin()),
+        ..LabOptions::default()
+    }
+}
+
+/// Brings up a lab from TOML text; panics with the full error on failure.
+pub fn lab_up_toml(text: &str) -> Lab {
+    let spec = LabSpec::from_toml(text).unwrap_or_else(|e| panic!("lab spec: {e}"));
+    lab_up(spec)
+}
+
+pub fn lab_up(spec: LabSpec) -> Lab {
+    let name = spec.name.clone();
+    Lab::up_with(spec, lab_options()).unwrap_or_else(|e| panic!("lab {name} up: {e}"))
+}
+
+/// Loads `examples/labs/<file>` and renames it, so each test has its own lab.
+pub fn example_spec(file: &str, name: &str, prefix: &str) -> LabSpec {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/labs")
+        .join(file);
+    let mut spec = LabSpec::from_path(&path).unwrap_or_else(|e| panic!("{file}: {e}"));
+    spec.name = name.into();
+    spec.prefix = prefix.into();
+    spec
+}
+
+/// Runs `program args...` inside `node`'s namespace and returns its output.
+pub fn run_in(lab: &Lab, node: &str, program: &str, args: &[&str]) -> Output {
+    lab.command_in(node, program)
+        .expect("node exists")
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("running {program} in {node}: {e}"))
+}
+
+/// stdout of a command that must succeed.
+pub fn ok_stdout(lab: &Lab, node: &str, program: &str, args: &[&str]) -> String {
+    let out = run_in(lab, node, program, args);
+    assert!(
+        out.status.success(),
+        "{program} {args:?} in {node} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// What one fping target summary says.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PingStats {
+    pub sent: u32,
+    pub received: u32,
+    pub avg_ms: Option<f64>,
+}
+
+impl PingStats {
+    pub fn loss_pct(&self) -> f64 {
+        100.0 * f64::from(self.sent - self.received) / f64::from(self.sent.max(1))
+    }
+}
+
+/// `fping -q -c COUNT -p PERIOD_MS -t TIMEOUT_MS addr` from `node`.
+pub fn fping(
+    lab: &Lab,
+    node: &str,
+    addr: &str,
+    count: u32,
+    period_ms: u32,
+    timeout_ms: u32,
+) -> PingStats {
+    let out = run_in(
+        lab,
+        node,
+        "fping",
+        &[
+            "-q",
+            "-c",
+            &count.to_string(),
+            "-p",
+            &period_ms.to_string(),
+            "-t",
+            &timeout_ms.to_string(),
+            addr,
+        ],
+    );
+    let text = String::from_utf8_lossy(&out.stderr);
+    parse_fping(&text).unwrap_or_else(|| panic!("no fping summary in {text:?}"))
+}
+
+/// Parses `ADDR : xmt/rcv/%loss = 20/19/5%, min/avg/max = 0.1/0.2/0.3`.
+pub fn parse_fping(text: &str) -> Option<PingStats> {
+    let line = text.lines().find(|l| l.contains("xmt/rcv/%loss"))?;
+    let counts = line
+        .split("= ")
+        .nth(1)?
+        .split(['/', ','])
+        .collect::<Vec<_>>();
+    let sent = counts.first()?.trim().parse().ok()?;
+    let received = counts.get(1)?.trim().parse().ok()?;
+    let avg_ms = line
+        .split("min/avg/max = ")
+        .nth(1)
+        .and_then(|s| s.split('/').nth(1))
+        .and_then(|s| s.trim().parse().ok());
+    Some(PingStats {
+        sent,
+        received,
+        avg_ms,
+    })
+}
+
+/// Namespaces that currently exist.
+pub fn namespaces() -> Vec<String> {
+    let out = std::process::Command::new("ip")
+        .args(["netns", "list"])
+        .output()
+        .expect("ip netns list");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Namespaces of lab `lab` that currently exist.
+pub fn lab_namespaces(lab: &str) -> Vec<String> {
+    let prefix = format!("{lab}-");
+    namespaces()
+        .into_iter()
+        .filter(|n| n.starts_with(&prefix))
+        .collect()
+}
+
+/// A v2c get of one OID, value only.
+pub fn snmpget_v2c(lab: &Lab, from: &str, addr: &str, oid: &str) -> String {
+    let c = &lab.spec().credentials;
+    ok_stdout(
+        lab,
+        from,
+        "snmpget",
+        &["-v2c", "-c", &c.community, "-r1", "-t2", "-Oqv", addr, oid],
+    )
+}
+
+/// A v3 authPriv (SHA-256 / AES-128) get of one OID, value only.
+pub fn snmpget_v3(lab: &Lab, from: &str, addr: &str, oid: &str) -> String {
+    let c = &lab.spec().credentials;
+    ok_stdout(
+        lab,
+        from,
+        "snmpget",
+        &[
+            "-v3",
+            "-l",
+            "authPriv",
+            "-u",
+            &c.v3_user,
+            "-a",
+            "SHA-256",
+            "-A",
+            &c.auth_pass,
+            "-x",
+            "AES",
+            "-X",
+            &c.priv_pass,
+            "-r1",
+            "-t2",
+            "-Oqv",
+            addr,
+            oid,
+        ],
+    )
+}
+
+pub fn unquote(s: &str) -> &str {
+    s.trim().trim_matches('"')
+}
+
+#[test]
+fn fping_summary_is_parsed() {
+    let s = parse_fping("10.1.0.1 : xmt/rcv/%loss = 200/97/51%, min/avg/max = 0.02/0.05/0.30\n")
+        .unwrap();
+    assert_eq!((s.sent, s.received, s.avg_ms), (200, 97, Some(0.05)));
+    let s = parse_fping("10.1.0.1 : xmt/rcv/%loss = 3/0/100%\n").unwrap();
+    assert_eq!((s.received, s.avg_ms), (0, None));
+}

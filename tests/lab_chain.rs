@@ -1,0 +1,138 @@
+//! The chain lab (noc - r1 - r2 - r3) end to end: reachability, SNMP v2c and
+//! v3, LLDP-MIB over SNMP, and hostile strings surviving snmpd.conf.
+mod common;
+
+use std::time::{Duration, Instant};
+
+const SYS_NAME: &str = "1.3.6.1.2.1.1.5.0";
+const SYS_DESCR: &str = "1.3.6.1.2.1.1.1.0";
+const HOSTILE: &str = r#"<script>alert("x")</script> ' & $(id) `id` ; # 100% \n \"q\""#;
+
+#[test]
+fn chain_reachability_snmp_and_lldp() {
+    require_root!();
+    let t0 = Instant::now();
+    let mut spec = common::example_spec("chain.toml", "tcreach", "10.211.0.0/16");
+    spec.nodes[0].sys_descr = Some(HOSTILE.into());
+    let lab = common::lab_up(spec);
+    eprintln!("lab up in {:?}", t0.elapsed());
+    let truth = lab.truth();
+    assert_eq!(truth.nodes.len(), 4);
+    assert_eq!(truth.links.len(), 3);
+
+    // Every node's management address answers ping from the noc.
+    for n in truth.nodes.iter().filter(|n| !n.is_noc) {
+        let addr = n
+            .mgmt_addr
+            .expect("every chain node has an address")
+            .to_string();
+        let s = common::fping(&lab, "noc", &addr, 3, 100, 1000);
+        assert_eq!(s.received, 3, "ping {} ({addr}): {s:?}", n.name);
+    }
+
+    // sysName over v2c and v3 authPriv, from the noc, on every managed node.
+    for n in truth.nodes.iter().filter(|n| n.managed) {
+        let addr = n.mgmt_addr.unwrap().to_string();
+        let v2 = common::snmpget_v2c(&lab, "noc", &addr, SYS_NAME);
+        assert_eq!(
+            common::unquote(&v2),
+            n.sys_name,
+            "v2c sysName of {}",
+            n.name
+        );
+        let v3 = common::snmpget_v3(&lab, "noc", &addr, SYS_NAME);
+        assert_eq!(common::unquote(&v3), n.sys_name, "v3 sysName of {}", n.name);
+    }
+
+    // A wrong community gets no answer.
+    let r1 = lab.mgmt_addr("r1").unwrap().to_string();
+    let out = common::run_in(
+        &lab,
+        "noc",
+        "snmpget",
+        &["-v2c", "-c", "wrong", "-r0", "-t1", &r1, SYS_NAME],
+    );
+    assert!(!out.status.success(), "wrong community must fail");
+
+    // The hostile sysDescr comes back byte for byte (read as hex, so that
+    // snmpget's own escaping does not get in the way).
+    let hex = common::ok_stdout(
+        &lab,
+        "noc",
+        "snmpget",
+        &["-v2c", "-c", "public", "-Oqvx", &r1, SYS_DESCR],
+    );
+    let bytes: Vec<u8> = hex
+        .split(|c: char| c.is_whitespace() || c == '"')
+        .filter(|b| !b.is_empty())
+        .map(|b| u8::from_str_radix(b, 16).expect("hex byte"))
+        .collect();
+    assert_eq!(String::from_utf8_lossy(&bytes), HOSTILE);
+
+    // LLDP-MIB remote tables, read over SNMP, show the cabling.
+    let t1 = Instant::now();
+    lab.wait_lldp_settled(Duration::from_secs(20))
+        .expect("LLDP settles");
+    eprintln!("LLDP settled in {:?}", t1.elapsed());
+    assert_eq!(lab.lldp_neighbours("r1").unwrap(), vec!["r2"]);
+    assert_eq!(lab.lldp_neighbours("r2").unwrap(), vec!["r1", "r3"]);
+    assert_eq!(lab.lldp_neighbours("r3").unwrap(), vec!["r2"]);
+    // And from the noc, as the product will see it (through the wire link too).
+    let r3 = lab.mgmt_addr("r3").unwrap().to_string();
+    let walk = common::ok_stdout(
+        &lab,
+        "noc",
+        "snmpwalk",
+        &[
+            "-v2c",
+            "-c",
+            "public",
+            "-Oqv",
+            &r3,
+            "1.0.8802.1.1.2.1.4.1.1.9",
+        ],
+    );
+    assert_eq!(common::unquote(&walk), "r2");
+    // r2 announces its port as ifName: r1 sees "eth1" (subtype 5 = interfaceName).
+    let r1_remote_port = common::ok_stdout(
+        &lab,
+        "noc",
+        "snmpwalk",
+        &[
+            "-v2c",
+            "-c",
+            "public",
+            "-Oqv",
+            &r1,
+            "1.0.8802.1.1.2.1.4.1.1.7",
+        ],
+    );
+    assert_eq!(common::unquote(&r1_remote_port), "eth1");
+    eprintln!("total {:?}", t0.elapsed());
+}
+
+#[test]
+fn chain_restart_snmpd_keeps_answering() {
+    require_root!();
+    let lab = common::lab_up(common::example_spec(
+        "chain.toml",
+        "tcrestart",
+        "10.213.0.0/16",
+    ));
+    let r2 = lab.mgmt_addr("r2").unwrap().to_string();
+    let before = lab.processes();
+    lab.restart_snmpd("r2").expect("restart");
+    let after = lab.processes();
+    let pid = |v: &Vec<(String, Option<i32>, bool)>| {
+        v.iter().find(|p| p.0 == "snmpd@r2").and_then(|p| p.1)
+    };
+    assert_ne!(pid(&before), pid(&after), "snmpd got a new pid");
+    assert!(after.iter().all(|p| p.2), "all processes alive: {after:?}");
+    let v3 = common::snmpget_v3(&lab, "noc", &r2, SYS_NAME);
+    assert_eq!(common::unquote(&v3), "r2");
+    assert!(
+        lab.daemon_log("r2", nocmap::lab::Daemon::Snmpd)
+            .contains("NET-SNMP"),
+        "snmpd log readable"
+    );
+}
