@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 pub mod check_config;
+pub mod discover;
 pub mod lab;
 pub mod oid_arg;
 pub mod ping;
@@ -32,6 +33,8 @@ pub enum Command {
     Sweep(sweep::SweepArgs),
     /// Walk an SNMP subtree and print `OID = TYPE: value` lines.
     Walk(walk::WalkArgs),
+    /// Crawl the network from seeds and print or write its topology.
+    Discover(discover::DiscoverArgs),
     /// Validate a configuration file and report every problem with its line.
     CheckConfig(check_config::CheckConfigArgs),
     /// Build, inspect and tear down the bundled lab network (namespaces).
@@ -57,6 +60,7 @@ pub fn main() -> ExitCode {
             Command::Sweep(a) => sweep::run(a).await,
             Command::Walk(a) => walk::run(a).await,
             Command::CheckConfig(a) => check_config::run(a).await,
+            Command::Discover(a) => discover::run(a).await,
             Command::Lab(a) => lab::run(a).await,
         }
     });

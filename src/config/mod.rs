@@ -8,6 +8,7 @@
 //! [`Config::validate`]. This module must not open sockets or start
 //! subsystems; each subsystem is handed only its own section.
 pub mod defaults;
+mod engine_settings;
 mod model;
 mod secret;
 mod spans;

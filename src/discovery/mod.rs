@@ -3,11 +3,18 @@
 //! and which interfaces are linked (`links`), and the crawl that ties these
 //! together. Only `read` and `crawl` do I/O; the rest are pure functions over
 //! varbinds and reports, so recordings and live agents go through one path.
+pub mod crawl;
+pub mod fdb;
+pub mod identity;
+pub mod links;
 pub mod oids;
 pub mod parse_device;
 pub mod parse_neighbors;
+pub mod read;
 pub mod report;
+pub mod resolve;
 pub mod table;
+pub mod vendor;
 
 pub use report::DeviceReport;
 

@@ -1,0 +1,130 @@
+//! The crawl: from seeds, read each agent, follow the management addresses
+//! its LLDP/CDP neighbours advertise (only inside the allowed prefixes, up to
+//! a depth), concurrently, then merge identities and build the topology.
+//! Nothing outside the allowed prefixes is ever sent a packet.
+use super::identity::merge_same_devices;
+use super::links::build_topology;
+use super::read::read_device;
+use super::report::DeviceReport;
+use crate::snmp::{Credential, SnmpEngine};
+use crate::topology::Topology;
+use ipnet::IpNet;
+use std::collections::{BTreeSet, VecDeque};
+use std::net::IpAddr;
+use std::sync::Arc;
+use tokio::task::JoinSet;
+
+#[derive(Debug, Clone)]
+pub struct CrawlOptions {
+    pub seeds: Vec<IpAddr>,
+    /// The only ranges probed. Empty: the seeds alone.
+    pub prefixes: Vec<IpNet>,
+    /// How many neighbour hops to follow from the seeds.
+    pub depth: u32,
+    /// Agents read at the same time.
+    pub concurrency: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Unreachable {
+    pub addr: IpAddr,
+    pub reason: String,
+}
+
+#[derive(Debug, Default)]
+pub struct CrawlResult {
+    pub topology: Topology,
+    pub reports: Vec<DeviceReport>,
+    pub unreachable: Vec<Unreachable>,
+    /// Addresses neighbours advertised that lie outside the allowed prefixes.
+    pub skipped_out_of_scope: Vec<IpAddr>,
+}
+
+/// Progress of a crawl: (agents done, agents queued or running).
+pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Send + Sync);
+
+pub fn allowed(prefixes: &[IpNet], seeds: &[IpAddr], a: &IpAddr) -> bool {
+    if prefixes.is_empty() {
+        return seeds.contains(a);
+    }
+    prefixes.iter().any(|p| p.contains(a))
+}
+
+pub async fn crawl(
+    engine: Arc<SnmpEngine>,
+    creds: Arc<Vec<Credential>>,
+    opts: &CrawlOptions,
+    progress: Progress<'_>,
+) -> CrawlResult {
+    let mut queue: VecDeque<(IpAddr, u32)> = opts.seeds.iter().map(|s| (*s, 0)).collect();
+    let mut queued: BTreeSet<IpAddr> = opts.seeds.iter().copied().collect();
+    let mut known: BTreeSet<IpAddr> = BTreeSet::new();
+    let mut result = CrawlResult::default();
+    let mut running: JoinSet<(IpAddr, u32, Result<DeviceReport, String>)> = JoinSet::new();
+    let mut done = 0usize;
+    loop {
+        while running.len() < opts.concurrency.max(1) {
+            let Some((addr, depth)) = queue.pop_front() else {
+                break;
+            };
+            if known.contains(&addr) || !allowed(&opts.prefixes, &opts.seeds, &addr) {
+                continue;
+            }
+            let engine = engine.clone();
+            let creds = creds.clone();
+            running.spawn(async move {
+                let r = match engine.open(addr, &creds).await {
+                    Ok(session) => Ok(read_device(&session).await.0),
+                    Err(e) => Err(e.to_string()),
+                };
+                (addr, depth, r)
+            });
+        }
+        progress(done, running.len() + queue.len());
+        let Some(joined) = running.join_next().await else {
+            break;
+        };
+        done += 1;
+        let Ok((addr, depth, r)) = joined else {
+            continue;
+        };
+        match r {
+            Ok(report) if report.system.name.is_some() || !report.interfaces.is_empty() => {
+                known.insert(addr);
+                known.extend(report.addresses.iter().map(|a| a.addr));
+                if depth < opts.depth {
+                    let next = report
+                        .lldp
+                        .iter()
+                        .flat_map(|n| n.mgmt_addrs.iter().copied())
+                        .chain(report.cdp.iter().filter_map(|c| c.addr));
+                    for a in next {
+                        if known.contains(&a) || queued.contains(&a) {
+                            continue;
+                        }
+                        if allowed(&opts.prefixes, &opts.seeds, &a) {
+                            queued.insert(a);
+                            queue.push_back((a, depth + 1));
+                        } else if !result.skipped_out_of_scope.contains(&a) {
+                            result.skipped_out_of_scope.push(a);
+                        }
+                    }
+                }
+                result.reports.push(report);
+            }
+            Ok(report) => result.unreachable.push(Unreachable {
+                addr,
+                reason: format!(
+                    "agent answered but returned no system or interface data ({})",
+                    report.partial.join("; ")
+                ),
+            }),
+            Err(reason) => result.unreachable.push(Unreachable { addr, reason }),
+        }
+    }
+    progress(done, 0);
+    let merged = merge_same_devices(std::mem::take(&mut result.reports));
+    result.topology = build_topology(&merged);
+    result.reports = merged;
+    result
+}

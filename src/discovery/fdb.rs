@@ -1,0 +1,116 @@
+//! Links from bridge forwarding tables: a MAC learned on exactly one
+//! non-uplink switch port puts its owner on that port. A port is an uplink
+//! when another bridge's MAC is learned on it or an LLDP/CDP neighbour on it
+//! is itself a bridge. Ports that already have an LLDP/CDP neighbour only
+//! get FDB as supporting evidence, so no duplicate node is drawn for a host
+//! LLDP already named. Pure.
+use super::links::{add_addrs, unmanaged};
+use super::report::DeviceReport;
+use super::resolve::{Index, local_lldp_port};
+use crate::topology::{Device, DeviceId, Endpoint, Evidence};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub(super) fn sightings(
+    reports: &[DeviceReport],
+    ids: &[DeviceId],
+    ix: &Index,
+    devices: &mut BTreeMap<DeviceId, Device>,
+) -> Vec<super::links::Sighting> {
+    let bridges: BTreeSet<usize> = reports
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !r.fdb.is_empty())
+        .map(|(i, _)| i)
+        .collect();
+    // Where each MAC is learned: (switch, ifIndex).
+    let mut learned: BTreeMap<&str, Vec<(usize, u32)>> = BTreeMap::new();
+    for &s in &bridges {
+        let own: BTreeSet<&str> = reports[s].macs().collect();
+        for e in &reports[s].fdb {
+            if matches!(e.status, Some(4) | Some(5)) || own.contains(e.mac.as_str()) {
+                continue; // self / mgmt entries
+            }
+            if let Some(p) = e.if_index {
+                learned.entry(e.mac.as_str()).or_default().push((s, p));
+            }
+        }
+    }
+    let mut uplinks: BTreeSet<(usize, u32)> = BTreeSet::new();
+    let mut neighboured: BTreeSet<(usize, u32)> = BTreeSet::new();
+    for (mac, places) in &learned {
+        if ix.by_mac(mac).is_some_and(|o| bridges.contains(&o)) {
+            uplinks.extend(places.iter().copied());
+        }
+    }
+    for &s in &bridges {
+        let r = &reports[s];
+        for n in &r.lldp {
+            neighboured.insert((s, n.local_port));
+            if ix.lldp_device(n).is_some_and(|o| bridges.contains(&o)) {
+                uplinks.insert((s, n.local_port));
+            }
+        }
+        for c in &r.cdp {
+            neighboured.insert((s, c.if_index));
+        }
+    }
+    let mut out = Vec::new();
+    for (mac, places) in &learned {
+        let edge: Vec<&(usize, u32)> = places.iter().filter(|p| !uplinks.contains(p)).collect();
+        let &[&(s, port)] = edge.as_slice() else {
+            continue;
+        };
+        let owner = ix.by_mac(mac);
+        if owner.is_some_and(|o| o == s) {
+            continue;
+        }
+        if neighboured.contains(&(s, port)) && owner.is_none() {
+            continue; // LLDP/CDP already named what is there
+        }
+        let Some(local) = reports[s]
+            .interface(port)
+            .map(|i| i.name.clone())
+            .or_else(|| local_lldp_port(&reports[s], port))
+        else {
+            continue;
+        };
+        let far = match owner {
+            Some(o) => {
+                let name = reports[o]
+                    .interfaces
+                    .iter()
+                    .find(|i| i.mac.as_deref() == Some(*mac))
+                    .map(|i| i.name.clone());
+                Endpoint {
+                    device: ids[o].clone(),
+                    if_name: name,
+                }
+            }
+            None => {
+                let id = DeviceId(format!("mac-{mac}"));
+                let d = devices.entry(id.clone()).or_insert_with(|| unmanaged(&id));
+                let ips: Vec<_> = reports
+                    .iter()
+                    .flat_map(|r| r.arp.iter())
+                    .filter(|e| e.mac == *mac)
+                    .map(|e| e.ip)
+                    .collect();
+                add_addrs(d, &ips);
+                Endpoint {
+                    device: id,
+                    if_name: None,
+                }
+            }
+        };
+        out.push(super::links::Sighting {
+            a: Endpoint {
+                device: ids[s].clone(),
+                if_name: Some(local),
+            },
+            b: far,
+            evidence: Evidence::Fdb,
+            observer: ids[s].clone(),
+        });
+    }
+    out
+}

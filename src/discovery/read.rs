@@ -1,0 +1,105 @@
+//! Reading one agent: the walks discovery needs, run concurrently under the
+//! engine's per-agent cap, collected into one flat varbind list plus the
+//! reasons of any table read only in part. The only SNMP I/O of discovery.
+use super::oids;
+use super::report::DeviceReport;
+use crate::snmp::{Oid, Session, VarBind, WalkEnd};
+use futures::future::join_all;
+
+fn col(entry: &[u32], c: u32) -> Vec<u32> {
+    let mut v = entry.to_vec();
+    v.push(c);
+    v
+}
+
+/// The subtrees walked on every agent, in a fixed order.
+fn subtrees() -> Vec<(&'static str, Vec<u32>)> {
+    let mut t: Vec<(&'static str, Vec<u32>)> = vec![("system", oids::SYSTEM.to_vec())];
+    for c in [2, 3, 5, 6, 7, 8] {
+        t.push(("ifTable", col(oids::IF_ENTRY, c)));
+    }
+    for c in [1, 15, 18] {
+        t.push(("ifXTable", col(oids::IFX_ENTRY, c)));
+    }
+    t.push(("ipAddressTable", col(oids::IP_ADDRESS_ENTRY, 3)));
+    t.push(("ipAddressTable", col(oids::IP_ADDRESS_ENTRY, 5)));
+    t.push(("lldpLocal", oids::LLDP_LOC.to_vec()));
+    t.push(("lldpRemTable", oids::LLDP_REM_ENTRY.to_vec()));
+    t.push((
+        "lldpRemManAddrTable",
+        oids::LLDP_REM_MAN_ADDR_ENTRY.to_vec(),
+    ));
+    t.push(("cdpCacheTable", oids::CDP_CACHE_ENTRY.to_vec()));
+    t.push((
+        "ipNetToPhysicalTable",
+        col(oids::IP_NET_TO_PHYSICAL_ENTRY, 4),
+    ));
+    t.push((
+        "ipNetToPhysicalTable",
+        col(oids::IP_NET_TO_PHYSICAL_ENTRY, 6),
+    ));
+    t.push((
+        "dot1dBasePortTable",
+        oids::DOT1D_BASE_PORT_IF_INDEX.to_vec(),
+    ));
+    for c in [2, 3] {
+        t.push(("dot1dTpFdbTable", col(oids::DOT1D_TP_FDB_ENTRY, c)));
+        t.push(("dot1qTpFdbTable", col(oids::DOT1Q_TP_FDB_ENTRY, c)));
+    }
+    t
+}
+
+/// Fallback tables, walked only when the modern table came back empty.
+fn fallbacks(vbs: &[VarBind]) -> Vec<(&'static str, Vec<u32>)> {
+    let has = |prefix: &[u32]| vbs.iter().any(|v| v.oid.arcs().starts_with(prefix));
+    let mut t = Vec::new();
+    if !has(oids::IP_ADDRESS_ENTRY) {
+        t.push(("ipAddrTable", oids::IP_ADDR_ENTRY.to_vec()));
+    }
+    if !has(oids::IP_NET_TO_PHYSICAL_ENTRY) {
+        t.push(("ipNetToMediaTable", col(oids::IP_NET_TO_MEDIA_ENTRY, 2)));
+        t.push(("ipNetToMediaTable", col(oids::IP_NET_TO_MEDIA_ENTRY, 4)));
+    }
+    t
+}
+
+async fn walk_all(
+    session: &Session,
+    trees: &[(&'static str, Vec<u32>)],
+    vbs: &mut Vec<VarBind>,
+    partial: &mut Vec<String>,
+) {
+    let results = join_all(
+        trees
+            .iter()
+            .map(|(_, arcs)| async move { session.walk(&Oid::from_slice(arcs)).await }),
+    )
+    .await;
+    for ((name, _), r) in trees.iter().zip(results) {
+        match r {
+            Ok(w) => {
+                if let WalkEnd::Partial(stop) = &w.end {
+                    partial.push(format!("{name}: {stop}"));
+                }
+                vbs.extend(w.varbinds);
+            }
+            Err(e) => partial.push(format!("{name}: {e}")),
+        }
+    }
+}
+
+/// Walk everything discovery reads from one agent and parse it.
+pub async fn read_device(session: &Session) -> (DeviceReport, Vec<VarBind>) {
+    let mut vbs = Vec::new();
+    let mut partial = Vec::new();
+    walk_all(session, &subtrees(), &mut vbs, &mut partial).await;
+    let more = fallbacks(&vbs);
+    walk_all(session, &more, &mut vbs, &mut partial).await;
+    if let Ok(e) = session.get(&[Oid::from_slice(oids::SNMP_ENGINE_ID)]).await {
+        vbs.extend(e);
+    }
+    let mut report = super::report_from_varbinds(Some(session.target().ip()), &vbs);
+    partial.dedup();
+    report.partial = partial;
+    (report, vbs)
+}

@@ -1,0 +1,187 @@
+//! Finding things named by a neighbour: which known device an LLDP/CDP row
+//! points at, and which of its interfaces a port id names, whatever port-id
+//! subtype or vendor spelling the neighbour used. Pure.
+use super::report::{DeviceReport, LldpId, LldpNeighbor};
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+/// Lookup tables over the managed reports.
+pub struct Index<'r> {
+    pub reports: &'r [DeviceReport],
+    by_chassis: HashMap<(u32, String), usize>,
+    by_mac: HashMap<String, usize>,
+    by_addr: HashMap<IpAddr, usize>,
+    by_name: HashMap<String, Vec<usize>>,
+}
+
+impl<'r> Index<'r> {
+    pub fn new(reports: &'r [DeviceReport]) -> Self {
+        let mut ix = Index {
+            reports,
+            by_chassis: HashMap::new(),
+            by_mac: HashMap::new(),
+            by_addr: HashMap::new(),
+            by_name: HashMap::new(),
+        };
+        for (i, r) in reports.iter().enumerate() {
+            if let Some(c) = &r.lldp_chassis {
+                ix.by_chassis
+                    .insert((c.subtype, c.value.to_ascii_lowercase()), i);
+            }
+            for m in r.macs() {
+                ix.by_mac.entry(m.to_string()).or_insert(i);
+            }
+            for a in r.addresses.iter().map(|a| a.addr).chain(r.addr) {
+                ix.by_addr.entry(a).or_insert(i);
+            }
+            for n in [r.system.name.as_deref(), r.lldp_sys_name.as_deref()]
+                .into_iter()
+                .flatten()
+            {
+                let e = ix.by_name.entry(n.to_ascii_lowercase()).or_default();
+                if !e.contains(&i) {
+                    e.push(i);
+                }
+            }
+        }
+        ix
+    }
+
+    pub fn by_addr(&self, a: &IpAddr) -> Option<usize> {
+        self.by_addr.get(a).copied()
+    }
+
+    pub fn by_mac(&self, m: &str) -> Option<usize> {
+        self.by_mac.get(m).copied()
+    }
+
+    /// A unique device with this name; a bare hostname also matches its FQDN
+    /// (CDP device ids are often `host.domain`, sysName just `host`, or the reverse).
+    pub fn by_name(&self, name: &str) -> Option<usize> {
+        let n = name.to_ascii_lowercase();
+        let short = n.split('.').next().unwrap_or(&n).to_string();
+        for key in [n.as_str(), short.as_str()] {
+            if let Some([only]) = self.by_name.get(key).map(Vec::as_slice) {
+                return Some(*only);
+            }
+        }
+        None
+    }
+
+    /// The managed device an LLDP neighbour row describes.
+    pub fn lldp_device(&self, n: &LldpNeighbor) -> Option<usize> {
+        if let Some(&i) = self
+            .by_chassis
+            .get(&(n.chassis.subtype, n.chassis.value.to_ascii_lowercase()))
+        {
+            return Some(i);
+        }
+        if n.chassis.subtype == 4 {
+            if let Some(i) = self.by_mac(&n.chassis.value) {
+                return Some(i);
+            }
+        }
+        if let Some(i) = n.mgmt_addrs.iter().find_map(|a| self.by_addr(a)) {
+            return Some(i);
+        }
+        n.sys_name.as_deref().and_then(|s| self.by_name(s))
+    }
+}
+
+/// The interface of `r` that `text` names: ifName, ifDescr, ifAlias, the
+/// last path segment of vendor names like `bridge1/ether2`, or an ifIndex.
+pub fn interface_named(r: &DeviceReport, text: &str) -> Option<String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return None;
+    }
+    let ifs = &r.interfaces;
+    let found = ifs
+        .iter()
+        .find(|i| i.name == t)
+        .or_else(|| ifs.iter().find(|i| i.descr.as_deref() == Some(t)))
+        .or_else(|| {
+            ifs.iter().find(|i| {
+                i.name.eq_ignore_ascii_case(t)
+                    || i.descr
+                        .as_deref()
+                        .is_some_and(|d| d.eq_ignore_ascii_case(t))
+            })
+        })
+        .or_else(|| ifs.iter().find(|i| i.alias.as_deref() == Some(t)))
+        .or_else(|| {
+            let last = t.rsplit('/').next().filter(|l| *l != t)?;
+            ifs.iter().find(|i| i.name == last)
+        })
+        .or_else(|| {
+            let idx: u32 = t.parse().ok()?;
+            r.interface(idx)
+        });
+    found.map(|i| i.name.clone())
+}
+
+/// The interface of `r` an LLDP port id (plus its description) names.
+pub fn lldp_port(r: &DeviceReport, port: &LldpId, desc: Option<&str>) -> Option<String> {
+    // Best: the device advertises this very port id in its own lldpLocPortTable.
+    for (num, lp) in &r.lldp_ports {
+        if lp.id.subtype == port.subtype && lp.id.value.eq_ignore_ascii_case(&port.value) {
+            if let Some(i) = r.interface(*num) {
+                return Some(i.name.clone());
+            }
+            if let Some(name) = lp.desc.as_deref().and_then(|d| interface_named(r, d)) {
+                return Some(name);
+            }
+        }
+    }
+    let by_id = match port.subtype {
+        3 => r
+            .interfaces
+            .iter()
+            .find(|i| i.mac.as_deref() == Some(port.value.as_str()))
+            .map(|i| i.name.clone()),
+        1 => r
+            .interfaces
+            .iter()
+            .find(|i| i.alias.as_deref() == Some(port.value.as_str()))
+            .map(|i| i.name.clone())
+            .or_else(|| interface_named(r, &port.value)),
+        _ => interface_named(r, &port.value),
+    };
+    by_id.or_else(|| desc.and_then(|d| interface_named(r, d)))
+}
+
+/// Our own interface for an LLDP lldpRemLocalPortNum.
+pub fn local_lldp_port(r: &DeviceReport, port_num: u32) -> Option<String> {
+    if let Some(lp) = r.lldp_ports.get(&port_num) {
+        // The port number is the ifIndex on most agents; check the name agrees.
+        if let Some(i) = r.interface(port_num) {
+            let agrees = lp
+                .desc
+                .as_deref()
+                .is_none_or(|d| d == i.name || i.descr.as_deref() == Some(d))
+                || lp.id.value == i.name
+                || i.mac.as_deref() == Some(lp.id.value.as_str());
+            if agrees {
+                return Some(i.name.clone());
+            }
+        }
+        if let Some(n) = lp.desc.as_deref().and_then(|d| interface_named(r, d)) {
+            return Some(n);
+        }
+        if let Some(n) = lldp_port(r, &lp.id, None) {
+            return Some(n);
+        }
+    }
+    r.interface(port_num).map(|i| i.name.clone())
+}
+
+/// How an unmanaged neighbour's port is best named from what was advertised.
+pub fn advertised_port_name(port: &LldpId, desc: Option<&str>) -> String {
+    match port.subtype {
+        // MAC / network address ids are not names: prefer the description.
+        3 | 4 => desc
+            .map(str::to_string)
+            .unwrap_or_else(|| port.value.clone()),
+        _ => port.value.clone(),
+    }
+}

@@ -1,0 +1,57 @@
+//! Vendor names from a sysObjectID's enterprise number (1.3.6.1.4.1.N...).
+//! A short table of the vendors a NOC meets most; pure.
+
+pub fn from_sys_object_id(oid: &str) -> Option<&'static str> {
+    let rest = oid.trim_start_matches('.').strip_prefix("1.3.6.1.4.1.")?;
+    let enterprise: u32 = rest.split('.').next()?.parse().ok()?;
+    Some(match enterprise {
+        9 => "Cisco",
+        11 | 47196 => "HPE",
+        43 => "3Com",
+        171 => "D-Link",
+        193 => "Ericsson",
+        311 => "Microsoft",
+        674 => "Dell",
+        1588 => "Brocade",
+        1916 => "Extreme",
+        1991 => "Foundry",
+        2011 => "Huawei",
+        2021 | 8072 => "net-snmp",
+        2636 => "Juniper",
+        3076 => "Cisco",
+        4413 => "Broadcom",
+        4526 => "Netgear",
+        4881 => "Ruijie",
+        5624 => "Enterasys",
+        6027 => "Force10",
+        6527 => "Nokia",
+        6889 => "Avaya",
+        8741 => "SonicWall",
+        9303 => "Ubiquiti",
+        12356 => "Fortinet",
+        14823 => "Aruba",
+        14988 => "MikroTik",
+        25461 => "Palo Alto",
+        25506 => "H3C",
+        30065 => "Arista",
+        41112 => "Ubiquiti",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn known_and_unknown() {
+        assert_eq!(
+            super::from_sys_object_id(".1.3.6.1.4.1.9.1.516"),
+            Some("Cisco")
+        );
+        assert_eq!(
+            super::from_sys_object_id("1.3.6.1.4.1.30065.1.3011"),
+            Some("Arista")
+        );
+        assert_eq!(super::from_sys_object_id("1.3.6.1.4.1.999999.1"), None);
+        assert_eq!(super::from_sys_object_id("garbage"), None);
+    }
+}
