@@ -42,6 +42,12 @@ pub enum Command {
 }
 
 pub fn main() -> ExitCode {
+    // Like other Unix tools, end quietly when the reader of stdout goes away
+    // (`nocmap ... | head`) instead of failing on a write.
+    // SAFETY: setting a signal disposition before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     init_logging(cli.verbose);
     let rt = match tokio::runtime::Builder::new_multi_thread()
