@@ -143,14 +143,14 @@ pub fn inet_checksum(data: &[u8]) -> u16 {
 }
 
 /// A raw ICMPv4 socket in the current thread's namespace with a read timeout.
-pub fn raw_icmp4() -> socket2::Socket {
+pub fn raw_icmp4(read_timeout: std::time::Duration) -> socket2::Socket {
     let s = socket2::Socket::new(
         socket2::Domain::IPV4,
         socket2::Type::RAW,
         Some(socket2::Protocol::ICMPV4),
     )
     .expect("raw ICMP socket");
-    s.set_read_timeout(Some(std::time::Duration::from_millis(50)))
+    s.set_read_timeout(Some(read_timeout))
         .expect("read timeout");
     s
 }
