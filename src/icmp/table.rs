@@ -36,6 +36,9 @@ impl WallNanos {
     }
 }
 
+/// A probe still pending after this long has lost its caller.
+pub const MAX_PENDING_AGE: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// What happened to an arrival, with the caller's sink when it has one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict<S> {
@@ -140,10 +143,12 @@ impl<S: Clone> ProbeTable<S> {
         self.entries.remove(&probe.0);
     }
 
-    /// Drops finished probes whose linger time has passed.
+    /// Drops finished probes whose linger time has passed, and pending ones
+    /// older than `MAX_PENDING_AGE` (their caller was cancelled mid-send).
     pub fn purge(&mut self, now: WallNanos) {
+        let max_age = u64::try_from(MAX_PENDING_AGE.as_nanos()).unwrap_or(u64::MAX);
         self.entries.retain(|_, e| match e.state {
-            State::Pending => true,
+            State::Pending => now.0.saturating_sub(e.sent_at.0) < max_age,
             State::Answered { until } | State::Expired { until } | State::Failed { until } => {
                 until > now
             }

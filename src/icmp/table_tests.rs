@@ -195,3 +195,13 @@ fn error_without_tag_matches_by_sequence_and_destination() {
 fn rtt_never_negative() {
     assert_eq!(WallNanos(5).micros_since(WallNanos(9_000)), RttMicros(0));
 }
+
+#[test]
+fn purge_keeps_pending_probes_until_they_are_abandoned() {
+    let mut t = table();
+    t.register(addr("10.99.0.2"), WallNanos(0), 1);
+    t.purge(WallNanos(60_000_000_000));
+    assert_eq!(t.pending(), 1);
+    t.purge(WallNanos(601_000_000_000));
+    assert!(t.is_empty());
+}
