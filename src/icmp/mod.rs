@@ -1,1 +1,27 @@
-//! placeholder: owned by the icmp work; replaced when it lands.
+//! ICMP echo engine: raw (or DGRAM ping) sockets for IPv4 and IPv6 shared by
+//! many concurrent callers, with `ping` (loss, RTT, jitter per target) and
+//! `sweep` (live hosts of whole prefixes).
+//!
+//! Code map: `wire` (pure packet format), `table` (pure probe matching),
+//! `rate` (pure token bucket), `sys` (the only `unsafe`: socket options,
+//! recvmsg, sendmmsg), `engine` (sockets, receive tasks, counters), `ping`,
+//! `sweep`. This module knows nothing of the CLI, SNMP, discovery or storage.
+mod engine;
+mod error;
+mod ping;
+mod rate;
+mod sweep;
+mod sys;
+mod table;
+pub mod wire;
+
+pub use engine::{EngineCounters, FamilyInfo, IcmpConfig, IcmpEngine};
+pub use error::IcmpError;
+pub use ping::{MAX_PAYLOAD, PingOptions, PingStats};
+pub use rate::TokenBucket;
+pub use sweep::{
+    MAX_SWEEP_HOSTS, SweepOptions, SweepProgress, SweepResult, sweep_targets, target_count,
+};
+pub use sys::SocketKind;
+pub use table::{ProbeTable, Verdict, WallNanos};
+pub use wire::{ErrorKind, Family};
