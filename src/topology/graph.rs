@@ -15,9 +15,9 @@ use std::collections::{BTreeMap, HashMap};
 /// Why a [`Topology`] cannot become a graph.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GraphError {
-    #[error("link {link:?}: endpoint device {device:?} is not in the topology")]
+    #[error("link {link:?}: endpoint device {:?} is not in the topology", .device.0)]
     UnknownEndpoint { link: String, device: DeviceId },
-    #[error("device {0:?} appears more than once in the topology")]
+    #[error("device {:?} appears more than once in the topology", .0.0)]
     DuplicateDevice(DeviceId),
     #[error("link id {0:?} appears more than once in the topology")]
     DuplicateLink(String),
@@ -26,7 +26,7 @@ pub enum GraphError {
 /// Why a query could not be answered.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum QueryError {
-    #[error("no device {0:?} in the topology")]
+    #[error("no device {:?} in the topology", .0.0)]
     UnknownDevice(DeviceId),
     #[error("no link {0:?} in the topology")]
     UnknownLink(String),
