@@ -91,10 +91,10 @@ pub fn netbox_csv(topology: &Topology) -> NetboxCsv {
     for link in &topology.links {
         for end in [&link.a, &link.b] {
             let i = position[&end.device];
-            if let Some(name) = end.if_name.as_deref() {
-                if listed.insert((i, name)) {
-                    row(&mut interfaces, &[&names[i], name, "other", "", "", ""]);
-                }
+            if let Some(name) = end.if_name.as_deref()
+                && listed.insert((i, name))
+            {
+                row(&mut interfaces, &[&names[i], name, "other", "", "", ""]);
             }
         }
     }
