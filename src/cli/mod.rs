@@ -8,11 +8,13 @@ use std::process::ExitCode;
 
 pub mod check_config;
 pub mod discover;
+pub mod export;
 pub mod lab;
 pub mod oid_arg;
 pub mod ping;
 pub mod snmp_args;
 pub mod sweep;
+pub mod topo;
 pub mod walk;
 
 #[derive(Debug, Parser)]
@@ -39,6 +41,10 @@ pub enum Command {
     CheckConfig(check_config::CheckConfigArgs),
     /// Build, inspect and tear down the bundled lab network (namespaces).
     Lab(lab::LabArgs),
+    /// Write a topology file as JSON, GraphML, DOT or NetBox CSV.
+    Export(export::ExportArgs),
+    /// Query a topology file: path, single points of failure, blast radius, diff.
+    Topo(topo::TopoArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -68,6 +74,8 @@ pub fn main() -> ExitCode {
             Command::CheckConfig(a) => check_config::run(a).await,
             Command::Discover(a) => discover::run(a).await,
             Command::Lab(a) => lab::run(a).await,
+            Command::Export(a) => export::run(a).await,
+            Command::Topo(a) => topo::run(a).await,
         }
     });
     match result {

@@ -1,5 +1,16 @@
 //! The topology model: the data shape (`model`), the petgraph view with its
 //! queries, and the exports. Knows nothing of SNMP or sockets.
+pub mod blast;
+pub mod diff;
+pub mod export;
+pub mod graph;
 pub mod model;
+pub mod paths;
+pub mod spof;
 
+pub use blast::Failure;
+pub use diff::{LinkChange, LinkKey, TopologyDiff, diff};
+pub use graph::{DeviceNode, GraphError, LinkEdge, QueryError, SimpleGraph, TopologyGraph};
 pub use model::{Device, DeviceId, Endpoint, Evidence, Interface, Link, Topology};
+pub use paths::{Hop, Route};
+pub use spof::SinglePointsOfFailure;

@@ -1,0 +1,249 @@
+//! `nocmap export` and `nocmap topo ...` as a user runs them: exit codes,
+//! one-line errors, stdout versus `--out`.
+mod topology_fixtures;
+
+use nocmap::topology::Topology;
+use nocmap::topology::export::{netbox_csv, to_dot, to_graphml};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use topology_fixtures::*;
+
+fn nocmap(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nocmap"))
+        .args(args)
+        .output()
+        .expect("run nocmap")
+}
+
+fn write_topology(dir: &Path, name: &str, t: &Topology) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, serde_json::to_string(t).unwrap()).unwrap();
+    path
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+#[test]
+fn export_to_stdout_and_to_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write_topology(dir.path(), "t.json", &hostile());
+    let input = input.to_str().unwrap();
+    let out = nocmap(&["export", "--in", input, "--format", "dot"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), to_dot(&hostile()));
+
+    let file = dir.path().join("t.graphml");
+    let out = nocmap(&[
+        "export",
+        "--in",
+        input,
+        "--format",
+        "graphml",
+        "--out",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        to_graphml(&hostile())
+    );
+
+    let out = nocmap(&["export", "--in", input, "--format", "json"]);
+    let back: Topology = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(back, hostile());
+}
+
+#[test]
+fn netbox_csv_out_is_a_directory_of_three_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write_topology(dir.path(), "t.json", &hostile());
+    let target = dir.path().join("netbox");
+    let out = nocmap(&[
+        "export",
+        "--in",
+        input.to_str().unwrap(),
+        "--format",
+        "netbox-csv",
+        "--out",
+        target.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let tables = netbox_csv(&hostile());
+    let read = |f: &str| std::fs::read_to_string(target.join(f)).unwrap();
+    assert_eq!(read("devices.csv"), tables.devices);
+    assert_eq!(read("interfaces.csv"), tables.interfaces);
+    assert_eq!(read("cables.csv"), tables.cables);
+    // The two links that cannot be cables are named on stderr.
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 2, "{err}");
+    assert!(err.contains("\"l4\"") && err.contains("\"l7\""), "{err}");
+}
+
+#[test]
+fn missing_or_invalid_input_is_one_error_line_and_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.json");
+    let out = nocmap(&[
+        "export",
+        "--in",
+        missing.to_str().unwrap(),
+        "--format",
+        "dot",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("nocmap: error: cannot read topology file "),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\"devices\": [}").unwrap();
+    let out = nocmap(&["topo", "spof", "--in", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("is not a topology JSON file"), "{err}");
+}
+
+#[test]
+fn unknown_format_and_missing_failure_are_usage_errors() {
+    let out = nocmap(&["export", "--in", "x.json", "--format", "pdf"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = nocmap(&["topo", "blast", "--in", "x.json", "--from", "a"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = nocmap(&[
+        "topo",
+        "blast",
+        "--in",
+        "x.json",
+        "--from",
+        "a",
+        "--fail-device",
+        "b",
+        "--fail-link",
+        "c",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn topo_path_found_missing_and_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = parallel();
+    t.devices.push(device("island"));
+    let input = write_topology(dir.path(), "t.json", &t);
+    let input = input.to_str().unwrap();
+    let out = nocmap(&["topo", "path", "--in", input, "a", "c"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "a -> b -> c (2 hops)\n  a -- b: ab2, ab1\n  b -- c: bc\n"
+    );
+    let out = nocmap(&["topo", "path", "--in", input, "a", "island"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "no path from a to island\n");
+    let out = nocmap(&["topo", "path", "--in", input, "a", "zz"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "nocmap: error: no device \"zz\" in the topology\n"
+    );
+    let out = nocmap(&["topo", "path", "--in", input, "a", "c", "--json"]);
+    let route: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(route["devices"], serde_json::json!(["a", "b", "c"]));
+}
+
+#[test]
+fn topo_spof_and_blast() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write_topology(dir.path(), "t.json", &ring_with_tail());
+    let input = input.to_str().unwrap();
+    let out = nocmap(&["topo", "spof", "--in", input, "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let found: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        found,
+        serde_json::json!({"devices": ["c", "d"], "links": ["cd", "de"]})
+    );
+    let out = nocmap(&[
+        "topo",
+        "blast",
+        "--in",
+        input,
+        "--from",
+        "a",
+        "--fail-device",
+        "d",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        stdout(&out),
+        "failure of device d cuts 2 device(s) off from a\n  d\n  e\n"
+    );
+    let out = nocmap(&[
+        "topo",
+        "blast",
+        "--in",
+        input,
+        "--from",
+        "a",
+        "--fail-link",
+        "ab",
+        "--json",
+    ]);
+    assert_eq!(stdout(&out), "[]\n");
+}
+
+#[test]
+fn topo_diff_human_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = write_topology(dir.path(), "old.json", &chain());
+    let mut t = chain();
+    t.devices.push(device("e\u{1b}[31m"));
+    t.links[0].confidence = 0.5;
+    let new = write_topology(dir.path(), "new.json", &t);
+    let (old, new) = (old.to_str().unwrap(), new.to_str().unwrap());
+    let out = nocmap(&["topo", "diff", old, new]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        stdout(&out),
+        "+ device e\\u{1b}[31m\n\
+         ~ link a[to-b] -- b[to-a]: evidence lldp -> lldp, confidence 0.9 -> 0.5\n"
+    );
+    let out = nocmap(&["topo", "diff", old, old]);
+    assert_eq!(stdout(&out), "no changes\n");
+    let out = nocmap(&["topo", "diff", old, new, "--json"]);
+    let d: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(d["devices_added"], serde_json::json!(["e\u{1b}[31m"]));
+    assert_eq!(d["links_changed"][0]["new_confidence"], 0.5);
+}
+
+#[test]
+fn dangling_link_fails_queries_in_one_line_but_still_exports() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = chain();
+    t.links.push(link("dx", "d", "nowhere"));
+    let input = write_topology(dir.path(), "t.json", &t);
+    let input = input.to_str().unwrap();
+    let out = nocmap(&["topo", "spof", "--in", input]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.ends_with("link \"dx\": endpoint device \"nowhere\" is not in the topology\n"),
+        "{err}"
+    );
+    let out = nocmap(&["export", "--in", input, "--format", "dot"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("label=\"nowhere\""));
+}
