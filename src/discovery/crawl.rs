@@ -125,6 +125,11 @@ pub async fn crawl(
     progress(done, 0);
     let merged = merge_same_devices(std::mem::take(&mut result.reports));
     result.topology = build_topology(&merged);
+    super::poller::mark_poller(
+        &mut result.topology,
+        &super::local::local_interfaces(),
+        &super::local::hostname(),
+    );
     result.reports = merged;
     result
 }

@@ -140,6 +140,7 @@ fn managed_device(r: &DeviceReport, id: &DeviceId) -> Device {
             .and_then(vendor::from_sys_object_id)
             .map(str::to_string),
         managed: true,
+        poller: false,
         sys_object_id: r.system.object_id.clone(),
         sys_location: r.system.location.clone(),
         sys_contact: r.system.contact.clone(),
@@ -158,6 +159,7 @@ pub(super) fn unmanaged(id: &DeviceId) -> Device {
         chassis_id: None,
         vendor: None,
         managed: false,
+        poller: false,
         sys_object_id: None,
         sys_location: None,
         sys_contact: None,
@@ -336,6 +338,8 @@ fn merge(seen: Vec<Sighting>) -> Vec<Link> {
                 (true, false, false) => 0.6,
                 (false, _, _) if acc.evidence.contains(&Evidence::Fdb) => 0.6,
                 (false, _, _) if acc.evidence.contains(&Evidence::Subnet) => 0.5,
+                // ARP on a point-to-point subnet: the far end is the only other address.
+                (false, _, _) if acc.evidence.contains(&Evidence::Arp) => 0.5,
                 _ => 0.4,
             };
             if acc.evidence.len() > 1 {

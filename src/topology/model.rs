@@ -36,6 +36,9 @@ pub struct Device {
     /// from what LLDP/CDP/ARP/FDB said of them.
     #[serde(default)]
     pub managed: bool,
+    /// True for the host nocmap itself runs on, when discovery saw it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub poller: bool,
     #[serde(default)]
     pub sys_object_id: Option<String>,
     #[serde(default)]

@@ -19,6 +19,7 @@ pub fn device(name: &str) -> Device {
         chassis_id: None,
         vendor: None,
         managed: true,
+        poller: false,
         sys_object_id: None,
         sys_location: None,
         sys_contact: None,

@@ -1,0 +1,138 @@
+//! Discovery against the lab's ground truth: from a single seed, on a routed
+//! chain, a switched star with hosts that answer no SNMP, and a redundant
+//! mesh with an out-of-band management network, the discovered devices and
+//! links equal what the lab was built with (precision and recall 1.0), with
+//! interface names on both ends. The poller itself counts as the lab's `noc`.
+mod common;
+use nocmap::lab::Lab;
+use nocmap::topology::Topology;
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+type End = (String, String);
+
+fn discover(lab: &Lab, seed: &str, prefix: &str) -> Topology {
+    let out = lab
+        .command_in("noc", common::nocmap_bin().to_str().unwrap())
+        .unwrap()
+        .args([
+            "discover", "--seed", seed, "--prefix", prefix, "-c", "public", "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "discover failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("topology JSON")
+}
+
+/// Map every discovered device to a lab node name, or fail naming the stray.
+fn node_names(lab: &Lab, topo: &Topology) -> BTreeMap<String, String> {
+    let truth = lab.truth();
+    let mut map = BTreeMap::new();
+    for d in &topo.devices {
+        let node = truth.nodes.iter().find(|n| {
+            if n.is_noc {
+                return d.poller;
+            }
+            d.sys_name.as_deref() == Some(n.sys_name.as_str())
+                || n.mgmt_addr.is_some_and(|a| {
+                    d.addresses.contains(&a.into()) || d.mgmt_addr == Some(a.into())
+                })
+        });
+        let node =
+            node.unwrap_or_else(|| panic!("discovered a device the lab does not have: {d:?}"));
+        map.insert(d.id.0.clone(), node.name.clone());
+    }
+    map
+}
+
+fn pair(a: End, b: End) -> (End, End) {
+    if a <= b { (a, b) } else { (b, a) }
+}
+
+fn check(lab: &Lab, topo: &Topology) {
+    let names = node_names(lab, topo);
+    let truth = lab.truth();
+    let want_nodes: BTreeSet<String> = truth.nodes.iter().map(|n| n.name.clone()).collect();
+    let got_nodes: BTreeSet<String> = names.values().cloned().collect();
+    assert_eq!(got_nodes, want_nodes, "devices differ from the lab");
+    assert_eq!(
+        names.len(),
+        topo.devices.len(),
+        "one lab node was discovered as two devices"
+    );
+    let want: BTreeSet<(End, End)> = truth
+        .links
+        .iter()
+        .map(|l| {
+            pair(
+                (l.a.node.clone(), l.a.ifname.clone()),
+                (l.b.node.clone(), l.b.ifname.clone()),
+            )
+        })
+        .collect();
+    let got: BTreeSet<(End, End)> = topo
+        .links
+        .iter()
+        .map(|l| {
+            let end = |e: &nocmap::topology::Endpoint| {
+                (
+                    names[&e.device.0].clone(),
+                    e.if_name.clone().unwrap_or_else(|| "?".into()),
+                )
+            };
+            pair(end(&l.a), end(&l.b))
+        })
+        .collect();
+    let missing: Vec<_> = want.difference(&got).collect();
+    let extra: Vec<_> = got.difference(&want).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "links differ from the lab\n missing: {missing:?}\n extra: {extra:?}"
+    );
+    assert_eq!(got.len(), topo.links.len(), "a link was reported twice");
+    for l in &topo.links {
+        assert!(
+            !l.evidence.is_empty() && l.confidence > 0.0 && l.confidence <= 1.0,
+            "{l:?}"
+        );
+    }
+}
+
+fn settle(lab: &Lab) {
+    lab.wait_lldp_settled(Duration::from_secs(30))
+        .expect("LLDP settles");
+}
+
+#[test]
+fn routed_chain_from_one_seed() {
+    require_root!();
+    let lab = common::lab_up(common::example_spec("chain.toml", "dchain", "10.65.0.0/16"));
+    settle(&lab);
+    let seed = lab.link_addrs("noc:eth0").unwrap().1.unwrap().to_string();
+    let topo = discover(&lab, &seed, "10.65.0.0/16");
+    check(&lab, &topo);
+}
+
+#[test]
+fn switched_star_with_hosts_that_answer_no_snmp() {
+    require_root!();
+    let lab = common::lab_up(common::example_spec("star.toml", "dstar", "10.66.0.0/16"));
+    settle(&lab);
+    let seed = lab.mgmt_addr("sw1").unwrap().to_string();
+    let topo = discover(&lab, &seed, "10.66.0.0/16");
+    check(&lab, &topo);
+}
+
+#[test]
+fn redundant_mesh_with_out_of_band_management() {
+    require_root!();
+    let lab = common::lab_up(common::example_spec("mesh.toml", "dmesh", "10.67.0.0/16"));
+    settle(&lab);
+    let seed = lab.mgmt_addr("r1").unwrap().to_string();
+    let topo = discover(&lab, &seed, "10.67.0.0/16");
+    check(&lab, &topo);
+}
