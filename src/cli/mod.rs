@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 pub mod check_config;
+pub mod demo;
 pub mod discover;
 pub mod export;
 pub mod lab;
@@ -35,6 +36,8 @@ pub enum Command {
     Sweep(sweep::SweepArgs),
     /// Walk an SNMP subtree and print `OID = TYPE: value` lines.
     Walk(walk::WalkArgs),
+    /// Bring up the bundled lab network, discover and measure it (needs root).
+    Demo(demo::DemoArgs),
     /// Crawl the network from seeds and print or write its topology.
     Discover(discover::DiscoverArgs),
     /// Validate a configuration file and report every problem with its line.
@@ -73,6 +76,7 @@ pub fn main() -> ExitCode {
             Command::Walk(a) => walk::run(a).await,
             Command::CheckConfig(a) => check_config::run(a).await,
             Command::Discover(a) => discover::run(a).await,
+            Command::Demo(a) => demo::run(a).await,
             Command::Lab(a) => lab::run(a).await,
             Command::Export(a) => export::run(a).await,
             Command::Topo(a) => topo::run(a).await,

@@ -1,0 +1,187 @@
+//! `nocmap demo`: the one-command tour on the bundled lab network. Brings the
+//! demo lab up (real snmpd and lldpd in namespaces, a delayed WAN link, a
+//! lossy host), discovers it from the lab's `noc` namespace, measures every
+//! device's latency and loss from there, writes the topology and its exports,
+//! and keeps the lab up until Ctrl-C. Every probe runs inside the lab's noc
+//! namespace, which has no route out of the lab.
+use crate::lab::{Lab, LabOptions, LabSpec};
+use crate::topology::Topology;
+use anyhow::{Context, bail};
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+use std::time::Duration;
+
+const DEMO_LAB: &str = include_str!("../../examples/labs/demo.toml");
+
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// A lab description to use instead of the bundled demo network.
+    #[arg(long)]
+    pub lab: Option<PathBuf>,
+    /// Tear the lab down as soon as the tour is done instead of waiting for Ctrl-C.
+    #[arg(long)]
+    pub no_wait: bool,
+}
+
+fn require_tools() -> anyhow::Result<()> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        bail!("the demo builds network namespaces and needs root: run it with sudo");
+    }
+    let missing: Vec<&str> = ["snmpd", "lldpd", "ip", "nft"]
+        .into_iter()
+        .filter(|t| {
+            !["/usr/sbin", "/usr/bin", "/sbin", "/bin"]
+                .iter()
+                .any(|d| std::path::Path::new(d).join(t).exists())
+        })
+        .collect();
+    if !missing.is_empty() {
+        bail!(
+            "missing {}: on Debian/Ubuntu `apt-get install snmpd snmp lldpd iproute2 nftables iperf3`; elsewhere install net-snmp, lldpd, iproute2 and nftables",
+            missing.join(", ")
+        );
+    }
+    Ok(())
+}
+
+fn in_noc(lab: &Lab, args: &[&str]) -> anyhow::Result<std::process::Output> {
+    let exe = std::env::current_exe().context("cannot find the nocmap binary")?;
+    let mut cmd: Command =
+        lab.command_in("noc", exe.to_str().context("binary path is not UTF-8")?)?;
+    cmd.args(args)
+        .output()
+        .context("cannot run nocmap inside the lab")
+}
+
+pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    require_tools()?;
+    let spec = match &args.lab {
+        Some(p) => LabSpec::from_path(p)?,
+        None => LabSpec::from_toml(DEMO_LAB)?,
+    };
+    let opts = LabOptions {
+        nocmap_bin: Some(std::env::current_exe()?),
+        ..LabOptions::default()
+    };
+    eprintln!("bringing up lab {} ({}) ...", spec.name, spec.prefix);
+    let lab = tokio::task::block_in_place(|| Lab::up_with(spec, opts))?;
+    eprintln!("waiting for LLDP to settle ...");
+    tokio::task::block_in_place(|| lab.wait_lldp_settled(Duration::from_secs(30)))?;
+
+    let seed = lab
+        .truth()
+        .nodes
+        .iter()
+        .find(|n| n.managed)
+        .and_then(|n| n.mgmt_addr)
+        .context("the lab has no managed device")?;
+    let prefix = lab.truth().prefix;
+    let out_dir = lab.state_dir().to_path_buf();
+    let topo_path = out_dir.join("topology.json");
+    eprintln!("discovering from {seed} inside the lab's noc namespace ...");
+    let out = in_noc(
+        &lab,
+        &[
+            "discover",
+            "--seed",
+            &seed.to_string(),
+            "--prefix",
+            &prefix,
+            "-c",
+            "public",
+            "--out",
+            topo_path.to_str().unwrap_or_default(),
+        ],
+    )?;
+    eprint!("{}", String::from_utf8_lossy(&out.stderr));
+    if !out.status.success() {
+        bail!("discovery failed");
+    }
+    let topo: Topology = serde_json::from_slice(&std::fs::read(&topo_path)?)?;
+    println!(
+        "\n{} devices, {} links:",
+        topo.devices.len(),
+        topo.links.len()
+    );
+    let name = |e: &crate::topology::Endpoint| {
+        let d = topo
+            .device(&e.device)
+            .and_then(|d| d.sys_name.clone())
+            .unwrap_or_else(|| e.device.0.clone());
+        format!("{d}:{}", e.if_name.as_deref().unwrap_or("?"))
+    };
+    for l in &topo.links {
+        let ev: Vec<String> = l
+            .evidence
+            .iter()
+            .map(|e| format!("{e:?}").to_lowercase())
+            .collect();
+        println!(
+            "  {:<28} <-> {:<28} [{}]",
+            name(&l.a),
+            name(&l.b),
+            ev.join(",")
+        );
+    }
+
+    let targets: Vec<String> = topo
+        .devices
+        .iter()
+        .filter(|d| !d.poller)
+        .filter_map(|d| d.mgmt_addr)
+        .map(|a| a.to_string())
+        .collect();
+    println!("\nlatency and loss from the poller (20 probes each):");
+    let mut ping_args = vec!["ping", "-c", "20", "-i", "50", "--json"];
+    ping_args.extend(targets.iter().map(String::as_str));
+    let out = in_noc(&lab, &ping_args)?;
+    let stats: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    for s in &stats {
+        let target = s["target"].as_str().unwrap_or("?");
+        let dev = topo
+            .devices
+            .iter()
+            .find(|d| d.mgmt_addr.map(|a| a.to_string()).as_deref() == Some(target))
+            .and_then(|d| d.sys_name.clone())
+            .unwrap_or_default();
+        let ms = |k: &str| {
+            s[k].as_f64()
+                .map(|v| format!("{v:7.2}"))
+                .unwrap_or_else(|| "      -".into())
+        };
+        println!(
+            "  {dev:<12} {target:<15} loss {:5.1}%  rtt min/avg/max {}/{}/{} ms  jitter {} ms",
+            s["loss_pct"].as_f64().unwrap_or(100.0),
+            ms("rtt_min_ms"),
+            ms("rtt_avg_ms"),
+            ms("rtt_max_ms"),
+            ms("jitter_ms")
+        );
+    }
+
+    for (fmt, file) in [("graphml", "topology.graphml"), ("dot", "topology.dot")] {
+        let path = out_dir.join(file);
+        let out = Command::new(std::env::current_exe()?)
+            .args(["export", "--in"])
+            .arg(&topo_path)
+            .args(["--format", fmt, "--out"])
+            .arg(&path)
+            .output()?;
+        if out.status.success() {
+            println!("wrote {}", path.display());
+        }
+    }
+    println!("wrote {}", topo_path.display());
+    if args.no_wait {
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "\nthe lab stays up: try `nocmap lab exec {} noc -- nocmap walk -c public {seed} IF-MIB::ifName`; Ctrl-C tears it down",
+        lab.name()
+    );
+    tokio::signal::ctrl_c().await.ok();
+    eprintln!("tearing the lab down ...");
+    drop(lab);
+    Ok(ExitCode::SUCCESS)
+}
