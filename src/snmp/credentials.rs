@@ -116,6 +116,18 @@ impl Credential {
         }
     }
 
+    /// True when this credential encrypts with DES (which needs durable salt state).
+    pub fn uses_des(&self) -> bool {
+        matches!(
+            self,
+            Credential::V3 {
+                level: SecurityLevel::AuthPriv,
+                privacy: Some((PrivProto::Des, _)),
+                ..
+            }
+        )
+    }
+
     pub fn is_v1(&self) -> bool {
         matches!(self, Credential::V1 { .. })
     }

@@ -6,7 +6,7 @@ use super::credentials::Credential;
 use super::error::SnmpError;
 use super::walk::{WalkEnd, WalkResult, WalkStep, WalkStop, classify_step};
 use async_snmp::transport::{UdpHandle, UdpTransport};
-use async_snmp::{Client, EngineCache, ErrorStatus, Oid, Retry, VarBind};
+use async_snmp::{Client, DesSaltState, EngineCache, ErrorStatus, Oid, Retry, VarBind};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
@@ -26,6 +26,8 @@ pub struct SnmpSettings {
     pub port: u16,
     /// A walk that returns more varbinds than this is cut short (partial).
     pub max_walk_varbinds: usize,
+    /// Where DES privacy keeps its salt epoch (see `des_state`).
+    pub state_dir: std::path::PathBuf,
 }
 
 impl Default for SnmpSettings {
@@ -38,6 +40,7 @@ impl Default for SnmpSettings {
             global_in_flight: 256,
             port: 161,
             max_walk_varbinds: 500_000,
+            state_dir: super::des_state::default_state_dir(),
         }
     }
 }
@@ -62,6 +65,7 @@ pub struct SnmpEngine {
     global: Arc<Semaphore>,
     agents: Mutex<HashMap<SocketAddr, Agent>>,
     engine_cache: Arc<EngineCache>,
+    des: OnceCell<DesSaltState>,
 }
 
 /// sysObjectID.0: the object used to test a credential.
@@ -104,6 +108,7 @@ impl SnmpEngine {
             v6: OnceCell::new(),
             agents: Mutex::new(HashMap::new()),
             engine_cache: Arc::new(EngineCache::new()),
+            des: OnceCell::new(),
         }))
     }
 
@@ -169,7 +174,21 @@ impl SnmpEngine {
         let transport = self.transport(target).await?;
         let gate = self.agent_gate(target);
         let _permits = acquire(&gate, &self.global).await;
-        Client::builder(target, auth)
+        let mut builder = Client::builder(target, auth);
+        if cred.uses_des() {
+            let dir = self.settings.state_dir.clone();
+            let state = self
+                .des
+                .get_or_try_init(|| async move {
+                    tokio::task::spawn_blocking(move || super::des_state::load_or_install(&dir))
+                        .await
+                        .map_err(|e| e.to_string())?
+                })
+                .await
+                .map_err(SnmpError::Config)?;
+            builder = builder.des_salt_state(state.clone());
+        }
+        builder
             .request_timeout(self.settings.timeout)
             .construction_timeout(self.settings.timeout * self.settings.attempts())
             .retry(retry)

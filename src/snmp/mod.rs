@@ -7,6 +7,7 @@
 //! web: it takes plain values (addresses, [`Credential`]s, [`SnmpSettings`])
 //! and returns varbinds.
 mod credentials;
+mod des_state;
 mod engine;
 mod error;
 mod format;

@@ -85,12 +85,17 @@ impl Netns {
     /// Start snmpd on 127.0.0.1:161 (v2c `public`, v3 `nocadmin`
     /// SHA-256/AES-128) and wait until it answers.
     pub fn start_snmpd(&self, sys_name: &str) {
+        self.start_snmpd_with(sys_name, "");
+    }
+
+    /// As `start_snmpd`, with extra snmpd.conf lines (more users, communities).
+    pub fn start_snmpd_with(&self, sys_name: &str, extra: &str) {
         let conf = self.dir.join("snmpd.conf");
         std::fs::write(
             &conf,
             format!(
                 "agentaddress udp:127.0.0.1:161\nsysName {sys_name}\nrocommunity public 127.0.0.0/8\n\
-                 createUser nocadmin SHA-256 \"authpass123\" AES \"privpass123\"\nrouser nocadmin priv\n"
+                 createUser nocadmin SHA-256 \"authpass123\" AES \"privpass123\"\nrouser nocadmin priv\n{extra}"
             ),
         )
         .unwrap();
