@@ -135,6 +135,19 @@ impl Netns {
         panic!("snmpd in {} never answered", self.name);
     }
 
+    /// Start `f` on a fresh thread inside the namespace and return at once
+    /// (for a fake agent that must run while a child process talks to it).
+    pub fn spawn_inside(&self, f: impl FnOnce() + Send + 'static) -> std::thread::JoinHandle<()> {
+        use std::os::fd::AsRawFd;
+        let path = format!("/run/netns/{}", self.name);
+        std::thread::spawn(move || {
+            let file = std::fs::File::open(&path).unwrap();
+            let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
+            assert_eq!(rc, 0, "setns: {}", std::io::Error::last_os_error());
+            f()
+        })
+    }
+
     /// Run `f` on a fresh thread that has moved into the namespace (for
     /// in-process engine tests on a current-thread runtime). The caller's
     /// thread stays outside, so clean-up on drop is never run from inside.

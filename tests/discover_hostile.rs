@@ -1,0 +1,164 @@
+//! Discovery against a broken agent beside a healthy snmpd: an agent that
+//! answers garbage for some tables, loops (non-increasing OIDs) in another and
+//! goes silent halfway through a third is reported as read in part, each table
+//! with its reason; the healthy agent is read completely; nothing crashes or hangs.
+mod netns;
+use async_snmp::message::CommunityMessage;
+use async_snmp::{DecodeConfig, Oid, Pdu, PduBody, StandardPduType, Value, VarBind};
+use netns::Netns;
+use nocmap::topology::Topology;
+use std::time::{Duration, Instant};
+
+fn oid(a: &[u32]) -> Oid {
+    Oid::from_slice(a)
+}
+
+/// A broken agent on 127.0.0.2:161, misbehaving by table.
+fn broken_agent() {
+    let sock = std::net::UdpSocket::bind("127.0.0.2:161").unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let mut buf = vec![0u8; 65535];
+    let mut lldp_requests = 0;
+    while let Ok((n, peer)) = sock.recv_from(&mut buf) {
+        let Ok(msg) = CommunityMessage::decode(
+            bytes::Bytes::copy_from_slice(&buf[..n]),
+            DecodeConfig::default(),
+        ) else {
+            continue;
+        };
+        let msg = msg.value;
+        let community = msg.community().as_bytes().to_vec();
+        let Some(pdu) = msg.into_pdu() else { continue };
+        let (rid, _, vbs) = pdu.into_raw_parts();
+        let Some(asked) = vbs.first().map(|v| v.oid.clone()) else {
+            continue;
+        };
+        let a = asked.arcs();
+        let system = [1, 3, 6, 1, 2, 1, 1];
+        let if_descr = [1, 3, 6, 1, 2, 1, 2, 2, 1, 2];
+        let if_type = [1, 3, 6, 1, 2, 1, 2, 2, 1, 3];
+        let lldp_rem = [1, 0, 8802, 1, 1, 2, 1, 4, 1, 1];
+        let reply: Vec<VarBind> = if a.starts_with(&system) {
+            if a.len() <= 9 && a <= &[1, 3, 6, 1, 2, 1, 1, 5, 0][..] {
+                vec![
+                    VarBind::new(
+                        oid(&[1, 3, 6, 1, 2, 1, 1, 5, 0]),
+                        Value::OctetString("broken".into()),
+                    ),
+                    VarBind::new(oid(&[1, 3, 6, 1, 2, 1, 2, 1, 0]), Value::Integer(1)),
+                ]
+            } else {
+                vec![VarBind::new(
+                    oid(&[1, 3, 6, 1, 2, 1, 2, 1, 0]),
+                    Value::Integer(1),
+                )]
+            }
+        } else if a.starts_with(&if_descr) {
+            // First row fine, then the same OID again: a looping agent.
+            vec![VarBind::new(
+                oid(&[1, 3, 6, 1, 2, 1, 2, 2, 1, 2, 1]),
+                Value::OctetString("eth0".into()),
+            )]
+        } else if a.starts_with(&if_type) {
+            let _ = sock.send_to(&[0x30, 0x03, 0x02, 0x01], peer); // garbage
+            continue;
+        } else if a.starts_with(&lldp_rem) {
+            lldp_requests += 1;
+            if lldp_requests > 1 {
+                continue; // silent halfway through the table
+            }
+            vec![VarBind::new(
+                oid(&[1, 0, 8802, 1, 1, 2, 1, 4, 1, 1, 9, 0, 2, 1]),
+                Value::OctetString("peer".into()),
+            )]
+        } else {
+            vbs.iter()
+                .map(|v| VarBind::new(v.oid.clone(), Value::EndOfMibView))
+                .collect()
+        };
+        let pdu = Pdu::from_raw_parts(
+            rid,
+            PduBody::Standard {
+                pdu_type: StandardPduType::Response,
+                error_status: 0,
+                error_index: 0,
+            },
+            reply,
+        );
+        if let Ok(m) = CommunityMessage::v2c(community, pdu) {
+            if let Ok(b) = m.encode() {
+                let _ = sock.send_to(&b, peer);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_broken_agent_is_read_in_part_with_reasons() {
+    require_root!();
+    let ns = Netns::new("nmdisc-hostile");
+    ns.add_veths(1);
+    ns.start_snmpd("healthy");
+    let _agent = ns.spawn_inside(broken_agent);
+    std::thread::sleep(Duration::from_millis(200));
+    let t0 = Instant::now();
+    let out = ns
+        .cmd(env!("CARGO_BIN_EXE_nocmap"))
+        .args([
+            "discover",
+            "--seed",
+            "127.0.0.1",
+            "--seed",
+            "127.0.0.2",
+            "--prefix",
+            "127.0.0.0/29",
+            "-c",
+            "public",
+            "-t",
+            "0.3",
+            "-r",
+            "1",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let took = t0.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "discover failed: {stderr}");
+    assert!(took < Duration::from_secs(20), "discovery took {took:?}");
+    let topo: Topology = serde_json::from_slice(&out.stdout).unwrap();
+    let healthy = topo
+        .devices
+        .iter()
+        .find(|d| d.sys_name.as_deref() == Some("healthy"))
+        .expect("healthy device");
+    assert!(
+        healthy.partial.is_empty(),
+        "healthy agent read in part: {:?}",
+        healthy.partial
+    );
+    assert!(healthy.interfaces.len() >= 3);
+    let broken = topo
+        .devices
+        .iter()
+        .find(|d| d.sys_name.as_deref() == Some("broken"))
+        .expect("broken device is still on the map");
+    let reasons = broken.partial.join("\n");
+    assert!(
+        reasons.contains("ifTable: agent returned non-increasing OID"),
+        "{reasons}"
+    );
+    assert!(
+        reasons.contains("ifTable: 127.0.0.2:161: no answer"),
+        "{reasons}"
+    );
+    assert!(
+        reasons.contains("lldpRemTable: agent stopped answering after 1 varbinds"),
+        "{reasons}"
+    );
+    assert!(
+        stderr.contains("broken read in part"),
+        "the fault is reported per device: {stderr}"
+    );
+}
