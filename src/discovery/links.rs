@@ -111,7 +111,8 @@ pub fn build_topology(reports: &[DeviceReport]) -> Topology {
     seen.extend(point_to_point(reports, &ids, &ix, &mut devices));
     seen.extend(super::fdb::sightings(reports, &ids, &ix, &mut devices));
 
-    let links = merge(seen);
+    let mut links = merge(seen);
+    group_lags(&mut links, reports, &ids);
     Topology {
         devices: devices.into_values().collect(),
         links,
@@ -277,6 +278,27 @@ fn point_to_point(
         }
     }
     out
+}
+
+/// Mark links whose ends are members of a link aggregate: every member link
+/// of one LAG gets the same `lag` key (`devA:agg--devB:agg`, `?` for an end
+/// whose device did not say).
+fn group_lags(links: &mut [Link], reports: &[DeviceReport], ids: &[DeviceId]) {
+    let agg = |e: &Endpoint| -> Option<String> {
+        let i = ids.iter().position(|id| *id == e.device)?;
+        reports[i]
+            .aggregate_of(e.if_name.as_deref()?)
+            .map(str::to_string)
+    };
+    for l in links.iter_mut() {
+        let (a, b) = (agg(&l.a), agg(&l.b));
+        if a.is_some() || b.is_some() {
+            let side = |e: &Endpoint, g: Option<String>| {
+                format!("{}:{}", e.device, g.unwrap_or_else(|| "?".into()))
+            };
+            l.lag = Some(format!("{}--{}", side(&l.a, a), side(&l.b, b)));
+        }
+    }
 }
 
 fn key(a: &Endpoint, b: &Endpoint) -> (Endpoint, Endpoint) {

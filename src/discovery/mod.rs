@@ -33,3 +33,5 @@ pub fn report_from_varbinds(
     parse_neighbors::fill(&mut r, vbs);
     r
 }
+#[cfg(test)]
+mod links_tests;

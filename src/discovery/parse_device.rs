@@ -132,8 +132,23 @@ pub fn addresses(vbs: &[VarBind]) -> Vec<AddressEntry> {
     out
 }
 
+/// ifStackTable rows (active or not), without the 0 "nothing above/below" rows.
+pub fn stack(vbs: &[VarBind]) -> Vec<(u32, u32)> {
+    let mut out: Vec<(u32, u32)> = vbs
+        .iter()
+        .filter_map(|v| match v.oid.arcs().strip_prefix(oids::IF_STACK_STATUS) {
+            Some([h, l]) if *h != 0 && *l != 0 => Some((*h, *l)),
+            _ => None,
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// Fill a report's own-device fields from the walked varbinds.
 pub fn fill(report: &mut DeviceReport, vbs: &[VarBind]) {
+    report.stack = stack(vbs);
     report.system = system(vbs);
     report.engine_id = engine_id(vbs);
     report.interfaces = interfaces(vbs);

@@ -21,6 +21,7 @@ fn subtrees() -> Vec<(&'static str, Vec<u32>)> {
     for c in [1, 15, 18] {
         t.push(("ifXTable", col(oids::IFX_ENTRY, c)));
     }
+    t.push(("ifStackTable", oids::IF_STACK_STATUS.to_vec()));
     t.push(("ipAddressTable", col(oids::IP_ADDRESS_ENTRY, 3)));
     t.push(("ipAddressTable", col(oids::IP_ADDRESS_ENTRY, 5)));
     t.push(("lldpLocal", oids::LLDP_LOC.to_vec()));

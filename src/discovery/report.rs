@@ -82,6 +82,8 @@ pub struct DeviceReport {
     pub engine_id: Option<String>,
     pub interfaces: Vec<Interface>,
     pub addresses: Vec<AddressEntry>,
+    /// ifStackTable: (higher layer ifIndex, lower layer ifIndex), 0s left out.
+    pub stack: Vec<(u32, u32)>,
     pub lldp_chassis: Option<LldpId>,
     pub lldp_sys_name: Option<String>,
     pub lldp_ports: BTreeMap<u32, LldpLocalPort>,
@@ -96,6 +98,34 @@ pub struct DeviceReport {
 impl DeviceReport {
     pub fn interface(&self, if_index: u32) -> Option<&Interface> {
         self.interfaces.iter().find(|i| i.if_index == if_index)
+    }
+
+    /// The link aggregate (LAG, bond, port-channel) an interface is a member
+    /// of: the higher layer above it in ifStackTable that is an aggregate
+    /// (ifType 161 ieee8023adLag, or named like one where agents report
+    /// another type).
+    pub fn aggregate_of(&self, if_name: &str) -> Option<&str> {
+        let member = self.interfaces.iter().find(|i| i.name == if_name)?;
+        self.stack
+            .iter()
+            .filter(|(_, lower)| *lower == member.if_index)
+            .find_map(|(higher, _)| {
+                let h = self.interface(*higher)?;
+                let lname = h.name.to_ascii_lowercase();
+                let named = [
+                    "bond",
+                    "port-channel",
+                    "po",
+                    "ae",
+                    "lag",
+                    "trk",
+                    "eth-trunk",
+                    "bridge-aggregation",
+                ]
+                .iter()
+                .any(|p| lname.starts_with(p));
+                (h.if_type == Some(161) || named).then_some(h.name.as_str())
+            })
     }
 
     /// Every MAC address of the device's own interfaces.
