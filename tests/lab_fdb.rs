@@ -354,3 +354,23 @@ fn agent_refuses_a_bad_bridge_name() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A test harness is not `nocmap`: without `nocmap_bin` a lab with a switch
+/// must refuse to start rather than have snmpd run the harness.
+#[test]
+fn a_switch_lab_without_a_nocmap_binary_is_refused() {
+    require_root!();
+    if std::env::var_os("NOCMAP_BIN").is_some() {
+        eprintln!("SKIPPED: $NOCMAP_BIN is set");
+        return;
+    }
+    let spec = nocmap::lab::LabSpec::from_toml(&star("fdguard", "10.82.0.0/16")).unwrap();
+    let err = Lab::up(spec)
+        .expect_err("no nocmap binary known")
+        .to_string();
+    assert!(err.contains("is not nocmap"), "{err}");
+    assert!(
+        common::lab_namespaces("fdguard").is_empty(),
+        "a refused lab leaves nothing behind"
+    );
+}

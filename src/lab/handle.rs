@@ -73,18 +73,31 @@ pub struct Lab {
 const NOCMAP_BIN_FILE: &str = "nocmap-bin";
 
 /// The `nocmap` binary to run: the option, else `$NOCMAP_BIN`, else the
-/// running executable.
+/// running executable if it is `nocmap` (a test harness is not: snmpd would
+/// run it with `lab bridge-agent ...` as a test filter).
 fn resolve_nocmap_bin(opt: Option<&Path>) -> Result<PathBuf, LabError> {
     if let Some(b) = opt {
         return Ok(b.to_owned());
     }
-    match std::env::var_os("NOCMAP_BIN") {
-        Some(b) => Ok(b.into()),
-        None => std::env::current_exe().map_err(|source| LabError::Io {
-            op: "find own executable",
-            path: "/proc/self/exe".into(),
-            source,
-        }),
+    if let Some(b) = std::env::var_os("NOCMAP_BIN") {
+        return Ok(b.into());
+    }
+    let exe = std::env::current_exe().map_err(|source| LabError::Io {
+        op: "find own executable",
+        path: "/proc/self/exe".into(),
+        source,
+    })?;
+    let is_nocmap = exe
+        .file_name()
+        .is_some_and(|f| f.to_string_lossy().starts_with("nocmap"));
+    if is_nocmap {
+        Ok(exe)
+    } else {
+        Err(LabError::Invalid(vec![format!(
+            "{} is not nocmap: set LabOptions.nocmap_bin or $NOCMAP_BIN \
+             (wires and switch bridge agents run it)",
+            exe.display()
+        )]))
     }
 }
 
@@ -122,8 +135,11 @@ impl Lab {
             &dir.join(NAMESPACES_FILE),
             &(plan.namespaces().join("\n") + "\n"),
         )?;
-        let bin = resolve_nocmap_bin(opts.nocmap_bin.as_deref())?;
-        daemons::write_file(&dir.join(NOCMAP_BIN_FILE), &format!("{}\n", bin.display()))?;
+        // Needed only for wires and switches; `bin()` reports it missing then.
+        let bin = resolve_nocmap_bin(opts.nocmap_bin.as_deref()).ok();
+        if let Some(b) = &bin {
+            daemons::write_file(&dir.join(NOCMAP_BIN_FILE), &format!("{}\n", b.display()))?;
+        }
         // From here on, Drop cleans up whatever a failure leaves behind.
         let lab = Lab {
             spec,
@@ -131,7 +147,7 @@ impl Lab {
             dir,
             procs: Procs::default(),
             iperf_port: AtomicU16::new(5201),
-            nocmap_bin: Some(bin),
+            nocmap_bin: bin,
             owned: true,
         };
         build::build(&lab.plan, &lab.spec)?;
