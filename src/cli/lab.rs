@@ -1,7 +1,9 @@
 //! `nocmap lab`: bring the bundled lab networks up and down, look at them,
-//! run commands inside them, and (hidden) run one userspace wire.
+//! run commands inside them, and (hidden) run one userspace wire or one
+//! switch's BRIDGE-MIB agent.
 //!
 //! Only argument handling and printing here; all lab logic is in `nocmap::lab`.
+use crate::lab::bridge_agent;
 use crate::lab::wire::{self, WireConfig, WireParams};
 use crate::lab::{Daemon, Lab, LabOptions, LabSpec};
 use anyhow::Context;
@@ -63,6 +65,13 @@ pub enum LabCommand {
         #[arg(long, default_value_t = 0.0)]
         jitter_ms: f64,
     },
+    /// Serve BRIDGE-MIB of one Linux bridge to snmpd (pass_persist on
+    /// stdin/stdout; spawned by the lab's snmpd on switches).
+    #[command(hide = true)]
+    BridgeAgent {
+        #[arg(long)]
+        bridge: String,
+    },
 }
 
 pub async fn run(args: LabArgs) -> anyhow::Result<ExitCode> {
@@ -118,6 +127,10 @@ pub async fn run(args: LabArgs) -> anyhow::Result<ExitCode> {
             };
             static NEVER: AtomicBool = AtomicBool::new(false);
             tokio::task::spawn_blocking(move || wire::run(&cfg, &NEVER)).await??;
+            Ok(ExitCode::SUCCESS)
+        }
+        LabCommand::BridgeAgent { bridge } => {
+            tokio::task::spawn_blocking(move || bridge_agent::run(&bridge)).await??;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -6,7 +6,7 @@ use super::LabError;
 use super::plan::{BRIDGE, Plan, PlanNode, WIRE_PORTS};
 use super::spec::{LabSpec, NodeKind};
 use super::sys::{self, in_ns};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 /// Creates every namespace, link and address of the plan.
@@ -46,6 +46,35 @@ pub fn build(plan: &Plan, spec: &LabSpec) -> Result<(), LabError> {
         }
     }
     Ok(())
+}
+
+/// Makes every bridge learn the MAC addresses of the nodes cabled to it: one
+/// `fping` of the switch's bridge address from each attached node, all at
+/// once. Best effort: an unanswered ping is not an error, only failing to
+/// run fping is.
+pub fn teach_bridges(plan: &Plan) -> Result<(), LabError> {
+    let mut children = Vec::new();
+    let mut first_err = None;
+    for (ns, addr) in plan.switch_attachments() {
+        let mut c = in_ns(&ns, "fping");
+        c.args(["-q", "-c1", "-t500", &addr.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        match c.spawn() {
+            Ok(child) => children.push(child),
+            Err(source) => {
+                first_err.get_or_insert(LabError::Spawn {
+                    command: format!("fping in {ns}"),
+                    source,
+                });
+            }
+        }
+    }
+    for mut c in children {
+        let _ = c.wait();
+    }
+    first_err.map_or(Ok(()), Err)
 }
 
 /// Kills every process inside the given namespaces, then deletes them.

@@ -5,12 +5,22 @@
 use super::plan::PlanNode;
 use super::spec::{Credentials, LldpPortId, NodeKind, NodeSpec};
 use ipnet::Ipv4Net;
+use std::path::Path;
+
+/// The subtree the switches' bridge agent serves (BRIDGE-MIB, Q-BRIDGE inside).
+pub const BRIDGE_MIB: &str = ".1.3.6.1.2.1.17";
 
 /// The AgentX master socket; loopback is per namespace, so every node has its own.
 pub const AGENTX_SOCKET: &str = "tcp:127.0.0.1:705";
 
-/// snmpd.conf for a managed node.
-pub fn snmpd_conf(node: &NodeSpec, prefix: Ipv4Net, creds: &Credentials) -> String {
+/// snmpd.conf for a managed node. `bridge_agent` is the line that serves
+/// BRIDGE-MIB (see `bridge_agent_line`), used for switches only.
+pub fn snmpd_conf(
+    node: &NodeSpec,
+    prefix: Ipv4Net,
+    creds: &Credentials,
+    bridge_agent: Option<&str>,
+) -> String {
     let services = match node.kind {
         NodeKind::Router => 78,
         NodeKind::Switch => 66,
@@ -39,7 +49,28 @@ pub fn snmpd_conf(node: &NodeSpec, prefix: Ipv4Net, creds: &Credentials) -> Stri
     s.push_str(&format!("rouser {} priv\n", creds.v3_user));
     s.push_str("master agentx\n");
     s.push_str(&format!("agentXSocket {AGENTX_SOCKET}\n"));
+    if node.kind == NodeKind::Switch
+        && let Some(line) = bridge_agent
+    {
+        s.push_str(line);
+        s.push('\n');
+    }
     s
+}
+
+/// `pass_persist .1.3.6.1.2.1.17 BIN lab bridge-agent --bridge BRIDGE`, or
+/// None when `bin` cannot stand in a snmpd.conf line (snmpd splits the
+/// command at white space and knows no quoting) or `bridge` is not a plain
+/// interface name.
+pub fn bridge_agent_line(bin: &Path, bridge: &str) -> Option<String> {
+    let bin = bin.to_str()?;
+    let plain = |s: &str| !s.is_empty() && !s.chars().any(|c| c.is_whitespace() || c.is_control());
+    if !plain(bin) || !bin.starts_with('/') || !super::bridge_agent::valid_ifname(bridge) {
+        return None;
+    }
+    Some(format!(
+        "pass_persist {BRIDGE_MIB} {bin} lab bridge-agent --bridge {bridge}"
+    ))
 }
 
 /// lldpd configuration (lldpcli commands) for a node.
@@ -95,5 +126,39 @@ mod tests {
             assert!(!out.starts_with('#') && !out.starts_with(' '), "{out:?}");
         }
         assert_eq!(conf_value("<b>\"'&"), "<b>\"'&");
+    }
+
+    #[test]
+    fn only_switches_get_the_bridge_agent() {
+        let line = bridge_agent_line(Path::new("/opt/x/nocmap"), "br0").unwrap();
+        assert_eq!(
+            line,
+            "pass_persist .1.3.6.1.2.1.17 /opt/x/nocmap lab bridge-agent --bridge br0"
+        );
+        for bad in ["/opt/my dir/nocmap", "nocmap", "/a\nb"] {
+            assert_eq!(bridge_agent_line(Path::new(bad), "br0"), None, "{bad:?}");
+        }
+        assert_eq!(bridge_agent_line(Path::new("/x"), "br0 x"), None);
+        let node = |kind| NodeSpec {
+            name: "n".into(),
+            kind,
+            snmp: None,
+            lldp: None,
+            sys_name: None,
+            sys_descr: None,
+            sys_location: None,
+            sys_contact: None,
+            lldp_portid: Default::default(),
+            loss_pct: 0,
+            mgmt_if: None,
+            attach: None,
+            oob: false,
+        };
+        let prefix = "10.80.0.0/16".parse().unwrap();
+        let creds = Credentials::default();
+        let sw = snmpd_conf(&node(NodeKind::Switch), prefix, &creds, Some(&line));
+        assert!(sw.lines().any(|l| l == line), "{sw}");
+        let r = snmpd_conf(&node(NodeKind::Router), prefix, &creds, Some(&line));
+        assert!(!r.contains("pass_persist"), "{r}");
     }
 }

@@ -9,7 +9,7 @@ use super::build;
 use super::conf;
 use super::daemons::{self, LldpdArgs, NodeFiles, Procs, WireArgs};
 use super::plan::{self, Plan};
-use super::spec::{Endpoint, LabSpec};
+use super::spec::{Endpoint, LabSpec, NodeKind};
 use super::state::{
     NAMESPACES_FILE, SPEC_FILE, check_prefix_free, mkdir, recorded_namespaces, remove_leftovers,
 };
@@ -28,8 +28,9 @@ pub const DEFAULT_STATE_ROOT: &str = "/run/nocmap-lab";
 
 #[derive(Debug, Clone)]
 pub struct LabOptions {
-    /// The `nocmap` binary that runs wires. Default: `$NOCMAP_BIN`, else the
-    /// running executable (right for the CLI, wrong for a test harness).
+    /// The `nocmap` binary that runs wires and the switches' BRIDGE-MIB
+    /// agent. Default: `$NOCMAP_BIN`, else the running executable (right for
+    /// the CLI, wrong for a test harness).
     pub nocmap_bin: Option<PathBuf>,
     pub state_root: PathBuf,
     /// How long `up` waits for each snmpd to answer.
@@ -62,7 +63,42 @@ pub struct Lab {
     pub(super) dir: PathBuf,
     pub(super) procs: Procs,
     pub(super) iperf_port: AtomicU16,
+    /// The `nocmap` binary for wires and bridge agents (recorded in the
+    /// state directory, so an attached handle uses the same one).
+    nocmap_bin: Option<PathBuf>,
     owned: bool,
+}
+
+/// File in the state directory that records the `nocmap` binary.
+const NOCMAP_BIN_FILE: &str = "nocmap-bin";
+
+/// The `nocmap` binary to run: the option, else `$NOCMAP_BIN`, else the
+/// running executable if it is `nocmap` (a test harness is not: snmpd would
+/// run it with `lab bridge-agent ...` as a test filter).
+fn resolve_nocmap_bin(opt: Option<&Path>) -> Result<PathBuf, LabError> {
+    if let Some(b) = opt {
+        return Ok(b.to_owned());
+    }
+    if let Some(b) = std::env::var_os("NOCMAP_BIN") {
+        return Ok(b.into());
+    }
+    let exe = std::env::current_exe().map_err(|source| LabError::Io {
+        op: "find own executable",
+        path: "/proc/self/exe".into(),
+        source,
+    })?;
+    let is_nocmap = exe
+        .file_name()
+        .is_some_and(|f| f.to_string_lossy().starts_with("nocmap"));
+    if is_nocmap {
+        Ok(exe)
+    } else {
+        Err(LabError::Invalid(vec![format!(
+            "{} is not nocmap: set LabOptions.nocmap_bin or $NOCMAP_BIN \
+             (wires and switch bridge agents run it)",
+            exe.display()
+        )]))
+    }
 }
 
 impl Lab {
@@ -99,6 +135,11 @@ impl Lab {
             &dir.join(NAMESPACES_FILE),
             &(plan.namespaces().join("\n") + "\n"),
         )?;
+        // Needed only for wires and switches; `bin()` reports it missing then.
+        let bin = resolve_nocmap_bin(opts.nocmap_bin.as_deref()).ok();
+        if let Some(b) = &bin {
+            daemons::write_file(&dir.join(NOCMAP_BIN_FILE), &format!("{}\n", b.display()))?;
+        }
         // From here on, Drop cleans up whatever a failure leaves behind.
         let lab = Lab {
             spec,
@@ -106,10 +147,12 @@ impl Lab {
             dir,
             procs: Procs::default(),
             iperf_port: AtomicU16::new(5201),
+            nocmap_bin: bin,
             owned: true,
         };
         build::build(&lab.plan, &lab.spec)?;
-        lab.start_wires(&opts)?;
+        build::teach_bridges(&lab.plan)?;
+        lab.start_wires()?;
         lab.start_daemons(&opts)?;
         Ok(lab)
     }
@@ -125,12 +168,17 @@ impl Lab {
             })?;
         let spec = LabSpec::from_toml(&text)?;
         let plan = plan::plan(&spec)?;
+        let nocmap_bin = std::fs::read_to_string(dir.join(NOCMAP_BIN_FILE))
+            .ok()
+            .map(|s| PathBuf::from(s.trim_end_matches('\n')))
+            .or_else(|| resolve_nocmap_bin(None).ok());
         Ok(Lab {
             spec,
             plan,
             dir,
             procs: Procs::default(),
             iperf_port: AtomicU16::new(5201),
+            nocmap_bin,
             owned: false,
         })
     }
@@ -349,21 +397,15 @@ impl Lab {
         self.dir.join("wires").join(format!("{link}.{ext}"))
     }
 
-    fn start_wires(&self, opts: &LabOptions) -> Result<(), LabError> {
+    fn bin(&self) -> Result<PathBuf, LabError> {
+        resolve_nocmap_bin(self.nocmap_bin.as_deref())
+    }
+
+    fn start_wires(&self) -> Result<(), LabError> {
         if self.plan.links.iter().all(|l| l.wire_ns.is_none()) {
             return Ok(());
         }
-        let bin = match &opts.nocmap_bin {
-            Some(b) => b.clone(),
-            None => match std::env::var_os("NOCMAP_BIN") {
-                Some(b) => b.into(),
-                None => std::env::current_exe().map_err(|source| LabError::Io {
-                    op: "find own executable",
-                    path: "/proc/self/exe".into(),
-                    source,
-                })?,
-            },
-        };
+        let bin = self.bin()?;
         for (i, l) in self.plan.links.iter().enumerate() {
             let Some(ns) = &l.wire_ns else { continue };
             let params = WireParams {
@@ -390,7 +432,25 @@ impl Lab {
             lab: self.spec.name.clone(),
             node: node.into(),
         })?;
-        let text = conf::snmpd_conf(spec, self.plan.prefix, &self.spec.credentials);
+        let agent = if spec.kind == NodeKind::Switch {
+            let bin = self.bin()?;
+            let line = conf::bridge_agent_line(&bin, plan::BRIDGE).ok_or_else(|| {
+                LabError::Invalid(vec![format!(
+                    "nocmap binary `{}`: needs an absolute path without white space \
+                     to stand in snmpd.conf",
+                    bin.display()
+                )])
+            })?;
+            Some(line)
+        } else {
+            None
+        };
+        let text = conf::snmpd_conf(
+            spec,
+            self.plan.prefix,
+            &self.spec.credentials,
+            agent.as_deref(),
+        );
         daemons::start_snmpd(
             &self.procs,
             self.ns(node)?,

@@ -8,16 +8,21 @@
 //! `build` (plan -> namespaces), `state` (the
 //! per-lab state directory and teardown of leftovers), `daemons` (snmpd/lldpd processes), `handle`
 //! (the `Lab` API), `probe` (LLDP settling, iperf), `truth` (ground truth for
-//! discovery tests), `wire` (the userspace delay line).
+//! discovery tests), `wire` (the userspace delay line), `bridge_agent` (the
+//! switches' BRIDGE-MIB pass_persist agent) with its pure parts `bridge_mib`
+//! (OID table and order) and `pass_persist` (the protocol).
 //!
 //! Invariant: the lab never touches the root namespace's addresses or routes;
 //! every namespace it creates is named `<lab>-...` and recorded in its state
 //! directory, and teardown only removes what is recorded or planned.
+pub mod bridge_agent;
+pub mod bridge_mib;
 mod build;
 pub mod conf;
 mod daemons;
 mod error;
 mod handle;
+pub mod pass_persist;
 pub mod plan;
 mod probe;
 pub mod spec;

@@ -72,6 +72,29 @@ impl Plan {
         self.nodes.iter().find(|n| n.name == name)
     }
 
+    /// For every node cabled to a switch port: its namespace and the address
+    /// of that switch's bridge. One ping along each makes the bridges learn
+    /// every attached MAC address at start.
+    pub fn switch_attachments(&self) -> Vec<(String, Ipv4Addr)> {
+        let mut v = Vec::new();
+        for l in &self.links {
+            for (sw_end, far_end) in [(&l.a, &l.b), (&l.b, &l.a)] {
+                let (Some(sw), Some(far)) = (self.node(&sw_end.node), self.node(&far_end.node))
+                else {
+                    continue;
+                };
+                if sw.kind == NodeKind::Switch
+                    && far.kind != NodeKind::Switch
+                    && far.if_addrs.contains_key(&far_end.ifname)
+                    && let Some(a) = sw.bridge_addr
+                {
+                    v.push((far.ns.clone(), a.addr()));
+                }
+            }
+        }
+        v
+    }
+
     /// Every namespace of the lab, nodes first then wires.
     pub fn namespaces(&self) -> Vec<String> {
         let mut v: Vec<String> = self.nodes.iter().map(|n| n.ns.clone()).collect();
@@ -434,6 +457,14 @@ mod tests {
         assert_eq!(p.node("h1").unwrap().mgmt_addr, Some(ip("10.98.128.3")));
         assert_eq!(p.links[1].wire_ns.as_deref(), Some("c-wire-1"));
         assert_eq!(p.namespaces().len(), 6);
+        // h1 (on sw) and r2 (sw:p1) ping the switch; routers on p2p links do not.
+        assert_eq!(
+            p.switch_attachments(),
+            vec![
+                ("c-r2".to_owned(), ip("10.98.128.1")),
+                ("c-h1".to_owned(), ip("10.98.128.1")),
+            ]
+        );
     }
 
     #[test]
