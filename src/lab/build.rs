@@ -95,11 +95,13 @@ pub fn teardown(namespaces: &[String]) -> Result<(), LabError> {
 
 /// Replaces the loss rule of namespace `ns`: `pct` % of the IP packets the
 /// node receives (local or forwarded) are dropped; 0 removes the rule.
+/// Loopback is spared: the node's own daemons talk over it (snmpd and
+/// lldpd's AgentX link), and losing that would fake an agent fault.
 pub fn set_loss(ns: &str, pct: u8) -> Result<(), LabError> {
     let mut script = String::from("table inet nocmaplab\ndelete table inet nocmaplab\n");
     if pct > 0 {
         script.push_str(&format!(
-            "table inet nocmaplab {{\n  chain pre {{\n    type filter hook prerouting priority -300; policy accept;\n    numgen random mod 100 < {pct} drop\n  }}\n}}\n"
+            "table inet nocmaplab {{\n  chain pre {{\n    type filter hook prerouting priority -300; policy accept;\n    iif \"lo\" accept\n    numgen random mod 100 < {pct} drop\n  }}\n}}\n"
         ));
     }
     sys::run_stdin(in_ns(ns, "nft").args(["-f", "-"]), Some(&script)).map(drop)
