@@ -224,13 +224,27 @@ impl Score {
         }
 
         let devices = topo["devices"].as_array().cloned().unwrap_or_default();
+        // A device without a sysName (a neighbour that runs no SNMP) is named
+        // after the lab node whose management address it lists, if any.
+        let by_addr: BTreeMap<String, &str> = truth
+            .nodes
+            .iter()
+            .filter_map(|n| n.mgmt_addr.map(|a| (a.to_string(), n.name.as_str())))
+            .collect();
         let name_of: BTreeMap<String, String> = devices
             .iter()
             .map(|d| {
                 let id = id_text(&d["id"]);
-                let name = d["sys_name"]
-                    .as_str()
-                    .map_or(format!("id:{id}"), str::to_owned);
+                let addrs = d["addresses"].as_array().cloned().unwrap_or_default();
+                let lab_node = std::iter::once(&d["mgmt_addr"])
+                    .chain(addrs.iter())
+                    .filter_map(|a| a.as_str())
+                    .find_map(|a| by_addr.get(a));
+                let name = match (d["sys_name"].as_str(), lab_node) {
+                    (Some(s), _) => s.to_owned(),
+                    (None, Some(n)) => n.to_string(),
+                    (None, None) => format!("id:{id}"),
+                };
                 (id, name)
             })
             .collect();
@@ -282,11 +296,15 @@ impl Score {
         )
     }
     fn link_precision(&self) -> f64 {
-        let unscored: BTreeSet<&Pair> = self.unscored_truth.iter().collect();
         let scored = self
             .found_links
             .iter()
-            .filter(|l| !unscored.contains(l))
+            .filter(|l| {
+                !self
+                    .unscored_truth
+                    .iter()
+                    .any(|t| t == *l || same_cable_far_if_unknown(t, l))
+            })
             .count();
         ratio(
             self.found_links.intersection(&self.want_links).count(),
@@ -319,18 +337,35 @@ impl Score {
         for l in self.found_links.difference(&self.want_links) {
             let tag = if self.unscored_truth.contains(l) {
                 "link to an unmanaged node (true, not scored)"
+            } else if self
+                .unscored_truth
+                .iter()
+                .any(|t| same_cable_far_if_unknown(t, l))
+            {
+                "link to an unmanaged node (true cable, its interface unknown; not scored)"
             } else {
                 "WRONG link"
             };
             let _ = writeln!(s, "{tag}: {}", show(l));
         }
         for l in &self.unscored_truth {
-            if !self.found_links.contains(l) {
+            let seen = self
+                .found_links
+                .iter()
+                .any(|f| f == l || same_cable_far_if_unknown(l, f));
+            if !seen {
                 let _ = writeln!(s, "not found (not scored, end without SNMP): {}", show(l));
             }
         }
         s
     }
+}
+
+/// `found` is the true cable `truth` with one interface name unknown ("?").
+fn same_cable_far_if_unknown(truth: &Pair, found: &Pair) -> bool {
+    let end_ok = |t: &End, f: &End| t.0 == f.0 && (t.1 == f.1 || f.1 == "?");
+    (end_ok(&truth.0, &found.0) && end_ok(&truth.1, &found.1))
+        || (end_ok(&truth.0, &found.1) && end_ok(&truth.1, &found.0))
 }
 
 /// A device id as text, whatever JSON shape it has.
