@@ -12,6 +12,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+/// Neighbour hops followed by default: the prefixes are the real bound.
+const DEFAULT_DEPTH: u32 = 16;
+
 #[derive(Debug, clap::Args)]
 pub struct DiscoverArgs {
     /// Where to start (repeatable).
@@ -20,7 +23,7 @@ pub struct DiscoverArgs {
     /// The only ranges probed (repeatable). Without any, only the seeds are read.
     #[arg(long = "prefix")]
     pub prefixes: Vec<IpNet>,
-    /// Neighbour hops to follow from the seeds.
+    /// Neighbour hops to follow from the seeds (default 16; the prefixes bound the crawl).
     #[arg(long)]
     pub depth: Option<u32>,
     /// Agents read at the same time.
@@ -63,7 +66,7 @@ pub async fn run(args: DiscoverArgs) -> anyhow::Result<ExitCode> {
         None => (
             args.snmp.settings()?,
             args.snmp.credentials()?,
-            args.depth.unwrap_or(3),
+            args.depth.unwrap_or(DEFAULT_DEPTH),
         ),
     };
     if seeds.is_empty() {

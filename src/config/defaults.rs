@@ -35,7 +35,7 @@ pub fn icmp_rate_pps() -> u32 {
     1000
 }
 pub fn discovery_depth() -> u32 {
-    2
+    16
 }
 pub fn poll_icmp_interval_s() -> u64 {
     10

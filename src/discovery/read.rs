@@ -3,7 +3,7 @@
 //! reasons of any table read only in part. The only SNMP I/O of discovery.
 use super::oids;
 use super::report::DeviceReport;
-use crate::snmp::{Oid, Session, VarBind, WalkEnd};
+use crate::snmp::{Oid, Session, VarBind, WalkEnd, WalkStop};
 use futures::future::join_all;
 
 fn col(entry: &[u32], c: u32) -> Vec<u32> {
@@ -64,6 +64,10 @@ fn fallbacks(vbs: &[VarBind]) -> Vec<(&'static str, Vec<u32>)> {
     t
 }
 
+/// Walk `trees` concurrently (the engine's per-agent cap applies). Tables
+/// that time out are walked once more after the others, one at a time, so a
+/// briefly starved agent (or AgentX subagent) does not lose a whole table;
+/// whatever still fails is recorded as partial with its reason.
 async fn walk_all(
     session: &Session,
     trees: &[(&'static str, Vec<u32>)],
@@ -76,16 +80,44 @@ async fn walk_all(
             .map(|(_, arcs)| async move { session.walk(&Oid::from_slice(arcs)).await }),
     )
     .await;
-    for ((name, _), r) in trees.iter().zip(results) {
-        match r {
-            Ok(w) => {
-                if let WalkEnd::Partial(stop) = &w.end {
-                    partial.push(format!("{name}: {stop}"));
-                }
-                vbs.extend(w.varbinds);
-            }
-            Err(e) => partial.push(format!("{name}: {e}")),
+    let mut retry = Vec::new();
+    for ((name, arcs), r) in trees.iter().zip(results) {
+        let timed_out = match &r {
+            Err(e) => e.is_timeout(),
+            Ok(w) => matches!(w.end, WalkEnd::Partial(WalkStop::Timeout { .. })),
+        };
+        if timed_out {
+            retry.push((*name, arcs, r));
+        } else {
+            keep(name, r, vbs, partial);
         }
+    }
+    for (name, arcs, first) in retry {
+        tracing::debug!(target = %session.target(), table = name, "walking again after a timeout");
+        let again = session.walk(&Oid::from_slice(arcs)).await;
+        // Keep the second try when it is complete or got further; else the first.
+        let rows = |r: &Result<crate::snmp::WalkResult, crate::snmp::SnmpError>| {
+            r.as_ref().map_or(0, |w| w.varbinds.len())
+        };
+        let better = matches!(&again, Ok(w) if w.is_complete()) || rows(&again) > rows(&first);
+        keep(name, if better { again } else { first }, vbs, partial);
+    }
+}
+
+fn keep(
+    name: &str,
+    r: Result<crate::snmp::WalkResult, crate::snmp::SnmpError>,
+    vbs: &mut Vec<VarBind>,
+    partial: &mut Vec<String>,
+) {
+    match r {
+        Ok(w) => {
+            if let WalkEnd::Partial(stop) = &w.end {
+                partial.push(format!("{name}: {stop}"));
+            }
+            vbs.extend(w.varbinds);
+        }
+        Err(e) => partial.push(format!("{name}: {e}")),
     }
 }
 
