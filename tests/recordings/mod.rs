@@ -127,6 +127,8 @@ fn hex(s: &str) -> Option<Vec<u8>> {
 /// A hand-written expectation file: `key = value` lines for the device, then
 /// blocks starting with a bare `lldp` or `cdp` line, each holding the
 /// `key = value` fields of one expected neighbour. `#` starts a comment line.
+/// Values are trimmed; wrap one in double quotes to keep its edge spaces
+/// (the outer pair is removed, nothing inside is unescaped).
 #[derive(Debug, Default)]
 pub struct Expected {
     pub device: BTreeMap<String, String>,
@@ -160,10 +162,12 @@ pub fn parse_expected(text: &str) -> Result<Expected, String> {
             Some((_, m)) => m,
             None => &mut e.device,
         };
-        if map
-            .insert(k.trim().to_string(), v.trim().to_string())
-            .is_some()
-        {
+        let v = v.trim();
+        let v = v
+            .strip_prefix('"')
+            .and_then(|x| x.strip_suffix('"'))
+            .unwrap_or(v);
+        if map.insert(k.trim().to_string(), v.to_string()).is_some() {
             return Err(format!("line {}: duplicate key {k}", n + 1));
         }
     }
@@ -224,5 +228,16 @@ mod tests {
             r.varbinds[0].value,
             Value::OctetString(Bytes::from_static(b"ok|with bar"))
         );
+    }
+
+    #[test]
+    fn expected_files_keep_quoted_spaces_and_reject_junk() {
+        let e = parse_expected("# c\nsys_name = sw\n\nlldp\n  port_desc = \"Gi \"\n  x = \"a\n")
+            .unwrap();
+        assert_eq!(e.device["sys_name"], "sw");
+        assert_eq!(e.neighbors[0].1["port_desc"], "Gi ");
+        assert_eq!(e.neighbors[0].1["x"], "\"a");
+        assert!(parse_expected("sys_name sw\n").is_err());
+        assert!(parse_expected("a = 1\na = 2\n").is_err());
     }
 }
