@@ -165,3 +165,228 @@ golden!(arista_7150s_lldp, "arista-dcs-7150s-52-cl");
 golden!(hpe_procurve_cdp_and_lldp, "hpe-procurve-516733-b21");
 golden!(ruijie_n18010_lldp, "ruijie-n18010");
 golden!(h3c_e528_lldp, "h3c-e528-1");
+
+// ---- Truncated and garbled recordings: a report, never a panic. ----
+
+/// A small hand-written recording with one LLDP and one CDP neighbour, so the
+/// garbling tests also run where the real recordings were not fetched.
+const MINI: &str = "\
+1.3.6.1.2.1.1.5.0|4|sw-edge-1
+1.3.6.1.2.1.2.2.1.2.3|4|GigabitEthernet0/3
+1.3.6.1.2.1.2.2.1.2.4|4|GigabitEthernet0/4
+1.3.6.1.2.1.31.1.1.1.1.3|4|Gi0/3
+1.3.6.1.2.1.31.1.1.1.1.4|4|Gi0/4
+1.0.8802.1.1.2.1.3.1.0|2|4
+1.0.8802.1.1.2.1.3.2.0|4x|020000000001
+1.0.8802.1.1.2.1.4.1.1.4.0.3.1|2|4
+1.0.8802.1.1.2.1.4.1.1.5.0.3.1|4x|020000000002
+1.0.8802.1.1.2.1.4.1.1.6.0.3.1|2|5
+1.0.8802.1.1.2.1.4.1.1.7.0.3.1|4|Gi0/9
+1.0.8802.1.1.2.1.4.1.1.9.0.3.1|4|sw-core-2
+1.0.8802.1.1.2.1.4.2.1.3.0.3.1.1.4.10.0.0.2|2|2
+1.3.6.1.4.1.9.9.23.1.2.1.1.3.4.1|2|1
+1.3.6.1.4.1.9.9.23.1.2.1.1.4.4.1|4x|0a000003
+1.3.6.1.4.1.9.9.23.1.2.1.1.6.4.1|4|sw-core-3
+1.3.6.1.4.1.9.9.23.1.2.1.1.7.4.1|4|GigabitEthernet1/1
+";
+
+/// xorshift64: deterministic, so a failing seed can be replayed.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+fn odd_value(rng: &mut Rng) -> async_snmp::Value {
+    use async_snmp::Value;
+    let n = rng.below(1 << 20) as u32;
+    match rng.below(9) {
+        0 => Value::Integer(-(n as i32)),
+        1 => Value::Integer(i32::MAX),
+        2 => Value::OctetString((0..rng.below(40)).map(|_| rng.next() as u8).collect()),
+        3 => Value::OctetString(vec![0xff, 0xfe, 0x00, 0x1b, b'[', 0x07].into()),
+        4 => Value::Null,
+        5 => Value::ObjectIdentifier(async_snmp::Oid::from_slice(&[1, 3, n])),
+        6 => Value::IpAddress([n as u8; 4]),
+        7 => Value::Counter64(u64::MAX),
+        _ => Value::TimeTicks(u32::MAX),
+    }
+}
+
+/// Drop, retype, truncate or extend varbinds at random, then shuffle them.
+fn garble(vbs: &[async_snmp::VarBind], seed: u64) -> Vec<async_snmp::VarBind> {
+    use async_snmp::{Oid, VarBind};
+    let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let mut out = Vec::new();
+    for vb in vbs {
+        let mut arcs = vb.oid.arcs().to_vec();
+        let mut value = vb.value.clone();
+        match rng.below(10) {
+            0 => continue,
+            1 => value = odd_value(&mut rng),
+            2 => {
+                let cut = rng.below(4) as usize;
+                arcs.truncate(arcs.len().saturating_sub(cut));
+            }
+            3 => arcs.extend([u32::MAX, 0, rng.below(300) as u32]),
+            4 => {
+                let i = rng.below(arcs.len() as u64) as usize;
+                arcs[i] = rng.next() as u32;
+            }
+            _ => {}
+        }
+        out.push(VarBind::new(Oid::from_slice(&arcs), value));
+    }
+    for i in (1..out.len()).rev() {
+        out.swap(i, rng.below(i as u64 + 1) as usize);
+    }
+    out
+}
+
+fn sorted_records(r: &DeviceReport) -> Vec<(String, Record)> {
+    let mut v = neighbor_records(r);
+    v.sort();
+    v
+}
+
+/// What must hold for any walk, however mangled: parsing and topology
+/// building return, and neighbour-derived names resolve without panicking.
+fn survives(vbs: &[async_snmp::VarBind]) -> DeviceReport {
+    let r = report_from_varbinds(None, vbs);
+    let _ = neighbor_records(&r);
+    let _ = nocmap::discovery::links::build_topology(std::slice::from_ref(&r));
+    r
+}
+
+/// The structured damage: a reversed walk, half of lldpRemTable, and
+/// columns holding the wrong type.
+fn check_structured_damage(name: &str, vbs: &[async_snmp::VarBind]) {
+    let whole = report_from_varbinds(None, vbs);
+    assert!(
+        !whole.lldp.is_empty() || !whole.cdp.is_empty(),
+        "{name}: no neighbours to damage"
+    );
+
+    // Out of order: the same neighbours.
+    let reversed: Vec<_> = vbs.iter().rev().cloned().collect();
+    assert_eq!(
+        sorted_records(&survives(&reversed)),
+        sorted_records(&whole),
+        "{name}: reversed walk"
+    );
+
+    // Only the first half of the lldpRemTable lines (the walk stopped there):
+    // never more neighbours than the whole table gave.
+    let rem = [1u32, 0, 8802, 1, 1, 2, 1, 4, 1, 1];
+    let rem_lines: Vec<usize> = (0..vbs.len())
+        .filter(|&i| vbs[i].oid.arcs().starts_with(&rem))
+        .collect();
+    let cut = rem_lines.get(rem_lines.len() / 2).copied();
+    let half: Vec<_> = vbs
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| cut.is_none_or(|c| *i < c || !rem_lines.contains(i)))
+        .map(|(_, v)| v.clone())
+        .collect();
+    let r = survives(&half);
+    assert!(r.lldp.len() <= whole.lldp.len(), "{name}: half table");
+    assert_eq!(r.cdp, whole.cdp, "{name}: CDP untouched by LLDP damage");
+
+    // Wrong types: chassis-id subtype and CDP device id as other types.
+    let chassis_subtype = [1u32, 0, 8802, 1, 1, 2, 1, 4, 1, 1, 4];
+    let cdp_device_id = [1u32, 3, 6, 1, 4, 1, 9, 9, 23, 1, 2, 1, 1, 6];
+    let retyped: Vec<_> = vbs
+        .iter()
+        .map(|v| {
+            let mut v = v.clone();
+            if v.oid.arcs().starts_with(&chassis_subtype) {
+                v.value = async_snmp::Value::OctetString(b"4".to_vec().into());
+            } else if v.oid.arcs().starts_with(&cdp_device_id) {
+                v.value = async_snmp::Value::Integer(7);
+            }
+            v
+        })
+        .collect();
+    let r = survives(&retyped);
+    assert!(
+        r.lldp.is_empty(),
+        "{name}: a chassis id without an integer subtype cannot be rendered"
+    );
+    assert!(r.cdp.is_empty(), "{name}: a CDP row without a device id");
+    assert_eq!(
+        r.interfaces, whole.interfaces,
+        "{name}: interfaces untouched"
+    );
+
+    // Random damage, many times over.
+    for seed in 0..200 {
+        survives(&garble(vbs, seed));
+    }
+}
+
+#[test]
+fn garbled_mini_recording_yields_a_report() {
+    let rec = recordings::parse_snmprec(MINI);
+    assert!(rec.skipped.is_empty(), "{:?}", rec.skipped);
+    let r = report_from_varbinds(None, &rec.varbinds);
+    assert_eq!((r.lldp.len(), r.cdp.len()), (1, 1));
+    assert_eq!(
+        r.lldp[0].mgmt_addrs,
+        ["10.0.0.2".parse::<std::net::IpAddr>().unwrap()]
+    );
+    check_structured_damage("mini", &rec.varbinds);
+}
+
+#[test]
+fn garbled_real_recordings_yield_reports() {
+    require_recordings!();
+    for rel in [
+        "network/switch/hpe-procurve-516733-b21",
+        "cloud/arista-dcs-7150s-52-cl",
+        "network/switch/h3c-e528-1",
+    ] {
+        let rec = recordings::load(rel);
+        // Only the tables discovery reads, so 200 rounds stay quick.
+        let keep = [
+            &[1u32, 3, 6, 1, 2, 1, 1][..],
+            &[1, 3, 6, 1, 2, 1, 2, 2, 1],
+            &[1, 3, 6, 1, 2, 1, 31, 1, 1, 1],
+            &[1, 0, 8802, 1, 1, 2, 1],
+            &[1, 3, 6, 1, 4, 1, 9, 9, 23],
+        ];
+        let vbs: Vec<_> = rec
+            .varbinds
+            .into_iter()
+            .filter(|v| keep.iter().any(|k| v.oid.arcs().starts_with(k)))
+            .collect();
+        check_structured_damage(rel, &vbs);
+    }
+}
+
+#[test]
+fn garbled_snmprec_text_never_panics() {
+    // Line-level damage to the text itself, before it is a varbind.
+    let mut rng = Rng(0x5eed);
+    for _ in 0..500 {
+        let mut text: Vec<u8> = MINI.as_bytes().to_vec();
+        for _ in 0..rng.below(12) {
+            let i = rng.below(text.len() as u64) as usize;
+            match rng.below(3) {
+                0 => text[i] = b"|.x0\n9-"[rng.below(7) as usize],
+                1 => {
+                    text.remove(i);
+                }
+                _ => text.insert(i, rng.next() as u8),
+            }
+        }
+        let rec = recordings::parse_snmprec(&String::from_utf8_lossy(&text));
+        survives(&rec.varbinds);
+    }
+}
