@@ -32,9 +32,16 @@ fi
 echo "recordings: $(find "$dest/data" -name '*.snmprec' | wc -l) in $dest/data"
 
 if [ "${1:-}" = "--serve" ]; then
-    if [ ! -x "$dest/venv/bin/snmpsim-command-responder" ]; then
-        python3 -m venv "$dest/venv"
-        "$dest/venv/bin/pip" install --quiet "snmpsim==1.2.2" cryptography
+    # snmpsim drops privileges (to nobody in the tests), so the interpreter
+    # must be one that user can run: the system python, not one under /root.
+    # snmpsim 1.2.2 imports pysmi without declaring it.
+    if [ ! -f "$dest/venv/.complete" ]; then
+        rm -rf "$dest/venv"
+        /usr/bin/python3 -m venv "$dest/venv"
+        "$dest/venv/bin/pip" install --quiet "snmpsim==1.2.2" "pysnmp==7.1.30" \
+            "pysmi==2.0.0" cryptography
+        "$dest/venv/bin/python" -c "import snmpsim.commands.responder"
+        touch "$dest/venv/.complete"
     fi
     echo "snmpsim: $dest/venv/bin/snmpsim-command-responder"
 fi
