@@ -137,13 +137,25 @@ pub fn lldp_remote(vbs: &[VarBind]) -> Vec<LldpNeighbor> {
     out
 }
 
+/// A CDP device id or port: some agents (HP ProCurve relaying a server NIC)
+/// put raw MAC bytes there, so text only when printable, else a MAC when six
+/// bytes, else hex; None when empty.
+fn cdp_id(v: Option<&async_snmp::Value>) -> Option<String> {
+    let b = v?.as_bytes()?;
+    let b = b.strip_suffix(&[0]).unwrap_or(b);
+    if b.is_empty() {
+        return None;
+    }
+    Some(printable(b).or_else(|| mac(b)).unwrap_or_else(|| hex(b)))
+}
+
 pub fn cdp(vbs: &[VarBind]) -> Vec<CdpNeighbor> {
     let mut out = Vec::new();
     for (index, cols) in rows(oids::CDP_CACHE_ENTRY, vbs) {
         let [if_index, _] = index.as_slice() else {
             continue;
         };
-        let Some(device_id) = text(cols.get(&6)).filter(|s| !s.is_empty()) else {
+        let Some(device_id) = cdp_id(cols.get(&6)) else {
             continue;
         };
         let addr = match (int(cols.get(&3)), cols.get(&4).and_then(|v| v.as_bytes())) {
@@ -154,7 +166,7 @@ pub fn cdp(vbs: &[VarBind]) -> Vec<CdpNeighbor> {
         out.push(CdpNeighbor {
             if_index: *if_index,
             device_id,
-            port: text(cols.get(&7)).filter(|s| !s.is_empty()),
+            port: cdp_id(cols.get(&7)),
             addr,
             platform: text(cols.get(&8)).filter(|s| !s.is_empty()),
         });
@@ -252,4 +264,38 @@ pub fn fill(report: &mut DeviceReport, vbs: &[VarBind]) {
     report.cdp = cdp(vbs);
     report.arp = arp(vbs);
     report.fdb = fdb(vbs);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_snmp::{Oid, Value};
+
+    fn cdp_row(if_index: u32, col: u32, v: &[u8]) -> VarBind {
+        let oid = [oids::CDP_CACHE_ENTRY, &[col, if_index, 1]].concat();
+        VarBind::new(Oid::from_slice(&oid), Value::OctetString(v.to_vec().into()))
+    }
+
+    #[test]
+    fn cdp_binary_device_id_and_port_are_rendered_not_mangled() {
+        // As recorded on an HP ProCurve 6120XG: a server NIC's MAC as raw bytes.
+        let mac_bytes = [0xe8, 0x39, 0x35, 0x1a, 0xca, 0x99];
+        let vbs = [
+            cdp_row(8, 6, &mac_bytes),
+            cdp_row(8, 7, &mac_bytes),
+            cdp_row(9, 6, b"sw-core-2\0"),
+            cdp_row(9, 7, b"GigabitEthernet0/1"),
+            cdp_row(10, 6, &[0xff, 0x01, 0x02]),
+            cdp_row(10, 7, b""),
+            cdp_row(11, 6, b"\0"),
+        ];
+        let n = cdp(&vbs);
+        assert_eq!(n.len(), 3);
+        assert_eq!(n[0].device_id, "e8:39:35:1a:ca:99");
+        assert_eq!(n[0].port.as_deref(), Some("e8:39:35:1a:ca:99"));
+        assert_eq!(n[1].device_id, "sw-core-2");
+        assert_eq!(n[1].port.as_deref(), Some("GigabitEthernet0/1"));
+        assert_eq!(n[2].device_id, "0xff0102");
+        assert_eq!(n[2].port, None);
+    }
 }
