@@ -86,10 +86,10 @@ fn broken_agent() {
             },
             reply,
         );
-        if let Ok(m) = CommunityMessage::v2c(community, pdu) {
-            if let Ok(b) = m.encode() {
-                let _ = sock.send_to(&b, peer);
-            }
+        if let Ok(m) = CommunityMessage::v2c(community, pdu)
+            && let Ok(b) = m.encode()
+        {
+            let _ = sock.send_to(&b, peer);
         }
     }
 }

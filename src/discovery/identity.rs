@@ -69,10 +69,11 @@ pub fn merge_same_devices(reports: Vec<DeviceReport>) -> Vec<DeviceReport> {
             keys.push(format!("e{e}"));
         }
         keys.extend(r.macs().filter(|m| useful_mac(m)).map(|m| format!("m{m}")));
-        if r.lldp_chassis.is_none() && r.engine_id.is_none() {
-            if let Some(name) = &r.system.name {
-                keys.push(format!("n{name}"));
-            }
+        if r.lldp_chassis.is_none()
+            && r.engine_id.is_none()
+            && let Some(name) = &r.system.name
+        {
+            keys.push(format!("n{name}"));
         }
         for k in keys {
             match owner.get(&k) {

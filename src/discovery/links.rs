@@ -190,8 +190,9 @@ fn point_to_point(
     devices: &mut BTreeMap<DeviceId, Device>,
 ) -> Vec<Sighting> {
     let mut out = Vec::new();
-    // (network, prefix) -> (report index, ifName, address)
-    let mut nets: BTreeMap<(IpAddr, u8), Vec<(usize, Option<String>, IpAddr)>> = BTreeMap::new();
+    // (network, prefix) -> the members: (report index, ifName, address)
+    type Member = (usize, Option<String>, IpAddr);
+    let mut nets: BTreeMap<(IpAddr, u8), Vec<Member>> = BTreeMap::new();
     for (i, r) in reports.iter().enumerate() {
         for a in &r.addresses {
             let Some(len) = a.prefix_len.filter(|&l| {
@@ -215,21 +216,21 @@ fn point_to_point(
         let Ok(subnet) = ipnet::IpNet::new(*net, *len) else {
             continue;
         };
-        if let [(i, ni, _), (j, nj, _)] = members.as_slice() {
-            if i != j {
-                out.push(Sighting {
-                    a: Endpoint {
-                        device: ids[*i].clone(),
-                        if_name: ni.clone(),
-                    },
-                    b: Endpoint {
-                        device: ids[*j].clone(),
-                        if_name: nj.clone(),
-                    },
-                    evidence: Evidence::Subnet,
-                    observer: ids[*i].clone(),
-                });
-            }
+        if let [(i, ni, _), (j, nj, _)] = members.as_slice()
+            && i != j
+        {
+            out.push(Sighting {
+                a: Endpoint {
+                    device: ids[*i].clone(),
+                    if_name: ni.clone(),
+                },
+                b: Endpoint {
+                    device: ids[*j].clone(),
+                    if_name: nj.clone(),
+                },
+                evidence: Evidence::Subnet,
+                observer: ids[*i].clone(),
+            });
         }
         // ARP on the subnet: the far end seen from each member.
         for (i, ni, own) in members {

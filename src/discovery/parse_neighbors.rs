@@ -220,10 +220,10 @@ pub fn fdb(vbs: &[VarBind]) -> Vec<FdbEntry> {
     // dot1dBasePortIfIndex is a column, not an entry: read its values directly.
     let mut port_if = BTreeMap::new();
     for vb in vbs {
-        if let Some([port]) = vb.oid.arcs().strip_prefix(oids::DOT1D_BASE_PORT_IF_INDEX) {
-            if let Some(i) = int(Some(&vb.value)).and_then(|i| u32::try_from(i).ok()) {
-                port_if.insert(*port, i);
-            }
+        if let Some([port]) = vb.oid.arcs().strip_prefix(oids::DOT1D_BASE_PORT_IF_INDEX)
+            && let Some(i) = int(Some(&vb.value)).and_then(|i| u32::try_from(i).ok())
+        {
+            port_if.insert(*port, i);
         }
     }
     let mut out = Vec::new();

@@ -76,10 +76,10 @@ impl<'r> Index<'r> {
         {
             return Some(i);
         }
-        if n.chassis.subtype == 4 {
-            if let Some(i) = self.by_mac(&n.chassis.value) {
-                return Some(i);
-            }
+        if n.chassis.subtype == 4
+            && let Some(i) = self.by_mac(&n.chassis.value)
+        {
+            return Some(i);
         }
         if let Some(i) = n.mgmt_addrs.iter().find_map(|a| self.by_addr(a)) {
             return Some(i);
