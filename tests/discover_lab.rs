@@ -16,12 +16,17 @@ use std::time::Duration;
 type End = (String, String);
 
 fn discover(lab: &Lab, seed: &str, prefix: &str) -> Topology {
+    discover_with(lab, seed, prefix, &[])
+}
+
+fn discover_with(lab: &Lab, seed: &str, prefix: &str, extra: &[&str]) -> Topology {
     let out = lab
         .command_in("noc", common::nocmap_bin().to_str().unwrap())
         .unwrap()
         .args([
             "discover", "--seed", seed, "--prefix", prefix, "-c", "public", "--json",
         ])
+        .args(extra)
         .output()
         .unwrap();
     assert!(
@@ -139,6 +144,10 @@ fn switched_star_with_hosts_that_answer_no_snmp() {
     settle(&lab);
     let seed = lab.mgmt_addr("sw1").unwrap().to_string();
     let topo = discover(&lab, &seed, "10.66.0.0/16");
+    check(&lab, &topo);
+    // With a ping sweep of the prefix first, the silent hosts found alive are
+    // the same devices the forwarding table placed: nothing is drawn twice.
+    let topo = discover_with(&lab, &seed, "10.66.0.0/16", &["--sweep"]);
     check(&lab, &topo);
 }
 

@@ -29,6 +29,13 @@ pub struct DiscoverArgs {
     /// Agents read at the same time.
     #[arg(long, default_value_t = 32)]
     pub concurrency: usize,
+    /// Ping-sweep the prefixes first and try every live host over SNMP too;
+    /// live hosts that answer no SNMP and no neighbour names appear as nodes.
+    #[arg(long)]
+    pub sweep: bool,
+    /// Probes per second for --sweep (0 = as fast as the engine goes).
+    #[arg(long, default_value_t = 20_000)]
+    pub sweep_rate: u32,
     /// A config file: credentials, SNMP settings, seeds and prefixes.
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -40,6 +47,34 @@ pub struct DiscoverArgs {
     /// Write the topology JSON to this file.
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+/// The live hosts of the prefixes (IPv4 prefixes of at most 2^20 addresses).
+async fn sweep(prefixes: &[IpNet], rate: u32, tty: bool) -> anyhow::Result<Vec<IpAddr>> {
+    if prefixes.is_empty() {
+        bail!("--sweep needs --prefix: only the given prefixes are ever probed");
+    }
+    let total = crate::icmp::target_count(prefixes)?;
+    if total > 1 << 20 {
+        bail!(
+            "--sweep of {total} addresses is more than this command sweeps (2^20); give smaller prefixes"
+        );
+    }
+    let engine = crate::icmp::IcmpEngine::new(crate::icmp::IcmpConfig::default())?;
+    let options = crate::icmp::SweepOptions {
+        rate_pps: rate,
+        ..Default::default()
+    };
+    let result = engine.sweep(prefixes, options, |_| {}).await?;
+    if tty {
+        eprintln!(
+            "sweep: {} of {} addresses alive in {:.2} s",
+            result.alive.len(),
+            result.probed,
+            result.elapsed.as_secs_f64()
+        );
+    }
+    Ok(result.alive.into_iter().map(|(a, _)| a).collect())
 }
 
 pub async fn run(args: DiscoverArgs) -> anyhow::Result<ExitCode> {
@@ -84,22 +119,38 @@ pub async fn run(args: DiscoverArgs) -> anyhow::Result<ExitCode> {
     if prefixes.is_empty() {
         tracing::warn!("no --prefix given: only the seeds are read, neighbours are not followed");
     }
+    let tty = std::io::stderr().is_terminal();
+    let alive = if args.sweep {
+        sweep(&prefixes, args.sweep_rate, tty).await?
+    } else {
+        Vec::new()
+    };
     let engine = SnmpEngine::new(settings).await?;
     let opts = CrawlOptions {
         seeds,
         prefixes,
         depth,
         concurrency: args.concurrency,
+        alive,
     };
-    let tty = std::io::stderr().is_terminal();
-    let progress = move |done: usize, pending: usize| {
-        if tty {
-            eprint!("\rdiscovering: {done} agents read, {pending} to go   ");
+    let bar = tty.then(|| {
+        let b = indicatif::ProgressBar::new(0);
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("discovering {bar:30} {pos}/{len} agents read")
+        {
+            b.set_style(style);
+        }
+        b
+    });
+    let progress = |done: usize, pending: usize| {
+        if let Some(b) = &bar {
+            b.set_length((done + pending) as u64);
+            b.set_position(done as u64);
         }
     };
     let result = crawl(engine, Arc::new(creds), &opts, &progress).await;
-    if tty {
-        eprintln!();
+    if let Some(b) = &bar {
+        b.finish_and_clear();
     }
     for u in &result.unreachable {
         eprintln!("nocmap: warning: {}: {}", u.addr, u.reason);

@@ -23,6 +23,10 @@ pub struct CrawlOptions {
     pub depth: u32,
     /// Agents read at the same time.
     pub concurrency: usize,
+    /// Hosts a ping sweep of the prefixes found alive: each is tried over
+    /// SNMP like a seed, and one that answers no SNMP and that no
+    /// neighbour table names still appears, as a node without links.
+    pub alive: Vec<IpAddr>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -58,13 +62,31 @@ pub async fn crawl(
 ) -> CrawlResult {
     let mut queue: VecDeque<(IpAddr, u32)> = opts.seeds.iter().map(|s| (*s, 0)).collect();
     let mut queued: BTreeSet<IpAddr> = opts.seeds.iter().copied().collect();
+    // Swept hosts go after the seeds (and after what the seeds' neighbours
+    // name, which is pushed to the back as it is found).
+    let mut swept: VecDeque<IpAddr> = opts
+        .alive
+        .iter()
+        .copied()
+        .filter(|a| allowed(&opts.prefixes, &opts.seeds, a))
+        .collect();
+    let mut swept_only: BTreeSet<IpAddr> = BTreeSet::new();
     let mut known: BTreeSet<IpAddr> = BTreeSet::new();
     let mut result = CrawlResult::default();
     let mut running: JoinSet<(IpAddr, u32, Result<DeviceReport, String>)> = JoinSet::new();
     let mut done = 0usize;
     loop {
         while running.len() < opts.concurrency.max(1) {
-            let Some((addr, depth)) = queue.pop_front() else {
+            let next = queue.pop_front().or_else(|| {
+                while let Some(a) = swept.pop_front() {
+                    if queued.insert(a) {
+                        swept_only.insert(a);
+                        return Some((a, 0));
+                    }
+                }
+                None
+            });
+            let Some((addr, depth)) = next else {
                 break;
             };
             if known.contains(&addr) || !allowed(&opts.prefixes, &opts.seeds, &addr) {
@@ -80,7 +102,7 @@ pub async fn crawl(
                 (addr, depth, r)
             });
         }
-        progress(done, running.len() + queue.len());
+        progress(done, running.len() + queue.len() + swept.len());
         let Some(joined) = running.join_next().await else {
             break;
         };
@@ -119,6 +141,11 @@ pub async fn crawl(
                     report.partial.join("; ")
                 ),
             }),
+            // A host found only by the ping sweep that answers no SNMP is
+            // expected (a server, a printer): not a fault worth a warning.
+            Err(reason) if swept_only.contains(&addr) => {
+                tracing::info!(%addr, %reason, "swept host answers no SNMP")
+            }
             Err(reason) => result.unreachable.push(Unreachable { addr, reason }),
         }
     }

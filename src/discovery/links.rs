@@ -281,6 +281,39 @@ fn point_to_point(
     out
 }
 
+/// Hosts that answered a ping sweep but no SNMP, and that no neighbour
+/// table named: they exist, so they are drawn, as nodes without links. A
+/// MAC known from ARP joins the host to the FDB node of that MAC.
+pub fn add_ping_only(topology: &mut Topology, reports: &[DeviceReport], alive: &[IpAddr]) {
+    for ip in alive {
+        if topology
+            .devices
+            .iter()
+            .any(|d| d.addresses.contains(ip) || d.mgmt_addr == Some(*ip))
+        {
+            continue;
+        }
+        let mac = reports
+            .iter()
+            .flat_map(|r| r.arp.iter())
+            .find(|e| e.ip == *ip)
+            .map(|e| e.mac.clone());
+        if let Some(d) = mac.and_then(|m| {
+            topology
+                .devices
+                .iter_mut()
+                .find(|d| d.id.0 == format!("mac-{m}"))
+        }) {
+            add_addrs(d, &[*ip]);
+            continue;
+        }
+        let id = DeviceId(format!("ip-{ip}"));
+        let mut d = unmanaged(&id);
+        add_addrs(&mut d, &[*ip]);
+        topology.devices.push(d);
+    }
+}
+
 /// Mark links whose ends are members of a link aggregate: every member link
 /// of one LAG gets the same `lag` key (`devA:agg--devB:agg`, `?` for an end
 /// whose device did not say).

@@ -81,12 +81,16 @@ async fn walk_all(
     )
     .await;
     let mut retry = Vec::new();
+    let all_failed = results
+        .iter()
+        .all(|r| matches!(r, Err(e) if e.is_timeout()));
     for ((name, arcs), r) in trees.iter().zip(results) {
         let timed_out = match &r {
             Err(e) => e.is_timeout(),
             Ok(w) => matches!(w.end, WalkEnd::Partial(WalkStop::Timeout { .. })),
         };
-        if timed_out {
+        // An agent that answered nothing at all is not retried table by table.
+        if timed_out && !all_failed {
             retry.push((*name, arcs, r));
         } else {
             keep(name, r, vbs, partial);

@@ -209,8 +209,8 @@ impl SnmpEngine {
     }
 
     /// Open a session to `addr`, trying the credential sets in order (the one
-    /// that worked last time first). With a single credential nothing is
-    /// probed: the first real request tells.
+    /// that worked last time first) with a GET of sysObjectID.0, so a silent
+    /// agent costs one timeout x attempts per credential and no more.
     pub async fn open(
         self: &Arc<Self>,
         addr: IpAddr,
@@ -219,10 +219,6 @@ impl SnmpEngine {
         let target = SocketAddr::new(addr, self.settings.port);
         if creds.is_empty() {
             return Err(SnmpError::Config("no credential sets given".into()));
-        }
-        if let [only] = creds {
-            let client = self.build_client(target, only).await?;
-            return Ok(self.session(target, only, client));
         }
         let remembered = self.remembered_credential(addr);
         let mut order: Vec<&Credential> = creds.iter().collect();
