@@ -9,5 +9,6 @@ pub mod lab;
 pub mod mib;
 pub mod monitor;
 pub mod snmp;
+pub mod store;
 pub mod topology;
 pub mod types;
