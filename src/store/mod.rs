@@ -65,6 +65,10 @@ impl Store {
         };
         conn.pragma_update(None, "synchronous", sync)
             .map_err(open_err)?;
+        // 64 MiB page cache: a batch touches the newest leaf page of each
+        // series it writes, and those pages must stay cached between batches.
+        conn.pragma_update(None, "cache_size", -65_536)
+            .map_err(open_err)?;
         schema::migrate(&mut conn, path)?;
         Ok(Store {
             conn,
