@@ -7,6 +7,8 @@ pub mod discovery;
 pub mod icmp;
 pub mod lab;
 pub mod mib;
+pub mod monitor;
 pub mod snmp;
+pub mod store;
 pub mod topology;
 pub mod types;

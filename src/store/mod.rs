@@ -1,0 +1,95 @@
+//! Embedded storage of inventory, topology snapshots, raw samples, rollups
+//! and explicit gaps in one SQLite file (WAL). This module owns all SQL; the
+//! rest of the crate hands it values and gets values back.
+//!
+//! Durability: `journal_mode=WAL` with `synchronous=NORMAL` by default. In
+//! WAL mode NORMAL never corrupts the database and a committed batch survives
+//! a crash of the process (kill -9: the WAL frames are in the OS page cache);
+//! only an OS crash or power loss can lose the last commits before a
+//! checkpoint. Losing a few seconds of samples then is acceptable for
+//! monitoring data and NORMAL avoids an fsync per batch; choose
+//! [`Durability::Full`] where that is not acceptable.
+mod error;
+mod inventory;
+mod read;
+mod rollup;
+mod schema;
+mod types;
+mod write;
+
+pub use error::StoreError;
+pub use rollup::{PruneReport, RollupReport, p95_nearest_rank};
+pub use schema::SCHEMA_VERSION;
+pub use types::{
+    Batch, Durability, GapRecord, Point, Resolution, Sample, SeriesData, SeriesKey, StoreConfig,
+    UnixMillis,
+};
+
+use error::SqlContext;
+use rusqlite::Connection;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// An open store. One writer per file; readers may open the same file.
+pub struct Store {
+    conn: Connection,
+    config: StoreConfig,
+    /// Series ids already known to be in the `series` table.
+    series_ids: HashMap<SeriesKey, i64>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `path`, migrating an older
+    /// schema forward; a newer schema is [`StoreError::NewerSchema`].
+    pub fn open(path: &Path, config: StoreConfig) -> Result<Store, StoreError> {
+        let open_err = |source| StoreError::Open {
+            path: PathBuf::from(path),
+            source,
+        };
+        let mut conn = Connection::open(path).map_err(open_err)?;
+        conn.busy_timeout(Duration::from_secs(5))
+            .map_err(open_err)?;
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+            .map_err(open_err)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::NoWal {
+                path: PathBuf::from(path),
+                mode,
+            });
+        }
+        let sync = match config.durability {
+            Durability::Normal => "NORMAL",
+            Durability::Full => "FULL",
+        };
+        conn.pragma_update(None, "synchronous", sync)
+            .map_err(open_err)?;
+        // 64 MiB page cache: a batch touches the newest leaf page of each
+        // series it writes, and those pages must stay cached between batches.
+        conn.pragma_update(None, "cache_size", -65_536)
+            .map_err(open_err)?;
+        schema::migrate(&mut conn, path)?;
+        Ok(Store {
+            conn,
+            config,
+            series_ids: HashMap::new(),
+        })
+    }
+
+    pub fn config(&self) -> &StoreConfig {
+        &self.config
+    }
+
+    /// The result of `PRAGMA integrity_check` ("ok" when sound).
+    pub fn integrity_check(&self) -> Result<String, StoreError> {
+        self.conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .sql("integrity check")
+    }
+
+    /// The schema version stored in the file.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        schema::stored_version(&self.conn)
+    }
+}

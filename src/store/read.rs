@@ -1,0 +1,138 @@
+//! Reading a series over a time range, from raw samples or a rollup chosen
+//! by the length of the range.
+use super::Store;
+use super::error::{SqlContext, StoreError};
+use super::types::{GapRecord, Point, Resolution, SeriesData, SeriesKey, UnixMillis};
+use super::write::find_series;
+use rusqlite::params;
+use std::time::Duration;
+
+impl Store {
+    /// The points of `key` with `from <= t < to` and the gaps overlapping that
+    /// range. The resolution follows [`StoreConfig::resolution_for`]; an
+    /// unknown series reads as empty.
+    ///
+    /// [`StoreConfig::resolution_for`]: super::StoreConfig::resolution_for
+    pub fn series(
+        &self,
+        key: &SeriesKey,
+        from: UnixMillis,
+        to: UnixMillis,
+    ) -> Result<SeriesData, StoreError> {
+        let span = Duration::from_millis(to.0.saturating_sub(from.0).max(0) as u64);
+        let resolution = self.config.resolution_for(span);
+        self.series_at(key, from, to, resolution)
+    }
+
+    /// Like [`Store::series`] at a resolution the caller chooses.
+    pub fn series_at(
+        &self,
+        key: &SeriesKey,
+        from: UnixMillis,
+        to: UnixMillis,
+        resolution: Resolution,
+    ) -> Result<SeriesData, StoreError> {
+        let Some(id) = find_series(&self.conn, key)? else {
+            return Ok(SeriesData {
+                resolution,
+                points: vec![],
+                gaps: vec![],
+            });
+        };
+        let points = match resolution {
+            Resolution::Raw => self.raw_points(id, from, to)?,
+            _ => self.rollup_points(id, resolution, from, to)?,
+        };
+        Ok(SeriesData {
+            resolution,
+            points,
+            gaps: self.gaps(id, key, from, to)?,
+        })
+    }
+
+    fn raw_points(
+        &self,
+        id: i64,
+        from: UnixMillis,
+        to: UnixMillis,
+    ) -> Result<Vec<Point>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT t_ms, value FROM samples
+                 WHERE series_id = ?1 AND t_ms >= ?2 AND t_ms < ?3 ORDER BY t_ms",
+            )
+            .sql("prepare raw read")?;
+        let rows = stmt
+            .query_map(params![id, from.0, to.0], |r| {
+                let value: f64 = r.get(1)?;
+                Ok(Point {
+                    at: UnixMillis(r.get(0)?),
+                    avg: value,
+                    max: value,
+                    p95: value,
+                    count: 1,
+                })
+            })
+            .sql("read raw samples")?;
+        rows.collect::<Result<_, _>>().sql("read raw samples")
+    }
+
+    fn rollup_points(
+        &self,
+        id: i64,
+        resolution: Resolution,
+        from: UnixMillis,
+        to: UnixMillis,
+    ) -> Result<Vec<Point>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT bucket_ms, avg, max, p95, count FROM rollups
+                 WHERE series_id = ?1 AND resolution_ms = ?2 AND bucket_ms >= ?3 AND bucket_ms < ?4
+                 ORDER BY bucket_ms",
+            )
+            .sql("prepare rollup read")?;
+        let rows = stmt
+            .query_map(params![id, resolution.bucket_ms(), from.0, to.0], |r| {
+                Ok(Point {
+                    at: UnixMillis(r.get(0)?),
+                    avg: r.get(1)?,
+                    max: r.get(2)?,
+                    p95: r.get(3)?,
+                    count: r.get(4)?,
+                })
+            })
+            .sql("read rollups")?;
+        rows.collect::<Result<_, _>>().sql("read rollups")
+    }
+
+    fn gaps(
+        &self,
+        id: i64,
+        key: &SeriesKey,
+        from: UnixMillis,
+        to: UnixMillis,
+    ) -> Result<Vec<GapRecord>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT series_id, from_ms, to_ms, reason FROM gaps
+                 WHERE (series_id = ?1 OR series_id IS NULL) AND to_ms > ?2 AND from_ms < ?3
+                 ORDER BY from_ms",
+            )
+            .sql("prepare gap read")?;
+        let rows = stmt
+            .query_map(params![id, from.0, to.0], |r| {
+                let series: Option<i64> = r.get(0)?;
+                Ok(GapRecord {
+                    series: series.map(|_| key.clone()),
+                    from: UnixMillis(r.get(1)?),
+                    to: UnixMillis(r.get(2)?),
+                    reason: r.get(3)?,
+                })
+            })
+            .sql("read gaps")?;
+        rows.collect::<Result<_, _>>().sql("read gaps")
+    }
+}

@@ -1,0 +1,186 @@
+//! The schema and its forward migrations. `schema_version` holds one row;
+//! migration N takes a database at version N to N + 1 inside one
+//! transaction, so a crash mid-migration leaves the old version intact.
+use super::error::{SqlContext, StoreError};
+use rusqlite::{Connection, OptionalExtension, Transaction};
+use std::path::{Path, PathBuf};
+
+type Migration = fn(&Transaction) -> rusqlite::Result<()>;
+
+/// Migrations in order: `MIGRATIONS[n]` goes from version n to n + 1.
+const MIGRATIONS: [Migration; 2] = [v0_to_v1, v1_to_v2];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Version 1: inventory, topology snapshots, series and raw samples.
+fn v0_to_v1(tx: &Transaction) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "CREATE TABLE schema_version (version INTEGER NOT NULL);
+         INSERT INTO schema_version (version) VALUES (0);
+         CREATE TABLE devices (
+             id TEXT PRIMARY KEY, sys_name TEXT, mgmt_addr TEXT, vendor TEXT,
+             managed INTEGER NOT NULL, seen_ms INTEGER NOT NULL);
+         CREATE TABLE interfaces (
+             device_id TEXT NOT NULL, if_index INTEGER NOT NULL, name TEXT NOT NULL,
+             descr TEXT, alias TEXT, speed_bps INTEGER, mac TEXT, seen_ms INTEGER NOT NULL,
+             PRIMARY KEY (device_id, if_index)) WITHOUT ROWID;
+         CREATE TABLE topology_snapshots (
+             id INTEGER PRIMARY KEY, taken_ms INTEGER NOT NULL, json TEXT NOT NULL);
+         CREATE INDEX topology_snapshots_taken ON topology_snapshots (taken_ms);
+         CREATE TABLE series (
+             id INTEGER PRIMARY KEY, device TEXT NOT NULL, subject TEXT NOT NULL,
+             metric TEXT NOT NULL, UNIQUE (device, subject, metric));
+         CREATE TABLE samples (
+             series_id INTEGER NOT NULL, t_ms INTEGER NOT NULL, value REAL NOT NULL,
+             PRIMARY KEY (series_id, t_ms)) WITHOUT ROWID;
+         CREATE TABLE store_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);",
+    )
+}
+
+/// Version 2: rollups with their progress marks, and explicit gaps.
+fn v1_to_v2(tx: &Transaction) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "CREATE TABLE rollups (
+             series_id INTEGER NOT NULL, resolution_ms INTEGER NOT NULL,
+             bucket_ms INTEGER NOT NULL, count INTEGER NOT NULL,
+             avg REAL NOT NULL, max REAL NOT NULL, p95 REAL NOT NULL,
+             PRIMARY KEY (series_id, resolution_ms, bucket_ms)) WITHOUT ROWID;
+         CREATE TABLE rollup_progress (
+             resolution_ms INTEGER PRIMARY KEY, done_until_ms INTEGER NOT NULL);
+         CREATE TABLE gaps (
+             id INTEGER PRIMARY KEY, series_id INTEGER, from_ms INTEGER NOT NULL,
+             to_ms INTEGER NOT NULL, reason TEXT NOT NULL);
+         CREATE INDEX gaps_by_series ON gaps (series_id, to_ms);",
+    )
+}
+
+/// The version stored in the file; 0 for an empty database.
+pub(super) fn stored_version(conn: &Connection) -> Result<i64, StoreError> {
+    let has_table: Option<i64> = conn
+        .query_row(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()
+        .sql("reading schema version")?;
+    if has_table.is_none() {
+        return Ok(0);
+    }
+    conn.query_row("SELECT version FROM schema_version", [], |r| r.get(0))
+        .sql("reading schema version")
+}
+
+/// Brings the database to [`SCHEMA_VERSION`].
+pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    migrate_to(conn, path, SCHEMA_VERSION)
+}
+
+fn migrate_to(conn: &mut Connection, path: &Path, target: i64) -> Result<(), StoreError> {
+    let found = stored_version(conn)?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::NewerSchema {
+            path: PathBuf::from(path),
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    for version in found..target {
+        let migrate_err = |source| StoreError::Migrate {
+            path: PathBuf::from(path),
+            to: version + 1,
+            source,
+        };
+        let tx = conn.transaction().map_err(migrate_err)?;
+        MIGRATIONS[version as usize](&tx).map_err(migrate_err)?;
+        tx.execute("UPDATE schema_version SET version = ?1", [version + 1])
+            .map_err(migrate_err)?;
+        tx.commit().map_err(migrate_err)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Store, StoreConfig};
+
+    fn tables(conn: &Connection) -> Vec<String> {
+        let mut stmt = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_version_1_database_is_migrated_with_its_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            migrate_to(&mut conn, &path, 1).unwrap();
+            assert_eq!(stored_version(&conn).unwrap(), 1);
+            assert!(!tables(&conn).contains(&"rollups".to_string()));
+            conn.execute_batch(
+                "INSERT INTO series (id, device, subject, metric) VALUES (7, 'r1', 'ge-0/0/1', 'in_bps');
+                 INSERT INTO samples VALUES (7, 1000, 42.5);",
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path, StoreConfig::default()).unwrap();
+        assert_eq!(store.schema_version().unwrap(), 2);
+        let names = tables(&store.conn);
+        for t in ["rollups", "rollup_progress", "gaps", "samples", "series"] {
+            assert!(names.contains(&t.to_string()), "{t} missing in {names:?}");
+        }
+        let v: f64 = store
+            .conn
+            .query_row("SELECT value FROM samples WHERE series_id = 7", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(v, 42.5);
+    }
+
+    #[test]
+    fn a_newer_database_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new.db");
+        drop(Store::open(&path, StoreConfig::default()).unwrap());
+        Connection::open(&path)
+            .unwrap()
+            .execute("UPDATE schema_version SET version = 99", [])
+            .unwrap();
+        let err = Store::open(&path, StoreConfig::default()).err().unwrap();
+        assert!(
+            matches!(
+                err,
+                StoreError::NewerSchema {
+                    found: 99,
+                    supported: 2,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("newer than this build supports"));
+    }
+
+    #[test]
+    fn reopening_a_current_database_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cur.db");
+        drop(Store::open(&path, StoreConfig::default()).unwrap());
+        let store = Store::open(&path, StoreConfig::default()).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        let mode: String = store
+            .conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+}
