@@ -6,6 +6,7 @@ pub mod config;
 pub mod discovery;
 pub mod icmp;
 pub mod lab;
+pub mod live;
 pub mod mib;
 pub mod monitor;
 pub mod snmp;

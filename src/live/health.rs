@@ -1,0 +1,167 @@
+//! Link health from the two ends' interface health: utilisation (the busier
+//! direction of the busier end), bits/s, errors, and a status of up, down,
+//! degraded or unknown, marked stale when the data is old. Pure.
+use super::{InterfaceHealth, LiveSnapshot, UnixMs};
+use crate::topology::{Endpoint, Link};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LinkStatus {
+    Up,
+    Down,
+    Degraded,
+    Unknown,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LinkHealth {
+    pub utilization_pct: Option<f64>,
+    /// Traffic into the `a` end (what `b` sends towards `a`).
+    pub in_bps: Option<f64>,
+    /// Traffic out of the `a` end.
+    pub out_bps: Option<f64>,
+    pub errors_per_s: Option<f64>,
+    pub status: LinkStatus,
+    pub stale: bool,
+}
+
+fn end<'s>(s: &'s LiveSnapshot, e: &Endpoint) -> Option<&'s InterfaceHealth> {
+    s.interfaces.get(&(e.device.clone(), e.if_name.clone()?))
+}
+
+fn max_opt(v: impl IntoIterator<Item = Option<f64>>) -> Option<f64> {
+    v.into_iter()
+        .flatten()
+        .fold(None, |m, x| Some(m.map_or(x, |m: f64| m.max(x))))
+}
+
+fn sum_opt(v: impl IntoIterator<Item = Option<f64>>) -> Option<f64> {
+    v.into_iter()
+        .flatten()
+        .fold(None, |m, x| Some(m.unwrap_or(0.0) + x))
+}
+
+/// Errors or discards above this rate make an up link "degraded".
+const DEGRADED_ERRORS_PER_S: f64 = 0.01;
+
+pub fn link_health(s: &LiveSnapshot, link: &Link, now_ms: UnixMs) -> LinkHealth {
+    let (a, b) = (end(s, &link.a), end(s, &link.b));
+    let ends: Vec<&InterfaceHealth> = [a, b].into_iter().flatten().collect();
+    // Each end measures the link from its side; prefer `a`'s view, else `b`'s mirrored.
+    let in_bps = a
+        .and_then(|h| h.in_bps)
+        .or_else(|| b.and_then(|h| h.out_bps));
+    let out_bps = a
+        .and_then(|h| h.out_bps)
+        .or_else(|| b.and_then(|h| h.in_bps));
+    let utilization_pct = max_opt(ends.iter().flat_map(|h| [h.in_util_pct, h.out_util_pct]));
+    let errors_per_s = sum_opt(
+        ends.iter()
+            .flat_map(|h| [h.in_errors_per_s, h.out_errors_per_s]),
+    );
+    let discards = sum_opt(
+        ends.iter()
+            .flat_map(|h| [h.in_discards_per_s, h.out_discards_per_s]),
+    );
+    let newest = ends.iter().filter_map(|h| h.updated_ms).max();
+    let stale = newest.is_none_or(|t| now_ms - t > s.stale_after_ms);
+    let down = ends
+        .iter()
+        .any(|h| h.oper_status.as_deref().is_some_and(|o| o != "up"));
+    let up = !ends.is_empty() && ends.iter().all(|h| h.oper_status.as_deref() == Some("up"));
+    let status = if down {
+        LinkStatus::Down
+    } else if up
+        && (errors_per_s.unwrap_or(0.0) > DEGRADED_ERRORS_PER_S
+            || discards.unwrap_or(0.0) > DEGRADED_ERRORS_PER_S)
+    {
+        LinkStatus::Degraded
+    } else if up {
+        LinkStatus::Up
+    } else {
+        LinkStatus::Unknown
+    };
+    LinkHealth {
+        utilization_pct,
+        in_bps,
+        out_bps,
+        errors_per_s,
+        status,
+        stale,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::topology::{DeviceId, Evidence};
+
+    fn link() -> Link {
+        let e = |d: &str, i: &str| Endpoint {
+            device: DeviceId(d.into()),
+            if_name: Some(i.into()),
+        };
+        Link {
+            id: "l".into(),
+            a: e("a", "eth0"),
+            b: e("b", "eth1"),
+            evidence: vec![Evidence::Lldp],
+            confidence: 1.0,
+            lag: None,
+        }
+    }
+
+    fn ih(oper: &str, in_bps: f64, util: f64, errs: f64, at: i64) -> InterfaceHealth {
+        InterfaceHealth {
+            oper_status: Some(oper.into()),
+            in_bps: Some(in_bps),
+            out_bps: Some(in_bps / 2.0),
+            in_util_pct: Some(util),
+            out_util_pct: Some(util / 2.0),
+            in_errors_per_s: Some(errs),
+            updated_ms: Some(at),
+            ..Default::default()
+        }
+    }
+
+    fn snap(a: InterfaceHealth, b: InterfaceHealth) -> LiveSnapshot {
+        let mut s = LiveSnapshot {
+            stale_after_ms: 180_000,
+            ..Default::default()
+        };
+        s.interfaces
+            .insert((DeviceId("a".into()), "eth0".into()), a);
+        s.interfaces
+            .insert((DeviceId("b".into()), "eth1".into()), b);
+        s
+    }
+
+    #[test]
+    fn statuses() {
+        let s = snap(
+            ih("up", 1e6, 10.0, 0.0, 1000),
+            ih("up", 5e5, 40.0, 0.0, 1000),
+        );
+        let h = link_health(&s, &link(), 2000);
+        assert_eq!(
+            (h.status, h.stale, h.utilization_pct, h.in_bps),
+            (LinkStatus::Up, false, Some(40.0), Some(1e6))
+        );
+        let s = snap(
+            ih("up", 1e6, 10.0, 3.0, 1000),
+            ih("up", 5e5, 40.0, 0.0, 1000),
+        );
+        assert_eq!(link_health(&s, &link(), 2000).status, LinkStatus::Degraded);
+        let s = snap(
+            ih("down", 0.0, 0.0, 0.0, 1000),
+            ih("up", 0.0, 0.0, 0.0, 1000),
+        );
+        assert_eq!(link_health(&s, &link(), 2000).status, LinkStatus::Down);
+        let h = link_health(&s, &link(), 1000 + 180_001);
+        assert!(h.stale);
+        let empty = LiveSnapshot::default();
+        let h = link_health(&empty, &link(), 0);
+        assert_eq!((h.status, h.stale), (LinkStatus::Unknown, true));
+    }
+}

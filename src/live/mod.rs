@@ -1,0 +1,142 @@
+//! The monitor's in-memory picture of the network: the current topology and
+//! the latest health of every device, interface and link, plus the poller's
+//! own health. Pollers write it; the HTTP API and `/metrics` read snapshots
+//! of it. Link health is derived here, purely, from both ends' interfaces.
+mod health;
+
+pub use health::{LinkHealth, LinkStatus, link_health};
+
+use crate::topology::{DeviceId, Topology};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::RwLock;
+
+/// Milliseconds since the Unix epoch (wall clock, for display and storage).
+pub type UnixMs = i64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Reachability {
+    Up,
+    Down,
+    Unknown,
+}
+
+/// Latest ICMP and SNMP view of one device.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceHealth {
+    pub reachability: Reachability,
+    /// When `reachability` last changed.
+    pub since_ms: Option<UnixMs>,
+    pub rtt_min_ms: Option<f64>,
+    pub rtt_avg_ms: Option<f64>,
+    pub rtt_median_ms: Option<f64>,
+    pub rtt_max_ms: Option<f64>,
+    pub jitter_ms: Option<f64>,
+    pub loss_pct: Option<f64>,
+    pub last_icmp_ms: Option<UnixMs>,
+    pub snmp_ok: Option<bool>,
+    pub last_snmp_ms: Option<UnixMs>,
+    /// Why the last SNMP poll failed (never contains a secret).
+    pub snmp_error: Option<String>,
+}
+
+impl Default for DeviceHealth {
+    fn default() -> Self {
+        DeviceHealth {
+            reachability: Reachability::Unknown,
+            since_ms: None,
+            rtt_min_ms: None,
+            rtt_avg_ms: None,
+            rtt_median_ms: None,
+            rtt_max_ms: None,
+            jitter_ms: None,
+            loss_pct: None,
+            last_icmp_ms: None,
+            snmp_ok: None,
+            last_snmp_ms: None,
+            snmp_error: None,
+        }
+    }
+}
+
+/// Latest rates of one interface; None where the last interval was a gap.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct InterfaceHealth {
+    pub oper_status: Option<String>,
+    pub speed_bps: Option<u64>,
+    pub in_bps: Option<f64>,
+    pub out_bps: Option<f64>,
+    pub in_util_pct: Option<f64>,
+    pub out_util_pct: Option<f64>,
+    pub in_errors_per_s: Option<f64>,
+    pub out_errors_per_s: Option<f64>,
+    pub in_discards_per_s: Option<f64>,
+    pub out_discards_per_s: Option<f64>,
+    /// Why the last interval has no rate (first sample, reboot, ...).
+    pub gap: Option<String>,
+    pub updated_ms: Option<UnixMs>,
+}
+
+/// Counters of the poller itself, for `/metrics`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PollerHealth {
+    pub icmp_rounds: u64,
+    pub snmp_polls: u64,
+    pub snmp_failures: u64,
+    pub snmp_timeouts: u64,
+    /// Polls skipped because the previous poll of the same target overran.
+    pub skipped_polls: u64,
+    pub poll_seconds_sum: f64,
+    pub poll_seconds_max: f64,
+    /// Largest delay between a poll's deadline and its start.
+    pub lag_seconds_max: f64,
+    pub samples_written: u64,
+    pub store_errors: u64,
+    pub discoveries: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LiveSnapshot {
+    pub topology: Topology,
+    pub devices: BTreeMap<DeviceId, DeviceHealth>,
+    /// Keyed by (device, ifName).
+    #[serde(skip)]
+    pub interfaces: BTreeMap<(DeviceId, String), InterfaceHealth>,
+    pub poller: PollerHealth,
+    /// How old data may be before it is shown as stale.
+    pub stale_after_ms: i64,
+}
+
+/// Shared, lock-protected live state. Writers hold the lock only to copy
+/// values in; readers take a snapshot.
+#[derive(Debug, Default)]
+pub struct Live {
+    inner: RwLock<LiveSnapshot>,
+}
+
+impl Live {
+    pub fn new(topology: Topology, stale_after_ms: i64) -> Live {
+        Live {
+            inner: RwLock::new(LiveSnapshot {
+                topology,
+                stale_after_ms,
+                ..Default::default()
+            }),
+        }
+    }
+
+    pub fn snapshot(&self) -> LiveSnapshot {
+        self.inner.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Change the state under the write lock.
+    pub fn update<R>(&self, f: impl FnOnce(&mut LiveSnapshot) -> R) -> R {
+        f(&mut self.inner.write().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Read the state under the read lock without cloning it.
+    pub fn read<R>(&self, f: impl FnOnce(&LiveSnapshot) -> R) -> R {
+        f(&self.inner.read().unwrap_or_else(|p| p.into_inner()))
+    }
+}
