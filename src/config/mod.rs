@@ -9,6 +9,7 @@
 //! subsystems; each subsystem is handed only its own section.
 pub mod defaults;
 mod engine_settings;
+pub mod intervals;
 mod model;
 mod secret;
 mod spans;
