@@ -223,9 +223,11 @@ fn bandwidth_gaps_and_impairment_through_serve() {
         "too few samples inside the iperf run: {inside:?}"
     );
     let mean = inside.iter().sum::<f64>() / inside.len() as f64;
-    // Each 1400-byte datagram is one 1442-byte Ethernet frame on the wire.
+    // iperf3 counts payload; the interface counts headers too (28 bytes of
+    // IP+UDP per 1400-byte datagram, plus 14 of Ethernet where the driver
+    // counts them): about 2-3 % more. The check is against iperf3's own figure.
     let expected = iperf_bps * 1442.0 / 1400.0;
-    let err = (mean / expected - 1.0).abs();
+    let err = (mean / iperf_bps - 1.0).abs();
     eprintln!(
         "iperf3 {:.1} Mbit/s payload ({:.1} on the wire); nocmap {:.1} Mbit/s from {} samples: {:+.2} % (vs payload {:+.2} %)",
         iperf_bps / 1e6,
@@ -235,7 +237,7 @@ fn bandwidth_gaps_and_impairment_through_serve() {
         (mean / expected - 1.0) * 100.0,
         (mean / iperf_bps - 1.0) * 100.0
     );
-    assert!(err < 0.05, "measured {mean} vs {expected} bits/s");
+    assert!(err < 0.05, "measured {mean} vs iperf3's {iperf_bps} bits/s");
 
     // 2 and 3: no spike anywhere (above the 10 Gbit/s veth speed, or far above the traffic we sent).
     let all = raw(&store, &in_bps, t0 - 60_000, now_ms());
