@@ -9,6 +9,7 @@ pub mod lab;
 pub mod live;
 pub mod mib;
 pub mod monitor;
+pub mod server;
 pub mod snmp;
 pub mod store;
 pub mod topology;
