@@ -13,6 +13,7 @@ mod model;
 mod secret;
 mod spans;
 mod validate;
+mod validate_server;
 
 pub use model::{
     AuthProtocol, Config, Credential, Device, DiscoveryConfig, Group, IcmpConfig, PollConfig,
