@@ -64,7 +64,7 @@ impl Serve {
                 "--rediscover-interval",
                 "0",
                 "--listen",
-                "127.0.0.1:0",
+                "127.0.0.1:18068",
                 "--db",
             ])
             .arg(db)
@@ -99,6 +99,7 @@ fn iperf_udp(
     to: &str,
     rate: &str,
     secs: u32,
+    during: impl FnOnce(),
 ) -> (f64, i64, i64) {
     let mut server = lab
         .command_in(to, "iperf3")
@@ -126,8 +127,11 @@ fn iperf_udp(
             &secs.to_string(),
             "-J",
         ])
-        .output()
+        .stdout(Stdio::piped())
+        .spawn()
         .unwrap();
+    during();
+    let out = out.wait_with_output().unwrap();
     let t1 = now_ms();
     let _ = server.wait();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("iperf3 JSON");
@@ -140,6 +144,74 @@ fn iperf_udp(
         sum["bits_per_second"].as_f64().unwrap_or(0.0) / 1e6
     );
     ((packets - lost) * 1400.0 * 8.0 / secs, t0, t1)
+}
+
+/// Halfway through the iperf run: the live API shows the load on the r1-r2
+/// link, and /metrics carries the interface's rate with the device's name.
+fn api_checks(lab: &Lab) {
+    std::thread::sleep(Duration::from_secs(17));
+    let get = |path: &str| {
+        let out = lab
+            .command_in("noc", "curl")
+            .unwrap()
+            .args(["-s", "-f", &format!("http://127.0.0.1:18068{path}")])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "GET {path} failed");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let topo: serde_json::Value = serde_json::from_str(&get("/api/topology")).unwrap();
+    let names: std::collections::HashMap<String, String> = topo["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["id"].as_str().unwrap_or("").to_string(),
+                d["sys_name"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    let link = topo["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| {
+            let mut ends = [
+                names[l["a"]["device"].as_str().unwrap()].clone(),
+                names[l["b"]["device"].as_str().unwrap()].clone(),
+            ];
+            ends.sort();
+            ends == ["r1".to_string(), "r2".to_string()]
+        })
+        .expect("the r1-r2 link in /api/topology");
+    assert_eq!(link["status"], "up", "{link}");
+    assert_eq!(link["stale"], false, "{link}");
+    let busiest = link["in_bps"]
+        .as_f64()
+        .unwrap_or(0.0)
+        .max(link["out_bps"].as_f64().unwrap_or(0.0));
+    assert!(
+        busiest > 150e6 && busiest < 260e6,
+        "the link shows the 200 Mbit/s load: {link}"
+    );
+    assert!(
+        link["utilization_pct"].as_f64().unwrap_or(0.0) > 1.0,
+        "{link}"
+    );
+    let metrics = get("/metrics");
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("nocmap_interface_in_bits_per_second{")
+                && l.contains("sys_name=\"r2\"")
+                && l.contains("if_name=\"eth1\"")),
+        "r2 eth1 in /metrics"
+    );
+    assert!(
+        metrics.contains("nocmap_device_up{"),
+        "device_up in /metrics"
+    );
 }
 
 fn device_id(store: &Store, sys_name: &str) -> String {
@@ -180,8 +252,15 @@ fn bandwidth_gaps_and_impairment_through_serve() {
 
     // 1. Bandwidth: 30 s of UDP at 200 Mbit/s from r1 to r2.
     let (_, r2_addr) = lab.link_addrs("r1:eth1").unwrap();
-    let (iperf_bps, t0, t1) =
-        iperf_udp(&lab, "r1", &r2_addr.unwrap().to_string(), "r2", "200M", 30);
+    let (iperf_bps, t0, t1) = iperf_udp(
+        &lab,
+        "r1",
+        &r2_addr.unwrap().to_string(),
+        "r2",
+        "200M",
+        30,
+        || api_checks(&lab),
+    );
 
     // 2. snmpd on r2 restarts (sysUpTime goes back) while traffic flows.
     lab.restart_snmpd("r2").unwrap();

@@ -64,6 +64,23 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let config = crawl.config.clone().unwrap_or_default();
     let db = args.db.clone().unwrap_or_else(|| config.server.db.clone());
     let listen = args.listen.unwrap_or(config.server.listen);
+    let auth = config.server_auth().or_else(|| {
+        let token = std::env::var("NOCMAP_API_TOKEN")
+            .ok()
+            .filter(|t| !t.is_empty())?;
+        Some(crate::server::AuthConfig {
+            admin_token: crate::types::Secret::new(token),
+            read_only_token: None,
+        })
+    });
+    if !listen.ip().is_loopback() && auth.is_none() {
+        anyhow::bail!(
+            "listening on {listen} beyond loopback needs an API token: set [server] token in the config or NOCMAP_API_TOKEN"
+        );
+    }
+    let listener = std::net::TcpListener::bind(listen)
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let listen = listener.local_addr()?;
 
     let mut store = tokio::task::block_in_place(|| Store::open(&db, StoreConfig::default()))
         .with_context(|| format!("cannot open the database {}", db.display()))?;
@@ -79,7 +96,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let topology = result.topology;
     store.save_topology(UnixMillis(now_ms()), &topology)?;
     eprintln!(
-        "nocmap serve: {} devices, {} links; monitoring (database {}, API on {listen})",
+        "nocmap serve: {} devices, {} links; monitoring (database {})",
         topology.devices.len(),
         topology.links.len(),
         db.display()
@@ -128,6 +145,29 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         settings_for,
     );
 
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.changed().await;
+    };
+    let state = crate::server::AppState {
+        live: live.clone(),
+        db_path: Some(db.clone()),
+        auth,
+    };
+    let http = tokio::spawn(crate::server::serve(
+        listener,
+        state,
+        stopped(stop_rx.clone()),
+    ));
+    let remote = config.remote_write_settings().map(|rw| {
+        tokio::spawn(crate::server::remote_write::run(
+            rw,
+            live.clone(),
+            stopped(stop_rx.clone()),
+        ))
+    });
+    println!("nocmap serve: API on http://{listen}");
+
     let mut rediscover =
         tokio::time::interval(Duration::from_secs(args.rediscover_interval.max(1)));
     rediscover.tick().await;
@@ -147,6 +187,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
     }
     eprintln!("nocmap serve: stopping; flushing the database ...");
+    let _ = stop_tx.send(true);
     monitor.stop().await;
+    if let Ok(Err(e)) = http.await {
+        eprintln!("nocmap: warning: HTTP server: {e}");
+    }
+    if let Some(r) = remote {
+        let _ = r.await;
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -11,36 +11,25 @@ pub const SYS_UPTIME: &[u32] = &[1, 3, 6, 1, 2, 1, 1, 3, 0];
 const IF: &[u32] = &[1, 3, 6, 1, 2, 1, 2, 2, 1];
 const IFX: &[u32] = &[1, 3, 6, 1, 2, 1, 31, 1, 1, 1];
 
-/// The columns walked on every counter poll (ifTable, then ifXTable). The
-/// octet counters are not among them: they are read with GETs next to
-/// sysUpTime (see `octet_oids`), so each interface's bytes carry their own
-/// timestamp.
-pub fn columns() -> Vec<Vec<u32>> {
-    let mut v = Vec::new();
-    // ifDescr (identity), ifOperStatus, unicast packets, errors, discards.
-    for c in [2, 8, 11, 13, 14, 17, 19, 20] {
-        v.push([IF, &[c]].concat());
-    }
-    // HC packets, ifCounterDiscontinuityTime.
-    for c in [7, 8, 9, 11, 12, 13, 19] {
-        v.push([IFX, &[c]].concat());
-    }
-    v
-}
+/// ifTable and ifXTable columns read for every interface on every poll:
+/// ifDescr (identity), ifOperStatus, octets, packets, errors, discards,
+/// HC counters and ifCounterDiscontinuityTime.
+const IF_COLUMNS: [u32; 10] = [2, 8, 10, 11, 13, 14, 16, 17, 19, 20];
+const IFX_COLUMNS: [u32; 9] = [6, 7, 8, 9, 10, 11, 12, 13, 19];
 
-/// Interfaces per octet GET: 4 counters each plus sysUpTime stays well
-/// inside one 1472-byte response.
-pub const OCTET_CHUNK: usize = 12;
+/// Interfaces per GET: 19 objects each plus sysUpTime keeps a response
+/// well inside 1472 bytes.
+pub const CHUNK: usize = 2;
 
-/// sysUpTime.0, then ifHCInOctets, ifHCOutOctets, ifInOctets, ifOutOctets
-/// of each interface in `chunk`.
-pub fn octet_oids(chunk: &[u32]) -> Vec<Vec<u32>> {
+/// sysUpTime.0, then every polled column of each interface in `chunk`.
+/// Everything is read with GETs sent together (no walks), so all values of
+/// a poll come from one load of the agent's counter cache (net-snmp caches
+/// them for a few seconds) and each chunk carries its own timestamp.
+pub fn poll_oids(chunk: &[u32]) -> Vec<Vec<u32>> {
     let mut v = vec![SYS_UPTIME.to_vec()];
     for i in chunk {
-        v.push([IFX, &[6, *i]].concat());
-        v.push([IFX, &[10, *i]].concat());
-        v.push([IF, &[10, *i]].concat());
-        v.push([IF, &[16, *i]].concat());
+        v.extend(IF_COLUMNS.iter().map(|c| [IF, &[*c, *i]].concat()));
+        v.extend(IFX_COLUMNS.iter().map(|c| [IFX, &[*c, *i]].concat()));
     }
     v
 }
@@ -54,7 +43,8 @@ pub struct OctetReading {
     pub out_octets: Option<Counter>,
 }
 
-/// Parse the answer to `octet_oids(chunk)` taken at `at` (HC preferred).
+/// Parse the octets and sysUpTime of the answer to `poll_oids(chunk)`,
+/// taken at `at` (HC counters preferred).
 pub fn octet_readings(
     chunk: &[u32],
     vbs: &[VarBind],
@@ -235,6 +225,7 @@ mod tests {
             vb(IF, 10, 3, Value::Counter32(77)),
         ];
         let mut octets = octet_readings(&[2, 3], &octet_vbs, MonoMillis(10));
+        assert_eq!(poll_oids(&[2, 3]).len(), 1 + 2 * 19);
         octets.extend(octet_readings(&[9], &octet_vbs, MonoMillis(10)));
         let p = assemble(&vbs, &octets, &st);
         assert_eq!(

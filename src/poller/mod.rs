@@ -12,7 +12,7 @@ mod snmp_loop;
 mod writer;
 
 pub use clock::Clock;
-pub use collect::{IfStatic, assemble, columns};
+pub use collect::{IfStatic, assemble, poll_oids};
 pub use schedule::{Ticker, phase_ms};
 
 use crate::icmp::IcmpEngine;

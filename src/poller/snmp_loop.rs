@@ -2,7 +2,7 @@
 //! counter columns, turned into rates (or explicit gaps) by the counter
 //! arithmetic, into the live state and the store. A slow or dead agent only
 //! delays its own loop; an overrun skips deadlines and counts them.
-use super::collect::{IfStatic, OCTET_CHUNK, assemble, columns, octet_oids, octet_readings};
+use super::collect::{CHUNK, IfStatic, assemble, octet_readings, poll_oids};
 use super::{MonitorSettings, Shared, Ticker};
 use crate::live::{DeviceHealth, InterfaceHealth};
 use crate::monitor::{CounterSample, GapReason, Metric, MonoMillis, Rate, interface_rates};
@@ -25,48 +25,42 @@ async fn poll_once(
     clock: super::Clock,
     t: &Target,
 ) -> Result<(Vec<super::collect::PolledInterface>, Vec<String>), SnmpError> {
-    // Octets next to sysUpTime, each chunk stamped halfway through its exchange.
     let idx: Vec<u32> = t.interfaces.keys().copied().collect();
-    let chunks: Vec<&[u32]> = idx.chunks(OCTET_CHUNK).collect();
+    let chunks: Vec<&[u32]> = idx.chunks(CHUNK).collect();
+    // All GETs go out together (the engine's per-agent cap paces them), each
+    // stamped halfway through its own exchange.
     let gets = join_all(chunks.iter().map(|chunk| async move {
-        let oids: Vec<Oid> = octet_oids(chunk)
+        let oids: Vec<Oid> = poll_oids(chunk)
             .iter()
             .map(|a| Oid::from_slice(a))
             .collect();
         let sent = clock.mono_ms();
         let r = session.get(&oids).await;
         let at = MonoMillis((sent + clock.mono_ms()) / 2);
-        r.map(|vbs| octet_readings(chunk, &vbs, at))
+        r.map(|vbs| (octet_readings(chunk, &vbs, at), vbs))
     }))
     .await;
     let mut octets = BTreeMap::new();
-    for g in gets {
-        octets.extend(g?);
+    let mut vbs: Vec<VarBind> = Vec::new();
+    let mut partial = Vec::new();
+    for (chunk, g) in chunks.iter().zip(gets) {
+        match g {
+            Ok((o, v)) => {
+                octets.extend(o);
+                vbs.extend(v);
+            }
+            // One failed chunk loses only its interfaces for this round.
+            Err(e) if chunks.len() > 1 && !e.is_timeout() => {
+                partial.push(format!("interfaces {chunk:?}: {e}"))
+            }
+            Err(e) => return Err(e),
+        }
     }
     if octets.is_empty() && !idx.is_empty() {
         return Err(SnmpError::Protocol {
             target: session.target(),
             detail: "sysUpTime.0 is missing".into(),
         });
-    }
-    let cols = columns();
-    let walks = join_all(
-        cols.iter()
-            .map(|c| async move { session.walk(&Oid::from_slice(c)).await }),
-    )
-    .await;
-    let mut vbs: Vec<VarBind> = Vec::new();
-    let mut partial = Vec::new();
-    for (c, w) in cols.iter().zip(walks) {
-        match w {
-            Ok(w) => {
-                if let crate::snmp::WalkEnd::Partial(stop) = &w.end {
-                    partial.push(format!("{}: {stop}", Oid::from_slice(c)));
-                }
-                vbs.extend(w.varbinds);
-            }
-            Err(e) => partial.push(format!("{}: {e}", Oid::from_slice(c))),
-        }
     }
     Ok((assemble(&vbs, &octets, &t.interfaces), partial))
 }
