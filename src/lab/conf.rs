@@ -20,6 +20,7 @@ pub fn snmpd_conf(
     prefix: Ipv4Net,
     creds: &Credentials,
     bridge_agent: Option<&str>,
+    ifaces: &[String],
 ) -> String {
     let services = match node.kind {
         NodeKind::Router => 78,
@@ -40,13 +41,34 @@ pub fn snmpd_conf(
     s.push_str(&format!("sysLocation {}\n", conf_value(location)));
     let contact = node.sys_contact.as_deref().unwrap_or("noc@lab.invalid");
     s.push_str(&format!("sysContact {}\n", conf_value(contact)));
-    s.push_str(&format!("rocommunity {} {prefix}\n", creds.community));
-    s.push_str(&format!("rocommunity {} 127.0.0.1\n", creds.community));
+    // A view that hides ifXTable makes the agent a 32-bit-counters-only one.
+    let view = if node.counters32 {
+        s.push_str("view nohc included .1\nview nohc excluded .1.3.6.1.2.1.31.1.1\n");
+        " -V nohc"
+    } else {
+        ""
+    };
+    s.push_str(&format!("rocommunity {} {prefix}{view}\n", creds.community));
+    s.push_str(&format!(
+        "rocommunity {} 127.0.0.1{view}\n",
+        creds.community
+    ));
+    if let Some(mbit) = node.if_speed_mbit {
+        for i in ifaces.iter().filter(|i| {
+            i.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_')
+        }) {
+            s.push_str(&format!(
+                "interface {i} 6 {}\n",
+                mbit.saturating_mul(1_000_000).min(u32::MAX as u64)
+            ));
+        }
+    }
     s.push_str(&format!(
         "createUser {} SHA-256 \"{}\" AES \"{}\"\n",
         creds.v3_user, creds.auth_pass, creds.priv_pass
     ));
-    s.push_str(&format!("rouser {} priv\n", creds.v3_user));
+    s.push_str(&format!("rouser {} priv{view}\n", creds.v3_user));
     s.push_str("master agentx\n");
     s.push_str(&format!("agentXSocket {AGENTX_SOCKET}\n"));
     if node.kind == NodeKind::Switch
@@ -153,12 +175,14 @@ mod tests {
             mgmt_if: None,
             attach: None,
             oob: false,
+            counters32: false,
+            if_speed_mbit: None,
         };
         let prefix = "10.80.0.0/16".parse().unwrap();
         let creds = Credentials::default();
-        let sw = snmpd_conf(&node(NodeKind::Switch), prefix, &creds, Some(&line));
+        let sw = snmpd_conf(&node(NodeKind::Switch), prefix, &creds, Some(&line), &[]);
         assert!(sw.lines().any(|l| l == line), "{sw}");
-        let r = snmpd_conf(&node(NodeKind::Router), prefix, &creds, Some(&line));
+        let r = snmpd_conf(&node(NodeKind::Router), prefix, &creds, Some(&line), &[]);
         assert!(!r.contains("pass_persist"), "{r}");
     }
 }

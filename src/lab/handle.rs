@@ -445,11 +445,19 @@ impl Lab {
         } else {
             None
         };
+        let ifaces: Vec<String> = self
+            .plan
+            .nodes
+            .iter()
+            .find(|n| n.name == node)
+            .map(|n| n.if_addrs.keys().cloned().collect())
+            .unwrap_or_default();
         let text = conf::snmpd_conf(
             spec,
             self.plan.prefix,
             &self.spec.credentials,
             agent.as_deref(),
+            &ifaces,
         );
         daemons::start_snmpd(
             &self.procs,

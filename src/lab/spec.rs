@@ -111,6 +111,13 @@ pub struct NodeSpec {
     /// transit traffic over it, only hosts and the noc use it as first hop.
     #[serde(default)]
     pub oob: bool,
+    /// The agent serves only 32-bit interface counters (ifXTable hidden by
+    /// an snmpd view), like many older devices: for counter-wrap tests.
+    #[serde(default)]
+    pub counters32: bool,
+    /// ifSpeed the agent reports for the node's link interfaces (snmpd's
+    /// `interface` directive), in Mbit/s.
+    pub if_speed_mbit: Option<u64>,
 }
 
 impl NodeSpec {
