@@ -36,10 +36,39 @@ async fn hostile_agent() {
         };
         let msg = decoded.value;
         let community = msg.community().as_bytes().to_vec();
+        let Some(pdu) = msg.into_pdu() else { continue };
+        let (rid, body, vbs) = pdu.into_raw_parts();
+        // The engine checks a credential with a GET of sysObjectID.0 before a
+        // walk: answer it properly and do not count it as a step of the walk.
+        if matches!(
+            body,
+            PduBody::Standard {
+                pdu_type: StandardPduType::GetRequest,
+                ..
+            }
+        ) && community != b"garbage"
+            && community != b"truncated"
+            && community != b"wrongid"
+        {
+            let pdu = Pdu::from_raw_parts(
+                rid,
+                PduBody::Standard {
+                    pdu_type: StandardPduType::Response,
+                    error_status: 0,
+                    error_index: 0,
+                },
+                vec![VarBind::new(
+                    Oid::from_slice(&[1, 3, 6, 1, 2, 1, 1, 2, 0]),
+                    Value::ObjectIdentifier(Oid::from_slice(&[1, 3, 6, 1, 4, 1, 99])),
+                )],
+            );
+            if let Ok(b) = CommunityMessage::v2c(community.clone(), pdu).and_then(|m| m.encode()) {
+                let _ = sock.send_to(&b, peer).await;
+            }
+            continue;
+        }
         let count = served.entry(community.clone()).or_default();
         *count += 1;
-        let Some(pdu) = msg.into_pdu() else { continue };
-        let (rid, _body, vbs) = pdu.into_raw_parts();
         let asked = vbs
             .first()
             .map(|v| v.oid.clone())

@@ -226,12 +226,14 @@ impl SnmpEngine {
             order.sort_by_key(|c| c.name() != name);
         }
         let mut tried = Vec::new();
+        let mut last: Option<SnmpError> = None;
         for cred in order {
             tried.push(cred.name().to_string());
             let client = match self.build_client(target, cred).await {
                 Ok(c) => c,
                 Err(e @ (SnmpError::Timeout { .. } | SnmpError::Auth { .. })) => {
                     tracing::debug!(%target, credential = cred.name(), error = %e, "credential failed");
+                    last = Some(e);
                     continue;
                 }
                 Err(e) => return Err(e),
@@ -244,14 +246,20 @@ impl SnmpEngine {
                 }
                 Err(e @ (SnmpError::Timeout { .. } | SnmpError::Auth { .. })) => {
                     tracing::debug!(%target, credential = cred.name(), error = %e, "credential failed");
+                    last = Some(e);
                 }
                 Err(e) => return Err(e),
             }
         }
-        Err(SnmpError::NoCredential {
-            target,
-            tried: tried.join(", "),
-        })
+        // With one credential its own failure says most (a timeout: agent
+        // down or community wrong); with several, name them all.
+        match last {
+            Some(e) if tried.len() == 1 => Err(e),
+            _ => Err(SnmpError::NoCredential {
+                target,
+                tried: tried.join(", "),
+            }),
+        }
     }
 
     fn session(
