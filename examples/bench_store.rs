@@ -70,7 +70,10 @@ fn write(path: &Path, keys: &[SeriesKey], total: u64, size: usize) -> anyhow::Re
     for b in &prepared {
         store.write_batch(b)?;
     }
-    let (secs, cpu) = (start.elapsed().as_secs_f64(), (cpu_time() - cpu).as_secs_f64());
+    let (secs, cpu) = (
+        start.elapsed().as_secs_f64(),
+        (cpu_time() - cpu).as_secs_f64(),
+    );
     drop(store); // checkpoints the WAL into the main file
     let bytes = file_size(path);
     let written = batches * size as u64;
@@ -136,9 +139,10 @@ fn main() -> anyhow::Result<()> {
         write(&path, &write_keys, total, size)?;
         std::fs::remove_file(&path)?;
     }
-    // Reads: 100 series with 2 days of 10 s samples (1.73 M samples).
+    // Reads: 100 series with a little over 2 days of 10 s samples (1.73 M
+    // samples, a whole number of batches).
     let read_keys = keys(100);
-    let polls = 2 * 86_400_000 / STEP_MS;
+    let polls = 17_300;
     let path = tmp.path().join("read.db");
     write(&path, &read_keys, polls as u64 * 100, 10_000)?;
     let end = T0 + polls * STEP_MS;
