@@ -52,7 +52,9 @@ impl Store {
     }
 
     /// Raw samples of series `id` in [from, to): one index seek per time
-    /// bucket, over the buckets that hold any sample at all.
+    /// bucket, over the buckets between the oldest and newest sample. The
+    /// buckets are listed by a recursive CTE so that one statement does all
+    /// seeks (measured faster than one statement run per bucket).
     fn raw_points(
         &self,
         id: i64,
@@ -67,31 +69,32 @@ impl Store {
         };
         let first = raw_bucket(from.0).max(oldest);
         let last = raw_bucket(to.0 - 1).min(newest);
+        if first > last {
+            return Ok(vec![]);
+        }
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT t_ms, value FROM samples
-                 WHERE bucket = ?1 AND series_id = ?2 AND t_ms >= ?3 AND t_ms < ?4
-                 ORDER BY t_ms",
+                "WITH RECURSIVE buckets (b) AS (
+                     SELECT ?1 UNION ALL SELECT b + 1 FROM buckets WHERE b < ?2)
+                 SELECT t_ms, value FROM samples
+                 WHERE bucket IN buckets AND series_id = ?3 AND t_ms >= ?4 AND t_ms < ?5
+                 ORDER BY bucket, t_ms",
             )
             .sql("prepare raw read")?;
-        let mut points = Vec::new();
-        for bucket in first..=last {
-            let mut rows = stmt
-                .query(params![bucket, id, from.0, to.0])
-                .sql("read raw samples")?;
-            while let Some(row) = rows.next().sql("read raw samples")? {
-                let value: f64 = row.get(1).sql("read raw samples")?;
-                points.push(Point {
-                    at: UnixMillis(row.get(0).sql("read raw samples")?),
+        let rows = stmt
+            .query_map(params![first, last, id, from.0, to.0], |r| {
+                let value: f64 = r.get(1)?;
+                Ok(Point {
+                    at: UnixMillis(r.get(0)?),
                     avg: value,
                     max: value,
                     p95: value,
                     count: 1,
-                });
-            }
-        }
-        Ok(points)
+                })
+            })
+            .sql("read raw samples")?;
+        rows.collect::<Result<_, _>>().sql("read raw samples")
     }
 
     /// The oldest and newest raw-sample buckets; `None` without samples.
