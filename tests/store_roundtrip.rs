@@ -202,3 +202,65 @@ fn topology_snapshot_round_trips_and_fills_the_inventory() {
         [("r1".to_string(), 1, "ge-0/0/1".to_string())]
     );
 }
+
+#[test]
+fn many_series_with_a_hole_roll_up_and_read_per_series() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir);
+    let keys: Vec<SeriesKey> = (0..7)
+        .map(|i| SeriesKey::interface("r2", &format!("ge-0/0/{i}"), "out_bps"))
+        .collect();
+    // One poll every 10 s for an hour, a three-day hole, then another hour;
+    // series i has value poll * 10 + i. Batches of one poll round each.
+    let polls: Vec<i64> = (0..360).chain(26_280..26_640).collect();
+    for chunk in polls.chunks(7) {
+        let samples = chunk
+            .iter()
+            .flat_map(|&p| {
+                keys.iter().enumerate().map(move |(i, k)| Sample {
+                    key: k.clone(),
+                    at: UnixMillis(BASE + p * 10_000),
+                    value: (p * 10 + i as i64) as f64,
+                })
+            })
+            .collect();
+        store
+            .write_batch(&Batch {
+                samples,
+                gaps: vec![],
+            })
+            .unwrap();
+    }
+    let second = BASE + 26_280 * 10_000;
+    for (i, k) in keys.iter().enumerate() {
+        let raw = store
+            .series(k, UnixMillis(second), UnixMillis(second + HOUR))
+            .unwrap();
+        assert_eq!(raw.resolution, Resolution::Raw);
+        let want: Vec<(i64, f64)> = (26_280..26_640)
+            .map(|p| (BASE + p * 10_000, (p * 10 + i as i64) as f64))
+            .collect();
+        let got: Vec<(i64, f64)> = raw.points.iter().map(|p| (p.at.0, p.avg)).collect();
+        assert_eq!(got, want, "series {i}");
+    }
+    // 2 x 12 five-minute and 2 x 1 hourly buckets per series.
+    let now = UnixMillis(second + HOUR);
+    assert_eq!(store.rollup(now).unwrap().buckets, 7 * 26);
+    let hours = store
+        .series_at(&keys[3], UnixMillis(BASE), now, Resolution::Hour)
+        .unwrap();
+    let summary: Vec<(i64, i64, f64)> = hours
+        .points
+        .iter()
+        .map(|p| (p.at.0, p.count, p.max))
+        .collect();
+    assert_eq!(summary, [(BASE, 360, 3_593.0), (second, 360, 266_393.0)]);
+    // The first hour's raw samples are past retention and rolled up.
+    let report = store.prune(UnixMillis(second + HOUR)).unwrap();
+    assert_eq!(report.raw, 7 * 360);
+    let left = store
+        .series_at(&keys[0], UnixMillis(BASE), now, Resolution::Raw)
+        .unwrap();
+    assert_eq!(left.points.len(), 360);
+    assert_eq!(left.points[0].at, UnixMillis(second));
+}

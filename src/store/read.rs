@@ -2,6 +2,7 @@
 //! by the length of the range.
 use super::Store;
 use super::error::{SqlContext, StoreError};
+use super::schema::raw_bucket;
 use super::types::{GapRecord, Point, Resolution, SeriesData, SeriesKey, UnixMillis};
 use super::write::find_series;
 use rusqlite::params;
@@ -50,21 +51,39 @@ impl Store {
         })
     }
 
+    /// Raw samples of series `id` in [from, to): one index seek per time
+    /// bucket, over the buckets between the oldest and newest sample. The
+    /// buckets are listed by a recursive CTE so that one statement does all
+    /// seeks (measured faster than one statement run per bucket).
     fn raw_points(
         &self,
         id: i64,
         from: UnixMillis,
         to: UnixMillis,
     ) -> Result<Vec<Point>, StoreError> {
+        if from >= to {
+            return Ok(vec![]);
+        }
+        let Some((oldest, newest)) = self.raw_bucket_bounds()? else {
+            return Ok(vec![]);
+        };
+        let first = raw_bucket(from.0).max(oldest);
+        let last = raw_bucket(to.0 - 1).min(newest);
+        if first > last {
+            return Ok(vec![]);
+        }
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT t_ms, value FROM samples
-                 WHERE series_id = ?1 AND t_ms >= ?2 AND t_ms < ?3 ORDER BY t_ms",
+                "WITH RECURSIVE buckets (b) AS (
+                     SELECT ?1 UNION ALL SELECT b + 1 FROM buckets WHERE b < ?2)
+                 SELECT t_ms, value FROM samples
+                 WHERE bucket IN buckets AND series_id = ?3 AND t_ms >= ?4 AND t_ms < ?5
+                 ORDER BY bucket, t_ms",
             )
             .sql("prepare raw read")?;
         let rows = stmt
-            .query_map(params![id, from.0, to.0], |r| {
+            .query_map(params![first, last, id, from.0, to.0], |r| {
                 let value: f64 = r.get(1)?;
                 Ok(Point {
                     at: UnixMillis(r.get(0)?),
@@ -76,6 +95,20 @@ impl Store {
             })
             .sql("read raw samples")?;
         rows.collect::<Result<_, _>>().sql("read raw samples")
+    }
+
+    /// The oldest and newest raw-sample buckets; `None` without samples.
+    fn raw_bucket_bounds(&self) -> Result<Option<(i64, i64)>, StoreError> {
+        // Two subqueries: each is a single seek to one end of the key.
+        let bounds: (Option<i64>, Option<i64>) = self
+            .conn
+            .prepare_cached(
+                "SELECT (SELECT min(bucket) FROM samples), (SELECT max(bucket) FROM samples)",
+            )
+            .sql("prepare raw bounds")?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .sql("read raw bounds")?;
+        Ok(bounds.0.zip(bounds.1))
     }
 
     fn rollup_points(

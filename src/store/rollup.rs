@@ -2,8 +2,9 @@
 //! retention.
 //!
 //! The p95 is computed in Rust, not in SQL: SQLite has no percentile
-//! aggregate in the default build, and the raw samples of one series and
-//! bucket range are read in key order (series_id, t_ms) anyway. p95 is the
+//! aggregate in the default build. Raw samples are clustered by time, so one
+//! rollup bucket is read for all series at once (a contiguous key range) and
+//! split by series in memory; each series' values arrive in time order. p95 is the
 //! nearest-rank percentile: the smallest sample with at least 95 % of the
 //! bucket's samples at or below it ([`p95_nearest_rank`]). Both resolutions
 //! are computed from raw samples, so the hourly p95 is exact too.
@@ -15,8 +16,10 @@
 //! in. `prune(now)` keeps raw samples not yet rolled up, whatever their age.
 use super::Store;
 use super::error::{SqlContext, StoreError};
+use super::schema::{RAW_BUCKET_MS, raw_bucket};
 use super::types::{Resolution, UnixMillis};
 use rusqlite::{OptionalExtension, Transaction, params};
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RollupReport {
@@ -50,7 +53,6 @@ impl Store {
     /// Computes every complete bucket not yet rolled up, up to `now`.
     pub fn rollup(&mut self, now: UnixMillis) -> Result<RollupReport, StoreError> {
         let tx = self.conn.transaction().sql("begin rollup")?;
-        let series = series_ids(&tx)?;
         let mut report = RollupReport::default();
         for resolution in ROLLUPS {
             let width = resolution.bucket_ms();
@@ -58,7 +60,7 @@ impl Store {
             let start = match progress(&tx, width)? {
                 Some(done) => done,
                 // First run: from the bucket of the oldest sample.
-                None => match oldest_sample(&tx, &series)? {
+                None => match oldest_sample(&tx)? {
                     Some(t) => t.div_euclid(width) * width,
                     None => continue,
                 },
@@ -66,8 +68,11 @@ impl Store {
             if end <= start {
                 continue;
             }
-            for id in &series {
-                report.buckets += rollup_series(&tx, *id, width, start, end)?;
+            let mut bucket = start;
+            while let Some(next) = next_sample_from(&tx, bucket, end)? {
+                bucket = bucket.max(next.div_euclid(width) * width);
+                report.buckets += rollup_bucket(&tx, width, bucket)?;
+                bucket += width;
             }
             tx.execute(
                 "INSERT OR REPLACE INTO rollup_progress (resolution_ms, done_until_ms) VALUES (?1, ?2)",
@@ -93,13 +98,11 @@ impl Store {
         for resolution in ROLLUPS {
             raw_cut = raw_cut.min(progress(&tx, resolution.bucket_ms())?.unwrap_or(i64::MIN));
         }
-        let mut report = PruneReport::default();
+        let mut report = PruneReport {
+            raw: prune_raw(&tx, raw_cut)?,
+            ..PruneReport::default()
+        };
         for id in series_ids(&tx)? {
-            report.raw += tx
-                .prepare_cached("DELETE FROM samples WHERE series_id = ?1 AND t_ms < ?2")
-                .sql("prepare raw prune")?
-                .execute(params![id, raw_cut])
-                .sql("prune raw samples")? as u64;
             let prune_rollup = |width: i64, cut: i64| {
                 tx.prepare_cached(
                     "DELETE FROM rollups WHERE series_id = ?1 AND resolution_ms = ?2 AND bucket_ms < ?3",
@@ -132,22 +135,43 @@ fn series_ids(tx: &Transaction) -> Result<Vec<i64>, StoreError> {
     ids.collect::<Result<_, _>>().sql("list series")
 }
 
-/// The oldest raw sample time over `series` (one index probe per series).
-fn oldest_sample(tx: &Transaction, series: &[i64]) -> Result<Option<i64>, StoreError> {
-    let mut stmt = tx
-        .prepare_cached("SELECT MIN(t_ms) FROM samples WHERE series_id = ?1")
-        .sql("prepare oldest sample")?;
-    let mut oldest: Option<i64> = None;
-    for id in series {
-        let t: Option<i64> = stmt
-            .query_row([id], |r| r.get(0))
-            .sql("read oldest sample")?;
-        oldest = match (oldest, t) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-    }
-    Ok(oldest)
+/// The time of the oldest raw sample.
+fn oldest_sample(tx: &Transaction) -> Result<Option<i64>, StoreError> {
+    tx.query_row(
+        "SELECT min(t_ms) FROM samples WHERE bucket = (SELECT min(bucket) FROM samples)",
+        [],
+        |r| r.get(0),
+    )
+    .sql("read oldest sample")
+}
+
+/// The start of the first raw-sample bucket at or after `from` that holds a
+/// sample, if it is before `end`: lets rollups skip stretches without
+/// samples. `from` is aligned to a raw bucket (every rollup width is a
+/// multiple of [`RAW_BUCKET_MS`]).
+fn next_sample_from(tx: &Transaction, from: i64, end: i64) -> Result<Option<i64>, StoreError> {
+    let bucket: Option<i64> = tx
+        .prepare_cached("SELECT min(bucket) FROM samples WHERE bucket >= ?1")
+        .sql("prepare next sample")?
+        .query_row([raw_bucket(from)], |r| r.get(0))
+        .sql("read next sample")?;
+    Ok(bucket
+        .map(|b| b.saturating_mul(RAW_BUCKET_MS))
+        .filter(|t| *t < end))
+}
+
+/// Deletes raw samples older than `cut`; returns how many.
+fn prune_raw(tx: &Transaction, cut: i64) -> Result<u64, StoreError> {
+    let whole = tx
+        .execute("DELETE FROM samples WHERE bucket < ?1", [raw_bucket(cut)])
+        .sql("prune raw samples")?;
+    let part = tx
+        .execute(
+            "DELETE FROM samples WHERE bucket = ?1 AND t_ms < ?2",
+            params![raw_bucket(cut), cut],
+        )
+        .sql("prune raw samples")?;
+    Ok((whole + part) as u64)
 }
 
 fn progress(tx: &Transaction, width: i64) -> Result<Option<i64>, StoreError> {
@@ -160,26 +184,28 @@ fn progress(tx: &Transaction, width: i64) -> Result<Option<i64>, StoreError> {
     .sql("read rollup progress")
 }
 
-/// Rolls up one series' samples in [start, end) into buckets of `width`;
-/// returns the number of buckets written.
-fn rollup_series(
-    tx: &Transaction,
-    id: i64,
-    width: i64,
-    start: i64,
-    end: i64,
-) -> Result<u64, StoreError> {
+/// Rolls up the samples of all series in [start, start + width) into one
+/// bucket per series; returns the number of buckets written.
+fn rollup_bucket(tx: &Transaction, width: i64, start: i64) -> Result<u64, StoreError> {
+    let end = start + width;
     let mut read = tx
         .prepare_cached(
-            "SELECT t_ms, value FROM samples
-             WHERE series_id = ?1 AND t_ms >= ?2 AND t_ms < ?3 ORDER BY t_ms",
+            "SELECT series_id, value FROM samples
+             WHERE bucket >= ?1 AND bucket <= ?2 AND t_ms >= ?3 AND t_ms < ?4",
         )
         .sql("prepare rollup read")?;
     let rows = read
-        .query_map(params![id, start, end], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, f64>(1)?))
-        })
+        .query_map(
+            params![raw_bucket(start), raw_bucket(end - 1), start, end],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, f64>(1)?)),
+        )
         .sql("read samples for rollup")?;
+    // Keyed by series; within a series, rows come in time order.
+    let mut by_series: BTreeMap<i64, Vec<f64>> = BTreeMap::new();
+    for row in rows {
+        let (id, value) = row.sql("read samples for rollup")?;
+        by_series.entry(id).or_default().push(value);
+    }
     let mut write = tx
         .prepare_cached(
             "INSERT OR REPLACE INTO rollups
@@ -187,36 +213,16 @@ fn rollup_series(
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )
         .sql("prepare rollup write")?;
-    let mut written = 0;
-    let mut bucket: Option<i64> = None;
-    let mut values: Vec<f64> = Vec::new();
-    let mut flush = |bucket: i64, values: &mut Vec<f64>| -> Result<(), StoreError> {
+    for (id, values) in &mut by_series {
         let count = values.len();
         let avg = values.iter().sum::<f64>() / count as f64;
         let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let p95 = p95_nearest_rank(values).unwrap_or(max);
         write
-            .execute(params![id, width, bucket, count as i64, avg, max, p95])
+            .execute(params![id, width, start, count as i64, avg, max, p95])
             .sql("write rollup")?;
-        values.clear();
-        written += 1;
-        Ok(())
-    };
-    for row in rows {
-        let (t, value) = row.sql("read samples for rollup")?;
-        let b = t.div_euclid(width) * width;
-        if let Some(open) = bucket
-            && open != b
-        {
-            flush(open, &mut values)?;
-        }
-        bucket = Some(b);
-        values.push(value);
     }
-    if let Some(open) = bucket {
-        flush(open, &mut values)?;
-    }
-    Ok(written)
+    Ok(by_series.len() as u64)
 }
 
 #[cfg(test)]

@@ -1,6 +1,11 @@
 //! The schema and its forward migrations. `schema_version` holds one row;
 //! migration N takes a database at version N to N + 1 inside one
 //! transaction, so a crash mid-migration leaves the old version intact.
+//!
+//! Raw samples (version 3) are clustered by time, not by series: the key is
+//! (bucket, series_id, t_ms) with [`RAW_BUCKET_MS`]-wide buckets. A batch of
+//! one poll round then lands on the few pages of the newest bucket instead
+//! of on one page per series; a read of one series seeks once per bucket.
 use super::error::{SqlContext, StoreError};
 use rusqlite::{Connection, OptionalExtension, Transaction};
 use std::path::{Path, PathBuf};
@@ -8,7 +13,7 @@ use std::path::{Path, PathBuf};
 type Migration = fn(&Transaction) -> rusqlite::Result<()>;
 
 /// Migrations in order: `MIGRATIONS[n]` goes from version n to n + 1.
-const MIGRATIONS: [Migration; 2] = [v0_to_v1, v1_to_v2];
+const MIGRATIONS: [Migration; 3] = [v0_to_v1, v1_to_v2, v2_to_v3];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -53,6 +58,31 @@ fn v1_to_v2(tx: &Transaction) -> rusqlite::Result<()> {
              to_ms INTEGER NOT NULL, reason TEXT NOT NULL);
          CREATE INDEX gaps_by_series ON gaps (series_id, to_ms);",
     )
+}
+
+/// Width of the time buckets raw samples are clustered by. Both rollup
+/// widths are multiples of it.
+pub(super) const RAW_BUCKET_MS: i64 = 300_000;
+
+/// The raw-sample bucket of a time (floor division, also before 1970).
+pub(super) fn raw_bucket(t_ms: i64) -> i64 {
+    t_ms.div_euclid(RAW_BUCKET_MS)
+}
+
+/// Version 3: raw samples keyed by (time bucket, series, time) instead of
+/// (series, time); existing samples are copied over.
+fn v2_to_v3(tx: &Transaction) -> rusqlite::Result<()> {
+    let w = RAW_BUCKET_MS;
+    tx.execute_batch(&format!(
+        "CREATE TABLE samples_v3 (
+             bucket INTEGER NOT NULL, series_id INTEGER NOT NULL, t_ms INTEGER NOT NULL,
+             value REAL NOT NULL, PRIMARY KEY (bucket, series_id, t_ms)) WITHOUT ROWID;
+         INSERT INTO samples_v3 (bucket, series_id, t_ms, value)
+             SELECT (t_ms - ((t_ms % {w}) + {w}) % {w}) / {w}, series_id, t_ms, value
+             FROM samples ORDER BY 1, 2, 3;
+         DROP TABLE samples;
+         ALTER TABLE samples_v3 RENAME TO samples;"
+    ))
 }
 
 /// The version stored in the file; 0 for an empty database.
@@ -132,7 +162,7 @@ mod tests {
             .unwrap();
         }
         let store = Store::open(&path, StoreConfig::default()).unwrap();
-        assert_eq!(store.schema_version().unwrap(), 2);
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
         let names = tables(&store.conn);
         for t in ["rollups", "rollup_progress", "gaps", "samples", "series"] {
             assert!(names.contains(&t.to_string()), "{t} missing in {names:?}");
@@ -144,6 +174,82 @@ mod tests {
             })
             .unwrap();
         assert_eq!(v, 42.5);
+    }
+
+    #[test]
+    fn a_version_2_database_keeps_its_samples_in_the_time_clustered_layout() {
+        use crate::store::{Resolution, SeriesKey, UnixMillis};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v2.db");
+        // Two series, samples on both sides of bucket edges and before 1970.
+        let times: Vec<i64> = vec![-300_001, -300_000, -1, 0, 1, 299_999, 300_000, 3_600_000];
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            migrate_to(&mut conn, &path, 2).unwrap();
+            conn.execute_batch(
+                "INSERT INTO series (id, device, subject, metric) VALUES
+                     (1, 'r1', 'ge-0/0/1', 'in_bps'), (2, 'r1', 'ge-0/0/2', 'in_bps');
+                 INSERT INTO rollups VALUES (1, 300000, 0, 2, 1.5, 2.0, 2.0);",
+            )
+            .unwrap();
+            for (i, t) in times.iter().enumerate() {
+                conn.execute(
+                    "INSERT INTO samples (series_id, t_ms, value) VALUES (1, ?1, ?2), (2, ?1, ?3)",
+                    rusqlite::params![t, i as f64, -(i as f64)],
+                )
+                .unwrap();
+            }
+        }
+        let store = Store::open(&path, StoreConfig::default()).unwrap();
+        assert_eq!(store.schema_version().unwrap(), 3);
+        assert_eq!(store.integrity_check().unwrap(), "ok");
+        for (id, sign) in [(1, 1.0), (2, -1.0)] {
+            let key = SeriesKey::interface("r1", &format!("ge-0/0/{id}"), "in_bps");
+            let all = store
+                .series_at(
+                    &key,
+                    UnixMillis(i64::MIN),
+                    UnixMillis(i64::MAX),
+                    Resolution::Raw,
+                )
+                .unwrap();
+            let got: Vec<(i64, f64)> = all.points.iter().map(|p| (p.at.0, p.avg)).collect();
+            let want: Vec<(i64, f64)> = times
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (*t, sign * i as f64))
+                .collect();
+            assert_eq!(got, want);
+            let part = store
+                .series_at(
+                    &key,
+                    UnixMillis(-300_000),
+                    UnixMillis(300_000),
+                    Resolution::Raw,
+                )
+                .unwrap();
+            assert_eq!(part.points.len(), 5);
+        }
+        // Every row sits in the bucket of its time.
+        let misplaced: i64 = store
+            .conn
+            .query_row(
+                "SELECT count(*) FROM samples WHERE bucket * ?1 > t_ms OR (bucket + 1) * ?1 <= t_ms",
+                [RAW_BUCKET_MS],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(misplaced, 0);
+        let five = store
+            .series_at(
+                &SeriesKey::interface("r1", "ge-0/0/1", "in_bps"),
+                UnixMillis(0),
+                UnixMillis(300_000),
+                Resolution::FiveMinutes,
+            )
+            .unwrap();
+        assert_eq!(five.points.len(), 1);
+        assert_eq!(five.points[0].avg, 1.5);
     }
 
     #[test]
@@ -161,7 +267,7 @@ mod tests {
                 err,
                 StoreError::NewerSchema {
                     found: 99,
-                    supported: 2,
+                    supported: 3,
                     ..
                 }
             ),
@@ -182,5 +288,10 @@ mod tests {
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))
             .unwrap();
         assert_eq!(mode, "wal");
+        let page_size: i64 = store
+            .conn
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(page_size, 16_384);
     }
 }

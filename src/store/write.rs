@@ -2,6 +2,7 @@
 //! and the restart gap from the last stored sample to a restart.
 use super::Store;
 use super::error::{SqlContext, StoreError};
+use super::schema::raw_bucket;
 use super::types::{Batch, GapRecord, SeriesKey, UnixMillis};
 use rusqlite::{OptionalExtension, Transaction, params};
 use std::collections::HashMap;
@@ -25,19 +26,26 @@ impl Store {
         // Ids of series created in this transaction join the cache only
         // after COMMIT, so a failed batch leaves no stale ids behind.
         let mut created = HashMap::new();
-        let mut last: Option<i64> = None;
+        let mut rows = Vec::with_capacity(batch.samples.len());
+        for sample in &batch.samples {
+            let id = series_id(&tx, &self.series_ids, &mut created, &sample.key)?;
+            rows.push((raw_bucket(sample.at.0), id, sample.at.0, sample.value));
+        }
+        // In key order each leaf page is visited once; the sort is stable, so
+        // of two samples with the same series and time the later one wins.
+        rows.sort_by_key(|&(bucket, id, t, _)| (bucket, id, t));
+        let last = rows.iter().map(|r| r.2).max();
         {
             let mut insert = tx
                 .prepare_cached(
-                    "INSERT OR REPLACE INTO samples (series_id, t_ms, value) VALUES (?1, ?2, ?3)",
+                    "INSERT OR REPLACE INTO samples (bucket, series_id, t_ms, value)
+                     VALUES (?1, ?2, ?3, ?4)",
                 )
                 .sql("prepare sample insert")?;
-            for sample in &batch.samples {
-                let id = series_id(&tx, &self.series_ids, &mut created, &sample.key)?;
+            for row in &rows {
                 insert
-                    .execute(params![id, sample.at.0, sample.value])
+                    .execute(params![row.0, row.1, row.2, row.3])
                     .sql("insert sample")?;
-                last = last.max(Some(sample.at.0));
             }
         }
         for gap in &batch.gaps {
