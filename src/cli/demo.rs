@@ -104,25 +104,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         topo.devices.len(),
         topo.links.len()
     );
-    let name = |e: &crate::topology::Endpoint| {
-        let d = topo
-            .device(&e.device)
-            .and_then(|d| d.sys_name.clone())
-            .unwrap_or_else(|| e.device.0.clone());
-        format!("{d}:{}", e.if_name.as_deref().unwrap_or("?"))
-    };
-    for l in &topo.links {
-        let ev: Vec<String> = l
-            .evidence
-            .iter()
-            .map(|e| format!("{e:?}").to_lowercase())
-            .collect();
-        println!(
-            "  {:<28} <-> {:<28} [{}]",
-            name(&l.a),
-            name(&l.b),
-            ev.join(",")
-        );
+    for line in super::topology_text::link_lines(&topo) {
+        println!("{line}");
     }
 
     let targets: Vec<String> = topo
@@ -143,7 +126,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             .devices
             .iter()
             .find(|d| d.mgmt_addr.map(|a| a.to_string()).as_deref() == Some(target))
-            .and_then(|d| d.sys_name.clone())
+            .and_then(|d| d.sys_name.as_deref().map(super::topology_text::plain))
             .unwrap_or_default();
         let ms = |k: &str| {
             s[k].as_f64()

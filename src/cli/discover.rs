@@ -32,26 +32,8 @@ pub async fn run(args: DiscoverArgs) -> anyhow::Result<ExitCode> {
                 t.devices.len(),
                 t.links.len()
             );
-            for l in &t.links {
-                let name = |e: &crate::topology::Endpoint| {
-                    let d = t
-                        .device(&e.device)
-                        .and_then(|d| d.sys_name.clone())
-                        .unwrap_or_else(|| e.device.0.clone());
-                    format!("{d}:{}", e.if_name.as_deref().unwrap_or("?"))
-                };
-                let ev: Vec<String> = l
-                    .evidence
-                    .iter()
-                    .map(|e| format!("{e:?}").to_lowercase())
-                    .collect();
-                println!(
-                    "  {:<32} <-> {:<32} [{}] {:.1}",
-                    name(&l.a),
-                    name(&l.b),
-                    ev.join(","),
-                    l.confidence
-                );
+            for line in super::topology_text::link_lines(t) {
+                println!("{line}");
             }
         }
     }

@@ -18,6 +18,7 @@ pub mod serve;
 pub mod snmp_args;
 pub mod sweep;
 pub mod topo;
+pub mod topology_text;
 pub mod walk;
 
 #[derive(Debug, Parser)]

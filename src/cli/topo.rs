@@ -216,16 +216,4 @@ fn print_diff(changes: &TopologyDiff) {
     }
 }
 
-/// Device text for a terminal: control characters (escape sequences, line
-/// breaks) are shown escaped instead of acted on.
-fn plain(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
-}
+use super::topology_text::plain;
