@@ -112,5 +112,67 @@ pub(super) fn sightings(
             observer: ids[s].clone(),
         });
     }
+    out.extend(switch_to_switch(
+        reports,
+        ids,
+        &bridges,
+        &learned,
+        &neighboured,
+    ));
+    out
+}
+
+/// Bridge-to-bridge links where neither end speaks LLDP/CDP on that port:
+/// A's port pA and B's port pB are joined when A learned one of B's MACs on
+/// pA, B learned one of A's on pB, and no third bridge was learned both
+/// behind pA (by A) and behind pB (by B), which would sit between them.
+fn switch_to_switch(
+    reports: &[DeviceReport],
+    ids: &[DeviceId],
+    bridges: &BTreeSet<usize>,
+    learned: &BTreeMap<&str, Vec<(usize, u32)>>,
+    neighboured: &BTreeSet<(usize, u32)>,
+) -> Vec<super::links::Sighting> {
+    // behind[(s, port)] = the bridges s learned on that port.
+    let mut behind: BTreeMap<(usize, u32), BTreeSet<usize>> = BTreeMap::new();
+    for &b in bridges {
+        for m in reports[b].macs() {
+            for &(s, port) in learned.get(m).into_iter().flatten() {
+                if s != b {
+                    behind.entry((s, port)).or_default().insert(b);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (&(a, pa), seen_a) in &behind {
+        for &b in seen_a.iter().filter(|&&b| b > a) {
+            let Some((&(_, pb), seen_b)) = behind
+                .iter()
+                .find(|((s, _), set)| *s == b && set.contains(&a))
+            else {
+                continue;
+            };
+            if neighboured.contains(&(a, pa)) || neighboured.contains(&(b, pb)) {
+                continue;
+            }
+            if seen_a.iter().any(|c| *c != b && seen_b.contains(c)) {
+                continue; // another bridge sits between them
+            }
+            let name = |s: usize, p: u32| reports[s].interface(p).map(|i| i.name.clone());
+            out.push(super::links::Sighting {
+                a: Endpoint {
+                    device: ids[a].clone(),
+                    if_name: name(a, pa),
+                },
+                b: Endpoint {
+                    device: ids[b].clone(),
+                    if_name: name(b, pb),
+                },
+                evidence: Evidence::Fdb,
+                observer: ids[a].clone(),
+            });
+        }
+    }
     out
 }

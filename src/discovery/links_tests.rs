@@ -368,3 +368,49 @@ fn fdb_puts_hosts_on_edge_ports_not_uplinks() {
     );
     assert_eq!(got.len(), 3, "no host drawn on an uplink: {got:?}");
 }
+
+#[test]
+fn fdb_joins_switches_without_lldp_and_not_through_a_middle_one() {
+    // sw1 -- sw2 -- sw3 in a line, no LLDP anywhere; each learns the others' MACs.
+    let mut sw1 = dev(
+        "sw1",
+        "aa:00:00:00:00:01",
+        &[
+            (1, "a1", "02:00:00:00:01:01"),
+            (9, "up", "02:00:00:00:01:09"),
+        ],
+    );
+    let mut sw2 = dev(
+        "sw2",
+        "aa:00:00:00:00:02",
+        &[
+            (1, "b1", "02:00:00:00:02:01"),
+            (2, "b2", "02:00:00:00:02:02"),
+        ],
+    );
+    let mut sw3 = dev(
+        "sw3",
+        "aa:00:00:00:00:03",
+        &[
+            (1, "c1", "02:00:00:00:03:01"),
+            (9, "up", "02:00:00:00:03:09"),
+        ],
+    );
+    let fdb = |mac: &str, port: u32| FdbEntry {
+        mac: mac.into(),
+        bridge_port: port,
+        if_index: Some(port),
+        status: Some(3),
+    };
+    sw1.fdb = vec![fdb("02:00:00:00:02:01", 9), fdb("02:00:00:00:03:09", 9)];
+    sw2.fdb = vec![fdb("02:00:00:00:01:09", 1), fdb("02:00:00:00:03:09", 2)];
+    sw3.fdb = vec![fdb("02:00:00:00:02:02", 9), fdb("02:00:00:00:01:09", 9)];
+    let got = names(&build_topology(&[sw1, sw2, sw3]));
+    let pairs: Vec<(&str, &str)> = got.iter().map(|g| (g.0.as_str(), g.1.as_str())).collect();
+    assert_eq!(
+        pairs,
+        vec![("sw1:up", "sw2:b1"), ("sw2:b2", "sw3:up")],
+        "{got:?}"
+    );
+    assert!(got.iter().all(|g| g.2 == vec![Evidence::Fdb]));
+}
