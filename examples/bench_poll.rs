@@ -10,12 +10,17 @@
 //!      does (one warm-up cycle, then CYCLES measured);
 //!  (b) nocmap polling the same agents as static devices (`--nocmap BIN`),
 //!      same warm-up and cycles. Skipped unless `--nocmap` is given.
+//!  (c) with `--engine`: a child process of this example that polls with
+//!      nocmap's `SnmpEngine` alone (one session per agent, opened once; every
+//!      cycle one bulk walk of ifTable and of ifXTable per agent, agents
+//!      spread over the cycle): the SNMP engine's share of what (b) costs,
+//!      without storage, rates or the web server.
 //! CPU of each process from /proc/PID/stat (utime + stime), RSS from
 //! /proc/PID/status; varbinds from the agents' own count. Run as root:
 //!   cargo build --release --example sim_agents --example bench_poll
 //!   target/release/examples/bench_poll [AGENTS] [IFACES] [CYCLES] [CYCLE_S]
 //!       [--nocmap target/release/nocmap] [--nocmap-args "serve --config {config} ..."]
-//!       [--no-exporter] [--write-config FILE]
+//!       [--no-exporter] [--scrape-timeout S (10)] [--engine] [--write-config FILE]
 use std::io::{BufRead, BufReader};
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
@@ -41,6 +46,8 @@ struct Args {
     nocmap: Option<PathBuf>,
     nocmap_args: String,
     exporter: bool,
+    scrape_timeout: Duration,
+    engine: bool,
     write_config: Option<PathBuf>,
 }
 
@@ -53,6 +60,8 @@ fn parse_args() -> Args {
         nocmap: None,
         nocmap_args: DEFAULT_NOCMAP_ARGS.into(),
         exporter: true,
+        scrape_timeout: Duration::from_secs(10),
+        engine: false,
         write_config: None,
     };
     let mut it = std::env::args().skip(1);
@@ -62,6 +71,11 @@ fn parse_args() -> Args {
             "--nocmap" => a.nocmap = it.next().map(PathBuf::from),
             "--nocmap-args" => a.nocmap_args = it.next().expect("--nocmap-args needs a value"),
             "--no-exporter" => a.exporter = false,
+            "--engine" => a.engine = true,
+            "--scrape-timeout" => {
+                let v = it.next().and_then(|v| v.parse().ok());
+                a.scrape_timeout = Duration::from_secs(v.expect("--scrape-timeout needs seconds"));
+            }
             "--write-config" => a.write_config = it.next().map(PathBuf::from),
             n => {
                 let v: u64 = n.parse().unwrap_or_else(|_| panic!("bad argument {n}"));
@@ -199,10 +213,14 @@ struct CycleFigures {
     varbinds: u64,
     scrapes_ok: u32,
     samples: u64,
+    /// Wall time of the answered scrapes, sorted.
+    scrape_times: Vec<Duration>,
 }
 
-/// One HTTP/1.0 scrape of the exporter: the sample lines of a 200 answer.
-async fn scrape(target: Ipv4Addr, timeout: Duration) -> Option<u64> {
+/// One HTTP/1.0 scrape of the exporter: the sample lines of a 200 answer and
+/// how long it took.
+async fn scrape(target: Ipv4Addr, timeout: Duration) -> Option<(u64, Duration)> {
+    let t0 = Instant::now();
     let fut = async {
         let mut s = tokio::net::TcpStream::connect(EXPORTER_LISTEN).await.ok()?;
         let req = format!(
@@ -216,11 +234,11 @@ async fn scrape(target: Ipv4Addr, timeout: Duration) -> Option<u64> {
             return None;
         }
         let body = text.split_once("\r\n\r\n")?.1;
-        Some(
-            body.lines()
-                .filter(|l| !l.starts_with('#') && !l.is_empty())
-                .count() as u64,
-        )
+        let n = body
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .count() as u64;
+        Some((n, t0.elapsed()))
     };
     tokio::time::timeout(timeout, fut).await.ok().flatten()
 }
@@ -247,12 +265,12 @@ fn measure(
         let (cpu0, _) = proc_usage(pid);
         let (sim0, _) = proc_usage(sim_pid);
         let vb0 = sim.lock().unwrap().varbinds;
-        let (ok, samples) = rt.block_on(async {
+        let (ok, samples, mut times) = rt.block_on(async {
             if !scrape_targets {
                 tokio::time::sleep_until((start + a.cycle).into()).await;
-                return (0, 0);
+                return (0, 0, Vec::new());
             }
-            let timeout = a.cycle.min(Duration::from_secs(10));
+            let timeout = a.scrape_timeout;
             let tasks: Vec<_> = (0..a.agents)
                 .map(|k| {
                     let at = start + a.cycle.mul_f64(f64::from(k) / f64::from(a.agents));
@@ -265,14 +283,17 @@ fn measure(
             tokio::time::sleep_until((start + a.cycle).into()).await;
             let mut ok = 0;
             let mut samples = 0;
+            let mut times = Vec::new();
             for t in tasks {
-                if let Ok(Some(n)) = t.await {
+                if let Ok(Some((n, took))) = t.await {
                     ok += 1;
                     samples += n;
+                    times.push(took);
                 }
             }
-            (ok, samples)
+            (ok, samples, times)
         });
+        times.sort();
         // Let the agents' 1 s stats line catch up with the last requests.
         std::thread::sleep(Duration::from_millis(1100));
         let (cpu1, rss) = proc_usage(pid);
@@ -284,9 +305,16 @@ fn measure(
             varbinds: sim.lock().unwrap().varbinds - vb0,
             scrapes_ok: ok,
             samples,
+            scrape_times: times,
+        };
+        let pct = |p: f64| {
+            let t = &f.scrape_times;
+            t.get(((t.len() as f64 - 1.0) * p) as usize)
+                .map(|d| format!("{:.2}", d.as_secs_f64()))
+                .unwrap_or_else(|| "-".into())
         };
         eprintln!(
-            "{label} cycle {c}{}: cpu {:.3} s, rss {} KiB, agents' cpu {:.3} s, varbinds {}, scrapes ok {}/{}, samples {}, load {}",
+            "{label} cycle {c}{}: cpu {:.3} s, rss {} KiB, agents' cpu {:.3} s, varbinds {}, scrapes ok {}/{} (s p50 {} max {}), samples {}, load {}",
             if c == 0 { " (warm-up)" } else { "" },
             f.cpu_s,
             f.rss_kb,
@@ -294,6 +322,8 @@ fn measure(
             f.varbinds,
             f.scrapes_ok,
             if scrape_targets { a.agents } else { 0 },
+            pct(0.5),
+            pct(1.0),
             f.samples,
             loadavg()
         );
@@ -321,6 +351,9 @@ fn summary(label: &str, figs: &[CycleFigures], cycle: Duration) {
 }
 
 fn main() {
+    if std::env::args().nth(1).as_deref() == Some("--engine-poller") {
+        return engine_poller();
+    }
     let a = parse_args();
     let ns = format!("sb-poll-{}", std::process::id());
     let dir = std::env::temp_dir().join(&ns);
@@ -401,6 +434,23 @@ fn main() {
         rows.push(("nocmap", figs));
     }
 
+    if a.engine {
+        let child = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--engine-poller".to_string(),
+                a.agents.to_string(),
+                a.cycle.as_secs().to_string(),
+            ])
+            .spawn()
+            .expect("start the engine poller");
+        let pid = child.id();
+        cleanup.children.push(child);
+        std::thread::sleep(Duration::from_secs(2));
+        let figs = measure("engine", pid, sim_pid, &sim, &a, false);
+        stop(&mut cleanup, pid);
+        rows.push(("nocmap SnmpEngine only (walks)", figs));
+    }
+
     println!(
         "| poller | CPU s/cycle | % of one core | varbinds/cycle | CPU µs/varbind | max RSS MiB | agents' CPU s/cycle |"
     );
@@ -436,4 +486,50 @@ fn stop(cleanup: &mut Cleanup, pid: u32) {
         let _ = c.kill();
         let _ = c.wait();
     }
+}
+
+/// Child mode for `--engine`: `--engine-poller AGENTS CYCLE_S`; polls until killed.
+fn engine_poller() {
+    use nocmap::snmp::{Credential, Oid, SnmpEngine, SnmpSettings};
+    let args: Vec<u64> = std::env::args()
+        .skip(2)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let (agents, cycle) = (args[0] as u32, Duration::from_secs(args[1]));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        let engine = SnmpEngine::new(SnmpSettings::default()).await.unwrap();
+        let creds = vec![Credential::V2c {
+            name: "sim".into(),
+            community: nocmap::types::Secret::new("public"),
+        }];
+        let roots = [
+            Oid::parse("1.3.6.1.2.1.2.2").unwrap(),
+            Oid::parse("1.3.6.1.2.1.31.1.1").unwrap(),
+        ];
+        let t0 = tokio::time::Instant::now();
+        let tasks: Vec<_> = (0..agents)
+            .map(|k| {
+                let (engine, creds, roots) = (engine.clone(), creds.clone(), roots.clone());
+                tokio::spawn(async move {
+                    let addr = std::net::IpAddr::V4(agent_addr(k));
+                    let session = engine.open(addr, &creds).await.expect("open");
+                    let offset = cycle.mul_f64(f64::from(k) / f64::from(agents));
+                    let mut tick = tokio::time::interval_at(t0 + offset, cycle);
+                    loop {
+                        tick.tick().await;
+                        for r in &roots {
+                            if let Err(e) = session.walk(r).await {
+                                eprintln!("walk {addr} {r}: {e}");
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        futures::future::join_all(tasks).await;
+    });
 }
