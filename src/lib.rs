@@ -9,6 +9,8 @@ pub mod lab;
 pub mod live;
 pub mod mib;
 pub mod monitor;
+pub mod poller;
+pub mod server;
 pub mod snmp;
 pub mod store;
 pub mod topology;

@@ -7,12 +7,14 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 pub mod check_config;
+pub mod crawl_args;
 pub mod demo;
 pub mod discover;
 pub mod export;
 pub mod lab;
 pub mod oid_arg;
 pub mod ping;
+pub mod serve;
 pub mod snmp_args;
 pub mod sweep;
 pub mod topo;
@@ -40,6 +42,8 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Crawl the network from seeds and print or write its topology.
     Discover(discover::DiscoverArgs),
+    /// Discover, then monitor continuously and serve the API (and map).
+    Serve(serve::ServeArgs),
     /// Validate a configuration file and report every problem with its line.
     CheckConfig(check_config::CheckConfigArgs),
     /// Build, inspect and tear down the bundled lab network (namespaces).
@@ -77,6 +81,7 @@ pub fn main() -> ExitCode {
             Command::CheckConfig(a) => check_config::run(a).await,
             Command::Discover(a) => discover::run(a).await,
             Command::Demo(a) => demo::run(a).await,
+            Command::Serve(a) => serve::run(a).await,
             Command::Lab(a) => lab::run(a).await,
             Command::Export(a) => export::run(a).await,
             Command::Topo(a) => topo::run(a).await,

@@ -49,3 +49,12 @@ pub fn server_listen() -> SocketAddr {
 pub fn server_db() -> PathBuf {
     PathBuf::from("nocmap.db")
 }
+pub fn remote_write_interval_s() -> u64 {
+    30
+}
+pub fn remote_write_timeout_ms() -> u64 {
+    5000
+}
+pub fn remote_write_queue_len() -> u32 {
+    64
+}

@@ -9,14 +9,16 @@
 //! subsystems; each subsystem is handed only its own section.
 pub mod defaults;
 mod engine_settings;
+pub mod intervals;
 mod model;
 mod secret;
 mod spans;
 mod validate;
+mod validate_server;
 
 pub use model::{
     AuthProtocol, Config, Credential, Device, DiscoveryConfig, Group, IcmpConfig, PollConfig,
-    Prefix, PrivProtocol, SecurityLevel, ServerConfig, SnmpConfig, SnmpVersion,
+    Prefix, PrivProtocol, RemoteWriteConfig, SecurityLevel, ServerConfig, SnmpConfig, SnmpVersion,
 };
 pub use secret::{Secret, SecretError};
 pub use validate::Problem;
@@ -177,6 +179,29 @@ impl Config {
                             depends_on: Vec::new(),
                         }),
                     }
+                }
+            }
+        }
+        let mut slots = vec![
+            ("server.token", &mut self.server.token),
+            ("server.read_only_token", &mut self.server.read_only_token),
+        ];
+        if let Some(rw) = self.remote_write.as_mut() {
+            slots.push(("remote_write.bearer_token", &mut rw.bearer_token));
+            slots.push((
+                "remote_write.basic_auth_password",
+                &mut rw.basic_auth_password,
+            ));
+        }
+        for (path, slot) in slots {
+            if let Some(raw) = slot.as_ref() {
+                match secret::resolve(raw) {
+                    Ok(s) => *slot = Some(s),
+                    Err(e) => problems.push(Problem {
+                        path: path.to_string(),
+                        message: e.to_string(),
+                        depends_on: Vec::new(),
+                    }),
                 }
             }
         }

@@ -5,6 +5,7 @@ use super::defaults;
 use super::secret::Secret;
 use ipnet::IpNet;
 use serde::{Deserialize, Deserializer};
+use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -30,6 +31,10 @@ pub struct Config {
     pub devices: Vec<Device>,
     #[serde(default)]
     pub server: ServerConfig,
+    /// Optional push of the `/metrics` series to a Prometheus remote-write
+    /// receiver; absent means no push.
+    #[serde(default)]
+    pub remote_write: Option<RemoteWriteConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -248,6 +253,11 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     #[serde(default = "defaults::server_db")]
     pub db: PathBuf,
+    /// Admin bearer token: every API route and `/metrics`, and the routes
+    /// that change state. Required when `listen` is not a loopback address.
+    pub token: Option<Secret>,
+    /// Read-only bearer token: every read route, never a write route.
+    pub read_only_token: Option<Secret>,
 }
 
 impl Default for ServerConfig {
@@ -255,8 +265,32 @@ impl Default for ServerConfig {
         ServerConfig {
             listen: defaults::server_listen(),
             db: defaults::server_db(),
+            token: None,
+            read_only_token: None,
         }
     }
+}
+
+/// Where and how to push metrics with the Prometheus remote-write protocol.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoteWriteConfig {
+    /// The receiver, `http://host:port/path` (TLS: terminate at a proxy).
+    pub url: String,
+    #[serde(default = "defaults::remote_write_interval_s")]
+    pub interval_s: u64,
+    /// Per request: connect, send and read the answer.
+    #[serde(default = "defaults::remote_write_timeout_ms")]
+    pub timeout_ms: u64,
+    /// Pushes kept while the receiver is failing; the oldest is dropped.
+    #[serde(default = "defaults::remote_write_queue_len")]
+    pub queue_len: u32,
+    pub bearer_token: Option<Secret>,
+    pub basic_auth_user: Option<String>,
+    pub basic_auth_password: Option<Secret>,
+    /// Extra labels added to every series (e.g. `site = "lab"`).
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
 }
 
 /// A network prefix in CIDR form with no host bits set (`10.1.0.0/16`).

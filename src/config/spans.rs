@@ -43,6 +43,7 @@ const fn f(key: &'static str, check: Check, kind: Kind) -> Field {
 
 use super::model::{AuthProtocol, Prefix, PrivProtocol, SecurityLevel, SnmpVersion};
 use Kind::{List, Plain, Required, Secret};
+use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
@@ -101,6 +102,18 @@ const DEVICE: &[Field] = &[
 const SERVER: &[Field] = &[
     f("listen", ty::<SocketAddr>, Plain),
     f("db", ty::<PathBuf>, Plain),
+    f("token", ty::<String>, Secret),
+    f("read_only_token", ty::<String>, Secret),
+];
+const REMOTE_WRITE: &[Field] = &[
+    f("url", ty::<String>, Required),
+    f("interval_s", ty::<u64>, Plain),
+    f("timeout_ms", ty::<u64>, Plain),
+    f("queue_len", ty::<u32>, Plain),
+    f("bearer_token", ty::<String>, Secret),
+    f("basic_auth_user", ty::<String>, Plain),
+    f("basic_auth_password", ty::<String>, Secret),
+    f("labels", ty::<BTreeMap<String, String>>, Plain),
 ];
 
 /// `(key, fields, is array of tables)` for each top-level section.
@@ -113,6 +126,7 @@ const SECTIONS: &[(&str, &[Field], bool)] = &[
     ("groups", GROUP, true),
     ("devices", DEVICE, true),
     ("server", SERVER, false),
+    ("remote_write", REMOTE_WRITE, false),
 ];
 
 /// What the walk found: every problem, where each value sits, and the

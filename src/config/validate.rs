@@ -28,6 +28,8 @@ impl Config {
         self.check_icmp_and_poll(&mut v);
         self.check_discovery(&mut v);
         self.check_groups_and_devices(&mut v, &names);
+        self.check_server(&mut v);
+        self.check_remote_write(&mut v);
         v.0
     }
 
@@ -242,14 +244,14 @@ fn level_name(l: SecurityLevel) -> &'static str {
 }
 
 #[derive(Default)]
-struct Problems(Vec<Problem>);
+pub(super) struct Problems(Vec<Problem>);
 
 impl Problems {
-    fn push(&mut self, path: &str, message: &str) {
+    pub(super) fn push(&mut self, path: &str, message: &str) {
         self.push_dep(path, message, &[]);
     }
 
-    fn push_dep(&mut self, path: &str, message: &str, depends_on: &[String]) {
+    pub(super) fn push_dep(&mut self, path: &str, message: &str, depends_on: &[String]) {
         self.0.push(Problem {
             path: path.to_string(),
             message: message.to_string(),
@@ -257,7 +259,7 @@ impl Problems {
         });
     }
 
-    fn nonzero(&mut self, path: &str, value: u64) {
+    pub(super) fn nonzero(&mut self, path: &str, value: u64) {
         if value == 0 {
             self.push(path, "must be greater than 0");
         }

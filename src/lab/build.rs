@@ -100,8 +100,14 @@ pub fn teardown(namespaces: &[String]) -> Result<(), LabError> {
 pub fn set_loss(ns: &str, pct: u8) -> Result<(), LabError> {
     let mut script = String::from("table inet nocmaplab\ndelete table inet nocmaplab\n");
     if pct > 0 {
+        // nft refuses `mod 100 < 100`: total loss is a plain drop.
+        let rule = if pct >= 100 {
+            "drop".to_string()
+        } else {
+            format!("numgen random mod 100 < {pct} drop")
+        };
         script.push_str(&format!(
-            "table inet nocmaplab {{\n  chain pre {{\n    type filter hook prerouting priority -300; policy accept;\n    iif \"lo\" accept\n    numgen random mod 100 < {pct} drop\n  }}\n}}\n"
+            "table inet nocmaplab {{\n  chain pre {{\n    type filter hook prerouting priority -300; policy accept;\n    iif \"lo\" accept\n    {rule}\n  }}\n}}\n"
         ));
     }
     sys::run_stdin(in_ns(ns, "nft").args(["-f", "-"]), Some(&script)).map(drop)

@@ -1,0 +1,199 @@
+//! `nocmap serve`: discover, then monitor continuously (ICMP rounds, SNMP
+//! counters, periodic re-discovery), store history in SQLite, and serve the
+//! API. SIGINT/SIGTERM stop the pollers and flush the store before exit.
+use super::crawl_args::CrawlArgs;
+use crate::icmp::{IcmpConfig, IcmpEngine};
+use crate::live::Live;
+use crate::poller::{Monitor, MonitorSettings, SettingsFor};
+use crate::store::{Store, StoreConfig, UnixMillis};
+use anyhow::Context;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub crawl: CrawlArgs,
+    /// SQLite database file (history, topology snapshots). Default: the
+    /// config's `[server] db`, else `nocmap.db`.
+    #[arg(long)]
+    pub db: Option<PathBuf>,
+    /// Address of the HTTP API. Default: the config's `[server] listen`, else 127.0.0.1:8080.
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+    /// SNMP counter poll interval in seconds (overrides the config's default).
+    #[arg(long = "poll-interval")]
+    pub poll_interval: Option<u64>,
+    /// ICMP round interval in seconds (overrides the config's default).
+    #[arg(long = "icmp-interval")]
+    pub icmp_interval: Option<u64>,
+    /// Re-discover the network every this many seconds (0 = never).
+    #[arg(long = "rediscover-interval", default_value_t = 900)]
+    pub rediscover_interval: u64,
+    /// Do not send ICMP (SNMP only).
+    #[arg(long)]
+    pub no_icmp: bool,
+}
+
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let crawl = args.crawl.prepare().await?;
+    let config = crawl.config.clone().unwrap_or_default();
+    let db = args.db.clone().unwrap_or_else(|| config.server.db.clone());
+    let listen = args.listen.unwrap_or(config.server.listen);
+    let auth = config.server_auth().or_else(|| {
+        let token = std::env::var("NOCMAP_API_TOKEN")
+            .ok()
+            .filter(|t| !t.is_empty())?;
+        Some(crate::server::AuthConfig {
+            admin_token: crate::types::Secret::new(token),
+            read_only_token: None,
+        })
+    });
+    if !listen.ip().is_loopback() && auth.is_none() {
+        anyhow::bail!(
+            "listening on {listen} beyond loopback needs an API token: set [server] token in the config or NOCMAP_API_TOKEN"
+        );
+    }
+    let listener = std::net::TcpListener::bind(listen)
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let listen = listener.local_addr()?;
+
+    let mut store = tokio::task::block_in_place(|| Store::open(&db, StoreConfig::default()))
+        .with_context(|| format!("cannot open the database {}", db.display()))?;
+    if let Some(gap) = store.mark_restart(UnixMillis(now_ms()))? {
+        tracing::info!(
+            from = gap.from.0,
+            to = gap.to.0,
+            "restart: history continues after a gap"
+        );
+    }
+    eprintln!("nocmap serve: discovering ...");
+    let result = crawl.run().await;
+    let topology = result.topology;
+    store.save_topology(UnixMillis(now_ms()), &topology)?;
+    eprintln!(
+        "nocmap serve: {} devices, {} links; monitoring (database {})",
+        topology.devices.len(),
+        topology.links.len(),
+        db.display()
+    );
+
+    let icmp = if args.no_icmp {
+        None
+    } else {
+        match IcmpEngine::new(IcmpConfig::default()) {
+            Ok(e) => Some(e),
+            Err(e) => {
+                eprintln!("nocmap: warning: no ICMP monitoring: {e}");
+                None
+            }
+        }
+    };
+    let base = MonitorSettings {
+        icmp_count: config.icmp.count,
+        icmp_spacing: Duration::from_millis(config.icmp.interval_ms),
+        icmp_timeout: Duration::from_millis(config.icmp.timeout_ms),
+        ..MonitorSettings::default()
+    };
+    let (poll, icmp_every) = (args.poll_interval, args.icmp_interval);
+    let cfg = config.clone();
+    let settings_for: SettingsFor = Arc::new(move |d| {
+        let iv = cfg.intervals_for(d.sys_name.as_deref(), d.mgmt_addr);
+        MonitorSettings {
+            icmp_interval: icmp_every.map_or(iv.icmp, Duration::from_secs),
+            snmp_interval: poll.map_or(iv.snmp, Duration::from_secs),
+            ..base.clone()
+        }
+    });
+    let stale_after = 3
+        * config
+            .poll
+            .snmp_interval_s
+            .max(args.poll_interval.unwrap_or(0)) as i64
+        * 1000;
+    let live = Arc::new(Live::new(topology, stale_after));
+    let mut monitor = Monitor::start(
+        live.clone(),
+        crawl.engine.clone(),
+        crawl.creds.clone(),
+        icmp,
+        Some(store),
+        settings_for,
+    );
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.changed().await;
+    };
+    let state = crate::server::AppState {
+        live: live.clone(),
+        db_path: Some(db.clone()),
+        auth,
+    };
+    let http = tokio::spawn(crate::server::serve(
+        listener,
+        state,
+        stopped(stop_rx.clone()),
+    ));
+    let remote = config.remote_write_settings().map(|rw| {
+        tokio::spawn(crate::server::remote_write::run(
+            rw,
+            live.clone(),
+            stopped(stop_rx.clone()),
+        ))
+    });
+    println!("nocmap serve: API on http://{listen}");
+
+    let mut rediscover =
+        tokio::time::interval(Duration::from_secs(args.rediscover_interval.max(1)));
+    rediscover.tick().await;
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            _ = rediscover.tick(), if args.rediscover_interval > 0 => {
+                let result = crawl.run().await;
+                live.update(|l| l.poller.discoveries += 1);
+                let (old, new) = (live.read(|l| l.topology.clone()), result.topology);
+                let change = crate::topology::diff(&old, &new);
+                tracing::info!(added = change.devices_added.len(), removed = change.devices_removed.len(), links_added = change.links_added.len(), links_removed = change.links_removed.len(), "re-discovery");
+                monitor.set_topology(new);
+            }
+        }
+    }
+    eprintln!("nocmap serve: stopping; flushing the database ...");
+    let _ = stop_tx.send(true);
+    monitor.stop().await;
+    if let Ok(Err(e)) = http.await {
+        eprintln!("nocmap: warning: HTTP server: {e}");
+    }
+    if let Some(r) = remote {
+        let _ = r.await;
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,128 @@
+//! Per-device polling intervals: the `[poll]` defaults, overridden by the
+//! first `[[groups]]` entry whose pattern (glob on the device name) or prefix
+//! matches, overridden in turn by a `[[devices]]` entry for the device's
+//! address. Pure.
+use super::model::Config;
+use std::net::IpAddr;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Intervals {
+    pub icmp: Duration,
+    pub snmp: Duration,
+}
+
+/// `*` matches any run of characters, `?` one character; case-insensitive.
+pub fn glob_match(pattern: &str, name: &str) -> bool {
+    fn go(p: &[char], n: &[char]) -> bool {
+        match (p.first(), n.first()) {
+            (None, None) => true,
+            (Some('*'), _) => go(&p[1..], n) || (!n.is_empty() && go(p, &n[1..])),
+            (Some('?'), Some(_)) => go(&p[1..], &n[1..]),
+            (Some(a), Some(b)) if a.eq_ignore_ascii_case(b) => go(&p[1..], &n[1..]),
+            _ => false,
+        }
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    go(&p, &n)
+}
+
+impl Config {
+    pub fn intervals_for(&self, name: Option<&str>, addr: Option<IpAddr>) -> Intervals {
+        let mut icmp = self.poll.icmp_interval_s;
+        let mut snmp = self.poll.snmp_interval_s;
+        let group = self.groups.iter().find(|g| {
+            let by_name = g
+                .pattern
+                .as_deref()
+                .zip(name)
+                .is_some_and(|(p, n)| glob_match(p, n));
+            let by_prefix = g
+                .prefix
+                .as_ref()
+                .zip(addr)
+                .is_some_and(|(p, a)| p.0.contains(&a));
+            by_name || by_prefix
+        });
+        if let Some(g) = group {
+            icmp = g.icmp_interval_s.unwrap_or(icmp);
+            snmp = g.snmp_interval_s.unwrap_or(snmp);
+        }
+        if let Some(d) = addr.and_then(|a| self.devices.iter().find(|d| d.address == a)) {
+            icmp = d.icmp_interval_s.unwrap_or(icmp);
+            snmp = d.snmp_interval_s.unwrap_or(snmp);
+        }
+        Intervals {
+            icmp: Duration::from_secs(icmp.max(1)),
+            snmp: Duration::from_secs(snmp.max(1)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("core-*", "CORE-1"));
+        assert!(glob_match("r?", "r1"));
+        assert!(!glob_match("r?", "r10"));
+        assert!(glob_match("*", ""));
+        assert!(!glob_match("a*b", "ac"));
+    }
+
+    #[test]
+    fn device_beats_group_beats_default() {
+        let c = Config::from_toml(
+            r#"
+[poll]
+icmp_interval_s = 10
+snmp_interval_s = 60
+[[groups]]
+name = "core"
+pattern = "core*"
+snmp_interval_s = 30
+[[groups]]
+name = "lab"
+prefix = "10.9.0.0/16"
+icmp_interval_s = 5
+[[devices]]
+name = "core9"
+address = "10.9.0.9"
+snmp_interval_s = 15
+"#,
+        )
+        .unwrap();
+        let s = |n: u64| Duration::from_secs(n);
+        assert_eq!(
+            c.intervals_for(Some("edge1"), Some("10.1.0.1".parse().unwrap())),
+            Intervals {
+                icmp: s(10),
+                snmp: s(60)
+            }
+        );
+        assert_eq!(
+            c.intervals_for(Some("core1"), Some("10.1.0.1".parse().unwrap())),
+            Intervals {
+                icmp: s(10),
+                snmp: s(30)
+            }
+        );
+        assert_eq!(
+            c.intervals_for(Some("edge2"), Some("10.9.1.1".parse().unwrap())),
+            Intervals {
+                icmp: s(5),
+                snmp: s(60)
+            }
+        );
+        assert_eq!(
+            c.intervals_for(Some("core9"), Some("10.9.0.9".parse().unwrap())),
+            Intervals {
+                icmp: s(10),
+                snmp: s(15)
+            }
+        );
+    }
+}

@@ -1,0 +1,105 @@
+//! Semantic checks of `[server]` and `[remote_write]`: token strength and
+//! roles, a token whenever the listen address is not loopback, the
+//! receiver URL, intervals, auth combinations and extra label names. Pure;
+//! messages never include a secret or the URL (it may carry credentials).
+use super::model::Config;
+use super::validate::Problems;
+use crate::server::remote_write::Endpoint;
+
+/// Bearer tokens shorter than this are refused.
+pub const MIN_TOKEN_LEN: usize = 16;
+
+/// Labels nocmap sets itself; extra labels may not reuse them.
+const OWN_LABELS: [&str; 4] = ["device", "sys_name", "if_name", "stat"];
+
+impl Config {
+    pub(super) fn check_server(&self, v: &mut Problems) {
+        let s = &self.server;
+        for (path, token) in [
+            ("server.token", &s.token),
+            ("server.read_only_token", &s.read_only_token),
+        ] {
+            if let Some(t) = token
+                && t.len() < MIN_TOKEN_LEN
+            {
+                v.push(
+                    path,
+                    &format!("must be at least {MIN_TOKEN_LEN} characters"),
+                );
+            }
+        }
+        match (&s.token, &s.read_only_token) {
+            (None, Some(_)) => v.push_dep(
+                "server.read_only_token",
+                "needs server.token (the admin token) too",
+                &["server.token".to_string()],
+            ),
+            (Some(a), Some(r)) if a == r => {
+                v.push("server.read_only_token", "must differ from server.token")
+            }
+            _ => {}
+        }
+        if s.token.is_none() && !s.listen.ip().is_loopback() {
+            v.push_dep(
+                "server.listen",
+                &format!(
+                    "{} is not a loopback address: set server.token so the API and /metrics need a bearer token",
+                    s.listen.ip()
+                ),
+                &["server.token".to_string()],
+            );
+        }
+    }
+
+    pub(super) fn check_remote_write(&self, v: &mut Problems) {
+        let Some(rw) = &self.remote_write else {
+            return;
+        };
+        if let Err(e) = Endpoint::parse(&rw.url) {
+            v.push("remote_write.url", &e.to_string());
+        }
+        v.nonzero("remote_write.interval_s", rw.interval_s);
+        v.nonzero("remote_write.timeout_ms", rw.timeout_ms);
+        v.nonzero("remote_write.queue_len", rw.queue_len.into());
+        let basic = rw.basic_auth_user.is_some() || rw.basic_auth_password.is_some();
+        if rw.bearer_token.is_some() && basic {
+            v.push(
+                "remote_write.bearer_token",
+                "use either bearer_token or basic_auth_user/basic_auth_password, not both",
+            );
+        }
+        match (&rw.basic_auth_user, &rw.basic_auth_password) {
+            (Some(_), None) => v.push_dep(
+                "remote_write.basic_auth_user",
+                "needs basic_auth_password",
+                &["remote_write.basic_auth_password".to_string()],
+            ),
+            (None, Some(_)) => v.push("remote_write.basic_auth_password", "needs basic_auth_user"),
+            (Some(u), Some(_)) if u.contains(':') => {
+                v.push("remote_write.basic_auth_user", "must not contain `:`")
+            }
+            _ => {}
+        }
+        for (name, value) in &rw.labels {
+            let path = format!("remote_write.labels.{name}");
+            if !valid_label_name(name) {
+                v.push(
+                    &path,
+                    "label names are lower-case letters, digits and `_`, starting with a letter",
+                );
+            } else if OWN_LABELS.contains(&name.as_str()) {
+                v.push(&path, "nocmap sets this label itself; choose another name");
+            }
+            if value.is_empty() {
+                v.push(&path, "must not be empty");
+            }
+        }
+    }
+}
+
+/// `[a-z][a-z0-9_]*`: so `__name__` always sorts first in remote write.
+fn valid_label_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}

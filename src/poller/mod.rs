@@ -1,0 +1,212 @@
+//! The monitor's polling engine: per-device ICMP rounds and SNMP counter
+//! polls on deadline schedules spread over their intervals, a single store
+//! writer that batches samples into transactions, periodic rollup/prune, and
+//! periodic re-discovery that adds new devices' pollers (a removed device's
+//! pollers end at their next deadline). Owns no protocol logic: it drives the
+//! engines, the counter arithmetic and the store.
+mod clock;
+mod collect;
+mod icmp_loop;
+mod schedule;
+mod snmp_loop;
+mod writer;
+
+pub use clock::Clock;
+pub use collect::{IfStatic, assemble, poll_oids};
+pub use schedule::{Ticker, phase_ms};
+
+use crate::icmp::IcmpEngine;
+use crate::live::Live;
+use crate::snmp::{Credential, SnmpEngine};
+use crate::store::{Batch, GapRecord, Sample};
+use crate::topology::{DeviceId, Topology};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+
+#[derive(Debug, Clone)]
+pub struct MonitorSettings {
+    pub icmp_interval: Duration,
+    /// Echo requests per round, and the time between them.
+    pub icmp_count: u32,
+    pub icmp_spacing: Duration,
+    pub icmp_timeout: Duration,
+    pub snmp_interval: Duration,
+}
+
+impl Default for MonitorSettings {
+    fn default() -> Self {
+        MonitorSettings {
+            icmp_interval: Duration::from_secs(10),
+            icmp_count: 5,
+            icmp_spacing: Duration::from_millis(200),
+            icmp_timeout: Duration::from_secs(1),
+            snmp_interval: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What every poller task shares.
+pub(crate) struct Shared {
+    pub live: Arc<Live>,
+    pub clock: Clock,
+    pub stop: watch::Receiver<bool>,
+    store_tx: Option<mpsc::UnboundedSender<Batch>>,
+    /// Devices currently in the topology (pollers of others end).
+    present: Mutex<BTreeSet<DeviceId>>,
+}
+
+impl Shared {
+    pub fn still_has(&self, d: &DeviceId) -> bool {
+        self.present
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(d)
+    }
+
+    pub fn write(&self, samples: Vec<Sample>, gaps: Vec<GapRecord>) {
+        if samples.is_empty() && gaps.is_empty() {
+            return;
+        }
+        if let Some(tx) = &self.store_tx {
+            let _ = tx.send(Batch { samples, gaps });
+        }
+    }
+}
+
+/// The polling settings of one device (defaults, group and device overrides).
+pub type SettingsFor = Arc<dyn Fn(&crate::topology::Device) -> MonitorSettings + Send + Sync>;
+
+/// A running monitor. Dropping it does not stop the tasks: call `stop`.
+pub struct Monitor {
+    shared: Arc<Shared>,
+    stop_tx: watch::Sender<bool>,
+    snmp: Arc<SnmpEngine>,
+    creds: Arc<Vec<Credential>>,
+    icmp: Option<Arc<IcmpEngine>>,
+    settings_for: SettingsFor,
+    tasks: tokio::task::JoinSet<()>,
+    /// Devices that already have pollers.
+    polled: BTreeSet<DeviceId>,
+}
+
+impl Monitor {
+    /// Start polling every device of `live`'s topology. `store` receives
+    /// batches on a writer task; without one, data lives only in memory.
+    pub fn start(
+        live: Arc<Live>,
+        snmp: Arc<SnmpEngine>,
+        creds: Arc<Vec<Credential>>,
+        icmp: Option<Arc<IcmpEngine>>,
+        store: Option<crate::store::Store>,
+        settings_for: SettingsFor,
+    ) -> Monitor {
+        let (stop_tx, stop) = watch::channel(false);
+        let mut tasks = tokio::task::JoinSet::new();
+        let store_tx = store.map(|st| {
+            let (tx, rx) = mpsc::unbounded_channel();
+            tasks.spawn(writer::run(st, rx, live.clone(), stop.clone()));
+            tx
+        });
+        let shared = Arc::new(Shared {
+            live,
+            clock: Clock::new(),
+            stop,
+            store_tx,
+            present: Mutex::new(BTreeSet::new()),
+        });
+        let mut m = Monitor {
+            shared,
+            stop_tx,
+            snmp,
+            creds,
+            icmp,
+            settings_for,
+            tasks,
+            polled: BTreeSet::new(),
+        };
+        let topo = m.shared.live.read(|l| l.topology.clone());
+        m.set_topology(topo);
+        m
+    }
+
+    /// Replace the topology (after a re-discovery): new devices get pollers,
+    /// removed ones' pollers end at their next deadline.
+    pub fn set_topology(&mut self, topology: Topology) {
+        let ids: BTreeSet<DeviceId> = topology.devices.iter().map(|d| d.id.clone()).collect();
+        *self
+            .shared
+            .present
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = ids.clone();
+        self.polled.retain(|d| ids.contains(d));
+        for d in &topology.devices {
+            if self.polled.contains(&d.id) || d.poller {
+                continue;
+            }
+            let Some(addr) = d.mgmt_addr else { continue };
+            self.polled.insert(d.id.clone());
+            let settings = (self.settings_for)(d);
+            if let Some(icmp) = &self.icmp {
+                self.tasks.spawn(icmp_loop::run(
+                    self.shared.clone(),
+                    icmp.clone(),
+                    d.id.clone(),
+                    addr,
+                    settings.clone(),
+                ));
+            }
+            if d.managed && !d.interfaces.is_empty() {
+                let interfaces: BTreeMap<u32, IfStatic> = d
+                    .interfaces
+                    .iter()
+                    .map(|i| {
+                        let mac = i
+                            .mac
+                            .as_deref()
+                            .map(|m| {
+                                m.split(':')
+                                    .filter_map(|x| u8::from_str_radix(x, 16).ok())
+                                    .collect()
+                            })
+                            .unwrap_or_default();
+                        (
+                            i.if_index,
+                            IfStatic {
+                                name: i.name.clone(),
+                                phys_address: mac,
+                                speed_bps: i.speed_bps,
+                            },
+                        )
+                    })
+                    .collect();
+                let target = snmp_loop::Target {
+                    device: d.id.clone(),
+                    addr,
+                    interfaces,
+                };
+                self.tasks.spawn(snmp_loop::run(
+                    self.shared.clone(),
+                    self.snmp.clone(),
+                    self.creds.clone(),
+                    target,
+                    settings.clone(),
+                ));
+            }
+        }
+        self.shared.live.update(|l| {
+            l.devices.retain(|id, _| ids.contains(id));
+            l.interfaces.retain(|(id, _), _| ids.contains(id));
+            l.topology = topology;
+        });
+    }
+
+    /// Stop every poller, let the writer flush, and wait for them.
+    pub async fn stop(mut self) {
+        let _ = self.stop_tx.send(true);
+        // The writer holds the last sender's receiver: dropping ours lets it drain.
+        drop(self.shared);
+        while self.tasks.join_next().await.is_some() {}
+    }
+}

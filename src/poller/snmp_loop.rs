@@ -1,0 +1,225 @@
+//! The counter poll of one managed device: every interval, sysUpTime and the
+//! counter columns, turned into rates (or explicit gaps) by the counter
+//! arithmetic, into the live state and the store. A slow or dead agent only
+//! delays its own loop; an overrun skips deadlines and counts them.
+use super::collect::{CHUNK, IfStatic, assemble, octet_readings, poll_oids};
+use super::{MonitorSettings, Shared, Ticker};
+use crate::live::{DeviceHealth, InterfaceHealth};
+use crate::monitor::{CounterSample, GapReason, Metric, MonoMillis, Rate, interface_rates};
+use crate::snmp::{Credential, Oid, Session, SnmpEngine, SnmpError, VarBind};
+use crate::store::{GapRecord, Sample, SeriesKey, UnixMillis};
+use crate::topology::DeviceId;
+use futures::future::join_all;
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+pub(super) struct Target {
+    pub device: DeviceId,
+    pub addr: IpAddr,
+    pub interfaces: BTreeMap<u32, IfStatic>,
+}
+
+async fn poll_once(
+    session: &Session,
+    clock: super::Clock,
+    t: &Target,
+) -> Result<(Vec<super::collect::PolledInterface>, Vec<String>), SnmpError> {
+    let idx: Vec<u32> = t.interfaces.keys().copied().collect();
+    let chunks: Vec<&[u32]> = idx.chunks(CHUNK).collect();
+    // All GETs go out together (the engine's per-agent cap paces them), each
+    // stamped halfway through its own exchange.
+    let gets = join_all(chunks.iter().map(|chunk| async move {
+        let oids: Vec<Oid> = poll_oids(chunk)
+            .iter()
+            .map(|a| Oid::from_slice(a))
+            .collect();
+        let sent = clock.mono_ms();
+        let r = session.get(&oids).await;
+        let at = MonoMillis((sent + clock.mono_ms()) / 2);
+        r.map(|vbs| (octet_readings(chunk, &vbs, at), vbs))
+    }))
+    .await;
+    let mut octets = BTreeMap::new();
+    let mut vbs: Vec<VarBind> = Vec::new();
+    let mut partial = Vec::new();
+    for (chunk, g) in chunks.iter().zip(gets) {
+        match g {
+            Ok((o, v)) => {
+                octets.extend(o);
+                vbs.extend(v);
+            }
+            // One failed chunk loses only its interfaces for this round.
+            Err(e) if chunks.len() > 1 && !e.is_timeout() => {
+                partial.push(format!("interfaces {chunk:?}: {e}"))
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if octets.is_empty() && !idx.is_empty() {
+        return Err(SnmpError::Protocol {
+            target: session.target(),
+            detail: "sysUpTime.0 is missing".into(),
+        });
+    }
+    Ok((assemble(&vbs, &octets, &t.interfaces), partial))
+}
+
+pub(super) async fn run(
+    shared: Arc<Shared>,
+    snmp: Arc<SnmpEngine>,
+    creds: Arc<Vec<Credential>>,
+    t: Target,
+    s: MonitorSettings,
+) {
+    let clock = shared.clock;
+    let mut ticker = Ticker::new(
+        clock.mono_ms(),
+        &format!("snmp {}", t.addr),
+        s.snmp_interval.as_millis() as u64,
+    );
+    let mut stop = shared.stop.clone();
+    let mut prev: BTreeMap<u32, CounterSample> = BTreeMap::new();
+    let mut session: Option<Session> = None;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep_until(clock.at_mono(ticker.due_ms())) => {}
+            _ = stop.changed() => return,
+        }
+        if !shared.still_has(&t.device) {
+            return;
+        }
+        let lag = clock.mono_ms().saturating_sub(ticker.due_ms());
+        let started = clock.mono_ms();
+        if session.is_none() {
+            session = snmp
+                .open(t.addr, &creds)
+                .await
+                .map_err(|e| fail(&shared, &t.device, &e, clock.wall_ms()))
+                .ok();
+        }
+        if let Some(sess) = &session {
+            match poll_once(sess, clock, &t).await {
+                Ok((polled, partial)) => {
+                    let now = clock.wall_ms();
+                    let mut samples = Vec::new();
+                    let mut gaps = Vec::new();
+                    for p in polled {
+                        let rates = interface_rates(prev.get(&p.sample.if_index.0), &p.sample);
+                        apply(
+                            &shared,
+                            &t.device,
+                            &p.name,
+                            p.oper_status.clone(),
+                            p.sample.speed_bps,
+                            &rates,
+                            now,
+                        );
+                        for m in Metric::ALL {
+                            let key = SeriesKey::interface(&t.device.0, &p.name, m.as_str());
+                            match rates.get(m) {
+                                Rate::Value(v) => samples.push(Sample {
+                                    key,
+                                    at: UnixMillis(now),
+                                    value: v,
+                                }),
+                                // The first sample after a (re)start is not a gap in the
+                                // data: the restart itself is recorded by the store.
+                                Rate::Gap(GapReason::FirstSample) => {}
+                                Rate::Gap(reason) => {
+                                    let from = prev.get(&p.sample.if_index.0).map_or(now, |q| {
+                                        now - (p.sample.at.0.saturating_sub(q.at.0)) as i64
+                                    });
+                                    gaps.push(GapRecord {
+                                        series: Some(key),
+                                        from: UnixMillis(from),
+                                        to: UnixMillis(now),
+                                        reason: reason.as_str().into(),
+                                    });
+                                }
+                            }
+                        }
+                        prev.insert(p.sample.if_index.0, p.sample);
+                    }
+                    shared.live.update(|l| {
+                        let h = l
+                            .devices
+                            .entry(t.device.clone())
+                            .or_insert_with(DeviceHealth::default);
+                        h.snmp_ok = Some(partial.is_empty());
+                        h.snmp_error = (!partial.is_empty()).then(|| partial.join("; "));
+                        h.last_snmp_ms = Some(now);
+                        l.poller.snmp_polls += 1;
+                    });
+                    shared.write(samples, gaps);
+                }
+                Err(e) => {
+                    fail(&shared, &t.device, &e, clock.wall_ms());
+                    // Reopen next time: the agent may have restarted with new engine boots.
+                    session = None;
+                }
+            }
+        }
+        let took = clock.mono_ms().saturating_sub(started);
+        let skipped = ticker.finish(clock.mono_ms());
+        shared.live.update(|l| {
+            let p = &mut l.poller;
+            p.skipped_polls += skipped;
+            p.poll_seconds_sum += took as f64 / 1000.0;
+            p.poll_seconds_max = p.poll_seconds_max.max(took as f64 / 1000.0);
+            p.lag_seconds_max = p.lag_seconds_max.max(lag as f64 / 1000.0);
+        });
+    }
+}
+
+fn fail(shared: &Shared, device: &DeviceId, e: &SnmpError, now: i64) {
+    shared.live.update(|l| {
+        let h = l
+            .devices
+            .entry(device.clone())
+            .or_insert_with(DeviceHealth::default);
+        h.snmp_ok = Some(false);
+        h.snmp_error = Some(e.to_string());
+        h.last_snmp_ms = Some(now);
+        l.poller.snmp_polls += 1;
+        l.poller.snmp_failures += 1;
+        if e.is_timeout() {
+            l.poller.snmp_timeouts += 1;
+        }
+    });
+}
+
+fn apply(
+    shared: &Shared,
+    device: &DeviceId,
+    name: &str,
+    oper: Option<String>,
+    speed: Option<u64>,
+    r: &crate::monitor::InterfaceRates,
+    now: i64,
+) {
+    let v = |m: Metric| r.get(m).value();
+    let gap = Metric::ALL
+        .iter()
+        .find_map(|m| r.get(*m).gap())
+        .map(|g| g.as_str().to_string());
+    shared.live.update(|l| {
+        l.interfaces.insert(
+            (device.clone(), name.to_string()),
+            InterfaceHealth {
+                oper_status: oper,
+                speed_bps: speed,
+                in_bps: v(Metric::InBitsPerSec),
+                out_bps: v(Metric::OutBitsPerSec),
+                in_util_pct: v(Metric::InUtilisationPct),
+                out_util_pct: v(Metric::OutUtilisationPct),
+                in_errors_per_s: v(Metric::InErrorsPerSec),
+                out_errors_per_s: v(Metric::OutErrorsPerSec),
+                in_discards_per_s: v(Metric::InDiscardsPerSec),
+                out_discards_per_s: v(Metric::OutDiscardsPerSec),
+                gap,
+                updated_ms: Some(now),
+            },
+        );
+    });
+}

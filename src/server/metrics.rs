@@ -1,0 +1,314 @@
+//! The series nocmap exports, as plain values: metric families built from a
+//! [`LiveSnapshot`]. `/metrics` renders them as Prometheus text
+//! (`exposition`), remote write as protobuf (`remote_write::proto`), so both
+//! always carry the same series. Pure: no I/O, no clock; a missing value
+//! (a gap, an unknown status) is left out, never written as NaN.
+use crate::live::{LiveSnapshot, Reachability};
+use crate::topology::DeviceId;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricKind {
+    Gauge,
+    Counter,
+    Summary,
+}
+
+impl MetricKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MetricKind::Gauge => "gauge",
+            MetricKind::Counter => "counter",
+            MetricKind::Summary => "summary",
+        }
+    }
+}
+
+/// One sample line: `name + suffix {labels} value`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricSample {
+    /// `""`, or `_sum` / `_count` for a summary.
+    pub suffix: &'static str,
+    /// In the order written; names are fixed identifiers, values are data.
+    pub labels: Vec<(&'static str, String)>,
+    pub value: f64,
+}
+
+/// A metric family: one HELP and one TYPE line, then its samples.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Family {
+    pub name: &'static str,
+    pub help: &'static str,
+    pub kind: MetricKind,
+    pub samples: Vec<MetricSample>,
+}
+
+/// Every family, in a fixed order; families with no sample are kept (their
+/// HELP/TYPE lines are still valid) and non-finite values are dropped.
+pub fn collect(s: &LiveSnapshot) -> Vec<Family> {
+    let mut out = Vec::new();
+    interface_families(s, &mut out);
+    device_families(s, &mut out);
+    poller_families(s, &mut out);
+    for f in &mut out {
+        f.samples.retain(|m| m.value.is_finite());
+    }
+    out
+}
+
+fn family(name: &'static str, help: &'static str, kind: MetricKind) -> Family {
+    Family {
+        name,
+        help,
+        kind,
+        samples: Vec::new(),
+    }
+}
+
+fn sys_names(s: &LiveSnapshot) -> BTreeMap<&DeviceId, &str> {
+    s.topology
+        .devices
+        .iter()
+        .map(|d| (&d.id, d.sys_name.as_deref().unwrap_or("")))
+        .collect()
+}
+
+type IfGetter = fn(&crate::live::InterfaceHealth) -> Option<f64>;
+
+const PCT: f64 = 100.0;
+
+fn interface_families(s: &LiveSnapshot, out: &mut Vec<Family>) {
+    use MetricKind::Gauge;
+    let names = sys_names(s);
+    let specs: [(&str, &str, IfGetter); 10] = [
+        (
+            "nocmap_interface_in_bits_per_second",
+            "Bits per second received on the interface over the last poll interval.",
+            |h| h.in_bps,
+        ),
+        (
+            "nocmap_interface_out_bits_per_second",
+            "Bits per second sent on the interface over the last poll interval.",
+            |h| h.out_bps,
+        ),
+        (
+            "nocmap_interface_in_utilization_ratio",
+            "Receive utilisation of the interface speed, 0 to 1.",
+            |h| h.in_util_pct.map(|v| v / PCT),
+        ),
+        (
+            "nocmap_interface_out_utilization_ratio",
+            "Transmit utilisation of the interface speed, 0 to 1.",
+            |h| h.out_util_pct.map(|v| v / PCT),
+        ),
+        (
+            "nocmap_interface_in_errors_per_second",
+            "Inbound errors per second.",
+            |h| h.in_errors_per_s,
+        ),
+        (
+            "nocmap_interface_out_errors_per_second",
+            "Outbound errors per second.",
+            |h| h.out_errors_per_s,
+        ),
+        (
+            "nocmap_interface_in_discards_per_second",
+            "Inbound discards per second.",
+            |h| h.in_discards_per_s,
+        ),
+        (
+            "nocmap_interface_out_discards_per_second",
+            "Outbound discards per second.",
+            |h| h.out_discards_per_s,
+        ),
+        (
+            "nocmap_interface_oper_up",
+            "1 when ifOperStatus is up, 0 for any other reported status.",
+            |h| h.oper_status.as_deref().map(|o| f64::from(o == "up")),
+        ),
+        (
+            "nocmap_interface_speed_bits_per_second",
+            "Interface speed in bits per second.",
+            |h| h.speed_bps.map(|v| v as f64),
+        ),
+    ];
+    for (name, help, get) in specs {
+        let mut f = family(name, help, Gauge);
+        for ((device, if_name), h) in &s.interfaces {
+            if let Some(value) = get(h) {
+                f.samples.push(MetricSample {
+                    suffix: "",
+                    labels: vec![
+                        ("device", device.0.clone()),
+                        ("sys_name", names.get(device).unwrap_or(&"").to_string()),
+                        ("if_name", if_name.clone()),
+                    ],
+                    value,
+                });
+            }
+        }
+        out.push(f);
+    }
+}
+
+const MS: f64 = 1000.0;
+
+fn device_families(s: &LiveSnapshot, out: &mut Vec<Family>) {
+    use MetricKind::Gauge;
+    let names = sys_names(s);
+    let labels = |d: &DeviceId| {
+        vec![
+            ("device", d.0.clone()),
+            ("sys_name", names.get(d).unwrap_or(&"").to_string()),
+        ]
+    };
+    let mut up = family(
+        "nocmap_device_up",
+        "1 when the device answers ICMP, 0 when it does not; absent while unknown.",
+        Gauge,
+    );
+    let mut snmp = family(
+        "nocmap_device_snmp_up",
+        "1 when the last SNMP poll of the device succeeded, else 0.",
+        Gauge,
+    );
+    let mut rtt = family(
+        "nocmap_rtt_seconds",
+        "ICMP round-trip time of the last probe round; stat is min, avg, median or max.",
+        Gauge,
+    );
+    let mut jitter = family(
+        "nocmap_rtt_jitter_seconds",
+        "ICMP round-trip time jitter of the last probe round.",
+        Gauge,
+    );
+    let mut loss = family(
+        "nocmap_packet_loss_ratio",
+        "Share of ICMP probes lost in the last probe round, 0 to 1.",
+        Gauge,
+    );
+    for (id, h) in &s.devices {
+        let reach = match h.reachability {
+            Reachability::Up => Some(1.0),
+            Reachability::Down => Some(0.0),
+            Reachability::Unknown => None,
+        };
+        let push = |f: &mut Family, extra: Option<(&'static str, &str)>, v: Option<f64>| {
+            if let Some(value) = v {
+                let mut l = labels(id);
+                l.extend(extra.map(|(k, v)| (k, v.to_string())));
+                f.samples.push(MetricSample {
+                    suffix: "",
+                    labels: l,
+                    value,
+                });
+            }
+        };
+        push(&mut up, None, reach);
+        push(&mut snmp, None, h.snmp_ok.map(f64::from));
+        for (stat, v) in [
+            ("min", h.rtt_min_ms),
+            ("avg", h.rtt_avg_ms),
+            ("median", h.rtt_median_ms),
+            ("max", h.rtt_max_ms),
+        ] {
+            push(&mut rtt, Some(("stat", stat)), v.map(|ms| ms / MS));
+        }
+        push(&mut jitter, None, h.jitter_ms.map(|ms| ms / MS));
+        push(&mut loss, None, h.loss_pct.map(|p| p / PCT));
+    }
+    out.extend([up, snmp, rtt, jitter, loss]);
+}
+
+fn poller_families(s: &LiveSnapshot, out: &mut Vec<Family>) {
+    use MetricKind::{Counter, Gauge, Summary};
+    let p = &s.poller;
+    let one = |name, help, kind, value: f64| Family {
+        name,
+        help,
+        kind,
+        samples: vec![MetricSample {
+            suffix: "",
+            labels: vec![],
+            value,
+        }],
+    };
+    let mut duration = family(
+        "nocmap_poll_duration_seconds",
+        "Time spent in SNMP polls of one device.",
+        Summary,
+    );
+    for (suffix, value) in [
+        ("_sum", p.poll_seconds_sum),
+        ("_count", p.snmp_polls as f64),
+    ] {
+        duration.samples.push(MetricSample {
+            suffix,
+            labels: vec![],
+            value,
+        });
+    }
+    out.push(duration);
+    out.extend([
+        one(
+            "nocmap_poll_duration_seconds_max",
+            "Longest SNMP poll of one device since start.",
+            Gauge,
+            p.poll_seconds_max,
+        ),
+        one(
+            "nocmap_snmp_polls_total",
+            "SNMP polls started.",
+            Counter,
+            p.snmp_polls as f64,
+        ),
+        one(
+            "nocmap_snmp_poll_failures_total",
+            "SNMP polls that failed.",
+            Counter,
+            p.snmp_failures as f64,
+        ),
+        one(
+            "nocmap_snmp_timeouts_total",
+            "SNMP requests that timed out.",
+            Counter,
+            p.snmp_timeouts as f64,
+        ),
+        one(
+            "nocmap_polls_skipped_total",
+            "Polls skipped because the previous poll of the same target overran.",
+            Counter,
+            p.skipped_polls as f64,
+        ),
+        one(
+            "nocmap_poll_lag_seconds_max",
+            "Largest delay between a poll's deadline and its start.",
+            Gauge,
+            p.lag_seconds_max,
+        ),
+        one(
+            "nocmap_icmp_rounds_total",
+            "ICMP probe rounds completed.",
+            Counter,
+            p.icmp_rounds as f64,
+        ),
+        one(
+            "nocmap_samples_written_total",
+            "Samples written to the store.",
+            Counter,
+            p.samples_written as f64,
+        ),
+        one(
+            "nocmap_store_errors_total",
+            "Failed writes to the store.",
+            Counter,
+            p.store_errors as f64,
+        ),
+        one(
+            "nocmap_discoveries_total",
+            "Topology discoveries completed.",
+            Counter,
+            p.discoveries as f64,
+        ),
+    ]);
+}

@@ -1,0 +1,108 @@
+//! The monitor's HTTP side: the JSON API (devices, topology with live link
+//! health, interface series from the store), Prometheus `/metrics`, and the
+//! optional Prometheus remote-write push.
+//!
+//! Only this module knows about HTTP, JSON shapes and the Prometheus
+//! formats. Encoders (`exposition`, `remote_write::proto`) and the shapes
+//! (`api`, `series`) are pure; `routes` and `remote_write` own the sockets.
+//! Device strings reach clients only through serde (JSON) or the label
+//! escaping in `exposition`/protobuf; secrets never reach a response.
+mod api;
+mod auth;
+pub mod exposition;
+pub mod metrics;
+pub mod remote_write;
+mod routes;
+mod series;
+mod time_param;
+
+pub use api::{DeviceView, LinkView, TopologyView};
+pub use auth::{AuthConfig, Denied, Role, authorize};
+pub use routes::{CONTENT_SECURITY_POLICY, MAX_BODY_BYTES};
+pub use series::{SeriesQuery, metric_by_name, parse_query};
+pub use time_param::{TimeParamError, parse_time};
+
+use crate::live::Live;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// What the handlers read.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub live: Arc<Live>,
+    /// The SQLite store; each series request opens its own connection in
+    /// `spawn_blocking`. `None`: series requests answer 503.
+    pub db_path: Option<PathBuf>,
+    /// `None`: no token is asked for (loopback listen addresses only).
+    pub auth: Option<AuthConfig>,
+}
+
+impl AppState {
+    pub fn new(live: Arc<Live>) -> AppState {
+        AppState {
+            live,
+            db_path: None,
+            auth: None,
+        }
+    }
+}
+
+/// Where to listen: an address to bind, or a listener bound by the caller
+/// (tests bind `127.0.0.1:0` and read the port first).
+#[derive(Debug)]
+pub enum Listen {
+    Addr(SocketAddr),
+    Listener(std::net::TcpListener),
+}
+
+impl From<SocketAddr> for Listen {
+    fn from(a: SocketAddr) -> Listen {
+        Listen::Addr(a)
+    }
+}
+
+impl From<std::net::TcpListener> for Listen {
+    fn from(l: std::net::TcpListener) -> Listen {
+        Listen::Listener(l)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("binding the HTTP server to {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("preparing the HTTP listener: {0}")]
+    Listener(std::io::Error),
+}
+
+/// Serves the routes until `shutdown` completes, then finishes the requests
+/// in flight and returns.
+pub async fn serve(
+    listen: impl Into<Listen>,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let listener = match listen.into() {
+        Listen::Addr(addr) => tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| ServerError::Bind { addr, source })?,
+        Listen::Listener(l) => {
+            l.set_nonblocking(true).map_err(ServerError::Listener)?;
+            tokio::net::TcpListener::from_std(l).map_err(ServerError::Listener)?
+        }
+    };
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(%addr, auth = state.auth.is_some(), "HTTP server listening");
+    }
+    warp::serve(routes::routes(Arc::new(state)))
+        .incoming(listener)
+        .graceful(shutdown)
+        .run()
+        .await;
+    Ok(())
+}

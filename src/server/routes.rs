@@ -1,0 +1,265 @@
+//! The warp filters: which path goes to which handler, the bearer-token
+//! check in front of `/api` and `/metrics`, the request size limit, the
+//! security headers on every response and the JSON error for every
+//! rejection. Handlers read the live state (and, for series, the store in
+//! `spawn_blocking`); the shapes they return live in `api` and `series`.
+use super::auth::{self, Denied, Role};
+use super::{AppState, api, exposition, metrics, series};
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+use warp::filters::BoxedFilter;
+use warp::http::StatusCode;
+use warp::http::header::{self, HeaderMap, HeaderValue};
+use warp::reply::Response;
+use warp::{Filter, Rejection, Reply};
+
+/// Requests announcing a larger body are refused with 413.
+pub const MAX_BODY_BYTES: u64 = 64 * 1024;
+
+/// Sent on every response: only same-origin resources, no framing.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+     style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
+     base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+/// Why a request was refused, turned into a JSON error by [`recover`].
+#[derive(Debug)]
+enum ApiError {
+    Unauthenticated,
+    Forbidden,
+    BadRequest(String),
+    NotFound(String),
+    TooLarge,
+    Unavailable(&'static str),
+    Internal(&'static str),
+}
+
+impl warp::reject::Reject for ApiError {}
+
+pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
+    let healthz = warp::path!("healthz")
+        .and(warp::get())
+        .map(|| json(StatusCode::OK, &serde_json::json!({ "status": "ok" })));
+    let api = warp::path("api")
+        .and(require(state.clone(), Role::ReadOnly))
+        .and(api_routes(state.clone()));
+    let metrics = warp::path!("metrics")
+        .and(warp::get())
+        .and(require(state.clone(), Role::ReadOnly))
+        .map(move || {
+            let text = state
+                .live
+                .read(|s| exposition::encode_text(&metrics::collect(s)));
+            let mut r = Response::new(text.into());
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(exposition::CONTENT_TYPE),
+            );
+            r
+        });
+    body_limit()
+        .and(healthz.or(api).unify().or(metrics).unify())
+        .recover(recover)
+        .unify()
+        .map(with_security_headers)
+        .boxed()
+}
+
+fn api_routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
+    let s = state.clone();
+    let devices = warp::path!("devices").and(warp::get()).map(move || {
+        s.live
+            .read(|snap| json(StatusCode::OK, &api::devices(snap)))
+    });
+    let s = state.clone();
+    let topology = warp::path!("topology").and(warp::get()).map(move || {
+        let now = now_ms();
+        s.live
+            .read(|snap| json(StatusCode::OK, &api::topology(snap, now)))
+    });
+    let series = warp::path!("interfaces" / String / String / "series")
+        .and(warp::get())
+        .and(warp::query::<HashMap<String, String>>())
+        .and_then(move |d: String, i: String, q: HashMap<String, String>| {
+            series_handler(state.clone(), d, i, q)
+        });
+    devices.or(topology).unify().or(series).unify().boxed()
+}
+
+/// Passes requests whose token grants at least `role` (all of them when the
+/// server has no tokens configured).
+pub fn require(
+    state: Arc<AppState>,
+    role: Role,
+) -> impl Filter<Extract = (), Error = Rejection> + Clone {
+    warp::header::headers_cloned()
+        .and_then(move |headers: HeaderMap| {
+            let state = state.clone();
+            async move {
+                let value = headers
+                    .get(header::AUTHORIZATION)
+                    .map(HeaderValue::as_bytes);
+                match auth::authorize(state.auth.as_ref(), value, role) {
+                    Ok(()) => Ok(()),
+                    Err(Denied::Unauthenticated) => {
+                        Err(warp::reject::custom(ApiError::Unauthenticated))
+                    }
+                    Err(Denied::Forbidden) => Err(warp::reject::custom(ApiError::Forbidden)),
+                }
+            }
+        })
+        .untuple_one()
+}
+
+/// Refuses a declared body over [`MAX_BODY_BYTES`]. No route reads a body
+/// of unknown length.
+fn body_limit() -> impl Filter<Extract = (), Error = Rejection> + Clone {
+    warp::header::optional::<u64>("content-length")
+        .and_then(|len: Option<u64>| async move {
+            match len {
+                Some(n) if n > MAX_BODY_BYTES => Err(warp::reject::custom(ApiError::TooLarge)),
+                _ => Ok(()),
+            }
+        })
+        .untuple_one()
+}
+
+async fn series_handler(
+    state: Arc<AppState>,
+    device: String,
+    if_name: String,
+    params: HashMap<String, String>,
+) -> Result<Response, Rejection> {
+    let bad = |m: String| warp::reject::custom(ApiError::BadRequest(m));
+    let device = series::percent_decode(&device)
+        .ok_or_else(|| bad("device: bad percent-encoding".into()))?;
+    let if_name = series::percent_decode(&if_name)
+        .ok_or_else(|| bad("if_name: bad percent-encoding".into()))?;
+    let q = series::parse_query(&params, now_ms()).map_err(bad)?;
+    let (known_device, known_interface) = state.live.read(|s| {
+        let dev = s.topology.devices.iter().find(|d| d.id.0 == device);
+        let on_device = dev.is_some_and(|d| d.interfaces.iter().any(|i| i.name == if_name));
+        let polled = s
+            .interfaces
+            .keys()
+            .any(|(d, i)| d.0 == device && *i == if_name);
+        (dev.is_some(), on_device || polled)
+    });
+    if !known_device {
+        return Err(warp::reject::custom(ApiError::NotFound(format!(
+            "no device `{device}`"
+        ))));
+    }
+    if !known_interface {
+        return Err(warp::reject::custom(ApiError::NotFound(format!(
+            "device `{device}` has no interface `{if_name}`"
+        ))));
+    }
+    let Some(db) = state.db_path.clone() else {
+        return Err(warp::reject::custom(ApiError::Unavailable(
+            "this server has no store",
+        )));
+    };
+    let (d, i) = (device.clone(), if_name.clone());
+    let read = tokio::task::spawn_blocking(move || {
+        if !db.is_file() {
+            return Ok(None);
+        }
+        series::read(&db, &d, &i, &q).map(Some)
+    })
+    .await;
+    match read {
+        Ok(Ok(Some(data))) => Ok(json(
+            StatusCode::OK,
+            &series::view(&device, &if_name, &q, data),
+        )),
+        Ok(Ok(None)) => Err(warp::reject::custom(ApiError::Unavailable(
+            "the store does not exist yet",
+        ))),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "series read failed");
+            Err(warp::reject::custom(ApiError::Internal(
+                "reading the store failed",
+            )))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "series read task failed");
+            Err(warp::reject::custom(ApiError::Internal(
+                "reading the store failed",
+            )))
+        }
+    }
+}
+
+/// Every rejection as `{"error": "..."}` with its status. Messages name
+/// the parameter or resource, never a header value.
+async fn recover(err: Rejection) -> Result<Response, Infallible> {
+    let (status, message) = if let Some(e) = err.find::<ApiError>() {
+        match e {
+            ApiError::Unauthenticated => (
+                StatusCode::UNAUTHORIZED,
+                "missing or invalid bearer token".to_string(),
+            ),
+            ApiError::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "this token may not use this route".to_string(),
+            ),
+            ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
+            ApiError::NotFound(m) => (StatusCode::NOT_FOUND, m.clone()),
+            ApiError::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("request body over {MAX_BODY_BYTES} bytes"),
+            ),
+            ApiError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, m.to_string()),
+            ApiError::Internal(m) => (StatusCode::INTERNAL_SERVER_ERROR, m.to_string()),
+        }
+    } else if err.is_not_found() {
+        (StatusCode::NOT_FOUND, "no such route".to_string())
+    } else if err.find::<warp::reject::MethodNotAllowed>().is_some() {
+        (
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method not allowed".to_string(),
+        )
+    } else if err.find::<warp::reject::InvalidQuery>().is_some() {
+        (
+            StatusCode::BAD_REQUEST,
+            "malformed query string".to_string(),
+        )
+    } else if err.find::<warp::reject::InvalidHeader>().is_some() {
+        (StatusCode::BAD_REQUEST, "malformed header".to_string())
+    } else {
+        tracing::debug!(?err, "unhandled rejection");
+        (StatusCode::BAD_REQUEST, "bad request".to_string())
+    };
+    let mut r = json(status, &serde_json::json!({ "error": message }));
+    if status == StatusCode::UNAUTHORIZED {
+        r.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    Ok(r)
+}
+
+fn json<T: serde::Serialize>(status: StatusCode, value: &T) -> Response {
+    warp::reply::with_status(warp::reply::json(value), status).into_response()
+}
+
+fn with_security_headers(mut r: Response) -> Response {
+    let h = r.headers_mut();
+    for (name, value) in [
+        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::CACHE_CONTROL, "no-store"),
+    ] {
+        h.insert(name, HeaderValue::from_static(value));
+    }
+    r
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

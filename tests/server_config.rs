@@ -1,0 +1,145 @@
+//! `[server]` tokens and `[remote_write]`: parsing, defaults, secrets from
+//! env/file, validation with lines, and the bridge to the server's types.
+use nocmap::config::Config;
+use nocmap::server::remote_write::RemoteAuth;
+use nocmap::server::{Role, authorize};
+
+const ADMIN: &str = "admin-token-0123456789";
+const VIEWER: &str = "viewer-token-0123456789";
+
+#[test]
+fn tokens_and_remote_write_load_with_defaults_and_bridge() {
+    let text = format!(
+        r#"
+[server]
+listen = "0.0.0.0:8080"
+token = "{ADMIN}"
+read_only_token = "{VIEWER}"
+
+[remote_write]
+url = "http://127.0.0.1:9090/api/v1/write"
+basic_auth_user = "nocmap"
+basic_auth_password = "rw-password-123"
+labels = {{ site = "lab", env = "test" }}
+"#
+    );
+    let c = Config::from_toml(&text).unwrap_or_else(|e| panic!("{e:?}"));
+    let auth = c.server_auth().unwrap();
+    assert_eq!(
+        authorize(
+            Some(&auth),
+            Some(format!("Bearer {VIEWER}").as_bytes()),
+            Role::ReadOnly
+        ),
+        Ok(())
+    );
+    assert!(
+        authorize(
+            Some(&auth),
+            Some(format!("Bearer {VIEWER}").as_bytes()),
+            Role::Admin
+        )
+        .is_err()
+    );
+    assert_eq!(
+        authorize(
+            Some(&auth),
+            Some(format!("Bearer {ADMIN}").as_bytes()),
+            Role::Admin
+        ),
+        Ok(())
+    );
+    let rw = c.remote_write_settings().unwrap();
+    assert_eq!(rw.endpoint.authority, "127.0.0.1:9090");
+    assert_eq!(rw.endpoint.path, "/api/v1/write");
+    assert_eq!(rw.interval.as_secs(), 30);
+    assert_eq!(rw.timeout.as_millis(), 5000);
+    assert_eq!(rw.queue_len, 64);
+    assert_eq!(
+        rw.labels,
+        [
+            ("env".to_string(), "test".to_string()),
+            ("site".into(), "lab".into())
+        ]
+    );
+    match rw.auth {
+        Some(RemoteAuth::Basic { user, password }) => {
+            assert_eq!(
+                (user.as_str(), password.expose()),
+                ("nocmap", "rw-password-123")
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    // Debug output of the whole config never shows a secret.
+    let dbg = format!("{c:?}");
+    for s in [ADMIN, VIEWER, "rw-password-123"] {
+        assert!(!dbg.contains(s));
+    }
+    let none = Config::from_toml("").unwrap();
+    assert!(none.server_auth().is_none() && none.remote_write_settings().is_none());
+}
+
+#[test]
+fn token_secrets_resolve_from_files_and_env() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("token");
+    std::fs::write(&p, format!("{ADMIN}\n")).unwrap();
+    let c = Config::from_toml(&format!("[server]\ntoken = \"file:{}\"\n", p.display())).unwrap();
+    assert_eq!(c.server.token.unwrap().expose(), ADMIN);
+    let e = Config::from_toml("[server]\ntoken = \"env:NOCMAP_TEST_SURELY_UNSET_TOKEN\"\n")
+        .unwrap_err();
+    assert_eq!(e.len(), 1);
+    assert_eq!(e[0].line, 2);
+    assert!(e[0].message.contains("NOCMAP_TEST_SURELY_UNSET_TOKEN"));
+}
+
+#[test]
+fn every_problem_is_reported_with_its_line_and_no_secret() {
+    let text = r#"[server]
+listen = "0.0.0.0:8080"
+read_only_token = "short-token"
+
+[remote_write]
+url = "https://user:hunter2@prom/write"
+interval_s = 0
+bearer_token = "rw-bearer-abcdef"
+basic_auth_user = "a:b"
+labels = { device = "x", "Bad-Name" = "y", empty = "" }
+"#;
+    let errs = Config::from_toml(text).unwrap_err();
+    let shown: Vec<String> = errs
+        .iter()
+        .map(|e| format!("{}: {}", e.line, e.message))
+        .collect();
+    let has = |line: usize, s: &str| {
+        assert!(
+            errs.iter().any(|e| e.line == line && e.message.contains(s)),
+            "no `{s}` on line {line} in {shown:#?}"
+        )
+    };
+    has(2, "not a loopback address");
+    has(3, "at least 16 characters");
+    has(3, "needs server.token");
+    has(6, "only http:// is supported");
+    has(7, "must be greater than 0");
+    has(8, "either bearer_token or basic_auth_user");
+    has(9, "needs basic_auth_password");
+    has(10, "nocmap sets this label itself");
+    has(10, "label names are lower-case");
+    has(10, "must not be empty");
+    for s in ["short-token", "hunter2", "rw-bearer-abcdef"] {
+        assert!(
+            !shown.iter().any(|l| l.contains(s)),
+            "{s} leaked: {shown:#?}"
+        );
+    }
+    // Unknown keys in the new sections are errors too.
+    let errs = Config::from_toml("[remote_write]\nurl = \"http://p/w\"\nfoo = 1\n").unwrap_err();
+    assert!(errs[0].message.contains("unknown key `foo`"), "{errs:?}");
+    let errs = Config::from_toml("[remote_write]\ninterval_s = 5\n").unwrap_err();
+    assert!(
+        errs[0].message.contains("missing required key `url`"),
+        "{errs:?}"
+    );
+}

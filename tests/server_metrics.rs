@@ -1,0 +1,111 @@
+//! `/metrics` from a real server: strict exposition-format check, label
+//! escaping round-trips for hostile device strings, missing values left out.
+mod server_support;
+
+use nocmap::server::AppState;
+use server_support::*;
+use std::collections::BTreeMap;
+
+fn find<'a>(
+    samples: &'a [PromSample],
+    name: &str,
+    labels: &[(&str, &str)],
+) -> Option<&'a PromSample> {
+    let want: BTreeMap<String, String> = labels
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    samples.iter().find(|s| s.name == name && s.labels == want)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_parse_strictly_and_round_trip_hostile_labels() {
+    let srv = start(AppState::new(hostile_live()));
+    let r = get(srv.addr, "/metrics", None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("content-type"),
+        Some("text/plain; version=0.0.4; charset=utf-8")
+    );
+    let (samples, types) = parse_prometheus(&r.body).unwrap_or_else(|e| panic!("{e}\n{}", r.body));
+    let a = [("device", "dev-a"), ("sys_name", EVIL_SYS_NAME)];
+    let gi = [a[0], a[1], ("if_name", "Gi0/1")];
+    let v = |name: &str, labels: &[(&str, &str)]| {
+        find(&samples, name, labels)
+            .unwrap_or_else(|| panic!("no {name} {labels:?} in\n{}", r.body))
+            .value
+    };
+    assert_eq!(v("nocmap_interface_in_bits_per_second", &gi), 2_000_000.0);
+    assert_eq!(v("nocmap_interface_out_bits_per_second", &gi), 500_000.0);
+    assert_eq!(v("nocmap_interface_in_utilization_ratio", &gi), 0.002);
+    assert_eq!(v("nocmap_interface_oper_up", &gi), 1.0);
+    assert_eq!(v("nocmap_interface_in_discards_per_second", &gi), 0.0);
+    // The ifName with a backslash, a quote and a newline comes back intact.
+    let evil = [a[0], a[1], ("if_name", EVIL_IF_NAME)];
+    assert_eq!(v("nocmap_interface_in_bits_per_second", &evil), 42.0);
+    // ... and its missing rates are absent, not NaN or 0.
+    assert!(find(&samples, "nocmap_interface_out_bits_per_second", &evil).is_none());
+    let b = [
+        ("device", "dev-b"),
+        ("sys_name", SCRIPT_SYS_NAME),
+        ("if_name", "eth0"),
+    ];
+    assert_eq!(v("nocmap_interface_out_bits_per_second", &b), 1_900_000.0);
+    assert!(find(&samples, "nocmap_interface_in_errors_per_second", &b).is_none());
+
+    assert_eq!(v("nocmap_device_up", &a), 1.0);
+    assert_eq!(
+        v("nocmap_rtt_seconds", &[a[0], a[1], ("stat", "avg")]),
+        0.00125
+    );
+    assert_eq!(
+        v("nocmap_rtt_seconds", &[a[0], a[1], ("stat", "median")]),
+        0.001
+    );
+    assert_eq!(
+        v("nocmap_rtt_seconds", &[a[0], a[1], ("stat", "max")]),
+        0.003
+    );
+    assert_eq!(v("nocmap_rtt_jitter_seconds", &a), 0.00025);
+    assert_eq!(v("nocmap_packet_loss_ratio", &a), 0.25);
+    // dev-b's reachability is unknown: no nocmap_device_up sample at all.
+    assert!(
+        !samples
+            .iter()
+            .any(|s| s.name.starts_with("nocmap_device_up")
+                && s.labels.get("device").map(String::as_str) == Some("dev-b"))
+    );
+
+    assert_eq!(v("nocmap_poll_duration_seconds_sum", &[]), 1.5);
+    assert_eq!(v("nocmap_poll_duration_seconds_count", &[]), 4.0);
+    assert_eq!(v("nocmap_poll_duration_seconds_max", &[]), 0.75);
+    assert_eq!(v("nocmap_snmp_timeouts_total", &[]), 2.0);
+    assert_eq!(v("nocmap_polls_skipped_total", &[]), 3.0);
+    assert_eq!(v("nocmap_poll_lag_seconds_max", &[]), 0.125);
+    assert_eq!(v("nocmap_samples_written_total", &[]), 560.0);
+    assert_eq!(v("nocmap_store_errors_total", &[]), 0.0);
+    assert_eq!(types["nocmap_poll_duration_seconds"], "summary");
+    assert_eq!(types["nocmap_snmp_timeouts_total"], "counter");
+    assert_eq!(types["nocmap_device_up"], "gauge");
+    assert!(!r.body.contains("NaN"));
+    srv.stop().await;
+}
+
+#[test]
+fn the_parser_refuses_what_the_format_forbids() {
+    let ok = "# HELP m h\n# TYPE m gauge\nm{a=\"x\\\\y\\\"z\\n\"} 1\n";
+    let (s, _) = parse_prometheus(ok).unwrap();
+    assert_eq!(s[0].labels["a"], "x\\y\"z\n");
+    for bad in [
+        "# TYPE m gauge\nm{a=\"x\"} NaN\n",
+        "# TYPE m gauge\nm{a=\"x\\t\"} 1\n",
+        "# TYPE m gauge\nm{a=\"x\"\"} 1\n",
+        "# TYPE m gauge\nm{a=x} 1\n",
+        "m 1\n",
+        "# TYPE m gauge\nm 1",
+        "# TYPE m gauge\nm 1\n# TYPE m gauge\n",
+        "# TYPE m gauge\nm{a=\"x\"} 1 2 3\n",
+    ] {
+        assert!(parse_prometheus(bad).is_err(), "{bad:?}");
+    }
+}
