@@ -32,8 +32,8 @@ priv_protocol = "AES-192"
 priv_password = "env:NOCMAP_CLI_TEST_PRIV"
 
 [discovery]
-prefixes = ["192.0.2.0/24"]
-seeds = ["192.0.2.10"]
+prefixes = ["10.251.2.0/24"]
+seeds = ["10.251.2.10"]
 "#,
     )
     .unwrap();
@@ -48,7 +48,7 @@ seeds = ["192.0.2.10"]
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
     assert!(stdout.contains("lab, core"), "{stdout}");
-    assert!(stdout.contains("192.0.2.0/24"), "{stdout}");
+    assert!(stdout.contains("10.251.2.0/24"), "{stdout}");
     for s in [COMMUNITY, PRIV] {
         assert!(!stdout.contains(s) && !stderr.contains(s));
     }

@@ -119,7 +119,7 @@ auth_password = "auth-SECRET-pass-2"
 
 [discovery]
 prefixes = ["10.0.0.0/33"]
-seeds = ["192.168.1.1"]
+seeds = ["10.250.1.1"]
 
 [poll]
 snmp_interval_s = 0
