@@ -24,7 +24,7 @@ pub mod walk;
 #[derive(Debug, Parser)]
 #[command(name = "nocmap", version, about = "NOC probe and topology mapper")]
 pub struct Cli {
-    /// More log output (-v info, -vv debug, -vvv trace). RUST_LOG overrides.
+    /// More log output (once: info, twice: debug, three times: trace). RUST_LOG overrides.
     #[arg(long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
     #[command(subcommand)]
@@ -43,7 +43,7 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Crawl the network from seeds and print or write its topology.
     Discover(discover::DiscoverArgs),
-    /// Discover, then monitor continuously and serve the API (and map).
+    /// Discover, then monitor continuously, keep history and serve the API.
     Serve(serve::ServeArgs),
     /// Validate a configuration file and report every problem with its line.
     CheckConfig(check_config::CheckConfigArgs),
