@@ -18,9 +18,12 @@ pub struct DemoArgs {
     /// A lab description to use instead of the bundled demo network.
     #[arg(long)]
     pub lab: Option<PathBuf>,
-    /// Tear the lab down as soon as the tour is done instead of waiting for Ctrl-C.
+    /// Tear the lab down as soon as the tour is done instead of monitoring it.
     #[arg(long)]
     pub no_wait: bool,
+    /// Where the monitor's API is offered on this host.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
 }
 
 fn require_tools() -> anyhow::Result<()> {
@@ -159,12 +162,48 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     if args.no_wait {
         return Ok(ExitCode::SUCCESS);
     }
+
+    // The monitor runs inside the noc namespace; a relay brings its API to the host.
+    let exe = std::env::current_exe()?;
+    let db = out_dir.join("nocmap.db");
+    let inner: std::net::SocketAddr = "127.0.0.1:18080".parse()?;
+    let mut serve = lab
+        .command_in("noc", exe.to_str().context("binary path is not UTF-8")?)?
+        .args([
+            "serve",
+            "--seed",
+            &seed.to_string(),
+            "--prefix",
+            &prefix,
+            "-c",
+            "public",
+            "--poll-interval",
+            "15",
+            "--icmp-interval",
+            "5",
+            "--listen",
+            &inner.to_string(),
+            "--db",
+        ])
+        .arg(&db)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .context("cannot start the monitor")?;
+    let relay = tokio::spawn(super::relay::run(
+        args.listen,
+        lab.noc_ns().to_string(),
+        inner,
+    ));
     println!(
-        "\nthe lab stays up: try `nocmap lab exec {} noc -- nocmap walk -c public {seed} IF-MIB::ifName`; Ctrl-C tears it down",
-        lab.name()
+        "\nmonitoring: http://{}/api/topology, /api/devices and /metrics (the lab's monitor, relayed from its noc namespace)\nthe lab stays up; Ctrl-C stops the monitor and tears the lab down",
+        args.listen
     );
     tokio::signal::ctrl_c().await.ok();
-    eprintln!("tearing the lab down ...");
+    eprintln!("stopping the monitor and tearing the lab down ...");
+    relay.abort();
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(serve.id() as i32, libc::SIGTERM) };
+    let _ = serve.wait();
     drop(lab);
     Ok(ExitCode::SUCCESS)
 }

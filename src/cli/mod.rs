@@ -14,6 +14,7 @@ pub mod export;
 pub mod lab;
 pub mod oid_arg;
 pub mod ping;
+pub mod relay;
 pub mod serve;
 pub mod snmp_args;
 pub mod sweep;
