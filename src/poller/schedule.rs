@@ -85,7 +85,7 @@ mod tests {
     fn deadlines_and_skips() {
         let mut t = Ticker::new(1_000_000, "x", 10_000);
         let first = t.due_ms();
-        assert!(first >= 1_000_000 && first < 1_010_000);
+        assert!((1_000_000..1_010_000).contains(&first));
         assert_eq!(first % 10_000, phase_ms("x", 10_000));
         // On time: no skips, next deadline one interval later.
         assert_eq!(t.finish(first + 300), 0);
