@@ -53,12 +53,6 @@ async fn shutdown_signal() {
     }
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let crawl = args.crawl.prepare().await?;
     let config = crawl.config.clone().unwrap_or_default();
@@ -84,7 +78,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
 
     let mut store = tokio::task::block_in_place(|| Store::open(&db, StoreConfig::default()))
         .with_context(|| format!("cannot open the database {}", db.display()))?;
-    if let Some(gap) = store.mark_restart(UnixMillis(now_ms()))? {
+    if let Some(gap) = store.mark_restart(UnixMillis(crate::types::unix_now_ms()))? {
         tracing::info!(
             from = gap.from.0,
             to = gap.to.0,
@@ -94,7 +88,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     eprintln!("nocmap serve: discovering ...");
     let result = crawl.run().await;
     let topology = result.topology;
-    store.save_topology(UnixMillis(now_ms()), &topology)?;
+    store.save_topology(UnixMillis(crate::types::unix_now_ms()), &topology)?;
     eprintln!(
         "nocmap serve: {} devices, {} links; monitoring (database {})",
         topology.devices.len(),

@@ -1,7 +1,7 @@
 //! The monitor's two clocks in one place: a monotonic axis in milliseconds
 //! since start (for deadlines and rate intervals) and the wall clock (for
 //! stored timestamps and display).
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 use tokio::time::Instant;
 
 #[derive(Debug, Clone, Copy)]
@@ -25,9 +25,7 @@ impl Clock {
     }
 
     pub fn wall_ms(&self) -> i64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64)
+        crate::types::unix_now_ms()
     }
 }
 

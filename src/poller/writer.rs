@@ -13,12 +13,6 @@ const FLUSH_EVERY: Duration = Duration::from_secs(1);
 const FLUSH_AT: usize = 10_000;
 const MAINTAIN_EVERY: Duration = Duration::from_secs(300);
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
 pub(super) async fn run(
     store: Store,
     mut rx: mpsc::UnboundedReceiver<Batch>,
@@ -47,7 +41,7 @@ pub(super) async fn run(
                 let st = store.clone();
                 let r = tokio::task::spawn_blocking(move || {
                     let mut s = st.lock().unwrap_or_else(|p| p.into_inner());
-                    let now = UnixMillis(now_ms());
+                    let now = UnixMillis(crate::types::unix_now_ms());
                     s.rollup(now).and_then(|_| s.prune(now))
                 }).await;
                 if !matches!(r, Ok(Ok(_))) {

@@ -73,7 +73,7 @@ fn api_routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
     });
     let s = state.clone();
     let topology = warp::path!("topology").and(warp::get()).map(move || {
-        let now = now_ms();
+        let now = crate::types::unix_now_ms();
         s.live
             .read(|snap| json(StatusCode::OK, &api::topology(snap, now)))
     });
@@ -135,7 +135,7 @@ async fn series_handler(
         .ok_or_else(|| bad("device: bad percent-encoding".into()))?;
     let if_name = series::percent_decode(&if_name)
         .ok_or_else(|| bad("if_name: bad percent-encoding".into()))?;
-    let q = series::parse_query(&params, now_ms()).map_err(bad)?;
+    let q = series::parse_query(&params, crate::types::unix_now_ms()).map_err(bad)?;
     let (known_device, known_interface) = state.live.read(|s| {
         let dev = s.topology.devices.iter().find(|d| d.id.0 == device);
         let on_device = dev.is_some_and(|d| d.interfaces.iter().any(|i| i.name == if_name));
@@ -255,11 +255,4 @@ fn with_security_headers(mut r: Response) -> Response {
         h.insert(name, HeaderValue::from_static(value));
     }
     r
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }

@@ -77,7 +77,7 @@ pub async fn run(settings: Settings, live: Arc<Live>, shutdown: impl Future<Outp
             _ = &mut shutdown => break,
             _ = ticker.tick() => {
                 let families = live.read(metrics::collect);
-                let req = proto::write_request(&families, &settings.labels, now_ms());
+                let req = proto::write_request(&families, &settings.labels, crate::types::unix_now_ms());
                 if outbox.push(proto::body(&req)) {
                     tracing::warn!(queued = outbox.len(), "remote write queue full: dropped the oldest push");
                 }
@@ -153,11 +153,4 @@ fn headers(s: &Settings) -> Vec<(&'static str, String)> {
         None => {}
     }
     h
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
