@@ -48,7 +48,9 @@ fn now_ms() -> i64 {
 struct Serve(Child);
 
 impl Serve {
-    fn start(lab: &Lab, db: &std::path::Path) -> Serve {
+    /// `nocmap serve` in the lab's noc namespace, seeded with r1, polling
+    /// counters every 6 s; `extra` adds flags (ICMP interval, listen address).
+    fn start(lab: &Lab, db: &std::path::Path, prefix: &str, extra: &[&str]) -> Serve {
         let seed = lab.link_addrs("noc:eth0").unwrap().1.unwrap().to_string();
         let child = lab
             .command_in("noc", common::nocmap_bin().to_str().unwrap())
@@ -58,19 +60,16 @@ impl Serve {
                 "--seed",
                 &seed,
                 "--prefix",
-                "10.68.0.0/16",
+                prefix,
                 "-c",
                 "public",
                 "--poll-interval",
                 "6",
-                "--icmp-interval",
-                "2",
                 "--rediscover-interval",
                 "0",
-                "--listen",
-                "127.0.0.1:18068",
-                "--db",
             ])
+            .args(extra)
+            .arg("--db")
             .arg(db)
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -258,7 +257,12 @@ fn bandwidth_gaps_and_impairment_through_serve() {
     lab.wait_lldp_settled(Duration::from_secs(30)).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("mon.db");
-    let serve = Serve::start(&lab, &db);
+    let serve = Serve::start(
+        &lab,
+        &db,
+        "10.68.0.0/16",
+        &["--icmp-interval", "2", "--listen", "127.0.0.1:18068"],
+    );
     std::thread::sleep(Duration::from_secs(8)); // discovery + the first counter poll
 
     // 1. Bandwidth: 30 s of UDP at 200 Mbit/s from r1 to r2.
@@ -437,31 +441,11 @@ fn a_32_bit_counter_wrap_gives_the_right_rate() {
     lab.wait_lldp_settled(Duration::from_secs(30)).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("wrap.db");
-    let seed = lab.link_addrs("noc:eth0").unwrap().1.unwrap().to_string();
-    let mut serve = Serve(
-        lab.command_in("noc", common::nocmap_bin().to_str().unwrap())
-            .unwrap()
-            .args([
-                "serve",
-                "--seed",
-                &seed,
-                "--prefix",
-                "10.69.0.0/16",
-                "-c",
-                "public",
-                "--poll-interval",
-                "6",
-                "--no-icmp",
-                "--rediscover-interval",
-                "0",
-                "--listen",
-                "127.0.0.1:0",
-                "--db",
-            ])
-            .arg(&db)
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap(),
+    let serve = Serve::start(
+        &lab,
+        &db,
+        "10.69.0.0/16",
+        &["--no-icmp", "--listen", "127.0.0.1:0"],
     );
     std::thread::sleep(Duration::from_secs(7));
     // Load r1 -> r2 until r2's 32-bit counter wraps (at most ~100 s).
@@ -504,8 +488,7 @@ fn a_32_bit_counter_wrap_gives_the_right_rate() {
     let _ = server.kill();
     let _ = server.wait();
     let t_end = now_ms();
-    unsafe { libc::kill(serve.0.id() as i32, libc::SIGTERM) };
-    assert!(serve.0.wait().unwrap().success());
+    serve.stop();
 
     let store = Store::open(&db, StoreConfig::default()).unwrap();
     let r2_id = device_id(&store, "r2");
