@@ -11,6 +11,7 @@
 //! [`Durability::Full`] where that is not acceptable.
 mod error;
 mod inventory;
+mod positions;
 mod read;
 mod rollup;
 mod schema;
@@ -18,6 +19,7 @@ mod types;
 mod write;
 
 pub use error::StoreError;
+pub use positions::MapPosition;
 pub use rollup::{PruneReport, RollupReport, p95_nearest_rank};
 pub use schema::SCHEMA_VERSION;
 pub use types::{

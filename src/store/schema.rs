@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 type Migration = fn(&Transaction) -> rusqlite::Result<()>;
 
 /// Migrations in order: `MIGRATIONS[n]` goes from version n to n + 1.
-const MIGRATIONS: [Migration; 3] = [v0_to_v1, v1_to_v2, v2_to_v3];
+const MIGRATIONS: [Migration; 4] = [v0_to_v1, v1_to_v2, v2_to_v3, v3_to_v4];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -83,6 +83,15 @@ fn v2_to_v3(tx: &Transaction) -> rusqlite::Result<()> {
          DROP TABLE samples;
          ALTER TABLE samples_v3 RENAME TO samples;"
     ))
+}
+
+/// Version 4: where users placed devices on the map (kept across restarts).
+fn v3_to_v4(tx: &Transaction) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "CREATE TABLE map_positions (
+             device_id TEXT PRIMARY KEY, x REAL NOT NULL, y REAL NOT NULL,
+             updated_ms INTEGER NOT NULL) WITHOUT ROWID;",
+    )
 }
 
 /// The version stored in the file; 0 for an empty database.
@@ -201,7 +210,7 @@ mod tests {
             }
         }
         let store = Store::open(&path, StoreConfig::default()).unwrap();
-        assert_eq!(store.schema_version().unwrap(), 3);
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
         assert_eq!(store.integrity_check().unwrap(), "ok");
         for (id, sign) in [(1, 1.0), (2, -1.0)] {
             let key = SeriesKey::interface("r1", &format!("ge-0/0/{id}"), "in_bps");
@@ -267,7 +276,7 @@ mod tests {
                 err,
                 StoreError::NewerSchema {
                     found: 99,
-                    supported: 3,
+                    supported: SCHEMA_VERSION,
                     ..
                 }
             ),
