@@ -22,6 +22,14 @@ pub struct LinkHealth {
     /// Traffic out of the `a` end.
     pub out_bps: Option<f64>,
     pub errors_per_s: Option<f64>,
+    /// Discards per second, both ends and directions summed.
+    pub discards_per_s: Option<f64>,
+    /// Utilisation of the direction from `a` to `b` (`a`'s output, else
+    /// `b`'s input) and back: both directions for the map's two half-links.
+    pub a_to_b_util_pct: Option<f64>,
+    pub b_to_a_util_pct: Option<f64>,
+    /// Speed of the link: the lower of the two ends' reported speeds.
+    pub speed_bps: Option<u64>,
     pub status: LinkStatus,
     pub stale: bool,
 }
@@ -64,6 +72,17 @@ pub fn link_health(s: &LiveSnapshot, link: &Link, now_ms: UnixMs) -> LinkHealth 
         ends.iter()
             .flat_map(|h| [h.in_discards_per_s, h.out_discards_per_s]),
     );
+    let a_to_b_util_pct = a
+        .and_then(|h| h.out_util_pct)
+        .or_else(|| b.and_then(|h| h.in_util_pct));
+    let b_to_a_util_pct = a
+        .and_then(|h| h.in_util_pct)
+        .or_else(|| b.and_then(|h| h.out_util_pct));
+    let speed_bps = ends
+        .iter()
+        .filter_map(|h| h.speed_bps)
+        .filter(|s| *s > 0)
+        .min();
     let newest = ends.iter().filter_map(|h| h.updated_ms).max();
     let stale = newest.is_none_or(|t| now_ms - t > s.stale_after_ms);
     let down = ends
@@ -87,6 +106,10 @@ pub fn link_health(s: &LiveSnapshot, link: &Link, now_ms: UnixMs) -> LinkHealth 
         in_bps,
         out_bps,
         errors_per_s,
+        discards_per_s: discards,
+        a_to_b_util_pct,
+        b_to_a_util_pct,
+        speed_bps,
         status,
         stale,
     }
@@ -147,6 +170,11 @@ mod tests {
         assert_eq!(
             (h.status, h.stale, h.utilization_pct, h.in_bps),
             (LinkStatus::Up, false, Some(40.0), Some(1e6))
+        );
+        // a sends at a's out (5 %), b sends at b's out (20 %).
+        assert_eq!(
+            (h.a_to_b_util_pct, h.b_to_a_util_pct),
+            (Some(5.0), Some(10.0))
         );
         let s = snap(
             ih("up", 1e6, 10.0, 3.0, 1000),

@@ -51,7 +51,15 @@ impl Store {
             .prepare_cached("SELECT device_id, x, y FROM map_positions")
             .sql("prepare positions read")?;
         let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, MapPosition { x: r.get(1)?, y: r.get(2)? })))
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    MapPosition {
+                        x: r.get(1)?,
+                        y: r.get(2)?,
+                    },
+                ))
+            })
             .sql("read positions")?;
         rows.collect::<Result<_, _>>().sql("read position row")
     }
