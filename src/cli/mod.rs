@@ -9,6 +9,7 @@ use std::process::ExitCode;
 pub mod check_config;
 pub mod crawl_args;
 pub mod demo;
+pub mod demo_traffic;
 pub mod discover;
 pub mod export;
 pub mod lab;
