@@ -92,14 +92,21 @@ pub fn parse_exclusion(text: &str, now_ms: i64) -> Result<ExclusionWindow, Repor
     })
 }
 
-/// The top N (1..=[`MAX_TOP`]).
+/// The top N (1..=[`MAX_TOP`]) from text.
 pub fn parse_top(text: &str) -> Result<usize, ReportError> {
     text.parse::<usize>()
-        .ok()
-        .filter(|n| (1..=MAX_TOP).contains(n))
-        .ok_or_else(|| {
-            ReportError::BadParameter(format!("top: must be a number from 1 to {MAX_TOP}"))
-        })
+        .map_or_else(|_| check_top(0), check_top)
+}
+
+/// `n` when it is a valid top N (1..=[`MAX_TOP`]).
+pub fn check_top(n: usize) -> Result<usize, ReportError> {
+    if (1..=MAX_TOP).contains(&n) {
+        Ok(n)
+    } else {
+        Err(ReportError::BadParameter(format!(
+            "top: must be a number from 1 to {MAX_TOP}"
+        )))
+    }
 }
 
 /// The query parameters of `/api/reports/...`: `since` (required), `until`,

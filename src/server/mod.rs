@@ -12,6 +12,7 @@ mod auth;
 pub mod exposition;
 pub mod metrics;
 pub mod remote_write;
+mod reports_api;
 mod routes;
 mod series;
 mod time_param;

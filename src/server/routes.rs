@@ -66,6 +66,7 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
 }
 
 fn api_routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
+    let reports = super::reports_api::routes(state.clone());
     let s = state.clone();
     let devices = warp::path!("devices").and(warp::get()).map(move || {
         s.live
@@ -83,6 +84,7 @@ fn api_routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .and_then(move |d: String, i: String, q: HashMap<String, String>| {
             series_handler(state.clone(), d, i, q)
         });
+    let series = series.or(reports).unify();
     devices.or(topology).unify().or(series).unify().boxed()
 }
 
