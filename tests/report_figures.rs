@@ -2,9 +2,14 @@
 //! public API (samples, a monitor restart, rollups and pruning), each figure
 //! checked against an independent calculation in this file: a per-second
 //! state model for reachability, plain sorting for percentiles. Then the
-//! `nocmap report` binary on that store, every format parsed.
+//! `nocmap report` binary on that store, every format parsed, and the web
+//! download (`/api/reports/...`) against the CLI's figures.
+mod server_support;
+
+use nocmap::server::{AppState, AuthConfig};
 use nocmap::store::{Batch, Sample, SeriesKey, Store, StoreConfig, UnixMillis};
 use nocmap::topology::{Device, DeviceId, Endpoint, Interface, Link, Topology};
+use nocmap::types::Secret;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -92,12 +97,14 @@ fn rounds(
     out
 }
 
+/// (device, if_name, in samples, out samples)
+type InterfaceSamples = (&'static str, &'static str, Vec<(i64, f64)>, Vec<(i64, f64)>);
+
 struct Fixture {
     _dir: tempfile::TempDir,
     db: std::path::PathBuf,
     devices: Vec<(&'static str, Vec<RoundSpec>, i64)>,
-    /// (device, if_name, in samples, out samples)
-    interfaces: Vec<(&'static str, &'static str, Vec<(i64, f64)>, Vec<(i64, f64)>)>,
+    interfaces: Vec<InterfaceSamples>,
     /// The store-wide restart gap.
     gap: (i64, i64),
 }
@@ -369,7 +376,7 @@ fn count(states: &[St], s: St) -> i64 {
 fn nearest_rank(v: &[f64], pct: usize) -> f64 {
     let mut v = v.to_vec();
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    let rank = (v.len() * pct + 99) / 100;
+    let rank = (v.len() * pct).div_ceil(100);
     v[rank - 1]
 }
 
@@ -714,7 +721,7 @@ fn report_figures_match_an_independent_calculation() {
     let rows: Vec<csv::StringRecord> = rd.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), f.interfaces.len());
     assert_eq!(csv_text.lines().count(), 1 + f.interfaces.len());
-    assert!(rows.iter().any(|r| &r[2] == format!("'{FORMULA_IF}")));
+    assert!(rows.iter().any(|r| r[2] == format!("'{FORMULA_IF}")));
     assert!(rows.iter().any(|r| &r[3] == "'-2+3"));
 
     let out = f.db.with_file_name("bw.html");
@@ -729,4 +736,104 @@ fn report_figures_match_an_independent_calculation() {
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
     assert!(!html.to_lowercase().contains("<script") && !html.contains("<img"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_download_matches_the_cli() {
+    use server_support::{VIEWER, get, hostile_live, start};
+    let f = fixture();
+    let (since, until) = (rfc3339(SINCE), rfc3339(UNTIL));
+    let exclude = format!("{}/{}", rfc3339(M0), rfc3339(M1));
+    let common = [
+        "--since",
+        since.as_str(),
+        "--until",
+        until.as_str(),
+        "--exclude",
+        exclude.as_str(),
+    ];
+    let cli: Value = serde_json::from_str(&nocmap(
+        &f.db,
+        "reachability",
+        &common,
+        &["--format", "json"],
+    ))
+    .unwrap();
+    let srv = start(AppState {
+        live: hostile_live(),
+        db_path: Some(f.db.clone()),
+        auth: Some(AuthConfig {
+            admin_token: Secret::new(server_support::ADMIN),
+            read_only_token: Some(Secret::new(VIEWER)),
+        }),
+    });
+    let q = format!("since={since}&until={until}&exclude={exclude}");
+    let path = format!("/api/reports/reachability?{q}&format=json");
+    assert_eq!(get(srv.addr, &path, None).await.status, 401);
+    let r = get(srv.addr, &path, Some(VIEWER)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(
+        r.header("content-disposition"),
+        Some("attachment; filename=\"nocmap-reachability-20231117T1810Z-20231117T2010Z.json\"")
+    );
+    let web = r.json();
+    assert_eq!(web["devices"], cli["devices"]);
+    assert_eq!(web["links"], cli["links"]);
+
+    let r = get(
+        srv.addr,
+        &format!("/api/reports/reachability?{q}&format=html"),
+        Some(VIEWER),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+    assert!(r.body.contains("&lt;script&gt;") && !r.body.contains("<script"));
+
+    let r = get(
+        srv.addr,
+        &format!(
+            "/api/reports/bandwidth?since={}&until={}&top=2&format=csv",
+            rfc3339(BW_SINCE),
+            rfc3339(BW_UNTIL)
+        ),
+        Some(VIEWER),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("content-type"), Some("text/csv; charset=utf-8"));
+    assert!(r.header("content-disposition").unwrap().ends_with(".csv\""));
+    assert_eq!(r.body.lines().count(), 1 + f.interfaces.len());
+
+    for bad in [
+        "/api/reports/reachability?format=csv",
+        "/api/reports/reachability?since=-1h&top=3",
+        "/api/reports/bandwidth?since=-1h&top=0",
+        "/api/reports/bandwidth?since=soon",
+        "/api/reports/bandwidth?since=-1h&format=pdf",
+    ] {
+        let r = get(srv.addr, bad, Some(VIEWER)).await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.body);
+        assert!(r.json()["error"].is_string());
+    }
+    assert_eq!(
+        get(srv.addr, "/api/reports/other?since=-1h", Some(VIEWER))
+            .await
+            .status,
+        404
+    );
+    srv.stop().await;
+
+    // A server whose database does not exist yet: 503, and no file made.
+    let missing = f.db.with_file_name("none.db");
+    let srv = start(AppState {
+        live: hostile_live(),
+        db_path: Some(missing.clone()),
+        auth: None,
+    });
+    let r = get(srv.addr, "/api/reports/bandwidth?since=-1h", None).await;
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert!(!missing.exists());
+    srv.stop().await;
 }
