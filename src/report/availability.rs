@@ -158,7 +158,7 @@ pub fn hold_limit_ms(rounds: &[Round]) -> i64 {
         .collect();
     at.sort_unstable();
     at.dedup();
-    let mut spacing: Vec<i64> = at.windows(2).map(|w| w[1] - w[0]).collect();
+    let mut spacing: Vec<i64> = at.windows(2).map(|w| w[1].saturating_sub(w[0])).collect();
     if spacing.is_empty() {
         return DEFAULT_HOLD_MS;
     }

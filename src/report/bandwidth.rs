@@ -128,7 +128,7 @@ pub fn five_minute_averages(
         .filter(|p| inside(p.at_ms) && p.value.is_finite())
     {
         let e = sums
-            .entry(p.at_ms.div_euclid(BUCKET_MS) * BUCKET_MS)
+            .entry(p.at_ms.div_euclid(BUCKET_MS).saturating_mul(BUCKET_MS))
             .or_insert((0.0, 0));
         e.0 += p.value;
         e.1 += 1;

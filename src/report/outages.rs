@@ -66,7 +66,7 @@ pub fn outages(segments: &[Segment]) -> Vec<Outage> {
         out.push(Outage {
             start_ms,
             end_ms,
-            duration_ms: end_ms - start_ms,
+            duration_ms: end_ms.saturating_sub(start_ms),
             start_edge: edge(first.checked_sub(1).and_then(|j| segments.get(j))),
             end_edge: edge(segments.get(i + 1)),
         });

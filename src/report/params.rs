@@ -49,6 +49,10 @@ pub struct ReportParams {
     pub exclusions: Vec<ExclusionWindow>,
 }
 
+/// 9999-12-31T23:59:59.999Z: the latest time a period may reach, so that
+/// no arithmetic on report times can overflow.
+pub const LATEST_MS: i64 = 253_402_300_799_999;
+
 /// The largest `top` accepted.
 pub const MAX_TOP: usize = 10_000;
 
@@ -66,6 +70,13 @@ pub fn parse_instant(what: &str, text: &str, now_ms: i64) -> Result<i64, ReportE
 pub fn parse_period(since: &str, until: Option<&str>, now_ms: i64) -> Result<Period, ReportError> {
     let since_ms = parse_instant("since", since, now_ms)?;
     let until_ms = parse_instant("until", until.unwrap_or("now"), now_ms)?;
+    for (what, t) in [("since", since_ms), ("until", until_ms)] {
+        if !(0..=LATEST_MS).contains(&t) {
+            return Err(ReportError::BadParameter(format!(
+                "{what}: must lie between 1970 and 9999"
+            )));
+        }
+    }
     Period::new(since_ms, until_ms)
         .ok_or_else(|| ReportError::BadParameter("`since` must be before `until`".to_string()))
 }
@@ -168,6 +179,22 @@ pub fn from_query(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any text is a value or an error, never a panic; accepted periods
+        /// stay within 1970..=9999.
+        #[test]
+        fn any_text_is_checked(a in ".{0,40}", b in ".{0,40}", n in any::<i64>()) {
+            if let Ok(p) = parse_period(&a, Some(&b), n) {
+                prop_assert!(p.since_ms >= 0 && p.until_ms <= LATEST_MS);
+            }
+            let _ = parse_exclusion(&format!("{a}/{b}"), n);
+            let _ = parse_top(&a);
+            let m = [("since".to_string(), a.clone()), (b.clone(), a.clone())];
+            let _ = from_query(&m.into_iter().collect(), n, true);
+        }
+    }
 
     const NOW: i64 = 1_700_000_000_000;
 
@@ -191,6 +218,9 @@ mod tests {
         );
         assert!(parse_instant("since", "-2023-11-14T22:13:20Z", NOW).is_err());
         assert!(parse_period("now", None, NOW).is_err());
+        assert!(parse_period("999999999h", None, NOW).is_err());
+        assert!(parse_period("1h", Some("9999-12-31T23:59:59Z"), NOW).is_ok());
+        assert!(parse_period("1h", Some("9999-12-31T23:59:60Z"), NOW).is_err());
         let w = parse_exclusion("2023-11-14T22:00:00Z/2023-11-14T22:13:20Z", NOW).unwrap();
         assert_eq!((w.start_ms, w.end_ms), (NOW - 800_000, NOW));
         for bad in ["", "2023-11-14T22:00:00Z", "now/1h", "x/y"] {

@@ -109,20 +109,21 @@ impl Totals {
     pub fn of(segments: &[Segment]) -> Totals {
         let mut t = Totals::default();
         for s in segments {
-            let d = s.to_ms - s.from_ms;
-            match s.state {
-                State::Up => t.up_ms += d,
-                State::Down => t.down_ms += d,
-                State::Unknown => t.unknown_ms += d,
-                State::Excluded => t.excluded_ms += d,
-            }
+            let d = s.to_ms.saturating_sub(s.from_ms);
+            let total = match s.state {
+                State::Up => &mut t.up_ms,
+                State::Down => &mut t.down_ms,
+                State::Unknown => &mut t.unknown_ms,
+                State::Excluded => &mut t.excluded_ms,
+            };
+            *total = total.saturating_add(d);
         }
         t
     }
 
     /// up / (up + down) in percent; `None` when no time was known.
     pub fn availability_pct(&self) -> Option<f64> {
-        let known = self.up_ms + self.down_ms;
+        let known = self.up_ms.saturating_add(self.down_ms);
         (known > 0).then(|| self.up_ms as f64 * 100.0 / known as f64)
     }
 }

@@ -16,7 +16,7 @@ impl Period {
     }
 
     pub fn len_ms(&self) -> i64 {
-        self.until_ms - self.since_ms
+        self.until_ms.saturating_sub(self.since_ms)
     }
 }
 
