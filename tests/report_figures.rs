@@ -614,6 +614,11 @@ fn report_figures_match_an_independent_calculation() {
     assert_eq!(&r1[3], HOSTILE_NAME);
 
     let html = nocmap(&f.db, "reachability", &common, &["--format", "html"]);
+    // NOCMAP_REPORT_KEEP=DIR keeps the pages for a look (or a print to PDF).
+    if let Some(dir) = std::env::var_os("NOCMAP_REPORT_KEEP") {
+        std::fs::write(Path::new(&dir).join("reachability.html"), &html).unwrap();
+        std::fs::write(Path::new(&dir).join("reachability.csv"), &csv_text).unwrap();
+    }
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(!html.to_lowercase().contains("<script"));
     assert!(!html.contains("src=") && !html.contains("href="));
@@ -733,6 +738,9 @@ fn report_figures_match_an_independent_calculation() {
         &["--format", "html", "--out", out_arg],
     );
     let html = std::fs::read_to_string(&out).unwrap();
+    if let Some(dir) = std::env::var_os("NOCMAP_REPORT_KEEP") {
+        std::fs::write(Path::new(&dir).join("bandwidth.html"), &html).unwrap();
+    }
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
     assert!(!html.to_lowercase().contains("<script") && !html.contains("<img"));
@@ -812,6 +820,7 @@ async fn web_download_matches_the_cli() {
         "/api/reports/bandwidth?since=-1h&top=0",
         "/api/reports/bandwidth?since=soon",
         "/api/reports/bandwidth?since=-1h&format=pdf",
+        "/api/reports/bandwidth?since=-1h&exclude=2h/1h",
     ] {
         let r = get(srv.addr, bad, Some(VIEWER)).await;
         assert_eq!(r.status, 400, "{bad}: {}", r.body);

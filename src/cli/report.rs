@@ -44,8 +44,9 @@ pub struct CommonArgs {
     /// Write the report here instead of stdout.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Time to leave out of availability, as START/END (RFC 3339 interval,
-    /// e.g. 2024-05-01T22:00:00Z/2024-05-01T23:30:00Z); repeatable.
+    /// Reachability only: time to leave out of availability, as START/END
+    /// (RFC 3339 interval, e.g. 2024-05-01T22:00:00Z/2024-05-01T23:30:00Z);
+    /// repeatable.
     #[arg(long, allow_hyphen_values = true, value_name = "START/END")]
     pub exclude: Vec<String>,
 }
@@ -64,6 +65,9 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
         ReportKind::Reachability(c) => (Kind::Reachability, c, DEFAULT_TOP),
         ReportKind::Bandwidth(b) => (Kind::Bandwidth, b.common, params::check_top(b.top)?),
     };
+    if kind == Kind::Bandwidth && !common.exclude.is_empty() {
+        anyhow::bail!("--exclude applies to the reachability report only");
+    }
     let now = crate::types::unix_now_ms();
     let period = params::parse_period(&common.since, common.until.as_deref(), now)?;
     let exclusions = common

@@ -121,15 +121,15 @@ pub fn check_top(n: usize) -> Result<usize, ReportError> {
 }
 
 /// The query parameters of `/api/reports/...`: `since` (required), `until`,
-/// `format` (default json), `top` (bandwidth only) and `exclude`
-/// (`START/END`). Unknown parameters are refused.
+/// `format` (default json), and for bandwidth (`with_top`) `top`, for
+/// reachability one `exclude` (`START/END`). Unknown parameters are refused.
 pub fn from_query(
     q: &HashMap<String, String>,
     now_ms: i64,
     with_top: bool,
 ) -> Result<ReportParams, ReportError> {
     let allowed: &[&str] = if with_top {
-        &["since", "until", "format", "top", "exclude"]
+        &["since", "until", "format", "top"]
     } else {
         &["since", "until", "format", "exclude"]
     };
@@ -241,6 +241,7 @@ mod tests {
         assert_eq!((p.format, p.top), (Format::Json, 10));
         assert!(q(&[]).unwrap_err().to_string().contains("since"));
         assert!(q(&[("since", "1h"), ("format", "pdf")]).is_err());
+        assert!(q(&[("since", "1h"), ("exclude", "2h/1h")]).is_err());
         assert!(
             q(&[("since", "1h"), ("token", "x")])
                 .unwrap_err()

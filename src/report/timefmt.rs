@@ -29,7 +29,7 @@ pub fn compact(ms: i64) -> String {
 /// `3d 04:05:06`, `04:05:06` under a day, `0.250 s` under a second.
 pub fn duration(ms: i64) -> String {
     let ms = ms.max(0);
-    if ms < 1000 {
+    if ms > 0 && ms < 1000 {
         return format!("{:.3} s", ms as f64 / 1000.0);
     }
     let s = ms / 1000;
@@ -68,6 +68,7 @@ mod tests {
         assert_eq!(rfc3339(-1), "1969-12-31T23:59:59.999Z");
         assert_eq!(compact(1_700_000_000_000), "20231114T2213Z");
         assert_eq!(duration(250), "0.250 s");
+        assert_eq!(duration(0), "00:00:00");
         assert_eq!(duration(3_723_000), "01:02:03");
         assert_eq!(duration(90_061_000), "1d 01:01:01");
     }
