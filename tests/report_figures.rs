@@ -774,6 +774,7 @@ async fn web_download_matches_the_cli() {
             admin_token: Secret::new(server_support::ADMIN),
             read_only_token: Some(Secret::new(VIEWER)),
         }),
+        feed: None,
     });
     let q = format!("since={since}&until={until}&exclude={exclude}");
     let path = format!("/api/reports/reachability?{q}&format=json");
@@ -840,6 +841,7 @@ async fn web_download_matches_the_cli() {
         live: hostile_live(),
         db_path: Some(missing.clone()),
         auth: None,
+        feed: None,
     });
     let r = get(srv.addr, "/api/reports/bandwidth?since=-1h", None).await;
     assert_eq!(r.status, 503, "{}", r.body);

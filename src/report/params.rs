@@ -56,13 +56,8 @@ pub const LATEST_MS: i64 = 253_402_300_799_999;
 /// The largest `top` accepted.
 pub const MAX_TOP: usize = 10_000;
 
-/// A time: what [`parse_time`] accepts, and also `-7d` (a duration back
-/// from now written with a minus, as in `since=-7d`).
+/// A time as [`parse_time`] takes it (`7d`, `-7d`, `now`, RFC 3339).
 pub fn parse_instant(what: &str, text: &str, now_ms: i64) -> Result<i64, ReportError> {
-    let text = match text.strip_prefix('-') {
-        Some(rest) if rest.len() < 20 && !rest.contains([':', '-']) => rest,
-        _ => text,
-    };
     parse_time(text, now_ms).map_err(|e| ReportError::BadParameter(format!("{what}: {e}")))
 }
 
