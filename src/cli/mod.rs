@@ -16,6 +16,7 @@ pub mod lab;
 pub mod oid_arg;
 pub mod ping;
 pub mod relay;
+pub mod report;
 pub mod serve;
 pub mod snmp_args;
 pub mod sweep;
@@ -55,6 +56,8 @@ pub enum Command {
     Export(export::ExportArgs),
     /// Query a topology file: path, single points of failure, blast radius, diff.
     Topo(topo::TopoArgs),
+    /// Reachability or bandwidth report over the stored history (CSV, JSON, HTML).
+    Report(report::ReportArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -88,6 +91,7 @@ pub fn main() -> ExitCode {
             Command::Lab(a) => lab::run(a).await,
             Command::Export(a) => export::run(a).await,
             Command::Topo(a) => topo::run(a).await,
+            Command::Report(a) => report::run(a).await,
         }
     });
     match result {

@@ -14,6 +14,7 @@ pub mod feed;
 mod map_api;
 pub mod metrics;
 pub mod remote_write;
+mod reports_api;
 mod routes;
 mod series;
 mod time_param;

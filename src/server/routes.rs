@@ -99,6 +99,8 @@ fn api_routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .unify()
         .or(probe_series)
         .unify()
+        .or(super::reports_api::routes(state.clone()))
+        .unify()
         .or(map_api::routes(state))
         .unify()
         .boxed()
