@@ -14,6 +14,7 @@ mod writer;
 pub use clock::Clock;
 pub use collect::{IfStatic, assemble, poll_oids};
 pub use schedule::{Ticker, phase_ms};
+pub use snmp_loop::OPER_UP_METRIC;
 
 use crate::icmp::IcmpEngine;
 use crate::live::Live;
