@@ -4,6 +4,7 @@
 //! periodic re-discovery that adds new devices' pollers (a removed device's
 //! pollers end at their next deadline). Owns no protocol logic: it drives the
 //! engines, the counter arithmetic and the store.
+pub mod backlog;
 mod clock;
 mod collect;
 mod icmp_loop;
