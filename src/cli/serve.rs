@@ -148,6 +148,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         db_path: Some(db.clone()),
         auth,
         feed: Some(crate::server::feed::Feed::new()),
+        limiter: Arc::new(crate::server::rate_limit::RateLimiter::new(
+            crate::server::rate_limit::Limits {
+                per_second: config.server.rate_limit_per_s,
+                burst: config.server.rate_limit_burst,
+                streams_per_client: config.server.max_streams_per_client,
+            },
+        )),
     };
     let http = tokio::spawn(crate::server::serve(
         listener,

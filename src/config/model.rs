@@ -258,6 +258,15 @@ pub struct ServerConfig {
     pub token: Option<Secret>,
     /// Read-only bearer token: every read route, never a write route.
     pub read_only_token: Option<Secret>,
+    /// Requests per second one client address may send, sustained (0: no
+    /// limit), and the burst an idle client may send at once.
+    #[serde(default = "defaults::server_rate_limit_per_s")]
+    pub rate_limit_per_s: f64,
+    #[serde(default = "defaults::server_rate_limit_burst")]
+    pub rate_limit_burst: f64,
+    /// Live-feed (`/api/events`) streams one client address may hold open.
+    #[serde(default = "defaults::server_max_streams_per_client")]
+    pub max_streams_per_client: usize,
 }
 
 impl Default for ServerConfig {
@@ -267,6 +276,9 @@ impl Default for ServerConfig {
             db: defaults::server_db(),
             token: None,
             read_only_token: None,
+            rate_limit_per_s: defaults::server_rate_limit_per_s(),
+            rate_limit_burst: defaults::server_rate_limit_burst(),
+            max_streams_per_client: defaults::server_max_streams_per_client(),
         }
     }
 }

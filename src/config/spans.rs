@@ -104,6 +104,9 @@ const SERVER: &[Field] = &[
     f("db", ty::<PathBuf>, Plain),
     f("token", ty::<String>, Secret),
     f("read_only_token", ty::<String>, Secret),
+    f("rate_limit_per_s", ty::<f64>, Plain),
+    f("rate_limit_burst", ty::<f64>, Plain),
+    f("max_streams_per_client", ty::<usize>, Plain),
 ];
 const REMOTE_WRITE: &[Field] = &[
     f("url", ty::<String>, Required),

@@ -13,6 +13,7 @@ pub mod exposition;
 pub mod feed;
 mod map_api;
 pub mod metrics;
+pub mod rate_limit;
 pub mod remote_write;
 mod reports_api;
 mod routes;
@@ -42,6 +43,8 @@ pub struct AppState {
     pub auth: Option<AuthConfig>,
     /// The live feed of `/api/events`; `None`: the route answers 503.
     pub feed: Option<Arc<feed::Feed>>,
+    /// Per-client request and stream limits.
+    pub limiter: Arc<rate_limit::RateLimiter>,
 }
 
 impl AppState {
@@ -51,6 +54,7 @@ impl AppState {
             db_path: None,
             auth: None,
             feed: None,
+            limiter: Arc::new(rate_limit::RateLimiter::new(rate_limit::Limits::default())),
         }
     }
 }
