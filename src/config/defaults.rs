@@ -58,3 +58,12 @@ pub fn remote_write_timeout_ms() -> u64 {
 pub fn remote_write_queue_len() -> u32 {
     64
 }
+pub fn alert_flap_changes() -> u32 {
+    6
+}
+pub fn alert_flap_window_s() -> u64 {
+    600
+}
+pub fn receiver_timeout_ms() -> u64 {
+    5000
+}

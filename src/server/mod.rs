@@ -20,7 +20,7 @@ pub use api::{DeviceView, LinkView, TopologyView};
 pub use auth::{AuthConfig, Denied, Role, authorize};
 pub use routes::{CONTENT_SECURITY_POLICY, MAX_BODY_BYTES};
 pub use series::{SeriesQuery, metric_by_name, parse_query};
-pub use time_param::{TimeParamError, parse_time};
+pub use time_param::{TimeParamError, parse_rfc3339_ms, parse_time};
 
 use crate::live::Live;
 use std::future::Future;
