@@ -254,7 +254,11 @@ impl Evaluator {
                 w.samples.pop_front();
             }
         }
-        while w.samples.front().is_some_and(|s| now - s.0 > rule.window_ms) {
+        while w
+            .samples
+            .front()
+            .is_some_and(|s| now - s.0 > rule.window_ms)
+        {
             w.samples.pop_front();
         }
         let mut ins: Vec<f64> = w.samples.iter().filter_map(|s| s.1).collect();
@@ -344,29 +348,32 @@ impl Evaluator {
         } else {
             None
         };
-        let mut emit = |event: Event, notify: bool, catch_up: bool, started: UnixMs, st: &AlertState| {
-            out.push(Transition {
-                key: key.clone(),
-                rule: rule.name.clone(),
-                kind: rule.kind,
-                severity: rule.severity,
-                device: t.device.clone(),
-                device_name: t.device_name.clone(),
-                interface: t.interface.clone(),
-                event,
-                at_ms: now,
-                started_ms: started,
-                value: st.last_value,
-                threshold: rule.shown_threshold(),
-                notify,
-                catch_up,
-                held: hold.clone(),
-                flapping: st.flapping,
-                receivers: rule.receivers.clone(),
-            })
-        };
+        let mut emit =
+            |event: Event, notify: bool, catch_up: bool, started: UnixMs, st: &AlertState| {
+                out.push(Transition {
+                    key: key.clone(),
+                    rule: rule.name.clone(),
+                    kind: rule.kind,
+                    severity: rule.severity,
+                    device: t.device.clone(),
+                    device_name: t.device_name.clone(),
+                    interface: t.interface.clone(),
+                    event,
+                    at_ms: now,
+                    started_ms: started,
+                    value: st.last_value,
+                    threshold: rule.shown_threshold(),
+                    notify,
+                    catch_up,
+                    held: hold.clone(),
+                    flapping: st.flapping,
+                    receivers: rule.receivers.clone(),
+                })
+            };
         if fired {
-            let notify = hold.is_none();
+            // Receivers may still believe it fires (its resolution was held
+            // while flapping): then there is nothing new to tell them.
+            let notify = hold.is_none() && !st.notified;
             st.notified |= notify;
             let event = if st.suppressed_by.is_empty() {
                 Event::Fired

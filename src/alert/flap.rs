@@ -6,7 +6,12 @@ use crate::live::UnixMs;
 use std::collections::VecDeque;
 
 /// Drops changes older than the window; returns whether it is flapping now.
-pub fn update(changes: &mut VecDeque<UnixMs>, now: UnixMs, window_ms: i64, max_changes: u32) -> bool {
+pub fn update(
+    changes: &mut VecDeque<UnixMs>,
+    now: UnixMs,
+    window_ms: i64,
+    max_changes: u32,
+) -> bool {
     while changes.front().is_some_and(|t| now - *t > window_ms) {
         changes.pop_front();
     }

@@ -59,6 +59,9 @@ impl Default for IfObs {
     }
 }
 
+/// A device's tags from its name and addresses.
+pub type TagsOf = dyn Fn(Option<&str>, &[IpAddr]) -> Vec<String> + Send + Sync;
+
 /// Everything one evaluation step looks at.
 #[derive(Debug, Clone, Default)]
 pub struct Observations {
@@ -73,11 +76,7 @@ impl Observations {
     /// Builds the observations from a live snapshot at `now_ms`. Values older
     /// than the snapshot's `stale_after_ms` are left out. `tags` gives a
     /// device's tags from its name and addresses.
-    pub fn from_live(
-        snap: &LiveSnapshot,
-        now_ms: UnixMs,
-        tags: &dyn Fn(Option<&str>, &[IpAddr]) -> Vec<String>,
-    ) -> Observations {
+    pub fn from_live(snap: &LiveSnapshot, now_ms: UnixMs, tags: &TagsOf) -> Observations {
         let fresh = |t: Option<UnixMs>| t.is_some_and(|t| now_ms - t <= snap.stale_after_ms);
         let mut devices = BTreeMap::new();
         let mut poller = None;

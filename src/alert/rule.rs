@@ -126,11 +126,19 @@ mod tests {
             "[[alert]]\nname = \"r\"\nkind = \"{}\"\n{}{}{}",
             kind.as_str(),
             if kind.has_direction() {
-                format!("direction = \"{}\"\n", match dir { Direction::In => "in", Direction::Out => "out", Direction::Either => "either" })
+                format!(
+                    "direction = \"{}\"\n",
+                    match dir {
+                        Direction::In => "in",
+                        Direction::Out => "out",
+                        Direction::Either => "either",
+                    }
+                )
             } else {
                 String::new()
             },
-            t.map(|t| format!("threshold = {t:?}\n")).unwrap_or_default(),
+            t.map(|t| format!("threshold = {t:?}\n"))
+                .unwrap_or_default(),
             c.map(|c| format!("clear = {c:?}\n")).unwrap_or_default(),
         );
         let cfg = crate::config::Config::from_toml(&toml).unwrap();
@@ -139,7 +147,12 @@ mod tests {
 
     #[test]
     fn hysteresis() {
-        let r = rule(RuleKind::Utilization, Direction::Either, Some(80.0), Some(60.0));
+        let r = rule(
+            RuleKind::Utilization,
+            Direction::Either,
+            Some(80.0),
+            Some(60.0),
+        );
         assert!(!r.breached(80.0, false));
         assert!(r.breached(80.1, false));
         assert!(r.breached(70.0, true));

@@ -41,8 +41,7 @@ impl Scope {
                 .any(|g| glob_match(g, d.name) || glob_match(g, d.id));
         let by_tag = self.tags.is_empty() || self.tags.iter().any(|t| d.tags.contains(t));
         let by_prefix = self.prefixes.is_empty()
-            || d
-                .mgmt_addr
+            || d.mgmt_addr
                 .is_some_and(|a| self.prefixes.iter().any(|p| p.0.contains(&a)));
         by_name && by_tag && by_prefix
     }
@@ -52,7 +51,9 @@ impl Scope {
     pub fn covers_interface(&self, if_name: Option<&str>) -> bool {
         match if_name {
             None => true,
-            Some(n) => self.interfaces.is_empty() || self.interfaces.iter().any(|g| glob_match(g, n)),
+            Some(n) => {
+                self.interfaces.is_empty() || self.interfaces.iter().any(|g| glob_match(g, n))
+            }
         }
     }
 

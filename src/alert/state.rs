@@ -166,8 +166,14 @@ mod tests {
         let k = AlertKey::new("hot", &d, Some("eth0"));
         assert_eq!(k.0, "hot/lldp-aa/eth0");
         assert_eq!(AlertKey::new("hot", &d, None).0, "hot/lldp-aa");
-        assert_eq!(k.fingerprint(), AlertKey::new("hot", &d, Some("eth0")).fingerprint());
-        assert_ne!(k.fingerprint(), AlertKey::new("hot", &d, None).fingerprint());
+        assert_eq!(
+            k.fingerprint(),
+            AlertKey::new("hot", &d, Some("eth0")).fingerprint()
+        );
+        assert_ne!(
+            k.fingerprint(),
+            AlertKey::new("hot", &d, None).fingerprint()
+        );
         assert_eq!(AlertKey(String::new()).fingerprint(), "cbf29ce484222325");
     }
 }

@@ -131,7 +131,13 @@ mod tests {
         for i in 1..n {
             devices.push(dev(&format!("d{i}"), false));
         }
-        let name = |i: usize| if i == 0 { "p".to_string() } else { format!("d{i}") };
+        let name = |i: usize| {
+            if i == 0 {
+                "p".to_string()
+            } else {
+                format!("d{i}")
+            }
+        };
         let links = edges
             .iter()
             .enumerate()

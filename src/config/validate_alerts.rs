@@ -191,7 +191,10 @@ impl Config {
 fn globs(v: &mut Problems, at: &str, key: &str, list: &[String]) {
     for (j, g) in list.iter().enumerate() {
         if g.is_empty() {
-            v.push(&format!("{at}.{key}[{j}]"), "an empty pattern matches nothing");
+            v.push(
+                &format!("{at}.{key}[{j}]"),
+                "an empty pattern matches nothing",
+            );
         }
     }
 }

@@ -7,6 +7,7 @@
 //! (`api`, `series`) are pure; `routes` and `remote_write` own the sockets.
 //! Device strings reach clients only through serde (JSON) or the label
 //! escaping in `exposition`/protobuf; secrets never reach a response.
+mod alerts_api;
 mod api;
 mod auth;
 pub mod exposition;

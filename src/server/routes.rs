@@ -66,6 +66,7 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
 }
 
 fn api_routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
+    let alerts = super::alerts_api::routes(state.clone());
     let s = state.clone();
     let devices = warp::path!("devices").and(warp::get()).map(move || {
         s.live
@@ -83,7 +84,14 @@ fn api_routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .and_then(move |d: String, i: String, q: HashMap<String, String>| {
             series_handler(state.clone(), d, i, q)
         });
-    devices.or(topology).unify().or(series).unify().boxed()
+    devices
+        .or(topology)
+        .unify()
+        .or(series)
+        .unify()
+        .or(alerts)
+        .unify()
+        .boxed()
 }
 
 /// Passes requests whose token grants at least `role` (all of them when the

@@ -380,8 +380,12 @@ mod tests {
                 )
                 .unwrap();
             assert_eq!(ids.len(), 2);
-            s.record_alerts(&[(ev("hot/d1/eth0", "resolved", 20), vec!["a".into()])], None, 20)
-                .unwrap();
+            s.record_alerts(
+                &[(ev("hot/d1/eth0", "resolved", 20), vec!["a".into()])],
+                None,
+                20,
+            )
+            .unwrap();
         }
         let mut s = Store::open(&path, StoreConfig::default()).unwrap();
         assert_eq!(s.active_alerts().unwrap().len(), 1);
