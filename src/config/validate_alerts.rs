@@ -206,3 +206,126 @@ fn tags(v: &mut Problems, at: &str, list: &[String]) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{Config, ReceiverFormat, RuleKind, Severity};
+
+    #[test]
+    fn a_full_alerting_section_loads() {
+        // SAFETY: tests in this module are the only users of this variable.
+        unsafe { std::env::set_var("NOCMAP_TEST_HOOK_TOKEN", "tok-123") };
+        let c = Config::from_toml(
+            r#"
+[[groups]]
+name = "wan"
+pattern = "edge-*"
+tags = ["wan"]
+[[devices]]
+name = "e1"
+address = "10.95.0.1"
+tags = ["core"]
+[[receiver]]
+name = "ops"
+url = "http://127.0.0.1:9095/hook"
+format = "alertmanager"
+bearer_token = "env:NOCMAP_TEST_HOOK_TOKEN"
+headers = { "X-Team" = "noc" }
+[[alert]]
+name = "hot"
+kind = "utilization"
+direction = "out"
+threshold = 80.0
+clear = 70.0
+for_s = 30
+severity = "critical"
+tags = ["wan"]
+interfaces = ["eth*"]
+prefixes = ["10.95.0.0/16"]
+receivers = ["ops"]
+[[alert]]
+name = "p95"
+kind = "p95_bps"
+threshold = 1e9
+window_s = 3600
+[[maintenance]]
+name = "sunday"
+weekly = ["sun 02:00-04:00"]
+devices = ["edge-*"]
+[[maintenance]]
+name = "once"
+start = "2026-11-24T01:00:00Z"
+end = "2026-11-24T03:00:00+01:00"
+"#,
+        )
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(c.alerts.len(), 2);
+        assert_eq!(c.alerts[0].kind, RuleKind::Utilization);
+        assert_eq!(c.alerts[0].severity, Severity::Critical);
+        assert_eq!(c.alerts[1].severity, Severity::Warning);
+        assert_eq!(c.receivers[0].format, ReceiverFormat::Alertmanager);
+        assert_eq!(
+            c.receivers[0].bearer_token.as_ref().unwrap().expose(),
+            "tok-123"
+        );
+        assert_eq!(c.maintenance.len(), 2);
+        let addr = ["10.95.0.1".parse().unwrap()];
+        assert_eq!(c.tags_for(Some("edge-7"), &addr), ["core", "wan"]);
+        assert_eq!(c.tags_for(Some("x"), &[]), Vec::<String>::new());
+    }
+
+    #[test]
+    fn every_mistake_has_its_line() {
+        let text = r#"[[alert]]
+name = "a"
+kind = "utilisation"
+[[alert]]
+name = "b"
+kind = "utilization"
+clear = 90.0
+threshold = 80.0
+colour = "red"
+[[alert]]
+name = "c"
+kind = "interface_down"
+threshold = 3.0
+receivers = ["nobody"]
+[[alert]]
+name = "d"
+kind = "p95_bps"
+threshold = 5.0
+[[maintenance]]
+name = "m"
+start = "2026-11-24T05:00:00Z"
+end = "2026-11-24T03:00:00Z"
+[[maintenance]]
+name = "w"
+weekly = ["someday 02:00-03:00"]
+[[receiver]]
+name = "r"
+url = "https://example.invalid/x"
+bearer_token = 5
+"#;
+        let errs = Config::from_toml(text).unwrap_err();
+        let lines: Vec<(usize, &str)> = errs.iter().map(|e| (e.line, e.message.as_str())).collect();
+        let has = |line: usize, part: &str| {
+            assert!(
+                lines.iter().any(|(l, m)| *l == line && m.contains(part)),
+                "no `{part}` at line {line}: {lines:#?}"
+            )
+        };
+        has(3, "unknown variant `utilisation`");
+        has(7, "between 0 and `threshold`");
+        has(9, "unknown key `colour`");
+        has(13, "has no threshold");
+        has(14, "no receiver named `nobody`");
+        has(15, "needs `window_s`");
+        has(22, "must be after `start`");
+        has(25, "not a weekly window");
+        has(28, "only http://");
+        has(29, "must be a string");
+        for e in &errs {
+            assert!(e.column >= 1);
+        }
+    }
+}
