@@ -434,4 +434,3 @@ kind = "device_unreachable"
         }
     }
 }
-
