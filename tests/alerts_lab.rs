@@ -32,11 +32,9 @@ prefix = "10.95.0.0/16"
 [[nodes]]
 name = "r1"
 kind = "router"
-if_speed_mbit = 1000
 [[nodes]]
 name = "r2"
 kind = "router"
-if_speed_mbit = 1000
 [[nodes]]
 name = "r3"
 kind = "router"
@@ -65,12 +63,13 @@ format = "alertmanager"
 bearer_token = "env:ALERTS_LAB_HOOK_TOKEN"
 timeout_ms = 2000
 
-# r2's end of the r1-r2 link (1000 Mbit/s): fires above 15 %, clears below 5 %.
+# r2's end of the r1-r2 link (a veth: ifHighSpeed 10000, 10 Gbit/s):
+# fires above 1.5 % (150 Mbit/s), clears below 0.5 % (50 Mbit/s).
 [[alert]]
 name = "r2-uplink-hot"
 kind = "utilization"
-threshold = 15.0
-clear = 5.0
+threshold = 1.5
+clear = 0.5
 for_s = 12
 severity = "warning"
 devices = ["r2"]
@@ -231,7 +230,7 @@ fn alerts_fire_once_suppress_behind_a_root_cause_and_survive_a_receiver_outage()
         lab.command_in("noc", common::nocmap_bin().to_str().unwrap())
             .unwrap()
             .args([
-                "-v",
+                "--verbose",
                 "serve",
                 "--seed",
                 &seed,
@@ -259,6 +258,12 @@ fn alerts_fire_once_suppress_behind_a_root_cause_and_survive_a_receiver_outage()
             .expect("serve starts"),
     );
     wait_for("the API", Duration::from_secs(60), || {
+        if let Ok(Some(st)) = serve.0.try_wait() {
+            panic!(
+                "serve exited with {st}: {}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        }
         let out = lab
             .command_in("noc", "curl")
             .unwrap()
@@ -282,12 +287,28 @@ fn alerts_fire_once_suppress_behind_a_root_cause_and_survive_a_receiver_outage()
     );
     std::thread::sleep(Duration::from_secs(7)); // the first counter poll
 
-    // (a) 250 Mbit/s = 25 % of r2's 1000 Mbit/s eth1: above the 15 % threshold.
+    // (a) 250 Mbit/s = 2.5 % of r2's 10 Gbit/s eth1: above the 1.5 % threshold.
     let (_, r2_addr) = lab.link_addrs("r1:eth1").unwrap();
     let r2_addr = r2_addr.unwrap().to_string();
     let t_load = now_ms();
     let high = load(&lab, &r2_addr, "5311", "250M");
+    let mut polls = 0;
     let fired = wait_for("the utilisation alert", Duration::from_secs(90), || {
+        polls += 1;
+        if polls % 20 == 0 {
+            let t = api(&lab, "/api/topology");
+            for l in t["links"].as_array().unwrap() {
+                eprintln!(
+                    "  link {} {}: util {} in {} out {} speed {}",
+                    l["a"]["device"],
+                    l["b"]["device"],
+                    l["utilization_pct"],
+                    l["in_bps"],
+                    l["out_bps"],
+                    l["speed_bps"]
+                );
+            }
+        }
         let h = history(&lab);
         events(&h, "r2-uplink-hot", None, "fired")
             .first()
@@ -300,7 +321,7 @@ fn alerts_fire_once_suppress_behind_a_root_cause_and_survive_a_receiver_outage()
         fired["value"]
     );
     drop(high);
-    // 100 Mbit/s = 10 %: between clear (5 %) and threshold (15 %).
+    // 100 Mbit/s = 1 %: between clear (0.5 %) and threshold (1.5 %).
     let mid = load(&lab, &r2_addr, "5312", "100M");
     std::thread::sleep(Duration::from_secs(30));
     let active = api(&lab, "/api/alerts");
@@ -312,9 +333,9 @@ fn alerts_fire_once_suppress_behind_a_root_cause_and_survive_a_receiver_outage()
         .collect();
     assert_eq!(hot.len(), 1, "exactly one utilisation alert: {active}");
     let mid_value = hot[0]["value"].as_f64().unwrap_or(-1.0);
-    eprintln!("(a) at 100 Mbit/s the alert still fires, value {mid_value:.2} %");
+    eprintln!("(a) at 100 Mbit/s the alert still fires, value {mid_value:.3} %");
     assert!(
-        (5.0..15.0).contains(&mid_value),
+        (0.5..1.5).contains(&mid_value),
         "the middle load is between clear and threshold: {mid_value}"
     );
     let h = history(&lab);

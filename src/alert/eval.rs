@@ -5,8 +5,8 @@
 //! the time; nothing here reads a clock or does I/O.
 //!
 //! Notification model: receivers are told an alert fires when it fires and
-//! nothing holds it; a held alert that is still firing when its hold ends is
-//! told late (`catch_up`). A resolution is told when receivers were told it
+//! nothing holds it; a held alert that is still firing when its hold has
+//! been over for the rule's `for` is told late (`catch_up`). A resolution is told when receivers were told it
 //! fired, except while flapping (then once it is stable). So receivers never
 //! see two firings of one alert without a resolution between them.
 use super::flap;
@@ -348,6 +348,15 @@ impl Evaluator {
         } else {
             None
         };
+        if hold.is_some() {
+            st.unheld_since = None;
+        } else if st.unheld_since.is_none() {
+            st.unheld_since = Some(now);
+        }
+        // A late notification waits until nothing has held the alert for the
+        // rule's `for`: devices behind a root cause come back a round after
+        // it, and must not be told as new root causes in between.
+        let unheld_long_enough = st.unheld_since.is_some_and(|t| now - t >= rule.for_ms);
         let mut emit =
             |event: Event, notify: bool, catch_up: bool, started: UnixMs, st: &AlertState| {
                 out.push(Transition {
@@ -388,7 +397,7 @@ impl Evaluator {
             }
             emit(Event::Resolved, notify, false, started_before, st);
         } else if st.firing() {
-            if hold.is_none() && !st.notified {
+            if hold.is_none() && !st.notified && unheld_long_enough {
                 st.notified = true;
                 emit(Event::Fired, true, true, started_before, st);
             } else if newly_suppressed {

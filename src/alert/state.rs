@@ -130,6 +130,8 @@ pub struct AlertState {
     /// Root causes when the device is currently behind unreachable ones.
     pub suppressed_by: Vec<DeviceId>,
     pub maintenance: Option<String>,
+    /// Since when nothing holds it (None while held).
+    pub unheld_since: Option<UnixMs>,
 }
 
 impl AlertState {
@@ -142,6 +144,7 @@ impl AlertState {
             last_value: None,
             suppressed_by: Vec::new(),
             maintenance: None,
+            unheld_since: None,
         }
     }
 
