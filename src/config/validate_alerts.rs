@@ -213,10 +213,11 @@ mod tests {
 
     #[test]
     fn a_full_alerting_section_loads() {
-        // SAFETY: tests in this module are the only users of this variable.
-        unsafe { std::env::set_var("NOCMAP_TEST_HOOK_TOKEN", "tok-123") };
+        let dir = tempfile::tempdir().unwrap();
+        let token = dir.path().join("hook.token");
+        std::fs::write(&token, "tok-123\n").unwrap();
         let c = Config::from_toml(
-            r#"
+            &r#"
 [[groups]]
 name = "wan"
 pattern = "edge-*"
@@ -229,7 +230,7 @@ tags = ["core"]
 name = "ops"
 url = "http://127.0.0.1:9095/hook"
 format = "alertmanager"
-bearer_token = "env:NOCMAP_TEST_HOOK_TOKEN"
+bearer_token = "file:TOKEN_PATH"
 headers = { "X-Team" = "noc" }
 [[alert]]
 name = "hot"
@@ -256,7 +257,8 @@ devices = ["edge-*"]
 name = "once"
 start = "2026-11-24T01:00:00Z"
 end = "2026-11-24T03:00:00+01:00"
-"#,
+"#
+            .replace("TOKEN_PATH", &token.display().to_string()),
         )
         .unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(c.alerts.len(), 2);
