@@ -13,6 +13,8 @@
 //!     first notification was due; afterwards it receives every notification
 //!     in order. Delivery is at least once: repeats of an id are allowed and
 //!     counted, anything else (a missing, extra or reordered id) fails.
+//!     `nocmap serve` is restarted during the outage: the notifications
+//!     wait in the database's outbox.
 //!
 //! Polls every 6 s (net-snmp refreshes counters every 3 s), ICMP every 2 s.
 //! Deadlines are generous; nothing asserts on timing.
@@ -22,6 +24,7 @@ use nocmap::store::{Store, StoreConfig};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::fd::AsRawFd;
+use std::path::Path;
 use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -215,16 +218,9 @@ fn start_receiver(lab: &Lab, got: Received) {
         .expect("receiver bound");
 }
 
-#[test]
-fn alerts_fire_once_suppress_behind_a_root_cause_and_survive_a_receiver_outage() {
-    require_root!();
-    let lab = common::lab_up_toml(LAB);
-    lab.wait_lldp_settled(Duration::from_secs(30)).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("alerts.toml");
-    std::fs::write(&cfg, config()).unwrap();
-    let db = dir.path().join("alerts.db");
-    let log = dir.path().join("serve.log");
+/// `nocmap serve` in the noc namespace with the alert config, logging at
+/// info to `log`; returns once the API answers.
+fn start_serve(lab: &Lab, cfg: &Path, db: &Path, log: &Path) -> Kill {
     let seed = lab.link_addrs("noc:eth0").unwrap().1.unwrap().to_string();
     let mut serve = Kill(
         lab.command_in("noc", common::nocmap_bin().to_str().unwrap())
@@ -248,12 +244,12 @@ fn alerts_fire_once_suppress_behind_a_root_cause_and_survive_a_receiver_outage()
                 &format!("127.0.0.1:{API_PORT}"),
             ])
             .arg("--config")
-            .arg(&cfg)
+            .arg(cfg)
             .arg("--db")
-            .arg(&db)
+            .arg(db)
             .env("ALERTS_LAB_HOOK_TOKEN", TOKEN)
             .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
+            .stderr(std::fs::File::create(log).unwrap())
             .spawn()
             .expect("serve starts"),
     );
@@ -261,7 +257,7 @@ fn alerts_fire_once_suppress_behind_a_root_cause_and_survive_a_receiver_outage()
         if let Ok(Some(st)) = serve.0.try_wait() {
             panic!(
                 "serve exited with {st}: {}",
-                std::fs::read_to_string(&log).unwrap_or_default()
+                std::fs::read_to_string(log).unwrap_or_default()
             );
         }
         let out = lab
@@ -276,6 +272,28 @@ fn alerts_fire_once_suppress_behind_a_root_cause_and_survive_a_receiver_outage()
             .unwrap();
         out.status.success().then_some(())
     });
+    serve
+}
+
+/// SIGTERM, and wait for the flush.
+fn stop_serve(mut serve: Kill) {
+    // SAFETY: plain kill(2) on our own child.
+    unsafe { libc::kill(serve.0.id() as i32, libc::SIGTERM) };
+    let st = serve.0.wait().unwrap();
+    assert!(st.success(), "serve exited with {st}");
+}
+
+#[test]
+fn alerts_fire_once_suppress_behind_a_root_cause_and_survive_a_receiver_outage() {
+    require_root!();
+    let lab = common::lab_up_toml(LAB);
+    lab.wait_lldp_settled(Duration::from_secs(30)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("alerts.toml");
+    std::fs::write(&cfg, config()).unwrap();
+    let db = dir.path().join("alerts.db");
+    let log = dir.path().join("serve.log");
+    let serve = start_serve(&lab, &cfg, &db, &log);
     let topo = api(&lab, "/api/topology");
     assert!(
         topo["devices"]
@@ -398,6 +416,13 @@ fn alerts_fire_once_suppress_behind_a_root_cause_and_survive_a_receiver_outage()
     });
     eprintln!("(b) r1, r2, r3 resolved after the heal");
 
+    // The process restarts while the receiver is still down: the outbox
+    // rows wait in the database.
+    stop_serve(serve);
+    let log2 = dir.path().join("serve2.log");
+    let serve = start_serve(&lab, &cfg, &db, &log2);
+    eprintln!("(c) serve restarted during the outage");
+
     // (c) The receiver has been down since the start; it comes up 2 minutes
     // after the first notification was due.
     let up_at = t_fired + 120_000;
@@ -472,17 +497,21 @@ fn alerts_fire_once_suppress_behind_a_root_cause_and_survive_a_receiver_outage()
         ]
     );
 
-    // Stop serve and look at the outbox and the log.
-    // SAFETY: plain kill(2) on our own child.
-    unsafe { libc::kill(serve.0.id() as i32, libc::SIGTERM) };
-    let st = serve.0.wait().unwrap();
-    assert!(st.success(), "serve exited with {st}");
+    // Stop serve and look at the outbox and the logs.
+    stop_serve(serve);
     let store = Store::open(&db, StoreConfig::default()).unwrap();
+    let history_from = |s: &Store| s.alert_history(0, 1000).unwrap().len();
     assert!(
         store.outbox_pending().unwrap().is_empty(),
         "the outbox is empty"
     );
-    let text = std::fs::read_to_string(&log).unwrap();
-    assert!(!text.contains(TOKEN), "the token is in the log");
+    let text = std::fs::read_to_string(&log).unwrap() + &std::fs::read_to_string(&log2).unwrap();
+    assert!(!text.contains(TOKEN), "the token is in a log");
     assert!(text.contains("retrying"), "the outage was seen");
+    // Nothing fired again after the restart.
+    let h = history_from(&store);
+    assert_eq!(
+        h, 8,
+        "history: hot fired + resolved, r1 fired, r2 r3 suppressed, r1 r2 r3 resolved"
+    );
 }
