@@ -24,6 +24,12 @@ use tokio::task::JoinHandle;
 /// How often the rules are evaluated.
 pub const EVAL_INTERVAL: Duration = Duration::from_secs(1);
 
+/// Delivered or refused outbox rows are kept this long (for inspection).
+const OUTBOX_KEEP_MS: i64 = 7 * 86_400_000;
+/// Alert history is kept a year, like the hourly series.
+const HISTORY_KEEP_MS: i64 = 365 * 86_400_000;
+const PRUNE_EVERY_MS: i64 = 3_600_000;
+
 /// Why alerting could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -129,12 +135,25 @@ async fn evaluate(
     let mut tick = tokio::time::interval(EVAL_INTERVAL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut saved: Option<Vec<ActiveAlert>> = None;
+    let mut last_prune = 0;
     loop {
         tokio::select! {
             _ = tick.tick() => {}
             _ = stop.changed() => return,
         }
         let now = crate::types::unix_now_ms();
+        if now - last_prune >= PRUNE_EVERY_MS {
+            last_prune = now;
+            let s = store.clone();
+            let pruned = tokio::task::spawn_blocking(move || {
+                let mut s = s.lock().unwrap_or_else(|p| p.into_inner());
+                s.prune_alerts(now - OUTBOX_KEEP_MS, now - HISTORY_KEEP_MS)
+            })
+            .await;
+            if let Ok(Err(e)) = pruned {
+                tracing::warn!(error = %e, "pruning alert history failed");
+            }
+        }
         let obs = live.read(|s| Observations::from_live(s, now, tags));
         let transitions = evaluator.step(&obs, now);
         let active = evaluator.active();

@@ -301,6 +301,32 @@ impl Store {
         Ok(())
     }
 
+    /// Forgets finished outbox rows done before `outbox_before_ms` and
+    /// history before `history_before_ms` that no pending row still needs.
+    /// Returns (outbox rows, history rows) deleted.
+    pub fn prune_alerts(
+        &mut self,
+        outbox_before_ms: i64,
+        history_before_ms: i64,
+    ) -> Result<(usize, usize), StoreError> {
+        let tx = self.conn.transaction().sql("begin alert prune")?;
+        let outbox = tx
+            .execute(
+                "DELETE FROM alert_outbox WHERE done_ms IS NOT NULL AND done_ms < ?1",
+                [outbox_before_ms],
+            )
+            .sql("prune outbox")?;
+        let history = tx
+            .execute(
+                "DELETE FROM alert_history WHERE at_ms < ?1
+                 AND id NOT IN (SELECT history_id FROM alert_outbox)",
+                [history_before_ms],
+            )
+            .sql("prune alert history")?;
+        tx.commit().sql("commit alert prune")?;
+        Ok((outbox, history))
+    }
+
     /// Undelivered notifications per receiver.
     pub fn outbox_pending(&self) -> Result<Vec<(String, i64)>, StoreError> {
         let mut stmt = self
@@ -413,5 +439,9 @@ mod tests {
         s.outbox_done(second.id, Delivery::Rejected, 31).unwrap();
         assert!(s.next_outbox("a").unwrap().is_none());
         assert!(s.next_outbox("b").unwrap().is_some());
+        // Done rows go; the row b still waits for keeps its history row.
+        assert_eq!(s.prune_alerts(1_000, 1_000).unwrap(), (2, 2));
+        assert_eq!(s.alert_history(0, 100).unwrap().len(), 1);
+        assert_eq!(s.next_outbox("b").unwrap().unwrap().event.event, "fired");
     }
 }
