@@ -15,7 +15,14 @@ const AUTH_PASS: &str = "sc-auth-Pw-81kz";
 const PRIV_PASS: &str = "sc-priv-Pw-55mq";
 const ADMIN: &str = "sc-admin-token-Zx81Lq0p";
 const VIEWER: &str = "sc-view-token-Ab37Kd9w";
-const SECRETS: [&str; 6] = [COMMUNITY, WRONG_COMMUNITY, AUTH_PASS, PRIV_PASS, ADMIN, VIEWER];
+const SECRETS: [&str; 6] = [
+    COMMUNITY,
+    WRONG_COMMUNITY,
+    AUTH_PASS,
+    PRIV_PASS,
+    ADMIN,
+    VIEWER,
+];
 
 fn lab_toml() -> String {
     format!(
@@ -127,7 +134,11 @@ read_only_token = "{VIEWER}"
     let cfg_s = cfg.to_str().unwrap();
 
     let out = run(&["check-config", cfg_s]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     seen.add("check-config", &out);
     // A broken copy: errors next to the secrets must not quote them.
     let bad = dir.path().join("bad.toml");
@@ -144,8 +155,18 @@ read_only_token = "{VIEWER}"
     seen.add("check-config (broken)", &out);
 
     let topo = dir.path().join("topo.json");
-    let out = run(&["discover", "--config", cfg_s, "--out", topo.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&[
+        "discover",
+        "--config",
+        cfg_s,
+        "--out",
+        topo.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     seen.add("discover", &out);
     let t: serde_json::Value = serde_json::from_slice(&std::fs::read(&topo).unwrap()).unwrap();
     let managed = t["devices"]
@@ -154,7 +175,10 @@ read_only_token = "{VIEWER}"
         .iter()
         .filter(|d| d["managed"] == true)
         .count();
-    assert_eq!(managed, 2, "the secrets did not get the lab discovered: {t}");
+    assert_eq!(
+        managed, 2,
+        "the secrets did not get the lab discovered: {t}"
+    );
     seen.add_bytes("topology.json", &std::fs::read(&topo).unwrap());
     for fmt in ["json", "graphml", "dot", "netbox"] {
         let out = run(&["export", "--in", topo.to_str().unwrap(), "--format", fmt]);
@@ -167,7 +191,15 @@ read_only_token = "{VIEWER}"
         .unwrap()
         .env("RUST_LOG", "debug")
         .env("SC_TEST_AUTH", AUTH_PASS)
-        .args(["serve", "--config", cfg_s, "--poll-interval", "3", "--icmp-interval", "2"])
+        .args([
+            "serve",
+            "--config",
+            cfg_s,
+            "--poll-interval",
+            "3",
+            "--icmp-interval",
+            "2",
+        ])
         .args(["--rediscover-interval", "0", "--db"])
         .arg(&db)
         .stdout(Stdio::piped())
@@ -180,7 +212,9 @@ read_only_token = "{VIEWER}"
         if let Some(t) = token {
             c.args(["-H", &format!("Authorization: Bearer {t}")]);
         }
-        c.arg(format!("http://127.0.0.1:18086{path}")).output().unwrap()
+        c.arg(format!("http://127.0.0.1:18086{path}"))
+            .output()
+            .unwrap()
     };
     // Wait for the first counter polls.
     let mut ready = false;
@@ -201,8 +235,14 @@ read_only_token = "{VIEWER}"
         ("/metrics", Some(VIEWER)),
         ("/api/events", Some(VIEWER)),
         ("/api/map/positions", Some(VIEWER)),
-        ("/api/reports/reachability?since=1h&format=html", Some(VIEWER)),
-        ("/api/reports/reachability?since=1h&format=csv", Some(VIEWER)),
+        (
+            "/api/reports/reachability?since=1h&format=html",
+            Some(VIEWER),
+        ),
+        (
+            "/api/reports/reachability?since=1h&format=csv",
+            Some(VIEWER),
+        ),
         ("/api/reports/bandwidth?since=1h&format=json", Some(VIEWER)),
         ("/api/devices", None),
         ("/api/devices", Some("not-the-token-0000")),
@@ -223,8 +263,21 @@ read_only_token = "{VIEWER}"
         ("reachability", "csv"),
         ("bandwidth", "json"),
     ] {
-        let out = run(&["report", kind, "--db", db.to_str().unwrap(), "--since", "1h", "--format", fmt]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = run(&[
+            "report",
+            kind,
+            "--db",
+            db.to_str().unwrap(),
+            "--since",
+            "1h",
+            "--format",
+            fmt,
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         seen.add(&format!("report {kind} {fmt}"), &out);
     }
     for f in ["nocmap.db", "nocmap.db-wal"] {
@@ -242,6 +295,10 @@ read_only_token = "{VIEWER}"
         }
     }
     let bytes: usize = seen.0.iter().map(|(_, t)| t.len()).sum();
-    eprintln!("searched {} outputs, {bytes} bytes, for {} secrets", seen.0.len(), SECRETS.len());
+    eprintln!(
+        "searched {} outputs, {bytes} bytes, for {} secrets",
+        seen.0.len(),
+        SECRETS.len()
+    );
     assert!(leaks.is_empty(), "secrets leaked: {leaks:#?}");
 }

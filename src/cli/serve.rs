@@ -168,6 +168,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             stopped(stop_rx.clone()),
         ))
     });
+    let alerts = crate::alert::runner::spawn(&config, live.clone(), &db, stop_rx.clone())?;
     println!("nocmap serve: API on http://{listen}");
 
     let mut rediscover =
@@ -196,6 +197,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(r) = remote {
         let _ = r.await;
+    }
+    if let Some(a) = alerts {
+        let _ = a.await;
     }
     Ok(ExitCode::SUCCESS)
 }

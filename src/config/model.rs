@@ -35,6 +35,13 @@ pub struct Config {
     /// receiver; absent means no push.
     #[serde(default)]
     pub remote_write: Option<RemoteWriteConfig>,
+    /// Alert rules (`[[alert]]`), maintenance windows and webhook receivers.
+    #[serde(default, rename = "alert")]
+    pub alerts: Vec<super::model_alerts::AlertRule>,
+    #[serde(default)]
+    pub maintenance: Vec<super::model_alerts::Maintenance>,
+    #[serde(default, rename = "receiver")]
+    pub receivers: Vec<super::model_alerts::Receiver>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -231,6 +238,9 @@ pub struct Group {
     /// Credential names to try, in order, instead of all of them.
     #[serde(default)]
     pub credentials: Vec<String>,
+    /// Labels for alert scopes; every group that matches a device adds its tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
 }
 
 /// Overrides for one device, by address.
@@ -244,6 +254,9 @@ pub struct Device {
     pub snmp_interval_s: Option<u64>,
     #[serde(default)]
     pub credentials: Vec<String>,
+    /// Labels for alert scopes (added to its groups' tags).
+    #[serde(default)]
+    pub tags: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -7,6 +7,7 @@
 //! (`api`, `series`) are pure; `routes` and `remote_write` own the sockets.
 //! Device strings reach clients only through serde (JSON) or the label
 //! escaping in `exposition`/protobuf; secrets never reach a response.
+mod alerts_api;
 mod api;
 mod auth;
 pub mod exposition;
@@ -24,7 +25,7 @@ pub use api::{DeviceView, LinkView, TopologyView};
 pub use auth::{AuthConfig, Denied, Role, authorize};
 pub use routes::{CONTENT_SECURITY_POLICY, MAX_BODY_BYTES};
 pub use series::{PROBE_METRICS, SeriesOf, SeriesQuery, metric_by_name, parse_query};
-pub use time_param::{TimeParamError, parse_time};
+pub use time_param::{TimeParamError, parse_rfc3339_ms, parse_time};
 
 use crate::live::Live;
 use std::future::Future;

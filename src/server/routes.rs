@@ -71,6 +71,7 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
 }
 
 fn api_routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
+    let alerts = super::alerts_api::routes(state.clone());
     let s = state.clone();
     let devices = warp::path!("devices").and(warp::get()).map(move || {
         s.live
@@ -106,6 +107,8 @@ fn api_routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .or(super::reports_api::routes(state.clone()))
         .unify()
         .or(map_api::routes(state))
+        .unify()
+        .or(alerts)
         .unify()
         .boxed()
 }

@@ -9,6 +9,7 @@
 //! checkpoint. Losing a few seconds of samples then is acceptable for
 //! monitoring data and NORMAL avoids an fsync per batch; choose
 //! [`Durability::Full`] where that is not acceptable.
+mod alerts;
 mod error;
 mod inventory;
 mod positions;
@@ -19,6 +20,7 @@ mod schema;
 mod types;
 mod write;
 
+pub use alerts::{ActiveAlertRow, AlertEvent, Delivery, OutboxItem};
 pub use error::StoreError;
 pub use positions::MapPosition;
 pub use report_read::InterfaceInfo;
