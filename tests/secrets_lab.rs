@@ -6,7 +6,7 @@
 //! afterwards are searched for every secret. The test also checks that the
 //! secrets were really used (the v3 credential discovered the lab).
 mod common;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::time::Duration;
 
 const COMMUNITY: &str = "scComm7Q2x9";
@@ -15,13 +15,15 @@ const AUTH_PASS: &str = "sc-auth-Pw-81kz";
 const PRIV_PASS: &str = "sc-priv-Pw-55mq";
 const ADMIN: &str = "sc-admin-token-Zx81Lq0p";
 const VIEWER: &str = "sc-view-token-Ab37Kd9w";
-const SECRETS: [&str; 6] = [
+const HOOK_TOKEN: &str = "sc-hook-token-Qm29Vr4t";
+const SECRETS: [&str; 7] = [
     COMMUNITY,
     WRONG_COMMUNITY,
     AUTH_PASS,
     PRIV_PASS,
     ADMIN,
     VIEWER,
+    HOOK_TOKEN,
 ];
 
 fn lab_toml() -> String {
@@ -116,6 +118,22 @@ seeds = ["{seed}"]
 listen = "127.0.0.1:18086"
 token = "{ADMIN}"
 read_only_token = "{VIEWER}"
+
+# An alert that fires at once, to a receiver that is not there: the
+# delivery errors are logged, the token must not be.
+[[alert]]
+name = "any-traffic"
+kind = "bps"
+direction = "either"
+threshold = 0.0
+for_s = 0
+severity = "info"
+
+[[receiver]]
+name = "hook"
+url = "http://127.0.0.1:9/hook"
+format = "alertmanager"
+bearer_token = "{HOOK_TOKEN}"
 "#,
         priv_file.display()
     );
@@ -186,7 +204,7 @@ read_only_token = "{VIEWER}"
     }
 
     let db = dir.path().join("nocmap.db");
-    let mut serve = lab
+    let serve = lab
         .command_in("noc", bin.to_str().unwrap())
         .unwrap()
         .env("RUST_LOG", "debug")
@@ -202,13 +220,16 @@ read_only_token = "{VIEWER}"
         ])
         .args(["--rediscover-interval", "0", "--db"])
         .arg(&db)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        // Files, not pipes: nobody reads a pipe until the end, and a full
+        // pipe would stall the logging monitor.
+        .stdout(std::fs::File::create(dir.path().join("serve.out")).unwrap())
+        .stderr(std::fs::File::create(dir.path().join("serve.err")).unwrap())
         .spawn()
         .unwrap();
+    let mut serve = serve;
     let curl = |path: &str, token: Option<&str>| -> Output {
         let mut c = lab.command_in("noc", "curl").unwrap();
-        c.args(["-s", "-m", "4", "-i"]);
+        c.args(["-s", "-m", "2", "-i"]);
         if let Some(t) = token {
             c.args(["-H", &format!("Authorization: Bearer {t}")]);
         }
@@ -218,7 +239,7 @@ read_only_token = "{VIEWER}"
     };
     // Wait for the first counter polls.
     let mut ready = false;
-    for _ in 0..60 {
+    for _ in 0..40 {
         let out = curl("/metrics", Some(VIEWER));
         if String::from_utf8_lossy(&out.stdout).contains("nocmap_interface_in_bits_per_second") {
             ready = true;
@@ -226,7 +247,20 @@ read_only_token = "{VIEWER}"
         }
         std::thread::sleep(Duration::from_millis(500));
     }
-    assert!(ready, "serve never polled counters");
+    if !ready {
+        let _ = lab.command_in("noc", "true");
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(serve.id() as i32, libc::SIGKILL) };
+        let _ = serve.wait();
+        let tail: String = std::fs::read_to_string(dir.path().join("serve.err"))
+            .unwrap_or_default()
+            .lines()
+            .rev()
+            .take(30)
+            .collect::<Vec<_>>()
+            .join("\n");
+        panic!("serve never polled counters; its last log lines (newest first):\n{tail}");
+    }
     std::thread::sleep(Duration::from_secs(4));
     for (path, token) in [
         ("/api/whoami", Some(ADMIN)),
@@ -235,6 +269,8 @@ read_only_token = "{VIEWER}"
         ("/metrics", Some(VIEWER)),
         ("/api/events", Some(VIEWER)),
         ("/api/map/positions", Some(VIEWER)),
+        ("/api/alerts", Some(VIEWER)),
+        ("/api/alerts/history?since=1h", Some(VIEWER)),
         (
             "/api/reports/reachability?since=1h&format=html",
             Some(VIEWER),
@@ -253,10 +289,18 @@ read_only_token = "{VIEWER}"
     }
     // SAFETY: signalling our own child.
     unsafe { libc::kill(serve.id() as i32, libc::SIGTERM) };
-    let out = serve.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(serve.wait().unwrap().success());
+    let err = std::fs::read_to_string(dir.path().join("serve.err")).unwrap();
+    let out_text = std::fs::read_to_string(dir.path().join("serve.out")).unwrap();
     assert!(err.contains("DEBUG"), "serve did not log at debug level");
-    seen.add("serve", &out);
+    assert!(
+        seen.0
+            .iter()
+            .any(|(w, t)| w.starts_with("GET /api/alerts ") && t.contains("any-traffic")),
+        "the alert never fired, so its delivery was not exercised"
+    );
+    seen.0.push(("serve (stderr)".into(), err));
+    seen.0.push(("serve (stdout)".into(), out_text));
 
     for (kind, fmt) in [
         ("reachability", "html"),
