@@ -72,6 +72,7 @@ fn fixture() -> Fixture {
             live: hostile_live(),
             db_path: Some(db),
             auth: None,
+            config: None,
             feed: None,
             limiter: std::sync::Arc::new(nocmap::server::rate_limit::RateLimiter::new(
                 Default::default(),

@@ -32,6 +32,11 @@ impl Scope {
         }
     }
 
+    /// Whether the scope names nothing: it covers every device.
+    pub fn is_unscoped(&self) -> bool {
+        self.devices.is_empty() && self.tags.is_empty() && self.prefixes.is_empty()
+    }
+
     /// Whether the device is covered (interface globs not considered).
     pub fn covers_device(&self, d: &DeviceFacts<'_>) -> bool {
         let by_name = self.devices.is_empty()

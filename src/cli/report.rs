@@ -75,14 +75,14 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|e| params::parse_exclusion(e, now))
         .collect::<Result<Vec<_>, _>>()?;
-    let db = match (&common.db, &common.config) {
+    // With --config, its [[maintenance]] windows are excluded too.
+    let config = match &common.config {
+        Some(path) => Some(Config::load(path).map_err(|e| anyhow::anyhow!("{e}"))?),
+        None => None,
+    };
+    let db = match (&common.db, &config) {
         (Some(db), _) => db.clone(),
-        (None, Some(path)) => {
-            Config::load(path)
-                .map_err(|e| anyhow::anyhow!("{e}"))?
-                .server
-                .db
-        }
+        (None, Some(c)) => c.server.db.clone(),
         (None, None) => Config::default().server.db,
     };
     let p = ReportParams {
@@ -91,9 +91,10 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
         top,
         exclusions,
     };
-    let text = tokio::task::spawn_blocking(move || source::run(&db, kind, &p, now))
-        .await
-        .context("the report task failed")??;
+    let text =
+        tokio::task::spawn_blocking(move || source::run(&db, kind, &p, config.as_ref(), now))
+            .await
+            .context("the report task failed")??;
     match &common.out {
         Some(path) => std::fs::write(path, &text)
             .with_context(|| format!("cannot write {}", path.display()))?,

@@ -155,6 +155,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 streams_per_client: config.server.max_streams_per_client,
             },
         )),
+        config: Some(Arc::new(config.clone())),
     };
     let http = tokio::spawn(crate::server::serve(
         listener,

@@ -36,6 +36,7 @@
 pub mod availability;
 pub mod bandwidth;
 pub mod escape;
+pub mod maintenance;
 pub mod outages;
 pub mod params;
 pub mod percentile;

@@ -44,18 +44,62 @@ pub fn open_store(path: &Path) -> Result<Store, ReportError> {
 }
 
 /// Opens the store at `db`, builds the report and renders it.
-pub fn run(db: &Path, kind: Kind, p: &ReportParams, now_ms: i64) -> Result<String, ReportError> {
+pub fn run(
+    db: &Path,
+    kind: Kind,
+    p: &ReportParams,
+    config: Option<&crate::config::Config>,
+    now_ms: i64,
+) -> Result<String, ReportError> {
     let store = open_store(db)?;
     Ok(match kind {
-        Kind::Reachability => render_reachability(
-            &reachability_report(&store, p.period, &p.exclusions, now_ms)?,
-            p.format,
-        ),
+        Kind::Reachability => {
+            let mut exclusions = p.exclusions.clone();
+            if let Some(c) = config {
+                exclusions.extend(config_exclusions(&store, c, p.period)?);
+            }
+            render_reachability(
+                &reachability_report(&store, p.period, &exclusions, now_ms)?,
+                p.format,
+            )
+        }
         Kind::Bandwidth => render_bandwidth(
             &bandwidth_report(&store, p.period, p.top, now_ms)?,
             p.format,
         ),
     })
+}
+
+/// The config's maintenance windows over `period`, for the devices of the
+/// newest stored topology (their names, addresses and config tags).
+pub fn config_exclusions(
+    store: &Store,
+    config: &crate::config::Config,
+    period: Period,
+) -> Result<Vec<ExclusionWindow>, ReportError> {
+    use super::maintenance::{DeviceInfo, exclusions};
+    if config.maintenance.is_empty() {
+        return Ok(vec![]);
+    }
+    let windows: Vec<crate::alert::maintenance::Window> = config
+        .maintenance
+        .iter()
+        .map(crate::alert::maintenance::Window::from_config)
+        .collect();
+    let devices: Vec<DeviceInfo> = match store.latest_topology()? {
+        Some((_, t)) => t
+            .devices
+            .iter()
+            .map(|d| DeviceInfo {
+                id: d.id.0.clone(),
+                name: d.sys_name.clone().unwrap_or_default(),
+                mgmt_addr: d.mgmt_addr,
+                tags: config.tags_for(d.sys_name.as_deref(), &d.addresses),
+            })
+            .collect(),
+        None => vec![],
+    };
+    Ok(exclusions(&windows, &devices, period))
 }
 
 /// The file name a report is offered under: `nocmap-KIND-SINCE-UNTIL.EXT`.

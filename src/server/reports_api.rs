@@ -47,7 +47,10 @@ async fn handler(
         ));
     };
     let params = p.clone();
-    let built = tokio::task::spawn_blocking(move || source::run(&db, kind, &params, now)).await;
+    let cfg = state.config.clone();
+    let built =
+        tokio::task::spawn_blocking(move || source::run(&db, kind, &params, cfg.as_deref(), now))
+            .await;
     let body = match built {
         Ok(Ok(body)) => body,
         Ok(Err(ReportError::NoDatabase(_))) => {
