@@ -8,6 +8,7 @@
 //! Device strings reach clients only through serde (JSON) or the label
 //! escaping in `exposition`/protobuf; secrets never reach a response.
 mod api;
+mod assets;
 mod auth;
 pub mod exposition;
 pub mod metrics;

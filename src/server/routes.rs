@@ -4,7 +4,7 @@
 //! rejection. Handlers read the live state (and, for series, the store in
 //! `spawn_blocking`); the shapes they return live in `api` and `series`.
 use super::auth::{self, Denied, Role};
-use super::{AppState, api, exposition, metrics, series};
+use super::{AppState, api, assets, exposition, metrics, series};
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -58,7 +58,7 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
             r
         });
     body_limit()
-        .and(healthz.or(api).unify().or(metrics).unify())
+        .and(healthz.or(api).unify().or(metrics).unify().or(assets::routes()).unify())
         .recover(recover)
         .unify()
         .map(with_security_headers)
