@@ -265,6 +265,18 @@ impl Lab {
         Ok((addr(&near), addr(&far)))
     }
 
+    /// The kernel ifIndex of `ifname` in `node`'s namespace (what snmpd
+    /// reports as ifIndex), read from sysfs.
+    fn if_index(&self, node: &str, ifname: &str) -> Option<u32> {
+        let out = self
+            .command_in(node, "cat")
+            .ok()?
+            .arg(format!("/sys/class/net/{ifname}/ifindex"))
+            .output()
+            .ok()?;
+        String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+    }
+
     /// A command that runs `program` inside the namespace of `node`.
     pub fn command_in(&self, node: &str, program: &str) -> Result<Command, LabError> {
         Ok(sys::in_ns(self.ns(node)?, program))
@@ -452,13 +464,16 @@ impl Lab {
             .find(|n| n.name == node)
             .map(|n| n.if_addrs.keys().cloned().collect())
             .unwrap_or_default();
-        let text = conf::snmpd_conf(
+        let mut text = conf::snmpd_conf(
             spec,
             self.plan.prefix,
             &self.spec.credentials,
             agent.as_deref(),
             &ifaces,
         );
+        if !spec.if_alias.is_empty() {
+            text.push_str(&conf::if_alias_lines(spec, |i| self.if_index(node, i)));
+        }
         daemons::start_snmpd(
             &self.procs,
             self.ns(node)?,

@@ -45,6 +45,7 @@ pub const ASSETS: &[Asset] = &[
     asset!("/js/export.js", "js/export.js", JS),
     asset!("/js/feed.js", "js/feed.js", JS),
     asset!("/js/filters.js", "js/filters.js", JS),
+    asset!("/js/layout.js", "js/layout.js", JS),
     asset!("/js/panels.js", "js/panels.js", JS),
     asset!("/js/charts.js", "js/charts.js", JS),
     asset!("/vendor/cytoscape.min.js", "vendor/cytoscape.min.js", JS),

@@ -33,8 +33,13 @@ try {
     nodes: window.__nocmap_cy.nodes().length,
     edges: window.__nocmap_cy.edges().length,
     updatesBefore: window.__nocmap.applyMs.length,
+    first: window.__nocmap.last,
+    startMs: window.__nocmap.startMs,
+    snapMs: window.__nocmap.firstSnapshotMs,
+    nav: performance.getEntriesByType('navigation')[0]?.domContentLoadedEventEnd,
     t: performance.now(),
   }));
+  if (process.env.BENCH_SCREENSHOT) await page.screenshot({ path: process.env.BENCH_SCREENSHOT });
   await page.waitForTimeout(watchS * 1000);
   const after = await page.evaluate((since) => {
     const b = window.__bench;
@@ -57,6 +62,10 @@ try {
   const sorted = apply.slice().sort((a, c) => a - c);
   console.log(JSON.stringify({
     renderMs: Math.round(ready.renderMs),
+    domContentLoadedMs: Math.round(ready.nav || 0),
+    scriptStartMs: Math.round(ready.startMs),
+    snapshotArrivedMs: Math.round(ready.snapMs),
+    firstUpdate: Object.fromEntries(Object.entries(ready.first || {}).map(([k, v]) => [k, Math.round(v)])),
     nodes: ready.nodes,
     edges: ready.edges,
     watchS,

@@ -8,6 +8,7 @@ import { Feed } from './feed.js';
 import { parseCidr, matchesSearch, visibleDevices } from './filters.js';
 import { DetailPanel } from './panels.js';
 import { exportPng, exportSvg } from './export.js';
+import { ringPositions } from './layout.js';
 
 const params = new URLSearchParams(location.search);
 const WALL = location.pathname === '/wall' || params.get('wall') === '1';
@@ -35,11 +36,25 @@ let laidOut = false;
 const detail = new DetailPanel(byId('detail'), model);
 const filters = { search: '', prefix: null, site: '', focus: null, depth: 2 };
 
+// Labels (device names, each direction's %, LAG size, "stale") and curved
+// parallel edges cost a lot on a large map, where labels are too small to
+// read anyway: a large map starts with straight edges and no labels, and
+// shows labels once the user zooms in.
+let edgeLabels = true;
+let largeMap = false;
+const EDGE_LABEL_ZOOM = 0.7;
+
+function setEdgeLabels(on) {
+  if (on === edgeLabels) return;
+  edgeLabels = on;
+  cy.style(cyStyle());
+}
+
 function cyStyle() {
   const font = WALL ? 18 : 10;
   return [
     { selector: 'node', style: {
-      label: 'data(label)', 'background-color': 'data(colour)', 'text-wrap': 'wrap',
+      label: edgeLabels ? 'data(label)' : '', 'background-color': 'data(colour)', 'text-wrap': 'wrap',
       'text-valign': 'bottom', 'text-margin-y': 3, 'font-size': font, width: 26, height: 26,
       color: WALL ? '#e8eaed' : '#1b1f24', 'min-zoomed-font-size': 6,
       'border-width': 1, 'border-color': '#444c56',
@@ -54,13 +69,15 @@ function cyStyle() {
     { selector: '.faded', style: { opacity: 0.2 } },
     { selector: '.hidden', style: { display: 'none' } },
     { selector: 'edge', style: {
-      width: 'data(width)', 'curve-style': 'bezier', 'line-fill': 'linear-gradient',
+      width: 'data(width)', 'curve-style': largeMap ? 'haystack' : 'bezier', 'line-fill': 'linear-gradient',
       'line-gradient-stop-colors': 'data(grad)', 'line-gradient-stop-positions': '0 50 50 100',
+    } },
+    ...(edgeLabels ? [{ selector: 'edge', style: {
       'source-label': 'data(abLabel)', 'target-label': 'data(baLabel)',
       'source-text-offset': 28, 'target-text-offset': 28, label: 'data(label)',
       'font-size': WALL ? 14 : 8, color: WALL ? '#c9d1d9' : '#4b5563', 'min-zoomed-font-size': 7,
       'text-background-color': WALL ? '#10141a' : '#ffffff', 'text-background-opacity': 0.7,
-    } },
+    } }] : []),
     { selector: 'edge[state="down"]', style: {
       'line-fill': 'solid', 'line-color': STATUS_COLOURS.down, 'line-style': 'dashed', 'line-dash-pattern': [8, 5],
     } },
@@ -86,12 +103,16 @@ function makeCy() {
   cy.on('tap', 'edge', (e) => detail.showLink(e.target.data()));
   cy.on('dbltap', 'node', (e) => setFocus(e.target.id()));
   cy.on('dragfree', 'node', (e) => queueSave(e.target));
+  cy.on('zoom', () => {
+    if (largeMap) setEdgeLabels(cy.zoom() >= EDGE_LABEL_ZOOM);
+  });
 }
 
 // --- model updates -------------------------------------------------------
 
 function applySnapshot(msg) {
   const t0 = performance.now();
+  if (!state.firstSnapshotMs) state.firstSnapshotMs = t0;
   model.devices = new Map((msg.devices || []).map((d) => [d.id, d]));
   model.links = new Map((msg.links || []).map((l) => [l.id, l]));
   detail.model = model;
@@ -120,7 +141,13 @@ function applyDelta(msg) {
 }
 
 function render() {
+  const t0 = performance.now();
   const { nodes, edges } = buildElements(model.devices, model.links);
+  const t1 = performance.now();
+  if (!laidOut && nodes.length > FORCE_LAYOUT_MAX) {
+    largeMap = true;
+    setEdgeLabels(false); // while cy is still empty
+  }
   const want = new Set();
   const added = [];
   cy.batch(() => {
@@ -132,21 +159,22 @@ function render() {
         sigs.set(data.id, sig);
         const ele = cy.getElementById(data.id);
         if (ele.nonempty()) ele.data(data);
-        else added.push(cy.add({ group, data, position: group === 'nodes' ? placeNew(data.id) : undefined }));
+        else added.push({ group, data, position: group === 'nodes' ? placeNew(data.id) : undefined });
       }
     }
-    cy.elements().forEach((e) => {
-      if (!want.has(e.id())) {
-        sigs.delete(e.id());
-        e.remove();
-      }
-    });
+    const gone = cy.elements().filter((e) => !want.has(e.id()));
+    gone.forEach((e) => sigs.delete(e.id()));
+    cy.remove(gone);
+    if (added.length) cy.add(added);
   });
+  const t2 = performance.now();
   if (!laidOut && cy.nodes().nonempty()) firstLayout();
+  const t3 = performance.now();
   refreshControls();
   applyFilters();
   alarms();
   detail.rerender(false);
+  state.last = { build: t1 - t0, sync: t2 - t1, layout: t3 - t2, rest: performance.now() - t3 };
 }
 
 // A device that appears after the first layout goes next to a neighbour.
@@ -165,31 +193,60 @@ function placeNew(id) {
   return { x: (e.x1 + e.x2) / 2, y: (e.y1 + e.y2) / 2 };
 }
 
-function layoutOptions() {
-  const n = cy.nodes().length;
-  if (n <= FORCE_LAYOUT_MAX) {
-    return { name: 'cose', animate: false, randomize: true, nodeRepulsion: () => 8000, idealEdgeLength: () => 90, numIter: 1500 };
+// Lays `nodes` out (force-directed when small, rings when large) inside
+// `box` when given.
+function layoutNodes(nodes, box) {
+  if (nodes.length <= FORCE_LAYOUT_MAX) {
+    const opts = { name: 'cose', animate: false, randomize: true, fit: false, nodeRepulsion: () => 8000, idealEdgeLength: () => 90, numIter: 1500 };
+    if (box) opts.boundingBox = box;
+    nodes.layout(opts).run();
+    return;
   }
-  // Large maps: rings by degree, linear time.
-  return {
-    name: 'concentric', animate: false, concentric: (node) => node.degree(),
-    levelWidth: () => 1, minNodeSpacing: 6, avoidOverlap: false,
-  };
+  // Large maps: rings by degree, computed here in linear time; no label
+  // measuring, one batch.
+  const pos = ringPositions(nodes.map((n) => ({ id: n.id(), degree: n.degree() })));
+  const dx = box ? box.x1 : 0;
+  const dy = box ? box.y1 : 0;
+  cy.batch(() => nodes.positions((n) => {
+    const p = pos.get(n.id());
+    return { x: p.x + dx, y: p.y + dy };
+  }));
+}
+
+// Fits the view to the nodes' centres (cheaper than cy.fit, which measures
+// every label on a large map).
+function fitTo(nodes, pad) {
+  if (nodes.empty()) return;
+  let x1 = Infinity, y1 = Infinity, x2 = -Infinity, y2 = -Infinity;
+  nodes.forEach((n) => {
+    const p = n.position();
+    x1 = Math.min(x1, p.x); y1 = Math.min(y1, p.y);
+    x2 = Math.max(x2, p.x); y2 = Math.max(y2, p.y);
+  });
+  const m = 40; // room for the node and its label
+  const w = cy.width() - 2 * pad;
+  const h = cy.height() - 2 * pad;
+  const zoom = Math.max(cy.minZoom(), Math.min(2, w / (x2 - x1 + 2 * m), h / (y2 - y1 + 2 * m)));
+  cy.viewport({ zoom, pan: { x: cy.width() / 2 - zoom * (x1 + x2) / 2, y: cy.height() / 2 - zoom * (y1 + y2) / 2 } });
 }
 
 function firstLayout() {
   laidOut = true;
   const all = cy.nodes();
-  const unsaved = all.filter((n) => !saved[n.id()]);
-  if (unsaved.nonempty() && unsaved.length === all.length) {
-    all.layout(layoutOptions()).run();
-  } else if (unsaved.nonempty()) {
-    // Saved nodes stay; the others are laid out among themselves beside them.
-    const bb = all.filter((n) => saved[n.id()]).boundingBox();
-    unsaved.layout(Object.assign(layoutOptions(), { boundingBox: { x1: bb.x2 + 60, y1: bb.y1, w: Math.max(200, bb.w), h: Math.max(200, bb.h) } })).run();
+  const have = all.filter((n) => saved[n.id()]);
+  const unsaved = all.difference(have);
+  if (have.empty()) {
+    layoutNodes(all);
+  } else {
+    cy.batch(() => have.forEach((n) => { n.position(saved[n.id()]); }));
+    if (unsaved.nonempty()) {
+      // Saved nodes stay; the others are laid out beside them.
+      let x2 = -Infinity, y1 = Infinity;
+      have.forEach((n) => { x2 = Math.max(x2, n.position().x); y1 = Math.min(y1, n.position().y); });
+      layoutNodes(unsaved, { x1: x2 + 120, y1, w: 400, h: 400 });
+    }
   }
-  all.forEach((n) => { if (saved[n.id()]) n.position(saved[n.id()]); });
-  cy.fit(undefined, 30);
+  fitTo(all, 30);
   cy.one('render', () => requestAnimationFrame(() => {
     state.ready = true;
     state.renderedMs = performance.now();
@@ -199,8 +256,9 @@ function firstLayout() {
 }
 
 function relayout() {
-  cy.nodes(':visible').layout(layoutOptions()).run();
-  cy.fit(undefined, 30);
+  const shown = cy.nodes(':visible');
+  layoutNodes(shown);
+  fitTo(shown, 30);
   if (state.canSave) {
     sendJson('DELETE', '/api/map/positions').catch(() => {});
     saved = {};
@@ -282,7 +340,7 @@ function setFocus(id) {
   byId('focus').value = id || '';
   applyFilters();
   const shown = cy.nodes(':visible');
-  if (shown.nonempty()) cy.fit(shown, 40);
+  if (shown.nonempty()) fitTo(shown, 40);
 }
 
 function applyFilters() {
@@ -307,7 +365,7 @@ function wireControls() {
   search.addEventListener('input', () => {
     filters.search = search.value;
     const m = applyFilters();
-    if (m.nonempty() && m.length <= 20) cy.animate({ fit: { eles: m, padding: 80 }, duration: 250 });
+    if (m.nonempty() && m.length <= 20) fitTo(m, 120);
   });
   const prefix = byId('prefix');
   prefix.addEventListener('change', () => {
@@ -319,7 +377,7 @@ function wireControls() {
   byId('site').addEventListener('change', (e) => { filters.site = e.target.value; applyFilters(); });
   byId('focus').addEventListener('change', (e) => setFocus(e.target.value));
   byId('depth').addEventListener('change', (e) => { filters.depth = Number(e.target.value); setFocus(filters.focus); });
-  byId('fit').addEventListener('click', () => cy.fit(cy.elements(':visible'), 30));
+  byId('fit').addEventListener('click', () => fitTo(cy.nodes(':visible'), 30));
   byId('relayout').addEventListener('click', relayout);
   byId('export-png').addEventListener('click', () => exportPng(cy, WALL));
   byId('export-svg').addEventListener('click', () => exportSvg(cy, WALL));
@@ -440,15 +498,15 @@ async function start() {
     setToken(byId('token-input').value.trim());
     location.reload();
   });
+  state.startMs = performance.now();
   makeCy();
   wireControls();
   legendPanel();
   try {
-    await whoami();
+    await Promise.all([whoami(), loadPositions()]);
   } catch (e) {
     return; // 401: the token prompt is up
   }
-  await loadPositions();
   const feed = new Feed({
     snapshot: applySnapshot,
     delta: applyDelta,
@@ -459,7 +517,7 @@ async function start() {
   alertsLoop();
   reportsPanel();
   if (WALL) {
-    setInterval(() => cy.fit(cy.elements(':visible'), 30), 60000);
+    setInterval(() => fitTo(cy.nodes(':visible'), 30), 60000);
     setTimeout(() => location.reload(), 30 * 60000); // a fresh page now and then
   }
 }
