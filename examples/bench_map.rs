@@ -199,7 +199,8 @@ fn main() {
     )))
     .expect("bind 127.0.0.1");
     let port = listener.local_addr().expect("local addr").port();
-    let state = AppState::new(live.clone());
+    let mut state = AppState::new(live.clone());
+    state.feed = Some(nocmap::server::feed::Feed::new());
     rt.spawn(async move {
         if let Err(e) = serve(listener, state, std::future::pending()).await {
             eprintln!("server: {e}");

@@ -10,6 +10,7 @@ pub mod live;
 pub mod mib;
 pub mod monitor;
 pub mod poller;
+pub mod report;
 pub mod server;
 pub mod snmp;
 pub mod store;

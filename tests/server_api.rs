@@ -10,6 +10,7 @@ fn state(auth: bool) -> AppState {
     AppState {
         live: hostile_live(),
         db_path: None,
+        feed: None,
         auth: auth.then(|| AuthConfig {
             admin_token: Secret::new(ADMIN),
             read_only_token: Some(Secret::new(VIEWER)),

@@ -72,6 +72,7 @@ fn fixture() -> Fixture {
             live: hostile_live(),
             db_path: Some(db),
             auth: None,
+            feed: None,
         },
         base,
         values,

@@ -21,6 +21,9 @@ pub struct DemoArgs {
     /// Tear the lab down as soon as the tour is done instead of monitoring it.
     #[arg(long)]
     pub no_wait: bool,
+    /// Do not generate traffic or take an interface down now and then.
+    #[arg(long)]
+    pub no_traffic: bool,
     /// Where the monitor's API is offered on this host.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: std::net::SocketAddr,
@@ -68,7 +71,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         ..LabOptions::default()
     };
     eprintln!("bringing up lab {} ({}) ...", spec.name, spec.prefix);
-    let lab = tokio::task::block_in_place(|| Lab::up_with(spec, opts))?;
+    let lab = std::sync::Arc::new(tokio::task::block_in_place(|| Lab::up_with(spec, opts))?);
     eprintln!("waiting for LLDP to settle ...");
     tokio::task::block_in_place(|| lab.wait_lldp_settled(Duration::from_secs(30)))?;
 
@@ -194,16 +197,31 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         lab.noc_ns().to_string(),
         inner,
     ));
+    let traffic = (!args.no_traffic).then(|| {
+        eprintln!(
+            "generating traffic (iperf3 inside the lab, rates change every {} s; {}:{} goes down for {} s every {} s)",
+            super::demo_traffic::STEP.as_secs(),
+            super::demo_traffic::FLAP.0,
+            super::demo_traffic::FLAP.1,
+            super::demo_traffic::FLAP.3.as_secs(),
+            super::demo_traffic::FLAP.2.as_secs(),
+        );
+        super::demo_traffic::start(lab.clone(), &super::demo_traffic::DEMO_FLOWS, true)
+    });
     println!(
-        "\nmonitoring: http://{}/api/topology, /api/devices and /metrics (the lab's monitor, relayed from its noc namespace)\nthe lab stays up; Ctrl-C stops the monitor and tears the lab down",
+        "\nthe live map: http://{0}/   (NOC wall screen: http://{0}/wall)\nAPI: http://{0}/api/topology, /api/devices, /api/events, /metrics (the lab's monitor, relayed from its noc namespace)\nthe lab stays up; Ctrl-C stops the monitor and tears the lab down",
         args.listen
     );
     tokio::signal::ctrl_c().await.ok();
     eprintln!("stopping the monitor and tearing the lab down ...");
     relay.abort();
+    drop(traffic);
     // SAFETY: signalling our own child.
     unsafe { libc::kill(serve.id() as i32, libc::SIGTERM) };
     let _ = serve.wait();
-    drop(lab);
+    match std::sync::Arc::try_unwrap(lab) {
+        Ok(lab) => drop(lab),
+        Err(_) => eprintln!("the lab is still in use; `nocmap lab down` removes it"),
+    }
     Ok(ExitCode::SUCCESS)
 }

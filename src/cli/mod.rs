@@ -9,12 +9,14 @@ use std::process::ExitCode;
 pub mod check_config;
 pub mod crawl_args;
 pub mod demo;
+pub mod demo_traffic;
 pub mod discover;
 pub mod export;
 pub mod lab;
 pub mod oid_arg;
 pub mod ping;
 pub mod relay;
+pub mod report;
 pub mod serve;
 pub mod snmp_args;
 pub mod sweep;
@@ -54,6 +56,8 @@ pub enum Command {
     Export(export::ExportArgs),
     /// Query a topology file: path, single points of failure, blast radius, diff.
     Topo(topo::TopoArgs),
+    /// Reachability or bandwidth report over the stored history (CSV, JSON, HTML).
+    Report(report::ReportArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -87,6 +91,7 @@ pub fn main() -> ExitCode {
             Command::Lab(a) => lab::run(a).await,
             Command::Export(a) => export::run(a).await,
             Command::Topo(a) => topo::run(a).await,
+            Command::Report(a) => report::run(a).await,
         }
     });
     match result {

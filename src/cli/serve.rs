@@ -147,6 +147,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         live: live.clone(),
         db_path: Some(db.clone()),
         auth,
+        feed: Some(crate::server::feed::Feed::new()),
     };
     let http = tokio::spawn(crate::server::serve(
         listener,

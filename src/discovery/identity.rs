@@ -1,11 +1,14 @@
 //! Which reports are the same box, and what each box is called. Reports that
 //! share an LLDP chassis id, an SNMP engine id or an interface MAC are one
 //! device (reached through several addresses); sysName joins reports only
-//! when neither has a chassis or engine id. Device ids come from the
+//! when neither has a chassis or engine id. Different LLDP chassis ids keep
+//! reports apart whatever else they share, and so do different sysNames
+//! under one engine id (agents cloned or started in the same second share
+//! engine ids). Device ids come from the
 //! strongest identity available, so they are stable across runs. Pure.
 use super::report::{DeviceReport, LldpId};
 use crate::topology::DeviceId;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 /// Id of a device that answered SNMP.
 pub fn managed_id(r: &DeviceReport) -> DeviceId {
@@ -59,6 +62,30 @@ pub fn merge_same_devices(reports: Vec<DeviceReport>) -> Vec<DeviceReport> {
         }
         i
     }
+    // What each group is known as: two groups with different LLDP chassis
+    // ids are never one device, and a shared engine id does not join boxes
+    // with different sysNames (cloned agents share engine ids: net-snmp
+    // started in the same second, copied VM images).
+    let mut chassis: Vec<BTreeSet<String>> = reports
+        .iter()
+        .map(|r| {
+            r.lldp_chassis
+                .iter()
+                .map(|c| format!("{}:{}", c.subtype, c.value))
+                .collect()
+        })
+        .collect();
+    let mut names: Vec<BTreeSet<String>> = reports
+        .iter()
+        .map(|r| {
+            r.system
+                .name
+                .iter()
+                .filter(|n| !n.is_empty())
+                .cloned()
+                .collect()
+        })
+        .collect();
     let mut owner: HashMap<String, usize> = HashMap::new();
     for (i, r) in reports.iter().enumerate() {
         let mut keys: Vec<String> = Vec::new();
@@ -79,9 +106,21 @@ pub fn merge_same_devices(reports: Vec<DeviceReport>) -> Vec<DeviceReport> {
             match owner.get(&k) {
                 Some(&j) => {
                     let (a, b) = (find(&mut parent, i), find(&mut parent, j));
-                    if a != b {
-                        parent[a.max(b)] = a.min(b);
+                    if a == b {
+                        continue;
                     }
+                    let differ = |s: &[BTreeSet<String>]| {
+                        !s[a].is_empty() && !s[b].is_empty() && s[a].is_disjoint(&s[b])
+                    };
+                    if differ(&chassis) || (k.starts_with('e') && differ(&names)) {
+                        continue;
+                    }
+                    let (keep, gone) = (a.min(b), a.max(b));
+                    parent[gone] = keep;
+                    let c = std::mem::take(&mut chassis[gone]);
+                    chassis[keep].extend(c);
+                    let n = std::mem::take(&mut names[gone]);
+                    names[keep].extend(n);
                 }
                 None => {
                     owner.insert(k, i);
@@ -160,5 +199,33 @@ mod tests {
             rep("x", Some("aa:aa:aa:aa:aa:02"), "02:00:00:00:00:02"),
         ]);
         assert_eq!(out.len(), 2, "two boxes that share a name stay two");
+    }
+
+    #[test]
+    fn a_cloned_engine_id_does_not_join_different_boxes() {
+        // Seen in the lab: two snmpd started in the same second drew the
+        // same engine id. Different chassis ids or names keep them apart.
+        let mut a = rep("branch", Some("aa:aa:aa:aa:aa:01"), "02:00:00:00:00:01");
+        let mut b = rep("acc1", Some("aa:aa:aa:aa:aa:02"), "02:00:00:00:00:02");
+        a.engine_id = Some("80001f8880437cac3d".into());
+        b.engine_id = a.engine_id.clone();
+        assert_eq!(merge_same_devices(vec![a.clone(), b.clone()]).len(), 2);
+        a.lldp_chassis = None;
+        b.lldp_chassis = None;
+        assert_eq!(merge_same_devices(vec![a.clone(), b.clone()]).len(), 2);
+        // The same box reached twice (same name and engine id) is one.
+        b.system.name = Some("branch".into());
+        assert_eq!(merge_same_devices(vec![a, b]).len(), 1);
+    }
+
+    #[test]
+    fn a_shared_mac_does_not_join_boxes_with_different_chassis_ids() {
+        let a = rep("r1", Some("aa:aa:aa:aa:aa:01"), "00:00:5e:00:01:01");
+        let b = rep("r2", Some("aa:aa:aa:aa:aa:02"), "00:00:5e:00:01:01");
+        assert_eq!(
+            merge_same_devices(vec![a, b]).len(),
+            2,
+            "a VRRP MAC on both"
+        );
     }
 }

@@ -21,6 +21,7 @@ pub fn snmpd_conf(
     creds: &Credentials,
     bridge_agent: Option<&str>,
     ifaces: &[String],
+    link_speeds: &[(String, u64)],
 ) -> String {
     let services = match node.kind {
         NodeKind::Router => 78,
@@ -54,11 +55,23 @@ pub fn snmpd_conf(
         "rocommunity {} 127.0.0.1{view}\n",
         creds.community
     ));
+    let plain = |i: &str| {
+        i.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_')
+    };
+    // A rate-limited link reports its rate as ifSpeed (like a WAN circuit's
+    // configured bandwidth); `if_speed_mbit` covers the node's other links.
+    for (i, bps) in link_speeds.iter().filter(|(i, _)| plain(i)) {
+        s.push_str(&format!(
+            "interface {i} 6 {}\n",
+            (*bps).min(u32::MAX as u64)
+        ));
+    }
     if let Some(mbit) = node.if_speed_mbit {
-        for i in ifaces.iter().filter(|i| {
-            i.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_')
-        }) {
+        for i in ifaces
+            .iter()
+            .filter(|i| plain(i) && !link_speeds.iter().any(|(l, _)| l == *i))
+        {
             s.push_str(&format!(
                 "interface {i} 6 {}\n",
                 mbit.saturating_mul(1_000_000).min(u32::MAX as u64)
@@ -216,9 +229,23 @@ mod tests {
         };
         let prefix = "10.80.0.0/16".parse().unwrap();
         let creds = Credentials::default();
-        let sw = snmpd_conf(&node(NodeKind::Switch), prefix, &creds, Some(&line), &[]);
+        let sw = snmpd_conf(
+            &node(NodeKind::Switch),
+            prefix,
+            &creds,
+            Some(&line),
+            &[],
+            &[],
+        );
         assert!(sw.lines().any(|l| l == line), "{sw}");
-        let r = snmpd_conf(&node(NodeKind::Router), prefix, &creds, Some(&line), &[]);
+        let r = snmpd_conf(
+            &node(NodeKind::Router),
+            prefix,
+            &creds,
+            Some(&line),
+            &[],
+            &[],
+        );
         assert!(!r.contains("pass_persist"), "{r}");
     }
 
@@ -236,7 +263,7 @@ mod tests {
         )
         .unwrap();
         let prefix = "10.80.0.0/16".parse().unwrap();
-        let c = snmpd_conf(&n, prefix, &Credentials::default(), None, &[]);
+        let c = snmpd_conf(&n, prefix, &Credentials::default(), None, &[], &[]);
         assert!(c.contains("sysName <script>window.__xss=2</script>\n"), "{c}");
         let l = lldpd_conf(&n);
         assert!(l.starts_with("configure system hostname \"<img src=x onerror=window.__xss=1>\"\n"), "{l}");

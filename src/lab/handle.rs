@@ -464,12 +464,25 @@ impl Lab {
             .find(|n| n.name == node)
             .map(|n| n.if_addrs.keys().cloned().collect())
             .unwrap_or_default();
+        let link_speeds: Vec<(String, u64)> = self
+            .plan
+            .links
+            .iter()
+            .filter_map(|l| {
+                let bps = (l.rate_mbit? * 1e6).round() as u64;
+                [&l.a, &l.b]
+                    .into_iter()
+                    .find(|e| e.node == node)
+                    .map(|e| (e.ifname.clone(), bps))
+            })
+            .collect();
         let mut text = conf::snmpd_conf(
             spec,
             self.plan.prefix,
             &self.spec.credentials,
             agent.as_deref(),
             &ifaces,
+            &link_speeds,
         );
         if !spec.if_alias.is_empty() {
             text.push_str(&conf::if_alias_lines(spec, |i| self.if_index(node, i)));

@@ -50,8 +50,14 @@ fn sum_opt(v: impl IntoIterator<Item = Option<f64>>) -> Option<f64> {
         .fold(None, |m, x| Some(m.unwrap_or(0.0) + x))
 }
 
-/// Errors or discards above this rate make an up link "degraded".
+/// Errors above this rate make an up link "degraded": any steady error
+/// rate is a fault (bad cable, duplex mismatch).
 const DEGRADED_ERRORS_PER_S: f64 = 0.01;
+/// Discards above this rate make it "degraded". Hosts and bridges discard a
+/// trickle of frames they have no use for (unknown protocols, multicast
+/// nobody joined: Linux counts half a frame a second on an idle bridge
+/// port); congestion drops are far above it.
+const DEGRADED_DISCARDS_PER_S: f64 = 1.0;
 
 pub fn link_health(s: &LiveSnapshot, link: &Link, now_ms: UnixMs) -> LinkHealth {
     let (a, b) = (end(s, &link.a), end(s, &link.b));
@@ -93,7 +99,7 @@ pub fn link_health(s: &LiveSnapshot, link: &Link, now_ms: UnixMs) -> LinkHealth 
         LinkStatus::Down
     } else if up
         && (errors_per_s.unwrap_or(0.0) > DEGRADED_ERRORS_PER_S
-            || discards.unwrap_or(0.0) > DEGRADED_ERRORS_PER_S)
+            || discards.unwrap_or(0.0) > DEGRADED_DISCARDS_PER_S)
     {
         LinkStatus::Degraded
     } else if up {
@@ -181,6 +187,17 @@ mod tests {
             ih("up", 5e5, 40.0, 0.0, 1000),
         );
         assert_eq!(link_health(&s, &link(), 2000).status, LinkStatus::Degraded);
+        let with_discards = |d: f64| {
+            let mut a = ih("up", 1e6, 10.0, 0.0, 1000);
+            a.in_discards_per_s = Some(d);
+            link_health(&snap(a, ih("up", 5e5, 40.0, 0.0, 1000)), &link(), 2000).status
+        };
+        assert_eq!(
+            with_discards(0.5),
+            LinkStatus::Up,
+            "an idle bridge's trickle"
+        );
+        assert_eq!(with_discards(5.0), LinkStatus::Degraded);
         let s = snap(
             ih("down", 0.0, 0.0, 0.0, 1000),
             ih("up", 0.0, 0.0, 0.0, 1000),

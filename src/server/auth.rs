@@ -51,6 +51,14 @@ impl AuthConfig {
     }
 }
 
+/// The role a request holds: admin when the server asks for no token.
+pub fn role_of_request(auth: Option<&AuthConfig>, header: Option<&[u8]>) -> Option<Role> {
+    match auth {
+        None => Some(Role::Admin),
+        Some(auth) => auth.role_of(header.and_then(bearer_token)?),
+    }
+}
+
 /// Decides a request: `auth` is the server's configuration, `header` the
 /// request's `Authorization` value, `required` the route's role.
 pub fn authorize(

@@ -11,8 +11,11 @@ mod api;
 mod assets;
 mod auth;
 pub mod exposition;
+pub mod feed;
+mod map_api;
 pub mod metrics;
 pub mod remote_write;
+mod reports_api;
 mod routes;
 mod series;
 mod time_param;
@@ -20,7 +23,7 @@ mod time_param;
 pub use api::{DeviceView, LinkView, TopologyView};
 pub use auth::{AuthConfig, Denied, Role, authorize};
 pub use routes::{CONTENT_SECURITY_POLICY, MAX_BODY_BYTES};
-pub use series::{SeriesQuery, metric_by_name, parse_query};
+pub use series::{PROBE_METRICS, SeriesOf, SeriesQuery, metric_by_name, parse_query};
 pub use time_param::{TimeParamError, parse_time};
 
 use crate::live::Live;
@@ -38,6 +41,8 @@ pub struct AppState {
     pub db_path: Option<PathBuf>,
     /// `None`: no token is asked for (loopback listen addresses only).
     pub auth: Option<AuthConfig>,
+    /// The live feed of `/api/events`; `None`: the route answers 503.
+    pub feed: Option<Arc<feed::Feed>>,
 }
 
 impl AppState {
@@ -46,6 +51,7 @@ impl AppState {
             live,
             db_path: None,
             auth: None,
+            feed: None,
         }
     }
 }
@@ -100,10 +106,29 @@ pub async fn serve(
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, auth = state.auth.is_some(), "HTTP server listening");
     }
+    // The live feed ticks while the server runs; closing it on shutdown
+    // ends the event streams, which graceful shutdown would wait for.
+    let feed = state.feed.clone();
+    if let Some(f) = &feed {
+        // The first snapshot is never empty.
+        f.tick(&state.live, crate::types::unix_now_ms());
+    }
+    let ticking = feed
+        .clone()
+        .map(|f| tokio::spawn(feed::run(f, state.live.clone(), feed::TICK)));
+    let shutdown = async move {
+        shutdown.await;
+        if let Some(f) = feed {
+            f.close();
+        }
+    };
     warp::serve(routes::routes(Arc::new(state)))
         .incoming(listener)
         .graceful(shutdown)
         .run()
         .await;
+    if let Some(t) = ticking {
+        t.abort();
+    }
     Ok(())
 }

@@ -4,7 +4,8 @@
 //! rejection. Handlers read the live state (and, for series, the store in
 //! `spawn_blocking`); the shapes they return live in `api` and `series`.
 use super::auth::{self, Denied, Role};
-use super::{AppState, api, assets, exposition, metrics, series};
+use super::series::SeriesOf;
+use super::{AppState, api, assets, exposition, map_api, metrics, series};
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -24,7 +25,7 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
 
 /// Why a request was refused, turned into a JSON error by [`recover`].
 #[derive(Debug)]
-enum ApiError {
+pub(super) enum ApiError {
     Unauthenticated,
     Forbidden,
     BadRequest(String),
@@ -77,18 +78,37 @@ fn api_routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         s.live
             .read(|snap| json(StatusCode::OK, &api::topology(snap, now)))
     });
+    let s = state.clone();
     let series = warp::path!("interfaces" / String / String / "series")
         .and(warp::get())
         .and(warp::query::<HashMap<String, String>>())
         .and_then(move |d: String, i: String, q: HashMap<String, String>| {
-            series_handler(state.clone(), d, i, q)
+            series_handler(s.clone(), d, Some(i), q)
         });
-    devices.or(topology).unify().or(series).unify().boxed()
+    let s = state.clone();
+    let probe_series = warp::path!("devices" / String / "series")
+        .and(warp::get())
+        .and(warp::query::<HashMap<String, String>>())
+        .and_then(move |d: String, q: HashMap<String, String>| {
+            series_handler(s.clone(), d, None, q)
+        });
+    devices
+        .or(topology)
+        .unify()
+        .or(series)
+        .unify()
+        .or(probe_series)
+        .unify()
+        .or(super::reports_api::routes(state.clone()))
+        .unify()
+        .or(map_api::routes(state))
+        .unify()
+        .boxed()
 }
 
 /// Passes requests whose token grants at least `role` (all of them when the
 /// server has no tokens configured).
-pub fn require(
+pub(super) fn require(
     state: Arc<AppState>,
     role: Role,
 ) -> impl Filter<Extract = (), Error = Rejection> + Clone {
@@ -124,18 +144,28 @@ fn body_limit() -> impl Filter<Extract = (), Error = Rejection> + Clone {
         .untuple_one()
 }
 
+/// An interface's series (`if_name` given) or a device's probe series.
 async fn series_handler(
     state: Arc<AppState>,
     device: String,
-    if_name: String,
+    if_name: Option<String>,
     params: HashMap<String, String>,
 ) -> Result<Response, Rejection> {
     let bad = |m: String| warp::reject::custom(ApiError::BadRequest(m));
     let device = series::percent_decode(&device)
         .ok_or_else(|| bad("device: bad percent-encoding".into()))?;
-    let if_name = series::percent_decode(&if_name)
-        .ok_or_else(|| bad("if_name: bad percent-encoding".into()))?;
-    let q = series::parse_query(&params, crate::types::unix_now_ms()).map_err(bad)?;
+    let of = if if_name.is_some() {
+        SeriesOf::Interface
+    } else {
+        SeriesOf::Probe
+    };
+    let if_name = match if_name {
+        Some(i) => {
+            series::percent_decode(&i).ok_or_else(|| bad("if_name: bad percent-encoding".into()))?
+        }
+        None => String::new(),
+    };
+    let q = series::parse_query(&params, crate::types::unix_now_ms(), of).map_err(bad)?;
     let (known_device, known_interface) = state.live.read(|s| {
         let dev = s.topology.devices.iter().find(|d| d.id.0 == device);
         let on_device = dev.is_some_and(|d| d.interfaces.iter().any(|i| i.name == if_name));
@@ -143,7 +173,7 @@ async fn series_handler(
             .interfaces
             .keys()
             .any(|(d, i)| d.0 == device && *i == if_name);
-        (dev.is_some(), on_device || polled)
+        (dev.is_some(), of == SeriesOf::Probe || on_device || polled)
     });
     if !known_device {
         return Err(warp::reject::custom(ApiError::NotFound(format!(
@@ -239,7 +269,7 @@ async fn recover(err: Rejection) -> Result<Response, Infallible> {
     Ok(r)
 }
 
-fn json<T: serde::Serialize>(status: StatusCode, value: &T) -> Response {
+pub(super) fn json<T: serde::Serialize>(status: StatusCode, value: &T) -> Response {
     warp::reply::with_status(warp::reply::json(value), status).into_response()
 }
 

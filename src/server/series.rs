@@ -15,9 +15,27 @@ pub const PARAMS: [&str; 4] = ["metric", "since", "until", "resolution"];
 /// The range read when `since` is not given.
 const DEFAULT_SINCE: &str = "1h";
 
+/// What a series belongs to: an interface's counter rates or a device's
+/// ICMP probe figures. Each has its own metric names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeriesOf {
+    Interface,
+    Probe,
+}
+
+/// The per-device ICMP series the pollers store (see `poller::icmp_loop`).
+pub const PROBE_METRICS: [&str; 5] = [
+    "rtt_min_ms",
+    "rtt_avg_ms",
+    "rtt_median_ms",
+    "rtt_max_ms",
+    "loss_pct",
+];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SeriesQuery {
-    pub metric: Metric,
+    /// The store id of the metric.
+    pub metric: &'static str,
     pub since_ms: i64,
     pub until_ms: i64,
     /// `None`: chosen from the length of the range.
@@ -50,7 +68,11 @@ fn metric_names() -> String {
 }
 
 /// Checks the query parameters; the error text is shown to the client.
-pub fn parse_query(params: &HashMap<String, String>, now_ms: i64) -> Result<SeriesQuery, String> {
+pub fn parse_query(
+    params: &HashMap<String, String>,
+    now_ms: i64,
+    of: SeriesOf,
+) -> Result<SeriesQuery, String> {
     let mut unknown: Vec<&str> = params
         .keys()
         .map(String::as_str)
@@ -64,11 +86,18 @@ pub fn parse_query(params: &HashMap<String, String>, now_ms: i64) -> Result<Seri
             PARAMS.join(", ")
         ));
     }
+    let names = || match of {
+        SeriesOf::Interface => metric_names(),
+        SeriesOf::Probe => PROBE_METRICS.join(", "),
+    };
     let name = params
         .get("metric")
-        .ok_or_else(|| format!("missing parameter `metric`; one of: {}", metric_names()))?;
-    let metric = metric_by_name(name)
-        .ok_or_else(|| format!("unknown metric `{name}`; one of: {}", metric_names()))?;
+        .ok_or_else(|| format!("missing parameter `metric`; one of: {}", names()))?;
+    let metric = match of {
+        SeriesOf::Interface => metric_by_name(name).map(|m| m.as_str()),
+        SeriesOf::Probe => PROBE_METRICS.iter().copied().find(|m| m == name),
+    }
+    .ok_or_else(|| format!("unknown metric `{name}`; one of: {}", names()))?;
     let time = |key: &str, default: &str| {
         let text = params.get(key).map(String::as_str).unwrap_or(default);
         parse_time(text, now_ms).map_err(|e| format!("{key}: {e}"))
@@ -97,7 +126,8 @@ pub fn parse_query(params: &HashMap<String, String>, now_ms: i64) -> Result<Seri
     })
 }
 
-/// Reads one interface series from the store file at `db` (blocking).
+/// Reads one series from the store file at `db` (blocking); a probe
+/// series has the empty interface name.
 pub fn read(
     db: &Path,
     device: &str,
@@ -105,7 +135,7 @@ pub fn read(
     q: &SeriesQuery,
 ) -> Result<SeriesData, StoreError> {
     let store = Store::open(db, StoreConfig::default())?;
-    let key = SeriesKey::interface(device, if_name, q.metric.as_str());
+    let key = SeriesKey::interface(device, if_name, q.metric);
     let (from, to) = (UnixMillis(q.since_ms), UnixMillis(q.until_ms));
     match q.resolution {
         None => store.series(&key, from, to),
@@ -156,7 +186,7 @@ pub fn view<'a>(
     SeriesView {
         device,
         if_name,
-        metric: q.metric.as_str(),
+        metric: q.metric,
         resolution: resolution_name(data.resolution),
         since_ms: q.since_ms,
         until_ms: q.until_ms,
@@ -223,7 +253,7 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        parse_query(&m, 10_000_000)
+        parse_query(&m, 10_000_000, SeriesOf::Interface)
     }
 
     #[test]
@@ -280,6 +310,23 @@ mod tests {
             q(&[("metric", "in_bps"), ("token", "x")])
                 .unwrap_err()
                 .contains("unknown parameter(s) token")
+        );
+    }
+
+    #[test]
+    fn probe_metrics_are_their_own_names() {
+        let m = |name: &str| {
+            let p = [("metric".to_string(), name.to_string())]
+                .into_iter()
+                .collect();
+            parse_query(&p, 10_000_000, SeriesOf::Probe)
+        };
+        assert_eq!(m("rtt_avg_ms").unwrap().metric, "rtt_avg_ms");
+        assert_eq!(m("loss_pct").unwrap().metric, "loss_pct");
+        let e = m("in_bps").unwrap_err();
+        assert!(
+            e.contains("unknown metric `in_bps`") && e.contains("rtt_max_ms"),
+            "{e}"
         );
     }
 

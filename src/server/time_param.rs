@@ -16,7 +16,8 @@ pub fn parse_time(text: &str, now_ms: i64) -> Result<i64, TimeParamError> {
     if text == "now" {
         return Ok(now_ms);
     }
-    if let Some(ms) = parse_duration_ms(text) {
+    // `15m` and `-15m` both mean fifteen minutes ago.
+    if let Some(ms) = parse_duration_ms(text.strip_prefix('-').unwrap_or(text)) {
         return Ok(now_ms.saturating_sub(ms));
     }
     parse_rfc3339_ms(text).ok_or_else(err)
@@ -145,17 +146,10 @@ mod tests {
         assert_eq!(parse_time("90s", NOW), Ok(NOW - 90_000));
         assert_eq!(parse_time("15m", NOW), Ok(NOW - 900_000));
         assert_eq!(parse_time("2d", NOW), Ok(NOW - 172_800_000));
+        assert_eq!(parse_time("-15m", NOW), Ok(NOW - 900_000));
+        assert!(parse_time("--15m", NOW).is_err());
         assert_eq!(parse_time("1w", NOW), Ok(NOW - 604_800_000));
-        for bad in [
-            "",
-            "m",
-            "-5m",
-            "5x",
-            "5 m",
-            "1.5h",
-            "99999999999999999999h",
-            "5é",
-        ] {
+        for bad in ["", "m", "5x", "5 m", "1.5h", "99999999999999999999h", "5é"] {
             assert!(parse_time(bad, NOW).is_err(), "{bad}");
         }
     }

@@ -13,6 +13,7 @@ mod error;
 mod inventory;
 mod positions;
 mod read;
+mod report_read;
 mod rollup;
 mod schema;
 mod types;
@@ -20,6 +21,7 @@ mod write;
 
 pub use error::StoreError;
 pub use positions::MapPosition;
+pub use report_read::InterfaceInfo;
 pub use rollup::{PruneReport, RollupReport, p95_nearest_rank};
 pub use schema::SCHEMA_VERSION;
 pub use types::{

@@ -1,7 +1,7 @@
 // The live feed: GET /api/events read with fetch() and a stream reader (so
 // the bearer token can be sent), a small SSE parser, a watchdog that calls
 // the feed lost after 5 s without an event, and reconnection with backoff.
-// Where the server has no event stream (404) it falls back to polling
+// Where the server has no event stream (404, 503) it falls back to polling
 // /api/topology.
 import { authHeaders, getJson, HttpError } from './api.js';
 
@@ -84,7 +84,7 @@ export class Feed {
         signal: this.abort.signal,
         cache: 'no-store',
       });
-      if (r.status === 404) {
+      if (r.status === 404 || r.status === 503) {
         this.poll();
         return;
       }

@@ -1,0 +1,381 @@
+//! The live feed behind `/api/events`: once a second the topology view is
+//! rendered item by item (one JSON text per device and per link), compared
+//! with the previous tick, and the changed items go out as a numbered
+//! `delta` to every subscriber. A new subscriber, or one that fell behind
+//! the broadcast buffer, gets a `snapshot` of every item instead.
+//!
+//! The diff and the event texts are pure ([`Frame::advance`],
+//! [`render_delta`], [`Frame::snapshot`]); [`Feed`] holds the current frame
+//! and the broadcast channel, [`run`] is the ticking task.
+use super::api;
+use crate::live::{Live, UnixMs};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::broadcast;
+
+/// A rendered item (a device or link view) by its id.
+type Items = BTreeMap<String, Arc<str>>;
+
+/// The state of the map at one tick: every item's JSON text.
+#[derive(Debug, Clone, Default)]
+pub struct Frame {
+    pub seq: u64,
+    pub generated_ms: UnixMs,
+    devices: Items,
+    links: Items,
+}
+
+/// One event of the feed. `data` is the JSON text of the SSE `data:` line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedEvent {
+    pub seq: u64,
+    pub kind: EventKind,
+    pub data: Arc<str>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    Snapshot,
+    Delta,
+}
+
+impl EventKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            EventKind::Snapshot => "snapshot",
+            EventKind::Delta => "delta",
+        }
+    }
+}
+
+/// What changed between two sets of items.
+#[derive(Debug, Default, PartialEq)]
+struct Changes {
+    changed: Vec<Arc<str>>,
+    removed: Vec<String>,
+}
+
+fn diff(old: &Items, new: &Items) -> Changes {
+    Changes {
+        changed: new
+            .iter()
+            .filter(|(id, text)| old.get(*id) != Some(*text))
+            .map(|(_, text)| text.clone())
+            .collect(),
+        removed: old
+            .keys()
+            .filter(|id| !new.contains_key(*id))
+            .cloned()
+            .collect(),
+    }
+}
+
+fn push_items<'a>(out: &mut String, key: &str, items: impl Iterator<Item = &'a Arc<str>>) {
+    out.push('"');
+    out.push_str(key);
+    out.push_str("\":[");
+    for (i, text) in items.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(text);
+    }
+    out.push(']');
+}
+
+fn render_delta(seq: u64, generated_ms: UnixMs, devices: &Changes, links: &Changes) -> String {
+    let mut out = format!("{{\"seq\":{seq},\"generated_ms\":{generated_ms},");
+    push_items(&mut out, "devices", devices.changed.iter());
+    out.push(',');
+    push_items(&mut out, "links", links.changed.iter());
+    // Ids are device data: serde escapes them.
+    let ids = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
+    out.push_str(",\"removed_devices\":");
+    out.push_str(&ids(&devices.removed));
+    out.push_str(",\"removed_links\":");
+    out.push_str(&ids(&links.removed));
+    out.push('}');
+    out
+}
+
+/// Renders every device and link of the view to JSON texts.
+fn render_items(view: &api::TopologyView<'_>) -> (Items, Items) {
+    let text = |v: Result<String, serde_json::Error>| -> Arc<str> {
+        Arc::from(v.unwrap_or_else(|_| "null".to_string()))
+    };
+    let devices = view
+        .devices
+        .iter()
+        .map(|d| (d.device.id.0.clone(), text(serde_json::to_string(d))))
+        .collect();
+    let links = view
+        .links
+        .iter()
+        .map(|l| (l.link.id.clone(), text(serde_json::to_string(l))))
+        .collect();
+    (devices, links)
+}
+
+impl Frame {
+    /// Moves to the next tick with the given items; returns the delta event.
+    fn advance(&mut self, generated_ms: UnixMs, devices: Items, links: Items) -> FeedEvent {
+        let d = diff(&self.devices, &devices);
+        let l = diff(&self.links, &links);
+        self.seq += 1;
+        self.generated_ms = generated_ms;
+        self.devices = devices;
+        self.links = links;
+        FeedEvent {
+            seq: self.seq,
+            kind: EventKind::Delta,
+            data: render_delta(self.seq, generated_ms, &d, &l).into(),
+        }
+    }
+
+    /// Every item of this frame, as a `snapshot` event.
+    pub fn snapshot(&self) -> FeedEvent {
+        let mut out = format!(
+            "{{\"seq\":{},\"generated_ms\":{},",
+            self.seq, self.generated_ms
+        );
+        push_items(&mut out, "devices", self.devices.values());
+        out.push(',');
+        push_items(&mut out, "links", self.links.values());
+        out.push('}');
+        FeedEvent {
+            seq: self.seq,
+            kind: EventKind::Snapshot,
+            data: out.into(),
+        }
+    }
+}
+
+/// The current frame and the channel its deltas go out on.
+#[derive(Debug)]
+pub struct Feed {
+    frame: Mutex<Frame>,
+    tx: Mutex<Option<broadcast::Sender<FeedEvent>>>,
+}
+
+/// Deltas a subscriber may be behind before it is sent a snapshot instead.
+const BUFFERED_EVENTS: usize = 16;
+
+impl Default for Feed {
+    fn default() -> Self {
+        let (tx, _) = broadcast::channel(BUFFERED_EVENTS);
+        Feed {
+            frame: Mutex::new(Frame::default()),
+            tx: Mutex::new(Some(tx)),
+        }
+    }
+}
+
+impl Feed {
+    pub fn new() -> Arc<Feed> {
+        Arc::new(Feed::default())
+    }
+
+    /// Renders the live state at `now_ms` and sends the delta.
+    pub fn tick(&self, live: &Live, now_ms: UnixMs) {
+        let (devices, links) = live.read(|s| render_items(&api::topology(s, now_ms)));
+        let event = self
+            .frame
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .advance(now_ms, devices, links);
+        if let Some(tx) = self.tx.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            // No subscribers is fine.
+            let _ = tx.send(event);
+        }
+    }
+
+    /// A receiver of the following deltas and the snapshot they follow.
+    /// `None` once the feed is closed.
+    pub fn subscribe(&self) -> Option<(broadcast::Receiver<FeedEvent>, FeedEvent)> {
+        // Subscribe before reading the frame: no delta falls between them.
+        let rx = self
+            .tx
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()?
+            .subscribe();
+        Some((rx, self.current()))
+    }
+
+    /// A snapshot of the current frame.
+    pub fn current(&self) -> FeedEvent {
+        self.frame
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .snapshot()
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.tx.lock().unwrap_or_else(|p| p.into_inner()).is_none()
+    }
+
+    /// Ends every subscriber's stream (server shutdown).
+    pub fn close(&self) {
+        self.tx.lock().unwrap_or_else(|p| p.into_inner()).take();
+    }
+}
+
+/// How often the feed renders the map and sends a delta.
+pub const TICK: Duration = Duration::from_secs(1);
+
+/// Ticks the feed every `period` until the feed is closed.
+pub async fn run(feed: Arc<Feed>, live: Arc<Live>, period: Duration) {
+    let mut ticker = tokio::time::interval(period);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    while !feed.is_closed() {
+        ticker.tick().await;
+        let (f, l) = (feed.clone(), live.clone());
+        // Rendering a large map takes milliseconds: off the reactor.
+        let now = crate::types::unix_now_ms();
+        if tokio::task::spawn_blocking(move || f.tick(&l, now))
+            .await
+            .is_err()
+        {
+            tracing::error!("live feed tick failed");
+        }
+    }
+}
+
+/// What a subscriber's stream does next.
+pub enum Next {
+    Send(FeedEvent),
+    End,
+}
+
+/// One subscriber: its receiver and the last sequence number it was sent.
+pub struct Subscriber {
+    feed: Arc<Feed>,
+    rx: broadcast::Receiver<FeedEvent>,
+    last_seq: u64,
+    first: Option<FeedEvent>,
+}
+
+impl Subscriber {
+    pub fn new(feed: Arc<Feed>) -> Option<Subscriber> {
+        let (rx, snapshot) = feed.subscribe()?;
+        Some(Subscriber {
+            feed,
+            rx,
+            last_seq: snapshot.seq,
+            first: Some(snapshot),
+        })
+    }
+
+    /// The next event: the first snapshot, then each delta in order; a
+    /// snapshot again after falling behind.
+    pub async fn next(&mut self) -> Next {
+        if let Some(first) = self.first.take() {
+            return Next::Send(first);
+        }
+        loop {
+            match self.rx.recv().await {
+                Ok(e) if e.seq <= self.last_seq => continue,
+                Ok(e) if e.seq == self.last_seq + 1 => {
+                    self.last_seq = e.seq;
+                    return Next::Send(e);
+                }
+                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                    // Skip what is left of the backlog: the snapshot covers it.
+                    self.rx = self.rx.resubscribe();
+                    let snap = self.feed.current();
+                    self.last_seq = snap.seq;
+                    return Next::Send(snap);
+                }
+                Err(broadcast::error::RecvError::Closed) => return Next::End,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn items(pairs: &[(&str, &str)]) -> Items {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), Arc::from(*v)))
+            .collect()
+    }
+
+    fn parse(e: &FeedEvent) -> serde_json::Value {
+        serde_json::from_str(&e.data).unwrap()
+    }
+
+    #[test]
+    fn deltas_carry_changed_and_removed_items_only() {
+        let mut f = Frame::default();
+        let e = f.advance(
+            10,
+            items(&[("r1", r#"{"id":"r1","v":1}"#), ("r2", r#"{"id":"r2"}"#)]),
+            items(&[("l1", r#"{"id":"l1"}"#)]),
+        );
+        let v = parse(&e);
+        assert_eq!(v["seq"], 1);
+        assert_eq!(v["devices"].as_array().unwrap().len(), 2);
+        let e = f.advance(
+            20,
+            items(&[("r1", r#"{"id":"r1","v":2}"#), ("<x\"", r#"{"id":"<x\""}"#)]),
+            items(&[("l1", r#"{"id":"l1"}"#)]),
+        );
+        let v = parse(&e);
+        assert_eq!(v["seq"], 2);
+        assert_eq!(v["generated_ms"], 20);
+        let ids: Vec<&str> = v["devices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["<x\"", "r1"]);
+        assert_eq!(v["links"].as_array().unwrap().len(), 0);
+        assert_eq!(v["removed_devices"], serde_json::json!(["r2"]));
+        assert_eq!(v["removed_links"], serde_json::json!([]));
+        let s = parse(&f.snapshot());
+        assert_eq!(s["seq"], 2);
+        assert_eq!(s["devices"].as_array().unwrap().len(), 2);
+        assert_eq!(s["links"][0]["id"], "l1");
+    }
+
+    #[tokio::test]
+    async fn a_subscriber_gets_a_snapshot_then_deltas_and_a_snapshot_when_behind() {
+        let feed = Feed::new();
+        let live = Live::default();
+        feed.tick(&live, 1);
+        let mut sub = Subscriber::new(feed.clone()).unwrap();
+        feed.tick(&live, 2);
+        let Next::Send(e) = sub.next().await else {
+            panic!()
+        };
+        assert_eq!((e.kind, e.seq), (EventKind::Snapshot, 1));
+        let Next::Send(e) = sub.next().await else {
+            panic!()
+        };
+        assert_eq!((e.kind, e.seq), (EventKind::Delta, 2));
+        for t in 3..(3 + BUFFERED_EVENTS as i64 + 5) {
+            feed.tick(&live, t);
+        }
+        let Next::Send(e) = sub.next().await else {
+            panic!()
+        };
+        assert_eq!(e.kind, EventKind::Snapshot);
+        assert_eq!(e.seq, 2 + BUFFERED_EVENTS as u64 + 5);
+        feed.tick(&live, 100);
+        let Next::Send(e) = sub.next().await else {
+            panic!()
+        };
+        assert_eq!(
+            (e.kind, e.seq),
+            (EventKind::Delta, 3 + BUFFERED_EVENTS as u64 + 5)
+        );
+        feed.close();
+        assert!(matches!(sub.next().await, Next::End));
+        assert!(Subscriber::new(feed).is_none());
+    }
+}

@@ -1,0 +1,324 @@
+//! The routes behind the map page against a real server on 127.0.0.1:0 and
+//! a real SQLite file: `/api/whoami`, the `/api/events` stream (snapshot,
+//! deltas of what changed, end on shutdown), saved positions (admin only,
+//! kept in the store) and a device's probe series.
+mod server_support;
+
+use nocmap::live::Reachability;
+use nocmap::server::feed::Feed;
+use nocmap::server::{AppState, AuthConfig};
+use nocmap::store::{Batch, Sample, SeriesKey, Store, StoreConfig, UnixMillis};
+use nocmap::topology::DeviceId;
+use nocmap::types::Secret;
+use server_support::*;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+fn state(db: std::path::PathBuf, auth: bool) -> AppState {
+    AppState {
+        live: hostile_live(),
+        db_path: Some(db),
+        auth: auth.then(|| AuthConfig {
+            admin_token: Secret::new(ADMIN),
+            read_only_token: Some(Secret::new(VIEWER)),
+        }),
+        feed: Some(Feed::new()),
+    }
+}
+
+/// A server-sent event stream read off a raw connection (chunked body).
+struct EventStream {
+    sock: tokio::net::TcpStream,
+    raw: Vec<u8>,
+    body: Vec<u8>,
+}
+
+impl EventStream {
+    async fn open(addr: SocketAddr, token: &str) -> (u16, String, EventStream) {
+        let mut sock = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let req = format!(
+            "GET /api/events HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\r\n"
+        );
+        sock.write_all(req.as_bytes()).await.unwrap();
+        let mut s = EventStream {
+            sock,
+            raw: Vec::new(),
+            body: Vec::new(),
+        };
+        while !s.raw.windows(4).any(|w| w == b"\r\n\r\n") {
+            s.fill().await;
+        }
+        let end = s.raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+        let head = String::from_utf8(s.raw[..end].to_vec()).unwrap();
+        s.raw.drain(..end + 4);
+        let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+        (status, head, s)
+    }
+
+    async fn fill(&mut self) {
+        let mut buf = [0u8; 65536];
+        let n = tokio::time::timeout(Duration::from_secs(10), self.sock.read(&mut buf))
+            .await
+            .expect("no data on the event stream within 10 s")
+            .unwrap();
+        assert!(n > 0, "event stream closed");
+        self.raw.extend_from_slice(&buf[..n]);
+    }
+
+    /// Moves complete chunks from `raw` to `body`; false at the last chunk.
+    fn dechunk(&mut self) -> bool {
+        loop {
+            let Some(eol) = self.raw.windows(2).position(|w| w == b"\r\n") else {
+                return true;
+            };
+            let size =
+                usize::from_str_radix(std::str::from_utf8(&self.raw[..eol]).unwrap(), 16).unwrap();
+            if size == 0 {
+                return false;
+            }
+            if self.raw.len() < eol + 2 + size + 2 {
+                return true;
+            }
+            self.body
+                .extend_from_slice(&self.raw[eol + 2..eol + 2 + size]);
+            self.raw.drain(..eol + 2 + size + 2);
+        }
+    }
+
+    /// The next event (name, data), skipping keep-alive comments; `None`
+    /// when the server ended the stream.
+    async fn next(&mut self) -> Option<(String, serde_json::Value)> {
+        loop {
+            let open = self.dechunk();
+            if let Some(end) = self.body.windows(2).position(|w| w == b"\n\n") {
+                let block = String::from_utf8(self.body[..end].to_vec()).unwrap();
+                self.body.drain(..end + 2);
+                let (mut name, mut data) = (String::new(), String::new());
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("event:") {
+                        name = v.trim().to_string();
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push_str(v.strip_prefix(' ').unwrap_or(v));
+                    }
+                }
+                if name.is_empty() {
+                    continue;
+                }
+                return Some((name, serde_json::from_str(&data).unwrap()));
+            }
+            if !open {
+                return None;
+            }
+            self.fill().await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whoami_tells_the_role() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = start(state(dir.path().join("s.db"), true));
+    let r = get(srv.addr, "/api/whoami", Some(ADMIN)).await;
+    assert_eq!(
+        r.json(),
+        serde_json::json!({"role": "admin", "auth_required": true})
+    );
+    let r = get(srv.addr, "/api/whoami", Some(VIEWER)).await;
+    assert_eq!(r.json()["role"], "read_only");
+    assert_eq!(get(srv.addr, "/api/whoami", None).await.status, 401);
+    srv.stop().await;
+    let srv = start(state(dir.path().join("s.db"), false));
+    let r = get(srv.addr, "/api/whoami", None).await;
+    assert_eq!(
+        r.json(),
+        serde_json::json!({"role": "admin", "auth_required": false})
+    );
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_start_with_a_snapshot_then_carry_what_changed_and_end_on_shutdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let st = state(dir.path().join("s.db"), true);
+    let live = st.live.clone();
+    let srv = start(st);
+    let (status, _, _) = EventStream::open(srv.addr, "wrong").await;
+    assert_eq!(status, 401);
+    let (status, head, mut ev) = EventStream::open(srv.addr, VIEWER).await;
+    assert_eq!(status, 200, "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: text/event-stream"),
+        "{head}"
+    );
+    assert!(head.contains("default-src 'self'"), "CSP missing: {head}");
+
+    let (name, snap) = ev.next().await.unwrap();
+    assert_eq!(name, "snapshot");
+    let ids: Vec<&str> = snap["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["dev-a", "dev-b"]);
+    assert_eq!(snap["devices"][1]["sys_name"], SCRIPT_SYS_NAME);
+    assert_eq!(snap["links"].as_array().unwrap().len(), 1);
+    let mut seq = snap["seq"].as_u64().unwrap();
+
+    // dev-b comes up: the next deltas name dev-b and not dev-a.
+    live.update(|s| {
+        let h = s.devices.entry(DeviceId("dev-b".into())).or_default();
+        h.reachability = Reachability::Up;
+        h.rtt_avg_ms = Some(7.5);
+    });
+    let mut seen_b = false;
+    for _ in 0..5 {
+        let (name, d) = ev.next().await.unwrap();
+        assert_eq!(name, "delta");
+        let s = d["seq"].as_u64().unwrap();
+        assert_eq!(s, seq + 1, "deltas are numbered one by one");
+        seq = s;
+        for dev in d["devices"].as_array().unwrap() {
+            assert_ne!(dev["id"], "dev-a", "an unchanged device was sent: {d}");
+            if dev["id"] == "dev-b" && dev["health"]["rtt_avg_ms"] == 7.5 {
+                seen_b = true;
+            }
+        }
+        if seen_b {
+            break;
+        }
+    }
+    assert!(seen_b, "dev-b's change never arrived");
+
+    // A removed link is announced.
+    live.update(|s| s.topology.links.clear());
+    let mut removed = false;
+    for _ in 0..5 {
+        let (_, d) = ev.next().await.unwrap();
+        if d["removed_links"].as_array().unwrap().len() == 1 {
+            removed = true;
+            break;
+        }
+    }
+    assert!(removed);
+
+    // Shutdown ends the stream instead of waiting for it.
+    tokio::time::timeout(Duration::from_secs(10), srv.stop())
+        .await
+        .expect("shutdown waited for the open event stream");
+    let mut ended = false;
+    for _ in 0..10 {
+        if ev.next().await.is_none() {
+            ended = true;
+            break;
+        }
+    }
+    assert!(ended);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn positions_need_the_admin_token_and_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    drop(Store::open(&db, StoreConfig::default()).unwrap());
+    let srv = start(state(db.clone(), true));
+    let put = |token: &'static str, body: &'static str| {
+        let addr = srv.addr;
+        async move {
+            let auth = format!("Authorization: Bearer {token}");
+            let len = format!("Content-Length: {}", body.len());
+            let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+            let req = format!(
+                "PUT /api/map/positions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{auth}\r\n{len}\r\nContent-Type: application/json\r\n\r\n{body}"
+            );
+            s.write_all(req.as_bytes()).await.unwrap();
+            let mut out = String::new();
+            s.read_to_string(&mut out).await.unwrap();
+            out
+        }
+    };
+    let body = r#"{"positions":{"dev-a":{"x":12.5,"y":-40},"<b>x</b>":{"x":1,"y":2}}}"#;
+    let r = put(VIEWER, body).await;
+    assert!(r.starts_with("HTTP/1.1 403"), "{r}");
+    let r = put(ADMIN, r#"{"positions":{"dev-a":{"x":1e99,"y":0}}}"#).await;
+    assert!(r.starts_with("HTTP/1.1 400"), "{r}");
+    let r = put(ADMIN, r#"{"positions":{"dev-a":{"x":1,"y":0}},"z":1}"#).await;
+    assert!(r.starts_with("HTTP/1.1 400"), "{r}");
+    let r = put(ADMIN, body).await;
+    assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+    assert!(r.contains(r#"{"saved":2}"#), "{r}");
+    srv.stop().await;
+
+    let srv = start(state(db.clone(), true));
+    let r = get(srv.addr, "/api/map/positions", Some(VIEWER)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = r.json();
+    assert_eq!(
+        v["positions"]["dev-a"],
+        serde_json::json!({"x": 12.5, "y": -40.0})
+    );
+    assert_eq!(v["positions"]["<b>x</b>"]["y"], 2.0);
+    let del = request(
+        srv.addr,
+        "DELETE",
+        "/api/map/positions",
+        &[&format!("Authorization: Bearer {VIEWER}")],
+    )
+    .await;
+    assert_eq!(del.status, 403);
+    let del = request(
+        srv.addr,
+        "DELETE",
+        "/api/map/positions",
+        &[&format!("Authorization: Bearer {ADMIN}")],
+    )
+    .await;
+    assert_eq!(del.json()["cleared"], 2);
+    let v = get(srv.addr, "/api/map/positions", Some(VIEWER))
+        .await
+        .json();
+    assert_eq!(v["positions"], serde_json::json!({}));
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_probe_series_is_read_from_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let now = now_ms();
+    let mut store = Store::open(&db, StoreConfig::default()).unwrap();
+    let samples = (0..10)
+        .map(|i| Sample {
+            key: SeriesKey::probe("dev-a", "rtt_avg_ms"),
+            at: UnixMillis(now - 600_000 + i * 60_000),
+            value: 1.0 + i as f64,
+        })
+        .collect();
+    store
+        .write_batch(&Batch {
+            samples,
+            gaps: vec![],
+        })
+        .unwrap();
+    drop(store);
+    let srv = start(state(db, false));
+    let r = get(
+        srv.addr,
+        "/api/devices/dev-a/series?metric=rtt_avg_ms&since=-1h&resolution=raw",
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = r.json();
+    let pts = v["points"].as_array().unwrap();
+    assert_eq!(pts.len(), 10);
+    assert_eq!(pts[9]["avg"], 10.0);
+    let r = get(srv.addr, "/api/devices/dev-a/series?metric=in_bps", None).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("loss_pct"), "{}", r.body);
+    let r = get(srv.addr, "/api/devices/nope/series?metric=loss_pct", None).await;
+    assert_eq!(r.status, 404);
+    srv.stop().await;
+}
