@@ -64,7 +64,7 @@ fn synthetic(devices: usize, links: usize) -> Topology {
             ))),
             chassis_id: None,
             vendor: None,
-            managed: true,
+            managed: i % 7 != 3,
             poller: false,
             sys_object_id: None,
             sys_location: Some(format!("site{}", i % 17)),

@@ -281,6 +281,16 @@ const R1R2: &str = r#"(() => {
     lineColour: e.style('line-color'), grad: e.data('grad'), seq: window.__nocmap.seq };
 })()"#;
 
+/// The id of the device the page knows by `sys_name`.
+fn page_id(b: &mut Browser, sys_name: &str) -> Option<String> {
+    b.eval(&format!(
+        "([...window.__nocmap.model.devices.values()].find((d) => d.sys_name === {}) || {{}}).id || null",
+        json!(sys_name)
+    ))
+    .as_str()
+    .map(str::to_string)
+}
+
 #[test]
 fn live_map_in_chromium() {
     require_root!();
@@ -329,15 +339,12 @@ fn live_map_in_chromium() {
     browser.screenshot("1-map");
 
     // 5. Hostile strings: shown as text in the detail panel, never run.
-    let x1 = topo_now["devices"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["sys_name"] == XSS_NAME)
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    eprintln!(
+        "page model {}\ncy nodes {}",
+        browser.eval("JSON.stringify([...window.__nocmap.model.devices.values()].map((d) => [d.id, d.sys_name, d.managed]))"),
+        browser.eval("JSON.stringify(window.__nocmap_cy.nodes().map((n) => [n.id(), n.data('name'), n.data('kind'), n.renderedPosition()]))")
+    );
+    let x1 = page_id(&mut browser, XSS_NAME).expect("x1 on the page");
     browser.cmd(json!({"cmd": "click_node", "id": x1}));
     let title = browser.wait(
         "document.getElementById('detail-title') && document.getElementById('detail-title').textContent",
@@ -365,12 +372,7 @@ fn live_map_in_chromium() {
     assert_eq!(injected, 0, "markup from device strings in the DOM");
     browser.screenshot("5-xss-x1");
     // x2 is known only from LLDP: its announced name is what the map shows.
-    let x2 = topo_now["devices"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["sys_name"] == XSS_LLDP_NAME)
-        .map(|d| d["id"].as_str().unwrap().to_string());
+    let x2 = page_id(&mut browser, XSS_LLDP_NAME);
     eprintln!(
         "hostile strings in /api/topology: ifAlias {alias_in_api}, LLDP name {}, LLDP descr {}",
         x2.is_some(),
@@ -385,7 +387,7 @@ fn live_map_in_chromium() {
             ),
             10,
             "the LLDP-only device's panel",
-            "document.getElementById('detail').textContent",
+            &format!("[window.__nocmap.lastTap, {}, document.getElementById('detail-title').textContent, window.__nocmap_cy.getElementById({}).renderedPosition()]", json!(x2), json!(x2)),
         );
         assert_eq!(t, true);
         browser.screenshot("5-xss-x2");
@@ -408,15 +410,7 @@ fn live_map_in_chromium() {
     assert!(csp.is_empty(), "CSP violations: {csp:?}");
 
     // 4. A dragged node keeps its place after a reload.
-    let r2 = topo_now["devices"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["sys_name"] == "r2")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let r2 = page_id(&mut browser, "r2").expect("r2 on the page");
     let pos = |b: &mut Browser| {
         let p = b.eval(&format!(
             "window.__nocmap_cy.getElementById({}).position()",

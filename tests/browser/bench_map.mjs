@@ -27,7 +27,11 @@ try {
     requestAnimationFrame(frame);
   });
   await page.goto(url, { waitUntil: 'load' });
-  await page.waitForFunction(() => window.__nocmap && window.__nocmap.ready, null, { timeout: 120000, polling: 50 });
+  // Polled with evaluate: waitForFunction would need 'unsafe-eval' under the page's CSP.
+  for (const deadline = Date.now() + 120000; !(await page.evaluate(() => window.__nocmap && window.__nocmap.ready));) {
+    if (Date.now() > deadline) throw new Error('the map was not drawn within 120 s');
+    await new Promise((r) => setTimeout(r, 50));
+  }
   const ready = await page.evaluate(() => ({
     renderMs: window.__nocmap.renderedMs,
     nodes: window.__nocmap_cy.nodes().length,

@@ -27,6 +27,23 @@ page.on('console', (m) => {
 
 const READY = 'window.__nocmap && window.__nocmap.ready';
 
+// Polls the expression with page.evaluate (CDP evaluation, which the page's
+// CSP allows; waitForFunction with a string would need 'unsafe-eval').
+async function waitFor(expr, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try {
+      last = await page.evaluate(expr);
+      if (last) return last;
+    } catch (e) {
+      last = String(e);
+    }
+    if (Date.now() > deadline) throw new Error('timed out; last value ' + JSON.stringify(last));
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 // Where a node is on the screen (page coordinates of its centre).
 async function nodeOnScreen(id) {
   const p = await page.evaluate((id) => {
@@ -45,18 +62,16 @@ async function run(c) {
   switch (c.cmd) {
     case 'goto':
       await page.goto(c.url, { waitUntil: 'load' });
-      await page.waitForFunction(READY, null, { timeout: c.timeout_ms || 60000, polling: 100 });
+      await waitFor(READY, c.timeout_ms || 60000);
       return true;
     case 'reload':
       await page.reload({ waitUntil: 'load' });
-      await page.waitForFunction(READY, null, { timeout: c.timeout_ms || 60000, polling: 100 });
+      await waitFor(READY, c.timeout_ms || 60000);
       return true;
     case 'eval':
       return await page.evaluate(c.expr);
-    case 'wait': {
-      const h = await page.waitForFunction(c.expr, null, { timeout: c.timeout_ms || 30000, polling: 250 });
-      return await h.jsonValue();
-    }
+    case 'wait':
+      return await waitFor(c.expr, c.timeout_ms || 30000);
     case 'drag': {
       const p = await nodeOnScreen(c.id);
       await page.mouse.move(p.x, p.y);
@@ -69,9 +84,24 @@ async function run(c) {
       return true;
     }
     case 'click_node': {
-      const p = await nodeOnScreen(c.id);
-      await page.mouse.click(p.x, p.y);
-      return true;
+      // A real click; the page records the node it saw tapped. Retried a
+      // few times: a click while the page redraws may not count as a tap.
+      for (let i = 0; i < 4; i++) {
+        const p = await nodeOnScreen(c.id);
+        await page.mouse.move(p.x - 5, p.y - 5);
+        await page.mouse.click(p.x, p.y, { delay: 30 });
+        const tapped = await page.evaluate(() => window.__nocmap.lastTap);
+        if (tapped === c.id) return i + 1;
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      const where = await page.evaluate((id) => ({
+        at: window.__nocmap_cy.getElementById(id).renderedPosition(),
+        box: window.__nocmap_cy.container().getBoundingClientRect().toJSON(),
+        nodes: window.__nocmap_cy.nodes().map((n) => [n.data('kind'), n.renderedBoundingBox({ includeLabels: false })]),
+        lastTap: window.__nocmap.lastTap,
+      }), c.id);
+      await page.screenshot({ path: '/tmp/click-failed.png' });
+      throw new Error('clicking node ' + c.id + ' did not tap it: ' + JSON.stringify(where));
     }
     case 'screenshot':
       await page.screenshot({ path: c.path });

@@ -29,6 +29,7 @@ const state = {
   role: null,
 };
 window.__nocmap = state;
+state.model = model; // for tests: what the map was drawn from
 
 let cy = null;
 let saved = {}; // device id → {x, y} from the server
@@ -62,7 +63,8 @@ function cyStyle() {
     { selector: 'node[kind="router"]', style: { shape: 'ellipse' } },
     { selector: 'node[kind="switch"]', style: { shape: 'round-rectangle', width: 34, height: 20 } },
     { selector: 'node[kind="host"]', style: { shape: 'rectangle', width: 18, height: 18 } },
-    { selector: 'node[kind="unmanaged"]', style: { shape: 'diamond', 'border-style': 'dashed' } },
+    // Not 'diamond': cytoscape 3.34.4 does not register taps at a diamond's centre.
+    { selector: 'node[kind="unmanaged"]', style: { shape: 'hexagon', 'border-width': 2, 'border-color': '#9aa0a6' } },
     { selector: 'node[kind="poller"]', style: { shape: 'star', width: 30, height: 30 } },
     { selector: 'node.match', style: { 'border-width': 4, 'border-color': '#ffb000' } },
     { selector: 'node:selected', style: { 'border-width': 4, 'border-color': '#3b7dd8' } },
@@ -99,7 +101,14 @@ function makeCy() {
     maxZoom: 6,
   });
   window.__nocmap_cy = cy;
-  cy.on('tap', 'node', (e) => detail.showDevice(e.target.id()));
+  // Cytoscape caches where its container is; keep it right when the
+  // controls above it wrap or the window changes.
+  new ResizeObserver(() => cy.resize()).observe(byId('cy'));
+  new ResizeObserver(() => cy.resize()).observe(byId('controls'));
+  cy.on('tap', 'node', (e) => {
+    state.lastTap = e.target.id();
+    detail.showDevice(e.target.id());
+  });
   cy.on('tap', 'edge', (e) => detail.showLink(e.target.data()));
   cy.on('dbltap', 'node', (e) => setFocus(e.target.id()));
   cy.on('dragfree', 'node', (e) => queueSave(e.target));
@@ -113,8 +122,10 @@ function makeCy() {
 function applySnapshot(msg) {
   const t0 = performance.now();
   if (!state.firstSnapshotMs) state.firstSnapshotMs = t0;
-  model.devices = new Map((msg.devices || []).map((d) => [d.id, d]));
-  model.links = new Map((msg.links || []).map((l) => [l.id, l]));
+  model.devices.clear();
+  model.links.clear();
+  for (const d of msg.devices || []) model.devices.set(d.id, d);
+  for (const l of msg.links || []) model.links.set(l.id, l);
   detail.model = model;
   if (msg.seq !== undefined) state.seq = msg.seq;
   state.snapshots = (state.snapshots || 0) + 1;
