@@ -139,12 +139,14 @@ fn churn(live: &Live, rng: &mut Rng, share: usize) {
             .flat_map(|d| d.interfaces.iter().map(|i| (d.id.clone(), i.name.clone())))
             .collect();
         for d in &s.topology.devices {
-            s.devices.entry(d.id.clone()).or_insert_with(|| DeviceHealth {
-                reachability: Reachability::Up,
-                rtt_avg_ms: Some(0.5),
-                loss_pct: Some(0.0),
-                ..Default::default()
-            });
+            s.devices
+                .entry(d.id.clone())
+                .or_insert_with(|| DeviceHealth {
+                    reachability: Reachability::Up,
+                    rtt_avg_ms: Some(0.5),
+                    loss_pct: Some(0.0),
+                    ..Default::default()
+                });
         }
         let first = s.interfaces.is_empty();
         for key in ids {

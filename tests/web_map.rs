@@ -80,6 +80,17 @@ fn artifacts() -> PathBuf {
     d
 }
 
+/// Screenshots of an earlier run must not pass for this run's.
+fn clear_artifacts() {
+    if let Ok(entries) = std::fs::read_dir(artifacts()) {
+        for e in entries.flatten() {
+            if e.path().extension().is_some_and(|x| x == "png") {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
 /// Chromium and playwright-core must be there when the test runs as root:
 /// a missing browser is a failure, not a skip.
 fn require_browser() {
@@ -223,7 +234,13 @@ fn api(lab: &Lab, path: &str) -> Option<Value> {
     let out = lab
         .command_in("noc", "curl")
         .unwrap()
-        .args(["-s", "-f", "-m", "5", &format!("http://127.0.0.1:{PORT}{path}")])
+        .args([
+            "-s",
+            "-f",
+            "-m",
+            "5",
+            &format!("http://127.0.0.1:{PORT}{path}"),
+        ])
         .output()
         .ok()?;
     if !out.status.success() {
@@ -295,6 +312,7 @@ fn page_id(b: &mut Browser, sys_name: &str) -> Option<String> {
 fn live_map_in_chromium() {
     require_root!();
     require_browser();
+    clear_artifacts();
     let lab = common::lab_up_toml(LAB);
     lab.wait_lldp_settled(Duration::from_secs(30)).unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -418,7 +436,11 @@ fn live_map_in_chromium() {
         ));
         (p["x"].as_f64().unwrap(), p["y"].as_f64().unwrap())
     };
-    assert_eq!(browser.eval("window.__nocmap.canSave"), true, "admin may save");
+    assert_eq!(
+        browser.eval("window.__nocmap.canSave"),
+        true,
+        "admin may save"
+    );
     let before = pos(&mut browser);
     browser.cmd(json!({"cmd": "drag", "id": r2, "dx": 90, "dy": -70}));
     browser.wait(
@@ -429,7 +451,10 @@ fn live_map_in_chromium() {
     );
     let dragged = pos(&mut browser);
     let moved = ((dragged.0 - before.0).powi(2) + (dragged.1 - before.1).powi(2)).sqrt();
-    assert!(moved > 10.0, "the drag moved the node: {before:?} -> {dragged:?}");
+    assert!(
+        moved > 10.0,
+        "the drag moved the node: {before:?} -> {dragged:?}"
+    );
     browser.cmd(json!({"cmd": "reload"}));
     let after = pos(&mut browser);
     assert!(

@@ -264,12 +264,24 @@ mod tests {
         .unwrap();
         let prefix = "10.80.0.0/16".parse().unwrap();
         let c = snmpd_conf(&n, prefix, &Credentials::default(), None, &[], &[]);
-        assert!(c.contains("sysName <script>window.__xss=2</script>\n"), "{c}");
+        assert!(
+            c.contains("sysName <script>window.__xss=2</script>\n"),
+            "{c}"
+        );
         let l = lldpd_conf(&n);
-        assert!(l.starts_with("configure system hostname \"<img src=x onerror=window.__xss=1>\"\n"), "{l}");
-        assert!(l.contains("configure system description \"<b>bold</b> & co\"\n"), "{l}");
+        assert!(
+            l.starts_with("configure system hostname \"<img src=x onerror=window.__xss=1>\"\n"),
+            "{l}"
+        );
+        assert!(
+            l.contains("configure system description \"<b>bold</b> & co\"\n"),
+            "{l}"
+        );
         let a = if_alias_lines(&n, |i| (i == "eth1").then_some(7));
-        assert_eq!(a, "override .1.3.6.1.2.1.31.1.1.1.18.7 octet_str \"<svg onload=window.__xss=3>\"\n");
+        assert_eq!(
+            a,
+            "override .1.3.6.1.2.1.31.1.1.1.18.7 octet_str \"<svg onload=window.__xss=3>\"\n"
+        );
         n.lldp_sys_name = None;
         assert!(lldpd_conf(&n).starts_with("configure system hostname x1\n"));
     }

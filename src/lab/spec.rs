@@ -356,7 +356,8 @@ impl LabSpec {
                     && ifname
                         .bytes()
                         .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
-                if !name_ok || alias.len() > 64 || alias.chars().any(|c| c.is_control() || c == '"') {
+                if !name_ok || alias.len() > 64 || alias.chars().any(|c| c.is_control() || c == '"')
+                {
                     errs.push(format!(
                         "{at}: if_alias `{ifname}`: an interface name and at most 64 bytes, no control chars or quotes"
                     ));

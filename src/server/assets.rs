@@ -49,7 +49,11 @@ pub const ASSETS: &[Asset] = &[
     asset!("/js/panels.js", "js/panels.js", JS),
     asset!("/js/charts.js", "js/charts.js", JS),
     asset!("/vendor/cytoscape.min.js", "vendor/cytoscape.min.js", JS),
-    asset!("/vendor/cytoscape.LICENSE", "vendor/cytoscape.LICENSE", TEXT),
+    asset!(
+        "/vendor/cytoscape.LICENSE",
+        "vendor/cytoscape.LICENSE",
+        TEXT
+    ),
 ];
 
 /// The embedded file at `path`, if any.
@@ -123,9 +127,6 @@ mod tests {
         });
         assert!(!handler, "inline handler in index.html");
         assert!(!html.contains("src=\"http") && !html.contains("href=\"http"));
-        assert!(
-            !html.contains("<script>"),
-            "inline script in index.html"
-        );
+        assert!(!html.contains("<script>"), "inline script in index.html");
     }
 }

@@ -59,7 +59,9 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
             r
         });
     body_limit()
-        .and(healthz.or(api).unify().or(metrics).unify().or(assets::routes()).unify())
+        .and(healthz.or(api).unify().or(metrics).unify())
+        .or(assets::routes())
+        .unify()
         .recover(recover)
         .unify()
         .map(with_security_headers)
