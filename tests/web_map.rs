@@ -316,7 +316,7 @@ fn live_map_in_chromium() {
     let lab = common::lab_up_toml(LAB);
     lab.wait_lldp_settled(Duration::from_secs(30)).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let _serve = start_serve(&lab, &dir.path().join("wmap.db"));
+    let serve = start_serve(&lab, &dir.path().join("wmap.db"));
     let topo = wait_topology(&lab);
     let mut browser = Browser::start(&lab);
     browser.cmd(json!({"cmd": "goto", "url": format!("http://127.0.0.1:{PORT}/")}));
@@ -520,6 +520,25 @@ fn live_map_in_chromium() {
     assert_eq!(down["lineColour"], "rgb(224,0,0)", "{down}");
     browser.screenshot("3-down");
     lab.set_if_state("r1", "eth1", true).unwrap();
+
+    // The feed goes silent (server stopped): the banner shows; it goes away
+    // once the page has reconnected by itself.
+    let pid = serve.0.id() as i32;
+    unsafe { libc::kill(pid, libc::SIGSTOP) };
+    browser.wait(
+        "!document.getElementById('feed-banner').hidden",
+        20,
+        "the feed-lost banner",
+        "window.__nocmap.feed",
+    );
+    browser.screenshot("6-feed-lost");
+    unsafe { libc::kill(pid, libc::SIGCONT) };
+    browser.wait(
+        "document.getElementById('feed-banner').hidden && window.__nocmap.feed === 'live'",
+        60,
+        "the feed back",
+        "window.__nocmap.feed",
+    );
     let events = browser.cmd(json!({"cmd": "events"}));
     assert_eq!(events["errors"], json!([]), "page errors: {events}");
 }

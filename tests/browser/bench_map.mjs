@@ -60,6 +60,7 @@ try {
       feed: window.__nocmap.feed,
       deltas: window.__nocmap.deltas,
       snapshots: window.__nocmap.snapshots,
+      redrawMs: (window.__nocmap.renderMs || []).slice(),
     };
   }, ready.t);
   const apply = after.applyMs.slice(ready.updatesBefore);
@@ -79,6 +80,8 @@ try {
     updates: apply.length,
     applyMedianMs: Math.round(sorted[Math.floor(sorted.length / 2)] || 0),
     applyMaxMs: Math.round(sorted[sorted.length - 1] || 0),
+    redraws: after.redrawMs.length,
+    redrawMaxMs: Math.round(Math.max(0, ...after.redrawMs)),
     longtasks: after.longtasks,
     longtaskMaxMs: Math.round(after.longtaskMaxMs),
     longtaskTotalMs: Math.round(after.longtaskTotalMs),

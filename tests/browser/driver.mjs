@@ -90,9 +90,12 @@ async function run(c) {
         const p = await nodeOnScreen(c.id);
         await page.mouse.move(p.x - 5, p.y - 5);
         await page.mouse.click(p.x, p.y, { delay: 30 });
-        const tapped = await page.evaluate(() => window.__nocmap.lastTap);
-        if (tapped === c.id) return i + 1;
-        await new Promise((r) => setTimeout(r, 300));
+        // Wait past the double-tap interval before trying again: two quick
+        // clicks are a double-click (the page's neighbourhood view).
+        for (let k = 0; k < 8; k++) {
+          if ((await page.evaluate(() => window.__nocmap.lastTap)) === c.id) return i + 1;
+          await new Promise((r) => setTimeout(r, 100));
+        }
       }
       const where = await page.evaluate((id) => ({
         at: window.__nocmap_cy.getElementById(id).renderedPosition(),

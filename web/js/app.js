@@ -71,8 +71,11 @@ function cyStyle() {
     { selector: '.faded', style: { opacity: 0.2 } },
     { selector: '.hidden', style: { display: 'none' } },
     { selector: 'edge', style: {
-      width: 'data(width)', 'curve-style': largeMap ? 'haystack' : 'bezier', 'line-fill': 'linear-gradient',
-      'line-gradient-stop-colors': 'data(grad)', 'line-gradient-stop-positions': '0 50 50 100',
+      width: 'data(width)', 'curve-style': largeMap ? 'haystack' : 'bezier',
+      ...(largeMap && !edgeLabels
+        // zoomed-out large map: one colour (the busier direction), cheap to draw
+        ? { 'line-fill': 'solid', 'line-color': 'data(maxColour)' }
+        : { 'line-fill': 'linear-gradient', 'line-gradient-stop-colors': 'data(grad)', 'line-gradient-stop-positions': '0 50 50 100' }),
     } },
     ...(edgeLabels ? [{ selector: 'edge', style: {
       'source-label': 'data(abLabel)', 'target-label': 'data(baLabel)',
@@ -147,8 +150,29 @@ function applyDelta(msg) {
   for (const id of msg.removed_links || []) model.links.delete(id);
   state.seq = msg.seq;
   state.deltas++;
-  render();
+  if (largeMap) scheduleRender();
+  else render();
   timed(t0);
+}
+
+// On a large map, redrawing after every one-second delta would keep the
+// page busy: deltas go into the model at once, the map is redrawn at most
+// every LARGE_MAP_REDRAW_MS.
+const LARGE_MAP_REDRAW_MS = 2000;
+let renderTimer = null;
+let lastRender = 0;
+
+function scheduleRender() {
+  if (renderTimer) return;
+  const wait = Math.max(0, lastRender + LARGE_MAP_REDRAW_MS - performance.now());
+  renderTimer = setTimeout(() => {
+    renderTimer = null;
+    lastRender = performance.now();
+    const t0 = lastRender;
+    render();
+    state.renderMs = state.renderMs || [];
+    state.renderMs.push(performance.now() - t0);
+  }, wait);
 }
 
 function render() {

@@ -126,6 +126,8 @@ function edgeData(id, members) {
     abColour: utilColour(ab),
     baColour: utilColour(ba),
     grad: [utilColour(ab), utilColour(ab), utilColour(ba), utilColour(ba)].join(' '),
+    // The busier direction's colour: what a zoomed-out large map draws.
+    maxColour: utilColour(maxOf([ab, ba])),
     abLabel: fmtPct(ab),
     baLabel: fmtPct(ba),
     status,
