@@ -442,13 +442,25 @@ fn live_map_in_chromium() {
         "admin may save"
     );
     let before = pos(&mut browser);
-    browser.cmd(json!({"cmd": "drag", "id": r2, "dx": 90, "dy": -70}));
-    browser.wait(
-        "window.__nocmap.saved >= 1",
-        10,
-        "the position saved",
-        "window.__nocmap",
-    );
+    // A real mouse drag; tried again if the page saw no drag (a press that
+    // cytoscape took for the end of the previous click, say).
+    let mut saved_ok = false;
+    for _ in 0..3 {
+        browser.cmd(json!({"cmd": "drag", "id": r2, "dx": 90, "dy": -70}));
+        let w = json!({"cmd": "wait", "expr": "window.__nocmap.saved >= 1", "timeout_ms": 4000});
+        if browser.try_cmd(w).is_ok() {
+            saved_ok = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(700));
+    }
+    if !saved_ok {
+        browser.screenshot("failed-drag");
+        panic!(
+            "no drag saved: {}",
+            browser.eval("JSON.stringify({saved: window.__nocmap.saved, nodes: window.__nocmap_cy.nodes().map((n) => [n.data('name'), n.renderedPosition(), n.visible()])})")
+        );
+    }
     let dragged = pos(&mut browser);
     let moved = ((dragged.0 - before.0).powi(2) + (dragged.1 - before.1).powi(2)).sqrt();
     assert!(
