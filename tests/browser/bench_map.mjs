@@ -20,7 +20,7 @@ try {
     }).observe({ type: 'longtask', buffered: true });
     let last = null;
     const frame = (t) => {
-      if (last !== null) b.frames.push(t - last);
+      if (last !== null) b.frames.push({ t, gap: t - last });
       last = t;
       requestAnimationFrame(frame);
     };
@@ -48,7 +48,7 @@ try {
   const after = await page.evaluate((since) => {
     const b = window.__bench;
     const lt = b.longtasks.filter((x) => x.start >= since);
-    const frames = b.frames.slice(-5000);
+    const frames = b.frames.filter((f) => f.t >= since).map((f) => f.gap);
     return {
       longtasks: lt.length,
       longtaskMaxMs: Math.max(0, ...lt.map((x) => x.ms)),
