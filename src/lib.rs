@@ -1,6 +1,7 @@
 //! nocmap: a NOC probe and topology mapper.
 //!
 //! See ARCHITECTURE.md for the code map and the invariants between modules.
+pub mod alert;
 pub mod cli;
 pub mod config;
 pub mod discovery;

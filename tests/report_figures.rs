@@ -775,6 +775,9 @@ async fn web_download_matches_the_cli() {
             read_only_token: Some(Secret::new(VIEWER)),
         }),
         feed: None,
+        limiter: std::sync::Arc::new(nocmap::server::rate_limit::RateLimiter::new(
+            Default::default(),
+        )),
     });
     let q = format!("since={since}&until={until}&exclude={exclude}");
     let path = format!("/api/reports/reachability?{q}&format=json");
@@ -842,6 +845,9 @@ async fn web_download_matches_the_cli() {
         db_path: Some(missing.clone()),
         auth: None,
         feed: None,
+        limiter: std::sync::Arc::new(nocmap::server::rate_limit::RateLimiter::new(
+            Default::default(),
+        )),
     });
     let r = get(srv.addr, "/api/reports/bandwidth?since=-1h", None).await;
     assert_eq!(r.status, 503, "{}", r.body);

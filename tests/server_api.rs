@@ -11,6 +11,9 @@ fn state(auth: bool) -> AppState {
         live: hostile_live(),
         db_path: None,
         feed: None,
+        limiter: std::sync::Arc::new(nocmap::server::rate_limit::RateLimiter::new(
+            Default::default(),
+        )),
         auth: auth.then(|| AuthConfig {
             admin_token: Secret::new(ADMIN),
             read_only_token: Some(Secret::new(VIEWER)),

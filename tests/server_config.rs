@@ -99,6 +99,8 @@ fn every_problem_is_reported_with_its_line_and_no_secret() {
     let text = r#"[server]
 listen = "0.0.0.0:8080"
 read_only_token = "short-token"
+rate_limit_per_s = -3
+rate_limit_burst = 0.5
 
 [remote_write]
 url = "https://user:hunter2@prom/write"
@@ -121,13 +123,15 @@ labels = { device = "x", "Bad-Name" = "y", empty = "" }
     has(2, "not a loopback address");
     has(3, "at least 16 characters");
     has(3, "needs server.token");
-    has(6, "only http:// is supported");
-    has(7, "must be greater than 0");
-    has(8, "either bearer_token or basic_auth_user");
-    has(9, "needs basic_auth_password");
-    has(10, "nocmap sets this label itself");
-    has(10, "label names are lower-case");
-    has(10, "must not be empty");
+    has(4, "0 or more");
+    has(5, "at least 1 unless rate_limit_per_s is 0");
+    has(8, "only http:// is supported");
+    has(9, "must be greater than 0");
+    has(10, "either bearer_token or basic_auth_user");
+    has(11, "needs basic_auth_password");
+    has(12, "nocmap sets this label itself");
+    has(12, "label names are lower-case");
+    has(12, "must not be empty");
     for s in ["short-token", "hunter2", "rw-bearer-abcdef"] {
         assert!(
             !shown.iter().any(|l| l.contains(s)),

@@ -24,6 +24,9 @@ fn state(db: std::path::PathBuf, auth: bool) -> AppState {
             read_only_token: Some(Secret::new(VIEWER)),
         }),
         feed: Some(Feed::new()),
+        limiter: std::sync::Arc::new(nocmap::server::rate_limit::RateLimiter::new(
+            Default::default(),
+        )),
     }
 }
 
@@ -320,5 +323,39 @@ async fn a_device_probe_series_is_read_from_the_store() {
     assert!(r.body.contains("loss_pct"), "{}", r.body);
     let r = get(srv.addr, "/api/devices/nope/series?metric=loss_pct", None).await;
     assert_eq!(r.status, 404);
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_over_its_rate_or_stream_limit_gets_429() {
+    use nocmap::server::rate_limit::{Limits, RateLimiter};
+    let dir = tempfile::tempdir().unwrap();
+    let mut st = state(dir.path().join("s.db"), true);
+    st.limiter = std::sync::Arc::new(RateLimiter::new(Limits {
+        per_second: 0.5,
+        burst: 5.0,
+        streams_per_client: 1,
+    }));
+    let srv = start(st);
+    // One stream is allowed and takes one request token.
+    let (status, _, mut ev) = EventStream::open(srv.addr, VIEWER).await;
+    assert_eq!(status, 200);
+    assert_eq!(ev.next().await.unwrap().0, "snapshot");
+    let (status, _, _) = EventStream::open(srv.addr, VIEWER).await;
+    assert_eq!(status, 429, "a second stream from the same address");
+    // Two of the five tokens are spent; three more requests pass, then 429.
+    let mut codes = Vec::new();
+    for _ in 0..4 {
+        codes.push(get(srv.addr, "/api/topology", Some(VIEWER)).await.status);
+    }
+    assert_eq!(codes, [200, 200, 200, 429]);
+    let r = get(srv.addr, "/healthz", None).await;
+    assert_eq!(r.status, 429);
+    assert!(
+        r.header("retry-after")
+            .is_some_and(|v| v.parse::<u64>().unwrap() >= 1)
+    );
+    assert!(r.body.contains("too many requests"), "{}", r.body);
+    drop(ev);
     srv.stop().await;
 }

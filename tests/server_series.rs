@@ -73,6 +73,9 @@ fn fixture() -> Fixture {
             db_path: Some(db),
             auth: None,
             feed: None,
+            limiter: std::sync::Arc::new(nocmap::server::rate_limit::RateLimiter::new(
+                Default::default(),
+            )),
         },
         base,
         values,

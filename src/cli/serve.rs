@@ -148,6 +148,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         db_path: Some(db.clone()),
         auth,
         feed: Some(crate::server::feed::Feed::new()),
+        limiter: Arc::new(crate::server::rate_limit::RateLimiter::new(
+            crate::server::rate_limit::Limits {
+                per_second: config.server.rate_limit_per_s,
+                burst: config.server.rate_limit_burst,
+                streams_per_client: config.server.max_streams_per_client,
+            },
+        )),
     };
     let http = tokio::spawn(crate::server::serve(
         listener,
@@ -161,6 +168,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             stopped(stop_rx.clone()),
         ))
     });
+    let alerts = crate::alert::runner::spawn(&config, live.clone(), &db, stop_rx.clone())?;
     println!("nocmap serve: API on http://{listen}");
 
     let mut rediscover =
@@ -189,6 +197,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(r) = remote {
         let _ = r.await;
+    }
+    if let Some(a) = alerts {
+        let _ = a.await;
     }
     Ok(ExitCode::SUCCESS)
 }

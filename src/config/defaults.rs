@@ -58,3 +58,25 @@ pub fn remote_write_timeout_ms() -> u64 {
 pub fn remote_write_queue_len() -> u32 {
     64
 }
+
+pub fn server_rate_limit_per_s() -> f64 {
+    50.0
+}
+
+pub fn server_rate_limit_burst() -> f64 {
+    200.0
+}
+
+pub fn server_max_streams_per_client() -> usize {
+    32
+}
+
+pub fn alert_flap_changes() -> u32 {
+    6
+}
+pub fn alert_flap_window_s() -> u64 {
+    600
+}
+pub fn receiver_timeout_ms() -> u64 {
+    5000
+}

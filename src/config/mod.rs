@@ -11,14 +11,20 @@ pub mod defaults;
 mod engine_settings;
 pub mod intervals;
 mod model;
+mod model_alerts;
 mod secret;
 mod spans;
 mod validate;
+mod validate_alerts;
 mod validate_server;
 
 pub use model::{
     AuthProtocol, Config, Credential, Device, DiscoveryConfig, Group, IcmpConfig, PollConfig,
     Prefix, PrivProtocol, RemoteWriteConfig, SecurityLevel, ServerConfig, SnmpConfig, SnmpVersion,
+};
+pub use model_alerts::{
+    AlertRule, Direction, Maintenance, Receiver, ReceiverFormat, RuleKind, ScopeConfig, Severity,
+    Timestamp, WeeklySlot,
 };
 pub use secret::{Secret, SecretError};
 pub use validate::Problem;
@@ -182,6 +188,7 @@ impl Config {
                 }
             }
         }
+        let mut slots_owned: Vec<(String, &mut Secret)> = Vec::new();
         let mut slots = vec![
             ("server.token", &mut self.server.token),
             ("server.read_only_token", &mut self.server.read_only_token),
@@ -192,6 +199,24 @@ impl Config {
                 "remote_write.basic_auth_password",
                 &mut rw.basic_auth_password,
             ));
+        }
+        for (i, r) in self.receivers.iter_mut().enumerate() {
+            if let Some(t) = r.bearer_token.as_mut() {
+                slots_owned.push((format!("receiver[{i}].bearer_token"), t));
+            }
+            for (name, v) in r.headers.iter_mut() {
+                slots_owned.push((format!("receiver[{i}].headers.{name}"), v));
+            }
+        }
+        for (path, slot) in slots_owned {
+            match secret::resolve(slot) {
+                Ok(s) => *slot = s,
+                Err(e) => problems.push(Problem {
+                    path,
+                    message: e.to_string(),
+                    depends_on: Vec::new(),
+                }),
+            }
         }
         for (path, slot) in slots {
             if let Some(raw) = slot.as_ref() {

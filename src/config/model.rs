@@ -35,6 +35,13 @@ pub struct Config {
     /// receiver; absent means no push.
     #[serde(default)]
     pub remote_write: Option<RemoteWriteConfig>,
+    /// Alert rules (`[[alert]]`), maintenance windows and webhook receivers.
+    #[serde(default, rename = "alert")]
+    pub alerts: Vec<super::model_alerts::AlertRule>,
+    #[serde(default)]
+    pub maintenance: Vec<super::model_alerts::Maintenance>,
+    #[serde(default, rename = "receiver")]
+    pub receivers: Vec<super::model_alerts::Receiver>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -231,6 +238,9 @@ pub struct Group {
     /// Credential names to try, in order, instead of all of them.
     #[serde(default)]
     pub credentials: Vec<String>,
+    /// Labels for alert scopes; every group that matches a device adds its tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
 }
 
 /// Overrides for one device, by address.
@@ -244,6 +254,9 @@ pub struct Device {
     pub snmp_interval_s: Option<u64>,
     #[serde(default)]
     pub credentials: Vec<String>,
+    /// Labels for alert scopes (added to its groups' tags).
+    #[serde(default)]
+    pub tags: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -258,6 +271,15 @@ pub struct ServerConfig {
     pub token: Option<Secret>,
     /// Read-only bearer token: every read route, never a write route.
     pub read_only_token: Option<Secret>,
+    /// Requests per second one client address may send, sustained (0: no
+    /// limit), and the burst an idle client may send at once.
+    #[serde(default = "defaults::server_rate_limit_per_s")]
+    pub rate_limit_per_s: f64,
+    #[serde(default = "defaults::server_rate_limit_burst")]
+    pub rate_limit_burst: f64,
+    /// Live-feed (`/api/events`) streams one client address may hold open.
+    #[serde(default = "defaults::server_max_streams_per_client")]
+    pub max_streams_per_client: usize,
 }
 
 impl Default for ServerConfig {
@@ -267,6 +289,9 @@ impl Default for ServerConfig {
             db: defaults::server_db(),
             token: None,
             read_only_token: None,
+            rate_limit_per_s: defaults::server_rate_limit_per_s(),
+            rate_limit_burst: defaults::server_rate_limit_burst(),
+            max_streams_per_client: defaults::server_max_streams_per_client(),
         }
     }
 }

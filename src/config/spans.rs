@@ -42,6 +42,7 @@ const fn f(key: &'static str, check: Check, kind: Kind) -> Field {
 }
 
 use super::model::{AuthProtocol, Prefix, PrivProtocol, SecurityLevel, SnmpVersion};
+use super::model_alerts::{Direction, ReceiverFormat, RuleKind, Severity, Timestamp, WeeklySlot};
 use Kind::{List, Plain, Required, Secret};
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
@@ -90,6 +91,7 @@ const GROUP: &[Field] = &[
     f("icmp_interval_s", ty::<u64>, Plain),
     f("snmp_interval_s", ty::<u64>, Plain),
     f("credentials", ty::<String>, List),
+    f("tags", ty::<String>, List),
 ];
 const DEVICE: &[Field] = &[
     f("name", ty::<String>, Required),
@@ -98,12 +100,16 @@ const DEVICE: &[Field] = &[
     f("icmp_interval_s", ty::<u64>, Plain),
     f("snmp_interval_s", ty::<u64>, Plain),
     f("credentials", ty::<String>, List),
+    f("tags", ty::<String>, List),
 ];
 const SERVER: &[Field] = &[
     f("listen", ty::<SocketAddr>, Plain),
     f("db", ty::<PathBuf>, Plain),
     f("token", ty::<String>, Secret),
     f("read_only_token", ty::<String>, Secret),
+    f("rate_limit_per_s", ty::<f64>, Plain),
+    f("rate_limit_burst", ty::<f64>, Plain),
+    f("max_streams_per_client", ty::<usize>, Plain),
 ];
 const REMOTE_WRITE: &[Field] = &[
     f("url", ty::<String>, Required),
@@ -127,6 +133,44 @@ const SECTIONS: &[(&str, &[Field], bool)] = &[
     ("devices", DEVICE, true),
     ("server", SERVER, false),
     ("remote_write", REMOTE_WRITE, false),
+    ("alert", ALERT, true),
+    ("maintenance", MAINTENANCE, true),
+    ("receiver", RECEIVER, true),
+];
+const ALERT: &[Field] = &[
+    f("name", ty::<String>, Required),
+    f("kind", ty::<RuleKind>, Required),
+    f("direction", ty::<Direction>, Plain),
+    f("threshold", ty::<f64>, Plain),
+    f("clear", ty::<f64>, Plain),
+    f("for_s", ty::<u64>, Plain),
+    f("severity", ty::<Severity>, Plain),
+    f("window_s", ty::<u64>, Plain),
+    f("devices", ty::<String>, List),
+    f("interfaces", ty::<String>, List),
+    f("tags", ty::<String>, List),
+    f("prefixes", ty::<Prefix>, List),
+    f("receivers", ty::<String>, List),
+    f("flap_changes", ty::<u32>, Plain),
+    f("flap_window_s", ty::<u64>, Plain),
+];
+const MAINTENANCE: &[Field] = &[
+    f("name", ty::<String>, Required),
+    f("start", ty::<Timestamp>, Plain),
+    f("end", ty::<Timestamp>, Plain),
+    f("weekly", ty::<WeeklySlot>, List),
+    f("devices", ty::<String>, List),
+    f("interfaces", ty::<String>, List),
+    f("tags", ty::<String>, List),
+    f("prefixes", ty::<Prefix>, List),
+];
+const RECEIVER: &[Field] = &[
+    f("name", ty::<String>, Required),
+    f("url", ty::<String>, Required),
+    f("format", ty::<ReceiverFormat>, Plain),
+    f("bearer_token", ty::<String>, Secret),
+    f("headers", ty::<BTreeMap<String, String>>, Secret),
+    f("timeout_ms", ty::<u64>, Plain),
 ];
 
 /// What the walk found: every problem, where each value sits, and the

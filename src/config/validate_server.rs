@@ -39,6 +39,20 @@ impl Config {
             }
             _ => {}
         }
+        for (path, value) in [
+            ("server.rate_limit_per_s", s.rate_limit_per_s),
+            ("server.rate_limit_burst", s.rate_limit_burst),
+        ] {
+            if !value.is_finite() || value < 0.0 {
+                v.push(path, "must be a number of requests, 0 or more");
+            }
+        }
+        if s.rate_limit_per_s != 0.0 && s.rate_limit_burst < 1.0 {
+            v.push(
+                "server.rate_limit_burst",
+                "must be at least 1 unless rate_limit_per_s is 0",
+            );
+        }
         if s.token.is_none() && !s.listen.ip().is_loopback() {
             v.push_dep(
                 "server.listen",

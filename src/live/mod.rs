@@ -79,7 +79,7 @@ pub struct InterfaceHealth {
 }
 
 /// Counters of the poller itself, for `/metrics`.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct PollerHealth {
     pub icmp_rounds: u64,
     pub snmp_polls: u64,
@@ -93,7 +93,37 @@ pub struct PollerHealth {
     pub lag_seconds_max: f64,
     pub samples_written: u64,
     pub store_errors: u64,
+    /// False while store writes fail (samples wait in memory).
+    pub store_ok: bool,
+    /// Samples waiting in memory for the store.
+    pub store_backlog_samples: u64,
+    /// Samples dropped because the backlog was full (a gap records them).
+    pub store_dropped_samples: u64,
+    /// The last store error (a path and an OS reason, never a secret).
+    pub store_last_error: Option<String>,
     pub discoveries: u64,
+}
+
+impl Default for PollerHealth {
+    fn default() -> Self {
+        PollerHealth {
+            icmp_rounds: 0,
+            snmp_polls: 0,
+            snmp_failures: 0,
+            snmp_timeouts: 0,
+            skipped_polls: 0,
+            poll_seconds_sum: 0.0,
+            poll_seconds_max: 0.0,
+            lag_seconds_max: 0.0,
+            samples_written: 0,
+            store_errors: 0,
+            store_ok: true,
+            store_backlog_samples: 0,
+            store_dropped_samples: 0,
+            store_last_error: None,
+            discoveries: 0,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

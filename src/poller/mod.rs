@@ -4,6 +4,7 @@
 //! periodic re-discovery that adds new devices' pollers (a removed device's
 //! pollers end at their next deadline). Owns no protocol logic: it drives the
 //! engines, the counter arithmetic and the store.
+pub mod backlog;
 mod clock;
 mod collect;
 mod icmp_loop;
@@ -14,6 +15,7 @@ mod writer;
 pub use clock::Clock;
 pub use collect::{IfStatic, assemble, poll_oids};
 pub use schedule::{Ticker, phase_ms};
+pub use snmp_loop::OPER_UP_METRIC;
 
 use crate::icmp::IcmpEngine;
 use crate::live::Live;

@@ -14,6 +14,9 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
+/// The stored interface state: 1 when ifOperStatus is up, else 0.
+pub const OPER_UP_METRIC: &str = "oper_up";
+
 pub(super) struct Target {
     pub device: DeviceId,
     pub addr: IpAddr,
@@ -115,6 +118,14 @@ pub(super) async fn run(
                             &rates,
                             now,
                         );
+                        // Interface state history, for link availability reports.
+                        if let Some(o) = &p.oper_status {
+                            samples.push(Sample {
+                                key: SeriesKey::interface(&t.device.0, &p.name, OPER_UP_METRIC),
+                                at: UnixMillis(now),
+                                value: if o == "up" { 1.0 } else { 0.0 },
+                            });
+                        }
                         for m in Metric::ALL {
                             let key = SeriesKey::interface(&t.device.0, &p.name, m.as_str());
                             match rates.get(m) {

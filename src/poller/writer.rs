@@ -1,8 +1,11 @@
 //! The one task that writes to the store: batches from every poller are
 //! merged and written in one transaction at most every second (or every
 //! 10,000 samples), rollups and retention run every five minutes, and the
-//! last batch is flushed on shutdown. A store error is counted and logged;
-//! the monitor keeps running in memory.
+//! last batch is flushed on shutdown. When a write fails (disk full,
+//! read-only file system) the samples wait in a bounded [`Backlog`] and the
+//! write is retried with backoff on a reopened connection; the monitor keeps
+//! running in memory meanwhile and reports the state in its health.
+use super::backlog::{Backlog, DEFAULT_CAP};
 use crate::live::Live;
 use crate::store::{Batch, Store, UnixMillis};
 use std::sync::Arc;
@@ -13,13 +16,26 @@ const FLUSH_EVERY: Duration = Duration::from_secs(1);
 const FLUSH_AT: usize = 10_000;
 const MAINTAIN_EVERY: Duration = Duration::from_secs(300);
 
+struct Writer {
+    store: Arc<std::sync::Mutex<Store>>,
+    backlog: Backlog,
+    /// The last write failed: reopen the connection before the next one.
+    broken: bool,
+    live: Arc<Live>,
+}
+
 pub(super) async fn run(
     store: Store,
     mut rx: mpsc::UnboundedReceiver<Batch>,
     live: Arc<Live>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let store = Arc::new(std::sync::Mutex::new(store));
+    let mut w = Writer {
+        store: Arc::new(std::sync::Mutex::new(store)),
+        backlog: Backlog::new(DEFAULT_CAP),
+        broken: false,
+        live: live.clone(),
+    };
     let mut pending = Batch::default();
     let mut flush = tokio::time::interval(FLUSH_EVERY);
     let mut maintain = tokio::time::interval(MAINTAIN_EVERY);
@@ -31,14 +47,14 @@ pub(super) async fn run(
                     pending.samples.extend(b.samples);
                     pending.gaps.extend(b.gaps);
                     if pending.samples.len() >= FLUSH_AT {
-                        write(&store, std::mem::take(&mut pending), &live).await;
+                        w.write(std::mem::take(&mut pending), false).await;
                     }
                 }
                 None => break,
             },
-            _ = flush.tick() => write(&store, std::mem::take(&mut pending), &live).await,
-            _ = maintain.tick() => {
-                let st = store.clone();
+            _ = flush.tick() => w.write(std::mem::take(&mut pending), false).await,
+            _ = maintain.tick(), if !w.broken => {
+                let st = w.store.clone();
                 let r = tokio::task::spawn_blocking(move || {
                     let mut s = st.lock().unwrap_or_else(|p| p.into_inner());
                     let now = UnixMillis(crate::types::unix_now_ms());
@@ -59,30 +75,84 @@ pub(super) async fn run(
             }
         }
     }
-    write(&store, pending, &live).await;
+    w.write(pending, true).await;
+    if w.backlog.samples() > 0 {
+        tracing::error!(
+            samples = w.backlog.samples(),
+            "the store could not take the last samples before shutdown; they are lost"
+        );
+    }
 }
 
-async fn write(store: &Arc<std::sync::Mutex<Store>>, batch: Batch, live: &Live) {
-    if batch.samples.is_empty() && batch.gaps.is_empty() {
-        return;
+impl Writer {
+    /// Writes `batch` after whatever waits in the backlog; `now` ignores
+    /// the retry backoff (shutdown).
+    async fn write(&mut self, batch: Batch, now: bool) {
+        if !batch.samples.is_empty() || !batch.gaps.is_empty() {
+            self.backlog.push(batch);
+        }
+        let at = crate::types::unix_now_ms();
+        if self.backlog.is_empty() || !(now || self.backlog.due(at)) {
+            self.report(None);
+            return;
+        }
+        let batch = self.backlog.take();
+        let n = batch.samples.len() as u64;
+        let (st, reopen) = (self.store.clone(), self.broken);
+        let r = tokio::task::spawn_blocking(move || {
+            let mut s = st.lock().unwrap_or_else(|p| p.into_inner());
+            let r = if reopen { s.reopen() } else { Ok(()) };
+            let r = r.and_then(|()| s.write_batch(&batch));
+            (batch, r)
+        })
+        .await;
+        match r {
+            Ok((_, Ok(_))) => {
+                if self.broken {
+                    tracing::info!(samples = n, "the store takes writes again; backlog written");
+                }
+                self.broken = false;
+                self.backlog.succeeded();
+                self.live.update(|l| l.poller.samples_written += n);
+                self.report(None);
+            }
+            Ok((batch, Err(e))) => {
+                let first = !self.broken;
+                self.broken = true;
+                self.backlog.failed(batch, at);
+                if first {
+                    tracing::warn!(error = %e, "store write failed; samples held in memory and retried");
+                } else {
+                    tracing::debug!(error = %e, "store write failed again");
+                }
+                self.report(Some(e.to_string()));
+            }
+            Err(e) => {
+                // The batch is gone with the task (a panic in the store):
+                // say so, keep going.
+                tracing::error!(error = %e, samples = n, "store writer task failed; batch lost");
+                self.broken = true;
+                self.report(Some("store writer task failed".into()));
+            }
+        }
     }
-    let n = batch.samples.len() as u64;
-    let st = store.clone();
-    let r = tokio::task::spawn_blocking(move || {
-        st.lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .write_batch(&batch)
-    })
-    .await;
-    match r {
-        Ok(Ok(_)) => live.update(|l| l.poller.samples_written += n),
-        Ok(Err(e)) => {
-            tracing::warn!(error = %e, "store write failed; samples kept in memory only");
-            live.update(|l| l.poller.store_errors += 1);
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "store writer task failed");
-            live.update(|l| l.poller.store_errors += 1);
-        }
+
+    fn report(&self, error: Option<String>) {
+        let (held, dropped, broken) = (
+            self.backlog.samples() as u64,
+            self.backlog.dropped_samples,
+            self.broken,
+        );
+        self.live.update(|l| {
+            if error.is_some() {
+                l.poller.store_errors += 1;
+            }
+            l.poller.store_ok = !broken;
+            l.poller.store_backlog_samples = held;
+            l.poller.store_dropped_samples = dropped;
+            if let Some(e) = error {
+                l.poller.store_last_error = Some(e);
+            }
+        });
     }
 }

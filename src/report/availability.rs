@@ -3,7 +3,7 @@
 //! devices. Pure: takes plain rounds, gaps and exclusion windows.
 use super::outages::{Outage, outages};
 use super::percentile::{max, nearest_rank};
-use super::timeline::{Observation, Segment, Totals, combine, device_timeline};
+use super::timeline::{Observation, Segment, Totals, combine, device_timeline, overlay_down};
 use super::window::{ExclusionWindow, Period, SpanSet, windows_for};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -50,11 +50,15 @@ pub struct LinkEnd {
     pub if_name: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LinkInput {
     pub id: String,
     pub a: LinkEnd,
     pub b: LinkEnd,
+    /// Stored interface states, one list per end that has them (`oper_up`
+    /// samples: down when not up). An end's down interface takes the link
+    /// down; no samples leave the link to its devices' states.
+    pub interface_states: Vec<Vec<Observation>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -127,7 +131,11 @@ pub fn reachability(
                     device_timeline(period, &[], &SpanSet::default(), &ex)
                 })
         };
-        let t = combine(period, &end(&l.a), &end(&l.b));
+        let mut t = combine(period, &end(&l.a), &end(&l.b));
+        for obs in l.interface_states.iter().filter(|o| !o.is_empty()) {
+            let none = SpanSet::default();
+            t = overlay_down(period, &t, &device_timeline(period, obs, &none, &none));
+        }
         let totals = Totals::of(&t);
         out_links.push(LinkReachability {
             link: l.id.clone(),
@@ -346,10 +354,59 @@ mod tests {
             id: "l1".into(),
             a: end("r1"),
             b: end("nobody"),
+            interface_states: vec![],
         }];
         let r = reachability(period, 0, &[input(rounds, vec![])], &links, &[]);
         assert_eq!(r.links[0].totals.unknown_ms, 100_000);
         assert_eq!(r.links[0].availability_pct, None);
+    }
+
+    #[test]
+    fn a_down_interface_takes_the_link_down_while_both_devices_answer() {
+        // Both devices answer every 10 s for 100 s; r1's eth0 is polled
+        // every 20 s and reports down at 40 s and 60 s, up again at 80 s.
+        let up = |_: i64| {
+            (0..10)
+                .map(|i| round(i * 10_000, 0.0, Some(1.0)))
+                .collect::<Vec<_>>()
+        };
+        let r1 = input(up(0), vec![]);
+        let mut r2 = input(up(0), vec![]);
+        r2.id = "r2".into();
+        let end = |d: &str| LinkEnd {
+            device: d.into(),
+            device_name: None,
+            if_name: Some("eth0".into()),
+        };
+        let obs = |at_ms: i64, down: bool| Observation {
+            at_ms,
+            down,
+            holds_until_ms: at_ms + 60_000,
+        };
+        let states = vec![
+            obs(0, false),
+            obs(20_000, false),
+            obs(40_000, true),
+            obs(60_000, true),
+            obs(80_000, false),
+        ];
+        let links = [LinkInput {
+            id: "l1".into(),
+            a: end(&r1.id),
+            b: end("r2"),
+            interface_states: vec![states, vec![]],
+        }];
+        let period = Period::new(0, 100_000).unwrap();
+        let r = reachability(period, 0, &[r1, r2], &links, &[]);
+        let l = &r.links[0];
+        assert_eq!((l.totals.up_ms, l.totals.down_ms), (60_000, 40_000));
+        assert_eq!(l.outages.len(), 1);
+        assert_eq!(
+            (l.outages[0].start_ms, l.outages[0].end_ms),
+            (40_000, 80_000)
+        );
+        // The devices themselves were up all along.
+        assert_eq!(r.devices[0].totals.down_ms, 0);
     }
 
     proptest! {

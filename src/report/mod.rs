@@ -59,7 +59,7 @@ pub const REACHABILITY_DEFINITIONS: &[&str] = &[
     "Availability = up time / (up time + down time). Unknown time and excluded (maintenance) time are not in the denominator; both are reported separately.",
     "Rounds inside exclusion windows are not counted. Loss % is the mean loss of the counted rounds; RTT p50 and p95 are nearest-rank percentiles of the rounds' median RTTs; RTT max is the largest single reply.",
     "Where raw rounds were pruned, a 5-minute rollup stands for its rounds: down when its average loss is 100 %, else up, for the whole 5 minutes (the resolution column says which data was used).",
-    "A link is down when either end device is down, unknown when neither end is down and either is unknown, excluded when either end is in an exclusion window. Interface oper status is not stored in the history, so it is not used.",
+    "A link is down when either end device is down or either end interface's stored oper status is not up (raw samples, the last 2 days; older periods use the devices only), unknown when neither end is down and either device is unknown, excluded when either end is in an exclusion window.",
     "Outage edges: observed (a round showed the change), period (the report period cuts the outage), unknown (no data next to it), excluded (an exclusion window next to it).",
 ];
 

@@ -241,6 +241,7 @@ mod tests {
             id: "l1".into(),
             a: end("=1+1", "@if"),
             b: end("x", "-3"),
+            interface_states: vec![],
         }];
         let r = crate::report::reachability(Period::new(0, 100).unwrap(), 0, &devices, &links, &[]);
         let text = reachability(&r);

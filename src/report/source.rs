@@ -7,6 +7,7 @@
 use super::availability::{DeviceInput, LinkEnd, LinkInput, ReachabilityReport, Round};
 use super::bandwidth::{BandwidthReport, DirectionInput, InterfaceInput, RatePoint, RollupBucket};
 use super::params::{Format, ReportParams};
+use super::timeline::Observation;
 use super::window::{ExclusionWindow, Period};
 use super::{ReportError, render_csv, render_html, render_json};
 use crate::store::{Resolution, SeriesData, SeriesKey, Store, StoreConfig, UnixMillis};
@@ -103,22 +104,29 @@ pub fn reachability_report(
         });
     }
     let links = match store.latest_topology()? {
-        Some((_, topology)) => topology
-            .links
-            .iter()
-            .map(|l| {
+        Some((_, topology)) => {
+            let mut out = Vec::with_capacity(topology.links.len());
+            for l in &topology.links {
                 let end = |e: &crate::topology::Endpoint| LinkEnd {
                     device: e.device.0.clone(),
                     device_name: name_of(&e.device.0),
                     if_name: e.if_name.clone(),
                 };
-                LinkInput {
+                let mut interface_states = Vec::new();
+                for e in [&l.a, &l.b] {
+                    if let Some(if_name) = &e.if_name {
+                        interface_states.push(oper_states(store, &e.device.0, if_name, period)?);
+                    }
+                }
+                out.push(LinkInput {
                     id: l.id.clone(),
                     a: end(&l.a),
                     b: end(&l.b),
-                }
-            })
-            .collect(),
+                    interface_states,
+                });
+            }
+            out
+        }
         None => vec![],
     };
     Ok(super::reachability(
@@ -138,6 +146,38 @@ fn read(
 
 /// Raw rounds from [since - LOOKBACK, until), and 5-minute rollup buckets
 /// standing in for rounds where no raw round is left.
+/// An interface's stored states (`oper_up`, raw samples only) as
+/// observations, each holding for [`super::availability::HOLD_FACTOR`]
+/// times the median spacing of the samples.
+fn oper_states(
+    store: &Store,
+    device: &str,
+    if_name: &str,
+    period: Period,
+) -> Result<Vec<Observation>, ReportError> {
+    let key = SeriesKey::interface(device, if_name, crate::poller::OPER_UP_METRIC);
+    let from = period.since_ms.saturating_sub(LOOKBACK_MS);
+    let data = read(store, &key, from, period.until_ms, Resolution::Raw)?;
+    let mut at: Vec<i64> = data.points.iter().map(|p| p.at.0).collect();
+    at.sort_unstable();
+    let mut spacing: Vec<i64> = at.windows(2).map(|w| w[1] - w[0]).collect();
+    spacing.sort_unstable();
+    let hold = spacing
+        .get(spacing.len().saturating_sub(1) / 2)
+        .map_or(super::availability::DEFAULT_HOLD_MS * 6, |m| {
+            m.saturating_mul(super::availability::HOLD_FACTOR)
+        });
+    Ok(data
+        .points
+        .iter()
+        .map(|p| Observation {
+            at_ms: p.at.0,
+            down: p.avg < 0.5,
+            holds_until_ms: p.at.0.saturating_add(hold),
+        })
+        .collect())
+}
+
 fn rounds(store: &Store, device: &str, period: Period) -> Result<Vec<Round>, ReportError> {
     let from = period.since_ms.saturating_sub(LOOKBACK_MS);
     let key = |m: &str| SeriesKey::probe(device, m);

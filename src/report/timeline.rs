@@ -96,6 +96,25 @@ pub fn combine(period: Period, a: &[Segment], b: &[Segment]) -> Vec<Segment> {
     })
 }
 
+/// `base` with `over`'s down time laid on top: up time of `base` where
+/// `over` is down becomes down; everything else keeps `base`'s state
+/// (`over` knowing nothing never makes a link unknown).
+pub fn overlay_down(period: Period, base: &[Segment], over: &[Segment]) -> Vec<Segment> {
+    let edges = base
+        .iter()
+        .chain(over)
+        .flat_map(|s| [s.from_ms, s.to_ms])
+        .collect::<Vec<_>>();
+    build(period, edges, |t| {
+        let b = state_at(base, t).unwrap_or(State::Unknown);
+        if b == State::Up && state_at(over, t) == Some(State::Down) {
+            State::Down
+        } else {
+            b
+        }
+    })
+}
+
 /// Milliseconds spent in each state.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Totals {

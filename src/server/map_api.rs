@@ -71,7 +71,8 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
     let s = state.clone();
     let events = warp::path!("events")
         .and(warp::get())
-        .and_then(move || events(s.clone()));
+        .and(warp::addr::remote())
+        .and_then(move |addr: Option<std::net::SocketAddr>| events(s.clone(), addr));
     let s = state.clone();
     let get_positions = warp::path!("map" / "positions")
         .and(warp::get())
@@ -170,7 +171,24 @@ async fn blocking<T: Send + 'static>(
     }
 }
 
-async fn events(state: Arc<AppState>) -> Result<Response, Rejection> {
+/// Holds one of a client's stream slots until the stream is dropped.
+struct StreamSlot {
+    state: Arc<AppState>,
+    ip: Option<std::net::IpAddr>,
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        if let Some(ip) = self.ip {
+            self.state.limiter.close_stream(ip);
+        }
+    }
+}
+
+async fn events(
+    state: Arc<AppState>,
+    addr: Option<std::net::SocketAddr>,
+) -> Result<Response, Rejection> {
     let sub = state
         .feed
         .clone()
@@ -178,14 +196,25 @@ async fn events(state: Arc<AppState>) -> Result<Response, Rejection> {
         .ok_or_else(|| {
             warp::reject::custom(ApiError::Unavailable("the live feed is not running"))
         })?;
-    let stream = futures::stream::unfold(sub, |mut sub| async move {
+    let ip = addr.map(|a| a.ip());
+    if let Some(ip) = ip {
+        state
+            .limiter
+            .open_stream(ip, crate::types::unix_now_ms())
+            .map_err(|_| warp::reject::custom(ApiError::TooManyStreams))?;
+    }
+    let slot = StreamSlot {
+        state: state.clone(),
+        ip,
+    };
+    let stream = futures::stream::unfold((sub, slot), |(mut sub, slot)| async move {
         match sub.next().await {
             Next::Send(e) => {
                 let event = warp::sse::Event::default()
                     .event(e.kind.name())
                     .id(e.seq.to_string())
                     .data(&*e.data);
-                Some((Ok::<_, Infallible>(event), sub))
+                Some((Ok::<_, Infallible>(event), (sub, slot)))
             }
             Next::End => None,
         }

@@ -305,6 +305,24 @@ fn poller_families(s: &LiveSnapshot, out: &mut Vec<Family>) {
             p.store_errors as f64,
         ),
         one(
+            "nocmap_store_up",
+            "1 while store writes succeed, 0 while they fail and samples wait in memory.",
+            Gauge,
+            if p.store_ok { 1.0 } else { 0.0 },
+        ),
+        one(
+            "nocmap_store_backlog_samples",
+            "Samples waiting in memory for the store.",
+            Gauge,
+            p.store_backlog_samples as f64,
+        ),
+        one(
+            "nocmap_store_dropped_samples_total",
+            "Samples dropped because the in-memory backlog was full (recorded as a gap).",
+            Counter,
+            p.store_dropped_samples as f64,
+        ),
+        one(
             "nocmap_discoveries_total",
             "Topology discoveries completed.",
             Counter,

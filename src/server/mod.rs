@@ -7,6 +7,7 @@
 //! (`api`, `series`) are pure; `routes` and `remote_write` own the sockets.
 //! Device strings reach clients only through serde (JSON) or the label
 //! escaping in `exposition`/protobuf; secrets never reach a response.
+mod alerts_api;
 mod api;
 mod assets;
 mod auth;
@@ -14,6 +15,7 @@ pub mod exposition;
 pub mod feed;
 mod map_api;
 pub mod metrics;
+pub mod rate_limit;
 pub mod remote_write;
 mod reports_api;
 mod routes;
@@ -24,7 +26,7 @@ pub use api::{DeviceView, LinkView, TopologyView};
 pub use auth::{AuthConfig, Denied, Role, authorize};
 pub use routes::{CONTENT_SECURITY_POLICY, MAX_BODY_BYTES};
 pub use series::{PROBE_METRICS, SeriesOf, SeriesQuery, metric_by_name, parse_query};
-pub use time_param::{TimeParamError, parse_time};
+pub use time_param::{TimeParamError, parse_rfc3339_ms, parse_time};
 
 use crate::live::Live;
 use std::future::Future;
@@ -43,6 +45,8 @@ pub struct AppState {
     pub auth: Option<AuthConfig>,
     /// The live feed of `/api/events`; `None`: the route answers 503.
     pub feed: Option<Arc<feed::Feed>>,
+    /// Per-client request and stream limits.
+    pub limiter: Arc<rate_limit::RateLimiter>,
 }
 
 impl AppState {
@@ -52,6 +56,7 @@ impl AppState {
             db_path: None,
             auth: None,
             feed: None,
+            limiter: Arc::new(rate_limit::RateLimiter::new(rate_limit::Limits::default())),
         }
     }
 }

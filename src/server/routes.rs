@@ -31,6 +31,8 @@ pub(super) enum ApiError {
     BadRequest(String),
     NotFound(String),
     TooLarge,
+    TooManyRequests(u64),
+    TooManyStreams,
     Unavailable(&'static str),
     Internal(&'static str),
 }
@@ -44,11 +46,12 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
     let api = warp::path("api")
         .and(require(state.clone(), Role::ReadOnly))
         .and(api_routes(state.clone()));
+    let s = state.clone();
     let metrics = warp::path!("metrics")
         .and(warp::get())
         .and(require(state.clone(), Role::ReadOnly))
         .map(move || {
-            let text = state
+            let text = s
                 .live
                 .read(|s| exposition::encode_text(&metrics::collect(s)));
             let mut r = Response::new(text.into());
@@ -59,6 +62,7 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
             r
         });
     body_limit()
+        .and(rate_limit(state.clone()))
         .and(healthz.or(api).unify().or(metrics).unify())
         .or(assets::routes())
         .unify()
@@ -69,6 +73,7 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
 }
 
 fn api_routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
+    let alerts = super::alerts_api::routes(state.clone());
     let s = state.clone();
     let devices = warp::path!("devices").and(warp::get()).map(move || {
         s.live
@@ -105,6 +110,8 @@ fn api_routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .unify()
         .or(map_api::routes(state))
         .unify()
+        .or(alerts)
+        .unify()
         .boxed()
 }
 
@@ -128,6 +135,29 @@ pub(super) fn require(
                     }
                     Err(Denied::Forbidden) => Err(warp::reject::custom(ApiError::Forbidden)),
                 }
+            }
+        })
+        .untuple_one()
+}
+
+/// Refuses a client over its request rate with 429 and `Retry-After`.
+fn rate_limit(state: Arc<AppState>) -> impl Filter<Extract = (), Error = Rejection> + Clone {
+    warp::addr::remote()
+        .and_then(move |addr: Option<std::net::SocketAddr>| {
+            let state = state.clone();
+            async move {
+                let Some(addr) = addr else { return Ok(()) };
+                state
+                    .limiter
+                    .check(addr.ip(), crate::types::unix_now_ms())
+                    .map_err(|r| match r {
+                        super::rate_limit::Refused::Rate { retry_after_s } => {
+                            warp::reject::custom(ApiError::TooManyRequests(retry_after_s))
+                        }
+                        super::rate_limit::Refused::Streams => {
+                            warp::reject::custom(ApiError::TooManyStreams)
+                        }
+                    })
             }
         })
         .untuple_one()
@@ -242,6 +272,14 @@ async fn recover(err: Rejection) -> Result<Response, Infallible> {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!("request body over {MAX_BODY_BYTES} bytes"),
             ),
+            ApiError::TooManyRequests(_) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too many requests from this address; slow down".to_string(),
+            ),
+            ApiError::TooManyStreams => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too many open event streams from this address".to_string(),
+            ),
             ApiError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, m.to_string()),
             ApiError::Internal(m) => (StatusCode::INTERNAL_SERVER_ERROR, m.to_string()),
         }
@@ -264,6 +302,11 @@ async fn recover(err: Rejection) -> Result<Response, Infallible> {
         (StatusCode::BAD_REQUEST, "bad request".to_string())
     };
     let mut r = json(status, &serde_json::json!({ "error": message }));
+    if let Some(ApiError::TooManyRequests(s)) = err.find::<ApiError>()
+        && let Ok(v) = HeaderValue::from_str(&s.to_string())
+    {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
     if status == StatusCode::UNAUTHORIZED {
         r.headers_mut()
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

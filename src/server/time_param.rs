@@ -43,7 +43,7 @@ fn parse_duration_ms(text: &str) -> Option<i64> {
 }
 
 /// `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`, `T` may be `t` or a space.
-fn parse_rfc3339_ms(text: &str) -> Option<i64> {
+pub fn parse_rfc3339_ms(text: &str) -> Option<i64> {
     let b = text.as_bytes();
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[13] != b':' || b[16] != b':' {
         return None;

@@ -8,6 +8,10 @@ pub enum StoreError {
         path: PathBuf,
         source: rusqlite::Error,
     },
+    #[error(
+        "store {path}: the file system is mounted read-only; the monitor needs to write its history there (choose another --db or remount it read-write)"
+    )]
+    ReadOnly { path: PathBuf },
     #[error("store {path}: journal mode is {mode}, WAL could not be enabled")]
     NoWal { path: PathBuf, mode: String },
     #[error(

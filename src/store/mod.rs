@@ -9,6 +9,7 @@
 //! checkpoint. Losing a few seconds of samples then is acceptable for
 //! monitoring data and NORMAL avoids an fsync per batch; choose
 //! [`Durability::Full`] where that is not acceptable.
+mod alerts;
 mod error;
 mod inventory;
 mod positions;
@@ -19,6 +20,7 @@ mod schema;
 mod types;
 mod write;
 
+pub use alerts::{ActiveAlertRow, AlertEvent, Delivery, OutboxItem};
 pub use error::StoreError;
 pub use positions::MapPosition;
 pub use report_read::InterfaceInfo;
@@ -42,17 +44,42 @@ const PAGE_SIZE: i64 = 16_384;
 pub struct Store {
     conn: Connection,
     config: StoreConfig,
+    path: PathBuf,
     /// Series ids already known to be in the `series` table.
     series_ids: HashMap<SeriesKey, i64>,
+}
+
+/// Whether the file system holding `path` (or its directory) is mounted
+/// read-only.
+fn read_only_fs(path: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: statvfs writes into the zeroed struct we own; `c` is a valid C string.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    unsafe { libc::statvfs(c.as_ptr(), &mut st) == 0 && st.f_flag & libc::ST_RDONLY != 0 }
 }
 
 impl Store {
     /// Opens (creating if needed) the store at `path`, migrating an older
     /// schema forward; a newer schema is [`StoreError::NewerSchema`].
     pub fn open(path: &Path, config: StoreConfig) -> Result<Store, StoreError> {
-        let open_err = |source| StoreError::Open {
-            path: PathBuf::from(path),
-            source,
+        let open_err = |source| {
+            if read_only_fs(path) {
+                StoreError::ReadOnly {
+                    path: PathBuf::from(path),
+                }
+            } else {
+                StoreError::Open {
+                    path: PathBuf::from(path),
+                    source,
+                }
+            }
         };
         let mut conn = Connection::open(path).map_err(open_err)?;
         conn.busy_timeout(Duration::from_secs(5))
@@ -86,8 +113,20 @@ impl Store {
         Ok(Store {
             conn,
             config,
+            path: PathBuf::from(path),
             series_ids: HashMap::new(),
         })
+    }
+
+    /// Opens the file again on a fresh connection (after the disk was full
+    /// or the file system read-only, a connection may stay broken).
+    pub fn reopen(&mut self) -> Result<(), StoreError> {
+        *self = Store::open(&self.path.clone(), self.config.clone())?;
+        Ok(())
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     pub fn config(&self) -> &StoreConfig {

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 type Migration = fn(&Transaction) -> rusqlite::Result<()>;
 
 /// Migrations in order: `MIGRATIONS[n]` goes from version n to n + 1.
-const MIGRATIONS: [Migration; 4] = [v0_to_v1, v1_to_v2, v2_to_v3, v3_to_v4];
+const MIGRATIONS: [Migration; 5] = [v0_to_v1, v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -91,6 +91,34 @@ fn v3_to_v4(tx: &Transaction) -> rusqlite::Result<()> {
         "CREATE TABLE map_positions (
              device_id TEXT PRIMARY KEY, x REAL NOT NULL, y REAL NOT NULL,
              updated_ms INTEGER NOT NULL) WITHOUT ROWID;",
+    )
+}
+
+/// Version 5: alert history, the firing alerts, and the notification
+/// outbox (one row per event and receiver, delivered in id order).
+fn v4_to_v5(tx: &Transaction) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "CREATE TABLE alert_history (
+             id INTEGER PRIMARY KEY, key TEXT NOT NULL, fingerprint TEXT NOT NULL,
+             rule TEXT NOT NULL, kind TEXT NOT NULL, severity TEXT NOT NULL,
+             event TEXT NOT NULL, device TEXT NOT NULL, device_name TEXT NOT NULL,
+             interface TEXT, value REAL, threshold REAL, at_ms INTEGER NOT NULL,
+             started_ms INTEGER NOT NULL, notified INTEGER NOT NULL,
+             catch_up INTEGER NOT NULL, held TEXT, caused_by TEXT NOT NULL,
+             maintenance TEXT, flapping INTEGER NOT NULL, summary TEXT NOT NULL);
+         CREATE INDEX alert_history_at ON alert_history (at_ms);
+         CREATE TABLE alert_active (
+             key TEXT PRIMARY KEY, rule TEXT NOT NULL, severity TEXT NOT NULL,
+             device TEXT NOT NULL, device_name TEXT NOT NULL, interface TEXT,
+             status TEXT NOT NULL, since_ms INTEGER NOT NULL, value REAL,
+             caused_by TEXT NOT NULL, maintenance TEXT, flapping INTEGER NOT NULL,
+             notified INTEGER NOT NULL) WITHOUT ROWID;
+         CREATE TABLE alert_outbox (
+             id INTEGER PRIMARY KEY, receiver TEXT NOT NULL,
+             history_id INTEGER NOT NULL REFERENCES alert_history (id),
+             created_ms INTEGER NOT NULL, attempts INTEGER NOT NULL,
+             last_error TEXT, done_ms INTEGER, outcome TEXT);
+         CREATE INDEX alert_outbox_pending ON alert_outbox (receiver, done_ms, id);",
     )
 }
 

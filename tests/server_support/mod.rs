@@ -158,6 +158,7 @@ pub fn hostile_live() -> Arc<Live> {
             samples_written: 560,
             store_errors: 0,
             discoveries: 1,
+            ..Default::default()
         };
     });
     Arc::new(live)

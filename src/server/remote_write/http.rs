@@ -77,9 +77,9 @@ pub enum PostError {
 const MAX_ANSWER_BYTES: usize = 64 * 1024;
 
 /// POSTs `body` and returns the answer's status.
-pub async fn post(
+pub async fn post<N: AsRef<str> + Sync>(
     to: &Endpoint,
-    headers: &[(&'static str, String)],
+    headers: &[(N, String)],
     body: Vec<u8>,
     timeout: Duration,
 ) -> Result<StatusCode, PostError> {
@@ -88,9 +88,9 @@ pub async fn post(
         .unwrap_or_else(|_| Err(PostError::Timeout(to.authority.clone(), timeout)))
 }
 
-async fn exchange(
+async fn exchange<N: AsRef<str> + Sync>(
     to: &Endpoint,
-    headers: &[(&'static str, String)],
+    headers: &[(N, String)],
     body: Vec<u8>,
 ) -> Result<StatusCode, PostError> {
     let stream = tokio::net::TcpStream::connect(&to.authority)
@@ -102,7 +102,7 @@ async fn exchange(
     let driver = tokio::spawn(conn);
     let mut req = Request::post(to.path.as_str()).header("host", to.host.as_str());
     for (name, value) in headers {
-        req = req.header(*name, value.as_str());
+        req = req.header(name.as_ref(), value.as_str());
     }
     let req = req
         .body(Full::new(Bytes::from(body)))

@@ -8,7 +8,7 @@ mod http;
 mod outbox;
 pub mod proto;
 
-pub use http::{Endpoint, PostError, UrlError};
+pub use http::{Endpoint, PostError, UrlError, post};
 pub use outbox::{Outbox, Outcome};
 
 use crate::live::Live;

@@ -1,0 +1,415 @@
+//! The evaluation step: rules × observations × time → transitions. Keeps
+//! each alert's state (pending with its `for`, firing, flap history, what
+//! receivers were told) and the p95 windows. Decides holds in this order:
+//! dependency suppression, maintenance, flapping. Pure: the caller passes
+//! the time; nothing here reads a clock or does I/O.
+//!
+//! Notification model: receivers are told an alert fires when it fires and
+//! nothing holds it; a held alert that is still firing when its hold has
+//! been over for the rule's `for` is told late (`catch_up`). A resolution is told when receivers were told it
+//! fired, except while flapping (then once it is stable). So receivers never
+//! see two firings of one alert without a resolution between them.
+use super::flap;
+use super::maintenance::Window;
+use super::observe::{DeviceObs, Observations};
+use super::rule::Rule;
+use super::scope::DeviceFacts;
+use super::state::{AlertKey, AlertState, Event, Hold, Phase, Transition};
+use super::suppress::{self, Suppressed};
+use crate::live::{Reachability, UnixMs};
+use crate::store::p95_nearest_rank;
+use crate::topology::DeviceId;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+/// Samples kept per p95 window at most (older ones are dropped first).
+const MAX_P95_SAMPLES: usize = 20_000;
+
+/// One firing alert, for the API and the store.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ActiveAlert {
+    pub key: AlertKey,
+    pub rule: String,
+    pub severity: &'static str,
+    pub device: DeviceId,
+    pub device_name: String,
+    pub interface: Option<String>,
+    pub since_ms: UnixMs,
+    pub value: Option<f64>,
+    /// Behind these unreachable devices (empty: not suppressed).
+    pub caused_by: Vec<DeviceId>,
+    pub maintenance: Option<String>,
+    pub flapping: bool,
+    /// Receivers were told it fires.
+    pub notified: bool,
+}
+
+/// A firing alert read back after a restart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Restored {
+    pub rule: String,
+    pub device: DeviceId,
+    pub device_name: String,
+    pub interface: Option<String>,
+    pub since_ms: UnixMs,
+    pub value: Option<f64>,
+    pub notified: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Tracked {
+    rule: usize,
+    device: DeviceId,
+    device_name: String,
+    interface: Option<String>,
+    /// When it last fired.
+    started_ms: UnixMs,
+    st: AlertState,
+}
+
+#[derive(Debug, Clone, Default)]
+struct P95Window {
+    last_update: Option<UnixMs>,
+    samples: VecDeque<(UnixMs, Option<f64>, Option<f64>)>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Evaluator {
+    rules: Vec<Rule>,
+    windows: Vec<Window>,
+    tracked: BTreeMap<AlertKey, Tracked>,
+    p95: BTreeMap<AlertKey, P95Window>,
+}
+
+fn facts(d: &DeviceObs) -> DeviceFacts<'_> {
+    DeviceFacts {
+        id: &d.id.0,
+        name: &d.name,
+        mgmt_addr: d.mgmt_addr,
+        tags: &d.tags,
+    }
+}
+
+impl Evaluator {
+    pub fn new(rules: Vec<Rule>, windows: Vec<Window>) -> Evaluator {
+        Evaluator {
+            rules,
+            windows,
+            ..Default::default()
+        }
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// Takes back firing alerts saved before a restart, so they neither fire
+    /// again nor go unresolved. Alerts of rules no longer configured are
+    /// returned (they are forgotten).
+    pub fn restore(&mut self, alerts: Vec<Restored>) -> Vec<Restored> {
+        let mut dropped = Vec::new();
+        for a in alerts {
+            let Some(ri) = self.rules.iter().position(|r| r.name == a.rule) else {
+                dropped.push(a);
+                continue;
+            };
+            let key = AlertKey::new(&a.rule, &a.device, a.interface.as_deref());
+            let mut st = AlertState::new(Phase::Firing { since: a.since_ms });
+            st.notified = a.notified;
+            st.last_value = a.value;
+            self.tracked.insert(
+                key,
+                Tracked {
+                    rule: ri,
+                    device: a.device,
+                    device_name: a.device_name,
+                    interface: a.interface,
+                    started_ms: a.since_ms,
+                    st,
+                },
+            );
+        }
+        dropped
+    }
+
+    /// One evaluation at `now`.
+    pub fn step(&mut self, obs: &Observations, now: UnixMs) -> Vec<Transition> {
+        let unreachable: BTreeSet<DeviceId> = obs
+            .devices
+            .values()
+            .filter(|d| d.reachability == Reachability::Down)
+            .map(|d| d.id.clone())
+            .collect();
+        let behind = suppress::behind_unreachable(&obs.topology, obs.poller.as_ref(), &unreachable);
+        let mut out = Vec::new();
+        let mut seen = BTreeSet::new();
+        for ri in 0..self.rules.len() {
+            let rule = self.rules[ri].clone();
+            if rule.kind.per_interface() {
+                for i in &obs.interfaces {
+                    let Some(d) = obs.devices.get(&i.device) else {
+                        continue;
+                    };
+                    if !rule.scope.covers(&facts(d), Some(&i.name)) {
+                        continue;
+                    }
+                    let key = AlertKey::new(&rule.name, &d.id, Some(&i.name));
+                    let value = if rule.kind.is_p95() {
+                        let pair = rule.interface_pair(i);
+                        self.p95_value(ri, &key, i.updated_ms, pair, now)
+                    } else {
+                        rule.interface_value(i)
+                    };
+                    seen.insert(key.clone());
+                    self.advance(ri, key, d, Some(&i.name), value, &behind, now, &mut out);
+                }
+            } else {
+                for d in obs.devices.values() {
+                    if !rule.scope.covers(&facts(d), None) {
+                        continue;
+                    }
+                    let key = AlertKey::new(&rule.name, &d.id, None);
+                    let value = rule.device_value(d);
+                    seen.insert(key.clone());
+                    self.advance(ri, key, d, None, value, &behind, now, &mut out);
+                }
+            }
+        }
+        // Alerts whose subject is gone from the observations (or out of
+        // scope): their state stands, but time still moves their holds.
+        let rest: Vec<AlertKey> = self
+            .tracked
+            .keys()
+            .filter(|k| !seen.contains(*k))
+            .cloned()
+            .collect();
+        for key in rest {
+            let t = &self.tracked[&key];
+            let (ri, dev, name, iface) = (
+                t.rule,
+                t.device.clone(),
+                t.device_name.clone(),
+                t.interface.clone(),
+            );
+            let d = obs.devices.get(&dev).cloned().unwrap_or(DeviceObs {
+                id: dev,
+                name,
+                mgmt_addr: None,
+                tags: Vec::new(),
+                reachability: Reachability::Unknown,
+                rtt_ms: None,
+                loss_pct: None,
+            });
+            self.advance(ri, key, &d, iface.as_deref(), None, &behind, now, &mut out);
+        }
+        self.tracked.retain(|_, t| !t.st.forgettable());
+        let live_p95: BTreeSet<&AlertKey> = seen.iter().collect();
+        self.p95.retain(|k, _| live_p95.contains(k));
+        out
+    }
+
+    /// Every firing alert, by key.
+    pub fn active(&self) -> Vec<ActiveAlert> {
+        self.tracked
+            .iter()
+            .filter(|(_, t)| t.st.firing())
+            .map(|(k, t)| {
+                let rule = &self.rules[t.rule];
+                ActiveAlert {
+                    key: k.clone(),
+                    rule: rule.name.clone(),
+                    severity: rule.severity.as_str(),
+                    device: t.device.clone(),
+                    device_name: t.device_name.clone(),
+                    interface: t.interface.clone(),
+                    since_ms: t.started_ms,
+                    value: t.st.last_value,
+                    caused_by: t.st.suppressed_by.clone(),
+                    maintenance: t.st.maintenance.clone(),
+                    flapping: t.st.flapping,
+                    notified: t.st.notified,
+                }
+            })
+            .collect()
+    }
+
+    /// Adds the newest sample (once per measurement) and returns the p95
+    /// over the rule's window, in the rule's direction.
+    fn p95_value(
+        &mut self,
+        ri: usize,
+        key: &AlertKey,
+        updated: Option<UnixMs>,
+        pair: (Option<f64>, Option<f64>),
+        now: UnixMs,
+    ) -> Option<f64> {
+        let rule = &self.rules[ri];
+        let w = self.p95.entry(key.clone()).or_default();
+        if let Some(at) = updated
+            && w.last_update != Some(at)
+        {
+            w.last_update = Some(at);
+            w.samples.push_back((at, pair.0, pair.1));
+            if w.samples.len() > MAX_P95_SAMPLES {
+                w.samples.pop_front();
+            }
+        }
+        while w
+            .samples
+            .front()
+            .is_some_and(|s| now - s.0 > rule.window_ms)
+        {
+            w.samples.pop_front();
+        }
+        let mut ins: Vec<f64> = w.samples.iter().filter_map(|s| s.1).collect();
+        let mut outs: Vec<f64> = w.samples.iter().filter_map(|s| s.2).collect();
+        rule.directed((p95_nearest_rank(&mut ins), p95_nearest_rank(&mut outs)))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn advance(
+        &mut self,
+        ri: usize,
+        key: AlertKey,
+        d: &DeviceObs,
+        iface: Option<&str>,
+        value: Option<f64>,
+        behind: &Suppressed,
+        now: UnixMs,
+        out: &mut Vec<Transition>,
+    ) {
+        let rule = &self.rules[ri];
+        if !self.tracked.contains_key(&key) {
+            if !value.is_some_and(|v| rule.breached(v, false)) {
+                return;
+            }
+            self.tracked.insert(
+                key.clone(),
+                Tracked {
+                    rule: ri,
+                    device: d.id.clone(),
+                    device_name: d.name.clone(),
+                    interface: iface.map(str::to_string),
+                    started_ms: now,
+                    st: AlertState::new(Phase::Inactive),
+                },
+            );
+        }
+        let Some(t) = self.tracked.get_mut(&key) else {
+            return;
+        };
+        let st = &mut t.st;
+        if value.is_some() {
+            st.last_value = value;
+        }
+        let breach = value.map(|v| rule.breached(v, st.firing()));
+        let (mut fired, mut resolved) = (false, false);
+        let started_before = t.started_ms;
+        match (st.phase, breach) {
+            (Phase::Inactive, Some(true)) if rule.for_ms == 0 => {
+                st.phase = Phase::Firing { since: now };
+                fired = true;
+            }
+            (Phase::Inactive, Some(true)) => st.phase = Phase::Pending { since: now },
+            (Phase::Pending { since }, Some(true)) if now - since >= rule.for_ms => {
+                st.phase = Phase::Firing { since: now };
+                fired = true;
+            }
+            (Phase::Pending { .. }, Some(false)) => st.phase = Phase::Inactive,
+            (Phase::Firing { .. }, Some(false)) => {
+                st.phase = Phase::Inactive;
+                resolved = true;
+            }
+            _ => {}
+        }
+        if fired {
+            t.started_ms = now;
+        }
+        if fired || resolved {
+            st.changes.push_back(now);
+        }
+        st.flapping = flap::update(&mut st.changes, now, rule.flap_window_ms, rule.flap_changes);
+        let caused_by = behind.get(&d.id).cloned().unwrap_or_default();
+        let newly_suppressed = !caused_by.is_empty() && st.suppressed_by.is_empty();
+        st.suppressed_by = caused_by;
+        st.maintenance = self
+            .windows
+            .iter()
+            .find(|w| w.covers(&facts(d), iface, now))
+            .map(|w| w.name.clone());
+        let hold = if !st.suppressed_by.is_empty() {
+            Some(Hold::Suppressed {
+                caused_by: st.suppressed_by.clone(),
+            })
+        } else if let Some(w) = &st.maintenance {
+            Some(Hold::Maintenance { window: w.clone() })
+        } else if st.flapping {
+            Some(Hold::Flapping)
+        } else {
+            None
+        };
+        if hold.is_some() {
+            st.unheld_since = None;
+        } else if st.unheld_since.is_none() {
+            st.unheld_since = Some(now);
+        }
+        // A late notification waits until nothing has held the alert for the
+        // rule's `for`: devices behind a root cause come back a round after
+        // it, and must not be told as new root causes in between.
+        let unheld_long_enough = st.unheld_since.is_some_and(|t| now - t >= rule.for_ms);
+        let mut emit =
+            |event: Event, notify: bool, catch_up: bool, started: UnixMs, st: &AlertState| {
+                out.push(Transition {
+                    key: key.clone(),
+                    rule: rule.name.clone(),
+                    kind: rule.kind,
+                    severity: rule.severity,
+                    device: t.device.clone(),
+                    device_name: t.device_name.clone(),
+                    interface: t.interface.clone(),
+                    event,
+                    at_ms: now,
+                    started_ms: started,
+                    value: st.last_value,
+                    threshold: rule.shown_threshold(),
+                    notify,
+                    catch_up,
+                    held: hold.clone(),
+                    flapping: st.flapping,
+                    receivers: rule.receivers.clone(),
+                })
+            };
+        if fired {
+            // Receivers may still believe it fires (its resolution was held
+            // while flapping): then there is nothing new to tell them.
+            let notify = hold.is_none() && !st.notified;
+            st.notified |= notify;
+            let event = if st.suppressed_by.is_empty() {
+                Event::Fired
+            } else {
+                Event::Suppressed
+            };
+            emit(event, notify, false, now, st);
+        } else if resolved {
+            let notify = st.notified && !st.flapping;
+            if notify {
+                st.notified = false;
+            }
+            emit(Event::Resolved, notify, false, started_before, st);
+        } else if st.firing() {
+            if hold.is_none() && !st.notified && unheld_long_enough {
+                st.notified = true;
+                emit(Event::Fired, true, true, started_before, st);
+            } else if newly_suppressed {
+                emit(Event::Suppressed, false, false, started_before, st);
+            }
+        } else if st.phase == Phase::Inactive && st.notified && !st.flapping {
+            st.notified = false;
+            emit(Event::Resolved, true, true, started_before, st);
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "eval_tests.rs"]
+mod tests;

@@ -1,0 +1,463 @@
+//! Evaluator tests with fake observations: `for`, hysteresis, flapping,
+//! maintenance, dependency suppression, restarts, p95, and a property test
+//! of the notification model.
+use super::*;
+use crate::alert::IfObs;
+use crate::alert::maintenance::Window;
+use crate::config::Config;
+use crate::topology::{Device, Endpoint, Evidence, Link, Topology};
+use proptest::prelude::*;
+
+fn rules(toml: &str) -> (Vec<Rule>, Vec<Window>) {
+    let c = Config::from_toml(toml).unwrap_or_else(|e| panic!("{e:?}"));
+    (
+        c.alerts.iter().map(Rule::from_config).collect(),
+        c.maintenance.iter().map(Window::from_config).collect(),
+    )
+}
+
+fn evaluator(toml: &str) -> Evaluator {
+    let (r, w) = rules(toml);
+    Evaluator::new(r, w)
+}
+
+fn device(id: &str, poller: bool) -> Device {
+    Device {
+        id: DeviceId(id.into()),
+        sys_name: Some(id.into()),
+        sys_descr: None,
+        mgmt_addr: Some(format!("10.95.0.{}", id.len()).parse().unwrap()),
+        chassis_id: None,
+        vendor: None,
+        managed: !poller,
+        poller,
+        sys_object_id: None,
+        sys_location: None,
+        sys_contact: None,
+        addresses: vec![],
+        interfaces: vec![],
+        partial: vec![],
+    }
+}
+
+/// poller - r1 - r2 - r3
+fn chain() -> Observations {
+    let names = ["noc", "r1", "r2", "r3"];
+    let topology = Topology {
+        devices: names.iter().map(|n| device(n, *n == "noc")).collect(),
+        links: names
+            .windows(2)
+            .enumerate()
+            .map(|(i, w)| Link {
+                id: format!("l{i}"),
+                a: Endpoint {
+                    device: DeviceId(w[0].into()),
+                    if_name: Some("eth1".into()),
+                },
+                b: Endpoint {
+                    device: DeviceId(w[1].into()),
+                    if_name: Some("eth0".into()),
+                },
+                evidence: vec![Evidence::Lldp],
+                confidence: 1.0,
+                lag: None,
+            })
+            .collect(),
+    };
+    let mut devices = BTreeMap::new();
+    for n in &names[1..] {
+        devices.insert(
+            DeviceId(n.to_string()),
+            DeviceObs {
+                id: DeviceId(n.to_string()),
+                name: n.to_string(),
+                mgmt_addr: Some("10.95.0.1".parse().unwrap()),
+                tags: vec![],
+                reachability: Reachability::Up,
+                rtt_ms: Some(1.0),
+                loss_pct: Some(0.0),
+            },
+        );
+    }
+    Observations {
+        devices,
+        interfaces: vec![IfObs {
+            device: DeviceId("r1".into()),
+            name: "eth1".into(),
+            oper_status: Some("up".into()),
+            in_util_pct: Some(0.0),
+            out_util_pct: Some(0.0),
+            in_bps: Some(0.0),
+            out_bps: Some(0.0),
+            updated_ms: Some(0),
+            ..Default::default()
+        }],
+        poller: Some(DeviceId("noc".into())),
+        topology,
+    }
+}
+
+fn set_util(o: &mut Observations, v: Option<f64>, at: i64) {
+    o.interfaces[0].in_util_pct = v;
+    o.interfaces[0].updated_ms = Some(at);
+}
+
+fn set_down(o: &mut Observations, names: &[&str], down: bool) {
+    for n in names {
+        o.devices
+            .get_mut(&DeviceId(n.to_string()))
+            .unwrap()
+            .reachability = if down {
+            Reachability::Down
+        } else {
+            Reachability::Up
+        };
+    }
+}
+
+fn notified(t: &[Transition]) -> Vec<(String, Event)> {
+    t.iter()
+        .filter(|t| t.notify)
+        .map(|t| (t.key.0.clone(), t.event))
+        .collect()
+}
+
+const HOT: &str = r#"
+[[alert]]
+name = "hot"
+kind = "utilization"
+direction = "in"
+threshold = 80.0
+clear = 60.0
+for_s = 10
+severity = "critical"
+"#;
+
+#[test]
+fn fires_after_for_and_resolves_below_clear_only() {
+    let mut e = evaluator(HOT);
+    let mut o = chain();
+    set_util(&mut o, Some(90.0), 0);
+    assert!(e.step(&o, 0).is_empty(), "pending, not firing");
+    assert!(e.step(&o, 9_999).is_empty());
+    let t = e.step(&o, 10_000);
+    assert_eq!(notified(&t), vec![("hot/r1/eth1".into(), Event::Fired)]);
+    assert_eq!(t[0].severity, crate::config::Severity::Critical);
+    assert_eq!(t[0].started_ms, 10_000);
+    // Between clear and threshold: still firing, nothing new.
+    set_util(&mut o, Some(70.0), 11_000);
+    assert!(e.step(&o, 11_000).is_empty());
+    assert_eq!(e.active().len(), 1);
+    // Stale / unknown data neither fires nor resolves.
+    set_util(&mut o, None, 12_000);
+    assert!(e.step(&o, 12_000).is_empty());
+    set_util(&mut o, Some(59.0), 13_000);
+    let t = e.step(&o, 13_000);
+    assert_eq!(notified(&t), vec![("hot/r1/eth1".into(), Event::Resolved)]);
+    assert_eq!(t[0].started_ms, 10_000);
+    assert!(e.active().is_empty());
+}
+
+#[test]
+fn a_short_breach_never_fires() {
+    let mut e = evaluator(HOT);
+    let mut o = chain();
+    set_util(&mut o, Some(90.0), 0);
+    e.step(&o, 0);
+    set_util(&mut o, Some(85.0), 5_000);
+    e.step(&o, 5_000);
+    // Below threshold during pending (even above clear): back to inactive.
+    set_util(&mut o, Some(70.0), 9_000);
+    assert!(e.step(&o, 9_000).is_empty());
+    set_util(&mut o, Some(90.0), 12_000);
+    assert!(e.step(&o, 12_000).is_empty());
+    assert!(e.step(&o, 21_999).is_empty());
+    assert_eq!(e.step(&o, 22_000).len(), 1);
+}
+
+#[test]
+fn flapping_holds_notifications_until_stable() {
+    let mut e = evaluator(
+        r#"
+[[alert]]
+name = "hot"
+kind = "utilization"
+threshold = 50.0
+flap_changes = 3
+flap_window_s = 100
+"#,
+    );
+    let mut o = chain();
+    let mut all = Vec::new();
+    for k in 0..6 {
+        let v = if k % 2 == 0 { 90.0 } else { 10.0 };
+        set_util(&mut o, Some(v), k * 1000);
+        all.extend(e.step(&o, k * 1000));
+    }
+    // Changes at 0..5 s: fired, resolved, fired (3 changes: not flapping
+    // yet), then the 4th change marks it flapping and is held.
+    let n = notified(&all);
+    assert_eq!(n.len(), 3, "{n:?}");
+    assert!(all.iter().any(|t| !t.notify && t.flapping));
+    // Still resolved after 5 s (the last value was 10); once the window
+    // forgets, the flapping ends and the owed resolution goes out once.
+    let late = e.step(&o, 5_000 + 101_000);
+    assert_eq!(late.len(), 1, "{late:?}");
+    assert!(late[0].notify && late[0].catch_up && late[0].event == Event::Resolved);
+    assert!(e.step(&o, 5_000 + 102_000).is_empty());
+}
+
+#[test]
+fn maintenance_records_without_notifying_then_catches_up() {
+    let mut e = evaluator(
+        r#"
+[[alert]]
+name = "down"
+kind = "device_unreachable"
+[[maintenance]]
+name = "upgrade"
+start = "1970-01-01T00:00:10Z"
+end = "1970-01-01T00:00:20Z"
+devices = ["r3"]
+"#,
+    );
+    let mut o = chain();
+    set_down(&mut o, &["r3"], true);
+    let t = e.step(&o, 10_000);
+    assert_eq!(t.len(), 1);
+    assert!(!t[0].notify && t[0].maintenance() && t[0].event == Event::Fired);
+    assert!(e.step(&o, 15_000).is_empty());
+    let t = e.step(&o, 20_000);
+    assert_eq!(notified(&t), vec![("down/r3".into(), Event::Fired)]);
+    assert!(t[0].catch_up);
+    // r2 is outside the window's scope: notified at once; r3 is now behind
+    // r2, which is recorded (it was told already).
+    set_down(&mut o, &["r2"], true);
+    let t = e.step(&o, 21_000);
+    assert_eq!(notified(&t), vec![("down/r2".into(), Event::Fired)]);
+    assert!(
+        t.iter()
+            .any(|t| t.event == Event::Suppressed && t.key.0 == "down/r3")
+    );
+}
+
+#[test]
+fn one_root_cause_fires_and_the_devices_behind_it_are_suppressed() {
+    let mut e = evaluator(
+        r#"
+[[alert]]
+name = "unreachable"
+kind = "device_unreachable"
+for_s = 4
+severity = "critical"
+"#,
+    );
+    let mut o = chain();
+    assert!(e.step(&o, 0).is_empty());
+    set_down(&mut o, &["r1", "r2", "r3"], true);
+    assert!(e.step(&o, 1_000).is_empty());
+    let t = e.step(&o, 5_000);
+    assert_eq!(notified(&t), vec![("unreachable/r1".into(), Event::Fired)]);
+    let suppressed: Vec<_> = t.iter().filter(|t| t.event == Event::Suppressed).collect();
+    assert_eq!(suppressed.len(), 2, "{t:?}");
+    for s in &suppressed {
+        assert!(!s.notify);
+        assert_eq!(s.caused_by(), &[DeviceId("r1".into())]);
+    }
+    let active = e.active();
+    assert_eq!(active.len(), 3);
+    assert_eq!(active.iter().filter(|a| a.caused_by.is_empty()).count(), 1);
+    // r1 comes back but r2 stays down: r2 becomes the root, told late once
+    // it has been the root for the rule's `for`; r3 is now behind r2.
+    set_down(&mut o, &["r1"], false);
+    let t = e.step(&o, 6_000);
+    assert_eq!(
+        notified(&t),
+        vec![("unreachable/r1".into(), Event::Resolved)]
+    );
+    assert!(notified(&e.step(&o, 9_999)).is_empty());
+    let t = e.step(&o, 10_000);
+    assert_eq!(notified(&t), vec![("unreachable/r2".into(), Event::Fired)]);
+    assert!(t[0].catch_up);
+    let r3 = e.active().into_iter().find(|a| a.device.0 == "r3").unwrap();
+    assert_eq!(r3.caused_by, vec![DeviceId("r2".into())]);
+    // Everything recovers: r3's resolution is recorded, not notified (never told).
+    set_down(&mut o, &["r2", "r3"], false);
+    let t = e.step(&o, 11_000);
+    assert_eq!(
+        notified(&t),
+        vec![("unreachable/r2".into(), Event::Resolved)]
+    );
+    assert_eq!(t.len(), 2);
+}
+
+#[test]
+fn devices_behind_a_root_that_recover_a_round_later_are_never_told() {
+    let mut e = evaluator(
+        r#"
+[[alert]]
+name = "unreachable"
+kind = "device_unreachable"
+for_s = 6
+"#,
+    );
+    let mut o = chain();
+    set_down(&mut o, &["r1", "r2", "r3"], true);
+    e.step(&o, 0);
+    assert_eq!(notified(&e.step(&o, 6_000)).len(), 1);
+    // The lab's order: r1 answers first, r2 and r3 on their next rounds.
+    set_down(&mut o, &["r1"], false);
+    let mut all = e.step(&o, 7_000);
+    set_down(&mut o, &["r2"], false);
+    all.extend(e.step(&o, 9_000));
+    set_down(&mut o, &["r3"], false);
+    all.extend(e.step(&o, 11_000));
+    assert_eq!(
+        notified(&all),
+        vec![("unreachable/r1".into(), Event::Resolved)]
+    );
+    assert_eq!(all.len(), 3, "{all:?}");
+    assert!(e.active().is_empty());
+}
+
+#[test]
+fn restored_alerts_do_not_fire_again() {
+    let mut e = evaluator(HOT);
+    let dropped = e.restore(vec![
+        Restored {
+            rule: "hot".into(),
+            device: DeviceId("r1".into()),
+            device_name: "r1".into(),
+            interface: Some("eth1".into()),
+            since_ms: 500,
+            value: Some(95.0),
+            notified: true,
+        },
+        Restored {
+            rule: "gone".into(),
+            device: DeviceId("r1".into()),
+            device_name: "r1".into(),
+            interface: None,
+            since_ms: 500,
+            value: None,
+            notified: true,
+        },
+    ]);
+    assert_eq!(dropped.len(), 1);
+    let mut o = chain();
+    set_util(&mut o, Some(95.0), 1_000);
+    assert!(e.step(&o, 1_000).is_empty());
+    set_util(&mut o, Some(5.0), 2_000);
+    let t = e.step(&o, 2_000);
+    assert_eq!(notified(&t), vec![("hot/r1/eth1".into(), Event::Resolved)]);
+    assert_eq!(t[0].started_ms, 500);
+}
+
+#[test]
+fn p95_over_a_window() {
+    let mut e = evaluator(
+        r#"
+[[alert]]
+name = "p95"
+kind = "p95_utilization"
+threshold = 50.0
+window_s = 100
+"#,
+    );
+    let mut o = chain();
+    o.interfaces[0].out_util_pct = None;
+    // 19 quiet samples and one spike: p95 (nearest rank) stays quiet.
+    for k in 0..19 {
+        set_util(&mut o, Some(10.0), k * 1000);
+        assert!(e.step(&o, k * 1000).is_empty());
+    }
+    set_util(&mut o, Some(99.0), 19_000);
+    assert!(e.step(&o, 19_000).is_empty());
+    // A second spike: 2 of 21 above -> p95 is the spike.
+    set_util(&mut o, Some(99.0), 20_000);
+    assert_eq!(e.step(&o, 20_000).len(), 1);
+    // The same measurement read twice counts once; after the window passes,
+    // the spikes are forgotten.
+    let t = e.step(&o, 20_500);
+    assert!(t.is_empty());
+    set_util(&mut o, Some(10.0), 130_000);
+    let t = e.step(&o, 130_000);
+    assert_eq!(notified(&t), vec![("p95/r1/eth1".into(), Event::Resolved)]);
+}
+
+#[test]
+fn scopes_by_tag_and_interface() {
+    let mut e = evaluator(
+        r#"
+[[alert]]
+name = "wan"
+kind = "utilization"
+threshold = 50.0
+tags = ["wan"]
+interfaces = ["eth1"]
+"#,
+    );
+    let mut o = chain();
+    set_util(&mut o, Some(90.0), 0);
+    assert!(e.step(&o, 0).is_empty(), "r1 has no tag");
+    o.devices.get_mut(&DeviceId("r1".into())).unwrap().tags = vec!["wan".into()];
+    assert_eq!(e.step(&o, 1).len(), 1);
+}
+
+proptest! {
+    /// Whatever the values, holds and timing: per alert, notifications
+    /// alternate fired / resolved starting with fired, and nothing is told
+    /// while held; without holds, every firing episode is told.
+    #[test]
+    fn notifications_alternate(
+        steps in proptest::collection::vec((0u8..4, proptest::option::of(0.0f64..100.0), any::<bool>(), 1i64..4_000), 1..80),
+        for_s in 0u64..5,
+        flap in 1u32..6,
+        use_maintenance in any::<bool>(),
+    ) {
+        let toml = format!(r#"
+[[alert]]
+name = "hot"
+kind = "utilization"
+threshold = 70.0
+clear = 50.0
+for_s = {for_s}
+flap_changes = {flap}
+flap_window_s = 20
+[[alert]]
+name = "unreachable"
+kind = "device_unreachable"
+{}"#, if use_maintenance { "[[maintenance]]\nname = \"m\"\nweekly = [\"thu 00:00-00:01\"]\ndevices = [\"r2\"]\n" } else { "" });
+        let mut e = evaluator(&toml);
+        let mut o = chain();
+        let mut now = 0;
+        let mut told: BTreeMap<String, Event> = BTreeMap::new();
+        for (which, v, down, dt) in steps {
+            now += dt;
+            match which {
+                0 | 1 => set_util(&mut o, v, now),
+                2 => set_down(&mut o, &["r1"], down),
+                _ => set_down(&mut o, &["r2", "r3"], down),
+            }
+            for t in e.step(&o, now) {
+                if t.notify {
+                    prop_assert!(t.held.is_none() || t.event == Event::Resolved, "{t:?}");
+                    let last = told.insert(t.key.0.clone(), t.event);
+                    match t.event {
+                        Event::Fired => prop_assert_ne!(last, Some(Event::Fired)),
+                        Event::Resolved => prop_assert_eq!(last, Some(Event::Fired)),
+                        Event::Suppressed => prop_assert!(false, "suppressed is never notified"),
+                    }
+                } else {
+                    // Held, an untold resolution, or a firing receivers
+                    // still believe in (its resolution was held).
+                    let still_told = told.get(&t.key.0) == Some(&Event::Fired);
+                    prop_assert!(t.held.is_some() || t.event == Event::Resolved || still_told, "{t:?}");
+                }
+            }
+            for a in e.active() {
+                prop_assert_eq!(a.notified, told.get(&a.key.0) == Some(&Event::Fired));
+            }
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! What the evaluator sees: one value per device and per interface, taken
+//! from a live snapshot, with stale data left out (a stale value neither
+//! fires nor resolves an alert). Pure: the caller passes the time and the
+//! tag lookup.
+use crate::live::{LiveSnapshot, Reachability, UnixMs};
+use crate::topology::{DeviceId, Topology};
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviceObs {
+    pub id: DeviceId,
+    /// sysName, else the id.
+    pub name: String,
+    pub mgmt_addr: Option<IpAddr>,
+    pub tags: Vec<String>,
+    pub reachability: Reachability,
+    /// None when the last ICMP round is stale or had no answer.
+    pub rtt_ms: Option<f64>,
+    pub loss_pct: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct IfObs {
+    pub device: DeviceId,
+    pub name: String,
+    pub oper_status: Option<String>,
+    /// The interface was administratively down at discovery.
+    pub admin_down: bool,
+    pub in_bps: Option<f64>,
+    pub out_bps: Option<f64>,
+    pub in_util_pct: Option<f64>,
+    pub out_util_pct: Option<f64>,
+    pub in_errors_per_s: Option<f64>,
+    pub out_errors_per_s: Option<f64>,
+    pub in_discards_per_s: Option<f64>,
+    pub out_discards_per_s: Option<f64>,
+    /// When these values were measured (p95 windows take each once).
+    pub updated_ms: Option<UnixMs>,
+}
+
+impl Default for IfObs {
+    fn default() -> Self {
+        IfObs {
+            device: DeviceId(String::new()),
+            name: String::new(),
+            oper_status: None,
+            admin_down: false,
+            in_bps: None,
+            out_bps: None,
+            in_util_pct: None,
+            out_util_pct: None,
+            in_errors_per_s: None,
+            out_errors_per_s: None,
+            in_discards_per_s: None,
+            out_discards_per_s: None,
+            updated_ms: None,
+        }
+    }
+}
+
+/// A device's tags from its name and addresses.
+pub type TagsOf = dyn Fn(Option<&str>, &[IpAddr]) -> Vec<String> + Send + Sync;
+
+/// Everything one evaluation step looks at.
+#[derive(Debug, Clone, Default)]
+pub struct Observations {
+    pub devices: BTreeMap<DeviceId, DeviceObs>,
+    pub interfaces: Vec<IfObs>,
+    /// The device nocmap runs on, when discovery recognised it.
+    pub poller: Option<DeviceId>,
+    pub topology: Topology,
+}
+
+impl Observations {
+    /// Builds the observations from a live snapshot at `now_ms`. Values older
+    /// than the snapshot's `stale_after_ms` are left out. `tags` gives a
+    /// device's tags from its name and addresses.
+    pub fn from_live(snap: &LiveSnapshot, now_ms: UnixMs, tags: &TagsOf) -> Observations {
+        let fresh = |t: Option<UnixMs>| t.is_some_and(|t| now_ms - t <= snap.stale_after_ms);
+        let mut devices = BTreeMap::new();
+        let mut poller = None;
+        for d in &snap.topology.devices {
+            if d.poller {
+                poller = Some(d.id.clone());
+                continue;
+            }
+            let h = snap.devices.get(&d.id);
+            let icmp_fresh = h.is_some_and(|h| fresh(h.last_icmp_ms));
+            let mut addrs = d.addresses.clone();
+            if let Some(a) = d.mgmt_addr
+                && !addrs.contains(&a)
+            {
+                addrs.push(a);
+            }
+            devices.insert(
+                d.id.clone(),
+                DeviceObs {
+                    id: d.id.clone(),
+                    name: d.sys_name.clone().unwrap_or_else(|| d.id.0.clone()),
+                    mgmt_addr: d.mgmt_addr,
+                    tags: tags(d.sys_name.as_deref(), &addrs),
+                    reachability: h.map_or(Reachability::Unknown, |h| h.reachability),
+                    rtt_ms: h.filter(|_| icmp_fresh).and_then(|h| h.rtt_avg_ms),
+                    loss_pct: h.filter(|_| icmp_fresh).and_then(|h| h.loss_pct),
+                },
+            );
+        }
+        let mut interfaces = Vec::new();
+        for ((dev, name), h) in &snap.interfaces {
+            if !devices.contains_key(dev) {
+                continue;
+            }
+            let admin_down = snap.topology.device(dev).is_some_and(|d| {
+                d.interfaces
+                    .iter()
+                    .any(|i| &i.name == name && i.admin_status.as_deref() == Some("down"))
+            });
+            let ok = fresh(h.updated_ms);
+            let v = |x: Option<f64>| x.filter(|x| ok && x.is_finite());
+            interfaces.push(IfObs {
+                device: dev.clone(),
+                name: name.clone(),
+                oper_status: h.oper_status.clone().filter(|_| ok),
+                admin_down,
+                in_bps: v(h.in_bps),
+                out_bps: v(h.out_bps),
+                in_util_pct: v(h.in_util_pct),
+                out_util_pct: v(h.out_util_pct),
+                in_errors_per_s: v(h.in_errors_per_s),
+                out_errors_per_s: v(h.out_errors_per_s),
+                in_discards_per_s: v(h.in_discards_per_s),
+                out_discards_per_s: v(h.out_discards_per_s),
+                updated_ms: h.updated_ms.filter(|_| ok),
+            });
+        }
+        Observations {
+            devices,
+            interfaces,
+            poller,
+            topology: snap.topology.clone(),
+        }
+    }
+}

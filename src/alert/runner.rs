@@ -1,0 +1,301 @@
+//! The alerting task of `nocmap serve`: every second, the live snapshot
+//! becomes observations, the evaluator steps, and its transitions go to the
+//! store (history, firing alerts and outbox rows in one transaction); then
+//! each receiver's delivery task is woken. Owns the clock and the store
+//! connection of alerting; all decisions are in the pure core.
+use super::deliver::{self, Target, Webhook};
+use super::eval::{ActiveAlert, Evaluator, Restored};
+use super::maintenance::Window;
+use super::observe::Observations;
+use super::rule::Rule;
+use super::state::{Event, Hold, Transition};
+use crate::config::{Config, RuleKind};
+use crate::live::Live;
+use crate::server::remote_write::Endpoint;
+use crate::store::{ActiveAlertRow, AlertEvent, Store, StoreConfig};
+use crate::topology::DeviceId;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+
+/// How often the rules are evaluated.
+pub const EVAL_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Delivered or refused outbox rows are kept this long (for inspection).
+const OUTBOX_KEEP_MS: i64 = 7 * 86_400_000;
+/// Alert history is kept a year, like the hourly series.
+const HISTORY_KEEP_MS: i64 = 365 * 86_400_000;
+const PRUNE_EVERY_MS: i64 = 3_600_000;
+
+/// Why alerting could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("alerting: {0}")]
+    Store(#[from] crate::store::StoreError),
+    #[error("alerting: receiver {name}: {source}")]
+    Url {
+        name: String,
+        source: crate::server::remote_write::UrlError,
+    },
+}
+
+/// Starts evaluation and delivery when the configuration has rules; `None`
+/// otherwise. The tasks end when `stop` turns true.
+pub fn spawn(
+    config: &Config,
+    live: Arc<Live>,
+    db: &Path,
+    stop: watch::Receiver<bool>,
+) -> Result<Option<JoinHandle<()>>, StartError> {
+    if config.alerts.is_empty() {
+        return Ok(None);
+    }
+    let mut targets = Vec::new();
+    for r in &config.receivers {
+        let endpoint = Endpoint::parse(&r.url).map_err(|source| StartError::Url {
+            name: r.name.clone(),
+            source,
+        })?;
+        let hook = Webhook {
+            endpoint,
+            bearer_token: r.bearer_token.clone(),
+            headers: r
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            timeout: Duration::from_millis(r.timeout_ms),
+        };
+        targets.push((
+            Target {
+                name: r.name.clone(),
+                format: r.format,
+            },
+            hook,
+        ));
+    }
+    let store = tokio::task::block_in_place(|| Store::open(db, StoreConfig::default()))?;
+    let rules: Vec<Rule> = config.alerts.iter().map(Rule::from_config).collect();
+    let windows: Vec<Window> = config.maintenance.iter().map(Window::from_config).collect();
+    let mut evaluator = Evaluator::new(rules, windows);
+    let restored: Vec<Restored> = store
+        .active_alerts()?
+        .into_iter()
+        .map(|a| Restored {
+            rule: a.rule,
+            device: DeviceId(a.device),
+            device_name: a.device_name,
+            interface: a.interface,
+            since_ms: a.since_ms,
+            value: a.value,
+            notified: a.notified,
+        })
+        .collect();
+    for gone in evaluator.restore(restored) {
+        tracing::warn!(rule = %gone.rule, device = %gone.device_name, "a firing alert of a rule no longer configured is dropped");
+    }
+    let store = Arc::new(Mutex::new(store));
+    let mut wakes = BTreeMap::new();
+    let mut tasks = Vec::new();
+    for (target, hook) in targets {
+        let wake = Arc::new(Notify::new());
+        wakes.insert(target.name.clone(), wake.clone());
+        tasks.push(tokio::spawn(deliver::run(
+            target,
+            hook,
+            store.clone(),
+            wake,
+            stop.clone(),
+        )));
+    }
+    let all_receivers: Vec<String> = config.receivers.iter().map(|r| r.name.clone()).collect();
+    let tag_config = config.clone();
+    Ok(Some(tokio::spawn(async move {
+        let tags =
+            move |name: Option<&str>, addrs: &[std::net::IpAddr]| tag_config.tags_for(name, addrs);
+        evaluate(evaluator, live, store, &tags, all_receivers, wakes, stop).await;
+        for t in tasks {
+            let _ = t.await;
+        }
+    })))
+}
+
+async fn evaluate(
+    mut evaluator: Evaluator,
+    live: Arc<Live>,
+    store: Arc<Mutex<Store>>,
+    tags: &super::observe::TagsOf,
+    all_receivers: Vec<String>,
+    wakes: BTreeMap<String, Arc<Notify>>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(EVAL_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut saved: Option<Vec<ActiveAlert>> = None;
+    let mut last_prune = 0;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
+        let now = crate::types::unix_now_ms();
+        if now - last_prune >= PRUNE_EVERY_MS {
+            last_prune = now;
+            let s = store.clone();
+            let pruned = tokio::task::spawn_blocking(move || {
+                let mut s = s.lock().unwrap_or_else(|p| p.into_inner());
+                s.prune_alerts(now - OUTBOX_KEEP_MS, now - HISTORY_KEEP_MS)
+            })
+            .await;
+            if let Ok(Err(e)) = pruned {
+                tracing::warn!(error = %e, "pruning alert history failed");
+            }
+        }
+        let obs = live.read(|s| Observations::from_live(s, now, tags));
+        let transitions = evaluator.step(&obs, now);
+        let active = evaluator.active();
+        if transitions.is_empty() && saved.as_ref() == Some(&active) {
+            continue;
+        }
+        for t in &transitions {
+            tracing::info!(key = %t.key.0, event = t.event.as_str(), notify = t.notify, held = ?t.held.as_ref().map(hold_name), "alert");
+        }
+        let events: Vec<(AlertEvent, Vec<String>)> = transitions
+            .iter()
+            .map(|t| {
+                let to: Vec<String> = if !t.notify {
+                    Vec::new()
+                } else if t.receivers.is_empty() {
+                    all_receivers.clone()
+                } else {
+                    t.receivers.clone()
+                };
+                (record(t, &active, &obs), to)
+            })
+            .collect();
+        let rows: Vec<ActiveAlertRow> = active.iter().map(active_row).collect();
+        let notify: Vec<String> = events.iter().flat_map(|(_, r)| r.clone()).collect();
+        let s = store.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let mut s = s.lock().unwrap_or_else(|p| p.into_inner());
+            s.record_alerts(&events, Some(&rows), now)
+        })
+        .await;
+        match result {
+            Ok(Ok(_)) => {
+                saved = Some(active);
+                for r in notify {
+                    if let Some(w) = wakes.get(&r) {
+                        w.notify_one();
+                    }
+                }
+            }
+            // The transitions are lost from the history; the evaluator's
+            // state stands, so the next change is recorded normally.
+            Ok(Err(e)) => tracing::error!(error = %e, "recording alerts failed"),
+            Err(e) => tracing::error!(error = %e, "alert recording task failed"),
+        }
+    }
+}
+
+fn hold_name(h: &Hold) -> &'static str {
+    match h {
+        Hold::Suppressed { .. } => "suppressed",
+        Hold::Maintenance { .. } => "maintenance",
+        Hold::Flapping => "flapping",
+    }
+}
+
+fn name_of(obs: &Observations, id: &DeviceId) -> String {
+    obs.devices
+        .get(id)
+        .map_or_else(|| id.0.clone(), |d| d.name.clone())
+}
+
+/// One line a human reads in a notification.
+fn summary(t: &Transition, active: &[ActiveAlert], obs: &Observations) -> String {
+    let subject = match &t.interface {
+        Some(i) => format!("{} {i}", t.device_name),
+        None => t.device_name.clone(),
+    };
+    let what = match (t.kind, t.value, t.threshold) {
+        (RuleKind::DeviceUnreachable, _, _) => "unreachable".to_string(),
+        (RuleKind::InterfaceDown, _, _) => "interface down".to_string(),
+        (k, Some(v), Some(th)) => format!("{} {v:.2} (threshold {th})", k.as_str()),
+        (k, _, _) => k.as_str().to_string(),
+    };
+    let mut s = match t.event {
+        Event::Resolved => format!("resolved: {subject} {what}"),
+        _ => format!("{subject} {what}"),
+    };
+    let behind: Vec<String> = active
+        .iter()
+        .filter(|a| a.caused_by.contains(&t.device))
+        .map(|a| a.device_name.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if t.event == Event::Fired && !behind.is_empty() {
+        s.push_str(&format!("; root cause for {}", behind.join(", ")));
+    }
+    if !t.caused_by().is_empty() {
+        let names: Vec<String> = t.caused_by().iter().map(|d| name_of(obs, d)).collect();
+        s.push_str(&format!("; behind {}", names.join(", ")));
+    }
+    s
+}
+
+fn record(t: &Transition, active: &[ActiveAlert], obs: &Observations) -> AlertEvent {
+    AlertEvent {
+        id: 0,
+        key: t.key.0.clone(),
+        fingerprint: t.key.fingerprint(),
+        rule: t.rule.clone(),
+        kind: t.kind.as_str().to_string(),
+        severity: t.severity.as_str().to_string(),
+        event: t.event.as_str().to_string(),
+        device: t.device.0.clone(),
+        device_name: t.device_name.clone(),
+        interface: t.interface.clone(),
+        value: t.value,
+        threshold: t.threshold,
+        at_ms: t.at_ms,
+        started_ms: t.started_ms,
+        notified: t.notify,
+        catch_up: t.catch_up,
+        held: t.held.as_ref().map(|h| hold_name(h).to_string()),
+        caused_by: t.caused_by().iter().map(|d| d.0.clone()).collect(),
+        maintenance: match &t.held {
+            Some(Hold::Maintenance { window }) => Some(window.clone()),
+            _ => None,
+        },
+        flapping: t.flapping,
+        summary: summary(t, active, obs),
+    }
+}
+
+fn active_row(a: &ActiveAlert) -> ActiveAlertRow {
+    ActiveAlertRow {
+        key: a.key.0.clone(),
+        rule: a.rule.clone(),
+        severity: a.severity.to_string(),
+        device: a.device.0.clone(),
+        device_name: a.device_name.clone(),
+        interface: a.interface.clone(),
+        status: if a.caused_by.is_empty() {
+            "firing"
+        } else {
+            "suppressed"
+        }
+        .to_string(),
+        since_ms: a.since_ms,
+        value: a.value,
+        caused_by: a.caused_by.iter().map(|d| d.0.clone()).collect(),
+        maintenance: a.maintenance.clone(),
+        flapping: a.flapping,
+        notified: a.notified,
+    }
+}

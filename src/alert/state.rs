@@ -1,0 +1,182 @@
+//! The values the evaluator produces and keeps: stable alert keys, the
+//! per-alert state (pending, firing, what receivers were told), and the
+//! transitions of one step. Pure data.
+use crate::config::{RuleKind, Severity};
+use crate::live::UnixMs;
+use crate::topology::DeviceId;
+use serde::Serialize;
+use std::collections::VecDeque;
+
+/// `rule/device` or `rule/device/interface`: the same alert keeps its key
+/// across steps and restarts.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct AlertKey(pub String);
+
+impl AlertKey {
+    pub fn new(rule: &str, device: &DeviceId, interface: Option<&str>) -> AlertKey {
+        match interface {
+            Some(i) => AlertKey(format!("{rule}/{}/{i}", device.0)),
+            None => AlertKey(format!("{rule}/{}", device.0)),
+        }
+    }
+
+    /// A stable 64-bit FNV-1a hash of the key, as 16 hex digits (the
+    /// Alertmanager `fingerprint`).
+    pub fn fingerprint(&self) -> String {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in self.0.as_bytes() {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        format!("{h:016x}")
+    }
+}
+
+/// Where an alert is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Not breaching (kept only for flap history or an unsent resolution).
+    Inactive,
+    /// Breaching since this time, waiting for the rule's `for`.
+    Pending { since: UnixMs },
+    /// Fired at this time.
+    Firing { since: UnixMs },
+}
+
+/// Why a notification is held back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "reason")]
+pub enum Hold {
+    /// The device is behind these unreachable devices (the root causes).
+    Suppressed { caused_by: Vec<DeviceId> },
+    /// A maintenance window (by name) covers the alert.
+    Maintenance { window: String },
+    /// The alert changed state too often recently.
+    Flapping,
+}
+
+/// What an alert's state did in one step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Event {
+    /// Fired (or, with `catch_up`, notified late after a hold ended).
+    Fired,
+    /// Fired while its device is behind an unreachable device, or a firing
+    /// alert's device went behind one.
+    Suppressed,
+    Resolved,
+}
+
+impl Event {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Event::Fired => "fired",
+            Event::Suppressed => "suppressed",
+            Event::Resolved => "resolved",
+        }
+    }
+}
+
+/// One recorded change; `notify` says whether receivers are told.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Transition {
+    pub key: AlertKey,
+    pub rule: String,
+    pub kind: RuleKind,
+    pub severity: Severity,
+    pub device: DeviceId,
+    pub device_name: String,
+    pub interface: Option<String>,
+    pub event: Event,
+    pub at_ms: UnixMs,
+    /// When the alert fired (for a resolution: when it had fired).
+    pub started_ms: UnixMs,
+    pub value: Option<f64>,
+    pub threshold: Option<f64>,
+    pub notify: bool,
+    /// A late notification after a hold ended.
+    pub catch_up: bool,
+    pub held: Option<Hold>,
+    pub flapping: bool,
+    /// Receiver names; empty = all.
+    pub receivers: Vec<String>,
+}
+
+impl Transition {
+    /// The root causes when suppressed.
+    pub fn caused_by(&self) -> &[DeviceId] {
+        match &self.held {
+            Some(Hold::Suppressed { caused_by }) => caused_by,
+            _ => &[],
+        }
+    }
+
+    pub fn maintenance(&self) -> bool {
+        matches!(self.held, Some(Hold::Maintenance { .. }))
+    }
+}
+
+/// The evaluator's memory of one alert.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertState {
+    pub phase: Phase,
+    /// Receivers were told it fires (and not yet that it resolved).
+    pub notified: bool,
+    /// Times of recent fire/resolve changes (flap detection).
+    pub changes: VecDeque<UnixMs>,
+    pub flapping: bool,
+    pub last_value: Option<f64>,
+    /// Root causes when the device is currently behind unreachable ones.
+    pub suppressed_by: Vec<DeviceId>,
+    pub maintenance: Option<String>,
+    /// Since when nothing holds it (None while held).
+    pub unheld_since: Option<UnixMs>,
+}
+
+impl AlertState {
+    pub fn new(phase: Phase) -> AlertState {
+        AlertState {
+            phase,
+            notified: false,
+            changes: VecDeque::new(),
+            flapping: false,
+            last_value: None,
+            suppressed_by: Vec::new(),
+            maintenance: None,
+            unheld_since: None,
+        }
+    }
+
+    pub fn firing(&self) -> bool {
+        matches!(self.phase, Phase::Firing { .. })
+    }
+
+    /// Nothing left to remember: inactive, nothing owed to receivers, no
+    /// flap history.
+    pub fn forgettable(&self) -> bool {
+        self.phase == Phase::Inactive && !self.notified && self.changes.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_and_fingerprints_are_stable() {
+        let d = DeviceId("lldp-aa".into());
+        let k = AlertKey::new("hot", &d, Some("eth0"));
+        assert_eq!(k.0, "hot/lldp-aa/eth0");
+        assert_eq!(AlertKey::new("hot", &d, None).0, "hot/lldp-aa");
+        assert_eq!(
+            k.fingerprint(),
+            AlertKey::new("hot", &d, Some("eth0")).fingerprint()
+        );
+        assert_ne!(
+            k.fingerprint(),
+            AlertKey::new("hot", &d, None).fingerprint()
+        );
+        assert_eq!(AlertKey(String::new()).fingerprint(), "cbf29ce484222325");
+    }
+}

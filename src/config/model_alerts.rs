@@ -1,0 +1,369 @@
+//! The alerting part of the configuration as plain typed data: `[[alert]]`
+//! rules, `[[maintenance]]` windows and `[[receiver]]` webhooks. Every
+//! struct denies unknown fields. No I/O and no validation here (see
+//! `validate_alerts.rs`); the alert engine gets these through
+//! `crate::alert::AlertSettings::from_config`.
+use super::defaults;
+use super::model::Prefix;
+use super::secret::Secret;
+use serde::{Deserialize, Deserializer, Serialize};
+use std::collections::BTreeMap;
+
+/// What a rule watches. Interface kinds are evaluated per interface, the
+/// others per device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleKind {
+    /// Utilisation in % of the interface speed.
+    Utilization,
+    /// Traffic in bits/s.
+    Bps,
+    /// Errors per second.
+    ErrorRate,
+    /// Discards per second.
+    DiscardRate,
+    /// ifOperStatus is down / lowerLayerDown (no threshold).
+    InterfaceDown,
+    /// The ICMP round got no answer (no threshold).
+    DeviceUnreachable,
+    /// Average round-trip time of an ICMP round, milliseconds.
+    Rtt,
+    /// Loss of an ICMP round, %.
+    Loss,
+    /// 95th percentile of utilisation (%) over `window_s`.
+    P95Utilization,
+    /// 95th percentile of bits/s over `window_s`.
+    P95Bps,
+}
+
+impl RuleKind {
+    pub fn per_interface(self) -> bool {
+        !matches!(
+            self,
+            RuleKind::DeviceUnreachable | RuleKind::Rtt | RuleKind::Loss
+        )
+    }
+
+    pub fn has_threshold(self) -> bool {
+        !matches!(self, RuleKind::InterfaceDown | RuleKind::DeviceUnreachable)
+    }
+
+    pub fn has_direction(self) -> bool {
+        matches!(
+            self,
+            RuleKind::Utilization
+                | RuleKind::Bps
+                | RuleKind::ErrorRate
+                | RuleKind::DiscardRate
+                | RuleKind::P95Utilization
+                | RuleKind::P95Bps
+        )
+    }
+
+    pub fn is_p95(self) -> bool {
+        matches!(self, RuleKind::P95Utilization | RuleKind::P95Bps)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleKind::Utilization => "utilization",
+            RuleKind::Bps => "bps",
+            RuleKind::ErrorRate => "error_rate",
+            RuleKind::DiscardRate => "discard_rate",
+            RuleKind::InterfaceDown => "interface_down",
+            RuleKind::DeviceUnreachable => "device_unreachable",
+            RuleKind::Rtt => "rtt",
+            RuleKind::Loss => "loss",
+            RuleKind::P95Utilization => "p95_utilization",
+            RuleKind::P95Bps => "p95_bps",
+        }
+    }
+}
+
+/// Which direction of an interface a traffic rule looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    In,
+    Out,
+    /// The larger of the two.
+    #[default]
+    Either,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    #[default]
+    Warning,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// Which devices (and interfaces) a rule or a maintenance window covers.
+/// Every given criterion must match; an empty criterion matches everything.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ScopeConfig {
+    /// Globs on the device's sysName (or id when it has none).
+    pub devices: Vec<String>,
+    /// Globs on the interface name (interface rules only).
+    pub interfaces: Vec<String>,
+    /// The device carries at least one of these tags (from `[[groups]]` and
+    /// `[[devices]]`).
+    pub tags: Vec<String>,
+    /// The device's management address lies in one of these.
+    pub prefixes: Vec<Prefix>,
+}
+
+/// One `[[alert]]` rule.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertRule {
+    /// Unique; the `alertname` label of notifications.
+    pub name: String,
+    pub kind: RuleKind,
+    #[serde(default)]
+    pub direction: Direction,
+    /// Fires when the value is above this (units per `kind`).
+    pub threshold: Option<f64>,
+    /// Resolves when the value falls below this; default `threshold`.
+    pub clear: Option<f64>,
+    /// How long the condition must hold before the alert fires.
+    #[serde(default)]
+    pub for_s: u64,
+    #[serde(default)]
+    pub severity: Severity,
+    /// The p95 window (p95 kinds only).
+    pub window_s: Option<u64>,
+    #[serde(default)]
+    pub devices: Vec<String>,
+    #[serde(default)]
+    pub interfaces: Vec<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub prefixes: Vec<Prefix>,
+    /// Receiver names to notify; empty = every receiver.
+    #[serde(default)]
+    pub receivers: Vec<String>,
+    /// More than this many fire/resolve changes within `flap_window_s`
+    /// mark the alert flapping; its notifications wait until it is stable.
+    #[serde(default = "defaults::alert_flap_changes")]
+    pub flap_changes: u32,
+    #[serde(default = "defaults::alert_flap_window_s")]
+    pub flap_window_s: u64,
+}
+
+impl AlertRule {
+    pub fn scope(&self) -> ScopeConfig {
+        ScopeConfig {
+            devices: self.devices.clone(),
+            interfaces: self.interfaces.clone(),
+            tags: self.tags.clone(),
+            prefixes: self.prefixes.clone(),
+        }
+    }
+}
+
+/// One `[[maintenance]]` window: alerts of the devices in scope are
+/// recorded but not notified while it is open.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Maintenance {
+    pub name: String,
+    /// A one-off window: both `start` and `end`, RFC 3339.
+    pub start: Option<Timestamp>,
+    pub end: Option<Timestamp>,
+    /// A weekly window, UTC: `"sun 02:00-04:00"` (may run past midnight).
+    #[serde(default)]
+    pub weekly: Vec<WeeklySlot>,
+    #[serde(default)]
+    pub devices: Vec<String>,
+    #[serde(default)]
+    pub interfaces: Vec<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub prefixes: Vec<Prefix>,
+}
+
+impl Maintenance {
+    pub fn scope(&self) -> ScopeConfig {
+        ScopeConfig {
+            devices: self.devices.clone(),
+            interfaces: self.interfaces.clone(),
+            tags: self.tags.clone(),
+            prefixes: self.prefixes.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReceiverFormat {
+    /// The Alertmanager webhook payload (version "4").
+    Alertmanager,
+    /// nocmap's own flat JSON object.
+    #[default]
+    Generic,
+}
+
+/// One `[[receiver]]` webhook.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Receiver {
+    pub name: String,
+    /// `http://host:port/path` (TLS: terminate at a proxy).
+    pub url: String,
+    #[serde(default)]
+    pub format: ReceiverFormat,
+    /// Sent as `Authorization: Bearer ...`; a literal, `env:VAR` or `file:/path`.
+    pub bearer_token: Option<Secret>,
+    /// Extra headers; values are secrets (`env:`/`file:` allowed).
+    #[serde(default)]
+    pub headers: BTreeMap<String, Secret>,
+    #[serde(default = "defaults::receiver_timeout_ms")]
+    pub timeout_ms: u64,
+}
+
+/// An RFC 3339 time as Unix milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Timestamp(pub i64);
+
+impl std::str::FromStr for Timestamp {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        crate::server::parse_rfc3339_ms(s)
+            .map(Timestamp)
+            .ok_or_else(|| format!("`{s}` is not an RFC 3339 time like 2026-11-24T02:00:00Z"))
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A weekly window: a weekday (0 = Monday) and minutes of the day, UTC.
+/// `end_min <= start_min` means the window runs past midnight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WeeklySlot {
+    pub weekday: u8,
+    pub start_min: u16,
+    pub end_min: u16,
+}
+
+const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+impl std::str::FromStr for WeeklySlot {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("`{s}` is not a weekly window like \"sun 02:00-04:00\" (UTC)");
+        let (day, times) = s.trim().split_once(' ').ok_or_else(bad)?;
+        let weekday = WEEKDAYS
+            .iter()
+            .position(|d| d.eq_ignore_ascii_case(day))
+            .ok_or_else(bad)? as u8;
+        let (a, b) = times.trim().split_once('-').ok_or_else(bad)?;
+        let hm = |t: &str| -> Option<u16> {
+            let (h, m) = t.trim().split_once(':')?;
+            if h.len() != 2 || m.len() != 2 {
+                return None;
+            }
+            let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
+            // 24:00 is allowed as an end.
+            (h < 24 && m < 60 || h == 24 && m == 0).then_some(h * 60 + m)
+        };
+        let (start_min, end_min) = (hm(a).ok_or_else(bad)?, hm(b).ok_or_else(bad)?);
+        if start_min == end_min || start_min >= 24 * 60 {
+            return Err(bad());
+        }
+        Ok(WeeklySlot {
+            weekday,
+            start_min,
+            end_min,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for WeeklySlot {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl super::model::Config {
+    /// The tags of a device: those of every `[[groups]]` entry whose pattern
+    /// matches its name or whose prefix holds one of its addresses, and of
+    /// the `[[devices]]` entry for one of its addresses. Pure.
+    pub fn tags_for(&self, name: Option<&str>, addrs: &[std::net::IpAddr]) -> Vec<String> {
+        let mut tags = std::collections::BTreeSet::new();
+        for g in &self.groups {
+            let by_name = g
+                .pattern
+                .as_deref()
+                .zip(name)
+                .is_some_and(|(p, n)| super::intervals::glob_match(p, n));
+            let by_prefix = g
+                .prefix
+                .as_ref()
+                .is_some_and(|p| addrs.iter().any(|a| p.0.contains(a)));
+            if by_name || by_prefix {
+                tags.extend(g.tags.iter().cloned());
+            }
+        }
+        for d in self.devices.iter().filter(|d| addrs.contains(&d.address)) {
+            tags.extend(d.tags.iter().cloned());
+        }
+        tags.into_iter().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weekly_slots() {
+        let s: WeeklySlot = "sun 02:00-04:00".parse().unwrap();
+        assert_eq!((s.weekday, s.start_min, s.end_min), (6, 120, 240));
+        let s: WeeklySlot = "Fri 22:30-01:00".parse().unwrap();
+        assert_eq!((s.weekday, s.start_min, s.end_min), (4, 1350, 60));
+        let s: WeeklySlot = "mon 00:00-24:00".parse().unwrap();
+        assert_eq!(s.end_min, 1440);
+        for bad in [
+            "",
+            "sun",
+            "sun 2:00-4:00",
+            "xyz 02:00-04:00",
+            "sun 02:00-02:00",
+            "sun 25:00-04:00",
+            "sun 24:00-01:00",
+            "sun 02:00",
+            "sün 02:00-04:00",
+        ] {
+            assert!(bad.parse::<WeeklySlot>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn timestamps() {
+        let t: Timestamp = "1970-01-01T00:00:01Z".parse().unwrap();
+        assert_eq!(t.0, 1000);
+        assert!("tomorrow".parse::<Timestamp>().is_err());
+        assert!("6h".parse::<Timestamp>().is_err());
+    }
+}

@@ -1,0 +1,333 @@
+//! Semantic checks of `[[alert]]`, `[[maintenance]]` and `[[receiver]]`:
+//! thresholds where a kind needs one (and none where it cannot use one), a
+//! clear threshold on the right side, p95 windows, globs, references to
+//! receivers, windows that end after they start, and webhook URLs. Pure;
+//! messages never include a secret.
+use super::model::Config;
+use super::model_alerts::RuleKind;
+use super::validate::Problems;
+use crate::server::remote_write::Endpoint;
+use std::collections::HashSet;
+
+/// A p95 needs a few samples; a day of 1-minute polls is plenty.
+const MAX_P95_WINDOW_S: u64 = 7 * 86_400;
+
+impl Config {
+    pub(super) fn check_alerts(&self, v: &mut Problems) {
+        let mut receivers = HashSet::new();
+        for (i, r) in self.receivers.iter().enumerate() {
+            let at = format!("receiver[{i}]");
+            if r.name.trim().is_empty() {
+                v.push(&format!("{at}.name"), "must not be empty");
+            } else if !receivers.insert(r.name.as_str()) {
+                v.push(
+                    &format!("{at}.name"),
+                    &format!("duplicate receiver name `{}`", r.name),
+                );
+            }
+            if let Err(e) = Endpoint::parse(&r.url) {
+                v.push(&format!("{at}.url"), &e.to_string());
+            }
+            v.nonzero(&format!("{at}.timeout_ms"), r.timeout_ms);
+            for name in r.headers.keys() {
+                let token = !name.is_empty()
+                    && name
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_!#$%&'*+.^`|~".contains(&b));
+                if !token {
+                    v.push(
+                        &format!("{at}.headers"),
+                        &format!("`{name}` is not a valid HTTP header name"),
+                    );
+                } else if name.eq_ignore_ascii_case("authorization") && r.bearer_token.is_some() {
+                    v.push(
+                        &format!("{at}.headers"),
+                        "Authorization is set twice (bearer_token and headers)",
+                    );
+                }
+            }
+        }
+        let mut rules = HashSet::new();
+        for (i, r) in self.alerts.iter().enumerate() {
+            let at = format!("alert[{i}]");
+            if r.name.trim().is_empty() {
+                v.push(&format!("{at}.name"), "must not be empty");
+            } else if !rules.insert(r.name.as_str()) {
+                v.push(
+                    &format!("{at}.name"),
+                    &format!("duplicate alert rule name `{}`", r.name),
+                );
+            }
+            let kind = r.kind.as_str();
+            if r.kind.has_threshold() {
+                match r.threshold {
+                    None => v.push_dep(
+                        &at,
+                        &format!("kind `{kind}` needs `threshold`"),
+                        &[format!("{at}.threshold")],
+                    ),
+                    Some(t) if !t.is_finite() || t < 0.0 => v.push(
+                        &format!("{at}.threshold"),
+                        "must be a finite number, 0 or more",
+                    ),
+                    Some(t) => {
+                        if let Some(c) = r.clear
+                            && (!c.is_finite() || c > t || c < 0.0)
+                        {
+                            v.push(
+                                &format!("{at}.clear"),
+                                "must be between 0 and `threshold` (the alert resolves below it)",
+                            );
+                        }
+                        let pct = matches!(
+                            r.kind,
+                            RuleKind::Utilization | RuleKind::P95Utilization | RuleKind::Loss
+                        );
+                        if pct && t > 100.0 {
+                            v.push(&format!("{at}.threshold"), "is a percentage: at most 100");
+                        }
+                    }
+                }
+            } else {
+                for (key, present) in [
+                    ("threshold", r.threshold.is_some()),
+                    ("clear", r.clear.is_some()),
+                ] {
+                    if present {
+                        v.push(
+                            &format!("{at}.{key}"),
+                            &format!("kind `{kind}` has no threshold"),
+                        );
+                    }
+                }
+            }
+            if r.kind.is_p95() {
+                match r.window_s {
+                    None => v.push_dep(
+                        &at,
+                        &format!("kind `{kind}` needs `window_s`"),
+                        &[format!("{at}.window_s")],
+                    ),
+                    Some(w) if w == 0 || w > MAX_P95_WINDOW_S => v.push(
+                        &format!("{at}.window_s"),
+                        &format!("must be between 1 and {MAX_P95_WINDOW_S}"),
+                    ),
+                    Some(_) => {}
+                }
+            } else if r.window_s.is_some() {
+                v.push(
+                    &format!("{at}.window_s"),
+                    "only p95_utilization and p95_bps use a window",
+                );
+            }
+            if !r.kind.has_direction() && r.direction != Default::default() {
+                v.push(
+                    &format!("{at}.direction"),
+                    &format!("kind `{kind}` has no direction"),
+                );
+            }
+            if !r.kind.per_interface() && !r.interfaces.is_empty() {
+                v.push(
+                    &format!("{at}.interfaces"),
+                    &format!("kind `{kind}` is about devices, not interfaces"),
+                );
+            }
+            v.nonzero(&format!("{at}.flap_changes"), r.flap_changes.into());
+            v.nonzero(&format!("{at}.flap_window_s"), r.flap_window_s);
+            for (j, name) in r.receivers.iter().enumerate() {
+                if !receivers.contains(name.as_str()) {
+                    v.push_dep(
+                        &format!("{at}.receivers[{j}]"),
+                        &format!("no receiver named `{name}`"),
+                        &["receiver[]".to_string()],
+                    );
+                }
+            }
+            globs(v, &at, "devices", &r.devices);
+            globs(v, &at, "interfaces", &r.interfaces);
+        }
+        for (i, m) in self.maintenance.iter().enumerate() {
+            let at = format!("maintenance[{i}]");
+            match (m.start, m.end, m.weekly.is_empty()) {
+                (Some(s), Some(e), true) => {
+                    if e <= s {
+                        v.push(&format!("{at}.end"), "must be after `start`");
+                    }
+                }
+                (None, None, false) => {}
+                (None, None, true) => v.push_dep(
+                    &at,
+                    "a window needs `start` and `end`, or `weekly`",
+                    &[
+                        format!("{at}.start"),
+                        format!("{at}.end"),
+                        format!("{at}.weekly"),
+                    ],
+                ),
+                (Some(_), Some(_), false) => v.push(
+                    &format!("{at}.weekly"),
+                    "use either `start`/`end` or `weekly`, not both",
+                ),
+                _ => v.push_dep(
+                    &at,
+                    "`start` and `end` go together",
+                    &[format!("{at}.start"), format!("{at}.end")],
+                ),
+            }
+            globs(v, &at, "devices", &m.devices);
+            globs(v, &at, "interfaces", &m.interfaces);
+        }
+        for (kind, list) in [("groups", &self.groups)] {
+            for (i, g) in list.iter().enumerate() {
+                tags(v, &format!("{kind}[{i}]"), &g.tags);
+            }
+        }
+        for (i, d) in self.devices.iter().enumerate() {
+            tags(v, &format!("devices[{i}]"), &d.tags);
+        }
+    }
+}
+
+fn globs(v: &mut Problems, at: &str, key: &str, list: &[String]) {
+    for (j, g) in list.iter().enumerate() {
+        if g.is_empty() {
+            v.push(
+                &format!("{at}.{key}[{j}]"),
+                "an empty pattern matches nothing",
+            );
+        }
+    }
+}
+
+fn tags(v: &mut Problems, at: &str, list: &[String]) {
+    for (j, t) in list.iter().enumerate() {
+        if t.trim().is_empty() {
+            v.push(&format!("{at}.tags[{j}]"), "must not be empty");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{Config, ReceiverFormat, RuleKind, Severity};
+
+    #[test]
+    fn a_full_alerting_section_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let token = dir.path().join("hook.token");
+        std::fs::write(&token, "tok-123\n").unwrap();
+        let c = Config::from_toml(
+            &r#"
+[[groups]]
+name = "wan"
+pattern = "edge-*"
+tags = ["wan"]
+[[devices]]
+name = "e1"
+address = "10.95.0.1"
+tags = ["core"]
+[[receiver]]
+name = "ops"
+url = "http://127.0.0.1:9095/hook"
+format = "alertmanager"
+bearer_token = "file:TOKEN_PATH"
+headers = { "X-Team" = "noc" }
+[[alert]]
+name = "hot"
+kind = "utilization"
+direction = "out"
+threshold = 80.0
+clear = 70.0
+for_s = 30
+severity = "critical"
+tags = ["wan"]
+interfaces = ["eth*"]
+prefixes = ["10.95.0.0/16"]
+receivers = ["ops"]
+[[alert]]
+name = "p95"
+kind = "p95_bps"
+threshold = 1e9
+window_s = 3600
+[[maintenance]]
+name = "sunday"
+weekly = ["sun 02:00-04:00"]
+devices = ["edge-*"]
+[[maintenance]]
+name = "once"
+start = "2026-11-24T01:00:00Z"
+end = "2026-11-24T03:00:00+01:00"
+"#
+            .replace("TOKEN_PATH", &token.display().to_string()),
+        )
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(c.alerts.len(), 2);
+        assert_eq!(c.alerts[0].kind, RuleKind::Utilization);
+        assert_eq!(c.alerts[0].severity, Severity::Critical);
+        assert_eq!(c.alerts[1].severity, Severity::Warning);
+        assert_eq!(c.receivers[0].format, ReceiverFormat::Alertmanager);
+        assert_eq!(
+            c.receivers[0].bearer_token.as_ref().unwrap().expose(),
+            "tok-123"
+        );
+        assert_eq!(c.maintenance.len(), 2);
+        let addr = ["10.95.0.1".parse().unwrap()];
+        assert_eq!(c.tags_for(Some("edge-7"), &addr), ["core", "wan"]);
+        assert_eq!(c.tags_for(Some("x"), &[]), Vec::<String>::new());
+    }
+
+    #[test]
+    fn every_mistake_has_its_line() {
+        let text = r#"[[alert]]
+name = "a"
+kind = "utilisation"
+[[alert]]
+name = "b"
+kind = "utilization"
+clear = 90.0
+threshold = 80.0
+colour = "red"
+[[alert]]
+name = "c"
+kind = "interface_down"
+threshold = 3.0
+receivers = ["nobody"]
+[[alert]]
+name = "d"
+kind = "p95_bps"
+threshold = 5.0
+[[maintenance]]
+name = "m"
+start = "2026-11-24T05:00:00Z"
+end = "2026-11-24T03:00:00Z"
+[[maintenance]]
+name = "w"
+weekly = ["someday 02:00-03:00"]
+[[receiver]]
+name = "r"
+url = "https://example.invalid/x"
+bearer_token = 5
+"#;
+        let errs = Config::from_toml(text).unwrap_err();
+        let lines: Vec<(usize, &str)> = errs.iter().map(|e| (e.line, e.message.as_str())).collect();
+        let has = |line: usize, part: &str| {
+            assert!(
+                lines.iter().any(|(l, m)| *l == line && m.contains(part)),
+                "no `{part}` at line {line}: {lines:#?}"
+            )
+        };
+        has(3, "unknown variant `utilisation`");
+        has(7, "between 0 and `threshold`");
+        has(9, "unknown key `colour`");
+        has(13, "has no threshold");
+        has(14, "no receiver named `nobody`");
+        has(15, "needs `window_s`");
+        has(22, "must be after `start`");
+        has(25, "not a weekly window");
+        has(28, "only http://");
+        has(29, "must be a string");
+        for e in &errs {
+            assert!(e.column >= 1);
+        }
+    }
+}

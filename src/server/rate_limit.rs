@@ -1,0 +1,207 @@
+//! Per-client request limits: a token bucket per remote address (requests
+//! per second sustained, a burst on top), and a cap on the live-feed
+//! streams one address may hold open. The table of addresses is bounded:
+//! when full, buckets idle long enough to be full again are forgotten
+//! first. Pure apart from the lock; the caller passes the time.
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    /// Sustained requests per second per address; 0 turns limiting off.
+    pub per_second: f64,
+    /// Requests an idle address may send at once.
+    pub burst: f64,
+    /// Live-feed streams one address may hold open.
+    pub streams_per_client: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            per_second: 50.0,
+            burst: 200.0,
+            streams_per_client: 32,
+        }
+    }
+}
+
+/// Addresses tracked at most.
+const MAX_CLIENTS: usize = 65_536;
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    at_ms: i64,
+    streams: usize,
+}
+
+#[derive(Debug)]
+pub struct RateLimiter {
+    limits: Limits,
+    clients: Mutex<HashMap<IpAddr, Bucket>>,
+}
+
+/// Why a request was refused.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Refused {
+    /// Too many requests: try again after this many seconds.
+    Rate { retry_after_s: u64 },
+    /// Too many open live-feed streams from this address.
+    Streams,
+}
+
+impl RateLimiter {
+    pub fn new(limits: Limits) -> RateLimiter {
+        RateLimiter {
+            limits,
+            clients: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn refill(&self, b: &mut Bucket, now_ms: i64) {
+        let dt = (now_ms - b.at_ms).max(0) as f64 / 1000.0;
+        b.tokens = (b.tokens + dt * self.limits.per_second).min(self.limits.burst);
+        b.at_ms = now_ms;
+    }
+
+    /// Takes one request's token for `ip` at `now_ms`.
+    pub fn check(&self, ip: IpAddr, now_ms: i64) -> Result<(), Refused> {
+        if self.limits.per_second <= 0.0 {
+            return Ok(());
+        }
+        let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        if clients.len() >= MAX_CLIENTS && !clients.contains_key(&ip) {
+            self.forget_idle(&mut clients, now_ms);
+        }
+        let burst = self.limits.burst;
+        let b = clients.entry(ip).or_insert(Bucket {
+            tokens: burst,
+            at_ms: now_ms,
+            streams: 0,
+        });
+        self.refill(b, now_ms);
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            Ok(())
+        } else {
+            let wait = (1.0 - b.tokens) / self.limits.per_second;
+            Err(Refused::Rate {
+                retry_after_s: wait.ceil().max(1.0) as u64,
+            })
+        }
+    }
+
+    /// Counts a live-feed stream opened by `ip`; release it with
+    /// [`RateLimiter::close_stream`].
+    pub fn open_stream(&self, ip: IpAddr, now_ms: i64) -> Result<(), Refused> {
+        let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        let burst = self.limits.burst;
+        let b = clients.entry(ip).or_insert(Bucket {
+            tokens: burst,
+            at_ms: now_ms,
+            streams: 0,
+        });
+        if b.streams >= self.limits.streams_per_client {
+            return Err(Refused::Streams);
+        }
+        b.streams += 1;
+        Ok(())
+    }
+
+    pub fn close_stream(&self, ip: IpAddr) {
+        let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(b) = clients.get_mut(&ip) {
+            b.streams = b.streams.saturating_sub(1);
+        }
+    }
+
+    /// Drops the entries whose buckets are full again and that hold no
+    /// stream; if none are, the oldest half.
+    fn forget_idle(&self, clients: &mut HashMap<IpAddr, Bucket>, now_ms: i64) {
+        let full_after_ms = if self.limits.per_second > 0.0 {
+            (self.limits.burst / self.limits.per_second * 1000.0) as i64
+        } else {
+            0
+        };
+        clients.retain(|_, b| b.streams > 0 || now_ms - b.at_ms < full_after_ms);
+        if clients.len() >= MAX_CLIENTS {
+            let mut ages: Vec<i64> = clients.values().map(|b| b.at_ms).collect();
+            ages.sort_unstable();
+            let cut = ages[ages.len() / 2];
+            clients.retain(|_, b| b.streams > 0 || b.at_ms > cut);
+        }
+    }
+
+    #[cfg(test)]
+    fn tracked(&self) -> usize {
+        self.clients.lock().unwrap().len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(n: u32) -> IpAddr {
+        IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + n))
+    }
+
+    #[test]
+    fn a_burst_then_the_sustained_rate() {
+        let r = RateLimiter::new(Limits {
+            per_second: 10.0,
+            burst: 5.0,
+            streams_per_client: 2,
+        });
+        for _ in 0..5 {
+            assert_eq!(r.check(ip(1), 0), Ok(()));
+        }
+        assert_eq!(r.check(ip(1), 0), Err(Refused::Rate { retry_after_s: 1 }));
+        // Another client is not affected.
+        assert_eq!(r.check(ip(2), 0), Ok(()));
+        // 100 ms later one token is back, not two.
+        assert_eq!(r.check(ip(1), 100), Ok(()));
+        assert!(r.check(ip(1), 100).is_err());
+        // Refilled to the burst, never beyond.
+        for _ in 0..5 {
+            assert_eq!(r.check(ip(1), 60_000), Ok(()));
+        }
+        assert!(r.check(ip(1), 60_000).is_err());
+    }
+
+    #[test]
+    fn streams_per_client_are_capped_and_released() {
+        let r = RateLimiter::new(Limits {
+            streams_per_client: 2,
+            ..Limits::default()
+        });
+        assert!(r.open_stream(ip(1), 0).is_ok());
+        assert!(r.open_stream(ip(1), 0).is_ok());
+        assert_eq!(r.open_stream(ip(1), 0), Err(Refused::Streams));
+        r.close_stream(ip(1));
+        assert!(r.open_stream(ip(1), 0).is_ok());
+    }
+
+    #[test]
+    fn zero_turns_limiting_off() {
+        let r = RateLimiter::new(Limits {
+            per_second: 0.0,
+            burst: 0.0,
+            streams_per_client: 1,
+        });
+        for _ in 0..10_000 {
+            assert!(r.check(ip(1), 0).is_ok());
+        }
+    }
+
+    #[test]
+    fn the_table_of_clients_stays_bounded() {
+        let r = RateLimiter::new(Limits::default());
+        for n in 0..(MAX_CLIENTS as u32 + 1000) {
+            let _ = r.check(ip(n), i64::from(n));
+        }
+        assert!(r.tracked() <= MAX_CLIENTS);
+    }
+}

@@ -1,0 +1,447 @@
+//! Alert history, the firing alerts, and the notification outbox (schema
+//! version 5). Every event is inserted together with its outbox rows (one
+//! per receiver to tell) in one transaction, so a notification exists
+//! exactly when its history row does. The outbox is read per receiver in
+//! id order; a row is done when delivered or rejected, and keeps its
+//! attempt count and last error (never a secret: only statuses and
+//! connection errors) until then.
+use super::Store;
+use super::error::{SqlContext, StoreError};
+use rusqlite::{OptionalExtension, Row, params};
+use serde::Serialize;
+
+/// One recorded alert event (a history row).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AlertEvent {
+    /// The row id, 0 before insertion; the notification id receivers see.
+    pub id: i64,
+    pub key: String,
+    pub fingerprint: String,
+    pub rule: String,
+    pub kind: String,
+    pub severity: String,
+    /// fired, suppressed or resolved.
+    pub event: String,
+    pub device: String,
+    pub device_name: String,
+    pub interface: Option<String>,
+    pub value: Option<f64>,
+    pub threshold: Option<f64>,
+    pub at_ms: i64,
+    pub started_ms: i64,
+    /// Receivers were (to be) told.
+    pub notified: bool,
+    /// A late notification after a hold ended.
+    pub catch_up: bool,
+    /// Why it was not notified: suppressed, maintenance, flapping.
+    pub held: Option<String>,
+    /// Root-cause device ids when suppressed.
+    pub caused_by: Vec<String>,
+    pub maintenance: Option<String>,
+    pub flapping: bool,
+    pub summary: String,
+}
+
+/// One firing alert as saved for the API and for restarts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ActiveAlertRow {
+    pub key: String,
+    pub rule: String,
+    pub severity: String,
+    pub device: String,
+    pub device_name: String,
+    pub interface: Option<String>,
+    /// firing or suppressed.
+    pub status: String,
+    pub since_ms: i64,
+    pub value: Option<f64>,
+    pub caused_by: Vec<String>,
+    pub maintenance: Option<String>,
+    pub flapping: bool,
+    pub notified: bool,
+}
+
+/// The oldest notification a receiver has not had yet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub receiver: String,
+    pub attempts: i64,
+    pub event: AlertEvent,
+}
+
+/// How an outbox row ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    Delivered,
+    /// The receiver refused it for good (a 4xx other than 408/429).
+    Rejected,
+}
+
+const EVENT_COLUMNS: &str = "h.id, h.key, h.fingerprint, h.rule, h.kind, h.severity, h.event, \
+     h.device, h.device_name, h.interface, h.value, h.threshold, h.at_ms, h.started_ms, \
+     h.notified, h.catch_up, h.held, h.caused_by, h.maintenance, h.flapping, h.summary";
+
+fn event_from(r: &Row<'_>, at: usize) -> rusqlite::Result<AlertEvent> {
+    let caused: String = r.get(at + 17)?;
+    Ok(AlertEvent {
+        id: r.get(at)?,
+        key: r.get(at + 1)?,
+        fingerprint: r.get(at + 2)?,
+        rule: r.get(at + 3)?,
+        kind: r.get(at + 4)?,
+        severity: r.get(at + 5)?,
+        event: r.get(at + 6)?,
+        device: r.get(at + 7)?,
+        device_name: r.get(at + 8)?,
+        interface: r.get(at + 9)?,
+        value: r.get(at + 10)?,
+        threshold: r.get(at + 11)?,
+        at_ms: r.get(at + 12)?,
+        started_ms: r.get(at + 13)?,
+        notified: r.get(at + 14)?,
+        catch_up: r.get(at + 15)?,
+        held: r.get(at + 16)?,
+        caused_by: serde_json::from_str(&caused).unwrap_or_default(),
+        maintenance: r.get(at + 18)?,
+        flapping: r.get(at + 19)?,
+        summary: r.get(at + 20)?,
+    })
+}
+
+impl Store {
+    /// Records events, each with the receivers to tell, and (when given)
+    /// replaces the saved firing alerts, in one transaction. Returns the
+    /// events' ids.
+    pub fn record_alerts(
+        &mut self,
+        events: &[(AlertEvent, Vec<String>)],
+        active: Option<&[ActiveAlertRow]>,
+        now_ms: i64,
+    ) -> Result<Vec<i64>, StoreError> {
+        let tx = self.conn.transaction().sql("begin alert record")?;
+        let mut ids = Vec::with_capacity(events.len());
+        {
+            let mut hist = tx
+                .prepare_cached(
+                    "INSERT INTO alert_history (key, fingerprint, rule, kind, severity, event,
+                         device, device_name, interface, value, threshold, at_ms, started_ms,
+                         notified, catch_up, held, caused_by, maintenance, flapping, summary)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
+                         ?16, ?17, ?18, ?19, ?20)",
+                )
+                .sql("prepare alert history insert")?;
+            let mut outbox = tx
+                .prepare_cached(
+                    "INSERT INTO alert_outbox (receiver, history_id, created_ms, attempts)
+                     VALUES (?1, ?2, ?3, 0)",
+                )
+                .sql("prepare outbox insert")?;
+            for (e, receivers) in events {
+                let caused = serde_json::to_string(&e.caused_by)?;
+                hist.execute(params![
+                    e.key,
+                    e.fingerprint,
+                    e.rule,
+                    e.kind,
+                    e.severity,
+                    e.event,
+                    e.device,
+                    e.device_name,
+                    e.interface,
+                    e.value.filter(|v| v.is_finite()),
+                    e.threshold.filter(|v| v.is_finite()),
+                    e.at_ms,
+                    e.started_ms,
+                    e.notified,
+                    e.catch_up,
+                    e.held,
+                    caused,
+                    e.maintenance,
+                    e.flapping,
+                    e.summary,
+                ])
+                .sql("insert alert history")?;
+                let id = tx.last_insert_rowid();
+                ids.push(id);
+                for r in receivers {
+                    outbox
+                        .execute(params![r, id, now_ms])
+                        .sql("insert outbox row")?;
+                }
+            }
+        }
+        if let Some(active) = active {
+            tx.execute("DELETE FROM alert_active", [])
+                .sql("clear active alerts")?;
+            let mut ins = tx
+                .prepare_cached(
+                    "INSERT INTO alert_active (key, rule, severity, device, device_name, interface,
+                         status, since_ms, value, caused_by, maintenance, flapping, notified)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                )
+                .sql("prepare active alert insert")?;
+            for a in active {
+                ins.execute(params![
+                    a.key,
+                    a.rule,
+                    a.severity,
+                    a.device,
+                    a.device_name,
+                    a.interface,
+                    a.status,
+                    a.since_ms,
+                    a.value.filter(|v| v.is_finite()),
+                    serde_json::to_string(&a.caused_by)?,
+                    a.maintenance,
+                    a.flapping,
+                    a.notified,
+                ])
+                .sql("insert active alert")?;
+            }
+        }
+        tx.commit().sql("commit alert record")?;
+        Ok(ids)
+    }
+
+    /// The saved firing alerts, by key.
+    pub fn active_alerts(&self) -> Result<Vec<ActiveAlertRow>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT key, rule, severity, device, device_name, interface, status, since_ms,
+                     value, caused_by, maintenance, flapping, notified
+                 FROM alert_active ORDER BY key",
+            )
+            .sql("prepare active alerts read")?;
+        let rows = stmt
+            .query_map([], |r| {
+                let caused: String = r.get(9)?;
+                Ok(ActiveAlertRow {
+                    key: r.get(0)?,
+                    rule: r.get(1)?,
+                    severity: r.get(2)?,
+                    device: r.get(3)?,
+                    device_name: r.get(4)?,
+                    interface: r.get(5)?,
+                    status: r.get(6)?,
+                    since_ms: r.get(7)?,
+                    value: r.get(8)?,
+                    caused_by: serde_json::from_str(&caused).unwrap_or_default(),
+                    maintenance: r.get(10)?,
+                    flapping: r.get(11)?,
+                    notified: r.get(12)?,
+                })
+            })
+            .sql("read active alerts")?;
+        rows.collect::<Result<_, _>>().sql("read active alert row")
+    }
+
+    /// Events at or after `since_ms`, oldest first, at most `limit`.
+    pub fn alert_history(&self, since_ms: i64, limit: u32) -> Result<Vec<AlertEvent>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {EVENT_COLUMNS} FROM alert_history h WHERE h.at_ms >= ?1
+                 ORDER BY h.at_ms, h.id LIMIT ?2"
+            ))
+            .sql("prepare alert history read")?;
+        let rows = stmt
+            .query_map(params![since_ms, limit], |r| event_from(r, 0))
+            .sql("read alert history")?;
+        rows.collect::<Result<_, _>>().sql("read alert history row")
+    }
+
+    /// The oldest undelivered notification for `receiver`.
+    pub fn next_outbox(&self, receiver: &str) -> Result<Option<OutboxItem>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT o.id, o.receiver, o.attempts, {EVENT_COLUMNS}
+                 FROM alert_outbox o JOIN alert_history h ON h.id = o.history_id
+                 WHERE o.receiver = ?1 AND o.done_ms IS NULL ORDER BY o.id LIMIT 1"
+            ))
+            .sql("prepare outbox read")?;
+        stmt.query_row([receiver], |r| {
+            Ok(OutboxItem {
+                id: r.get(0)?,
+                receiver: r.get(1)?,
+                attempts: r.get(2)?,
+                event: event_from(r, 3)?,
+            })
+        })
+        .optional()
+        .sql("read outbox")
+    }
+
+    /// Marks an outbox row done.
+    pub fn outbox_done(&mut self, id: i64, how: Delivery, now_ms: i64) -> Result<(), StoreError> {
+        let outcome = match how {
+            Delivery::Delivered => "delivered",
+            Delivery::Rejected => "rejected",
+        };
+        self.conn
+            .execute(
+                "UPDATE alert_outbox SET done_ms = ?2, outcome = ?3, attempts = attempts + 1
+                 WHERE id = ?1",
+                params![id, now_ms, outcome],
+            )
+            .sql("mark outbox row done")?;
+        Ok(())
+    }
+
+    /// Counts a failed attempt of an outbox row.
+    pub fn outbox_failed(&mut self, id: i64, error: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE alert_outbox SET attempts = attempts + 1, last_error = ?2 WHERE id = ?1",
+                params![id, error],
+            )
+            .sql("count outbox failure")?;
+        Ok(())
+    }
+
+    /// Forgets finished outbox rows done before `outbox_before_ms` and
+    /// history before `history_before_ms` that no pending row still needs.
+    /// Returns (outbox rows, history rows) deleted.
+    pub fn prune_alerts(
+        &mut self,
+        outbox_before_ms: i64,
+        history_before_ms: i64,
+    ) -> Result<(usize, usize), StoreError> {
+        let tx = self.conn.transaction().sql("begin alert prune")?;
+        let outbox = tx
+            .execute(
+                "DELETE FROM alert_outbox WHERE done_ms IS NOT NULL AND done_ms < ?1",
+                [outbox_before_ms],
+            )
+            .sql("prune outbox")?;
+        let history = tx
+            .execute(
+                "DELETE FROM alert_history WHERE at_ms < ?1
+                 AND id NOT IN (SELECT history_id FROM alert_outbox)",
+                [history_before_ms],
+            )
+            .sql("prune alert history")?;
+        tx.commit().sql("commit alert prune")?;
+        Ok((outbox, history))
+    }
+
+    /// Undelivered notifications per receiver.
+    pub fn outbox_pending(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT receiver, count(*) FROM alert_outbox WHERE done_ms IS NULL
+                 GROUP BY receiver ORDER BY receiver",
+            )
+            .sql("prepare outbox count")?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .sql("count outbox")?;
+        rows.collect::<Result<_, _>>().sql("count outbox row")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::StoreConfig;
+
+    fn ev(key: &str, event: &str, at: i64) -> AlertEvent {
+        AlertEvent {
+            id: 0,
+            key: key.into(),
+            fingerprint: "f".into(),
+            rule: "hot".into(),
+            kind: "utilization".into(),
+            severity: "warning".into(),
+            event: event.into(),
+            device: "d1".into(),
+            device_name: "r1".into(),
+            interface: Some("eth0".into()),
+            value: Some(f64::NAN),
+            threshold: Some(80.0),
+            at_ms: at,
+            started_ms: at,
+            notified: true,
+            catch_up: false,
+            held: None,
+            caused_by: vec!["r0".into()],
+            maintenance: None,
+            flapping: false,
+            summary: "s".into(),
+        }
+    }
+
+    #[test]
+    fn events_outbox_and_active_survive_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.db");
+        {
+            let mut s = Store::open(&path, StoreConfig::default()).unwrap();
+            let active = [ActiveAlertRow {
+                key: "hot/d1/eth0".into(),
+                rule: "hot".into(),
+                severity: "warning".into(),
+                device: "d1".into(),
+                device_name: "r1".into(),
+                interface: Some("eth0".into()),
+                status: "firing".into(),
+                since_ms: 10,
+                value: None,
+                caused_by: vec![],
+                maintenance: None,
+                flapping: false,
+                notified: true,
+            }];
+            let ids = s
+                .record_alerts(
+                    &[
+                        (ev("hot/d1/eth0", "fired", 10), vec!["a".into(), "b".into()]),
+                        (ev("x/d2", "suppressed", 11), vec![]),
+                    ],
+                    Some(&active),
+                    10,
+                )
+                .unwrap();
+            assert_eq!(ids.len(), 2);
+            s.record_alerts(
+                &[(ev("hot/d1/eth0", "resolved", 20), vec!["a".into()])],
+                None,
+                20,
+            )
+            .unwrap();
+        }
+        let mut s = Store::open(&path, StoreConfig::default()).unwrap();
+        assert_eq!(s.active_alerts().unwrap().len(), 1);
+        let h = s.alert_history(0, 100).unwrap();
+        assert_eq!(
+            h.iter().map(|e| e.event.as_str()).collect::<Vec<_>>(),
+            ["fired", "suppressed", "resolved"]
+        );
+        assert_eq!(h[0].caused_by, vec!["r0".to_string()]);
+        assert_eq!(h[0].value, None);
+        assert_eq!(s.alert_history(15, 100).unwrap().len(), 1);
+        assert_eq!(
+            s.outbox_pending().unwrap(),
+            vec![("a".to_string(), 2), ("b".to_string(), 1)]
+        );
+        // Receiver a gets its two in order; a failure keeps the row first.
+        let first = s.next_outbox("a").unwrap().unwrap();
+        assert_eq!(first.event.event, "fired");
+        s.outbox_failed(first.id, "connection refused").unwrap();
+        let again = s.next_outbox("a").unwrap().unwrap();
+        assert_eq!((again.id, again.attempts), (first.id, 1));
+        s.outbox_done(first.id, Delivery::Delivered, 30).unwrap();
+        let second = s.next_outbox("a").unwrap().unwrap();
+        assert_eq!(second.event.event, "resolved");
+        s.outbox_done(second.id, Delivery::Rejected, 31).unwrap();
+        assert!(s.next_outbox("a").unwrap().is_none());
+        assert!(s.next_outbox("b").unwrap().is_some());
+        // Done rows go; the row b still waits for keeps its history row.
+        assert_eq!(s.prune_alerts(1_000, 1_000).unwrap(), (2, 2));
+        assert_eq!(s.alert_history(0, 100).unwrap().len(), 1);
+        assert_eq!(s.next_outbox("b").unwrap().unwrap().event.event, "fired");
+    }
+}

@@ -1,0 +1,304 @@
+//! Secrets never leave: a lab whose agents take a unique community and v3
+//! pass phrases, a config that holds them literally, through `env:` and
+//! through `file:`, plus admin and read-only API tokens. Every command a
+//! user runs (check-config, discover, export, serve with its API, events,
+//! metrics and reports, report), at debug log level, and the database file
+//! afterwards are searched for every secret. The test also checks that the
+//! secrets were really used (the v3 credential discovered the lab).
+mod common;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+const COMMUNITY: &str = "scComm7Q2x9";
+const WRONG_COMMUNITY: &str = "scWrong4Hh1";
+const AUTH_PASS: &str = "sc-auth-Pw-81kz";
+const PRIV_PASS: &str = "sc-priv-Pw-55mq";
+const ADMIN: &str = "sc-admin-token-Zx81Lq0p";
+const VIEWER: &str = "sc-view-token-Ab37Kd9w";
+const SECRETS: [&str; 6] = [
+    COMMUNITY,
+    WRONG_COMMUNITY,
+    AUTH_PASS,
+    PRIV_PASS,
+    ADMIN,
+    VIEWER,
+];
+
+fn lab_toml() -> String {
+    format!(
+        r#"
+name = "sc"
+prefix = "10.86.0.0/16"
+[credentials]
+community = "{COMMUNITY}"
+v3_user = "scuser"
+auth_pass = "{AUTH_PASS}"
+priv_pass = "{PRIV_PASS}"
+[[nodes]]
+name = "r1"
+kind = "router"
+[[nodes]]
+name = "r2"
+kind = "router"
+[[links]]
+a = "noc:eth0"
+b = "r1:eth0"
+[[links]]
+a = "r1:eth1"
+b = "r2:eth1"
+"#
+    )
+}
+
+/// Everything the commands printed, with what produced it.
+#[derive(Default)]
+struct Seen(Vec<(String, String)>);
+
+impl Seen {
+    fn add(&mut self, what: &str, out: &Output) {
+        self.0.push((
+            format!("{what} (stdout)"),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        ));
+        self.0.push((
+            format!("{what} (stderr)"),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        ));
+    }
+
+    fn add_bytes(&mut self, what: &str, bytes: &[u8]) {
+        // Binary files: look at the bytes as Latin-1 so any ASCII secret shows.
+        self.0
+            .push((what.to_string(), bytes.iter().map(|&b| b as char).collect()));
+    }
+}
+
+#[test]
+fn no_output_file_or_api_answer_carries_a_secret() {
+    require_root!();
+    let lab = common::lab_up_toml(&lab_toml());
+    lab.wait_lldp_settled(Duration::from_secs(30)).unwrap();
+    let seed = lab.link_addrs("noc:eth0").unwrap().1.unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let priv_file = dir.path().join("priv");
+    std::fs::write(&priv_file, format!("{PRIV_PASS}\n")).unwrap();
+    let cfg = dir.path().join("nocmap.toml");
+    let config = format!(
+        r#"[snmp]
+timeout_ms = 300
+retries = 0
+
+[[credentials]]
+name = "wrong"
+version = "2c"
+community = "{WRONG_COMMUNITY}"
+
+[[credentials]]
+name = "v3"
+version = "3"
+user = "scuser"
+security_level = "authPriv"
+auth_protocol = "SHA-256"
+auth_password = "env:SC_TEST_AUTH"
+priv_protocol = "AES"
+priv_password = "file:{}"
+
+[[credentials]]
+name = "v2"
+version = "2c"
+community = "{COMMUNITY}"
+
+[discovery]
+prefixes = ["10.86.0.0/16"]
+seeds = ["{seed}"]
+
+[server]
+listen = "127.0.0.1:18086"
+token = "{ADMIN}"
+read_only_token = "{VIEWER}"
+"#,
+        priv_file.display()
+    );
+    std::fs::write(&cfg, &config).unwrap();
+    let bin = common::nocmap_bin();
+    let run = |args: &[&str]| -> Output {
+        lab.command_in("noc", bin.to_str().unwrap())
+            .unwrap()
+            .env("RUST_LOG", "debug")
+            .env("SC_TEST_AUTH", AUTH_PASS)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let mut seen = Seen::default();
+    let cfg_s = cfg.to_str().unwrap();
+
+    let out = run(&["check-config", cfg_s]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    seen.add("check-config", &out);
+    // A broken copy: errors next to the secrets must not quote them.
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        config
+            .replace("retries = 0", "retries = \"none\"")
+            .replace("env:SC_TEST_AUTH", "env:SC_TEST_UNSET")
+            .replace(&format!("token = \"{ADMIN}\""), &format!("token = {ADMIN}")),
+    )
+    .unwrap();
+    let out = run(&["check-config", bad.to_str().unwrap()]);
+    assert!(!out.status.success());
+    seen.add("check-config (broken)", &out);
+
+    let topo = dir.path().join("topo.json");
+    let out = run(&[
+        "discover",
+        "--config",
+        cfg_s,
+        "--out",
+        topo.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    seen.add("discover", &out);
+    let t: serde_json::Value = serde_json::from_slice(&std::fs::read(&topo).unwrap()).unwrap();
+    let managed = t["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["managed"] == true)
+        .count();
+    assert_eq!(
+        managed, 2,
+        "the secrets did not get the lab discovered: {t}"
+    );
+    seen.add_bytes("topology.json", &std::fs::read(&topo).unwrap());
+    for fmt in ["json", "graphml", "dot", "netbox"] {
+        let out = run(&["export", "--in", topo.to_str().unwrap(), "--format", fmt]);
+        seen.add(&format!("export {fmt}"), &out);
+    }
+
+    let db = dir.path().join("nocmap.db");
+    let mut serve = lab
+        .command_in("noc", bin.to_str().unwrap())
+        .unwrap()
+        .env("RUST_LOG", "debug")
+        .env("SC_TEST_AUTH", AUTH_PASS)
+        .args([
+            "serve",
+            "--config",
+            cfg_s,
+            "--poll-interval",
+            "3",
+            "--icmp-interval",
+            "2",
+        ])
+        .args(["--rediscover-interval", "0", "--db"])
+        .arg(&db)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let curl = |path: &str, token: Option<&str>| -> Output {
+        let mut c = lab.command_in("noc", "curl").unwrap();
+        c.args(["-s", "-m", "4", "-i"]);
+        if let Some(t) = token {
+            c.args(["-H", &format!("Authorization: Bearer {t}")]);
+        }
+        c.arg(format!("http://127.0.0.1:18086{path}"))
+            .output()
+            .unwrap()
+    };
+    // Wait for the first counter polls.
+    let mut ready = false;
+    for _ in 0..60 {
+        let out = curl("/metrics", Some(VIEWER));
+        if String::from_utf8_lossy(&out.stdout).contains("nocmap_interface_in_bits_per_second") {
+            ready = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert!(ready, "serve never polled counters");
+    std::thread::sleep(Duration::from_secs(4));
+    for (path, token) in [
+        ("/api/whoami", Some(ADMIN)),
+        ("/api/devices", Some(ADMIN)),
+        ("/api/topology", Some(VIEWER)),
+        ("/metrics", Some(VIEWER)),
+        ("/api/events", Some(VIEWER)),
+        ("/api/map/positions", Some(VIEWER)),
+        (
+            "/api/reports/reachability?since=1h&format=html",
+            Some(VIEWER),
+        ),
+        (
+            "/api/reports/reachability?since=1h&format=csv",
+            Some(VIEWER),
+        ),
+        ("/api/reports/bandwidth?since=1h&format=json", Some(VIEWER)),
+        ("/api/devices", None),
+        ("/api/devices", Some("not-the-token-0000")),
+        ("/", None),
+    ] {
+        let out = curl(path, token);
+        seen.add(&format!("GET {path}"), &out);
+    }
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(serve.id() as i32, libc::SIGTERM) };
+    let out = serve.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(err.contains("DEBUG"), "serve did not log at debug level");
+    seen.add("serve", &out);
+
+    for (kind, fmt) in [
+        ("reachability", "html"),
+        ("reachability", "csv"),
+        ("bandwidth", "json"),
+    ] {
+        let out = run(&[
+            "report",
+            kind,
+            "--db",
+            db.to_str().unwrap(),
+            "--since",
+            "1h",
+            "--format",
+            fmt,
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        seen.add(&format!("report {kind} {fmt}"), &out);
+    }
+    for f in ["nocmap.db", "nocmap.db-wal"] {
+        if let Ok(bytes) = std::fs::read(dir.path().join(f)) {
+            seen.add_bytes(f, &bytes);
+        }
+    }
+
+    let mut leaks = Vec::new();
+    for (what, text) in &seen.0 {
+        for s in SECRETS {
+            if text.contains(s) {
+                leaks.push(format!("{s} in {what}"));
+            }
+        }
+    }
+    let bytes: usize = seen.0.iter().map(|(_, t)| t.len()).sum();
+    eprintln!(
+        "searched {} outputs, {bytes} bytes, for {} secrets",
+        seen.0.len(),
+        SECRETS.len()
+    );
+    assert!(leaks.is_empty(), "secrets leaked: {leaks:#?}");
+}
