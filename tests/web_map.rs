@@ -441,6 +441,14 @@ fn live_map_in_chromium() {
         true,
         "admin may save"
     );
+    assert_eq!(
+        browser.eval(&format!(
+            "[document.getElementById('focus').value, window.__nocmap_cy.getElementById({}).visible()]",
+            json!(r2)
+        )),
+        json!(["", true]),
+        "the whole map is shown (no neighbourhood view)"
+    );
     let before = pos(&mut browser);
     // A real mouse drag; tried again if the page saw no drag (a press that
     // cytoscape took for the end of the previous click, say).
@@ -551,6 +559,18 @@ fn live_map_in_chromium() {
         "the feed back",
         "window.__nocmap.feed",
     );
+
+    // The NOC wall: dark, no controls, the alarm summary shown.
+    browser.cmd(json!({"cmd": "goto", "url": format!("http://127.0.0.1:{PORT}/wall")}));
+    let wall = browser.eval(
+        "({ wall: document.body.classList.contains('wall'), controls: getComputedStyle(document.getElementById('controls')).display, alarms: !document.getElementById('alarms').hidden })",
+    );
+    assert_eq!(
+        wall,
+        json!({"wall": true, "controls": "none", "alarms": true}),
+        "wall mode"
+    );
+    browser.screenshot("7-wall");
     let events = browser.cmd(json!({"cmd": "events"}));
     assert_eq!(events["errors"], json!([]), "page errors: {events}");
 }

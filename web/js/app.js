@@ -109,11 +109,16 @@ function makeCy() {
   new ResizeObserver(() => cy.resize()).observe(byId('cy'));
   new ResizeObserver(() => cy.resize()).observe(byId('controls'));
   cy.on('tap', 'node', (e) => {
+    state.prevTap = state.lastTap;
     state.lastTap = e.target.id();
     detail.showDevice(e.target.id());
   });
   cy.on('tap', 'edge', (e) => detail.showLink(e.target.data()));
-  cy.on('dbltap', 'node', (e) => setFocus(e.target.id()));
+  // Cytoscape calls two quick taps a double tap even on two different
+  // nodes: only a double tap on one node opens its neighbourhood.
+  cy.on('dbltap', 'node', (e) => {
+    if (state.prevTap === e.target.id()) setFocus(e.target.id());
+  });
   cy.on('dragfree', 'node', (e) => queueSave(e.target));
   cy.on('zoom', () => {
     if (largeMap) setEdgeLabels(cy.zoom() >= EDGE_LABEL_ZOOM);
@@ -464,8 +469,12 @@ async function alertsLoop() {
       const list = Array.isArray(r) ? r : (r && (r.alerts || r.active)) || [];
       const text = (a) => {
         if (typeof a !== 'object' || a === null) return String(a);
-        const parts = [a.severity, a.state || a.status, a.rule || a.name || a.kind, a.device || a.target || a.subject, a.message || a.summary];
-        return parts.filter((p) => p !== undefined && p !== null && p !== '').map(String).join(' · ');
+        const dev = a.device && typeof a.device === 'object'
+          ? a.device.name || a.device.sys_name || a.device.id
+          : a.device || a.target || a.subject;
+        const parts = [a.severity, a.status || a.state, a.rule || a.name || a.kind, dev, a.interface,
+          a.message || a.summary, a.since && 'since ' + a.since, a.flapping && 'flapping'];
+        return parts.filter((p) => p !== undefined && p !== null && p !== '' && p !== false).map(String).join(' · ');
       };
       fill(byId('alert-list'), list.length ? list.map((a) => el('li', {}, text(a))) : el('li', { class: 'muted' }, 'no active alerts'));
       show(byId('alerts'), true);
