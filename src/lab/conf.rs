@@ -31,7 +31,8 @@ pub fn snmpd_conf(
     let mut s = String::new();
     s.push_str("# written by nocmap lab; do not edit\n");
     s.push_str("agentaddress udp:161\n");
-    s.push_str(&format!("sysName {}\n", conf_value(node.sys_name())));
+    let sys_name = node.agent_sys_name.as_deref().unwrap_or(node.sys_name());
+    s.push_str(&format!("sysName {}\n", conf_value(sys_name)));
     s.push_str(&format!("sysServices {services}\n"));
     let descr = node
         .sys_descr
@@ -108,12 +109,43 @@ pub fn bridge_agent_line(bin: &Path, bridge: &str) -> Option<String> {
     ))
 }
 
+/// snmpd `override` lines giving interfaces their ifAlias (`if_alias`);
+/// `if_index` says the ifIndex of an interface name in the node's
+/// namespace. Aliases were validated: no quotes, no control characters.
+pub fn if_alias_lines(node: &NodeSpec, if_index: impl Fn(&str) -> Option<u32>) -> String {
+    let mut s = String::new();
+    for (ifname, alias) in &node.if_alias {
+        if let Some(i) = if_index(ifname) {
+            let alias: String = alias
+                .chars()
+                .filter(|c| !c.is_control() && *c != '"')
+                .collect();
+            s.push_str(&format!(
+                "override .1.3.6.1.2.1.31.1.1.1.18.{i} octet_str \"{alias}\"\n"
+            ));
+        }
+    }
+    s
+}
+
 /// lldpd configuration (lldpcli commands) for a node.
 pub fn lldpd_conf(node: &NodeSpec) -> String {
-    let mut s = format!(
-        "configure system hostname {}\nconfigure lldp tx-interval 2\n",
-        node.sys_name()
-    );
+    // lldpcli splits at white space outside double quotes.
+    let quoted = |v: &str| {
+        let v: String = v
+            .chars()
+            .filter(|c| !c.is_control() && *c != '"' && *c != '\\')
+            .collect();
+        format!("\"{v}\"")
+    };
+    let name = match &node.lldp_sys_name {
+        Some(n) => quoted(n),
+        None => node.sys_name().to_string(),
+    };
+    let mut s = format!("configure system hostname {name}\nconfigure lldp tx-interval 2\n");
+    if let Some(d) = &node.lldp_sys_descr {
+        s.push_str(&format!("configure system description {}\n", quoted(d)));
+    }
     if node.lldp_portid == LldpPortId::Ifname {
         s.push_str("configure lldp portidsubtype ifname\n");
     }
@@ -190,6 +222,10 @@ mod tests {
             oob: false,
             counters32: false,
             if_speed_mbit: None,
+            agent_sys_name: None,
+            lldp_sys_name: None,
+            lldp_sys_descr: None,
+            if_alias: Default::default(),
         };
         let prefix = "10.80.0.0/16".parse().unwrap();
         let creds = Credentials::default();
@@ -211,5 +247,42 @@ mod tests {
             &[],
         );
         assert!(!r.contains("pass_persist"), "{r}");
+    }
+
+    #[test]
+    fn hostile_names_aliases_and_lldp_strings() {
+        let mut n: NodeSpec = toml::from_str(
+            r#"
+            name = "x1"
+            kind = "router"
+            agent_sys_name = "<script>window.__xss=2</script>"
+            lldp_sys_name = "<img src=x onerror=window.__xss=1>"
+            lldp_sys_descr = "<b>bold</b> & co"
+            if_alias = { eth1 = "<svg onload=window.__xss=3>" }
+            "#,
+        )
+        .unwrap();
+        let prefix = "10.80.0.0/16".parse().unwrap();
+        let c = snmpd_conf(&n, prefix, &Credentials::default(), None, &[], &[]);
+        assert!(
+            c.contains("sysName <script>window.__xss=2</script>\n"),
+            "{c}"
+        );
+        let l = lldpd_conf(&n);
+        assert!(
+            l.starts_with("configure system hostname \"<img src=x onerror=window.__xss=1>\"\n"),
+            "{l}"
+        );
+        assert!(
+            l.contains("configure system description \"<b>bold</b> & co\"\n"),
+            "{l}"
+        );
+        let a = if_alias_lines(&n, |i| (i == "eth1").then_some(7));
+        assert_eq!(
+            a,
+            "override .1.3.6.1.2.1.31.1.1.1.18.7 octet_str \"<svg onload=window.__xss=3>\"\n"
+        );
+        n.lldp_sys_name = None;
+        assert!(lldpd_conf(&n).starts_with("configure system hostname x1\n"));
     }
 }

@@ -265,6 +265,18 @@ impl Lab {
         Ok((addr(&near), addr(&far)))
     }
 
+    /// The kernel ifIndex of `ifname` in `node`'s namespace (what snmpd
+    /// reports as ifIndex), read from sysfs.
+    fn if_index(&self, node: &str, ifname: &str) -> Option<u32> {
+        let out = self
+            .command_in(node, "cat")
+            .ok()?
+            .arg(format!("/sys/class/net/{ifname}/ifindex"))
+            .output()
+            .ok()?;
+        String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+    }
+
     /// A command that runs `program` inside the namespace of `node`.
     pub fn command_in(&self, node: &str, program: &str) -> Result<Command, LabError> {
         Ok(sys::in_ns(self.ns(node)?, program))
@@ -464,7 +476,7 @@ impl Lab {
                     .map(|e| (e.ifname.clone(), bps))
             })
             .collect();
-        let text = conf::snmpd_conf(
+        let mut text = conf::snmpd_conf(
             spec,
             self.plan.prefix,
             &self.spec.credentials,
@@ -472,6 +484,9 @@ impl Lab {
             &ifaces,
             &link_speeds,
         );
+        if !spec.if_alias.is_empty() {
+            text.push_str(&conf::if_alias_lines(spec, |i| self.if_index(node, i)));
+        }
         daemons::start_snmpd(
             &self.procs,
             self.ns(node)?,

@@ -30,7 +30,8 @@ impl Lab {
                     continue;
                 };
                 if let Some(p) = self.spec.node(peer).filter(|p| p.lldp()) {
-                    peers.push(p.sys_name().to_owned());
+                    let announced = p.lldp_sys_name.as_deref().unwrap_or(p.sys_name());
+                    peers.push(announced.to_owned());
                 }
             }
             peers.sort();

@@ -118,6 +118,22 @@ pub struct NodeSpec {
     /// ifSpeed the agent reports for the node's link interfaces (snmpd's
     /// `interface` directive), in Mbit/s.
     pub if_speed_mbit: Option<u64>,
+    /// sysName the agent reports when it must differ from `sys_name` (which
+    /// stays the hostname and the LLDP name): any printable text, hostile
+    /// strings welcome.
+    #[serde(default)]
+    pub agent_sys_name: Option<String>,
+    /// LLDP system name lldpd announces (default: `sys_name`); printable,
+    /// no `"` or `\`.
+    #[serde(default)]
+    pub lldp_sys_name: Option<String>,
+    /// LLDP system description lldpd announces (default: lldpd's own).
+    #[serde(default)]
+    pub lldp_sys_descr: Option<String>,
+    /// ifAlias the agent reports, by interface name (snmpd `override` of
+    /// ifAlias.<ifIndex>); printable text.
+    #[serde(default)]
+    pub if_alias: BTreeMap<String, String>,
 }
 
 impl NodeSpec {
@@ -312,11 +328,39 @@ impl LabSpec {
                 ("sys_descr", &n.sys_descr),
                 ("sys_location", &n.sys_location),
                 ("sys_contact", &n.sys_contact),
+                ("agent_sys_name", &n.agent_sys_name),
             ] {
                 if let Some(v) = v
                     && (v.len() > 250 || v.chars().any(char::is_control))
                 {
                     errs.push(format!("{at}: {what}: at most 250 bytes, no control chars"));
+                }
+            }
+            for (what, v) in [
+                ("lldp_sys_name", &n.lldp_sys_name),
+                ("lldp_sys_descr", &n.lldp_sys_descr),
+            ] {
+                if let Some(v) = v
+                    && (v.is_empty()
+                        || v.len() > 250
+                        || v.chars().any(|c| c.is_control() || c == '"' || c == '\\'))
+                {
+                    errs.push(format!(
+                        "{at}: {what}: 1-250 bytes, no control chars, quotes or backslashes"
+                    ));
+                }
+            }
+            for (ifname, alias) in &n.if_alias {
+                let name_ok = !ifname.is_empty()
+                    && ifname.len() <= 15
+                    && ifname
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+                if !name_ok || alias.len() > 64 || alias.chars().any(|c| c.is_control() || c == '"')
+                {
+                    errs.push(format!(
+                        "{at}: if_alias `{ifname}`: an interface name and at most 64 bytes, no control chars or quotes"
+                    ));
                 }
             }
             if n.loss_pct > 100 {

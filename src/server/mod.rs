@@ -9,6 +9,7 @@
 //! escaping in `exposition`/protobuf; secrets never reach a response.
 mod alerts_api;
 mod api;
+mod assets;
 mod auth;
 pub mod exposition;
 pub mod feed;

@@ -5,7 +5,7 @@
 //! `spawn_blocking`); the shapes they return live in `api` and `series`.
 use super::auth::{self, Denied, Role};
 use super::series::SeriesOf;
-use super::{AppState, api, exposition, map_api, metrics, series};
+use super::{AppState, api, assets, exposition, map_api, metrics, series};
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -64,6 +64,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
     body_limit()
         .and(rate_limit(state.clone()))
         .and(healthz.or(api).unify().or(metrics).unify())
+        .or(assets::routes())
+        .unify()
         .recover(recover)
         .unify()
         .map(with_security_headers)

@@ -1,0 +1,173 @@
+// The live feed: GET /api/events read with fetch() and a stream reader (so
+// the bearer token can be sent), a small SSE parser, a watchdog that calls
+// the feed lost after 5 s without an event, and reconnection with backoff.
+// Where the server has no event stream (404, 503) it falls back to polling
+// /api/topology.
+import { authHeaders, getJson, HttpError } from './api.js';
+
+const SILENCE_MS = 5000;
+const POLL_MS = 5000;
+
+// Splits an SSE byte stream into events; feed it text chunks.
+export class SseParser {
+  constructor(onEvent) {
+    this.onEvent = onEvent;
+    this.buf = '';
+    this.event = '';
+    this.data = [];
+  }
+  push(chunk) {
+    this.buf += chunk;
+    let nl;
+    while ((nl = this.buf.search(/\r\n|\r|\n/)) >= 0) {
+      const len = this.buf[nl] === '\r' && this.buf[nl + 1] === '\n' ? 2 : 1;
+      const line = this.buf.slice(0, nl);
+      this.buf = this.buf.slice(nl + len);
+      this.line(line);
+    }
+  }
+  line(line) {
+    if (line === '') {
+      if (this.data.length) this.onEvent(this.event || 'message', this.data.join('\n'));
+      this.event = '';
+      this.data = [];
+      return;
+    }
+    if (line.startsWith(':')) return; // comment / keep-alive
+    const colon = line.indexOf(':');
+    const field = colon < 0 ? line : line.slice(0, colon);
+    let value = colon < 0 ? '' : line.slice(colon + 1);
+    if (value.startsWith(' ')) value = value.slice(1);
+    if (field === 'event') this.event = value;
+    else if (field === 'data') this.data.push(value);
+  }
+}
+
+// handlers: snapshot(msg), delta(msg), state('live'|'lost'|'poll'|'connecting')
+export class Feed {
+  constructor(handlers) {
+    this.h = handlers;
+    this.seq = null;
+    this.backoff = 1000;
+    this.lastEvent = 0;
+    this.stopped = false;
+    this.abort = null;
+    this.watchdog = setInterval(() => this.check(), 1000);
+  }
+
+  start() {
+    this.connect();
+  }
+
+  check() {
+    if (this.mode === 'poll' || this.stopped) return;
+    if (this.lastEvent && Date.now() - this.lastEvent > SILENCE_MS) {
+      this.lost();
+      if (this.abort) this.abort.abort();
+    }
+  }
+
+  lost() {
+    if (this.state !== 'lost') {
+      this.state = 'lost';
+      this.h.state('lost');
+    }
+  }
+
+  async connect() {
+    if (this.stopped) return;
+    this.abort = new AbortController();
+    this.lastEvent = Date.now();
+    try {
+      const r = await fetch('/api/events', {
+        headers: authHeaders({ Accept: 'text/event-stream' }),
+        signal: this.abort.signal,
+        cache: 'no-store',
+      });
+      if (r.status === 404 || r.status === 503) {
+        this.poll();
+        return;
+      }
+      if (r.status === 401) {
+        this.h.unauthorized();
+        throw new HttpError(401, '/api/events');
+      }
+      if (!r.ok || !r.body) throw new HttpError(r.status, '/api/events');
+      const parser = new SseParser((ev, data) => this.onEvent(ev, data));
+      const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        parser.push(value);
+      }
+    } catch (e) {
+      // aborted by the watchdog, network error, or HTTP error: retry below
+    }
+    this.lost();
+    if (this.stopped || this.mode === 'poll') return;
+    const wait = this.backoff;
+    this.backoff = Math.min(this.backoff * 2, 15000);
+    setTimeout(() => this.connect(), wait);
+  }
+
+  onEvent(ev, data) {
+    let msg;
+    try {
+      msg = JSON.parse(data);
+    } catch (e) {
+      return;
+    }
+    this.lastEvent = Date.now();
+    if (this.state !== 'live') {
+      this.state = 'live';
+      this.h.state('live');
+    }
+    this.backoff = 1000;
+    if (ev === 'snapshot') {
+      this.seq = msg.seq;
+      this.h.snapshot(msg);
+    } else if (ev === 'delta') {
+      if (this.seq !== null && msg.seq !== this.seq + 1) {
+        // Missed events: start again from a full picture.
+        this.seq = msg.seq;
+        this.resync();
+        return;
+      }
+      this.seq = msg.seq;
+      this.h.delta(msg);
+    }
+  }
+
+  async resync() {
+    try {
+      const t = await getJson('/api/topology');
+      this.h.snapshot(Object.assign({ seq: this.seq }, t));
+    } catch (e) {
+      this.lost();
+    }
+  }
+
+  // No event stream on this server: a full picture every POLL_MS.
+  async poll() {
+    this.mode = 'poll';
+    this.h.state('poll');
+    for (;;) {
+      if (this.stopped) return;
+      try {
+        const t = await getJson('/api/topology');
+        this.h.snapshot(t);
+        if (this.state === 'lost') this.h.state('poll');
+        this.state = 'poll';
+      } catch (e) {
+        this.lost();
+      }
+      await new Promise((res) => setTimeout(res, POLL_MS));
+    }
+  }
+
+  stop() {
+    this.stopped = true;
+    clearInterval(this.watchdog);
+    if (this.abort) this.abort.abort();
+  }
+}
