@@ -115,7 +115,7 @@ fn rounds(db: &Path, device: &str, from: i64, to: i64) -> Vec<i64> {
 }
 
 #[test]
-fn a_full_then_read_only_disk_loses_no_samples_and_the_monitor_keeps_running() {
+fn a_full_disk_loses_no_samples_and_the_monitor_keeps_running() {
     require_root!();
     let lab = common::lab_up_toml(LAB);
     let tmp = tempfile::tempdir().unwrap();
