@@ -53,7 +53,8 @@ pub struct Stats {
     pub dropped: u64,
 }
 
-/// Pushes until `shutdown` completes; the push in flight is abandoned then.
+/// Pushes until `shutdown` completes; a push in flight then is finished
+/// (bounded by the request timeout) and counted, not abandoned.
 pub async fn run(settings: Settings, live: Arc<Live>, shutdown: impl Future<Output = ()>) -> Stats {
     let headers = headers(&settings);
     let mut shutdown = std::pin::pin!(shutdown);
@@ -88,11 +89,7 @@ pub async fn run(settings: Settings, live: Arc<Live>, shutdown: impl Future<Outp
                     next_attempt = None;
                     continue;
                 };
-                let result = tokio::select! {
-                    biased;
-                    _ = &mut shutdown => break,
-                    r = http::post(&settings.endpoint, &headers, body, settings.timeout) => r,
-                };
+                let result = http::post(&settings.endpoint, &headers, body, settings.timeout).await;
                 let outcome = match &result {
                     Ok(status) => Outcome::from_status(status.as_u16()),
                     Err(_) => Outcome::Retry,
