@@ -4,14 +4,16 @@
 # Everything runs in a namespace of its own (`sb-load`: loopback only, no
 # route out): `sim_agents` serves AGENTS x IFACES SNMPv2c agents on
 # 127.1.x.y; `nocmap serve` discovers and polls them every POLL_S seconds
-# (no ICMP); STREAMS clients hold `/api/events` open; then `wrk` sends
-# CONNS concurrent connections at `/api/topology` (the largest answer) for
-# SECS seconds and prints its latency percentiles. Afterwards the monitor's
-# own counters tell whether polls were skipped or late.
+# (no ICMP); STREAMS clients hold `/api/events` open (each first gets the
+# whole map); then `wrk` sends CONNS concurrent connections for SECS seconds
+# at `/api/alerts` (a small answer), and 10 connections at `/api/topology`
+# (the whole map: about 22 MB for 1,000 agents x 50 interfaces), and prints
+# latency percentiles. The monitor's own counters, read before and after,
+# tell whether polls were skipped or late.
 #
 #   cargo build --release --bin nocmap --example sim_agents --example bench_poll
 #   sudo examples/bench_api_load.sh [AGENTS 1000] [IFACES 50] [STREAMS 200] [CONNS 200] [SECS 60] [POLL_S 60]
-set -euo pipefail
+set -u
 cd "$(dirname "$0")/.."
 AGENTS=${1:-1000} IFACES=${2:-50} STREAMS=${3:-200} CONNS=${4:-200} SECS=${5:-60} POLL_S=${6:-60}
 NS=sb-load
@@ -36,28 +38,38 @@ sed -i "/^\[server\]/a rate_limit_per_s = 0\nmax_streams_per_client = $((STREAMS
 
 in_ns $BIN/examples/sim_agents "$AGENTS" "$IFACES" > "$work/sim.log" 2>&1 &
 for _ in $(seq 1 120); do grep -q '^ready' "$work/sim.log" && break; sleep 0.5; done
-in_ns $BIN/nocmap serve --config "$work/nocmap.toml" --db "$work/load.db" --no-icmp \
+ip netns exec "$NS" $BIN/nocmap serve --config "$work/nocmap.toml" --db "$work/load.db" --no-icmp \
   --rediscover-interval 0 > "$work/serve.out" 2> "$work/serve.err" &
 serve_pid=$!
 echo "waiting for discovery of $AGENTS agents ..."
 for _ in $(seq 1 600); do
-  n=$(in_ns curl -s -m 2 http://127.0.0.1:18090/metrics 2>/dev/null | awk '/^nocmap_snmp_polls_total /{print $2}')
+  n=$(in_ns curl -s -m 2 http://127.0.0.1:18090/metrics 2>/dev/null | awk '/^nocmap_snmp_polls_total /{print $2}' || true)
   [ -n "${n:-}" ] && [ "${n%.*}" -ge "$AGENTS" ] && break
   sleep 1
 done
-metrics() { in_ns curl -s -m 5 http://127.0.0.1:18090/metrics; }
+metrics() { in_ns curl -s -m 60 http://127.0.0.1:18090/metrics || true; }
 before=$(metrics)
 echo "first poll cycle done; opening $STREAMS event streams"
 for _ in $(seq 1 "$STREAMS"); do
   in_ns curl -s -N -m $((SECS + 30)) -o /dev/null http://127.0.0.1:18090/api/events &
 done
 sleep 3
-bytes=$(in_ns curl -s -m 10 http://127.0.0.1:18090/api/topology | wc -c)
-echo "/api/topology answer: $bytes bytes; wrk: $CONNS connections for $SECS s"
-in_ns wrk -t2 -c"$CONNS" -d"${SECS}s" --latency --timeout 10s http://127.0.0.1:18090/api/topology | tee "$work/wrk.txt"
+bytes=$(in_ns curl -s -m 30 http://127.0.0.1:18090/api/topology | wc -c)
+echo "/api/topology answer: $bytes bytes"
+( while kill -0 "$serve_pid" 2>/dev/null; do grep VmRSS /proc/$serve_pid/status 2>/dev/null; sleep 10; done ) > "$work/rss.txt" &
+echo "== wrk: $CONNS connections for $SECS s at /api/alerts"
+in_ns wrk -t2 -c"$CONNS" -d"${SECS}s" --latency --timeout 10s http://127.0.0.1:18090/api/alerts
+echo "== wrk: 10 connections for $SECS s at /api/topology"
+in_ns wrk -t1 -c10 -d"${SECS}s" --latency --timeout 30s http://127.0.0.1:18090/api/topology
 after=$(metrics)
+echo "serve RSS every 10 s during the load: $(awk '{print $2/1024 " MiB"}' "$work/rss.txt" | paste -sd' ')"
+dmesg 2>/dev/null | tail -3 | grep -i -E 'oom|killed' || true
 pick() { awk -v k="$1" '$1==k{print $2}'; }
 for k in nocmap_snmp_polls_total nocmap_polls_skipped_total nocmap_snmp_poll_failures_total nocmap_snmp_timeouts_total nocmap_poll_lag_seconds_max nocmap_store_up; do
   printf '%-34s before %-12s after %s\n' "$k" "$(echo "$before" | pick $k)" "$(echo "$after" | pick $k)"
 done
-grep -E '^(VmRSS|VmHWM)' /proc/$serve_pid/status || true
+if kill -0 "$serve_pid" 2>/dev/null; then
+  grep -E '^(VmRSS|VmHWM)' /proc/$serve_pid/status
+else
+  wait "$serve_pid"; echo "nocmap serve is gone (exit status $?); the end of its log:"; tail -5 "$work/serve.err"
+fi

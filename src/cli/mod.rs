@@ -61,13 +61,22 @@ pub enum Command {
 }
 
 pub fn main() -> ExitCode {
-    // Like other Unix tools, end quietly when the reader of stdout goes away
-    // (`nocmap ... | head`) instead of failing on a write.
-    // SAFETY: setting a signal disposition before any thread starts.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
     let cli = Cli::parse();
+    // Like other Unix tools, the one-shot commands end quietly when the
+    // reader of stdout goes away (`nocmap ... | head`). The long-running
+    // ones keep SIGPIPE ignored: a web client that disconnects while its
+    // answer is written must cost an error on that connection, not the
+    // monitor (found under load: `serve` died with status 141).
+    let long_running = matches!(
+        cli.command,
+        Command::Serve(_) | Command::Demo(_) | Command::Lab(_)
+    );
+    if !long_running {
+        // SAFETY: setting a signal disposition before any thread starts.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     init_logging(cli.verbose);
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
