@@ -74,11 +74,24 @@ fn check(prev: Option<&CounterSample>, cur: &CounterSample) {
     let rates = interface_rates(prev, cur);
     assert_eq!(rates, interface_rates(prev, cur), "not deterministic");
     let Some(p) = prev else {
-        assert!(rates.iter().all(|(_, r)| r == Rate::Gap(GapReason::FirstSample)));
+        assert!(
+            rates
+                .iter()
+                .all(|(_, r)| r == Rate::Gap(GapReason::FirstSample))
+        );
         return;
     };
-    if cur.at.0.checked_sub(p.at.0).is_none_or(|ms| ms < MIN_INTERVAL_MS) {
-        assert!(rates.iter().all(|(_, r)| r == Rate::Gap(GapReason::TooShort)));
+    if cur
+        .at
+        .0
+        .checked_sub(p.at.0)
+        .is_none_or(|ms| ms < MIN_INTERVAL_MS)
+    {
+        assert!(
+            rates
+                .iter()
+                .all(|(_, r)| r == Rate::Gap(GapReason::TooShort))
+        );
         return;
     }
     let speed = cur.speed_bps.filter(|&s| s > 0).map(|s| s as f64);
@@ -89,10 +102,7 @@ fn check(prev: Option<&CounterSample>, cur: &CounterSample) {
         assert!(v.is_finite() && v >= 0.0, "{metric:?} = {v}");
         let Some(s) = speed else {
             assert!(
-                !matches!(
-                    metric,
-                    Metric::InUtilisationPct | Metric::OutUtilisationPct
-                ),
+                !matches!(metric, Metric::InUtilisationPct | Metric::OutUtilisationPct),
                 "utilisation without a speed"
             );
             continue;
@@ -111,8 +121,12 @@ fuzz_target!(|data: &[u8]| {
     let Ok(in_step) = u.arbitrary::<bool>() else {
         return;
     };
-    let Ok(at0) = u.arbitrary::<u64>() else { return };
-    let Ok(up0) = u.arbitrary::<u32>() else { return };
+    let Ok(at0) = u.arbitrary::<u64>() else {
+        return;
+    };
+    let Ok(up0) = u.arbitrary::<u32>() else {
+        return;
+    };
     let (at1, up1) = if in_step {
         // An interval of up to ~50 days, uptime advanced by it +- jitter.
         let Ok(ms) = u.int_in_range(0..=4_300_000_000u64) else {

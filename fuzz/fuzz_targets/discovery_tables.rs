@@ -139,17 +139,33 @@ fuzz_target!(|data: &[u8]| {
     let merged = merge_same_devices(reports.clone());
     assert!(!merged.is_empty() && merged.len() <= n);
     let mut topo = build_topology(&merged);
-    let alive: Vec<IpAddr> = (1..=3).map(|a| IpAddr::V4(Ipv4Addr::new(10, 0, 0, a))).collect();
+    let alive: Vec<IpAddr> = (1..=3)
+        .map(|a| IpAddr::V4(Ipv4Addr::new(10, 0, 0, a)))
+        .collect();
     add_ping_only(&mut topo, &merged, &alive);
 
     let ids: BTreeSet<_> = topo.devices.iter().map(|d| &d.id).collect();
     assert_eq!(ids.len(), topo.devices.len(), "duplicate device ids");
     let mut link_ids = BTreeSet::new();
     for l in &topo.links {
-        assert!(ids.contains(&l.a.device), "link {} names unknown {}", l.id, l.a.device);
-        assert!(ids.contains(&l.b.device), "link {} names unknown {}", l.id, l.b.device);
+        assert!(
+            ids.contains(&l.a.device),
+            "link {} names unknown {}",
+            l.id,
+            l.a.device
+        );
+        assert!(
+            ids.contains(&l.b.device),
+            "link {} names unknown {}",
+            l.id,
+            l.b.device
+        );
         assert!(link_ids.insert(&l.id), "duplicate link id {}", l.id);
         assert!(!l.evidence.is_empty(), "link {} without evidence", l.id);
-        assert!((0.0..=1.0).contains(&l.confidence), "confidence {}", l.confidence);
+        assert!(
+            (0.0..=1.0).contains(&l.confidence),
+            "confidence {}",
+            l.confidence
+        );
     }
 });

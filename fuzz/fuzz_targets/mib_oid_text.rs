@@ -26,7 +26,11 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let shown = m.display(&arcs);
-    assert_eq!(m.resolve(&shown).as_deref(), Ok(&arcs[..]), "{text:?} shown as {shown:?}");
+    assert_eq!(
+        m.resolve(&shown).as_deref(),
+        Ok(&arcs[..]),
+        "{text:?} shown as {shown:?}"
+    );
     let numeric = format_numeric(&arcs);
     assert_eq!(m.resolve(&numeric).as_deref(), Ok(&arcs[..]), "{numeric:?}");
     if let Some((name, suffix)) = m.name_of(&arcs) {

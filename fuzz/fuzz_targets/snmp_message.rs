@@ -98,12 +98,9 @@ fuzz_target!(|data: &[u8]| {
             (RawMsgData::Encrypted(ct), Ok(usm)) => {
                 let usm = usm.value;
                 for key in keys() {
-                    if let Ok(plain) = key.decrypt(
-                        ct,
-                        usm.engine_boots(),
-                        usm.engine_time(),
-                        usm.priv_params(),
-                    ) {
+                    if let Ok(plain) =
+                        key.decrypt(ct, usm.engine_boots(), usm.engine_time(), usm.priv_params())
+                    {
                         scoped(plain, config);
                     }
                 }

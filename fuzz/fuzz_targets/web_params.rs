@@ -10,7 +10,9 @@
 //! `percent_decode` inverts a full `%XX` encoding of any UTF-8 text.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use nocmap::server::{Positions, SeriesOf, check_positions, parse_query, parse_time, percent_decode};
+use nocmap::server::{
+    Positions, SeriesOf, check_positions, parse_query, parse_time, percent_decode,
+};
 use std::collections::HashMap;
 
 /// 0000-01-01T00:00:00Z minus a day and 9999-12-31T23:59:60.999Z plus a day.
@@ -59,7 +61,10 @@ fuzz_target!(|data: &[u8]| {
 
     if let Some(decoded) = percent_decode(&text) {
         assert!(decoded.len() <= text.len());
-        assert_eq!(percent_decode(&encode_all(&decoded)).as_deref(), Some(&*decoded));
+        assert_eq!(
+            percent_decode(&encode_all(&decoded)).as_deref(),
+            Some(&*decoded)
+        );
     }
     assert_eq!(percent_decode(&encode_all(&text)).as_deref(), Some(&*text));
 
