@@ -37,7 +37,14 @@ fn check_time(text: &str, now_ms: i64) {
 }
 
 fn encode_all(s: &str) -> String {
-    s.bytes().map(|b| format!("%{b:02X}")).collect()
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(s.len() * 3);
+    for b in s.bytes() {
+        out.push('%');
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    out
 }
 
 fuzz_target!(|data: &[u8]| {
