@@ -7,8 +7,11 @@ use nocmap::icmp::wire::{self, Family, Framing, Message, SessionToken};
 use nocmap::icmp::{ProbeTable, WallNanos};
 
 fuzz_target!(|data: &[u8]| {
-    let mut table: ProbeTable<()> =
-        ProbeTable::new(SessionToken(7), Some(0x1234), std::time::Duration::from_secs(1));
+    let mut table: ProbeTable<()> = ProbeTable::new(
+        SessionToken(7),
+        Some(0x1234),
+        std::time::Duration::from_secs(1),
+    );
     let src = "127.0.0.1".parse().expect("literal");
     let tag = table.register(src, WallNanos(0), ());
     let _ = table.register(src, WallNanos(0), ());

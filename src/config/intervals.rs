@@ -13,19 +13,35 @@ pub struct Intervals {
 }
 
 /// `*` matches any run of characters, `?` one character; case-insensitive.
+/// Greedy, backtracking only to the last `*`: O(pattern * name), since the
+/// name comes from the network (sysName).
 pub fn glob_match(pattern: &str, name: &str) -> bool {
-    fn go(p: &[char], n: &[char]) -> bool {
-        match (p.first(), n.first()) {
-            (None, None) => true,
-            (Some('*'), _) => go(&p[1..], n) || (!n.is_empty() && go(p, &n[1..])),
-            (Some('?'), Some(_)) => go(&p[1..], &n[1..]),
-            (Some(a), Some(b)) if a.eq_ignore_ascii_case(b) => go(&p[1..], &n[1..]),
-            _ => false,
-        }
-    }
     let p: Vec<char> = pattern.chars().collect();
     let n: Vec<char> = name.chars().collect();
-    go(&p, &n)
+    let (mut pi, mut ni) = (0, 0);
+    // The last `*` seen and the name position it is currently matched up to.
+    let mut star: Option<(usize, usize)> = None;
+    while ni < n.len() {
+        match p.get(pi) {
+            Some('*') => {
+                star = Some((pi, ni));
+                pi += 1;
+            }
+            Some(&c) if c == '?' || c.eq_ignore_ascii_case(&n[ni]) => {
+                pi += 1;
+                ni += 1;
+            }
+            _ => match star {
+                Some((sp, sn)) => {
+                    star = Some((sp, sn + 1));
+                    pi = sp + 1;
+                    ni = sn + 1;
+                }
+                None => return false,
+            },
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
 }
 
 impl Config {
@@ -63,6 +79,33 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn globs_take_linear_time() {
+        // Found by the `config_toml` fuzz target: the recursive matcher was
+        // exponential in the number of stars (this took minutes).
+        let pattern = "*a".repeat(24) + "b";
+        assert!(!glob_match(&pattern, &"a".repeat(200)));
+        assert!(glob_match(&pattern, &("a".repeat(200) + "b")));
+    }
+
+    proptest::proptest! {
+        /// Same answers as the recursive definition it replaced.
+        #[test]
+        fn globs_match_the_recursive_definition(p in "[aB*?]{0,8}", n in "[abAB]{0,8}") {
+            fn go(p: &[char], n: &[char]) -> bool {
+                match (p.first(), n.first()) {
+                    (None, None) => true,
+                    (Some('*'), _) => go(&p[1..], n) || (!n.is_empty() && go(p, &n[1..])),
+                    (Some('?'), Some(_)) => go(&p[1..], &n[1..]),
+                    (Some(a), Some(b)) if a.eq_ignore_ascii_case(b) => go(&p[1..], &n[1..]),
+                    _ => false,
+                }
+            }
+            let (pc, nc): (Vec<char>, Vec<char>) = (p.chars().collect(), n.chars().collect());
+            proptest::prop_assert_eq!(glob_match(&p, &n), go(&pc, &nc));
+        }
+    }
 
     #[test]
     fn globs() {

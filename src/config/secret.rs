@@ -4,6 +4,7 @@
 //! the path does.
 
 pub use crate::types::Secret;
+use std::io::Read;
 
 /// Why a secret reference could not be resolved. Names the variable or the
 /// file, never the secret.
@@ -19,6 +20,9 @@ pub enum SecretError {
     FileEmpty(String),
 }
 
+/// The largest secret file read; anything longer is refused.
+const MAX_SECRET_FILE_BYTES: u64 = 64 * 1024;
+
 /// Turns `env:VAR` and `file:/path` into the secret they point at; any other
 /// text is the secret itself. A file's trailing newline is dropped.
 pub fn resolve(raw: &Secret) -> Result<Secret, SecretError> {
@@ -31,11 +35,20 @@ pub fn resolve(raw: &Secret) -> Result<Secret, SecretError> {
         return Ok(Secret::new(v));
     }
     if let Some(path) = text.strip_prefix("file:") {
-        let v = std::fs::read_to_string(path).map_err(|e| SecretError::File {
+        let fail = |reason: String| SecretError::File {
             path: path.to_string(),
+            reason,
+        };
+        // Bounded: `file:/dev/zero` must not eat all memory.
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_SECRET_FILE_BYTES + 1).read_to_end(&mut bytes))
             // io::Error text names the OS reason only, not file contents.
-            reason: e.kind().to_string(),
-        })?;
+            .map_err(|e| fail(e.kind().to_string()))?;
+        if bytes.len() as u64 > MAX_SECRET_FILE_BYTES {
+            return Err(fail(format!("larger than {MAX_SECRET_FILE_BYTES} bytes")));
+        }
+        let v = String::from_utf8(bytes).map_err(|_| fail("not valid UTF-8".into()))?;
         let v = v.trim_end_matches(['\n', '\r']).to_string();
         if v.is_empty() {
             return Err(SecretError::FileEmpty(path.to_string()));
@@ -54,6 +67,14 @@ mod tests {
         let s = Secret::new("hunter2hunter2");
         assert_eq!(format!("{s:?} {s}"), "*** ***");
         assert_eq!(s.expose(), "hunter2hunter2");
+    }
+
+    /// Found by the `config_toml` fuzz target: `file:/dev/zero` read
+    /// without end until the process ran out of memory.
+    #[test]
+    fn secret_file_read_is_bounded() {
+        let e = resolve(&Secret::new("file:/dev/zero")).unwrap_err();
+        assert!(e.to_string().contains("larger than"), "{e}");
     }
 
     #[test]

@@ -60,12 +60,17 @@ pub fn interfaces(vbs: &[VarBind]) -> Vec<Interface> {
             .filter(|s| !s.is_empty())
             .or_else(|| descr.clone())
             .unwrap_or_else(|| format!("ifIndex{if_index}"));
-        // ifHighSpeed (Mb/s) when ifSpeed saturates or is absent.
+        // ifHighSpeed (Mb/s) when ifSpeed saturates or is absent. Both are
+        // Gauge32: a value of any other range (a Counter64, a negative
+        // Integer) is garbage and ignored rather than wrapped.
         let high = ifx
             .and_then(|x| int(x.get(&15)))
+            .and_then(|h| u32::try_from(h).ok())
             .filter(|&h| h > 0)
-            .map(|h| h as u64 * 1_000_000);
-        let low = int(cols.get(&5)).map(|s| s as u64);
+            .map(|h| u64::from(h) * 1_000_000);
+        let low = int(cols.get(&5))
+            .and_then(|s| u32::try_from(s).ok())
+            .map(u64::from);
         let speed = match (low, high) {
             (Some(l), Some(h)) if l >= 4_294_967_295 => Some(h),
             (Some(l), _) if l > 0 => Some(l),
@@ -153,4 +158,39 @@ pub fn fill(report: &mut DeviceReport, vbs: &[VarBind]) {
     report.engine_id = engine_id(vbs);
     report.interfaces = interfaces(vbs);
     report.addresses = addresses(vbs);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_snmp::Oid;
+
+    fn vb(entry: &[u32], col: u32, v: Value) -> VarBind {
+        VarBind::new(Oid::from_slice(&[entry, &[col, 1]].concat()), v)
+    }
+
+    /// Found by the `discovery_tables` fuzz target: ifHighSpeed sent as a
+    /// huge Counter64 overflowed `* 1_000_000` (a panic with overflow checks,
+    /// a wrapped speed without), and a negative ifSpeed became ~1.8e19 b/s.
+    #[test]
+    fn interface_speed_ignores_out_of_range_values() {
+        let huge = vec![
+            vb(oids::IF_ENTRY, 2, Value::OctetString("eth0".into())),
+            vb(oids::IFX_ENTRY, 15, Value::Counter64(1 << 62)),
+        ];
+        assert_eq!(interfaces(&huge)[0].speed_bps, None);
+        let negative = vec![
+            vb(oids::IF_ENTRY, 5, Value::Integer(-1)),
+            vb(oids::IFX_ENTRY, 15, Value::Gauge32(10_000)),
+        ];
+        assert_eq!(interfaces(&negative)[0].speed_bps, Some(10_000_000_000));
+        let saturated = vec![
+            vb(oids::IF_ENTRY, 5, Value::Gauge32(u32::MAX)),
+            vb(oids::IFX_ENTRY, 15, Value::Gauge32(u32::MAX)),
+        ];
+        assert_eq!(
+            interfaces(&saturated)[0].speed_bps,
+            Some(u64::from(u32::MAX) * 1_000_000)
+        );
+    }
 }

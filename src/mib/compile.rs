@@ -14,7 +14,19 @@ use std::path::{Path, PathBuf};
 /// a module shadows the bundled one of the same name). Problems of severity
 /// "error" or worse fail the load; lesser ones come back as warnings.
 pub fn compile(dirs: &[PathBuf]) -> Result<(MibIndex, Vec<MibWarning>), MibError> {
+    compile_with_text(dirs, None)
+}
+
+/// [`compile`] with one more module given as `(name, text)`, which shadows
+/// the directories and the bundle (the fuzz target's way in, without files).
+pub fn compile_with_text(
+    dirs: &[PathBuf],
+    module: Option<(&str, &[u8])>,
+) -> Result<(MibIndex, Vec<MibWarning>), MibError> {
     let mut sources: Vec<Box<dyn mib_rs::Source>> = Vec::new();
+    if let Some((name, text)) = module {
+        sources.push(mib_rs::source::memory(name, text));
+    }
     for dir in dirs {
         let src = mib_rs::source::dir(dir).map_err(|e| MibError::ReadDir {
             path: dir.clone(),

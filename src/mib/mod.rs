@@ -70,6 +70,20 @@ impl Mibs {
         ))
     }
 
+    /// The bundled modules plus one module given as text, loaded the way
+    /// [`Mibs::load_dir`] loads a file. For the fuzz targets.
+    #[doc(hidden)]
+    pub fn with_module_text(name: &str, text: &[u8]) -> Result<(Mibs, Vec<MibWarning>), MibError> {
+        let (index, warnings) = compile::compile_with_text(&[], Some((name, text)))?;
+        Ok((
+            Mibs {
+                index,
+                dirs: Vec::new(),
+            },
+            warnings,
+        ))
+    }
+
     /// Adds every MIB module found in `dir` (files whose text holds
     /// `NAME DEFINITIONS ::= BEGIN`). A module there with the name of a
     /// bundled one replaces it. All modules are re-resolved together, so

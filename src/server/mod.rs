@@ -27,6 +27,11 @@ pub use auth::{AuthConfig, Denied, Role, authorize};
 pub use routes::{CONTENT_SECURITY_POLICY, MAX_BODY_BYTES};
 pub use series::{PROBE_METRICS, SeriesOf, SeriesQuery, metric_by_name, parse_query};
 pub use time_param::{TimeParamError, parse_rfc3339_ms, parse_time};
+// Pure parsers of request input, public only for the fuzz targets.
+#[doc(hidden)]
+pub use map_api::{Positions, check_positions};
+#[doc(hidden)]
+pub use series::percent_decode;
 
 use crate::live::Live;
 use std::future::Future;
