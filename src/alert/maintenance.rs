@@ -18,9 +18,26 @@ pub struct Window {
 }
 
 const DAY_MS: i64 = 86_400_000;
-const WEEK_MS: i64 = 7 * DAY_MS;
+pub const WEEK_MS: i64 = 7 * DAY_MS;
 /// 1970-01-01 was a Thursday: Monday-based weekday 3.
 const EPOCH_WEEKDAY: i64 = 3;
+
+/// Monday 00:00 UTC of the week holding `t`.
+pub fn week_start(t: UnixMs) -> UnixMs {
+    t - (t + EPOCH_WEEKDAY * DAY_MS).rem_euclid(WEEK_MS)
+}
+
+/// `[start, end)` of `slot` in the week that starts at `week`; a slot whose
+/// end is not after its start runs past midnight into the next day.
+pub fn slot_span(week: UnixMs, slot: &WeeklySlot) -> (UnixMs, UnixMs) {
+    let day = week + i64::from(slot.weekday) * DAY_MS;
+    let start = day + i64::from(slot.start_min) * 60_000;
+    let mut end = day + i64::from(slot.end_min) * 60_000;
+    if slot.end_min <= slot.start_min {
+        end += DAY_MS;
+    }
+    (start, end)
+}
 
 impl Window {
     pub fn from_config(m: &Maintenance) -> Window {
@@ -43,17 +60,13 @@ impl Window {
         match &self.when {
             When::Once { start_ms, end_ms } => *start_ms <= now && now < *end_ms,
             When::Weekly(slots) => {
-                // Milliseconds since Monday 00:00 UTC of this week.
-                let into_week = (now + EPOCH_WEEKDAY * DAY_MS).rem_euclid(WEEK_MS);
+                // A slot may run past Sunday midnight: last week's counts too.
+                let week = week_start(now);
                 slots.iter().any(|s| {
-                    let start = i64::from(s.weekday) * DAY_MS + i64::from(s.start_min) * 60_000;
-                    let mut end = i64::from(s.weekday) * DAY_MS + i64::from(s.end_min) * 60_000;
-                    if s.end_min <= s.start_min {
-                        end += DAY_MS;
-                    }
-                    // The slot may run past Sunday midnight: also test a week later.
-                    let t = into_week;
-                    (start <= t && t < end) || (start <= t + WEEK_MS && t + WEEK_MS < end)
+                    [week - WEEK_MS, week].into_iter().any(|w| {
+                        let (start, end) = slot_span(w, s);
+                        start <= now && now < end
+                    })
                 })
             }
         }

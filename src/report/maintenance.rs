@@ -3,13 +3,8 @@
 //! weekly windows), for every device when the window has no device scope,
 //! else once per device the scope covers. Pure.
 use super::window::{ExclusionWindow, Period};
-use crate::alert::maintenance::{When, Window};
+use crate::alert::maintenance::{WEEK_MS, When, Window, slot_span, week_start};
 use crate::alert::scope::DeviceFacts;
-
-const DAY_MS: i64 = 86_400_000;
-const WEEK_MS: i64 = 7 * DAY_MS;
-/// 1970-01-01 was a Thursday: Monday-based weekday 3.
-const EPOCH_WEEKDAY: i64 = 3;
 
 /// A device as the scope sees it.
 #[derive(Debug, Clone)]
@@ -29,19 +24,12 @@ pub fn occurrences(w: &Window, period: Period) -> Vec<(i64, i64)> {
     match &w.when {
         When::Once { start_ms, end_ms } => clip(*start_ms, *end_ms).into_iter().collect(),
         When::Weekly(slots) => {
-            let week_of = |t: i64| t - (t + EPOCH_WEEKDAY * DAY_MS).rem_euclid(WEEK_MS);
             let mut out = Vec::new();
             // A slot may start late in the week before and run past midnight.
-            let mut week = week_of(period.since_ms) - WEEK_MS;
+            let mut week = week_start(period.since_ms) - WEEK_MS;
             while week < period.until_ms {
                 for s in slots {
-                    let start =
-                        week + i64::from(s.weekday) * DAY_MS + i64::from(s.start_min) * 60_000;
-                    let mut end =
-                        week + i64::from(s.weekday) * DAY_MS + i64::from(s.end_min) * 60_000;
-                    if s.end_min <= s.start_min {
-                        end += DAY_MS;
-                    }
+                    let (start, end) = slot_span(week, s);
                     out.extend(clip(start, end));
                 }
                 week += WEEK_MS;
