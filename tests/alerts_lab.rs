@@ -27,7 +27,7 @@ use std::os::fd::AsRawFd;
 use std::path::Path;
 use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 const LAB: &str = r#"
 name = "alchain"
@@ -87,12 +87,7 @@ severity = "critical"
     )
 }
 
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
+use nocmap::types::unix_now_ms as now_ms;
 
 struct Kill(Child);
 

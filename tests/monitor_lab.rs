@@ -8,7 +8,7 @@ mod common;
 use nocmap::lab::Lab;
 use nocmap::store::{SeriesKey, Store, StoreConfig, UnixMillis};
 use std::process::{Child, Stdio};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 // Polls every 6 s: net-snmp refreshes its interface counters on its own every
 // 3 s, so a poll interval that is a multiple of 3 s reads caches of the same
@@ -38,12 +38,7 @@ b = "r3:eth2"
 wire = true
 "#;
 
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
+use nocmap::types::unix_now_ms as now_ms;
 
 struct Serve(Child);
 

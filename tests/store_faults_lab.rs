@@ -10,7 +10,7 @@ use nocmap::lab::Lab;
 use nocmap::store::{Resolution, SeriesKey, Store, StoreConfig, UnixMillis};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 const LAB: &str = r#"
 name = "sf"
@@ -23,12 +23,7 @@ a = "noc:eth0"
 b = "r1:eth0"
 "#;
 
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
+use nocmap::types::unix_now_ms as now_ms;
 
 struct Mount(std::path::PathBuf);
 
