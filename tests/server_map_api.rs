@@ -360,3 +360,53 @@ async fn a_client_over_its_rate_or_stream_limit_gets_429() {
     drop(ev);
     srv.stop().await;
 }
+
+/// `/api/topology` and `/api/devices` come from the feed's frame: with no
+/// event stream open the feed stops ticking, and a request renders a fresh
+/// frame when the one it holds is older than a tick; within a tick the same
+/// frame (same `seq`) answers everyone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whole_map_answers_come_from_a_fresh_shared_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let st = state(dir.path().join("m.db"), false);
+    let live = st.live.clone();
+    let srv = start(st);
+
+    let first = get(srv.addr, "/api/topology", None).await;
+    assert_eq!(first.status, 200);
+    let first = first.json();
+    assert_eq!(first["devices"].as_array().unwrap().len(), 2);
+    assert_eq!(first["links"].as_array().unwrap().len(), 1);
+    let seq = first["seq"].as_u64().unwrap();
+    let again = get(srv.addr, "/api/topology", None).await.json();
+    // Within the tick the frame is shared (unless the tick ran out between
+    // the two requests, in which case the next frame follows directly).
+    assert!(again["seq"].as_u64().unwrap() <= seq + 1);
+
+    let devices = get(srv.addr, "/api/devices", None).await;
+    assert_eq!(devices.status, 200);
+    let devices = devices.json();
+    assert_eq!(devices.as_array().unwrap().len(), 2);
+    assert_eq!(devices[1]["sys_name"], SCRIPT_SYS_NAME);
+
+    // A change while nobody listens shows after at most a tick.
+    live.update(|s| {
+        let h = s.devices.entry(DeviceId("dev-a".into())).or_default();
+        h.rtt_avg_ms = Some(42.25);
+    });
+    let t0 = std::time::Instant::now();
+    let mut seen = None;
+    while t0.elapsed() < Duration::from_secs(10) {
+        let v = get(srv.addr, "/api/topology", None).await.json();
+        if v["devices"][0]["health"]["rtt_avg_ms"] == 42.25 {
+            seen = Some(v["seq"].as_u64().unwrap());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let seen = seen.expect("the change never reached /api/topology");
+    assert!(seen > seq, "a new frame was rendered for it");
+    let d = get(srv.addr, "/api/devices", None).await.json();
+    assert_eq!(d[0]["health"]["rtt_avg_ms"], 42.25);
+    srv.stop().await;
+}

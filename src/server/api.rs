@@ -35,20 +35,33 @@ pub struct TopologyView<'a> {
     pub generated_ms: UnixMs,
 }
 
+/// One device of the snapshot with its health.
+pub fn device_view<'a>(s: &'a LiveSnapshot, d: &'a Device) -> DeviceView<'a> {
+    DeviceView {
+        device: d,
+        health: s.devices.get(&d.id),
+        interface_health: s
+            .interfaces
+            .range((d.id.clone(), String::new())..)
+            .take_while(|((id, _), _)| id == &d.id)
+            .map(|((_, name), h)| (name.as_str(), h))
+            .collect(),
+    }
+}
+
+/// One link of the snapshot with its health at `now_ms`.
+pub fn link_view<'a>(s: &'a LiveSnapshot, l: &'a Link, now_ms: UnixMs) -> LinkView<'a> {
+    LinkView {
+        link: l,
+        health: link_health(s, l, now_ms),
+    }
+}
+
 pub fn devices(s: &LiveSnapshot) -> Vec<DeviceView<'_>> {
     s.topology
         .devices
         .iter()
-        .map(|d| DeviceView {
-            device: d,
-            health: s.devices.get(&d.id),
-            interface_health: s
-                .interfaces
-                .range((d.id.clone(), String::new())..)
-                .take_while(|((id, _), _)| id == &d.id)
-                .map(|((_, name), h)| (name.as_str(), h))
-                .collect(),
-        })
+        .map(|d| device_view(s, d))
         .collect()
 }
 
@@ -59,10 +72,7 @@ pub fn topology(s: &LiveSnapshot, now_ms: UnixMs) -> TopologyView<'_> {
             .topology
             .links
             .iter()
-            .map(|l| LinkView {
-                link: l,
-                health: link_health(s, l, now_ms),
-            })
+            .map(|l| link_view(s, l, now_ms))
             .collect(),
         generated_ms: now_ms,
     }

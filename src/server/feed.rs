@@ -4,6 +4,13 @@
 //! `delta` to every subscriber. A new subscriber, or one that fell behind
 //! the broadcast buffer, gets a `snapshot` of every item instead.
 //!
+//! The same frame answers `/api/topology` and `/api/devices`: the whole map
+//! is rendered at most once a second however many clients ask, its text is
+//! built once per frame and shared (not copied) by every answer, and the
+//! live state's lock is held only for one small chunk of items at a time,
+//! so the pollers' writes never wait behind a big answer. With nobody
+//! subscribed the ticks stop; a request then renders a fresh frame first.
+//!
 //! The diff and the event texts are pure ([`Frame::advance`],
 //! [`render_delta`], [`Frame::snapshot`]); [`Feed`] holds the current frame
 //! and the broadcast channel, [`run`] is the ticking task.
@@ -24,6 +31,9 @@ pub struct Frame {
     pub generated_ms: UnixMs,
     devices: Items,
     links: Items,
+    /// The texts built from this frame so far, shared by every answer.
+    snapshot_text: Option<Arc<str>>,
+    devices_text: Option<Arc<str>>,
 }
 
 /// One event of the feed. `data` is the JSON text of the SSE `data:` line.
@@ -99,21 +109,44 @@ fn render_delta(seq: u64, generated_ms: UnixMs, devices: &Changes, links: &Chang
     out
 }
 
-/// Renders every device and link of the view to JSON texts.
-fn render_items(view: &api::TopologyView<'_>) -> (Items, Items) {
-    let text = |v: Result<String, serde_json::Error>| -> Arc<str> {
-        Arc::from(v.unwrap_or_else(|_| "null".to_string()))
-    };
-    let devices = view
-        .devices
-        .iter()
-        .map(|d| (d.device.id.0.clone(), text(serde_json::to_string(d))))
-        .collect();
-    let links = view
-        .links
-        .iter()
-        .map(|l| (l.link.id.clone(), text(serde_json::to_string(l))))
-        .collect();
+/// Items rendered per hold of the live state's read lock.
+const CHUNK: usize = 64;
+
+fn to_text(v: Result<String, serde_json::Error>) -> Arc<str> {
+    Arc::from(v.unwrap_or_else(|_| "null".to_string()))
+}
+
+/// Renders every device and link of the live state to JSON texts, taking
+/// the read lock once per [`CHUNK`] items. Should the topology be replaced
+/// between two chunks, this frame mixes the two for one tick; every item
+/// is consistent in itself and the next tick is whole.
+fn render_items(live: &Live, now_ms: UnixMs) -> (Items, Items) {
+    let mut devices = Items::new();
+    let mut links = Items::new();
+    let mut at = 0;
+    while live.read(|s| {
+        let all = &s.topology.devices;
+        for d in all.iter().skip(at).take(CHUNK) {
+            devices.insert(
+                d.id.0.clone(),
+                to_text(serde_json::to_string(&api::device_view(s, d))),
+            );
+        }
+        at += CHUNK;
+        at < all.len()
+    }) {}
+    at = 0;
+    while live.read(|s| {
+        let all = &s.topology.links;
+        for l in all.iter().skip(at).take(CHUNK) {
+            links.insert(
+                l.id.clone(),
+                to_text(serde_json::to_string(&api::link_view(s, l, now_ms))),
+            );
+        }
+        at += CHUNK;
+        at < all.len()
+    }) {}
     (devices, links)
 }
 
@@ -126,6 +159,8 @@ impl Frame {
         self.generated_ms = generated_ms;
         self.devices = devices;
         self.links = links;
+        self.snapshot_text = None;
+        self.devices_text = None;
         FeedEvent {
             seq: self.seq,
             kind: EventKind::Delta,
@@ -133,21 +168,45 @@ impl Frame {
         }
     }
 
-    /// Every item of this frame, as a `snapshot` event.
-    pub fn snapshot(&self) -> FeedEvent {
-        let mut out = format!(
-            "{{\"seq\":{},\"generated_ms\":{},",
-            self.seq, self.generated_ms
-        );
-        push_items(&mut out, "devices", self.devices.values());
-        out.push(',');
-        push_items(&mut out, "links", self.links.values());
-        out.push('}');
+    /// Every item of this frame, as a `snapshot` event. Its text is the
+    /// `/api/topology` answer too: `{"seq","generated_ms","devices","links"}`.
+    pub fn snapshot(&mut self) -> FeedEvent {
+        let (seq, generated_ms) = (self.seq, self.generated_ms);
+        let (devices, links) = (&self.devices, &self.links);
+        let data = self
+            .snapshot_text
+            .get_or_insert_with(|| {
+                let mut out = format!("{{\"seq\":{seq},\"generated_ms\":{generated_ms},");
+                push_items(&mut out, "devices", devices.values());
+                out.push(',');
+                push_items(&mut out, "links", links.values());
+                out.push('}');
+                out.into()
+            })
+            .clone();
         FeedEvent {
-            seq: self.seq,
+            seq,
             kind: EventKind::Snapshot,
-            data: out.into(),
+            data,
         }
+    }
+
+    /// Every device of this frame as a JSON array (the `/api/devices` answer).
+    pub fn devices_text(&mut self) -> Arc<str> {
+        let devices = &self.devices;
+        self.devices_text
+            .get_or_insert_with(|| {
+                let mut out = String::from("[");
+                for (i, text) in devices.values().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(text);
+                }
+                out.push(']');
+                out.into()
+            })
+            .clone()
     }
 }
 
@@ -156,6 +215,8 @@ impl Frame {
 pub struct Feed {
     frame: Mutex<Frame>,
     tx: Mutex<Option<broadcast::Sender<FeedEvent>>>,
+    /// Held while rendering: one render at a time, whoever asks.
+    rendering: Mutex<()>,
 }
 
 /// Deltas a subscriber may be behind before it is sent a snapshot instead.
@@ -167,6 +228,7 @@ impl Default for Feed {
         Feed {
             frame: Mutex::new(Frame::default()),
             tx: Mutex::new(Some(tx)),
+            rendering: Mutex::new(()),
         }
     }
 }
@@ -176,18 +238,49 @@ impl Feed {
         Arc::new(Feed::default())
     }
 
+    fn frame(&self) -> std::sync::MutexGuard<'_, Frame> {
+        self.frame.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Renders the live state at `now_ms` and sends the delta.
     pub fn tick(&self, live: &Live, now_ms: UnixMs) {
-        let (devices, links) = live.read(|s| render_items(&api::topology(s, now_ms)));
-        let event = self
-            .frame
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .advance(now_ms, devices, links);
+        let _one = self.rendering.lock().unwrap_or_else(|p| p.into_inner());
+        self.tick_locked(live, now_ms);
+    }
+
+    fn tick_locked(&self, live: &Live, now_ms: UnixMs) {
+        let (devices, links) = render_items(live, now_ms);
+        let event = self.frame().advance(now_ms, devices, links);
         if let Some(tx) = self.tx.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
             // No subscribers is fine.
             let _ = tx.send(event);
         }
+    }
+
+    /// Renders a new frame unless the current one is younger than
+    /// `max_age_ms` at `now_ms`. Callers that arrive while another renders
+    /// wait for it and take its frame. Blocking: call off the reactor.
+    pub fn refresh(&self, live: &Live, now_ms: UnixMs, max_age_ms: i64) {
+        let fresh = |f: &Feed| {
+            let frame = f.frame();
+            frame.seq > 0 && frame.generated_ms.saturating_add(max_age_ms) > now_ms
+        };
+        if fresh(self) {
+            return;
+        }
+        let _one = self.rendering.lock().unwrap_or_else(|p| p.into_inner());
+        if !fresh(self) {
+            self.tick_locked(live, crate::types::unix_now_ms().max(now_ms));
+        }
+    }
+
+    /// Whether anyone holds an event stream.
+    pub fn has_subscribers(&self) -> bool {
+        self.tx
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .is_some_and(|tx| tx.receiver_count() > 0)
     }
 
     /// A receiver of the following deltas and the snapshot they follow.
@@ -203,12 +296,14 @@ impl Feed {
         Some((rx, self.current()))
     }
 
-    /// A snapshot of the current frame.
+    /// A snapshot of the current frame (its text built once per frame).
     pub fn current(&self) -> FeedEvent {
-        self.frame
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .snapshot()
+        self.frame().snapshot()
+    }
+
+    /// The current frame's devices as a JSON array (built once per frame).
+    pub fn devices_text(&self) -> Arc<str> {
+        self.frame().devices_text()
     }
 
     pub fn is_closed(&self) -> bool {
@@ -224,12 +319,16 @@ impl Feed {
 /// How often the feed renders the map and sends a delta.
 pub const TICK: Duration = Duration::from_secs(1);
 
-/// Ticks the feed every `period` until the feed is closed.
+/// Ticks the feed every `period` until the feed is closed; skips the ticks
+/// nobody listens to (a request renders its own frame then).
 pub async fn run(feed: Arc<Feed>, live: Arc<Live>, period: Duration) {
     let mut ticker = tokio::time::interval(period);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     while !feed.is_closed() {
         ticker.tick().await;
+        if !feed.has_subscribers() {
+            continue;
+        }
         let (f, l) = (feed.clone(), live.clone());
         // Rendering a large map takes milliseconds: off the reactor.
         let now = crate::types::unix_now_ms();
@@ -240,6 +339,28 @@ pub async fn run(feed: Arc<Feed>, live: Arc<Live>, period: Duration) {
             tracing::error!("live feed tick failed");
         }
     }
+}
+
+/// Makes the feed's frame at most `max_age` old and returns `pick` of it
+/// (e.g. [`Feed::devices_text`]), all off the reactor.
+pub async fn fresh<T: Send + 'static>(
+    feed: &Arc<Feed>,
+    live: &Arc<Live>,
+    max_age: Duration,
+    pick: fn(&Feed) -> T,
+) -> Option<T> {
+    let (f, l) = (feed.clone(), live.clone());
+    let now = crate::types::unix_now_ms();
+    let max_age_ms = i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX);
+    let got = tokio::task::spawn_blocking(move || {
+        f.refresh(&l, now, max_age_ms);
+        pick(&f)
+    })
+    .await;
+    if got.is_err() {
+        tracing::error!("live feed render failed");
+    }
+    got.ok()
 }
 
 /// What a subscriber's stream does next.
@@ -338,9 +459,29 @@ mod tests {
         assert_eq!(v["removed_devices"], serde_json::json!(["r2"]));
         assert_eq!(v["removed_links"], serde_json::json!([]));
         let s = parse(&f.snapshot());
+        assert_eq!(f.snapshot().data, f.snapshot().data);
+        let d: serde_json::Value = serde_json::from_str(&f.devices_text()).unwrap();
+        assert_eq!(d.as_array().unwrap().len(), 2);
         assert_eq!(s["seq"], 2);
         assert_eq!(s["devices"].as_array().unwrap().len(), 2);
         assert_eq!(s["links"][0]["id"], "l1");
+    }
+
+    #[test]
+    fn refresh_renders_only_a_frame_older_than_asked() {
+        let feed = Feed::new();
+        let live = Live::default();
+        feed.refresh(&live, 1_000, 1_000);
+        let first = feed.current();
+        assert_eq!(first.seq, 1, "an empty feed renders at once");
+        feed.refresh(&live, 1_500, 1_000);
+        assert_eq!(feed.current().seq, 1, "half a tick old: kept");
+        assert!(Arc::ptr_eq(&first.data, &feed.current().data), "shared text");
+        feed.refresh(&live, i64::MAX - 5, 1_000);
+        assert_eq!(feed.current().seq, 2, "older than asked: rendered");
+        assert!(!feed.has_subscribers());
+        let _sub = Subscriber::new(feed.clone()).unwrap();
+        assert!(feed.has_subscribers());
     }
 
     #[tokio::test]

@@ -189,6 +189,15 @@ async fn events(
     state: Arc<AppState>,
     addr: Option<std::net::SocketAddr>,
 ) -> Result<Response, Rejection> {
+    // With nobody subscribed the feed stops ticking: bring it up to date
+    // before the first snapshot.
+    if let Some(feed) = &state.feed {
+        // The snapshot text is built here too, off the reactor.
+        super::feed::fresh(feed, &state.live, super::feed::TICK, |f| {
+            f.current();
+        })
+        .await;
+    }
     let sub = state
         .feed
         .clone()

@@ -5,7 +5,7 @@
 //! `spawn_blocking`); the shapes they return live in `api` and `series`.
 use super::auth::{self, Denied, Role};
 use super::series::SeriesOf;
-use super::{AppState, api, assets, exposition, map_api, metrics, series};
+use super::{AppState, api, assets, exposition, feed, map_api, metrics, series};
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -75,16 +75,13 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
 fn api_routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
     let alerts = super::alerts_api::routes(state.clone());
     let s = state.clone();
-    let devices = warp::path!("devices").and(warp::get()).map(move || {
-        s.live
-            .read(|snap| json(StatusCode::OK, &api::devices(snap)))
-    });
+    let devices = warp::path!("devices")
+        .and(warp::get())
+        .then(move || whole_map(s.clone(), MapPart::Devices));
     let s = state.clone();
-    let topology = warp::path!("topology").and(warp::get()).map(move || {
-        let now = crate::types::unix_now_ms();
-        s.live
-            .read(|snap| json(StatusCode::OK, &api::topology(snap, now)))
-    });
+    let topology = warp::path!("topology")
+        .and(warp::get())
+        .then(move || whole_map(s.clone(), MapPart::Topology));
     let s = state.clone();
     let series = warp::path!("interfaces" / String / String / "series")
         .and(warp::get())
@@ -113,6 +110,64 @@ fn api_routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .or(alerts)
         .unify()
         .boxed()
+}
+
+#[derive(Clone, Copy)]
+enum MapPart {
+    Devices,
+    Topology,
+}
+
+/// `/api/devices` and `/api/topology`: the live feed's current frame (at
+/// most one tick old), rendered once and shared by every answer. Without a
+/// feed (tests), rendered per request; either way off the reactor.
+async fn whole_map(state: Arc<AppState>, part: MapPart) -> Response {
+    let text = match &state.feed {
+        Some(feed) => {
+            let pick: fn(&feed::Feed) -> Arc<str> = match part {
+                MapPart::Devices => feed::Feed::devices_text,
+                MapPart::Topology => |f| f.current().data,
+            };
+            feed::fresh(feed, &state.live, feed::TICK, pick).await
+        }
+        None => {
+            let live = state.live.clone();
+            tokio::task::spawn_blocking(move || {
+                let now = crate::types::unix_now_ms();
+                let text = live.read(|snap| match part {
+                    MapPart::Devices => serde_json::to_string(&api::devices(snap)),
+                    MapPart::Topology => serde_json::to_string(&api::topology(snap, now)),
+                });
+                text.ok().map(Arc::<str>::from)
+            })
+            .await
+            .ok()
+            .flatten()
+        }
+    };
+    match text {
+        Some(text) => shared_json(text),
+        None => json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &serde_json::json!({"error": "the map could not be rendered"}),
+        ),
+    }
+}
+
+/// A JSON answer whose body shares `text` instead of copying it.
+fn shared_json(text: Arc<str>) -> Response {
+    struct Shared(Arc<str>);
+    impl AsRef<[u8]> for Shared {
+        fn as_ref(&self) -> &[u8] {
+            self.0.as_bytes()
+        }
+    }
+    let mut r = Response::new(bytes::Bytes::from_owner(Shared(text)).into());
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
 }
 
 /// Passes requests whose token grants at least `role` (all of them when the
