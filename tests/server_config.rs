@@ -101,6 +101,7 @@ listen = "0.0.0.0:8080"
 read_only_token = "short-token"
 rate_limit_per_s = -3
 rate_limit_burst = 0.5
+api_nice = 25
 
 [remote_write]
 url = "https://user:hunter2@prom/write"
@@ -125,13 +126,14 @@ labels = { device = "x", "Bad-Name" = "y", empty = "" }
     has(3, "needs server.token");
     has(4, "0 or more");
     has(5, "at least 1 unless rate_limit_per_s is 0");
-    has(8, "only http:// is supported");
-    has(9, "must be greater than 0");
-    has(10, "either bearer_token or basic_auth_user");
-    has(11, "needs basic_auth_password");
-    has(12, "nocmap sets this label itself");
-    has(12, "label names are lower-case");
-    has(12, "must not be empty");
+    has(6, "niceness from 0 to 19");
+    has(9, "only http:// is supported");
+    has(10, "must be greater than 0");
+    has(11, "either bearer_token or basic_auth_user");
+    has(12, "needs basic_auth_password");
+    has(13, "nocmap sets this label itself");
+    has(13, "label names are lower-case");
+    has(13, "must not be empty");
     for s in ["short-token", "hunter2", "rw-bearer-abcdef"] {
         assert!(
             !shown.iter().any(|l| l.contains(s)),

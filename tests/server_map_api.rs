@@ -410,3 +410,45 @@ async fn whole_map_answers_come_from_a_fresh_shared_frame() {
     assert_eq!(d[0]["health"]["rtt_avg_ms"], 42.25);
     srv.stop().await;
 }
+
+/// The web server runs on threads of its own at the configured niceness,
+/// so API work cannot occupy the pollers' threads or outrun them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_isolated_server_runs_on_its_own_niced_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let done = nocmap::server::serve_isolated(
+        listener,
+        state(dir.path().join("n.db"), false),
+        async move {
+            let _ = rx.await;
+        },
+        7,
+    )
+    .unwrap();
+    let r = get(addr, "/api/topology", None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["devices"].as_array().unwrap().len(), 2);
+    // Every thread named nocmap-http: comm, and nice (field 19 of stat).
+    let mut nices = Vec::new();
+    for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if comm.trim() != "nocmap-http" {
+            continue;
+        }
+        let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+        // The fields after the parenthesised name, from field 3 on.
+        let rest = &stat[stat.rfind(')').unwrap() + 2..];
+        let nice: i32 = rest.split(' ').nth(19 - 3).unwrap().parse().unwrap();
+        nices.push(nice);
+    }
+    assert!(nices.len() >= 2, "threads: {nices:?}");
+    assert!(nices.iter().all(|&n| n == 7), "niceness per thread: {nices:?}");
+    tx.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), done)
+        .await
+        .expect("the server did not stop")
+        .unwrap();
+}

@@ -157,11 +157,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         )),
         config: Some(Arc::new(config.clone())),
     };
-    let http = tokio::spawn(crate::server::serve(
+    let http = crate::server::serve_isolated(
         listener,
         state,
         stopped(stop_rx.clone()),
-    ));
+        config.server.api_nice,
+    )?;
     let remote = config.remote_write_settings().map(|rw| {
         tokio::spawn(crate::server::remote_write::run(
             rw,
@@ -193,7 +194,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     eprintln!("nocmap serve: stopping; flushing the database ...");
     let _ = stop_tx.send(true);
     monitor.stop().await;
-    if let Ok(Err(e)) = http.await {
+    if let Err(e) = http.await {
         eprintln!("nocmap: warning: HTTP server: {e}");
     }
     if let Some(r) = remote {

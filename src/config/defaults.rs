@@ -71,6 +71,10 @@ pub fn server_max_streams_per_client() -> usize {
     32
 }
 
+pub fn server_api_nice() -> u8 {
+    10
+}
+
 pub fn alert_flap_changes() -> u32 {
     6
 }

@@ -280,6 +280,11 @@ pub struct ServerConfig {
     /// Live-feed (`/api/events`) streams one client address may hold open.
     #[serde(default = "defaults::server_max_streams_per_client")]
     pub max_streams_per_client: usize,
+    /// CPU niceness (0-19) of the web server's threads: under a burst of
+    /// API work the pollers' threads (nice 0) run first, so polls keep
+    /// their schedule. 0 runs the API at the pollers' priority.
+    #[serde(default = "defaults::server_api_nice")]
+    pub api_nice: u8,
 }
 
 impl Default for ServerConfig {
@@ -292,6 +297,7 @@ impl Default for ServerConfig {
             rate_limit_per_s: defaults::server_rate_limit_per_s(),
             rate_limit_burst: defaults::server_rate_limit_burst(),
             max_streams_per_client: defaults::server_max_streams_per_client(),
+            api_nice: defaults::server_api_nice(),
         }
     }
 }

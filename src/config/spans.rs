@@ -110,6 +110,7 @@ const SERVER: &[Field] = &[
     f("rate_limit_per_s", ty::<f64>, Plain),
     f("rate_limit_burst", ty::<f64>, Plain),
     f("max_streams_per_client", ty::<usize>, Plain),
+    f("api_nice", ty::<u8>, Plain),
 ];
 const REMOTE_WRITE: &[Field] = &[
     f("url", ty::<String>, Required),

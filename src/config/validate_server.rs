@@ -53,6 +53,9 @@ impl Config {
                 "must be at least 1 unless rate_limit_per_s is 0",
             );
         }
+        if s.api_nice > 19 {
+            v.push("server.api_nice", "must be a niceness from 0 to 19");
+        }
         if s.token.is_none() && !s.listen.ip().is_loopback() {
             v.push_dep(
                 "server.listen",

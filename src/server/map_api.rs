@@ -216,20 +216,26 @@ async fn events(
         state: state.clone(),
         ip,
     };
+    // Our own framing (not warp::sse): a snapshot of a large map is one
+    // shared text, sent to every new subscriber without a copy each.
+    use futures::StreamExt;
     let stream = futures::stream::unfold((sub, slot), |(mut sub, slot)| async move {
-        match sub.next().await {
-            Next::Send(e) => {
-                let event = warp::sse::Event::default()
-                    .event(e.kind.name())
-                    .id(e.seq.to_string())
-                    .data(&*e.data);
-                Some((Ok::<_, Infallible>(event), (sub, slot)))
-            }
-            Next::End => None,
-        }
-    });
-    let keep = warp::sse::keep_alive().interval(KEEP_ALIVE).stream(stream);
-    Ok(warp::sse::reply(keep).into_response())
+        let chunks = match tokio::time::timeout(KEEP_ALIVE, sub.next()).await {
+            Ok(Next::Send(e)) => super::feed::sse_chunks(&e),
+            Ok(Next::End) => return None,
+            // A comment keeps proxies and the page's watchdog content.
+            Err(_) => vec![bytes::Bytes::from_static(b":\n\n")],
+        };
+        let chunks = futures::stream::iter(chunks.into_iter().map(Ok::<_, Infallible>));
+        Some((chunks, (sub, slot)))
+    })
+    .flatten();
+    let mut r = warp::reply::stream(stream).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    Ok(r)
 }
 
 #[cfg(test)]

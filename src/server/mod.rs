@@ -97,8 +97,64 @@ pub enum ServerError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("starting the web server's threads: {0}")]
+    Runtime(std::io::Error),
     #[error("preparing the HTTP listener: {0}")]
     Listener(std::io::Error),
+}
+
+/// Worker threads of the web server's own runtime.
+const HTTP_WORKERS: usize = 2;
+
+/// Sets the calling thread's CPU niceness (Linux: per thread). A failure
+/// only costs the isolation, so it is logged, not fatal.
+fn set_thread_nice(nice: u8) {
+    if nice == 0 {
+        return;
+    }
+    // SAFETY: plain syscalls on the calling thread; no memory is shared.
+    let rc = unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, libc::c_int::from(nice))
+    };
+    if rc != 0 {
+        tracing::warn!(
+            nice,
+            error = %std::io::Error::last_os_error(),
+            "cannot lower the web server threads' CPU priority"
+        );
+    }
+}
+
+/// Runs [`serve`] on a runtime of its own whose threads (named
+/// `nocmap-http`) run at CPU niceness `nice`: a burst of API work then
+/// neither occupies the pollers' worker threads nor outruns them for the
+/// CPU. Returns a future that completes with the server.
+pub fn serve_isolated(
+    listen: impl Into<Listen> + Send + 'static,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    nice: u8,
+) -> Result<impl Future<Output = Result<(), ServerError>>, ServerError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(HTTP_WORKERS)
+        .thread_name("nocmap-http")
+        .on_thread_start(move || set_thread_nice(nice))
+        .enable_all()
+        .build()
+        .map_err(ServerError::Runtime)?;
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("nocmap-http".into())
+        .spawn(move || {
+            set_thread_nice(nice);
+            let result = rt.block_on(serve(listen, state, shutdown));
+            // Requests still running after graceful shutdown get 5 s.
+            rt.shutdown_timeout(std::time::Duration::from_secs(5));
+            let _ = done_tx.send(result);
+        })
+        .map_err(ServerError::Runtime)?;
+    Ok(async move { done_rx.await.unwrap_or(Ok(())) })
 }
 
 /// Serves the routes until `shutdown` completes, then finishes the requests

@@ -156,13 +156,7 @@ async fn whole_map(state: Arc<AppState>, part: MapPart) -> Response {
 
 /// A JSON answer whose body shares `text` instead of copying it.
 fn shared_json(text: Arc<str>) -> Response {
-    struct Shared(Arc<str>);
-    impl AsRef<[u8]> for Shared {
-        fn as_ref(&self) -> &[u8] {
-            self.0.as_bytes()
-        }
-    }
-    let mut r = Response::new(bytes::Bytes::from_owner(Shared(text)).into());
+    let mut r = Response::new(feed::shared_bytes(text).into());
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
