@@ -105,6 +105,10 @@ pub enum ServerError {
 
 /// Worker threads of the web server's own runtime.
 const HTTP_WORKERS: usize = 2;
+/// Its threads for blocking work (rendering the map, reading the store):
+/// few, so that concurrent whole-map requests queue instead of each
+/// holding a thread and its allocator arena.
+const HTTP_BLOCKING_THREADS: usize = 4;
 
 /// Sets the calling thread's CPU niceness (Linux: per thread). A failure
 /// only costs the isolation, so it is logged, not fatal.
@@ -138,6 +142,7 @@ pub fn serve_isolated(
 ) -> Result<impl Future<Output = Result<(), ServerError>>, ServerError> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(HTTP_WORKERS)
+        .max_blocking_threads(HTTP_BLOCKING_THREADS)
         .thread_name("nocmap-http")
         .on_thread_start(move || set_thread_nice(nice))
         .enable_all()
