@@ -199,7 +199,10 @@ fn wait_or(
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-    panic!("timed out after {deadline:?} waiting for {what}; {}", diag());
+    panic!(
+        "timed out after {deadline:?} waiting for {what}; {}",
+        diag()
+    );
 }
 
 fn devices(lab: &Lab, port: u16) -> Vec<serde_json::Value> {
@@ -243,7 +246,9 @@ fn integrity(db: &Path) -> String {
 fn gaps(db: &Path, reason: &str) -> Vec<(i64, i64)> {
     let c = read_only(db);
     let mut st = c
-        .prepare("SELECT from_ms, to_ms FROM gaps WHERE series_id IS NULL AND reason = ?1 ORDER BY id")
+        .prepare(
+            "SELECT from_ms, to_ms FROM gaps WHERE series_id IS NULL AND reason = ?1 ORDER BY id",
+        )
         .unwrap();
     st.query_map([reason], |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap()
@@ -311,9 +316,11 @@ fn kill_9_and_sigterm_lose_nothing_committed() {
     for round in 0..3 {
         let snaps_before = topology_saved(&db).0;
         let mut serve = Serve::start(&lab, PORT, PREFIX, &db);
-        wait_for("serve to start discovering", Duration::from_secs(30), || {
-            serve.log().contains("discovering")
-        });
+        wait_for(
+            "serve to start discovering",
+            Duration::from_secs(30),
+            || serve.log().contains("discovering"),
+        );
         let delay = 200 + jitter_ms(2_000);
         std::thread::sleep(Duration::from_millis(delay));
         let still_discovering = !serve.log().contains("monitoring");
@@ -403,21 +410,22 @@ fn kill_9_and_sigterm_lose_nothing_committed() {
     }
 
     // 3. SIGTERM: the last rounds the API showed are flushed.
-    wait_for("a fresh poll of every device", Duration::from_secs(30), || {
-        let d = routers(&lab);
-        d.len() == 2
-            && d.iter().all(|d| {
-                d["health"]["last_icmp_ms"].is_i64() && d["health"]["last_snmp_ms"].is_i64()
-            })
-    });
+    wait_for(
+        "a fresh poll of every device",
+        Duration::from_secs(30),
+        || {
+            let d = routers(&lab);
+            d.len() == 2
+                && d.iter().all(|d| {
+                    d["health"]["last_icmp_ms"].is_i64() && d["health"]["last_snmp_ms"].is_i64()
+                })
+        },
+    );
     std::thread::sleep(Duration::from_millis(jitter_ms(2_000)));
     let seen = routers(&lab);
     let t_seen = now_ms();
     let (status, took) = serve.term(Duration::from_secs(30));
-    eprintln!(
-        "SIGTERM: exit {status:?} after {} ms",
-        took.as_millis()
-    );
+    eprintln!("SIGTERM: exit {status:?} after {} ms", took.as_millis());
     let status = status.expect("serve still running 30 s after SIGTERM");
     assert!(status.success(), "serve exited with {status}");
     let stored = committed(&db);
@@ -427,12 +435,18 @@ fn kill_9_and_sigterm_lose_nothing_committed() {
         let id = d["id"].as_str().unwrap().to_string();
         let icmp = d["health"]["last_icmp_ms"].as_i64().unwrap();
         let key = (id.clone(), String::new(), "loss_pct".to_string(), icmp);
-        assert!(stored.contains(&key), "the last ICMP round shown is not stored: {key:?}");
+        assert!(
+            stored.contains(&key),
+            "the last ICMP round shown is not stored: {key:?}"
+        );
         checked += 1;
         for (ifname, h) in d["interface_health"].as_object().unwrap() {
             if let (Some(_), Some(at)) = (h["oper_status"].as_str(), h["updated_ms"].as_i64()) {
                 let key = (id.clone(), ifname.clone(), "oper_up".to_string(), at);
-                assert!(stored.contains(&key), "the last SNMP poll shown is not stored: {key:?}");
+                assert!(
+                    stored.contains(&key),
+                    "the last SNMP poll shown is not stored: {key:?}"
+                );
                 checked += 1;
             }
         }
@@ -519,7 +533,12 @@ fn store_metrics(lab: &Lab) -> String {
 fn a_file_system_turning_read_only_under_serve() {
     require_root!();
     for tool in ["mkfs.ext4", "e2fsck", "losetup"] {
-        if Command::new("which").arg(tool).stdout(Stdio::null()).status().map_or(true, |s| !s.success()) {
+        if Command::new("which")
+            .arg(tool)
+            .stdout(Stdio::null())
+            .status()
+            .map_or(true, |s| !s.success())
+        {
             eprintln!("SKIPPED: {tool} missing (e2fsprogs, util-linux)");
             return;
         }
@@ -593,18 +612,24 @@ fn a_file_system_turning_read_only_under_serve() {
     for _ in 0..4 {
         std::thread::sleep(Duration::from_secs(2));
         for d in devices(&lab, PORT_RO) {
-            if let (Some(id), Some(t)) = (d["id"].as_str(), d["health"]["last_icmp_ms"].as_i64()) {
-                if t > t_err {
-                    shown.insert((id.to_string(), String::new(), "loss_pct".to_string(), t));
-                }
+            if let (Some(id), Some(t)) = (d["id"].as_str(), d["health"]["last_icmp_ms"].as_i64())
+                && t > t_err
+            {
+                shown.insert((id.to_string(), String::new(), "loss_pct".to_string(), t));
             }
         }
     }
     let m = store_metrics(&lab);
-    assert!(metric(&m, "nocmap_icmp_rounds_total").unwrap() > rounds_before, "ICMP stopped");
+    assert!(
+        metric(&m, "nocmap_icmp_rounds_total").unwrap() > rounds_before,
+        "ICMP stopped"
+    );
     let polls_now = metric(&m, "nocmap_snmp_polls_total").unwrap_or(0.0);
     let held = metric(&m, "nocmap_store_backlog_samples").unwrap();
-    assert!(!shown.is_empty(), "the API showed no ICMP round during the fault");
+    assert!(
+        !shown.is_empty(),
+        "the API showed no ICMP round during the fault"
+    );
     assert!(held > 0.0, "nothing held in memory: {m}");
     assert!(!serve.log().contains("panicked"));
     eprintln!(
@@ -630,7 +655,11 @@ fn a_file_system_turning_read_only_under_serve() {
         );
         sh(Command::new("umount").arg("-l").arg(&dir));
         sh(in_mount_ns(Some(pid), "umount").arg("-l").arg(&dir));
-        let fsck = Command::new("e2fsck").args(["-fy"]).arg(&img).output().unwrap();
+        let fsck = Command::new("e2fsck")
+            .args(["-fy"])
+            .arg(&img)
+            .output()
+            .unwrap();
         // 0: clean, 1: errors corrected.
         assert!(
             matches!(fsck.status.code(), Some(0 | 1)),
@@ -640,7 +669,10 @@ fn a_file_system_turning_read_only_under_serve() {
         );
         let dev2 = mount_image(&img, &dir, Some(pid));
         writable(&dir).unwrap();
-        format!("unmount, e2fsck (exit {:?}), mount on {dev2}", fsck.status.code())
+        format!(
+            "unmount, e2fsck (exit {:?}), mount on {dev2}",
+            fsck.status.code()
+        )
     };
     let t_writable = now_ms();
     let up = wait_or(
@@ -649,7 +681,10 @@ fn a_file_system_turning_read_only_under_serve() {
         || metric(&store_metrics(&lab), "nocmap_store_up") == Some(1.0),
         || {
             let m = store_metrics(&lab);
-            let e: Vec<&str> = m.lines().filter(|l| l.starts_with("nocmap_store")).collect();
+            let e: Vec<&str> = m
+                .lines()
+                .filter(|l| l.starts_with("nocmap_store"))
+                .collect();
             format!("{e:#?}")
         },
     );
@@ -665,7 +700,10 @@ fn a_file_system_turning_read_only_under_serve() {
     assert_eq!(metric(&m, "nocmap_store_dropped_samples_total"), Some(0.0));
     std::thread::sleep(Duration::from_secs(4));
     let (status, took) = serve.term(Duration::from_secs(30));
-    eprintln!("read-only: SIGTERM exit {status:?} after {} ms", took.as_millis());
+    eprintln!(
+        "read-only: SIGTERM exit {status:?} after {} ms",
+        took.as_millis()
+    );
     assert!(status.expect("serve still running after SIGTERM").success());
 
     let stored = committed(&db);
@@ -682,7 +720,10 @@ fn a_file_system_turning_read_only_under_serve() {
         shown.len(),
         t0.elapsed().as_secs_f64()
     );
-    assert_eq!(missing_durable, 0, "samples synced before the fault are gone");
+    assert_eq!(
+        missing_durable, 0,
+        "samples synced before the fault are gone"
+    );
     // Commits the file system lost are not a silent hole: serve found the
     // reopened file older than what it had written and recorded a gap.
     let lost_gaps = gaps(&db, "store_lost");
@@ -696,5 +737,8 @@ fn a_file_system_turning_read_only_under_serve() {
     if lost_cached.is_empty() {
         eprintln!("read-only: no commit was lost this run; the store_lost gap was not exercised");
     }
-    assert!(missing_shown.is_empty(), "rounds measured during the fault not stored: {missing_shown:?}");
+    assert!(
+        missing_shown.is_empty(),
+        "rounds measured during the fault not stored: {missing_shown:?}"
+    );
 }

@@ -365,7 +365,10 @@ mod tests {
         assert_eq!(down.len(), 1);
         assert_eq!(
             down[0].labels,
-            [("error", "store /x.db: the file system is read-only".to_string())]
+            [(
+                "error",
+                "store /x.db: the file system is read-only".to_string()
+            )]
         );
         // Once writes succeed again the stale error is not shown.
         s.poller.store_ok = true;
