@@ -16,6 +16,31 @@ const MAX_RETRY: Duration = Duration::from_secs(30);
 /// The gap reason recorded for samples dropped while the store was down.
 pub const DROPPED_REASON: &str = "store_unavailable";
 
+/// The gap reason recorded when a reopened store lacks samples the writer
+/// had committed before a fault.
+pub const LOST_REASON: &str = "store_lost";
+
+/// After the store was reopened following a failed write: when the newest
+/// sample it holds (`stored_last`) is older than the newest this writer had
+/// committed (`written`: first and last time of the samples it committed),
+/// the file lost commits — a file system that failed before writing back
+/// commits not yet synced (synchronous=NORMAL does not sync each commit).
+/// The lost span becomes a store-wide gap, so the hole is explicit.
+pub fn lost_commits(stored_last: Option<i64>, written: Option<(i64, i64)>) -> Option<GapRecord> {
+    let (first, last) = written?;
+    let from = match stored_last {
+        Some(s) if s >= last => return None,
+        Some(s) => s.max(first.min(last)),
+        None => first,
+    };
+    Some(GapRecord {
+        series: None,
+        from: UnixMillis(from),
+        to: UnixMillis(last),
+        reason: LOST_REASON.into(),
+    })
+}
+
 #[derive(Debug)]
 pub struct Backlog {
     batches: VecDeque<Batch>,
@@ -176,6 +201,26 @@ mod tests {
         assert!(last.gaps.is_empty());
         b.succeeded();
         assert!(b.is_empty() && b.due(0));
+    }
+
+    #[test]
+    fn a_reopened_store_missing_commits_gets_a_gap_over_them() {
+        // Nothing written yet, or the store has everything: no gap.
+        assert_eq!(lost_commits(None, None), None);
+        assert_eq!(lost_commits(Some(5_000), Some((1_000, 5_000))), None);
+        assert_eq!(lost_commits(Some(6_000), Some((1_000, 5_000))), None);
+        // The last commits are gone: from the newest stored to the newest written.
+        let g = lost_commits(Some(3_000), Some((1_000, 5_000))).unwrap();
+        assert_eq!(
+            (g.series, g.from.0, g.to.0, g.reason.as_str()),
+            (None, 3_000, 5_000, LOST_REASON)
+        );
+        // Older history only (from before this writer): from its first commit.
+        let g = lost_commits(Some(500), Some((1_000, 5_000))).unwrap();
+        assert_eq!((g.from.0, g.to.0), (1_000, 5_000));
+        // An empty file: everything this writer wrote.
+        let g = lost_commits(None, Some((1_000, 5_000))).unwrap();
+        assert_eq!((g.from.0, g.to.0), (1_000, 5_000));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! read-only file system) the samples wait in a bounded [`Backlog`] and the
 //! write is retried with backoff on a reopened connection; the monitor keeps
 //! running in memory meanwhile and reports the state in its health.
-use super::backlog::{Backlog, DEFAULT_CAP};
+use super::backlog::{Backlog, DEFAULT_CAP, lost_commits};
 use crate::live::Live;
 use crate::store::{Batch, Store, UnixMillis};
 use std::sync::Arc;
@@ -21,6 +21,8 @@ struct Writer {
     backlog: Backlog,
     /// The last write failed: reopen the connection before the next one.
     broken: bool,
+    /// First and last time of the samples committed so far.
+    written: Option<(i64, i64)>,
     live: Arc<Live>,
 }
 
@@ -34,6 +36,7 @@ pub(super) async fn run(
         store: Arc::new(std::sync::Mutex::new(store)),
         backlog: Backlog::new(DEFAULT_CAP),
         broken: false,
+        written: None,
         live: live.clone(),
     };
     let mut pending = Batch::default();
@@ -96,20 +99,51 @@ impl Writer {
             self.report(None);
             return;
         }
-        let batch = self.backlog.take();
+        let mut batch = self.backlog.take();
         let n = batch.samples.len() as u64;
-        let (st, reopen) = (self.store.clone(), self.broken);
+        let span = batch
+            .samples
+            .iter()
+            .map(|s| s.at.0)
+            .fold(None, |acc: Option<(i64, i64)>, t| {
+                Some(acc.map_or((t, t), |(a, b)| (a.min(t), b.max(t))))
+            });
+        let (st, reopen, written) = (self.store.clone(), self.broken, self.written);
         let r = tokio::task::spawn_blocking(move || {
             let mut s = st.lock().unwrap_or_else(|p| p.into_inner());
-            let r = if reopen { s.reopen() } else { Ok(()) };
-            let r = r.and_then(|()| s.write_batch(&batch));
+            // A reopened file may lack commits the file system lost.
+            let lost = if reopen {
+                s.reopen()
+                    .and_then(|()| s.last_sample_time())
+                    .map(|stored| lost_commits(stored.map(|t| t.0), written))
+            } else {
+                Ok(None)
+            };
+            let r = lost.and_then(|lost| {
+                batch.gaps.extend(lost.clone());
+                let r = s.write_batch(&batch);
+                if r.is_err() && lost.is_some() {
+                    batch.gaps.pop();
+                }
+                r.map(|()| lost)
+            });
             (batch, r)
         })
         .await;
         match r {
-            Ok((_, Ok(_))) => {
+            Ok((_, Ok(lost))) => {
+                if let Some(g) = lost {
+                    tracing::warn!(
+                        from = g.from.0,
+                        to = g.to.0,
+                        "the reopened store lacks samples written before the fault (lost with the file system); recorded as a gap"
+                    );
+                }
                 if self.broken {
                     tracing::info!(samples = n, "the store takes writes again; backlog written");
+                }
+                if let Some((a, b)) = span {
+                    self.written = Some(self.written.map_or((a, b), |(x, y)| (x.min(a), y.max(b))));
                 }
                 self.broken = false;
                 self.backlog.succeeded();

@@ -329,4 +329,49 @@ fn poller_families(s: &LiveSnapshot, out: &mut Vec<Family>) {
             p.discoveries as f64,
         ),
     ]);
+    let mut last_error = family(
+        "nocmap_store_last_error_info",
+        "While store writes fail: the last error (a path and an OS reason), as a label.",
+        Gauge,
+    );
+    if let (false, Some(e)) = (p.store_ok, &p.store_last_error) {
+        last_error.samples.push(MetricSample {
+            suffix: "",
+            labels: vec![("error", e.clone())],
+            value: 1.0,
+        });
+    }
+    out.push(last_error);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn last_error(s: &LiveSnapshot) -> Vec<MetricSample> {
+        collect(s)
+            .into_iter()
+            .find(|f| f.name == "nocmap_store_last_error_info")
+            .map(|f| f.samples)
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_last_store_error_shows_while_the_store_is_down() {
+        let mut s = LiveSnapshot::default();
+        s.poller.store_last_error = Some("store /x.db: the file system is read-only".into());
+        s.poller.store_ok = false;
+        let down = last_error(&s);
+        assert_eq!(down.len(), 1);
+        assert_eq!(
+            down[0].labels,
+            [(
+                "error",
+                "store /x.db: the file system is read-only".to_string()
+            )]
+        );
+        // Once writes succeed again the stale error is not shown.
+        s.poller.store_ok = true;
+        assert!(last_error(&s).is_empty());
+    }
 }

@@ -9,7 +9,7 @@ pub enum StoreError {
         source: rusqlite::Error,
     },
     #[error(
-        "store {path}: the file system is mounted read-only; the monitor needs to write its history there (choose another --db or remount it read-write)"
+        "store {path}: the file system is read-only; the monitor needs to write its history there (choose another --db, or make it read-write again)"
     )]
     ReadOnly { path: PathBuf },
     #[error("store {path}: journal mode is {mode}, WAL could not be enabled")]

@@ -49,9 +49,23 @@ pub struct Store {
     series_ids: HashMap<SeriesKey, i64>,
 }
 
-/// Whether the file system holding `path` (or its directory) is mounted
-/// read-only.
+/// Whether the file system holding `path` (or its directory) is read-only:
+/// mounted so, or refusing to open the existing file for writing with
+/// EROFS (an ext4 that hit an error under `errors=remount-ro` may still
+/// show as mounted read-write).
 fn read_only_fs(path: &Path) -> bool {
+    let refused = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .err()
+        .and_then(|e| e.raw_os_error())
+        == Some(libc::EROFS);
+    refused || read_only_mount(path)
+}
+
+/// Whether the mount holding `path`'s directory is flagged read-only.
+fn read_only_mount(path: &Path) -> bool {
     use std::os::unix::ffi::OsStrExt;
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -82,6 +96,14 @@ impl Store {
             }
         };
         let mut conn = Connection::open(path).map_err(open_err)?;
+        // SQLite falls back to a read-only connection when the file cannot
+        // be opened for writing; every write would then fail with a vaguer
+        // "readonly database".
+        if conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false) && read_only_fs(path) {
+            return Err(StoreError::ReadOnly {
+                path: PathBuf::from(path),
+            });
+        }
         conn.busy_timeout(Duration::from_secs(5))
             .map_err(open_err)?;
         // 16 KiB pages for a new file (no effect on an existing one, whose
