@@ -337,6 +337,29 @@ fn kill_9_and_sigterm_lose_nothing_committed() {
         }
     }
     assert!(in_discovery > 0, "no kill landed during discovery");
+
+    // SIGTERM during the first discovery: an orderly exit 0, no panic.
+    let serve = Serve::start(&lab, PORT, PREFIX, &db);
+    wait_for(
+        "serve to start discovering",
+        Duration::from_secs(30),
+        || serve.log().contains("discovering"),
+    );
+    std::thread::sleep(Duration::from_millis(200 + jitter_ms(500)));
+    let still_discovering = !serve.log().contains("monitoring");
+    let log = serve.log.clone();
+    let (status, took) = serve.term(Duration::from_secs(20));
+    // The reader thread may still be taking the last lines.
+    std::thread::sleep(Duration::from_millis(200));
+    let log = log.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    eprintln!(
+        "SIGTERM during discovery (still discovering: {still_discovering}): {status:?} after {} ms",
+        took.as_millis()
+    );
+    assert!(status.is_some_and(|s| s.success()), "{status:?}: {log}");
+    assert!(!log.contains("panicked"), "{log}");
+    assert_eq!(integrity(&db), "ok");
+
     lab.set_delay("noc:eth0", Duration::ZERO, Duration::ZERO)
         .unwrap();
 

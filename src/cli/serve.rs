@@ -38,22 +38,32 @@ pub struct ServeArgs {
     pub no_icmp: bool,
 }
 
-async fn shutdown_signal() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// SIGINT and SIGTERM, listened for from the start of `serve` (before the
+/// first discovery), so a stop at any moment is an orderly one.
+struct StopSignals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn install() -> anyhow::Result<StopSignals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(StopSignals {
+            term: signal(SignalKind::terminate()).context("cannot handle SIGTERM")?,
+            int: signal(SignalKind::interrupt()).context("cannot handle SIGINT")?,
+        })
+    }
+
+    async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term => {}
     }
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let mut signals = StopSignals::install()?;
     let crawl = args.crawl.prepare().await?;
     let config = crawl.config.clone().unwrap_or_default();
     let db = args.db.clone().unwrap_or_else(|| config.server.db.clone());
@@ -86,7 +96,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         );
     }
     eprintln!("nocmap serve: discovering ...");
-    let result = crawl.run().await;
+    let result = tokio::select! {
+        r = crawl.run() => r,
+        _ = signals.recv() => {
+            // Nothing is pending yet: the restart mark is committed.
+            eprintln!("nocmap serve: stopped during the first discovery");
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
     let topology = result.topology;
     store.save_topology(UnixMillis(crate::types::unix_now_ms()), &topology)?;
     eprintln!(
@@ -176,13 +193,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut rediscover =
         tokio::time::interval(Duration::from_secs(args.rediscover_interval.max(1)));
     rediscover.tick().await;
-    let shutdown = shutdown_signal();
-    tokio::pin!(shutdown);
     loop {
         tokio::select! {
-            _ = &mut shutdown => break,
+            _ = signals.recv() => break,
             _ = rediscover.tick(), if args.rediscover_interval > 0 => {
-                let result = crawl.run().await;
+                // A stop during a re-discovery abandons it (it stores nothing).
+                let result = tokio::select! {
+                    r = crawl.run() => r,
+                    _ = signals.recv() => break,
+                };
                 live.update(|l| l.poller.discoveries += 1);
                 let (old, new) = (live.read(|l| l.topology.clone()), result.topology);
                 let change = crate::topology::diff(&old, &new);
