@@ -94,6 +94,7 @@ fn chain() -> Observations {
         }],
         poller: Some(DeviceId("noc".into())),
         topology,
+        poller_links: vec![],
     }
 }
 
@@ -460,4 +461,136 @@ kind = "device_unreachable"
             }
         }
     }
+}
+
+const CUT_OFF: &str = r#"
+[[alert]]
+name = "unreachable"
+kind = "device_unreachable"
+for_s = 2
+severity = "critical"
+[[alert]]
+name = "cut-off"
+kind = "poller_isolated"
+for_s = 4
+severity = "critical"
+"#;
+
+fn poller_link(o: &mut Observations, up: bool) {
+    o.poller_links = vec![crate::alert::isolation::PollerLink {
+        name: "eth1".into(),
+        up: Some(up),
+    }];
+}
+
+#[test]
+fn a_cut_off_poller_pages_once_and_everything_else_is_behind_it() {
+    let mut e = evaluator(CUT_OFF);
+    let mut o = chain();
+    poller_link(&mut o, true);
+    assert!(e.step(&o, 0).is_empty());
+    // The poller's own link goes down; a second later nothing answers.
+    poller_link(&mut o, false);
+    assert!(notified(&e.step(&o, 1_000)).is_empty());
+    set_down(&mut o, &["r1", "r2", "r3"], true);
+    let mut all = Vec::new();
+    for t in (2_000..=20_000).step_by(1_000) {
+        all.extend(e.step(&o, t));
+    }
+    // The devices' rule has the shorter `for`, yet only the poller pages.
+    assert_eq!(notified(&all), vec![("cut-off/noc".into(), Event::Fired)]);
+    let suppressed: Vec<_> = all
+        .iter()
+        .filter(|t| t.rule == "unreachable")
+        .collect();
+    assert_eq!(suppressed.len(), 3, "{all:?}");
+    for s in &suppressed {
+        assert_eq!(s.event, Event::Suppressed);
+        assert_eq!(s.caused_by(), &[DeviceId("noc".into())]);
+    }
+    // The link comes back; the devices answer again a round later.
+    poller_link(&mut o, true);
+    let mut all = e.step(&o, 21_000);
+    set_down(&mut o, &["r1", "r2", "r3"], false);
+    for t in (22_000..=40_000).step_by(1_000) {
+        all.extend(e.step(&o, t));
+    }
+    assert_eq!(notified(&all), vec![("cut-off/noc".into(), Event::Resolved)]);
+    assert_eq!(
+        all.iter().filter(|t| t.event == Event::Resolved).count(),
+        4,
+        "{all:?}"
+    );
+    assert!(e.active().is_empty());
+    assert!(e.step(&o, 41_000).is_empty());
+}
+
+#[test]
+fn a_device_still_down_after_the_poller_is_back_is_told_late() {
+    let mut e = evaluator(CUT_OFF);
+    let mut o = chain();
+    poller_link(&mut o, false);
+    set_down(&mut o, &["r1", "r2", "r3"], true);
+    for t in (0..=10_000).step_by(1_000) {
+        e.step(&o, t);
+    }
+    // Back, but r1 really died meanwhile: it becomes the root cause and is
+    // told once it has been unheld for its `for`.
+    poller_link(&mut o, true);
+    let mut all = Vec::new();
+    for t in (11_000..=15_000).step_by(1_000) {
+        all.extend(e.step(&o, t));
+    }
+    let told = notified(&all);
+    assert_eq!(
+        told,
+        vec![
+            ("cut-off/noc".into(), Event::Resolved),
+            ("unreachable/r1".into(), Event::Fired),
+        ]
+    );
+    assert!(all.iter().any(|t| t.catch_up && t.rule == "unreachable"));
+    let active = e.active();
+    assert_eq!(active.len(), 3);
+    for a in active.iter().filter(|a| a.device.0 != "r1") {
+        assert_eq!(a.caused_by, vec![DeviceId("r1".into())]);
+    }
+}
+
+#[test]
+fn without_a_cut_off_rule_the_first_hop_is_the_root_cause() {
+    let mut e = evaluator(
+        r#"
+[[alert]]
+name = "unreachable"
+kind = "device_unreachable"
+for_s = 2
+"#,
+    );
+    let mut o = chain();
+    poller_link(&mut o, false);
+    set_down(&mut o, &["r1", "r2", "r3"], true);
+    let mut all = Vec::new();
+    for t in (0..=5_000).step_by(1_000) {
+        all.extend(e.step(&o, t));
+    }
+    assert_eq!(notified(&all), vec![("unreachable/r1".into(), Event::Fired)]);
+}
+
+#[test]
+fn a_poller_not_in_the_topology_is_still_a_subject() {
+    let mut e = evaluator(CUT_OFF);
+    let mut o = chain();
+    o.poller = None;
+    set_down(&mut o, &["r1", "r2", "r3"], true);
+    let mut all = Vec::new();
+    for t in (0..=6_000).step_by(1_000) {
+        all.extend(e.step(&o, t));
+    }
+    assert_eq!(notified(&all), vec![("cut-off/poller".into(), Event::Fired)]);
+    assert!(
+        all.iter()
+            .filter(|t| t.rule == "unreachable")
+            .all(|t| t.caused_by() == [DeviceId("poller".into())])
+    );
 }

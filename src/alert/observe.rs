@@ -2,6 +2,7 @@
 //! from a live snapshot, with stale data left out (a stale value neither
 //! fires nor resolves an alert). Pure: the caller passes the time and the
 //! tag lookup.
+use super::isolation::PollerLink;
 use crate::live::{LiveSnapshot, Reachability, UnixMs};
 use crate::topology::{DeviceId, Topology};
 use std::collections::BTreeMap;
@@ -70,6 +71,9 @@ pub struct Observations {
     /// The device nocmap runs on, when discovery recognised it.
     pub poller: Option<DeviceId>,
     pub topology: Topology,
+    /// The poller's own interfaces that carry topology links, with their
+    /// state read on this host (filled in by the runner; empty: unknown).
+    pub poller_links: Vec<PollerLink>,
 }
 
 impl Observations {
@@ -139,6 +143,7 @@ impl Observations {
             interfaces,
             poller,
             topology: snap.topology.clone(),
+            poller_links: Vec::new(),
         }
     }
 }
