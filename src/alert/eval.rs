@@ -81,6 +81,11 @@ pub struct Evaluator {
     windows: Vec<Window>,
     tracked: BTreeMap<AlertKey, Tracked>,
     p95: BTreeMap<AlertKey, P95Window>,
+    /// The poller was cut off at the last step.
+    was_isolated: bool,
+    /// When the poller stopped being cut off, while some device is still
+    /// known only from a measurement older than that.
+    isolation_ended: Option<UnixMs>,
 }
 
 /// The id of the subject of `poller_isolated` alerts when discovery did not
@@ -102,6 +107,7 @@ fn poller_obs(obs: &Observations) -> DeviceObs {
         id,
         tags: Vec::new(),
         reachability: Reachability::Unknown,
+        reach_ms: None,
         rtt_ms: None,
         loss_pct: None,
     }
@@ -174,13 +180,37 @@ impl Evaluator {
             .rules
             .iter()
             .any(|r| r.kind == RuleKind::PollerIsolated);
-        let behind = if isolated.is_some() && has_isolation_rule {
+        if has_isolation_rule && self.was_isolated && isolated.is_none() {
+            self.isolation_ended = Some(now);
+        }
+        self.was_isolated = has_isolation_rule && isolated.is_some();
+        let behind = if self.was_isolated {
             obs.devices
                 .keys()
                 .map(|d| (d.clone(), vec![poller.id.clone()]))
                 .collect()
         } else {
-            suppress::behind_unreachable(&obs.topology, obs.poller.as_ref(), &unreachable)
+            let mut behind =
+                suppress::behind_unreachable(&obs.topology, obs.poller.as_ref(), &unreachable);
+            // Back from being cut off: a device last measured before that
+            // ended says nothing yet; it stays behind the poller until its
+            // next round (rounds can be slower than a rule's `for`).
+            if let Some(ended) = self.isolation_ended {
+                let stale: Vec<&DeviceId> = obs
+                    .devices
+                    .values()
+                    .filter(|d| d.reachability == Reachability::Down)
+                    .filter(|d| d.reach_ms.is_none_or(|t| t < ended))
+                    .map(|d| &d.id)
+                    .collect();
+                if stale.is_empty() {
+                    self.isolation_ended = None;
+                }
+                for d in stale {
+                    behind.insert(d.clone(), vec![poller.id.clone()]);
+                }
+            }
+            behind
         };
         let mut out = Vec::new();
         let mut seen = BTreeSet::new();
@@ -244,6 +274,7 @@ impl Evaluator {
                 mgmt_addr: None,
                 tags: Vec::new(),
                 reachability: Reachability::Unknown,
+                reach_ms: None,
                 rtt_ms: None,
                 loss_pct: None,
             });

@@ -74,6 +74,7 @@ fn chain() -> Observations {
                 mgmt_addr: Some("10.95.0.1".parse().unwrap()),
                 tags: vec![],
                 reachability: Reachability::Up,
+                reach_ms: None,
                 rtt_ms: Some(1.0),
                 loss_pct: Some(0.0),
             },
@@ -525,6 +526,12 @@ fn a_cut_off_poller_pages_once_and_everything_else_is_behind_it() {
     assert!(e.step(&o, 41_000).is_empty());
 }
 
+fn measured(o: &mut Observations, at: i64) {
+    for d in o.devices.values_mut() {
+        d.reach_ms = Some(at);
+    }
+}
+
 #[test]
 fn a_device_still_down_after_the_poller_is_back_is_told_late() {
     let mut e = evaluator(CUT_OFF);
@@ -532,13 +539,15 @@ fn a_device_still_down_after_the_poller_is_back_is_told_late() {
     poller_link(&mut o, false);
     set_down(&mut o, &["r1", "r2", "r3"], true);
     for t in (0..=10_000).step_by(1_000) {
+        measured(&mut o, t);
         e.step(&o, t);
     }
-    // Back, but r1 really died meanwhile: it becomes the root cause and is
-    // told once it has been unheld for its `for`.
+    // Back, but r1 really died meanwhile: once measured again it becomes
+    // the root cause and is told when it has been unheld for its `for`.
     poller_link(&mut o, true);
     let mut all = Vec::new();
     for t in (11_000..=15_000).step_by(1_000) {
+        measured(&mut o, t);
         all.extend(e.step(&o, t));
     }
     let told = notified(&all);
@@ -593,4 +602,45 @@ fn a_poller_not_in_the_topology_is_still_a_subject() {
             .filter(|t| t.rule == "unreachable")
             .all(|t| t.caused_by() == [DeviceId("poller".into())])
     );
+}
+
+#[test]
+fn verdicts_from_while_cut_off_wait_for_the_next_round() {
+    // ICMP rounds every 30 s, the devices' rule waits 2 s: after the link
+    // is back, the "down" measured while cut off must not page as r1's.
+    let mut e = evaluator(CUT_OFF);
+    let mut o = chain();
+    measured(&mut o, 0);
+    e.step(&o, 0);
+    poller_link(&mut o, false);
+    set_down(&mut o, &["r1", "r2", "r3"], true);
+    measured(&mut o, 5_000);
+    for t in (1_000..=20_000).step_by(1_000) {
+        e.step(&o, t);
+    }
+    poller_link(&mut o, true);
+    let mut all = Vec::new();
+    for t in (21_000..=34_000).step_by(1_000) {
+        all.extend(e.step(&o, t));
+    }
+    assert_eq!(notified(&all), vec![("cut-off/noc".into(), Event::Resolved)]);
+    for a in e.active() {
+        assert_eq!(a.caused_by, vec![DeviceId("noc".into())], "{a:?}");
+    }
+    // The next round: r1 still down (a real failure now), r2 and r3 behind
+    // it; r1 is told after its `for`.
+    measured(&mut o, 35_000);
+    let mut all = Vec::new();
+    for t in (35_000..=38_000).step_by(1_000) {
+        all.extend(e.step(&o, t));
+    }
+    assert_eq!(notified(&all), vec![("unreachable/r1".into(), Event::Fired)]);
+    let r3 = e.active().into_iter().find(|a| a.device.0 == "r3").unwrap();
+    assert_eq!(r3.caused_by, vec![DeviceId("r1".into())]);
+    // A round where everything answers: all resolve, only r1 is told.
+    set_down(&mut o, &["r1", "r2", "r3"], false);
+    measured(&mut o, 65_000);
+    let t = e.step(&o, 65_000);
+    assert_eq!(notified(&t), vec![("unreachable/r1".into(), Event::Resolved)]);
+    assert!(e.active().is_empty());
 }

@@ -170,6 +170,7 @@ mod tests {
                     mgmt_addr: None,
                     tags: vec![],
                     reachability,
+                    reach_ms: None,
                     rtt_ms: None,
                     loss_pct: None,
                 },

@@ -16,6 +16,8 @@ pub struct DeviceObs {
     pub mgmt_addr: Option<IpAddr>,
     pub tags: Vec<String>,
     pub reachability: Reachability,
+    /// When `reachability` was last measured (the last ICMP round).
+    pub reach_ms: Option<UnixMs>,
     /// None when the last ICMP round is stale or had no answer.
     pub rtt_ms: Option<f64>,
     pub loss_pct: Option<f64>,
@@ -105,6 +107,7 @@ impl Observations {
                     mgmt_addr: d.mgmt_addr,
                     tags: tags(d.sys_name.as_deref(), &addrs),
                     reachability: h.map_or(Reachability::Unknown, |h| h.reachability),
+                    reach_ms: h.and_then(|h| h.last_icmp_ms),
                     rtt_ms: h.filter(|_| icmp_fresh).and_then(|h| h.rtt_avg_ms),
                     loss_pct: h.filter(|_| icmp_fresh).and_then(|h| h.loss_pct),
                 },
