@@ -345,18 +345,22 @@ fn flapping_restarts_and_a_cut_off_poller_page_only_as_the_rules_say() {
         .map(|d| d["id"].as_str().unwrap().to_string())
         .expect("the poller is in the topology");
     // Everything polled and answering before the faults start.
-    wait_for("every router up and polled", Duration::from_secs(60), || {
-        let d = devices(&lab);
-        let ok = ["r1", "r2", "r3", "r4"].iter().all(|n| {
-            d.get(*n).is_some_and(|v| {
-                v["health"]["reachability"] == "up"
-                    && v["health"]["snmp_ok"] == true
-                    && (v["interface_health"]["eth3"]["oper_status"] == "up"
-                        || (*n != "r2" && *n != "r3"))
-            })
-        });
-        ok.then_some(())
-    });
+    wait_for(
+        "every router up and polled",
+        Duration::from_secs(60),
+        || {
+            let d = devices(&lab);
+            let ok = ["r1", "r2", "r3", "r4"].iter().all(|n| {
+                d.get(*n).is_some_and(|v| {
+                    v["health"]["reachability"] == "up"
+                        && v["health"]["snmp_ok"] == true
+                        && (v["interface_health"]["eth3"]["oper_status"] == "up"
+                            || (*n != "r2" && *n != "r3"))
+                })
+            });
+            ok.then_some(())
+        },
+    );
     std::thread::sleep(Duration::from_secs(3)); // a counter interval everywhere
     assert!(
         history(&lab).is_empty(),
@@ -478,7 +482,11 @@ fn flapping_restarts_and_a_cut_off_poller_page_only_as_the_rules_say() {
             changes > 6,
             "{key}: the flapping is seen as more than 5 changes: {evs:#?}"
         );
-        assert_eq!(told.len(), 6, "{key}: 5 changes and the late resolution: {evs:#?}");
+        assert_eq!(
+            told.len(),
+            6,
+            "{key}: 5 changes and the late resolution: {evs:#?}"
+        );
         assert!(
             evs[..5].iter().all(|e| e["notified"] == true),
             "{key}: the first 5 are told: {evs:#?}"
@@ -572,7 +580,9 @@ fn flapping_restarts_and_a_cut_off_poller_page_only_as_the_rules_say() {
         .and_then(|e| e["at_ms"].as_i64());
     let r4_resolved = h[h_before_cut..]
         .iter()
-        .find(|e| e["rule"] == "unreachable" && e["device_name"] == "r4" && e["event"] == "resolved")
+        .find(|e| {
+            e["rule"] == "unreachable" && e["device_name"] == "r4" && e["event"] == "resolved"
+        })
         .and_then(|e| e["at_ms"].as_i64());
     eprintln!(
         "(3) r4 (ICMP every 15 s, rule for 8 s) resolved {:?} s after the interface came back",
@@ -613,7 +623,12 @@ fn flapping_restarts_and_a_cut_off_poller_page_only_as_the_rules_say() {
         "{cut:#?}"
     );
     assert_eq!(
-        events(&cut.iter().map(|e| (*e).clone()).collect::<Vec<_>>(), "unreachable", Some("resolved")).len(),
+        events(
+            &cut.iter().map(|e| (*e).clone()).collect::<Vec<_>>(),
+            "unreachable",
+            Some("resolved")
+        )
+        .len(),
         4,
         "every router resolved: {cut:#?}"
     );

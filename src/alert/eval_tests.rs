@@ -500,10 +500,7 @@ fn a_cut_off_poller_pages_once_and_everything_else_is_behind_it() {
     }
     // The devices' rule has the shorter `for`, yet only the poller pages.
     assert_eq!(notified(&all), vec![("cut-off/noc".into(), Event::Fired)]);
-    let suppressed: Vec<_> = all
-        .iter()
-        .filter(|t| t.rule == "unreachable")
-        .collect();
+    let suppressed: Vec<_> = all.iter().filter(|t| t.rule == "unreachable").collect();
     assert_eq!(suppressed.len(), 3, "{all:?}");
     for s in &suppressed {
         assert_eq!(s.event, Event::Suppressed);
@@ -516,7 +513,10 @@ fn a_cut_off_poller_pages_once_and_everything_else_is_behind_it() {
     for t in (22_000..=40_000).step_by(1_000) {
         all.extend(e.step(&o, t));
     }
-    assert_eq!(notified(&all), vec![("cut-off/noc".into(), Event::Resolved)]);
+    assert_eq!(
+        notified(&all),
+        vec![("cut-off/noc".into(), Event::Resolved)]
+    );
     assert_eq!(
         all.iter().filter(|t| t.event == Event::Resolved).count(),
         4,
@@ -583,7 +583,10 @@ for_s = 2
     for t in (0..=5_000).step_by(1_000) {
         all.extend(e.step(&o, t));
     }
-    assert_eq!(notified(&all), vec![("unreachable/r1".into(), Event::Fired)]);
+    assert_eq!(
+        notified(&all),
+        vec![("unreachable/r1".into(), Event::Fired)]
+    );
 }
 
 #[test]
@@ -596,7 +599,10 @@ fn a_poller_not_in_the_topology_is_still_a_subject() {
     for t in (0..=6_000).step_by(1_000) {
         all.extend(e.step(&o, t));
     }
-    assert_eq!(notified(&all), vec![("cut-off/poller".into(), Event::Fired)]);
+    assert_eq!(
+        notified(&all),
+        vec![("cut-off/poller".into(), Event::Fired)]
+    );
     assert!(
         all.iter()
             .filter(|t| t.rule == "unreachable")
@@ -623,7 +629,10 @@ fn verdicts_from_while_cut_off_wait_for_the_next_round() {
     for t in (21_000..=34_000).step_by(1_000) {
         all.extend(e.step(&o, t));
     }
-    assert_eq!(notified(&all), vec![("cut-off/noc".into(), Event::Resolved)]);
+    assert_eq!(
+        notified(&all),
+        vec![("cut-off/noc".into(), Event::Resolved)]
+    );
     for a in e.active() {
         assert_eq!(a.caused_by, vec![DeviceId("noc".into())], "{a:?}");
     }
@@ -634,13 +643,19 @@ fn verdicts_from_while_cut_off_wait_for_the_next_round() {
     for t in (35_000..=38_000).step_by(1_000) {
         all.extend(e.step(&o, t));
     }
-    assert_eq!(notified(&all), vec![("unreachable/r1".into(), Event::Fired)]);
+    assert_eq!(
+        notified(&all),
+        vec![("unreachable/r1".into(), Event::Fired)]
+    );
     let r3 = e.active().into_iter().find(|a| a.device.0 == "r3").unwrap();
     assert_eq!(r3.caused_by, vec![DeviceId("r1".into())]);
     // A round where everything answers: all resolve, only r1 is told.
     set_down(&mut o, &["r1", "r2", "r3"], false);
     measured(&mut o, 65_000);
     let t = e.step(&o, 65_000);
-    assert_eq!(notified(&t), vec![("unreachable/r1".into(), Event::Resolved)]);
+    assert_eq!(
+        notified(&t),
+        vec![("unreachable/r1".into(), Event::Resolved)]
+    );
     assert!(e.active().is_empty());
 }

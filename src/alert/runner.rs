@@ -248,7 +248,9 @@ fn summary(t: &Transition, active: &[ActiveAlert], obs: &Observations) -> String
         (RuleKind::DeviceUnreachable, _, _) => "unreachable".to_string(),
         (RuleKind::InterfaceDown, _, _) => "interface down".to_string(),
         (RuleKind::PollerIsolated, _, _) => match isolation::cut_off(obs) {
-            Some(why) if t.event != Event::Resolved => format!("cut off from the network: {}", why.as_str()),
+            Some(why) if t.event != Event::Resolved => {
+                format!("cut off from the network: {}", why.as_str())
+            }
             _ => "cut off from the network".to_string(),
         },
         (k, Some(v), Some(th)) => format!("{} {v:.2} (threshold {th})", k.as_str()),

@@ -44,10 +44,7 @@ impl RuleKind {
     pub fn per_interface(self) -> bool {
         !matches!(
             self,
-            RuleKind::DeviceUnreachable
-                | RuleKind::Rtt
-                | RuleKind::Loss
-                | RuleKind::PollerIsolated
+            RuleKind::DeviceUnreachable | RuleKind::Rtt | RuleKind::Loss | RuleKind::PollerIsolated
         )
     }
 
