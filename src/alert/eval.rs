@@ -10,12 +10,14 @@
 //! fired, except while flapping (then once it is stable). So receivers never
 //! see two firings of one alert without a resolution between them.
 use super::flap;
+use super::isolation;
 use super::maintenance::Window;
 use super::observe::{DeviceObs, Observations};
 use super::rule::Rule;
 use super::scope::DeviceFacts;
 use super::state::{AlertKey, AlertState, Event, Hold, Phase, Transition};
 use super::suppress::{self, Suppressed};
+use crate::config::RuleKind;
 use crate::live::{Reachability, UnixMs};
 use crate::store::p95_nearest_rank;
 use crate::topology::DeviceId;
@@ -79,6 +81,36 @@ pub struct Evaluator {
     windows: Vec<Window>,
     tracked: BTreeMap<AlertKey, Tracked>,
     p95: BTreeMap<AlertKey, P95Window>,
+    /// The poller was cut off at the last step.
+    was_isolated: bool,
+    /// When the poller stopped being cut off, while some device is still
+    /// known only from a measurement older than that.
+    isolation_ended: Option<UnixMs>,
+}
+
+/// The id of the subject of `poller_isolated` alerts when discovery did not
+/// recognise the poller.
+pub const UNKNOWN_POLLER: &str = "poller";
+
+/// The poller as the subject of `poller_isolated` alerts.
+fn poller_obs(obs: &Observations) -> DeviceObs {
+    let id = obs
+        .poller
+        .clone()
+        .unwrap_or_else(|| DeviceId(UNKNOWN_POLLER.into()));
+    let dev = obs.topology.device(&id);
+    DeviceObs {
+        name: dev
+            .and_then(|d| d.sys_name.clone())
+            .unwrap_or_else(|| "nocmap poller".into()),
+        mgmt_addr: dev.and_then(|d| d.mgmt_addr),
+        id,
+        tags: Vec::new(),
+        reachability: Reachability::Unknown,
+        reach_ms: None,
+        rtt_ms: None,
+        loss_pct: None,
+    }
 }
 
 fn facts(d: &DeviceObs) -> DeviceFacts<'_> {
@@ -140,12 +172,57 @@ impl Evaluator {
             .filter(|d| d.reachability == Reachability::Down)
             .map(|d| d.id.clone())
             .collect();
-        let behind = suppress::behind_unreachable(&obs.topology, obs.poller.as_ref(), &unreachable);
+        // The poller cut off: with a `poller_isolated` rule, that one alert
+        // stands for everything, and every device is behind the poller.
+        let isolated = isolation::cut_off(obs);
+        let poller = poller_obs(obs);
+        let has_isolation_rule = self
+            .rules
+            .iter()
+            .any(|r| r.kind == RuleKind::PollerIsolated);
+        if has_isolation_rule && self.was_isolated && isolated.is_none() {
+            self.isolation_ended = Some(now);
+        }
+        self.was_isolated = has_isolation_rule && isolated.is_some();
+        let behind = if self.was_isolated {
+            obs.devices
+                .keys()
+                .map(|d| (d.clone(), vec![poller.id.clone()]))
+                .collect()
+        } else {
+            let mut behind =
+                suppress::behind_unreachable(&obs.topology, obs.poller.as_ref(), &unreachable);
+            // Back from being cut off: a device last measured before that
+            // ended says nothing yet; it stays behind the poller until its
+            // next round (rounds can be slower than a rule's `for`).
+            if let Some(ended) = self.isolation_ended {
+                let stale: Vec<&DeviceId> = obs
+                    .devices
+                    .values()
+                    .filter(|d| d.reachability == Reachability::Down)
+                    .filter(|d| d.reach_ms.is_none_or(|t| t < ended))
+                    .map(|d| &d.id)
+                    .collect();
+                if stale.is_empty() {
+                    self.isolation_ended = None;
+                }
+                for d in stale {
+                    behind.insert(d.clone(), vec![poller.id.clone()]);
+                }
+            }
+            behind
+        };
         let mut out = Vec::new();
         let mut seen = BTreeSet::new();
         for ri in 0..self.rules.len() {
             let rule = self.rules[ri].clone();
-            if rule.kind.per_interface() {
+            if rule.kind == RuleKind::PollerIsolated {
+                let key = AlertKey::new(&rule.name, &poller.id, None);
+                let value = Some(if isolated.is_some() { 1.0 } else { 0.0 });
+                seen.insert(key.clone());
+                let none = Suppressed::new();
+                self.advance(ri, key, &poller, None, value, &none, now, &mut out);
+            } else if rule.kind.per_interface() {
                 for i in &obs.interfaces {
                     let Some(d) = obs.devices.get(&i.device) else {
                         continue;
@@ -197,6 +274,7 @@ impl Evaluator {
                 mgmt_addr: None,
                 tags: Vec::new(),
                 reachability: Reachability::Unknown,
+                reach_ms: None,
                 rtt_ms: None,
                 loss_pct: None,
             });

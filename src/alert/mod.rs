@@ -4,7 +4,7 @@
 //! notifications that follow, delivered from a SQLite outbox.
 //!
 //! The core (`scope`, `observe`, `rule`, `state`, `flap`, `maintenance`,
-//! `suppress`, `eval`, `payload`, `timefmt`) is pure: values in (rules,
+//! `suppress`, `isolation`, `eval`, `payload`, `timefmt`) is pure: values in (rules,
 //! observations, the time), transitions out; it reads no clock and does no
 //! I/O. Only `deliver` (HTTP) and `runner` (the clock, the store, the tasks)
 //! touch the outside world. Secrets of receivers reach only the HTTP
@@ -12,6 +12,7 @@
 pub mod deliver;
 pub mod eval;
 pub mod flap;
+pub mod isolation;
 pub mod maintenance;
 pub mod observe;
 pub mod payload;

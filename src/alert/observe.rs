@@ -2,6 +2,7 @@
 //! from a live snapshot, with stale data left out (a stale value neither
 //! fires nor resolves an alert). Pure: the caller passes the time and the
 //! tag lookup.
+use super::isolation::PollerLink;
 use crate::live::{LiveSnapshot, Reachability, UnixMs};
 use crate::topology::{DeviceId, Topology};
 use std::collections::BTreeMap;
@@ -15,6 +16,8 @@ pub struct DeviceObs {
     pub mgmt_addr: Option<IpAddr>,
     pub tags: Vec<String>,
     pub reachability: Reachability,
+    /// When `reachability` was last measured (the last ICMP round).
+    pub reach_ms: Option<UnixMs>,
     /// None when the last ICMP round is stale or had no answer.
     pub rtt_ms: Option<f64>,
     pub loss_pct: Option<f64>,
@@ -70,6 +73,9 @@ pub struct Observations {
     /// The device nocmap runs on, when discovery recognised it.
     pub poller: Option<DeviceId>,
     pub topology: Topology,
+    /// The poller's own interfaces that carry topology links, with their
+    /// state read on this host (filled in by the runner; empty: unknown).
+    pub poller_links: Vec<PollerLink>,
 }
 
 impl Observations {
@@ -101,6 +107,7 @@ impl Observations {
                     mgmt_addr: d.mgmt_addr,
                     tags: tags(d.sys_name.as_deref(), &addrs),
                     reachability: h.map_or(Reachability::Unknown, |h| h.reachability),
+                    reach_ms: h.and_then(|h| h.last_icmp_ms),
                     rtt_ms: h.filter(|_| icmp_fresh).and_then(|h| h.rtt_avg_ms),
                     loss_pct: h.filter(|_| icmp_fresh).and_then(|h| h.loss_pct),
                 },
@@ -139,6 +146,7 @@ impl Observations {
             interfaces,
             poller,
             topology: snap.topology.clone(),
+            poller_links: Vec::new(),
         }
     }
 }

@@ -5,6 +5,7 @@
 //! connection of alerting; all decisions are in the pure core.
 use super::deliver::{self, Target, Webhook};
 use super::eval::{ActiveAlert, Evaluator, Restored};
+use super::isolation::{self, PollerLink};
 use super::maintenance::Window;
 use super::observe::Observations;
 use super::rule::Rule;
@@ -154,7 +155,8 @@ async fn evaluate(
                 tracing::warn!(error = %e, "pruning alert history failed");
             }
         }
-        let obs = live.read(|s| Observations::from_live(s, now, tags));
+        let mut obs = live.read(|s| Observations::from_live(s, now, tags));
+        obs.poller_links = poller_links(&obs);
         let transitions = evaluator.step(&obs, now);
         let active = evaluator.active();
         if transitions.is_empty() && saved.as_ref() == Some(&active) {
@@ -201,6 +203,27 @@ async fn evaluate(
     }
 }
 
+/// The poller's interfaces that carry topology links, with their state on
+/// this host (getifaddrs: up with a carrier). Empty when the poller is not
+/// in the topology or its link ends have no names.
+fn poller_links(obs: &Observations) -> Vec<PollerLink> {
+    let Some(p) = &obs.poller else {
+        return Vec::new();
+    };
+    let names = isolation::poller_link_names(&obs.topology, p);
+    if names.is_empty() {
+        return Vec::new();
+    }
+    let locals = crate::discovery::local::local_interfaces();
+    names
+        .into_iter()
+        .map(|name| {
+            let up = locals.iter().find(|l| l.name == name).map(|l| l.up);
+            PollerLink { name, up }
+        })
+        .collect()
+}
+
 fn hold_name(h: &Hold) -> &'static str {
     match h {
         Hold::Suppressed { .. } => "suppressed",
@@ -224,6 +247,12 @@ fn summary(t: &Transition, active: &[ActiveAlert], obs: &Observations) -> String
     let what = match (t.kind, t.value, t.threshold) {
         (RuleKind::DeviceUnreachable, _, _) => "unreachable".to_string(),
         (RuleKind::InterfaceDown, _, _) => "interface down".to_string(),
+        (RuleKind::PollerIsolated, _, _) => match isolation::cut_off(obs) {
+            Some(why) if t.event != Event::Resolved => {
+                format!("cut off from the network: {}", why.as_str())
+            }
+            _ => "cut off from the network".to_string(),
+        },
         (k, Some(v), Some(th)) => format!("{} {v:.2} (threshold {th})", k.as_str()),
         (k, _, _) => k.as_str().to_string(),
     };

@@ -34,18 +34,25 @@ pub enum RuleKind {
     P95Utilization,
     /// 95th percentile of bits/s over `window_s`.
     P95Bps,
+    /// The poller itself is cut off: its own links are down, or no device
+    /// answers and no single first hop explains it (no threshold, no scope).
+    /// While it holds, every other alert is suppressed behind the poller.
+    PollerIsolated,
 }
 
 impl RuleKind {
     pub fn per_interface(self) -> bool {
         !matches!(
             self,
-            RuleKind::DeviceUnreachable | RuleKind::Rtt | RuleKind::Loss
+            RuleKind::DeviceUnreachable | RuleKind::Rtt | RuleKind::Loss | RuleKind::PollerIsolated
         )
     }
 
     pub fn has_threshold(self) -> bool {
-        !matches!(self, RuleKind::InterfaceDown | RuleKind::DeviceUnreachable)
+        !matches!(
+            self,
+            RuleKind::InterfaceDown | RuleKind::DeviceUnreachable | RuleKind::PollerIsolated
+        )
     }
 
     pub fn has_direction(self) -> bool {
@@ -76,6 +83,7 @@ impl RuleKind {
             RuleKind::Loss => "loss",
             RuleKind::P95Utilization => "p95_utilization",
             RuleKind::P95Bps => "p95_bps",
+            RuleKind::PollerIsolated => "poller_isolated",
         }
     }
 }

@@ -132,6 +132,20 @@ impl Config {
                     &format!("kind `{kind}` is about devices, not interfaces"),
                 );
             }
+            if r.kind == RuleKind::PollerIsolated {
+                for (key, present) in [
+                    ("devices", !r.devices.is_empty()),
+                    ("tags", !r.tags.is_empty()),
+                    ("prefixes", !r.prefixes.is_empty()),
+                ] {
+                    if present {
+                        v.push(
+                            &format!("{at}.{key}"),
+                            "kind `poller_isolated` is about the poller itself: it takes no scope",
+                        );
+                    }
+                }
+            }
             v.nonzero(&format!("{at}.flap_changes"), r.flap_changes.into());
             v.nonzero(&format!("{at}.flap_window_s"), r.flap_window_s);
             for (j, name) in r.receivers.iter().enumerate() {
@@ -328,6 +342,38 @@ bearer_token = 5
         has(29, "must be a string");
         for e in &errs {
             assert!(e.column >= 1);
+        }
+    }
+
+    #[test]
+    fn poller_isolated_takes_neither_threshold_nor_scope() {
+        let ok = Config::from_toml(
+            "[[alert]]\nname = \"cut-off\"\nkind = \"poller_isolated\"\nfor_s = 10\n",
+        )
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(ok.alerts[0].kind, RuleKind::PollerIsolated);
+        let text = r#"[[alert]]
+name = "cut-off"
+kind = "poller_isolated"
+threshold = 1.0
+devices = ["r1"]
+interfaces = ["eth0"]
+tags = ["core"]
+prefixes = ["10.0.0.0/8"]
+"#;
+        let errs = Config::from_toml(text).unwrap_err();
+        let lines: Vec<(usize, &str)> = errs.iter().map(|e| (e.line, e.message.as_str())).collect();
+        for (line, part) in [
+            (4, "has no threshold"),
+            (5, "takes no scope"),
+            (6, "is about devices"),
+            (7, "takes no scope"),
+            (8, "takes no scope"),
+        ] {
+            assert!(
+                lines.iter().any(|(l, m)| *l == line && m.contains(part)),
+                "no `{part}` at line {line}: {lines:#?}"
+            );
         }
     }
 }

@@ -8,6 +8,8 @@ pub struct LocalInterface {
     pub name: String,
     pub addrs: Vec<IpAddr>,
     pub mac: Option<String>,
+    /// Administratively up with a carrier (IFF_UP and IFF_RUNNING).
+    pub up: bool,
 }
 
 /// Every interface of this network namespace with its addresses and MAC.
@@ -42,6 +44,8 @@ pub fn local_interfaces() -> Vec<LocalInterface> {
                     out.len() - 1
                 }
             };
+            let flags = ifa.ifa_flags;
+            out[idx].up = flags & libc::IFF_UP as u32 != 0 && flags & libc::IFF_RUNNING as u32 != 0;
             let family = (*ifa.ifa_addr).sa_family as i32;
             match family {
                 libc::AF_INET => {

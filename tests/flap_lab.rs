@@ -1,0 +1,657 @@
+//! Faults that must not page beyond the rules, with real snmpd agents, a
+//! real `nocmap serve` in the noc namespace and a webhook receiver in this
+//! test. Lab (prefix 10.88.0.0/16):
+//!
+//! ```text
+//!  noc ── r1 ── r2
+//!          │ ╲   │ (r2:eth3 ── r3:eth3 flaps; noc reaches r3 through r1)
+//!          │   r3
+//!          r4      (its snmpd restarts)
+//! ```
+//!
+//! 1. and 2. run together on separate parts of the lab:
+//!    1. r2:eth3 flaps (down 2 s, up 3 s, 12 times). `if-down` (for 15 s)
+//!       must never fire; `if-flap` (for 0 s, flap detection at more than 5
+//!       changes in 30 s) must notify the first 5 changes of each end
+//!       (ending "firing"), hold the rest, and tell the owed resolution once
+//!       the flapping has stopped; nothing stays firing.
+//!    2. r4's snmpd is killed and started again 4 times: no alert of any rule
+//!       on r4 (no interface down, no utilisation from counter resets), and
+//!       polling resumes after each restart.
+//! 3. The noc's own eth0 goes down for 20 s: every device stops answering.
+//!    Exactly one notification (`poller-cut-off`, kind `poller_isolated`)
+//!    fires and resolves; each device's unreachable alert is recorded as
+//!    suppressed with `caused_by` the poller; nothing stays firing.
+//!
+//! Polls every 2 s, ICMP every 2 s except r4 (every 15 s, slower than the
+//! unreachable rule's 8 s `for`: after the cut-off its last verdict is
+//! stale for a while and must not page). Deadlines are generous; the
+//! figures are printed.
+mod common;
+use nocmap::lab::Lab;
+use nocmap::types::unix_now_ms as now_ms;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::fd::AsRawFd;
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const LAB: &str = r#"
+name = "fp"
+prefix = "10.88.0.0/16"
+[[nodes]]
+name = "r1"
+kind = "router"
+[[nodes]]
+name = "r2"
+kind = "router"
+[[nodes]]
+name = "r3"
+kind = "router"
+[[nodes]]
+name = "r4"
+kind = "router"
+[[links]]
+a = "noc:eth0"
+b = "r1:eth0"
+[[links]]
+a = "r1:eth1"
+b = "r2:eth1"
+[[links]]
+a = "r1:eth2"
+b = "r3:eth2"
+[[links]]
+a = "r2:eth3"
+b = "r3:eth3"
+[[links]]
+a = "r1:eth4"
+b = "r4:eth4"
+"#;
+
+const API_PORT: u16 = 18_083;
+const HOOK_PORT: u16 = 18_084;
+
+const CONFIG: &str = r#"
+[poll]
+icmp_interval_s = 2
+snmp_interval_s = 2
+
+# r4 is pinged only every 15 s: slower than the unreachable rule's `for`.
+[[groups]]
+name = "slow-icmp"
+pattern = "r4"
+icmp_interval_s = 15
+
+[[receiver]]
+name = "hook"
+url = "http://127.0.0.1:18084/hook"
+format = "alertmanager"
+timeout_ms = 2000
+
+# A link down for 15 s pages.
+[[alert]]
+name = "if-down"
+kind = "interface_down"
+for_s = 15
+severity = "critical"
+
+# Every change of the core links is told, until it flaps: more than 5
+# changes within 30 s hold the notifications until it is stable.
+[[alert]]
+name = "if-flap"
+kind = "interface_down"
+for_s = 0
+severity = "info"
+devices = ["r2", "r3"]
+flap_changes = 5
+flap_window_s = 30
+
+[[alert]]
+name = "unreachable"
+kind = "device_unreachable"
+for_s = 8
+severity = "critical"
+
+# Any real load on these veths stays far below; a counter reset read as a
+# wrap would not.
+[[alert]]
+name = "hot"
+kind = "utilization"
+threshold = 50
+for_s = 0
+severity = "warning"
+
+[[alert]]
+name = "poller-cut-off"
+kind = "poller_isolated"
+for_s = 4
+severity = "critical"
+"#;
+
+struct Kill(Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn get(lab: &Lab, path: &str) -> Option<Value> {
+    let out = lab
+        .command_in("noc", "curl")
+        .ok()?
+        .args([
+            "-s",
+            "-f",
+            "-m",
+            "5",
+            &format!("http://127.0.0.1:{API_PORT}{path}"),
+        ])
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    serde_json::from_slice(&out.stdout).ok()
+}
+
+fn api(lab: &Lab, path: &str) -> Value {
+    get(lab, path).unwrap_or_else(|| panic!("GET {path} failed"))
+}
+
+fn history(lab: &Lab) -> Vec<Value> {
+    api(lab, "/api/alerts/history?since=1h")["events"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn active(lab: &Lab) -> Vec<Value> {
+    api(lab, "/api/alerts")["alerts"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn wait_for<T>(what: &str, limit: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
+/// One notification as the receiver got it.
+#[derive(Debug, Clone)]
+struct Got {
+    id: i64,
+    at_ms: i64,
+    rule: String,
+    status: String,
+    device: String,
+    interface: Option<String>,
+}
+
+type Received = Arc<Mutex<Vec<Got>>>;
+
+/// An HTTP receiver bound inside the noc namespace (its own thread), 200 to
+/// every POST.
+fn start_receiver(lab: &Lab, got: Received) {
+    let ns_path = format!("/run/netns/{}", lab.ns("noc").unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let ns = std::fs::File::open(&ns_path).expect("noc namespace");
+        // SAFETY: setns on this thread only, with a valid namespace fd.
+        let rc = unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) };
+        assert_eq!(rc, 0, "setns into the noc namespace");
+        let listener = std::net::TcpListener::bind(("127.0.0.1", HOOK_PORT)).expect("bind hook");
+        tx.send(()).unwrap();
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
+            let Ok(clone) = conn.try_clone() else {
+                continue;
+            };
+            let mut reader = BufReader::new(clone);
+            let (mut len, mut id) = (0usize, -1i64);
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                let line = line.trim_end();
+                if line.is_empty() {
+                    break;
+                }
+                if let Some((k, v)) = line.split_once(':') {
+                    match k.to_ascii_lowercase().as_str() {
+                        "content-length" => len = v.trim().parse().unwrap_or(0),
+                        "x-nocmap-notification-id" => id = v.trim().parse().unwrap_or(-1),
+                        _ => {}
+                    }
+                }
+            }
+            let mut body = vec![0; len.min(1 << 20)];
+            if reader.read_exact(&mut body).is_err() {
+                continue;
+            }
+            let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            let labels = &v["alerts"][0]["labels"];
+            let s = |x: &Value| x.as_str().unwrap_or_default().to_string();
+            got.lock().unwrap().push(Got {
+                id,
+                at_ms: now_ms(),
+                rule: s(&labels["alertname"]),
+                status: s(&v["status"]),
+                device: s(&labels["device"]),
+                interface: labels["interface"].as_str().map(str::to_string),
+            });
+            let _ = conn
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        }
+    });
+    rx.recv_timeout(Duration::from_secs(10))
+        .expect("receiver bound");
+}
+
+fn start_serve(lab: &Lab, cfg: &Path, db: &Path, log: &Path) -> Kill {
+    let seed = lab.link_addrs("noc:eth0").unwrap().1.unwrap().to_string();
+    let mut serve = Kill(
+        lab.command_in("noc", common::nocmap_bin().to_str().unwrap())
+            .unwrap()
+            .args([
+                "--verbose",
+                "serve",
+                "--seed",
+                &seed,
+                "--prefix",
+                "10.88.0.0/16",
+                "-c",
+                "public",
+                "--poll-interval",
+                "2",
+                "--rediscover-interval",
+                "0",
+                "--listen",
+                &format!("127.0.0.1:{API_PORT}"),
+            ])
+            .arg("--config")
+            .arg(cfg)
+            .arg("--db")
+            .arg(db)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(log).unwrap())
+            .spawn()
+            .expect("serve starts"),
+    );
+    wait_for("the API", Duration::from_secs(90), || {
+        if let Ok(Some(st)) = serve.0.try_wait() {
+            panic!(
+                "serve exited with {st}: {}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
+        }
+        get(lab, "/api/alerts").map(|_| ())
+    });
+    serve
+}
+
+/// The device views of `/api/devices` by sysName.
+fn devices(lab: &Lab) -> BTreeMap<String, Value> {
+    get(lab, "/api/devices")
+        .and_then(|v| v.as_array().cloned())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|d| Some((d["sys_name"].as_str()?.to_string(), d)))
+        .collect()
+}
+
+fn events<'a>(h: &'a [Value], rule: &str, event: Option<&str>) -> Vec<&'a Value> {
+    h.iter()
+        .filter(|e| e["rule"] == rule && event.is_none_or(|ev| e["event"] == ev))
+        .collect()
+}
+
+fn secs(ms: i64) -> f64 {
+    ms as f64 / 1000.0
+}
+
+#[test]
+fn flapping_restarts_and_a_cut_off_poller_page_only_as_the_rules_say() {
+    require_root!();
+    let t_start = Instant::now();
+    let lab = common::lab_up_toml(LAB);
+    lab.wait_lldp_settled(Duration::from_secs(30)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("flap.toml");
+    std::fs::write(&cfg, CONFIG).unwrap();
+    let db = dir.path().join("flap.db");
+    let log = dir.path().join("serve.log");
+    let got: Received = Arc::new(Mutex::new(Vec::new()));
+    start_receiver(&lab, got.clone());
+    let serve = start_serve(&lab, &cfg, &db, &log);
+    let poller_id = api(&lab, "/api/topology")["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["poller"] == true)
+        .map(|d| d["id"].as_str().unwrap().to_string())
+        .expect("the poller is in the topology");
+    // Everything polled and answering before the faults start.
+    wait_for(
+        "every router up and polled",
+        Duration::from_secs(60),
+        || {
+            let d = devices(&lab);
+            let ok = ["r1", "r2", "r3", "r4"].iter().all(|n| {
+                d.get(*n).is_some_and(|v| {
+                    v["health"]["reachability"] == "up"
+                        && v["health"]["snmp_ok"] == true
+                        && (v["interface_health"]["eth3"]["oper_status"] == "up"
+                            || (*n != "r2" && *n != "r3"))
+                })
+            });
+            ok.then_some(())
+        },
+    );
+    std::thread::sleep(Duration::from_secs(3)); // a counter interval everywhere
+    assert!(
+        history(&lab).is_empty(),
+        "nothing fired before the faults: {:?}",
+        history(&lab)
+    );
+    eprintln!(
+        "lab and serve ready after {:.1} s",
+        t_start.elapsed().as_secs_f64()
+    );
+
+    // 1. and 2. together.
+    let t_faults = now_ms();
+    let (flap_end, restarts) = std::thread::scope(|s| {
+        let restarter = s.spawn(|| {
+            let mut resumed = Vec::new();
+            for _ in 0..4 {
+                std::thread::sleep(Duration::from_secs(6));
+                let t = now_ms();
+                lab.restart_snmpd("r4").unwrap();
+                let back = wait_for("r4 polled again", Duration::from_secs(30), || {
+                    let d = devices(&lab);
+                    let h = &d.get("r4")?["health"];
+                    (h["snmp_ok"] == true && h["last_snmp_ms"].as_i64()? > t + 500)
+                        .then(|| h["last_snmp_ms"].as_i64())
+                        .flatten()
+                });
+                resumed.push((t, back - t));
+            }
+            resumed
+        });
+        for _ in 0..12 {
+            lab.set_if_state("r2", "eth3", false).unwrap();
+            std::thread::sleep(Duration::from_secs(2));
+            lab.set_if_state("r2", "eth3", true).unwrap();
+            std::thread::sleep(Duration::from_secs(3));
+        }
+        (now_ms(), restarter.join().unwrap())
+    });
+    for (t, took) in &restarts {
+        eprintln!(
+            "(2) r4 snmpd restarted at +{:.1} s, polled again {:.1} s later",
+            secs(t - t_faults),
+            secs(*took)
+        );
+    }
+    // The flapping stopped with the link up: nothing stays firing.
+    let settled = wait_for(
+        "nothing firing after the flapping",
+        Duration::from_secs(40),
+        || active(&lab).is_empty().then_some(now_ms()),
+    );
+    // Receivers were last told "firing" (the 5th change); the resolution
+    // is owed and told once fewer than 6 changes lie in the 30 s window.
+    let owed = wait_for(
+        "the owed resolutions after the flapping",
+        Duration::from_secs(60),
+        || {
+            let g = got.lock().unwrap().clone();
+            let mut last: BTreeMap<(String, Option<String>), (String, i64)> = BTreeMap::new();
+            for n in g.iter().filter(|n| n.rule == "if-flap") {
+                last.insert(
+                    (n.device.clone(), n.interface.clone()),
+                    (n.status.clone(), n.at_ms),
+                );
+            }
+            (!last.is_empty() && last.values().all(|(st, _)| st == "resolved"))
+                .then(|| last.values().map(|(_, at)| *at).max().unwrap_or(0))
+        },
+    );
+    std::thread::sleep(Duration::from_secs(4)); // any late notification would show now
+    let h = history(&lab);
+    let flap_fired = events(&h, "if-flap", Some("fired"));
+    let flap_resolved = events(&h, "if-flap", Some("resolved"));
+    let got_now = got.lock().unwrap().clone();
+    eprintln!(
+        "(1) 12 flaps of r2:eth3 in {:.1} s: if-flap recorded {} fired / {} resolved, {} with the flapping mark; {} notifications received; no firing alert {:.1} s and the last owed resolution told {:.1} s after the flapping stopped",
+        secs(flap_end - t_faults),
+        flap_fired.len(),
+        flap_resolved.len(),
+        events(&h, "if-flap", None)
+            .iter()
+            .filter(|e| e["flapping"] == true)
+            .count(),
+        got_now.len(),
+        secs(settled - flap_end),
+        secs(owed - flap_end)
+    );
+    assert!(
+        events(&h, "if-down", None).is_empty(),
+        "if-down (for 15 s) never fires while each down lasts 2 s: {h:#?}"
+    );
+    for rule in ["unreachable", "hot", "poller-cut-off"] {
+        assert!(events(&h, rule, None).is_empty(), "{rule}: {h:#?}");
+    }
+    assert!(
+        h.iter().all(|e| e["device_name"] != "r4"),
+        "r4's snmpd restarts raise nothing: {h:#?}"
+    );
+    // Per interface: every change recorded; the first 5 told, the rest held
+    // as flapping, then one late resolution once stable.
+    let mut by_key: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
+    for e in events(&h, "if-flap", None) {
+        by_key
+            .entry(e["key"].as_str().unwrap().to_string())
+            .or_default()
+            .push(e);
+    }
+    assert!(
+        by_key.keys().any(|k| k.ends_with("/eth3")),
+        "the flapping was seen: {h:#?}"
+    );
+    for (key, evs) in &by_key {
+        assert!(key.ends_with("/eth3"), "only eth3 flaps: {key}");
+        let changes = evs.len();
+        let told: Vec<&&Value> = evs.iter().filter(|e| e["notified"] == true).collect();
+        eprintln!("(1) {key}: {changes} events, {} told", told.len());
+        assert!(
+            changes > 6,
+            "{key}: the flapping is seen as more than 5 changes: {evs:#?}"
+        );
+        assert_eq!(
+            told.len(),
+            6,
+            "{key}: 5 changes and the late resolution: {evs:#?}"
+        );
+        assert!(
+            evs[..5].iter().all(|e| e["notified"] == true),
+            "{key}: the first 5 are told: {evs:#?}"
+        );
+        let last = evs.last().unwrap();
+        assert_eq!(last["event"], "resolved", "{key}: {evs:#?}");
+        assert_eq!(last["notified"], true, "{key}: {evs:#?}");
+        assert_eq!(last["catch_up"], true, "{key}: {evs:#?}");
+    }
+    let flap_notes: Vec<&Got> = got_now.iter().filter(|g| g.rule == "if-flap").collect();
+    let distinct: std::collections::BTreeSet<i64> = flap_notes.iter().map(|g| g.id).collect();
+    assert_eq!(distinct.len(), 6 * by_key.len(), "received: {got_now:#?}");
+    assert!(
+        got_now.iter().all(|g| g.rule == "if-flap"),
+        "only if-flap notified: {got_now:#?}"
+    );
+    for g in &flap_notes {
+        assert!(g.device == "r2" || g.device == "r3", "{g:?}");
+        assert_eq!(g.interface.as_deref(), Some("eth3"), "{g:?}");
+    }
+    let n_before_cut = got_now.len();
+    let h_before_cut = h.len();
+
+    // 3. The noc's own interface goes down for 20 s.
+    let t_cut = now_ms();
+    lab.set_if_state("noc", "eth0", false).unwrap();
+    let isolated = wait_for("the poller-cut-off alert", Duration::from_secs(30), || {
+        let h = history(&lab);
+        events(&h, "poller-cut-off", Some("fired"))
+            .first()
+            .map(|e| (*e).clone())
+    });
+    eprintln!(
+        "(3) poller-cut-off fired {:.1} s after the cut (for 4 s)",
+        secs(isolated["at_ms"].as_i64().unwrap() - t_cut)
+    );
+    // Every router's unreachable alert fires suppressed behind the poller.
+    let t_wait = Instant::now();
+    let during = loop {
+        let a = active(&lab);
+        let n = a
+            .iter()
+            .filter(|x| x["rule"] == "unreachable" && x["suppressed"] == true)
+            .count();
+        if n == 4 {
+            break a;
+        }
+        assert!(
+            t_wait.elapsed() < Duration::from_secs(45),
+            "4 unreachable alerts suppressed behind the poller: active {a:#?}\nhistory {:#?}",
+            &history(&lab)[h_before_cut..]
+        );
+        std::thread::sleep(Duration::from_secs(1));
+    };
+    for a in &during {
+        if a["rule"] == "poller-cut-off" {
+            assert_eq!(a["suppressed"], false, "{a}");
+            assert_eq!(a["device"]["id"], poller_id.as_str(), "{a}");
+        } else {
+            assert_eq!(a["rule"], "unreachable", "only these fire: {a}");
+            assert_eq!(a["caused_by"][0]["id"], poller_id.as_str(), "{a}");
+            assert_eq!(a["caused_by"].as_array().unwrap().len(), 1, "{a}");
+        }
+    }
+    let remaining = 20_000 - (now_ms() - t_cut);
+    if remaining > 0 {
+        std::thread::sleep(Duration::from_millis(remaining as u64));
+    }
+    // Right after one of r4's rounds (every 15 s), so its "down" stays the
+    // latest verdict for longer than the rule's `for` once the link is back.
+    let r4_round = |lab: &Lab| devices(lab).get("r4")?["health"]["last_icmp_ms"].as_i64();
+    let before = r4_round(&lab);
+    let t_wait = Instant::now();
+    while r4_round(&lab) == before {
+        assert!(t_wait.elapsed() < Duration::from_secs(30), "no round of r4");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let t_back = now_ms();
+    lab.set_if_state("noc", "eth0", true).unwrap();
+    let clear = wait_for("everything resolved", Duration::from_secs(60), || {
+        let a = active(&lab);
+        a.is_empty().then_some(now_ms())
+    });
+    std::thread::sleep(Duration::from_secs(10)); // a catch-up would come within `for`
+    let h = history(&lab);
+    let cut: Vec<&Value> = h[h_before_cut..].iter().collect();
+    let got_all = got.lock().unwrap().clone();
+    let cut_notes: Vec<&Got> = got_all[n_before_cut..].iter().collect();
+    let resolved_at = events(&h, "poller-cut-off", Some("resolved"))
+        .first()
+        .and_then(|e| e["at_ms"].as_i64());
+    let r4_resolved = h[h_before_cut..]
+        .iter()
+        .find(|e| {
+            e["rule"] == "unreachable" && e["device_name"] == "r4" && e["event"] == "resolved"
+        })
+        .and_then(|e| e["at_ms"].as_i64());
+    eprintln!(
+        "(3) r4 (ICMP every 15 s, rule for 8 s) resolved {:?} s after the interface came back",
+        r4_resolved.map(|t| secs(t - t_back))
+    );
+    eprintln!(
+        "(3) down {:.1} s; {} events recorded, {} notifications; poller-cut-off resolved {:?} s and nothing firing {:.1} s after the interface came back",
+        secs(t_back - t_cut),
+        cut.len(),
+        cut_notes.len(),
+        resolved_at.map(|t| secs(t - t_back)),
+        secs(clear - t_back)
+    );
+    for e in &cut {
+        eprintln!(
+            "(3)   {} {} {} notified={} held={} caused_by={}",
+            e["rule"], e["device_name"], e["event"], e["notified"], e["held"], e["caused_by"]
+        );
+    }
+    let statuses: Vec<(&str, &str)> = cut_notes
+        .iter()
+        .map(|g| (g.rule.as_str(), g.status.as_str()))
+        .collect();
+    assert_eq!(
+        statuses,
+        [("poller-cut-off", "firing"), ("poller-cut-off", "resolved")],
+        "one page for the cut-off, and its resolution: {cut_notes:#?}"
+    );
+    let suppressed: Vec<&&Value> = cut
+        .iter()
+        .filter(|e| e["rule"] == "unreachable" && e["event"] == "suppressed")
+        .collect();
+    assert_eq!(suppressed.len(), 4, "{cut:#?}");
+    assert!(
+        cut.iter()
+            .filter(|e| e["rule"] == "unreachable")
+            .all(|e| e["notified"] == false),
+        "{cut:#?}"
+    );
+    assert_eq!(
+        events(
+            &cut.iter().map(|e| (*e).clone()).collect::<Vec<_>>(),
+            "unreachable",
+            Some("resolved")
+        )
+        .len(),
+        4,
+        "every router resolved: {cut:#?}"
+    );
+    assert!(
+        cut.iter()
+            .all(|e| e["rule"] == "unreachable" || e["rule"] == "poller-cut-off"),
+        "{cut:#?}"
+    );
+    assert!(active(&lab).is_empty(), "nothing stays firing");
+    // Polling resumed everywhere.
+    let d = devices(&lab);
+    for n in ["r1", "r2", "r3", "r4"] {
+        let h = &d[n]["health"];
+        assert_eq!(h["reachability"], "up", "{n}: {h}");
+        assert!(h["last_snmp_ms"].as_i64().unwrap_or(0) > t_back, "{n}: {h}");
+    }
+    // SIGTERM: flushed, exit 0.
+    let mut serve = serve;
+    // SAFETY: plain kill(2) on our own child.
+    unsafe { libc::kill(serve.0.id() as i32, libc::SIGTERM) };
+    let st = serve.0.wait().unwrap();
+    assert!(st.success(), "serve exited with {st}");
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(!text.contains("panicked"), "no panic in serve: {text}");
+    eprintln!("total {:.1} s", t_start.elapsed().as_secs_f64());
+}
