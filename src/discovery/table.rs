@@ -39,12 +39,31 @@ pub fn scalars(group: &[u32], vbs: &[VarBind]) -> BTreeMap<u32, Value> {
     out
 }
 
+/// The longest device string kept, in bytes of UTF-8 (before the `…`
+/// marking a cut). DisplayString is at most 255 octets (RFC 2579); agents
+/// exceed that, but a string of more than this is hostile or broken, and
+/// every device string is copied into the topology, the API and the map.
+pub const MAX_TEXT_BYTES: usize = 1024;
+
 /// An octet-string value as text: UTF-8 when it is, else lossy, with
-/// trailing NULs (common in device strings) removed.
+/// trailing NULs (common in device strings) removed, and cut to
+/// [`MAX_TEXT_BYTES`] (at a character boundary, ending in `…`) when longer.
+/// Control characters are kept: they are data, escaped by every output.
 pub fn text(v: Option<&Value>) -> Option<String> {
     let b = v?.as_bytes()?;
     let b = b.strip_suffix(&[0]).unwrap_or(b);
-    Some(String::from_utf8_lossy(b).into_owned())
+    // Decode no more than the cap (plus a partial character's bytes) of a long value.
+    let head = &b[..b.len().min(MAX_TEXT_BYTES + 4)];
+    let mut s = String::from_utf8_lossy(head).into_owned();
+    if s.len() > MAX_TEXT_BYTES || head.len() < b.len() {
+        let mut cut = s.len().min(MAX_TEXT_BYTES);
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+        s.push('…');
+    }
+    Some(s)
 }
 
 pub fn int(v: Option<&Value>) -> Option<i64> {
@@ -119,6 +138,26 @@ pub fn ipv4_index(arcs: &[u32]) -> Option<Ipv4Addr> {
 mod tests {
     use super::*;
     use async_snmp::Oid;
+
+    #[test]
+    fn text_is_capped_at_a_char_boundary_and_keeps_control_characters() {
+        let t = |b: &[u8]| text(Some(&Value::OctetString(bytes::Bytes::copy_from_slice(b))));
+        assert_eq!(t(b"a\0\x1b[31m\n<b>\0").as_deref(), Some("a\0\x1b[31m\n<b>"));
+        assert_eq!(t(&[b'x', 0xff, 0xc0]).as_deref(), Some("x\u{fffd}\u{fffd}"));
+        let exact = vec![b'a'; MAX_TEXT_BYTES];
+        assert_eq!(t(&exact).unwrap().len(), MAX_TEXT_BYTES, "at the cap: kept whole");
+        let long = t(&vec![b'a'; 65_000]).unwrap();
+        assert_eq!(long.len(), MAX_TEXT_BYTES + '…'.len_utf8());
+        assert!(long.ends_with('…'));
+        // A multi-byte character across the cap is dropped whole.
+        let mut b = vec![b'a'; MAX_TEXT_BYTES - 1];
+        b.extend("é and more".as_bytes());
+        let s = t(&b).unwrap();
+        assert_eq!(s.len(), MAX_TEXT_BYTES - 1 + '…'.len_utf8());
+        // Invalid bytes that grow into U+FFFD past the cap are cut too.
+        let s = t(&vec![0xff; MAX_TEXT_BYTES]).unwrap();
+        assert!(s.len() <= MAX_TEXT_BYTES + 3 && s.ends_with('…'));
+    }
 
     #[test]
     fn groups_rows_by_index() {
