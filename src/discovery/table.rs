@@ -54,16 +54,29 @@ pub fn text(v: Option<&Value>) -> Option<String> {
     let b = b.strip_suffix(&[0]).unwrap_or(b);
     // Decode no more than the cap (plus a partial character's bytes) of a long value.
     let head = &b[..b.len().min(MAX_TEXT_BYTES + 4)];
-    let mut s = String::from_utf8_lossy(head).into_owned();
-    if s.len() > MAX_TEXT_BYTES || head.len() < b.len() {
-        let mut cut = s.len().min(MAX_TEXT_BYTES);
-        while !s.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        s.truncate(cut);
-        s.push('…');
+    let s = String::from_utf8_lossy(head).into_owned();
+    Some(if head.len() < b.len() {
+        cut(s)
+    } else {
+        capped(s)
+    })
+}
+
+/// `s` cut to [`MAX_TEXT_BYTES`] at a character boundary, ending in `…`,
+/// when longer; else unchanged. For device text built otherwise than by
+/// [`text`] (LLDP/CDP ids rendered as text or hex).
+pub fn capped(s: String) -> String {
+    if s.len() > MAX_TEXT_BYTES { cut(s) } else { s }
+}
+
+fn cut(mut s: String) -> String {
+    let mut at = s.len().min(MAX_TEXT_BYTES);
+    while !s.is_char_boundary(at) {
+        at -= 1;
     }
-    Some(s)
+    s.truncate(at);
+    s.push('…');
+    s
 }
 
 pub fn int(v: Option<&Value>) -> Option<i64> {
