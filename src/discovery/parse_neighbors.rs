@@ -229,7 +229,7 @@ pub fn fdb(vbs: &[VarBind]) -> Vec<FdbEntry> {
         }
     }
     let mut out = Vec::new();
-    let mut push = |mac_arcs: &[u32], cols: &BTreeMap<u32, async_snmp::Value>| {
+    let mut push = |mac_arcs: &[u32], cols: &super::table::Columns| {
         let Some(m) = octets(mac_arcs).as_deref().and_then(mac) else {
             return;
         };
