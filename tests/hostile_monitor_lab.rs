@@ -40,15 +40,15 @@ const TEXT_CAP: usize = nocmap::discovery::table::MAX_TEXT_BYTES;
 /// Interfaces kept per device (`discovery::parse_device::MAX_INTERFACES`).
 const MAX_INTERFACES: usize = nocmap::discovery::parse_device::MAX_INTERFACES;
 /// Bounds on serve's resident memory (debug build). Peak: discovery holds
-/// the endless walk's 500,000 rows (measured alone: 622 MiB peak, about
-/// 1.2 KiB a row while walked and parsed) and the huge table's 900,000
-/// varbinds (alone: 408 MiB) at once; 1.5 GiB leaves room for both and
-/// the allocator's slack, and is far below what an unbounded walk would
-/// take. After discovery its memory is handed back (`malloc_trim`): the
-/// monitor then runs on its topology (10,000 interfaces of the huge
-/// device, polled every 5 s; measured alone: 171 MiB after 20 s), so 512
-/// MiB (without the trim: 798 MiB).
-const RSS_PEAK_BOUND_KIB: u64 = 1_536 * 1024;
+/// the endless walk's 500,000 rows (measured with only that agent: 218 MiB
+/// peak) and the huge table's 900,000 varbinds (only that agent: 327 MiB)
+/// at once; measured together 504 MiB. 768 MiB leaves half again for the
+/// allocator and timing, and fails the code before table rows were made
+/// compact (902-1,004 MiB). After discovery its memory is handed back
+/// (`malloc_trim`): the monitor then runs on its topology (10,000
+/// interfaces of the huge device polled every 5 s; measured: 268-341 MiB
+/// after 40 s), so 512 MiB (without the trim: 798 MiB right after discovery).
+const RSS_PEAK_BOUND_KIB: u64 = 768 * 1024;
 const RSS_POLLING_BOUND_KIB: u64 = 512 * 1024;
 
 const IF_ENTRY: &[u32] = &[1, 3, 6, 1, 2, 1, 2, 2, 1];

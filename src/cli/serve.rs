@@ -55,7 +55,7 @@ async fn shutdown_signal() {
 
 /// Hand the memory a discovery freed back to the system. Its walks hold
 /// every varbind of every agent at once (a hostile agent: up to the walk
-/// cap, 500,000 rows, about 1 KiB each while parsed); glibc keeps freed
+/// cap, 500,000 rows, a few hundred bytes each while parsed); glibc keeps freed
 /// blocks of its per-thread arenas, so without this the monitor's RSS
 /// stayed at the discovery's peak for good.
 fn release_freed_memory() {
