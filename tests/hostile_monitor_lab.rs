@@ -572,6 +572,8 @@ fn serve_survives_hostile_agents_with_bounded_memory() {
         let (armed, served) = (armed.clone(), served.clone());
         ns.spawn_inside(move || run_agent(fault, octet, armed, served));
     }
+    // Let the agents bind their sockets before serve sends its first probe.
+    std::thread::sleep(Duration::from_millis(300));
 
     let db = ns.dir.join("hostile.db");
     let mut cmd = ns.cmd(env!("CARGO_BIN_EXE_nocmap"));
