@@ -30,7 +30,14 @@ fn broken_agent() {
         let msg = msg.value;
         let community = msg.community().as_bytes().to_vec();
         let Some(pdu) = msg.into_pdu() else { continue };
-        let (rid, _, vbs) = pdu.into_raw_parts();
+        let (rid, body, vbs) = pdu.into_raw_parts();
+        let is_get = matches!(
+            body,
+            PduBody::Standard {
+                pdu_type: StandardPduType::GetRequest,
+                ..
+            }
+        );
         let Some(asked) = vbs.first().map(|v| v.oid.clone()) else {
             continue;
         };
@@ -77,6 +84,13 @@ fn broken_agent() {
                 .map(|v| VarBind::new(v.oid.clone(), Value::EndOfMibView))
                 .collect()
         };
+        // A GET is answered with as many varbinds as asked: the engine
+        // refuses more (an oversized response), and this agent's faults
+        // are meant to be in its tables, not in the credential probe.
+        let mut reply = reply;
+        if is_get {
+            reply.truncate(vbs.len());
+        }
         let pdu = Pdu::from_raw_parts(
             rid,
             PduBody::Standard {

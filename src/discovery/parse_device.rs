@@ -152,11 +152,26 @@ pub fn stack(vbs: &[VarBind]) -> Vec<(u32, u32)> {
 }
 
 /// Fill a report's own-device fields from the walked varbinds.
+/// Interfaces kept per device (the lowest ifIndexes). Every interface kept
+/// is in the topology, the API answers and the map, and is polled every
+/// interval (one GET per two interfaces, ~11 stored samples each); a
+/// 100,000-row ifTable (hostile, or a BNG listing each subscriber) would
+/// cost hundreds of MiB and a poll that never ends within its interval.
+pub const MAX_INTERFACES: usize = 10_000;
+
 pub fn fill(report: &mut DeviceReport, vbs: &[VarBind]) {
     report.stack = stack(vbs);
     report.system = system(vbs);
     report.engine_id = engine_id(vbs);
     report.interfaces = interfaces(vbs);
+    if report.interfaces.len() > MAX_INTERFACES {
+        report.partial.push(format!(
+            "ifTable: {} interfaces, only the first {MAX_INTERFACES} (lowest ifIndex) kept",
+            report.interfaces.len()
+        ));
+        report.interfaces.truncate(MAX_INTERFACES);
+        report.interfaces.shrink_to_fit();
+    }
     report.addresses = addresses(vbs);
 }
 
@@ -167,6 +182,38 @@ mod tests {
 
     fn vb(entry: &[u32], col: u32, v: Value) -> VarBind {
         VarBind::new(Oid::from_slice(&[entry, &[col, 1]].concat()), v)
+    }
+
+    #[test]
+    fn interfaces_are_capped_with_a_reason() {
+        let n = MAX_INTERFACES as u32 + 5;
+        // ifDescr of ifIndex 1..=n, sent in descending order: the lowest are kept.
+        let vbs: Vec<VarBind> = (1..=n)
+            .rev()
+            .map(|i| {
+                VarBind::new(
+                    Oid::from_slice(&[oids::IF_ENTRY, &[2, i]].concat()),
+                    Value::OctetString(format!("p{i}").into()),
+                )
+            })
+            .collect();
+        let mut r = DeviceReport::default();
+        fill(&mut r, &vbs);
+        assert_eq!(r.interfaces.len(), MAX_INTERFACES);
+        assert_eq!(r.interfaces[0].if_index, 1);
+        assert_eq!(
+            r.interfaces.last().unwrap().if_index,
+            MAX_INTERFACES as u32
+        );
+        assert_eq!(
+            r.partial,
+            vec![format!(
+                "ifTable: {n} interfaces, only the first {MAX_INTERFACES} (lowest ifIndex) kept"
+            )]
+        );
+        let mut small = DeviceReport::default();
+        fill(&mut small, &vbs[..3]);
+        assert_eq!((small.interfaces.len(), small.partial.len()), (3, 0));
     }
 
     /// Found by the `discovery_tables` fuzz target: ifHighSpeed sent as a

@@ -8,7 +8,7 @@ use super::report::{
     ArpEntry, CdpNeighbor, DeviceReport, FdbEntry, LldpId, LldpLocalPort, LldpNeighbor,
 };
 use super::table::{
-    inet_address, int, ipv4_index, mac, octets, rows, scalars, take_inet_address,
+    capped, inet_address, int, ipv4_index, mac, octets, rows, scalars, take_inet_address,
     take_octet_string, text,
 };
 use async_snmp::VarBind;
@@ -39,7 +39,7 @@ fn lldp_id(
     };
     Some(LldpId {
         subtype: u32::try_from(subtype).ok()?,
-        value,
+        value: capped(value),
     })
 }
 
@@ -146,7 +146,9 @@ fn cdp_id(v: Option<&async_snmp::Value>) -> Option<String> {
     if b.is_empty() {
         return None;
     }
-    Some(printable(b).or_else(|| mac(b)).unwrap_or_else(|| hex(b)))
+    Some(capped(
+        printable(b).or_else(|| mac(b)).unwrap_or_else(|| hex(b)),
+    ))
 }
 
 pub fn cdp(vbs: &[VarBind]) -> Vec<CdpNeighbor> {
@@ -227,7 +229,7 @@ pub fn fdb(vbs: &[VarBind]) -> Vec<FdbEntry> {
         }
     }
     let mut out = Vec::new();
-    let mut push = |mac_arcs: &[u32], cols: &BTreeMap<u32, async_snmp::Value>| {
+    let mut push = |mac_arcs: &[u32], cols: &super::table::Columns| {
         let Some(m) = octets(mac_arcs).as_deref().and_then(mac) else {
             return;
         };
@@ -270,6 +272,23 @@ pub fn fill(report: &mut DeviceReport, vbs: &[VarBind]) {
 mod tests {
     use super::*;
     use async_snmp::{Oid, Value};
+
+    #[test]
+    fn long_lldp_and_cdp_ids_are_capped() {
+        let max = super::super::table::MAX_TEXT_BYTES;
+        let long = vec![b'c'; 65_000];
+        let id = lldp_id(Some(7), Some(&long), 4, 5).unwrap();
+        assert_eq!(id.value.len(), max + '…'.len_utf8());
+        // Not printable: hex, twice as long, capped too.
+        let raw = vec![0x01u8; 40_000];
+        let id = lldp_id(Some(7), Some(&raw), 4, 5).unwrap();
+        assert!(id.value.starts_with("0x0101") && id.value.ends_with('…'));
+        assert_eq!(id.value.len(), max + '…'.len_utf8());
+        let v = Value::OctetString(long.into());
+        assert_eq!(cdp_id(Some(&v)).unwrap().len(), max + '…'.len_utf8());
+        // Short ids are untouched.
+        assert_eq!(lldp_id(Some(7), Some(b"sw1"), 4, 5).unwrap().value, "sw1");
+    }
 
     fn cdp_row(if_index: u32, col: u32, v: &[u8]) -> VarBind {
         let oid = [oids::CDP_CACHE_ENTRY, &[col, if_index, 1]].concat();

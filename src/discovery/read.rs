@@ -136,7 +136,9 @@ pub async fn read_device(session: &Session) -> (DeviceReport, Vec<VarBind>) {
         vbs.extend(e);
     }
     let mut report = super::report_from_varbinds(Some(session.target().ip()), &vbs);
+    // The walks' reasons first, then the parsers' (a table cut to its cap).
     partial.dedup();
+    partial.append(&mut report.partial);
     report.partial = partial;
     (report, vbs)
 }

@@ -9,7 +9,7 @@ use crate::monitor::{CounterSample, GapReason, Metric, MonoMillis, Rate, interfa
 use crate::snmp::{Credential, Oid, Session, SnmpEngine, SnmpError, VarBind};
 use crate::store::{GapRecord, Sample, SeriesKey, UnixMillis};
 use crate::topology::DeviceId;
-use futures::future::join_all;
+use futures::StreamExt;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -23,26 +23,52 @@ pub(super) struct Target {
     pub interfaces: BTreeMap<u32, IfStatic>,
 }
 
+type ChunkReadings = (BTreeMap<u32, super::collect::OctetReading>, Vec<VarBind>);
+
+/// One GET of sysUpTime and the polled columns of `chunk`'s interfaces.
+async fn get_chunk(
+    session: &Session,
+    clock: super::Clock,
+    chunk: &[u32],
+) -> Result<ChunkReadings, SnmpError> {
+    let oids: Vec<Oid> = poll_oids(chunk)
+        .iter()
+        .map(|a| Oid::from_slice(a))
+        .collect();
+    let sent = clock.mono_ms();
+    let r = session.get(&oids).await;
+    let at = MonoMillis((sent + clock.mono_ms()) / 2);
+    r.map(|vbs| (octet_readings(chunk, &vbs, at), vbs))
+}
+
 async fn poll_once(
     session: &Session,
     clock: super::Clock,
     t: &Target,
+    in_flight: usize,
 ) -> Result<(Vec<super::collect::PolledInterface>, Vec<String>), SnmpError> {
     let idx: Vec<u32> = t.interfaces.keys().copied().collect();
     let chunks: Vec<&[u32]> = idx.chunks(CHUNK).collect();
-    // All GETs go out together (the engine's per-agent cap paces them), each
-    // stamped halfway through its own exchange.
-    let gets = join_all(chunks.iter().map(|chunk| async move {
-        let oids: Vec<Oid> = poll_oids(chunk)
-            .iter()
-            .map(|a| Oid::from_slice(a))
-            .collect();
-        let sent = clock.mono_ms();
-        let r = session.get(&oids).await;
-        let at = MonoMillis((sent + clock.mono_ms()) / 2);
-        r.map(|vbs| (octet_readings(chunk, &vbs, at), vbs))
-    }))
-    .await;
+    // The GETs go out as fast as the engine's per-agent cap lets them, each
+    // stamped halfway through its own exchange. Only `in_flight` requests
+    // exist at a time (in order), so a device with thousands of interfaces
+    // does not build every request of the poll up front.
+    let mut pending = futures::stream::FuturesOrdered::new();
+    let mut todo = chunks.iter();
+    let mut gets = Vec::with_capacity(chunks.len());
+    loop {
+        while pending.len() < in_flight.max(1) {
+            let Some(chunk) = todo.next() else { break };
+            pending.push_back(get_chunk(session, clock, chunk));
+        }
+        let Some(g) = pending.next().await else { break };
+        // A timeout ends the poll (below): do not wait for the rest of it.
+        let timed_out = matches!(&g, Err(e) if e.is_timeout());
+        gets.push(g);
+        if timed_out {
+            break;
+        }
+    }
     let mut octets = BTreeMap::new();
     let mut vbs: Vec<VarBind> = Vec::new();
     let mut partial = Vec::new();
@@ -102,7 +128,7 @@ pub(super) async fn run(
                 .ok();
         }
         if let Some(sess) = &session {
-            match poll_once(sess, clock, &t).await {
+            match poll_once(sess, clock, &t, snmp.settings().per_agent_in_flight).await {
                 Ok((polled, partial)) => {
                     let now = clock.wall_ms();
                     let mut samples = Vec::new();

@@ -188,14 +188,16 @@ impl SnmpEngine {
                 .map_err(SnmpError::Config)?;
             builder = builder.des_salt_state(state.clone());
         }
-        builder
+        let built = builder
             .request_timeout(self.settings.timeout)
             .construction_timeout(self.settings.timeout * self.settings.attempts())
             .retry(retry)
             .strict_source(true)
             .engine_cache(self.engine_cache.clone())
-            .build_with(transport)
-            .await
+            .build_with(transport);
+        // v3 engine discovery decodes the agent's first answer here.
+        contained(target, built)
+            .await?
             .map_err(|e| self.lib_err(target, &e))
     }
 
@@ -298,6 +300,41 @@ fn error_status(e: &async_snmp::Error) -> Option<ErrorStatus> {
     }
 }
 
+/// Run one request future of the library (send, wait, decode) and turn a
+/// panic inside it into this agent's error: a bug in the third-party BER
+/// decoder, triggered by one agent's bytes, must not end the poller task of
+/// that device (or the discovery of the network) without a word.
+async fn contained<T>(
+    target: SocketAddr,
+    fut: impl std::future::Future<Output = T>,
+) -> Result<T, SnmpError> {
+    use futures::FutureExt;
+    std::panic::AssertUnwindSafe(fut)
+        .catch_unwind()
+        .await
+        .map_err(|_| {
+            // The panic message is left out: it may quote the agent's bytes.
+            tracing::error!(%target, "the SNMP library panicked on this agent's response");
+            SnmpError::Protocol {
+                target,
+                detail: "the SNMP library panicked while handling the response".into(),
+            }
+        })
+}
+
+/// A response with more varbinds than the request allows (RFC 3416: a GET
+/// or GETNEXT answers each OID once, a GETBULK of one OID at most
+/// max-repetitions) is refused, so one datagram cannot inflate a poll.
+fn check_count(target: SocketAddr, asked: usize, got: usize) -> Result<(), SnmpError> {
+    if got > asked {
+        return Err(SnmpError::Protocol {
+            target,
+            detail: format!("oversized response: {got} varbinds for {asked} asked"),
+        });
+    }
+    Ok(())
+}
+
 /// A conversation with one agent under one credential set.
 pub struct Session {
     engine: Arc<SnmpEngine>,
@@ -320,31 +357,65 @@ impl Session {
 
     pub async fn get(&self, oids: &[Oid]) -> Result<Vec<VarBind>, SnmpError> {
         let _p = acquire(&self.gate, &self.engine.global).await;
-        self.client
-            .get_many(oids)
-            .await
+        let vbs = contained(self.target, self.client.get_many(oids))
+            .await?
             .map(|r| r.varbinds)
-            .map_err(|e| self.engine.lib_err(self.target, &e))
+            .map_err(|e| self.engine.lib_err(self.target, &e))?;
+        check_count(self.target, oids.len(), vbs.len())?;
+        Ok(vbs)
     }
 
     pub async fn get_next(&self, oids: &[Oid]) -> Result<Vec<VarBind>, SnmpError> {
         let _p = acquire(&self.gate, &self.engine.global).await;
-        self.client
-            .get_next_many(oids)
-            .await
+        let vbs = contained(self.target, self.client.get_next_many(oids))
+            .await?
             .map(|r| r.varbinds)
-            .map_err(|e| self.engine.lib_err(self.target, &e))
+            .map_err(|e| self.engine.lib_err(self.target, &e))?;
+        check_count(self.target, oids.len(), vbs.len())?;
+        Ok(vbs)
     }
 
-    async fn bulk(&self, oid: &Oid, reps: u32) -> Result<Vec<VarBind>, Box<async_snmp::Error>> {
+    /// One GETBULK (GETNEXT for v1) of `oid`. The outer error is ours (a
+    /// panic contained); the inner one the library's, kept whole so the walk
+    /// can react to tooBig/genErr/noSuchName.
+    async fn bulk(
+        &self,
+        oid: &Oid,
+        reps: u32,
+    ) -> Result<Result<Vec<VarBind>, Box<async_snmp::Error>>, SnmpError> {
         let _p = acquire(&self.gate, &self.engine.global).await;
         if self.v1 {
-            self.client.get_next(oid).await.map(|r| r.varbinds)
-        } else {
-            self.client
-                .get_bulk(std::slice::from_ref(oid), 0, reps)
+            contained(self.target, self.client.get_next(oid))
                 .await
+                .map(|r| r.map(|r| r.varbinds))
+        } else {
+            contained(
+                self.target,
+                self.client.get_bulk(std::slice::from_ref(oid), 0, reps),
+            )
+            .await
         }
+    }
+
+    /// How a walk ends on `err`: an error when nothing was collected yet,
+    /// else a partial result keeping every varbind so far.
+    fn stop_walk(&self, out: Vec<VarBind>, err: SnmpError) -> Result<WalkResult, SnmpError> {
+        if out.is_empty() {
+            return Err(err);
+        }
+        let stop = if err.is_timeout() {
+            WalkStop::Timeout {
+                after_varbinds: out.len(),
+            }
+        } else {
+            WalkStop::AgentError {
+                detail: err.to_string(),
+            }
+        };
+        Ok(WalkResult {
+            varbinds: out,
+            end: WalkEnd::Partial(stop),
+        })
     }
 
     /// Walk the subtree under `root` (GETBULK, or GETNEXT for v1). Returns an
@@ -357,8 +428,9 @@ impl Session {
         let mut out: Vec<VarBind> = Vec::new();
         loop {
             let vbs = match self.bulk(&last, reps).await {
-                Ok(v) => v,
-                Err(e) => {
+                Err(panicked) => return self.stop_walk(out, panicked),
+                Ok(Ok(v)) => v,
+                Ok(Err(e)) => {
                     let status = error_status(&e);
                     if matches!(status, Some(ErrorStatus::TooBig | ErrorStatus::GenErr)) && reps > 1
                     {
@@ -373,24 +445,14 @@ impl Session {
                         });
                     }
                     let err = self.engine.lib_err(self.target, &e);
-                    if out.is_empty() {
-                        return Err(err);
-                    }
-                    let stop = if err.is_timeout() {
-                        WalkStop::Timeout {
-                            after_varbinds: out.len(),
-                        }
-                    } else {
-                        WalkStop::AgentError {
-                            detail: err.to_string(),
-                        }
-                    };
-                    return Ok(WalkResult {
-                        varbinds: out,
-                        end: WalkEnd::Partial(stop),
-                    });
+                    return self.stop_walk(out, err);
                 }
             };
+            // More varbinds than asked for is a broken (or hostile) agent.
+            let asked = if self.v1 { 1 } else { reps as usize };
+            if let Err(e) = check_count(self.target, asked, vbs.len()) {
+                return self.stop_walk(out, e);
+            }
             if vbs.is_empty() {
                 return Ok(WalkResult {
                     varbinds: out,
@@ -423,5 +485,45 @@ impl Session {
                 last = v.oid.clone();
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target() -> SocketAddr {
+        "192.0.2.1:161".parse().unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_panic_in_a_request_is_this_agents_error() {
+        let r = contained(target(), async {
+            if target().port() == 161 {
+                panic!("decoder bug");
+            }
+            1
+        })
+        .await;
+        match r {
+            Err(SnmpError::Protocol { target: t, detail }) => {
+                assert_eq!(t, target());
+                assert!(detail.contains("panicked"), "{detail}");
+                assert!(!detail.contains("decoder bug"), "the panic text is not passed on");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(contained(target(), async { 7 }).await.unwrap(), 7);
+    }
+
+    #[test]
+    fn more_varbinds_than_asked_is_refused() {
+        assert!(check_count(target(), 25, 25).is_ok());
+        assert!(check_count(target(), 25, 3).is_ok());
+        let e = check_count(target(), 3, 612).unwrap_err();
+        assert!(
+            e.to_string().contains("oversized response: 612 varbinds for 3 asked"),
+            "{e}"
+        );
     }
 }
