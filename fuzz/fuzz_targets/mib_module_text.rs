@@ -1,11 +1,10 @@
 //! Fuzz target: loading a MIB module from text, the way `Mibs::load_dir`
-//! loads a user's file (mib-rs parse and resolve, next to the bundled
-//! modules, then our flattening into the OID trie), through
+//! loads a user's file (mib-rs parse and resolve against the bundled
+//! modules it imports, then our flattening into the OID trie), through
 //! `Mibs::with_module_text`. The module name is the token before
 //! `DEFINITIONS`, as the directory scan finds it. Loading must return a
 //! set or an error, never panic; every node of a loaded set must display as
-//! text that resolves back to its OID. Slow (each input loads every bundled
-//! module): expect hundreds, not millions, of executions per second.
+//! text that resolves back to its OID.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use nocmap::mib::Mibs;

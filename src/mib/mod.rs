@@ -70,8 +70,9 @@ impl Mibs {
         ))
     }
 
-    /// The bundled modules plus one module given as text, loaded the way
-    /// [`Mibs::load_dir`] loads a file. For the fuzz targets.
+    /// One module given as text, parsed and resolved the way
+    /// [`Mibs::load_dir`] loads a file, with the bundled modules it imports.
+    /// For the fuzz targets.
     #[doc(hidden)]
     pub fn with_module_text(name: &str, text: &[u8]) -> Result<(Mibs, Vec<MibWarning>), MibError> {
         let (index, warnings) = compile::compile_with_text(&[], Some((name, text)))?;
