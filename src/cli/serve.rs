@@ -154,12 +154,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             ..base.clone()
         }
     });
-    let stale_after = 3
-        * config
-            .poll
-            .snmp_interval_s
-            .max(args.poll_interval.unwrap_or(0)) as i64
-        * 1000;
+    // Stale after three polls missed: `--poll-interval` applies to every
+    // device; otherwise the longest interval the config gives any device.
+    let snmp_every_s = args
+        .poll_interval
+        .unwrap_or_else(|| config.longest_snmp_interval_s())
+        .max(1);
+    let stale_after = i64::try_from(snmp_every_s.saturating_mul(3_000)).unwrap_or(i64::MAX);
     let live = Arc::new(Live::new(topology, stale_after));
     let mut monitor = Monitor::start(
         live.clone(),

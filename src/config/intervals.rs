@@ -74,6 +74,18 @@ impl Config {
             snmp: Duration::from_secs(snmp.max(1)),
         }
     }
+
+    /// The longest SNMP poll interval any device can get from this config
+    /// (the default, a group's or a device's): data older than a few of
+    /// these is stale for every device.
+    pub fn longest_snmp_interval_s(&self) -> u64 {
+        let groups = self.groups.iter().filter_map(|g| g.snmp_interval_s);
+        let devices = self.devices.iter().filter_map(|d| d.snmp_interval_s);
+        groups
+            .chain(devices)
+            .fold(self.poll.snmp_interval_s, u64::max)
+            .max(1)
+    }
 }
 
 #[cfg(test)]
@@ -114,6 +126,17 @@ mod tests {
         assert!(!glob_match("r?", "r10"));
         assert!(glob_match("*", ""));
         assert!(!glob_match("a*b", "ac"));
+    }
+
+    #[test]
+    fn the_longest_snmp_interval_covers_groups_and_devices() {
+        let c = Config::from_toml("[poll]\nsnmp_interval_s = 60\n").unwrap();
+        assert_eq!(c.longest_snmp_interval_s(), 60);
+        let c = Config::from_toml(
+            "[poll]\nsnmp_interval_s = 60\n[[groups]]\nname = \"slow\"\npattern = \"s*\"\nsnmp_interval_s = 300\n[[devices]]\nname = \"d\"\naddress = \"10.9.0.1\"\nsnmp_interval_s = 120\n",
+        )
+        .unwrap();
+        assert_eq!(c.longest_snmp_interval_s(), 300);
     }
 
     #[test]
