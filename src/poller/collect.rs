@@ -79,6 +79,20 @@ pub fn octet_readings(
     out
 }
 
+/// IANAifType softwareLoopback.
+const IF_TYPE_SOFTWARE_LOOPBACK: u32 = 24;
+
+/// The speed that bounds an interface's rates and gives its utilisation:
+/// none for a software loopback, whose ifSpeed is a placeholder (net-snmp
+/// reports 10 Mbit/s for `lo`, which carries far more), so its real rate
+/// is not thrown away as "above speed".
+pub fn usable_speed(if_type: Option<u32>, speed_bps: Option<u64>) -> Option<u64> {
+    match if_type {
+        Some(IF_TYPE_SOFTWARE_LOOPBACK) => None,
+        _ => speed_bps,
+    }
+}
+
 /// What discovery learned of an interface and the poll does not re-read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IfStatic {
@@ -176,6 +190,13 @@ pub fn assemble(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_loopback_has_no_speed_bound() {
+        assert_eq!(usable_speed(Some(24), Some(10_000_000)), None);
+        assert_eq!(usable_speed(Some(6), Some(10_000_000)), Some(10_000_000));
+        assert_eq!(usable_speed(None, Some(1_000)), Some(1_000));
+    }
     use crate::snmp::Oid;
 
     fn vb(base: &[u32], col: u32, idx: u32, v: Value) -> VarBind {

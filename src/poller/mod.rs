@@ -178,7 +178,7 @@ impl Monitor {
                             IfStatic {
                                 name: i.name.clone(),
                                 phys_address: mac,
-                                speed_bps: i.speed_bps,
+                                speed_bps: collect::usable_speed(i.if_type, i.speed_bps),
                             },
                         )
                     })
