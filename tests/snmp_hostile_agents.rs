@@ -258,3 +258,62 @@ fn hostile_and_dead_agents_do_not_hurt_the_healthy_one() {
         });
     });
 }
+
+/// Walks of several agents at once share one varbind budget: with room for
+/// 3,000 varbinds, two endless walks (each capped at 2,000) hold at most
+/// 3,000 together, one of them ends with the budget as its reason, and the
+/// budget comes back when their results are dropped.
+#[test]
+fn concurrent_walks_share_a_bounded_varbind_budget() {
+    require_root!();
+    let ns = Netns::new("nmsnmp-budget");
+    ns.add_veths(2);
+    ns.run_inside(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            tokio::spawn(hostile_agent());
+            let settings = SnmpSettings {
+                timeout: Duration::from_millis(300),
+                retries: 1,
+                max_walk_varbinds: 2_000,
+                max_walked_varbinds_total: 3_000,
+                ..Default::default()
+            };
+            let engine = SnmpEngine::new(settings).await.unwrap();
+            let hostile = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
+            let root = Oid::from_slice(&[1, 3, 6, 1, 4, 1, 99]);
+            let walk = || {
+                let (engine, root) = (engine.clone(), root.clone());
+                async move {
+                    let s = engine.open(hostile, &v2c("endless")).await.unwrap();
+                    s.walk(&root).await.unwrap()
+                }
+            };
+            let (a, b) = tokio::join!(walk(), walk());
+            let held = a.varbinds.len() + b.varbinds.len();
+            eprintln!(
+                "two endless walks: {} + {} varbinds, ends {:?} / {:?}",
+                a.varbinds.len(),
+                b.varbinds.len(),
+                a.end,
+                b.end
+            );
+            assert!(held <= 3_000, "{held} varbinds held");
+            let budget = WalkEnd::Partial(WalkStop::MemoryBudget { cap: 3_000 });
+            assert!(a.end == budget || b.end == budget, "{:?} {:?}", a.end, b.end);
+            // While they are held, another walk gets at most what is left.
+            let c = walk().await;
+            assert!(c.varbinds.len() <= 3_000 - held, "{}", c.varbinds.len());
+            drop((a, b, c));
+            // Given back: a walk alone reaches its own cap again.
+            let d = walk().await;
+            assert_eq!(
+                d.end,
+                WalkEnd::Partial(WalkStop::TooManyVarbinds { cap: 2_000 })
+            );
+        });
+    });
+}

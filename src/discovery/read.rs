@@ -73,6 +73,7 @@ async fn walk_all(
     trees: &[(&'static str, Vec<u32>)],
     vbs: &mut Vec<VarBind>,
     partial: &mut Vec<String>,
+    holds: &mut Holds,
 ) {
     let results = join_all(
         trees
@@ -93,7 +94,7 @@ async fn walk_all(
         if timed_out && !all_failed {
             retry.push((*name, arcs, r));
         } else {
-            keep(name, r, vbs, partial);
+            keep(name, r, vbs, partial, holds);
         }
     }
     for (name, arcs, first) in retry {
@@ -104,21 +105,27 @@ async fn walk_all(
             r.as_ref().map_or(0, |w| w.varbinds.len())
         };
         let better = matches!(&again, Ok(w) if w.is_complete()) || rows(&again) > rows(&first);
-        keep(name, if better { again } else { first }, vbs, partial);
+        keep(name, if better { again } else { first }, vbs, partial, holds);
     }
 }
+
+/// The walks' shares of the engine's varbind budget, held until the
+/// device's varbinds are parsed.
+type Holds = Vec<std::sync::Arc<tokio::sync::OwnedSemaphorePermit>>;
 
 fn keep(
     name: &str,
     r: Result<crate::snmp::WalkResult, crate::snmp::SnmpError>,
     vbs: &mut Vec<VarBind>,
     partial: &mut Vec<String>,
+    holds: &mut Holds,
 ) {
     match r {
         Ok(w) => {
             if let WalkEnd::Partial(stop) = &w.end {
                 partial.push(format!("{name}: {stop}"));
             }
+            holds.extend(w.hold);
             vbs.extend(w.varbinds);
         }
         Err(e) => partial.push(format!("{name}: {e}")),
@@ -129,9 +136,10 @@ fn keep(
 pub async fn read_device(session: &Session) -> (DeviceReport, Vec<VarBind>) {
     let mut vbs = Vec::new();
     let mut partial = Vec::new();
-    walk_all(session, &subtrees(), &mut vbs, &mut partial).await;
+    let mut holds = Holds::new();
+    walk_all(session, &subtrees(), &mut vbs, &mut partial, &mut holds).await;
     let more = fallbacks(&vbs);
-    walk_all(session, &more, &mut vbs, &mut partial).await;
+    walk_all(session, &more, &mut vbs, &mut partial, &mut holds).await;
     if let Ok(e) = session.get(&[Oid::from_slice(oids::SNMP_ENGINE_ID)]).await {
         vbs.extend(e);
     }

@@ -26,6 +26,11 @@ pub struct SnmpSettings {
     pub port: u16,
     /// A walk that returns more varbinds than this is cut short (partial).
     pub max_walk_varbinds: usize,
+    /// Varbinds all walks together may hold before their results are
+    /// dropped (a discovery reads many agents at once); a walk that would
+    /// go beyond it is cut short (partial), so memory stays bounded
+    /// whatever the agents send.
+    pub max_walked_varbinds_total: usize,
     /// Where DES privacy keeps its salt epoch (see `des_state`).
     pub state_dir: std::path::PathBuf,
 }
@@ -40,6 +45,7 @@ impl Default for SnmpSettings {
             global_in_flight: 256,
             port: 161,
             max_walk_varbinds: 500_000,
+            max_walked_varbinds_total: 2_000_000,
             state_dir: super::des_state::default_state_dir(),
         }
     }
@@ -63,6 +69,7 @@ pub struct SnmpEngine {
     v4: UdpTransport,
     v6: OnceCell<UdpTransport>,
     global: Arc<Semaphore>,
+    walked: Arc<Semaphore>,
     agents: Mutex<HashMap<SocketAddr, Agent>>,
     engine_cache: Arc<EngineCache>,
     des: OnceCell<DesSaltState>,
@@ -95,6 +102,11 @@ impl SnmpEngine {
                 "in-flight caps must be at least 1".into(),
             ));
         }
+        if settings.max_walked_varbinds_total < settings.max_repetitions as usize {
+            return Err(SnmpError::Config(
+                "max_walked_varbinds_total must hold at least one response".into(),
+            ));
+        }
         if settings.max_repetitions == 0 {
             return Err(SnmpError::Config(
                 "max_repetitions must be at least 1".into(),
@@ -103,6 +115,9 @@ impl SnmpEngine {
         let v4 = bind_transport("0.0.0.0:0").await?;
         Ok(Arc::new(SnmpEngine {
             global: Arc::new(Semaphore::new(settings.global_in_flight)),
+            walked: Arc::new(Semaphore::new(
+                settings.max_walked_varbinds_total.min(Semaphore::MAX_PERMITS),
+            )),
             settings,
             v4,
             v6: OnceCell::new(),
@@ -415,13 +430,27 @@ impl Session {
         Ok(WalkResult {
             varbinds: out,
             end: WalkEnd::Partial(stop),
+            hold: None,
         })
     }
 
     /// Walk the subtree under `root` (GETBULK, or GETNEXT for v1). Returns an
     /// error only when the very first request fails; a fault later on gives a
-    /// partial result that keeps every varbind collected before it.
+    /// partial result that keeps every varbind collected before it. The
+    /// result holds its varbinds' share of the engine's budget
+    /// (`max_walked_varbinds_total`) until it is dropped.
     pub async fn walk(&self, root: &Oid) -> Result<WalkResult, SnmpError> {
+        let mut hold = None;
+        let mut result = self.walk_holding(root, &mut hold).await?;
+        result.hold = hold.map(Arc::new);
+        Ok(result)
+    }
+
+    async fn walk_holding(
+        &self,
+        root: &Oid,
+        hold: &mut Option<tokio::sync::OwnedSemaphorePermit>,
+    ) -> Result<WalkResult, SnmpError> {
         let settings = &self.engine.settings;
         let mut reps = settings.max_repetitions;
         let mut last = root.clone();
@@ -442,6 +471,7 @@ impl Session {
                         return Ok(WalkResult {
                             varbinds: out,
                             end: WalkEnd::Complete,
+                            hold: None,
                         });
                     }
                     let err = self.engine.lib_err(self.target, &e);
@@ -457,7 +487,23 @@ impl Session {
                 return Ok(WalkResult {
                     varbinds: out,
                     end: WalkEnd::Partial(WalkStop::EmptyResponse),
+                    hold: None,
                 });
+            }
+            let Ok(share) = self.engine.walked.clone().try_acquire_many_owned(
+                u32::try_from(vbs.len()).unwrap_or(u32::MAX),
+            ) else {
+                let cap = settings.max_walked_varbinds_total;
+                tracing::warn!(target = %self.target, cap, "walk cut short: varbind budget of all walks reached");
+                return Ok(WalkResult {
+                    varbinds: out,
+                    end: WalkEnd::Partial(WalkStop::MemoryBudget { cap }),
+                    hold: None,
+                });
+            };
+            match hold {
+                Some(h) => h.merge(share),
+                None => *hold = Some(share),
             }
             for vb in vbs {
                 // Compare with the last accepted row in place: no OID clone per varbind.
@@ -471,13 +517,21 @@ impl Session {
                     })),
                 };
                 if let Some(end) = end {
-                    return Ok(WalkResult { varbinds: out, end });
+                    return Ok(WalkResult {
+                        varbinds: out,
+                        end,
+                        hold: None,
+                    });
                 }
                 out.push(vb);
                 if out.len() >= settings.max_walk_varbinds {
                     let cap = settings.max_walk_varbinds;
                     let end = WalkEnd::Partial(WalkStop::TooManyVarbinds { cap });
-                    return Ok(WalkResult { varbinds: out, end });
+                    return Ok(WalkResult {
+                        varbinds: out,
+                        end,
+                        hold: None,
+                    });
                 }
             }
             // Every varbind of this response was accepted: go on from the last.

@@ -28,6 +28,9 @@ pub enum WalkStop {
     TooManyVarbinds { cap: usize },
     /// The response made no progress (no varbinds at all).
     EmptyResponse,
+    /// Walks in progress over every agent together held as many varbinds
+    /// as the engine allows in memory at once.
+    MemoryBudget { cap: usize },
 }
 
 impl std::fmt::Display for WalkStop {
@@ -47,6 +50,10 @@ impl std::fmt::Display for WalkStop {
                 write!(f, "more than {cap} varbinds: walk cut short")
             }
             WalkStop::EmptyResponse => write!(f, "agent sent an empty response"),
+            WalkStop::MemoryBudget { cap } => write!(
+                f,
+                "walks of all agents together hold {cap} varbinds: walk cut short"
+            ),
         }
     }
 }
@@ -64,6 +71,9 @@ pub enum WalkEnd {
 pub struct WalkResult {
     pub varbinds: Vec<VarBind>,
     pub end: WalkEnd,
+    /// This walk's share of the engine's varbind budget, given back when
+    /// the result (and every clone of it) is dropped.
+    pub(crate) hold: Option<std::sync::Arc<tokio::sync::OwnedSemaphorePermit>>,
 }
 
 impl WalkResult {
