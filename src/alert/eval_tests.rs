@@ -23,20 +23,8 @@ fn evaluator(toml: &str) -> Evaluator {
 
 fn device(id: &str, poller: bool) -> Device {
     Device {
-        id: DeviceId(id.into()),
-        sys_name: Some(id.into()),
-        sys_descr: None,
         mgmt_addr: Some(format!("10.95.0.{}", id.len()).parse().unwrap()),
-        chassis_id: None,
-        vendor: None,
-        managed: !poller,
-        poller,
-        sys_object_id: None,
-        sys_location: None,
-        sys_contact: None,
-        addresses: vec![],
-        interfaces: vec![],
-        partial: vec![],
+        ..Device::for_test(id, poller)
     }
 }
 

@@ -108,22 +108,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn dev(id: &str, poller: bool) -> Device {
-        Device {
-            id: DeviceId(id.into()),
-            sys_name: Some(id.into()),
-            sys_descr: None,
-            mgmt_addr: None,
-            chassis_id: None,
-            vendor: None,
-            managed: !poller,
-            poller,
-            sys_object_id: None,
-            sys_location: None,
-            sys_contact: None,
-            addresses: vec![],
-            interfaces: vec![],
-            partial: vec![],
-        }
+        Device::for_test(id, poller)
     }
 
     fn topo(n: usize, edges: &[(usize, usize)]) -> Topology {

@@ -54,6 +54,30 @@ pub struct Device {
     pub partial: Vec<String>,
 }
 
+#[cfg(test)]
+impl Device {
+    /// A device with an id, its sys_name equal to it, and nothing else known
+    /// (the poller itself when `poller`). For unit tests.
+    pub(crate) fn for_test(id: &str, poller: bool) -> Device {
+        Device {
+            id: DeviceId(id.into()),
+            sys_name: Some(id.into()),
+            sys_descr: None,
+            mgmt_addr: None,
+            chassis_id: None,
+            vendor: None,
+            managed: !poller,
+            poller,
+            sys_object_id: None,
+            sys_location: None,
+            sys_contact: None,
+            addresses: vec![],
+            interfaces: vec![],
+            partial: vec![],
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Interface {
     pub if_index: u32,
