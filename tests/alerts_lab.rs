@@ -22,11 +22,8 @@ mod common;
 use nocmap::lab::Lab;
 use nocmap::store::{Store, StoreConfig};
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::os::fd::AsRawFd;
 use std::path::Path;
 use std::process::{Child, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const LAB: &str = r#"
@@ -160,58 +157,6 @@ fn load(lab: &Lab, to: &str, port: &str, rate: &str) -> (Kill, Kill) {
     (Kill(client), Kill(server))
 }
 
-/// What the webhook receiver got: (notification id header, authorization header, body).
-type Received = Arc<Mutex<Vec<(i64, String, Value)>>>;
-
-/// Binds the receiver inside the noc namespace (a thread that joins it) and
-/// answers every POST with 200.
-fn start_receiver(lab: &Lab, got: Received) {
-    let ns_path = format!("/run/netns/{}", lab.ns("noc").unwrap());
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let ns = std::fs::File::open(&ns_path).expect("noc namespace");
-        // SAFETY: setns on this thread only, with a valid namespace fd.
-        let rc = unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) };
-        assert_eq!(rc, 0, "setns into the noc namespace");
-        let listener = std::net::TcpListener::bind(("127.0.0.1", HOOK_PORT)).expect("bind hook");
-        tx.send(()).unwrap();
-        for conn in listener.incoming() {
-            let Ok(mut conn) = conn else { continue };
-            let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
-            let mut reader = BufReader::new(conn.try_clone().unwrap());
-            let (mut len, mut id, mut auth) = (0usize, -1i64, String::new());
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                    break;
-                }
-                let line = line.trim_end();
-                if line.is_empty() {
-                    break;
-                }
-                if let Some((k, v)) = line.split_once(':') {
-                    let v = v.trim();
-                    match k.to_ascii_lowercase().as_str() {
-                        "content-length" => len = v.parse().unwrap_or(0),
-                        "x-nocmap-notification-id" => id = v.parse().unwrap_or(-1),
-                        "authorization" => auth = v.to_string(),
-                        _ => {}
-                    }
-                }
-            }
-            let mut body = vec![0; len];
-            if reader.read_exact(&mut body).is_err() {
-                continue;
-            }
-            let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-            got.lock().unwrap().push((id, auth, v));
-            let _ = conn
-                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
-        }
-    });
-    rx.recv_timeout(Duration::from_secs(10))
-        .expect("receiver bound");
-}
 
 /// `nocmap serve` in the noc namespace with the alert config, logging at
 /// info to `log`; returns once the API answers.
@@ -427,8 +372,8 @@ fn alerts_fire_once_suppress_behind_a_root_cause_and_survive_a_receiver_outage()
         wait as f64 / 1000.0
     );
     std::thread::sleep(Duration::from_millis(wait));
-    let got: Received = Arc::new(Mutex::new(Vec::new()));
-    start_receiver(&lab, got.clone());
+    let got = common::Hooks::default();
+    common::start_webhook(&lab, HOOK_PORT, got.clone());
     let t_up = now_ms();
     let h = history(&lab);
     let told: Vec<i64> = h
@@ -443,13 +388,13 @@ fn alerts_fire_once_suppress_behind_a_root_cause_and_survive_a_receiver_outage()
     );
     wait_for("every notification", Duration::from_secs(100), || {
         let g = got.lock().unwrap();
-        let ids: std::collections::BTreeSet<i64> = g.iter().map(|x| x.0).collect();
+        let ids: std::collections::BTreeSet<i64> = g.iter().map(|x| x.id).collect();
         told.iter().all(|t| ids.contains(t)).then_some(())
     });
     std::thread::sleep(Duration::from_secs(3)); // anything extra would show now
     let g = got.lock().unwrap().clone();
     let mut firsts: Vec<i64> = Vec::new();
-    for (id, _, _) in &g {
+    for common::Hook { id, .. } in &g {
         if !firsts.contains(id) {
             firsts.push(*id);
         }
@@ -461,7 +406,7 @@ fn alerts_fire_once_suppress_behind_a_root_cause_and_survive_a_receiver_outage()
         (now_ms() - t_up) as f64 / 1000.0
     );
     assert_eq!(firsts, told, "every notification, in order, nothing else");
-    for (id, auth, body) in &g {
+    for common::Hook { id, auth, body, .. } in &g {
         assert_eq!(auth, &format!("Bearer {TOKEN}"));
         assert_eq!(body["version"], "4");
         assert_eq!(body["receiver"], "hook");
@@ -472,7 +417,7 @@ fn alerts_fire_once_suppress_behind_a_root_cause_and_survive_a_receiver_outage()
     let statuses: Vec<(String, String)> = firsts
         .iter()
         .map(|id| {
-            let b = &g.iter().find(|x| x.0 == *id).unwrap().2;
+            let b = &g.iter().find(|x| x.id == *id).unwrap().body;
             (
                 b["alerts"][0]["labels"]["alertname"]
                     .as_str()

@@ -32,11 +32,8 @@ use nocmap::lab::Lab;
 use nocmap::types::unix_now_ms as now_ms;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::os::fd::AsRawFd;
 use std::path::Path;
 use std::process::{Child, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const LAB: &str = r#"
@@ -199,66 +196,24 @@ struct Got {
     interface: Option<String>,
 }
 
-type Received = Arc<Mutex<Vec<Got>>>;
-
-/// An HTTP receiver bound inside the noc namespace (its own thread), 200 to
-/// every POST.
-fn start_receiver(lab: &Lab, got: Received) {
-    let ns_path = format!("/run/netns/{}", lab.ns("noc").unwrap());
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let ns = std::fs::File::open(&ns_path).expect("noc namespace");
-        // SAFETY: setns on this thread only, with a valid namespace fd.
-        let rc = unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) };
-        assert_eq!(rc, 0, "setns into the noc namespace");
-        let listener = std::net::TcpListener::bind(("127.0.0.1", HOOK_PORT)).expect("bind hook");
-        tx.send(()).unwrap();
-        for conn in listener.incoming() {
-            let Ok(mut conn) = conn else { continue };
-            let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
-            let Ok(clone) = conn.try_clone() else {
-                continue;
-            };
-            let mut reader = BufReader::new(clone);
-            let (mut len, mut id) = (0usize, -1i64);
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                    break;
-                }
-                let line = line.trim_end();
-                if line.is_empty() {
-                    break;
-                }
-                if let Some((k, v)) = line.split_once(':') {
-                    match k.to_ascii_lowercase().as_str() {
-                        "content-length" => len = v.trim().parse().unwrap_or(0),
-                        "x-nocmap-notification-id" => id = v.trim().parse().unwrap_or(-1),
-                        _ => {}
-                    }
-                }
-            }
-            let mut body = vec![0; len.min(1 << 20)];
-            if reader.read_exact(&mut body).is_err() {
-                continue;
-            }
-            let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-            let labels = &v["alerts"][0]["labels"];
-            let s = |x: &Value| x.as_str().unwrap_or_default().to_string();
-            got.lock().unwrap().push(Got {
-                id,
-                at_ms: now_ms(),
+/// The notifications the receiver got so far.
+fn notes(got: &common::Hooks) -> Vec<Got> {
+    let s = |x: &Value| x.as_str().unwrap_or_default().to_string();
+    got.lock()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            let labels = &h.body["alerts"][0]["labels"];
+            Got {
+                id: h.id,
+                at_ms: h.at_ms,
                 rule: s(&labels["alertname"]),
-                status: s(&v["status"]),
+                status: s(&h.body["status"]),
                 device: s(&labels["device"]),
                 interface: labels["interface"].as_str().map(str::to_string),
-            });
-            let _ = conn
-                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
-        }
-    });
-    rx.recv_timeout(Duration::from_secs(10))
-        .expect("receiver bound");
+            }
+        })
+        .collect()
 }
 
 fn start_serve(lab: &Lab, cfg: &Path, db: &Path, log: &Path) -> Kill {
@@ -334,8 +289,8 @@ fn flapping_restarts_and_a_cut_off_poller_page_only_as_the_rules_say() {
     std::fs::write(&cfg, CONFIG).unwrap();
     let db = dir.path().join("flap.db");
     let log = dir.path().join("serve.log");
-    let got: Received = Arc::new(Mutex::new(Vec::new()));
-    start_receiver(&lab, got.clone());
+    let got = common::Hooks::default();
+    common::start_webhook(&lab, HOOK_PORT, got.clone());
     let serve = start_serve(&lab, &cfg, &db, &log);
     let poller_id = api(&lab, "/api/topology")["devices"]
         .as_array()
@@ -419,7 +374,7 @@ fn flapping_restarts_and_a_cut_off_poller_page_only_as_the_rules_say() {
         "the owed resolutions after the flapping",
         Duration::from_secs(60),
         || {
-            let g = got.lock().unwrap().clone();
+            let g = notes(&got);
             let mut last: BTreeMap<(String, Option<String>), (String, i64)> = BTreeMap::new();
             for n in g.iter().filter(|n| n.rule == "if-flap") {
                 last.insert(
@@ -435,7 +390,7 @@ fn flapping_restarts_and_a_cut_off_poller_page_only_as_the_rules_say() {
     let h = history(&lab);
     let flap_fired = events(&h, "if-flap", Some("fired"));
     let flap_resolved = events(&h, "if-flap", Some("resolved"));
-    let got_now = got.lock().unwrap().clone();
+    let got_now = notes(&got);
     eprintln!(
         "(1) 12 flaps of r2:eth3 in {:.1} s: if-flap recorded {} fired / {} resolved, {} with the flapping mark; {} notifications received; no firing alert {:.1} s and the last owed resolution told {:.1} s after the flapping stopped",
         secs(flap_end - t_faults),
@@ -573,7 +528,7 @@ fn flapping_restarts_and_a_cut_off_poller_page_only_as_the_rules_say() {
     std::thread::sleep(Duration::from_secs(10)); // a catch-up would come within `for`
     let h = history(&lab);
     let cut: Vec<&Value> = h[h_before_cut..].iter().collect();
-    let got_all = got.lock().unwrap().clone();
+    let got_all = notes(&got);
     let cut_notes: Vec<&Got> = got_all[n_before_cut..].iter().collect();
     let resolved_at = events(&h, "poller-cut-off", Some("resolved"))
         .first()

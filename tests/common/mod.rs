@@ -220,3 +220,75 @@ fn fping_summary_is_parsed() {
     let s = parse_fping("10.1.0.1 : xmt/rcv/%loss = 3/0/100%\n").unwrap();
     assert_eq!((s.received, s.avg_ms), (0, None));
 }
+
+/// One request a test's webhook receiver got: the notification id header,
+/// the authorization header, when it arrived (ms since the epoch) and the
+/// JSON body.
+#[derive(Debug, Clone)]
+pub struct Hook {
+    pub id: i64,
+    pub auth: String,
+    pub at_ms: i64,
+    pub body: serde_json::Value,
+}
+
+pub type Hooks = std::sync::Arc<std::sync::Mutex<Vec<Hook>>>;
+
+/// An HTTP receiver for nocmap's webhooks on 127.0.0.1:`port` inside `lab`'s
+/// noc namespace (a thread of its own that joins it), answering every POST
+/// with 200 and recording it in `got`. Returns once it listens.
+pub fn start_webhook(lab: &Lab, port: u16, got: Hooks) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::os::fd::AsRawFd;
+    let ns_path = format!("/run/netns/{}", lab.ns("noc").unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let ns = std::fs::File::open(&ns_path).expect("noc namespace");
+        // SAFETY: setns on this thread only, with a valid namespace fd.
+        let rc = unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) };
+        assert_eq!(rc, 0, "setns into the noc namespace");
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).expect("bind hook");
+        tx.send(()).unwrap();
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let _ = conn.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+            let Ok(clone) = conn.try_clone() else {
+                continue;
+            };
+            let mut reader = BufReader::new(clone);
+            let (mut len, mut id, mut auth) = (0usize, -1i64, String::new());
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                let line = line.trim_end();
+                if line.is_empty() {
+                    break;
+                }
+                if let Some((k, v)) = line.split_once(':') {
+                    let v = v.trim();
+                    match k.to_ascii_lowercase().as_str() {
+                        "content-length" => len = v.parse().unwrap_or(0),
+                        "x-nocmap-notification-id" => id = v.parse().unwrap_or(-1),
+                        "authorization" => auth = v.to_string(),
+                        _ => {}
+                    }
+                }
+            }
+            let mut body = vec![0; len.min(1 << 20)];
+            if reader.read_exact(&mut body).is_err() {
+                continue;
+            }
+            let body = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+            let at_ms = nocmap::types::unix_now_ms();
+            got.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(Hook { id, auth, at_ms, body });
+            let _ = conn
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        }
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(10))
+        .expect("receiver bound");
+}
