@@ -157,7 +157,6 @@ fn load(lab: &Lab, to: &str, port: &str, rate: &str) -> (Kill, Kill) {
     (Kill(client), Kill(server))
 }
 
-
 /// `nocmap serve` in the noc namespace with the alert config, logging at
 /// info to `log`; returns once the API answers.
 fn start_serve(lab: &Lab, cfg: &Path, db: &Path, log: &Path) -> Kill {

@@ -246,7 +246,8 @@ fn mib_for(fault: Fault, octet: u8) -> Mib {
     match fault {
         Fault::Huge => {
             let mut m = small_mib(octet, b"huge", b"huge table", b"", b"");
-            m.map.retain(|k, _| !k.starts_with(IF_ENTRY) && !k.starts_with(IFX_ENTRY));
+            m.map
+                .retain(|k, _| !k.starts_with(IF_ENTRY) && !k.starts_with(IFX_ENTRY));
             m.huge_rows = HUGE_ROWS;
             m
         }
@@ -373,7 +374,10 @@ fn run_agent(fault: Fault, octet: u8, armed: Arc<AtomicBool>, served: Arc<Atomic
         let (rid, body, asked) = pdu.into_raw_parts();
         n_req += 1;
         let hostile = armed.load(Ordering::Relaxed);
-        let first = asked.first().map(|v| v.oid.arcs().to_vec()).unwrap_or_default();
+        let first = asked
+            .first()
+            .map(|v| v.oid.arcs().to_vec())
+            .unwrap_or_default();
         let is_get = matches!(
             body,
             PduBody::Standard {
@@ -583,7 +587,16 @@ fn serve_survives_hostile_agents_with_bounded_memory() {
     }
     let t0 = Instant::now();
     let child = cmd
-        .args(["--prefix", "127.0.0.0/24", "-c", "public", "-t", "2", "-r", "1"])
+        .args([
+            "--prefix",
+            "127.0.0.0/24",
+            "-c",
+            "public",
+            "-t",
+            "2",
+            "-r",
+            "1",
+        ])
         .args(["--poll-interval", "5", "--icmp-interval", "5"])
         .args(["--rediscover-interval", "0", "--listen", API, "--db"])
         .arg(&db)
@@ -603,7 +616,10 @@ fn serve_survives_hostile_agents_with_bounded_memory() {
         std::thread::spawn(move || {
             while sampling.load(Ordering::Relaxed) {
                 if let Some((now, _)) = rss_kib(pid) {
-                    samples.lock().unwrap().push((t0.elapsed().as_secs_f64(), now));
+                    samples
+                        .lock()
+                        .unwrap()
+                        .push((t0.elapsed().as_secs_f64(), now));
                 }
                 std::thread::sleep(Duration::from_millis(200));
             }
@@ -632,7 +648,13 @@ fn serve_survives_hostile_agents_with_bounded_memory() {
         std::thread::sleep(Duration::from_millis(500));
     }
     let discovered_s = t0.elapsed().as_secs_f64();
-    let discovery_peak = samples.lock().unwrap().iter().map(|r| r.1).max().unwrap_or(0);
+    let discovery_peak = samples
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| r.1)
+        .max()
+        .unwrap_or(0);
     let after_discovery = rss_kib(pid).unwrap().0;
     armed.store(true, Ordering::Relaxed);
     eprintln!(
@@ -663,7 +685,11 @@ fn serve_survives_hostile_agents_with_bounded_memory() {
     assert_eq!(raw_ctl, 0, "raw control bytes in the JSON answer");
     let text = std::str::from_utf8(&body).expect("the API answers UTF-8");
     let devices: Vec<Json> = serde_json::from_str(text).expect("/api/devices is JSON");
-    eprintln!("/api/devices: {} devices, {} bytes", devices.len(), body.len());
+    eprintln!(
+        "/api/devices: {} devices, {} bytes",
+        devices.len(),
+        body.len()
+    );
     for d in &devices {
         let h = &d["health"];
         eprintln!(
@@ -693,11 +719,17 @@ fn serve_survives_hostile_agents_with_bounded_memory() {
     assert!(healthy["health"]["snmp_error"].is_null());
     let now_ms = nocmap::types::unix_now_ms();
     let last = healthy["health"]["last_snmp_ms"].as_i64().unwrap();
-    assert!(now_ms - last < 15_000, "healthy device's last poll {} ms ago", now_ms - last);
+    assert!(
+        now_ms - last < 15_000,
+        "healthy device's last poll {} ms ago",
+        now_ms - last
+    );
     for n in &if_names {
         let ih = &healthy["interface_health"][n];
         assert!(
-            ih["updated_ms"].as_i64().is_some_and(|t| now_ms - t < 15_000),
+            ih["updated_ms"]
+                .as_i64()
+                .is_some_and(|t| now_ms - t < 15_000),
             "healthy interface {n} not polled recently: {ih}"
         );
         let rate = ih["in_bps"].as_f64();
@@ -730,7 +762,12 @@ fn serve_survives_hostile_agents_with_bounded_memory() {
         "huge: {}",
         partial_of(huge)
     );
-    assert_eq!(ok(huge), Some(true), "the huge device is polled: {}", err(huge));
+    assert_eq!(
+        ok(huge),
+        Some(true),
+        "the huge device is polled: {}",
+        err(huge)
+    );
 
     let strings = dev(Fault::Strings);
     let sn = strings["sys_name"].as_str().unwrap();
@@ -751,7 +788,11 @@ fn serve_survives_hostile_agents_with_bounded_memory() {
     );
     for i in strings["interfaces"].as_array().unwrap() {
         let alias = i["alias"].as_str().unwrap_or("");
-        assert!(alias.len() <= TEXT_CAP + 3, "ifAlias of {} bytes", alias.len());
+        assert!(
+            alias.len() <= TEXT_CAP + 3,
+            "ifAlias of {} bytes",
+            alias.len()
+        );
         assert!(i["name"].as_str().unwrap().starts_with("<script>"));
     }
     eprintln!(
@@ -762,7 +803,12 @@ fn serve_survives_hostile_agents_with_bounded_memory() {
     );
     assert_eq!(ok(strings), Some(true), "strings device: {}", err(strings));
 
-    for f in [Fault::WrongId, Fault::OtherSource, Fault::Garbled, Fault::Silent] {
+    for f in [
+        Fault::WrongId,
+        Fault::OtherSource,
+        Fault::Garbled,
+        Fault::Silent,
+    ] {
         let d = dev(f);
         assert_eq!(ok(d), Some(false), "{f:?} must show a failed poll");
         assert!(err(d).contains("no answer"), "{f:?}: {}", err(d));
@@ -778,7 +824,11 @@ fn serve_survives_hostile_agents_with_bounded_memory() {
     assert_eq!(slow["interfaces"].as_array().unwrap().len(), 2);
 
     let lp = dev(Fault::Loop);
-    assert!(partial_of(lp).contains("non-increasing"), "loop: {}", partial_of(lp));
+    assert!(
+        partial_of(lp).contains("non-increasing"),
+        "loop: {}",
+        partial_of(lp)
+    );
     let endless = dev(Fault::Endless);
     assert!(
         partial_of(endless).contains(&format!("more than {WALK_CAP} varbinds")),
@@ -863,8 +913,15 @@ fn serve_survives_hostile_agents_with_bounded_memory() {
         .map(|r| r.1)
         .collect();
     if let (Some(e), Some(l)) = (early.iter().max(), late.iter().max()) {
-        eprintln!("RSS while polling: {} MiB early, {} MiB late", e / 1024, l / 1024);
-        assert!(*l < e + 256 * 1024, "RSS grew while polling: {e} -> {l} KiB");
+        eprintln!(
+            "RSS while polling: {} MiB early, {} MiB late",
+            e / 1024,
+            l / 1024
+        );
+        assert!(
+            *l < e + 256 * 1024,
+            "RSS grew while polling: {e} -> {l} KiB"
+        );
     }
 
     // SIGTERM still ends it cleanly.

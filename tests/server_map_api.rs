@@ -445,7 +445,10 @@ async fn the_isolated_server_runs_on_its_own_niced_threads() {
         nices.push(nice);
     }
     assert!(nices.len() >= 2, "threads: {nices:?}");
-    assert!(nices.iter().all(|&n| n == 7), "niceness per thread: {nices:?}");
+    assert!(
+        nices.iter().all(|&n| n == 7),
+        "niceness per thread: {nices:?}"
+    );
     tx.send(()).unwrap();
     tokio::time::timeout(Duration::from_secs(10), done)
         .await

@@ -303,7 +303,12 @@ fn concurrent_walks_share_a_bounded_varbind_budget() {
             );
             assert!(held <= 3_000, "{held} varbinds held");
             let budget = WalkEnd::Partial(WalkStop::MemoryBudget { cap: 3_000 });
-            assert!(a.end == budget || b.end == budget, "{:?} {:?}", a.end, b.end);
+            assert!(
+                a.end == budget || b.end == budget,
+                "{:?} {:?}",
+                a.end,
+                b.end
+            );
             // While they are held, another walk gets at most what is left.
             let c = walk().await;
             assert!(c.varbinds.len() <= 3_000 - held, "{}", c.varbinds.len());

@@ -201,10 +201,7 @@ mod tests {
         fill(&mut r, &vbs);
         assert_eq!(r.interfaces.len(), MAX_INTERFACES);
         assert_eq!(r.interfaces[0].if_index, 1);
-        assert_eq!(
-            r.interfaces.last().unwrap().if_index,
-            MAX_INTERFACES as u32
-        );
+        assert_eq!(r.interfaces.last().unwrap().if_index, MAX_INTERFACES as u32);
         assert_eq!(
             r.partial,
             vec![format!(

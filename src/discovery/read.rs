@@ -105,7 +105,13 @@ async fn walk_all(
             r.as_ref().map_or(0, |w| w.varbinds.len())
         };
         let better = matches!(&again, Ok(w) if w.is_complete()) || rows(&again) > rows(&first);
-        keep(name, if better { again } else { first }, vbs, partial, holds);
+        keep(
+            name,
+            if better { again } else { first },
+            vbs,
+            partial,
+            holds,
+        );
     }
 }
 

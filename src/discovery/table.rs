@@ -216,7 +216,11 @@ mod tests {
         c.insert(5, Value::Integer(5));
         c.insert(2, Value::Integer(20));
         assert_eq!(c.len(), 3);
-        assert_eq!(c.get(&2), Some(&Value::Integer(20)), "a later value replaces");
+        assert_eq!(
+            c.get(&2),
+            Some(&Value::Integer(20)),
+            "a later value replaces"
+        );
         assert_eq!(c.get(&3), None);
         assert!(c.contains_key(&8) && !c.contains_key(&9));
         let cols: Vec<u32> = c.iter().map(|(k, _)| *k).collect();
@@ -233,10 +237,17 @@ mod tests {
     #[test]
     fn text_is_capped_at_a_char_boundary_and_keeps_control_characters() {
         let t = |b: &[u8]| text(Some(&Value::OctetString(bytes::Bytes::copy_from_slice(b))));
-        assert_eq!(t(b"a\0\x1b[31m\n<b>\0").as_deref(), Some("a\0\x1b[31m\n<b>"));
+        assert_eq!(
+            t(b"a\0\x1b[31m\n<b>\0").as_deref(),
+            Some("a\0\x1b[31m\n<b>")
+        );
         assert_eq!(t(&[b'x', 0xff, 0xc0]).as_deref(), Some("x\u{fffd}\u{fffd}"));
         let exact = vec![b'a'; MAX_TEXT_BYTES];
-        assert_eq!(t(&exact).unwrap().len(), MAX_TEXT_BYTES, "at the cap: kept whole");
+        assert_eq!(
+            t(&exact).unwrap().len(),
+            MAX_TEXT_BYTES,
+            "at the cap: kept whole"
+        );
         let long = t(&vec![b'a'; 65_000]).unwrap();
         assert_eq!(long.len(), MAX_TEXT_BYTES + '…'.len_utf8());
         assert!(long.ends_with('…'));

@@ -64,9 +64,7 @@ pub fn compile_with_text(
         // bundled module per call (the fuzz target's speed).
         loader = loader.modules([name]).parallelism(1);
     }
-    let mib = loader
-        .load()
-        .map_err(|e| loader_error(&label, e))?;
+    let mib = loader.load().map_err(|e| loader_error(&label, e))?;
 
     let mut problems = Vec::new();
     let mut warnings = Vec::new();

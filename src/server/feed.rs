@@ -537,7 +537,10 @@ mod tests {
         assert_eq!(first.seq, 1, "an empty feed renders at once");
         feed.refresh(&live, 1_500, 1_000);
         assert_eq!(feed.current().seq, 1, "half a tick old: kept");
-        assert!(Arc::ptr_eq(&first.data, &feed.current().data), "shared text");
+        assert!(
+            Arc::ptr_eq(&first.data, &feed.current().data),
+            "shared text"
+        );
         feed.refresh(&live, i64::MAX - 5, 1_000);
         assert_eq!(feed.current().seq, 2, "older than asked: rendered");
         assert!(!feed.has_subscribers());

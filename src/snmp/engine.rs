@@ -116,7 +116,9 @@ impl SnmpEngine {
         Ok(Arc::new(SnmpEngine {
             global: Arc::new(Semaphore::new(settings.global_in_flight)),
             walked: Arc::new(Semaphore::new(
-                settings.max_walked_varbinds_total.min(Semaphore::MAX_PERMITS),
+                settings
+                    .max_walked_varbinds_total
+                    .min(Semaphore::MAX_PERMITS),
             )),
             settings,
             v4,
@@ -490,9 +492,12 @@ impl Session {
                     hold: None,
                 });
             }
-            let Ok(share) = self.engine.walked.clone().try_acquire_many_owned(
-                u32::try_from(vbs.len()).unwrap_or(u32::MAX),
-            ) else {
+            let Ok(share) = self
+                .engine
+                .walked
+                .clone()
+                .try_acquire_many_owned(u32::try_from(vbs.len()).unwrap_or(u32::MAX))
+            else {
                 let cap = settings.max_walked_varbinds_total;
                 tracing::warn!(target = %self.target, cap, "walk cut short: varbind budget of all walks reached");
                 return Ok(WalkResult {
@@ -563,7 +568,10 @@ mod tests {
             Err(SnmpError::Protocol { target: t, detail }) => {
                 assert_eq!(t, target());
                 assert!(detail.contains("panicked"), "{detail}");
-                assert!(!detail.contains("decoder bug"), "the panic text is not passed on");
+                assert!(
+                    !detail.contains("decoder bug"),
+                    "the panic text is not passed on"
+                );
             }
             other => panic!("{other:?}"),
         }
@@ -576,7 +584,8 @@ mod tests {
         assert!(check_count(target(), 25, 3).is_ok());
         let e = check_count(target(), 3, 612).unwrap_err();
         assert!(
-            e.to_string().contains("oversized response: 612 varbinds for 3 asked"),
+            e.to_string()
+                .contains("oversized response: 612 varbinds for 3 asked"),
             "{e}"
         );
     }

@@ -282,9 +282,12 @@ pub fn start_webhook(lab: &Lab, port: u16, got: Hooks) {
             }
             let body = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
             let at_ms = nocmap::types::unix_now_ms();
-            got.lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(Hook { id, auth, at_ms, body });
+            got.lock().unwrap_or_else(|p| p.into_inner()).push(Hook {
+                id,
+                auth,
+                at_ms,
+                body,
+            });
             let _ = conn
                 .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
         }
