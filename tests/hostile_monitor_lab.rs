@@ -859,6 +859,19 @@ fn serve_survives_hostile_agents_with_bounded_memory() {
     }) {
         eprintln!("  metrics: {l}");
     }
+    // The datagrams no request took (wrong ids, another source, garbage)
+    // are counted, not lost without a trace.
+    let text = String::from_utf8_lossy(&metrics);
+    let count = |name: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{name} missing from /metrics"))
+    };
+    let discarded = count("nocmap_snmp_datagrams_discarded_total");
+    let malformed = count("nocmap_snmp_datagrams_malformed_total");
+    eprintln!("  datagrams matching no request: {discarded}; without a request id: {malformed}");
+    assert!(discarded > 0.0, "wrong-id and other-source answers not counted");
+    assert!(malformed > 0.0, "garbled datagrams not counted");
 
     // Memory over the whole run.
     sampling.store(false, Ordering::Relaxed);

@@ -102,6 +102,11 @@ pub struct PollerHealth {
     /// The last store error (a path and an OS reason, never a secret).
     pub store_last_error: Option<String>,
     pub discoveries: u64,
+    /// Datagrams the SNMP transports received that matched no request
+    /// (wrong request id, another source, late or duplicate), and those
+    /// with no readable request id.
+    pub snmp_datagrams_discarded: u64,
+    pub snmp_datagrams_malformed: u64,
 }
 
 impl Default for PollerHealth {
@@ -122,6 +127,8 @@ impl Default for PollerHealth {
             store_dropped_samples: 0,
             store_last_error: None,
             discoveries: 0,
+            snmp_datagrams_discarded: 0,
+            snmp_datagrams_malformed: 0,
         }
     }
 }

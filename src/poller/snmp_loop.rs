@@ -199,8 +199,12 @@ pub(super) async fn run(
         }
         let took = clock.mono_ms().saturating_sub(started);
         let skipped = ticker.finish(clock.mono_ms());
+        let datagrams = snmp.datagram_stats();
         shared.live.update(|l| {
             let p = &mut l.poller;
+            // Transport-wide totals: every device's loop reads the same.
+            p.snmp_datagrams_discarded = p.snmp_datagrams_discarded.max(datagrams.discarded);
+            p.snmp_datagrams_malformed = p.snmp_datagrams_malformed.max(datagrams.malformed);
             p.skipped_polls += skipped;
             p.poll_seconds_sum += took as f64 / 1000.0;
             p.poll_seconds_max = p.poll_seconds_max.max(took as f64 / 1000.0);

@@ -275,6 +275,18 @@ fn poller_families(s: &LiveSnapshot, out: &mut Vec<Family>) {
             p.snmp_timeouts as f64,
         ),
         one(
+            "nocmap_snmp_datagrams_discarded_total",
+            "SNMP datagrams received that matched no request: a wrong request id, another source address, late or duplicate answers.",
+            Counter,
+            p.snmp_datagrams_discarded as f64,
+        ),
+        one(
+            "nocmap_snmp_datagrams_malformed_total",
+            "SNMP datagrams received with no readable request id.",
+            Counter,
+            p.snmp_datagrams_malformed as f64,
+        ),
+        one(
             "nocmap_polls_skipped_total",
             "Polls skipped because the previous poll of the same target overran.",
             Counter,

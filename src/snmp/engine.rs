@@ -75,6 +75,14 @@ pub struct SnmpEngine {
     des: OnceCell<DesSaltState>,
 }
 
+/// Counts of received datagrams by what became of them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DatagramStats {
+    pub correlated: u64,
+    pub discarded: u64,
+    pub malformed: u64,
+}
+
 /// sysObjectID.0: the object used to test a credential.
 fn probe_oid() -> Oid {
     Oid::from_slice(&[1, 3, 6, 1, 2, 1, 1, 2, 0])
@@ -131,6 +139,21 @@ impl SnmpEngine {
 
     pub fn settings(&self) -> &SnmpSettings {
         &self.settings
+    }
+
+    /// What the shared transports did with the datagrams they received,
+    /// over both families since start. Datagrams no request was waiting for
+    /// (a wrong request id, another source, late or duplicate answers) are
+    /// `discarded`; those without a readable request id are `malformed`.
+    pub fn datagram_stats(&self) -> DatagramStats {
+        let mut out = DatagramStats::default();
+        for t in std::iter::once(&self.v4).chain(self.v6.get()) {
+            let s = t.stats();
+            out.correlated += s.correlated_datagrams;
+            out.discarded += s.discarded_datagrams;
+            out.malformed += s.malformed_datagrams;
+        }
+        out
     }
 
     async fn transport(&self, target: SocketAddr) -> Result<&UdpTransport, SnmpError> {

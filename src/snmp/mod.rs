@@ -15,7 +15,7 @@ mod walk;
 
 pub use async_snmp::{Oid, Value, VarBind};
 pub use credentials::{AuthProto, Credential, PrivProto, SecurityLevel};
-pub use engine::{Session, SnmpEngine, SnmpSettings};
+pub use engine::{DatagramStats, Session, SnmpEngine, SnmpSettings};
 pub use error::SnmpError;
 pub use format::{format_value, format_varbind};
 pub use walk::{WalkEnd, WalkResult, WalkStep, WalkStop, classify_step};
