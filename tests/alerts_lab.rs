@@ -24,7 +24,7 @@ use nocmap::store::{Store, StoreConfig};
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const LAB: &str = r#"
 name = "alchain"
@@ -96,14 +96,8 @@ impl Drop for Kill {
 }
 
 fn api(lab: &Lab, path: &str) -> Value {
-    let out = lab
-        .command_in("noc", "curl")
-        .unwrap()
-        .args(["-s", "-f", &format!("http://127.0.0.1:{API_PORT}{path}")])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "GET {path} failed");
-    serde_json::from_slice(&out.stdout).expect("JSON")
+    let body = common::noc_get(lab, API_PORT, path).unwrap_or_else(|| panic!("GET {path} failed"));
+    serde_json::from_str(&body).expect("JSON")
 }
 
 fn history(lab: &Lab) -> Vec<Value> {
@@ -119,18 +113,6 @@ fn events<'a>(h: &'a [Value], rule: &str, device: Option<&str>, event: &str) -> 
             e["rule"] == rule && e["event"] == event && device.is_none_or(|d| e["device_name"] == d)
         })
         .collect()
-}
-
-/// Polls `check` every second until it returns Some, or panics after `limit`.
-fn wait_for<T>(what: &str, limit: Duration, mut check: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(v) = check() {
-            return v;
-        }
-        assert!(start.elapsed() < limit, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_secs(1));
-    }
 }
 
 /// A UDP iperf3 client r1 → r2 at `rate`, until killed.
@@ -192,7 +174,7 @@ fn start_serve(lab: &Lab, cfg: &Path, db: &Path, log: &Path) -> Kill {
             .spawn()
             .expect("serve starts"),
     );
-    wait_for("the API", Duration::from_secs(60), || {
+    common::wait_until("the API", Duration::from_secs(60), || {
         if let Ok(Some(st)) = serve.0.try_wait() {
             panic!(
                 "serve exited with {st}: {}",
@@ -250,7 +232,7 @@ fn alerts_fire_once_suppress_behind_a_root_cause_and_survive_a_receiver_outage()
     let t_load = now_ms();
     let high = load(&lab, &r2_addr, "5311", "250M");
     let mut polls = 0;
-    let fired = wait_for("the utilisation alert", Duration::from_secs(90), || {
+    let fired = common::wait_until("the utilisation alert", Duration::from_secs(90), || {
         polls += 1;
         if polls % 20 == 0 {
             let t = api(&lab, "/api/topology");
@@ -300,7 +282,7 @@ fn alerts_fire_once_suppress_behind_a_root_cause_and_survive_a_receiver_outage()
     assert!(events(&h, "r2-uplink-hot", None, "resolved").is_empty());
     drop(mid);
     let t_stop = now_ms();
-    let resolved = wait_for("the resolution", Duration::from_secs(60), || {
+    let resolved = common::wait_until("the resolution", Duration::from_secs(60), || {
         let h = history(&lab);
         events(&h, "r2-uplink-hot", None, "resolved")
             .first()
@@ -314,7 +296,7 @@ fn alerts_fire_once_suppress_behind_a_root_cause_and_survive_a_receiver_outage()
     // (b) r1 drops everything it receives: r1, r2 and r3 stop answering.
     let t_cut = now_ms();
     lab.set_loss("r1", 100).unwrap();
-    let r1_fired = wait_for("r1's unreachable alert", Duration::from_secs(60), || {
+    let r1_fired = common::wait_until("r1's unreachable alert", Duration::from_secs(60), || {
         let h = history(&lab);
         events(&h, "unreachable", Some("r1"), "fired")
             .first()
@@ -324,7 +306,7 @@ fn alerts_fire_once_suppress_behind_a_root_cause_and_survive_a_receiver_outage()
         "(b) r1 unreachable fired {:.1} s after the cut",
         (r1_fired["at_ms"].as_i64().unwrap() - t_cut) as f64 / 1000.0
     );
-    let behind = wait_for("r2 and r3 suppressed", Duration::from_secs(30), || {
+    let behind = common::wait_until("r2 and r3 suppressed", Duration::from_secs(30), || {
         let a = api(&lab, "/api/alerts");
         let list: Vec<Value> = a["alerts"]
             .as_array()
@@ -349,7 +331,7 @@ fn alerts_fire_once_suppress_behind_a_root_cause_and_survive_a_receiver_outage()
     assert_eq!(events(&h, "unreachable", None, "fired").len(), 1, "{h:?}");
     assert_eq!(events(&h, "unreachable", None, "suppressed").len(), 2);
     lab.set_loss("r1", 0).unwrap();
-    wait_for("everything resolved", Duration::from_secs(60), || {
+    common::wait_until("everything resolved", Duration::from_secs(60), || {
         let h = history(&lab);
         (events(&h, "unreachable", None, "resolved").len() == 3).then_some(())
     });
@@ -385,7 +367,7 @@ fn alerts_fire_once_suppress_behind_a_root_cause_and_survive_a_receiver_outage()
         4,
         "hot fired/resolved and r1 fired/resolved are the only notifications: {h:?}"
     );
-    wait_for("every notification", Duration::from_secs(100), || {
+    common::wait_until("every notification", Duration::from_secs(100), || {
         let g = got.lock().unwrap();
         let ids: std::collections::BTreeSet<i64> = g.iter().map(|x| x.id).collect();
         told.iter().all(|t| ids.contains(t)).then_some(())

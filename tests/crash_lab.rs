@@ -25,6 +25,7 @@
 //!
 //! Timing figures are printed, never asserted beyond generous deadlines.
 mod common;
+use common::metric;
 use nocmap::lab::Lab;
 use rusqlite::{Connection, OpenFlags};
 use std::collections::BTreeSet;
@@ -165,20 +166,7 @@ impl Drop for Serve {
 /// `GET path` from the lab's noc namespace (where serve listens); empty
 /// when serve does not answer.
 fn get(lab: &Lab, port: u16, path: &str) -> String {
-    let out = lab
-        .command_in("noc", "curl")
-        .unwrap()
-        .args(["-sf", "-m", "5", &format!("http://127.0.0.1:{port}{path}")])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn metric(text: &str, name: &str) -> Option<f64> {
-    text.lines()
-        .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
+    common::noc_get(lab, port, path).unwrap_or_default()
 }
 
 fn wait_for(what: &str, deadline: Duration, f: impl FnMut() -> bool) -> Duration {

@@ -138,22 +138,7 @@ impl Drop for Kill {
 }
 
 fn get(lab: &Lab, path: &str) -> Option<Value> {
-    let out = lab
-        .command_in("noc", "curl")
-        .ok()?
-        .args([
-            "-s",
-            "-f",
-            "-m",
-            "5",
-            &format!("http://127.0.0.1:{API_PORT}{path}"),
-        ])
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    serde_json::from_slice(&out.stdout).ok()
+    serde_json::from_str(&common::noc_get(lab, API_PORT, path)?).ok()
 }
 
 fn api(lab: &Lab, path: &str) -> Value {
@@ -172,17 +157,6 @@ fn active(lab: &Lab) -> Vec<Value> {
         .as_array()
         .cloned()
         .unwrap_or_default()
-}
-
-fn wait_for<T>(what: &str, limit: Duration, mut check: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(v) = check() {
-            return v;
-        }
-        assert!(start.elapsed() < limit, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_secs(1));
-    }
 }
 
 /// One notification as the receiver got it.
@@ -246,7 +220,7 @@ fn start_serve(lab: &Lab, cfg: &Path, db: &Path, log: &Path) -> Kill {
             .spawn()
             .expect("serve starts"),
     );
-    wait_for("the API", Duration::from_secs(90), || {
+    common::wait_until("the API", Duration::from_secs(90), || {
         if let Ok(Some(st)) = serve.0.try_wait() {
             panic!(
                 "serve exited with {st}: {}",
@@ -300,7 +274,7 @@ fn flapping_restarts_and_a_cut_off_poller_page_only_as_the_rules_say() {
         .map(|d| d["id"].as_str().unwrap().to_string())
         .expect("the poller is in the topology");
     // Everything polled and answering before the faults start.
-    wait_for(
+    common::wait_until(
         "every router up and polled",
         Duration::from_secs(60),
         || {
@@ -336,7 +310,7 @@ fn flapping_restarts_and_a_cut_off_poller_page_only_as_the_rules_say() {
                 std::thread::sleep(Duration::from_secs(6));
                 let t = now_ms();
                 lab.restart_snmpd("r4").unwrap();
-                let back = wait_for("r4 polled again", Duration::from_secs(30), || {
+                let back = common::wait_until("r4 polled again", Duration::from_secs(30), || {
                     let d = devices(&lab);
                     let h = &d.get("r4")?["health"];
                     (h["snmp_ok"] == true && h["last_snmp_ms"].as_i64()? > t + 500)
@@ -363,14 +337,14 @@ fn flapping_restarts_and_a_cut_off_poller_page_only_as_the_rules_say() {
         );
     }
     // The flapping stopped with the link up: nothing stays firing.
-    let settled = wait_for(
+    let settled = common::wait_until(
         "nothing firing after the flapping",
         Duration::from_secs(40),
         || active(&lab).is_empty().then_some(now_ms()),
     );
     // Receivers were last told "firing" (the 5th change); the resolution
     // is owed and told once fewer than 6 changes lie in the 30 s window.
-    let owed = wait_for(
+    let owed = common::wait_until(
         "the owed resolutions after the flapping",
         Duration::from_secs(60),
         || {
@@ -468,7 +442,7 @@ fn flapping_restarts_and_a_cut_off_poller_page_only_as_the_rules_say() {
     // 3. The noc's own interface goes down for 20 s.
     let t_cut = now_ms();
     lab.set_if_state("noc", "eth0", false).unwrap();
-    let isolated = wait_for("the poller-cut-off alert", Duration::from_secs(30), || {
+    let isolated = common::wait_until("the poller-cut-off alert", Duration::from_secs(30), || {
         let h = history(&lab);
         events(&h, "poller-cut-off", Some("fired"))
             .first()
@@ -521,7 +495,7 @@ fn flapping_restarts_and_a_cut_off_poller_page_only_as_the_rules_say() {
     }
     let t_back = now_ms();
     lab.set_if_state("noc", "eth0", true).unwrap();
-    let clear = wait_for("everything resolved", Duration::from_secs(60), || {
+    let clear = common::wait_until("everything resolved", Duration::from_secs(60), || {
         let a = active(&lab);
         a.is_empty().then_some(now_ms())
     });

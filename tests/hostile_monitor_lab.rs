@@ -870,7 +870,10 @@ fn serve_survives_hostile_agents_with_bounded_memory() {
     let discarded = count("nocmap_snmp_datagrams_discarded_total");
     let malformed = count("nocmap_snmp_datagrams_malformed_total");
     eprintln!("  datagrams matching no request: {discarded}; without a request id: {malformed}");
-    assert!(discarded > 0.0, "wrong-id and other-source answers not counted");
+    assert!(
+        discarded > 0.0,
+        "wrong-id and other-source answers not counted"
+    );
     assert!(malformed > 0.0, "garbled datagrams not counted");
 
     // Memory over the whole run.

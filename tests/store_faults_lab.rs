@@ -6,6 +6,7 @@
 //! fault are in the file afterwards and the file is sound. A database on a
 //! read-only file system is refused at start with a clear error.
 mod common;
+use common::metric;
 use nocmap::lab::Lab;
 use nocmap::store::{Resolution, SeriesKey, Store, StoreConfig, UnixMillis};
 use std::path::Path;
@@ -44,20 +45,7 @@ impl Drop for Serve {
 
 /// `GET path` from the lab's noc namespace (where serve listens).
 fn get(lab: &Lab, path: &str) -> String {
-    let out = lab
-        .command_in("noc", "curl")
-        .unwrap()
-        .args(["-sf", "-m", "5", &format!("http://127.0.0.1:18085{path}")])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn metric(text: &str, name: &str) -> Option<f64> {
-    text.lines()
-        .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
+    common::noc_get(lab, 18085, path).unwrap_or_default()
 }
 
 fn wait_for(what: &str, deadline: Duration, mut f: impl FnMut() -> bool) {

@@ -295,3 +295,42 @@ pub fn start_webhook(lab: &Lab, port: u16, got: Hooks) {
     rx.recv_timeout(std::time::Duration::from_secs(10))
         .expect("receiver bound");
 }
+
+/// `GET path` from 127.0.0.1:`port` inside `lab`'s noc namespace (where the
+/// tests run `nocmap serve`): the body, or None when serve did not answer
+/// 2xx within 5 s.
+pub fn noc_get(lab: &Lab, port: u16, path: &str) -> Option<String> {
+    let out = lab
+        .command_in("noc", "curl")
+        .ok()?
+        .args(["-sf", "-m", "5", &format!("http://127.0.0.1:{port}{path}")])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The value of an unlabelled sample `name` in Prometheus exposition text.
+pub fn metric(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+/// Polls `check` every second until it returns Some, or panics after `limit`.
+pub fn wait_until<T>(
+    what: &str,
+    limit: std::time::Duration,
+    mut check: impl FnMut() -> Option<T>,
+) -> T {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
+}
