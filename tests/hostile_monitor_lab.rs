@@ -875,6 +875,8 @@ fn serve_survives_hostile_agents_with_bounded_memory() {
         "wrong-id and other-source answers not counted"
     );
     assert!(malformed > 0.0, "garbled datagrams not counted");
+    // None of it stopped the shared socket (it would be renewed, and counted).
+    assert_eq!(count("nocmap_snmp_transport_renewals_total"), 0.0);
 
     // Memory over the whole run.
     sampling.store(false, Ordering::Relaxed);

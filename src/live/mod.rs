@@ -107,6 +107,8 @@ pub struct PollerHealth {
     /// with no readable request id.
     pub snmp_datagrams_discarded: u64,
     pub snmp_datagrams_malformed: u64,
+    /// Shared SNMP sockets found closed and bound anew.
+    pub snmp_transport_renewals: u64,
 }
 
 impl Default for PollerHealth {
@@ -129,6 +131,7 @@ impl Default for PollerHealth {
             discoveries: 0,
             snmp_datagrams_discarded: 0,
             snmp_datagrams_malformed: 0,
+            snmp_transport_renewals: 0,
         }
     }
 }

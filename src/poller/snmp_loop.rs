@@ -205,6 +205,7 @@ pub(super) async fn run(
             // Transport-wide totals: every device's loop reads the same.
             p.snmp_datagrams_discarded = p.snmp_datagrams_discarded.max(datagrams.discarded);
             p.snmp_datagrams_malformed = p.snmp_datagrams_malformed.max(datagrams.malformed);
+            p.snmp_transport_renewals = p.snmp_transport_renewals.max(snmp.transport_renewals());
             p.skipped_polls += skipped;
             p.poll_seconds_sum += took as f64 / 1000.0;
             p.poll_seconds_max = p.poll_seconds_max.max(took as f64 / 1000.0);

@@ -287,6 +287,12 @@ fn poller_families(s: &LiveSnapshot, out: &mut Vec<Family>) {
             p.snmp_datagrams_malformed as f64,
         ),
         one(
+            "nocmap_snmp_transport_renewals_total",
+            "Shared SNMP sockets that stopped receiving and were replaced by a new one.",
+            Counter,
+            p.snmp_transport_renewals as f64,
+        ),
+        one(
             "nocmap_polls_skipped_total",
             "Polls skipped because the previous poll of the same target overran.",
             Counter,

@@ -2,6 +2,12 @@
 //! caps, the remembered credential of each agent, and the request loops (get,
 //! getnext, walk with max-repetitions fallback). All socket I/O of SNMP is
 //! here; the pure walk rules are in `walk.rs`.
+//!
+//! A shared transport whose receive task has ended (a panic in the
+//! library's per-datagram request-id parse, or a fatal socket error) answers
+//! every request with "closed". The engine then binds a new socket in its
+//! place, once per failure whoever notices first, and the request is sent
+//! again on it, so one bad datagram cannot stop the polling of every agent.
 use super::credentials::Credential;
 use super::error::SnmpError;
 use super::walk::{WalkEnd, WalkResult, WalkStep, WalkStop, classify_step};
@@ -9,6 +15,7 @@ use async_snmp::transport::{UdpHandle, UdpTransport};
 use async_snmp::{Client, DesSaltState, EngineCache, ErrorStatus, Oid, Retry, VarBind};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore};
@@ -58,16 +65,35 @@ impl SnmpSettings {
 }
 
 /// Per-agent state: its in-flight gate and the client built for the
-/// credential that worked last.
+/// credential that worked last (on the transport of that generation).
 struct Agent {
     gate: Arc<Semaphore>,
-    client: Option<(String, Client<UdpHandle>)>,
+    /// The name of the credential set that worked last.
+    remembered: Option<String>,
+    client: Option<(String, BoundClient)>,
 }
+
+/// One address family's shared socket, and which one it is: the
+/// generation counts the sockets bound for the family so far, so a request
+/// that failed on a closed socket renews it only if nobody did already.
+#[derive(Clone)]
+struct Shared {
+    transport: UdpTransport,
+    generation: u64,
+}
+
+/// A client and the generation of the transport it sends on.
+type BoundClient = (u64, Client<UdpHandle>);
 
 pub struct SnmpEngine {
     settings: SnmpSettings,
-    v4: UdpTransport,
-    v6: OnceCell<UdpTransport>,
+    v4: Mutex<Shared>,
+    v6: Mutex<Option<Shared>>,
+    /// Held while a family's socket is bound or replaced.
+    binding: tokio::sync::Mutex<()>,
+    /// Datagram counts of the sockets replaced so far, so totals never drop.
+    retired: Mutex<DatagramStats>,
+    renewals: AtomicU64,
     global: Arc<Semaphore>,
     walked: Arc<Semaphore>,
     agents: Mutex<HashMap<SocketAddr, Agent>>,
@@ -103,6 +129,19 @@ async fn bind_transport(bind: &str) -> Result<UdpTransport, SnmpError> {
         })
 }
 
+impl DatagramStats {
+    fn add(&mut self, transport: &UdpTransport) {
+        let s = transport.stats();
+        self.correlated += s.correlated_datagrams;
+        self.discarded += s.discarded_datagrams;
+        self.malformed += s.malformed_datagrams;
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 impl SnmpEngine {
     pub async fn new(settings: SnmpSettings) -> Result<Arc<Self>, SnmpError> {
         if settings.per_agent_in_flight == 0 || settings.global_in_flight == 0 {
@@ -120,7 +159,10 @@ impl SnmpEngine {
                 "max_repetitions must be at least 1".into(),
             ));
         }
-        let v4 = bind_transport("0.0.0.0:0").await?;
+        let v4 = Shared {
+            transport: bind_transport("0.0.0.0:0").await?,
+            generation: 0,
+        };
         Ok(Arc::new(SnmpEngine {
             global: Arc::new(Semaphore::new(settings.global_in_flight)),
             walked: Arc::new(Semaphore::new(
@@ -129,8 +171,11 @@ impl SnmpEngine {
                     .min(Semaphore::MAX_PERMITS),
             )),
             settings,
-            v4,
-            v6: OnceCell::new(),
+            v4: Mutex::new(v4),
+            v6: Mutex::new(None),
+            binding: tokio::sync::Mutex::new(()),
+            retired: Mutex::new(DatagramStats::default()),
+            renewals: AtomicU64::new(0),
             agents: Mutex::new(HashMap::new()),
             engine_cache: Arc::new(EngineCache::new()),
             des: OnceCell::new(),
@@ -146,46 +191,122 @@ impl SnmpEngine {
     /// (a wrong request id, another source, late or duplicate answers) are
     /// `discarded`; those without a readable request id are `malformed`.
     pub fn datagram_stats(&self) -> DatagramStats {
-        let mut out = DatagramStats::default();
-        for t in std::iter::once(&self.v4).chain(self.v6.get()) {
-            let s = t.stats();
-            out.correlated += s.correlated_datagrams;
-            out.discarded += s.discarded_datagrams;
-            out.malformed += s.malformed_datagrams;
+        let mut out = *lock(&self.retired);
+        let current = [Some(lock(&self.v4).clone()), lock(&self.v6).clone()];
+        for shared in current.into_iter().flatten() {
+            out.add(&shared.transport);
         }
         out
     }
 
-    async fn transport(&self, target: SocketAddr) -> Result<&UdpTransport, SnmpError> {
+    /// How many times a shared socket was found closed and replaced.
+    pub fn transport_renewals(&self) -> u64 {
+        self.renewals.load(Ordering::Relaxed)
+    }
+
+    fn family(&self, target: SocketAddr) -> Option<Shared> {
         if target.is_ipv4() {
-            return Ok(&self.v4);
+            Some(lock(&self.v4).clone())
+        } else {
+            lock(&self.v6).clone()
         }
-        self.v6.get_or_try_init(|| bind_transport("[::]:0")).await
+    }
+
+    /// The family's shared socket, bound on first use for IPv6.
+    async fn transport(&self, target: SocketAddr) -> Result<Shared, SnmpError> {
+        if let Some(shared) = self.family(target) {
+            return Ok(shared);
+        }
+        let _one = self.binding.lock().await;
+        if let Some(shared) = self.family(target) {
+            return Ok(shared);
+        }
+        let shared = Shared {
+            transport: bind_transport("[::]:0").await?,
+            generation: 0,
+        };
+        *lock(&self.v6) = Some(shared.clone());
+        Ok(shared)
+    }
+
+    /// Replace the family's socket if it is still the one of generation
+    /// `seen`, which a request found closed; a later generation means
+    /// another request renewed it already.
+    async fn renew(&self, target: SocketAddr, seen: u64) -> Result<(), SnmpError> {
+        let _one = self.binding.lock().await;
+        let Some(old) = self.family(target) else {
+            return Ok(());
+        };
+        if old.generation != seen {
+            return Ok(());
+        }
+        let bind = if target.is_ipv4() {
+            "0.0.0.0:0"
+        } else {
+            "[::]:0"
+        };
+        let shared = Shared {
+            transport: bind_transport(bind).await?,
+            generation: seen + 1,
+        };
+        tracing::error!(
+            old = %old.transport.local_addr(),
+            new = %shared.transport.local_addr(),
+            "the shared SNMP socket stopped receiving; bound a new one"
+        );
+        lock(&self.retired).add(&old.transport);
+        if target.is_ipv4() {
+            *lock(&self.v4) = shared;
+        } else {
+            *lock(&self.v6) = Some(shared);
+        }
+        // Clients cached on the old socket would only fail again.
+        for agent in lock(&self.agents).values_mut() {
+            agent.client = None;
+        }
+        self.renewals.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Fault injection for tests: shut the shared sockets down the way a
+    /// receive task that ended leaves them (every request answers
+    /// "closed"). Polling must recover by itself.
+    #[doc(hidden)]
+    pub async fn fault_close_transports(&self) {
+        let current = [Some(lock(&self.v4).clone()), lock(&self.v6).clone()];
+        for shared in current.into_iter().flatten() {
+            shared.transport.control().shutdown().await;
+        }
     }
 
     fn agent_gate(&self, target: SocketAddr) -> Arc<Semaphore> {
-        let mut agents = self.agents.lock().unwrap_or_else(|p| p.into_inner());
+        let mut agents = lock(&self.agents);
         agents
             .entry(target)
             .or_insert_with(|| Agent {
                 gate: Arc::new(Semaphore::new(self.settings.per_agent_in_flight)),
+                remembered: None,
                 client: None,
             })
             .gate
             .clone()
     }
 
-    fn cached_client(&self, target: SocketAddr, cred: &str) -> Option<Client<UdpHandle>> {
-        let agents = self.agents.lock().unwrap_or_else(|p| p.into_inner());
+    /// The client cached for this agent and credential, if it was built on
+    /// the family's current socket.
+    fn cached_client(&self, target: SocketAddr, cred: &str) -> Option<BoundClient> {
+        let generation = self.family(target)?.generation;
+        let agents = lock(&self.agents);
         match agents.get(&target).and_then(|a| a.client.as_ref()) {
-            Some((name, client)) if name == cred => Some(client.clone()),
+            Some((name, bound)) if name == cred && bound.0 == generation => Some(bound.clone()),
             _ => None,
         }
     }
 
-    fn remember(&self, target: SocketAddr, cred: &str, client: &Client<UdpHandle>) {
-        let mut agents = self.agents.lock().unwrap_or_else(|p| p.into_inner());
+    fn remember(&self, target: SocketAddr, cred: &str, client: &BoundClient) {
+        let mut agents = lock(&self.agents);
         if let Some(a) = agents.get_mut(&target) {
+            a.remembered = Some(cred.to_string());
             a.client = Some((cred.to_string(), client.clone()));
         }
     }
@@ -193,27 +314,53 @@ impl SnmpEngine {
     /// The name of the credential that last worked for this agent, if any.
     pub fn remembered_credential(&self, addr: IpAddr) -> Option<String> {
         let target = SocketAddr::new(addr, self.settings.port);
-        let agents = self.agents.lock().unwrap_or_else(|p| p.into_inner());
-        agents
-            .get(&target)
-            .and_then(|a| a.client.as_ref())
-            .map(|(n, _)| n.clone())
+        let agents = lock(&self.agents);
+        agents.get(&target).and_then(|a| a.remembered.clone())
     }
 
+    /// A client for `target` under `cred` on the family's current socket;
+    /// should that socket turn out closed, it is renewed and the client
+    /// built once more. `permits_held`: the caller already holds this
+    /// agent's in-flight permits (a request being sent again).
     async fn build_client(
         &self,
         target: SocketAddr,
         cred: &Credential,
-    ) -> Result<Client<UdpHandle>, SnmpError> {
+        permits_held: bool,
+    ) -> Result<BoundClient, SnmpError> {
         if let Some(c) = self.cached_client(target, cred.name()) {
             return Ok(c);
         }
+        let _permits = if permits_held {
+            None
+        } else {
+            acquire(&self.agent_gate(target), &self.global).await
+        };
+        let shared = self.transport(target).await?;
+        match self.build_on(target, cred, &shared).await? {
+            Err(e) if e.kind() == async_snmp::ErrorKind::Closed => {
+                self.renew(target, shared.generation).await?;
+                let shared = self.transport(target).await?;
+                let client = self
+                    .build_on(target, cred, &shared)
+                    .await?
+                    .map_err(|e| self.lib_err(target, &e))?;
+                Ok((shared.generation, client))
+            }
+            Err(e) => Err(self.lib_err(target, &e)),
+            Ok(client) => Ok((shared.generation, client)),
+        }
+    }
+
+    async fn build_on(
+        &self,
+        target: SocketAddr,
+        cred: &Credential,
+        shared: &Shared,
+    ) -> Result<async_snmp::Result<Client<UdpHandle>>, SnmpError> {
         let auth = cred.to_auth().map_err(SnmpError::Config)?;
         let retry = Retry::fixed(self.settings.retries, Duration::ZERO)
             .map_err(|e| SnmpError::Config(e.to_string()))?;
-        let transport = self.transport(target).await?;
-        let gate = self.agent_gate(target);
-        let _permits = acquire(&gate, &self.global).await;
         let mut builder = Client::builder(target, auth);
         if cred.uses_des() {
             let dir = self.settings.state_dir.clone();
@@ -234,11 +381,9 @@ impl SnmpEngine {
             .retry(retry)
             .strict_source(true)
             .engine_cache(self.engine_cache.clone())
-            .build_with(transport);
+            .build_with(&shared.transport);
         // v3 engine discovery decodes the agent's first answer here.
-        contained(target, built)
-            .await?
-            .map_err(|e| self.lib_err(target, &e))
+        contained(target, built).await
     }
 
     fn lib_err(&self, target: SocketAddr, e: &async_snmp::Error) -> SnmpError {
@@ -271,7 +416,7 @@ impl SnmpEngine {
         let mut last: Option<SnmpError> = None;
         for cred in order {
             tried.push(cred.name().to_string());
-            let client = match self.build_client(target, cred).await {
+            let client = match self.build_client(target, cred, false).await {
                 Ok(c) => c,
                 Err(e @ (SnmpError::Timeout { .. } | SnmpError::Auth { .. })) => {
                     tracing::debug!(%target, credential = cred.name(), error = %e, "credential failed");
@@ -283,7 +428,7 @@ impl SnmpEngine {
             let session = self.session(target, cred, client);
             match session.get(&[probe_oid()]).await {
                 Ok(_) => {
-                    self.remember(target, cred.name(), &session.client);
+                    self.remember(target, cred.name(), &session.bound());
                     return Ok(session);
                 }
                 Err(e @ (SnmpError::Timeout { .. } | SnmpError::Auth { .. })) => {
@@ -308,15 +453,15 @@ impl SnmpEngine {
         self: &Arc<Self>,
         target: SocketAddr,
         cred: &Credential,
-        client: Client<UdpHandle>,
+        client: BoundClient,
     ) -> Session {
         Session {
             engine: self.clone(),
             gate: self.agent_gate(target),
             target,
-            credential: cred.name().to_string(),
+            credential: cred.clone(),
             v1: cred.is_v1(),
-            client,
+            client: Mutex::new(client),
         }
     }
 }
@@ -380,9 +525,10 @@ pub struct Session {
     engine: Arc<SnmpEngine>,
     gate: Arc<Semaphore>,
     target: SocketAddr,
-    credential: String,
+    credential: Credential,
     v1: bool,
-    client: Client<UdpHandle>,
+    /// Replaced when the socket it sends on is found closed.
+    client: Mutex<BoundClient>,
 }
 
 impl Session {
@@ -392,12 +538,40 @@ impl Session {
 
     /// The name of the credential set this session uses.
     pub fn credential(&self) -> &str {
-        &self.credential
+        self.credential.name()
+    }
+
+    fn bound(&self) -> BoundClient {
+        lock(&self.client).clone()
+    }
+
+    /// Run one request of the library with this session's client (the
+    /// caller holds the in-flight permits). On a closed socket the engine
+    /// renews it and the request is sent once more on the new one.
+    async fn call<T, F, Fut>(&self, op: F) -> Result<async_snmp::Result<T>, SnmpError>
+    where
+        F: Fn(Client<UdpHandle>) -> Fut,
+        Fut: std::future::Future<Output = async_snmp::Result<T>>,
+    {
+        let (generation, client) = self.bound();
+        match contained(self.target, op(client)).await? {
+            Err(e) if e.kind() == async_snmp::ErrorKind::Closed => {
+                self.engine.renew(self.target, generation).await?;
+                let bound = self
+                    .engine
+                    .build_client(self.target, &self.credential, true)
+                    .await?;
+                *lock(&self.client) = bound.clone();
+                contained(self.target, op(bound.1)).await
+            }
+            other => Ok(other),
+        }
     }
 
     pub async fn get(&self, oids: &[Oid]) -> Result<Vec<VarBind>, SnmpError> {
         let _p = acquire(&self.gate, &self.engine.global).await;
-        let vbs = contained(self.target, self.client.get_many(oids))
+        let vbs = self
+            .call(|c| async move { c.get_many(oids).await })
             .await?
             .map(|r| r.varbinds)
             .map_err(|e| self.engine.lib_err(self.target, &e))?;
@@ -407,7 +581,8 @@ impl Session {
 
     pub async fn get_next(&self, oids: &[Oid]) -> Result<Vec<VarBind>, SnmpError> {
         let _p = acquire(&self.gate, &self.engine.global).await;
-        let vbs = contained(self.target, self.client.get_next_many(oids))
+        let vbs = self
+            .call(|c| async move { c.get_next_many(oids).await })
             .await?
             .map(|r| r.varbinds)
             .map_err(|e| self.engine.lib_err(self.target, &e))?;
@@ -425,15 +600,11 @@ impl Session {
     ) -> Result<Result<Vec<VarBind>, Box<async_snmp::Error>>, SnmpError> {
         let _p = acquire(&self.gate, &self.engine.global).await;
         if self.v1 {
-            contained(self.target, self.client.get_next(oid))
+            self.call(|c| async move { c.get_next(oid).await.map(|r| r.varbinds) })
                 .await
-                .map(|r| r.map(|r| r.varbinds))
         } else {
-            contained(
-                self.target,
-                self.client.get_bulk(std::slice::from_ref(oid), 0, reps),
-            )
-            .await
+            self.call(|c| async move { c.get_bulk(std::slice::from_ref(oid), 0, reps).await })
+                .await
         }
     }
 
