@@ -112,7 +112,8 @@ community = "{COMMUNITY}"
 
 [discovery]
 prefixes = ["10.86.0.0/16"]
-seeds = ["{seed}"]
+# The second seed has no host: discovery must name it, and why.
+seeds = ["{seed}", "10.86.250.1"]
 
 [server]
 listen = "127.0.0.1:18086"
@@ -270,6 +271,7 @@ bearer_token = "{HOOK_TOKEN}"
         ("/api/events", Some(VIEWER)),
         ("/api/map/positions", Some(VIEWER)),
         ("/api/alerts", Some(VIEWER)),
+        ("/api/discovery", Some(VIEWER)),
         ("/api/alerts/history?since=1h", Some(VIEWER)),
         (
             "/api/reports/reachability?since=1h&format=html",
@@ -287,6 +289,27 @@ bearer_token = "{HOOK_TOKEN}"
         let out = curl(path, token);
         seen.add(&format!("GET {path}"), &out);
     }
+    // The dead seed is listed with the credential sets tried (by name).
+    let out = String::from_utf8_lossy(&curl("/api/discovery", Some(VIEWER)).stdout).into_owned();
+    let body = out.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    let status: serde_json::Value = serde_json::from_str(body).expect("discovery JSON");
+    eprintln!("/api/discovery: {status}");
+    let last = &status["last"];
+    assert_eq!(status["runs"], 1, "{status}");
+    assert!(last["managed_devices"].as_u64().unwrap() >= 2, "{status}");
+    let unreachable = last["unreachable"].as_array().unwrap();
+    assert_eq!(unreachable.len(), 1, "{status}");
+    assert_eq!(unreachable[0]["addr"], "10.86.250.1");
+    let reason = unreachable[0]["reason"].as_str().unwrap();
+    assert_eq!(
+        reason,
+        "10.86.250.1:161: cannot reach the agent: Network is unreachable (os error 101)"
+    );
+    let metrics = String::from_utf8_lossy(&curl("/metrics", Some(VIEWER)).stdout).into_owned();
+    assert!(
+        metrics.contains("\nnocmap_discovery_unreachable_agents 1\n"),
+        "{metrics}"
+    );
     // SAFETY: signalling our own child.
     unsafe { libc::kill(serve.id() as i32, libc::SIGTERM) };
     assert!(serve.wait().unwrap().success());

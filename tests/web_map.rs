@@ -198,6 +198,9 @@ impl Drop for Serve {
     }
 }
 
+/// A seed inside the lab's prefix that no host answers on.
+const DEAD_SEED: &str = "10.90.250.1";
+
 fn start_serve(lab: &Lab, db: &Path) -> Serve {
     let seed = lab.link_addrs("noc:eth0").unwrap().1.unwrap().to_string();
     let child = lab
@@ -207,6 +210,9 @@ fn start_serve(lab: &Lab, db: &Path) -> Serve {
             "serve",
             "--seed",
             &seed,
+            // Nothing answers here: the discovery panel must say so.
+            "--seed",
+            DEAD_SEED,
             "--prefix",
             "10.90.0.0/16",
             "-c",
@@ -355,6 +361,24 @@ fn live_map_in_chromium() {
         "the lab's managed devices"
     );
     browser.screenshot("1-map");
+
+    // The seed nothing answered on is named in the discovery panel, with why.
+    let not_reached = browser.wait(
+        &format!(
+            "(() => {{ const li = document.querySelector('#discovery-list li[data-addr=\"{DEAD_SEED}\"]'); \
+             return li && !document.getElementById('discovery').hidden ? li.textContent : null; }})()"
+        ),
+        40,
+        "the discovery panel",
+        "document.getElementById('discovery').textContent",
+    );
+    let not_reached = not_reached.as_str().unwrap();
+    assert!(
+        not_reached.starts_with(&format!(
+            "not reached: {DEAD_SEED} — {DEAD_SEED}:161: cannot reach the agent"
+        )),
+        "{not_reached}"
+    );
 
     // 5. Hostile strings: shown as text in the detail panel, never run.
     eprintln!(

@@ -109,6 +109,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         );
     }
     eprintln!("nocmap serve: discovering ...");
+    let started = crate::types::unix_now_ms();
     let result = tokio::select! {
         r = crawl.run() => r,
         _ = signals.recv() => {
@@ -117,6 +118,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
     };
+    let first_run = discovery_run(started, &result);
+    for p in &first_run.unreachable {
+        eprintln!("nocmap serve: not reached: {}: {}", p.addr, p.reason);
+    }
     let topology = result.topology;
     release_freed_memory();
     store.save_topology(UnixMillis(crate::types::unix_now_ms()), &topology)?;
@@ -162,6 +167,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .max(1);
     let stale_after = i64::try_from(snmp_every_s.saturating_mul(3_000)).unwrap_or(i64::MAX);
     let live = Arc::new(Live::new(topology, stale_after));
+    live.update(|l| {
+        l.poller.discoveries += 1;
+        l.discovery.runs += 1;
+        l.discovery.last = Some(first_run);
+    });
     let mut monitor = Monitor::start(
         live.clone(),
         crawl.engine.clone(),
@@ -213,12 +223,19 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             _ = signals.recv() => break,
             _ = rediscover.tick(), if args.rediscover_interval > 0 => {
                 // A stop during a re-discovery abandons it (it stores nothing).
-                let new = tokio::select! {
-                    r = crawl.run() => r.topology,
+                let started = crate::types::unix_now_ms();
+                let result = tokio::select! {
+                    r = crawl.run() => r,
                     _ = signals.recv() => break,
                 };
+                let run = discovery_run(started, &result);
+                let new = result.topology;
                 release_freed_memory();
-                live.update(|l| l.poller.discoveries += 1);
+                live.update(|l| {
+                    l.poller.discoveries += 1;
+                    l.discovery.runs += 1;
+                    l.discovery.last = Some(run);
+                });
                 let old = live.read(|l| l.topology.clone());
                 let change = crate::topology::diff(&old, &new);
                 tracing::info!(added = change.devices_added.len(), removed = change.devices_removed.len(), links_added = change.links_added.len(), links_removed = change.links_removed.len(), "re-discovery");
@@ -239,4 +256,26 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let _ = a.await;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The live summary of a finished crawl (what `/api/discovery` shows).
+fn discovery_run(
+    started_ms: i64,
+    result: &crate::discovery::crawl::CrawlResult,
+) -> crate::live::DiscoveryRun {
+    let problems = result
+        .unreachable
+        .iter()
+        .map(|u| crate::live::AgentProblem {
+            addr: u.addr,
+            reason: u.reason.clone(),
+        })
+        .collect();
+    crate::live::DiscoveryRun::summarise(
+        started_ms,
+        crate::types::unix_now_ms(),
+        &result.topology,
+        problems,
+        result.skipped_out_of_scope.clone(),
+    )
 }

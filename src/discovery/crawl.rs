@@ -8,6 +8,7 @@ use super::read::read_device;
 use super::report::DeviceReport;
 use crate::snmp::{Credential, SnmpEngine};
 use crate::topology::Topology;
+use futures::FutureExt;
 use ipnet::IpNet;
 use std::collections::{BTreeSet, VecDeque};
 use std::net::IpAddr;
@@ -95,10 +96,21 @@ pub async fn crawl(
             let engine = engine.clone();
             let creds = creds.clone();
             running.spawn(async move {
-                let r = match engine.open(addr, &creds).await {
-                    Ok(session) => Ok(read_device(&session).await.0),
-                    Err(e) => Err(e.to_string()),
+                let read = async {
+                    match engine.open(addr, &creds).await {
+                        Ok(session) => Ok(read_device(&session).await.0),
+                        Err(e) => Err(e.to_string()),
+                    }
                 };
+                // A bug in reading one agent must not lose its address
+                // without a word: it is reported like any other failure.
+                let r = std::panic::AssertUnwindSafe(read)
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|_| {
+                        tracing::error!(%addr, "reading this agent panicked");
+                        Err("internal error while reading this agent (a nocmap bug; please report it)".into())
+                    });
                 (addr, depth, r)
             });
         }

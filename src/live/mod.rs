@@ -2,8 +2,10 @@
 //! the latest health of every device, interface and link, plus the poller's
 //! own health. Pollers write it; the HTTP API and `/metrics` read snapshots
 //! of it. Link health is derived here, purely, from both ends' interfaces.
+mod discovery;
 mod health;
 
+pub use discovery::{AgentProblem, DiscoveryRun, DiscoveryStatus, MAX_LISTED_OUT_OF_SCOPE};
 pub use health::{LinkHealth, LinkStatus, link_health};
 
 use crate::topology::{DeviceId, Topology};
@@ -146,6 +148,8 @@ pub struct LiveSnapshot {
     pub poller: PollerHealth,
     /// How old data may be before it is shown as stale.
     pub stale_after_ms: i64,
+    /// The last discovery run and what it could not reach.
+    pub discovery: DiscoveryStatus,
 }
 
 /// Shared, lock-protected live state. Writers hold the lock only to copy

@@ -50,6 +50,7 @@ pub fn collect(s: &LiveSnapshot) -> Vec<Family> {
     interface_families(s, &mut out);
     device_families(s, &mut out);
     poller_families(s, &mut out);
+    discovery_families(s, &mut out);
     for f in &mut out {
         f.samples.retain(|m| m.value.is_finite());
     }
@@ -360,6 +361,52 @@ fn poller_families(s: &LiveSnapshot, out: &mut Vec<Family>) {
         });
     }
     out.push(last_error);
+}
+
+/// The last discovery run: what it could not reach and when it ended.
+/// Absent until the first run has finished.
+fn discovery_families(s: &LiveSnapshot, out: &mut Vec<Family>) {
+    use MetricKind::Gauge;
+    let Some(run) = &s.discovery.last else {
+        return;
+    };
+    let one = |name, help, value: f64| Family {
+        name,
+        help,
+        kind: Gauge,
+        samples: vec![MetricSample {
+            suffix: "",
+            labels: vec![],
+            value,
+        }],
+    };
+    out.extend([
+        one(
+            "nocmap_discovery_unreachable_agents",
+            "Seeds and neighbours' management addresses the last discovery could not read (listed in /api/discovery).",
+            run.unreachable.len() as f64,
+        ),
+        one(
+            "nocmap_discovery_partial_devices",
+            "Devices whose tables the last discovery read only in part.",
+            run.partial_devices as f64,
+        ),
+        one(
+            "nocmap_discovery_out_of_scope_addresses",
+            "Addresses neighbours advertised outside the allowed prefixes, left out by the last discovery.",
+            run.out_of_scope_count as f64,
+        ),
+        one(
+            "nocmap_discovery_last_duration_seconds",
+            "How long the last discovery took.",
+            (run.finished_ms - run.started_ms).max(0) as f64 / MS,
+        ),
+        one(
+            "nocmap_discovery_last_completion_timestamp_seconds",
+            "When the last discovery finished (Unix time).",
+            run.finished_ms as f64 / MS,
+        ),
+    ]);
 }
 
 #[cfg(test)]

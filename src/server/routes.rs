@@ -96,8 +96,14 @@ fn api_routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .and_then(move |d: String, q: HashMap<String, String>| {
             series_handler(s.clone(), d, None, q)
         });
+    let s = state.clone();
+    let discovery = warp::path!("discovery")
+        .and(warp::get())
+        .map(move || s.live.read(|l| json(StatusCode::OK, &l.discovery)));
     devices
         .or(topology)
+        .unify()
+        .or(discovery)
         .unify()
         .or(series)
         .unify()

@@ -9,6 +9,7 @@ import { parseCidr, matchesSearch, visibleDevices } from './filters.js';
 import { DetailPanel } from './panels.js';
 import { exportPng, exportSvg } from './export.js';
 import { ringPositions } from './layout.js';
+import { discoveryLoop } from './discovery.js';
 
 const params = new URLSearchParams(location.search);
 const WALL = location.pathname === '/wall' || params.get('wall') === '1';
@@ -553,6 +554,7 @@ async function start() {
   });
   feed.start();
   alertsLoop();
+  if (!WALL) discoveryLoop();
   reportsPanel();
   if (WALL) {
     setInterval(() => fitTo(cy.nodes(':visible'), 30), 60000);

@@ -1,0 +1,159 @@
+//! What the last discovery run found and, above all, what it could not
+//! reach: the agents among the seeds and the neighbours' management
+//! addresses that gave no usable answer, each with its reason, and the
+//! addresses left out because they lie outside the allowed prefixes. An
+//! engineer who mistyped a community sees the device named here, not only
+//! on serve's stderr. Reasons are the engine's error texts (addresses,
+//! timeouts, statuses and credential-set names, never a secret).
+use super::UnixMs;
+use serde::Serialize;
+use std::net::IpAddr;
+
+/// At most this many out-of-scope addresses are listed (all are counted).
+pub const MAX_LISTED_OUT_OF_SCOPE: usize = 256;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AgentProblem {
+    pub addr: IpAddr,
+    pub reason: String,
+}
+
+/// One finished discovery run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DiscoveryRun {
+    pub started_ms: UnixMs,
+    pub finished_ms: UnixMs,
+    pub devices: usize,
+    /// Devices that answered SNMP (the rest are known from neighbours'
+    /// tables or the ping sweep only).
+    pub managed_devices: usize,
+    pub links: usize,
+    /// Devices whose tables were read only in part (their `partial`).
+    pub partial_devices: usize,
+    /// Sorted by address.
+    pub unreachable: Vec<AgentProblem>,
+    pub out_of_scope_count: usize,
+    /// The first [`MAX_LISTED_OUT_OF_SCOPE`] of them, sorted.
+    pub out_of_scope: Vec<IpAddr>,
+}
+
+impl DiscoveryRun {
+    /// Summarise a run from its parts (pure; sorts and caps the lists).
+    pub fn summarise(
+        started_ms: UnixMs,
+        finished_ms: UnixMs,
+        topology: &crate::topology::Topology,
+        mut unreachable: Vec<AgentProblem>,
+        mut out_of_scope: Vec<IpAddr>,
+    ) -> DiscoveryRun {
+        for p in &mut unreachable {
+            cap_reason(&mut p.reason);
+        }
+        unreachable.sort_by(|a, b| a.addr.cmp(&b.addr));
+        unreachable.dedup_by(|a, b| a.addr == b.addr);
+        out_of_scope.sort();
+        out_of_scope.dedup();
+        let out_of_scope_count = out_of_scope.len();
+        out_of_scope.truncate(MAX_LISTED_OUT_OF_SCOPE);
+        DiscoveryRun {
+            started_ms,
+            finished_ms,
+            devices: topology.devices.len(),
+            managed_devices: topology.devices.iter().filter(|d| d.managed).count(),
+            links: topology.links.len(),
+            partial_devices: topology
+                .devices
+                .iter()
+                .filter(|d| !d.partial.is_empty())
+                .count(),
+            unreachable,
+            out_of_scope_count,
+            out_of_scope,
+        }
+    }
+}
+
+/// A reason longer than this is cut (on a character boundary) and marked.
+pub const MAX_REASON_BYTES: usize = 512;
+
+/// Library error texts can quote what an agent sent: keep them short.
+fn cap_reason(reason: &mut String) {
+    if reason.len() <= MAX_REASON_BYTES {
+        return;
+    }
+    let mut end = MAX_REASON_BYTES;
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    reason.truncate(end);
+    reason.push_str(" …");
+}
+
+/// The last run, and how many runs were made.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DiscoveryStatus {
+    pub runs: u64,
+    pub last: Option<DiscoveryRun>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::topology::{Device, Topology};
+
+    fn addr(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn sorted_deduplicated_and_capped() {
+        let mut t = Topology::default();
+        let mut b = Device::for_test("b", false);
+        b.partial = vec!["ifTable: walk cut short".into()];
+        let mut c = Device::for_test("c", false);
+        c.managed = false;
+        t.devices = vec![Device::for_test("a", false), b, c];
+        let problems = vec![
+            AgentProblem {
+                addr: addr("10.0.0.9"),
+                reason: "no answer".into(),
+            },
+            AgentProblem {
+                addr: addr("10.0.0.2"),
+                reason: "é".repeat(400),
+            },
+            AgentProblem {
+                addr: addr("10.0.0.9"),
+                reason: "no answer".into(),
+            },
+        ];
+        let scope: Vec<IpAddr> = (0..300u32)
+            .rev()
+            .map(|i| IpAddr::V4(std::net::Ipv4Addr::from(0xc000_0200 + i)))
+            .chain([addr("192.0.2.5")])
+            .collect();
+        let run = DiscoveryRun::summarise(10, 20, &t, problems, scope);
+        assert_eq!(run.devices, 3);
+        assert_eq!(run.managed_devices, 2);
+        assert_eq!(run.partial_devices, 1);
+        assert_eq!(
+            run.unreachable
+                .iter()
+                .map(|p| p.addr.to_string())
+                .collect::<Vec<_>>(),
+            ["10.0.0.2", "10.0.0.9"]
+        );
+        let long = &run.unreachable[0].reason;
+        assert!(
+            long.len() <= MAX_REASON_BYTES + " …".len(),
+            "{}",
+            long.len()
+        );
+        assert!(long.ends_with(" …") && long.starts_with("éé"));
+        assert_eq!(run.unreachable[1].reason, "no answer");
+        assert_eq!(run.out_of_scope_count, 300);
+        assert_eq!(run.out_of_scope.len(), MAX_LISTED_OUT_OF_SCOPE);
+        assert!(run.out_of_scope.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(run.out_of_scope[0], addr("192.0.2.0"));
+    }
+}
