@@ -49,7 +49,7 @@ impl DiscoveryRun {
         for p in &mut unreachable {
             cap_reason(&mut p.reason);
         }
-        unreachable.sort_by(|a, b| a.addr.cmp(&b.addr));
+        unreachable.sort_by_key(|p| p.addr);
         unreachable.dedup_by(|a, b| a.addr == b.addr);
         out_of_scope.sort();
         out_of_scope.dedup();
