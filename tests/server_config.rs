@@ -149,3 +149,41 @@ labels = { device = "x", "Bad-Name" = "y", empty = "" }
         "{errs:?}"
     );
 }
+
+#[test]
+fn the_store_section_defaults_to_full_durability_and_checks_retention() {
+    use nocmap::store::Durability;
+    let c = Config::from_toml("").unwrap();
+    let sc = c.store.store_config();
+    assert_eq!(sc.durability, Durability::Full);
+    assert_eq!(sc.raw_retention.as_secs(), 2 * 86_400);
+    assert_eq!(sc.hour_retention.as_secs(), 365 * 86_400);
+    let c = Config::from_toml(
+        "[store]\ndurability = \"normal\"\nraw_retention_days = 7\nfive_min_retention_days = 90\nhour_retention_days = 730\n",
+    )
+    .unwrap();
+    let sc = c.store.store_config();
+    assert_eq!(sc.durability, Durability::Normal);
+    assert_eq!(sc.raw_retention.as_secs(), 7 * 86_400);
+    assert_eq!(sc.five_min_retention.as_secs(), 90 * 86_400);
+    assert_eq!(sc.hour_retention.as_secs(), 730 * 86_400);
+
+    let text = "[store]\ndurability = \"sometimes\"\n";
+    let errs = Config::from_toml(text).unwrap_err();
+    assert!(
+        errs.iter()
+            .any(|e| e.line == 2 && e.message.contains("unknown variant")),
+        "{errs:?}"
+    );
+    let text =
+        "[store]\nraw_retention_days = 0\nfive_min_retention_days = 10\nhour_retention_days = 5\n";
+    let errs = Config::from_toml(text).unwrap_err();
+    let has = |line: usize, s: &str| {
+        assert!(
+            errs.iter().any(|e| e.line == line && e.message.contains(s)),
+            "no `{s}` on line {line} in {errs:?}"
+        )
+    };
+    has(2, "from 1 to 36500");
+    has(4, "at least store.five_min_retention_days");
+}

@@ -5,7 +5,7 @@ use super::crawl_args::CrawlArgs;
 use crate::icmp::{IcmpConfig, IcmpEngine};
 use crate::live::Live;
 use crate::poller::{Monitor, MonitorSettings, SettingsFor};
-use crate::store::{Store, StoreConfig, UnixMillis};
+use crate::store::{Store, UnixMillis};
 use anyhow::Context;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -99,7 +99,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot listen on {listen}"))?;
     let listen = listener.local_addr()?;
 
-    let mut store = tokio::task::block_in_place(|| Store::open(&db, StoreConfig::default()))
+    let mut store = tokio::task::block_in_place(|| Store::open(&db, config.store.store_config()))
         .with_context(|| format!("cannot open the database {}", db.display()))?;
     if let Some(gap) = store.mark_restart(UnixMillis(crate::types::unix_now_ms()))? {
         tracing::info!(

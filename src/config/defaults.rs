@@ -84,3 +84,19 @@ pub fn alert_flap_window_s() -> u64 {
 pub fn receiver_timeout_ms() -> u64 {
     5000
 }
+
+pub fn store_durability() -> super::model::StoreDurability {
+    super::model::StoreDurability::Full
+}
+
+pub fn store_raw_retention_days() -> u32 {
+    2
+}
+
+pub fn store_five_min_retention_days() -> u32 {
+    30
+}
+
+pub fn store_hour_retention_days() -> u32 {
+    365
+}

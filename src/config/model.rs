@@ -31,6 +31,8 @@ pub struct Config {
     pub devices: Vec<Device>,
     #[serde(default)]
     pub server: ServerConfig,
+    #[serde(default)]
+    pub store: StoreSection,
     /// Optional push of the `/metrics` series to a Prometheus remote-write
     /// receiver; absent means no push.
     #[serde(default)]
@@ -285,6 +287,61 @@ pub struct ServerConfig {
     /// their schedule. 0 runs the API at the pollers' priority.
     #[serde(default = "defaults::server_api_nice")]
     pub api_nice: u8,
+}
+
+/// `[store]`: how the SQLite file keeps what it is given.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSection {
+    /// `full` (the default): every commit (at most one a second) is synced
+    /// to disk, so a power cut loses nothing committed. `normal`: a commit
+    /// survives a crash of nocmap but an OS crash or power cut may lose the
+    /// last seconds before a checkpoint (saves about one fsync a second).
+    #[serde(default = "defaults::store_durability")]
+    pub durability: StoreDurability,
+    /// How long raw samples, 5-minute and 1-hour rollups are kept.
+    #[serde(default = "defaults::store_raw_retention_days")]
+    pub raw_retention_days: u32,
+    #[serde(default = "defaults::store_five_min_retention_days")]
+    pub five_min_retention_days: u32,
+    #[serde(default = "defaults::store_hour_retention_days")]
+    pub hour_retention_days: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreDurability {
+    Full,
+    Normal,
+}
+
+impl Default for StoreSection {
+    fn default() -> Self {
+        StoreSection {
+            durability: defaults::store_durability(),
+            raw_retention_days: defaults::store_raw_retention_days(),
+            five_min_retention_days: defaults::store_five_min_retention_days(),
+            hour_retention_days: defaults::store_hour_retention_days(),
+        }
+    }
+}
+
+impl StoreSection {
+    /// The store's settings from this section (read spans stay the store's
+    /// defaults; validation keeps raw retention above the raw read span).
+    pub fn store_config(&self) -> crate::store::StoreConfig {
+        const DAY: u64 = 86_400;
+        crate::store::StoreConfig {
+            raw_retention: Duration::from_secs(u64::from(self.raw_retention_days) * DAY),
+            five_min_retention: Duration::from_secs(u64::from(self.five_min_retention_days) * DAY),
+            hour_retention: Duration::from_secs(u64::from(self.hour_retention_days) * DAY),
+            durability: match self.durability {
+                StoreDurability::Full => crate::store::Durability::Full,
+                StoreDurability::Normal => crate::store::Durability::Normal,
+            },
+            ..crate::store::StoreConfig::default()
+        }
+    }
 }
 
 impl Default for ServerConfig {

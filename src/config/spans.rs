@@ -112,6 +112,12 @@ const SERVER: &[Field] = &[
     f("max_streams_per_client", ty::<usize>, Plain),
     f("api_nice", ty::<u8>, Plain),
 ];
+const STORE: &[Field] = &[
+    f("durability", ty::<super::model::StoreDurability>, Plain),
+    f("raw_retention_days", ty::<u32>, Plain),
+    f("five_min_retention_days", ty::<u32>, Plain),
+    f("hour_retention_days", ty::<u32>, Plain),
+];
 const REMOTE_WRITE: &[Field] = &[
     f("url", ty::<String>, Required),
     f("interval_s", ty::<u64>, Plain),
@@ -133,6 +139,7 @@ const SECTIONS: &[(&str, &[Field], bool)] = &[
     ("groups", GROUP, true),
     ("devices", DEVICE, true),
     ("server", SERVER, false),
+    ("store", STORE, false),
     ("remote_write", REMOTE_WRITE, false),
     ("alert", ALERT, true),
     ("maintenance", MAINTENANCE, true),

@@ -53,6 +53,28 @@ impl Config {
                 "must be at least 1 unless rate_limit_per_s is 0",
             );
         }
+        let st = &self.store;
+        for (path, days) in [
+            ("store.raw_retention_days", st.raw_retention_days),
+            ("store.five_min_retention_days", st.five_min_retention_days),
+            ("store.hour_retention_days", st.hour_retention_days),
+        ] {
+            if !(1..=36_500).contains(&days) {
+                v.push(path, "must be a number of days from 1 to 36500");
+            }
+        }
+        if st.five_min_retention_days < st.raw_retention_days {
+            v.push(
+                "store.five_min_retention_days",
+                "must be at least store.raw_retention_days (rollups are made from raw samples)",
+            );
+        }
+        if st.hour_retention_days < st.five_min_retention_days {
+            v.push(
+                "store.hour_retention_days",
+                "must be at least store.five_min_retention_days",
+            );
+        }
         if s.api_nice > 19 {
             v.push("server.api_nice", "must be a niceness from 0 to 19");
         }

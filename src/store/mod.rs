@@ -2,13 +2,14 @@
 //! and explicit gaps in one SQLite file (WAL). This module owns all SQL; the
 //! rest of the crate hands it values and gets values back.
 //!
-//! Durability: `journal_mode=WAL` with `synchronous=NORMAL` by default. In
-//! WAL mode NORMAL never corrupts the database and a committed batch survives
-//! a crash of the process (kill -9: the WAL frames are in the OS page cache);
-//! only an OS crash or power loss can lose the last commits before a
-//! checkpoint. Losing a few seconds of samples then is acceptable for
-//! monitoring data and NORMAL avoids an fsync per batch; choose
-//! [`Durability::Full`] where that is not acceptable.
+//! Durability: `journal_mode=WAL`, with `synchronous=FULL` by default: the
+//! writer commits at most once a second, so syncing each commit costs about
+//! one fsync a second and a power cut loses nothing committed
+//! (`tests/crash_lab.rs` cuts the power under it). [`Durability::Normal`]
+//! (`[store] durability = "normal"`) skips that fsync: a commit still
+//! survives a crash of the process (kill -9: the WAL frames are in the OS
+//! page cache) and the file is never corrupted, but an OS crash or power
+//! loss may lose the commits since the last checkpoint.
 mod alerts;
 mod error;
 mod inventory;

@@ -129,7 +129,7 @@ impl Default for StoreConfig {
             hour_retention: Duration::from_secs(365 * DAY),
             raw_max_span: Duration::from_secs(12 * 3_600),
             five_min_max_span: Duration::from_secs(14 * DAY),
-            durability: Durability::Normal,
+            durability: Durability::Full,
         }
     }
 }
