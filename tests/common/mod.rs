@@ -6,6 +6,7 @@
 //! brings up needs its own name and prefix (tests run in parallel); the
 //! `Lab` value is the guard: dropping it (also on panic) tears the lab down.
 #![allow(dead_code)]
+pub mod crash;
 use nocmap::lab::{Lab, LabOptions, LabSpec};
 use std::path::{Path, PathBuf};
 use std::process::Output;
