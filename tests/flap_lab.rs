@@ -13,8 +13,11 @@
 //!    1. r2:eth3 flaps (down 2 s, up 3 s, 12 times). `if-down` (for 15 s)
 //!       must never fire; `if-flap` (for 0 s, flap detection at more than 5
 //!       changes in 30 s) must notify the first 5 changes of each end
-//!       (ending "firing"), hold the rest, and tell the owed resolution once
-//!       the flapping has stopped; nothing stays firing.
+//!       (ending "firing"), then one `flapping_started` notice (with the
+//!       6th change's state, resolved), hold the rest, and once the
+//!       flapping has stopped one `flapping_stopped` notice with the final
+//!       state (resolved); `/api/alerts` lists both ends as flapping
+//!       meanwhile; nothing stays firing.
 //!    2. r4's snmpd is killed and started again 4 times: no alert of any rule
 //!       on r4 (no interface down, no utilisation from counter resets), and
 //!       polling resumes after each restart.
@@ -168,6 +171,9 @@ struct Got {
     status: String,
     device: String,
     interface: Option<String>,
+    /// flapping_started or flapping_stopped for a flapping notice.
+    notice: Option<String>,
+    summary: String,
 }
 
 /// The notifications the receiver got so far.
@@ -178,7 +184,10 @@ fn notes(got: &common::Hooks) -> Vec<Got> {
         .iter()
         .map(|h| {
             let labels = &h.body["alerts"][0]["labels"];
+            let annotations = &h.body["alerts"][0]["annotations"];
             Got {
+                notice: annotations["notice"].as_str().map(str::to_string),
+                summary: s(&annotations["summary"]),
                 id: h.id,
                 at_ms: h.at_ms,
                 rule: s(&labels["alertname"]),
@@ -329,6 +338,25 @@ fn flapping_restarts_and_a_cut_off_poller_page_only_as_the_rules_say() {
         }
         (now_ms(), restarter.join().unwrap())
     });
+    // Still flapping right after the last flap (its last 6 changes lie
+    // within 30 s): both ends are listed, flapping.
+    let listed = active(&lab);
+    let flapping_listed: Vec<&Value> = listed
+        .iter()
+        .filter(|a| a["rule"] == "if-flap" && a["flapping"] == true)
+        .collect();
+    eprintln!(
+        "(1) /api/alerts right after the last flap: {} if-flap alerts flapping ({:?})",
+        flapping_listed.len(),
+        flapping_listed
+            .iter()
+            .map(|a| (a["key"].as_str(), a["status"].as_str()))
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        !flapping_listed.is_empty() && flapping_listed.iter().all(|a| a["interface"] == "eth3"),
+        "flapping alerts are listed while they flap: {listed:#?}"
+    );
     for (t, took) in &restarts {
         eprintln!(
             "(2) r4 snmpd restarted at +{:.1} s, polled again {:.1} s later",
@@ -336,28 +364,34 @@ fn flapping_restarts_and_a_cut_off_poller_page_only_as_the_rules_say() {
             secs(*took)
         );
     }
-    // The flapping stopped with the link up: nothing stays firing.
+    // The flapping stopped with the link up: nothing stays firing or
+    // flapping.
     let settled = common::wait_until(
-        "nothing firing after the flapping",
+        "nothing firing or flapping after the flapping",
         Duration::from_secs(40),
         || active(&lab).is_empty().then_some(now_ms()),
     );
-    // Receivers were last told "firing" (the 5th change); the resolution
-    // is owed and told once fewer than 6 changes lie in the 30 s window.
+    // Receivers were told "flapping started" (with the 6th change,
+    // resolved); the stop notice is told once fewer than 6 changes lie in
+    // the 30 s window.
     let owed = common::wait_until(
-        "the owed resolutions after the flapping",
+        "the flapping_stopped notices after the flapping",
         Duration::from_secs(60),
         || {
             let g = notes(&got);
-            let mut last: BTreeMap<(String, Option<String>), (String, i64)> = BTreeMap::new();
+            let mut last: BTreeMap<(String, Option<String>), (Option<String>, i64)> =
+                BTreeMap::new();
             for n in g.iter().filter(|n| n.rule == "if-flap") {
                 last.insert(
                     (n.device.clone(), n.interface.clone()),
-                    (n.status.clone(), n.at_ms),
+                    (n.notice.clone(), n.at_ms),
                 );
             }
-            (!last.is_empty() && last.values().all(|(st, _)| st == "resolved"))
-                .then(|| last.values().map(|(_, at)| *at).max().unwrap_or(0))
+            (!last.is_empty()
+                && last
+                    .values()
+                    .all(|(notice, _)| notice.as_deref() == Some("flapping_stopped")))
+            .then(|| last.values().map(|(_, at)| *at).max().unwrap_or(0))
         },
     );
     std::thread::sleep(Duration::from_secs(4)); // any late notification would show now
@@ -366,7 +400,7 @@ fn flapping_restarts_and_a_cut_off_poller_page_only_as_the_rules_say() {
     let flap_resolved = events(&h, "if-flap", Some("resolved"));
     let got_now = notes(&got);
     eprintln!(
-        "(1) 12 flaps of r2:eth3 in {:.1} s: if-flap recorded {} fired / {} resolved, {} with the flapping mark; {} notifications received; no firing alert {:.1} s and the last owed resolution told {:.1} s after the flapping stopped",
+        "(1) 12 flaps of r2:eth3 in {:.1} s: if-flap recorded {} fired / {} resolved, {} with the flapping mark; {} notifications received; no firing or flapping alert {:.1} s and the last flapping_stopped told {:.1} s after the flapping stopped",
         secs(flap_end - t_faults),
         flap_fired.len(),
         flap_resolved.len(),
@@ -389,8 +423,9 @@ fn flapping_restarts_and_a_cut_off_poller_page_only_as_the_rules_say() {
         h.iter().all(|e| e["device_name"] != "r4"),
         "r4's snmpd restarts raise nothing: {h:#?}"
     );
-    // Per interface: every change recorded; the first 5 told, the rest held
-    // as flapping, then one late resolution once stable.
+    // Per interface: every change recorded; the first 5 told, then one
+    // flapping_started notice, the rest held as flapping, then one
+    // flapping_stopped notice with the final state once stable.
     let mut by_key: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
     for e in events(&h, "if-flap", None) {
         by_key
@@ -404,30 +439,93 @@ fn flapping_restarts_and_a_cut_off_poller_page_only_as_the_rules_say() {
     );
     for (key, evs) in &by_key {
         assert!(key.ends_with("/eth3"), "only eth3 flaps: {key}");
-        let changes = evs.len();
+        let is_notice = |e: &&Value| {
+            e["event"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("flapping_"))
+        };
+        let changes = evs.iter().filter(|e| !is_notice(e)).count();
         let told: Vec<&&Value> = evs.iter().filter(|e| e["notified"] == true).collect();
-        eprintln!("(1) {key}: {changes} events, {} told", told.len());
+        eprintln!(
+            "(1) {key}: {changes} changes and {} notices recorded, {} told",
+            evs.len() - changes,
+            told.len()
+        );
         assert!(
             changes > 6,
             "{key}: the flapping is seen as more than 5 changes: {evs:#?}"
         );
         assert_eq!(
             told.len(),
-            6,
-            "{key}: 5 changes and the late resolution: {evs:#?}"
+            7,
+            "{key}: 5 changes, the start and the stop of the flapping: {evs:#?}"
         );
         assert!(
-            evs[..5].iter().all(|e| e["notified"] == true),
-            "{key}: the first 5 are told: {evs:#?}"
+            evs[..5]
+                .iter()
+                .all(|e| e["notified"] == true && !is_notice(e)),
+            "{key}: the first 5 changes are told: {evs:#?}"
         );
-        let last = evs.last().unwrap();
-        assert_eq!(last["event"], "resolved", "{key}: {evs:#?}");
+        // The 6th change starts the flapping: held, and the start told
+        // with its state.
+        assert_eq!(evs[5]["notified"], false, "{key}: {evs:#?}");
+        assert_eq!(evs[5]["event"], "resolved", "{key}: {evs:#?}");
+        let start = evs[6];
+        assert_eq!(start["event"], "flapping_started", "{key}: {evs:#?}");
+        assert_eq!(start["notified"], true, "{key}: {evs:#?}");
+        assert_eq!(start["state"], "resolved", "{key}: {evs:#?}");
+        // Nothing told while it flaps; the stop last, with the final state.
+        let (last, between) = evs[7..].split_last().unwrap();
+        assert!(
+            between
+                .iter()
+                .all(|e| e["notified"] == false && !is_notice(e)),
+            "{key}: {evs:#?}"
+        );
+        assert_eq!(last["event"], "flapping_stopped", "{key}: {evs:#?}");
         assert_eq!(last["notified"], true, "{key}: {evs:#?}");
-        assert_eq!(last["catch_up"], true, "{key}: {evs:#?}");
+        assert_eq!(last["state"], "resolved", "{key}: {evs:#?}");
+        assert_eq!(last["flapping"], false, "{key}: {evs:#?}");
     }
     let flap_notes: Vec<&Got> = got_now.iter().filter(|g| g.rule == "if-flap").collect();
     let distinct: std::collections::BTreeSet<i64> = flap_notes.iter().map(|g| g.id).collect();
-    assert_eq!(distinct.len(), 6 * by_key.len(), "received: {got_now:#?}");
+    assert_eq!(distinct.len(), 7 * by_key.len(), "received: {got_now:#?}");
+    // Per end: exactly one start and one stop, in that order, the stop
+    // last and telling the final state.
+    let mut by_end: BTreeMap<(String, Option<String>), Vec<&Got>> = BTreeMap::new();
+    for g in &flap_notes {
+        by_end
+            .entry((g.device.clone(), g.interface.clone()))
+            .or_default()
+            .push(g);
+    }
+    assert_eq!(by_end.len(), by_key.len(), "{flap_notes:#?}");
+    for (end, notes) in &by_end {
+        // By notification id: a repeat of at-least-once delivery counts once.
+        let notices: Vec<(&str, &str)> = notes
+            .iter()
+            .filter_map(|g| Some((g.id, (g.notice.as_deref()?, g.status.as_str()))))
+            .collect::<BTreeMap<_, _>>()
+            .into_values()
+            .collect();
+        assert_eq!(
+            notices,
+            [
+                ("flapping_started", "resolved"),
+                ("flapping_stopped", "resolved")
+            ],
+            "{end:?}: one start and one stop: {notes:#?}"
+        );
+        let last = notes.last().unwrap();
+        assert_eq!(
+            last.notice.as_deref(),
+            Some("flapping_stopped"),
+            "{end:?}: {notes:#?}"
+        );
+        for g in notes.iter().filter(|g| g.notice.is_some()) {
+            eprintln!("(1) {end:?} received: {} [{}]", g.summary, g.status);
+        }
+    }
     assert!(
         got_now.iter().all(|g| g.rule == "if-flap"),
         "only if-flap notified: {got_now:#?}"

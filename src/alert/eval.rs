@@ -7,56 +7,33 @@
 //! Notification model: receivers are told an alert fires when it fires and
 //! nothing holds it; a held alert that is still firing when its hold has
 //! been over for the rule's `for` is told late (`catch_up`). A resolution is told when receivers were told it
-//! fired, except while flapping (then once it is stable). So receivers never
-//! see two firings of one alert without a resolution between them.
+//! fired, except while flapping. So receivers never see two firings of one
+//! alert without a resolution between them.
+//!
+//! Flapping: when an alert starts flapping and nothing else holds it,
+//! receivers get one `flapping_started` notice carrying its state then;
+//! its further changes are held. When it stops, they get one
+//! `flapping_stopped` notice carrying its state then (a firing state only
+//! once it could be told as a catch-up), and its ordinary notifications
+//! resume from that state. Either notice counts as telling the state it
+//! carries. See [`flap::notice`].
 use super::flap;
 use super::isolation;
 use super::maintenance::Window;
 use super::observe::{DeviceObs, Observations};
 use super::rule::Rule;
 use super::scope::DeviceFacts;
+pub use super::state::{ActiveAlert, Restored};
 use super::state::{AlertKey, AlertState, Event, Hold, Phase, Transition};
 use super::suppress::{self, Suppressed};
 use crate::config::RuleKind;
 use crate::live::{Reachability, UnixMs};
 use crate::store::p95_nearest_rank;
 use crate::topology::DeviceId;
-use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// Samples kept per p95 window at most (older ones are dropped first).
 const MAX_P95_SAMPLES: usize = 20_000;
-
-/// One firing alert, for the API and the store.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ActiveAlert {
-    pub key: AlertKey,
-    pub rule: String,
-    pub severity: &'static str,
-    pub device: DeviceId,
-    pub device_name: String,
-    pub interface: Option<String>,
-    pub since_ms: UnixMs,
-    pub value: Option<f64>,
-    /// Behind these unreachable devices (empty: not suppressed).
-    pub caused_by: Vec<DeviceId>,
-    pub maintenance: Option<String>,
-    pub flapping: bool,
-    /// Receivers were told it fires.
-    pub notified: bool,
-}
-
-/// A firing alert read back after a restart.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Restored {
-    pub rule: String,
-    pub device: DeviceId,
-    pub device_name: String,
-    pub interface: Option<String>,
-    pub since_ms: UnixMs,
-    pub value: Option<f64>,
-    pub notified: bool,
-}
 
 #[derive(Debug, Clone)]
 struct Tracked {
@@ -137,7 +114,9 @@ impl Evaluator {
 
     /// Takes back firing alerts saved before a restart, so they neither fire
     /// again nor go unresolved. Alerts of rules no longer configured are
-    /// returned (they are forgotten).
+    /// returned (they are forgotten). The flap history is not kept: an
+    /// alert restored as flapping stops flapping at the next step, with
+    /// its stop notice when receivers were told it started.
     pub fn restore(&mut self, alerts: Vec<Restored>) -> Vec<Restored> {
         let mut dropped = Vec::new();
         for a in alerts {
@@ -146,8 +125,15 @@ impl Evaluator {
                 continue;
             };
             let key = AlertKey::new(&a.rule, &a.device, a.interface.as_deref());
-            let mut st = AlertState::new(Phase::Firing { since: a.since_ms });
+            let phase = if a.firing {
+                Phase::Firing { since: a.since_ms }
+            } else {
+                Phase::Inactive
+            };
+            let mut st = AlertState::new(phase);
             st.notified = a.notified;
+            st.flapping = a.flapping;
+            st.flap_told = a.flap_told;
             st.last_value = a.value;
             self.tracked.insert(
                 key,
@@ -286,11 +272,12 @@ impl Evaluator {
         out
     }
 
-    /// Every firing alert, by key.
+    /// Every firing or flapping alert (or one whose stop notice is still
+    /// owed), by key.
     pub fn active(&self) -> Vec<ActiveAlert> {
         self.tracked
             .iter()
-            .filter(|(_, t)| t.st.firing())
+            .filter(|(_, t)| t.st.firing() || t.st.flapping || t.st.flap_told)
             .map(|(k, t)| {
                 let rule = &self.rules[t.rule];
                 ActiveAlert {
@@ -301,11 +288,13 @@ impl Evaluator {
                     device_name: t.device_name.clone(),
                     interface: t.interface.clone(),
                     since_ms: t.started_ms,
+                    firing: t.st.firing(),
                     value: t.st.last_value,
                     caused_by: t.st.suppressed_by.clone(),
                     maintenance: t.st.maintenance.clone(),
                     flapping: t.st.flapping,
                     notified: t.st.notified,
+                    flap_told: t.st.flap_told,
                 }
             })
             .collect()
@@ -406,6 +395,7 @@ impl Evaluator {
         if fired || resolved {
             st.changes.push_back(now);
         }
+        let was_flapping = st.flapping;
         st.flapping = flap::update(&mut st.changes, now, rule.flap_window_ms, rule.flap_changes);
         let caused_by = behind.get(&d.id).cloned().unwrap_or_default();
         let newly_suppressed = !caused_by.is_empty() && st.suppressed_by.is_empty();
@@ -437,6 +427,13 @@ impl Evaluator {
         let unheld_long_enough = st.unheld_since.is_some_and(|t| now - t >= rule.for_ms);
         let mut emit =
             |event: Event, notify: bool, catch_up: bool, started: UnixMs, st: &AlertState| {
+                // A told notice was held by nothing; an untold one by the
+                // hold at hand.
+                let held = if notify && event.is_notice() {
+                    None
+                } else {
+                    hold.clone()
+                };
                 out.push(Transition {
                     key: key.clone(),
                     rule: rule.name.clone(),
@@ -446,21 +443,25 @@ impl Evaluator {
                     device_name: t.device_name.clone(),
                     interface: t.interface.clone(),
                     event,
+                    firing: st.firing(),
                     at_ms: now,
                     started_ms: started,
                     value: st.last_value,
                     threshold: rule.shown_threshold(),
                     notify,
                     catch_up,
-                    held: hold.clone(),
+                    held,
                     flapping: st.flapping,
                     receivers: rule.receivers.clone(),
                 })
             };
+        // While receivers wait for the stop notice, it alone tells them the
+        // state.
+        let told_flapping = st.flap_told;
         if fired {
             // Receivers may still believe it fires (its resolution was held
             // while flapping): then there is nothing new to tell them.
-            let notify = hold.is_none() && !st.notified;
+            let notify = hold.is_none() && !st.notified && !told_flapping;
             st.notified |= notify;
             let event = if st.suppressed_by.is_empty() {
                 Event::Fired
@@ -469,21 +470,47 @@ impl Evaluator {
             };
             emit(event, notify, false, now, st);
         } else if resolved {
-            let notify = st.notified && !st.flapping;
+            let notify = st.notified && !st.flapping && !told_flapping;
             if notify {
                 st.notified = false;
             }
             emit(Event::Resolved, notify, false, started_before, st);
         } else if st.firing() {
-            if hold.is_none() && !st.notified && unheld_long_enough {
+            if hold.is_none() && !st.notified && unheld_long_enough && !told_flapping {
                 st.notified = true;
                 emit(Event::Fired, true, true, started_before, st);
             } else if newly_suppressed {
                 emit(Event::Suppressed, false, false, started_before, st);
             }
-        } else if st.phase == Phase::Inactive && st.notified && !st.flapping {
+        } else if st.phase == Phase::Inactive && st.notified && !st.flapping && !told_flapping {
             st.notified = false;
             emit(Event::Resolved, true, true, started_before, st);
+        }
+        let notice = flap::notice(flap::NoticeInput {
+            was_flapping,
+            flapping: st.flapping,
+            told: st.flap_told,
+            other_hold: !st.suppressed_by.is_empty() || st.maintenance.is_some(),
+            firing: st.firing(),
+            firing_may_be_told: hold.is_none() && unheld_long_enough,
+        });
+        let started = t.started_ms;
+        match notice {
+            Some(flap::Notice::Started { notify, late }) => {
+                if notify {
+                    st.flap_told = true;
+                    st.notified = st.firing();
+                }
+                emit(Event::FlappingStarted, notify, late, started, st);
+            }
+            Some(flap::Notice::Stopped { notify, late }) => {
+                if notify {
+                    st.flap_told = false;
+                    st.notified = st.firing();
+                }
+                emit(Event::FlappingStopped, notify, late, started, st);
+            }
+            None => {}
         }
     }
 }

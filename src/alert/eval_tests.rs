@@ -105,6 +105,14 @@ fn set_down(o: &mut Observations, names: &[&str], down: bool) {
     }
 }
 
+/// The notified events with the state they tell.
+fn told(t: &[Transition]) -> Vec<(Event, bool)> {
+    t.iter()
+        .filter(|t| t.notify)
+        .map(|t| (t.event, t.firing))
+        .collect()
+}
+
 fn notified(t: &[Transition]) -> Vec<(String, Event)> {
     t.iter()
         .filter(|t| t.notify)
@@ -165,36 +173,167 @@ fn a_short_breach_never_fires() {
     assert_eq!(e.step(&o, 22_000).len(), 1);
 }
 
-#[test]
-fn flapping_holds_notifications_until_stable() {
-    let mut e = evaluator(
-        r#"
+const FLAPPY: &str = r#"
 [[alert]]
 name = "hot"
 kind = "utilization"
 threshold = 50.0
 flap_changes = 3
 flap_window_s = 100
-"#,
-    );
-    let mut o = chain();
+"#;
+
+/// Alternates the utilisation above and below the threshold at 0, 1, …
+/// s for `n` steps, starting high.
+fn flap(e: &mut Evaluator, o: &mut Observations, n: i64) -> Vec<Transition> {
     let mut all = Vec::new();
-    for k in 0..6 {
+    for k in 0..n {
         let v = if k % 2 == 0 { 90.0 } else { 10.0 };
-        set_util(&mut o, Some(v), k * 1000);
-        all.extend(e.step(&o, k * 1000));
+        set_util(o, Some(v), k * 1000);
+        all.extend(e.step(o, k * 1000));
     }
+    all
+}
+
+#[test]
+fn flapping_is_told_once_when_it_starts_and_once_when_it_stops() {
+    let mut e = evaluator(FLAPPY);
+    let mut o = chain();
+    let all = flap(&mut e, &mut o, 6);
     // Changes at 0..5 s: fired, resolved, fired (3 changes: not flapping
-    // yet), then the 4th change marks it flapping and is held.
-    let n = notified(&all);
-    assert_eq!(n.len(), 3, "{n:?}");
-    assert!(all.iter().any(|t| !t.notify && t.flapping));
-    // Still resolved after 5 s (the last value was 10); once the window
-    // forgets, the flapping ends and the owed resolution goes out once.
+    // yet), then the 4th change (resolved) marks it flapping: held, and
+    // the start is told with the state then; the 5th and 6th are held.
+    assert_eq!(
+        told(&all),
+        vec![
+            (Event::Fired, true),
+            (Event::Resolved, false),
+            (Event::Fired, true),
+            (Event::FlappingStarted, false),
+        ],
+        "{all:#?}"
+    );
+    assert_eq!(all.iter().filter(|t| t.event.is_notice()).count(), 1);
+    assert!(
+        all.iter()
+            .any(|t| !t.notify && t.flapping && t.event == Event::Fired)
+    );
+    // Listed while it flaps, though resolved now.
+    let a = e.active();
+    assert_eq!(a.len(), 1);
+    assert!(a[0].flapping && !a[0].firing && a[0].flap_told && !a[0].notified);
+    assert!(e.step(&o, 50_000).is_empty(), "no repeat while it flaps");
+    // Once the window forgets, the stop is told with the final state
+    // (resolved): no separate late resolution.
     let late = e.step(&o, 5_000 + 101_000);
-    assert_eq!(late.len(), 1, "{late:?}");
-    assert!(late[0].notify && late[0].catch_up && late[0].event == Event::Resolved);
+    assert_eq!(
+        told(&late),
+        vec![(Event::FlappingStopped, false)],
+        "{late:?}"
+    );
+    assert_eq!(late.len(), 1);
+    assert!(late[0].held.is_none());
     assert!(e.step(&o, 5_000 + 102_000).is_empty());
+    assert!(e.active().is_empty());
+}
+
+#[test]
+fn a_stop_while_firing_tells_firing_and_the_resolution_follows_normally() {
+    let mut e = evaluator(FLAPPY);
+    let mut o = chain();
+    let mut all = flap(&mut e, &mut o, 5);
+    // Ends high: firing when the flapping stops.
+    all.extend(e.step(&o, 4_000 + 101_000));
+    let n = told(&all);
+    assert_eq!(
+        &n[3..],
+        [
+            (Event::FlappingStarted, false),
+            (Event::FlappingStopped, true)
+        ],
+        "{all:#?}"
+    );
+    let a = e.active();
+    assert!(a[0].firing && a[0].notified && !a[0].flapping && !a[0].flap_told);
+    set_util(&mut o, Some(10.0), 110_000);
+    let t = e.step(&o, 110_000);
+    assert_eq!(told(&t), vec![(Event::Resolved, false)]);
+}
+
+#[test]
+fn flapping_in_maintenance_is_recorded_and_told_late_if_it_outlasts_the_window() {
+    let mut e = evaluator(&format!(
+        "{FLAPPY}
+[[maintenance]]
+name = \"m\"
+start = \"1970-01-01T00:00:00Z\"
+end = \"1970-01-01T00:00:10Z\"
+devices = [\"r1\"]
+"
+    ));
+    let mut o = chain();
+    let mut all = flap(&mut e, &mut o, 6);
+    assert!(told(&all).is_empty(), "{all:#?}");
+    let recorded: Vec<_> = all.iter().filter(|t| t.event.is_notice()).collect();
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0].event, Event::FlappingStarted);
+    assert!(recorded[0].maintenance());
+    // Still flapping when the window ends: the start is told then, once.
+    all = e.step(&o, 10_000);
+    assert_eq!(told(&all), vec![(Event::FlappingStarted, false)]);
+    assert!(all[0].catch_up);
+    assert!(e.step(&o, 11_000).is_empty());
+    let t = e.step(&o, 5_000 + 101_000);
+    assert_eq!(told(&t), vec![(Event::FlappingStopped, false)]);
+}
+
+#[test]
+fn a_flapping_stop_while_firing_waits_for_the_rules_for() {
+    let mut e2 = evaluator(&FLAPPY.replace("flap_changes", "for_s = 3\nflap_changes"));
+    let mut o = chain();
+    // With `for` 3 s: breaches of 1 s never fire; hold it high 3 s a time.
+    let mut all = Vec::new();
+    for k in 0..5 {
+        let v = if k % 2 == 0 { 90.0 } else { 10.0 };
+        for s in 0..4 {
+            let at = k * 4_000 + s * 1_000;
+            set_util(&mut o, Some(v), at);
+            all.extend(e2.step(&o, at));
+        }
+    }
+    assert_eq!(told(&all)[3], (Event::FlappingStarted, false), "{all:#?}");
+    // Changes at 3, 4, 11, 12 and 19 s; it ends high and firing. The first
+    // step after the flapping stopped (fewer than 4 changes in 100 s):
+    // the stop (firing) is told once nothing has held it for 3 s.
+    let ended = 112_001;
+    assert!(told(&e2.step(&o, ended)).is_empty());
+    assert!(told(&e2.step(&o, ended + 2_999)).is_empty());
+    let t = e2.step(&o, ended + 3_000);
+    assert_eq!(told(&t), vec![(Event::FlappingStopped, true)]);
+    assert!(t[0].catch_up);
+}
+
+#[test]
+fn a_restored_flapping_alert_gets_its_stop_notice() {
+    let mut e = evaluator(FLAPPY);
+    e.restore(vec![Restored {
+        rule: "hot".into(),
+        device: DeviceId("r1".into()),
+        device_name: "r1".into(),
+        interface: Some("eth1".into()),
+        since_ms: 500,
+        firing: false,
+        value: Some(5.0),
+        notified: false,
+        flapping: true,
+        flap_told: true,
+    }]);
+    let mut o = chain();
+    set_util(&mut o, Some(95.0), 1_000);
+    let t = e.step(&o, 1_000);
+    // It fires now: the fire is recorded, and the stop tells "firing".
+    assert_eq!(told(&t), vec![(Event::FlappingStopped, true)], "{t:#?}");
+    assert!(!t[0].notify && t[0].event == Event::Fired);
+    assert!(e.active()[0].notified);
 }
 
 #[test]
@@ -320,8 +459,11 @@ fn restored_alerts_do_not_fire_again() {
             device_name: "r1".into(),
             interface: Some("eth1".into()),
             since_ms: 500,
+            firing: true,
             value: Some(95.0),
             notified: true,
+            flapping: false,
+            flap_told: false,
         },
         Restored {
             rule: "gone".into(),
@@ -329,8 +471,11 @@ fn restored_alerts_do_not_fire_again() {
             device_name: "r1".into(),
             interface: None,
             since_ms: 500,
+            firing: true,
             value: None,
             notified: true,
+            flapping: false,
+            flap_told: false,
         },
     ]);
     assert_eq!(dropped.len(), 1);
@@ -395,9 +540,14 @@ interfaces = ["eth1"]
 }
 
 proptest! {
-    /// Whatever the values, holds and timing: per alert, notifications
-    /// alternate fired / resolved starting with fired, and nothing is told
-    /// while held; without holds, every firing episode is told.
+    /// Whatever the values, holds and timing: per alert, receivers are
+    /// told fired / resolved alternately (starting with fired), nothing
+    /// while held but resolutions and flapping notices; a flapping start
+    /// is told at most once until its stop, nothing ordinary in between,
+    /// and each notice tells the state it carries. After a quiet spell
+    /// (no flapping, no maintenance), receivers believe the real state of
+    /// every alert not suppressed, and a stop is owed only for a firing
+    /// alert still suppressed.
     #[test]
     fn notifications_alternate(
         steps in proptest::collection::vec((0u8..4, proptest::option::of(0.0f64..100.0), any::<bool>(), 1i64..4_000), 1..80),
@@ -421,32 +571,79 @@ kind = "device_unreachable"
         let mut e = evaluator(&toml);
         let mut o = chain();
         let mut now = 0;
-        let mut told: BTreeMap<String, Event> = BTreeMap::new();
-        for (which, v, down, dt) in steps {
+        // Per alert: what receivers believe (firing?) and whether they
+        // wait for a stop notice.
+        let mut believed: BTreeMap<String, bool> = BTreeMap::new();
+        let mut flap_told: BTreeMap<String, bool> = BTreeMap::new();
+        let quiet = vec![(4u8, None, false, 120_000i64); 6];
+        for (which, v, down, dt) in steps.into_iter().chain(quiet) {
             now += dt;
             match which {
                 0 | 1 => set_util(&mut o, v, now),
                 2 => set_down(&mut o, &["r1"], down),
-                _ => set_down(&mut o, &["r2", "r3"], down),
+                3 => set_down(&mut o, &["r2", "r3"], down),
+                _ => {}
             }
             for t in e.step(&o, now) {
+                let key = t.key.0.clone();
+                let firing = believed.get(&key).copied().unwrap_or(false);
+                let waiting = flap_told.get(&key).copied().unwrap_or(false);
                 if t.notify {
-                    prop_assert!(t.held.is_none() || t.event == Event::Resolved, "{t:?}");
-                    let last = told.insert(t.key.0.clone(), t.event);
                     match t.event {
-                        Event::Fired => prop_assert_ne!(last, Some(Event::Fired)),
-                        Event::Resolved => prop_assert_eq!(last, Some(Event::Fired)),
+                        Event::Fired => {
+                            prop_assert!(t.held.is_none() && !firing && !waiting, "{t:?}");
+                            believed.insert(key, true);
+                        }
+                        Event::Resolved => {
+                            prop_assert!(firing && !waiting, "{t:?}");
+                            believed.insert(key, false);
+                        }
+                        Event::FlappingStarted => {
+                            prop_assert!(t.held.is_none() && t.flapping && !waiting, "{t:?}");
+                            flap_told.insert(key.clone(), true);
+                            believed.insert(key, t.firing);
+                        }
+                        Event::FlappingStopped => {
+                            prop_assert!(!t.flapping && waiting, "{t:?}");
+                            flap_told.insert(key.clone(), false);
+                            believed.insert(key, t.firing);
+                        }
                         Event::Suppressed => prop_assert!(false, "suppressed is never notified"),
                     }
                 } else {
-                    // Held, an untold resolution, or a firing receivers
-                    // still believe in (its resolution was held).
-                    let still_told = told.get(&t.key.0) == Some(&Event::Fired);
-                    prop_assert!(t.held.is_some() || t.event == Event::Resolved || still_told, "{t:?}");
+                    // Held, an untold resolution or notice, a firing
+                    // receivers still believe in (its resolution was
+                    // held), or a change while the stop notice is owed.
+                    prop_assert!(
+                        t.held.is_some() || t.event == Event::Resolved || t.event.is_notice() || firing || waiting,
+                        "{t:?}"
+                    );
                 }
             }
             for a in e.active() {
-                prop_assert_eq!(a.notified, told.get(&a.key.0) == Some(&Event::Fired));
+                let k = &a.key.0;
+                prop_assert_eq!(a.notified, believed.get(k).copied().unwrap_or(false));
+                prop_assert_eq!(a.flap_told, flap_told.get(k).copied().unwrap_or(false));
+                prop_assert!(a.firing || a.flapping || a.flap_told);
+            }
+        }
+        // The quiet spell is over: no receiver is left with a stale state.
+        let active = e.active();
+        for (k, firing) in &believed {
+            let a = active.iter().find(|a| &a.key.0 == k);
+            // A stop owed with a firing state waits while the alert is
+            // suppressed (a firing state is not told then).
+            if flap_told.get(k).copied().unwrap_or(false) {
+                prop_assert!(a.is_some_and(|a| a.firing && !a.caused_by.is_empty()), "{k}: stop owed: {a:?}");
+            }
+            if *firing {
+                prop_assert!(a.is_some_and(|a| a.firing), "{k} is believed firing: {a:?}");
+            }
+        }
+        for a in &active {
+            prop_assert!(!a.flapping, "{a:?}");
+            if a.caused_by.is_empty() {
+                prop_assert_eq!(a.notified, a.firing, "{:?}", a);
             }
         }
     }

@@ -2,6 +2,12 @@
 //! nocmap's generic JSON, built from one recorded event. Pure. The
 //! `notification_id` (the history row id) lets receivers drop the
 //! duplicates at-least-once delivery can cause.
+//!
+//! A flapping notice (`flapping_started`, `flapping_stopped`) has the
+//! status of the state it carries, so a receiver that keeps the last
+//! status per fingerprint (Alertmanager-style) ends up with the alert's
+//! real state; Alertmanager bodies name it in the `notice` annotation,
+//! generic bodies in `event`.
 use super::timefmt::{ZERO_TIME, rfc3339};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -17,8 +23,10 @@ pub struct Notification {
     pub rule: String,
     pub kind: String,
     pub severity: String,
-    /// "fired" or "resolved".
+    /// fired, resolved, flapping_started or flapping_stopped.
     pub event: String,
+    /// The state told: firing or resolved.
+    pub state: String,
     pub device: String,
     pub device_name: String,
     pub interface: Option<String>,
@@ -33,7 +41,11 @@ pub struct Notification {
 
 impl Notification {
     fn firing(&self) -> bool {
-        self.event != "resolved"
+        self.state != "resolved"
+    }
+
+    fn is_notice(&self) -> bool {
+        self.event.starts_with("flapping_")
     }
 
     fn labels(&self) -> BTreeMap<&'static str, String> {
@@ -65,6 +77,9 @@ pub fn alertmanager(n: &Notification, receiver: &str) -> Value {
     if let Some(t) = n.threshold {
         annotations.insert("threshold", format!("{t}"));
     }
+    if n.is_notice() {
+        annotations.insert("notice", n.event.clone());
+    }
     let group_key = format!("{{}}:{{alertname={:?}}}", n.rule);
     json!({
         "version": "4",
@@ -94,6 +109,7 @@ pub fn generic(n: &Notification, receiver: &str) -> Value {
         "notification_id": n.id,
         "receiver": receiver,
         "status": if n.firing() { "firing" } else { "resolved" },
+        "event": n.event,
         "key": n.key,
         "fingerprint": n.fingerprint,
         "rule": n.rule,
@@ -123,6 +139,12 @@ mod tests {
             kind: "utilization".into(),
             severity: "critical".into(),
             event: event.into(),
+            state: if event == "resolved" {
+                "resolved"
+            } else {
+                "firing"
+            }
+            .into(),
             device: "d1".into(),
             device_name: "<r1>".into(),
             interface: Some("eth0".into()),
@@ -152,6 +174,26 @@ mod tests {
         let r = alertmanager(&n("resolved"), "ops");
         assert_eq!(r["status"], "resolved");
         assert_eq!(r["alerts"][0]["endsAt"], "1970-01-01T00:01:01.000Z");
+    }
+
+    #[test]
+    fn flapping_notices_have_the_status_of_their_state() {
+        let mut started = n("flapping_started");
+        started.state = "resolved".into();
+        let v = alertmanager(&started, "ops");
+        assert_eq!(v["status"], "resolved");
+        assert_eq!(v["alerts"][0]["annotations"]["notice"], "flapping_started");
+        assert_eq!(v["alerts"][0]["endsAt"], "1970-01-01T00:01:01.000Z");
+        let g = generic(&started, "hook");
+        assert_eq!(
+            (g["status"].as_str(), g["event"].as_str()),
+            (Some("resolved"), Some("flapping_started"))
+        );
+        let stopped = n("flapping_stopped");
+        let v = alertmanager(&stopped, "ops");
+        assert_eq!(v["status"], "firing");
+        assert_eq!(v["alerts"][0]["annotations"]["notice"], "flapping_stopped");
+        assert!(alertmanager(&n("fired"), "ops")["alerts"][0]["annotations"]["notice"].is_null());
     }
 
     #[test]

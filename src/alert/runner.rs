@@ -91,8 +91,11 @@ pub fn spawn(
             device_name: a.device_name,
             interface: a.interface,
             since_ms: a.since_ms,
+            firing: a.status != "resolved",
             value: a.value,
             notified: a.notified,
+            flapping: a.flapping,
+            flap_told: a.flap_told,
         })
         .collect();
     for gone in evaluator.restore(restored) {
@@ -248,7 +251,7 @@ fn summary(t: &Transition, active: &[ActiveAlert], obs: &Observations) -> String
         (RuleKind::DeviceUnreachable, _, _) => "unreachable".to_string(),
         (RuleKind::InterfaceDown, _, _) => "interface down".to_string(),
         (RuleKind::PollerIsolated, _, _) => match isolation::cut_off(obs) {
-            Some(why) if t.event != Event::Resolved => {
+            Some(why) if t.firing => {
                 format!("cut off from the network: {}", why.as_str())
             }
             _ => "cut off from the network".to_string(),
@@ -256,9 +259,16 @@ fn summary(t: &Transition, active: &[ActiveAlert], obs: &Observations) -> String
         (k, Some(v), Some(th)) => format!("{} {v:.2} (threshold {th})", k.as_str()),
         (k, _, _) => k.as_str().to_string(),
     };
+    let state = if t.firing { "firing" } else { "resolved" };
     let mut s = match t.event {
         Event::Resolved => format!("resolved: {subject} {what}"),
-        _ => format!("{subject} {what}"),
+        Event::FlappingStarted => format!(
+            "flapping started: {subject} {what}; further state changes of this alert are held; now {state}"
+        ),
+        Event::FlappingStopped => {
+            format!("flapping stopped: {subject} {what}; current state: {state}")
+        }
+        Event::Fired | Event::Suppressed => format!("{subject} {what}"),
     };
     let behind: Vec<String> = active
         .iter()
@@ -286,6 +296,7 @@ fn record(t: &Transition, active: &[ActiveAlert], obs: &Observations) -> AlertEv
         kind: t.kind.as_str().to_string(),
         severity: t.severity.as_str().to_string(),
         event: t.event.as_str().to_string(),
+        state: if t.firing { "firing" } else { "resolved" }.to_string(),
         device: t.device.0.clone(),
         device_name: t.device_name.clone(),
         interface: t.interface.clone(),
@@ -314,7 +325,9 @@ fn active_row(a: &ActiveAlert) -> ActiveAlertRow {
         device: a.device.0.clone(),
         device_name: a.device_name.clone(),
         interface: a.interface.clone(),
-        status: if a.caused_by.is_empty() {
+        status: if !a.firing {
+            "resolved"
+        } else if a.caused_by.is_empty() {
             "firing"
         } else {
             "suppressed"
@@ -326,5 +339,6 @@ fn active_row(a: &ActiveAlert) -> ActiveAlertRow {
         maintenance: a.maintenance.clone(),
         flapping: a.flapping,
         notified: a.notified,
+        flap_told: a.flap_told,
     }
 }

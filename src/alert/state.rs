@@ -66,6 +66,12 @@ pub enum Event {
     /// alert's device went behind one.
     Suppressed,
     Resolved,
+    /// A notice: the alert started flapping; further state changes are
+    /// held until it stops. Carries the alert's state at that moment.
+    FlappingStarted,
+    /// A notice: the alert stopped flapping. Carries its state then, so
+    /// receivers are brought up to date.
+    FlappingStopped,
 }
 
 impl Event {
@@ -74,7 +80,14 @@ impl Event {
             Event::Fired => "fired",
             Event::Suppressed => "suppressed",
             Event::Resolved => "resolved",
+            Event::FlappingStarted => "flapping_started",
+            Event::FlappingStopped => "flapping_stopped",
         }
+    }
+
+    /// A flapping notice rather than a change of the alert's state.
+    pub fn is_notice(self) -> bool {
+        matches!(self, Event::FlappingStarted | Event::FlappingStopped)
     }
 }
 
@@ -89,6 +102,9 @@ pub struct Transition {
     pub device_name: String,
     pub interface: Option<String>,
     pub event: Event,
+    /// The alert's state at this step (true: firing). For a notice, the
+    /// state receivers are told.
+    pub firing: bool,
     pub at_ms: UnixMs,
     /// When the alert fired (for a resolution: when it had fired).
     pub started_ms: UnixMs,
@@ -117,6 +133,44 @@ impl Transition {
     }
 }
 
+/// One firing or flapping alert, for the API and the store.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ActiveAlert {
+    pub key: AlertKey,
+    pub rule: String,
+    pub severity: &'static str,
+    pub device: DeviceId,
+    pub device_name: String,
+    pub interface: Option<String>,
+    pub since_ms: UnixMs,
+    /// Firing (false: listed only because it flaps).
+    pub firing: bool,
+    pub value: Option<f64>,
+    /// Behind these unreachable devices (empty: not suppressed).
+    pub caused_by: Vec<DeviceId>,
+    pub maintenance: Option<String>,
+    pub flapping: bool,
+    /// Receivers were told it fires.
+    pub notified: bool,
+    /// Receivers were told it flaps and not yet that it stopped.
+    pub flap_told: bool,
+}
+
+/// A firing or flapping alert read back after a restart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Restored {
+    pub rule: String,
+    pub device: DeviceId,
+    pub device_name: String,
+    pub interface: Option<String>,
+    pub since_ms: UnixMs,
+    pub firing: bool,
+    pub value: Option<f64>,
+    pub notified: bool,
+    pub flapping: bool,
+    pub flap_told: bool,
+}
+
 /// The evaluator's memory of one alert.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertState {
@@ -126,6 +180,9 @@ pub struct AlertState {
     /// Times of recent fire/resolve changes (flap detection).
     pub changes: VecDeque<UnixMs>,
     pub flapping: bool,
+    /// Receivers were told it started flapping and not yet that it
+    /// stopped: its ordinary notifications wait for the stop notice.
+    pub flap_told: bool,
     pub last_value: Option<f64>,
     /// Root causes when the device is currently behind unreachable ones.
     pub suppressed_by: Vec<DeviceId>,
@@ -141,6 +198,7 @@ impl AlertState {
             notified: false,
             changes: VecDeque::new(),
             flapping: false,
+            flap_told: false,
             last_value: None,
             suppressed_by: Vec::new(),
             maintenance: None,
@@ -155,7 +213,11 @@ impl AlertState {
     /// Nothing left to remember: inactive, nothing owed to receivers, no
     /// flap history.
     pub fn forgettable(&self) -> bool {
-        self.phase == Phase::Inactive && !self.notified && self.changes.is_empty()
+        self.phase == Phase::Inactive
+            && !self.notified
+            && !self.flap_told
+            && !self.flapping
+            && self.changes.is_empty()
     }
 }
 

@@ -1,6 +1,7 @@
 //! The alert routes under `/api` (read-only role, mounted by `routes`):
 //! `GET /api/alerts` (the firing alerts, suppressed ones marked with the
-//! devices that cause them) and `GET /api/alerts/history?since=6h&limit=N`
+//! devices that cause them, and the flapping ones, `flapping` true, even
+//! while resolved) and `GET /api/alerts/history?since=6h&limit=N`
 //! (recorded events, oldest first). Both read the store in
 //! `spawn_blocking`; errors are JSON `{"error": ...}` with their status.
 //! Device strings reach the client only through serde.
@@ -29,8 +30,9 @@ struct ActiveView {
     key: String,
     rule: String,
     severity: String,
-    /// firing or suppressed.
+    /// firing, suppressed, or resolved (listed only while it flaps).
     status: String,
+    firing: bool,
     suppressed: bool,
     device: DeviceRef,
     interface: Option<String>,
@@ -145,6 +147,7 @@ fn active_view(r: ActiveAlertRow, names: &HashMap<String, String>) -> ActiveView
         rule: r.rule,
         severity: r.severity,
         suppressed: !r.caused_by.is_empty(),
+        firing: r.status != "resolved",
         status: r.status,
         device: DeviceRef {
             id: r.device,

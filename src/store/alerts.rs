@@ -1,5 +1,5 @@
-//! Alert history, the firing alerts, and the notification outbox (schema
-//! version 5). Every event is inserted together with its outbox rows (one
+//! Alert history, the firing (and flapping) alerts, and the notification
+//! outbox (schema versions 5 and 6). Every event is inserted together with its outbox rows (one
 //! per receiver to tell) in one transaction, so a notification exists
 //! exactly when its history row does. The outbox is read per receiver in
 //! id order; a row is done when delivered or rejected, and keeps its
@@ -20,8 +20,11 @@ pub struct AlertEvent {
     pub rule: String,
     pub kind: String,
     pub severity: String,
-    /// fired, suppressed or resolved.
+    /// fired, suppressed, resolved, flapping_started or flapping_stopped.
     pub event: String,
+    /// The alert's state the event records or (for a flapping notice)
+    /// tells: firing or resolved.
+    pub state: String,
     pub device: String,
     pub device_name: String,
     pub interface: Option<String>,
@@ -42,7 +45,7 @@ pub struct AlertEvent {
     pub summary: String,
 }
 
-/// One firing alert as saved for the API and for restarts.
+/// One firing or flapping alert as saved for the API and for restarts.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ActiveAlertRow {
     pub key: String,
@@ -51,7 +54,7 @@ pub struct ActiveAlertRow {
     pub device: String,
     pub device_name: String,
     pub interface: Option<String>,
-    /// firing or suppressed.
+    /// firing, suppressed, or resolved (listed only while flapping).
     pub status: String,
     pub since_ms: i64,
     pub value: Option<f64>,
@@ -59,6 +62,8 @@ pub struct ActiveAlertRow {
     pub maintenance: Option<String>,
     pub flapping: bool,
     pub notified: bool,
+    /// Receivers were told it flaps and not yet that it stopped.
+    pub flap_told: bool,
 }
 
 /// The oldest notification a receiver has not had yet.
@@ -80,7 +85,7 @@ pub enum Delivery {
 
 const EVENT_COLUMNS: &str = "h.id, h.key, h.fingerprint, h.rule, h.kind, h.severity, h.event, \
      h.device, h.device_name, h.interface, h.value, h.threshold, h.at_ms, h.started_ms, \
-     h.notified, h.catch_up, h.held, h.caused_by, h.maintenance, h.flapping, h.summary";
+     h.notified, h.catch_up, h.held, h.caused_by, h.maintenance, h.flapping, h.summary, h.state";
 
 fn event_from(r: &Row<'_>, at: usize) -> rusqlite::Result<AlertEvent> {
     let caused: String = r.get(at + 17)?;
@@ -106,6 +111,7 @@ fn event_from(r: &Row<'_>, at: usize) -> rusqlite::Result<AlertEvent> {
         maintenance: r.get(at + 18)?,
         flapping: r.get(at + 19)?,
         summary: r.get(at + 20)?,
+        state: r.get(at + 21)?,
     })
 }
 
@@ -126,9 +132,10 @@ impl Store {
                 .prepare_cached(
                     "INSERT INTO alert_history (key, fingerprint, rule, kind, severity, event,
                          device, device_name, interface, value, threshold, at_ms, started_ms,
-                         notified, catch_up, held, caused_by, maintenance, flapping, summary)
+                         notified, catch_up, held, caused_by, maintenance, flapping, summary,
+                         state)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
-                         ?16, ?17, ?18, ?19, ?20)",
+                         ?16, ?17, ?18, ?19, ?20, ?21)",
                 )
                 .sql("prepare alert history insert")?;
             let mut outbox = tx
@@ -160,6 +167,7 @@ impl Store {
                     e.maintenance,
                     e.flapping,
                     e.summary,
+                    e.state,
                 ])
                 .sql("insert alert history")?;
                 let id = tx.last_insert_rowid();
@@ -177,8 +185,9 @@ impl Store {
             let mut ins = tx
                 .prepare_cached(
                     "INSERT INTO alert_active (key, rule, severity, device, device_name, interface,
-                         status, since_ms, value, caused_by, maintenance, flapping, notified)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                         status, since_ms, value, caused_by, maintenance, flapping, notified,
+                         flap_told)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                 )
                 .sql("prepare active alert insert")?;
             for a in active {
@@ -196,6 +205,7 @@ impl Store {
                     a.maintenance,
                     a.flapping,
                     a.notified,
+                    a.flap_told,
                 ])
                 .sql("insert active alert")?;
             }
@@ -204,13 +214,13 @@ impl Store {
         Ok(ids)
     }
 
-    /// The saved firing alerts, by key.
+    /// The saved firing and flapping alerts, by key.
     pub fn active_alerts(&self) -> Result<Vec<ActiveAlertRow>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached(
                 "SELECT key, rule, severity, device, device_name, interface, status, since_ms,
-                     value, caused_by, maintenance, flapping, notified
+                     value, caused_by, maintenance, flapping, notified, flap_told
                  FROM alert_active ORDER BY key",
             )
             .sql("prepare active alerts read")?;
@@ -231,6 +241,7 @@ impl Store {
                     maintenance: r.get(10)?,
                     flapping: r.get(11)?,
                     notified: r.get(12)?,
+                    flap_told: r.get(13)?,
                 })
             })
             .sql("read active alerts")?;
@@ -357,6 +368,12 @@ mod tests {
             kind: "utilization".into(),
             severity: "warning".into(),
             event: event.into(),
+            state: if event == "resolved" {
+                "resolved"
+            } else {
+                "firing"
+            }
+            .into(),
             device: "d1".into(),
             device_name: "r1".into(),
             interface: Some("eth0".into()),
@@ -394,6 +411,7 @@ mod tests {
                 maintenance: None,
                 flapping: false,
                 notified: true,
+                flap_told: false,
             }];
             let ids = s
                 .record_alerts(

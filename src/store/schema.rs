@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 type Migration = fn(&Transaction) -> rusqlite::Result<()>;
 
 /// Migrations in order: `MIGRATIONS[n]` goes from version n to n + 1.
-const MIGRATIONS: [Migration; 5] = [v0_to_v1, v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5];
+const MIGRATIONS: [Migration; 6] = [v0_to_v1, v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5, v5_to_v6];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -119,6 +119,18 @@ fn v4_to_v5(tx: &Transaction) -> rusqlite::Result<()> {
              created_ms INTEGER NOT NULL, attempts INTEGER NOT NULL,
              last_error TEXT, done_ms INTEGER, outcome TEXT);
          CREATE INDEX alert_outbox_pending ON alert_outbox (receiver, done_ms, id);",
+    )
+}
+
+/// Version 6: flapping notices. Every history row says the alert's state
+/// it records or tells (`firing` or `resolved`: a notice is neither fired
+/// nor resolved but carries one); a saved alert says whether receivers
+/// were told it flaps (its stop notice is owed across a restart).
+fn v5_to_v6(tx: &Transaction) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "ALTER TABLE alert_history ADD COLUMN state TEXT NOT NULL DEFAULT 'firing';
+         UPDATE alert_history SET state = 'resolved' WHERE event = 'resolved';
+         ALTER TABLE alert_active ADD COLUMN flap_told INTEGER NOT NULL DEFAULT 0;",
     )
 }
 
@@ -287,6 +299,55 @@ mod tests {
             .unwrap();
         assert_eq!(five.points.len(), 1);
         assert_eq!(five.points[0].avg, 1.5);
+    }
+
+    #[test]
+    fn a_version_5_database_keeps_its_alert_history_with_states() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v5.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            migrate_to(&mut conn, &path, 5).unwrap();
+            for (id, event) in [(1, "fired"), (2, "suppressed"), (3, "resolved")] {
+                conn.execute(
+                    "INSERT INTO alert_history (id, key, fingerprint, rule, kind, severity, event,
+                         device, device_name, at_ms, started_ms, notified, catch_up, caused_by,
+                         flapping, summary)
+                     VALUES (?1, 'k', 'f', 'r', 'loss', 'info', ?2, 'd', 'd', ?1, 1, 1, 0, '[]',
+                         0, 's')",
+                    rusqlite::params![id, event],
+                )
+                .unwrap();
+            }
+            conn.execute(
+                "INSERT INTO alert_active (key, rule, severity, device, device_name, status,
+                     since_ms, caused_by, flapping, notified)
+                 VALUES ('k', 'r', 'info', 'd', 'd', 'firing', 1, '[]', 0, 1)",
+                [],
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path, StoreConfig::default()).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        let states: Vec<(String, String)> = store
+            .alert_history(0, 10)
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.event, e.state))
+            .collect();
+        let want = [
+            ("fired", "firing"),
+            ("suppressed", "firing"),
+            ("resolved", "resolved"),
+        ];
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        assert_eq!(states, want);
+        let active = store.active_alerts().unwrap();
+        assert_eq!(active.len(), 1);
+        assert!(!active[0].flap_told);
     }
 
     #[test]
