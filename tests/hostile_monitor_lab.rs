@@ -717,6 +717,7 @@ fn serve_survives_hostile_agents_with_bounded_memory() {
     assert_eq!(partial_of(healthy), "", "healthy device read in part");
     assert_eq!(healthy["health"]["snmp_ok"], Json::Bool(true));
     assert!(healthy["health"]["snmp_error"].is_null());
+    assert_eq!(healthy["health"]["snmp_unusable_datagrams"], 0);
     let now_ms = nocmap::types::unix_now_ms();
     let last = healthy["health"]["last_snmp_ms"].as_i64().unwrap();
     assert!(
@@ -813,6 +814,25 @@ fn serve_survives_hostile_agents_with_bounded_memory() {
         assert_eq!(ok(d), Some(false), "{f:?} must show a failed poll");
         assert!(err(d).contains("no answer"), "{f:?}: {}", err(d));
         assert_eq!(partial_of(d), "", "{f:?} was read whole during discovery");
+        // Silence and garbage are told apart: what the agent's address
+        // sent that could not be used is named with the error.
+        let told = match f {
+            Fault::WrongId => Some("matched no request (late, duplicate or a wrong request id)"),
+            Fault::Garbled => Some("were not readable SNMP (garbled or truncated)"),
+            _ => None,
+        };
+        match told {
+            Some(t) => {
+                assert!(err(d).contains(t), "{f:?}: {}", err(d));
+                assert!(d["health"]["snmp_unusable_datagrams"].as_u64() > Some(0));
+            }
+            // Silent sends nothing; OtherSource's answers come from another
+            // address (counted against that one).
+            None => {
+                assert!(!err(d).contains("could not be used"), "{f:?}: {}", err(d));
+                assert_eq!(d["health"]["snmp_unusable_datagrams"], 0, "{f:?}");
+            }
+        }
     }
     let over = dev(Fault::Oversized);
     assert_eq!(ok(over), Some(false), "oversized answers must be refused");

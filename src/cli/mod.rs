@@ -123,9 +123,15 @@ fn init_logging(verbose: u8) {
         2 => "debug",
         _ => "trace",
     };
+    use tracing_subscriber::prelude::*;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
+        .with_filter(filter);
+    // Counts the datagrams the SNMP transport drops, per sender, whatever
+    // the log level (its own filter).
+    let _ = tracing_subscriber::registry()
+        .with(fmt)
+        .with(crate::snmp::rejects::layer())
         .try_init();
 }

@@ -41,6 +41,9 @@ pub struct DeviceHealth {
     pub last_snmp_ms: Option<UnixMs>,
     /// Why the last SNMP poll failed (never contains a secret).
     pub snmp_error: Option<String>,
+    /// Datagrams from the device's address the SNMP transport could not
+    /// use (late, wrong request id, not SNMP), since start.
+    pub snmp_unusable_datagrams: u64,
 }
 
 impl Default for DeviceHealth {
@@ -58,6 +61,7 @@ impl Default for DeviceHealth {
             snmp_ok: None,
             last_snmp_ms: None,
             snmp_error: None,
+            snmp_unusable_datagrams: 0,
         }
     }
 }

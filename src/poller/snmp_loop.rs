@@ -6,6 +6,7 @@ use super::collect::{CHUNK, IfStatic, assemble, octet_readings, poll_oids};
 use super::{MonitorSettings, Shared, Ticker};
 use crate::live::{DeviceHealth, InterfaceHealth};
 use crate::monitor::{CounterSample, GapReason, Metric, MonoMillis, Rate, interface_rates};
+use crate::snmp::rejects::{self, RejectCounts};
 use crate::snmp::{Credential, Oid, Session, SnmpEngine, SnmpError, VarBind};
 use crate::store::{GapRecord, Sample, SeriesKey, UnixMillis};
 use crate::topology::DeviceId;
@@ -110,6 +111,8 @@ pub(super) async fn run(
     let mut stop = shared.stop.clone();
     let mut prev: BTreeMap<u32, CounterSample> = BTreeMap::new();
     let mut session: Option<Session> = None;
+    // Unusable datagrams from the agent's address, as of the last poll.
+    let mut rejected = rejects::counts(t.addr);
     loop {
         tokio::select! {
             _ = tokio::time::sleep_until(clock.at_mono(ticker.due_ms())) => {}
@@ -124,7 +127,7 @@ pub(super) async fn run(
             session = snmp
                 .open(t.addr, &creds)
                 .await
-                .map_err(|e| fail(&shared, &t.device, &e, clock.wall_ms()))
+                .map_err(|e| fail(&shared, &t, &e, &mut rejected, clock.wall_ms()))
                 .ok();
         }
         if let Some(sess) = &session {
@@ -185,13 +188,15 @@ pub(super) async fn run(
                             .or_insert_with(DeviceHealth::default);
                         h.snmp_ok = Some(partial.is_empty());
                         h.snmp_error = (!partial.is_empty()).then(|| partial.join("; "));
+                        rejected = rejects::counts(t.addr);
+                        h.snmp_unusable_datagrams = rejected.total();
                         h.last_snmp_ms = Some(now);
                         l.poller.snmp_polls += 1;
                     });
                     shared.write(samples, gaps);
                 }
                 Err(e) => {
-                    fail(&shared, &t.device, &e, clock.wall_ms());
+                    fail(&shared, &t, &e, &mut rejected, clock.wall_ms());
                     // Reopen next time: the agent may have restarted with new engine boots.
                     session = None;
                 }
@@ -214,14 +219,24 @@ pub(super) async fn run(
     }
 }
 
-fn fail(shared: &Shared, device: &DeviceId, e: &SnmpError, now: i64) {
+/// A failed poll. What the transport dropped from the agent's address
+/// since the last poll is told with the error: "no answer" while the agent
+/// sent garbage or wrong request ids is a different fault from silence.
+fn fail(shared: &Shared, t: &Target, e: &SnmpError, rejected: &mut RejectCounts, now: i64) {
+    let counts = rejects::counts(t.addr);
+    let why = counts.describe_growth(rejected);
+    *rejected = counts;
     shared.live.update(|l| {
         let h = l
             .devices
-            .entry(device.clone())
+            .entry(t.device.clone())
             .or_insert_with(DeviceHealth::default);
         h.snmp_ok = Some(false);
-        h.snmp_error = Some(e.to_string());
+        h.snmp_error = Some(match &why {
+            Some(why) => format!("{e}; datagrams from this address that could not be used: {why}"),
+            None => e.to_string(),
+        });
+        h.snmp_unusable_datagrams = counts.total();
         h.last_snmp_ms = Some(now);
         l.poller.snmp_polls += 1;
         l.poller.snmp_failures += 1;

@@ -188,6 +188,11 @@ fn device_families(s: &LiveSnapshot, out: &mut Vec<Family>) {
         "Share of ICMP probes lost in the last probe round, 0 to 1.",
         Gauge,
     );
+    let mut unusable = family(
+        "nocmap_device_snmp_unusable_datagrams_total",
+        "Datagrams from the device's address the SNMP transport could not use: late, a wrong request id, not SNMP.",
+        MetricKind::Counter,
+    );
     for (id, h) in &s.devices {
         let reach = match h.reachability {
             Reachability::Up => Some(1.0),
@@ -217,8 +222,11 @@ fn device_families(s: &LiveSnapshot, out: &mut Vec<Family>) {
         }
         push(&mut jitter, None, h.jitter_ms.map(|ms| ms / MS));
         push(&mut loss, None, h.loss_pct.map(|p| p / PCT));
+        if h.snmp_unusable_datagrams > 0 {
+            push(&mut unusable, None, Some(h.snmp_unusable_datagrams as f64));
+        }
     }
-    out.extend([up, snmp, rtt, jitter, loss]);
+    out.extend([up, snmp, rtt, jitter, loss, unusable]);
 }
 
 fn poller_families(s: &LiveSnapshot, out: &mut Vec<Family>) {

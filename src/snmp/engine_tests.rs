@@ -40,3 +40,54 @@ fn more_varbinds_than_asked_is_refused() {
         "{e}"
     );
 }
+
+/// The datagrams the library drops are counted per sender through the
+/// tracing layer (real transport, real datagrams on loopback).
+#[test]
+fn dropped_datagrams_are_counted_per_sender() {
+    use super::super::rejects;
+    use async_snmp::message::CommunityMessage;
+    use async_snmp::{Pdu, PduBody, StandardPduType};
+    use tracing_subscriber::prelude::*;
+    let subscriber = tracing_subscriber::registry().with(rejects::layer());
+    tracing::subscriber::with_default(subscriber, || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let engine = SnmpEngine::new(SnmpSettings::default()).await.unwrap();
+            let port = lock(&engine.v4).transport.local_addr().port();
+            let to = SocketAddr::from(([127, 0, 0, 1], port));
+            let from: IpAddr = "127.0.0.77".parse().unwrap();
+            let sock = tokio::net::UdpSocket::bind((from, 0)).await.unwrap();
+            assert_eq!(rejects::counts(from), rejects::RejectCounts::default());
+            sock.send_to(&[0xde, 0xad, 0xbe, 0xef], to).await.unwrap();
+            let pdu = Pdu::from_raw_parts(
+                424_242,
+                PduBody::Standard {
+                    pdu_type: StandardPduType::Response,
+                    error_status: 0,
+                    error_index: 0,
+                },
+                vec![],
+            );
+            let answer = CommunityMessage::v2c(b"public".to_vec(), pdu)
+                .unwrap()
+                .encode()
+                .unwrap();
+            sock.send_to(&answer, to).await.unwrap();
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+            while rejects::counts(from).total() < 2 && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            let c = rejects::counts(from);
+            assert_eq!((c.malformed, c.unmatched), (1, 1), "{c:?}");
+            assert_eq!(
+                rejects::counts("127.0.0.78".parse().unwrap()).total(),
+                0,
+                "counted against its sender only"
+            );
+        });
+    });
+}

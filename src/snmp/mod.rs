@@ -11,6 +11,7 @@ mod des_state;
 mod engine;
 mod error;
 mod format;
+pub mod rejects;
 mod walk;
 
 pub use async_snmp::{Oid, Value, VarBind};
