@@ -103,6 +103,7 @@ pub fn hostile_live() -> Arc<Live> {
                 snmp_ok: Some(true),
                 last_snmp_ms: Some(now),
                 snmp_error: None,
+                snmp_unusable_datagrams: 0,
             },
         );
         s.devices
