@@ -34,7 +34,7 @@ sed -i "/^\[server\]/a rate_limit_per_s = 0\nmax_streams_per_client = $((STREAMS
 
 in_ns $BIN/examples/sim_agents "$AGENTS" "$IFACES" > "$work/sim.log" 2>&1 &
 for _ in $(seq 1 120); do grep -q '^ready' "$work/sim.log" && break; sleep 0.5; done
-in_ns $BIN/nocmap serve --config "$work/nocmap.toml" --db "$work/soak.db" --no-icmp \
+ip netns exec "$NS" $BIN/nocmap serve --config "$work/nocmap.toml" --db "$work/soak.db" --no-icmp \
   --rediscover-interval 900 > "$work/serve.out" 2> "$work/serve.err" &
 serve_pid=$!
 url=http://127.0.0.1:$PORT

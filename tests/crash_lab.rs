@@ -26,14 +26,14 @@
 //! Timing figures are printed, never asserted beyond generous deadlines.
 mod common;
 use common::crash::{
-    Mounted, Row, Serve, committed, gaps, get, in_mount_ns, integrity, mount_image, read_only,
-    samples_written, sh, wait_for, wait_or,
+    Mounted, Row, Serve, committed, gaps, get, in_mount_ns, integrity, make_ext4_image,
+    mount_image, need_tools, read_only, samples_written, sh, wait_for, wait_or,
 };
 use common::metric;
 use nocmap::lab::Lab;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use nocmap::types::unix_now_ms as now_ms;
@@ -325,23 +325,12 @@ fn store_metrics(lab: &Lab) -> String {
 #[test]
 fn a_file_system_turning_read_only_under_serve() {
     require_root!();
-    for tool in ["mkfs.ext4", "e2fsck", "losetup"] {
-        if Command::new("which")
-            .arg(tool)
-            .stdout(Stdio::null())
-            .status()
-            .map_or(true, |s| !s.success())
-        {
-            eprintln!("SKIPPED: {tool} missing (e2fsprogs, util-linux)");
-            return;
-        }
-    }
+    need_tools(&["mkfs.ext4", "e2fsck", "losetup"]);
     let tmp = tempfile::tempdir().unwrap();
     let img = tmp.path().join("ext4.img");
     let dir = tmp.path().join("fs");
     std::fs::create_dir(&dir).unwrap();
-    sh(Command::new("truncate").args(["-s", "64M"]).arg(&img));
-    sh(Command::new("mkfs.ext4").args(["-q", "-F"]).arg(&img));
+    make_ext4_image(&img, "64M");
     let _mounted = Mounted(dir.clone());
     let dev = mount_image(&img, &dir, None, "errors=remount-ro");
     // Only ever a loop device of our own image: never the host's disk.

@@ -20,7 +20,8 @@
 //! polling resumes and a restart gap is recorded.
 mod common;
 use common::crash::{
-    Mounted, Serve, committed_if_any, gaps, integrity, mount_image, samples_written, sh,
+    Mounted, Serve, committed_if_any, gaps, integrity, make_ext4_image, mount_image, need_tools,
+    samples_written, sh,
 };
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -87,23 +88,12 @@ fn umount(dir: &Path) {
 #[test]
 fn a_power_cut_loses_nothing_committed() {
     require_root!();
-    for tool in ["mkfs.ext4", "losetup"] {
-        if Command::new("which")
-            .arg(tool)
-            .stdout(Stdio::null())
-            .status()
-            .map_or(true, |s| !s.success())
-        {
-            eprintln!("SKIPPED: {tool} missing (e2fsprogs, util-linux)");
-            return;
-        }
-    }
+    need_tools(&["mkfs.ext4", "losetup"]);
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("fs");
     std::fs::create_dir(&dir).unwrap();
     let mut img = tmp.path().join("disk-0.img");
-    sh(Command::new("truncate").args(["-s", "128M"]).arg(&img));
-    sh(Command::new("mkfs.ext4").args(["-q", "-F"]).arg(&img));
+    make_ext4_image(&img, "128M");
     let _writeback = Sysctl::set("vm.dirty_writeback_centisecs", "0");
     let _expire = Sysctl::set("vm.dirty_expire_centisecs", "360000");
     let _mounted = Mounted(dir.clone());

@@ -241,3 +241,22 @@ pub fn mount_image(img: &Path, dir: &Path, serve: Option<u32>, opts: &str) -> St
     assert!(ok, "mount {dev} at {}", dir.display());
     dev.trim_start_matches("/dev/").to_string()
 }
+
+/// Panics, naming the package, unless every tool is on PATH (`.ci/run`
+/// installs them; a fault test that skipped itself would prove nothing).
+pub fn need_tools(tools: &[&str]) {
+    for tool in tools {
+        let found = Command::new("which")
+            .arg(tool)
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(found, "{tool} missing: install e2fsprogs and util-linux");
+    }
+}
+
+/// A new ext4 image file of `size` (e.g. "64M") at `img`.
+pub fn make_ext4_image(img: &Path, size: &str) {
+    sh(Command::new("truncate").args(["-s", size]).arg(img));
+    sh(Command::new("mkfs.ext4").args(["-q", "-F"]).arg(img));
+}
