@@ -52,6 +52,10 @@ const RSS_PEAK_BOUND_KIB: u64 = 768 * 1024;
 const RSS_POLLING_BOUND_KIB: u64 = 512 * 1024;
 
 const IF_ENTRY: &[u32] = &[1, 3, 6, 1, 2, 1, 2, 2, 1];
+/// The address the other-source agent answers from: one of its own,
+/// outside loopback (a router answering from another interface), put on
+/// this namespace's `lo` (the namespace has no route out).
+const OTHER_ADDR: [u8; 4] = [10, 93, 0, 50];
 const IFX_ENTRY: &[u32] = &[1, 3, 6, 1, 2, 1, 31, 1, 1, 1];
 const IF_COLS: &[u32] = &[1, 2, 3, 5, 6, 7, 8, 10, 11, 13, 14, 16, 17, 19, 20];
 const IFX_COLS: &[u32] = &[1, 6, 7, 8, 9, 10, 11, 12, 13, 15, 18, 19];
@@ -264,13 +268,30 @@ fn mib_for(fault: Fault, octet: u8) -> Mib {
         }
         f => {
             let name = format!("{f:?}").to_lowercase();
-            small_mib(
+            let mut m = small_mib(
                 octet,
                 name.as_bytes(),
                 format!("agent {name}").as_bytes(),
                 b"eth",
                 b"",
-            )
+            );
+            if f == Fault::OtherSource {
+                // The address its answers come from is one of its own (a
+                // router answering from another interface's address).
+                for (a, if_index) in [([127, 0, 0, octet], 1), (OTHER_ADDR, 2)] {
+                    let mut row = vec![1, 3, 6, 1, 2, 1, 4, 20, 1, 0];
+                    row.extend(a.iter().map(|b| u32::from(*b)));
+                    for (c, v) in [
+                        (1, Value::IpAddress(a)),
+                        (2, Value::Integer(if_index)),
+                        (3, Value::IpAddress([255, 255, 255, 0])),
+                    ] {
+                        row[9] = c;
+                        m.map.insert(row.clone(), v);
+                    }
+                }
+            }
+            m
         }
     }
 }
@@ -357,7 +378,7 @@ fn encode(community: &[u8], rid: i32, vbs: Vec<VarBind>) -> Option<Vec<u8>> {
 fn run_agent(fault: Fault, octet: u8, armed: Arc<AtomicBool>, served: Arc<AtomicU64>) {
     let sock = Arc::new(UdpSocket::bind(format!("{}:161", addr(octet))).unwrap());
     // Answers from another address of the namespace.
-    let other = UdpSocket::bind("127.0.0.50:0").unwrap();
+    let other = UdpSocket::bind((std::net::Ipv4Addr::from(OTHER_ADDR), 0)).unwrap();
     let mib = mib_for(fault, octet);
     let mut buf = vec![0u8; 65535];
     let mut n_req: u64 = 0;
@@ -558,6 +579,16 @@ fn serve_survives_hostile_agents_with_bounded_memory() {
     require_root!();
     let ns = Netns::new(NS);
     ns.add_veths(2);
+    let out = ns
+        .cmd("ip")
+        .args(["addr", "add", "10.93.0.50/32", "dev", "lo"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     ns.start_snmpd("healthy-ref");
     // What net-snmp itself says of the healthy agent.
     let sys_name = hex_to_text(&snmp_text(&ns, "snmpget", "1.3.6.1.2.1.1.5.0"));
@@ -819,19 +850,19 @@ fn serve_survives_hostile_agents_with_bounded_memory() {
         let told = match f {
             Fault::WrongId => Some("matched no request (late, duplicate or a wrong request id)"),
             Fault::Garbled => Some("were not readable SNMP (garbled or truncated)"),
+            Fault::OtherSource => Some("came from 10.93.0.50"),
             _ => None,
         };
         match told {
-            Some(t) => {
-                assert!(err(d).contains(t), "{f:?}: {}", err(d));
-                assert!(d["health"]["snmp_unusable_datagrams"].as_u64() > Some(0));
-            }
-            // Silent sends nothing; OtherSource's answers come from another
-            // address (counted against that one).
-            None => {
-                assert!(!err(d).contains("could not be used"), "{f:?}: {}", err(d));
-                assert_eq!(d["health"]["snmp_unusable_datagrams"], 0, "{f:?}");
-            }
+            Some(t) => assert!(err(d).contains(t), "{f:?}: {}", err(d)),
+            None => assert!(!err(d).contains("could not be used"), "{f:?}: {}", err(d)),
+        }
+        // Counted against the device's own address; the other-source
+        // agent's answers count against the address they came from.
+        let own = d["health"]["snmp_unusable_datagrams"].as_u64().unwrap();
+        match f {
+            Fault::WrongId | Fault::Garbled => assert!(own > 0, "{f:?}"),
+            _ => assert_eq!(own, 0, "{f:?}"),
         }
     }
     let over = dev(Fault::Oversized);

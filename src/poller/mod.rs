@@ -27,6 +27,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
+/// Other addresses of a device watched for answers it sends from them.
+const MAX_OTHER_ADDRESSES: usize = 64;
+
 #[derive(Debug, Clone)]
 pub struct MonitorSettings {
     pub icmp_interval: Duration,
@@ -186,6 +189,13 @@ impl Monitor {
                 let target = snmp_loop::Target {
                     device: d.id.clone(),
                     addr,
+                    others: d
+                        .addresses
+                        .iter()
+                        .copied()
+                        .filter(|a| *a != addr)
+                        .take(MAX_OTHER_ADDRESSES)
+                        .collect(),
                     interfaces,
                 };
                 self.tasks.spawn(snmp_loop::run(

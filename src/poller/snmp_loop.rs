@@ -21,6 +21,8 @@ pub const OPER_UP_METRIC: &str = "oper_up";
 pub(super) struct Target {
     pub device: DeviceId,
     pub addr: IpAddr,
+    /// The device's other addresses (answers from them are noted).
+    pub others: Vec<IpAddr>,
     pub interfaces: BTreeMap<u32, IfStatic>,
 }
 
@@ -111,8 +113,8 @@ pub(super) async fn run(
     let mut stop = shared.stop.clone();
     let mut prev: BTreeMap<u32, CounterSample> = BTreeMap::new();
     let mut session: Option<Session> = None;
-    // Unusable datagrams from the agent's address, as of the last poll.
-    let mut rejected = rejects::counts(t.addr);
+    // Unusable datagrams from the agent's addresses, as of the last poll.
+    let mut rejected = Rejected::now(&t);
     loop {
         tokio::select! {
             _ = tokio::time::sleep_until(clock.at_mono(ticker.due_ms())) => {}
@@ -188,8 +190,8 @@ pub(super) async fn run(
                             .or_insert_with(DeviceHealth::default);
                         h.snmp_ok = Some(partial.is_empty());
                         h.snmp_error = (!partial.is_empty()).then(|| partial.join("; "));
-                        rejected = rejects::counts(t.addr);
-                        h.snmp_unusable_datagrams = rejected.total();
+                        rejected = Rejected::now(&t);
+                        h.snmp_unusable_datagrams = rejected.own.total();
                         h.last_snmp_ms = Some(now);
                         l.poller.snmp_polls += 1;
                     });
@@ -219,12 +221,50 @@ pub(super) async fn run(
     }
 }
 
+/// What the transport dropped from the agent's address, and how many
+/// answers each of the device's other addresses sent to requests made to
+/// another address (in `Target::others` order).
+struct Rejected {
+    own: RejectCounts,
+    others: Vec<(IpAddr, u64)>,
+}
+
+impl Rejected {
+    fn now(t: &Target) -> Rejected {
+        Rejected {
+            own: rejects::counts(t.addr),
+            others: t
+                .others
+                .iter()
+                .map(|ip| (*ip, rejects::counts(*ip).wrong_source))
+                .collect(),
+        }
+    }
+}
+
 /// A failed poll. What the transport dropped from the agent's address
 /// since the last poll is told with the error: "no answer" while the agent
 /// sent garbage or wrong request ids is a different fault from silence.
-fn fail(shared: &Shared, t: &Target, e: &SnmpError, rejected: &mut RejectCounts, now: i64) {
-    let counts = rejects::counts(t.addr);
-    let why = counts.describe_growth(rejected);
+fn fail(shared: &Shared, t: &Target, e: &SnmpError, rejected: &mut Rejected, now: i64) {
+    let counts = Rejected::now(t);
+    let own = counts.own.describe_growth(&rejected.own);
+    let growth: Vec<(IpAddr, u64)> = counts
+        .others
+        .iter()
+        .zip(&rejected.others)
+        .map(|((ip, n), (_, then))| (*ip, n.saturating_sub(*then)))
+        .collect();
+    let others = rejects::other_address_note(t.addr, &growth);
+    let mut text = e.to_string();
+    if let Some(own) = own {
+        text.push_str("; datagrams from this address that could not be used: ");
+        text.push_str(&own);
+    }
+    if let Some(others) = others {
+        text.push_str("; ");
+        text.push_str(&others);
+    }
+    let unusable = counts.own.total();
     *rejected = counts;
     shared.live.update(|l| {
         let h = l
@@ -232,11 +272,8 @@ fn fail(shared: &Shared, t: &Target, e: &SnmpError, rejected: &mut RejectCounts,
             .entry(t.device.clone())
             .or_insert_with(DeviceHealth::default);
         h.snmp_ok = Some(false);
-        h.snmp_error = Some(match &why {
-            Some(why) => format!("{e}; datagrams from this address that could not be used: {why}"),
-            None => e.to_string(),
-        });
-        h.snmp_unusable_datagrams = counts.total();
+        h.snmp_error = Some(text);
+        h.snmp_unusable_datagrams = unusable;
         h.last_snmp_ms = Some(now);
         l.poller.snmp_polls += 1;
         l.poller.snmp_failures += 1;

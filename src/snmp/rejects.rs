@@ -77,6 +77,25 @@ impl RejectCounts {
     }
 }
 
+/// The note for answers that came from another address of the polled
+/// device (`growth`: such an address and how many of its datagrams
+/// answered requests sent elsewhere since the last poll). A router that
+/// answers from its egress interface instead of the polled address reads
+/// "no answer" otherwise.
+pub fn other_address_note(polled: IpAddr, growth: &[(IpAddr, u64)]) -> Option<String> {
+    let parts: Vec<String> = growth
+        .iter()
+        .filter(|(ip, n)| *n > 0 && *ip != polled)
+        .map(|(ip, n)| format!("{n} came from {ip}"))
+        .collect();
+    (!parts.is_empty()).then(|| {
+        format!(
+            "answers from another address of this device ({}): only answers from the polled address {polled} are taken; make the agent answer from it, or poll the other address",
+            parts.join(", ")
+        )
+    })
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Unmatched,
@@ -212,6 +231,20 @@ mod tests {
         );
         assert_eq!(now.describe_growth(&now), None);
         assert_eq!(now.total(), 7);
+    }
+
+    #[test]
+    fn answers_from_another_address_of_the_device_are_named() {
+        let polled: IpAddr = "10.0.0.1".parse().unwrap();
+        let other: IpAddr = "10.9.0.1".parse().unwrap();
+        assert_eq!(other_address_note(polled, &[(other, 0)]), None);
+        assert_eq!(other_address_note(polled, &[(polled, 3)]), None);
+        let note = other_address_note(polled, &[(other, 2)]).unwrap();
+        assert!(
+            note.starts_with("answers from another address of this device (2 came from 10.9.0.1)"),
+            "{note}"
+        );
+        assert!(note.contains("polled address 10.0.0.1"), "{note}");
     }
 
     #[test]
