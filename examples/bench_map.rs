@@ -145,6 +145,9 @@ fn churn(live: &Live, rng: &mut Rng, share: usize) {
                     reachability: Reachability::Up,
                     rtt_avg_ms: Some(0.5),
                     loss_pct: Some(0.0),
+                    // Up for the whole run (a verdict needs its round time).
+                    last_icmp_ms: Some(now),
+                    icmp_stale_after_ms: Some(86_400_000),
                     ..Default::default()
                 });
         }

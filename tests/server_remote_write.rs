@@ -155,7 +155,8 @@ async fn pushes_decode_to_the_series_of_metrics() {
         pushed.insert((name, rest, s.value.to_bits()));
     }
     // The same series and values as /metrics renders from the same state.
-    let text = hostile_live().read(|s| exposition::encode_text(&metrics::collect(s)));
+    let text = hostile_live()
+        .read(|s| exposition::encode_text(&metrics::collect(s, nocmap::types::unix_now_ms())));
     let (samples, _) = parse_prometheus(&text).unwrap();
     let exposed: BTreeSet<_> = samples
         .into_iter()

@@ -9,14 +9,15 @@
 //! out of the lab); Chromium is Debian's /usr/bin/chromium driven through
 //! playwright-core by `tests/browser/driver.mjs` (JSON commands on stdin).
 //! Screenshots go to `target/test-artifacts/web_map/`.
+mod browser_support;
 mod common;
 mod server_support;
 
+use browser_support::{Browser, clear_artifacts, require_browser};
 use nocmap::lab::Lab;
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, ChildStdout, Stdio};
+use std::path::Path;
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 const PORT: u16 = 18090;
@@ -69,125 +70,6 @@ b = "x1:eth2"
 a = "x1:eth3"
 b = "x2:eth0"
 "#;
-
-fn browser_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
-}
-
-fn artifacts() -> PathBuf {
-    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts/web_map");
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-/// Screenshots of an earlier run must not pass for this run's.
-fn clear_artifacts() {
-    if let Ok(entries) = std::fs::read_dir(artifacts()) {
-        for e in entries.flatten() {
-            if e.path().extension().is_some_and(|x| x == "png") {
-                let _ = std::fs::remove_file(e.path());
-            }
-        }
-    }
-}
-
-/// Chromium and playwright-core must be there when the test runs as root:
-/// a missing browser is a failure, not a skip.
-fn require_browser() {
-    assert!(
-        Path::new("/usr/bin/chromium").is_file(),
-        "/usr/bin/chromium is missing: apt-get install chromium (.ci/run does)"
-    );
-    assert!(
-        browser_dir().join("node_modules/playwright-core").is_dir(),
-        "tests/browser/node_modules is missing: run `npm ci` in tests/browser (.ci/run does)"
-    );
-}
-
-/// `tests/browser/driver.mjs` running in the lab's noc namespace.
-struct Browser {
-    child: Child,
-    stdin: ChildStdin,
-    out: BufReader<ChildStdout>,
-}
-
-impl Browser {
-    fn start(lab: &Lab) -> Browser {
-        let mut child = lab
-            .command_in("noc", "node")
-            .unwrap()
-            .arg(browser_dir().join("driver.mjs"))
-            .current_dir(browser_dir())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("node starts");
-        let stdin = child.stdin.take().unwrap();
-        let out = BufReader::new(child.stdout.take().unwrap());
-        Browser { child, stdin, out }
-    }
-
-    fn try_cmd(&mut self, c: Value) -> Result<Value, String> {
-        writeln!(self.stdin, "{c}").expect("driver stdin");
-        loop {
-            let mut line = String::new();
-            let n = self.out.read_line(&mut line).expect("driver stdout");
-            assert!(n > 0, "the browser driver exited (command {c})");
-            let Ok(v) = serde_json::from_str::<Value>(&line) else {
-                eprintln!("driver: {}", line.trim_end());
-                continue;
-            };
-            return match v.get("error") {
-                Some(e) => Err(e.as_str().unwrap_or("?").to_string()),
-                None => Ok(v["ok"].clone()),
-            };
-        }
-    }
-
-    fn cmd(&mut self, c: Value) -> Value {
-        let what = c.to_string();
-        self.try_cmd(c)
-            .unwrap_or_else(|e| panic!("browser command {what} failed: {e}"))
-    }
-
-    fn eval(&mut self, expr: &str) -> Value {
-        self.cmd(json!({"cmd": "eval", "expr": expr}))
-    }
-
-    /// Polls `expr` in the page until it is truthy (its value), or panics
-    /// with `what` and the page's `state` expression after `secs`.
-    fn wait(&mut self, expr: &str, secs: u64, what: &str, state: &str) -> Value {
-        match self.try_cmd(json!({"cmd": "wait", "expr": expr, "timeout_ms": secs * 1000})) {
-            Ok(v) => v,
-            Err(e) => {
-                let now = self.eval(state);
-                self.screenshot(&format!("failed-{}", what.replace(' ', "-")));
-                panic!("{what}: not seen within {secs} s ({e}); page state: {now}");
-            }
-        }
-    }
-
-    fn screenshot(&mut self, name: &str) {
-        let path = artifacts().join(format!("{name}.png"));
-        let _ = self.try_cmd(json!({"cmd": "screenshot", "path": path}));
-    }
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        let _ = writeln!(self.stdin, "{}", json!({"cmd": "close"}));
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 struct Serve(Child);
 
@@ -318,13 +200,13 @@ fn page_id(b: &mut Browser, sys_name: &str) -> Option<String> {
 fn live_map_in_chromium() {
     require_root!();
     require_browser();
-    clear_artifacts();
+    clear_artifacts("web_map");
     let lab = common::lab_up_toml(LAB);
     lab.wait_lldp_settled(Duration::from_secs(30)).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let serve = start_serve(&lab, &dir.path().join("wmap.db"));
     let topo = wait_topology(&lab);
-    let mut browser = Browser::start(&lab);
+    let mut browser = Browser::start(&lab, "web_map");
     browser.cmd(json!({"cmd": "goto", "url": format!("http://127.0.0.1:{PORT}/")}));
 
     // 1. Exactly the devices and links of the API (and so of the lab).

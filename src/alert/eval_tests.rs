@@ -651,3 +651,6 @@ kind = "device_unreachable"
 
 #[path = "eval_isolation_tests.rs"]
 mod isolation;
+
+#[path = "eval_stale_tests.rs"]
+mod stale;

@@ -1,9 +1,11 @@
 //! What the evaluator sees: one value per device and per interface, taken
 //! from a live snapshot, with stale data left out (a stale value neither
-//! fires nor resolves an alert). Pure: the caller passes the time and the
-//! tag lookup.
+//! fires nor resolves an alert). A device's reachability, RTT and loss age
+//! with its own ICMP verdict (`live::aged`: three of its rounds); SNMP
+//! values with the snapshot's `stale_after_ms`. Pure: the caller passes the
+//! time and the tag lookup.
 use super::isolation::PollerLink;
-use crate::live::{LiveSnapshot, Reachability, UnixMs};
+use crate::live::{LiveSnapshot, Reachability, UnixMs, aged};
 use crate::topology::{DeviceId, Topology};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -15,10 +17,11 @@ pub struct DeviceObs {
     pub name: String,
     pub mgmt_addr: Option<IpAddr>,
     pub tags: Vec<String>,
+    /// The last ICMP verdict while it stands; unknown once it is stale.
     pub reachability: Reachability,
     /// When `reachability` was last measured (the last ICMP round).
     pub reach_ms: Option<UnixMs>,
-    /// None when the last ICMP round is stale or had no answer.
+    /// None when the last ICMP verdict is stale or its round had no answer.
     pub rtt_ms: Option<f64>,
     pub loss_pct: Option<f64>,
 }
@@ -79,9 +82,10 @@ pub struct Observations {
 }
 
 impl Observations {
-    /// Builds the observations from a live snapshot at `now_ms`. Values older
-    /// than the snapshot's `stale_after_ms` are left out. `tags` gives a
-    /// device's tags from its name and addresses.
+    /// Builds the observations from a live snapshot at `now_ms`. ICMP values
+    /// of a stale verdict and SNMP values older than the snapshot's
+    /// `stale_after_ms` are left out. `tags` gives a device's tags from its
+    /// name and addresses.
     pub fn from_live(snap: &LiveSnapshot, now_ms: UnixMs, tags: &TagsOf) -> Observations {
         let fresh = |t: Option<UnixMs>| t.is_some_and(|t| now_ms - t <= snap.stale_after_ms);
         let mut devices = BTreeMap::new();
@@ -92,7 +96,8 @@ impl Observations {
                 continue;
             }
             let h = snap.devices.get(&d.id);
-            let icmp_fresh = h.is_some_and(|h| fresh(h.last_icmp_ms));
+            let verdict = h.map(|h| aged(h, now_ms));
+            let icmp_fresh = verdict.is_some_and(|v| v.fresh());
             let mut addrs = d.addresses.clone();
             if let Some(a) = d.mgmt_addr
                 && !addrs.contains(&a)
@@ -106,7 +111,7 @@ impl Observations {
                     name: d.sys_name.clone().unwrap_or_else(|| d.id.0.clone()),
                     mgmt_addr: d.mgmt_addr,
                     tags: tags(d.sys_name.as_deref(), &addrs),
-                    reachability: h.map_or(Reachability::Unknown, |h| h.reachability),
+                    reachability: verdict.map_or(Reachability::Unknown, |v| v.reachability),
                     reach_ms: h.and_then(|h| h.last_icmp_ms),
                     rtt_ms: h.filter(|_| icmp_fresh).and_then(|h| h.rtt_avg_ms),
                     loss_pct: h.filter(|_| icmp_fresh).and_then(|h| h.loss_pct),

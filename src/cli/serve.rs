@@ -159,13 +159,18 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             ..base.clone()
         }
     });
-    // Stale after three polls missed: `--poll-interval` applies to every
-    // device; otherwise the longest interval the config gives any device.
+    // SNMP data is stale after three polls missed (`STALE_AFTER_ROUNDS`):
+    // `--poll-interval` applies to every device; otherwise the longest
+    // interval the config gives any device. ICMP verdicts age per device,
+    // with each one's own interval (`live::verdict_lifetime_ms`).
     let snmp_every_s = args
         .poll_interval
         .unwrap_or_else(|| config.longest_snmp_interval_s())
         .max(1);
-    let stale_after = i64::try_from(snmp_every_s.saturating_mul(3_000)).unwrap_or(i64::MAX);
+    let stale_after = i64::try_from(
+        snmp_every_s.saturating_mul(u64::from(crate::live::STALE_AFTER_ROUNDS) * 1_000),
+    )
+    .unwrap_or(i64::MAX);
     let live = Arc::new(Live::new(topology, stale_after));
     live.update(|l| {
         l.poller.discoveries += 1;

@@ -72,6 +72,9 @@ pub struct PingStats {
     /// ICMP errors (unreachable, time exceeded) received for our requests.
     pub errors: u32,
     pub send_errors: u32,
+    /// Of `send_errors`, the probes this host refused to send (`EPERM`,
+    /// `EACCES`: a local firewall or policy): they measured nothing.
+    pub refused_locally: u32,
     pub last_error: Option<ErrorKind>,
     pub loss_pct: f64,
     pub rtt_min: Option<RttMicros>,
@@ -126,6 +129,7 @@ impl PingStats {
             late: 0,
             errors: 0,
             send_errors: 0,
+            refused_locally: 0,
             last_error: None,
             loss_pct,
             rtt_min: min,
@@ -153,6 +157,7 @@ impl IcmpEngine {
         let mut deadlines: VecDeque<(Instant, ProbeNumber)> = VecDeque::new();
         let mut rtts = Vec::new();
         let (mut sent, mut duplicates, mut late, mut errors, mut send_errors) = (0u32, 0, 0, 0, 0);
+        let mut refused_locally = 0;
         let mut last_error = None;
         let mut next_send = Instant::now();
         loop {
@@ -165,7 +170,12 @@ impl IcmpEngine {
                         outstanding.pending.insert(probe);
                         deadlines.push_back((Instant::now() + options.timeout, probe));
                     }
-                    Err(IcmpError::Send { .. }) => send_errors += 1,
+                    Err(IcmpError::Send { source, .. }) => {
+                        send_errors += 1;
+                        if refused_by_this_host(&source) {
+                            refused_locally += 1;
+                        }
+                    }
                     Err(e) => return Err(e),
                 }
                 continue;
@@ -219,9 +229,16 @@ impl IcmpEngine {
         stats.late = late;
         stats.errors = errors;
         stats.send_errors = send_errors;
+        stats.refused_locally = refused_locally;
         stats.last_error = last_error;
         Ok(stats)
     }
+}
+
+/// A send this host refused by policy (a firewall's output rule, a
+/// security module), as opposed to the network having no route.
+fn refused_by_this_host(e: &std::io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::EPERM | libc::EACCES))
 }
 
 /// Expires whatever is still pending if the ping is cancelled.

@@ -4,9 +4,13 @@
 //! of it. Link health is derived here, purely, from both ends' interfaces.
 mod discovery;
 mod health;
+mod verdict;
 
 pub use discovery::{AgentProblem, DiscoveryRun, DiscoveryStatus, MAX_LISTED_OUT_OF_SCOPE};
 pub use health::{LinkHealth, LinkStatus, link_health};
+pub use verdict::{
+    AgedVerdict, STALE_AFTER_ROUNDS, aged, measured_loss_pct, round_verdict, verdict_lifetime_ms,
+};
 
 use crate::topology::{DeviceId, Topology};
 use serde::Serialize;
@@ -24,11 +28,16 @@ pub enum Reachability {
     Unknown,
 }
 
-/// Latest ICMP and SNMP view of one device.
+/// Latest ICMP and SNMP view of one device. The reachability shown at a
+/// given time is [`aged`] from the verdict, its round time and lifetime.
 #[derive(Debug, Clone, Serialize)]
 pub struct DeviceHealth {
+    /// The verdict of the last ICMP round that gave one (unknown before the
+    /// first); serialised as `icmp_verdict` (the API's `reachability` is
+    /// the aged one).
+    #[serde(rename = "icmp_verdict")]
     pub reachability: Reachability,
-    /// When `reachability` last changed.
+    /// When the verdict last changed.
     pub since_ms: Option<UnixMs>,
     pub rtt_min_ms: Option<f64>,
     pub rtt_avg_ms: Option<f64>,
@@ -36,7 +45,13 @@ pub struct DeviceHealth {
     pub rtt_max_ms: Option<f64>,
     pub jitter_ms: Option<f64>,
     pub loss_pct: Option<f64>,
+    /// When the round that gave the verdict ended.
     pub last_icmp_ms: Option<UnixMs>,
+    /// How long after `last_icmp_ms` the verdict stands
+    /// ([`verdict_lifetime_ms`] of the device's own ICMP settings).
+    pub icmp_stale_after_ms: Option<i64>,
+    /// Why the last ICMP round gave no verdict (cleared by one that does).
+    pub icmp_error: Option<String>,
     pub snmp_ok: Option<bool>,
     pub last_snmp_ms: Option<UnixMs>,
     /// Why the last SNMP poll failed (never contains a secret).
@@ -58,6 +73,8 @@ impl Default for DeviceHealth {
             jitter_ms: None,
             loss_pct: None,
             last_icmp_ms: None,
+            icmp_stale_after_ms: None,
+            icmp_error: None,
             snmp_ok: None,
             last_snmp_ms: None,
             snmp_error: None,
@@ -88,6 +105,9 @@ pub struct InterfaceHealth {
 #[derive(Debug, Clone, Serialize)]
 pub struct PollerHealth {
     pub icmp_rounds: u64,
+    /// Rounds that gave no verdict (the engine failed, or this host
+    /// refused every probe).
+    pub icmp_rounds_without_verdict: u64,
     pub snmp_polls: u64,
     pub snmp_failures: u64,
     pub snmp_timeouts: u64,
@@ -121,6 +141,7 @@ impl Default for PollerHealth {
     fn default() -> Self {
         PollerHealth {
             icmp_rounds: 0,
+            icmp_rounds_without_verdict: 0,
             snmp_polls: 0,
             snmp_failures: 0,
             snmp_timeouts: 0,

@@ -1,10 +1,15 @@
 //! The ICMP round of one device: every interval, several echo requests
 //! (SmokePing style: loss and jitter need more than one packet), the
 //! results into the live state and the store, reachability changes with
-//! their time.
+//! their time. Each verdict carries its round's time and its lifetime from
+//! this device's own settings; a round that measured nothing (the engine
+//! failed, or this host refused every probe) leaves the last verdict to
+//! age (`live::aged`) and says why in `icmp_error`.
 use super::{MonitorSettings, Shared, Ticker};
 use crate::icmp::{IcmpEngine, PingOptions, PingStats};
-use crate::live::{DeviceHealth, Reachability};
+use crate::live::{
+    DeviceHealth, Reachability, measured_loss_pct, round_verdict, verdict_lifetime_ms,
+};
 use crate::store::{Sample, SeriesKey, UnixMillis};
 use crate::topology::DeviceId;
 use std::net::IpAddr;
@@ -24,6 +29,12 @@ pub(super) async fn run(
         s.icmp_interval.as_millis() as u64,
     );
     let mut stop = shared.stop.clone();
+    let lifetime_ms = verdict_lifetime_ms(
+        s.icmp_interval,
+        s.icmp_count,
+        s.icmp_spacing,
+        s.icmp_timeout,
+    );
     loop {
         tokio::select! {
             _ = tokio::time::sleep_until(clock.at_mono(ticker.due_ms())) => {}
@@ -43,8 +54,17 @@ pub(super) async fn run(
         let result = icmp.ping(addr, opts).await;
         let now = clock.wall_ms();
         match &result {
-            Ok(stats) => record(&shared, &device, stats, now),
-            Err(e) => tracing::warn!(%addr, error = %e, "ICMP round failed"),
+            Ok(stats) => match round_verdict(stats) {
+                Some(state) => record(&shared, &device, stats, state, now, lifetime_ms),
+                None => {
+                    let why = format!(
+                        "this host refused all {} probes (EPERM/EACCES: a local firewall?)",
+                        stats.sent
+                    );
+                    no_verdict(&shared, &device, addr, why);
+                }
+            },
+            Err(e) => no_verdict(&shared, &device, addr, format!("ICMP round failed: {e}")),
         }
         let took = clock.mono_ms().saturating_sub(started);
         let skipped = ticker.finish(clock.mono_ms());
@@ -62,12 +82,31 @@ fn ms(v: Option<crate::types::RttMicros>) -> Option<f64> {
     v.map(|r| r.as_millis_f64())
 }
 
-fn record(shared: &Shared, device: &DeviceId, st: &PingStats, now: i64) {
-    let state = if st.received > 0 {
-        Reachability::Up
-    } else {
-        Reachability::Down
-    };
+/// A round without a verdict: the last one stands until it is stale.
+/// Logged when the reason changes, not every round.
+fn no_verdict(shared: &Shared, device: &DeviceId, addr: IpAddr, why: String) {
+    let new = shared.live.update(|l| {
+        l.poller.icmp_rounds_without_verdict += 1;
+        let h = l.devices.entry(device.clone()).or_default();
+        let new = h.icmp_error.as_deref() != Some(why.as_str());
+        h.icmp_error = Some(why.clone());
+        new
+    });
+    if new {
+        tracing::warn!(%addr, "ICMP round measured nothing: {why}");
+    }
+}
+
+fn record(
+    shared: &Shared,
+    device: &DeviceId,
+    st: &PingStats,
+    state: Reachability,
+    now: i64,
+    lifetime_ms: i64,
+) {
+    // Over the probes that left this host (a refused one is not lost).
+    let loss = measured_loss_pct(st);
     shared.live.update(|l| {
         let h = l.devices.entry(device.clone()).or_insert_with(DeviceHealth::default);
         if h.reachability != state {
@@ -80,15 +119,20 @@ fn record(shared: &Shared, device: &DeviceId, st: &PingStats, now: i64) {
         h.rtt_median_ms = ms(st.rtt_median);
         h.rtt_max_ms = ms(st.rtt_max);
         h.jitter_ms = ms(st.jitter);
-        h.loss_pct = Some(st.loss_pct);
+        h.loss_pct = loss;
         h.last_icmp_ms = Some(now);
+        h.icmp_stale_after_ms = Some(lifetime_ms);
+        h.icmp_error = None;
     });
     let at = UnixMillis(now);
-    let mut samples = vec![Sample {
-        key: SeriesKey::probe(&device.0, "loss_pct"),
-        at,
-        value: st.loss_pct,
-    }];
+    let mut samples: Vec<Sample> = loss
+        .map(|value| Sample {
+            key: SeriesKey::probe(&device.0, "loss_pct"),
+            at,
+            value,
+        })
+        .into_iter()
+        .collect();
     for (name, v) in [
         ("rtt_min_ms", st.rtt_min),
         ("rtt_avg_ms", st.rtt_avg),

@@ -2,7 +2,10 @@
 //! and links (the `nocmap discover --json` shape) with their live health
 //! added beside the topology fields. Pure: serde only, the caller passes
 //! the snapshot and the time.
-use crate::live::{DeviceHealth, InterfaceHealth, LinkHealth, LiveSnapshot, UnixMs, link_health};
+use crate::live::{
+    DeviceHealth, InterfaceHealth, LinkHealth, LiveSnapshot, Reachability, UnixMs, aged,
+    link_health,
+};
 use crate::topology::{Device, Link};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -13,8 +16,31 @@ use std::collections::BTreeMap;
 pub struct DeviceView<'a> {
     #[serde(flatten)]
     pub device: &'a Device,
-    pub health: Option<&'a DeviceHealth>,
+    pub health: Option<HealthView<'a>>,
     pub interface_health: BTreeMap<&'a str, &'a InterfaceHealth>,
+}
+
+/// A device's health at the view's time: `reachability` is the last ICMP
+/// verdict while it stands and `unknown` once it is stale
+/// (`reachability_stale`); the measured fields (`icmp_verdict`, RTT, loss,
+/// `last_icmp_ms`, `icmp_stale_after_ms`, ...) are those of its last round.
+#[derive(Debug, Serialize)]
+pub struct HealthView<'a> {
+    pub reachability: Reachability,
+    pub reachability_stale: bool,
+    #[serde(flatten)]
+    pub measured: &'a DeviceHealth,
+}
+
+impl<'a> HealthView<'a> {
+    pub fn at(h: &'a DeviceHealth, now_ms: UnixMs) -> HealthView<'a> {
+        let v = aged(h, now_ms);
+        HealthView {
+            reachability: v.reachability,
+            reachability_stale: v.stale,
+            measured: h,
+        }
+    }
 }
 
 /// A topology link with `utilization_pct`, `in_bps`, `out_bps`,
@@ -35,11 +61,11 @@ pub struct TopologyView<'a> {
     pub generated_ms: UnixMs,
 }
 
-/// One device of the snapshot with its health.
-pub fn device_view<'a>(s: &'a LiveSnapshot, d: &'a Device) -> DeviceView<'a> {
+/// One device of the snapshot with its health at `now_ms`.
+pub fn device_view<'a>(s: &'a LiveSnapshot, d: &'a Device, now_ms: UnixMs) -> DeviceView<'a> {
     DeviceView {
         device: d,
-        health: s.devices.get(&d.id),
+        health: s.devices.get(&d.id).map(|h| HealthView::at(h, now_ms)),
         interface_health: s
             .interfaces
             .range((d.id.clone(), String::new())..)
@@ -57,17 +83,17 @@ pub fn link_view<'a>(s: &'a LiveSnapshot, l: &'a Link, now_ms: UnixMs) -> LinkVi
     }
 }
 
-pub fn devices(s: &LiveSnapshot) -> Vec<DeviceView<'_>> {
+pub fn devices(s: &LiveSnapshot, now_ms: UnixMs) -> Vec<DeviceView<'_>> {
     s.topology
         .devices
         .iter()
-        .map(|d| device_view(s, d))
+        .map(|d| device_view(s, d, now_ms))
         .collect()
 }
 
 pub fn topology(s: &LiveSnapshot, now_ms: UnixMs) -> TopologyView<'_> {
     TopologyView {
-        devices: devices(s),
+        devices: devices(s, now_ms),
         links: s
             .topology
             .links
@@ -75,5 +101,61 @@ pub fn topology(s: &LiveSnapshot, now_ms: UnixMs) -> TopologyView<'_> {
             .map(|l| link_view(s, l, now_ms))
             .collect(),
         generated_ms: now_ms,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::topology::DeviceId;
+
+    /// The JSON a device's health has at a time: `reachability` aged,
+    /// `reachability_stale`, and the measured verdict as `icmp_verdict`.
+    #[test]
+    fn a_stale_verdict_is_shown_as_unknown_with_the_last_one_beside_it() {
+        let d = Device::for_test("r1", false);
+        let mut s = LiveSnapshot::default();
+        s.devices.insert(
+            DeviceId("r1".into()),
+            DeviceHealth {
+                reachability: Reachability::Up,
+                last_icmp_ms: Some(10_000),
+                icmp_stale_after_ms: Some(6_000),
+                rtt_avg_ms: Some(1.5),
+                ..Default::default()
+            },
+        );
+        let at = |now| serde_json::to_value(device_view(&s, &d, now)).unwrap()["health"].clone();
+        let fresh = at(16_000);
+        assert_eq!(
+            (
+                &fresh["reachability"],
+                &fresh["reachability_stale"],
+                &fresh["icmp_verdict"]
+            ),
+            (&"up".into(), &false.into(), &"up".into())
+        );
+        let stale = at(16_001);
+        assert_eq!(
+            (
+                &stale["reachability"],
+                &stale["reachability_stale"],
+                &stale["icmp_verdict"],
+                &stale["last_icmp_ms"],
+                &stale["icmp_stale_after_ms"],
+                &stale["rtt_avg_ms"]
+            ),
+            (
+                &"unknown".into(),
+                &true.into(),
+                &"up".into(),
+                &10_000.into(),
+                &6_000.into(),
+                &1.5.into()
+            )
+        );
+        // One key each: no duplicate `reachability` from the flattening.
+        let text = serde_json::to_string(&device_view(&s, &d, 16_001)).unwrap();
+        assert_eq!(text.matches("\"reachability\"").count(), 1, "{text}");
     }
 }

@@ -129,7 +129,7 @@ fn render_items(live: &Live, now_ms: UnixMs) -> (Items, Items) {
         for d in all.iter().skip(at).take(CHUNK) {
             devices.insert(
                 d.id.0.clone(),
-                to_text(serde_json::to_string(&api::device_view(s, d))),
+                to_text(serde_json::to_string(&api::device_view(s, d, now_ms))),
             );
         }
         at += CHUNK;

@@ -1,9 +1,10 @@
 //! The series nocmap exports, as plain values: metric families built from a
 //! [`LiveSnapshot`]. `/metrics` renders them as Prometheus text
 //! (`exposition`), remote write as protobuf (`remote_write::proto`), so both
-//! always carry the same series. Pure: no I/O, no clock; a missing value
-//! (a gap, an unknown status) is left out, never written as NaN.
-use crate::live::{LiveSnapshot, Reachability};
+//! always carry the same series. Pure: no I/O, no clock (the caller passes
+//! the time); a missing value (a gap, an unknown status, a stale ICMP
+//! verdict) is left out, never written as NaN.
+use crate::live::{LiveSnapshot, Reachability, UnixMs, aged};
 use crate::topology::DeviceId;
 use std::collections::BTreeMap;
 
@@ -45,10 +46,10 @@ pub struct Family {
 
 /// Every family, in a fixed order; families with no sample are kept (their
 /// HELP/TYPE lines are still valid) and non-finite values are dropped.
-pub fn collect(s: &LiveSnapshot) -> Vec<Family> {
+pub fn collect(s: &LiveSnapshot, now_ms: UnixMs) -> Vec<Family> {
     let mut out = Vec::new();
     interface_families(s, &mut out);
-    device_families(s, &mut out);
+    device_families(s, now_ms, &mut out);
     poller_families(s, &mut out);
     discovery_families(s, &mut out);
     for f in &mut out {
@@ -154,7 +155,7 @@ fn interface_families(s: &LiveSnapshot, out: &mut Vec<Family>) {
 
 const MS: f64 = 1000.0;
 
-fn device_families(s: &LiveSnapshot, out: &mut Vec<Family>) {
+fn device_families(s: &LiveSnapshot, now_ms: UnixMs, out: &mut Vec<Family>) {
     use MetricKind::Gauge;
     let names = sys_names(s);
     let labels = |d: &DeviceId| {
@@ -165,7 +166,12 @@ fn device_families(s: &LiveSnapshot, out: &mut Vec<Family>) {
     };
     let mut up = family(
         "nocmap_device_up",
-        "1 when the device answers ICMP, 0 when it does not; absent while unknown.",
+        "1 when the device answers ICMP, 0 when it does not; absent while unknown or stale.",
+        Gauge,
+    );
+    let mut stale = family(
+        "nocmap_device_reachability_stale",
+        "1 when the device's last ICMP verdict is older than 3 of its own rounds (no result since), else 0; absent before the first.",
         Gauge,
     );
     let mut snmp = family(
@@ -194,11 +200,14 @@ fn device_families(s: &LiveSnapshot, out: &mut Vec<Family>) {
         MetricKind::Counter,
     );
     for (id, h) in &s.devices {
-        let reach = match h.reachability {
+        let verdict = aged(h, now_ms);
+        let reach = match verdict.reachability {
             Reachability::Up => Some(1.0),
             Reachability::Down => Some(0.0),
             Reachability::Unknown => None,
         };
+        // RTT and loss belong to the verdict's round: gone with it.
+        let icmp = |v: Option<f64>| v.filter(|_| verdict.fresh());
         let push = |f: &mut Family, extra: Option<(&'static str, &str)>, v: Option<f64>| {
             if let Some(value) = v {
                 let mut l = labels(id);
@@ -211,6 +220,8 @@ fn device_families(s: &LiveSnapshot, out: &mut Vec<Family>) {
             }
         };
         push(&mut up, None, reach);
+        let known = verdict.stale || verdict.fresh();
+        push(&mut stale, None, known.then_some(f64::from(verdict.stale)));
         push(&mut snmp, None, h.snmp_ok.map(f64::from));
         for (stat, v) in [
             ("min", h.rtt_min_ms),
@@ -218,15 +229,15 @@ fn device_families(s: &LiveSnapshot, out: &mut Vec<Family>) {
             ("median", h.rtt_median_ms),
             ("max", h.rtt_max_ms),
         ] {
-            push(&mut rtt, Some(("stat", stat)), v.map(|ms| ms / MS));
+            push(&mut rtt, Some(("stat", stat)), icmp(v).map(|ms| ms / MS));
         }
-        push(&mut jitter, None, h.jitter_ms.map(|ms| ms / MS));
-        push(&mut loss, None, h.loss_pct.map(|p| p / PCT));
+        push(&mut jitter, None, icmp(h.jitter_ms).map(|ms| ms / MS));
+        push(&mut loss, None, icmp(h.loss_pct).map(|p| p / PCT));
         if h.snmp_unusable_datagrams > 0 {
             push(&mut unusable, None, Some(h.snmp_unusable_datagrams as f64));
         }
     }
-    out.extend([up, snmp, rtt, jitter, loss, unusable]);
+    out.extend([up, stale, snmp, rtt, jitter, loss, unusable]);
 }
 
 fn poller_families(s: &LiveSnapshot, out: &mut Vec<Family>) {
@@ -318,6 +329,12 @@ fn poller_families(s: &LiveSnapshot, out: &mut Vec<Family>) {
             "ICMP probe rounds completed.",
             Counter,
             p.icmp_rounds as f64,
+        ),
+        one(
+            "nocmap_icmp_rounds_without_verdict_total",
+            "ICMP rounds that measured nothing (the engine failed, or this host refused every probe); the devices' last verdicts age meanwhile.",
+            Counter,
+            p.icmp_rounds_without_verdict as f64,
         ),
         one(
             "nocmap_samples_written_total",
@@ -422,7 +439,7 @@ mod tests {
     use super::*;
 
     fn last_error(s: &LiveSnapshot) -> Vec<MetricSample> {
-        collect(s)
+        collect(s, 0)
             .into_iter()
             .find(|f| f.name == "nocmap_store_last_error_info")
             .map(|f| f.samples)
@@ -446,5 +463,48 @@ mod tests {
         // Once writes succeed again the stale error is not shown.
         s.poller.store_ok = true;
         assert!(last_error(&s).is_empty());
+    }
+
+    /// The HELP text of `nocmap_device_reachability_stale` says 3 rounds.
+    const _: () = assert!(crate::live::STALE_AFTER_ROUNDS == 3);
+
+    fn samples(s: &LiveSnapshot, now: UnixMs, name: &str) -> Vec<f64> {
+        collect(s, now)
+            .into_iter()
+            .find(|f| f.name == name)
+            .map(|f| f.samples.iter().map(|m| m.value).collect())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_stale_verdict_leaves_up_rtt_and_loss_out_and_says_stale() {
+        use crate::live::DeviceHealth;
+        let mut s = LiveSnapshot::default();
+        s.devices.insert(
+            DeviceId("a".into()),
+            DeviceHealth {
+                reachability: Reachability::Down,
+                last_icmp_ms: Some(1_000),
+                icmp_stale_after_ms: Some(6_000),
+                rtt_avg_ms: Some(2.0),
+                loss_pct: Some(100.0),
+                ..Default::default()
+            },
+        );
+        s.devices
+            .insert(DeviceId("never".into()), DeviceHealth::default());
+        let fresh = 7_000;
+        assert_eq!(samples(&s, fresh, "nocmap_device_up"), [0.0]);
+        assert_eq!(
+            samples(&s, fresh, "nocmap_device_reachability_stale"),
+            [0.0]
+        );
+        assert_eq!(samples(&s, fresh, "nocmap_rtt_seconds"), [0.002]);
+        assert_eq!(samples(&s, fresh, "nocmap_packet_loss_ratio"), [1.0]);
+        let late = 7_001;
+        assert!(samples(&s, late, "nocmap_device_up").is_empty());
+        assert_eq!(samples(&s, late, "nocmap_device_reachability_stale"), [1.0]);
+        assert!(samples(&s, late, "nocmap_rtt_seconds").is_empty());
+        assert!(samples(&s, late, "nocmap_packet_loss_ratio").is_empty());
     }
 }

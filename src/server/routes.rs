@@ -51,9 +51,10 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .and(warp::get())
         .and(require(state.clone(), Role::ReadOnly))
         .map(move || {
+            let now = crate::types::unix_now_ms();
             let text = s
                 .live
-                .read(|s| exposition::encode_text(&metrics::collect(s)));
+                .read(|s| exposition::encode_text(&metrics::collect(s, now)));
             let mut r = Response::new(text.into());
             r.headers_mut().insert(
                 header::CONTENT_TYPE,
@@ -141,7 +142,7 @@ async fn whole_map(state: Arc<AppState>, part: MapPart) -> Response {
             tokio::task::spawn_blocking(move || {
                 let now = crate::types::unix_now_ms();
                 let text = live.read(|snap| match part {
-                    MapPart::Devices => serde_json::to_string(&api::devices(snap)),
+                    MapPart::Devices => serde_json::to_string(&api::devices(snap, now)),
                     MapPart::Topology => serde_json::to_string(&api::topology(snap, now)),
                 });
                 text.ok().map(Arc::<str>::from)

@@ -100,6 +100,8 @@ pub fn hostile_live() -> Arc<Live> {
                 jitter_ms: Some(0.25),
                 loss_pct: Some(25.0),
                 last_icmp_ms: Some(now),
+                icmp_stale_after_ms: Some(30_000),
+                icmp_error: None,
                 snmp_ok: Some(true),
                 last_snmp_ms: Some(now),
                 snmp_error: None,

@@ -67,6 +67,7 @@ function cyStyle() {
     // Not 'diamond': cytoscape 3.34.4 does not register taps at a diamond's centre.
     { selector: 'node[kind="unmanaged"]', style: { shape: 'hexagon', 'border-width': 2, 'border-color': '#9aa0a6' } },
     { selector: 'node[kind="poller"]', style: { shape: 'star', width: 30, height: 30 } },
+    { selector: 'node[stale="yes"]', style: { 'border-style': 'dashed', 'border-width': 2 } },
     { selector: 'node.match', style: { 'border-width': 4, 'border-color': '#ffb000' } },
     { selector: 'node:selected', style: { 'border-width': 4, 'border-color': '#3b7dd8' } },
     { selector: '.faded', style: { opacity: 0.2 } },
@@ -437,7 +438,7 @@ function legendPanel() {
       sw(STATUS_COLOURS.stale, 'stale (dotted)'),
     ]),
     el('div', { class: 'legend' }, [
-      sw(REACH_COLOURS.up, 'reachable'), sw(REACH_COLOURS.down, 'unreachable'), sw(REACH_COLOURS.unknown, 'unknown'),
+      sw(REACH_COLOURS.up, 'reachable'), sw(REACH_COLOURS.down, 'unreachable'), sw(REACH_COLOURS.unknown, 'unknown or stale (dashed)'),
     ]),
     el('p', { class: 'muted' }, 'Each link is coloured half by half: the half at a device shows what that device sends. ' +
       'Width grows with speed. Double-click a device for its neighbourhood; drag to place it.'),

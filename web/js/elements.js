@@ -63,14 +63,26 @@ export function fmtMs(v) {
   return v < 10 ? v.toFixed(2) + ' ms' : v.toFixed(1) + ' ms';
 }
 
+// The reachability as the detail panel words it: a stale verdict says what
+// it was and when its round ended.
+export function reachText(h) {
+  if (!h || !h.reachability) return 'unknown';
+  if (!h.reachability_stale) return h.reachability;
+  const at = Number.isFinite(h.last_icmp_ms) ? new Date(h.last_icmp_ms).toLocaleTimeString() : '?';
+  return 'unknown (stale: no ICMP result since ' + at + ', when it was ' + (h.icmp_verdict || 'unknown') + ')';
+}
+
 export function deviceName(d) {
   return d.sys_name || d.id;
 }
 
 function nodeData(d) {
   const h = d.health || {};
+  // The server ages the verdict: a stale one arrives as 'unknown' (grey).
   const reach = h.reachability || 'unknown';
-  const rtt = h.rtt_avg_ms;
+  const stale = h.reachability_stale === true;
+  // A stale verdict's RTT is from its old round: not shown on the map.
+  const rtt = stale ? null : h.rtt_avg_ms;
   const name = deviceName(d);
   return {
     id: d.id,
@@ -78,6 +90,7 @@ function nodeData(d) {
     label: rtt === null || rtt === undefined ? name : name + '\n' + fmtMs(rtt),
     kind: deviceKind(d),
     reach,
+    stale: stale ? 'yes' : 'no',
     colour: REACH_COLOURS[reach] || REACH_COLOURS.unknown,
     rtt: rtt ?? null,
     loss: h.loss_pct ?? null,

@@ -5,7 +5,7 @@
 import { el, fill, byId } from './dom.js';
 import { getJson, deviceSeriesUrl, interfaceSeriesUrl } from './api.js';
 import { lineChart, legend } from './charts.js';
-import { deviceKind, deviceName, fmtBps, fmtMs, fmtPct } from './elements.js';
+import { deviceKind, deviceName, fmtBps, fmtMs, fmtPct, reachText } from './elements.js';
 
 export const RANGES = ['1h', '6h', '24h', '7d', '30d'];
 
@@ -102,9 +102,12 @@ export class DetailPanel {
       row('mgmt address', d.mgmt_addr),
       row('kind', deviceKind(d)),
       row('id', d.id),
-      row('reachability', h.reachability || 'unknown'),
-      row('RTT avg', fmtMs(h.rtt_avg_ms)),
-      row('loss', h.loss_pct === null || h.loss_pct === undefined ? '–' : h.loss_pct.toFixed(1) + ' %'),
+      row('reachability', reachText(h)),
+      ...(h.icmp_error ? [row('ICMP', h.icmp_error)] : []),
+      // A stale verdict's round is old: its figures say so.
+      row('RTT avg', fmtMs(h.rtt_avg_ms) + (h.reachability_stale ? ' (stale)' : '')),
+      row('loss', (h.loss_pct === null || h.loss_pct === undefined ? '–' : h.loss_pct.toFixed(1) + ' %')
+        + (h.reachability_stale ? ' (stale)' : '')),
     ]);
     const ih = d.interface_health || {};
     const ifs = el('table', { class: 'ifs' }, [

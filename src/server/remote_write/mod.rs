@@ -77,8 +77,9 @@ pub async fn run(settings: Settings, live: Arc<Live>, shutdown: impl Future<Outp
             biased;
             _ = &mut shutdown => break,
             _ = ticker.tick() => {
-                let families = live.read(metrics::collect);
-                let req = proto::write_request(&families, &settings.labels, crate::types::unix_now_ms());
+                let now = crate::types::unix_now_ms();
+                let families = live.read(|s| metrics::collect(s, now));
+                let req = proto::write_request(&families, &settings.labels, now);
                 if outbox.push(proto::body(&req)) {
                     tracing::warn!(queued = outbox.len(), "remote write queue full: dropped the oldest push");
                 }

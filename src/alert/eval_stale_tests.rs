@@ -1,0 +1,183 @@
+//! The evaluator fed from the live state through `Observations::from_live`:
+//! a device's ICMP verdict ages with its own rounds, and a stale verdict
+//! neither pages nor resolves.
+use super::*;
+use crate::live::{LiveSnapshot, verdict_lifetime_ms};
+use std::time::Duration;
+
+const UNREACHABLE: &str = r#"
+[[alert]]
+name = "unreachable"
+kind = "device_unreachable"
+for_s = 0
+severity = "critical"
+[[alert]]
+name = "lossy"
+kind = "loss"
+threshold = 50.0
+for_s = 0
+severity = "warning"
+"#;
+
+/// The chain's topology with SNMP data stale after 6 s (polled every 2 s).
+fn live() -> LiveSnapshot {
+    LiveSnapshot {
+        topology: chain().topology,
+        stale_after_ms: 6_000,
+        ..Default::default()
+    }
+}
+
+/// One ICMP round of `dev` ending at `at`, pinged every `every_s`.
+fn round(s: &mut LiveSnapshot, dev: &str, up: bool, at: i64, every_s: u64) {
+    let h = s.devices.entry(DeviceId(dev.into())).or_default();
+    h.reachability = if up {
+        Reachability::Up
+    } else {
+        Reachability::Down
+    };
+    h.loss_pct = Some(if up { 0.0 } else { 100.0 });
+    h.last_icmp_ms = Some(at);
+    h.icmp_stale_after_ms = Some(verdict_lifetime_ms(
+        Duration::from_secs(every_s),
+        5,
+        Duration::from_millis(200),
+        Duration::from_secs(1),
+    ));
+}
+
+fn step(e: &mut Evaluator, s: &LiveSnapshot, now: i64) -> Vec<(String, Event)> {
+    let obs = Observations::from_live(s, now, &|_, _| Vec::new());
+    notified(&e.step(&obs, now))
+}
+
+fn everyone_up(s: &mut LiveSnapshot, at: i64) {
+    for d in ["r1", "r2", "r3"] {
+        round(s, d, true, at, 2);
+    }
+}
+
+#[test]
+fn a_stale_down_neither_resolves_nor_fires_again() {
+    let mut e = evaluator(UNREACHABLE);
+    let mut s = live();
+    everyone_up(&mut s, 0);
+    assert!(step(&mut e, &s, 0).is_empty());
+    // r1 (first hop) stops answering: it pages, loss too.
+    round(&mut s, "r1", false, 2_000, 2);
+    let got = step(&mut e, &s, 2_000);
+    assert!(
+        got.contains(&("unreachable/r1".into(), Event::Fired)),
+        "{got:?}"
+    );
+    // Then the rounds stop producing results (every 2 s: lifetime 6 s).
+    // Everything goes stale; nothing is told, the alerts stay firing.
+    for now in (3_000..60_000).step_by(1_000) {
+        assert!(step(&mut e, &s, now).is_empty(), "at {now}");
+    }
+    let obs = Observations::from_live(&s, 60_000, &|_, _| Vec::new());
+    assert!(
+        obs.devices
+            .values()
+            .all(|d| d.reachability == Reachability::Unknown
+                && d.loss_pct.is_none()
+                && d.rtt_ms.is_none()),
+        "{:?}",
+        obs.devices
+    );
+    assert_eq!(e.active().len(), 2, "still firing: {:?}", e.active());
+    // Rounds again, r1 still down: no second firing.
+    everyone_up(&mut s, 61_000);
+    round(&mut s, "r1", false, 61_000, 2);
+    assert!(step(&mut e, &s, 61_000).is_empty());
+    // r1 answers: one resolution of each.
+    round(&mut s, "r1", true, 63_000, 2);
+    let got = step(&mut e, &s, 63_000);
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(got.iter().all(|(_, ev)| *ev == Event::Resolved), "{got:?}");
+}
+
+#[test]
+fn a_verdict_already_stale_does_not_page() {
+    let mut e = evaluator(UNREACHABLE);
+    let mut s = live();
+    everyone_up(&mut s, 0);
+    round(&mut s, "r2", false, 0, 2);
+    // First looked at 6.001 s after its round: stale, no page.
+    assert!(step(&mut e, &s, 6_001).is_empty());
+    assert!(e.active().is_empty());
+}
+
+/// r3 pinged every 30 s while SNMP data is stale after 6 s: its verdict
+/// stands between rounds, so its alert fires and stays quiet, and no
+/// false resolution comes before its next round says it is back.
+#[test]
+fn a_device_pinged_less_often_than_snmp_keeps_its_verdict_between_rounds() {
+    let mut e = evaluator(UNREACHABLE);
+    let mut s = live();
+    everyone_up(&mut s, 0);
+    round(&mut s, "r3", false, 0, 30);
+    let mut told = Vec::new();
+    for now in (0..=60_000).step_by(1_000) {
+        if now % 2_000 == 0 {
+            round(&mut s, "r1", true, now, 2);
+            round(&mut s, "r2", true, now, 2);
+        }
+        if now == 30_000 {
+            round(&mut s, "r3", false, now, 30);
+        }
+        for (key, ev) in step(&mut e, &s, now) {
+            told.push((now, key, ev));
+        }
+        let obs = Observations::from_live(&s, now, &|_, _| Vec::new());
+        let r3 = &obs.devices[&DeviceId("r3".into())];
+        assert_eq!(r3.reachability, Reachability::Down, "at {now}");
+        assert_eq!(r3.loss_pct, Some(100.0), "at {now}");
+    }
+    assert_eq!(
+        told,
+        [
+            (0, "unreachable/r3".into(), Event::Fired),
+            (0, "lossy/r3".into(), Event::Fired)
+        ]
+    );
+    round(&mut s, "r3", true, 60_500, 30);
+    assert_eq!(step(&mut e, &s, 61_000).len(), 2);
+}
+
+/// An alert waiting on its `for` when the verdict goes stale: it does not
+/// fire on the stale verdict, even past its `for`; it stays pending, so the
+/// next fresh "down" fires it at once and a fresh "up" clears it.
+#[test]
+fn a_pending_alert_waits_through_a_stale_verdict() {
+    let mut e = evaluator(
+        r#"
+[[alert]]
+name = "unreachable"
+kind = "device_unreachable"
+for_s = 10
+severity = "critical"
+"#,
+    );
+    let mut s = live();
+    everyone_up(&mut s, 0);
+    round(&mut s, "r1", false, 0, 2);
+    for now in (0..=20_000).step_by(1_000) {
+        assert!(step(&mut e, &s, now).is_empty(), "at {now}");
+    }
+    assert!(e.active().is_empty());
+    let mut fresh = e.clone();
+    everyone_up(&mut s, 21_000);
+    round(&mut s, "r1", false, 21_000, 2);
+    assert_eq!(
+        step(&mut fresh, &s, 21_000),
+        [("unreachable/r1".to_string(), Event::Fired)]
+    );
+    round(&mut s, "r1", true, 21_000, 2);
+    assert!(step(&mut e, &s, 21_000).is_empty());
+    round(&mut s, "r1", false, 22_000, 2);
+    assert!(
+        step(&mut e, &s, 22_000).is_empty(),
+        "the `for` starts again"
+    );
+}
