@@ -8,6 +8,7 @@ pub mod discovery;
 pub mod icmp;
 pub mod lab;
 pub mod live;
+pub mod memory;
 pub mod mib;
 pub mod monitor;
 pub mod poller;

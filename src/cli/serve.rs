@@ -62,19 +62,6 @@ impl StopSignals {
     }
 }
 
-/// Hand the memory a discovery freed back to the system. Its walks hold
-/// every varbind of every agent at once (a hostile agent: up to the walk
-/// cap, 500,000 rows, a few hundred bytes each while parsed); glibc keeps freed
-/// blocks of its per-thread arenas, so without this the monitor's RSS
-/// stayed at the discovery's peak for good.
-fn release_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim takes no pointers; it only walks glibc's own free lists.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut signals = StopSignals::install()?;
     let crawl = args.crawl.prepare().await?;
@@ -123,7 +110,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         eprintln!("nocmap serve: not reached: {}: {}", p.addr, p.reason);
     }
     let topology = result.topology;
-    release_freed_memory();
+    crate::memory::release_freed();
     store.save_topology(UnixMillis(crate::types::unix_now_ms()), &topology)?;
     eprintln!(
         "nocmap serve: {} devices, {} links; monitoring (database {})",
@@ -235,7 +222,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 };
                 let run = discovery_run(started, &result);
                 let new = result.topology;
-                release_freed_memory();
+                crate::memory::release_freed();
                 live.update(|l| {
                     l.poller.discoveries += 1;
                     l.discovery.runs += 1;

@@ -61,7 +61,10 @@ pub(super) async fn run(
                 let r = tokio::task::spawn_blocking(move || {
                     let mut s = st.lock().unwrap_or_else(|p| p.into_inner());
                     let now = UnixMillis(crate::types::unix_now_ms());
-                    s.rollup(now).and_then(|_| s.prune(now))
+                    let r = s.rollup(now).and_then(|_| s.prune(now));
+                    // The rollup's big transaction leaves freed heap behind.
+                    crate::memory::release_freed();
+                    r
                 }).await;
                 if !matches!(r, Ok(Ok(_))) {
                     tracing::warn!("store rollup/prune failed");
