@@ -1,0 +1,135 @@
+//! The headless Chromium of the browser tests: `tests/browser/driver.mjs`
+//! run with node inside a lab's noc namespace, one JSON command per line
+//! (see the list at the top of driver.mjs), and the artifact directory its
+//! screenshots go to.
+#![allow(dead_code)]
+use nocmap::lab::Lab;
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn browser_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
+}
+
+/// `target/test-artifacts/<name>/`, emptied of an earlier run's files so
+/// they cannot pass for this run's.
+pub fn fresh_artifacts(name: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target/test-artifacts")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Chromium and playwright-core must be there when the test runs as root:
+/// a missing browser is a failure, not a skip.
+pub fn require_browser() {
+    assert!(
+        Path::new("/usr/bin/chromium").is_file(),
+        "/usr/bin/chromium is missing: apt-get install chromium (.ci/run does)"
+    );
+    assert!(
+        browser_dir().join("node_modules/playwright-core").is_dir(),
+        "tests/browser/node_modules is missing: run `npm ci` in tests/browser (.ci/run does)"
+    );
+}
+
+/// `tests/browser/driver.mjs` running in the lab's noc namespace.
+pub struct Browser {
+    child: Child,
+    stdin: ChildStdin,
+    out: BufReader<ChildStdout>,
+    artifacts: PathBuf,
+}
+
+impl Browser {
+    pub fn start(lab: &Lab, artifacts: &Path) -> Browser {
+        let mut child = lab
+            .command_in("noc", "node")
+            .unwrap()
+            .arg(browser_dir().join("driver.mjs"))
+            .current_dir(browser_dir())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("node starts");
+        let stdin = child.stdin.take().unwrap();
+        let out = BufReader::new(child.stdout.take().unwrap());
+        Browser {
+            child,
+            stdin,
+            out,
+            artifacts: artifacts.to_path_buf(),
+        }
+    }
+
+    pub fn try_cmd(&mut self, c: Value) -> Result<Value, String> {
+        writeln!(self.stdin, "{c}").expect("driver stdin");
+        loop {
+            let mut line = String::new();
+            let n = self.out.read_line(&mut line).expect("driver stdout");
+            assert!(n > 0, "the browser driver exited (command {c})");
+            let Ok(v) = serde_json::from_str::<Value>(&line) else {
+                eprintln!("driver: {}", line.trim_end());
+                continue;
+            };
+            return match v.get("error") {
+                Some(e) => Err(e.as_str().unwrap_or("?").to_string()),
+                None => Ok(v["ok"].clone()),
+            };
+        }
+    }
+
+    pub fn cmd(&mut self, c: Value) -> Value {
+        let what = c.to_string();
+        match self.try_cmd(c) {
+            Ok(v) => v,
+            Err(e) => {
+                self.screenshot("failed-command");
+                panic!("browser command {what} failed: {e}")
+            }
+        }
+    }
+
+    pub fn eval(&mut self, expr: &str) -> Value {
+        self.cmd(json!({"cmd": "eval", "expr": expr}))
+    }
+
+    /// Polls `expr` in the page until it is truthy (its value), or panics
+    /// with `what` and the page's `state` expression after `secs`.
+    pub fn wait(&mut self, expr: &str, secs: u64, what: &str, state: &str) -> Value {
+        match self.try_cmd(json!({"cmd": "wait", "expr": expr, "timeout_ms": secs * 1000})) {
+            Ok(v) => v,
+            Err(e) => {
+                let now = self.eval(state);
+                self.screenshot(&format!("failed-{}", what.replace(' ', "-")));
+                panic!("{what}: not seen within {secs} s ({e}); page state: {now}");
+            }
+        }
+    }
+
+    pub fn screenshot(&mut self, name: &str) {
+        let path = self.artifacts.join(format!("{name}.png"));
+        let _ = self.try_cmd(json!({"cmd": "screenshot", "path": path}));
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = writeln!(self.stdin, "{}", json!({"cmd": "close"}));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
