@@ -9,8 +9,22 @@
 //   {"cmd":"click_node","id":ID}      click a node with the mouse
 //   {"cmd":"screenshot","path":P}
 //   {"cmd":"events"}                  dialogs seen and page errors so far
+//   {"cmd":"events","reset":true}     the same, then forgotten
+//   {"cmd":"open","url":U}            load U without waiting for the map
+//   {"cmd":"fill","selector":S,"text":T}   type T into the field S (replacing it)
+//   {"cmd":"press","selector":S,"key":K}   press key K in S (e.g. "Enter")
+//   {"cmd":"click","selector":S}      click S with the mouse
+//   {"cmd":"select","selector":S,"value":V}  choose option V of the <select> S
+//   {"cmd":"click_edge","id":ID}      click an edge with the mouse (where no
+//                                     node covers it)
+//   {"cmd":"download","selector":S,"path":P}  click S, save the download it
+//                                     starts to P; {name, bytes}
+//   {"cmd":"network"}                 requests sent ({method, url}) and
+//                                     responses >= 400 / failed requests
+//   {"cmd":"network","reset":true}    the same, then forgotten
 //   {"cmd":"close"}
 import { createInterface } from 'node:readline';
+import { statSync } from 'node:fs';
 import { launch } from './browser.mjs';
 
 const { context, close } = await launch();
@@ -23,6 +37,16 @@ page.on('dialog', async (d) => {
 page.on('pageerror', (e) => seen.errors.push(String(e)));
 page.on('console', (m) => {
   if (m.type() === 'error' || m.type() === 'warning') seen.console.push(m.type() + ': ' + m.text());
+});
+// Every request the page sends, every answer >= 400 and every request that
+// failed without an answer (an aborted event stream on reload, say).
+const net = { requests: [], bad: [], failed: [] };
+page.on('request', (r) => net.requests.push({ method: r.method(), url: r.url() }));
+page.on('response', (r) => {
+  if (r.status() >= 400) net.bad.push({ status: r.status(), method: r.request().method(), url: r.url() });
+});
+page.on('requestfailed', (r) => {
+  net.failed.push({ method: r.method(), url: r.url(), failure: (r.failure() || {}).errorText || '' });
 });
 
 const READY = 'window.__nocmap && window.__nocmap.ready';
@@ -109,8 +133,72 @@ async function run(c) {
     case 'screenshot':
       await page.screenshot({ path: c.path });
       return true;
-    case 'events':
-      return seen;
+    case 'events': {
+      const out = JSON.parse(JSON.stringify(seen));
+      if (c.reset) {
+        seen.dialogs.length = 0;
+        seen.errors.length = 0;
+        seen.console.length = 0;
+      }
+      return out;
+    }
+    case 'network': {
+      const out = JSON.parse(JSON.stringify(net));
+      if (c.reset) {
+        net.requests.length = 0;
+        net.bad.length = 0;
+        net.failed.length = 0;
+      }
+      return out;
+    }
+    case 'open':
+      await page.goto(c.url, { waitUntil: 'load' });
+      return true;
+    case 'fill':
+      await page.fill(c.selector, c.text);
+      return true;
+    case 'press':
+      await page.press(c.selector, c.key);
+      return true;
+    case 'click':
+      await page.click(c.selector);
+      return true;
+    case 'select':
+      return await page.selectOption(c.selector, c.value);
+    case 'click_edge': {
+      // A point of the (straight) edge that no node covers: its midpoint
+      // when free, else a point nearer one end.
+      const p = await page.evaluate((id) => {
+        const cy = window.__nocmap_cy;
+        const e = cy.getElementById(id);
+        if (e.empty()) return null;
+        const s = e.renderedSourceEndpoint();
+        const t = e.renderedTargetEndpoint();
+        const boxes = cy.nodes(':visible').map((n) => n.renderedBoundingBox({ includeLabels: false }));
+        const free = (q) => !boxes.some((b) => q.x > b.x1 - 4 && q.x < b.x2 + 4 && q.y > b.y1 - 4 && q.y < b.y2 + 4);
+        const at = [0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8]
+          .map((f) => ({ x: s.x + (t.x - s.x) * f, y: s.y + (t.y - s.y) * f }))
+          .find(free);
+        if (!at) return { covered: true };
+        const box = cy.container().getBoundingClientRect();
+        return { x: box.left + at.x, y: box.top + at.y };
+      }, c.id);
+      if (!p) throw new Error('no edge ' + c.id);
+      if (p.covered) throw new Error('edge ' + c.id + ' is covered by nodes along its length');
+      await page.mouse.move(p.x - 5, p.y - 5);
+      await page.mouse.click(p.x, p.y, { delay: 30 });
+      return true;
+    }
+    case 'download': {
+      const [d] = await Promise.all([
+        page.waitForEvent('download', { timeout: c.timeout_ms || 15000 }),
+        page.click(c.selector),
+      ]);
+      const failure = await d.failure();
+      if (failure) throw new Error('download failed: ' + failure);
+      await d.saveAs(c.path);
+      return { name: d.suggestedFilename(), bytes: statSync(c.path).size };
+    }
     case 'close':
       return true;
     default:

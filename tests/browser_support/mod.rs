@@ -23,6 +23,13 @@ pub fn artifacts(test: &str) -> PathBuf {
     d
 }
 
+/// `artifacts(test)` emptied of an earlier run's files (screenshots,
+/// exports), so they cannot pass for this run's.
+pub fn fresh_artifacts(test: &str) -> PathBuf {
+    let _ = std::fs::remove_dir_all(artifacts(test));
+    artifacts(test)
+}
+
 /// Screenshots of an earlier run must not pass for this run's.
 pub fn clear_artifacts(test: &str) {
     if let Ok(entries) = std::fs::read_dir(artifacts(test)) {
@@ -98,8 +105,13 @@ impl Browser {
 
     pub fn cmd(&mut self, c: Value) -> Value {
         let what = c.to_string();
-        self.try_cmd(c)
-            .unwrap_or_else(|e| panic!("browser command {what} failed: {e}"))
+        match self.try_cmd(c) {
+            Ok(v) => v,
+            Err(e) => {
+                self.screenshot("failed-command");
+                panic!("browser command {what} failed: {e}")
+            }
+        }
     }
 
     pub fn eval(&mut self, expr: &str) -> Value {

@@ -15,7 +15,7 @@ const SAFE_ATTRS = new Set([
 ]);
 const SVG_ATTRS = new Set([
   'viewBox', 'width', 'height', 'x', 'y', 'x1', 'y1', 'x2', 'y2', 'cx', 'cy',
-  'r', 'rx', 'd', 'points', 'fill', 'stroke', 'stroke-width', 'stroke-dasharray',
+  'r', 'rx', 'ry', 'd', 'points', 'fill', 'stroke', 'stroke-width', 'stroke-dasharray',
   'opacity', 'font-size', 'font-family', 'text-anchor', 'dominant-baseline',
   'class', 'xmlns', 'preserveAspectRatio', 'transform',
 ]);
