@@ -483,12 +483,18 @@ fn map_controls_in_chromium() {
 
     // 1. The token prompt: no token, then a wrong one, then the viewer's.
     b.cmd(json!({"cmd": "open", "url": page}));
+    b.wait(
+        "!document.getElementById('token-form').hidden && document.getElementById('token-refused').hidden",
+        20,
+        "the prompt, with no refusal yet",
+        "document.body.innerText",
+    );
     b.screenshot("1-token-prompt");
     log_in(&mut b, "not-the-token-at-all");
     b.wait(
-        "!document.getElementById('token-form').hidden",
+        "!document.getElementById('token-form').hidden && !document.getElementById('token-refused').hidden",
         20,
-        "the prompt again after a wrong token",
+        "the prompt again after a wrong token, saying it was refused",
         "document.body.innerText",
     );
     assert_eq!(b.eval("window.__nocmap.ready"), false);

@@ -2,7 +2,7 @@
 // the live feed, and wires the controls, the detail panel, saved positions,
 // the alarm/alert panels, exports and the NOC wall mode.
 import { el, fill, byId, show, download } from './dom.js';
-import { getJson, sendJson, request, setToken, whenUnauthorized, HttpError } from './api.js';
+import { getJson, sendJson, request, setToken, token, whenUnauthorized, HttpError } from './api.js';
 import { buildElements, deviceName, BUCKET_NAMES, BUCKET_COLOURS, STATUS_COLOURS, REACH_COLOURS } from './elements.js';
 import { Feed } from './feed.js';
 import { parseCidr, matchesSearch, visibleDevices } from './filters.js';
@@ -526,6 +526,8 @@ function feedState(s) {
 function askToken() {
   const form = byId('token-form');
   if (!form.hidden) return;
+  // A token was sent and got 401: say so, or the prompt looks unchanged.
+  show(byId('token-refused'), token() !== '');
   show(form, true);
   byId('token-input').focus();
 }
