@@ -264,3 +264,51 @@ fn many_series_with_a_hole_roll_up_and_read_per_series() {
     assert_eq!(left.points.len(), 360);
     assert_eq!(left.points[0].at, UnixMillis(second));
 }
+
+#[test]
+fn a_long_range_reaches_up_to_now_before_the_rollups_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir);
+    // 25 minutes of samples on a new database: no rollup has run.
+    store.write_batch(&ramp(150)).unwrap();
+    // A 30-day range: hourly rollups.
+    let until = UnixMillis(BASE + 10 * 24 * HOUR);
+    let from = UnixMillis(BASE - 20 * 24 * HOUR);
+    let fresh = store.series(&key(), from, until).unwrap();
+    assert_eq!(fresh.resolution, Resolution::Hour);
+    assert_eq!(fresh.points.len(), 150, "raw samples stand in");
+    assert_eq!(fresh.finer_from, Some(from));
+
+    // Rolled up at BASE + 22 min: four 5-minute buckets, no hour yet. An
+    // hourly read: the 5-minute buckets, then raw samples after them.
+    store.rollup(UnixMillis(BASE + 22 * MIN)).unwrap();
+    let mixed = store.series(&key(), from, until).unwrap();
+    assert_eq!(mixed.resolution, Resolution::Hour);
+    let five: Vec<_> = mixed.points.iter().filter(|p| p.count > 1).collect();
+    assert_eq!(five.len(), 4, "{:?}", mixed.points);
+    assert_eq!(five[3].at, UnixMillis(BASE + 15 * MIN));
+    let raw: Vec<_> = mixed.points.iter().filter(|p| p.count == 1).collect();
+    assert_eq!(raw.len(), 150 - 4 * 30);
+    assert_eq!(raw[0].at, UnixMillis(BASE + 20 * MIN));
+    assert!(mixed.points.windows(2).all(|w| w[0].at < w[1].at));
+    // The whole range is covered once: the sum of counts is every sample.
+    assert_eq!(mixed.points.iter().map(|p| p.count).sum::<i64>(), 150);
+
+    // Once the hour is rolled up, a read of it has no finer part.
+    let rest = Batch {
+        samples: ramp(400).samples.split_off(150),
+        gaps: vec![],
+    };
+    store.write_batch(&rest).unwrap();
+    store.rollup(UnixMillis(BASE + 2 * HOUR)).unwrap();
+    let whole = store
+        .series_at(
+            &key(),
+            UnixMillis(BASE),
+            UnixMillis(BASE + HOUR),
+            Resolution::Hour,
+        )
+        .unwrap();
+    assert_eq!(whole.finer_from, None);
+    assert_eq!(whole.points.len(), 1);
+}

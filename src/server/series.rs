@@ -151,6 +151,10 @@ pub struct SeriesView<'a> {
     pub metric: &'static str,
     /// `raw`, `5m` or `1h`.
     pub resolution: &'static str,
+    /// From this time on the points are finer than `resolution` (that part
+    /// was not rolled up yet); absent when all are at `resolution`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finer_from_ms: Option<i64>,
     pub since_ms: i64,
     pub until_ms: i64,
     pub points: Vec<PointView>,
@@ -188,6 +192,7 @@ pub fn view<'a>(
         if_name,
         metric: q.metric,
         resolution: resolution_name(data.resolution),
+        finer_from_ms: data.finer_from.map(|t| t.0),
         since_ms: q.since_ms,
         until_ms: q.until_ms,
         points: data.points.iter().map(point).collect(),

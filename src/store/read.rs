@@ -1,11 +1,15 @@
 //! Reading a series over a time range, from raw samples or a rollup chosen
-//! by the length of the range.
+//! by the length of the range. In that automatic choice the newest part of
+//! a range that has not been rolled up yet (the last minutes of a 5-minute
+//! read, the last hour of an hourly one, everything on a new database) is
+//! read at the next finer resolution, so a long range always reaches up to
+//! now. A read at a resolution the caller names returns only that one.
 use super::Store;
 use super::error::{SqlContext, StoreError};
 use super::schema::raw_bucket;
 use super::types::{GapRecord, Point, Resolution, SeriesData, SeriesKey, UnixMillis};
 use super::write::find_series;
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use std::time::Duration;
 
 impl Store {
@@ -22,10 +26,11 @@ impl Store {
     ) -> Result<SeriesData, StoreError> {
         let span = Duration::from_millis(to.0.saturating_sub(from.0).max(0) as u64);
         let resolution = self.config.resolution_for(span);
-        self.series_at(key, from, to, resolution)
+        self.read(key, from, to, resolution, true)
     }
 
-    /// Like [`Store::series`] at a resolution the caller chooses.
+    /// Like [`Store::series`] at a resolution the caller chooses, and only
+    /// at that one (no finer points for what is not rolled up yet).
     pub fn series_at(
         &self,
         key: &SeriesKey,
@@ -33,21 +38,92 @@ impl Store {
         to: UnixMillis,
         resolution: Resolution,
     ) -> Result<SeriesData, StoreError> {
+        self.read(key, from, to, resolution, false)
+    }
+
+    fn read(
+        &self,
+        key: &SeriesKey,
+        from: UnixMillis,
+        to: UnixMillis,
+        resolution: Resolution,
+        fill: bool,
+    ) -> Result<SeriesData, StoreError> {
         let Some(id) = find_series(&self.conn, key)? else {
             return Ok(SeriesData {
                 resolution,
                 points: vec![],
+                finer_from: None,
                 gaps: vec![],
             });
         };
-        let points = match resolution {
-            Resolution::Raw => self.raw_points(id, from, to)?,
-            _ => self.rollup_points(id, resolution, from, to)?,
+        let (points, finer_from) = if fill {
+            self.points(id, resolution, from, to)?
+        } else {
+            let points = match resolution {
+                Resolution::Raw => self.raw_points(id, from, to)?,
+                _ => self.rollup_points(id, resolution, from, to)?,
+            };
+            (points, None)
         };
         Ok(SeriesData {
             resolution,
             points,
+            finer_from,
             gaps: self.gaps(id, key, from, to)?,
+        })
+    }
+
+    /// Points of series `id` at `resolution`, and from where on the part
+    /// not rolled up yet came from finer data (None: all at `resolution`).
+    fn points(
+        &self,
+        id: i64,
+        resolution: Resolution,
+        from: UnixMillis,
+        to: UnixMillis,
+    ) -> Result<(Vec<Point>, Option<UnixMillis>), StoreError> {
+        let finer = match resolution {
+            Resolution::Raw => return Ok((self.raw_points(id, from, to)?, None)),
+            Resolution::FiveMinutes => Resolution::Raw,
+            Resolution::Hour => Resolution::FiveMinutes,
+        };
+        let done = self.rolled_up_until(id, resolution)?.unwrap_or(i64::MIN);
+        let split = UnixMillis(done.clamp(from.0, to.0.max(from.0)));
+        let mut points = self.rollup_points(id, resolution, from, split)?;
+        if split >= to {
+            return Ok((points, None));
+        }
+        let (tail, _) = self.points(id, finer, split, to)?;
+        let finer_from = (!tail.is_empty()).then_some(split);
+        points.extend(tail);
+        Ok((points, finer_from))
+    }
+
+    /// Up to where (exclusive) the rollups of `resolution` are complete
+    /// for series `id`: the rollup run's progress, or the end of the
+    /// series' newest bucket if that is later (a database whose progress
+    /// row is missing).
+    fn rolled_up_until(&self, id: i64, resolution: Resolution) -> Result<Option<i64>, StoreError> {
+        let width = resolution.bucket_ms();
+        let progress: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT done_until_ms FROM rollup_progress WHERE resolution_ms = ?1")
+            .sql("prepare rollup progress read")?
+            .query_row([width], |r| r.get(0))
+            .optional()
+            .sql("read rollup progress")?;
+        let newest: Option<i64> = self
+            .conn
+            .prepare_cached(
+                "SELECT max(bucket_ms) FROM rollups WHERE series_id = ?1 AND resolution_ms = ?2",
+            )
+            .sql("prepare newest rollup read")?
+            .query_row(params![id, width], |r| r.get(0))
+            .sql("read newest rollup")?;
+        Ok(match (progress, newest.map(|b| b + width)) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
         })
     }
 

@@ -94,6 +94,9 @@ pub struct Point {
 pub struct SeriesData {
     pub resolution: Resolution,
     pub points: Vec<Point>,
+    /// From here on the points are finer than `resolution`: that part of
+    /// the range was not rolled up yet (None: every point at `resolution`).
+    pub finer_from: Option<UnixMillis>,
     /// Gaps of this series and store-wide gaps overlapping the range.
     pub gaps: Vec<GapRecord>,
 }
