@@ -1013,4 +1013,8 @@ fn check_series_requests(
         _ => unreachable!(),
     };
     assert_eq!(span_h, want_h, "{}: {v}", series[0]);
+    // Every range reaches up to now, also before any rollup exists: the
+    // part not rolled up yet comes at a finer resolution.
+    let points = v["points"].as_array().map_or(0, Vec::len);
+    assert!(points > 0, "{what} {range}: no points in {v}");
 }
