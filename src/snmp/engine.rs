@@ -10,9 +10,9 @@
 //! again on it, so one bad datagram cannot stop the polling of every agent.
 use super::credentials::Credential;
 use super::error::SnmpError;
-use super::walk::{WalkEnd, WalkResult, WalkStep, WalkStop, classify_step};
+use super::session::Session;
 use async_snmp::transport::{UdpHandle, UdpTransport};
-use async_snmp::{Client, DesSaltState, EngineCache, ErrorStatus, Oid, Retry, VarBind};
+use async_snmp::{Client, DesSaltState, EngineCache, Oid, Retry};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -83,10 +83,10 @@ struct Shared {
 }
 
 /// A client and the generation of the transport it sends on.
-type BoundClient = (u64, Client<UdpHandle>);
+pub(super) type BoundClient = (u64, Client<UdpHandle>);
 
 pub struct SnmpEngine {
-    settings: SnmpSettings,
+    pub(super) settings: SnmpSettings,
     v4: Mutex<Shared>,
     v6: Mutex<Option<Shared>>,
     /// Held while a family's socket is bound or replaced.
@@ -94,8 +94,8 @@ pub struct SnmpEngine {
     /// Datagram counts of the sockets replaced so far, so totals never drop.
     retired: Mutex<DatagramStats>,
     renewals: AtomicU64,
-    global: Arc<Semaphore>,
-    walked: Arc<Semaphore>,
+    pub(super) global: Arc<Semaphore>,
+    pub(super) walked: Arc<Semaphore>,
     agents: Mutex<HashMap<SocketAddr, Agent>>,
     engine_cache: Arc<EngineCache>,
     des: OnceCell<DesSaltState>,
@@ -138,7 +138,7 @@ impl DatagramStats {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -232,7 +232,7 @@ impl SnmpEngine {
     /// Replace the family's socket if it is still the one of generation
     /// `seen`, which a request found closed; a later generation means
     /// another request renewed it already.
-    async fn renew(&self, target: SocketAddr, seen: u64) -> Result<(), SnmpError> {
+    pub(super) async fn renew(&self, target: SocketAddr, seen: u64) -> Result<(), SnmpError> {
         let _one = self.binding.lock().await;
         let Some(old) = self.family(target) else {
             return Ok(());
@@ -322,7 +322,7 @@ impl SnmpEngine {
     /// should that socket turn out closed, it is renewed and the client
     /// built once more. `permits_held`: the caller already holds this
     /// agent's in-flight permits (a request being sent again).
-    async fn build_client(
+    pub(super) async fn build_client(
         &self,
         target: SocketAddr,
         cred: &Credential,
@@ -386,7 +386,7 @@ impl SnmpEngine {
         contained(target, built).await
     }
 
-    fn lib_err(&self, target: SocketAddr, e: &async_snmp::Error) -> SnmpError {
+    pub(super) fn lib_err(&self, target: SocketAddr, e: &async_snmp::Error) -> SnmpError {
         SnmpError::from_lib(
             target,
             self.settings.timeout.as_millis() as u64,
@@ -466,7 +466,7 @@ impl SnmpEngine {
     }
 }
 
-async fn acquire(
+pub(super) async fn acquire(
     gate: &Arc<Semaphore>,
     global: &Arc<Semaphore>,
 ) -> Option<(OwnedSemaphorePermit, OwnedSemaphorePermit)> {
@@ -476,20 +476,11 @@ async fn acquire(
     Some((a, g))
 }
 
-fn error_status(e: &async_snmp::Error) -> Option<ErrorStatus> {
-    match e {
-        async_snmp::Error::Snmp { status, .. } => Some(*status),
-        async_snmp::Error::Exchange { source, .. } => error_status(source),
-        async_snmp::Error::SharedOperation { source } => error_status(source),
-        _ => None,
-    }
-}
-
 /// Run one request future of the library (send, wait, decode) and turn a
 /// panic inside it into this agent's error: a bug in the third-party BER
 /// decoder, triggered by one agent's bytes, must not end the poller task of
 /// that device (or the discovery of the network) without a word.
-async fn contained<T>(
+pub(super) async fn contained<T>(
     target: SocketAddr,
     fut: impl std::future::Future<Output = T>,
 ) -> Result<T, SnmpError> {
@@ -505,240 +496,6 @@ async fn contained<T>(
                 detail: "the SNMP library panicked while handling the response".into(),
             }
         })
-}
-
-/// A response with more varbinds than the request allows (RFC 3416: a GET
-/// or GETNEXT answers each OID once, a GETBULK of one OID at most
-/// max-repetitions) is refused, so one datagram cannot inflate a poll.
-fn check_count(target: SocketAddr, asked: usize, got: usize) -> Result<(), SnmpError> {
-    if got > asked {
-        return Err(SnmpError::Protocol {
-            target,
-            detail: format!("oversized response: {got} varbinds for {asked} asked"),
-        });
-    }
-    Ok(())
-}
-
-/// A conversation with one agent under one credential set.
-pub struct Session {
-    engine: Arc<SnmpEngine>,
-    gate: Arc<Semaphore>,
-    target: SocketAddr,
-    credential: Credential,
-    v1: bool,
-    /// Replaced when the socket it sends on is found closed.
-    client: Mutex<BoundClient>,
-}
-
-impl Session {
-    pub fn target(&self) -> SocketAddr {
-        self.target
-    }
-
-    /// The name of the credential set this session uses.
-    pub fn credential(&self) -> &str {
-        self.credential.name()
-    }
-
-    fn bound(&self) -> BoundClient {
-        lock(&self.client).clone()
-    }
-
-    /// Run one request of the library with this session's client (the
-    /// caller holds the in-flight permits). On a closed socket the engine
-    /// renews it and the request is sent once more on the new one.
-    async fn call<T, F, Fut>(&self, op: F) -> Result<async_snmp::Result<T>, SnmpError>
-    where
-        F: Fn(Client<UdpHandle>) -> Fut,
-        Fut: std::future::Future<Output = async_snmp::Result<T>>,
-    {
-        let (generation, client) = self.bound();
-        match contained(self.target, op(client)).await? {
-            Err(e) if e.kind() == async_snmp::ErrorKind::Closed => {
-                self.engine.renew(self.target, generation).await?;
-                let bound = self
-                    .engine
-                    .build_client(self.target, &self.credential, true)
-                    .await?;
-                *lock(&self.client) = bound.clone();
-                contained(self.target, op(bound.1)).await
-            }
-            other => Ok(other),
-        }
-    }
-
-    pub async fn get(&self, oids: &[Oid]) -> Result<Vec<VarBind>, SnmpError> {
-        let _p = acquire(&self.gate, &self.engine.global).await;
-        let vbs = self
-            .call(|c| async move { c.get_many(oids).await })
-            .await?
-            .map(|r| r.varbinds)
-            .map_err(|e| self.engine.lib_err(self.target, &e))?;
-        check_count(self.target, oids.len(), vbs.len())?;
-        Ok(vbs)
-    }
-
-    pub async fn get_next(&self, oids: &[Oid]) -> Result<Vec<VarBind>, SnmpError> {
-        let _p = acquire(&self.gate, &self.engine.global).await;
-        let vbs = self
-            .call(|c| async move { c.get_next_many(oids).await })
-            .await?
-            .map(|r| r.varbinds)
-            .map_err(|e| self.engine.lib_err(self.target, &e))?;
-        check_count(self.target, oids.len(), vbs.len())?;
-        Ok(vbs)
-    }
-
-    /// One GETBULK (GETNEXT for v1) of `oid`. The outer error is ours (a
-    /// panic contained); the inner one the library's, kept whole so the walk
-    /// can react to tooBig/genErr/noSuchName.
-    async fn bulk(
-        &self,
-        oid: &Oid,
-        reps: u32,
-    ) -> Result<Result<Vec<VarBind>, Box<async_snmp::Error>>, SnmpError> {
-        let _p = acquire(&self.gate, &self.engine.global).await;
-        if self.v1 {
-            self.call(|c| async move { c.get_next(oid).await.map(|r| r.varbinds) })
-                .await
-        } else {
-            self.call(|c| async move { c.get_bulk(std::slice::from_ref(oid), 0, reps).await })
-                .await
-        }
-    }
-
-    /// How a walk ends on `err`: an error when nothing was collected yet,
-    /// else a partial result keeping every varbind so far.
-    fn stop_walk(&self, out: Vec<VarBind>, err: SnmpError) -> Result<WalkResult, SnmpError> {
-        if out.is_empty() {
-            return Err(err);
-        }
-        let stop = if err.is_timeout() {
-            WalkStop::Timeout {
-                after_varbinds: out.len(),
-            }
-        } else {
-            WalkStop::AgentError {
-                detail: err.to_string(),
-            }
-        };
-        Ok(WalkResult {
-            varbinds: out,
-            end: WalkEnd::Partial(stop),
-            hold: None,
-        })
-    }
-
-    /// Walk the subtree under `root` (GETBULK, or GETNEXT for v1). Returns an
-    /// error only when the very first request fails; a fault later on gives a
-    /// partial result that keeps every varbind collected before it. The
-    /// result holds its varbinds' share of the engine's budget
-    /// (`max_walked_varbinds_total`) until it is dropped.
-    pub async fn walk(&self, root: &Oid) -> Result<WalkResult, SnmpError> {
-        let mut hold = None;
-        let mut result = self.walk_holding(root, &mut hold).await?;
-        result.hold = hold.map(Arc::new);
-        Ok(result)
-    }
-
-    async fn walk_holding(
-        &self,
-        root: &Oid,
-        hold: &mut Option<tokio::sync::OwnedSemaphorePermit>,
-    ) -> Result<WalkResult, SnmpError> {
-        let settings = &self.engine.settings;
-        let mut reps = settings.max_repetitions;
-        let mut last = root.clone();
-        let mut out: Vec<VarBind> = Vec::new();
-        loop {
-            let vbs = match self.bulk(&last, reps).await {
-                Err(panicked) => return self.stop_walk(out, panicked),
-                Ok(Ok(v)) => v,
-                Ok(Err(e)) => {
-                    let status = error_status(&e);
-                    if matches!(status, Some(ErrorStatus::TooBig | ErrorStatus::GenErr)) && reps > 1
-                    {
-                        reps = (reps / 2).max(1);
-                        tracing::debug!(target = %self.target, reps, "tooBig/genErr: fewer repetitions");
-                        continue;
-                    }
-                    if self.v1 && matches!(status, Some(ErrorStatus::NoSuchName)) {
-                        return Ok(WalkResult {
-                            varbinds: out,
-                            end: WalkEnd::Complete,
-                            hold: None,
-                        });
-                    }
-                    let err = self.engine.lib_err(self.target, &e);
-                    return self.stop_walk(out, err);
-                }
-            };
-            // More varbinds than asked for is a broken (or hostile) agent.
-            let asked = if self.v1 { 1 } else { reps as usize };
-            if let Err(e) = check_count(self.target, asked, vbs.len()) {
-                return self.stop_walk(out, e);
-            }
-            if vbs.is_empty() {
-                return Ok(WalkResult {
-                    varbinds: out,
-                    end: WalkEnd::Partial(WalkStop::EmptyResponse),
-                    hold: None,
-                });
-            }
-            let Ok(share) = self
-                .engine
-                .walked
-                .clone()
-                .try_acquire_many_owned(u32::try_from(vbs.len()).unwrap_or(u32::MAX))
-            else {
-                let cap = settings.max_walked_varbinds_total;
-                tracing::warn!(target = %self.target, cap, "walk cut short: varbind budget of all walks reached");
-                return Ok(WalkResult {
-                    varbinds: out,
-                    end: WalkEnd::Partial(WalkStop::MemoryBudget { cap }),
-                    hold: None,
-                });
-            };
-            match hold {
-                Some(h) => h.merge(share),
-                None => *hold = Some(share),
-            }
-            for vb in vbs {
-                // Compare with the last accepted row in place: no OID clone per varbind.
-                let prev = out.last().map(|v| &v.oid).unwrap_or(&last);
-                let end = match classify_step(root, prev, &vb) {
-                    WalkStep::Accept => None,
-                    WalkStep::Done => Some(WalkEnd::Complete),
-                    WalkStep::NonIncreasing => Some(WalkEnd::Partial(WalkStop::NonIncreasing {
-                        previous: prev.to_string(),
-                        returned: vb.oid.to_string(),
-                    })),
-                };
-                if let Some(end) = end {
-                    return Ok(WalkResult {
-                        varbinds: out,
-                        end,
-                        hold: None,
-                    });
-                }
-                out.push(vb);
-                if out.len() >= settings.max_walk_varbinds {
-                    let cap = settings.max_walk_varbinds;
-                    let end = WalkEnd::Partial(WalkStop::TooManyVarbinds { cap });
-                    return Ok(WalkResult {
-                        varbinds: out,
-                        end,
-                        hold: None,
-                    });
-                }
-            }
-            // Every varbind of this response was accepted: go on from the last.
-            if let Some(v) = out.last() {
-                last = v.oid.clone();
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Unit tests of the SNMP engine that need no agent: a panic in a request,
 //! more varbinds than asked.
 use super::*;
+use crate::snmp::session::check_count;
 
 fn target() -> SocketAddr {
     "192.0.2.1:161".parse().unwrap()

@@ -12,11 +12,13 @@ mod engine;
 mod error;
 mod format;
 pub mod rejects;
+mod session;
 mod walk;
 
 pub use async_snmp::{Oid, Value, VarBind};
 pub use credentials::{AuthProto, Credential, PrivProto, SecurityLevel};
-pub use engine::{DatagramStats, Session, SnmpEngine, SnmpSettings};
+pub use engine::{DatagramStats, SnmpEngine, SnmpSettings};
 pub use error::SnmpError;
 pub use format::{format_value, format_varbind};
+pub use session::Session;
 pub use walk::{WalkEnd, WalkResult, WalkStep, WalkStop, classify_step};
