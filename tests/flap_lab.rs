@@ -31,12 +31,12 @@
 //! stale for a while and must not page). Deadlines are generous; the
 //! figures are printed.
 mod common;
+use common::Kill;
 use nocmap::lab::Lab;
 use nocmap::types::unix_now_ms as now_ms;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 const LAB: &str = r#"
@@ -131,15 +131,6 @@ for_s = 4
 severity = "critical"
 "#;
 
-struct Kill(Child);
-
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn get(lab: &Lab, path: &str) -> Option<Value> {
     serde_json::from_str(&common::noc_get(lab, API_PORT, path)?).ok()
 }
@@ -200,45 +191,23 @@ fn notes(got: &common::Hooks) -> Vec<Got> {
 }
 
 fn start_serve(lab: &Lab, cfg: &Path, db: &Path, log: &Path) -> Kill {
-    let seed = lab.link_addrs("noc:eth0").unwrap().1.unwrap().to_string();
-    let mut serve = Kill(
-        lab.command_in("noc", common::nocmap_bin().to_str().unwrap())
-            .unwrap()
-            .args([
-                "--verbose",
-                "serve",
-                "--seed",
-                &seed,
-                "--prefix",
-                "10.88.0.0/16",
-                "-c",
-                "public",
-                "--poll-interval",
-                "2",
-                "--rediscover-interval",
-                "0",
-                "--listen",
-                &format!("127.0.0.1:{API_PORT}"),
-            ])
-            .arg("--config")
-            .arg(cfg)
-            .arg("--db")
-            .arg(db)
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(log).unwrap())
-            .spawn()
-            .expect("serve starts"),
-    );
-    common::wait_until("the API", Duration::from_secs(90), || {
-        if let Ok(Some(st)) = serve.0.try_wait() {
-            panic!(
-                "serve exited with {st}: {}",
-                std::fs::read_to_string(log).unwrap_or_default()
-            );
-        }
-        get(lab, "/api/alerts").map(|_| ())
-    });
-    serve
+    common::start_serve_with_config(
+        lab,
+        API_PORT,
+        &[
+            "--prefix",
+            "10.88.0.0/16",
+            "-c",
+            "public",
+            "--poll-interval",
+            "2",
+            "--rediscover-interval",
+            "0",
+        ],
+        cfg,
+        db,
+        log,
+    )
 }
 
 /// The device views of `/api/devices` by sysName.

@@ -34,13 +34,14 @@
 mod browser_support;
 mod common;
 use browser_support::{Browser, clear_artifacts, require_browser};
+use common::Kill;
 use nocmap::lab::Lab;
 use nocmap::types::unix_now_ms as now_ms;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 const LAB: &str = r#"
@@ -105,15 +106,6 @@ const SLOW_LIFETIME_MS: i64 = 36_000;
 /// The poller's host firewall: its own echo requests dropped on output.
 const BLOCK: &str = "table inet ia_block {\n  chain out {\n    type filter hook output priority 0; policy accept;\n    icmp type echo-request drop\n  }\n}\n";
 const UNBLOCK: &str = "delete table inet ia_block\n";
-
-struct Kill(Child);
-
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn nft(lab: &Lab, node: &str, script: &str) {
     let mut child = lab
@@ -213,43 +205,21 @@ fn secs(ms: i64) -> f64 {
 }
 
 fn start_serve(lab: &Lab, cfg: &Path, db: &Path, log: &Path) -> Kill {
-    let seed = lab.link_addrs("noc:eth0").unwrap().1.unwrap().to_string();
-    let mut serve = Kill(
-        lab.command_in("noc", common::nocmap_bin().to_str().unwrap())
-            .unwrap()
-            .args([
-                "--verbose",
-                "serve",
-                "--seed",
-                &seed,
-                "--prefix",
-                "10.89.0.0/16",
-                "-c",
-                "public",
-                "--rediscover-interval",
-                "0",
-                "--listen",
-                &format!("127.0.0.1:{API_PORT}"),
-            ])
-            .arg("--config")
-            .arg(cfg)
-            .arg("--db")
-            .arg(db)
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(log).unwrap())
-            .spawn()
-            .expect("serve starts"),
-    );
-    common::wait_until("the API", Duration::from_secs(90), || {
-        if let Ok(Some(st)) = serve.0.try_wait() {
-            panic!(
-                "serve exited with {st}: {}",
-                std::fs::read_to_string(log).unwrap_or_default()
-            );
-        }
-        get(lab, "/api/alerts").map(|_| ())
-    });
-    serve
+    common::start_serve_with_config(
+        lab,
+        API_PORT,
+        &[
+            "--prefix",
+            "10.89.0.0/16",
+            "-c",
+            "public",
+            "--rediscover-interval",
+            "0",
+        ],
+        cfg,
+        db,
+        log,
+    )
 }
 
 #[test]

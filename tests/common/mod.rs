@@ -335,3 +335,53 @@ pub fn wait_until<T>(
         std::thread::sleep(std::time::Duration::from_secs(1));
     }
 }
+
+/// A child process, killed and reaped when dropped (also on panic).
+pub struct Kill(pub std::process::Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `nocmap --verbose serve` in the lab's noc namespace, seeded with the
+/// noc's first link, with `args` (prefix, intervals, ...), listening on
+/// `127.0.0.1:port`, `--config cfg --db db`, its stderr in `log`. Returns
+/// once `/api/alerts` answers; panics with the log if serve exits first.
+pub fn start_serve_with_config(
+    lab: &Lab,
+    port: u16,
+    args: &[&str],
+    cfg: &Path,
+    db: &Path,
+    log: &Path,
+) -> Kill {
+    let seed = lab.link_addrs("noc:eth0").unwrap().1.unwrap().to_string();
+    let mut serve = Kill(
+        lab.command_in("noc", nocmap_bin().to_str().unwrap())
+            .unwrap()
+            .args(["--verbose", "serve", "--seed", &seed])
+            .args(args)
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .arg("--config")
+            .arg(cfg)
+            .arg("--db")
+            .arg(db)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(log).unwrap())
+            .spawn()
+            .expect("serve starts"),
+    );
+    wait_until("the API", std::time::Duration::from_secs(90), || {
+        if let Ok(Some(st)) = serve.0.try_wait() {
+            panic!(
+                "serve exited with {st}: {}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
+        }
+        noc_get(lab, port, "/api/alerts").map(|_| ())
+    });
+    serve
+}
