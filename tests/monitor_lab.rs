@@ -89,7 +89,7 @@ impl Drop for Serve {
 
 /// UDP iperf3 from `from` to `to`'s address on the link between them, with
 /// 1400-byte datagrams (one 1442-byte frame each); returns (iperf3's
-/// payload bits/s as sent, start ms, end ms).
+/// payload bits/s as sent, datagrams sent, start ms, end ms).
 fn iperf_udp(
     lab: &Lab,
     from: &str,
@@ -98,7 +98,7 @@ fn iperf_udp(
     rate: &str,
     secs: u32,
     during: impl FnOnce(),
-) -> (f64, i64, i64) {
+) -> (f64, f64, i64, i64) {
     let mut server = lab
         .command_in(to, "iperf3")
         .unwrap()
@@ -146,6 +146,7 @@ fn iperf_udp(
     // figure to compare is what iperf3 sent (its sender rate).
     (
         sum["bits_per_second"].as_f64().expect("bits_per_second"),
+        packets,
         t0,
         t1,
     )
@@ -196,8 +197,11 @@ fn api_checks(lab: &Lab) {
         .as_f64()
         .unwrap_or(0.0)
         .max(link["out_bps"].as_f64().unwrap_or(0.0));
+    // One live sample: snmpd's 3 s counter cache can stretch or shrink its
+    // 6 s interval by half on a loaded machine (bits or bytes mixed up
+    // would be 8 times off).
     assert!(
-        busiest > 150e6 && busiest < 260e6,
+        busiest > 95e6 && busiest < 320e6,
         "the link shows the 200 Mbit/s load: {link}"
     );
     assert!(
@@ -233,6 +237,46 @@ fn device_id(store: &Store, sys_name: &str) -> String {
         .clone()
 }
 
+/// The bits a rate series adds up to between its last sample at or before
+/// `from` and its last sample before `to` (each sample's rate times the time
+/// since the one before it), and that window. Panics if the store has a gap
+/// ending in it (a gap runs from one poll to the next that gave no rate):
+/// then the samples do not add up to what the counter moved.
+fn bits_over(store: &Store, key: &SeriesKey, from: i64, to: i64) -> (f64, (i64, i64)) {
+    let series = store
+        .series_at(
+            key,
+            UnixMillis(from - 60_000),
+            UnixMillis(to),
+            nocmap::store::Resolution::Raw,
+        )
+        .unwrap();
+    let points: Vec<(i64, f64)> = series
+        .points
+        .iter()
+        .map(|p| (p.at.0, p.avg))
+        .filter(|(t, _)| *t < to)
+        .collect();
+    let first = points
+        .iter()
+        .rposition(|(t, _)| *t <= from)
+        .expect("a sample before the window");
+    let window = (points[first].0, points.last().unwrap().0);
+    assert!(
+        !series
+            .gaps
+            .iter()
+            .any(|g| g.to.0 > window.0 && g.to.0 <= window.1),
+        "a gap inside {window:?}: {:?}",
+        series.gaps
+    );
+    let bits = points[first..]
+        .windows(2)
+        .map(|w| w[1].1 * (w[1].0 - w[0].0) as f64 / 1000.0)
+        .sum();
+    (bits, window)
+}
+
 fn raw(store: &Store, key: &SeriesKey, from: i64, to: i64) -> Vec<(i64, f64)> {
     let data = store
         .series_at(
@@ -260,9 +304,11 @@ fn bandwidth_gaps_and_impairment_through_serve() {
     );
     std::thread::sleep(Duration::from_secs(8)); // discovery + the first counter poll
 
-    // 1. Bandwidth: 30 s of UDP at 200 Mbit/s from r1 to r2.
+    // 1. Bandwidth: 30 s of UDP at 200 Mbit/s from r1 to r2, with the
+    // kernel's own count of r2's received bytes read before and after.
     let (_, r2_addr) = lab.link_addrs("r1:eth1").unwrap();
-    let (iperf_bps, t0, t1) = iperf_udp(
+    let k0 = rx_bytes(&lab);
+    let (iperf_bps, iperf_packets, t0, t1) = iperf_udp(
         &lab,
         "r1",
         &r2_addr.unwrap().to_string(),
@@ -272,17 +318,19 @@ fn bandwidth_gaps_and_impairment_through_serve() {
         || api_checks(&lab),
     );
 
-    // 2. snmpd on r2 restarts (sysUpTime goes back) while traffic flows.
-    lab.restart_snmpd("r2").unwrap();
-    let t_restart = now_ms();
-    std::thread::sleep(Duration::from_secs(12));
-
-    // 3. The r1-r2 link goes down and up.
+    // 2. The r1-r2 link goes down and up (no traffic: the poll after the
+    // run closes the bandwidth window before anything else happens).
     lab.set_if_state("r1", "eth1", false).unwrap();
     let t_down = now_ms();
     std::thread::sleep(Duration::from_secs(7));
     lab.set_if_state("r1", "eth1", true).unwrap();
     std::thread::sleep(Duration::from_secs(7));
+    let k1 = rx_bytes(&lab);
+
+    // 3. snmpd on r2 restarts (sysUpTime goes back).
+    let t_restart = now_ms();
+    lab.restart_snmpd("r2").unwrap();
+    std::thread::sleep(Duration::from_secs(12));
 
     // 4. Impairment on the wire to r3: +40 ms each way, then 100 % loss, then healed.
     let t_delay = now_ms();
@@ -302,7 +350,35 @@ fn bandwidth_gaps_and_impairment_through_serve() {
     let r3 = device_id(&store, "r3");
     let in_bps = SeriesKey::interface(&r2, "eth1", "in_bps");
 
-    // 1: samples whose whole 5 s interval lies inside the iperf run.
+    // 1: the bits nocmap's samples add up to over the whole run, from the
+    // last poll before it to the last poll before the restart, against what
+    // the kernel counted and what iperf3 sent. No traffic flows at either
+    // end of that window, so net-snmp's counter cache (refreshed every 3 s,
+    // which shifts each single interval by up to 3 s under a loaded
+    // machine's poll jitter) cancels out: the check can be tight.
+    let (counted, window) = bits_over(&store, &in_bps, t0, t_restart);
+    assert!(
+        window.1 >= t1 + 3_500,
+        "no poll of r2 after the run ended and before the restart: {window:?}, run ended {t1}"
+    );
+    let kernel_bits = (k1 - k0) as f64 * 8.0;
+    let iperf_frame_bits = iperf_packets * 1442.0 * 8.0;
+    eprintln!(
+        "bits over the run: nocmap {counted:.0}, kernel {kernel_bits:.0} ({:+.3} %), iperf3 frames {iperf_frame_bits:.0} ({:+.3} %)",
+        (counted / kernel_bits - 1.0) * 100.0,
+        (counted / iperf_frame_bits - 1.0) * 100.0
+    );
+    assert!(
+        (counted / kernel_bits - 1.0).abs() < 0.01,
+        "nocmap counted {counted} bits, the kernel {kernel_bits}"
+    );
+    assert!(
+        (counted / iperf_frame_bits - 1.0).abs() < 0.03,
+        "nocmap counted {counted} bits, iperf3 sent {iperf_frame_bits} in frames"
+    );
+
+    // The samples wholly inside the run, against iperf3's rate: each one may
+    // be off by the 3 s counter cache, their mean much less.
     let inside: Vec<f64> = raw(&store, &in_bps, t0 + 6_500, t1 - 200)
         .into_iter()
         .map(|(_, v)| v)
@@ -313,12 +389,8 @@ fn bandwidth_gaps_and_impairment_through_serve() {
     );
     let mean = inside.iter().sum::<f64>() / inside.len() as f64;
     // iperf3 counts payload; the interface counts whole frames: 14 bytes of
-    // Ethernet, 20 of IP and 8 of UDP per 1400-byte datagram, 3 % more. Both
-    // checks hold: against iperf3's own figure (the check) and, more
-    // tightly, against the same figure in frame bytes (measured here +0.03 %).
+    // Ethernet, 20 of IP and 8 of UDP per 1400-byte datagram, 3 % more.
     let expected = iperf_bps * 1442.0 / 1400.0;
-    let err = (mean / iperf_bps - 1.0).abs();
-    let err_wire = (mean / expected - 1.0).abs();
     eprintln!(
         "iperf3 {:.1} Mbit/s payload ({:.1} on the wire); nocmap {:.1} Mbit/s from {} samples: {:+.2} % (vs payload {:+.2} %)",
         iperf_bps / 1e6,
@@ -328,9 +400,8 @@ fn bandwidth_gaps_and_impairment_through_serve() {
         (mean / expected - 1.0) * 100.0,
         (mean / iperf_bps - 1.0) * 100.0
     );
-    assert!(err < 0.05, "measured {mean} vs iperf3's {iperf_bps} bits/s");
     assert!(
-        err_wire < 0.03,
+        (mean / expected - 1.0).abs() < 0.25,
         "measured {mean} vs {expected} bits/s of frames"
     );
 
@@ -442,7 +513,8 @@ fn a_32_bit_counter_wrap_gives_the_right_rate() {
         "10.69.0.0/16",
         &["--no-icmp", "--listen", "127.0.0.1:0"],
     );
-    std::thread::sleep(Duration::from_secs(7));
+    // Discovery, the first counter poll and the first rate (the second poll).
+    std::thread::sleep(Duration::from_secs(13));
     // Load r1 -> r2 until r2's 32-bit counter wraps (at most ~100 s).
     let (_, r2_link) = lab.link_addrs("r1:eth1").unwrap();
     let r2_link = r2_link.unwrap().to_string();
@@ -454,6 +526,9 @@ fn a_32_bit_counter_wrap_gives_the_right_rate() {
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(300));
+    // The kernel's byte count every 250 ms, from before the load to well
+    // after it: the truth to check the rates against.
+    let mut truth: Vec<(i64, u64)> = vec![(now_ms(), rx_bytes(&lab))];
     let mut client = lab
         .command_in("r1", "iperf3")
         .unwrap()
@@ -464,9 +539,7 @@ fn a_32_bit_counter_wrap_gives_the_right_rate() {
         .spawn()
         .unwrap();
     let t_start = now_ms();
-    // The kernel's byte count every 250 ms: the truth to check each rate against.
     let turn = |b: u64| b >> 32;
-    let mut truth: Vec<(i64, u64)> = vec![(now_ms(), rx_bytes(&lab))];
     let first = turn(truth[0].1);
     let mut t_wrap = None;
     while now_ms() - t_start < 105_000 && t_wrap.is_none_or(|w| now_ms() - w < 12_000) {
@@ -483,11 +556,38 @@ fn a_32_bit_counter_wrap_gives_the_right_rate() {
     let _ = server.kill();
     let _ = server.wait();
     let t_end = now_ms();
+    // Quiet for 10 s (a poll every 6 s, each reading a count up to 3 s old):
+    // the last poll of the window below sees the load's whole count.
+    while now_ms() - t_end < 10_000 {
+        std::thread::sleep(Duration::from_millis(250));
+        truth.push((now_ms(), rx_bytes(&lab)));
+    }
+    let t_quiet = now_ms();
     serve.stop();
 
     let store = Store::open(&db, StoreConfig::default()).unwrap();
     let r2_id = device_id(&store, "r2");
     let key = SeriesKey::interface(&r2_id, "eth1", "in_bps");
+
+    // Over the whole load (from the last poll before it to the last one
+    // after it, no traffic at either end) the rates add up to what the
+    // kernel counted, wrap included: a wrap taken for a reset or missed
+    // would be 2^32 bytes (34 Gbit) off, or a gap.
+    let (counted, window) = bits_over(&store, &key, truth[0].0, t_quiet);
+    assert!(
+        window.1 >= t_end + 3_500,
+        "no poll after the load ended: {window:?}, load ended {t_end}"
+    );
+    let kernel_bits = (truth.last().unwrap().1 - truth[0].1) as f64 * 8.0;
+    eprintln!(
+        "bits over the load: nocmap {counted:.0}, kernel {kernel_bits:.0} ({:+.3} %)",
+        (counted / kernel_bits - 1.0) * 100.0
+    );
+    assert!(
+        (counted / kernel_bits - 1.0).abs() < 0.01,
+        "nocmap counted {counted} bits over the load, the kernel {kernel_bits}"
+    );
+
     let loaded: Vec<(i64, f64)> = raw(&store, &key, t_start + 6_500, t_end - 6_000);
     assert!(loaded.len() >= 3, "{loaded:?}");
     // Bytes at time t, interpolated from the kernel's counts.
@@ -508,8 +608,10 @@ fn a_32_bit_counter_wrap_gives_the_right_rate() {
             );
         }
     }
-    // The first sample after the wrap covers it: compare it with what the
-    // kernel counted over the same interval.
+    // The first sample after the wrap covers it. snmpd answers from a count
+    // it refreshes every 3 s, so the interval the agent counted may start
+    // and end up to 3.2 s before the poll's own times: the rate must lie
+    // within what the kernel counted over some such interval.
     let pos = loaded
         .iter()
         .position(|(t, _)| *t > t_wrap)
@@ -517,15 +619,28 @@ fn a_32_bit_counter_wrap_gives_the_right_rate() {
     assert!(pos > 0, "no sample before the wrap");
     let (t0w, _) = loaded[pos - 1];
     let (t1w, across) = loaded[pos];
+    let span_s = (t1w - t0w) as f64 / 1000.0;
+    let (mut lo, mut hi) = (f64::MAX, 0.0f64);
+    for d0 in (0..=3_200).step_by(100) {
+        for d1 in (0..=3_200).step_by(100) {
+            let bits = (bytes_at(t1w - d1).expect("kernel counts at the wrap sample")
+                - bytes_at(t0w - d0).expect("kernel counts before the wrap sample"))
+                * 8.0;
+            lo = lo.min(bits / span_s);
+            hi = hi.max(bits / span_s);
+        }
+    }
     let real_across = real(t0w, t1w).expect("kernel counts span the wrap sample");
     eprintln!(
-        "32-bit wrap at {t_wrap}: nocmap {:.1} Mbit/s over the interval across it, kernel {:.1} Mbit/s",
+        "32-bit wrap at {t_wrap}: nocmap {:.1} Mbit/s over the interval across it, kernel {:.1} Mbit/s (with snmpd's cache {:.1}-{:.1})",
         across / 1e6,
-        real_across / 1e6
+        real_across / 1e6,
+        lo / 1e6,
+        hi / 1e6
     );
     assert!(
-        (across / real_across - 1.0).abs() < 0.10,
-        "the interval across the wrap is off: {across} vs {real_across}"
+        across >= lo * 0.98 && across <= hi * 1.02,
+        "the interval across the wrap is off: {across} outside {lo}..{hi} (kernel {real_across})"
     );
     let all = raw(&store, &key, t_start - 10_000, t_end + 10_000);
     assert!(
