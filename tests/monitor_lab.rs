@@ -221,6 +221,19 @@ fn api_checks(lab: &Lab) {
         metrics.contains("nocmap_device_up{"),
         "device_up in /metrics"
     );
+    // The ICMP engine's own counters: replies matched, none thrown away here.
+    let value = |prefix: &str| -> f64 {
+        metrics
+            .lines()
+            .find(|l| l.starts_with(prefix))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{prefix} in /metrics"))
+    };
+    assert!(value("nocmap_icmp_packets_total{kind=\"received\"}") > 0.0);
+    assert!(value("nocmap_icmp_packets_total{kind=\"sent\"}") > 0.0);
+    assert_eq!(value("nocmap_icmp_packets_total{kind=\"spoofed\"}"), 0.0);
+    assert_eq!(value("nocmap_icmp_receiver_restarts_total"), 0.0);
 }
 
 fn device_id(store: &Store, sys_name: &str) -> String {

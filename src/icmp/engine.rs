@@ -3,9 +3,10 @@
 //! sweeps) share one engine; replies reach each caller through its own
 //! channel.
 //!
-//! This file owns the sockets and the receive loop; it does not decide what a
-//! ping or a sweep is (see `ping.rs`, `sweep.rs`) and does no wire parsing of
-//! its own (see `wire.rs`).
+//! This file owns the sockets, the probe table and the sends; the receive
+//! tasks and their supervision are in `receiver.rs`. It does not decide what
+//! a ping or a sweep is (see `ping.rs`, `sweep.rs`) and does no wire parsing
+//! of its own (see `wire.rs`).
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -17,6 +18,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::error::IcmpError;
+use super::receiver::{self, ReceiverState};
 use super::sys::{self, SocketKind};
 use super::table::{ProbeTable, Verdict, WallNanos};
 use super::wire::{self, ErrorKind, Family, Framing, Message, ProbeNumber, SessionToken};
@@ -77,8 +79,50 @@ pub struct EngineCounters {
     pub icmp_errors: u64,
     pub timeouts: u64,
     pub recv_errors: u64,
+    /// Times a receive loop stopped and was started again (all families).
+    pub receiver_restarts: u64,
     /// Probes waiting for an answer right now.
     pub pending: u64,
+}
+
+impl EngineCounters {
+    /// Folds in a snapshot taken elsewhere: each total keeps the larger
+    /// value (snapshots of concurrent rounds may arrive out of order, and a
+    /// total must never go back), `pending` is the newer one's.
+    pub fn merge(&mut self, newer: EngineCounters) {
+        let EngineCounters {
+            sent,
+            send_errors,
+            received,
+            duplicates,
+            late,
+            spoofed,
+            foreign,
+            malformed,
+            icmp_errors,
+            timeouts,
+            recv_errors,
+            receiver_restarts,
+            pending,
+        } = newer;
+        for (mine, theirs) in [
+            (&mut self.sent, sent),
+            (&mut self.send_errors, send_errors),
+            (&mut self.received, received),
+            (&mut self.duplicates, duplicates),
+            (&mut self.late, late),
+            (&mut self.spoofed, spoofed),
+            (&mut self.foreign, foreign),
+            (&mut self.malformed, malformed),
+            (&mut self.icmp_errors, icmp_errors),
+            (&mut self.timeouts, timeouts),
+            (&mut self.recv_errors, recv_errors),
+            (&mut self.receiver_restarts, receiver_restarts),
+        ] {
+            *mine = (*mine).max(theirs);
+        }
+        self.pending = pending;
+    }
 }
 
 /// How each address family is served.
@@ -109,10 +153,10 @@ fn bump(c: &AtomicU64) {
     c.fetch_add(1, Ordering::Relaxed);
 }
 
-struct FamilySocket {
-    fd: AsyncFd<Socket>,
+pub(super) struct FamilySocket {
+    pub(super) fd: AsyncFd<Socket>,
     kind: SocketKind,
-    framing: Framing,
+    pub(super) framing: Framing,
     kernel_timestamps: bool,
 }
 
@@ -122,6 +166,7 @@ pub(crate) struct Shared {
     ident: u16,
     table: Mutex<ProbeTable<Sink>>,
     counters: Counters,
+    receivers: [ReceiverState; 2],
 }
 
 /// The shared ICMP prober. Create once, hold in an `Arc`, use from any task.
@@ -174,14 +219,25 @@ impl IcmpEngine {
             ident,
             table: Mutex::new(table),
             counters: Counters::default(),
+            receivers: Default::default(),
         });
         let mut tasks = Vec::new();
         for family in [Family::V4, Family::V6] {
             if shared.socket(family).is_ok() {
-                tasks.push(handle.spawn(receive_loop(Arc::clone(&shared), family)));
+                shared.receiver(family).starting();
+                tasks.push(handle.spawn(receiver::supervise(Arc::clone(&shared), family)));
             }
         }
         Ok(Arc::new(IcmpEngine { shared, tasks }))
+    }
+
+    /// Test hook: the next datagram each receive loop reads makes it panic,
+    /// as a bug reached by a hostile packet would (the loop is restarted).
+    #[doc(hidden)]
+    pub fn fault_panic_receivers(&self) {
+        for r in &self.shared.receivers {
+            r.inject_panic();
+        }
     }
 
     /// A snapshot of the engine's counters.
@@ -200,6 +256,7 @@ impl IcmpEngine {
             icmp_errors: get(&c.icmp_errors),
             timeouts: get(&c.timeouts),
             recv_errors: get(&c.recv_errors),
+            receiver_restarts: self.shared.receivers.iter().map(|r| r.restarts()).sum(),
             pending: self.shared.lock_table().pending() as u64,
         }
     }
@@ -337,7 +394,18 @@ impl Drop for IcmpEngine {
 }
 
 impl Shared {
-    fn socket(&self, family: Family) -> Result<&FamilySocket, IcmpError> {
+    pub(super) fn receiver(&self, family: Family) -> &ReceiverState {
+        match family {
+            Family::V4 => &self.receivers[0],
+            Family::V6 => &self.receivers[1],
+        }
+    }
+
+    pub(super) fn count_recv_error(&self) {
+        bump(&self.counters.recv_errors);
+    }
+
+    pub(super) fn socket(&self, family: Family) -> Result<&FamilySocket, IcmpError> {
         let slot = match family {
             Family::V4 => &self.v4,
             Family::V6 => &self.v6,
@@ -349,14 +417,14 @@ impl Shared {
             })
     }
 
-    fn lock_table(&self) -> MutexGuard<'_, ProbeTable<Sink>> {
+    pub(super) fn lock_table(&self) -> MutexGuard<'_, ProbeTable<Sink>> {
         // A panic while holding the lock cannot leave the table half-updated
         // in a way that matters more than losing the engine: keep going.
         self.table.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Parses one datagram and tells the owning caller what it means.
-    fn handle(
+    pub(super) fn handle(
         &self,
         family: Family,
         framing: Framing,
@@ -399,49 +467,33 @@ impl Shared {
     }
 }
 
-/// Reads every datagram of one socket until the engine is dropped.
-async fn receive_loop(shared: Arc<Shared>, family: Family) {
-    const BURST: usize = 256;
-    let Ok(socket) = shared.socket(family) else {
-        return;
-    };
-    let mut buf = vec![0u8; 65_536];
-    let mut last_purge = WallNanos::now();
-    loop {
-        let mut guard = match socket.fd.readable().await {
-            Ok(g) => g,
-            Err(e) => {
-                tracing::error!("ICMP {family:?} receive loop stopped: {e}");
-                return;
-            }
+#[cfg(test)]
+mod tests {
+    use super::EngineCounters;
+
+    #[test]
+    fn merged_totals_never_go_back() {
+        let mut held = EngineCounters {
+            sent: 10,
+            received: 9,
+            pending: 4,
+            ..Default::default()
         };
-        let mut handled = 0;
-        while handled < BURST {
-            match sys::recv(socket.fd.get_ref(), &mut buf) {
-                Ok(r) => {
-                    let rx = r.kernel_time.unwrap_or_else(WallNanos::now);
-                    let bytes = buf.get(..r.len).unwrap_or(&[]);
-                    shared.handle(family, socket.framing, bytes, r.src, rx);
-                    handled += 1;
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    if e.kind() != std::io::ErrorKind::WouldBlock {
-                        bump(&shared.counters.recv_errors);
-                    }
-                    guard.clear_ready();
-                    break;
-                }
-            }
-        }
-        drop(guard);
-        let now = WallNanos::now();
-        if now.0.saturating_sub(last_purge.0) > 1_000_000_000 {
-            shared.lock_table().purge(now);
-            last_purge = now;
-        }
-        if handled >= BURST {
-            tokio::task::yield_now().await;
-        }
+        // An older snapshot arriving late: totals stay, pending follows it.
+        held.merge(EngineCounters {
+            sent: 8,
+            received: 7,
+            spoofed: 1,
+            pending: 2,
+            ..Default::default()
+        });
+        assert_eq!((held.sent, held.received, held.spoofed), (10, 9, 1));
+        assert_eq!(held.pending, 2);
+        held.merge(EngineCounters {
+            sent: 12,
+            receiver_restarts: 1,
+            ..Default::default()
+        });
+        assert_eq!((held.sent, held.received, held.receiver_restarts), (12, 9, 1));
     }
 }

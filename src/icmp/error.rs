@@ -39,6 +39,12 @@ pub enum IcmpError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "the ICMP receive loop ({family:?}) stopped during the round and is being \
+         restarted ({restarts} restart(s) so far): replies may have gone unread, so \
+         the round measured nothing"
+    )]
+    ReceiverDown { family: Family, restarts: u64 },
     #[error("invalid options: {0}")]
     InvalidOptions(String),
     #[error("invalid prefix {0}: {1}")]

@@ -4,12 +4,14 @@
 //!
 //! Code map: `wire` (pure packet format), `table` (pure probe matching),
 //! `rate` (pure token bucket), `sys` (the only `unsafe`: socket options,
-//! recvmsg, sendmmsg), `engine` (sockets, receive tasks, counters), `ping`,
+//! recvmsg, sendmmsg), `engine` (sockets, probe table, sends, counters), `receiver` (the
+//! supervised receive tasks), `ping`,
 //! `sweep`. This module knows nothing of the CLI, SNMP, discovery or storage.
 mod engine;
 mod error;
 mod ping;
 mod rate;
+mod receiver;
 mod sweep;
 mod sys;
 mod table;

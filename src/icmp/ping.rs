@@ -13,7 +13,7 @@ use tokio::time::Instant;
 
 use super::engine::{IcmpEngine, ProbeEvent};
 use super::error::IcmpError;
-use super::wire::{ErrorKind, ProbeNumber, TAG_LEN};
+use super::wire::{ErrorKind, Family, ProbeNumber, TAG_LEN};
 use crate::types::RttMicros;
 
 /// How to ping one target.
@@ -145,9 +145,12 @@ impl PingStats {
 impl IcmpEngine {
     /// Pings `target` `count` times, `interval` apart; returns when every
     /// request is answered or timed out. A failed send counts as a lost
-    /// request (see `send_errors`); a missing socket family is an error.
+    /// request (see `send_errors`); a missing socket family is an error, and
+    /// so is a receive loop that was not running for the whole round
+    /// ([`IcmpError::ReceiverDown`]: the round measured nothing).
     pub async fn ping(&self, target: IpAddr, options: PingOptions) -> Result<PingStats, IcmpError> {
         options.validate()?;
+        let mark = self.shared.mark_receivers(&[Family::of(target)])?;
         let payload = options.payload_size.max(TAG_LEN);
         let (tx, mut rx) = mpsc::unbounded_channel();
         let mut outstanding = Outstanding {
@@ -224,6 +227,9 @@ impl IcmpEngine {
                 _ => {}
             }
         }
+        // Replies that came while no receive loop ran were never read: the
+        // round's loss would be made up.
+        self.shared.check_receivers(&mark)?;
         let mut stats = PingStats::summarize(target, sent, rtts);
         stats.duplicates = duplicates;
         stats.late = late;

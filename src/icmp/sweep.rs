@@ -124,6 +124,14 @@ impl IcmpEngine {
             return Err(IcmpError::InvalidOptions("timeout must be above 0".into()));
         }
         let total = target_count(prefixes)?;
+        let mut families: Vec<Family> = Vec::new();
+        for net in prefixes {
+            let f = Family::of(net.addr());
+            if !families.contains(&f) {
+                families.push(f);
+            }
+        }
+        let mark = self.shared.mark_receivers(&families)?;
         let started = Instant::now();
         let payload = options.payload_size.max(TAG_LEN);
         let (tx, mut rx) = mpsc::unbounded_channel();
@@ -255,6 +263,8 @@ impl IcmpEngine {
             total,
             alive: alive.len() as u64,
         });
+        // A host that answered while no receive loop ran would be missed.
+        self.shared.check_receivers(&mark)?;
         alive.sort();
         Ok(SweepResult {
             probed,

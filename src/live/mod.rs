@@ -135,6 +135,8 @@ pub struct PollerHealth {
     pub snmp_datagrams_malformed: u64,
     /// Shared SNMP sockets found closed and bound anew.
     pub snmp_transport_renewals: u64,
+    /// The ICMP engine's counters as of its last round.
+    pub icmp_engine: crate::icmp::EngineCounters,
 }
 
 impl Default for PollerHealth {
@@ -159,6 +161,7 @@ impl Default for PollerHealth {
             snmp_datagrams_discarded: 0,
             snmp_datagrams_malformed: 0,
             snmp_transport_renewals: 0,
+            icmp_engine: Default::default(),
         }
     }
 }

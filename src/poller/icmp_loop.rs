@@ -68,8 +68,10 @@ pub(super) async fn run(
         }
         let took = clock.mono_ms().saturating_sub(started);
         let skipped = ticker.finish(clock.mono_ms());
+        let engine = icmp.counters();
         shared.live.update(|l| {
             let p = &mut l.poller;
+            p.icmp_engine.merge(engine);
             p.icmp_rounds += 1;
             p.skipped_polls += skipped;
             p.lag_seconds_max = p.lag_seconds_max.max(lag as f64 / 1000.0);

@@ -386,6 +386,67 @@ fn poller_families(s: &LiveSnapshot, out: &mut Vec<Family>) {
         });
     }
     out.push(last_error);
+    icmp_engine_families(&p.icmp_engine, out);
+}
+
+/// The shared ICMP engine's own counters: what came back and what was
+/// thrown away (spoofed, duplicate, late, foreign, malformed datagrams).
+fn icmp_engine_families(c: &crate::icmp::EngineCounters, out: &mut Vec<Family>) {
+    use MetricKind::{Counter, Gauge};
+    let mut packets = family(
+        "nocmap_icmp_packets_total",
+        "ICMP packets the engine handled, by what they were: sent echo requests, replies matched to a probe, duplicate and late replies, replies that failed the probe check (spoofed), echo replies of other programs (foreign), unparsable datagrams (malformed), ICMP errors about our probes, probes that timed out, failed sends.",
+        Counter,
+    );
+    for (kind, value) in [
+        ("sent", c.sent),
+        ("received", c.received),
+        ("duplicate", c.duplicates),
+        ("late", c.late),
+        ("spoofed", c.spoofed),
+        ("foreign", c.foreign),
+        ("malformed", c.malformed),
+        ("icmp_error", c.icmp_errors),
+        ("timeout", c.timeouts),
+        ("send_error", c.send_errors),
+    ] {
+        packets.samples.push(MetricSample {
+            suffix: "",
+            labels: vec![("kind", kind.to_string())],
+            value: value as f64,
+        });
+    }
+    out.push(packets);
+    let one = |name, help, kind, value: u64| Family {
+        name,
+        help,
+        kind,
+        samples: vec![MetricSample {
+            suffix: "",
+            labels: vec![],
+            value: value as f64,
+        }],
+    };
+    out.extend([
+        one(
+            "nocmap_icmp_receive_errors_total",
+            "Errors reading the ICMP sockets.",
+            Counter,
+            c.recv_errors,
+        ),
+        one(
+            "nocmap_icmp_receiver_restarts_total",
+            "ICMP receive loops that stopped (a socket error or a panic) and were started again; rounds that overlapped a stop measured nothing.",
+            Counter,
+            c.receiver_restarts,
+        ),
+        one(
+            "nocmap_icmp_pending_probes",
+            "ICMP probes waiting for an answer.",
+            Gauge,
+            c.pending,
+        ),
+    ]);
 }
 
 /// The last discovery run: what it could not reach and when it ended.
