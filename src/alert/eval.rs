@@ -84,6 +84,7 @@ fn poller_obs(obs: &Observations) -> DeviceObs {
         id,
         tags: Vec::new(),
         reachability: Reachability::Unknown,
+        last_verdict: Reachability::Unknown,
         reach_ms: None,
         rtt_ms: None,
         loss_pct: None,
@@ -152,10 +153,18 @@ impl Evaluator {
 
     /// One evaluation at `now`.
     pub fn step(&mut self, obs: &Observations, now: UnixMs) -> Vec<Transition> {
+        // Not reached: down now, or last seen down and stale since (its own
+        // alerts hold, but it still stands between the poller and what is
+        // behind it: a device further out must not become a root cause just
+        // because this one's rounds stopped).
         let unreachable: BTreeSet<DeviceId> = obs
             .devices
             .values()
-            .filter(|d| d.reachability == Reachability::Down)
+            .filter(|d| {
+                d.reachability == Reachability::Down
+                    || (d.reachability == Reachability::Unknown
+                        && d.last_verdict == Reachability::Down)
+            })
             .map(|d| d.id.clone())
             .collect();
         // The poller cut off: with a `poller_isolated` rule, that one alert
@@ -260,6 +269,7 @@ impl Evaluator {
                 mgmt_addr: None,
                 tags: Vec::new(),
                 reachability: Reachability::Unknown,
+                last_verdict: Reachability::Unknown,
                 reach_ms: None,
                 rtt_ms: None,
                 loss_pct: None,

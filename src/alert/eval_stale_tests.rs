@@ -181,3 +181,70 @@ severity = "critical"
         "the `for` starts again"
     );
 }
+
+#[test]
+fn a_root_cause_gone_stale_still_holds_back_what_is_behind_it() {
+    // r2's rounds go on every 2 s; r1's stop (its verdict ages after 6 s).
+    let mut e = evaluator(UNREACHABLE);
+    let mut s = live();
+    everyone_up(&mut s, 0);
+    assert!(step(&mut e, &s, 0).is_empty());
+    round(&mut s, "r1", false, 2_000, 2);
+    round(&mut s, "r2", false, 2_000, 2);
+    round(&mut s, "r3", false, 2_000, 2);
+    let got = step(&mut e, &s, 2_000);
+    assert!(
+        got.contains(&("unreachable/r1".into(), Event::Fired)),
+        "{got:?}"
+    );
+    assert!(
+        got.iter().all(|(k, _)| k.ends_with("/r1")),
+        "only r1 is told: {got:?}"
+    );
+    for now in (3_000..40_000).step_by(1_000) {
+        // r1 measured nothing since 2 s; r2 and r3 still answer nothing.
+        if now % 2_000 == 0 {
+            round(&mut s, "r2", false, now, 2);
+            round(&mut s, "r3", false, now, 2);
+        }
+        let got = step(&mut e, &s, now);
+        assert!(
+            got.is_empty(),
+            "at {now}: r1 stale (last seen down) must not make r2 a root cause: {got:?}"
+        );
+    }
+    let obs = Observations::from_live(&s, 39_000, &|_, _| Vec::new());
+    assert_eq!(
+        obs.devices[&DeviceId("r1".into())].reachability,
+        Reachability::Unknown
+    );
+    let r2 = e
+        .active()
+        .into_iter()
+        .find(|a| a.device.0 == "r2" && a.rule == "unreachable")
+        .expect("r2's alert stands");
+    assert_eq!(r2.caused_by, vec![DeviceId("r1".into())]);
+
+    // A device last seen up whose rounds stop is passed through: what is
+    // down behind it is a root cause.
+    let mut e = evaluator(UNREACHABLE);
+    let mut s = live();
+    everyone_up(&mut s, 0);
+    assert!(step(&mut e, &s, 0).is_empty());
+    // r1's last round (up) was at 0: stale from 6 s on.
+    round(&mut s, "r2", true, 10_000, 2);
+    round(&mut s, "r3", false, 10_000, 2);
+    let obs = Observations::from_live(&s, 10_000, &|_, _| Vec::new());
+    assert_eq!(
+        obs.devices[&DeviceId("r1".into())].reachability,
+        Reachability::Unknown
+    );
+    let got = step(&mut e, &s, 10_000);
+    assert_eq!(
+        got,
+        vec![
+            ("unreachable/r3".into(), Event::Fired),
+            ("lossy/r3".into(), Event::Fired)
+        ]
+    );
+}

@@ -62,6 +62,7 @@ fn chain() -> Observations {
                 mgmt_addr: Some("10.95.0.1".parse().unwrap()),
                 tags: vec![],
                 reachability: Reachability::Up,
+                last_verdict: Reachability::Up,
                 reach_ms: None,
                 rtt_ms: Some(1.0),
                 loss_pct: Some(0.0),

@@ -155,6 +155,7 @@ mod tests {
                     mgmt_addr: None,
                     tags: vec![],
                     reachability,
+                    last_verdict: reachability,
                     reach_ms: None,
                     rtt_ms: None,
                     loss_pct: None,

@@ -19,6 +19,10 @@ pub struct DeviceObs {
     pub tags: Vec<String>,
     /// The last ICMP verdict while it stands; unknown once it is stale.
     pub reachability: Reachability,
+    /// The last ICMP verdict even once it is stale (unknown: never measured).
+    /// Only the dependency search reads it: a device last seen down whose
+    /// rounds stopped still stands between the poller and what is behind it.
+    pub last_verdict: Reachability,
     /// When `reachability` was last measured (the last ICMP round).
     pub reach_ms: Option<UnixMs>,
     /// None when the last ICMP verdict is stale or its round had no answer.
@@ -112,6 +116,7 @@ impl Observations {
                     mgmt_addr: d.mgmt_addr,
                     tags: tags(d.sys_name.as_deref(), &addrs),
                     reachability: verdict.map_or(Reachability::Unknown, |v| v.reachability),
+                    last_verdict: h.map_or(Reachability::Unknown, |h| h.reachability),
                     reach_ms: h.and_then(|h| h.last_icmp_ms),
                     rtt_ms: h.filter(|_| icmp_fresh).and_then(|h| h.rtt_avg_ms),
                     loss_pct: h.filter(|_| icmp_fresh).and_then(|h| h.loss_pct),

@@ -494,6 +494,9 @@ mod tests {
             receiver_restarts: 1,
             ..Default::default()
         });
-        assert_eq!((held.sent, held.received, held.receiver_restarts), (12, 9, 1));
+        assert_eq!(
+            (held.sent, held.received, held.receiver_restarts),
+            (12, 9, 1)
+        );
     }
 }
