@@ -63,6 +63,9 @@ pub struct Evaluator {
     /// When the poller stopped being cut off, while some device is still
     /// known only from a measurement older than that.
     isolation_ended: Option<UnixMs>,
+    /// Recent state changes read back after a restart for alerts not
+    /// tracked yet (resolved ones): their flap history once they are.
+    restored_changes: BTreeMap<AlertKey, VecDeque<UnixMs>>,
 }
 
 /// The id of the subject of `poller_isolated` alerts when discovery did not
@@ -115,9 +118,10 @@ impl Evaluator {
 
     /// Takes back firing alerts saved before a restart, so they neither fire
     /// again nor go unresolved. Alerts of rules no longer configured are
-    /// returned (they are forgotten). The flap history is not kept: an
-    /// alert restored as flapping stops flapping at the next step, with
-    /// its stop notice when receivers were told it started.
+    /// returned (they are forgotten). Their flap history comes back with
+    /// [`Evaluator::restore_changes`]; without it an alert restored as
+    /// flapping stops flapping at the next step, with its stop notice when
+    /// receivers were told it started.
     pub fn restore(&mut self, alerts: Vec<Restored>) -> Vec<Restored> {
         let mut dropped = Vec::new();
         for a in alerts {
@@ -149,6 +153,24 @@ impl Evaluator {
             );
         }
         dropped
+    }
+
+    /// Takes back the times alerts changed between firing and resolved
+    /// before a restart (read from the alert history, oldest first), as
+    /// their flap history: an alert that flapped when the monitor stopped
+    /// still flaps after it, and one a change short of flapping is still
+    /// that close. Call after [`Evaluator::restore`]; changes older than a
+    /// rule's flap window fall out at the next step.
+    pub fn restore_changes(&mut self, changes: impl IntoIterator<Item = (AlertKey, UnixMs)>) {
+        for (key, at) in changes {
+            let list = match self.tracked.get_mut(&key) {
+                Some(t) => &mut t.st.changes,
+                None => self.restored_changes.entry(key).or_default(),
+            };
+            if list.back().is_none_or(|last| *last <= at) {
+                list.push_back(at);
+            }
+        }
     }
 
     /// One evaluation at `now`.
@@ -360,6 +382,10 @@ impl Evaluator {
             if !value.is_some_and(|v| rule.breached(v, false)) {
                 return;
             }
+            let mut st = AlertState::new(Phase::Inactive);
+            if let Some(changes) = self.restored_changes.remove(&key) {
+                st.changes = changes;
+            }
             self.tracked.insert(
                 key.clone(),
                 Tracked {
@@ -368,7 +394,7 @@ impl Evaluator {
                     device_name: d.name.clone(),
                     interface: iface.map(str::to_string),
                     started_ms: now,
-                    st: AlertState::new(Phase::Inactive),
+                    st,
                 },
             );
         }

@@ -9,11 +9,11 @@ use super::isolation::{self, PollerLink};
 use super::maintenance::Window;
 use super::observe::Observations;
 use super::rule::Rule;
-use super::state::{Event, Hold, Transition};
+use super::state::{AlertKey, Event, Hold, Transition};
 use crate::config::{Config, RuleKind};
 use crate::live::Live;
 use crate::server::remote_write::Endpoint;
-use crate::store::{ActiveAlertRow, AlertEvent, Store, StoreConfig};
+use crate::store::{ActiveAlertRow, AlertEvent, Store, StoreConfig, StoreError};
 use crate::topology::DeviceId;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -21,6 +21,54 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
+
+/// At most this many past state changes are read back at start (the newest).
+const MAX_RESTORED_CHANGES: u32 = 100_000;
+
+/// Gives a new evaluator what the store saved before a restart: the firing
+/// and flapping alerts, and the state changes within the longest flap
+/// window (their flap history). Returns the saved alerts of rules no longer
+/// configured.
+pub(super) fn restore(
+    evaluator: &mut Evaluator,
+    store: &Store,
+    now: i64,
+) -> Result<Vec<Restored>, StoreError> {
+    let restored: Vec<Restored> = store
+        .active_alerts()?
+        .into_iter()
+        .map(|a| Restored {
+            rule: a.rule,
+            device: DeviceId(a.device),
+            device_name: a.device_name,
+            interface: a.interface,
+            since_ms: a.since_ms,
+            firing: a.status != "resolved",
+            value: a.value,
+            notified: a.notified,
+            flapping: a.flapping,
+            flap_told: a.flap_told,
+        })
+        .collect();
+    let gone = evaluator.restore(restored);
+    let window = rules_flap_window_ms(evaluator.rules());
+    if window > 0 {
+        let changes =
+            store.alert_state_changes(now.saturating_sub(window), MAX_RESTORED_CHANGES)?;
+        evaluator.restore_changes(changes.into_iter().map(|(key, at)| (AlertKey(key), at)));
+    }
+    Ok(gone)
+}
+
+/// The longest flap window of the rules that detect flapping (0: none do).
+fn rules_flap_window_ms(rules: &[Rule]) -> i64 {
+    rules
+        .iter()
+        .filter(|r| r.flap_changes > 0)
+        .map(|r| r.flap_window_ms)
+        .max()
+        .unwrap_or(0)
+}
 
 /// How often the rules are evaluated.
 pub const EVAL_INTERVAL: Duration = Duration::from_secs(1);
@@ -82,23 +130,7 @@ pub fn spawn(
     let rules: Vec<Rule> = config.alerts.iter().map(Rule::from_config).collect();
     let windows: Vec<Window> = config.maintenance.iter().map(Window::from_config).collect();
     let mut evaluator = Evaluator::new(rules, windows);
-    let restored: Vec<Restored> = store
-        .active_alerts()?
-        .into_iter()
-        .map(|a| Restored {
-            rule: a.rule,
-            device: DeviceId(a.device),
-            device_name: a.device_name,
-            interface: a.interface,
-            since_ms: a.since_ms,
-            firing: a.status != "resolved",
-            value: a.value,
-            notified: a.notified,
-            flapping: a.flapping,
-            flap_told: a.flap_told,
-        })
-        .collect();
-    for gone in evaluator.restore(restored) {
+    for gone in restore(&mut evaluator, &store, crate::types::unix_now_ms())? {
         tracing::warn!(rule = %gone.rule, device = %gone.device_name, "a firing alert of a rule no longer configured is dropped");
     }
     let store = Arc::new(Mutex::new(store));
@@ -287,7 +319,7 @@ fn summary(t: &Transition, active: &[ActiveAlert], obs: &Observations) -> String
     s
 }
 
-fn record(t: &Transition, active: &[ActiveAlert], obs: &Observations) -> AlertEvent {
+pub(super) fn record(t: &Transition, active: &[ActiveAlert], obs: &Observations) -> AlertEvent {
     AlertEvent {
         id: 0,
         key: t.key.0.clone(),
@@ -317,7 +349,7 @@ fn record(t: &Transition, active: &[ActiveAlert], obs: &Observations) -> AlertEv
     }
 }
 
-fn active_row(a: &ActiveAlert) -> ActiveAlertRow {
+pub(super) fn active_row(a: &ActiveAlert) -> ActiveAlertRow {
     ActiveAlertRow {
         key: a.key.0.clone(),
         rule: a.rule.clone(),

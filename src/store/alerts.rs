@@ -11,7 +11,7 @@ use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
 
 /// One recorded alert event (a history row).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct AlertEvent {
     /// The row id, 0 before insertion; the notification id receivers see.
     pub id: i64,
@@ -246,6 +246,35 @@ impl Store {
             })
             .sql("read active alerts")?;
         rows.collect::<Result<_, _>>().sql("read active alert row")
+    }
+
+    /// When alerts changed between firing and resolved at or after
+    /// `since_ms`: (key, time), oldest first, at most `limit` (the newest
+    /// kept). A change is a firing (`fired`, or `suppressed` when it started
+    /// at that moment) or a resolution, not a late catch-up of either, a
+    /// notice, or a firing alert going behind a root cause. The evaluator's
+    /// flap history across a restart.
+    pub fn alert_state_changes(
+        &self,
+        since_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT key, at_ms FROM (
+                     SELECT id, key, at_ms FROM alert_history
+                     WHERE at_ms >= ?1 AND catch_up = 0
+                       AND (event = 'resolved'
+                            OR (event IN ('fired', 'suppressed') AND started_ms = at_ms))
+                     ORDER BY at_ms DESC, id DESC LIMIT ?2)
+                 ORDER BY at_ms, id",
+            )
+            .sql("prepare alert changes read")?;
+        let rows = stmt
+            .query_map(params![since_ms, limit], |r| Ok((r.get(0)?, r.get(1)?)))
+            .sql("read alert changes")?;
+        rows.collect::<Result<_, _>>().sql("read alert change row")
     }
 
     /// Events at or after `since_ms`, oldest first, at most `limit`.
