@@ -212,23 +212,7 @@ fn flapping_goes_on_across_a_restart() {
             );
         } else {
             // Only the saved alerts, as before session 5.
-            let rows = store.active_alerts().unwrap();
-            e.restore(
-                rows.into_iter()
-                    .map(|a| Restored {
-                        rule: a.rule,
-                        device: DeviceId(a.device),
-                        device_name: a.device_name,
-                        interface: a.interface,
-                        since_ms: a.since_ms,
-                        firing: a.status != "resolved",
-                        value: a.value,
-                        notified: a.notified,
-                        flapping: a.flapping,
-                        flap_told: a.flap_told,
-                    })
-                    .collect(),
-            );
+            e.restore(crate::alert::runner::saved_alerts(&store).unwrap());
         }
         e
     };

@@ -34,7 +34,19 @@ pub(super) fn restore(
     store: &Store,
     now: i64,
 ) -> Result<Vec<Restored>, StoreError> {
-    let restored: Vec<Restored> = store
+    let gone = evaluator.restore(saved_alerts(store)?);
+    let window = rules_flap_window_ms(evaluator.rules());
+    if window > 0 {
+        let changes =
+            store.alert_state_changes(now.saturating_sub(window), MAX_RESTORED_CHANGES)?;
+        evaluator.restore_changes(changes.into_iter().map(|(key, at)| (AlertKey(key), at)));
+    }
+    Ok(gone)
+}
+
+/// The firing and flapping alerts the store saved.
+pub(super) fn saved_alerts(store: &Store) -> Result<Vec<Restored>, StoreError> {
+    Ok(store
         .active_alerts()?
         .into_iter()
         .map(|a| Restored {
@@ -49,15 +61,7 @@ pub(super) fn restore(
             flapping: a.flapping,
             flap_told: a.flap_told,
         })
-        .collect();
-    let gone = evaluator.restore(restored);
-    let window = rules_flap_window_ms(evaluator.rules());
-    if window > 0 {
-        let changes =
-            store.alert_state_changes(now.saturating_sub(window), MAX_RESTORED_CHANGES)?;
-        evaluator.restore_changes(changes.into_iter().map(|(key, at)| (AlertKey(key), at)));
-    }
-    Ok(gone)
+        .collect())
 }
 
 /// The longest flap window of the rules that detect flapping (0: none do).

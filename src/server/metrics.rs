@@ -67,6 +67,20 @@ fn family(name: &'static str, help: &'static str, kind: MetricKind) -> Family {
     }
 }
 
+/// A family of one unlabelled sample.
+fn single(name: &'static str, help: &'static str, kind: MetricKind, value: f64) -> Family {
+    Family {
+        name,
+        help,
+        kind,
+        samples: vec![MetricSample {
+            suffix: "",
+            labels: vec![],
+            value,
+        }],
+    }
+}
+
 fn sys_names(s: &LiveSnapshot) -> BTreeMap<&DeviceId, &str> {
     s.topology
         .devices
@@ -243,16 +257,7 @@ fn device_families(s: &LiveSnapshot, now_ms: UnixMs, out: &mut Vec<Family>) {
 fn poller_families(s: &LiveSnapshot, out: &mut Vec<Family>) {
     use MetricKind::{Counter, Gauge, Summary};
     let p = &s.poller;
-    let one = |name, help, kind, value: f64| Family {
-        name,
-        help,
-        kind,
-        samples: vec![MetricSample {
-            suffix: "",
-            labels: vec![],
-            value,
-        }],
-    };
+    let one = single;
     let mut duration = family(
         "nocmap_poll_duration_seconds",
         "Time spent in SNMP polls of one device.",
@@ -417,34 +422,24 @@ fn icmp_engine_families(c: &crate::icmp::EngineCounters, out: &mut Vec<Family>) 
         });
     }
     out.push(packets);
-    let one = |name, help, kind, value: u64| Family {
-        name,
-        help,
-        kind,
-        samples: vec![MetricSample {
-            suffix: "",
-            labels: vec![],
-            value: value as f64,
-        }],
-    };
     out.extend([
-        one(
+        single(
             "nocmap_icmp_receive_errors_total",
             "Errors reading the ICMP sockets.",
             Counter,
-            c.recv_errors,
+            c.recv_errors as f64,
         ),
-        one(
+        single(
             "nocmap_icmp_receiver_restarts_total",
             "ICMP receive loops that stopped (a socket error or a panic) and were started again; rounds that overlapped a stop measured nothing.",
             Counter,
-            c.receiver_restarts,
+            c.receiver_restarts as f64,
         ),
-        one(
+        single(
             "nocmap_icmp_pending_probes",
             "ICMP probes waiting for an answer.",
             Gauge,
-            c.pending,
+            c.pending as f64,
         ),
     ]);
 }
