@@ -1,0 +1,325 @@
+//! The poller cut off with its own links still up (its upstream dies, or
+//! the host's firewall drops what comes back): nothing answers, and with
+//! two first hops no single device explains it. `nocmap serve` runs in the
+//! lab's noc namespace, which has two links (to r1 and to r4; r2 sits
+//! behind r1), with real snmpd and real ICMP.
+//!
+//! 1. r1 stops answering (nftables drops everything it receives): r1 is
+//!    the root cause and pages; r2 is suppressed behind it; r4 answers; the
+//!    poller is not cut off.
+//! 2. The noc drops everything it receives (but loopback): every device
+//!    reads down while both noc links keep their carrier. One notification,
+//!    `poller_isolated` ("no device answers"); every unreachable alert is
+//!    suppressed behind the poller and never told.
+//! 3. Healed: the cut-off resolves, and nothing else is told.
+mod common;
+use common::Kill;
+use nocmap::lab::Lab;
+use nocmap::types::unix_now_ms as now_ms;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+const LAB: &str = r#"
+name = "iso"
+prefix = "10.94.0.0/16"
+[[nodes]]
+name = "r1"
+kind = "router"
+[[nodes]]
+name = "r2"
+kind = "router"
+[[nodes]]
+name = "r4"
+kind = "router"
+[[links]]
+a = "noc:eth0"
+b = "r1:eth0"
+[[links]]
+a = "noc:eth1"
+b = "r4:eth1"
+[[links]]
+a = "r1:eth2"
+b = "r2:eth2"
+"#;
+
+const API_PORT: u16 = 18_113;
+const HOOK_PORT: u16 = 18_114;
+
+const CONFIG: &str = r#"
+[poll]
+icmp_interval_s = 2
+snmp_interval_s = 2
+
+[[receiver]]
+name = "hook"
+url = "http://127.0.0.1:18114/hook"
+format = "alertmanager"
+timeout_ms = 2000
+
+[[alert]]
+name = "unreachable"
+kind = "device_unreachable"
+for_s = 4
+severity = "critical"
+
+[[alert]]
+name = "poller-cut-off"
+kind = "poller_isolated"
+for_s = 4
+severity = "critical"
+"#;
+
+fn api(lab: &Lab, path: &str) -> Value {
+    let text = common::noc_get(lab, API_PORT, path).unwrap_or_else(|| panic!("GET {path}"));
+    serde_json::from_str(&text).unwrap()
+}
+
+fn history(lab: &Lab) -> Vec<Value> {
+    api(lab, "/api/alerts/history?since=1h")["events"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn active(lab: &Lab) -> Vec<Value> {
+    api(lab, "/api/alerts")["alerts"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Reachability of each router by sysName.
+fn reach(lab: &Lab) -> BTreeMap<String, String> {
+    api(lab, "/api/devices")
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|d| {
+            Some((
+                d["sys_name"].as_str()?.to_string(),
+                d["health"]["reachability"].as_str()?.to_string(),
+            ))
+        })
+        .collect()
+}
+
+/// (rule, status, device) of each notification the receiver got.
+fn told(got: &common::Hooks) -> Vec<(String, String, String)> {
+    let s = |x: &Value| x.as_str().unwrap_or_default().to_string();
+    got.lock()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            let labels = &h.body["alerts"][0]["labels"];
+            (
+                s(&labels["alertname"]),
+                s(&h.body["status"]),
+                s(&labels["device"]),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_poller_nothing_answers_pages_once_and_one_dead_hop_does_not_isolate_it() {
+    require_root!();
+    let lab = common::lab_up_toml(LAB);
+    lab.wait_lldp_settled(Duration::from_secs(30)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("iso.toml");
+    std::fs::write(&cfg, CONFIG).unwrap();
+    let db = dir.path().join("iso.db");
+    let log = dir.path().join("serve.log");
+    let got = common::Hooks::default();
+    common::start_webhook(&lab, HOOK_PORT, got.clone());
+    // r4 is reached only through the noc's second link: seed it too.
+    let r4_seed = lab.link_addrs("noc:eth1").unwrap().1.unwrap().to_string();
+    let serve: Kill = common::start_serve_with_config(
+        &lab,
+        API_PORT,
+        &[
+            "--seed",
+            &r4_seed,
+            "--prefix",
+            "10.94.0.0/16",
+            "-c",
+            "public",
+            "--poll-interval",
+            "2",
+            "--rediscover-interval",
+            "0",
+        ],
+        &cfg,
+        &db,
+        &log,
+    );
+    let topo = api(&lab, "/api/topology");
+    let poller_id = topo["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["poller"] == true)
+        .and_then(|d| d["id"].as_str())
+        .expect("the poller is in the topology")
+        .to_string();
+    let poller_links = topo["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| {
+            l["a"]["device"] == poller_id.as_str() || l["b"]["device"] == poller_id.as_str()
+        })
+        .count();
+    assert_eq!(poller_links, 2, "the poller has two first hops: {topo}");
+    common::wait_until("every router up", Duration::from_secs(30), || {
+        let r = reach(&lab);
+        (r.len() == 3 && r.values().all(|v| v == "up")).then_some(())
+    });
+
+    // 1. One first hop dies.
+    let t_r1 = now_ms();
+    lab.set_loss("r1", 100).unwrap();
+    let fired = common::wait_until("r1's unreachable alert", Duration::from_secs(30), || {
+        history(&lab).into_iter().find(|e| {
+            e["rule"] == "unreachable" && e["device_name"] == "r1" && e["event"] == "fired"
+        })
+    });
+    let r2 = common::wait_until("r2 suppressed behind r1", Duration::from_secs(20), || {
+        active(&lab)
+            .into_iter()
+            .find(|a| a["rule"] == "unreachable" && a["device"]["name"] == "r2")
+    });
+    eprintln!(
+        "(1) r1 fired {:.1} s after its cut; r2 suppressed, caused_by {}",
+        (fired["at_ms"].as_i64().unwrap() - t_r1) as f64 / 1000.0,
+        r2["caused_by"]
+    );
+    assert_eq!(r2["suppressed"], true, "{r2}");
+    assert_eq!(r2["caused_by"][0]["name"], "r1", "{r2}");
+    std::thread::sleep(Duration::from_secs(6)); // past the cut-off rule's `for`
+    let a = active(&lab);
+    assert!(
+        a.iter().all(|x| x["rule"] != "poller-cut-off"),
+        "one dead first hop does not cut the poller off: {a:#?}"
+    );
+    assert_eq!(reach(&lab)["r4"], "up");
+    lab.set_loss("r1", 0).unwrap();
+    common::wait_until("r1 and r2 resolved", Duration::from_secs(30), || {
+        active(&lab).is_empty().then_some(())
+    });
+    let h_before_cut = history(&lab).len();
+    let n_before_cut = told(&got).len();
+
+    // 2. Nothing comes back to the noc; its links keep their carrier.
+    let t_cut = now_ms();
+    lab.set_loss("noc", 100).unwrap();
+    let isolated = common::wait_until("the poller-cut-off alert", Duration::from_secs(30), || {
+        history(&lab)
+            .into_iter()
+            .find(|e| e["rule"] == "poller-cut-off" && e["event"] == "fired")
+    });
+    eprintln!(
+        "(2) poller-cut-off fired {:.1} s after the cut (for 4 s)",
+        (isolated["at_ms"].as_i64().unwrap() - t_cut) as f64 / 1000.0
+    );
+    let during = common::wait_until(
+        "3 unreachable alerts behind the poller",
+        Duration::from_secs(30),
+        || {
+            let a = active(&lab);
+            let n = a
+                .iter()
+                .filter(|x| x["rule"] == "unreachable" && x["suppressed"] == true)
+                .count();
+            (n == 3).then_some(a)
+        },
+    );
+    for a in &during {
+        if a["rule"] == "poller-cut-off" {
+            assert_eq!(a["suppressed"], false, "{a}");
+            assert_eq!(a["device"]["id"], poller_id.as_str(), "{a}");
+        } else {
+            assert_eq!(a["rule"], "unreachable", "only these fire: {a}");
+            assert_eq!(a["caused_by"][0]["id"], poller_id.as_str(), "{a}");
+            assert_eq!(a["caused_by"].as_array().unwrap().len(), 1, "{a}");
+        }
+    }
+    let links_up = lab
+        .command_in("noc", "ip")
+        .unwrap()
+        .args(["-br", "link", "show", "up"])
+        .output()
+        .unwrap();
+    let links_up = String::from_utf8_lossy(&links_up.stdout);
+    assert!(
+        ["eth0", "eth1"].iter().all(|i| links_up
+            .lines()
+            .any(|l| l.starts_with(i) && !l.contains("NO-CARRIER"))),
+        "the noc's links stay up during the cut: {links_up}"
+    );
+    std::thread::sleep(Duration::from_secs(4));
+
+    // 3. Healed.
+    let t_back = now_ms();
+    lab.set_loss("noc", 0).unwrap();
+    let clear = common::wait_until("everything resolved", Duration::from_secs(40), || {
+        active(&lab).is_empty().then_some(now_ms())
+    });
+    std::thread::sleep(Duration::from_secs(6)); // a catch-up would come within `for`
+    let h = history(&lab);
+    let cut = &h[h_before_cut..];
+    for e in cut {
+        eprintln!(
+            "(2)   {} {} {} notified={} held={} caused_by={}",
+            e["rule"], e["device_name"], e["event"], e["notified"], e["held"], e["caused_by"]
+        );
+    }
+    eprintln!(
+        "(3) nothing firing {:.1} s after the noc heard again",
+        (clear - t_back) as f64 / 1000.0
+    );
+    let all = told(&got);
+    let first: Vec<(&str, &str, &str)> = all[..n_before_cut]
+        .iter()
+        .map(|(r, s, d)| (r.as_str(), s.as_str(), d.as_str()))
+        .collect();
+    assert_eq!(
+        first,
+        [
+            ("unreachable", "firing", "r1"),
+            ("unreachable", "resolved", "r1")
+        ],
+        "only r1 paged for its own death: {all:?}"
+    );
+    let second: Vec<(&str, &str)> = all[n_before_cut..]
+        .iter()
+        .map(|(r, s, _)| (r.as_str(), s.as_str()))
+        .collect();
+    assert_eq!(
+        second,
+        [("poller-cut-off", "firing"), ("poller-cut-off", "resolved")],
+        "one page for the cut-off and its resolution: {all:?}"
+    );
+    assert!(
+        cut.iter()
+            .filter(|e| e["rule"] == "unreachable")
+            .all(|e| e["notified"] == false),
+        "{cut:#?}"
+    );
+    assert_eq!(
+        cut.iter()
+            .filter(|e| e["rule"] == "unreachable" && e["event"] == "resolved")
+            .count(),
+        3,
+        "every router resolved: {cut:#?}"
+    );
+    let mut serve = serve;
+    // SAFETY: plain kill(2) on our own child.
+    unsafe { libc::kill(serve.0.id() as i32, libc::SIGTERM) };
+    let st = serve.0.wait().unwrap();
+    assert!(st.success(), "serve exited with {st}");
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(!text.contains("panicked"), "no panic in serve: {text}");
+}
