@@ -22,13 +22,27 @@
 //! errors = octets / 10_000_000
 //! ```
 //!
+//! With `--endless-lldp`, every agent also serves the LLDP-MIB remote table
+//! (lldpRemTable, `1.0.8802.1.1.2.1.4.1.1`) without end: its rows are
+//! lldpRemSysName (column 9) `.0.1.k` (time mark 0, local port 1, remote
+//! index `k`) with value `simNNNN-peerK`, for `k` = 1, 2, 3, ... up to
+//! 2^32 - 1, so every GETNEXT or GETBULK inside the table returns further
+//! rows of it and a walker stops only at a cap of its own. Nothing else of
+//! the agent changes (a GET of a row answers it too; lldpLocal and the
+//! other LLDP tables stay empty). This is the worst case of a walker's
+//! memory budget (`examples/bench_walk_budget.sh`). Without the flag no
+//! LLDP object is served.
+//!
 //! It prints `ready agents=N interfaces=M` once every socket is bound, then
 //! (with `--report-secs S`) a line every S seconds and one at exit:
 //! `stats t_s=.. cpu_s=.. rss_kb=.. varbinds=..` (CPU of this whole process
-//! from getrusage, varbinds = values answered so far).
+//! from getrusage, varbinds = values answered so far). With
+//! `--endless-lldp` it also prints, at exit, one line per agent:
+//! `lldp addr=A served=N highest=K` (lldpRemTable rows answered, and the
+//! highest remote index `k` answered: how far a walker got).
 //!
 //!   cargo run --release --example sim_agents -- [AGENTS] [IFACES]
-//!       [--threads N] [--report-secs S]
+//!       [--threads N] [--report-secs S] [--endless-lldp]
 use async_snmp::agent::Agent;
 use async_snmp::handler::{
     BoxFuture, GetNextResult, GetResult, HandlerResult, MibHandler, RequestContext,
@@ -37,7 +51,7 @@ use async_snmp::{Oid, Value, VarBind, oid};
 use bytes::Bytes;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// The address of agent `k` (0-based); `bench_poll.rs` uses the same formula.
@@ -49,6 +63,24 @@ const MIB2: [u32; 6] = [1, 3, 6, 1, 2, 1];
 const SYSTEM: [u32; 7] = [1, 3, 6, 1, 2, 1, 1];
 const IF_ENTRY: [u32; 9] = [1, 3, 6, 1, 2, 1, 2, 2, 1];
 const IFX_ENTRY: [u32; 10] = [1, 3, 6, 1, 2, 1, 31, 1, 1, 1];
+/// lldpRemEntry (LLDP-MIB), served only with `--endless-lldp`.
+const LLDP_REM_ENTRY: [u32; 10] = [1, 0, 8802, 1, 1, 2, 1, 4, 1, 1];
+/// lldpRemSysName with time mark 0 and local port 1: the endless rows are
+/// this followed by the remote index `k`.
+const LLDP_ROW_BASE: [u32; 13] = [1, 0, 8802, 1, 1, 2, 1, 4, 1, 1, 9, 0, 1];
+
+/// The remote index of the endless lldpRemTable row that follows `oid`, or
+/// None when `oid` is at or past the last row (index 2^32 - 1).
+fn lldp_next(oid: &Oid) -> Option<u32> {
+    let arcs = oid.arcs();
+    match arcs.strip_prefix(&LLDP_ROW_BASE[..]) {
+        // A row, or something below one: the next row.
+        Some([k, ..]) => k.checked_add(1),
+        // The base itself, or an OID before it.
+        _ if arcs <= &LLDP_ROW_BASE[..] => Some(1),
+        _ => None,
+    }
+}
 
 /// One object instance an agent serves; values depend on the agent and time.
 #[derive(Clone, Copy)]
@@ -117,6 +149,8 @@ struct SimAgent {
     schema: Arc<Schema>,
     start: Instant,
     varbinds: Arc<AtomicU64>,
+    /// The agent also serves the endless lldpRemTable (`EndlessLldp`).
+    endless_lldp: bool,
 }
 
 impl SimAgent {
@@ -235,11 +269,83 @@ impl MibHandler for SimAgent {
         Box::pin(async move {
             let rows = &self.schema.rows;
             let k = rows.partition_point(|(o, _)| o <= oid);
+            // The agent asks every handler for its next OID and answers the
+            // lowest: an endless LLDP row, when there is one, wins over ours.
+            let ours = !(self.endless_lldp && lldp_next(oid).is_some());
             Ok(match rows.get(k) {
                 Some((o, obj)) => {
-                    self.varbinds.fetch_add(1, Ordering::Relaxed);
+                    if ours {
+                        self.varbinds.fetch_add(1, Ordering::Relaxed);
+                    }
                     GetNextResult::Value(VarBind::new(o.clone(), self.value(*obj)))
                 }
+                None => GetNextResult::EndOfMibView,
+            })
+        })
+    }
+}
+
+/// The endless lldpRemTable of one agent (`--endless-lldp`), registered at
+/// lldpRemEntry beside the agent's MIB-2 handler.
+struct EndlessLldp {
+    number: u32,
+    addr: Ipv4Addr,
+    varbinds: Arc<AtomicU64>,
+    /// Rows answered, and the highest remote index answered.
+    served: AtomicU64,
+    highest: AtomicU32,
+}
+
+impl EndlessLldp {
+    fn row(&self, k: u32) -> VarBind {
+        self.varbinds.fetch_add(1, Ordering::Relaxed);
+        self.served.fetch_add(1, Ordering::Relaxed);
+        self.highest.fetch_max(k, Ordering::Relaxed);
+        let mut arcs = LLDP_ROW_BASE.to_vec();
+        arcs.push(k);
+        let name = format!("sim{:04}-peer{k}", self.number);
+        VarBind::new(
+            Oid::from_slice(&arcs),
+            Value::OctetString(Bytes::from(name)),
+        )
+    }
+
+    fn summary(&self) -> String {
+        format!(
+            "lldp addr={} served={} highest={}",
+            self.addr,
+            self.served.load(Ordering::Relaxed),
+            self.highest.load(Ordering::Relaxed)
+        )
+    }
+}
+
+impl MibHandler for EndlessLldp {
+    fn get<'a>(
+        &'a self,
+        _ctx: &'a RequestContext,
+        oid: &'a Oid,
+    ) -> BoxFuture<'a, HandlerResult<GetResult>> {
+        Box::pin(async move {
+            let arcs = oid.arcs();
+            Ok(match arcs.strip_prefix(&LLDP_ROW_BASE[..]) {
+                Some([k]) if *k > 0 => GetResult::Value(self.row(*k).value),
+                _ if arcs.len() > LLDP_REM_ENTRY.len() && arcs[LLDP_REM_ENTRY.len()] == 9 => {
+                    GetResult::NoSuchInstance
+                }
+                _ => GetResult::NoSuchObject,
+            })
+        })
+    }
+
+    fn get_next<'a>(
+        &'a self,
+        _ctx: &'a RequestContext,
+        oid: &'a Oid,
+    ) -> BoxFuture<'a, HandlerResult<GetNextResult>> {
+        Box::pin(async move {
+            Ok(match lldp_next(oid) {
+                Some(k) => GetNextResult::Value(self.row(k)),
                 None => GetNextResult::EndOfMibView,
             })
         })
@@ -277,6 +383,7 @@ struct Args {
     ifaces: u32,
     threads: usize,
     report_secs: Option<u64>,
+    endless_lldp: bool,
 }
 
 fn parse_args() -> Args {
@@ -285,6 +392,7 @@ fn parse_args() -> Args {
         ifaces: 50,
         threads: 1,
         report_secs: None,
+        endless_lldp: false,
     };
     let mut it = std::env::args().skip(1);
     let mut positional = 0;
@@ -297,6 +405,7 @@ fn parse_args() -> Args {
         match a.as_str() {
             "--threads" => args.threads = num("--threads") as usize,
             "--report-secs" => args.report_secs = Some(num("--report-secs")),
+            "--endless-lldp" => args.endless_lldp = true,
             n => {
                 let v: u32 = n.parse().unwrap_or_else(|_| panic!("bad argument {n}"));
                 match positional {
@@ -334,6 +443,7 @@ async fn serve(args: Args) {
     let schema = Arc::new(Schema::new(args.ifaces));
     let varbinds = Arc::new(AtomicU64::new(0));
     let mut agents = Vec::with_capacity(args.agents as usize);
+    let mut lldp_tables = Vec::new();
     for k in 0..args.agents {
         let handler = Arc::new(SimAgent {
             number: k + 1,
@@ -341,11 +451,24 @@ async fn serve(args: Args) {
             schema: schema.clone(),
             start,
             varbinds: varbinds.clone(),
+            endless_lldp: args.endless_lldp,
         });
-        let agent = Agent::builder()
+        let mut builder = Agent::builder()
             .bind(format!("{}:161", agent_addr(k)))
             .community(b"public")
-            .handler(Oid::from_slice(&MIB2), handler)
+            .handler(Oid::from_slice(&MIB2), handler);
+        if args.endless_lldp {
+            let lldp = Arc::new(EndlessLldp {
+                number: k + 1,
+                addr: agent_addr(k),
+                varbinds: varbinds.clone(),
+                served: AtomicU64::new(0),
+                highest: AtomicU32::new(0),
+            });
+            lldp_tables.push(lldp.clone());
+            builder = builder.handler(Oid::from_slice(&LLDP_REM_ENTRY), lldp);
+        }
+        let agent = builder
             .allow_all_access()
             .without_builtin_handlers()
             .build()
@@ -388,6 +511,9 @@ async fn serve(args: Args) {
         _ = term.recv() => {}
     }
     report(start, &varbinds);
+    for lldp in &lldp_tables {
+        println!("{}", lldp.summary());
+    }
     for t in tasks {
         t.abort();
     }
