@@ -138,7 +138,13 @@ mod tests {
         let ends: Vec<(String, Option<String>, String)> = t
             .links
             .iter()
-            .map(|l| (l.a.device.0.clone(), l.b.if_name.clone(), l.b.device.0.clone()))
+            .map(|l| {
+                (
+                    l.a.device.0.clone(),
+                    l.b.if_name.clone(),
+                    l.b.device.0.clone(),
+                )
+            })
             .collect();
         assert_eq!(
             ends,

@@ -117,7 +117,7 @@ async fn walk_all(
 
 /// The walks' shares of the engine's varbind budget, held until the
 /// device's varbinds are parsed.
-type Holds = Vec<std::sync::Arc<tokio::sync::OwnedSemaphorePermit>>;
+type Holds = Vec<std::sync::Arc<crate::snmp::WalkHold>>;
 
 fn keep(
     name: &str,

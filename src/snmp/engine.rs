@@ -36,10 +36,27 @@ pub struct SnmpSettings {
     /// Varbinds all walks together may hold before their results are
     /// dropped (a discovery reads many agents at once); a walk that would
     /// go beyond it is cut short (partial), so memory stays bounded
-    /// whatever the agents send.
+    /// whatever the agents send. A quarter of it is kept for small walks
+    /// (up to [`SMALL_WALK`] varbinds, or that quarter if less): endless
+    /// tables of some agents can use up the rest, but not the room a
+    /// healthy device's ordinary tables need.
     pub max_walked_varbinds_total: usize,
     /// Where DES privacy keeps its salt epoch (see `des_state`).
     pub state_dir: std::path::PathBuf,
+}
+
+/// A walk of at most this many varbinds may draw on the part of the budget
+/// kept for small walks.
+pub const SMALL_WALK: usize = 10_000;
+
+impl SnmpSettings {
+    /// The budget split into (shared, kept for small walks), and the size
+    /// of a small walk.
+    pub(crate) fn walk_budget(&self) -> (usize, usize, usize) {
+        let total = self.max_walked_varbinds_total.min(Semaphore::MAX_PERMITS);
+        let small = total / 4;
+        (total - small, small, SMALL_WALK.min(small))
+    }
 }
 
 impl Default for SnmpSettings {
@@ -96,6 +113,7 @@ pub struct SnmpEngine {
     renewals: AtomicU64,
     pub(super) global: Arc<Semaphore>,
     pub(super) walked: Arc<Semaphore>,
+    pub(super) walked_small: Arc<Semaphore>,
     agents: Mutex<HashMap<SocketAddr, Agent>>,
     engine_cache: Arc<EngineCache>,
     des: OnceCell<DesSaltState>,
@@ -149,9 +167,9 @@ impl SnmpEngine {
                 "in-flight caps must be at least 1".into(),
             ));
         }
-        if settings.max_walked_varbinds_total < settings.max_repetitions as usize {
+        if settings.walk_budget().0 < settings.max_repetitions as usize {
             return Err(SnmpError::Config(
-                "max_walked_varbinds_total must hold at least one response".into(),
+                "max_walked_varbinds_total must hold at least one response in its shared three quarters".into(),
             ));
         }
         if settings.max_repetitions == 0 {
@@ -165,11 +183,8 @@ impl SnmpEngine {
         };
         Ok(Arc::new(SnmpEngine {
             global: Arc::new(Semaphore::new(settings.global_in_flight)),
-            walked: Arc::new(Semaphore::new(
-                settings
-                    .max_walked_varbinds_total
-                    .min(Semaphore::MAX_PERMITS),
-            )),
+            walked: Arc::new(Semaphore::new(settings.walk_budget().0)),
+            walked_small: Arc::new(Semaphore::new(settings.walk_budget().1)),
             settings,
             v4: Mutex::new(v4),
             v6: Mutex::new(None),

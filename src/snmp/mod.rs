@@ -17,8 +17,8 @@ mod walk;
 
 pub use async_snmp::{Oid, Value, VarBind};
 pub use credentials::{AuthProto, Credential, PrivProto, SecurityLevel};
-pub use engine::{DatagramStats, SnmpEngine, SnmpSettings};
+pub use engine::{DatagramStats, SMALL_WALK, SnmpEngine, SnmpSettings};
 pub use error::SnmpError;
 pub use format::{format_value, format_varbind};
 pub use session::Session;
-pub use walk::{WalkEnd, WalkResult, WalkStep, WalkStop, classify_step};
+pub use walk::{WalkEnd, WalkHold, WalkResult, WalkStep, WalkStop, classify_step};

@@ -6,7 +6,7 @@
 use super::credentials::Credential;
 use super::engine::{BoundClient, SnmpEngine, acquire, contained, lock};
 use super::error::SnmpError;
-use super::walk::{WalkEnd, WalkResult, WalkStep, WalkStop, classify_step};
+use super::walk::{WalkEnd, WalkHold, WalkResult, WalkStep, WalkStop, classify_step};
 use async_snmp::transport::UdpHandle;
 use async_snmp::{Client, ErrorStatus, Oid, VarBind};
 use std::net::SocketAddr;
@@ -160,7 +160,7 @@ impl Session {
     async fn walk_holding(
         &self,
         root: &Oid,
-        hold: &mut Option<tokio::sync::OwnedSemaphorePermit>,
+        hold: &mut Option<WalkHold>,
     ) -> Result<WalkResult, SnmpError> {
         let settings = &self.engine.settings;
         let mut reps = settings.max_repetitions;
@@ -201,12 +201,31 @@ impl Session {
                     hold: None,
                 });
             }
-            let Ok(share) = self
-                .engine
-                .walked
-                .clone()
-                .try_acquire_many_owned(u32::try_from(vbs.len()).unwrap_or(u32::MAX))
-            else {
+            let n = u32::try_from(vbs.len()).unwrap_or(u32::MAX);
+            let held = hold.get_or_insert_with(WalkHold::default);
+            let (_, _, small_walk) = settings.walk_budget();
+            if let Ok(share) = self.engine.walked.clone().try_acquire_many_owned(n) {
+                match &mut held.shared {
+                    Some(h) => h.merge(share),
+                    None => held.shared = Some(share),
+                }
+            } else if let Some(share) = (out.len() + vbs.len() <= small_walk)
+                .then(|| {
+                    self.engine
+                        .walked_small
+                        .clone()
+                        .try_acquire_many_owned(n)
+                        .ok()
+                })
+                .flatten()
+            {
+                // The shared part is used up (endless tables elsewhere, say):
+                // a small walk still completes from the part kept for it.
+                match &mut held.small {
+                    Some(h) => h.merge(share),
+                    None => held.small = Some(share),
+                }
+            } else {
                 let cap = settings.max_walked_varbinds_total;
                 tracing::warn!(target = %self.target, cap, "walk cut short: varbind budget of all walks reached");
                 return Ok(WalkResult {
@@ -214,10 +233,6 @@ impl Session {
                     end: WalkEnd::Partial(WalkStop::MemoryBudget { cap }),
                     hold: None,
                 });
-            };
-            match hold {
-                Some(h) => h.merge(share),
-                None => *hold = Some(share),
             }
             for vb in vbs {
                 // Compare with the last accepted row in place: no OID clone per varbind.

@@ -73,7 +73,28 @@ pub struct WalkResult {
     pub end: WalkEnd,
     /// This walk's share of the engine's varbind budget, given back when
     /// the result (and every clone of it) is dropped.
-    pub(crate) hold: Option<std::sync::Arc<tokio::sync::OwnedSemaphorePermit>>,
+    pub(crate) hold: Option<std::sync::Arc<WalkHold>>,
+}
+
+/// What one walk holds of the engine's varbind budget: from the shared
+/// part, and from the part kept for small walks (see
+/// [`crate::snmp::SnmpSettings::max_walked_varbinds_total`]).
+#[derive(Debug, Default)]
+pub struct WalkHold {
+    pub(crate) shared: Option<tokio::sync::OwnedSemaphorePermit>,
+    pub(crate) small: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl WalkHold {
+    /// Varbinds held.
+    pub fn len(&self) -> usize {
+        self.shared.as_ref().map_or(0, |p| p.num_permits())
+            + self.small.as_ref().map_or(0, |p| p.num_permits())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 impl WalkResult {
