@@ -96,15 +96,11 @@ impl Drop for Kill {
 }
 
 fn api(lab: &Lab, path: &str) -> Value {
-    let body = common::noc_get(lab, API_PORT, path).unwrap_or_else(|| panic!("GET {path} failed"));
-    serde_json::from_str(&body).expect("JSON")
+    common::noc_json(lab, API_PORT, path)
 }
 
 fn history(lab: &Lab) -> Vec<Value> {
-    api(lab, "/api/alerts/history?since=1h")["events"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
+    common::alert_history(lab, API_PORT)
 }
 
 fn events<'a>(h: &'a [Value], rule: &str, device: Option<&str>, event: &str) -> Vec<&'a Value> {

@@ -140,17 +140,11 @@ fn api(lab: &Lab, path: &str) -> Value {
 }
 
 fn history(lab: &Lab) -> Vec<Value> {
-    api(lab, "/api/alerts/history?since=1h")["events"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
+    common::alert_history(lab, API_PORT)
 }
 
 fn active(lab: &Lab) -> Vec<Value> {
-    api(lab, "/api/alerts")["alerts"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
+    common::active_alerts(lab, API_PORT)
 }
 
 /// One notification as the receiver got it.

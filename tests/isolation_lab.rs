@@ -71,22 +71,15 @@ severity = "critical"
 "#;
 
 fn api(lab: &Lab, path: &str) -> Value {
-    let text = common::noc_get(lab, API_PORT, path).unwrap_or_else(|| panic!("GET {path}"));
-    serde_json::from_str(&text).unwrap()
+    common::noc_json(lab, API_PORT, path)
 }
 
 fn history(lab: &Lab) -> Vec<Value> {
-    api(lab, "/api/alerts/history?since=1h")["events"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
+    common::alert_history(lab, API_PORT)
 }
 
 fn active(lab: &Lab) -> Vec<Value> {
-    api(lab, "/api/alerts")["alerts"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
+    common::active_alerts(lab, API_PORT)
 }
 
 /// Reachability of each router by sysName.

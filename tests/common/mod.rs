@@ -312,6 +312,28 @@ pub fn noc_get(lab: &Lab, port: u16, path: &str) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// [`noc_get`] parsed as JSON; panics when serve did not answer.
+pub fn noc_json(lab: &Lab, port: u16, path: &str) -> serde_json::Value {
+    let body = noc_get(lab, port, path).unwrap_or_else(|| panic!("GET {path} failed"));
+    serde_json::from_str(&body).expect("JSON")
+}
+
+/// serve's alert history of the last hour, oldest first.
+pub fn alert_history(lab: &Lab, port: u16) -> Vec<serde_json::Value> {
+    noc_json(lab, port, "/api/alerts/history?since=1h")["events"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The alerts serve holds as firing or flapping now.
+pub fn active_alerts(lab: &Lab, port: u16) -> Vec<serde_json::Value> {
+    noc_json(lab, port, "/api/alerts")["alerts"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
 /// The value of an unlabelled sample `name` in Prometheus exposition text.
 pub fn metric(text: &str, name: &str) -> Option<f64> {
     text.lines()
