@@ -228,9 +228,10 @@ impl Session {
             } else {
                 let cap = settings.max_walked_varbinds_total;
                 tracing::warn!(target = %self.target, cap, "walk cut short: varbind budget of all walks reached");
+                let kept = out.len();
                 return Ok(WalkResult {
                     varbinds: out,
-                    end: WalkEnd::Partial(WalkStop::MemoryBudget { cap }),
+                    end: WalkEnd::Partial(WalkStop::MemoryBudget { cap, kept }),
                     hold: None,
                 });
             }

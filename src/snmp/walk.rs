@@ -29,8 +29,8 @@ pub enum WalkStop {
     /// The response made no progress (no varbinds at all).
     EmptyResponse,
     /// Walks in progress over every agent together held as many varbinds
-    /// as the engine allows in memory at once.
-    MemoryBudget { cap: usize },
+    /// as the engine allows in memory at once; this walk kept `kept`.
+    MemoryBudget { cap: usize, kept: usize },
 }
 
 impl std::fmt::Display for WalkStop {
@@ -50,9 +50,9 @@ impl std::fmt::Display for WalkStop {
                 write!(f, "more than {cap} varbinds: walk cut short")
             }
             WalkStop::EmptyResponse => write!(f, "agent sent an empty response"),
-            WalkStop::MemoryBudget { cap } => write!(
+            WalkStop::MemoryBudget { cap, kept } => write!(
                 f,
-                "walks of all agents together hold {cap} varbinds: walk cut short"
+                "walks of all agents together hold {cap} varbinds: walk cut short after {kept} varbinds"
             ),
         }
     }
