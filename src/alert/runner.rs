@@ -64,14 +64,9 @@ pub(super) fn saved_alerts(store: &Store) -> Result<Vec<Restored>, StoreError> {
         .collect())
 }
 
-/// The longest flap window of the rules that detect flapping (0: none do).
+/// The longest flap window of the rules (0: no rules).
 fn rules_flap_window_ms(rules: &[Rule]) -> i64 {
-    rules
-        .iter()
-        .filter(|r| r.flap_changes > 0)
-        .map(|r| r.flap_window_ms)
-        .max()
-        .unwrap_or(0)
+    rules.iter().map(|r| r.flap_window_ms).max().unwrap_or(0)
 }
 
 /// How often the rules are evaluated.

@@ -257,7 +257,6 @@ fn device_families(s: &LiveSnapshot, now_ms: UnixMs, out: &mut Vec<Family>) {
 fn poller_families(s: &LiveSnapshot, out: &mut Vec<Family>) {
     use MetricKind::{Counter, Gauge, Summary};
     let p = &s.poller;
-    let one = single;
     let mut duration = family(
         "nocmap_poll_duration_seconds",
         "Time spent in SNMP polls of one device.",
@@ -275,103 +274,103 @@ fn poller_families(s: &LiveSnapshot, out: &mut Vec<Family>) {
     }
     out.push(duration);
     out.extend([
-        one(
+        single(
             "nocmap_poll_duration_seconds_max",
             "Longest SNMP poll of one device since start.",
             Gauge,
             p.poll_seconds_max,
         ),
-        one(
+        single(
             "nocmap_snmp_polls_total",
             "SNMP polls started.",
             Counter,
             p.snmp_polls as f64,
         ),
-        one(
+        single(
             "nocmap_snmp_poll_failures_total",
             "SNMP polls that failed.",
             Counter,
             p.snmp_failures as f64,
         ),
-        one(
+        single(
             "nocmap_snmp_timeouts_total",
             "SNMP requests that timed out.",
             Counter,
             p.snmp_timeouts as f64,
         ),
-        one(
+        single(
             "nocmap_snmp_datagrams_discarded_total",
             "SNMP datagrams received that matched no request: a wrong request id, another source address, late or duplicate answers.",
             Counter,
             p.snmp_datagrams_discarded as f64,
         ),
-        one(
+        single(
             "nocmap_snmp_datagrams_malformed_total",
             "SNMP datagrams received with no readable request id.",
             Counter,
             p.snmp_datagrams_malformed as f64,
         ),
-        one(
+        single(
             "nocmap_snmp_transport_renewals_total",
             "Shared SNMP sockets that stopped receiving and were replaced by a new one.",
             Counter,
             p.snmp_transport_renewals as f64,
         ),
-        one(
+        single(
             "nocmap_polls_skipped_total",
             "Polls skipped because the previous poll of the same target overran.",
             Counter,
             p.skipped_polls as f64,
         ),
-        one(
+        single(
             "nocmap_poll_lag_seconds_max",
             "Largest delay between a poll's deadline and its start.",
             Gauge,
             p.lag_seconds_max,
         ),
-        one(
+        single(
             "nocmap_icmp_rounds_total",
             "ICMP probe rounds completed.",
             Counter,
             p.icmp_rounds as f64,
         ),
-        one(
+        single(
             "nocmap_icmp_rounds_without_verdict_total",
             "ICMP rounds that measured nothing (the engine failed, or this host refused every probe); the devices' last verdicts age meanwhile.",
             Counter,
             p.icmp_rounds_without_verdict as f64,
         ),
-        one(
+        single(
             "nocmap_samples_written_total",
             "Samples written to the store.",
             Counter,
             p.samples_written as f64,
         ),
-        one(
+        single(
             "nocmap_store_errors_total",
             "Failed writes to the store.",
             Counter,
             p.store_errors as f64,
         ),
-        one(
+        single(
             "nocmap_store_up",
             "1 while store writes succeed, 0 while they fail and samples wait in memory.",
             Gauge,
             if p.store_ok { 1.0 } else { 0.0 },
         ),
-        one(
+        single(
             "nocmap_store_backlog_samples",
             "Samples waiting in memory for the store.",
             Gauge,
             p.store_backlog_samples as f64,
         ),
-        one(
+        single(
             "nocmap_store_dropped_samples_total",
             "Samples dropped because the in-memory backlog was full (recorded as a gap).",
             Counter,
             p.store_dropped_samples as f64,
         ),
-        one(
+        single(
             "nocmap_discoveries_total",
             "Topology discoveries completed.",
             Counter,

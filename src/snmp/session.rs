@@ -151,17 +151,13 @@ impl Session {
     /// result holds its varbinds' share of the engine's budget
     /// (`max_walked_varbinds_total`) until it is dropped.
     pub async fn walk(&self, root: &Oid) -> Result<WalkResult, SnmpError> {
-        let mut hold = None;
+        let mut hold = WalkHold::default();
         let mut result = self.walk_holding(root, &mut hold).await?;
-        result.hold = hold.map(Arc::new);
+        result.hold = Some(Arc::new(hold));
         Ok(result)
     }
 
-    async fn walk_holding(
-        &self,
-        root: &Oid,
-        hold: &mut Option<WalkHold>,
-    ) -> Result<WalkResult, SnmpError> {
+    async fn walk_holding(&self, root: &Oid, held: &mut WalkHold) -> Result<WalkResult, SnmpError> {
         let settings = &self.engine.settings;
         let mut reps = settings.max_repetitions;
         let mut last = root.clone();
@@ -202,13 +198,9 @@ impl Session {
                 });
             }
             let n = u32::try_from(vbs.len()).unwrap_or(u32::MAX);
-            let held = hold.get_or_insert_with(WalkHold::default);
             let (_, _, small_walk) = settings.walk_budget();
             if let Ok(share) = self.engine.walked.clone().try_acquire_many_owned(n) {
-                match &mut held.shared {
-                    Some(h) => h.merge(share),
-                    None => held.shared = Some(share),
-                }
+                keep(&mut held.shared, share);
             } else if let Some(share) = (out.len() + vbs.len() <= small_walk)
                 .then(|| {
                     self.engine
@@ -221,10 +213,7 @@ impl Session {
             {
                 // The shared part is used up (endless tables elsewhere, say):
                 // a small walk still completes from the part kept for it.
-                match &mut held.small {
-                    Some(h) => h.merge(share),
-                    None => held.small = Some(share),
-                }
+                keep(&mut held.small, share);
             } else {
                 let cap = settings.max_walked_varbinds_total;
                 tracing::warn!(target = %self.target, cap, "walk cut short: varbind budget of all walks reached");
@@ -269,5 +258,16 @@ impl Session {
                 last = v.oid.clone();
             }
         }
+    }
+}
+
+/// Adds `share` to what a walk holds of one part of the budget.
+fn keep(
+    slot: &mut Option<tokio::sync::OwnedSemaphorePermit>,
+    share: tokio::sync::OwnedSemaphorePermit,
+) {
+    match slot {
+        Some(held) => held.merge(share),
+        None => *slot = Some(share),
     }
 }

@@ -85,18 +85,6 @@ pub struct WalkHold {
     pub(crate) small: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
-impl WalkHold {
-    /// Varbinds held.
-    pub fn len(&self) -> usize {
-        self.shared.as_ref().map_or(0, |p| p.num_permits())
-            + self.small.as_ref().map_or(0, |p| p.num_permits())
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
 impl WalkResult {
     pub fn is_complete(&self) -> bool {
         self.end == WalkEnd::Complete
