@@ -18,6 +18,7 @@
 //!
 //! Polls every 6 s (net-snmp refreshes counters every 3 s), ICMP every 2 s.
 //! Deadlines are generous; nothing asserts on timing.
+#[macro_use]
 mod common;
 use nocmap::lab::Lab;
 use nocmap::store::{Store, StoreConfig};

@@ -24,6 +24,7 @@
 //!   image again at the same place — serve reopens the file by its path.
 //!
 //! Timing figures are printed, never asserted beyond generous deadlines.
+#[macro_use]
 mod common;
 use common::crash::{
     Mounted, Row, Serve, committed, gaps, get, in_mount_ns, integrity, make_ext4_image,

@@ -7,6 +7,7 @@
 //! forwarding table; nothing on the network names their interface.)
 //! (Hosts that speak neither SNMP nor LLDP are placed from the switch's
 //! forwarding table; nothing on the network names their interface.)
+#[macro_use]
 mod common;
 use nocmap::lab::Lab;
 use nocmap::topology::Topology;

@@ -30,6 +30,7 @@
 //! unreachable rule's 8 s `for`: after the cut-off its last verdict is
 //! stale for a while and must not page). Deadlines are generous; the
 //! figures are printed.
+#[macro_use]
 mod common;
 use common::Kill;
 use nocmap::lab::Lab;

@@ -7,6 +7,7 @@
 //! Two labs, one per test, so the two tests can run in parallel: `ltrtt`
 //! (10.70.0.0/22) and `ltsweep` (10.71.0.0/22). The daemons are off (ICMP
 //! needs none), which keeps start-up short.
+#[macro_use]
 mod common;
 
 use nocmap::lab::Lab;

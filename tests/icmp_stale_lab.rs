@@ -32,6 +32,7 @@
 //! green, then grey with a dashed border and no RTT label, its panel
 //! saying it is stale, then green again.
 mod browser_support;
+#[macro_use]
 mod common;
 use browser_support::{Browser, clear_artifacts, require_browser};
 use common::Kill;

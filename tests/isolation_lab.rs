@@ -12,6 +12,7 @@
 //!    `poller_isolated` ("no device answers"); every unreachable alert is
 //!    suppressed behind the poller and never told.
 //! 3. Healed: the cut-off resolves, and nothing else is told.
+#[macro_use]
 mod common;
 use common::Kill;
 use nocmap::lab::Lab;

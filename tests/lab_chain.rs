@@ -1,5 +1,6 @@
 //! The chain lab (noc - r1 - r2 - r3) end to end: reachability, SNMP v2c and
 //! v3, LLDP-MIB over SNMP, and hostile strings surviving snmpd.conf.
+#[macro_use]
 mod common;
 
 use std::time::{Duration, Instant};

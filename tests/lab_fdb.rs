@@ -2,6 +2,7 @@
 //! through pass_persist) on a live star lab: every attached node's MAC is in
 //! the forwarding tables on the bridge port that leads to it, getnext and
 //! getbulk walks agree, and the agent survives junk on its stdin.
+#[macro_use]
 mod common;
 
 use nocmap::lab::Lab;

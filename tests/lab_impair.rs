@@ -1,5 +1,6 @@
 //! Link impairments on a running lab: wire delay, nftables loss, iperf3
 //! throughput, tbf rate limit and interface state.
+#[macro_use]
 mod common;
 
 use std::time::Duration;

@@ -1,5 +1,6 @@
 //! Lab lifecycle: parallel labs, teardown on drop and on panic, idempotent
 //! `up` over leftovers, the star and mesh example labs, and the CLI.
+#[macro_use]
 mod common;
 
 use nocmap::lab::Lab;

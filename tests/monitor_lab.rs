@@ -4,6 +4,7 @@
 //! changes within two rounds. The monitor runs in the lab's noc namespace;
 //! the results are read back from its SQLite database after a SIGTERM (which
 //! also shows the flush on shutdown).
+#[macro_use]
 mod common;
 mod monitor_support;
 use monitor_support::{bits_over, device_id, raw, rx_bytes};

@@ -18,6 +18,7 @@
 //! database after it (the store syncs each commit: `[store] durability`
 //! defaults to `full`). At the end serve runs once more on the last copy:
 //! polling resumes and a restart gap is recorded.
+#[macro_use]
 mod common;
 use common::crash::{
     Mounted, Serve, committed_if_any, gaps, integrity, make_ext4_image, mount_image, need_tools,

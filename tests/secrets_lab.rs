@@ -5,6 +5,7 @@
 //! metrics and reports, report), at debug log level, and the database file
 //! afterwards are searched for every secret. The test also checks that the
 //! secrets were really used (the v3 credential discovered the lab).
+#[macro_use]
 mod common;
 use std::process::Output;
 use std::time::Duration;

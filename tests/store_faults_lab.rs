@@ -5,6 +5,7 @@
 //! and once the space is back writes them: the rounds measured during the
 //! fault are in the file afterwards and the file is sound. A database on a
 //! read-only file system is refused at start with a clear error.
+#[macro_use]
 mod common;
 use common::metric;
 use nocmap::lab::Lab;

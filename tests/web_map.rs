@@ -10,6 +10,7 @@
 //! playwright-core by `tests/browser/driver.mjs` (JSON commands on stdin).
 //! Screenshots go to `target/test-artifacts/web_map/`.
 mod browser_support;
+#[macro_use]
 mod common;
 mod server_support;
 

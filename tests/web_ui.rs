@@ -25,6 +25,7 @@
 //! Chromium both run in the noc namespace (no route out of the lab);
 //! screenshots and the exported files go to `target/test-artifacts/web_ui/`.
 mod browser_support;
+#[macro_use]
 mod common;
 
 use browser_support::{Browser, fresh_artifacts, require_browser};

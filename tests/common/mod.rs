@@ -11,8 +11,9 @@ use nocmap::lab::{Lab, LabOptions, LabSpec};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-/// Returns from the test, loudly, when not running as root.
-#[macro_export]
+/// Returns from the test, loudly, when not running as root. (Textual
+/// scope: `#[macro_use] mod common;`, so that several test files can share
+/// one binary, `tests/waiting_labs.rs`, each with its own `common`.)
 macro_rules! require_root {
     () => {
         if !common::is_root() {

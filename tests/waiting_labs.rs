@@ -1,0 +1,18 @@
+//! The lab tests that mostly wait, in one binary so that libtest runs them
+//! side by side (two at a time on two cores) instead of one binary after
+//! another. Each lab has its own namespaces, address prefix and database
+//! directory, so they do not meet. Each file is still a test binary of its
+//! own for `cargo test --test NAME`; `Cargo.toml` keeps them out of a plain
+//! `cargo test` so they do not run twice.
+#[path = "alerts_lab.rs"]
+mod alerts_lab;
+#[path = "crash_lab.rs"]
+mod crash_lab;
+#[path = "flap_lab.rs"]
+mod flap_lab;
+#[path = "icmp_stale_lab.rs"]
+mod icmp_stale_lab;
+#[path = "isolation_lab.rs"]
+mod isolation_lab;
+#[path = "store_faults_lab.rs"]
+mod store_faults_lab;
