@@ -193,14 +193,6 @@ fn start_serve(lab: &Lab, cfg: &Path, db: &Path, log: &Path) -> Kill {
     serve
 }
 
-/// SIGTERM, and wait for the flush.
-fn stop_serve(mut serve: Kill) {
-    // SAFETY: plain kill(2) on our own child.
-    unsafe { libc::kill(serve.0.id() as i32, libc::SIGTERM) };
-    let st = serve.0.wait().unwrap();
-    assert!(st.success(), "serve exited with {st}");
-}
-
 #[test]
 fn alerts_fire_once_suppress_behind_a_root_cause_and_survive_a_receiver_outage() {
     require_root!();
@@ -336,7 +328,7 @@ fn alerts_fire_once_suppress_behind_a_root_cause_and_survive_a_receiver_outage()
 
     // The process restarts while the receiver is still down: the outbox
     // rows wait in the database.
-    stop_serve(serve);
+    common::stop_serve(serve, &log);
     let log2 = dir.path().join("serve2.log");
     let serve = start_serve(&lab, &cfg, &db, &log2);
     eprintln!("(c) serve restarted during the outage");
@@ -416,7 +408,7 @@ fn alerts_fire_once_suppress_behind_a_root_cause_and_survive_a_receiver_outage()
     );
 
     // Stop serve and look at the outbox and the logs.
-    stop_serve(serve);
+    common::stop_serve(serve, &log2);
     let store = Store::open(&db, StoreConfig::default()).unwrap();
     let history_from = |s: &Store| s.alert_history(0, 1000).unwrap().len();
     assert!(

@@ -17,7 +17,11 @@
 //!       6th change's state, resolved), hold the rest, and once the
 //!       flapping has stopped one `flapping_stopped` notice with the final
 //!       state (resolved); `/api/alerts` lists both ends as flapping
-//!       meanwhile; nothing stays firing.
+//!       meanwhile; nothing stays firing. After the 6th flap serve itself
+//!       is stopped (SIGTERM) and started again on the same database: the
+//!       flapping goes on from the changes it saved, so the counts above
+//!       hold across the restart (without that, the first change after
+//!       it would be told and the stop notice come early).
 //!    2. r4's snmpd is killed and started again 4 times: no alert of any rule
 //!       on r4 (no interface down, no utilisation from counter resets), and
 //!       polling resumes after each restart.
@@ -238,7 +242,8 @@ fn flapping_restarts_and_a_cut_off_poller_page_only_as_the_rules_say() {
     let log = dir.path().join("serve.log");
     let got = common::Hooks::default();
     common::start_webhook(&lab, HOOK_PORT, got.clone());
-    let serve = start_serve(&lab, &cfg, &db, &log);
+    let log2 = dir.path().join("serve2.log");
+    let mut serve = Some(start_serve(&lab, &cfg, &db, &log));
     let poller_id = api(&lab, "/api/topology")["devices"]
         .as_array()
         .unwrap()
@@ -276,7 +281,7 @@ fn flapping_restarts_and_a_cut_off_poller_page_only_as_the_rules_say() {
 
     // 1. and 2. together.
     let t_faults = now_ms();
-    let (flap_end, restarts) = std::thread::scope(|s| {
+    let (flap_end, restarts, (t_stop, t_up)) = std::thread::scope(|s| {
         let restarter = s.spawn(|| {
             let mut resumed = Vec::new();
             for _ in 0..4 {
@@ -294,13 +299,24 @@ fn flapping_restarts_and_a_cut_off_poller_page_only_as_the_rules_say() {
             }
             resumed
         });
-        for _ in 0..12 {
+        let mut restart = None;
+        for i in 0..12 {
             lab.set_if_state("r2", "eth3", false).unwrap();
             std::thread::sleep(Duration::from_secs(2));
             lab.set_if_state("r2", "eth3", true).unwrap();
             std::thread::sleep(Duration::from_secs(3));
+            if i == 5 {
+                // serve itself restarts while the link flaps (12 changes
+                // in, flapping since the 6th): the flapping goes on from
+                // the history it saved, so nothing more is told until it
+                // stops.
+                let t = now_ms();
+                common::stop_serve(serve.take().unwrap(), &log);
+                serve = Some(start_serve(&lab, &cfg, &db, &log2));
+                restart = Some((t, now_ms()));
+            }
         }
-        (now_ms(), restarter.join().unwrap())
+        (now_ms(), restarter.join().unwrap(), restart.unwrap())
     });
     // Still flapping right after the last flap (its last 6 changes lie
     // within 30 s): both ends are listed, flapping.
@@ -320,6 +336,11 @@ fn flapping_restarts_and_a_cut_off_poller_page_only_as_the_rules_say() {
     assert!(
         !flapping_listed.is_empty() && flapping_listed.iter().all(|a| a["interface"] == "eth3"),
         "flapping alerts are listed while they flap: {listed:#?}"
+    );
+    eprintln!(
+        "(1) serve restarted after the 6th flap: stopped at +{:.1} s, answering again {:.1} s later",
+        secs(t_stop - t_faults),
+        secs(t_up - t_stop)
     );
     for (t, took) in &restarts {
         eprintln!(
@@ -409,9 +430,17 @@ fn flapping_restarts_and_a_cut_off_poller_page_only_as_the_rules_say() {
                 .is_some_and(|s| s.starts_with("flapping_"))
         };
         let changes = evs.iter().filter(|e| !is_notice(e)).count();
+        let after_restart = evs
+            .iter()
+            .filter(|e| !is_notice(e) && e["at_ms"].as_i64().unwrap() > t_up)
+            .count();
+        assert!(
+            after_restart >= 6,
+            "{key}: changes seen after serve's restart: {evs:#?}"
+        );
         let told: Vec<&&Value> = evs.iter().filter(|e| e["notified"] == true).collect();
         eprintln!(
-            "(1) {key}: {changes} changes and {} notices recorded, {} told",
+            "(1) {key}: {changes} changes ({after_restart} after serve's restart) and {} notices recorded, {} told",
             evs.len() - changes,
             told.len()
         );
@@ -637,12 +666,6 @@ fn flapping_restarts_and_a_cut_off_poller_page_only_as_the_rules_say() {
         assert!(h["last_snmp_ms"].as_i64().unwrap_or(0) > t_back, "{n}: {h}");
     }
     // SIGTERM: flushed, exit 0.
-    let mut serve = serve;
-    // SAFETY: plain kill(2) on our own child.
-    unsafe { libc::kill(serve.0.id() as i32, libc::SIGTERM) };
-    let st = serve.0.wait().unwrap();
-    assert!(st.success(), "serve exited with {st}");
-    let text = std::fs::read_to_string(&log).unwrap_or_default();
-    assert!(!text.contains("panicked"), "no panic in serve: {text}");
+    common::stop_serve(serve.take().unwrap(), &log2);
     eprintln!("total {:.1} s", t_start.elapsed().as_secs_f64());
 }

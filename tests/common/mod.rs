@@ -373,6 +373,17 @@ impl Drop for Kill {
 /// noc's first link, with `args` (prefix, intervals, ...), listening on
 /// `127.0.0.1:port`, `--config cfg --db db`, its stderr in `log`. Returns
 /// once `/api/alerts` answers; panics with the log if serve exits first.
+/// SIGTERM to serve and wait for its orderly exit: exit 0 and no panic
+/// in its log.
+pub fn stop_serve(mut serve: Kill, log: &Path) {
+    // SAFETY: plain kill(2) on our own child.
+    unsafe { libc::kill(serve.0.id() as i32, libc::SIGTERM) };
+    let st = serve.0.wait().unwrap();
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    assert!(st.success(), "serve exited with {st}: {text}");
+    assert!(!text.contains("panicked"), "no panic in serve: {text}");
+}
+
 pub fn start_serve_with_config(
     lab: &Lab,
     port: u16,
