@@ -40,7 +40,6 @@ use nocmap::lab::Lab;
 use nocmap::types::unix_now_ms as now_ms;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -107,23 +106,6 @@ const SLOW_LIFETIME_MS: i64 = 36_000;
 /// The poller's host firewall: its own echo requests dropped on output.
 const BLOCK: &str = "table inet ia_block {\n  chain out {\n    type filter hook output priority 0; policy accept;\n    icmp type echo-request drop\n  }\n}\n";
 const UNBLOCK: &str = "delete table inet ia_block\n";
-
-fn nft(lab: &Lab, node: &str, script: &str) {
-    let mut child = lab
-        .command_in(node, "nft")
-        .unwrap()
-        .args(["-f", "-"])
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("nft runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(script.as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success(), "nft in {node}: {script}");
-}
 
 fn get(lab: &Lab, path: &str) -> Option<Value> {
     serde_json::from_str(&common::noc_get(lab, API_PORT, path)?).ok()
@@ -328,7 +310,7 @@ fn rounds_that_stop_age_the_verdict_to_unknown_without_paging() {
     std::thread::sleep(Duration::from_secs(1));
     let before = devices(&lab);
     let t_block = now_ms();
-    nft(&lab, "noc", BLOCK);
+    common::nft(&lab, "noc", BLOCK);
     // When each device is first seen unknown/stale, and its last result.
     let mut flipped: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -483,7 +465,7 @@ fn rounds_that_stop_age_the_verdict_to_unknown_without_paging() {
 
     // 4. The firewall goes; r2 is still down.
     let t_unblock = now_ms();
-    nft(&lab, "noc", UNBLOCK);
+    common::nft(&lab, "noc", UNBLOCK);
     let back = common::wait_until("fresh verdicts", Duration::from_secs(30), || {
         let d = devices(&lab);
         (d["r1"]["health"]["reachability"] == "up" && d["r2"]["health"]["reachability"] == "down")

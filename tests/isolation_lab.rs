@@ -6,7 +6,9 @@
 //!
 //! 1. r1 stops answering (nftables drops everything it receives): r1 is
 //!    the root cause and pages; r2 is suppressed behind it; r4 answers; the
-//!    poller is not cut off.
+//!    poller is not cut off. Then the noc's own firewall refuses its echo
+//!    requests to r1: r1's last verdict (down) goes stale, and r2, still
+//!    measured down, stays suppressed behind r1 instead of paging.
 //! 2. The noc drops everything it receives (but loopback): every device
 //!    reads down while both noc links keep their carrier. One notification,
 //!    `poller_isolated` ("no device answers"); every unreachable alert is
@@ -97,6 +99,38 @@ fn reach(lab: &Lab) -> BTreeMap<String, String> {
             ))
         })
         .collect()
+}
+
+/// The `/api/devices` entry of the device with this sysName.
+fn device(lab: &Lab, name: &str) -> Option<Value> {
+    api(lab, "/api/devices")
+        .as_array()?
+        .iter()
+        .find(|d| d["sys_name"] == name)
+        .cloned()
+}
+
+/// Every IPv4 address of `node` but loopback's.
+fn addresses(lab: &Lab, node: &str) -> Vec<String> {
+    let out = lab
+        .command_in(node, "ip")
+        .unwrap()
+        .args(["-4", "-o", "addr", "show"])
+        .output()
+        .unwrap();
+    let list: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            l.split_whitespace()
+                .nth(3)?
+                .split('/')
+                .next()
+                .map(str::to_string)
+        })
+        .filter(|a| !a.starts_with("127."))
+        .collect();
+    assert!(!list.is_empty(), "{node} has addresses");
+    list
 }
 
 /// (rule, status, device) of each notification the receiver got.
@@ -199,6 +233,41 @@ fn a_poller_nothing_answers_pages_once_and_one_dead_hop_does_not_isolate_it() {
         "one dead first hop does not cut the poller off: {a:#?}"
     );
     assert_eq!(reach(&lab)["r4"], "up");
+
+    // 1b. r1's rounds stop too: the noc's own firewall refuses its echo
+    // requests to r1, so r1's last verdict (down) ages to stale. r2, still
+    // measured down, stays behind r1 and does not page as a new root cause.
+    let block = format!(
+        "table inet iso_block {{\n  chain out {{\n    type filter hook output priority 0; policy accept;\n    ip daddr {{ {} }} icmp type echo-request drop\n  }}\n}}\n",
+        addresses(&lab, "r1").join(", ")
+    );
+    let t_block = now_ms();
+    common::nft(&lab, "noc", &block);
+    let stale = common::wait_until("r1's verdict stale", Duration::from_secs(30), || {
+        let d = device(&lab, "r1")?;
+        (d["health"]["reachability_stale"] == true).then(now_ms)
+    });
+    std::thread::sleep(Duration::from_secs(8)); // twice the rule's `for`
+    let r2 = device(&lab, "r2").expect("r2 listed");
+    assert_eq!(r2["health"]["reachability"], "down", "r2 measured: {r2}");
+    assert_eq!(
+        r2["health"]["reachability_stale"], false,
+        "r2 measured: {r2}"
+    );
+    let a = active(&lab);
+    let r2_alert = a
+        .iter()
+        .find(|x| x["rule"] == "unreachable" && x["device"]["name"] == "r2")
+        .unwrap_or_else(|| panic!("r2's alert still active: {a:#?}"));
+    eprintln!(
+        "(1b) r1's verdict stale {:.1} s after its rounds stopped; 8 s on, r2 suppressed={} caused_by {}",
+        (stale - t_block) as f64 / 1000.0,
+        r2_alert["suppressed"],
+        r2_alert["caused_by"]
+    );
+    assert_eq!(r2_alert["suppressed"], true, "{r2_alert}");
+    assert_eq!(r2_alert["caused_by"][0]["name"], "r1", "{r2_alert}");
+    common::nft(&lab, "noc", "delete table inet iso_block\n");
     lab.set_loss("r1", 0).unwrap();
     common::wait_until("r1 and r2 resolved", Duration::from_secs(30), || {
         active(&lab).is_empty().then_some(())
@@ -309,11 +378,5 @@ fn a_poller_nothing_answers_pages_once_and_one_dead_hop_does_not_isolate_it() {
         3,
         "every router resolved: {cut:#?}"
     );
-    let mut serve = serve;
-    // SAFETY: plain kill(2) on our own child.
-    unsafe { libc::kill(serve.0.id() as i32, libc::SIGTERM) };
-    let st = serve.0.wait().unwrap();
-    assert!(st.success(), "serve exited with {st}");
-    let text = std::fs::read_to_string(&log).unwrap_or_default();
-    assert!(!text.contains("panicked"), "no panic in serve: {text}");
+    common::stop_serve(serve, &log);
 }

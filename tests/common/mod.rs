@@ -373,6 +373,25 @@ impl Drop for Kill {
 /// noc's first link, with `args` (prefix, intervals, ...), listening on
 /// `127.0.0.1:port`, `--config cfg --db db`, its stderr in `log`. Returns
 /// once `/api/alerts` answers; panics with the log if serve exits first.
+/// Runs an nftables script (`nft -f -`) in `node`'s namespace.
+pub fn nft(lab: &Lab, node: &str, script: &str) {
+    use std::io::Write;
+    let mut child = lab
+        .command_in(node, "nft")
+        .unwrap()
+        .args(["-f", "-"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("nft runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success(), "nft in {node}: {script}");
+}
+
 /// SIGTERM to serve and wait for its orderly exit: exit 0 and no panic
 /// in its log.
 pub fn stop_serve(mut serve: Kill, log: &Path) {
