@@ -20,11 +20,12 @@
 //! Deadlines are generous; nothing asserts on timing.
 #[macro_use]
 mod common;
+use common::Kill;
 use nocmap::lab::Lab;
 use nocmap::store::{Store, StoreConfig};
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 const LAB: &str = r#"
@@ -86,15 +87,6 @@ severity = "critical"
 }
 
 use nocmap::types::unix_now_ms as now_ms;
-
-struct Kill(Child);
-
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn api(lab: &Lab, path: &str) -> Value {
     common::noc_json(lab, API_PORT, path)

@@ -4,6 +4,8 @@
 //! directory, so they do not meet. Each file is still a test binary of its
 //! own for `cargo test --test NAME`; `Cargo.toml` keeps them out of a plain
 //! `cargo test` so they do not run twice.
+// Each lab brings its own copy of `tests/common`, as it does alone.
+#![allow(clippy::duplicate_mod)]
 #[path = "alerts_lab.rs"]
 mod alerts_lab;
 #[path = "crash_lab.rs"]
