@@ -423,6 +423,7 @@ async fn the_isolated_server_runs_on_its_own_niced_threads() {
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let done = nocmap::server::serve_isolated(
         listener,
+        None,
         state(dir.path().join("n.db"), false),
         async move {
             let _ = rx.await;

@@ -15,6 +15,14 @@ pub struct CheckConfigArgs {
 pub async fn run(args: CheckConfigArgs) -> anyhow::Result<ExitCode> {
     match Config::load(&args.file) {
         Ok(config) => {
+            // The TLS files are read as serve would read them at start.
+            if let (Some(cert), Some(key)) = (&config.server.tls_cert, &config.server.tls_key)
+                && let Err(e) = crate::server::tls::acceptor(cert, key)
+            {
+                println!("{}: {e}", args.file.display());
+                eprintln!("nocmap: 1 problem(s) in {}", args.file.display());
+                return Ok(ExitCode::from(1));
+            }
             println!("{}", summary(&args.file, &config));
             Ok(ExitCode::SUCCESS)
         }
@@ -42,13 +50,18 @@ fn summary(file: &std::path::Path, c: &Config) -> String {
     let prefixes = c.discovery.prefixes.iter().map(|p| p.to_string()).collect();
     let seeds = c.discovery.seeds.iter().map(|s| s.to_string()).collect();
     format!(
-        "{}: ok\n  credentials: {}\n  prefixes: {}\n  seeds: {}\n  groups: {}, devices: {}\n  listen: {}",
+        "{}: ok\n  credentials: {}\n  prefixes: {}\n  seeds: {}\n  groups: {}, devices: {}\n  listen: {} ({})",
         file.display(),
         list(creds),
         list(prefixes),
         list(seeds),
         c.groups.len(),
         c.devices.len(),
-        c.server.listen
+        c.server.listen,
+        if c.server.tls_cert.is_some() {
+            "https"
+        } else {
+            "http"
+        }
     )
 }

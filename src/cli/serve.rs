@@ -82,6 +82,16 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             "listening on {listen} beyond loopback needs an API token: set [server] token in the config or NOCMAP_API_TOKEN"
         );
     }
+    let tls = match (&config.server.tls_cert, &config.server.tls_key) {
+        (Some(cert), Some(key)) => Some(crate::server::tls::acceptor(cert, key)?),
+        _ => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    if !listen.ip().is_loopback() && tls.is_none() {
+        eprintln!(
+            "nocmap serve: warning: the API listens on {listen} over plain HTTP: tokens and data cross the network in clear; set [server] tls_cert and tls_key, or put a TLS proxy in front"
+        );
+    }
     let listener = std::net::TcpListener::bind(listen)
         .with_context(|| format!("cannot listen on {listen}"))?;
     let listen = listener.local_addr()?;
@@ -193,6 +203,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let http = crate::server::serve_isolated(
         listener,
+        tls,
         state,
         stopped(stop_rx.clone()),
         config.server.api_nice,
@@ -205,7 +216,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         ))
     });
     let alerts = crate::alert::runner::spawn(&config, live.clone(), &db, stop_rx.clone())?;
-    println!("nocmap serve: API on http://{listen}");
+    println!("nocmap serve: API on {scheme}://{listen}");
 
     let mut rediscover =
         tokio::time::interval(Duration::from_secs(args.rediscover_interval.max(1)));

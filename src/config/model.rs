@@ -287,6 +287,11 @@ pub struct ServerConfig {
     /// their schedule. 0 runs the API at the pollers' priority.
     #[serde(default = "defaults::server_api_nice")]
     pub api_nice: u8,
+    /// HTTPS: the certificate chain (PEM, the server's own certificate
+    /// first) and its private key (PEM). Both or neither; without them the
+    /// server speaks plain HTTP.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
 }
 
 /// `[store]`: how the SQLite file keeps what it is given.
@@ -355,6 +360,8 @@ impl Default for ServerConfig {
             rate_limit_burst: defaults::server_rate_limit_burst(),
             max_streams_per_client: defaults::server_max_streams_per_client(),
             api_nice: defaults::server_api_nice(),
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }

@@ -111,6 +111,8 @@ const SERVER: &[Field] = &[
     f("rate_limit_burst", ty::<f64>, Plain),
     f("max_streams_per_client", ty::<usize>, Plain),
     f("api_nice", ty::<u8>, Plain),
+    f("tls_cert", ty::<PathBuf>, Plain),
+    f("tls_key", ty::<PathBuf>, Plain),
 ];
 const STORE: &[Field] = &[
     f("durability", ty::<super::model::StoreDurability>, Plain),

@@ -39,6 +39,19 @@ impl Config {
             }
             _ => {}
         }
+        match (&s.tls_cert, &s.tls_key) {
+            (Some(_), None) => v.push_dep(
+                "server.tls_key",
+                "must be set with server.tls_cert (the certificate's private key, PEM)",
+                &["server.tls_cert".to_string()],
+            ),
+            (None, Some(_)) => v.push_dep(
+                "server.tls_cert",
+                "must be set with server.tls_key (the certificate chain, PEM)",
+                &["server.tls_key".to_string()],
+            ),
+            _ => {}
+        }
         for (path, value) in [
             ("server.rate_limit_per_s", s.rate_limit_per_s),
             ("server.rate_limit_burst", s.rate_limit_burst),

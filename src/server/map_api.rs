@@ -71,7 +71,7 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
     let s = state.clone();
     let events = warp::path!("events")
         .and(warp::get())
-        .and(warp::addr::remote())
+        .and(super::listener::client_addr())
         .and_then(move |addr: Option<std::net::SocketAddr>| events(s.clone(), addr));
     let s = state.clone();
     let get_positions = warp::path!("map" / "positions")

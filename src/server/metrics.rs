@@ -45,13 +45,20 @@ pub struct Family {
 }
 
 /// Every family, in a fixed order; families with no sample are kept (their
-/// HELP/TYPE lines are still valid) and non-finite values are dropped.
+/// HELP/TYPE lines are still valid) and non-finite values are dropped. All
+/// come from the snapshot but the HTTP server's own TLS counter.
 pub fn collect(s: &LiveSnapshot, now_ms: UnixMs) -> Vec<Family> {
     let mut out = Vec::new();
     interface_families(s, &mut out);
     device_families(s, now_ms, &mut out);
     poller_families(s, &mut out);
     discovery_families(s, &mut out);
+    out.push(single(
+        "nocmap_http_tls_handshake_failures_total",
+        "Connections to the API whose TLS handshake failed or timed out (plain HTTP to the HTTPS port, unknown certificate, a silent client); 0 without TLS.",
+        MetricKind::Counter,
+        super::listener::tls_handshake_failures() as f64,
+    ));
     for f in &mut out {
         f.samples.retain(|m| m.value.is_finite());
     }

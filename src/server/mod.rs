@@ -13,6 +13,7 @@ mod assets;
 mod auth;
 pub mod exposition;
 pub mod feed;
+mod listener;
 mod map_api;
 pub mod metrics;
 pub mod rate_limit;
@@ -21,9 +22,11 @@ mod reports_api;
 mod routes;
 mod series;
 mod time_param;
+pub mod tls;
 
 pub use api::{DeviceView, LinkView, TopologyView};
 pub use auth::{AuthConfig, Denied, Role, authorize};
+pub use listener::{DRAIN_TIMEOUT, HANDSHAKE_TIMEOUT, HEADER_TIMEOUT, tls_handshake_failures};
 pub use routes::{CONTENT_SECURITY_POLICY, MAX_BODY_BYTES};
 pub use series::{PROBE_METRICS, SeriesOf, SeriesQuery, metric_by_name, parse_query};
 pub use time_param::{TimeParamError, parse_rfc3339_ms, parse_time};
@@ -136,6 +139,7 @@ fn set_thread_nice(nice: u8) {
 /// CPU. Returns a future that completes with the server.
 pub fn serve_isolated(
     listen: impl Into<Listen> + Send + 'static,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
     nice: u8,
@@ -153,7 +157,7 @@ pub fn serve_isolated(
         .name("nocmap-http".into())
         .spawn(move || {
             set_thread_nice(nice);
-            let result = rt.block_on(serve(listen, state, shutdown));
+            let result = rt.block_on(serve_tls(listen, tls, state, shutdown));
             // Requests still running after graceful shutdown get 5 s.
             rt.shutdown_timeout(std::time::Duration::from_secs(5));
             let _ = done_tx.send(result);
@@ -162,10 +166,20 @@ pub fn serve_isolated(
     Ok(async move { done_rx.await.unwrap_or(Ok(())) })
 }
 
-/// Serves the routes until `shutdown` completes, then finishes the requests
-/// in flight and returns.
+/// Serves the routes over plain HTTP until `shutdown` completes, then
+/// finishes the requests in flight and returns.
 pub async fn serve(
     listen: impl Into<Listen>,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    serve_tls(listen, None, state, shutdown).await
+}
+
+/// [`serve`], over TLS when `tls` is given (see [`tls::acceptor`]).
+pub async fn serve_tls(
+    listen: impl Into<Listen>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
@@ -179,7 +193,7 @@ pub async fn serve(
         }
     };
     if let Ok(addr) = listener.local_addr() {
-        tracing::info!(%addr, auth = state.auth.is_some(), "HTTP server listening");
+        tracing::info!(%addr, auth = state.auth.is_some(), tls = tls.is_some(), "HTTP server listening");
     }
     // The live feed ticks while the server runs; closing it on shutdown
     // ends the event streams, which graceful shutdown would wait for.
@@ -197,11 +211,7 @@ pub async fn serve(
             f.close();
         }
     };
-    warp::serve(routes::routes(Arc::new(state)))
-        .incoming(listener)
-        .graceful(shutdown)
-        .run()
-        .await;
+    listener::run(listener, tls, Arc::new(state), shutdown).await;
     if let Some(t) = ticking {
         t.abort();
     }

@@ -198,7 +198,7 @@ pub(super) fn require(
 
 /// Refuses a client over its request rate with 429 and `Retry-After`.
 fn rate_limit(state: Arc<AppState>) -> impl Filter<Extract = (), Error = Rejection> + Clone {
-    warp::addr::remote()
+    super::listener::client_addr()
         .and_then(move |addr: Option<std::net::SocketAddr>| {
             let state = state.clone();
             async move {

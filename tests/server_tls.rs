@@ -1,0 +1,297 @@
+//! HTTPS: a real server on 127.0.0.1:0 with a certificate made by the
+//! openssl command line, read by real curl. The API answers over TLS (1.3
+//! and 1.2) with the token; plain HTTP and untrusting clients are refused
+//! and counted, and the server goes on; the per-client rate limit still
+//! sees each client over TLS; a silent connection does not hold up the
+//! stop. Bad files are refused by `check-config` and by serve at start,
+//! naming the file and never the key's bytes.
+mod server_support;
+
+use nocmap::server::rate_limit::{Limits, RateLimiter};
+use nocmap::server::{AppState, AuthConfig};
+use nocmap::types::Secret;
+use server_support::{ADMIN, hostile_live};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A self-signed EC certificate for 127.0.0.1 and its key, in `dir`.
+fn make_cert(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+    let cert = dir.join(format!("{name}.crt"));
+    let key = dir.join(format!("{name}.key"));
+    let out = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
+        .args(["ec_paramgen_curve:prime256v1", "-nodes", "-days", "2"])
+        .args(["-subj", "/CN=nocmap-test", "-addext"])
+        .args(["subjectAltName=IP:127.0.0.1", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        out.status.success(),
+        "openssl: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (cert, key)
+}
+
+fn state(limits: Limits) -> AppState {
+    AppState {
+        live: hostile_live(),
+        db_path: None,
+        config: None,
+        feed: None,
+        limiter: Arc::new(RateLimiter::new(limits)),
+        auth: Some(AuthConfig {
+            admin_token: Secret::new(ADMIN),
+            read_only_token: None,
+        }),
+    }
+}
+
+struct Running {
+    addr: SocketAddr,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<Result<(), nocmap::server::ServerError>>,
+}
+
+fn start(state: AppState, cert: &Path, key: &Path) -> Running {
+    let tls = match nocmap::server::tls::acceptor(cert, key) {
+        Ok(t) => t,
+        Err(e) => panic!("{e}"),
+    };
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(nocmap::server::serve_tls(
+        listener,
+        Some(tls),
+        state,
+        async move {
+            let _ = rx.await;
+        },
+    ));
+    Running { addr, stop, task }
+}
+
+/// curl's exit code, HTTP status (0 when none) and body.
+async fn curl(args: Vec<String>) -> (i32, u16, String) {
+    tokio::task::spawn_blocking(move || {
+        let out = Command::new("curl")
+            .args(["-s", "-m", "10", "-w", "\n%{http_code}"])
+            .args(&args)
+            .output()
+            .expect("curl runs");
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
+        (
+            out.status.code().unwrap_or(-1),
+            code.trim().parse().unwrap_or(0),
+            body.to_string(),
+        )
+    })
+    .await
+    .unwrap()
+}
+
+fn https(addr: SocketAddr, path: &str, cert: &Path, extra: &[&str]) -> Vec<String> {
+    let mut a: Vec<String> = vec![
+        "--cacert".into(),
+        cert.display().to_string(),
+        "-H".into(),
+        format!("Authorization: Bearer {ADMIN}"),
+    ];
+    a.extend(extra.iter().map(|s| s.to_string()));
+    a.push(format!("https://{addr}{path}"));
+    a
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_over_tls_refuses_plain_http_and_keeps_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = make_cert(dir.path(), "server");
+    let srv = start(state(Limits::default()), &cert, &key);
+    let failures_before = nocmap::server::tls_handshake_failures();
+
+    let (rc, code, body) = curl(https(srv.addr, "/api/devices", &cert, &[])).await;
+    assert_eq!((rc, code), (0, 200), "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 2, "{body}");
+    let (rc, code, _) = curl(https(
+        srv.addr,
+        "/api/devices",
+        &cert,
+        &["--tlsv1.2", "--tls-max", "1.2"],
+    ))
+    .await;
+    assert_eq!((rc, code), (0, 200), "TLS 1.2");
+    // The token is still asked for over TLS.
+    let (rc, code, _) = curl(vec![
+        "--cacert".into(),
+        cert.display().to_string(),
+        format!("https://{}/api/devices", srv.addr),
+    ])
+    .await;
+    assert_eq!((rc, code), (0, 401));
+
+    // Refused: plain HTTP to the HTTPS port, and a client that does not
+    // trust the certificate.
+    let (rc, code, _) = curl(vec![format!("http://{}/healthz", srv.addr)]).await;
+    assert!(
+        rc != 0 && code == 0,
+        "plain HTTP: curl exit {rc}, status {code}"
+    );
+    let (rc, code, _) = curl(vec![format!("https://{}/healthz", srv.addr)]).await;
+    assert_eq!(
+        (rc, code),
+        (60, 0),
+        "an untrusted certificate: curl exit 60"
+    );
+    // Raw garbage as a ClientHello.
+    {
+        use std::io::Write;
+        let mut s = std::net::TcpStream::connect(srv.addr).unwrap();
+        let _ = s.write_all(&[0x16, 0x03, 0x01, 0xff, 0xff, 0, 1, 2, 3, 4, 5]);
+        let _ = s.write_all(&[0xAA; 4096]);
+    }
+    // Still serving, and the refusals are counted in /metrics.
+    let counted = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let (rc, code, body) = curl(https(srv.addr, "/metrics", &cert, &[])).await;
+            assert_eq!((rc, code), (0, 200), "{body}");
+            let n = body
+                .lines()
+                .find_map(|l| l.strip_prefix("nocmap_http_tls_handshake_failures_total "))
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .expect("the counter is exposed");
+            if n >= (failures_before + 3) as f64 {
+                return n;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .expect("three refused handshakes counted");
+    eprintln!("handshake failures counted: {counted}");
+
+    // A client that connects and says nothing does not hold up the stop.
+    let _silent = std::net::TcpStream::connect(srv.addr).unwrap();
+    srv.stop.send(()).unwrap();
+    let stopped = tokio::time::timeout(Duration::from_secs(30), srv.task).await;
+    assert!(
+        matches!(stopped, Ok(Ok(Ok(())))),
+        "serve returned after the stop: {stopped:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rate_limit_sees_each_client_over_tls() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = make_cert(dir.path(), "server");
+    let limits = Limits {
+        per_second: 0.01,
+        burst: 2.0,
+        ..Limits::default()
+    };
+    let srv = start(state(limits), &cert, &key);
+    let mut codes = Vec::new();
+    for _ in 0..4 {
+        codes.push(curl(https(srv.addr, "/api/devices", &cert, &[])).await.1);
+    }
+    assert_eq!(codes, [200, 200, 429, 429], "burst of 2, then refused");
+    srv.stop.send(()).unwrap();
+    srv.task.await.unwrap().unwrap();
+}
+
+fn nocmap(args: &[&str], config: &Path) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_nocmap"))
+        .args(args)
+        .arg(config)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+#[test]
+fn bad_tls_files_are_clear_errors_that_name_the_file_not_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = make_cert(dir.path(), "server");
+    let (_, other_key) = make_cert(dir.path(), "other");
+    let key_text = std::fs::read_to_string(&key).unwrap();
+    let key_body: Vec<&str> = key_text
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    let config = dir.path().join("nocmap.toml");
+    let write = |cert: &Path, key: &Path| {
+        std::fs::write(
+            &config,
+            format!(
+                "[server]\ntls_cert = {:?}\ntls_key = {:?}\n",
+                cert.display().to_string(),
+                key.display().to_string()
+            ),
+        )
+        .unwrap();
+    };
+
+    write(&cert, &key);
+    let (ok, out) = nocmap(&["check-config"], &config);
+    assert!(ok, "{out}");
+    assert!(out.contains("(https)"), "{out}");
+
+    let cases: [(&Path, &Path, &str); 4] = [
+        (
+            &cert,
+            &other_key,
+            "the private key does not belong to the first certificate",
+        ),
+        (&cert, &dir.path().join("missing.key"), "server.tls_key"),
+        (&key, &key, "no PEM CERTIFICATE block"),
+        (&cert, &cert, "no PEM private key block"),
+    ];
+    for (c, k, want) in cases {
+        write(c, k);
+        let (ok, out) = nocmap(&["check-config"], &config);
+        eprintln!("check-config: {}", out.trim());
+        assert!(!ok && out.contains(want), "{c:?} {k:?}: {out}");
+        assert!(
+            key_body.iter().all(|l| !out.contains(l)),
+            "the key's bytes are in the message: {out}"
+        );
+    }
+
+    // serve stops at start with the same message (before it listens or
+    // discovers anything; the seed is loopback all the same).
+    write(&cert, &other_key);
+    let out = Command::new(env!("CARGO_BIN_EXE_nocmap"))
+        .args([
+            "serve",
+            "-c",
+            "public",
+            "--seed",
+            "127.0.0.1",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .arg("--db")
+        .arg(dir.path().join("x.db"))
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains("the private key does not belong to the first certificate"),
+        "{text}"
+    );
+    assert!(!dir.path().join("x.db").exists(), "nothing opened: {text}");
+}
