@@ -1,10 +1,11 @@
 //! HTTPS: a real server on 127.0.0.1:0 with a certificate made by the
-//! openssl command line, read by real curl. The API answers over TLS (1.3
-//! and 1.2) with the token; plain HTTP and untrusting clients are refused
-//! and counted, and the server goes on; the per-client rate limit still
-//! sees each client over TLS; a silent connection does not hold up the
-//! stop. Bad files are refused by `check-config` and by serve at start,
-//! naming the file and never the key's bytes.
+//! openssl command line, read by real curl. The API and the live feed
+//! answer over TLS (1.3 and 1.2) with the token; plain HTTP, untrusting
+//! clients and garbage are refused and counted, and the server goes on;
+//! the per-client rate limit still sees each client over TLS; a silent
+//! connection does not hold up the stop. Bad files are refused by
+//! `check-config` and by serve at start, naming the file and never the
+//! key's bytes.
 mod server_support;
 
 use nocmap::server::rate_limit::{Limits, RateLimiter};
@@ -44,7 +45,7 @@ fn state(limits: Limits) -> AppState {
         live: hostile_live(),
         db_path: None,
         config: None,
-        feed: None,
+        feed: Some(nocmap::server::feed::Feed::new()),
         limiter: Arc::new(RateLimiter::new(limits)),
         auth: Some(AuthConfig {
             admin_token: Secret::new(ADMIN),
@@ -129,6 +130,11 @@ async fn the_api_over_tls_refuses_plain_http_and_keeps_serving() {
     ))
     .await;
     assert_eq!((rc, code), (0, 200), "TLS 1.2");
+    // The live feed streams over TLS: curl holds the stream for 3 s.
+    let (rc, _, body) = curl(https(srv.addr, "/api/events", &cert, &["-N", "-m", "3"])).await;
+    assert_eq!(rc, 28, "the stream stays open until curl's time limit");
+    assert!(body.starts_with("event:snapshot\n"), "{body:.200}");
+    assert!(body.contains("dev-a"), "the snapshot carries the devices");
     // The token is still asked for over TLS.
     let (rc, code, _) = curl(vec![
         "--cacert".into(),
