@@ -11,8 +11,13 @@
 # latency percentiles. The monitor's own counters, read before and after,
 # tell whether polls were skipped or late.
 #
+# With TLS=1 in the environment the server speaks HTTPS (a self-signed
+# certificate made by openssl for 127.0.0.1; curl trusts it, wrk does not
+# check): the same load over TLS, handshakes included (wrk keeps its
+# connections open, the event streams and curl calls each do one).
+#
 #   cargo build --release --bin nocmap --example sim_agents --example bench_poll
-#   sudo examples/bench_api_load.sh [AGENTS 1000] [IFACES 50] [STREAMS 200] [CONNS 200] [SECS 60] [POLL_S 60]
+#   sudo [TLS=1] examples/bench_api_load.sh [AGENTS 1000] [IFACES 50] [STREAMS 200] [CONNS 200] [SECS 60] [POLL_S 60]
 set -u
 cd "$(dirname "$0")/.."
 AGENTS=${1:-1000} IFACES=${2:-50} STREAMS=${3:-200} CONNS=${4:-200} SECS=${5:-60} POLL_S=${6:-60}
@@ -35,6 +40,16 @@ in_ns() { ip netns exec "$NS" "$@"; }
 $BIN/examples/bench_poll "$AGENTS" "$IFACES" 1 "$POLL_S" --write-config "$work/nocmap.toml" >/dev/null
 sed -i "s/^snmp_interval_s = .*/snmp_interval_s = $POLL_S/; s/^listen = .*/listen = \"127.0.0.1:18090\"/" "$work/nocmap.toml"
 sed -i "/^\[server\]/a rate_limit_per_s = 0\nmax_streams_per_client = $((STREAMS + 10))" "$work/nocmap.toml"
+URL=http://127.0.0.1:18090
+CURL=(curl)
+if [ "${TLS:-0}" = 1 ]; then
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+    -subj /CN=nocmap-bench -addext subjectAltName=IP:127.0.0.1 \
+    -keyout "$work/tls.key" -out "$work/tls.crt" 2>/dev/null
+  sed -i "/^\[server\]/a tls_cert = \"$work/tls.crt\"\ntls_key = \"$work/tls.key\"" "$work/nocmap.toml"
+  URL=https://127.0.0.1:18090
+  CURL=(curl --cacert "$work/tls.crt")
+fi
 
 in_ns $BIN/examples/sim_agents "$AGENTS" "$IFACES" > "$work/sim.log" 2>&1 &
 for _ in $(seq 1 120); do grep -q '^ready' "$work/sim.log" && break; sleep 0.5; done
@@ -43,24 +58,24 @@ ip netns exec "$NS" $BIN/nocmap serve --config "$work/nocmap.toml" --db "$work/l
 serve_pid=$!
 echo "waiting for discovery of $AGENTS agents ..."
 for _ in $(seq 1 600); do
-  n=$(in_ns curl -s -m 2 http://127.0.0.1:18090/metrics 2>/dev/null | awk '/^nocmap_snmp_polls_total /{print $2}' || true)
+  n=$(in_ns "${CURL[@]}" -s -m 2 $URL/metrics 2>/dev/null | awk '/^nocmap_snmp_polls_total /{print $2}' || true)
   [ -n "${n:-}" ] && [ "${n%.*}" -ge "$AGENTS" ] && break
   sleep 1
 done
-metrics() { in_ns curl -s -m 60 http://127.0.0.1:18090/metrics || true; }
+metrics() { in_ns "${CURL[@]}" -s -m 60 $URL/metrics || true; }
 before=$(metrics)
 echo "first poll cycle done; opening $STREAMS event streams"
 for _ in $(seq 1 "$STREAMS"); do
-  in_ns curl -s -N -m $((SECS + 30)) -o /dev/null http://127.0.0.1:18090/api/events &
+  in_ns "${CURL[@]}" -s -N -m $((SECS + 30)) -o /dev/null $URL/api/events &
 done
 sleep 3
-bytes=$(in_ns curl -s -m 30 http://127.0.0.1:18090/api/topology | wc -c)
+bytes=$(in_ns "${CURL[@]}" -s -m 30 $URL/api/topology | wc -c)
 echo "/api/topology answer: $bytes bytes"
 ( while kill -0 "$serve_pid" 2>/dev/null; do grep VmRSS /proc/$serve_pid/status 2>/dev/null; sleep 10; done ) > "$work/rss.txt" &
 echo "== wrk: $CONNS connections for $SECS s at /api/alerts"
-in_ns wrk -t2 -c"$CONNS" -d"${SECS}s" --latency --timeout 10s http://127.0.0.1:18090/api/alerts
+in_ns wrk -t2 -c"$CONNS" -d"${SECS}s" --latency --timeout 10s $URL/api/alerts
 echo "== wrk: 10 connections for $SECS s at /api/topology"
-in_ns wrk -t1 -c10 -d"${SECS}s" --latency --timeout 30s http://127.0.0.1:18090/api/topology
+in_ns wrk -t1 -c10 -d"${SECS}s" --latency --timeout 30s $URL/api/topology
 after=$(metrics)
 echo "serve RSS every 10 s during the load: $(awk '{print $2/1024 " MiB"}' "$work/rss.txt" | paste -sd' ')"
 dmesg 2>/dev/null | tail -3 | grep -i -E 'oom|killed' || true
