@@ -3,7 +3,8 @@
 //! answer over TLS (1.3 and 1.2) with the token; plain HTTP, untrusting
 //! clients and garbage are refused and counted, and the server goes on;
 //! the per-client rate limit still sees each client over TLS; a silent
-//! connection does not hold up the stop. Bad files are refused by
+//! connection does not hold up the stop; renewed files are served without
+//! a restart, half-done or mismatched ones are not. Bad files are refused by
 //! `check-config` and by serve at start, naming the file and never the
 //! key's bytes.
 mod server_support;
@@ -61,7 +62,11 @@ struct Running {
 }
 
 fn start(state: AppState, cert: &Path, key: &Path) -> Running {
-    let tls = match nocmap::server::tls::acceptor(cert, key) {
+    start_checking_every(state, cert, key, nocmap::server::tls::RELOAD_CHECK)
+}
+
+fn start_checking_every(state: AppState, cert: &Path, key: &Path, every: Duration) -> Running {
+    let tls = match nocmap::server::tls::acceptor_checking_every(cert, key, every) {
         Ok(t) => t,
         Err(e) => panic!("{e}"),
     };
@@ -209,6 +214,61 @@ async fn the_rate_limit_sees_each_client_over_tls() {
         codes.push(curl(https(srv.addr, "/api/devices", &cert, &[])).await.1);
     }
     assert_eq!(codes, [200, 200, 429, 429], "burst of 2, then refused");
+    srv.stop.send(()).unwrap();
+    srv.task.await.unwrap().unwrap();
+}
+
+/// Puts `from`'s content at `to` the way a renewal tool does: a new file
+/// renamed over the old one.
+fn replace(from: &Path, to: &Path) {
+    let tmp = to.with_extension("new");
+    std::fs::copy(from, &tmp).unwrap();
+    std::fs::rename(&tmp, to).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renewed_certificate_is_served_without_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = make_cert(dir.path(), "live");
+    let (old_cert, _) = make_cert(dir.path(), "first");
+    std::fs::copy(&cert, &old_cert).unwrap();
+    let (new_cert, new_key) = make_cert(dir.path(), "renewed");
+    let (_, stranger_key) = make_cert(dir.path(), "stranger");
+    let every = Duration::from_millis(200);
+    let srv = start_checking_every(state(Limits::default()), &cert, &key, every);
+    let code = |trust: PathBuf| {
+        let addr = srv.addr;
+        async move { curl(https(addr, "/healthz", &trust, &[])).await.0 }
+    };
+    assert_eq!(code(old_cert.clone()).await, 0, "the first certificate");
+    let reloads = nocmap::server::tls::reloads();
+
+    // A half-done renewal (the new certificate, the old key): refused, the
+    // old pair stays in use.
+    replace(&new_cert, &cert);
+    tokio::time::sleep(every * 2).await;
+    assert_eq!(
+        code(old_cert.clone()).await,
+        0,
+        "still the first certificate"
+    );
+    assert_eq!(nocmap::server::tls::reloads(), reloads);
+    // The key arrives: the next handshake after a check gets the new pair.
+    replace(&new_key, &key);
+    tokio::time::sleep(every * 2).await;
+    assert_eq!(code(new_cert.clone()).await, 0, "the renewed certificate");
+    assert_eq!(code(old_cert.clone()).await, 60, "the first one is gone");
+    assert_eq!(nocmap::server::tls::reloads(), reloads + 1);
+    // A key of another certificate: refused, the renewed pair stays.
+    replace(&stranger_key, &key);
+    tokio::time::sleep(every * 2).await;
+    assert_eq!(
+        code(new_cert.clone()).await,
+        0,
+        "still the renewed certificate"
+    );
+    assert_eq!(nocmap::server::tls::reloads(), reloads + 1);
+    assert!(nocmap::server::tls::reload_failures() >= 2);
     srv.stop.send(()).unwrap();
     srv.task.await.unwrap().unwrap();
 }

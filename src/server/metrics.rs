@@ -46,7 +46,7 @@ pub struct Family {
 
 /// Every family, in a fixed order; families with no sample are kept (their
 /// HELP/TYPE lines are still valid) and non-finite values are dropped. All
-/// come from the snapshot but the HTTP server's own TLS counter.
+/// come from the snapshot but the HTTP server's own TLS counters.
 pub fn collect(s: &LiveSnapshot, now_ms: UnixMs) -> Vec<Family> {
     let mut out = Vec::new();
     interface_families(s, &mut out);
@@ -58,6 +58,18 @@ pub fn collect(s: &LiveSnapshot, now_ms: UnixMs) -> Vec<Family> {
         "Connections to the API whose TLS handshake failed or timed out (plain HTTP to the HTTPS port, unknown certificate, a silent client); 0 without TLS.",
         MetricKind::Counter,
         super::listener::tls_handshake_failures() as f64,
+    ));
+    out.push(single(
+        "nocmap_http_tls_certificate_reloads_total",
+        "Renewed TLS certificate files taken into use without a restart.",
+        MetricKind::Counter,
+        super::tls::reloads() as f64,
+    ));
+    out.push(single(
+        "nocmap_http_tls_certificate_reload_failures_total",
+        "Changes of the TLS files that could not be used (the previous certificate stayed in use).",
+        MetricKind::Counter,
+        super::tls::reload_failures() as f64,
     ));
     for f in &mut out {
         f.samples.retain(|m| m.value.is_finite());

@@ -1,15 +1,43 @@
 //! HTTPS for the API and the map: the certificate chain and private key
-//! named by `[server] tls_cert` and `tls_key` (PEM files), loaded once when
-//! serve starts into a rustls server configuration (ring provider, TLS 1.2
-//! and 1.3, HTTP/1.1 by ALPN). A problem with either file stops serve at
-//! start with the file's path and what is wrong with it; the key's bytes
-//! never reach an error or a log.
+//! named by `[server] tls_cert` and `tls_key` (PEM files), in a rustls
+//! server configuration (ring provider, TLS 1.2 and 1.3, HTTP/1.1 by ALPN).
+//! A problem with either file stops serve at start with the file's path
+//! and what is wrong with it; the key's bytes never reach an error or a
+//! log.
+//!
+//! Renewed certificates are picked up without a restart: at a handshake at
+//! most every [`RELOAD_CHECK`], the files' modification times and lengths
+//! are compared with those read; when they changed, both are read again
+//! and, if they make a usable pair, serve the next handshakes. A pair that
+//! cannot be used (a half-written renewal, a key of another certificate)
+//! is logged once per change and the previous certificate stays in use.
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls;
+use tokio_rustls::rustls::crypto::CryptoProvider;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use tokio_rustls::rustls::server::{ClientHello, ResolvesServerCert};
+use tokio_rustls::rustls::sign::CertifiedKey;
+
+/// How often, at most, the files are looked at for a renewal.
+pub const RELOAD_CHECK: Duration = Duration::from_secs(10);
+
+static RELOADS: AtomicU64 = AtomicU64::new(0);
+static RELOAD_FAILURES: AtomicU64 = AtomicU64::new(0);
+
+/// Renewed certificates taken into use since start.
+pub fn reloads() -> u64 {
+    RELOADS.load(Ordering::Relaxed)
+}
+
+/// Changed files that could not be used (the previous pair stayed).
+pub fn reload_failures() -> u64 {
+    RELOAD_FAILURES.load(Ordering::Relaxed)
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
@@ -21,11 +49,47 @@ pub enum TlsError {
     Pair(String),
 }
 
-/// Reads both files and builds the acceptor. The chain is the PEM
-/// `CERTIFICATE` blocks of `cert` in order (the server's own first); the
-/// key is the first private key block of `key` (PKCS#8, PKCS#1 or SEC1) and
-/// must belong to the first certificate.
+/// Reads both files and builds the acceptor, which looks for renewed files
+/// every [`RELOAD_CHECK`]. The chain is the PEM `CERTIFICATE` blocks of
+/// `cert` in order (the server's own first); the key is the first private
+/// key block of `key` (PKCS#8, PKCS#1 or SEC1) and must belong to the first
+/// certificate.
 pub fn acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, TlsError> {
+    acceptor_checking_every(cert, key, RELOAD_CHECK)
+}
+
+/// [`acceptor`] with another interval between looks at the files.
+pub fn acceptor_checking_every(
+    cert: &Path,
+    key: &Path,
+    every: Duration,
+) -> Result<TlsAcceptor, TlsError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let stamp = stamp(cert, key);
+    let first = load(cert, key, &provider)?;
+    let resolver = Reloading {
+        cert: cert.to_path_buf(),
+        key: key.to_path_buf(),
+        provider: provider.clone(),
+        every,
+        current: Mutex::new(Current {
+            key: Arc::new(first),
+            stamp,
+            checked: Instant::now(),
+            refused: None,
+        }),
+    };
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| TlsError::Pair(e.to_string()))?
+        .with_no_client_auth()
+        .with_cert_resolver(Arc::new(resolver));
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+/// Both files read and checked as a pair.
+fn load(cert: &Path, key: &Path, provider: &CryptoProvider) -> Result<CertifiedKey, TlsError> {
     let cert_err = |message: String| TlsError::Cert {
         path: cert.to_path_buf(),
         message,
@@ -41,15 +105,61 @@ pub fn acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, TlsError> {
         path: key.to_path_buf(),
         message: pem_problem(&e),
     })?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| TlsError::Pair(e.to_string()))?
-        .with_no_client_auth()
-        .with_single_cert(chain, key_der)
-        .map_err(|e| TlsError::Pair(pair_problem(&e)))?;
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(TlsAcceptor::from(Arc::new(config)))
+    CertifiedKey::from_der(chain, key_der, provider).map_err(|e| TlsError::Pair(pair_problem(&e)))
+}
+
+/// What tells a renewal: each file's modification time and length.
+type Stamp = [(Option<SystemTime>, u64); 2];
+
+fn stamp(cert: &Path, key: &Path) -> Stamp {
+    let one = |p: &Path| std::fs::metadata(p).map_or((None, 0), |m| (m.modified().ok(), m.len()));
+    [one(cert), one(key)]
+}
+
+#[derive(Debug)]
+struct Reloading {
+    cert: PathBuf,
+    key: PathBuf,
+    provider: Arc<CryptoProvider>,
+    every: Duration,
+    current: Mutex<Current>,
+}
+
+#[derive(Debug)]
+struct Current {
+    key: Arc<CertifiedKey>,
+    /// The files as they were when `key` was read.
+    stamp: Stamp,
+    checked: Instant,
+    /// The files as they were when they last could not be used (told once).
+    refused: Option<Stamp>,
+}
+
+impl ResolvesServerCert for Reloading {
+    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        let mut c = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        if c.checked.elapsed() >= self.every {
+            c.checked = Instant::now();
+            let now = stamp(&self.cert, &self.key);
+            if now != c.stamp && c.refused != Some(now) {
+                match load(&self.cert, &self.key, &self.provider) {
+                    Ok(k) => {
+                        c.key = Arc::new(k);
+                        c.stamp = now;
+                        c.refused = None;
+                        RELOADS.fetch_add(1, Ordering::Relaxed);
+                        tracing::info!(cert = %self.cert.display(), "TLS certificate reloaded");
+                    }
+                    Err(e) => {
+                        c.refused = Some(now);
+                        RELOAD_FAILURES.fetch_add(1, Ordering::Relaxed);
+                        tracing::warn!(error = %e, "TLS files changed but cannot be used; the previous certificate stays in use");
+                    }
+                }
+            }
+        }
+        Some(c.key.clone())
+    }
 }
 
 /// What went wrong reading a PEM file, in words that name no byte of it.
