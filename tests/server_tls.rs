@@ -312,6 +312,23 @@ fn bad_tls_files_are_clear_errors_that_name_the_file_not_the_key() {
     let (ok, out) = nocmap(&["check-config"], &config);
     assert!(ok, "{out}");
     assert!(out.contains("(https)"), "{out}");
+    // Beyond loopback: plain HTTP is allowed with a token, with a warning.
+    let wide = "[server]\nlisten = \"0.0.0.0:8443\"\ntoken = \"check-config-token-0123\"\n";
+    std::fs::write(&config, wide).unwrap();
+    let (ok, out) = nocmap(&["check-config"], &config);
+    assert!(ok && out.contains("over plain HTTP"), "{out}");
+    assert!(!out.contains("check-config-token-0123"), "{out}");
+    let tls = format!(
+        "tls_cert = {:?}\ntls_key = {:?}\n",
+        cert.display().to_string(),
+        key.display().to_string()
+    );
+    std::fs::write(&config, format!("{wide}{tls}")).unwrap();
+    let (ok, out) = nocmap(&["check-config"], &config);
+    assert!(
+        ok && out.contains("(https)") && !out.contains("plain HTTP"),
+        "{out}"
+    );
 
     let cases: [(&Path, &Path, &str); 4] = [
         (

@@ -24,6 +24,13 @@ pub async fn run(args: CheckConfigArgs) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::from(1));
             }
             println!("{}", summary(&args.file, &config));
+            if !config.server.listen.ip().is_loopback() && config.server.tls_cert.is_none() {
+                eprintln!(
+                    "nocmap: warning: {} listens on {} over plain HTTP: tokens and data cross the network in clear; set [server] tls_cert and tls_key, or put a TLS proxy in front",
+                    args.file.display(),
+                    config.server.listen
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Err(errors) => {
