@@ -188,6 +188,17 @@ async fn the_api_over_tls_refuses_plain_http_and_keeps_serving() {
     .await
     .expect("three refused handshakes counted");
     eprintln!("handshake failures counted: {counted}");
+    // The certificate's end of validity (made for 2 days) is exposed.
+    let (_, _, body) = curl(https(srv.addr, "/metrics", &cert, &[])).await;
+    let not_after: f64 = body
+        .lines()
+        .find_map(|l| l.strip_prefix("nocmap_http_tls_certificate_not_after_seconds "))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("the expiry is exposed");
+    let now = server_support::now_ms() as f64 / 1000.0;
+    let days = (not_after - now) / 86_400.0;
+    eprintln!("certificate expires in {days:.3} days");
+    assert!((1.9..=2.1).contains(&days), "{days} days");
 
     // A client that connects and says nothing does not hold up the stop.
     let _silent = std::net::TcpStream::connect(srv.addr).unwrap();

@@ -71,6 +71,19 @@ pub fn collect(s: &LiveSnapshot, now_ms: UnixMs) -> Vec<Family> {
         MetricKind::Counter,
         super::tls::reload_failures() as f64,
     ));
+    let mut expiry = family(
+        "nocmap_http_tls_certificate_not_after_seconds",
+        "When the API's TLS certificate in use expires, in seconds since the Unix epoch (no sample without TLS).",
+        MetricKind::Gauge,
+    );
+    if let Some(t) = super::tls::certificate_not_after() {
+        expiry.samples.push(MetricSample {
+            suffix: "",
+            labels: vec![],
+            value: t as f64,
+        });
+    }
+    out.push(expiry);
     for f in &mut out {
         f.samples.retain(|m| m.value.is_finite());
     }

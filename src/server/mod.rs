@@ -23,6 +23,7 @@ mod routes;
 mod series;
 mod time_param;
 pub mod tls;
+mod x509_time;
 
 pub use api::{DeviceView, LinkView, TopologyView};
 pub use auth::{AuthConfig, Denied, Role, authorize};

@@ -12,7 +12,7 @@
 //! cannot be used (a half-written renewal, a key of another certificate)
 //! is logged once per change and the previous certificate stays in use.
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 use tokio_rustls::TlsAcceptor;
@@ -27,6 +27,23 @@ use tokio_rustls::rustls::sign::CertifiedKey;
 pub const RELOAD_CHECK: Duration = Duration::from_secs(10);
 
 static RELOADS: AtomicU64 = AtomicU64::new(0);
+/// `notAfter` of the certificate in use, seconds since the epoch; 0: none.
+static NOT_AFTER: AtomicI64 = AtomicI64::new(0);
+
+/// When the certificate in use expires (seconds since the Unix epoch), if
+/// one is in use and its validity could be read.
+pub fn certificate_not_after() -> Option<i64> {
+    Some(NOT_AFTER.load(Ordering::Relaxed)).filter(|t| *t != 0)
+}
+
+fn note_in_use(key: &CertifiedKey) {
+    let t = key
+        .end_entity_cert()
+        .ok()
+        .and_then(|c| super::x509_time::not_after(c.as_ref()))
+        .unwrap_or(0);
+    NOT_AFTER.store(t, Ordering::Relaxed);
+}
 static RELOAD_FAILURES: AtomicU64 = AtomicU64::new(0);
 
 /// Renewed certificates taken into use since start.
@@ -67,6 +84,7 @@ pub fn acceptor_checking_every(
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let stamp = stamp(cert, key);
     let first = load(cert, key, &provider)?;
+    note_in_use(&first);
     let resolver = Reloading {
         cert: cert.to_path_buf(),
         key: key.to_path_buf(),
@@ -144,6 +162,7 @@ impl ResolvesServerCert for Reloading {
             if now != c.stamp && c.refused != Some(now) {
                 match load(&self.cert, &self.key, &self.provider) {
                     Ok(k) => {
+                        note_in_use(&k);
                         c.key = Arc::new(k);
                         c.stamp = now;
                         c.refused = None;
