@@ -3,7 +3,8 @@
 //! answer over TLS (1.3 and 1.2) with the token; plain HTTP, untrusting
 //! clients and garbage are refused and counted, and the server goes on;
 //! the per-client rate limit still sees each client over TLS; a silent
-//! connection does not hold up the stop; renewed files are served without
+//! connection does not hold up the stop and is dropped after the
+//! handshake time; renewed files are served without
 //! a restart, half-done or mismatched ones are not. Bad files are refused by
 //! `check-config` and by serve at start, naming the file and never the
 //! key's bytes.
@@ -225,6 +226,32 @@ async fn the_rate_limit_sees_each_client_over_tls() {
         codes.push(curl(https(srv.addr, "/api/devices", &cert, &[])).await.1);
     }
     assert_eq!(codes, [200, 200, 429, 429], "burst of 2, then refused");
+    srv.stop.send(()).unwrap();
+    srv.task.await.unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_silent_in_the_handshake_is_dropped() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = make_cert(dir.path(), "server");
+    let srv = start(state(Limits::default()), &cert, &key);
+    let before = nocmap::server::tls_handshake_failures();
+    let addr = srv.addr;
+    let (read, waited) = tokio::task::spawn_blocking(move || {
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(nocmap::server::HANDSHAKE_TIMEOUT * 2))
+            .unwrap();
+        let t = std::time::Instant::now();
+        let mut buf = [0u8; 16];
+        (s.read(&mut buf).map_err(|e| e.kind()), t.elapsed())
+    })
+    .await
+    .unwrap();
+    eprintln!("a silent client was dropped after {waited:?}: {read:?}");
+    assert_eq!(read, Ok(0), "the server closed the connection");
+    assert!(waited >= nocmap::server::HANDSHAKE_TIMEOUT - Duration::from_millis(500));
+    assert!(nocmap::server::tls_handshake_failures() > before);
     srv.stop.send(()).unwrap();
     srv.task.await.unwrap().unwrap();
 }
