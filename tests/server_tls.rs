@@ -4,10 +4,10 @@
 //! clients and garbage are refused and counted, and the server goes on;
 //! the per-client rate limit still sees each client over TLS; a silent
 //! connection does not hold up the stop and is dropped after the
-//! handshake time; renewed files are served without
-//! a restart, half-done or mismatched ones are not. Bad files are refused by
-//! `check-config` and by serve at start, naming the file and never the
-//! key's bytes.
+//! handshake time; renewed files are served without a restart, half-done
+//! or mismatched ones are not; the certificate's expiry is in /metrics.
+//! Bad files are refused by `check-config` and by serve at start, naming
+//! the file and never the key's bytes.
 mod server_support;
 
 use nocmap::server::rate_limit::{Limits, RateLimiter};
