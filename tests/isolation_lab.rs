@@ -14,6 +14,9 @@
 //!    `poller_isolated` ("no device answers"); every unreachable alert is
 //!    suppressed behind the poller and never told.
 //! 3. Healed: the cut-off resolves, and nothing else is told.
+//! 4. serve's ICMP receive loops panic (injected: SIGUSR1 with
+//!    `NOCMAP_TEST_FAULTS`, debug builds only): they are started again,
+//!    every router reads up with fresh rounds, nothing pages.
 #[macro_use]
 mod common;
 use common::Kill;
@@ -378,5 +381,55 @@ fn a_poller_nothing_answers_pages_once_and_one_dead_hop_does_not_isolate_it() {
         3,
         "every router resolved: {cut:#?}"
     );
+
+    // 4. serve's ICMP receive loops die (a panic injected at their next
+    // datagram, as a bug a hostile packet reached would): they are started
+    // again, every router reads up, and nothing pages.
+    let restarts = |lab: &Lab| {
+        common::noc_get(lab, API_PORT, "/metrics").and_then(|m| {
+            m.lines()
+                .find_map(|l| l.strip_prefix("nocmap_icmp_receiver_restarts_total "))
+                .and_then(|v| v.trim().parse::<f64>().ok())
+        })
+    };
+    assert_eq!(restarts(&lab), Some(0.0));
+    let (h_before, n_before) = (history(&lab).len(), told(&got).len());
+    let t_fault = now_ms();
+    // SAFETY: plain kill(2) on our own child.
+    unsafe { libc::kill(serve.0.id() as i32, libc::SIGUSR1) };
+    common::wait_until(
+        "the receive loop restarted",
+        Duration::from_secs(20),
+        || restarts(&lab).filter(|n| *n >= 1.0),
+    );
+    let restarted = now_ms();
+    std::thread::sleep(Duration::from_secs(10)); // 5 rounds, past the rule's `for`
+    let fresh = api(&lab, "/api/devices");
+    let routers: Vec<&Value> = fresh
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["health"].is_object())
+        .collect();
+    assert_eq!(routers.len(), 3, "{fresh}");
+    for d in routers {
+        let h = &d["health"];
+        assert_eq!(h["reachability"], "up", "{}: {h}", d["sys_name"]);
+        assert_eq!(h["reachability_stale"], false, "{}: {h}", d["sys_name"]);
+        assert!(h["last_icmp_ms"].as_i64().unwrap_or(0) > restarted, "{h}");
+    }
+    eprintln!(
+        "(4) receive loops restarted within {:.1} s of the fault; 10 s on every router up with fresh rounds, {} new alert events, {} new notifications",
+        (restarted - t_fault) as f64 / 1000.0,
+        history(&lab).len() - h_before,
+        told(&got).len() - n_before
+    );
+    assert_eq!(
+        history(&lab).len(),
+        h_before,
+        "{:#?}",
+        &history(&lab)[h_before..]
+    );
+    assert_eq!(told(&got).len(), n_before);
     common::stop_serve(serve, &log);
 }

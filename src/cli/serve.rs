@@ -154,6 +154,21 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             }
         }
     };
+    // Debug builds only, with NOCMAP_TEST_FAULTS set: SIGUSR1 makes the ICMP
+    // receive loops panic at their next datagram, so a lab test can show
+    // their recovery under serve (`tests/isolation_lab.rs`).
+    #[cfg(debug_assertions)]
+    if let (Some(engine), Some(_)) = (&icmp, std::env::var_os("NOCMAP_TEST_FAULTS")) {
+        use tokio::signal::unix::{SignalKind, signal};
+        let engine = engine.clone();
+        let mut usr1 = signal(SignalKind::user_defined1()).context("cannot handle SIGUSR1")?;
+        tokio::spawn(async move {
+            while usr1.recv().await.is_some() {
+                tracing::warn!("test fault: the ICMP receive loops panic at their next datagram");
+                engine.fault_panic_receivers();
+            }
+        });
+    }
     let base = MonitorSettings {
         icmp_count: config.icmp.count,
         icmp_spacing: Duration::from_millis(config.icmp.interval_ms),
