@@ -87,19 +87,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         _ => None,
     };
     let scheme = if tls.is_some() { "https" } else { "http" };
-    if let Some(t) = crate::server::tls::certificate_not_after() {
-        let days = (t - crate::types::unix_now_ms() / 1000) as f64 / 86_400.0;
-        if days < 14.0 {
-            eprintln!(
-                "nocmap serve: warning: the TLS certificate {} (notAfter {}); renewed files are picked up without a restart",
-                if days < 0.0 {
-                    format!("expired {:.1} days ago", -days)
-                } else {
-                    format!("expires in {days:.1} days")
-                },
-                crate::report::timefmt::rfc3339(t.saturating_mul(1000))
-            );
-        }
+    if let Some(w) = crate::server::tls::expiry_warning(crate::types::unix_now_ms() / 1000) {
+        eprintln!("nocmap serve: warning: {w}");
     }
     if !listen.ip().is_loopback() && tls.is_none() {
         eprintln!(

@@ -53,6 +53,16 @@ pub fn collect(s: &LiveSnapshot, now_ms: UnixMs) -> Vec<Family> {
     device_families(s, now_ms, &mut out);
     poller_families(s, &mut out);
     discovery_families(s, &mut out);
+    tls_families(&mut out);
+    for f in &mut out {
+        f.samples.retain(|m| m.value.is_finite());
+    }
+    out
+}
+
+/// The HTTP server's own TLS counters and its certificate's expiry (process
+/// state, not the snapshot's).
+fn tls_families(out: &mut Vec<Family>) {
     out.push(single(
         "nocmap_http_tls_handshake_failures_total",
         "Connections to the API whose TLS handshake failed or timed out (plain HTTP to the HTTPS port, unknown certificate, a silent client); 0 without TLS.",
@@ -84,10 +94,6 @@ pub fn collect(s: &LiveSnapshot, now_ms: UnixMs) -> Vec<Family> {
         });
     }
     out.push(expiry);
-    for f in &mut out {
-        f.samples.retain(|m| m.value.is_finite());
-    }
-    out
 }
 
 fn family(name: &'static str, help: &'static str, kind: MetricKind) -> Family {

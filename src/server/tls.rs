@@ -36,6 +36,24 @@ pub fn certificate_not_after() -> Option<i64> {
     Some(NOT_AFTER.load(Ordering::Relaxed)).filter(|t| *t != 0)
 }
 
+/// A warning when the certificate in use expires within 14 days of
+/// `now_s` (seconds since the epoch) or has expired; None otherwise.
+pub fn expiry_warning(now_s: i64) -> Option<String> {
+    let t = certificate_not_after()?;
+    let days = (t - now_s) as f64 / 86_400.0;
+    (days < 14.0).then(|| {
+        let when = if days < 0.0 {
+            format!("expired {:.1} days ago", -days)
+        } else {
+            format!("expires in {days:.1} days")
+        };
+        format!(
+            "the TLS certificate {when} (notAfter {}); renewed files are picked up without a restart",
+            crate::report::timefmt::rfc3339(t.saturating_mul(1000))
+        )
+    })
+}
+
 fn note_in_use(key: &CertifiedKey) {
     let t = key
         .end_entity_cert()
