@@ -289,3 +289,48 @@ fn only_changes_are_read_back_as_flap_history() {
         .collect();
     assert_eq!(at, vec![2_000, 3_000]);
 }
+
+#[test]
+fn time_nobody_watched_does_not_stop_the_flapping() {
+    // Flapping when serve stopped at 5 s; it watches again at 104 s. The
+    // changes it missed meanwhile must not read as 99 s of stability.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gap.db");
+    let open = || crate::store::Store::open(&path, crate::store::StoreConfig::default()).unwrap();
+    let mut o = chain();
+    {
+        let mut store = open();
+        let mut e = evaluator(FLAPPY);
+        for k in 0..6 {
+            set_util(&mut o, Some(if k % 2 == 0 { 90.0 } else { 10.0 }), k * 1000);
+            let t = e.step(&o, k * 1000);
+            save(&mut store, &e, &o, &t, k * 1000);
+        }
+        assert!(e.active()[0].flapping);
+        // What serve's start records: the last sample (5 s) to the start.
+        store
+            .write_batch(&crate::store::Batch {
+                samples: vec![],
+                gaps: vec![crate::store::GapRecord {
+                    series: None,
+                    from: crate::store::UnixMillis(5_000),
+                    to: crate::store::UnixMillis(100_000),
+                    reason: "restart".to_string(),
+                }],
+            })
+            .unwrap();
+    }
+    let store = open();
+    let mut e = evaluator(FLAPPY);
+    crate::alert::runner::restore(&mut e, &store, 104_000).unwrap();
+    let mut after = Vec::new();
+    for k in 104..108 {
+        set_util(&mut o, Some(if k % 2 == 0 { 90.0 } else { 10.0 }), k * 1000);
+        after.extend(e.step(&o, k * 1000));
+    }
+    assert!(
+        told(&after).is_empty(),
+        "still flapping after 99 s nobody watched: {after:?}"
+    );
+    assert!(e.active()[0].flapping, "{:?}", e.active());
+}

@@ -27,7 +27,7 @@ const MAX_RESTORED_CHANGES: u32 = 100_000;
 
 /// Gives a new evaluator what the store saved before a restart: the firing
 /// and flapping alerts, and the state changes within the longest flap
-/// window (their flap history). Returns the saved alerts of rules no longer
+/// window of watched time (their flap history). Returns the saved alerts of rules no longer
 /// configured.
 pub(super) fn restore(
     evaluator: &mut Evaluator,
@@ -37,9 +37,26 @@ pub(super) fn restore(
     let gone = evaluator.restore(saved_alerts(store)?);
     let window = rules_flap_window_ms(evaluator.rules());
     if window > 0 {
-        let changes =
-            store.alert_state_changes(now.saturating_sub(window), MAX_RESTORED_CHANGES)?;
-        evaluator.restore_changes(changes.into_iter().map(|(key, at)| (AlertKey(key), at)));
+        // Time nobody watched (from the last sample before the restart until
+        // now, discovery included) is not stable time: the saved changes move
+        // forward by it, so a flap window holds as much watched time as it
+        // would have without the restart, and the changes missed meanwhile
+        // do not read as the flapping having stopped.
+        let unwatched = store
+            .last_restart_gap()?
+            .map_or(0, |(from, _)| now.saturating_sub(from).max(0));
+        let changes = store.alert_state_changes(
+            now.saturating_sub(window).saturating_sub(unwatched),
+            MAX_RESTORED_CHANGES,
+        )?;
+        evaluator.restore_changes(changes.into_iter().map(|(key, at)| {
+            let at = if at <= now - unwatched {
+                at + unwatched
+            } else {
+                at
+            };
+            (AlertKey(key), at)
+        }));
     }
     Ok(gone)
 }

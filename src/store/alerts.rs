@@ -277,6 +277,24 @@ impl Store {
         rows.collect::<Result<_, _>>().sql("read alert change row")
     }
 
+    /// The newest restart gap (`from`: the last sample before the restart,
+    /// `to`: when the monitor started again), if any.
+    pub fn last_restart_gap(&self) -> Result<Option<(i64, i64)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT from_ms, to_ms FROM gaps WHERE series_id IS NULL AND reason = ?1
+                 ORDER BY to_ms DESC, id DESC LIMIT 1",
+            )
+            .sql("prepare restart gap read")?;
+        let mut rows = stmt
+            .query_map(params![super::write::RESTART_REASON], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .sql("read restart gap")?;
+        rows.next().transpose().sql("read restart gap row")
+    }
+
     /// Events at or after `since_ms`, oldest first, at most `limit`.
     pub fn alert_history(&self, since_ms: i64, limit: u32) -> Result<Vec<AlertEvent>, StoreError> {
         let mut stmt = self
