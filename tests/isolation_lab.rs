@@ -386,11 +386,8 @@ fn a_poller_nothing_answers_pages_once_and_one_dead_hop_does_not_isolate_it() {
     // datagram, as a bug a hostile packet reached would): they are started
     // again, every router reads up, and nothing pages.
     let restarts = |lab: &Lab| {
-        common::noc_get(lab, API_PORT, "/metrics").and_then(|m| {
-            m.lines()
-                .find_map(|l| l.strip_prefix("nocmap_icmp_receiver_restarts_total "))
-                .and_then(|v| v.trim().parse::<f64>().ok())
-        })
+        common::noc_get(lab, API_PORT, "/metrics")
+            .and_then(|m| common::metric(&m, "nocmap_icmp_receiver_restarts_total"))
     };
     assert_eq!(restarts(&lab), Some(0.0));
     let (h_before, n_before) = (history(&lab).len(), told(&got).len());

@@ -105,6 +105,16 @@ async fn curl(args: Vec<String>) -> (i32, u16, String) {
     .unwrap()
 }
 
+/// An unlabelled sample of `/metrics` text (parsed strictly).
+fn metric(body: &str, name: &str) -> f64 {
+    let (samples, _) = server_support::parse_prometheus(body).expect("valid exposition");
+    samples
+        .iter()
+        .find(|s| s.name == name)
+        .map(|s| s.value)
+        .unwrap_or_else(|| panic!("{name} is exposed"))
+}
+
 fn https(addr: SocketAddr, path: &str, cert: &Path, extra: &[&str]) -> Vec<String> {
     let mut a: Vec<String> = vec![
         "--cacert".into(),
@@ -175,11 +185,7 @@ async fn the_api_over_tls_refuses_plain_http_and_keeps_serving() {
         loop {
             let (rc, code, body) = curl(https(srv.addr, "/metrics", &cert, &[])).await;
             assert_eq!((rc, code), (0, 200), "{body}");
-            let n = body
-                .lines()
-                .find_map(|l| l.strip_prefix("nocmap_http_tls_handshake_failures_total "))
-                .and_then(|v| v.trim().parse::<f64>().ok())
-                .expect("the counter is exposed");
+            let n = metric(&body, "nocmap_http_tls_handshake_failures_total");
             if n >= (failures_before + 3) as f64 {
                 return n;
             }
@@ -191,11 +197,7 @@ async fn the_api_over_tls_refuses_plain_http_and_keeps_serving() {
     eprintln!("handshake failures counted: {counted}");
     // The certificate's end of validity (made for 2 days) is exposed.
     let (_, _, body) = curl(https(srv.addr, "/metrics", &cert, &[])).await;
-    let not_after: f64 = body
-        .lines()
-        .find_map(|l| l.strip_prefix("nocmap_http_tls_certificate_not_after_seconds "))
-        .and_then(|v| v.trim().parse().ok())
-        .expect("the expiry is exposed");
+    let not_after = metric(&body, "nocmap_http_tls_certificate_not_after_seconds");
     let now = server_support::now_ms() as f64 / 1000.0;
     let days = (not_after - now) / 86_400.0;
     eprintln!("certificate expires in {days:.3} days");

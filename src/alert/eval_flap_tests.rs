@@ -184,6 +184,18 @@ fn save(
     store.record_alerts(&events, Some(&rows), now).unwrap();
 }
 
+/// Six changes at 0..5 s (flapping from the 4th), each saved as serve
+/// saves it; returns the evaluator that saw them.
+fn flap_and_save(store: &mut crate::store::Store, o: &mut Observations) -> Evaluator {
+    let mut e = evaluator(FLAPPY);
+    for k in 0..6 {
+        set_util(o, Some(if k % 2 == 0 { 90.0 } else { 10.0 }), k * 1000);
+        let t = e.step(o, k * 1000);
+        save(store, &e, o, &t, k * 1000);
+    }
+    e
+}
+
 #[test]
 fn flapping_goes_on_across_a_restart() {
     let dir = tempfile::tempdir().unwrap();
@@ -192,12 +204,7 @@ fn flapping_goes_on_across_a_restart() {
     let mut o = chain();
     {
         let mut store = open();
-        let mut e = evaluator(FLAPPY);
-        for k in 0..6 {
-            set_util(&mut o, Some(if k % 2 == 0 { 90.0 } else { 10.0 }), k * 1000);
-            let t = e.step(&o, k * 1000);
-            save(&mut store, &e, &o, &t, k * 1000);
-        }
+        let e = flap_and_save(&mut store, &mut o);
         assert!(e.active()[0].flapping && e.active()[0].flap_told);
     }
     // The monitor is back 4 s later, the value still swinging.
@@ -300,12 +307,7 @@ fn time_nobody_watched_does_not_stop_the_flapping() {
     let mut o = chain();
     {
         let mut store = open();
-        let mut e = evaluator(FLAPPY);
-        for k in 0..6 {
-            set_util(&mut o, Some(if k % 2 == 0 { 90.0 } else { 10.0 }), k * 1000);
-            let t = e.step(&o, k * 1000);
-            save(&mut store, &e, &o, &t, k * 1000);
-        }
+        let e = flap_and_save(&mut store, &mut o);
         assert!(e.active()[0].flapping);
         // What serve's start records: the last sample (5 s) to the start.
         store

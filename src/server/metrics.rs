@@ -46,57 +46,22 @@ pub struct Family {
 
 /// Every family, in a fixed order; families with no sample are kept (their
 /// HELP/TYPE lines are still valid) and non-finite values are dropped. All
-/// come from the snapshot but the HTTP server's own TLS counters.
+/// come from the snapshot but the HTTP server's own TLS counters
+/// (`tls::metric_families`).
 pub fn collect(s: &LiveSnapshot, now_ms: UnixMs) -> Vec<Family> {
     let mut out = Vec::new();
     interface_families(s, &mut out);
     device_families(s, now_ms, &mut out);
     poller_families(s, &mut out);
     discovery_families(s, &mut out);
-    tls_families(&mut out);
+    super::tls::metric_families(&mut out);
     for f in &mut out {
         f.samples.retain(|m| m.value.is_finite());
     }
     out
 }
 
-/// The HTTP server's own TLS counters and its certificate's expiry (process
-/// state, not the snapshot's).
-fn tls_families(out: &mut Vec<Family>) {
-    out.push(single(
-        "nocmap_http_tls_handshake_failures_total",
-        "Connections to the API whose TLS handshake failed or timed out (plain HTTP to the HTTPS port, unknown certificate, a silent client); 0 without TLS.",
-        MetricKind::Counter,
-        super::listener::tls_handshake_failures() as f64,
-    ));
-    out.push(single(
-        "nocmap_http_tls_certificate_reloads_total",
-        "Renewed TLS certificate files taken into use without a restart.",
-        MetricKind::Counter,
-        super::tls::reloads() as f64,
-    ));
-    out.push(single(
-        "nocmap_http_tls_certificate_reload_failures_total",
-        "Changes of the TLS files that could not be used (the previous certificate stayed in use).",
-        MetricKind::Counter,
-        super::tls::reload_failures() as f64,
-    ));
-    let mut expiry = family(
-        "nocmap_http_tls_certificate_not_after_seconds",
-        "When the API's TLS certificate in use expires, in seconds since the Unix epoch (no sample without TLS).",
-        MetricKind::Gauge,
-    );
-    if let Some(t) = super::tls::certificate_not_after() {
-        expiry.samples.push(MetricSample {
-            suffix: "",
-            labels: vec![],
-            value: t as f64,
-        });
-    }
-    out.push(expiry);
-}
-
-fn family(name: &'static str, help: &'static str, kind: MetricKind) -> Family {
+pub(super) fn family(name: &'static str, help: &'static str, kind: MetricKind) -> Family {
     Family {
         name,
         help,
@@ -106,7 +71,12 @@ fn family(name: &'static str, help: &'static str, kind: MetricKind) -> Family {
 }
 
 /// A family of one unlabelled sample.
-fn single(name: &'static str, help: &'static str, kind: MetricKind, value: f64) -> Family {
+pub(super) fn single(
+    name: &'static str,
+    help: &'static str,
+    kind: MetricKind,
+    value: f64,
+) -> Family {
     Family {
         name,
         help,

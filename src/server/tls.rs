@@ -11,6 +11,7 @@
 //! and, if they make a usable pair, serve the next handshakes. A pair that
 //! cannot be used (a half-written renewal, a key of another certificate)
 //! is logged once per change and the previous certificate stays in use.
+use super::metrics::{Family, MetricKind, MetricSample, family, single};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -197,6 +198,43 @@ impl ResolvesServerCert for Reloading {
         }
         Some(c.key.clone())
     }
+}
+
+/// The HTTP server's own TLS counters and its certificate's expiry (process
+/// state, not the snapshot's).
+pub(super) fn metric_families(out: &mut Vec<Family>) {
+    for (name, help, value) in [
+        (
+            "nocmap_http_tls_handshake_failures_total",
+            "Connections to the API whose TLS handshake failed or timed out (plain HTTP to the HTTPS port, unknown certificate, a silent client); 0 without TLS.",
+            super::listener::tls_handshake_failures(),
+        ),
+        (
+            "nocmap_http_tls_certificate_reloads_total",
+            "Renewed TLS certificate files taken into use without a restart.",
+            reloads(),
+        ),
+        (
+            "nocmap_http_tls_certificate_reload_failures_total",
+            "Changes of the TLS files that could not be used (the previous certificate stayed in use).",
+            reload_failures(),
+        ),
+    ] {
+        out.push(single(name, help, MetricKind::Counter, value as f64));
+    }
+    let mut expiry = family(
+        "nocmap_http_tls_certificate_not_after_seconds",
+        "When the API's TLS certificate in use expires, in seconds since the Unix epoch (no sample without TLS).",
+        MetricKind::Gauge,
+    );
+    if let Some(t) = certificate_not_after() {
+        expiry.samples.push(MetricSample {
+            suffix: "",
+            labels: vec![],
+            value: t as f64,
+        });
+    }
+    out.push(expiry);
 }
 
 /// What went wrong reading a PEM file, in words that name no byte of it.
