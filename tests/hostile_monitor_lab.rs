@@ -1,9 +1,10 @@
 //! The whole monitor against hostile agents: the real `nocmap serve` binary,
 //! in a network namespace with only `lo` (no route out), polls a real
-//! net-snmp snmpd beside ten hand-rolled agents on 127.0.0.2-11, each with
+//! net-snmp snmpd beside eleven hand-rolled agents on 127.0.0.2-12, each with
 //! its own fault: a 100,000-row ifTable/ifXTable, hostile strings (HTML/JS,
 //! control characters, invalid UTF-8, 65,000-byte values), wrong request
-//! ids, answers from another source address, garbled/truncated datagrams,
+//! ids, answers from another address of the device and from a stranger's
+//! address, garbled/truncated datagrams,
 //! oversized responses, answers after most of the timeout, a looping walk,
 //! an endless walk, and silence. The agents that must show a fault while
 //! polled answer properly during discovery and turn hostile once the API is
@@ -56,6 +57,9 @@ const IF_ENTRY: &[u32] = &[1, 3, 6, 1, 2, 1, 2, 2, 1];
 /// outside loopback (a router answering from another interface), put on
 /// this namespace's `lo` (the namespace has no route out).
 const OTHER_ADDR: [u8; 4] = [10, 93, 0, 50];
+/// The address the stranger agent answers from: not one of its own (NAT
+/// rewriting the source, or a spoofer), also on this namespace's `lo`.
+const STRANGER_ADDR: [u8; 4] = [10, 93, 0, 51];
 const IFX_ENTRY: &[u32] = &[1, 3, 6, 1, 2, 1, 31, 1, 1, 1];
 const IF_COLS: &[u32] = &[1, 2, 3, 5, 6, 7, 8, 10, 11, 13, 14, 16, 17, 19, 20];
 const IFX_COLS: &[u32] = &[1, 6, 7, 8, 9, 10, 11, 12, 13, 15, 18, 19];
@@ -67,6 +71,7 @@ enum Fault {
     Strings,
     WrongId,
     OtherSource,
+    Stranger,
     Garbled,
     Oversized,
     Slow,
@@ -75,7 +80,7 @@ enum Fault {
     Silent,
 }
 
-const AGENTS: [(Fault, u8); 10] = [
+const AGENTS: [(Fault, u8); 11] = [
     (Fault::Huge, 2),
     (Fault::Strings, 3),
     (Fault::WrongId, 4),
@@ -86,6 +91,7 @@ const AGENTS: [(Fault, u8); 10] = [
     (Fault::Loop, 9),
     (Fault::Endless, 10),
     (Fault::Silent, 11),
+    (Fault::Stranger, 12),
 ];
 
 fn addr(octet: u8) -> String {
@@ -379,6 +385,7 @@ fn run_agent(fault: Fault, octet: u8, armed: Arc<AtomicBool>, served: Arc<Atomic
     let sock = Arc::new(UdpSocket::bind(format!("{}:161", addr(octet))).unwrap());
     // Answers from another address of the namespace.
     let other = UdpSocket::bind((std::net::Ipv4Addr::from(OTHER_ADDR), 0)).unwrap();
+    let stranger = UdpSocket::bind((std::net::Ipv4Addr::from(STRANGER_ADDR), 0)).unwrap();
     let mib = mib_for(fault, octet);
     let mut buf = vec![0u8; 65535];
     let mut n_req: u64 = 0;
@@ -491,6 +498,9 @@ fn run_agent(fault: Fault, octet: u8, armed: Arc<AtomicBool>, served: Arc<Atomic
             Fault::OtherSource if hostile => {
                 let _ = other.send_to(&reply, peer);
             }
+            Fault::Stranger if hostile => {
+                let _ = stranger.send_to(&reply, peer);
+            }
             _ => {
                 let _ = sock.send_to(&reply, peer);
             }
@@ -579,16 +589,18 @@ fn serve_survives_hostile_agents_with_bounded_memory() {
     require_root!();
     let ns = Netns::new(NS);
     ns.add_veths(2);
-    let out = ns
-        .cmd("ip")
-        .args(["addr", "add", "10.93.0.50/32", "dev", "lo"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    for a in ["10.93.0.50/32", "10.93.0.51/32"] {
+        let out = ns
+            .cmd("ip")
+            .args(["addr", "add", a, "dev", "lo"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     ns.start_snmpd("healthy-ref");
     // What net-snmp itself says of the healthy agent.
     let sys_name = hex_to_text(&snmp_text(&ns, "snmpget", "1.3.6.1.2.1.1.5.0"));
@@ -838,6 +850,7 @@ fn serve_survives_hostile_agents_with_bounded_memory() {
     for f in [
         Fault::WrongId,
         Fault::OtherSource,
+        Fault::Stranger,
         Fault::Garbled,
         Fault::Silent,
     ] {
@@ -850,7 +863,8 @@ fn serve_survives_hostile_agents_with_bounded_memory() {
         let told = match f {
             Fault::WrongId => Some("matched no request (late, duplicate or a wrong request id)"),
             Fault::Garbled => Some("were not readable SNMP (garbled or truncated)"),
-            Fault::OtherSource => Some("came from 10.93.0.50"),
+            Fault::OtherSource => Some("came from 10.93.0.50 (an address of this device)"),
+            Fault::Stranger => Some("came from 10.93.0.51 (not an address of this device)"),
             _ => None,
         };
         match told {

@@ -6,6 +6,8 @@ use super::identity::merge_same_devices;
 use super::links::build_topology;
 use super::read::read_device;
 use super::report::DeviceReport;
+use crate::snmp::rejects;
+use crate::snmp::strays;
 use crate::snmp::{Credential, SnmpEngine};
 use crate::topology::Topology;
 use futures::FutureExt;
@@ -97,9 +99,16 @@ pub async fn crawl(
             let creds = creds.clone();
             running.spawn(async move {
                 let read = async {
+                    let before = rejects::from_elsewhere(addr);
                     match engine.open(addr, &creds).await {
                         Ok(session) => Ok(read_device(&session).await.0),
-                        Err(e) => Err(e.to_string()),
+                        Err(e) => {
+                            let growth = strays::growth(&rejects::from_elsewhere(addr), &before);
+                            Err(match strays::note(addr, &growth, None) {
+                                Some(note) => format!("{e}; {note}"),
+                                None => e.to_string(),
+                            })
+                        }
                     }
                 };
                 // A bug in reading one agent must not lose its address

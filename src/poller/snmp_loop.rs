@@ -7,6 +7,7 @@ use super::{MonitorSettings, Shared, Ticker};
 use crate::live::{DeviceHealth, InterfaceHealth};
 use crate::monitor::{CounterSample, GapReason, Metric, MonoMillis, Rate, interface_rates};
 use crate::snmp::rejects::{self, RejectCounts};
+use crate::snmp::strays;
 use crate::snmp::{Credential, Oid, Session, SnmpEngine, SnmpError, VarBind};
 use crate::store::{GapRecord, Sample, SeriesKey, UnixMillis};
 use crate::topology::DeviceId;
@@ -21,7 +22,8 @@ pub const OPER_UP_METRIC: &str = "oper_up";
 pub(super) struct Target {
     pub device: DeviceId,
     pub addr: IpAddr,
-    /// The device's other addresses (answers from them are noted).
+    /// The device's other addresses (answers from them read as its own
+    /// in the note; answers from any other address are named as strangers).
     pub others: Vec<IpAddr>,
     pub interfaces: BTreeMap<u32, IfStatic>,
 }
@@ -221,40 +223,31 @@ pub(super) async fn run(
     }
 }
 
-/// What the transport dropped from the agent's address, and how many
-/// answers each of the device's other addresses sent to requests made to
-/// another address (in `Target::others` order).
+/// What the transport dropped from the agent's address, and the answers to
+/// requests sent to it that came from another address (by sender).
 struct Rejected {
     own: RejectCounts,
-    others: Vec<(IpAddr, u64)>,
+    elsewhere: Vec<(IpAddr, u64)>,
 }
 
 impl Rejected {
     fn now(t: &Target) -> Rejected {
         Rejected {
             own: rejects::counts(t.addr),
-            others: t
-                .others
-                .iter()
-                .map(|ip| (*ip, rejects::counts(*ip).wrong_source))
-                .collect(),
+            elsewhere: rejects::from_elsewhere(t.addr),
         }
     }
 }
 
 /// A failed poll. What the transport dropped from the agent's address
 /// since the last poll is told with the error: "no answer" while the agent
-/// sent garbage or wrong request ids is a different fault from silence.
+/// sent garbage or wrong request ids is a different fault from silence,
+/// and so is an agent whose answers come from another address.
 fn fail(shared: &Shared, t: &Target, e: &SnmpError, rejected: &mut Rejected, now: i64) {
     let counts = Rejected::now(t);
     let own = counts.own.describe_growth(&rejected.own);
-    let growth: Vec<(IpAddr, u64)> = counts
-        .others
-        .iter()
-        .zip(&rejected.others)
-        .map(|((ip, n), (_, then))| (*ip, n.saturating_sub(*then)))
-        .collect();
-    let others = rejects::other_address_note(t.addr, &growth);
+    let growth = strays::growth(&counts.elsewhere, &rejected.elsewhere);
+    let others = strays::note(t.addr, &growth, Some(&t.others));
     let mut text = e.to_string();
     if let Some(own) = own {
         text.push_str("; datagrams from this address that could not be used: ");

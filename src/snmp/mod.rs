@@ -13,6 +13,7 @@ mod error;
 mod format;
 pub mod rejects;
 mod session;
+pub mod strays;
 mod walk;
 
 pub use async_snmp::{Oid, Value, VarBind};

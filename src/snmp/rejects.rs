@@ -14,11 +14,13 @@
 //! The table is bounded: at most [`MAX_ADDRESSES`] addresses are tracked,
 //! datagrams from further addresses (a spoofed flood) only count in
 //! [`untracked`].
+use super::strays::Strays;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
@@ -77,35 +79,31 @@ impl RejectCounts {
     }
 }
 
-/// The note for answers that came from another address of the polled
-/// device (`growth`: such an address and how many of its datagrams
-/// answered requests sent elsewhere since the last poll). A router that
-/// answers from its egress interface instead of the polled address reads
-/// "no answer" otherwise.
-pub fn other_address_note(polled: IpAddr, growth: &[(IpAddr, u64)]) -> Option<String> {
-    let parts: Vec<String> = growth
-        .iter()
-        .filter(|(ip, n)| *n > 0 && *ip != polled)
-        .map(|(ip, n)| format!("{n} came from {ip}"))
-        .collect();
-    (!parts.is_empty()).then(|| {
-        format!(
-            "answers from another address of this device ({}): only answers from the polled address {polled} are taken; make the agent answer from it, or poll the other address",
-            parts.join(", ")
-        )
-    })
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Unmatched,
     WrongSource,
     WrongCommunity,
     Malformed,
+    /// A request timed out (the answers held for it by
+    /// [`strays`](super::strays) are counted on its target).
+    Timeout,
 }
 
 static TABLE: Mutex<Option<HashMap<IpAddr, RejectCounts>>> = Mutex::new(None);
 static UNTRACKED: AtomicU64 = AtomicU64::new(0);
+static STRAYS: Mutex<Option<Strays>> = Mutex::new(None);
+
+fn strays<T>(f: impl FnOnce(&mut Strays) -> T) -> T {
+    let mut guard = STRAYS.lock().unwrap_or_else(|p| p.into_inner());
+    f(guard.get_or_insert_with(Strays::default))
+}
+
+/// Answers to requests sent to `target` that came from another address,
+/// by sender, since start (see [`super::strays`]).
+pub fn from_elsewhere(target: IpAddr) -> Vec<(IpAddr, u64)> {
+    strays(|s| s.from_elsewhere(target))
+}
 
 fn record(ip: IpAddr, kind: Kind) {
     let mut guard = TABLE.lock().unwrap_or_else(|p| p.into_inner());
@@ -120,6 +118,7 @@ fn record(ip: IpAddr, kind: Kind) {
         Kind::WrongSource => c.wrong_source += 1,
         Kind::WrongCommunity => c.wrong_community += 1,
         Kind::Malformed => c.malformed += 1,
+        Kind::Timeout => {}
     }
 }
 
@@ -132,9 +131,10 @@ pub fn counts(ip: IpAddr) -> RejectCounts {
         .unwrap_or_default()
 }
 
-/// Datagrams from addresses beyond [`MAX_ADDRESSES`], not attributed.
+/// Datagrams from addresses beyond [`MAX_ADDRESSES`], and answers from
+/// elsewhere beyond the bounds of [`super::strays`], not attributed.
 pub fn untracked() -> u64 {
-    UNTRACKED.load(Ordering::Relaxed)
+    UNTRACKED.load(Ordering::Relaxed) + strays(|s| s.untracked())
 }
 
 /// Which of the library's debug messages means what.
@@ -144,6 +144,7 @@ fn classify(message: &str) -> Option<Kind> {
         "response rejected by strict source correlation" => Kind::WrongSource,
         "response rejected by community correlation" => Kind::WrongCommunity,
         "malformed response (no request_id)" => Kind::Malformed,
+        "transport timeout" | "transport timeout (slot missing)" => Kind::Timeout,
         _ => return None,
     })
 }
@@ -152,6 +153,8 @@ fn classify(message: &str) -> Option<Kind> {
 struct Fields {
     message: Option<String>,
     source: Option<IpAddr>,
+    target: Option<IpAddr>,
+    request_id: Option<i32>,
 }
 
 impl Visit for Fields {
@@ -168,15 +171,18 @@ impl Fields {
     fn record(&mut self, field: &Field, text: String) {
         match field.name() {
             "message" => self.message = Some(text),
-            "source" | "snmp.source" => {
-                self.source = text
-                    .parse::<SocketAddr>()
-                    .ok()
-                    .map(|s| s.ip().to_canonical());
-            }
+            "source" | "snmp.source" => self.source = address(&text),
+            "target" | "snmp.target" => self.target = address(&text),
+            "request_id" | "snmp.request_id" => self.request_id = text.parse().ok(),
             _ => {}
         }
     }
+}
+
+fn address(text: &str) -> Option<IpAddr> {
+    text.parse::<SocketAddr>()
+        .ok()
+        .map(|s| s.ip().to_canonical())
 }
 
 /// The tracing layer that counts. Install it with [`layer`], which adds the
@@ -194,7 +200,24 @@ impl<S: Subscriber> Layer<S> for RejectLayer {
         }
         let mut f = Fields::default();
         event.record(&mut f);
-        if let (Some(kind), Some(ip)) = (f.message.as_deref().and_then(classify), f.source) {
+        let Some(kind) = f.message.as_deref().and_then(classify) else {
+            return;
+        };
+        match (kind, f.request_id) {
+            (Kind::Timeout, Some(id)) => {
+                if let Some(target) = f.target {
+                    strays(|s| s.timed_out(id, target));
+                }
+                return;
+            }
+            (Kind::WrongSource, Some(id)) => {
+                if let Some(source) = f.source {
+                    strays(|s| s.rejected(id, source, Instant::now()));
+                }
+            }
+            _ => {}
+        }
+        if let Some(ip) = f.source {
             record(ip, kind);
         }
     }
@@ -231,20 +254,6 @@ mod tests {
         );
         assert_eq!(now.describe_growth(&now), None);
         assert_eq!(now.total(), 7);
-    }
-
-    #[test]
-    fn answers_from_another_address_of_the_device_are_named() {
-        let polled: IpAddr = "10.0.0.1".parse().unwrap();
-        let other: IpAddr = "10.9.0.1".parse().unwrap();
-        assert_eq!(other_address_note(polled, &[(other, 0)]), None);
-        assert_eq!(other_address_note(polled, &[(polled, 3)]), None);
-        let note = other_address_note(polled, &[(other, 2)]).unwrap();
-        assert!(
-            note.starts_with("answers from another address of this device (2 came from 10.9.0.1)"),
-            "{note}"
-        );
-        assert!(note.contains("polled address 10.0.0.1"), "{note}");
     }
 
     #[test]
