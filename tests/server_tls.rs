@@ -9,6 +9,7 @@
 //! Bad files are refused by `check-config` and by serve at start, naming
 //! the file and never the key's bytes.
 mod server_support;
+mod tls_support;
 
 use nocmap::server::rate_limit::{Limits, RateLimiter};
 use nocmap::server::{AppState, AuthConfig};
@@ -19,28 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// A self-signed EC certificate for 127.0.0.1 and its key, in `dir`.
-fn make_cert(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
-    let cert = dir.join(format!("{name}.crt"));
-    let key = dir.join(format!("{name}.key"));
-    let out = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
-        .args(["ec_paramgen_curve:prime256v1", "-nodes", "-days", "2"])
-        .args(["-subj", "/CN=nocmap-test", "-addext"])
-        .args(["subjectAltName=IP:127.0.0.1", "-keyout"])
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .expect("openssl runs");
-    assert!(
-        out.status.success(),
-        "openssl: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (cert, key)
-}
+use tls_support::make_cert;
 
 fn state(limits: Limits) -> AppState {
     AppState {

@@ -1,6 +1,7 @@
 // Launches Debian's Chromium through playwright-core: headless, no
 // sandbox (we run as root inside a lab namespace), no background traffic,
-// a fresh profile each time.
+// a fresh profile each time. NOCMAP_CHROMIUM_ARGS adds arguments
+// (whitespace-separated), e.g. a certificate pin for the HTTPS test.
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +19,7 @@ export async function launch() {
       '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
       '--disable-dev-shm-usage',
+      ...(process.env.NOCMAP_CHROMIUM_ARGS || '').split(/\s+/).filter(Boolean),
     ],
   });
   const close = async () => {

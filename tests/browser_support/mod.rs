@@ -66,9 +66,15 @@ pub struct Browser {
 impl Browser {
     /// Screenshots go to `artifacts(test)`.
     pub fn start(lab: &Lab, test: &str) -> Browser {
+        Browser::start_with_args(lab, test, &[])
+    }
+
+    /// The same with more Chromium arguments (`NOCMAP_CHROMIUM_ARGS`).
+    pub fn start_with_args(lab: &Lab, test: &str, args: &[&str]) -> Browser {
         let mut child = lab
             .command_in("noc", "node")
             .unwrap()
+            .env("NOCMAP_CHROMIUM_ARGS", args.join(" "))
             .arg(browser_dir().join("driver.mjs"))
             .current_dir(browser_dir())
             .stdin(Stdio::piped())

@@ -369,10 +369,6 @@ impl Drop for Kill {
     }
 }
 
-/// `nocmap --verbose serve` in the lab's noc namespace, seeded with the
-/// noc's first link, with `args` (prefix, intervals, ...), listening on
-/// `127.0.0.1:port`, `--config cfg --db db`, its stderr in `log`. Returns
-/// once `/api/alerts` answers; panics with the log if serve exits first.
 /// Runs an nftables script (`nft -f -`) in `node`'s namespace.
 pub fn nft(lab: &Lab, node: &str, script: &str) {
     use std::io::Write;
@@ -407,6 +403,10 @@ pub fn stop_serve(mut serve: Kill, log: &Path) {
     assert!(panics <= injected, "no panic in serve: {text}");
 }
 
+/// `nocmap --verbose serve` in the lab's noc namespace, seeded with the
+/// noc's first link, with `args` (prefix, intervals, ...), listening on
+/// `127.0.0.1:port`, `--config cfg --db db`, its stderr in `log`. Returns
+/// once `/api/alerts` answers; panics with the log if serve exits first.
 pub fn start_serve_with_config(
     lab: &Lab,
     port: u16,

@@ -1,0 +1,245 @@
+//! The map page over HTTPS in a real headless Chromium, against a real
+//! `nocmap serve` with `[server] tls_cert`/`tls_key` and a token, on a lab
+//! (`wt`, 10.101.0.0/16: noc ── r1 ── r2; server and browsers in the noc
+//! namespace, no route out).
+//!
+//! 1. A Chromium that does not trust the self-signed certificate refuses
+//!    the page (certificate error), and serve counts the failed handshake.
+//! 2. A Chromium that trusts exactly this certificate (its public key
+//!    pinned with `--ignore-certificate-errors-spki-list`, not "ignore all
+//!    certificate errors") logs in with the token and draws the lab's
+//!    devices; the page is a secure context; the live feed runs over TLS
+//!    (state `live`, deltas arriving); every request the page sent went to
+//!    `https://127.0.0.1:PORT/`; no page error, console error (a CSP
+//!    violation would be one) or failed request, and no answer >= 400 but
+//!    the token prompt's 401s.
+//!
+//! Screenshots go to `target/test-artifacts/web_tls/`.
+mod browser_support;
+#[macro_use]
+mod common;
+mod tls_support;
+
+use browser_support::{Browser, fresh_artifacts, require_browser};
+use common::{Kill, metric, wait_until};
+use nocmap::lab::Lab;
+use serde_json::{Value, json};
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+use tls_support::{make_cert, spki_pin};
+
+const PORT: u16 = 18115;
+const TOKEN: &str = "wt-admin-token-5c0e9a7713b2";
+
+const LAB: &str = r#"
+name = "wt"
+prefix = "10.101.0.0/16"
+[[nodes]]
+name = "r1"
+kind = "router"
+[[nodes]]
+name = "r2"
+kind = "router"
+[[links]]
+a = "noc:eth0"
+b = "r1:eth0"
+[[links]]
+a = "r1:eth1"
+b = "r2:eth1"
+"#;
+
+fn url() -> String {
+    format!("https://127.0.0.1:{PORT}")
+}
+
+/// GET over HTTPS in the noc namespace with curl trusting `cert` and the
+/// token; the body, or None until the server answers 200.
+fn get(lab: &Lab, cert: &Path, path: &str) -> Option<String> {
+    let out = lab
+        .command_in("noc", "curl")
+        .unwrap()
+        .args(["-s", "-f", "-m", "5", "--cacert"])
+        .arg(cert)
+        .args(["-H", &format!("Authorization: Bearer {TOKEN}")])
+        .arg(format!("{}{path}", url()))
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn start_serve(lab: &Lab, dir: &Path, cert: &Path, key: &Path) -> Kill {
+    let cfg = dir.join("nocmap.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[poll]\nicmp_interval_s = 2\nsnmp_interval_s = 2\n\n[server]\nlisten = \"127.0.0.1:{PORT}\"\n\
+             token = \"{TOKEN}\"\ntls_cert = \"{}\"\ntls_key = \"{}\"\n",
+            cert.display(),
+            key.display()
+        ),
+    )
+    .unwrap();
+    let seed = lab.link_addrs("noc:eth0").unwrap().1.unwrap().to_string();
+    let log = dir.join("serve.log");
+    let mut serve = Kill(
+        lab.command_in("noc", common::nocmap_bin().to_str().unwrap())
+            .unwrap()
+            .args(["serve", "--seed", &seed, "--prefix", "10.101.0.0/16"])
+            .args(["-c", "public", "--rediscover-interval", "0", "--config"])
+            .arg(&cfg)
+            .arg("--db")
+            .arg(dir.join("wt.db"))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("serve starts"),
+    );
+    wait_until("the API over HTTPS", Duration::from_secs(90), || {
+        if let Ok(Some(st)) = serve.0.try_wait() {
+            panic!(
+                "serve exited with {st}: {}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        }
+        get(lab, cert, "/api/alerts").map(|_| ())
+    });
+    serve
+}
+
+/// The sysNames of the managed devices in /api/topology, once both routers
+/// are there.
+fn wait_topology(lab: &Lab, cert: &Path) -> Vec<String> {
+    wait_until("r1 and r2 in the topology", Duration::from_secs(90), || {
+        let topo: Value = serde_json::from_str(&get(lab, cert, "/api/topology")?).ok()?;
+        let mut names: Vec<String> = topo["devices"]
+            .as_array()?
+            .iter()
+            .filter(|d| d["managed"] == true)
+            .filter_map(|d| d["sys_name"].as_str().map(str::to_string))
+            .collect();
+        names.sort();
+        (names.len() >= 2).then_some(names)
+    })
+}
+
+fn handshake_failures(lab: &Lab, cert: &Path) -> f64 {
+    let text = get(lab, cert, "/metrics").expect("/metrics over HTTPS");
+    metric(&text, "nocmap_http_tls_handshake_failures_total").expect("the counter")
+}
+
+#[test]
+fn map_over_https_in_chromium() {
+    require_root!();
+    require_browser();
+    let shots = fresh_artifacts("web_tls");
+    let lab = common::lab_up_toml(LAB);
+    lab.wait_lldp_settled(Duration::from_secs(30)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = make_cert(dir.path(), "wt");
+    let serve = start_serve(&lab, dir.path(), &cert, &key);
+    let managed = wait_topology(&lab, &cert);
+    assert_eq!(managed, ["r1", "r2"], "the lab's routers");
+
+    // 1. Not trusted: refused by the browser, counted by serve.
+    let failed_before = handshake_failures(&lab, &cert);
+    {
+        let mut b = Browser::start(&lab, "web_tls");
+        let e = b
+            .try_cmd(json!({"cmd": "open", "url": format!("{}/", url())}))
+            .expect_err("a browser that does not trust the certificate must refuse the page");
+        assert!(e.contains("ERR_CERT_AUTHORITY_INVALID"), "{e}");
+    }
+    let failed_after = wait_until(
+        "the refused handshake counted",
+        Duration::from_secs(10),
+        || {
+            let n = handshake_failures(&lab, &cert);
+            (n > failed_before).then_some(n)
+        },
+    );
+    eprintln!("handshake failures: {failed_before} -> {failed_after}");
+
+    // 2. Trusted by its pin: the map, live over TLS.
+    let pin = spki_pin(&cert);
+    let pin_arg = format!("--ignore-certificate-errors-spki-list={pin}");
+    let mut b = Browser::start_with_args(&lab, "web_tls", &[&pin_arg]);
+    b.cmd(json!({"cmd": "open", "url": format!("{}/", url())}));
+    b.wait(
+        "!document.getElementById('token-form').hidden && document.activeElement.id === 'token-input'",
+        20,
+        "the token prompt",
+        "document.body.innerText",
+    );
+    b.cmd(json!({"cmd": "fill", "selector": "#token-input", "text": TOKEN}));
+    b.cmd(json!({"cmd": "press", "selector": "#token-input", "key": "Enter"}));
+    let drawn = b.wait(
+        "(() => { const s = window.__nocmap; const cy = window.__nocmap_cy; \
+         if (!s || !s.ready || !cy) return null; \
+         const names = [...s.model.devices.values()].filter((d) => d.managed).map((d) => d.sys_name).sort(); \
+         return names.length >= 2 && names; })()",
+        40,
+        "the map drawn over HTTPS",
+        "[document.body.innerText.slice(0, 300), window.__nocmap && window.__nocmap.feed]",
+    );
+    assert_eq!(drawn, json!(["r1", "r2"]), "the devices on the map");
+    let page = b.eval("[location.protocol, window.isSecureContext, document.cookie]");
+    assert_eq!(page, json!(["https:", true, ""]), "a secure context");
+    // The live feed over TLS: live, and deltas keep arriving.
+    let deltas = b.wait(
+        "window.__nocmap.feed === 'live' && window.__nocmap.deltas >= 2 && window.__nocmap.deltas",
+        30,
+        "deltas on the live feed",
+        "[window.__nocmap.feed, window.__nocmap.deltas, window.__nocmap.seq]",
+    );
+    eprintln!("deltas over HTTPS: {deltas}");
+    b.screenshot("2-map-https");
+    let shot = shots.join("2-map-https.png");
+    assert!(
+        std::fs::metadata(&shot)
+            .map(|m| m.len() > 10_000)
+            .unwrap_or(false),
+        "a screenshot of the drawn map at {}",
+        shot.display()
+    );
+
+    let net = b.cmd(json!({"cmd": "network"}));
+    let requests = net["requests"].as_array().unwrap();
+    assert!(requests.len() >= 5, "{net}");
+    let origin = format!("{}/", url());
+    for r in requests {
+        let u = r["url"].as_str().unwrap();
+        assert!(
+            u.starts_with(&origin),
+            "a request off the HTTPS origin: {u}"
+        );
+    }
+    for bad in net["bad"].as_array().unwrap() {
+        assert_eq!(bad["status"], 401, "only the token prompt's 401s: {net}");
+    }
+    // Requests cut off by the reload after the token form are aborted;
+    // nothing may fail otherwise (a TLS error would show here).
+    for f in net["failed"].as_array().unwrap() {
+        assert_eq!(f["failure"], "net::ERR_ABORTED", "a failed request: {f}");
+    }
+    let events = b.cmd(json!({"cmd": "events"}));
+    assert_eq!(events["dialogs"], json!([]), "{events}");
+    assert_eq!(events["errors"], json!([]), "page errors: {events}");
+    let console: Vec<&Value> = events["console"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| {
+            let m = m.as_str().unwrap_or("");
+            // The prompt's 401s are logged by Chromium as failed loads;
+            // cytoscape warns of the page's deliberate wheel sensitivity.
+            !(m.contains("401") && m.contains("Failed to load resource")
+                || m.contains("custom wheel sensitivity"))
+        })
+        .collect();
+    assert!(console.is_empty(), "console errors: {console:?}");
+    drop(b);
+    common::stop_serve(serve, &dir.path().join("serve.log"));
+}
