@@ -7,21 +7,14 @@ use std::process::Command;
 pub fn make_cert(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
     let cert = dir.join(format!("{name}.crt"));
     let key = dir.join(format!("{name}.key"));
-    let out = Command::new("openssl")
+    run(Command::new("openssl")
         .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
         .args(["ec_paramgen_curve:prime256v1", "-nodes", "-days", "2"])
         .args(["-subj", "/CN=nocmap-test", "-addext"])
         .args(["subjectAltName=IP:127.0.0.1", "-keyout"])
         .arg(&key)
         .arg("-out")
-        .arg(&cert)
-        .output()
-        .expect("openssl runs");
-    assert!(
-        out.status.success(),
-        "openssl: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .arg(&cert));
     (cert, key)
 }
 
@@ -29,22 +22,26 @@ pub fn make_cert(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
 /// SubjectPublicKeyInfo), as Chromium's
 /// `--ignore-certificate-errors-spki-list` takes it.
 pub fn spki_pin(cert: &Path) -> String {
-    let out = Command::new("sh")
+    let out = run(Command::new("sh")
         .arg("-c")
         .arg(
             "openssl x509 -in \"$1\" -pubkey -noout | openssl pkey -pubin -outform der \
              | openssl dgst -sha256 -binary | base64",
         )
         .arg("spki_pin")
-        .arg(cert)
-        .output()
-        .expect("openssl runs");
+        .arg(cert));
+    let pin = out.trim().to_string();
+    assert_eq!(pin.len(), 44, "a base64 SHA-256: {pin}");
+    pin
+}
+
+/// Runs `c`; its stdout, or a panic with its stderr.
+fn run(c: &mut Command) -> String {
+    let out = c.output().expect("openssl runs");
     assert!(
         out.status.success(),
         "openssl: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let pin = String::from_utf8(out.stdout).unwrap().trim().to_string();
-    assert_eq!(pin.len(), 44, "a base64 SHA-256: {pin}");
-    pin
+    String::from_utf8(out.stdout).unwrap()
 }
