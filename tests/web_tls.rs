@@ -10,7 +10,8 @@
 //!    certificate errors") logs in with the token and draws the lab's
 //!    devices; the page is a secure context; the live feed runs over TLS
 //!    (state `live`, deltas arriving); every request the page sent went to
-//!    `https://127.0.0.1:PORT/`; no page error, console error (a CSP
+//!    `https://127.0.0.1:PORT/`; the layout follows the links (r1 drawn
+//!    between the noc and r2); no page error, console error (a CSP
 //!    violation would be one) or failed request, and no answer >= 400 but
 //!    the token prompt's 401s.
 //!
@@ -185,6 +186,33 @@ fn map_over_https_in_chromium() {
         "[document.body.innerText.slice(0, 300), window.__nocmap && window.__nocmap.feed]",
     );
     assert_eq!(drawn, json!(["r1", "r2"]), "the devices on the map");
+    // The layout follows the links: noc ── r1 ── r2 is drawn with r1 in
+    // the middle, so neither link passes under a device it does not join
+    // (a layout of the nodes without their links drew them as a column in
+    // whatever order, r2 between the noc and r1).
+    let at = b.eval(
+        "(() => { const cy = window.__nocmap_cy; const p = {};          cy.nodes().forEach((n) => { p[n.data('name')] = [n.position().x, n.position().y]; });          return [cy.nodes().length, cy.edges().length, p]; })()",
+    );
+    assert_eq!((&at[0], &at[1]), (&json!(3), &json!(2)), "{at}");
+    let pos = |name: &str| -> (f64, f64) {
+        let p = at[2].get(name).unwrap_or_else(|| {
+            // The noc is the one device that is not a router.
+            at[2]
+                .as_object()
+                .unwrap()
+                .iter()
+                .find(|(k, _)| !k.starts_with('r'))
+                .unwrap()
+                .1
+        });
+        (p[0].as_f64().unwrap(), p[1].as_f64().unwrap())
+    };
+    let dist = |a: (f64, f64), b: (f64, f64)| ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt();
+    let (noc, r1, r2) = (pos("noc"), pos("r1"), pos("r2"));
+    assert!(
+        dist(noc, r2) > dist(noc, r1).max(dist(r1, r2)),
+        "r1 is not between the noc and r2: {at}"
+    );
     let page = b.eval("[location.protocol, window.isSecureContext, document.cookie]");
     assert_eq!(page, json!(["https:", true, ""]), "a secure context");
     // The live feed over TLS: live, and deltas keep arriving.

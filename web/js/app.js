@@ -241,7 +241,10 @@ function layoutNodes(nodes, box) {
   if (nodes.length <= FORCE_LAYOUT_MAX) {
     const opts = { name: 'cose', animate: false, randomize: true, fit: false, nodeRepulsion: () => 8000, idealEdgeLength: () => 90, numIter: 1500 };
     if (box) opts.boundingBox = box;
-    nodes.layout(opts).run();
+    // The links between them go in too: a layout of nodes alone sees no
+    // edges and tiles every device as a component of its own (a grid that
+    // can put a device on top of a link it is not on).
+    nodes.union(nodes.edgesWith(nodes)).layout(opts).run();
     return;
   }
   // Large maps: rings by degree, computed here in linear time; no label
