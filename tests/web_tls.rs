@@ -213,6 +213,9 @@ fn map_over_https_in_chromium() {
         dist(noc, r2) > dist(noc, r1).max(dist(r1, r2)),
         "r1 is not between the noc and r2: {at}"
     );
+    // No device sits on its neighbour: centres two node widths (26) apart.
+    let closest = dist(noc, r1).min(dist(r1, r2)).min(dist(noc, r2));
+    assert!(closest >= 52.0, "devices {closest} apart: {at}");
     let page = b.eval("[location.protocol, window.isSecureContext, document.cookie]");
     assert_eq!(page, json!(["https:", true, ""]), "a secure context");
     // The live feed over TLS: live, and deltas keep arriving.

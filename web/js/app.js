@@ -239,7 +239,15 @@ function placeNew(id) {
 // `box` when given.
 function layoutNodes(nodes, box) {
   if (nodes.length <= FORCE_LAYOUT_MAX) {
-    const opts = { name: 'cose', animate: false, randomize: true, fit: false, nodeRepulsion: () => 8000, idealEdgeLength: () => 90, numIter: 1500 };
+    // Strong repulsion and stiff edges of one length: links come out of
+    // similar length and devices keep apart (measured on chains, trees,
+    // rings, stars and meshes: no two devices closer than half a link;
+    // the weak repulsion used before let leaves sit on their neighbour).
+    const opts = {
+      name: 'cose', animate: false, randomize: true, fit: false,
+      nodeRepulsion: () => 400000, idealEdgeLength: () => 100, edgeElasticity: () => 100,
+      gravity: 80, nodeOverlap: 20, numIter: 1000, initialTemp: 200, coolingFactor: 0.95,
+    };
     if (box) opts.boundingBox = box;
     // The links between them go in too: a layout of nodes alone sees no
     // edges and tiles every device as a component of its own (a grid that
