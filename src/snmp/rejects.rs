@@ -7,7 +7,10 @@
 //! ours sees them, and says so only in its debug log (target
 //! `async_snmp::transport`, with the source address). [`RejectLayer`] is a
 //! tracing layer with a filter of its own that turns exactly those events
-//! into counts; the rest of the logging is unchanged. The texts matched are
+//! into counts; the rest of the logging is unchanged. Answers dropped for
+//! coming from another address than the one asked, and the library's
+//! per-request timeouts, also feed [`super::strays`], which puts such
+//! answers back on the address asked. The texts matched are
 //! those of async-snmp `=0.18.1` (pinned); `tests` sends real datagrams
 //! through a real transport to keep the match honest.
 //!
