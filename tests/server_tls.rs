@@ -12,6 +12,7 @@ mod server_support;
 mod tls_support;
 
 use nocmap::server::rate_limit::{Limits, RateLimiter};
+use nocmap::server::tls::Https;
 use nocmap::server::{AppState, AuthConfig};
 use nocmap::types::Secret;
 use server_support::{ADMIN, hostile_live};
@@ -51,6 +52,10 @@ fn start_checking_every(state: AppState, cert: &Path, key: &Path, every: Duratio
         Ok(t) => t,
         Err(e) => panic!("{e}"),
     };
+    start_https(state, tls.into())
+}
+
+fn start_https(state: AppState, tls: Https) -> Running {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, rx) = tokio::sync::oneshot::channel::<()>();
@@ -256,6 +261,76 @@ async fn a_client_silent_in_the_handshake_is_dropped() {
 
 /// Puts `from`'s content at `to` the way a renewal tool does: a new file
 /// renamed over the old one.
+/// HSTS is announced on every answer over HTTPS (the API, the page, a
+/// refusal) only when `[server] hsts_max_age_s` is set; check-config
+/// refuses it without TLS.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hsts_is_announced_only_when_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = make_cert(dir.path(), "server");
+    let acceptor = || nocmap::server::tls::acceptor(&cert, &key).unwrap();
+    let headers = |addr: SocketAddr, path: &'static str, token: bool| {
+        let mut a = vec!["--cacert".to_string(), cert.display().to_string()];
+        if token {
+            a.extend(["-H".into(), format!("Authorization: Bearer {ADMIN}")]);
+        }
+        a.extend(["-D", "-", "-o", "/dev/null"].map(String::from));
+        a.push(format!("https://{addr}{path}"));
+        curl(a)
+    };
+    let plain = start_https(state(Limits::default()), acceptor().into());
+    let (rc, code, h) = headers(plain.addr, "/api/devices", true).await;
+    assert_eq!((rc, code), (0, 200), "{h}");
+    assert!(
+        !h.to_ascii_lowercase().contains("strict-transport-security"),
+        "{h}"
+    );
+    let _ = plain.stop.send(());
+    plain.task.await.unwrap().unwrap();
+
+    let hsts = start_https(
+        state(Limits::default()),
+        Https {
+            acceptor: acceptor(),
+            hsts_max_age_s: Some(600),
+        },
+    );
+    for (path, token, want) in [
+        ("/api/devices", true, 200),
+        ("/", true, 200),
+        ("/api/devices", false, 401),
+    ] {
+        let (rc, code, h) = headers(hsts.addr, path, token).await;
+        assert_eq!((rc, code), (0, want), "{path}: {h}");
+        assert!(
+            h.to_ascii_lowercase()
+                .contains("strict-transport-security: max-age=600\r\n"),
+            "{path}: {h}"
+        );
+    }
+    let _ = hsts.stop.send(());
+    hsts.task.await.unwrap().unwrap();
+
+    let config = dir.path().join("nocmap.toml");
+    std::fs::write(&config, "[server]\nhsts_max_age_s = 600\n").unwrap();
+    let (ok, out) = nocmap(&["check-config"], &config);
+    assert!(
+        !ok && out.contains("server.hsts_max_age_s") && out.contains("needs server.tls_cert"),
+        "{out}"
+    );
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nhsts_max_age_s = 600\ntls_cert = {:?}\ntls_key = {:?}\n",
+            cert.display().to_string(),
+            key.display().to_string()
+        ),
+    )
+    .unwrap();
+    let (ok, out) = nocmap(&["check-config"], &config);
+    assert!(ok, "{out}");
+}
+
 fn replace(from: &Path, to: &Path) {
     let tmp = to.with_extension("new");
     std::fs::copy(from, &tmp).unwrap();

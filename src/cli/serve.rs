@@ -83,7 +83,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let tls = match (&config.server.tls_cert, &config.server.tls_key) {
-        (Some(cert), Some(key)) => Some(crate::server::tls::acceptor(cert, key)?),
+        (Some(cert), Some(key)) => Some(crate::server::tls::Https {
+            acceptor: crate::server::tls::acceptor(cert, key)?,
+            hsts_max_age_s: config.server.hsts_max_age_s,
+        }),
         _ => None,
     };
     let scheme = if tls.is_some() { "https" } else { "http" };

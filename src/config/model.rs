@@ -292,6 +292,11 @@ pub struct ServerConfig {
     /// server speaks plain HTTP.
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    /// HTTPS only: announce HSTS (`Strict-Transport-Security: max-age=N`)
+    /// so browsers use nothing but HTTPS for the server's name for N
+    /// seconds. Off unless set: with a self-signed certificate it would
+    /// stop browsers from letting users past the warning.
+    pub hsts_max_age_s: Option<u64>,
 }
 
 /// `[store]`: how the SQLite file keeps what it is given.
@@ -362,6 +367,7 @@ impl Default for ServerConfig {
             api_nice: defaults::server_api_nice(),
             tls_cert: None,
             tls_key: None,
+            hsts_max_age_s: None,
         }
     }
 }

@@ -113,6 +113,7 @@ const SERVER: &[Field] = &[
     f("api_nice", ty::<u8>, Plain),
     f("tls_cert", ty::<PathBuf>, Plain),
     f("tls_key", ty::<PathBuf>, Plain),
+    f("hsts_max_age_s", ty::<u64>, Plain),
 ];
 const STORE: &[Field] = &[
     f("durability", ty::<super::model::StoreDurability>, Plain),

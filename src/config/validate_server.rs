@@ -52,6 +52,13 @@ impl Config {
             ),
             _ => {}
         }
+        if s.hsts_max_age_s.is_some() && s.tls_cert.is_none() {
+            v.push_dep(
+                "server.hsts_max_age_s",
+                "needs server.tls_cert and server.tls_key: browsers take HSTS only from an HTTPS server",
+                &["server.tls_cert".to_string()],
+            );
+        }
         for (path, value) in [
             ("server.rate_limit_per_s", s.rate_limit_per_s),
             ("server.rate_limit_burst", s.rate_limit_burst),

@@ -1,11 +1,13 @@
 //! The accept loop: HTTP/1.1 on each accepted connection, over TLS when
-//! the server has an acceptor, with the client's address attached to every
+//! the server has an acceptor (and with HSTS on every answer when set),
+//! with the client's address attached to every
 //! request ([`ClientAddr`], read by the rate limits). Limits that hold
 //! before any route runs: a TLS handshake must finish within
 //! [`HANDSHAKE_TIMEOUT`], request headers must arrive within
 //! [`HEADER_TIMEOUT`]; on shutdown the listener closes at once and open
 //! connections get [`DRAIN_TIMEOUT`] to finish.
 use super::AppState;
+use super::tls::Https;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::convert::Infallible;
@@ -15,7 +17,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio_rustls::TlsAcceptor;
 use warp::Filter;
 
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -42,7 +43,7 @@ pub fn client_addr() -> impl Filter<Extract = (Option<SocketAddr>,), Error = Inf
 /// Serves the routes on `listener` until `shutdown` completes, then drains.
 pub async fn run(
     listener: TcpListener,
-    tls: Option<TlsAcceptor>,
+    tls: Option<Https>,
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()>,
 ) {
@@ -67,10 +68,20 @@ pub async fn run(
         let watcher = graceful.watcher();
         let tls = tls.clone();
         tokio::spawn(async move {
+            let hsts = tls.as_ref().and_then(Https::hsts);
             let svc = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
                 req.extensions_mut().insert(ClientAddr(peer));
                 let mut svc = svc.clone();
-                tower_service::Service::call(&mut svc, req)
+                let answer = tower_service::Service::call(&mut svc, req);
+                let hsts = hsts.clone();
+                async move {
+                    let mut r = answer.await?;
+                    if let Some(v) = hsts {
+                        r.headers_mut()
+                            .insert(warp::http::header::STRICT_TRANSPORT_SECURITY, v);
+                    }
+                    Ok::<_, Infallible>(r)
+                }
             });
             let mut http = hyper::server::conn::http1::Builder::new();
             http.timer(TokioTimer::new())
@@ -81,8 +92,9 @@ pub async fn run(
                         .watch(http.serve_connection(TokioIo::new(tcp), svc))
                         .await
                 }
-                Some(acceptor) => {
-                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+                Some(https) => {
+                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, https.acceptor.accept(tcp)).await
+                    {
                         Ok(Ok(stream)) => {
                             watcher
                                 .watch(http.serve_connection(TokioIo::new(stream), svc))

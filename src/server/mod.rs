@@ -140,7 +140,7 @@ fn set_thread_nice(nice: u8) {
 /// CPU. Returns a future that completes with the server.
 pub fn serve_isolated(
     listen: impl Into<Listen> + Send + 'static,
-    tls: Option<tokio_rustls::TlsAcceptor>,
+    tls: Option<tls::Https>,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
     nice: u8,
@@ -177,10 +177,11 @@ pub async fn serve(
     serve_tls(listen, None, state, shutdown).await
 }
 
-/// [`serve`], over TLS when `tls` is given (see [`tls::acceptor`]).
+/// [`serve`], over TLS when `tls` is given (see [`tls::acceptor`] and
+/// [`tls::Https`]).
 pub async fn serve_tls(
     listen: impl Into<Listen>,
-    tls: Option<tokio_rustls::TlsAcceptor>,
+    tls: Option<tls::Https>,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {

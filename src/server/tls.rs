@@ -85,6 +85,35 @@ pub enum TlsError {
     Pair(String),
 }
 
+/// HTTPS as the server runs it: the acceptor, and the HSTS max-age it
+/// announces on every answer (`Strict-Transport-Security`; None: no such
+/// header, the default: with a self-signed certificate HSTS would stop
+/// browsers from letting users past the certificate warning).
+#[derive(Clone)]
+pub struct Https {
+    pub acceptor: TlsAcceptor,
+    pub hsts_max_age_s: Option<u64>,
+}
+
+impl From<TlsAcceptor> for Https {
+    fn from(acceptor: TlsAcceptor) -> Https {
+        Https {
+            acceptor,
+            hsts_max_age_s: None,
+        }
+    }
+}
+
+impl Https {
+    /// The `Strict-Transport-Security` value to send, if any.
+    pub fn hsts(&self) -> Option<warp::http::HeaderValue> {
+        self.hsts_max_age_s.map(|s| {
+            warp::http::HeaderValue::from_str(&format!("max-age={s}"))
+                .expect("digits are a valid header value")
+        })
+    }
+}
+
 /// Reads both files and builds the acceptor, which looks for renewed files
 /// every [`RELOAD_CHECK`]. The chain is the PEM `CERTIFICATE` blocks of
 /// `cert` in order (the server's own first); the key is the first private
