@@ -18,3 +18,4 @@ pub mod snmp;
 pub mod store;
 pub mod topology;
 pub mod types;
+pub mod util;
