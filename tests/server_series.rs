@@ -137,7 +137,7 @@ async fn raw_and_rollup_points_with_gaps() {
     }
 
     // Explicit `until=now` and `resolution=raw` read the same 50 samples
-    // (RFC 3339 times are covered by the unit tests of `time_param`).
+    // (RFC 3339 times are covered by the unit tests of `util::time`).
     let r = get(
         srv.addr,
         &format!("{path}?metric=in_bps&since=1h&until=now&resolution=raw"),

@@ -10,9 +10,8 @@
 //! `percent_decode` inverts a full `%XX` encoding of any UTF-8 text.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use nocmap::server::{
-    Positions, SeriesOf, check_positions, parse_query, parse_time, percent_decode,
-};
+use nocmap::server::{Positions, SeriesOf, check_positions, parse_query, percent_decode};
+use nocmap::util::time::parse_time;
 use std::collections::HashMap;
 
 /// 0000-01-01T00:00:00Z minus a day and 9999-12-31T23:59:60.999Z plus a day.

@@ -91,7 +91,7 @@ mod tests {
 
     // 2026-11-22 was a Sunday.
     fn at(text: &str) -> i64 {
-        crate::server::parse_rfc3339_ms(text).unwrap()
+        crate::util::time::parse_rfc3339_ms(text).unwrap()
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! notifications that follow, delivered from a SQLite outbox.
 //!
 //! The core (`scope`, `observe`, `rule`, `state`, `flap`, `maintenance`,
-//! `suppress`, `isolation`, `eval`, `payload`, `timefmt`) is pure: values in (rules,
+//! `suppress`, `isolation`, `eval`, `payload`) is pure: values in (rules,
 //! observations, the time), transitions out; it reads no clock and does no
 //! I/O. Only `deliver` (HTTP) and `runner` (the clock, the store, the tasks)
 //! touch the outside world. Secrets of receivers reach only the HTTP
@@ -21,7 +21,6 @@ pub mod runner;
 pub mod scope;
 pub mod state;
 pub mod suppress;
-pub mod timefmt;
 
 pub use eval::{ActiveAlert, Evaluator, Restored};
 pub use observe::{DeviceObs, IfObs, Observations};

@@ -8,7 +8,10 @@
 //! status per fingerprint (Alertmanager-style) ends up with the alert's
 //! real state; Alertmanager bodies name it in the `notice` annotation,
 //! generic bodies in `event`.
-use super::timefmt::{ZERO_TIME, rfc3339};
+use crate::util::time::rfc3339_ms as rfc3339;
+
+/// Alertmanager's "not ended" time.
+const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;

@@ -251,7 +251,7 @@ pub struct Timestamp(pub i64);
 impl std::str::FromStr for Timestamp {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        crate::server::parse_rfc3339_ms(s)
+        crate::util::time::parse_rfc3339_ms(s)
             .map(Timestamp)
             .ok_or_else(|| format!("`{s}` is not an RFC 3339 time like 2026-11-24T02:00:00Z"))
     }

@@ -107,11 +107,11 @@ mod tests {
         // Mondays 2026-11-16 and 2026-11-23; the period is 2026-11-15 12:00
         // to 2026-11-23 01:00, the window Sundays 23:00-02:00.
         let w = windows("[[maintenance]]\nname = \"w\"\nweekly = [\"sun 23:00-02:00\"]\n");
-        let since = crate::server::parse_rfc3339_ms("2026-11-15T12:00:00Z").unwrap();
-        let until = crate::server::parse_rfc3339_ms("2026-11-23T01:00:00Z").unwrap();
+        let since = crate::util::time::parse_rfc3339_ms("2026-11-15T12:00:00Z").unwrap();
+        let until = crate::util::time::parse_rfc3339_ms("2026-11-23T01:00:00Z").unwrap();
         let p = Period::new(since, until).unwrap();
         let o = occurrences(&w[0], p);
-        let at = |s: &str| crate::server::parse_rfc3339_ms(s).unwrap();
+        let at = |s: &str| crate::util::time::parse_rfc3339_ms(s).unwrap();
         assert_eq!(
             o,
             vec![

@@ -44,7 +44,6 @@ pub mod render_csv;
 pub mod render_html;
 pub mod render_json;
 pub mod source;
-pub mod timefmt;
 pub mod timeline;
 pub mod window;
 

@@ -3,7 +3,7 @@
 //! from text. Pure: the caller passes the current time.
 use super::ReportError;
 use super::window::{ExclusionWindow, Period};
-use crate::server::parse_time;
+use crate::util::time::parse_time;
 use std::collections::HashMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

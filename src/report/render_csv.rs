@@ -9,8 +9,8 @@ use super::availability::{LinkEnd, ReachabilityReport};
 use super::bandwidth::{BandwidthReport, InterfaceBandwidth};
 use super::escape::csv_text;
 use super::outages::Outage;
-use super::timefmt::rfc3339;
 use super::timeline::Totals;
+use crate::util::time::rfc3339;
 
 const REACHABILITY_HEADER: &[&str] = &[
     "record",

@@ -8,8 +8,8 @@ use super::availability::{LinkEnd, ReachabilityReport};
 use super::bandwidth::{BandwidthReport, InterfaceBandwidth};
 use super::escape::html as esc;
 use super::outages::Outage;
-use super::timefmt::{duration, rfc3339};
 use super::window::{ExclusionWindow, Period};
+use crate::util::time::{duration, rfc3339};
 
 const STYLE: &str = "
 @page { size: A4 landscape; margin: 12mm; }

@@ -3,8 +3,8 @@
 //! Device strings travel as JSON strings (serde escapes them). Pure.
 use super::availability::ReachabilityReport;
 use super::bandwidth::BandwidthReport;
-use super::timefmt::rfc3339;
 use super::window::Period;
+use crate::util::time::rfc3339;
 use serde::Serialize;
 
 pub fn reachability(r: &ReachabilityReport) -> String {

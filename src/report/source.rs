@@ -107,8 +107,8 @@ pub fn file_name(kind: Kind, p: &ReportParams) -> String {
     format!(
         "nocmap-{}-{}-{}.{}",
         kind.name(),
-        super::timefmt::compact(p.period.since_ms),
-        super::timefmt::compact(p.period.until_ms),
+        crate::util::time::compact(p.period.since_ms),
+        crate::util::time::compact(p.period.until_ms),
         p.format.extension()
     )
 }

@@ -154,7 +154,7 @@ fn active_view(r: ActiveAlertRow, names: &HashMap<String, String>) -> ActiveView
             name: r.device_name,
         },
         interface: r.interface,
-        since: crate::alert::timefmt::rfc3339(r.since_ms),
+        since: crate::util::time::rfc3339_ms(r.since_ms),
         since_ms: r.since_ms,
         value: r.value,
         caused_by: r.caused_by.into_iter().map(dref).collect(),
@@ -171,7 +171,7 @@ async fn history(
     let now = crate::types::unix_now_ms();
     let since = match q.get("since") {
         None => now - 86_400_000,
-        Some(t) => match super::parse_time(t, now) {
+        Some(t) => match crate::util::time::parse_time(t, now) {
             Ok(ms) => ms,
             Err(e) => return Ok(error(StatusCode::BAD_REQUEST, &format!("since: {e}"))),
         },

@@ -21,7 +21,6 @@ pub mod remote_write;
 mod reports_api;
 mod routes;
 mod series;
-mod time_param;
 pub mod tls;
 mod x509_time;
 
@@ -30,7 +29,6 @@ pub use auth::{AuthConfig, Denied, Role, authorize};
 pub use listener::{DRAIN_TIMEOUT, HANDSHAKE_TIMEOUT, HEADER_TIMEOUT, tls_handshake_failures};
 pub use routes::{CONTENT_SECURITY_POLICY, MAX_BODY_BYTES};
 pub use series::{PROBE_METRICS, SeriesOf, SeriesQuery, metric_by_name, parse_query};
-pub use time_param::{TimeParamError, parse_rfc3339_ms, parse_time};
 // Pure parsers of request input, public only for the fuzz targets.
 #[doc(hidden)]
 pub use map_api::{Positions, check_positions};

@@ -50,7 +50,7 @@ pub fn expiry_warning(now_s: i64) -> Option<String> {
         };
         format!(
             "the TLS certificate {when} (notAfter {}); renewed files are picked up without a restart",
-            crate::report::timefmt::rfc3339(t.saturating_mul(1000))
+            crate::util::time::rfc3339(t.saturating_mul(1000))
         )
     })
 }

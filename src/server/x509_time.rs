@@ -2,7 +2,7 @@
 //! bytes: just enough of X.509 (RFC 5280 section 4.1) to walk from the
 //! outer SEQUENCE through `tbsCertificate` to `validity`. Pure; anything
 //! malformed gives `None`, never a panic.
-use super::time_param::{days_from_civil, days_in_month};
+use crate::util::time::{days_from_civil, days_in_month};
 
 /// One DER element at `at`: its tag, and where its content starts and ends.
 fn element(buf: &[u8], at: usize) -> Option<(u8, usize, usize)> {

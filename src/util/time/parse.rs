@@ -2,6 +2,7 @@
 //! `6h`, `2d`, `1w`), `now`, or an RFC 3339 timestamp
 //! (`2024-05-01T12:00:00Z`, `2024-05-01T14:00:00.250+02:00`). Pure: the
 //! caller passes the current time.
+use super::calendar::{days_from_civil, days_in_month};
 
 /// Why a time value was refused; the message is shown to the client.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -110,30 +111,6 @@ pub fn parse_rfc3339_ms(text: &str) -> Option<i64> {
     Some(secs * 1_000 + millis)
 }
 
-fn is_leap(y: i64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-}
-
-pub(super) fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        2 if is_leap(y) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant).
-pub(super) fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,7 +132,7 @@ mod tests {
     }
 
     #[test]
-    fn rfc3339() {
+    fn rfc3339_text() {
         // `date -u -d 2023-11-14T22:13:20Z +%s` = 1700000000
         assert_eq!(parse_time("2023-11-14T22:13:20Z", 0), Ok(NOW));
         assert_eq!(parse_time("2023-11-15T00:13:20.5+02:00", 0), Ok(NOW + 500));

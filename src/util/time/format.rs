@@ -1,5 +1,8 @@
-//! Times and durations as text for the renderers: RFC 3339 in UTC and
-//! `1d 02:03:04` durations. Pure.
+//! Times and durations as text: RFC 3339 in UTC (with milliseconds only
+//! when they are not zero, for reports and the API; always with
+//! milliseconds, for notification payloads), compact stamps for file
+//! names and `1d 02:03:04` durations. Pure.
+use super::calendar::civil_from_days;
 
 /// `2024-05-01T12:00:00Z` (with `.250` when the milliseconds are not zero).
 pub fn rfc3339(ms: i64) -> String {
@@ -13,6 +16,20 @@ pub fn rfc3339(ms: i64) -> String {
     } else {
         format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}.{milli:03}Z")
     }
+}
+
+/// RFC 3339 in UTC, always with milliseconds (`2026-11-23T04:30:00.000Z`).
+pub fn rfc3339_ms(ms: i64) -> String {
+    let days = ms.div_euclid(86_400_000);
+    let rem = ms.rem_euclid(86_400_000);
+    let (y, m, d) = civil_from_days(days);
+    let (h, min, s, milli) = (
+        rem / 3_600_000,
+        rem / 60_000 % 60,
+        rem / 1000 % 60,
+        rem % 1000,
+    );
+    format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}.{milli:03}Z")
 }
 
 /// `20240501T1200Z`: for file names.
@@ -41,25 +58,11 @@ pub fn duration(ms: i64) -> String {
     }
 }
 
-/// Proleptic Gregorian (year, month, day) of days since 1970-01-01
-/// (H. Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::parse_time;
     use super::*;
-    use crate::server::parse_time;
+    use proptest::prelude::*;
 
     #[test]
     fn formats() {
@@ -77,6 +80,24 @@ mod tests {
     fn round_trips_through_the_parser() {
         for ms in [0, 951_782_400_000, 1_700_000_000_123, 4_102_444_799_000] {
             assert_eq!(parse_time(&rfc3339(ms), 0), Ok(ms));
+        }
+    }
+
+    #[test]
+    fn always_with_milliseconds() {
+        assert_eq!(rfc3339_ms(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339_ms(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(rfc3339_ms(-1), "1969-12-31T23:59:59.999Z");
+    }
+
+    proptest! {
+        #[test]
+        fn both_forms_round_trip_through_the_parser(ms in -60_000_000_000_000i64..250_000_000_000_000) {
+            let text = rfc3339_ms(ms);
+            if text.len() == 24 {
+                prop_assert_eq!(super::super::parse_rfc3339_ms(&text), Some(ms));
+                prop_assert_eq!(super::super::parse_rfc3339_ms(&rfc3339(ms)), Some(ms));
+            }
         }
     }
 }
