@@ -28,8 +28,8 @@ use super::state::{AlertKey, AlertState, Event, Hold, Phase, Transition};
 use super::suppress::{self, Suppressed};
 use crate::config::RuleKind;
 use crate::live::{Reachability, UnixMs};
-use crate::store::p95_nearest_rank;
 use crate::topology::DeviceId;
+use crate::util::stats::nearest_rank;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// Samples kept per p95 window at most (older ones are dropped first).
@@ -360,9 +360,9 @@ impl Evaluator {
         {
             w.samples.pop_front();
         }
-        let mut ins: Vec<f64> = w.samples.iter().filter_map(|s| s.1).collect();
-        let mut outs: Vec<f64> = w.samples.iter().filter_map(|s| s.2).collect();
-        rule.directed((p95_nearest_rank(&mut ins), p95_nearest_rank(&mut outs)))
+        let ins: Vec<f64> = w.samples.iter().filter_map(|s| s.1).collect();
+        let outs: Vec<f64> = w.samples.iter().filter_map(|s| s.2).collect();
+        rule.directed((nearest_rank(&ins, 95), nearest_rank(&outs, 95)))
     }
 
     #[allow(clippy::too_many_arguments)]

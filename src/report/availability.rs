@@ -2,9 +2,9 @@
 //! from its ICMP rounds; per link, availability and outages from its two end
 //! devices. Pure: takes plain rounds, gaps and exclusion windows.
 use super::outages::{Outage, outages};
-use super::percentile::{max, nearest_rank};
 use super::timeline::{Observation, Segment, Totals, combine, device_timeline, overlay_down};
 use super::window::{ExclusionWindow, Period, SpanSet, windows_for};
+use crate::util::stats::{max, nearest_rank};
 use serde::Serialize;
 use std::collections::HashMap;
 

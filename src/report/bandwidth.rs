@@ -9,8 +9,8 @@
 //! rollup's average. Hourly rollups are never used: an hourly average is
 //! not a 5-minute average. The peak is the largest raw sample, or the
 //! rollup's maximum for buckets answered from rollups.
-use super::percentile::{billing_p95, max};
 use super::window::Period;
+use crate::util::stats::{billing_p95, max};
 use serde::Serialize;
 use std::collections::BTreeMap;
 

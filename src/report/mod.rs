@@ -3,8 +3,8 @@
 //! burstable-billing 95th percentile per interface, top N), rendered as CSV,
 //! JSON or a self-contained HTML page.
 //!
-//! The core (`availability`, `timeline`, `outages`, `percentile`,
-//! `bandwidth`, the renderers) is pure: it takes plain rounds, samples,
+//! The core (`availability`, `timeline`, `outages`, `bandwidth`, the
+//! renderers; percentiles come from `util::stats`) is pure: it takes plain rounds, samples,
 //! gaps and exclusion windows and returns values or text. `source` is the
 //! one edge that reads the store. Device-provided strings reach HTML only
 //! through [`escape::html`] and CSV only through [`escape::csv_text`].
@@ -39,7 +39,6 @@ pub mod escape;
 pub mod maintenance;
 pub mod outages;
 pub mod params;
-pub mod percentile;
 pub mod render_csv;
 pub mod render_html;
 pub mod render_json;

@@ -25,7 +25,7 @@ pub use alerts::{ActiveAlertRow, AlertEvent, Delivery, OutboxItem};
 pub use error::StoreError;
 pub use positions::MapPosition;
 pub use report_read::InterfaceInfo;
-pub use rollup::{PruneReport, RollupReport, p95_nearest_rank};
+pub use rollup::{PruneReport, RollupReport};
 pub use schema::SCHEMA_VERSION;
 pub use types::{
     Batch, Durability, GapRecord, Point, Resolution, Sample, SeriesData, SeriesKey, StoreConfig,

@@ -6,7 +6,7 @@
 //! rollup bucket is read for all series at once (a contiguous key range) and
 //! split by series in memory; each series' values arrive in time order. p95 is the
 //! nearest-rank percentile: the smallest sample with at least 95 % of the
-//! bucket's samples at or below it ([`p95_nearest_rank`]). Both resolutions
+//! bucket's samples at or below it (`util::stats::nearest_rank`). Both resolutions
 //! are computed from raw samples, so the hourly p95 is exact too.
 //!
 //! `rollup(now)` is incremental: a progress mark per resolution says up to
@@ -18,6 +18,7 @@ use super::Store;
 use super::error::{SqlContext, StoreError};
 use super::schema::{RAW_BUCKET_MS, raw_bucket};
 use super::types::{Resolution, UnixMillis};
+use crate::util::stats::nearest_rank;
 use rusqlite::{OptionalExtension, Transaction, params};
 use std::collections::BTreeMap;
 
@@ -37,17 +38,6 @@ pub struct PruneReport {
 }
 
 const ROLLUPS: [Resolution; 2] = [Resolution::FiveMinutes, Resolution::Hour];
-
-/// The nearest-rank 95th percentile: sorted[ceil(0.95 n) - 1]. `None` for no
-/// values. Sorts `values` in place.
-pub fn p95_nearest_rank(values: &mut [f64]) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
-    values.sort_by(f64::total_cmp);
-    let rank = (values.len() * 95).div_ceil(100);
-    Some(values[rank.max(1) - 1])
-}
 
 impl Store {
     /// Computes every complete bucket not yet rolled up, up to `now`.
@@ -213,30 +203,14 @@ fn rollup_bucket(tx: &Transaction, width: i64, start: i64) -> Result<u64, StoreE
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )
         .sql("prepare rollup write")?;
-    for (id, values) in &mut by_series {
+    for (id, values) in &by_series {
         let count = values.len();
         let avg = values.iter().sum::<f64>() / count as f64;
         let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let p95 = p95_nearest_rank(values).unwrap_or(max);
+        let p95 = nearest_rank(values, 95).unwrap_or(max);
         write
             .execute(params![id, width, start, count as i64, avg, max, p95])
             .sql("write rollup")?;
     }
     Ok(by_series.len() as u64)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::p95_nearest_rank;
-
-    #[test]
-    fn p95_is_the_nearest_rank() {
-        let mut v: Vec<f64> = (1..=100).rev().map(f64::from).collect();
-        assert_eq!(p95_nearest_rank(&mut v), Some(95.0));
-        let mut v: Vec<f64> = (1..=20).map(f64::from).collect();
-        assert_eq!(p95_nearest_rank(&mut v), Some(19.0));
-        assert_eq!(p95_nearest_rank(&mut [7.0]), Some(7.0));
-        assert_eq!(p95_nearest_rank(&mut [3.0, 1.0]), Some(3.0));
-        assert_eq!(p95_nearest_rank(&mut []), None);
-    }
 }
