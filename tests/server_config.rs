@@ -2,7 +2,7 @@
 //! env/file, validation with lines, and the bridge to the server's types.
 use nocmap::config::Config;
 use nocmap::server::remote_write::RemoteAuth;
-use nocmap::server::{Role, authorize};
+use nocmap::server::{Role, authorize, settings};
 
 const ADMIN: &str = "admin-token-0123456789";
 const VIEWER: &str = "viewer-token-0123456789";
@@ -24,7 +24,7 @@ labels = {{ site = "lab", env = "test" }}
 "#
     );
     let c = Config::from_toml(&text).unwrap_or_else(|e| panic!("{e:?}"));
-    let auth = c.server_auth().unwrap();
+    let auth = settings::auth(&c.server).unwrap();
     assert_eq!(
         authorize(
             Some(&auth),
@@ -49,7 +49,7 @@ labels = {{ site = "lab", env = "test" }}
         ),
         Ok(())
     );
-    let rw = c.remote_write_settings().unwrap();
+    let rw = settings::remote_write(c.remote_write.as_ref()).unwrap();
     assert_eq!(rw.endpoint.authority, "127.0.0.1:9090");
     assert_eq!(rw.endpoint.path, "/api/v1/write");
     assert_eq!(rw.interval.as_secs(), 30);
@@ -77,7 +77,10 @@ labels = {{ site = "lab", env = "test" }}
         assert!(!dbg.contains(s));
     }
     let none = Config::from_toml("").unwrap();
-    assert!(none.server_auth().is_none() && none.remote_write_settings().is_none());
+    assert!(
+        settings::auth(&none.server).is_none()
+            && settings::remote_write(none.remote_write.as_ref()).is_none()
+    );
 }
 
 #[test]

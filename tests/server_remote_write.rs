@@ -5,9 +5,10 @@
 mod server_support;
 
 use bytes::Bytes;
-use nocmap::server::remote_write::{self, Endpoint, RemoteAuth, Settings, Stats};
+use nocmap::server::remote_write::{self, RemoteAuth, Settings, Stats};
 use nocmap::server::{exposition, metrics};
 use nocmap::types::Secret;
+use nocmap::util::http::Endpoint;
 use prost::Message;
 use server_support::*;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};

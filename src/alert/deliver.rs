@@ -14,9 +14,9 @@
 //! Receiver secrets are exposed only when the request headers are built.
 use super::payload::{self, Notification};
 use crate::config::ReceiverFormat;
-use crate::server::remote_write::{Endpoint, post};
 use crate::store::{AlertEvent, Delivery, Store};
 use crate::types::Secret;
+use crate::util::http::{Endpoint, post};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -12,9 +12,9 @@ use super::rule::Rule;
 use super::state::{AlertKey, Event, Hold, Transition};
 use crate::config::{Config, RuleKind};
 use crate::live::Live;
-use crate::server::remote_write::Endpoint;
 use crate::store::{ActiveAlertRow, AlertEvent, Store, StoreConfig, StoreError};
 use crate::topology::DeviceId;
+use crate::util::http::Endpoint;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -103,7 +103,7 @@ pub enum StartError {
     #[error("alerting: receiver {name}: {source}")]
     Url {
         name: String,
-        source: crate::server::remote_write::UrlError,
+        source: crate::util::http::UrlError,
     },
 }
 

@@ -68,7 +68,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let config = crawl.config.clone().unwrap_or_default();
     let db = args.db.clone().unwrap_or_else(|| config.server.db.clone());
     let listen = args.listen.unwrap_or(config.server.listen);
-    let auth = config.server_auth().or_else(|| {
+    let auth = crate::server::settings::auth(&config.server).or_else(|| {
         let token = std::env::var("NOCMAP_API_TOKEN")
             .ok()
             .filter(|t| !t.is_empty())?;
@@ -229,7 +229,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         stopped(stop_rx.clone()),
         config.server.api_nice,
     )?;
-    let remote = config.remote_write_settings().map(|rw| {
+    let remote = crate::server::settings::remote_write(config.remote_write.as_ref()).map(|rw| {
         tokio::spawn(crate::server::remote_write::run(
             rw,
             live.clone(),

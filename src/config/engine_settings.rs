@@ -1,12 +1,9 @@
-//! Handing each engine its own part of the configuration: SNMP settings and
-//! credential sets in the SNMP engine's own types, the HTTP server's tokens
-//! and the remote-write settings in the server's types. The engines never see the
-//! config module; this file is the one-way bridge.
+//! Handing the SNMP engine its own part of the configuration: SNMP settings
+//! and credential sets in the engine's own types. The engines never see the
+//! config module; this file is the one-way bridge. (The server reads its own
+//! sections in `server::settings`.)
 use super::model::{AuthProtocol, Config, Credential, PrivProtocol, SecurityLevel, SnmpVersion};
-use crate::server::AuthConfig;
-use crate::server::remote_write::{self, RemoteAuth};
 use crate::snmp::{self, AuthProto, PrivProto, SnmpSettings};
-use std::time::Duration;
 
 impl Config {
     pub fn snmp_settings(&self) -> SnmpSettings {
@@ -86,45 +83,5 @@ fn priv_proto(p: PrivProtocol) -> PrivProto {
         PrivProtocol::Aes128 => PrivProto::Aes128,
         PrivProtocol::Aes192 => PrivProto::Aes192,
         PrivProtocol::Aes256 => PrivProto::Aes256,
-    }
-}
-
-impl Config {
-    /// The HTTP server's tokens; `None` when no token is configured.
-    pub fn server_auth(&self) -> Option<AuthConfig> {
-        Some(AuthConfig {
-            admin_token: self.server.token.clone()?,
-            read_only_token: self.server.read_only_token.clone(),
-        })
-    }
-
-    /// Remote-write settings; `None` without a `[remote_write]` section or
-    /// (only possible for a config that failed validation) a bad URL.
-    pub fn remote_write_settings(&self) -> Option<remote_write::Settings> {
-        let rw = self.remote_write.as_ref()?;
-        let auth = match (
-            &rw.bearer_token,
-            &rw.basic_auth_user,
-            &rw.basic_auth_password,
-        ) {
-            (Some(t), _, _) => Some(RemoteAuth::Bearer(t.clone())),
-            (None, Some(user), Some(password)) => Some(RemoteAuth::Basic {
-                user: user.clone(),
-                password: password.clone(),
-            }),
-            _ => None,
-        };
-        Some(remote_write::Settings {
-            endpoint: remote_write::Endpoint::parse(&rw.url).ok()?,
-            interval: Duration::from_secs(rw.interval_s.max(1)),
-            timeout: Duration::from_millis(rw.timeout_ms.max(1)),
-            queue_len: rw.queue_len.max(1) as usize,
-            auth,
-            labels: rw
-                .labels
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        })
     }
 }

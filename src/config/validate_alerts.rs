@@ -6,7 +6,7 @@
 use super::model::Config;
 use super::model_alerts::RuleKind;
 use super::validate::Problems;
-use crate::server::remote_write::Endpoint;
+use crate::util::http::Endpoint;
 use std::collections::HashSet;
 
 /// A p95 needs a few samples; a day of 1-minute polls is plenty.

@@ -4,7 +4,7 @@
 //! messages never include a secret or the URL (it may carry credentials).
 use super::model::Config;
 use super::validate::Problems;
-use crate::server::remote_write::Endpoint;
+use crate::util::http::Endpoint;
 
 /// Bearer tokens shorter than this are refused.
 pub const MIN_TOKEN_LEN: usize = 16;

@@ -34,4 +34,6 @@ pub fn report_from_varbinds(
     r
 }
 #[cfg(test)]
+mod crawl_stranger_tests;
+#[cfg(test)]
 mod links_tests;

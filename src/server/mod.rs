@@ -21,6 +21,7 @@ pub mod remote_write;
 mod reports_api;
 mod routes;
 mod series;
+pub mod settings;
 pub mod tls;
 mod x509_time;
 

@@ -272,3 +272,20 @@ mod tests {
         assert_eq!(classify("UDP transport shutdown"), None);
     }
 }
+
+/// Test support for the engine's and discovery's tests.
+#[cfg(test)]
+/// Runs `f` on a current-thread runtime with [`rejects::layer`] as this
+/// thread's subscriber (spawned tasks run on the same thread, so they are
+/// seen too).
+pub fn with_reject_layer(f: impl std::future::Future<Output = ()>) {
+    use tracing_subscriber::prelude::*;
+    let subscriber = tracing_subscriber::registry().with(layer());
+    tracing::subscriber::with_default(subscriber, || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(f)
+    });
+}

@@ -4,16 +4,15 @@
 //! timeouts are retried with exponential backoff; other statuses drop the
 //! push (logged once). Pushes wait in a bounded queue; the oldest is dropped
 //! when it is full. Secrets go only into the `Authorization` header.
-mod http;
 mod outbox;
 pub mod proto;
 
-pub use http::{Endpoint, PostError, UrlError, post};
 pub use outbox::{Outbox, Outcome};
 
 use crate::live::Live;
 use crate::server::metrics;
 use crate::types::Secret;
+use crate::util::http::{Endpoint, post};
 use base64::Engine;
 use std::future::Future;
 use std::sync::Arc;
@@ -90,7 +89,7 @@ pub async fn run(settings: Settings, live: Arc<Live>, shutdown: impl Future<Outp
                     next_attempt = None;
                     continue;
                 };
-                let result = http::post(&settings.endpoint, &headers, body, settings.timeout).await;
+                let result = post(&settings.endpoint, &headers, body, settings.timeout).await;
                 let outcome = match &result {
                     Ok(status) => Outcome::from_status(status.as_u16()),
                     Err(_) => Outcome::Retry,

@@ -1,5 +1,6 @@
-//! A minimal HTTP/1.1 POST for remote write: one hyper client connection per
-//! push (pushes are seconds apart), a deadline over connect, send and
+//! The outbound HTTP client (remote write, alert webhooks): a minimal
+//! HTTP/1.1 POST over one hyper client connection per push (pushes are
+//! seconds apart), a deadline over connect, send and
 //! answer, and the receiver's URL checked up front. Plain `http://` only:
 //! put a TLS-terminating proxy in front of an `https` receiver.
 use bytes::Bytes;
