@@ -385,7 +385,7 @@ async fn web_download_matches_the_cli() {
             admin_token: Secret::new(server_support::ADMIN),
             read_only_token: Some(Secret::new(VIEWER)),
         }),
-        config: None,
+        reports: None,
         feed: None,
         limiter: std::sync::Arc::new(nocmap::server::rate_limit::RateLimiter::new(
             Default::default(),
@@ -456,7 +456,7 @@ async fn web_download_matches_the_cli() {
         live: hostile_live(),
         db_path: Some(missing.clone()),
         auth: None,
-        config: None,
+        reports: None,
         feed: None,
         limiter: std::sync::Arc::new(nocmap::server::rate_limit::RateLimiter::new(
             Default::default(),

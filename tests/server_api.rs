@@ -10,7 +10,7 @@ fn state(auth: bool) -> AppState {
     AppState {
         live: hostile_live(),
         db_path: None,
-        config: None,
+        reports: None,
         feed: None,
         limiter: std::sync::Arc::new(nocmap::server::rate_limit::RateLimiter::new(
             Default::default(),

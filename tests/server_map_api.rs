@@ -23,7 +23,7 @@ fn state(db: std::path::PathBuf, auth: bool) -> AppState {
             admin_token: Secret::new(ADMIN),
             read_only_token: Some(Secret::new(VIEWER)),
         }),
-        config: None,
+        reports: None,
         feed: Some(Feed::new()),
         limiter: std::sync::Arc::new(nocmap::server::rate_limit::RateLimiter::new(
             Default::default(),

@@ -72,7 +72,7 @@ fn fixture() -> Fixture {
             live: hostile_live(),
             db_path: Some(db),
             auth: None,
-            config: None,
+            reports: None,
             feed: None,
             limiter: std::sync::Arc::new(nocmap::server::rate_limit::RateLimiter::new(
                 Default::default(),

@@ -27,7 +27,7 @@ fn state(limits: Limits) -> AppState {
     AppState {
         live: hostile_live(),
         db_path: None,
-        config: None,
+        reports: None,
         feed: Some(nocmap::server::feed::Feed::new()),
         limiter: Arc::new(RateLimiter::new(limits)),
         auth: Some(AuthConfig {

@@ -164,10 +164,10 @@ pub fn spawn(
         )));
     }
     let all_receivers: Vec<String> = config.receivers.iter().map(|r| r.name.clone()).collect();
-    let tag_config = config.clone();
+    let tagging = config.tagging();
     Ok(Some(tokio::spawn(async move {
         let tags =
-            move |name: Option<&str>, addrs: &[std::net::IpAddr]| tag_config.tags_for(name, addrs);
+            move |name: Option<&str>, addrs: &[std::net::IpAddr]| tagging.tags_for(name, addrs);
         evaluate(evaluator, live, store, &tags, all_receivers, wakes, stop).await;
         for t in tasks {
             let _ = t.await;

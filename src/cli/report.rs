@@ -91,8 +91,9 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
         top,
         exclusions,
     };
+    let settings = config.as_ref().map(source::ReportSettings::from_config);
     let text =
-        tokio::task::spawn_blocking(move || source::run(&db, kind, &p, config.as_ref(), now))
+        tokio::task::spawn_blocking(move || source::run(&db, kind, &p, settings.as_ref(), now))
             .await
             .context("the report task failed")??;
     match &common.out {

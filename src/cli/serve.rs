@@ -220,7 +220,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 streams_per_client: config.server.max_streams_per_client,
             },
         )),
-        config: Some(Arc::new(config.clone())),
+        reports: Some(Arc::new(
+            crate::report::source::ReportSettings::from_config(&config),
+        )),
     };
     let http = crate::server::serve_isolated(
         listener,

@@ -24,7 +24,7 @@ pub use model::{
 };
 pub use model_alerts::{
     AlertRule, Direction, Maintenance, Receiver, ReceiverFormat, RuleKind, ScopeConfig, Severity,
-    Timestamp, WeeklySlot,
+    Tagging, Timestamp, WeeklySlot,
 };
 pub use secret::{Secret, SecretError};
 pub use validate::Problem;

@@ -313,31 +313,63 @@ impl<'de> Deserialize<'de> for WeeklySlot {
     }
 }
 
+/// The tag rules of a configuration (`[[groups]]` and `[[devices]]` tags),
+/// for the parts that tag devices without needing the rest of the config.
+#[derive(Debug, Clone, Default)]
+pub struct Tagging {
+    groups: Vec<super::model::Group>,
+    devices: Vec<super::model::Device>,
+}
+
 impl super::model::Config {
+    /// The tag rules alone.
+    pub fn tagging(&self) -> Tagging {
+        Tagging {
+            groups: self.groups.clone(),
+            devices: self.devices.clone(),
+        }
+    }
+
+    /// The tags of a device (see [`Tagging::tags_for`]).
+    pub fn tags_for(&self, name: Option<&str>, addrs: &[std::net::IpAddr]) -> Vec<String> {
+        tags_for(&self.groups, &self.devices, name, addrs)
+    }
+}
+
+impl Tagging {
     /// The tags of a device: those of every `[[groups]]` entry whose pattern
     /// matches its name or whose prefix holds one of its addresses, and of
     /// the `[[devices]]` entry for one of its addresses. Pure.
     pub fn tags_for(&self, name: Option<&str>, addrs: &[std::net::IpAddr]) -> Vec<String> {
-        let mut tags = std::collections::BTreeSet::new();
-        for g in &self.groups {
-            let by_name = g
-                .pattern
-                .as_deref()
-                .zip(name)
-                .is_some_and(|(p, n)| super::intervals::glob_match(p, n));
-            let by_prefix = g
-                .prefix
-                .as_ref()
-                .is_some_and(|p| addrs.iter().any(|a| p.0.contains(a)));
-            if by_name || by_prefix {
-                tags.extend(g.tags.iter().cloned());
-            }
-        }
-        for d in self.devices.iter().filter(|d| addrs.contains(&d.address)) {
-            tags.extend(d.tags.iter().cloned());
-        }
-        tags.into_iter().collect()
+        tags_for(&self.groups, &self.devices, name, addrs)
     }
+}
+
+fn tags_for(
+    groups: &[super::model::Group],
+    devices: &[super::model::Device],
+    name: Option<&str>,
+    addrs: &[std::net::IpAddr],
+) -> Vec<String> {
+    let mut tags = std::collections::BTreeSet::new();
+    for g in groups {
+        let by_name = g
+            .pattern
+            .as_deref()
+            .zip(name)
+            .is_some_and(|(p, n)| super::intervals::glob_match(p, n));
+        let by_prefix = g
+            .prefix
+            .as_ref()
+            .is_some_and(|p| addrs.iter().any(|a| p.0.contains(a)));
+        if by_name || by_prefix {
+            tags.extend(g.tags.iter().cloned());
+        }
+    }
+    for d in devices.iter().filter(|d| addrs.contains(&d.address)) {
+        tags.extend(d.tags.iter().cloned());
+    }
+    tags.into_iter().collect()
 }
 
 #[cfg(test)]

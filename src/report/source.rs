@@ -43,20 +43,41 @@ pub fn open_store(path: &Path) -> Result<Store, ReportError> {
     Ok(Store::open(path, StoreConfig::default())?)
 }
 
+/// What reports take from the configuration: the maintenance windows and
+/// the tag rules that scope them.
+#[derive(Debug, Clone, Default)]
+pub struct ReportSettings {
+    pub maintenance: Vec<crate::alert::maintenance::Window>,
+    pub tagging: crate::config::Tagging,
+}
+
+impl ReportSettings {
+    pub fn from_config(config: &crate::config::Config) -> ReportSettings {
+        ReportSettings {
+            maintenance: config
+                .maintenance
+                .iter()
+                .map(crate::alert::maintenance::Window::from_config)
+                .collect(),
+            tagging: config.tagging(),
+        }
+    }
+}
+
 /// Opens the store at `db`, builds the report and renders it.
 pub fn run(
     db: &Path,
     kind: Kind,
     p: &ReportParams,
-    config: Option<&crate::config::Config>,
+    settings: Option<&ReportSettings>,
     now_ms: i64,
 ) -> Result<String, ReportError> {
     let store = open_store(db)?;
     Ok(match kind {
         Kind::Reachability => {
             let mut exclusions = p.exclusions.clone();
-            if let Some(c) = config {
-                exclusions.extend(config_exclusions(&store, c, p.period)?);
+            if let Some(s) = settings {
+                exclusions.extend(config_exclusions(&store, s, p.period)?);
             }
             render_reachability(
                 &reachability_report(&store, p.period, &exclusions, now_ms)?,
@@ -74,18 +95,13 @@ pub fn run(
 /// newest stored topology (their names, addresses and config tags).
 pub fn config_exclusions(
     store: &Store,
-    config: &crate::config::Config,
+    settings: &ReportSettings,
     period: Period,
 ) -> Result<Vec<ExclusionWindow>, ReportError> {
     use super::maintenance::{DeviceInfo, exclusions};
-    if config.maintenance.is_empty() {
+    if settings.maintenance.is_empty() {
         return Ok(vec![]);
     }
-    let windows: Vec<crate::alert::maintenance::Window> = config
-        .maintenance
-        .iter()
-        .map(crate::alert::maintenance::Window::from_config)
-        .collect();
     let devices: Vec<DeviceInfo> = match store.latest_topology()? {
         Some((_, t)) => t
             .devices
@@ -94,12 +110,14 @@ pub fn config_exclusions(
                 id: d.id.0.clone(),
                 name: d.sys_name.clone().unwrap_or_default(),
                 mgmt_addr: d.mgmt_addr,
-                tags: config.tags_for(d.sys_name.as_deref(), &d.addresses),
+                tags: settings
+                    .tagging
+                    .tags_for(d.sys_name.as_deref(), &d.addresses),
             })
             .collect(),
         None => vec![],
     };
-    Ok(exclusions(&windows, &devices, period))
+    Ok(exclusions(&settings.maintenance, &devices, period))
 }
 
 /// The file name a report is offered under: `nocmap-KIND-SINCE-UNTIL.EXT`.

@@ -55,9 +55,9 @@ pub struct AppState {
     pub feed: Option<Arc<feed::Feed>>,
     /// Per-client request and stream limits.
     pub limiter: Arc<rate_limit::RateLimiter>,
-    /// The configuration the server runs with (maintenance windows and
-    /// tags for reports); `None` when started without one.
-    pub config: Option<Arc<crate::config::Config>>,
+    /// What reports take from the configuration (maintenance windows and
+    /// tags); `None` when started without one.
+    pub reports: Option<Arc<crate::report::source::ReportSettings>>,
 }
 
 impl AppState {
@@ -68,7 +68,7 @@ impl AppState {
             auth: None,
             feed: None,
             limiter: Arc::new(rate_limit::RateLimiter::new(rate_limit::Limits::default())),
-            config: None,
+            reports: None,
         }
     }
 }

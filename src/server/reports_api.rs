@@ -47,7 +47,7 @@ async fn handler(
         ));
     };
     let params = p.clone();
-    let cfg = state.config.clone();
+    let cfg = state.reports.clone();
     let built =
         tokio::task::spawn_blocking(move || source::run(&db, kind, &params, cfg.as_deref(), now))
             .await;
