@@ -12,7 +12,7 @@
 //!
 //! The HTTP side is behind [`Notifier`] so the loop runs against fakes.
 //! Receiver secrets are exposed only when the request headers are built.
-use super::payload::{self, Notification};
+use super::payload;
 use crate::config::ReceiverFormat;
 use crate::store::{AlertEvent, Delivery, Store};
 use crate::types::Secret;
@@ -102,27 +102,9 @@ pub struct Stats {
 
 /// The body for one event.
 pub fn render(format: ReceiverFormat, e: &AlertEvent, receiver: &str) -> Vec<u8> {
-    let n = Notification {
-        id: e.id,
-        key: e.key.clone(),
-        fingerprint: e.fingerprint.clone(),
-        rule: e.rule.clone(),
-        kind: e.kind.clone(),
-        severity: e.severity.clone(),
-        event: e.event.clone(),
-        state: e.state.clone(),
-        device: e.device.clone(),
-        device_name: e.device_name.clone(),
-        interface: e.interface.clone(),
-        value: e.value,
-        threshold: e.threshold,
-        started_ms: e.started_ms,
-        at_ms: e.at_ms,
-        summary: e.summary.clone(),
-    };
     let v = match format {
-        ReceiverFormat::Alertmanager => payload::alertmanager(&n, receiver),
-        ReceiverFormat::Generic => payload::generic(&n, receiver),
+        ReceiverFormat::Alertmanager => payload::alertmanager(e, receiver),
+        ReceiverFormat::Generic => payload::generic(e, receiver),
     };
     serde_json::to_vec(&v).unwrap_or_default()
 }

@@ -1,5 +1,6 @@
 //! Notification bodies: the Alertmanager webhook payload (version "4") and
-//! nocmap's generic JSON, built from one recorded event. Pure. The
+//! nocmap's generic JSON, built from one recorded event (the store's
+//! history row, the one type an event has). Pure. The
 //! `notification_id` (the history row id) lets receivers drop the
 //! duplicates at-least-once delivery can cause.
 //!
@@ -8,68 +9,42 @@
 //! status per fingerprint (Alertmanager-style) ends up with the alert's
 //! real state; Alertmanager bodies name it in the `notice` annotation,
 //! generic bodies in `event`.
+use crate::store::AlertEvent;
 use crate::util::time::rfc3339_ms as rfc3339;
-
-/// Alertmanager's "not ended" time.
-const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
-/// One recorded event as the outbox hands it to a receiver.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Notification {
-    /// Unique per event in one database; the same for every receiver.
-    pub id: i64,
-    pub key: String,
-    pub fingerprint: String,
-    pub rule: String,
-    pub kind: String,
-    pub severity: String,
-    /// fired, resolved, flapping_started or flapping_stopped.
-    pub event: String,
-    /// The state told: firing or resolved.
-    pub state: String,
-    pub device: String,
-    pub device_name: String,
-    pub interface: Option<String>,
-    pub value: Option<f64>,
-    pub threshold: Option<f64>,
-    pub started_ms: i64,
-    pub at_ms: i64,
-    /// Names of the devices suppressed behind this one, when it is a root cause.
-    #[serde(default)]
-    pub summary: String,
+/// Alertmanager's "not ended" time.
+const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
+
+/// Firing unless the state told is resolved.
+fn firing(n: &AlertEvent) -> bool {
+    n.state != "resolved"
 }
 
-impl Notification {
-    fn firing(&self) -> bool {
-        self.state != "resolved"
-    }
+/// A flapping notice rather than a change of state.
+fn is_notice(n: &AlertEvent) -> bool {
+    n.event.starts_with("flapping_")
+}
 
-    fn is_notice(&self) -> bool {
-        self.event.starts_with("flapping_")
+fn labels(n: &AlertEvent) -> BTreeMap<&'static str, String> {
+    let mut l = BTreeMap::from([
+        ("alertname", n.rule.clone()),
+        ("severity", n.severity.clone()),
+        ("device", n.device_name.clone()),
+        ("device_id", n.device.clone()),
+        ("kind", n.kind.clone()),
+    ]);
+    if let Some(i) = &n.interface {
+        l.insert("interface", i.clone());
     }
-
-    fn labels(&self) -> BTreeMap<&'static str, String> {
-        let mut l = BTreeMap::from([
-            ("alertname", self.rule.clone()),
-            ("severity", self.severity.clone()),
-            ("device", self.device_name.clone()),
-            ("device_id", self.device.clone()),
-            ("kind", self.kind.clone()),
-        ]);
-        if let Some(i) = &self.interface {
-            l.insert("interface", i.clone());
-        }
-        l
-    }
+    l
 }
 
 /// The Alertmanager webhook body for one event to `receiver`.
-pub fn alertmanager(n: &Notification, receiver: &str) -> Value {
-    let status = if n.firing() { "firing" } else { "resolved" };
-    let labels = n.labels();
+pub fn alertmanager(n: &AlertEvent, receiver: &str) -> Value {
+    let status = if firing(n) { "firing" } else { "resolved" };
+    let labels = labels(n);
     let mut annotations = BTreeMap::from([
         ("summary", n.summary.clone()),
         ("notification_id", n.id.to_string()),
@@ -80,7 +55,7 @@ pub fn alertmanager(n: &Notification, receiver: &str) -> Value {
     if let Some(t) = n.threshold {
         annotations.insert("threshold", format!("{t}"));
     }
-    if n.is_notice() {
+    if is_notice(n) {
         annotations.insert("notice", n.event.clone());
     }
     let group_key = format!("{{}}:{{alertname={:?}}}", n.rule);
@@ -99,7 +74,7 @@ pub fn alertmanager(n: &Notification, receiver: &str) -> Value {
             "labels": labels,
             "annotations": annotations,
             "startsAt": rfc3339(n.started_ms),
-            "endsAt": if n.firing() { ZERO_TIME.to_string() } else { rfc3339(n.at_ms) },
+            "endsAt": if firing(n) { ZERO_TIME.to_string() } else { rfc3339(n.at_ms) },
             "generatorURL": "",
             "fingerprint": n.fingerprint,
         }],
@@ -107,11 +82,11 @@ pub fn alertmanager(n: &Notification, receiver: &str) -> Value {
 }
 
 /// nocmap's own flat body.
-pub fn generic(n: &Notification, receiver: &str) -> Value {
+pub fn generic(n: &AlertEvent, receiver: &str) -> Value {
     json!({
         "notification_id": n.id,
         "receiver": receiver,
-        "status": if n.firing() { "firing" } else { "resolved" },
+        "status": if firing(n) { "firing" } else { "resolved" },
         "event": n.event,
         "key": n.key,
         "fingerprint": n.fingerprint,
@@ -133,8 +108,8 @@ pub fn generic(n: &Notification, receiver: &str) -> Value {
 mod tests {
     use super::*;
 
-    fn n(event: &str) -> Notification {
-        Notification {
+    fn n(event: &str) -> AlertEvent {
+        AlertEvent {
             id: 7,
             key: "hot/d1/eth0".into(),
             fingerprint: "00112233aabbccdd".into(),
@@ -156,6 +131,7 @@ mod tests {
             started_ms: 1000,
             at_ms: 61_000,
             summary: "s".into(),
+            ..AlertEvent::default()
         }
     }
 
