@@ -67,6 +67,10 @@ async fn devices_and_topology_shapes_carry_hostile_strings_as_data() {
     assert_eq!(link["errors_per_s"], 0.0);
     assert_eq!(link["status"], "up");
     assert_eq!(link["stale"], false);
+    // How the map draws it, decided by the server: the page only paints.
+    assert_eq!(link["state"], "ok");
+    assert_eq!(link["a_to_b_band"], "0-1");
+    assert_eq!(link["b_to_a_band"], "0-1");
     assert!(v["generated_ms"].as_i64().unwrap() > 0);
     srv.stop().await;
 }

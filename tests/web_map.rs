@@ -183,7 +183,7 @@ const R1R2: &str = r#"(() => {
   })[0];
   if (!e) return null;
   return { src: name(e.source()), ab: e.data('abBucket'), ba: e.data('baBucket'),
-    state: e.data('state'), status: e.data('status'), lineStyle: e.style('line-style'),
+    state: e.data('state'), lineStyle: e.style('line-style'),
     lineColour: e.style('line-color'), grad: e.data('grad'), seq: window.__nocmap.seq };
 })()"#;
 

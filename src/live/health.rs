@@ -1,6 +1,11 @@
 //! Link health from the two ends' interface health: utilisation (the busier
 //! direction of the busier end), bits/s, errors, and a status of up, down,
 //! degraded or unknown, marked stale when the data is old. Pure.
+//!
+//! It also decides how the map draws a link, so the page only paints:
+//! [`LinkState`] (ok, down, degraded, stale) and each direction's
+//! [`UtilBand`]. No rule about status, staleness or utilisation lives in
+//! the page.
 use super::{InterfaceHealth, LiveSnapshot, UnixMs};
 use crate::topology::{Endpoint, Link};
 use serde::Serialize;
@@ -12,6 +17,67 @@ pub enum LinkStatus {
     Down,
     Degraded,
     Unknown,
+}
+
+/// How the map draws a link: down (red, dashed) before degraded (amber)
+/// before stale (grey, dotted); otherwise `ok`, coloured by utilisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LinkState {
+    Ok,
+    Stale,
+    Degraded,
+    Down,
+}
+
+impl LinkState {
+    pub fn of(status: LinkStatus, stale: bool) -> LinkState {
+        match status {
+            LinkStatus::Down => LinkState::Down,
+            LinkStatus::Degraded => LinkState::Degraded,
+            _ if stale => LinkState::Stale,
+            _ => LinkState::Ok,
+        }
+    }
+}
+
+/// A utilisation band of the map (weathermap style), by percent; the
+/// upper bound is exclusive. Ordered: the busier band is the greater.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum UtilBand {
+    #[serde(rename = "0-1")]
+    P0,
+    #[serde(rename = "1-10")]
+    P1,
+    #[serde(rename = "10-25")]
+    P10,
+    #[serde(rename = "25-40")]
+    P25,
+    #[serde(rename = "40-55")]
+    P40,
+    #[serde(rename = "55-70")]
+    P55,
+    #[serde(rename = "70-85")]
+    P70,
+    #[serde(rename = "85-100")]
+    P85,
+}
+
+impl UtilBand {
+    /// The band of `pct`; `None` without a finite figure.
+    pub fn of(pct: Option<f64>) -> Option<UtilBand> {
+        let p = pct.filter(|p| p.is_finite())?;
+        Some(match p {
+            p if p < 1.0 => UtilBand::P0,
+            p if p < 10.0 => UtilBand::P1,
+            p if p < 25.0 => UtilBand::P10,
+            p if p < 40.0 => UtilBand::P25,
+            p if p < 55.0 => UtilBand::P40,
+            p if p < 70.0 => UtilBand::P55,
+            p if p < 85.0 => UtilBand::P70,
+            _ => UtilBand::P85,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -28,10 +94,15 @@ pub struct LinkHealth {
     /// `b`'s input) and back: both directions for the map's two half-links.
     pub a_to_b_util_pct: Option<f64>,
     pub b_to_a_util_pct: Option<f64>,
+    /// The bands of the two directions (`null` without a figure).
+    pub a_to_b_band: Option<UtilBand>,
+    pub b_to_a_band: Option<UtilBand>,
     /// Speed of the link: the lower of the two ends' reported speeds.
     pub speed_bps: Option<u64>,
     pub status: LinkStatus,
     pub stale: bool,
+    /// How the map draws it, from `status` and `stale`.
+    pub state: LinkState,
 }
 
 fn end<'s>(s: &'s LiveSnapshot, e: &Endpoint) -> Option<&'s InterfaceHealth> {
@@ -115,9 +186,12 @@ pub fn link_health(s: &LiveSnapshot, link: &Link, now_ms: UnixMs) -> LinkHealth 
         discards_per_s: discards,
         a_to_b_util_pct,
         b_to_a_util_pct,
+        a_to_b_band: UtilBand::of(a_to_b_util_pct),
+        b_to_a_band: UtilBand::of(b_to_a_util_pct),
         speed_bps,
         status,
         stale,
+        state: LinkState::of(status, stale),
     }
 }
 
@@ -205,8 +279,43 @@ mod tests {
         assert_eq!(link_health(&s, &link(), 2000).status, LinkStatus::Down);
         let h = link_health(&s, &link(), 1000 + 180_001);
         assert!(h.stale);
+        assert_eq!(h.state, LinkState::Down, "down before stale");
         let empty = LiveSnapshot::default();
         let h = link_health(&empty, &link(), 0);
         assert_eq!((h.status, h.stale), (LinkStatus::Unknown, true));
+        assert_eq!(h.state, LinkState::Stale);
+        assert_eq!((h.a_to_b_band, h.b_to_a_band), (None, None));
+    }
+
+    #[test]
+    fn the_map_state_and_bands_as_the_page_gets_them() {
+        let s = snap(
+            ih("up", 1e6, 30.0, 0.0, 1000),
+            ih("up", 5e5, 0.5, 0.0, 1000),
+        );
+        let v = serde_json::to_value(link_health(&s, &link(), 2000)).unwrap();
+        // a→b: a's out (15 %); b→a: a's in (30 %).
+        assert_eq!(
+            (&v["state"], &v["a_to_b_band"], &v["b_to_a_band"]),
+            (&"ok".into(), &"10-25".into(), &"25-40".into())
+        );
+        let v = serde_json::to_value(link_health(&s, &link(), 1000 + 180_001)).unwrap();
+        assert_eq!(v["state"], "stale");
+        let degraded = LinkState::of(LinkStatus::Degraded, true);
+        assert_eq!(degraded, LinkState::Degraded, "degraded before stale");
+        assert_eq!(LinkState::of(LinkStatus::Unknown, false), LinkState::Ok);
+        let bands: Vec<_> = [0.0, 0.99, 1.0, 9.9, 10.0, 24.9, 25.0, 39.9, 40.0, 54.9]
+            .into_iter()
+            .chain([55.0, 69.9, 70.0, 84.9, 85.0, 100.0, 140.0])
+            .map(|p| serde_json::to_value(UtilBand::of(Some(p))).unwrap())
+            .collect();
+        let names = [
+            "0-1", "0-1", "1-10", "1-10", "10-25", "10-25", "25-40", "25-40", "40-55", "40-55",
+            "55-70", "55-70", "70-85", "70-85", "85-100", "85-100", "85-100",
+        ];
+        assert_eq!(bands, names.map(serde_json::Value::from));
+        assert_eq!(UtilBand::of(Some(f64::NAN)), None);
+        assert_eq!(UtilBand::of(None), None);
+        assert!(UtilBand::P85 > UtilBand::P0);
     }
 }

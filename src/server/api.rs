@@ -44,7 +44,10 @@ impl<'a> HealthView<'a> {
 }
 
 /// A topology link with `utilization_pct`, `in_bps`, `out_bps`,
-/// `errors_per_s`, `status` and `stale`.
+/// `errors_per_s`, `status`, `stale`, and how the map draws it, decided
+/// here and only painted by the page: `state` (ok, down, degraded,
+/// stale) and each direction's utilisation band (`a_to_b_band`,
+/// `b_to_a_band`: "0-1" … "85-100", or null).
 #[derive(Debug, Serialize)]
 pub struct LinkView<'a> {
     #[serde(flatten)]

@@ -3,7 +3,9 @@
 // the alarm/alert panels, exports and the NOC wall mode.
 import { el, fill, byId, show, download } from './dom.js';
 import { getJson, sendJson, request, setToken, token, whenUnauthorized, HttpError } from './api.js';
-import { buildElements, deviceName, BUCKET_NAMES, BUCKET_COLOURS, STATUS_COLOURS, REACH_COLOURS } from './elements.js';
+import {
+  nodeData, edgeKey, drawnMembers, edgeData, deviceName, BAND_NAMES, BAND_COLOURS, STATE_COLOURS, REACH_COLOURS,
+} from './elements.js';
 import { Feed } from './feed.js';
 import { parseCidr, matchesSearch, visibleDevices } from './filters.js';
 import { DetailPanel } from './panels.js';
@@ -17,7 +19,12 @@ const WALL = location.pathname === '/wall' || params.get('wall') === '1';
 const FORCE_LAYOUT_MAX = 150;
 
 const model = { devices: new Map(), links: new Map() };
-const sigs = new Map(); // element id → JSON of its data, to skip unchanged ones
+// The edge each link is drawn in (its own, or its LAG's) and each edge's links.
+const edgeOfLink = new Map();
+const edgeLinks = new Map();
+// The elements the next draw brings onto the map, by id: the ones the
+// server's snapshots and deltas named since the last draw.
+const dirty = { nodes: new Set(), edges: new Set() };
 const state = {
   ready: false,
   renderedMs: null,
@@ -86,11 +93,11 @@ function cyStyle() {
       'text-background-color': WALL ? '#10141a' : '#ffffff', 'text-background-opacity': 0.7,
     } }] : []),
     { selector: 'edge[state="down"]', style: {
-      'line-fill': 'solid', 'line-color': STATUS_COLOURS.down, 'line-style': 'dashed', 'line-dash-pattern': [8, 5],
+      'line-fill': 'solid', 'line-color': STATE_COLOURS.down, 'line-style': 'dashed', 'line-dash-pattern': [8, 5],
     } },
-    { selector: 'edge[state="degraded"]', style: { 'line-fill': 'solid', 'line-color': STATUS_COLOURS.degraded } },
+    { selector: 'edge[state="degraded"]', style: { 'line-fill': 'solid', 'line-color': STATE_COLOURS.degraded } },
     { selector: 'edge[state="stale"]', style: {
-      'line-fill': 'solid', 'line-color': STATUS_COLOURS.stale, 'line-style': 'dotted', opacity: 0.6,
+      'line-fill': 'solid', 'line-color': STATE_COLOURS.stale, 'line-style': 'dotted', opacity: 0.6,
     } },
     { selector: 'edge[members > 1]', style: { 'line-outline-width': 2, 'line-outline-color': '#1b1f24' } },
     { selector: 'edge:selected', style: { 'underlay-color': '#3b7dd8', 'underlay-opacity': 0.3, 'underlay-padding': 4 } },
@@ -129,17 +136,27 @@ function makeCy() {
 
 // --- model updates -------------------------------------------------------
 
+// The server diffs (its feed sends only what changed); the page applies
+// what it is sent to the elements it names and re-diffs nothing.
+
 function applySnapshot(msg) {
   const t0 = performance.now();
   if (!state.firstSnapshotMs) state.firstSnapshotMs = t0;
-  model.devices.clear();
-  model.links.clear();
-  for (const d of msg.devices || []) model.devices.set(d.id, d);
-  for (const l of msg.links || []) model.links.set(l.id, l);
+  const devices = msg.devices || [];
+  const links = msg.links || [];
+  // A snapshot is every item: what it does not name is gone.
+  const keepDevices = new Set(devices.map((d) => d.id));
+  const keepLinks = new Set(links.map((l) => l.id));
+  absorb({
+    devices,
+    links,
+    removed_devices: [...model.devices.keys()].filter((id) => !keepDevices.has(id)),
+    removed_links: [...model.links.keys()].filter((id) => !keepLinks.has(id)),
+  });
   detail.model = model;
   if (msg.seq !== undefined) state.seq = msg.seq;
   state.snapshots = (state.snapshots || 0) + 1;
-  render();
+  draw();
   timed(t0);
 }
 
@@ -151,72 +168,120 @@ function timed(t0) {
 
 function applyDelta(msg) {
   const t0 = performance.now();
-  for (const d of msg.devices || []) model.devices.set(d.id, d);
-  for (const l of msg.links || []) model.links.set(l.id, l);
-  for (const id of msg.removed_devices || []) model.devices.delete(id);
-  for (const id of msg.removed_links || []) model.links.delete(id);
+  absorb(msg);
   state.seq = msg.seq;
   state.deltas++;
-  if (largeMap) scheduleRender();
-  else render();
+  if (largeMap) scheduleDraw();
+  else draw();
   timed(t0);
+}
+
+// Takes a snapshot's or a delta's items into the model and marks the
+// elements they name for the next draw.
+function absorb(msg) {
+  for (const id of msg.removed_links || []) {
+    forgetLink(id);
+    model.links.delete(id);
+  }
+  for (const id of msg.removed_devices || []) {
+    model.devices.delete(id);
+    dirty.nodes.add(id);
+  }
+  const arrived = new Set();
+  for (const d of msg.devices || []) {
+    if (!model.devices.has(d.id)) arrived.add(d.id);
+    model.devices.set(d.id, d);
+    dirty.nodes.add(d.id);
+  }
+  for (const l of msg.links || []) {
+    forgetLink(l.id);
+    model.links.set(l.id, l);
+    const key = edgeKey(l);
+    edgeOfLink.set(l.id, key);
+    if (!edgeLinks.has(key)) edgeLinks.set(key, new Set());
+    edgeLinks.get(key).add(l.id);
+    dirty.edges.add(key);
+  }
+  // A link whose device was missing can be drawn once the device arrives.
+  if (arrived.size) {
+    for (const l of model.links.values()) {
+      if (arrived.has(l.a.device) || arrived.has(l.b.device)) dirty.edges.add(edgeOfLink.get(l.id));
+    }
+  }
+}
+
+function forgetLink(id) {
+  const key = edgeOfLink.get(id);
+  if (key === undefined) return;
+  edgeOfLink.delete(id);
+  const ids = edgeLinks.get(key);
+  ids.delete(id);
+  if (!ids.size) edgeLinks.delete(key);
+  dirty.edges.add(key);
 }
 
 // On a large map, redrawing after every one-second delta would keep the
 // page busy: deltas go into the model at once, the map is redrawn at most
 // every LARGE_MAP_REDRAW_MS.
 const LARGE_MAP_REDRAW_MS = 2000;
-let renderTimer = null;
-let lastRender = 0;
+let drawTimer = null;
+let lastDraw = 0;
 
-function scheduleRender() {
-  if (renderTimer) return;
-  const wait = Math.max(0, lastRender + LARGE_MAP_REDRAW_MS - performance.now());
-  renderTimer = setTimeout(() => {
-    renderTimer = null;
-    lastRender = performance.now();
-    const t0 = lastRender;
-    render();
+function scheduleDraw() {
+  if (drawTimer) return;
+  const wait = Math.max(0, lastDraw + LARGE_MAP_REDRAW_MS - performance.now());
+  drawTimer = setTimeout(() => {
+    drawTimer = null;
+    lastDraw = performance.now();
+    const t0 = lastDraw;
+    draw();
     state.renderMs = state.renderMs || [];
     state.renderMs.push(performance.now() - t0);
   }, wait);
 }
 
-function render() {
+// Brings the marked elements onto the map: adds, updates or removes each
+// by its id.
+function draw() {
   const t0 = performance.now();
-  const { nodes, edges } = buildElements(model.devices, model.links);
-  const t1 = performance.now();
-  if (!laidOut && nodes.length > FORCE_LAYOUT_MAX) {
+  if (!laidOut && model.devices.size > FORCE_LAYOUT_MAX) {
     largeMap = true;
     setEdgeLabels(false); // while cy is still empty
   }
-  const want = new Set();
+  const devicesChanged = dirty.nodes.size > 0;
   const added = [];
   cy.batch(() => {
-    for (const [group, list] of [['nodes', nodes], ['edges', edges]]) {
-      for (const data of list) {
-        want.add(data.id);
-        const sig = JSON.stringify(data);
-        if (sigs.get(data.id) === sig) continue;
-        sigs.set(data.id, sig);
-        const ele = cy.getElementById(data.id);
-        if (ele.nonempty()) ele.data(data);
-        else added.push({ group, data, position: group === 'nodes' ? placeNew(data.id) : undefined });
-      }
+    for (const id of dirty.nodes) {
+      const d = model.devices.get(id);
+      const ele = cy.getElementById(id);
+      if (!d) cy.remove(ele);
+      else if (ele.nonempty()) ele.data(nodeData(d));
+      else added.push({ group: 'nodes', data: nodeData(d), position: placeNew(id) });
     }
-    const gone = cy.elements().filter((e) => !want.has(e.id()));
-    gone.forEach((e) => sigs.delete(e.id()));
-    cy.remove(gone);
+    for (const key of dirty.edges) {
+      const ids = edgeLinks.get(key) || [];
+      const members = drawnMembers([...ids].map((id) => model.links.get(id)), model.devices);
+      const ele = cy.getElementById(key);
+      const data = members.length ? edgeData(key, members) : null;
+      if (ele.nonempty() && data && ele.data('source') === data.source && ele.data('target') === data.target) {
+        ele.data(data);
+        continue;
+      }
+      cy.remove(ele);
+      if (data) added.push({ group: 'edges', data });
+    }
     if (added.length) cy.add(added);
   });
-  const t2 = performance.now();
+  dirty.nodes.clear();
+  dirty.edges.clear();
+  const t1 = performance.now();
   if (!laidOut && cy.nodes().nonempty()) firstLayout();
-  const t3 = performance.now();
-  refreshControls();
+  const t2 = performance.now();
+  if (devicesChanged) refreshControls();
   applyFilters();
   alarms();
   detail.rerender(false);
-  state.last = { build: t1 - t0, sync: t2 - t1, layout: t3 - t2, rest: performance.now() - t3 };
+  state.last = { sync: t1 - t0, layout: t2 - t1, rest: performance.now() - t2 };
 }
 
 // A device that appears after the first layout goes next to a neighbour.
@@ -443,10 +508,10 @@ function legendPanel() {
     return el('span', { class: 'legend-item' }, [s, text]);
   };
   fill(byId('legend-body'), [
-    el('div', { class: 'legend' }, BUCKET_NAMES.map((n, i) => sw(BUCKET_COLOURS[i], n + ' %'))),
+    el('div', { class: 'legend' }, BAND_NAMES.map((n, i) => sw(BAND_COLOURS[i], n + ' %'))),
     el('div', { class: 'legend' }, [
-      sw(STATUS_COLOURS.down, 'down (dashed)'), sw(STATUS_COLOURS.degraded, 'errors/discards'),
-      sw(STATUS_COLOURS.stale, 'stale (dotted)'),
+      sw(STATE_COLOURS.down, 'down (dashed)'), sw(STATE_COLOURS.degraded, 'errors/discards'),
+      sw(STATE_COLOURS.stale, 'stale (dotted)'),
     ]),
     el('div', { class: 'legend' }, [
       sw(REACH_COLOURS.up, 'reachable'), sw(REACH_COLOURS.down, 'unreachable'), sw(REACH_COLOURS.unknown, 'unknown or stale (dashed)'),
@@ -464,7 +529,7 @@ function alarms() {
     const d = model.devices.get(id);
     return d ? deviceName(d) : id;
   };
-  const links = [...model.links.values()].filter((l) => l.status === 'down');
+  const links = [...model.links.values()].filter((l) => l.state === 'down');
   const items = [
     ...down.map((d) => el('li', { class: 'alarm-down' }, 'device down: ' + deviceName(d))),
     ...links.map((l) => el('li', { class: 'alarm-down' },

@@ -1,27 +1,27 @@
-// From the API's devices and links to cytoscape elements: the device-kind
-// classifier, reachability colours, utilisation buckets (weathermap style),
-// widths by speed, link status, and LAG grouping. Pure: values in, plain
-// objects out; no DOM, no cytoscape.
+// From the API's devices and links to cytoscape element data: the
+// device-kind classifier, reachability colours, the colours of the
+// utilisation bands and link states the server decided (weathermap style),
+// widths by speed, and LAG grouping. Pure: values in, plain objects out;
+// no DOM, no cytoscape.
 
-// Upper bounds (exclusive) of the utilisation buckets, percent.
-export const BUCKETS = [1, 10, 25, 40, 55, 70, 85, Infinity];
-export const BUCKET_NAMES = ['0-1', '1-10', '10-25', '25-40', '40-55', '55-70', '70-85', '85-100'];
-export const BUCKET_COLOURS = [
+// The utilisation bands the server puts each direction of a link in, in
+// order (the legend's, and the greater is the busier), and their colours.
+// The server decides the band and the link's state; the page only paints.
+export const BAND_NAMES = ['0-1', '1-10', '10-25', '25-40', '40-55', '55-70', '70-85', '85-100'];
+export const BAND_COLOURS = [
   '#b8bec6', '#8c6bd6', '#3b7dd8', '#1fb0c4', '#2fb34a', '#d9cf26', '#f08c1a', '#a1006b',
 ];
 export const NO_DATA_COLOUR = '#9aa0a6';
-export const STATUS_COLOURS = { down: '#e00000', degraded: '#ffb000', stale: '#8a8a8a' };
+export const STATE_COLOURS = { down: '#e00000', degraded: '#ffb000', stale: '#8a8a8a' };
 export const REACH_COLOURS = { up: '#2e9d4a', down: '#d62828', unknown: '#8a8f98' };
 
-// Index into BUCKETS, or -1 when there is no figure.
-export function bucketOf(pct) {
-  if (pct === null || pct === undefined || !Number.isFinite(pct)) return -1;
-  return BUCKETS.findIndex((b) => pct < b);
+// Index into BAND_NAMES, or -1 when the server gave no band (no figure).
+export function bandIndex(band) {
+  return BAND_NAMES.indexOf(band);
 }
 
-export function utilColour(pct) {
-  const b = bucketOf(pct);
-  return b < 0 ? NO_DATA_COLOUR : BUCKET_COLOURS[b];
+function bandColour(i) {
+  return i < 0 ? NO_DATA_COLOUR : BAND_COLOURS[i];
 }
 
 // router | switch | host | unmanaged | poller, from what the device told us.
@@ -76,7 +76,7 @@ export function deviceName(d) {
   return d.sys_name || d.id;
 }
 
-function nodeData(d) {
+export function nodeData(d) {
   const h = d.health || {};
   // The server ages the verdict: a stale one arrives as 'unknown' (grey).
   const reach = h.reachability || 'unknown';
@@ -98,33 +98,64 @@ function nodeData(d) {
   };
 }
 
-const STATUS_RANK = { down: 3, degraded: 2, unknown: 1, up: 0 };
-
 function maxOf(values) {
   const v = values.filter((x) => x !== null && x !== undefined && Number.isFinite(x));
   return v.length ? Math.max(...v) : null;
 }
 
-// One edge for a link or a LAG (links with the same `lag` between the same
-// two devices). Each end of the edge shows the utilisation of the direction
-// leaving it: the line is coloured half by half (a→b at the source end).
-function edgeData(id, members) {
+// A LAG is drawn as one edge: down or degraded when a member is, stale
+// when every member is (the members' states come from the server).
+function groupState(members) {
+  const states = members.map((l) => l.state);
+  if (states.includes('down')) return 'down';
+  if (states.includes('degraded')) return 'degraded';
+  return states.every((s) => s === 'stale') ? 'stale' : 'ok';
+}
+
+// The edge a link is drawn in: its own, or its LAG's (links with the same
+// `lag` between the same two devices).
+export function edgeKey(l) {
+  if (!l.lag) return 'l:' + l.id;
+  const pair = [l.a.device, l.b.device].sort();
+  return 'lag:' + l.lag + '\u0000' + pair[0] + '\u0000' + pair[1];
+}
+
+// The links of one edge that can be drawn (both devices known, not a loop
+// on one device), every member oriented like the first one.
+export function drawnMembers(links, devices) {
+  const out = [];
+  for (const l of links) {
+    if (!devices.has(l.a.device) || !devices.has(l.b.device)) continue;
+    if (l.a.device === l.b.device) continue;
+    if (out.length && out[0].a.device !== l.a.device) {
+      out.push(Object.assign({}, l, {
+        a: l.b, b: l.a,
+        a_to_b_util_pct: l.b_to_a_util_pct, b_to_a_util_pct: l.a_to_b_util_pct,
+        a_to_b_band: l.b_to_a_band, b_to_a_band: l.a_to_b_band,
+      }));
+    } else {
+      out.push(l);
+    }
+  }
+  return out;
+}
+
+// One edge's data for a link or a LAG. Each end of the edge shows the
+// utilisation of the direction leaving it: the line is coloured half by
+// half (a→b at the source end), by the bands the server decided.
+export function edgeData(id, members) {
   const first = members[0];
   const ab = maxOf(members.map((l) => l.a_to_b_util_pct));
   const ba = maxOf(members.map((l) => l.b_to_a_util_pct));
+  const abBucket = Math.max(...members.map((l) => bandIndex(l.a_to_b_band)));
+  const baBucket = Math.max(...members.map((l) => bandIndex(l.b_to_a_band)));
   const speeds = members.map((l) => l.speed_bps || 0);
   const speed = speeds.reduce((s, x) => s + x, 0) || null;
-  const status = members.reduce(
-    (s, l) => ((STATUS_RANK[l.status] ?? 1) > (STATUS_RANK[s] ?? 1) ? l.status : s),
-    'up',
-  );
-  const stale = members.every((l) => l.stale);
-  let state = 'ok';
-  if (status === 'down') state = 'down';
-  else if (status === 'degraded') state = 'degraded';
-  else if (stale) state = 'stale';
+  const state = groupState(members);
   const n = members.length;
   const lagLabel = n > 1 ? (first.lag || 'lag') + ' ×' + n : '';
+  const abColour = bandColour(abBucket);
+  const baColour = bandColour(baBucket);
   return {
     id,
     source: first.a.device,
@@ -134,50 +165,18 @@ function edgeData(id, members) {
     lag: first.lag || '',
     ab,
     ba,
-    abBucket: bucketOf(ab),
-    baBucket: bucketOf(ba),
-    abColour: utilColour(ab),
-    baColour: utilColour(ba),
-    grad: [utilColour(ab), utilColour(ab), utilColour(ba), utilColour(ba)].join(' '),
+    abBucket,
+    baBucket,
+    abColour,
+    baColour,
+    grad: [abColour, abColour, baColour, baColour].join(' '),
     // The busier direction's colour: what a zoomed-out large map draws.
-    maxColour: utilColour(maxOf([ab, ba])),
+    maxColour: bandColour(Math.max(abBucket, baBucket)),
     abLabel: fmtPct(ab),
     baLabel: fmtPct(ba),
-    status,
-    stale,
     state,
     speed,
     width: widthOf(speed) + (n > 1 ? Math.min(6, n) : 0),
     label: state === 'stale' ? 'stale' : lagLabel,
   };
-}
-
-// devices: Map id → DeviceView, links: Map id → LinkView.
-// Returns {nodes: [data], edges: [data]}.
-export function buildElements(devices, links) {
-  const nodes = [];
-  for (const d of devices.values()) nodes.push(nodeData(d));
-  const groups = new Map();
-  for (const l of links.values()) {
-    if (!devices.has(l.a.device) || !devices.has(l.b.device)) continue;
-    if (l.a.device === l.b.device) continue;
-    let key = 'l:' + l.id;
-    if (l.lag) {
-      const pair = [l.a.device, l.b.device].sort();
-      key = 'lag:' + l.lag + '\u0000' + pair[0] + '\u0000' + pair[1];
-    }
-    if (!groups.has(key)) groups.set(key, []);
-    // Keep every member oriented like the first one.
-    const g = groups.get(key);
-    if (g.length && g[0].a.device !== l.a.device) {
-      g.push(Object.assign({}, l, {
-        a: l.b, b: l.a, a_to_b_util_pct: l.b_to_a_util_pct, b_to_a_util_pct: l.a_to_b_util_pct,
-      }));
-    } else {
-      g.push(l);
-    }
-  }
-  const edges = [];
-  for (const [key, members] of groups) edges.push(edgeData(key, members));
-  return { nodes, edges };
 }
