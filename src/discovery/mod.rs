@@ -11,11 +11,10 @@ pub mod local;
 pub mod oids;
 pub mod parse_device;
 pub mod parse_neighbors;
-pub mod poller;
 pub mod read;
 pub mod report;
 pub mod resolve;
-pub mod table;
+pub mod self_host;
 pub mod vendor;
 
 pub use report::DeviceReport;

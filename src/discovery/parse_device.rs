@@ -2,7 +2,7 @@
 //! ifTable + ifXTable, ipAddressTable (ipAddrTable as fallback). Pure.
 use super::oids;
 use super::report::{AddressEntry, DeviceReport, SystemInfo};
-use super::table::{int, ipv4_index, mac, rows, scalars, take_inet_address, text};
+use crate::snmp::table::{int, ipv4_index, mac, rows, scalars, take_inet_address, text};
 use crate::topology::Interface;
 use async_snmp::{Value, VarBind};
 use std::net::IpAddr;

@@ -7,7 +7,7 @@ use super::oids;
 use super::report::{
     ArpEntry, CdpNeighbor, DeviceReport, FdbEntry, LldpId, LldpLocalPort, LldpNeighbor,
 };
-use super::table::{
+use crate::snmp::table::{
     capped, inet_address, int, ipv4_index, mac, octets, rows, scalars, take_inet_address,
     take_octet_string, text,
 };
@@ -229,7 +229,7 @@ pub fn fdb(vbs: &[VarBind]) -> Vec<FdbEntry> {
         }
     }
     let mut out = Vec::new();
-    let mut push = |mac_arcs: &[u32], cols: &super::table::Columns| {
+    let mut push = |mac_arcs: &[u32], cols: &crate::snmp::table::Columns| {
         let Some(m) = octets(mac_arcs).as_deref().and_then(mac) else {
             return;
         };
@@ -275,7 +275,7 @@ mod tests {
 
     #[test]
     fn long_lldp_and_cdp_ids_are_capped() {
-        let max = super::super::table::MAX_TEXT_BYTES;
+        let max = crate::snmp::table::MAX_TEXT_BYTES;
         let long = vec![b'c'; 65_000];
         let id = lldp_id(Some(7), Some(&long), 4, 5).unwrap();
         assert_eq!(id.value.len(), max + '…'.len_utf8());
