@@ -1,10 +1,10 @@
 //! Discovery: reading agents (`read`), turning what they said into typed
 //! reports (`parse_*`), deciding which reports are the same box (`identity`)
 //! and which interfaces are linked (`links`), and the crawl that ties these
-//! together. Only `read` and `crawl` do I/O; the rest are pure functions over
-//! varbinds and reports, so recordings and live agents go through one path.
+//! together. Only `read`, `crawl` and `local` (this host's interfaces) do
+//! I/O; the rest are pure functions over varbinds and reports, so recordings
+//! and live agents go through one path.
 pub mod crawl;
-pub mod fdb;
 pub mod identity;
 pub mod links;
 pub mod local;
@@ -32,5 +32,3 @@ pub fn report_from_varbinds(
     parse_neighbors::fill(&mut r, vbs);
     r
 }
-#[cfg(test)]
-mod links_tests;

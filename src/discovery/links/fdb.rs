@@ -3,30 +3,41 @@
 //! when another bridge's MAC is learned on it or an LLDP/CDP neighbour on it
 //! is itself a bridge. Ports that already have an LLDP/CDP neighbour only
 //! get FDB as supporting evidence, so no duplicate node is drawn for a host
-//! LLDP already named. Pure.
-use super::links::{add_addrs, unmanaged};
-use super::report::DeviceReport;
-use super::resolve::{Index, local_lldp_port};
+//! LLDP already named. Bridges that learned each other's MACs with nobody
+//! between are joined switch to switch. Pure; it reads the bridges' own
+//! LLDP/CDP rows only to tell uplinks and named ports.
+use super::devices::{add_addrs, unmanaged};
+use super::{Known, Sighting};
+use crate::discovery::report::{DeviceReport, FdbEntry};
+use crate::discovery::resolve::local_lldp_port;
 use crate::topology::{Device, DeviceId, Endpoint, Evidence};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// The forwarding-table rows of each bridge (a report with any), in table
+/// order.
+#[derive(Default)]
+pub(super) struct FdbRows<'r>(BTreeMap<usize, Vec<&'r FdbEntry>>);
+
+impl<'r> FdbRows<'r> {
+    pub fn add(&mut self, i: usize, e: &'r FdbEntry) {
+        self.0.entry(i).or_default().push(e);
+    }
+}
+
+/// The hosts on edge ports and the bridge-to-bridge links the forwarding
+/// tables show.
 pub(super) fn sightings(
-    reports: &[DeviceReport],
-    ids: &[DeviceId],
-    ix: &Index,
+    known: &Known,
+    rows: &FdbRows,
     devices: &mut BTreeMap<DeviceId, Device>,
-) -> Vec<super::links::Sighting> {
-    let bridges: BTreeSet<usize> = reports
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| !r.fdb.is_empty())
-        .map(|(i, _)| i)
-        .collect();
+) -> Vec<Sighting> {
+    let (reports, ids, ix) = (known.reports, known.ids, &known.ix);
+    let bridges: BTreeSet<usize> = rows.0.keys().copied().collect();
     // Where each MAC is learned: (switch, ifIndex).
     let mut learned: BTreeMap<&str, Vec<(usize, u32)>> = BTreeMap::new();
     for &s in &bridges {
         let own: BTreeSet<&str> = reports[s].macs().collect();
-        for e in &reports[s].fdb {
+        for e in rows.0.get(&s).into_iter().flatten() {
             if matches!(e.status, Some(4) | Some(5)) || own.contains(e.mac.as_str()) {
                 continue; // self / mgmt entries
             }
@@ -102,7 +113,7 @@ pub(super) fn sightings(
                 }
             }
         };
-        out.push(super::links::Sighting {
+        out.push(Sighting {
             a: Endpoint {
                 device: ids[s].clone(),
                 if_name: Some(local),
@@ -132,7 +143,7 @@ fn switch_to_switch(
     bridges: &BTreeSet<usize>,
     learned: &BTreeMap<&str, Vec<(usize, u32)>>,
     neighboured: &BTreeSet<(usize, u32)>,
-) -> Vec<super::links::Sighting> {
+) -> Vec<Sighting> {
     // behind[(s, port)] = the bridges s learned on that port.
     let mut behind: BTreeMap<(usize, u32), BTreeSet<usize>> = BTreeMap::new();
     for &b in bridges {
@@ -160,7 +171,7 @@ fn switch_to_switch(
                 continue; // another bridge sits between them
             }
             let name = |s: usize, p: u32| reports[s].interface(p).map(|i| i.name.clone());
-            out.push(super::links::Sighting {
+            out.push(Sighting {
                 a: Endpoint {
                     device: ids[a].clone(),
                     if_name: name(a, pa),

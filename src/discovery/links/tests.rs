@@ -1,7 +1,8 @@
 //! Unit tests of link inference on hand-built reports: every port-id subtype,
-//! both directions, one-sided links, CDP naming, LAG grouping, subnets, ARP.
-use super::links::build_topology;
-use super::report::*;
+//! both directions, one-sided links, CDP naming, LAG grouping, subnets, ARP,
+//! FDB. Tests only; they call `build_topology` as discovery does.
+use super::build_topology;
+use crate::discovery::report::*;
 use crate::topology::{Evidence, Interface, Topology};
 use std::net::IpAddr;
 
