@@ -11,6 +11,7 @@ use super::{Known, Sighting};
 use crate::discovery::report::{DeviceReport, FdbEntry};
 use crate::discovery::resolve::local_lldp_port;
 use crate::topology::{Device, DeviceId, Endpoint, Evidence};
+use crate::types::IfIndex;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The forwarding-table rows of each bridge (a report with any), in table
@@ -34,7 +35,7 @@ pub(super) fn sightings(
     let (reports, ids, ix) = (known.reports, known.ids, &known.ix);
     let bridges: BTreeSet<usize> = rows.0.keys().copied().collect();
     // Where each MAC is learned: (switch, ifIndex).
-    let mut learned: BTreeMap<&str, Vec<(usize, u32)>> = BTreeMap::new();
+    let mut learned: BTreeMap<&str, Vec<(usize, IfIndex)>> = BTreeMap::new();
     for &s in &bridges {
         let own: BTreeSet<&str> = reports[s].macs().collect();
         for e in rows.0.get(&s).into_iter().flatten() {
@@ -46,8 +47,8 @@ pub(super) fn sightings(
             }
         }
     }
-    let mut uplinks: BTreeSet<(usize, u32)> = BTreeSet::new();
-    let mut neighboured: BTreeSet<(usize, u32)> = BTreeSet::new();
+    let mut uplinks: BTreeSet<(usize, IfIndex)> = BTreeSet::new();
+    let mut neighboured: BTreeSet<(usize, IfIndex)> = BTreeSet::new();
     for (mac, places) in &learned {
         if ix.by_mac(mac).is_some_and(|o| bridges.contains(&o)) {
             uplinks.extend(places.iter().copied());
@@ -56,9 +57,11 @@ pub(super) fn sightings(
     for &s in &bridges {
         let r = &reports[s];
         for n in &r.lldp {
-            neighboured.insert((s, n.local_port));
+            // The LLDP port number taken as the ifIndex, as on most agents.
+            let port = IfIndex(n.local_port);
+            neighboured.insert((s, port));
             if ix.lldp_device(n).is_some_and(|o| bridges.contains(&o)) {
-                uplinks.insert((s, n.local_port));
+                uplinks.insert((s, port));
             }
         }
         for c in &r.cdp {
@@ -67,7 +70,7 @@ pub(super) fn sightings(
     }
     let mut out = Vec::new();
     for (mac, places) in &learned {
-        let edge: Vec<&(usize, u32)> = places.iter().filter(|p| !uplinks.contains(p)).collect();
+        let edge: Vec<&(usize, IfIndex)> = places.iter().filter(|p| !uplinks.contains(p)).collect();
         let &[&(s, port)] = edge.as_slice() else {
             continue;
         };
@@ -81,7 +84,7 @@ pub(super) fn sightings(
         let Some(local) = reports[s]
             .interface(port)
             .map(|i| i.name.clone())
-            .or_else(|| local_lldp_port(&reports[s], port))
+            .or_else(|| local_lldp_port(&reports[s], port.0))
         else {
             continue;
         };
@@ -141,11 +144,11 @@ fn switch_to_switch(
     reports: &[DeviceReport],
     ids: &[DeviceId],
     bridges: &BTreeSet<usize>,
-    learned: &BTreeMap<&str, Vec<(usize, u32)>>,
-    neighboured: &BTreeSet<(usize, u32)>,
+    learned: &BTreeMap<&str, Vec<(usize, IfIndex)>>,
+    neighboured: &BTreeSet<(usize, IfIndex)>,
 ) -> Vec<Sighting> {
     // behind[(s, port)] = the bridges s learned on that port.
-    let mut behind: BTreeMap<(usize, u32), BTreeSet<usize>> = BTreeMap::new();
+    let mut behind: BTreeMap<(usize, IfIndex), BTreeSet<usize>> = BTreeMap::new();
     for &b in bridges {
         for m in reports[b].macs() {
             for &(s, port) in learned.get(m).into_iter().flatten() {
@@ -170,7 +173,7 @@ fn switch_to_switch(
             if seen_a.iter().any(|c| *c != b && seen_b.contains(c)) {
                 continue; // another bridge sits between them
             }
-            let name = |s: usize, p: u32| reports[s].interface(p).map(|i| i.name.clone());
+            let name = |s: usize, p: IfIndex| reports[s].interface(p).map(|i| i.name.clone());
             out.push(Sighting {
                 a: Endpoint {
                     device: ids[a].clone(),
