@@ -4,8 +4,8 @@
 //! is itself a bridge. Ports that already have an LLDP/CDP neighbour only
 //! get FDB as supporting evidence, so no duplicate node is drawn for a host
 //! LLDP already named. Bridges that learned each other's MACs with nobody
-//! between are joined switch to switch. Pure; it reads the bridges' own
-//! LLDP/CDP rows only to tell uplinks and named ports.
+//! between are joined switch to switch. Pure; the LLDP/CDP part is told
+//! during the evidence pass (`FdbRows::neighbour`), no other table is read.
 use super::devices::{add_addrs, unmanaged};
 use super::{Known, Sighting};
 use crate::discovery::report::{DeviceReport, FdbEntry};
@@ -15,13 +15,24 @@ use crate::types::IfIndex;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The forwarding-table rows of each bridge (a report with any), in table
-/// order.
+/// order, and the ports where LLDP or CDP saw a neighbour.
 #[derive(Default)]
-pub(super) struct FdbRows<'r>(BTreeMap<usize, Vec<&'r FdbEntry>>);
+pub(super) struct FdbRows<'r> {
+    rows: BTreeMap<usize, Vec<&'r FdbEntry>>,
+    /// (report, port) with an LLDP/CDP neighbour -> the managed device
+    /// LLDP found there, if any.
+    neighbours: BTreeMap<(usize, IfIndex), BTreeSet<usize>>,
+}
 
 impl<'r> FdbRows<'r> {
     pub fn add(&mut self, i: usize, e: &'r FdbEntry) {
-        self.0.entry(i).or_default().push(e);
+        self.rows.entry(i).or_default().push(e);
+    }
+
+    /// Report `i` has an LLDP/CDP neighbour on `port`, `far` when it is a
+    /// known device.
+    pub fn neighbour(&mut self, i: usize, port: IfIndex, far: Option<usize>) {
+        self.neighbours.entry((i, port)).or_default().extend(far);
     }
 }
 
@@ -33,12 +44,12 @@ pub(super) fn sightings(
     devices: &mut BTreeMap<DeviceId, Device>,
 ) -> Vec<Sighting> {
     let (reports, ids, ix) = (known.reports, known.ids, &known.ix);
-    let bridges: BTreeSet<usize> = rows.0.keys().copied().collect();
+    let bridges: BTreeSet<usize> = rows.rows.keys().copied().collect();
     // Where each MAC is learned: (switch, ifIndex).
     let mut learned: BTreeMap<&str, Vec<(usize, IfIndex)>> = BTreeMap::new();
     for &s in &bridges {
         let own: BTreeSet<&str> = reports[s].macs().collect();
-        for e in rows.0.get(&s).into_iter().flatten() {
+        for e in rows.rows.get(&s).into_iter().flatten() {
             if matches!(e.status, Some(4) | Some(5)) || own.contains(e.mac.as_str()) {
                 continue; // self / mgmt entries
             }
@@ -54,18 +65,13 @@ pub(super) fn sightings(
             uplinks.extend(places.iter().copied());
         }
     }
-    for &s in &bridges {
-        let r = &reports[s];
-        for n in &r.lldp {
-            // The LLDP port number taken as the ifIndex, as on most agents.
-            let port = IfIndex(n.local_port);
-            neighboured.insert((s, port));
-            if ix.lldp_device(n).is_some_and(|o| bridges.contains(&o)) {
-                uplinks.insert((s, port));
-            }
+    for (&(s, port), far) in &rows.neighbours {
+        if !bridges.contains(&s) {
+            continue;
         }
-        for c in &r.cdp {
-            neighboured.insert((s, c.if_index));
+        neighboured.insert((s, port));
+        if far.iter().any(|o| bridges.contains(o)) {
+            uplinks.insert((s, port));
         }
     }
     let mut out = Vec::new();

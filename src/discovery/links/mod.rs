@@ -1,7 +1,8 @@
 //! From reports to a topology. The devices come first (`devices`: managed
 //! ones from their own reports); then one pass over every piece of
 //! neighbour evidence the reports hold (`evidence`), each kind turned into
-//! sightings by its own module (`lldp`, `cdp`, `subnet`, `arp`, `fdb`);
+//! sightings by its own module (`lldp`, `cdp`, `subnet`, `arp`, `fdb`; FDB
+//! is also told where LLDP and CDP saw neighbours);
 //! then both directions of a link are merged into one with its confidence
 //! (`merge`) and the members of a link aggregate grouped (`lag`).
 //! Pure: no I/O, no clock. It must not walk agents nor decide which reports
@@ -26,6 +27,7 @@ use super::identity::managed_id;
 use super::report::DeviceReport;
 use super::resolve::Index;
 use crate::topology::{DeviceId, Endpoint, Evidence, Topology};
+use crate::types::IfIndex;
 
 /// Build the topology of a set of reports (one per box, after
 /// `identity::merge_same_devices`).
@@ -44,9 +46,13 @@ pub fn build_topology(reports: &[DeviceReport]) -> Topology {
     for Observed { observer, evidence } in gather(reports) {
         match evidence {
             NeighborEvidence::Lldp(n) => {
+                // The LLDP port number taken as the ifIndex, as on most agents.
+                let far = known.ix.lldp_device(n);
+                fdb_rows.neighbour(observer, IfIndex(n.local_port), far);
                 seen.extend(lldp::sighting(&known, observer, n, &mut devices))
             }
             NeighborEvidence::Cdp(c) => {
+                fdb_rows.neighbour(observer, c.if_index, None);
                 seen.extend(cdp::sighting(&known, observer, c, &mut devices))
             }
             NeighborEvidence::Subnet(a) => subnets.add(&known, observer, a),
