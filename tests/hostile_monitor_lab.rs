@@ -31,8 +31,8 @@ const NS: &str = "hzhostile";
 const API: &str = "127.0.0.1:18089";
 /// What serve's walks are capped at (`SnmpSettings::max_walk_varbinds`).
 const WALK_CAP: usize = 500_000;
-/// The cap on device strings (`discovery::table::MAX_TEXT_BYTES`).
-const TEXT_CAP: usize = nocmap::discovery::table::MAX_TEXT_BYTES;
+/// The cap on device strings (`snmp::table::MAX_TEXT_BYTES`).
+const TEXT_CAP: usize = nocmap::snmp::table::MAX_TEXT_BYTES;
 /// Interfaces kept per device (`discovery::parse_device::MAX_INTERFACES`).
 const MAX_INTERFACES: usize = nocmap::discovery::parse_device::MAX_INTERFACES;
 /// Bounds on serve's resident memory (debug build). Peak: discovery holds

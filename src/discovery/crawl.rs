@@ -173,7 +173,7 @@ pub async fn crawl(
     progress(done, 0);
     let merged = merge_same_devices(std::mem::take(&mut result.reports));
     result.topology = build_topology(&merged);
-    super::poller::mark_poller(
+    super::self_host::mark_poller(
         &mut result.topology,
         &super::local::local_interfaces(),
         &super::local::hostname(),

@@ -8,6 +8,7 @@
 //! strongest identity available, so they are stable across runs. Pure.
 use super::report::{DeviceReport, LldpId};
 use crate::topology::DeviceId;
+use crate::types::IfIndex;
 use std::collections::{BTreeSet, HashMap};
 
 /// Id of a device that answered SNMP.
@@ -146,7 +147,7 @@ fn absorb(base: &mut DeviceReport, extra: DeviceReport) {
     base.addresses.sort();
     base.addresses.dedup();
     for i in extra.interfaces {
-        if base.interface(i.if_index).is_none() {
+        if base.interface(IfIndex(i.if_index)).is_none() {
             base.interfaces.push(i);
         }
     }

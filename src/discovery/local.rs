@@ -1,6 +1,7 @@
 //! The poller's own interfaces (name, addresses, MAC) from getifaddrs(3), so
 //! discovery can recognise the host it runs on when neighbours' tables show
-//! it. The only system call of discovery outside SNMP.
+//! it (`self_host` does the recognising). The only system call of discovery
+//! outside SNMP; it interprets nothing.
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -63,7 +64,7 @@ pub fn local_interfaces() -> Vec<LocalInterface> {
                 libc::AF_PACKET => {
                     let sll = &*(ifa.ifa_addr as *const libc::sockaddr_ll);
                     if sll.sll_halen == 6 {
-                        out[idx].mac = super::table::mac(&sll.sll_addr[..6]);
+                        out[idx].mac = crate::snmp::table::mac(&sll.sll_addr[..6]);
                     }
                 }
                 _ => {}

@@ -1,21 +1,20 @@
 //! Discovery: reading agents (`read`), turning what they said into typed
 //! reports (`parse_*`), deciding which reports are the same box (`identity`)
 //! and which interfaces are linked (`links`), and the crawl that ties these
-//! together. Only `read` and `crawl` do I/O; the rest are pure functions over
-//! varbinds and reports, so recordings and live agents go through one path.
+//! together. Only `read`, `crawl` and `local` (this host's interfaces) do
+//! I/O; the rest are pure functions over varbinds and reports, so recordings
+//! and live agents go through one path.
 pub mod crawl;
-pub mod fdb;
 pub mod identity;
 pub mod links;
 pub mod local;
 pub mod oids;
 pub mod parse_device;
 pub mod parse_neighbors;
-pub mod poller;
 pub mod read;
 pub mod report;
 pub mod resolve;
-pub mod table;
+pub mod self_host;
 pub mod vendor;
 
 pub use report::DeviceReport;
@@ -35,5 +34,3 @@ pub fn report_from_varbinds(
 }
 #[cfg(test)]
 mod crawl_stranger_tests;
-#[cfg(test)]
-mod links_tests;

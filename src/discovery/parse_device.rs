@@ -2,8 +2,9 @@
 //! ifTable + ifXTable, ipAddressTable (ipAddrTable as fallback). Pure.
 use super::oids;
 use super::report::{AddressEntry, DeviceReport, SystemInfo};
-use super::table::{int, ipv4_index, mac, rows, scalars, take_inet_address, text};
+use crate::snmp::table::{int, ipv4_index, mac, rows, scalars, take_inet_address, text};
 use crate::topology::Interface;
+use crate::types::IfIndex;
 use async_snmp::{Value, VarBind};
 use std::net::IpAddr;
 
@@ -108,7 +109,9 @@ pub fn addresses(vbs: &[VarBind]) -> Vec<AddressEntry> {
             .and_then(|o| o.arcs().last().copied())
             .and_then(|p| u8::try_from(p).ok())
             .filter(|&p| p > 0);
-        let if_index = int(cols.get(&3)).and_then(|i| u32::try_from(i).ok());
+        let if_index = int(cols.get(&3))
+            .and_then(|i| u32::try_from(i).ok())
+            .map(IfIndex);
         out.push(AddressEntry {
             addr,
             if_index,
@@ -124,7 +127,9 @@ pub fn addresses(vbs: &[VarBind]) -> Vec<AddressEntry> {
                 .get(&3)
                 .and_then(|v| v.as_ip())
                 .map(|m| u32::from(m).count_ones() as u8);
-            let if_index = int(cols.get(&2)).and_then(|i| u32::try_from(i).ok());
+            let if_index = int(cols.get(&2))
+                .and_then(|i| u32::try_from(i).ok())
+                .map(IfIndex);
             out.push(AddressEntry {
                 addr: IpAddr::V4(a),
                 if_index,
@@ -138,11 +143,11 @@ pub fn addresses(vbs: &[VarBind]) -> Vec<AddressEntry> {
 }
 
 /// ifStackTable rows (active or not), without the 0 "nothing above/below" rows.
-pub fn stack(vbs: &[VarBind]) -> Vec<(u32, u32)> {
-    let mut out: Vec<(u32, u32)> = vbs
+pub fn stack(vbs: &[VarBind]) -> Vec<(IfIndex, IfIndex)> {
+    let mut out: Vec<(IfIndex, IfIndex)> = vbs
         .iter()
         .filter_map(|v| match v.oid.arcs().strip_prefix(oids::IF_STACK_STATUS) {
-            Some([h, l]) if *h != 0 && *l != 0 => Some((*h, *l)),
+            Some([h, l]) if *h != 0 && *l != 0 => Some((IfIndex(*h), IfIndex(*l))),
             _ => None,
         })
         .collect();

@@ -7,10 +7,11 @@ use super::oids;
 use super::report::{
     ArpEntry, CdpNeighbor, DeviceReport, FdbEntry, LldpId, LldpLocalPort, LldpNeighbor,
 };
-use super::table::{
+use crate::snmp::table::{
     capped, inet_address, int, ipv4_index, mac, octets, rows, scalars, take_inet_address,
     take_octet_string, text,
 };
+use crate::types::IfIndex;
 use async_snmp::VarBind;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -166,7 +167,7 @@ pub fn cdp(vbs: &[VarBind]) -> Vec<CdpNeighbor> {
             _ => None,
         };
         out.push(CdpNeighbor {
-            if_index: *if_index,
+            if_index: IfIndex(*if_index),
             device_id,
             port: cdp_id(cols.get(&7)),
             addr,
@@ -191,7 +192,7 @@ pub fn arp(vbs: &[VarBind]) -> Vec<ArpEntry> {
         }
         if let Some(m) = cols.get(&4).and_then(|v| v.as_bytes()).and_then(mac) {
             out.push(ArpEntry {
-                if_index: *if_index,
+                if_index: IfIndex(*if_index),
                 ip,
                 mac: m,
             });
@@ -208,7 +209,7 @@ pub fn arp(vbs: &[VarBind]) -> Vec<ArpEntry> {
             }
             if let Some(m) = cols.get(&2).and_then(|v| v.as_bytes()).and_then(mac) {
                 out.push(ArpEntry {
-                    if_index: *if_index,
+                    if_index: IfIndex(*if_index),
                     ip: IpAddr::V4(ip),
                     mac: m,
                 });
@@ -225,11 +226,11 @@ pub fn fdb(vbs: &[VarBind]) -> Vec<FdbEntry> {
         if let Some([port]) = vb.oid.arcs().strip_prefix(oids::DOT1D_BASE_PORT_IF_INDEX)
             && let Some(i) = int(Some(&vb.value)).and_then(|i| u32::try_from(i).ok())
         {
-            port_if.insert(*port, i);
+            port_if.insert(*port, IfIndex(i));
         }
     }
     let mut out = Vec::new();
-    let mut push = |mac_arcs: &[u32], cols: &super::table::Columns| {
+    let mut push = |mac_arcs: &[u32], cols: &crate::snmp::table::Columns| {
         let Some(m) = octets(mac_arcs).as_deref().and_then(mac) else {
             return;
         };
@@ -275,7 +276,7 @@ mod tests {
 
     #[test]
     fn long_lldp_and_cdp_ids_are_capped() {
-        let max = super::super::table::MAX_TEXT_BYTES;
+        let max = crate::snmp::table::MAX_TEXT_BYTES;
         let long = vec![b'c'; 65_000];
         let id = lldp_id(Some(7), Some(&long), 4, 5).unwrap();
         assert_eq!(id.value.len(), max + '…'.len_utf8());

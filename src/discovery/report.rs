@@ -1,7 +1,11 @@
 //! What one agent told us, typed: system group, interfaces, addresses and the
 //! neighbour tables. Built by the parsers in `parse_*.rs` from a flat list of
 //! walked varbinds, so the same code runs on live walks and on recordings.
+//! Plain data: no parsing, no link decisions. Every ifIndex here is an
+//! [`IfIndex`]; LLDP port numbers stay `u32` (they equal the ifIndex only on
+//! most agents, and `resolve` checks that).
 use crate::topology::Interface;
+use crate::types::IfIndex;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
@@ -44,7 +48,7 @@ pub struct LldpNeighbor {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CdpNeighbor {
-    pub if_index: u32,
+    pub if_index: IfIndex,
     pub device_id: String,
     pub port: Option<String>,
     pub addr: Option<IpAddr>,
@@ -54,13 +58,13 @@ pub struct CdpNeighbor {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct AddressEntry {
     pub addr: IpAddr,
-    pub if_index: Option<u32>,
+    pub if_index: Option<IfIndex>,
     pub prefix_len: Option<u8>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArpEntry {
-    pub if_index: u32,
+    pub if_index: IfIndex,
     pub ip: IpAddr,
     pub mac: String,
 }
@@ -69,7 +73,7 @@ pub struct ArpEntry {
 pub struct FdbEntry {
     pub mac: String,
     pub bridge_port: u32,
-    pub if_index: Option<u32>,
+    pub if_index: Option<IfIndex>,
     /// dot1dTpFdbStatus / dot1qTpFdbStatus: 3 = learned, 4 = self.
     pub status: Option<i64>,
 }
@@ -83,7 +87,7 @@ pub struct DeviceReport {
     pub interfaces: Vec<Interface>,
     pub addresses: Vec<AddressEntry>,
     /// ifStackTable: (higher layer ifIndex, lower layer ifIndex), 0s left out.
-    pub stack: Vec<(u32, u32)>,
+    pub stack: Vec<(IfIndex, IfIndex)>,
     pub lldp_chassis: Option<LldpId>,
     pub lldp_sys_name: Option<String>,
     pub lldp_ports: BTreeMap<u32, LldpLocalPort>,
@@ -96,8 +100,8 @@ pub struct DeviceReport {
 }
 
 impl DeviceReport {
-    pub fn interface(&self, if_index: u32) -> Option<&Interface> {
-        self.interfaces.iter().find(|i| i.if_index == if_index)
+    pub fn interface(&self, if_index: IfIndex) -> Option<&Interface> {
+        self.interfaces.iter().find(|i| i.if_index == if_index.0)
     }
 
     /// The link aggregate (LAG, bond, port-channel) an interface is a member
@@ -108,7 +112,7 @@ impl DeviceReport {
         let member = self.interfaces.iter().find(|i| i.name == if_name)?;
         self.stack
             .iter()
-            .filter(|(_, lower)| *lower == member.if_index)
+            .filter(|(_, lower)| lower.0 == member.if_index)
             .find_map(|(higher, _)| {
                 let h = self.interface(*higher)?;
                 let lname = h.name.to_ascii_lowercase();

@@ -2,6 +2,7 @@
 //! points at, and which of its interfaces a port id names, whatever port-id
 //! subtype or vendor spelling the neighbour used. Pure.
 use super::report::{DeviceReport, LldpId, LldpNeighbor};
+use crate::types::IfIndex;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
@@ -115,7 +116,7 @@ pub fn interface_named(r: &DeviceReport, text: &str) -> Option<String> {
         })
         .or_else(|| {
             let idx: u32 = t.parse().ok()?;
-            r.interface(idx)
+            r.interface(IfIndex(idx))
         });
     found.map(|i| i.name.clone())
 }
@@ -125,7 +126,8 @@ pub fn lldp_port(r: &DeviceReport, port: &LldpId, desc: Option<&str>) -> Option<
     // Best: the device advertises this very port id in its own lldpLocPortTable.
     for (num, lp) in &r.lldp_ports {
         if lp.id.subtype == port.subtype && lp.id.value.eq_ignore_ascii_case(&port.value) {
-            if let Some(i) = r.interface(*num) {
+            // An LLDP port number taken as the ifIndex, as on most agents.
+            if let Some(i) = r.interface(IfIndex(*num)) {
                 return Some(i.name.clone());
             }
             if let Some(name) = lp.desc.as_deref().and_then(|d| interface_named(r, d)) {
@@ -154,7 +156,7 @@ pub fn lldp_port(r: &DeviceReport, port: &LldpId, desc: Option<&str>) -> Option<
 pub fn local_lldp_port(r: &DeviceReport, port_num: u32) -> Option<String> {
     if let Some(lp) = r.lldp_ports.get(&port_num) {
         // The port number is the ifIndex on most agents; check the name agrees.
-        if let Some(i) = r.interface(port_num) {
+        if let Some(i) = r.interface(IfIndex(port_num)) {
             let agrees = lp
                 .desc
                 .as_deref()
@@ -172,7 +174,7 @@ pub fn local_lldp_port(r: &DeviceReport, port_num: u32) -> Option<String> {
             return Some(n);
         }
     }
-    r.interface(port_num).map(|i| i.name.clone())
+    r.interface(IfIndex(port_num)).map(|i| i.name.clone())
 }
 
 /// How an unmanaged neighbour's port is best named from what was advertised.

@@ -1,8 +1,8 @@
 //! One counter poll of a device, assembled from walked columns into
 //! per-interface counter samples (HC counters where the agent has them, the
 //! 32-bit ones otherwise) and oper status. Pure: the walking is in `snmp_loop`.
-use crate::discovery::table::{int, rows};
 use crate::monitor::{Counter, CounterSample, Counters, InterfaceIdentity, MonoMillis, Ticks};
+use crate::snmp::table::{int, rows};
 use crate::snmp::{Value, VarBind};
 use crate::types::IfIndex;
 use std::collections::BTreeMap;
@@ -162,7 +162,7 @@ pub fn assemble(
             in_discards: c32(13),
             out_discards: c32(19),
         };
-        let descr = crate::discovery::table::text(i.get(&2)).unwrap_or_default();
+        let descr = crate::snmp::table::text(i.get(&2)).unwrap_or_default();
         let discontinuity = x.and_then(|x| match x.get(&19) {
             Some(Value::TimeTicks(t)) => Some(Ticks(*t)),
             _ => None,

@@ -14,6 +14,7 @@ mod format;
 pub mod rejects;
 mod session;
 pub mod strays;
+pub mod table;
 mod walk;
 
 pub use async_snmp::{Oid, Value, VarBind};

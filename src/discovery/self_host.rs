@@ -1,10 +1,12 @@
-//! Recognising the poller in a discovered topology: every device whose
-//! address or MAC is one of our own interfaces' is the poller. A poller
+//! Recognising the host nocmap runs on (shown as the poller) in a discovered
+//! topology: every device whose address or MAC is one of our own interfaces'
+//! is this host. A poller
 //! with links into several networks is seen by each neighbour under the
 //! address of the interface facing it (ARP, LLDP), which reads as one
 //! device per interface: they are folded into one device, marked as the
 //! poller, named after this host, with each link end named after our
-//! interface on it. Pure.
+//! interface on it. Pure: this host's interfaces are read by `local` and
+//! handed in; nothing here reads the system or walks an agent.
 use super::local::LocalInterface;
 use crate::topology::{DeviceId, Topology};
 

@@ -2,6 +2,8 @@
 //! SMIv2 uses (integers, length-prefixed octet strings, InetAddress pairs,
 //! MAC addresses). Pure; every decoder returns None on malformed input
 //! rather than panicking, because indexes come straight from the agent.
+//! Part of the SNMP engine's layer: it knows varbinds and SMI encodings
+//! only, and must import nothing from discovery, the poller or above.
 use async_snmp::{Value, VarBind};
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};

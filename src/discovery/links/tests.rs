@@ -1,8 +1,10 @@
 //! Unit tests of link inference on hand-built reports: every port-id subtype,
-//! both directions, one-sided links, CDP naming, LAG grouping, subnets, ARP.
-use super::links::build_topology;
-use super::report::*;
+//! both directions, one-sided links, CDP naming, LAG grouping, subnets, ARP,
+//! FDB. Tests only; they call `build_topology` as discovery does.
+use super::build_topology;
+use crate::discovery::report::*;
 use crate::topology::{Evidence, Interface, Topology};
+use crate::types::IfIndex;
 use std::net::IpAddr;
 
 fn iface(idx: u32, name: &str, mac: &str, if_type: u32) -> Interface {
@@ -138,7 +140,7 @@ fn unmanaged_neighbours_keep_what_lldp_and_cdp_said() {
     n.mgmt_addrs = vec!["10.9.9.9".parse().unwrap()];
     a.lldp.push(n);
     a.cdp.push(CdpNeighbor {
-        if_index: 2,
+        if_index: IfIndex(2),
         device_id: "sw7.example.net".into(),
         port: Some("GigabitEthernet1/0/7".into()),
         addr: None,
@@ -183,14 +185,14 @@ fn cdp_names_match_short_hostnames_and_long_port_names() {
     );
     b.interfaces[0].descr = Some("GigabitEthernet0/5".into());
     a.cdp.push(CdpNeighbor {
-        if_index: 1,
+        if_index: IfIndex(1),
         device_id: "access.corp.example".into(),
         port: Some("GigabitEthernet0/5".into()),
         addr: None,
         platform: None,
     });
     b.cdp.push(CdpNeighbor {
-        if_index: 5,
+        if_index: IfIndex(5),
         device_id: "core".into(),
         port: Some("GigabitEthernet1/0/1".into()),
         addr: None,
@@ -216,7 +218,7 @@ fn lag_members_share_one_lag_key() {
     );
     a.interfaces
         .push(iface(10, "bond0", "02:00:00:00:01:01", 161));
-    a.stack = vec![(10, 1), (10, 2)];
+    a.stack = vec![(IfIndex(10), IfIndex(1)), (IfIndex(10), IfIndex(2))];
     let mut b = dev(
         "b",
         "aa:00:00:00:00:02",
@@ -227,7 +229,7 @@ fn lag_members_share_one_lag_key() {
     );
     b.interfaces
         .push(iface(20, "ae0", "02:00:00:00:02:01", 161));
-    b.stack = vec![(20, 1), (20, 2)];
+    b.stack = vec![(IfIndex(20), IfIndex(1)), (IfIndex(20), IfIndex(2))];
     a.lldp.push(nb(1, "aa:00:00:00:00:02", 5, "xe-0/0/1"));
     a.lldp.push(nb(2, "aa:00:00:00:00:02", 5, "xe-0/0/2"));
     let t = build_topology(&[a, b]);
@@ -262,33 +264,33 @@ fn point_to_point_subnets_and_arp() {
     );
     a.addresses.push(AddressEntry {
         addr: "10.0.0.0".parse().unwrap(),
-        if_index: Some(1),
+        if_index: Some(IfIndex(1)),
         prefix_len: Some(31),
     });
     b.addresses.push(AddressEntry {
         addr: "10.0.0.1".parse().unwrap(),
-        if_index: Some(1),
+        if_index: Some(IfIndex(1)),
         prefix_len: Some(31),
     });
     // A /30 to a host that answers no SNMP, known from a's ARP table.
     a.addresses.push(AddressEntry {
         addr: "10.0.1.1".parse().unwrap(),
-        if_index: Some(2),
+        if_index: Some(IfIndex(2)),
         prefix_len: Some(30),
     });
     a.arp.push(ArpEntry {
-        if_index: 2,
+        if_index: IfIndex(2),
         ip: "10.0.1.2".parse().unwrap(),
         mac: "02:99:00:00:00:01".into(),
     });
     // A LAN address must not make links.
     a.addresses.push(AddressEntry {
         addr: "10.0.2.1".parse().unwrap(),
-        if_index: Some(2),
+        if_index: Some(IfIndex(2)),
         prefix_len: Some(24),
     });
     a.arp.push(ArpEntry {
-        if_index: 2,
+        if_index: IfIndex(2),
         ip: "10.0.2.7".parse().unwrap(),
         mac: "02:99:00:00:00:07".into(),
     });
@@ -335,7 +337,7 @@ fn fdb_puts_hosts_on_edge_ports_not_uplinks() {
     let fdb = |mac: &str, port: u32| FdbEntry {
         mac: mac.into(),
         bridge_port: port,
-        if_index: Some(port),
+        if_index: Some(IfIndex(port)),
         status: Some(3),
     };
     // host X on sw1:p1, host Y on sw2:q1; each switch also learns the other host via its uplink.
@@ -399,7 +401,7 @@ fn fdb_joins_switches_without_lldp_and_not_through_a_middle_one() {
     let fdb = |mac: &str, port: u32| FdbEntry {
         mac: mac.into(),
         bridge_port: port,
-        if_index: Some(port),
+        if_index: Some(IfIndex(port)),
         status: Some(3),
     };
     sw1.fdb = vec![fdb("02:00:00:00:02:01", 9), fdb("02:00:00:00:03:09", 9)];

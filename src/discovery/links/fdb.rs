@@ -3,30 +3,53 @@
 //! when another bridge's MAC is learned on it or an LLDP/CDP neighbour on it
 //! is itself a bridge. Ports that already have an LLDP/CDP neighbour only
 //! get FDB as supporting evidence, so no duplicate node is drawn for a host
-//! LLDP already named. Pure.
-use super::links::{add_addrs, unmanaged};
-use super::report::DeviceReport;
-use super::resolve::{Index, local_lldp_port};
+//! LLDP already named. Bridges that learned each other's MACs with nobody
+//! between are joined switch to switch. Pure; the LLDP/CDP part is told
+//! during the evidence pass (`FdbRows::neighbour`), no other table is read.
+use super::devices::{add_addrs, unmanaged};
+use super::{Known, Sighting};
+use crate::discovery::report::{DeviceReport, FdbEntry};
+use crate::discovery::resolve::local_lldp_port;
 use crate::topology::{Device, DeviceId, Endpoint, Evidence};
+use crate::types::IfIndex;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// The forwarding-table rows of each bridge (a report with any), in table
+/// order, and the ports where LLDP or CDP saw a neighbour.
+#[derive(Default)]
+pub(super) struct FdbRows<'r> {
+    rows: BTreeMap<usize, Vec<&'r FdbEntry>>,
+    /// (report, port) with an LLDP/CDP neighbour -> the managed device
+    /// LLDP found there, if any.
+    neighbours: BTreeMap<(usize, IfIndex), BTreeSet<usize>>,
+}
+
+impl<'r> FdbRows<'r> {
+    pub fn add(&mut self, i: usize, e: &'r FdbEntry) {
+        self.rows.entry(i).or_default().push(e);
+    }
+
+    /// Report `i` has an LLDP/CDP neighbour on `port`, `far` when it is a
+    /// known device.
+    pub fn neighbour(&mut self, i: usize, port: IfIndex, far: Option<usize>) {
+        self.neighbours.entry((i, port)).or_default().extend(far);
+    }
+}
+
+/// The hosts on edge ports and the bridge-to-bridge links the forwarding
+/// tables show.
 pub(super) fn sightings(
-    reports: &[DeviceReport],
-    ids: &[DeviceId],
-    ix: &Index,
+    known: &Known,
+    rows: &FdbRows,
     devices: &mut BTreeMap<DeviceId, Device>,
-) -> Vec<super::links::Sighting> {
-    let bridges: BTreeSet<usize> = reports
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| !r.fdb.is_empty())
-        .map(|(i, _)| i)
-        .collect();
+) -> Vec<Sighting> {
+    let (reports, ids, ix) = (known.reports, known.ids, &known.ix);
+    let bridges: BTreeSet<usize> = rows.rows.keys().copied().collect();
     // Where each MAC is learned: (switch, ifIndex).
-    let mut learned: BTreeMap<&str, Vec<(usize, u32)>> = BTreeMap::new();
+    let mut learned: BTreeMap<&str, Vec<(usize, IfIndex)>> = BTreeMap::new();
     for &s in &bridges {
         let own: BTreeSet<&str> = reports[s].macs().collect();
-        for e in &reports[s].fdb {
+        for e in rows.rows.get(&s).into_iter().flatten() {
             if matches!(e.status, Some(4) | Some(5)) || own.contains(e.mac.as_str()) {
                 continue; // self / mgmt entries
             }
@@ -35,28 +58,25 @@ pub(super) fn sightings(
             }
         }
     }
-    let mut uplinks: BTreeSet<(usize, u32)> = BTreeSet::new();
-    let mut neighboured: BTreeSet<(usize, u32)> = BTreeSet::new();
+    let mut uplinks: BTreeSet<(usize, IfIndex)> = BTreeSet::new();
+    let mut neighboured: BTreeSet<(usize, IfIndex)> = BTreeSet::new();
     for (mac, places) in &learned {
         if ix.by_mac(mac).is_some_and(|o| bridges.contains(&o)) {
             uplinks.extend(places.iter().copied());
         }
     }
-    for &s in &bridges {
-        let r = &reports[s];
-        for n in &r.lldp {
-            neighboured.insert((s, n.local_port));
-            if ix.lldp_device(n).is_some_and(|o| bridges.contains(&o)) {
-                uplinks.insert((s, n.local_port));
-            }
+    for (&(s, port), far) in &rows.neighbours {
+        if !bridges.contains(&s) {
+            continue;
         }
-        for c in &r.cdp {
-            neighboured.insert((s, c.if_index));
+        neighboured.insert((s, port));
+        if far.iter().any(|o| bridges.contains(o)) {
+            uplinks.insert((s, port));
         }
     }
     let mut out = Vec::new();
     for (mac, places) in &learned {
-        let edge: Vec<&(usize, u32)> = places.iter().filter(|p| !uplinks.contains(p)).collect();
+        let edge: Vec<&(usize, IfIndex)> = places.iter().filter(|p| !uplinks.contains(p)).collect();
         let &[&(s, port)] = edge.as_slice() else {
             continue;
         };
@@ -70,7 +90,7 @@ pub(super) fn sightings(
         let Some(local) = reports[s]
             .interface(port)
             .map(|i| i.name.clone())
-            .or_else(|| local_lldp_port(&reports[s], port))
+            .or_else(|| local_lldp_port(&reports[s], port.0))
         else {
             continue;
         };
@@ -102,7 +122,7 @@ pub(super) fn sightings(
                 }
             }
         };
-        out.push(super::links::Sighting {
+        out.push(Sighting {
             a: Endpoint {
                 device: ids[s].clone(),
                 if_name: Some(local),
@@ -130,11 +150,11 @@ fn switch_to_switch(
     reports: &[DeviceReport],
     ids: &[DeviceId],
     bridges: &BTreeSet<usize>,
-    learned: &BTreeMap<&str, Vec<(usize, u32)>>,
-    neighboured: &BTreeSet<(usize, u32)>,
-) -> Vec<super::links::Sighting> {
+    learned: &BTreeMap<&str, Vec<(usize, IfIndex)>>,
+    neighboured: &BTreeSet<(usize, IfIndex)>,
+) -> Vec<Sighting> {
     // behind[(s, port)] = the bridges s learned on that port.
-    let mut behind: BTreeMap<(usize, u32), BTreeSet<usize>> = BTreeMap::new();
+    let mut behind: BTreeMap<(usize, IfIndex), BTreeSet<usize>> = BTreeMap::new();
     for &b in bridges {
         for m in reports[b].macs() {
             for &(s, port) in learned.get(m).into_iter().flatten() {
@@ -159,8 +179,8 @@ fn switch_to_switch(
             if seen_a.iter().any(|c| *c != b && seen_b.contains(c)) {
                 continue; // another bridge sits between them
             }
-            let name = |s: usize, p: u32| reports[s].interface(p).map(|i| i.name.clone());
-            out.push(super::links::Sighting {
+            let name = |s: usize, p: IfIndex| reports[s].interface(p).map(|i| i.name.clone());
+            out.push(Sighting {
                 a: Endpoint {
                     device: ids[a].clone(),
                     if_name: name(a, pa),

@@ -1,0 +1,57 @@
+//! LLDP remote table rows turned into link sightings: our port from the
+//! local port table, the far device from its chassis id (a managed one, or
+//! an unmanaged device made from what the row says), the far port from the
+//! port id in whatever subtype the neighbour used. Pure; the lookups live
+//! in `resolve`, the merging of both directions in `merge`.
+use super::devices::{add_addrs, unmanaged};
+use super::{Known, Sighting};
+use crate::discovery::identity::chassis_id;
+use crate::discovery::report::LldpNeighbor;
+use crate::discovery::resolve::{advertised_port_name, lldp_port, local_lldp_port};
+use crate::topology::{Device, DeviceId, Endpoint, Evidence};
+use std::collections::BTreeMap;
+
+/// The link one LLDP row of report `i` describes; None when the row names
+/// the device itself.
+pub(super) fn sighting(
+    known: &Known,
+    i: usize,
+    n: &LldpNeighbor,
+    devices: &mut BTreeMap<DeviceId, Device>,
+) -> Option<Sighting> {
+    let r = &known.reports[i];
+    let id = &known.ids[i];
+    let local = local_lldp_port(r, n.local_port);
+    let (rid, rport) = match known.ix.lldp_device(n) {
+        Some(j) => (
+            known.ids[j].clone(),
+            lldp_port(&known.reports[j], &n.port, n.port_desc.as_deref()),
+        ),
+        None => {
+            let rid = chassis_id(&n.chassis);
+            let d = devices
+                .entry(rid.clone())
+                .or_insert_with(|| unmanaged(&rid));
+            d.sys_name = d.sys_name.take().or_else(|| n.sys_name.clone());
+            d.sys_descr = d.sys_descr.take().or_else(|| n.sys_desc.clone());
+            d.chassis_id = d
+                .chassis_id
+                .take()
+                .or_else(|| Some(n.chassis.value.clone()));
+            add_addrs(d, &n.mgmt_addrs);
+            (
+                rid,
+                Some(advertised_port_name(&n.port, n.port_desc.as_deref())),
+            )
+        }
+    };
+    (rid != *id).then(|| Sighting {
+        a: known.end(i, local),
+        b: Endpoint {
+            device: rid,
+            if_name: rport,
+        },
+        evidence: Evidence::Lldp,
+        observer: id.clone(),
+    })
+}
