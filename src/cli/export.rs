@@ -4,7 +4,6 @@
 use crate::topology::Topology;
 use crate::topology::export::{netbox_csv, to_dot, to_graphml, to_json};
 use anyhow::Context;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -54,23 +53,14 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
                     ("interfaces.csv", &tables.interfaces),
                     ("cables.csv", &tables.cables),
                 ] {
-                    write_file(&dir.join(file), text)?;
+                    super::output::write_file(&dir.join(file), text)?;
                 }
                 return Ok(ExitCode::SUCCESS);
             }
             tables.combined()
         }
     };
-    match &args.out {
-        Some(path) => write_file(path, &text)?,
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(text.as_bytes())
-                .and_then(|()| stdout.flush())
-                .context("cannot write to stdout")?;
-        }
-    }
+    super::output::emit(args.out.as_deref(), &text)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -80,8 +70,4 @@ pub fn load_topology(path: &Path) -> anyhow::Result<Topology> {
         .with_context(|| format!("cannot read topology file {}", path.display()))?;
     serde_json::from_str(&text)
         .with_context(|| format!("{} is not a topology JSON file", path.display()))
-}
-
-fn write_file(path: &Path, text: &str) -> anyhow::Result<()> {
-    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
 }

@@ -14,6 +14,7 @@ pub mod discover;
 pub mod export;
 pub mod lab;
 pub mod oid_arg;
+pub mod output;
 pub mod ping;
 pub mod relay;
 pub mod report;

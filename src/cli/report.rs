@@ -7,7 +7,6 @@ use crate::report::bandwidth::DEFAULT_TOP;
 use crate::report::params::{self, Format, ReportParams};
 use crate::report::source::{self, Kind};
 use anyhow::Context;
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -96,16 +95,6 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
         tokio::task::spawn_blocking(move || source::run(&db, kind, &p, settings.as_ref(), now))
             .await
             .context("the report task failed")??;
-    match &common.out {
-        Some(path) => std::fs::write(path, &text)
-            .with_context(|| format!("cannot write {}", path.display()))?,
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(text.as_bytes())
-                .and_then(|()| stdout.flush())
-                .context("cannot write to stdout")?;
-        }
-    }
+    super::output::emit(common.out.as_deref(), &text)?;
     Ok(ExitCode::SUCCESS)
 }
