@@ -5,23 +5,23 @@
 //! pollers end at their next deadline). Owns no protocol logic: it drives the
 //! engines, the counter arithmetic and the store.
 pub mod backlog;
-mod clock;
 mod collect;
 mod icmp_loop;
 mod schedule;
 mod snmp_loop;
+mod snmp_step;
 mod writer;
 
-pub use clock::Clock;
 pub use collect::{IfStatic, assemble, poll_oids};
 pub use schedule::{Ticker, phase_ms};
-pub use snmp_loop::OPER_UP_METRIC;
+pub use snmp_step::{OPER_UP_METRIC, PollOutcome, counter_step};
 
-use crate::icmp::IcmpEngine;
+use crate::io::Io;
 use crate::live::Live;
-use crate::snmp::{Credential, SnmpEngine};
+use crate::snmp::Credential;
 use crate::store::{Batch, GapRecord, Sample};
 use crate::topology::{DeviceId, Topology};
+use crate::util::clock::Clock;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -55,7 +55,7 @@ impl Default for MonitorSettings {
 /// What every poller task shares.
 pub(crate) struct Shared {
     pub live: Arc<Live>,
-    pub clock: Clock,
+    pub clock: Arc<dyn Clock>,
     pub stop: watch::Receiver<bool>,
     store_tx: Option<mpsc::UnboundedSender<Batch>>,
     /// Devices currently in the topology (pollers of others end).
@@ -87,9 +87,8 @@ pub type SettingsFor = Arc<dyn Fn(&crate::topology::Device) -> MonitorSettings +
 pub struct Monitor {
     shared: Arc<Shared>,
     stop_tx: watch::Sender<bool>,
-    snmp: Arc<SnmpEngine>,
+    io: Io,
     creds: Arc<Vec<Credential>>,
-    icmp: Option<Arc<IcmpEngine>>,
     settings_for: SettingsFor,
     tasks: tokio::task::JoinSet<()>,
     /// Devices that already have pollers.
@@ -99,11 +98,11 @@ pub struct Monitor {
 impl Monitor {
     /// Start polling every device of `live`'s topology. `store` receives
     /// batches on a writer task; without one, data lives only in memory.
+    /// Every poll goes through `io`'s transport and pinger, on its clock.
     pub fn start(
         live: Arc<Live>,
-        snmp: Arc<SnmpEngine>,
+        io: Io,
         creds: Arc<Vec<Credential>>,
-        icmp: Option<Arc<IcmpEngine>>,
         store: Option<crate::store::Store>,
         settings_for: SettingsFor,
     ) -> Monitor {
@@ -111,12 +110,18 @@ impl Monitor {
         let mut tasks = tokio::task::JoinSet::new();
         let store_tx = store.map(|st| {
             let (tx, rx) = mpsc::unbounded_channel();
-            tasks.spawn(writer::run(st, rx, live.clone(), stop.clone()));
+            tasks.spawn(writer::run(
+                st,
+                rx,
+                live.clone(),
+                io.clock.clone(),
+                stop.clone(),
+            ));
             tx
         });
         let shared = Arc::new(Shared {
             live,
-            clock: Clock::new(),
+            clock: io.clock.clone(),
             stop,
             store_tx,
             present: Mutex::new(BTreeSet::new()),
@@ -124,9 +129,8 @@ impl Monitor {
         let mut m = Monitor {
             shared,
             stop_tx,
-            snmp,
+            io,
             creds,
-            icmp,
             settings_for,
             tasks,
             polled: BTreeSet::new(),
@@ -153,10 +157,10 @@ impl Monitor {
             let Some(addr) = d.mgmt_addr else { continue };
             self.polled.insert(d.id.clone());
             let settings = (self.settings_for)(d);
-            if let Some(icmp) = &self.icmp {
+            if let Some(pinger) = &self.io.pinger {
                 self.tasks.spawn(icmp_loop::run(
                     self.shared.clone(),
-                    icmp.clone(),
+                    pinger.clone(),
                     d.id.clone(),
                     addr,
                     settings.clone(),
@@ -200,7 +204,7 @@ impl Monitor {
                 };
                 self.tasks.spawn(snmp_loop::run(
                     self.shared.clone(),
-                    self.snmp.clone(),
+                    self.io.snmp.clone(),
                     self.creds.clone(),
                     target,
                     settings.clone(),

@@ -14,6 +14,7 @@ mod format;
 pub mod rejects;
 mod session;
 pub mod strays;
+mod transport;
 mod walk;
 
 pub use async_snmp::{Oid, Value, VarBind};
@@ -22,4 +23,5 @@ pub use engine::{DatagramStats, SMALL_WALK, SnmpEngine, SnmpSettings};
 pub use error::SnmpError;
 pub use format::{format_value, format_varbind};
 pub use session::Session;
+pub use transport::{AgentSession, SnmpTransport};
 pub use walk::{WalkEnd, WalkHold, WalkResult, WalkStep, WalkStop, classify_step};
