@@ -7,14 +7,23 @@
 pub mod backlog;
 mod collect;
 mod icmp_loop;
+#[cfg(test)]
+mod icmp_loop_tests;
 mod schedule;
 mod snmp_loop;
+#[cfg(test)]
+mod snmp_loop_tests;
 mod snmp_step;
+#[cfg(test)]
+mod test_support;
 mod writer;
+#[cfg(test)]
+mod writer_tests;
 
 pub use collect::{IfStatic, assemble, poll_oids};
 pub use schedule::{Ticker, phase_ms};
 pub use snmp_step::{OPER_UP_METRIC, PollOutcome, counter_step};
+pub use writer::SampleStore;
 
 use crate::io::Io;
 use crate::live::Live;
@@ -99,11 +108,11 @@ impl Monitor {
     /// Start polling every device of `live`'s topology. `store` receives
     /// batches on a writer task; without one, data lives only in memory.
     /// Every poll goes through `io`'s transport and pinger, on its clock.
-    pub fn start(
+    pub fn start<S: SampleStore>(
         live: Arc<Live>,
         io: Io,
         creds: Arc<Vec<Credential>>,
-        store: Option<crate::store::Store>,
+        store: Option<S>,
         settings_for: SettingsFor,
     ) -> Monitor {
         let (stop_tx, stop) = watch::channel(false);

@@ -12,6 +12,8 @@ mod engine;
 mod error;
 mod format;
 pub mod rejects;
+#[cfg(test)]
+pub(crate) mod scripted;
 mod session;
 pub mod strays;
 mod transport;
