@@ -183,3 +183,7 @@ pub async fn crawl(
     result.reports = merged;
     result
 }
+
+#[cfg(test)]
+#[path = "crawl_tests.rs"]
+mod tests;
