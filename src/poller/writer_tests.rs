@@ -48,6 +48,9 @@ async fn a_store_outage_holds_samples_and_the_overflow_becomes_a_gap() {
         10,
     ));
     let second = || tokio::time::sleep(Duration::from_millis(1_000));
+    // Half-way between the writer's 1 s flushes, so the order of a flush
+    // and a look at the result never depends on a tie.
+    tokio::time::sleep(Duration::from_millis(500)).await;
     tx.send(batch(0..4)).unwrap();
     second().await;
     second().await;
