@@ -1,10 +1,11 @@
 //! Scenario tests of the real crawl over scripted agents (no sockets, no
 //! root): neighbours' management addresses are followed inside the
 //! prefixes and up to the depth, an address outside them is never sent a
-//! request, and a silent agent is reported with its reason.
+//! request, and a silent agent is reported with its reason (naming the
+//! address its answers came from, when they came from another).
 use super::{CrawlOptions, crawl};
 use crate::snmp::Value;
-use crate::snmp::scripted::Scripted;
+use crate::snmp::scripted::{Scripted, Step};
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
@@ -78,12 +79,16 @@ fn agent(
     t
 }
 
-/// a -- b -- c (silent), and a also sees x, outside the prefixes.
+/// a -- b -- c (silent) and d (answers from another address); a also
+/// sees x, outside the prefixes.
 fn network() -> Arc<Scripted> {
     let s = Scripted::new();
-    let (a, b, c, x) = (ip(1, 1), ip(1, 2), ip(1, 3), ip(9, 9));
+    let (a, b, c, d, x) = (ip(1, 1), ip(1, 2), ip(1, 3), ip(1, 4), ip(9, 9));
     s.agent(a.into(), agent("a", 1, a, &[("b", 2, b), ("x", 9, x)]));
-    s.agent(b.into(), agent("b", 2, b, &[("a", 1, a), ("c", 3, c)]));
+    let b_sees = [("a", 1, a), ("c", 3, c), ("d", 4, d)];
+    s.agent(b.into(), agent("b", 2, b, &b_sees));
+    s.agent(d.into(), agent("d", 4, d, &[]));
+    s.script(d.into(), [Step::Stranger(ip(1, 99).into())]);
     s
 }
 
@@ -114,13 +119,25 @@ async fn the_crawl_follows_neighbours_inside_the_prefixes_to_the_depth() {
     let snmp = network();
     let r = crawl(snmp.clone(), Arc::new(Vec::new()), &options(2), &|_, _| {}).await;
     assert_eq!(names(&r), vec!["a", "b"]);
-    // c is named by b's LLDP and tried; it answers nothing.
-    assert_eq!(r.unreachable.len(), 1, "{:?}", r.unreachable);
-    assert_eq!(r.unreachable[0].addr, IpAddr::from(ip(1, 3)));
+    // c and d are named by b's LLDP and tried; c answers nothing, d's
+    // answer comes from another address.
+    let mut unreachable = r.unreachable.clone();
+    unreachable.sort_by_key(|u| u.addr);
+    assert_eq!(unreachable.len(), 2, "{unreachable:?}");
+    assert_eq!(unreachable[0].addr, IpAddr::from(ip(1, 3)));
     assert!(
-        r.unreachable[0].reason.contains("no answer"),
-        "{:?}",
-        r.unreachable
+        unreachable[0].reason.contains("no answer"),
+        "{unreachable:?}"
+    );
+    assert!(
+        !unreachable[0].reason.contains("came from"),
+        "{unreachable:?}"
+    );
+    assert_eq!(unreachable[1].addr, IpAddr::from(ip(1, 4)));
+    assert!(
+        unreachable[1].reason.contains("no answer")
+            && unreachable[1].reason.contains("1 came from 127.0.1.99"),
+        "{unreachable:?}"
     );
     // x is outside the prefixes: listed, never sent a request.
     assert_eq!(r.skipped_out_of_scope, vec![IpAddr::from(ip(9, 9))]);
@@ -161,4 +178,5 @@ async fn the_crawl_stops_at_its_depth() {
         .collect();
     assert_eq!(tried.len(), 2, "{tried:?}");
     assert!(!tried.contains(&IpAddr::from(ip(1, 3))));
+    assert!(!tried.contains(&IpAddr::from(ip(1, 4))));
 }

@@ -93,6 +93,21 @@ impl Scripted {
         self.log.lock().unwrap().push((addr, what));
     }
 
+    /// A step that fails: the timeout it ends in, after [`TIMEOUT`]; a
+    /// stranger's answer is counted on `addr` as the engine does.
+    async fn failure(&self, addr: IpAddr, stranger: Option<IpAddr>) -> SnmpError {
+        tokio::time::sleep(TIMEOUT).await;
+        if let Some(from) = stranger {
+            let mut e = self.elsewhere.lock().unwrap();
+            let list = e.entry(addr).or_default();
+            match list.iter_mut().find(|(ip, _)| *ip == from) {
+                Some(n) => n.1 += 1,
+                None => list.push((from, 1)),
+            }
+        }
+        timeout(addr)
+    }
+
     async fn get(&self, addr: IpAddr, oids: &[Oid]) -> Result<Vec<VarBind>, SnmpError> {
         self.note(addr, "get");
         let step = {
@@ -100,29 +115,13 @@ impl Scripted {
             agents.get_mut(&addr).map(|a| a.steps.pop_front())
         };
         let updates = match step {
-            None => {
-                tokio::time::sleep(TIMEOUT).await;
-                return Err(timeout(addr));
-            }
+            None | Some(Some(Step::Silent)) => return Err(self.failure(addr, None).await),
+            Some(Some(Step::Stranger(from))) => return Err(self.failure(addr, Some(from)).await),
             Some(None) => Vec::new(),
             Some(Some(Step::Answer(u))) => u,
             Some(Some(Step::Slow(wait, u))) => {
                 tokio::time::sleep(wait).await;
                 u
-            }
-            Some(Some(Step::Silent)) => {
-                tokio::time::sleep(TIMEOUT).await;
-                return Err(timeout(addr));
-            }
-            Some(Some(Step::Stranger(from))) => {
-                tokio::time::sleep(TIMEOUT).await;
-                let mut e = self.elsewhere.lock().unwrap();
-                let list = e.entry(addr).or_default();
-                match list.iter_mut().find(|(ip, _)| *ip == from) {
-                    Some(n) => n.1 += 1,
-                    None => list.push((from, 1)),
-                }
-                return Err(timeout(addr));
             }
         };
         let mut agents = self.agents.lock().unwrap();
@@ -179,7 +178,8 @@ impl AgentSession for ScriptedSession {
 }
 
 impl SnmpTransport for Scripted {
-    /// Succeeds at once for a known agent; an unknown address times out.
+    /// Succeeds at once for a known agent unless its next step fails; an
+    /// unknown address times out.
     fn open<'a>(
         self: Arc<Self>,
         addr: IpAddr,
@@ -187,9 +187,23 @@ impl SnmpTransport for Scripted {
     ) -> BoxFuture<'a, Result<Box<dyn AgentSession>, SnmpError>> {
         Box::pin(async move {
             self.note(addr, "open");
-            if !self.agents.lock().unwrap().contains_key(&addr) {
-                tokio::time::sleep(TIMEOUT).await;
-                return Err(timeout(addr));
+            // The engine opens with a GET: a failing step fails the open.
+            let failing = {
+                let mut agents = self.agents.lock().unwrap();
+                match agents.get_mut(&addr) {
+                    None => Some(None),
+                    Some(a) => match a.steps.front() {
+                        Some(Step::Silent) => a.steps.pop_front().map(|_| None),
+                        Some(Step::Stranger(from)) => {
+                            let from = *from;
+                            a.steps.pop_front().map(|_| Some(from))
+                        }
+                        _ => None,
+                    },
+                }
+            };
+            if let Some(stranger) = failing {
+                return Err(self.failure(addr, stranger).await);
             }
             let s = ScriptedSession {
                 transport: self.clone(),
