@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod discovery;
 pub mod icmp;
+pub mod io;
 pub mod lab;
 pub mod live;
 pub mod memory;

@@ -1,9 +1,10 @@
 //! The alerting task of `nocmap serve`: every second, the live snapshot
 //! becomes observations, the evaluator steps, and its transitions go to the
 //! store (history, firing alerts and outbox rows in one transaction); then
-//! each receiver's delivery task is woken. Owns the clock and the store
-//! connection of alerting; all decisions are in the pure core.
-use super::deliver::{self, Target, Webhook};
+//! each receiver's delivery task is woken. Owns the store connection of
+//! alerting and reads time only through the clock handle it is given; all
+//! decisions are in the pure core.
+use super::deliver::{self, Notifier, Target, Webhook};
 use super::eval::{ActiveAlert, Evaluator, Restored};
 use super::isolation::{self, PollerLink};
 use super::maintenance::Window;
@@ -14,6 +15,7 @@ use crate::config::{Config, RuleKind};
 use crate::live::Live;
 use crate::store::{ActiveAlertRow, AlertEvent, Store, StoreConfig, StoreError};
 use crate::topology::DeviceId;
+use crate::util::clock::{Clock, SystemClock};
 use crate::util::http::Endpoint;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -118,7 +120,7 @@ pub fn spawn(
     if config.alerts.is_empty() {
         return Ok(None);
     }
-    let mut targets = Vec::new();
+    let mut receivers = Vec::new();
     for r in &config.receivers {
         let endpoint = Endpoint::parse(&r.url).map_err(|source| StartError::Url {
             name: r.name.clone(),
@@ -134,7 +136,7 @@ pub fn spawn(
                 .collect(),
             timeout: Duration::from_millis(r.timeout_ms),
         };
-        targets.push((
+        receivers.push((
             Target {
                 name: r.name.clone(),
                 format: r.format,
@@ -143,21 +145,36 @@ pub fn spawn(
         ));
     }
     let store = tokio::task::block_in_place(|| Store::open(db, StoreConfig::default()))?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock::new());
+    Ok(Some(start(config, live, store, receivers, clock, stop)?))
+}
+
+/// Starts evaluation on `clock`'s time (the first step at once, then every
+/// [`EVAL_INTERVAL`]) and one delivery task per receiver, with the alerts
+/// `store` saved restored first. The tasks end when `stop` turns true.
+pub fn start<N: Notifier>(
+    config: &Config,
+    live: Arc<Live>,
+    store: Store,
+    receivers: Vec<(Target, N)>,
+    clock: Arc<dyn Clock>,
+    stop: watch::Receiver<bool>,
+) -> Result<JoinHandle<()>, StartError> {
     let rules: Vec<Rule> = config.alerts.iter().map(Rule::from_config).collect();
     let windows: Vec<Window> = config.maintenance.iter().map(Window::from_config).collect();
     let mut evaluator = Evaluator::new(rules, windows);
-    for gone in restore(&mut evaluator, &store, crate::types::unix_now_ms())? {
+    for gone in restore(&mut evaluator, &store, clock.wall_ms())? {
         tracing::warn!(rule = %gone.rule, device = %gone.device_name, "a firing alert of a rule no longer configured is dropped");
     }
     let store = Arc::new(Mutex::new(store));
     let mut wakes = BTreeMap::new();
     let mut tasks = Vec::new();
-    for (target, hook) in targets {
+    for (target, notifier) in receivers {
         let wake = Arc::new(Notify::new());
         wakes.insert(target.name.clone(), wake.clone());
         tasks.push(tokio::spawn(deliver::run(
             target,
-            hook,
+            notifier,
             store.clone(),
             wake,
             stop.clone(),
@@ -165,35 +182,57 @@ pub fn spawn(
     }
     let all_receivers: Vec<String> = config.receivers.iter().map(|r| r.name.clone()).collect();
     let tagging = config.tagging();
-    Ok(Some(tokio::spawn(async move {
+    Ok(tokio::spawn(async move {
         let tags =
             move |name: Option<&str>, addrs: &[std::net::IpAddr]| tagging.tags_for(name, addrs);
-        evaluate(evaluator, live, store, &tags, all_receivers, wakes, stop).await;
+        let wiring = Wiring {
+            store,
+            all_receivers,
+            wakes,
+            clock,
+        };
+        evaluate(evaluator, live, &tags, wiring, stop).await;
         for t in tasks {
             let _ = t.await;
         }
-    })))
+    }))
+}
+
+/// Where the evaluation loop's results go, and its clock.
+struct Wiring {
+    store: Arc<Mutex<Store>>,
+    all_receivers: Vec<String>,
+    wakes: BTreeMap<String, Arc<Notify>>,
+    clock: Arc<dyn Clock>,
 }
 
 async fn evaluate(
     mut evaluator: Evaluator,
     live: Arc<Live>,
-    store: Arc<Mutex<Store>>,
     tags: &super::observe::TagsOf,
-    all_receivers: Vec<String>,
-    wakes: BTreeMap<String, Arc<Notify>>,
+    wiring: Wiring,
     mut stop: watch::Receiver<bool>,
 ) {
-    let mut tick = tokio::time::interval(EVAL_INTERVAL);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let Wiring {
+        store,
+        all_receivers,
+        wakes,
+        clock,
+    } = wiring;
+    let every = EVAL_INTERVAL.as_millis() as u64;
+    // Like a tokio interval with `Delay`: the first step at once, then one
+    // interval after the last, or after the late start of an overrun one.
+    let mut due = clock.mono_ms();
     let mut saved: Option<Vec<ActiveAlert>> = None;
     let mut last_prune = 0;
     loop {
         tokio::select! {
-            _ = tick.tick() => {}
+            _ = clock.sleep_until_mono(due) => {}
             _ = stop.changed() => return,
         }
-        let now = crate::types::unix_now_ms();
+        let woke = clock.mono_ms();
+        due = if woke > due + 5 { woke } else { due } + every;
+        let now = clock.wall_ms();
         if now - last_prune >= PRUNE_EVERY_MS {
             last_prune = now;
             let s = store.clone();
@@ -390,3 +429,7 @@ pub(super) fn active_row(a: &ActiveAlert) -> ActiveAlertRow {
         flap_told: a.flap_told,
     }
 }
+
+#[cfg(test)]
+#[path = "runner_tests.rs"]
+mod tests;

@@ -197,9 +197,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     });
     let mut monitor = Monitor::start(
         live.clone(),
-        crawl.engine.clone(),
+        crate::io::Io::real(crawl.engine.clone(), icmp),
         crawl.creds.clone(),
-        icmp,
         Some(store),
         settings_for,
     );

@@ -6,9 +6,8 @@ use super::identity::merge_same_devices;
 use super::links::build_topology;
 use super::read::read_device;
 use super::report::DeviceReport;
-use crate::snmp::rejects;
 use crate::snmp::strays;
-use crate::snmp::{Credential, SnmpEngine};
+use crate::snmp::{Credential, SnmpTransport};
 use crate::topology::Topology;
 use futures::FutureExt;
 use ipnet::IpNet;
@@ -57,8 +56,10 @@ pub fn allowed(prefixes: &[IpNet], seeds: &[IpAddr], a: &IpAddr) -> bool {
     prefixes.iter().any(|p| p.contains(a))
 }
 
+/// Crawls from `opts.seeds` through `engine` (the real [`crate::snmp::SnmpEngine`],
+/// or a scripted transport in tests).
 pub async fn crawl(
-    engine: Arc<SnmpEngine>,
+    engine: Arc<dyn SnmpTransport>,
     creds: Arc<Vec<Credential>>,
     opts: &CrawlOptions,
     progress: Progress<'_>,
@@ -99,11 +100,12 @@ pub async fn crawl(
             let creds = creds.clone();
             running.spawn(async move {
                 let read = async {
-                    let before = rejects::from_elsewhere(addr);
-                    match engine.open(addr, &creds).await {
-                        Ok(session) => Ok(read_device(&session).await.0),
+                    let before = engine.answered_from_elsewhere(addr);
+                    match engine.clone().open(addr, &creds).await {
+                        Ok(session) => Ok(read_device(&*session).await.0),
                         Err(e) => {
-                            let growth = strays::growth(&rejects::from_elsewhere(addr), &before);
+                            let after = engine.answered_from_elsewhere(addr);
+                            let growth = strays::growth(&after, &before);
                             Err(match strays::note(addr, &growth, None) {
                                 Some(note) => format!("{e}; {note}"),
                                 None => e.to_string(),
@@ -181,3 +183,7 @@ pub async fn crawl(
     result.reports = merged;
     result
 }
+
+#[cfg(test)]
+#[path = "crawl_tests.rs"]
+mod tests;

@@ -3,7 +3,7 @@
 //! reasons of any table read only in part. The only SNMP I/O of discovery.
 use super::oids;
 use super::report::DeviceReport;
-use crate::snmp::{Oid, Session, VarBind, WalkEnd, WalkStop};
+use crate::snmp::{AgentSession, Oid, VarBind, WalkEnd, WalkStop};
 use futures::future::join_all;
 
 fn col(entry: &[u32], c: u32) -> Vec<u32> {
@@ -69,7 +69,7 @@ fn fallbacks(vbs: &[VarBind]) -> Vec<(&'static str, Vec<u32>)> {
 /// briefly starved agent (or AgentX subagent) does not lose a whole table;
 /// whatever still fails is recorded as partial with its reason.
 async fn walk_all(
-    session: &Session,
+    session: &dyn AgentSession,
     trees: &[(&'static str, Vec<u32>)],
     vbs: &mut Vec<VarBind>,
     partial: &mut Vec<String>,
@@ -139,7 +139,7 @@ fn keep(
 }
 
 /// Walk everything discovery reads from one agent and parse it.
-pub async fn read_device(session: &Session) -> (DeviceReport, Vec<VarBind>) {
+pub async fn read_device(session: &dyn AgentSession) -> (DeviceReport, Vec<VarBind>) {
     let mut vbs = Vec::new();
     let mut partial = Vec::new();
     let mut holds = Holds::new();

@@ -5,11 +5,12 @@
 //! Code map: `wire` (pure packet format), `table` (pure probe matching),
 //! `rate` (pure token bucket), `sys` (the only `unsafe`: socket options,
 //! recvmsg, sendmmsg), `engine` (sockets, probe table, sends, counters), `receiver` (the
-//! supervised receive tasks), `ping`,
+//! supervised receive tasks), `ping`, `pinger` (the trait the monitor polls through),
 //! `sweep`. This module knows nothing of the CLI, SNMP, discovery or storage.
 mod engine;
 mod error;
 mod ping;
+mod pinger;
 mod rate;
 mod receiver;
 mod sweep;
@@ -20,6 +21,7 @@ pub mod wire;
 pub use engine::{EngineCounters, FamilyInfo, IcmpConfig, IcmpEngine};
 pub use error::IcmpError;
 pub use ping::{MAX_PAYLOAD, PingOptions, PingStats};
+pub use pinger::Pinger;
 pub use rate::TokenBucket;
 pub use sweep::{
     MAX_SWEEP_HOSTS, SweepOptions, SweepProgress, SweepResult, sweep_targets, target_count,

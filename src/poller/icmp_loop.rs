@@ -6,7 +6,7 @@
 //! failed, or this host refused every probe) leaves the last verdict to
 //! age (`live::aged`) and says why in `icmp_error`.
 use super::{MonitorSettings, Shared, Ticker};
-use crate::icmp::{IcmpEngine, PingOptions, PingStats};
+use crate::icmp::{PingOptions, PingStats, Pinger};
 use crate::live::{
     DeviceHealth, Reachability, measured_loss_pct, round_verdict, verdict_lifetime_ms,
 };
@@ -17,12 +17,12 @@ use std::sync::Arc;
 
 pub(super) async fn run(
     shared: Arc<Shared>,
-    icmp: Arc<IcmpEngine>,
+    icmp: Arc<dyn Pinger>,
     device: DeviceId,
     addr: IpAddr,
     s: MonitorSettings,
 ) {
-    let clock = shared.clock;
+    let clock = shared.clock.clone();
     let mut ticker = Ticker::new(
         clock.mono_ms(),
         &format!("icmp {addr}"),
@@ -37,7 +37,7 @@ pub(super) async fn run(
     );
     loop {
         tokio::select! {
-            _ = tokio::time::sleep_until(clock.at_mono(ticker.due_ms())) => {}
+            _ = clock.sleep_until_mono(ticker.due_ms()) => {}
             _ = stop.changed() => return,
         }
         if !shared.still_has(&device) {

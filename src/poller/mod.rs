@@ -5,23 +5,32 @@
 //! pollers end at their next deadline). Owns no protocol logic: it drives the
 //! engines, the counter arithmetic and the store.
 pub mod backlog;
-mod clock;
 mod collect;
 mod icmp_loop;
+#[cfg(test)]
+mod icmp_loop_tests;
 mod schedule;
 mod snmp_loop;
+#[cfg(test)]
+mod snmp_loop_tests;
+mod snmp_step;
+#[cfg(test)]
+mod test_support;
 mod writer;
+#[cfg(test)]
+mod writer_tests;
 
-pub use clock::Clock;
 pub use collect::{IfStatic, assemble, poll_oids};
 pub use schedule::{Ticker, phase_ms};
-pub use snmp_loop::OPER_UP_METRIC;
+pub use snmp_step::{OPER_UP_METRIC, PollOutcome, counter_step};
+pub use writer::SampleStore;
 
-use crate::icmp::IcmpEngine;
+use crate::io::Io;
 use crate::live::Live;
-use crate::snmp::{Credential, SnmpEngine};
+use crate::snmp::Credential;
 use crate::store::{Batch, GapRecord, Sample};
 use crate::topology::{DeviceId, Topology};
+use crate::util::clock::Clock;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -55,7 +64,7 @@ impl Default for MonitorSettings {
 /// What every poller task shares.
 pub(crate) struct Shared {
     pub live: Arc<Live>,
-    pub clock: Clock,
+    pub clock: Arc<dyn Clock>,
     pub stop: watch::Receiver<bool>,
     store_tx: Option<mpsc::UnboundedSender<Batch>>,
     /// Devices currently in the topology (pollers of others end).
@@ -87,9 +96,8 @@ pub type SettingsFor = Arc<dyn Fn(&crate::topology::Device) -> MonitorSettings +
 pub struct Monitor {
     shared: Arc<Shared>,
     stop_tx: watch::Sender<bool>,
-    snmp: Arc<SnmpEngine>,
+    io: Io,
     creds: Arc<Vec<Credential>>,
-    icmp: Option<Arc<IcmpEngine>>,
     settings_for: SettingsFor,
     tasks: tokio::task::JoinSet<()>,
     /// Devices that already have pollers.
@@ -99,24 +107,30 @@ pub struct Monitor {
 impl Monitor {
     /// Start polling every device of `live`'s topology. `store` receives
     /// batches on a writer task; without one, data lives only in memory.
-    pub fn start(
+    /// Every poll goes through `io`'s transport and pinger, on its clock.
+    pub fn start<S: SampleStore>(
         live: Arc<Live>,
-        snmp: Arc<SnmpEngine>,
+        io: Io,
         creds: Arc<Vec<Credential>>,
-        icmp: Option<Arc<IcmpEngine>>,
-        store: Option<crate::store::Store>,
+        store: Option<S>,
         settings_for: SettingsFor,
     ) -> Monitor {
         let (stop_tx, stop) = watch::channel(false);
         let mut tasks = tokio::task::JoinSet::new();
         let store_tx = store.map(|st| {
             let (tx, rx) = mpsc::unbounded_channel();
-            tasks.spawn(writer::run(st, rx, live.clone(), stop.clone()));
+            tasks.spawn(writer::run(
+                st,
+                rx,
+                live.clone(),
+                io.clock.clone(),
+                stop.clone(),
+            ));
             tx
         });
         let shared = Arc::new(Shared {
             live,
-            clock: Clock::new(),
+            clock: io.clock.clone(),
             stop,
             store_tx,
             present: Mutex::new(BTreeSet::new()),
@@ -124,9 +138,8 @@ impl Monitor {
         let mut m = Monitor {
             shared,
             stop_tx,
-            snmp,
+            io,
             creds,
-            icmp,
             settings_for,
             tasks,
             polled: BTreeSet::new(),
@@ -153,10 +166,10 @@ impl Monitor {
             let Some(addr) = d.mgmt_addr else { continue };
             self.polled.insert(d.id.clone());
             let settings = (self.settings_for)(d);
-            if let Some(icmp) = &self.icmp {
+            if let Some(pinger) = &self.io.pinger {
                 self.tasks.spawn(icmp_loop::run(
                     self.shared.clone(),
-                    icmp.clone(),
+                    pinger.clone(),
                     d.id.clone(),
                     addr,
                     settings.clone(),
@@ -200,7 +213,7 @@ impl Monitor {
                 };
                 self.tasks.spawn(snmp_loop::run(
                     self.shared.clone(),
-                    self.snmp.clone(),
+                    self.io.snmp.clone(),
                     self.creds.clone(),
                     target,
                     settings.clone(),

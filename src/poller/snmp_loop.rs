@@ -1,23 +1,22 @@
-//! The counter poll of one managed device: every interval, sysUpTime and the
-//! counter columns, turned into rates (or explicit gaps) by the counter
-//! arithmetic, into the live state and the store. A slow or dead agent only
-//! delays its own loop; an overrun skips deadlines and counts them.
+//! The counter poll of one managed device: every interval, sysUpTime and
+//! the counter columns read through the SNMP transport handle, turned into
+//! rates (or explicit gaps) by `snmp_step`, into the live state and the
+//! store. A slow or dead agent only delays its own loop; an overrun skips
+//! deadlines and counts them.
 use super::collect::{CHUNK, IfStatic, assemble, octet_readings, poll_oids};
+use super::snmp_step::{Previous, counter_step};
 use super::{MonitorSettings, Shared, Ticker};
-use crate::live::{DeviceHealth, InterfaceHealth};
-use crate::monitor::{CounterSample, GapReason, Metric, MonoMillis, Rate, interface_rates};
-use crate::snmp::rejects::{self, RejectCounts};
+use crate::live::DeviceHealth;
+use crate::monitor::MonoMillis;
+use crate::snmp::rejects::RejectCounts;
 use crate::snmp::strays;
-use crate::snmp::{Credential, Oid, Session, SnmpEngine, SnmpError, VarBind};
-use crate::store::{GapRecord, Sample, SeriesKey, UnixMillis};
+use crate::snmp::{AgentSession, Credential, Oid, SnmpError, SnmpTransport, VarBind};
 use crate::topology::DeviceId;
+use crate::util::clock::Clock;
 use futures::StreamExt;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::Arc;
-
-/// The stored interface state: 1 when ifOperStatus is up, else 0.
-pub const OPER_UP_METRIC: &str = "oper_up";
 
 pub(super) struct Target {
     pub device: DeviceId,
@@ -32,8 +31,8 @@ type ChunkReadings = (BTreeMap<u32, super::collect::OctetReading>, Vec<VarBind>)
 
 /// One GET of sysUpTime and the polled columns of `chunk`'s interfaces.
 async fn get_chunk(
-    session: &Session,
-    clock: super::Clock,
+    session: &dyn AgentSession,
+    clock: &dyn Clock,
     chunk: &[u32],
 ) -> Result<ChunkReadings, SnmpError> {
     let oids: Vec<Oid> = poll_oids(chunk)
@@ -47,8 +46,8 @@ async fn get_chunk(
 }
 
 async fn poll_once(
-    session: &Session,
-    clock: super::Clock,
+    session: &dyn AgentSession,
+    clock: &dyn Clock,
     t: &Target,
     in_flight: usize,
 ) -> Result<(Vec<super::collect::PolledInterface>, Vec<String>), SnmpError> {
@@ -101,25 +100,25 @@ async fn poll_once(
 
 pub(super) async fn run(
     shared: Arc<Shared>,
-    snmp: Arc<SnmpEngine>,
+    snmp: Arc<dyn SnmpTransport>,
     creds: Arc<Vec<Credential>>,
     t: Target,
     s: MonitorSettings,
 ) {
-    let clock = shared.clock;
+    let clock = shared.clock.clone();
     let mut ticker = Ticker::new(
         clock.mono_ms(),
         &format!("snmp {}", t.addr),
         s.snmp_interval.as_millis() as u64,
     );
     let mut stop = shared.stop.clone();
-    let mut prev: BTreeMap<u32, CounterSample> = BTreeMap::new();
-    let mut session: Option<Session> = None;
+    let mut prev = Previous::new();
+    let mut session: Option<Box<dyn AgentSession>> = None;
     // Unusable datagrams from the agent's addresses, as of the last poll.
-    let mut rejected = Rejected::now(&t);
+    let mut rejected = Rejected::now(&*snmp, &t);
     loop {
         tokio::select! {
-            _ = tokio::time::sleep_until(clock.at_mono(ticker.due_ms())) => {}
+            _ = clock.sleep_until_mono(ticker.due_ms()) => {}
             _ = stop.changed() => return,
         }
         if !shared.still_has(&t.device) {
@@ -129,78 +128,36 @@ pub(super) async fn run(
         let started = clock.mono_ms();
         if session.is_none() {
             session = snmp
+                .clone()
                 .open(t.addr, &creds)
                 .await
-                .map_err(|e| fail(&shared, &t, &e, &mut rejected, clock.wall_ms()))
+                .map_err(|e| fail(&shared, &*snmp, &t, &e, &mut rejected, clock.wall_ms()))
                 .ok();
         }
         if let Some(sess) = &session {
-            match poll_once(sess, clock, &t, snmp.settings().per_agent_in_flight).await {
+            match poll_once(&**sess, &*clock, &t, snmp.per_agent_in_flight()).await {
                 Ok((polled, partial)) => {
                     let now = clock.wall_ms();
-                    let mut samples = Vec::new();
-                    let mut gaps = Vec::new();
-                    for p in polled {
-                        let rates = interface_rates(prev.get(&p.sample.if_index.0), &p.sample);
-                        apply(
-                            &shared,
-                            &t.device,
-                            &p.name,
-                            p.oper_status.clone(),
-                            p.sample.speed_bps,
-                            &rates,
-                            now,
-                        );
-                        // Interface state history, for link availability reports.
-                        if let Some(o) = &p.oper_status {
-                            samples.push(Sample {
-                                key: SeriesKey::interface(&t.device.0, &p.name, OPER_UP_METRIC),
-                                at: UnixMillis(now),
-                                value: if o == "up" { 1.0 } else { 0.0 },
-                            });
-                        }
-                        for m in Metric::ALL {
-                            let key = SeriesKey::interface(&t.device.0, &p.name, m.as_str());
-                            match rates.get(m) {
-                                Rate::Value(v) => samples.push(Sample {
-                                    key,
-                                    at: UnixMillis(now),
-                                    value: v,
-                                }),
-                                // The first sample after a (re)start is not a gap in the
-                                // data: the restart itself is recorded by the store.
-                                Rate::Gap(GapReason::FirstSample) => {}
-                                Rate::Gap(reason) => {
-                                    let from = prev.get(&p.sample.if_index.0).map_or(now, |q| {
-                                        now - (p.sample.at.0.saturating_sub(q.at.0)) as i64
-                                    });
-                                    gaps.push(GapRecord {
-                                        series: Some(key),
-                                        from: UnixMillis(from),
-                                        to: UnixMillis(now),
-                                        reason: reason.as_str().into(),
-                                    });
-                                }
-                            }
-                        }
-                        prev.insert(p.sample.if_index.0, p.sample);
-                    }
+                    let out = counter_step(&t.device, &mut prev, polled, now);
+                    rejected = Rejected::now(&*snmp, &t);
                     shared.live.update(|l| {
+                        for (name, health) in out.interfaces {
+                            l.interfaces.insert((t.device.clone(), name), health);
+                        }
                         let h = l
                             .devices
                             .entry(t.device.clone())
                             .or_insert_with(DeviceHealth::default);
                         h.snmp_ok = Some(partial.is_empty());
                         h.snmp_error = (!partial.is_empty()).then(|| partial.join("; "));
-                        rejected = Rejected::now(&t);
                         h.snmp_unusable_datagrams = rejected.own.total();
                         h.last_snmp_ms = Some(now);
                         l.poller.snmp_polls += 1;
                     });
-                    shared.write(samples, gaps);
+                    shared.write(out.samples, out.gaps);
                 }
                 Err(e) => {
-                    fail(&shared, &t, &e, &mut rejected, clock.wall_ms());
+                    fail(&shared, &*snmp, &t, &e, &mut rejected, clock.wall_ms());
                     // Reopen next time: the agent may have restarted with new engine boots.
                     session = None;
                 }
@@ -209,12 +166,13 @@ pub(super) async fn run(
         let took = clock.mono_ms().saturating_sub(started);
         let skipped = ticker.finish(clock.mono_ms());
         let datagrams = snmp.datagram_stats();
+        let renewals = snmp.transport_renewals();
         shared.live.update(|l| {
             let p = &mut l.poller;
             // Transport-wide totals: every device's loop reads the same.
             p.snmp_datagrams_discarded = p.snmp_datagrams_discarded.max(datagrams.discarded);
             p.snmp_datagrams_malformed = p.snmp_datagrams_malformed.max(datagrams.malformed);
-            p.snmp_transport_renewals = p.snmp_transport_renewals.max(snmp.transport_renewals());
+            p.snmp_transport_renewals = p.snmp_transport_renewals.max(renewals);
             p.skipped_polls += skipped;
             p.poll_seconds_sum += took as f64 / 1000.0;
             p.poll_seconds_max = p.poll_seconds_max.max(took as f64 / 1000.0);
@@ -231,10 +189,10 @@ struct Rejected {
 }
 
 impl Rejected {
-    fn now(t: &Target) -> Rejected {
+    fn now(snmp: &dyn SnmpTransport, t: &Target) -> Rejected {
         Rejected {
-            own: rejects::counts(t.addr),
-            elsewhere: rejects::from_elsewhere(t.addr),
+            own: snmp.rejected_from(t.addr),
+            elsewhere: snmp.answered_from_elsewhere(t.addr),
         }
     }
 }
@@ -243,8 +201,15 @@ impl Rejected {
 /// since the last poll is told with the error: "no answer" while the agent
 /// sent garbage or wrong request ids is a different fault from silence,
 /// and so is an agent whose answers come from another address.
-fn fail(shared: &Shared, t: &Target, e: &SnmpError, rejected: &mut Rejected, now: i64) {
-    let counts = Rejected::now(t);
+fn fail(
+    shared: &Shared,
+    snmp: &dyn SnmpTransport,
+    t: &Target,
+    e: &SnmpError,
+    rejected: &mut Rejected,
+    now: i64,
+) {
+    let counts = Rejected::now(snmp, t);
     let own = counts.own.describe_growth(&rejected.own);
     let growth = strays::growth(&counts.elsewhere, &rejected.elsewhere);
     let others = strays::note(t.addr, &growth, Some(&t.others));
@@ -273,40 +238,5 @@ fn fail(shared: &Shared, t: &Target, e: &SnmpError, rejected: &mut Rejected, now
         if e.is_timeout() {
             l.poller.snmp_timeouts += 1;
         }
-    });
-}
-
-fn apply(
-    shared: &Shared,
-    device: &DeviceId,
-    name: &str,
-    oper: Option<String>,
-    speed: Option<u64>,
-    r: &crate::monitor::InterfaceRates,
-    now: i64,
-) {
-    let v = |m: Metric| r.get(m).value();
-    let gap = Metric::ALL
-        .iter()
-        .find_map(|m| r.get(*m).gap())
-        .map(|g| g.as_str().to_string());
-    shared.live.update(|l| {
-        l.interfaces.insert(
-            (device.clone(), name.to_string()),
-            InterfaceHealth {
-                oper_status: oper,
-                speed_bps: speed,
-                in_bps: v(Metric::InBitsPerSec),
-                out_bps: v(Metric::OutBitsPerSec),
-                in_util_pct: v(Metric::InUtilisationPct),
-                out_util_pct: v(Metric::OutUtilisationPct),
-                in_errors_per_s: v(Metric::InErrorsPerSec),
-                out_errors_per_s: v(Metric::OutErrorsPerSec),
-                in_discards_per_s: v(Metric::InDiscardsPerSec),
-                out_discards_per_s: v(Metric::OutDiscardsPerSec),
-                gap,
-                updated_ms: Some(now),
-            },
-        );
     });
 }

@@ -4,40 +4,90 @@
 //! last batch is flushed on shutdown. When a write fails (disk full,
 //! read-only file system) the samples wait in a bounded [`Backlog`] and the
 //! write is retried with backoff on a reopened connection; the monitor keeps
-//! running in memory meanwhile and reports the state in its health.
+//! running in memory meanwhile and reports the state in its health. The
+//! store is reached through [`SampleStore`] and time through the clock
+//! handle, so a test can fail the store at will.
 use super::backlog::{Backlog, DEFAULT_CAP, lost_commits};
 use crate::live::Live;
-use crate::store::{Batch, Store, UnixMillis};
+use crate::store::{Batch, Store, StoreError, UnixMillis};
+use crate::util::clock::Clock;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
+
+/// What the writer needs of the store ([`Store`] in `nocmap serve`).
+pub trait SampleStore: Send + 'static {
+    /// Writes the batch in one transaction.
+    fn write_batch(&mut self, batch: &Batch) -> Result<(), StoreError>;
+    /// Opens the connection again after a failed write.
+    fn reopen(&mut self) -> Result<(), StoreError>;
+    /// The newest sample time the store holds.
+    fn last_sample_time(&self) -> Result<Option<UnixMillis>, StoreError>;
+    /// Rollups, then retention, as of `now`.
+    fn maintain(&mut self, now: UnixMillis) -> Result<(), StoreError>;
+}
+
+impl SampleStore for Store {
+    fn write_batch(&mut self, batch: &Batch) -> Result<(), StoreError> {
+        Store::write_batch(self, batch)
+    }
+
+    fn reopen(&mut self) -> Result<(), StoreError> {
+        Store::reopen(self)
+    }
+
+    fn last_sample_time(&self) -> Result<Option<UnixMillis>, StoreError> {
+        Store::last_sample_time(self)
+    }
+
+    fn maintain(&mut self, now: UnixMillis) -> Result<(), StoreError> {
+        self.rollup(now).and_then(|_| self.prune(now)).map(|_| ())
+    }
+}
 
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
 const FLUSH_AT: usize = 10_000;
 const MAINTAIN_EVERY: Duration = Duration::from_secs(300);
 
-struct Writer {
-    store: Arc<std::sync::Mutex<Store>>,
+struct Writer<S> {
+    store: Arc<std::sync::Mutex<S>>,
     backlog: Backlog,
     /// The last write failed: reopen the connection before the next one.
     broken: bool,
     /// First and last time of the samples committed so far.
     written: Option<(i64, i64)>,
     live: Arc<Live>,
+    clock: Arc<dyn Clock>,
 }
 
-pub(super) async fn run(
-    store: Store,
+/// Writes what arrives on `rx` until `stop`, holding at most
+/// [`DEFAULT_CAP`] samples while the store fails.
+pub(super) async fn run<S: SampleStore>(
+    store: S,
+    rx: mpsc::UnboundedReceiver<Batch>,
+    live: Arc<Live>,
+    clock: Arc<dyn Clock>,
+    stop: watch::Receiver<bool>,
+) {
+    run_capped(store, rx, live, clock, stop, DEFAULT_CAP).await
+}
+
+/// [`run`] with a backlog of at most `cap` samples.
+pub(super) async fn run_capped<S: SampleStore>(
+    store: S,
     mut rx: mpsc::UnboundedReceiver<Batch>,
     live: Arc<Live>,
+    clock: Arc<dyn Clock>,
     mut stop: watch::Receiver<bool>,
+    cap: usize,
 ) {
     let mut w = Writer {
         store: Arc::new(std::sync::Mutex::new(store)),
-        backlog: Backlog::new(DEFAULT_CAP),
+        backlog: Backlog::new(cap),
         broken: false,
         written: None,
         live: live.clone(),
+        clock: clock.clone(),
     };
     let mut pending = Batch::default();
     let mut flush = tokio::time::interval(FLUSH_EVERY);
@@ -58,10 +108,10 @@ pub(super) async fn run(
             _ = flush.tick() => w.write(std::mem::take(&mut pending), false).await,
             _ = maintain.tick(), if !w.broken => {
                 let st = w.store.clone();
+                let now = UnixMillis(clock.wall_ms());
                 let r = tokio::task::spawn_blocking(move || {
                     let mut s = st.lock().unwrap_or_else(|p| p.into_inner());
-                    let now = UnixMillis(crate::types::unix_now_ms());
-                    let r = s.rollup(now).and_then(|_| s.prune(now));
+                    let r = s.maintain(now);
                     // The rollup's big transaction leaves freed heap behind.
                     crate::memory::release_freed();
                     r
@@ -90,14 +140,14 @@ pub(super) async fn run(
     }
 }
 
-impl Writer {
+impl<S: SampleStore> Writer<S> {
     /// Writes `batch` after whatever waits in the backlog; `now` ignores
     /// the retry backoff (shutdown).
     async fn write(&mut self, batch: Batch, now: bool) {
         if !batch.samples.is_empty() || !batch.gaps.is_empty() {
             self.backlog.push(batch);
         }
-        let at = crate::types::unix_now_ms();
+        let at = self.clock.wall_ms();
         if self.backlog.is_empty() || !(now || self.backlog.due(at)) {
             self.report(None);
             return;

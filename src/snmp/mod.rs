@@ -12,9 +12,12 @@ mod engine;
 mod error;
 mod format;
 pub mod rejects;
+#[cfg(test)]
+pub(crate) mod scripted;
 mod session;
 pub mod strays;
 pub mod table;
+mod transport;
 mod walk;
 
 pub use async_snmp::{Oid, Value, VarBind};
@@ -23,4 +26,5 @@ pub use engine::{DatagramStats, SMALL_WALK, SnmpEngine, SnmpSettings};
 pub use error::SnmpError;
 pub use format::{format_value, format_varbind};
 pub use session::Session;
+pub use transport::{AgentSession, SnmpTransport};
 pub use walk::{WalkEnd, WalkHold, WalkResult, WalkStep, WalkStop, classify_step};

@@ -1,6 +1,8 @@
 //! The bottom of the crate: small helpers used by more than one subsystem
-//! (time text, statistics, the outbound HTTP client). It imports nothing
-//! else of the crate, so every module may use it without making a cycle.
+//! (the clock handle, time text, statistics, the outbound HTTP client). It
+//! imports nothing else of the crate, so every module may use it without
+//! making a cycle.
+pub mod clock;
 pub mod http;
 pub mod stats;
 pub mod time;
