@@ -20,8 +20,8 @@
 #[macro_use]
 mod common;
 use common::Kill;
-use nocmap::lab::Lab;
 use nocmap::types::unix_now_ms as now_ms;
+use nocmap_lab::Lab;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
