@@ -15,7 +15,8 @@
 //!    suppressed behind the poller and never told.
 //! 3. Healed: the cut-off resolves, and nothing else is told.
 //! 4. serve's ICMP receive loops panic (injected: SIGUSR1 with
-//!    `NOCMAP_TEST_FAULTS`, debug builds only): they are started again,
+//!    `NOCMAP_TEST_FAULTS`, only in the tests' build, feature `test-faults`):
+//!    they are started again,
 //!    every router reads up with fresh rounds, nothing pages.
 #[macro_use]
 mod common;

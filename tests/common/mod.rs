@@ -426,7 +426,8 @@ pub fn start_serve_with_config(
         lab.command_in("noc", nocmap_bin().to_str().unwrap())
             .unwrap()
             .args(["--verbose", "serve", "--seed", &seed])
-            // SIGUSR1 may inject an ICMP receive-loop panic (debug builds).
+            // SIGUSR1 may inject an ICMP receive-loop panic (the tests' build
+            // has the `test-faults` feature).
             .env("NOCMAP_TEST_FAULTS", "1")
             .args(args)
             .args(["--listen", &format!("127.0.0.1:{port}")])
