@@ -9,11 +9,12 @@
 //! (`lNNK`, uplink `eth1` to the core's `eth{3+k}`); the noc hangs off `c01`.
 //! Every other router sends its ifName as LLDP port id, the rest their MAC
 //! (subtype 3), so both resolutions are exercised. Run as root:
-//!   cargo build --release && cargo run --release --example bench_discover -- [CORE] [LEAVES] [RUNS]
+//!   cargo build --release --bins && cargo run --release --example bench_discover -- [CORE] [LEAVES] [RUNS]
 //! Defaults 10 4 3: 50 routers, 50 router-router links. `--toml` prints the
 //! generated description and exits. The `nocmap` under test is
-//! `$NOCMAP_BIN`, else `target/release/nocmap`.
-use nocmap::lab::{Lab, LabOptions, LabSpec, LabTruth};
+//! `$NOCMAP_BIN`, else `target/release/nocmap`; the lab's own processes run
+//! the `nocmap-lab` beside it.
+use nocmap_lab::{Lab, LabOptions, LabSpec, LabTruth};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -45,12 +46,16 @@ fn main() {
     let bin = std::env::var_os("NOCMAP_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/nocmap"));
-    assert!(bin.exists(), "build first: cargo build --release ({bin:?})");
+    assert!(
+        bin.exists(),
+        "build first: cargo build --release --bins ({bin:?})"
+    );
+    let lab_bin = bin.with_file_name("nocmap-lab");
 
     let spec = LabSpec::from_toml(&text).unwrap_or_else(|e| panic!("generated lab: {e}"));
     let t0 = Instant::now();
     let opts = LabOptions {
-        nocmap_bin: Some(bin.clone()),
+        lab_bin: Some(lab_bin),
         snmp_ready_timeout: Duration::from_secs(30),
         ..LabOptions::default()
     };
@@ -207,7 +212,7 @@ impl Score {
         let mut want_links = BTreeSet::new();
         let mut unscored_truth = Vec::new();
         for l in &truth.links {
-            let end = |e: &nocmap::lab::Endpoint| {
+            let end = |e: &nocmap_lab::Endpoint| {
                 (
                     managed
                         .get(e.node.as_str())

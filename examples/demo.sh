@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The one-command demo: install what nocmap's lab needs (Debian/Ubuntu),
-# build nocmap, and run `nocmap demo` on the bundled lab network.
+# build both binaries (`nocmap`, the product, and `nocmap-lab`, the lab and
+# the demo), and run `nocmap-lab demo` on the bundled lab network; the demo
+# runs the `nocmap` built beside it.
 # Everything it probes lives in network namespaces it creates; the probes run
 # inside the lab's `noc` namespace, which has no route out of the lab.
 set -euo pipefail
@@ -21,5 +23,5 @@ else
   echo "not a Debian system: install net-snmp (snmpd), lldpd, iproute2, nftables, iperf3 and ethtool yourself" >&2
 fi
 mkdir -p /run/lldpd
-cargo build --release --locked
-exec ./target/release/nocmap demo "$@"
+cargo build --release --locked --bins
+exec ./target/release/nocmap-lab demo "$@"

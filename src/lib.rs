@@ -7,7 +7,6 @@ pub mod config;
 pub mod discovery;
 pub mod icmp;
 pub mod io;
-pub mod lab;
 pub mod live;
 pub mod memory;
 pub mod mib;

@@ -21,8 +21,8 @@
 #[macro_use]
 mod common;
 use common::Kill;
-use nocmap::lab::Lab;
 use nocmap::store::{Store, StoreConfig};
+use nocmap_lab::Lab;
 use serde_json::Value;
 use std::path::Path;
 use std::process::Stdio;

@@ -31,7 +31,7 @@ use common::crash::{
     mount_image, need_tools, read_only, samples_written, sh, wait_for, wait_or,
 };
 use common::metric;
-use nocmap::lab::Lab;
+use nocmap_lab::Lab;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;

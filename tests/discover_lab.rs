@@ -9,8 +9,8 @@
 //! forwarding table; nothing on the network names their interface.)
 #[macro_use]
 mod common;
-use nocmap::lab::Lab;
 use nocmap::topology::Topology;
+use nocmap_lab::Lab;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
@@ -82,7 +82,7 @@ fn check(lab: &Lab, topo: &Topology) {
             .node(node)
             .is_some_and(|n| !n.managed && !n.lldp && !n.is_noc)
     };
-    let end = |e: &nocmap::lab::Endpoint| {
+    let end = |e: &nocmap_lab::Endpoint| {
         let name = if silent(&e.node) {
             "?".to_string()
         } else {

@@ -38,8 +38,8 @@
 mod common;
 mod flap_support;
 use flap_support::*;
-use nocmap::lab::Lab;
 use nocmap::types::unix_now_ms as now_ms;
+use nocmap_lab::Lab;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};

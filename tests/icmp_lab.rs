@@ -10,7 +10,7 @@
 #[macro_use]
 mod common;
 
-use nocmap::lab::Lab;
+use nocmap_lab::Lab;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;

@@ -15,13 +15,14 @@
 //!    suppressed behind the poller and never told.
 //! 3. Healed: the cut-off resolves, and nothing else is told.
 //! 4. serve's ICMP receive loops panic (injected: SIGUSR1 with
-//!    `NOCMAP_TEST_FAULTS`, debug builds only): they are started again,
+//!    `NOCMAP_TEST_FAULTS`, only in the tests' build, feature `test-faults`):
+//!    they are started again,
 //!    every router reads up with fresh rounds, nothing pages.
 #[macro_use]
 mod common;
 use common::Kill;
-use nocmap::lab::Lab;
 use nocmap::types::unix_now_ms as now_ms;
+use nocmap_lab::Lab;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -132,7 +132,7 @@ fn chain_restart_snmpd_keeps_answering() {
     let v3 = common::snmpget_v3(&lab, "noc", &r2, SYS_NAME);
     assert_eq!(common::unquote(&v3), "r2");
     assert!(
-        lab.daemon_log("r2", nocmap::lab::Daemon::Snmpd)
+        lab.daemon_log("r2", nocmap_lab::Daemon::Snmpd)
             .contains("NET-SNMP"),
         "snmpd log readable"
     );

@@ -1,11 +1,11 @@
-//! The switches' BRIDGE-MIB agent (`nocmap lab bridge-agent`, run by snmpd
+//! The switches' BRIDGE-MIB agent (`nocmap-lab bridge-agent`, run by snmpd
 //! through pass_persist) on a live star lab: every attached node's MAC is in
 //! the forwarding tables on the bridge port that leads to it, getnext and
 //! getbulk walks agree, and the agent survives junk on its stdin.
 #[macro_use]
 mod common;
 
-use nocmap::lab::Lab;
+use nocmap_lab::Lab;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
@@ -239,9 +239,9 @@ struct Agent {
 impl Agent {
     fn start(lab: &Lab) -> Agent {
         let mut child = lab
-            .command_in("sw", &common::nocmap_bin().to_string_lossy())
+            .command_in("sw", &common::lab_bin().to_string_lossy())
             .unwrap()
-            .args(["lab", "bridge-agent", "--bridge", "br0"])
+            .args(["bridge-agent", "--bridge", "br0"])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -343,11 +343,11 @@ fn agent_speaks_pass_persist_and_survives_junk() {
 
 #[test]
 fn agent_refuses_a_bad_bridge_name() {
-    let out = std::process::Command::new(common::nocmap_bin())
-        .args(["lab", "bridge-agent", "--bridge", "../../etc"])
+    let out = std::process::Command::new(common::lab_bin())
+        .args(["bridge-agent", "--bridge", "../../etc"])
         .stdin(Stdio::null())
         .output()
-        .expect("run nocmap");
+        .expect("run nocmap-lab");
     assert!(!out.status.success());
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("not an interface name"),
@@ -356,20 +356,20 @@ fn agent_refuses_a_bad_bridge_name() {
     );
 }
 
-/// A test harness is not `nocmap`: without `nocmap_bin` a lab with a switch
-/// must refuse to start rather than have snmpd run the harness.
+/// A test harness is not `nocmap-lab`: without `lab_bin` a lab with a
+/// switch must refuse to start rather than have snmpd run the harness.
 #[test]
-fn a_switch_lab_without_a_nocmap_binary_is_refused() {
+fn a_switch_lab_without_a_lab_binary_is_refused() {
     require_root!();
-    if std::env::var_os("NOCMAP_BIN").is_some() {
-        eprintln!("SKIPPED: $NOCMAP_BIN is set");
+    if std::env::var_os("NOCMAP_LAB_BIN").is_some() {
+        eprintln!("SKIPPED: $NOCMAP_LAB_BIN is set");
         return;
     }
-    let spec = nocmap::lab::LabSpec::from_toml(&star("fdguard", "10.82.0.0/16")).unwrap();
+    let spec = nocmap_lab::LabSpec::from_toml(&star("fdguard", "10.82.0.0/16")).unwrap();
     let err = Lab::up(spec)
-        .expect_err("no nocmap binary known")
+        .expect_err("no nocmap-lab binary known")
         .to_string();
-    assert!(err.contains("is not nocmap"), "{err}");
+    assert!(err.contains("is not nocmap-lab"), "{err}");
     assert!(
         common::lab_namespaces("fdguard").is_empty(),
         "a refused lab leaves nothing behind"

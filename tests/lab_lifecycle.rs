@@ -3,7 +3,7 @@
 #[macro_use]
 mod common;
 
-use nocmap::lab::Lab;
+use nocmap_lab::Lab;
 use std::process::Command;
 use std::time::Duration;
 
@@ -186,7 +186,7 @@ fn cli_up_status_exec_down() {
     let mut spec = common::example_spec("chain.toml", "tlcli", "10.237.0.0/16");
     spec.links.clear();
     spec.nodes.truncate(1);
-    spec.links.push(nocmap::lab::LinkSpec {
+    spec.links.push(nocmap_lab::LinkSpec {
         a: "noc:eth0".into(),
         b: "r1:eth0".into(),
         delay_ms: 3.0,
@@ -196,29 +196,29 @@ fn cli_up_status_exec_down() {
     });
     let file = dir.path().join("cli.toml");
     std::fs::write(&file, toml::to_string(&spec).unwrap()).unwrap();
-    let bin = common::nocmap_bin();
+    let bin = common::lab_bin();
     let run = |args: &[&str]| Command::new(&bin).args(args).output().unwrap();
-    let up = run(&["lab", "up", file.to_str().unwrap()]);
+    let up = run(&["up", file.to_str().unwrap()]);
     assert!(
         up.status.success(),
         "{}",
         String::from_utf8_lossy(&up.stderr)
     );
     // The lab outlives the CLI process that built it.
-    let status = run(&["lab", "status", "tlcli"]);
+    let status = run(&["status", "tlcli"]);
     let text = String::from_utf8_lossy(&status.stdout);
     assert!(status.status.success(), "{text}");
     assert!(
         text.contains("snmpd@r1") && text.contains("wire noc:eth0<->r1:eth0"),
         "{text}"
     );
-    let exec = run(&["lab", "exec", "tlcli", "r1", "--", "hostname"]);
+    let exec = run(&["exec", "tlcli", "r1", "--", "hostname"]);
     assert!(exec.status.success());
     let attached = Lab::attach("tlcli", std::path::Path::new("/run/nocmap-lab")).unwrap();
     assert!(attached.noc_can_ping("r1", 2).unwrap());
     drop(attached); // an attached handle leaves the lab running
     assert!(!common::lab_namespaces("tlcli").is_empty());
-    let down = run(&["lab", "down", file.to_str().unwrap()]);
+    let down = run(&["down", file.to_str().unwrap()]);
     assert!(down.status.success());
     assert!(common::lab_namespaces("tlcli").is_empty());
 }

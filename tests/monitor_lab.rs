@@ -8,8 +8,8 @@
 mod common;
 mod monitor_support;
 use monitor_support::{bits_over, device_id, raw, rx_bytes};
-use nocmap::lab::Lab;
 use nocmap::store::{SeriesKey, Store, StoreConfig, UnixMillis};
+use nocmap_lab::Lab;
 use std::process::{Child, Stdio};
 use std::time::Duration;
 

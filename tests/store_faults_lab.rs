@@ -8,8 +8,8 @@
 #[macro_use]
 mod common;
 use common::metric;
-use nocmap::lab::Lab;
 use nocmap::store::{Resolution, SeriesKey, Store, StoreConfig, UnixMillis};
+use nocmap_lab::Lab;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

@@ -7,6 +7,8 @@
 //!   too; comments do not.
 //! - The bottom modules (`util`, `types`) import nothing else of the crate,
 //!   and the engines (`icmp`, `snmp`) import nothing but the bottom ones.
+//! - The product never links the lab: no file of the library (the
+//!   `nocmap-lab` binary's own `src/bin/` aside) names the lab crate.
 //!
 //! A failure names the modules of the cycle and, for each import that
 //! closes it, the files that make it.
@@ -44,6 +46,25 @@ fn bottom_modules_and_engines_import_only_what_is_below_them() {
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn the_library_does_not_use_the_lab_crate() {
+    // Spelled in two halves so this file does not find itself.
+    const NEEDLE: &str = concat!("nocmap", "_lab");
+    let src = src_dir();
+    let found: Vec<String> = rust_files(&src)
+        .into_iter()
+        .filter(|rel| !rel.starts_with("bin"))
+        .filter(|rel| {
+            std::fs::read_to_string(src.join(rel)).is_ok_and(|t| code_only(&t).contains(NEEDLE))
+        })
+        .map(|rel| rel.display().to_string())
+        .collect();
+    assert!(
+        found.is_empty(),
+        "the library uses the lab crate: {found:?}"
+    );
 }
 
 /// The checks themselves can fail: a made-up tree with a cycle is caught,

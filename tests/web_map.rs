@@ -15,7 +15,7 @@ mod common;
 mod server_support;
 
 use browser_support::{Browser, clear_artifacts, require_browser};
-use nocmap::lab::Lab;
+use nocmap_lab::Lab;
 use serde_json::{Value, json};
 use std::path::Path;
 use std::process::{Child, Stdio};

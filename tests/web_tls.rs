@@ -23,7 +23,7 @@ mod tls_support;
 
 use browser_support::{Browser, fresh_artifacts, require_browser};
 use common::{Kill, metric, wait_until};
-use nocmap::lab::Lab;
+use nocmap_lab::Lab;
 use serde_json::{Value, json};
 use std::path::Path;
 use std::process::Stdio;

@@ -31,7 +31,7 @@ mod web_ui_support;
 
 use browser_support::{Browser, fresh_artifacts, require_browser};
 use ipnet::Ipv4Net;
-use nocmap::lab::Lab;
+use nocmap_lab::Lab;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

@@ -8,15 +8,11 @@ use std::process::ExitCode;
 
 pub mod check_config;
 pub mod crawl_args;
-pub mod demo;
-pub mod demo_traffic;
 pub mod discover;
 pub mod export;
-pub mod lab;
 pub mod oid_arg;
 pub mod output;
 pub mod ping;
-pub mod relay;
 pub mod report;
 pub mod serve;
 pub mod snmp_args;
@@ -43,16 +39,12 @@ pub enum Command {
     Sweep(sweep::SweepArgs),
     /// Walk an SNMP subtree and print `OID = TYPE: value` lines.
     Walk(walk::WalkArgs),
-    /// Bring up the bundled lab network, discover and measure it (needs root).
-    Demo(demo::DemoArgs),
     /// Crawl the network from seeds and print or write its topology.
     Discover(discover::DiscoverArgs),
     /// Discover, then monitor continuously, keep history and serve the API.
     Serve(serve::ServeArgs),
     /// Validate a configuration file and report every problem with its line.
     CheckConfig(check_config::CheckConfigArgs),
-    /// Build, inspect and tear down the bundled lab network (namespaces).
-    Lab(lab::LabArgs),
     /// Write a topology file as JSON, GraphML, DOT or NetBox CSV.
     Export(export::ExportArgs),
     /// Query a topology file: path, single points of failure, blast radius, diff.
@@ -65,13 +57,10 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     // Like other Unix tools, the one-shot commands end quietly when the
     // reader of stdout goes away (`nocmap ... | head`). The long-running
-    // ones keep SIGPIPE ignored: a web client that disconnects while its
+    // one, serve, keeps SIGPIPE ignored: a web client that disconnects while its
     // answer is written must cost an error on that connection, not the
     // monitor (found under load: `serve` died with status 141).
-    let long_running = matches!(
-        cli.command,
-        Command::Serve(_) | Command::Demo(_) | Command::Lab(_)
-    );
+    let long_running = matches!(cli.command, Command::Serve(_));
     if !long_running {
         // SAFETY: setting a signal disposition before any thread starts.
         unsafe {
@@ -96,9 +85,7 @@ pub fn main() -> ExitCode {
             Command::Walk(a) => walk::run(a).await,
             Command::CheckConfig(a) => check_config::run(a).await,
             Command::Discover(a) => discover::run(a).await,
-            Command::Demo(a) => demo::run(a).await,
             Command::Serve(a) => serve::run(a).await,
-            Command::Lab(a) => lab::run(a).await,
             Command::Export(a) => export::run(a).await,
             Command::Topo(a) => topo::run(a).await,
             Command::Report(a) => report::run(a).await,

@@ -233,6 +233,8 @@ impl IcmpEngine {
 
     /// Test hook: the next datagram each receive loop reads makes it panic,
     /// as a bug reached by a hostile packet would (the loop is restarted).
+    /// Only with the `test-faults` feature (the tests' build).
+    #[cfg(feature = "test-faults")]
     #[doc(hidden)]
     pub fn fault_panic_receivers(&self) {
         for r in &self.shared.receivers {

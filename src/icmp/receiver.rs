@@ -31,6 +31,7 @@ pub(crate) struct ReceiverState {
     epoch: AtomicU64,
     restarts: AtomicU64,
     /// Test hook: the next datagram makes the loop panic.
+    #[cfg(feature = "test-faults")]
     fault: AtomicBool,
 }
 
@@ -49,6 +50,7 @@ impl ReceiverState {
         self.up.store(true, Ordering::SeqCst);
     }
 
+    #[cfg(feature = "test-faults")]
     pub(crate) fn inject_panic(&self) {
         self.fault.store(true, Ordering::SeqCst);
     }
@@ -147,6 +149,7 @@ async fn receive_loop(shared: &Shared, family: Family) -> String {
     let Ok(socket) = shared.socket(family) else {
         return "no socket".to_string();
     };
+    #[cfg(feature = "test-faults")]
     let state = shared.receiver(family);
     let mut buf = vec![0u8; 65_536];
     let mut last_purge = WallNanos::now();
@@ -159,6 +162,7 @@ async fn receive_loop(shared: &Shared, family: Family) -> String {
         while handled < BURST {
             match sys::recv(socket.fd.get_ref(), &mut buf) {
                 Ok(r) => {
+                    #[cfg(feature = "test-faults")]
                     if state.fault.swap(false, Ordering::SeqCst) {
                         panic!("fault injected by a test");
                     }

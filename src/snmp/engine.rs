@@ -285,7 +285,9 @@ impl SnmpEngine {
 
     /// Fault injection for tests: shut the shared sockets down the way a
     /// receive task that ended leaves them (every request answers
-    /// "closed"). Polling must recover by itself.
+    /// "closed"). Polling must recover by itself. Only with the
+    /// `test-faults` feature (the tests' build).
+    #[cfg(feature = "test-faults")]
     #[doc(hidden)]
     pub async fn fault_close_transports(&self) {
         let current = [Some(lock(&self.v4).clone()), lock(&self.v6).clone()];

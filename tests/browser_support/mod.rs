@@ -3,7 +3,7 @@
 //! JSON commands on its stdin, one JSON answer per line. Screenshots go to
 //! `target/test-artifacts/<test>/`.
 #![allow(dead_code)]
-use nocmap::lab::Lab;
+use nocmap_lab::Lab;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};

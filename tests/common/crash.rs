@@ -3,7 +3,7 @@
 //! namespace with its stderr kept, the test's own read-only view of the
 //! SQLite file, and ext4 images on loop devices.
 use super::noc_get;
-use nocmap::lab::Lab;
+use nocmap_lab::Lab;
 use rusqlite::{Connection, OpenFlags};
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};

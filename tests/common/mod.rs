@@ -1,5 +1,5 @@
 //! Shared helpers for integration tests: the root check, bringing a lab up
-//! with the right `nocmap` binary for its wires, running commands inside a
+//! with the `nocmap-lab` binary for its wires and bridge agents, running commands inside a
 //! lab namespace and reading fping summaries.
 //!
 //! A test that needs root starts with `require_root!();`. Every lab a test
@@ -7,7 +7,7 @@
 //! `Lab` value is the guard: dropping it (also on panic) tears the lab down.
 #![allow(dead_code)]
 pub mod crash;
-use nocmap::lab::{Lab, LabOptions, LabSpec};
+use nocmap_lab::{Lab, LabOptions, LabSpec};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -28,14 +28,20 @@ pub fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
-/// The `nocmap` binary cargo built for these tests.
+/// The `nocmap` binary cargo built for these tests (the product under test).
 pub fn nocmap_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_nocmap"))
 }
 
+/// The `nocmap-lab` binary cargo built for these tests: the lab runs it for
+/// wires and switches' bridge agents.
+pub fn lab_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_nocmap-lab"))
+}
+
 pub fn lab_options() -> LabOptions {
     LabOptions {
-        nocmap_bin: Some(nocmap_bin()),
+        lab_bin: Some(lab_bin()),
         ..LabOptions::default()
     }
 }
@@ -420,7 +426,8 @@ pub fn start_serve_with_config(
         lab.command_in("noc", nocmap_bin().to_str().unwrap())
             .unwrap()
             .args(["--verbose", "serve", "--seed", &seed])
-            // SIGUSR1 may inject an ICMP receive-loop panic (debug builds).
+            // SIGUSR1 may inject an ICMP receive-loop panic (the tests' build
+            // has the `test-faults` feature).
             .env("NOCMAP_TEST_FAULTS", "1")
             .args(args)
             .args(["--listen", &format!("127.0.0.1:{port}")])

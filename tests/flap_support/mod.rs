@@ -1,7 +1,7 @@
 //! flap_lab's lab, configuration and readers of serve's API and the
 //! webhook receiver (a module of its own so the test reads as its phases).
 use super::common::{self, Kill};
-use nocmap::lab::Lab;
+use nocmap_lab::Lab;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -3,7 +3,7 @@
 //! viewer token, API reads in the noc namespace, and the page-side checks
 //! (visible devices, filters, the token prompt, network log, console).
 use crate::browser_support::Browser;
-use nocmap::lab::Lab;
+use nocmap_lab::Lab;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;

@@ -1,4 +1,4 @@
-//! `nocmap lab bridge-agent`: a net-snmp `pass_persist` agent serving
+//! `nocmap-lab bridge-agent`: a net-snmp `pass_persist` agent serving
 //! BRIDGE-MIB (base, port and forwarding tables) and the Q-BRIDGE forwarding
 //! table of one Linux bridge, for the lab's switches.
 //!

@@ -94,7 +94,7 @@ pub fn snmpd_conf(
     s
 }
 
-/// `pass_persist .1.3.6.1.2.1.17 BIN lab bridge-agent --bridge BRIDGE`, or
+/// `pass_persist .1.3.6.1.2.1.17 BIN bridge-agent --bridge BRIDGE`, or
 /// None when `bin` cannot stand in a snmpd.conf line (snmpd splits the
 /// command at white space and knows no quoting) or `bridge` is not a plain
 /// interface name.
@@ -105,7 +105,7 @@ pub fn bridge_agent_line(bin: &Path, bridge: &str) -> Option<String> {
         return None;
     }
     Some(format!(
-        "pass_persist {BRIDGE_MIB} {bin} lab bridge-agent --bridge {bridge}"
+        "pass_persist {BRIDGE_MIB} {bin} bridge-agent --bridge {bridge}"
     ))
 }
 
@@ -197,10 +197,10 @@ mod tests {
 
     #[test]
     fn only_switches_get_the_bridge_agent() {
-        let line = bridge_agent_line(Path::new("/opt/x/nocmap"), "br0").unwrap();
+        let line = bridge_agent_line(Path::new("/opt/x/nocmap-lab"), "br0").unwrap();
         assert_eq!(
             line,
-            "pass_persist .1.3.6.1.2.1.17 /opt/x/nocmap lab bridge-agent --bridge br0"
+            "pass_persist .1.3.6.1.2.1.17 /opt/x/nocmap-lab bridge-agent --bridge br0"
         );
         for bad in ["/opt/my dir/nocmap", "nocmap", "/a\nb"] {
             assert_eq!(bridge_agent_line(Path::new(bad), "br0"), None, "{bad:?}");

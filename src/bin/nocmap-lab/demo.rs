@@ -1,17 +1,22 @@
-//! `nocmap demo`: the one-command tour on the bundled lab network. Brings the
+//! `nocmap-lab demo`: the one-command tour on the bundled lab network. Brings the
 //! demo lab up (real snmpd and lldpd in namespaces, a delayed WAN link, a
 //! lossy host), discovers it from the lab's `noc` namespace, measures every
 //! device's latency and loss from there, writes the topology and its exports,
 //! and keeps the lab up until Ctrl-C. Every probe runs inside the lab's noc
 //! namespace, which has no route out of the lab.
-use crate::lab::{Lab, LabOptions, LabSpec};
-use crate::topology::Topology;
+//!
+//! The lab's wires and bridge agents run this binary; discovery, ping,
+//! export and serve run the product binary `nocmap` that cargo builds beside
+//! it (`nocmap_exe`), so the tour shows the product itself.
 use anyhow::{Context, bail};
-use std::path::PathBuf;
+use nocmap::cli::topology_text;
+use nocmap::topology::Topology;
+use nocmap_lab::{Lab, LabOptions, LabSpec};
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Duration;
 
-const DEMO_LAB: &str = include_str!("../../examples/labs/demo.toml");
+const DEMO_LAB: &str = include_str!("../../../examples/labs/demo.toml");
 
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
@@ -51,8 +56,21 @@ fn require_tools() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn in_noc(lab: &Lab, args: &[&str]) -> anyhow::Result<std::process::Output> {
-    let exe = std::env::current_exe().context("cannot find the nocmap binary")?;
+/// The product binary: `nocmap` in the directory of this one (cargo builds
+/// both into the same target directory).
+fn nocmap_exe() -> anyhow::Result<PathBuf> {
+    let me = std::env::current_exe().context("cannot find the nocmap-lab binary")?;
+    let exe = me.with_file_name("nocmap");
+    if !exe.is_file() {
+        bail!(
+            "{} not found: build both binaries (`cargo build --release --locked --bins`)",
+            exe.display()
+        );
+    }
+    Ok(exe)
+}
+
+fn in_noc(lab: &Lab, exe: &Path, args: &[&str]) -> anyhow::Result<std::process::Output> {
     let mut cmd: Command =
         lab.command_in("noc", exe.to_str().context("binary path is not UTF-8")?)?;
     cmd.args(args)
@@ -60,14 +78,16 @@ fn in_noc(lab: &Lab, args: &[&str]) -> anyhow::Result<std::process::Output> {
         .context("cannot run nocmap inside the lab")
 }
 
-pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(args: DemoArgs, state_root: &Path) -> anyhow::Result<ExitCode> {
     require_tools()?;
+    let exe = nocmap_exe()?;
     let spec = match &args.lab {
         Some(p) => LabSpec::from_path(p)?,
         None => LabSpec::from_toml(DEMO_LAB)?,
     };
     let opts = LabOptions {
-        nocmap_bin: Some(std::env::current_exe()?),
+        lab_bin: Some(std::env::current_exe()?),
+        state_root: state_root.to_owned(),
         ..LabOptions::default()
     };
     eprintln!("bringing up lab {} ({}) ...", spec.name, spec.prefix);
@@ -88,6 +108,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     eprintln!("discovering from {seed} inside the lab's noc namespace ...");
     let out = in_noc(
         &lab,
+        &exe,
         &[
             "discover",
             "--seed",
@@ -110,7 +131,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         topo.devices.len(),
         topo.links.len()
     );
-    for line in super::topology_text::link_lines(&topo) {
+    for line in topology_text::link_lines(&topo) {
         println!("{line}");
     }
 
@@ -124,7 +145,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     println!("\nlatency and loss from the poller (20 probes each):");
     let mut ping_args = vec!["ping", "-c", "20", "-i", "50", "--json"];
     ping_args.extend(targets.iter().map(String::as_str));
-    let out = in_noc(&lab, &ping_args)?;
+    let out = in_noc(&lab, &exe, &ping_args)?;
     let stats: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap_or_default();
     for s in &stats {
         let target = s["target"].as_str().unwrap_or("?");
@@ -132,7 +153,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             .devices
             .iter()
             .find(|d| d.mgmt_addr.map(|a| a.to_string()).as_deref() == Some(target))
-            .and_then(|d| d.sys_name.as_deref().map(super::topology_text::plain))
+            .and_then(|d| d.sys_name.as_deref().map(topology_text::plain))
             .unwrap_or_default();
         let ms = |k: &str| {
             s[k].as_f64()
@@ -151,7 +172,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
 
     for (fmt, file) in [("graphml", "topology.graphml"), ("dot", "topology.dot")] {
         let path = out_dir.join(file);
-        let out = Command::new(std::env::current_exe()?)
+        let out = Command::new(&exe)
             .args(["export", "--in"])
             .arg(&topo_path)
             .args(["--format", fmt, "--out"])
@@ -167,7 +188,6 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     }
 
     // The monitor runs inside the noc namespace; a relay brings its API to the host.
-    let exe = std::env::current_exe()?;
     let db = out_dir.join("nocmap.db");
     let inner: std::net::SocketAddr = "127.0.0.1:18080".parse()?;
     let mut serve = lab
@@ -221,7 +241,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let _ = serve.wait();
     match std::sync::Arc::try_unwrap(lab) {
         Ok(lab) => drop(lab),
-        Err(_) => eprintln!("the lab is still in use; `nocmap lab down` removes it"),
+        Err(_) => eprintln!("the lab is still in use; `nocmap-lab down` removes it"),
     }
     Ok(ExitCode::SUCCESS)
 }

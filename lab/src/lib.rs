@@ -1,7 +1,10 @@
 //! The lab network driver: builds a topology of network namespaces from a
 //! small TOML description, runs real snmpd/lldpd in it, impairs links
 //! (userspace wire for delay/jitter, tbf for rate, nftables for loss) and
-//! tears it all down again. Used by the integration tests and `nocmap lab`.
+//! tears it all down again. Used by the integration tests, the benchmarks and
+//! the `nocmap-lab` binary (`up`/`down`/`status`/`exec`/`logs`, the demo, and
+//! the hidden `wire` and `bridge-agent` it spawns). It imports nothing from
+//! nocmap, and the product binary `nocmap` contains none of it.
 //!
 //! Code map: `spec` (the file format), `plan` (addresses and routes, pure),
 //! `conf` (daemon configuration text, pure), `sys` (running system commands),

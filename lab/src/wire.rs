@@ -4,7 +4,7 @@
 //! `delay +/- jitter`, in arrival order (no reordering).
 //!
 //! The `DelayLine` is pure (takes `now`, never reads the clock); `run` owns
-//! the sockets and the clock. Runs as the hidden `nocmap lab wire`; it must
+//! the sockets and the clock. Runs as the hidden `nocmap-lab wire`; it must
 //! not know about lab specs or plans: it only gets two interface names.
 use std::collections::VecDeque;
 use std::ffi::CString;
@@ -122,7 +122,7 @@ impl DelayLine {
     }
 }
 
-/// What `nocmap lab wire` is told to do.
+/// What `nocmap-lab wire` is told to do.
 #[derive(Debug, Clone)]
 pub struct WireConfig {
     /// Network namespace to enter first (a name under /run/netns). Only the

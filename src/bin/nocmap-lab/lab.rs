@@ -1,26 +1,17 @@
-//! `nocmap lab`: bring the bundled lab networks up and down, look at them,
-//! run commands inside them, and (hidden) run one userspace wire or one
-//! switch's BRIDGE-MIB agent.
+//! `nocmap-lab up|down|status|exec|logs`: bring the bundled lab networks up
+//! and down, look at them, run commands inside them, and (hidden) run one
+//! userspace wire or one switch's BRIDGE-MIB agent.
 //!
-//! Only argument handling and printing here; all lab logic is in `nocmap::lab`.
-use crate::lab::bridge_agent;
-use crate::lab::wire::{self, WireConfig, WireParams};
-use crate::lab::{Daemon, Lab, LabOptions, LabSpec};
+//! Only argument handling and printing here; all lab logic is in `nocmap_lab`.
 use anyhow::Context;
-use clap::{Args, Subcommand};
+use clap::Subcommand;
+use nocmap_lab::bridge_agent;
+use nocmap_lab::wire::{self, WireConfig, WireParams};
+use nocmap_lab::{Daemon, Lab, LabOptions, LabSpec};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
-
-#[derive(Debug, Args)]
-pub struct LabArgs {
-    /// State directory root (configs, pidfiles, logs of every lab).
-    #[arg(long, global = true, default_value = crate::lab::DEFAULT_STATE_ROOT)]
-    pub state_root: PathBuf,
-    #[command(subcommand)]
-    pub command: LabCommand,
-}
 
 #[derive(Debug, Subcommand)]
 pub enum LabCommand {
@@ -74,13 +65,12 @@ pub enum LabCommand {
     },
 }
 
-pub async fn run(args: LabArgs) -> anyhow::Result<ExitCode> {
-    let root = args.state_root;
-    match args.command {
-        LabCommand::Up { file, no_wait } => up(&file, &root, no_wait),
+pub async fn run(command: LabCommand, root: &Path) -> anyhow::Result<ExitCode> {
+    match command {
+        LabCommand::Up { file, no_wait } => up(&file, root, no_wait),
         LabCommand::Down { lab } => {
             let name = lab_name(&lab)?;
-            let existed = Lab::down_by_name(&name, &root)?;
+            let existed = Lab::down_by_name(&name, root)?;
             let what = if existed {
                 "removed"
             } else {
@@ -89,9 +79,9 @@ pub async fn run(args: LabArgs) -> anyhow::Result<ExitCode> {
             println!("lab {name} {what}");
             Ok(ExitCode::SUCCESS)
         }
-        LabCommand::Status { lab, json } => status(&lab_name(&lab)?, &root, json),
+        LabCommand::Status { lab, json } => status(&lab_name(&lab)?, root, json),
         LabCommand::Exec { lab, node, command } => {
-            let lab = Lab::attach(&lab_name(&lab)?, &root)?;
+            let lab = Lab::attach(&lab_name(&lab)?, root)?;
             let status = lab
                 .command_in(&node, &command[0])?
                 .args(&command[1..])
@@ -102,7 +92,7 @@ pub async fn run(args: LabArgs) -> anyhow::Result<ExitCode> {
             ))
         }
         LabCommand::Logs { lab, node } => {
-            let lab = Lab::attach(&lab_name(&lab)?, &root)?;
+            let lab = Lab::attach(&lab_name(&lab)?, root)?;
             for d in [Daemon::Snmpd, Daemon::Lldpd] {
                 println!("===== {d:?} =====\n{}", lab.daemon_log(&node, d));
             }
@@ -155,7 +145,7 @@ fn up(file: &Path, root: &Path, no_wait: bool) -> anyhow::Result<ExitCode> {
     let lab =
         Lab::up_with(spec, opts).with_context(|| format!("bringing up {}", file.display()))?;
     if !no_wait && let Err(e) = lab.wait_lldp_settled(Duration::from_secs(20)) {
-        eprintln!("nocmap: warning: {e}");
+        eprintln!("nocmap-lab: warning: {e}");
     }
     print_summary(&lab);
     lab.detach();

@@ -250,7 +250,7 @@ pub fn start_wire(procs: &Procs, a: &WireArgs<'_>) -> Result<(), LabError> {
     // Run the whole process inside the wire namespace (not just one thread
     // via --ns), so teardown finds it with `ip netns pids`.
     let mut c = in_ns(a.ns, &a.bin.to_string_lossy());
-    c.args(["lab", "wire", "--a"])
+    c.args(["wire", "--a"])
         .arg(super::plan::WIRE_PORTS[0])
         .arg("--b")
         .arg(super::plan::WIRE_PORTS[1])

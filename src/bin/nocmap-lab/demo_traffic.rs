@@ -4,7 +4,7 @@
 //! interface that goes down now and then. Every flow starts and ends inside
 //! the lab's namespaces. The processes are children of this one and are
 //! killed when the [`Traffic`] handle drops.
-use crate::lab::Lab;
+use nocmap_lab::{Lab, LabError};
 use std::process::{Child, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -107,7 +107,7 @@ pub fn start(lab: Arc<Lab>, flows: &[Flow], flap: bool) -> Traffic {
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
-                .map_err(|source| crate::lab::LabError::Spawn {
+                .map_err(|source| LabError::Spawn {
                     command: "iperf3 -s".into(),
                     source,
                 })
@@ -141,7 +141,7 @@ pub fn start(lab: Arc<Lab>, flows: &[Flow], flap: bool) -> Traffic {
                     .stdout(Stdio::null())
                     .stderr(Stdio::null())
                     .spawn()
-                    .map_err(|source| crate::lab::LabError::Spawn {
+                    .map_err(|source| LabError::Spawn {
                         command: "iperf3 -c".into(),
                         source,
                     })

@@ -28,10 +28,11 @@ pub const DEFAULT_STATE_ROOT: &str = "/run/nocmap-lab";
 
 #[derive(Debug, Clone)]
 pub struct LabOptions {
-    /// The `nocmap` binary that runs wires and the switches' BRIDGE-MIB
-    /// agent. Default: `$NOCMAP_BIN`, else the running executable (right for
-    /// the CLI, wrong for a test harness).
-    pub nocmap_bin: Option<PathBuf>,
+    /// The `nocmap-lab` binary that runs wires and the switches' BRIDGE-MIB
+    /// agent. Default: `$NOCMAP_LAB_BIN`, else the running executable (right
+    /// for `nocmap-lab`, wrong for a test harness, which passes
+    /// `env!("CARGO_BIN_EXE_nocmap-lab")`).
+    pub lab_bin: Option<PathBuf>,
     pub state_root: PathBuf,
     /// How long `up` waits for each snmpd to answer.
     pub snmp_ready_timeout: Duration,
@@ -40,7 +41,7 @@ pub struct LabOptions {
 impl Default for LabOptions {
     fn default() -> Self {
         LabOptions {
-            nocmap_bin: None,
+            lab_bin: None,
             state_root: DEFAULT_STATE_ROOT.into(),
             snmp_ready_timeout: Duration::from_secs(10),
         }
@@ -63,23 +64,24 @@ pub struct Lab {
     pub(super) dir: PathBuf,
     pub(super) procs: Procs,
     pub(super) iperf_port: AtomicU16,
-    /// The `nocmap` binary for wires and bridge agents (recorded in the
+    /// The `nocmap-lab` binary for wires and bridge agents (recorded in the
     /// state directory, so an attached handle uses the same one).
-    nocmap_bin: Option<PathBuf>,
+    lab_bin: Option<PathBuf>,
     owned: bool,
 }
 
-/// File in the state directory that records the `nocmap` binary.
-const NOCMAP_BIN_FILE: &str = "nocmap-bin";
+/// File in the state directory that records the `nocmap-lab` binary.
+const LAB_BIN_FILE: &str = "lab-bin";
 
-/// The `nocmap` binary to run: the option, else `$NOCMAP_BIN`, else the
-/// running executable if it is `nocmap` (a test harness is not: snmpd would
-/// run it with `lab bridge-agent ...` as a test filter).
-fn resolve_nocmap_bin(opt: Option<&Path>) -> Result<PathBuf, LabError> {
+/// The `nocmap-lab` binary to run: the option, else `$NOCMAP_LAB_BIN`, else
+/// the running executable if it is `nocmap-lab` (a test harness is not:
+/// snmpd would run it with `bridge-agent ...` as a test filter; nor is the
+/// product binary `nocmap`, which has no lab in it).
+fn resolve_lab_bin(opt: Option<&Path>) -> Result<PathBuf, LabError> {
     if let Some(b) = opt {
         return Ok(b.to_owned());
     }
-    if let Some(b) = std::env::var_os("NOCMAP_BIN") {
+    if let Some(b) = std::env::var_os("NOCMAP_LAB_BIN") {
         return Ok(b.into());
     }
     let exe = std::env::current_exe().map_err(|source| LabError::Io {
@@ -87,14 +89,14 @@ fn resolve_nocmap_bin(opt: Option<&Path>) -> Result<PathBuf, LabError> {
         path: "/proc/self/exe".into(),
         source,
     })?;
-    let is_nocmap = exe
+    let is_lab_bin = exe
         .file_name()
-        .is_some_and(|f| f.to_string_lossy().starts_with("nocmap"));
-    if is_nocmap {
+        .is_some_and(|f| f.to_string_lossy().starts_with("nocmap-lab"));
+    if is_lab_bin {
         Ok(exe)
     } else {
         Err(LabError::Invalid(vec![format!(
-            "{} is not nocmap: set LabOptions.nocmap_bin or $NOCMAP_BIN \
+            "{} is not nocmap-lab: set LabOptions.lab_bin or $NOCMAP_LAB_BIN \
              (wires and switch bridge agents run it)",
             exe.display()
         )]))
@@ -136,9 +138,9 @@ impl Lab {
             &(plan.namespaces().join("\n") + "\n"),
         )?;
         // Needed only for wires and switches; `bin()` reports it missing then.
-        let bin = resolve_nocmap_bin(opts.nocmap_bin.as_deref()).ok();
+        let bin = resolve_lab_bin(opts.lab_bin.as_deref()).ok();
         if let Some(b) = &bin {
-            daemons::write_file(&dir.join(NOCMAP_BIN_FILE), &format!("{}\n", b.display()))?;
+            daemons::write_file(&dir.join(LAB_BIN_FILE), &format!("{}\n", b.display()))?;
         }
         // From here on, Drop cleans up whatever a failure leaves behind.
         let lab = Lab {
@@ -147,7 +149,7 @@ impl Lab {
             dir,
             procs: Procs::default(),
             iperf_port: AtomicU16::new(5201),
-            nocmap_bin: bin,
+            lab_bin: bin,
             owned: true,
         };
         build::build(&lab.plan, &lab.spec)?;
@@ -158,7 +160,7 @@ impl Lab {
     }
 
     /// A handle on a lab that is already running (e.g. started by
-    /// `nocmap lab up`). Dropping it leaves the lab running.
+    /// `nocmap-lab up`). Dropping it leaves the lab running.
     pub fn attach(name: &str, state_root: &Path) -> Result<Lab, LabError> {
         let dir = state_root.join(name);
         let text =
@@ -168,17 +170,17 @@ impl Lab {
             })?;
         let spec = LabSpec::from_toml(&text)?;
         let plan = plan::plan(&spec)?;
-        let nocmap_bin = std::fs::read_to_string(dir.join(NOCMAP_BIN_FILE))
+        let lab_bin = std::fs::read_to_string(dir.join(LAB_BIN_FILE))
             .ok()
             .map(|s| PathBuf::from(s.trim_end_matches('\n')))
-            .or_else(|| resolve_nocmap_bin(None).ok());
+            .or_else(|| resolve_lab_bin(None).ok());
         Ok(Lab {
             spec,
             plan,
             dir,
             procs: Procs::default(),
             iperf_port: AtomicU16::new(5201),
-            nocmap_bin,
+            lab_bin,
             owned: false,
         })
     }
@@ -410,7 +412,7 @@ impl Lab {
     }
 
     fn bin(&self) -> Result<PathBuf, LabError> {
-        resolve_nocmap_bin(self.nocmap_bin.as_deref())
+        resolve_lab_bin(self.lab_bin.as_deref())
     }
 
     fn start_wires(&self) -> Result<(), LabError> {
@@ -448,7 +450,7 @@ impl Lab {
             let bin = self.bin()?;
             let line = conf::bridge_agent_line(&bin, plan::BRIDGE).ok_or_else(|| {
                 LabError::Invalid(vec![format!(
-                    "nocmap binary `{}`: needs an absolute path without white space \
+                    "nocmap-lab binary `{}`: needs an absolute path without white space \
                      to stand in snmpd.conf",
                     bin.display()
                 )])
@@ -548,7 +550,7 @@ impl Drop for Lab {
         if self.owned
             && let Err(e) = self.teardown()
         {
-            eprintln!("nocmap lab {}: teardown: {e}", self.spec.name);
+            eprintln!("nocmap-lab {}: teardown: {e}", self.spec.name);
         }
     }
 }
