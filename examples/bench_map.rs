@@ -131,34 +131,37 @@ fn synthetic(devices: usize, links: usize) -> Topology {
 /// Fills device and interface health; `share` of the interfaces get new rates.
 fn churn(live: &Live, rng: &mut Rng, share: usize) {
     let now = now_ms();
-    live.update(|s| {
-        let ids: Vec<(DeviceId, String)> = s
-            .topology
-            .devices
-            .iter()
-            .flat_map(|d| d.interfaces.iter().map(|i| (d.id.clone(), i.name.clone())))
-            .collect();
-        for d in &s.topology.devices {
-            s.devices
-                .entry(d.id.clone())
-                .or_insert_with(|| DeviceHealth {
-                    reachability: Reachability::Up,
-                    rtt_avg_ms: Some(0.5),
-                    loss_pct: Some(0.0),
-                    // Up for the whole run (a verdict needs its round time).
-                    last_icmp_ms: Some(now),
-                    icmp_stale_after_ms: Some(86_400_000),
-                    ..Default::default()
-                });
+    let (ids, devices): (Vec<(DeviceId, String)>, Vec<DeviceId>) = live.read_topology(|t| {
+        (
+            t.devices
+                .iter()
+                .flat_map(|d| d.interfaces.iter().map(|i| (d.id.clone(), i.name.clone())))
+                .collect(),
+            t.devices.iter().map(|d| d.id.clone()).collect(),
+        )
+    });
+    live.update_devices(|health| {
+        for id in devices {
+            health.entry(id).or_insert_with(|| DeviceHealth {
+                reachability: Reachability::Up,
+                rtt_avg_ms: Some(0.5),
+                loss_pct: Some(0.0),
+                // Up for the whole run (a verdict needs its round time).
+                last_icmp_ms: Some(now),
+                icmp_stale_after_ms: Some(86_400_000),
+                ..Default::default()
+            });
         }
-        let first = s.interfaces.is_empty();
+    });
+    live.update_interfaces(|interfaces| {
+        let first = interfaces.is_empty();
         for key in ids {
             if !first && rng.below(share) != 0 {
                 continue;
             }
             let pct = |r: &mut Rng| (r.below(10_000) as f64) / 100.0;
             let (inp, outp) = (pct(rng), pct(rng));
-            s.interfaces.insert(
+            interfaces.insert(
                 key,
                 InterfaceHealth {
                     oper_status: Some("up".into()),

@@ -172,8 +172,8 @@ async fn events_start_with_a_snapshot_then_carry_what_changed_and_end_on_shutdow
     let mut seq = snap["seq"].as_u64().unwrap();
 
     // dev-b comes up: the next deltas name dev-b and not dev-a.
-    live.update(|s| {
-        let h = s.devices.entry(DeviceId("dev-b".into())).or_default();
+    live.update_devices(|devices| {
+        let h = devices.entry(DeviceId("dev-b".into())).or_default();
         h.reachability = Reachability::Up;
         h.last_icmp_ms = Some(nocmap::types::unix_now_ms());
         h.icmp_stale_after_ms = Some(30_000);
@@ -199,7 +199,7 @@ async fn events_start_with_a_snapshot_then_carry_what_changed_and_end_on_shutdow
     assert!(seen_b, "dev-b's change never arrived");
 
     // A removed link is announced.
-    live.update(|s| s.topology.links.clear());
+    live.update_topology(|t| t.links.clear());
     let mut removed = false;
     for _ in 0..5 {
         let (_, d) = ev.next().await.unwrap();
@@ -392,8 +392,8 @@ async fn whole_map_answers_come_from_a_fresh_shared_frame() {
     assert_eq!(devices[1]["sys_name"], SCRIPT_SYS_NAME);
 
     // A change while nobody listens shows after at most a tick.
-    live.update(|s| {
-        let h = s.devices.entry(DeviceId("dev-a".into())).or_default();
+    live.update_devices(|devices| {
+        let h = devices.entry(DeviceId("dev-a".into())).or_default();
         h.rtt_avg_ms = Some(42.25);
     });
     let t0 = std::time::Instant::now();

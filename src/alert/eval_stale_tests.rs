@@ -47,7 +47,7 @@ fn round(s: &mut LiveSnapshot, dev: &str, up: bool, at: i64, every_s: u64) {
 }
 
 fn step(e: &mut Evaluator, s: &LiveSnapshot, now: i64) -> Vec<(String, Event)> {
-    let obs = Observations::from_live(s, now, &|_, _| Vec::new());
+    let obs = Observations::from_live(&s.view(), now, &|_, _| Vec::new());
     notified(&e.step(&obs, now))
 }
 
@@ -75,7 +75,7 @@ fn a_stale_down_neither_resolves_nor_fires_again() {
     for now in (3_000..60_000).step_by(1_000) {
         assert!(step(&mut e, &s, now).is_empty(), "at {now}");
     }
-    let obs = Observations::from_live(&s, 60_000, &|_, _| Vec::new());
+    let obs = Observations::from_live(&s.view(), 60_000, &|_, _| Vec::new());
     assert!(
         obs.devices
             .values()
@@ -129,7 +129,7 @@ fn a_device_pinged_less_often_than_snmp_keeps_its_verdict_between_rounds() {
         for (key, ev) in step(&mut e, &s, now) {
             told.push((now, key, ev));
         }
-        let obs = Observations::from_live(&s, now, &|_, _| Vec::new());
+        let obs = Observations::from_live(&s.view(), now, &|_, _| Vec::new());
         let r3 = &obs.devices[&DeviceId("r3".into())];
         assert_eq!(r3.reachability, Reachability::Down, "at {now}");
         assert_eq!(r3.loss_pct, Some(100.0), "at {now}");
@@ -213,7 +213,7 @@ fn a_root_cause_gone_stale_still_holds_back_what_is_behind_it() {
             "at {now}: r1 stale (last seen down) must not make r2 a root cause: {got:?}"
         );
     }
-    let obs = Observations::from_live(&s, 39_000, &|_, _| Vec::new());
+    let obs = Observations::from_live(&s.view(), 39_000, &|_, _| Vec::new());
     assert_eq!(
         obs.devices[&DeviceId("r1".into())].reachability,
         Reachability::Unknown
@@ -234,7 +234,7 @@ fn a_root_cause_gone_stale_still_holds_back_what_is_behind_it() {
     // r1's last round (up) was at 0: stale from 6 s on.
     round(&mut s, "r2", true, 10_000, 2);
     round(&mut s, "r3", false, 10_000, 2);
-    let obs = Observations::from_live(&s, 10_000, &|_, _| Vec::new());
+    let obs = Observations::from_live(&s.view(), 10_000, &|_, _| Vec::new());
     assert_eq!(
         obs.devices[&DeviceId("r1".into())].reachability,
         Reachability::Unknown

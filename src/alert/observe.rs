@@ -5,7 +5,7 @@
 //! values with the snapshot's `stale_after_ms`. Pure: the caller passes the
 //! time and the tag lookup.
 use super::isolation::PollerLink;
-use crate::live::{LiveSnapshot, Reachability, UnixMs, aged};
+use crate::live::{LiveView, Reachability, UnixMs, aged};
 use crate::topology::{DeviceId, Topology};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -90,7 +90,7 @@ impl Observations {
     /// of a stale verdict and SNMP values older than the snapshot's
     /// `stale_after_ms` are left out. `tags` gives a device's tags from its
     /// name and addresses.
-    pub fn from_live(snap: &LiveSnapshot, now_ms: UnixMs, tags: &TagsOf) -> Observations {
+    pub fn from_live(snap: &LiveView<'_>, now_ms: UnixMs, tags: &TagsOf) -> Observations {
         let fresh = |t: Option<UnixMs>| t.is_some_and(|t| now_ms - t <= snap.stale_after_ms);
         let mut devices = BTreeMap::new();
         let mut poller = None;
@@ -124,7 +124,7 @@ impl Observations {
             );
         }
         let mut interfaces = Vec::new();
-        for ((dev, name), h) in &snap.interfaces {
+        for ((dev, name), h) in snap.interfaces {
             if !devices.contains_key(dev) {
                 continue;
             }

@@ -47,8 +47,8 @@ impl Notifier for ScriptedNotifier {
 }
 
 fn set_verdict(live: &Live, id: &DeviceId, r: Reachability, at: i64) {
-    live.update(|l| {
-        let h = l.devices.entry(id.clone()).or_default();
+    live.update_devices(|devices| {
+        let h = devices.entry(id.clone()).or_default();
         h.reachability = r;
         h.last_icmp_ms = Some(at);
         h.icmp_stale_after_ms = Some(3_600_000);

@@ -191,10 +191,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     )
     .unwrap_or(i64::MAX);
     let live = Arc::new(Live::new(topology, stale_after));
-    live.update(|l| {
-        l.poller.discoveries += 1;
-        l.discovery.runs += 1;
-        l.discovery.last = Some(first_run);
+    live.update_poller(|p| p.discoveries += 1);
+    live.update_discovery(|d| {
+        d.runs += 1;
+        d.last = Some(first_run);
     });
     let mut monitor = Monitor::start(
         live.clone(),
@@ -257,12 +257,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 let run = discovery_run(started, &result);
                 let new = result.topology;
                 crate::memory::release_freed();
-                live.update(|l| {
-                    l.poller.discoveries += 1;
-                    l.discovery.runs += 1;
-                    l.discovery.last = Some(run);
+                live.update_poller(|p| p.discoveries += 1);
+                live.update_discovery(|d| {
+                    d.runs += 1;
+                    d.last = Some(run);
                 });
-                let old = live.read(|l| l.topology.clone());
+                let old = live.read_topology(crate::topology::Topology::clone);
                 let change = crate::topology::diff(&old, &new);
                 tracing::info!(added = change.devices_added.len(), removed = change.devices_removed.len(), links_added = change.links_added.len(), links_removed = change.links_removed.len(), "re-discovery");
                 monitor.set_topology(new);

@@ -6,7 +6,7 @@
 //! [`LinkState`] (ok, down, degraded, stale) and each direction's
 //! [`UtilBand`]. No rule about status, staleness or utilisation lives in
 //! the page.
-use super::{InterfaceHealth, LiveSnapshot, UnixMs};
+use super::{InterfaceHealth, LiveView, UnixMs};
 use crate::topology::{Endpoint, Link};
 use serde::Serialize;
 
@@ -105,7 +105,7 @@ pub struct LinkHealth {
     pub state: LinkState,
 }
 
-fn end<'s>(s: &'s LiveSnapshot, e: &Endpoint) -> Option<&'s InterfaceHealth> {
+fn end<'s>(s: &LiveView<'s>, e: &Endpoint) -> Option<&'s InterfaceHealth> {
     s.interfaces.get(&(e.device.clone(), e.if_name.clone()?))
 }
 
@@ -130,7 +130,7 @@ const DEGRADED_ERRORS_PER_S: f64 = 0.01;
 /// port); congestion drops are far above it.
 const DEGRADED_DISCARDS_PER_S: f64 = 1.0;
 
-pub fn link_health(s: &LiveSnapshot, link: &Link, now_ms: UnixMs) -> LinkHealth {
+pub fn link_health(s: &LiveView<'_>, link: &Link, now_ms: UnixMs) -> LinkHealth {
     let (a, b) = (end(s, &link.a), end(s, &link.b));
     let ends: Vec<&InterfaceHealth> = [a, b].into_iter().flatten().collect();
     // Each end measures the link from its side; prefer `a`'s view, else `b`'s mirrored.
@@ -198,6 +198,7 @@ pub fn link_health(s: &LiveSnapshot, link: &Link, now_ms: UnixMs) -> LinkHealth 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::live::LiveSnapshot;
     use crate::topology::{DeviceId, Evidence};
 
     fn link() -> Link {
@@ -246,7 +247,7 @@ mod tests {
             ih("up", 1e6, 10.0, 0.0, 1000),
             ih("up", 5e5, 40.0, 0.0, 1000),
         );
-        let h = link_health(&s, &link(), 2000);
+        let h = link_health(&s.view(), &link(), 2000);
         assert_eq!(
             (h.status, h.stale, h.utilization_pct, h.in_bps),
             (LinkStatus::Up, false, Some(40.0), Some(1e6))
@@ -260,11 +261,19 @@ mod tests {
             ih("up", 1e6, 10.0, 3.0, 1000),
             ih("up", 5e5, 40.0, 0.0, 1000),
         );
-        assert_eq!(link_health(&s, &link(), 2000).status, LinkStatus::Degraded);
+        assert_eq!(
+            link_health(&s.view(), &link(), 2000).status,
+            LinkStatus::Degraded
+        );
         let with_discards = |d: f64| {
             let mut a = ih("up", 1e6, 10.0, 0.0, 1000);
             a.in_discards_per_s = Some(d);
-            link_health(&snap(a, ih("up", 5e5, 40.0, 0.0, 1000)), &link(), 2000).status
+            link_health(
+                &snap(a, ih("up", 5e5, 40.0, 0.0, 1000)).view(),
+                &link(),
+                2000,
+            )
+            .status
         };
         assert_eq!(
             with_discards(0.5),
@@ -276,12 +285,15 @@ mod tests {
             ih("down", 0.0, 0.0, 0.0, 1000),
             ih("up", 0.0, 0.0, 0.0, 1000),
         );
-        assert_eq!(link_health(&s, &link(), 2000).status, LinkStatus::Down);
-        let h = link_health(&s, &link(), 1000 + 180_001);
+        assert_eq!(
+            link_health(&s.view(), &link(), 2000).status,
+            LinkStatus::Down
+        );
+        let h = link_health(&s.view(), &link(), 1000 + 180_001);
         assert!(h.stale);
         assert_eq!(h.state, LinkState::Down, "down before stale");
         let empty = LiveSnapshot::default();
-        let h = link_health(&empty, &link(), 0);
+        let h = link_health(&empty.view(), &link(), 0);
         assert_eq!((h.status, h.stale), (LinkStatus::Unknown, true));
         assert_eq!(h.state, LinkState::Stale);
         assert_eq!((h.a_to_b_band, h.b_to_a_band), (None, None));
@@ -293,13 +305,13 @@ mod tests {
             ih("up", 1e6, 30.0, 0.0, 1000),
             ih("up", 5e5, 0.5, 0.0, 1000),
         );
-        let v = serde_json::to_value(link_health(&s, &link(), 2000)).unwrap();
+        let v = serde_json::to_value(link_health(&s.view(), &link(), 2000)).unwrap();
         // a→b: a's out (15 %); b→a: a's in (30 %).
         assert_eq!(
             (&v["state"], &v["a_to_b_band"], &v["b_to_a_band"]),
             (&"ok".into(), &"10-25".into(), &"25-40".into())
         );
-        let v = serde_json::to_value(link_health(&s, &link(), 1000 + 180_001)).unwrap();
+        let v = serde_json::to_value(link_health(&s.view(), &link(), 1000 + 180_001)).unwrap();
         assert_eq!(v["state"], "stale");
         let degraded = LinkState::of(LinkStatus::Degraded, true);
         assert_eq!(degraded, LinkState::Degraded, "degraded before stale");

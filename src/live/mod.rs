@@ -1,9 +1,19 @@
 //! The monitor's in-memory picture of the network: the current topology and
 //! the latest health of every device, interface and link, plus the poller's
-//! own health. Pollers write it; the HTTP API and `/metrics` read snapshots
-//! of it. Link health is derived here, purely, from both ends' interfaces.
+//! own health and the last discovery's summary. Pollers write it; the HTTP
+//! API, `/metrics` and the alert evaluator read it. Link health is derived
+//! here, purely, from both ends' interfaces.
+//!
+//! Each part has its own lock, so a reader or writer of one part never
+//! waits on another part's writer: an ICMP round updating devices does not
+//! hold up the feed reading interfaces. A writer holds exactly one lock, for
+//! as long as it copies values in; [`Live::read`] takes every part's read
+//! lock in one fixed order (topology, devices, interfaces, poller,
+//! discovery) for a consistent view. Nothing calls back into `Live` while
+//! holding one of its locks.
 mod discovery;
 mod health;
+mod state;
 mod verdict;
 
 pub use discovery::{AgentProblem, DiscoveryRun, DiscoveryStatus, MAX_LISTED_OUT_OF_SCOPE};
@@ -12,203 +22,174 @@ pub use verdict::{
     AgedVerdict, STALE_AFTER_ROUNDS, aged, measured_loss_pct, round_verdict, verdict_lifetime_ms,
 };
 
+pub use state::{
+    DeviceHealth, InterfaceHealth, LiveSnapshot, LiveView, PollerHealth, Reachability, UnixMs,
+};
+
 use crate::topology::{DeviceId, Topology};
-use serde::Serialize;
 use std::collections::BTreeMap;
-use std::sync::RwLock;
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-/// Milliseconds since the Unix epoch (wall clock, for display and storage).
-pub type UnixMs = i64;
+/// Interface health by (device, ifName).
+pub type InterfaceMap = BTreeMap<(DeviceId, String), InterfaceHealth>;
+/// Device health by device.
+pub type DeviceMap = BTreeMap<DeviceId, DeviceHealth>;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Reachability {
-    Up,
-    Down,
-    Unknown,
-}
-
-/// Latest ICMP and SNMP view of one device. The reachability shown at a
-/// given time is [`aged`] from the verdict, its round time and lifetime.
-#[derive(Debug, Clone, Serialize)]
-pub struct DeviceHealth {
-    /// The verdict of the last ICMP round that gave one (unknown before the
-    /// first); serialised as `icmp_verdict` (the API's `reachability` is
-    /// the aged one).
-    #[serde(rename = "icmp_verdict")]
-    pub reachability: Reachability,
-    /// When the verdict last changed.
-    pub since_ms: Option<UnixMs>,
-    pub rtt_min_ms: Option<f64>,
-    pub rtt_avg_ms: Option<f64>,
-    pub rtt_median_ms: Option<f64>,
-    pub rtt_max_ms: Option<f64>,
-    pub jitter_ms: Option<f64>,
-    pub loss_pct: Option<f64>,
-    /// When the round that gave the verdict ended.
-    pub last_icmp_ms: Option<UnixMs>,
-    /// How long after `last_icmp_ms` the verdict stands
-    /// ([`verdict_lifetime_ms`] of the device's own ICMP settings).
-    pub icmp_stale_after_ms: Option<i64>,
-    /// Why the last ICMP round gave no verdict (cleared by one that does).
-    pub icmp_error: Option<String>,
-    pub snmp_ok: Option<bool>,
-    pub last_snmp_ms: Option<UnixMs>,
-    /// Why the last SNMP poll failed (never contains a secret).
-    pub snmp_error: Option<String>,
-    /// Datagrams from the device's address the SNMP transport could not
-    /// use (late, wrong request id, not SNMP), since start.
-    pub snmp_unusable_datagrams: u64,
-}
-
-impl Default for DeviceHealth {
-    fn default() -> Self {
-        DeviceHealth {
-            reachability: Reachability::Unknown,
-            since_ms: None,
-            rtt_min_ms: None,
-            rtt_avg_ms: None,
-            rtt_median_ms: None,
-            rtt_max_ms: None,
-            jitter_ms: None,
-            loss_pct: None,
-            last_icmp_ms: None,
-            icmp_stale_after_ms: None,
-            icmp_error: None,
-            snmp_ok: None,
-            last_snmp_ms: None,
-            snmp_error: None,
-            snmp_unusable_datagrams: 0,
-        }
-    }
-}
-
-/// Latest rates of one interface; None where the last interval was a gap.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct InterfaceHealth {
-    pub oper_status: Option<String>,
-    pub speed_bps: Option<u64>,
-    pub in_bps: Option<f64>,
-    pub out_bps: Option<f64>,
-    pub in_util_pct: Option<f64>,
-    pub out_util_pct: Option<f64>,
-    pub in_errors_per_s: Option<f64>,
-    pub out_errors_per_s: Option<f64>,
-    pub in_discards_per_s: Option<f64>,
-    pub out_discards_per_s: Option<f64>,
-    /// Why the last interval has no rate (first sample, reboot, ...).
-    pub gap: Option<String>,
-    pub updated_ms: Option<UnixMs>,
-}
-
-/// Counters of the poller itself, for `/metrics`.
-#[derive(Debug, Clone, Serialize)]
-pub struct PollerHealth {
-    pub icmp_rounds: u64,
-    /// Rounds that gave no verdict (the engine failed, or this host
-    /// refused every probe).
-    pub icmp_rounds_without_verdict: u64,
-    pub snmp_polls: u64,
-    pub snmp_failures: u64,
-    pub snmp_timeouts: u64,
-    /// Polls skipped because the previous poll of the same target overran.
-    pub skipped_polls: u64,
-    pub poll_seconds_sum: f64,
-    pub poll_seconds_max: f64,
-    /// Largest delay between a poll's deadline and its start.
-    pub lag_seconds_max: f64,
-    pub samples_written: u64,
-    pub store_errors: u64,
-    /// False while store writes fail (samples wait in memory).
-    pub store_ok: bool,
-    /// Samples waiting in memory for the store.
-    pub store_backlog_samples: u64,
-    /// Samples dropped because the backlog was full (a gap records them).
-    pub store_dropped_samples: u64,
-    /// The last store error (a path and an OS reason, never a secret).
-    pub store_last_error: Option<String>,
-    pub discoveries: u64,
-    /// Datagrams the SNMP transports received that matched no request
-    /// (wrong request id, another source, late or duplicate), and those
-    /// with no readable request id.
-    pub snmp_datagrams_discarded: u64,
-    pub snmp_datagrams_malformed: u64,
-    /// Shared SNMP sockets found closed and bound anew.
-    pub snmp_transport_renewals: u64,
-    /// The ICMP engine's counters as of its last round.
-    pub icmp_engine: crate::icmp::EngineCounters,
-}
-
-impl Default for PollerHealth {
-    fn default() -> Self {
-        PollerHealth {
-            icmp_rounds: 0,
-            icmp_rounds_without_verdict: 0,
-            snmp_polls: 0,
-            snmp_failures: 0,
-            snmp_timeouts: 0,
-            skipped_polls: 0,
-            poll_seconds_sum: 0.0,
-            poll_seconds_max: 0.0,
-            lag_seconds_max: 0.0,
-            samples_written: 0,
-            store_errors: 0,
-            store_ok: true,
-            store_backlog_samples: 0,
-            store_dropped_samples: 0,
-            store_last_error: None,
-            discoveries: 0,
-            snmp_datagrams_discarded: 0,
-            snmp_datagrams_malformed: 0,
-            snmp_transport_renewals: 0,
-            icmp_engine: Default::default(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct LiveSnapshot {
-    pub topology: Topology,
-    pub devices: BTreeMap<DeviceId, DeviceHealth>,
-    /// Keyed by (device, ifName).
-    #[serde(skip)]
-    pub interfaces: BTreeMap<(DeviceId, String), InterfaceHealth>,
-    pub poller: PollerHealth,
-    /// How old data may be before it is shown as stale.
-    pub stale_after_ms: i64,
-    /// The last discovery run and what it could not reach.
-    pub discovery: DiscoveryStatus,
-}
-
-/// Shared, lock-protected live state. Writers hold the lock only to copy
-/// values in; readers take a snapshot.
+/// Shared live state, one lock per part. Writers hold a part's lock only to
+/// copy values in; readers borrow a part, or all of them with [`Live::read`].
 #[derive(Debug, Default)]
 pub struct Live {
-    inner: RwLock<LiveSnapshot>,
+    topology: RwLock<Topology>,
+    devices: RwLock<DeviceMap>,
+    interfaces: RwLock<InterfaceMap>,
+    poller: RwLock<PollerHealth>,
+    discovery: RwLock<DiscoveryStatus>,
+    stale_after_ms: i64,
+}
+
+fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|p| p.into_inner())
+}
+
+fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Live {
     pub fn new(topology: Topology, stale_after_ms: i64) -> Live {
         Live {
-            inner: RwLock::new(LiveSnapshot {
-                topology,
-                stale_after_ms,
-                ..Default::default()
-            }),
+            topology: RwLock::new(topology),
+            stale_after_ms,
+            ..Default::default()
         }
     }
 
+    /// How old data may be before it is shown as stale.
+    pub fn stale_after_ms(&self) -> i64 {
+        self.stale_after_ms
+    }
+
+    /// An owned copy of every part.
     pub fn snapshot(&self) -> LiveSnapshot {
-        self.inner.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.read(|v| LiveSnapshot {
+            topology: v.topology.clone(),
+            devices: v.devices.clone(),
+            interfaces: v.interfaces.clone(),
+            poller: v.poller.clone(),
+            stale_after_ms: v.stale_after_ms,
+            discovery: v.discovery.clone(),
+        })
     }
 
-    /// Change the state under the write lock.
-    pub fn update<R>(&self, f: impl FnOnce(&mut LiveSnapshot) -> R) -> R {
-        f(&mut self.inner.write().unwrap_or_else(|p| p.into_inner()))
+    /// Reads every part at one moment: the read locks are taken in one
+    /// fixed order and held while `f` runs (keep it short).
+    pub fn read<R>(&self, f: impl FnOnce(&LiveView<'_>) -> R) -> R {
+        let topology = read(&self.topology);
+        let devices = read(&self.devices);
+        let interfaces = read(&self.interfaces);
+        let poller = read(&self.poller);
+        let discovery = read(&self.discovery);
+        f(&LiveView {
+            topology: &topology,
+            devices: &devices,
+            interfaces: &interfaces,
+            poller: &poller,
+            stale_after_ms: self.stale_after_ms,
+            discovery: &discovery,
+        })
     }
 
-    /// Read the state under the read lock without cloning it.
-    pub fn read<R>(&self, f: impl FnOnce(&LiveSnapshot) -> R) -> R {
-        f(&self.inner.read().unwrap_or_else(|p| p.into_inner()))
+    pub fn read_topology<R>(&self, f: impl FnOnce(&Topology) -> R) -> R {
+        f(&read(&self.topology))
+    }
+
+    pub fn read_devices<R>(&self, f: impl FnOnce(&DeviceMap) -> R) -> R {
+        f(&read(&self.devices))
+    }
+
+    pub fn read_interfaces<R>(&self, f: impl FnOnce(&InterfaceMap) -> R) -> R {
+        f(&read(&self.interfaces))
+    }
+
+    pub fn read_poller<R>(&self, f: impl FnOnce(&PollerHealth) -> R) -> R {
+        f(&read(&self.poller))
+    }
+
+    pub fn read_discovery<R>(&self, f: impl FnOnce(&DiscoveryStatus) -> R) -> R {
+        f(&read(&self.discovery))
+    }
+
+    pub fn update_topology<R>(&self, f: impl FnOnce(&mut Topology) -> R) -> R {
+        f(&mut write(&self.topology))
+    }
+
+    pub fn update_devices<R>(&self, f: impl FnOnce(&mut DeviceMap) -> R) -> R {
+        f(&mut write(&self.devices))
+    }
+
+    pub fn update_interfaces<R>(&self, f: impl FnOnce(&mut InterfaceMap) -> R) -> R {
+        f(&mut write(&self.interfaces))
+    }
+
+    pub fn update_poller<R>(&self, f: impl FnOnce(&mut PollerHealth) -> R) -> R {
+        f(&mut write(&self.poller))
+    }
+
+    pub fn update_discovery<R>(&self, f: impl FnOnce(&mut DiscoveryStatus) -> R) -> R {
+        f(&mut write(&self.discovery))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    /// A writer holding one part (here devices, for as long as the test
+    /// wants) does not hold up readers and writers of the other parts.
+    #[test]
+    fn a_writer_of_one_part_does_not_block_the_others() {
+        let live = std::sync::Arc::new(Live::new(Topology::default(), 1_000));
+        let (held_tx, held_rx) = mpsc::channel();
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        let writer = {
+            let live = live.clone();
+            std::thread::spawn(move || {
+                live.update_devices(|d| {
+                    d.insert(DeviceId("r1".into()), DeviceHealth::default());
+                    held_tx.send(()).unwrap();
+                    release_rx.recv().unwrap();
+                })
+            })
+        };
+        held_rx.recv().unwrap();
+        let (done_tx, done_rx) = mpsc::channel();
+        let other = {
+            let live = live.clone();
+            std::thread::spawn(move || {
+                live.update_interfaces(|i| {
+                    i.insert(
+                        (DeviceId("r1".into()), "eth0".into()),
+                        InterfaceHealth::default(),
+                    );
+                });
+                live.update_poller(|p| p.snmp_polls += 1);
+                let seen = (
+                    live.read_interfaces(|i| i.len()),
+                    live.read_poller(|p| p.snmp_polls),
+                    live.read_topology(|t| t.devices.len()),
+                );
+                done_tx.send(seen).unwrap();
+            })
+        };
+        let seen = done_rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("other parts were blocked by the devices writer");
+        assert_eq!(seen, (1, 1, 0));
+        release_tx.send(()).unwrap();
+        writer.join().unwrap();
+        other.join().unwrap();
+        assert_eq!(live.read(|v| (v.devices.len(), v.interfaces.len())), (1, 1));
     }
 }

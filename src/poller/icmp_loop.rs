@@ -69,8 +69,7 @@ pub(super) async fn run(
         let took = clock.mono_ms().saturating_sub(started);
         let skipped = ticker.finish(clock.mono_ms());
         let engine = icmp.counters();
-        shared.live.update(|l| {
-            let p = &mut l.poller;
+        shared.live.update_poller(|p| {
             p.icmp_engine.merge(engine);
             p.icmp_rounds += 1;
             p.skipped_polls += skipped;
@@ -87,9 +86,11 @@ fn ms(v: Option<crate::types::RttMicros>) -> Option<f64> {
 /// A round without a verdict: the last one stands until it is stale.
 /// Logged when the reason changes, not every round.
 fn no_verdict(shared: &Shared, device: &DeviceId, addr: IpAddr, why: String) {
-    let new = shared.live.update(|l| {
-        l.poller.icmp_rounds_without_verdict += 1;
-        let h = l.devices.entry(device.clone()).or_default();
+    shared
+        .live
+        .update_poller(|p| p.icmp_rounds_without_verdict += 1);
+    let new = shared.live.update_devices(|devices| {
+        let h = devices.entry(device.clone()).or_default();
         let new = h.icmp_error.as_deref() != Some(why.as_str());
         h.icmp_error = Some(why.clone());
         new
@@ -109,8 +110,8 @@ fn record(
 ) {
     // Over the probes that left this host (a refused one is not lost).
     let loss = measured_loss_pct(st);
-    shared.live.update(|l| {
-        let h = l.devices.entry(device.clone()).or_insert_with(DeviceHealth::default);
+    shared.live.update_devices(|devices| {
+        let h = devices.entry(device.clone()).or_insert_with(DeviceHealth::default);
         if h.reachability != state {
             tracing::info!(device = %device, from = ?h.reachability, to = ?state, "reachability changed");
             h.since_ms = Some(now);

@@ -144,7 +144,7 @@ impl Monitor {
             tasks,
             polled: BTreeSet::new(),
         };
-        let topo = m.shared.live.read(|l| l.topology.clone());
+        let topo = m.shared.live.read_topology(Topology::clone);
         m.set_topology(topo);
         m
     }
@@ -220,11 +220,15 @@ impl Monitor {
                 ));
             }
         }
-        self.shared.live.update(|l| {
-            l.devices.retain(|id, _| ids.contains(id));
-            l.interfaces.retain(|(id, _), _| ids.contains(id));
-            l.topology = topology;
-        });
+        // The new topology first: a reader in between sees health entries
+        // of removed devices, which nothing shows without their device.
+        self.shared.live.update_topology(|t| *t = topology);
+        self.shared
+            .live
+            .update_devices(|d| d.retain(|id, _| ids.contains(id)));
+        self.shared
+            .live
+            .update_interfaces(|i| i.retain(|(id, _), _| ids.contains(id)));
     }
 
     /// Stop every poller, let the writer flush, and wait for them.

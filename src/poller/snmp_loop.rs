@@ -140,20 +140,21 @@ pub(super) async fn run(
                     let now = clock.wall_ms();
                     let out = counter_step(&t.device, &mut prev, polled, now);
                     rejected = Rejected::now(&*snmp, &t);
-                    shared.live.update(|l| {
+                    shared.live.update_interfaces(|interfaces| {
                         for (name, health) in out.interfaces {
-                            l.interfaces.insert((t.device.clone(), name), health);
+                            interfaces.insert((t.device.clone(), name), health);
                         }
-                        let h = l
-                            .devices
+                    });
+                    shared.live.update_devices(|devices| {
+                        let h = devices
                             .entry(t.device.clone())
                             .or_insert_with(DeviceHealth::default);
                         h.snmp_ok = Some(partial.is_empty());
                         h.snmp_error = (!partial.is_empty()).then(|| partial.join("; "));
                         h.snmp_unusable_datagrams = rejected.own.total();
                         h.last_snmp_ms = Some(now);
-                        l.poller.snmp_polls += 1;
                     });
+                    shared.live.update_poller(|p| p.snmp_polls += 1);
                     shared.write(out.samples, out.gaps);
                 }
                 Err(e) => {
@@ -167,8 +168,7 @@ pub(super) async fn run(
         let skipped = ticker.finish(clock.mono_ms());
         let datagrams = snmp.datagram_stats();
         let renewals = snmp.transport_renewals();
-        shared.live.update(|l| {
-            let p = &mut l.poller;
+        shared.live.update_poller(|p| {
             // Transport-wide totals: every device's loop reads the same.
             p.snmp_datagrams_discarded = p.snmp_datagrams_discarded.max(datagrams.discarded);
             p.snmp_datagrams_malformed = p.snmp_datagrams_malformed.max(datagrams.malformed);
@@ -224,19 +224,20 @@ fn fail(
     }
     let unusable = counts.own.total();
     *rejected = counts;
-    shared.live.update(|l| {
-        let h = l
-            .devices
+    shared.live.update_devices(|devices| {
+        let h = devices
             .entry(t.device.clone())
             .or_insert_with(DeviceHealth::default);
         h.snmp_ok = Some(false);
         h.snmp_error = Some(text);
         h.snmp_unusable_datagrams = unusable;
         h.last_snmp_ms = Some(now);
-        l.poller.snmp_polls += 1;
-        l.poller.snmp_failures += 1;
+    });
+    shared.live.update_poller(|p| {
+        p.snmp_polls += 1;
+        p.snmp_failures += 1;
         if e.is_timeout() {
-            l.poller.snmp_timeouts += 1;
+            p.snmp_timeouts += 1;
         }
     });
 }

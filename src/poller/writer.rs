@@ -118,7 +118,7 @@ pub(super) async fn run_capped<S: SampleStore>(
                 }).await;
                 if !matches!(r, Ok(Ok(_))) {
                     tracing::warn!("store rollup/prune failed");
-                    live.update(|l| l.poller.store_errors += 1);
+                    live.update_poller(|p| p.store_errors += 1);
                 }
             }
             _ = stop.changed() => {
@@ -200,7 +200,7 @@ impl<S: SampleStore> Writer<S> {
                 }
                 self.broken = false;
                 self.backlog.succeeded();
-                self.live.update(|l| l.poller.samples_written += n);
+                self.live.update_poller(|p| p.samples_written += n);
                 self.report(None);
             }
             Ok((batch, Err(e))) => {
@@ -230,15 +230,15 @@ impl<S: SampleStore> Writer<S> {
             self.backlog.dropped_samples,
             self.broken,
         );
-        self.live.update(|l| {
+        self.live.update_poller(|p| {
             if error.is_some() {
-                l.poller.store_errors += 1;
+                p.store_errors += 1;
             }
-            l.poller.store_ok = !broken;
-            l.poller.store_backlog_samples = held;
-            l.poller.store_dropped_samples = dropped;
+            p.store_ok = !broken;
+            p.store_backlog_samples = held;
+            p.store_dropped_samples = dropped;
             if let Some(e) = error {
-                l.poller.store_last_error = Some(e);
+                p.store_last_error = Some(e);
             }
         });
     }

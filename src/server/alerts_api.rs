@@ -117,9 +117,8 @@ async fn active(state: Arc<AppState>) -> Result<Response, std::convert::Infallib
         Ok(rows) => rows,
         Err(r) => return Ok(r),
     };
-    let names: HashMap<String, String> = state.live.read(|l| {
-        l.topology
-            .devices
+    let names: HashMap<String, String> = state.live.read_topology(|t| {
+        t.devices
             .iter()
             .map(|d| {
                 (

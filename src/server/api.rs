@@ -3,8 +3,7 @@
 //! added beside the topology fields. Pure: serde only, the caller passes
 //! the snapshot and the time.
 use crate::live::{
-    DeviceHealth, InterfaceHealth, LinkHealth, LiveSnapshot, Reachability, UnixMs, aged,
-    link_health,
+    DeviceHealth, InterfaceHealth, LinkHealth, LiveView, Reachability, UnixMs, aged, link_health,
 };
 use crate::topology::{Device, Link};
 use serde::Serialize;
@@ -65,7 +64,7 @@ pub struct TopologyView<'a> {
 }
 
 /// One device of the snapshot with its health at `now_ms`.
-pub fn device_view<'a>(s: &'a LiveSnapshot, d: &'a Device, now_ms: UnixMs) -> DeviceView<'a> {
+pub fn device_view<'a>(s: &LiveView<'a>, d: &'a Device, now_ms: UnixMs) -> DeviceView<'a> {
     DeviceView {
         device: d,
         health: s.devices.get(&d.id).map(|h| HealthView::at(h, now_ms)),
@@ -79,14 +78,14 @@ pub fn device_view<'a>(s: &'a LiveSnapshot, d: &'a Device, now_ms: UnixMs) -> De
 }
 
 /// One link of the snapshot with its health at `now_ms`.
-pub fn link_view<'a>(s: &'a LiveSnapshot, l: &'a Link, now_ms: UnixMs) -> LinkView<'a> {
+pub fn link_view<'a>(s: &LiveView<'a>, l: &'a Link, now_ms: UnixMs) -> LinkView<'a> {
     LinkView {
         link: l,
         health: link_health(s, l, now_ms),
     }
 }
 
-pub fn devices(s: &LiveSnapshot, now_ms: UnixMs) -> Vec<DeviceView<'_>> {
+pub fn devices<'a>(s: &LiveView<'a>, now_ms: UnixMs) -> Vec<DeviceView<'a>> {
     s.topology
         .devices
         .iter()
@@ -94,7 +93,7 @@ pub fn devices(s: &LiveSnapshot, now_ms: UnixMs) -> Vec<DeviceView<'_>> {
         .collect()
 }
 
-pub fn topology(s: &LiveSnapshot, now_ms: UnixMs) -> TopologyView<'_> {
+pub fn topology<'a>(s: &LiveView<'a>, now_ms: UnixMs) -> TopologyView<'a> {
     TopologyView {
         devices: devices(s, now_ms),
         links: s
@@ -110,6 +109,7 @@ pub fn topology(s: &LiveSnapshot, now_ms: UnixMs) -> TopologyView<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::live::LiveSnapshot;
     use crate::topology::DeviceId;
 
     /// The JSON a device's health has at a time: `reachability` aged,
@@ -128,7 +128,8 @@ mod tests {
                 ..Default::default()
             },
         );
-        let at = |now| serde_json::to_value(device_view(&s, &d, now)).unwrap()["health"].clone();
+        let at =
+            |now| serde_json::to_value(device_view(&s.view(), &d, now)).unwrap()["health"].clone();
         let fresh = at(16_000);
         assert_eq!(
             (
@@ -158,7 +159,7 @@ mod tests {
             )
         );
         // One key each: no duplicate `reachability` from the flattening.
-        let text = serde_json::to_string(&device_view(&s, &d, 16_001)).unwrap();
+        let text = serde_json::to_string(&device_view(&s.view(), &d, 16_001)).unwrap();
         assert_eq!(text.matches("\"reachability\"").count(), 1, "{text}");
     }
 }

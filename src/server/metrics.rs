@@ -1,10 +1,10 @@
 //! The series nocmap exports, as plain values: metric families built from a
-//! [`LiveSnapshot`]. `/metrics` renders them as Prometheus text
+//! [`LiveView`]. `/metrics` renders them as Prometheus text
 //! (`exposition`), remote write as protobuf (`remote_write::proto`), so both
 //! always carry the same series. Pure: no I/O, no clock (the caller passes
 //! the time); a missing value (a gap, an unknown status, a stale ICMP
 //! verdict) is left out, never written as NaN.
-use crate::live::{LiveSnapshot, Reachability, UnixMs, aged};
+use crate::live::{LiveView, Reachability, UnixMs, aged};
 use crate::topology::DeviceId;
 use std::collections::BTreeMap;
 
@@ -48,7 +48,7 @@ pub struct Family {
 /// HELP/TYPE lines are still valid) and non-finite values are dropped. All
 /// come from the snapshot but the HTTP server's own TLS counters
 /// (`tls::metric_families`).
-pub fn collect(s: &LiveSnapshot, now_ms: UnixMs) -> Vec<Family> {
+pub fn collect(s: &LiveView<'_>, now_ms: UnixMs) -> Vec<Family> {
     let mut out = Vec::new();
     interface_families(s, &mut out);
     device_families(s, now_ms, &mut out);
@@ -89,7 +89,7 @@ pub(super) fn single(
     }
 }
 
-fn sys_names(s: &LiveSnapshot) -> BTreeMap<&DeviceId, &str> {
+fn sys_names<'a>(s: &LiveView<'a>) -> BTreeMap<&'a DeviceId, &'a str> {
     s.topology
         .devices
         .iter()
@@ -101,7 +101,7 @@ type IfGetter = fn(&crate::live::InterfaceHealth) -> Option<f64>;
 
 const PCT: f64 = 100.0;
 
-fn interface_families(s: &LiveSnapshot, out: &mut Vec<Family>) {
+fn interface_families(s: &LiveView<'_>, out: &mut Vec<Family>) {
     use MetricKind::Gauge;
     let names = sys_names(s);
     let specs: [(&str, &str, IfGetter); 10] = [
@@ -158,7 +158,7 @@ fn interface_families(s: &LiveSnapshot, out: &mut Vec<Family>) {
     ];
     for (name, help, get) in specs {
         let mut f = family(name, help, Gauge);
-        for ((device, if_name), h) in &s.interfaces {
+        for ((device, if_name), h) in s.interfaces {
             if let Some(value) = get(h) {
                 f.samples.push(MetricSample {
                     suffix: "",
@@ -177,7 +177,7 @@ fn interface_families(s: &LiveSnapshot, out: &mut Vec<Family>) {
 
 const MS: f64 = 1000.0;
 
-fn device_families(s: &LiveSnapshot, now_ms: UnixMs, out: &mut Vec<Family>) {
+fn device_families(s: &LiveView<'_>, now_ms: UnixMs, out: &mut Vec<Family>) {
     use MetricKind::Gauge;
     let names = sys_names(s);
     let labels = |d: &DeviceId| {
@@ -221,7 +221,7 @@ fn device_families(s: &LiveSnapshot, now_ms: UnixMs, out: &mut Vec<Family>) {
         "Datagrams from the device's address the SNMP transport could not use: late, a wrong request id, not SNMP.",
         MetricKind::Counter,
     );
-    for (id, h) in &s.devices {
+    for (id, h) in s.devices {
         let verdict = aged(h, now_ms);
         let reach = match verdict.reachability {
             Reachability::Up => Some(1.0),
@@ -262,7 +262,7 @@ fn device_families(s: &LiveSnapshot, now_ms: UnixMs, out: &mut Vec<Family>) {
     out.extend([up, stale, snmp, rtt, jitter, loss, unusable]);
 }
 
-fn poller_families(s: &LiveSnapshot, out: &mut Vec<Family>) {
+fn poller_families(s: &LiveView<'_>, out: &mut Vec<Family>) {
     use MetricKind::{Counter, Gauge, Summary};
     let p = &s.poller;
     let mut duration = family(
@@ -453,7 +453,7 @@ fn icmp_engine_families(c: &crate::icmp::EngineCounters, out: &mut Vec<Family>) 
 
 /// The last discovery run: what it could not reach and when it ended.
 /// Absent until the first run has finished.
-fn discovery_families(s: &LiveSnapshot, out: &mut Vec<Family>) {
+fn discovery_families(s: &LiveView<'_>, out: &mut Vec<Family>) {
     use MetricKind::Gauge;
     let Some(run) = &s.discovery.last else {
         return;
@@ -500,8 +500,9 @@ fn discovery_families(s: &LiveSnapshot, out: &mut Vec<Family>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::live::LiveSnapshot;
 
-    fn last_error(s: &LiveSnapshot) -> Vec<MetricSample> {
+    fn last_error(s: &LiveView<'_>) -> Vec<MetricSample> {
         collect(s, 0)
             .into_iter()
             .find(|f| f.name == "nocmap_store_last_error_info")
@@ -514,7 +515,7 @@ mod tests {
         let mut s = LiveSnapshot::default();
         s.poller.store_last_error = Some("store /x.db: the file system is read-only".into());
         s.poller.store_ok = false;
-        let down = last_error(&s);
+        let down = last_error(&s.view());
         assert_eq!(down.len(), 1);
         assert_eq!(
             down[0].labels,
@@ -525,13 +526,13 @@ mod tests {
         );
         // Once writes succeed again the stale error is not shown.
         s.poller.store_ok = true;
-        assert!(last_error(&s).is_empty());
+        assert!(last_error(&s.view()).is_empty());
     }
 
     /// The HELP text of `nocmap_device_reachability_stale` says 3 rounds.
     const _: () = assert!(crate::live::STALE_AFTER_ROUNDS == 3);
 
-    fn samples(s: &LiveSnapshot, now: UnixMs, name: &str) -> Vec<f64> {
+    fn samples(s: &LiveView<'_>, now: UnixMs, name: &str) -> Vec<f64> {
         collect(s, now)
             .into_iter()
             .find(|f| f.name == name)
@@ -557,17 +558,20 @@ mod tests {
         s.devices
             .insert(DeviceId("never".into()), DeviceHealth::default());
         let fresh = 7_000;
-        assert_eq!(samples(&s, fresh, "nocmap_device_up"), [0.0]);
+        assert_eq!(samples(&s.view(), fresh, "nocmap_device_up"), [0.0]);
         assert_eq!(
-            samples(&s, fresh, "nocmap_device_reachability_stale"),
+            samples(&s.view(), fresh, "nocmap_device_reachability_stale"),
             [0.0]
         );
-        assert_eq!(samples(&s, fresh, "nocmap_rtt_seconds"), [0.002]);
-        assert_eq!(samples(&s, fresh, "nocmap_packet_loss_ratio"), [1.0]);
+        assert_eq!(samples(&s.view(), fresh, "nocmap_rtt_seconds"), [0.002]);
+        assert_eq!(samples(&s.view(), fresh, "nocmap_packet_loss_ratio"), [1.0]);
         let late = 7_001;
-        assert!(samples(&s, late, "nocmap_device_up").is_empty());
-        assert_eq!(samples(&s, late, "nocmap_device_reachability_stale"), [1.0]);
-        assert!(samples(&s, late, "nocmap_rtt_seconds").is_empty());
-        assert!(samples(&s, late, "nocmap_packet_loss_ratio").is_empty());
+        assert!(samples(&s.view(), late, "nocmap_device_up").is_empty());
+        assert_eq!(
+            samples(&s.view(), late, "nocmap_device_reachability_stale"),
+            [1.0]
+        );
+        assert!(samples(&s.view(), late, "nocmap_rtt_seconds").is_empty());
+        assert!(samples(&s.view(), late, "nocmap_packet_loss_ratio").is_empty());
     }
 }

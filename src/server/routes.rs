@@ -100,7 +100,7 @@ fn api_routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
     let s = state.clone();
     let discovery = warp::path!("discovery")
         .and(warp::get())
-        .map(move || s.live.read(|l| json(StatusCode::OK, &l.discovery)));
+        .map(move || s.live.read_discovery(|d| json(StatusCode::OK, d)));
     devices
         .or(topology)
         .unify()

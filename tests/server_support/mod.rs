@@ -87,8 +87,8 @@ pub fn hostile_live() -> Arc<Live> {
     };
     let live = Live::new(topology, 180_000);
     let now = now_ms();
-    live.update(|s| {
-        s.devices.insert(
+    live.update_devices(|devices| {
+        devices.insert(
             DeviceId("dev-a".into()),
             DeviceHealth {
                 reachability: Reachability::Up,
@@ -108,9 +108,10 @@ pub fn hostile_live() -> Arc<Live> {
                 snmp_unusable_datagrams: 0,
             },
         );
-        s.devices
-            .insert(DeviceId("dev-b".into()), DeviceHealth::default());
-        s.interfaces.insert(
+        devices.insert(DeviceId("dev-b".into()), DeviceHealth::default());
+    });
+    live.update_interfaces(|interfaces| {
+        interfaces.insert(
             (DeviceId("dev-a".into()), "Gi0/1".into()),
             InterfaceHealth {
                 oper_status: Some("up".into()),
@@ -127,7 +128,7 @@ pub fn hostile_live() -> Arc<Live> {
                 updated_ms: Some(now),
             },
         );
-        s.interfaces.insert(
+        interfaces.insert(
             (DeviceId("dev-a".into()), EVIL_IF_NAME.into()),
             InterfaceHealth {
                 oper_status: Some("up".into()),
@@ -136,7 +137,7 @@ pub fn hostile_live() -> Arc<Live> {
                 ..Default::default()
             },
         );
-        s.interfaces.insert(
+        interfaces.insert(
             (DeviceId("dev-b".into()), "eth0".into()),
             InterfaceHealth {
                 oper_status: Some("up".into()),
@@ -149,7 +150,9 @@ pub fn hostile_live() -> Arc<Live> {
                 ..Default::default()
             },
         );
-        s.poller = PollerHealth {
+    });
+    live.update_poller(|p| {
+        *p = PollerHealth {
             icmp_rounds: 10,
             snmp_polls: 4,
             snmp_failures: 1,

@@ -1,0 +1,200 @@
+//! The values of the live picture: each device's, interface's and the
+//! poller's own health, an owned snapshot of all of it, and a borrowed
+//! view that the pure readers (API shapes, `/metrics`, alert observations,
+//! link health) take. No locks and no I/O here.
+use super::discovery::DiscoveryStatus;
+use crate::topology::{DeviceId, Topology};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Milliseconds since the Unix epoch (wall clock, for display and storage).
+pub type UnixMs = i64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Reachability {
+    Up,
+    Down,
+    Unknown,
+}
+
+/// Latest ICMP and SNMP view of one device. The reachability shown at a
+/// given time is [`aged`] from the verdict, its round time and lifetime.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceHealth {
+    /// The verdict of the last ICMP round that gave one (unknown before the
+    /// first); serialised as `icmp_verdict` (the API's `reachability` is
+    /// the aged one).
+    #[serde(rename = "icmp_verdict")]
+    pub reachability: Reachability,
+    /// When the verdict last changed.
+    pub since_ms: Option<UnixMs>,
+    pub rtt_min_ms: Option<f64>,
+    pub rtt_avg_ms: Option<f64>,
+    pub rtt_median_ms: Option<f64>,
+    pub rtt_max_ms: Option<f64>,
+    pub jitter_ms: Option<f64>,
+    pub loss_pct: Option<f64>,
+    /// When the round that gave the verdict ended.
+    pub last_icmp_ms: Option<UnixMs>,
+    /// How long after `last_icmp_ms` the verdict stands
+    /// ([`verdict_lifetime_ms`] of the device's own ICMP settings).
+    pub icmp_stale_after_ms: Option<i64>,
+    /// Why the last ICMP round gave no verdict (cleared by one that does).
+    pub icmp_error: Option<String>,
+    pub snmp_ok: Option<bool>,
+    pub last_snmp_ms: Option<UnixMs>,
+    /// Why the last SNMP poll failed (never contains a secret).
+    pub snmp_error: Option<String>,
+    /// Datagrams from the device's address the SNMP transport could not
+    /// use (late, wrong request id, not SNMP), since start.
+    pub snmp_unusable_datagrams: u64,
+}
+
+impl Default for DeviceHealth {
+    fn default() -> Self {
+        DeviceHealth {
+            reachability: Reachability::Unknown,
+            since_ms: None,
+            rtt_min_ms: None,
+            rtt_avg_ms: None,
+            rtt_median_ms: None,
+            rtt_max_ms: None,
+            jitter_ms: None,
+            loss_pct: None,
+            last_icmp_ms: None,
+            icmp_stale_after_ms: None,
+            icmp_error: None,
+            snmp_ok: None,
+            last_snmp_ms: None,
+            snmp_error: None,
+            snmp_unusable_datagrams: 0,
+        }
+    }
+}
+
+/// Latest rates of one interface; None where the last interval was a gap.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct InterfaceHealth {
+    pub oper_status: Option<String>,
+    pub speed_bps: Option<u64>,
+    pub in_bps: Option<f64>,
+    pub out_bps: Option<f64>,
+    pub in_util_pct: Option<f64>,
+    pub out_util_pct: Option<f64>,
+    pub in_errors_per_s: Option<f64>,
+    pub out_errors_per_s: Option<f64>,
+    pub in_discards_per_s: Option<f64>,
+    pub out_discards_per_s: Option<f64>,
+    /// Why the last interval has no rate (first sample, reboot, ...).
+    pub gap: Option<String>,
+    pub updated_ms: Option<UnixMs>,
+}
+
+/// Counters of the poller itself, for `/metrics`.
+#[derive(Debug, Clone, Serialize)]
+pub struct PollerHealth {
+    pub icmp_rounds: u64,
+    /// Rounds that gave no verdict (the engine failed, or this host
+    /// refused every probe).
+    pub icmp_rounds_without_verdict: u64,
+    pub snmp_polls: u64,
+    pub snmp_failures: u64,
+    pub snmp_timeouts: u64,
+    /// Polls skipped because the previous poll of the same target overran.
+    pub skipped_polls: u64,
+    pub poll_seconds_sum: f64,
+    pub poll_seconds_max: f64,
+    /// Largest delay between a poll's deadline and its start.
+    pub lag_seconds_max: f64,
+    pub samples_written: u64,
+    pub store_errors: u64,
+    /// False while store writes fail (samples wait in memory).
+    pub store_ok: bool,
+    /// Samples waiting in memory for the store.
+    pub store_backlog_samples: u64,
+    /// Samples dropped because the backlog was full (a gap records them).
+    pub store_dropped_samples: u64,
+    /// The last store error (a path and an OS reason, never a secret).
+    pub store_last_error: Option<String>,
+    pub discoveries: u64,
+    /// Datagrams the SNMP transports received that matched no request
+    /// (wrong request id, another source, late or duplicate), and those
+    /// with no readable request id.
+    pub snmp_datagrams_discarded: u64,
+    pub snmp_datagrams_malformed: u64,
+    /// Shared SNMP sockets found closed and bound anew.
+    pub snmp_transport_renewals: u64,
+    /// The ICMP engine's counters as of its last round.
+    pub icmp_engine: crate::icmp::EngineCounters,
+}
+
+impl Default for PollerHealth {
+    fn default() -> Self {
+        PollerHealth {
+            icmp_rounds: 0,
+            icmp_rounds_without_verdict: 0,
+            snmp_polls: 0,
+            snmp_failures: 0,
+            snmp_timeouts: 0,
+            skipped_polls: 0,
+            poll_seconds_sum: 0.0,
+            poll_seconds_max: 0.0,
+            lag_seconds_max: 0.0,
+            samples_written: 0,
+            store_errors: 0,
+            store_ok: true,
+            store_backlog_samples: 0,
+            store_dropped_samples: 0,
+            store_last_error: None,
+            discoveries: 0,
+            snmp_datagrams_discarded: 0,
+            snmp_datagrams_malformed: 0,
+            snmp_transport_renewals: 0,
+            icmp_engine: Default::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LiveSnapshot {
+    pub topology: Topology,
+    pub devices: BTreeMap<DeviceId, DeviceHealth>,
+    /// Keyed by (device, ifName).
+    #[serde(skip)]
+    pub interfaces: BTreeMap<(DeviceId, String), InterfaceHealth>,
+    pub poller: PollerHealth,
+    /// How old data may be before it is shown as stale.
+    pub stale_after_ms: i64,
+    /// The last discovery run and what it could not reach.
+    pub discovery: DiscoveryStatus,
+}
+
+/// Every part of the live picture at one moment, borrowed: from the locks
+/// of [`super::Live::read`], or from an owned [`LiveSnapshot`] with
+/// [`LiveSnapshot::view`].
+#[derive(Debug, Clone, Copy)]
+pub struct LiveView<'a> {
+    pub topology: &'a Topology,
+    pub devices: &'a BTreeMap<DeviceId, DeviceHealth>,
+    /// Keyed by (device, ifName).
+    pub interfaces: &'a BTreeMap<(DeviceId, String), InterfaceHealth>,
+    pub poller: &'a PollerHealth,
+    /// How old data may be before it is shown as stale.
+    pub stale_after_ms: i64,
+    /// The last discovery run and what it could not reach.
+    pub discovery: &'a DiscoveryStatus,
+}
+
+impl LiveSnapshot {
+    pub fn view(&self) -> LiveView<'_> {
+        LiveView {
+            topology: &self.topology,
+            devices: &self.devices,
+            interfaces: &self.interfaces,
+            poller: &self.poller,
+            stale_after_ms: self.stale_after_ms,
+            discovery: &self.discovery,
+        }
+    }
+}
