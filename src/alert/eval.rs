@@ -316,7 +316,7 @@ impl Evaluator {
                 ActiveAlert {
                     key: k.clone(),
                     rule: rule.name.clone(),
-                    severity: rule.severity.as_str(),
+                    severity: rule.severity,
                     device: t.device.clone(),
                     device_name: t.device_name.clone(),
                     interface: t.interface.clone(),

@@ -276,23 +276,25 @@ fn only_changes_are_read_back_as_flap_history() {
         crate::store::StoreConfig::default(),
     )
     .unwrap();
-    let row = |event: &str, at: i64, started: i64, catch_up: bool| crate::store::AlertEvent {
-        key: "hot/r1/eth1".into(),
-        event: event.into(),
-        at_ms: at,
-        started_ms: started,
-        catch_up,
-        ..Default::default()
-    };
+    let row =
+        |event: AlertEventKind, at: i64, started: i64, catch_up: bool| crate::store::AlertEvent {
+            event,
+            started_ms: started,
+            catch_up,
+            ..crate::store::AlertEvent::fired_for_test("hot/r1/eth1", at)
+        };
     let events = vec![
-        (row("fired", 1_000, 1_000, false), vec![]),
-        (row("flapping_started", 1_500, 1_000, false), vec![]),
-        (row("resolved", 2_000, 1_000, false), vec![]),
-        (row("suppressed", 3_000, 3_000, false), vec![]),
-        (row("suppressed", 3_500, 3_000, false), vec![]),
-        (row("fired", 4_000, 3_000, true), vec![]),
-        (row("resolved", 5_000, 3_000, true), vec![]),
-        (row("fired", 500, 500, false), vec![]),
+        (row(AlertEventKind::Fired, 1_000, 1_000, false), vec![]),
+        (
+            row(AlertEventKind::FlappingStarted, 1_500, 1_000, false),
+            vec![],
+        ),
+        (row(AlertEventKind::Resolved, 2_000, 1_000, false), vec![]),
+        (row(AlertEventKind::Suppressed, 3_000, 3_000, false), vec![]),
+        (row(AlertEventKind::Suppressed, 3_500, 3_000, false), vec![]),
+        (row(AlertEventKind::Fired, 4_000, 3_000, true), vec![]),
+        (row(AlertEventKind::Resolved, 5_000, 3_000, true), vec![]),
+        (row(AlertEventKind::Fired, 500, 500, false), vec![]),
     ];
     store.record_alerts(&events, None, 6_000).unwrap();
     let got = store.alert_state_changes(900, 100).unwrap();

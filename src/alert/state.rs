@@ -103,7 +103,7 @@ impl Transition {
 pub struct ActiveAlert {
     pub key: AlertKey,
     pub rule: String,
-    pub severity: &'static str,
+    pub severity: Severity,
     pub device: DeviceId,
     pub device_name: String,
     pub interface: Option<String>,
