@@ -253,28 +253,15 @@ mod tests {
 
     fn event(key: &str) -> AlertEvent {
         AlertEvent {
-            id: 0,
-            key: key.into(),
-            fingerprint: "f".into(),
             rule: "r".into(),
-            kind: "loss".into(),
-            severity: "info".into(),
-            event: "fired".into(),
-            state: "firing".into(),
+            kind: crate::types::RuleKind::Loss,
+            severity: crate::types::Severity::Info,
             device: "d".into(),
             device_name: "d".into(),
             interface: None,
-            value: None,
             threshold: None,
-            at_ms: 1,
-            started_ms: 1,
-            notified: true,
-            catch_up: false,
-            held: None,
-            caused_by: vec![],
-            maintenance: None,
-            flapping: false,
             summary: String::new(),
+            ..AlertEvent::fired_for_test(key, 1)
         }
     }
 

@@ -24,11 +24,12 @@ use super::observe::{DeviceObs, Observations};
 use super::rule::Rule;
 use super::scope::DeviceFacts;
 pub use super::state::{ActiveAlert, Restored};
-use super::state::{AlertKey, AlertState, Event, Hold, Phase, Transition};
+use super::state::{AlertKey, AlertMemory, Hold, Phase, Transition};
 use super::suppress::{self, Suppressed};
 use crate::config::RuleKind;
 use crate::live::{Reachability, UnixMs};
 use crate::topology::DeviceId;
+use crate::types::AlertEventKind;
 use crate::util::stats::nearest_rank;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -43,7 +44,7 @@ struct Tracked {
     interface: Option<String>,
     /// When it last fired.
     started_ms: UnixMs,
-    st: AlertState,
+    st: AlertMemory,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -135,7 +136,7 @@ impl Evaluator {
             } else {
                 Phase::Inactive
             };
-            let mut st = AlertState::new(phase);
+            let mut st = AlertMemory::new(phase);
             st.notified = a.notified;
             st.flapping = a.flapping;
             st.flap_told = a.flap_told;
@@ -315,7 +316,7 @@ impl Evaluator {
                 ActiveAlert {
                     key: k.clone(),
                     rule: rule.name.clone(),
-                    severity: rule.severity.as_str(),
+                    severity: rule.severity,
                     device: t.device.clone(),
                     device_name: t.device_name.clone(),
                     interface: t.interface.clone(),
@@ -382,7 +383,7 @@ impl Evaluator {
             if !value.is_some_and(|v| rule.breached(v, false)) {
                 return;
             }
-            let mut st = AlertState::new(Phase::Inactive);
+            let mut st = AlertMemory::new(Phase::Inactive);
             if let Some(changes) = self.restored_changes.remove(&key) {
                 st.changes = changes;
             }
@@ -461,36 +462,39 @@ impl Evaluator {
         // rule's `for`: devices behind a root cause come back a round after
         // it, and must not be told as new root causes in between.
         let unheld_long_enough = st.unheld_since.is_some_and(|t| now - t >= rule.for_ms);
-        let mut emit =
-            |event: Event, notify: bool, catch_up: bool, started: UnixMs, st: &AlertState| {
-                // A told notice was held by nothing; an untold one by the
-                // hold at hand.
-                let held = if notify && event.is_notice() {
-                    None
-                } else {
-                    hold.clone()
-                };
-                out.push(Transition {
-                    key: key.clone(),
-                    rule: rule.name.clone(),
-                    kind: rule.kind,
-                    severity: rule.severity,
-                    device: t.device.clone(),
-                    device_name: t.device_name.clone(),
-                    interface: t.interface.clone(),
-                    event,
-                    firing: st.firing(),
-                    at_ms: now,
-                    started_ms: started,
-                    value: st.last_value,
-                    threshold: rule.shown_threshold(),
-                    notify,
-                    catch_up,
-                    held,
-                    flapping: st.flapping,
-                    receivers: rule.receivers.clone(),
-                })
+        let mut emit = |event: AlertEventKind,
+                        notify: bool,
+                        catch_up: bool,
+                        started: UnixMs,
+                        st: &AlertMemory| {
+            // A told notice was held by nothing; an untold one by the
+            // hold at hand.
+            let held = if notify && event.is_notice() {
+                None
+            } else {
+                hold.clone()
             };
+            out.push(Transition {
+                key: key.clone(),
+                rule: rule.name.clone(),
+                kind: rule.kind,
+                severity: rule.severity,
+                device: t.device.clone(),
+                device_name: t.device_name.clone(),
+                interface: t.interface.clone(),
+                event,
+                firing: st.firing(),
+                at_ms: now,
+                started_ms: started,
+                value: st.last_value,
+                threshold: rule.shown_threshold(),
+                notify,
+                catch_up,
+                held,
+                flapping: st.flapping,
+                receivers: rule.receivers.clone(),
+            })
+        };
         // While receivers wait for the stop notice, it alone tells them the
         // state.
         let told_flapping = st.flap_told;
@@ -500,9 +504,9 @@ impl Evaluator {
             let notify = hold.is_none() && !st.notified && !told_flapping;
             st.notified |= notify;
             let event = if st.suppressed_by.is_empty() {
-                Event::Fired
+                AlertEventKind::Fired
             } else {
-                Event::Suppressed
+                AlertEventKind::Suppressed
             };
             emit(event, notify, false, now, st);
         } else if resolved {
@@ -510,17 +514,17 @@ impl Evaluator {
             if notify {
                 st.notified = false;
             }
-            emit(Event::Resolved, notify, false, started_before, st);
+            emit(AlertEventKind::Resolved, notify, false, started_before, st);
         } else if st.firing() {
             if hold.is_none() && !st.notified && unheld_long_enough && !told_flapping {
                 st.notified = true;
-                emit(Event::Fired, true, true, started_before, st);
+                emit(AlertEventKind::Fired, true, true, started_before, st);
             } else if newly_suppressed {
-                emit(Event::Suppressed, false, false, started_before, st);
+                emit(AlertEventKind::Suppressed, false, false, started_before, st);
             }
         } else if st.phase == Phase::Inactive && st.notified && !st.flapping && !told_flapping {
             st.notified = false;
-            emit(Event::Resolved, true, true, started_before, st);
+            emit(AlertEventKind::Resolved, true, true, started_before, st);
         }
         let notice = flap::notice(flap::NoticeInput {
             was_flapping,
@@ -537,14 +541,14 @@ impl Evaluator {
                     st.flap_told = true;
                     st.notified = st.firing();
                 }
-                emit(Event::FlappingStarted, notify, late, started, st);
+                emit(AlertEventKind::FlappingStarted, notify, late, started, st);
             }
             Some(flap::Notice::Stopped { notify, late }) => {
                 if notify {
                     st.flap_told = false;
                     st.notified = st.firing();
                 }
-                emit(Event::FlappingStopped, notify, late, started, st);
+                emit(AlertEventKind::FlappingStopped, notify, late, started, st);
             }
             None => {}
         }

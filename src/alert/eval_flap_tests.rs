@@ -35,17 +35,17 @@ fn flapping_is_told_once_when_it_starts_and_once_when_it_stops() {
     assert_eq!(
         told(&all),
         vec![
-            (Event::Fired, true),
-            (Event::Resolved, false),
-            (Event::Fired, true),
-            (Event::FlappingStarted, false),
+            (AlertEventKind::Fired, true),
+            (AlertEventKind::Resolved, false),
+            (AlertEventKind::Fired, true),
+            (AlertEventKind::FlappingStarted, false),
         ],
         "{all:#?}"
     );
     assert_eq!(all.iter().filter(|t| t.event.is_notice()).count(), 1);
     assert!(
         all.iter()
-            .any(|t| !t.notify && t.flapping && t.event == Event::Fired)
+            .any(|t| !t.notify && t.flapping && t.event == AlertEventKind::Fired)
     );
     // Listed while it flaps, though resolved now.
     let a = e.active();
@@ -57,7 +57,7 @@ fn flapping_is_told_once_when_it_starts_and_once_when_it_stops() {
     let late = e.step(&o, 5_000 + 101_000);
     assert_eq!(
         told(&late),
-        vec![(Event::FlappingStopped, false)],
+        vec![(AlertEventKind::FlappingStopped, false)],
         "{late:?}"
     );
     assert_eq!(late.len(), 1);
@@ -77,8 +77,8 @@ fn a_stop_while_firing_tells_firing_and_the_resolution_follows_normally() {
     assert_eq!(
         &n[3..],
         [
-            (Event::FlappingStarted, false),
-            (Event::FlappingStopped, true)
+            (AlertEventKind::FlappingStarted, false),
+            (AlertEventKind::FlappingStopped, true)
         ],
         "{all:#?}"
     );
@@ -86,7 +86,7 @@ fn a_stop_while_firing_tells_firing_and_the_resolution_follows_normally() {
     assert!(a[0].firing && a[0].notified && !a[0].flapping && !a[0].flap_told);
     set_util(&mut o, Some(10.0), 110_000);
     let t = e.step(&o, 110_000);
-    assert_eq!(told(&t), vec![(Event::Resolved, false)]);
+    assert_eq!(told(&t), vec![(AlertEventKind::Resolved, false)]);
 }
 
 #[test]
@@ -105,15 +105,15 @@ devices = [\"r1\"]
     assert!(told(&all).is_empty(), "{all:#?}");
     let recorded: Vec<_> = all.iter().filter(|t| t.event.is_notice()).collect();
     assert_eq!(recorded.len(), 1);
-    assert_eq!(recorded[0].event, Event::FlappingStarted);
+    assert_eq!(recorded[0].event, AlertEventKind::FlappingStarted);
     assert!(recorded[0].maintenance());
     // Still flapping when the window ends: the start is told then, once.
     all = e.step(&o, 10_000);
-    assert_eq!(told(&all), vec![(Event::FlappingStarted, false)]);
+    assert_eq!(told(&all), vec![(AlertEventKind::FlappingStarted, false)]);
     assert!(all[0].catch_up);
     assert!(e.step(&o, 11_000).is_empty());
     let t = e.step(&o, 5_000 + 101_000);
-    assert_eq!(told(&t), vec![(Event::FlappingStopped, false)]);
+    assert_eq!(told(&t), vec![(AlertEventKind::FlappingStopped, false)]);
 }
 
 #[test]
@@ -130,7 +130,11 @@ fn a_flapping_stop_while_firing_waits_for_the_rules_for() {
             all.extend(e2.step(&o, at));
         }
     }
-    assert_eq!(told(&all)[3], (Event::FlappingStarted, false), "{all:#?}");
+    assert_eq!(
+        told(&all)[3],
+        (AlertEventKind::FlappingStarted, false),
+        "{all:#?}"
+    );
     // Changes at 3, 4, 11, 12 and 19 s; it ends high and firing. The first
     // step after the flapping stopped (fewer than 4 changes in 100 s):
     // the stop (firing) is told once nothing has held it for 3 s.
@@ -138,7 +142,7 @@ fn a_flapping_stop_while_firing_waits_for_the_rules_for() {
     assert!(told(&e2.step(&o, ended)).is_empty());
     assert!(told(&e2.step(&o, ended + 2_999)).is_empty());
     let t = e2.step(&o, ended + 3_000);
-    assert_eq!(told(&t), vec![(Event::FlappingStopped, true)]);
+    assert_eq!(told(&t), vec![(AlertEventKind::FlappingStopped, true)]);
     assert!(t[0].catch_up);
 }
 
@@ -161,8 +165,12 @@ fn a_restored_flapping_alert_gets_its_stop_notice() {
     set_util(&mut o, Some(95.0), 1_000);
     let t = e.step(&o, 1_000);
     // It fires now: the fire is recorded, and the stop tells "firing".
-    assert_eq!(told(&t), vec![(Event::FlappingStopped, true)], "{t:#?}");
-    assert!(!t[0].notify && t[0].event == Event::Fired);
+    assert_eq!(
+        told(&t),
+        vec![(AlertEventKind::FlappingStopped, true)],
+        "{t:#?}"
+    );
+    assert!(!t[0].notify && t[0].event == AlertEventKind::Fired);
     assert!(e.active()[0].notified);
 }
 
@@ -246,12 +254,16 @@ fn flapping_goes_on_across_a_restart() {
         set_util(&mut o, Some(if k % 2 == 0 { 90.0 } else { 10.0 }), k * 1000);
         before.extend(e.step(&o, k * 1000));
     }
-    let events: Vec<Event> = before
+    let events: Vec<AlertEventKind> = before
         .iter()
         .filter(|t| t.notify)
         .map(|t| t.event)
         .collect();
-    assert_eq!(events.first(), Some(&Event::FlappingStopped), "{before:?}");
+    assert_eq!(
+        events.first(),
+        Some(&AlertEventKind::FlappingStopped),
+        "{before:?}"
+    );
 }
 
 #[test]
@@ -264,23 +276,25 @@ fn only_changes_are_read_back_as_flap_history() {
         crate::store::StoreConfig::default(),
     )
     .unwrap();
-    let row = |event: &str, at: i64, started: i64, catch_up: bool| crate::store::AlertEvent {
-        key: "hot/r1/eth1".into(),
-        event: event.into(),
-        at_ms: at,
-        started_ms: started,
-        catch_up,
-        ..Default::default()
-    };
+    let row =
+        |event: AlertEventKind, at: i64, started: i64, catch_up: bool| crate::store::AlertEvent {
+            event,
+            started_ms: started,
+            catch_up,
+            ..crate::store::AlertEvent::fired_for_test("hot/r1/eth1", at)
+        };
     let events = vec![
-        (row("fired", 1_000, 1_000, false), vec![]),
-        (row("flapping_started", 1_500, 1_000, false), vec![]),
-        (row("resolved", 2_000, 1_000, false), vec![]),
-        (row("suppressed", 3_000, 3_000, false), vec![]),
-        (row("suppressed", 3_500, 3_000, false), vec![]),
-        (row("fired", 4_000, 3_000, true), vec![]),
-        (row("resolved", 5_000, 3_000, true), vec![]),
-        (row("fired", 500, 500, false), vec![]),
+        (row(AlertEventKind::Fired, 1_000, 1_000, false), vec![]),
+        (
+            row(AlertEventKind::FlappingStarted, 1_500, 1_000, false),
+            vec![],
+        ),
+        (row(AlertEventKind::Resolved, 2_000, 1_000, false), vec![]),
+        (row(AlertEventKind::Suppressed, 3_000, 3_000, false), vec![]),
+        (row(AlertEventKind::Suppressed, 3_500, 3_000, false), vec![]),
+        (row(AlertEventKind::Fired, 4_000, 3_000, true), vec![]),
+        (row(AlertEventKind::Resolved, 5_000, 3_000, true), vec![]),
+        (row(AlertEventKind::Fired, 500, 500, false), vec![]),
     ];
     store.record_alerts(&events, None, 6_000).unwrap();
     let got = store.alert_state_changes(900, 100).unwrap();

@@ -38,11 +38,14 @@ fn a_cut_off_poller_pages_once_and_everything_else_is_behind_it() {
         all.extend(e.step(&o, t));
     }
     // The devices' rule has the shorter `for`, yet only the poller pages.
-    assert_eq!(notified(&all), vec![("cut-off/noc".into(), Event::Fired)]);
+    assert_eq!(
+        notified(&all),
+        vec![("cut-off/noc".into(), AlertEventKind::Fired)]
+    );
     let suppressed: Vec<_> = all.iter().filter(|t| t.rule == "unreachable").collect();
     assert_eq!(suppressed.len(), 3, "{all:?}");
     for s in &suppressed {
-        assert_eq!(s.event, Event::Suppressed);
+        assert_eq!(s.event, AlertEventKind::Suppressed);
         assert_eq!(s.caused_by(), &[DeviceId("noc".into())]);
     }
     // The link comes back; the devices answer again a round later.
@@ -54,10 +57,12 @@ fn a_cut_off_poller_pages_once_and_everything_else_is_behind_it() {
     }
     assert_eq!(
         notified(&all),
-        vec![("cut-off/noc".into(), Event::Resolved)]
+        vec![("cut-off/noc".into(), AlertEventKind::Resolved)]
     );
     assert_eq!(
-        all.iter().filter(|t| t.event == Event::Resolved).count(),
+        all.iter()
+            .filter(|t| t.event == AlertEventKind::Resolved)
+            .count(),
         4,
         "{all:?}"
     );
@@ -93,8 +98,8 @@ fn a_device_still_down_after_the_poller_is_back_is_told_late() {
     assert_eq!(
         told,
         vec![
-            ("cut-off/noc".into(), Event::Resolved),
-            ("unreachable/r1".into(), Event::Fired),
+            ("cut-off/noc".into(), AlertEventKind::Resolved),
+            ("unreachable/r1".into(), AlertEventKind::Fired),
         ]
     );
     assert!(all.iter().any(|t| t.catch_up && t.rule == "unreachable"));
@@ -124,7 +129,7 @@ for_s = 2
     }
     assert_eq!(
         notified(&all),
-        vec![("unreachable/r1".into(), Event::Fired)]
+        vec![("unreachable/r1".into(), AlertEventKind::Fired)]
     );
 }
 
@@ -140,7 +145,7 @@ fn a_poller_not_in_the_topology_is_still_a_subject() {
     }
     assert_eq!(
         notified(&all),
-        vec![("cut-off/poller".into(), Event::Fired)]
+        vec![("cut-off/poller".into(), AlertEventKind::Fired)]
     );
     assert!(
         all.iter()
@@ -170,7 +175,7 @@ fn verdicts_from_while_cut_off_wait_for_the_next_round() {
     }
     assert_eq!(
         notified(&all),
-        vec![("cut-off/noc".into(), Event::Resolved)]
+        vec![("cut-off/noc".into(), AlertEventKind::Resolved)]
     );
     for a in e.active() {
         assert_eq!(a.caused_by, vec![DeviceId("noc".into())], "{a:?}");
@@ -184,7 +189,7 @@ fn verdicts_from_while_cut_off_wait_for_the_next_round() {
     }
     assert_eq!(
         notified(&all),
-        vec![("unreachable/r1".into(), Event::Fired)]
+        vec![("unreachable/r1".into(), AlertEventKind::Fired)]
     );
     let r3 = e.active().into_iter().find(|a| a.device.0 == "r3").unwrap();
     assert_eq!(r3.caused_by, vec![DeviceId("r1".into())]);
@@ -194,7 +199,7 @@ fn verdicts_from_while_cut_off_wait_for_the_next_round() {
     let t = e.step(&o, 65_000);
     assert_eq!(
         notified(&t),
-        vec![("unreachable/r1".into(), Event::Resolved)]
+        vec![("unreachable/r1".into(), AlertEventKind::Resolved)]
     );
     assert!(e.active().is_empty());
 }

@@ -46,7 +46,7 @@ fn round(s: &mut LiveSnapshot, dev: &str, up: bool, at: i64, every_s: u64) {
     ));
 }
 
-fn step(e: &mut Evaluator, s: &LiveSnapshot, now: i64) -> Vec<(String, Event)> {
+fn step(e: &mut Evaluator, s: &LiveSnapshot, now: i64) -> Vec<(String, AlertEventKind)> {
     let obs = Observations::from_live(&s.view(), now, &|_, _| Vec::new());
     notified(&e.step(&obs, now))
 }
@@ -67,7 +67,7 @@ fn a_stale_down_neither_resolves_nor_fires_again() {
     round(&mut s, "r1", false, 2_000, 2);
     let got = step(&mut e, &s, 2_000);
     assert!(
-        got.contains(&("unreachable/r1".into(), Event::Fired)),
+        got.contains(&("unreachable/r1".into(), AlertEventKind::Fired)),
         "{got:?}"
     );
     // Then the rounds stop producing results (every 2 s: lifetime 6 s).
@@ -94,7 +94,10 @@ fn a_stale_down_neither_resolves_nor_fires_again() {
     round(&mut s, "r1", true, 63_000, 2);
     let got = step(&mut e, &s, 63_000);
     assert_eq!(got.len(), 2, "{got:?}");
-    assert!(got.iter().all(|(_, ev)| *ev == Event::Resolved), "{got:?}");
+    assert!(
+        got.iter().all(|(_, ev)| *ev == AlertEventKind::Resolved),
+        "{got:?}"
+    );
 }
 
 #[test]
@@ -137,8 +140,8 @@ fn a_device_pinged_less_often_than_snmp_keeps_its_verdict_between_rounds() {
     assert_eq!(
         told,
         [
-            (0, "unreachable/r3".into(), Event::Fired),
-            (0, "lossy/r3".into(), Event::Fired)
+            (0, "unreachable/r3".into(), AlertEventKind::Fired),
+            (0, "lossy/r3".into(), AlertEventKind::Fired)
         ]
     );
     round(&mut s, "r3", true, 60_500, 30);
@@ -171,7 +174,7 @@ severity = "critical"
     round(&mut s, "r1", false, 21_000, 2);
     assert_eq!(
         step(&mut fresh, &s, 21_000),
-        [("unreachable/r1".to_string(), Event::Fired)]
+        [("unreachable/r1".to_string(), AlertEventKind::Fired)]
     );
     round(&mut s, "r1", true, 21_000, 2);
     assert!(step(&mut e, &s, 21_000).is_empty());
@@ -194,7 +197,7 @@ fn a_root_cause_gone_stale_still_holds_back_what_is_behind_it() {
     round(&mut s, "r3", false, 2_000, 2);
     let got = step(&mut e, &s, 2_000);
     assert!(
-        got.contains(&("unreachable/r1".into(), Event::Fired)),
+        got.contains(&("unreachable/r1".into(), AlertEventKind::Fired)),
         "{got:?}"
     );
     assert!(
@@ -243,8 +246,8 @@ fn a_root_cause_gone_stale_still_holds_back_what_is_behind_it() {
     assert_eq!(
         got,
         vec![
-            ("unreachable/r3".into(), Event::Fired),
-            ("lossy/r3".into(), Event::Fired)
+            ("unreachable/r3".into(), AlertEventKind::Fired),
+            ("lossy/r3".into(), AlertEventKind::Fired)
         ]
     );
 }

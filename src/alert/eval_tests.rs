@@ -109,14 +109,14 @@ fn set_down(o: &mut Observations, names: &[&str], down: bool) {
 }
 
 /// The notified events with the state they tell.
-fn told(t: &[Transition]) -> Vec<(Event, bool)> {
+fn told(t: &[Transition]) -> Vec<(AlertEventKind, bool)> {
     t.iter()
         .filter(|t| t.notify)
         .map(|t| (t.event, t.firing))
         .collect()
 }
 
-fn notified(t: &[Transition]) -> Vec<(String, Event)> {
+fn notified(t: &[Transition]) -> Vec<(String, AlertEventKind)> {
     t.iter()
         .filter(|t| t.notify)
         .map(|t| (t.key.0.clone(), t.event))
@@ -142,7 +142,10 @@ fn fires_after_for_and_resolves_below_clear_only() {
     assert!(e.step(&o, 0).is_empty(), "pending, not firing");
     assert!(e.step(&o, 9_999).is_empty());
     let t = e.step(&o, 10_000);
-    assert_eq!(notified(&t), vec![("hot/r1/eth1".into(), Event::Fired)]);
+    assert_eq!(
+        notified(&t),
+        vec![("hot/r1/eth1".into(), AlertEventKind::Fired)]
+    );
     assert_eq!(t[0].severity, crate::config::Severity::Critical);
     assert_eq!(t[0].started_ms, 10_000);
     // Between clear and threshold: still firing, nothing new.
@@ -154,7 +157,10 @@ fn fires_after_for_and_resolves_below_clear_only() {
     assert!(e.step(&o, 12_000).is_empty());
     set_util(&mut o, Some(59.0), 13_000);
     let t = e.step(&o, 13_000);
-    assert_eq!(notified(&t), vec![("hot/r1/eth1".into(), Event::Resolved)]);
+    assert_eq!(
+        notified(&t),
+        vec![("hot/r1/eth1".into(), AlertEventKind::Resolved)]
+    );
     assert_eq!(t[0].started_ms, 10_000);
     assert!(e.active().is_empty());
 }
@@ -194,19 +200,25 @@ devices = ["r3"]
     set_down(&mut o, &["r3"], true);
     let t = e.step(&o, 10_000);
     assert_eq!(t.len(), 1);
-    assert!(!t[0].notify && t[0].maintenance() && t[0].event == Event::Fired);
+    assert!(!t[0].notify && t[0].maintenance() && t[0].event == AlertEventKind::Fired);
     assert!(e.step(&o, 15_000).is_empty());
     let t = e.step(&o, 20_000);
-    assert_eq!(notified(&t), vec![("down/r3".into(), Event::Fired)]);
+    assert_eq!(
+        notified(&t),
+        vec![("down/r3".into(), AlertEventKind::Fired)]
+    );
     assert!(t[0].catch_up);
     // r2 is outside the window's scope: notified at once; r3 is now behind
     // r2, which is recorded (it was told already).
     set_down(&mut o, &["r2"], true);
     let t = e.step(&o, 21_000);
-    assert_eq!(notified(&t), vec![("down/r2".into(), Event::Fired)]);
+    assert_eq!(
+        notified(&t),
+        vec![("down/r2".into(), AlertEventKind::Fired)]
+    );
     assert!(
         t.iter()
-            .any(|t| t.event == Event::Suppressed && t.key.0 == "down/r3")
+            .any(|t| t.event == AlertEventKind::Suppressed && t.key.0 == "down/r3")
     );
 }
 
@@ -226,8 +238,14 @@ severity = "critical"
     set_down(&mut o, &["r1", "r2", "r3"], true);
     assert!(e.step(&o, 1_000).is_empty());
     let t = e.step(&o, 5_000);
-    assert_eq!(notified(&t), vec![("unreachable/r1".into(), Event::Fired)]);
-    let suppressed: Vec<_> = t.iter().filter(|t| t.event == Event::Suppressed).collect();
+    assert_eq!(
+        notified(&t),
+        vec![("unreachable/r1".into(), AlertEventKind::Fired)]
+    );
+    let suppressed: Vec<_> = t
+        .iter()
+        .filter(|t| t.event == AlertEventKind::Suppressed)
+        .collect();
     assert_eq!(suppressed.len(), 2, "{t:?}");
     for s in &suppressed {
         assert!(!s.notify);
@@ -242,11 +260,14 @@ severity = "critical"
     let t = e.step(&o, 6_000);
     assert_eq!(
         notified(&t),
-        vec![("unreachable/r1".into(), Event::Resolved)]
+        vec![("unreachable/r1".into(), AlertEventKind::Resolved)]
     );
     assert!(notified(&e.step(&o, 9_999)).is_empty());
     let t = e.step(&o, 10_000);
-    assert_eq!(notified(&t), vec![("unreachable/r2".into(), Event::Fired)]);
+    assert_eq!(
+        notified(&t),
+        vec![("unreachable/r2".into(), AlertEventKind::Fired)]
+    );
     assert!(t[0].catch_up);
     let r3 = e.active().into_iter().find(|a| a.device.0 == "r3").unwrap();
     assert_eq!(r3.caused_by, vec![DeviceId("r2".into())]);
@@ -255,7 +276,7 @@ severity = "critical"
     let t = e.step(&o, 11_000);
     assert_eq!(
         notified(&t),
-        vec![("unreachable/r2".into(), Event::Resolved)]
+        vec![("unreachable/r2".into(), AlertEventKind::Resolved)]
     );
     assert_eq!(t.len(), 2);
 }
@@ -283,7 +304,7 @@ for_s = 6
     all.extend(e.step(&o, 11_000));
     assert_eq!(
         notified(&all),
-        vec![("unreachable/r1".into(), Event::Resolved)]
+        vec![("unreachable/r1".into(), AlertEventKind::Resolved)]
     );
     assert_eq!(all.len(), 3, "{all:?}");
     assert!(e.active().is_empty());
@@ -324,7 +345,10 @@ fn restored_alerts_do_not_fire_again() {
     assert!(e.step(&o, 1_000).is_empty());
     set_util(&mut o, Some(5.0), 2_000);
     let t = e.step(&o, 2_000);
-    assert_eq!(notified(&t), vec![("hot/r1/eth1".into(), Event::Resolved)]);
+    assert_eq!(
+        notified(&t),
+        vec![("hot/r1/eth1".into(), AlertEventKind::Resolved)]
+    );
     assert_eq!(t[0].started_ms, 500);
 }
 
@@ -357,7 +381,10 @@ window_s = 100
     assert!(t.is_empty());
     set_util(&mut o, Some(10.0), 130_000);
     let t = e.step(&o, 130_000);
-    assert_eq!(notified(&t), vec![("p95/r1/eth1".into(), Event::Resolved)]);
+    assert_eq!(
+        notified(&t),
+        vec![("p95/r1/eth1".into(), AlertEventKind::Resolved)]
+    );
 }
 
 #[test]
@@ -430,32 +457,32 @@ kind = "device_unreachable"
                 let waiting = flap_told.get(&key).copied().unwrap_or(false);
                 if t.notify {
                     match t.event {
-                        Event::Fired => {
+                        AlertEventKind::Fired => {
                             prop_assert!(t.held.is_none() && !firing && !waiting, "{t:?}");
                             believed.insert(key, true);
                         }
-                        Event::Resolved => {
+                        AlertEventKind::Resolved => {
                             prop_assert!(firing && !waiting, "{t:?}");
                             believed.insert(key, false);
                         }
-                        Event::FlappingStarted => {
+                        AlertEventKind::FlappingStarted => {
                             prop_assert!(t.held.is_none() && t.flapping && !waiting, "{t:?}");
                             flap_told.insert(key.clone(), true);
                             believed.insert(key, t.firing);
                         }
-                        Event::FlappingStopped => {
+                        AlertEventKind::FlappingStopped => {
                             prop_assert!(!t.flapping && waiting, "{t:?}");
                             flap_told.insert(key.clone(), false);
                             believed.insert(key, t.firing);
                         }
-                        Event::Suppressed => prop_assert!(false, "suppressed is never notified"),
+                        AlertEventKind::Suppressed => prop_assert!(false, "suppressed is never notified"),
                     }
                 } else {
                     // Held, an untold resolution or notice, a firing
                     // receivers still believe in (its resolution was
                     // held), or a change while the stop notice is owed.
                     prop_assert!(
-                        t.held.is_some() || t.event == Event::Resolved || t.event.is_notice() || firing || waiting,
+                        t.held.is_some() || t.event == AlertEventKind::Resolved || t.event.is_notice() || firing || waiting,
                         "{t:?}"
                     );
                 }

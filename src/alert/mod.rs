@@ -25,4 +25,4 @@ pub mod suppress;
 pub use eval::{ActiveAlert, Evaluator, Restored};
 pub use observe::{DeviceObs, IfObs, Observations};
 pub use rule::Rule;
-pub use state::{AlertKey, Event, Hold, Transition};
+pub use state::{AlertKey, Hold, Transition};

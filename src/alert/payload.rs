@@ -10,6 +10,7 @@
 //! real state; Alertmanager bodies name it in the `notice` annotation,
 //! generic bodies in `event`.
 use crate::store::AlertEvent;
+use crate::types::AlertState;
 use crate::util::time::rfc3339_ms as rfc3339;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -17,23 +18,13 @@ use std::collections::BTreeMap;
 /// Alertmanager's "not ended" time.
 const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
 
-/// Firing unless the state told is resolved.
-fn firing(n: &AlertEvent) -> bool {
-    n.state != "resolved"
-}
-
-/// A flapping notice rather than a change of state.
-fn is_notice(n: &AlertEvent) -> bool {
-    n.event.starts_with("flapping_")
-}
-
 fn labels(n: &AlertEvent) -> BTreeMap<&'static str, String> {
     let mut l = BTreeMap::from([
         ("alertname", n.rule.clone()),
-        ("severity", n.severity.clone()),
+        ("severity", n.severity.as_str().to_string()),
         ("device", n.device_name.clone()),
         ("device_id", n.device.clone()),
-        ("kind", n.kind.clone()),
+        ("kind", n.kind.as_str().to_string()),
     ]);
     if let Some(i) = &n.interface {
         l.insert("interface", i.clone());
@@ -43,7 +34,7 @@ fn labels(n: &AlertEvent) -> BTreeMap<&'static str, String> {
 
 /// The Alertmanager webhook body for one event to `receiver`.
 pub fn alertmanager(n: &AlertEvent, receiver: &str) -> Value {
-    let status = if firing(n) { "firing" } else { "resolved" };
+    let status = n.state.as_str();
     let labels = labels(n);
     let mut annotations = BTreeMap::from([
         ("summary", n.summary.clone()),
@@ -55,8 +46,8 @@ pub fn alertmanager(n: &AlertEvent, receiver: &str) -> Value {
     if let Some(t) = n.threshold {
         annotations.insert("threshold", format!("{t}"));
     }
-    if is_notice(n) {
-        annotations.insert("notice", n.event.clone());
+    if n.event.is_notice() {
+        annotations.insert("notice", n.event.as_str().to_string());
     }
     let group_key = format!("{{}}:{{alertname={:?}}}", n.rule);
     json!({
@@ -74,7 +65,10 @@ pub fn alertmanager(n: &AlertEvent, receiver: &str) -> Value {
             "labels": labels,
             "annotations": annotations,
             "startsAt": rfc3339(n.started_ms),
-            "endsAt": if firing(n) { ZERO_TIME.to_string() } else { rfc3339(n.at_ms) },
+            "endsAt": match n.state {
+                AlertState::Firing => ZERO_TIME.to_string(),
+                AlertState::Resolved => rfc3339(n.at_ms),
+            },
             "generatorURL": "",
             "fingerprint": n.fingerprint,
         }],
@@ -86,13 +80,13 @@ pub fn generic(n: &AlertEvent, receiver: &str) -> Value {
     json!({
         "notification_id": n.id,
         "receiver": receiver,
-        "status": if firing(n) { "firing" } else { "resolved" },
-        "event": n.event,
+        "status": n.state.as_str(),
+        "event": n.event.as_str(),
         "key": n.key,
         "fingerprint": n.fingerprint,
         "rule": n.rule,
-        "kind": n.kind,
-        "severity": n.severity,
+        "kind": n.kind.as_str(),
+        "severity": n.severity.as_str(),
         "device": n.device_name,
         "device_id": n.device,
         "interface": n.interface,
@@ -107,37 +101,29 @@ pub fn generic(n: &AlertEvent, receiver: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::{AlertEventKind, RuleKind, Severity};
 
-    fn n(event: &str) -> AlertEvent {
+    fn n(event: AlertEventKind) -> AlertEvent {
         AlertEvent {
             id: 7,
             key: "hot/d1/eth0".into(),
             fingerprint: "00112233aabbccdd".into(),
             rule: "hot \"link\"".into(),
-            kind: "utilization".into(),
-            severity: "critical".into(),
-            event: event.into(),
-            state: if event == "resolved" {
-                "resolved"
-            } else {
-                "firing"
-            }
-            .into(),
-            device: "d1".into(),
+            kind: RuleKind::Utilization,
+            severity: Severity::Critical,
+            event,
+            state: AlertState::from_firing(event != AlertEventKind::Resolved),
             device_name: "<r1>".into(),
-            interface: Some("eth0".into()),
             value: Some(91.5),
             threshold: Some(80.0),
             started_ms: 1000,
-            at_ms: 61_000,
-            summary: "s".into(),
-            ..AlertEvent::default()
+            ..AlertEvent::fired_for_test("hot/d1/eth0", 61_000)
         }
     }
 
     #[test]
     fn alertmanager_v4_shape() {
-        let v = alertmanager(&n("fired"), "ops");
+        let v = alertmanager(&n(AlertEventKind::Fired), "ops");
         assert_eq!(v["version"], "4");
         assert_eq!(v["status"], "firing");
         assert_eq!(v["receiver"], "ops");
@@ -150,15 +136,15 @@ mod tests {
         assert_eq!(a["endsAt"], "0001-01-01T00:00:00Z");
         assert_eq!(a["fingerprint"], "00112233aabbccdd");
         assert_eq!(a["annotations"]["notification_id"], "7");
-        let r = alertmanager(&n("resolved"), "ops");
+        let r = alertmanager(&n(AlertEventKind::Resolved), "ops");
         assert_eq!(r["status"], "resolved");
         assert_eq!(r["alerts"][0]["endsAt"], "1970-01-01T00:01:01.000Z");
     }
 
     #[test]
     fn flapping_notices_have_the_status_of_their_state() {
-        let mut started = n("flapping_started");
-        started.state = "resolved".into();
+        let mut started = n(AlertEventKind::FlappingStarted);
+        started.state = AlertState::Resolved;
         let v = alertmanager(&started, "ops");
         assert_eq!(v["status"], "resolved");
         assert_eq!(v["alerts"][0]["annotations"]["notice"], "flapping_started");
@@ -168,19 +154,42 @@ mod tests {
             (g["status"].as_str(), g["event"].as_str()),
             (Some("resolved"), Some("flapping_started"))
         );
-        let stopped = n("flapping_stopped");
+        let stopped = n(AlertEventKind::FlappingStopped);
         let v = alertmanager(&stopped, "ops");
         assert_eq!(v["status"], "firing");
         assert_eq!(v["alerts"][0]["annotations"]["notice"], "flapping_stopped");
-        assert!(alertmanager(&n("fired"), "ops")["alerts"][0]["annotations"]["notice"].is_null());
+        let fired = alertmanager(&n(AlertEventKind::Fired), "ops");
+        assert!(fired["alerts"][0]["annotations"]["notice"].is_null());
     }
 
     #[test]
     fn generic_shape() {
-        let v = generic(&n("resolved"), "hook");
+        let v = generic(&n(AlertEventKind::Resolved), "hook");
         assert_eq!(v["notification_id"], 7);
         assert_eq!(v["status"], "resolved");
         assert_eq!(v["interface"], "eth0");
         assert_eq!(v["value"], 91.5);
+    }
+
+    /// The whole generic body, byte for byte (as the string-typed events
+    /// gave it).
+    #[test]
+    fn generic_body_text() {
+        let text = serde_json::to_string(&generic(&n(AlertEventKind::Resolved), "hook")).unwrap();
+        assert_eq!(
+            text,
+            r#"{"at":"1970-01-01T00:01:01.000Z","device":"<r1>","device_id":"d1","event":"resolved","fingerprint":"00112233aabbccdd","interface":"eth0","key":"hot/d1/eth0","kind":"utilization","notification_id":7,"receiver":"hook","rule":"hot \"link\"","severity":"critical","starts_at":"1970-01-01T00:00:01.000Z","status":"resolved","summary":"s","threshold":80.0,"value":91.5}"#
+        );
+    }
+
+    /// The whole Alertmanager body of a flapping notice, byte for byte (as
+    /// the string-typed events gave it).
+    #[test]
+    fn alertmanager_body_text() {
+        let mut started = n(AlertEventKind::FlappingStarted);
+        started.state = AlertState::Resolved;
+        let text = serde_json::to_string(&alertmanager(&started, "ops")).unwrap();
+        let want = r#"{"alerts":[{"annotations":{"notice":"flapping_started","notification_id":"7","summary":"s","threshold":"80","value":"91.5"},"endsAt":"1970-01-01T00:01:01.000Z","fingerprint":"00112233aabbccdd","generatorURL":"","labels":{"alertname":"hot \"link\"","device":"<r1>","device_id":"d1","interface":"eth0","kind":"utilization","severity":"critical"},"startsAt":"1970-01-01T00:00:01.000Z","status":"resolved"}],"commonAnnotations":{"notice":"flapping_started","notification_id":"7","summary":"s","threshold":"80","value":"91.5"},"commonLabels":{"alertname":"hot \"link\"","device":"<r1>","device_id":"d1","interface":"eth0","kind":"utilization","severity":"critical"},"externalURL":"","groupKey":"{}:{alertname=\"hot \\\"link\\\"\"}","groupLabels":{"alertname":"hot \"link\""},"receiver":"ops","status":"resolved","truncatedAlerts":0,"version":"4"}"#;
+        assert_eq!(text, want);
     }
 }

@@ -10,11 +10,12 @@ use super::isolation::{self, PollerLink};
 use super::maintenance::Window;
 use super::observe::Observations;
 use super::rule::Rule;
-use super::state::{AlertKey, Event, Hold, Transition};
+use super::state::{AlertKey, Hold, Transition};
 use crate::config::{Config, RuleKind};
 use crate::live::Live;
 use crate::store::{ActiveAlertRow, AlertEvent, Store, StoreConfig, StoreError};
 use crate::topology::DeviceId;
+use crate::types::{AlertEventKind as Event, AlertState, AlertStatus};
 use crate::util::clock::{Clock, SystemClock};
 use crate::util::http::Endpoint;
 use std::collections::BTreeMap;
@@ -74,7 +75,7 @@ pub(super) fn saved_alerts(store: &Store) -> Result<Vec<Restored>, StoreError> {
             device_name: a.device_name,
             interface: a.interface,
             since_ms: a.since_ms,
-            firing: a.status != "resolved",
+            firing: a.status.is_firing(),
             value: a.value,
             notified: a.notified,
             flapping: a.flapping,
@@ -346,7 +347,7 @@ fn summary(t: &Transition, active: &[ActiveAlert], obs: &Observations) -> String
         (k, Some(v), Some(th)) => format!("{} {v:.2} (threshold {th})", k.as_str()),
         (k, _, _) => k.as_str().to_string(),
     };
-    let state = if t.firing { "firing" } else { "resolved" };
+    let state = AlertState::from_firing(t.firing);
     let mut s = match t.event {
         Event::Resolved => format!("resolved: {subject} {what}"),
         Event::FlappingStarted => format!(
@@ -380,10 +381,10 @@ pub(super) fn record(t: &Transition, active: &[ActiveAlert], obs: &Observations)
         key: t.key.0.clone(),
         fingerprint: t.key.fingerprint(),
         rule: t.rule.clone(),
-        kind: t.kind.as_str().to_string(),
-        severity: t.severity.as_str().to_string(),
-        event: t.event.as_str().to_string(),
-        state: if t.firing { "firing" } else { "resolved" }.to_string(),
+        kind: t.kind,
+        severity: t.severity,
+        event: t.event,
+        state: AlertState::from_firing(t.firing),
         device: t.device.0.clone(),
         device_name: t.device_name.clone(),
         interface: t.interface.clone(),
@@ -408,18 +409,17 @@ pub(super) fn active_row(a: &ActiveAlert) -> ActiveAlertRow {
     ActiveAlertRow {
         key: a.key.0.clone(),
         rule: a.rule.clone(),
-        severity: a.severity.to_string(),
+        severity: a.severity,
         device: a.device.0.clone(),
         device_name: a.device_name.clone(),
         interface: a.interface.clone(),
         status: if !a.firing {
-            "resolved"
+            AlertStatus::Resolved
         } else if a.caused_by.is_empty() {
-            "firing"
+            AlertStatus::Firing
         } else {
-            "suppressed"
-        }
-        .to_string(),
+            AlertStatus::Suppressed
+        },
         since_ms: a.since_ms,
         value: a.value,
         caused_by: a.caused_by.iter().map(|d| d.0.clone()).collect(),

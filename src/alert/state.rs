@@ -1,9 +1,9 @@
 //! The values the evaluator produces and keeps: stable alert keys, the
 //! per-alert state (pending, firing, what receivers were told), and the
 //! transitions of one step. Pure data.
-use crate::config::{RuleKind, Severity};
 use crate::live::UnixMs;
 use crate::topology::DeviceId;
+use crate::types::{AlertEventKind, RuleKind, Severity};
 use serde::Serialize;
 use std::collections::VecDeque;
 
@@ -56,41 +56,6 @@ pub enum Hold {
     Flapping,
 }
 
-/// What an alert's state did in one step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Event {
-    /// Fired (or, with `catch_up`, notified late after a hold ended).
-    Fired,
-    /// Fired while its device is behind an unreachable device, or a firing
-    /// alert's device went behind one.
-    Suppressed,
-    Resolved,
-    /// A notice: the alert started flapping; further state changes are
-    /// held until it stops. Carries the alert's state at that moment.
-    FlappingStarted,
-    /// A notice: the alert stopped flapping. Carries its state then, so
-    /// receivers are brought up to date.
-    FlappingStopped,
-}
-
-impl Event {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Event::Fired => "fired",
-            Event::Suppressed => "suppressed",
-            Event::Resolved => "resolved",
-            Event::FlappingStarted => "flapping_started",
-            Event::FlappingStopped => "flapping_stopped",
-        }
-    }
-
-    /// A flapping notice rather than a change of the alert's state.
-    pub fn is_notice(self) -> bool {
-        matches!(self, Event::FlappingStarted | Event::FlappingStopped)
-    }
-}
-
 /// One recorded change; `notify` says whether receivers are told.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Transition {
@@ -101,7 +66,7 @@ pub struct Transition {
     pub device: DeviceId,
     pub device_name: String,
     pub interface: Option<String>,
-    pub event: Event,
+    pub event: AlertEventKind,
     /// The alert's state at this step (true: firing). For a notice, the
     /// state receivers are told.
     pub firing: bool,
@@ -138,7 +103,7 @@ impl Transition {
 pub struct ActiveAlert {
     pub key: AlertKey,
     pub rule: String,
-    pub severity: &'static str,
+    pub severity: Severity,
     pub device: DeviceId,
     pub device_name: String,
     pub interface: Option<String>,
@@ -173,7 +138,7 @@ pub struct Restored {
 
 /// The evaluator's memory of one alert.
 #[derive(Debug, Clone, PartialEq)]
-pub struct AlertState {
+pub struct AlertMemory {
     pub phase: Phase,
     /// Receivers were told it fires (and not yet that it resolved).
     pub notified: bool,
@@ -191,9 +156,9 @@ pub struct AlertState {
     pub unheld_since: Option<UnixMs>,
 }
 
-impl AlertState {
-    pub fn new(phase: Phase) -> AlertState {
-        AlertState {
+impl AlertMemory {
+    pub fn new(phase: Phase) -> AlertMemory {
+        AlertMemory {
             phase,
             notified: false,
             changes: VecDeque::new(),

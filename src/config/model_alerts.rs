@@ -6,87 +6,11 @@
 use super::defaults;
 use super::model::Prefix;
 use super::secret::Secret;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
 
-/// What a rule watches. Interface kinds are evaluated per interface, the
-/// others per device.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RuleKind {
-    /// Utilisation in % of the interface speed.
-    Utilization,
-    /// Traffic in bits/s.
-    Bps,
-    /// Errors per second.
-    ErrorRate,
-    /// Discards per second.
-    DiscardRate,
-    /// ifOperStatus is down / lowerLayerDown (no threshold).
-    InterfaceDown,
-    /// The ICMP round got no answer (no threshold).
-    DeviceUnreachable,
-    /// Average round-trip time of an ICMP round, milliseconds.
-    Rtt,
-    /// Loss of an ICMP round, %.
-    Loss,
-    /// 95th percentile of utilisation (%) over `window_s`.
-    P95Utilization,
-    /// 95th percentile of bits/s over `window_s`.
-    P95Bps,
-    /// The poller itself is cut off: its own links are down, or no device
-    /// answers and no single first hop explains it (no threshold, no scope).
-    /// While it holds, every other alert is suppressed behind the poller.
-    PollerIsolated,
-}
-
-impl RuleKind {
-    pub fn per_interface(self) -> bool {
-        !matches!(
-            self,
-            RuleKind::DeviceUnreachable | RuleKind::Rtt | RuleKind::Loss | RuleKind::PollerIsolated
-        )
-    }
-
-    pub fn has_threshold(self) -> bool {
-        !matches!(
-            self,
-            RuleKind::InterfaceDown | RuleKind::DeviceUnreachable | RuleKind::PollerIsolated
-        )
-    }
-
-    pub fn has_direction(self) -> bool {
-        matches!(
-            self,
-            RuleKind::Utilization
-                | RuleKind::Bps
-                | RuleKind::ErrorRate
-                | RuleKind::DiscardRate
-                | RuleKind::P95Utilization
-                | RuleKind::P95Bps
-        )
-    }
-
-    pub fn is_p95(self) -> bool {
-        matches!(self, RuleKind::P95Utilization | RuleKind::P95Bps)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RuleKind::Utilization => "utilization",
-            RuleKind::Bps => "bps",
-            RuleKind::ErrorRate => "error_rate",
-            RuleKind::DiscardRate => "discard_rate",
-            RuleKind::InterfaceDown => "interface_down",
-            RuleKind::DeviceUnreachable => "device_unreachable",
-            RuleKind::Rtt => "rtt",
-            RuleKind::Loss => "loss",
-            RuleKind::P95Utilization => "p95_utilization",
-            RuleKind::P95Bps => "p95_bps",
-            RuleKind::PollerIsolated => "poller_isolated",
-        }
-    }
-}
+/// The closed sets of a rule live below the store, which carries them.
+pub use crate::types::{RuleKind, Severity};
 
 /// Which direction of an interface a traffic rule looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -97,25 +21,6 @@ pub enum Direction {
     /// The larger of the two.
     #[default]
     Either,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Info,
-    #[default]
-    Warning,
-    Critical,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Warning => "warning",
-            Severity::Critical => "critical",
-        }
-    }
 }
 
 /// Which devices (and interfaces) a rule or a maintenance window covers.

@@ -7,6 +7,7 @@
 //! Device strings reach the client only through serde.
 use super::AppState;
 use crate::store::{ActiveAlertRow, AlertEvent, Store, StoreConfig, StoreError};
+use crate::types::{AlertStatus, Severity};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -29,9 +30,9 @@ struct DeviceRef {
 struct ActiveView {
     key: String,
     rule: String,
-    severity: String,
-    /// firing, suppressed, or resolved (listed only while it flaps).
-    status: String,
+    severity: Severity,
+    /// Resolved ones are listed only while they flap.
+    status: AlertStatus,
     firing: bool,
     suppressed: bool,
     device: DeviceRef,
@@ -146,7 +147,7 @@ fn active_view(r: ActiveAlertRow, names: &HashMap<String, String>) -> ActiveView
         rule: r.rule,
         severity: r.severity,
         suppressed: !r.caused_by.is_empty(),
-        firing: r.status != "resolved",
+        firing: r.status.is_firing(),
         status: r.status,
         device: DeviceRef {
             id: r.device,
@@ -250,5 +251,57 @@ mod tests {
         }
         let r = active(state(None)).await.unwrap();
         assert_eq!(r.status(), 503);
+    }
+
+    /// The answers' texts, byte for byte, for a saved alert and an event.
+    #[tokio::test]
+    async fn answers_keep_their_texts() {
+        use crate::types::{AlertEventKind, AlertState, RuleKind};
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("a.db");
+        let mut store = Store::open(&db, StoreConfig::default()).unwrap();
+        let row = ActiveAlertRow {
+            key: "down/d1".into(),
+            rule: "down".into(),
+            severity: Severity::Critical,
+            device: "d1".into(),
+            device_name: "r1".into(),
+            interface: None,
+            status: AlertStatus::Suppressed,
+            since_ms: 1_000,
+            value: None,
+            caused_by: vec!["d0".into()],
+            maintenance: None,
+            flapping: false,
+            notified: false,
+            flap_told: false,
+        };
+        let event = AlertEvent {
+            key: "down/d1".into(),
+            rule: "down".into(),
+            kind: RuleKind::DeviceUnreachable,
+            severity: Severity::Critical,
+            event: AlertEventKind::FlappingStarted,
+            state: AlertState::Resolved,
+            interface: None,
+            threshold: None,
+            held: Some("flapping".into()),
+            ..AlertEvent::fired_for_test("down/d1", 2_000)
+        };
+        store
+            .record_alerts(&[(event, vec![])], Some(&[row]), 2_000)
+            .unwrap();
+        drop(store);
+        let st = state(Some(db));
+        let text = body(active(st.clone()).await.unwrap()).await;
+        assert_eq!(
+            text,
+            r#"{"alerts":[{"caused_by":[{"id":"d0","name":"d0"}],"device":{"id":"d1","name":"r1"},"firing":true,"flapping":false,"interface":null,"key":"down/d1","maintenance":null,"notified":false,"rule":"down","severity":"critical","since":"1970-01-01T00:00:01.000Z","since_ms":1000,"status":"suppressed","suppressed":true,"value":null}]}"#
+        );
+        let text = body(history(st, q("since=1970-01-01T00:00:00Z")).await.unwrap()).await;
+        assert_eq!(
+            text,
+            r#"{"since_ms":0,"events":[{"id":1,"key":"down/d1","fingerprint":"f","rule":"down","kind":"device_unreachable","severity":"critical","event":"flapping_started","state":"resolved","device":"d1","device_name":"r1","interface":null,"value":null,"threshold":null,"at_ms":2000,"started_ms":2000,"notified":true,"catch_up":false,"held":"flapping","caused_by":[],"maintenance":null,"flapping":false,"summary":"s"}]}"#
+        );
     }
 }

@@ -7,24 +7,25 @@
 //! connection errors) until then.
 use super::Store;
 use super::error::{SqlContext, StoreError};
+use crate::types::{AlertEventKind, AlertState, AlertStatus, RuleKind, Severity, UnknownName};
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
 
 /// One recorded alert event (a history row).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AlertEvent {
     /// The row id, 0 before insertion; the notification id receivers see.
     pub id: i64,
     pub key: String,
     pub fingerprint: String,
     pub rule: String,
-    pub kind: String,
-    pub severity: String,
-    /// fired, suppressed, resolved, flapping_started or flapping_stopped.
-    pub event: String,
+    pub kind: RuleKind,
+    pub severity: Severity,
+    pub event: AlertEventKind,
     /// The alert's state the event records or (for a flapping notice)
-    /// tells: firing or resolved.
-    pub state: String,
+    /// tells.
+    pub state: AlertState,
     pub device: String,
     pub device_name: String,
     pub interface: Option<String>,
@@ -50,12 +51,12 @@ pub struct AlertEvent {
 pub struct ActiveAlertRow {
     pub key: String,
     pub rule: String,
-    pub severity: String,
+    pub severity: Severity,
     pub device: String,
     pub device_name: String,
     pub interface: Option<String>,
-    /// firing, suppressed, or resolved (listed only while flapping).
-    pub status: String,
+    /// Resolved ones are listed only while flapping.
+    pub status: AlertStatus,
     pub since_ms: i64,
     pub value: Option<f64>,
     pub caused_by: Vec<String>,
@@ -86,6 +87,31 @@ pub enum Delivery {
 const EVENT_COLUMNS: &str = "h.id, h.key, h.fingerprint, h.rule, h.kind, h.severity, h.event, \
      h.device, h.device_name, h.interface, h.value, h.threshold, h.at_ms, h.started_ms, \
      h.notified, h.catch_up, h.held, h.caused_by, h.maintenance, h.flapping, h.summary, h.state";
+
+/// The closed sets are TEXT columns holding `as_str`. A text that names no
+/// variant (a row written by another version, or by hand) makes the read
+/// fail with an error naming the set and the text; it is never dropped or
+/// replaced by a default.
+macro_rules! text_column {
+    ($($t:ty),+) => {$(
+        impl ToSql for $t {
+            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+                Ok(ToSqlOutput::from(self.as_str()))
+            }
+        }
+
+        impl FromSql for $t {
+            fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+                value
+                    .as_str()?
+                    .parse()
+                    .map_err(|e: UnknownName| FromSqlError::other(e))
+            }
+        }
+    )+};
+}
+
+text_column!(RuleKind, Severity, AlertEventKind, AlertState, AlertStatus);
 
 fn event_from(r: &Row<'_>, at: usize) -> rusqlite::Result<AlertEvent> {
     let caused: String = r.get(at + 17)?;
@@ -402,39 +428,49 @@ impl Store {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::StoreConfig;
-
-    fn ev(key: &str, event: &str, at: i64) -> AlertEvent {
+impl AlertEvent {
+    /// A fired `utilization` warning of `key` at `at_ms`, notified, for
+    /// tests to change what they need.
+    pub(crate) fn fired_for_test(key: &str, at_ms: i64) -> AlertEvent {
         AlertEvent {
             id: 0,
             key: key.into(),
             fingerprint: "f".into(),
             rule: "hot".into(),
-            kind: "utilization".into(),
-            severity: "warning".into(),
-            event: event.into(),
-            state: if event == "resolved" {
-                "resolved"
-            } else {
-                "firing"
-            }
-            .into(),
+            kind: RuleKind::Utilization,
+            severity: Severity::Warning,
+            event: AlertEventKind::Fired,
+            state: AlertState::Firing,
             device: "d1".into(),
             device_name: "r1".into(),
             interface: Some("eth0".into()),
-            value: Some(f64::NAN),
+            value: None,
             threshold: Some(80.0),
-            at_ms: at,
-            started_ms: at,
+            at_ms,
+            started_ms: at_ms,
             notified: true,
             catch_up: false,
             held: None,
-            caused_by: vec!["r0".into()],
+            caused_by: Vec::new(),
             maintenance: None,
             flapping: false,
             summary: "s".into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::StoreConfig;
+
+    fn ev(key: &str, event: AlertEventKind, at: i64) -> AlertEvent {
+        AlertEvent {
+            event,
+            state: AlertState::from_firing(event != AlertEventKind::Resolved),
+            value: Some(f64::NAN),
+            caused_by: vec!["r0".into()],
+            ..AlertEvent::fired_for_test(key, at)
         }
     }
 
@@ -447,11 +483,11 @@ mod tests {
             let active = [ActiveAlertRow {
                 key: "hot/d1/eth0".into(),
                 rule: "hot".into(),
-                severity: "warning".into(),
+                severity: Severity::Warning,
                 device: "d1".into(),
                 device_name: "r1".into(),
                 interface: Some("eth0".into()),
-                status: "firing".into(),
+                status: AlertStatus::Firing,
                 since_ms: 10,
                 value: None,
                 caused_by: vec![],
@@ -463,8 +499,11 @@ mod tests {
             let ids = s
                 .record_alerts(
                     &[
-                        (ev("hot/d1/eth0", "fired", 10), vec!["a".into(), "b".into()]),
-                        (ev("x/d2", "suppressed", 11), vec![]),
+                        (
+                            ev("hot/d1/eth0", AlertEventKind::Fired, 10),
+                            vec!["a".into(), "b".into()],
+                        ),
+                        (ev("x/d2", AlertEventKind::Suppressed, 11), vec![]),
                     ],
                     Some(&active),
                     10,
@@ -472,7 +511,10 @@ mod tests {
                 .unwrap();
             assert_eq!(ids.len(), 2);
             s.record_alerts(
-                &[(ev("hot/d1/eth0", "resolved", 20), vec!["a".into()])],
+                &[(
+                    ev("hot/d1/eth0", AlertEventKind::Resolved, 20),
+                    vec!["a".into()],
+                )],
                 None,
                 20,
             )
@@ -494,19 +536,147 @@ mod tests {
         );
         // Receiver a gets its two in order; a failure keeps the row first.
         let first = s.next_outbox("a").unwrap().unwrap();
-        assert_eq!(first.event.event, "fired");
+        assert_eq!(first.event.event, AlertEventKind::Fired);
         s.outbox_failed(first.id, "connection refused").unwrap();
         let again = s.next_outbox("a").unwrap().unwrap();
         assert_eq!((again.id, again.attempts), (first.id, 1));
         s.outbox_done(first.id, Delivery::Delivered, 30).unwrap();
         let second = s.next_outbox("a").unwrap().unwrap();
-        assert_eq!(second.event.event, "resolved");
+        assert_eq!(second.event.event, AlertEventKind::Resolved);
         s.outbox_done(second.id, Delivery::Rejected, 31).unwrap();
         assert!(s.next_outbox("a").unwrap().is_none());
         assert!(s.next_outbox("b").unwrap().is_some());
         // Done rows go; the row b still waits for keeps its history row.
         assert_eq!(s.prune_alerts(1_000, 1_000).unwrap(), (2, 2));
         assert_eq!(s.alert_history(0, 100).unwrap().len(), 1);
-        assert_eq!(s.next_outbox("b").unwrap().unwrap().event.event, "fired");
+        assert_eq!(
+            s.next_outbox("b").unwrap().unwrap().event.event,
+            AlertEventKind::Fired
+        );
+    }
+
+    /// Every variant of every closed set goes in as its text and comes back
+    /// as itself; the columns hold exactly the texts older versions wrote.
+    #[test]
+    fn an_event_and_an_active_alert_round_trip_with_every_variant() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("r.db"), StoreConfig::default()).unwrap();
+        let events: Vec<AlertEvent> = (0..RuleKind::ALL.len())
+            .map(|i| {
+                let event = AlertEventKind::ALL[i % AlertEventKind::ALL.len()];
+                AlertEvent {
+                    kind: RuleKind::ALL[i],
+                    severity: Severity::ALL[i % Severity::ALL.len()],
+                    event,
+                    state: AlertState::ALL[i % AlertState::ALL.len()],
+                    held: event.is_notice().then(|| "flapping".to_string()),
+                    value: Some(i as f64 / 4.0),
+                    ..AlertEvent::fired_for_test(&format!("k{i}"), i as i64)
+                }
+            })
+            .collect();
+        let active: Vec<ActiveAlertRow> = AlertStatus::ALL
+            .iter()
+            .zip(Severity::ALL)
+            .map(|(&status, &severity)| ActiveAlertRow {
+                key: format!("a/{status}"),
+                rule: "a".into(),
+                severity,
+                device: "d1".into(),
+                device_name: "r1".into(),
+                interface: None,
+                status,
+                since_ms: 5,
+                value: Some(1.5),
+                caused_by: vec!["r0".into()],
+                maintenance: Some("w".into()),
+                flapping: status == AlertStatus::Resolved,
+                notified: true,
+                flap_told: false,
+            })
+            .collect();
+        let to_record: Vec<(AlertEvent, Vec<String>)> = events
+            .iter()
+            .map(|e| (e.clone(), vec!["hook".into()]))
+            .collect();
+        let ids = s.record_alerts(&to_record, Some(&active), 0).unwrap();
+        let want: Vec<AlertEvent> = events
+            .into_iter()
+            .zip(&ids)
+            .map(|(e, &id)| AlertEvent { id, ..e })
+            .collect();
+        assert_eq!(s.alert_history(0, 100).unwrap(), want);
+        assert_eq!(s.next_outbox("hook").unwrap().unwrap().event, want[0]);
+        let mut sorted = active.clone();
+        sorted.sort_by(|a, b| a.key.cmp(&b.key));
+        assert_eq!(s.active_alerts().unwrap(), sorted);
+        let texts: Vec<(String, String, String, String)> = s
+            .conn
+            .prepare("SELECT kind, severity, event, state FROM alert_history ORDER BY id LIMIT 3")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let texts: Vec<[&str; 4]> = texts
+            .iter()
+            .map(|(a, b, c, d)| [a.as_str(), b, c, d])
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                ["utilization", "info", "fired", "firing"],
+                ["bps", "warning", "suppressed", "resolved"],
+                ["error_rate", "critical", "resolved", "firing"],
+            ]
+        );
+        let statuses: Vec<String> = s
+            .conn
+            .prepare("SELECT status FROM alert_active ORDER BY key")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(statuses, ["firing", "resolved", "suppressed"]);
+    }
+
+    /// A text no variant has (another version's, or a hand edit) makes the
+    /// read fail with the set and the text named; nothing is dropped.
+    #[test]
+    fn an_unknown_text_in_the_database_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("u.db"), StoreConfig::default()).unwrap();
+        let row = ActiveAlertRow {
+            key: "k".into(),
+            rule: "r".into(),
+            severity: Severity::Info,
+            device: "d".into(),
+            device_name: "d".into(),
+            interface: None,
+            status: AlertStatus::Firing,
+            since_ms: 1,
+            value: None,
+            caused_by: vec![],
+            maintenance: None,
+            flapping: false,
+            notified: false,
+            flap_told: false,
+        };
+        let e = AlertEvent::fired_for_test("k", 1);
+        s.record_alerts(&[(e, vec!["hook".into()])], Some(&[row]), 1)
+            .unwrap();
+        s.conn
+            .execute_batch(
+                "UPDATE alert_history SET event = 'exploded';
+                 UPDATE alert_active SET status = 'Firing';",
+            )
+            .unwrap();
+        let err = s.alert_history(0, 10).unwrap_err().to_string();
+        assert!(err.contains("unknown alert event \"exploded\""), "{err}");
+        let err = s.next_outbox("hook").unwrap_err().to_string();
+        assert!(err.contains("unknown alert event \"exploded\""), "{err}");
+        let err = s.active_alerts().unwrap_err().to_string();
+        assert!(err.contains("unknown alert status \"Firing\""), "{err}");
     }
 }

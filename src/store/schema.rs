@@ -329,22 +329,20 @@ mod tests {
         }
         let store = Store::open(&path, StoreConfig::default()).unwrap();
         assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
-        let states: Vec<(String, String)> = store
+        let states: Vec<(&str, &str)> = store
             .alert_history(0, 10)
             .unwrap()
             .into_iter()
-            .map(|e| (e.event, e.state))
+            .map(|e| (e.event.as_str(), e.state.as_str()))
             .collect();
-        let want = [
-            ("fired", "firing"),
-            ("suppressed", "firing"),
-            ("resolved", "resolved"),
-        ];
-        let want: Vec<(String, String)> = want
-            .iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect();
-        assert_eq!(states, want);
+        assert_eq!(
+            states,
+            [
+                ("fired", "firing"),
+                ("suppressed", "firing"),
+                ("resolved", "resolved"),
+            ]
+        );
         let active = store.active_alerts().unwrap();
         assert_eq!(active.len(), 1);
         assert!(!active[0].flap_told);

@@ -1,5 +1,10 @@
 //! Newtypes for domain numbers shared by several modules, so an interface
-//! index can never be passed where a VLAN id or a device id is expected.
+//! index can never be passed where a VLAN id or a device id is expected,
+//! and the closed sets of alerting (`alert.rs`) that config, alert, store
+//! and server all carry. The bottom of the crate: imports nothing else of it.
+pub mod alert;
+
+pub use alert::{AlertEventKind, AlertState, AlertStatus, RuleKind, Severity, UnknownName};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
 
