@@ -4,6 +4,7 @@
 pub mod alert;
 pub mod cli;
 pub mod config;
+pub mod daemon;
 pub mod discovery;
 pub mod icmp;
 pub mod io;

@@ -1,0 +1,205 @@
+//! The monitoring daemon behind `nocmap serve`: the first discovery, the
+//! pollers, the store, the HTTP API and map, remote write, alerting, and
+//! re-discovery on a timer, started together and stopped in order (pollers,
+//! then the store's flush, then the server, remote write and alerts).
+//!
+//! It owns the wiring only: each subsystem gets its own settings from
+//! [`settings`] and [`http`]; the CLI (`cli::serve`) parses flags, installs
+//! the signal handlers and hands over a stop signal. Discovery comes in
+//! through [`Discover`], so the daemon does not know how a crawl reports
+//! progress on a terminal.
+mod http;
+mod rediscovery;
+mod settings;
+
+pub use settings::{monitor_settings, stale_after_ms};
+
+use crate::config::Config;
+use crate::discovery::crawl::CrawlResult;
+use crate::icmp::{IcmpConfig, IcmpEngine};
+use crate::live::Live;
+use crate::poller::Monitor;
+use crate::snmp::{Credential, SnmpEngine};
+use crate::store::{Store, UnixMillis};
+use anyhow::Context;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// A discovery run (a crawl from the seeds), as many times as asked.
+pub trait Discover {
+    fn discover(&self) -> impl std::future::Future<Output = CrawlResult> + Send;
+}
+
+/// What `serve` was asked for beyond the configuration file.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The SQLite database.
+    pub db: PathBuf,
+    /// Where the API and map listen.
+    pub listen: SocketAddr,
+    /// Overrides of the config's SNMP and ICMP intervals, seconds.
+    pub poll_interval_s: Option<u64>,
+    pub icmp_interval_s: Option<u64>,
+    /// Re-discover every this many seconds (0: never).
+    pub rediscover_interval_s: u64,
+    /// SNMP only.
+    pub no_icmp: bool,
+}
+
+/// The SNMP side the crawl already set up, shared with the pollers.
+pub struct Snmp {
+    pub engine: Arc<SnmpEngine>,
+    pub creds: Arc<Vec<Credential>>,
+}
+
+/// Runs the daemon until `stop` turns true. A stop during the first
+/// discovery ends it at once (nothing is pending: the restart mark is
+/// committed); a stop during a re-discovery abandons that run.
+pub async fn run<D: Discover>(
+    config: Config,
+    options: Options,
+    discovery: D,
+    snmp: Snmp,
+    mut stop: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let server = http::prepare(&config, options.listen)?;
+    let db = &options.db;
+    let mut store = tokio::task::block_in_place(|| Store::open(db, config.store.store_config()))
+        .with_context(|| format!("cannot open the database {}", db.display()))?;
+    if let Some(gap) = store.mark_restart(UnixMillis(crate::types::unix_now_ms()))? {
+        tracing::info!(
+            from = gap.from.0,
+            to = gap.to.0,
+            "restart: history continues after a gap"
+        );
+    }
+    eprintln!("nocmap serve: discovering ...");
+    let started = crate::types::unix_now_ms();
+    let result = tokio::select! {
+        r = discovery.discover() => r,
+        _ = stop.wait_for(|s| *s) => {
+            eprintln!("nocmap serve: stopped during the first discovery");
+            return Ok(());
+        }
+    };
+    let first_run = rediscovery::summary(started, &result);
+    for p in &first_run.unreachable {
+        eprintln!("nocmap serve: not reached: {}: {}", p.addr, p.reason);
+    }
+    let topology = result.topology;
+    crate::memory::release_freed();
+    store.save_topology(UnixMillis(crate::types::unix_now_ms()), &topology)?;
+    eprintln!(
+        "nocmap serve: {} devices, {} links; monitoring (database {})",
+        topology.devices.len(),
+        topology.links.len(),
+        db.display()
+    );
+
+    let icmp = if options.no_icmp {
+        None
+    } else {
+        match IcmpEngine::new(IcmpConfig::default()) {
+            Ok(e) => Some(e),
+            Err(e) => {
+                eprintln!("nocmap: warning: no ICMP monitoring: {e}");
+                None
+            }
+        }
+    };
+    #[cfg(feature = "test-faults")]
+    faults::install(icmp.as_ref())?;
+    let live = Arc::new(Live::new(
+        topology,
+        stale_after_ms(&config, options.poll_interval_s),
+    ));
+    rediscovery::record(&live, first_run);
+    let mut monitor = Monitor::start(
+        live.clone(),
+        crate::io::Io::real(snmp.engine.clone(), icmp),
+        snmp.creds.clone(),
+        Some(store),
+        monitor_settings(&config, options.poll_interval_s, options.icmp_interval_s),
+    );
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stopped = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.changed().await;
+    };
+    let (scheme, listen) = (server.scheme(), server.listen);
+    let http = server.start(&config, live.clone(), db.clone(), stopped(stop_rx.clone()))?;
+    let remote = crate::server::settings::remote_write(config.remote_write.as_ref()).map(|rw| {
+        tokio::spawn(crate::server::remote_write::run(
+            rw,
+            live.clone(),
+            stopped(stop_rx.clone()),
+        ))
+    });
+    let alerts = crate::alert::runner::spawn(&config, live.clone(), db, stop_rx.clone())?;
+    println!("nocmap serve: API on {scheme}://{listen}");
+
+    let every = options.rediscover_interval_s;
+    let mut rediscover = tokio::time::interval(Duration::from_secs(every.max(1)));
+    rediscover.tick().await;
+    let mut stop_during_run = stop.clone();
+    loop {
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => break,
+            _ = rediscover.tick(), if every > 0 => {
+                let started = crate::types::unix_now_ms();
+                let result = tokio::select! {
+                    r = discovery.discover() => r,
+                    _ = stop_during_run.wait_for(|s| *s) => break,
+                };
+                let run = rediscovery::summary(started, &result);
+                crate::memory::release_freed();
+                rediscovery::record(&live, run);
+                rediscovery::log_change(&live, &result.topology);
+                monitor.set_topology(result.topology);
+            }
+        }
+    }
+    eprintln!("nocmap serve: stopping; flushing the database ...");
+    let _ = stop_tx.send(true);
+    monitor.stop().await;
+    if let Err(e) = http.await {
+        eprintln!("nocmap: warning: HTTP server: {e}");
+    }
+    if let Some(r) = remote {
+        let _ = r.await;
+    }
+    if let Some(a) = alerts {
+        let _ = a.await;
+    }
+    Ok(())
+}
+
+/// The tests' build only (feature `test-faults`), with NOCMAP_TEST_FAULTS
+/// set: SIGUSR1 makes the ICMP receive loops panic at their next datagram,
+/// so a lab test can show their recovery under serve
+/// (`tests/isolation_lab.rs`).
+#[cfg(feature = "test-faults")]
+mod faults {
+    use crate::icmp::IcmpEngine;
+    use anyhow::Context;
+    use std::sync::Arc;
+
+    pub fn install(icmp: Option<&Arc<IcmpEngine>>) -> anyhow::Result<()> {
+        let (Some(engine), Some(_)) = (icmp, std::env::var_os("NOCMAP_TEST_FAULTS")) else {
+            return Ok(());
+        };
+        use tokio::signal::unix::{SignalKind, signal};
+        let engine = engine.clone();
+        let mut usr1 = signal(SignalKind::user_defined1()).context("cannot handle SIGUSR1")?;
+        tokio::spawn(async move {
+            while usr1.recv().await.is_some() {
+                tracing::warn!("test fault: the ICMP receive loops panic at their next datagram");
+                engine.fault_panic_receivers();
+            }
+        });
+        Ok(())
+    }
+}
