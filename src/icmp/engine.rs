@@ -18,9 +18,9 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::error::IcmpError;
+use super::probes::{ProbeTable, Verdict, WallNanos};
 use super::receiver::{self, ReceiverState};
 use super::sys::{self, SocketKind};
-use super::table::{ProbeTable, Verdict, WallNanos};
 use super::wire::{self, ErrorKind, Family, Framing, Message, ProbeNumber, SessionToken};
 use crate::types::RttMicros;
 
@@ -160,7 +160,7 @@ pub(super) struct FamilySocket {
     kernel_timestamps: bool,
 }
 
-pub(crate) struct Shared {
+pub(crate) struct EngineState {
     v4: Result<FamilySocket, String>,
     v6: Result<FamilySocket, String>,
     ident: u16,
@@ -171,7 +171,7 @@ pub(crate) struct Shared {
 
 /// The shared ICMP prober. Create once, hold in an `Arc`, use from any task.
 pub struct IcmpEngine {
-    pub(crate) shared: Arc<Shared>,
+    pub(crate) shared: Arc<EngineState>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -213,7 +213,7 @@ impl IcmpEngine {
         let ident: u16 = rand::random();
         let session = SessionToken(rand::random());
         let table = ProbeTable::new(session, raw.then_some(ident), config.linger);
-        let shared = Arc::new(Shared {
+        let shared = Arc::new(EngineState {
             v4,
             v6,
             ident,
@@ -395,7 +395,7 @@ impl Drop for IcmpEngine {
     }
 }
 
-impl Shared {
+impl EngineState {
     pub(super) fn receiver(&self, family: Family) -> &ReceiverState {
         match family {
             Family::V4 => &self.receivers[0],

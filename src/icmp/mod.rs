@@ -2,7 +2,7 @@
 //! many concurrent callers, with `ping` (loss, RTT, jitter per target) and
 //! `sweep` (live hosts of whole prefixes).
 //!
-//! Code map: `wire` (pure packet format), `table` (pure probe matching),
+//! Code map: `wire` (pure packet format), `probes` (pure probe matching),
 //! `rate` (pure token bucket), `sys` (the only `unsafe`: socket options,
 //! recvmsg, sendmmsg), `engine` (sockets, probe table, sends, counters), `receiver` (the
 //! supervised receive tasks), `ping`, `pinger` (the trait the monitor polls through),
@@ -11,21 +11,21 @@ mod engine;
 mod error;
 mod ping;
 mod pinger;
+mod probes;
 mod rate;
 mod receiver;
 mod sweep;
 mod sys;
-mod table;
 pub mod wire;
 
 pub use engine::{EngineCounters, FamilyInfo, IcmpConfig, IcmpEngine};
 pub use error::IcmpError;
 pub use ping::{MAX_PAYLOAD, PingOptions, PingStats};
 pub use pinger::Pinger;
+pub use probes::{ProbeTable, Verdict, WallNanos};
 pub use rate::TokenBucket;
 pub use sweep::{
     MAX_SWEEP_HOSTS, SweepOptions, SweepProgress, SweepResult, sweep_targets, target_count,
 };
 pub use sys::SocketKind;
-pub use table::{ProbeTable, Verdict, WallNanos};
 pub use wire::{ErrorKind, Family};

@@ -16,10 +16,10 @@ use std::time::{Duration, Instant};
 
 use futures::FutureExt;
 
-use super::engine::Shared;
+use super::engine::EngineState;
 use super::error::IcmpError;
+use super::probes::WallNanos;
 use super::sys;
-use super::table::WallNanos;
 use super::wire::Family;
 
 /// Liveness of one family's receive loop.
@@ -63,7 +63,7 @@ impl ReceiverState {
     }
 }
 
-impl Shared {
+impl EngineState {
     /// Notes the receivers of `families`; fails at once if one is not
     /// running (nothing would hear the replies).
     pub(crate) fn mark_receivers(&self, families: &[Family]) -> Result<Mark, IcmpError> {
@@ -101,7 +101,7 @@ const HEALTHY_RUN: Duration = Duration::from_secs(60);
 
 /// Runs the receive loop of `family` for as long as the engine lives (the
 /// engine aborts this task when dropped), restarting it whenever it stops.
-pub(crate) async fn supervise(shared: Arc<Shared>, family: Family) {
+pub(crate) async fn supervise(shared: Arc<EngineState>, family: Family) {
     if shared.socket(family).is_err() {
         return;
     }
@@ -144,7 +144,7 @@ fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
 }
 
 /// Reads every datagram of one socket; returns why it stopped.
-async fn receive_loop(shared: &Shared, family: Family) -> String {
+async fn receive_loop(shared: &EngineState, family: Family) -> String {
     const BURST: usize = 256;
     let Ok(socket) = shared.socket(family) else {
         return "no socket".to_string();

@@ -12,7 +12,7 @@ use std::os::fd::AsRawFd;
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use super::error::IcmpError;
-use super::table::WallNanos;
+use super::probes::WallNanos;
 use super::wire::{Family, Framing};
 
 /// Which kind of ICMP socket to use.

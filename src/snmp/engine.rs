@@ -94,7 +94,7 @@ struct Agent {
 /// generation counts the sockets bound for the family so far, so a request
 /// that failed on a closed socket renews it only if nobody did already.
 #[derive(Clone)]
-struct Shared {
+struct FamilyTransport {
     transport: UdpTransport,
     generation: u64,
 }
@@ -104,8 +104,8 @@ pub(super) type BoundClient = (u64, Client<UdpHandle>);
 
 pub struct SnmpEngine {
     pub(super) settings: SnmpSettings,
-    v4: Mutex<Shared>,
-    v6: Mutex<Option<Shared>>,
+    v4: Mutex<FamilyTransport>,
+    v6: Mutex<Option<FamilyTransport>>,
     /// Held while a family's socket is bound or replaced.
     binding: tokio::sync::Mutex<()>,
     /// Datagram counts of the sockets replaced so far, so totals never drop.
@@ -177,7 +177,7 @@ impl SnmpEngine {
                 "max_repetitions must be at least 1".into(),
             ));
         }
-        let v4 = Shared {
+        let v4 = FamilyTransport {
             transport: bind_transport("0.0.0.0:0").await?,
             generation: 0,
         };
@@ -219,7 +219,7 @@ impl SnmpEngine {
         self.renewals.load(Ordering::Relaxed)
     }
 
-    fn family(&self, target: SocketAddr) -> Option<Shared> {
+    fn family(&self, target: SocketAddr) -> Option<FamilyTransport> {
         if target.is_ipv4() {
             Some(lock(&self.v4).clone())
         } else {
@@ -228,7 +228,7 @@ impl SnmpEngine {
     }
 
     /// The family's shared socket, bound on first use for IPv6.
-    async fn transport(&self, target: SocketAddr) -> Result<Shared, SnmpError> {
+    async fn transport(&self, target: SocketAddr) -> Result<FamilyTransport, SnmpError> {
         if let Some(shared) = self.family(target) {
             return Ok(shared);
         }
@@ -236,7 +236,7 @@ impl SnmpEngine {
         if let Some(shared) = self.family(target) {
             return Ok(shared);
         }
-        let shared = Shared {
+        let shared = FamilyTransport {
             transport: bind_transport("[::]:0").await?,
             generation: 0,
         };
@@ -260,7 +260,7 @@ impl SnmpEngine {
         } else {
             "[::]:0"
         };
-        let shared = Shared {
+        let shared = FamilyTransport {
             transport: bind_transport(bind).await?,
             generation: seen + 1,
         };
@@ -373,7 +373,7 @@ impl SnmpEngine {
         &self,
         target: SocketAddr,
         cred: &Credential,
-        shared: &Shared,
+        shared: &FamilyTransport,
     ) -> Result<async_snmp::Result<Client<UdpHandle>>, SnmpError> {
         let auth = cred.to_auth().map_err(SnmpError::Config)?;
         let retry = Retry::fixed(self.settings.retries, Duration::ZERO)

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// lacks an interface name joins the one link between the same devices that
 /// agrees on every name it does have.
 pub(super) fn merge(seen: Vec<Sighting>) -> Vec<Link> {
-    let mut full: BTreeMap<(Endpoint, Endpoint), Acc> = BTreeMap::new();
+    let mut full: BTreeMap<(Endpoint, Endpoint), Sightings> = BTreeMap::new();
     let mut partial: Vec<Sighting> = Vec::new();
     for s in seen {
         if s.a.if_name.is_some() && s.b.if_name.is_some() {
@@ -67,12 +67,12 @@ fn key(a: &Endpoint, b: &Endpoint) -> (Endpoint, Endpoint) {
 
 /// What the sightings of one link add up to.
 #[derive(Default)]
-struct Acc {
+struct Sightings {
     evidence: BTreeSet<Evidence>,
     observers: BTreeSet<DeviceId>,
 }
 
-impl Acc {
+impl Sightings {
     /// 1.0 for a neighbour protocol seen from both ends, less for one side,
     /// unnamed ports or weaker kinds; one step more for a second kind.
     fn confidence(&self, a: &Endpoint, b: &Endpoint) -> f64 {

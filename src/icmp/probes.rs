@@ -267,5 +267,5 @@ impl<S: Clone> ProbeTable<S> {
 }
 
 #[cfg(test)]
-#[path = "table_tests.rs"]
+#[path = "probes_tests.rs"]
 mod tests;
