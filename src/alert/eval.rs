@@ -80,19 +80,10 @@ fn poller_obs(obs: &Observations) -> DeviceObs {
         .clone()
         .unwrap_or_else(|| DeviceId(UNKNOWN_POLLER.into()));
     let dev = obs.topology.device(&id);
-    DeviceObs {
-        name: dev
-            .and_then(|d| d.sys_name.clone())
-            .unwrap_or_else(|| "nocmap poller".into()),
-        mgmt_addr: dev.and_then(|d| d.mgmt_addr),
-        id,
-        tags: Vec::new(),
-        reachability: Reachability::Unknown,
-        last_verdict: Reachability::Unknown,
-        reach_ms: None,
-        rtt_ms: None,
-        loss_pct: None,
-    }
+    let name = dev
+        .and_then(|d| d.sys_name.clone())
+        .unwrap_or_else(|| "nocmap poller".into());
+    DeviceObs::unmeasured(id, name, dev.and_then(|d| d.mgmt_addr))
 }
 
 fn facts(d: &DeviceObs) -> DeviceFacts<'_> {
@@ -286,17 +277,11 @@ impl Evaluator {
                 t.device_name.clone(),
                 t.interface.clone(),
             );
-            let d = obs.devices.get(&dev).cloned().unwrap_or(DeviceObs {
-                id: dev,
-                name,
-                mgmt_addr: None,
-                tags: Vec::new(),
-                reachability: Reachability::Unknown,
-                last_verdict: Reachability::Unknown,
-                reach_ms: None,
-                rtt_ms: None,
-                loss_pct: None,
-            });
+            let d = obs
+                .devices
+                .get(&dev)
+                .cloned()
+                .unwrap_or_else(|| DeviceObs::unmeasured(dev, name, None));
             self.advance(ri, key, &d, iface.as_deref(), None, &behind, now, &mut out);
         }
         self.tracked.retain(|_, t| !t.st.forgettable());

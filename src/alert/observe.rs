@@ -30,6 +30,23 @@ pub struct DeviceObs {
     pub loss_pct: Option<f64>,
 }
 
+impl DeviceObs {
+    /// A device with nothing measured (no verdict, no round, no tags).
+    pub fn unmeasured(id: DeviceId, name: String, mgmt_addr: Option<IpAddr>) -> DeviceObs {
+        DeviceObs {
+            id,
+            name,
+            mgmt_addr,
+            tags: Vec::new(),
+            reachability: Reachability::Unknown,
+            last_verdict: Reachability::Unknown,
+            reach_ms: None,
+            rtt_ms: None,
+            loss_pct: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct IfObs {
     pub device: DeviceId,

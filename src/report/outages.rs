@@ -83,11 +83,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn seg(from_ms: i64, to_ms: i64, state: State) -> Segment {
-        Segment {
-            from_ms,
-            to_ms,
-            state,
-        }
+        Segment::new(from_ms, to_ms, state)
     }
 
     #[test]

@@ -23,6 +23,16 @@ pub struct Segment {
     pub state: State,
 }
 
+impl Segment {
+    pub fn new(from_ms: i64, to_ms: i64, state: State) -> Segment {
+        Segment {
+            from_ms,
+            to_ms,
+            state,
+        }
+    }
+}
+
 /// One observation: the state seen at `at_ms`, which holds until the next
 /// observation but not past `holds_until_ms`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -200,11 +210,7 @@ mod tests {
     }
 
     fn seg(from_ms: i64, to_ms: i64, state: State) -> Segment {
-        Segment {
-            from_ms,
-            to_ms,
-            state,
-        }
+        Segment::new(from_ms, to_ms, state)
     }
 
     #[test]
