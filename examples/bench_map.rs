@@ -103,7 +103,7 @@ fn synthetic(devices: usize, links: usize) -> Topology {
                 alias: None,
                 speed_bps: Some(1_000_000_000),
                 mac: None,
-                oper_status: Some("up".into()),
+                oper_status: Some(nocmap::types::OperStatus::Up),
                 admin_status: Some("up".into()),
                 if_type: Some(6),
             });
@@ -164,7 +164,7 @@ fn churn(live: &Live, rng: &mut Rng, share: usize) {
             interfaces.insert(
                 key,
                 InterfaceHealth {
-                    oper_status: Some("up".into()),
+                    oper_status: Some(nocmap::types::OperStatus::Up),
                     speed_bps: Some(1_000_000_000),
                     in_bps: Some(inp * 1e7),
                     out_bps: Some(outp * 1e7),

@@ -76,7 +76,7 @@ fn chain() -> Observations {
         interfaces: vec![IfObs {
             device: DeviceId("r1".into()),
             name: "eth1".into(),
-            oper_status: Some("up".into()),
+            oper_status: Some(crate::types::OperStatus::Up),
             in_util_pct: Some(0.0),
             out_util_pct: Some(0.0),
             in_bps: Some(0.0),

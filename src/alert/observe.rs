@@ -7,6 +7,7 @@
 use super::isolation::PollerLink;
 use crate::live::{LiveView, Reachability, UnixMs, aged};
 use crate::topology::{DeviceId, Topology};
+use crate::types::OperStatus;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
@@ -34,7 +35,7 @@ pub struct DeviceObs {
 pub struct IfObs {
     pub device: DeviceId,
     pub name: String,
-    pub oper_status: Option<String>,
+    pub oper_status: Option<OperStatus>,
     /// The interface was administratively down at discovery.
     pub admin_down: bool,
     pub in_bps: Option<f64>,
@@ -138,7 +139,7 @@ impl Observations {
             interfaces.push(IfObs {
                 device: dev.clone(),
                 name: name.clone(),
-                oper_status: h.oper_status.clone().filter(|_| ok),
+                oper_status: h.oper_status.filter(|_| ok),
                 admin_down,
                 in_bps: v(h.in_bps),
                 out_bps: v(h.out_bps),

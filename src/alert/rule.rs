@@ -106,10 +106,7 @@ impl Rule {
                 if i.admin_down {
                     return None;
                 }
-                match i.oper_status.as_deref()? {
-                    "down" | "lowerLayerDown" => Some(1.0),
-                    _ => Some(0.0),
-                }
+                Some(if i.oper_status?.is_down() { 1.0 } else { 0.0 })
             }
             k if k.is_p95() => None,
             _ => self.directed(self.interface_pair(i)),
@@ -168,7 +165,7 @@ mod tests {
             in_util_pct: Some(10.0),
             out_util_pct: Some(30.0),
             in_errors_per_s: Some(2.0),
-            oper_status: Some("lowerLayerDown".into()),
+            oper_status: Some(crate::types::OperStatus::LowerLayerDown),
             ..Default::default()
         };
         let v = |k, d| rule(k, d, Some(1.0), None).interface_value(&i);

@@ -8,6 +8,7 @@
 //! the page.
 use super::{InterfaceHealth, LiveView, UnixMs};
 use crate::topology::{Endpoint, Link};
+use crate::types::OperStatus;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -164,8 +165,11 @@ pub fn link_health(s: &LiveView<'_>, link: &Link, now_ms: UnixMs) -> LinkHealth 
     let stale = newest.is_none_or(|t| now_ms - t > s.stale_after_ms);
     let down = ends
         .iter()
-        .any(|h| h.oper_status.as_deref().is_some_and(|o| o != "up"));
-    let up = !ends.is_empty() && ends.iter().all(|h| h.oper_status.as_deref() == Some("up"));
+        .any(|h| h.oper_status.is_some_and(|o| !o.is_up()));
+    let up = !ends.is_empty()
+        && ends
+            .iter()
+            .all(|h| h.oper_status.is_some_and(OperStatus::is_up));
     let status = if down {
         LinkStatus::Down
     } else if up
@@ -216,9 +220,9 @@ mod tests {
         }
     }
 
-    fn ih(oper: &str, in_bps: f64, util: f64, errs: f64, at: i64) -> InterfaceHealth {
+    fn ih(oper: OperStatus, in_bps: f64, util: f64, errs: f64, at: i64) -> InterfaceHealth {
         InterfaceHealth {
-            oper_status: Some(oper.into()),
+            oper_status: Some(oper),
             in_bps: Some(in_bps),
             out_bps: Some(in_bps / 2.0),
             in_util_pct: Some(util),
@@ -244,8 +248,8 @@ mod tests {
     #[test]
     fn statuses() {
         let s = snap(
-            ih("up", 1e6, 10.0, 0.0, 1000),
-            ih("up", 5e5, 40.0, 0.0, 1000),
+            ih(OperStatus::Up, 1e6, 10.0, 0.0, 1000),
+            ih(OperStatus::Up, 5e5, 40.0, 0.0, 1000),
         );
         let h = link_health(&s.view(), &link(), 2000);
         assert_eq!(
@@ -258,18 +262,18 @@ mod tests {
             (Some(5.0), Some(10.0))
         );
         let s = snap(
-            ih("up", 1e6, 10.0, 3.0, 1000),
-            ih("up", 5e5, 40.0, 0.0, 1000),
+            ih(OperStatus::Up, 1e6, 10.0, 3.0, 1000),
+            ih(OperStatus::Up, 5e5, 40.0, 0.0, 1000),
         );
         assert_eq!(
             link_health(&s.view(), &link(), 2000).status,
             LinkStatus::Degraded
         );
         let with_discards = |d: f64| {
-            let mut a = ih("up", 1e6, 10.0, 0.0, 1000);
+            let mut a = ih(OperStatus::Up, 1e6, 10.0, 0.0, 1000);
             a.in_discards_per_s = Some(d);
             link_health(
-                &snap(a, ih("up", 5e5, 40.0, 0.0, 1000)).view(),
+                &snap(a, ih(OperStatus::Up, 5e5, 40.0, 0.0, 1000)).view(),
                 &link(),
                 2000,
             )
@@ -282,8 +286,8 @@ mod tests {
         );
         assert_eq!(with_discards(5.0), LinkStatus::Degraded);
         let s = snap(
-            ih("down", 0.0, 0.0, 0.0, 1000),
-            ih("up", 0.0, 0.0, 0.0, 1000),
+            ih(OperStatus::Down, 0.0, 0.0, 0.0, 1000),
+            ih(OperStatus::Up, 0.0, 0.0, 0.0, 1000),
         );
         assert_eq!(
             link_health(&s.view(), &link(), 2000).status,
@@ -302,8 +306,8 @@ mod tests {
     #[test]
     fn the_map_state_and_bands_as_the_page_gets_them() {
         let s = snap(
-            ih("up", 1e6, 30.0, 0.0, 1000),
-            ih("up", 5e5, 0.5, 0.0, 1000),
+            ih(OperStatus::Up, 1e6, 30.0, 0.0, 1000),
+            ih(OperStatus::Up, 5e5, 0.5, 0.0, 1000),
         );
         let v = serde_json::to_value(link_health(&s.view(), &link(), 2000)).unwrap();
         // a→b: a's out (15 %); b→a: a's in (30 %).

@@ -4,6 +4,7 @@
 //! link health) take. No locks and no I/O here.
 use super::discovery::DiscoveryStatus;
 use crate::topology::{DeviceId, Topology};
+use crate::types::OperStatus;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -76,7 +77,7 @@ impl Default for DeviceHealth {
 /// Latest rates of one interface; None where the last interval was a gap.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct InterfaceHealth {
-    pub oper_status: Option<String>,
+    pub oper_status: Option<OperStatus>,
     pub speed_bps: Option<u64>,
     pub in_bps: Option<f64>,
     pub out_bps: Option<f64>,

@@ -4,7 +4,7 @@
 use crate::monitor::{Counter, CounterSample, Counters, InterfaceIdentity, MonoMillis, Ticks};
 use crate::snmp::table::{int, rows};
 use crate::snmp::{Value, VarBind};
-use crate::types::IfIndex;
+use crate::types::{IfIndex, OperStatus};
 use std::collections::BTreeMap;
 
 pub const SYS_UPTIME: &[u32] = &[1, 3, 6, 1, 2, 1, 1, 3, 0];
@@ -105,7 +105,7 @@ pub struct IfStatic {
 pub struct PolledInterface {
     pub name: String,
     pub sample: CounterSample,
-    pub oper_status: Option<String>,
+    pub oper_status: Option<OperStatus>,
 }
 
 fn counter(v: Option<&Value>) -> Option<Counter> {
@@ -114,21 +114,6 @@ fn counter(v: Option<&Value>) -> Option<Counter> {
         Value::Counter64(n) => Some(Counter::C64(*n)),
         _ => None,
     }
-}
-
-fn oper(v: Option<i64>) -> Option<String> {
-    Some(
-        match v? {
-            1 => "up",
-            2 => "down",
-            3 => "testing",
-            5 => "dormant",
-            6 => "notPresent",
-            7 => "lowerLayerDown",
-            _ => "unknown",
-        }
-        .to_string(),
-    )
 }
 
 /// Build the samples of every interface discovery knows (others are ignored:
@@ -169,7 +154,7 @@ pub fn assemble(
         });
         out.push(PolledInterface {
             name: st.name.clone(),
-            oper_status: oper(int(i.get(&8))),
+            oper_status: int(i.get(&8)).map(OperStatus::from_mib),
             sample: CounterSample {
                 at: o.at,
                 sys_uptime: Ticks(o.uptime),
@@ -260,10 +245,10 @@ mod tests {
         );
         assert_eq!(p[0].sample.counters.out_octets, Some(Counter::C32(6)));
         assert_eq!(p[0].sample.counters.in_errors, Some(Counter::C32(1)));
-        assert_eq!(p[0].oper_status.as_deref(), Some("up"));
+        assert_eq!(p[0].oper_status, Some(OperStatus::Up));
         assert_eq!(p[0].sample.identity.name, "eth0");
         assert_eq!(p[1].sample.counters.in_octets, Some(Counter::C32(77)));
-        assert_eq!(p[1].oper_status.as_deref(), Some("down"));
+        assert_eq!(p[1].oper_status, Some(OperStatus::Down));
         assert_eq!(p[1].sample.sys_uptime, Ticks(4242));
     }
 }

@@ -7,6 +7,7 @@ use crate::live::InterfaceHealth;
 use crate::monitor::{CounterSample, GapReason, InterfaceRates, Metric, Rate, interface_rates};
 use crate::store::{GapRecord, Sample, SeriesKey, UnixMillis};
 use crate::topology::DeviceId;
+use crate::types::OperStatus;
 use std::collections::BTreeMap;
 
 /// The stored interface state: 1 when ifOperStatus is up, else 0.
@@ -38,11 +39,11 @@ pub fn counter_step(
         let before = prev.get(&p.sample.if_index.0);
         let rates = interface_rates(before, &p.sample);
         // Interface state history, for link availability reports.
-        if let Some(o) = &p.oper_status {
+        if let Some(o) = p.oper_status {
             out.samples.push(Sample {
                 key: SeriesKey::interface(&device.0, &p.name, OPER_UP_METRIC),
                 at: UnixMillis(now),
-                value: if o == "up" { 1.0 } else { 0.0 },
+                value: if o.is_up() { 1.0 } else { 0.0 },
             });
         }
         for m in Metric::ALL {
@@ -68,7 +69,7 @@ pub fn counter_step(
                 }
             }
         }
-        let health = health(p.oper_status.clone(), p.sample.speed_bps, &rates, now);
+        let health = health(p.oper_status, p.sample.speed_bps, &rates, now);
         out.interfaces.push((p.name, health));
         prev.insert(p.sample.if_index.0, p.sample);
     }
@@ -76,7 +77,7 @@ pub fn counter_step(
 }
 
 fn health(
-    oper: Option<String>,
+    oper: Option<OperStatus>,
     speed: Option<u64>,
     r: &InterfaceRates,
     now: i64,

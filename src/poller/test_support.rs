@@ -128,7 +128,7 @@ pub fn device(id: &str, addr: IpAddr) -> Device {
         alias: None,
         speed_bps: Some(10_000_000),
         mac: None,
-        oper_status: Some("up".into()),
+        oper_status: Some(crate::types::OperStatus::Up),
         admin_status: Some("up".into()),
         if_type: Some(6),
     }];

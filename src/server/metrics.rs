@@ -148,7 +148,7 @@ fn interface_families(s: &LiveView<'_>, out: &mut Vec<Family>) {
         (
             "nocmap_interface_oper_up",
             "1 when ifOperStatus is up, 0 for any other reported status.",
-            |h| h.oper_status.as_deref().map(|o| f64::from(o == "up")),
+            |h| h.oper_status.map(|o| f64::from(o.is_up())),
         ),
         (
             "nocmap_interface_speed_bits_per_second",

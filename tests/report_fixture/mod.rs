@@ -145,7 +145,7 @@ pub fn device(id: &str, name: &str, ifs: &[(&str, Option<&str>)]) -> Device {
                 alias: alias.map(str::to_string),
                 speed_bps: Some(1_000_000_000),
                 mac: None,
-                oper_status: Some("up".into()),
+                oper_status: Some(nocmap::types::OperStatus::Up),
                 admin_status: Some("up".into()),
                 if_type: Some(6),
             })

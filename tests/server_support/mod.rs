@@ -33,7 +33,7 @@ fn iface(idx: u32, name: &str) -> Interface {
         alias: Some("<b>uplink</b>".into()),
         speed_bps: Some(1_000_000_000),
         mac: None,
-        oper_status: Some("up".into()),
+        oper_status: Some(nocmap::types::OperStatus::Up),
         admin_status: Some("up".into()),
         if_type: Some(6),
     }
@@ -114,7 +114,7 @@ pub fn hostile_live() -> Arc<Live> {
         interfaces.insert(
             (DeviceId("dev-a".into()), "Gi0/1".into()),
             InterfaceHealth {
-                oper_status: Some("up".into()),
+                oper_status: Some(nocmap::types::OperStatus::Up),
                 speed_bps: Some(1_000_000_000),
                 in_bps: Some(2_000_000.0),
                 out_bps: Some(500_000.0),
@@ -131,7 +131,7 @@ pub fn hostile_live() -> Arc<Live> {
         interfaces.insert(
             (DeviceId("dev-a".into()), EVIL_IF_NAME.into()),
             InterfaceHealth {
-                oper_status: Some("up".into()),
+                oper_status: Some(nocmap::types::OperStatus::Up),
                 in_bps: Some(42.0),
                 updated_ms: Some(now),
                 ..Default::default()
@@ -140,7 +140,7 @@ pub fn hostile_live() -> Arc<Live> {
         interfaces.insert(
             (DeviceId("dev-b".into()), "eth0".into()),
             InterfaceHealth {
-                oper_status: Some("up".into()),
+                oper_status: Some(nocmap::types::OperStatus::Up),
                 in_bps: Some(600_000.0),
                 out_bps: Some(1_900_000.0),
                 in_util_pct: Some(0.06),

@@ -37,7 +37,7 @@ pub fn interface(if_index: u32, name: &str, if_type: Option<u32>, speed: Option<
         alias: None,
         speed_bps: speed,
         mac: None,
-        oper_status: Some("up".to_owned()),
+        oper_status: Some(nocmap::types::OperStatus::Up),
         admin_status: Some("up".to_owned()),
         if_type,
     }
