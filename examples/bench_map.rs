@@ -97,7 +97,7 @@ fn synthetic(devices: usize, links: usize) -> Topology {
             let dev = &mut devs[d];
             let name = format!("eth{}", dev.interfaces.len());
             dev.interfaces.push(Interface {
-                if_index: dev.interfaces.len() as u32 + 1,
+                if_index: nocmap::types::IfIndex(dev.interfaces.len() as u32 + 1),
                 name: name.clone(),
                 descr: None,
                 alias: None,

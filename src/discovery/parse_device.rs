@@ -71,7 +71,7 @@ pub fn interfaces(vbs: &[VarBind]) -> Vec<Interface> {
             (_, h) => h,
         };
         out.push(Interface {
-            if_index: *if_index,
+            if_index: IfIndex(*if_index),
             name,
             descr,
             alias: ifx.and_then(|x| text(x.get(&18))).filter(|s| !s.is_empty()),
@@ -198,8 +198,11 @@ mod tests {
         let mut r = DeviceReport::default();
         fill(&mut r, &vbs);
         assert_eq!(r.interfaces.len(), MAX_INTERFACES);
-        assert_eq!(r.interfaces[0].if_index, 1);
-        assert_eq!(r.interfaces.last().unwrap().if_index, MAX_INTERFACES as u32);
+        assert_eq!(r.interfaces[0].if_index, IfIndex(1));
+        assert_eq!(
+            r.interfaces.last().unwrap().if_index,
+            IfIndex(MAX_INTERFACES as u32)
+        );
         assert_eq!(
             r.partial,
             vec![format!(

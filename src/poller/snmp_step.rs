@@ -7,14 +7,14 @@ use crate::live::InterfaceHealth;
 use crate::monitor::{CounterSample, GapReason, InterfaceRates, Metric, Rate, interface_rates};
 use crate::store::{GapRecord, Sample, SeriesKey, UnixMillis};
 use crate::topology::DeviceId;
-use crate::types::OperStatus;
+use crate::types::{IfIndex, OperStatus};
 use std::collections::BTreeMap;
 
 /// The stored interface state: 1 when ifOperStatus is up, else 0.
 pub const OPER_UP_METRIC: &str = "oper_up";
 
 /// The last sample of each interface (by ifIndex), carried between polls.
-pub type Previous = BTreeMap<u32, CounterSample>;
+pub type Previous = BTreeMap<IfIndex, CounterSample>;
 
 /// What one successful poll produces.
 #[derive(Debug, Clone, Default)]
@@ -36,7 +36,7 @@ pub fn counter_step(
 ) -> PollOutcome {
     let mut out = PollOutcome::default();
     for p in polled {
-        let before = prev.get(&p.sample.if_index.0);
+        let before = prev.get(&p.sample.if_index);
         let rates = interface_rates(before, &p.sample);
         // Interface state history, for link availability reports.
         if let Some(o) = p.oper_status {
@@ -71,7 +71,7 @@ pub fn counter_step(
         }
         let health = health(p.oper_status, p.sample.speed_bps, &rates, now);
         out.interfaces.push((p.name, health));
-        prev.insert(p.sample.if_index.0, p.sample);
+        prev.insert(p.sample.if_index, p.sample);
     }
     out
 }

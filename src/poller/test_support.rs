@@ -122,7 +122,7 @@ pub fn device(id: &str, addr: IpAddr) -> Device {
     d.mgmt_addr = Some(addr);
     d.addresses = vec![addr];
     d.interfaces = vec![Interface {
-        if_index: 1,
+        if_index: crate::types::IfIndex(1),
         name: "eth0".into(),
         descr: Some("eth0".into()),
         alias: None,

@@ -2,7 +2,7 @@
 //! evidence and confidence. This is the shape of `nocmap discover --json`, of
 //! `topology.json` files and of `/api/topology`; everything else (the graph,
 //! queries, exports) is built from it. Pure data, no I/O.
-use crate::types::OperStatus;
+use crate::types::{IfIndex, OperStatus};
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 
@@ -81,7 +81,7 @@ impl Device {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Interface {
-    pub if_index: u32,
+    pub if_index: IfIndex,
     pub name: String,
     pub descr: Option<String>,
     pub alias: Option<String>,

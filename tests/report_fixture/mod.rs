@@ -139,7 +139,7 @@ pub fn device(id: &str, name: &str, ifs: &[(&str, Option<&str>)]) -> Device {
             .iter()
             .enumerate()
             .map(|(n, (name, alias))| Interface {
-                if_index: n as u32 + 1,
+                if_index: nocmap::types::IfIndex(n as u32 + 1),
                 name: name.to_string(),
                 descr: None,
                 alias: alias.map(str::to_string),

@@ -27,7 +27,7 @@ pub fn now_ms() -> i64 {
 
 fn iface(idx: u32, name: &str) -> Interface {
     Interface {
-        if_index: idx,
+        if_index: nocmap::types::IfIndex(idx),
         name: name.into(),
         descr: Some(format!("{name} descr")),
         alias: Some("<b>uplink</b>".into()),

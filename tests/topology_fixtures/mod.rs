@@ -31,7 +31,7 @@ pub fn device(name: &str) -> Device {
 
 pub fn interface(if_index: u32, name: &str, if_type: Option<u32>, speed: Option<u64>) -> Interface {
     Interface {
-        if_index,
+        if_index: nocmap::types::IfIndex(if_index),
         name: name.to_owned(),
         descr: None,
         alias: None,

@@ -9,7 +9,7 @@ use std::net::IpAddr;
 
 fn iface(idx: u32, name: &str, mac: &str, if_type: u32) -> Interface {
     Interface {
-        if_index: idx,
+        if_index: IfIndex(idx),
         name: name.into(),
         descr: Some(format!("descr {name}")),
         alias: Some(format!("alias-{name}")),
