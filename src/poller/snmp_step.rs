@@ -4,10 +4,10 @@
 //! the explicit gaps. No I/O, no clock: `snmp_loop` stamps and applies.
 use super::collect::PolledInterface;
 use crate::live::InterfaceHealth;
-use crate::monitor::{CounterSample, GapReason, InterfaceRates, Metric, Rate, interface_rates};
+use crate::monitor::{CounterSample, GapReason, Metric, Rate, interface_rates};
 use crate::store::{GapRecord, Sample, SeriesKey, UnixMillis};
 use crate::topology::DeviceId;
-use crate::types::{IfIndex, OperStatus};
+use crate::types::IfIndex;
 use std::collections::BTreeMap;
 
 /// The stored interface state: 1 when ifOperStatus is up, else 0.
@@ -69,35 +69,14 @@ pub fn counter_step(
                 }
             }
         }
-        let health = health(p.oper_status, p.sample.speed_bps, &rates, now);
+        let health = InterfaceHealth {
+            oper_status: p.oper_status,
+            speed_bps: p.sample.speed_bps,
+            rates: Some(rates),
+            updated_ms: Some(now),
+        };
         out.interfaces.push((p.name, health));
         prev.insert(p.sample.if_index, p.sample);
     }
     out
-}
-
-fn health(
-    oper: Option<OperStatus>,
-    speed: Option<u64>,
-    r: &InterfaceRates,
-    now: i64,
-) -> InterfaceHealth {
-    let v = |m: Metric| r.get(m).value();
-    InterfaceHealth {
-        oper_status: oper,
-        speed_bps: speed,
-        in_bps: v(Metric::InBitsPerSec),
-        out_bps: v(Metric::OutBitsPerSec),
-        in_util_pct: v(Metric::InUtilisationPct),
-        out_util_pct: v(Metric::OutUtilisationPct),
-        in_errors_per_s: v(Metric::InErrorsPerSec),
-        out_errors_per_s: v(Metric::OutErrorsPerSec),
-        in_discards_per_s: v(Metric::InDiscardsPerSec),
-        out_discards_per_s: v(Metric::OutDiscardsPerSec),
-        gap: Metric::ALL
-            .iter()
-            .find_map(|m| r.get(*m).gap())
-            .map(|g| g.as_str().to_string()),
-        updated_ms: Some(now),
-    }
 }

@@ -3,6 +3,7 @@
 //! a strict Prometheus text-format parser.
 #![allow(dead_code)]
 use nocmap::live::{DeviceHealth, InterfaceHealth, Live, PollerHealth, Reachability};
+use nocmap::monitor::{GapReason, InterfaceRates, Metric};
 use nocmap::server::{AppState, serve};
 use nocmap::topology::{Device, DeviceId, Endpoint, Evidence, Interface, Link, Topology};
 use std::collections::BTreeMap;
@@ -116,15 +117,13 @@ pub fn hostile_live() -> Arc<Live> {
             InterfaceHealth {
                 oper_status: Some(nocmap::types::OperStatus::Up),
                 speed_bps: Some(1_000_000_000),
-                in_bps: Some(2_000_000.0),
-                out_bps: Some(500_000.0),
-                in_util_pct: Some(0.2),
-                out_util_pct: Some(0.05),
-                in_errors_per_s: Some(0.0),
-                out_errors_per_s: Some(0.0),
-                in_discards_per_s: Some(0.0),
-                out_discards_per_s: Some(0.0),
-                gap: None,
+                rates: Some(
+                    InterfaceRates::zero()
+                        .with(Metric::InBitsPerSec, 2_000_000.0)
+                        .with(Metric::OutBitsPerSec, 500_000.0)
+                        .with(Metric::InUtilisationPct, 0.2)
+                        .with(Metric::OutUtilisationPct, 0.05),
+                ),
                 updated_ms: Some(now),
             },
         );
@@ -132,7 +131,9 @@ pub fn hostile_live() -> Arc<Live> {
             (DeviceId("dev-a".into()), EVIL_IF_NAME.into()),
             InterfaceHealth {
                 oper_status: Some(nocmap::types::OperStatus::Up),
-                in_bps: Some(42.0),
+                rates: Some(
+                    InterfaceRates::all_gap(GapReason::Missing).with(Metric::InBitsPerSec, 42.0),
+                ),
                 updated_ms: Some(now),
                 ..Default::default()
             },
@@ -141,11 +142,13 @@ pub fn hostile_live() -> Arc<Live> {
             (DeviceId("dev-b".into()), "eth0".into()),
             InterfaceHealth {
                 oper_status: Some(nocmap::types::OperStatus::Up),
-                in_bps: Some(600_000.0),
-                out_bps: Some(1_900_000.0),
-                in_util_pct: Some(0.06),
-                out_util_pct: Some(0.19),
-                gap: Some("reboot".into()),
+                rates: Some(
+                    InterfaceRates::all_gap(GapReason::Reboot)
+                        .with(Metric::InBitsPerSec, 600_000.0)
+                        .with(Metric::OutBitsPerSec, 1_900_000.0)
+                        .with(Metric::InUtilisationPct, 0.06)
+                        .with(Metric::OutUtilisationPct, 0.19),
+                ),
                 updated_ms: Some(now),
                 ..Default::default()
             },
