@@ -14,6 +14,7 @@
 //!   target/release/examples/bench_map [DEVICES (1000)] [LINKS (2000)] [RUNS (3)] [WATCH_S (20)]
 //!       [--serve-only PORT]
 use nocmap::live::{DeviceHealth, InterfaceHealth, Live, Reachability};
+use nocmap::monitor::{InterfaceRates, Metric};
 use nocmap::server::{AppState, serve};
 use nocmap::topology::{Device, DeviceId, Endpoint, Evidence, Interface, Link, Topology};
 use std::net::{Ipv4Addr, SocketAddr};
@@ -97,13 +98,13 @@ fn synthetic(devices: usize, links: usize) -> Topology {
             let dev = &mut devs[d];
             let name = format!("eth{}", dev.interfaces.len());
             dev.interfaces.push(Interface {
-                if_index: dev.interfaces.len() as u32 + 1,
+                if_index: nocmap::types::IfIndex(dev.interfaces.len() as u32 + 1),
                 name: name.clone(),
                 descr: None,
                 alias: None,
                 speed_bps: Some(1_000_000_000),
                 mac: None,
-                oper_status: Some("up".into()),
+                oper_status: Some(nocmap::types::OperStatus::Up),
                 admin_status: Some("up".into()),
                 if_type: Some(6),
             });
@@ -164,16 +165,16 @@ fn churn(live: &Live, rng: &mut Rng, share: usize) {
             interfaces.insert(
                 key,
                 InterfaceHealth {
-                    oper_status: Some("up".into()),
+                    oper_status: Some(nocmap::types::OperStatus::Up),
                     speed_bps: Some(1_000_000_000),
-                    in_bps: Some(inp * 1e7),
-                    out_bps: Some(outp * 1e7),
-                    in_util_pct: Some(inp),
-                    out_util_pct: Some(outp),
-                    in_errors_per_s: Some(0.0),
-                    out_errors_per_s: Some(0.0),
+                    rates: Some(
+                        InterfaceRates::zero()
+                            .with(Metric::InBitsPerSec, inp * 1e7)
+                            .with(Metric::OutBitsPerSec, outp * 1e7)
+                            .with(Metric::InUtilisationPct, inp)
+                            .with(Metric::OutUtilisationPct, outp),
+                    ),
                     updated_ms: Some(now),
-                    ..Default::default()
                 },
             );
         }

@@ -199,7 +199,11 @@ fn topology_snapshot_round_trips_and_fills_the_inventory() {
     assert_eq!((taken, back), (UnixMillis(BASE), topo));
     assert_eq!(
         store.interfaces().unwrap(),
-        [("r1".to_string(), 1, "ge-0/0/1".to_string())]
+        [(
+            "r1".to_string(),
+            nocmap::types::IfIndex(1),
+            "ge-0/0/1".to_string()
+        )]
     );
 }
 

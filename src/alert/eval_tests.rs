@@ -7,6 +7,7 @@ use super::*;
 use crate::alert::IfObs;
 use crate::alert::maintenance::Window;
 use crate::config::Config;
+use crate::monitor::{GapReason, InterfaceRates, Metric, Rate};
 use crate::topology::{Device, Endpoint, Evidence, Link, Topology};
 use proptest::prelude::*;
 
@@ -76,11 +77,14 @@ fn chain() -> Observations {
         interfaces: vec![IfObs {
             device: DeviceId("r1".into()),
             name: "eth1".into(),
-            oper_status: Some("up".into()),
-            in_util_pct: Some(0.0),
-            out_util_pct: Some(0.0),
-            in_bps: Some(0.0),
-            out_bps: Some(0.0),
+            oper_status: Some(crate::types::OperStatus::Up),
+            rates: Some(
+                InterfaceRates::all_gap(GapReason::Missing)
+                    .with(Metric::InUtilisationPct, 0.0)
+                    .with(Metric::OutUtilisationPct, 0.0)
+                    .with(Metric::InBitsPerSec, 0.0)
+                    .with(Metric::OutBitsPerSec, 0.0),
+            ),
             updated_ms: Some(0),
             ..Default::default()
         }],
@@ -90,8 +94,16 @@ fn chain() -> Observations {
     }
 }
 
+/// Sets one rate of the first interface (None: a gap).
+fn set_rate(o: &mut Observations, metric: Metric, v: Option<f64>) {
+    let rates = o.interfaces[0]
+        .rates
+        .get_or_insert(InterfaceRates::all_gap(GapReason::Missing));
+    rates.set(metric, v.map_or(Rate::Gap(GapReason::Missing), Rate::Value));
+}
+
 fn set_util(o: &mut Observations, v: Option<f64>, at: i64) {
-    o.interfaces[0].in_util_pct = v;
+    set_rate(o, Metric::InUtilisationPct, v);
     o.interfaces[0].updated_ms = Some(at);
 }
 
@@ -364,7 +376,7 @@ window_s = 100
 "#,
     );
     let mut o = chain();
-    o.interfaces[0].out_util_pct = None;
+    set_rate(&mut o, Metric::OutUtilisationPct, None);
     // 19 quiet samples and one spike: p95 (nearest rank) stays quiet.
     for k in 0..19 {
         set_util(&mut o, Some(10.0), k * 1000);

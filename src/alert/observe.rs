@@ -6,7 +6,9 @@
 //! time and the tag lookup.
 use super::isolation::PollerLink;
 use crate::live::{LiveView, Reachability, UnixMs, aged};
+use crate::monitor::{InterfaceRates, Metric};
 use crate::topology::{DeviceId, Topology};
+use crate::types::OperStatus;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
@@ -51,19 +53,21 @@ impl DeviceObs {
 pub struct IfObs {
     pub device: DeviceId,
     pub name: String,
-    pub oper_status: Option<String>,
+    pub oper_status: Option<OperStatus>,
     /// The interface was administratively down at discovery.
     pub admin_down: bool,
-    pub in_bps: Option<f64>,
-    pub out_bps: Option<f64>,
-    pub in_util_pct: Option<f64>,
-    pub out_util_pct: Option<f64>,
-    pub in_errors_per_s: Option<f64>,
-    pub out_errors_per_s: Option<f64>,
-    pub in_discards_per_s: Option<f64>,
-    pub out_discards_per_s: Option<f64>,
+    /// The live state's rates of the last interval, copied whole; None
+    /// when stale or never polled.
+    pub rates: Option<InterfaceRates>,
     /// When these values were measured (p95 windows take each once).
     pub updated_ms: Option<UnixMs>,
+}
+
+impl IfObs {
+    /// The rate of `metric`; None when stale, a gap or not a finite number.
+    pub fn rate(&self, metric: Metric) -> Option<f64> {
+        self.rates?.value(metric).filter(|x| x.is_finite())
+    }
 }
 
 impl Default for IfObs {
@@ -73,14 +77,7 @@ impl Default for IfObs {
             name: String::new(),
             oper_status: None,
             admin_down: false,
-            in_bps: None,
-            out_bps: None,
-            in_util_pct: None,
-            out_util_pct: None,
-            in_errors_per_s: None,
-            out_errors_per_s: None,
-            in_discards_per_s: None,
-            out_discards_per_s: None,
+            rates: None,
             updated_ms: None,
         }
     }
@@ -151,20 +148,12 @@ impl Observations {
                     .any(|i| &i.name == name && i.admin_status.as_deref() == Some("down"))
             });
             let ok = fresh(h.updated_ms);
-            let v = |x: Option<f64>| x.filter(|x| ok && x.is_finite());
             interfaces.push(IfObs {
                 device: dev.clone(),
                 name: name.clone(),
-                oper_status: h.oper_status.clone().filter(|_| ok),
+                oper_status: h.oper_status.filter(|_| ok),
                 admin_down,
-                in_bps: v(h.in_bps),
-                out_bps: v(h.out_bps),
-                in_util_pct: v(h.in_util_pct),
-                out_util_pct: v(h.out_util_pct),
-                in_errors_per_s: v(h.in_errors_per_s),
-                out_errors_per_s: v(h.out_errors_per_s),
-                in_discards_per_s: v(h.in_discards_per_s),
-                out_discards_per_s: v(h.out_discards_per_s),
+                rates: h.rates.filter(|_| ok),
                 updated_ms: h.updated_ms.filter(|_| ok),
             });
         }

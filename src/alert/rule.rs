@@ -4,6 +4,7 @@ use super::observe::{DeviceObs, IfObs};
 use super::scope::Scope;
 use crate::config::{AlertRule, Direction, RuleKind, Severity};
 use crate::live::Reachability;
+use crate::monitor::Metric;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rule {
@@ -78,13 +79,16 @@ impl Rule {
     /// The (in, out) pair an interface kind looks at, before the direction
     /// is applied; for p95 kinds, the instantaneous sample.
     pub fn interface_pair(&self, i: &IfObs) -> (Option<f64>, Option<f64>) {
-        match self.kind {
-            RuleKind::Utilization | RuleKind::P95Utilization => (i.in_util_pct, i.out_util_pct),
-            RuleKind::Bps | RuleKind::P95Bps => (i.in_bps, i.out_bps),
-            RuleKind::ErrorRate => (i.in_errors_per_s, i.out_errors_per_s),
-            RuleKind::DiscardRate => (i.in_discards_per_s, i.out_discards_per_s),
-            _ => (None, None),
-        }
+        let (inward, outward) = match self.kind {
+            RuleKind::Utilization | RuleKind::P95Utilization => {
+                (Metric::InUtilisationPct, Metric::OutUtilisationPct)
+            }
+            RuleKind::Bps | RuleKind::P95Bps => (Metric::InBitsPerSec, Metric::OutBitsPerSec),
+            RuleKind::ErrorRate => (Metric::InErrorsPerSec, Metric::OutErrorsPerSec),
+            RuleKind::DiscardRate => (Metric::InDiscardsPerSec, Metric::OutDiscardsPerSec),
+            _ => return (None, None),
+        };
+        (i.rate(inward), i.rate(outward))
     }
 
     /// Applies the rule's direction to an (in, out) pair.
@@ -106,10 +110,7 @@ impl Rule {
                 if i.admin_down {
                     return None;
                 }
-                match i.oper_status.as_deref()? {
-                    "down" | "lowerLayerDown" => Some(1.0),
-                    _ => Some(0.0),
-                }
+                Some(if i.oper_status?.is_down() { 1.0 } else { 0.0 })
             }
             k if k.is_p95() => None,
             _ => self.directed(self.interface_pair(i)),
@@ -165,10 +166,13 @@ mod tests {
     #[test]
     fn directions_and_kinds() {
         let i = IfObs {
-            in_util_pct: Some(10.0),
-            out_util_pct: Some(30.0),
-            in_errors_per_s: Some(2.0),
-            oper_status: Some("lowerLayerDown".into()),
+            rates: Some(
+                crate::monitor::InterfaceRates::all_gap(crate::monitor::GapReason::Missing)
+                    .with(Metric::InUtilisationPct, 10.0)
+                    .with(Metric::OutUtilisationPct, 30.0)
+                    .with(Metric::InErrorsPerSec, 2.0),
+            ),
+            oper_status: Some(crate::types::OperStatus::LowerLayerDown),
             ..Default::default()
         };
         let v = |k, d| rule(k, d, Some(1.0), None).interface_value(&i);

@@ -8,7 +8,6 @@
 //! strongest identity available, so they are stable across runs. Pure.
 use super::report::{DeviceReport, LldpId};
 use crate::topology::DeviceId;
-use crate::types::IfIndex;
 use std::collections::{BTreeSet, HashMap};
 
 /// Id of a device that answered SNMP.
@@ -147,7 +146,7 @@ fn absorb(base: &mut DeviceReport, extra: DeviceReport) {
     base.addresses.sort();
     base.addresses.dedup();
     for i in extra.interfaces {
-        if base.interface(IfIndex(i.if_index)).is_none() {
+        if base.interface(i.if_index).is_none() {
             base.interfaces.push(i);
         }
     }
@@ -167,7 +166,7 @@ mod tests {
             value: c.into(),
         });
         r.interfaces.push(Interface {
-            if_index: 2,
+            if_index: crate::types::IfIndex(2),
             name: "eth0".into(),
             descr: None,
             alias: None,

@@ -4,7 +4,7 @@ use super::oids;
 use super::report::{AddressEntry, DeviceReport, SystemInfo};
 use crate::snmp::table::{int, ipv4_index, mac, rows, scalars, take_inet_address, text};
 use crate::topology::Interface;
-use crate::types::IfIndex;
+use crate::types::{IfIndex, OperStatus};
 use async_snmp::{Value, VarBind};
 use std::net::IpAddr;
 
@@ -32,18 +32,11 @@ pub fn engine_id(vbs: &[VarBind]) -> Option<String> {
     Some(b.iter().map(|x| format!("{x:02x}")).collect())
 }
 
-fn status_name(v: Option<i64>) -> Option<String> {
-    let s = match v? {
-        1 => "up",
-        2 => "down",
-        3 => "testing",
-        4 => "unknown",
-        5 => "dormant",
-        6 => "notPresent",
-        7 => "lowerLayerDown",
-        _ => return Some("invalid".into()),
-    };
-    Some(s.to_string())
+/// ifAdminStatus as text: its values (up, down, testing) are ifOperStatus's
+/// first three, so the names come from the one table, out-of-range values
+/// "invalid" like there.
+fn admin_status_name(v: Option<i64>) -> Option<String> {
+    v.map(|v| OperStatus::from_mib(v).as_str().to_owned())
 }
 
 pub fn interfaces(vbs: &[VarBind]) -> Vec<Interface> {
@@ -78,14 +71,14 @@ pub fn interfaces(vbs: &[VarBind]) -> Vec<Interface> {
             (_, h) => h,
         };
         out.push(Interface {
-            if_index: *if_index,
+            if_index: IfIndex(*if_index),
             name,
             descr,
             alias: ifx.and_then(|x| text(x.get(&18))).filter(|s| !s.is_empty()),
             speed_bps: speed,
             mac: cols.get(&6).and_then(|v| v.as_bytes()).and_then(mac),
-            oper_status: status_name(int(cols.get(&8))),
-            admin_status: status_name(int(cols.get(&7))),
+            oper_status: int(cols.get(&8)).map(OperStatus::from_mib),
+            admin_status: admin_status_name(int(cols.get(&7))),
             if_type: int(cols.get(&3)).and_then(|t| u32::try_from(t).ok()),
         });
     }
@@ -205,8 +198,11 @@ mod tests {
         let mut r = DeviceReport::default();
         fill(&mut r, &vbs);
         assert_eq!(r.interfaces.len(), MAX_INTERFACES);
-        assert_eq!(r.interfaces[0].if_index, 1);
-        assert_eq!(r.interfaces.last().unwrap().if_index, MAX_INTERFACES as u32);
+        assert_eq!(r.interfaces[0].if_index, IfIndex(1));
+        assert_eq!(
+            r.interfaces.last().unwrap().if_index,
+            IfIndex(MAX_INTERFACES as u32)
+        );
         assert_eq!(
             r.partial,
             vec![format!(

@@ -101,7 +101,7 @@ pub struct DeviceReport {
 
 impl DeviceReport {
     pub fn interface(&self, if_index: IfIndex) -> Option<&Interface> {
-        self.interfaces.iter().find(|i| i.if_index == if_index.0)
+        self.interfaces.iter().find(|i| i.if_index == if_index)
     }
 
     /// The link aggregate (LAG, bond, port-channel) an interface is a member
@@ -112,7 +112,7 @@ impl DeviceReport {
         let member = self.interfaces.iter().find(|i| i.name == if_name)?;
         self.stack
             .iter()
-            .filter(|(_, lower)| lower.0 == member.if_index)
+            .filter(|(_, lower)| *lower == member.if_index)
             .find_map(|(higher, _)| {
                 let h = self.interface(*higher)?;
                 let lname = h.name.to_ascii_lowercase();

@@ -7,7 +7,9 @@
 //! [`UtilBand`]. No rule about status, staleness or utilisation lives in
 //! the page.
 use super::{InterfaceHealth, LiveView, UnixMs};
+use crate::monitor::Metric;
 use crate::topology::{Endpoint, Link};
+use crate::types::OperStatus;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -135,26 +137,35 @@ pub fn link_health(s: &LiveView<'_>, link: &Link, now_ms: UnixMs) -> LinkHealth 
     let ends: Vec<&InterfaceHealth> = [a, b].into_iter().flatten().collect();
     // Each end measures the link from its side; prefer `a`'s view, else `b`'s mirrored.
     let in_bps = a
-        .and_then(|h| h.in_bps)
-        .or_else(|| b.and_then(|h| h.out_bps));
+        .and_then(|h| h.rate(Metric::InBitsPerSec))
+        .or_else(|| b.and_then(|h| h.rate(Metric::OutBitsPerSec)));
     let out_bps = a
-        .and_then(|h| h.out_bps)
-        .or_else(|| b.and_then(|h| h.in_bps));
-    let utilization_pct = max_opt(ends.iter().flat_map(|h| [h.in_util_pct, h.out_util_pct]));
-    let errors_per_s = sum_opt(
-        ends.iter()
-            .flat_map(|h| [h.in_errors_per_s, h.out_errors_per_s]),
-    );
-    let discards = sum_opt(
-        ends.iter()
-            .flat_map(|h| [h.in_discards_per_s, h.out_discards_per_s]),
-    );
+        .and_then(|h| h.rate(Metric::OutBitsPerSec))
+        .or_else(|| b.and_then(|h| h.rate(Metric::InBitsPerSec)));
+    let utilization_pct = max_opt(ends.iter().flat_map(|h| {
+        [
+            h.rate(Metric::InUtilisationPct),
+            h.rate(Metric::OutUtilisationPct),
+        ]
+    }));
+    let errors_per_s = sum_opt(ends.iter().flat_map(|h| {
+        [
+            h.rate(Metric::InErrorsPerSec),
+            h.rate(Metric::OutErrorsPerSec),
+        ]
+    }));
+    let discards = sum_opt(ends.iter().flat_map(|h| {
+        [
+            h.rate(Metric::InDiscardsPerSec),
+            h.rate(Metric::OutDiscardsPerSec),
+        ]
+    }));
     let a_to_b_util_pct = a
-        .and_then(|h| h.out_util_pct)
-        .or_else(|| b.and_then(|h| h.in_util_pct));
+        .and_then(|h| h.rate(Metric::OutUtilisationPct))
+        .or_else(|| b.and_then(|h| h.rate(Metric::InUtilisationPct)));
     let b_to_a_util_pct = a
-        .and_then(|h| h.in_util_pct)
-        .or_else(|| b.and_then(|h| h.out_util_pct));
+        .and_then(|h| h.rate(Metric::InUtilisationPct))
+        .or_else(|| b.and_then(|h| h.rate(Metric::OutUtilisationPct)));
     let speed_bps = ends
         .iter()
         .filter_map(|h| h.speed_bps)
@@ -164,8 +175,11 @@ pub fn link_health(s: &LiveView<'_>, link: &Link, now_ms: UnixMs) -> LinkHealth 
     let stale = newest.is_none_or(|t| now_ms - t > s.stale_after_ms);
     let down = ends
         .iter()
-        .any(|h| h.oper_status.as_deref().is_some_and(|o| o != "up"));
-    let up = !ends.is_empty() && ends.iter().all(|h| h.oper_status.as_deref() == Some("up"));
+        .any(|h| h.oper_status.is_some_and(|o| !o.is_up()));
+    let up = !ends.is_empty()
+        && ends
+            .iter()
+            .all(|h| h.oper_status.is_some_and(OperStatus::is_up));
     let status = if down {
         LinkStatus::Down
     } else if up
@@ -199,6 +213,7 @@ pub fn link_health(s: &LiveView<'_>, link: &Link, now_ms: UnixMs) -> LinkHealth 
 mod tests {
     use super::*;
     use crate::live::LiveSnapshot;
+    use crate::monitor::{GapReason, InterfaceRates};
     use crate::topology::{DeviceId, Evidence};
 
     fn link() -> Link {
@@ -216,14 +231,17 @@ mod tests {
         }
     }
 
-    fn ih(oper: &str, in_bps: f64, util: f64, errs: f64, at: i64) -> InterfaceHealth {
+    fn ih(oper: OperStatus, in_bps: f64, util: f64, errs: f64, at: i64) -> InterfaceHealth {
         InterfaceHealth {
-            oper_status: Some(oper.into()),
-            in_bps: Some(in_bps),
-            out_bps: Some(in_bps / 2.0),
-            in_util_pct: Some(util),
-            out_util_pct: Some(util / 2.0),
-            in_errors_per_s: Some(errs),
+            oper_status: Some(oper),
+            rates: Some(
+                InterfaceRates::all_gap(GapReason::Missing)
+                    .with(Metric::InBitsPerSec, in_bps)
+                    .with(Metric::OutBitsPerSec, in_bps / 2.0)
+                    .with(Metric::InUtilisationPct, util)
+                    .with(Metric::OutUtilisationPct, util / 2.0)
+                    .with(Metric::InErrorsPerSec, errs),
+            ),
             updated_ms: Some(at),
             ..Default::default()
         }
@@ -244,8 +262,8 @@ mod tests {
     #[test]
     fn statuses() {
         let s = snap(
-            ih("up", 1e6, 10.0, 0.0, 1000),
-            ih("up", 5e5, 40.0, 0.0, 1000),
+            ih(OperStatus::Up, 1e6, 10.0, 0.0, 1000),
+            ih(OperStatus::Up, 5e5, 40.0, 0.0, 1000),
         );
         let h = link_health(&s.view(), &link(), 2000);
         assert_eq!(
@@ -258,18 +276,18 @@ mod tests {
             (Some(5.0), Some(10.0))
         );
         let s = snap(
-            ih("up", 1e6, 10.0, 3.0, 1000),
-            ih("up", 5e5, 40.0, 0.0, 1000),
+            ih(OperStatus::Up, 1e6, 10.0, 3.0, 1000),
+            ih(OperStatus::Up, 5e5, 40.0, 0.0, 1000),
         );
         assert_eq!(
             link_health(&s.view(), &link(), 2000).status,
             LinkStatus::Degraded
         );
         let with_discards = |d: f64| {
-            let mut a = ih("up", 1e6, 10.0, 0.0, 1000);
-            a.in_discards_per_s = Some(d);
+            let mut a = ih(OperStatus::Up, 1e6, 10.0, 0.0, 1000);
+            a.rates = a.rates.map(|r| r.with(Metric::InDiscardsPerSec, d));
             link_health(
-                &snap(a, ih("up", 5e5, 40.0, 0.0, 1000)).view(),
+                &snap(a, ih(OperStatus::Up, 5e5, 40.0, 0.0, 1000)).view(),
                 &link(),
                 2000,
             )
@@ -282,8 +300,8 @@ mod tests {
         );
         assert_eq!(with_discards(5.0), LinkStatus::Degraded);
         let s = snap(
-            ih("down", 0.0, 0.0, 0.0, 1000),
-            ih("up", 0.0, 0.0, 0.0, 1000),
+            ih(OperStatus::Down, 0.0, 0.0, 0.0, 1000),
+            ih(OperStatus::Up, 0.0, 0.0, 0.0, 1000),
         );
         assert_eq!(
             link_health(&s.view(), &link(), 2000).status,
@@ -302,8 +320,8 @@ mod tests {
     #[test]
     fn the_map_state_and_bands_as_the_page_gets_them() {
         let s = snap(
-            ih("up", 1e6, 30.0, 0.0, 1000),
-            ih("up", 5e5, 0.5, 0.0, 1000),
+            ih(OperStatus::Up, 1e6, 30.0, 0.0, 1000),
+            ih(OperStatus::Up, 5e5, 0.5, 0.0, 1000),
         );
         let v = serde_json::to_value(link_health(&s.view(), &link(), 2000)).unwrap();
         // a→b: a's out (15 %); b→a: a's in (30 %).

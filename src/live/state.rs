@@ -3,7 +3,9 @@
 //! view that the pure readers (API shapes, `/metrics`, alert observations,
 //! link health) take. No locks and no I/O here.
 use super::discovery::DiscoveryStatus;
+use crate::monitor::{GapReason, InterfaceRates, Metric};
 use crate::topology::{DeviceId, Topology};
+use crate::types::OperStatus;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -73,22 +75,67 @@ impl Default for DeviceHealth {
     }
 }
 
-/// Latest rates of one interface; None where the last interval was a gap.
+/// Latest state of one interface: its oper status, speed and the rates of
+/// its last poll interval.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct InterfaceHealth {
-    pub oper_status: Option<String>,
+    pub oper_status: Option<OperStatus>,
     pub speed_bps: Option<u64>,
-    pub in_bps: Option<f64>,
-    pub out_bps: Option<f64>,
-    pub in_util_pct: Option<f64>,
-    pub out_util_pct: Option<f64>,
-    pub in_errors_per_s: Option<f64>,
-    pub out_errors_per_s: Option<f64>,
-    pub in_discards_per_s: Option<f64>,
-    pub out_discards_per_s: Option<f64>,
-    /// Why the last interval has no rate (first sample, reboot, ...).
-    pub gap: Option<String>,
+    /// The counter arithmetic's own value (None before any poll). Served
+    /// flat as `in_bps` ... `out_discards_per_s` (null where the interval
+    /// is a gap) and `gap` (why, first sample, reboot, ...).
+    #[serde(flatten, serialize_with = "rate_fields")]
+    pub rates: Option<InterfaceRates>,
     pub updated_ms: Option<UnixMs>,
+}
+
+impl InterfaceHealth {
+    /// The last interval's rate of `metric`; None when it is a gap or
+    /// nothing was polled yet.
+    pub fn rate(&self, metric: Metric) -> Option<f64> {
+        self.rates.as_ref()?.value(metric)
+    }
+
+    /// Why the last interval lacks a rate (see [`InterfaceRates::first_gap`]).
+    pub fn gap(&self) -> Option<GapReason> {
+        self.rates.as_ref()?.first_gap()
+    }
+}
+
+/// The served fields of an interface's rates, in their order.
+#[derive(Serialize)]
+struct RateFields {
+    in_bps: Option<f64>,
+    out_bps: Option<f64>,
+    in_util_pct: Option<f64>,
+    out_util_pct: Option<f64>,
+    in_errors_per_s: Option<f64>,
+    out_errors_per_s: Option<f64>,
+    in_discards_per_s: Option<f64>,
+    out_discards_per_s: Option<f64>,
+    gap: Option<&'static str>,
+}
+
+fn rate_fields<S: serde::Serializer>(
+    rates: &Option<InterfaceRates>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    let v = |m: Metric| rates.as_ref().and_then(|r| r.value(m));
+    RateFields {
+        in_bps: v(Metric::InBitsPerSec),
+        out_bps: v(Metric::OutBitsPerSec),
+        in_util_pct: v(Metric::InUtilisationPct),
+        out_util_pct: v(Metric::OutUtilisationPct),
+        in_errors_per_s: v(Metric::InErrorsPerSec),
+        out_errors_per_s: v(Metric::OutErrorsPerSec),
+        in_discards_per_s: v(Metric::InDiscardsPerSec),
+        out_discards_per_s: v(Metric::OutDiscardsPerSec),
+        gap: rates
+            .as_ref()
+            .and_then(|r| r.first_gap())
+            .map(GapReason::as_str),
+    }
+    .serialize(s)
 }
 
 /// Counters of the poller itself, for `/metrics`.
@@ -196,5 +243,48 @@ impl LiveSnapshot {
             stale_after_ms: self.stale_after_ms,
             discovery: &self.discovery,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::monitor::Rate;
+
+    /// The served text is the one of the struct with a field per rate (its
+    /// order, its names, null for a gap, `gap` the first gap's name).
+    #[test]
+    fn interface_health_serves_the_rate_fields_flat() {
+        let h = InterfaceHealth {
+            oper_status: Some(OperStatus::LowerLayerDown),
+            speed_bps: Some(1_000_000_000),
+            rates: Some(
+                InterfaceRates::all_gap(GapReason::IndexReused)
+                    .with(Metric::InBitsPerSec, 2_000_000.0)
+                    .with(Metric::OutUtilisationPct, 0.05)
+                    .with(Metric::OutDiscardsPerSec, 1.5),
+            ),
+            updated_ms: Some(42),
+        };
+        assert_eq!(
+            serde_json::to_string(&h).unwrap(),
+            r#"{"oper_status":"lowerLayerDown","speed_bps":1000000000,"in_bps":2000000.0,"out_bps":null,"in_util_pct":null,"out_util_pct":0.05,"in_errors_per_s":null,"out_errors_per_s":null,"in_discards_per_s":null,"out_discards_per_s":1.5,"gap":"index_reused","updated_ms":42}"#
+        );
+        let none = r#"{"oper_status":null,"speed_bps":null,"in_bps":null,"out_bps":null,"in_util_pct":null,"out_util_pct":null,"in_errors_per_s":null,"out_errors_per_s":null,"in_discards_per_s":null,"out_discards_per_s":null,"gap":null,"updated_ms":null}"#;
+        assert_eq!(
+            serde_json::to_string(&InterfaceHealth::default()).unwrap(),
+            none
+        );
+        let mut idle = InterfaceRates::zero();
+        idle.set(Metric::OutBcastPktsPerSec, Rate::Gap(GapReason::Reboot));
+        let h = InterfaceHealth {
+            rates: Some(idle),
+            ..Default::default()
+        };
+        let text = serde_json::to_string(&h).unwrap();
+        assert!(
+            text.contains(r#""out_discards_per_s":0.0,"gap":"reboot","#),
+            "a gap of an unserved metric still names the interval's gap: {text}"
+        );
     }
 }

@@ -130,7 +130,9 @@ impl Metric {
     }
 }
 
-/// Every metric of one interface for one interval.
+/// Every metric of one interface for one interval: the one value the
+/// poller stores, `live::InterfaceHealth` holds and the alert
+/// observations read (never copied field by field).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct InterfaceRates {
     rates: [Rate; 14],
@@ -144,8 +146,32 @@ impl InterfaceRates {
         }
     }
 
+    /// Every metric 0: an idle interval.
+    pub fn zero() -> InterfaceRates {
+        InterfaceRates {
+            rates: [Rate::Value(0.0); 14],
+        }
+    }
+
+    /// The same rates with `metric` at `value`.
+    pub fn with(mut self, metric: Metric, value: f64) -> InterfaceRates {
+        self.set(metric, Rate::Value(value));
+        self
+    }
+
     pub fn get(&self, metric: Metric) -> Rate {
         self.rates[metric.position()]
+    }
+
+    /// The metric's rate; None when the interval is a gap for it.
+    pub fn value(&self, metric: Metric) -> Option<f64> {
+        self.get(metric).value()
+    }
+
+    /// Why the interval lacks a rate: the first gap in [`Metric::ALL`]
+    /// order; None when every metric has one.
+    pub fn first_gap(&self) -> Option<GapReason> {
+        self.rates.iter().find_map(|r| r.gap())
     }
 
     pub fn set(&mut self, metric: Metric, rate: Rate) {

@@ -4,7 +4,7 @@
 use crate::monitor::{Counter, CounterSample, Counters, InterfaceIdentity, MonoMillis, Ticks};
 use crate::snmp::table::{int, rows};
 use crate::snmp::{Value, VarBind};
-use crate::types::IfIndex;
+use crate::types::{IfIndex, OperStatus};
 use std::collections::BTreeMap;
 
 pub const SYS_UPTIME: &[u32] = &[1, 3, 6, 1, 2, 1, 1, 3, 0];
@@ -25,9 +25,9 @@ pub const CHUNK: usize = 2;
 /// Everything is read with GETs sent together (no walks), so all values of
 /// a poll come from one load of the agent's counter cache (net-snmp caches
 /// them for a few seconds) and each chunk carries its own timestamp.
-pub fn poll_oids(chunk: &[u32]) -> Vec<Vec<u32>> {
+pub fn poll_oids(chunk: &[IfIndex]) -> Vec<Vec<u32>> {
     let mut v = vec![SYS_UPTIME.to_vec()];
-    for i in chunk {
+    for IfIndex(i) in chunk {
         v.extend(IF_COLUMNS.iter().map(|c| [IF, &[*c, *i]].concat()));
         v.extend(IFX_COLUMNS.iter().map(|c| [IFX, &[*c, *i]].concat()));
     }
@@ -46,10 +46,10 @@ pub struct OctetReading {
 /// Parse the octets and sysUpTime of the answer to `poll_oids(chunk)`,
 /// taken at `at` (HC counters preferred).
 pub fn octet_readings(
-    chunk: &[u32],
+    chunk: &[IfIndex],
     vbs: &[VarBind],
     at: MonoMillis,
-) -> BTreeMap<u32, OctetReading> {
+) -> BTreeMap<IfIndex, OctetReading> {
     let mut out = BTreeMap::new();
     let Some(Value::TimeTicks(uptime)) = vbs
         .first()
@@ -63,9 +63,10 @@ pub fn octet_readings(
             .find(|v| v.oid.arcs() == arcs.as_slice())
             .and_then(|v| counter(Some(&v.value)))
     };
-    for i in chunk {
+    for &index in chunk {
+        let i = &index.0;
         out.insert(
-            *i,
+            index,
             OctetReading {
                 at,
                 uptime: *uptime,
@@ -105,7 +106,7 @@ pub struct IfStatic {
 pub struct PolledInterface {
     pub name: String,
     pub sample: CounterSample,
-    pub oper_status: Option<String>,
+    pub oper_status: Option<OperStatus>,
 }
 
 fn counter(v: Option<&Value>) -> Option<Counter> {
@@ -116,33 +117,18 @@ fn counter(v: Option<&Value>) -> Option<Counter> {
     }
 }
 
-fn oper(v: Option<i64>) -> Option<String> {
-    Some(
-        match v? {
-            1 => "up",
-            2 => "down",
-            3 => "testing",
-            5 => "dormant",
-            6 => "notPresent",
-            7 => "lowerLayerDown",
-            _ => "unknown",
-        }
-        .to_string(),
-    )
-}
-
 /// Build the samples of every interface discovery knows (others are ignored:
 /// they appear in the map after the next discovery).
 pub fn assemble(
     vbs: &[VarBind],
-    octets: &BTreeMap<u32, OctetReading>,
-    statics: &BTreeMap<u32, IfStatic>,
+    octets: &BTreeMap<IfIndex, OctetReading>,
+    statics: &BTreeMap<IfIndex, IfStatic>,
 ) -> Vec<PolledInterface> {
     let ift = rows(IF, vbs);
     let ifx = rows(IFX, vbs);
     let mut out = Vec::new();
     for (idx, st) in statics {
-        let key = vec![*idx];
+        let key = vec![idx.0];
         let (Some(i), x, Some(o)) = (ift.get(&key), ifx.get(&key), octets.get(idx)) else {
             continue;
         };
@@ -169,12 +155,12 @@ pub fn assemble(
         });
         out.push(PolledInterface {
             name: st.name.clone(),
-            oper_status: oper(int(i.get(&8))),
+            oper_status: int(i.get(&8)).map(OperStatus::from_mib),
             sample: CounterSample {
                 at: o.at,
                 sys_uptime: Ticks(o.uptime),
                 discontinuity_time: discontinuity,
-                if_index: IfIndex(*idx),
+                if_index: *idx,
                 identity: InterfaceIdentity {
                     name: descr,
                     phys_address: st.phys_address.clone(),
@@ -214,7 +200,7 @@ mod tests {
         ];
         let mut st = BTreeMap::new();
         st.insert(
-            2,
+            IfIndex(2),
             IfStatic {
                 name: "eth0".into(),
                 phys_address: vec![2, 0, 0, 0, 0, 1],
@@ -222,7 +208,7 @@ mod tests {
             },
         );
         st.insert(
-            3,
+            IfIndex(3),
             IfStatic {
                 name: "eth1".into(),
                 phys_address: vec![],
@@ -230,7 +216,7 @@ mod tests {
             },
         );
         st.insert(
-            9,
+            IfIndex(9),
             IfStatic {
                 name: "gone".into(),
                 phys_address: vec![],
@@ -245,9 +231,9 @@ mod tests {
             vb(IFX, 6, 3, Value::NoSuchInstance),
             vb(IF, 10, 3, Value::Counter32(77)),
         ];
-        let mut octets = octet_readings(&[2, 3], &octet_vbs, MonoMillis(10));
-        assert_eq!(poll_oids(&[2, 3]).len(), 1 + 2 * 19);
-        octets.extend(octet_readings(&[9], &octet_vbs, MonoMillis(10)));
+        let mut octets = octet_readings(&[IfIndex(2), IfIndex(3)], &octet_vbs, MonoMillis(10));
+        assert_eq!(poll_oids(&[IfIndex(2), IfIndex(3)]).len(), 1 + 2 * 19);
+        octets.extend(octet_readings(&[IfIndex(9)], &octet_vbs, MonoMillis(10)));
         let p = assemble(&vbs, &octets, &st);
         assert_eq!(
             p.len(),
@@ -260,10 +246,10 @@ mod tests {
         );
         assert_eq!(p[0].sample.counters.out_octets, Some(Counter::C32(6)));
         assert_eq!(p[0].sample.counters.in_errors, Some(Counter::C32(1)));
-        assert_eq!(p[0].oper_status.as_deref(), Some("up"));
+        assert_eq!(p[0].oper_status, Some(OperStatus::Up));
         assert_eq!(p[0].sample.identity.name, "eth0");
         assert_eq!(p[1].sample.counters.in_octets, Some(Counter::C32(77)));
-        assert_eq!(p[1].oper_status.as_deref(), Some("down"));
+        assert_eq!(p[1].oper_status, Some(OperStatus::Down));
         assert_eq!(p[1].sample.sys_uptime, Ticks(4242));
     }
 }

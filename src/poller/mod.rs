@@ -30,6 +30,7 @@ use crate::live::Live;
 use crate::snmp::Credential;
 use crate::store::{Batch, GapRecord, Sample};
 use crate::topology::{DeviceId, Topology};
+use crate::types::IfIndex;
 use crate::util::clock::Clock;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -176,7 +177,7 @@ impl Monitor {
                 ));
             }
             if d.managed && !d.interfaces.is_empty() {
-                let interfaces: BTreeMap<u32, IfStatic> = d
+                let interfaces: BTreeMap<IfIndex, IfStatic> = d
                     .interfaces
                     .iter()
                     .map(|i| {

@@ -12,6 +12,7 @@ use crate::snmp::rejects::RejectCounts;
 use crate::snmp::strays;
 use crate::snmp::{AgentSession, Credential, Oid, SnmpError, SnmpTransport, VarBind};
 use crate::topology::DeviceId;
+use crate::types::IfIndex;
 use crate::util::clock::Clock;
 use futures::StreamExt;
 use std::collections::BTreeMap;
@@ -24,16 +25,19 @@ pub(super) struct Target {
     /// The device's other addresses (answers from them read as its own
     /// in the note; answers from any other address are named as strangers).
     pub others: Vec<IpAddr>,
-    pub interfaces: BTreeMap<u32, IfStatic>,
+    pub interfaces: BTreeMap<IfIndex, IfStatic>,
 }
 
-type ChunkReadings = (BTreeMap<u32, super::collect::OctetReading>, Vec<VarBind>);
+type ChunkReadings = (
+    BTreeMap<IfIndex, super::collect::OctetReading>,
+    Vec<VarBind>,
+);
 
 /// One GET of sysUpTime and the polled columns of `chunk`'s interfaces.
 async fn get_chunk(
     session: &dyn AgentSession,
     clock: &dyn Clock,
-    chunk: &[u32],
+    chunk: &[IfIndex],
 ) -> Result<ChunkReadings, SnmpError> {
     let oids: Vec<Oid> = poll_oids(chunk)
         .iter()
@@ -51,8 +55,8 @@ async fn poll_once(
     t: &Target,
     in_flight: usize,
 ) -> Result<(Vec<super::collect::PolledInterface>, Vec<String>), SnmpError> {
-    let idx: Vec<u32> = t.interfaces.keys().copied().collect();
-    let chunks: Vec<&[u32]> = idx.chunks(CHUNK).collect();
+    let idx: Vec<IfIndex> = t.interfaces.keys().copied().collect();
+    let chunks: Vec<&[IfIndex]> = idx.chunks(CHUNK).collect();
     // The GETs go out as fast as the engine's per-agent cap lets them, each
     // stamped halfway through its own exchange. Only `in_flight` requests
     // exist at a time (in order), so a device with thousands of interfaces
@@ -84,7 +88,8 @@ async fn poll_once(
             }
             // One failed chunk loses only its interfaces for this round.
             Err(e) if chunks.len() > 1 && !e.is_timeout() => {
-                partial.push(format!("interfaces {chunk:?}: {e}"))
+                let numbers: Vec<u32> = chunk.iter().map(|i| i.0).collect();
+                partial.push(format!("interfaces {numbers:?}: {e}"))
             }
             Err(e) => return Err(e),
         }

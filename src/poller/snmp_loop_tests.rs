@@ -5,6 +5,7 @@
 //! in milliseconds.
 use super::test_support::{Recorder, WALL_START, counter_table, device, start, tick};
 use super::{MonitorSettings, phase_ms};
+use crate::monitor::{GapReason, Metric};
 use crate::snmp::scripted::{Scripted, Step};
 use crate::topology::{DeviceId, Topology};
 use std::net::{IpAddr, Ipv4Addr};
@@ -83,7 +84,9 @@ async fn a_counter32_wrap_gives_a_rate_not_a_gap() {
     polls.after(1).await;
     let h = live.read(|l| l.interfaces[&(DeviceId("r1".into()), "eth0".into())].clone());
     m.stop().await;
-    let rate = h.in_bps.expect("a rate across the wrap");
+    let rate = h
+        .rate(Metric::InBitsPerSec)
+        .expect("a rate across the wrap");
     assert!((rate - 1_000_000.0).abs() < 1.0, "{rate}");
     let stored = rec.series("r1", "eth0", "in_bps");
     assert_eq!(stored.len(), 1, "{stored:?}");
@@ -124,8 +127,8 @@ async fn an_agent_reboot_is_a_gap_then_rates_resume() {
     polls.after(2).await;
     let after = live.read(|l| l.interfaces[&key].clone());
     m.stop().await;
-    assert_eq!(during.gap.as_deref(), Some("reboot"));
-    assert_eq!(during.in_bps, None);
+    assert_eq!(during.gap(), Some(GapReason::Reboot));
+    assert_eq!(during.rate(Metric::InBitsPerSec), None);
     let gap = rec
         .gaps()
         .into_iter()
@@ -134,7 +137,7 @@ async fn an_agent_reboot_is_a_gap_then_rates_resume() {
     assert_eq!(gap.reason, "reboot");
     assert_eq!((gap.from.0, gap.to.0), (polls.wall(0), polls.wall(1)));
     // 750,000 bytes in 60 s after the restart: 100 kbit/s.
-    let rate = after.in_bps.expect("rates resume");
+    let rate = after.rate(Metric::InBitsPerSec).expect("rates resume");
     assert!((rate - 100_000.0).abs() < 1.0, "{rate}");
     assert_eq!(rec.series("r1", "eth0", "in_bps").len(), 1);
 }
@@ -174,7 +177,7 @@ async fn a_timeout_fails_the_poll_reopens_and_the_next_rate_spans_both_intervals
     assert_eq!((poller.snmp_timeouts, poller.snmp_failures), (1, 1));
     assert_eq!(ok.snmp_ok, Some(true));
     // 1,500,000 bytes over the 120 s since the last good sample: 100 kbit/s.
-    let rate = h.in_bps.expect("a rate");
+    let rate = h.rate(Metric::InBitsPerSec).expect("a rate");
     assert!((rate - 100_000.0).abs() < 1.0, "{rate}");
     // The session is opened again after the failure.
     let opens = snmp.log().iter().filter(|(_, w)| *w == "open").count();

@@ -4,16 +4,17 @@
 //! the explicit gaps. No I/O, no clock: `snmp_loop` stamps and applies.
 use super::collect::PolledInterface;
 use crate::live::InterfaceHealth;
-use crate::monitor::{CounterSample, GapReason, InterfaceRates, Metric, Rate, interface_rates};
+use crate::monitor::{CounterSample, GapReason, Metric, Rate, interface_rates};
 use crate::store::{GapRecord, Sample, SeriesKey, UnixMillis};
 use crate::topology::DeviceId;
+use crate::types::IfIndex;
 use std::collections::BTreeMap;
 
 /// The stored interface state: 1 when ifOperStatus is up, else 0.
 pub const OPER_UP_METRIC: &str = "oper_up";
 
 /// The last sample of each interface (by ifIndex), carried between polls.
-pub type Previous = BTreeMap<u32, CounterSample>;
+pub type Previous = BTreeMap<IfIndex, CounterSample>;
 
 /// What one successful poll produces.
 #[derive(Debug, Clone, Default)]
@@ -35,14 +36,14 @@ pub fn counter_step(
 ) -> PollOutcome {
     let mut out = PollOutcome::default();
     for p in polled {
-        let before = prev.get(&p.sample.if_index.0);
+        let before = prev.get(&p.sample.if_index);
         let rates = interface_rates(before, &p.sample);
         // Interface state history, for link availability reports.
-        if let Some(o) = &p.oper_status {
+        if let Some(o) = p.oper_status {
             out.samples.push(Sample {
                 key: SeriesKey::interface(&device.0, &p.name, OPER_UP_METRIC),
                 at: UnixMillis(now),
-                value: if o == "up" { 1.0 } else { 0.0 },
+                value: if o.is_up() { 1.0 } else { 0.0 },
             });
         }
         for m in Metric::ALL {
@@ -68,35 +69,14 @@ pub fn counter_step(
                 }
             }
         }
-        let health = health(p.oper_status.clone(), p.sample.speed_bps, &rates, now);
+        let health = InterfaceHealth {
+            oper_status: p.oper_status,
+            speed_bps: p.sample.speed_bps,
+            rates: Some(rates),
+            updated_ms: Some(now),
+        };
         out.interfaces.push((p.name, health));
-        prev.insert(p.sample.if_index.0, p.sample);
+        prev.insert(p.sample.if_index, p.sample);
     }
     out
-}
-
-fn health(
-    oper: Option<String>,
-    speed: Option<u64>,
-    r: &InterfaceRates,
-    now: i64,
-) -> InterfaceHealth {
-    let v = |m: Metric| r.get(m).value();
-    InterfaceHealth {
-        oper_status: oper,
-        speed_bps: speed,
-        in_bps: v(Metric::InBitsPerSec),
-        out_bps: v(Metric::OutBitsPerSec),
-        in_util_pct: v(Metric::InUtilisationPct),
-        out_util_pct: v(Metric::OutUtilisationPct),
-        in_errors_per_s: v(Metric::InErrorsPerSec),
-        out_errors_per_s: v(Metric::OutErrorsPerSec),
-        in_discards_per_s: v(Metric::InDiscardsPerSec),
-        out_discards_per_s: v(Metric::OutDiscardsPerSec),
-        gap: Metric::ALL
-            .iter()
-            .find_map(|m| r.get(*m).gap())
-            .map(|g| g.as_str().to_string()),
-        updated_ms: Some(now),
-    }
 }

@@ -122,13 +122,13 @@ pub fn device(id: &str, addr: IpAddr) -> Device {
     d.mgmt_addr = Some(addr);
     d.addresses = vec![addr];
     d.interfaces = vec![Interface {
-        if_index: 1,
+        if_index: crate::types::IfIndex(1),
         name: "eth0".into(),
         descr: Some("eth0".into()),
         alias: None,
         speed_bps: Some(10_000_000),
         mac: None,
-        oper_status: Some("up".into()),
+        oper_status: Some(crate::types::OperStatus::Up),
         admin_status: Some("up".into()),
         if_type: Some(6),
     }];

@@ -5,6 +5,7 @@
 //! the time); a missing value (a gap, an unknown status, a stale ICMP
 //! verdict) is left out, never written as NaN.
 use crate::live::{LiveView, Reachability, UnixMs, aged};
+use crate::monitor::Metric;
 use crate::topology::DeviceId;
 use std::collections::BTreeMap;
 
@@ -108,47 +109,47 @@ fn interface_families(s: &LiveView<'_>, out: &mut Vec<Family>) {
         (
             "nocmap_interface_in_bits_per_second",
             "Bits per second received on the interface over the last poll interval.",
-            |h| h.in_bps,
+            |h| h.rate(Metric::InBitsPerSec),
         ),
         (
             "nocmap_interface_out_bits_per_second",
             "Bits per second sent on the interface over the last poll interval.",
-            |h| h.out_bps,
+            |h| h.rate(Metric::OutBitsPerSec),
         ),
         (
             "nocmap_interface_in_utilization_ratio",
             "Receive utilisation of the interface speed, 0 to 1.",
-            |h| h.in_util_pct.map(|v| v / PCT),
+            |h| h.rate(Metric::InUtilisationPct).map(|v| v / PCT),
         ),
         (
             "nocmap_interface_out_utilization_ratio",
             "Transmit utilisation of the interface speed, 0 to 1.",
-            |h| h.out_util_pct.map(|v| v / PCT),
+            |h| h.rate(Metric::OutUtilisationPct).map(|v| v / PCT),
         ),
         (
             "nocmap_interface_in_errors_per_second",
             "Inbound errors per second.",
-            |h| h.in_errors_per_s,
+            |h| h.rate(Metric::InErrorsPerSec),
         ),
         (
             "nocmap_interface_out_errors_per_second",
             "Outbound errors per second.",
-            |h| h.out_errors_per_s,
+            |h| h.rate(Metric::OutErrorsPerSec),
         ),
         (
             "nocmap_interface_in_discards_per_second",
             "Inbound discards per second.",
-            |h| h.in_discards_per_s,
+            |h| h.rate(Metric::InDiscardsPerSec),
         ),
         (
             "nocmap_interface_out_discards_per_second",
             "Outbound discards per second.",
-            |h| h.out_discards_per_s,
+            |h| h.rate(Metric::OutDiscardsPerSec),
         ),
         (
             "nocmap_interface_oper_up",
             "1 when ifOperStatus is up, 0 for any other reported status.",
-            |h| h.oper_status.as_deref().map(|o| f64::from(o == "up")),
+            |h| h.oper_status.map(|o| f64::from(o.is_up())),
         ),
         (
             "nocmap_interface_speed_bits_per_second",

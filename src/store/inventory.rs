@@ -4,6 +4,7 @@ use super::Store;
 use super::error::{SqlContext, StoreError};
 use super::types::UnixMillis;
 use crate::topology::Topology;
+use crate::types::IfIndex;
 use rusqlite::{OptionalExtension, params};
 
 impl Store {
@@ -45,7 +46,7 @@ impl Store {
                     interface
                         .execute(params![
                             d.id.0,
-                            i.if_index,
+                            i.if_index.0,
                             i.name,
                             i.descr,
                             i.alias,
@@ -83,7 +84,7 @@ impl Store {
     }
 
     /// (device id, if_index, ifName) of every stored interface, in order.
-    pub fn interfaces(&self) -> Result<Vec<(String, u32, String)>, StoreError> {
+    pub fn interfaces(&self) -> Result<Vec<(String, IfIndex, String)>, StoreError> {
         let mut stmt = self
             .conn
             .prepare(
@@ -91,7 +92,7 @@ impl Store {
             )
             .sql("prepare interface list")?;
         let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_map([], |r| Ok((r.get(0)?, IfIndex(r.get(1)?), r.get(2)?)))
             .sql("list interfaces")?;
         rows.collect::<Result<_, _>>().sql("list interfaces")
     }

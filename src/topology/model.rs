@@ -2,6 +2,7 @@
 //! evidence and confidence. This is the shape of `nocmap discover --json`, of
 //! `topology.json` files and of `/api/topology`; everything else (the graph,
 //! queries, exports) is built from it. Pure data, no I/O.
+use crate::types::{IfIndex, OperStatus};
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 
@@ -80,13 +81,13 @@ impl Device {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Interface {
-    pub if_index: u32,
+    pub if_index: IfIndex,
     pub name: String,
     pub descr: Option<String>,
     pub alias: Option<String>,
     pub speed_bps: Option<u64>,
     pub mac: Option<String>,
-    pub oper_status: Option<String>,
+    pub oper_status: Option<OperStatus>,
     pub admin_status: Option<String>,
     #[serde(default)]
     pub if_type: Option<u32>,

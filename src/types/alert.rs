@@ -9,52 +9,6 @@
 //! writes the same text. Pure data; nothing else of the crate is imported.
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::str::FromStr;
-
-/// Declares a closed set: the enum as written (attributes and docs kept),
-/// `ALL` (every variant, in order), `as_str` (one text each), `FromStr`
-/// over those texts and `Display` showing the text.
-macro_rules! named_set {
-    (
-        $(#[$attr:meta])*
-        pub enum $name:ident ($what:literal) {
-            $( $(#[$vattr:meta])* $variant:ident = $text:literal, )+
-        }
-    ) => {
-        $(#[$attr])*
-        pub enum $name {
-            $( $(#[$vattr])* $variant, )+
-        }
-
-        impl $name {
-            /// Every variant, in declaration order.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The variant's text, as stored, sent and served.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $text,)+
-                }
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = UnknownName;
-            fn from_str(text: &str) -> Result<Self, UnknownName> {
-                match text {
-                    $($text => Ok($name::$variant),)+
-                    _ => Err(UnknownName::new($what, text)),
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
 
 named_set! {
     /// What a rule watches. Interface kinds are evaluated per interface, the
@@ -222,7 +176,7 @@ impl UnknownName {
     /// Longer texts are cut in the error.
     pub const MAX_CHARS: usize = 64;
 
-    fn new(what: &'static str, text: &str) -> UnknownName {
+    pub(super) fn new(what: &'static str, text: &str) -> UnknownName {
         UnknownName {
             what,
             text: text.chars().take(Self::MAX_CHARS).collect(),
@@ -241,6 +195,7 @@ impl std::error::Error for UnknownName {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::str::FromStr;
 
     /// Every variant: its text parses back to it, serde writes and reads
     /// the same text, and the texts are distinct.

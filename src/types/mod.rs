@@ -1,10 +1,60 @@
 //! Newtypes for domain numbers shared by several modules, so an interface
 //! index can never be passed where a VLAN id or a device id is expected,
-//! and the closed sets of alerting (`alert.rs`) that config, alert, store
-//! and server all carry. The bottom of the crate: imports nothing else of it.
+//! the closed sets of alerting (`alert.rs`) that config, alert, store and
+//! server all carry, and an interface's IF-MIB states (`interface.rs`) that
+//! discovery, poller, live, alert and server carry. The bottom of the crate:
+//! imports nothing else of it.
+
+/// Declares a closed set: the enum as written (attributes and docs kept),
+/// `ALL` (every variant, in order), `as_str` (one text each), `FromStr`
+/// over those texts and `Display` showing the text.
+macro_rules! named_set {
+    (
+        $(#[$attr:meta])*
+        pub enum $name:ident ($what:literal) {
+            $( $(#[$vattr:meta])* $variant:ident = $text:literal, )+
+        }
+    ) => {
+        $(#[$attr])*
+        pub enum $name {
+            $( $(#[$vattr])* $variant, )+
+        }
+
+        impl $name {
+            /// Every variant, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The variant's text, as stored, sent and served.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+        }
+
+        impl ::std::str::FromStr for $name {
+            type Err = super::UnknownName;
+            fn from_str(text: &str) -> Result<Self, super::UnknownName> {
+                match text {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(super::UnknownName::new($what, text)),
+                }
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
 pub mod alert;
+pub mod interface;
 
 pub use alert::{AlertEventKind, AlertState, AlertStatus, RuleKind, Severity, UnknownName};
+pub use interface::OperStatus;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
 

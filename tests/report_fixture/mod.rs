@@ -139,13 +139,13 @@ pub fn device(id: &str, name: &str, ifs: &[(&str, Option<&str>)]) -> Device {
             .iter()
             .enumerate()
             .map(|(n, (name, alias))| Interface {
-                if_index: n as u32 + 1,
+                if_index: nocmap::types::IfIndex(n as u32 + 1),
                 name: name.to_string(),
                 descr: None,
                 alias: alias.map(str::to_string),
                 speed_bps: Some(1_000_000_000),
                 mac: None,
-                oper_status: Some("up".into()),
+                oper_status: Some(nocmap::types::OperStatus::Up),
                 admin_status: Some("up".into()),
                 if_type: Some(6),
             })

@@ -3,6 +3,7 @@
 //! a strict Prometheus text-format parser.
 #![allow(dead_code)]
 use nocmap::live::{DeviceHealth, InterfaceHealth, Live, PollerHealth, Reachability};
+use nocmap::monitor::{GapReason, InterfaceRates, Metric};
 use nocmap::server::{AppState, serve};
 use nocmap::topology::{Device, DeviceId, Endpoint, Evidence, Interface, Link, Topology};
 use std::collections::BTreeMap;
@@ -27,13 +28,13 @@ pub fn now_ms() -> i64 {
 
 fn iface(idx: u32, name: &str) -> Interface {
     Interface {
-        if_index: idx,
+        if_index: nocmap::types::IfIndex(idx),
         name: name.into(),
         descr: Some(format!("{name} descr")),
         alias: Some("<b>uplink</b>".into()),
         speed_bps: Some(1_000_000_000),
         mac: None,
-        oper_status: Some("up".into()),
+        oper_status: Some(nocmap::types::OperStatus::Up),
         admin_status: Some("up".into()),
         if_type: Some(6),
     }
@@ -114,25 +115,25 @@ pub fn hostile_live() -> Arc<Live> {
         interfaces.insert(
             (DeviceId("dev-a".into()), "Gi0/1".into()),
             InterfaceHealth {
-                oper_status: Some("up".into()),
+                oper_status: Some(nocmap::types::OperStatus::Up),
                 speed_bps: Some(1_000_000_000),
-                in_bps: Some(2_000_000.0),
-                out_bps: Some(500_000.0),
-                in_util_pct: Some(0.2),
-                out_util_pct: Some(0.05),
-                in_errors_per_s: Some(0.0),
-                out_errors_per_s: Some(0.0),
-                in_discards_per_s: Some(0.0),
-                out_discards_per_s: Some(0.0),
-                gap: None,
+                rates: Some(
+                    InterfaceRates::zero()
+                        .with(Metric::InBitsPerSec, 2_000_000.0)
+                        .with(Metric::OutBitsPerSec, 500_000.0)
+                        .with(Metric::InUtilisationPct, 0.2)
+                        .with(Metric::OutUtilisationPct, 0.05),
+                ),
                 updated_ms: Some(now),
             },
         );
         interfaces.insert(
             (DeviceId("dev-a".into()), EVIL_IF_NAME.into()),
             InterfaceHealth {
-                oper_status: Some("up".into()),
-                in_bps: Some(42.0),
+                oper_status: Some(nocmap::types::OperStatus::Up),
+                rates: Some(
+                    InterfaceRates::all_gap(GapReason::Missing).with(Metric::InBitsPerSec, 42.0),
+                ),
                 updated_ms: Some(now),
                 ..Default::default()
             },
@@ -140,12 +141,14 @@ pub fn hostile_live() -> Arc<Live> {
         interfaces.insert(
             (DeviceId("dev-b".into()), "eth0".into()),
             InterfaceHealth {
-                oper_status: Some("up".into()),
-                in_bps: Some(600_000.0),
-                out_bps: Some(1_900_000.0),
-                in_util_pct: Some(0.06),
-                out_util_pct: Some(0.19),
-                gap: Some("reboot".into()),
+                oper_status: Some(nocmap::types::OperStatus::Up),
+                rates: Some(
+                    InterfaceRates::all_gap(GapReason::Reboot)
+                        .with(Metric::InBitsPerSec, 600_000.0)
+                        .with(Metric::OutBitsPerSec, 1_900_000.0)
+                        .with(Metric::InUtilisationPct, 0.06)
+                        .with(Metric::OutUtilisationPct, 0.19),
+                ),
                 updated_ms: Some(now),
                 ..Default::default()
             },

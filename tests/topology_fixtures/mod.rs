@@ -31,13 +31,13 @@ pub fn device(name: &str) -> Device {
 
 pub fn interface(if_index: u32, name: &str, if_type: Option<u32>, speed: Option<u64>) -> Interface {
     Interface {
-        if_index,
+        if_index: nocmap::types::IfIndex(if_index),
         name: name.to_owned(),
         descr: None,
         alias: None,
         speed_bps: speed,
         mac: None,
-        oper_status: Some("up".to_owned()),
+        oper_status: Some(nocmap::types::OperStatus::Up),
         admin_status: Some("up".to_owned()),
         if_type,
     }

@@ -9,13 +9,13 @@ use std::net::IpAddr;
 
 fn iface(idx: u32, name: &str, mac: &str, if_type: u32) -> Interface {
     Interface {
-        if_index: idx,
+        if_index: IfIndex(idx),
         name: name.into(),
         descr: Some(format!("descr {name}")),
         alias: Some(format!("alias-{name}")),
         speed_bps: Some(1_000_000_000),
         mac: Some(mac.into()),
-        oper_status: Some("up".into()),
+        oper_status: Some(crate::types::OperStatus::Up),
         admin_status: Some("up".into()),
         if_type: Some(if_type),
     }
