@@ -13,8 +13,8 @@
 //!   cargo build --release --example bench_map
 //!   target/release/examples/bench_map [DEVICES (1000)] [LINKS (2000)] [RUNS (3)] [WATCH_S (20)]
 //!       [--serve-only PORT]
+use nocmap::counters::{InterfaceRates, Metric};
 use nocmap::live::{DeviceHealth, InterfaceHealth, Live, Reachability};
-use nocmap::monitor::{InterfaceRates, Metric};
 use nocmap::server::{AppState, serve};
 use nocmap::topology::{Device, DeviceId, Endpoint, Evidence, Interface, Link, Topology};
 use std::net::{Ipv4Addr, SocketAddr};

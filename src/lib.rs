@@ -4,6 +4,7 @@
 pub mod alert;
 pub mod cli;
 pub mod config;
+pub mod counters;
 pub mod daemon;
 pub mod discovery;
 pub mod icmp;
@@ -11,7 +12,6 @@ pub mod io;
 pub mod live;
 pub mod memory;
 pub mod mib;
-pub mod monitor;
 pub mod poller;
 pub mod report;
 pub mod server;

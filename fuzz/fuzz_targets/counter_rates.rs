@@ -1,6 +1,6 @@
-//! Fuzz target: the counter arithmetic (`monitor::interface_rates`) on two
+//! Fuzz target: the counter arithmetic (`counters::interface_rates`) on two
 //! arbitrary samples of one interface. It must never panic, and every rate it
-//! returns must hold the invariants `monitor::counters` documents: finite,
+//! returns must hold the invariants `counters::arithmetic` documents: finite,
 //! not negative, and (speed known) bits/s within speed * 1.1, utilisation
 //! within 110 %, packets/s within speed / 512 * 1.1. Without a previous
 //! sample every metric is a `FirstSample` gap; below `MIN_INTERVAL_MS` a
@@ -9,7 +9,7 @@
 #![no_main]
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
-use nocmap::monitor::{
+use nocmap::counters::{
     Counter, CounterSample, Counters, GapReason, InterfaceIdentity, MIN_INTERVAL_MS, Metric,
     MonoMillis, Rate, Ticks, interface_rates, speed_from_mib,
 };

@@ -7,7 +7,7 @@ use super::*;
 use crate::alert::IfObs;
 use crate::alert::maintenance::Window;
 use crate::config::Config;
-use crate::monitor::{GapReason, InterfaceRates, Metric, Rate};
+use crate::counters::{GapReason, InterfaceRates, Metric, Rate};
 use crate::topology::{Device, Endpoint, Evidence, Link, Topology};
 use proptest::prelude::*;
 

@@ -5,8 +5,8 @@
 //! values with the snapshot's `stale_after_ms`. Pure: the caller passes the
 //! time and the tag lookup.
 use super::isolation::PollerLink;
+use crate::counters::{InterfaceRates, Metric};
 use crate::live::{LiveView, Reachability, UnixMs, aged};
-use crate::monitor::{InterfaceRates, Metric};
 use crate::topology::{DeviceId, Topology};
 use crate::types::OperStatus;
 use std::collections::BTreeMap;

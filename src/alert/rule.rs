@@ -3,8 +3,8 @@
 use super::observe::{DeviceObs, IfObs};
 use super::scope::Scope;
 use crate::config::{AlertRule, Direction, RuleKind, Severity};
+use crate::counters::Metric;
 use crate::live::Reachability;
-use crate::monitor::Metric;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rule {
@@ -167,7 +167,7 @@ mod tests {
     fn directions_and_kinds() {
         let i = IfObs {
             rates: Some(
-                crate::monitor::InterfaceRates::all_gap(crate::monitor::GapReason::Missing)
+                crate::counters::InterfaceRates::all_gap(crate::counters::GapReason::Missing)
                     .with(Metric::InUtilisationPct, 10.0)
                     .with(Metric::OutUtilisationPct, 30.0)
                     .with(Metric::InErrorsPerSec, 2.0),

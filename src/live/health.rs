@@ -7,7 +7,7 @@
 //! [`UtilBand`]. No rule about status, staleness or utilisation lives in
 //! the page.
 use super::{InterfaceHealth, LiveView, UnixMs};
-use crate::monitor::Metric;
+use crate::counters::Metric;
 use crate::topology::{Endpoint, Link};
 use crate::types::OperStatus;
 use serde::Serialize;
@@ -212,8 +212,8 @@ pub fn link_health(s: &LiveView<'_>, link: &Link, now_ms: UnixMs) -> LinkHealth 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::counters::{GapReason, InterfaceRates};
     use crate::live::LiveSnapshot;
-    use crate::monitor::{GapReason, InterfaceRates};
     use crate::topology::{DeviceId, Evidence};
 
     fn link() -> Link {

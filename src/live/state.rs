@@ -3,7 +3,7 @@
 //! view that the pure readers (API shapes, `/metrics`, alert observations,
 //! link health) take. No locks and no I/O here.
 use super::discovery::DiscoveryStatus;
-use crate::monitor::{GapReason, InterfaceRates, Metric};
+use crate::counters::{GapReason, InterfaceRates, Metric};
 use crate::topology::{DeviceId, Topology};
 use crate::types::OperStatus;
 use serde::Serialize;
@@ -249,7 +249,7 @@ impl LiveSnapshot {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::monitor::Rate;
+    use crate::counters::Rate;
 
     /// The served text is the one of the struct with a field per rate (its
     /// order, its names, null for a gap, `gap` the first gap's name).

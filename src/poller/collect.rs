@@ -1,7 +1,7 @@
 //! One counter poll of a device, assembled from walked columns into
 //! per-interface counter samples (HC counters where the agent has them, the
 //! 32-bit ones otherwise) and oper status. Pure: the walking is in `snmp_loop`.
-use crate::monitor::{Counter, CounterSample, Counters, InterfaceIdentity, MonoMillis, Ticks};
+use crate::counters::{Counter, CounterSample, Counters, InterfaceIdentity, MonoMillis, Ticks};
 use crate::snmp::table::{int, rows};
 use crate::snmp::{Value, VarBind};
 use crate::types::{IfIndex, OperStatus};

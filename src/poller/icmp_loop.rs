@@ -5,7 +5,7 @@
 //! this device's own settings; a round that measured nothing (the engine
 //! failed, or this host refused every probe) leaves the last verdict to
 //! age (`live::aged`) and says why in `icmp_error`.
-use super::{MonitorSettings, Shared, Ticker};
+use super::{MonitorSettings, PollerContext, Ticker};
 use crate::icmp::{PingOptions, PingStats, Pinger};
 use crate::live::{
     DeviceHealth, Reachability, measured_loss_pct, round_verdict, verdict_lifetime_ms,
@@ -16,7 +16,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 pub(super) async fn run(
-    shared: Arc<Shared>,
+    shared: Arc<PollerContext>,
     icmp: Arc<dyn Pinger>,
     device: DeviceId,
     addr: IpAddr,
@@ -85,7 +85,7 @@ fn ms(v: Option<crate::types::RttMicros>) -> Option<f64> {
 
 /// A round without a verdict: the last one stands until it is stale.
 /// Logged when the reason changes, not every round.
-fn no_verdict(shared: &Shared, device: &DeviceId, addr: IpAddr, why: String) {
+fn no_verdict(shared: &PollerContext, device: &DeviceId, addr: IpAddr, why: String) {
     shared
         .live
         .update_poller(|p| p.icmp_rounds_without_verdict += 1);
@@ -101,7 +101,7 @@ fn no_verdict(shared: &Shared, device: &DeviceId, addr: IpAddr, why: String) {
 }
 
 fn record(
-    shared: &Shared,
+    shared: &PollerContext,
     device: &DeviceId,
     st: &PingStats,
     state: Reachability,

@@ -62,8 +62,9 @@ impl Default for MonitorSettings {
     }
 }
 
-/// What every poller task shares.
-pub(crate) struct Shared {
+/// What every poller task shares: the live state, the clock, the stop
+/// signal, the way to the store writer and the devices still monitored.
+pub(crate) struct PollerContext {
     pub live: Arc<Live>,
     pub clock: Arc<dyn Clock>,
     pub stop: watch::Receiver<bool>,
@@ -72,7 +73,7 @@ pub(crate) struct Shared {
     present: Mutex<BTreeSet<DeviceId>>,
 }
 
-impl Shared {
+impl PollerContext {
     pub fn still_has(&self, d: &DeviceId) -> bool {
         self.present
             .lock()
@@ -95,7 +96,7 @@ pub type SettingsFor = Arc<dyn Fn(&crate::topology::Device) -> MonitorSettings +
 
 /// A running monitor. Dropping it does not stop the tasks: call `stop`.
 pub struct Monitor {
-    shared: Arc<Shared>,
+    shared: Arc<PollerContext>,
     stop_tx: watch::Sender<bool>,
     io: Io,
     creds: Arc<Vec<Credential>>,
@@ -129,7 +130,7 @@ impl Monitor {
             ));
             tx
         });
-        let shared = Arc::new(Shared {
+        let shared = Arc::new(PollerContext {
             live,
             clock: io.clock.clone(),
             stop,

@@ -5,9 +5,9 @@
 //! deadlines and counts them.
 use super::collect::{CHUNK, IfStatic, assemble, octet_readings, poll_oids};
 use super::snmp_step::{Previous, counter_step};
-use super::{MonitorSettings, Shared, Ticker};
+use super::{MonitorSettings, PollerContext, Ticker};
+use crate::counters::MonoMillis;
 use crate::live::DeviceHealth;
-use crate::monitor::MonoMillis;
 use crate::snmp::rejects::RejectCounts;
 use crate::snmp::strays;
 use crate::snmp::{AgentSession, Credential, Oid, SnmpError, SnmpTransport, VarBind};
@@ -104,7 +104,7 @@ async fn poll_once(
 }
 
 pub(super) async fn run(
-    shared: Arc<Shared>,
+    shared: Arc<PollerContext>,
     snmp: Arc<dyn SnmpTransport>,
     creds: Arc<Vec<Credential>>,
     t: Target,
@@ -207,7 +207,7 @@ impl Rejected {
 /// sent garbage or wrong request ids is a different fault from silence,
 /// and so is an agent whose answers come from another address.
 fn fail(
-    shared: &Shared,
+    shared: &PollerContext,
     snmp: &dyn SnmpTransport,
     t: &Target,
     e: &SnmpError,

@@ -5,7 +5,7 @@
 //! in milliseconds.
 use super::test_support::{Recorder, WALL_START, counter_table, device, start, tick};
 use super::{MonitorSettings, phase_ms};
-use crate::monitor::{GapReason, Metric};
+use crate::counters::{GapReason, Metric};
 use crate::snmp::scripted::{Scripted, Step};
 use crate::topology::{DeviceId, Topology};
 use std::net::{IpAddr, Ipv4Addr};

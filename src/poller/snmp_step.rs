@@ -3,8 +3,8 @@
 //! interfaces' new health, the samples to store (rates and oper state) and
 //! the explicit gaps. No I/O, no clock: `snmp_loop` stamps and applies.
 use super::collect::PolledInterface;
+use crate::counters::{CounterSample, GapReason, Metric, Rate, interface_rates};
 use crate::live::InterfaceHealth;
-use crate::monitor::{CounterSample, GapReason, Metric, Rate, interface_rates};
 use crate::store::{GapRecord, Sample, SeriesKey, UnixMillis};
 use crate::topology::DeviceId;
 use crate::types::IfIndex;

@@ -4,8 +4,8 @@
 //! always carry the same series. Pure: no I/O, no clock (the caller passes
 //! the time); a missing value (a gap, an unknown status, a stale ICMP
 //! verdict) is left out, never written as NaN.
+use crate::counters::Metric;
 use crate::live::{LiveView, Reachability, UnixMs, aged};
-use crate::monitor::Metric;
 use crate::topology::DeviceId;
 use std::collections::BTreeMap;
 

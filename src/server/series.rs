@@ -2,7 +2,7 @@
 //! (metric, since, until, resolution) checked into a [`SeriesQuery`], the
 //! blocking store read, and the JSON shape of the answer. Parsing is pure;
 //! [`read`] opens its own read connection and must run in `spawn_blocking`.
-use crate::monitor::Metric;
+use crate::counters::Metric;
 use crate::store::{GapRecord, Point, Resolution, SeriesData, SeriesKey, Store, StoreConfig};
 use crate::store::{StoreError, UnixMillis};
 use crate::util::time::parse_time;

@@ -2,8 +2,8 @@
 //! strings, a server on 127.0.0.1:0, a raw HTTP/1.1 GET over a TcpStream, and
 //! a strict Prometheus text-format parser.
 #![allow(dead_code)]
+use nocmap::counters::{GapReason, InterfaceRates, Metric};
 use nocmap::live::{DeviceHealth, InterfaceHealth, Live, PollerHealth, Reachability};
-use nocmap::monitor::{GapReason, InterfaceRates, Metric};
 use nocmap::server::{AppState, serve};
 use nocmap::topology::{Device, DeviceId, Endpoint, Evidence, Interface, Link, Topology};
 use std::collections::BTreeMap;

@@ -175,5 +175,5 @@ fn counter_delta(
 }
 
 #[cfg(test)]
-#[path = "counters_tests.rs"]
+#[path = "arithmetic_tests.rs"]
 mod tests;

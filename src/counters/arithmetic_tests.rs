@@ -1,6 +1,6 @@
 //! Unit and property tests of the counter arithmetic, each with concrete numbers.
 use super::*;
-use crate::monitor::sample::{Counters, InterfaceIdentity, MonoMillis};
+use crate::counters::sample::{Counters, InterfaceIdentity, MonoMillis};
 use crate::types::IfIndex;
 use proptest::prelude::*;
 
