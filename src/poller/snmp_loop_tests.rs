@@ -58,20 +58,21 @@ impl Polls {
     }
 }
 
-#[tokio::test(start_paused = true)]
-async fn a_counter32_wrap_gives_a_rate_not_a_gap() {
+/// r1 at 127.0.0.10 with a counter table, answering `steps` in turn, polled
+/// by a started monitor that records what it stores.
+struct OneAgent {
+    snmp: std::sync::Arc<Scripted>,
+    rec: Recorder,
+    polls: Polls,
+    m: super::Monitor,
+    live: std::sync::Arc<crate::live::Live>,
+}
+
+fn one_agent(steps: impl IntoIterator<Item = Step>) -> OneAgent {
     let a = ip(10);
     let snmp = Scripted::new();
     snmp.agent(a, counter_table(0));
-    // 7,500,000 bytes in 60 s across the 2^32 wrap: 1 Mbit/s.
-    let after_wrap = (4_294_000_000u64 + 7_500_000 - (1u64 << 32)) as u32;
-    snmp.script(
-        a,
-        [
-            Step::Answer(tick(100_000, 4_294_000_000)),
-            Step::Answer(tick(106_000, after_wrap)),
-        ],
-    );
+    snmp.script(a, steps);
     let rec = Recorder::default();
     let polls = Polls::new(a);
     let (m, live) = start(
@@ -81,6 +82,29 @@ async fn a_counter32_wrap_gives_a_rate_not_a_gap() {
         rec.clone(),
         settings(),
     );
+    OneAgent {
+        snmp,
+        rec,
+        polls,
+        m,
+        live,
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_counter32_wrap_gives_a_rate_not_a_gap() {
+    // 7,500,000 bytes in 60 s across the 2^32 wrap: 1 Mbit/s.
+    let after_wrap = (4_294_000_000u64 + 7_500_000 - (1u64 << 32)) as u32;
+    let OneAgent {
+        rec,
+        polls,
+        m,
+        live,
+        ..
+    } = one_agent([
+        Step::Answer(tick(100_000, 4_294_000_000)),
+        Step::Answer(tick(106_000, after_wrap)),
+    ]);
     polls.after(1).await;
     let h = live.read(|l| l.interfaces[&(DeviceId("r1".into()), "eth0".into())].clone());
     m.stop().await;
@@ -100,27 +124,18 @@ async fn a_counter32_wrap_gives_a_rate_not_a_gap() {
 
 #[tokio::test(start_paused = true)]
 async fn an_agent_reboot_is_a_gap_then_rates_resume() {
-    let a = ip(10);
-    let snmp = Scripted::new();
-    snmp.agent(a, counter_table(0));
-    snmp.script(
-        a,
-        [
-            Step::Answer(tick(500_000, 1_000_000)),
-            // sysUpTime went back: the agent restarted, counters with it.
-            Step::Answer(tick(3_000, 20_000)),
-            Step::Answer(tick(9_000, 770_000)),
-        ],
-    );
-    let rec = Recorder::default();
-    let polls = Polls::new(a);
-    let (m, live) = start(
-        vec![device("r1", a)],
-        snmp.clone(),
-        None,
-        rec.clone(),
-        settings(),
-    );
+    let OneAgent {
+        rec,
+        polls,
+        m,
+        live,
+        ..
+    } = one_agent([
+        Step::Answer(tick(500_000, 1_000_000)),
+        // sysUpTime went back: the agent restarted, counters with it.
+        Step::Answer(tick(3_000, 20_000)),
+        Step::Answer(tick(9_000, 770_000)),
+    ]);
     polls.after(1).await;
     let key = (DeviceId("r1".into()), "eth0".to_string());
     let during = live.read(|l| l.interfaces[&key].clone());
@@ -144,26 +159,17 @@ async fn an_agent_reboot_is_a_gap_then_rates_resume() {
 
 #[tokio::test(start_paused = true)]
 async fn a_timeout_fails_the_poll_reopens_and_the_next_rate_spans_both_intervals() {
-    let a = ip(10);
-    let snmp = Scripted::new();
-    snmp.agent(a, counter_table(0));
-    snmp.script(
-        a,
-        [
-            Step::Answer(tick(100_000, 0)),
-            Step::Silent,
-            Step::Answer(tick(112_000, 1_500_000)),
-        ],
-    );
-    let rec = Recorder::default();
-    let polls = Polls::new(a);
-    let (m, live) = start(
-        vec![device("r1", a)],
-        snmp.clone(),
-        None,
-        rec.clone(),
-        settings(),
-    );
+    let OneAgent {
+        snmp,
+        polls,
+        m,
+        live,
+        ..
+    } = one_agent([
+        Step::Answer(tick(100_000, 0)),
+        Step::Silent,
+        Step::Answer(tick(112_000, 1_500_000)),
+    ]);
     polls.after(1).await;
     let id = DeviceId("r1".into());
     let (failed, poller) = live.read(|l| (l.devices[&id].clone(), l.poller.clone()));
@@ -223,21 +229,18 @@ async fn an_answer_from_a_stranger_is_named_with_the_failure() {
 
 #[tokio::test(start_paused = true)]
 async fn an_overrun_skips_the_missed_deadlines_and_counts_them() {
-    let a = ip(10);
-    let snmp = Scripted::new();
-    snmp.agent(a, counter_table(0));
-    snmp.script(
-        a,
-        [
-            Step::Answer(tick(100_000, 0)),
-            // Poll 1 takes 150 s: the deadlines of polls 2 and 3 pass.
-            Step::Slow(Duration::from_secs(150), tick(121_000, 0)),
-            Step::Answer(tick(124_000, 0)),
-        ],
-    );
-    let rec = Recorder::default();
-    let polls = Polls::new(a);
-    let (m, live) = start(vec![device("r1", a)], snmp.clone(), None, rec, settings());
+    let OneAgent {
+        snmp,
+        polls,
+        m,
+        live,
+        ..
+    } = one_agent([
+        Step::Answer(tick(100_000, 0)),
+        // Poll 1 takes 150 s: the deadlines of polls 2 and 3 pass.
+        Step::Slow(Duration::from_secs(150), tick(121_000, 0)),
+        Step::Answer(tick(124_000, 0)),
+    ]);
     polls.after(3).await;
     let gets_by_3 = snmp.log().iter().filter(|(_, w)| *w == "get").count();
     polls.after(4).await;
@@ -251,7 +254,7 @@ async fn an_overrun_skips_the_missed_deadlines_and_counts_them() {
         "{}",
         p.poll_seconds_max
     );
-    assert_eq!(snmp.steps_left(a), 0);
+    assert_eq!(snmp.steps_left(ip(10)), 0);
 }
 
 #[tokio::test(start_paused = true)]
