@@ -8,7 +8,7 @@
 //! (10.70.0.0/22) and `ltsweep` (10.71.0.0/22). The daemons are off (ICMP
 //! needs none), which keeps start-up short.
 #[macro_use]
-mod common;
+mod support;
 
 use nocmap_lab::Lab;
 use serde_json::Value;
@@ -143,8 +143,8 @@ impl PingRow {
 /// Runs `nocmap ARGS` in the lab's noc; returns the exit code and stdout
 /// parsed as JSON (panics with stderr if stdout is not JSON).
 fn nocmap_in_noc(lab: &Lab, args: &[&str]) -> (i32, Value) {
-    let bin = common::nocmap_bin();
-    let out = common::run_in(lab, "noc", bin.to_str().expect("utf-8 path"), args);
+    let bin = support::nocmap_bin();
+    let out = support::run_in(lab, "noc", bin.to_str().expect("utf-8 path"), args);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let json = serde_json::from_str(&stdout).unwrap_or_else(|e| {
         panic!(
@@ -231,7 +231,7 @@ const LOSS_PROBES: u32 = 800;
 fn ping_follows_wire_delay_and_loss() {
     require_root!();
     let t0 = Instant::now();
-    let lab = common::lab_up_toml(RTT_LAB);
+    let lab = support::lab_up_toml(RTT_LAB);
     let h1 = lab.mgmt_addr("h1").unwrap().to_string();
     eprintln!("lab ltrtt up in {:.1} s", t0.elapsed().as_secs_f64());
     wire_realtime(&lab);
@@ -343,7 +343,7 @@ fn sweep(lab: &Lab) -> BTreeSet<Ipv4Addr> {
 fn sweep_finds_the_plan_and_ping_reports_a_down_host() {
     require_root!();
     let t0 = Instant::now();
-    let lab = common::lab_up_toml(SWEEP_LAB);
+    let lab = support::lab_up_toml(SWEEP_LAB);
     eprintln!("lab ltsweep up in {:.1} s", t0.elapsed().as_secs_f64());
 
     // d. The sweep finds the planned addresses and nothing else.

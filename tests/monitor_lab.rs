@@ -5,13 +5,12 @@
 //! the results are read back from its SQLite database after a SIGTERM (which
 //! also shows the flush on shutdown).
 #[macro_use]
-mod common;
-mod monitor_support;
-use monitor_support::{bits_over, device_id, raw, rx_bytes};
+mod support;
 use nocmap::store::{SeriesKey, Store, StoreConfig, UnixMillis};
 use nocmap_lab::Lab;
 use std::process::{Child, Stdio};
 use std::time::Duration;
+use support::monitor::{bits_over, device_id, raw, rx_bytes};
 
 // Polls every 6 s: net-snmp refreshes its interface counters on its own every
 // 3 s, so a poll interval that is a multiple of 3 s reads caches of the same
@@ -51,7 +50,7 @@ impl Serve {
     fn start(lab: &Lab, db: &std::path::Path, prefix: &str, extra: &[&str]) -> Serve {
         let seed = lab.link_addrs("noc:eth0").unwrap().1.unwrap().to_string();
         let child = lab
-            .command_in("noc", common::nocmap_bin().to_str().unwrap())
+            .command_in("noc", support::nocmap_bin().to_str().unwrap())
             .unwrap()
             .args([
                 "serve",
@@ -242,7 +241,7 @@ fn api_checks(lab: &Lab) {
 #[test]
 fn bandwidth_gaps_and_impairment_through_serve() {
     require_root!();
-    let lab = common::lab_up_toml(LAB);
+    let lab = support::lab_up_toml(LAB);
     lab.wait_lldp_settled(Duration::from_secs(30)).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("mon.db");
@@ -437,7 +436,7 @@ b = "r2:eth1"
 #[test]
 fn a_32_bit_counter_wrap_gives_the_right_rate() {
     require_root!();
-    let lab = common::lab_up_toml(WRAP_LAB);
+    let lab = support::lab_up_toml(WRAP_LAB);
     lab.wait_lldp_settled(Duration::from_secs(30)).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("wrap.db");

@@ -6,13 +6,13 @@
 //! fault are in the file afterwards and the file is sound. A database on a
 //! read-only file system is refused at start with a clear error.
 #[macro_use]
-mod common;
-use common::metric;
+mod support;
 use nocmap::store::{Resolution, SeriesKey, Store, StoreConfig, UnixMillis};
 use nocmap_lab::Lab;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use support::metric;
 
 const LAB: &str = r#"
 name = "sf"
@@ -46,7 +46,7 @@ impl Drop for Serve {
 
 /// `GET path` from the lab's noc namespace (where serve listens).
 fn get(lab: &Lab, path: &str) -> String {
-    common::noc_get(lab, 18085, path).unwrap_or_default()
+    support::noc_get(lab, 18085, path).unwrap_or_default()
 }
 
 fn wait_for(what: &str, deadline: Duration, mut f: impl FnMut() -> bool) {
@@ -101,7 +101,7 @@ fn rounds(db: &Path, device: &str, from: i64, to: i64) -> Vec<i64> {
 #[test]
 fn a_full_disk_loses_no_samples_and_the_monitor_keeps_running() {
     require_root!();
-    let lab = common::lab_up_toml(LAB);
+    let lab = support::lab_up_toml(LAB);
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("fs");
     std::fs::create_dir(&dir).unwrap();
@@ -112,7 +112,7 @@ fn a_full_disk_loses_no_samples_and_the_monitor_keeps_running() {
     let db = dir.join("nocmap.db");
     let seed = lab.link_addrs("noc:eth0").unwrap().1.unwrap().to_string();
     let _serve = Serve(
-        lab.command_in("noc", common::nocmap_bin().to_str().unwrap())
+        lab.command_in("noc", support::nocmap_bin().to_str().unwrap())
             .unwrap()
             .args([
                 "serve",
@@ -229,7 +229,7 @@ fn a_read_only_database_is_a_clear_error_at_start() {
         .args(["-o", "remount,ro,bind"])
         .arg(&ro));
     // No lab needed: serve stops at the store before it discovers anything.
-    let out = Command::new(common::nocmap_bin())
+    let out = Command::new(support::nocmap_bin())
         .args([
             "serve",
             "--seed",

@@ -9,17 +9,15 @@
 //! out of the lab); Chromium is Debian's /usr/bin/chromium driven through
 //! playwright-core by `tests/browser/driver.mjs` (JSON commands on stdin).
 //! Screenshots go to `target/test-artifacts/web_map/`.
-mod browser_support;
 #[macro_use]
-mod common;
-mod server_support;
+mod support;
 
-use browser_support::{Browser, clear_artifacts, require_browser};
 use nocmap_lab::Lab;
 use serde_json::{Value, json};
 use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
+use support::browser::{Browser, clear_artifacts, require_browser};
 
 const PORT: u16 = 18090;
 
@@ -87,7 +85,7 @@ const DEAD_SEED: &str = "10.90.250.1";
 fn start_serve(lab: &Lab, db: &Path) -> Serve {
     let seed = lab.link_addrs("noc:eth0").unwrap().1.unwrap().to_string();
     let child = lab
-        .command_in("noc", common::nocmap_bin().to_str().unwrap())
+        .command_in("noc", support::nocmap_bin().to_str().unwrap())
         .unwrap()
         .args([
             "serve",
@@ -202,7 +200,7 @@ fn live_map_in_chromium() {
     require_root!();
     require_browser();
     clear_artifacts("web_map");
-    let lab = common::lab_up_toml(LAB);
+    let lab = support::lab_up_toml(LAB);
     lab.wait_lldp_settled(Duration::from_secs(30)).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let serve = start_serve(&lab, &dir.path().join("wmap.db"));
@@ -489,12 +487,12 @@ async fn page_and_assets_are_served_with_the_csp() {
     use nocmap::server::{AppState, AuthConfig, CONTENT_SECURITY_POLICY};
     let state = AppState {
         auth: Some(AuthConfig {
-            admin_token: nocmap::types::Secret::new(server_support::ADMIN),
+            admin_token: nocmap::types::Secret::new(support::server::ADMIN),
             read_only_token: None,
         }),
-        ..AppState::new(server_support::hostile_live())
+        ..AppState::new(support::server::hostile_live())
     };
-    let srv = server_support::start(state);
+    let srv = support::server::start(state);
     for (path, ct) in [
         ("/", "text/html"),
         ("/wall", "text/html"),
@@ -502,7 +500,7 @@ async fn page_and_assets_are_served_with_the_csp() {
         ("/css/map.css", "text/css"),
         ("/vendor/cytoscape.min.js", "text/javascript"),
     ] {
-        let r = server_support::get(srv.addr, path, None).await;
+        let r = support::server::get(srv.addr, path, None).await;
         assert_eq!(r.status, 200, "{path}");
         assert!(r.header("content-type").unwrap().starts_with(ct), "{path}");
         assert_eq!(
@@ -517,10 +515,10 @@ async fn page_and_assets_are_served_with_the_csp() {
         "/%2e%2e/Cargo.toml",
         "/vendor/refresh.sh",
     ] {
-        let r = server_support::get(srv.addr, path, None).await;
+        let r = support::server::get(srv.addr, path, None).await;
         assert_eq!(r.status, 404, "{path}");
     }
-    let r = server_support::get(srv.addr, "/api/topology", None).await;
+    let r = support::server::get(srv.addr, "/api/topology", None).await;
     assert_eq!(r.status, 401);
     srv.stop().await;
 }

@@ -16,19 +16,17 @@
 //!    the token prompt's 401s.
 //!
 //! Screenshots go to `target/test-artifacts/web_tls/`.
-mod browser_support;
 #[macro_use]
-mod common;
-mod tls_support;
+mod support;
 
-use browser_support::{Browser, fresh_artifacts, require_browser};
-use common::{Kill, metric, wait_until};
 use nocmap_lab::Lab;
 use serde_json::{Value, json};
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
-use tls_support::{make_cert, spki_pin};
+use support::browser::{Browser, fresh_artifacts, require_browser};
+use support::tls::{make_cert, spki_pin};
+use support::{Kill, metric, wait_until};
 
 const PORT: u16 = 18115;
 const TOKEN: &str = "wt-admin-token-5c0e9a7713b2";
@@ -86,7 +84,7 @@ fn start_serve(lab: &Lab, dir: &Path, cert: &Path, key: &Path) -> Kill {
     let seed = lab.link_addrs("noc:eth0").unwrap().1.unwrap().to_string();
     let log = dir.join("serve.log");
     let mut serve = Kill(
-        lab.command_in("noc", common::nocmap_bin().to_str().unwrap())
+        lab.command_in("noc", support::nocmap_bin().to_str().unwrap())
             .unwrap()
             .args(["serve", "--seed", &seed, "--prefix", "10.101.0.0/16"])
             .args(["-c", "public", "--rediscover-interval", "0", "--config"])
@@ -136,7 +134,7 @@ fn map_over_https_in_chromium() {
     require_root!();
     require_browser();
     let shots = fresh_artifacts("web_tls");
-    let lab = common::lab_up_toml(LAB);
+    let lab = support::lab_up_toml(LAB);
     lab.wait_lldp_settled(Duration::from_secs(30)).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (cert, key) = make_cert(dir.path(), "wt");
@@ -272,5 +270,5 @@ fn map_over_https_in_chromium() {
         .collect();
     assert!(console.is_empty(), "console errors: {console:?}");
     drop(b);
-    common::stop_serve(serve, &dir.path().join("serve.log"));
+    support::stop_serve(serve, &dir.path().join("serve.log"));
 }

@@ -149,7 +149,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     // The tests' build only (feature `test-faults`), with NOCMAP_TEST_FAULTS
     // set: SIGUSR1 makes the ICMP receive loops panic at their next
     // datagram, so a lab test can show their recovery under serve
-    // (`tests/isolation_lab.rs`).
+    // (`tests/alerts_isolation_lab.rs`).
     #[cfg(feature = "test-faults")]
     if let (Some(engine), Some(_)) = (&icmp, std::env::var_os("NOCMAP_TEST_FAULTS")) {
         use tokio::signal::unix::{SignalKind, signal};

@@ -1,22 +1,49 @@
-//! Shared helpers for integration tests: the root check, bringing a lab up
-//! with the `nocmap-lab` binary for its wires and bridge agents, running commands inside a
-//! lab namespace and reading fping summaries.
+//! The one support tree of the integration tests (`mod support;` in each
+//! test file). This file: the root check, the binaries under test, bringing
+//! a lab up with the `nocmap-lab` binary for its wires and bridge agents,
+//! running commands inside a lab namespace, reading fping summaries, serve's
+//! API from the noc namespace, a webhook receiver. Below it, by subject:
+//!
+//! - `crash`: serve under a database that is killed or starved (ext4 images);
+//! - `netns`: a throw-away namespace with `lo` and a real snmpd;
+//! - `icmp`: namespaces and raw-socket accomplices of the ICMP tests;
+//! - `agents`: hand-rolled hostile SNMP agents;
+//! - `recordings`: real-device recordings for the golden tests;
+//! - `browser`, `web_ui`: headless Chromium and the map page's checks;
+//! - `server`, `tls`: the in-process server, certificates;
+//! - `monitor`, `flap`, `report`, `topology`: what one group of tests reads
+//!   back or builds (series, the flapping lab, the report's store, small
+//!   topologies).
 //!
 //! A test that needs root starts with `require_root!();`. Every lab a test
 //! brings up needs its own name and prefix (tests run in parallel); the
 //! `Lab` value is the guard: dropping it (also on panic) tears the lab down.
-#![allow(dead_code)]
+//! Each test binary uses part of this tree, hence `dead_code` allowed.
+#![allow(dead_code, unused_macros)]
+pub mod agents;
+pub mod browser;
 pub mod crash;
+pub mod flap;
+pub mod icmp;
+pub mod monitor;
+pub mod netns;
+#[macro_use]
+pub mod recordings;
+pub mod report;
+pub mod server;
+pub mod tls;
+pub mod topology;
+pub mod web_ui;
 use nocmap_lab::{Lab, LabOptions, LabSpec};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
 /// Returns from the test, loudly, when not running as root. (Textual
-/// scope: `#[macro_use] mod common;`, so that several test files can share
-/// one binary, `tests/waiting_labs.rs`, each with its own `common`.)
+/// scope: `#[macro_use] mod support;`, so that several test files can share
+/// one binary, `tests/waiting_labs.rs`, each with its own `support`.)
 macro_rules! require_root {
     () => {
-        if !common::is_root() {
+        if !support::is_root() {
             eprintln!("SKIPPED: needs root ({})", module_path!());
             return;
         }
@@ -218,15 +245,6 @@ pub fn snmpget_v3(lab: &Lab, from: &str, addr: &str, oid: &str) -> String {
 
 pub fn unquote(s: &str) -> &str {
     s.trim().trim_matches('"')
-}
-
-#[test]
-fn fping_summary_is_parsed() {
-    let s = parse_fping("10.1.0.1 : xmt/rcv/%loss = 200/97/51%, min/avg/max = 0.02/0.05/0.30\n")
-        .unwrap();
-    assert_eq!((s.sent, s.received, s.avg_ms), (200, 97, Some(0.05)));
-    let s = parse_fping("10.1.0.1 : xmt/rcv/%loss = 3/0/100%\n").unwrap();
-    assert_eq!((s.received, s.avg_ms), (0, None));
 }
 
 /// One request a test's webhook receiver got: the notification id header,

@@ -25,17 +25,17 @@
 //!
 //! Timing figures are printed, never asserted beyond generous deadlines.
 #[macro_use]
-mod common;
-use common::crash::{
-    Mounted, Row, Serve, committed, gaps, get, in_mount_ns, integrity, make_ext4_image,
-    mount_image, need_tools, read_only, samples_written, sh, wait_for, wait_or,
-};
-use common::metric;
+mod support;
 use nocmap_lab::Lab;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use support::crash::{
+    Mounted, Row, Serve, committed, gaps, get, in_mount_ns, integrity, make_ext4_image,
+    mount_image, need_tools, read_only, samples_written, sh, wait_for, wait_or,
+};
+use support::metric;
 
 use nocmap::types::unix_now_ms as now_ms;
 
@@ -135,7 +135,7 @@ fn routers(lab: &Lab) -> Vec<serde_json::Value> {
 #[test]
 fn kill_9_and_sigterm_lose_nothing_committed() {
     require_root!();
-    let lab = common::lab_up_toml(LAB);
+    let lab = support::lab_up_toml(LAB);
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("nocmap.db");
 
@@ -342,7 +342,7 @@ fn a_file_system_turning_read_only_under_serve() {
         return;
     }
     let db = dir.join("nocmap.db");
-    let lab = common::lab_up_toml(LAB_RO);
+    let lab = support::lab_up_toml(LAB_RO);
     let serve = Serve::start(&lab, PORT_RO, PREFIX_RO, &db);
     wait_for("samples in the store", Duration::from_secs(60), || {
         samples_written(&lab, PORT_RO) > 0.0

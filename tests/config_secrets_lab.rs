@@ -6,7 +6,7 @@
 //! afterwards are searched for every secret. The test also checks that the
 //! secrets were really used (the v3 credential discovered the lab).
 #[macro_use]
-mod common;
+mod support;
 use std::process::Output;
 use std::time::Duration;
 
@@ -79,7 +79,7 @@ impl Seen {
 #[test]
 fn no_output_file_or_api_answer_carries_a_secret() {
     require_root!();
-    let lab = common::lab_up_toml(&lab_toml());
+    let lab = support::lab_up_toml(&lab_toml());
     lab.wait_lldp_settled(Duration::from_secs(30)).unwrap();
     let seed = lab.link_addrs("noc:eth0").unwrap().1.unwrap().to_string();
     let dir = tempfile::tempdir().unwrap();
@@ -140,7 +140,7 @@ bearer_token = "{HOOK_TOKEN}"
         priv_file.display()
     );
     std::fs::write(&cfg, &config).unwrap();
-    let bin = common::nocmap_bin();
+    let bin = support::nocmap_bin();
     let run = |args: &[&str]| -> Output {
         lab.command_in("noc", bin.to_str().unwrap())
             .unwrap()

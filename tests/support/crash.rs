@@ -1,5 +1,5 @@
 //! Helpers of the tests that stop or starve `nocmap serve` under its
-//! database (`crash_lab`, `power_cut_lab`): serve in the lab's noc
+//! database (`store_crash_lab`, `store_power_cut_lab`): serve in the lab's noc
 //! namespace with its stderr kept, the test's own read-only view of the
 //! SQLite file, and ext4 images on loop devices.
 use super::noc_get;

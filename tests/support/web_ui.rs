@@ -2,7 +2,7 @@
 //! ── r2 ── r3, r1 ── x1 with hostile strings), serve with an admin and a
 //! viewer token, API reads in the noc namespace, and the page-side checks
 //! (visible devices, filters, the token prompt, network log, console).
-use crate::browser_support::Browser;
+use super::browser::Browser;
 use nocmap_lab::Lab;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -99,7 +99,7 @@ impl Drop for Serve {
 pub fn start_serve(lab: &Lab, cfg: &Path, db: &Path) -> Serve {
     let seed = lab.link_addrs("noc:eth0").unwrap().1.unwrap().to_string();
     let child = lab
-        .command_in("noc", crate::common::nocmap_bin().to_str().unwrap())
+        .command_in("noc", super::nocmap_bin().to_str().unwrap())
         .unwrap()
         .args([
             "serve",
@@ -164,7 +164,7 @@ pub fn set<const N: usize>(names: [&str; N]) -> BTreeSet<String> {
 
 /// The topology once discovery found the four routers and their links.
 pub fn wait_topology(lab: &Lab) -> Value {
-    crate::common::wait_until(
+    super::wait_until(
         "discovery of r1, r2, r3 and x1",
         Duration::from_secs(90),
         || {

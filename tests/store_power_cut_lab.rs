@@ -19,14 +19,14 @@
 //! defaults to `full`). At the end serve runs once more on the last copy:
 //! polling resumes and a restart gap is recorded.
 #[macro_use]
-mod common;
-use common::crash::{
-    Mounted, Serve, committed_if_any, gaps, integrity, make_ext4_image, mount_image, need_tools,
-    samples_written, sh,
-};
+mod support;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use support::crash::{
+    Mounted, Serve, committed_if_any, gaps, integrity, make_ext4_image, mount_image, need_tools,
+    samples_written, sh,
+};
 
 const LAB: &str = r#"
 name = "pc"
@@ -102,7 +102,7 @@ fn a_power_cut_loses_nothing_committed() {
     // Only ever a loop device of our own image: never the host's disk.
     assert!(dev.starts_with("loop"), "{dev}");
     let db = dir.join("nocmap.db");
-    let lab = common::lab_up_toml(LAB);
+    let lab = support::lab_up_toml(LAB);
 
     let mut while_polling = 0;
     let mut kept_total = 0;

@@ -1,6 +1,6 @@
-//! flap_lab's lab, configuration and readers of serve's API and the
+//! alerts_flap_lab's lab, configuration and readers of serve's API and the
 //! webhook receiver (a module of its own so the test reads as its phases).
-use super::common::{self, Kill};
+use super::Kill;
 use nocmap_lab::Lab;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -99,7 +99,7 @@ severity = "critical"
 "#;
 
 pub fn get(lab: &Lab, path: &str) -> Option<Value> {
-    serde_json::from_str(&common::noc_get(lab, API_PORT, path)?).ok()
+    serde_json::from_str(&super::noc_get(lab, API_PORT, path)?).ok()
 }
 
 pub fn api(lab: &Lab, path: &str) -> Value {
@@ -107,11 +107,11 @@ pub fn api(lab: &Lab, path: &str) -> Value {
 }
 
 pub fn history(lab: &Lab) -> Vec<Value> {
-    common::alert_history(lab, API_PORT)
+    super::alert_history(lab, API_PORT)
 }
 
 pub fn active(lab: &Lab) -> Vec<Value> {
-    common::active_alerts(lab, API_PORT)
+    super::active_alerts(lab, API_PORT)
 }
 
 /// One notification as the receiver got it.
@@ -129,7 +129,7 @@ pub struct Got {
 }
 
 /// The notifications the receiver got so far.
-pub fn notes(got: &common::Hooks) -> Vec<Got> {
+pub fn notes(got: &super::Hooks) -> Vec<Got> {
     let s = |x: &Value| x.as_str().unwrap_or_default().to_string();
     got.lock()
         .unwrap()
@@ -152,7 +152,7 @@ pub fn notes(got: &common::Hooks) -> Vec<Got> {
 }
 
 pub fn start_serve(lab: &Lab, cfg: &Path, db: &Path, log: &Path) -> Kill {
-    common::start_serve_with_config(
+    super::start_serve_with_config(
         lab,
         API_PORT,
         &[
