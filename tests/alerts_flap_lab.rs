@@ -47,7 +47,7 @@ use support::flap::*;
 fn flapping_restarts_and_a_cut_off_poller_page_only_as_the_rules_say() {
     require_root!();
     let t_start = Instant::now();
-    let lab = support::lab_up_toml(LAB);
+    let lab = support::lab_up_toml(&LAB.toml());
     lab.wait_lldp_settled(Duration::from_secs(30)).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("flap.toml");

@@ -26,29 +26,15 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
 use support::Kill;
+use support::serve::ServeCmd;
 
-const LAB: &str = r#"
-name = "iso"
-prefix = "10.94.0.0/16"
-[[nodes]]
-name = "r1"
-kind = "router"
-[[nodes]]
-name = "r2"
-kind = "router"
-[[nodes]]
-name = "r4"
-kind = "router"
-[[links]]
-a = "noc:eth0"
-b = "r1:eth0"
-[[links]]
-a = "noc:eth1"
-b = "r4:eth1"
-[[links]]
-a = "r1:eth2"
-b = "r2:eth2"
-"#;
+/// r4 is behind the noc's second link; declared before it is linked.
+fn lab_toml() -> String {
+    support::lab::LabToml::new("iso", "10.94.0.0/16")
+        .routers(&["r1", "r2", "r4"])
+        .links("noc:eth0 - r1:eth0, noc:eth1 - r4:eth1, r1:eth2 - r2:eth2")
+        .build()
+}
 
 const API_PORT: u16 = 18_113;
 const HOOK_PORT: u16 = 18_114;
@@ -157,7 +143,7 @@ fn told(got: &support::Hooks) -> Vec<(String, String, String)> {
 #[test]
 fn a_poller_nothing_answers_pages_once_and_one_dead_hop_does_not_isolate_it() {
     require_root!();
-    let lab = support::lab_up_toml(LAB);
+    let lab = support::lab_up_toml(&lab_toml());
     lab.wait_lldp_settled(Duration::from_secs(30)).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("iso.toml");
@@ -168,25 +154,12 @@ fn a_poller_nothing_answers_pages_once_and_one_dead_hop_does_not_isolate_it() {
     support::start_webhook(&lab, HOOK_PORT, got.clone());
     // r4 is reached only through the noc's second link: seed it too.
     let r4_seed = lab.link_addrs("noc:eth1").unwrap().1.unwrap().to_string();
-    let serve: Kill = support::start_serve_with_config(
-        &lab,
-        API_PORT,
-        &[
-            "--seed",
-            &r4_seed,
-            "--prefix",
-            "10.94.0.0/16",
-            "-c",
-            "public",
-            "--poll-interval",
-            "2",
-            "--rediscover-interval",
-            "0",
-        ],
-        &cfg,
-        &db,
-        &log,
-    );
+    let serve: Kill = ServeCmd::new(&lab, "10.94.0.0/16")
+        .args(["--seed", &r4_seed])
+        .poll(2)
+        .config(&cfg)
+        .db(&db)
+        .start_logged(API_PORT, &log);
     let topo = api(&lab, "/api/topology");
     let poller_id = topo["devices"]
         .as_array()

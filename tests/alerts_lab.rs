@@ -27,29 +27,13 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 use support::Kill;
+use support::serve::ServeCmd;
 
-const LAB: &str = r#"
-name = "alchain"
-prefix = "10.95.0.0/16"
-[[nodes]]
-name = "r1"
-kind = "router"
-[[nodes]]
-name = "r2"
-kind = "router"
-[[nodes]]
-name = "r3"
-kind = "router"
-[[links]]
-a = "noc:eth0"
-b = "r1:eth0"
-[[links]]
-a = "r1:eth1"
-b = "r2:eth1"
-[[links]]
-a = "r2:eth2"
-b = "r3:eth2"
-"#;
+const LAB: support::lab::Routers = support::lab::Routers {
+    name: "alchain",
+    prefix: "10.95.0.0/16",
+    links: "noc:eth0 - r1:eth0, r1:eth1 - r2:eth1, r2:eth2 - r3:eth2",
+};
 
 const API_PORT: u16 = 18_095;
 const HOOK_PORT: u16 = 18_096;
@@ -131,64 +115,19 @@ fn load(lab: &Lab, to: &str, port: &str, rate: &str) -> (Kill, Kill) {
 /// `nocmap serve` in the noc namespace with the alert config, logging at
 /// info to `log`; returns once the API answers.
 fn start_serve(lab: &Lab, cfg: &Path, db: &Path, log: &Path) -> Kill {
-    let seed = lab.link_addrs("noc:eth0").unwrap().1.unwrap().to_string();
-    let mut serve = Kill(
-        lab.command_in("noc", support::nocmap_bin().to_str().unwrap())
-            .unwrap()
-            .args([
-                "--verbose",
-                "serve",
-                "--seed",
-                &seed,
-                "--prefix",
-                "10.95.0.0/16",
-                "-c",
-                "public",
-                "--poll-interval",
-                "6",
-                "--icmp-interval",
-                "2",
-                "--rediscover-interval",
-                "0",
-                "--listen",
-                &format!("127.0.0.1:{API_PORT}"),
-            ])
-            .arg("--config")
-            .arg(cfg)
-            .arg("--db")
-            .arg(db)
-            .env("ALERTS_LAB_HOOK_TOKEN", TOKEN)
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(log).unwrap())
-            .spawn()
-            .expect("serve starts"),
-    );
-    support::wait_until("the API", Duration::from_secs(60), || {
-        if let Ok(Some(st)) = serve.0.try_wait() {
-            panic!(
-                "serve exited with {st}: {}",
-                std::fs::read_to_string(log).unwrap_or_default()
-            );
-        }
-        let out = lab
-            .command_in("noc", "curl")
-            .unwrap()
-            .args([
-                "-s",
-                "-f",
-                &format!("http://127.0.0.1:{API_PORT}/api/alerts"),
-            ])
-            .output()
-            .unwrap();
-        out.status.success().then_some(())
-    });
-    serve
+    ServeCmd::new(lab, "10.95.0.0/16")
+        .poll(6)
+        .icmp(2)
+        .config(cfg)
+        .db(db)
+        .env("ALERTS_LAB_HOOK_TOKEN", TOKEN)
+        .start_logged(API_PORT, log)
 }
 
 #[test]
 fn alerts_fire_once_suppress_behind_a_root_cause_and_survive_a_receiver_outage() {
     require_root!();
-    let lab = support::lab_up_toml(LAB);
+    let lab = support::lab_up_toml(&LAB.toml());
     lab.wait_lldp_settled(Duration::from_secs(30)).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("alerts.toml");

@@ -42,29 +42,13 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 use support::Kill;
 use support::browser::{Browser, clear_artifacts, require_browser};
+use support::serve::ServeCmd;
 
-const LAB: &str = r#"
-name = "ia"
-prefix = "10.89.0.0/16"
-[[nodes]]
-name = "r1"
-kind = "router"
-[[nodes]]
-name = "r2"
-kind = "router"
-[[nodes]]
-name = "r3"
-kind = "router"
-[[links]]
-a = "noc:eth0"
-b = "r1:eth0"
-[[links]]
-a = "r1:eth1"
-b = "r2:eth1"
-[[links]]
-a = "r1:eth2"
-b = "r3:eth2"
-"#;
+const LAB: support::lab::Routers = support::lab::Routers {
+    name: "ia",
+    prefix: "10.89.0.0/16",
+    links: "noc:eth0 - r1:eth0, r1:eth1 - r2:eth1, r1:eth2 - r3:eth2",
+};
 
 const API_PORT: u16 = 18_100;
 const HOOK_PORT: u16 = 18_101;
@@ -187,28 +171,17 @@ fn secs(ms: i64) -> f64 {
 }
 
 fn start_serve(lab: &Lab, cfg: &Path, db: &Path, log: &Path) -> Kill {
-    support::start_serve_with_config(
-        lab,
-        API_PORT,
-        &[
-            "--prefix",
-            "10.89.0.0/16",
-            "-c",
-            "public",
-            "--rediscover-interval",
-            "0",
-        ],
-        cfg,
-        db,
-        log,
-    )
+    ServeCmd::new(lab, "10.89.0.0/16")
+        .config(cfg)
+        .db(db)
+        .start_logged(API_PORT, log)
 }
 
 #[test]
 fn rounds_that_stop_age_the_verdict_to_unknown_without_paging() {
     require_root!();
     let t_start = Instant::now();
-    let lab = support::lab_up_toml(LAB);
+    let lab = support::lab_up_toml(&LAB.toml());
     lab.wait_lldp_settled(Duration::from_secs(30)).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("ia.toml");

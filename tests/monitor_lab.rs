@@ -8,85 +8,31 @@
 mod support;
 use nocmap::store::{SeriesKey, Store, StoreConfig, UnixMillis};
 use nocmap_lab::Lab;
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 use support::monitor::{bits_over, device_id, raw, rx_bytes};
+use support::serve::{Serve, ServeCmd};
 
 // Polls every 6 s: net-snmp refreshes its interface counters on its own every
 // 3 s, so a poll interval that is a multiple of 3 s reads caches of the same
 // age each time and the intervals come out exact (measured with 5 s polls:
 // samples alternated +20 % / +20 % / -35 % around the true rate, a 15 s beat).
-const LAB: &str = r#"
-name = "mon"
-prefix = "10.68.0.0/16"
-[[nodes]]
-name = "r1"
-kind = "router"
-[[nodes]]
-name = "r2"
-kind = "router"
-[[nodes]]
-name = "r3"
-kind = "router"
-[[links]]
-a = "noc:eth0"
-b = "r1:eth0"
-[[links]]
-a = "r1:eth1"
-b = "r2:eth1"
-[[links]]
-a = "r1:eth2"
-b = "r3:eth2"
-wire = true
-"#;
+const LAB: support::lab::Routers = support::lab::Routers {
+    name: "mon",
+    prefix: "10.68.0.0/16",
+    links: "noc:eth0 - r1:eth0, r1:eth1 - r2:eth1, r1:eth2 ~ r3:eth2",
+};
 
 use nocmap::types::unix_now_ms as now_ms;
 
-struct Serve(Child);
-
-impl Serve {
-    /// `nocmap serve` in the lab's noc namespace, seeded with r1, polling
-    /// counters every 6 s; `extra` adds flags (ICMP interval, listen address).
-    fn start(lab: &Lab, db: &std::path::Path, prefix: &str, extra: &[&str]) -> Serve {
-        let seed = lab.link_addrs("noc:eth0").unwrap().1.unwrap().to_string();
-        let child = lab
-            .command_in("noc", support::nocmap_bin().to_str().unwrap())
-            .unwrap()
-            .args([
-                "serve",
-                "--seed",
-                &seed,
-                "--prefix",
-                prefix,
-                "-c",
-                "public",
-                "--poll-interval",
-                "6",
-                "--rediscover-interval",
-                "0",
-            ])
-            .args(extra)
-            .arg("--db")
-            .arg(db)
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("serve starts");
-        Serve(child)
-    }
-
-    /// SIGTERM, and wait for the flush.
-    fn stop(mut self) {
-        unsafe { libc::kill(self.0.id() as i32, libc::SIGTERM) };
-        let st = self.0.wait().unwrap();
-        assert!(st.success(), "serve exited with {st}");
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-    }
+/// `nocmap serve` in the lab's noc namespace, seeded with r1, polling
+/// counters every 6 s; `extra` adds flags (ICMP interval, listen address).
+fn start_serve(lab: &Lab, db: &std::path::Path, prefix: &str, extra: &[&str]) -> Serve {
+    ServeCmd::new(lab, prefix)
+        .poll(6)
+        .args(extra)
+        .db(db)
+        .start()
 }
 
 /// UDP iperf3 from `from` to `to`'s address on the link between them, with
@@ -241,11 +187,11 @@ fn api_checks(lab: &Lab) {
 #[test]
 fn bandwidth_gaps_and_impairment_through_serve() {
     require_root!();
-    let lab = support::lab_up_toml(LAB);
+    let lab = support::lab_up_toml(&LAB.toml());
     lab.wait_lldp_settled(Duration::from_secs(30)).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("mon.db");
-    let serve = Serve::start(
+    let serve = start_serve(
         &lab,
         &db,
         "10.68.0.0/16",
@@ -440,7 +386,7 @@ fn a_32_bit_counter_wrap_gives_the_right_rate() {
     lab.wait_lldp_settled(Duration::from_secs(30)).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("wrap.db");
-    let serve = Serve::start(
+    let serve = start_serve(
         &lab,
         &db,
         "10.69.0.0/16",

@@ -39,36 +39,19 @@ use support::metric;
 
 use nocmap::types::unix_now_ms as now_ms;
 
-const LAB: &str = r#"
-name = "kc"
-prefix = "10.87.0.0/17"
-[[nodes]]
-name = "r1"
-kind = "router"
-[[nodes]]
-name = "r2"
-kind = "router"
-[[links]]
-a = "noc:eth0"
-b = "r1:eth0"
-wire = true
-[[links]]
-a = "r1:eth1"
-b = "r2:eth1"
-"#;
+const LAB: support::lab::Routers = support::lab::Routers {
+    name: "kc",
+    prefix: "10.87.0.0/17",
+    links: "noc:eth0 ~ r1:eth0, r1:eth1 - r2:eth1",
+};
 const PREFIX: &str = "10.87.0.0/17";
 const PORT: u16 = 18087;
 
-const LAB_RO: &str = r#"
-name = "kcro"
-prefix = "10.87.128.0/17"
-[[nodes]]
-name = "r1"
-kind = "router"
-[[links]]
-a = "noc:eth0"
-b = "r1:eth0"
-"#;
+const LAB_RO: support::lab::Routers = support::lab::Routers {
+    name: "kcro",
+    prefix: "10.87.128.0/17",
+    links: "noc:eth0 - r1:eth0",
+};
 const PREFIX_RO: &str = "10.87.128.0/17";
 const PORT_RO: u16 = 18088;
 
@@ -135,7 +118,7 @@ fn routers(lab: &Lab) -> Vec<serde_json::Value> {
 #[test]
 fn kill_9_and_sigterm_lose_nothing_committed() {
     require_root!();
-    let lab = support::lab_up_toml(LAB);
+    let lab = support::lab_up_toml(&LAB.toml());
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("nocmap.db");
 
@@ -342,7 +325,7 @@ fn a_file_system_turning_read_only_under_serve() {
         return;
     }
     let db = dir.join("nocmap.db");
-    let lab = support::lab_up_toml(LAB_RO);
+    let lab = support::lab_up_toml(&LAB_RO.toml());
     let serve = Serve::start(&lab, PORT_RO, PREFIX_RO, &db);
     wait_for("samples in the store", Duration::from_secs(60), || {
         samples_written(&lab, PORT_RO) > 0.0

@@ -10,20 +10,16 @@ mod support;
 use nocmap::store::{Resolution, SeriesKey, Store, StoreConfig, UnixMillis};
 use nocmap_lab::Lab;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use support::metric;
+use support::serve::ServeCmd;
 
-const LAB: &str = r#"
-name = "sf"
-prefix = "10.85.0.0/16"
-[[nodes]]
-name = "r1"
-kind = "router"
-[[links]]
-a = "noc:eth0"
-b = "r1:eth0"
-"#;
+const LAB: support::lab::Routers = support::lab::Routers {
+    name: "sf",
+    prefix: "10.85.0.0/16",
+    links: "noc:eth0 - r1:eth0",
+};
 
 use nocmap::types::unix_now_ms as now_ms;
 
@@ -32,15 +28,6 @@ struct Mount(std::path::PathBuf);
 impl Drop for Mount {
     fn drop(&mut self) {
         let _ = Command::new("umount").arg("-l").arg(&self.0).status();
-    }
-}
-
-struct Serve(Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
     }
 }
 
@@ -101,7 +88,7 @@ fn rounds(db: &Path, device: &str, from: i64, to: i64) -> Vec<i64> {
 #[test]
 fn a_full_disk_loses_no_samples_and_the_monitor_keeps_running() {
     require_root!();
-    let lab = support::lab_up_toml(LAB);
+    let lab = support::lab_up_toml(&LAB.toml());
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("fs");
     std::fs::create_dir(&dir).unwrap();
@@ -110,34 +97,12 @@ fn a_full_disk_loses_no_samples_and_the_monitor_keeps_running() {
         .arg(&dir));
     let _mount = Mount(dir.clone());
     let db = dir.join("nocmap.db");
-    let seed = lab.link_addrs("noc:eth0").unwrap().1.unwrap().to_string();
-    let _serve = Serve(
-        lab.command_in("noc", support::nocmap_bin().to_str().unwrap())
-            .unwrap()
-            .args([
-                "serve",
-                "--seed",
-                &seed,
-                "--prefix",
-                "10.85.0.0/16",
-                "-c",
-                "public",
-                "--poll-interval",
-                "6",
-                "--icmp-interval",
-                "2",
-                "--rediscover-interval",
-                "0",
-                "--listen",
-                "127.0.0.1:18085",
-                "--db",
-            ])
-            .arg(&db)
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap(),
-    );
+    let _serve = ServeCmd::new(&lab, "10.85.0.0/16")
+        .poll(6)
+        .icmp(2)
+        .listen(18085)
+        .db(&db)
+        .start();
     wait_for("samples in the store", Duration::from_secs(60), || {
         metric(&get(&lab, "/metrics"), "nocmap_samples_written_total").unwrap_or(0.0) > 0.0
     });

@@ -28,22 +28,11 @@ use support::crash::{
     samples_written, sh,
 };
 
-const LAB: &str = r#"
-name = "pc"
-prefix = "10.91.0.0/16"
-[[nodes]]
-name = "r1"
-kind = "router"
-[[nodes]]
-name = "r2"
-kind = "router"
-[[links]]
-a = "noc:eth0"
-b = "r1:eth0"
-[[links]]
-a = "r1:eth1"
-b = "r2:eth1"
-"#;
+const LAB: support::lab::Routers = support::lab::Routers {
+    name: "pc",
+    prefix: "10.91.0.0/16",
+    links: "noc:eth0 - r1:eth0, r1:eth1 - r2:eth1",
+};
 const PREFIX: &str = "10.91.0.0/16";
 const PORT: u16 = 18111;
 const MOUNT_OPTS: &str = "commit=3600";
@@ -102,7 +91,7 @@ fn a_power_cut_loses_nothing_committed() {
     // Only ever a loop device of our own image: never the host's disk.
     assert!(dev.starts_with("loop"), "{dev}");
     let db = dir.join("nocmap.db");
-    let lab = support::lab_up_toml(LAB);
+    let lab = support::lab_up_toml(&LAB.toml());
 
     let mut while_polling = 0;
     let mut kept_total = 0;

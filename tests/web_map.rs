@@ -11,11 +11,12 @@
 //! Screenshots go to `target/test-artifacts/web_map/`.
 #[macro_use]
 mod support;
+use support::serve::{Serve, ServeCmd};
 
 use nocmap_lab::Lab;
 use serde_json::{Value, json};
 use std::path::Path;
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 use support::browser::{Browser, clear_artifacts, require_browser};
 
@@ -70,50 +71,18 @@ a = "x1:eth3"
 b = "x2:eth0"
 "#;
 
-struct Serve(Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        unsafe { libc::kill(self.0.id() as i32, libc::SIGTERM) };
-        let _ = self.0.wait();
-    }
-}
-
 /// A seed inside the lab's prefix that no host answers on.
 const DEAD_SEED: &str = "10.90.250.1";
 
 fn start_serve(lab: &Lab, db: &Path) -> Serve {
-    let seed = lab.link_addrs("noc:eth0").unwrap().1.unwrap().to_string();
-    let child = lab
-        .command_in("noc", support::nocmap_bin().to_str().unwrap())
-        .unwrap()
-        .args([
-            "serve",
-            "--seed",
-            &seed,
-            // Nothing answers here: the discovery panel must say so.
-            "--seed",
-            DEAD_SEED,
-            "--prefix",
-            "10.90.0.0/16",
-            "-c",
-            "public",
-            "--poll-interval",
-            "6",
-            "--icmp-interval",
-            "2",
-            "--rediscover-interval",
-            "0",
-            "--listen",
-            &format!("127.0.0.1:{PORT}"),
-        ])
-        .arg("--db")
-        .arg(db)
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("serve starts");
-    Serve(child)
+    ServeCmd::new(lab, "10.90.0.0/16")
+        // Nothing answers here: the discovery panel must say so.
+        .args(["--seed", DEAD_SEED])
+        .poll(6)
+        .icmp(2)
+        .listen(PORT)
+        .db(db)
+        .start()
 }
 
 /// GET over HTTP inside the noc namespace; None until the server answers.

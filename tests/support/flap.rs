@@ -6,37 +6,11 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-pub const LAB: &str = r#"
-name = "fp"
-prefix = "10.88.0.0/16"
-[[nodes]]
-name = "r1"
-kind = "router"
-[[nodes]]
-name = "r2"
-kind = "router"
-[[nodes]]
-name = "r3"
-kind = "router"
-[[nodes]]
-name = "r4"
-kind = "router"
-[[links]]
-a = "noc:eth0"
-b = "r1:eth0"
-[[links]]
-a = "r1:eth1"
-b = "r2:eth1"
-[[links]]
-a = "r1:eth2"
-b = "r3:eth2"
-[[links]]
-a = "r2:eth3"
-b = "r3:eth3"
-[[links]]
-a = "r1:eth4"
-b = "r4:eth4"
-"#;
+pub const LAB: super::lab::Routers = super::lab::Routers {
+    name: "fp",
+    prefix: "10.88.0.0/16",
+    links: "noc:eth0 - r1:eth0, r1:eth1 - r2:eth1, r1:eth2 - r3:eth2, r2:eth3 - r3:eth3, r1:eth4 - r4:eth4",
+};
 
 pub const API_PORT: u16 = 18_083;
 pub const HOOK_PORT: u16 = 18_084;
@@ -152,23 +126,11 @@ pub fn notes(got: &super::Hooks) -> Vec<Got> {
 }
 
 pub fn start_serve(lab: &Lab, cfg: &Path, db: &Path, log: &Path) -> Kill {
-    super::start_serve_with_config(
-        lab,
-        API_PORT,
-        &[
-            "--prefix",
-            "10.88.0.0/16",
-            "-c",
-            "public",
-            "--poll-interval",
-            "2",
-            "--rediscover-interval",
-            "0",
-        ],
-        cfg,
-        db,
-        log,
-    )
+    super::serve::ServeCmd::new(lab, "10.88.0.0/16")
+        .poll(2)
+        .config(cfg)
+        .db(db)
+        .start_logged(API_PORT, log)
 }
 
 /// The device views of `/api/devices` by sysName.

@@ -4,6 +4,9 @@
 //! running commands inside a lab namespace, reading fping summaries, serve's
 //! API from the noc namespace, a webhook receiver. Below it, by subject:
 //!
+//! - `lab`: the TOML of the tests' router chains and stars;
+//! - `serve`: `nocmap serve` in a lab's noc namespace, waiting for its API,
+//!   SIGTERM and wait;
 //! - `crash`: serve under a database that is killed or starved (ext4 images);
 //! - `netns`: a throw-away namespace with `lo` and a real snmpd;
 //! - `icmp`: namespaces and raw-socket accomplices of the ICMP tests;
@@ -25,11 +28,13 @@ pub mod browser;
 pub mod crash;
 pub mod flap;
 pub mod icmp;
+pub mod lab;
 pub mod monitor;
 pub mod netns;
 #[macro_use]
 pub mod recordings;
 pub mod report;
+pub mod serve;
 pub mod server;
 pub mod tls;
 pub mod topology;
@@ -415,57 +420,12 @@ pub fn nft(lab: &Lab, node: &str, script: &str) {
 /// SIGTERM to serve and wait for its orderly exit: exit 0 and no panic
 /// in its log.
 pub fn stop_serve(mut serve: Kill, log: &Path) {
-    // SAFETY: plain kill(2) on our own child.
-    unsafe { libc::kill(serve.0.id() as i32, libc::SIGTERM) };
-    let st = serve.0.wait().unwrap();
+    let st = serve::terminate(&mut serve.0);
     let text = std::fs::read_to_string(log).unwrap_or_default();
     assert!(st.success(), "serve exited with {st}: {text}");
-    // A panic a test injected (SIGUSR1, see start_serve_with_config) is
+    // A panic a test injected (SIGUSR1, see `ServeCmd::start_logged`) is
     // the only one allowed.
     let panics = text.matches("panicked").count();
     let injected = text.matches("fault injected by a test").count();
     assert!(panics <= injected, "no panic in serve: {text}");
-}
-
-/// `nocmap --verbose serve` in the lab's noc namespace, seeded with the
-/// noc's first link, with `args` (prefix, intervals, ...), listening on
-/// `127.0.0.1:port`, `--config cfg --db db`, its stderr in `log`. Returns
-/// once `/api/alerts` answers; panics with the log if serve exits first.
-pub fn start_serve_with_config(
-    lab: &Lab,
-    port: u16,
-    args: &[&str],
-    cfg: &Path,
-    db: &Path,
-    log: &Path,
-) -> Kill {
-    let seed = lab.link_addrs("noc:eth0").unwrap().1.unwrap().to_string();
-    let mut serve = Kill(
-        lab.command_in("noc", nocmap_bin().to_str().unwrap())
-            .unwrap()
-            .args(["--verbose", "serve", "--seed", &seed])
-            // SIGUSR1 may inject an ICMP receive-loop panic (the tests' build
-            // has the `test-faults` feature).
-            .env("NOCMAP_TEST_FAULTS", "1")
-            .args(args)
-            .args(["--listen", &format!("127.0.0.1:{port}")])
-            .arg("--config")
-            .arg(cfg)
-            .arg("--db")
-            .arg(db)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::fs::File::create(log).unwrap())
-            .spawn()
-            .expect("serve starts"),
-    );
-    wait_until("the API", std::time::Duration::from_secs(90), || {
-        if let Ok(Some(st)) = serve.0.try_wait() {
-            panic!(
-                "serve exited with {st}: {}",
-                std::fs::read_to_string(log).unwrap_or_default()
-            );
-        }
-        noc_get(lab, port, "/api/alerts").map(|_| ())
-    });
-    serve
 }

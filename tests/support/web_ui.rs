@@ -3,12 +3,12 @@
 //! viewer token, API reads in the noc namespace, and the page-side checks
 //! (visible devices, filters, the token prompt, network log, console).
 use super::browser::Browser;
+use super::serve::{Serve, ServeCmd};
 use nocmap_lab::Lab;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 use std::path::Path;
-use std::process::{Child, Stdio};
 use std::time::Duration;
 
 pub const PORT: u16 = 18112;
@@ -87,40 +87,11 @@ flap_window_s = 300
     )
 }
 
-pub struct Serve(Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        unsafe { libc::kill(self.0.id() as i32, libc::SIGTERM) };
-        let _ = self.0.wait();
-    }
-}
-
 pub fn start_serve(lab: &Lab, cfg: &Path, db: &Path) -> Serve {
-    let seed = lab.link_addrs("noc:eth0").unwrap().1.unwrap().to_string();
-    let child = lab
-        .command_in("noc", super::nocmap_bin().to_str().unwrap())
-        .unwrap()
-        .args([
-            "serve",
-            "--seed",
-            &seed,
-            "--prefix",
-            "10.92.0.0/16",
-            "-c",
-            "public",
-            "--rediscover-interval",
-            "0",
-        ])
-        .arg("--config")
-        .arg(cfg)
-        .arg("--db")
-        .arg(db)
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("serve starts");
-    Serve(child)
+    ServeCmd::new(lab, "10.92.0.0/16")
+        .config(cfg)
+        .db(db)
+        .start()
 }
 
 /// GET `path` with the admin token inside the noc namespace; the status and
