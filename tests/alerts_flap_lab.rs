@@ -42,6 +42,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use support::flap::*;
+use support::serve;
 
 #[test]
 fn flapping_restarts_and_a_cut_off_poller_page_only_as_the_rules_say() {
@@ -49,11 +50,7 @@ fn flapping_restarts_and_a_cut_off_poller_page_only_as_the_rules_say() {
     let t_start = Instant::now();
     let lab = support::lab_up_toml(&LAB.toml());
     lab.wait_lldp_settled(Duration::from_secs(30)).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("flap.toml");
-    std::fs::write(&cfg, CONFIG).unwrap();
-    let db = dir.path().join("flap.db");
-    let log = dir.path().join("serve.log");
+    let (dir, cfg, db, log) = serve::files("flap", CONFIG);
     let got = support::Hooks::default();
     support::start_webhook(&lab, HOOK_PORT, got.clone());
     let log2 = dir.path().join("serve2.log");

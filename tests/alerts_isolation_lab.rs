@@ -26,7 +26,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
 use support::Kill;
-use support::serve::ServeCmd;
+use support::serve::{self, ServeCmd};
 
 /// r4 is behind the noc's second link; declared before it is linked.
 fn lab_toml() -> String {
@@ -145,11 +145,7 @@ fn a_poller_nothing_answers_pages_once_and_one_dead_hop_does_not_isolate_it() {
     require_root!();
     let lab = support::lab_up_toml(&lab_toml());
     lab.wait_lldp_settled(Duration::from_secs(30)).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("iso.toml");
-    std::fs::write(&cfg, CONFIG).unwrap();
-    let db = dir.path().join("iso.db");
-    let log = dir.path().join("serve.log");
+    let (_dir, cfg, db, log) = serve::files("iso", CONFIG);
     let got = support::Hooks::default();
     support::start_webhook(&lab, HOOK_PORT, got.clone());
     // r4 is reached only through the noc's second link: seed it too.

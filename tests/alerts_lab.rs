@@ -27,13 +27,14 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 use support::Kill;
-use support::serve::ServeCmd;
+use support::lab::Routers;
+use support::serve::{self, ServeCmd};
 
-const LAB: support::lab::Routers = support::lab::Routers {
-    name: "alchain",
-    prefix: "10.95.0.0/16",
-    links: "noc:eth0 - r1:eth0, r1:eth1 - r2:eth1, r2:eth2 - r3:eth2",
-};
+const LAB: Routers = Routers::new(
+    "alchain",
+    "10.95.0.0/16",
+    "noc:eth0 - r1:eth0, r1:eth1 - r2:eth1, r2:eth2 - r3:eth2",
+);
 
 const API_PORT: u16 = 18_095;
 const HOOK_PORT: u16 = 18_096;
@@ -129,11 +130,7 @@ fn alerts_fire_once_suppress_behind_a_root_cause_and_survive_a_receiver_outage()
     require_root!();
     let lab = support::lab_up_toml(&LAB.toml());
     lab.wait_lldp_settled(Duration::from_secs(30)).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("alerts.toml");
-    std::fs::write(&cfg, config()).unwrap();
-    let db = dir.path().join("alerts.db");
-    let log = dir.path().join("serve.log");
+    let (dir, cfg, db, log) = serve::files("alerts", &config());
     let serve = start_serve(&lab, &cfg, &db, &log);
     let topo = api(&lab, "/api/topology");
     assert!(

@@ -9,6 +9,7 @@
 mod support;
 use std::process::Output;
 use std::time::Duration;
+use support::lab::LabToml;
 
 const COMMUNITY: &str = "scComm7Q2x9";
 const WRONG_COMMUNITY: &str = "scWrong4Hh1";
@@ -28,29 +29,19 @@ const SECRETS: [&str; 7] = [
 ];
 
 fn lab_toml() -> String {
-    format!(
-        r#"
-name = "sc"
-prefix = "10.86.0.0/16"
-[credentials]
+    let credentials = format!(
+        r#"[credentials]
 community = "{COMMUNITY}"
 v3_user = "scuser"
 auth_pass = "{AUTH_PASS}"
 priv_pass = "{PRIV_PASS}"
-[[nodes]]
-name = "r1"
-kind = "router"
-[[nodes]]
-name = "r2"
-kind = "router"
-[[links]]
-a = "noc:eth0"
-b = "r1:eth0"
-[[links]]
-a = "r1:eth1"
-b = "r2:eth1"
 "#
-    )
+    );
+    LabToml::new("sc", "10.86.0.0/16")
+        .raw(&credentials)
+        .routers(&["r1", "r2"])
+        .links("noc:eth0 - r1:eth0, r1:eth1 - r2:eth1")
+        .build()
 }
 
 /// Everything the commands printed, with what produced it.

@@ -42,13 +42,14 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 use support::Kill;
 use support::browser::{Browser, clear_artifacts, require_browser};
-use support::serve::ServeCmd;
+use support::lab::Routers;
+use support::serve::{self, ServeCmd};
 
-const LAB: support::lab::Routers = support::lab::Routers {
-    name: "ia",
-    prefix: "10.89.0.0/16",
-    links: "noc:eth0 - r1:eth0, r1:eth1 - r2:eth1, r1:eth2 - r3:eth2",
-};
+const LAB: Routers = Routers::new(
+    "ia",
+    "10.89.0.0/16",
+    "noc:eth0 - r1:eth0, r1:eth1 - r2:eth1, r1:eth2 - r3:eth2",
+);
 
 const API_PORT: u16 = 18_100;
 const HOOK_PORT: u16 = 18_101;
@@ -183,11 +184,7 @@ fn rounds_that_stop_age_the_verdict_to_unknown_without_paging() {
     let t_start = Instant::now();
     let lab = support::lab_up_toml(&LAB.toml());
     lab.wait_lldp_settled(Duration::from_secs(30)).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("ia.toml");
-    std::fs::write(&cfg, CONFIG).unwrap();
-    let db = dir.path().join("ia.db");
-    let log = dir.path().join("serve.log");
+    let (_dir, cfg, db, log) = serve::files("ia", CONFIG);
     let got = support::Hooks::default();
     support::start_webhook(&lab, HOOK_PORT, got.clone());
     let serve = start_serve(&lab, &cfg, &db, &log);

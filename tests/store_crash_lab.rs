@@ -35,24 +35,19 @@ use support::crash::{
     Mounted, Row, Serve, committed, gaps, get, in_mount_ns, integrity, make_ext4_image,
     mount_image, need_tools, read_only, samples_written, sh, wait_for, wait_or,
 };
+use support::lab::Routers;
 use support::metric;
 
 use nocmap::types::unix_now_ms as now_ms;
 
-const LAB: support::lab::Routers = support::lab::Routers {
-    name: "kc",
-    prefix: "10.87.0.0/17",
-    links: "noc:eth0 ~ r1:eth0, r1:eth1 - r2:eth1",
-};
-const PREFIX: &str = "10.87.0.0/17";
+const LAB: Routers = Routers::new(
+    "kc",
+    "10.87.0.0/17",
+    "noc:eth0 ~ r1:eth0, r1:eth1 - r2:eth1",
+);
 const PORT: u16 = 18087;
 
-const LAB_RO: support::lab::Routers = support::lab::Routers {
-    name: "kcro",
-    prefix: "10.87.128.0/17",
-    links: "noc:eth0 - r1:eth0",
-};
-const PREFIX_RO: &str = "10.87.128.0/17";
+const LAB_RO: Routers = Routers::new("kcro", "10.87.128.0/17", "noc:eth0 - r1:eth0");
 const PORT_RO: u16 = 18088;
 
 /// A random number below `max` (the sub-second clock is random enough for
@@ -129,7 +124,7 @@ fn kill_9_and_sigterm_lose_nothing_committed() {
     let mut in_discovery = 0;
     for round in 0..3 {
         let snaps_before = topology_saved(&db).0;
-        let mut serve = Serve::start(&lab, PORT, PREFIX, &db);
+        let mut serve = Serve::start(&lab, PORT, LAB.prefix, &db);
         wait_for(
             "serve to start discovering",
             Duration::from_secs(30),
@@ -153,7 +148,7 @@ fn kill_9_and_sigterm_lose_nothing_committed() {
     assert!(in_discovery > 0, "no kill landed during discovery");
 
     // SIGTERM during the first discovery: an orderly exit 0, no panic.
-    let serve = Serve::start(&lab, PORT, PREFIX, &db);
+    let serve = Serve::start(&lab, PORT, LAB.prefix, &db);
     wait_for(
         "serve to start discovering",
         Duration::from_secs(30),
@@ -179,7 +174,7 @@ fn kill_9_and_sigterm_lose_nothing_committed() {
 
     // The next run finishes discovery and saves the topology.
     let t_start = Instant::now();
-    let mut serve = Serve::start(&lab, PORT, PREFIX, &db);
+    let mut serve = Serve::start(&lab, PORT, LAB.prefix, &db);
     wait_for("samples written", Duration::from_secs(60), || {
         samples_written(&lab, PORT) > 0.0
     });
@@ -212,7 +207,7 @@ fn kill_9_and_sigterm_lose_nothing_committed() {
             before.difference(&at_kill).count()
         );
 
-        serve = Serve::start(&lab, PORT, PREFIX, &db);
+        serve = Serve::start(&lab, PORT, LAB.prefix, &db);
         let resumed = wait_for("new samples after restart", Duration::from_secs(60), || {
             let now = committed(&db);
             newer(&now, "loss_pct", t_kill) > 0 && newer(&now, "oper_up", t_kill) > 0
@@ -326,7 +321,7 @@ fn a_file_system_turning_read_only_under_serve() {
     }
     let db = dir.join("nocmap.db");
     let lab = support::lab_up_toml(&LAB_RO.toml());
-    let serve = Serve::start(&lab, PORT_RO, PREFIX_RO, &db);
+    let serve = Serve::start(&lab, PORT_RO, LAB_RO.prefix, &db);
     wait_for("samples in the store", Duration::from_secs(60), || {
         samples_written(&lab, PORT_RO) > 0.0
     });

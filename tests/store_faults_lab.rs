@@ -12,14 +12,11 @@ use nocmap_lab::Lab;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use support::lab::Routers;
 use support::metric;
 use support::serve::ServeCmd;
 
-const LAB: support::lab::Routers = support::lab::Routers {
-    name: "sf",
-    prefix: "10.85.0.0/16",
-    links: "noc:eth0 - r1:eth0",
-};
+const LAB: Routers = Routers::new("sf", "10.85.0.0/16", "noc:eth0 - r1:eth0");
 
 use nocmap::types::unix_now_ms as now_ms;
 

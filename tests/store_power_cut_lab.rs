@@ -27,13 +27,13 @@ use support::crash::{
     Mounted, Serve, committed_if_any, gaps, integrity, make_ext4_image, mount_image, need_tools,
     samples_written, sh,
 };
+use support::lab::Routers;
 
-const LAB: support::lab::Routers = support::lab::Routers {
-    name: "pc",
-    prefix: "10.91.0.0/16",
-    links: "noc:eth0 - r1:eth0, r1:eth1 - r2:eth1",
-};
-const PREFIX: &str = "10.91.0.0/16";
+const LAB: Routers = Routers::new(
+    "pc",
+    "10.91.0.0/16",
+    "noc:eth0 - r1:eth0, r1:eth1 - r2:eth1",
+);
 const PORT: u16 = 18111;
 const MOUNT_OPTS: &str = "commit=3600";
 const CUTS: usize = 5;
@@ -96,7 +96,7 @@ fn a_power_cut_loses_nothing_committed() {
     let mut while_polling = 0;
     let mut kept_total = 0;
     for cut in 0..CUTS {
-        let mut serve = Serve::start(&lab, PORT, PREFIX, &db);
+        let mut serve = Serve::start(&lab, PORT, LAB.prefix, &db);
         // The first cut lands early (discovery or the first rounds), the
         // others once samples are being written.
         if cut > 0 {
@@ -157,7 +157,7 @@ fn a_power_cut_loses_nothing_committed() {
 
     // Serve on the last copy: it resumes and marks the restart.
     let restarts = gaps(&db, "restart").len();
-    let serve = Serve::start(&lab, PORT, PREFIX, &db);
+    let serve = Serve::start(&lab, PORT, LAB.prefix, &db);
     let t0 = Instant::now();
     while samples_written(&lab, PORT) == 0.0 {
         assert!(

@@ -11,6 +11,7 @@
 //! Screenshots go to `target/test-artifacts/web_map/`.
 #[macro_use]
 mod support;
+use support::lab::LabToml;
 use support::serve::{Serve, ServeCmd};
 
 use nocmap_lab::Lab;
@@ -31,45 +32,30 @@ const XSS_LLDP_DESCR: &str = "<script>window.__xss=7</script>";
 
 // x1 carries hostile strings in every field the lab can set; x2 answers no
 // SNMP and is known only from what its lldpd announces.
-const LAB: &str = r#"
-name = "wmap"
-prefix = "10.90.0.0/16"
-[[nodes]]
-name = "r1"
-kind = "router"
-if_speed_mbit = 1000
-[[nodes]]
-name = "r2"
-kind = "router"
-if_speed_mbit = 1000
-[[nodes]]
-name = "x1"
-kind = "router"
-agent_sys_name = "<script>window.__xss=2</script>"
+fn lab_toml() -> String {
+    LabToml::new("wmap", "10.90.0.0/16")
+        .node("r1", "router", "if_speed_mbit = 1000")
+        .node("r2", "router", "if_speed_mbit = 1000")
+        .node(
+            "x1",
+            "router",
+            r#"agent_sys_name = "<script>window.__xss=2</script>"
 sys_descr = "<img src=x onerror=window.__xss=1>"
 sys_location = "<img src=x onerror=window.__xss=3>"
 sys_contact = "<b onmouseover=window.__xss=4>noc</b>"
-if_alias = { eth2 = "<svg onload=window.__xss=5>" }
-[[nodes]]
-name = "x2"
-kind = "host"
-snmp = false
+if_alias = { eth2 = "<svg onload=window.__xss=5>" }"#,
+        )
+        .node(
+            "x2",
+            "host",
+            r#"snmp = false
 lldp = true
 lldp_sys_name = "<img src=x onerror=window.__xss=6>"
-lldp_sys_descr = "<script>window.__xss=7</script>"
-[[links]]
-a = "noc:eth0"
-b = "r1:eth0"
-[[links]]
-a = "r1:eth1"
-b = "r2:eth1"
-[[links]]
-a = "r1:eth2"
-b = "x1:eth2"
-[[links]]
-a = "x1:eth3"
-b = "x2:eth0"
-"#;
+lldp_sys_descr = "<script>window.__xss=7</script>""#,
+        )
+        .links("noc:eth0 - r1:eth0, r1:eth1 - r2:eth1, r1:eth2 - x1:eth2, x1:eth3 - x2:eth0")
+        .build()
+}
 
 /// A seed inside the lab's prefix that no host answers on.
 const DEAD_SEED: &str = "10.90.250.1";
@@ -169,7 +155,7 @@ fn live_map_in_chromium() {
     require_root!();
     require_browser();
     clear_artifacts("web_map");
-    let lab = support::lab_up_toml(LAB);
+    let lab = support::lab_up_toml(&lab_toml());
     lab.wait_lldp_settled(Duration::from_secs(30)).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let serve = start_serve(&lab, &dir.path().join("wmap.db"));
@@ -376,15 +362,7 @@ fn live_map_in_chromium() {
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(300));
-    let mut client = lab
-        .command_in("r1", "iperf3")
-        .unwrap()
-        .args([
-            "-c", &r2_addr, "-p", "5390", "-u", "-b", "300M", "-l", "1400", "-t", "40",
-        ])
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut client = support::iperf_udp_client(&lab, "r1", &r2_addr, "5390", "300M", "40");
     // r1 sends: the half at r1 (a→b when r1 is the source) shows the load.
     let dir = if idle["src"] == "r1" { "ab" } else { "ba" };
     let loaded = browser.wait(

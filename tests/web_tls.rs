@@ -18,6 +18,7 @@
 //! Screenshots go to `target/test-artifacts/web_tls/`.
 #[macro_use]
 mod support;
+use support::lab::Routers;
 use support::serve::ServeCmd;
 
 use nocmap_lab::Lab;
@@ -31,11 +32,11 @@ use support::{Kill, metric, wait_until};
 const PORT: u16 = 18115;
 const TOKEN: &str = "wt-admin-token-5c0e9a7713b2";
 
-const LAB: support::lab::Routers = support::lab::Routers {
-    name: "wt",
-    prefix: "10.101.0.0/16",
-    links: "noc:eth0 - r1:eth0, r1:eth1 - r2:eth1",
-};
+const LAB: Routers = Routers::new(
+    "wt",
+    "10.101.0.0/16",
+    "noc:eth0 - r1:eth0, r1:eth1 - r2:eth1",
+);
 
 fn url() -> String {
     format!("https://127.0.0.1:{PORT}")

@@ -42,7 +42,7 @@ fn map_controls_in_chromium() {
     require_browser();
     let t0 = Instant::now();
     let art = fresh_artifacts("web_ui");
-    let lab = support::lab_up_toml(LAB);
+    let lab = support::lab_up_toml(&lab_toml());
     lab.wait_lldp_settled(Duration::from_secs(30)).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("nocmap.toml");

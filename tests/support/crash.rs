@@ -4,6 +4,7 @@
 //! SQLite file, and ext4 images on loop devices.
 use super::noc_get;
 use super::serve::ServeCmd;
+pub use super::sh;
 use nocmap_lab::Lab;
 use rusqlite::{Connection, OpenFlags};
 use std::collections::BTreeSet;
@@ -177,17 +178,6 @@ impl Drop for Mounted {
                 .status();
         }
     }
-}
-
-pub fn sh(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 /// `program` in the mount namespace of process `pid` (serve runs in its

@@ -1,16 +1,17 @@
 //! alerts_flap_lab's lab, configuration and readers of serve's API and the
 //! webhook receiver (a module of its own so the test reads as its phases).
 use super::Kill;
+use super::lab::Routers;
 use nocmap_lab::Lab;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-pub const LAB: super::lab::Routers = super::lab::Routers {
-    name: "fp",
-    prefix: "10.88.0.0/16",
-    links: "noc:eth0 - r1:eth0, r1:eth1 - r2:eth1, r1:eth2 - r3:eth2, r2:eth3 - r3:eth3, r1:eth4 - r4:eth4",
-};
+pub const LAB: Routers = Routers::new(
+    "fp",
+    "10.88.0.0/16",
+    "noc:eth0 - r1:eth0, r1:eth1 - r2:eth1, r1:eth2 - r3:eth2, r2:eth3 - r3:eth3, r1:eth4 - r4:eth4",
+);
 
 pub const API_PORT: u16 = 18_083;
 pub const HOOK_PORT: u16 = 18_084;

@@ -72,10 +72,16 @@ impl LabToml {
                     self = self.node(node, "router", "");
                 }
             }
-            let _ = write!(self.links, "[[links]]\na = \"{a}\"\nb = \"{b}\"\n");
-            if wire {
-                self.links.push_str("wire = true\n");
-            }
+            self = self.link(a, b, if wire { "wire = true" } else { "" });
+        }
+        self
+    }
+
+    /// One link with `extra` lines (`delay_ms = 20`, ...).
+    pub fn link(mut self, a: &str, b: &str, extra: &str) -> LabToml {
+        let _ = write!(self.links, "[[links]]\na = \"{a}\"\nb = \"{b}\"\n{extra}");
+        if !extra.is_empty() && !extra.ends_with('\n') {
+            self.links.push('\n');
         }
         self
     }
@@ -94,6 +100,14 @@ pub struct Routers {
 }
 
 impl Routers {
+    pub const fn new(name: &'static str, prefix: &'static str, links: &'static str) -> Routers {
+        Routers {
+            name,
+            prefix,
+            links,
+        }
+    }
+
     pub fn toml(&self) -> String {
         LabToml::new(self.name, self.prefix)
             .links(self.links)

@@ -111,14 +111,43 @@ pub fn run_in(lab: &Lab, node: &str, program: &str, args: &[&str]) -> Output {
 
 /// stdout of a command that must succeed.
 pub fn ok_stdout(lab: &Lab, node: &str, program: &str, args: &[&str]) -> String {
-    let out = run_in(lab, node, program, args);
+    sh(lab
+        .command_in(node, program)
+        .expect("node exists")
+        .args(args))
+}
+
+/// Runs `cmd` to the end; its stdout, trimmed. Panics with both outputs
+/// when it fails.
+pub fn sh(cmd: &mut std::process::Command) -> String {
+    let out = cmd.output().unwrap();
     assert!(
         out.status.success(),
-        "{program} {args:?} in {node} failed: {}{}",
+        "{cmd:?}: {}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A UDP iperf3 client in `node` sending to `addr`:`port` at `rate` in
+/// 1400-byte datagrams for `secs` seconds, its report discarded.
+pub fn iperf_udp_client(
+    lab: &Lab,
+    node: &str,
+    addr: &str,
+    port: &str,
+    rate: &str,
+    secs: &str,
+) -> std::process::Child {
+    lab.command_in(node, "iperf3")
+        .unwrap()
+        .args([
+            "-c", addr, "-p", port, "-u", "-b", rate, "-l", "1400", "-t", secs,
+        ])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
 }
 
 /// What one fping target summary says.

@@ -7,7 +7,7 @@
 use super::{Kill, noc_get, nocmap_bin};
 use nocmap_lab::Lab;
 use std::ffi::OsString;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
@@ -197,4 +197,16 @@ impl Drop for Serve {
             }
         }
     }
+}
+
+/// A test's files for serve in a temporary directory (removed when the
+/// returned `TempDir` is dropped): the config written as `<name>.toml`,
+/// the database `<name>.db` and serve's log `serve.log`.
+pub fn files(name: &str, config: &str) -> (tempfile::TempDir, PathBuf, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join(format!("{name}.toml"));
+    std::fs::write(&cfg, config).unwrap();
+    let db = dir.path().join(format!("{name}.db"));
+    let log = dir.path().join("serve.log");
+    (dir, cfg, db, log)
 }

@@ -3,6 +3,7 @@
 //! viewer token, API reads in the noc namespace, and the page-side checks
 //! (visible devices, filters, the token prompt, network log, console).
 use super::browser::Browser;
+use super::lab::LabToml;
 use super::serve::{Serve, ServeCmd};
 use nocmap_lab::Lab;
 use serde_json::{Value, json};
@@ -17,39 +18,20 @@ pub const VIEWER: &str = "wu-viewer-token-0b8e62c1aa5f";
 pub const X1_NAME: &str = "<script>window.__xss=1</script> R&D";
 pub const X1_SITE: &str = "<img src=x onerror=window.__xss=2> & lab";
 
-pub const LAB: &str = r#"
-name = "wu"
-prefix = "10.92.0.0/16"
-[[nodes]]
-name = "r1"
-kind = "router"
-sys_location = "dc-east"
-[[nodes]]
-name = "r2"
-kind = "router"
-sys_location = "dc-east"
-[[nodes]]
-name = "r3"
-kind = "router"
-sys_location = "dc-west"
-[[nodes]]
-name = "x1"
-kind = "router"
-agent_sys_name = "<script>window.__xss=1</script> R&D"
-sys_location = "<img src=x onerror=window.__xss=2> & lab"
-[[links]]
-a = "noc:eth0"
-b = "r1:eth0"
-[[links]]
-a = "r1:eth1"
-b = "r2:eth1"
-[[links]]
-a = "r2:eth3"
-b = "r3:eth3"
-[[links]]
-a = "r1:eth2"
-b = "x1:eth2"
-"#;
+pub fn lab_toml() -> String {
+    LabToml::new("wu", "10.92.0.0/16")
+        .node("r1", "router", r#"sys_location = "dc-east""#)
+        .node("r2", "router", r#"sys_location = "dc-east""#)
+        .node("r3", "router", r#"sys_location = "dc-west""#)
+        .node(
+            "x1",
+            "router",
+            r#"agent_sys_name = "<script>window.__xss=1</script> R&D"
+sys_location = "<img src=x onerror=window.__xss=2> & lab""#,
+        )
+        .links("noc:eth0 - r1:eth0, r1:eth1 - r2:eth1, r2:eth3 - r3:eth3, r1:eth2 - x1:eth2")
+        .build()
+}
 
 /// Two rules: r1's RTT is above 0 ms from its first ICMP round (fires at
 /// once); r2:eth3 going down is an alert that flaps (more than 3 changes
