@@ -19,37 +19,22 @@
 //! Polls every 6 s (net-snmp refreshes counters every 3 s), ICMP every 2 s.
 //! Deadlines are generous; nothing asserts on timing.
 #[macro_use]
-mod common;
-use common::Kill;
+mod support;
 use nocmap::store::{Store, StoreConfig};
 use nocmap_lab::Lab;
 use serde_json::Value;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
+use support::Kill;
+use support::lab::Routers;
+use support::serve::{self, ServeCmd};
 
-const LAB: &str = r#"
-name = "alchain"
-prefix = "10.95.0.0/16"
-[[nodes]]
-name = "r1"
-kind = "router"
-[[nodes]]
-name = "r2"
-kind = "router"
-[[nodes]]
-name = "r3"
-kind = "router"
-[[links]]
-a = "noc:eth0"
-b = "r1:eth0"
-[[links]]
-a = "r1:eth1"
-b = "r2:eth1"
-[[links]]
-a = "r2:eth2"
-b = "r3:eth2"
-"#;
+const LAB: Routers = Routers::new(
+    "alchain",
+    "10.95.0.0/16",
+    "noc:eth0 - r1:eth0, r1:eth1 - r2:eth1, r2:eth2 - r3:eth2",
+);
 
 const API_PORT: u16 = 18_095;
 const HOOK_PORT: u16 = 18_096;
@@ -89,11 +74,11 @@ severity = "critical"
 use nocmap::types::unix_now_ms as now_ms;
 
 fn api(lab: &Lab, path: &str) -> Value {
-    common::noc_json(lab, API_PORT, path)
+    support::noc_json(lab, API_PORT, path)
 }
 
 fn history(lab: &Lab) -> Vec<Value> {
-    common::alert_history(lab, API_PORT)
+    support::alert_history(lab, API_PORT)
 }
 
 fn events<'a>(h: &'a [Value], rule: &str, device: Option<&str>, event: &str) -> Vec<&'a Value> {
@@ -131,70 +116,21 @@ fn load(lab: &Lab, to: &str, port: &str, rate: &str) -> (Kill, Kill) {
 /// `nocmap serve` in the noc namespace with the alert config, logging at
 /// info to `log`; returns once the API answers.
 fn start_serve(lab: &Lab, cfg: &Path, db: &Path, log: &Path) -> Kill {
-    let seed = lab.link_addrs("noc:eth0").unwrap().1.unwrap().to_string();
-    let mut serve = Kill(
-        lab.command_in("noc", common::nocmap_bin().to_str().unwrap())
-            .unwrap()
-            .args([
-                "--verbose",
-                "serve",
-                "--seed",
-                &seed,
-                "--prefix",
-                "10.95.0.0/16",
-                "-c",
-                "public",
-                "--poll-interval",
-                "6",
-                "--icmp-interval",
-                "2",
-                "--rediscover-interval",
-                "0",
-                "--listen",
-                &format!("127.0.0.1:{API_PORT}"),
-            ])
-            .arg("--config")
-            .arg(cfg)
-            .arg("--db")
-            .arg(db)
-            .env("ALERTS_LAB_HOOK_TOKEN", TOKEN)
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(log).unwrap())
-            .spawn()
-            .expect("serve starts"),
-    );
-    common::wait_until("the API", Duration::from_secs(60), || {
-        if let Ok(Some(st)) = serve.0.try_wait() {
-            panic!(
-                "serve exited with {st}: {}",
-                std::fs::read_to_string(log).unwrap_or_default()
-            );
-        }
-        let out = lab
-            .command_in("noc", "curl")
-            .unwrap()
-            .args([
-                "-s",
-                "-f",
-                &format!("http://127.0.0.1:{API_PORT}/api/alerts"),
-            ])
-            .output()
-            .unwrap();
-        out.status.success().then_some(())
-    });
-    serve
+    ServeCmd::new(lab, "10.95.0.0/16")
+        .poll(6)
+        .icmp(2)
+        .config(cfg)
+        .db(db)
+        .env("ALERTS_LAB_HOOK_TOKEN", TOKEN)
+        .start_logged(API_PORT, log)
 }
 
 #[test]
 fn alerts_fire_once_suppress_behind_a_root_cause_and_survive_a_receiver_outage() {
     require_root!();
-    let lab = common::lab_up_toml(LAB);
+    let lab = support::lab_up_toml(&LAB.toml());
     lab.wait_lldp_settled(Duration::from_secs(30)).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("alerts.toml");
-    std::fs::write(&cfg, config()).unwrap();
-    let db = dir.path().join("alerts.db");
-    let log = dir.path().join("serve.log");
+    let (dir, cfg, db, log) = serve::files("alerts", &config());
     let serve = start_serve(&lab, &cfg, &db, &log);
     let topo = api(&lab, "/api/topology");
     assert!(
@@ -213,7 +149,7 @@ fn alerts_fire_once_suppress_behind_a_root_cause_and_survive_a_receiver_outage()
     let t_load = now_ms();
     let high = load(&lab, &r2_addr, "5311", "250M");
     let mut polls = 0;
-    let fired = common::wait_until("the utilisation alert", Duration::from_secs(90), || {
+    let fired = support::wait_until("the utilisation alert", Duration::from_secs(90), || {
         polls += 1;
         if polls % 20 == 0 {
             let t = api(&lab, "/api/topology");
@@ -263,7 +199,7 @@ fn alerts_fire_once_suppress_behind_a_root_cause_and_survive_a_receiver_outage()
     assert!(events(&h, "r2-uplink-hot", None, "resolved").is_empty());
     drop(mid);
     let t_stop = now_ms();
-    let resolved = common::wait_until("the resolution", Duration::from_secs(60), || {
+    let resolved = support::wait_until("the resolution", Duration::from_secs(60), || {
         let h = history(&lab);
         events(&h, "r2-uplink-hot", None, "resolved")
             .first()
@@ -277,7 +213,7 @@ fn alerts_fire_once_suppress_behind_a_root_cause_and_survive_a_receiver_outage()
     // (b) r1 drops everything it receives: r1, r2 and r3 stop answering.
     let t_cut = now_ms();
     lab.set_loss("r1", 100).unwrap();
-    let r1_fired = common::wait_until("r1's unreachable alert", Duration::from_secs(60), || {
+    let r1_fired = support::wait_until("r1's unreachable alert", Duration::from_secs(60), || {
         let h = history(&lab);
         events(&h, "unreachable", Some("r1"), "fired")
             .first()
@@ -287,7 +223,7 @@ fn alerts_fire_once_suppress_behind_a_root_cause_and_survive_a_receiver_outage()
         "(b) r1 unreachable fired {:.1} s after the cut",
         (r1_fired["at_ms"].as_i64().unwrap() - t_cut) as f64 / 1000.0
     );
-    let behind = common::wait_until("r2 and r3 suppressed", Duration::from_secs(30), || {
+    let behind = support::wait_until("r2 and r3 suppressed", Duration::from_secs(30), || {
         let a = api(&lab, "/api/alerts");
         let list: Vec<Value> = a["alerts"]
             .as_array()
@@ -312,7 +248,7 @@ fn alerts_fire_once_suppress_behind_a_root_cause_and_survive_a_receiver_outage()
     assert_eq!(events(&h, "unreachable", None, "fired").len(), 1, "{h:?}");
     assert_eq!(events(&h, "unreachable", None, "suppressed").len(), 2);
     lab.set_loss("r1", 0).unwrap();
-    common::wait_until("everything resolved", Duration::from_secs(60), || {
+    support::wait_until("everything resolved", Duration::from_secs(60), || {
         let h = history(&lab);
         (events(&h, "unreachable", None, "resolved").len() == 3).then_some(())
     });
@@ -320,7 +256,7 @@ fn alerts_fire_once_suppress_behind_a_root_cause_and_survive_a_receiver_outage()
 
     // The process restarts while the receiver is still down: the outbox
     // rows wait in the database.
-    common::stop_serve(serve, &log);
+    support::stop_serve(serve, &log);
     let log2 = dir.path().join("serve2.log");
     let serve = start_serve(&lab, &cfg, &db, &log2);
     eprintln!("(c) serve restarted during the outage");
@@ -334,8 +270,8 @@ fn alerts_fire_once_suppress_behind_a_root_cause_and_survive_a_receiver_outage()
         wait as f64 / 1000.0
     );
     std::thread::sleep(Duration::from_millis(wait));
-    let got = common::Hooks::default();
-    common::start_webhook(&lab, HOOK_PORT, got.clone());
+    let got = support::Hooks::default();
+    support::start_webhook(&lab, HOOK_PORT, got.clone());
     let t_up = now_ms();
     let h = history(&lab);
     let told: Vec<i64> = h
@@ -348,7 +284,7 @@ fn alerts_fire_once_suppress_behind_a_root_cause_and_survive_a_receiver_outage()
         4,
         "hot fired/resolved and r1 fired/resolved are the only notifications: {h:?}"
     );
-    common::wait_until("every notification", Duration::from_secs(100), || {
+    support::wait_until("every notification", Duration::from_secs(100), || {
         let g = got.lock().unwrap();
         let ids: std::collections::BTreeSet<i64> = g.iter().map(|x| x.id).collect();
         told.iter().all(|t| ids.contains(t)).then_some(())
@@ -356,7 +292,7 @@ fn alerts_fire_once_suppress_behind_a_root_cause_and_survive_a_receiver_outage()
     std::thread::sleep(Duration::from_secs(3)); // anything extra would show now
     let g = got.lock().unwrap().clone();
     let mut firsts: Vec<i64> = Vec::new();
-    for common::Hook { id, .. } in &g {
+    for support::Hook { id, .. } in &g {
         if !firsts.contains(id) {
             firsts.push(*id);
         }
@@ -368,7 +304,7 @@ fn alerts_fire_once_suppress_behind_a_root_cause_and_survive_a_receiver_outage()
         (now_ms() - t_up) as f64 / 1000.0
     );
     assert_eq!(firsts, told, "every notification, in order, nothing else");
-    for common::Hook { id, auth, body, .. } in &g {
+    for support::Hook { id, auth, body, .. } in &g {
         assert_eq!(auth, &format!("Bearer {TOKEN}"));
         assert_eq!(body["version"], "4");
         assert_eq!(body["receiver"], "hook");
@@ -400,7 +336,7 @@ fn alerts_fire_once_suppress_behind_a_root_cause_and_survive_a_receiver_outage()
     );
 
     // Stop serve and look at the outbox and the logs.
-    common::stop_serve(serve, &log2);
+    support::stop_serve(serve, &log2);
     let store = Store::open(&db, StoreConfig::default()).unwrap();
     let history_from = |s: &Store| s.alert_history(0, 1000).unwrap().len();
     assert!(

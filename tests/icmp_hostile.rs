@@ -5,13 +5,13 @@
 //!   wrong-token echo replies while a live target is pinged;
 //! - a user-space responder (kernel echo replies switched off) that answers
 //!   some probes twice and one too late, to check duplicate and late counts.
-mod icmp_support;
+mod support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use icmp_support::{
+use support::icmp::{
     Netns, engine_counters, need_root, raw_icmp4, recv_packet, reply_for, send_icmp4, stdout_json,
 };
 
@@ -28,7 +28,7 @@ fn garbage(round: u64) -> Vec<Vec<u8>> {
         *b = x as u8;
     }
     random_reply[0] = 0;
-    let sum = icmp_support::inet_checksum(&{
+    let sum = support::icmp::inet_checksum(&{
         let mut c = random_reply.clone();
         c[2] = 0;
         c[3] = 0;
@@ -37,7 +37,7 @@ fn garbage(round: u64) -> Vec<Vec<u8>> {
     random_reply[2..4].copy_from_slice(&sum.to_be_bytes());
     // Destination unreachable whose quoted IP header claims IHL 15 with no bytes behind it.
     let mut unreach = vec![3u8, 1, 0, 0, 0, 0, 0, 0, 0x4f, 0, 0, 20];
-    let sum = icmp_support::inet_checksum(&unreach);
+    let sum = support::icmp::inet_checksum(&unreach);
     unreach[2..4].copy_from_slice(&sum.to_be_bytes());
     vec![
         vec![0],

@@ -8,7 +8,8 @@
 //! (10.70.0.0/22) and `ltsweep` (10.71.0.0/22). The daemons are off (ICMP
 //! needs none), which keeps start-up short.
 #[macro_use]
-mod common;
+mod support;
+use support::lab::LabToml;
 
 use nocmap_lab::Lab;
 use serde_json::Value;
@@ -17,85 +18,29 @@ use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
 /// noc - r1 - (wire, 20 ms each way) - r2 - h1.
-const RTT_LAB: &str = r#"
-name = "ltrtt"
-prefix = "10.70.0.0/22"
-
-[[nodes]]
-name = "r1"
-kind = "router"
-snmp = false
-
-[[nodes]]
-name = "r2"
-kind = "router"
-snmp = false
-
-[[nodes]]
-name = "h1"
-kind = "host"
-
-[[links]]
-a = "noc:eth0"
-b = "r1:eth0"
-
-[[links]]
-a = "r1:eth1"
-b = "r2:eth1"
-delay_ms = 20
-
-[[links]]
-a = "r2:eth2"
-b = "h1:eth0"
-"#;
+fn rtt_lab_toml() -> String {
+    LabToml::new("ltrtt", "10.70.0.0/22")
+        .node("r1", "router", "snmp = false")
+        .node("r2", "router", "snmp = false")
+        .node("h1", "host", "")
+        .links("noc:eth0 - r1:eth0")
+        .link("r1:eth1", "r2:eth1", "delay_ms = 20")
+        .links("r2:eth2 - h1:eth0")
+        .build()
+}
 
 /// noc - r1 - r2, and r1 - sw with three hosts on the switch.
-const SWEEP_LAB: &str = r#"
-name = "ltsweep"
-prefix = "10.71.0.0/22"
-
-[[nodes]]
-name = "r1"
-kind = "router"
-snmp = false
-
-[[nodes]]
-name = "r2"
-kind = "router"
-snmp = false
-
-[[nodes]]
-name = "sw"
-kind = "switch"
-snmp = false
-
-[[nodes]]
-name = "h1"
-kind = "host"
-attach = "sw"
-
-[[nodes]]
-name = "h2"
-kind = "host"
-attach = "sw"
-
-[[nodes]]
-name = "h3"
-kind = "host"
-attach = "sw"
-
-[[links]]
-a = "noc:eth0"
-b = "r1:eth0"
-
-[[links]]
-a = "r1:eth1"
-b = "r2:eth1"
-
-[[links]]
-a = "r1:eth2"
-b = "sw:uplink"
-"#;
+fn sweep_lab_toml() -> String {
+    LabToml::new("ltsweep", "10.71.0.0/22")
+        .node("r1", "router", "snmp = false")
+        .node("r2", "router", "snmp = false")
+        .node("sw", "switch", "snmp = false")
+        .node("h1", "host", r#"attach = "sw""#)
+        .node("h2", "host", r#"attach = "sw""#)
+        .node("h3", "host", r#"attach = "sw""#)
+        .links("noc:eth0 - r1:eth0, r1:eth1 - r2:eth1, r1:eth2 - sw:uplink")
+        .build()
+}
 
 /// Tolerance on a mean RTT, milliseconds.
 const RTT_TOLERANCE_MS: f64 = 2.0;
@@ -143,8 +88,8 @@ impl PingRow {
 /// Runs `nocmap ARGS` in the lab's noc; returns the exit code and stdout
 /// parsed as JSON (panics with stderr if stdout is not JSON).
 fn nocmap_in_noc(lab: &Lab, args: &[&str]) -> (i32, Value) {
-    let bin = common::nocmap_bin();
-    let out = common::run_in(lab, "noc", bin.to_str().expect("utf-8 path"), args);
+    let bin = support::nocmap_bin();
+    let out = support::run_in(lab, "noc", bin.to_str().expect("utf-8 path"), args);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let json = serde_json::from_str(&stdout).unwrap_or_else(|e| {
         panic!(
@@ -231,7 +176,7 @@ const LOSS_PROBES: u32 = 800;
 fn ping_follows_wire_delay_and_loss() {
     require_root!();
     let t0 = Instant::now();
-    let lab = common::lab_up_toml(RTT_LAB);
+    let lab = support::lab_up_toml(&rtt_lab_toml());
     let h1 = lab.mgmt_addr("h1").unwrap().to_string();
     eprintln!("lab ltrtt up in {:.1} s", t0.elapsed().as_secs_f64());
     wire_realtime(&lab);
@@ -343,7 +288,7 @@ fn sweep(lab: &Lab) -> BTreeSet<Ipv4Addr> {
 fn sweep_finds_the_plan_and_ping_reports_a_down_host() {
     require_root!();
     let t0 = Instant::now();
-    let lab = common::lab_up_toml(SWEEP_LAB);
+    let lab = support::lab_up_toml(&sweep_lab_toml());
     eprintln!("lab ltsweep up in {:.1} s", t0.elapsed().as_secs_f64());
 
     // d. The sweep finds the planned addresses and nothing else.

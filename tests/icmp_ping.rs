@@ -1,9 +1,9 @@
 //! `nocmap ping` run inside a namespace of its own: loopback statistics,
 //! an unreachable target, DGRAM ping sockets, the unprivileged error, and
 //! argument errors.
-mod icmp_support;
+mod support;
 
-use icmp_support::{Netns, need_root, stdout_json};
+use support::icmp::{Netns, need_root, stdout_json};
 
 fn f(v: &serde_json::Value, key: &str) -> f64 {
     v[key]
@@ -155,7 +155,7 @@ fn dgram_ping_socket_works_when_group_range_allows() {
     for row in stdout_json(&out).as_array().unwrap() {
         assert_eq!(row["received"], 3, "{row}");
     }
-    let counters = icmp_support::engine_counters(&out);
+    let counters = support::icmp::engine_counters(&out);
     assert_eq!(counters["received"], 6);
     assert_eq!(counters["spoofed"], 0);
 }

@@ -4,13 +4,13 @@
 //! process. The round that overlapped the death says it measured nothing
 //! instead of reading 100 % loss, rounds while no loop runs fail at once, and
 //! the loop is started again by itself.
-mod icmp_support;
+mod support;
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
-use icmp_support::{Netns, need_root};
 use nocmap::icmp::{IcmpConfig, IcmpEngine, IcmpError, PingOptions};
+use support::icmp::{Netns, need_root};
 
 fn opts() -> PingOptions {
     PingOptions {

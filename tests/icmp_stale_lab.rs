@@ -31,11 +31,8 @@
 //! The map page in headless Chromium (inside the noc namespace) shows r1
 //! green, then grey with a dashed border and no RTT label, its panel
 //! saying it is stale, then green again.
-mod browser_support;
 #[macro_use]
-mod common;
-use browser_support::{Browser, clear_artifacts, require_browser};
-use common::Kill;
+mod support;
 use nocmap::types::unix_now_ms as now_ms;
 use nocmap_lab::Lab;
 use serde_json::{Value, json};
@@ -43,29 +40,16 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
+use support::Kill;
+use support::browser::{Browser, clear_artifacts, require_browser};
+use support::lab::Routers;
+use support::serve::{self, ServeCmd};
 
-const LAB: &str = r#"
-name = "ia"
-prefix = "10.89.0.0/16"
-[[nodes]]
-name = "r1"
-kind = "router"
-[[nodes]]
-name = "r2"
-kind = "router"
-[[nodes]]
-name = "r3"
-kind = "router"
-[[links]]
-a = "noc:eth0"
-b = "r1:eth0"
-[[links]]
-a = "r1:eth1"
-b = "r2:eth1"
-[[links]]
-a = "r1:eth2"
-b = "r3:eth2"
-"#;
+const LAB: Routers = Routers::new(
+    "ia",
+    "10.89.0.0/16",
+    "noc:eth0 - r1:eth0, r1:eth1 - r2:eth1, r1:eth2 - r3:eth2",
+);
 
 const API_PORT: u16 = 18_100;
 const HOOK_PORT: u16 = 18_101;
@@ -108,7 +92,7 @@ const BLOCK: &str = "table inet ia_block {\n  chain out {\n    type filter hook 
 const UNBLOCK: &str = "delete table inet ia_block\n";
 
 fn get(lab: &Lab, path: &str) -> Option<Value> {
-    serde_json::from_str(&common::noc_get(lab, API_PORT, path)?).ok()
+    serde_json::from_str(&support::noc_get(lab, API_PORT, path)?).ok()
 }
 
 /// The devices of a device list (`/api/devices`, or `/api/topology`'s
@@ -132,7 +116,7 @@ fn history(lab: &Lab) -> Vec<Value> {
 }
 
 /// (device, status) of every notification the receiver got.
-fn notes(got: &common::Hooks) -> Vec<(String, String)> {
+fn notes(got: &support::Hooks) -> Vec<(String, String)> {
     got.lock()
         .unwrap()
         .iter()
@@ -188,38 +172,23 @@ fn secs(ms: i64) -> f64 {
 }
 
 fn start_serve(lab: &Lab, cfg: &Path, db: &Path, log: &Path) -> Kill {
-    common::start_serve_with_config(
-        lab,
-        API_PORT,
-        &[
-            "--prefix",
-            "10.89.0.0/16",
-            "-c",
-            "public",
-            "--rediscover-interval",
-            "0",
-        ],
-        cfg,
-        db,
-        log,
-    )
+    ServeCmd::new(lab, "10.89.0.0/16")
+        .config(cfg)
+        .db(db)
+        .start_logged(API_PORT, log)
 }
 
 #[test]
 fn rounds_that_stop_age_the_verdict_to_unknown_without_paging() {
     require_root!();
     let t_start = Instant::now();
-    let lab = common::lab_up_toml(LAB);
+    let lab = support::lab_up_toml(&LAB.toml());
     lab.wait_lldp_settled(Duration::from_secs(30)).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("ia.toml");
-    std::fs::write(&cfg, CONFIG).unwrap();
-    let db = dir.path().join("ia.db");
-    let log = dir.path().join("serve.log");
-    let got = common::Hooks::default();
-    common::start_webhook(&lab, HOOK_PORT, got.clone());
+    let (_dir, cfg, db, log) = serve::files("ia", CONFIG);
+    let got = support::Hooks::default();
+    support::start_webhook(&lab, HOOK_PORT, got.clone());
     let serve = start_serve(&lab, &cfg, &db, &log);
-    common::wait_until("every router up", Duration::from_secs(60), || {
+    support::wait_until("every router up", Duration::from_secs(60), || {
         let d = devices(&lab);
         ["r1", "r2", "r3"]
             .iter()
@@ -278,7 +247,7 @@ fn rounds_that_stop_age_the_verdict_to_unknown_without_paging() {
     // 2. r2 down: one page.
     let t_down = now_ms();
     lab.set_loss("r2", 100).unwrap();
-    common::wait_until("r2 paged", Duration::from_secs(30), || {
+    support::wait_until("r2 paged", Duration::from_secs(30), || {
         notes(&got)
             .contains(&("r2".into(), "firing".into()))
             .then_some(())
@@ -310,7 +279,7 @@ fn rounds_that_stop_age_the_verdict_to_unknown_without_paging() {
     std::thread::sleep(Duration::from_secs(1));
     let before = devices(&lab);
     let t_block = now_ms();
-    common::nft(&lab, "noc", BLOCK);
+    support::nft(&lab, "noc", BLOCK);
     // When each device is first seen unknown/stale, and its last result.
     let mut flipped: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -417,7 +386,7 @@ fn rounds_that_stop_age_the_verdict_to_unknown_without_paging() {
             "{n}: {h}"
         );
     }
-    let metrics = common::noc_get(&lab, API_PORT, "/metrics").unwrap();
+    let metrics = support::noc_get(&lab, API_PORT, "/metrics").unwrap();
     let mut stale = labelled(&metrics, "nocmap_device_reachability_stale", "1");
     stale.sort();
     assert_eq!(stale, ["r1", "r2", "r3"], "{metrics}");
@@ -426,7 +395,7 @@ fn rounds_that_stop_age_the_verdict_to_unknown_without_paging() {
         "no up/down sample while stale: {metrics}"
     );
     assert!(!metrics.contains("nocmap_packet_loss_ratio{"), "{metrics}");
-    let without = common::metric(&metrics, "nocmap_icmp_rounds_without_verdict_total").unwrap();
+    let without = support::metric(&metrics, "nocmap_icmp_rounds_without_verdict_total").unwrap();
     assert!(without > 0.0, "{metrics}");
     // The live feed carried the change: a delta with r1 unknown and stale.
     let _ = feed.wait();
@@ -465,8 +434,8 @@ fn rounds_that_stop_age_the_verdict_to_unknown_without_paging() {
 
     // 4. The firewall goes; r2 is still down.
     let t_unblock = now_ms();
-    common::nft(&lab, "noc", UNBLOCK);
-    let back = common::wait_until("fresh verdicts", Duration::from_secs(30), || {
+    support::nft(&lab, "noc", UNBLOCK);
+    let back = support::wait_until("fresh verdicts", Duration::from_secs(30), || {
         let d = devices(&lab);
         (d["r1"]["health"]["reachability"] == "up" && d["r2"]["health"]["reachability"] == "down")
             .then(now_ms)
@@ -482,7 +451,7 @@ fn rounds_that_stop_age_the_verdict_to_unknown_without_paging() {
 
     // 5. r2 answers: one resolution.
     lab.set_loss("r2", 0).unwrap();
-    common::wait_until("r2 resolved", Duration::from_secs(30), || {
+    support::wait_until("r2 resolved", Duration::from_secs(30), || {
         (notes(&got).len() >= 2).then_some(())
     });
     std::thread::sleep(Duration::from_secs(3));

@@ -1,10 +1,10 @@
 //! `nocmap sweep` inside a namespace of its own: a /24 in which exactly a
 //! known set of addresses exists must yield exactly that set.
-mod icmp_support;
+mod support;
 
 use std::collections::BTreeSet;
 
-use icmp_support::{Netns, need_root, stdout_json};
+use support::icmp::{Netns, need_root, stdout_json};
 
 #[test]
 fn sweep_finds_exactly_the_addresses_that_exist() {
@@ -53,7 +53,7 @@ fn sweep_finds_exactly_the_addresses_that_exist() {
         );
     }
     // 249 silent hosts, each tried twice (retries 1).
-    let counters = icmp_support::engine_counters(&out);
+    let counters = support::icmp::engine_counters(&out);
     assert_eq!(counters["sent"], 5 + 249 * 2, "{counters}");
     assert_eq!(counters["timeouts"], 249 * 2, "{counters}");
     assert_eq!(counters["received"], 5, "{counters}");

@@ -1,7 +1,7 @@
 //! The chain lab (noc - r1 - r2 - r3) end to end: reachability, SNMP v2c and
 //! v3, LLDP-MIB over SNMP, and hostile strings surviving snmpd.conf.
 #[macro_use]
-mod common;
+mod support;
 
 use std::time::{Duration, Instant};
 
@@ -13,9 +13,9 @@ const HOSTILE: &str = r#"<script>alert("x")</script> ' & $(id) `id` ; # 100% \n 
 fn chain_reachability_snmp_and_lldp() {
     require_root!();
     let t0 = Instant::now();
-    let mut spec = common::example_spec("chain.toml", "tcreach", "10.211.0.0/16");
+    let mut spec = support::example_spec("chain.toml", "tcreach", "10.211.0.0/16");
     spec.nodes[0].sys_descr = Some(HOSTILE.into());
-    let lab = common::lab_up(spec);
+    let lab = support::lab_up(spec);
     eprintln!("lab up in {:?}", t0.elapsed());
     let truth = lab.truth();
     assert_eq!(truth.nodes.len(), 4);
@@ -27,27 +27,32 @@ fn chain_reachability_snmp_and_lldp() {
             .mgmt_addr
             .expect("every chain node has an address")
             .to_string();
-        let s = common::fping(&lab, "noc", &addr, 3, 100, 1000);
+        let s = support::fping(&lab, "noc", &addr, 3, 100, 1000);
         assert_eq!(s.received, 3, "ping {} ({addr}): {s:?}", n.name);
     }
 
     // sysName over v2c and v3 authPriv, from the noc, on every managed node.
     for n in truth.nodes.iter().filter(|n| n.managed) {
         let addr = n.mgmt_addr.unwrap().to_string();
-        let v2 = common::snmpget_v2c(&lab, "noc", &addr, SYS_NAME);
+        let v2 = support::snmpget_v2c(&lab, "noc", &addr, SYS_NAME);
         assert_eq!(
-            common::unquote(&v2),
+            support::unquote(&v2),
             n.sys_name,
             "v2c sysName of {}",
             n.name
         );
-        let v3 = common::snmpget_v3(&lab, "noc", &addr, SYS_NAME);
-        assert_eq!(common::unquote(&v3), n.sys_name, "v3 sysName of {}", n.name);
+        let v3 = support::snmpget_v3(&lab, "noc", &addr, SYS_NAME);
+        assert_eq!(
+            support::unquote(&v3),
+            n.sys_name,
+            "v3 sysName of {}",
+            n.name
+        );
     }
 
     // A wrong community gets no answer.
     let r1 = lab.mgmt_addr("r1").unwrap().to_string();
-    let out = common::run_in(
+    let out = support::run_in(
         &lab,
         "noc",
         "snmpget",
@@ -57,7 +62,7 @@ fn chain_reachability_snmp_and_lldp() {
 
     // The hostile sysDescr comes back byte for byte (read as hex, so that
     // snmpget's own escaping does not get in the way).
-    let hex = common::ok_stdout(
+    let hex = support::ok_stdout(
         &lab,
         "noc",
         "snmpget",
@@ -80,7 +85,7 @@ fn chain_reachability_snmp_and_lldp() {
     assert_eq!(lab.lldp_neighbours("r3").unwrap(), vec!["r2"]);
     // And from the noc, as the product will see it (through the wire link too).
     let r3 = lab.mgmt_addr("r3").unwrap().to_string();
-    let walk = common::ok_stdout(
+    let walk = support::ok_stdout(
         &lab,
         "noc",
         "snmpwalk",
@@ -93,9 +98,9 @@ fn chain_reachability_snmp_and_lldp() {
             "1.0.8802.1.1.2.1.4.1.1.9",
         ],
     );
-    assert_eq!(common::unquote(&walk), "r2");
+    assert_eq!(support::unquote(&walk), "r2");
     // r2 announces its port as ifName: r1 sees "eth1" (subtype 5 = interfaceName).
-    let r1_remote_port = common::ok_stdout(
+    let r1_remote_port = support::ok_stdout(
         &lab,
         "noc",
         "snmpwalk",
@@ -108,14 +113,14 @@ fn chain_reachability_snmp_and_lldp() {
             "1.0.8802.1.1.2.1.4.1.1.7",
         ],
     );
-    assert_eq!(common::unquote(&r1_remote_port), "eth1");
+    assert_eq!(support::unquote(&r1_remote_port), "eth1");
     eprintln!("total {:?}", t0.elapsed());
 }
 
 #[test]
 fn chain_restart_snmpd_keeps_answering() {
     require_root!();
-    let lab = common::lab_up(common::example_spec(
+    let lab = support::lab_up(support::example_spec(
         "chain.toml",
         "tcrestart",
         "10.213.0.0/16",
@@ -129,8 +134,8 @@ fn chain_restart_snmpd_keeps_answering() {
     };
     assert_ne!(pid(&before), pid(&after), "snmpd got a new pid");
     assert!(after.iter().all(|p| p.2), "all processes alive: {after:?}");
-    let v3 = common::snmpget_v3(&lab, "noc", &r2, SYS_NAME);
-    assert_eq!(common::unquote(&v3), "r2");
+    let v3 = support::snmpget_v3(&lab, "noc", &r2, SYS_NAME);
+    assert_eq!(support::unquote(&v3), "r2");
     assert!(
         lab.daemon_log("r2", nocmap_lab::Daemon::Snmpd)
             .contains("NET-SNMP"),

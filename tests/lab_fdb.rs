@@ -3,7 +3,7 @@
 //! the forwarding tables on the bridge port that leads to it, getnext and
 //! getbulk walks agree, and the agent survives junk on its stdin.
 #[macro_use]
-mod common;
+mod support;
 
 use nocmap_lab::Lab;
 use serde_json::Value;
@@ -71,7 +71,7 @@ const ATTACHED: [(&str, &str, &str); 5] = [
 
 /// `ip -j link show dev IF` in `node`: the one object.
 fn link_json(lab: &Lab, node: &str, ifname: &str) -> Value {
-    let out = common::ok_stdout(lab, node, "ip", &["-j", "link", "show", "dev", ifname]);
+    let out = support::ok_stdout(lab, node, "ip", &["-j", "link", "show", "dev", ifname]);
     let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{out}: {e}"));
     v[0].clone()
 }
@@ -106,7 +106,7 @@ fn mac_hex(mac: &[u8; 6]) -> String {
 /// `TOOL -v2c -On -Ox ADDR .1.3.6.1.2.1.17` from the noc, as lines.
 fn walk(lab: &Lab, tool: &str, addr: &str) -> Vec<String> {
     let c = &lab.spec().credentials.community;
-    common::ok_stdout(
+    support::ok_stdout(
         lab,
         "noc",
         tool,
@@ -142,7 +142,7 @@ fn by_oid(lines: &[String]) -> BTreeMap<String, String> {
 #[test]
 fn fdb_walk_shows_every_node_on_its_bridge_port() {
     require_root!();
-    let lab = common::lab_up_toml(&star("fdwalk", "10.80.0.0/16"));
+    let lab = support::lab_up_toml(&star("fdwalk", "10.80.0.0/16"));
     let sw = lab.mgmt_addr("sw").unwrap().to_string();
 
     let lines = walk(&lab, "snmpwalk", &sw);
@@ -174,7 +174,7 @@ fn fdb_walk_shows_every_node_on_its_bridge_port() {
         let mac = mac_of(&lab, node, ifname);
         let ifindex = ifindex_of(&lab, "sw", sw_port);
         // dot1dBasePortIfIndex is net-snmp's ifIndex: ifDescr names the port.
-        let descr = common::ok_stdout(
+        let descr = support::ok_stdout(
             &lab,
             "noc",
             "snmpget",
@@ -187,7 +187,7 @@ fn fdb_walk_shows_every_node_on_its_bridge_port() {
                 &format!("{IF_DESCR}.{ifindex}"),
             ],
         );
-        assert_eq!(common::unquote(&descr), sw_port);
+        assert_eq!(support::unquote(&descr), sw_port);
         let port = port_of_ifindex
             .get(&ifindex.to_string())
             .unwrap_or_else(|| panic!("no bridge port has ifIndex {ifindex} ({sw_port})"));
@@ -239,7 +239,7 @@ struct Agent {
 impl Agent {
     fn start(lab: &Lab) -> Agent {
         let mut child = lab
-            .command_in("sw", &common::lab_bin().to_string_lossy())
+            .command_in("sw", &support::lab_bin().to_string_lossy())
             .unwrap()
             .args(["bridge-agent", "--bridge", "br0"])
             .stdin(Stdio::piped())
@@ -294,7 +294,7 @@ impl Drop for Agent {
 #[test]
 fn agent_speaks_pass_persist_and_survives_junk() {
     require_root!();
-    let lab = common::lab_up_toml(&star("fdproto", "10.81.0.0/16"));
+    let lab = support::lab_up_toml(&star("fdproto", "10.81.0.0/16"));
     let mut a = Agent::start(&lab);
     assert_eq!(a.ask("PING\n", 1), ["PONG"]);
 
@@ -343,7 +343,7 @@ fn agent_speaks_pass_persist_and_survives_junk() {
 
 #[test]
 fn agent_refuses_a_bad_bridge_name() {
-    let out = std::process::Command::new(common::lab_bin())
+    let out = std::process::Command::new(support::lab_bin())
         .args(["bridge-agent", "--bridge", "../../etc"])
         .stdin(Stdio::null())
         .output()
@@ -371,7 +371,7 @@ fn a_switch_lab_without_a_lab_binary_is_refused() {
         .to_string();
     assert!(err.contains("is not nocmap-lab"), "{err}");
     assert!(
-        common::lab_namespaces("fdguard").is_empty(),
+        support::lab_namespaces("fdguard").is_empty(),
         "a refused lab leaves nothing behind"
     );
 }

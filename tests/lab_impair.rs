@@ -1,14 +1,14 @@
 //! Link impairments on a running lab: wire delay, nftables loss, iperf3
 //! throughput, tbf rate limit and interface state.
 #[macro_use]
-mod common;
+mod support;
 
 use std::time::Duration;
 
 #[test]
 fn wire_delay_gives_the_expected_rtt() {
     require_root!();
-    let lab = common::lab_up(common::example_spec(
+    let lab = support::lab_up(support::example_spec(
         "chain.toml",
         "tidelay",
         "10.221.0.0/16",
@@ -16,7 +16,7 @@ fn wire_delay_gives_the_expected_rtt() {
     let r3 = lab.mgmt_addr("r3").unwrap().to_string();
     lab.set_delay("r2:eth2", Duration::from_millis(20), Duration::ZERO)
         .unwrap();
-    let s = common::fping(&lab, "noc", &r3, 20, 100, 1000);
+    let s = support::fping(&lab, "noc", &r3, 20, 100, 1000);
     let rtt = s.avg_ms.expect("answers");
     eprintln!("wire 20 ms each way: RTT avg {rtt:.2} ms over {s:?}");
     assert_eq!(s.received, 20, "{s:?}");
@@ -25,7 +25,7 @@ fn wire_delay_gives_the_expected_rtt() {
     // Changed at run time: 5 ms each way now.
     lab.set_delay("r3:eth2", Duration::from_millis(5), Duration::ZERO)
         .unwrap();
-    let s = common::fping(&lab, "noc", &r3, 20, 50, 1000);
+    let s = support::fping(&lab, "noc", &r3, 20, 50, 1000);
     let rtt = s.avg_ms.expect("answers");
     eprintln!("wire 5 ms each way: RTT avg {rtt:.2} ms");
     assert!((9.5..15.0).contains(&rtt), "RTT {rtt} ms, want ~10");
@@ -50,21 +50,21 @@ fn wire_delay_gives_the_expected_rtt() {
 #[test]
 fn loss_and_interface_state() {
     require_root!();
-    let lab = common::lab_up(common::example_spec(
+    let lab = support::lab_up(support::example_spec(
         "chain.toml",
         "tiloss",
         "10.222.0.0/16",
     ));
     let r2 = lab.mgmt_addr("r2").unwrap().to_string();
 
-    let s = common::fping(&lab, "noc", &r2, 200, 10, 500);
+    let s = support::fping(&lab, "noc", &r2, 200, 10, 500);
     assert_eq!(s.received, 200, "no loss before: {s:?}");
     lab.set_loss("r2", 50).unwrap();
-    let s = common::fping(&lab, "noc", &r2, 200, 10, 500);
+    let s = support::fping(&lab, "noc", &r2, 200, 10, 500);
     eprintln!("set_loss(r2, 50): {:.1} % lost of {}", s.loss_pct(), s.sent);
     assert!((27.0..=73.0).contains(&s.loss_pct()), "{s:?}");
     lab.set_loss("r2", 0).unwrap();
-    let s = common::fping(&lab, "noc", &r2, 100, 10, 500);
+    let s = support::fping(&lab, "noc", &r2, 100, 10, 500);
     assert_eq!(s.received, 100, "loss removed: {s:?}");
 
     // iperf3 over plain veths gives a figure.
@@ -90,7 +90,7 @@ fn loss_and_interface_state() {
 #[test]
 fn tbf_rate_limit_caps_iperf() {
     require_root!();
-    let lab = common::lab_up_toml(
+    let lab = support::lab_up_toml(
         r#"
         name = "tirate"
         prefix = "10.223.0.0/16"
@@ -113,4 +113,15 @@ fn tbf_rate_limit_caps_iperf() {
     let bps = lab.iperf("noc", "h1", None, 2.0).expect("iperf3");
     eprintln!("iperf3 through a 20 Mbit/s tbf: {:.2} Mbit/s", bps / 1e6);
     assert!((12e6..=22e6).contains(&bps), "{bps}");
+}
+
+#[test]
+fn fping_summary_is_parsed() {
+    let s = support::parse_fping(
+        "10.1.0.1 : xmt/rcv/%loss = 200/97/51%, min/avg/max = 0.02/0.05/0.30\n",
+    )
+    .unwrap();
+    assert_eq!((s.sent, s.received, s.avg_ms), (200, 97, Some(0.05)));
+    let s = support::parse_fping("10.1.0.1 : xmt/rcv/%loss = 3/0/100%\n").unwrap();
+    assert_eq!((s.received, s.avg_ms), (0, None));
 }

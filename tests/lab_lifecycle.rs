@@ -1,7 +1,7 @@
 //! Lab lifecycle: parallel labs, teardown on drop and on panic, idempotent
 //! `up` over leftovers, the star and mesh example labs, and the CLI.
 #[macro_use]
-mod common;
+mod support;
 
 use nocmap_lab::Lab;
 use std::process::Command;
@@ -11,14 +11,14 @@ use std::time::Duration;
 fn two_labs_run_at_once_and_drop_removes_every_namespace() {
     require_root!();
     let a = std::thread::spawn(|| {
-        common::lab_up(common::example_spec(
+        support::lab_up(support::example_spec(
             "star.toml",
             "tlstara",
             "10.231.0.0/16",
         ))
     });
     let b = std::thread::spawn(|| {
-        common::lab_up(common::example_spec(
+        support::lab_up(support::example_spec(
             "star.toml",
             "tlstarb",
             "10.232.0.0/16",
@@ -26,9 +26,9 @@ fn two_labs_run_at_once_and_drop_removes_every_namespace() {
     });
     let (a, b) = (a.join().unwrap(), b.join().unwrap());
     let expected_a = a.plan().namespaces();
-    assert_eq!(common::lab_namespaces("tlstara").len(), expected_a.len());
+    assert_eq!(support::lab_namespaces("tlstara").len(), expected_a.len());
     assert_eq!(
-        common::lab_namespaces("tlstarb").len(),
+        support::lab_namespaces("tlstarb").len(),
         b.plan().namespaces().len()
     );
     for lab in [&a, &b] {
@@ -38,7 +38,7 @@ fn two_labs_run_at_once_and_drop_removes_every_namespace() {
     }
     drop(a);
     assert!(
-        common::lab_namespaces("tlstara").is_empty(),
+        support::lab_namespaces("tlstara").is_empty(),
         "a's namespaces gone"
     );
     assert!(
@@ -48,7 +48,7 @@ fn two_labs_run_at_once_and_drop_removes_every_namespace() {
     assert!(b.noc_can_ping("h1", 2).unwrap(), "b unaffected");
     drop(b);
     assert!(
-        common::lab_namespaces("tlstarb").is_empty(),
+        support::lab_namespaces("tlstarb").is_empty(),
         "b's namespaces gone"
     );
 }
@@ -57,20 +57,20 @@ fn two_labs_run_at_once_and_drop_removes_every_namespace() {
 fn a_panicking_test_still_tears_its_lab_down() {
     require_root!();
     let r = std::thread::spawn(|| {
-        let _lab = common::lab_up(common::example_spec(
+        let _lab = support::lab_up(support::example_spec(
             "chain.toml",
             "tlpanic",
             "10.233.0.0/16",
         ));
-        assert!(!common::lab_namespaces("tlpanic").is_empty());
+        assert!(!support::lab_namespaces("tlpanic").is_empty());
         panic!("deliberate");
     })
     .join();
     assert!(r.is_err(), "the thread panicked");
     assert!(
-        common::lab_namespaces("tlpanic").is_empty(),
+        support::lab_namespaces("tlpanic").is_empty(),
         "{:?}",
-        common::lab_namespaces("tlpanic")
+        support::lab_namespaces("tlpanic")
     );
     let leftovers = Command::new("pgrep")
         .args(["-f", "nocmap-lab/tlpanic/"])
@@ -98,12 +98,12 @@ fn a_panicking_test_still_tears_its_lab_down() {
 #[test]
 fn up_replaces_leftovers_of_the_same_lab() {
     require_root!();
-    let spec = common::example_spec("chain.toml", "tlagain", "10.234.0.0/16");
-    common::lab_up(spec.clone()).detach(); // as if a previous run crashed
-    let n = common::lab_namespaces("tlagain").len();
+    let spec = support::example_spec("chain.toml", "tlagain", "10.234.0.0/16");
+    support::lab_up(spec.clone()).detach(); // as if a previous run crashed
+    let n = support::lab_namespaces("tlagain").len();
     assert!(n > 0);
-    let lab = common::lab_up(spec);
-    assert_eq!(common::lab_namespaces("tlagain").len(), n, "no duplicates");
+    let lab = support::lab_up(spec);
+    assert_eq!(support::lab_namespaces("tlagain").len(), n, "no duplicates");
     assert!(lab.processes().iter().all(|p| p.2), "{:?}", lab.processes());
     let snmpds = Command::new("pgrep")
         .args(["-fc", "nocmap-lab/tlagain/nodes/r1/snmpd.conf"])
@@ -120,12 +120,16 @@ fn up_replaces_leftovers_of_the_same_lab() {
 #[test]
 fn star_lab_managed_and_unmanaged_hosts() {
     require_root!();
-    let lab = common::lab_up(common::example_spec("star.toml", "tlstar", "10.235.0.0/16"));
+    let lab = support::lab_up(support::example_spec(
+        "star.toml",
+        "tlstar",
+        "10.235.0.0/16",
+    ));
     let truth = lab.truth();
     for n in truth.nodes.iter().filter(|n| !n.is_noc) {
         let addr = n.mgmt_addr.unwrap().to_string();
         assert!(lab.noc_can_ping(&n.name, 2).unwrap(), "ping {}", n.name);
-        let out = common::run_in(
+        let out = support::run_in(
             &lab,
             "noc",
             "snmpget",
@@ -156,21 +160,25 @@ fn star_lab_managed_and_unmanaged_hosts() {
 #[test]
 fn mesh_lab_routes_data_over_the_mesh_and_management_out_of_band() {
     require_root!();
-    let lab = common::lab_up(common::example_spec("mesh.toml", "tlmesh", "10.236.0.0/16"));
+    let lab = support::lab_up(support::example_spec(
+        "mesh.toml",
+        "tlmesh",
+        "10.236.0.0/16",
+    ));
     let truth = lab.truth();
     for n in truth.nodes.iter().filter(|n| !n.is_noc) {
         assert!(lab.noc_can_ping(&n.name, 2).unwrap(), "ping {}", n.name);
     }
     // r1 -> r3's loopback goes over the direct mesh link, not the mgmt LAN.
     let r3_lo = lab.plan().node("r3").unwrap().loopback.unwrap().to_string();
-    let route = common::ok_stdout(&lab, "r1", "ip", &["route", "get", &r3_lo]);
+    let route = support::ok_stdout(&lab, "r1", "ip", &["route", "get", &r3_lo]);
     assert!(route.contains("dev eth5"), "{route}");
     // The noc reaches r3's loopback through r3's own mgmt port.
-    let route = common::ok_stdout(&lab, "noc", "ip", &["route", "get", &r3_lo]);
+    let route = support::ok_stdout(&lab, "noc", "ip", &["route", "get", &r3_lo]);
     let r3_mgmt = lab.mgmt_addr("r3").unwrap().to_string();
     assert!(route.contains(&format!("via {r3_mgmt}")), "{route}");
     // No default route anywhere near the noc.
-    let routes = common::ok_stdout(&lab, "noc", "ip", &["route"]);
+    let routes = support::ok_stdout(&lab, "noc", "ip", &["route"]);
     assert!(!routes.contains("default"), "{routes}");
     lab.wait_lldp_settled(Duration::from_secs(25)).unwrap();
     assert_eq!(
@@ -183,7 +191,7 @@ fn mesh_lab_routes_data_over_the_mesh_and_management_out_of_band() {
 fn cli_up_status_exec_down() {
     require_root!();
     let dir = tempfile::tempdir().unwrap();
-    let mut spec = common::example_spec("chain.toml", "tlcli", "10.237.0.0/16");
+    let mut spec = support::example_spec("chain.toml", "tlcli", "10.237.0.0/16");
     spec.links.clear();
     spec.nodes.truncate(1);
     spec.links.push(nocmap_lab::LinkSpec {
@@ -196,7 +204,7 @@ fn cli_up_status_exec_down() {
     });
     let file = dir.path().join("cli.toml");
     std::fs::write(&file, toml::to_string(&spec).unwrap()).unwrap();
-    let bin = common::lab_bin();
+    let bin = support::lab_bin();
     let run = |args: &[&str]| Command::new(&bin).args(args).output().unwrap();
     let up = run(&["up", file.to_str().unwrap()]);
     assert!(
@@ -217,8 +225,8 @@ fn cli_up_status_exec_down() {
     let attached = Lab::attach("tlcli", std::path::Path::new("/run/nocmap-lab")).unwrap();
     assert!(attached.noc_can_ping("r1", 2).unwrap());
     drop(attached); // an attached handle leaves the lab running
-    assert!(!common::lab_namespaces("tlcli").is_empty());
+    assert!(!support::lab_namespaces("tlcli").is_empty());
     let down = run(&["down", file.to_str().unwrap()]);
     assert!(down.status.success());
-    assert!(common::lab_namespaces("tlcli").is_empty());
+    assert!(support::lab_namespaces("tlcli").is_empty());
 }

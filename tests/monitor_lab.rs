@@ -5,89 +5,36 @@
 //! the results are read back from its SQLite database after a SIGTERM (which
 //! also shows the flush on shutdown).
 #[macro_use]
-mod common;
-mod monitor_support;
-use monitor_support::{bits_over, device_id, raw, rx_bytes};
+mod support;
 use nocmap::store::{SeriesKey, Store, StoreConfig, UnixMillis};
 use nocmap_lab::Lab;
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
+use support::lab::LabToml;
+use support::lab::Routers;
+use support::monitor::{bits_over, device_id, raw, rx_bytes};
+use support::serve::{Serve, ServeCmd};
 
 // Polls every 6 s: net-snmp refreshes its interface counters on its own every
 // 3 s, so a poll interval that is a multiple of 3 s reads caches of the same
 // age each time and the intervals come out exact (measured with 5 s polls:
 // samples alternated +20 % / +20 % / -35 % around the true rate, a 15 s beat).
-const LAB: &str = r#"
-name = "mon"
-prefix = "10.68.0.0/16"
-[[nodes]]
-name = "r1"
-kind = "router"
-[[nodes]]
-name = "r2"
-kind = "router"
-[[nodes]]
-name = "r3"
-kind = "router"
-[[links]]
-a = "noc:eth0"
-b = "r1:eth0"
-[[links]]
-a = "r1:eth1"
-b = "r2:eth1"
-[[links]]
-a = "r1:eth2"
-b = "r3:eth2"
-wire = true
-"#;
+const LAB: Routers = Routers::new(
+    "mon",
+    "10.68.0.0/16",
+    "noc:eth0 - r1:eth0, r1:eth1 - r2:eth1, r1:eth2 ~ r3:eth2",
+);
 
 use nocmap::types::unix_now_ms as now_ms;
 
-struct Serve(Child);
-
-impl Serve {
-    /// `nocmap serve` in the lab's noc namespace, seeded with r1, polling
-    /// counters every 6 s; `extra` adds flags (ICMP interval, listen address).
-    fn start(lab: &Lab, db: &std::path::Path, prefix: &str, extra: &[&str]) -> Serve {
-        let seed = lab.link_addrs("noc:eth0").unwrap().1.unwrap().to_string();
-        let child = lab
-            .command_in("noc", common::nocmap_bin().to_str().unwrap())
-            .unwrap()
-            .args([
-                "serve",
-                "--seed",
-                &seed,
-                "--prefix",
-                prefix,
-                "-c",
-                "public",
-                "--poll-interval",
-                "6",
-                "--rediscover-interval",
-                "0",
-            ])
-            .args(extra)
-            .arg("--db")
-            .arg(db)
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("serve starts");
-        Serve(child)
-    }
-
-    /// SIGTERM, and wait for the flush.
-    fn stop(mut self) {
-        unsafe { libc::kill(self.0.id() as i32, libc::SIGTERM) };
-        let st = self.0.wait().unwrap();
-        assert!(st.success(), "serve exited with {st}");
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-    }
+/// `nocmap serve` in the lab's noc namespace, seeded with r1, polling
+/// counters every 6 s; `extra` adds flags (ICMP interval, listen address).
+fn start_serve(lab: &Lab, db: &std::path::Path, prefix: &str, extra: &[&str]) -> Serve {
+    ServeCmd::new(lab, prefix)
+        .poll(6)
+        .args(extra)
+        .db(db)
+        .start()
 }
 
 /// UDP iperf3 from `from` to `to`'s address on the link between them, with
@@ -242,11 +189,11 @@ fn api_checks(lab: &Lab) {
 #[test]
 fn bandwidth_gaps_and_impairment_through_serve() {
     require_root!();
-    let lab = common::lab_up_toml(LAB);
+    let lab = support::lab_up_toml(&LAB.toml());
     lab.wait_lldp_settled(Duration::from_secs(30)).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("mon.db");
-    let serve = Serve::start(
+    let serve = start_serve(
         &lab,
         &db,
         "10.68.0.0/16",
@@ -413,35 +360,29 @@ fn bandwidth_gaps_and_impairment_through_serve() {
     );
 }
 
-const WRAP_LAB: &str = r#"
-name = "mwrap"
-prefix = "10.69.0.0/16"
-[[nodes]]
-name = "r1"
-kind = "router"
-[[nodes]]
-name = "r2"
-kind = "router"
-counters32 = true
-if_speed_mbit = 1000
-[[links]]
-a = "noc:eth0"
-b = "r1:eth0"
-[[links]]
-a = "r1:eth1"
-b = "r2:eth1"
-"#;
+fn wrap_lab_toml() -> String {
+    LabToml::new("mwrap", "10.69.0.0/16")
+        .routers(&["r1"])
+        .node(
+            "r2",
+            "router",
+            r#"counters32 = true
+if_speed_mbit = 1000"#,
+        )
+        .links("noc:eth0 - r1:eth0, r1:eth1 - r2:eth1")
+        .build()
+}
 
 /// A 32-bit-only agent whose ifInOctets wraps under load: the interval that
 /// spans the wrap still gives a plausible rate, and nothing spikes.
 #[test]
 fn a_32_bit_counter_wrap_gives_the_right_rate() {
     require_root!();
-    let lab = common::lab_up_toml(WRAP_LAB);
+    let lab = support::lab_up_toml(&wrap_lab_toml());
     lab.wait_lldp_settled(Duration::from_secs(30)).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("wrap.db");
-    let serve = Serve::start(
+    let serve = start_serve(
         &lab,
         &db,
         "10.69.0.0/16",
@@ -463,15 +404,7 @@ fn a_32_bit_counter_wrap_gives_the_right_rate() {
     // The kernel's byte count every 250 ms, from before the load to well
     // after it: the truth to check the rates against.
     let mut truth: Vec<(i64, u64)> = vec![(now_ms(), rx_bytes(&lab))];
-    let mut client = lab
-        .command_in("r1", "iperf3")
-        .unwrap()
-        .args([
-            "-c", &r2_link, "-p", "5302", "-u", "-b", "800M", "-l", "1400", "-t", "110",
-        ])
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut client = support::iperf_udp_client(&lab, "r1", &r2_link, "5302", "800M", "110");
     let t_start = now_ms();
     let turn = |b: u64| b >> 32;
     let first = turn(truth[0].1);

@@ -1,19 +1,18 @@
 //! Report figures against a real SQLite store written through the store's
 //! public API (samples, a monitor restart, rollups and pruning), each figure
-//! checked against an independent calculation (`tests/report_fixture`): a per-second
+//! checked against an independent calculation (`tests/support/report.rs`): a per-second
 //! state model for reachability, plain sorting for percentiles. Then the
 //! `nocmap report` binary on that store, every format parsed, and the web
 //! download (`/api/reports/...`) against the CLI's figures.
-mod report_fixture;
-mod server_support;
+mod support;
 
 use nocmap::server::{AppState, AuthConfig};
 use nocmap::types::Secret;
-use report_fixture::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
+use support::report::*;
 
 fn nocmap(db: &Path, kind: &str, common: &[&str], extra: &[&str]) -> String {
     let args: Vec<&str> = [kind].iter().chain(common).chain(extra).copied().collect();
@@ -359,7 +358,7 @@ fn report_figures_match_an_independent_calculation() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn web_download_matches_the_cli() {
-    use server_support::{VIEWER, get, hostile_live, start};
+    use support::server::{VIEWER, get, hostile_live, start};
     let f = fixture();
     let (since, until) = (rfc3339(SINCE), rfc3339(UNTIL));
     let exclude = format!("{}/{}", rfc3339(M0), rfc3339(M1));
@@ -382,7 +381,7 @@ async fn web_download_matches_the_cli() {
         live: hostile_live(),
         db_path: Some(f.db.clone()),
         auth: Some(AuthConfig {
-            admin_token: Secret::new(server_support::ADMIN),
+            admin_token: Secret::new(support::server::ADMIN),
             read_only_token: Some(Secret::new(VIEWER)),
         }),
         reports: None,

@@ -1,10 +1,10 @@
 //! The JSON API, /healthz, security headers and bearer-token auth against a
 //! real server on 127.0.0.1:0, with hostile device strings.
-mod server_support;
+mod support;
 
 use nocmap::server::{AppState, AuthConfig, CONTENT_SECURITY_POLICY, MAX_BODY_BYTES};
 use nocmap::types::Secret;
-use server_support::*;
+use support::server::*;
 
 fn state(auth: bool) -> AppState {
     AppState {

@@ -2,7 +2,7 @@
 //! a real SQLite file: `/api/whoami`, the `/api/events` stream (snapshot,
 //! deltas of what changed, end on shutdown), saved positions (admin only,
 //! kept in the store) and a device's probe series.
-mod server_support;
+mod support;
 
 use nocmap::live::Reachability;
 use nocmap::server::feed::Feed;
@@ -10,9 +10,9 @@ use nocmap::server::{AppState, AuthConfig};
 use nocmap::store::{Batch, Sample, SeriesKey, Store, StoreConfig, UnixMillis};
 use nocmap::topology::DeviceId;
 use nocmap::types::Secret;
-use server_support::*;
 use std::net::SocketAddr;
 use std::time::Duration;
+use support::server::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn state(db: std::path::PathBuf, auth: bool) -> AppState {

@@ -1,10 +1,10 @@
 //! `/metrics` from a real server: strict exposition-format check, label
 //! escaping round-trips for hostile device strings, missing values left out.
-mod server_support;
+mod support;
 
 use nocmap::server::AppState;
-use server_support::*;
 use std::collections::BTreeMap;
+use support::server::*;
 
 fn find<'a>(
     samples: &'a [PromSample],

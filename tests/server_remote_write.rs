@@ -2,7 +2,7 @@
 //! decoded (snappy block format, then protobuf with this file's own message
 //! definitions from prometheus/prompb) and compared with `/metrics`; 5xx is
 //! retried with the same push, 4xx dropped, a full queue drops the oldest.
-mod server_support;
+mod support;
 
 use bytes::Bytes;
 use nocmap::server::remote_write::{self, RemoteAuth, Settings, Stats};
@@ -10,11 +10,11 @@ use nocmap::server::{exposition, metrics};
 use nocmap::types::Secret;
 use nocmap::util::http::Endpoint;
 use prost::Message;
-use server_support::*;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use support::server::*;
 use tokio::sync::{mpsc, oneshot};
 use warp::Filter;
 use warp::http::{HeaderMap, StatusCode};

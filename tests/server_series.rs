@@ -1,10 +1,10 @@
 //! `/api/interfaces/{device}/{if_name}/series` against a real temporary
 //! SQLite store filled with `Store::write_batch` and `Store::rollup`.
-mod server_support;
+mod support;
 
 use nocmap::server::AppState;
 use nocmap::store::{Batch, GapRecord, Sample, SeriesKey, Store, StoreConfig, UnixMillis};
-use server_support::*;
+use support::server::*;
 
 const MIN: i64 = 60_000;
 const FIVE_MIN: i64 = 300_000;

@@ -8,20 +8,19 @@
 //! or mismatched ones are not; the certificate's expiry is in /metrics.
 //! Bad files are refused by `check-config` and by serve at start, naming
 //! the file and never the key's bytes.
-mod server_support;
-mod tls_support;
+mod support;
 
 use nocmap::server::rate_limit::{Limits, RateLimiter};
 use nocmap::server::tls::Https;
 use nocmap::server::{AppState, AuthConfig};
 use nocmap::types::Secret;
-use server_support::{ADMIN, hostile_live};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
-use tls_support::make_cert;
+use support::server::{ADMIN, hostile_live};
+use support::tls::make_cert;
 
 fn state(limits: Limits) -> AppState {
     AppState {
@@ -92,7 +91,7 @@ async fn curl(args: Vec<String>) -> (i32, u16, String) {
 
 /// An unlabelled sample of `/metrics` text (parsed strictly).
 fn metric(body: &str, name: &str) -> f64 {
-    let (samples, _) = server_support::parse_prometheus(body).expect("valid exposition");
+    let (samples, _) = support::server::parse_prometheus(body).expect("valid exposition");
     samples
         .iter()
         .find(|s| s.name == name)
@@ -183,7 +182,7 @@ async fn the_api_over_tls_refuses_plain_http_and_keeps_serving() {
     // The certificate's end of validity (made for 2 days) is exposed.
     let (_, _, body) = curl(https(srv.addr, "/metrics", &cert, &[])).await;
     let not_after = metric(&body, "nocmap_http_tls_certificate_not_after_seconds");
-    let now = server_support::now_ms() as f64 / 1000.0;
+    let now = support::server::now_ms() as f64 / 1000.0;
     let days = (not_after - now) / 86_400.0;
     eprintln!("certificate expires in {days:.3} days");
     assert!((1.9..=2.1).contains(&days), "{days} days");

@@ -4,14 +4,15 @@
 //! silent halfway, and dead agents. Nothing panics, every fault is reported per
 //! agent, the real agent's walk stays complete and correct, and a dead agent
 //! costs its timeout x attempts without delaying anyone else.
-mod netns;
+#[macro_use]
+mod support;
 use async_snmp::message::CommunityMessage;
 use async_snmp::{DecodeConfig, Oid, Pdu, PduBody, StandardPduType, Value, VarBind};
-use netns::Netns;
 use nocmap::snmp::{Credential, SnmpEngine, SnmpError, SnmpSettings, WalkEnd, WalkStop};
 use nocmap::types::Secret;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
+use support::netns::Netns;
 
 fn v2c(c: &str) -> Vec<Credential> {
     vec![Credential::V2c {

@@ -3,14 +3,15 @@
 //! request answers "closed"), against a real snmpd over v2c and v3. Open
 //! sessions, new sessions and walks carry on over one new socket, bound once
 //! however many requests notice, and the datagram totals never go back.
-mod netns;
-use netns::Netns;
+#[macro_use]
+mod support;
 use nocmap::snmp::{
     AuthProto, Credential, Oid, PrivProto, SecurityLevel, SnmpEngine, SnmpSettings, WalkEnd,
 };
 use nocmap::types::Secret;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
+use support::netns::Netns;
 
 fn creds() -> (Vec<Credential>, Vec<Credential>) {
     let v2c = vec![Credential::V2c {

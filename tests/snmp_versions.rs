@@ -1,8 +1,9 @@
 //! Every SNMP version and USM protocol combination the engine offers, against
 //! a real net-snmp snmpd: v1, v2c, and v3 with MD5/SHA-1/SHA-2 auth and
 //! DES/AES-128/192/256 privacy, plus wrong credentials failing cleanly.
-mod netns;
-use netns::Netns;
+#[macro_use]
+mod support;
+use support::netns::Netns;
 
 const BIN: &str = env!("CARGO_BIN_EXE_nocmap");
 

@@ -1,8 +1,9 @@
 //! `nocmap walk` against net-snmp's own `snmpwalk -On`, on a real snmpd, over
 //! v2c and over v3 authPriv (SHA-256 + AES-128): the same varbinds in the same
 //! order with the same types; values equal except live counters and clocks.
-mod netns;
-use netns::Netns;
+#[macro_use]
+mod support;
+use support::netns::Netns;
 
 const BIN: &str = env!("CARGO_BIN_EXE_nocmap");
 

@@ -6,24 +6,17 @@
 //! fault are in the file afterwards and the file is sound. A database on a
 //! read-only file system is refused at start with a clear error.
 #[macro_use]
-mod common;
-use common::metric;
+mod support;
 use nocmap::store::{Resolution, SeriesKey, Store, StoreConfig, UnixMillis};
 use nocmap_lab::Lab;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use support::lab::Routers;
+use support::metric;
+use support::serve::ServeCmd;
 
-const LAB: &str = r#"
-name = "sf"
-prefix = "10.85.0.0/16"
-[[nodes]]
-name = "r1"
-kind = "router"
-[[links]]
-a = "noc:eth0"
-b = "r1:eth0"
-"#;
+const LAB: Routers = Routers::new("sf", "10.85.0.0/16", "noc:eth0 - r1:eth0");
 
 use nocmap::types::unix_now_ms as now_ms;
 
@@ -35,18 +28,9 @@ impl Drop for Mount {
     }
 }
 
-struct Serve(Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// `GET path` from the lab's noc namespace (where serve listens).
 fn get(lab: &Lab, path: &str) -> String {
-    common::noc_get(lab, 18085, path).unwrap_or_default()
+    support::noc_get(lab, 18085, path).unwrap_or_default()
 }
 
 fn wait_for(what: &str, deadline: Duration, mut f: impl FnMut() -> bool) {
@@ -101,7 +85,7 @@ fn rounds(db: &Path, device: &str, from: i64, to: i64) -> Vec<i64> {
 #[test]
 fn a_full_disk_loses_no_samples_and_the_monitor_keeps_running() {
     require_root!();
-    let lab = common::lab_up_toml(LAB);
+    let lab = support::lab_up_toml(&LAB.toml());
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("fs");
     std::fs::create_dir(&dir).unwrap();
@@ -110,34 +94,12 @@ fn a_full_disk_loses_no_samples_and_the_monitor_keeps_running() {
         .arg(&dir));
     let _mount = Mount(dir.clone());
     let db = dir.join("nocmap.db");
-    let seed = lab.link_addrs("noc:eth0").unwrap().1.unwrap().to_string();
-    let _serve = Serve(
-        lab.command_in("noc", common::nocmap_bin().to_str().unwrap())
-            .unwrap()
-            .args([
-                "serve",
-                "--seed",
-                &seed,
-                "--prefix",
-                "10.85.0.0/16",
-                "-c",
-                "public",
-                "--poll-interval",
-                "6",
-                "--icmp-interval",
-                "2",
-                "--rediscover-interval",
-                "0",
-                "--listen",
-                "127.0.0.1:18085",
-                "--db",
-            ])
-            .arg(&db)
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap(),
-    );
+    let _serve = ServeCmd::new(&lab, "10.85.0.0/16")
+        .poll(6)
+        .icmp(2)
+        .listen(18085)
+        .db(&db)
+        .start();
     wait_for("samples in the store", Duration::from_secs(60), || {
         metric(&get(&lab, "/metrics"), "nocmap_samples_written_total").unwrap_or(0.0) > 0.0
     });
@@ -229,7 +191,7 @@ fn a_read_only_database_is_a_clear_error_at_start() {
         .args(["-o", "remount,ro,bind"])
         .arg(&ro));
     // No lab needed: serve stops at the store before it discovers anything.
-    let out = Command::new(common::nocmap_bin())
+    let out = Command::new(support::nocmap_bin())
         .args([
             "serve",
             "--seed",

@@ -1,5 +1,5 @@
 //! Torn and reordered writes, at the file level: what a power cut can
-//! leave of a commit whose fsync had not finished. `power_cut_lab` cuts
+//! leave of a commit whose fsync had not finished. `store_power_cut_lab` cuts
 //! the power under a real serve, but its "disk" (a loop device) never
 //! tears a page or writes out of order, and this machine has no
 //! device-mapper to make one that does. Here the crashed disk is built by

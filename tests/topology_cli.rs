@@ -1,12 +1,12 @@
 //! `nocmap export` and `nocmap topo ...` as a user runs them: exit codes,
 //! one-line errors, stdout versus `--out`.
-mod topology_fixtures;
+mod support;
 
 use nocmap::topology::Topology;
 use nocmap::topology::export::{netbox_csv, to_dot, to_graphml};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use topology_fixtures::*;
+use support::topology::*;
 
 fn nocmap(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_nocmap"))

@@ -2,14 +2,14 @@
 //! golden files (regenerate with `UPDATE_GOLDEN=1 cargo test --test
 //! topology_exports`), and each format read back by an independent parser to
 //! prove the escaping holds.
-mod topology_fixtures;
+mod support;
 
 use nocmap::topology::Topology;
 use nocmap::topology::export::{netbox, netbox_csv, to_dot, to_graphml, to_json, to_netbox_csv};
 use quick_xml::events::Event;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use topology_fixtures::*;
+use support::topology::*;
 
 fn golden_path(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

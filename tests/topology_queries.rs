@@ -1,11 +1,11 @@
 //! Queries on small hand-built topologies: graph building, shortest paths,
 //! single points of failure (with parallel links), blast radius and diff.
-mod topology_fixtures;
+mod support;
 
 use nocmap::topology::{
     Evidence, Failure, GraphError, QueryError, SinglePointsOfFailure, TopologyGraph, diff,
 };
-use topology_fixtures::*;
+use support::topology::*;
 
 fn graph(t: &nocmap::topology::Topology) -> TopologyGraph {
     TopologyGraph::build(t).expect("fixture builds")

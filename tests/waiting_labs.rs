@@ -4,17 +4,17 @@
 //! directory, so they do not meet. Each file is still a test binary of its
 //! own for `cargo test --test NAME`; `Cargo.toml` keeps them out of a plain
 //! `cargo test` so they do not run twice.
-// Each lab brings its own copy of `tests/common`, as it does alone.
+// Each lab brings its own copy of `tests/support`, as it does alone.
 #![allow(clippy::duplicate_mod)]
+#[path = "alerts_flap_lab.rs"]
+mod alerts_flap_lab;
+#[path = "alerts_isolation_lab.rs"]
+mod alerts_isolation_lab;
 #[path = "alerts_lab.rs"]
 mod alerts_lab;
-#[path = "crash_lab.rs"]
-mod crash_lab;
-#[path = "flap_lab.rs"]
-mod flap_lab;
 #[path = "icmp_stale_lab.rs"]
 mod icmp_stale_lab;
-#[path = "isolation_lab.rs"]
-mod isolation_lab;
+#[path = "store_crash_lab.rs"]
+mod store_crash_lab;
 #[path = "store_faults_lab.rs"]
 mod store_faults_lab;

@@ -9,17 +9,17 @@
 //! out of the lab); Chromium is Debian's /usr/bin/chromium driven through
 //! playwright-core by `tests/browser/driver.mjs` (JSON commands on stdin).
 //! Screenshots go to `target/test-artifacts/web_map/`.
-mod browser_support;
 #[macro_use]
-mod common;
-mod server_support;
+mod support;
+use support::lab::LabToml;
+use support::serve::{Serve, ServeCmd};
 
-use browser_support::{Browser, clear_artifacts, require_browser};
 use nocmap_lab::Lab;
 use serde_json::{Value, json};
 use std::path::Path;
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
+use support::browser::{Browser, clear_artifacts, require_browser};
 
 const PORT: u16 = 18090;
 
@@ -32,90 +32,43 @@ const XSS_LLDP_DESCR: &str = "<script>window.__xss=7</script>";
 
 // x1 carries hostile strings in every field the lab can set; x2 answers no
 // SNMP and is known only from what its lldpd announces.
-const LAB: &str = r#"
-name = "wmap"
-prefix = "10.90.0.0/16"
-[[nodes]]
-name = "r1"
-kind = "router"
-if_speed_mbit = 1000
-[[nodes]]
-name = "r2"
-kind = "router"
-if_speed_mbit = 1000
-[[nodes]]
-name = "x1"
-kind = "router"
-agent_sys_name = "<script>window.__xss=2</script>"
+fn lab_toml() -> String {
+    LabToml::new("wmap", "10.90.0.0/16")
+        .node("r1", "router", "if_speed_mbit = 1000")
+        .node("r2", "router", "if_speed_mbit = 1000")
+        .node(
+            "x1",
+            "router",
+            r#"agent_sys_name = "<script>window.__xss=2</script>"
 sys_descr = "<img src=x onerror=window.__xss=1>"
 sys_location = "<img src=x onerror=window.__xss=3>"
 sys_contact = "<b onmouseover=window.__xss=4>noc</b>"
-if_alias = { eth2 = "<svg onload=window.__xss=5>" }
-[[nodes]]
-name = "x2"
-kind = "host"
-snmp = false
+if_alias = { eth2 = "<svg onload=window.__xss=5>" }"#,
+        )
+        .node(
+            "x2",
+            "host",
+            r#"snmp = false
 lldp = true
 lldp_sys_name = "<img src=x onerror=window.__xss=6>"
-lldp_sys_descr = "<script>window.__xss=7</script>"
-[[links]]
-a = "noc:eth0"
-b = "r1:eth0"
-[[links]]
-a = "r1:eth1"
-b = "r2:eth1"
-[[links]]
-a = "r1:eth2"
-b = "x1:eth2"
-[[links]]
-a = "x1:eth3"
-b = "x2:eth0"
-"#;
-
-struct Serve(Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        unsafe { libc::kill(self.0.id() as i32, libc::SIGTERM) };
-        let _ = self.0.wait();
-    }
+lldp_sys_descr = "<script>window.__xss=7</script>""#,
+        )
+        .links("noc:eth0 - r1:eth0, r1:eth1 - r2:eth1, r1:eth2 - x1:eth2, x1:eth3 - x2:eth0")
+        .build()
 }
 
 /// A seed inside the lab's prefix that no host answers on.
 const DEAD_SEED: &str = "10.90.250.1";
 
 fn start_serve(lab: &Lab, db: &Path) -> Serve {
-    let seed = lab.link_addrs("noc:eth0").unwrap().1.unwrap().to_string();
-    let child = lab
-        .command_in("noc", common::nocmap_bin().to_str().unwrap())
-        .unwrap()
-        .args([
-            "serve",
-            "--seed",
-            &seed,
-            // Nothing answers here: the discovery panel must say so.
-            "--seed",
-            DEAD_SEED,
-            "--prefix",
-            "10.90.0.0/16",
-            "-c",
-            "public",
-            "--poll-interval",
-            "6",
-            "--icmp-interval",
-            "2",
-            "--rediscover-interval",
-            "0",
-            "--listen",
-            &format!("127.0.0.1:{PORT}"),
-        ])
-        .arg("--db")
-        .arg(db)
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("serve starts");
-    Serve(child)
+    ServeCmd::new(lab, "10.90.0.0/16")
+        // Nothing answers here: the discovery panel must say so.
+        .args(["--seed", DEAD_SEED])
+        .poll(6)
+        .icmp(2)
+        .listen(PORT)
+        .db(db)
+        .start()
 }
 
 /// GET over HTTP inside the noc namespace; None until the server answers.
@@ -202,7 +155,7 @@ fn live_map_in_chromium() {
     require_root!();
     require_browser();
     clear_artifacts("web_map");
-    let lab = common::lab_up_toml(LAB);
+    let lab = support::lab_up_toml(&lab_toml());
     lab.wait_lldp_settled(Duration::from_secs(30)).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let serve = start_serve(&lab, &dir.path().join("wmap.db"));
@@ -409,15 +362,7 @@ fn live_map_in_chromium() {
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(300));
-    let mut client = lab
-        .command_in("r1", "iperf3")
-        .unwrap()
-        .args([
-            "-c", &r2_addr, "-p", "5390", "-u", "-b", "300M", "-l", "1400", "-t", "40",
-        ])
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut client = support::iperf_udp_client(&lab, "r1", &r2_addr, "5390", "300M", "40");
     // r1 sends: the half at r1 (a→b when r1 is the source) shows the load.
     let dir = if idle["src"] == "r1" { "ab" } else { "ba" };
     let loaded = browser.wait(
@@ -489,12 +434,12 @@ async fn page_and_assets_are_served_with_the_csp() {
     use nocmap::server::{AppState, AuthConfig, CONTENT_SECURITY_POLICY};
     let state = AppState {
         auth: Some(AuthConfig {
-            admin_token: nocmap::types::Secret::new(server_support::ADMIN),
+            admin_token: nocmap::types::Secret::new(support::server::ADMIN),
             read_only_token: None,
         }),
-        ..AppState::new(server_support::hostile_live())
+        ..AppState::new(support::server::hostile_live())
     };
-    let srv = server_support::start(state);
+    let srv = support::server::start(state);
     for (path, ct) in [
         ("/", "text/html"),
         ("/wall", "text/html"),
@@ -502,7 +447,7 @@ async fn page_and_assets_are_served_with_the_csp() {
         ("/css/map.css", "text/css"),
         ("/vendor/cytoscape.min.js", "text/javascript"),
     ] {
-        let r = server_support::get(srv.addr, path, None).await;
+        let r = support::server::get(srv.addr, path, None).await;
         assert_eq!(r.status, 200, "{path}");
         assert!(r.header("content-type").unwrap().starts_with(ct), "{path}");
         assert_eq!(
@@ -517,10 +462,10 @@ async fn page_and_assets_are_served_with_the_csp() {
         "/%2e%2e/Cargo.toml",
         "/vendor/refresh.sh",
     ] {
-        let r = server_support::get(srv.addr, path, None).await;
+        let r = support::server::get(srv.addr, path, None).await;
         assert_eq!(r.status, 404, "{path}");
     }
-    let r = server_support::get(srv.addr, "/api/topology", None).await;
+    let r = support::server::get(srv.addr, "/api/topology", None).await;
     assert_eq!(r.status, 401);
     srv.stop().await;
 }

@@ -16,39 +16,27 @@
 //!    the token prompt's 401s.
 //!
 //! Screenshots go to `target/test-artifacts/web_tls/`.
-mod browser_support;
 #[macro_use]
-mod common;
-mod tls_support;
+mod support;
+use support::lab::Routers;
+use support::serve::ServeCmd;
 
-use browser_support::{Browser, fresh_artifacts, require_browser};
-use common::{Kill, metric, wait_until};
 use nocmap_lab::Lab;
 use serde_json::{Value, json};
 use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
-use tls_support::{make_cert, spki_pin};
+use support::browser::{Browser, fresh_artifacts, require_browser};
+use support::tls::{make_cert, spki_pin};
+use support::{Kill, metric, wait_until};
 
 const PORT: u16 = 18115;
 const TOKEN: &str = "wt-admin-token-5c0e9a7713b2";
 
-const LAB: &str = r#"
-name = "wt"
-prefix = "10.101.0.0/16"
-[[nodes]]
-name = "r1"
-kind = "router"
-[[nodes]]
-name = "r2"
-kind = "router"
-[[links]]
-a = "noc:eth0"
-b = "r1:eth0"
-[[links]]
-a = "r1:eth1"
-b = "r2:eth1"
-"#;
+const LAB: Routers = Routers::new(
+    "wt",
+    "10.101.0.0/16",
+    "noc:eth0 - r1:eth0, r1:eth1 - r2:eth1",
+);
 
 fn url() -> String {
     format!("https://127.0.0.1:{PORT}")
@@ -83,20 +71,12 @@ fn start_serve(lab: &Lab, dir: &Path, cert: &Path, key: &Path) -> Kill {
         ),
     )
     .unwrap();
-    let seed = lab.link_addrs("noc:eth0").unwrap().1.unwrap().to_string();
     let log = dir.join("serve.log");
     let mut serve = Kill(
-        lab.command_in("noc", common::nocmap_bin().to_str().unwrap())
-            .unwrap()
-            .args(["serve", "--seed", &seed, "--prefix", "10.101.0.0/16"])
-            .args(["-c", "public", "--rediscover-interval", "0", "--config"])
-            .arg(&cfg)
-            .arg("--db")
-            .arg(dir.join("wt.db"))
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("serve starts"),
+        ServeCmd::new(lab, "10.101.0.0/16")
+            .config(&cfg)
+            .db(&dir.join("wt.db"))
+            .spawn_logged(&log),
     );
     wait_until("the API over HTTPS", Duration::from_secs(90), || {
         if let Ok(Some(st)) = serve.0.try_wait() {
@@ -136,7 +116,7 @@ fn map_over_https_in_chromium() {
     require_root!();
     require_browser();
     let shots = fresh_artifacts("web_tls");
-    let lab = common::lab_up_toml(LAB);
+    let lab = support::lab_up_toml(&LAB.toml());
     lab.wait_lldp_settled(Duration::from_secs(30)).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (cert, key) = make_cert(dir.path(), "wt");
@@ -272,5 +252,5 @@ fn map_over_https_in_chromium() {
         .collect();
     assert!(console.is_empty(), "console errors: {console:?}");
     drop(b);
-    common::stop_serve(serve, &dir.path().join("serve.log"));
+    support::stop_serve(serve, &dir.path().join("serve.log"));
 }

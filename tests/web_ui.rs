@@ -24,19 +24,17 @@
 //! and sysLocation are hostile). r2:eth3 flaps during the test. Server and
 //! Chromium both run in the noc namespace (no route out of the lab);
 //! screenshots and the exported files go to `target/test-artifacts/web_ui/`.
-mod browser_support;
 #[macro_use]
-mod common;
-mod web_ui_support;
+mod support;
 
-use browser_support::{Browser, fresh_artifacts, require_browser};
 use ipnet::Ipv4Net;
 use nocmap_lab::Lab;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
-use web_ui_support::*;
+use support::browser::{Browser, fresh_artifacts, require_browser};
+use support::web_ui::*;
 
 #[test]
 fn map_controls_in_chromium() {
@@ -44,7 +42,7 @@ fn map_controls_in_chromium() {
     require_browser();
     let t0 = Instant::now();
     let art = fresh_artifacts("web_ui");
-    let lab = common::lab_up_toml(LAB);
+    let lab = support::lab_up_toml(&lab_toml());
     lab.wait_lldp_settled(Duration::from_secs(30)).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("nocmap.toml");

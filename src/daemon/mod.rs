@@ -180,7 +180,7 @@ pub async fn run<D: Discover>(
 /// The tests' build only (feature `test-faults`), with NOCMAP_TEST_FAULTS
 /// set: SIGUSR1 makes the ICMP receive loops panic at their next datagram,
 /// so a lab test can show their recovery under serve
-/// (`tests/isolation_lab.rs`).
+/// (`tests/alerts_isolation_lab.rs`).
 #[cfg(feature = "test-faults")]
 mod faults {
     use crate::icmp::IcmpEngine;

@@ -5,7 +5,7 @@
 //! Durability: `journal_mode=WAL`, with `synchronous=FULL` by default: the
 //! writer commits at most once a second, so syncing each commit costs about
 //! one fsync a second and a power cut loses nothing committed
-//! (`tests/crash_lab.rs` cuts the power under it). [`Durability::Normal`]
+//! (`tests/store_crash_lab.rs` cuts the power under it). [`Durability::Normal`]
 //! (`[store] durability = "normal"`) skips that fsync: a commit still
 //! survives a crash of the process (kill -9: the WAL frames are in the OS
 //! page cache) and the file is never corrupted, but an OS crash or power

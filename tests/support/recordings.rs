@@ -22,10 +22,13 @@ pub fn data_dir() -> PathBuf {
 }
 
 /// Skip loudly when the recordings were not fetched; CI fetches them first.
-#[macro_export]
+/// (Textual scope, like `require_root!`.)
 macro_rules! require_recordings {
     () => {
-        if !recordings::data_dir().join(".complete-1.0.1").exists() {
+        if !support::recordings::data_dir()
+            .join(".complete-1.0.1")
+            .exists()
+        {
             eprintln!("SKIPPED: recordings not fetched; run tests/fetch-recordings.sh");
             return;
         }
@@ -172,72 +175,4 @@ pub fn parse_expected(text: &str) -> Result<Expected, String> {
         }
     }
     Ok(e)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_every_recorded_type() {
-        let r = parse_snmprec(
-            "1.3.6.1.2.1.1.5.0|4|sw-1\n\
-             1.3.6.1.2.1.1.1.0|4x|41420a00\n\
-             1.3.6.1.2.1.1.2.0|6|1.3.6.1.4.1.9.1.516\n\
-             1.3.6.1.2.1.1.3.0|67|3896978921\n\
-             1.3.6.1.2.1.2.2.1.1.1|2|-5\n\
-             1.3.6.1.2.1.4.20.1.1.10.3.41.254|64x|0a0329fe\n\
-             1.3.6.1.2.1.4.20.1.3.10.3.41.254|64|255.255.255.0\n\
-             1.3.6.1.2.1.2.2.1.10.1|65|4294967295\n\
-             1.3.6.1.2.1.2.2.1.5.1|66|1000\n\
-             1.3.6.1.2.1.31.1.1.1.6.1|70|18446744073709551615\n\
-             1.3.6.1.4.1.2021.10.1.6.1|68x|0906\n\
-             1.3.6.1.2.1.1.9.0|5|\n",
-        );
-        assert!(r.skipped.is_empty(), "{:?}", r.skipped);
-        let v: Vec<&Value> = r.varbinds.iter().map(|v| &v.value).collect();
-        assert_eq!(v[0], &Value::OctetString(Bytes::from_static(b"sw-1")));
-        assert_eq!(v[1], &Value::OctetString(Bytes::from_static(b"AB\n\0")));
-        assert_eq!(v[3], &Value::TimeTicks(3896978921));
-        assert_eq!(v[4], &Value::Integer(-5));
-        assert_eq!(v[5], &Value::IpAddress([10, 3, 41, 254]));
-        assert_eq!(v[6], &Value::IpAddress([255, 255, 255, 0]));
-        assert_eq!(v[9], &Value::Counter64(u64::MAX));
-        assert_eq!(v[10], &Value::Opaque(Bytes::from_static(&[9, 6])));
-        assert_eq!(v[11], &Value::Null);
-    }
-
-    #[test]
-    fn skips_malformed_lines() {
-        let r = parse_snmprec(
-            "# header\n\
-             1.3.6.1.2.1.1.3.0|67:numeric|rate=100\n\
-             1.3.6.1.2.1.1.5.0|4x|abc\n\
-             1.3.6.1.2.1.1.5.0|4x|zz\n\
-             1.3.6.1.2.1.1.3.0|67|-1\n\
-             1.3.6.1.2.1.2.2.1.1.1|2|99999999999\n\
-             not-an-oid|4|x\n\
-             1.3.6.1.2.1.1.5.0|4\n\
-             1.3.6.1.2.1.4.20.1.1.1.2.3.4|64|1.2.3\n\
-             1.3.6.1.2.1.1.5.0|99|x\n\
-             1.3.6.1.2.1.1.5.0|4|ok|with bar\n",
-        );
-        assert_eq!(r.skipped.len(), 9, "{:?}", r.skipped);
-        assert_eq!(r.varbinds.len(), 1);
-        assert_eq!(
-            r.varbinds[0].value,
-            Value::OctetString(Bytes::from_static(b"ok|with bar"))
-        );
-    }
-
-    #[test]
-    fn expected_files_keep_quoted_spaces_and_reject_junk() {
-        let e = parse_expected("# c\nsys_name = sw\n\nlldp\n  port_desc = \"Gi \"\n  x = \"a\n")
-            .unwrap();
-        assert_eq!(e.device["sys_name"], "sw");
-        assert_eq!(e.neighbors[0].1["port_desc"], "Gi ");
-        assert_eq!(e.neighbors[0].1["x"], "\"a");
-        assert!(parse_expected("sys_name sw\n").is_err());
-        assert!(parse_expected("a = 1\na = 2\n").is_err());
-    }
 }

@@ -1,22 +1,54 @@
-//! Shared helpers for integration tests: the root check, bringing a lab up
-//! with the `nocmap-lab` binary for its wires and bridge agents, running commands inside a
-//! lab namespace and reading fping summaries.
+//! The one support tree of the integration tests (`mod support;` in each
+//! test file). This file: the root check, the binaries under test, bringing
+//! a lab up with the `nocmap-lab` binary for its wires and bridge agents,
+//! running commands inside a lab namespace, reading fping summaries, serve's
+//! API from the noc namespace, a webhook receiver. Below it, by subject:
+//!
+//! - `lab`: the TOML of the tests' router chains and stars;
+//! - `serve`: `nocmap serve` in a lab's noc namespace, waiting for its API,
+//!   SIGTERM and wait;
+//! - `crash`: serve under a database that is killed or starved (ext4 images);
+//! - `netns`: a throw-away namespace with `lo` and a real snmpd;
+//! - `icmp`: namespaces and raw-socket accomplices of the ICMP tests;
+//! - `agents`: hand-rolled hostile SNMP agents;
+//! - `recordings`: real-device recordings for the golden tests;
+//! - `browser`, `web_ui`: headless Chromium and the map page's checks;
+//! - `server`, `tls`: the in-process server, certificates;
+//! - `monitor`, `flap`, `report`, `topology`: what one group of tests reads
+//!   back or builds (series, the flapping lab, the report's store, small
+//!   topologies).
 //!
 //! A test that needs root starts with `require_root!();`. Every lab a test
 //! brings up needs its own name and prefix (tests run in parallel); the
 //! `Lab` value is the guard: dropping it (also on panic) tears the lab down.
-#![allow(dead_code)]
+//! Each test binary uses part of this tree, hence `dead_code` allowed.
+#![allow(dead_code, unused_macros)]
+pub mod agents;
+pub mod browser;
 pub mod crash;
+pub mod flap;
+pub mod icmp;
+pub mod lab;
+pub mod monitor;
+pub mod netns;
+#[macro_use]
+pub mod recordings;
+pub mod report;
+pub mod serve;
+pub mod server;
+pub mod tls;
+pub mod topology;
+pub mod web_ui;
 use nocmap_lab::{Lab, LabOptions, LabSpec};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
 /// Returns from the test, loudly, when not running as root. (Textual
-/// scope: `#[macro_use] mod common;`, so that several test files can share
-/// one binary, `tests/waiting_labs.rs`, each with its own `common`.)
+/// scope: `#[macro_use] mod support;`, so that several test files can share
+/// one binary, `tests/waiting_labs.rs`, each with its own `support`.)
 macro_rules! require_root {
     () => {
-        if !common::is_root() {
+        if !support::is_root() {
             eprintln!("SKIPPED: needs root ({})", module_path!());
             return;
         }
@@ -79,14 +111,43 @@ pub fn run_in(lab: &Lab, node: &str, program: &str, args: &[&str]) -> Output {
 
 /// stdout of a command that must succeed.
 pub fn ok_stdout(lab: &Lab, node: &str, program: &str, args: &[&str]) -> String {
-    let out = run_in(lab, node, program, args);
+    sh(lab
+        .command_in(node, program)
+        .expect("node exists")
+        .args(args))
+}
+
+/// Runs `cmd` to the end; its stdout, trimmed. Panics with both outputs
+/// when it fails.
+pub fn sh(cmd: &mut std::process::Command) -> String {
+    let out = cmd.output().unwrap();
     assert!(
         out.status.success(),
-        "{program} {args:?} in {node} failed: {}{}",
+        "{cmd:?}: {}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A UDP iperf3 client in `node` sending to `addr`:`port` at `rate` in
+/// 1400-byte datagrams for `secs` seconds, its report discarded.
+pub fn iperf_udp_client(
+    lab: &Lab,
+    node: &str,
+    addr: &str,
+    port: &str,
+    rate: &str,
+    secs: &str,
+) -> std::process::Child {
+    lab.command_in(node, "iperf3")
+        .unwrap()
+        .args([
+            "-c", addr, "-p", port, "-u", "-b", rate, "-l", "1400", "-t", secs,
+        ])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
 }
 
 /// What one fping target summary says.
@@ -218,15 +279,6 @@ pub fn snmpget_v3(lab: &Lab, from: &str, addr: &str, oid: &str) -> String {
 
 pub fn unquote(s: &str) -> &str {
     s.trim().trim_matches('"')
-}
-
-#[test]
-fn fping_summary_is_parsed() {
-    let s = parse_fping("10.1.0.1 : xmt/rcv/%loss = 200/97/51%, min/avg/max = 0.02/0.05/0.30\n")
-        .unwrap();
-    assert_eq!((s.sent, s.received, s.avg_ms), (200, 97, Some(0.05)));
-    let s = parse_fping("10.1.0.1 : xmt/rcv/%loss = 3/0/100%\n").unwrap();
-    assert_eq!((s.received, s.avg_ms), (0, None));
 }
 
 /// One request a test's webhook receiver got: the notification id header,
@@ -397,57 +449,12 @@ pub fn nft(lab: &Lab, node: &str, script: &str) {
 /// SIGTERM to serve and wait for its orderly exit: exit 0 and no panic
 /// in its log.
 pub fn stop_serve(mut serve: Kill, log: &Path) {
-    // SAFETY: plain kill(2) on our own child.
-    unsafe { libc::kill(serve.0.id() as i32, libc::SIGTERM) };
-    let st = serve.0.wait().unwrap();
+    let st = serve::terminate(&mut serve.0);
     let text = std::fs::read_to_string(log).unwrap_or_default();
     assert!(st.success(), "serve exited with {st}: {text}");
-    // A panic a test injected (SIGUSR1, see start_serve_with_config) is
+    // A panic a test injected (SIGUSR1, see `ServeCmd::start_logged`) is
     // the only one allowed.
     let panics = text.matches("panicked").count();
     let injected = text.matches("fault injected by a test").count();
     assert!(panics <= injected, "no panic in serve: {text}");
-}
-
-/// `nocmap --verbose serve` in the lab's noc namespace, seeded with the
-/// noc's first link, with `args` (prefix, intervals, ...), listening on
-/// `127.0.0.1:port`, `--config cfg --db db`, its stderr in `log`. Returns
-/// once `/api/alerts` answers; panics with the log if serve exits first.
-pub fn start_serve_with_config(
-    lab: &Lab,
-    port: u16,
-    args: &[&str],
-    cfg: &Path,
-    db: &Path,
-    log: &Path,
-) -> Kill {
-    let seed = lab.link_addrs("noc:eth0").unwrap().1.unwrap().to_string();
-    let mut serve = Kill(
-        lab.command_in("noc", nocmap_bin().to_str().unwrap())
-            .unwrap()
-            .args(["--verbose", "serve", "--seed", &seed])
-            // SIGUSR1 may inject an ICMP receive-loop panic (the tests' build
-            // has the `test-faults` feature).
-            .env("NOCMAP_TEST_FAULTS", "1")
-            .args(args)
-            .args(["--listen", &format!("127.0.0.1:{port}")])
-            .arg("--config")
-            .arg(cfg)
-            .arg("--db")
-            .arg(db)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::fs::File::create(log).unwrap())
-            .spawn()
-            .expect("serve starts"),
-    );
-    wait_until("the API", std::time::Duration::from_secs(90), || {
-        if let Ok(Some(st)) = serve.0.try_wait() {
-            panic!(
-                "serve exited with {st}: {}",
-                std::fs::read_to_string(log).unwrap_or_default()
-            );
-        }
-        noc_get(lab, port, "/api/alerts").map(|_| ())
-    });
-    serve
 }

@@ -7,8 +7,7 @@
 //! answer for the same recordings on loopback inside a namespace and checks
 //! that `nocmap discover` builds the same topology as the direct parse.
 #[macro_use]
-mod netns;
-mod recordings;
+mod support;
 
 use nocmap::discovery::report::DeviceReport;
 use nocmap::discovery::{report_from_varbinds, resolve};
@@ -76,12 +75,12 @@ fn neighbor_records(r: &DeviceReport) -> Vec<(String, Record)> {
 
 /// Compare one recording with its expectation file; returns the report.
 fn check_recording(name: &str) -> DeviceReport {
-    let exp = recordings::load_expected(name);
+    let exp = support::recordings::load_expected(name);
     let rel = exp
         .device
         .get("recording")
         .unwrap_or_else(|| panic!("{name}.expected: no `recording = PATH`"));
-    let rec = recordings::load(rel);
+    let rec = support::recordings::load(rel);
     let r = report_from_varbinds(None, &rec.varbinds);
     let mut problems = Vec::new();
     let mut check = |what: &str, got: String| match exp.device.get(what) {
@@ -334,7 +333,7 @@ fn check_structured_damage(name: &str, vbs: &[async_snmp::VarBind]) {
 
 #[test]
 fn garbled_mini_recording_yields_a_report() {
-    let rec = recordings::parse_snmprec(MINI);
+    let rec = support::recordings::parse_snmprec(MINI);
     assert!(rec.skipped.is_empty(), "{:?}", rec.skipped);
     let r = report_from_varbinds(None, &rec.varbinds);
     assert_eq!((r.lldp.len(), r.cdp.len()), (1, 1));
@@ -353,7 +352,7 @@ fn garbled_real_recordings_yield_reports() {
         "cloud/arista-dcs-7150s-52-cl",
         "network/switch/h3c-e528-1",
     ] {
-        let rec = recordings::load(rel);
+        let rec = support::recordings::load(rel);
         // Only the tables discovery reads, so 200 rounds stay quick.
         let keep = [
             &[1u32, 3, 6, 1, 2, 1, 1][..],
@@ -387,7 +386,7 @@ fn garbled_snmprec_text_never_panics() {
                 _ => text.insert(i, rng.next() as u8),
             }
         }
-        let rec = recordings::parse_snmprec(&String::from_utf8_lossy(&text));
+        let rec = support::recordings::parse_snmprec(&String::from_utf8_lossy(&text));
         survives(&rec.varbinds);
     }
 }
@@ -452,12 +451,12 @@ fn served_recordings_discover_like_the_direct_parse() {
     use nocmap::discovery::{identity::merge_same_devices, links::build_topology};
     require_recordings!();
     require_root!();
-    let venv = recordings::recordings_root().join("venv");
+    let venv = support::recordings::recordings_root().join("venv");
     if !venv.join(".complete").exists() {
         eprintln!("SKIPPED: snmpsim not installed; run tests/fetch-recordings.sh --serve");
         return;
     }
-    let ns = netns::Netns::new("gd-served");
+    let ns = support::netns::Netns::new("gd-served");
     let data = ns.dir.join("data");
     let cache = ns.dir.join("cache");
     std::fs::create_dir_all(&data).unwrap();
@@ -465,7 +464,7 @@ fn served_recordings_discover_like_the_direct_parse() {
     for rel in SERVED {
         let name = rel.rsplit('/').next().unwrap();
         std::fs::copy(
-            recordings::recording_path(rel),
+            support::recordings::recording_path(rel),
             data.join(format!("{name}.snmprec")),
         )
         .unwrap();
@@ -473,7 +472,7 @@ fn served_recordings_discover_like_the_direct_parse() {
     // The Ruijie recording is not in OID order (lldpRemTable rows follow the
     // local port, not the time mark), so snmpsim serves a walk that goes
     // backwards. A sorted copy is served as well, under its own community.
-    let text = std::fs::read_to_string(recordings::recording_path(UNSORTED)).unwrap();
+    let text = std::fs::read_to_string(support::recordings::recording_path(UNSORTED)).unwrap();
     std::fs::write(
         data.join(format!("{SORTED_COMMUNITY}.snmprec")),
         sorted_snmprec(&text),
@@ -481,7 +480,7 @@ fn served_recordings_discover_like_the_direct_parse() {
     .unwrap();
     // snmpsim refuses to run as root; it drops to nobody, who must read the
     // data and write the index cache.
-    let out = netns::sh(&format!(
+    let out = support::netns::sh(&format!(
         "chown -R nobody:nogroup {d} && chmod -R a+rX {d}",
         d = ns.dir.display()
     ));
@@ -541,7 +540,7 @@ fn served_recordings_discover_like_the_direct_parse() {
         let served: nocmap::topology::Topology = serde_json::from_slice(&out.stdout)
             .unwrap_or_else(|e| panic!("{name}: discover --json is not a topology: {e}"));
 
-        let rec = recordings::load(rel);
+        let rec = support::recordings::load(rel);
         let direct = report_from_varbinds(Some("127.0.0.1".parse().unwrap()), &rec.varbinds);
         let expected = build_topology(&merge_same_devices(vec![direct]));
         if rel == UNSORTED && name != SORTED_COMMUNITY {
@@ -598,4 +597,74 @@ fn served_recordings_discover_like_the_direct_parse() {
         );
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The recordings reader itself (`support::recordings`).
+mod recordings_reader {
+    use super::support::recordings::*;
+    use async_snmp::Value;
+    use bytes::Bytes;
+
+    #[test]
+    fn parses_every_recorded_type() {
+        let r = parse_snmprec(
+            "1.3.6.1.2.1.1.5.0|4|sw-1\n\
+             1.3.6.1.2.1.1.1.0|4x|41420a00\n\
+             1.3.6.1.2.1.1.2.0|6|1.3.6.1.4.1.9.1.516\n\
+             1.3.6.1.2.1.1.3.0|67|3896978921\n\
+             1.3.6.1.2.1.2.2.1.1.1|2|-5\n\
+             1.3.6.1.2.1.4.20.1.1.10.3.41.254|64x|0a0329fe\n\
+             1.3.6.1.2.1.4.20.1.3.10.3.41.254|64|255.255.255.0\n\
+             1.3.6.1.2.1.2.2.1.10.1|65|4294967295\n\
+             1.3.6.1.2.1.2.2.1.5.1|66|1000\n\
+             1.3.6.1.2.1.31.1.1.1.6.1|70|18446744073709551615\n\
+             1.3.6.1.4.1.2021.10.1.6.1|68x|0906\n\
+             1.3.6.1.2.1.1.9.0|5|\n",
+        );
+        assert!(r.skipped.is_empty(), "{:?}", r.skipped);
+        let v: Vec<&Value> = r.varbinds.iter().map(|v| &v.value).collect();
+        assert_eq!(v[0], &Value::OctetString(Bytes::from_static(b"sw-1")));
+        assert_eq!(v[1], &Value::OctetString(Bytes::from_static(b"AB\n\0")));
+        assert_eq!(v[3], &Value::TimeTicks(3896978921));
+        assert_eq!(v[4], &Value::Integer(-5));
+        assert_eq!(v[5], &Value::IpAddress([10, 3, 41, 254]));
+        assert_eq!(v[6], &Value::IpAddress([255, 255, 255, 0]));
+        assert_eq!(v[9], &Value::Counter64(u64::MAX));
+        assert_eq!(v[10], &Value::Opaque(Bytes::from_static(&[9, 6])));
+        assert_eq!(v[11], &Value::Null);
+    }
+
+    #[test]
+    fn skips_malformed_lines() {
+        let r = parse_snmprec(
+            "# header\n\
+             1.3.6.1.2.1.1.3.0|67:numeric|rate=100\n\
+             1.3.6.1.2.1.1.5.0|4x|abc\n\
+             1.3.6.1.2.1.1.5.0|4x|zz\n\
+             1.3.6.1.2.1.1.3.0|67|-1\n\
+             1.3.6.1.2.1.2.2.1.1.1|2|99999999999\n\
+             not-an-oid|4|x\n\
+             1.3.6.1.2.1.1.5.0|4\n\
+             1.3.6.1.2.1.4.20.1.1.1.2.3.4|64|1.2.3\n\
+             1.3.6.1.2.1.1.5.0|99|x\n\
+             1.3.6.1.2.1.1.5.0|4|ok|with bar\n",
+        );
+        assert_eq!(r.skipped.len(), 9, "{:?}", r.skipped);
+        assert_eq!(r.varbinds.len(), 1);
+        assert_eq!(
+            r.varbinds[0].value,
+            Value::OctetString(Bytes::from_static(b"ok|with bar"))
+        );
+    }
+
+    #[test]
+    fn expected_files_keep_quoted_spaces_and_reject_junk() {
+        let e = parse_expected("# c\nsys_name = sw\n\nlldp\n  port_desc = \"Gi \"\n  x = \"a\n")
+            .unwrap();
+        assert_eq!(e.device["sys_name"], "sw");
+        assert_eq!(e.neighbors[0].1["port_desc"], "Gi ");
+        assert_eq!(e.neighbors[0].1["x"], "\"a");
+        assert!(parse_expected("sys_name sw\n").is_err());
+        assert!(parse_expected("a = 1\na = 2\n").is_err());
+    }
 }

@@ -2,12 +2,13 @@
 //! answers garbage for some tables, loops (non-increasing OIDs) in another and
 //! goes silent halfway through a third is reported as read in part, each table
 //! with its reason; the healthy agent is read completely; nothing crashes or hangs.
-mod netns;
+#[macro_use]
+mod support;
 use async_snmp::message::CommunityMessage;
 use async_snmp::{DecodeConfig, Oid, Pdu, PduBody, StandardPduType, Value, VarBind};
-use netns::Netns;
 use nocmap::topology::Topology;
 use std::time::{Duration, Instant};
+use support::netns::Netns;
 
 fn oid(a: &[u32]) -> Oid {
     Oid::from_slice(a)

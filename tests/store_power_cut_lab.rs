@@ -19,32 +19,21 @@
 //! defaults to `full`). At the end serve runs once more on the last copy:
 //! polling resumes and a restart gap is recorded.
 #[macro_use]
-mod common;
-use common::crash::{
-    Mounted, Serve, committed_if_any, gaps, integrity, make_ext4_image, mount_image, need_tools,
-    samples_written, sh,
-};
+mod support;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use support::crash::{
+    Mounted, Serve, committed_if_any, gaps, integrity, make_ext4_image, mount_image, need_tools,
+    samples_written, sh,
+};
+use support::lab::Routers;
 
-const LAB: &str = r#"
-name = "pc"
-prefix = "10.91.0.0/16"
-[[nodes]]
-name = "r1"
-kind = "router"
-[[nodes]]
-name = "r2"
-kind = "router"
-[[links]]
-a = "noc:eth0"
-b = "r1:eth0"
-[[links]]
-a = "r1:eth1"
-b = "r2:eth1"
-"#;
-const PREFIX: &str = "10.91.0.0/16";
+const LAB: Routers = Routers::new(
+    "pc",
+    "10.91.0.0/16",
+    "noc:eth0 - r1:eth0, r1:eth1 - r2:eth1",
+);
 const PORT: u16 = 18111;
 const MOUNT_OPTS: &str = "commit=3600";
 const CUTS: usize = 5;
@@ -102,12 +91,12 @@ fn a_power_cut_loses_nothing_committed() {
     // Only ever a loop device of our own image: never the host's disk.
     assert!(dev.starts_with("loop"), "{dev}");
     let db = dir.join("nocmap.db");
-    let lab = common::lab_up_toml(LAB);
+    let lab = support::lab_up_toml(&LAB.toml());
 
     let mut while_polling = 0;
     let mut kept_total = 0;
     for cut in 0..CUTS {
-        let mut serve = Serve::start(&lab, PORT, PREFIX, &db);
+        let mut serve = Serve::start(&lab, PORT, LAB.prefix, &db);
         // The first cut lands early (discovery or the first rounds), the
         // others once samples are being written.
         if cut > 0 {
@@ -168,7 +157,7 @@ fn a_power_cut_loses_nothing_committed() {
 
     // Serve on the last copy: it resumes and marks the restart.
     let restarts = gaps(&db, "restart").len();
-    let serve = Serve::start(&lab, PORT, PREFIX, &db);
+    let serve = Serve::start(&lab, PORT, LAB.prefix, &db);
     let t0 = Instant::now();
     while samples_written(&lab, PORT) == 0.0 {
         assert!(

@@ -8,7 +8,7 @@
 //! (Hosts that speak neither SNMP nor LLDP are placed from the switch's
 //! forwarding table; nothing on the network names their interface.)
 #[macro_use]
-mod common;
+mod support;
 use nocmap::topology::Topology;
 use nocmap_lab::Lab;
 use std::collections::{BTreeMap, BTreeSet};
@@ -22,7 +22,7 @@ fn discover(lab: &Lab, seed: &str, prefix: &str) -> Topology {
 
 fn discover_with(lab: &Lab, seed: &str, prefix: &str, extra: &[&str]) -> Topology {
     let out = lab
-        .command_in("noc", common::nocmap_bin().to_str().unwrap())
+        .command_in("noc", support::nocmap_bin().to_str().unwrap())
         .unwrap()
         .args([
             "discover", "--seed", seed, "--prefix", prefix, "-c", "public", "--json",
@@ -131,7 +131,11 @@ fn settle(lab: &Lab) {
 #[test]
 fn routed_chain_from_one_seed() {
     require_root!();
-    let lab = common::lab_up(common::example_spec("chain.toml", "dchain", "10.65.0.0/16"));
+    let lab = support::lab_up(support::example_spec(
+        "chain.toml",
+        "dchain",
+        "10.65.0.0/16",
+    ));
     settle(&lab);
     let seed = lab.link_addrs("noc:eth0").unwrap().1.unwrap().to_string();
     let topo = discover(&lab, &seed, "10.65.0.0/16");
@@ -141,7 +145,7 @@ fn routed_chain_from_one_seed() {
 #[test]
 fn switched_star_with_hosts_that_answer_no_snmp() {
     require_root!();
-    let lab = common::lab_up(common::example_spec("star.toml", "dstar", "10.66.0.0/16"));
+    let lab = support::lab_up(support::example_spec("star.toml", "dstar", "10.66.0.0/16"));
     settle(&lab);
     let seed = lab.mgmt_addr("sw1").unwrap().to_string();
     let topo = discover(&lab, &seed, "10.66.0.0/16");
@@ -155,7 +159,7 @@ fn switched_star_with_hosts_that_answer_no_snmp() {
 #[test]
 fn redundant_mesh_with_out_of_band_management() {
     require_root!();
-    let lab = common::lab_up(common::example_spec("mesh.toml", "dmesh", "10.67.0.0/16"));
+    let lab = support::lab_up(support::example_spec("mesh.toml", "dmesh", "10.67.0.0/16"));
     settle(&lab);
     let seed = lab.mgmt_addr("r1").unwrap().to_string();
     let topo = discover(&lab, &seed, "10.67.0.0/16");

@@ -1,4 +1,4 @@
-//! The hand-rolled hostile SNMP agents of `hostile_monitor_lab`: one
+//! The hand-rolled hostile SNMP agents of `monitor_hostile_lab`: one
 //! thread per agent on `127.0.0.<octet>:161`, each with its own fault (see
 //! [`Fault`]). They answer properly until `armed` is set (discovery done),
 //! then misbehave; `served` counts the requests answered.

@@ -1,42 +1,17 @@
-//! flap_lab's lab, configuration and readers of serve's API and the
+//! alerts_flap_lab's lab, configuration and readers of serve's API and the
 //! webhook receiver (a module of its own so the test reads as its phases).
-use super::common::{self, Kill};
+use super::Kill;
+use super::lab::Routers;
 use nocmap_lab::Lab;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-pub const LAB: &str = r#"
-name = "fp"
-prefix = "10.88.0.0/16"
-[[nodes]]
-name = "r1"
-kind = "router"
-[[nodes]]
-name = "r2"
-kind = "router"
-[[nodes]]
-name = "r3"
-kind = "router"
-[[nodes]]
-name = "r4"
-kind = "router"
-[[links]]
-a = "noc:eth0"
-b = "r1:eth0"
-[[links]]
-a = "r1:eth1"
-b = "r2:eth1"
-[[links]]
-a = "r1:eth2"
-b = "r3:eth2"
-[[links]]
-a = "r2:eth3"
-b = "r3:eth3"
-[[links]]
-a = "r1:eth4"
-b = "r4:eth4"
-"#;
+pub const LAB: Routers = Routers::new(
+    "fp",
+    "10.88.0.0/16",
+    "noc:eth0 - r1:eth0, r1:eth1 - r2:eth1, r1:eth2 - r3:eth2, r2:eth3 - r3:eth3, r1:eth4 - r4:eth4",
+);
 
 pub const API_PORT: u16 = 18_083;
 pub const HOOK_PORT: u16 = 18_084;
@@ -99,7 +74,7 @@ severity = "critical"
 "#;
 
 pub fn get(lab: &Lab, path: &str) -> Option<Value> {
-    serde_json::from_str(&common::noc_get(lab, API_PORT, path)?).ok()
+    serde_json::from_str(&super::noc_get(lab, API_PORT, path)?).ok()
 }
 
 pub fn api(lab: &Lab, path: &str) -> Value {
@@ -107,11 +82,11 @@ pub fn api(lab: &Lab, path: &str) -> Value {
 }
 
 pub fn history(lab: &Lab) -> Vec<Value> {
-    common::alert_history(lab, API_PORT)
+    super::alert_history(lab, API_PORT)
 }
 
 pub fn active(lab: &Lab) -> Vec<Value> {
-    common::active_alerts(lab, API_PORT)
+    super::active_alerts(lab, API_PORT)
 }
 
 /// One notification as the receiver got it.
@@ -129,7 +104,7 @@ pub struct Got {
 }
 
 /// The notifications the receiver got so far.
-pub fn notes(got: &common::Hooks) -> Vec<Got> {
+pub fn notes(got: &super::Hooks) -> Vec<Got> {
     let s = |x: &Value| x.as_str().unwrap_or_default().to_string();
     got.lock()
         .unwrap()
@@ -152,23 +127,11 @@ pub fn notes(got: &common::Hooks) -> Vec<Got> {
 }
 
 pub fn start_serve(lab: &Lab, cfg: &Path, db: &Path, log: &Path) -> Kill {
-    common::start_serve_with_config(
-        lab,
-        API_PORT,
-        &[
-            "--prefix",
-            "10.88.0.0/16",
-            "-c",
-            "public",
-            "--poll-interval",
-            "2",
-            "--rediscover-interval",
-            "0",
-        ],
-        cfg,
-        db,
-        log,
-    )
+    super::serve::ServeCmd::new(lab, "10.88.0.0/16")
+        .poll(2)
+        .config(cfg)
+        .db(db)
+        .start_logged(API_PORT, log)
 }
 
 /// The device views of `/api/devices` by sysName.

@@ -6,24 +6,6 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-pub fn is_root() -> bool {
-    unsafe { libc::geteuid() == 0 }
-}
-
-/// Skip (loudly) when not root; CI runs as root so these always run there.
-#[macro_export]
-macro_rules! require_root {
-    () => {
-        if !netns::is_root() {
-            eprintln!(
-                "SKIPPED: {} needs root (network namespaces)",
-                module_path!()
-            );
-            return;
-        }
-    };
-}
-
 pub fn sh(cmd: &str) -> std::process::Output {
     Command::new("sh")
         .arg("-c")

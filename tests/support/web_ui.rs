@@ -2,13 +2,14 @@
 //! ── r2 ── r3, r1 ── x1 with hostile strings), serve with an admin and a
 //! viewer token, API reads in the noc namespace, and the page-side checks
 //! (visible devices, filters, the token prompt, network log, console).
-use crate::browser_support::Browser;
+use super::browser::Browser;
+use super::lab::LabToml;
+use super::serve::{Serve, ServeCmd};
 use nocmap_lab::Lab;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 use std::path::Path;
-use std::process::{Child, Stdio};
 use std::time::Duration;
 
 pub const PORT: u16 = 18112;
@@ -17,39 +18,20 @@ pub const VIEWER: &str = "wu-viewer-token-0b8e62c1aa5f";
 pub const X1_NAME: &str = "<script>window.__xss=1</script> R&D";
 pub const X1_SITE: &str = "<img src=x onerror=window.__xss=2> & lab";
 
-pub const LAB: &str = r#"
-name = "wu"
-prefix = "10.92.0.0/16"
-[[nodes]]
-name = "r1"
-kind = "router"
-sys_location = "dc-east"
-[[nodes]]
-name = "r2"
-kind = "router"
-sys_location = "dc-east"
-[[nodes]]
-name = "r3"
-kind = "router"
-sys_location = "dc-west"
-[[nodes]]
-name = "x1"
-kind = "router"
-agent_sys_name = "<script>window.__xss=1</script> R&D"
-sys_location = "<img src=x onerror=window.__xss=2> & lab"
-[[links]]
-a = "noc:eth0"
-b = "r1:eth0"
-[[links]]
-a = "r1:eth1"
-b = "r2:eth1"
-[[links]]
-a = "r2:eth3"
-b = "r3:eth3"
-[[links]]
-a = "r1:eth2"
-b = "x1:eth2"
-"#;
+pub fn lab_toml() -> String {
+    LabToml::new("wu", "10.92.0.0/16")
+        .node("r1", "router", r#"sys_location = "dc-east""#)
+        .node("r2", "router", r#"sys_location = "dc-east""#)
+        .node("r3", "router", r#"sys_location = "dc-west""#)
+        .node(
+            "x1",
+            "router",
+            r#"agent_sys_name = "<script>window.__xss=1</script> R&D"
+sys_location = "<img src=x onerror=window.__xss=2> & lab""#,
+        )
+        .links("noc:eth0 - r1:eth0, r1:eth1 - r2:eth1, r2:eth3 - r3:eth3, r1:eth2 - x1:eth2")
+        .build()
+}
 
 /// Two rules: r1's RTT is above 0 ms from its first ICMP round (fires at
 /// once); r2:eth3 going down is an alert that flaps (more than 3 changes
@@ -87,40 +69,11 @@ flap_window_s = 300
     )
 }
 
-pub struct Serve(Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        unsafe { libc::kill(self.0.id() as i32, libc::SIGTERM) };
-        let _ = self.0.wait();
-    }
-}
-
 pub fn start_serve(lab: &Lab, cfg: &Path, db: &Path) -> Serve {
-    let seed = lab.link_addrs("noc:eth0").unwrap().1.unwrap().to_string();
-    let child = lab
-        .command_in("noc", crate::common::nocmap_bin().to_str().unwrap())
-        .unwrap()
-        .args([
-            "serve",
-            "--seed",
-            &seed,
-            "--prefix",
-            "10.92.0.0/16",
-            "-c",
-            "public",
-            "--rediscover-interval",
-            "0",
-        ])
-        .arg("--config")
-        .arg(cfg)
-        .arg("--db")
-        .arg(db)
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("serve starts");
-    Serve(child)
+    ServeCmd::new(lab, "10.92.0.0/16")
+        .config(cfg)
+        .db(db)
+        .start()
 }
 
 /// GET `path` with the admin token inside the noc namespace; the status and
@@ -164,7 +117,7 @@ pub fn set<const N: usize>(names: [&str; N]) -> BTreeSet<String> {
 
 /// The topology once discovery found the four routers and their links.
 pub fn wait_topology(lab: &Lab) -> Value {
-    crate::common::wait_until(
+    super::wait_until(
         "discovery of r1, r2, r3 and x1",
         Duration::from_secs(90),
         || {

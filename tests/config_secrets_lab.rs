@@ -6,9 +6,10 @@
 //! afterwards are searched for every secret. The test also checks that the
 //! secrets were really used (the v3 credential discovered the lab).
 #[macro_use]
-mod common;
+mod support;
 use std::process::Output;
 use std::time::Duration;
+use support::lab::LabToml;
 
 const COMMUNITY: &str = "scComm7Q2x9";
 const WRONG_COMMUNITY: &str = "scWrong4Hh1";
@@ -28,29 +29,19 @@ const SECRETS: [&str; 7] = [
 ];
 
 fn lab_toml() -> String {
-    format!(
-        r#"
-name = "sc"
-prefix = "10.86.0.0/16"
-[credentials]
+    let credentials = format!(
+        r#"[credentials]
 community = "{COMMUNITY}"
 v3_user = "scuser"
 auth_pass = "{AUTH_PASS}"
 priv_pass = "{PRIV_PASS}"
-[[nodes]]
-name = "r1"
-kind = "router"
-[[nodes]]
-name = "r2"
-kind = "router"
-[[links]]
-a = "noc:eth0"
-b = "r1:eth0"
-[[links]]
-a = "r1:eth1"
-b = "r2:eth1"
 "#
-    )
+    );
+    LabToml::new("sc", "10.86.0.0/16")
+        .raw(&credentials)
+        .routers(&["r1", "r2"])
+        .links("noc:eth0 - r1:eth0, r1:eth1 - r2:eth1")
+        .build()
 }
 
 /// Everything the commands printed, with what produced it.
@@ -79,7 +70,7 @@ impl Seen {
 #[test]
 fn no_output_file_or_api_answer_carries_a_secret() {
     require_root!();
-    let lab = common::lab_up_toml(&lab_toml());
+    let lab = support::lab_up_toml(&lab_toml());
     lab.wait_lldp_settled(Duration::from_secs(30)).unwrap();
     let seed = lab.link_addrs("noc:eth0").unwrap().1.unwrap().to_string();
     let dir = tempfile::tempdir().unwrap();
@@ -140,7 +131,7 @@ bearer_token = "{HOOK_TOKEN}"
         priv_file.display()
     );
     std::fs::write(&cfg, &config).unwrap();
-    let bin = common::nocmap_bin();
+    let bin = support::nocmap_bin();
     let run = |args: &[&str]| -> Output {
         lab.command_in("noc", bin.to_str().unwrap())
             .unwrap()

@@ -25,51 +25,29 @@
 //!
 //! Timing figures are printed, never asserted beyond generous deadlines.
 #[macro_use]
-mod common;
-use common::crash::{
-    Mounted, Row, Serve, committed, gaps, get, in_mount_ns, integrity, make_ext4_image,
-    mount_image, need_tools, read_only, samples_written, sh, wait_for, wait_or,
-};
-use common::metric;
+mod support;
 use nocmap_lab::Lab;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use support::crash::{
+    Mounted, Row, Serve, committed, gaps, get, in_mount_ns, integrity, make_ext4_image,
+    mount_image, need_tools, read_only, samples_written, sh, wait_for, wait_or,
+};
+use support::lab::Routers;
+use support::metric;
 
 use nocmap::types::unix_now_ms as now_ms;
 
-const LAB: &str = r#"
-name = "kc"
-prefix = "10.87.0.0/17"
-[[nodes]]
-name = "r1"
-kind = "router"
-[[nodes]]
-name = "r2"
-kind = "router"
-[[links]]
-a = "noc:eth0"
-b = "r1:eth0"
-wire = true
-[[links]]
-a = "r1:eth1"
-b = "r2:eth1"
-"#;
-const PREFIX: &str = "10.87.0.0/17";
+const LAB: Routers = Routers::new(
+    "kc",
+    "10.87.0.0/17",
+    "noc:eth0 ~ r1:eth0, r1:eth1 - r2:eth1",
+);
 const PORT: u16 = 18087;
 
-const LAB_RO: &str = r#"
-name = "kcro"
-prefix = "10.87.128.0/17"
-[[nodes]]
-name = "r1"
-kind = "router"
-[[links]]
-a = "noc:eth0"
-b = "r1:eth0"
-"#;
-const PREFIX_RO: &str = "10.87.128.0/17";
+const LAB_RO: Routers = Routers::new("kcro", "10.87.128.0/17", "noc:eth0 - r1:eth0");
 const PORT_RO: u16 = 18088;
 
 /// A random number below `max` (the sub-second clock is random enough for
@@ -135,7 +113,7 @@ fn routers(lab: &Lab) -> Vec<serde_json::Value> {
 #[test]
 fn kill_9_and_sigterm_lose_nothing_committed() {
     require_root!();
-    let lab = common::lab_up_toml(LAB);
+    let lab = support::lab_up_toml(&LAB.toml());
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("nocmap.db");
 
@@ -146,7 +124,7 @@ fn kill_9_and_sigterm_lose_nothing_committed() {
     let mut in_discovery = 0;
     for round in 0..3 {
         let snaps_before = topology_saved(&db).0;
-        let mut serve = Serve::start(&lab, PORT, PREFIX, &db);
+        let mut serve = Serve::start(&lab, PORT, LAB.prefix, &db);
         wait_for(
             "serve to start discovering",
             Duration::from_secs(30),
@@ -170,7 +148,7 @@ fn kill_9_and_sigterm_lose_nothing_committed() {
     assert!(in_discovery > 0, "no kill landed during discovery");
 
     // SIGTERM during the first discovery: an orderly exit 0, no panic.
-    let serve = Serve::start(&lab, PORT, PREFIX, &db);
+    let serve = Serve::start(&lab, PORT, LAB.prefix, &db);
     wait_for(
         "serve to start discovering",
         Duration::from_secs(30),
@@ -196,7 +174,7 @@ fn kill_9_and_sigterm_lose_nothing_committed() {
 
     // The next run finishes discovery and saves the topology.
     let t_start = Instant::now();
-    let mut serve = Serve::start(&lab, PORT, PREFIX, &db);
+    let mut serve = Serve::start(&lab, PORT, LAB.prefix, &db);
     wait_for("samples written", Duration::from_secs(60), || {
         samples_written(&lab, PORT) > 0.0
     });
@@ -229,7 +207,7 @@ fn kill_9_and_sigterm_lose_nothing_committed() {
             before.difference(&at_kill).count()
         );
 
-        serve = Serve::start(&lab, PORT, PREFIX, &db);
+        serve = Serve::start(&lab, PORT, LAB.prefix, &db);
         let resumed = wait_for("new samples after restart", Duration::from_secs(60), || {
             let now = committed(&db);
             newer(&now, "loss_pct", t_kill) > 0 && newer(&now, "oper_up", t_kill) > 0
@@ -342,8 +320,8 @@ fn a_file_system_turning_read_only_under_serve() {
         return;
     }
     let db = dir.join("nocmap.db");
-    let lab = common::lab_up_toml(LAB_RO);
-    let serve = Serve::start(&lab, PORT_RO, PREFIX_RO, &db);
+    let lab = support::lab_up_toml(&LAB_RO.toml());
+    let serve = Serve::start(&lab, PORT_RO, LAB_RO.prefix, &db);
     wait_for("samples in the store", Duration::from_secs(60), || {
         samples_written(&lab, PORT_RO) > 0.0
     });

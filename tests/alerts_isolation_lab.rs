@@ -19,36 +19,22 @@
 //!    they are started again,
 //!    every router reads up with fresh rounds, nothing pages.
 #[macro_use]
-mod common;
-use common::Kill;
+mod support;
 use nocmap::types::unix_now_ms as now_ms;
 use nocmap_lab::Lab;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
+use support::Kill;
+use support::serve::{self, ServeCmd};
 
-const LAB: &str = r#"
-name = "iso"
-prefix = "10.94.0.0/16"
-[[nodes]]
-name = "r1"
-kind = "router"
-[[nodes]]
-name = "r2"
-kind = "router"
-[[nodes]]
-name = "r4"
-kind = "router"
-[[links]]
-a = "noc:eth0"
-b = "r1:eth0"
-[[links]]
-a = "noc:eth1"
-b = "r4:eth1"
-[[links]]
-a = "r1:eth2"
-b = "r2:eth2"
-"#;
+/// r4 is behind the noc's second link; declared before it is linked.
+fn lab_toml() -> String {
+    support::lab::LabToml::new("iso", "10.94.0.0/16")
+        .routers(&["r1", "r2", "r4"])
+        .links("noc:eth0 - r1:eth0, noc:eth1 - r4:eth1, r1:eth2 - r2:eth2")
+        .build()
+}
 
 const API_PORT: u16 = 18_113;
 const HOOK_PORT: u16 = 18_114;
@@ -78,15 +64,15 @@ severity = "critical"
 "#;
 
 fn api(lab: &Lab, path: &str) -> Value {
-    common::noc_json(lab, API_PORT, path)
+    support::noc_json(lab, API_PORT, path)
 }
 
 fn history(lab: &Lab) -> Vec<Value> {
-    common::alert_history(lab, API_PORT)
+    support::alert_history(lab, API_PORT)
 }
 
 fn active(lab: &Lab) -> Vec<Value> {
-    common::active_alerts(lab, API_PORT)
+    support::active_alerts(lab, API_PORT)
 }
 
 /// Reachability of each router by sysName.
@@ -138,7 +124,7 @@ fn addresses(lab: &Lab, node: &str) -> Vec<String> {
 }
 
 /// (rule, status, device) of each notification the receiver got.
-fn told(got: &common::Hooks) -> Vec<(String, String, String)> {
+fn told(got: &support::Hooks) -> Vec<(String, String, String)> {
     let s = |x: &Value| x.as_str().unwrap_or_default().to_string();
     got.lock()
         .unwrap()
@@ -157,36 +143,19 @@ fn told(got: &common::Hooks) -> Vec<(String, String, String)> {
 #[test]
 fn a_poller_nothing_answers_pages_once_and_one_dead_hop_does_not_isolate_it() {
     require_root!();
-    let lab = common::lab_up_toml(LAB);
+    let lab = support::lab_up_toml(&lab_toml());
     lab.wait_lldp_settled(Duration::from_secs(30)).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("iso.toml");
-    std::fs::write(&cfg, CONFIG).unwrap();
-    let db = dir.path().join("iso.db");
-    let log = dir.path().join("serve.log");
-    let got = common::Hooks::default();
-    common::start_webhook(&lab, HOOK_PORT, got.clone());
+    let (_dir, cfg, db, log) = serve::files("iso", CONFIG);
+    let got = support::Hooks::default();
+    support::start_webhook(&lab, HOOK_PORT, got.clone());
     // r4 is reached only through the noc's second link: seed it too.
     let r4_seed = lab.link_addrs("noc:eth1").unwrap().1.unwrap().to_string();
-    let serve: Kill = common::start_serve_with_config(
-        &lab,
-        API_PORT,
-        &[
-            "--seed",
-            &r4_seed,
-            "--prefix",
-            "10.94.0.0/16",
-            "-c",
-            "public",
-            "--poll-interval",
-            "2",
-            "--rediscover-interval",
-            "0",
-        ],
-        &cfg,
-        &db,
-        &log,
-    );
+    let serve: Kill = ServeCmd::new(&lab, "10.94.0.0/16")
+        .args(["--seed", &r4_seed])
+        .poll(2)
+        .config(&cfg)
+        .db(&db)
+        .start_logged(API_PORT, &log);
     let topo = api(&lab, "/api/topology");
     let poller_id = topo["devices"]
         .as_array()
@@ -205,7 +174,7 @@ fn a_poller_nothing_answers_pages_once_and_one_dead_hop_does_not_isolate_it() {
         })
         .count();
     assert_eq!(poller_links, 2, "the poller has two first hops: {topo}");
-    common::wait_until("every router up", Duration::from_secs(30), || {
+    support::wait_until("every router up", Duration::from_secs(30), || {
         let r = reach(&lab);
         (r.len() == 3 && r.values().all(|v| v == "up")).then_some(())
     });
@@ -213,12 +182,12 @@ fn a_poller_nothing_answers_pages_once_and_one_dead_hop_does_not_isolate_it() {
     // 1. One first hop dies.
     let t_r1 = now_ms();
     lab.set_loss("r1", 100).unwrap();
-    let fired = common::wait_until("r1's unreachable alert", Duration::from_secs(30), || {
+    let fired = support::wait_until("r1's unreachable alert", Duration::from_secs(30), || {
         history(&lab).into_iter().find(|e| {
             e["rule"] == "unreachable" && e["device_name"] == "r1" && e["event"] == "fired"
         })
     });
-    let r2 = common::wait_until("r2 suppressed behind r1", Duration::from_secs(20), || {
+    let r2 = support::wait_until("r2 suppressed behind r1", Duration::from_secs(20), || {
         active(&lab)
             .into_iter()
             .find(|a| a["rule"] == "unreachable" && a["device"]["name"] == "r2")
@@ -246,8 +215,8 @@ fn a_poller_nothing_answers_pages_once_and_one_dead_hop_does_not_isolate_it() {
         addresses(&lab, "r1").join(", ")
     );
     let t_block = now_ms();
-    common::nft(&lab, "noc", &block);
-    let stale = common::wait_until("r1's verdict stale", Duration::from_secs(30), || {
+    support::nft(&lab, "noc", &block);
+    let stale = support::wait_until("r1's verdict stale", Duration::from_secs(30), || {
         let d = device(&lab, "r1")?;
         (d["health"]["reachability_stale"] == true).then(now_ms)
     });
@@ -271,9 +240,9 @@ fn a_poller_nothing_answers_pages_once_and_one_dead_hop_does_not_isolate_it() {
     );
     assert_eq!(r2_alert["suppressed"], true, "{r2_alert}");
     assert_eq!(r2_alert["caused_by"][0]["name"], "r1", "{r2_alert}");
-    common::nft(&lab, "noc", "delete table inet iso_block\n");
+    support::nft(&lab, "noc", "delete table inet iso_block\n");
     lab.set_loss("r1", 0).unwrap();
-    common::wait_until("r1 and r2 resolved", Duration::from_secs(30), || {
+    support::wait_until("r1 and r2 resolved", Duration::from_secs(30), || {
         active(&lab).is_empty().then_some(())
     });
     let h_before_cut = history(&lab).len();
@@ -282,7 +251,7 @@ fn a_poller_nothing_answers_pages_once_and_one_dead_hop_does_not_isolate_it() {
     // 2. Nothing comes back to the noc; its links keep their carrier.
     let t_cut = now_ms();
     lab.set_loss("noc", 100).unwrap();
-    let isolated = common::wait_until("the poller-cut-off alert", Duration::from_secs(30), || {
+    let isolated = support::wait_until("the poller-cut-off alert", Duration::from_secs(30), || {
         history(&lab)
             .into_iter()
             .find(|e| e["rule"] == "poller-cut-off" && e["event"] == "fired")
@@ -291,7 +260,7 @@ fn a_poller_nothing_answers_pages_once_and_one_dead_hop_does_not_isolate_it() {
         "(2) poller-cut-off fired {:.1} s after the cut (for 4 s)",
         (isolated["at_ms"].as_i64().unwrap() - t_cut) as f64 / 1000.0
     );
-    let during = common::wait_until(
+    let during = support::wait_until(
         "3 unreachable alerts behind the poller",
         Duration::from_secs(30),
         || {
@@ -331,7 +300,7 @@ fn a_poller_nothing_answers_pages_once_and_one_dead_hop_does_not_isolate_it() {
     // 3. Healed.
     let t_back = now_ms();
     lab.set_loss("noc", 0).unwrap();
-    let clear = common::wait_until("everything resolved", Duration::from_secs(40), || {
+    let clear = support::wait_until("everything resolved", Duration::from_secs(40), || {
         active(&lab).is_empty().then_some(now_ms())
     });
     std::thread::sleep(Duration::from_secs(6)); // a catch-up would come within `for`
@@ -387,15 +356,15 @@ fn a_poller_nothing_answers_pages_once_and_one_dead_hop_does_not_isolate_it() {
     // datagram, as a bug a hostile packet reached would): they are started
     // again, every router reads up, and nothing pages.
     let restarts = |lab: &Lab| {
-        common::noc_get(lab, API_PORT, "/metrics")
-            .and_then(|m| common::metric(&m, "nocmap_icmp_receiver_restarts_total"))
+        support::noc_get(lab, API_PORT, "/metrics")
+            .and_then(|m| support::metric(&m, "nocmap_icmp_receiver_restarts_total"))
     };
     assert_eq!(restarts(&lab), Some(0.0));
     let (h_before, n_before) = (history(&lab).len(), told(&got).len());
     let t_fault = now_ms();
     // SAFETY: plain kill(2) on our own child.
     unsafe { libc::kill(serve.0.id() as i32, libc::SIGUSR1) };
-    common::wait_until(
+    support::wait_until(
         "the receive loop restarted",
         Duration::from_secs(20),
         || restarts(&lab).filter(|n| *n >= 1.0),
@@ -429,5 +398,5 @@ fn a_poller_nothing_answers_pages_once_and_one_dead_hop_does_not_isolate_it() {
         &history(&lab)[h_before..]
     );
     assert_eq!(told(&got).len(), n_before);
-    common::stop_serve(serve, &log);
+    support::stop_serve(serve, &log);
 }

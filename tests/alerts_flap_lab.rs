@@ -35,28 +35,24 @@
 //! stale for a while and must not page). Deadlines are generous; the
 //! figures are printed.
 #[macro_use]
-mod common;
-mod flap_support;
-use flap_support::*;
+mod support;
 use nocmap::types::unix_now_ms as now_ms;
 use nocmap_lab::Lab;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
+use support::flap::*;
+use support::serve;
 
 #[test]
 fn flapping_restarts_and_a_cut_off_poller_page_only_as_the_rules_say() {
     require_root!();
     let t_start = Instant::now();
-    let lab = common::lab_up_toml(LAB);
+    let lab = support::lab_up_toml(&LAB.toml());
     lab.wait_lldp_settled(Duration::from_secs(30)).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("flap.toml");
-    std::fs::write(&cfg, CONFIG).unwrap();
-    let db = dir.path().join("flap.db");
-    let log = dir.path().join("serve.log");
-    let got = common::Hooks::default();
-    common::start_webhook(&lab, HOOK_PORT, got.clone());
+    let (dir, cfg, db, log) = serve::files("flap", CONFIG);
+    let got = support::Hooks::default();
+    support::start_webhook(&lab, HOOK_PORT, got.clone());
     let log2 = dir.path().join("serve2.log");
     let mut serve = Some(start_serve(&lab, &cfg, &db, &log));
     let poller_id = api(&lab, "/api/topology")["devices"]
@@ -67,7 +63,7 @@ fn flapping_restarts_and_a_cut_off_poller_page_only_as_the_rules_say() {
         .map(|d| d["id"].as_str().unwrap().to_string())
         .expect("the poller is in the topology");
     // Everything polled and answering before the faults start.
-    common::wait_until(
+    support::wait_until(
         "every router up and polled",
         Duration::from_secs(60),
         || {
@@ -103,7 +99,7 @@ fn flapping_restarts_and_a_cut_off_poller_page_only_as_the_rules_say() {
                 std::thread::sleep(Duration::from_secs(6));
                 let t = now_ms();
                 lab.restart_snmpd("r4").unwrap();
-                let back = common::wait_until("r4 polled again", Duration::from_secs(30), || {
+                let back = support::wait_until("r4 polled again", Duration::from_secs(30), || {
                     let d = devices(&lab);
                     let h = &d.get("r4")?["health"];
                     (h["snmp_ok"] == true && h["last_snmp_ms"].as_i64()? > t + 500)
@@ -126,7 +122,7 @@ fn flapping_restarts_and_a_cut_off_poller_page_only_as_the_rules_say() {
                 // the history it saved, so nothing more is told until it
                 // stops.
                 let t = now_ms();
-                common::stop_serve(serve.take().unwrap(), &log);
+                support::stop_serve(serve.take().unwrap(), &log);
                 serve = Some(start_serve(&lab, &cfg, &db, &log2));
                 restart = Some((t, now_ms()));
             }
@@ -166,7 +162,7 @@ fn flapping_restarts_and_a_cut_off_poller_page_only_as_the_rules_say() {
     }
     // The flapping stopped with the link up: nothing stays firing or
     // flapping.
-    let settled = common::wait_until(
+    let settled = support::wait_until(
         "nothing firing or flapping after the flapping",
         Duration::from_secs(40),
         || active(&lab).is_empty().then_some(now_ms()),
@@ -174,7 +170,7 @@ fn flapping_restarts_and_a_cut_off_poller_page_only_as_the_rules_say() {
     // Receivers were told "flapping started" (with the 6th change,
     // resolved); the stop notice is told once fewer than 6 changes lie in
     // the 30 s window.
-    let owed = common::wait_until(
+    let owed = support::wait_until(
         "the flapping_stopped notices after the flapping",
         Duration::from_secs(60),
         || {
@@ -348,7 +344,7 @@ fn flapping_restarts_and_a_cut_off_poller_page_only_as_the_rules_say() {
     // 3. The noc's own interface goes down for 20 s.
     let t_cut = now_ms();
     lab.set_if_state("noc", "eth0", false).unwrap();
-    let isolated = common::wait_until("the poller-cut-off alert", Duration::from_secs(30), || {
+    let isolated = support::wait_until("the poller-cut-off alert", Duration::from_secs(30), || {
         let h = history(&lab);
         events(&h, "poller-cut-off", Some("fired"))
             .first()
@@ -401,7 +397,7 @@ fn flapping_restarts_and_a_cut_off_poller_page_only_as_the_rules_say() {
     }
     let t_back = now_ms();
     lab.set_if_state("noc", "eth0", true).unwrap();
-    let clear = common::wait_until("everything resolved", Duration::from_secs(60), || {
+    let clear = support::wait_until("everything resolved", Duration::from_secs(60), || {
         let a = active(&lab);
         a.is_empty().then_some(now_ms())
     });
@@ -481,6 +477,6 @@ fn flapping_restarts_and_a_cut_off_poller_page_only_as_the_rules_say() {
         assert!(h["last_snmp_ms"].as_i64().unwrap_or(0) > t_back, "{n}: {h}");
     }
     // SIGTERM: flushed, exit 0.
-    common::stop_serve(serve.take().unwrap(), &log2);
+    support::stop_serve(serve.take().unwrap(), &log2);
     eprintln!("total {:.1} s", t_start.elapsed().as_secs_f64());
 }

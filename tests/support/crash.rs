@@ -1,8 +1,10 @@
 //! Helpers of the tests that stop or starve `nocmap serve` under its
-//! database (`crash_lab`, `power_cut_lab`): serve in the lab's noc
+//! database (`store_crash_lab`, `store_power_cut_lab`): serve in the lab's noc
 //! namespace with its stderr kept, the test's own read-only view of the
 //! SQLite file, and ext4 images on loop devices.
 use super::noc_get;
+use super::serve::ServeCmd;
+pub use super::sh;
 use nocmap_lab::Lab;
 use rusqlite::{Connection, OpenFlags};
 use std::collections::BTreeSet;
@@ -19,30 +21,12 @@ pub struct Serve {
 
 impl Serve {
     pub fn start(lab: &Lab, port: u16, prefix: &str, db: &Path) -> Serve {
-        let seed = lab.link_addrs("noc:eth0").unwrap().1.unwrap().to_string();
-        let mut child = lab
-            .command_in("noc", super::nocmap_bin().to_str().unwrap())
-            .unwrap()
-            .args([
-                "serve",
-                "--seed",
-                &seed,
-                "--prefix",
-                prefix,
-                "-c",
-                "public",
-                "--poll-interval",
-                "3",
-                "--icmp-interval",
-                "2",
-                "--rediscover-interval",
-                "0",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--db",
-            ])
-            .arg(db)
-            .stdout(Stdio::null())
+        let mut child = ServeCmd::new(lab, prefix)
+            .poll(3)
+            .icmp(2)
+            .listen(port)
+            .db(db)
+            .command()
             .stderr(Stdio::piped())
             .spawn()
             .expect("serve starts");
@@ -194,17 +178,6 @@ impl Drop for Mounted {
                 .status();
         }
     }
-}
-
-pub fn sh(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 /// `program` in the mount namespace of process `pid` (serve runs in its

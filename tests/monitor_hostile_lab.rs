@@ -16,16 +16,16 @@
 //! partial-walk reason from discovery or the poller's `snmp_error`) and the
 //! healthy one none; hostile strings come back through the JSON API as valid,
 //! escaped JSON, capped in length; SIGTERM still ends serve cleanly.
-mod hostile_agents;
-mod netns;
-use hostile_agents::{AGENTS, Fault, HUGE_ROWS, addr, hostile_name, run_agent};
-use netns::Netns;
+#[macro_use]
+mod support;
 use serde_json::Value as Json;
 use std::collections::BTreeSet;
 use std::process::{Child, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+use support::agents::{AGENTS, Fault, HUGE_ROWS, addr, hostile_name, run_agent};
+use support::netns::Netns;
 
 const NS: &str = "hzhostile";
 const API: &str = "127.0.0.1:18089";

@@ -1,0 +1,212 @@
+//! `nocmap serve` in a lab's noc namespace, started the way the labs start
+//! it: seeded with the noc's first neighbour (the far end of `noc:eth0`),
+//! community `public`, no rediscovery, over the lab's prefix; a test adds
+//! intervals, a listen port, a config, a database and its own flags.
+//! [`wait_api`] waits until it answers, [`terminate`] stops it with SIGTERM
+//! and waits for the exit; [`Serve`] is the running process.
+use super::{Kill, noc_get, nocmap_bin};
+use nocmap_lab::Lab;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// The command line of one `nocmap serve` in `lab`'s noc namespace.
+pub struct ServeCmd<'a> {
+    lab: &'a Lab,
+    verbose: bool,
+    args: Vec<OsString>,
+    env: Vec<(String, String)>,
+}
+
+impl<'a> ServeCmd<'a> {
+    /// `serve --seed <noc:eth0's neighbour> --prefix <prefix> -c public
+    /// --rediscover-interval 0`.
+    pub fn new(lab: &'a Lab, prefix: &str) -> ServeCmd<'a> {
+        let seed = lab.link_addrs("noc:eth0").unwrap().1.unwrap().to_string();
+        ServeCmd {
+            lab,
+            verbose: false,
+            args: Vec::new(),
+            env: Vec::new(),
+        }
+        .args(["--seed", &seed, "--prefix", prefix, "-c", "public"])
+        .args(["--rediscover-interval", "0"])
+    }
+
+    /// `nocmap --verbose serve`: info-level logs on stderr.
+    pub fn verbose(mut self) -> ServeCmd<'a> {
+        self.verbose = true;
+        self
+    }
+
+    /// `--poll-interval` (SNMP counters), seconds.
+    pub fn poll(self, secs: u32) -> ServeCmd<'a> {
+        self.args(["--poll-interval", &secs.to_string()])
+    }
+
+    /// `--icmp-interval`, seconds.
+    pub fn icmp(self, secs: u32) -> ServeCmd<'a> {
+        self.args(["--icmp-interval", &secs.to_string()])
+    }
+
+    /// `--listen 127.0.0.1:<port>` (inside the noc namespace).
+    pub fn listen(self, port: u16) -> ServeCmd<'a> {
+        self.args(["--listen", &format!("127.0.0.1:{port}")])
+    }
+
+    pub fn config(self, path: &Path) -> ServeCmd<'a> {
+        self.arg("--config").arg(path)
+    }
+
+    pub fn db(self, path: &Path) -> ServeCmd<'a> {
+        self.arg("--db").arg(path)
+    }
+
+    pub fn arg(mut self, arg: impl Into<OsString>) -> ServeCmd<'a> {
+        self.args.push(arg.into());
+        self
+    }
+
+    pub fn args<S: Into<OsString>>(mut self, args: impl IntoIterator<Item = S>) -> ServeCmd<'a> {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> ServeCmd<'a> {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    /// The command, stdout to /dev/null; stderr is the caller's to set.
+    pub fn command(&self) -> Command {
+        let mut cmd = self
+            .lab
+            .command_in("noc", nocmap_bin().to_str().unwrap())
+            .unwrap();
+        if self.verbose {
+            cmd.arg("--verbose");
+        }
+        cmd.arg("serve").args(&self.args).stdout(Stdio::null());
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    /// Started with its stderr on the test's.
+    pub fn spawn(&self) -> Child {
+        self.command()
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("serve starts")
+    }
+
+    /// Started with its stderr on the test's, as a [`Serve`].
+    pub fn start(&self) -> Serve {
+        Serve(self.spawn())
+    }
+
+    /// Started with its stderr in the file `log`.
+    pub fn spawn_logged(&self, log: &Path) -> Child {
+        self.command()
+            .stderr(std::fs::File::create(log).unwrap())
+            .spawn()
+            .expect("serve starts")
+    }
+}
+
+impl ServeCmd<'_> {
+    /// Started verbose, listening on `port`, its stderr in `log`, with the
+    /// test faults on (SIGUSR1 injects an ICMP receive-loop panic: the
+    /// tests' build has the `test-faults` feature); returns once
+    /// `/api/alerts` answers.
+    pub fn start_logged(self, port: u16, log: &Path) -> Kill {
+        let cmd = self.verbose().env("NOCMAP_TEST_FAULTS", "1").listen(port);
+        let mut serve = Kill(cmd.spawn_logged(log));
+        wait_api(
+            cmd.lab,
+            &mut serve.0,
+            port,
+            "/api/alerts",
+            Some(log),
+            Duration::from_secs(90),
+        );
+        serve
+    }
+}
+
+/// Polls `GET path` on 127.0.0.1:`port` in the noc namespace every second
+/// until it answers 2xx; panics after `limit`, or at once (with `log`) when
+/// serve exits first.
+pub fn wait_api(
+    lab: &Lab,
+    serve: &mut Child,
+    port: u16,
+    path: &str,
+    log: Option<&Path>,
+    limit: Duration,
+) {
+    let start = Instant::now();
+    loop {
+        if let Ok(Some(st)) = serve.try_wait() {
+            let text = log
+                .map(|l| std::fs::read_to_string(l).unwrap_or_default())
+                .unwrap_or_default();
+            panic!("serve exited with {st}: {text}");
+        }
+        if noc_get(lab, port, path).is_some() {
+            return;
+        }
+        assert!(start.elapsed() < limit, "timed out waiting for the API");
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
+/// SIGTERM, and wait for serve to exit (it flushes the store first).
+pub fn terminate(serve: &mut Child) -> ExitStatus {
+    // SAFETY: plain kill(2) on our own child.
+    unsafe { libc::kill(serve.id() as i32, libc::SIGTERM) };
+    serve.wait().unwrap()
+}
+
+/// A running serve: [`Serve::stop`] is SIGTERM and wait for exit 0;
+/// dropping it (also on panic) sends SIGTERM and kills it after 10 s.
+pub struct Serve(pub Child);
+
+impl Serve {
+    pub fn stop(mut self) {
+        let st = terminate(&mut self.0);
+        assert!(st.success(), "serve exited with {st}");
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            // SAFETY: plain kill(2) on our own child, not yet reaped.
+            unsafe { libc::kill(self.0.id() as i32, libc::SIGTERM) };
+            let start = Instant::now();
+            while let Ok(None) = self.0.try_wait() {
+                if start.elapsed() > Duration::from_secs(10) {
+                    let _ = self.0.kill();
+                    let _ = self.0.wait();
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+}
+
+/// A test's files for serve in a temporary directory (removed when the
+/// returned `TempDir` is dropped): the config written as `<name>.toml`,
+/// the database `<name>.db` and serve's log `serve.log`.
+pub fn files(name: &str, config: &str) -> (tempfile::TempDir, PathBuf, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join(format!("{name}.toml"));
+    std::fs::write(&cfg, config).unwrap();
+    let db = dir.path().join(format!("{name}.db"));
+    let log = dir.path().join("serve.log");
+    (dir, cfg, db, log)
+}
