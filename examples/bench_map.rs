@@ -105,7 +105,7 @@ fn synthetic(devices: usize, links: usize) -> Topology {
                 speed_bps: Some(1_000_000_000),
                 mac: None,
                 oper_status: Some(nocmap::types::OperStatus::Up),
-                admin_status: Some("up".into()),
+                admin_status: Some(nocmap::types::OperStatus::Up),
                 if_type: Some(6),
             });
             Endpoint {

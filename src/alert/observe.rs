@@ -145,7 +145,7 @@ impl Observations {
             let admin_down = snap.topology.device(dev).is_some_and(|d| {
                 d.interfaces
                     .iter()
-                    .any(|i| &i.name == name && i.admin_status.as_deref() == Some("down"))
+                    .any(|i| &i.name == name && i.admin_status == Some(OperStatus::Down))
             });
             let ok = fresh(h.updated_ms);
             interfaces.push(IfObs {

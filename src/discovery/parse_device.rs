@@ -32,13 +32,6 @@ pub fn engine_id(vbs: &[VarBind]) -> Option<String> {
     Some(b.iter().map(|x| format!("{x:02x}")).collect())
 }
 
-/// ifAdminStatus as text: its values (up, down, testing) are ifOperStatus's
-/// first three, so the names come from the one table, out-of-range values
-/// "invalid" like there.
-fn admin_status_name(v: Option<i64>) -> Option<String> {
-    v.map(|v| OperStatus::from_mib(v).as_str().to_owned())
-}
-
 pub fn interfaces(vbs: &[VarBind]) -> Vec<Interface> {
     let if_rows = rows(oids::IF_ENTRY, vbs);
     let ifx_rows = rows(oids::IFX_ENTRY, vbs);
@@ -78,7 +71,7 @@ pub fn interfaces(vbs: &[VarBind]) -> Vec<Interface> {
             speed_bps: speed,
             mac: cols.get(&6).and_then(|v| v.as_bytes()).and_then(mac),
             oper_status: int(cols.get(&8)).map(OperStatus::from_mib),
-            admin_status: admin_status_name(int(cols.get(&7))),
+            admin_status: int(cols.get(&7)).map(OperStatus::from_mib),
             if_type: int(cols.get(&3)).and_then(|t| u32::try_from(t).ok()),
         });
     }

@@ -129,7 +129,7 @@ pub fn device(id: &str, addr: IpAddr) -> Device {
         speed_bps: Some(10_000_000),
         mac: None,
         oper_status: Some(crate::types::OperStatus::Up),
-        admin_status: Some("up".into()),
+        admin_status: Some(crate::types::OperStatus::Up),
         if_type: Some(6),
     }];
     d

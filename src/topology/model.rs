@@ -88,7 +88,9 @@ pub struct Interface {
     pub speed_bps: Option<u64>,
     pub mac: Option<String>,
     pub oper_status: Option<OperStatus>,
-    pub admin_status: Option<String>,
+    /// ifAdminStatus: its values (up, down, testing) are ifOperStatus's
+    /// first three, so it is named by the same table (out of range: invalid).
+    pub admin_status: Option<OperStatus>,
     #[serde(default)]
     pub if_type: Option<u32>,
 }

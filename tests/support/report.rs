@@ -146,7 +146,7 @@ pub fn device(id: &str, name: &str, ifs: &[(&str, Option<&str>)]) -> Device {
                 speed_bps: Some(1_000_000_000),
                 mac: None,
                 oper_status: Some(nocmap::types::OperStatus::Up),
-                admin_status: Some("up".into()),
+                admin_status: Some(nocmap::types::OperStatus::Up),
                 if_type: Some(6),
             })
             .collect(),

@@ -35,7 +35,7 @@ fn iface(idx: u32, name: &str) -> Interface {
         speed_bps: Some(1_000_000_000),
         mac: None,
         oper_status: Some(nocmap::types::OperStatus::Up),
-        admin_status: Some("up".into()),
+        admin_status: Some(nocmap::types::OperStatus::Up),
         if_type: Some(6),
     }
 }

@@ -38,7 +38,7 @@ pub fn interface(if_index: u32, name: &str, if_type: Option<u32>, speed: Option<
         speed_bps: speed,
         mac: None,
         oper_status: Some(nocmap::types::OperStatus::Up),
-        admin_status: Some("up".to_owned()),
+        admin_status: Some(nocmap::types::OperStatus::Up),
         if_type,
     }
 }

@@ -16,7 +16,7 @@ fn iface(idx: u32, name: &str, mac: &str, if_type: u32) -> Interface {
         speed_bps: Some(1_000_000_000),
         mac: Some(mac.into()),
         oper_status: Some(crate::types::OperStatus::Up),
-        admin_status: Some("up".into()),
+        admin_status: Some(crate::types::OperStatus::Up),
         if_type: Some(if_type),
     }
 }

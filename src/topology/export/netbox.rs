@@ -13,6 +13,7 @@
 //! listed in [`NetboxCsv::skipped`].
 use super::common::{nodes, unique_names};
 use crate::topology::model::{Interface, Link, Topology};
+use crate::types::OperStatus;
 use std::collections::{BTreeSet, HashSet};
 
 /// Placeholder values NetBox requires on every device.
@@ -175,9 +176,9 @@ fn choose_cables(
 }
 
 fn interface_row(out: &mut String, device: &str, interface: &Interface) {
-    let enabled = match interface.admin_status.as_deref() {
-        Some(s) if s.eq_ignore_ascii_case("down") => "false",
-        Some(s) if s.eq_ignore_ascii_case("up") => "true",
+    let enabled = match interface.admin_status {
+        Some(OperStatus::Down) => "false",
+        Some(OperStatus::Up) => "true",
         _ => "",
     };
     // NetBox counts speed in kbit/s.
