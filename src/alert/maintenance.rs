@@ -51,7 +51,7 @@ impl Window {
         Window {
             name: m.name.clone(),
             when,
-            scope: Scope::new(&m.scope()),
+            scope: Scope::new(&m.scope),
         }
     }
 

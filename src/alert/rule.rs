@@ -40,7 +40,7 @@ impl Rule {
             for_ms: (r.for_s.min(u64::MAX / 2000) * 1000) as i64,
             severity: r.severity,
             window_ms: (r.window_s.unwrap_or(0).min(u64::MAX / 2000) * 1000) as i64,
-            scope: Scope::new(&r.scope()),
+            scope: Scope::new(&r.scope),
             receivers: r.receivers.clone(),
             flap_changes: r.flap_changes,
             flap_window_ms: (r.flap_window_s.min(u64::MAX / 2000) * 1000) as i64,

@@ -1,6 +1,8 @@
 //! The configuration as plain typed data (what `nocmap.toml` deserializes
 //! into). Every struct denies unknown fields and takes its defaults from
-//! `defaults`. No I/O and no validation here: see `validate.rs`.
+//! `defaults`; a section with an `impl Default` is `#[serde(default)]`, so
+//! a missing key takes the value that impl gives (each default written
+//! once). No I/O and no validation here: see `validate.rs`.
 use super::defaults;
 use super::secret::Secret;
 use ipnet::IpNet;
@@ -47,22 +49,15 @@ pub struct Config {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct SnmpConfig {
-    #[serde(default = "defaults::snmp_timeout_ms")]
     pub timeout_ms: u64,
-    #[serde(default = "defaults::snmp_retries")]
     pub retries: u32,
-    #[serde(default = "defaults::snmp_max_repetitions")]
     pub max_repetitions: u32,
-    #[serde(default = "defaults::snmp_per_agent_in_flight")]
     pub per_agent_in_flight: u32,
-    #[serde(default = "defaults::snmp_global_in_flight")]
     pub global_in_flight: u32,
-    #[serde(default = "defaults::snmp_port")]
     pub port: u16,
     /// Extra MIB directories, loaded after the bundled modules.
-    #[serde(default)]
     pub mib_dirs: Vec<PathBuf>,
 }
 
@@ -154,16 +149,12 @@ pub struct Credential {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct IcmpConfig {
-    #[serde(default = "defaults::icmp_count")]
     pub count: u32,
-    #[serde(default = "defaults::icmp_interval_ms")]
     pub interval_ms: u64,
-    #[serde(default = "defaults::icmp_timeout_ms")]
     pub timeout_ms: u64,
     /// Upper bound on echo requests sent per second, all targets together.
-    #[serde(default = "defaults::icmp_rate_pps")]
     pub rate_pps: u32,
 }
 
@@ -179,16 +170,13 @@ impl Default for IcmpConfig {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct DiscoveryConfig {
     /// Where discovery starts.
-    #[serde(default)]
     pub seeds: Vec<IpAddr>,
     /// The only ranges ever probed; every seed must lie inside one.
-    #[serde(default)]
     pub prefixes: Vec<Prefix>,
     /// How many neighbour hops to follow from the seeds.
-    #[serde(default = "defaults::discovery_depth")]
     pub depth: u32,
 }
 
@@ -210,11 +198,9 @@ impl DiscoveryConfig {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct PollConfig {
-    #[serde(default = "defaults::poll_icmp_interval_s")]
     pub icmp_interval_s: u64,
-    #[serde(default = "defaults::poll_snmp_interval_s")]
     pub snmp_interval_s: u64,
 }
 
@@ -262,11 +248,9 @@ pub struct Device {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct ServerConfig {
-    #[serde(default = "defaults::server_listen")]
     pub listen: SocketAddr,
-    #[serde(default = "defaults::server_db")]
     pub db: PathBuf,
     /// Admin bearer token: every API route and `/metrics`, and the routes
     /// that change state. Required when `listen` is not a loopback address.
@@ -275,17 +259,13 @@ pub struct ServerConfig {
     pub read_only_token: Option<Secret>,
     /// Requests per second one client address may send, sustained (0: no
     /// limit), and the burst an idle client may send at once.
-    #[serde(default = "defaults::server_rate_limit_per_s")]
     pub rate_limit_per_s: f64,
-    #[serde(default = "defaults::server_rate_limit_burst")]
     pub rate_limit_burst: f64,
     /// Live-feed (`/api/events`) streams one client address may hold open.
-    #[serde(default = "defaults::server_max_streams_per_client")]
     pub max_streams_per_client: usize,
     /// CPU niceness (0-19) of the web server's threads: under a burst of
     /// API work the pollers' threads (nice 0) run first, so polls keep
     /// their schedule. 0 runs the API at the pollers' priority.
-    #[serde(default = "defaults::server_api_nice")]
     pub api_nice: u8,
     /// HTTPS: the certificate chain (PEM, the server's own certificate
     /// first) and its private key (PEM). Both or neither; without them the
@@ -301,20 +281,16 @@ pub struct ServerConfig {
 
 /// `[store]`: how the SQLite file keeps what it is given.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct StoreSection {
     /// `full` (the default): every commit (at most one a second) is synced
     /// to disk, so a power cut loses nothing committed. `normal`: a commit
     /// survives a crash of nocmap but an OS crash or power cut may lose the
     /// last seconds before a checkpoint (saves about one fsync a second).
-    #[serde(default = "defaults::store_durability")]
     pub durability: StoreDurability,
     /// How long raw samples, 5-minute and 1-hour rollups are kept.
-    #[serde(default = "defaults::store_raw_retention_days")]
     pub raw_retention_days: u32,
-    #[serde(default = "defaults::store_five_min_retention_days")]
     pub five_min_retention_days: u32,
-    #[serde(default = "defaults::store_hour_retention_days")]
     pub hour_retention_days: u32,
 }
 

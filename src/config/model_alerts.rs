@@ -25,7 +25,10 @@ pub enum Direction {
 
 /// Which devices (and interfaces) a rule or a maintenance window covers.
 /// Every given criterion must match; an empty criterion matches everything.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Flattened into `[[alert]]` and `[[maintenance]]`; unknown keys are still
+/// refused there (serde checks what neither struct took).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
 pub struct ScopeConfig {
     /// Globs on the device's sysName (or id when it has none).
     pub devices: Vec<String>,
@@ -58,14 +61,10 @@ pub struct AlertRule {
     pub severity: Severity,
     /// The p95 window (p95 kinds only).
     pub window_s: Option<u64>,
-    #[serde(default)]
-    pub devices: Vec<String>,
-    #[serde(default)]
-    pub interfaces: Vec<String>,
-    #[serde(default)]
-    pub tags: Vec<String>,
-    #[serde(default)]
-    pub prefixes: Vec<Prefix>,
+    /// `devices`, `interfaces`, `tags`, `prefixes`: the keys sit in the
+    /// table itself.
+    #[serde(flatten)]
+    pub scope: ScopeConfig,
     /// Receiver names to notify; empty = every receiver.
     #[serde(default)]
     pub receivers: Vec<String>,
@@ -75,17 +74,6 @@ pub struct AlertRule {
     pub flap_changes: u32,
     #[serde(default = "defaults::alert_flap_window_s")]
     pub flap_window_s: u64,
-}
-
-impl AlertRule {
-    pub fn scope(&self) -> ScopeConfig {
-        ScopeConfig {
-            devices: self.devices.clone(),
-            interfaces: self.interfaces.clone(),
-            tags: self.tags.clone(),
-            prefixes: self.prefixes.clone(),
-        }
-    }
 }
 
 /// One `[[maintenance]]` window: alerts of the devices in scope are
@@ -100,25 +88,10 @@ pub struct Maintenance {
     /// A weekly window, UTC: `"sun 02:00-04:00"` (may run past midnight).
     #[serde(default)]
     pub weekly: Vec<WeeklySlot>,
-    #[serde(default)]
-    pub devices: Vec<String>,
-    #[serde(default)]
-    pub interfaces: Vec<String>,
-    #[serde(default)]
-    pub tags: Vec<String>,
-    #[serde(default)]
-    pub prefixes: Vec<Prefix>,
-}
-
-impl Maintenance {
-    pub fn scope(&self) -> ScopeConfig {
-        ScopeConfig {
-            devices: self.devices.clone(),
-            interfaces: self.interfaces.clone(),
-            tags: self.tags.clone(),
-            prefixes: self.prefixes.clone(),
-        }
-    }
+    /// `devices`, `interfaces`, `tags`, `prefixes`: the keys sit in the
+    /// table itself.
+    #[serde(flatten)]
+    pub scope: ScopeConfig,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -310,5 +283,26 @@ mod tests {
         assert_eq!(t.0, 1000);
         assert!("tomorrow".parse::<Timestamp>().is_err());
         assert!("6h".parse::<Timestamp>().is_err());
+    }
+
+    #[test]
+    fn scope_keys_sit_in_the_table_and_unknown_keys_are_still_refused() {
+        let m: Maintenance = toml::from_str(
+            "name = \"m\"\nweekly = [\"sun 02:00-04:00\"]\ndevices = [\"sw*\"]\nprefixes = [\"127.0.0.0/8\"]",
+        )
+        .unwrap();
+        assert_eq!(m.scope.devices, ["sw*"]);
+        assert_eq!(m.scope.prefixes.len(), 1);
+        assert!(m.scope.tags.is_empty());
+        let err = toml::from_str::<Maintenance>("name = \"m\"\ndevice = [\"sw*\"]")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown field `device`"), "{err}");
+        let err = toml::from_str::<AlertRule>(
+            "name = \"a\"\nkind = \"device_unreachable\"\ntag = [\"x\"]",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("unknown field `tag`"), "{err}");
     }
 }

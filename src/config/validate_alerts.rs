@@ -126,7 +126,7 @@ impl Config {
                     &format!("kind `{kind}` has no direction"),
                 );
             }
-            if !r.kind.per_interface() && !r.interfaces.is_empty() {
+            if !r.kind.per_interface() && !r.scope.interfaces.is_empty() {
                 v.push(
                     &format!("{at}.interfaces"),
                     &format!("kind `{kind}` is about devices, not interfaces"),
@@ -134,9 +134,9 @@ impl Config {
             }
             if r.kind == RuleKind::PollerIsolated {
                 for (key, present) in [
-                    ("devices", !r.devices.is_empty()),
-                    ("tags", !r.tags.is_empty()),
-                    ("prefixes", !r.prefixes.is_empty()),
+                    ("devices", !r.scope.devices.is_empty()),
+                    ("tags", !r.scope.tags.is_empty()),
+                    ("prefixes", !r.scope.prefixes.is_empty()),
                 ] {
                     if present {
                         v.push(
@@ -157,8 +157,8 @@ impl Config {
                     );
                 }
             }
-            globs(v, &at, "devices", &r.devices);
-            globs(v, &at, "interfaces", &r.interfaces);
+            globs(v, &at, "devices", &r.scope.devices);
+            globs(v, &at, "interfaces", &r.scope.interfaces);
         }
         for (i, m) in self.maintenance.iter().enumerate() {
             let at = format!("maintenance[{i}]");
@@ -188,8 +188,8 @@ impl Config {
                     &[format!("{at}.start"), format!("{at}.end")],
                 ),
             }
-            globs(v, &at, "devices", &m.devices);
-            globs(v, &at, "interfaces", &m.interfaces);
+            globs(v, &at, "devices", &m.scope.devices);
+            globs(v, &at, "interfaces", &m.scope.interfaces);
         }
         for (kind, list) in [("groups", &self.groups)] {
             for (i, g) in list.iter().enumerate() {
