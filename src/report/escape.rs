@@ -3,21 +3,8 @@
 //! file. Pure.
 
 /// Escapes `& < > " '` so the text is inert in HTML element content and in
-/// quoted attribute values.
-pub fn html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+/// quoted attribute values (the crate's one markup escaper).
+pub use crate::util::markup::html;
 
 /// A text cell quoted per RFC 4180 (always in double quotes, inner quotes
 /// doubled). A cell that a spreadsheet would take as a formula (starting

@@ -1,8 +1,9 @@
 //! The bottom of the crate: small helpers used by more than one subsystem
-//! (the clock handle, time text, statistics, the outbound HTTP client). It
-//! imports nothing else of the crate, so every module may use it without
-//! making a cycle.
+//! (the clock handle, time text, statistics, the outbound HTTP client,
+//! markup escaping). It imports nothing else of the crate, so every module
+//! may use it without making a cycle.
 pub mod clock;
 pub mod http;
+pub mod markup;
 pub mod stats;
 pub mod time;

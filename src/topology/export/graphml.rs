@@ -1,7 +1,7 @@
 //! GraphML export for yEd and Gephi: declared keys for every node and edge
 //! attribute, a plain `label` attribute (Gephi), and yFiles node/edge
-//! graphics with labels (yEd). Owns XML escaping; must not emit any
-//! device-provided string except through [`xml_escape`].
+//! graphics with labels (yEd). Must not emit any device-provided string
+//! except through [`xml_escape`] (the XML side of `util::markup`).
 use super::common::{Node, nodes};
 use crate::topology::model::{Link, Topology};
 use std::fmt::Write;
@@ -63,34 +63,9 @@ pub fn to_graphml(topology: &Topology) -> String {
     out
 }
 
-/// Escapes text for XML 1.0 element content and attribute values alike.
-/// Markup characters become entities; tab, newline and carriage return
-/// become character references (so attribute normalisation cannot eat them);
-/// characters XML 1.0 forbids outright (NUL and the other C0 controls,
-/// U+FFFE, U+FFFF) cannot be written at all and become U+FFFD.
-pub fn xml_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' => out.push_str("&#9;"),
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            c if is_xml_char(c) => out.push(c),
-            _ => out.push('\u{FFFD}'),
-        }
-    }
-    out
-}
-
-/// The XML 1.0 `Char` production (surrogates cannot occur in a Rust `char`).
-fn is_xml_char(c: char) -> bool {
-    matches!(c as u32, 0x20..=0xD7FF | 0xE000..=0xFFFD | 0x10000..=0x10FFFF)
-}
+/// Escapes text for XML 1.0 element content and attribute values alike
+/// (the crate's one markup escaper; see [`crate::util::markup::xml`]).
+pub use crate::util::markup::xml as xml_escape;
 
 fn write_node(out: &mut String, index: usize, node: &Node<'_>) {
     let _ = writeln!(out, "    <node id=\"n{index}\">");
