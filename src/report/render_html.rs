@@ -8,6 +8,7 @@ use super::availability::{LinkEnd, ReachabilityReport};
 use super::bandwidth::{BandwidthReport, InterfaceBandwidth};
 use super::escape::html as esc;
 use super::outages::Outage;
+use super::timeline::Totals;
 use super::window::{ExclusionWindow, Period};
 use crate::util::time::{duration, rfc3339};
 
@@ -193,21 +194,21 @@ pub fn reachability(r: &ReachabilityReport) -> String {
     p.header("Reachability report", r.period, r.generated_ms);
     exclusions(&mut p, &r.exclusions);
     p.lit("<h2>Devices</h2>\n");
-    p.table_head(&[
-        "Device",
-        "Availability",
-        "Up",
-        "Down",
-        "Unknown",
-        "Excluded",
-        "Outages",
-        "Loss",
-        "RTT p50 ms",
-        "RTT p95 ms",
-        "RTT max ms",
-        "Rounds",
-        "Data",
-    ]);
+    p.table_head(
+        &[
+            &["Device", "Availability"][..],
+            &TIME_COLUMNS,
+            &[
+                "Loss",
+                "RTT p50 ms",
+                "RTT p95 ms",
+                "RTT max ms",
+                "Rounds",
+                "Data",
+            ],
+        ]
+        .concat(),
+    );
     for d in &r.devices {
         p.lit("<tr>");
         p.cell(&named(&d.device, d.name.as_deref()));
@@ -216,15 +217,7 @@ pub fn reachability(r: &ReachabilityReport) -> String {
         } else {
             p.num(&pct(d.availability_pct, 3));
         }
-        for t in [
-            d.totals.up_ms,
-            d.totals.down_ms,
-            d.totals.unknown_ms,
-            d.totals.excluded_ms,
-        ] {
-            p.num(&duration(t));
-        }
-        p.num(&d.outages.len().to_string());
+        time_cells(&mut p, &d.totals, &d.outages);
         p.num(&pct(d.loss_pct, 2));
         p.num(&ms(d.rtt_p50_ms));
         p.num(&ms(d.rtt_p95_ms));
@@ -239,32 +232,20 @@ pub fn reachability(r: &ReachabilityReport) -> String {
         outage_rows(&mut p, &named(&d.device, d.name.as_deref()), &d.outages);
     }
     p.lit("</tbody></table>\n</section>\n<section>\n<h2>Links</h2>\n");
-    p.table_head(&[
-        "Link",
-        "A end",
-        "B end",
-        "Availability",
-        "Up",
-        "Down",
-        "Unknown",
-        "Excluded",
-        "Outages",
-    ]);
+    p.table_head(
+        &[
+            &["Link", "A end", "B end", "Availability"][..],
+            &TIME_COLUMNS,
+        ]
+        .concat(),
+    );
     for l in &r.links {
         p.lit("<tr>");
         p.cell(&l.link);
         p.cell(&end_text(&l.a));
         p.cell(&end_text(&l.b));
         p.num(&pct(l.availability_pct, 3));
-        for t in [
-            l.totals.up_ms,
-            l.totals.down_ms,
-            l.totals.unknown_ms,
-            l.totals.excluded_ms,
-        ] {
-            p.num(&duration(t));
-        }
-        p.num(&l.outages.len().to_string());
+        time_cells(&mut p, &l.totals, &l.outages);
         p.lit("</tr>\n");
     }
     p.lit("</tbody></table>\n</section>\n<section>\n<h2>Link outages</h2>\n");
@@ -275,6 +256,17 @@ pub fn reachability(r: &ReachabilityReport) -> String {
     }
     p.lit("</tbody></table>\n</section>\n");
     p.finish(r.definitions)
+}
+
+/// The columns [`time_cells`] fills.
+const TIME_COLUMNS: [&str; 5] = ["Up", "Down", "Unknown", "Excluded", "Outages"];
+
+/// The Up, Down, Unknown, Excluded and Outages cells of a device or link.
+fn time_cells(p: &mut Page, t: &Totals, outages: &[Outage]) {
+    for spent in [t.up_ms, t.down_ms, t.unknown_ms, t.excluded_ms] {
+        p.num(&duration(spent));
+    }
+    p.num(&outages.len().to_string());
 }
 
 fn interface_rows(p: &mut Page, rows: &[InterfaceBandwidth], ranked: bool) {

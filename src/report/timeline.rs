@@ -86,12 +86,7 @@ pub fn device_timeline(
 /// either end is excluded, else down when either end is down, else unknown
 /// when either end is unknown, else up.
 pub fn combine(period: Period, a: &[Segment], b: &[Segment]) -> Vec<Segment> {
-    let edges = a
-        .iter()
-        .chain(b)
-        .flat_map(|s| [s.from_ms, s.to_ms])
-        .collect::<Vec<_>>();
-    build(period, edges, |t| {
+    build(period, edges(a, b), |t| {
         let sa = state_at(a, t).unwrap_or(State::Unknown);
         let sb = state_at(b, t).unwrap_or(State::Unknown);
         if sa == State::Excluded || sb == State::Excluded {
@@ -110,12 +105,7 @@ pub fn combine(period: Period, a: &[Segment], b: &[Segment]) -> Vec<Segment> {
 /// `over` is down becomes down; everything else keeps `base`'s state
 /// (`over` knowing nothing never makes a link unknown).
 pub fn overlay_down(period: Period, base: &[Segment], over: &[Segment]) -> Vec<Segment> {
-    let edges = base
-        .iter()
-        .chain(over)
-        .flat_map(|s| [s.from_ms, s.to_ms])
-        .collect::<Vec<_>>();
-    build(period, edges, |t| {
+    build(period, edges(base, over), |t| {
         let b = state_at(base, t).unwrap_or(State::Unknown);
         if b == State::Up && state_at(over, t) == Some(State::Down) {
             State::Down
@@ -158,6 +148,11 @@ impl Totals {
 }
 
 /// The state of sorted, disjoint `segments` at `t`.
+/// Every segment boundary of two timelines (`build` sorts and dedups).
+fn edges<'a>(a: &'a [Segment], b: &'a [Segment]) -> impl Iterator<Item = i64> + 'a {
+    a.iter().chain(b).flat_map(|s| [s.from_ms, s.to_ms])
+}
+
 fn state_at(segments: &[Segment], t: i64) -> Option<State> {
     let i = segments.partition_point(|s| s.to_ms <= t);
     segments.get(i).filter(|s| s.from_ms <= t).map(|s| s.state)
