@@ -36,6 +36,17 @@ pub struct MetricSample {
     pub value: f64,
 }
 
+impl MetricSample {
+    /// A sample without a suffix (any kind but a summary's `_sum`/`_count`).
+    pub fn plain(labels: Vec<(&'static str, String)>, value: f64) -> MetricSample {
+        MetricSample {
+            suffix: "",
+            labels,
+            value,
+        }
+    }
+}
+
 /// A metric family: one HELP and one TYPE line, then its samples.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Family {
@@ -82,11 +93,7 @@ pub(super) fn single(
         name,
         help,
         kind,
-        samples: vec![MetricSample {
-            suffix: "",
-            labels: vec![],
-            value,
-        }],
+        samples: vec![MetricSample::plain(vec![], value)],
     }
 }
 
@@ -161,15 +168,14 @@ fn interface_families(s: &LiveView<'_>, out: &mut Vec<Family>) {
         let mut f = family(name, help, Gauge);
         for ((device, if_name), h) in s.interfaces {
             if let Some(value) = get(h) {
-                f.samples.push(MetricSample {
-                    suffix: "",
-                    labels: vec![
+                f.samples.push(MetricSample::plain(
+                    vec![
                         ("device", device.0.clone()),
                         ("sys_name", names.get(device).unwrap_or(&"").to_string()),
                         ("if_name", if_name.clone()),
                     ],
                     value,
-                });
+                ));
             }
         }
         out.push(f);
@@ -235,11 +241,7 @@ fn device_families(s: &LiveView<'_>, now_ms: UnixMs, out: &mut Vec<Family>) {
             if let Some(value) = v {
                 let mut l = labels(id);
                 l.extend(extra.map(|(k, v)| (k, v.to_string())));
-                f.samples.push(MetricSample {
-                    suffix: "",
-                    labels: l,
-                    value,
-                });
+                f.samples.push(MetricSample::plain(l, value));
             }
         };
         push(&mut up, None, reach);
@@ -392,11 +394,9 @@ fn poller_families(s: &LiveView<'_>, out: &mut Vec<Family>) {
         Gauge,
     );
     if let (false, Some(e)) = (p.store_ok, &p.store_last_error) {
-        last_error.samples.push(MetricSample {
-            suffix: "",
-            labels: vec![("error", e.clone())],
-            value: 1.0,
-        });
+        last_error
+            .samples
+            .push(MetricSample::plain(vec![("error", e.clone())], 1.0));
     }
     out.push(last_error);
     icmp_engine_families(&p.icmp_engine, out);
@@ -423,11 +423,10 @@ fn icmp_engine_families(c: &crate::icmp::EngineCounters, out: &mut Vec<Family>) 
         ("timeout", c.timeouts),
         ("send_error", c.send_errors),
     ] {
-        packets.samples.push(MetricSample {
-            suffix: "",
-            labels: vec![("kind", kind.to_string())],
-            value: value as f64,
-        });
+        packets.samples.push(MetricSample::plain(
+            vec![("kind", kind.to_string())],
+            value as f64,
+        ));
     }
     out.push(packets);
     out.extend([
@@ -459,16 +458,7 @@ fn discovery_families(s: &LiveView<'_>, out: &mut Vec<Family>) {
     let Some(run) = &s.discovery.last else {
         return;
     };
-    let one = |name, help, value: f64| Family {
-        name,
-        help,
-        kind: Gauge,
-        samples: vec![MetricSample {
-            suffix: "",
-            labels: vec![],
-            value,
-        }],
-    };
+    let one = |name, help, value| single(name, help, Gauge, value);
     out.extend([
         one(
             "nocmap_discovery_unreachable_agents",

@@ -257,11 +257,7 @@ pub(super) fn metric_families(out: &mut Vec<Family>) {
         MetricKind::Gauge,
     );
     if let Some(t) = certificate_not_after() {
-        expiry.samples.push(MetricSample {
-            suffix: "",
-            labels: vec![],
-            value: t as f64,
-        });
+        expiry.samples.push(MetricSample::plain(vec![], t as f64));
     }
     out.push(expiry);
 }
