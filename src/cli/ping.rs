@@ -33,14 +33,8 @@ pub struct PingArgs {
         default_value_t = 1000
     )]
     pub interval_ms: u64,
-    /// Milliseconds each request waits for its reply.
-    #[arg(
-        short = 'W',
-        long = "timeout",
-        value_name = "TIMEOUT_MS",
-        default_value_t = 1000
-    )]
-    pub timeout_ms: u64,
+    #[command(flatten)]
+    pub timeout: ReplyTimeout,
     /// ICMP payload bytes (at least 20, the probe tag).
     #[arg(short = 's', long = "size", default_value_t = 56)]
     pub payload_size: usize,
@@ -52,6 +46,25 @@ pub struct PingArgs {
     /// Addresses, hostnames or CIDR prefixes (a prefix expands to its hosts).
     #[arg(required = true, value_name = "TARGET")]
     pub targets: Vec<String>,
+}
+
+/// `-W/--timeout`, shared by `ping` and `sweep`.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct ReplyTimeout {
+    /// Milliseconds each probe waits for its reply.
+    #[arg(
+        short = 'W',
+        long = "timeout",
+        value_name = "TIMEOUT_MS",
+        default_value_t = 1000
+    )]
+    pub timeout_ms: u64,
+}
+
+impl ReplyTimeout {
+    pub fn duration(self) -> Duration {
+        Duration::from_millis(self.timeout_ms)
+    }
 }
 
 /// Engine options shared by `ping` and `sweep`.
@@ -135,7 +148,7 @@ pub async fn run(args: PingArgs) -> anyhow::Result<ExitCode> {
     let options = PingOptions {
         count: args.count,
         interval: Duration::from_millis(args.interval_ms),
-        timeout: Duration::from_millis(args.timeout_ms),
+        timeout: args.timeout.duration(),
         payload_size: args.payload_size,
     };
     options.validate()?;

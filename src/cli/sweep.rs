@@ -6,13 +6,12 @@
 use std::io::IsTerminal;
 use std::net::IpAddr;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::Context;
 use ipnet::IpNet;
 use serde_json::{Map, Value, json};
 
-use super::ping::{EngineArgs, write_stdout};
+use super::ping::{EngineArgs, ReplyTimeout, write_stdout};
 use crate::icmp::{SweepOptions, SweepProgress, SweepResult};
 
 #[derive(Debug, clap::Args)]
@@ -26,14 +25,8 @@ pub struct SweepArgs {
     /// Extra attempts for hosts that did not answer.
     #[arg(long, default_value_t = 1)]
     pub retries: u32,
-    /// Milliseconds each probe waits for its reply.
-    #[arg(
-        short = 'W',
-        long = "timeout",
-        value_name = "TIMEOUT_MS",
-        default_value_t = 1000
-    )]
-    pub timeout_ms: u64,
+    #[command(flatten)]
+    pub timeout: ReplyTimeout,
     /// Print one JSON object instead of one line per live host.
     #[arg(long)]
     pub json: bool,
@@ -64,7 +57,7 @@ pub async fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
         rate_pps: args.rate_pps,
         max_in_flight: args.max_in_flight,
         retries: args.retries,
-        timeout: Duration::from_millis(args.timeout_ms),
+        timeout: args.timeout.duration(),
         ..SweepOptions::default()
     };
     let engine = args.engine.start()?;

@@ -103,6 +103,16 @@ pub async fn run(args: DemoArgs, state_root: &Path) -> anyhow::Result<ExitCode> 
         .and_then(|n| n.mgmt_addr)
         .context("the lab has no managed device")?;
     let prefix = lab.truth().prefix;
+    // What `discover` and `serve` both crawl from.
+    let seed_text = seed.to_string();
+    let crawl = [
+        "--seed",
+        seed_text.as_str(),
+        "--prefix",
+        prefix.as_str(),
+        "-c",
+        "public",
+    ];
     let out_dir = lab.state_dir().to_path_buf();
     let topo_path = out_dir.join("topology.json");
     eprintln!("discovering from {seed} inside the lab's noc namespace ...");
@@ -110,16 +120,11 @@ pub async fn run(args: DemoArgs, state_root: &Path) -> anyhow::Result<ExitCode> 
         &lab,
         &exe,
         &[
-            "discover",
-            "--seed",
-            &seed.to_string(),
-            "--prefix",
-            &prefix,
-            "-c",
-            "public",
-            "--out",
-            topo_path.to_str().unwrap_or_default(),
-        ],
+            &["discover"][..],
+            &crawl,
+            &["--out", topo_path.to_str().unwrap_or_default()],
+        ]
+        .concat(),
     )?;
     eprint!("{}", String::from_utf8_lossy(&out.stderr));
     if !out.status.success() {
@@ -192,14 +197,9 @@ pub async fn run(args: DemoArgs, state_root: &Path) -> anyhow::Result<ExitCode> 
     let inner: std::net::SocketAddr = "127.0.0.1:18080".parse()?;
     let mut serve = lab
         .command_in("noc", exe.to_str().context("binary path is not UTF-8")?)?
+        .arg("serve")
+        .args(crawl)
         .args([
-            "serve",
-            "--seed",
-            &seed.to_string(),
-            "--prefix",
-            &prefix,
-            "-c",
-            "public",
             "--poll-interval",
             "15",
             "--icmp-interval",
