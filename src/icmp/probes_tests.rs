@@ -16,6 +16,15 @@ fn payload(tag: &ProbeTag) -> [u8; TAG_LEN] {
     out
 }
 
+/// The echo reply our own probe `tag` would get back, carrying `payload`.
+fn reply_to<'a>(tag: &ProbeTag, payload: &'a [u8]) -> Echo<'a> {
+    Echo {
+        ident: IDENT,
+        seq: tag.probe.sequence(),
+        payload,
+    }
+}
+
 fn addr(s: &str) -> IpAddr {
     s.parse().unwrap()
 }
@@ -25,11 +34,7 @@ fn fresh_then_duplicate() {
     let mut t = table();
     let tag = t.register(addr("127.0.0.1"), WallNanos(1_000_000), 7);
     let p = payload(&tag);
-    let echo = Echo {
-        ident: IDENT,
-        seq: tag.probe.sequence(),
-        payload: &p,
-    };
+    let echo = reply_to(&tag, &p);
     assert_eq!(
         t.on_reply(addr("127.0.0.1"), &echo, WallNanos(1_250_000)),
         Verdict::Fresh {
@@ -55,11 +60,7 @@ fn late_after_expiry_and_after_purge() {
     assert!(t.expire(tag.probe, WallNanos(10)));
     assert!(!t.expire(tag.probe, WallNanos(11)), "expires once");
     let p = payload(&tag);
-    let echo = Echo {
-        ident: IDENT,
-        seq: tag.probe.sequence(),
-        payload: &p,
-    };
+    let echo = reply_to(&tag, &p);
     assert_eq!(
         t.on_reply(addr("10.99.0.2"), &echo, WallNanos(20)),
         Verdict::Late {
@@ -87,29 +88,20 @@ fn wrong_token_source_or_sequence_is_spoofed() {
         probe: tag.probe,
     };
     let p = payload(&forged);
-    let echo = Echo {
-        ident: IDENT,
-        seq: tag.probe.sequence(),
-        payload: &p,
-    };
+    let echo = reply_to(&tag, &p);
     assert_eq!(
         t.on_reply(addr("10.99.0.2"), &echo, WallNanos(5)),
         Verdict::Spoofed
     );
     let good = payload(&tag);
-    let wrong_src = Echo {
-        ident: IDENT,
-        seq: tag.probe.sequence(),
-        payload: &good,
-    };
+    let wrong_src = reply_to(&tag, &good);
     assert_eq!(
         t.on_reply(addr("10.99.0.3"), &wrong_src, WallNanos(5)),
         Verdict::Spoofed
     );
     let wrong_seq = Echo {
-        ident: IDENT,
         seq: tag.probe.sequence().wrapping_add(1),
-        payload: &good,
+        ..reply_to(&tag, &good)
     };
     assert_eq!(
         t.on_reply(addr("10.99.0.2"), &wrong_seq, WallNanos(5)),
@@ -155,8 +147,7 @@ fn dgram_mode_ignores_identifier() {
     let p = payload(&tag);
     let echo = Echo {
         ident: 4711,
-        seq: tag.probe.sequence(),
-        payload: &p,
+        ..reply_to(&tag, &p)
     };
     assert!(matches!(
         t.on_reply(addr("::1"), &echo, WallNanos(9)),

@@ -162,23 +162,27 @@ impl Backlog {
     }
 }
 
+/// For the poller's tests: a batch of r1's loss series, one sample at each
+/// of `times` (ms), its value the time.
+#[cfg(test)]
+pub(super) fn test_batch(times: std::ops::Range<i64>) -> Batch {
+    use crate::store::{Sample, SeriesKey};
+    Batch {
+        samples: times
+            .map(|t| Sample {
+                key: SeriesKey::probe("r1", "loss_pct"),
+                at: UnixMillis(t),
+                value: t as f64,
+            })
+            .collect(),
+        gaps: vec![],
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::test_batch as batch;
     use super::*;
-    use crate::store::{Sample, SeriesKey};
-
-    fn batch(times: std::ops::Range<i64>) -> Batch {
-        Batch {
-            samples: times
-                .map(|t| Sample {
-                    key: SeriesKey::probe("r1", "loss_pct"),
-                    at: UnixMillis(t),
-                    value: t as f64,
-                })
-                .collect(),
-            gaps: vec![],
-        }
-    }
 
     #[test]
     fn failed_writes_are_kept_in_order_and_retried_with_backoff() {

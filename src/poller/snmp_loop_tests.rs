@@ -95,28 +95,25 @@ fn one_agent(steps: impl IntoIterator<Item = Step>) -> OneAgent {
 async fn a_counter32_wrap_gives_a_rate_not_a_gap() {
     // 7,500,000 bytes in 60 s across the 2^32 wrap: 1 Mbit/s.
     let after_wrap = (4_294_000_000u64 + 7_500_000 - (1u64 << 32)) as u32;
-    let OneAgent {
-        rec,
-        polls,
-        m,
-        live,
-        ..
-    } = one_agent([
+    let a = one_agent([
         Step::Answer(tick(100_000, 4_294_000_000)),
         Step::Answer(tick(106_000, after_wrap)),
     ]);
-    polls.after(1).await;
-    let h = live.read(|l| l.interfaces[&(DeviceId("r1".into()), "eth0".into())].clone());
-    m.stop().await;
+    a.polls.after(1).await;
+    let h = a
+        .live
+        .read(|l| l.interfaces[&(DeviceId("r1".into()), "eth0".into())].clone());
+    a.m.stop().await;
     let rate = h
         .rate(Metric::InBitsPerSec)
         .expect("a rate across the wrap");
     assert!((rate - 1_000_000.0).abs() < 1.0, "{rate}");
-    let stored = rec.series("r1", "eth0", "in_bps");
+    let stored = a.rec.series("r1", "eth0", "in_bps");
     assert_eq!(stored.len(), 1, "{stored:?}");
-    assert_eq!(stored[0].0, polls.wall(1));
+    assert_eq!(stored[0].0, a.polls.wall(1));
     assert!(
-        rec.gaps()
+        a.rec
+            .gaps()
             .iter()
             .all(|g| !g.series.as_ref().is_some_and(|k| k.metric == "in_bps"))
     );
@@ -124,59 +121,50 @@ async fn a_counter32_wrap_gives_a_rate_not_a_gap() {
 
 #[tokio::test(start_paused = true)]
 async fn an_agent_reboot_is_a_gap_then_rates_resume() {
-    let OneAgent {
-        rec,
-        polls,
-        m,
-        live,
-        ..
-    } = one_agent([
+    let a = one_agent([
         Step::Answer(tick(500_000, 1_000_000)),
         // sysUpTime went back: the agent restarted, counters with it.
         Step::Answer(tick(3_000, 20_000)),
         Step::Answer(tick(9_000, 770_000)),
     ]);
-    polls.after(1).await;
+    a.polls.after(1).await;
     let key = (DeviceId("r1".into()), "eth0".to_string());
-    let during = live.read(|l| l.interfaces[&key].clone());
-    polls.after(2).await;
-    let after = live.read(|l| l.interfaces[&key].clone());
-    m.stop().await;
+    let during = a.live.read(|l| l.interfaces[&key].clone());
+    a.polls.after(2).await;
+    let after = a.live.read(|l| l.interfaces[&key].clone());
+    a.m.stop().await;
     assert_eq!(during.gap(), Some(GapReason::Reboot));
     assert_eq!(during.rate(Metric::InBitsPerSec), None);
-    let gap = rec
+    let gap = a
+        .rec
         .gaps()
         .into_iter()
         .find(|g| g.series.as_ref().is_some_and(|k| k.metric == "in_bps"))
         .expect("an in_bps gap");
     assert_eq!(gap.reason, "reboot");
-    assert_eq!((gap.from.0, gap.to.0), (polls.wall(0), polls.wall(1)));
+    assert_eq!((gap.from.0, gap.to.0), (a.polls.wall(0), a.polls.wall(1)));
     // 750,000 bytes in 60 s after the restart: 100 kbit/s.
     let rate = after.rate(Metric::InBitsPerSec).expect("rates resume");
     assert!((rate - 100_000.0).abs() < 1.0, "{rate}");
-    assert_eq!(rec.series("r1", "eth0", "in_bps").len(), 1);
+    assert_eq!(a.rec.series("r1", "eth0", "in_bps").len(), 1);
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_timeout_fails_the_poll_reopens_and_the_next_rate_spans_both_intervals() {
-    let OneAgent {
-        snmp,
-        polls,
-        m,
-        live,
-        ..
-    } = one_agent([
+    let a = one_agent([
         Step::Answer(tick(100_000, 0)),
         Step::Silent,
         Step::Answer(tick(112_000, 1_500_000)),
     ]);
-    polls.after(1).await;
+    a.polls.after(1).await;
     let id = DeviceId("r1".into());
-    let (failed, poller) = live.read(|l| (l.devices[&id].clone(), l.poller.clone()));
-    polls.after(2).await;
-    let ok = live.read(|l| l.devices[&id].clone());
-    let h = live.read(|l| l.interfaces[&(id.clone(), "eth0".into())].clone());
-    m.stop().await;
+    let (failed, poller) = a.live.read(|l| (l.devices[&id].clone(), l.poller.clone()));
+    a.polls.after(2).await;
+    let ok = a.live.read(|l| l.devices[&id].clone());
+    let h = a
+        .live
+        .read(|l| l.interfaces[&(id.clone(), "eth0".into())].clone());
+    a.m.stop().await;
     assert_eq!(failed.snmp_ok, Some(false));
     let text = failed.snmp_error.unwrap_or_default();
     assert!(text.contains("no answer within 1000 ms"), "{text}");
@@ -186,7 +174,7 @@ async fn a_timeout_fails_the_poll_reopens_and_the_next_rate_spans_both_intervals
     let rate = h.rate(Metric::InBitsPerSec).expect("a rate");
     assert!((rate - 100_000.0).abs() < 1.0, "{rate}");
     // The session is opened again after the failure.
-    let opens = snmp.log().iter().filter(|(_, w)| *w == "open").count();
+    let opens = a.snmp.log().iter().filter(|(_, w)| *w == "open").count();
     assert_eq!(opens, 2);
 }
 
@@ -229,24 +217,18 @@ async fn an_answer_from_a_stranger_is_named_with_the_failure() {
 
 #[tokio::test(start_paused = true)]
 async fn an_overrun_skips_the_missed_deadlines_and_counts_them() {
-    let OneAgent {
-        snmp,
-        polls,
-        m,
-        live,
-        ..
-    } = one_agent([
+    let a = one_agent([
         Step::Answer(tick(100_000, 0)),
         // Poll 1 takes 150 s: the deadlines of polls 2 and 3 pass.
         Step::Slow(Duration::from_secs(150), tick(121_000, 0)),
         Step::Answer(tick(124_000, 0)),
     ]);
-    polls.after(3).await;
-    let gets_by_3 = snmp.log().iter().filter(|(_, w)| *w == "get").count();
-    polls.after(4).await;
-    let p = live.read(|l| l.poller.clone());
-    let gets_by_4 = snmp.log().iter().filter(|(_, w)| *w == "get").count();
-    m.stop().await;
+    a.polls.after(3).await;
+    let gets_by_3 = a.snmp.log().iter().filter(|(_, w)| *w == "get").count();
+    a.polls.after(4).await;
+    let p = a.live.read(|l| l.poller.clone());
+    let gets_by_4 = a.snmp.log().iter().filter(|(_, w)| *w == "get").count();
+    a.m.stop().await;
     assert_eq!(p.skipped_polls, 2);
     assert_eq!((gets_by_3, gets_by_4), (2, 3));
     assert!(
@@ -254,7 +236,7 @@ async fn an_overrun_skips_the_missed_deadlines_and_counts_them() {
         "{}",
         p.poll_seconds_max
     );
-    assert_eq!(snmp.steps_left(ip(10)), 0);
+    assert_eq!(a.snmp.steps_left(ip(10)), 0);
 }
 
 #[tokio::test(start_paused = true)]

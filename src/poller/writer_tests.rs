@@ -4,29 +4,16 @@
 //! once the store is back the rest is written with a `store_unavailable`
 //! gap over exactly the dropped span.
 use super::backlog::DROPPED_REASON;
+use super::backlog::test_batch as batch;
 use super::test_support::{Recorder, WALL_START};
 use super::writer;
 use crate::live::Live;
-use crate::store::{Batch, Sample, SeriesKey, UnixMillis};
 use crate::topology::Topology;
 use crate::util::clock::TokioClock;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
-
-fn batch(times: std::ops::Range<i64>) -> Batch {
-    Batch {
-        samples: times
-            .map(|t| Sample {
-                key: SeriesKey::probe("r1", "loss_pct"),
-                at: UnixMillis(t),
-                value: 0.0,
-            })
-            .collect(),
-        gaps: vec![],
-    }
-}
 
 fn times(rec: &Recorder) -> Vec<i64> {
     rec.samples().iter().map(|s| s.at.0).collect()
