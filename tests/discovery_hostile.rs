@@ -4,15 +4,11 @@
 //! with its reason; the healthy agent is read completely; nothing crashes or hangs.
 #[macro_use]
 mod support;
-use async_snmp::message::CommunityMessage;
-use async_snmp::{DecodeConfig, Oid, Pdu, PduBody, StandardPduType, Value, VarBind};
+use async_snmp::{Value, VarBind};
 use nocmap::topology::Topology;
 use std::time::{Duration, Instant};
 use support::netns::Netns;
-
-fn oid(a: &[u32]) -> Oid {
-    Oid::from_slice(a)
-}
+use support::snmp_pdu::{Request, oid, response};
 
 /// A broken agent on 127.0.0.2:161, misbehaving by table.
 fn broken_agent() {
@@ -22,24 +18,10 @@ fn broken_agent() {
     let mut buf = vec![0u8; 65535];
     let mut lldp_requests = 0;
     while let Ok((n, peer)) = sock.recv_from(&mut buf) {
-        let Ok(msg) = CommunityMessage::decode(
-            bytes::Bytes::copy_from_slice(&buf[..n]),
-            DecodeConfig::default(),
-        ) else {
+        let Some(req) = Request::decode(&buf[..n]) else {
             continue;
         };
-        let msg = msg.value;
-        let community = msg.community().as_bytes().to_vec();
-        let Some(pdu) = msg.into_pdu() else { continue };
-        let (rid, body, vbs) = pdu.into_raw_parts();
-        let is_get = matches!(
-            body,
-            PduBody::Standard {
-                pdu_type: StandardPduType::GetRequest,
-                ..
-            }
-        );
-        let Some(asked) = vbs.first().map(|v| v.oid.clone()) else {
+        let Some(asked) = req.vbs.first().map(|v| v.oid.clone()) else {
             continue;
         };
         let a = asked.arcs();
@@ -81,7 +63,8 @@ fn broken_agent() {
                 Value::OctetString("peer".into()),
             )]
         } else {
-            vbs.iter()
+            req.vbs
+                .iter()
                 .map(|v| VarBind::new(v.oid.clone(), Value::EndOfMibView))
                 .collect()
         };
@@ -89,21 +72,10 @@ fn broken_agent() {
         // refuses more (an oversized response), and this agent's faults
         // are meant to be in its tables, not in the credential probe.
         let mut reply = reply;
-        if is_get {
-            reply.truncate(vbs.len());
+        if req.is_get() {
+            reply.truncate(req.vbs.len());
         }
-        let pdu = Pdu::from_raw_parts(
-            rid,
-            PduBody::Standard {
-                pdu_type: StandardPduType::Response,
-                error_status: 0,
-                error_index: 0,
-            },
-            reply,
-        );
-        if let Ok(m) = CommunityMessage::v2c(community, pdu)
-            && let Ok(b) = m.encode()
-        {
+        if let Some(b) = response(&req.community, req.rid, reply) {
             let _ = sock.send_to(&b, peer);
         }
     }

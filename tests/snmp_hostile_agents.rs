@@ -6,13 +6,13 @@
 //! costs its timeout x attempts without delaying anyone else.
 #[macro_use]
 mod support;
-use async_snmp::message::CommunityMessage;
-use async_snmp::{DecodeConfig, Oid, Pdu, PduBody, StandardPduType, Value, VarBind};
+use async_snmp::{Oid, Value, VarBind};
 use nocmap::snmp::{Credential, SnmpEngine, SnmpError, SnmpSettings, WalkEnd, WalkStop};
 use nocmap::types::Secret;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 use support::netns::Netns;
+use support::snmp_pdu::{Request, oid, response};
 
 fn v2c(c: &str) -> Vec<Credential> {
     vec![Credential::V2c {
@@ -31,39 +31,22 @@ async fn hostile_agent() {
         let Ok((n, peer)) = sock.recv_from(&mut buf).await else {
             continue;
         };
-        let req = bytes::Bytes::copy_from_slice(&buf[..n]);
-        let Ok(decoded) = CommunityMessage::decode(req.clone(), DecodeConfig::default()) else {
+        let Some(req) = Request::decode(&buf[..n]) else {
             continue;
         };
-        let msg = decoded.value;
-        let community = msg.community().as_bytes().to_vec();
-        let Some(pdu) = msg.into_pdu() else { continue };
-        let (rid, body, vbs) = pdu.into_raw_parts();
+        let (community, rid, vbs) = (&req.community, req.rid, &req.vbs);
         // The engine checks a credential with a GET of sysObjectID.0 before a
         // walk: answer it properly and do not count it as a step of the walk.
-        if matches!(
-            body,
-            PduBody::Standard {
-                pdu_type: StandardPduType::GetRequest,
-                ..
-            }
-        ) && community != b"garbage"
+        if req.is_get()
+            && community != b"garbage"
             && community != b"truncated"
             && community != b"wrongid"
         {
-            let pdu = Pdu::from_raw_parts(
-                rid,
-                PduBody::Standard {
-                    pdu_type: StandardPduType::Response,
-                    error_status: 0,
-                    error_index: 0,
-                },
-                vec![VarBind::new(
-                    Oid::from_slice(&[1, 3, 6, 1, 2, 1, 1, 2, 0]),
-                    Value::ObjectIdentifier(Oid::from_slice(&[1, 3, 6, 1, 4, 1, 99])),
-                )],
+            let sys_object_id = VarBind::new(
+                oid(&[1, 3, 6, 1, 2, 1, 1, 2, 0]),
+                Value::ObjectIdentifier(oid(&[1, 3, 6, 1, 4, 1, 99])),
             );
-            if let Ok(b) = CommunityMessage::v2c(community.clone(), pdu).and_then(|m| m.encode()) {
+            if let Some(b) = response(community, rid, vec![sys_object_id]) {
                 let _ = sock.send_to(&b, peer).await;
             }
             continue;
@@ -74,21 +57,7 @@ async fn hostile_agent() {
             .first()
             .map(|v| v.oid.clone())
             .unwrap_or_else(|| Oid::from_slice(&[1, 3]));
-        let respond = |rid: i32, vbs: Vec<VarBind>| {
-            let pdu = Pdu::from_raw_parts(
-                rid,
-                PduBody::Standard {
-                    pdu_type: StandardPduType::Response,
-                    error_status: 0,
-                    error_index: 0,
-                },
-                vbs,
-            );
-            CommunityMessage::v2c(community.clone(), pdu)
-                .unwrap()
-                .encode()
-                .unwrap()
-        };
+        let respond = |rid: i32, vbs: Vec<VarBind>| response(community, rid, vbs).unwrap();
         let next = |o: &Oid| {
             let mut a = o.arcs().to_vec();
             a.push(1);
@@ -130,133 +99,127 @@ async fn hostile_agent() {
     }
 }
 
+/// The engine of these tests: 300 ms timeout, one retry, walks capped at
+/// 2,000 varbinds.
+fn settings() -> SnmpSettings {
+    SnmpSettings {
+        timeout: Duration::from_millis(300),
+        retries: 1,
+        max_walk_varbinds: 2_000,
+        ..Default::default()
+    }
+}
+
+/// net-snmp's own walk of `root` on the real snmpd (v2c, `public`,
+/// numeric OIDs, and `flag`), as it prints it.
+fn snmpwalk(ns: &Netns, flag: &str, root: &str) -> String {
+    let out = ns
+        .cmd("snmpwalk")
+        .args(["-v2c", "-c", "public", "-On", flag, "127.0.0.1", root])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
 #[test]
 fn hostile_and_dead_agents_do_not_hurt_the_healthy_one() {
     require_root!();
     let ns = Netns::new("nmsnmp-hostile");
     ns.add_veths(2);
     ns.start_snmpd("healthy");
-    let expected = String::from_utf8(
-        ns.cmd("snmpwalk")
-            .args([
-                "-v2c",
-                "-c",
-                "public",
-                "-On",
-                "-Oq",
-                "127.0.0.1",
-                "1.3.6.1.2.1.2.2.1.2",
-            ])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap()
-    .lines()
-    .count();
+    let expected = snmpwalk(&ns, "-Oq", "1.3.6.1.2.1.2.2.1.2").lines().count();
     assert!(expected >= 3);
-    ns.run_inside(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            tokio::spawn(hostile_agent());
-            let settings = SnmpSettings {
-                timeout: Duration::from_millis(300),
-                retries: 1,
-                max_walk_varbinds: 2_000,
-                ..Default::default()
-            };
-            let engine = SnmpEngine::new(settings).await.unwrap();
-            let healthy = IpAddr::V4(Ipv4Addr::LOCALHOST);
-            let hostile = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
-            let dead = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 9));
-            let if_descr = Oid::from_slice(&[1, 3, 6, 1, 2, 1, 2, 2, 1, 2]);
-            let root = Oid::from_slice(&[1, 3, 6, 1, 4, 1, 99]);
+    ns.block_on_inside(move || async move {
+        tokio::spawn(hostile_agent());
+        let settings = settings();
+        let engine = SnmpEngine::new(settings).await.unwrap();
+        let healthy = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let hostile = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
+        let dead = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 9));
+        let if_descr = Oid::from_slice(&[1, 3, 6, 1, 2, 1, 2, 2, 1, 2]);
+        let root = Oid::from_slice(&[1, 3, 6, 1, 4, 1, 99]);
 
-            let walk = |addr: IpAddr, community: &'static str, oid: Oid| {
-                let engine = engine.clone();
-                async move {
-                    let t0 = Instant::now();
-                    let r = match engine.open(addr, &v2c(community)).await {
-                        Ok(s) => s.walk(&oid).await,
-                        Err(e) => Err(e),
-                    };
-                    (community, r, t0.elapsed())
+        let walk = |addr: IpAddr, community: &'static str, oid: Oid| {
+            let engine = engine.clone();
+            async move {
+                let t0 = Instant::now();
+                let r = match engine.open(addr, &v2c(community)).await {
+                    Ok(s) => s.walk(&oid).await,
+                    Err(e) => Err(e),
+                };
+                (community, r, t0.elapsed())
+            }
+        };
+        let healthy_alone = walk(healthy, "public", if_descr.clone()).await;
+        let alone = healthy_alone.2;
+        let (results, healthy_busy) = tokio::join!(
+            futures::future::join_all([
+                walk(hostile, "garbage", root.clone()),
+                walk(hostile, "truncated", root.clone()),
+                walk(hostile, "wrongid", root.clone()),
+                walk(hostile, "loop", root.clone()),
+                walk(hostile, "endless", root.clone()),
+                walk(hostile, "silent", root.clone()),
+                walk(dead, "public", root.clone()),
+            ]),
+            walk(healthy, "public", if_descr.clone()),
+        );
+        // The healthy agent: complete and right, and not held up by the others.
+        let (_, hr, took) = healthy_busy;
+        let hr = hr.expect("healthy walk");
+        assert_eq!(hr.end, WalkEnd::Complete);
+        assert_eq!(hr.varbinds.len(), expected);
+        assert!(
+            took < Duration::from_millis(300),
+            "healthy walk waited on the broken ones: {took:?} (alone {alone:?})"
+        );
+
+        for (community, r, took) in results {
+            match community {
+                "garbage" | "truncated" | "wrongid" => {
+                    assert!(
+                        matches!(r, Err(SnmpError::Timeout { .. })),
+                        "{community}: {r:?}"
+                    );
                 }
-            };
-            let healthy_alone = walk(healthy, "public", if_descr.clone()).await;
-            let alone = healthy_alone.2;
-            let (results, healthy_busy) = tokio::join!(
-                futures::future::join_all([
-                    walk(hostile, "garbage", root.clone()),
-                    walk(hostile, "truncated", root.clone()),
-                    walk(hostile, "wrongid", root.clone()),
-                    walk(hostile, "loop", root.clone()),
-                    walk(hostile, "endless", root.clone()),
-                    walk(hostile, "silent", root.clone()),
-                    walk(dead, "public", root.clone()),
-                ]),
-                walk(healthy, "public", if_descr.clone()),
-            );
-            // The healthy agent: complete and right, and not held up by the others.
-            let (_, hr, took) = healthy_busy;
-            let hr = hr.expect("healthy walk");
-            assert_eq!(hr.end, WalkEnd::Complete);
-            assert_eq!(hr.varbinds.len(), expected);
-            assert!(
-                took < Duration::from_millis(300),
-                "healthy walk waited on the broken ones: {took:?} (alone {alone:?})"
-            );
-
-            for (community, r, took) in results {
-                match community {
-                    "garbage" | "truncated" | "wrongid" => {
-                        assert!(
-                            matches!(r, Err(SnmpError::Timeout { .. })),
-                            "{community}: {r:?}"
-                        );
-                    }
-                    "loop" => {
-                        let r = r.unwrap();
-                        assert_eq!(r.varbinds.len(), 1, "loop kept only the good row");
-                        assert!(
-                            matches!(r.end, WalkEnd::Partial(WalkStop::NonIncreasing { .. })),
-                            "{:?}",
-                            r.end
-                        );
-                    }
-                    "endless" => {
-                        let r = r.unwrap();
-                        assert_eq!(
-                            r.end,
-                            WalkEnd::Partial(WalkStop::TooManyVarbinds { cap: 2_000 })
-                        );
-                    }
-                    "silent" => {
-                        let r = r.unwrap();
-                        assert_eq!(r.varbinds.len(), 2);
-                        assert_eq!(
-                            r.end,
-                            WalkEnd::Partial(WalkStop::Timeout { after_varbinds: 2 })
-                        );
-                    }
-                    _ => {
-                        // Dead: at most timeout x attempts (2 x 300 ms), plus scheduling slack.
-                        assert!(matches!(r, Err(SnmpError::Timeout { .. })), "dead: {r:?}");
-                        assert!(
-                            took >= Duration::from_millis(600),
-                            "gave up too early: {took:?}"
-                        );
-                        assert!(
-                            took < Duration::from_millis(1000),
-                            "dead agent cost {took:?}, more than 2 x 300 ms"
-                        );
-                    }
+                "loop" => {
+                    let r = r.unwrap();
+                    assert_eq!(r.varbinds.len(), 1, "loop kept only the good row");
+                    assert!(
+                        matches!(r.end, WalkEnd::Partial(WalkStop::NonIncreasing { .. })),
+                        "{:?}",
+                        r.end
+                    );
+                }
+                "endless" => {
+                    let r = r.unwrap();
+                    assert_eq!(
+                        r.end,
+                        WalkEnd::Partial(WalkStop::TooManyVarbinds { cap: 2_000 })
+                    );
+                }
+                "silent" => {
+                    let r = r.unwrap();
+                    assert_eq!(r.varbinds.len(), 2);
+                    assert_eq!(
+                        r.end,
+                        WalkEnd::Partial(WalkStop::Timeout { after_varbinds: 2 })
+                    );
+                }
+                _ => {
+                    // Dead: at most timeout x attempts (2 x 300 ms), plus scheduling slack.
+                    assert!(matches!(r, Err(SnmpError::Timeout { .. })), "dead: {r:?}");
+                    assert!(
+                        took >= Duration::from_millis(600),
+                        "gave up too early: {took:?}"
+                    );
+                    assert!(
+                        took < Duration::from_millis(1000),
+                        "dead agent cost {took:?}, more than 2 x 300 ms"
+                    );
                 }
             }
-        });
+        }
     });
 }
 
@@ -273,98 +236,74 @@ fn concurrent_walks_share_a_bounded_varbind_budget() {
     ns.add_veths(2);
     ns.start_snmpd("budgetbox");
     let interfaces = [1, 3, 6, 1, 2, 1, 2];
-    let expected = String::from_utf8(
-        ns.cmd("snmpwalk")
-            .args([
-                "-v2c",
-                "-c",
-                "public",
-                "-On",
-                "-Cc",
-                "127.0.0.1",
-                "1.3.6.1.2.1.2",
-            ])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap()
-    .lines()
-    .filter(|l| l.starts_with(".1.3.6.1.2.1.2."))
-    .count();
+    let expected = snmpwalk(&ns, "-Cc", "1.3.6.1.2.1.2")
+        .lines()
+        .filter(|l| l.starts_with(".1.3.6.1.2.1.2."))
+        .count();
     assert!(
         expected > 20,
         "snmpwalk of the interfaces group: {expected} rows"
     );
-    ns.run_inside(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
+    ns.block_on_inside(move || async move {
+        tokio::spawn(hostile_agent());
+        let settings = SnmpSettings {
+            max_walked_varbinds_total: 3_000,
+            ..settings()
+        };
+        let engine = SnmpEngine::new(settings).await.unwrap();
+        let hostile = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
+        let root = Oid::from_slice(&[1, 3, 6, 1, 4, 1, 99]);
+        let walk = || {
+            let (engine, root) = (engine.clone(), root.clone());
+            async move {
+                let s = engine.open(hostile, &v2c("endless")).await.unwrap();
+                s.walk(&root).await.unwrap()
+            }
+        };
+        let (a, b) = tokio::join!(walk(), walk());
+        let held = a.varbinds.len() + b.varbinds.len();
+        eprintln!(
+            "two endless walks: {} + {} varbinds, ends {:?} / {:?}",
+            a.varbinds.len(),
+            b.varbinds.len(),
+            a.end,
+            b.end
+        );
+        assert!(held <= 2_250, "{held} varbinds held");
+        let budget = |w: &nocmap::snmp::WalkResult| {
+            w.end
+                == WalkEnd::Partial(WalkStop::MemoryBudget {
+                    cap: 3_000,
+                    kept: w.varbinds.len(),
+                })
+        };
+        assert!(budget(&a) || budget(&b), "{:?} {:?}", a.end, b.end);
+        // The shared part is used up; a healthy device's small walk
+        // still completes, from the part kept for small walks.
+        let healthy = engine
+            .open(IpAddr::V4(Ipv4Addr::LOCALHOST), &v2c("public"))
+            .await
             .unwrap();
-        rt.block_on(async {
-            tokio::spawn(hostile_agent());
-            let settings = SnmpSettings {
-                timeout: Duration::from_millis(300),
-                retries: 1,
-                max_walk_varbinds: 2_000,
-                max_walked_varbinds_total: 3_000,
-                ..Default::default()
-            };
-            let engine = SnmpEngine::new(settings).await.unwrap();
-            let hostile = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
-            let root = Oid::from_slice(&[1, 3, 6, 1, 4, 1, 99]);
-            let walk = || {
-                let (engine, root) = (engine.clone(), root.clone());
-                async move {
-                    let s = engine.open(hostile, &v2c("endless")).await.unwrap();
-                    s.walk(&root).await.unwrap()
-                }
-            };
-            let (a, b) = tokio::join!(walk(), walk());
-            let held = a.varbinds.len() + b.varbinds.len();
-            eprintln!(
-                "two endless walks: {} + {} varbinds, ends {:?} / {:?}",
-                a.varbinds.len(),
-                b.varbinds.len(),
-                a.end,
-                b.end
-            );
-            assert!(held <= 2_250, "{held} varbinds held");
-            let budget = |w: &nocmap::snmp::WalkResult| {
-                w.end
-                    == WalkEnd::Partial(WalkStop::MemoryBudget {
-                        cap: 3_000,
-                        kept: w.varbinds.len(),
-                    })
-            };
-            assert!(budget(&a) || budget(&b), "{:?} {:?}", a.end, b.end);
-            // The shared part is used up; a healthy device's small walk
-            // still completes, from the part kept for small walks.
-            let healthy = engine
-                .open(IpAddr::V4(Ipv4Addr::LOCALHOST), &v2c("public"))
-                .await
-                .unwrap();
-            let h = healthy.walk(&Oid::from_slice(&interfaces)).await.unwrap();
-            eprintln!(
-                "healthy walk beside them: {} varbinds, {:?}",
-                h.varbinds.len(),
-                h.end
-            );
-            assert_eq!(h.end, WalkEnd::Complete);
-            assert_eq!(h.varbinds.len(), expected, "as snmpwalk");
-            // Another endless walk gets at most what is left of the kept
-            // part: everything held stays within the 3,000.
-            let c = walk().await;
-            let total = held + h.varbinds.len() + c.varbinds.len();
-            assert!(total <= 3_000, "{total} held");
-            assert!(budget(&c), "{:?}", c.end);
-            drop((a, b, c, h));
-            // Given back: a walk alone reaches its own cap again.
-            let d = walk().await;
-            assert_eq!(
-                d.end,
-                WalkEnd::Partial(WalkStop::TooManyVarbinds { cap: 2_000 })
-            );
-        });
+        let h = healthy.walk(&Oid::from_slice(&interfaces)).await.unwrap();
+        eprintln!(
+            "healthy walk beside them: {} varbinds, {:?}",
+            h.varbinds.len(),
+            h.end
+        );
+        assert_eq!(h.end, WalkEnd::Complete);
+        assert_eq!(h.varbinds.len(), expected, "as snmpwalk");
+        // Another endless walk gets at most what is left of the kept
+        // part: everything held stays within the 3,000.
+        let c = walk().await;
+        let total = held + h.varbinds.len() + c.varbinds.len();
+        assert!(total <= 3_000, "{total} held");
+        assert!(budget(&c), "{:?}", c.end);
+        drop((a, b, c, h));
+        // Given back: a walk alone reaches its own cap again.
+        let d = walk().await;
+        assert_eq!(
+            d.end,
+            WalkEnd::Partial(WalkStop::TooManyVarbinds { cap: 2_000 })
+        );
     });
 }

@@ -2,8 +2,8 @@
 //! thread per agent on `127.0.0.<octet>:161`, each with its own fault (see
 //! [`Fault`]). They answer properly until `armed` is set (discovery done),
 //! then misbehave; `served` counts the requests answered.
-use async_snmp::message::CommunityMessage;
-use async_snmp::{DecodeConfig, Oid, Pdu, PduBody, StandardPduType, Value, VarBind};
+use super::snmp_pdu::{Request, oid, response};
+use async_snmp::{Oid, PduBody, StandardPduType, Value, VarBind};
 use std::collections::BTreeMap;
 use std::net::UdpSocket;
 use std::ops::Bound;
@@ -166,10 +166,6 @@ impl Mib {
     }
 }
 
-fn oid(a: &[u32]) -> Oid {
-    Oid::from_slice(a)
-}
-
 /// A device's own small MIB: system group, `ifs` interfaces with unique
 /// MACs, and the given strings in sysName/sysDescr/ifDescr/ifAlias.
 fn small_mib(octet: u8, name: &[u8], descr: &[u8], if_descr: &[u8], alias: &[u8]) -> Mib {
@@ -326,22 +322,6 @@ fn answer(mib: &Mib, body: &PduBody, asked: &[VarBind]) -> Vec<VarBind> {
     }
 }
 
-fn encode(community: &[u8], rid: i32, vbs: Vec<VarBind>) -> Option<Vec<u8>> {
-    let pdu = Pdu::from_raw_parts(
-        rid,
-        PduBody::Standard {
-            pdu_type: StandardPduType::Response,
-            error_status: 0,
-            error_index: 0,
-        },
-        vbs,
-    );
-    CommunityMessage::v2c(community.to_vec(), pdu)
-        .and_then(|m| m.encode())
-        .ok()
-        .map(|b| b.to_vec())
-}
-
 /// One agent on `127.0.0.<octet>:161`. `armed` turns the poll-time faults
 /// on; `served` counts requests answered.
 pub fn run_agent(fault: Fault, octet: u8, armed: Arc<AtomicBool>, served: Arc<AtomicU64>) {
@@ -353,31 +333,19 @@ pub fn run_agent(fault: Fault, octet: u8, armed: Arc<AtomicBool>, served: Arc<At
     let mut buf = vec![0u8; 65535];
     let mut n_req: u64 = 0;
     while let Ok((n, peer)) = sock.recv_from(&mut buf) {
-        let Ok(msg) = CommunityMessage::decode(
-            bytes::Bytes::copy_from_slice(&buf[..n]),
-            DecodeConfig::default(),
-        ) else {
+        let Some(req) = Request::decode(&buf[..n]) else {
             continue;
         };
-        let msg = msg.value;
-        let community = msg.community().as_bytes().to_vec();
-        let Some(pdu) = msg.into_pdu() else { continue };
-        let (rid, body, asked) = pdu.into_raw_parts();
+        let is_get = req.is_get();
+        let (body, asked) = (&req.body, &req.vbs);
         n_req += 1;
         let hostile = armed.load(Ordering::Relaxed);
         let first = asked
             .first()
             .map(|v| v.oid.arcs().to_vec())
             .unwrap_or_default();
-        let is_get = matches!(
-            body,
-            PduBody::Standard {
-                pdu_type: StandardPduType::GetRequest,
-                ..
-            }
-        );
-        let mut vbs = answer(&mib, &body, &asked);
-        let mut rid_out = rid;
+        let mut vbs = answer(&mib, body, asked);
+        let mut rid_out = req.rid;
         match fault {
             Fault::Loop if !is_get && first.starts_with(IF_ENTRY) => {
                 // First row of a column, then that same OID again, forever.
@@ -398,7 +366,7 @@ pub fn run_agent(fault: Fault, octet: u8, armed: Arc<AtomicBool>, served: Arc<At
                 let reps = match body {
                     PduBody::GetBulk {
                         max_repetitions, ..
-                    } => max_repetitions.max(1),
+                    } => (*max_repetitions).max(1),
                     _ => 1,
                 };
                 vbs = (1..=reps)
@@ -410,7 +378,7 @@ pub fn run_agent(fault: Fault, octet: u8, armed: Arc<AtomicBool>, served: Arc<At
                     })
                     .collect();
             }
-            Fault::WrongId if hostile => rid_out = rid.wrapping_add(7),
+            Fault::WrongId if hostile => rid_out = req.rid.wrapping_add(7),
             Fault::Silent if hostile => continue,
             Fault::Oversized if hostile => {
                 // The right answer, then filler up to a full datagram.
@@ -428,7 +396,7 @@ pub fn run_agent(fault: Fault, octet: u8, armed: Arc<AtomicBool>, served: Arc<At
             }
             _ => {}
         }
-        let Some(mut reply) = encode(&community, rid_out, vbs) else {
+        let Some(mut reply) = response(&req.community, rid_out, vbs) else {
             continue;
         };
         if fault == Fault::Garbled && hostile {

@@ -10,7 +10,8 @@
 //! - `crash`: serve under a database that is killed or starved (ext4 images);
 //! - `netns`: a throw-away namespace with `lo` and a real snmpd;
 //! - `icmp`: namespaces and raw-socket accomplices of the ICMP tests;
-//! - `agents`: hand-rolled hostile SNMP agents;
+//! - `agents`: hand-rolled hostile SNMP agents; `snmp_pdu`: their wire side
+//!   (a request decoded, a response encoded);
 //! - `recordings`: real-device recordings for the golden tests;
 //! - `browser`, `web_ui`: headless Chromium and the map page's checks;
 //! - `server`, `tls`: the in-process server, certificates;
@@ -36,6 +37,7 @@ pub mod recordings;
 pub mod report;
 pub mod serve;
 pub mod server;
+pub mod snmp_pdu;
 pub mod tls;
 pub mod topology;
 pub mod web_ui;

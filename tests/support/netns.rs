@@ -119,7 +119,10 @@ impl Netns {
 
     /// Start `f` on a fresh thread inside the namespace and return at once
     /// (for a fake agent that must run while a child process talks to it).
-    pub fn spawn_inside(&self, f: impl FnOnce() + Send + 'static) -> std::thread::JoinHandle<()> {
+    pub fn spawn_inside<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> std::thread::JoinHandle<T> {
         use std::os::fd::AsRawFd;
         let path = format!("/run/netns/{}", self.name);
         std::thread::spawn(move || {
@@ -134,18 +137,26 @@ impl Netns {
     /// in-process engine tests on a current-thread runtime). The caller's
     /// thread stays outside, so clean-up on drop is never run from inside.
     pub fn run_inside<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> T {
-        use std::os::fd::AsRawFd;
-        let path = format!("/run/netns/{}", self.name);
-        let handle = std::thread::spawn(move || {
-            let file = std::fs::File::open(&path).unwrap();
-            let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
-            assert_eq!(rc, 0, "setns: {}", std::io::Error::last_os_error());
-            f()
-        });
-        match handle.join() {
+        match self.spawn_inside(f).join() {
             Ok(v) => v,
             Err(panic) => std::panic::resume_unwind(panic),
         }
+    }
+
+    /// [`Netns::run_inside`] on a current-thread tokio runtime: `make` is
+    /// called inside and its future run to the end.
+    pub fn block_on_inside<T, F>(&self, make: impl FnOnce() -> F + Send + 'static) -> T
+    where
+        T: Send + 'static,
+        F: std::future::Future<Output = T>,
+    {
+        self.run_inside(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(make())
+        })
     }
 }
 
