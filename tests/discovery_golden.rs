@@ -421,15 +421,6 @@ fn sorted_snmprec(text: &str) -> String {
     lines.iter().map(|(_, l)| format!("{l}\n")).collect()
 }
 
-/// Kills the snmpsim we started, by its pid, when the test ends.
-struct Child(std::process::Child);
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// A topology as JSON with the managed device's id replaced by `SELF`: the
 /// served agent's id comes from snmpsim's own engine id, which the recording
 /// does not hold, so only that id may differ.
@@ -486,7 +477,8 @@ fn served_recordings_discover_like_the_direct_parse() {
     ));
     assert!(out.status.success(), "chown: {out:?}");
     let log = ns.dir.join("snmpsim.log");
-    let _sim = Child(
+    // The snmpsim we started, killed by its pid when the test ends.
+    let _sim = support::Kill(
         ns.cmd(venv.join("bin/snmpsim-command-responder").to_str().unwrap())
             .arg(format!("--data-dir={}", data.display()))
             .arg(format!("--cache-dir={}", cache.display()))

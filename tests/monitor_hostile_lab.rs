@@ -20,10 +20,11 @@
 mod support;
 use serde_json::Value as Json;
 use std::collections::BTreeSet;
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+use support::Kill;
 use support::agents::{AGENTS, Fault, HUGE_ROWS, addr, hostile_name, run_agent};
 use support::netns::Netns;
 
@@ -95,15 +96,6 @@ fn hex_to_text(s: &str) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-struct Serve(Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn by_addr<'a>(devices: &'a [Json], a: &str) -> &'a Json {
     devices
         .iter()
@@ -129,16 +121,7 @@ fn serve_survives_hostile_agents_with_bounded_memory() {
     let ns = Netns::new(NS);
     ns.add_veths(2);
     for a in ["10.93.0.50/32", "10.93.0.51/32"] {
-        let out = ns
-            .cmd("ip")
-            .args(["addr", "add", a, "dev", "lo"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        support::sh(ns.cmd("ip").args(["addr", "add", a, "dev", "lo"]));
     }
     ns.start_snmpd("healthy-ref");
     // What net-snmp itself says of the healthy agent.
@@ -187,7 +170,7 @@ fn serve_survives_hostile_agents_with_bounded_memory() {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("serve starts");
-    let mut serve = Serve(child);
+    let mut serve = Kill(child);
     let pid = serve.0.id();
     // VmRSS every 200 ms, from a thread (the API does not answer during
     // discovery, which is when most is allocated).
@@ -207,7 +190,7 @@ fn serve_survives_hostile_agents_with_bounded_memory() {
             }
         });
     }
-    let alive = |serve: &mut Serve| {
+    let alive = |serve: &mut Kill| {
         let st = serve.0.try_wait().unwrap();
         assert!(st.is_none(), "serve exited: {st:?}");
     };

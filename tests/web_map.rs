@@ -395,7 +395,7 @@ fn live_map_in_chromium() {
 
     // The feed goes silent (server stopped): the banner shows; it goes away
     // once the page has reconnected by itself.
-    let pid = serve.0.id() as i32;
+    let pid = serve.child.id() as i32;
     unsafe { libc::kill(pid, libc::SIGSTOP) };
     browser.wait(
         "!document.getElementById('feed-banner').hidden",

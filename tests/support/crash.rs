@@ -8,72 +8,22 @@ pub use super::sh;
 use nocmap_lab::Lab;
 use rusqlite::{Connection, OpenFlags};
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub struct Serve {
-    pub child: Child,
-    pub log: Arc<Mutex<String>>,
-}
+pub use super::serve::Serve;
 
 impl Serve {
+    /// The crash tests' serve: polls every 3 s, ICMP every 2 s, listening
+    /// on `port`, the database `db`, its stderr kept and echoed.
     pub fn start(lab: &Lab, port: u16, prefix: &str, db: &Path) -> Serve {
-        let mut child = ServeCmd::new(lab, prefix)
+        ServeCmd::new(lab, prefix)
             .poll(3)
             .icmp(2)
             .listen(port)
             .db(db)
-            .command()
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("serve starts");
-        let log = Arc::new(Mutex::new(String::new()));
-        let stderr = child.stderr.take().unwrap();
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                eprintln!("[serve {port}] {line}");
-                let mut l = sink.lock().unwrap_or_else(|p| p.into_inner());
-                l.push_str(&line);
-                l.push('\n');
-            }
-        });
-        Serve { child, log }
-    }
-
-    pub fn log(&self) -> String {
-        self.log.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
-    pub fn kill_9(&mut self) {
-        self.child.kill().unwrap(); // SIGKILL
-        self.child.wait().unwrap();
-        assert!(!self.log().contains("panicked"), "{}", self.log());
-    }
-
-    /// SIGTERM; the exit status and how long the exit took (None: still
-    /// running after `bound`, then killed).
-    pub fn term(mut self, bound: Duration) -> (Option<ExitStatus>, Duration) {
-        let t0 = Instant::now();
-        // SAFETY: kill(2) on our own child's pid.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-        while t0.elapsed() < bound {
-            if let Some(st) = self.child.try_wait().unwrap() {
-                return (Some(st), t0.elapsed());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        (None, t0.elapsed())
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+            .start_captured(port)
     }
 }
 

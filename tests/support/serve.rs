@@ -3,12 +3,15 @@
 //! community `public`, no rediscovery, over the lab's prefix; a test adds
 //! intervals, a listen port, a config, a database and its own flags.
 //! [`wait_api`] waits until it answers, [`terminate`] stops it with SIGTERM
-//! and waits for the exit; [`Serve`] is the running process.
+//! and waits for the exit; [`Serve`] is the running process (the one
+//! serve handle of the tests, the crash tests' included).
 use super::{Kill, noc_get, nocmap_bin};
 use nocmap_lab::Lab;
 use std::ffi::OsString;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// The command line of one `nocmap serve` in `lab`'s noc namespace.
@@ -104,7 +107,30 @@ impl<'a> ServeCmd<'a> {
 
     /// Started with its stderr on the test's, as a [`Serve`].
     pub fn start(&self) -> Serve {
-        Serve(self.spawn())
+        Serve::new(self.spawn())
+    }
+
+    /// Started as a [`Serve`] whose stderr is kept for [`Serve::log`] and
+    /// echoed on the test's, each line behind `[serve <tag>]`.
+    pub fn start_captured(&self, tag: impl std::fmt::Display) -> Serve {
+        let mut serve = Serve::new(
+            self.command()
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("serve starts"),
+        );
+        let stderr = serve.child.stderr.take().unwrap();
+        let sink = serve.log.clone();
+        let tag = tag.to_string();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("[serve {tag}] {line}");
+                let mut l = sink.lock().unwrap_or_else(|p| p.into_inner());
+                l.push_str(&line);
+                l.push('\n');
+            }
+        });
+        serve
     }
 
     /// Started with its stderr in the file `log`.
@@ -170,27 +196,70 @@ pub fn terminate(serve: &mut Child) -> ExitStatus {
     serve.wait().unwrap()
 }
 
-/// A running serve: [`Serve::stop`] is SIGTERM and wait for exit 0;
+/// A running serve: [`Serve::stop`] is SIGTERM and wait for exit 0,
+/// [`Serve::term`] SIGTERM within a bound, [`Serve::kill_9`] SIGKILL;
 /// dropping it (also on panic) sends SIGTERM and kills it after 10 s.
-pub struct Serve(pub Child);
+/// Started with [`ServeCmd::start_captured`], its stderr is echoed and
+/// kept ([`Serve::log`]).
+pub struct Serve {
+    pub child: Child,
+    pub log: Arc<Mutex<String>>,
+}
 
 impl Serve {
+    fn new(child: Child) -> Serve {
+        Serve {
+            child,
+            log: Arc::default(),
+        }
+    }
+
     pub fn stop(mut self) {
-        let st = terminate(&mut self.0);
+        let st = terminate(&mut self.child);
         assert!(st.success(), "serve exited with {st}");
+    }
+
+    /// Serve's stderr so far (empty unless started captured).
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// SIGKILL and reap; serve must not have panicked before.
+    pub fn kill_9(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        assert!(!self.log().contains("panicked"), "{}", self.log());
+    }
+
+    /// SIGTERM; the exit status and how long the exit took (None: still
+    /// running after `bound`, then killed).
+    pub fn term(mut self, bound: Duration) -> (Option<ExitStatus>, Duration) {
+        let t0 = Instant::now();
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        while t0.elapsed() < bound {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                return (Some(st), t0.elapsed());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let took = t0.elapsed();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        (None, took)
     }
 }
 
 impl Drop for Serve {
     fn drop(&mut self) {
-        if let Ok(None) = self.0.try_wait() {
+        if let Ok(None) = self.child.try_wait() {
             // SAFETY: plain kill(2) on our own child, not yet reaped.
-            unsafe { libc::kill(self.0.id() as i32, libc::SIGTERM) };
+            unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
             let start = Instant::now();
-            while let Ok(None) = self.0.try_wait() {
+            while let Ok(None) = self.child.try_wait() {
                 if start.elapsed() > Duration::from_secs(10) {
-                    let _ = self.0.kill();
-                    let _ = self.0.wait();
+                    let _ = self.child.kill();
+                    let _ = self.child.wait();
                     return;
                 }
                 std::thread::sleep(Duration::from_millis(50));
