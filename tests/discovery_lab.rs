@@ -21,21 +21,15 @@ fn discover(lab: &Lab, seed: &str, prefix: &str) -> Topology {
 }
 
 fn discover_with(lab: &Lab, seed: &str, prefix: &str, extra: &[&str]) -> Topology {
-    let out = lab
-        .command_in("noc", support::nocmap_bin().to_str().unwrap())
-        .unwrap()
-        .args([
-            "discover", "--seed", seed, "--prefix", prefix, "-c", "public", "--json",
-        ])
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "discover failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let json = support::sh(
+        lab.command_in("noc", support::nocmap_bin().to_str().unwrap())
+            .unwrap()
+            .args([
+                "discover", "--seed", seed, "--prefix", prefix, "-c", "public", "--json",
+            ])
+            .args(extra),
     );
-    serde_json::from_slice(&out.stdout).expect("topology JSON")
+    serde_json::from_str(&json).expect("topology JSON")
 }
 
 /// Map every discovered device to a lab node name, or fail naming the stray.

@@ -3,7 +3,7 @@
 //! argument errors.
 mod support;
 
-use support::icmp::{Netns, need_root, stdout_json};
+use support::icmp::{Netns, assert_exit_0, need_root, stdout_json};
 
 fn f(v: &serde_json::Value, key: &str) -> f64 {
     v[key]
@@ -18,12 +18,7 @@ fn loopback_ping_statistics_are_sane() {
     }
     let ns = Netns::new("ping");
     let out = ns.nocmap(&["ping", "-c", "5", "-i", "50", "--json", "127.0.0.1", "::1"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit_0(&out);
     let rows = stdout_json(&out);
     let rows = rows.as_array().expect("array");
     assert_eq!(rows.len(), 2);
@@ -146,12 +141,7 @@ fn dgram_ping_socket_works_when_group_range_allows() {
         "127.0.0.1",
         "::1",
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit_0(&out);
     for row in stdout_json(&out).as_array().unwrap() {
         assert_eq!(row["received"], 3, "{row}");
     }

@@ -4,7 +4,7 @@ mod support;
 
 use std::collections::BTreeSet;
 
-use support::icmp::{Netns, need_root, stdout_json};
+use support::icmp::{Netns, assert_exit_0, need_root, stdout_json};
 
 #[test]
 fn sweep_finds_exactly_the_addresses_that_exist() {
@@ -26,12 +26,7 @@ fn sweep_finds_exactly_the_addresses_that_exist() {
         "300",
         "--engine-counters",
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit_0(&out);
     let result = stdout_json(&out);
     assert_eq!(
         result["probed"], 254,
@@ -77,12 +72,7 @@ fn sweep_of_a_local_slash_20_misses_nothing_under_a_rate_limit() {
         "500",
     ]);
     let took = started.elapsed();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit_0(&out);
     let result = stdout_json(&out);
     assert_eq!(result["probed"], 4094);
     assert_eq!(result["alive"].as_array().map(Vec::len), Some(4094));

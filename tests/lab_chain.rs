@@ -9,6 +9,18 @@ const SYS_NAME: &str = "1.3.6.1.2.1.1.5.0";
 const SYS_DESCR: &str = "1.3.6.1.2.1.1.1.0";
 const HOSTILE: &str = r#"<script>alert("x")</script> ' & $(id) `id` ; # 100% \n \"q\""#;
 
+/// Column `col` of the agent at `addr`'s lldpRemTable, walked from the noc
+/// with net-snmp (values only).
+fn lldp_rem_column(lab: &nocmap_lab::Lab, addr: &str, col: u32) -> String {
+    let column = format!("1.0.8802.1.1.2.1.4.1.1.{col}");
+    support::ok_stdout(
+        lab,
+        "noc",
+        "snmpwalk",
+        &["-v2c", "-c", "public", "-Oqv", addr, &column],
+    )
+}
+
 #[test]
 fn chain_reachability_snmp_and_lldp() {
     require_root!();
@@ -85,34 +97,10 @@ fn chain_reachability_snmp_and_lldp() {
     assert_eq!(lab.lldp_neighbours("r3").unwrap(), vec!["r2"]);
     // And from the noc, as the product will see it (through the wire link too).
     let r3 = lab.mgmt_addr("r3").unwrap().to_string();
-    let walk = support::ok_stdout(
-        &lab,
-        "noc",
-        "snmpwalk",
-        &[
-            "-v2c",
-            "-c",
-            "public",
-            "-Oqv",
-            &r3,
-            "1.0.8802.1.1.2.1.4.1.1.9",
-        ],
-    );
+    let walk = lldp_rem_column(&lab, &r3, 9);
     assert_eq!(support::unquote(&walk), "r2");
     // r2 announces its port as ifName: r1 sees "eth1" (subtype 5 = interfaceName).
-    let r1_remote_port = support::ok_stdout(
-        &lab,
-        "noc",
-        "snmpwalk",
-        &[
-            "-v2c",
-            "-c",
-            "public",
-            "-Oqv",
-            &r1,
-            "1.0.8802.1.1.2.1.4.1.1.7",
-        ],
-    );
+    let r1_remote_port = lldp_rem_column(&lab, &r1, 7);
     assert_eq!(support::unquote(&r1_remote_port), "eth1");
     eprintln!("total {:?}", t0.elapsed());
 }

@@ -31,20 +31,41 @@ fn nocmap(db: &Path, kind: &str, common: &[&str], extra: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// The reachability reports' period and maintenance exclusion, as text.
+struct ReachPeriod {
+    since: String,
+    until: String,
+    exclude: String,
+}
+
+impl ReachPeriod {
+    fn new() -> ReachPeriod {
+        ReachPeriod {
+            since: rfc3339(SINCE),
+            until: rfc3339(UNTIL),
+            exclude: format!("{}/{}", rfc3339(M0), rfc3339(M1)),
+        }
+    }
+
+    /// `--since … --until … --exclude …`.
+    fn args(&self) -> [&str; 6] {
+        [
+            "--since",
+            &self.since,
+            "--until",
+            &self.until,
+            "--exclude",
+            &self.exclude,
+        ]
+    }
+}
+
 #[test]
 fn report_figures_match_an_independent_calculation() {
     let f = fixture();
     assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
-    let (since, until) = (rfc3339(SINCE), rfc3339(UNTIL));
-    let exclude = format!("{}/{}", rfc3339(M0), rfc3339(M1));
-    let common = [
-        "--since",
-        since.as_str(),
-        "--until",
-        until.as_str(),
-        "--exclude",
-        exclude.as_str(),
-    ];
+    let period = ReachPeriod::new();
+    let common = period.args();
 
     // ---- reachability, JSON ----
     let text = nocmap(&f.db, "reachability", &common, &["--format", "json"]);
@@ -360,16 +381,8 @@ fn report_figures_match_an_independent_calculation() {
 async fn web_download_matches_the_cli() {
     use support::server::{VIEWER, get, hostile_live, start};
     let f = fixture();
-    let (since, until) = (rfc3339(SINCE), rfc3339(UNTIL));
-    let exclude = format!("{}/{}", rfc3339(M0), rfc3339(M1));
-    let common = [
-        "--since",
-        since.as_str(),
-        "--until",
-        until.as_str(),
-        "--exclude",
-        exclude.as_str(),
-    ];
+    let period = ReachPeriod::new();
+    let common = period.args();
     let cli: Value = serde_json::from_str(&nocmap(
         &f.db,
         "reachability",
@@ -390,6 +403,11 @@ async fn web_download_matches_the_cli() {
             Default::default(),
         )),
     });
+    let ReachPeriod {
+        since,
+        until,
+        exclude,
+    } = &period;
     let q = format!("since={since}&until={until}&exclude={exclude}");
     let path = format!("/api/reports/reachability?{q}&format=json");
     assert_eq!(get(srv.addr, &path, None).await.status, 401);

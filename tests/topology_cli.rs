@@ -15,6 +15,15 @@ fn nocmap(args: &[&str]) -> Output {
         .expect("run nocmap")
 }
 
+/// `nocmap export --in input --format format [--out out]`.
+fn export(input: &str, format: &str, out: Option<&Path>) -> Output {
+    let mut args = vec!["export", "--in", input, "--format", format];
+    if let Some(out) = out {
+        args.extend(["--out", out.to_str().unwrap()]);
+    }
+    nocmap(&args)
+}
+
 fn write_topology(dir: &Path, name: &str, t: &Topology) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, serde_json::to_string(t).unwrap()).unwrap();
@@ -34,20 +43,12 @@ fn export_to_stdout_and_to_a_file() {
     let dir = tempfile::tempdir().unwrap();
     let input = write_topology(dir.path(), "t.json", &hostile());
     let input = input.to_str().unwrap();
-    let out = nocmap(&["export", "--in", input, "--format", "dot"]);
+    let out = export(input, "dot", None);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stdout(&out), to_dot(&hostile()));
 
     let file = dir.path().join("t.graphml");
-    let out = nocmap(&[
-        "export",
-        "--in",
-        input,
-        "--format",
-        "graphml",
-        "--out",
-        file.to_str().unwrap(),
-    ]);
+    let out = export(input, "graphml", Some(&file));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(out.stdout.is_empty());
     assert_eq!(
@@ -55,7 +56,7 @@ fn export_to_stdout_and_to_a_file() {
         to_graphml(&hostile())
     );
 
-    let out = nocmap(&["export", "--in", input, "--format", "json"]);
+    let out = export(input, "json", None);
     let back: Topology = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(back, hostile());
 }
@@ -65,15 +66,7 @@ fn netbox_csv_out_is_a_directory_of_three_files() {
     let dir = tempfile::tempdir().unwrap();
     let input = write_topology(dir.path(), "t.json", &hostile());
     let target = dir.path().join("netbox");
-    let out = nocmap(&[
-        "export",
-        "--in",
-        input.to_str().unwrap(),
-        "--format",
-        "netbox-csv",
-        "--out",
-        target.to_str().unwrap(),
-    ]);
+    let out = export(input.to_str().unwrap(), "netbox-csv", Some(&target));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let tables = netbox_csv(&hostile());
     let read = |f: &str| std::fs::read_to_string(target.join(f)).unwrap();
@@ -90,13 +83,7 @@ fn netbox_csv_out_is_a_directory_of_three_files() {
 fn missing_or_invalid_input_is_one_error_line_and_exit_1() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nope.json");
-    let out = nocmap(&[
-        "export",
-        "--in",
-        missing.to_str().unwrap(),
-        "--format",
-        "dot",
-    ]);
+    let out = export(missing.to_str().unwrap(), "dot", None);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert_eq!(err.lines().count(), 1, "{err}");
@@ -243,7 +230,7 @@ fn dangling_link_fails_queries_in_one_line_but_still_exports() {
         err.ends_with("link \"dx\": endpoint device \"nowhere\" is not in the topology\n"),
         "{err}"
     );
-    let out = nocmap(&["export", "--in", input, "--format", "dot"]);
+    let out = export(input, "dot", None);
     assert_eq!(out.status.code(), Some(0));
     assert!(stdout(&out).contains("label=\"nowhere\""));
 }

@@ -41,6 +41,14 @@ page.on('console', (m) => {
 // Every request the page sends, every answer >= 400 and every request that
 // failed without an answer (an aborted event stream on reload, say).
 const net = { requests: [], bad: [], failed: [] };
+// A copy of a log of lists (`seen`, `net`); with `reset`, its lists emptied.
+function take(log, reset) {
+  const out = JSON.parse(JSON.stringify(log));
+  if (reset) {
+    for (const list of Object.values(log)) list.length = 0;
+  }
+  return out;
+}
 page.on('request', (r) => net.requests.push({ method: r.method(), url: r.url() }));
 page.on('response', (r) => {
   if (r.status() >= 400) net.bad.push({ status: r.status(), method: r.request().method(), url: r.url() });
@@ -133,24 +141,10 @@ async function run(c) {
     case 'screenshot':
       await page.screenshot({ path: c.path });
       return true;
-    case 'events': {
-      const out = JSON.parse(JSON.stringify(seen));
-      if (c.reset) {
-        seen.dialogs.length = 0;
-        seen.errors.length = 0;
-        seen.console.length = 0;
-      }
-      return out;
-    }
-    case 'network': {
-      const out = JSON.parse(JSON.stringify(net));
-      if (c.reset) {
-        net.requests.length = 0;
-        net.bad.length = 0;
-        net.failed.length = 0;
-      }
-      return out;
-    }
+    case 'events':
+      return take(seen, c.reset);
+    case 'network':
+      return take(net, c.reset);
     case 'open':
       await page.goto(c.url, { waitUntil: 'load' });
       return true;

@@ -1,5 +1,7 @@
 //! alerts_flap_lab's lab, configuration and readers of serve's API and the
-//! webhook receiver (a module of its own so the test reads as its phases).
+//! webhook receiver (a module of its own so the test reads as its phases);
+//! [`assert_behind_the_poller`] and [`assert_unreachable_never_notified`]
+//! also serve alerts_isolation_lab.
 use super::Kill;
 use super::lab::Routers;
 use nocmap_lab::Lab;
@@ -152,4 +154,31 @@ pub fn events<'a>(h: &'a [Value], rule: &str, event: Option<&str>) -> Vec<&'a Va
 
 pub fn secs(ms: i64) -> f64 {
     ms as f64 / 1000.0
+}
+
+/// While the poller is cut off, every active alert (`/api/alerts`) is the
+/// poller's own `poller-cut-off`, not suppressed, or an `unreachable`
+/// suppressed behind the poller alone.
+pub fn assert_behind_the_poller(active: &[Value], poller_id: &str) {
+    for a in active {
+        if a["rule"] == "poller-cut-off" {
+            assert_eq!(a["suppressed"], false, "{a}");
+            assert_eq!(a["device"]["id"], poller_id, "{a}");
+        } else {
+            assert_eq!(a["rule"], "unreachable", "only these fire: {a}");
+            assert_eq!(a["caused_by"][0]["id"], poller_id, "{a}");
+            assert_eq!(a["caused_by"].as_array().unwrap().len(), 1, "{a}");
+        }
+    }
+}
+
+/// No `unreachable` event of the cut's history was notified (they were
+/// all suppressed behind the poller).
+pub fn assert_unreachable_never_notified(cut: &[Value]) {
+    assert!(
+        cut.iter()
+            .filter(|e| e["rule"] == "unreachable")
+            .all(|e| e["notified"] == false),
+        "{cut:#?}"
+    );
 }

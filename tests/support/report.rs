@@ -124,17 +124,6 @@ fn bw_samples(seed: i64, scale: f64) -> Vec<(i64, f64)> {
 pub fn device(id: &str, name: &str, ifs: &[(&str, Option<&str>)]) -> Device {
     Device {
         id: DeviceId(id.into()),
-        sys_name: Some(name.into()),
-        sys_descr: None,
-        mgmt_addr: None,
-        chassis_id: None,
-        vendor: None,
-        managed: true,
-        poller: false,
-        sys_object_id: None,
-        sys_location: None,
-        sys_contact: None,
-        addresses: vec![],
         interfaces: ifs
             .iter()
             .enumerate()
@@ -150,7 +139,7 @@ pub fn device(id: &str, name: &str, ifs: &[(&str, Option<&str>)]) -> Device {
                 if_type: Some(6),
             })
             .collect(),
-        partial: vec![],
+        ..super::topology::device(name)
     }
 }
 

@@ -43,19 +43,10 @@ fn iface(idx: u32, name: &str) -> Interface {
 fn device(id: &str, sys_name: &str, ifaces: Vec<Interface>) -> Device {
     Device {
         id: DeviceId(id.into()),
-        sys_name: Some(sys_name.into()),
         sys_descr: Some("Linux".into()),
         mgmt_addr: Some("10.0.0.1".parse().unwrap()),
-        chassis_id: None,
-        vendor: None,
-        managed: true,
-        poller: false,
-        sys_object_id: None,
-        sys_location: None,
-        sys_contact: None,
-        addresses: vec![],
         interfaces: ifaces,
-        partial: vec![],
+        ..super::topology::device(sys_name)
     }
 }
 
