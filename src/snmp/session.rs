@@ -84,20 +84,25 @@ impl Session {
     }
 
     pub async fn get(&self, oids: &[Oid]) -> Result<Vec<VarBind>, SnmpError> {
-        let _p = acquire(&self.gate, &self.engine.global).await;
-        let vbs = self
-            .call(|c| async move { c.get_many(oids).await })
-            .await?
-            .map(|r| r.varbinds)
-            .map_err(|e| self.engine.lib_err(self.target, &e))?;
-        check_count(self.target, oids.len(), vbs.len())?;
-        Ok(vbs)
+        self.get_or_next(oids, false).await
     }
 
     pub async fn get_next(&self, oids: &[Oid]) -> Result<Vec<VarBind>, SnmpError> {
+        self.get_or_next(oids, true).await
+    }
+
+    /// One GET (or GETNEXT) of `oids` under the in-flight permits; an
+    /// answer with another number of varbinds than asked is refused.
+    async fn get_or_next(&self, oids: &[Oid], next: bool) -> Result<Vec<VarBind>, SnmpError> {
         let _p = acquire(&self.gate, &self.engine.global).await;
         let vbs = self
-            .call(|c| async move { c.get_next_many(oids).await })
+            .call(|c| async move {
+                if next {
+                    c.get_next_many(oids).await
+                } else {
+                    c.get_many(oids).await
+                }
+            })
             .await?
             .map(|r| r.varbinds)
             .map_err(|e| self.engine.lib_err(self.target, &e))?;

@@ -120,55 +120,36 @@ mod tests {
     fn steps() {
         let root = Oid::parse("1.3.6.1.2.1.2").unwrap();
         let last = Oid::parse("1.3.6.1.2.1.2.2.1.1.5").unwrap();
+        let step = |last: &Oid, next: &str, v: Value| classify_step(&root, last, &vb(next, v));
         assert_eq!(
-            classify_step(
-                &root,
-                &last,
-                &vb("1.3.6.1.2.1.2.2.1.1.6", Value::Integer(6))
-            ),
+            step(&last, "1.3.6.1.2.1.2.2.1.1.6", Value::Integer(6)),
             WalkStep::Accept
         );
         assert_eq!(
-            classify_step(&root, &last, &vb("1.3.6.1.2.1.3.1", Value::Integer(1))),
+            step(&last, "1.3.6.1.2.1.3.1", Value::Integer(1)),
             WalkStep::Done
         );
         assert_eq!(
-            classify_step(
-                &root,
-                &last,
-                &vb("1.3.6.1.2.1.2.2.1.1.5", Value::Integer(5))
-            ),
+            step(&last, "1.3.6.1.2.1.2.2.1.1.5", Value::Integer(5)),
             WalkStep::NonIncreasing
         );
         assert_eq!(
-            classify_step(
-                &root,
-                &last,
-                &vb("1.3.6.1.2.1.2.2.1.1.4", Value::Integer(4))
-            ),
+            step(&last, "1.3.6.1.2.1.2.2.1.1.4", Value::Integer(4)),
             WalkStep::NonIncreasing
         );
         assert_eq!(
-            classify_step(
-                &root,
-                &last,
-                &vb("1.3.6.1.2.1.2.2.1.1.9", Value::EndOfMibView)
-            ),
+            step(&last, "1.3.6.1.2.1.2.2.1.1.9", Value::EndOfMibView),
             WalkStep::Done
         );
         // Lexicographic, not numeric-string, order: .10 comes after .9.
         let last9 = Oid::parse("1.3.6.1.2.1.2.2.1.9").unwrap();
         assert_eq!(
-            classify_step(
-                &root,
-                &last9,
-                &vb("1.3.6.1.2.1.2.2.1.10", Value::Integer(0))
-            ),
+            step(&last9, "1.3.6.1.2.1.2.2.1.10", Value::Integer(0)),
             WalkStep::Accept
         );
         // A prefix of the last OID is smaller, so it is a step backwards.
         assert_eq!(
-            classify_step(&root, &last, &vb("1.3.6.1.2.1.2.2.1", Value::Integer(0))),
+            step(&last, "1.3.6.1.2.1.2.2.1", Value::Integer(0)),
             WalkStep::NonIncreasing
         );
     }
