@@ -56,14 +56,7 @@ impl Config {
         let mut names = HashSet::new();
         for (i, c) in self.credentials.iter().enumerate() {
             let at = format!("credentials[{i}]");
-            if c.name.trim().is_empty() {
-                v.push(&format!("{at}.name"), "must not be empty");
-            } else if !names.insert(c.name.as_str()) {
-                v.push(
-                    &format!("{at}.name"),
-                    &format!("duplicate credential name `{}`", c.name),
-                );
-            }
+            v.unique_name(&at, "credential", &c.name, &mut names);
             match c.version {
                 SnmpVersion::V1 | SnmpVersion::V2c => check_community(v, &at, c),
                 SnmpVersion::V3 => check_usm(v, &at, c),
@@ -258,6 +251,25 @@ impl Problems {
             message: message.to_string(),
             depends_on: depends_on.to_vec(),
         });
+    }
+
+    /// `{at}.name` must not be empty, nor taken by an earlier entry of the
+    /// same kind (`what`: "credential", "receiver", "alert rule").
+    pub(super) fn unique_name<'a>(
+        &mut self,
+        at: &str,
+        what: &str,
+        name: &'a str,
+        seen: &mut HashSet<&'a str>,
+    ) {
+        if name.trim().is_empty() {
+            self.push(&format!("{at}.name"), "must not be empty");
+        } else if !seen.insert(name) {
+            self.push(
+                &format!("{at}.name"),
+                &format!("duplicate {what} name `{name}`"),
+            );
+        }
     }
 
     pub(super) fn nonzero(&mut self, path: &str, value: u64) {

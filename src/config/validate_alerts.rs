@@ -17,14 +17,7 @@ impl Config {
         let mut receivers = HashSet::new();
         for (i, r) in self.receivers.iter().enumerate() {
             let at = format!("receiver[{i}]");
-            if r.name.trim().is_empty() {
-                v.push(&format!("{at}.name"), "must not be empty");
-            } else if !receivers.insert(r.name.as_str()) {
-                v.push(
-                    &format!("{at}.name"),
-                    &format!("duplicate receiver name `{}`", r.name),
-                );
-            }
+            v.unique_name(&at, "receiver", &r.name, &mut receivers);
             if let Err(e) = Endpoint::parse(&r.url) {
                 v.push(&format!("{at}.url"), &e.to_string());
             }
@@ -50,14 +43,7 @@ impl Config {
         let mut rules = HashSet::new();
         for (i, r) in self.alerts.iter().enumerate() {
             let at = format!("alert[{i}]");
-            if r.name.trim().is_empty() {
-                v.push(&format!("{at}.name"), "must not be empty");
-            } else if !rules.insert(r.name.as_str()) {
-                v.push(
-                    &format!("{at}.name"),
-                    &format!("duplicate alert rule name `{}`", r.name),
-                );
-            }
+            v.unique_name(&at, "alert rule", &r.name, &mut rules);
             let kind = r.kind.as_str();
             if r.kind.has_threshold() {
                 match r.threshold {
