@@ -33,7 +33,7 @@ pub fn vendor_of(sys_object_id: Option<&str>, descr: Option<&str>) -> String {
         Some(25506) => "H3C",
         Some(30065) => "Arista",
         Some(31648) => "DPtech",
-        Some(n) => return format!("enterprise {n}"),
+        Some(n) => return format!("? (enterprise {n})"),
         None => "",
     };
     if !name.is_empty() {
@@ -259,12 +259,20 @@ pub fn render(cands: &[Candidate], outcomes: &[Outcome]) -> (String, String) {
     let mut total = Score::default();
     let (mut tl, mut tc) = (0, 0);
     let mut vendors = std::collections::BTreeSet::new();
+    let mut neighbour_vendors = std::collections::BTreeSet::new();
+    let mut with_rows = 0;
     for (c, o) in cands.iter().zip(outcomes) {
         let vendor = vendor_of(
             c.oracle.sys_object_id.as_deref(),
             c.oracle.sys_descr.as_deref(),
         );
-        vendors.insert(vendor.clone());
+        if !vendor.starts_with('?') {
+            vendors.insert(vendor.clone());
+            if c.lldp + c.cdp > 0 {
+                neighbour_vendors.insert(vendor.clone());
+            }
+        }
+        with_rows += usize::from(c.lldp + c.cdp > 0);
         details += &format!("## {} ({})\n{}\n", c.rel, o.note, "");
         let Some(s) = &o.score else {
             t += &format!(
@@ -304,7 +312,7 @@ pub fn render(cands: &[Candidate], outcomes: &[Outcome]) -> (String, String) {
         );
     }
     t += &format!(
-        "| **total: {} recordings, {} vendors** | | | {tl} | {tc} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+        "| **total: {} recordings, {} known vendors** | | | {tl} | {tc} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
         cands.len(),
         vendors.len(),
         total.right,
@@ -319,6 +327,27 @@ pub fn render(cands: &[Candidate], outcomes: &[Outcome]) -> (String, String) {
         total.fdb_uplink,
         total.fdb_wrong,
         total.fdb_missed
+    );
+    t += &format!(
+        "\n{} recordings from {} known vendors; {with_rows} of them with LLDP/CDP rows, \
+         from {} known vendors ({}).\n",
+        cands.len(),
+        vendors.len(),
+        neighbour_vendors.len(),
+        neighbour_vendors.into_iter().collect::<Vec<_>>().join(", ")
+    );
+    let sh = |c: &str| {
+        std::process::Command::new("sh")
+            .args(["-c", c])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .unwrap_or_default()
+    };
+    t += &format!(
+        "Measured {} on commit {} (snmpsim-data 1.0.1 from PyPI, served by snmpsim 1.2.2).\n",
+        sh("date -u +%Y-%m-%dT%H:%MZ"),
+        sh("git rev-parse --short HEAD")
     );
     (t, details)
 }
