@@ -126,13 +126,14 @@ fn reasoned<'a>(v: &'a Value, out: &mut Vec<Vec<&'a str>>) {
 }
 
 fn mentions(texts: &[&str], r: &Row) -> bool {
-    let keys: Vec<&str> = [r.name.as_deref(), r.chassis.as_deref()]
-        .into_iter()
-        .flatten()
-        .collect();
-    texts
-        .iter()
-        .any(|t| keys.iter().any(|k| same_text(t, k) || t.contains(k)))
+    // A name only as a whole string (short names like "H3C" are common);
+    // a chassis id also inside a longer text.
+    texts.iter().any(|t| {
+        r.name.as_deref().is_some_and(|n| same_text(t, n))
+            || r.chassis
+                .as_deref()
+                .is_some_and(|c| same_text(t, c) || t.contains(c))
+    })
 }
 
 struct End<'a> {

@@ -27,6 +27,9 @@ pub enum Uplink {
     ManyMacs(usize),
 }
 
+/// One forwarding entry as read: its MAC, bridge port and status.
+type Entry = (Option<String>, Option<i64>, Option<i64>);
+
 #[derive(Debug, Default)]
 pub struct Fdb {
     /// MAC -> the ifIndexes it is learned on (all VLANs).
@@ -48,8 +51,7 @@ impl Fdb {
     ) -> Fdb {
         let mut f = Fdb::default();
         // (table, index) -> (mac, port, status)
-        let mut entries: BTreeMap<(u8, Vec<u32>), (Option<String>, Option<i64>, Option<i64>)> =
-            BTreeMap::new();
+        let mut entries: BTreeMap<(u8, Vec<u32>), Entry> = BTreeMap::new();
         for (t, entry, lead) in [(0u8, DOT1D_TP_FDB, 0usize), (1, DOT1Q_TP_FDB, 1)] {
             for (col, field) in [(2u32, 1usize), (3, 2)] {
                 for (idx, v) in w.column(entry, col) {

@@ -249,8 +249,8 @@ pub fn run(cands: &[Candidate]) -> Vec<Outcome> {
     outcomes
 }
 
-/// The markdown table and the per-row details.
-pub fn render(cands: &[Candidate], outcomes: &[Outcome]) -> (String, String) {
+/// The markdown table, the per-row details and the totals.
+pub fn render(cands: &[Candidate], outcomes: &[Outcome]) -> (String, String, Score) {
     let mut t = String::from(
         "| recording | vendor (sysObjectID) | nocmap vendor | LLDP rows | CDP rows | right | unresolved, reason | unresolved, no reason | wrong | dropped | extra links | oracle undecidable | FDB hosts (oracle) | FDB right | FDB on uplink | FDB wrong | FDB missed |\n\
          |---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n",
@@ -349,7 +349,7 @@ pub fn render(cands: &[Candidate], outcomes: &[Outcome]) -> (String, String) {
         sh("date -u +%Y-%m-%dT%H:%MZ"),
         sh("git rev-parse --short HEAD")
     );
-    (t, details)
+    (t, details, total)
 }
 
 fn add(t: &mut Score, s: &Score) {
