@@ -117,9 +117,10 @@ pub async fn run<D: Discover>(
         stale_after_ms(&config, options.poll_interval_s),
     ));
     rediscovery::record(&live, first_run);
+    let io = crate::io::Io::real(snmp.engine.clone(), icmp);
     let mut monitor = Monitor::start(
         live.clone(),
-        crate::io::Io::real(snmp.engine.clone(), icmp),
+        io.clone(),
         snmp.creds.clone(),
         Some(store),
         monitor_settings(&config, options.poll_interval_s, options.icmp_interval_s),
@@ -138,7 +139,7 @@ pub async fn run<D: Discover>(
             stopped(stop_rx.clone()),
         ))
     });
-    let alerts = crate::alert::runner::spawn(&config, live.clone(), db, stop_rx.clone())?;
+    let alerts = crate::alert::runner::spawn(&config, live.clone(), db, &io, stop_rx.clone())?;
     println!("nocmap serve: API on {scheme}://{listen}");
 
     let every = options.rediscover_interval_s;

@@ -153,6 +153,7 @@ pub fn start(
     let io = Io {
         snmp,
         pinger,
+        host: Arc::new(crate::discovery::local::SystemInterfaces),
         clock: Arc::new(TokioClock::new(WALL_START)),
     };
     let creds: Arc<Vec<Credential>> = Arc::new(Vec::new());
