@@ -182,6 +182,7 @@ pub fn start<N: Notifier>(
             notifier,
             store.clone(),
             wake,
+            clock.clone(),
             stop.clone(),
         )));
     }

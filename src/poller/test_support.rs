@@ -27,6 +27,8 @@ pub struct Recorder {
     pub batches: Arc<Mutex<Vec<Batch>>>,
     pub failing: Arc<AtomicBool>,
     pub reopens: Arc<Mutex<u32>>,
+    /// The `now` of every rollup and retention run.
+    pub maintained: Arc<Mutex<Vec<UnixMillis>>>,
 }
 
 impl Recorder {
@@ -79,8 +81,10 @@ impl SampleStore for Recorder {
         Ok(s.iter().map(|s| s.at).max())
     }
 
-    fn maintain(&mut self, _now: UnixMillis) -> Result<(), StoreError> {
-        self.fail_if_asked()
+    fn maintain(&mut self, now: UnixMillis) -> Result<(), StoreError> {
+        self.fail_if_asked()?;
+        self.maintained.lock().unwrap().push(now);
+        Ok(())
     }
 }
 

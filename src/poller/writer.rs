@@ -90,9 +90,10 @@ pub(super) async fn run_capped<S: SampleStore>(
         clock: clock.clone(),
     };
     let mut pending = Batch::default();
-    let mut flush = tokio::time::interval(FLUSH_EVERY);
-    let mut maintain = tokio::time::interval(MAINTAIN_EVERY);
-    maintain.tick().await;
+    // Deadlines on the clock's monotonic axis: a flush at once, then every
+    // second; rollup and retention five minutes from now, then every five.
+    let mut flush_due = clock.mono_ms();
+    let mut maintain_due = flush_due + ms(MAINTAIN_EVERY);
     loop {
         tokio::select! {
             b = rx.recv() => match b {
@@ -105,8 +106,12 @@ pub(super) async fn run_capped<S: SampleStore>(
                 }
                 None => break,
             },
-            _ = flush.tick() => w.write(std::mem::take(&mut pending), false).await,
-            _ = maintain.tick(), if !w.broken => {
+            _ = clock.sleep_until_mono(flush_due) => {
+                flush_due = next_due(flush_due, clock.mono_ms(), FLUSH_EVERY);
+                w.write(std::mem::take(&mut pending), false).await;
+            }
+            _ = clock.sleep_until_mono(maintain_due), if !w.broken => {
+                maintain_due = next_due(maintain_due, clock.mono_ms(), MAINTAIN_EVERY);
                 let st = w.store.clone();
                 let now = UnixMillis(clock.wall_ms());
                 let r = tokio::task::spawn_blocking(move || {
@@ -138,6 +143,17 @@ pub(super) async fn run_capped<S: SampleStore>(
             "the store could not take the last samples before shutdown; they are lost"
         );
     }
+}
+
+fn ms(d: Duration) -> u64 {
+    d.as_millis() as u64
+}
+
+/// The deadline after `due`, reached at `now`: one period on, or one period
+/// after `now` when that is already past (no burst of catch-up ticks).
+fn next_due(due: u64, now: u64, every: Duration) -> u64 {
+    let next = due + ms(every);
+    if next <= now { now + ms(every) } else { next }
 }
 
 impl<S: SampleStore> Writer<S> {

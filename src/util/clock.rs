@@ -16,6 +16,12 @@ pub trait Clock: Send + Sync + 'static {
     fn wall_ms(&self) -> i64;
     /// Resolves once the monotonic axis reaches `ms`.
     fn sleep_until_mono(&self, ms: u64) -> Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+    /// Resolves once `d` has passed on the monotonic axis.
+    fn sleep(&self, d: Duration) -> Pin<Box<dyn Future<Output = ()> + Send + 'static>> {
+        let ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        self.sleep_until_mono(self.mono_ms().saturating_add(ms))
+    }
 }
 
 /// The host's clocks: tokio's monotonic `Instant` and the system wall clock.
@@ -94,9 +100,53 @@ impl Clock for TokioClock {
     }
 }
 
+/// A clock that moves only when the test says so ([`ManualClock::advance`]):
+/// a loop waiting on it stays asleep however far tokio's paused time runs
+/// ahead, so a loop that sleeps on tokio's time instead of its handle is
+/// caught.
+#[cfg(test)]
+pub struct ManualClock {
+    mono: tokio::sync::watch::Sender<u64>,
+    wall_start_ms: i64,
+}
+
+#[cfg(test)]
+impl ManualClock {
+    pub fn new(wall_start_ms: i64) -> ManualClock {
+        ManualClock {
+            mono: tokio::sync::watch::Sender::new(0),
+            wall_start_ms,
+        }
+    }
+
+    /// Moves both axes forward by `d`, waking what waits until then.
+    pub fn advance(&self, d: Duration) {
+        self.mono.send_modify(|ms| *ms += d.as_millis() as u64);
+    }
+}
+
+#[cfg(test)]
+impl Clock for ManualClock {
+    fn mono_ms(&self) -> u64 {
+        *self.mono.borrow()
+    }
+
+    fn wall_ms(&self) -> i64 {
+        self.wall_start_ms + self.mono_ms() as i64
+    }
+
+    fn sleep_until_mono(&self, ms: u64) -> Pin<Box<dyn Future<Output = ()> + Send + 'static>> {
+        let mut rx = self.mono.subscribe();
+        Box::pin(async move {
+            let _ = rx.wait_for(|now| *now >= ms).await;
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
 
     #[tokio::test(start_paused = true)]
     async fn tokio_clock_follows_paused_time() {
@@ -107,5 +157,22 @@ mod tests {
         // A deadline already past resolves at once.
         c.sleep_until_mono(1_000).await;
         assert_eq!(c.mono_ms(), 2_500);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_manual_clock_moves_only_when_told() {
+        let c = Arc::new(ManualClock::new(1_000_000));
+        let waiter = tokio::spawn({
+            let c = c.clone();
+            async move { c.sleep(Duration::from_millis(1_500)).await }
+        });
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        assert!(!waiter.is_finished(), "tokio's time does not move it");
+        c.advance(Duration::from_millis(1_000));
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        assert!(!waiter.is_finished());
+        c.advance(Duration::from_millis(500));
+        waiter.await.unwrap();
+        assert_eq!((c.mono_ms(), c.wall_ms()), (1_500, 1_001_500));
     }
 }
