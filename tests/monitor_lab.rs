@@ -6,7 +6,8 @@
 //! also shows the flush on shutdown).
 #[macro_use]
 mod support;
-use nocmap::store::{SeriesKey, Store, StoreConfig, UnixMillis};
+use nocmap::store::{SeriesKey, Store, StoreConfig};
+use nocmap::types::UnixMillis;
 use nocmap_lab::Lab;
 use std::process::Stdio;
 use std::time::Duration;

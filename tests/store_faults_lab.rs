@@ -7,7 +7,8 @@
 //! read-only file system is refused at start with a clear error.
 #[macro_use]
 mod support;
-use nocmap::store::{Resolution, SeriesKey, Store, StoreConfig, UnixMillis};
+use nocmap::store::{Resolution, SeriesKey, Store, StoreConfig};
+use nocmap::types::UnixMillis;
 use nocmap_lab::Lab;
 use std::path::Path;
 use std::process::{Command, Stdio};

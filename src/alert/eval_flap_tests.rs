@@ -329,8 +329,8 @@ fn time_nobody_watched_does_not_stop_the_flapping() {
                 samples: vec![],
                 gaps: vec![crate::store::GapRecord {
                     series: None,
-                    from: crate::store::UnixMillis(5_000),
-                    to: crate::store::UnixMillis(100_000),
+                    from: crate::types::UnixMillis(5_000),
+                    to: crate::types::UnixMillis(100_000),
                     reason: "restart".to_string(),
                 }],
             })

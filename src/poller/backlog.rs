@@ -4,7 +4,8 @@
 //! span they covered is remembered, so that once the store is back a
 //! store-wide gap says exactly which time was lost. Retries back off
 //! exponentially. Pure: the caller passes the times.
-use crate::store::{Batch, GapRecord, UnixMillis};
+use crate::store::{Batch, GapRecord};
+use crate::types::UnixMillis;
 use std::collections::VecDeque;
 use std::time::Duration;
 

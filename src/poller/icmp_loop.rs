@@ -10,8 +10,9 @@ use crate::icmp::{PingOptions, PingStats, Pinger};
 use crate::live::{
     DeviceHealth, Reachability, measured_loss_pct, round_verdict, verdict_lifetime_ms,
 };
-use crate::store::{Sample, SeriesKey, UnixMillis};
+use crate::store::{Sample, SeriesKey};
 use crate::topology::DeviceId;
+use crate::types::UnixMillis;
 use std::net::IpAddr;
 use std::sync::Arc;
 

@@ -5,9 +5,10 @@
 use super::collect::PolledInterface;
 use crate::counters::{CounterSample, GapReason, Metric, Rate, interface_rates};
 use crate::live::InterfaceHealth;
-use crate::store::{GapRecord, Sample, SeriesKey, UnixMillis};
+use crate::store::{GapRecord, Sample, SeriesKey};
 use crate::topology::DeviceId;
 use crate::types::IfIndex;
+use crate::types::UnixMillis;
 use std::collections::BTreeMap;
 
 /// The stored interface state: 1 when ifOperStatus is up, else 0.

@@ -9,7 +9,8 @@
 //! handle, so a test can fail the store at will.
 use super::backlog::{Backlog, DEFAULT_CAP, lost_commits};
 use crate::live::Live;
-use crate::store::{Batch, Store, StoreError, UnixMillis};
+use crate::store::{Batch, Store, StoreError};
+use crate::types::UnixMillis;
 use crate::util::clock::Clock;
 use std::sync::Arc;
 use std::time::Duration;

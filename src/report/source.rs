@@ -10,7 +10,8 @@ use super::params::{Format, ReportParams};
 use super::timeline::Observation;
 use super::window::{ExclusionWindow, Period};
 use super::{ReportError, render_csv, render_html, render_json};
-use crate::store::{Resolution, SeriesData, SeriesKey, Store, StoreConfig, UnixMillis};
+use crate::store::{Resolution, SeriesData, SeriesKey, Store, StoreConfig};
+use crate::types::UnixMillis;
 use std::collections::HashMap;
 use std::path::Path;
 

@@ -3,8 +3,9 @@
 //! blocking store read, and the JSON shape of the answer. Parsing is pure;
 //! [`read`] opens its own read connection and must run in `spawn_blocking`.
 use crate::counters::Metric;
+use crate::store::StoreError;
 use crate::store::{GapRecord, Point, Resolution, SeriesData, SeriesKey, Store, StoreConfig};
-use crate::store::{StoreError, UnixMillis};
+use crate::types::UnixMillis;
 use crate::util::time::parse_time;
 use serde::Serialize;
 use std::collections::HashMap;

@@ -227,7 +227,8 @@ mod tests {
 
     #[test]
     fn a_version_2_database_keeps_its_samples_in_the_time_clustered_layout() {
-        use crate::store::{Resolution, SeriesKey, UnixMillis};
+        use crate::store::{Resolution, SeriesKey};
+        use crate::types::UnixMillis;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("v2.db");
         // Two series, samples on both sides of bucket edges and before 1970.

@@ -1,16 +1,7 @@
 //! The values the store takes and returns: series keys, samples, gaps,
 //! batches, read results and the configuration.
+use crate::types::UnixMillis;
 use std::time::Duration;
-
-/// Wall-clock time in milliseconds since the Unix epoch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct UnixMillis(pub i64);
-
-impl UnixMillis {
-    pub fn minus(self, d: Duration) -> UnixMillis {
-        UnixMillis(self.0.saturating_sub(d.as_millis() as i64))
-    }
-}
 
 /// One time series: a metric of an interface (device id, ifName) or of a
 /// probe target (target, empty subject).

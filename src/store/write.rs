@@ -3,7 +3,8 @@
 use super::Store;
 use super::error::{SqlContext, StoreError};
 use super::schema::raw_bucket;
-use super::types::{Batch, GapRecord, SeriesKey, UnixMillis};
+use super::types::{Batch, GapRecord, SeriesKey};
+use crate::types::UnixMillis;
 use rusqlite::{OptionalExtension, Transaction, params};
 use std::collections::HashMap;
 

@@ -52,11 +52,13 @@ macro_rules! named_set {
 
 pub mod alert;
 pub mod interface;
+pub mod time;
 
 pub use alert::{AlertEventKind, AlertState, AlertStatus, RuleKind, Severity, UnknownName};
 pub use interface::OperStatus;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
+pub use time::UnixMillis;
 
 /// An SNMP ifIndex (IF-MIB), 1..=2147483647 on a conforming agent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
