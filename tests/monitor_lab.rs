@@ -26,8 +26,6 @@ const LAB: Routers = Routers::new(
     "noc:eth0 - r1:eth0, r1:eth1 - r2:eth1, r1:eth2 ~ r3:eth2",
 );
 
-use nocmap::types::unix_now_ms as now_ms;
-
 /// `nocmap serve` in the lab's noc namespace, seeded with r1, polling
 /// counters every 6 s; `extra` adds flags (ICMP interval, listen address).
 fn start_serve(lab: &Lab, db: &std::path::Path, prefix: &str, extra: &[&str]) -> Serve {
@@ -515,4 +513,9 @@ fn a_32_bit_counter_wrap_gives_the_right_rate() {
         all.iter().all(|(_, v)| *v <= 1.1e9),
         "a rate above the 1 Gbit/s speed: {all:?}"
     );
+}
+
+/// The wall clock in Unix milliseconds, for arithmetic on the JSON numbers.
+fn now_ms() -> i64 {
+    nocmap::types::UnixMillis::now().0
 }

@@ -219,6 +219,7 @@ pub async fn run<N: Notifier>(
 mod tests {
     use super::*;
     use crate::store::StoreConfig;
+    use crate::types::UnixMillis;
     use std::collections::VecDeque;
 
     #[test]
@@ -268,7 +269,7 @@ mod tests {
             interface: None,
             threshold: None,
             summary: String::new(),
-            ..AlertEvent::fired_for_test(key, 1)
+            ..AlertEvent::fired_for_test(key, UnixMillis(1))
         }
     }
 
@@ -279,7 +280,7 @@ mod tests {
         let events: Vec<(AlertEvent, Vec<String>)> = (0..4)
             .map(|i| (event(&format!("k{i}")), vec!["hook".to_string()]))
             .collect();
-        let ids = store.record_alerts(&events, None, 0).unwrap();
+        let ids = store.record_alerts(&events, None, UnixMillis(0)).unwrap();
         let store = Arc::new(Mutex::new(store));
         let seen = Arc::new(Mutex::new(Vec::new()));
         let fake = Fake {
@@ -334,7 +335,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("d.db"), StoreConfig::default()).unwrap();
         let ids = store
-            .record_alerts(&[(event("k"), vec!["hook".to_string()])], None, 0)
+            .record_alerts(
+                &[(event("k"), vec!["hook".to_string()])],
+                None,
+                UnixMillis(0),
+            )
             .unwrap();
         let store = Arc::new(Mutex::new(store));
         let seen = Arc::new(Mutex::new(Vec::new()));
@@ -342,7 +347,9 @@ mod tests {
             script: Mutex::new(VecDeque::from([Answer::Retry("down".into())])),
             seen: seen.clone(),
         };
-        let clock = Arc::new(crate::util::clock::ManualClock::new(1_800_000_000_000));
+        let clock = Arc::new(crate::util::clock::ManualClock::new(UnixMillis(
+            1_800_000_000_000,
+        )));
         let (stop_tx, stop) = watch::channel(false);
         let task = tokio::spawn(run(
             Target {

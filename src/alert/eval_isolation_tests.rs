@@ -28,14 +28,14 @@ fn a_cut_off_poller_pages_once_and_everything_else_is_behind_it() {
     let mut e = evaluator(CUT_OFF);
     let mut o = chain();
     poller_link(&mut o, true);
-    assert!(e.step(&o, 0).is_empty());
+    assert!(e.step(&o, UnixMillis(0)).is_empty());
     // The poller's own link goes down; a second later nothing answers.
     poller_link(&mut o, false);
-    assert!(notified(&e.step(&o, 1_000)).is_empty());
+    assert!(notified(&e.step(&o, UnixMillis(1_000))).is_empty());
     set_down(&mut o, &["r1", "r2", "r3"], true);
     let mut all = Vec::new();
     for t in (2_000..=20_000).step_by(1_000) {
-        all.extend(e.step(&o, t));
+        all.extend(e.step(&o, UnixMillis(t)));
     }
     // The devices' rule has the shorter `for`, yet only the poller pages.
     assert_eq!(
@@ -50,10 +50,10 @@ fn a_cut_off_poller_pages_once_and_everything_else_is_behind_it() {
     }
     // The link comes back; the devices answer again a round later.
     poller_link(&mut o, true);
-    let mut all = e.step(&o, 21_000);
+    let mut all = e.step(&o, UnixMillis(21_000));
     set_down(&mut o, &["r1", "r2", "r3"], false);
     for t in (22_000..=40_000).step_by(1_000) {
-        all.extend(e.step(&o, t));
+        all.extend(e.step(&o, UnixMillis(t)));
     }
     assert_eq!(
         notified(&all),
@@ -67,12 +67,12 @@ fn a_cut_off_poller_pages_once_and_everything_else_is_behind_it() {
         "{all:?}"
     );
     assert!(e.active().is_empty());
-    assert!(e.step(&o, 41_000).is_empty());
+    assert!(e.step(&o, UnixMillis(41_000)).is_empty());
 }
 
 fn measured(o: &mut Observations, at: i64) {
     for d in o.devices.values_mut() {
-        d.reach_ms = Some(at);
+        d.reach_ms = Some(UnixMillis(at));
     }
 }
 
@@ -84,7 +84,7 @@ fn a_device_still_down_after_the_poller_is_back_is_told_late() {
     set_down(&mut o, &["r1", "r2", "r3"], true);
     for t in (0..=10_000).step_by(1_000) {
         measured(&mut o, t);
-        e.step(&o, t);
+        e.step(&o, UnixMillis(t));
     }
     // Back, but r1 really died meanwhile: once measured again it becomes
     // the root cause and is told when it has been unheld for its `for`.
@@ -92,7 +92,7 @@ fn a_device_still_down_after_the_poller_is_back_is_told_late() {
     let mut all = Vec::new();
     for t in (11_000..=15_000).step_by(1_000) {
         measured(&mut o, t);
-        all.extend(e.step(&o, t));
+        all.extend(e.step(&o, UnixMillis(t)));
     }
     let told = notified(&all);
     assert_eq!(
@@ -125,7 +125,7 @@ for_s = 2
     set_down(&mut o, &["r1", "r2", "r3"], true);
     let mut all = Vec::new();
     for t in (0..=5_000).step_by(1_000) {
-        all.extend(e.step(&o, t));
+        all.extend(e.step(&o, UnixMillis(t)));
     }
     assert_eq!(
         notified(&all),
@@ -141,7 +141,7 @@ fn a_poller_not_in_the_topology_is_still_a_subject() {
     set_down(&mut o, &["r1", "r2", "r3"], true);
     let mut all = Vec::new();
     for t in (0..=6_000).step_by(1_000) {
-        all.extend(e.step(&o, t));
+        all.extend(e.step(&o, UnixMillis(t)));
     }
     assert_eq!(
         notified(&all),
@@ -161,17 +161,17 @@ fn verdicts_from_while_cut_off_wait_for_the_next_round() {
     let mut e = evaluator(CUT_OFF);
     let mut o = chain();
     measured(&mut o, 0);
-    e.step(&o, 0);
+    e.step(&o, UnixMillis(0));
     poller_link(&mut o, false);
     set_down(&mut o, &["r1", "r2", "r3"], true);
     measured(&mut o, 5_000);
     for t in (1_000..=20_000).step_by(1_000) {
-        e.step(&o, t);
+        e.step(&o, UnixMillis(t));
     }
     poller_link(&mut o, true);
     let mut all = Vec::new();
     for t in (21_000..=34_000).step_by(1_000) {
-        all.extend(e.step(&o, t));
+        all.extend(e.step(&o, UnixMillis(t)));
     }
     assert_eq!(
         notified(&all),
@@ -185,7 +185,7 @@ fn verdicts_from_while_cut_off_wait_for_the_next_round() {
     measured(&mut o, 35_000);
     let mut all = Vec::new();
     for t in (35_000..=38_000).step_by(1_000) {
-        all.extend(e.step(&o, t));
+        all.extend(e.step(&o, UnixMillis(t)));
     }
     assert_eq!(
         notified(&all),
@@ -196,7 +196,7 @@ fn verdicts_from_while_cut_off_wait_for_the_next_round() {
     // A round where everything answers: all resolve, only r1 is told.
     set_down(&mut o, &["r1", "r2", "r3"], false);
     measured(&mut o, 65_000);
-    let t = e.step(&o, 65_000);
+    let t = e.step(&o, UnixMillis(65_000));
     assert_eq!(
         notified(&t),
         vec![("unreachable/r1".into(), AlertEventKind::Resolved)]

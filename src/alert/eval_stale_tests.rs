@@ -37,7 +37,7 @@ fn round(s: &mut LiveSnapshot, dev: &str, up: bool, at: i64, every_s: u64) {
         Reachability::Down
     };
     h.loss_pct = Some(if up { 0.0 } else { 100.0 });
-    h.last_icmp_ms = Some(at);
+    h.last_icmp_ms = Some(UnixMillis(at));
     h.icmp_stale_after_ms = Some(verdict_lifetime_ms(
         Duration::from_secs(every_s),
         5,
@@ -47,8 +47,8 @@ fn round(s: &mut LiveSnapshot, dev: &str, up: bool, at: i64, every_s: u64) {
 }
 
 fn step(e: &mut Evaluator, s: &LiveSnapshot, now: i64) -> Vec<(String, AlertEventKind)> {
-    let obs = Observations::from_live(&s.view(), now, &|_, _| Vec::new());
-    notified(&e.step(&obs, now))
+    let obs = Observations::from_live(&s.view(), UnixMillis(now), &|_, _| Vec::new());
+    notified(&e.step(&obs, UnixMillis(now)))
 }
 
 fn everyone_up(s: &mut LiveSnapshot, at: i64) {
@@ -75,7 +75,7 @@ fn a_stale_down_neither_resolves_nor_fires_again() {
     for now in (3_000..60_000).step_by(1_000) {
         assert!(step(&mut e, &s, now).is_empty(), "at {now}");
     }
-    let obs = Observations::from_live(&s.view(), 60_000, &|_, _| Vec::new());
+    let obs = Observations::from_live(&s.view(), UnixMillis(60_000), &|_, _| Vec::new());
     assert!(
         obs.devices
             .values()
@@ -132,7 +132,7 @@ fn a_device_pinged_less_often_than_snmp_keeps_its_verdict_between_rounds() {
         for (key, ev) in step(&mut e, &s, now) {
             told.push((now, key, ev));
         }
-        let obs = Observations::from_live(&s.view(), now, &|_, _| Vec::new());
+        let obs = Observations::from_live(&s.view(), UnixMillis(now), &|_, _| Vec::new());
         let r3 = &obs.devices[&DeviceId("r3".into())];
         assert_eq!(r3.reachability, Reachability::Down, "at {now}");
         assert_eq!(r3.loss_pct, Some(100.0), "at {now}");
@@ -216,7 +216,7 @@ fn a_root_cause_gone_stale_still_holds_back_what_is_behind_it() {
             "at {now}: r1 stale (last seen down) must not make r2 a root cause: {got:?}"
         );
     }
-    let obs = Observations::from_live(&s.view(), 39_000, &|_, _| Vec::new());
+    let obs = Observations::from_live(&s.view(), UnixMillis(39_000), &|_, _| Vec::new());
     assert_eq!(
         obs.devices[&DeviceId("r1".into())].reachability,
         Reachability::Unknown
@@ -237,7 +237,7 @@ fn a_root_cause_gone_stale_still_holds_back_what_is_behind_it() {
     // r1's last round (up) was at 0: stale from 6 s on.
     round(&mut s, "r2", true, 10_000, 2);
     round(&mut s, "r3", false, 10_000, 2);
-    let obs = Observations::from_live(&s.view(), 10_000, &|_, _| Vec::new());
+    let obs = Observations::from_live(&s.view(), UnixMillis(10_000), &|_, _| Vec::new());
     assert_eq!(
         obs.devices[&DeviceId("r1".into())].reachability,
         Reachability::Unknown

@@ -17,7 +17,7 @@ use crate::io::Io;
 use crate::live::Live;
 use crate::store::{ActiveAlertRow, AlertEvent, Store, StoreConfig, StoreError};
 use crate::topology::DeviceId;
-use crate::types::{AlertEventKind as Event, AlertState, AlertStatus};
+use crate::types::{AlertEventKind as Event, AlertState, AlertStatus, UnixMillis};
 use crate::util::clock::Clock;
 use crate::util::http::Endpoint;
 use std::collections::BTreeMap;
@@ -37,7 +37,7 @@ const MAX_RESTORED_CHANGES: u32 = 100_000;
 pub(super) fn restore(
     evaluator: &mut Evaluator,
     store: &Store,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<Vec<Restored>, StoreError> {
     let gone = evaluator.restore(saved_alerts(store)?);
     let window = rules_flap_window_ms(evaluator.rules());
@@ -49,11 +49,8 @@ pub(super) fn restore(
         // do not read as the flapping having stopped.
         let unwatched = store
             .last_restart_gap()?
-            .map_or(0, |(from, _)| now.saturating_sub(from).max(0));
-        let changes = store.alert_state_changes(
-            now.saturating_sub(window).saturating_sub(unwatched),
-            MAX_RESTORED_CHANGES,
-        )?;
+            .map_or(0, |(from, _)| now.since(from).max(0));
+        let changes = store.alert_state_changes(now - window - unwatched, MAX_RESTORED_CHANGES)?;
         evaluator.restore_changes(changes.into_iter().map(|(key, at)| {
             let at = if at <= now - unwatched {
                 at + unwatched
@@ -234,7 +231,7 @@ async fn evaluate(
     // interval after the last, or after the late start of an overrun one.
     let mut due = clock.mono_ms();
     let mut saved: Option<Vec<ActiveAlert>> = None;
-    let mut last_prune = 0;
+    let mut last_prune = UnixMillis::EPOCH;
     loop {
         tokio::select! {
             _ = clock.sleep_until_mono(due) => {}

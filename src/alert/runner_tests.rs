@@ -12,6 +12,7 @@ use crate::io::Io;
 use crate::live::{Live, Reachability};
 use crate::store::{Store, StoreConfig};
 use crate::topology::{Device, DeviceId, Endpoint, Evidence, Link, Topology};
+use crate::types::UnixMillis;
 use crate::util::clock::{Clock, TokioClock};
 use std::collections::VecDeque;
 use std::future::Future;
@@ -97,7 +98,7 @@ fn set_verdict(live: &Live, id: &DeviceId, r: Reachability, at: i64) {
     live.update_devices(|devices| {
         let h = devices.entry(id.clone()).or_default();
         h.reachability = r;
-        h.last_icmp_ms = Some(at);
+        h.last_icmp_ms = Some(UnixMillis(at));
         h.icmp_stale_after_ms = Some(3_600_000);
     });
 }
@@ -117,8 +118,8 @@ async fn a_device_down_fires_once_is_retried_and_resolves() {
         },
         180_000,
     ));
-    let clock: Arc<dyn Clock> = Arc::new(TokioClock::new(1_800_000_000_000));
-    set_verdict(&live, &id, Reachability::Down, clock.wall_ms());
+    let clock: Arc<dyn Clock> = Arc::new(TokioClock::new(UnixMillis(1_800_000_000_000)));
+    set_verdict(&live, &id, Reachability::Down, clock.wall_ms().0);
     let (notifier, target) = notifier(&clock, vec![Answer::Retry("503".into())]);
     let (stop_tx, stop) = watch::channel(false);
     let io = io(clock.clone(), Arc::new(ScriptedHost::default()));
@@ -132,7 +133,7 @@ async fn a_device_down_fires_once_is_retried_and_resolves() {
     )
     .expect("start");
     tokio::time::sleep(Duration::from_millis(10_500)).await;
-    set_verdict(&live, &id, Reachability::Up, clock.wall_ms());
+    set_verdict(&live, &id, Reachability::Up, clock.wall_ms().0);
     tokio::time::sleep(Duration::from_secs(10)).await;
     stop_tx.send(true).unwrap();
     task.await.unwrap();
@@ -210,8 +211,8 @@ async fn the_pollers_own_link_down_on_the_host_fires_the_isolation_alert() {
         },
         180_000,
     ));
-    let clock: Arc<dyn Clock> = Arc::new(TokioClock::new(1_800_000_000_000));
-    set_verdict(&live, &id, Reachability::Up, clock.wall_ms());
+    let clock: Arc<dyn Clock> = Arc::new(TokioClock::new(UnixMillis(1_800_000_000_000)));
+    set_verdict(&live, &id, Reachability::Up, clock.wall_ms().0);
     let host = Arc::new(ScriptedHost::default());
     host.set(LINK, true);
     let (notifier, target) = notifier(&clock, vec![]);

@@ -70,7 +70,7 @@ pub async fn run<D: Discover>(
     let db = &options.db;
     let mut store = tokio::task::block_in_place(|| Store::open(db, config.store.store_config()))
         .with_context(|| format!("cannot open the database {}", db.display()))?;
-    if let Some(gap) = store.mark_restart(UnixMillis(crate::types::unix_now_ms()))? {
+    if let Some(gap) = store.mark_restart(UnixMillis::now())? {
         tracing::info!(
             from = gap.from.0,
             to = gap.to.0,
@@ -78,7 +78,7 @@ pub async fn run<D: Discover>(
         );
     }
     eprintln!("nocmap serve: discovering ...");
-    let started = crate::types::unix_now_ms();
+    let started = UnixMillis::now();
     let result = tokio::select! {
         r = discovery.discover() => r,
         _ = stop.wait_for(|s| *s) => {
@@ -92,7 +92,7 @@ pub async fn run<D: Discover>(
     }
     let topology = result.topology;
     crate::memory::release_freed();
-    store.save_topology(UnixMillis(crate::types::unix_now_ms()), &topology)?;
+    store.save_topology(UnixMillis::now(), &topology)?;
     eprintln!(
         "nocmap serve: {} devices, {} links; monitoring (database {})",
         topology.devices.len(),
@@ -151,7 +151,7 @@ pub async fn run<D: Discover>(
         tokio::select! {
             _ = stop.wait_for(|s| *s) => break,
             _ = rediscover.tick(), if every > 0 => {
-                let started = crate::types::unix_now_ms();
+                let started = UnixMillis::now();
                 let result = tokio::select! {
                     r = discovery.discover() => r,
                     _ = stop_during_run.wait_for(|s| *s) => break,

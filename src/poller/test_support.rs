@@ -159,7 +159,7 @@ pub fn start(
         snmp,
         pinger,
         host: Arc::new(crate::discovery::local::SystemInterfaces),
-        clock: Arc::new(TokioClock::new(WALL_START)),
+        clock: Arc::new(TokioClock::new(UnixMillis(WALL_START))),
     };
     let creds: Arc<Vec<Credential>> = Arc::new(Vec::new());
     let settings_for: SettingsFor = Arc::new(move |_| settings.clone());

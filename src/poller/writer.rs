@@ -56,7 +56,7 @@ struct Writer<S> {
     /// The last write failed: reopen the connection before the next one.
     broken: bool,
     /// First and last time of the samples committed so far.
-    written: Option<(i64, i64)>,
+    written: Option<(UnixMillis, UnixMillis)>,
     live: Arc<Live>,
     clock: Arc<dyn Clock>,
 }
@@ -114,7 +114,7 @@ pub(super) async fn run_capped<S: SampleStore>(
             _ = clock.sleep_until_mono(maintain_due), if !w.broken => {
                 maintain_due = next_due(maintain_due, clock.mono_ms(), MAINTAIN_EVERY);
                 let st = w.store.clone();
-                let now = UnixMillis(clock.wall_ms());
+                let now = clock.wall_ms();
                 let r = tokio::task::spawn_blocking(move || {
                     let mut s = st.lock().unwrap_or_else(|p| p.into_inner());
                     let r = s.maintain(now);
@@ -171,13 +171,12 @@ impl<S: SampleStore> Writer<S> {
         }
         let mut batch = self.backlog.take();
         let n = batch.samples.len() as u64;
-        let span = batch
-            .samples
-            .iter()
-            .map(|s| s.at.0)
-            .fold(None, |acc: Option<(i64, i64)>, t| {
+        let span = batch.samples.iter().map(|s| s.at).fold(
+            None,
+            |acc: Option<(UnixMillis, UnixMillis)>, t| {
                 Some(acc.map_or((t, t), |(a, b)| (a.min(t), b.max(t))))
-            });
+            },
+        );
         let (st, reopen, written) = (self.store.clone(), self.broken, self.written);
         let r = tokio::task::spawn_blocking(move || {
             let mut s = st.lock().unwrap_or_else(|p| p.into_inner());
@@ -185,7 +184,7 @@ impl<S: SampleStore> Writer<S> {
             let lost = if reopen {
                 s.reopen()
                     .and_then(|()| s.last_sample_time())
-                    .map(|stored| lost_commits(stored.map(|t| t.0), written))
+                    .map(|stored| lost_commits(stored, written))
             } else {
                 Ok(None)
             };

@@ -4,6 +4,7 @@
 use super::outages::{Outage, outages};
 use super::timeline::{Observation, Segment, Totals, combine, device_timeline, overlay_down};
 use super::window::{ExclusionWindow, Period, SpanSet, windows_for};
+use crate::types::UnixMillis;
 use crate::util::stats::{max, nearest_rank};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -95,7 +96,7 @@ pub struct LinkReachability {
 #[derive(Debug, Clone, Serialize)]
 pub struct ReachabilityReport {
     pub period: Period,
-    pub generated_ms: i64,
+    pub generated_ms: UnixMillis,
     pub exclusions: Vec<ExclusionWindow>,
     pub devices: Vec<DeviceReachability>,
     pub links: Vec<LinkReachability>,
@@ -106,7 +107,7 @@ pub struct ReachabilityReport {
 /// every device or one device); their time counts nowhere.
 pub fn reachability(
     period: Period,
-    generated_ms: i64,
+    generated_ms: UnixMillis,
     devices: &[DeviceInput],
     links: &[LinkInput],
     exclusions: &[ExclusionWindow],
@@ -197,7 +198,7 @@ fn device(
     let counted: Vec<&Round> = d
         .rounds
         .iter()
-        .filter(|r| r.at_ms >= period.since_ms && r.at_ms < period.until_ms)
+        .filter(|r| r.at_ms >= period.since_ms.0 && r.at_ms < period.until_ms.0)
         .filter(|r| !excluded.contains(r.at_ms) && r.loss_pct.is_finite())
         .collect();
     let weight: u64 = counted.iter().map(|r| u64::from(r.count.max(1))).sum();
@@ -282,14 +283,14 @@ mod tests {
             rounds.push(round(t, loss, (!down).then_some(1.0 + i as f64)));
         }
         let ex = [ExclusionWindow {
-            start_ms: 500_000,
-            end_ms: 550_000,
+            start_ms: UnixMillis(500_000),
+            end_ms: UnixMillis(550_000),
             device: Some("core-1".into()),
         }];
-        let period = Period::new(0, 600_000).unwrap();
+        let period = Period::new(UnixMillis(0), UnixMillis(600_000)).unwrap();
         let r = reachability(
             period,
-            0,
+            UnixMillis(0),
             &[input(rounds, vec![(300_000, 400_000)])],
             &[],
             &ex,
@@ -329,8 +330,8 @@ mod tests {
             bucket_ms: Some(300_000),
         };
         let rounds = vec![b(0, 0.0), b(300_000, 100.0), b(900_000, 50.0)];
-        let period = Period::new(0, 1_200_000).unwrap();
-        let r = reachability(period, 0, &[input(rounds, vec![])], &[], &[]);
+        let period = Period::new(UnixMillis(0), UnixMillis(1_200_000)).unwrap();
+        let r = reachability(period, UnixMillis(0), &[input(rounds, vec![])], &[], &[]);
         let d = &r.devices[0];
         assert_eq!(
             (d.totals.up_ms, d.totals.down_ms, d.totals.unknown_ms),
@@ -344,7 +345,7 @@ mod tests {
     #[test]
     fn a_link_with_an_unprobed_end_is_unknown() {
         let rounds = (0..10).map(|i| round(i * 10_000, 0.0, Some(1.0))).collect();
-        let period = Period::new(0, 100_000).unwrap();
+        let period = Period::new(UnixMillis(0), UnixMillis(100_000)).unwrap();
         let end = |d: &str| LinkEnd {
             device: d.into(),
             device_name: None,
@@ -356,7 +357,7 @@ mod tests {
             b: end("nobody"),
             interface_states: vec![],
         }];
-        let r = reachability(period, 0, &[input(rounds, vec![])], &links, &[]);
+        let r = reachability(period, UnixMillis(0), &[input(rounds, vec![])], &links, &[]);
         assert_eq!(r.links[0].totals.unknown_ms, 100_000);
         assert_eq!(r.links[0].availability_pct, None);
     }
@@ -396,8 +397,8 @@ mod tests {
             b: end("r2"),
             interface_states: vec![states, vec![]],
         }];
-        let period = Period::new(0, 100_000).unwrap();
-        let r = reachability(period, 0, &[r1, r2], &links, &[]);
+        let period = Period::new(UnixMillis(0), UnixMillis(100_000)).unwrap();
+        let r = reachability(period, UnixMillis(0), &[r1, r2], &links, &[]);
         let l = &r.links[0];
         assert_eq!((l.totals.up_ms, l.totals.down_ms), (60_000, 40_000));
         assert_eq!(l.outages.len(), 1);
@@ -420,12 +421,12 @@ mod tests {
         ) {
             let rounds: Vec<Round> = rounds.into_iter().map(|(t, l)| round(t, f64::from(l) * 25.0, Some(1.0))).collect();
             let gaps: Vec<(i64, i64)> = gaps.into_iter().map(|(a, d)| (a, a + d)).collect();
-            let ex: Vec<ExclusionWindow> = ex.into_iter().map(|(a, d)| ExclusionWindow { start_ms: a, end_ms: a + d, device: None }).collect();
-            let period = Period::new(0, 1_000_000).unwrap();
-            let r = reachability(period, 0, &[input(rounds, gaps)], &[], &ex);
+            let ex: Vec<ExclusionWindow> = ex.into_iter().map(|(a, d)| ExclusionWindow { start_ms: UnixMillis(a), end_ms: UnixMillis(a + d), device: None }).collect();
+            let period = Period::new(UnixMillis(0), UnixMillis(1_000_000)).unwrap();
+            let r = reachability(period, UnixMillis(0), &[input(rounds, gaps)], &[], &ex);
             let t = r.devices[0].totals;
             prop_assert_eq!(t.up_ms + t.down_ms + t.unknown_ms + t.excluded_ms, 1_000_000);
-            let excluded: i64 = SpanSet::from_spans(ex.iter().map(|w| (w.start_ms.max(0), w.end_ms.min(1_000_000)))).spans().iter().map(|(a, b)| b - a).sum();
+            let excluded: i64 = SpanSet::from_spans(ex.iter().map(|w| (w.start_ms.0.max(0), w.end_ms.0.min(1_000_000)))).spans().iter().map(|(a, b)| b - a).sum();
             prop_assert_eq!(t.excluded_ms, excluded);
             if let Some(a) = r.devices[0].availability_pct {
                 prop_assert!((0.0..=100.0).contains(&a));

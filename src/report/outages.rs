@@ -80,6 +80,7 @@ mod tests {
     use super::*;
     use crate::report::timeline::{Observation, device_timeline};
     use crate::report::window::{Period, SpanSet};
+    use crate::types::UnixMillis;
     use proptest::prelude::*;
 
     fn seg(from_ms: i64, to_ms: i64, state: State) -> Segment {
@@ -168,7 +169,7 @@ mod tests {
             let ex: Vec<(i64, i64)> = ex.into_iter().map(|(a, d)| (a, a + d)).collect();
             let obs: Vec<Observation> = rounds.iter().map(|&(at_ms, down)| Observation { at_ms, down, holds_until_ms: at_ms + hold }).collect();
             let t = device_timeline(
-                Period::new(0, len).unwrap(),
+                Period::new(UnixMillis(0), UnixMillis(len)).unwrap(),
                 &obs,
                 &SpanSet::from_spans(gaps.clone()),
                 &SpanSet::from_spans(ex.clone()),

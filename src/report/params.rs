@@ -3,6 +3,7 @@
 //! from text. Pure: the caller passes the current time.
 use super::ReportError;
 use super::window::{ExclusionWindow, Period};
+use crate::types::UnixMillis;
 use crate::util::time::parse_time;
 use std::collections::HashMap;
 
@@ -57,16 +58,24 @@ pub const LATEST_MS: i64 = 253_402_300_799_999;
 pub const MAX_TOP: usize = 10_000;
 
 /// A time as [`parse_time`] takes it (`7d`, `-7d`, `now`, RFC 3339).
-pub fn parse_instant(what: &str, text: &str, now_ms: i64) -> Result<i64, ReportError> {
+pub fn parse_instant(
+    what: &str,
+    text: &str,
+    now_ms: UnixMillis,
+) -> Result<UnixMillis, ReportError> {
     parse_time(text, now_ms).map_err(|e| ReportError::BadParameter(format!("{what}: {e}")))
 }
 
 /// The period from `since` and `until` (default `now`).
-pub fn parse_period(since: &str, until: Option<&str>, now_ms: i64) -> Result<Period, ReportError> {
+pub fn parse_period(
+    since: &str,
+    until: Option<&str>,
+    now_ms: UnixMillis,
+) -> Result<Period, ReportError> {
     let since_ms = parse_instant("since", since, now_ms)?;
     let until_ms = parse_instant("until", until.unwrap_or("now"), now_ms)?;
     for (what, t) in [("since", since_ms), ("until", until_ms)] {
-        if !(0..=LATEST_MS).contains(&t) {
+        if !(0..=LATEST_MS).contains(&t.0) {
             return Err(ReportError::BadParameter(format!(
                 "{what}: must lie between 1970 and 9999"
             )));
@@ -78,7 +87,7 @@ pub fn parse_period(since: &str, until: Option<&str>, now_ms: i64) -> Result<Per
 
 /// `START/END` (RFC 3339 interval; each side anything [`parse_instant`]
 /// takes) as a window for every device.
-pub fn parse_exclusion(text: &str, now_ms: i64) -> Result<ExclusionWindow, ReportError> {
+pub fn parse_exclusion(text: &str, now_ms: UnixMillis) -> Result<ExclusionWindow, ReportError> {
     let bad = || {
         ReportError::BadParameter(format!(
             "exclude: `{}` is not START/END (e.g. 2024-05-01T22:00:00Z/2024-05-01T23:30:00Z)",
@@ -120,7 +129,7 @@ pub fn check_top(n: usize) -> Result<usize, ReportError> {
 /// reachability one `exclude` (`START/END`). Unknown parameters are refused.
 pub fn from_query(
     q: &HashMap<String, String>,
-    now_ms: i64,
+    now_ms: UnixMillis,
     with_top: bool,
 ) -> Result<ReportParams, ReportError> {
     let allowed: &[&str] = if with_top {
@@ -181,13 +190,13 @@ mod tests {
         /// stay within 1970..=9999.
         #[test]
         fn any_text_is_checked(a in ".{0,40}", b in ".{0,40}", n in any::<i64>()) {
-            if let Ok(p) = parse_period(&a, Some(&b), n) {
-                prop_assert!(p.since_ms >= 0 && p.until_ms <= LATEST_MS);
+            if let Ok(p) = parse_period(&a, Some(&b), UnixMillis(n)) {
+                prop_assert!(p.since_ms >= UnixMillis(0) && p.until_ms <= UnixMillis(LATEST_MS));
             }
-            let _ = parse_exclusion(&format!("{a}/{b}"), n);
+            let _ = parse_exclusion(&format!("{a}/{b}"), UnixMillis(n));
             let _ = parse_top(&a);
             let m = [("since".to_string(), a.clone()), (b.clone(), a.clone())];
-            let _ = from_query(&m.into_iter().collect(), n, true);
+            let _ = from_query(&m.into_iter().collect(), UnixMillis(n), true);
         }
     }
 
@@ -198,28 +207,29 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        from_query(&m, NOW, true)
+        from_query(&m, UnixMillis(NOW), true)
     }
 
     #[test]
     fn instants_periods_and_windows() {
         assert_eq!(
-            parse_instant("since", "-7d", NOW).unwrap(),
-            NOW - 7 * 86_400_000
+            parse_instant("since", "-7d", UnixMillis(NOW)).unwrap(),
+            UnixMillis(NOW - 7 * 86_400_000)
         );
         assert_eq!(
-            parse_instant("since", "7d", NOW).unwrap(),
-            NOW - 7 * 86_400_000
+            parse_instant("since", "7d", UnixMillis(NOW)).unwrap(),
+            UnixMillis(NOW - 7 * 86_400_000)
         );
-        assert!(parse_instant("since", "-2023-11-14T22:13:20Z", NOW).is_err());
-        assert!(parse_period("now", None, NOW).is_err());
-        assert!(parse_period("999999999h", None, NOW).is_err());
-        assert!(parse_period("1h", Some("9999-12-31T23:59:59Z"), NOW).is_ok());
-        assert!(parse_period("1h", Some("9999-12-31T23:59:60Z"), NOW).is_err());
-        let w = parse_exclusion("2023-11-14T22:00:00Z/2023-11-14T22:13:20Z", NOW).unwrap();
-        assert_eq!((w.start_ms, w.end_ms), (NOW - 800_000, NOW));
+        assert!(parse_instant("since", "-2023-11-14T22:13:20Z", UnixMillis(NOW)).is_err());
+        assert!(parse_period("now", None, UnixMillis(NOW)).is_err());
+        assert!(parse_period("999999999h", None, UnixMillis(NOW)).is_err());
+        assert!(parse_period("1h", Some("9999-12-31T23:59:59Z"), UnixMillis(NOW)).is_ok());
+        assert!(parse_period("1h", Some("9999-12-31T23:59:60Z"), UnixMillis(NOW)).is_err());
+        let w =
+            parse_exclusion("2023-11-14T22:00:00Z/2023-11-14T22:13:20Z", UnixMillis(NOW)).unwrap();
+        assert_eq!((w.start_ms.0, w.end_ms.0), (NOW - 800_000, NOW));
         for bad in ["", "2023-11-14T22:00:00Z", "now/1h", "x/y"] {
-            assert!(parse_exclusion(bad, NOW).is_err(), "{bad}");
+            assert!(parse_exclusion(bad, UnixMillis(NOW)).is_err(), "{bad}");
         }
         assert_eq!(parse_top("5").unwrap(), 5);
         for bad in ["0", "-1", "x", "10001"] {
@@ -230,7 +240,7 @@ mod tests {
     #[test]
     fn queries() {
         let p = q(&[("since", "-7d"), ("format", "csv"), ("top", "3")]).unwrap();
-        assert_eq!(p.period.until_ms, NOW);
+        assert_eq!(p.period.until_ms, UnixMillis(NOW));
         assert_eq!((p.format, p.top), (Format::Csv, 3));
         let p = q(&[("since", "1h")]).unwrap();
         assert_eq!((p.format, p.top), (Format::Json, 10));
@@ -247,6 +257,6 @@ mod tests {
             ("since".to_string(), "1h".to_string()),
             ("top".to_string(), "3".to_string()),
         ];
-        assert!(from_query(&m.into_iter().collect(), NOW, false).is_err());
+        assert!(from_query(&m.into_iter().collect(), UnixMillis(NOW), false).is_err());
     }
 }

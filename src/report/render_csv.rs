@@ -10,6 +10,7 @@ use super::bandwidth::{BandwidthReport, InterfaceBandwidth};
 use super::escape::csv_text;
 use super::outages::Outage;
 use super::timeline::Totals;
+use crate::types::UnixMillis;
 use crate::util::time::rfc3339;
 
 const REACHABILITY_HEADER: &[&str] = &[
@@ -100,8 +101,8 @@ fn totals(t: &Totals) -> [String; 4] {
 
 fn outage_cells(o: &Outage) -> [String; 5] {
     [
-        text(&rfc3339(o.start_ms)),
-        text(&rfc3339(o.end_ms)),
+        text(&rfc3339(UnixMillis(o.start_ms))),
+        text(&rfc3339(UnixMillis(o.end_ms))),
         secs(o.duration_ms),
         text(o.start_edge.as_str()),
         text(o.end_edge.as_str()),
@@ -243,7 +244,13 @@ mod tests {
             b: end("x", "-3"),
             interface_states: vec![],
         }];
-        let r = crate::report::reachability(Period::new(0, 100).unwrap(), 0, &devices, &links, &[]);
+        let r = crate::report::reachability(
+            Period::new(UnixMillis(0), UnixMillis(100)).unwrap(),
+            UnixMillis(0),
+            &devices,
+            &links,
+            &[],
+        );
         let text = reachability(&r);
         let mut rd = csv::Reader::from_reader(text.as_bytes());
         assert_eq!(rd.headers().unwrap().len(), REACHABILITY_HEADER.len());

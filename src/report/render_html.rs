@@ -9,6 +9,7 @@ use super::bandwidth::{BandwidthReport, InterfaceBandwidth};
 use super::escape::html as esc;
 use super::outages::Outage;
 use super::window::{ExclusionWindow, Period};
+use crate::types::UnixMillis;
 use crate::util::time::{duration, rfc3339};
 
 const STYLE: &str = "
@@ -86,7 +87,7 @@ impl Page {
         self.out
     }
 
-    fn header(&mut self, title: &str, period: Period, generated_ms: i64) {
+    fn header(&mut self, title: &str, period: Period, generated_ms: UnixMillis) {
         self.element("<h1>", title, "</h1>\n");
         self.element(
             "<p class=\"meta\">",
@@ -169,8 +170,8 @@ fn outage_rows(p: &mut Page, subject: &str, outages: &[Outage]) {
     for o in outages {
         p.lit("<tr>");
         p.cell(subject);
-        p.cell(&rfc3339(o.start_ms));
-        p.cell(&rfc3339(o.end_ms));
+        p.cell(&rfc3339(UnixMillis(o.start_ms)));
+        p.cell(&rfc3339(UnixMillis(o.end_ms)));
         p.num(&duration(o.duration_ms));
         p.cell(o.start_edge.as_str());
         p.cell(o.end_edge.as_str());

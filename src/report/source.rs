@@ -71,7 +71,7 @@ pub fn run(
     kind: Kind,
     p: &ReportParams,
     settings: Option<&ReportSettings>,
-    now_ms: i64,
+    now_ms: UnixMillis,
 ) -> Result<String, ReportError> {
     let store = open_store(db)?;
     Ok(match kind {
@@ -153,7 +153,7 @@ pub fn reachability_report(
     store: &Store,
     period: Period,
     exclusions: &[ExclusionWindow],
-    now_ms: i64,
+    now_ms: UnixMillis,
 ) -> Result<ReachabilityReport, ReportError> {
     let names: HashMap<String, Option<String>> = store.device_names()?.into_iter().collect();
     let name_of = |id: &str| names.get(id).cloned().flatten();
@@ -219,8 +219,8 @@ fn oper_states(
     period: Period,
 ) -> Result<Vec<Observation>, ReportError> {
     let key = SeriesKey::interface(device, if_name, crate::poller::OPER_UP_METRIC);
-    let from = period.since_ms.saturating_sub(LOOKBACK_MS);
-    let data = read(store, &key, from, period.until_ms, Resolution::Raw)?;
+    let from = period.since_ms.0.saturating_sub(LOOKBACK_MS);
+    let data = read(store, &key, from, period.until_ms.0, Resolution::Raw)?;
     let mut at: Vec<i64> = data.points.iter().map(|p| p.at.0).collect();
     at.sort_unstable();
     let mut spacing: Vec<i64> = at.windows(2).map(|w| w[1] - w[0]).collect();
@@ -242,12 +242,12 @@ fn oper_states(
 }
 
 fn rounds(store: &Store, device: &str, period: Period) -> Result<Vec<Round>, ReportError> {
-    let from = period.since_ms.saturating_sub(LOOKBACK_MS);
+    let from = period.since_ms.0.saturating_sub(LOOKBACK_MS);
     let key = |m: &str| SeriesKey::probe(device, m);
     let by_time = |d: SeriesData| -> HashMap<i64, (f64, f64)> {
         d.points.iter().map(|p| (p.at.0, (p.avg, p.max))).collect()
     };
-    let raw = |m: &str| read(store, &key(m), from, period.until_ms, Resolution::Raw);
+    let raw = |m: &str| read(store, &key(m), from, period.until_ms.0, Resolution::Raw);
     let loss = raw("loss_pct")?;
     let median = by_time(raw("rtt_median_ms")?);
     let maxima = by_time(raw("rtt_max_ms")?);
@@ -269,7 +269,7 @@ fn rounds(store: &Store, device: &str, period: Period) -> Result<Vec<Round>, Rep
             store,
             &key(m),
             from5,
-            period.until_ms,
+            period.until_ms.0,
             Resolution::FiveMinutes,
         )
     };
@@ -302,12 +302,7 @@ fn rounds(store: &Store, device: &str, period: Period) -> Result<Vec<Round>, Rep
 fn gaps(store: &Store, device: &str, period: Period) -> Result<Vec<(i64, i64)>, ReportError> {
     let key = SeriesKey::probe(device, "loss_pct");
     // The hourly read returns the same gaps with the fewest points.
-    let d = store.series_at(
-        &key,
-        UnixMillis(period.since_ms),
-        UnixMillis(period.until_ms),
-        Resolution::Hour,
-    )?;
+    let d = store.series_at(&key, period.since_ms, period.until_ms, Resolution::Hour)?;
     Ok(d.gaps.iter().map(|g| (g.from.0, g.to.0)).collect())
 }
 
@@ -317,7 +312,7 @@ pub fn bandwidth_report(
     store: &Store,
     period: Period,
     top: usize,
-    now_ms: i64,
+    now_ms: UnixMillis,
 ) -> Result<BandwidthReport, ReportError> {
     let names: HashMap<String, Option<String>> = store.device_names()?.into_iter().collect();
     let infos: HashMap<(String, String), crate::store::InterfaceInfo> = store
@@ -329,7 +324,7 @@ pub fn bandwidth_report(
     let direction =
         |device: &str, if_name: &str, metric: &str| -> Result<DirectionInput, ReportError> {
             let key = SeriesKey::interface(device, if_name, metric);
-            let (from, to) = (covered.since_ms, covered.until_ms);
+            let (from, to) = (covered.since_ms.0, covered.until_ms.0);
             let raw = read(store, &key, from, to, Resolution::Raw)?;
             let five = read(store, &key, from, to, Resolution::FiveMinutes)?;
             Ok(DirectionInput {

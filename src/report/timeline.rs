@@ -172,10 +172,10 @@ fn build(
 ) -> Vec<Segment> {
     let mut cuts: Vec<i64> = edges
         .into_iter()
-        .filter(|&t| t > period.since_ms && t < period.until_ms)
+        .filter(|&t| t > period.since_ms.0 && t < period.until_ms.0)
         .collect();
-    cuts.push(period.since_ms);
-    cuts.push(period.until_ms);
+    cuts.push(period.since_ms.0);
+    cuts.push(period.until_ms.0);
     cuts.sort_unstable();
     cuts.dedup();
     let mut out: Vec<Segment> = Vec::new();
@@ -196,9 +196,10 @@ fn build(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::UnixMillis;
 
     fn p(a: i64, b: i64) -> Period {
-        Period::new(a, b).unwrap()
+        Period::new(UnixMillis(a), UnixMillis(b)).unwrap()
     }
 
     fn obs(at_ms: i64, down: bool) -> Observation {

@@ -1,22 +1,23 @@
 //! Time spans: the report period, exclusion (maintenance) windows with an
 //! optional device scope, and sorted sets of disjoint spans. Pure.
+use crate::types::UnixMillis;
 use serde::Serialize;
 
 /// The half-open period `[since_ms, until_ms)` a report covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Period {
-    pub since_ms: i64,
-    pub until_ms: i64,
+    pub since_ms: UnixMillis,
+    pub until_ms: UnixMillis,
 }
 
 impl Period {
     /// `None` when `since_ms >= until_ms`.
-    pub fn new(since_ms: i64, until_ms: i64) -> Option<Period> {
+    pub fn new(since_ms: UnixMillis, until_ms: UnixMillis) -> Option<Period> {
         (since_ms < until_ms).then_some(Period { since_ms, until_ms })
     }
 
     pub fn len_ms(&self) -> i64 {
-        self.until_ms.saturating_sub(self.since_ms)
+        self.until_ms.since(self.since_ms)
     }
 }
 
@@ -25,8 +26,8 @@ impl Period {
 /// (matched against the device id and its sysName).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ExclusionWindow {
-    pub start_ms: i64,
-    pub end_ms: i64,
+    pub start_ms: UnixMillis,
+    pub end_ms: UnixMillis,
     pub device: Option<String>,
 }
 
@@ -83,7 +84,7 @@ pub fn windows_for(windows: &[ExclusionWindow], id: &str, name: Option<&str>) ->
         windows
             .iter()
             .filter(|w| w.applies_to(id, name))
-            .map(|w| (w.start_ms, w.end_ms)),
+            .map(|w| (w.start_ms.0, w.end_ms.0)),
     )
 }
 
@@ -110,8 +111,8 @@ mod tests {
     #[test]
     fn scope_matches_id_or_name() {
         let w = ExclusionWindow {
-            start_ms: 0,
-            end_ms: 1,
+            start_ms: UnixMillis(0),
+            end_ms: UnixMillis(1),
             device: Some("core1".into()),
         };
         assert!(w.applies_to("core1", None));

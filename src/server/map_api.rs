@@ -105,7 +105,7 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                 })?;
                 check_positions(&p).map_err(|m| warp::reject::custom(ApiError::BadRequest(m)))?;
                 let n = p.positions.len();
-                let now = UnixMillis(crate::types::unix_now_ms());
+                let now = UnixMillis::now();
                 blocking(s, move |store| store.save_positions(&p.positions, now))
                     .await?
                     .ok_or_else(|| {
@@ -210,7 +210,7 @@ async fn events(
     if let Some(ip) = ip {
         state
             .limiter
-            .open_stream(ip, crate::types::unix_now_ms())
+            .open_stream(ip, UnixMillis::now())
             .map_err(|_| warp::reject::custom(ApiError::TooManyStreams))?;
     }
     let slot = StreamSlot {

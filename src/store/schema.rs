@@ -184,6 +184,7 @@ fn migrate_to(conn: &mut Connection, path: &Path, target: i64) -> Result<(), Sto
 mod tests {
     use super::*;
     use crate::store::{Store, StoreConfig};
+    use crate::types::UnixMillis;
 
     fn tables(conn: &Connection) -> Vec<String> {
         let mut stmt = conn
@@ -331,7 +332,7 @@ mod tests {
         let store = Store::open(&path, StoreConfig::default()).unwrap();
         assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
         let states: Vec<(&str, &str)> = store
-            .alert_history(0, 10)
+            .alert_history(UnixMillis(0), 10)
             .unwrap()
             .into_iter()
             .map(|e| (e.event.as_str(), e.state.as_str()))

@@ -1,7 +1,21 @@
 //! The values the store takes and returns: series keys, samples, gaps,
 //! batches, read results and the configuration.
 use crate::types::UnixMillis;
+use rusqlite::types::{FromSql, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use std::time::Duration;
+
+/// A wall time is stored as its INTEGER milliseconds.
+impl ToSql for UnixMillis {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.0))
+    }
+}
+
+impl FromSql for UnixMillis {
+    fn column_result(v: ValueRef<'_>) -> FromSqlResult<Self> {
+        i64::column_result(v).map(UnixMillis)
+    }
+}
 
 /// One time series: a metric of an interface (device id, ifName) or of a
 /// probe target (target, empty subject).

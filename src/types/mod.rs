@@ -65,14 +65,6 @@ pub use time::UnixMillis;
 #[serde(transparent)]
 pub struct IfIndex(pub u32);
 
-/// Milliseconds since the Unix epoch, now (the wall clock used for stored
-/// timestamps and display; 0 if the clock is before 1970).
-pub fn unix_now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
 /// A round-trip time in microseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]

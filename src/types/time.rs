@@ -6,7 +6,7 @@
 //! column holding it is the integer it always was (the SQLite conversions
 //! live in `store`).
 use serde::{Deserialize, Serialize};
-use std::ops::{Add, Sub};
+use std::ops::{Add, AddAssign, Sub};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// An instant of wall-clock time, in milliseconds since the Unix epoch.
@@ -78,6 +78,12 @@ impl Add<i64> for UnixMillis {
     type Output = UnixMillis;
     fn add(self, ms: i64) -> UnixMillis {
         UnixMillis(self.0 + ms)
+    }
+}
+
+impl AddAssign<i64> for UnixMillis {
+    fn add_assign(&mut self, ms: i64) {
+        self.0 += ms;
     }
 }
 
