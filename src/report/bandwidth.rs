@@ -23,14 +23,14 @@ pub const DEFAULT_TOP: usize = 10;
 /// A raw rate sample (bits/s).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RatePoint {
-    pub at_ms: i64,
+    pub at_ms: UnixMillis,
     pub value: f64,
 }
 
 /// A 5-minute rollup bucket of a rate series.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RollupBucket {
-    pub start_ms: i64,
+    pub start_ms: UnixMillis,
     pub avg: f64,
     pub max: f64,
 }
@@ -120,7 +120,7 @@ pub fn five_minute_averages(
     d: &DirectionInput,
     period: Period,
 ) -> (BTreeMap<i64, f64>, DirectionFigures) {
-    let inside = |t: i64| t >= period.since_ms.0 && t < period.until_ms.0;
+    let inside = |t: UnixMillis| t >= period.since_ms && t < period.until_ms;
     let mut sums: BTreeMap<i64, (f64, u64)> = BTreeMap::new();
     let mut peaks: Vec<f64> = Vec::new();
     for p in d
@@ -129,7 +129,7 @@ pub fn five_minute_averages(
         .filter(|p| inside(p.at_ms) && p.value.is_finite())
     {
         let e = sums
-            .entry(p.at_ms.div_euclid(BUCKET_MS).saturating_mul(BUCKET_MS))
+            .entry(p.at_ms.0.div_euclid(BUCKET_MS).saturating_mul(BUCKET_MS))
             .or_insert((0.0, 0));
         e.0 += p.value;
         e.1 += 1;
@@ -144,10 +144,10 @@ pub fn five_minute_averages(
         ..DirectionFigures::default()
     };
     for r in &d.rollups {
-        if !inside(r.start_ms) || r.start_ms.rem_euclid(BUCKET_MS) != 0 || !r.avg.is_finite() {
+        if !inside(r.start_ms) || r.start_ms.0.rem_euclid(BUCKET_MS) != 0 || !r.avg.is_finite() {
             continue;
         }
-        if let std::collections::btree_map::Entry::Vacant(v) = avgs.entry(r.start_ms) {
+        if let std::collections::btree_map::Entry::Vacant(v) = avgs.entry(r.start_ms.0) {
             v.insert(r.avg);
             figures.buckets_rollup += 1;
             peaks.push(r.max);
@@ -242,7 +242,10 @@ mod tests {
     use proptest::prelude::*;
 
     fn pt(at_ms: i64, value: f64) -> RatePoint {
-        RatePoint { at_ms, value }
+        RatePoint {
+            at_ms: UnixMillis(at_ms),
+            value,
+        }
     }
 
     fn iface(name: &str, inbound: DirectionInput, outbound: DirectionInput) -> InterfaceInput {
@@ -280,17 +283,17 @@ mod tests {
             ],
             rollups: vec![
                 RollupBucket {
-                    start_ms: 0,
+                    start_ms: UnixMillis(0),
                     avg: 7.0,
                     max: 70.0,
                 },
                 RollupBucket {
-                    start_ms: 300_000,
+                    start_ms: UnixMillis(300_000),
                     avg: 8.0,
                     max: 9.0,
                 },
                 RollupBucket {
-                    start_ms: 600_000,
+                    start_ms: UnixMillis(600_000),
                     avg: 1000.0,
                     max: 1000.0,
                 },

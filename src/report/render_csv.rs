@@ -10,7 +10,6 @@ use super::bandwidth::{BandwidthReport, InterfaceBandwidth};
 use super::escape::csv_text;
 use super::outages::Outage;
 use super::timeline::Totals;
-use crate::types::UnixMillis;
 use crate::util::time::rfc3339;
 
 const REACHABILITY_HEADER: &[&str] = &[
@@ -101,8 +100,8 @@ fn totals(t: &Totals) -> [String; 4] {
 
 fn outage_cells(o: &Outage) -> [String; 5] {
     [
-        text(&rfc3339(UnixMillis(o.start_ms))),
-        text(&rfc3339(UnixMillis(o.end_ms))),
+        text(&rfc3339(o.start_ms)),
+        text(&rfc3339(o.end_ms)),
         secs(o.duration_ms),
         text(o.start_edge.as_str()),
         text(o.end_edge.as_str()),
@@ -214,6 +213,7 @@ mod tests {
     use super::*;
     use crate::report::availability::{DeviceInput, LinkInput, Round};
     use crate::report::window::Period;
+    use crate::types::UnixMillis;
 
     #[test]
     fn every_row_has_the_header_width_and_hostile_text_stays_text() {
@@ -229,7 +229,7 @@ mod tests {
             id: "=1+1".into(),
             name: Some("a,\"b\"\r\nc".into()),
             rounds: (0..10)
-                .map(|i| round(i * 10, if i == 3 { 100.0 } else { 0.0 }))
+                .map(|i| round(UnixMillis(i * 10), if i == 3 { 100.0 } else { 0.0 }))
                 .collect(),
             gaps: vec![],
         }];

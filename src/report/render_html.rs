@@ -170,8 +170,8 @@ fn outage_rows(p: &mut Page, subject: &str, outages: &[Outage]) {
     for o in outages {
         p.lit("<tr>");
         p.cell(subject);
-        p.cell(&rfc3339(UnixMillis(o.start_ms)));
-        p.cell(&rfc3339(UnixMillis(o.end_ms)));
+        p.cell(&rfc3339(o.start_ms));
+        p.cell(&rfc3339(o.end_ms));
         p.num(&duration(o.duration_ms));
         p.cell(o.start_edge.as_str());
         p.cell(o.end_edge.as_str());

@@ -44,15 +44,16 @@ impl ExclusionWindow {
 /// Disjoint, sorted, non-empty half-open spans.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SpanSet {
-    spans: Vec<(i64, i64)>,
+    spans: Vec<(UnixMillis, UnixMillis)>,
 }
 
 impl SpanSet {
     /// The union of `spans` (empty or reversed spans are dropped).
-    pub fn from_spans(spans: impl IntoIterator<Item = (i64, i64)>) -> SpanSet {
-        let mut v: Vec<(i64, i64)> = spans.into_iter().filter(|(a, b)| a < b).collect();
+    pub fn from_spans(spans: impl IntoIterator<Item = (UnixMillis, UnixMillis)>) -> SpanSet {
+        let mut v: Vec<(UnixMillis, UnixMillis)> =
+            spans.into_iter().filter(|(a, b)| a < b).collect();
         v.sort_unstable();
-        let mut merged: Vec<(i64, i64)> = Vec::with_capacity(v.len());
+        let mut merged: Vec<(UnixMillis, UnixMillis)> = Vec::with_capacity(v.len());
         for (a, b) in v {
             match merged.last_mut() {
                 Some(last) if a <= last.1 => last.1 = last.1.max(b),
@@ -62,18 +63,28 @@ impl SpanSet {
         SpanSet { spans: merged }
     }
 
-    pub fn spans(&self) -> &[(i64, i64)] {
+    /// [`SpanSet::from_spans`] over bare milliseconds, for tests.
+    #[cfg(test)]
+    pub fn from_ms(spans: impl IntoIterator<Item = (i64, i64)>) -> SpanSet {
+        SpanSet::from_spans(
+            spans
+                .into_iter()
+                .map(|(a, b)| (UnixMillis(a), UnixMillis(b))),
+        )
+    }
+
+    pub fn spans(&self) -> &[(UnixMillis, UnixMillis)] {
         &self.spans
     }
 
     /// Whether `t` lies in one of the spans.
-    pub fn contains(&self, t: i64) -> bool {
+    pub fn contains(&self, t: UnixMillis) -> bool {
         let i = self.spans.partition_point(|&(_, end)| end <= t);
         self.spans.get(i).is_some_and(|&(start, _)| start <= t)
     }
 
     /// Every span edge, unsorted.
-    pub fn edges(&self) -> impl Iterator<Item = i64> + '_ {
+    pub fn edges(&self) -> impl Iterator<Item = UnixMillis> + '_ {
         self.spans.iter().flat_map(|&(a, b)| [a, b])
     }
 }
@@ -84,7 +95,7 @@ pub fn windows_for(windows: &[ExclusionWindow], id: &str, name: Option<&str>) ->
         windows
             .iter()
             .filter(|w| w.applies_to(id, name))
-            .map(|w| (w.start_ms.0, w.end_ms.0)),
+            .map(|w| (w.start_ms, w.end_ms)),
     )
 }
 
@@ -94,8 +105,8 @@ mod tests {
 
     #[test]
     fn spans_merge_and_contain() {
-        let s = SpanSet::from_spans([(10, 20), (5, 12), (30, 40), (40, 45), (50, 50), (9, 3)]);
-        assert_eq!(s.spans(), &[(5, 20), (30, 45)]);
+        let s = SpanSet::from_ms([(10, 20), (5, 12), (30, 40), (40, 45), (50, 50), (9, 3)]);
+        assert_eq!(s.spans(), SpanSet::from_ms([(5, 20), (30, 45)]).spans());
         for (t, want) in [
             (4, false),
             (5, true),
@@ -104,7 +115,7 @@ mod tests {
             (44, true),
             (45, false),
         ] {
-            assert_eq!(s.contains(t), want, "{t}");
+            assert_eq!(s.contains(UnixMillis(t)), want, "{t}");
         }
     }
 
