@@ -94,11 +94,11 @@ fn notifier(clock: &Arc<dyn Clock>, answers: Vec<Answer>) -> (ScriptedNotifier, 
     (n, target)
 }
 
-fn set_verdict(live: &Live, id: &DeviceId, r: Reachability, at: i64) {
+fn set_verdict(live: &Live, id: &DeviceId, r: Reachability, at: UnixMillis) {
     live.update_devices(|devices| {
         let h = devices.entry(id.clone()).or_default();
         h.reachability = r;
-        h.last_icmp_ms = Some(UnixMillis(at));
+        h.last_icmp_ms = Some(at);
         h.icmp_stale_after_ms = Some(3_600_000);
     });
 }
@@ -119,7 +119,7 @@ async fn a_device_down_fires_once_is_retried_and_resolves() {
         180_000,
     ));
     let clock: Arc<dyn Clock> = Arc::new(TokioClock::new(UnixMillis(1_800_000_000_000)));
-    set_verdict(&live, &id, Reachability::Down, clock.wall_ms().0);
+    set_verdict(&live, &id, Reachability::Down, clock.wall_ms());
     let (notifier, target) = notifier(&clock, vec![Answer::Retry("503".into())]);
     let (stop_tx, stop) = watch::channel(false);
     let io = io(clock.clone(), Arc::new(ScriptedHost::default()));
@@ -133,7 +133,7 @@ async fn a_device_down_fires_once_is_retried_and_resolves() {
     )
     .expect("start");
     tokio::time::sleep(Duration::from_millis(10_500)).await;
-    set_verdict(&live, &id, Reachability::Up, clock.wall_ms().0);
+    set_verdict(&live, &id, Reachability::Up, clock.wall_ms());
     tokio::time::sleep(Duration::from_secs(10)).await;
     stop_tx.send(true).unwrap();
     task.await.unwrap();
@@ -212,7 +212,7 @@ async fn the_pollers_own_link_down_on_the_host_fires_the_isolation_alert() {
         180_000,
     ));
     let clock: Arc<dyn Clock> = Arc::new(TokioClock::new(UnixMillis(1_800_000_000_000)));
-    set_verdict(&live, &id, Reachability::Up, clock.wall_ms().0);
+    set_verdict(&live, &id, Reachability::Up, clock.wall_ms());
     let host = Arc::new(ScriptedHost::default());
     host.set(LINK, true);
     let (notifier, target) = notifier(&clock, vec![]);

@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Wall time at the start of every scenario.
-pub const WALL_START: i64 = 1_800_000_000_000;
+pub const WALL_START: UnixMillis = UnixMillis(1_800_000_000_000);
 
 /// A store that keeps every batch it is given; while `failing`, writes
 /// fail like a read-only file system.
@@ -159,7 +159,7 @@ pub fn start(
         snmp,
         pinger,
         host: Arc::new(crate::discovery::local::SystemInterfaces),
-        clock: Arc::new(TokioClock::new(UnixMillis(WALL_START))),
+        clock: Arc::new(TokioClock::new(WALL_START)),
     };
     let creds: Arc<Vec<Credential>> = Arc::new(Vec::new());
     let settings_for: SettingsFor = Arc::new(move |_| settings.clone());

@@ -41,7 +41,7 @@ async fn a_store_outage_holds_samples_and_the_overflow_becomes_a_gap() {
     let live = Arc::new(Live::new(Topology::default(), 180_000));
     let (tx, rx) = mpsc::unbounded_channel();
     let (stop_tx, stop) = watch::channel(false);
-    let clock = Arc::new(TokioClock::new(UnixMillis(WALL_START)));
+    let clock = Arc::new(TokioClock::new(WALL_START));
     let task = tokio::spawn(writer::run_capped(
         rec.clone(),
         rx,
@@ -97,7 +97,7 @@ async fn flushes_and_rollups_wait_on_the_clock_handle() {
     let live = Arc::new(Live::new(Topology::default(), 180_000));
     let (tx, rx) = mpsc::unbounded_channel();
     let (stop_tx, stop) = watch::channel(false);
-    let clock = Arc::new(ManualClock::new(UnixMillis(WALL_START)));
+    let clock = Arc::new(ManualClock::new(WALL_START));
     let task = tokio::spawn(writer::run(
         rec.clone(),
         rx,
@@ -121,11 +121,8 @@ async fn flushes_and_rollups_wait_on_the_clock_handle() {
     // Five minutes on the handle: rollup and retention, as of its wall time.
     clock.advance(Duration::from_secs(299));
     tokio::time::sleep(Duration::from_millis(10)).await;
-    assert_eq!(
-        *rec.maintained.lock().unwrap(),
-        vec![UnixMillis(clock.wall_ms().0)]
-    );
-    assert_eq!(clock.wall_ms(), UnixMillis(WALL_START + 300_000));
+    assert_eq!(*rec.maintained.lock().unwrap(), vec![clock.wall_ms()]);
+    assert_eq!(clock.wall_ms(), WALL_START + 300_000);
     stop_tx.send(true).unwrap();
     task.await.unwrap();
 }
