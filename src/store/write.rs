@@ -20,7 +20,7 @@ impl Store {
                 device: bad.key.device.clone(),
                 subject: bad.key.subject.clone(),
                 metric: bad.key.metric.clone(),
-                at_ms: bad.at.0,
+                at_ms: bad.at,
             });
         }
         let tx = self.conn.transaction().sql("begin batch")?;
