@@ -32,7 +32,10 @@ fn check_time(text: &str, now_ms: UnixMillis) {
     } else if is_duration {
         assert!(t <= now_ms, "{text:?} -> {t:?} after now {now_ms:?}");
     } else {
-        assert!((EARLIEST_MS..=LATEST_MS).contains(&t.0), "{text:?} -> {t:?}");
+        assert!(
+            (EARLIEST_MS..=LATEST_MS).contains(&t.0),
+            "{text:?} -> {t:?}"
+        );
     }
 }
 
