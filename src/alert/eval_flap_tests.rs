@@ -18,7 +18,7 @@ fn flap(e: &mut Evaluator, o: &mut Observations, n: i64) -> Vec<Transition> {
     let mut all = Vec::new();
     for k in 0..n {
         let v = if k % 2 == 0 { 90.0 } else { 10.0 };
-        set_util(o, Some(v), k * 1000);
+        set_util(o, Some(v), UnixMillis(k * 1000));
         all.extend(e.step(o, UnixMillis(k * 1000)));
     }
     all
@@ -87,7 +87,7 @@ fn a_stop_while_firing_tells_firing_and_the_resolution_follows_normally() {
     );
     let a = e.active();
     assert!(a[0].firing && a[0].notified && !a[0].flapping && !a[0].flap_told);
-    set_util(&mut o, Some(10.0), 110_000);
+    set_util(&mut o, Some(10.0), UnixMillis(110_000));
     let t = e.step(&o, UnixMillis(110_000));
     assert_eq!(told(&t), vec![(AlertEventKind::Resolved, false)]);
 }
@@ -129,7 +129,7 @@ fn a_flapping_stop_while_firing_waits_for_the_rules_for() {
         let v = if k % 2 == 0 { 90.0 } else { 10.0 };
         for s in 0..4 {
             let at = k * 4_000 + s * 1_000;
-            set_util(&mut o, Some(v), at);
+            set_util(&mut o, Some(v), UnixMillis(at));
             all.extend(e2.step(&o, UnixMillis(at)));
         }
     }
@@ -165,7 +165,7 @@ fn a_restored_flapping_alert_gets_its_stop_notice() {
         flap_told: true,
     }]);
     let mut o = chain();
-    set_util(&mut o, Some(95.0), 1_000);
+    set_util(&mut o, Some(95.0), UnixMillis(1_000));
     let t = e.step(&o, UnixMillis(1_000));
     // It fires now: the fire is recorded, and the stop tells "firing".
     assert_eq!(
@@ -183,7 +183,7 @@ fn save(
     e: &Evaluator,
     o: &Observations,
     t: &[Transition],
-    now: i64,
+    now: UnixMillis,
 ) {
     use crate::alert::runner::{active_row, record};
     let active = e.active();
@@ -192,9 +192,7 @@ fn save(
         .map(|t| (record(t, &active, o), Vec::new()))
         .collect();
     let rows: Vec<_> = active.iter().map(active_row).collect();
-    store
-        .record_alerts(&events, Some(&rows), UnixMillis(now))
-        .unwrap();
+    store.record_alerts(&events, Some(&rows), now).unwrap();
 }
 
 /// Six changes at 0..5 s (flapping from the 4th), each saved as serve
@@ -202,9 +200,13 @@ fn save(
 fn flap_and_save(store: &mut crate::store::Store, o: &mut Observations) -> Evaluator {
     let mut e = evaluator(FLAPPY);
     for k in 0..6 {
-        set_util(o, Some(if k % 2 == 0 { 90.0 } else { 10.0 }), k * 1000);
+        set_util(
+            o,
+            Some(if k % 2 == 0 { 90.0 } else { 10.0 }),
+            UnixMillis(k * 1000),
+        );
         let t = e.step(o, UnixMillis(k * 1000));
-        save(store, &e, o, &t, k * 1000);
+        save(store, &e, o, &t, UnixMillis(k * 1000));
     }
     e
 }
@@ -239,7 +241,11 @@ fn flapping_goes_on_across_a_restart() {
     let mut e = restarted(true);
     let mut after = Vec::new();
     for k in 10..14 {
-        set_util(&mut o, Some(if k % 2 == 0 { 90.0 } else { 10.0 }), k * 1000);
+        set_util(
+            &mut o,
+            Some(if k % 2 == 0 { 90.0 } else { 10.0 }),
+            UnixMillis(k * 1000),
+        );
         after.extend(e.step(&o, UnixMillis(k * 1000)));
     }
     assert!(
@@ -256,7 +262,11 @@ fn flapping_goes_on_across_a_restart() {
     let mut e = restarted(false);
     let mut before = Vec::new();
     for k in 10..14 {
-        set_util(&mut o, Some(if k % 2 == 0 { 90.0 } else { 10.0 }), k * 1000);
+        set_util(
+            &mut o,
+            Some(if k % 2 == 0 { 90.0 } else { 10.0 }),
+            UnixMillis(k * 1000),
+        );
         before.extend(e.step(&o, UnixMillis(k * 1000)));
     }
     let events: Vec<AlertEventKind> = before
@@ -348,7 +358,11 @@ fn time_nobody_watched_does_not_stop_the_flapping() {
     crate::alert::runner::restore(&mut e, &store, UnixMillis(104_000)).unwrap();
     let mut after = Vec::new();
     for k in 104..108 {
-        set_util(&mut o, Some(if k % 2 == 0 { 90.0 } else { 10.0 }), k * 1000);
+        set_util(
+            &mut o,
+            Some(if k % 2 == 0 { 90.0 } else { 10.0 }),
+            UnixMillis(k * 1000),
+        );
         after.extend(e.step(&o, UnixMillis(k * 1000)));
     }
     assert!(

@@ -70,9 +70,9 @@ fn a_cut_off_poller_pages_once_and_everything_else_is_behind_it() {
     assert!(e.step(&o, UnixMillis(41_000)).is_empty());
 }
 
-fn measured(o: &mut Observations, at: i64) {
+fn measured(o: &mut Observations, at: UnixMillis) {
     for d in o.devices.values_mut() {
-        d.reach_ms = Some(UnixMillis(at));
+        d.reach_ms = Some(at);
     }
 }
 
@@ -83,7 +83,7 @@ fn a_device_still_down_after_the_poller_is_back_is_told_late() {
     poller_link(&mut o, false);
     set_down(&mut o, &["r1", "r2", "r3"], true);
     for t in (0..=10_000).step_by(1_000) {
-        measured(&mut o, t);
+        measured(&mut o, UnixMillis(t));
         e.step(&o, UnixMillis(t));
     }
     // Back, but r1 really died meanwhile: once measured again it becomes
@@ -91,7 +91,7 @@ fn a_device_still_down_after_the_poller_is_back_is_told_late() {
     poller_link(&mut o, true);
     let mut all = Vec::new();
     for t in (11_000..=15_000).step_by(1_000) {
-        measured(&mut o, t);
+        measured(&mut o, UnixMillis(t));
         all.extend(e.step(&o, UnixMillis(t)));
     }
     let told = notified(&all);
@@ -160,11 +160,11 @@ fn verdicts_from_while_cut_off_wait_for_the_next_round() {
     // is back, the "down" measured while cut off must not page as r1's.
     let mut e = evaluator(CUT_OFF);
     let mut o = chain();
-    measured(&mut o, 0);
+    measured(&mut o, UnixMillis(0));
     e.step(&o, UnixMillis(0));
     poller_link(&mut o, false);
     set_down(&mut o, &["r1", "r2", "r3"], true);
-    measured(&mut o, 5_000);
+    measured(&mut o, UnixMillis(5_000));
     for t in (1_000..=20_000).step_by(1_000) {
         e.step(&o, UnixMillis(t));
     }
@@ -182,7 +182,7 @@ fn verdicts_from_while_cut_off_wait_for_the_next_round() {
     }
     // The next round: r1 still down (a real failure now), r2 and r3 behind
     // it; r1 is told after its `for`.
-    measured(&mut o, 35_000);
+    measured(&mut o, UnixMillis(35_000));
     let mut all = Vec::new();
     for t in (35_000..=38_000).step_by(1_000) {
         all.extend(e.step(&o, UnixMillis(t)));
@@ -195,7 +195,7 @@ fn verdicts_from_while_cut_off_wait_for_the_next_round() {
     assert_eq!(r3.caused_by, vec![DeviceId("r1".into())]);
     // A round where everything answers: all resolve, only r1 is told.
     set_down(&mut o, &["r1", "r2", "r3"], false);
-    measured(&mut o, 65_000);
+    measured(&mut o, UnixMillis(65_000));
     let t = e.step(&o, UnixMillis(65_000));
     assert_eq!(
         notified(&t),

@@ -102,9 +102,9 @@ fn set_rate(o: &mut Observations, metric: Metric, v: Option<f64>) {
     rates.set(metric, v.map_or(Rate::Gap(GapReason::Missing), Rate::Value));
 }
 
-fn set_util(o: &mut Observations, v: Option<f64>, at: i64) {
+fn set_util(o: &mut Observations, v: Option<f64>, at: UnixMillis) {
     set_rate(o, Metric::InUtilisationPct, v);
-    o.interfaces[0].updated_ms = Some(UnixMillis(at));
+    o.interfaces[0].updated_ms = Some(at);
 }
 
 fn set_down(o: &mut Observations, names: &[&str], down: bool) {
@@ -150,7 +150,7 @@ severity = "critical"
 fn fires_after_for_and_resolves_below_clear_only() {
     let mut e = evaluator(HOT);
     let mut o = chain();
-    set_util(&mut o, Some(90.0), 0);
+    set_util(&mut o, Some(90.0), UnixMillis(0));
     assert!(e.step(&o, UnixMillis(0)).is_empty(), "pending, not firing");
     assert!(e.step(&o, UnixMillis(9_999)).is_empty());
     let t = e.step(&o, UnixMillis(10_000));
@@ -161,13 +161,13 @@ fn fires_after_for_and_resolves_below_clear_only() {
     assert_eq!(t[0].severity, crate::config::Severity::Critical);
     assert_eq!(t[0].started_ms, UnixMillis(10_000));
     // Between clear and threshold: still firing, nothing new.
-    set_util(&mut o, Some(70.0), 11_000);
+    set_util(&mut o, Some(70.0), UnixMillis(11_000));
     assert!(e.step(&o, UnixMillis(11_000)).is_empty());
     assert_eq!(e.active().len(), 1);
     // Stale / unknown data neither fires nor resolves.
-    set_util(&mut o, None, 12_000);
+    set_util(&mut o, None, UnixMillis(12_000));
     assert!(e.step(&o, UnixMillis(12_000)).is_empty());
-    set_util(&mut o, Some(59.0), 13_000);
+    set_util(&mut o, Some(59.0), UnixMillis(13_000));
     let t = e.step(&o, UnixMillis(13_000));
     assert_eq!(
         notified(&t),
@@ -181,14 +181,14 @@ fn fires_after_for_and_resolves_below_clear_only() {
 fn a_short_breach_never_fires() {
     let mut e = evaluator(HOT);
     let mut o = chain();
-    set_util(&mut o, Some(90.0), 0);
+    set_util(&mut o, Some(90.0), UnixMillis(0));
     e.step(&o, UnixMillis(0));
-    set_util(&mut o, Some(85.0), 5_000);
+    set_util(&mut o, Some(85.0), UnixMillis(5_000));
     e.step(&o, UnixMillis(5_000));
     // Below threshold during pending (even above clear): back to inactive.
-    set_util(&mut o, Some(70.0), 9_000);
+    set_util(&mut o, Some(70.0), UnixMillis(9_000));
     assert!(e.step(&o, UnixMillis(9_000)).is_empty());
-    set_util(&mut o, Some(90.0), 12_000);
+    set_util(&mut o, Some(90.0), UnixMillis(12_000));
     assert!(e.step(&o, UnixMillis(12_000)).is_empty());
     assert!(e.step(&o, UnixMillis(21_999)).is_empty());
     assert_eq!(e.step(&o, UnixMillis(22_000)).len(), 1);
@@ -353,9 +353,9 @@ fn restored_alerts_do_not_fire_again() {
     ]);
     assert_eq!(dropped.len(), 1);
     let mut o = chain();
-    set_util(&mut o, Some(95.0), 1_000);
+    set_util(&mut o, Some(95.0), UnixMillis(1_000));
     assert!(e.step(&o, UnixMillis(1_000)).is_empty());
-    set_util(&mut o, Some(5.0), 2_000);
+    set_util(&mut o, Some(5.0), UnixMillis(2_000));
     let t = e.step(&o, UnixMillis(2_000));
     assert_eq!(
         notified(&t),
@@ -379,19 +379,19 @@ window_s = 100
     set_rate(&mut o, Metric::OutUtilisationPct, None);
     // 19 quiet samples and one spike: p95 (nearest rank) stays quiet.
     for k in 0..19 {
-        set_util(&mut o, Some(10.0), k * 1000);
+        set_util(&mut o, Some(10.0), UnixMillis(k * 1000));
         assert!(e.step(&o, UnixMillis(k * 1000)).is_empty());
     }
-    set_util(&mut o, Some(99.0), 19_000);
+    set_util(&mut o, Some(99.0), UnixMillis(19_000));
     assert!(e.step(&o, UnixMillis(19_000)).is_empty());
     // A second spike: 2 of 21 above -> p95 is the spike.
-    set_util(&mut o, Some(99.0), 20_000);
+    set_util(&mut o, Some(99.0), UnixMillis(20_000));
     assert_eq!(e.step(&o, UnixMillis(20_000)).len(), 1);
     // The same measurement read twice counts once; after the window passes,
     // the spikes are forgotten.
     let t = e.step(&o, UnixMillis(20_500));
     assert!(t.is_empty());
-    set_util(&mut o, Some(10.0), 130_000);
+    set_util(&mut o, Some(10.0), UnixMillis(130_000));
     let t = e.step(&o, UnixMillis(130_000));
     assert_eq!(
         notified(&t),
@@ -412,7 +412,7 @@ interfaces = ["eth1"]
 "#,
     );
     let mut o = chain();
-    set_util(&mut o, Some(90.0), 0);
+    set_util(&mut o, Some(90.0), UnixMillis(0));
     assert!(e.step(&o, UnixMillis(0)).is_empty(), "r1 has no tag");
     o.devices.get_mut(&DeviceId("r1".into())).unwrap().tags = vec!["wan".into()];
     assert_eq!(e.step(&o, UnixMillis(1)).len(), 1);
@@ -458,7 +458,7 @@ kind = "device_unreachable"
         for (which, v, down, dt) in steps.into_iter().chain(quiet) {
             now += dt;
             match which {
-                0 | 1 => set_util(&mut o, v, now),
+                0 | 1 => set_util(&mut o, v, UnixMillis(now)),
                 2 => set_down(&mut o, &["r1"], down),
                 3 => set_down(&mut o, &["r2", "r3"], down),
                 _ => {}

@@ -93,26 +93,26 @@ mod tests {
     }
 
     // 2026-11-22 was a Sunday.
-    fn at(text: &str) -> i64 {
-        (crate::util::time::parse_rfc3339_ms(text).unwrap()).0
+    fn at(text: &str) -> UnixMillis {
+        crate::util::time::parse_rfc3339_ms(text).unwrap()
     }
 
     #[test]
     fn weekly_windows() {
         let w = weekly("sun 02:00-04:00");
-        assert!(!w.open_at(UnixMillis(at("2026-11-22T01:59:59Z"))));
-        assert!(w.open_at(UnixMillis(at("2026-11-22T02:00:00Z"))));
-        assert!(w.open_at(UnixMillis(at("2026-11-29T03:59:59Z"))));
-        assert!(!w.open_at(UnixMillis(at("2026-11-22T04:00:00Z"))));
-        assert!(!w.open_at(UnixMillis(at("2026-11-23T03:00:00Z"))));
+        assert!(!w.open_at(at("2026-11-22T01:59:59Z")));
+        assert!(w.open_at(at("2026-11-22T02:00:00Z")));
+        assert!(w.open_at(at("2026-11-29T03:59:59Z")));
+        assert!(!w.open_at(at("2026-11-22T04:00:00Z")));
+        assert!(!w.open_at(at("2026-11-23T03:00:00Z")));
         let late = weekly("sun 23:00-01:00");
-        assert!(late.open_at(UnixMillis(at("2026-11-22T23:30:00Z"))));
-        assert!(late.open_at(UnixMillis(at("2026-11-23T00:30:00Z"))));
-        assert!(!late.open_at(UnixMillis(at("2026-11-23T01:00:00Z"))));
+        assert!(late.open_at(at("2026-11-22T23:30:00Z")));
+        assert!(late.open_at(at("2026-11-23T00:30:00Z")));
+        assert!(!late.open_at(at("2026-11-23T01:00:00Z")));
         let all_monday = weekly("mon 00:00-24:00");
-        assert!(all_monday.open_at(UnixMillis(at("2026-11-23T00:00:00Z"))));
-        assert!(all_monday.open_at(UnixMillis(at("2026-11-23T23:59:59Z"))));
-        assert!(!all_monday.open_at(UnixMillis(at("2026-11-24T00:00:00Z"))));
+        assert!(all_monday.open_at(at("2026-11-23T00:00:00Z")));
+        assert!(all_monday.open_at(at("2026-11-23T23:59:59Z")));
+        assert!(!all_monday.open_at(at("2026-11-24T00:00:00Z")));
         let before_1970 = weekly("thu 00:00-01:00");
         assert!(before_1970.open_at(UnixMillis(-7 * DAY_MS + 1)));
     }

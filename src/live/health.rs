@@ -232,7 +232,7 @@ mod tests {
         }
     }
 
-    fn ih(oper: OperStatus, in_bps: f64, util: f64, errs: f64, at: i64) -> InterfaceHealth {
+    fn ih(oper: OperStatus, in_bps: f64, util: f64, errs: f64, at: UnixMillis) -> InterfaceHealth {
         InterfaceHealth {
             oper_status: Some(oper),
             rates: Some(
@@ -243,7 +243,7 @@ mod tests {
                     .with(Metric::OutUtilisationPct, util / 2.0)
                     .with(Metric::InErrorsPerSec, errs),
             ),
-            updated_ms: Some(UnixMillis(at)),
+            updated_ms: Some(at),
             ..Default::default()
         }
     }
@@ -263,8 +263,8 @@ mod tests {
     #[test]
     fn statuses() {
         let s = snap(
-            ih(OperStatus::Up, 1e6, 10.0, 0.0, 1000),
-            ih(OperStatus::Up, 5e5, 40.0, 0.0, 1000),
+            ih(OperStatus::Up, 1e6, 10.0, 0.0, UnixMillis(1000)),
+            ih(OperStatus::Up, 5e5, 40.0, 0.0, UnixMillis(1000)),
         );
         let h = link_health(&s.view(), &link(), UnixMillis(2000));
         assert_eq!(
@@ -277,18 +277,18 @@ mod tests {
             (Some(5.0), Some(10.0))
         );
         let s = snap(
-            ih(OperStatus::Up, 1e6, 10.0, 3.0, 1000),
-            ih(OperStatus::Up, 5e5, 40.0, 0.0, 1000),
+            ih(OperStatus::Up, 1e6, 10.0, 3.0, UnixMillis(1000)),
+            ih(OperStatus::Up, 5e5, 40.0, 0.0, UnixMillis(1000)),
         );
         assert_eq!(
             link_health(&s.view(), &link(), UnixMillis(2000)).status,
             LinkStatus::Degraded
         );
         let with_discards = |d: f64| {
-            let mut a = ih(OperStatus::Up, 1e6, 10.0, 0.0, 1000);
+            let mut a = ih(OperStatus::Up, 1e6, 10.0, 0.0, UnixMillis(1000));
             a.rates = a.rates.map(|r| r.with(Metric::InDiscardsPerSec, d));
             link_health(
-                &snap(a, ih(OperStatus::Up, 5e5, 40.0, 0.0, 1000)).view(),
+                &snap(a, ih(OperStatus::Up, 5e5, 40.0, 0.0, UnixMillis(1000))).view(),
                 &link(),
                 UnixMillis(2000),
             )
@@ -301,8 +301,8 @@ mod tests {
         );
         assert_eq!(with_discards(5.0), LinkStatus::Degraded);
         let s = snap(
-            ih(OperStatus::Down, 0.0, 0.0, 0.0, 1000),
-            ih(OperStatus::Up, 0.0, 0.0, 0.0, 1000),
+            ih(OperStatus::Down, 0.0, 0.0, 0.0, UnixMillis(1000)),
+            ih(OperStatus::Up, 0.0, 0.0, 0.0, UnixMillis(1000)),
         );
         assert_eq!(
             link_health(&s.view(), &link(), UnixMillis(2000)).status,
@@ -321,8 +321,8 @@ mod tests {
     #[test]
     fn the_map_state_and_bands_as_the_page_gets_them() {
         let s = snap(
-            ih(OperStatus::Up, 1e6, 30.0, 0.0, 1000),
-            ih(OperStatus::Up, 5e5, 0.5, 0.0, 1000),
+            ih(OperStatus::Up, 1e6, 30.0, 0.0, UnixMillis(1000)),
+            ih(OperStatus::Up, 5e5, 0.5, 0.0, UnixMillis(1000)),
         );
         let v = serde_json::to_value(link_health(&s.view(), &link(), UnixMillis(2000))).unwrap();
         // a→b: a's out (15 %); b→a: a's in (30 %).

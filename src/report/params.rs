@@ -200,36 +200,35 @@ mod tests {
         }
     }
 
-    const NOW: i64 = 1_700_000_000_000;
+    const NOW: UnixMillis = UnixMillis(1_700_000_000_000);
 
     fn q(pairs: &[(&str, &str)]) -> Result<ReportParams, ReportError> {
         let m = pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        from_query(&m, UnixMillis(NOW), true)
+        from_query(&m, NOW, true)
     }
 
     #[test]
     fn instants_periods_and_windows() {
         assert_eq!(
-            parse_instant("since", "-7d", UnixMillis(NOW)).unwrap(),
-            UnixMillis(NOW - 7 * 86_400_000)
+            parse_instant("since", "-7d", NOW).unwrap(),
+            NOW - 7 * 86_400_000
         );
         assert_eq!(
-            parse_instant("since", "7d", UnixMillis(NOW)).unwrap(),
-            UnixMillis(NOW - 7 * 86_400_000)
+            parse_instant("since", "7d", NOW).unwrap(),
+            NOW - 7 * 86_400_000
         );
-        assert!(parse_instant("since", "-2023-11-14T22:13:20Z", UnixMillis(NOW)).is_err());
-        assert!(parse_period("now", None, UnixMillis(NOW)).is_err());
-        assert!(parse_period("999999999h", None, UnixMillis(NOW)).is_err());
-        assert!(parse_period("1h", Some("9999-12-31T23:59:59Z"), UnixMillis(NOW)).is_ok());
-        assert!(parse_period("1h", Some("9999-12-31T23:59:60Z"), UnixMillis(NOW)).is_err());
-        let w =
-            parse_exclusion("2023-11-14T22:00:00Z/2023-11-14T22:13:20Z", UnixMillis(NOW)).unwrap();
-        assert_eq!((w.start_ms.0, w.end_ms.0), (NOW - 800_000, NOW));
+        assert!(parse_instant("since", "-2023-11-14T22:13:20Z", NOW).is_err());
+        assert!(parse_period("now", None, NOW).is_err());
+        assert!(parse_period("999999999h", None, NOW).is_err());
+        assert!(parse_period("1h", Some("9999-12-31T23:59:59Z"), NOW).is_ok());
+        assert!(parse_period("1h", Some("9999-12-31T23:59:60Z"), NOW).is_err());
+        let w = parse_exclusion("2023-11-14T22:00:00Z/2023-11-14T22:13:20Z", NOW).unwrap();
+        assert_eq!((w.start_ms, w.end_ms), (NOW - 800_000, NOW));
         for bad in ["", "2023-11-14T22:00:00Z", "now/1h", "x/y"] {
-            assert!(parse_exclusion(bad, UnixMillis(NOW)).is_err(), "{bad}");
+            assert!(parse_exclusion(bad, NOW).is_err(), "{bad}");
         }
         assert_eq!(parse_top("5").unwrap(), 5);
         for bad in ["0", "-1", "x", "10001"] {
@@ -240,7 +239,7 @@ mod tests {
     #[test]
     fn queries() {
         let p = q(&[("since", "-7d"), ("format", "csv"), ("top", "3")]).unwrap();
-        assert_eq!(p.period.until_ms, UnixMillis(NOW));
+        assert_eq!(p.period.until_ms, NOW);
         assert_eq!((p.format, p.top), (Format::Csv, 3));
         let p = q(&[("since", "1h")]).unwrap();
         assert_eq!((p.format, p.top), (Format::Json, 10));
@@ -257,6 +256,6 @@ mod tests {
             ("since".to_string(), "1h".to_string()),
             ("top".to_string(), "3".to_string()),
         ];
-        assert!(from_query(&m.into_iter().collect(), UnixMillis(NOW), false).is_err());
+        assert!(from_query(&m.into_iter().collect(), NOW, false).is_err());
     }
 }

@@ -3,13 +3,13 @@
 use super::*;
 use crate::store::StoreConfig;
 
-fn ev(key: &str, event: AlertEventKind, at: i64) -> AlertEvent {
+fn ev(key: &str, event: AlertEventKind, at: UnixMillis) -> AlertEvent {
     AlertEvent {
         event,
         state: AlertState::from_firing(event != AlertEventKind::Resolved),
         value: Some(f64::NAN),
         caused_by: vec!["r0".into()],
-        ..AlertEvent::fired_for_test(key, UnixMillis(at))
+        ..AlertEvent::fired_for_test(key, at)
     }
 }
 
@@ -39,10 +39,13 @@ fn events_outbox_and_active_survive_reopening() {
             .record_alerts(
                 &[
                     (
-                        ev("hot/d1/eth0", AlertEventKind::Fired, 10),
+                        ev("hot/d1/eth0", AlertEventKind::Fired, UnixMillis(10)),
                         vec!["a".into(), "b".into()],
                     ),
-                    (ev("x/d2", AlertEventKind::Suppressed, 11), vec![]),
+                    (
+                        ev("x/d2", AlertEventKind::Suppressed, UnixMillis(11)),
+                        vec![],
+                    ),
                 ],
                 Some(&active),
                 UnixMillis(10),
@@ -51,7 +54,7 @@ fn events_outbox_and_active_survive_reopening() {
         assert_eq!(ids.len(), 2);
         s.record_alerts(
             &[(
-                ev("hot/d1/eth0", AlertEventKind::Resolved, 20),
+                ev("hot/d1/eth0", AlertEventKind::Resolved, UnixMillis(20)),
                 vec!["a".into()],
             )],
             None,
