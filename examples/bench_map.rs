@@ -17,6 +17,7 @@ use nocmap::counters::{InterfaceRates, Metric};
 use nocmap::live::{DeviceHealth, InterfaceHealth, Live, Reachability};
 use nocmap::server::{AppState, serve};
 use nocmap::topology::{Device, DeviceId, Endpoint, Evidence, Interface, Link, Topology};
+use nocmap::types::UnixMillis;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::process::Command;
@@ -39,7 +40,7 @@ impl Rng {
 }
 
 fn now_ms() -> i64 {
-    nocmap::types::unix_now_ms()
+    nocmap::types::UnixMillis::now().0
 }
 
 /// DEVICES devices: 2 % core routers in a ring, the rest hanging off them
@@ -148,7 +149,7 @@ fn churn(live: &Live, rng: &mut Rng, share: usize) {
                 rtt_avg_ms: Some(0.5),
                 loss_pct: Some(0.0),
                 // Up for the whole run (a verdict needs its round time).
-                last_icmp_ms: Some(now),
+                last_icmp_ms: Some(UnixMillis(now)),
                 icmp_stale_after_ms: Some(86_400_000),
                 ..Default::default()
             });
@@ -174,7 +175,7 @@ fn churn(live: &Live, rng: &mut Rng, share: usize) {
                             .with(Metric::InUtilisationPct, inp)
                             .with(Metric::OutUtilisationPct, outp),
                     ),
-                    updated_ms: Some(now),
+                    updated_ms: Some(UnixMillis(now)),
                 },
             );
         }

@@ -5,7 +5,8 @@
 //! `cargo run --release --example bench_store [total_samples] [dir]`
 //! (`dir` defaults to a temporary directory; it must be on the disk to
 //! measure, not on tmpfs).
-use nocmap::store::{Batch, Resolution, Sample, SeriesKey, Store, StoreConfig, UnixMillis};
+use nocmap::store::{Batch, Resolution, Sample, SeriesKey, Store, StoreConfig};
+use nocmap::types::UnixMillis;
 use std::path::Path;
 use std::time::{Duration, Instant};
 

@@ -1,7 +1,8 @@
 //! The handles through which the long-running loops reach the outside
-//! world: SNMP agents, ICMP rounds and the clock (bandwhich's
+//! world: SNMP agents, ICMP rounds, the host's own interfaces and the clock (bandwhich's
 //! `OsInputOutput`, trippy's `Network`). `nocmap serve` builds them from
 //! the real engines; tests hand in scripted ones. Owns no behaviour.
+use crate::discovery::local::{HostInterfaces, SystemInterfaces};
 use crate::icmp::{IcmpEngine, Pinger};
 use crate::snmp::{SnmpEngine, SnmpTransport};
 use crate::util::clock::{Clock, SystemClock};
@@ -12,15 +13,18 @@ pub struct Io {
     pub snmp: Arc<dyn SnmpTransport>,
     /// None when this host cannot send ICMP (no verdicts, no RTT).
     pub pinger: Option<Arc<dyn Pinger>>,
+    /// This host's interfaces (the alert runner's isolation check).
+    pub host: Arc<dyn HostInterfaces>,
     pub clock: Arc<dyn Clock>,
 }
 
 impl Io {
-    /// The real engines and the host's clocks.
+    /// The real engines, the host's interfaces and its clocks.
     pub fn real(snmp: Arc<SnmpEngine>, icmp: Option<Arc<IcmpEngine>>) -> Io {
         Io {
             snmp,
             pinger: icmp.map(|e| e as Arc<dyn Pinger>),
+            host: Arc::new(SystemInterfaces),
             clock: Arc::new(SystemClock::new()),
         }
     }

@@ -36,7 +36,6 @@
 //! figures are printed.
 #[macro_use]
 mod support;
-use nocmap::types::unix_now_ms as now_ms;
 use nocmap_lab::Lab;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -465,4 +464,9 @@ fn flapping_restarts_and_a_cut_off_poller_page_only_as_the_rules_say() {
     // SIGTERM: flushed, exit 0.
     support::stop_serve(serve.take().unwrap(), &log2);
     eprintln!("total {:.1} s", t_start.elapsed().as_secs_f64());
+}
+
+/// The wall clock in Unix milliseconds, for arithmetic on the JSON numbers.
+fn now_ms() -> i64 {
+    nocmap::types::UnixMillis::now().0
 }

@@ -20,7 +20,6 @@
 //!    every router reads up with fresh rounds, nothing pages.
 #[macro_use]
 mod support;
-use nocmap::types::unix_now_ms as now_ms;
 use nocmap_lab::Lab;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -385,4 +384,9 @@ fn a_poller_nothing_answers_pages_once_and_one_dead_hop_does_not_isolate_it() {
     );
     assert_eq!(told(&got).len(), n_before);
     support::stop_serve(serve, &log);
+}
+
+/// The wall clock in Unix milliseconds, for arithmetic on the JSON numbers.
+fn now_ms() -> i64 {
+    nocmap::types::UnixMillis::now().0
 }

@@ -21,6 +21,7 @@
 #[macro_use]
 mod support;
 use nocmap::store::{Store, StoreConfig};
+use nocmap::types::UnixMillis;
 use nocmap_lab::Lab;
 use serde_json::Value;
 use std::path::Path;
@@ -70,8 +71,6 @@ severity = "critical"
 "#
     )
 }
-
-use nocmap::types::unix_now_ms as now_ms;
 
 fn api(lab: &Lab, path: &str) -> Value {
     support::noc_json(lab, API_PORT, path)
@@ -338,7 +337,7 @@ fn alerts_fire_once_suppress_behind_a_root_cause_and_survive_a_receiver_outage()
     // Stop serve and look at the outbox and the logs.
     support::stop_serve(serve, &log2);
     let store = Store::open(&db, StoreConfig::default()).unwrap();
-    let history_from = |s: &Store| s.alert_history(0, 1000).unwrap().len();
+    let history_from = |s: &Store| s.alert_history(UnixMillis(0), 1000).unwrap().len();
     assert!(
         store.outbox_pending().unwrap().is_empty(),
         "the outbox is empty"
@@ -352,4 +351,9 @@ fn alerts_fire_once_suppress_behind_a_root_cause_and_survive_a_receiver_outage()
         h, 8,
         "history: hot fired + resolved, r1 fired, r2 r3 suppressed, r1 r2 r3 resolved"
     );
+}
+
+/// The wall clock in Unix milliseconds, for arithmetic on the JSON numbers.
+fn now_ms() -> i64 {
+    nocmap::types::UnixMillis::now().0
 }

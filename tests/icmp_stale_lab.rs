@@ -33,7 +33,6 @@
 //! saying it is stale, then green again.
 #[macro_use]
 mod support;
-use nocmap::types::unix_now_ms as now_ms;
 use nocmap_lab::Lab;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -471,4 +470,9 @@ fn rounds_that_stop_age_the_verdict_to_unknown_without_paging() {
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(!text.contains("panicked"), "no panic in serve: {text}");
     eprintln!("total {:.1} s", t_start.elapsed().as_secs_f64());
+}
+
+/// The wall clock in Unix milliseconds, for arithmetic on the JSON numbers.
+fn now_ms() -> i64 {
+    nocmap::types::UnixMillis::now().0
 }

@@ -283,7 +283,7 @@ fn serve_survives_hostile_agents_with_bounded_memory() {
     assert_eq!(healthy["health"]["snmp_ok"], Json::Bool(true));
     assert!(healthy["health"]["snmp_error"].is_null());
     assert_eq!(healthy["health"]["snmp_unusable_datagrams"], 0);
-    let now_ms = nocmap::types::unix_now_ms();
+    let now_ms = nocmap::types::UnixMillis::now().0;
     let last = healthy["health"]["last_snmp_ms"].as_i64().unwrap();
     assert!(
         now_ms - last < 15_000,

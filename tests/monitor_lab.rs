@@ -6,7 +6,8 @@
 //! also shows the flush on shutdown).
 #[macro_use]
 mod support;
-use nocmap::store::{SeriesKey, Store, StoreConfig, UnixMillis};
+use nocmap::store::{SeriesKey, Store, StoreConfig};
+use nocmap::types::UnixMillis;
 use nocmap_lab::Lab;
 use std::process::Stdio;
 use std::time::Duration;
@@ -24,8 +25,6 @@ const LAB: Routers = Routers::new(
     "10.68.0.0/16",
     "noc:eth0 - r1:eth0, r1:eth1 - r2:eth1, r1:eth2 ~ r3:eth2",
 );
-
-use nocmap::types::unix_now_ms as now_ms;
 
 /// `nocmap serve` in the lab's noc namespace, seeded with r1, polling
 /// counters every 6 s; `extra` adds flags (ICMP interval, listen address).
@@ -514,4 +513,9 @@ fn a_32_bit_counter_wrap_gives_the_right_rate() {
         all.iter().all(|(_, v)| *v <= 1.1e9),
         "a rate above the 1 Gbit/s speed: {all:?}"
     );
+}
+
+/// The wall clock in Unix milliseconds, for arithmetic on the JSON numbers.
+fn now_ms() -> i64 {
+    nocmap::types::UnixMillis::now().0
 }

@@ -7,9 +7,10 @@ mod support;
 use nocmap::live::Reachability;
 use nocmap::server::feed::Feed;
 use nocmap::server::{AppState, AuthConfig};
-use nocmap::store::{Batch, Sample, SeriesKey, Store, StoreConfig, UnixMillis};
+use nocmap::store::{Batch, Sample, SeriesKey, Store, StoreConfig};
 use nocmap::topology::DeviceId;
 use nocmap::types::Secret;
+use nocmap::types::UnixMillis;
 use std::net::SocketAddr;
 use std::time::Duration;
 use support::server::*;
@@ -175,7 +176,7 @@ async fn events_start_with_a_snapshot_then_carry_what_changed_and_end_on_shutdow
     live.update_devices(|devices| {
         let h = devices.entry(DeviceId("dev-b".into())).or_default();
         h.reachability = Reachability::Up;
-        h.last_icmp_ms = Some(nocmap::types::unix_now_ms());
+        h.last_icmp_ms = Some(nocmap::types::UnixMillis::now());
         h.icmp_stale_after_ms = Some(30_000);
         h.rtt_avg_ms = Some(7.5);
     });

@@ -157,7 +157,7 @@ async fn pushes_decode_to_the_series_of_metrics() {
     }
     // The same series and values as /metrics renders from the same state.
     let text = hostile_live()
-        .read(|s| exposition::encode_text(&metrics::collect(s, nocmap::types::unix_now_ms())));
+        .read(|s| exposition::encode_text(&metrics::collect(s, nocmap::types::UnixMillis::now())));
     let (samples, _) = parse_prometheus(&text).unwrap();
     let exposed: BTreeSet<_> = samples
         .into_iter()

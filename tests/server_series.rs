@@ -3,7 +3,8 @@
 mod support;
 
 use nocmap::server::AppState;
-use nocmap::store::{Batch, GapRecord, Sample, SeriesKey, Store, StoreConfig, UnixMillis};
+use nocmap::store::{Batch, GapRecord, Sample, SeriesKey, Store, StoreConfig};
+use nocmap::types::UnixMillis;
 use support::server::*;
 
 const MIN: i64 = 60_000;

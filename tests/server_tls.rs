@@ -187,21 +187,19 @@ async fn the_api_over_tls_refuses_plain_http_and_keeps_serving() {
     eprintln!("certificate expires in {days:.3} days");
     assert!((1.9..=2.1).contains(&days), "{days} days");
     // serve's start-up warning for it, now and three days on.
-    let now_s = now as i64;
-    let w = nocmap::server::tls::expiry_warning(now_s).expect("2 days is within 14");
+    let now_t = nocmap::types::UnixMillis((now * 1000.0) as i64);
+    let day = 86_400_000;
+    let w = nocmap::server::tls::expiry_warning(now_t).expect("2 days is within 14");
     assert!(
         w.contains("expires in 2.0 days") || w.contains("expires in 1.9 days"),
         "{w}"
     );
-    let w = nocmap::server::tls::expiry_warning(now_s + 3 * 86_400).unwrap();
+    let w = nocmap::server::tls::expiry_warning(now_t + 3 * day).unwrap();
     assert!(
         w.contains("expired 1.0 days ago") || w.contains("expired 1.1 days ago"),
         "{w}"
     );
-    assert_eq!(
-        nocmap::server::tls::expiry_warning(now_s - 30 * 86_400),
-        None
-    );
+    assert_eq!(nocmap::server::tls::expiry_warning(now_t - 30 * day), None);
 
     // A client that connects and says nothing does not hold up the stop.
     let _silent = std::net::TcpStream::connect(srv.addr).unwrap();

@@ -5,7 +5,8 @@
 //!
 //! The child is this same test binary, run with `CHILD_ENV` set to the
 //! database path: the test then writes instead of supervising.
-use nocmap::store::{Batch, Resolution, Sample, SeriesKey, Store, StoreConfig, UnixMillis};
+use nocmap::store::{Batch, Resolution, Sample, SeriesKey, Store, StoreConfig};
+use nocmap::types::UnixMillis;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

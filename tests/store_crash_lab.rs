@@ -38,8 +38,6 @@ use support::crash::{
 use support::lab::Routers;
 use support::metric;
 
-use nocmap::types::unix_now_ms as now_ms;
-
 const LAB: Routers = Routers::new(
     "kc",
     "10.87.0.0/17",
@@ -502,4 +500,9 @@ fn a_file_system_turning_read_only_under_serve() {
         missing_shown.is_empty(),
         "rounds measured during the fault not stored: {missing_shown:?}"
     );
+}
+
+/// The wall clock in Unix milliseconds, for arithmetic on the JSON numbers.
+fn now_ms() -> i64 {
+    nocmap::types::UnixMillis::now().0
 }

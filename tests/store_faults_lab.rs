@@ -7,7 +7,8 @@
 //! read-only file system is refused at start with a clear error.
 #[macro_use]
 mod support;
-use nocmap::store::{Resolution, SeriesKey, Store, StoreConfig, UnixMillis};
+use nocmap::store::{Resolution, SeriesKey, Store, StoreConfig};
+use nocmap::types::UnixMillis;
 use nocmap_lab::Lab;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -17,8 +18,6 @@ use support::metric;
 use support::serve::ServeCmd;
 
 const LAB: Routers = Routers::new("sf", "10.85.0.0/16", "noc:eth0 - r1:eth0");
-
-use nocmap::types::unix_now_ms as now_ms;
 
 struct Mount(std::path::PathBuf);
 
@@ -209,4 +208,9 @@ fn a_read_only_database_is_a_clear_error_at_start() {
     assert!(err.contains("nocmap.db"), "{err}");
     assert!(err.to_lowercase().contains("read"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
+}
+
+/// The wall clock in Unix milliseconds, for arithmetic on the JSON numbers.
+fn now_ms() -> i64 {
+    nocmap::types::UnixMillis::now().0
 }

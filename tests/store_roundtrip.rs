@@ -1,9 +1,10 @@
 //! Store behaviour through its public API: batches, reads by resolution,
 //! rollups, retention, gaps and topology snapshots.
 use nocmap::store::{
-    Batch, GapRecord, Resolution, Sample, SeriesKey, Store, StoreConfig, StoreError, UnixMillis,
+    Batch, GapRecord, Resolution, Sample, SeriesKey, Store, StoreConfig, StoreError,
 };
 use nocmap::topology::Topology;
+use nocmap::types::UnixMillis;
 use std::time::Duration;
 
 /// An hour boundary.

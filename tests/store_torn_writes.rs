@@ -14,7 +14,8 @@
 //! every sample of A, hold B wholly or not at all (here: not at all, B's
 //! commit never completed; or wholly, when every frame reached the disk),
 //! and go on taking writes that survive a reopen.
-use nocmap::store::{Batch, Resolution, Sample, SeriesKey, Store, StoreConfig, UnixMillis};
+use nocmap::store::{Batch, Resolution, Sample, SeriesKey, Store, StoreConfig};
+use nocmap::types::UnixMillis;
 use std::path::Path;
 
 /// The store's page size (`src/store/mod.rs`) and SQLite's WAL layout.

@@ -11,6 +11,7 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use nocmap::server::{Positions, SeriesOf, check_positions, parse_query, percent_decode};
+use nocmap::types::UnixMillis;
 use nocmap::util::time::parse_time;
 use std::collections::HashMap;
 
@@ -18,7 +19,7 @@ use std::collections::HashMap;
 const EARLIEST_MS: i64 = -62_167_219_200_000 - 86_400_000;
 const LATEST_MS: i64 = 253_402_300_800_999 + 86_400_000;
 
-fn check_time(text: &str, now_ms: i64) {
+fn check_time(text: &str, now_ms: UnixMillis) {
     let Ok(t) = parse_time(text, now_ms) else {
         return;
     };
@@ -29,9 +30,12 @@ fn check_time(text: &str, now_ms: i64) {
     if text == "now" {
         assert_eq!(t, now_ms);
     } else if is_duration {
-        assert!(t <= now_ms, "{text:?} -> {t} after now {now_ms}");
+        assert!(t <= now_ms, "{text:?} -> {t:?} after now {now_ms:?}");
     } else {
-        assert!((EARLIEST_MS..=LATEST_MS).contains(&t), "{text:?} -> {t}");
+        assert!(
+            (EARLIEST_MS..=LATEST_MS).contains(&t.0),
+            "{text:?} -> {t:?}"
+        );
     }
 }
 
@@ -50,7 +54,7 @@ fuzz_target!(|data: &[u8]| {
     let Some((head, body)) = data.split_first_chunk::<8>() else {
         return;
     };
-    let now_ms = i64::from_le_bytes(*head);
+    let now_ms = UnixMillis(i64::from_le_bytes(*head));
     let text = String::from_utf8_lossy(body);
 
     // The positions body, exactly as warp hands it to serde.

@@ -10,17 +10,23 @@
 //! notification carries its id (`X-Nocmap-Notification-Id` header and
 //! `notification_id` in the body) so receivers can drop repeats.
 //!
-//! The HTTP side is behind [`Notifier`] so the loop runs against fakes.
+//! The HTTP side is behind [`Notifier`] and time behind the clock handle
+//! (the backoff, the idle look, the delivery stamps), so the loop runs
+//! against fakes.
 //! Receiver secrets are exposed only when the request headers are built.
 use super::payload;
 use crate::config::ReceiverFormat;
 use crate::store::{AlertEvent, Delivery, Store};
 use crate::types::Secret;
+use crate::util::clock::Clock;
 use crate::util::http::{Endpoint, post};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
+
+/// How often an idle outbox is looked at without a wake.
+const IDLE_LOOK: Duration = Duration::from_secs(1);
 
 /// A receiver's answer to one notification.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,12 +131,13 @@ async fn with_store<T: Send + 'static>(
 
 /// Delivers `target`'s outbox until `stop` turns true. `wake` is notified
 /// when new rows are recorded; without it the outbox is looked at every
-/// second anyway.
+/// second of `clock` anyway.
 pub async fn run<N: Notifier>(
     target: Target,
     notifier: N,
     store: Arc<Mutex<Store>>,
     wake: Arc<Notify>,
+    clock: Arc<dyn Clock>,
     mut stop: watch::Receiver<bool>,
 ) -> Stats {
     let mut stats = Stats::default();
@@ -147,7 +154,7 @@ pub async fn run<N: Notifier>(
             Ok(None) => {
                 tokio::select! {
                     _ = wake.notified() => {}
-                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = clock.sleep(IDLE_LOOK) => {}
                     _ = stop.changed() => {}
                 }
                 continue;
@@ -155,7 +162,7 @@ pub async fn run<N: Notifier>(
             Err(e) => {
                 tracing::warn!(receiver = %name, error = %e, "reading the alert outbox failed");
                 tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = clock.sleep(IDLE_LOOK) => {}
                     _ = stop.changed() => {}
                 }
                 continue;
@@ -167,7 +174,7 @@ pub async fn run<N: Notifier>(
             // The attempt in flight is abandoned; the row is sent again next start.
             _ = stop.changed() => return stats,
         };
-        let now = crate::types::unix_now_ms();
+        let now = clock.wall_ms();
         let id = item.id;
         match answer {
             Answer::Accepted => {
@@ -200,7 +207,7 @@ pub async fn run<N: Notifier>(
                 let r = reason.clone();
                 let _ = with_store(&store, move |s| s.outbox_failed(id, &r)).await;
                 tokio::select! {
-                    _ = tokio::time::sleep(wait) => {}
+                    _ = clock.sleep(wait) => {}
                     _ = stop.changed() => return stats,
                 }
             }
@@ -212,6 +219,7 @@ pub async fn run<N: Notifier>(
 mod tests {
     use super::*;
     use crate::store::StoreConfig;
+    use crate::types::UnixMillis;
     use std::collections::VecDeque;
 
     #[test]
@@ -261,7 +269,7 @@ mod tests {
             interface: None,
             threshold: None,
             summary: String::new(),
-            ..AlertEvent::fired_for_test(key, 1)
+            ..AlertEvent::fired_for_test(key, UnixMillis(1))
         }
     }
 
@@ -272,7 +280,7 @@ mod tests {
         let events: Vec<(AlertEvent, Vec<String>)> = (0..4)
             .map(|i| (event(&format!("k{i}")), vec!["hook".to_string()]))
             .collect();
-        let ids = store.record_alerts(&events, None, 0).unwrap();
+        let ids = store.record_alerts(&events, None, UnixMillis(0)).unwrap();
         let store = Arc::new(Mutex::new(store));
         let seen = Arc::new(Mutex::new(Vec::new()));
         let fake = Fake {
@@ -294,6 +302,7 @@ mod tests {
             fake,
             store.clone(),
             Arc::new(Notify::new()),
+            Arc::new(crate::util::clock::SystemClock::new()),
             stop,
         ));
         // Two retries: 1 s + 2 s of real backoff.
@@ -317,6 +326,62 @@ mod tests {
                 failed_attempts: 2
             }
         );
+    }
+
+    /// The backoff waits on the clock handle: however far tokio's paused
+    /// time runs, the retry comes only once the handle's clock has moved.
+    #[tokio::test(start_paused = true)]
+    async fn the_backoff_waits_on_the_clock_handle() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("d.db"), StoreConfig::default()).unwrap();
+        let ids = store
+            .record_alerts(
+                &[(event("k"), vec!["hook".to_string()])],
+                None,
+                UnixMillis(0),
+            )
+            .unwrap();
+        let store = Arc::new(Mutex::new(store));
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let fake = Fake {
+            script: Mutex::new(VecDeque::from([Answer::Retry("down".into())])),
+            seen: seen.clone(),
+        };
+        let clock = Arc::new(crate::util::clock::ManualClock::new(UnixMillis(
+            1_800_000_000_000,
+        )));
+        let (stop_tx, stop) = watch::channel(false);
+        let task = tokio::spawn(run(
+            Target {
+                name: "hook".into(),
+                format: ReceiverFormat::Generic,
+            },
+            fake,
+            store.clone(),
+            Arc::new(Notify::new()),
+            clock.clone(),
+            stop,
+        ));
+        let attempts = || seen.lock().unwrap().len();
+        // Tokio's time runs a minute ahead; the handle's clock stands still.
+        for _ in 0..600 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(attempts(), 1, "retried without the clock moving");
+        clock.advance(Duration::from_millis(999));
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(attempts(), 1, "retried before the 1 s backoff");
+        clock.advance(Duration::from_millis(1));
+        for _ in 0..100 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if attempts() == 2 {
+                break;
+            }
+        }
+        assert_eq!(*seen.lock().unwrap(), vec![ids[0], ids[0]]);
+        stop_tx.send(true).unwrap();
+        let stats = task.await.unwrap();
+        assert_eq!((stats.delivered, stats.failed_attempts), (1, 1));
     }
 
     #[test]

@@ -27,9 +27,10 @@ pub use super::state::{ActiveAlert, Restored};
 use super::state::{AlertKey, AlertMemory, Hold, Phase, Transition};
 use super::suppress::{self, Suppressed};
 use crate::config::RuleKind;
-use crate::live::{Reachability, UnixMs};
+use crate::live::Reachability;
 use crate::topology::DeviceId;
 use crate::types::AlertEventKind;
+use crate::types::UnixMillis;
 use crate::util::stats::nearest_rank;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -43,14 +44,14 @@ struct Tracked {
     device_name: String,
     interface: Option<String>,
     /// When it last fired.
-    started_ms: UnixMs,
+    started_ms: UnixMillis,
     st: AlertMemory,
 }
 
 #[derive(Debug, Clone, Default)]
 struct P95Window {
-    last_update: Option<UnixMs>,
-    samples: VecDeque<(UnixMs, Option<f64>, Option<f64>)>,
+    last_update: Option<UnixMillis>,
+    samples: VecDeque<(UnixMillis, Option<f64>, Option<f64>)>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -63,10 +64,10 @@ pub struct Evaluator {
     was_isolated: bool,
     /// When the poller stopped being cut off, while some device is still
     /// known only from a measurement older than that.
-    isolation_ended: Option<UnixMs>,
+    isolation_ended: Option<UnixMillis>,
     /// Recent state changes read back after a restart for alerts not
     /// tracked yet (resolved ones): their flap history once they are.
-    restored_changes: BTreeMap<AlertKey, VecDeque<UnixMs>>,
+    restored_changes: BTreeMap<AlertKey, VecDeque<UnixMillis>>,
 }
 
 /// The id of the subject of `poller_isolated` alerts when discovery did not
@@ -153,7 +154,7 @@ impl Evaluator {
     /// still flaps after it, and one a change short of flapping is still
     /// that close. Call after [`Evaluator::restore`]; changes older than a
     /// rule's flap window fall out at the next step.
-    pub fn restore_changes(&mut self, changes: impl IntoIterator<Item = (AlertKey, UnixMs)>) {
+    pub fn restore_changes(&mut self, changes: impl IntoIterator<Item = (AlertKey, UnixMillis)>) {
         for (key, at) in changes {
             let list = match self.tracked.get_mut(&key) {
                 Some(t) => &mut t.st.changes,
@@ -166,7 +167,7 @@ impl Evaluator {
     }
 
     /// One evaluation at `now`.
-    pub fn step(&mut self, obs: &Observations, now: UnixMs) -> Vec<Transition> {
+    pub fn step(&mut self, obs: &Observations, now: UnixMillis) -> Vec<Transition> {
         // Not reached: down now, or last seen down and stale since (its own
         // alerts hold, but it still stands between the poller and what is
         // behind it: a device further out must not become a root cause just
@@ -324,9 +325,9 @@ impl Evaluator {
         &mut self,
         ri: usize,
         key: &AlertKey,
-        updated: Option<UnixMs>,
+        updated: Option<UnixMillis>,
         pair: (Option<f64>, Option<f64>),
-        now: UnixMs,
+        now: UnixMillis,
     ) -> Option<f64> {
         let rule = &self.rules[ri];
         let w = self.p95.entry(key.clone()).or_default();
@@ -360,7 +361,7 @@ impl Evaluator {
         iface: Option<&str>,
         value: Option<f64>,
         behind: &Suppressed,
-        now: UnixMs,
+        now: UnixMillis,
         out: &mut Vec<Transition>,
     ) {
         let rule = &self.rules[ri];
@@ -450,7 +451,7 @@ impl Evaluator {
         let mut emit = |event: AlertEventKind,
                         notify: bool,
                         catch_up: bool,
-                        started: UnixMs,
+                        started: UnixMillis,
                         st: &AlertMemory| {
             // A told notice was held by nothing; an untold one by the
             // hold at hand.

@@ -18,8 +18,8 @@ fn flap(e: &mut Evaluator, o: &mut Observations, n: i64) -> Vec<Transition> {
     let mut all = Vec::new();
     for k in 0..n {
         let v = if k % 2 == 0 { 90.0 } else { 10.0 };
-        set_util(o, Some(v), k * 1000);
-        all.extend(e.step(o, k * 1000));
+        set_util(o, Some(v), UnixMillis(k * 1000));
+        all.extend(e.step(o, UnixMillis(k * 1000)));
     }
     all
 }
@@ -51,10 +51,13 @@ fn flapping_is_told_once_when_it_starts_and_once_when_it_stops() {
     let a = e.active();
     assert_eq!(a.len(), 1);
     assert!(a[0].flapping && !a[0].firing && a[0].flap_told && !a[0].notified);
-    assert!(e.step(&o, 50_000).is_empty(), "no repeat while it flaps");
+    assert!(
+        e.step(&o, UnixMillis(50_000)).is_empty(),
+        "no repeat while it flaps"
+    );
     // Once the window forgets, the stop is told with the final state
     // (resolved): no separate late resolution.
-    let late = e.step(&o, 5_000 + 101_000);
+    let late = e.step(&o, UnixMillis(5_000 + 101_000));
     assert_eq!(
         told(&late),
         vec![(AlertEventKind::FlappingStopped, false)],
@@ -62,7 +65,7 @@ fn flapping_is_told_once_when_it_starts_and_once_when_it_stops() {
     );
     assert_eq!(late.len(), 1);
     assert!(late[0].held.is_none());
-    assert!(e.step(&o, 5_000 + 102_000).is_empty());
+    assert!(e.step(&o, UnixMillis(5_000 + 102_000)).is_empty());
     assert!(e.active().is_empty());
 }
 
@@ -72,7 +75,7 @@ fn a_stop_while_firing_tells_firing_and_the_resolution_follows_normally() {
     let mut o = chain();
     let mut all = flap(&mut e, &mut o, 5);
     // Ends high: firing when the flapping stops.
-    all.extend(e.step(&o, 4_000 + 101_000));
+    all.extend(e.step(&o, UnixMillis(4_000 + 101_000)));
     let n = told(&all);
     assert_eq!(
         &n[3..],
@@ -84,8 +87,8 @@ fn a_stop_while_firing_tells_firing_and_the_resolution_follows_normally() {
     );
     let a = e.active();
     assert!(a[0].firing && a[0].notified && !a[0].flapping && !a[0].flap_told);
-    set_util(&mut o, Some(10.0), 110_000);
-    let t = e.step(&o, 110_000);
+    set_util(&mut o, Some(10.0), UnixMillis(110_000));
+    let t = e.step(&o, UnixMillis(110_000));
     assert_eq!(told(&t), vec![(AlertEventKind::Resolved, false)]);
 }
 
@@ -108,11 +111,11 @@ devices = [\"r1\"]
     assert_eq!(recorded[0].event, AlertEventKind::FlappingStarted);
     assert!(recorded[0].maintenance());
     // Still flapping when the window ends: the start is told then, once.
-    all = e.step(&o, 10_000);
+    all = e.step(&o, UnixMillis(10_000));
     assert_eq!(told(&all), vec![(AlertEventKind::FlappingStarted, false)]);
     assert!(all[0].catch_up);
-    assert!(e.step(&o, 11_000).is_empty());
-    let t = e.step(&o, 5_000 + 101_000);
+    assert!(e.step(&o, UnixMillis(11_000)).is_empty());
+    let t = e.step(&o, UnixMillis(5_000 + 101_000));
     assert_eq!(told(&t), vec![(AlertEventKind::FlappingStopped, false)]);
 }
 
@@ -126,8 +129,8 @@ fn a_flapping_stop_while_firing_waits_for_the_rules_for() {
         let v = if k % 2 == 0 { 90.0 } else { 10.0 };
         for s in 0..4 {
             let at = k * 4_000 + s * 1_000;
-            set_util(&mut o, Some(v), at);
-            all.extend(e2.step(&o, at));
+            set_util(&mut o, Some(v), UnixMillis(at));
+            all.extend(e2.step(&o, UnixMillis(at)));
         }
     }
     assert_eq!(
@@ -139,9 +142,9 @@ fn a_flapping_stop_while_firing_waits_for_the_rules_for() {
     // step after the flapping stopped (fewer than 4 changes in 100 s):
     // the stop (firing) is told once nothing has held it for 3 s.
     let ended = 112_001;
-    assert!(told(&e2.step(&o, ended)).is_empty());
-    assert!(told(&e2.step(&o, ended + 2_999)).is_empty());
-    let t = e2.step(&o, ended + 3_000);
+    assert!(told(&e2.step(&o, UnixMillis(ended))).is_empty());
+    assert!(told(&e2.step(&o, UnixMillis(ended + 2_999))).is_empty());
+    let t = e2.step(&o, UnixMillis(ended + 3_000));
     assert_eq!(told(&t), vec![(AlertEventKind::FlappingStopped, true)]);
     assert!(t[0].catch_up);
 }
@@ -154,7 +157,7 @@ fn a_restored_flapping_alert_gets_its_stop_notice() {
         device: DeviceId("r1".into()),
         device_name: "r1".into(),
         interface: Some("eth1".into()),
-        since_ms: 500,
+        since_ms: UnixMillis(500),
         firing: false,
         value: Some(5.0),
         notified: false,
@@ -162,8 +165,8 @@ fn a_restored_flapping_alert_gets_its_stop_notice() {
         flap_told: true,
     }]);
     let mut o = chain();
-    set_util(&mut o, Some(95.0), 1_000);
-    let t = e.step(&o, 1_000);
+    set_util(&mut o, Some(95.0), UnixMillis(1_000));
+    let t = e.step(&o, UnixMillis(1_000));
     // It fires now: the fire is recorded, and the stop tells "firing".
     assert_eq!(
         told(&t),
@@ -180,7 +183,7 @@ fn save(
     e: &Evaluator,
     o: &Observations,
     t: &[Transition],
-    now: i64,
+    now: UnixMillis,
 ) {
     use crate::alert::runner::{active_row, record};
     let active = e.active();
@@ -197,9 +200,13 @@ fn save(
 fn flap_and_save(store: &mut crate::store::Store, o: &mut Observations) -> Evaluator {
     let mut e = evaluator(FLAPPY);
     for k in 0..6 {
-        set_util(o, Some(if k % 2 == 0 { 90.0 } else { 10.0 }), k * 1000);
-        let t = e.step(o, k * 1000);
-        save(store, &e, o, &t, k * 1000);
+        set_util(
+            o,
+            Some(if k % 2 == 0 { 90.0 } else { 10.0 }),
+            UnixMillis(k * 1000),
+        );
+        let t = e.step(o, UnixMillis(k * 1000));
+        save(store, &e, o, &t, UnixMillis(k * 1000));
     }
     e
 }
@@ -221,7 +228,7 @@ fn flapping_goes_on_across_a_restart() {
         let mut e = evaluator(FLAPPY);
         if with_history {
             assert!(
-                crate::alert::runner::restore(&mut e, &store, 10_000)
+                crate::alert::runner::restore(&mut e, &store, UnixMillis(10_000))
                     .unwrap()
                     .is_empty()
             );
@@ -234,8 +241,12 @@ fn flapping_goes_on_across_a_restart() {
     let mut e = restarted(true);
     let mut after = Vec::new();
     for k in 10..14 {
-        set_util(&mut o, Some(if k % 2 == 0 { 90.0 } else { 10.0 }), k * 1000);
-        after.extend(e.step(&o, k * 1000));
+        set_util(
+            &mut o,
+            Some(if k % 2 == 0 { 90.0 } else { 10.0 }),
+            UnixMillis(k * 1000),
+        );
+        after.extend(e.step(&o, UnixMillis(k * 1000)));
     }
     assert!(
         told(&after).is_empty(),
@@ -251,8 +262,12 @@ fn flapping_goes_on_across_a_restart() {
     let mut e = restarted(false);
     let mut before = Vec::new();
     for k in 10..14 {
-        set_util(&mut o, Some(if k % 2 == 0 { 90.0 } else { 10.0 }), k * 1000);
-        before.extend(e.step(&o, k * 1000));
+        set_util(
+            &mut o,
+            Some(if k % 2 == 0 { 90.0 } else { 10.0 }),
+            UnixMillis(k * 1000),
+        );
+        before.extend(e.step(&o, UnixMillis(k * 1000)));
     }
     let events: Vec<AlertEventKind> = before
         .iter()
@@ -279,9 +294,9 @@ fn only_changes_are_read_back_as_flap_history() {
     let row =
         |event: AlertEventKind, at: i64, started: i64, catch_up: bool| crate::store::AlertEvent {
             event,
-            started_ms: started,
+            started_ms: UnixMillis(started),
             catch_up,
-            ..crate::store::AlertEvent::fired_for_test("hot/r1/eth1", at)
+            ..crate::store::AlertEvent::fired_for_test("hot/r1/eth1", UnixMillis(at))
         };
     let events = vec![
         (row(AlertEventKind::Fired, 1_000, 1_000, false), vec![]),
@@ -296,17 +311,19 @@ fn only_changes_are_read_back_as_flap_history() {
         (row(AlertEventKind::Resolved, 5_000, 3_000, true), vec![]),
         (row(AlertEventKind::Fired, 500, 500, false), vec![]),
     ];
-    store.record_alerts(&events, None, 6_000).unwrap();
-    let got = store.alert_state_changes(900, 100).unwrap();
-    let at: Vec<i64> = got.iter().map(|(_, t)| *t).collect();
+    store
+        .record_alerts(&events, None, UnixMillis(6_000))
+        .unwrap();
+    let got = store.alert_state_changes(UnixMillis(900), 100).unwrap();
+    let at: Vec<i64> = got.iter().map(|(_, t)| t.0).collect();
     assert_eq!(at, vec![1_000, 2_000, 3_000]);
     assert!(got.iter().all(|(k, _)| k == "hot/r1/eth1"));
     // The newest are kept when there are more than the limit.
     let at: Vec<i64> = store
-        .alert_state_changes(0, 2)
+        .alert_state_changes(UnixMillis(0), 2)
         .unwrap()
         .into_iter()
-        .map(|(_, t)| t)
+        .map(|(_, t)| t.0)
         .collect();
     assert_eq!(at, vec![2_000, 3_000]);
 }
@@ -329,8 +346,8 @@ fn time_nobody_watched_does_not_stop_the_flapping() {
                 samples: vec![],
                 gaps: vec![crate::store::GapRecord {
                     series: None,
-                    from: crate::store::UnixMillis(5_000),
-                    to: crate::store::UnixMillis(100_000),
+                    from: crate::types::UnixMillis(5_000),
+                    to: crate::types::UnixMillis(100_000),
                     reason: "restart".to_string(),
                 }],
             })
@@ -338,11 +355,15 @@ fn time_nobody_watched_does_not_stop_the_flapping() {
     }
     let store = open();
     let mut e = evaluator(FLAPPY);
-    crate::alert::runner::restore(&mut e, &store, 104_000).unwrap();
+    crate::alert::runner::restore(&mut e, &store, UnixMillis(104_000)).unwrap();
     let mut after = Vec::new();
     for k in 104..108 {
-        set_util(&mut o, Some(if k % 2 == 0 { 90.0 } else { 10.0 }), k * 1000);
-        after.extend(e.step(&o, k * 1000));
+        set_util(
+            &mut o,
+            Some(if k % 2 == 0 { 90.0 } else { 10.0 }),
+            UnixMillis(k * 1000),
+        );
+        after.extend(e.step(&o, UnixMillis(k * 1000)));
     }
     assert!(
         told(&after).is_empty(),

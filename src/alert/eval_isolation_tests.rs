@@ -28,14 +28,14 @@ fn a_cut_off_poller_pages_once_and_everything_else_is_behind_it() {
     let mut e = evaluator(CUT_OFF);
     let mut o = chain();
     poller_link(&mut o, true);
-    assert!(e.step(&o, 0).is_empty());
+    assert!(e.step(&o, UnixMillis(0)).is_empty());
     // The poller's own link goes down; a second later nothing answers.
     poller_link(&mut o, false);
-    assert!(notified(&e.step(&o, 1_000)).is_empty());
+    assert!(notified(&e.step(&o, UnixMillis(1_000))).is_empty());
     set_down(&mut o, &["r1", "r2", "r3"], true);
     let mut all = Vec::new();
     for t in (2_000..=20_000).step_by(1_000) {
-        all.extend(e.step(&o, t));
+        all.extend(e.step(&o, UnixMillis(t)));
     }
     // The devices' rule has the shorter `for`, yet only the poller pages.
     assert_eq!(
@@ -50,10 +50,10 @@ fn a_cut_off_poller_pages_once_and_everything_else_is_behind_it() {
     }
     // The link comes back; the devices answer again a round later.
     poller_link(&mut o, true);
-    let mut all = e.step(&o, 21_000);
+    let mut all = e.step(&o, UnixMillis(21_000));
     set_down(&mut o, &["r1", "r2", "r3"], false);
     for t in (22_000..=40_000).step_by(1_000) {
-        all.extend(e.step(&o, t));
+        all.extend(e.step(&o, UnixMillis(t)));
     }
     assert_eq!(
         notified(&all),
@@ -67,10 +67,10 @@ fn a_cut_off_poller_pages_once_and_everything_else_is_behind_it() {
         "{all:?}"
     );
     assert!(e.active().is_empty());
-    assert!(e.step(&o, 41_000).is_empty());
+    assert!(e.step(&o, UnixMillis(41_000)).is_empty());
 }
 
-fn measured(o: &mut Observations, at: i64) {
+fn measured(o: &mut Observations, at: UnixMillis) {
     for d in o.devices.values_mut() {
         d.reach_ms = Some(at);
     }
@@ -83,16 +83,16 @@ fn a_device_still_down_after_the_poller_is_back_is_told_late() {
     poller_link(&mut o, false);
     set_down(&mut o, &["r1", "r2", "r3"], true);
     for t in (0..=10_000).step_by(1_000) {
-        measured(&mut o, t);
-        e.step(&o, t);
+        measured(&mut o, UnixMillis(t));
+        e.step(&o, UnixMillis(t));
     }
     // Back, but r1 really died meanwhile: once measured again it becomes
     // the root cause and is told when it has been unheld for its `for`.
     poller_link(&mut o, true);
     let mut all = Vec::new();
     for t in (11_000..=15_000).step_by(1_000) {
-        measured(&mut o, t);
-        all.extend(e.step(&o, t));
+        measured(&mut o, UnixMillis(t));
+        all.extend(e.step(&o, UnixMillis(t)));
     }
     let told = notified(&all);
     assert_eq!(
@@ -125,7 +125,7 @@ for_s = 2
     set_down(&mut o, &["r1", "r2", "r3"], true);
     let mut all = Vec::new();
     for t in (0..=5_000).step_by(1_000) {
-        all.extend(e.step(&o, t));
+        all.extend(e.step(&o, UnixMillis(t)));
     }
     assert_eq!(
         notified(&all),
@@ -141,7 +141,7 @@ fn a_poller_not_in_the_topology_is_still_a_subject() {
     set_down(&mut o, &["r1", "r2", "r3"], true);
     let mut all = Vec::new();
     for t in (0..=6_000).step_by(1_000) {
-        all.extend(e.step(&o, t));
+        all.extend(e.step(&o, UnixMillis(t)));
     }
     assert_eq!(
         notified(&all),
@@ -160,18 +160,18 @@ fn verdicts_from_while_cut_off_wait_for_the_next_round() {
     // is back, the "down" measured while cut off must not page as r1's.
     let mut e = evaluator(CUT_OFF);
     let mut o = chain();
-    measured(&mut o, 0);
-    e.step(&o, 0);
+    measured(&mut o, UnixMillis(0));
+    e.step(&o, UnixMillis(0));
     poller_link(&mut o, false);
     set_down(&mut o, &["r1", "r2", "r3"], true);
-    measured(&mut o, 5_000);
+    measured(&mut o, UnixMillis(5_000));
     for t in (1_000..=20_000).step_by(1_000) {
-        e.step(&o, t);
+        e.step(&o, UnixMillis(t));
     }
     poller_link(&mut o, true);
     let mut all = Vec::new();
     for t in (21_000..=34_000).step_by(1_000) {
-        all.extend(e.step(&o, t));
+        all.extend(e.step(&o, UnixMillis(t)));
     }
     assert_eq!(
         notified(&all),
@@ -182,10 +182,10 @@ fn verdicts_from_while_cut_off_wait_for_the_next_round() {
     }
     // The next round: r1 still down (a real failure now), r2 and r3 behind
     // it; r1 is told after its `for`.
-    measured(&mut o, 35_000);
+    measured(&mut o, UnixMillis(35_000));
     let mut all = Vec::new();
     for t in (35_000..=38_000).step_by(1_000) {
-        all.extend(e.step(&o, t));
+        all.extend(e.step(&o, UnixMillis(t)));
     }
     assert_eq!(
         notified(&all),
@@ -195,8 +195,8 @@ fn verdicts_from_while_cut_off_wait_for_the_next_round() {
     assert_eq!(r3.caused_by, vec![DeviceId("r1".into())]);
     // A round where everything answers: all resolve, only r1 is told.
     set_down(&mut o, &["r1", "r2", "r3"], false);
-    measured(&mut o, 65_000);
-    let t = e.step(&o, 65_000);
+    measured(&mut o, UnixMillis(65_000));
+    let t = e.step(&o, UnixMillis(65_000));
     assert_eq!(
         notified(&t),
         vec![("unreachable/r1".into(), AlertEventKind::Resolved)]

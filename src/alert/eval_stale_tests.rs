@@ -29,7 +29,7 @@ fn live() -> LiveSnapshot {
 }
 
 /// One ICMP round of `dev` ending at `at`, pinged every `every_s`.
-fn round(s: &mut LiveSnapshot, dev: &str, up: bool, at: i64, every_s: u64) {
+fn round(s: &mut LiveSnapshot, dev: &str, up: bool, at: UnixMillis, every_s: u64) {
     let h = s.devices.entry(DeviceId(dev.into())).or_default();
     h.reachability = if up {
         Reachability::Up
@@ -46,12 +46,12 @@ fn round(s: &mut LiveSnapshot, dev: &str, up: bool, at: i64, every_s: u64) {
     ));
 }
 
-fn step(e: &mut Evaluator, s: &LiveSnapshot, now: i64) -> Vec<(String, AlertEventKind)> {
+fn step(e: &mut Evaluator, s: &LiveSnapshot, now: UnixMillis) -> Vec<(String, AlertEventKind)> {
     let obs = Observations::from_live(&s.view(), now, &|_, _| Vec::new());
     notified(&e.step(&obs, now))
 }
 
-fn everyone_up(s: &mut LiveSnapshot, at: i64) {
+fn everyone_up(s: &mut LiveSnapshot, at: UnixMillis) {
     for d in ["r1", "r2", "r3"] {
         round(s, d, true, at, 2);
     }
@@ -61,11 +61,11 @@ fn everyone_up(s: &mut LiveSnapshot, at: i64) {
 fn a_stale_down_neither_resolves_nor_fires_again() {
     let mut e = evaluator(UNREACHABLE);
     let mut s = live();
-    everyone_up(&mut s, 0);
-    assert!(step(&mut e, &s, 0).is_empty());
+    everyone_up(&mut s, UnixMillis(0));
+    assert!(step(&mut e, &s, UnixMillis(0)).is_empty());
     // r1 (first hop) stops answering: it pages, loss too.
-    round(&mut s, "r1", false, 2_000, 2);
-    let got = step(&mut e, &s, 2_000);
+    round(&mut s, "r1", false, UnixMillis(2_000), 2);
+    let got = step(&mut e, &s, UnixMillis(2_000));
     assert!(
         got.contains(&("unreachable/r1".into(), AlertEventKind::Fired)),
         "{got:?}"
@@ -73,9 +73,9 @@ fn a_stale_down_neither_resolves_nor_fires_again() {
     // Then the rounds stop producing results (every 2 s: lifetime 6 s).
     // Everything goes stale; nothing is told, the alerts stay firing.
     for now in (3_000..60_000).step_by(1_000) {
-        assert!(step(&mut e, &s, now).is_empty(), "at {now}");
+        assert!(step(&mut e, &s, UnixMillis(now)).is_empty(), "at {now}");
     }
-    let obs = Observations::from_live(&s.view(), 60_000, &|_, _| Vec::new());
+    let obs = Observations::from_live(&s.view(), UnixMillis(60_000), &|_, _| Vec::new());
     assert!(
         obs.devices
             .values()
@@ -87,12 +87,12 @@ fn a_stale_down_neither_resolves_nor_fires_again() {
     );
     assert_eq!(e.active().len(), 2, "still firing: {:?}", e.active());
     // Rounds again, r1 still down: no second firing.
-    everyone_up(&mut s, 61_000);
-    round(&mut s, "r1", false, 61_000, 2);
-    assert!(step(&mut e, &s, 61_000).is_empty());
+    everyone_up(&mut s, UnixMillis(61_000));
+    round(&mut s, "r1", false, UnixMillis(61_000), 2);
+    assert!(step(&mut e, &s, UnixMillis(61_000)).is_empty());
     // r1 answers: one resolution of each.
-    round(&mut s, "r1", true, 63_000, 2);
-    let got = step(&mut e, &s, 63_000);
+    round(&mut s, "r1", true, UnixMillis(63_000), 2);
+    let got = step(&mut e, &s, UnixMillis(63_000));
     assert_eq!(got.len(), 2, "{got:?}");
     assert!(
         got.iter().all(|(_, ev)| *ev == AlertEventKind::Resolved),
@@ -104,10 +104,10 @@ fn a_stale_down_neither_resolves_nor_fires_again() {
 fn a_verdict_already_stale_does_not_page() {
     let mut e = evaluator(UNREACHABLE);
     let mut s = live();
-    everyone_up(&mut s, 0);
-    round(&mut s, "r2", false, 0, 2);
+    everyone_up(&mut s, UnixMillis(0));
+    round(&mut s, "r2", false, UnixMillis(0), 2);
     // First looked at 6.001 s after its round: stale, no page.
-    assert!(step(&mut e, &s, 6_001).is_empty());
+    assert!(step(&mut e, &s, UnixMillis(6_001)).is_empty());
     assert!(e.active().is_empty());
 }
 
@@ -118,21 +118,21 @@ fn a_verdict_already_stale_does_not_page() {
 fn a_device_pinged_less_often_than_snmp_keeps_its_verdict_between_rounds() {
     let mut e = evaluator(UNREACHABLE);
     let mut s = live();
-    everyone_up(&mut s, 0);
-    round(&mut s, "r3", false, 0, 30);
+    everyone_up(&mut s, UnixMillis(0));
+    round(&mut s, "r3", false, UnixMillis(0), 30);
     let mut told = Vec::new();
     for now in (0..=60_000).step_by(1_000) {
         if now % 2_000 == 0 {
-            round(&mut s, "r1", true, now, 2);
-            round(&mut s, "r2", true, now, 2);
+            round(&mut s, "r1", true, UnixMillis(now), 2);
+            round(&mut s, "r2", true, UnixMillis(now), 2);
         }
         if now == 30_000 {
-            round(&mut s, "r3", false, now, 30);
+            round(&mut s, "r3", false, UnixMillis(now), 30);
         }
-        for (key, ev) in step(&mut e, &s, now) {
+        for (key, ev) in step(&mut e, &s, UnixMillis(now)) {
             told.push((now, key, ev));
         }
-        let obs = Observations::from_live(&s.view(), now, &|_, _| Vec::new());
+        let obs = Observations::from_live(&s.view(), UnixMillis(now), &|_, _| Vec::new());
         let r3 = &obs.devices[&DeviceId("r3".into())];
         assert_eq!(r3.reachability, Reachability::Down, "at {now}");
         assert_eq!(r3.loss_pct, Some(100.0), "at {now}");
@@ -144,8 +144,8 @@ fn a_device_pinged_less_often_than_snmp_keeps_its_verdict_between_rounds() {
             (0, "lossy/r3".into(), AlertEventKind::Fired)
         ]
     );
-    round(&mut s, "r3", true, 60_500, 30);
-    assert_eq!(step(&mut e, &s, 61_000).len(), 2);
+    round(&mut s, "r3", true, UnixMillis(60_500), 30);
+    assert_eq!(step(&mut e, &s, UnixMillis(61_000)).len(), 2);
 }
 
 /// An alert waiting on its `for` when the verdict goes stale: it does not
@@ -163,24 +163,24 @@ severity = "critical"
 "#,
     );
     let mut s = live();
-    everyone_up(&mut s, 0);
-    round(&mut s, "r1", false, 0, 2);
+    everyone_up(&mut s, UnixMillis(0));
+    round(&mut s, "r1", false, UnixMillis(0), 2);
     for now in (0..=20_000).step_by(1_000) {
-        assert!(step(&mut e, &s, now).is_empty(), "at {now}");
+        assert!(step(&mut e, &s, UnixMillis(now)).is_empty(), "at {now}");
     }
     assert!(e.active().is_empty());
     let mut fresh = e.clone();
-    everyone_up(&mut s, 21_000);
-    round(&mut s, "r1", false, 21_000, 2);
+    everyone_up(&mut s, UnixMillis(21_000));
+    round(&mut s, "r1", false, UnixMillis(21_000), 2);
     assert_eq!(
-        step(&mut fresh, &s, 21_000),
+        step(&mut fresh, &s, UnixMillis(21_000)),
         [("unreachable/r1".to_string(), AlertEventKind::Fired)]
     );
-    round(&mut s, "r1", true, 21_000, 2);
-    assert!(step(&mut e, &s, 21_000).is_empty());
-    round(&mut s, "r1", false, 22_000, 2);
+    round(&mut s, "r1", true, UnixMillis(21_000), 2);
+    assert!(step(&mut e, &s, UnixMillis(21_000)).is_empty());
+    round(&mut s, "r1", false, UnixMillis(22_000), 2);
     assert!(
-        step(&mut e, &s, 22_000).is_empty(),
+        step(&mut e, &s, UnixMillis(22_000)).is_empty(),
         "the `for` starts again"
     );
 }
@@ -190,12 +190,12 @@ fn a_root_cause_gone_stale_still_holds_back_what_is_behind_it() {
     // r2's rounds go on every 2 s; r1's stop (its verdict ages after 6 s).
     let mut e = evaluator(UNREACHABLE);
     let mut s = live();
-    everyone_up(&mut s, 0);
-    assert!(step(&mut e, &s, 0).is_empty());
-    round(&mut s, "r1", false, 2_000, 2);
-    round(&mut s, "r2", false, 2_000, 2);
-    round(&mut s, "r3", false, 2_000, 2);
-    let got = step(&mut e, &s, 2_000);
+    everyone_up(&mut s, UnixMillis(0));
+    assert!(step(&mut e, &s, UnixMillis(0)).is_empty());
+    round(&mut s, "r1", false, UnixMillis(2_000), 2);
+    round(&mut s, "r2", false, UnixMillis(2_000), 2);
+    round(&mut s, "r3", false, UnixMillis(2_000), 2);
+    let got = step(&mut e, &s, UnixMillis(2_000));
     assert!(
         got.contains(&("unreachable/r1".into(), AlertEventKind::Fired)),
         "{got:?}"
@@ -207,16 +207,16 @@ fn a_root_cause_gone_stale_still_holds_back_what_is_behind_it() {
     for now in (3_000..40_000).step_by(1_000) {
         // r1 measured nothing since 2 s; r2 and r3 still answer nothing.
         if now % 2_000 == 0 {
-            round(&mut s, "r2", false, now, 2);
-            round(&mut s, "r3", false, now, 2);
+            round(&mut s, "r2", false, UnixMillis(now), 2);
+            round(&mut s, "r3", false, UnixMillis(now), 2);
         }
-        let got = step(&mut e, &s, now);
+        let got = step(&mut e, &s, UnixMillis(now));
         assert!(
             got.is_empty(),
             "at {now}: r1 stale (last seen down) must not make r2 a root cause: {got:?}"
         );
     }
-    let obs = Observations::from_live(&s.view(), 39_000, &|_, _| Vec::new());
+    let obs = Observations::from_live(&s.view(), UnixMillis(39_000), &|_, _| Vec::new());
     assert_eq!(
         obs.devices[&DeviceId("r1".into())].reachability,
         Reachability::Unknown
@@ -232,17 +232,17 @@ fn a_root_cause_gone_stale_still_holds_back_what_is_behind_it() {
     // down behind it is a root cause.
     let mut e = evaluator(UNREACHABLE);
     let mut s = live();
-    everyone_up(&mut s, 0);
-    assert!(step(&mut e, &s, 0).is_empty());
+    everyone_up(&mut s, UnixMillis(0));
+    assert!(step(&mut e, &s, UnixMillis(0)).is_empty());
     // r1's last round (up) was at 0: stale from 6 s on.
-    round(&mut s, "r2", true, 10_000, 2);
-    round(&mut s, "r3", false, 10_000, 2);
-    let obs = Observations::from_live(&s.view(), 10_000, &|_, _| Vec::new());
+    round(&mut s, "r2", true, UnixMillis(10_000), 2);
+    round(&mut s, "r3", false, UnixMillis(10_000), 2);
+    let obs = Observations::from_live(&s.view(), UnixMillis(10_000), &|_, _| Vec::new());
     assert_eq!(
         obs.devices[&DeviceId("r1".into())].reachability,
         Reachability::Unknown
     );
-    let got = step(&mut e, &s, 10_000);
+    let got = step(&mut e, &s, UnixMillis(10_000));
     assert_eq!(
         got,
         vec![

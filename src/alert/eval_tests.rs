@@ -85,7 +85,7 @@ fn chain() -> Observations {
                     .with(Metric::InBitsPerSec, 0.0)
                     .with(Metric::OutBitsPerSec, 0.0),
             ),
-            updated_ms: Some(0),
+            updated_ms: Some(UnixMillis(0)),
             ..Default::default()
         }],
         poller: Some(DeviceId("noc".into())),
@@ -102,7 +102,7 @@ fn set_rate(o: &mut Observations, metric: Metric, v: Option<f64>) {
     rates.set(metric, v.map_or(Rate::Gap(GapReason::Missing), Rate::Value));
 }
 
-fn set_util(o: &mut Observations, v: Option<f64>, at: i64) {
+fn set_util(o: &mut Observations, v: Option<f64>, at: UnixMillis) {
     set_rate(o, Metric::InUtilisationPct, v);
     o.interfaces[0].updated_ms = Some(at);
 }
@@ -150,30 +150,30 @@ severity = "critical"
 fn fires_after_for_and_resolves_below_clear_only() {
     let mut e = evaluator(HOT);
     let mut o = chain();
-    set_util(&mut o, Some(90.0), 0);
-    assert!(e.step(&o, 0).is_empty(), "pending, not firing");
-    assert!(e.step(&o, 9_999).is_empty());
-    let t = e.step(&o, 10_000);
+    set_util(&mut o, Some(90.0), UnixMillis(0));
+    assert!(e.step(&o, UnixMillis(0)).is_empty(), "pending, not firing");
+    assert!(e.step(&o, UnixMillis(9_999)).is_empty());
+    let t = e.step(&o, UnixMillis(10_000));
     assert_eq!(
         notified(&t),
         vec![("hot/r1/eth1".into(), AlertEventKind::Fired)]
     );
     assert_eq!(t[0].severity, crate::config::Severity::Critical);
-    assert_eq!(t[0].started_ms, 10_000);
+    assert_eq!(t[0].started_ms, UnixMillis(10_000));
     // Between clear and threshold: still firing, nothing new.
-    set_util(&mut o, Some(70.0), 11_000);
-    assert!(e.step(&o, 11_000).is_empty());
+    set_util(&mut o, Some(70.0), UnixMillis(11_000));
+    assert!(e.step(&o, UnixMillis(11_000)).is_empty());
     assert_eq!(e.active().len(), 1);
     // Stale / unknown data neither fires nor resolves.
-    set_util(&mut o, None, 12_000);
-    assert!(e.step(&o, 12_000).is_empty());
-    set_util(&mut o, Some(59.0), 13_000);
-    let t = e.step(&o, 13_000);
+    set_util(&mut o, None, UnixMillis(12_000));
+    assert!(e.step(&o, UnixMillis(12_000)).is_empty());
+    set_util(&mut o, Some(59.0), UnixMillis(13_000));
+    let t = e.step(&o, UnixMillis(13_000));
     assert_eq!(
         notified(&t),
         vec![("hot/r1/eth1".into(), AlertEventKind::Resolved)]
     );
-    assert_eq!(t[0].started_ms, 10_000);
+    assert_eq!(t[0].started_ms, UnixMillis(10_000));
     assert!(e.active().is_empty());
 }
 
@@ -181,17 +181,17 @@ fn fires_after_for_and_resolves_below_clear_only() {
 fn a_short_breach_never_fires() {
     let mut e = evaluator(HOT);
     let mut o = chain();
-    set_util(&mut o, Some(90.0), 0);
-    e.step(&o, 0);
-    set_util(&mut o, Some(85.0), 5_000);
-    e.step(&o, 5_000);
+    set_util(&mut o, Some(90.0), UnixMillis(0));
+    e.step(&o, UnixMillis(0));
+    set_util(&mut o, Some(85.0), UnixMillis(5_000));
+    e.step(&o, UnixMillis(5_000));
     // Below threshold during pending (even above clear): back to inactive.
-    set_util(&mut o, Some(70.0), 9_000);
-    assert!(e.step(&o, 9_000).is_empty());
-    set_util(&mut o, Some(90.0), 12_000);
-    assert!(e.step(&o, 12_000).is_empty());
-    assert!(e.step(&o, 21_999).is_empty());
-    assert_eq!(e.step(&o, 22_000).len(), 1);
+    set_util(&mut o, Some(70.0), UnixMillis(9_000));
+    assert!(e.step(&o, UnixMillis(9_000)).is_empty());
+    set_util(&mut o, Some(90.0), UnixMillis(12_000));
+    assert!(e.step(&o, UnixMillis(12_000)).is_empty());
+    assert!(e.step(&o, UnixMillis(21_999)).is_empty());
+    assert_eq!(e.step(&o, UnixMillis(22_000)).len(), 1);
 }
 
 #[test]
@@ -210,11 +210,11 @@ devices = ["r3"]
     );
     let mut o = chain();
     set_down(&mut o, &["r3"], true);
-    let t = e.step(&o, 10_000);
+    let t = e.step(&o, UnixMillis(10_000));
     assert_eq!(t.len(), 1);
     assert!(!t[0].notify && t[0].maintenance() && t[0].event == AlertEventKind::Fired);
-    assert!(e.step(&o, 15_000).is_empty());
-    let t = e.step(&o, 20_000);
+    assert!(e.step(&o, UnixMillis(15_000)).is_empty());
+    let t = e.step(&o, UnixMillis(20_000));
     assert_eq!(
         notified(&t),
         vec![("down/r3".into(), AlertEventKind::Fired)]
@@ -223,7 +223,7 @@ devices = ["r3"]
     // r2 is outside the window's scope: notified at once; r3 is now behind
     // r2, which is recorded (it was told already).
     set_down(&mut o, &["r2"], true);
-    let t = e.step(&o, 21_000);
+    let t = e.step(&o, UnixMillis(21_000));
     assert_eq!(
         notified(&t),
         vec![("down/r2".into(), AlertEventKind::Fired)]
@@ -246,10 +246,10 @@ severity = "critical"
 "#,
     );
     let mut o = chain();
-    assert!(e.step(&o, 0).is_empty());
+    assert!(e.step(&o, UnixMillis(0)).is_empty());
     set_down(&mut o, &["r1", "r2", "r3"], true);
-    assert!(e.step(&o, 1_000).is_empty());
-    let t = e.step(&o, 5_000);
+    assert!(e.step(&o, UnixMillis(1_000)).is_empty());
+    let t = e.step(&o, UnixMillis(5_000));
     assert_eq!(
         notified(&t),
         vec![("unreachable/r1".into(), AlertEventKind::Fired)]
@@ -269,13 +269,13 @@ severity = "critical"
     // r1 comes back but r2 stays down: r2 becomes the root, told late once
     // it has been the root for the rule's `for`; r3 is now behind r2.
     set_down(&mut o, &["r1"], false);
-    let t = e.step(&o, 6_000);
+    let t = e.step(&o, UnixMillis(6_000));
     assert_eq!(
         notified(&t),
         vec![("unreachable/r1".into(), AlertEventKind::Resolved)]
     );
-    assert!(notified(&e.step(&o, 9_999)).is_empty());
-    let t = e.step(&o, 10_000);
+    assert!(notified(&e.step(&o, UnixMillis(9_999))).is_empty());
+    let t = e.step(&o, UnixMillis(10_000));
     assert_eq!(
         notified(&t),
         vec![("unreachable/r2".into(), AlertEventKind::Fired)]
@@ -285,7 +285,7 @@ severity = "critical"
     assert_eq!(r3.caused_by, vec![DeviceId("r2".into())]);
     // Everything recovers: r3's resolution is recorded, not notified (never told).
     set_down(&mut o, &["r2", "r3"], false);
-    let t = e.step(&o, 11_000);
+    let t = e.step(&o, UnixMillis(11_000));
     assert_eq!(
         notified(&t),
         vec![("unreachable/r2".into(), AlertEventKind::Resolved)]
@@ -305,15 +305,15 @@ for_s = 6
     );
     let mut o = chain();
     set_down(&mut o, &["r1", "r2", "r3"], true);
-    e.step(&o, 0);
-    assert_eq!(notified(&e.step(&o, 6_000)).len(), 1);
+    e.step(&o, UnixMillis(0));
+    assert_eq!(notified(&e.step(&o, UnixMillis(6_000))).len(), 1);
     // The lab's order: r1 answers first, r2 and r3 on their next rounds.
     set_down(&mut o, &["r1"], false);
-    let mut all = e.step(&o, 7_000);
+    let mut all = e.step(&o, UnixMillis(7_000));
     set_down(&mut o, &["r2"], false);
-    all.extend(e.step(&o, 9_000));
+    all.extend(e.step(&o, UnixMillis(9_000)));
     set_down(&mut o, &["r3"], false);
-    all.extend(e.step(&o, 11_000));
+    all.extend(e.step(&o, UnixMillis(11_000)));
     assert_eq!(
         notified(&all),
         vec![("unreachable/r1".into(), AlertEventKind::Resolved)]
@@ -331,7 +331,7 @@ fn restored_alerts_do_not_fire_again() {
             device: DeviceId("r1".into()),
             device_name: "r1".into(),
             interface: Some("eth1".into()),
-            since_ms: 500,
+            since_ms: UnixMillis(500),
             firing: true,
             value: Some(95.0),
             notified: true,
@@ -343,7 +343,7 @@ fn restored_alerts_do_not_fire_again() {
             device: DeviceId("r1".into()),
             device_name: "r1".into(),
             interface: None,
-            since_ms: 500,
+            since_ms: UnixMillis(500),
             firing: true,
             value: None,
             notified: true,
@@ -353,15 +353,15 @@ fn restored_alerts_do_not_fire_again() {
     ]);
     assert_eq!(dropped.len(), 1);
     let mut o = chain();
-    set_util(&mut o, Some(95.0), 1_000);
-    assert!(e.step(&o, 1_000).is_empty());
-    set_util(&mut o, Some(5.0), 2_000);
-    let t = e.step(&o, 2_000);
+    set_util(&mut o, Some(95.0), UnixMillis(1_000));
+    assert!(e.step(&o, UnixMillis(1_000)).is_empty());
+    set_util(&mut o, Some(5.0), UnixMillis(2_000));
+    let t = e.step(&o, UnixMillis(2_000));
     assert_eq!(
         notified(&t),
         vec![("hot/r1/eth1".into(), AlertEventKind::Resolved)]
     );
-    assert_eq!(t[0].started_ms, 500);
+    assert_eq!(t[0].started_ms, UnixMillis(500));
 }
 
 #[test]
@@ -379,20 +379,20 @@ window_s = 100
     set_rate(&mut o, Metric::OutUtilisationPct, None);
     // 19 quiet samples and one spike: p95 (nearest rank) stays quiet.
     for k in 0..19 {
-        set_util(&mut o, Some(10.0), k * 1000);
-        assert!(e.step(&o, k * 1000).is_empty());
+        set_util(&mut o, Some(10.0), UnixMillis(k * 1000));
+        assert!(e.step(&o, UnixMillis(k * 1000)).is_empty());
     }
-    set_util(&mut o, Some(99.0), 19_000);
-    assert!(e.step(&o, 19_000).is_empty());
+    set_util(&mut o, Some(99.0), UnixMillis(19_000));
+    assert!(e.step(&o, UnixMillis(19_000)).is_empty());
     // A second spike: 2 of 21 above -> p95 is the spike.
-    set_util(&mut o, Some(99.0), 20_000);
-    assert_eq!(e.step(&o, 20_000).len(), 1);
+    set_util(&mut o, Some(99.0), UnixMillis(20_000));
+    assert_eq!(e.step(&o, UnixMillis(20_000)).len(), 1);
     // The same measurement read twice counts once; after the window passes,
     // the spikes are forgotten.
-    let t = e.step(&o, 20_500);
+    let t = e.step(&o, UnixMillis(20_500));
     assert!(t.is_empty());
-    set_util(&mut o, Some(10.0), 130_000);
-    let t = e.step(&o, 130_000);
+    set_util(&mut o, Some(10.0), UnixMillis(130_000));
+    let t = e.step(&o, UnixMillis(130_000));
     assert_eq!(
         notified(&t),
         vec![("p95/r1/eth1".into(), AlertEventKind::Resolved)]
@@ -412,10 +412,10 @@ interfaces = ["eth1"]
 "#,
     );
     let mut o = chain();
-    set_util(&mut o, Some(90.0), 0);
-    assert!(e.step(&o, 0).is_empty(), "r1 has no tag");
+    set_util(&mut o, Some(90.0), UnixMillis(0));
+    assert!(e.step(&o, UnixMillis(0)).is_empty(), "r1 has no tag");
     o.devices.get_mut(&DeviceId("r1".into())).unwrap().tags = vec!["wan".into()];
-    assert_eq!(e.step(&o, 1).len(), 1);
+    assert_eq!(e.step(&o, UnixMillis(1)).len(), 1);
 }
 
 proptest! {
@@ -458,12 +458,12 @@ kind = "device_unreachable"
         for (which, v, down, dt) in steps.into_iter().chain(quiet) {
             now += dt;
             match which {
-                0 | 1 => set_util(&mut o, v, now),
+                0 | 1 => set_util(&mut o, v, UnixMillis(now)),
                 2 => set_down(&mut o, &["r1"], down),
                 3 => set_down(&mut o, &["r2", "r3"], down),
                 _ => {}
             }
-            for t in e.step(&o, now) {
+            for t in e.step(&o, UnixMillis(now)) {
                 let key = t.key.0.clone();
                 let firing = believed.get(&key).copied().unwrap_or(false);
                 let waiting = flap_told.get(&key).copied().unwrap_or(false);

@@ -4,7 +4,7 @@
 //! fewer. And the notices receivers get about it: one when it starts
 //! ("further changes are held"), one when it stops (with the state then).
 //! Pure.
-use crate::live::UnixMs;
+use crate::types::UnixMillis;
 use std::collections::VecDeque;
 
 /// A flapping notice to record at one step; `notify` says whether
@@ -76,8 +76,8 @@ pub fn notice(i: NoticeInput) -> Option<Notice> {
 
 /// Drops changes older than the window; returns whether it is flapping now.
 pub fn update(
-    changes: &mut VecDeque<UnixMs>,
-    now: UnixMs,
+    changes: &mut VecDeque<UnixMillis>,
+    now: UnixMillis,
     window_ms: i64,
     max_changes: u32,
 ) -> bool {
@@ -96,13 +96,13 @@ mod tests {
     fn more_than_n_changes_in_the_window() {
         let mut c = VecDeque::new();
         for t in [0, 10, 20] {
-            c.push_back(t);
+            c.push_back(UnixMillis(t));
         }
-        assert!(!update(&mut c, 20, 100, 3));
-        c.push_back(30);
-        assert!(update(&mut c, 30, 100, 3));
-        assert!(update(&mut c, 100, 100, 3));
-        assert!(!update(&mut c, 101, 100, 3));
+        assert!(!update(&mut c, UnixMillis(20), 100, 3));
+        c.push_back(UnixMillis(30));
+        assert!(update(&mut c, UnixMillis(30), 100, 3));
+        assert!(update(&mut c, UnixMillis(100), 100, 3));
+        assert!(!update(&mut c, UnixMillis(101), 100, 3));
         assert_eq!(c.len(), 3);
     }
 
@@ -222,8 +222,8 @@ mod tests {
             sorted.sort();
             let now = sorted.last().copied().unwrap_or(0) + now_extra;
             let recent = sorted.iter().filter(|t| now - **t <= window).count();
-            let mut c: VecDeque<i64> = sorted.into_iter().collect();
-            prop_assert_eq!(update(&mut c, now, window, n), recent > n as usize);
+            let mut c: VecDeque<UnixMillis> = sorted.into_iter().map(UnixMillis).collect();
+            prop_assert_eq!(update(&mut c, UnixMillis(now), window, n), recent > n as usize);
             prop_assert_eq!(c.len(), recent);
         }
     }

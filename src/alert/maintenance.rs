@@ -2,11 +2,14 @@
 //! scope. Pure: the caller passes the time.
 use super::scope::{DeviceFacts, Scope};
 use crate::config::{Maintenance, WeeklySlot};
-use crate::live::UnixMs;
+use crate::types::UnixMillis;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum When {
-    Once { start_ms: UnixMs, end_ms: UnixMs },
+    Once {
+        start_ms: UnixMillis,
+        end_ms: UnixMillis,
+    },
     Weekly(Vec<WeeklySlot>),
 }
 
@@ -23,13 +26,13 @@ pub const WEEK_MS: i64 = 7 * DAY_MS;
 const EPOCH_WEEKDAY: i64 = 3;
 
 /// Monday 00:00 UTC of the week holding `t`.
-pub fn week_start(t: UnixMs) -> UnixMs {
-    t - (t + EPOCH_WEEKDAY * DAY_MS).rem_euclid(WEEK_MS)
+pub fn week_start(t: UnixMillis) -> UnixMillis {
+    t - (t.0 + EPOCH_WEEKDAY * DAY_MS).rem_euclid(WEEK_MS)
 }
 
 /// `[start, end)` of `slot` in the week that starts at `week`; a slot whose
 /// end is not after its start runs past midnight into the next day.
-pub fn slot_span(week: UnixMs, slot: &WeeklySlot) -> (UnixMs, UnixMs) {
+pub fn slot_span(week: UnixMillis, slot: &WeeklySlot) -> (UnixMillis, UnixMillis) {
     let day = week + i64::from(slot.weekday) * DAY_MS;
     let start = day + i64::from(slot.start_min) * 60_000;
     let mut end = day + i64::from(slot.end_min) * 60_000;
@@ -56,7 +59,7 @@ impl Window {
     }
 
     /// Whether the window is open at `now` (start inclusive, end exclusive).
-    pub fn open_at(&self, now: UnixMs) -> bool {
+    pub fn open_at(&self, now: UnixMillis) -> bool {
         match &self.when {
             When::Once { start_ms, end_ms } => *start_ms <= now && now < *end_ms,
             When::Weekly(slots) => {
@@ -72,7 +75,7 @@ impl Window {
         }
     }
 
-    pub fn covers(&self, d: &DeviceFacts<'_>, if_name: Option<&str>, now: UnixMs) -> bool {
+    pub fn covers(&self, d: &DeviceFacts<'_>, if_name: Option<&str>, now: UnixMillis) -> bool {
         self.open_at(now) && self.scope.covers(d, if_name)
     }
 }
@@ -90,7 +93,7 @@ mod tests {
     }
 
     // 2026-11-22 was a Sunday.
-    fn at(text: &str) -> i64 {
+    fn at(text: &str) -> UnixMillis {
         crate::util::time::parse_rfc3339_ms(text).unwrap()
     }
 
@@ -111,7 +114,7 @@ mod tests {
         assert!(all_monday.open_at(at("2026-11-23T23:59:59Z")));
         assert!(!all_monday.open_at(at("2026-11-24T00:00:00Z")));
         let before_1970 = weekly("thu 00:00-01:00");
-        assert!(before_1970.open_at(-7 * DAY_MS + 1));
+        assert!(before_1970.open_at(UnixMillis(-7 * DAY_MS + 1)));
     }
 
     #[test]
@@ -119,13 +122,13 @@ mod tests {
         let w = Window {
             name: "o".into(),
             when: When::Once {
-                start_ms: 1000,
-                end_ms: 2000,
+                start_ms: UnixMillis(1000),
+                end_ms: UnixMillis(2000),
             },
             scope: Scope::default(),
         };
-        assert!(!w.open_at(999));
-        assert!(w.open_at(1000));
-        assert!(!w.open_at(2000));
+        assert!(!w.open_at(UnixMillis(999)));
+        assert!(w.open_at(UnixMillis(1000)));
+        assert!(!w.open_at(UnixMillis(2000)));
     }
 }

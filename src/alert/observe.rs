@@ -6,9 +6,10 @@
 //! time and the tag lookup.
 use super::isolation::PollerLink;
 use crate::counters::{InterfaceRates, Metric};
-use crate::live::{LiveView, Reachability, UnixMs, aged};
+use crate::live::{LiveView, Reachability, aged};
 use crate::topology::{DeviceId, Topology};
 use crate::types::OperStatus;
+use crate::types::UnixMillis;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
@@ -26,7 +27,7 @@ pub struct DeviceObs {
     /// rounds stopped still stands between the poller and what is behind it.
     pub last_verdict: Reachability,
     /// When `reachability` was last measured (the last ICMP round).
-    pub reach_ms: Option<UnixMs>,
+    pub reach_ms: Option<UnixMillis>,
     /// None when the last ICMP verdict is stale or its round had no answer.
     pub rtt_ms: Option<f64>,
     pub loss_pct: Option<f64>,
@@ -60,7 +61,7 @@ pub struct IfObs {
     /// when stale or never polled.
     pub rates: Option<InterfaceRates>,
     /// When these values were measured (p95 windows take each once).
-    pub updated_ms: Option<UnixMs>,
+    pub updated_ms: Option<UnixMillis>,
 }
 
 impl IfObs {
@@ -104,8 +105,8 @@ impl Observations {
     /// of a stale verdict and SNMP values older than the snapshot's
     /// `stale_after_ms` are left out. `tags` gives a device's tags from its
     /// name and addresses.
-    pub fn from_live(snap: &LiveView<'_>, now_ms: UnixMs, tags: &TagsOf) -> Observations {
-        let fresh = |t: Option<UnixMs>| t.is_some_and(|t| now_ms - t <= snap.stale_after_ms);
+    pub fn from_live(snap: &LiveView<'_>, now_ms: UnixMillis, tags: &TagsOf) -> Observations {
+        let fresh = |t: Option<UnixMillis>| t.is_some_and(|t| now_ms - t <= snap.stale_after_ms);
         let mut devices = BTreeMap::new();
         let mut poller = None;
         for d in &snap.topology.devices {

@@ -101,6 +101,7 @@ pub fn generic(n: &AlertEvent, receiver: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::UnixMillis;
     use crate::types::{AlertEventKind, RuleKind, Severity};
 
     fn n(event: AlertEventKind) -> AlertEvent {
@@ -116,8 +117,8 @@ mod tests {
             device_name: "<r1>".into(),
             value: Some(91.5),
             threshold: Some(80.0),
-            started_ms: 1000,
-            ..AlertEvent::fired_for_test("hot/d1/eth0", 61_000)
+            started_ms: UnixMillis(1000),
+            ..AlertEvent::fired_for_test("hot/d1/eth0", UnixMillis(61_000))
         }
     }
 

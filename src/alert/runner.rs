@@ -2,8 +2,8 @@
 //! becomes observations, the evaluator steps, and its transitions go to the
 //! store (history, firing alerts and outbox rows in one transaction); then
 //! each receiver's delivery task is woken. Owns the store connection of
-//! alerting and reads time only through the clock handle it is given; all
-//! decisions are in the pure core.
+//! alerting and reads time and the host's interfaces only through the
+//! `io::Io` handles it is given; all decisions are in the pure core.
 use super::deliver::{self, Notifier, Target, Webhook};
 use super::eval::{ActiveAlert, Evaluator, Restored};
 use super::isolation::{self, PollerLink};
@@ -12,11 +12,13 @@ use super::observe::Observations;
 use super::rule::Rule;
 use super::state::{AlertKey, Hold, Transition};
 use crate::config::{Config, RuleKind};
+use crate::discovery::local::HostInterfaces;
+use crate::io::Io;
 use crate::live::Live;
 use crate::store::{ActiveAlertRow, AlertEvent, Store, StoreConfig, StoreError};
 use crate::topology::DeviceId;
-use crate::types::{AlertEventKind as Event, AlertState, AlertStatus};
-use crate::util::clock::{Clock, SystemClock};
+use crate::types::{AlertEventKind as Event, AlertState, AlertStatus, UnixMillis};
+use crate::util::clock::Clock;
 use crate::util::http::Endpoint;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -35,7 +37,7 @@ const MAX_RESTORED_CHANGES: u32 = 100_000;
 pub(super) fn restore(
     evaluator: &mut Evaluator,
     store: &Store,
-    now: i64,
+    now: UnixMillis,
 ) -> Result<Vec<Restored>, StoreError> {
     let gone = evaluator.restore(saved_alerts(store)?);
     let window = rules_flap_window_ms(evaluator.rules());
@@ -47,11 +49,8 @@ pub(super) fn restore(
         // do not read as the flapping having stopped.
         let unwatched = store
             .last_restart_gap()?
-            .map_or(0, |(from, _)| now.saturating_sub(from).max(0));
-        let changes = store.alert_state_changes(
-            now.saturating_sub(window).saturating_sub(unwatched),
-            MAX_RESTORED_CHANGES,
-        )?;
+            .map_or(0, |(from, _)| now.since(from).max(0));
+        let changes = store.alert_state_changes(now - window - unwatched, MAX_RESTORED_CHANGES)?;
         evaluator.restore_changes(changes.into_iter().map(|(key, at)| {
             let at = if at <= now - unwatched {
                 at + unwatched
@@ -116,6 +115,7 @@ pub fn spawn(
     config: &Config,
     live: Arc<Live>,
     db: &Path,
+    io: &Io,
     stop: watch::Receiver<bool>,
 ) -> Result<Option<JoinHandle<()>>, StartError> {
     if config.alerts.is_empty() {
@@ -146,21 +146,22 @@ pub fn spawn(
         ));
     }
     let store = tokio::task::block_in_place(|| Store::open(db, StoreConfig::default()))?;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock::new());
-    Ok(Some(start(config, live, store, receivers, clock, stop)?))
+    Ok(Some(start(config, live, store, receivers, io, stop)?))
 }
 
-/// Starts evaluation on `clock`'s time (the first step at once, then every
+/// Starts evaluation on `io`'s clock (the first step at once, then every
 /// [`EVAL_INTERVAL`]) and one delivery task per receiver, with the alerts
-/// `store` saved restored first. The tasks end when `stop` turns true.
+/// `store` saved restored first; the poller's own links are read from
+/// `io`'s host interfaces. The tasks end when `stop` turns true.
 pub fn start<N: Notifier>(
     config: &Config,
     live: Arc<Live>,
     store: Store,
     receivers: Vec<(Target, N)>,
-    clock: Arc<dyn Clock>,
+    io: &Io,
     stop: watch::Receiver<bool>,
 ) -> Result<JoinHandle<()>, StartError> {
+    let (clock, host) = (io.clock.clone(), io.host.clone());
     let rules: Vec<Rule> = config.alerts.iter().map(Rule::from_config).collect();
     let windows: Vec<Window> = config.maintenance.iter().map(Window::from_config).collect();
     let mut evaluator = Evaluator::new(rules, windows);
@@ -178,6 +179,7 @@ pub fn start<N: Notifier>(
             notifier,
             store.clone(),
             wake,
+            clock.clone(),
             stop.clone(),
         )));
     }
@@ -191,6 +193,7 @@ pub fn start<N: Notifier>(
             all_receivers,
             wakes,
             clock,
+            host,
         };
         evaluate(evaluator, live, &tags, wiring, stop).await;
         for t in tasks {
@@ -199,12 +202,14 @@ pub fn start<N: Notifier>(
     }))
 }
 
-/// Where the evaluation loop's results go, and its clock.
+/// Where the evaluation loop's results go, its clock and the host's
+/// interfaces.
 struct Wiring {
     store: Arc<Mutex<Store>>,
     all_receivers: Vec<String>,
     wakes: BTreeMap<String, Arc<Notify>>,
     clock: Arc<dyn Clock>,
+    host: Arc<dyn HostInterfaces>,
 }
 
 async fn evaluate(
@@ -219,13 +224,14 @@ async fn evaluate(
         all_receivers,
         wakes,
         clock,
+        host,
     } = wiring;
     let every = EVAL_INTERVAL.as_millis() as u64;
     // Like a tokio interval with `Delay`: the first step at once, then one
     // interval after the last, or after the late start of an overrun one.
     let mut due = clock.mono_ms();
     let mut saved: Option<Vec<ActiveAlert>> = None;
-    let mut last_prune = 0;
+    let mut last_prune = UnixMillis::EPOCH;
     loop {
         tokio::select! {
             _ = clock.sleep_until_mono(due) => {}
@@ -247,7 +253,7 @@ async fn evaluate(
             }
         }
         let mut obs = live.read(|s| Observations::from_live(s, now, tags));
-        obs.poller_links = poller_links(&obs);
+        obs.poller_links = poller_links(&obs, host.as_ref());
         let transitions = evaluator.step(&obs, now);
         let active = evaluator.active();
         if transitions.is_empty() && saved.as_ref() == Some(&active) {
@@ -295,9 +301,9 @@ async fn evaluate(
 }
 
 /// The poller's interfaces that carry topology links, with their state on
-/// this host (getifaddrs: up with a carrier). Empty when the poller is not
-/// in the topology or its link ends have no names.
-fn poller_links(obs: &Observations) -> Vec<PollerLink> {
+/// this host (`host`: up with a carrier). Empty when the poller is not in
+/// the topology or its link ends have no names.
+fn poller_links(obs: &Observations, host: &dyn HostInterfaces) -> Vec<PollerLink> {
     let Some(p) = &obs.poller else {
         return Vec::new();
     };
@@ -305,7 +311,7 @@ fn poller_links(obs: &Observations) -> Vec<PollerLink> {
     if names.is_empty() {
         return Vec::new();
     }
-    let locals = crate::discovery::local::local_interfaces();
+    let locals = host.interfaces();
     names
         .into_iter()
         .map(|name| {

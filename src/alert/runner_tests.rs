@@ -1,13 +1,18 @@
-//! Scenario test of the real alerting task (`runner::start`: evaluation
-//! and delivery) with a scripted notifier, a store in a temporary
-//! directory and tokio's paused clock: a device down past `for_s` fires
-//! once, a receiver's failure is retried, and its recovery resolves.
+//! Scenario tests of the real alerting task (`runner::start`: evaluation
+//! and delivery) with a scripted notifier, scripted host interfaces, a
+//! store in a temporary directory and tokio's paused clock: a device down
+//! past `for_s` fires once, a receiver's failure is retried, and its
+//! recovery resolves; the poller's own link going down on the host fires
+//! the isolation alert.
 use super::start;
 use crate::alert::deliver::{Answer, Notifier, Target};
 use crate::config::{Config, ReceiverFormat};
+use crate::discovery::local::{HostInterfaces, LocalInterface};
+use crate::io::Io;
 use crate::live::{Live, Reachability};
 use crate::store::{Store, StoreConfig};
-use crate::topology::{Device, DeviceId, Topology};
+use crate::topology::{Device, DeviceId, Endpoint, Evidence, Link, Topology};
+use crate::types::UnixMillis;
 use crate::util::clock::{Clock, TokioClock};
 use std::collections::VecDeque;
 use std::future::Future;
@@ -46,7 +51,50 @@ impl Notifier for ScriptedNotifier {
     }
 }
 
-fn set_verdict(live: &Live, id: &DeviceId, r: Reachability, at: i64) {
+/// The host's interfaces as the test sets them.
+#[derive(Default)]
+struct ScriptedHost(Mutex<Vec<LocalInterface>>);
+
+impl ScriptedHost {
+    fn set(&self, name: &str, up: bool) {
+        *self.0.lock().unwrap() = vec![LocalInterface {
+            name: name.into(),
+            up,
+            ..Default::default()
+        }];
+    }
+}
+
+impl HostInterfaces for ScriptedHost {
+    fn interfaces(&self) -> Vec<LocalInterface> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+/// Handles on `clock` and `host`, with an SNMP transport nobody uses.
+fn io(clock: Arc<dyn Clock>, host: Arc<dyn HostInterfaces>) -> Io {
+    Io {
+        snmp: crate::snmp::scripted::Scripted::new(),
+        pinger: None,
+        host,
+        clock,
+    }
+}
+
+fn notifier(clock: &Arc<dyn Clock>, answers: Vec<Answer>) -> (ScriptedNotifier, Target) {
+    let n = ScriptedNotifier {
+        answers: Arc::new(Mutex::new(VecDeque::from(answers))),
+        sent: Arc::new(Mutex::new(Vec::new())),
+        clock: clock.clone(),
+    };
+    let target = Target {
+        name: "hook".into(),
+        format: ReceiverFormat::Generic,
+    };
+    (n, target)
+}
+
+fn set_verdict(live: &Live, id: &DeviceId, r: Reachability, at: UnixMillis) {
     live.update_devices(|devices| {
         let h = devices.entry(id.clone()).or_default();
         h.reachability = r;
@@ -70,24 +118,17 @@ async fn a_device_down_fires_once_is_retried_and_resolves() {
         },
         180_000,
     ));
-    let clock: Arc<dyn Clock> = Arc::new(TokioClock::new(1_800_000_000_000));
+    let clock: Arc<dyn Clock> = Arc::new(TokioClock::new(UnixMillis(1_800_000_000_000)));
     set_verdict(&live, &id, Reachability::Down, clock.wall_ms());
-    let notifier = ScriptedNotifier {
-        answers: Arc::new(Mutex::new(VecDeque::from([Answer::Retry("503".into())]))),
-        sent: Arc::new(Mutex::new(Vec::new())),
-        clock: clock.clone(),
-    };
-    let target = Target {
-        name: "hook".into(),
-        format: ReceiverFormat::Generic,
-    };
+    let (notifier, target) = notifier(&clock, vec![Answer::Retry("503".into())]);
     let (stop_tx, stop) = watch::channel(false);
+    let io = io(clock.clone(), Arc::new(ScriptedHost::default()));
     let task = start(
         &config,
         live.clone(),
         store,
         vec![(target, notifier.clone())],
-        clock.clone(),
+        &io,
         stop,
     )
     .expect("start");
@@ -123,4 +164,85 @@ async fn a_device_down_fires_once_is_retried_and_resolves() {
     assert_eq!(sent[0].1["notification_id"], sent[1].1["notification_id"]);
     assert!((10_500..12_000).contains(&resolved), "{resolved}");
     assert_eq!(sent[2].1["device"], "r1");
+}
+
+const CUT_OFF: &str = r#"
+[[receiver]]
+name = "hook"
+url = "http://127.0.0.1:9/hook"
+format = "generic"
+
+[[alert]]
+name = "cut-off"
+kind = "poller_isolated"
+for_s = 2
+severity = "critical"
+"#;
+
+/// The poller's link to r1 leaves on a host interface whose name no real
+/// host has, so only the scripted interfaces can say it is down.
+const LINK: &str = "nocmap-test0";
+
+#[tokio::test(start_paused = true)]
+async fn the_pollers_own_link_down_on_the_host_fires_the_isolation_alert() {
+    let config = Config::from_toml(CUT_OFF).expect("config");
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("a.db"), StoreConfig::default()).unwrap();
+    let noc = Device::for_test("noc", true);
+    let mut r1 = Device::for_test("r1", false);
+    r1.mgmt_addr = Some(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 10)));
+    let end = |d: &Device, i: &str| Endpoint {
+        device: d.id.clone(),
+        if_name: Some(i.into()),
+    };
+    let link = Link {
+        id: "l1".into(),
+        a: end(&noc, LINK),
+        b: end(&r1, "eth0"),
+        evidence: vec![Evidence::Lldp],
+        confidence: 1.0,
+        lag: None,
+    };
+    let id = r1.id.clone();
+    let live = Arc::new(Live::new(
+        Topology {
+            devices: vec![noc, r1],
+            links: vec![link],
+        },
+        180_000,
+    ));
+    let clock: Arc<dyn Clock> = Arc::new(TokioClock::new(UnixMillis(1_800_000_000_000)));
+    set_verdict(&live, &id, Reachability::Up, clock.wall_ms());
+    let host = Arc::new(ScriptedHost::default());
+    host.set(LINK, true);
+    let (notifier, target) = notifier(&clock, vec![]);
+    let (stop_tx, stop) = watch::channel(false);
+    let io = io(clock.clone(), host.clone());
+    let task = start(
+        &config,
+        live.clone(),
+        store,
+        vec![(target, notifier.clone())],
+        &io,
+        stop,
+    )
+    .expect("start");
+    tokio::time::sleep(Duration::from_millis(5_500)).await;
+    assert!(notifier.sent.lock().unwrap().is_empty(), "the link is up");
+    // The carrier goes; two seconds later (`for_s`) the poller is cut off.
+    host.set(LINK, false);
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    stop_tx.send(true).unwrap();
+    task.await.unwrap();
+
+    let sent = notifier.sent.lock().unwrap().clone();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let (at, v) = &sent[0];
+    assert_eq!(
+        (v["rule"].as_str(), v["event"].as_str()),
+        (Some("cut-off"), Some("fired"))
+    );
+    assert!((7_500..9_000).contains(at), "{at}");
+    let summary = v["summary"].as_str().unwrap_or("");
+    assert!(summary.contains("its own links are down"), "{summary}");
 }

@@ -1,8 +1,8 @@
 //! The values the evaluator produces and keeps: stable alert keys, the
 //! per-alert state (pending, firing, what receivers were told), and the
 //! transitions of one step. Pure data.
-use crate::live::UnixMs;
 use crate::topology::DeviceId;
+use crate::types::UnixMillis;
 use crate::types::{AlertEventKind, RuleKind, Severity};
 use serde::Serialize;
 use std::collections::VecDeque;
@@ -39,9 +39,9 @@ pub enum Phase {
     /// Not breaching (kept only for flap history or an unsent resolution).
     Inactive,
     /// Breaching since this time, waiting for the rule's `for`.
-    Pending { since: UnixMs },
+    Pending { since: UnixMillis },
     /// Fired at this time.
-    Firing { since: UnixMs },
+    Firing { since: UnixMillis },
 }
 
 /// Why a notification is held back.
@@ -70,9 +70,9 @@ pub struct Transition {
     /// The alert's state at this step (true: firing). For a notice, the
     /// state receivers are told.
     pub firing: bool,
-    pub at_ms: UnixMs,
+    pub at_ms: UnixMillis,
     /// When the alert fired (for a resolution: when it had fired).
-    pub started_ms: UnixMs,
+    pub started_ms: UnixMillis,
     pub value: Option<f64>,
     pub threshold: Option<f64>,
     pub notify: bool,
@@ -107,7 +107,7 @@ pub struct ActiveAlert {
     pub device: DeviceId,
     pub device_name: String,
     pub interface: Option<String>,
-    pub since_ms: UnixMs,
+    pub since_ms: UnixMillis,
     /// Firing (false: listed only because it flaps).
     pub firing: bool,
     pub value: Option<f64>,
@@ -128,7 +128,7 @@ pub struct Restored {
     pub device: DeviceId,
     pub device_name: String,
     pub interface: Option<String>,
-    pub since_ms: UnixMs,
+    pub since_ms: UnixMillis,
     pub firing: bool,
     pub value: Option<f64>,
     pub notified: bool,
@@ -143,7 +143,7 @@ pub struct AlertMemory {
     /// Receivers were told it fires (and not yet that it resolved).
     pub notified: bool,
     /// Times of recent fire/resolve changes (flap detection).
-    pub changes: VecDeque<UnixMs>,
+    pub changes: VecDeque<UnixMillis>,
     pub flapping: bool,
     /// Receivers were told it started flapping and not yet that it
     /// stopped: its ordinary notifications wait for the stop notice.
@@ -153,7 +153,7 @@ pub struct AlertMemory {
     pub suppressed_by: Vec<DeviceId>,
     pub maintenance: Option<String>,
     /// Since when nothing holds it (None while held).
-    pub unheld_since: Option<UnixMs>,
+    pub unheld_since: Option<UnixMillis>,
 }
 
 impl AlertMemory {

@@ -6,6 +6,7 @@ use crate::config::Config;
 use crate::report::bandwidth::DEFAULT_TOP;
 use crate::report::params::{self, Format, ReportParams};
 use crate::report::source::{self, Kind};
+use crate::types::UnixMillis;
 use anyhow::Context;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -67,7 +68,7 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     if kind == Kind::Bandwidth && !common.exclude.is_empty() {
         anyhow::bail!("--exclude applies to the reachability report only");
     }
-    let now = crate::types::unix_now_ms();
+    let now = UnixMillis::now();
     let period = params::parse_period(&common.since, common.until.as_deref(), now)?;
     let exclusions = common
         .exclude

@@ -122,9 +122,9 @@ pub struct Receiver {
     pub timeout_ms: u64,
 }
 
-/// An RFC 3339 time as Unix milliseconds.
+/// An RFC 3339 time, read as the wall time it names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Timestamp(pub i64);
+pub struct Timestamp(pub crate::types::UnixMillis);
 
 impl std::str::FromStr for Timestamp {
     type Err = String;
@@ -253,6 +253,7 @@ fn tags_for(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::UnixMillis;
 
     #[test]
     fn weekly_slots() {
@@ -280,7 +281,7 @@ mod tests {
     #[test]
     fn timestamps() {
         let t: Timestamp = "1970-01-01T00:00:01Z".parse().unwrap();
-        assert_eq!(t.0, 1000);
+        assert_eq!(t.0, UnixMillis(1000));
         assert!("tomorrow".parse::<Timestamp>().is_err());
         assert!("6h".parse::<Timestamp>().is_err());
     }

@@ -5,6 +5,7 @@
 use crate::config::Config;
 use crate::live::Live;
 use crate::server::{AppState, AuthConfig, tls};
+use crate::types::UnixMillis;
 use anyhow::Context;
 use std::future::Future;
 use std::net::{SocketAddr, TcpListener};
@@ -43,7 +44,7 @@ pub fn prepare(config: &Config, listen: SocketAddr) -> anyhow::Result<Prepared> 
         }),
         _ => None,
     };
-    if let Some(w) = tls::expiry_warning(crate::types::unix_now_ms() / 1000) {
+    if let Some(w) = tls::expiry_warning(UnixMillis::now()) {
         eprintln!("nocmap serve: warning: {w}");
     }
     if !listen.ip().is_loopback() && tls.is_none() {

@@ -20,7 +20,8 @@ use crate::icmp::{IcmpConfig, IcmpEngine};
 use crate::live::Live;
 use crate::poller::Monitor;
 use crate::snmp::{Credential, SnmpEngine};
-use crate::store::{Store, UnixMillis};
+use crate::store::Store;
+use crate::types::UnixMillis;
 use anyhow::Context;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -69,7 +70,7 @@ pub async fn run<D: Discover>(
     let db = &options.db;
     let mut store = tokio::task::block_in_place(|| Store::open(db, config.store.store_config()))
         .with_context(|| format!("cannot open the database {}", db.display()))?;
-    if let Some(gap) = store.mark_restart(UnixMillis(crate::types::unix_now_ms()))? {
+    if let Some(gap) = store.mark_restart(UnixMillis::now())? {
         tracing::info!(
             from = gap.from.0,
             to = gap.to.0,
@@ -77,7 +78,7 @@ pub async fn run<D: Discover>(
         );
     }
     eprintln!("nocmap serve: discovering ...");
-    let started = crate::types::unix_now_ms();
+    let started = UnixMillis::now();
     let result = tokio::select! {
         r = discovery.discover() => r,
         _ = stop.wait_for(|s| *s) => {
@@ -91,7 +92,7 @@ pub async fn run<D: Discover>(
     }
     let topology = result.topology;
     crate::memory::release_freed();
-    store.save_topology(UnixMillis(crate::types::unix_now_ms()), &topology)?;
+    store.save_topology(UnixMillis::now(), &topology)?;
     eprintln!(
         "nocmap serve: {} devices, {} links; monitoring (database {})",
         topology.devices.len(),
@@ -117,9 +118,10 @@ pub async fn run<D: Discover>(
         stale_after_ms(&config, options.poll_interval_s),
     ));
     rediscovery::record(&live, first_run);
+    let io = crate::io::Io::real(snmp.engine.clone(), icmp);
     let mut monitor = Monitor::start(
         live.clone(),
-        crate::io::Io::real(snmp.engine.clone(), icmp),
+        io.clone(),
         snmp.creds.clone(),
         Some(store),
         monitor_settings(&config, options.poll_interval_s, options.icmp_interval_s),
@@ -138,7 +140,7 @@ pub async fn run<D: Discover>(
             stopped(stop_rx.clone()),
         ))
     });
-    let alerts = crate::alert::runner::spawn(&config, live.clone(), db, stop_rx.clone())?;
+    let alerts = crate::alert::runner::spawn(&config, live.clone(), db, &io, stop_rx.clone())?;
     println!("nocmap serve: API on {scheme}://{listen}");
 
     let every = options.rediscover_interval_s;
@@ -149,7 +151,7 @@ pub async fn run<D: Discover>(
         tokio::select! {
             _ = stop.wait_for(|s| *s) => break,
             _ = rediscover.tick(), if every > 0 => {
-                let started = crate::types::unix_now_ms();
+                let started = UnixMillis::now();
                 let result = tokio::select! {
                     r = discovery.discover() => r,
                     _ = stop_during_run.wait_for(|s| *s) => break,

@@ -4,9 +4,10 @@
 use crate::discovery::crawl::CrawlResult;
 use crate::live::{AgentProblem, DiscoveryRun, Live};
 use crate::topology::Topology;
+use crate::types::UnixMillis;
 
 /// The live summary of a finished crawl (what `/api/discovery` shows).
-pub fn summary(started_ms: i64, result: &CrawlResult) -> DiscoveryRun {
+pub fn summary(started_ms: UnixMillis, result: &CrawlResult) -> DiscoveryRun {
     let problems = result
         .unreachable
         .iter()
@@ -17,7 +18,7 @@ pub fn summary(started_ms: i64, result: &CrawlResult) -> DiscoveryRun {
         .collect();
     DiscoveryRun::summarise(
         started_ms,
-        crate::types::unix_now_ms(),
+        UnixMillis::now(),
         &result.topology,
         problems,
         result.skipped_out_of_scope.clone(),

@@ -1,7 +1,8 @@
 //! The poller's own interfaces (name, addresses, MAC) from getifaddrs(3), so
 //! discovery can recognise the host it runs on when neighbours' tables show
-//! it (`self_host` does the recognising). The only system call of discovery
-//! outside SNMP; it interprets nothing.
+//! it (`self_host` does the recognising), and for the alert runner behind
+//! [`HostInterfaces`], the handle it is given in `io::Io`. The only system
+//! call of discovery outside SNMP; it interprets nothing.
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -11,6 +12,23 @@ pub struct LocalInterface {
     pub mac: Option<String>,
     /// Administratively up with a carrier (IFF_UP and IFF_RUNNING).
     pub up: bool,
+}
+
+/// This host's interfaces as a handle, so a loop that watches them (the
+/// alert runner's isolation check) runs against scripted ones in a test.
+pub trait HostInterfaces: Send + Sync + 'static {
+    /// Every interface of this host now (see [`local_interfaces`]).
+    fn interfaces(&self) -> Vec<LocalInterface>;
+}
+
+/// The host's own interfaces, read with getifaddrs at every call.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemInterfaces;
+
+impl HostInterfaces for SystemInterfaces {
+    fn interfaces(&self) -> Vec<LocalInterface> {
+        local_interfaces()
+    }
 }
 
 /// Every interface of this network namespace with its addresses and MAC.

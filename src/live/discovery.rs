@@ -5,7 +5,7 @@
 //! engineer who mistyped a community sees the device named here, not only
 //! on serve's stderr. Reasons are the engine's error texts (addresses,
 //! timeouts, statuses and credential-set names, never a secret).
-use super::UnixMs;
+use crate::types::UnixMillis;
 use serde::Serialize;
 use std::net::IpAddr;
 
@@ -21,8 +21,8 @@ pub struct AgentProblem {
 /// One finished discovery run.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DiscoveryRun {
-    pub started_ms: UnixMs,
-    pub finished_ms: UnixMs,
+    pub started_ms: UnixMillis,
+    pub finished_ms: UnixMillis,
     pub devices: usize,
     /// Devices that answered SNMP (the rest are known from neighbours'
     /// tables or the ping sweep only).
@@ -40,8 +40,8 @@ pub struct DiscoveryRun {
 impl DiscoveryRun {
     /// Summarise a run from its parts (pure; sorts and caps the lists).
     pub fn summarise(
-        started_ms: UnixMs,
-        finished_ms: UnixMs,
+        started_ms: UnixMillis,
+        finished_ms: UnixMillis,
         topology: &crate::topology::Topology,
         mut unreachable: Vec<AgentProblem>,
         mut out_of_scope: Vec<IpAddr>,
@@ -132,7 +132,7 @@ mod tests {
             .map(|i| IpAddr::V4(std::net::Ipv4Addr::from(0xc000_0200 + i)))
             .chain([addr("192.0.2.5")])
             .collect();
-        let run = DiscoveryRun::summarise(10, 20, &t, problems, scope);
+        let run = DiscoveryRun::summarise(UnixMillis(10), UnixMillis(20), &t, problems, scope);
         assert_eq!(run.devices, 3);
         assert_eq!(run.managed_devices, 2);
         assert_eq!(run.partial_devices, 1);

@@ -6,10 +6,11 @@
 //! [`LinkState`] (ok, down, degraded, stale) and each direction's
 //! [`UtilBand`]. No rule about status, staleness or utilisation lives in
 //! the page.
-use super::{InterfaceHealth, LiveView, UnixMs};
+use super::{InterfaceHealth, LiveView};
 use crate::counters::Metric;
 use crate::topology::{Endpoint, Link};
 use crate::types::OperStatus;
+use crate::types::UnixMillis;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -132,7 +133,7 @@ const DEGRADED_ERRORS_PER_S: f64 = 0.01;
 /// port); congestion drops are far above it.
 const DEGRADED_DISCARDS_PER_S: f64 = 1.0;
 
-pub fn link_health(s: &LiveView<'_>, link: &Link, now_ms: UnixMs) -> LinkHealth {
+pub fn link_health(s: &LiveView<'_>, link: &Link, now_ms: UnixMillis) -> LinkHealth {
     let (a, b) = (end(s, &link.a), end(s, &link.b));
     let ends: Vec<&InterfaceHealth> = [a, b].into_iter().flatten().collect();
     // Each end measures the link from its side; prefer `a`'s view, else `b`'s mirrored.
@@ -231,7 +232,7 @@ mod tests {
         }
     }
 
-    fn ih(oper: OperStatus, in_bps: f64, util: f64, errs: f64, at: i64) -> InterfaceHealth {
+    fn ih(oper: OperStatus, in_bps: f64, util: f64, errs: f64, at: UnixMillis) -> InterfaceHealth {
         InterfaceHealth {
             oper_status: Some(oper),
             rates: Some(
@@ -262,10 +263,10 @@ mod tests {
     #[test]
     fn statuses() {
         let s = snap(
-            ih(OperStatus::Up, 1e6, 10.0, 0.0, 1000),
-            ih(OperStatus::Up, 5e5, 40.0, 0.0, 1000),
+            ih(OperStatus::Up, 1e6, 10.0, 0.0, UnixMillis(1000)),
+            ih(OperStatus::Up, 5e5, 40.0, 0.0, UnixMillis(1000)),
         );
-        let h = link_health(&s.view(), &link(), 2000);
+        let h = link_health(&s.view(), &link(), UnixMillis(2000));
         assert_eq!(
             (h.status, h.stale, h.utilization_pct, h.in_bps),
             (LinkStatus::Up, false, Some(40.0), Some(1e6))
@@ -276,20 +277,20 @@ mod tests {
             (Some(5.0), Some(10.0))
         );
         let s = snap(
-            ih(OperStatus::Up, 1e6, 10.0, 3.0, 1000),
-            ih(OperStatus::Up, 5e5, 40.0, 0.0, 1000),
+            ih(OperStatus::Up, 1e6, 10.0, 3.0, UnixMillis(1000)),
+            ih(OperStatus::Up, 5e5, 40.0, 0.0, UnixMillis(1000)),
         );
         assert_eq!(
-            link_health(&s.view(), &link(), 2000).status,
+            link_health(&s.view(), &link(), UnixMillis(2000)).status,
             LinkStatus::Degraded
         );
         let with_discards = |d: f64| {
-            let mut a = ih(OperStatus::Up, 1e6, 10.0, 0.0, 1000);
+            let mut a = ih(OperStatus::Up, 1e6, 10.0, 0.0, UnixMillis(1000));
             a.rates = a.rates.map(|r| r.with(Metric::InDiscardsPerSec, d));
             link_health(
-                &snap(a, ih(OperStatus::Up, 5e5, 40.0, 0.0, 1000)).view(),
+                &snap(a, ih(OperStatus::Up, 5e5, 40.0, 0.0, UnixMillis(1000))).view(),
                 &link(),
-                2000,
+                UnixMillis(2000),
             )
             .status
         };
@@ -300,18 +301,18 @@ mod tests {
         );
         assert_eq!(with_discards(5.0), LinkStatus::Degraded);
         let s = snap(
-            ih(OperStatus::Down, 0.0, 0.0, 0.0, 1000),
-            ih(OperStatus::Up, 0.0, 0.0, 0.0, 1000),
+            ih(OperStatus::Down, 0.0, 0.0, 0.0, UnixMillis(1000)),
+            ih(OperStatus::Up, 0.0, 0.0, 0.0, UnixMillis(1000)),
         );
         assert_eq!(
-            link_health(&s.view(), &link(), 2000).status,
+            link_health(&s.view(), &link(), UnixMillis(2000)).status,
             LinkStatus::Down
         );
-        let h = link_health(&s.view(), &link(), 1000 + 180_001);
+        let h = link_health(&s.view(), &link(), UnixMillis(1000 + 180_001));
         assert!(h.stale);
         assert_eq!(h.state, LinkState::Down, "down before stale");
         let empty = LiveSnapshot::default();
-        let h = link_health(&empty.view(), &link(), 0);
+        let h = link_health(&empty.view(), &link(), UnixMillis(0));
         assert_eq!((h.status, h.stale), (LinkStatus::Unknown, true));
         assert_eq!(h.state, LinkState::Stale);
         assert_eq!((h.a_to_b_band, h.b_to_a_band), (None, None));
@@ -320,16 +321,17 @@ mod tests {
     #[test]
     fn the_map_state_and_bands_as_the_page_gets_them() {
         let s = snap(
-            ih(OperStatus::Up, 1e6, 30.0, 0.0, 1000),
-            ih(OperStatus::Up, 5e5, 0.5, 0.0, 1000),
+            ih(OperStatus::Up, 1e6, 30.0, 0.0, UnixMillis(1000)),
+            ih(OperStatus::Up, 5e5, 0.5, 0.0, UnixMillis(1000)),
         );
-        let v = serde_json::to_value(link_health(&s.view(), &link(), 2000)).unwrap();
+        let v = serde_json::to_value(link_health(&s.view(), &link(), UnixMillis(2000))).unwrap();
         // a→b: a's out (15 %); b→a: a's in (30 %).
         assert_eq!(
             (&v["state"], &v["a_to_b_band"], &v["b_to_a_band"]),
             (&"ok".into(), &"10-25".into(), &"25-40".into())
         );
-        let v = serde_json::to_value(link_health(&s.view(), &link(), 1000 + 180_001)).unwrap();
+        let v = serde_json::to_value(link_health(&s.view(), &link(), UnixMillis(1000 + 180_001)))
+            .unwrap();
         assert_eq!(v["state"], "stale");
         let degraded = LinkState::of(LinkStatus::Degraded, true);
         assert_eq!(degraded, LinkState::Degraded, "degraded before stale");

@@ -23,7 +23,7 @@ pub use verdict::{
 };
 
 pub use state::{
-    DeviceHealth, InterfaceHealth, LiveSnapshot, LiveView, PollerHealth, Reachability, UnixMs,
+    DeviceHealth, InterfaceHealth, LiveSnapshot, LiveView, PollerHealth, Reachability,
 };
 
 use crate::topology::{DeviceId, Topology};

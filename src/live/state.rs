@@ -5,12 +5,9 @@
 use super::discovery::DiscoveryStatus;
 use crate::counters::{GapReason, InterfaceRates, Metric};
 use crate::topology::{DeviceId, Topology};
-use crate::types::OperStatus;
+use crate::types::{OperStatus, UnixMillis};
 use serde::Serialize;
 use std::collections::BTreeMap;
-
-/// Milliseconds since the Unix epoch (wall clock, for display and storage).
-pub type UnixMs = i64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -30,7 +27,7 @@ pub struct DeviceHealth {
     #[serde(rename = "icmp_verdict")]
     pub reachability: Reachability,
     /// When the verdict last changed.
-    pub since_ms: Option<UnixMs>,
+    pub since_ms: Option<UnixMillis>,
     pub rtt_min_ms: Option<f64>,
     pub rtt_avg_ms: Option<f64>,
     pub rtt_median_ms: Option<f64>,
@@ -38,14 +35,14 @@ pub struct DeviceHealth {
     pub jitter_ms: Option<f64>,
     pub loss_pct: Option<f64>,
     /// When the round that gave the verdict ended.
-    pub last_icmp_ms: Option<UnixMs>,
+    pub last_icmp_ms: Option<UnixMillis>,
     /// How long after `last_icmp_ms` the verdict stands
     /// ([`verdict_lifetime_ms`] of the device's own ICMP settings).
     pub icmp_stale_after_ms: Option<i64>,
     /// Why the last ICMP round gave no verdict (cleared by one that does).
     pub icmp_error: Option<String>,
     pub snmp_ok: Option<bool>,
-    pub last_snmp_ms: Option<UnixMs>,
+    pub last_snmp_ms: Option<UnixMillis>,
     /// Why the last SNMP poll failed (never contains a secret).
     pub snmp_error: Option<String>,
     /// Datagrams from the device's address the SNMP transport could not
@@ -86,7 +83,7 @@ pub struct InterfaceHealth {
     /// is a gap) and `gap` (why, first sample, reboot, ...).
     #[serde(flatten, serialize_with = "rate_fields")]
     pub rates: Option<InterfaceRates>,
-    pub updated_ms: Option<UnixMs>,
+    pub updated_ms: Option<UnixMillis>,
 }
 
 impl InterfaceHealth {
@@ -264,7 +261,7 @@ mod tests {
                     .with(Metric::OutUtilisationPct, 0.05)
                     .with(Metric::OutDiscardsPerSec, 1.5),
             ),
-            updated_ms: Some(42),
+            updated_ms: Some(UnixMillis(42)),
         };
         assert_eq!(
             serde_json::to_string(&h).unwrap(),

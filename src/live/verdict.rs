@@ -5,8 +5,9 @@
 //! neither fire nor resolve on it). Also which rounds give a verdict at
 //! all: one whose every probe this host refused to send measured nothing.
 //! Pure: the caller passes the time.
-use super::{DeviceHealth, Reachability, UnixMs};
+use super::{DeviceHealth, Reachability};
 use crate::icmp::PingStats;
+use crate::types::UnixMillis;
 use std::time::Duration;
 
 /// Rounds (or SNMP polls) a value may miss before it is stale. The same
@@ -81,7 +82,7 @@ impl AgedVerdict {
 
 /// `h`'s verdict at `now_ms`: it stands until `last_icmp_ms +
 /// icmp_stale_after_ms`, inclusive; after that it is stale.
-pub fn aged(h: &DeviceHealth, now_ms: UnixMs) -> AgedVerdict {
+pub fn aged(h: &DeviceHealth, now_ms: UnixMillis) -> AgedVerdict {
     if h.reachability == Reachability::Unknown {
         return AgedVerdict {
             reachability: Reachability::Unknown,
@@ -91,7 +92,7 @@ pub fn aged(h: &DeviceHealth, now_ms: UnixMs) -> AgedVerdict {
     let stands = h
         .last_icmp_ms
         .zip(h.icmp_stale_after_ms)
-        .is_some_and(|(at, life)| now_ms.saturating_sub(at) <= life);
+        .is_some_and(|(at, life)| now_ms.since(at) <= life);
     if stands {
         AgedVerdict {
             reachability: h.reachability,
@@ -118,7 +119,7 @@ mod tests {
         Duration::from_millis(v)
     }
 
-    fn health(r: Reachability, at: Option<UnixMs>, life: Option<i64>) -> DeviceHealth {
+    fn health(r: Reachability, at: Option<UnixMillis>, life: Option<i64>) -> DeviceHealth {
         DeviceHealth {
             reachability: r,
             last_icmp_ms: at,
@@ -158,24 +159,28 @@ mod tests {
     fn a_verdict_stands_for_its_lifetime_then_reads_unknown() {
         let life = verdict_lifetime_ms(s(10), 5, ms(200), s(1));
         for r in [Reachability::Up, Reachability::Down] {
-            let h = health(r, Some(1_000_000), Some(life));
+            let h = health(r, Some(UnixMillis(1_000_000)), Some(life));
             let at = |t| aged(&h, t);
-            assert_eq!(at(1_000_000).reachability, r);
-            assert_eq!(at(1_000_000 + life).reachability, r, "inclusive");
-            let late = at(1_000_000 + life + 1);
+            assert_eq!(at(UnixMillis(1_000_000)).reachability, r);
+            assert_eq!(
+                at(UnixMillis(1_000_000 + life)).reachability,
+                r,
+                "inclusive"
+            );
+            let late = at(UnixMillis(1_000_000 + life + 1));
             assert_eq!(
                 (late.reachability, late.stale),
                 (Reachability::Unknown, true)
             );
-            assert!(!late.fresh() && at(1_000_000).fresh());
+            assert!(!late.fresh() && at(UnixMillis(1_000_000)).fresh());
             // A clock stepped back reads the verdict as fresh, not stale.
-            assert_eq!(at(0).reachability, r);
+            assert_eq!(at(UnixMillis(0)).reachability, r);
         }
     }
 
     #[test]
     fn never_measured_is_unknown_but_not_stale() {
-        let v = aged(&DeviceHealth::default(), 5);
+        let v = aged(&DeviceHealth::default(), UnixMillis(5));
         assert_eq!((v.reachability, v.stale), (Reachability::Unknown, false));
     }
 
@@ -183,9 +188,9 @@ mod tests {
     fn a_verdict_without_its_round_time_or_lifetime_cannot_stand() {
         for h in [
             health(Reachability::Up, None, Some(30_000)),
-            health(Reachability::Down, Some(0), None),
+            health(Reachability::Down, Some(UnixMillis(0)), None),
         ] {
-            let v = aged(&h, 0);
+            let v = aged(&h, UnixMillis(0));
             assert_eq!((v.reachability, v.stale), (Reachability::Unknown, true));
         }
     }
@@ -196,24 +201,30 @@ mod tests {
     fn a_device_pinged_less_often_than_snmp_stays_up_between_rounds() {
         let snmp_stale_ms: i64 = 3 * 60_000;
         let life = verdict_lifetime_ms(s(300), 5, ms(200), s(1));
-        let mut h = health(Reachability::Up, Some(0), Some(life));
+        let mut h = health(Reachability::Up, Some(UnixMillis(0)), Some(life));
         // Rounds every 300 s, each result up to a round's length late.
         let mut t = 0;
         while t <= 3_600_000 {
             if t % 300_000 == 0 {
-                h.last_icmp_ms = Some(t + 1_800);
+                h.last_icmp_ms = Some(UnixMillis(t + 1_800));
             }
-            let v = aged(&h, t + 1_800);
+            let v = aged(&h, UnixMillis(t + 1_800));
             assert_eq!(v.reachability, Reachability::Up, "at {t} ms");
             t += 1_000;
         }
         // Right after the SNMP threshold the verdict still stands.
-        let h = health(Reachability::Up, Some(0), Some(life));
-        assert_eq!(aged(&h, snmp_stale_ms + 1).reachability, Reachability::Up);
-        assert_eq!(aged(&h, 299_999).reachability, Reachability::Up);
+        let h = health(Reachability::Up, Some(UnixMillis(0)), Some(life));
+        assert_eq!(
+            aged(&h, UnixMillis(snmp_stale_ms + 1)).reachability,
+            Reachability::Up
+        );
+        assert_eq!(aged(&h, UnixMillis(299_999)).reachability, Reachability::Up);
         // Two rounds missed: still up; three: stale.
-        assert_eq!(aged(&h, 2 * 300_000 + 1_800).reachability, Reachability::Up);
-        assert!(aged(&h, 3 * 300_000 + 1).stale);
+        assert_eq!(
+            aged(&h, UnixMillis(2 * 300_000 + 1_800)).reachability,
+            Reachability::Up
+        );
+        assert!(aged(&h, UnixMillis(3 * 300_000 + 1)).stale);
     }
 
     /// Found in the lab: the round the firewall cut in two (1 probe out

@@ -4,7 +4,8 @@
 //! span they covered is remembered, so that once the store is back a
 //! store-wide gap says exactly which time was lost. Retries back off
 //! exponentially. Pure: the caller passes the times.
-use crate::store::{Batch, GapRecord, UnixMillis};
+use crate::store::{Batch, GapRecord};
+use crate::types::UnixMillis;
 use std::collections::VecDeque;
 use std::time::Duration;
 
@@ -26,7 +27,10 @@ pub const LOST_REASON: &str = "store_lost";
 /// the file lost commits — a file system that failed before writing back
 /// commits not yet synced (synchronous=NORMAL does not sync each commit).
 /// The lost span becomes a store-wide gap, so the hole is explicit.
-pub fn lost_commits(stored_last: Option<i64>, written: Option<(i64, i64)>) -> Option<GapRecord> {
+pub fn lost_commits(
+    stored_last: Option<UnixMillis>,
+    written: Option<(UnixMillis, UnixMillis)>,
+) -> Option<GapRecord> {
     let (first, last) = written?;
     let from = match stored_last {
         Some(s) if s >= last => return None,
@@ -35,8 +39,8 @@ pub fn lost_commits(stored_last: Option<i64>, written: Option<(i64, i64)>) -> Op
     };
     Some(GapRecord {
         series: None,
-        from: UnixMillis(from),
-        to: UnixMillis(last),
+        from,
+        to: last,
         reason: LOST_REASON.into(),
     })
 }
@@ -47,10 +51,10 @@ pub struct Backlog {
     samples: usize,
     cap: usize,
     /// Time span of the samples dropped so far (first, last).
-    dropped: Option<(i64, i64)>,
+    dropped: Option<(UnixMillis, UnixMillis)>,
     pub dropped_samples: u64,
     retry_in: Duration,
-    next_try_ms: i64,
+    next_try: UnixMillis,
 }
 
 impl Backlog {
@@ -62,7 +66,7 @@ impl Backlog {
             dropped: None,
             dropped_samples: 0,
             retry_in: FIRST_RETRY,
-            next_try_ms: i64::MIN,
+            next_try: UnixMillis(i64::MIN),
         }
     }
 
@@ -74,9 +78,9 @@ impl Backlog {
         self.samples
     }
 
-    /// Whether a write should be tried at `now_ms` (always when empty).
-    pub fn due(&self, now_ms: i64) -> bool {
-        self.is_empty() || now_ms >= self.next_try_ms
+    /// Whether a write should be tried at `now` (always when empty).
+    pub fn due(&self, now: UnixMillis) -> bool {
+        self.is_empty() || now >= self.next_try
     }
 
     /// Adds a batch that could not be written (or arrived while waiting).
@@ -90,7 +94,7 @@ impl Backlog {
             let over = self.samples - self.cap;
             let n = over.min(front.samples.len());
             for s in front.samples.drain(..n) {
-                let t = s.at.0;
+                let t = s.at;
                 self.dropped = Some(match self.dropped {
                     None => (t, t),
                     Some((a, b)) => (a.min(t), b.max(t)),
@@ -125,8 +129,8 @@ impl Backlog {
         if let Some((from, to)) = self.dropped.take() {
             out.gaps.push(GapRecord {
                 series: None,
-                from: UnixMillis(from),
-                to: UnixMillis(to),
+                from,
+                to,
                 reason: DROPPED_REASON.into(),
             });
         }
@@ -134,9 +138,9 @@ impl Backlog {
         out
     }
 
-    /// The write of `batch` (from [`Backlog::take`]) failed at `now_ms`:
+    /// The write of `batch` (from [`Backlog::take`]) failed at `now`:
     /// hold it again and wait longer before the next try.
-    pub fn failed(&mut self, mut batch: Batch, now_ms: i64) {
+    pub fn failed(&mut self, mut batch: Batch, now: UnixMillis) {
         if let Some(pos) = batch
             .gaps
             .iter()
@@ -144,21 +148,21 @@ impl Backlog {
         {
             let g = batch.gaps.remove(pos);
             self.dropped = Some(match self.dropped {
-                None => (g.from.0, g.to.0),
-                Some((a, b)) => (a.min(g.from.0), b.max(g.to.0)),
+                None => (g.from, g.to),
+                Some((a, b)) => (a.min(g.from), b.max(g.to)),
             });
         }
         self.batches.push_front(batch);
         self.samples = self.batches.iter().map(|b| b.samples.len()).sum();
         self.push(Batch::default());
-        self.next_try_ms = now_ms.saturating_add(self.retry_in.as_millis() as i64);
+        self.next_try = now.plus(self.retry_in);
         self.retry_in = (self.retry_in * 2).min(MAX_RETRY);
     }
 
     /// The write succeeded: the next failure starts the backoff afresh.
     pub fn succeeded(&mut self) {
         self.retry_in = FIRST_RETRY;
-        self.next_try_ms = i64::MIN;
+        self.next_try = UnixMillis(i64::MIN);
     }
 }
 
@@ -187,43 +191,63 @@ mod tests {
     #[test]
     fn failed_writes_are_kept_in_order_and_retried_with_backoff() {
         let mut b = Backlog::new(100);
-        assert!(b.due(0));
+        assert!(b.due(UnixMillis(0)));
         b.push(batch(0..10));
         let first = b.take();
-        b.failed(first, 1_000);
-        assert!(!b.due(1_500));
-        assert!(b.due(2_000));
+        b.failed(first, UnixMillis(1_000));
+        assert!(!b.due(UnixMillis(1_500)));
+        assert!(b.due(UnixMillis(2_000)));
         b.push(batch(10..20));
         let again = b.take();
         let times: Vec<i64> = again.samples.iter().map(|s| s.at.0).collect();
         assert_eq!(times, (0..20).collect::<Vec<_>>());
-        b.failed(again, 2_000);
+        b.failed(again, UnixMillis(2_000));
         // 1 s, then 2 s.
-        assert!(!b.due(3_999) && b.due(4_000));
+        assert!(!b.due(UnixMillis(3_999)) && b.due(UnixMillis(4_000)));
         let last = b.take();
         assert_eq!(last.samples.len(), 20);
         assert!(last.gaps.is_empty());
         b.succeeded();
-        assert!(b.is_empty() && b.due(0));
+        assert!(b.is_empty() && b.due(UnixMillis(0)));
     }
 
     #[test]
     fn a_reopened_store_missing_commits_gets_a_gap_over_them() {
         // Nothing written yet, or the store has everything: no gap.
         assert_eq!(lost_commits(None, None), None);
-        assert_eq!(lost_commits(Some(5_000), Some((1_000, 5_000))), None);
-        assert_eq!(lost_commits(Some(6_000), Some((1_000, 5_000))), None);
+        assert_eq!(
+            lost_commits(
+                Some(UnixMillis(5_000)),
+                Some((UnixMillis(1_000), UnixMillis(5_000)))
+            ),
+            None
+        );
+        assert_eq!(
+            lost_commits(
+                Some(UnixMillis(6_000)),
+                Some((UnixMillis(1_000), UnixMillis(5_000)))
+            ),
+            None
+        );
         // The last commits are gone: from the newest stored to the newest written.
-        let g = lost_commits(Some(3_000), Some((1_000, 5_000))).unwrap();
+        let g = lost_commits(
+            Some(UnixMillis(3_000)),
+            Some((UnixMillis(1_000), UnixMillis(5_000))),
+        )
+        .unwrap();
         assert_eq!(
             (g.series, g.from.0, g.to.0, g.reason.as_str()),
             (None, 3_000, 5_000, LOST_REASON)
         );
         // Older history only (from before this writer): from its first commit.
-        let g = lost_commits(Some(500), Some((1_000, 5_000))).unwrap();
+        let g = lost_commits(
+            Some(UnixMillis(500)),
+            Some((UnixMillis(1_000), UnixMillis(5_000))),
+        )
+        .unwrap();
         assert_eq!((g.from.0, g.to.0), (1_000, 5_000));
         // An empty file: everything this writer wrote.
-        let g = lost_commits(None, Some((1_000, 5_000))).unwrap();
+        let g = lost_commits(None, Some((UnixMillis(1_000), UnixMillis(5_000)))).unwrap();
         assert_eq!((g.from.0, g.to.0), (1_000, 5_000));
     }
 
@@ -251,7 +275,7 @@ mod tests {
         let lost = out.gaps.last().unwrap();
         assert_eq!((lost.from.0, lost.to.0), (0, 14));
         // A failed write keeps the lost span for the next try.
-        b.failed(out, 0);
+        b.failed(out, UnixMillis(0));
         let out = b.take();
         assert_eq!(
             out.gaps

@@ -10,8 +10,9 @@ use crate::icmp::{PingOptions, PingStats, Pinger};
 use crate::live::{
     DeviceHealth, Reachability, measured_loss_pct, round_verdict, verdict_lifetime_ms,
 };
-use crate::store::{Sample, SeriesKey, UnixMillis};
+use crate::store::{Sample, SeriesKey};
 use crate::topology::DeviceId;
+use crate::types::UnixMillis;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -105,7 +106,7 @@ fn record(
     device: &DeviceId,
     st: &PingStats,
     state: Reachability,
-    now: i64,
+    now: UnixMillis,
     lifetime_ms: i64,
 ) {
     // Over the probes that left this host (a refused one is not lost).
@@ -127,7 +128,7 @@ fn record(
         h.icmp_stale_after_ms = Some(lifetime_ms);
         h.icmp_error = None;
     });
-    let at = UnixMillis(now);
+    let at = now;
     let mut samples: Vec<Sample> = loss
         .map(|value| Sample {
             key: SeriesKey::probe(&device.0, "loss_pct"),

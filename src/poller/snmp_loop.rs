@@ -13,6 +13,7 @@ use crate::snmp::strays;
 use crate::snmp::{AgentSession, Credential, Oid, SnmpError, SnmpTransport, VarBind};
 use crate::topology::DeviceId;
 use crate::types::IfIndex;
+use crate::types::UnixMillis;
 use crate::util::clock::Clock;
 use futures::StreamExt;
 use std::collections::BTreeMap;
@@ -212,7 +213,7 @@ fn fail(
     t: &Target,
     e: &SnmpError,
     rejected: &mut Rejected,
-    now: i64,
+    now: UnixMillis,
 ) {
     let counts = Rejected::now(snmp, t);
     let own = counts.own.describe_growth(&rejected.own);

@@ -8,6 +8,7 @@ use super::{MonitorSettings, phase_ms};
 use crate::counters::{GapReason, Metric};
 use crate::snmp::scripted::{Scripted, Step};
 use crate::topology::{DeviceId, Topology};
+use crate::types::UnixMillis;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -29,7 +30,7 @@ fn settings() -> MonitorSettings {
 struct Polls {
     t0: Instant,
     phase: u64,
-    t0_wall: i64,
+    t0_wall: UnixMillis,
 }
 
 impl Polls {
@@ -47,7 +48,7 @@ impl Polls {
 
     /// Wall time of poll `k` (an instant answer ends when it is due).
     fn wall(&self, k: u64) -> i64 {
-        self.t0_wall + self.due_ms(k) as i64
+        (self.t0_wall + self.due_ms(k) as i64).0
     }
 
     /// Waits until 5 s after poll `k` (0: the first) was due: past a

@@ -5,9 +5,10 @@
 use super::collect::PolledInterface;
 use crate::counters::{CounterSample, GapReason, Metric, Rate, interface_rates};
 use crate::live::InterfaceHealth;
-use crate::store::{GapRecord, Sample, SeriesKey, UnixMillis};
+use crate::store::{GapRecord, Sample, SeriesKey};
 use crate::topology::DeviceId;
 use crate::types::IfIndex;
+use crate::types::UnixMillis;
 use std::collections::BTreeMap;
 
 /// The stored interface state: 1 when ifOperStatus is up, else 0.
@@ -32,7 +33,7 @@ pub fn counter_step(
     device: &DeviceId,
     prev: &mut Previous,
     polled: Vec<PolledInterface>,
-    now: i64,
+    now: UnixMillis,
 ) -> PollOutcome {
     let mut out = PollOutcome::default();
     for p in polled {
@@ -42,7 +43,7 @@ pub fn counter_step(
         if let Some(o) = p.oper_status {
             out.samples.push(Sample {
                 key: SeriesKey::interface(&device.0, &p.name, OPER_UP_METRIC),
-                at: UnixMillis(now),
+                at: now,
                 value: if o.is_up() { 1.0 } else { 0.0 },
             });
         }
@@ -51,7 +52,7 @@ pub fn counter_step(
             match rates.get(m) {
                 Rate::Value(v) => out.samples.push(Sample {
                     key,
-                    at: UnixMillis(now),
+                    at: now,
                     value: v,
                 }),
                 // The first sample after a (re)start is not a gap in the
@@ -62,8 +63,8 @@ pub fn counter_step(
                         before.map_or(now, |q| now - (p.sample.at.0.saturating_sub(q.at.0)) as i64);
                     out.gaps.push(GapRecord {
                         series: Some(key),
-                        from: UnixMillis(from),
-                        to: UnixMillis(now),
+                        from,
+                        to: now,
                         reason: reason.as_str().into(),
                     });
                 }

@@ -9,8 +9,9 @@ use crate::io::Io;
 use crate::live::Live;
 use crate::snmp::scripted::Scripted;
 use crate::snmp::{Credential, Value};
-use crate::store::{Batch, GapRecord, Sample, StoreError, UnixMillis};
+use crate::store::{Batch, GapRecord, Sample, StoreError};
 use crate::topology::{Device, Interface, Topology};
+use crate::types::UnixMillis;
 use crate::util::clock::TokioClock;
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -18,7 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Wall time at the start of every scenario.
-pub const WALL_START: i64 = 1_800_000_000_000;
+pub const WALL_START: UnixMillis = UnixMillis(1_800_000_000_000);
 
 /// A store that keeps every batch it is given; while `failing`, writes
 /// fail like a read-only file system.
@@ -27,6 +28,8 @@ pub struct Recorder {
     pub batches: Arc<Mutex<Vec<Batch>>>,
     pub failing: Arc<AtomicBool>,
     pub reopens: Arc<Mutex<u32>>,
+    /// The `now` of every rollup and retention run.
+    pub maintained: Arc<Mutex<Vec<UnixMillis>>>,
 }
 
 impl Recorder {
@@ -79,8 +82,10 @@ impl SampleStore for Recorder {
         Ok(s.iter().map(|s| s.at).max())
     }
 
-    fn maintain(&mut self, _now: UnixMillis) -> Result<(), StoreError> {
-        self.fail_if_asked()
+    fn maintain(&mut self, now: UnixMillis) -> Result<(), StoreError> {
+        self.fail_if_asked()?;
+        self.maintained.lock().unwrap().push(now);
+        Ok(())
     }
 }
 
@@ -153,6 +158,7 @@ pub fn start(
     let io = Io {
         snmp,
         pinger,
+        host: Arc::new(crate::discovery::local::SystemInterfaces),
         clock: Arc::new(TokioClock::new(WALL_START)),
     };
     let creds: Arc<Vec<Credential>> = Arc::new(Vec::new());

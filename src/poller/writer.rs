@@ -9,7 +9,8 @@
 //! handle, so a test can fail the store at will.
 use super::backlog::{Backlog, DEFAULT_CAP, lost_commits};
 use crate::live::Live;
-use crate::store::{Batch, Store, StoreError, UnixMillis};
+use crate::store::{Batch, Store, StoreError};
+use crate::types::UnixMillis;
 use crate::util::clock::Clock;
 use std::sync::Arc;
 use std::time::Duration;
@@ -55,7 +56,7 @@ struct Writer<S> {
     /// The last write failed: reopen the connection before the next one.
     broken: bool,
     /// First and last time of the samples committed so far.
-    written: Option<(i64, i64)>,
+    written: Option<(UnixMillis, UnixMillis)>,
     live: Arc<Live>,
     clock: Arc<dyn Clock>,
 }
@@ -90,9 +91,10 @@ pub(super) async fn run_capped<S: SampleStore>(
         clock: clock.clone(),
     };
     let mut pending = Batch::default();
-    let mut flush = tokio::time::interval(FLUSH_EVERY);
-    let mut maintain = tokio::time::interval(MAINTAIN_EVERY);
-    maintain.tick().await;
+    // Deadlines on the clock's monotonic axis: a flush at once, then every
+    // second; rollup and retention five minutes from now, then every five.
+    let mut flush_due = clock.mono_ms();
+    let mut maintain_due = flush_due + ms(MAINTAIN_EVERY);
     loop {
         tokio::select! {
             b = rx.recv() => match b {
@@ -105,10 +107,14 @@ pub(super) async fn run_capped<S: SampleStore>(
                 }
                 None => break,
             },
-            _ = flush.tick() => w.write(std::mem::take(&mut pending), false).await,
-            _ = maintain.tick(), if !w.broken => {
+            _ = clock.sleep_until_mono(flush_due) => {
+                flush_due = next_due(flush_due, clock.mono_ms(), FLUSH_EVERY);
+                w.write(std::mem::take(&mut pending), false).await;
+            }
+            _ = clock.sleep_until_mono(maintain_due), if !w.broken => {
+                maintain_due = next_due(maintain_due, clock.mono_ms(), MAINTAIN_EVERY);
                 let st = w.store.clone();
-                let now = UnixMillis(clock.wall_ms());
+                let now = clock.wall_ms();
                 let r = tokio::task::spawn_blocking(move || {
                     let mut s = st.lock().unwrap_or_else(|p| p.into_inner());
                     let r = s.maintain(now);
@@ -140,6 +146,17 @@ pub(super) async fn run_capped<S: SampleStore>(
     }
 }
 
+fn ms(d: Duration) -> u64 {
+    d.as_millis() as u64
+}
+
+/// The deadline after `due`, reached at `now`: one period on, or one period
+/// after `now` when that is already past (no burst of catch-up ticks).
+fn next_due(due: u64, now: u64, every: Duration) -> u64 {
+    let next = due + ms(every);
+    if next <= now { now + ms(every) } else { next }
+}
+
 impl<S: SampleStore> Writer<S> {
     /// Writes `batch` after whatever waits in the backlog; `now` ignores
     /// the retry backoff (shutdown).
@@ -154,13 +171,12 @@ impl<S: SampleStore> Writer<S> {
         }
         let mut batch = self.backlog.take();
         let n = batch.samples.len() as u64;
-        let span = batch
-            .samples
-            .iter()
-            .map(|s| s.at.0)
-            .fold(None, |acc: Option<(i64, i64)>, t| {
+        let span = batch.samples.iter().map(|s| s.at).fold(
+            None,
+            |acc: Option<(UnixMillis, UnixMillis)>, t| {
                 Some(acc.map_or((t, t), |(a, b)| (a.min(t), b.max(t))))
-            });
+            },
+        );
         let (st, reopen, written) = (self.store.clone(), self.broken, self.written);
         let r = tokio::task::spawn_blocking(move || {
             let mut s = st.lock().unwrap_or_else(|p| p.into_inner());
@@ -168,7 +184,7 @@ impl<S: SampleStore> Writer<S> {
             let lost = if reopen {
                 s.reopen()
                     .and_then(|()| s.last_sample_time())
-                    .map(|stored| lost_commits(stored.map(|t| t.0), written))
+                    .map(|stored| lost_commits(stored, written))
             } else {
                 Ok(None)
             };

@@ -4,6 +4,7 @@
 use super::outages::{Outage, outages};
 use super::timeline::{Observation, Segment, Totals, combine, device_timeline, overlay_down};
 use super::window::{ExclusionWindow, Period, SpanSet, windows_for};
+use crate::types::UnixMillis;
 use crate::util::stats::{max, nearest_rank};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -19,7 +20,7 @@ pub const DEFAULT_HOLD_MS: i64 = 30_000;
 /// summarised where raw rounds have been pruned.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Round {
-    pub at_ms: i64,
+    pub at_ms: UnixMillis,
     /// Lost echo requests in percent (a rollup: the bucket's average).
     pub loss_pct: f64,
     /// The round's median RTT (a rollup: the average of the medians).
@@ -40,7 +41,7 @@ pub struct DeviceInput {
     pub rounds: Vec<Round>,
     /// Spans without data: store gaps of the device's series and
     /// store-wide gaps (monitor restarts).
-    pub gaps: Vec<(i64, i64)>,
+    pub gaps: Vec<(UnixMillis, UnixMillis)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -95,7 +96,7 @@ pub struct LinkReachability {
 #[derive(Debug, Clone, Serialize)]
 pub struct ReachabilityReport {
     pub period: Period,
-    pub generated_ms: i64,
+    pub generated_ms: UnixMillis,
     pub exclusions: Vec<ExclusionWindow>,
     pub devices: Vec<DeviceReachability>,
     pub links: Vec<LinkReachability>,
@@ -106,7 +107,7 @@ pub struct ReachabilityReport {
 /// every device or one device); their time counts nowhere.
 pub fn reachability(
     period: Period,
-    generated_ms: i64,
+    generated_ms: UnixMillis,
     devices: &[DeviceInput],
     links: &[LinkInput],
     exclusions: &[ExclusionWindow],
@@ -159,14 +160,14 @@ pub fn reachability(
 /// The hold limit of a device's raw rounds: [`HOLD_FACTOR`] times the
 /// median spacing between consecutive raw rounds.
 pub fn hold_limit_ms(rounds: &[Round]) -> i64 {
-    let mut at: Vec<i64> = rounds
+    let mut at: Vec<UnixMillis> = rounds
         .iter()
         .filter(|r| r.bucket_ms.is_none())
         .map(|r| r.at_ms)
         .collect();
     at.sort_unstable();
     at.dedup();
-    let mut spacing: Vec<i64> = at.windows(2).map(|w| w[1].saturating_sub(w[0])).collect();
+    let mut spacing: Vec<i64> = at.windows(2).map(|w| w[1].since(w[0])).collect();
     if spacing.is_empty() {
         return DEFAULT_HOLD_MS;
     }
@@ -188,7 +189,7 @@ fn device(
         .map(|r| Observation {
             at_ms: r.at_ms,
             down: r.loss_pct >= 100.0,
-            holds_until_ms: r.at_ms.saturating_add(r.bucket_ms.unwrap_or(hold)),
+            holds_until_ms: UnixMillis(r.at_ms.0.saturating_add(r.bucket_ms.unwrap_or(hold))),
         })
         .collect();
     let gaps = SpanSet::from_spans(d.gaps.iter().copied());
@@ -243,7 +244,7 @@ mod tests {
 
     fn round(at_ms: i64, loss_pct: f64, rtt: Option<f64>) -> Round {
         Round {
-            at_ms,
+            at_ms: UnixMillis(at_ms),
             loss_pct,
             rtt_median_ms: rtt,
             rtt_max_ms: rtt.map(|r| r * 2.0),
@@ -257,7 +258,7 @@ mod tests {
             id: "r1".into(),
             name: Some("core-1".into()),
             rounds,
-            gaps,
+            gaps: SpanSet::from_ms(gaps).spans().to_vec(),
         }
     }
 
@@ -282,14 +283,14 @@ mod tests {
             rounds.push(round(t, loss, (!down).then_some(1.0 + i as f64)));
         }
         let ex = [ExclusionWindow {
-            start_ms: 500_000,
-            end_ms: 550_000,
+            start_ms: UnixMillis(500_000),
+            end_ms: UnixMillis(550_000),
             device: Some("core-1".into()),
         }];
-        let period = Period::new(0, 600_000).unwrap();
+        let period = Period::new(UnixMillis(0), UnixMillis(600_000)).unwrap();
         let r = reachability(
             period,
-            0,
+            UnixMillis(0),
             &[input(rounds, vec![(300_000, 400_000)])],
             &[],
             &ex,
@@ -304,7 +305,7 @@ mod tests {
         assert_eq!(d.outages.len(), 1);
         let o = d.outages[0];
         assert_eq!(
-            (o.start_ms, o.end_ms, o.duration_ms),
+            (o.start_ms.0, o.end_ms.0, o.duration_ms),
             (100_000, 150_000, 50_000)
         );
         assert_eq!((o.start_edge, o.end_edge), (Edge::Observed, Edge::Observed));
@@ -328,9 +329,13 @@ mod tests {
             count: 30,
             bucket_ms: Some(300_000),
         };
-        let rounds = vec![b(0, 0.0), b(300_000, 100.0), b(900_000, 50.0)];
-        let period = Period::new(0, 1_200_000).unwrap();
-        let r = reachability(period, 0, &[input(rounds, vec![])], &[], &[]);
+        let rounds = vec![
+            b(UnixMillis(0), 0.0),
+            b(UnixMillis(300_000), 100.0),
+            b(UnixMillis(900_000), 50.0),
+        ];
+        let period = Period::new(UnixMillis(0), UnixMillis(1_200_000)).unwrap();
+        let r = reachability(period, UnixMillis(0), &[input(rounds, vec![])], &[], &[]);
         let d = &r.devices[0];
         assert_eq!(
             (d.totals.up_ms, d.totals.down_ms, d.totals.unknown_ms),
@@ -344,7 +349,7 @@ mod tests {
     #[test]
     fn a_link_with_an_unprobed_end_is_unknown() {
         let rounds = (0..10).map(|i| round(i * 10_000, 0.0, Some(1.0))).collect();
-        let period = Period::new(0, 100_000).unwrap();
+        let period = Period::new(UnixMillis(0), UnixMillis(100_000)).unwrap();
         let end = |d: &str| LinkEnd {
             device: d.into(),
             device_name: None,
@@ -356,7 +361,7 @@ mod tests {
             b: end("nobody"),
             interface_states: vec![],
         }];
-        let r = reachability(period, 0, &[input(rounds, vec![])], &links, &[]);
+        let r = reachability(period, UnixMillis(0), &[input(rounds, vec![])], &links, &[]);
         assert_eq!(r.links[0].totals.unknown_ms, 100_000);
         assert_eq!(r.links[0].availability_pct, None);
     }
@@ -379,9 +384,9 @@ mod tests {
             if_name: Some("eth0".into()),
         };
         let obs = |at_ms: i64, down: bool| Observation {
-            at_ms,
+            at_ms: UnixMillis(at_ms),
             down,
-            holds_until_ms: at_ms + 60_000,
+            holds_until_ms: UnixMillis(at_ms + 60_000),
         };
         let states = vec![
             obs(0, false),
@@ -396,13 +401,13 @@ mod tests {
             b: end("r2"),
             interface_states: vec![states, vec![]],
         }];
-        let period = Period::new(0, 100_000).unwrap();
-        let r = reachability(period, 0, &[r1, r2], &links, &[]);
+        let period = Period::new(UnixMillis(0), UnixMillis(100_000)).unwrap();
+        let r = reachability(period, UnixMillis(0), &[r1, r2], &links, &[]);
         let l = &r.links[0];
         assert_eq!((l.totals.up_ms, l.totals.down_ms), (60_000, 40_000));
         assert_eq!(l.outages.len(), 1);
         assert_eq!(
-            (l.outages[0].start_ms, l.outages[0].end_ms),
+            (l.outages[0].start_ms.0, l.outages[0].end_ms.0),
             (40_000, 80_000)
         );
         // The devices themselves were up all along.
@@ -420,12 +425,12 @@ mod tests {
         ) {
             let rounds: Vec<Round> = rounds.into_iter().map(|(t, l)| round(t, f64::from(l) * 25.0, Some(1.0))).collect();
             let gaps: Vec<(i64, i64)> = gaps.into_iter().map(|(a, d)| (a, a + d)).collect();
-            let ex: Vec<ExclusionWindow> = ex.into_iter().map(|(a, d)| ExclusionWindow { start_ms: a, end_ms: a + d, device: None }).collect();
-            let period = Period::new(0, 1_000_000).unwrap();
-            let r = reachability(period, 0, &[input(rounds, gaps)], &[], &ex);
+            let ex: Vec<ExclusionWindow> = ex.into_iter().map(|(a, d)| ExclusionWindow { start_ms: UnixMillis(a), end_ms: UnixMillis(a + d), device: None }).collect();
+            let period = Period::new(UnixMillis(0), UnixMillis(1_000_000)).unwrap();
+            let r = reachability(period, UnixMillis(0), &[input(rounds, gaps)], &[], &ex);
             let t = r.devices[0].totals;
             prop_assert_eq!(t.up_ms + t.down_ms + t.unknown_ms + t.excluded_ms, 1_000_000);
-            let excluded: i64 = SpanSet::from_spans(ex.iter().map(|w| (w.start_ms.max(0), w.end_ms.min(1_000_000)))).spans().iter().map(|(a, b)| b - a).sum();
+            let excluded: i64 = SpanSet::from_ms(ex.iter().map(|w| (w.start_ms.0.max(0), w.end_ms.0.min(1_000_000)))).spans().iter().map(|(a, b)| *b - *a).sum();
             prop_assert_eq!(t.excluded_ms, excluded);
             if let Some(a) = r.devices[0].availability_pct {
                 prop_assert!((0.0..=100.0).contains(&a));

@@ -10,6 +10,7 @@
 //! not a 5-minute average. The peak is the largest raw sample, or the
 //! rollup's maximum for buckets answered from rollups.
 use super::window::Period;
+use crate::types::UnixMillis;
 use crate::util::stats::{billing_p95, max};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -22,14 +23,14 @@ pub const DEFAULT_TOP: usize = 10;
 /// A raw rate sample (bits/s).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RatePoint {
-    pub at_ms: i64,
+    pub at_ms: UnixMillis,
     pub value: f64,
 }
 
 /// A 5-minute rollup bucket of a rate series.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RollupBucket {
-    pub start_ms: i64,
+    pub start_ms: UnixMillis,
     pub avg: f64,
     pub max: f64,
 }
@@ -88,7 +89,7 @@ pub struct BandwidthReport {
     pub requested: Period,
     /// The period covered: start rounded up to a 5-minute boundary.
     pub period: Period,
-    pub generated_ms: i64,
+    pub generated_ms: UnixMillis,
     pub top_n: usize,
     /// 5-minute buckets in the covered period.
     pub buckets_in_period: u64,
@@ -104,12 +105,12 @@ pub struct BandwidthReport {
 /// The covered period: `requested` with its start rounded up to a bucket
 /// boundary (`None` when nothing is left).
 pub fn aligned(requested: Period) -> Option<Period> {
-    let start = requested
-        .since_ms
+    let since = requested.since_ms.0;
+    let start = since
         .div_euclid(BUCKET_MS)
-        .saturating_add(i64::from(requested.since_ms.rem_euclid(BUCKET_MS) != 0))
+        .saturating_add(i64::from(since.rem_euclid(BUCKET_MS) != 0))
         .saturating_mul(BUCKET_MS);
-    Period::new(start, requested.until_ms)
+    Period::new(UnixMillis(start), requested.until_ms)
 }
 
 /// The 5-minute averages of one direction over `period` (aligned), keyed by
@@ -119,7 +120,7 @@ pub fn five_minute_averages(
     d: &DirectionInput,
     period: Period,
 ) -> (BTreeMap<i64, f64>, DirectionFigures) {
-    let inside = |t: i64| t >= period.since_ms && t < period.until_ms;
+    let inside = |t: UnixMillis| t >= period.since_ms && t < period.until_ms;
     let mut sums: BTreeMap<i64, (f64, u64)> = BTreeMap::new();
     let mut peaks: Vec<f64> = Vec::new();
     for p in d
@@ -128,7 +129,7 @@ pub fn five_minute_averages(
         .filter(|p| inside(p.at_ms) && p.value.is_finite())
     {
         let e = sums
-            .entry(p.at_ms.div_euclid(BUCKET_MS).saturating_mul(BUCKET_MS))
+            .entry(p.at_ms.0.div_euclid(BUCKET_MS).saturating_mul(BUCKET_MS))
             .or_insert((0.0, 0));
         e.0 += p.value;
         e.1 += 1;
@@ -143,10 +144,10 @@ pub fn five_minute_averages(
         ..DirectionFigures::default()
     };
     for r in &d.rollups {
-        if !inside(r.start_ms) || r.start_ms.rem_euclid(BUCKET_MS) != 0 || !r.avg.is_finite() {
+        if !inside(r.start_ms) || r.start_ms.0.rem_euclid(BUCKET_MS) != 0 || !r.avg.is_finite() {
             continue;
         }
-        if let std::collections::btree_map::Entry::Vacant(v) = avgs.entry(r.start_ms) {
+        if let std::collections::btree_map::Entry::Vacant(v) = avgs.entry(r.start_ms.0) {
             v.insert(r.avg);
             figures.buckets_rollup += 1;
             peaks.push(r.max);
@@ -161,7 +162,7 @@ pub fn five_minute_averages(
 /// Builds the report over `requested` with top lists of `top_n`.
 pub fn bandwidth(
     requested: Period,
-    generated_ms: i64,
+    generated_ms: UnixMillis,
     top_n: usize,
     interfaces: &[InterfaceInput],
 ) -> BandwidthReport {
@@ -241,7 +242,10 @@ mod tests {
     use proptest::prelude::*;
 
     fn pt(at_ms: i64, value: f64) -> RatePoint {
-        RatePoint { at_ms, value }
+        RatePoint {
+            at_ms: UnixMillis(at_ms),
+            value,
+        }
     }
 
     fn iface(name: &str, inbound: DirectionInput, outbound: DirectionInput) -> InterfaceInput {
@@ -258,11 +262,14 @@ mod tests {
 
     #[test]
     fn the_start_is_rounded_up_to_a_bucket() {
-        let p = aligned(Period::new(1, 900_000).unwrap()).unwrap();
-        assert_eq!((p.since_ms, p.until_ms), (300_000, 900_000));
-        let p = aligned(Period::new(-300_000, 10).unwrap()).unwrap();
-        assert_eq!(p.since_ms, -300_000);
-        assert!(aligned(Period::new(1, 300_000).unwrap()).is_none());
+        let p = aligned(Period::new(UnixMillis(1), UnixMillis(900_000)).unwrap()).unwrap();
+        assert_eq!(
+            (p.since_ms, p.until_ms),
+            (UnixMillis(300_000), UnixMillis(900_000))
+        );
+        let p = aligned(Period::new(UnixMillis(-300_000), UnixMillis(10)).unwrap()).unwrap();
+        assert_eq!(p.since_ms, UnixMillis(-300_000));
+        assert!(aligned(Period::new(UnixMillis(1), UnixMillis(300_000)).unwrap()).is_none());
     }
 
     #[test]
@@ -276,23 +283,26 @@ mod tests {
             ],
             rollups: vec![
                 RollupBucket {
-                    start_ms: 0,
+                    start_ms: UnixMillis(0),
                     avg: 7.0,
                     max: 70.0,
                 },
                 RollupBucket {
-                    start_ms: 300_000,
+                    start_ms: UnixMillis(300_000),
                     avg: 8.0,
                     max: 9.0,
                 },
                 RollupBucket {
-                    start_ms: 600_000,
+                    start_ms: UnixMillis(600_000),
                     avg: 1000.0,
                     max: 1000.0,
                 },
             ],
         };
-        let (avgs, f) = five_minute_averages(&d, Period::new(0, 1_200_000).unwrap());
+        let (avgs, f) = five_minute_averages(
+            &d,
+            Period::new(UnixMillis(0), UnixMillis(1_200_000)).unwrap(),
+        );
         assert_eq!(
             avgs.into_iter().collect::<Vec<_>>(),
             vec![(0, 7.0), (300_000, 8.0), (600_000, 20.0), (900_000, 5.0)]
@@ -316,7 +326,12 @@ mod tests {
             iface("c", dir(4.0), DirectionInput::default()),
             iface("d", DirectionInput::default(), DirectionInput::default()),
         ];
-        let r = bandwidth(Period::new(0, 20 * BUCKET_MS).unwrap(), 0, 2, &ifs);
+        let r = bandwidth(
+            Period::new(UnixMillis(0), UnixMillis(20 * BUCKET_MS)).unwrap(),
+            UnixMillis(0),
+            2,
+            &ifs,
+        );
         let names =
             |v: &[InterfaceBandwidth]| v.iter().map(|r| r.if_name.clone()).collect::<Vec<_>>();
         assert_eq!(names(&r.interfaces), ["a", "b", "c"]);
@@ -336,7 +351,7 @@ mod tests {
             samples in proptest::collection::vec((0i64..(288 * BUCKET_MS), 0f64..1e9), 1..600),
         ) {
             let d = DirectionInput { raw: samples.iter().map(|&(t, v)| pt(t, v)).collect(), rollups: vec![] };
-            let (avgs, f) = five_minute_averages(&d, Period::new(0, 288 * BUCKET_MS).unwrap());
+            let (avgs, f) = five_minute_averages(&d, Period::new(UnixMillis(0), UnixMillis(288 * BUCKET_MS)).unwrap());
             let mut by_bucket: BTreeMap<i64, Vec<f64>> = BTreeMap::new();
             for (t, v) in &samples {
                 by_bucket.entry(t / BUCKET_MS).or_default().push(*v);

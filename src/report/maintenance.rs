@@ -5,6 +5,7 @@
 use super::window::{ExclusionWindow, Period};
 use crate::alert::maintenance::{WEEK_MS, When, Window, slot_span, week_start};
 use crate::alert::scope::DeviceFacts;
+use crate::types::UnixMillis;
 
 /// A device as the scope sees it.
 #[derive(Debug, Clone)]
@@ -16,8 +17,8 @@ pub struct DeviceInfo {
 }
 
 /// `[start, end)` spans of `w` that overlap `period`, clipped to it.
-pub fn occurrences(w: &Window, period: Period) -> Vec<(i64, i64)> {
-    let clip = |s: i64, e: i64| {
+pub fn occurrences(w: &Window, period: Period) -> Vec<(UnixMillis, UnixMillis)> {
+    let clip = |s: UnixMillis, e: UnixMillis| {
         let (s, e) = (s.max(period.since_ms), e.min(period.until_ms));
         (s < e).then_some((s, e))
     };
@@ -129,7 +130,7 @@ mod tests {
         let w = windows(
             "[[maintenance]]\nname = \"wan\"\nstart = \"2026-11-20T10:00:00Z\"\nend = \"2026-11-20T11:00:00Z\"\ntags = [\"wan\"]\n",
         );
-        let p = Period::new(0, i64::MAX / 2).unwrap();
+        let p = Period::new(UnixMillis(0), UnixMillis(i64::MAX / 2)).unwrap();
         let ex = exclusions(
             &w,
             &[dev("r1", &["wan"]), dev("r2", &[]), dev("r3", &["wan"])],

@@ -2,6 +2,7 @@
 //! bounds it on each side (an observed change, the period's edge, unknown
 //! time or an exclusion window). Pure.
 use super::timeline::{Segment, State};
+use crate::types::UnixMillis;
 use serde::Serialize;
 
 /// What ends an outage on one side.
@@ -33,8 +34,8 @@ impl Edge {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Outage {
-    pub start_ms: i64,
-    pub end_ms: i64,
+    pub start_ms: UnixMillis,
+    pub end_ms: UnixMillis,
     pub duration_ms: i64,
     pub start_edge: Edge,
     pub end_edge: Edge,
@@ -66,7 +67,7 @@ pub fn outages(segments: &[Segment]) -> Vec<Outage> {
         out.push(Outage {
             start_ms,
             end_ms,
-            duration_ms: end_ms.saturating_sub(start_ms),
+            duration_ms: end_ms.since(start_ms),
             start_edge: edge(first.checked_sub(1).and_then(|j| segments.get(j))),
             end_edge: edge(segments.get(i + 1)),
         });
@@ -80,10 +81,11 @@ mod tests {
     use super::*;
     use crate::report::timeline::{Observation, device_timeline};
     use crate::report::window::{Period, SpanSet};
+    use crate::types::UnixMillis;
     use proptest::prelude::*;
 
     fn seg(from_ms: i64, to_ms: i64, state: State) -> Segment {
-        Segment::new(from_ms, to_ms, state)
+        Segment::new(UnixMillis(from_ms), UnixMillis(to_ms), state)
     }
 
     #[test]
@@ -102,8 +104,8 @@ mod tests {
             .iter()
             .map(|o| {
                 (
-                    o.start_ms,
-                    o.end_ms,
+                    o.start_ms.0,
+                    o.end_ms.0,
                     o.duration_ms,
                     o.start_edge,
                     o.end_edge,
@@ -166,16 +168,16 @@ mod tests {
             let rounds: Vec<(i64, bool)> = raw.into_iter().collect();
             let gaps: Vec<(i64, i64)> = gaps.into_iter().map(|(a, d)| (a, a + d)).collect();
             let ex: Vec<(i64, i64)> = ex.into_iter().map(|(a, d)| (a, a + d)).collect();
-            let obs: Vec<Observation> = rounds.iter().map(|&(at_ms, down)| Observation { at_ms, down, holds_until_ms: at_ms + hold }).collect();
+            let obs: Vec<Observation> = rounds.iter().map(|&(at_ms, down)| Observation { at_ms: UnixMillis(at_ms), down, holds_until_ms: UnixMillis(at_ms + hold) }).collect();
             let t = device_timeline(
-                Period::new(0, len).unwrap(),
+                Period::new(UnixMillis(0), UnixMillis(len)).unwrap(),
                 &obs,
-                &SpanSet::from_spans(gaps.clone()),
-                &SpanSet::from_spans(ex.clone()),
+                &SpanSet::from_ms(gaps.clone()),
+                &SpanSet::from_ms(ex.clone()),
             );
             let model = naive(len, &rounds, hold, &gaps, &ex);
             for s in &t {
-                for ms in s.from_ms..s.to_ms {
+                for ms in s.from_ms.0..s.to_ms.0 {
                     prop_assert_eq!(model[ms as usize], s.state, "at {}", ms);
                 }
             }
@@ -184,12 +186,12 @@ mod tests {
             prop_assert_eq!(down_total, model.iter().filter(|s| **s == State::Down).count() as i64);
             for w in o.windows(2) {
                 prop_assert!(w[0].end_ms < w[1].start_ms);
-                prop_assert!(model[w[0].end_ms as usize] != State::Down);
+                prop_assert!(model[w[0].end_ms.0 as usize] != State::Down);
             }
             for x in &o {
-                prop_assert!(x.start_ms == 0 || model[x.start_ms as usize - 1] != State::Down);
-                prop_assert!((x.start_edge == Edge::Period) == (x.start_ms == 0));
-                prop_assert!((x.end_edge == Edge::Period) == (x.end_ms == len));
+                prop_assert!(x.start_ms == UnixMillis(0) || model[x.start_ms.0 as usize - 1] != State::Down);
+                prop_assert!((x.start_edge == Edge::Period) == (x.start_ms == UnixMillis(0)));
+                prop_assert!((x.end_edge == Edge::Period) == (x.end_ms == UnixMillis(len)));
             }
         }
     }

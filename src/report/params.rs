@@ -3,6 +3,7 @@
 //! from text. Pure: the caller passes the current time.
 use super::ReportError;
 use super::window::{ExclusionWindow, Period};
+use crate::types::UnixMillis;
 use crate::util::time::parse_time;
 use std::collections::HashMap;
 
@@ -57,16 +58,24 @@ pub const LATEST_MS: i64 = 253_402_300_799_999;
 pub const MAX_TOP: usize = 10_000;
 
 /// A time as [`parse_time`] takes it (`7d`, `-7d`, `now`, RFC 3339).
-pub fn parse_instant(what: &str, text: &str, now_ms: i64) -> Result<i64, ReportError> {
+pub fn parse_instant(
+    what: &str,
+    text: &str,
+    now_ms: UnixMillis,
+) -> Result<UnixMillis, ReportError> {
     parse_time(text, now_ms).map_err(|e| ReportError::BadParameter(format!("{what}: {e}")))
 }
 
 /// The period from `since` and `until` (default `now`).
-pub fn parse_period(since: &str, until: Option<&str>, now_ms: i64) -> Result<Period, ReportError> {
+pub fn parse_period(
+    since: &str,
+    until: Option<&str>,
+    now_ms: UnixMillis,
+) -> Result<Period, ReportError> {
     let since_ms = parse_instant("since", since, now_ms)?;
     let until_ms = parse_instant("until", until.unwrap_or("now"), now_ms)?;
     for (what, t) in [("since", since_ms), ("until", until_ms)] {
-        if !(0..=LATEST_MS).contains(&t) {
+        if !(0..=LATEST_MS).contains(&t.0) {
             return Err(ReportError::BadParameter(format!(
                 "{what}: must lie between 1970 and 9999"
             )));
@@ -78,7 +87,7 @@ pub fn parse_period(since: &str, until: Option<&str>, now_ms: i64) -> Result<Per
 
 /// `START/END` (RFC 3339 interval; each side anything [`parse_instant`]
 /// takes) as a window for every device.
-pub fn parse_exclusion(text: &str, now_ms: i64) -> Result<ExclusionWindow, ReportError> {
+pub fn parse_exclusion(text: &str, now_ms: UnixMillis) -> Result<ExclusionWindow, ReportError> {
     let bad = || {
         ReportError::BadParameter(format!(
             "exclude: `{}` is not START/END (e.g. 2024-05-01T22:00:00Z/2024-05-01T23:30:00Z)",
@@ -120,7 +129,7 @@ pub fn check_top(n: usize) -> Result<usize, ReportError> {
 /// reachability one `exclude` (`START/END`). Unknown parameters are refused.
 pub fn from_query(
     q: &HashMap<String, String>,
-    now_ms: i64,
+    now_ms: UnixMillis,
     with_top: bool,
 ) -> Result<ReportParams, ReportError> {
     let allowed: &[&str] = if with_top {
@@ -181,17 +190,17 @@ mod tests {
         /// stay within 1970..=9999.
         #[test]
         fn any_text_is_checked(a in ".{0,40}", b in ".{0,40}", n in any::<i64>()) {
-            if let Ok(p) = parse_period(&a, Some(&b), n) {
-                prop_assert!(p.since_ms >= 0 && p.until_ms <= LATEST_MS);
+            if let Ok(p) = parse_period(&a, Some(&b), UnixMillis(n)) {
+                prop_assert!(p.since_ms >= UnixMillis(0) && p.until_ms <= UnixMillis(LATEST_MS));
             }
-            let _ = parse_exclusion(&format!("{a}/{b}"), n);
+            let _ = parse_exclusion(&format!("{a}/{b}"), UnixMillis(n));
             let _ = parse_top(&a);
             let m = [("since".to_string(), a.clone()), (b.clone(), a.clone())];
-            let _ = from_query(&m.into_iter().collect(), n, true);
+            let _ = from_query(&m.into_iter().collect(), UnixMillis(n), true);
         }
     }
 
-    const NOW: i64 = 1_700_000_000_000;
+    const NOW: UnixMillis = UnixMillis(1_700_000_000_000);
 
     fn q(pairs: &[(&str, &str)]) -> Result<ReportParams, ReportError> {
         let m = pairs

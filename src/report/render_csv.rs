@@ -213,6 +213,7 @@ mod tests {
     use super::*;
     use crate::report::availability::{DeviceInput, LinkInput, Round};
     use crate::report::window::Period;
+    use crate::types::UnixMillis;
 
     #[test]
     fn every_row_has_the_header_width_and_hostile_text_stays_text() {
@@ -228,7 +229,7 @@ mod tests {
             id: "=1+1".into(),
             name: Some("a,\"b\"\r\nc".into()),
             rounds: (0..10)
-                .map(|i| round(i * 10, if i == 3 { 100.0 } else { 0.0 }))
+                .map(|i| round(UnixMillis(i * 10), if i == 3 { 100.0 } else { 0.0 }))
                 .collect(),
             gaps: vec![],
         }];
@@ -243,7 +244,13 @@ mod tests {
             b: end("x", "-3"),
             interface_states: vec![],
         }];
-        let r = crate::report::reachability(Period::new(0, 100).unwrap(), 0, &devices, &links, &[]);
+        let r = crate::report::reachability(
+            Period::new(UnixMillis(0), UnixMillis(100)).unwrap(),
+            UnixMillis(0),
+            &devices,
+            &links,
+            &[],
+        );
         let text = reachability(&r);
         let mut rd = csv::Reader::from_reader(text.as_bytes());
         assert_eq!(rd.headers().unwrap().len(), REACHABILITY_HEADER.len());

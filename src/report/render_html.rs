@@ -10,6 +10,7 @@ use super::escape::html as esc;
 use super::outages::Outage;
 use super::timeline::Totals;
 use super::window::{ExclusionWindow, Period};
+use crate::types::UnixMillis;
 use crate::util::time::{duration, rfc3339};
 
 const STYLE: &str = "
@@ -87,7 +88,7 @@ impl Page {
         self.out
     }
 
-    fn header(&mut self, title: &str, period: Period, generated_ms: i64) {
+    fn header(&mut self, title: &str, period: Period, generated_ms: UnixMillis) {
         self.element("<h1>", title, "</h1>\n");
         self.element(
             "<p class=\"meta\">",

@@ -10,7 +10,8 @@ use super::params::{Format, ReportParams};
 use super::timeline::Observation;
 use super::window::{ExclusionWindow, Period};
 use super::{ReportError, render_csv, render_html, render_json};
-use crate::store::{Resolution, SeriesData, SeriesKey, Store, StoreConfig, UnixMillis};
+use crate::store::{Resolution, SeriesData, SeriesKey, Store, StoreConfig};
+use crate::types::UnixMillis;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -70,7 +71,7 @@ pub fn run(
     kind: Kind,
     p: &ReportParams,
     settings: Option<&ReportSettings>,
-    now_ms: i64,
+    now_ms: UnixMillis,
 ) -> Result<String, ReportError> {
     let store = open_store(db)?;
     Ok(match kind {
@@ -152,7 +153,7 @@ pub fn reachability_report(
     store: &Store,
     period: Period,
     exclusions: &[ExclusionWindow],
-    now_ms: i64,
+    now_ms: UnixMillis,
 ) -> Result<ReachabilityReport, ReportError> {
     let names: HashMap<String, Option<String>> = store.device_names()?.into_iter().collect();
     let name_of = |id: &str| names.get(id).cloned().flatten();
@@ -199,11 +200,11 @@ pub fn reachability_report(
 fn read(
     store: &Store,
     key: &SeriesKey,
-    from: i64,
-    to: i64,
+    from: UnixMillis,
+    to: UnixMillis,
     r: Resolution,
 ) -> Result<SeriesData, ReportError> {
-    Ok(store.series_at(key, UnixMillis(from), UnixMillis(to), r)?)
+    Ok(store.series_at(key, from, to, r)?)
 }
 
 /// Raw rounds from [since - LOOKBACK, until), and 5-minute rollup buckets
@@ -218,7 +219,7 @@ fn oper_states(
     period: Period,
 ) -> Result<Vec<Observation>, ReportError> {
     let key = SeriesKey::interface(device, if_name, crate::poller::OPER_UP_METRIC);
-    let from = period.since_ms.saturating_sub(LOOKBACK_MS);
+    let from = UnixMillis(period.since_ms.0.saturating_sub(LOOKBACK_MS));
     let data = read(store, &key, from, period.until_ms, Resolution::Raw)?;
     let mut at: Vec<i64> = data.points.iter().map(|p| p.at.0).collect();
     at.sort_unstable();
@@ -233,15 +234,15 @@ fn oper_states(
         .points
         .iter()
         .map(|p| Observation {
-            at_ms: p.at.0,
+            at_ms: p.at,
             down: p.avg < 0.5,
-            holds_until_ms: p.at.0.saturating_add(hold),
+            holds_until_ms: UnixMillis(p.at.0.saturating_add(hold)),
         })
         .collect())
 }
 
 fn rounds(store: &Store, device: &str, period: Period) -> Result<Vec<Round>, ReportError> {
-    let from = period.since_ms.saturating_sub(LOOKBACK_MS);
+    let from = UnixMillis(period.since_ms.0.saturating_sub(LOOKBACK_MS));
     let key = |m: &str| SeriesKey::probe(device, m);
     let by_time = |d: SeriesData| -> HashMap<i64, (f64, f64)> {
         d.points.iter().map(|p| (p.at.0, (p.avg, p.max))).collect()
@@ -254,7 +255,7 @@ fn rounds(store: &Store, device: &str, period: Period) -> Result<Vec<Round>, Rep
         .points
         .iter()
         .map(|p| Round {
-            at_ms: p.at.0,
+            at_ms: p.at,
             loss_pct: p.avg,
             rtt_median_ms: median.get(&p.at.0).map(|v| v.0),
             rtt_max_ms: maxima.get(&p.at.0).map(|v| v.1),
@@ -262,7 +263,7 @@ fn rounds(store: &Store, device: &str, period: Period) -> Result<Vec<Round>, Rep
             bucket_ms: None,
         })
         .collect();
-    let from5 = from.div_euclid(FIVE_MIN) * FIVE_MIN;
+    let from5 = UnixMillis(from.0.div_euclid(FIVE_MIN) * FIVE_MIN);
     let rolled = |m: &str| {
         read(
             store,
@@ -275,7 +276,7 @@ fn rounds(store: &Store, device: &str, period: Period) -> Result<Vec<Round>, Rep
     let loss5 = rolled("loss_pct")?;
     let median5 = by_time(rolled("rtt_median_ms")?);
     let max5 = by_time(rolled("rtt_max_ms")?);
-    let mut raw_buckets: Vec<i64> = out.iter().map(|r| r.at_ms.div_euclid(FIVE_MIN)).collect();
+    let mut raw_buckets: Vec<i64> = out.iter().map(|r| r.at_ms.0.div_euclid(FIVE_MIN)).collect();
     raw_buckets.dedup();
     for b in &loss5.points {
         if raw_buckets
@@ -285,7 +286,7 @@ fn rounds(store: &Store, device: &str, period: Period) -> Result<Vec<Round>, Rep
             continue;
         }
         out.push(Round {
-            at_ms: b.at.0,
+            at_ms: b.at,
             loss_pct: b.avg,
             rtt_median_ms: median5.get(&b.at.0).map(|v| v.0),
             rtt_max_ms: max5.get(&b.at.0).map(|v| v.1),
@@ -298,16 +299,15 @@ fn rounds(store: &Store, device: &str, period: Period) -> Result<Vec<Round>, Rep
 }
 
 /// Gaps of the device's loss series and store-wide gaps overlapping the period.
-fn gaps(store: &Store, device: &str, period: Period) -> Result<Vec<(i64, i64)>, ReportError> {
+fn gaps(
+    store: &Store,
+    device: &str,
+    period: Period,
+) -> Result<Vec<(UnixMillis, UnixMillis)>, ReportError> {
     let key = SeriesKey::probe(device, "loss_pct");
     // The hourly read returns the same gaps with the fewest points.
-    let d = store.series_at(
-        &key,
-        UnixMillis(period.since_ms),
-        UnixMillis(period.until_ms),
-        Resolution::Hour,
-    )?;
-    Ok(d.gaps.iter().map(|g| (g.from.0, g.to.0)).collect())
+    let d = store.series_at(&key, period.since_ms, period.until_ms, Resolution::Hour)?;
+    Ok(d.gaps.iter().map(|g| (g.from, g.to)).collect())
 }
 
 /// The bandwidth report from the store: every interface with `in_bps` or
@@ -316,7 +316,7 @@ pub fn bandwidth_report(
     store: &Store,
     period: Period,
     top: usize,
-    now_ms: i64,
+    now_ms: UnixMillis,
 ) -> Result<BandwidthReport, ReportError> {
     let names: HashMap<String, Option<String>> = store.device_names()?.into_iter().collect();
     let infos: HashMap<(String, String), crate::store::InterfaceInfo> = store
@@ -336,7 +336,7 @@ pub fn bandwidth_report(
                     .points
                     .iter()
                     .map(|p| RatePoint {
-                        at_ms: p.at.0,
+                        at_ms: p.at,
                         value: p.avg,
                     })
                     .collect(),
@@ -344,7 +344,7 @@ pub fn bandwidth_report(
                     .points
                     .iter()
                     .map(|p| RollupBucket {
-                        start_ms: p.at.0,
+                        start_ms: p.at,
                         avg: p.avg,
                         max: p.max,
                     })

@@ -2,6 +2,7 @@
 //! down, unknown (no data) or excluded (maintenance). Built from ICMP rounds
 //! for a device, combined from the two end devices for a link. Pure.
 use super::window::{Period, SpanSet};
+use crate::types::UnixMillis;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -18,13 +19,13 @@ pub enum State {
 /// `[from_ms, to_ms)` in one state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Segment {
-    pub from_ms: i64,
-    pub to_ms: i64,
+    pub from_ms: UnixMillis,
+    pub to_ms: UnixMillis,
     pub state: State,
 }
 
 impl Segment {
-    pub fn new(from_ms: i64, to_ms: i64, state: State) -> Segment {
+    pub fn new(from_ms: UnixMillis, to_ms: UnixMillis, state: State) -> Segment {
         Segment {
             from_ms,
             to_ms,
@@ -37,9 +38,9 @@ impl Segment {
 /// observation but not past `holds_until_ms`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Observation {
-    pub at_ms: i64,
+    pub at_ms: UnixMillis,
     pub down: bool,
-    pub holds_until_ms: i64,
+    pub holds_until_ms: UnixMillis,
 }
 
 /// The device's segments over `period`, covering it exactly, adjacent
@@ -56,7 +57,7 @@ pub fn device_timeline(
     obs.sort_by_key(|o| o.at_ms);
     let mut observed: Vec<Segment> = Vec::with_capacity(obs.len());
     for (i, o) in obs.iter().enumerate() {
-        let next = obs.get(i + 1).map_or(i64::MAX, |n| n.at_ms);
+        let next = obs.get(i + 1).map_or(UnixMillis(i64::MAX), |n| n.at_ms);
         let to = next.min(o.holds_until_ms);
         if to > o.at_ms {
             observed.push(Segment {
@@ -128,7 +129,7 @@ impl Totals {
     pub fn of(segments: &[Segment]) -> Totals {
         let mut t = Totals::default();
         for s in segments {
-            let d = s.to_ms.saturating_sub(s.from_ms);
+            let d = s.to_ms.since(s.from_ms);
             let total = match s.state {
                 State::Up => &mut t.up_ms,
                 State::Down => &mut t.down_ms,
@@ -147,13 +148,13 @@ impl Totals {
     }
 }
 
-/// The state of sorted, disjoint `segments` at `t`.
 /// Every segment boundary of two timelines (`build` sorts and dedups).
-fn edges<'a>(a: &'a [Segment], b: &'a [Segment]) -> impl Iterator<Item = i64> + 'a {
+fn edges<'a>(a: &'a [Segment], b: &'a [Segment]) -> impl Iterator<Item = UnixMillis> + 'a {
     a.iter().chain(b).flat_map(|s| [s.from_ms, s.to_ms])
 }
 
-fn state_at(segments: &[Segment], t: i64) -> Option<State> {
+/// The state of sorted, disjoint `segments` at `t`.
+fn state_at(segments: &[Segment], t: UnixMillis) -> Option<State> {
     let i = segments.partition_point(|s| s.to_ms <= t);
     segments.get(i).filter(|s| s.from_ms <= t).map(|s| s.state)
 }
@@ -162,10 +163,10 @@ fn state_at(segments: &[Segment], t: i64) -> Option<State> {
 /// (at its start); merges equal neighbours.
 fn build(
     period: Period,
-    edges: impl IntoIterator<Item = i64>,
-    state: impl Fn(i64) -> State,
+    edges: impl IntoIterator<Item = UnixMillis>,
+    state: impl Fn(UnixMillis) -> State,
 ) -> Vec<Segment> {
-    let mut cuts: Vec<i64> = edges
+    let mut cuts: Vec<UnixMillis> = edges
         .into_iter()
         .filter(|&t| t > period.since_ms && t < period.until_ms)
         .collect();
@@ -191,21 +192,22 @@ fn build(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::UnixMillis;
 
     fn p(a: i64, b: i64) -> Period {
-        Period::new(a, b).unwrap()
+        Period::new(UnixMillis(a), UnixMillis(b)).unwrap()
     }
 
     fn obs(at_ms: i64, down: bool) -> Observation {
         Observation {
-            at_ms,
+            at_ms: UnixMillis(at_ms),
             down,
-            holds_until_ms: at_ms + 30,
+            holds_until_ms: UnixMillis(at_ms + 30),
         }
     }
 
     fn seg(from_ms: i64, to_ms: i64, state: State) -> Segment {
-        Segment::new(from_ms, to_ms, state)
+        Segment::new(UnixMillis(from_ms), UnixMillis(to_ms), state)
     }
 
     #[test]
@@ -235,8 +237,8 @@ mod tests {
     #[test]
     fn exclusion_beats_gaps_beats_observations() {
         let o: Vec<_> = (0..10).map(|i| obs(i * 10, i >= 5)).collect();
-        let gaps = SpanSet::from_spans([(15, 25)]);
-        let ex = SpanSet::from_spans([(20, 30), (60, 70)]);
+        let gaps = SpanSet::from_ms([(15, 25)]);
+        let ex = SpanSet::from_ms([(20, 30), (60, 70)]);
         let t = device_timeline(p(0, 100), &o, &gaps, &ex);
         assert_eq!(
             t,

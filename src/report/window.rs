@@ -1,22 +1,23 @@
 //! Time spans: the report period, exclusion (maintenance) windows with an
 //! optional device scope, and sorted sets of disjoint spans. Pure.
+use crate::types::UnixMillis;
 use serde::Serialize;
 
 /// The half-open period `[since_ms, until_ms)` a report covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Period {
-    pub since_ms: i64,
-    pub until_ms: i64,
+    pub since_ms: UnixMillis,
+    pub until_ms: UnixMillis,
 }
 
 impl Period {
     /// `None` when `since_ms >= until_ms`.
-    pub fn new(since_ms: i64, until_ms: i64) -> Option<Period> {
+    pub fn new(since_ms: UnixMillis, until_ms: UnixMillis) -> Option<Period> {
         (since_ms < until_ms).then_some(Period { since_ms, until_ms })
     }
 
     pub fn len_ms(&self) -> i64 {
-        self.until_ms.saturating_sub(self.since_ms)
+        self.until_ms.since(self.since_ms)
     }
 }
 
@@ -25,8 +26,8 @@ impl Period {
 /// (matched against the device id and its sysName).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ExclusionWindow {
-    pub start_ms: i64,
-    pub end_ms: i64,
+    pub start_ms: UnixMillis,
+    pub end_ms: UnixMillis,
     pub device: Option<String>,
 }
 
@@ -43,15 +44,16 @@ impl ExclusionWindow {
 /// Disjoint, sorted, non-empty half-open spans.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SpanSet {
-    spans: Vec<(i64, i64)>,
+    spans: Vec<(UnixMillis, UnixMillis)>,
 }
 
 impl SpanSet {
     /// The union of `spans` (empty or reversed spans are dropped).
-    pub fn from_spans(spans: impl IntoIterator<Item = (i64, i64)>) -> SpanSet {
-        let mut v: Vec<(i64, i64)> = spans.into_iter().filter(|(a, b)| a < b).collect();
+    pub fn from_spans(spans: impl IntoIterator<Item = (UnixMillis, UnixMillis)>) -> SpanSet {
+        let mut v: Vec<(UnixMillis, UnixMillis)> =
+            spans.into_iter().filter(|(a, b)| a < b).collect();
         v.sort_unstable();
-        let mut merged: Vec<(i64, i64)> = Vec::with_capacity(v.len());
+        let mut merged: Vec<(UnixMillis, UnixMillis)> = Vec::with_capacity(v.len());
         for (a, b) in v {
             match merged.last_mut() {
                 Some(last) if a <= last.1 => last.1 = last.1.max(b),
@@ -61,18 +63,28 @@ impl SpanSet {
         SpanSet { spans: merged }
     }
 
-    pub fn spans(&self) -> &[(i64, i64)] {
+    /// [`SpanSet::from_spans`] over bare milliseconds, for tests.
+    #[cfg(test)]
+    pub fn from_ms(spans: impl IntoIterator<Item = (i64, i64)>) -> SpanSet {
+        SpanSet::from_spans(
+            spans
+                .into_iter()
+                .map(|(a, b)| (UnixMillis(a), UnixMillis(b))),
+        )
+    }
+
+    pub fn spans(&self) -> &[(UnixMillis, UnixMillis)] {
         &self.spans
     }
 
     /// Whether `t` lies in one of the spans.
-    pub fn contains(&self, t: i64) -> bool {
+    pub fn contains(&self, t: UnixMillis) -> bool {
         let i = self.spans.partition_point(|&(_, end)| end <= t);
         self.spans.get(i).is_some_and(|&(start, _)| start <= t)
     }
 
     /// Every span edge, unsorted.
-    pub fn edges(&self) -> impl Iterator<Item = i64> + '_ {
+    pub fn edges(&self) -> impl Iterator<Item = UnixMillis> + '_ {
         self.spans.iter().flat_map(|&(a, b)| [a, b])
     }
 }
@@ -93,8 +105,8 @@ mod tests {
 
     #[test]
     fn spans_merge_and_contain() {
-        let s = SpanSet::from_spans([(10, 20), (5, 12), (30, 40), (40, 45), (50, 50), (9, 3)]);
-        assert_eq!(s.spans(), &[(5, 20), (30, 45)]);
+        let s = SpanSet::from_ms([(10, 20), (5, 12), (30, 40), (40, 45), (50, 50), (9, 3)]);
+        assert_eq!(s.spans(), SpanSet::from_ms([(5, 20), (30, 45)]).spans());
         for (t, want) in [
             (4, false),
             (5, true),
@@ -103,15 +115,15 @@ mod tests {
             (44, true),
             (45, false),
         ] {
-            assert_eq!(s.contains(t), want, "{t}");
+            assert_eq!(s.contains(UnixMillis(t)), want, "{t}");
         }
     }
 
     #[test]
     fn scope_matches_id_or_name() {
         let w = ExclusionWindow {
-            start_ms: 0,
-            end_ms: 1,
+            start_ms: UnixMillis(0),
+            end_ms: UnixMillis(1),
             device: Some("core1".into()),
         };
         assert!(w.applies_to("core1", None));

@@ -7,7 +7,7 @@
 //! Device strings reach the client only through serde.
 use super::AppState;
 use crate::store::{ActiveAlertRow, AlertEvent, Store, StoreConfig, StoreError};
-use crate::types::{AlertStatus, Severity};
+use crate::types::{AlertStatus, Severity, UnixMillis};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -38,7 +38,7 @@ struct ActiveView {
     device: DeviceRef,
     interface: Option<String>,
     since: String,
-    since_ms: i64,
+    since_ms: UnixMillis,
     value: Option<f64>,
     caused_by: Vec<DeviceRef>,
     maintenance: Option<String>,
@@ -48,7 +48,7 @@ struct ActiveView {
 
 #[derive(Debug, Serialize)]
 struct HistoryView {
-    since_ms: i64,
+    since_ms: UnixMillis,
     events: Vec<AlertEvent>,
 }
 
@@ -168,7 +168,7 @@ async fn history(
     state: Arc<AppState>,
     q: HashMap<String, String>,
 ) -> Result<Response, std::convert::Infallible> {
-    let now = crate::types::unix_now_ms();
+    let now = UnixMillis::now();
     let since = match q.get("since") {
         None => now - 86_400_000,
         Some(t) => match crate::util::time::parse_time(t, now) {
@@ -268,7 +268,7 @@ mod tests {
             device_name: "r1".into(),
             interface: None,
             status: AlertStatus::Suppressed,
-            since_ms: 1_000,
+            since_ms: UnixMillis(1_000),
             value: None,
             caused_by: vec!["d0".into()],
             maintenance: None,
@@ -286,10 +286,10 @@ mod tests {
             interface: None,
             threshold: None,
             held: Some("flapping".into()),
-            ..AlertEvent::fired_for_test("down/d1", 2_000)
+            ..AlertEvent::fired_for_test("down/d1", UnixMillis(2_000))
         };
         store
-            .record_alerts(&[(event, vec![])], Some(&[row]), 2_000)
+            .record_alerts(&[(event, vec![])], Some(&[row]), UnixMillis(2_000))
             .unwrap();
         drop(store);
         let st = state(Some(db));

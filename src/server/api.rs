@@ -3,9 +3,10 @@
 //! added beside the topology fields. Pure: serde only, the caller passes
 //! the snapshot and the time.
 use crate::live::{
-    DeviceHealth, InterfaceHealth, LinkHealth, LiveView, Reachability, UnixMs, aged, link_health,
+    DeviceHealth, InterfaceHealth, LinkHealth, LiveView, Reachability, aged, link_health,
 };
 use crate::topology::{Device, Link};
+use crate::types::UnixMillis;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -32,7 +33,7 @@ pub struct HealthView<'a> {
 }
 
 impl<'a> HealthView<'a> {
-    pub fn at(h: &'a DeviceHealth, now_ms: UnixMs) -> HealthView<'a> {
+    pub fn at(h: &'a DeviceHealth, now_ms: UnixMillis) -> HealthView<'a> {
         let v = aged(h, now_ms);
         HealthView {
             reachability: v.reachability,
@@ -60,11 +61,11 @@ pub struct TopologyView<'a> {
     pub devices: Vec<DeviceView<'a>>,
     pub links: Vec<LinkView<'a>>,
     /// When this view was computed (ms since the Unix epoch).
-    pub generated_ms: UnixMs,
+    pub generated_ms: UnixMillis,
 }
 
 /// One device of the snapshot with its health at `now_ms`.
-pub fn device_view<'a>(s: &LiveView<'a>, d: &'a Device, now_ms: UnixMs) -> DeviceView<'a> {
+pub fn device_view<'a>(s: &LiveView<'a>, d: &'a Device, now_ms: UnixMillis) -> DeviceView<'a> {
     DeviceView {
         device: d,
         health: s.devices.get(&d.id).map(|h| HealthView::at(h, now_ms)),
@@ -78,14 +79,14 @@ pub fn device_view<'a>(s: &LiveView<'a>, d: &'a Device, now_ms: UnixMs) -> Devic
 }
 
 /// One link of the snapshot with its health at `now_ms`.
-pub fn link_view<'a>(s: &LiveView<'a>, l: &'a Link, now_ms: UnixMs) -> LinkView<'a> {
+pub fn link_view<'a>(s: &LiveView<'a>, l: &'a Link, now_ms: UnixMillis) -> LinkView<'a> {
     LinkView {
         link: l,
         health: link_health(s, l, now_ms),
     }
 }
 
-pub fn devices<'a>(s: &LiveView<'a>, now_ms: UnixMs) -> Vec<DeviceView<'a>> {
+pub fn devices<'a>(s: &LiveView<'a>, now_ms: UnixMillis) -> Vec<DeviceView<'a>> {
     s.topology
         .devices
         .iter()
@@ -93,7 +94,7 @@ pub fn devices<'a>(s: &LiveView<'a>, now_ms: UnixMs) -> Vec<DeviceView<'a>> {
         .collect()
 }
 
-pub fn topology<'a>(s: &LiveView<'a>, now_ms: UnixMs) -> TopologyView<'a> {
+pub fn topology<'a>(s: &LiveView<'a>, now_ms: UnixMillis) -> TopologyView<'a> {
     TopologyView {
         devices: devices(s, now_ms),
         links: s
@@ -122,7 +123,7 @@ mod tests {
             DeviceId("r1".into()),
             DeviceHealth {
                 reachability: Reachability::Up,
-                last_icmp_ms: Some(10_000),
+                last_icmp_ms: Some(UnixMillis(10_000)),
                 icmp_stale_after_ms: Some(6_000),
                 rtt_avg_ms: Some(1.5),
                 ..Default::default()
@@ -130,7 +131,7 @@ mod tests {
         );
         let at =
             |now| serde_json::to_value(device_view(&s.view(), &d, now)).unwrap()["health"].clone();
-        let fresh = at(16_000);
+        let fresh = at(UnixMillis(16_000));
         assert_eq!(
             (
                 &fresh["reachability"],
@@ -139,7 +140,7 @@ mod tests {
             ),
             (&"up".into(), &false.into(), &"up".into())
         );
-        let stale = at(16_001);
+        let stale = at(UnixMillis(16_001));
         assert_eq!(
             (
                 &stale["reachability"],
@@ -159,7 +160,7 @@ mod tests {
             )
         );
         // One key each: no duplicate `reachability` from the flattening.
-        let text = serde_json::to_string(&device_view(&s.view(), &d, 16_001)).unwrap();
+        let text = serde_json::to_string(&device_view(&s.view(), &d, UnixMillis(16_001))).unwrap();
         assert_eq!(text.matches("\"reachability\"").count(), 1, "{text}");
     }
 }

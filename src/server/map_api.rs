@@ -6,7 +6,8 @@ use super::auth::{self, Role};
 use super::feed::{Next, Subscriber};
 use super::routes::{ApiError, json, require};
 use super::{AppState, MAX_BODY_BYTES};
-use crate::store::{MapPosition, Store, StoreConfig, StoreError, UnixMillis};
+use crate::store::{MapPosition, Store, StoreConfig, StoreError};
+use crate::types::UnixMillis;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -104,7 +105,7 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                 })?;
                 check_positions(&p).map_err(|m| warp::reject::custom(ApiError::BadRequest(m)))?;
                 let n = p.positions.len();
-                let now = UnixMillis(crate::types::unix_now_ms());
+                let now = UnixMillis::now();
                 blocking(s, move |store| store.save_positions(&p.positions, now))
                     .await?
                     .ok_or_else(|| {
@@ -209,7 +210,7 @@ async fn events(
     if let Some(ip) = ip {
         state
             .limiter
-            .open_stream(ip, crate::types::unix_now_ms())
+            .open_stream(ip, UnixMillis::now())
             .map_err(|_| warp::reject::custom(ApiError::TooManyStreams))?;
     }
     let slot = StreamSlot {

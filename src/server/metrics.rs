@@ -5,8 +5,9 @@
 //! the time); a missing value (a gap, an unknown status, a stale ICMP
 //! verdict) is left out, never written as NaN.
 use crate::counters::Metric;
-use crate::live::{LiveView, Reachability, UnixMs, aged};
+use crate::live::{LiveView, Reachability, aged};
 use crate::topology::DeviceId;
+use crate::types::UnixMillis;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,7 +61,7 @@ pub struct Family {
 /// HELP/TYPE lines are still valid) and non-finite values are dropped. All
 /// come from the snapshot but the HTTP server's own TLS counters
 /// (`tls::metric_families`).
-pub fn collect(s: &LiveView<'_>, now_ms: UnixMs) -> Vec<Family> {
+pub fn collect(s: &LiveView<'_>, now_ms: UnixMillis) -> Vec<Family> {
     let mut out = Vec::new();
     interface_families(s, &mut out);
     device_families(s, now_ms, &mut out);
@@ -184,7 +185,7 @@ fn interface_families(s: &LiveView<'_>, out: &mut Vec<Family>) {
 
 const MS: f64 = 1000.0;
 
-fn device_families(s: &LiveView<'_>, now_ms: UnixMs, out: &mut Vec<Family>) {
+fn device_families(s: &LiveView<'_>, now_ms: UnixMillis, out: &mut Vec<Family>) {
     use MetricKind::Gauge;
     let names = sys_names(s);
     let labels = |d: &DeviceId| {
@@ -483,7 +484,7 @@ fn discovery_families(s: &LiveView<'_>, out: &mut Vec<Family>) {
         one(
             "nocmap_discovery_last_completion_timestamp_seconds",
             "When the last discovery finished (Unix time).",
-            run.finished_ms as f64 / MS,
+            run.finished_ms.0 as f64 / MS,
         ),
     ]);
 }
@@ -494,7 +495,7 @@ mod tests {
     use crate::live::LiveSnapshot;
 
     fn last_error(s: &LiveView<'_>) -> Vec<MetricSample> {
-        collect(s, 0)
+        collect(s, UnixMillis(0))
             .into_iter()
             .find(|f| f.name == "nocmap_store_last_error_info")
             .map(|f| f.samples)
@@ -523,7 +524,7 @@ mod tests {
     /// The HELP text of `nocmap_device_reachability_stale` says 3 rounds.
     const _: () = assert!(crate::live::STALE_AFTER_ROUNDS == 3);
 
-    fn samples(s: &LiveView<'_>, now: UnixMs, name: &str) -> Vec<f64> {
+    fn samples(s: &LiveView<'_>, now: UnixMillis, name: &str) -> Vec<f64> {
         collect(s, now)
             .into_iter()
             .find(|f| f.name == name)
@@ -539,7 +540,7 @@ mod tests {
             DeviceId("a".into()),
             DeviceHealth {
                 reachability: Reachability::Down,
-                last_icmp_ms: Some(1_000),
+                last_icmp_ms: Some(UnixMillis(1_000)),
                 icmp_stale_after_ms: Some(6_000),
                 rtt_avg_ms: Some(2.0),
                 loss_pct: Some(100.0),
@@ -549,20 +550,37 @@ mod tests {
         s.devices
             .insert(DeviceId("never".into()), DeviceHealth::default());
         let fresh = 7_000;
-        assert_eq!(samples(&s.view(), fresh, "nocmap_device_up"), [0.0]);
         assert_eq!(
-            samples(&s.view(), fresh, "nocmap_device_reachability_stale"),
+            samples(&s.view(), UnixMillis(fresh), "nocmap_device_up"),
             [0.0]
         );
-        assert_eq!(samples(&s.view(), fresh, "nocmap_rtt_seconds"), [0.002]);
-        assert_eq!(samples(&s.view(), fresh, "nocmap_packet_loss_ratio"), [1.0]);
-        let late = 7_001;
-        assert!(samples(&s.view(), late, "nocmap_device_up").is_empty());
         assert_eq!(
-            samples(&s.view(), late, "nocmap_device_reachability_stale"),
+            samples(
+                &s.view(),
+                UnixMillis(fresh),
+                "nocmap_device_reachability_stale"
+            ),
+            [0.0]
+        );
+        assert_eq!(
+            samples(&s.view(), UnixMillis(fresh), "nocmap_rtt_seconds"),
+            [0.002]
+        );
+        assert_eq!(
+            samples(&s.view(), UnixMillis(fresh), "nocmap_packet_loss_ratio"),
             [1.0]
         );
-        assert!(samples(&s.view(), late, "nocmap_rtt_seconds").is_empty());
-        assert!(samples(&s.view(), late, "nocmap_packet_loss_ratio").is_empty());
+        let late = 7_001;
+        assert!(samples(&s.view(), UnixMillis(late), "nocmap_device_up").is_empty());
+        assert_eq!(
+            samples(
+                &s.view(),
+                UnixMillis(late),
+                "nocmap_device_reachability_stale"
+            ),
+            [1.0]
+        );
+        assert!(samples(&s.view(), UnixMillis(late), "nocmap_rtt_seconds").is_empty());
+        assert!(samples(&s.view(), UnixMillis(late), "nocmap_packet_loss_ratio").is_empty());
     }
 }

@@ -37,6 +37,7 @@ pub use map_api::{Positions, check_positions};
 pub use series::percent_decode;
 
 use crate::live::Live;
+use crate::types::UnixMillis;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -201,7 +202,7 @@ pub async fn serve_tls(
     let feed = state.feed.clone();
     if let Some(f) = &feed {
         // The first snapshot is never empty.
-        f.tick(&state.live, crate::types::unix_now_ms());
+        f.tick(&state.live, UnixMillis::now());
     }
     let ticking = feed
         .clone()

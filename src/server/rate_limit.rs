@@ -3,6 +3,7 @@
 //! streams one address may hold open. The table of addresses is bounded:
 //! when full, buckets idle long enough to be full again are forgotten
 //! first. Pure apart from the lock; the caller passes the time.
+use crate::types::UnixMillis;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
@@ -33,7 +34,7 @@ const MAX_CLIENTS: usize = 65_536;
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
     tokens: f64,
-    at_ms: i64,
+    at_ms: UnixMillis,
     streams: usize,
 }
 
@@ -60,14 +61,14 @@ impl RateLimiter {
         }
     }
 
-    fn refill(&self, b: &mut Bucket, now_ms: i64) {
+    fn refill(&self, b: &mut Bucket, now_ms: UnixMillis) {
         let dt = (now_ms - b.at_ms).max(0) as f64 / 1000.0;
         b.tokens = (b.tokens + dt * self.limits.per_second).min(self.limits.burst);
         b.at_ms = now_ms;
     }
 
     /// Takes one request's token for `ip` at `now_ms`.
-    pub fn check(&self, ip: IpAddr, now_ms: i64) -> Result<(), Refused> {
+    pub fn check(&self, ip: IpAddr, now_ms: UnixMillis) -> Result<(), Refused> {
         if self.limits.per_second <= 0.0 {
             return Ok(());
         }
@@ -95,7 +96,7 @@ impl RateLimiter {
 
     /// Counts a live-feed stream opened by `ip`; release it with
     /// [`RateLimiter::close_stream`].
-    pub fn open_stream(&self, ip: IpAddr, now_ms: i64) -> Result<(), Refused> {
+    pub fn open_stream(&self, ip: IpAddr, now_ms: UnixMillis) -> Result<(), Refused> {
         let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
         let burst = self.limits.burst;
         let b = clients.entry(ip).or_insert(Bucket {
@@ -119,7 +120,7 @@ impl RateLimiter {
 
     /// Drops the entries whose buckets are full again and that hold no
     /// stream; if none are, the oldest half.
-    fn forget_idle(&self, clients: &mut HashMap<IpAddr, Bucket>, now_ms: i64) {
+    fn forget_idle(&self, clients: &mut HashMap<IpAddr, Bucket>, now_ms: UnixMillis) {
         let full_after_ms = if self.limits.per_second > 0.0 {
             (self.limits.burst / self.limits.per_second * 1000.0) as i64
         } else {
@@ -127,7 +128,7 @@ impl RateLimiter {
         };
         clients.retain(|_, b| b.streams > 0 || now_ms - b.at_ms < full_after_ms);
         if clients.len() >= MAX_CLIENTS {
-            let mut ages: Vec<i64> = clients.values().map(|b| b.at_ms).collect();
+            let mut ages: Vec<UnixMillis> = clients.values().map(|b| b.at_ms).collect();
             ages.sort_unstable();
             let cut = ages[ages.len() / 2];
             clients.retain(|_, b| b.streams > 0 || b.at_ms > cut);
@@ -156,19 +157,22 @@ mod tests {
             streams_per_client: 2,
         });
         for _ in 0..5 {
-            assert_eq!(r.check(ip(1), 0), Ok(()));
+            assert_eq!(r.check(ip(1), UnixMillis(0)), Ok(()));
         }
-        assert_eq!(r.check(ip(1), 0), Err(Refused::Rate { retry_after_s: 1 }));
+        assert_eq!(
+            r.check(ip(1), UnixMillis(0)),
+            Err(Refused::Rate { retry_after_s: 1 })
+        );
         // Another client is not affected.
-        assert_eq!(r.check(ip(2), 0), Ok(()));
+        assert_eq!(r.check(ip(2), UnixMillis(0)), Ok(()));
         // 100 ms later one token is back, not two.
-        assert_eq!(r.check(ip(1), 100), Ok(()));
-        assert!(r.check(ip(1), 100).is_err());
+        assert_eq!(r.check(ip(1), UnixMillis(100)), Ok(()));
+        assert!(r.check(ip(1), UnixMillis(100)).is_err());
         // Refilled to the burst, never beyond.
         for _ in 0..5 {
-            assert_eq!(r.check(ip(1), 60_000), Ok(()));
+            assert_eq!(r.check(ip(1), UnixMillis(60_000)), Ok(()));
         }
-        assert!(r.check(ip(1), 60_000).is_err());
+        assert!(r.check(ip(1), UnixMillis(60_000)).is_err());
     }
 
     #[test]
@@ -177,11 +181,11 @@ mod tests {
             streams_per_client: 2,
             ..Limits::default()
         });
-        assert!(r.open_stream(ip(1), 0).is_ok());
-        assert!(r.open_stream(ip(1), 0).is_ok());
-        assert_eq!(r.open_stream(ip(1), 0), Err(Refused::Streams));
+        assert!(r.open_stream(ip(1), UnixMillis(0)).is_ok());
+        assert!(r.open_stream(ip(1), UnixMillis(0)).is_ok());
+        assert_eq!(r.open_stream(ip(1), UnixMillis(0)), Err(Refused::Streams));
         r.close_stream(ip(1));
-        assert!(r.open_stream(ip(1), 0).is_ok());
+        assert!(r.open_stream(ip(1), UnixMillis(0)).is_ok());
     }
 
     #[test]
@@ -192,7 +196,7 @@ mod tests {
             streams_per_client: 1,
         });
         for _ in 0..10_000 {
-            assert!(r.check(ip(1), 0).is_ok());
+            assert!(r.check(ip(1), UnixMillis(0)).is_ok());
         }
     }
 
@@ -200,7 +204,7 @@ mod tests {
     fn the_table_of_clients_stays_bounded() {
         let r = RateLimiter::new(Limits::default());
         for n in 0..(MAX_CLIENTS as u32 + 1000) {
-            let _ = r.check(ip(n), i64::from(n));
+            let _ = r.check(ip(n), UnixMillis(i64::from(n)));
         }
         assert!(r.tracked() <= MAX_CLIENTS);
     }

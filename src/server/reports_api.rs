@@ -8,6 +8,7 @@ use super::AppState;
 use crate::report::ReportError;
 use crate::report::params;
 use crate::report::source::{self, Kind};
+use crate::types::UnixMillis;
 use std::collections::HashMap;
 use std::sync::Arc;
 use warp::filters::BoxedFilter;
@@ -35,7 +36,7 @@ async fn handler(
         "bandwidth" => Kind::Bandwidth,
         _ => return Err(warp::reject::not_found()),
     };
-    let now = crate::types::unix_now_ms();
+    let now = UnixMillis::now();
     let p = match params::from_query(&q, now, kind == Kind::Bandwidth) {
         Ok(p) => p,
         Err(e) => return Ok(error(StatusCode::BAD_REQUEST, &e.to_string())),

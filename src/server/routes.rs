@@ -6,6 +6,7 @@
 use super::auth::{self, Denied, Role};
 use super::series::SeriesOf;
 use super::{AppState, api, assets, exposition, feed, map_api, metrics, series};
+use crate::types::UnixMillis;
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -51,7 +52,7 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .and(warp::get())
         .and(require(state.clone(), Role::ReadOnly))
         .map(move || {
-            let now = crate::types::unix_now_ms();
+            let now = UnixMillis::now();
             let text = s
                 .live
                 .read(|s| exposition::encode_text(&metrics::collect(s, now)));
@@ -140,7 +141,7 @@ async fn whole_map(state: Arc<AppState>, part: MapPart) -> Response {
         None => {
             let live = state.live.clone();
             tokio::task::spawn_blocking(move || {
-                let now = crate::types::unix_now_ms();
+                let now = UnixMillis::now();
                 let text = live.read(|snap| match part {
                     MapPart::Devices => serde_json::to_string(&api::devices(snap, now)),
                     MapPart::Topology => serde_json::to_string(&api::topology(snap, now)),
@@ -205,7 +206,7 @@ fn rate_limit(state: Arc<AppState>) -> impl Filter<Extract = (), Error = Rejecti
                 let Some(addr) = addr else { return Ok(()) };
                 state
                     .limiter
-                    .check(addr.ip(), crate::types::unix_now_ms())
+                    .check(addr.ip(), UnixMillis::now())
                     .map_err(|r| match r {
                         super::rate_limit::Refused::Rate { retry_after_s } => {
                             warp::reject::custom(ApiError::TooManyRequests(retry_after_s))
@@ -253,7 +254,7 @@ async fn series_handler(
         }
         None => String::new(),
     };
-    let q = series::parse_query(&params, crate::types::unix_now_ms(), of).map_err(bad)?;
+    let q = series::parse_query(&params, UnixMillis::now(), of).map_err(bad)?;
     let (known_device, known_interface) = state.live.read(|s| {
         let dev = s.topology.devices.iter().find(|d| d.id.0 == device);
         let on_device = dev.is_some_and(|d| d.interfaces.iter().any(|i| i.name == if_name));

@@ -3,8 +3,9 @@
 //! blocking store read, and the JSON shape of the answer. Parsing is pure;
 //! [`read`] opens its own read connection and must run in `spawn_blocking`.
 use crate::counters::Metric;
+use crate::store::StoreError;
 use crate::store::{GapRecord, Point, Resolution, SeriesData, SeriesKey, Store, StoreConfig};
-use crate::store::{StoreError, UnixMillis};
+use crate::types::UnixMillis;
 use crate::util::time::parse_time;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -36,8 +37,8 @@ pub const PROBE_METRICS: [&str; 5] = [
 pub struct SeriesQuery {
     /// The store id of the metric.
     pub metric: &'static str,
-    pub since_ms: i64,
-    pub until_ms: i64,
+    pub since_ms: UnixMillis,
+    pub until_ms: UnixMillis,
     /// `None`: chosen from the length of the range.
     pub resolution: Option<Resolution>,
 }
@@ -70,7 +71,7 @@ fn metric_names() -> String {
 /// Checks the query parameters; the error text is shown to the client.
 pub fn parse_query(
     params: &HashMap<String, String>,
-    now_ms: i64,
+    now_ms: UnixMillis,
     of: SeriesOf,
 ) -> Result<SeriesQuery, String> {
     let mut unknown: Vec<&str> = params
@@ -136,7 +137,7 @@ pub fn read(
 ) -> Result<SeriesData, StoreError> {
     let store = Store::open(db, StoreConfig::default())?;
     let key = SeriesKey::interface(device, if_name, q.metric);
-    let (from, to) = (UnixMillis(q.since_ms), UnixMillis(q.until_ms));
+    let (from, to) = (q.since_ms, q.until_ms);
     match q.resolution {
         None => store.series(&key, from, to),
         Some(r) => store.series_at(&key, from, to, r),
@@ -154,9 +155,9 @@ pub struct SeriesView<'a> {
     /// From this time on the points are finer than `resolution` (that part
     /// was not rolled up yet); absent when all are at `resolution`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub finer_from_ms: Option<i64>,
-    pub since_ms: i64,
-    pub until_ms: i64,
+    pub finer_from_ms: Option<UnixMillis>,
+    pub since_ms: UnixMillis,
+    pub until_ms: UnixMillis,
     pub points: Vec<PointView>,
     pub gaps: Vec<GapView>,
 }
@@ -164,7 +165,7 @@ pub struct SeriesView<'a> {
 /// A raw sample (avg = max = p95, count 1) or a rollup bucket starting at `t`.
 #[derive(Debug, Serialize)]
 pub struct PointView {
-    pub t: i64,
+    pub t: UnixMillis,
     pub avg: f64,
     pub max: f64,
     pub p95: f64,
@@ -173,8 +174,8 @@ pub struct PointView {
 
 #[derive(Debug, Serialize)]
 pub struct GapView {
-    pub from_ms: i64,
-    pub to_ms: i64,
+    pub from_ms: UnixMillis,
+    pub to_ms: UnixMillis,
     pub reason: String,
     /// `series` for a gap of this series, `all` for a store-wide one
     /// (the monitor was not running).
@@ -192,7 +193,7 @@ pub fn view<'a>(
         if_name,
         metric: q.metric,
         resolution: resolution_name(data.resolution),
-        finer_from_ms: data.finer_from.map(|t| t.0),
+        finer_from_ms: data.finer_from,
         since_ms: q.since_ms,
         until_ms: q.until_ms,
         points: data.points.iter().map(point).collect(),
@@ -210,7 +211,7 @@ fn resolution_name(r: Resolution) -> &'static str {
 
 fn point(p: &Point) -> PointView {
     PointView {
-        t: p.at.0,
+        t: p.at,
         avg: p.avg,
         max: p.max,
         p95: p.p95,
@@ -220,8 +221,8 @@ fn point(p: &Point) -> PointView {
 
 fn gap(g: GapRecord) -> GapView {
     GapView {
-        from_ms: g.from.0,
-        to_ms: g.to.0,
+        from_ms: g.from,
+        to_ms: g.to,
         scope: if g.series.is_some() { "series" } else { "all" },
         reason: g.reason,
     }
@@ -258,7 +259,7 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        parse_query(&m, 10_000_000, SeriesOf::Interface)
+        parse_query(&m, UnixMillis(10_000_000), SeriesOf::Interface)
     }
 
     #[test]
@@ -284,11 +285,11 @@ mod tests {
     fn query_defaults_and_errors() {
         let ok = q(&[("metric", "out_util_pct")]).unwrap();
         assert_eq!(
-            (ok.since_ms, ok.until_ms, ok.resolution),
+            (ok.since_ms.0, ok.until_ms.0, ok.resolution),
             (10_000_000 - 3_600_000, 10_000_000, None)
         );
         let ok = q(&[("metric", "in_bps"), ("since", "2m"), ("resolution", "5m")]).unwrap();
-        assert_eq!(ok.since_ms, 10_000_000 - 120_000);
+        assert_eq!(ok.since_ms, UnixMillis(10_000_000 - 120_000));
         assert_eq!(ok.resolution, Some(Resolution::FiveMinutes));
         assert!(q(&[]).unwrap_err().contains("missing parameter `metric`"));
         assert!(
@@ -324,7 +325,7 @@ mod tests {
             let p = [("metric".to_string(), name.to_string())]
                 .into_iter()
                 .collect();
-            parse_query(&p, 10_000_000, SeriesOf::Probe)
+            parse_query(&p, UnixMillis(10_000_000), SeriesOf::Probe)
         };
         assert_eq!(m("rtt_avg_ms").unwrap().metric, "rtt_avg_ms");
         assert_eq!(m("loss_pct").unwrap().metric, "loss_pct");

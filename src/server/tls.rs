@@ -37,10 +37,11 @@ pub fn certificate_not_after() -> Option<i64> {
     Some(NOT_AFTER.load(Ordering::Relaxed)).filter(|t| *t != 0)
 }
 
-/// A warning when the certificate in use expires within 14 days of
-/// `now_s` (seconds since the epoch) or has expired; None otherwise.
-pub fn expiry_warning(now_s: i64) -> Option<String> {
+/// A warning when the certificate in use expires within 14 days of `now`
+/// or has expired; None otherwise.
+pub fn expiry_warning(now: crate::types::UnixMillis) -> Option<String> {
     let t = certificate_not_after()?;
+    let now_s = now.0 / 1000;
     let days = (t - now_s) as f64 / 86_400.0;
     (days < 14.0).then(|| {
         let when = if days < 0.0 {
@@ -50,7 +51,7 @@ pub fn expiry_warning(now_s: i64) -> Option<String> {
         };
         format!(
             "the TLS certificate {when} (notAfter {}); renewed files are picked up without a restart",
-            crate::util::time::rfc3339(t.saturating_mul(1000))
+            crate::util::time::rfc3339(crate::types::UnixMillis(t.saturating_mul(1000)))
         )
     })
 }

@@ -7,6 +7,7 @@
 //! connection errors) until then.
 use super::Store;
 use super::error::{SqlContext, StoreError};
+use crate::types::UnixMillis;
 use crate::types::{AlertEventKind, AlertState, AlertStatus, RuleKind, Severity, UnknownName};
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use rusqlite::{OptionalExtension, Row, params};
@@ -31,8 +32,8 @@ pub struct AlertEvent {
     pub interface: Option<String>,
     pub value: Option<f64>,
     pub threshold: Option<f64>,
-    pub at_ms: i64,
-    pub started_ms: i64,
+    pub at_ms: UnixMillis,
+    pub started_ms: UnixMillis,
     /// Receivers were (to be) told.
     pub notified: bool,
     /// A late notification after a hold ended.
@@ -57,7 +58,7 @@ pub struct ActiveAlertRow {
     pub interface: Option<String>,
     /// Resolved ones are listed only while flapping.
     pub status: AlertStatus,
-    pub since_ms: i64,
+    pub since_ms: UnixMillis,
     pub value: Option<f64>,
     pub caused_by: Vec<String>,
     pub maintenance: Option<String>,
@@ -149,7 +150,7 @@ impl Store {
         &mut self,
         events: &[(AlertEvent, Vec<String>)],
         active: Option<&[ActiveAlertRow]>,
-        now_ms: i64,
+        now_ms: UnixMillis,
     ) -> Result<Vec<i64>, StoreError> {
         let tx = self.conn.transaction().sql("begin alert record")?;
         let mut ids = Vec::with_capacity(events.len());
@@ -282,9 +283,9 @@ impl Store {
     /// flap history across a restart.
     pub fn alert_state_changes(
         &self,
-        since_ms: i64,
+        since_ms: UnixMillis,
         limit: u32,
-    ) -> Result<Vec<(String, i64)>, StoreError> {
+    ) -> Result<Vec<(String, UnixMillis)>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached(
@@ -305,7 +306,7 @@ impl Store {
 
     /// The newest restart gap (`from`: the last sample before the restart,
     /// `to`: when the monitor started again), if any.
-    pub fn last_restart_gap(&self) -> Result<Option<(i64, i64)>, StoreError> {
+    pub fn last_restart_gap(&self) -> Result<Option<(UnixMillis, UnixMillis)>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached(
@@ -322,7 +323,11 @@ impl Store {
     }
 
     /// Events at or after `since_ms`, oldest first, at most `limit`.
-    pub fn alert_history(&self, since_ms: i64, limit: u32) -> Result<Vec<AlertEvent>, StoreError> {
+    pub fn alert_history(
+        &self,
+        since_ms: UnixMillis,
+        limit: u32,
+    ) -> Result<Vec<AlertEvent>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached(&format!(
@@ -359,7 +364,12 @@ impl Store {
     }
 
     /// Marks an outbox row done.
-    pub fn outbox_done(&mut self, id: i64, how: Delivery, now_ms: i64) -> Result<(), StoreError> {
+    pub fn outbox_done(
+        &mut self,
+        id: i64,
+        how: Delivery,
+        now_ms: UnixMillis,
+    ) -> Result<(), StoreError> {
         let outcome = match how {
             Delivery::Delivered => "delivered",
             Delivery::Rejected => "rejected",
@@ -390,8 +400,8 @@ impl Store {
     /// Returns (outbox rows, history rows) deleted.
     pub fn prune_alerts(
         &mut self,
-        outbox_before_ms: i64,
-        history_before_ms: i64,
+        outbox_before_ms: UnixMillis,
+        history_before_ms: UnixMillis,
     ) -> Result<(usize, usize), StoreError> {
         let tx = self.conn.transaction().sql("begin alert prune")?;
         let outbox = tx
@@ -431,7 +441,7 @@ impl Store {
 impl AlertEvent {
     /// A fired `utilization` warning of `key` at `at_ms`, notified, for
     /// tests to change what they need.
-    pub(crate) fn fired_for_test(key: &str, at_ms: i64) -> AlertEvent {
+    pub(crate) fn fired_for_test(key: &str, at_ms: UnixMillis) -> AlertEvent {
         AlertEvent {
             id: 0,
             key: key.into(),

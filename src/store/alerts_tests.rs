@@ -3,7 +3,7 @@
 use super::*;
 use crate::store::StoreConfig;
 
-fn ev(key: &str, event: AlertEventKind, at: i64) -> AlertEvent {
+fn ev(key: &str, event: AlertEventKind, at: UnixMillis) -> AlertEvent {
     AlertEvent {
         event,
         state: AlertState::from_firing(event != AlertEventKind::Resolved),
@@ -27,7 +27,7 @@ fn events_outbox_and_active_survive_reopening() {
             device_name: "r1".into(),
             interface: Some("eth0".into()),
             status: AlertStatus::Firing,
-            since_ms: 10,
+            since_ms: UnixMillis(10),
             value: None,
             caused_by: vec![],
             maintenance: None,
@@ -39,36 +39,39 @@ fn events_outbox_and_active_survive_reopening() {
             .record_alerts(
                 &[
                     (
-                        ev("hot/d1/eth0", AlertEventKind::Fired, 10),
+                        ev("hot/d1/eth0", AlertEventKind::Fired, UnixMillis(10)),
                         vec!["a".into(), "b".into()],
                     ),
-                    (ev("x/d2", AlertEventKind::Suppressed, 11), vec![]),
+                    (
+                        ev("x/d2", AlertEventKind::Suppressed, UnixMillis(11)),
+                        vec![],
+                    ),
                 ],
                 Some(&active),
-                10,
+                UnixMillis(10),
             )
             .unwrap();
         assert_eq!(ids.len(), 2);
         s.record_alerts(
             &[(
-                ev("hot/d1/eth0", AlertEventKind::Resolved, 20),
+                ev("hot/d1/eth0", AlertEventKind::Resolved, UnixMillis(20)),
                 vec!["a".into()],
             )],
             None,
-            20,
+            UnixMillis(20),
         )
         .unwrap();
     }
     let mut s = Store::open(&path, StoreConfig::default()).unwrap();
     assert_eq!(s.active_alerts().unwrap().len(), 1);
-    let h = s.alert_history(0, 100).unwrap();
+    let h = s.alert_history(UnixMillis(0), 100).unwrap();
     assert_eq!(
         h.iter().map(|e| e.event.as_str()).collect::<Vec<_>>(),
         ["fired", "suppressed", "resolved"]
     );
     assert_eq!(h[0].caused_by, vec!["r0".to_string()]);
     assert_eq!(h[0].value, None);
-    assert_eq!(s.alert_history(15, 100).unwrap().len(), 1);
+    assert_eq!(s.alert_history(UnixMillis(15), 100).unwrap().len(), 1);
     assert_eq!(
         s.outbox_pending().unwrap(),
         vec![("a".to_string(), 2), ("b".to_string(), 1)]
@@ -79,15 +82,21 @@ fn events_outbox_and_active_survive_reopening() {
     s.outbox_failed(first.id, "connection refused").unwrap();
     let again = s.next_outbox("a").unwrap().unwrap();
     assert_eq!((again.id, again.attempts), (first.id, 1));
-    s.outbox_done(first.id, Delivery::Delivered, 30).unwrap();
+    s.outbox_done(first.id, Delivery::Delivered, UnixMillis(30))
+        .unwrap();
     let second = s.next_outbox("a").unwrap().unwrap();
     assert_eq!(second.event.event, AlertEventKind::Resolved);
-    s.outbox_done(second.id, Delivery::Rejected, 31).unwrap();
+    s.outbox_done(second.id, Delivery::Rejected, UnixMillis(31))
+        .unwrap();
     assert!(s.next_outbox("a").unwrap().is_none());
     assert!(s.next_outbox("b").unwrap().is_some());
     // Done rows go; the row b still waits for keeps its history row.
-    assert_eq!(s.prune_alerts(1_000, 1_000).unwrap(), (2, 2));
-    assert_eq!(s.alert_history(0, 100).unwrap().len(), 1);
+    assert_eq!(
+        s.prune_alerts(UnixMillis(1_000), UnixMillis(1_000))
+            .unwrap(),
+        (2, 2)
+    );
+    assert_eq!(s.alert_history(UnixMillis(0), 100).unwrap().len(), 1);
     assert_eq!(
         s.next_outbox("b").unwrap().unwrap().event.event,
         AlertEventKind::Fired
@@ -110,7 +119,7 @@ fn an_event_and_an_active_alert_round_trip_with_every_variant() {
                 state: AlertState::ALL[i % AlertState::ALL.len()],
                 held: event.is_notice().then(|| "flapping".to_string()),
                 value: Some(i as f64 / 4.0),
-                ..AlertEvent::fired_for_test(&format!("k{i}"), i as i64)
+                ..AlertEvent::fired_for_test(&format!("k{i}"), UnixMillis(i as i64))
             }
         })
         .collect();
@@ -125,7 +134,7 @@ fn an_event_and_an_active_alert_round_trip_with_every_variant() {
             device_name: "r1".into(),
             interface: None,
             status,
-            since_ms: 5,
+            since_ms: UnixMillis(5),
             value: Some(1.5),
             caused_by: vec!["r0".into()],
             maintenance: Some("w".into()),
@@ -138,13 +147,15 @@ fn an_event_and_an_active_alert_round_trip_with_every_variant() {
         .iter()
         .map(|e| (e.clone(), vec!["hook".into()]))
         .collect();
-    let ids = s.record_alerts(&to_record, Some(&active), 0).unwrap();
+    let ids = s
+        .record_alerts(&to_record, Some(&active), UnixMillis(0))
+        .unwrap();
     let want: Vec<AlertEvent> = events
         .into_iter()
         .zip(&ids)
         .map(|(e, &id)| AlertEvent { id, ..e })
         .collect();
-    assert_eq!(s.alert_history(0, 100).unwrap(), want);
+    assert_eq!(s.alert_history(UnixMillis(0), 100).unwrap(), want);
     assert_eq!(s.next_outbox("hook").unwrap().unwrap().event, want[0]);
     let mut sorted = active.clone();
     sorted.sort_by(|a, b| a.key.cmp(&b.key));
@@ -194,7 +205,7 @@ fn an_unknown_text_in_the_database_is_a_clear_error() {
         device_name: "d".into(),
         interface: None,
         status: AlertStatus::Firing,
-        since_ms: 1,
+        since_ms: UnixMillis(1),
         value: None,
         caused_by: vec![],
         maintenance: None,
@@ -202,8 +213,8 @@ fn an_unknown_text_in_the_database_is_a_clear_error() {
         notified: false,
         flap_told: false,
     };
-    let e = AlertEvent::fired_for_test("k", 1);
-    s.record_alerts(&[(e, vec!["hook".into()])], Some(&[row]), 1)
+    let e = AlertEvent::fired_for_test("k", UnixMillis(1));
+    s.record_alerts(&[(e, vec!["hook".into()])], Some(&[row]), UnixMillis(1))
         .unwrap();
     s.conn
         .execute_batch(
@@ -211,7 +222,7 @@ fn an_unknown_text_in_the_database_is_a_clear_error() {
              UPDATE alert_active SET status = 'Firing';",
         )
         .unwrap();
-    let err = s.alert_history(0, 10).unwrap_err().to_string();
+    let err = s.alert_history(UnixMillis(0), 10).unwrap_err().to_string();
     assert!(err.contains("unknown alert event \"exploded\""), "{err}");
     let err = s.next_outbox("hook").unwrap_err().to_string();
     assert!(err.contains("unknown alert event \"exploded\""), "{err}");

@@ -28,12 +28,12 @@ pub enum StoreError {
         to: i64,
         source: rusqlite::Error,
     },
-    #[error("sample {metric} of {device}/{subject} at {at_ms} ms is not a finite number")]
+    #[error("sample {metric} of {device}/{subject} at {} ms is not a finite number", .at_ms.0)]
     NotFinite {
         device: String,
         subject: String,
         metric: String,
-        at_ms: i64,
+        at_ms: crate::types::UnixMillis,
     },
     #[error("store: {op}: {source}")]
     Sql {

@@ -2,9 +2,9 @@
 //! (the whole model as JSON with the time it was taken).
 use super::Store;
 use super::error::{SqlContext, StoreError};
-use super::types::UnixMillis;
 use crate::topology::Topology;
 use crate::types::IfIndex;
+use crate::types::UnixMillis;
 use rusqlite::{OptionalExtension, params};
 
 impl Store {

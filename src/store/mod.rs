@@ -29,7 +29,6 @@ pub use rollup::{PruneReport, RollupReport};
 pub use schema::SCHEMA_VERSION;
 pub use types::{
     Batch, Durability, GapRecord, Point, Resolution, Sample, SeriesData, SeriesKey, StoreConfig,
-    UnixMillis,
 };
 
 use error::SqlContext;

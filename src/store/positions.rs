@@ -2,8 +2,9 @@
 //! token) and read back when the page loads, so a hand-tuned layout
 //! survives reloads and restarts. Positions of devices that later vanish
 //! are kept: a device that comes back returns to its place.
+use super::Store;
 use super::error::{SqlContext, StoreError};
-use super::{Store, UnixMillis};
+use crate::types::UnixMillis;
 use rusqlite::params;
 use std::collections::BTreeMap;
 

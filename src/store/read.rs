@@ -7,8 +7,9 @@
 use super::Store;
 use super::error::{SqlContext, StoreError};
 use super::schema::raw_bucket;
-use super::types::{GapRecord, Point, Resolution, SeriesData, SeriesKey, UnixMillis};
+use super::types::{GapRecord, Point, Resolution, SeriesData, SeriesKey};
 use super::write::find_series;
+use crate::types::UnixMillis;
 use rusqlite::{OptionalExtension, params};
 use std::time::Duration;
 

@@ -17,7 +17,8 @@
 use super::Store;
 use super::error::{SqlContext, StoreError};
 use super::schema::{RAW_BUCKET_MS, raw_bucket};
-use super::types::{Resolution, UnixMillis};
+use super::types::Resolution;
+use crate::types::UnixMillis;
 use crate::util::stats::nearest_rank;
 use rusqlite::{OptionalExtension, Transaction, params};
 use std::collections::BTreeMap;

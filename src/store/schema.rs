@@ -184,6 +184,7 @@ fn migrate_to(conn: &mut Connection, path: &Path, target: i64) -> Result<(), Sto
 mod tests {
     use super::*;
     use crate::store::{Store, StoreConfig};
+    use crate::types::UnixMillis;
 
     fn tables(conn: &Connection) -> Vec<String> {
         let mut stmt = conn
@@ -227,7 +228,8 @@ mod tests {
 
     #[test]
     fn a_version_2_database_keeps_its_samples_in_the_time_clustered_layout() {
-        use crate::store::{Resolution, SeriesKey, UnixMillis};
+        use crate::store::{Resolution, SeriesKey};
+        use crate::types::UnixMillis;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("v2.db");
         // Two series, samples on both sides of bucket edges and before 1970.
@@ -330,7 +332,7 @@ mod tests {
         let store = Store::open(&path, StoreConfig::default()).unwrap();
         assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
         let states: Vec<(&str, &str)> = store
-            .alert_history(0, 10)
+            .alert_history(UnixMillis(0), 10)
             .unwrap()
             .into_iter()
             .map(|e| (e.event.as_str(), e.state.as_str()))

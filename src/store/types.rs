@@ -1,14 +1,19 @@
 //! The values the store takes and returns: series keys, samples, gaps,
 //! batches, read results and the configuration.
+use crate::types::UnixMillis;
+use rusqlite::types::{FromSql, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use std::time::Duration;
 
-/// Wall-clock time in milliseconds since the Unix epoch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct UnixMillis(pub i64);
+/// A wall time is stored as its INTEGER milliseconds.
+impl ToSql for UnixMillis {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.0))
+    }
+}
 
-impl UnixMillis {
-    pub fn minus(self, d: Duration) -> UnixMillis {
-        UnixMillis(self.0.saturating_sub(d.as_millis() as i64))
+impl FromSql for UnixMillis {
+    fn column_result(v: ValueRef<'_>) -> FromSqlResult<Self> {
+        i64::column_result(v).map(UnixMillis)
     }
 }
 

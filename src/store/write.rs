@@ -3,7 +3,8 @@
 use super::Store;
 use super::error::{SqlContext, StoreError};
 use super::schema::raw_bucket;
-use super::types::{Batch, GapRecord, SeriesKey, UnixMillis};
+use super::types::{Batch, GapRecord, SeriesKey};
+use crate::types::UnixMillis;
 use rusqlite::{OptionalExtension, Transaction, params};
 use std::collections::HashMap;
 
@@ -19,7 +20,7 @@ impl Store {
                 device: bad.key.device.clone(),
                 subject: bad.key.subject.clone(),
                 metric: bad.key.metric.clone(),
-                at_ms: bad.at.0,
+                at_ms: bad.at,
             });
         }
         let tx = self.conn.transaction().sql("begin batch")?;

@@ -52,24 +52,18 @@ macro_rules! named_set {
 
 pub mod alert;
 pub mod interface;
+pub mod time;
 
 pub use alert::{AlertEventKind, AlertState, AlertStatus, RuleKind, Severity, UnknownName};
 pub use interface::OperStatus;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
+pub use time::UnixMillis;
 
 /// An SNMP ifIndex (IF-MIB), 1..=2147483647 on a conforming agent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct IfIndex(pub u32);
-
-/// Milliseconds since the Unix epoch, now (the wall clock used for stored
-/// timestamps and display; 0 if the clock is before 1970).
-pub fn unix_now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
 
 /// A round-trip time in microseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

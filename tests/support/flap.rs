@@ -118,7 +118,7 @@ pub fn notes(got: &super::Hooks) -> Vec<Got> {
                 notice: annotations["notice"].as_str().map(str::to_string),
                 summary: s(&annotations["summary"]),
                 id: h.id,
-                at_ms: h.at_ms,
+                at_ms: h.at_ms.0,
                 rule: s(&labels["alertname"]),
                 status: s(&h.body["status"]),
                 device: s(&labels["device"]),

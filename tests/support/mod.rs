@@ -290,7 +290,7 @@ pub fn unquote(s: &str) -> &str {
 pub struct Hook {
     pub id: i64,
     pub auth: String,
-    pub at_ms: i64,
+    pub at_ms: nocmap::types::UnixMillis,
     pub body: serde_json::Value,
 }
 
@@ -343,7 +343,7 @@ pub fn start_webhook(lab: &Lab, port: u16, got: Hooks) {
                 continue;
             }
             let body = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
-            let at_ms = nocmap::types::unix_now_ms();
+            let at_ms = nocmap::types::UnixMillis::now();
             got.lock().unwrap_or_else(|p| p.into_inner()).push(Hook {
                 id,
                 auth,

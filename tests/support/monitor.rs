@@ -1,7 +1,8 @@
 //! What `tests/monitor_lab.rs` reads back and compares: series from the
 //! store serve wrote (raw points, the bits a rate series adds up to over a
 //! window) and the kernel's own byte count of the measured interface.
-use nocmap::store::{SeriesKey, Store, UnixMillis};
+use nocmap::store::{SeriesKey, Store};
+use nocmap::types::UnixMillis;
 use nocmap_lab::Lab;
 
 /// The id of the device discovery saved with this sysName.

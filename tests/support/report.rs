@@ -3,8 +3,9 @@
 //! pruning), and the independent calculation the report's figures are
 //! checked against: a per-second state model for reachability, plain
 //! sorting for percentiles.
-use nocmap::store::{Batch, Sample, SeriesKey, Store, StoreConfig, UnixMillis};
+use nocmap::store::{Batch, Sample, SeriesKey, Store, StoreConfig};
 use nocmap::topology::{Device, DeviceId, Endpoint, Interface, Link, Topology};
+use nocmap::types::UnixMillis;
 
 /// 2023-11-14T22:00:00Z, in seconds: everything below is in whole seconds.
 const T0: i64 = 1_699_999_200;

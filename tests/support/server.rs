@@ -6,6 +6,7 @@ use nocmap::counters::{GapReason, InterfaceRates, Metric};
 use nocmap::live::{DeviceHealth, InterfaceHealth, Live, PollerHealth, Reachability};
 use nocmap::server::{AppState, serve};
 use nocmap::topology::{Device, DeviceId, Endpoint, Evidence, Interface, Link, Topology};
+use nocmap::types::UnixMillis;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -84,18 +85,18 @@ pub fn hostile_live() -> Arc<Live> {
             DeviceId("dev-a".into()),
             DeviceHealth {
                 reachability: Reachability::Up,
-                since_ms: Some(now - 60_000),
+                since_ms: Some(UnixMillis(now - 60_000)),
                 rtt_min_ms: Some(0.5),
                 rtt_avg_ms: Some(1.25),
                 rtt_median_ms: Some(1.0),
                 rtt_max_ms: Some(3.0),
                 jitter_ms: Some(0.25),
                 loss_pct: Some(25.0),
-                last_icmp_ms: Some(now),
+                last_icmp_ms: Some(UnixMillis(now)),
                 icmp_stale_after_ms: Some(30_000),
                 icmp_error: None,
                 snmp_ok: Some(true),
-                last_snmp_ms: Some(now),
+                last_snmp_ms: Some(UnixMillis(now)),
                 snmp_error: None,
                 snmp_unusable_datagrams: 0,
             },
@@ -115,7 +116,7 @@ pub fn hostile_live() -> Arc<Live> {
                         .with(Metric::InUtilisationPct, 0.2)
                         .with(Metric::OutUtilisationPct, 0.05),
                 ),
-                updated_ms: Some(now),
+                updated_ms: Some(UnixMillis(now)),
             },
         );
         interfaces.insert(
@@ -125,7 +126,7 @@ pub fn hostile_live() -> Arc<Live> {
                 rates: Some(
                     InterfaceRates::all_gap(GapReason::Missing).with(Metric::InBitsPerSec, 42.0),
                 ),
-                updated_ms: Some(now),
+                updated_ms: Some(UnixMillis(now)),
                 ..Default::default()
             },
         );
@@ -140,7 +141,7 @@ pub fn hostile_live() -> Arc<Live> {
                         .with(Metric::InUtilisationPct, 0.06)
                         .with(Metric::OutUtilisationPct, 0.19),
                 ),
-                updated_ms: Some(now),
+                updated_ms: Some(UnixMillis(now)),
                 ..Default::default()
             },
         );

@@ -3,7 +3,7 @@
 //! live state and the page. Pure: texts in, texts and events out; no lock,
 //! no clock, no channel.
 use super::json;
-use crate::live::UnixMs;
+use crate::types::UnixMillis;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -14,7 +14,7 @@ pub(super) type Items = BTreeMap<String, Arc<str>>;
 #[derive(Debug, Clone, Default)]
 pub struct Frame {
     pub seq: u64,
-    pub generated_ms: UnixMs,
+    pub generated_ms: UnixMillis,
     devices: Items,
     links: Items,
     /// The texts built from this frame so far, shared by every answer.
@@ -71,7 +71,7 @@ impl Frame {
     /// Moves to the next tick with the given items; returns the delta event.
     pub(super) fn advance(
         &mut self,
-        generated_ms: UnixMs,
+        generated_ms: UnixMillis,
         devices: Items,
         links: Items,
     ) -> FeedEvent {
@@ -134,7 +134,7 @@ mod tests {
     fn deltas_carry_changed_and_removed_items_only() {
         let mut f = Frame::default();
         let e = f.advance(
-            10,
+            UnixMillis(10),
             items(&[("r1", r#"{"id":"r1","v":1}"#), ("r2", r#"{"id":"r2"}"#)]),
             items(&[("l1", r#"{"id":"l1"}"#)]),
         );
@@ -142,7 +142,7 @@ mod tests {
         assert_eq!(v["seq"], 1);
         assert_eq!(v["devices"].as_array().unwrap().len(), 2);
         let e = f.advance(
-            20,
+            UnixMillis(20),
             items(&[("r1", r#"{"id":"r1","v":2}"#), ("<x\"", r#"{"id":"<x\""}"#)]),
             items(&[("l1", r#"{"id":"l1"}"#)]),
         );

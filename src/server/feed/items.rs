@@ -3,8 +3,9 @@
 //! taking the live state's read lock for one chunk of items at a time.
 //! Reads no clock: the caller passes the time.
 use super::frame::Items;
-use crate::live::{Live, UnixMs};
+use crate::live::Live;
 use crate::server::api;
+use crate::types::UnixMillis;
 use std::sync::Arc;
 
 /// Items rendered per hold of the live state's read lock.
@@ -18,7 +19,7 @@ fn to_text(v: Result<String, serde_json::Error>) -> Arc<str> {
 /// the read lock once per [`CHUNK`] items. Should the topology be replaced
 /// between two chunks, this frame mixes the two for one tick; every item
 /// is consistent in itself and the next tick is whole.
-pub(super) fn render(live: &Live, now_ms: UnixMs) -> (Items, Items) {
+pub(super) fn render(live: &Live, now_ms: UnixMillis) -> (Items, Items) {
     let mut devices = Items::new();
     let mut links = Items::new();
     let mut at = 0;

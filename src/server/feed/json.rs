@@ -4,7 +4,7 @@
 //! and the devices array (`/api/devices`). Pure string building; ids,
 //! which are device data, are escaped by serde.
 use super::frame::{Changes, Items};
-use crate::live::UnixMs;
+use crate::types::UnixMillis;
 use std::sync::Arc;
 
 fn push_items<'a>(out: &mut String, key: &str, items: impl Iterator<Item = &'a Arc<str>>) {
@@ -27,7 +27,13 @@ fn push_array<'a>(out: &mut String, items: impl Iterator<Item = &'a Arc<str>>) {
 
 /// `{"seq","generated_ms","devices","links","removed_devices","removed_links"}`
 /// with the changed items' texts and the removed ids.
-pub(super) fn delta(seq: u64, generated_ms: UnixMs, devices: &Changes, links: &Changes) -> String {
+pub(super) fn delta(
+    seq: u64,
+    generated_ms: UnixMillis,
+    devices: &Changes,
+    links: &Changes,
+) -> String {
+    let generated_ms = generated_ms.0;
     let mut out = format!("{{\"seq\":{seq},\"generated_ms\":{generated_ms},");
     push_items(&mut out, "devices", devices.changed.iter());
     out.push(',');
@@ -43,7 +49,13 @@ pub(super) fn delta(seq: u64, generated_ms: UnixMs, devices: &Changes, links: &C
 }
 
 /// `{"seq","generated_ms","devices","links"}` with every item's text.
-pub(super) fn snapshot(seq: u64, generated_ms: UnixMs, devices: &Items, links: &Items) -> String {
+pub(super) fn snapshot(
+    seq: u64,
+    generated_ms: UnixMillis,
+    devices: &Items,
+    links: &Items,
+) -> String {
+    let generated_ms = generated_ms.0;
     let mut out = format!("{{\"seq\":{seq},\"generated_ms\":{generated_ms},");
     push_items(&mut out, "devices", devices.values());
     out.push(',');
@@ -70,7 +82,7 @@ mod tests {
             changed: vec![t(r#"{"id":"r1"}"#)],
             removed: vec!["<x\"".into()],
         };
-        let text = delta(3, 40, &d, &Changes::default());
+        let text = delta(3, UnixMillis(40), &d, &Changes::default());
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(
             v,
@@ -81,7 +93,7 @@ mod tests {
         assert_eq!(array(items.values()), "[1,2]");
         assert_eq!(array(Items::new().values()), "[]");
         assert_eq!(
-            snapshot(1, 2, &items, &Items::new()),
+            snapshot(1, UnixMillis(2), &items, &Items::new()),
             r#"{"seq":1,"generated_ms":2,"devices":[1,2],"links":[]}"#
         );
     }

@@ -64,14 +64,15 @@ mod tests {
     use super::super::ticker::BUFFERED_EVENTS;
     use super::*;
     use crate::live::Live;
+    use crate::types::UnixMillis;
 
     #[tokio::test]
     async fn a_subscriber_gets_a_snapshot_then_deltas_and_a_snapshot_when_behind() {
         let feed = Feed::new();
         let live = Live::default();
-        feed.tick(&live, 1);
+        feed.tick(&live, UnixMillis(1));
         let mut sub = Subscriber::new(feed.clone()).unwrap();
-        feed.tick(&live, 2);
+        feed.tick(&live, UnixMillis(2));
         let Next::Send(e) = sub.next().await else {
             panic!()
         };
@@ -81,14 +82,14 @@ mod tests {
         };
         assert_eq!((e.kind, e.seq), (EventKind::Delta, 2));
         for t in 3..(3 + BUFFERED_EVENTS as i64 + 5) {
-            feed.tick(&live, t);
+            feed.tick(&live, UnixMillis(t));
         }
         let Next::Send(e) = sub.next().await else {
             panic!()
         };
         assert_eq!(e.kind, EventKind::Snapshot);
         assert_eq!(e.seq, 2 + BUFFERED_EVENTS as u64 + 5);
-        feed.tick(&live, 100);
+        feed.tick(&live, UnixMillis(100));
         let Next::Send(e) = sub.next().await else {
             panic!()
         };

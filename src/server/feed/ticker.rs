@@ -5,7 +5,8 @@
 //! time whoever asks.
 use super::frame::{FeedEvent, Frame};
 use super::items;
-use crate::live::{Live, UnixMs};
+use crate::live::Live;
+use crate::types::UnixMillis;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::broadcast;
@@ -43,12 +44,12 @@ impl Feed {
     }
 
     /// Renders the live state at `now_ms` and sends the delta.
-    pub fn tick(&self, live: &Live, now_ms: UnixMs) {
+    pub fn tick(&self, live: &Live, now_ms: UnixMillis) {
         let _one = self.rendering.lock().unwrap_or_else(|p| p.into_inner());
         self.tick_locked(live, now_ms);
     }
 
-    fn tick_locked(&self, live: &Live, now_ms: UnixMs) {
+    fn tick_locked(&self, live: &Live, now_ms: UnixMillis) {
         let (devices, links) = items::render(live, now_ms);
         let event = self.frame().advance(now_ms, devices, links);
         if let Some(tx) = self.tx.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
@@ -60,17 +61,17 @@ impl Feed {
     /// Renders a new frame unless the current one is younger than
     /// `max_age_ms` at `now_ms`. Callers that arrive while another renders
     /// wait for it and take its frame. Blocking: call off the reactor.
-    pub fn refresh(&self, live: &Live, now_ms: UnixMs, max_age_ms: i64) {
+    pub fn refresh(&self, live: &Live, now_ms: UnixMillis, max_age_ms: i64) {
         let fresh = |f: &Feed| {
             let frame = f.frame();
-            frame.seq > 0 && frame.generated_ms.saturating_add(max_age_ms) > now_ms
+            frame.seq > 0 && UnixMillis(frame.generated_ms.0.saturating_add(max_age_ms)) > now_ms
         };
         if fresh(self) {
             return;
         }
         let _one = self.rendering.lock().unwrap_or_else(|p| p.into_inner());
         if !fresh(self) {
-            self.tick_locked(live, crate::types::unix_now_ms().max(now_ms));
+            self.tick_locked(live, UnixMillis::now().max(now_ms));
         }
     }
 
@@ -131,7 +132,7 @@ pub async fn run(feed: Arc<Feed>, live: Arc<Live>, period: Duration) {
         }
         let (f, l) = (feed.clone(), live.clone());
         // Rendering a large map takes milliseconds: off the reactor.
-        let now = crate::types::unix_now_ms();
+        let now = UnixMillis::now();
         if tokio::task::spawn_blocking(move || f.tick(&l, now))
             .await
             .is_err()
@@ -150,7 +151,7 @@ pub async fn fresh<T: Send + 'static>(
     pick: fn(&Feed) -> T,
 ) -> Option<T> {
     let (f, l) = (feed.clone(), live.clone());
-    let now = crate::types::unix_now_ms();
+    let now = UnixMillis::now();
     let max_age_ms = i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX);
     let got = tokio::task::spawn_blocking(move || {
         f.refresh(&l, now, max_age_ms);
@@ -172,16 +173,16 @@ mod tests {
     fn refresh_renders_only_a_frame_older_than_asked() {
         let feed = Feed::new();
         let live = Live::default();
-        feed.refresh(&live, 1_000, 1_000);
+        feed.refresh(&live, UnixMillis(1_000), 1_000);
         let first = feed.current();
         assert_eq!(first.seq, 1, "an empty feed renders at once");
-        feed.refresh(&live, 1_500, 1_000);
+        feed.refresh(&live, UnixMillis(1_500), 1_000);
         assert_eq!(feed.current().seq, 1, "half a tick old: kept");
         assert!(
             Arc::ptr_eq(&first.data, &feed.current().data),
             "shared text"
         );
-        feed.refresh(&live, i64::MAX - 5, 1_000);
+        feed.refresh(&live, UnixMillis(i64::MAX - 5), 1_000);
         assert_eq!(feed.current().seq, 2, "older than asked: rendered");
         assert!(!feed.has_subscribers());
         let _sub = Subscriber::new(feed.clone()).unwrap();

@@ -12,6 +12,7 @@ pub use outbox::{Outbox, Outcome};
 use crate::live::Live;
 use crate::server::metrics;
 use crate::types::Secret;
+use crate::types::UnixMillis;
 use crate::util::http::{Endpoint, post};
 use base64::Engine;
 use std::future::Future;
@@ -76,7 +77,7 @@ pub async fn run(settings: Settings, live: Arc<Live>, shutdown: impl Future<Outp
             biased;
             _ = &mut shutdown => break,
             _ = ticker.tick() => {
-                let now = crate::types::unix_now_ms();
+                let now = UnixMillis::now();
                 let families = live.read(|s| metrics::collect(s, now));
                 let req = proto::write_request(&families, &settings.labels, now);
                 if outbox.push(proto::body(&req)) {

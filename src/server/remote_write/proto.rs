@@ -3,6 +3,7 @@
 //! `types.proto`), metric families turned into time series, and the
 //! snappy (block format) body. Pure: the caller passes the timestamp.
 use crate::server::metrics::Family;
+use crate::types::UnixMillis;
 
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct WriteRequest {
@@ -39,7 +40,11 @@ pub struct Sample {
 /// One time series per sample of `families`, each with `extra` labels
 /// added, labels sorted by name, one sample at `at_ms`. Non-finite values
 /// and empty label values (which Prometheus treats as absent) are left out.
-pub fn write_request(families: &[Family], extra: &[(String, String)], at_ms: i64) -> WriteRequest {
+pub fn write_request(
+    families: &[Family],
+    extra: &[(String, String)],
+    at_ms: UnixMillis,
+) -> WriteRequest {
     let mut timeseries = Vec::new();
     for f in families {
         for s in f.samples.iter().filter(|s| s.value.is_finite()) {
@@ -61,7 +66,7 @@ pub fn write_request(families: &[Family], extra: &[(String, String)], at_ms: i64
                 labels,
                 samples: vec![Sample {
                     value: s.value,
-                    timestamp: at_ms,
+                    timestamp: at_ms.0,
                 }],
             });
         }
@@ -124,7 +129,7 @@ mod tests {
                 },
             ],
         };
-        let req = write_request(&[f], &[("site".into(), "lab".into())], 77);
+        let req = write_request(&[f], &[("site".into(), "lab".into())], UnixMillis(77));
         assert_eq!(req.timeseries.len(), 1);
         let names: Vec<(&str, &str)> = req.timeseries[0]
             .labels

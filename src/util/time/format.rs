@@ -3,9 +3,11 @@
 //! milliseconds, for notification payloads), compact stamps for file
 //! names and `1d 02:03:04` durations. Pure.
 use super::calendar::civil_from_days;
+use crate::types::UnixMillis;
 
 /// `2024-05-01T12:00:00Z` (with `.250` when the milliseconds are not zero).
-pub fn rfc3339(ms: i64) -> String {
+pub fn rfc3339(t: UnixMillis) -> String {
+    let ms = t.0;
     let secs = ms.div_euclid(1000);
     let milli = ms.rem_euclid(1000);
     let (days, sod) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
@@ -19,7 +21,8 @@ pub fn rfc3339(ms: i64) -> String {
 }
 
 /// RFC 3339 in UTC, always with milliseconds (`2026-11-23T04:30:00.000Z`).
-pub fn rfc3339_ms(ms: i64) -> String {
+pub fn rfc3339_ms(t: UnixMillis) -> String {
+    let ms = t.0;
     let days = ms.div_euclid(86_400_000);
     let rem = ms.rem_euclid(86_400_000);
     let (y, m, d) = civil_from_days(days);
@@ -33,8 +36,8 @@ pub fn rfc3339_ms(ms: i64) -> String {
 }
 
 /// `20240501T1200Z`: for file names.
-pub fn compact(ms: i64) -> String {
-    let s = rfc3339(ms);
+pub fn compact(t: UnixMillis) -> String {
+    let s = rfc3339(t);
     let digits: String = s
         .chars()
         .take(16)
@@ -66,10 +69,16 @@ mod tests {
 
     #[test]
     fn formats() {
-        assert_eq!(rfc3339(1_700_000_000_000), "2023-11-14T22:13:20Z");
-        assert_eq!(rfc3339(1_709_164_800_250), "2024-02-29T00:00:00.250Z");
-        assert_eq!(rfc3339(-1), "1969-12-31T23:59:59.999Z");
-        assert_eq!(compact(1_700_000_000_000), "20231114T2213Z");
+        assert_eq!(
+            rfc3339(UnixMillis(1_700_000_000_000)),
+            "2023-11-14T22:13:20Z"
+        );
+        assert_eq!(
+            rfc3339(UnixMillis(1_709_164_800_250)),
+            "2024-02-29T00:00:00.250Z"
+        );
+        assert_eq!(rfc3339(UnixMillis(-1)), "1969-12-31T23:59:59.999Z");
+        assert_eq!(compact(UnixMillis(1_700_000_000_000)), "20231114T2213Z");
         assert_eq!(duration(250), "0.250 s");
         assert_eq!(duration(0), "00:00:00");
         assert_eq!(duration(3_723_000), "01:02:03");
@@ -79,24 +88,29 @@ mod tests {
     #[test]
     fn round_trips_through_the_parser() {
         for ms in [0, 951_782_400_000, 1_700_000_000_123, 4_102_444_799_000] {
-            assert_eq!(parse_time(&rfc3339(ms), 0), Ok(ms));
+            let t = UnixMillis(ms);
+            assert_eq!(parse_time(&rfc3339(t), UnixMillis(0)), Ok(t));
         }
     }
 
     #[test]
     fn always_with_milliseconds() {
-        assert_eq!(rfc3339_ms(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(rfc3339_ms(951_782_400_000), "2000-02-29T00:00:00.000Z");
-        assert_eq!(rfc3339_ms(-1), "1969-12-31T23:59:59.999Z");
+        assert_eq!(rfc3339_ms(UnixMillis(0)), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            rfc3339_ms(UnixMillis(951_782_400_000)),
+            "2000-02-29T00:00:00.000Z"
+        );
+        assert_eq!(rfc3339_ms(UnixMillis(-1)), "1969-12-31T23:59:59.999Z");
     }
 
     proptest! {
         #[test]
         fn both_forms_round_trip_through_the_parser(ms in -60_000_000_000_000i64..250_000_000_000_000) {
-            let text = rfc3339_ms(ms);
+            let t = UnixMillis(ms);
+            let text = rfc3339_ms(t);
             if text.len() == 24 {
-                prop_assert_eq!(super::super::parse_rfc3339_ms(&text), Some(ms));
-                prop_assert_eq!(super::super::parse_rfc3339_ms(&rfc3339(ms)), Some(ms));
+                prop_assert_eq!(super::super::parse_rfc3339_ms(&text), Some(t));
+                prop_assert_eq!(super::super::parse_rfc3339_ms(&rfc3339(t)), Some(t));
             }
         }
     }

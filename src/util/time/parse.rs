@@ -3,6 +3,7 @@
 //! (`2024-05-01T12:00:00Z`, `2024-05-01T14:00:00.250+02:00`). Pure: the
 //! caller passes the current time.
 use super::calendar::{days_from_civil, days_in_month};
+use crate::types::UnixMillis;
 
 /// Why a time value was refused; the message is shown to the client.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -11,15 +12,15 @@ use super::calendar::{days_from_civil, days_in_month};
 )]
 pub struct TimeParamError(pub String);
 
-/// `text` as Unix milliseconds, durations counted back from `now_ms`.
-pub fn parse_time(text: &str, now_ms: i64) -> Result<i64, TimeParamError> {
+/// `text` as a wall time, durations counted back from `now_ms`.
+pub fn parse_time(text: &str, now_ms: UnixMillis) -> Result<UnixMillis, TimeParamError> {
     let err = || TimeParamError(text.chars().take(64).collect());
     if text == "now" {
         return Ok(now_ms);
     }
     // `15m` and `-15m` both mean fifteen minutes ago.
     if let Some(ms) = parse_duration_ms(text.strip_prefix('-').unwrap_or(text)) {
-        return Ok(now_ms.saturating_sub(ms));
+        return Ok(UnixMillis(now_ms.0.saturating_sub(ms)));
     }
     parse_rfc3339_ms(text).ok_or_else(err)
 }
@@ -44,7 +45,7 @@ fn parse_duration_ms(text: &str) -> Option<i64> {
 }
 
 /// `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`, `T` may be `t` or a space.
-pub fn parse_rfc3339_ms(text: &str) -> Option<i64> {
+pub fn parse_rfc3339_ms(text: &str) -> Option<UnixMillis> {
     let b = text.as_bytes();
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[13] != b':' || b[16] != b':' {
         return None;
@@ -108,14 +109,14 @@ pub fn parse_rfc3339_ms(text: &str) -> Option<i64> {
     };
     let days = days_from_civil(year, month, day);
     let secs = days * 86_400 + hour * 3_600 + minute * 60 + second - offset_min * 60;
-    Some(secs * 1_000 + millis)
+    Some(UnixMillis(secs * 1_000 + millis))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const NOW: i64 = 1_700_000_000_000;
+    const NOW: UnixMillis = UnixMillis(1_700_000_000_000);
 
     #[test]
     fn durations_and_now() {
@@ -134,14 +135,23 @@ mod tests {
     #[test]
     fn rfc3339_text() {
         // `date -u -d 2023-11-14T22:13:20Z +%s` = 1700000000
-        assert_eq!(parse_time("2023-11-14T22:13:20Z", 0), Ok(NOW));
-        assert_eq!(parse_time("2023-11-15T00:13:20.5+02:00", 0), Ok(NOW + 500));
+        assert_eq!(parse_time("2023-11-14T22:13:20Z", UnixMillis(0)), Ok(NOW));
         assert_eq!(
-            parse_time("2023-11-14 20:13:20.123456-02:00", 0),
+            parse_time("2023-11-15T00:13:20.5+02:00", UnixMillis(0)),
+            Ok(NOW + 500)
+        );
+        assert_eq!(
+            parse_time("2023-11-14 20:13:20.123456-02:00", UnixMillis(0)),
             Ok(NOW + 123)
         );
-        assert_eq!(parse_time("1970-01-01T00:00:00Z", 5), Ok(0));
-        assert_eq!(parse_time("2024-02-29T00:00:00Z", 0), Ok(1_709_164_800_000));
+        assert_eq!(
+            parse_time("1970-01-01T00:00:00Z", UnixMillis(5)),
+            Ok(UnixMillis(0))
+        );
+        assert_eq!(
+            parse_time("2024-02-29T00:00:00Z", UnixMillis(0)),
+            Ok(UnixMillis(1_709_164_800_000))
+        );
         for bad in [
             "2023-02-29T00:00:00Z",
             "2023-13-01T00:00:00Z",
@@ -152,7 +162,7 @@ mod tests {
             "+023-11-14T22:13:20Z",
             "2023-11-14T22:13:20+-1:00",
         ] {
-            assert!(parse_time(bad, 0).is_err(), "{bad}");
+            assert!(parse_time(bad, UnixMillis(0)).is_err(), "{bad}");
         }
     }
 }
