@@ -24,8 +24,8 @@ fuzz_target!(|data: &[u8]| {
         Ok(config) => {
             let _ = config.snmp_settings();
             let _ = config.snmp_credentials();
-            let _ = config.server_auth();
-            let _ = config.remote_write_settings();
+            let _ = nocmap::server::settings::auth(&config.server);
+            let _ = nocmap::server::settings::remote_write(config.remote_write.as_ref());
             let _ = config.credential_names();
             let name = last.trim_start_matches('#');
             let addr = "10.20.0.1".parse().ok();
