@@ -259,6 +259,27 @@ mod tests {
         }
     }
 
+    /// The deliverer of receiver "hook" running on `fake`, and its stop.
+    fn spawn_hook(
+        fake: Fake,
+        store: &Arc<Mutex<Store>>,
+        clock: Arc<dyn crate::util::clock::Clock>,
+    ) -> (tokio::task::JoinHandle<Stats>, watch::Sender<bool>) {
+        let (stop_tx, stop) = watch::channel(false);
+        let task = tokio::spawn(run(
+            Target {
+                name: "hook".into(),
+                format: ReceiverFormat::Generic,
+            },
+            fake,
+            store.clone(),
+            Arc::new(Notify::new()),
+            clock,
+            stop,
+        ));
+        (task, stop_tx)
+    }
+
     fn event(key: &str) -> AlertEvent {
         AlertEvent {
             rule: "r".into(),
@@ -293,18 +314,11 @@ mod tests {
             ])),
             seen: seen.clone(),
         };
-        let (stop_tx, stop) = watch::channel(false);
-        let task = tokio::spawn(run(
-            Target {
-                name: "hook".into(),
-                format: ReceiverFormat::Generic,
-            },
+        let (task, stop_tx) = spawn_hook(
             fake,
-            store.clone(),
-            Arc::new(Notify::new()),
+            &store,
             Arc::new(crate::util::clock::SystemClock::new()),
-            stop,
-        ));
+        );
         // Two retries: 1 s + 2 s of real backoff.
         for _ in 0..300 {
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -350,18 +364,7 @@ mod tests {
         let clock = Arc::new(crate::util::clock::ManualClock::new(UnixMillis(
             1_800_000_000_000,
         )));
-        let (stop_tx, stop) = watch::channel(false);
-        let task = tokio::spawn(run(
-            Target {
-                name: "hook".into(),
-                format: ReceiverFormat::Generic,
-            },
-            fake,
-            store.clone(),
-            Arc::new(Notify::new()),
-            clock.clone(),
-            stop,
-        ));
+        let (task, stop_tx) = spawn_hook(fake, &store, clock.clone());
         let attempts = || seen.lock().unwrap().len();
         // Tokio's time runs a minute ahead; the handle's clock stands still.
         for _ in 0..600 {

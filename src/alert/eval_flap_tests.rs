@@ -15,8 +15,17 @@ flap_window_s = 100
 /// Alternates the utilisation above and below the threshold at 0, 1, …
 /// s for `n` steps, starting high.
 fn flap(e: &mut Evaluator, o: &mut Observations, n: i64) -> Vec<Transition> {
+    flap_over(e, o, 0..n)
+}
+
+/// The same over the seconds `secs`: high at even seconds, low at odd.
+fn flap_over(
+    e: &mut Evaluator,
+    o: &mut Observations,
+    secs: std::ops::Range<i64>,
+) -> Vec<Transition> {
     let mut all = Vec::new();
-    for k in 0..n {
+    for k in secs {
         let v = if k % 2 == 0 { 90.0 } else { 10.0 };
         set_util(o, Some(v), UnixMillis(k * 1000));
         all.extend(e.step(o, UnixMillis(k * 1000)));
@@ -239,15 +248,7 @@ fn flapping_goes_on_across_a_restart() {
         e
     };
     let mut e = restarted(true);
-    let mut after = Vec::new();
-    for k in 10..14 {
-        set_util(
-            &mut o,
-            Some(if k % 2 == 0 { 90.0 } else { 10.0 }),
-            UnixMillis(k * 1000),
-        );
-        after.extend(e.step(&o, UnixMillis(k * 1000)));
-    }
+    let after = flap_over(&mut e, &mut o, 10..14);
     assert!(
         told(&after).is_empty(),
         "still flapping after the restart: nothing told, got {after:?}"
@@ -260,15 +261,7 @@ fn flapping_goes_on_across_a_restart() {
     // Without the history it stopped flapping at the first step (a stop
     // notice), and the next changes were told again.
     let mut e = restarted(false);
-    let mut before = Vec::new();
-    for k in 10..14 {
-        set_util(
-            &mut o,
-            Some(if k % 2 == 0 { 90.0 } else { 10.0 }),
-            UnixMillis(k * 1000),
-        );
-        before.extend(e.step(&o, UnixMillis(k * 1000)));
-    }
+    let before = flap_over(&mut e, &mut o, 10..14);
     let events: Vec<AlertEventKind> = before
         .iter()
         .filter(|t| t.notify)
@@ -356,15 +349,7 @@ fn time_nobody_watched_does_not_stop_the_flapping() {
     let store = open();
     let mut e = evaluator(FLAPPY);
     crate::alert::runner::restore(&mut e, &store, UnixMillis(104_000)).unwrap();
-    let mut after = Vec::new();
-    for k in 104..108 {
-        set_util(
-            &mut o,
-            Some(if k % 2 == 0 { 90.0 } else { 10.0 }),
-            UnixMillis(k * 1000),
-        );
-        after.extend(e.step(&o, UnixMillis(k * 1000)));
-    }
+    let after = flap_over(&mut e, &mut o, 104..108);
     assert!(
         told(&after).is_empty(),
         "still flapping after 99 s nobody watched: {after:?}"
