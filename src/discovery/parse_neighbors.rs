@@ -126,6 +126,7 @@ pub fn lldp_remote(vbs: &[VarBind]) -> Vec<LldpNeighbor> {
             continue;
         };
         out.push(LldpNeighbor {
+            index: index.clone(),
             local_port: *port,
             chassis,
             port: port_id,

@@ -4,7 +4,7 @@
 //! Plain data: no parsing, no link decisions. Every ifIndex here is an
 //! [`IfIndex`]; LLDP port numbers stay `u32` (they equal the ifIndex only on
 //! most agents, and `resolve` checks that).
-use crate::topology::Interface;
+use crate::topology::{Interface, Unresolved};
 use crate::types::IfIndex;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -28,6 +28,20 @@ pub struct LldpId {
     pub value: String,
 }
 
+impl LldpId {
+    /// A placeholder many devices send alike (empty, all zero bytes, all
+    /// FF bytes, in any rendering): it identifies no device.
+    pub fn is_placeholder(&self) -> bool {
+        let v = self.value.trim();
+        let v = v.strip_prefix("0x").unwrap_or(v);
+        let digits: Vec<char> = v
+            .chars()
+            .filter(|c| !matches!(c, ':' | '-' | '.' | ' '))
+            .collect();
+        digits.iter().all(|c| *c == '0') || digits.iter().all(|c| c.eq_ignore_ascii_case(&'f'))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct LldpLocalPort {
     pub id: LldpId,
@@ -36,6 +50,9 @@ pub struct LldpLocalPort {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct LldpNeighbor {
+    /// The row's index in lldpRemTable as the agent sent it
+    /// (timeMark.localPortNum.remIndex where the agent follows the MIB).
+    pub index: Vec<u32>,
     /// lldpRemLocalPortNum: our port (equal to the ifIndex on most agents).
     pub local_port: u32,
     pub chassis: LldpId,
@@ -97,6 +114,9 @@ pub struct DeviceReport {
     pub fdb: Vec<FdbEntry>,
     /// Tables read only in part, each with its reason.
     pub partial: Vec<String>,
+    /// Neighbour-table rows the parsers could not use, each with its reason
+    /// (link building adds the rows it could not place to the device).
+    pub unresolved: Vec<Unresolved>,
 }
 
 impl DeviceReport {

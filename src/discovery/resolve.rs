@@ -25,7 +25,7 @@ impl<'r> Index<'r> {
             by_name: HashMap::new(),
         };
         for (i, r) in reports.iter().enumerate() {
-            if let Some(c) = &r.lldp_chassis {
+            if let Some(c) = super::identity::own_chassis(r) {
                 ix.by_chassis
                     .insert((c.subtype, c.value.to_ascii_lowercase()), i);
             }
@@ -69,21 +69,30 @@ impl<'r> Index<'r> {
         None
     }
 
-    /// The managed device an LLDP neighbour row describes.
+    /// The managed device an LLDP neighbour row describes: by its chassis
+    /// id, else by a management address only that device holds, else by a
+    /// unique name. A placeholder chassis id (all zero, ...) matches
+    /// nothing, and with one only an address can tell the neighbour.
     pub fn lldp_device(&self, n: &LldpNeighbor) -> Option<usize> {
-        if let Some(&i) = self
-            .by_chassis
-            .get(&(n.chassis.subtype, n.chassis.value.to_ascii_lowercase()))
-        {
-            return Some(i);
-        }
-        if n.chassis.subtype == 4
-            && let Some(i) = self.by_mac(&n.chassis.value)
-        {
-            return Some(i);
+        let placeholder = n.chassis.is_placeholder();
+        if !placeholder {
+            if let Some(&i) = self
+                .by_chassis
+                .get(&(n.chassis.subtype, n.chassis.value.to_ascii_lowercase()))
+            {
+                return Some(i);
+            }
+            if n.chassis.subtype == 4
+                && let Some(i) = self.by_mac(&n.chassis.value)
+            {
+                return Some(i);
+            }
         }
         if let Some(i) = n.mgmt_addrs.iter().find_map(|a| self.by_addr(a)) {
             return Some(i);
+        }
+        if placeholder {
+            return None;
         }
         n.sys_name.as_deref().and_then(|s| self.by_name(s))
     }

@@ -151,6 +151,7 @@ pub fn device(id: &str, name: &str, ifs: &[(&str, Option<&str>)]) -> Device {
             })
             .collect(),
         partial: vec![],
+        unresolved: vec![],
     }
 }
 

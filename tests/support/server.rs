@@ -56,6 +56,7 @@ fn device(id: &str, sys_name: &str, ifaces: Vec<Interface>) -> Device {
         addresses: vec![],
         interfaces: ifaces,
         partial: vec![],
+        unresolved: vec![],
     }
 }
 
