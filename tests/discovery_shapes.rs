@@ -139,3 +139,7 @@ shape!(
     placeholder_chassis_ids_identify_nothing,
     "placeholder-chassis"
 );
+shape!(
+    link_local_addresses_and_names_identify_nothing,
+    "nonunique-identity"
+);

@@ -11,7 +11,9 @@ pub struct Index<'r> {
     pub reports: &'r [DeviceReport],
     by_chassis: HashMap<(u32, String), usize>,
     by_mac: HashMap<String, usize>,
-    by_addr: HashMap<IpAddr, usize>,
+    /// Addresses that identify one device: an address two reports hold
+    /// maps to None (it identifies neither).
+    by_addr: HashMap<IpAddr, Option<usize>>,
     by_name: HashMap<String, Vec<usize>>,
 }
 
@@ -33,7 +35,12 @@ impl<'r> Index<'r> {
                 ix.by_mac.entry(m.to_string()).or_insert(i);
             }
             for a in r.addresses.iter().map(|a| a.addr).chain(r.addr) {
-                ix.by_addr.entry(a).or_insert(i);
+                if identifies(&a) {
+                    let e = ix.by_addr.entry(a).or_insert(Some(i));
+                    if *e != Some(i) {
+                        *e = None;
+                    }
+                }
             }
             for n in [r.system.name.as_deref(), r.lldp_sys_name.as_deref()]
                 .into_iter()
@@ -48,8 +55,10 @@ impl<'r> Index<'r> {
         ix
     }
 
+    /// The one device holding this address (never a link-local, loopback
+    /// or other address many devices hold alike).
     pub fn by_addr(&self, a: &IpAddr) -> Option<usize> {
-        self.by_addr.get(a).copied()
+        self.by_addr.get(a).copied().flatten()
     }
 
     pub fn by_mac(&self, m: &str) -> Option<usize> {
@@ -69,11 +78,14 @@ impl<'r> Index<'r> {
         None
     }
 
-    /// The managed device an LLDP neighbour row describes: by its chassis
-    /// id, else by a management address only that device holds, else by a
-    /// unique name. A placeholder chassis id (all zero, ...) matches
-    /// nothing, and with one only an address can tell the neighbour.
-    pub fn lldp_device(&self, n: &LldpNeighbor) -> Option<usize> {
+    /// The managed device an LLDP neighbour row of report `observer`
+    /// describes: by its chassis id, else by a management address only that
+    /// device holds, else by a unique name. A placeholder chassis id (all
+    /// zero, ...) matches nothing, and with one only an address can tell the
+    /// neighbour. An address or a name never names a device whose own
+    /// chassis id differs from the row's, and a name never names the
+    /// observer itself (devices share default names: "switch", "Router").
+    pub fn lldp_device(&self, n: &LldpNeighbor, observer: usize) -> Option<usize> {
         let placeholder = n.chassis.is_placeholder();
         if !placeholder {
             if let Some(&i) = self
@@ -88,13 +100,40 @@ impl<'r> Index<'r> {
                 return Some(i);
             }
         }
-        if let Some(i) = n.mgmt_addrs.iter().find_map(|a| self.by_addr(a)) {
+        // Not found by chassis: a device with a chassis id of its own is
+        // not the row's neighbour (it would have been found above).
+        let fits =
+            |i: &usize| placeholder || super::identity::own_chassis(&self.reports[*i]).is_none();
+        if let Some(i) = n
+            .mgmt_addrs
+            .iter()
+            .find_map(|a| self.by_addr(a))
+            .filter(fits)
+        {
             return Some(i);
         }
         if placeholder {
             return None;
         }
-        n.sys_name.as_deref().and_then(|s| self.by_name(s))
+        n.sys_name
+            .as_deref()
+            .and_then(|s| self.by_name(s))
+            .filter(|i| *i != observer && fits(i))
+    }
+}
+
+/// Whether an address can identify one device: not link-local (fe80::/10,
+/// 169.254/16), loopback, unspecified or multicast, which many devices hold
+/// alike.
+pub fn identifies(a: &IpAddr) -> bool {
+    match a {
+        IpAddr::V4(v) => {
+            !(v.is_link_local() || v.is_loopback() || v.is_unspecified() || v.is_multicast())
+        }
+        IpAddr::V6(v) => {
+            let link_local = (v.segments()[0] & 0xffc0) == 0xfe80;
+            !(link_local || v.is_loopback() || v.is_unspecified() || v.is_multicast())
+        }
     }
 }
 

@@ -23,6 +23,8 @@ pub(super) fn sighting(
     let found = known
         .ix
         .by_name(&c.device_id)
+        // Devices share default names: ours is not the neighbour's.
+        .filter(|j| *j != i)
         .or_else(|| c.addr.and_then(|a| known.ix.by_addr(&a)));
     let (rid, rport) = match found {
         Some(j) => (

@@ -22,7 +22,7 @@ pub(super) fn sighting(
     let r = &known.reports[i];
     let id = &known.ids[i];
     let local = local_lldp_port(r, n.local_port);
-    let (rid, rport) = match known.ix.lldp_device(n) {
+    let (rid, rport) = match known.ix.lldp_device(n, i) {
         Some(j) => (
             known.ids[j].clone(),
             lldp_port(&known.reports[j], &n.port, n.port_desc.as_deref()),

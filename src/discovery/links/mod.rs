@@ -47,7 +47,7 @@ pub fn build_topology(reports: &[DeviceReport]) -> Topology {
         match evidence {
             NeighborEvidence::Lldp(n) => {
                 // The LLDP port number taken as the ifIndex, as on most agents.
-                let far = known.ix.lldp_device(n);
+                let far = known.ix.lldp_device(n, observer);
                 fdb_rows.neighbour(observer, IfIndex(n.local_port), far);
                 seen.extend(lldp::sighting(&known, observer, n, &mut devices))
             }
