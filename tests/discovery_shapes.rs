@@ -143,3 +143,4 @@ shape!(
     link_local_addresses_and_names_identify_nothing,
     "nonunique-identity"
 );
+shape!(stale_rows_and_addresses_by_full_index, "stale-rows");

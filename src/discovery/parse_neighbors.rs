@@ -11,6 +11,7 @@ use crate::snmp::table::{
     capped, inet_address, int, ipv4_index, mac, octets, rows, scalars, take_inet_address,
     take_octet_string, text,
 };
+use crate::topology::UnresolvedReason;
 use crate::types::IfIndex;
 use async_snmp::VarBind;
 use std::collections::BTreeMap;
@@ -87,12 +88,20 @@ pub fn lldp_local(report: &mut DeviceReport, vbs: &[VarBind]) {
     }
 }
 
-pub fn lldp_remote(vbs: &[VarBind]) -> Vec<LldpNeighbor> {
-    // Management addresses first, keyed by (localPortNum, remIndex); the time
-    // mark is ignored because agents disagree on it between the two tables.
-    let mut mgmt: BTreeMap<(u32, u32), Vec<IpAddr>> = BTreeMap::new();
+/// The remote table's rows, and the rows not used with their reason.
+/// Management addresses are paired with their row by the full index
+/// (timeMark.localPortNum.remIndex); an address row whose index matches no
+/// remote row (agents that put another time mark there) goes to the one
+/// row with its port and remIndex. On one local port, an older row of the
+/// same neighbour (the same remIndex, or the same chassis and port ids)
+/// under an earlier time mark is stale: the newest is kept. Different
+/// neighbours on one port under different time marks are all kept (several
+/// neighbours behind one port is what the MIB allows, and a row's time
+/// mark is when it last changed, not when it was last heard).
+pub fn lldp_remote(vbs: &[VarBind]) -> (Vec<LldpNeighbor>, Vec<LldpNeighbor>) {
+    let mut mgmt: BTreeMap<Vec<u32>, Vec<IpAddr>> = BTreeMap::new();
     for (index, _) in rows(oids::LLDP_REM_MAN_ADDR_ENTRY, vbs) {
-        let [_, port, rem, family, rest @ ..] = index.as_slice() else {
+        let [tm, port, rem, family, rest @ ..] = index.as_slice() else {
             continue;
         };
         let Some((bytes, tail)) = take_octet_string(rest) else {
@@ -102,12 +111,12 @@ pub fn lldp_remote(vbs: &[VarBind]) -> Vec<LldpNeighbor> {
             continue;
         }
         if let Some(ip) = inet_address(*family, &bytes) {
-            mgmt.entry((*port, *rem)).or_default().push(ip);
+            mgmt.entry(vec![*tm, *port, *rem]).or_default().push(ip);
         }
     }
-    let mut out = Vec::new();
+    let mut all = Vec::new();
     for (index, cols) in rows(oids::LLDP_REM_ENTRY, vbs) {
-        let [_, port, rem] = index.as_slice() else {
+        let [_, port, _] = index.as_slice() else {
             continue;
         };
         let chassis = lldp_id(
@@ -125,18 +134,45 @@ pub fn lldp_remote(vbs: &[VarBind]) -> Vec<LldpNeighbor> {
         let (Some(chassis), Some(port_id)) = (chassis, port_id) else {
             continue;
         };
-        out.push(LldpNeighbor {
-            index: index.clone(),
+        all.push(LldpNeighbor {
             local_port: *port,
             chassis,
             port: port_id,
             port_desc: text(cols.get(&8)).filter(|s| !s.is_empty()),
             sys_name: text(cols.get(&9)).filter(|s| !s.is_empty()),
             sys_desc: text(cols.get(&10)).filter(|s| !s.is_empty()),
-            mgmt_addrs: mgmt.remove(&(*port, *rem)).unwrap_or_default(),
+            mgmt_addrs: mgmt.remove(&index).unwrap_or_default(),
+            index,
         });
     }
-    out
+    let (live, stale): (Vec<_>, Vec<_>) = all
+        .iter()
+        .cloned()
+        .partition(|n| !all.iter().any(|m| replaces(m, n)));
+    let mut live = live;
+    // Address rows left over: paired by port and remIndex when one live row has them.
+    for (index, addrs) in mgmt {
+        let key = &index[1..];
+        let mut same = live.iter_mut().filter(|n| n.index.get(1..) == Some(key));
+        if let (Some(n), None) = (same.next(), same.next())
+            && n.mgmt_addrs.is_empty()
+        {
+            n.mgmt_addrs = addrs;
+        }
+    }
+    (live, stale)
+}
+
+/// Whether row `newer` makes row `older` stale: the same local port, a
+/// later time mark, and the same neighbour (remIndex, or chassis and port id).
+fn replaces(newer: &LldpNeighbor, older: &LldpNeighbor) -> bool {
+    let (Some(&tn), Some(&to)) = (newer.index.first(), older.index.first()) else {
+        return false;
+    };
+    newer.local_port == older.local_port
+        && tn > to
+        && (newer.index.get(2) == older.index.get(2)
+            || (newer.chassis == older.chassis && newer.port == older.port))
 }
 
 /// A CDP device id or port: some agents (HP ProCurve relaying a server NIC)
@@ -264,7 +300,14 @@ pub fn fdb(vbs: &[VarBind]) -> Vec<FdbEntry> {
 /// Fill a report's neighbour fields from the walked varbinds.
 pub fn fill(report: &mut DeviceReport, vbs: &[VarBind]) {
     lldp_local(report, vbs);
-    report.lldp = lldp_remote(vbs);
+    let (live, stale) = lldp_remote(vbs);
+    for n in &stale {
+        let local = super::resolve::local_lldp_port(report, n.local_port);
+        report
+            .unresolved
+            .push(n.unresolved(local, UnresolvedReason::Stale));
+    }
+    report.lldp = live;
     report.cdp = cdp(vbs);
     report.arp = arp(vbs);
     report.fdb = fdb(vbs);

@@ -4,7 +4,7 @@
 //! Plain data: no parsing, no link decisions. Every ifIndex here is an
 //! [`IfIndex`]; LLDP port numbers stay `u32` (they equal the ifIndex only on
 //! most agents, and `resolve` checks that).
-use crate::topology::{Interface, Unresolved};
+use crate::topology::{Interface, Unresolved, UnresolvedReason};
 use crate::types::IfIndex;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -61,6 +61,28 @@ pub struct LldpNeighbor {
     pub sys_name: Option<String>,
     pub sys_desc: Option<String>,
     pub mgmt_addrs: Vec<IpAddr>,
+}
+
+impl LldpNeighbor {
+    /// This row listed as not fully used, with what it says of the neighbour.
+    pub fn unresolved(&self, local_if: Option<String>, reason: UnresolvedReason) -> Unresolved {
+        let name = self.sys_name.as_deref().unwrap_or(&self.chassis.value);
+        Unresolved {
+            table: "lldpRemTable".into(),
+            row: dotted(&self.index),
+            local_if,
+            neighbor: Some(format!("{name}, port {}", self.port.value)),
+            reason,
+        }
+    }
+}
+
+/// Index arcs as the dotted text agents and MIB browsers show.
+pub fn dotted(arcs: &[u32]) -> String {
+    arcs.iter()
+        .map(|a| a.to_string())
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -8,7 +8,7 @@ use super::{Known, Sighting};
 use crate::discovery::identity::chassis_id;
 use crate::discovery::report::LldpNeighbor;
 use crate::discovery::resolve::{advertised_port_name, lldp_port, local_lldp_port};
-use crate::topology::{Device, DeviceId, Endpoint, Evidence, Unresolved, UnresolvedReason};
+use crate::topology::{Device, DeviceId, Endpoint, Evidence, UnresolvedReason};
 use std::collections::BTreeMap;
 
 /// The link one LLDP row of report `i` describes; None when the row names
@@ -30,7 +30,7 @@ pub(super) fn sighting(
         None if n.chassis.is_placeholder() => {
             // No identity: listed on our device, never a device of its own
             // (every such row would be one and the same).
-            let u = unresolved(n, local, UnresolvedReason::PlaceholderChassisId);
+            let u = n.unresolved(local, UnresolvedReason::PlaceholderChassisId);
             if let Some(d) = devices.get_mut(id) {
                 d.unresolved.push(u);
             }
@@ -63,28 +63,4 @@ pub(super) fn sighting(
         evidence: Evidence::Lldp,
         observer: id.clone(),
     })
-}
-
-/// An LLDP row listed as not fully used, with what it says of the neighbour.
-pub(super) fn unresolved(
-    n: &LldpNeighbor,
-    local_if: Option<String>,
-    reason: UnresolvedReason,
-) -> Unresolved {
-    let name = n.sys_name.as_deref().unwrap_or(&n.chassis.value);
-    Unresolved {
-        table: "lldpRemTable".into(),
-        row: dotted(&n.index),
-        local_if,
-        neighbor: Some(format!("{name}, port {}", n.port.value)),
-        reason,
-    }
-}
-
-/// Index arcs as the dotted text agents and MIB browsers show.
-pub(super) fn dotted(arcs: &[u32]) -> String {
-    arcs.iter()
-        .map(|a| a.to_string())
-        .collect::<Vec<_>>()
-        .join(".")
 }
