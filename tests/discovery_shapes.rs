@@ -30,10 +30,10 @@ fn render(reports: &[DeviceReport], t: &Topology) -> String {
         for n in &r.lldp {
             let mut mgmt: Vec<String> = n.mgmt_addrs.iter().map(|a| a.to_string()).collect();
             mgmt.sort();
-            let local = resolve::local_lldp_port(r, n.local_port);
+            let local = n.local_port.and_then(|p| resolve::local_lldp_port(r, p));
             out.push_str(&format!(
                 "  lldp port={} local_if={} chassis={} {} port_id={} {} sys_name={} mgmt={}\n",
-                n.local_port,
+                n.local_port.map_or("-".into(), |p| p.to_string()),
                 or_dash(local.as_deref()),
                 n.chassis.subtype,
                 n.chassis.value,
@@ -144,3 +144,4 @@ shape!(
     "nonunique-identity"
 );
 shape!(stale_rows_and_addresses_by_full_index, "stale-rows");
+shape!(other_index_forms_parsed_or_listed, "index-forms");

@@ -5,13 +5,13 @@
 //! skipped, never trusted.
 use super::oids;
 use super::report::{
-    ArpEntry, CdpNeighbor, DeviceReport, FdbEntry, LldpId, LldpLocalPort, LldpNeighbor,
+    ArpEntry, CdpNeighbor, DeviceReport, FdbEntry, LldpId, LldpLocalPort, LldpNeighbor, dotted,
 };
 use crate::snmp::table::{
     capped, inet_address, int, ipv4_index, mac, octets, rows, scalars, take_inet_address,
     take_octet_string, text,
 };
-use crate::topology::UnresolvedReason;
+use crate::topology::{Unresolved, UnresolvedReason};
 use crate::types::IfIndex;
 use async_snmp::VarBind;
 use std::collections::BTreeMap;
@@ -98,26 +98,21 @@ pub fn lldp_local(report: &mut DeviceReport, vbs: &[VarBind]) {
 /// neighbours on one port under different time marks are all kept (several
 /// neighbours behind one port is what the MIB allows, and a row's time
 /// mark is when it last changed, not when it was last heard).
-pub fn lldp_remote(vbs: &[VarBind]) -> (Vec<LldpNeighbor>, Vec<LldpNeighbor>) {
+pub fn lldp_remote(vbs: &[VarBind]) -> LldpRows {
     let mut mgmt: BTreeMap<Vec<u32>, Vec<IpAddr>> = BTreeMap::new();
     for (index, _) in rows(oids::LLDP_REM_MAN_ADDR_ENTRY, vbs) {
-        let [tm, port, rem, family, rest @ ..] = index.as_slice() else {
-            continue;
-        };
-        let Some((bytes, tail)) = take_octet_string(rest) else {
-            continue;
-        };
-        if !tail.is_empty() {
-            continue;
-        }
-        if let Some(ip) = inet_address(*family, &bytes) {
-            mgmt.entry(vec![*tm, *port, *rem]).or_default().push(ip);
+        if let Some((row, ip)) = man_addr_index(&index) {
+            mgmt.entry(row.to_vec()).or_default().push(ip);
         }
     }
+    let mut out = LldpRows::default();
     let mut all = Vec::new();
     for (index, cols) in rows(oids::LLDP_REM_ENTRY, vbs) {
-        let [_, port, _] = index.as_slice() else {
-            continue;
+        // The MIB's index is timeMark.localPortNum.remIndex; other forms
+        // (a single index on some agents) do not say our port.
+        let local_port = match index.as_slice() {
+            [_, port, _] => Some(*port),
+            _ => None,
         };
         let chassis = lldp_id(
             int(cols.get(&4)),
@@ -131,15 +126,22 @@ pub fn lldp_remote(vbs: &[VarBind]) -> (Vec<LldpNeighbor>, Vec<LldpNeighbor>) {
             3,
             4,
         );
+        let sys_name = text(cols.get(&9)).filter(|s| !s.is_empty());
         let (Some(chassis), Some(port_id)) = (chassis, port_id) else {
+            out.unusable.push((
+                index.clone(),
+                local_port,
+                sys_name,
+                UnresolvedReason::MissingNeighborId,
+            ));
             continue;
         };
         all.push(LldpNeighbor {
-            local_port: *port,
+            local_port,
             chassis,
             port: port_id,
             port_desc: text(cols.get(&8)).filter(|s| !s.is_empty()),
-            sys_name: text(cols.get(&9)).filter(|s| !s.is_empty()),
+            sys_name,
             sys_desc: text(cols.get(&10)).filter(|s| !s.is_empty()),
             mgmt_addrs: mgmt.remove(&index).unwrap_or_default(),
             index,
@@ -152,7 +154,9 @@ pub fn lldp_remote(vbs: &[VarBind]) -> (Vec<LldpNeighbor>, Vec<LldpNeighbor>) {
     let mut live = live;
     // Address rows left over: paired by port and remIndex when one live row has them.
     for (index, addrs) in mgmt {
-        let key = &index[1..];
+        let Some(key) = index.get(1..).filter(|_| index.len() == 3) else {
+            continue;
+        };
         let mut same = live.iter_mut().filter(|n| n.index.get(1..) == Some(key));
         if let (Some(n), None) = (same.next(), same.next())
             && n.mgmt_addrs.is_empty()
@@ -160,7 +164,33 @@ pub fn lldp_remote(vbs: &[VarBind]) -> (Vec<LldpNeighbor>, Vec<LldpNeighbor>) {
             n.mgmt_addrs = addrs;
         }
     }
-    (live, stale)
+    out.live = live;
+    out.stale = stale;
+    out
+}
+
+/// What lldpRemTable held: the rows in use, the stale ones, and the rows
+/// that name no neighbour (index, our port, sysName, reason).
+#[derive(Debug, Default)]
+pub struct LldpRows {
+    pub live: Vec<LldpNeighbor>,
+    pub stale: Vec<LldpNeighbor>,
+    pub unusable: Vec<(Vec<u32>, Option<u32>, Option<String>, UnresolvedReason)>,
+}
+
+/// An lldpRemManAddrTable index: the remote row's index (the MIB's three
+/// arcs, else the single index some agents use), then the address family
+/// and the address as a length-prefixed octet string.
+fn man_addr_index(index: &[u32]) -> Option<(&[u32], IpAddr)> {
+    [3, 1, 2].into_iter().find_map(|n| {
+        let (row, rest) = index.split_at_checked(n)?;
+        let (family, rest) = rest.split_first()?;
+        let (bytes, tail) = take_octet_string(rest)?;
+        if !tail.is_empty() {
+            return None;
+        }
+        Some((row, inet_address(*family, &bytes)?))
+    })
 }
 
 /// Whether row `newer` makes row `older` stale: the same local port, a
@@ -189,13 +219,30 @@ fn cdp_id(v: Option<&async_snmp::Value>) -> Option<String> {
     ))
 }
 
-pub fn cdp(vbs: &[VarBind]) -> Vec<CdpNeighbor> {
+/// The CDP cache's rows, and the rows that name no neighbour or whose
+/// index is not cdpCacheIfIndex.cdpCacheDeviceIndex, with their reason
+/// (our interface named from `report`'s).
+pub fn cdp(report: &DeviceReport, vbs: &[VarBind]) -> (Vec<CdpNeighbor>, Vec<Unresolved>) {
     let mut out = Vec::new();
+    let mut unusable = Vec::new();
     for (index, cols) in rows(oids::CDP_CACHE_ENTRY, vbs) {
-        let [if_index, _] = index.as_slice() else {
-            continue;
+        let device_id = cdp_id(cols.get(&6));
+        let (reason, if_index) = match (index.as_slice(), &device_id) {
+            ([if_index, _], Some(_)) => (None, IfIndex(*if_index)),
+            ([if_index, _], None) => (
+                Some(UnresolvedReason::MissingNeighborId),
+                IfIndex(*if_index),
+            ),
+            _ => (Some(UnresolvedReason::UnknownIndex), IfIndex(0)),
         };
-        let Some(device_id) = cdp_id(cols.get(&6)) else {
+        let (Some(device_id), None) = (device_id.clone(), reason) else {
+            unusable.push(Unresolved {
+                table: "cdpCacheTable".into(),
+                row: dotted(&index),
+                local_if: report.interface(if_index).map(|x| x.name.clone()),
+                neighbor: device_id,
+                reason: reason.unwrap_or(UnresolvedReason::UnknownIndex),
+            });
             continue;
         };
         let addr = match (int(cols.get(&3)), cols.get(&4).and_then(|v| v.as_bytes())) {
@@ -204,14 +251,14 @@ pub fn cdp(vbs: &[VarBind]) -> Vec<CdpNeighbor> {
             _ => None,
         };
         out.push(CdpNeighbor {
-            if_index: IfIndex(*if_index),
+            if_index,
             device_id,
             port: cdp_id(cols.get(&7)),
             addr,
             platform: text(cols.get(&8)).filter(|s| !s.is_empty()),
         });
     }
-    out
+    (out, unusable)
 }
 
 pub fn arp(vbs: &[VarBind]) -> Vec<ArpEntry> {
@@ -300,15 +347,31 @@ pub fn fdb(vbs: &[VarBind]) -> Vec<FdbEntry> {
 /// Fill a report's neighbour fields from the walked varbinds.
 pub fn fill(report: &mut DeviceReport, vbs: &[VarBind]) {
     lldp_local(report, vbs);
-    let (live, stale) = lldp_remote(vbs);
-    for n in &stale {
-        let local = super::resolve::local_lldp_port(report, n.local_port);
-        report
-            .unresolved
-            .push(n.unresolved(local, UnresolvedReason::Stale));
+    let rows = lldp_remote(vbs);
+    let local = |report: &DeviceReport, port: Option<u32>| {
+        port.and_then(|p| super::resolve::local_lldp_port(report, p))
+    };
+    for n in &rows.stale {
+        let u = n.unresolved(local(report, n.local_port), UnresolvedReason::Stale);
+        report.unresolved.push(u);
     }
-    report.lldp = live;
-    report.cdp = cdp(vbs);
+    for n in rows.live.iter().filter(|n| n.local_port.is_none()) {
+        let u = n.unresolved(None, UnresolvedReason::UnknownIndex);
+        report.unresolved.push(u);
+    }
+    for (index, port, sys_name, reason) in rows.unusable {
+        report.unresolved.push(Unresolved {
+            table: "lldpRemTable".into(),
+            row: dotted(&index),
+            local_if: local(report, port),
+            neighbor: sys_name,
+            reason,
+        });
+    }
+    report.lldp = rows.live;
+    let (cdp_rows, mut cdp_unusable) = cdp(report, vbs);
+    report.unresolved.append(&mut cdp_unusable);
+    report.cdp = cdp_rows;
     report.arp = arp(vbs);
     report.fdb = fdb(vbs);
 }
@@ -353,8 +416,12 @@ mod tests {
             cdp_row(10, 7, b""),
             cdp_row(11, 6, b"\0"),
         ];
-        let n = cdp(&vbs);
+        let (n, unusable) = cdp(&DeviceReport::default(), &vbs);
         assert_eq!(n.len(), 3);
+        // The row whose device id is a lone NUL names no neighbour: listed.
+        assert_eq!(unusable.len(), 1);
+        assert_eq!(unusable[0].row, "11.1");
+        assert_eq!(unusable[0].reason, UnresolvedReason::MissingNeighborId);
         assert_eq!(n[0].device_id, "e8:39:35:1a:ca:99");
         assert_eq!(n[0].port.as_deref(), Some("e8:39:35:1a:ca:99"));
         assert_eq!(n[1].device_id, "sw-core-2");

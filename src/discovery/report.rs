@@ -53,8 +53,9 @@ pub struct LldpNeighbor {
     /// The row's index in lldpRemTable as the agent sent it
     /// (timeMark.localPortNum.remIndex where the agent follows the MIB).
     pub index: Vec<u32>,
-    /// lldpRemLocalPortNum: our port (equal to the ifIndex on most agents).
-    pub local_port: u32,
+    /// lldpRemLocalPortNum: our port (equal to the ifIndex on most agents);
+    /// None when the row's index is not the MIB's and does not say it.
+    pub local_port: Option<u32>,
     pub chassis: LldpId,
     pub port: LldpId,
     pub port_desc: Option<String>,

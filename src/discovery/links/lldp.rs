@@ -21,7 +21,7 @@ pub(super) fn sighting(
 ) -> Option<Sighting> {
     let r = &known.reports[i];
     let id = &known.ids[i];
-    let local = local_lldp_port(r, n.local_port);
+    let local = n.local_port.and_then(|p| local_lldp_port(r, p));
     let (rid, rport) = match known.ix.lldp_device(n, i) {
         Some(j) => (
             known.ids[j].clone(),

@@ -48,7 +48,9 @@ pub fn build_topology(reports: &[DeviceReport]) -> Topology {
             NeighborEvidence::Lldp(n) => {
                 // The LLDP port number taken as the ifIndex, as on most agents.
                 let far = known.ix.lldp_device(n, observer);
-                fdb_rows.neighbour(observer, IfIndex(n.local_port), far);
+                if let Some(p) = n.local_port {
+                    fdb_rows.neighbour(observer, IfIndex(p), far);
+                }
                 seen.extend(lldp::sighting(&known, observer, n, &mut devices))
             }
             NeighborEvidence::Cdp(c) => {

@@ -35,7 +35,7 @@ fn dev(name: &str, chassis: &str, ifs: &[(u32, &str, &str)]) -> DeviceReport {
 fn nb(local: u32, chassis: &str, subtype: u32, port: &str) -> LldpNeighbor {
     LldpNeighbor {
         index: vec![0, local, 1],
-        local_port: local,
+        local_port: Some(local),
         chassis: LldpId {
             subtype: 4,
             value: chassis.into(),
