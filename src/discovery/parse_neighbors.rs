@@ -70,21 +70,25 @@ pub fn lldp_local(report: &mut DeviceReport, vbs: &[VarBind]) {
     report.lldp_sys_name = text(loc.get(&3)).filter(|s| !s.is_empty());
     for (index, cols) in rows(oids::LLDP_LOC_PORT_ENTRY, vbs) {
         let [port] = index.as_slice() else { continue };
-        let Some(id) = lldp_id(
-            int(cols.get(&2)),
+        // Agents that leave out the subtype or the id still say something:
+        // subtype 0 (none given), the id as text; an empty id with a
+        // description is kept for the description.
+        let desc = text(cols.get(&4)).filter(|s| !s.is_empty());
+        let id = lldp_id(
+            Some(int(cols.get(&2)).unwrap_or(0)),
             cols.get(&3).and_then(|v| v.as_bytes()),
             3,
             4,
-        ) else {
-            continue;
-        };
-        report.lldp_ports.insert(
-            *port,
-            LldpLocalPort {
-                id,
-                desc: text(cols.get(&4)).filter(|s| !s.is_empty()),
-            },
         );
+        let id = match (id, &desc) {
+            (Some(id), _) => id,
+            (None, Some(_)) => LldpId {
+                subtype: 0,
+                value: String::new(),
+            },
+            (None, None) => continue,
+        };
+        report.lldp_ports.insert(*port, LldpLocalPort { id, desc });
     }
 }
 
@@ -303,8 +307,9 @@ pub fn arp(vbs: &[VarBind]) -> Vec<ArpEntry> {
     out
 }
 
-pub fn fdb(vbs: &[VarBind]) -> Vec<FdbEntry> {
-    // dot1dBasePortIfIndex is a column, not an entry: read its values directly.
+/// dot1dBasePortIfIndex: bridge port number to ifIndex. A column, not an
+/// entry: its values are read directly.
+pub fn bridge_ports(vbs: &[VarBind]) -> BTreeMap<u32, IfIndex> {
     let mut port_if = BTreeMap::new();
     for vb in vbs {
         if let Some([port]) = vb.oid.arcs().strip_prefix(oids::DOT1D_BASE_PORT_IF_INDEX)
@@ -313,6 +318,10 @@ pub fn fdb(vbs: &[VarBind]) -> Vec<FdbEntry> {
             port_if.insert(*port, IfIndex(i));
         }
     }
+    port_if
+}
+
+pub fn fdb(vbs: &[VarBind], port_if: &BTreeMap<u32, IfIndex>) -> Vec<FdbEntry> {
     let mut out = Vec::new();
     let mut push = |mac_arcs: &[u32], cols: &crate::snmp::table::Columns| {
         let Some(m) = octets(mac_arcs).as_deref().and_then(mac) else {
@@ -346,6 +355,7 @@ pub fn fdb(vbs: &[VarBind]) -> Vec<FdbEntry> {
 
 /// Fill a report's neighbour fields from the walked varbinds.
 pub fn fill(report: &mut DeviceReport, vbs: &[VarBind]) {
+    report.bridge_ports = bridge_ports(vbs);
     lldp_local(report, vbs);
     let rows = lldp_remote(vbs);
     let local = |report: &DeviceReport, port: Option<u32>| {
@@ -373,7 +383,7 @@ pub fn fill(report: &mut DeviceReport, vbs: &[VarBind]) {
     report.unresolved.append(&mut cdp_unusable);
     report.cdp = cdp_rows;
     report.arp = arp(vbs);
-    report.fdb = fdb(vbs);
+    report.fdb = fdb(vbs, &report.bridge_ports);
 }
 
 #[cfg(test)]

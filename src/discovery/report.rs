@@ -131,6 +131,8 @@ pub struct DeviceReport {
     pub lldp_chassis: Option<LldpId>,
     pub lldp_sys_name: Option<String>,
     pub lldp_ports: BTreeMap<u32, LldpLocalPort>,
+    /// dot1dBasePortIfIndex: bridge port number to ifIndex.
+    pub bridge_ports: BTreeMap<u32, IfIndex>,
     pub lldp: Vec<LldpNeighbor>,
     pub cdp: Vec<CdpNeighbor>,
     pub arp: Vec<ArpEntry>,

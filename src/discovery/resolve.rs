@@ -2,6 +2,7 @@
 //! points at, and which of its interfaces a port id names, whatever port-id
 //! subtype or vendor spelling the neighbour used. Pure.
 use super::report::{DeviceReport, LldpId, LldpNeighbor};
+use crate::topology::{Interface, UnresolvedReason};
 use crate::types::IfIndex;
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -200,29 +201,103 @@ pub fn lldp_port(r: &DeviceReport, port: &LldpId, desc: Option<&str>) -> Option<
     by_id.or_else(|| desc.and_then(|d| interface_named(r, d)))
 }
 
-/// Our own interface for an LLDP lldpRemLocalPortNum.
+/// Our own interface for an LLDP lldpRemLocalPortNum, or None (see
+/// [`local_lldp_port_why`] for the reason).
 pub fn local_lldp_port(r: &DeviceReport, port_num: u32) -> Option<String> {
+    local_lldp_port_why(r, port_num).ok()
+}
+
+/// Our own interface for an LLDP lldpRemLocalPortNum. The device's own
+/// lldpLocPortTable says which port the number is: its port id, read in
+/// its subtype (interfaceAlias against ifAlias, macAddress against
+/// ifPhysAddress, interfaceName against ifName, the rest by name,
+/// description or number), then its description against ifDescr and
+/// ifName. When those name nothing, the number is an ifIndex or a bridge port
+/// (dot1dBasePortIfIndex): when both name interfaces and they differ, the
+/// port is ambiguous; when nothing names one, unknown.
+pub fn local_lldp_port_why(r: &DeviceReport, port_num: u32) -> Result<String, UnresolvedReason> {
+    let by_num = r.interface(IfIndex(port_num));
+    let by_bridge = r.bridge_ports.get(&port_num).and_then(|i| r.interface(*i));
+    let numbered: Vec<&Interface> = [by_num, by_bridge].into_iter().flatten().collect();
     if let Some(lp) = r.lldp_ports.get(&port_num) {
-        // The port number is the ifIndex on most agents; check the name agrees.
-        if let Some(i) = r.interface(IfIndex(port_num)) {
-            let agrees = lp
-                .desc
+        for found in [
+            own_port_id(r, &lp.id),
+            lp.desc
                 .as_deref()
-                .is_none_or(|d| d == i.name || i.descr.as_deref() == Some(d))
-                || lp.id.value == i.name
-                || i.mac.as_deref() == Some(lp.id.value.as_str());
-            if agrees {
-                return Some(i.name.clone());
+                .map(|d| named_all(r, d))
+                .unwrap_or_default(),
+        ] {
+            match found.as_slice() {
+                [] => {}
+                [one] => return Ok(one.name.clone()),
+                several => {
+                    // Several interfaces share the id (a MAC on every port):
+                    // the number decides, if it names one of them.
+                    let mut hit = several
+                        .iter()
+                        .filter(|i| numbered.iter().any(|n| n.if_index == i.if_index));
+                    return match (hit.next(), hit.next()) {
+                        (Some(i), None) => Ok(i.name.clone()),
+                        _ => Err(UnresolvedReason::LocalPortAmbiguous),
+                    };
+                }
             }
         }
-        if let Some(n) = lp.desc.as_deref().and_then(|d| interface_named(r, d)) {
-            return Some(n);
-        }
-        if let Some(n) = lldp_port(r, &lp.id, None) {
-            return Some(n);
+    }
+    match (by_num, by_bridge) {
+        (Some(a), Some(b)) if a.if_index != b.if_index => Err(UnresolvedReason::LocalPortAmbiguous),
+        (Some(i), _) | (None, Some(i)) => Ok(i.name.clone()),
+        (None, None) => Err(UnresolvedReason::LocalPortUnknown),
+    }
+}
+
+/// The interfaces our own lldpLocPortId names, read in its subtype.
+fn own_port_id<'r>(r: &'r DeviceReport, id: &LldpId) -> Vec<&'r Interface> {
+    let v = id.value.as_str();
+    match id.subtype {
+        1 => r
+            .interfaces
+            .iter()
+            .filter(|i| i.alias.as_deref() == Some(v))
+            .collect(),
+        3 => r
+            .interfaces
+            .iter()
+            .filter(|i| i.mac.as_deref().is_some_and(|m| m.eq_ignore_ascii_case(v)))
+            .collect(),
+        _ => named_all(r, v),
+    }
+}
+
+/// Every interface `text` names, by the first rule of [`interface_named`]'s
+/// order that names any.
+fn named_all<'r>(r: &'r DeviceReport, text: &str) -> Vec<&'r Interface> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Vec::new();
+    }
+    let ifs = &r.interfaces;
+    let rules: [&dyn Fn(&Interface) -> bool; 4] = [
+        &|i| i.name == t,
+        &|i| i.descr.as_deref() == Some(t),
+        &|i| {
+            i.name.eq_ignore_ascii_case(t)
+                || i.descr
+                    .as_deref()
+                    .is_some_and(|d| d.eq_ignore_ascii_case(t))
+        },
+        &|i| i.alias.as_deref() == Some(t),
+    ];
+    for rule in rules {
+        let found: Vec<&Interface> = ifs.iter().filter(|i| rule(i)).collect();
+        if !found.is_empty() {
+            return found;
         }
     }
-    r.interface(IfIndex(port_num)).map(|i| i.name.clone())
+    interface_named(r, t)
+        .and_then(|n| ifs.iter().find(|i| i.name == n))
+        .into_iter()
+        .collect()
 }
 
 /// How an unmanaged neighbour's port is best named from what was advertised.

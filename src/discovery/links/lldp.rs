@@ -7,7 +7,7 @@ use super::devices::{add_addrs, unmanaged};
 use super::{Known, Sighting};
 use crate::discovery::identity::chassis_id;
 use crate::discovery::report::LldpNeighbor;
-use crate::discovery::resolve::{advertised_port_name, lldp_port, local_lldp_port};
+use crate::discovery::resolve::{advertised_port_name, lldp_port, local_lldp_port_why};
 use crate::topology::{Device, DeviceId, Endpoint, Evidence, UnresolvedReason};
 use std::collections::BTreeMap;
 
@@ -21,7 +21,17 @@ pub(super) fn sighting(
 ) -> Option<Sighting> {
     let r = &known.reports[i];
     let id = &known.ids[i];
-    let local = n.local_port.and_then(|p| local_lldp_port(r, p));
+    let local = match n.local_port.map(|p| local_lldp_port_why(r, p)) {
+        Some(Ok(name)) => Some(name),
+        Some(Err(reason)) => {
+            // The link is still drawn, with our end unknown; the row says why.
+            if let Some(d) = devices.get_mut(id) {
+                d.unresolved.push(n.unresolved(None, reason));
+            }
+            None
+        }
+        None => None,
+    };
     let (rid, rport) = match known.ix.lldp_device(n, i) {
         Some(j) => (
             known.ids[j].clone(),
