@@ -146,3 +146,4 @@ shape!(
 shape!(stale_rows_and_addresses_by_full_index, "stale-rows");
 shape!(other_index_forms_parsed_or_listed, "index-forms");
 shape!(local_ports_resolved_through_every_table, "local-ports");
+shape!(cdp_device_ids_in_ios_and_nxos_forms, "cdp-forms");

@@ -68,8 +68,15 @@ impl<'r> Index<'r> {
 
     /// A unique device with this name; a bare hostname also matches its FQDN
     /// (CDP device ids are often `host.domain`, sysName just `host`, or the reverse).
+    /// An NX-OS CDP device id, `name(SERIAL)`, is looked up by its name.
     pub fn by_name(&self, name: &str) -> Option<usize> {
         let n = name.to_ascii_lowercase();
+        let n = match n.strip_suffix(')').and_then(|x| x.split_once('(')) {
+            Some((base, _serial)) if !base.is_empty() && !self.by_name.contains_key(&n) => {
+                base.to_string()
+            }
+            _ => n,
+        };
         let short = n.split('.').next().unwrap_or(&n).to_string();
         for key in [n.as_str(), short.as_str()] {
             if let Some([only]) = self.by_name.get(key).map(Vec::as_slice) {
