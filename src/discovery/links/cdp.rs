@@ -1,13 +1,14 @@
 //! CDP cache rows turned into link sightings: our port from the row's
 //! ifIndex, the far device by its device id (a unique sysName, FQDN or
-//! not) or its address, else an unmanaged `cdp-` device; the far port by
-//! name. Pure; the lookups live in `resolve`, the merging in `merge`.
+//! not) or its address, else the unmanaged device an LLDP row of the same
+//! device on the same port gave the same name (one box speaking both
+//! protocols), else an unmanaged `cdp-` device; the far port by name. Pure; the lookups live in `resolve`, the merging in `merge`.
 use super::devices::{add_addrs, unmanaged};
 use super::{Known, Sighting};
 use crate::discovery::report::CdpNeighbor;
 use crate::discovery::resolve::interface_named;
 use crate::topology::{Device, DeviceId, Endpoint, Evidence};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The link one CDP row of report `i` describes; None when the row names
 /// the device itself.
@@ -15,6 +16,7 @@ pub(super) fn sighting(
     known: &Known,
     i: usize,
     c: &CdpNeighbor,
+    lldp_named: &LldpNamed,
     devices: &mut BTreeMap<DeviceId, Device>,
 ) -> Option<Sighting> {
     let r = &known.reports[i];
@@ -32,6 +34,10 @@ pub(super) fn sighting(
             c.port
                 .as_deref()
                 .and_then(|p| interface_named(&known.reports[j], p)),
+        ),
+        None if lldp_named.get(i, &local, &c.device_id).is_some() => (
+            lldp_named.get(i, &local, &c.device_id)?.clone(),
+            c.port.clone(),
         ),
         None => {
             let rid = DeviceId(format!(
@@ -60,4 +66,32 @@ pub(super) fn sighting(
         evidence: Evidence::Cdp,
         observer: id.clone(),
     })
+}
+
+/// The unmanaged neighbours LLDP rows named, by observer, our interface and
+/// the neighbour's name (lowercase): a CDP row of the same observer on the
+/// same interface with that name is the same box.
+#[derive(Default)]
+pub(super) struct LldpNamed(HashMap<(usize, String, String), DeviceId>);
+
+impl LldpNamed {
+    pub(super) fn add(&mut self, observer: usize, ours: &Endpoint, name: &str, id: &DeviceId) {
+        if let Some(local) = &ours.if_name {
+            self.0.insert(
+                (observer, local.clone(), name.to_ascii_lowercase()),
+                id.clone(),
+            );
+        }
+    }
+
+    /// The device for a CDP device id (an NX-OS `name(SERIAL)` by its name).
+    fn get(&self, observer: usize, local: &Option<String>, device_id: &str) -> Option<&DeviceId> {
+        let local = local.as_ref()?;
+        let id = device_id.to_ascii_lowercase();
+        let base = match id.strip_suffix(')').and_then(|x| x.split_once('(')) {
+            Some((base, _)) if !base.is_empty() => base.to_string(),
+            _ => id,
+        };
+        self.0.get(&(observer, local.clone(), base))
+    }
 }
