@@ -147,4 +147,7 @@ shape!(stale_rows_and_addresses_by_full_index, "stale-rows");
 shape!(other_index_forms_parsed_or_listed, "index-forms");
 shape!(local_ports_resolved_through_every_table, "local-ports");
 shape!(cdp_device_ids_in_ios_and_nxos_forms, "cdp-forms");
-shape!(one_neighbour_over_lldp_and_cdp_is_one_device, "cdp-and-lldp");
+shape!(
+    one_neighbour_over_lldp_and_cdp_is_one_device,
+    "cdp-and-lldp"
+);

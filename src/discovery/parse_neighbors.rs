@@ -132,12 +132,12 @@ pub fn lldp_remote(vbs: &[VarBind]) -> LldpRows {
         );
         let sys_name = text(cols.get(&9)).filter(|s| !s.is_empty());
         let (Some(chassis), Some(port_id)) = (chassis, port_id) else {
-            out.unusable.push((
-                index.clone(),
+            out.unusable.push(UnusableRow {
+                index: index.clone(),
                 local_port,
                 sys_name,
-                UnresolvedReason::MissingNeighborId,
-            ));
+                reason: UnresolvedReason::MissingNeighborId,
+            });
             continue;
         };
         all.push(LldpNeighbor {
@@ -174,12 +174,22 @@ pub fn lldp_remote(vbs: &[VarBind]) -> LldpRows {
 }
 
 /// What lldpRemTable held: the rows in use, the stale ones, and the rows
-/// that name no neighbour (index, our port, sysName, reason).
+/// that name no neighbour.
 #[derive(Debug, Default)]
 pub struct LldpRows {
     pub live: Vec<LldpNeighbor>,
     pub stale: Vec<LldpNeighbor>,
-    pub unusable: Vec<(Vec<u32>, Option<u32>, Option<String>, UnresolvedReason)>,
+    pub unusable: Vec<UnusableRow>,
+}
+
+/// An lldpRemTable row that names no neighbour: its index, our port (when
+/// the index says it), the sysName it gave and why it is not used.
+#[derive(Debug)]
+pub struct UnusableRow {
+    pub index: Vec<u32>,
+    pub local_port: Option<u32>,
+    pub sys_name: Option<String>,
+    pub reason: UnresolvedReason,
 }
 
 /// An lldpRemManAddrTable index: the remote row's index (the MIB's three
@@ -369,13 +379,13 @@ pub fn fill(report: &mut DeviceReport, vbs: &[VarBind]) {
         let u = n.unresolved(None, UnresolvedReason::UnknownIndex);
         report.unresolved.push(u);
     }
-    for (index, port, sys_name, reason) in rows.unusable {
+    for u in rows.unusable {
         report.unresolved.push(Unresolved {
             table: "lldpRemTable".into(),
-            row: dotted(&index),
-            local_if: local(report, port),
-            neighbor: sys_name,
-            reason,
+            row: dotted(&u.index),
+            local_if: local(report, u.local_port),
+            neighbor: u.sys_name,
+            reason: u.reason,
         });
     }
     report.lldp = rows.live;
