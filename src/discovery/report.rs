@@ -1,7 +1,12 @@
 //! What one agent told us, typed: system group, interfaces, addresses and the
 //! neighbour tables. Built by the parsers in `parse_*.rs` from a flat list of
 //! walked varbinds, so the same code runs on live walks and on recordings.
-//! Plain data: no parsing, no link decisions. Every ifIndex here is an
+//! Plain data: no parsing, no link decisions. Each neighbour table stays a
+//! typed list of its own (`lldp`, `cdp`, `arp`, `fdb`): link building reads
+//! them as one sequence of `links::NeighborEvidence` in one pass, while the
+//! crawl reads only LLDP/CDP management addresses, ARP is looked up by
+//! address and MAC, and the golden tests compare one table at a time; one
+//! owned enum list here would make each of those filter it by variant. Every ifIndex here is an
 //! [`IfIndex`]; LLDP port numbers stay `u32` (they equal the ifIndex only on
 //! most agents, and `resolve` checks that).
 use crate::topology::{Interface, Unresolved, UnresolvedReason};
@@ -180,5 +185,38 @@ impl DeviceReport {
     /// Every MAC address of the device's own interfaces.
     pub fn macs(&self) -> impl Iterator<Item = &str> {
         self.interfaces.iter().filter_map(|i| i.mac.as_deref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LldpId;
+
+    #[test]
+    fn placeholder_chassis_ids() {
+        let id = |subtype, v: &str| LldpId {
+            subtype,
+            value: v.into(),
+        };
+        for (subtype, v) in [
+            (4, "00:00:00:00:00:00"),
+            (4, "ff:ff:ff:ff:ff:ff"),
+            (7, "0x"),
+            (7, ""),
+            (7, "0x000000"),
+            (5, "0.0.0.0"),
+            (5, "::"),
+            (7, "00-00-00-00-00-00"),
+        ] {
+            assert!(id(subtype, v).is_placeholder(), "{subtype} {v:?}");
+        }
+        for (subtype, v) in [
+            (4, "02:00:00:00:00:01"),
+            (7, "sw-core-1"),
+            (5, "10.0.0.1"),
+            (7, "0x0a00"),
+        ] {
+            assert!(!id(subtype, v).is_placeholder(), "{subtype} {v:?}");
+        }
     }
 }
