@@ -158,6 +158,12 @@ fn absorb(base: &mut DeviceReport, extra: DeviceReport) {
         }
     }
     base.partial.extend(extra.partial);
+    // The same box read twice lists the same rows twice: once is enough.
+    for u in extra.unresolved {
+        if !base.unresolved.contains(&u) {
+            base.unresolved.push(u);
+        }
+    }
 }
 
 #[cfg(test)]
