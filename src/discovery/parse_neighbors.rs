@@ -45,8 +45,11 @@ fn lldp_id(
     })
 }
 
+/// The bytes as text when they are printable, trailing NULs left out
+/// (NX-OS pads LLDP port ids with NULs to 16 bytes: `Eth1/25\0\0…`).
 fn printable(b: &[u8]) -> Option<String> {
-    let b = b.strip_suffix(&[0]).unwrap_or(b);
+    let end = b.iter().rposition(|&x| x != 0).map_or(0, |i| i + 1);
+    let b = &b[..end];
     let s = std::str::from_utf8(b).ok()?;
     (!s.is_empty() && !s.chars().any(|c| c.is_control())).then(|| s.to_string())
 }

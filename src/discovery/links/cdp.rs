@@ -35,10 +35,16 @@ pub(super) fn sighting(
                 .as_deref()
                 .and_then(|p| interface_named(&known.reports[j], p)),
         ),
-        None if lldp_named.get(i, &local, &c.device_id).is_some() => (
-            lldp_named.get(i, &local, &c.device_id)?.clone(),
-            c.port.clone(),
-        ),
+        None if lldp_named.get(i, &local, &c.device_id).is_some() => {
+            let (rid, lldp_port) = lldp_named.get(i, &local, &c.device_id)?;
+            // The same port as LLDP named it, when CDP spells it out in full
+            // (Eth1/1 and Ethernet1/1): one link, not two.
+            let port = match (&c.port, lldp_port) {
+                (Some(p), Some(l)) if same_port(p, l) => Some(l.clone()),
+                _ => c.port.clone(),
+            };
+            (rid.clone(), port)
+        }
         None => {
             let rid = DeviceId(format!(
                 "cdp-{}",
@@ -72,20 +78,25 @@ pub(super) fn sighting(
 /// the neighbour's name (lowercase): a CDP row of the same observer on the
 /// same interface with that name is the same box.
 #[derive(Default)]
-pub(super) struct LldpNamed(HashMap<(usize, String, String), DeviceId>);
+pub(super) struct LldpNamed(HashMap<(usize, String, String), (DeviceId, Option<String>)>);
 
 impl LldpNamed {
-    pub(super) fn add(&mut self, observer: usize, ours: &Endpoint, name: &str, id: &DeviceId) {
+    pub(super) fn add(&mut self, observer: usize, ours: &Endpoint, name: &str, far: &Endpoint) {
         if let Some(local) = &ours.if_name {
             self.0.insert(
                 (observer, local.clone(), name.to_ascii_lowercase()),
-                id.clone(),
+                (far.device.clone(), far.if_name.clone()),
             );
         }
     }
 
     /// The device for a CDP device id (an NX-OS `name(SERIAL)` by its name).
-    fn get(&self, observer: usize, local: &Option<String>, device_id: &str) -> Option<&DeviceId> {
+    fn get(
+        &self,
+        observer: usize,
+        local: &Option<String>,
+        device_id: &str,
+    ) -> Option<&(DeviceId, Option<String>)> {
         let local = local.as_ref()?;
         let id = device_id.to_ascii_lowercase();
         let base = match id.strip_suffix(')').and_then(|x| x.split_once('(')) {
@@ -94,4 +105,17 @@ impl LldpNamed {
         };
         self.0.get(&(observer, local.clone(), base))
     }
+}
+
+/// Whether two port names are one port spelled short and long: the same
+/// numbers after letters of which one is the start of the other
+/// (`Eth1/1` and `Ethernet1/1`, `Gi0/2` and `GigabitEthernet0/2`).
+fn same_port(a: &str, b: &str) -> bool {
+    let split = |s: &str| {
+        let i = s.find(|c: char| c.is_ascii_digit()).unwrap_or(s.len());
+        let (letters, rest) = s.split_at(i);
+        (letters.to_ascii_lowercase(), rest.to_string())
+    };
+    let ((la, ra), (lb, rb)) = (split(a.trim()), split(b.trim()));
+    !la.is_empty() && !ra.is_empty() && ra == rb && (la.starts_with(&lb) || lb.starts_with(&la))
 }

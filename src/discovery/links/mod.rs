@@ -56,7 +56,7 @@ pub fn build_topology(reports: &[DeviceReport]) -> Topology {
                 if let (Some(s), Some(name)) = (&s, &n.sys_name)
                     && devices.get(&s.b.device).is_some_and(|d| !d.managed)
                 {
-                    lldp_named.add(observer, &s.a, name, &s.b.device);
+                    lldp_named.add(observer, &s.a, name, &s.b);
                 }
                 seen.extend(s)
             }
