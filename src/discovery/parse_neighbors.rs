@@ -14,7 +14,7 @@ use crate::snmp::table::{
 use crate::topology::{Unresolved, UnresolvedReason};
 use crate::types::IfIndex;
 use async_snmp::VarBind;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
 /// Render an LLDP id. `mac_subtype` is the subtype meaning "MAC address"
@@ -135,12 +135,16 @@ pub fn lldp_remote(vbs: &[VarBind]) -> LldpRows {
         );
         let sys_name = text(cols.get(&9)).filter(|s| !s.is_empty());
         let (Some(chassis), Some(port_id)) = (chassis, port_id) else {
-            out.unusable.push(UnusableRow {
-                index: index.clone(),
-                local_port,
-                sys_name,
-                reason: UnresolvedReason::MissingNeighborId,
-            });
+            if out.unusable.len() < MAX_UNRESOLVED_ROWS {
+                out.unusable.push(UnusableRow {
+                    index: index.clone(),
+                    local_port,
+                    sys_name,
+                    reason: UnresolvedReason::MissingNeighborId,
+                });
+            } else {
+                out.unlisted += 1;
+            }
             continue;
         };
         all.push(LldpNeighbor {
@@ -154,11 +158,34 @@ pub fn lldp_remote(vbs: &[VarBind]) -> LldpRows {
             index,
         });
     }
-    let (live, stale): (Vec<_>, Vec<_>) = all
-        .iter()
-        .cloned()
-        .partition(|n| !all.iter().any(|m| replaces(m, n)));
-    let mut live = live;
+    // The newest time mark of each neighbour on each port, by remIndex and
+    // by chassis and port id: a row under an older one is stale.
+    let mut newest_rem: HashMap<(Option<u32>, Option<u32>), u32> = HashMap::new();
+    let mut newest_ids: HashMap<(Option<u32>, &LldpId, &LldpId), u32> = HashMap::new();
+    for n in &all {
+        let Some(&tm) = n.index.first() else { continue };
+        let e = newest_rem
+            .entry((n.local_port, n.index.get(2).copied()))
+            .or_insert(tm);
+        *e = (*e).max(tm);
+        let e = newest_ids
+            .entry((n.local_port, &n.chassis, &n.port))
+            .or_insert(tm);
+        *e = (*e).max(tm);
+    }
+    let is_stale = |n: &LldpNeighbor| {
+        let Some(&tm) = n.index.first() else {
+            return false;
+        };
+        n.index.len() == 3
+            && (newest_rem[&(n.local_port, n.index.get(2).copied())] > tm
+                || newest_ids[&(n.local_port, &n.chassis, &n.port)] > tm)
+    };
+    let stale_flags: Vec<bool> = all.iter().map(is_stale).collect();
+    let (mut live, mut stale) = (Vec::new(), Vec::new());
+    for (n, old) in all.into_iter().zip(stale_flags) {
+        if old { stale.push(n) } else { live.push(n) }
+    }
     // Address rows left over: paired by port and remIndex when one live row has them.
     for (index, addrs) in mgmt {
         let Some(key) = index.get(1..).filter(|_| index.len() == 3) else {
@@ -183,7 +210,14 @@ pub struct LldpRows {
     pub live: Vec<LldpNeighbor>,
     pub stale: Vec<LldpNeighbor>,
     pub unusable: Vec<UnusableRow>,
+    /// Unusable rows beyond [`MAX_UNRESOLVED_ROWS`], counted only.
+    pub unlisted: usize,
 }
+
+/// At most this many unusable rows of one device are listed; the rest are
+/// counted in its `partial` reasons (a hostile or broken agent can send
+/// hundreds of thousands).
+pub const MAX_UNRESOLVED_ROWS: usize = 1_000;
 
 /// An lldpRemTable row that names no neighbour: its index, our port (when
 /// the index says it), the sysName it gave and why it is not used.
@@ -210,18 +244,6 @@ fn man_addr_index(index: &[u32]) -> Option<(&[u32], IpAddr)> {
     })
 }
 
-/// Whether row `newer` makes row `older` stale: the same local port, a
-/// later time mark, and the same neighbour (remIndex, or chassis and port id).
-fn replaces(newer: &LldpNeighbor, older: &LldpNeighbor) -> bool {
-    let (Some(&tn), Some(&to)) = (newer.index.first(), older.index.first()) else {
-        return false;
-    };
-    newer.local_port == older.local_port
-        && tn > to
-        && (newer.index.get(2) == older.index.get(2)
-            || (newer.chassis == older.chassis && newer.port == older.port))
-}
-
 /// A CDP device id or port: some agents (HP ProCurve relaying a server NIC)
 /// put raw MAC bytes there, so text only when printable, else a MAC when six
 /// bytes, else hex; None when empty.
@@ -239,9 +261,10 @@ fn cdp_id(v: Option<&async_snmp::Value>) -> Option<String> {
 /// The CDP cache's rows, and the rows that name no neighbour or whose
 /// index is not cdpCacheIfIndex.cdpCacheDeviceIndex, with their reason
 /// (our interface named from `report`'s).
-pub fn cdp(report: &DeviceReport, vbs: &[VarBind]) -> (Vec<CdpNeighbor>, Vec<Unresolved>) {
+pub fn cdp(report: &DeviceReport, vbs: &[VarBind]) -> (Vec<CdpNeighbor>, Vec<Unresolved>, usize) {
     let mut out = Vec::new();
     let mut unusable = Vec::new();
+    let mut unlisted = 0;
     for (index, cols) in rows(oids::CDP_CACHE_ENTRY, vbs) {
         let device_id = cdp_id(cols.get(&6));
         let (reason, if_index) = match (index.as_slice(), &device_id) {
@@ -253,6 +276,10 @@ pub fn cdp(report: &DeviceReport, vbs: &[VarBind]) -> (Vec<CdpNeighbor>, Vec<Unr
             _ => (Some(UnresolvedReason::UnknownIndex), IfIndex(0)),
         };
         let (Some(device_id), None) = (device_id.clone(), reason) else {
+            if unusable.len() >= MAX_UNRESOLVED_ROWS {
+                unlisted += 1;
+                continue;
+            }
             unusable.push(Unresolved {
                 table: "cdpCacheTable".into(),
                 row: dotted(&index),
@@ -275,7 +302,7 @@ pub fn cdp(report: &DeviceReport, vbs: &[VarBind]) -> (Vec<CdpNeighbor>, Vec<Unr
             platform: text(cols.get(&8)).filter(|s| !s.is_empty()),
         });
     }
-    (out, unusable)
+    (out, unusable, unlisted)
 }
 
 pub fn arp(vbs: &[VarBind]) -> Vec<ArpEntry> {
@@ -392,8 +419,16 @@ pub fn fill(report: &mut DeviceReport, vbs: &[VarBind]) {
         });
     }
     report.lldp = rows.live;
-    let (cdp_rows, mut cdp_unusable) = cdp(report, vbs);
+    let (cdp_rows, mut cdp_unusable, cdp_unlisted) = cdp(report, vbs);
     report.unresolved.append(&mut cdp_unusable);
+    let unlisted =
+        rows.unlisted + cdp_unlisted + report.unresolved.len().saturating_sub(MAX_UNRESOLVED_ROWS);
+    report.unresolved.truncate(MAX_UNRESOLVED_ROWS);
+    if unlisted > 0 {
+        report.partial.push(format!(
+            "neighbour tables: {unlisted} more rows not used in full, not listed"
+        ));
+    }
     report.cdp = cdp_rows;
     report.arp = arp(vbs);
     report.fdb = fdb(vbs, &report.bridge_ports);
@@ -439,7 +474,7 @@ mod tests {
             cdp_row(10, 7, b""),
             cdp_row(11, 6, b"\0"),
         ];
-        let (n, unusable) = cdp(&DeviceReport::default(), &vbs);
+        let (n, unusable, _) = cdp(&DeviceReport::default(), &vbs);
         assert_eq!(n.len(), 3);
         // The row whose device id is a lone NUL names no neighbour: listed.
         assert_eq!(unusable.len(), 1);
@@ -451,5 +486,24 @@ mod tests {
         assert_eq!(n[1].port.as_deref(), Some("GigabitEthernet0/1"));
         assert_eq!(n[2].device_id, "0xff0102");
         assert_eq!(n[2].port, None);
+    }
+
+    #[test]
+    fn unusable_rows_are_listed_up_to_a_cap_and_counted_beyond() {
+        // An endless agent: lldpRemSysName rows only, no chassis or port id.
+        let vbs: Vec<VarBind> = (0..MAX_UNRESOLVED_ROWS as u32 + 500)
+            .map(|k| {
+                let oid = [oids::LLDP_REM_ENTRY, &[9, 0, 2, k]].concat();
+                VarBind::new(Oid::from_slice(&oid), Value::OctetString("x".into()))
+            })
+            .collect();
+        let mut r = DeviceReport::default();
+        fill(&mut r, &vbs);
+        assert!(r.lldp.is_empty());
+        assert_eq!(r.unresolved.len(), MAX_UNRESOLVED_ROWS);
+        assert_eq!(
+            r.partial,
+            ["neighbour tables: 500 more rows not used in full, not listed"]
+        );
     }
 }

@@ -6,6 +6,7 @@
 use super::devices::{add_addrs, unmanaged};
 use super::{Known, Sighting};
 use crate::discovery::identity::chassis_id;
+use crate::discovery::parse_neighbors::MAX_UNRESOLVED_ROWS;
 use crate::discovery::report::LldpNeighbor;
 use crate::discovery::resolve::{advertised_port_name, lldp_port, local_lldp_port_why};
 use crate::topology::{Device, DeviceId, Endpoint, Evidence, UnresolvedReason};
@@ -25,9 +26,7 @@ pub(super) fn sighting(
         Some(Ok(name)) => Some(name),
         Some(Err(reason)) => {
             // The link is still drawn, with our end unknown; the row says why.
-            if let Some(d) = devices.get_mut(id) {
-                d.unresolved.push(n.unresolved(None, reason));
-            }
+            list(devices, id, n.unresolved(None, reason));
             None
         }
         None => None,
@@ -41,9 +40,7 @@ pub(super) fn sighting(
             // No identity: listed on our device, never a device of its own
             // (every such row would be one and the same).
             let u = n.unresolved(local, UnresolvedReason::PlaceholderChassisId);
-            if let Some(d) = devices.get_mut(id) {
-                d.unresolved.push(u);
-            }
+            list(devices, id, u);
             return None;
         }
         None => {
@@ -73,4 +70,13 @@ pub(super) fn sighting(
         evidence: Evidence::Lldp,
         observer: id.clone(),
     })
+}
+
+/// List a row on device `id`, up to the cap a report's own list has.
+fn list(devices: &mut BTreeMap<DeviceId, Device>, id: &DeviceId, u: crate::topology::Unresolved) {
+    if let Some(d) = devices.get_mut(id)
+        && d.unresolved.len() < MAX_UNRESOLVED_ROWS
+    {
+        d.unresolved.push(u);
+    }
 }
