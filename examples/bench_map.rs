@@ -74,6 +74,7 @@ fn synthetic(devices: usize, links: usize) -> Topology {
             addresses: vec![],
             interfaces: vec![],
             partial: vec![],
+            unresolved: vec![],
         })
         .collect();
     let cores: Vec<usize> = (0..devices).step_by(50).collect();

@@ -27,10 +27,16 @@ fn neighbor_records(r: &DeviceReport) -> Vec<(String, Record)> {
         let mut mgmt: Vec<String> = n.mgmt_addrs.iter().map(|a| a.to_string()).collect();
         mgmt.sort();
         let rec: Record = [
-            ("local_port", n.local_port.to_string()),
+            (
+                "local_port",
+                n.local_port.map_or("-".into(), |p| p.to_string()),
+            ),
             (
                 "local_if",
-                opt(resolve::local_lldp_port(r, n.local_port).as_deref()),
+                opt(n
+                    .local_port
+                    .and_then(|p| resolve::local_lldp_port(r, p))
+                    .as_deref()),
             ),
             (
                 "chassis",

@@ -45,9 +45,11 @@ fn broken_agent() {
                 )]
             }
         } else if a.starts_with(&if_descr) {
-            // First row fine, then the same OID again: a looping agent.
+            // First row fine, then back to an OID before it: a looping
+            // agent (the same OID again would be the end of the table).
+            let row = if a == if_descr { 1 } else { 0 };
             vec![VarBind::new(
-                oid(&[1, 3, 6, 1, 2, 1, 2, 2, 1, 2, 1]),
+                oid(&[1, 3, 6, 1, 2, 1, 2, 2, 1, 2, row]),
                 Value::OctetString("eth0".into()),
             )]
         } else if a.starts_with(&if_type) {

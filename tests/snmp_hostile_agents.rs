@@ -1,6 +1,7 @@
 //! The SNMP engine against agents that misbehave, side by side with a real
 //! snmpd, all on one shared transport: garbage, truncated datagrams, wrong
-//! request ids, looping (non-increasing) walks, endless walks, agents that go
+//! request ids, looping (non-increasing) walks, endless walks, agents that
+//! repeat the last row at the end of a table (a normal end), agents that go
 //! silent halfway, and dead agents. Nothing panics, every fault is reported per
 //! agent, the real agent's walk stays complete and correct, and a dead agent
 //! costs its timeout x attempts without delaying anyone else.
@@ -75,12 +76,13 @@ async fn hostile_agent() {
                 vec![VarBind::new(next(&asked), Value::Integer(1))],
             )
             .to_vec(),
-            // Answers the first request properly, then returns the same OID forever.
+            // Answers the first request properly, then goes back to an OID
+            // before it, forever (the same OID again is the end of a table).
             b"loop" => {
                 let o = if *count == 1 {
                     next(&asked)
                 } else {
-                    asked.clone()
+                    Oid::from_slice(&[1, 3, 6, 1, 4, 1, 99, 0])
                 };
                 respond(rid, vec![VarBind::new(o, Value::Integer(1))]).to_vec()
             }
@@ -88,6 +90,18 @@ async fn hostile_agent() {
             b"endless" => {
                 let o = Oid::from_slice(&[1, 3, 6, 1, 4, 1, 99, *count]);
                 respond(rid, vec![VarBind::new(o, Value::Integer(1))]).to_vec()
+            }
+            // Two rows, then the last row's OID again: with endOfMibView
+            // ("lastend") or with its value ("lastagain"), the end of a table.
+            b"lastend" | b"lastagain" => {
+                let vb = if *count <= 2 {
+                    VarBind::new(next(&asked), Value::Integer(1))
+                } else if community == b"lastend" {
+                    VarBind::new(asked.clone(), Value::EndOfMibView)
+                } else {
+                    VarBind::new(asked.clone(), Value::Integer(1))
+                };
+                respond(rid, vec![vb]).to_vec()
             }
             // Two good answers, then silence.
             b"silent" if *count <= 2 => {
@@ -160,6 +174,8 @@ fn hostile_and_dead_agents_do_not_hurt_the_healthy_one() {
                 walk(hostile, "loop", root.clone()),
                 walk(hostile, "endless", root.clone()),
                 walk(hostile, "silent", root.clone()),
+                walk(hostile, "lastend", root.clone()),
+                walk(hostile, "lastagain", root.clone()),
                 walk(dead, "public", root.clone()),
             ]),
             walk(healthy, "public", if_descr.clone()),
@@ -197,6 +213,11 @@ fn hostile_and_dead_agents_do_not_hurt_the_healthy_one() {
                         r.end,
                         WalkEnd::Partial(WalkStop::TooManyVarbinds { cap: 2_000 })
                     );
+                }
+                "lastend" | "lastagain" => {
+                    let r = r.unwrap();
+                    assert_eq!(r.varbinds.len(), 2, "{community}");
+                    assert_eq!(r.end, WalkEnd::Complete, "{community}: the end of a table");
                 }
                 "silent" => {
                     let r = r.unwrap();

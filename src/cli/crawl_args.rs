@@ -192,6 +192,14 @@ impl Crawl {
                 d.partial.join("; ")
             );
         }
+        for d in &result.topology.devices {
+            for u in &d.unresolved {
+                eprintln!(
+                    "nocmap: warning: {}: neighbour row not used in full: {u}",
+                    d.sys_name.as_deref().unwrap_or(&d.id.0),
+                );
+            }
+        }
         result
     }
 }

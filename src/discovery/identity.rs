@@ -1,5 +1,6 @@
 //! Which reports are the same box, and what each box is called. Reports that
-//! share an LLDP chassis id, an SNMP engine id or an interface MAC are one
+//! share an LLDP chassis id (never a placeholder: empty, all zero or all FF
+//! ids identify nothing), an SNMP engine id or an interface MAC are one
 //! device (reached through several addresses); sysName joins reports only
 //! when neither has a chassis or engine id. Different LLDP chassis ids keep
 //! reports apart whatever else they share, and so do different sysNames
@@ -12,7 +13,7 @@ use std::collections::{BTreeSet, HashMap};
 
 /// Id of a device that answered SNMP.
 pub fn managed_id(r: &DeviceReport) -> DeviceId {
-    if let Some(c) = &r.lldp_chassis {
+    if let Some(c) = own_chassis(r) {
         return chassis_id(c);
     }
     if let Some(e) = &r.engine_id {
@@ -25,6 +26,12 @@ pub fn managed_id(r: &DeviceReport) -> DeviceId {
         "ip-{}",
         r.addr.map(|a| a.to_string()).unwrap_or_default()
     ))
+}
+
+/// The report's own LLDP chassis id, unless it is a placeholder
+/// ([`LldpId::is_placeholder`]) that identifies nothing.
+pub fn own_chassis(r: &DeviceReport) -> Option<&LldpId> {
+    r.lldp_chassis.as_ref().filter(|c| !c.is_placeholder())
 }
 
 /// Id of a device known by its LLDP chassis id.
@@ -69,8 +76,8 @@ pub fn merge_same_devices(reports: Vec<DeviceReport>) -> Vec<DeviceReport> {
     let mut chassis: Vec<BTreeSet<String>> = reports
         .iter()
         .map(|r| {
-            r.lldp_chassis
-                .iter()
+            own_chassis(r)
+                .into_iter()
                 .map(|c| format!("{}:{}", c.subtype, c.value))
                 .collect()
         })
@@ -89,14 +96,14 @@ pub fn merge_same_devices(reports: Vec<DeviceReport>) -> Vec<DeviceReport> {
     let mut owner: HashMap<String, usize> = HashMap::new();
     for (i, r) in reports.iter().enumerate() {
         let mut keys: Vec<String> = Vec::new();
-        if let Some(c) = &r.lldp_chassis {
+        if let Some(c) = own_chassis(r) {
             keys.push(format!("c{}:{}", c.subtype, c.value));
         }
         if let Some(e) = &r.engine_id {
             keys.push(format!("e{e}"));
         }
         keys.extend(r.macs().filter(|m| useful_mac(m)).map(|m| format!("m{m}")));
-        if r.lldp_chassis.is_none()
+        if own_chassis(r).is_none()
             && r.engine_id.is_none()
             && let Some(name) = &r.system.name
         {
@@ -151,6 +158,12 @@ fn absorb(base: &mut DeviceReport, extra: DeviceReport) {
         }
     }
     base.partial.extend(extra.partial);
+    // The same box read twice lists the same rows twice: once is enough.
+    for u in extra.unresolved {
+        if !base.unresolved.contains(&u) {
+            base.unresolved.push(u);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -5,15 +5,16 @@
 //! skipped, never trusted.
 use super::oids;
 use super::report::{
-    ArpEntry, CdpNeighbor, DeviceReport, FdbEntry, LldpId, LldpLocalPort, LldpNeighbor,
+    ArpEntry, CdpNeighbor, DeviceReport, FdbEntry, LldpId, LldpLocalPort, LldpNeighbor, dotted,
 };
 use crate::snmp::table::{
     capped, inet_address, int, ipv4_index, mac, octets, rows, scalars, take_inet_address,
     take_octet_string, text,
 };
+use crate::topology::{Unresolved, UnresolvedReason};
 use crate::types::IfIndex;
 use async_snmp::VarBind;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
 /// Render an LLDP id. `mac_subtype` is the subtype meaning "MAC address"
@@ -44,8 +45,11 @@ fn lldp_id(
     })
 }
 
+/// The bytes as text when they are printable, trailing NULs left out
+/// (NX-OS pads LLDP port ids with NULs to 16 bytes: `Eth1/25\0\0…`).
 fn printable(b: &[u8]) -> Option<String> {
-    let b = b.strip_suffix(&[0]).unwrap_or(b);
+    let end = b.iter().rposition(|&x| x != 0).map_or(0, |i| i + 1);
+    let b = &b[..end];
     let s = std::str::from_utf8(b).ok()?;
     (!s.is_empty() && !s.chars().any(|c| c.is_control())).then(|| s.to_string())
 }
@@ -69,46 +73,53 @@ pub fn lldp_local(report: &mut DeviceReport, vbs: &[VarBind]) {
     report.lldp_sys_name = text(loc.get(&3)).filter(|s| !s.is_empty());
     for (index, cols) in rows(oids::LLDP_LOC_PORT_ENTRY, vbs) {
         let [port] = index.as_slice() else { continue };
-        let Some(id) = lldp_id(
-            int(cols.get(&2)),
+        // Agents that leave out the subtype or the id still say something:
+        // subtype 0 (none given), the id as text; an empty id with a
+        // description is kept for the description.
+        let desc = text(cols.get(&4)).filter(|s| !s.is_empty());
+        let id = lldp_id(
+            Some(int(cols.get(&2)).unwrap_or(0)),
             cols.get(&3).and_then(|v| v.as_bytes()),
             3,
             4,
-        ) else {
-            continue;
-        };
-        report.lldp_ports.insert(
-            *port,
-            LldpLocalPort {
-                id,
-                desc: text(cols.get(&4)).filter(|s| !s.is_empty()),
-            },
         );
+        let id = match (id, &desc) {
+            (Some(id), _) => id,
+            (None, Some(_)) => LldpId {
+                subtype: 0,
+                value: String::new(),
+            },
+            (None, None) => continue,
+        };
+        report.lldp_ports.insert(*port, LldpLocalPort { id, desc });
     }
 }
 
-pub fn lldp_remote(vbs: &[VarBind]) -> Vec<LldpNeighbor> {
-    // Management addresses first, keyed by (localPortNum, remIndex); the time
-    // mark is ignored because agents disagree on it between the two tables.
-    let mut mgmt: BTreeMap<(u32, u32), Vec<IpAddr>> = BTreeMap::new();
+/// The remote table's rows, and the rows not used with their reason.
+/// Management addresses are paired with their row by the full index
+/// (timeMark.localPortNum.remIndex); an address row whose index matches no
+/// remote row (agents that put another time mark there) goes to the one
+/// row with its port and remIndex. On one local port, an older row of the
+/// same neighbour (the same remIndex, or the same chassis and port ids)
+/// under an earlier time mark is stale: the newest is kept. Different
+/// neighbours on one port under different time marks are all kept (several
+/// neighbours behind one port is what the MIB allows, and a row's time
+/// mark is when it last changed, not when it was last heard).
+pub fn lldp_remote(vbs: &[VarBind]) -> LldpRows {
+    let mut mgmt: BTreeMap<Vec<u32>, Vec<IpAddr>> = BTreeMap::new();
     for (index, _) in rows(oids::LLDP_REM_MAN_ADDR_ENTRY, vbs) {
-        let [_, port, rem, family, rest @ ..] = index.as_slice() else {
-            continue;
-        };
-        let Some((bytes, tail)) = take_octet_string(rest) else {
-            continue;
-        };
-        if !tail.is_empty() {
-            continue;
-        }
-        if let Some(ip) = inet_address(*family, &bytes) {
-            mgmt.entry((*port, *rem)).or_default().push(ip);
+        if let Some((row, ip)) = man_addr_index(&index) {
+            mgmt.entry(row.to_vec()).or_default().push(ip);
         }
     }
-    let mut out = Vec::new();
+    let mut out = LldpRows::default();
+    let mut all = Vec::new();
     for (index, cols) in rows(oids::LLDP_REM_ENTRY, vbs) {
-        let [_, port, rem] = index.as_slice() else {
-            continue;
+        // The MIB's index is timeMark.localPortNum.remIndex; other forms
+        // (a single index on some agents) do not say our port.
+        let local_port = match index.as_slice() {
+            [_, port, _] => Some(*port),
+            _ => None,
         };
         let chassis = lldp_id(
             int(cols.get(&4)),
@@ -122,20 +133,115 @@ pub fn lldp_remote(vbs: &[VarBind]) -> Vec<LldpNeighbor> {
             3,
             4,
         );
+        let sys_name = text(cols.get(&9)).filter(|s| !s.is_empty());
         let (Some(chassis), Some(port_id)) = (chassis, port_id) else {
+            if out.unusable.len() < MAX_UNRESOLVED_ROWS {
+                out.unusable.push(UnusableRow {
+                    index: index.clone(),
+                    local_port,
+                    sys_name,
+                    reason: UnresolvedReason::MissingNeighborId,
+                });
+            } else {
+                out.unlisted += 1;
+            }
             continue;
         };
-        out.push(LldpNeighbor {
-            local_port: *port,
+        all.push(LldpNeighbor {
+            local_port,
             chassis,
             port: port_id,
             port_desc: text(cols.get(&8)).filter(|s| !s.is_empty()),
-            sys_name: text(cols.get(&9)).filter(|s| !s.is_empty()),
+            sys_name,
             sys_desc: text(cols.get(&10)).filter(|s| !s.is_empty()),
-            mgmt_addrs: mgmt.remove(&(*port, *rem)).unwrap_or_default(),
+            mgmt_addrs: mgmt.remove(&index).unwrap_or_default(),
+            index,
         });
     }
+    // The newest time mark of each neighbour on each port, by remIndex and
+    // by chassis and port id: a row under an older one is stale.
+    let mut newest_rem: HashMap<(Option<u32>, Option<u32>), u32> = HashMap::new();
+    let mut newest_ids: HashMap<(Option<u32>, &LldpId, &LldpId), u32> = HashMap::new();
+    for n in &all {
+        let Some(&tm) = n.index.first() else { continue };
+        let e = newest_rem
+            .entry((n.local_port, n.index.get(2).copied()))
+            .or_insert(tm);
+        *e = (*e).max(tm);
+        let e = newest_ids
+            .entry((n.local_port, &n.chassis, &n.port))
+            .or_insert(tm);
+        *e = (*e).max(tm);
+    }
+    let is_stale = |n: &LldpNeighbor| {
+        let Some(&tm) = n.index.first() else {
+            return false;
+        };
+        n.index.len() == 3
+            && (newest_rem[&(n.local_port, n.index.get(2).copied())] > tm
+                || newest_ids[&(n.local_port, &n.chassis, &n.port)] > tm)
+    };
+    let stale_flags: Vec<bool> = all.iter().map(is_stale).collect();
+    let (mut live, mut stale) = (Vec::new(), Vec::new());
+    for (n, old) in all.into_iter().zip(stale_flags) {
+        if old { stale.push(n) } else { live.push(n) }
+    }
+    // Address rows left over: paired by port and remIndex when one live row has them.
+    for (index, addrs) in mgmt {
+        let Some(key) = index.get(1..).filter(|_| index.len() == 3) else {
+            continue;
+        };
+        let mut same = live.iter_mut().filter(|n| n.index.get(1..) == Some(key));
+        if let (Some(n), None) = (same.next(), same.next())
+            && n.mgmt_addrs.is_empty()
+        {
+            n.mgmt_addrs = addrs;
+        }
+    }
+    out.live = live;
+    out.stale = stale;
     out
+}
+
+/// What lldpRemTable held: the rows in use, the stale ones, and the rows
+/// that name no neighbour.
+#[derive(Debug, Default)]
+pub struct LldpRows {
+    pub live: Vec<LldpNeighbor>,
+    pub stale: Vec<LldpNeighbor>,
+    pub unusable: Vec<UnusableRow>,
+    /// Unusable rows beyond [`MAX_UNRESOLVED_ROWS`], counted only.
+    pub unlisted: usize,
+}
+
+/// At most this many unusable rows of one device are listed; the rest are
+/// counted in its `partial` reasons (a hostile or broken agent can send
+/// hundreds of thousands).
+pub const MAX_UNRESOLVED_ROWS: usize = 1_000;
+
+/// An lldpRemTable row that names no neighbour: its index, our port (when
+/// the index says it), the sysName it gave and why it is not used.
+#[derive(Debug)]
+pub struct UnusableRow {
+    pub index: Vec<u32>,
+    pub local_port: Option<u32>,
+    pub sys_name: Option<String>,
+    pub reason: UnresolvedReason,
+}
+
+/// An lldpRemManAddrTable index: the remote row's index (the MIB's three
+/// arcs, else the single index some agents use), then the address family
+/// and the address as a length-prefixed octet string.
+fn man_addr_index(index: &[u32]) -> Option<(&[u32], IpAddr)> {
+    [3, 1, 2].into_iter().find_map(|n| {
+        let (row, rest) = index.split_at_checked(n)?;
+        let (family, rest) = rest.split_first()?;
+        let (bytes, tail) = take_octet_string(rest)?;
+        if !tail.is_empty() {
+            return None;
+        }
+        Some((row, inet_address(*family, &bytes)?))
+    })
 }
 
 /// A CDP device id or port: some agents (HP ProCurve relaying a server NIC)
@@ -152,13 +258,35 @@ fn cdp_id(v: Option<&async_snmp::Value>) -> Option<String> {
     ))
 }
 
-pub fn cdp(vbs: &[VarBind]) -> Vec<CdpNeighbor> {
+/// The CDP cache's rows, and the rows that name no neighbour or whose
+/// index is not cdpCacheIfIndex.cdpCacheDeviceIndex, with their reason
+/// (our interface named from `report`'s).
+pub fn cdp(report: &DeviceReport, vbs: &[VarBind]) -> (Vec<CdpNeighbor>, Vec<Unresolved>, usize) {
     let mut out = Vec::new();
+    let mut unusable = Vec::new();
+    let mut unlisted = 0;
     for (index, cols) in rows(oids::CDP_CACHE_ENTRY, vbs) {
-        let [if_index, _] = index.as_slice() else {
-            continue;
+        let device_id = cdp_id(cols.get(&6));
+        let (reason, if_index) = match (index.as_slice(), &device_id) {
+            ([if_index, _], Some(_)) => (None, IfIndex(*if_index)),
+            ([if_index, _], None) => (
+                Some(UnresolvedReason::MissingNeighborId),
+                IfIndex(*if_index),
+            ),
+            _ => (Some(UnresolvedReason::UnknownIndex), IfIndex(0)),
         };
-        let Some(device_id) = cdp_id(cols.get(&6)) else {
+        let (Some(device_id), None) = (device_id.clone(), reason) else {
+            if unusable.len() >= MAX_UNRESOLVED_ROWS {
+                unlisted += 1;
+                continue;
+            }
+            unusable.push(Unresolved {
+                table: "cdpCacheTable".into(),
+                row: dotted(&index),
+                local_if: report.interface(if_index).map(|x| x.name.clone()),
+                neighbor: device_id,
+                reason: reason.unwrap_or(UnresolvedReason::UnknownIndex),
+            });
             continue;
         };
         let addr = match (int(cols.get(&3)), cols.get(&4).and_then(|v| v.as_bytes())) {
@@ -167,14 +295,14 @@ pub fn cdp(vbs: &[VarBind]) -> Vec<CdpNeighbor> {
             _ => None,
         };
         out.push(CdpNeighbor {
-            if_index: IfIndex(*if_index),
+            if_index,
             device_id,
             port: cdp_id(cols.get(&7)),
             addr,
             platform: text(cols.get(&8)).filter(|s| !s.is_empty()),
         });
     }
-    out
+    (out, unusable, unlisted)
 }
 
 pub fn arp(vbs: &[VarBind]) -> Vec<ArpEntry> {
@@ -219,8 +347,9 @@ pub fn arp(vbs: &[VarBind]) -> Vec<ArpEntry> {
     out
 }
 
-pub fn fdb(vbs: &[VarBind]) -> Vec<FdbEntry> {
-    // dot1dBasePortIfIndex is a column, not an entry: read its values directly.
+/// dot1dBasePortIfIndex: bridge port number to ifIndex. A column, not an
+/// entry: its values are read directly.
+pub fn bridge_ports(vbs: &[VarBind]) -> BTreeMap<u32, IfIndex> {
     let mut port_if = BTreeMap::new();
     for vb in vbs {
         if let Some([port]) = vb.oid.arcs().strip_prefix(oids::DOT1D_BASE_PORT_IF_INDEX)
@@ -229,6 +358,10 @@ pub fn fdb(vbs: &[VarBind]) -> Vec<FdbEntry> {
             port_if.insert(*port, IfIndex(i));
         }
     }
+    port_if
+}
+
+pub fn fdb(vbs: &[VarBind], port_if: &BTreeMap<u32, IfIndex>) -> Vec<FdbEntry> {
     let mut out = Vec::new();
     let mut push = |mac_arcs: &[u32], cols: &crate::snmp::table::Columns| {
         let Some(m) = octets(mac_arcs).as_deref().and_then(mac) else {
@@ -262,11 +395,43 @@ pub fn fdb(vbs: &[VarBind]) -> Vec<FdbEntry> {
 
 /// Fill a report's neighbour fields from the walked varbinds.
 pub fn fill(report: &mut DeviceReport, vbs: &[VarBind]) {
+    report.bridge_ports = bridge_ports(vbs);
     lldp_local(report, vbs);
-    report.lldp = lldp_remote(vbs);
-    report.cdp = cdp(vbs);
+    let rows = lldp_remote(vbs);
+    let local = |report: &DeviceReport, port: Option<u32>| {
+        port.and_then(|p| super::resolve::local_lldp_port(report, p))
+    };
+    for n in &rows.stale {
+        let u = n.unresolved(local(report, n.local_port), UnresolvedReason::Stale);
+        report.unresolved.push(u);
+    }
+    for n in rows.live.iter().filter(|n| n.local_port.is_none()) {
+        let u = n.unresolved(None, UnresolvedReason::UnknownIndex);
+        report.unresolved.push(u);
+    }
+    for u in rows.unusable {
+        report.unresolved.push(Unresolved {
+            table: "lldpRemTable".into(),
+            row: dotted(&u.index),
+            local_if: local(report, u.local_port),
+            neighbor: u.sys_name,
+            reason: u.reason,
+        });
+    }
+    report.lldp = rows.live;
+    let (cdp_rows, mut cdp_unusable, cdp_unlisted) = cdp(report, vbs);
+    report.unresolved.append(&mut cdp_unusable);
+    let unlisted =
+        rows.unlisted + cdp_unlisted + report.unresolved.len().saturating_sub(MAX_UNRESOLVED_ROWS);
+    report.unresolved.truncate(MAX_UNRESOLVED_ROWS);
+    if unlisted > 0 {
+        report.partial.push(format!(
+            "neighbour tables: {unlisted} more rows not used in full, not listed"
+        ));
+    }
+    report.cdp = cdp_rows;
     report.arp = arp(vbs);
-    report.fdb = fdb(vbs);
+    report.fdb = fdb(vbs, &report.bridge_ports);
 }
 
 #[cfg(test)]
@@ -309,13 +474,36 @@ mod tests {
             cdp_row(10, 7, b""),
             cdp_row(11, 6, b"\0"),
         ];
-        let n = cdp(&vbs);
+        let (n, unusable, _) = cdp(&DeviceReport::default(), &vbs);
         assert_eq!(n.len(), 3);
+        // The row whose device id is a lone NUL names no neighbour: listed.
+        assert_eq!(unusable.len(), 1);
+        assert_eq!(unusable[0].row, "11.1");
+        assert_eq!(unusable[0].reason, UnresolvedReason::MissingNeighborId);
         assert_eq!(n[0].device_id, "e8:39:35:1a:ca:99");
         assert_eq!(n[0].port.as_deref(), Some("e8:39:35:1a:ca:99"));
         assert_eq!(n[1].device_id, "sw-core-2");
         assert_eq!(n[1].port.as_deref(), Some("GigabitEthernet0/1"));
         assert_eq!(n[2].device_id, "0xff0102");
         assert_eq!(n[2].port, None);
+    }
+
+    #[test]
+    fn unusable_rows_are_listed_up_to_a_cap_and_counted_beyond() {
+        // An endless agent: lldpRemSysName rows only, no chassis or port id.
+        let vbs: Vec<VarBind> = (0..MAX_UNRESOLVED_ROWS as u32 + 500)
+            .map(|k| {
+                let oid = [oids::LLDP_REM_ENTRY, &[9, 0, 2, k]].concat();
+                VarBind::new(Oid::from_slice(&oid), Value::OctetString("x".into()))
+            })
+            .collect();
+        let mut r = DeviceReport::default();
+        fill(&mut r, &vbs);
+        assert!(r.lldp.is_empty());
+        assert_eq!(r.unresolved.len(), MAX_UNRESOLVED_ROWS);
+        assert_eq!(
+            r.partial,
+            ["neighbour tables: 500 more rows not used in full, not listed"]
+        );
     }
 }

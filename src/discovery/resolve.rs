@@ -2,6 +2,7 @@
 //! points at, and which of its interfaces a port id names, whatever port-id
 //! subtype or vendor spelling the neighbour used. Pure.
 use super::report::{DeviceReport, LldpId, LldpNeighbor};
+use crate::topology::{Interface, UnresolvedReason};
 use crate::types::IfIndex;
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -11,7 +12,9 @@ pub struct Index<'r> {
     pub reports: &'r [DeviceReport],
     by_chassis: HashMap<(u32, String), usize>,
     by_mac: HashMap<String, usize>,
-    by_addr: HashMap<IpAddr, usize>,
+    /// Addresses that identify one device: an address two reports hold
+    /// maps to None (it identifies neither).
+    by_addr: HashMap<IpAddr, Option<usize>>,
     by_name: HashMap<String, Vec<usize>>,
 }
 
@@ -25,7 +28,7 @@ impl<'r> Index<'r> {
             by_name: HashMap::new(),
         };
         for (i, r) in reports.iter().enumerate() {
-            if let Some(c) = &r.lldp_chassis {
+            if let Some(c) = super::identity::own_chassis(r) {
                 ix.by_chassis
                     .insert((c.subtype, c.value.to_ascii_lowercase()), i);
             }
@@ -33,7 +36,12 @@ impl<'r> Index<'r> {
                 ix.by_mac.entry(m.to_string()).or_insert(i);
             }
             for a in r.addresses.iter().map(|a| a.addr).chain(r.addr) {
-                ix.by_addr.entry(a).or_insert(i);
+                if identifies(&a) {
+                    let e = ix.by_addr.entry(a).or_insert(Some(i));
+                    if *e != Some(i) {
+                        *e = None;
+                    }
+                }
             }
             for n in [r.system.name.as_deref(), r.lldp_sys_name.as_deref()]
                 .into_iter()
@@ -48,8 +56,10 @@ impl<'r> Index<'r> {
         ix
     }
 
+    /// The one device holding this address (never a link-local, loopback
+    /// or other address many devices hold alike).
     pub fn by_addr(&self, a: &IpAddr) -> Option<usize> {
-        self.by_addr.get(a).copied()
+        self.by_addr.get(a).copied().flatten()
     }
 
     pub fn by_mac(&self, m: &str) -> Option<usize> {
@@ -58,8 +68,15 @@ impl<'r> Index<'r> {
 
     /// A unique device with this name; a bare hostname also matches its FQDN
     /// (CDP device ids are often `host.domain`, sysName just `host`, or the reverse).
+    /// An NX-OS CDP device id, `name(SERIAL)`, is looked up by its name.
     pub fn by_name(&self, name: &str) -> Option<usize> {
         let n = name.to_ascii_lowercase();
+        let n = match n.strip_suffix(')').and_then(|x| x.split_once('(')) {
+            Some((base, _serial)) if !base.is_empty() && !self.by_name.contains_key(&n) => {
+                base.to_string()
+            }
+            _ => n,
+        };
         let short = n.split('.').next().unwrap_or(&n).to_string();
         for key in [n.as_str(), short.as_str()] {
             if let Some([only]) = self.by_name.get(key).map(Vec::as_slice) {
@@ -69,23 +86,62 @@ impl<'r> Index<'r> {
         None
     }
 
-    /// The managed device an LLDP neighbour row describes.
-    pub fn lldp_device(&self, n: &LldpNeighbor) -> Option<usize> {
-        if let Some(&i) = self
-            .by_chassis
-            .get(&(n.chassis.subtype, n.chassis.value.to_ascii_lowercase()))
+    /// The managed device an LLDP neighbour row of report `observer`
+    /// describes: by its chassis id, else by a management address only that
+    /// device holds, else by a unique name. A placeholder chassis id (all
+    /// zero, ...) matches nothing, and with one only an address can tell the
+    /// neighbour. An address or a name never names a device whose own
+    /// chassis id differs from the row's, and a name never names the
+    /// observer itself (devices share default names: "switch", "Router").
+    pub fn lldp_device(&self, n: &LldpNeighbor, observer: usize) -> Option<usize> {
+        let placeholder = n.chassis.is_placeholder();
+        if !placeholder {
+            if let Some(&i) = self
+                .by_chassis
+                .get(&(n.chassis.subtype, n.chassis.value.to_ascii_lowercase()))
+            {
+                return Some(i);
+            }
+            if n.chassis.subtype == 4
+                && let Some(i) = self.by_mac(&n.chassis.value)
+            {
+                return Some(i);
+            }
+        }
+        // Not found by chassis: a device with a chassis id of its own is
+        // not the row's neighbour (it would have been found above).
+        let fits =
+            |i: &usize| placeholder || super::identity::own_chassis(&self.reports[*i]).is_none();
+        if let Some(i) = n
+            .mgmt_addrs
+            .iter()
+            .find_map(|a| self.by_addr(a))
+            .filter(fits)
         {
             return Some(i);
         }
-        if n.chassis.subtype == 4
-            && let Some(i) = self.by_mac(&n.chassis.value)
-        {
-            return Some(i);
+        if placeholder {
+            return None;
         }
-        if let Some(i) = n.mgmt_addrs.iter().find_map(|a| self.by_addr(a)) {
-            return Some(i);
+        n.sys_name
+            .as_deref()
+            .and_then(|s| self.by_name(s))
+            .filter(|i| *i != observer && fits(i))
+    }
+}
+
+/// Whether an address can identify one device: not link-local (fe80::/10,
+/// 169.254/16), loopback, unspecified or multicast, which many devices hold
+/// alike.
+pub fn identifies(a: &IpAddr) -> bool {
+    match a {
+        IpAddr::V4(v) => {
+            !(v.is_link_local() || v.is_loopback() || v.is_unspecified() || v.is_multicast())
         }
-        n.sys_name.as_deref().and_then(|s| self.by_name(s))
+        IpAddr::V6(v) => {
+            let link_local = (v.segments()[0] & 0xffc0) == 0xfe80;
+            !(link_local || v.is_loopback() || v.is_unspecified() || v.is_multicast())
+        }
     }
 }
 
@@ -152,29 +208,103 @@ pub fn lldp_port(r: &DeviceReport, port: &LldpId, desc: Option<&str>) -> Option<
     by_id.or_else(|| desc.and_then(|d| interface_named(r, d)))
 }
 
-/// Our own interface for an LLDP lldpRemLocalPortNum.
+/// Our own interface for an LLDP lldpRemLocalPortNum, or None (see
+/// [`local_lldp_port_why`] for the reason).
 pub fn local_lldp_port(r: &DeviceReport, port_num: u32) -> Option<String> {
+    local_lldp_port_why(r, port_num).ok()
+}
+
+/// Our own interface for an LLDP lldpRemLocalPortNum. The device's own
+/// lldpLocPortTable says which port the number is: its port id, read in
+/// its subtype (interfaceAlias against ifAlias, macAddress against
+/// ifPhysAddress, interfaceName against ifName, the rest by name,
+/// description or number), then its description against ifDescr and
+/// ifName. When those name nothing, the number is an ifIndex or a bridge port
+/// (dot1dBasePortIfIndex): when both name interfaces and they differ, the
+/// port is ambiguous; when nothing names one, unknown.
+pub fn local_lldp_port_why(r: &DeviceReport, port_num: u32) -> Result<String, UnresolvedReason> {
+    let by_num = r.interface(IfIndex(port_num));
+    let by_bridge = r.bridge_ports.get(&port_num).and_then(|i| r.interface(*i));
+    let numbered: Vec<&Interface> = [by_num, by_bridge].into_iter().flatten().collect();
     if let Some(lp) = r.lldp_ports.get(&port_num) {
-        // The port number is the ifIndex on most agents; check the name agrees.
-        if let Some(i) = r.interface(IfIndex(port_num)) {
-            let agrees = lp
-                .desc
+        for found in [
+            own_port_id(r, &lp.id),
+            lp.desc
                 .as_deref()
-                .is_none_or(|d| d == i.name || i.descr.as_deref() == Some(d))
-                || lp.id.value == i.name
-                || i.mac.as_deref() == Some(lp.id.value.as_str());
-            if agrees {
-                return Some(i.name.clone());
+                .map(|d| named_all(r, d))
+                .unwrap_or_default(),
+        ] {
+            match found.as_slice() {
+                [] => {}
+                [one] => return Ok(one.name.clone()),
+                several => {
+                    // Several interfaces share the id (a MAC on every port):
+                    // the number decides, if it names one of them.
+                    let mut hit = several
+                        .iter()
+                        .filter(|i| numbered.iter().any(|n| n.if_index == i.if_index));
+                    return match (hit.next(), hit.next()) {
+                        (Some(i), None) => Ok(i.name.clone()),
+                        _ => Err(UnresolvedReason::LocalPortAmbiguous),
+                    };
+                }
             }
         }
-        if let Some(n) = lp.desc.as_deref().and_then(|d| interface_named(r, d)) {
-            return Some(n);
-        }
-        if let Some(n) = lldp_port(r, &lp.id, None) {
-            return Some(n);
+    }
+    match (by_num, by_bridge) {
+        (Some(a), Some(b)) if a.if_index != b.if_index => Err(UnresolvedReason::LocalPortAmbiguous),
+        (Some(i), _) | (None, Some(i)) => Ok(i.name.clone()),
+        (None, None) => Err(UnresolvedReason::LocalPortUnknown),
+    }
+}
+
+/// The interfaces our own lldpLocPortId names, read in its subtype.
+fn own_port_id<'r>(r: &'r DeviceReport, id: &LldpId) -> Vec<&'r Interface> {
+    let v = id.value.as_str();
+    match id.subtype {
+        1 => r
+            .interfaces
+            .iter()
+            .filter(|i| i.alias.as_deref() == Some(v))
+            .collect(),
+        3 => r
+            .interfaces
+            .iter()
+            .filter(|i| i.mac.as_deref().is_some_and(|m| m.eq_ignore_ascii_case(v)))
+            .collect(),
+        _ => named_all(r, v),
+    }
+}
+
+/// Every interface `text` names, by the first rule of [`interface_named`]'s
+/// order that names any.
+fn named_all<'r>(r: &'r DeviceReport, text: &str) -> Vec<&'r Interface> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Vec::new();
+    }
+    let ifs = &r.interfaces;
+    let rules: [&dyn Fn(&Interface) -> bool; 4] = [
+        &|i| i.name == t,
+        &|i| i.descr.as_deref() == Some(t),
+        &|i| {
+            i.name.eq_ignore_ascii_case(t)
+                || i.descr
+                    .as_deref()
+                    .is_some_and(|d| d.eq_ignore_ascii_case(t))
+        },
+        &|i| i.alias.as_deref() == Some(t),
+    ];
+    for rule in rules {
+        let found: Vec<&Interface> = ifs.iter().filter(|i| rule(i)).collect();
+        if !found.is_empty() {
+            return found;
         }
     }
-    r.interface(IfIndex(port_num)).map(|i| i.name.clone())
+    interface_named(r, t)
+        .and_then(|n| ifs.iter().find(|i| i.name == n))
+        .into_iter()
+        .collect()
 }
 
 /// How an unmanaged neighbour's port is best named from what was advertised.

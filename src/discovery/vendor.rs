@@ -12,6 +12,7 @@ pub fn from_sys_object_id(oid: &str) -> Option<&'static str> {
         193 => "Ericsson",
         311 => "Microsoft",
         674 => "Dell",
+        1271 | 6141 => "Ciena",
         1588 => "Brocade",
         1916 => "Extreme",
         1991 => "Foundry",
@@ -24,6 +25,7 @@ pub fn from_sys_object_id(oid: &str) -> Option<&'static str> {
         4881 => "Ruijie",
         5624 => "Enterasys",
         6027 => "Force10",
+        6486 => "Alcatel-Lucent",
         6527 => "Nokia",
         6889 => "Avaya",
         8741 => "SonicWall",
@@ -50,6 +52,20 @@ mod tests {
         assert_eq!(
             super::from_sys_object_id("1.3.6.1.4.1.30065.1.3011"),
             Some("Arista")
+        );
+        // OmniSwitch (6486.800...), Ciena (its own number, and World Wide
+        // Packets' 6141 of the 3900/5100 series).
+        assert_eq!(
+            super::from_sys_object_id(".1.3.6.1.4.1.6486.800.1.1.2.1.10.1.1"),
+            Some("Alcatel-Lucent")
+        );
+        assert_eq!(
+            super::from_sys_object_id(".1.3.6.1.4.1.6141.1.96"),
+            Some("Ciena")
+        );
+        assert_eq!(
+            super::from_sys_object_id("1.3.6.1.4.1.1271.1.2.11"),
+            Some("Ciena")
         );
         assert_eq!(super::from_sys_object_id("1.3.6.1.4.1.999999.1"), None);
         assert_eq!(super::from_sys_object_id("garbage"), None);

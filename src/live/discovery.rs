@@ -11,6 +11,18 @@ use std::net::IpAddr;
 
 /// At most this many out-of-scope addresses are listed (all are counted).
 pub const MAX_LISTED_OUT_OF_SCOPE: usize = 256;
+/// At most this many unresolved neighbour rows are listed (all are counted;
+/// every one is on its device in the topology).
+pub const MAX_LISTED_UNRESOLVED: usize = 256;
+
+/// A neighbour-table row a device holds that discovery could not use in
+/// full, with the device's id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeviceUnresolved {
+    pub device: crate::topology::DeviceId,
+    #[serde(flatten)]
+    pub row: crate::topology::Unresolved,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AgentProblem {
@@ -35,6 +47,10 @@ pub struct DiscoveryRun {
     pub out_of_scope_count: usize,
     /// The first [`MAX_LISTED_OUT_OF_SCOPE`] of them, sorted.
     pub out_of_scope: Vec<IpAddr>,
+    /// Neighbour-table rows not used in full (each device's `unresolved`).
+    pub unresolved_count: usize,
+    /// The first [`MAX_LISTED_UNRESOLVED`] of them, by device.
+    pub unresolved: Vec<DeviceUnresolved>,
 }
 
 impl DiscoveryRun {
@@ -55,6 +71,18 @@ impl DiscoveryRun {
         out_of_scope.dedup();
         let out_of_scope_count = out_of_scope.len();
         out_of_scope.truncate(MAX_LISTED_OUT_OF_SCOPE);
+        let mut unresolved: Vec<DeviceUnresolved> = topology
+            .devices
+            .iter()
+            .flat_map(|d| {
+                d.unresolved.iter().map(|u| DeviceUnresolved {
+                    device: d.id.clone(),
+                    row: u.clone(),
+                })
+            })
+            .collect();
+        let unresolved_count = unresolved.len();
+        unresolved.truncate(MAX_LISTED_UNRESOLVED);
         DiscoveryRun {
             started_ms,
             finished_ms,
@@ -69,6 +97,8 @@ impl DiscoveryRun {
             unreachable,
             out_of_scope_count,
             out_of_scope,
+            unresolved_count,
+            unresolved,
         }
     }
 }
@@ -110,6 +140,13 @@ mod tests {
         let mut t = Topology::default();
         let mut b = Device::for_test("b", false);
         b.partial = vec!["ifTable: walk cut short".into()];
+        b.unresolved = vec![crate::topology::Unresolved {
+            table: "lldpRemTable".into(),
+            row: "100.1.1".into(),
+            local_if: Some("ge1".into()),
+            neighbor: None,
+            reason: crate::topology::UnresolvedReason::PlaceholderChassisId,
+        }];
         let mut c = Device::for_test("c", false);
         c.managed = false;
         t.devices = vec![Device::for_test("a", false), b, c];
@@ -136,6 +173,13 @@ mod tests {
         assert_eq!(run.devices, 3);
         assert_eq!(run.managed_devices, 2);
         assert_eq!(run.partial_devices, 1);
+        assert_eq!(run.unresolved_count, 1);
+        let json = serde_json::to_value(&run.unresolved).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!([{"device": "b", "table": "lldpRemTable", "row": "100.1.1",
+                "local_if": "ge1", "reason": "placeholder_chassis_id"}])
+        );
         assert_eq!(
             run.unreachable
                 .iter()

@@ -8,9 +8,10 @@ use async_snmp::{Oid, Value, VarBind};
 pub enum WalkStep {
     /// Inside the subtree and after the previous OID: keep it.
     Accept,
-    /// endOfMibView, or the agent moved past the subtree: the walk is done.
+    /// The end of the table: endOfMibView (or another exception value), the
+    /// agent moved past the subtree, or it answered the last row's OID again.
     Done,
-    /// The agent went backwards or repeated an OID: a broken or looping agent.
+    /// The agent went backwards: a broken or looping agent.
     NonIncreasing,
 }
 
@@ -93,16 +94,22 @@ impl WalkResult {
 
 /// Decide what `vb` means for a walk of `root` whose last accepted OID is
 /// `last` (the root itself before the first row).
+///
+/// The end of a table comes in three normal shapes: the next OID is outside
+/// the subtree; an exception value (endOfMibView, noSuchObject,
+/// noSuchInstance), whatever OID it carries (agents put the OID asked for
+/// there, which is the last row); or the last row's OID answered again
+/// (agents that cannot go past their last object). Only an OID before the
+/// last one is a fault: the agent went backwards.
 pub fn classify_step(root: &Oid, last: &Oid, vb: &VarBind) -> WalkStep {
-    if matches!(vb.value, Value::EndOfMibView) || !vb.oid.starts_with(root) || vb.oid == *root {
-        // Leaving the subtree is the normal end; `oid == root` with an
-        // exception value also means there is nothing under it.
-        if vb.oid.starts_with(root) && vb.oid.arcs() <= last.arcs() && vb.oid != *root {
-            return WalkStep::NonIncreasing;
-        }
+    let exception = matches!(
+        vb.value,
+        Value::EndOfMibView | Value::NoSuchObject | Value::NoSuchInstance
+    );
+    if exception || !vb.oid.starts_with(root) || vb.oid == *root || vb.oid == *last {
         return WalkStep::Done;
     }
-    if vb.oid.arcs() <= last.arcs() {
+    if vb.oid.arcs() < last.arcs() {
         return WalkStep::NonIncreasing;
     }
     WalkStep::Accept
@@ -130,10 +137,6 @@ mod tests {
             WalkStep::Done
         );
         assert_eq!(
-            step(&last, "1.3.6.1.2.1.2.2.1.1.5", Value::Integer(5)),
-            WalkStep::NonIncreasing
-        );
-        assert_eq!(
             step(&last, "1.3.6.1.2.1.2.2.1.1.4", Value::Integer(4)),
             WalkStep::NonIncreasing
         );
@@ -150,6 +153,42 @@ mod tests {
         // A prefix of the last OID is smaller, so it is a step backwards.
         assert_eq!(
             step(&last, "1.3.6.1.2.1.2.2.1", Value::Integer(0)),
+            WalkStep::NonIncreasing
+        );
+    }
+
+    /// The end of a table as agents answer it: past the last row, the same
+    /// OID again (with its value, or with endOfMibView / noSuchInstance),
+    /// is the normal end; only an OID before the last row is a fault.
+    #[test]
+    fn end_of_table_shapes_are_the_normal_end() {
+        let root = Oid::parse("1.0.8802.1.1.2.1.4.1.1").unwrap();
+        let last = Oid::parse("1.0.8802.1.1.2.1.4.1.1.9.0.3.1").unwrap();
+        for value in [
+            Value::OctetString(b"sw-core-2".to_vec().into()),
+            Value::EndOfMibView,
+            Value::NoSuchInstance,
+            Value::NoSuchObject,
+        ] {
+            let step = classify_step(&root, &last, &vb("1.0.8802.1.1.2.1.4.1.1.9.0.3.1", value));
+            assert_eq!(step, WalkStep::Done, "the last row again");
+        }
+        // endOfMibView carrying an OID before the last row: still the end.
+        assert_eq!(
+            classify_step(
+                &root,
+                &last,
+                &vb("1.0.8802.1.1.2.1.4.1.1.4.0.3.1", Value::EndOfMibView)
+            ),
+            WalkStep::Done
+        );
+        // A row before the last one with a value: the agent went backwards.
+        assert_eq!(
+            classify_step(
+                &root,
+                &last,
+                &vb("1.0.8802.1.1.2.1.4.1.1.4.0.3.1", Value::Integer(4))
+            ),
             WalkStep::NonIncreasing
         );
     }

@@ -11,6 +11,8 @@ pub mod spof;
 pub use blast::Failure;
 pub use diff::{LinkChange, LinkKey, TopologyDiff, diff};
 pub use graph::{DeviceNode, GraphError, LinkEdge, QueryError, SimpleGraph, TopologyGraph};
-pub use model::{Device, DeviceId, Endpoint, Evidence, Interface, Link, Topology};
+pub use model::{
+    Device, DeviceId, Endpoint, Evidence, Interface, Link, Topology, Unresolved, UnresolvedReason,
+};
 pub use paths::{Hop, Route};
 pub use spof::SinglePointsOfFailure;

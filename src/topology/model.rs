@@ -53,6 +53,78 @@ pub struct Device {
     /// Tables that could not be read completely, with the reason.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub partial: Vec<String>,
+    /// Neighbour-table rows this device holds that gave no link, or a link
+    /// with an end left unknown, each with its reason: nothing a device
+    /// says is dropped silently.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unresolved: Vec<Unresolved>,
+}
+
+/// One neighbour-table row that could not be used in full.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Unresolved {
+    /// The table the row came from (`lldpRemTable`, `cdpCacheTable`, ...).
+    pub table: String,
+    /// The row's index as the agent sent it (dotted arcs).
+    pub row: String,
+    /// Our interface the row was seen on, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_if: Option<String>,
+    /// What the row says the neighbour is (chassis id, name), as advertised.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub neighbor: Option<String>,
+    pub reason: UnresolvedReason,
+}
+
+/// Why a neighbour-table row could not be used in full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnresolvedReason {
+    /// The chassis id is a placeholder (empty, all zero, all FF, ...) many
+    /// devices share: it identifies nothing, and no other identity
+    /// (a unique management address) named a known device.
+    PlaceholderChassisId,
+    /// An older row (earlier lldpRemTimeMark) on a local port that also has
+    /// a newer one: the neighbour it names is no longer there.
+    Stale,
+    /// The row's index is not one this table's MIB defines, and our port
+    /// could not be read from it.
+    UnknownIndex,
+    /// The row lacks the columns that name the neighbour (chassis id and
+    /// port id, or the CDP device id).
+    MissingNeighborId,
+    /// Our local port could not be resolved to one interface (the link is
+    /// drawn with that end unknown).
+    LocalPortUnknown,
+    /// Our local port matched several interfaces (the link is drawn with
+    /// that end unknown).
+    LocalPortAmbiguous,
+}
+
+impl UnresolvedReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnresolvedReason::PlaceholderChassisId => "placeholder_chassis_id",
+            UnresolvedReason::Stale => "stale",
+            UnresolvedReason::UnknownIndex => "unknown_index",
+            UnresolvedReason::MissingNeighborId => "missing_neighbor_id",
+            UnresolvedReason::LocalPortUnknown => "local_port_unknown",
+            UnresolvedReason::LocalPortAmbiguous => "local_port_ambiguous",
+        }
+    }
+}
+
+impl std::fmt::Display for Unresolved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} row {}", self.table, self.row)?;
+        if let Some(l) = &self.local_if {
+            write!(f, " on {l}")?;
+        }
+        if let Some(n) = &self.neighbor {
+            write!(f, " ({n})")?;
+        }
+        write!(f, ": {}", self.reason.as_str())
+    }
 }
 
 #[cfg(test)]
@@ -75,6 +147,7 @@ impl Device {
             addresses: vec![],
             interfaces: vec![],
             partial: vec![],
+            unresolved: vec![],
         }
     }
 }

@@ -348,9 +348,10 @@ pub fn run_agent(fault: Fault, octet: u8, armed: Arc<AtomicBool>, served: Arc<At
         let mut rid_out = req.rid;
         match fault {
             Fault::Loop if !is_get && first.starts_with(IF_ENTRY) => {
-                // First row of a column, then that same OID again, forever.
+                // First row of a column, then an OID before it (the
+                // column's .0), forever.
                 let o = if first.len() > IF_ENTRY.len() + 1 {
-                    first.clone()
+                    [&first[..=IF_ENTRY.len()], &[0]].concat()
                 } else {
                     vbs.truncate(1);
                     vbs[0].oid.arcs().to_vec()

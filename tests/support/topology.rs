@@ -26,6 +26,7 @@ pub fn device(name: &str) -> Device {
         addresses: Vec::new(),
         interfaces: Vec::new(),
         partial: Vec::new(),
+        unresolved: Vec::new(),
     }
 }
 

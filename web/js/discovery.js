@@ -1,6 +1,7 @@
 // The discovery panel: when the last discovery run could not read some
 // agents (a dead seed, a wrong community, a neighbour's address nothing
-// answers on) or read some devices only in part, say which and why. The
+// answers on), read some devices only in part, or could not use a
+// neighbour row a device gave, say which and why. The
 // addresses and reasons come from /api/discovery and reach the page only
 // as text (dom.js).
 import { el, fill, byId, show } from './dom.js';
@@ -26,6 +27,18 @@ export function discoveryItems(status) {
   if (run.out_of_scope_count > 0) {
     items.push(el('li', { class: 'muted' },
       run.out_of_scope_count + ' advertised neighbour address(es) outside the allowed prefixes, left out'));
+  }
+  // Neighbour rows a device gave that could not be used in full: each with
+  // its reason, so nothing a device said goes unseen.
+  for (const u of run.unresolved || []) {
+    const where = u.local_if ? ' on ' + u.local_if : '';
+    const who = u.neighbor ? ' (' + u.neighbor + ')' : '';
+    items.push(el('li', { class: 'muted', 'data-device': String(u.device) },
+      'neighbour not used: ' + u.device + ' ' + u.table + ' row ' + u.row + where + who + ': ' + u.reason));
+  }
+  if ((run.unresolved_count || 0) > (run.unresolved || []).length) {
+    items.push(el('li', { class: 'muted' },
+      run.unresolved_count + ' neighbour rows not used in all (the first are listed)'));
   }
   return items;
 }

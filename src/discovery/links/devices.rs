@@ -46,6 +46,7 @@ fn managed_device(r: &DeviceReport, id: &DeviceId) -> Device {
         addresses,
         interfaces: r.interfaces.clone(),
         partial: r.partial.clone(),
+        unresolved: r.unresolved.clone(),
     }
 }
 
@@ -66,6 +67,7 @@ pub(super) fn unmanaged(id: &DeviceId) -> Device {
         addresses: Vec::new(),
         interfaces: Vec::new(),
         partial: Vec::new(),
+        unresolved: Vec::new(),
     }
 }
 

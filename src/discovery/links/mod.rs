@@ -43,17 +43,32 @@ pub fn build_topology(reports: &[DeviceReport]) -> Topology {
     let mut subnets = subnet::Subnets::default();
     let mut arp_rows = arp::ArpRows::default();
     let mut fdb_rows = fdb::FdbRows::default();
+    let mut lldp_named = cdp::LldpNamed::default();
     for Observed { observer, evidence } in gather(reports) {
         match evidence {
             NeighborEvidence::Lldp(n) => {
                 // The LLDP port number taken as the ifIndex, as on most agents.
-                let far = known.ix.lldp_device(n);
-                fdb_rows.neighbour(observer, IfIndex(n.local_port), far);
-                seen.extend(lldp::sighting(&known, observer, n, &mut devices))
+                let far = known.ix.lldp_device(n, observer);
+                if let Some(p) = n.local_port {
+                    fdb_rows.neighbour(observer, IfIndex(p), far);
+                }
+                let s = lldp::sighting(&known, observer, n, &mut devices);
+                if let (Some(s), Some(name)) = (&s, &n.sys_name)
+                    && devices.get(&s.b.device).is_some_and(|d| !d.managed)
+                {
+                    lldp_named.add(observer, &s.a, name, &s.b);
+                }
+                seen.extend(s)
             }
             NeighborEvidence::Cdp(c) => {
                 fdb_rows.neighbour(observer, c.if_index, None);
-                seen.extend(cdp::sighting(&known, observer, c, &mut devices))
+                seen.extend(cdp::sighting(
+                    &known,
+                    observer,
+                    c,
+                    &lldp_named,
+                    &mut devices,
+                ))
             }
             NeighborEvidence::Subnet(a) => subnets.add(&known, observer, a),
             NeighborEvidence::Arp(e) => arp_rows.add(observer, e),

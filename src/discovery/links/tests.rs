@@ -34,7 +34,8 @@ fn dev(name: &str, chassis: &str, ifs: &[(u32, &str, &str)]) -> DeviceReport {
 
 fn nb(local: u32, chassis: &str, subtype: u32, port: &str) -> LldpNeighbor {
     LldpNeighbor {
-        local_port: local,
+        index: vec![0, local, 1],
+        local_port: Some(local),
         chassis: LldpId {
             subtype: 4,
             value: chassis.into(),
