@@ -162,6 +162,23 @@ enum Verdict {
     Wrong,
 }
 
+/// Whether a row of the other protocol on `r`'s own local interface, from
+/// the same neighbour `far`, gives `name` as its remote port.
+fn same_port_named_by_twin(o: &Oracle, r: &Row, far: Option<&Value>, name: &str) -> bool {
+    let Local::If(mine, _) = r.local else {
+        return false;
+    };
+    o.rows.iter().any(|t| {
+        t.proto != r.proto
+            && matches!(t.local, Local::If(i, _) if i == mine)
+            && far.is_some_and(|d| is_neighbour(d, t))
+            && [t.port_id.as_deref(), t.port_desc.as_deref()]
+                .into_iter()
+                .flatten()
+                .any(|x| same_text(x, name))
+    })
+}
+
 pub fn score(o: &Oracle, topo: &Value) -> Score {
     let mut s = Score::default();
     let empty = Vec::new();
@@ -234,10 +251,16 @@ pub fn score(o: &Oracle, topo: &Value) -> Score {
                 (None, Some(_)) => Verdict::Right, // judged below as undecidable
             };
             let remote = [r.port_id.as_deref(), r.port_desc.as_deref()];
+            let far_dev = by_id.get(far.device).copied();
             let remote_v = match far.if_name {
                 _ if remote.iter().all(Option::is_none) => Verdict::Right,
                 None => unknown,
                 Some(n) if remote.into_iter().flatten().any(|x| same_text(x, n)) => Verdict::Right,
+                // The other protocol's row on the same local interface, from
+                // the same neighbour, names the port another way (CDP
+                // `Ethernet1/25`, LLDP `Eth1/25`): the device itself says
+                // the two are one port.
+                Some(n) if same_port_named_by_twin(o, r, far_dev, n) => Verdict::Right,
                 Some(_) => Verdict::Wrong,
             };
             let v = local_v.max(remote_v);

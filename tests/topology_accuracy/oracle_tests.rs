@@ -227,3 +227,30 @@ fn real_recordings_read_as_by_hand() {
     assert_eq!(ios.rows.iter().filter(|r| r.local_key == 10150).count(), 6);
     eprintln!("oracle on five recordings in {:.1?}", started.elapsed());
 }
+
+/// A CDP row and an LLDP row on one local interface from one neighbour name
+/// its port two ways; nocmap's one merged link may carry either name.
+#[test]
+fn a_cdp_row_is_right_under_its_lldp_twins_port_name() {
+    let text = format!(
+        "{IFS_AND_ROW}1.3.6.1.4.1.9.9.23.1.2.1.1.6.1.3|4|far\n1.3.6.1.4.1.9.9.23.1.2.1.1.7.1.3|4|Ethernet0\n"
+    );
+    let o = oracle(&text);
+    assert_eq!(o.rows.len(), 2, "{:?}", o.rows);
+    let link = |far: &str| {
+        serde_json::json!({"id": "l", "evidence": ["lldp", "cdp"],
+            "a": {"device": "me", "if_name": "Vlan1"},
+            "b": {"device": "chassis-02:00:00:00:00:09", "if_name": far}})
+    };
+    let none = serde_json::json!([]);
+    let s = score(&o, &topo(link("eth0"), none.clone()));
+    assert_eq!((s.right, s.wrong), (2, 0), "eth0 is the LLDP twin's name");
+    let s = score(&o, &topo(link("Ethernet0"), none.clone()));
+    assert_eq!(
+        (s.right, s.wrong),
+        (2, 0),
+        "Ethernet0 is the CDP twin's name"
+    );
+    let s = score(&o, &topo(link("eth9"), none));
+    assert_eq!((s.right, s.wrong), (0, 2), "neither row names eth9");
+}
