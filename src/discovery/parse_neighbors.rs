@@ -294,6 +294,21 @@ pub fn cdp(report: &DeviceReport, vbs: &[VarBind]) -> (Vec<CdpNeighbor>, Vec<Unr
             (Some(20), Some(b)) => inet_address(2, b),
             _ => None,
         };
+        // A row on an ifIndex the interface table does not hold: the link is
+        // still drawn (our end unknown), and the row says why.
+        if report.interface(if_index).is_none() {
+            if unusable.len() >= MAX_UNRESOLVED_ROWS {
+                unlisted += 1;
+            } else {
+                unusable.push(Unresolved {
+                    table: "cdpCacheTable".into(),
+                    row: dotted(&index),
+                    local_if: None,
+                    neighbor: Some(device_id.clone()),
+                    reason: UnresolvedReason::LocalPortUnknown,
+                });
+            }
+        }
         out.push(CdpNeighbor {
             if_index,
             device_id,
@@ -477,9 +492,20 @@ mod tests {
         let (n, unusable, _) = cdp(&DeviceReport::default(), &vbs);
         assert_eq!(n.len(), 3);
         // The row whose device id is a lone NUL names no neighbour: listed.
-        assert_eq!(unusable.len(), 1);
-        assert_eq!(unusable[0].row, "11.1");
-        assert_eq!(unusable[0].reason, UnresolvedReason::MissingNeighborId);
+        let missing: Vec<_> = unusable
+            .iter()
+            .filter(|u| u.reason == UnresolvedReason::MissingNeighborId)
+            .collect();
+        assert_eq!(missing.len(), 1);
+        assert_eq!(missing[0].row, "11.1");
+        // This report holds no interfaces: the other three rows are drawn
+        // with our port unknown, and listed saying so.
+        let unknown: Vec<&str> = unusable
+            .iter()
+            .filter(|u| u.reason == UnresolvedReason::LocalPortUnknown)
+            .map(|u| u.row.as_str())
+            .collect();
+        assert_eq!(unknown, ["8.1", "9.1", "10.1"]);
         assert_eq!(n[0].device_id, "e8:39:35:1a:ca:99");
         assert_eq!(n[0].port.as_deref(), Some("e8:39:35:1a:ca:99"));
         assert_eq!(n[1].device_id, "sw-core-2");
