@@ -20,11 +20,15 @@ pub fn from_sys_object_id(oid: &str) -> Option<&'static str> {
         2021 | 8072 => "net-snmp",
         2636 => "Juniper",
         3076 => "Cisco",
+        3320 => "BDCOM",
+        3902 => "ZTE",
         4413 => "Broadcom",
         4526 => "Netgear",
         4881 => "Ruijie",
         5624 => "Enterasys",
+        5651 => "Maipu",
         6027 => "Force10",
+        6339 => "DCN",
         6486 => "Alcatel-Lucent",
         6527 => "Nokia",
         6889 => "Avaya",
@@ -36,6 +40,7 @@ pub fn from_sys_object_id(oid: &str) -> Option<&'static str> {
         25461 => "Palo Alto",
         25506 => "H3C",
         30065 => "Arista",
+        31648 => "DPtech",
         41112 => "Ubiquiti",
         _ => return None,
     })
@@ -67,6 +72,17 @@ mod tests {
             super::from_sys_object_id("1.3.6.1.4.1.1271.1.2.11"),
             Some("Ciena")
         );
+        // The switch vendors of the real-device corpus (BDCOM, Digital China
+        // Networks, DPtech, Maipu, ZTE).
+        for (oid, v) in [
+            ("1.3.6.1.4.1.3320.1.283.0", "BDCOM"),
+            ("1.3.6.1.4.1.6339.1.1.2.29", "DCN"),
+            ("1.3.6.1.4.1.31648.1.12029", "DPtech"),
+            ("1.3.6.1.4.1.5651.1.102.16", "Maipu"),
+            ("1.3.6.1.4.1.3902.3.100.614", "ZTE"),
+        ] {
+            assert_eq!(super::from_sys_object_id(oid), Some(v), "{oid}");
+        }
         assert_eq!(super::from_sys_object_id("1.3.6.1.4.1.999999.1"), None);
         assert_eq!(super::from_sys_object_id("garbage"), None);
     }
