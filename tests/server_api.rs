@@ -151,3 +151,34 @@ async fn without_auth_configured_no_token_is_needed_and_methods_are_checked() {
     assert_eq!(r.status, 413, "{}", r.body);
     srv.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flooding_a_static_file_gets_429_from_its_own_budget() {
+    use nocmap::server::rate_limit::{Limits, RateLimiter, STATIC_FACTOR};
+    let mut st = state(true);
+    st.limiter = std::sync::Arc::new(RateLimiter::new(Limits {
+        per_second: 0.01,
+        burst: 3.0,
+        streams_per_client: 1,
+    }));
+    let srv = start(st);
+    let files = (3.0 * STATIC_FACTOR) as usize;
+    let mut codes = Vec::new();
+    for path in ["/css/map.css", "/", "/js/app.js"]
+        .iter()
+        .cycle()
+        .take(files + 3)
+    {
+        codes.push(get(srv.addr, path, None).await.status);
+    }
+    let mut want = vec![200; files];
+    want.extend([429, 429, 429]);
+    assert_eq!(codes, want, "the page's files are rate limited");
+    let r = get(srv.addr, "/vendor/cytoscape.min.js", None).await;
+    assert_eq!(r.status, 429);
+    assert!(r.header("retry-after").is_some());
+    assert_eq!(r.header("x-frame-options"), Some("DENY"));
+    // The API's budget is its own: the file flood did not spend it.
+    assert_eq!(get(srv.addr, "/healthz", None).await.status, 200);
+    srv.stop().await;
+}

@@ -63,11 +63,20 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
             );
             r
         });
+    // Every request passes the rate limit first, whatever it asks for:
+    // the page's files from their own budget, everything else from the
+    // API's.
     body_limit()
         .and(rate_limit(state.clone()))
-        .and(healthz.or(api).unify().or(metrics).unify())
-        .or(assets::routes())
-        .unify()
+        .and(
+            healthz
+                .or(api)
+                .unify()
+                .or(metrics)
+                .unify()
+                .or(assets::routes())
+                .unify(),
+        )
         .recover(recover)
         .unify()
         .map(with_security_headers)
@@ -198,25 +207,34 @@ pub(super) fn require(
 }
 
 /// Refuses a client over its request rate with 429 and `Retry-After`.
+/// Paths of the page's files take from the static budget, all others
+/// (unknown paths included) from the API's.
 fn rate_limit(state: Arc<AppState>) -> impl Filter<Extract = (), Error = Rejection> + Clone {
     super::listener::client_addr()
-        .and_then(move |addr: Option<std::net::SocketAddr>| {
-            let state = state.clone();
-            async move {
-                let Some(addr) = addr else { return Ok(()) };
-                state
-                    .limiter
-                    .check(addr.ip(), UnixMillis::now())
-                    .map_err(|r| match r {
-                        super::rate_limit::Refused::Rate { retry_after_s } => {
-                            warp::reject::custom(ApiError::TooManyRequests(retry_after_s))
-                        }
-                        super::rate_limit::Refused::Streams => {
-                            warp::reject::custom(ApiError::TooManyStreams)
-                        }
-                    })
-            }
-        })
+        .and(warp::path::full())
+        .and_then(
+            move |addr: Option<std::net::SocketAddr>, full: warp::path::FullPath| {
+                let state = state.clone();
+                async move {
+                    let Some(addr) = addr else { return Ok(()) };
+                    let budget = match assets::lookup(full.as_str()) {
+                        Some(_) => super::rate_limit::Budget::Static,
+                        None => super::rate_limit::Budget::Api,
+                    };
+                    state
+                        .limiter
+                        .take(addr.ip(), UnixMillis::now(), budget)
+                        .map_err(|r| match r {
+                            super::rate_limit::Refused::Rate { retry_after_s } => {
+                                warp::reject::custom(ApiError::TooManyRequests(retry_after_s))
+                            }
+                            super::rate_limit::Refused::Streams => {
+                                warp::reject::custom(ApiError::TooManyStreams)
+                            }
+                        })
+                }
+            },
+        )
         .untuple_one()
 }
 
