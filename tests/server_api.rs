@@ -11,6 +11,7 @@ fn state(auth: bool) -> AppState {
         live: hostile_live(),
         db_path: None,
         reports: None,
+        allowed_hosts: Vec::new(),
         feed: None,
         limiter: std::sync::Arc::new(nocmap::server::rate_limit::RateLimiter::new(
             Default::default(),
@@ -180,5 +181,20 @@ async fn flooding_a_static_file_gets_429_from_its_own_budget() {
     assert_eq!(r.header("x-frame-options"), Some("DENY"));
     // The API's budget is its own: the file flood did not spend it.
     assert_eq!(get(srv.addr, "/healthz", None).await.status, 200);
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_loopback_any_host_header_is_served_without_configuration() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let srv = start(state(false));
+    for host in ["rebound.example", "rebound.example:80", "localhost"] {
+        let mut s = tokio::net::TcpStream::connect(srv.addr).await.unwrap();
+        let req = format!("GET /healthz HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+        s.write_all(req.as_bytes()).await.unwrap();
+        let mut raw = String::new();
+        s.read_to_string(&mut raw).await.unwrap();
+        assert!(raw.starts_with("HTTP/1.1 200"), "{host}: {raw}");
+    }
     srv.stop().await;
 }

@@ -190,3 +190,24 @@ fn the_store_section_defaults_to_full_durability_and_checks_retention() {
     has(2, "from 1 to 36500");
     has(4, "at least store.five_min_retention_days");
 }
+
+#[test]
+fn allowed_hosts_take_dns_names_only() {
+    let c =
+        Config::from_toml("[server]\nallowed_hosts = [\"noc.example.net\", \"noc\"]\n").unwrap();
+    assert_eq!(c.server.allowed_hosts, ["noc.example.net", "noc"]);
+    assert!(
+        Config::from_toml("[server]\n")
+            .unwrap()
+            .server
+            .allowed_hosts
+            .is_empty()
+    );
+    let text = "[server]\nallowed_hosts = [\"noc.example.net\", \"noc.example.net:8080\", \"http://noc\"]\n";
+    let errs = Config::from_toml(text).unwrap_err();
+    assert_eq!(errs.len(), 2, "{errs:#?}");
+    for e in &errs {
+        assert_eq!(e.line, 2);
+        assert!(e.message.contains("must be a DNS name"), "{}", e.message);
+    }
+}

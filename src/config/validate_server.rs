@@ -67,6 +67,14 @@ impl Config {
                 v.push(path, "must be a number of requests, 0 or more");
             }
         }
+        for (i, name) in s.allowed_hosts.iter().enumerate() {
+            if !crate::server::host_check::valid_name(name) {
+                v.push(
+                    &format!("server.allowed_hosts[{i}]"),
+                    "must be a DNS name (letters, digits, `-`, `.`), without a port or scheme",
+                );
+            }
+        }
         if s.rate_limit_per_s != 0.0 && s.rate_limit_burst < 1.0 {
             v.push(
                 "server.rate_limit_burst",

@@ -92,6 +92,7 @@ impl Prepared {
                     streams_per_client: server.max_streams_per_client,
                 },
             )),
+            allowed_hosts: server.allowed_hosts.clone(),
             reports: Some(Arc::new(
                 crate::report::source::ReportSettings::from_config(config),
             )),

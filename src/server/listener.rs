@@ -7,6 +7,7 @@
 //! [`HEADER_TIMEOUT`]; on shutdown the listener closes at once and open
 //! connections get [`DRAIN_TIMEOUT`] to finish.
 use super::AppState;
+use super::host_check::ServerAddr;
 use super::tls::Https;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -48,6 +49,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) {
     let filter = super::routes::routes(state);
+    let listen = listener.local_addr().ok();
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -64,6 +66,10 @@ pub async fn run(
             },
             () = &mut shutdown => break,
         };
+        let server_addr = match (listen, tcp.local_addr()) {
+            (Some(listen), Ok(local)) => Some(ServerAddr { listen, local }),
+            _ => None,
+        };
         let svc = warp::service(filter.clone());
         let watcher = graceful.watcher();
         let tls = tls.clone();
@@ -71,6 +77,9 @@ pub async fn run(
             let hsts = tls.as_ref().and_then(Https::hsts);
             let svc = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
                 req.extensions_mut().insert(ClientAddr(peer));
+                if let Some(a) = server_addr {
+                    req.extensions_mut().insert(a);
+                }
                 let mut svc = svc.clone();
                 let answer = tower_service::Service::call(&mut svc, req);
                 let hsts = hsts.clone();

@@ -13,6 +13,7 @@ mod assets;
 mod auth;
 pub mod exposition;
 pub mod feed;
+pub mod host_check;
 mod listener;
 mod map_api;
 pub mod metrics;
@@ -59,6 +60,9 @@ pub struct AppState {
     /// What reports take from the configuration (maintenance windows and
     /// tags); `None` when started without one.
     pub reports: Option<Arc<crate::report::source::ReportSettings>>,
+    /// Host names taken in `Host` when listening beyond loopback (besides
+    /// the address the client connected to); see `host_check`.
+    pub allowed_hosts: Vec<String>,
 }
 
 impl AppState {
@@ -70,6 +74,7 @@ impl AppState {
             feed: None,
             limiter: Arc::new(rate_limit::RateLimiter::new(rate_limit::Limits::default())),
             reports: None,
+            allowed_hosts: Vec::new(),
         }
     }
 }
