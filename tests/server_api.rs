@@ -198,3 +198,42 @@ async fn on_loopback_any_host_header_is_served_without_configuration() {
     }
     srv.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chunked_body_with_a_valid_token_gets_411() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let srv = start(state(true));
+    let body = r#"{"positions":{}}"#;
+    let mut s = tokio::net::TcpStream::connect(srv.addr).await.unwrap();
+    let req = format!(
+        "PUT /api/map/positions HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {ADMIN}\r\n\
+         Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n\
+         {:x}\r\n{body}\r\n0\r\n\r\n",
+        srv.addr,
+        body.len()
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).await.unwrap();
+    assert!(raw.starts_with("HTTP/1.1 411"), "{raw}");
+    assert!(raw.contains(r#"{"error":"#), "{raw}");
+    // Without the token it stays 401; a method no route takes stays 405.
+    let r = request(
+        srv.addr,
+        "PUT",
+        "/api/map/positions",
+        &["Transfer-Encoding: chunked"],
+    )
+    .await;
+    assert_eq!(r.status, 401);
+    let auth = format!("Authorization: Bearer {ADMIN}");
+    let r = request(
+        srv.addr,
+        "POST",
+        "/api/devices",
+        &[&auth, "Content-Length: 0"],
+    )
+    .await;
+    assert_eq!(r.status, 405);
+    srv.stop().await;
+}

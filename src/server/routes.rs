@@ -388,6 +388,14 @@ async fn recover(err: Rejection) -> Result<Response, Infallible> {
         }
     } else if err.is_not_found() {
         (StatusCode::NOT_FOUND, "no such route".to_string())
+    } else if err.find::<warp::reject::LengthRequired>().is_some() {
+        // Before "method not allowed": the routes the method did not match
+        // add that rejection too, but this one came from the route that
+        // did (a chunked body, no Content-Length).
+        (
+            StatusCode::LENGTH_REQUIRED,
+            "a Content-Length is required (no chunked bodies)".to_string(),
+        )
     } else if err.find::<warp::reject::MethodNotAllowed>().is_some() {
         (
             StatusCode::METHOD_NOT_ALLOWED,
