@@ -399,6 +399,7 @@ async fn web_download_matches_the_cli() {
         }),
         reports: None,
         allowed_hosts: Vec::new(),
+        conn_limits: Default::default(),
         feed: None,
         limiter: std::sync::Arc::new(nocmap::server::rate_limit::RateLimiter::new(
             Default::default(),
@@ -476,6 +477,7 @@ async fn web_download_matches_the_cli() {
         auth: None,
         reports: None,
         allowed_hosts: Vec::new(),
+        conn_limits: Default::default(),
         feed: None,
         limiter: std::sync::Arc::new(nocmap::server::rate_limit::RateLimiter::new(
             Default::default(),

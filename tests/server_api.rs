@@ -12,6 +12,7 @@ fn state(auth: bool) -> AppState {
         db_path: None,
         reports: None,
         allowed_hosts: Vec::new(),
+        conn_limits: Default::default(),
         feed: None,
         limiter: std::sync::Arc::new(nocmap::server::rate_limit::RateLimiter::new(
             Default::default(),

@@ -211,3 +211,44 @@ fn allowed_hosts_take_dns_names_only() {
         assert!(e.message.contains("must be a DNS name"), "{}", e.message);
     }
 }
+
+#[test]
+fn connection_caps_are_checked() {
+    let c = Config::from_toml("[server]\n").unwrap();
+    assert_eq!(
+        (
+            c.server.max_connections_per_client,
+            c.server.max_connections
+        ),
+        (256, 4096)
+    );
+    let c = Config::from_toml("[server]\nmax_connections_per_client = 8\nmax_connections = 64\n")
+        .unwrap();
+    assert_eq!(
+        (
+            c.server.max_connections_per_client,
+            c.server.max_connections
+        ),
+        (8, 64)
+    );
+    for (text, line, msg) in [
+        ("[server]\nmax_connections = 0\n", 2, "at least 1"),
+        (
+            "[server]\nmax_connections_per_client = 0\n",
+            2,
+            "from 1 to server.max_connections",
+        ),
+        (
+            "[server]\nmax_connections = 10\nmax_connections_per_client = 11\n",
+            3,
+            "from 1 to server.max_connections",
+        ),
+    ] {
+        let errs = Config::from_toml(text).unwrap_err();
+        assert!(
+            errs.iter()
+                .any(|e| e.line == line && e.message.contains(msg)),
+            "{text}: {errs:#?}"
+        );
+    }
+}

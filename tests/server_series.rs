@@ -75,6 +75,7 @@ fn fixture() -> Fixture {
             auth: None,
             reports: None,
             allowed_hosts: Vec::new(),
+            conn_limits: Default::default(),
             feed: None,
             limiter: std::sync::Arc::new(nocmap::server::rate_limit::RateLimiter::new(
                 Default::default(),

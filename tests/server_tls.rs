@@ -28,6 +28,7 @@ fn state(limits: Limits) -> AppState {
         db_path: None,
         reports: None,
         allowed_hosts: Vec::new(),
+        conn_limits: Default::default(),
         feed: Some(nocmap::server::feed::Feed::new()),
         limiter: Arc::new(RateLimiter::new(limits)),
         auth: Some(AuthConfig {

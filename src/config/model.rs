@@ -282,6 +282,11 @@ pub struct ServerConfig {
     /// address it connected to is refused (421), so a page whose DNS name
     /// was re-pointed at the server (DNS rebinding) cannot use it.
     pub allowed_hosts: Vec<String>,
+    /// Connections one client address (an IPv6 client: its /64) may hold
+    /// open at once, and the server in total; over either a new connection
+    /// is closed at once.
+    pub max_connections_per_client: usize,
+    pub max_connections: usize,
 }
 
 /// `[store]`: how the SQLite file keeps what it is given.
@@ -350,6 +355,8 @@ impl Default for ServerConfig {
             tls_key: None,
             hsts_max_age_s: None,
             allowed_hosts: Vec::new(),
+            max_connections_per_client: defaults::server_max_connections_per_client(),
+            max_connections: defaults::server_max_connections(),
         }
     }
 }

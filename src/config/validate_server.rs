@@ -75,6 +75,15 @@ impl Config {
                 );
             }
         }
+        if s.max_connections == 0 {
+            v.push("server.max_connections", "must be at least 1");
+        }
+        if s.max_connections_per_client == 0 || s.max_connections_per_client > s.max_connections {
+            v.push(
+                "server.max_connections_per_client",
+                "must be from 1 to server.max_connections",
+            );
+        }
         if s.rate_limit_per_s != 0.0 && s.rate_limit_burst < 1.0 {
             v.push(
                 "server.rate_limit_burst",
