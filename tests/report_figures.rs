@@ -398,6 +398,8 @@ async fn web_download_matches_the_cli() {
             read_only_token: Some(Secret::new(VIEWER)),
         }),
         reports: None,
+        allowed_hosts: Vec::new(),
+        conn_limits: Default::default(),
         feed: None,
         limiter: std::sync::Arc::new(nocmap::server::rate_limit::RateLimiter::new(
             Default::default(),
@@ -474,6 +476,8 @@ async fn web_download_matches_the_cli() {
         db_path: Some(missing.clone()),
         auth: None,
         reports: None,
+        allowed_hosts: Vec::new(),
+        conn_limits: Default::default(),
         feed: None,
         limiter: std::sync::Arc::new(nocmap::server::rate_limit::RateLimiter::new(
             Default::default(),

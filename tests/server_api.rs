@@ -11,6 +11,8 @@ fn state(auth: bool) -> AppState {
         live: hostile_live(),
         db_path: None,
         reports: None,
+        allowed_hosts: Vec::new(),
+        conn_limits: Default::default(),
         feed: None,
         limiter: std::sync::Arc::new(nocmap::server::rate_limit::RateLimiter::new(
             Default::default(),
@@ -149,5 +151,90 @@ async fn without_auth_configured_no_token_is_needed_and_methods_are_checked() {
     )
     .await;
     assert_eq!(r.status, 413, "{}", r.body);
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flooding_a_static_file_gets_429_from_its_own_budget() {
+    use nocmap::server::rate_limit::{Limits, RateLimiter, STATIC_FACTOR};
+    let mut st = state(true);
+    st.limiter = std::sync::Arc::new(RateLimiter::new(Limits {
+        per_second: 0.01,
+        burst: 3.0,
+        streams_per_client: 1,
+    }));
+    let srv = start(st);
+    let files = (3.0 * STATIC_FACTOR) as usize;
+    let mut codes = Vec::new();
+    for path in ["/css/map.css", "/", "/js/app.js"]
+        .iter()
+        .cycle()
+        .take(files + 3)
+    {
+        codes.push(get(srv.addr, path, None).await.status);
+    }
+    let mut want = vec![200; files];
+    want.extend([429, 429, 429]);
+    assert_eq!(codes, want, "the page's files are rate limited");
+    let r = get(srv.addr, "/vendor/cytoscape.min.js", None).await;
+    assert_eq!(r.status, 429);
+    assert!(r.header("retry-after").is_some());
+    assert_eq!(r.header("x-frame-options"), Some("DENY"));
+    // The API's budget is its own: the file flood did not spend it.
+    assert_eq!(get(srv.addr, "/healthz", None).await.status, 200);
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_loopback_any_host_header_is_served_without_configuration() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let srv = start(state(false));
+    for host in ["rebound.example", "rebound.example:80", "localhost"] {
+        let mut s = tokio::net::TcpStream::connect(srv.addr).await.unwrap();
+        let req = format!("GET /healthz HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+        s.write_all(req.as_bytes()).await.unwrap();
+        let mut raw = String::new();
+        s.read_to_string(&mut raw).await.unwrap();
+        assert!(raw.starts_with("HTTP/1.1 200"), "{host}: {raw}");
+    }
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chunked_body_with_a_valid_token_gets_411() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let srv = start(state(true));
+    let body = r#"{"positions":{}}"#;
+    let mut s = tokio::net::TcpStream::connect(srv.addr).await.unwrap();
+    let req = format!(
+        "PUT /api/map/positions HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {ADMIN}\r\n\
+         Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n\
+         {:x}\r\n{body}\r\n0\r\n\r\n",
+        srv.addr,
+        body.len()
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).await.unwrap();
+    assert!(raw.starts_with("HTTP/1.1 411"), "{raw}");
+    assert!(raw.contains(r#"{"error":"#), "{raw}");
+    // Without the token it stays 401; a method no route takes stays 405.
+    let r = request(
+        srv.addr,
+        "PUT",
+        "/api/map/positions",
+        &["Transfer-Encoding: chunked"],
+    )
+    .await;
+    assert_eq!(r.status, 401);
+    let auth = format!("Authorization: Bearer {ADMIN}");
+    let r = request(
+        srv.addr,
+        "POST",
+        "/api/devices",
+        &[&auth, "Content-Length: 0"],
+    )
+    .await;
+    assert_eq!(r.status, 405);
     srv.stop().await;
 }

@@ -190,3 +190,65 @@ fn the_store_section_defaults_to_full_durability_and_checks_retention() {
     has(2, "from 1 to 36500");
     has(4, "at least store.five_min_retention_days");
 }
+
+#[test]
+fn allowed_hosts_take_dns_names_only() {
+    let c =
+        Config::from_toml("[server]\nallowed_hosts = [\"noc.example.net\", \"noc\"]\n").unwrap();
+    assert_eq!(c.server.allowed_hosts, ["noc.example.net", "noc"]);
+    assert!(
+        Config::from_toml("[server]\n")
+            .unwrap()
+            .server
+            .allowed_hosts
+            .is_empty()
+    );
+    let text = "[server]\nallowed_hosts = [\"noc.example.net\", \"noc.example.net:8080\", \"http://noc\"]\n";
+    let errs = Config::from_toml(text).unwrap_err();
+    assert_eq!(errs.len(), 2, "{errs:#?}");
+    for e in &errs {
+        assert_eq!(e.line, 2);
+        assert!(e.message.contains("must be a DNS name"), "{}", e.message);
+    }
+}
+
+#[test]
+fn connection_caps_are_checked() {
+    let c = Config::from_toml("[server]\n").unwrap();
+    assert_eq!(
+        (
+            c.server.max_connections_per_client,
+            c.server.max_connections
+        ),
+        (256, 4096)
+    );
+    let c = Config::from_toml("[server]\nmax_connections_per_client = 8\nmax_connections = 64\n")
+        .unwrap();
+    assert_eq!(
+        (
+            c.server.max_connections_per_client,
+            c.server.max_connections
+        ),
+        (8, 64)
+    );
+    for (text, line, msg) in [
+        ("[server]\nmax_connections = 0\n", 2, "at least 1"),
+        (
+            "[server]\nmax_connections_per_client = 0\n",
+            2,
+            "from 1 to server.max_connections",
+        ),
+        (
+            "[server]\nmax_connections = 10\nmax_connections_per_client = 11\n",
+            3,
+            "from 1 to server.max_connections",
+        ),
+    ] {
+        let errs = Config::from_toml(text).unwrap_err();
+        assert!(
+            errs.iter()
+                .any(|e| e.line == line && e.message.contains(msg)),
+            "{text}: {errs:#?}"
+        );
+    }
+}

@@ -25,6 +25,8 @@ fn state(db: std::path::PathBuf, auth: bool) -> AppState {
             read_only_token: Some(Secret::new(VIEWER)),
         }),
         reports: None,
+        allowed_hosts: Vec::new(),
+        conn_limits: Default::default(),
         feed: Some(Feed::new()),
         limiter: std::sync::Arc::new(nocmap::server::rate_limit::RateLimiter::new(
             Default::default(),

@@ -74,6 +74,8 @@ fn fixture() -> Fixture {
             db_path: Some(db),
             auth: None,
             reports: None,
+            allowed_hosts: Vec::new(),
+            conn_limits: Default::default(),
             feed: None,
             limiter: std::sync::Arc::new(nocmap::server::rate_limit::RateLimiter::new(
                 Default::default(),

@@ -27,6 +27,8 @@ fn state(limits: Limits) -> AppState {
         live: hostile_live(),
         db_path: None,
         reports: None,
+        allowed_hosts: Vec::new(),
+        conn_limits: Default::default(),
         feed: Some(nocmap::server::feed::Feed::new()),
         limiter: Arc::new(RateLimiter::new(limits)),
         auth: Some(AuthConfig {

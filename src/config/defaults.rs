@@ -71,6 +71,14 @@ pub fn server_max_streams_per_client() -> usize {
     32
 }
 
+pub fn server_max_connections_per_client() -> usize {
+    256
+}
+
+pub fn server_max_connections() -> usize {
+    4096
+}
+
 pub fn server_api_nice() -> u8 {
     10
 }

@@ -277,6 +277,16 @@ pub struct ServerConfig {
     /// seconds. Off unless set: with a self-signed certificate it would
     /// stop browsers from letting users past the warning.
     pub hsts_max_age_s: Option<u64>,
+    /// Host names clients use for this server: when it listens beyond
+    /// loopback, a request whose `Host` is neither one of them nor the
+    /// address it connected to is refused (421), so a page whose DNS name
+    /// was re-pointed at the server (DNS rebinding) cannot use it.
+    pub allowed_hosts: Vec<String>,
+    /// Connections one client address (an IPv6 client: its /64) may hold
+    /// open at once, and the server in total; over either a new connection
+    /// is closed at once.
+    pub max_connections_per_client: usize,
+    pub max_connections: usize,
 }
 
 /// `[store]`: how the SQLite file keeps what it is given.
@@ -344,6 +354,9 @@ impl Default for ServerConfig {
             tls_cert: None,
             tls_key: None,
             hsts_max_age_s: None,
+            allowed_hosts: Vec::new(),
+            max_connections_per_client: defaults::server_max_connections_per_client(),
+            max_connections: defaults::server_max_connections(),
         }
     }
 }

@@ -114,6 +114,9 @@ const SERVER: &[Field] = &[
     f("tls_cert", ty::<PathBuf>, Plain),
     f("tls_key", ty::<PathBuf>, Plain),
     f("hsts_max_age_s", ty::<u64>, Plain),
+    f("allowed_hosts", ty::<String>, List),
+    f("max_connections_per_client", ty::<usize>, Plain),
+    f("max_connections", ty::<usize>, Plain),
 ];
 const STORE: &[Field] = &[
     f("durability", ty::<super::model::StoreDurability>, Plain),

@@ -67,6 +67,23 @@ impl Config {
                 v.push(path, "must be a number of requests, 0 or more");
             }
         }
+        for (i, name) in s.allowed_hosts.iter().enumerate() {
+            if !valid_host_name(name) {
+                v.push(
+                    &format!("server.allowed_hosts[{i}]"),
+                    "must be a DNS name (letters, digits, `-`, `.`), without a port or scheme",
+                );
+            }
+        }
+        if s.max_connections == 0 {
+            v.push("server.max_connections", "must be at least 1");
+        }
+        if s.max_connections_per_client == 0 || s.max_connections_per_client > s.max_connections {
+            v.push(
+                "server.max_connections_per_client",
+                "must be from 1 to server.max_connections",
+            );
+        }
         if s.rate_limit_per_s != 0.0 && s.rate_limit_burst < 1.0 {
             v.push(
                 "server.rate_limit_burst",
@@ -161,4 +178,37 @@ fn valid_label_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_ascii_lowercase())
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// Whether `name` may be configured in `allowed_hosts`: a DNS name
+/// (letters, digits, `-`, `_`, `.`; at most 253 characters) without a port.
+fn valid_host_name(name: &str) -> bool {
+    let n = name.strip_suffix('.').unwrap_or(name);
+    !n.is_empty()
+        && n.len() <= 253
+        && n.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn configured_names_are_checked() {
+        assert!(valid_host_name("noc.example.net"));
+        assert!(valid_host_name("noc"));
+        assert!(valid_host_name("noc.example.net."));
+        assert!(!valid_host_name(""));
+        assert!(!valid_host_name("noc.example.net:8080"));
+        assert!(!valid_host_name("noc..example"));
+        assert!(!valid_host_name("http://noc"));
+        assert!(!valid_host_name("noc example"));
+        assert!(!valid_host_name(&"a".repeat(64)));
+    }
 }

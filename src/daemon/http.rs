@@ -92,6 +92,11 @@ impl Prepared {
                     streams_per_client: server.max_streams_per_client,
                 },
             )),
+            allowed_hosts: server.allowed_hosts.clone(),
+            conn_limits: crate::server::conn_limit::ConnLimits {
+                per_client: server.max_connections_per_client,
+                total: server.max_connections,
+            },
             reports: Some(Arc::new(
                 crate::report::source::ReportSettings::from_config(config),
             )),

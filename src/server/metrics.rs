@@ -68,6 +68,7 @@ pub fn collect(s: &LiveView<'_>, now_ms: UnixMillis) -> Vec<Family> {
     poller_families(s, &mut out);
     discovery_families(s, &mut out);
     super::tls::metric_families(&mut out);
+    super::listener::metric_families(&mut out);
     for f in &mut out {
         f.samples.retain(|m| m.value.is_finite());
     }

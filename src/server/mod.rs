@@ -11,8 +11,10 @@ mod alerts_api;
 mod api;
 mod assets;
 mod auth;
+pub mod conn_limit;
 pub mod exposition;
 pub mod feed;
+pub mod host_check;
 mod listener;
 mod map_api;
 pub mod metrics;
@@ -59,6 +61,11 @@ pub struct AppState {
     /// What reports take from the configuration (maintenance windows and
     /// tags); `None` when started without one.
     pub reports: Option<Arc<crate::report::source::ReportSettings>>,
+    /// Host names taken in `Host` when listening beyond loopback (besides
+    /// the address the client connected to); see `host_check`.
+    pub allowed_hosts: Vec<String>,
+    /// Concurrent connections per client and in total (the accept loop).
+    pub conn_limits: conn_limit::ConnLimits,
 }
 
 impl AppState {
@@ -70,6 +77,8 @@ impl AppState {
             feed: None,
             limiter: Arc::new(rate_limit::RateLimiter::new(rate_limit::Limits::default())),
             reports: None,
+            allowed_hosts: Vec::new(),
+            conn_limits: Default::default(),
         }
     }
 }
@@ -194,6 +203,7 @@ pub async fn serve_tls(
             tokio::net::TcpListener::from_std(l).map_err(ServerError::Listener)?
         }
     };
+    listener::raise_open_files_limit();
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, auth = state.auth.is_some(), tls = tls.is_some(), "HTTP server listening");
     }

@@ -1,5 +1,7 @@
-//! Per-client request limits: a token bucket per remote address (requests
-//! per second sustained, a burst on top), and a cap on the live-feed
+//! Per-client request limits: token buckets per remote address (requests
+//! per second sustained, a burst on top), one for the API, `/healthz`,
+//! `/metrics` and unknown paths, one [`STATIC_FACTOR`] times larger for the
+//! page and its embedded files, and a cap on the live-feed
 //! streams one address may hold open. The table of addresses is bounded:
 //! when full, buckets idle long enough to be full again are forgotten
 //! first. Pure apart from the lock; the caller passes the time.
@@ -28,12 +30,27 @@ impl Default for Limits {
     }
 }
 
+/// The page's files (`/`, `/wall`, `/js/...`, `/vendor/...`) have their
+/// own bucket, this many times the API's rate and burst: one page load
+/// fetches about 16 of them.
+pub const STATIC_FACTOR: f64 = 2.0;
+
+/// Which budget a request is taken from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Budget {
+    /// The API, `/healthz`, `/metrics` and every path that is no file.
+    Api,
+    /// The page and its embedded files.
+    Static,
+}
+
 /// Addresses tracked at most.
 const MAX_CLIENTS: usize = 65_536;
 
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
     tokens: f64,
+    static_tokens: f64,
     at_ms: UnixMillis,
     streams: usize,
 }
@@ -64,11 +81,27 @@ impl RateLimiter {
     fn refill(&self, b: &mut Bucket, now_ms: UnixMillis) {
         let dt = (now_ms - b.at_ms).max(0) as f64 / 1000.0;
         b.tokens = (b.tokens + dt * self.limits.per_second).min(self.limits.burst);
+        b.static_tokens = (b.static_tokens + dt * self.limits.per_second * STATIC_FACTOR)
+            .min(self.limits.burst * STATIC_FACTOR);
         b.at_ms = now_ms;
     }
 
-    /// Takes one request's token for `ip` at `now_ms`.
+    fn fresh(&self, now_ms: UnixMillis) -> Bucket {
+        Bucket {
+            tokens: self.limits.burst,
+            static_tokens: self.limits.burst * STATIC_FACTOR,
+            at_ms: now_ms,
+            streams: 0,
+        }
+    }
+
+    /// Takes one API request's token for `ip` at `now_ms`.
     pub fn check(&self, ip: IpAddr, now_ms: UnixMillis) -> Result<(), Refused> {
+        self.take(ip, now_ms, Budget::Api)
+    }
+
+    /// Takes one request's token from `budget` for `ip` at `now_ms`.
+    pub fn take(&self, ip: IpAddr, now_ms: UnixMillis, budget: Budget) -> Result<(), Refused> {
         if self.limits.per_second <= 0.0 {
             return Ok(());
         }
@@ -76,18 +109,18 @@ impl RateLimiter {
         if clients.len() >= MAX_CLIENTS && !clients.contains_key(&ip) {
             self.forget_idle(&mut clients, now_ms);
         }
-        let burst = self.limits.burst;
-        let b = clients.entry(ip).or_insert(Bucket {
-            tokens: burst,
-            at_ms: now_ms,
-            streams: 0,
-        });
+        let fresh = self.fresh(now_ms);
+        let b = clients.entry(ip).or_insert(fresh);
         self.refill(b, now_ms);
-        if b.tokens >= 1.0 {
-            b.tokens -= 1.0;
+        let (tokens, rate) = match budget {
+            Budget::Api => (&mut b.tokens, self.limits.per_second),
+            Budget::Static => (&mut b.static_tokens, self.limits.per_second * STATIC_FACTOR),
+        };
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
             Ok(())
         } else {
-            let wait = (1.0 - b.tokens) / self.limits.per_second;
+            let wait = (1.0 - *tokens) / rate;
             Err(Refused::Rate {
                 retry_after_s: wait.ceil().max(1.0) as u64,
             })
@@ -98,12 +131,8 @@ impl RateLimiter {
     /// [`RateLimiter::close_stream`].
     pub fn open_stream(&self, ip: IpAddr, now_ms: UnixMillis) -> Result<(), Refused> {
         let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
-        let burst = self.limits.burst;
-        let b = clients.entry(ip).or_insert(Bucket {
-            tokens: burst,
-            at_ms: now_ms,
-            streams: 0,
-        });
+        let fresh = self.fresh(now_ms);
+        let b = clients.entry(ip).or_insert(fresh);
         if b.streams >= self.limits.streams_per_client {
             return Err(Refused::Streams);
         }
@@ -173,6 +202,28 @@ mod tests {
             assert_eq!(r.check(ip(1), UnixMillis(60_000)), Ok(()));
         }
         assert!(r.check(ip(1), UnixMillis(60_000)).is_err());
+    }
+
+    #[test]
+    fn the_page_files_have_their_own_larger_budget() {
+        let r = RateLimiter::new(Limits {
+            per_second: 10.0,
+            burst: 5.0,
+            streams_per_client: 2,
+        });
+        for _ in 0..10 {
+            assert_eq!(r.take(ip(1), UnixMillis(0), Budget::Static), Ok(()));
+        }
+        assert!(r.take(ip(1), UnixMillis(0), Budget::Static).is_err());
+        // The API budget is untouched by the files, and the other way round.
+        for _ in 0..5 {
+            assert_eq!(r.check(ip(1), UnixMillis(0)), Ok(()));
+        }
+        assert!(r.check(ip(1), UnixMillis(0)).is_err());
+        // 100 ms later two file tokens are back (20 a second).
+        assert_eq!(r.take(ip(1), UnixMillis(100), Budget::Static), Ok(()));
+        assert_eq!(r.take(ip(1), UnixMillis(100), Budget::Static), Ok(()));
+        assert!(r.take(ip(1), UnixMillis(100), Budget::Static).is_err());
     }
 
     #[test]

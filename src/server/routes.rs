@@ -4,6 +4,7 @@
 //! rejection. Handlers read the live state (and, for series, the store in
 //! `spawn_blocking`); the shapes they return live in `api` and `series`.
 use super::auth::{self, Denied, Role};
+use super::host_check::{self, ServerAddr};
 use super::series::SeriesOf;
 use super::{AppState, api, assets, exposition, feed, map_api, metrics, series};
 use crate::types::UnixMillis;
@@ -34,6 +35,7 @@ pub(super) enum ApiError {
     TooLarge,
     TooManyRequests(u64),
     TooManyStreams,
+    MisdirectedHost,
     Unavailable(&'static str),
     Internal(&'static str),
 }
@@ -63,11 +65,21 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
             );
             r
         });
-    body_limit()
-        .and(rate_limit(state.clone()))
-        .and(healthz.or(api).unify().or(metrics).unify())
-        .or(assets::routes())
-        .unify()
+    // Every request passes the rate limit first, whatever it asks for:
+    // the page's files from their own budget, everything else from the
+    // API's.
+    rate_limit(state.clone())
+        .and(host_check(state.clone()))
+        .and(body_limit())
+        .and(
+            healthz
+                .or(api)
+                .unify()
+                .or(metrics)
+                .unify()
+                .or(assets::routes())
+                .unify(),
+        )
         .recover(recover)
         .unify()
         .map(with_security_headers)
@@ -198,23 +210,53 @@ pub(super) fn require(
 }
 
 /// Refuses a client over its request rate with 429 and `Retry-After`.
+/// Paths of the page's files take from the static budget, all others
+/// (unknown paths included) from the API's.
 fn rate_limit(state: Arc<AppState>) -> impl Filter<Extract = (), Error = Rejection> + Clone {
     super::listener::client_addr()
-        .and_then(move |addr: Option<std::net::SocketAddr>| {
+        .and(warp::path::full())
+        .and_then(
+            move |addr: Option<std::net::SocketAddr>, full: warp::path::FullPath| {
+                let state = state.clone();
+                async move {
+                    let Some(addr) = addr else { return Ok(()) };
+                    let budget = match assets::lookup(full.as_str()) {
+                        Some(_) => super::rate_limit::Budget::Static,
+                        None => super::rate_limit::Budget::Api,
+                    };
+                    state
+                        .limiter
+                        .take(addr.ip(), UnixMillis::now(), budget)
+                        .map_err(|r| match r {
+                            super::rate_limit::Refused::Rate { retry_after_s } => {
+                                warp::reject::custom(ApiError::TooManyRequests(retry_after_s))
+                            }
+                            super::rate_limit::Refused::Streams => {
+                                warp::reject::custom(ApiError::TooManyStreams)
+                            }
+                        })
+                }
+            },
+        )
+        .untuple_one()
+}
+
+/// Refuses with 421 a request whose `Host` does not name this server
+/// (beyond loopback; see `host_check`). Requests that did not come
+/// through the listener (no [`ServerAddr`]) pass.
+fn host_check(state: Arc<AppState>) -> impl Filter<Extract = (), Error = Rejection> + Clone {
+    warp::ext::optional::<ServerAddr>()
+        .and(warp::header::headers_cloned())
+        .and_then(move |at: Option<ServerAddr>, headers: HeaderMap| {
             let state = state.clone();
             async move {
-                let Some(addr) = addr else { return Ok(()) };
-                state
-                    .limiter
-                    .check(addr.ip(), UnixMillis::now())
-                    .map_err(|r| match r {
-                        super::rate_limit::Refused::Rate { retry_after_s } => {
-                            warp::reject::custom(ApiError::TooManyRequests(retry_after_s))
-                        }
-                        super::rate_limit::Refused::Streams => {
-                            warp::reject::custom(ApiError::TooManyStreams)
-                        }
-                    })
+                let Some(at) = at else { return Ok(()) };
+                let host = headers.get(header::HOST).map(HeaderValue::as_bytes);
+                if host_check::allowed(host, at, &state.allowed_hosts) {
+                    Ok(())
+                } else {
+                    Err(warp::reject::custom(ApiError::MisdirectedHost))
+                }
             }
         })
         .untuple_one()
@@ -337,11 +379,23 @@ async fn recover(err: Rejection) -> Result<Response, Infallible> {
                 StatusCode::TOO_MANY_REQUESTS,
                 "too many open event streams from this address".to_string(),
             ),
+            ApiError::MisdirectedHost => (
+                StatusCode::MISDIRECTED_REQUEST,
+                "this server does not answer to that host name".to_string(),
+            ),
             ApiError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, m.to_string()),
             ApiError::Internal(m) => (StatusCode::INTERNAL_SERVER_ERROR, m.to_string()),
         }
     } else if err.is_not_found() {
         (StatusCode::NOT_FOUND, "no such route".to_string())
+    } else if err.find::<warp::reject::LengthRequired>().is_some() {
+        // Before "method not allowed": the routes the method did not match
+        // add that rejection too, but this one came from the route that
+        // did (a chunked body, no Content-Length).
+        (
+            StatusCode::LENGTH_REQUIRED,
+            "a Content-Length is required (no chunked bodies)".to_string(),
+        )
     } else if err.find::<warp::reject::MethodNotAllowed>().is_some() {
         (
             StatusCode::METHOD_NOT_ALLOWED,
@@ -387,4 +441,61 @@ fn with_security_headers(mut r: Response) -> Response {
         h.insert(name, HeaderValue::from_static(value));
     }
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::live::Live;
+    use crate::topology::Topology;
+
+    fn state(names: &[&str]) -> Arc<AppState> {
+        let mut s = AppState::new(Arc::new(Live::new(Topology::default(), 180_000)));
+        s.allowed_hosts = names.iter().map(|n| n.to_string()).collect();
+        Arc::new(s)
+    }
+
+    async fn status(state: &Arc<AppState>, listen: &str, host: &str, path: &str) -> u16 {
+        let listen: std::net::SocketAddr = listen.parse().unwrap();
+        warp::test::request()
+            .path(path)
+            .header("host", host)
+            .extension(ServerAddr {
+                listen,
+                local: listen,
+            })
+            .reply(&routes(state.clone()))
+            .await
+            .status()
+            .as_u16()
+    }
+
+    #[tokio::test]
+    async fn beyond_loopback_a_foreign_host_gets_421() {
+        let s = state(&["noc.example.net"]);
+        let at = "10.98.200.10:8080";
+        for path in ["/healthz", "/", "/vendor/cytoscape.min.js", "/api/devices"] {
+            assert_eq!(status(&s, at, "rebound.example", path).await, 421, "{path}");
+            assert_eq!(status(&s, at, "rebound.example:8080", path).await, 421);
+        }
+        assert_eq!(
+            status(&s, at, "noc.example.net:8080", "/healthz").await,
+            200
+        );
+        assert_eq!(status(&s, at, "10.98.200.10:8080", "/healthz").await, 200);
+        assert_eq!(status(&s, at, "noc.example.net", "/").await, 200);
+        // Without configured names only the address itself is taken.
+        let bare = state(&[]);
+        assert_eq!(status(&bare, at, "noc.example.net", "/healthz").await, 421);
+        assert_eq!(status(&bare, at, "10.98.200.10", "/healthz").await, 200);
+    }
+
+    #[tokio::test]
+    async fn on_loopback_any_host_is_taken_without_configuration() {
+        let s = state(&[]);
+        for at in ["127.0.0.1:8080", "[::1]:8080"] {
+            assert_eq!(status(&s, at, "rebound.example", "/healthz").await, 200);
+            assert_eq!(status(&s, at, "localhost:8080", "/").await, 200);
+        }
+    }
 }
