@@ -51,6 +51,18 @@ pub struct DiscoveryRun {
     pub unresolved_count: usize,
     /// The first [`MAX_LISTED_UNRESOLVED`] of them, by device.
     pub unresolved: Vec<DeviceUnresolved>,
+    /// Addresses inside the prefixes that neighbours named and that a depth
+    /// limit left unread (never asked, so not `unreachable`); absent when
+    /// the crawl was not cut.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub depth_cut_count: usize,
+    /// The first [`MAX_LISTED_OUT_OF_SCOPE`] of them, sorted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub depth_cut: Vec<IpAddr>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl DiscoveryRun {
@@ -99,7 +111,19 @@ impl DiscoveryRun {
             out_of_scope,
             unresolved_count,
             unresolved,
+            depth_cut_count: 0,
+            depth_cut: Vec::new(),
         }
+    }
+
+    /// The addresses a depth limit left unread (sorted, listed up to the cap).
+    pub fn with_depth_cut(mut self, mut cut: Vec<IpAddr>) -> DiscoveryRun {
+        cut.sort();
+        cut.dedup();
+        self.depth_cut_count = cut.len();
+        cut.truncate(MAX_LISTED_OUT_OF_SCOPE);
+        self.depth_cut = cut;
+        self
     }
 }
 
