@@ -104,6 +104,10 @@ pub enum UnresolvedReason {
     /// switches (the row names the port; `neighbor` says how many and why
     /// the port is an uplink): not attached hosts, so not placed.
     LearnedBehindUplink,
+    /// Forwarding-table MACs learned on this edge port and also on other
+    /// ports (in one VLAN or across VLANs): no one port is theirs, so
+    /// they are not placed (the row names the port, `neighbor` how many).
+    LearnedOnSeveralPorts,
 }
 
 impl UnresolvedReason {
@@ -116,6 +120,7 @@ impl UnresolvedReason {
             UnresolvedReason::LocalPortUnknown => "local_port_unknown",
             UnresolvedReason::LocalPortAmbiguous => "local_port_ambiguous",
             UnresolvedReason::LearnedBehindUplink => "learned_behind_uplink",
+            UnresolvedReason::LearnedOnSeveralPorts => "learned_on_several_ports",
         }
     }
 }

@@ -126,8 +126,9 @@ fn uplinks(
     out
 }
 
-/// The MACs learned only behind ports that face other switches, counted
-/// per port on the bridge's device: nothing a table says is dropped
+/// The MACs not placed, counted per port on the bridge's device: those
+/// learned behind ports that face other switches, and on an edge port
+/// those also learned on other ports. Nothing a table says is dropped
 /// without a word.
 fn uplink_counts(
     known: &Known,
@@ -136,16 +137,28 @@ fn uplink_counts(
     uplinks: &BTreeMap<(usize, IfIndex), Uplink>,
     devices: &mut BTreeMap<DeviceId, Device>,
 ) {
+    // (port, true when an uplink) -> MACs not placed that were learned there.
     let mut behind: BTreeMap<(usize, IfIndex), usize> = BTreeMap::new();
+    let mut several: BTreeMap<(usize, IfIndex), usize> = BTreeMap::new();
     for (mac, places) in learned {
         if placed.contains(mac) {
             continue;
         }
-        for p in places.iter().filter(|p| uplinks.contains_key(p)) {
-            *behind.entry(*p).or_default() += 1;
+        for p in places {
+            if uplinks.contains_key(p) {
+                *behind.entry(*p).or_default() += 1;
+            } else if places.iter().filter(|q| q.0 == p.0).count() > 1 {
+                *several.entry(*p).or_default() += 1;
+            }
         }
     }
-    for ((s, port), n) in behind {
+    let mut counts: Vec<_> = behind
+        .into_iter()
+        .map(|(p, n)| (p, n, true))
+        .chain(several.into_iter().map(|(p, n)| (p, n, false)))
+        .collect();
+    counts.sort();
+    for ((s, port), n, uplink) in counts {
         let r = &known.reports[s];
         let Some(d) = devices.get_mut(&known.ids[s]) else {
             continue;
@@ -154,16 +167,23 @@ fn uplink_counts(
             .interface(port)
             .map(|i| i.name.clone())
             .or_else(|| local_lldp_port(r, port.0));
-        let why = &uplinks[&(s, port)];
+        let macs = format!("{n} MAC{}", if n == 1 { "" } else { "s" });
+        let (neighbor, reason) = match uplinks.get(&(s, port)).filter(|_| uplink) {
+            Some(why) => (
+                format!("{macs} learned behind this uplink: {why}"),
+                UnresolvedReason::LearnedBehindUplink,
+            ),
+            None => (
+                format!("{macs} learned here and on other ports"),
+                UnresolvedReason::LearnedOnSeveralPorts,
+            ),
+        };
         d.unresolved.push(Unresolved {
             table: "forwarding table".into(),
             row: format!("ifIndex {}", port.0),
             local_if,
-            neighbor: Some(format!(
-                "{n} MAC{} learned behind this uplink: {why}",
-                if n == 1 { "" } else { "s" }
-            )),
-            reason: UnresolvedReason::LearnedBehindUplink,
+            neighbor: Some(neighbor),
+            reason,
         });
     }
 }
@@ -214,6 +234,12 @@ pub(super) fn sightings(
         let &[&(s, port)] = edge.as_slice() else {
             continue;
         };
+        // A MAC one switch learned on several ports (in one VLAN or across
+        // VLANs) names no one port: a device with one MAC on several interfaces, or
+        // something behind a switch on each. Counted, not placed.
+        if owner.is_none() && places.iter().filter(|p| p.0 == s).count() > 1 {
+            continue;
+        }
         if owner.is_some_and(|o| o == s) {
             continue;
         }
