@@ -5,9 +5,10 @@
 //! one (ifStackTable), or [`MANY_MACS`] or more MACs are learned on it.
 //! Ports with an LLDP/CDP neighbour only get FDB as supporting evidence for
 //! a managed device, so no duplicate node is drawn for a host LLDP already
-//! named. The MACs learned only behind such ports are not dropped: each
-//! device lists, per port, how many and why the port is an uplink
-//! (`uplink_counts`). Bridges that learned each other's MACs with nobody
+//! named. A MAC one switch learned on several ports (Q-BRIDGE tables are
+//! read per VLAN, so one MAC can be in several) is placed on none. The
+//! MACs not placed are not dropped: each device lists, per port, how many
+//! and why (`uplink_counts`). Bridges that learned each other's MACs with nobody
 //! between are joined switch to switch. Pure; the LLDP/CDP part is told
 //! during the evidence pass (`FdbRows::neighbour`), no other table is read.
 use super::devices::{add_addrs, unmanaged};
@@ -75,8 +76,7 @@ impl std::fmt::Display for Uplink {
     }
 }
 
-/// Why each port of the bridges is no edge port, and the ports of each
-/// bridge with their MAC counts.
+/// The ports of the bridges that face other switches, each with why.
 fn uplinks(
     known: &Known,
     rows: &FdbRows,
@@ -137,7 +137,8 @@ fn uplink_counts(
     uplinks: &BTreeMap<(usize, IfIndex), Uplink>,
     devices: &mut BTreeMap<DeviceId, Device>,
 ) {
-    // (port, true when an uplink) -> MACs not placed that were learned there.
+    // Port -> MACs not placed that were learned there: on an uplink, or
+    // on an edge port and another port of the same switch.
     let mut behind: BTreeMap<(usize, IfIndex), usize> = BTreeMap::new();
     let mut several: BTreeMap<(usize, IfIndex), usize> = BTreeMap::new();
     for (mac, places) in learned {
