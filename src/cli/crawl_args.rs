@@ -5,6 +5,7 @@ use super::snmp_args::SnmpArgs;
 use crate::config::Config;
 use crate::discovery::crawl::{CrawlOptions, CrawlResult, DEFAULT_DEPTH, crawl};
 use crate::snmp::{Credential, SnmpEngine};
+use crate::topology::UnresolvedReason;
 use anyhow::bail;
 use ipnet::IpNet;
 use std::io::IsTerminal;
@@ -199,8 +200,15 @@ impl Crawl {
         }
         for d in &result.topology.devices {
             for u in &d.unresolved {
+                let what = match u.reason {
+                    UnresolvedReason::LearnedBehindUplink
+                    | UnresolvedReason::LearnedOnSeveralPorts => {
+                        "forwarding-table MACs not placed as hosts"
+                    }
+                    _ => "neighbour row not used in full",
+                };
                 eprintln!(
-                    "nocmap: warning: {}: neighbour row not used in full: {u}",
+                    "nocmap: warning: {}: {what}: {u}",
                     d.sys_name.as_deref().unwrap_or(&d.id.0),
                 );
             }
