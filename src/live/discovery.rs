@@ -224,4 +224,22 @@ mod tests {
         assert!(run.out_of_scope.windows(2).all(|w| w[0] < w[1]));
         assert_eq!(run.out_of_scope[0], addr("192.0.2.0"));
     }
+
+    #[test]
+    fn a_depth_cut_is_listed_apart_from_the_agents_that_did_not_answer() {
+        let t = Topology::default();
+        let none = DiscoveryRun::summarise(10, 20, &t, vec![], vec![]);
+        let json = serde_json::to_value(&none).unwrap();
+        assert!(json.get("depth_cut_count").is_none(), "{json}");
+        assert!(json.get("depth_cut").is_none(), "{json}");
+        let cut = vec![addr("127.0.1.24"), addr("127.0.1.18"), addr("127.0.1.24")];
+        let run = DiscoveryRun::summarise(10, 20, &t, vec![], vec![]).with_depth_cut(cut);
+        assert!(run.unreachable.is_empty());
+        let json = serde_json::to_value(&run).unwrap();
+        assert_eq!(json["depth_cut_count"], 2);
+        assert_eq!(
+            json["depth_cut"],
+            serde_json::json!(["127.0.1.18", "127.0.1.24"])
+        );
+    }
 }
