@@ -151,3 +151,7 @@ shape!(
     one_neighbour_over_lldp_and_cdp_is_one_device,
     "cdp-and-lldp"
 );
+shape!(
+    forwarding_table_hosts_on_edge_ports_not_uplinks,
+    "uplink-lag"
+);

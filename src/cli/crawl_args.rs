@@ -3,17 +3,15 @@
 //! with its progress bar and per-agent warnings.
 use super::snmp_args::SnmpArgs;
 use crate::config::Config;
-use crate::discovery::crawl::{CrawlOptions, CrawlResult, crawl};
+use crate::discovery::crawl::{CrawlOptions, CrawlResult, DEFAULT_DEPTH, crawl};
 use crate::snmp::{Credential, SnmpEngine};
+use crate::topology::UnresolvedReason;
 use anyhow::bail;
 use ipnet::IpNet;
 use std::io::IsTerminal;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-
-/// Neighbour hops followed by default: the prefixes are the real bound.
-const DEFAULT_DEPTH: u32 = 16;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct CrawlArgs {
@@ -23,7 +21,8 @@ pub struct CrawlArgs {
     /// The only ranges probed (repeatable). Without any, only the seeds are read.
     #[arg(long = "prefix")]
     pub prefixes: Vec<IpNet>,
-    /// Neighbour hops to follow from the seeds (default 16; the prefixes bound the crawl).
+    /// Neighbour hops to follow from the seeds (default: no limit, the
+    /// prefixes bound the crawl; addresses a limit leaves unread are reported).
     #[arg(long)]
     pub depth: Option<u32>,
     /// Agents read at the same time.
@@ -180,6 +179,13 @@ impl Crawl {
         for u in &result.unreachable {
             eprintln!("nocmap: warning: {}: {}", u.addr, u.reason);
         }
+        if let Some(first) = result.depth_cut.first() {
+            eprintln!(
+                "nocmap: warning: depth limit {} reached: {} neighbour address(es) inside the prefixes not followed (first {first}); raise --depth or leave it unset",
+                self.opts.depth,
+                result.depth_cut.len(),
+            );
+        }
         for d in result
             .topology
             .devices
@@ -194,8 +200,15 @@ impl Crawl {
         }
         for d in &result.topology.devices {
             for u in &d.unresolved {
+                let what = match u.reason {
+                    UnresolvedReason::LearnedBehindUplink
+                    | UnresolvedReason::LearnedOnSeveralPorts => {
+                        "forwarding-table MACs not placed as hosts"
+                    }
+                    _ => "neighbour row not used in full",
+                };
                 eprintln!(
-                    "nocmap: warning: {}: neighbour row not used in full: {u}",
+                    "nocmap: warning: {}: {what}: {u}",
                     d.sys_name.as_deref().unwrap_or(&d.id.0),
                 );
             }

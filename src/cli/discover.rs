@@ -32,6 +32,12 @@ pub async fn run(args: DiscoverArgs) -> anyhow::Result<ExitCode> {
                 t.devices.len(),
                 t.links.len()
             );
+            if !result.depth_cut.is_empty() {
+                println!(
+                    "{} neighbour address(es) inside the prefixes not read: depth limit reached",
+                    result.depth_cut.len()
+                );
+            }
             for line in super::topology_text::link_lines(t) {
                 println!("{line}");
             }

@@ -34,8 +34,10 @@ pub fn icmp_timeout_ms() -> u64 {
 pub fn icmp_rate_pps() -> u32 {
     1000
 }
+/// No limit: the prefixes bound the crawl (the same as
+/// `discovery::crawl::DEFAULT_DEPTH`, which this layer cannot import).
 pub fn discovery_depth() -> u32 {
-    16
+    u32::MAX
 }
 pub fn poll_icmp_interval_s() -> u64 {
     10

@@ -1,6 +1,6 @@
 //! What a discovery run leaves in the live picture: its summary (the agents
 //! it could not read and why, devices read in part, addresses out of
-//! scope), the counters, and a log line of what changed.
+//! scope or left unread by a depth limit), the counters, and a log line of what changed.
 use crate::discovery::crawl::CrawlResult;
 use crate::live::{AgentProblem, DiscoveryRun, Live};
 use crate::topology::Topology;
@@ -23,6 +23,7 @@ pub fn summary(started_ms: UnixMillis, result: &CrawlResult) -> DiscoveryRun {
         problems,
         result.skipped_out_of_scope.clone(),
     )
+    .with_depth_cut(result.depth_cut.clone())
 }
 
 /// Counts the run and keeps its summary.

@@ -1,7 +1,10 @@
 //! The crawl: from seeds, read each agent, follow the management addresses
-//! its LLDP/CDP neighbours advertise (only inside the allowed prefixes, up to
-//! a depth), concurrently, then merge identities and build the topology.
-//! Nothing outside the allowed prefixes is ever sent a packet.
+//! its LLDP/CDP neighbours advertise (only inside the allowed prefixes; by
+//! default to any depth, the prefixes being the bound), concurrently, then
+//! merge identities and build the topology. Nothing outside the allowed
+//! prefixes is ever sent a packet. When a depth limit is given and cuts the
+//! crawl, every address inside the prefixes left unread for it is listed
+//! (`depth_cut`), never counted as an agent that did not answer.
 use super::identity::merge_same_devices;
 use super::links::build_topology;
 use super::read::read_device;
@@ -16,12 +19,18 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use tokio::task::JoinSet;
 
+/// The default depth: no limit. Inside the prefixes discovery reaches
+/// everything a neighbour table names; a ring or chain longer than any
+/// fixed depth is read whole.
+pub const DEFAULT_DEPTH: u32 = u32::MAX;
+
 #[derive(Debug, Clone)]
 pub struct CrawlOptions {
     pub seeds: Vec<IpAddr>,
     /// The only ranges probed. Empty: the seeds alone.
     pub prefixes: Vec<IpNet>,
-    /// How many neighbour hops to follow from the seeds.
+    /// How many neighbour hops to follow from the seeds
+    /// ([`DEFAULT_DEPTH`]: no limit).
     pub depth: u32,
     /// Agents read at the same time.
     pub concurrency: usize,
@@ -44,6 +53,10 @@ pub struct CrawlResult {
     pub unreachable: Vec<Unreachable>,
     /// Addresses neighbours advertised that lie outside the allowed prefixes.
     pub skipped_out_of_scope: Vec<IpAddr>,
+    /// Addresses inside the prefixes that neighbours advertised and that
+    /// were not read because the depth limit was reached (sorted; never
+    /// sent a request, so not among `unreachable`).
+    pub depth_cut: Vec<IpAddr>,
 }
 
 /// Progress of a crawl: (agents done, agents queued or running).
@@ -76,6 +89,9 @@ pub async fn crawl(
         .collect();
     let mut swept_only: BTreeSet<IpAddr> = BTreeSet::new();
     let mut known: BTreeSet<IpAddr> = BTreeSet::new();
+    // Inside the prefixes, named at the depth limit: cut unless reached
+    // another way.
+    let mut cut: BTreeSet<IpAddr> = BTreeSet::new();
     let mut result = CrawlResult::default();
     let mut running: JoinSet<(IpAddr, u32, Result<DeviceReport, String>)> = JoinSet::new();
     let mut done = 0usize;
@@ -137,22 +153,24 @@ pub async fn crawl(
             Ok(report) if report.system.name.is_some() || !report.interfaces.is_empty() => {
                 known.insert(addr);
                 known.extend(report.addresses.iter().map(|a| a.addr));
-                if depth < opts.depth {
-                    let next = report
-                        .lldp
-                        .iter()
-                        .flat_map(|n| n.mgmt_addrs.iter().copied())
-                        .chain(report.cdp.iter().filter_map(|c| c.addr));
-                    for a in next {
-                        if known.contains(&a) || queued.contains(&a) {
-                            continue;
-                        }
-                        if allowed(&opts.prefixes, &opts.seeds, &a) {
-                            queued.insert(a);
-                            queue.push_back((a, depth + 1));
-                        } else if !result.skipped_out_of_scope.contains(&a) {
+                let next = report
+                    .lldp
+                    .iter()
+                    .flat_map(|n| n.mgmt_addrs.iter().copied())
+                    .chain(report.cdp.iter().filter_map(|c| c.addr));
+                for a in next {
+                    if known.contains(&a) || queued.contains(&a) {
+                        continue;
+                    }
+                    if !allowed(&opts.prefixes, &opts.seeds, &a) {
+                        if !result.skipped_out_of_scope.contains(&a) {
                             result.skipped_out_of_scope.push(a);
                         }
+                    } else if depth < opts.depth {
+                        queued.insert(a);
+                        queue.push_back((a, depth + 1));
+                    } else {
+                        cut.insert(a);
                     }
                 }
                 result.reports.push(report);
@@ -173,6 +191,10 @@ pub async fn crawl(
         }
     }
     progress(done, 0);
+    result.depth_cut = cut
+        .into_iter()
+        .filter(|a| !known.contains(a) && !queued.contains(a))
+        .collect();
     let merged = merge_same_devices(std::mem::take(&mut result.reports));
     result.topology = build_topology(&merged);
     super::self_host::mark_poller(

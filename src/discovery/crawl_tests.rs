@@ -180,3 +180,58 @@ async fn the_crawl_stops_at_its_depth() {
     assert!(!tried.contains(&IpAddr::from(ip(1, 3))));
     assert!(!tried.contains(&IpAddr::from(ip(1, 4))));
 }
+
+/// A ring of `n` agents at 127.0.1.1 ..= 127.0.1.n, each seeing the one
+/// before and the one after over LLDP.
+fn ring(n: u8) -> Arc<Scripted> {
+    let s = Scripted::new();
+    for i in 1..=n {
+        let prev = if i == 1 { n } else { i - 1 };
+        let next = if i == n { 1 } else { i + 1 };
+        let name = |k: u8| format!("r{k}");
+        let (pn, nn) = (name(prev), name(next));
+        let sees = [
+            (pn.as_str(), prev, ip(1, prev)),
+            (nn.as_str(), next, ip(1, next)),
+        ];
+        s.agent(ip(1, i).into(), agent(&name(i), i, ip(1, i), &sees));
+    }
+    s
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_ring_longer_than_any_fixed_depth_is_read_whole_by_default() {
+    // 40 agents: the farthest is 20 hops from the seed, beyond the old
+    // default depth of 16.
+    let snmp = ring(40);
+    let opts = options(super::DEFAULT_DEPTH);
+    let r = crawl(snmp.clone(), Arc::new(Vec::new()), &opts, &|_, _| {}).await;
+    assert_eq!(names(&r).len(), 40, "{:?}", names(&r));
+    assert!(r.depth_cut.is_empty(), "{:?}", r.depth_cut);
+    assert!(r.unreachable.is_empty(), "{:?}", r.unreachable);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_depth_limit_that_cuts_the_ring_names_every_address_left_unread() {
+    let snmp = ring(40);
+    let r = crawl(snmp.clone(), Arc::new(Vec::new()), &options(16), &|_, _| {}).await;
+    // 16 hops each way from r1, and r1 itself.
+    assert_eq!(names(&r).len(), 33, "{:?}", names(&r));
+    // r18 and r24 are 17 hops away: named by r17 and r25, never asked, and
+    // not counted as agents that did not answer.
+    assert_eq!(
+        r.depth_cut,
+        vec![IpAddr::from(ip(1, 18)), IpAddr::from(ip(1, 24))]
+    );
+    assert!(r.unreachable.is_empty(), "{:?}", r.unreachable);
+    let opened: Vec<IpAddr> = snmp
+        .log()
+        .iter()
+        .filter(|(_, w)| *w == "open")
+        .map(|(a, _)| *a)
+        .collect();
+    assert!(
+        !opened.iter().any(|a| r.depth_cut.contains(a)),
+        "{opened:?}"
+    );
+}

@@ -51,6 +51,18 @@ pub struct DiscoveryRun {
     pub unresolved_count: usize,
     /// The first [`MAX_LISTED_UNRESOLVED`] of them, by device.
     pub unresolved: Vec<DeviceUnresolved>,
+    /// Addresses inside the prefixes that neighbours named and that a depth
+    /// limit left unread (never asked, so not `unreachable`); absent when
+    /// the crawl was not cut.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub depth_cut_count: usize,
+    /// The first [`MAX_LISTED_OUT_OF_SCOPE`] of them, sorted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub depth_cut: Vec<IpAddr>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl DiscoveryRun {
@@ -99,7 +111,19 @@ impl DiscoveryRun {
             out_of_scope,
             unresolved_count,
             unresolved,
+            depth_cut_count: 0,
+            depth_cut: Vec::new(),
         }
+    }
+
+    /// The addresses a depth limit left unread (sorted, listed up to the cap).
+    pub fn with_depth_cut(mut self, mut cut: Vec<IpAddr>) -> DiscoveryRun {
+        cut.sort();
+        cut.dedup();
+        self.depth_cut_count = cut.len();
+        cut.truncate(MAX_LISTED_OUT_OF_SCOPE);
+        self.depth_cut = cut;
+        self
     }
 }
 
@@ -199,5 +223,23 @@ mod tests {
         assert_eq!(run.out_of_scope.len(), MAX_LISTED_OUT_OF_SCOPE);
         assert!(run.out_of_scope.windows(2).all(|w| w[0] < w[1]));
         assert_eq!(run.out_of_scope[0], addr("192.0.2.0"));
+    }
+
+    #[test]
+    fn a_depth_cut_is_listed_apart_from_the_agents_that_did_not_answer() {
+        let t = Topology::default();
+        let none = DiscoveryRun::summarise(10, 20, &t, vec![], vec![]);
+        let json = serde_json::to_value(&none).unwrap();
+        assert!(json.get("depth_cut_count").is_none(), "{json}");
+        assert!(json.get("depth_cut").is_none(), "{json}");
+        let cut = vec![addr("127.0.1.24"), addr("127.0.1.18"), addr("127.0.1.24")];
+        let run = DiscoveryRun::summarise(10, 20, &t, vec![], vec![]).with_depth_cut(cut);
+        assert!(run.unreachable.is_empty());
+        let json = serde_json::to_value(&run).unwrap();
+        assert_eq!(json["depth_cut_count"], 2);
+        assert_eq!(
+            json["depth_cut"],
+            serde_json::json!(["127.0.1.18", "127.0.1.24"])
+        );
     }
 }

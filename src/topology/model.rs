@@ -65,7 +65,8 @@ pub struct Device {
 pub struct Unresolved {
     /// The table the row came from (`lldpRemTable`, `cdpCacheTable`, ...).
     pub table: String,
-    /// The row's index as the agent sent it (dotted arcs).
+    /// The row's index as the agent sent it (dotted arcs); for MACs
+    /// learned behind an uplink, `ifIndex N` of that port.
     pub row: String,
     /// Our interface the row was seen on, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -99,6 +100,14 @@ pub enum UnresolvedReason {
     /// Our local port matched several interfaces (the link is drawn with
     /// that end unknown).
     LocalPortAmbiguous,
+    /// Forwarding-table MACs learned only behind a port that faces other
+    /// switches (the row names the port; `neighbor` says how many and why
+    /// the port is an uplink): not attached hosts, so not placed.
+    LearnedBehindUplink,
+    /// Forwarding-table MACs learned on this edge port and also on other
+    /// ports (in one VLAN or across VLANs): no one port is theirs, so
+    /// they are not placed (the row names the port, `neighbor` how many).
+    LearnedOnSeveralPorts,
 }
 
 impl UnresolvedReason {
@@ -110,6 +119,8 @@ impl UnresolvedReason {
             UnresolvedReason::MissingNeighborId => "missing_neighbor_id",
             UnresolvedReason::LocalPortUnknown => "local_port_unknown",
             UnresolvedReason::LocalPortAmbiguous => "local_port_ambiguous",
+            UnresolvedReason::LearnedBehindUplink => "learned_behind_uplink",
+            UnresolvedReason::LearnedOnSeveralPorts => "learned_on_several_ports",
         }
     }
 }
