@@ -228,12 +228,13 @@ mod tests {
     #[test]
     fn a_depth_cut_is_listed_apart_from_the_agents_that_did_not_answer() {
         let t = Topology::default();
-        let none = DiscoveryRun::summarise(10, 20, &t, vec![], vec![]);
+        let none = DiscoveryRun::summarise(UnixMillis(10), UnixMillis(20), &t, vec![], vec![]);
         let json = serde_json::to_value(&none).unwrap();
         assert!(json.get("depth_cut_count").is_none(), "{json}");
         assert!(json.get("depth_cut").is_none(), "{json}");
         let cut = vec![addr("127.0.1.24"), addr("127.0.1.18"), addr("127.0.1.24")];
-        let run = DiscoveryRun::summarise(10, 20, &t, vec![], vec![]).with_depth_cut(cut);
+        let run = DiscoveryRun::summarise(UnixMillis(10), UnixMillis(20), &t, vec![], vec![])
+            .with_depth_cut(cut);
         assert!(run.unreachable.is_empty());
         let json = serde_json::to_value(&run).unwrap();
         assert_eq!(json["depth_cut_count"], 2);
