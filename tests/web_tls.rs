@@ -93,17 +93,26 @@ fn start_serve(lab: &Lab, dir: &Path, cert: &Path, key: &Path) -> Kill {
 /// The sysNames of the managed devices in /api/topology, once both routers
 /// are there.
 fn wait_topology(lab: &Lab, cert: &Path) -> Vec<String> {
-    wait_until("r1 and r2 in the topology", Duration::from_secs(90), || {
-        let topo: Value = serde_json::from_str(&get(lab, cert, "/api/topology")?).ok()?;
-        let mut names: Vec<String> = topo["devices"]
-            .as_array()?
-            .iter()
-            .filter(|d| d["managed"] == true)
-            .filter_map(|d| d["sys_name"].as_str().map(str::to_string))
-            .collect();
-        names.sort();
-        (names.len() >= 2).then_some(names)
-    })
+    // Both links too: the layout below is judged on the whole chain, and a
+    // link LLDP reports late would be placed after the first layout.
+    wait_until(
+        "r1 and r2 and both links in the topology",
+        Duration::from_secs(90),
+        || {
+            let topo: Value = serde_json::from_str(&get(lab, cert, "/api/topology")?).ok()?;
+            if topo["links"].as_array()?.len() < 2 {
+                return None;
+            }
+            let mut names: Vec<String> = topo["devices"]
+                .as_array()?
+                .iter()
+                .filter(|d| d["managed"] == true)
+                .filter_map(|d| d["sys_name"].as_str().map(str::to_string))
+                .collect();
+            names.sort();
+            (names.len() >= 2).then_some(names)
+        },
+    )
 }
 
 fn handshake_failures(lab: &Lab, cert: &Path) -> f64 {
