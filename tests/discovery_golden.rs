@@ -413,20 +413,6 @@ const SERVED: [&str; 7] = [
 const UNSORTED: &str = "network/router/ruijie-n18010";
 const SORTED_COMMUNITY: &str = "ruijie-n18010-sorted";
 
-/// The lines of a recording in numeric OID order (what an agent must return).
-fn sorted_snmprec(text: &str) -> String {
-    let mut lines: Vec<(Vec<u64>, &str)> = text
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-        .map(|l| {
-            let oid = l.split('|').next().unwrap_or("");
-            (oid.split('.').map(|a| a.parse().unwrap_or(0)).collect(), l)
-        })
-        .collect();
-    lines.sort();
-    lines.iter().map(|(_, l)| format!("{l}\n")).collect()
-}
-
 /// A topology as JSON with the managed device's id replaced by `SELF`: the
 /// served agent's id comes from snmpsim's own engine id, which the recording
 /// does not hold, so only that id may differ.
@@ -472,7 +458,7 @@ fn served_recordings_discover_like_the_direct_parse() {
     let text = std::fs::read_to_string(support::recordings::recording_path(UNSORTED)).unwrap();
     std::fs::write(
         data.join(format!("{SORTED_COMMUNITY}.snmprec")),
-        sorted_snmprec(&text),
+        support::recordings::sorted_snmprec(&text),
     )
     .unwrap();
     // snmpsim refuses to run as root; it drops to nobody, who must read the

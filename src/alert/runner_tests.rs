@@ -94,6 +94,18 @@ fn notifier(clock: &Arc<dyn Clock>, answers: Vec<Answer>) -> (ScriptedNotifier, 
     (n, target)
 }
 
+/// The runner started with one receiver.
+fn start_one(
+    config: &Config,
+    live: &Arc<Live>,
+    store: Store,
+    receiver: (Target, ScriptedNotifier),
+    io: &Io,
+    stop: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    start(config, live.clone(), store, vec![receiver], io, stop).expect("start")
+}
+
 fn set_verdict(live: &Live, id: &DeviceId, r: Reachability, at: UnixMillis) {
     live.update_devices(|devices| {
         let h = devices.entry(id.clone()).or_default();
@@ -123,15 +135,7 @@ async fn a_device_down_fires_once_is_retried_and_resolves() {
     let (notifier, target) = notifier(&clock, vec![Answer::Retry("503".into())]);
     let (stop_tx, stop) = watch::channel(false);
     let io = io(clock.clone(), Arc::new(ScriptedHost::default()));
-    let task = start(
-        &config,
-        live.clone(),
-        store,
-        vec![(target, notifier.clone())],
-        &io,
-        stop,
-    )
-    .expect("start");
+    let task = start_one(&config, &live, store, (target, notifier.clone()), &io, stop);
     tokio::time::sleep(Duration::from_millis(10_500)).await;
     set_verdict(&live, &id, Reachability::Up, clock.wall_ms());
     tokio::time::sleep(Duration::from_secs(10)).await;
@@ -218,15 +222,7 @@ async fn the_pollers_own_link_down_on_the_host_fires_the_isolation_alert() {
     let (notifier, target) = notifier(&clock, vec![]);
     let (stop_tx, stop) = watch::channel(false);
     let io = io(clock.clone(), host.clone());
-    let task = start(
-        &config,
-        live.clone(),
-        store,
-        vec![(target, notifier.clone())],
-        &io,
-        stop,
-    )
-    .expect("start");
+    let task = start_one(&config, &live, store, (target, notifier.clone()), &io, stop);
     tokio::time::sleep(Duration::from_millis(5_500)).await;
     assert!(notifier.sent.lock().unwrap().is_empty(), "the link is up");
     // The carrier goes; two seconds later (`for_s`) the poller is cut off.

@@ -176,3 +176,19 @@ pub fn parse_expected(text: &str) -> Result<Expected, String> {
     }
     Ok(e)
 }
+
+/// The lines of a recording in numeric OID order: what an agent must
+/// return, and what snmpsim (which answers in file order) needs, since some
+/// recordings are not sorted.
+pub fn sorted_snmprec(text: &str) -> String {
+    let mut lines: Vec<(Vec<u64>, &str)> = text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| {
+            let oid = l.split('|').next().unwrap_or("");
+            (oid.split('.').map(|a| a.parse().unwrap_or(0)).collect(), l)
+        })
+        .collect();
+    lines.sort();
+    lines.iter().map(|(_, l)| format!("{l}\n")).collect()
+}

@@ -120,21 +120,6 @@ pub fn candidates() -> Vec<Candidate> {
         .collect()
 }
 
-/// The lines of a recording in numeric OID order (snmpsim answers in file
-/// order, and some recordings are not sorted).
-pub fn sorted_snmprec(text: &str) -> String {
-    let mut lines: Vec<(Vec<u64>, &str)> = text
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-        .map(|l| {
-            let oid = l.split('|').next().unwrap_or("");
-            (oid.split('.').map(|a| a.parse().unwrap_or(0)).collect(), l)
-        })
-        .collect();
-    lines.sort();
-    lines.iter().map(|(_, l)| format!("{l}\n")).collect()
-}
-
 /// Kills the snmpsim we started, by its pid, when the measurement ends.
 struct Sim(std::process::Child);
 impl Drop for Sim {
@@ -163,7 +148,7 @@ pub fn run(cands: &[Candidate]) -> Vec<Outcome> {
     std::fs::create_dir_all(&cache).unwrap();
     for c in cands {
         let text = std::fs::read(support::recordings::recording_path(&c.rel)).unwrap();
-        let sorted = sorted_snmprec(&String::from_utf8_lossy(&text));
+        let sorted = support::recordings::sorted_snmprec(&String::from_utf8_lossy(&text));
         std::fs::write(data.join(format!("{}.snmprec", c.name)), sorted).unwrap();
     }
     let out = support::netns::sh(&format!(
