@@ -54,6 +54,7 @@ pub fn prepare(config: &Config, listen: SocketAddr) -> anyhow::Result<Prepared> 
     }
     let listener =
         TcpListener::bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
+    deepen_backlog(&listener);
     let listen = listener.local_addr()?;
     Ok(Prepared {
         listener,
@@ -61,6 +62,24 @@ pub fn prepare(config: &Config, listen: SocketAddr) -> anyhow::Result<Prepared> 
         tls,
         listen,
     })
+}
+
+/// Connections the kernel completes and queues for the accept loop
+/// (capped by `net.core.somaxconn`, 4096 by default). std's `bind` queues
+/// 128: a client holding a few hundred connection attempts at once filled
+/// that queue and the kernel dropped every other client's SYNs with it
+/// (each one resent after 1 s; `tests/server_flood_lab.rs`).
+pub const LISTEN_BACKLOG: i32 = 4096;
+
+/// Raises the listening socket's queue to [`LISTEN_BACKLOG`] (`listen`
+/// again on a listening socket only changes its backlog); on failure the
+/// queue stays as it was.
+fn deepen_backlog(listener: &TcpListener) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: listen(2) on a socket this function borrows, still open.
+    if unsafe { libc::listen(listener.as_raw_fd(), LISTEN_BACKLOG) } != 0 {
+        tracing::warn!(error = %std::io::Error::last_os_error(), "cannot deepen the listen queue");
+    }
 }
 
 impl Prepared {
