@@ -73,6 +73,43 @@ fn the_library_does_not_use_the_lab_crate() {
 
 /// The checks themselves can fail: a made-up tree with a cycle is caught,
 /// one without is not.
+/// ARCHITECTURE.md's code map names every module: each file of `src/`
+/// (tests aside) by its name, or its folder's for a `mod.rs`, as a word
+/// (`check_config` may be written `check-config`).
+#[test]
+fn the_code_map_names_every_module() {
+    let src = src_dir();
+    let doc = std::fs::read_to_string(src.join("../ARCHITECTURE.md")).expect("ARCHITECTURE.md");
+    let words: BTreeSet<String> = doc
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        .map(|w| w.replace('-', "_"))
+        .collect();
+    let mut missing = Vec::new();
+    for f in rust_files(&src) {
+        let stem = f.file_stem().unwrap().to_string_lossy().to_string();
+        if stem.ends_with("_tests") {
+            continue;
+        }
+        let name = if stem == "mod" {
+            f.parent()
+                .unwrap()
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .to_string()
+        } else {
+            stem
+        };
+        if !words.contains(&name) {
+            missing.push(f.strip_prefix(&src).unwrap_or(&f).display().to_string());
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "modules ARCHITECTURE.md's code map does not name: {missing:?}"
+    );
+}
+
 #[test]
 fn the_cycle_check_finds_a_cycle_in_a_made_up_tree() {
     let dir = tempfile::tempdir().unwrap();
