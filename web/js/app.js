@@ -350,6 +350,10 @@ function fitTo(nodes, pad) {
 
 function firstLayout() {
   laidOut = true;
+  // The map may have been hidden behind the token prompt when cytoscape
+  // measured its container: measure again, or the layout squeezes every
+  // device into a box of the stale (zero) size.
+  cy.resize();
   const all = cy.nodes();
   const have = all.filter((n) => saved[n.id()]);
   const unsaved = all.difference(have);
