@@ -134,7 +134,7 @@ fn topo_path_found_missing_and_unknown() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(
         stdout(&out),
-        "a -> b -> c (2 hops)\n  a -- b: ab2, ab1\n  b -- c: bc\n"
+        "a -> b -> c (2 hops)\n  a -- b: to-b-2 -- to-a-2, to-b -- to-a\n  b -- c: to-c -- to-b\n"
     );
     let out = nocmap(&["topo", "path", "--in", input, "a", "island"]);
     assert_eq!(out.status.code(), Some(1));
@@ -143,7 +143,7 @@ fn topo_path_found_missing_and_unknown() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stderr(&out),
-        "nocmap: error: no device \"zz\" in the topology\n"
+        "nocmap: error: no device \"zz\" in the topology (give a sysName, an address or a device id)\n"
     );
     let out = nocmap(&["topo", "path", "--in", input, "a", "c", "--json"]);
     let route: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -233,4 +233,101 @@ fn dangling_link_fails_queries_in_one_line_but_still_exports() {
     let out = export(input, "dot", None);
     assert_eq!(out.status.code(), Some(0));
     assert!(stdout(&out).contains("label=\"nowhere\""));
+}
+
+/// A topology as discovery writes it: chassis ids, sysNames (two devices
+/// share one), management addresses.
+fn named() -> Topology {
+    let mut t = topology(
+        &[
+            "chassis-02:4b:00:00:00:01",
+            "chassis-02:4b:00:00:00:02",
+            "chassis-02:4b:00:00:00:03",
+        ],
+        &[
+            (
+                "l1",
+                "chassis-02:4b:00:00:00:01",
+                "chassis-02:4b:00:00:00:02",
+            ),
+            (
+                "l2",
+                "chassis-02:4b:00:00:00:02",
+                "chassis-02:4b:00:00:00:03",
+            ),
+        ],
+    );
+    let names = [
+        ("core", "127.0.3.1"),
+        ("switch", "127.0.3.2"),
+        ("switch", "127.0.3.3"),
+    ];
+    for (d, (name, addr)) in t.devices.iter_mut().zip(names) {
+        d.sys_name = Some(name.into());
+        d.mgmt_addr = Some(addr.parse().unwrap());
+        d.addresses = vec![addr.parse().unwrap()];
+    }
+    t
+}
+
+#[test]
+fn devices_are_given_and_shown_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write_topology(dir.path(), "t.json", &named());
+    let input = input.to_str().unwrap();
+    // By sysName and by address; printed by name, made unique by address.
+    let out = nocmap(&["topo", "path", "--in", input, "core", "127.0.3.3"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "core -> switch (127.0.3.2) -> switch (127.0.3.3) (2 hops)\n\
+         \x20 core -- switch (127.0.3.2): to-chassis-02:4b:00:00:00:02 -- to-chassis-02:4b:00:00:00:01\n\
+         \x20 switch (127.0.3.2) -- switch (127.0.3.3): to-chassis-02:4b:00:00:00:03 -- to-chassis-02:4b:00:00:00:02\n"
+    );
+    // Ids still work, and --json still gives ids.
+    let out = nocmap(&[
+        "topo",
+        "path",
+        "--in",
+        input,
+        "chassis-02:4b:00:00:00:01",
+        "CORE",
+        "--json",
+    ]);
+    let route: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        route["devices"],
+        serde_json::json!(["chassis-02:4b:00:00:00:01"])
+    );
+    // A name two devices share is an error listing both.
+    let out = nocmap(&["topo", "path", "--in", input, "core", "switch"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "nocmap: error: \"switch\" names 2 devices: \
+         switch 127.0.3.2 [chassis-02:4b:00:00:00:02]; switch 127.0.3.3 [chassis-02:4b:00:00:00:03]\n"
+    );
+    // Blast radius by name, a link by one of its ends.
+    let out = nocmap(&[
+        "topo",
+        "blast",
+        "--in",
+        input,
+        "--from",
+        "core",
+        "--fail-link",
+        "127.0.3.3:to-chassis-02:4b:00:00:00:02",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "failure of link switch (127.0.3.2) to-chassis-02:4b:00:00:00:03 -- switch (127.0.3.3) \
+         to-chassis-02:4b:00:00:00:02 cuts 1 device(s) off from core\n  switch (127.0.3.3)\n"
+    );
+    let out = nocmap(&["topo", "spof", "--in", input]);
+    assert!(
+        stdout(&out).contains("device switch (127.0.3.2)\n"),
+        "{}",
+        stdout(&out)
+    );
 }

@@ -1,9 +1,14 @@
 //! `nocmap topo path|spof|blast|diff`: ask questions of a topology file and
 //! print the answer for a human or, with `--json`, for a program. Printing
 //! only: the queries live in `topology`. Device-provided text is shown with
-//! control characters escaped, so it cannot drive the terminal.
+//! control characters escaped, so it cannot drive the terminal. A device is
+//! given by its sysName, an address or its id; human output names devices
+//! (see `topology::names`), `--json` gives ids.
 use super::export::load_topology;
-use crate::topology::{DeviceId, Failure, Route, TopologyDiff, TopologyGraph, diff};
+use crate::topology::{
+    DeviceLabels, Failure, Route, Topology, TopologyDiff, TopologyGraph, diff, resolve_device,
+    resolve_link,
+};
 use anyhow::Context;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,9 +36,9 @@ pub enum TopoCommand {
 pub struct PathArgs {
     #[arg(long = "in", value_name = "FILE")]
     pub input: PathBuf,
-    /// Device id to start from.
+    /// Device to start from: sysName, address or id.
     pub a: String,
-    /// Device id to reach.
+    /// Device to reach: sysName, address or id.
     pub b: String,
     #[arg(long)]
     pub json: bool,
@@ -52,13 +57,13 @@ pub struct SpofArgs {
 pub struct BlastArgs {
     #[arg(long = "in", value_name = "FILE")]
     pub input: PathBuf,
-    /// Device id where the poller is attached.
+    /// Device where the poller is attached: sysName, address or id.
     #[arg(long)]
     pub from: String,
-    /// Device id that fails.
+    /// Device that fails: sysName, address or id.
     #[arg(long, value_name = "DEVICE")]
     pub fail_device: Option<String>,
-    /// Link id that fails.
+    /// Link that fails: its id, or DEVICE:INTERFACE of one of its ends.
     #[arg(long, value_name = "LINK")]
     pub fail_link: Option<String>,
     #[arg(long)]
@@ -84,21 +89,39 @@ pub async fn run(args: TopoArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn load_graph(input: &std::path::Path) -> anyhow::Result<TopologyGraph> {
+/// The topology file, its graph and the labels human output uses.
+struct Loaded {
+    topology: Topology,
+    graph: TopologyGraph,
+    labels: DeviceLabels,
+}
+
+fn load(input: &std::path::Path) -> anyhow::Result<Loaded> {
     let topology = load_topology(input)?;
-    TopologyGraph::build(&topology).with_context(|| format!("{}", input.display()))
+    let graph = TopologyGraph::build(&topology).with_context(|| format!("{}", input.display()))?;
+    let labels = DeviceLabels::new(&topology);
+    Ok(Loaded {
+        topology,
+        graph,
+        labels,
+    })
 }
 
 fn path(args: PathArgs) -> anyhow::Result<ExitCode> {
-    let graph = load_graph(&args.input)?;
-    let (a, b) = (DeviceId(args.a), DeviceId(args.b));
-    let route = graph.route(&a, &b)?;
+    let t = load(&args.input)?;
+    let a = resolve_device(&t.topology, &args.a)?;
+    let b = resolve_device(&t.topology, &args.b)?;
+    let route = t.graph.route(&a, &b)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&route)?);
     } else if let Some(route) = &route {
-        print_route(route);
+        print_route(&t, route);
     } else {
-        println!("no path from {} to {}", plain(&a.0), plain(&b.0));
+        println!(
+            "no path from {} to {}",
+            plain(t.labels.of(&a)),
+            plain(t.labels.of(&b))
+        );
     }
     Ok(if route.is_some() {
         ExitCode::SUCCESS
@@ -107,22 +130,53 @@ fn path(args: PathArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn print_route(route: &Route) {
-    let chain: Vec<String> = route.devices.iter().map(|d| plain(&d.0)).collect();
+/// A link as a human reads it from one of its devices: `eth1 -- eth0`, the
+/// near end first; the id where the topology lacks the link.
+fn link_ends(t: &Loaded, id: &str, near: Option<&crate::topology::DeviceId>) -> String {
+    let Some(link) = t.topology.links.iter().find(|l| l.id == id) else {
+        return plain(id);
+    };
+    let (first, second) = if near == Some(&link.b.device) {
+        (&link.b, &link.a)
+    } else {
+        (&link.a, &link.b)
+    };
+    let end = |e: &crate::topology::Endpoint| {
+        let name = e.if_name.as_deref().unwrap_or("?");
+        if near.is_some() {
+            plain(name)
+        } else {
+            format!("{} {}", plain(t.labels.of(&e.device)), plain(name))
+        }
+    };
+    format!("{} -- {}", end(first), end(second))
+}
+
+fn print_route(t: &Loaded, route: &Route) {
+    let chain: Vec<String> = route
+        .devices
+        .iter()
+        .map(|d| plain(t.labels.of(d)))
+        .collect();
     println!("{} ({} hops)", chain.join(" -> "), route.hops.len());
     for hop in &route.hops {
-        let links: Vec<String> = hop.links.iter().map(|l| plain(l)).collect();
+        let links: Vec<String> = hop
+            .links
+            .iter()
+            .map(|l| link_ends(t, l, Some(&hop.from)))
+            .collect();
         println!(
             "  {} -- {}: {}",
-            plain(&hop.from.0),
-            plain(&hop.to.0),
+            plain(t.labels.of(&hop.from)),
+            plain(t.labels.of(&hop.to)),
             links.join(", ")
         );
     }
 }
 
 fn spof(args: SpofArgs) -> anyhow::Result<ExitCode> {
-    let found = load_graph(&args.input)?.single_points_of_failure();
+    let t = load(&args.input)?;
+    let found = t.graph.single_points_of_failure();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&found)?);
         return Ok(ExitCode::SUCCESS);
@@ -133,38 +187,38 @@ fn spof(args: SpofArgs) -> anyhow::Result<ExitCode> {
         found.links.len()
     );
     for device in &found.devices {
-        println!("device {}", plain(&device.0));
+        println!("device {}", plain(t.labels.of(device)));
     }
     for link in &found.links {
-        println!("link   {}", plain(link));
+        println!("link   {}", link_ends(&t, link, None));
     }
     Ok(ExitCode::SUCCESS)
 }
 
 fn blast(args: BlastArgs) -> anyhow::Result<ExitCode> {
-    let graph = load_graph(&args.input)?;
+    let t = load(&args.input)?;
     let failure = match (args.fail_device, args.fail_link) {
-        (Some(device), None) => Failure::Device(DeviceId(device)),
-        (None, Some(link)) => Failure::Link(link),
+        (Some(device), None) => Failure::Device(resolve_device(&t.topology, &device)?),
+        (None, Some(link)) => Failure::Link(resolve_link(&t.topology, &link)?),
         _ => anyhow::bail!("give exactly one of --fail-device and --fail-link"),
     };
-    let from = DeviceId(args.from);
-    let lost = graph.blast_radius(&from, &failure)?;
+    let from = resolve_device(&t.topology, &args.from)?;
+    let lost = t.graph.blast_radius(&from, &failure)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&lost)?);
         return Ok(ExitCode::SUCCESS);
     }
     let what = match &failure {
-        Failure::Device(id) => format!("device {}", plain(&id.0)),
-        Failure::Link(id) => format!("link {}", plain(id)),
+        Failure::Device(id) => format!("device {}", plain(t.labels.of(id))),
+        Failure::Link(id) => format!("link {}", link_ends(&t, id, None)),
     };
     println!(
         "failure of {what} cuts {} device(s) off from {}",
         lost.len(),
-        plain(&from.0)
+        plain(t.labels.of(&from))
     );
     for device in &lost {
-        println!("  {}", plain(&device.0));
+        println!("  {}", plain(t.labels.of(device)));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -176,27 +230,41 @@ fn diff_files(args: DiffArgs) -> anyhow::Result<ExitCode> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&changes)?);
     } else {
-        print_diff(&changes);
+        // Names from the newer file, and from the older one for devices
+        // that are gone.
+        let mut both = new.clone();
+        let known: std::collections::HashSet<_> = new.devices.iter().map(|d| &d.id).collect();
+        let gone = old.devices.iter().filter(|d| !known.contains(&d.id));
+        both.devices.extend(gone.cloned());
+        print_diff(&DeviceLabels::new(&both), &changes);
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_diff(changes: &TopologyDiff) {
+fn key_text(labels: &DeviceLabels, key: &crate::topology::LinkKey) -> String {
+    let end = |e: &crate::topology::Endpoint| match &e.if_name {
+        Some(name) => format!("{}[{}]", plain(labels.of(&e.device)), plain(name)),
+        None => plain(labels.of(&e.device)),
+    };
+    format!("{} -- {}", end(&key.a), end(&key.b))
+}
+
+fn print_diff(labels: &DeviceLabels, changes: &TopologyDiff) {
     if changes.is_empty() {
         println!("no changes");
         return;
     }
     for id in &changes.devices_added {
-        println!("+ device {}", plain(&id.0));
+        println!("+ device {}", plain(labels.of(id)));
     }
     for id in &changes.devices_removed {
-        println!("- device {}", plain(&id.0));
+        println!("- device {}", plain(labels.of(id)));
     }
     for key in &changes.links_added {
-        println!("+ link {}", plain(&key.to_string()));
+        println!("+ link {}", key_text(labels, key));
     }
     for key in &changes.links_removed {
-        println!("- link {}", plain(&key.to_string()));
+        println!("- link {}", key_text(labels, key));
     }
     for change in &changes.links_changed {
         let evidence = |e: &[crate::topology::Evidence]| {
@@ -207,7 +275,7 @@ fn print_diff(changes: &TopologyDiff) {
         };
         println!(
             "~ link {}: evidence {} -> {}, confidence {} -> {}",
-            plain(&change.key.to_string()),
+            key_text(labels, &change.key),
             evidence(&change.old_evidence),
             evidence(&change.new_evidence),
             change.old_confidence,

@@ -5,6 +5,7 @@ pub mod diff;
 pub mod export;
 pub mod graph;
 pub mod model;
+pub mod names;
 pub mod paths;
 pub mod spof;
 
@@ -14,5 +15,6 @@ pub use graph::{DeviceNode, GraphError, LinkEdge, QueryError, SimpleGraph, Topol
 pub use model::{
     Device, DeviceId, Endpoint, Evidence, Interface, Link, Topology, Unresolved, UnresolvedReason,
 };
+pub use names::{DeviceLabels, NameError, resolve_device, resolve_link};
 pub use paths::{Hop, Route};
 pub use spof::SinglePointsOfFailure;
