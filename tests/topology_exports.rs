@@ -391,7 +391,9 @@ fn netbox_tables_read_back_with_a_real_csv_parser() {
         ]
     );
     assert_eq!(devices[0]["device_type"], "Cisco, Inc.");
+    assert_eq!(devices[0]["manufacturer"], "Cisco, Inc.");
     assert_eq!(devices[1]["device_type"], "unknown");
+    assert_eq!(devices[1]["manufacturer"], "unknown");
     assert_eq!(
         devices[0]["description"],
         replace_chars(t.devices[0].sys_descr.as_deref().unwrap(), |c| c
@@ -441,6 +443,66 @@ fn netbox_tables_read_back_with_a_real_csv_parser() {
     assert_eq!(cables.len(), t.links.len() - 2);
     let skipped: Vec<&str> = tables.skipped.iter().map(|s| s.link.as_str()).collect();
     assert_eq!(skipped, ["l4", "l7"]);
+}
+
+#[test]
+fn netbox_columns_are_netbox_4_import_fields() {
+    use support::netbox_fields::*;
+    let tables = netbox_csv(&hostile());
+    let header = |table: &str| -> Vec<String> {
+        let first = table.lines().next().unwrap();
+        first.split(',').map(str::to_owned).collect()
+    };
+    for (what, table, known, required) in [
+        (
+            "devices",
+            &tables.devices,
+            NETBOX_DEVICE_FIELDS,
+            NETBOX_DEVICE_REQUIRED,
+        ),
+        (
+            "interfaces",
+            &tables.interfaces,
+            NETBOX_INTERFACE_FIELDS,
+            NETBOX_INTERFACE_REQUIRED,
+        ),
+        (
+            "cables",
+            &tables.cables,
+            NETBOX_CABLE_FIELDS,
+            NETBOX_CABLE_REQUIRED,
+        ),
+    ] {
+        let columns = header(table);
+        for c in &columns {
+            assert!(
+                known.contains(&c.as_str()),
+                "{what}: NetBox 4.x has no import field {c:?}"
+            );
+        }
+        for r in required {
+            assert!(
+                columns.iter().any(|c| c == r),
+                "{what}: NetBox 4.x requires {r:?}"
+            );
+        }
+    }
+    // Value forms: the choice values NetBox accepts for what we write.
+    let devices = read_csv(&tables.devices);
+    assert!(devices.iter().all(|d| d["status"] == "active"));
+    let interfaces = read_csv(&tables.interfaces);
+    for i in &interfaces {
+        assert!(
+            ["", "true", "false"].contains(&i["enabled"].as_str()),
+            "{i:?}"
+        );
+        assert!(
+            i["speed"].is_empty() || i["speed"].parse::<u64>().is_ok(),
+            "{i:?}"
+        );
+    }
+    let cables = read_csv(&tables.cables);
+    assert!(cables.iter().all(|c| c["status"] == "connected"));
 }
 
 #[test]

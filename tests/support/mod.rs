@@ -17,7 +17,7 @@
 //! - `server`, `tls`: the in-process server, certificates;
 //! - `monitor`, `flap`, `report`, `topology`: what one group of tests reads
 //!   back or builds (series, the flapping lab, the report's store, small
-//!   topologies).
+//!   topologies); `netbox_fields`: NetBox 4.x's import fields.
 //!
 //! A test that needs root starts with `require_root!();`. Every lab a test
 //! brings up needs its own name and prefix (tests run in parallel); the
@@ -31,6 +31,7 @@ pub mod flap;
 pub mod icmp;
 pub mod lab;
 pub mod monitor;
+pub mod netbox_fields;
 pub mod netns;
 #[macro_use]
 pub mod recordings;

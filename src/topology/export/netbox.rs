@@ -5,8 +5,10 @@
 //! except through [`csv_field`].
 //!
 //! Before importing, create in NetBox the site `nocmap`, the device role
-//! `discovered`, and a device type for every `device_type` value (the vendor
-//! name, or `unknown`). Device names are sysNames, made unique with the
+//! `discovered`, a manufacturer for every `manufacturer` value (the vendor
+//! name, or `unknown`) and under it a device type of the same model name
+//! (NetBox 4.x finds a device type by manufacturer and model, and requires
+//! both columns). Device names are sysNames, made unique with the
 //! device id. A cable needs an interface at both ends and an interface takes
 //! one cable, so links missing an interface name, and links reusing an
 //! interface already cabled by a more confident link, are left out and
@@ -20,6 +22,12 @@ use std::collections::{BTreeSet, HashSet};
 pub const SITE: &str = "nocmap";
 pub const ROLE: &str = "discovered";
 pub const UNKNOWN_DEVICE_TYPE: &str = "unknown";
+/// The header rows, each a subset of the fields NetBox 4.x's bulk import
+/// form of that object type takes, with every field it requires.
+pub const DEVICE_COLUMNS: &str = "name,role,manufacturer,device_type,site,status,description\n";
+pub const INTERFACE_COLUMNS: &str = "device,name,type,enabled,speed,description\n";
+pub const CABLE_COLUMNS: &str =
+    "side_a_device,side_a_type,side_a_name,side_b_device,side_b_type,side_b_name,status\n";
 /// NetBox limits descriptions to 200 characters.
 const DESCRIPTION_MAX: usize = 200;
 
@@ -61,7 +69,7 @@ pub fn netbox_csv(topology: &Topology) -> NetboxCsv {
     let (nodes, position) = nodes(topology);
     let names = unique_names(&nodes);
 
-    let mut devices = String::from("name,role,device_type,site,status,description\n");
+    let mut devices = String::from(DEVICE_COLUMNS);
     for (node, name) in nodes.iter().zip(&names) {
         let device_type = node
             .device
@@ -75,12 +83,20 @@ pub fn netbox_csv(topology: &Topology) -> NetboxCsv {
             .unwrap_or_default();
         row(
             &mut devices,
-            &[name, ROLE, device_type, SITE, "active", &description],
+            &[
+                name,
+                ROLE,
+                device_type,
+                device_type,
+                SITE,
+                "active",
+                &description,
+            ],
         );
     }
 
     // Interfaces the devices listed, then those only links mention.
-    let mut interfaces = String::from("device,name,type,enabled,speed,description\n");
+    let mut interfaces = String::from(INTERFACE_COLUMNS);
     let mut listed: HashSet<(usize, &str)> = HashSet::new();
     for (i, node) in nodes.iter().enumerate() {
         for interface in node.device.map(|d| d.interfaces.as_slice()).unwrap_or(&[]) {
@@ -102,9 +118,7 @@ pub fn netbox_csv(topology: &Topology) -> NetboxCsv {
 
     let (cabled, skipped) =
         choose_cables(topology, |l| (position[&l.a.device], position[&l.b.device]));
-    let mut cables = String::from(
-        "side_a_device,side_a_type,side_a_name,side_b_device,side_b_type,side_b_name,status\n",
-    );
+    let mut cables = String::from(CABLE_COLUMNS);
     for (index, link) in topology.links.iter().enumerate() {
         if !cabled.contains(&index) {
             continue;
