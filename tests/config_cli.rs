@@ -118,3 +118,66 @@ fn missing_file_exits_1() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("/nonexistent/nocmap.toml"));
 }
+
+#[test]
+fn an_inventory_file_lists_devices_and_says_what_it_cannot_poll() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("devices.csv");
+    // As NetBox's device table exports it: labels, addresses with their
+    // prefix length, tags in one quoted cell.
+    fs::write(
+        &csv,
+        "ID,Name,Status,Site,Role,Primary IP,Tags\n\
+         1,core-1,Active,hq,core,10.251.3.1/24,\"wan,pci\"\n\
+         2,pdu-7,Active,hq,power,,\n\
+         3,edge-1,Active,branch,access,10.251.3.2/32,\n",
+    )
+    .unwrap();
+    let config = |extra: &str| {
+        format!(
+            "[discovery]\nprefixes = [\"10.251.3.0/24\"]\n\n[inventory]\nfile = \"{}\"\ndiscover = false\n{extra}",
+            csv.display()
+        )
+    };
+    let path = dir.path().join("inv.toml");
+    fs::write(&path, config("")).unwrap();
+    let out = nocmap().arg("check-config").arg(&path).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("groups: 0, devices: 2\n"), "{stdout}");
+    assert!(stdout.contains("(discover: no)"), "{stdout}");
+    assert!(
+        stdout.contains("line 3 `pdu-7` not polled: no primary IP: nothing to poll"),
+        "{stdout}"
+    );
+
+    // A listed address twice, and one outside the prefixes: each an error
+    // that names the CSV line.
+    let dup = "\n[[devices]]\nname = \"other\"\naddress = \"10.251.3.2\"\n";
+    fs::write(&path, config(dup)).unwrap();
+    let out = nocmap().arg("check-config").arg(&path).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("line 4: address 10.251.3.2 is also listed at devices[0]"),
+        "{stdout}"
+    );
+    fs::write(&path, config("").replace("10.251.3.0/24", "10.251.3.0/31")).unwrap();
+    let out = nocmap().arg("check-config").arg(&path).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("line 4: address 10.251.3.2 is outside every [discovery] prefix"),
+        "{stdout}"
+    );
+    // A bad address is an error with its line, never a skipped row.
+    fs::write(&csv, "Name,Primary IP\nsw,10.251.3.999\n").unwrap();
+    fs::write(&path, config("")).unwrap();
+    let out = nocmap().arg("check-config").arg(&path).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("line 2: device `sw`: `10.251.3.999` is not an IP address"),
+        "{stdout}"
+    );
+}

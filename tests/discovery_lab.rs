@@ -159,3 +159,140 @@ fn redundant_mesh_with_out_of_band_management() {
     let topo = discover(&lab, &seed, "10.67.0.0/16");
     check(&lab, &topo);
 }
+
+/// A static inventory (NetBox's device CSV) with discovery off: exactly the
+/// listed devices are read and polled, a listed address nothing answers is
+/// drawn under its listed name and reported, and the unlisted router in the
+/// middle of the chain is never read. With discovery on, the same list is
+/// completed by discovery.
+#[test]
+fn static_inventory_polled_with_discovery_off() {
+    require_root!();
+    let prefix = "10.97.0.0/16";
+    let lab = support::lab_up(support::example_spec("chain.toml", "dinv", prefix));
+    settle(&lab);
+    let (r1, r2, r3) = (
+        lab.mgmt_addr("r1").unwrap(),
+        lab.mgmt_addr("r2").unwrap(),
+        lab.mgmt_addr("r3").unwrap(),
+    );
+    let ghost = "10.97.250.250";
+    let csv = format!(
+        "ID,Name,Status,Site,Role,Primary IP,Tags\n\
+         1,edge-a,Active,hq,core,{r1}/32,\n\
+         2,edge-b,Active,hq,access,{r3}/32,\n\
+         3,ghost,Active,hq,access,{ghost}/32,\n\
+         4,pdu,Active,hq,power,,\n"
+    );
+    let config = |discover: bool| {
+        format!(
+            "[[credentials]]\nname = \"lab\"\nversion = \"2c\"\ncommunity = \"public\"\n\n\
+             [discovery]\nprefixes = [\"{prefix}\"]\n\n\
+             [inventory]\nfile = \"CSV\"\ndiscover = {discover}\n"
+        )
+    };
+    let (dir, cfg, db, _log) = support::serve::files("inv", &config(false));
+    let csv_path = dir.path().join("devices.csv");
+    std::fs::write(&csv_path, csv).unwrap();
+    let with_csv = |text: String| text.replace("CSV", csv_path.to_str().unwrap());
+    std::fs::write(&cfg, with_csv(config(false))).unwrap();
+
+    let out = lab
+        .command_in("noc", support::nocmap_bin().to_str().unwrap())
+        .unwrap()
+        .args(["discover", "--config", cfg.to_str().unwrap(), "--json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let topo: Topology = serde_json::from_slice(&out.stdout).unwrap();
+    let managed = |topo: &Topology| -> BTreeSet<std::net::IpAddr> {
+        let devices = topo.devices.iter().filter(|d| d.managed);
+        devices.flat_map(|d| d.addresses.clone()).collect()
+    };
+    let read = managed(&topo);
+    assert!(
+        read.contains(&r1.into()) && read.contains(&r3.into()),
+        "{read:?}"
+    );
+    assert!(
+        !read.contains(&r2.into()),
+        "r2 is not listed, so not read: {read:?}"
+    );
+    let ghost_node = topo
+        .devices
+        .iter()
+        .find(|d| d.addresses.contains(&ghost.parse().unwrap()))
+        .expect("the silent listed device is drawn");
+    assert_eq!(ghost_node.sys_name.as_deref(), Some("ghost"));
+    assert!(!ghost_node.managed);
+    assert!(
+        stderr.contains(&format!("listed device `ghost` ({ghost}):")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("inventory line 5: `pdu`: no primary IP"),
+        "{stderr}"
+    );
+
+    // serve polls the list: SNMP up for the listed routers, the silent one
+    // down under its listed name, and its problem named in /api/discovery.
+    let port = 18470;
+    let serve = support::serve::ServeCmd::new(&lab, prefix)
+        .config(&cfg)
+        .db(&db)
+        .poll(2)
+        .icmp(2)
+        .listen(port)
+        .start_captured("inv");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let metrics = loop {
+        let m = support::noc_get(&lab, port, "/metrics").unwrap_or_default();
+        let up = |name: &str, v: &str| {
+            m.lines().any(|l| {
+                l.starts_with("nocmap_device_snmp_up{")
+                    && l.contains(&format!("sys_name=\"{name}\""))
+                    && l.ends_with(v)
+            })
+        };
+        let down = m.lines().any(|l| {
+            l.starts_with("nocmap_device_up{")
+                && l.contains("sys_name=\"ghost\"")
+                && l.ends_with(" 0")
+        });
+        if up("r1", " 1") && up("r3", " 1") && down {
+            break m;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "listed devices polled: {m}\n{}",
+            serve.log()
+        );
+        std::thread::sleep(Duration::from_secs(1));
+    };
+    assert!(
+        !metrics
+            .lines()
+            .any(|l| l.starts_with("nocmap_device_snmp_up{") && l.contains("sys_name=\"r2\"")),
+        "r2 is never polled"
+    );
+    let discovery = support::noc_json(&lab, port, "/api/discovery");
+    let problems = discovery["last"]["unreachable"].as_array().unwrap();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p["name"] == "ghost" && p["addr"] == ghost),
+        "{discovery}"
+    );
+    serve.stop();
+
+    // Discovery on: the list joins the seeds and discovery adds r2.
+    std::fs::write(&cfg, with_csv(config(true))).unwrap();
+    let json = support::sh(
+        lab.command_in("noc", support::nocmap_bin().to_str().unwrap())
+            .unwrap()
+            .args(["discover", "--config", cfg.to_str().unwrap(), "--json"]),
+    );
+    let topo: Topology = serde_json::from_str(&json).unwrap();
+    assert!(managed(&topo).contains(&r2.into()), "discovery adds r2");
+}

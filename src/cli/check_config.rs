@@ -56,8 +56,24 @@ fn summary(file: &std::path::Path, c: &Config) -> String {
     let creds = c.credential_names().into_iter().map(String::from).collect();
     let prefixes = c.discovery.prefixes.iter().map(|p| p.to_string()).collect();
     let seeds = c.discovery.seeds.iter().map(|s| s.to_string()).collect();
+    let mut inventory = String::new();
+    if let Some(path) = &c.inventory.file {
+        inventory = format!(
+            "\n  inventory: {} (discover: {})",
+            path.display(),
+            if c.inventory.discover { "yes" } else { "no" }
+        );
+        for s in &c.inventory_skipped {
+            inventory.push_str(&format!(
+                "\n    line {} `{}` not polled: {}",
+                s.line,
+                super::topology_text::plain(&s.name),
+                s.reason
+            ));
+        }
+    }
     format!(
-        "{}: ok\n  credentials: {}\n  prefixes: {}\n  seeds: {}\n  groups: {}, devices: {}\n  listen: {} ({})",
+        "{}: ok\n  credentials: {}\n  prefixes: {}\n  seeds: {}\n  groups: {}, devices: {}{inventory}\n  listen: {} ({})",
         file.display(),
         list(creds),
         list(prefixes),

@@ -4,6 +4,7 @@
 use super::snmp_args::SnmpArgs;
 use crate::config::Config;
 use crate::discovery::crawl::{CrawlOptions, CrawlResult, DEFAULT_DEPTH, crawl};
+use crate::discovery::listed::{self, Listed};
 use crate::snmp::{Credential, SnmpEngine};
 use crate::topology::UnresolvedReason;
 use anyhow::bail;
@@ -48,6 +49,11 @@ pub struct Crawl {
     pub engine: Arc<SnmpEngine>,
     pub creds: Arc<Vec<Credential>>,
     pub opts: CrawlOptions,
+    /// Devices the config lists (`[[devices]]`, the inventory file): read
+    /// whether or not a neighbour names them.
+    pub listed: Vec<Listed>,
+    /// False when `[inventory] discover = false`: no neighbour is followed.
+    pub discover: bool,
 }
 
 /// The live hosts of the prefixes (IPv4 prefixes of at most 2^20 addresses).
@@ -107,8 +113,28 @@ impl CrawlArgs {
                 self.depth.unwrap_or(DEFAULT_DEPTH),
             ),
         };
+        let listed: Vec<Listed> = config
+            .iter()
+            .flat_map(|c| c.listed_devices())
+            .map(|(name, addr)| Listed { name, addr })
+            .collect();
+        for l in &listed {
+            if !seeds.contains(&l.addr) {
+                seeds.push(l.addr);
+            }
+        }
+        let discover = config.as_ref().is_none_or(|c| c.inventory.discover);
+        let depth = if discover { depth } else { 0 };
+        for s in config.iter().flat_map(|c| &c.inventory_skipped) {
+            eprintln!(
+                "nocmap: warning: inventory line {}: `{}`: {}",
+                s.line, s.name, s.reason
+            );
+        }
         if seeds.is_empty() {
-            bail!("nothing to discover: give --seed ADDR (or seeds in --config)");
+            bail!(
+                "nothing to discover: give --seed ADDR (or seeds, [[devices]] or an [inventory] file in --config)"
+            );
         }
         if creds.is_empty() {
             bail!("no SNMP credentials: give -c COMMUNITY, v3 flags, or credentials in --config");
@@ -119,17 +145,23 @@ impl CrawlArgs {
         {
             bail!("seed {s} is outside every --prefix; nothing outside the prefixes is probed");
         }
-        if prefixes.is_empty() {
+        if prefixes.is_empty() && discover {
             tracing::warn!(
                 "no --prefix given: only the seeds are read, neighbours are not followed"
             );
         }
         let tty = std::io::stderr().is_terminal();
-        let alive = if self.sweep {
+        let mut alive = if self.sweep && discover {
             sweep(&prefixes, self.sweep_rate, tty).await?
         } else {
             Vec::new()
         };
+        // A listed device that answers no SNMP is still drawn (and pinged).
+        for l in &listed {
+            if !alive.contains(&l.addr) {
+                alive.push(l.addr);
+            }
+        }
         let engine = SnmpEngine::new(settings).await?;
         let opts = CrawlOptions {
             seeds,
@@ -143,6 +175,8 @@ impl CrawlArgs {
             engine,
             creds: Arc::new(creds),
             opts,
+            listed,
+            discover,
         })
     }
 }
@@ -173,13 +207,30 @@ impl Crawl {
             &progress,
         )
         .await;
+        let mut result = result;
+        listed::apply(&mut result, &self.listed);
         if let Some(b) = &bar {
             b.finish_and_clear();
         }
         for u in &result.unreachable {
-            eprintln!("nocmap: warning: {}: {}", u.addr, u.reason);
+            match &u.name {
+                Some(name) => eprintln!(
+                    "nocmap: warning: listed device `{}` ({}): {}",
+                    super::topology_text::plain(name),
+                    u.addr,
+                    u.reason
+                ),
+                None => eprintln!("nocmap: warning: {}: {}", u.addr, u.reason),
+            }
         }
-        if let Some(first) = result.depth_cut.first() {
+        if !self.discover {
+            if !result.depth_cut.is_empty() {
+                eprintln!(
+                    "nocmap: note: [inventory] discover = false: {} neighbour address(es) not followed",
+                    result.depth_cut.len()
+                );
+            }
+        } else if let Some(first) = result.depth_cut.first() {
             eprintln!(
                 "nocmap: warning: depth limit {} reached: {} neighbour address(es) inside the prefixes not followed (first {first}); raise --depth or leave it unset",
                 self.opts.depth,

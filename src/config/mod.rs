@@ -10,6 +10,7 @@
 pub mod defaults;
 mod engine_settings;
 pub mod intervals;
+pub mod inventory;
 mod model;
 mod model_alerts;
 mod secret;
@@ -149,6 +150,13 @@ impl Config {
             .chain(config.check_paths())
             .chain(config.validate())
             .collect();
+        // The inventory file's rows join `[[devices]]` only once the
+        // entries written in the file are known to be sound.
+        let later: Vec<Problem> = if later.is_empty() {
+            config.load_inventory()
+        } else {
+            later
+        };
         for p in later {
             let path = original_path(&p.path, &walked.kept);
             let consequence = walked.removed.contains(&path)

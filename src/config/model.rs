@@ -46,6 +46,13 @@ pub struct Config {
     pub maintenance: Vec<super::model_alerts::Maintenance>,
     #[serde(default, rename = "receiver")]
     pub receivers: Vec<super::model_alerts::Receiver>,
+    /// A static inventory: devices listed in a CSV file.
+    #[serde(default)]
+    pub inventory: super::inventory::InventorySection,
+    /// Inventory rows that name no address, each with its reason (filled
+    /// when the file is read).
+    #[serde(skip)]
+    pub inventory_skipped: Vec<super::inventory::Skipped>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -124,6 +124,10 @@ const STORE: &[Field] = &[
     f("five_min_retention_days", ty::<u32>, Plain),
     f("hour_retention_days", ty::<u32>, Plain),
 ];
+const INVENTORY: &[Field] = &[
+    f("file", ty::<PathBuf>, Plain),
+    f("discover", ty::<bool>, Plain),
+];
 const REMOTE_WRITE: &[Field] = &[
     f("url", ty::<String>, Required),
     f("interval_s", ty::<u64>, Plain),
@@ -146,6 +150,7 @@ const SECTIONS: &[(&str, &[Field], bool)] = &[
     ("devices", DEVICE, true),
     ("server", SERVER, false),
     ("store", STORE, false),
+    ("inventory", INVENTORY, false),
     ("remote_write", REMOTE_WRITE, false),
     ("alert", ALERT, true),
     ("maintenance", MAINTENANCE, true),

@@ -134,6 +134,17 @@ impl Config {
                     &["groups[]".to_string()],
                 );
             }
+            if !self.discovery.prefixes.is_empty() && !self.discovery.allows(d.address) {
+                // A listed device is polled like a seed: the same bound holds.
+                v.push_dep(
+                    &format!("{at}.address"),
+                    &format!(
+                        "{} is outside every [discovery] prefix; nothing outside the prefixes is probed",
+                        d.address
+                    ),
+                    &["discovery.prefixes".to_string()],
+                );
+            }
             v.interval(&format!("{at}.icmp_interval_s"), d.icmp_interval_s);
             v.interval(&format!("{at}.snmp_interval_s"), d.snmp_interval_s);
             v.refs(&at, &d.credentials, creds);

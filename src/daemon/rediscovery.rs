@@ -14,6 +14,7 @@ pub fn summary(started_ms: UnixMillis, result: &CrawlResult) -> DiscoveryRun {
         .map(|u| AgentProblem {
             addr: u.addr,
             reason: u.reason.clone(),
+            name: u.name.clone(),
         })
         .collect();
     DiscoveryRun::summarise(

@@ -44,6 +44,10 @@ pub struct CrawlOptions {
 pub struct Unreachable {
     pub addr: IpAddr,
     pub reason: String,
+    /// The name the user listed this address under (`[[devices]]`, the
+    /// inventory file), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -181,13 +185,18 @@ pub async fn crawl(
                     "agent answered but returned no system or interface data ({})",
                     report.partial.join("; ")
                 ),
+                name: None,
             }),
             // A host found only by the ping sweep that answers no SNMP is
             // expected (a server, a printer): not a fault worth a warning.
             Err(reason) if swept_only.contains(&addr) => {
                 tracing::info!(%addr, %reason, "swept host answers no SNMP")
             }
-            Err(reason) => result.unreachable.push(Unreachable { addr, reason }),
+            Err(reason) => result.unreachable.push(Unreachable {
+                addr,
+                reason,
+                name: None,
+            }),
         }
     }
     progress(done, 0);
@@ -197,6 +206,13 @@ pub async fn crawl(
         .collect();
     let merged = merge_same_devices(std::mem::take(&mut result.reports));
     result.topology = build_topology(&merged);
+    let alive: Vec<IpAddr> = opts
+        .alive
+        .iter()
+        .copied()
+        .filter(|a| allowed(&opts.prefixes, &opts.seeds, a))
+        .collect();
+    super::links::add_ping_only(&mut result.topology, &merged, &alive);
     super::self_host::mark_poller(
         &mut result.topology,
         &super::local::local_interfaces(),

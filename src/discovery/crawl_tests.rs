@@ -235,3 +235,32 @@ async fn a_depth_limit_that_cuts_the_ring_names_every_address_left_unread() {
         "{opened:?}"
     );
 }
+
+/// A host the ping sweep found alive (or a listed device) that answers no
+/// SNMP and that no neighbour table names is drawn as a node without links;
+/// one a neighbour already names is not drawn twice, and one outside the
+/// prefixes is not drawn at all. (Before, the sweep's hosts were tried over
+/// SNMP and then forgotten: no node.)
+#[tokio::test(start_paused = true)]
+async fn silent_alive_hosts_are_drawn_once() {
+    let snmp = network();
+    let mut opts = options(2);
+    opts.alive = vec![ip(1, 50).into(), ip(1, 3).into(), ip(9, 50).into()];
+    let r = crawl(snmp, Arc::new(Vec::new()), &opts, &|_, _| {}).await;
+    let holding = |addr: IpAddr| {
+        r.topology
+            .devices
+            .iter()
+            .filter(|d| d.addresses.contains(&addr) || d.mgmt_addr == Some(addr))
+            .count()
+    };
+    assert_eq!(holding(ip(1, 50).into()), 1, "{:?}", r.topology.devices);
+    let silent = r
+        .topology
+        .devices
+        .iter()
+        .find(|d| d.id.0 == "ip-127.0.1.50");
+    assert!(silent.is_some_and(|d| !d.managed));
+    assert!(holding(ip(1, 3).into()) <= 1);
+    assert_eq!(holding(ip(9, 50).into()), 0);
+}

@@ -7,6 +7,7 @@
 pub mod crawl;
 pub mod identity;
 pub mod links;
+pub mod listed;
 pub mod local;
 pub mod oids;
 pub mod parse_device;

@@ -28,6 +28,9 @@ pub struct DeviceUnresolved {
 pub struct AgentProblem {
     pub addr: IpAddr,
     pub reason: String,
+    /// The name the user listed this address under, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 /// One finished discovery run.
@@ -178,14 +181,17 @@ mod tests {
             AgentProblem {
                 addr: addr("10.0.0.9"),
                 reason: "no answer".into(),
+                name: None,
             },
             AgentProblem {
                 addr: addr("10.0.0.2"),
                 reason: "é".repeat(400),
+                name: None,
             },
             AgentProblem {
                 addr: addr("10.0.0.9"),
                 reason: "no answer".into(),
+                name: None,
             },
         ];
         let scope: Vec<IpAddr> = (0..300u32)
