@@ -10,6 +10,7 @@ pub mod check_config;
 pub mod crawl_args;
 pub mod discover;
 pub mod export;
+pub mod gen_docs;
 pub mod oid_arg;
 pub mod output;
 pub mod ping;
@@ -51,6 +52,9 @@ pub enum Command {
     Topo(topo::TopoArgs),
     /// Reachability or bandwidth report over the stored history (CSV, JSON, HTML).
     Report(report::ReportArgs),
+    /// Write the man pages and shell completions (for packaging).
+    #[command(hide = true)]
+    GenDocs(gen_docs::GenDocsArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -89,6 +93,7 @@ pub fn main() -> ExitCode {
             Command::Export(a) => export::run(a).await,
             Command::Topo(a) => topo::run(a).await,
             Command::Report(a) => report::run(a).await,
+            Command::GenDocs(a) => gen_docs::run(a),
         }
     });
     match result {
