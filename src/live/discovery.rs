@@ -54,6 +54,8 @@ pub struct DiscoveryRun {
     pub unresolved_count: usize,
     /// The first [`MAX_LISTED_UNRESOLVED`] of them, by device.
     pub unresolved: Vec<DeviceUnresolved>,
+    /// All of them counted by reason (`UnresolvedReason::as_str`).
+    pub unresolved_by_reason: std::collections::BTreeMap<&'static str, usize>,
     /// Addresses inside the prefixes that neighbours named and that a depth
     /// limit left unread (never asked, so not `unreachable`); absent when
     /// the crawl was not cut.
@@ -97,6 +99,12 @@ impl DiscoveryRun {
             })
             .collect();
         let unresolved_count = unresolved.len();
+        let mut unresolved_by_reason = std::collections::BTreeMap::new();
+        for u in &unresolved {
+            *unresolved_by_reason
+                .entry(u.row.reason.as_str())
+                .or_insert(0) += 1;
+        }
         unresolved.truncate(MAX_LISTED_UNRESOLVED);
         DiscoveryRun {
             started_ms,
@@ -114,6 +122,7 @@ impl DiscoveryRun {
             out_of_scope,
             unresolved_count,
             unresolved,
+            unresolved_by_reason,
             depth_cut_count: 0,
             depth_cut: Vec::new(),
         }
@@ -204,6 +213,10 @@ mod tests {
         assert_eq!(run.managed_devices, 2);
         assert_eq!(run.partial_devices, 1);
         assert_eq!(run.unresolved_count, 1);
+        assert_eq!(
+            run.unresolved_by_reason.get("placeholder_chassis_id"),
+            Some(&1)
+        );
         let json = serde_json::to_value(&run.unresolved).unwrap();
         assert_eq!(
             json,

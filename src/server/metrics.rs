@@ -488,6 +488,18 @@ fn discovery_families(s: &LiveView<'_>, out: &mut Vec<Family>) {
             run.finished_ms.0 as f64 / MS,
         ),
     ]);
+    let mut unresolved = family(
+        "nocmap_discovery_unresolved_rows",
+        "Neighbour-table rows the last discovery could not use in full, by reason (listed in /api/discovery).",
+        Gauge,
+    );
+    for (reason, n) in &run.unresolved_by_reason {
+        let labels = vec![("reason", (*reason).to_string())];
+        unresolved
+            .samples
+            .push(MetricSample::plain(labels, *n as f64));
+    }
+    out.push(unresolved);
 }
 
 #[cfg(test)]
@@ -520,6 +532,31 @@ mod tests {
         // Once writes succeed again the stale error is not shown.
         s.poller.store_ok = true;
         assert!(last_error(&s.view()).is_empty());
+    }
+
+    #[test]
+    fn unresolved_neighbour_rows_are_counted_by_reason() {
+        let mut s = LiveSnapshot::default();
+        let mut run = crate::live::DiscoveryRun::default();
+        run.unresolved_by_reason.insert("stale", 3);
+        run.unresolved_by_reason.insert("placeholder_chassis_id", 1);
+        s.discovery.last = Some(run);
+        let family = collect(&s.view(), UnixMillis(0))
+            .into_iter()
+            .find(|f| f.name == "nocmap_discovery_unresolved_rows")
+            .expect("the family is there");
+        let got: Vec<(String, f64)> = family
+            .samples
+            .iter()
+            .map(|m| (m.labels[0].1.clone(), m.value))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("placeholder_chassis_id".into(), 1.0),
+                ("stale".into(), 3.0)
+            ]
+        );
     }
 
     /// The HELP text of `nocmap_device_reachability_stale` says 3 rounds.
