@@ -3,7 +3,8 @@
 //! configuration passes `check-config`, the man pages and completions are
 //! generated from the commands, and `serve` runs in a lab as the unit runs
 //! it: an unprivileged user with no capability but CAP_NET_RAW, doing ICMP
-//! and SNMP.
+//! and SNMP. `NOCMAP_SERVICE_BIN=/usr/bin/nocmap` runs that last test
+//! against the binary an installed package put there.
 #[macro_use]
 mod support;
 use std::os::unix::fs::PermissionsExt;
@@ -145,7 +146,7 @@ fn serve_runs_as_the_units_unprivileged_user() {
                 "--ambient-caps=-all,+net_raw",
                 "--bounding-set=-all,+net_raw",
             ])
-            .arg(support::nocmap_bin())
+            .arg(std::env::var_os("NOCMAP_SERVICE_BIN").unwrap_or(support::nocmap_bin().into()))
             .args(["serve", "--config"])
             .arg(&cfg)
             .args([
