@@ -20,3 +20,4 @@ pub mod store;
 pub mod topology;
 pub mod types;
 pub mod util;
+pub mod vitals;
