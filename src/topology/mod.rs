@@ -6,6 +6,7 @@ pub mod export;
 pub mod graph;
 pub mod model;
 pub mod paths;
+pub mod role;
 pub mod spof;
 
 pub use blast::Failure;
@@ -15,4 +16,5 @@ pub use model::{
     Device, DeviceId, Endpoint, Evidence, Interface, Link, Topology, Unresolved, UnresolvedReason,
 };
 pub use paths::{Hop, Route};
+pub use role::{Role, roles};
 pub use spof::SinglePointsOfFailure;
