@@ -22,6 +22,7 @@
 //   {"cmd":"network"}                 requests sent ({method, url}) and
 //                                     responses >= 400 / failed requests
 //   {"cmd":"network","reset":true}    the same, then forgotten
+//   {"cmd":"viewport","width":W,"height":H}  resize the window
 //   {"cmd":"close"}
 import { createInterface } from 'node:readline';
 import { statSync } from 'node:fs';
@@ -193,6 +194,9 @@ async function run(c) {
       await d.saveAs(c.path);
       return { name: d.suggestedFilename(), bytes: statSync(c.path).size };
     }
+    case 'viewport':
+      await page.setViewportSize({ width: c.width, height: c.height });
+      return true;
     case 'close':
       return true;
     default:

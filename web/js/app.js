@@ -1,22 +1,24 @@
 // The live network map: builds the cytoscape view, keeps it in step with
 // the live feed, and wires the controls, the detail panel, saved positions,
 // the alarm/alert panels, exports and the NOC wall mode.
-import { el, fill, byId, show, download } from './dom.js';
-import { getJson, sendJson, request, setToken, token, whenUnauthorized, HttpError } from './api.js';
+import { el, fill, byId, show } from './dom.js';
+import { getJson, sendJson, setToken, token, whenUnauthorized, HttpError } from './api.js';
 import {
-  nodeData, edgeKey, drawnMembers, edgeData, deviceName, BAND_NAMES, BAND_COLOURS, STATE_COLOURS, REACH_COLOURS,
+  nodeData, edgeKey, drawnMembers, edgeData, deviceName, STATE_COLOURS,
 } from './elements.js';
 import { Feed } from './feed.js';
 import { parseCidr, matchesSearch, visibleDevices } from './filters.js';
 import { DetailPanel } from './panels.js';
 import { exportPng, exportSvg } from './export.js';
-import { ringPositions } from './layout.js';
+import { layeredPositions, placeBeside } from './layout.js';
+import { footprint, placeLinkLabels, LabelPlacer, NODE_FONT, NODE_LABEL_MAX_W } from './labels.js';
 import { discoveryLoop } from './discovery.js';
+import { legendPanel, alertsLoop, reportsPanel } from './side.js';
 
 const params = new URLSearchParams(location.search);
 const WALL = location.pathname === '/wall' || params.get('wall') === '1';
-// Above this many devices the force-directed layout is too slow to wait for.
-const FORCE_LAYOUT_MAX = 150;
+// Above this many devices the map starts zoomed out without labels.
+const LARGE_MAP_MIN = 150;
 
 const model = { devices: new Map(), links: new Map() };
 // The edge each link is drawn in (its own, or its LAG's) and each edge's links.
@@ -52,6 +54,9 @@ const filters = { search: '', prefix: null, site: '', focus: null, depth: 2 };
 let edgeLabels = true;
 let largeMap = false;
 const EDGE_LABEL_ZOOM = 0.7;
+// Link labels are drawn from this zoom on (LINK_FONT × zoom ≥ LINK_MIN_FONT).
+const LINK_FONT = 8;
+const LINK_MIN_FONT = 5;
 
 function setEdgeLabels(on) {
   if (on === edgeLabels) return;
@@ -60,12 +65,18 @@ function setEdgeLabels(on) {
 }
 
 function cyStyle() {
-  const font = WALL ? 18 : 10;
+  // One font size on `/` and `/wall`: the layout keeps room for the labels
+  // at this size, and the wall shows them larger by its zoom.
+  const font = NODE_FONT;
   return [
     { selector: 'node', style: {
       label: edgeLabels ? 'data(label)' : '', 'background-color': 'data(colour)', 'text-wrap': 'wrap',
+      'text-max-width': NODE_LABEL_MAX_W, 'text-overflow-wrap': 'anywhere',
       'text-valign': 'bottom', 'text-margin-y': 3, 'font-size': font, width: 26, height: 26,
       color: WALL ? '#e8eaed' : '#1b1f24', 'min-zoomed-font-size': 6,
+      // Readable where a link passes under the label.
+      'text-background-color': WALL ? '#10141a' : '#ffffff', 'text-background-opacity': 0.75,
+      'text-background-padding': 1,
       'border-width': 1, 'border-color': '#444c56',
     } },
     { selector: 'node[kind="router"]', style: { shape: 'ellipse' } },
@@ -80,17 +91,30 @@ function cyStyle() {
     { selector: '.faded', style: { opacity: 0.2 } },
     { selector: '.hidden', style: { display: 'none' } },
     { selector: 'edge', style: {
-      width: 'data(width)', 'curve-style': largeMap ? 'haystack' : 'bezier',
+      // bezier fans parallel links apart. (Not haystack on a zoomed-out
+      // large map either: switching the curve style when labels come on
+      // left cytoscape with the old geometry of some links for a while,
+      // and their labels were placed where they were not drawn.)
+      width: 'data(width)', 'curve-style': 'bezier',
       ...(largeMap && !edgeLabels
         // zoomed-out large map: one colour (the busier direction), cheap to draw
         ? { 'line-fill': 'solid', 'line-color': 'data(maxColour)' }
         : { 'line-fill': 'linear-gradient', 'line-gradient-stop-colors': 'data(grad)', 'line-gradient-stop-positions': '0 50 50 100' }),
     } },
+    // Link labels: each shown only where it has room (labels.js hides the
+    // others with these classes); all of a link's on hover.
     ...(edgeLabels ? [{ selector: 'edge', style: {
       'source-label': 'data(abLabel)', 'target-label': 'data(baLabel)',
-      'source-text-offset': 28, 'target-text-offset': 28, label: 'data(label)',
-      'font-size': WALL ? 14 : 8, color: WALL ? '#c9d1d9' : '#4b5563', 'min-zoomed-font-size': 7,
+      'source-text-offset': 36, 'target-text-offset': 36, label: 'data(label)',
+      'font-size': LINK_FONT, color: WALL ? '#c9d1d9' : '#4b5563', 'min-zoomed-font-size': LINK_MIN_FONT,
       'text-background-color': WALL ? '#10141a' : '#ffffff', 'text-background-opacity': 0.7,
+    } },
+    { selector: 'edge.no-ab', style: { 'source-label': '' } },
+    { selector: 'edge.no-ba', style: { 'target-label': '' } },
+    { selector: 'edge.no-mid', style: { label: '' } },
+    { selector: 'edge.hover', style: {
+      'source-label': 'data(abLabel)', 'target-label': 'data(baLabel)', label: 'data(label)', 'z-index': 20,
+      'text-background-opacity': 1,
     } }] : []),
     { selector: 'edge[state="down"]', style: {
       'line-fill': 'solid', 'line-color': STATE_COLOURS.down, 'line-style': 'dashed', 'line-dash-pattern': [8, 5],
@@ -114,9 +138,16 @@ function makeCy() {
   });
   window.__nocmap_cy = cy;
   // Cytoscape caches where its container is; keep it right when the
-  // controls above it wrap or the window changes.
-  new ResizeObserver(() => cy.resize()).observe(byId('cy'));
+  // controls above it wrap or the window changes. Positions do not depend
+  // on the container's size (layout.js), only the view does: a map fitted
+  // by the page (not zoomed or panned by the user since) is fitted again
+  // to the new size, so a map first drawn in a hidden or tiny container
+  // fills the container once it has its real size.
+  new ResizeObserver(containerResized).observe(byId('cy'));
   new ResizeObserver(() => cy.resize()).observe(byId('controls'));
+  cy.on('scrollzoom pinchzoom dragpan', () => { autoFit = false; });
+  cy.on('mouseover', 'edge', (e) => e.target.addClass('hover'));
+  cy.on('mouseout', 'edge', (e) => e.target.removeClass('hover'));
   cy.on('tap', 'node', (e) => {
     state.prevTap = state.lastTap;
     state.lastTap = e.target.id();
@@ -128,11 +159,44 @@ function makeCy() {
   cy.on('dbltap', 'node', (e) => {
     if (state.prevTap === e.target.id()) setFocus(e.target.id());
   });
-  cy.on('dragfree', 'node', (e) => queueSave(e.target));
+  cy.on('dragfree', 'node', (e) => {
+    queueSave(e.target);
+    labelsAgain();
+  });
   cy.on('zoom', () => {
-    if (largeMap) setEdgeLabels(cy.zoom() >= EDGE_LABEL_ZOOM);
+    // Cytoscape works out where a label goes only while it draws it: once
+    // the link labels are drawn again, their room is worked out again.
+    const drawn = LINK_FONT * cy.zoom() >= LINK_MIN_FONT;
+    if (drawn && !linkLabelsDrawn) labelsAgain();
+    linkLabelsDrawn = drawn;
+    if (largeMap && cy.zoom() >= EDGE_LABEL_ZOOM !== edgeLabels) {
+      setEdgeLabels(cy.zoom() >= EDGE_LABEL_ZOOM);
+      // A new stylesheet: cytoscape takes a few frames to draw it all.
+      labelsAgain(250);
+    }
   });
 }
+
+state.placeLabels = () => placeLinkLabels(cy); // for tests
+
+let linkLabelsDrawn = true;
+let autoFit = true;
+let lastSize = { w: 0, h: 0 };
+
+function containerResized() {
+  const box = byId('cy').getBoundingClientRect();
+  const was = lastSize;
+  lastSize = { w: box.width, h: box.height };
+  cy.resize();
+  state.resizes = (state.resizes || 0) + 1;
+  if (!laidOut || box.width < 1 || box.height < 1) return;
+  const tiny = was.w < 200 || was.h < 150;
+  if (autoFit || tiny) fitTo(cy.nodes(':visible'), 30);
+}
+
+// Which link labels have room, worked out again after the map changed.
+const labelPlacer = new LabelPlacer(() => cy, state, () => edgeLabels);
+const labelsAgain = (settleMs) => labelPlacer.again(settleMs);
 
 // --- model updates -------------------------------------------------------
 
@@ -244,7 +308,7 @@ function scheduleDraw() {
 // by its id.
 function draw() {
   const t0 = performance.now();
-  if (!laidOut && model.devices.size > FORCE_LAYOUT_MAX) {
+  if (!laidOut && model.devices.size > LARGE_MAP_MIN) {
     largeMap = true;
     setEdgeLabels(false); // while cy is still empty
   }
@@ -279,56 +343,45 @@ function draw() {
   const t2 = performance.now();
   if (devicesChanged) refreshControls();
   applyFilters();
+  // Labels change width with their figures: placed again after each draw.
+  if (laidOut && edgeLabels) labelsAgain();
   alarms();
   detail.rerender(false);
   state.last = { sync: t1 - t0, layout: t2 - t1, rest: performance.now() - t2 };
 }
 
-// A device that appears after the first layout goes next to a neighbour.
+// A device that appears after the first layout goes on its role's row
+// next to its neighbours, where it covers no other device or label; the
+// devices already placed do not move.
 function placeNew(id) {
   if (saved[id]) return Object.assign({}, saved[id]);
   if (!laidOut) return { x: 0, y: 0 };
+  const d = model.devices.get(id);
+  const data = nodeData(d);
+  const neighbours = [];
   for (const l of model.links.values()) {
-    const other = l.a.device === id ? l.b.device : l.b.device === id ? l.a.device : null;
-    const n = other && cy.getElementById(other);
-    if (n && n.nonempty()) {
-      const p = n.position();
-      return { x: p.x + 40 + Math.random() * 40, y: p.y + 40 + Math.random() * 40 };
-    }
+    if (l.a.device === id) neighbours.push(l.b.device);
+    else if (l.b.device === id) neighbours.push(l.a.device);
   }
-  const e = cy.extent();
-  return { x: (e.x1 + e.x2) / 2, y: (e.y1 + e.y2) / 2 };
+  const placed = cy.nodes().map((n) => Object.assign({ id: n.id(), role: n.data('role') }, n.position(), footprintOf(n)));
+  return placeBeside(Object.assign({ id, role: data.role }, footprint(data)), neighbours, placed);
 }
 
-// Lays `nodes` out (force-directed when small, rings when large) inside
-// `box` when given.
-function layoutNodes(nodes, box) {
-  if (nodes.length <= FORCE_LAYOUT_MAX) {
-    // Strong repulsion and stiff edges of one length: links come out of
-    // similar length and devices keep apart (measured on chains, trees,
-    // rings, stars and meshes: no two devices closer than half a link;
-    // the weak repulsion used before let leaves sit on their neighbour).
-    const opts = {
-      name: 'cose', animate: false, randomize: true, fit: false,
-      nodeRepulsion: () => 400000, idealEdgeLength: () => 100, edgeElasticity: () => 100,
-      gravity: 80, nodeOverlap: 20, numIter: 1000, initialTemp: 200, coolingFactor: 0.95,
-    };
-    if (box) opts.boundingBox = box;
-    // The links between them go in too: a layout of nodes alone sees no
-    // edges and tiles every device as a component of its own (a grid that
-    // can put a device on top of a link it is not on).
-    nodes.union(nodes.edgesWith(nodes)).layout(opts).run();
-    return;
-  }
-  // Large maps: rings by degree, computed here in linear time; no label
-  // measuring, one batch.
-  const pos = ringPositions(nodes.map((n) => ({ id: n.id(), degree: n.degree() })));
-  const dx = box ? box.x1 : 0;
-  const dy = box ? box.y1 : 0;
-  cy.batch(() => nodes.positions((n) => {
-    const p = pos.get(n.id());
-    return { x: p.x + dx, y: p.y + dy };
-  }));
+const footprints = new Map(); // node id → [label text, footprint]
+function footprintOf(n) {
+  const key = n.data('kind') + '\u0000' + n.data('shortName');
+  const have = footprints.get(n.id());
+  if (have && have[0] === key) return have[1];
+  const f = footprint(n.data());
+  footprints.set(n.id(), [key, f]);
+  return f;
+}
+
+// Layered positions (layout.js) for `nodes` and the links among them.
+function autoPositions(nodes) {
+  const list = nodes.map((n) => Object.assign({ id: n.id(), role: n.data('role') }, footprintOf(n)));
+  const edges = nodes.edgesWith(nodes).map((e) => [e.data('source'), e.data('target')]);
+  return layeredPositions(list, edges);
 }
 
 // Fits the view to the nodes' centres (cheaper than cy.fit, which measures
@@ -350,25 +403,14 @@ function fitTo(nodes, pad) {
 
 function firstLayout() {
   laidOut = true;
-  // The map may have been hidden behind the token prompt when cytoscape
-  // measured its container: measure again, or the layout squeezes every
-  // device into a box of the stale (zero) size.
-  cy.resize();
   const all = cy.nodes();
-  const have = all.filter((n) => saved[n.id()]);
-  const unsaved = all.difference(have);
-  if (have.empty()) {
-    layoutNodes(all);
-  } else {
-    cy.batch(() => have.forEach((n) => { n.position(saved[n.id()]); }));
-    if (unsaved.nonempty()) {
-      // Saved nodes stay; the others are laid out beside them.
-      let x2 = -Infinity, y1 = Infinity;
-      have.forEach((n) => { x2 = Math.max(x2, n.position().x); y1 = Math.min(y1, n.position().y); });
-      layoutNodes(unsaved, { x1: x2 + 120, y1, w: 400, h: 400 });
-    }
-  }
+  const pos = autoPositions(all);
+  // A saved (dragged) position wins; every other device goes where the
+  // layout puts it, the same on every page.
+  cy.batch(() => all.positions((n) => Object.assign({}, saved[n.id()] || pos.get(n.id()))));
   fitTo(all, 30);
+  autoFit = true;
+  labelsAgain();
   cy.one('render', () => requestAnimationFrame(() => {
     state.ready = true;
     state.renderedMs = performance.now();
@@ -379,8 +421,11 @@ function firstLayout() {
 
 function relayout() {
   const shown = cy.nodes(':visible');
-  layoutNodes(shown);
+  const pos = autoPositions(shown);
+  cy.batch(() => shown.positions((n) => Object.assign({}, pos.get(n.id()))));
   fitTo(shown, 30);
+  autoFit = true;
+  labelsAgain();
   if (state.canSave) {
     sendJson('DELETE', '/api/map/positions').catch(() => {});
     saved = {};
@@ -499,33 +544,16 @@ function wireControls() {
   byId('site').addEventListener('change', (e) => { filters.site = e.target.value; applyFilters(); });
   byId('focus').addEventListener('change', (e) => setFocus(e.target.value));
   byId('depth').addEventListener('change', (e) => { filters.depth = Number(e.target.value); setFocus(filters.focus); });
-  byId('fit').addEventListener('click', () => fitTo(cy.nodes(':visible'), 30));
+  byId('fit').addEventListener('click', () => {
+    fitTo(cy.nodes(':visible'), 30);
+    autoFit = true;
+  });
   byId('relayout').addEventListener('click', relayout);
   byId('export-png').addEventListener('click', () => exportPng(cy, WALL));
   byId('export-svg').addEventListener('click', () => exportSvg(cy, WALL));
 }
 
-function legendPanel() {
-  const sw = (colour, text) => {
-    const s = el('span', { class: 'swatch' });
-    s.style.background = colour;
-    return el('span', { class: 'legend-item' }, [s, text]);
-  };
-  fill(byId('legend-body'), [
-    el('div', { class: 'legend' }, BAND_NAMES.map((n, i) => sw(BAND_COLOURS[i], n + ' %'))),
-    el('div', { class: 'legend' }, [
-      sw(STATE_COLOURS.down, 'down (dashed)'), sw(STATE_COLOURS.degraded, 'errors/discards'),
-      sw(STATE_COLOURS.stale, 'stale (dotted)'),
-    ]),
-    el('div', { class: 'legend' }, [
-      sw(REACH_COLOURS.up, 'reachable'), sw(REACH_COLOURS.down, 'unreachable'), sw(REACH_COLOURS.unknown, 'unknown or stale (dashed)'),
-    ]),
-    el('p', { class: 'muted' }, 'Each link is coloured half by half: the half at a device shows what that device sends. ' +
-      'Width grows with speed. Double-click a device for its neighbourhood; drag to place it.'),
-  ]);
-}
-
-// --- alarms, alerts, reports ----------------------------------------------
+// --- alarms --------------------------------------------------------------
 
 function alarms() {
   const down = [...model.devices.values()].filter((d) => d.health && d.health.reachability === 'down');
@@ -542,56 +570,6 @@ function alarms() {
   if (WALL && !items.length) items.push(el('li', {}, 'no device or link down'));
   fill(byId('alarm-list'), items);
   show(byId('alarms'), WALL || items.length > 0);
-}
-
-async function alertsLoop() {
-  for (;;) {
-    try {
-      const r = await getJson('/api/alerts');
-      const list = Array.isArray(r) ? r : (r && (r.alerts || r.active)) || [];
-      const text = (a) => {
-        if (typeof a !== 'object' || a === null) return String(a);
-        const dev = a.device && typeof a.device === 'object'
-          ? a.device.name || a.device.sys_name || a.device.id
-          : a.device || a.target || a.subject;
-        const parts = [a.severity, a.status || a.state, a.rule || a.name || a.kind, dev, a.interface,
-          a.message || a.summary, a.since && 'since ' + a.since, a.flapping && 'flapping'];
-        return parts.filter((p) => p !== undefined && p !== null && p !== '' && p !== false).map(String).join(' · ');
-      };
-      fill(byId('alert-list'), list.length ? list.map((a) => el('li', {}, text(a))) : el('li', { class: 'muted' }, 'no active alerts'));
-      show(byId('alerts'), true);
-    } catch (e) {
-      show(byId('alerts'), false);
-      if (e instanceof HttpError && e.status === 404) return; // this server has no alerting
-    }
-    await new Promise((res) => setTimeout(res, 15000));
-  }
-}
-
-const REPORTS = ['reachability', 'bandwidth'];
-const FORMATS = ['html', 'csv', 'json'];
-
-// The buttons are always shown: a report is computed only when asked for,
-// and a server without a store says so on the click.
-async function reportsPanel() {
-  const links = [];
-  for (const rep of REPORTS) {
-    for (const fmt of FORMATS) {
-      const path = '/api/reports/' + rep + '?since=-7d&format=' + fmt;
-      const b = el('button', { type: 'button', 'data-report': rep + '.' + fmt }, rep + ' ' + fmt);
-      b.addEventListener('click', async () => {
-        try {
-          const r = await request(path);
-          download(await r.blob(), 'nocmap-' + rep + '.' + fmt);
-        } catch (e) {
-          b.textContent = rep + ' ' + fmt + ' (failed)';
-        }
-      });
-      links.push(b);
-    }
-  }
-  fill(byId('report-links'), links);
-  show(byId('reports'), true);
 }
 
 // --- start -----------------------------------------------------------------
@@ -640,7 +618,10 @@ async function start() {
   if (!WALL) discoveryLoop();
   reportsPanel();
   if (WALL) {
-    setInterval(() => fitTo(cy.nodes(':visible'), 30), 60000);
+    setInterval(() => {
+      fitTo(cy.nodes(':visible'), 30);
+      autoFit = true;
+    }, 60000);
     setTimeout(() => location.reload(), 30 * 60000); // a fresh page now and then
   }
 }
