@@ -91,11 +91,9 @@ function cyStyle() {
     { selector: '.faded', style: { opacity: 0.2 } },
     { selector: '.hidden', style: { display: 'none' } },
     { selector: 'edge', style: {
-      // bezier fans parallel links apart. (Not haystack on a zoomed-out
-      // large map either: switching the curve style when labels come on
-      // left cytoscape with the old geometry of some links for a while,
-      // and their labels were placed where they were not drawn.)
-      width: 'data(width)', 'curve-style': 'bezier',
+      // bezier fans parallel links apart; haystack (one straight line,
+      // cheap) only on a zoomed-out large map, which draws no labels.
+      width: 'data(width)', 'curve-style': largeMap && !edgeLabels ? 'haystack' : 'bezier',
       ...(largeMap && !edgeLabels
         // zoomed-out large map: one colour (the busier direction), cheap to draw
         ? { 'line-fill': 'solid', 'line-color': 'data(maxColour)' }
@@ -389,15 +387,16 @@ function autoPositions(nodes) {
 function fitTo(nodes, pad) {
   if (nodes.empty()) return;
   let x1 = Infinity, y1 = Infinity, x2 = -Infinity, y2 = -Infinity;
+  // Each device's footprint (its label too), so no label is cut at the edge.
   nodes.forEach((n) => {
     const p = n.position();
-    x1 = Math.min(x1, p.x); y1 = Math.min(y1, p.y);
-    x2 = Math.max(x2, p.x); y2 = Math.max(y2, p.y);
+    const f = footprintOf(n);
+    x1 = Math.min(x1, p.x - f.w / 2); y1 = Math.min(y1, p.y - f.top);
+    x2 = Math.max(x2, p.x + f.w / 2); y2 = Math.max(y2, p.y - f.top + f.h);
   });
-  const m = 40; // room for the node and its label
   const w = cy.width() - 2 * pad;
   const h = cy.height() - 2 * pad;
-  const zoom = Math.max(cy.minZoom(), Math.min(2, w / (x2 - x1 + 2 * m), h / (y2 - y1 + 2 * m)));
+  const zoom = Math.max(cy.minZoom(), Math.min(2, w / (x2 - x1), h / (y2 - y1)));
   cy.viewport({ zoom, pan: { x: cy.width() / 2 - zoom * (x1 + x2) / 2, y: cy.height() / 2 - zoom * (y1 + y2) / 2 } });
 }
 
@@ -510,20 +509,28 @@ function setFocus(id) {
   if (shown.nonempty()) fitTo(shown, 40);
 }
 
+let shownBefore = -1;
 function applyFilters() {
   const visible = visibleDevices(model.devices, model.links, filters);
   const search = filters.search;
   const matches = cy.collection();
+  let shown = 0;
   cy.batch(() => {
     cy.nodes().forEach((n) => {
       const d = model.devices.get(n.id());
-      n.toggleClass('hidden', visible !== null && !visible.has(n.id()));
+      const hide = visible !== null && !visible.has(n.id());
+      if (!hide) shown++;
+      n.toggleClass('hidden', hide);
       const hit = !!search && !!d && matchesSearch(d, search);
       n.toggleClass('match', hit);
       n.toggleClass('faded', !!search && !hit);
       if (hit) matches.merge(n);
     });
   });
+  // Other devices shown or hidden: the view follows, unless the user has
+  // zoomed or panned it.
+  if (laidOut && shown !== shownBefore && shownBefore >= 0 && autoFit) fitTo(cy.nodes(':visible'), 30);
+  shownBefore = shown;
   return matches;
 }
 
