@@ -76,10 +76,11 @@ fn generated_campuses_are_layered_without_overlaps() {
     clear_artifacts(ARTIFACTS);
     let rt = runtime();
     for (size, shape) in [(50, (2, 4, 10, 34)), (500, (4, 16, 80, 400))] {
-        let live = Arc::new(Live::new(
-            campus(shape.0, shape.1, shape.2, shape.3),
-            180_000,
-        ));
+        let mut topo = campus(shape.0, shape.1, shape.2, shape.3);
+        if size == 50 {
+            unresolved_rows(&mut topo);
+        }
+        let live = Arc::new(Live::new(topo, 180_000));
         all_up(&live);
         let srv = serve_live(&rt, live.clone());
         let url = format!("http://127.0.0.1:{}", srv.addr.port());
@@ -99,7 +100,8 @@ fn generated_campuses_are_layered_without_overlaps() {
             wall_clock.as_millis()
         );
         let pos = positions(&mut b);
-        assert_eq!(pos.len(), size, "every device drawn");
+        let stubs = if size == 50 { 2 } else { 0 };
+        assert_eq!(pos.len(), size + stubs, "every device (and stub) drawn");
         check_roles(&pos);
         assert_layered(&pos, &format!("{size} devices"));
         b.screenshot(&format!("{size}-fitted"));
@@ -125,6 +127,9 @@ fn generated_campuses_are_layered_without_overlaps() {
             "some link labels shown: {o}"
         );
         b.screenshot(&format!("{size}-labels"));
+        if size == 50 {
+            check_stubs(&mut b, &pos);
+        }
 
         // The wall: the same positions.
         b.cmd(json!({"cmd": "goto", "url": format!("{url}/wall")}));
@@ -189,6 +194,84 @@ fn generated_campuses_are_layered_without_overlaps() {
         drop(b);
         rt.block_on(srv.stop());
     }
+}
+
+/// Neighbour-table rows of a003 that gave no link: two stale ones (one
+/// naming a hostile neighbour) and one whose local port is unknown.
+fn unresolved_rows(t: &mut nocmap::topology::Topology) {
+    use nocmap::topology::{Unresolved, UnresolvedReason};
+    let row = |r: &str, n: &str, reason| Unresolved {
+        table: "lldpRemTable".into(),
+        row: r.into(),
+        local_if: Some("to-h999".into()),
+        neighbor: Some(n.into()),
+        reason,
+    };
+    let a3 = t.devices.iter_mut().find(|d| d.id.0 == "a003").unwrap();
+    a3.unresolved = vec![
+        row("0.7.1", XSS_NEIGHBOR, UnresolvedReason::Stale),
+        row("0.8.1", "old-switch", UnresolvedReason::Stale),
+        row("1.9", "sw-9", UnresolvedReason::LocalPortUnknown),
+    ];
+}
+
+const XSS_NEIGHBOR: &str = "<img src=x onerror=window.__xss=9>";
+
+/// a003's unresolved rows: one grey dashed stub per reason below it, with
+/// the count; a click lists the rows and their reason, as text.
+fn check_stubs(b: &mut Browser, pos: &std::collections::BTreeMap<String, (f64, f64, String)>) {
+    let stubs = b.eval(
+        "window.__nocmap_cy.nodes('[?stub]').map((n) => [n.id(), n.data('label'), n.style('border-style'), \
+         n.position().y, n.connectedEdges().map((e) => e.style('line-style'))])",
+    );
+    let list = stubs.as_array().unwrap();
+    assert_eq!(list.len(), 2, "one stub per reason: {stubs}");
+    let a3 = pos["a003"].1;
+    for s in list {
+        assert_eq!(s[2], "dashed", "{s}");
+        assert_eq!(s[4], json!(["dashed"]), "{s}");
+        assert!(s[3].as_f64().unwrap() > a3, "a stub below its device: {s}");
+    }
+    let labels: Vec<&str> = list.iter().map(|s| s[1].as_str().unwrap()).collect();
+    assert!(labels.contains(&"2 unresolved\nstale row"), "{labels:?}");
+    assert!(
+        labels.contains(&"1 unresolved\nour port unknown"),
+        "{labels:?}"
+    );
+    let stale = list
+        .iter()
+        .find(|s| s[1].as_str().unwrap().starts_with('2'))
+        .unwrap()[0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    b.cmd(json!({"cmd": "click_node", "id": stale}));
+    let panel = b.wait(
+        "document.getElementById('detail-title') && document.getElementById('detail-title').textContent.includes('unresolved') \
+         && document.getElementById('detail').textContent",
+        10,
+        "the stub's panel",
+        "document.getElementById('detail').textContent",
+    );
+    let panel = panel.as_str().unwrap();
+    for want in [
+        "stale row",
+        "a003",
+        "0.7.1",
+        "0.8.1",
+        XSS_NEIGHBOR,
+        "old-switch",
+        "lldpRemTable",
+    ] {
+        assert!(panel.contains(want), "{want} in the panel: {panel}");
+    }
+    assert!(!panel.contains("sw-9"), "only the stale rows: {panel}");
+    assert_eq!(
+        b.eval("[document.querySelectorAll('#detail img').length, typeof window.__xss]"),
+        json!([0, "undefined"]),
+        "the neighbour's name is text"
+    );
+    b.screenshot("50-stub-panel");
 }
 
 /// The chain noc ── r1 ── r2 with the poller at one end.

@@ -14,6 +14,7 @@ import { layeredPositions, placeBeside } from './layout.js';
 import { footprint, placeLinkLabels, LabelPlacer, NODE_FONT, NODE_LABEL_MAX_W } from './labels.js';
 import { discoveryLoop } from './discovery.js';
 import { legendPanel, alertsLoop, reportsPanel } from './side.js';
+import { stubElements, showStub } from './stubs.js';
 
 const params = new URLSearchParams(location.search);
 const WALL = location.pathname === '/wall' || params.get('wall') === '1';
@@ -86,6 +87,11 @@ function cyStyle() {
     { selector: 'node[kind="unmanaged"]', style: { shape: 'hexagon', 'border-width': 2, 'border-color': '#9aa0a6' } },
     { selector: 'node[kind="poller"]', style: { shape: 'star', width: 30, height: 30 } },
     { selector: 'node[stale="yes"]', style: { 'border-style': 'dashed', 'border-width': 2 } },
+    // An unresolved neighbour (stubs.js): grey, dashed, not a device.
+    { selector: 'node[kind="stub"]', style: {
+      shape: 'round-rectangle', width: 24, height: 14, 'background-color': WALL ? '#2a313a' : '#eceef1',
+      'border-style': 'dashed', 'border-width': 1.5, 'border-color': '#8a8f98', color: WALL ? '#9aa0a6' : '#6b7280',
+    } },
     { selector: 'node.match', style: { 'border-width': 4, 'border-color': '#ffb000' } },
     { selector: 'node:selected', style: { 'border-width': 4, 'border-color': '#3b7dd8' } },
     { selector: '.faded', style: { opacity: 0.2 } },
@@ -121,6 +127,9 @@ function cyStyle() {
     { selector: 'edge[state="stale"]', style: {
       'line-fill': 'solid', 'line-color': STATE_COLOURS.stale, 'line-style': 'dotted', opacity: 0.6,
     } },
+    { selector: 'edge[?stub]', style: {
+      'line-fill': 'solid', 'line-color': '#9aa0a6', 'line-style': 'dashed', width: 1, 'curve-style': 'straight',
+    } },
     { selector: 'edge[members > 1]', style: { 'line-outline-width': 2, 'line-outline-color': '#1b1f24' } },
     { selector: 'edge:selected', style: { 'underlay-color': '#3b7dd8', 'underlay-opacity': 0.3, 'underlay-padding': 4 } },
   ];
@@ -149,13 +158,21 @@ function makeCy() {
   cy.on('tap', 'node', (e) => {
     state.prevTap = state.lastTap;
     state.lastTap = e.target.id();
+    if (e.target.data('stub')) {
+      detail.close();
+      const t = e.target.data();
+      showStub(byId('detail'), model.devices.get(t.device), t.reason, () => detail.close());
+      return;
+    }
     detail.showDevice(e.target.id());
   });
-  cy.on('tap', 'edge', (e) => detail.showLink(e.target.data()));
+  cy.on('tap', 'edge', (e) => {
+    if (!e.target.data('stub')) detail.showLink(e.target.data());
+  });
   // Cytoscape calls two quick taps a double tap even on two different
   // nodes: only a double tap on one node opens its neighbourhood.
   cy.on('dbltap', 'node', (e) => {
-    if (state.prevTap === e.target.id()) setFocus(e.target.id());
+    if (state.prevTap === e.target.id() && !e.target.data('stub')) setFocus(e.target.id());
   });
   cy.on('dragfree', 'node', (e) => {
     queueSave(e.target);
@@ -332,8 +349,10 @@ function draw() {
       cy.remove(ele);
       if (data) added.push({ group: 'edges', data });
     }
+    for (const id of dirty.nodes) syncStubs(id, added);
     if (added.length) cy.add(added);
   });
+  if (laidOut) placeStubs(added);
   dirty.nodes.clear();
   dirty.edges.clear();
   const t1 = performance.now();
@@ -346,6 +365,39 @@ function draw() {
   alarms();
   detail.rerender(false);
   state.last = { sync: t1 - t0, layout: t2 - t1, rest: performance.now() - t2 };
+}
+
+// Each device's stubs (stubs.js), by device id.
+const stubsOf = new Map();
+
+// Brings a device's stubs in step with its unresolved rows.
+function syncStubs(id, added) {
+  const d = model.devices.get(id);
+  const want = d ? stubElements(d) : { nodes: [], edges: [] };
+  const keep = new Set(want.nodes.map((n) => n.data.id));
+  for (const sid of stubsOf.get(id) || []) if (!keep.has(sid)) cy.remove(cy.getElementById(sid));
+  want.nodes.forEach((n, k) => {
+    const ele = cy.getElementById(n.data.id);
+    if (ele.nonempty()) {
+      ele.data(n.data);
+      return;
+    }
+    added.push(Object.assign({ position: Object.assign({}, saved[n.data.id] || { x: 0, y: 0 }) }, n), want.edges[k]);
+  });
+  if (keep.size) stubsOf.set(id, keep);
+  else stubsOf.delete(id);
+}
+
+// Stubs that arrived after the first layout go below their device.
+function placeStubs(added) {
+  const fresh = added.filter((a) => a.data.stub && a.group === 'nodes' && !saved[a.data.id]);
+  if (!fresh.length) return;
+  cy.batch(() => fresh.forEach((a) => {
+    const n = cy.getElementById(a.data.id);
+    const others = cy.nodes().filter((o) => o.id() !== a.data.id);
+    const placed = others.map((o) => Object.assign({ id: o.id(), role: o.data('role') }, o.position(), footprintOf(o)));
+    n.position(placeBeside(Object.assign({ id: a.data.id, role: 'host' }, footprintOf(n)), [a.data.device], placed));
+  }));
 }
 
 // A device that appears after the first layout goes on its role's row
@@ -518,7 +570,8 @@ function applyFilters() {
   cy.batch(() => {
     cy.nodes().forEach((n) => {
       const d = model.devices.get(n.id());
-      const hide = visible !== null && !visible.has(n.id());
+      // A stub is shown with its device.
+      const hide = visible !== null && !visible.has(n.data('device') || n.id());
       if (!hide) shown++;
       n.toggleClass('hidden', hide);
       const hit = !!search && !!d && matchesSearch(d, search);

@@ -11,7 +11,7 @@ export const NODE_FONT = 10;
 export const NODE_LABEL_MAX_W = 140;
 const LINE_H = NODE_FONT * 1.3;
 const FONT = NODE_FONT + 'px "Helvetica Neue", Helvetica, sans-serif';
-const SHAPES = { switch: [34, 20], host: [18, 18], poller: [30, 30] };
+const SHAPES = { switch: [34, 20], host: [18, 18], poller: [30, 30], stub: [24, 14] };
 
 let ctx = null;
 function textWidth(text) {
