@@ -49,6 +49,7 @@ pub const ASSETS: &[Asset] = &[
     asset!("/js/labels.js", "js/labels.js", JS),
     asset!("/js/side.js", "js/side.js", JS),
     asset!("/js/stubs.js", "js/stubs.js", JS),
+    asset!("/js/style.js", "js/style.js", JS),
     asset!("/js/panels.js", "js/panels.js", JS),
     asset!("/js/charts.js", "js/charts.js", JS),
     asset!("/js/discovery.js", "js/discovery.js", JS),
