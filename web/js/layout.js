@@ -197,21 +197,30 @@ export function placeBeside(node, neighbours, placed) {
   let x0;
   if (near.length) x0 = near.reduce((s, p) => s + p.x, 0) / near.length;
   else x0 = placed.length ? Math.max(...placed.map((p) => p.x + p.w / 2)) + MIN_GAP + node.w / 2 : 0;
-  const clash = (cx, y) => placed.some((p) => {
-    const ax1 = cx - node.w / 2 - MIN_GAP / 2, ax2 = cx + node.w / 2 + MIN_GAP / 2;
+  // Only the footprints in a row's band can clash with a spot on it.
+  const band = (y) => {
     const ay1 = y - node.top - 4, ay2 = y - node.top + node.h + 4;
-    const bx1 = p.x - p.w / 2, bx2 = p.x + p.w / 2;
-    const by1 = p.y - p.top, by2 = p.y - p.top + p.h;
-    return ax1 < bx2 && bx1 < ax2 && ay1 < by2 && by1 < ay2;
+    return placed.filter((p) => ay1 < p.y - p.top + p.h && p.y - p.top < ay2);
+  };
+  const clash = (cx, near) => near.some((p) => {
+    const ax1 = cx - node.w / 2 - MIN_GAP / 2, ax2 = cx + node.w / 2 + MIN_GAP / 2;
+    return ax1 < p.x + p.w / 2 && p.x - p.w / 2 < ax2;
   });
   const step = Math.max(10, node.w / 4);
+  // Nearest rows first; a row is searched only while it could still beat
+  // the best spot found (the new row below the others is nearly always
+  // free straight under the neighbours, which bounds the search).
+  ys.sort((a, b) => Math.abs(a - ny) - Math.abs(b - ny));
   let best = null;
   for (const y of ys) {
+    const near = band(y);
+    const dy = Math.abs(y - ny) / 2;
     for (let k = 0; k < 4000; k++) {
-      const cx = x0 + (k % 2 ? -1 : 1) * Math.ceil(k / 2) * step;
-      if (clash(cx, y)) continue;
-      const score = Math.abs(cx - x0) + Math.abs(y - ny) / 2;
-      if (!best || score < best.score) best = { x: cx, y, score };
+      const dx = Math.ceil(k / 2) * step;
+      if (best && dx + dy >= best.score) break;
+      const cx = x0 + (k % 2 ? -dx : dx);
+      if (clash(cx, near)) continue;
+      best = { x: cx, y, score: dx + dy };
       break;
     }
   }
