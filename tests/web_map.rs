@@ -165,7 +165,7 @@ fn live_map_in_chromium() {
 
     // 1. Exactly the devices and links of the API (and so of the lab).
     let drawn = browser.wait(
-        "(() => { const cy = window.__nocmap_cy; return cy.nodes().length > 0 && { nodes: cy.nodes().map((n) => n.id()).sort(), links: cy.edges().flatMap((e) => e.data('links')).sort() }; })()",
+        "(() => { const cy = window.__nocmap_cy; return cy.nodes().length > 0 && { nodes: cy.nodes('[!stub]').map((n) => n.id()).sort(), links: cy.edges('[!stub]').flatMap((e) => e.data('links')).sort() }; })()",
         30,
         "the map drawn",
         "window.__nocmap",

@@ -5,17 +5,19 @@
 use crate::live::{
     DeviceHealth, InterfaceHealth, LinkHealth, LiveView, Reachability, aged, link_health,
 };
-use crate::topology::{Device, Link};
+use crate::topology::{Device, DeviceId, Link, Role};
 use crate::types::UnixMillis;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-/// A topology device with its health and the health of its interfaces
-/// (by ifName).
+/// A topology device with its health, the health of its interfaces (by
+/// ifName) and its `role` in the hierarchy (`topology::role`: core,
+/// distribution, access, host), which the map lays its layers out by.
 #[derive(Debug, Serialize)]
 pub struct DeviceView<'a> {
     #[serde(flatten)]
     pub device: &'a Device,
+    pub role: Role,
     pub health: Option<HealthView<'a>>,
     pub interface_health: BTreeMap<&'a str, &'a InterfaceHealth>,
 }
@@ -64,10 +66,17 @@ pub struct TopologyView<'a> {
     pub generated_ms: UnixMillis,
 }
 
-/// One device of the snapshot with its health at `now_ms`.
-pub fn device_view<'a>(s: &LiveView<'a>, d: &'a Device, now_ms: UnixMillis) -> DeviceView<'a> {
+/// One device of the snapshot with its health at `now_ms`; its role from
+/// `roles` (`topology::roles` of the snapshot's topology).
+pub fn device_view<'a>(
+    s: &LiveView<'a>,
+    d: &'a Device,
+    roles: &HashMap<DeviceId, Role>,
+    now_ms: UnixMillis,
+) -> DeviceView<'a> {
     DeviceView {
         device: d,
+        role: roles.get(&d.id).copied().unwrap_or(Role::Host),
         health: s.devices.get(&d.id).map(|h| HealthView::at(h, now_ms)),
         interface_health: s
             .interfaces
@@ -87,10 +96,11 @@ pub fn link_view<'a>(s: &LiveView<'a>, l: &'a Link, now_ms: UnixMillis) -> LinkV
 }
 
 pub fn devices<'a>(s: &LiveView<'a>, now_ms: UnixMillis) -> Vec<DeviceView<'a>> {
+    let roles = crate::topology::roles(s.topology);
     s.topology
         .devices
         .iter()
-        .map(|d| device_view(s, d, now_ms))
+        .map(|d| device_view(s, d, &roles, now_ms))
         .collect()
 }
 
@@ -129,8 +139,10 @@ mod tests {
                 ..Default::default()
             },
         );
-        let at =
-            |now| serde_json::to_value(device_view(&s.view(), &d, now)).unwrap()["health"].clone();
+        let roles = HashMap::new();
+        let at = |now| {
+            serde_json::to_value(device_view(&s.view(), &d, &roles, now)).unwrap()["health"].clone()
+        };
         let fresh = at(UnixMillis(16_000));
         assert_eq!(
             (
@@ -160,7 +172,8 @@ mod tests {
             )
         );
         // One key each: no duplicate `reachability` from the flattening.
-        let text = serde_json::to_string(&device_view(&s.view(), &d, UnixMillis(16_001))).unwrap();
+        let text =
+            serde_json::to_string(&device_view(&s.view(), &d, &roles, UnixMillis(16_001))).unwrap();
         assert_eq!(text.matches("\"reachability\"").count(), 1, "{text}");
     }
 }

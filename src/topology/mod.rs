@@ -7,6 +7,7 @@ pub mod graph;
 pub mod model;
 pub mod names;
 pub mod paths;
+pub mod role;
 pub mod spof;
 
 pub use blast::Failure;
@@ -17,4 +18,5 @@ pub use model::{
 };
 pub use names::{DeviceLabels, NameError, resolve_device, resolve_link};
 pub use paths::{Hop, Route};
+pub use role::{Role, roles};
 pub use spof::SinglePointsOfFailure;

@@ -16,12 +16,13 @@
 //   {"cmd":"click","selector":S}      click S with the mouse
 //   {"cmd":"select","selector":S,"value":V}  choose option V of the <select> S
 //   {"cmd":"click_edge","id":ID}      click an edge with the mouse (where no
-//                                     node covers it)
+//                                     node covers it; brought into view first)
 //   {"cmd":"download","selector":S,"path":P}  click S, save the download it
 //                                     starts to P; {name, bytes}
 //   {"cmd":"network"}                 requests sent ({method, url}) and
 //                                     responses >= 400 / failed requests
 //   {"cmd":"network","reset":true}    the same, then forgotten
+//   {"cmd":"viewport","width":W,"height":H}  resize the window
 //   {"cmd":"close"}
 import { createInterface } from 'node:readline';
 import { statSync } from 'node:fs';
@@ -161,11 +162,14 @@ async function run(c) {
       return await page.selectOption(c.selector, c.value);
     case 'click_edge': {
       // A point of the (straight) edge that no node covers: its midpoint
-      // when free, else a point nearer one end.
+      // when free, else a point nearer one end. An edge not wholly in view
+      // is brought into view first, as a user would pan to it.
       const p = await page.evaluate((id) => {
         const cy = window.__nocmap_cy;
         const e = cy.getElementById(id);
         if (e.empty()) return null;
+        const bb = e.renderedBoundingBox();
+        if (bb.x1 < 0 || bb.y1 < 0 || bb.x2 > cy.width() || bb.y2 > cy.height()) cy.fit(e.connectedNodes(), 80);
         const s = e.renderedSourceEndpoint();
         const t = e.renderedTargetEndpoint();
         const boxes = cy.nodes(':visible').map((n) => n.renderedBoundingBox({ includeLabels: false }));
@@ -193,6 +197,9 @@ async function run(c) {
       await d.saveAs(c.path);
       return { name: d.suggestedFilename(), bytes: statSync(c.path).size };
     }
+    case 'viewport':
+      await page.setViewportSize({ width: c.width, height: c.height });
+      return true;
     case 'close':
       return true;
     default:

@@ -71,10 +71,19 @@ impl Browser {
 
     /// The same with more Chromium arguments (`NOCMAP_CHROMIUM_ARGS`).
     pub fn start_with_args(lab: &Lab, test: &str, args: &[&str]) -> Browser {
-        let mut child = lab
-            .command_in("noc", "node")
-            .unwrap()
-            .env("NOCMAP_CHROMIUM_ARGS", args.join(" "))
+        let mut cmd = lab.command_in("noc", "node").unwrap();
+        cmd.env("NOCMAP_CHROMIUM_ARGS", args.join(" "));
+        Browser::spawn(cmd, test)
+    }
+
+    /// The driver in this host's namespace, for a page served on 127.0.0.1
+    /// by an in-process server (no lab).
+    pub fn start_local(test: &str) -> Browser {
+        Browser::spawn(std::process::Command::new("node"), test)
+    }
+
+    fn spawn(mut cmd: std::process::Command, test: &str) -> Browser {
+        let mut child = cmd
             .arg(browser_dir().join("driver.mjs"))
             .current_dir(browser_dir())
             .stdin(Stdio::piped())

@@ -30,6 +30,7 @@ pub mod crash;
 pub mod flap;
 pub mod icmp;
 pub mod lab;
+pub mod map_layout;
 pub mod monitor;
 pub mod netbox_fields;
 pub mod netns;

@@ -135,7 +135,7 @@ pub fn wait_topology(lab: &Lab) -> Value {
 }
 
 /// The names of the nodes cytoscape shows (not hidden by a filter).
-const VISIBLE: &str = "JSON.stringify(window.__nocmap_cy.nodes().filter((n) => n.visible()).map((n) => n.data('name')).sort())";
+const VISIBLE: &str = "JSON.stringify(window.__nocmap_cy.nodes('[!stub]').filter((n) => n.visible()).map((n) => n.data('name')).sort())";
 
 /// Waits until the map shows exactly `want` (names).
 pub fn expect_visible(b: &mut Browser, want: &BTreeSet<String>, what: &str) {

@@ -1,22 +1,26 @@
 // The live network map: builds the cytoscape view, keeps it in step with
 // the live feed, and wires the controls, the detail panel, saved positions,
 // the alarm/alert panels, exports and the NOC wall mode.
-import { el, fill, byId, show, download } from './dom.js';
-import { getJson, sendJson, request, setToken, token, whenUnauthorized, HttpError } from './api.js';
+import { el, fill, byId, show } from './dom.js';
+import { getJson, sendJson, setToken, token, whenUnauthorized, HttpError } from './api.js';
 import {
-  nodeData, edgeKey, drawnMembers, edgeData, deviceName, BAND_NAMES, BAND_COLOURS, STATE_COLOURS, REACH_COLOURS,
+  nodeData, edgeKey, drawnMembers, edgeData, deviceName,
 } from './elements.js';
 import { Feed } from './feed.js';
 import { parseCidr, matchesSearch, visibleDevices } from './filters.js';
 import { DetailPanel } from './panels.js';
 import { exportPng, exportSvg } from './export.js';
-import { ringPositions } from './layout.js';
+import { layeredPositions, placeBeside } from './layout.js';
+import { footprint, placeLinkLabels, LabelPlacer } from './labels.js';
+import { cyStyle, LINK_FONT, LINK_MIN_FONT } from './style.js';
 import { discoveryLoop } from './discovery.js';
+import { legendPanel, alertsLoop, reportsPanel } from './side.js';
+import { stubElements, showStub } from './stubs.js';
 
 const params = new URLSearchParams(location.search);
 const WALL = location.pathname === '/wall' || params.get('wall') === '1';
-// Above this many devices the force-directed layout is too slow to wait for.
-const FORCE_LAYOUT_MAX = 150;
+// Above this many devices the map starts zoomed out without labels.
+const LARGE_MAP_MIN = 150;
 
 const model = { devices: new Map(), links: new Map() };
 // The edge each link is drawn in (its own, or its LAG's) and each edge's links.
@@ -56,83 +60,86 @@ const EDGE_LABEL_ZOOM = 0.7;
 function setEdgeLabels(on) {
   if (on === edgeLabels) return;
   edgeLabels = on;
-  cy.style(cyStyle());
-}
-
-function cyStyle() {
-  const font = WALL ? 18 : 10;
-  return [
-    { selector: 'node', style: {
-      label: edgeLabels ? 'data(label)' : '', 'background-color': 'data(colour)', 'text-wrap': 'wrap',
-      'text-valign': 'bottom', 'text-margin-y': 3, 'font-size': font, width: 26, height: 26,
-      color: WALL ? '#e8eaed' : '#1b1f24', 'min-zoomed-font-size': 6,
-      'border-width': 1, 'border-color': '#444c56',
-    } },
-    { selector: 'node[kind="router"]', style: { shape: 'ellipse' } },
-    { selector: 'node[kind="switch"]', style: { shape: 'round-rectangle', width: 34, height: 20 } },
-    { selector: 'node[kind="host"]', style: { shape: 'rectangle', width: 18, height: 18 } },
-    // Not 'diamond': cytoscape 3.34.4 does not register taps at a diamond's centre.
-    { selector: 'node[kind="unmanaged"]', style: { shape: 'hexagon', 'border-width': 2, 'border-color': '#9aa0a6' } },
-    { selector: 'node[kind="poller"]', style: { shape: 'star', width: 30, height: 30 } },
-    { selector: 'node[stale="yes"]', style: { 'border-style': 'dashed', 'border-width': 2 } },
-    { selector: 'node.match', style: { 'border-width': 4, 'border-color': '#ffb000' } },
-    { selector: 'node:selected', style: { 'border-width': 4, 'border-color': '#3b7dd8' } },
-    { selector: '.faded', style: { opacity: 0.2 } },
-    { selector: '.hidden', style: { display: 'none' } },
-    { selector: 'edge', style: {
-      width: 'data(width)', 'curve-style': largeMap ? 'haystack' : 'bezier',
-      ...(largeMap && !edgeLabels
-        // zoomed-out large map: one colour (the busier direction), cheap to draw
-        ? { 'line-fill': 'solid', 'line-color': 'data(maxColour)' }
-        : { 'line-fill': 'linear-gradient', 'line-gradient-stop-colors': 'data(grad)', 'line-gradient-stop-positions': '0 50 50 100' }),
-    } },
-    ...(edgeLabels ? [{ selector: 'edge', style: {
-      'source-label': 'data(abLabel)', 'target-label': 'data(baLabel)',
-      'source-text-offset': 28, 'target-text-offset': 28, label: 'data(label)',
-      'font-size': WALL ? 14 : 8, color: WALL ? '#c9d1d9' : '#4b5563', 'min-zoomed-font-size': 7,
-      'text-background-color': WALL ? '#10141a' : '#ffffff', 'text-background-opacity': 0.7,
-    } }] : []),
-    { selector: 'edge[state="down"]', style: {
-      'line-fill': 'solid', 'line-color': STATE_COLOURS.down, 'line-style': 'dashed', 'line-dash-pattern': [8, 5],
-    } },
-    { selector: 'edge[state="degraded"]', style: { 'line-fill': 'solid', 'line-color': STATE_COLOURS.degraded } },
-    { selector: 'edge[state="stale"]', style: {
-      'line-fill': 'solid', 'line-color': STATE_COLOURS.stale, 'line-style': 'dotted', opacity: 0.6,
-    } },
-    { selector: 'edge[members > 1]', style: { 'line-outline-width': 2, 'line-outline-color': '#1b1f24' } },
-    { selector: 'edge:selected', style: { 'underlay-color': '#3b7dd8', 'underlay-opacity': 0.3, 'underlay-padding': 4 } },
-  ];
+  cy.style(cyStyle({ wall: WALL, edgeLabels, largeMap }));
 }
 
 function makeCy() {
   cy = cytoscape({
     container: byId('cy'),
-    style: cyStyle(),
+    style: cyStyle({ wall: WALL, edgeLabels, largeMap }),
     wheelSensitivity: 0.3,
     minZoom: 0.05,
     maxZoom: 6,
   });
   window.__nocmap_cy = cy;
   // Cytoscape caches where its container is; keep it right when the
-  // controls above it wrap or the window changes.
-  new ResizeObserver(() => cy.resize()).observe(byId('cy'));
+  // controls above it wrap or the window changes. Positions do not depend
+  // on the container's size (layout.js), only the view does: a map fitted
+  // by the page (not zoomed or panned by the user since) is fitted again
+  // to the new size, so a map first drawn in a hidden or tiny container
+  // fills the container once it has its real size.
+  new ResizeObserver(containerResized).observe(byId('cy'));
   new ResizeObserver(() => cy.resize()).observe(byId('controls'));
+  cy.on('scrollzoom pinchzoom dragpan', () => { autoFit = false; });
+  cy.on('mouseover', 'edge', (e) => e.target.addClass('hover'));
+  cy.on('mouseout', 'edge', (e) => e.target.removeClass('hover'));
   cy.on('tap', 'node', (e) => {
     state.prevTap = state.lastTap;
     state.lastTap = e.target.id();
+    if (e.target.data('stub')) {
+      detail.close();
+      const t = e.target.data();
+      showStub(byId('detail'), model.devices.get(t.device), t.reason, () => detail.close());
+      return;
+    }
     detail.showDevice(e.target.id());
   });
-  cy.on('tap', 'edge', (e) => detail.showLink(e.target.data()));
+  cy.on('tap', 'edge', (e) => {
+    if (!e.target.data('stub')) detail.showLink(e.target.data());
+  });
   // Cytoscape calls two quick taps a double tap even on two different
   // nodes: only a double tap on one node opens its neighbourhood.
   cy.on('dbltap', 'node', (e) => {
-    if (state.prevTap === e.target.id()) setFocus(e.target.id());
+    if (state.prevTap === e.target.id() && !e.target.data('stub')) setFocus(e.target.id());
   });
-  cy.on('dragfree', 'node', (e) => queueSave(e.target));
+  cy.on('dragfree', 'node', (e) => {
+    queueSave(e.target);
+    labelsAgain();
+  });
   cy.on('zoom', () => {
-    if (largeMap) setEdgeLabels(cy.zoom() >= EDGE_LABEL_ZOOM);
+    // Cytoscape works out where a label goes only while it draws it: once
+    // the link labels are drawn again, their room is worked out again.
+    const drawn = LINK_FONT * cy.zoom() >= LINK_MIN_FONT;
+    if (drawn && !linkLabelsDrawn) labelsAgain();
+    linkLabelsDrawn = drawn;
+    if (largeMap && cy.zoom() >= EDGE_LABEL_ZOOM !== edgeLabels) {
+      setEdgeLabels(cy.zoom() >= EDGE_LABEL_ZOOM);
+      // A new stylesheet: cytoscape takes a few frames to draw it all.
+      labelsAgain(250);
+    }
   });
 }
+
+state.placeLabels = () => placeLinkLabels(cy); // for tests
+
+let linkLabelsDrawn = true;
+let autoFit = true;
+let lastSize = { w: 0, h: 0 };
+
+function containerResized() {
+  const box = byId('cy').getBoundingClientRect();
+  const was = lastSize;
+  lastSize = { w: box.width, h: box.height };
+  cy.resize();
+  state.resizes = (state.resizes || 0) + 1;
+  if (!laidOut || box.width < 1 || box.height < 1) return;
+  const tiny = was.w < 200 || was.h < 150;
+  if (autoFit || tiny) fitTo(cy.nodes(':visible'), 30);
+}
+
+// Which link labels have room, worked out again after the map changed.
+const labelPlacer = new LabelPlacer(() => cy, state, () => edgeLabels);
+const labelsAgain = (settleMs) => labelPlacer.again(settleMs);
 
 // --- model updates -------------------------------------------------------
 
@@ -244,7 +251,7 @@ function scheduleDraw() {
 // by its id.
 function draw() {
   const t0 = performance.now();
-  if (!laidOut && model.devices.size > FORCE_LAYOUT_MAX) {
+  if (!laidOut && model.devices.size > LARGE_MAP_MIN) {
     largeMap = true;
     setEdgeLabels(false); // while cy is still empty
   }
@@ -270,8 +277,10 @@ function draw() {
       cy.remove(ele);
       if (data) added.push({ group: 'edges', data });
     }
+    for (const id of dirty.nodes) syncStubs(id, added);
     if (added.length) cy.add(added);
   });
+  if (laidOut) placeStubs(added);
   dirty.nodes.clear();
   dirty.edges.clear();
   const t1 = performance.now();
@@ -279,56 +288,78 @@ function draw() {
   const t2 = performance.now();
   if (devicesChanged) refreshControls();
   applyFilters();
+  // Labels change width with their figures: placed again after each draw.
+  if (laidOut && edgeLabels) labelsAgain();
   alarms();
   detail.rerender(false);
   state.last = { sync: t1 - t0, layout: t2 - t1, rest: performance.now() - t2 };
 }
 
-// A device that appears after the first layout goes next to a neighbour.
+// Each device's stubs (stubs.js), by device id.
+const stubsOf = new Map();
+
+// Brings a device's stubs in step with its unresolved rows.
+function syncStubs(id, added) {
+  const d = model.devices.get(id);
+  const want = d ? stubElements(d) : { nodes: [], edges: [] };
+  const keep = new Set(want.nodes.map((n) => n.data.id));
+  for (const sid of stubsOf.get(id) || []) if (!keep.has(sid)) cy.remove(cy.getElementById(sid));
+  want.nodes.forEach((n, k) => {
+    const ele = cy.getElementById(n.data.id);
+    if (ele.nonempty()) {
+      ele.data(n.data);
+      return;
+    }
+    added.push(Object.assign({ position: Object.assign({}, saved[n.data.id] || { x: 0, y: 0 }) }, n), want.edges[k]);
+  });
+  if (keep.size) stubsOf.set(id, keep);
+  else stubsOf.delete(id);
+}
+
+// Stubs that arrived after the first layout go below their device.
+function placeStubs(added) {
+  const fresh = added.filter((a) => a.data.stub && a.group === 'nodes' && !saved[a.data.id]);
+  if (!fresh.length) return;
+  cy.batch(() => fresh.forEach((a) => {
+    const n = cy.getElementById(a.data.id);
+    const others = cy.nodes().filter((o) => o.id() !== a.data.id);
+    const placed = others.map((o) => Object.assign({ id: o.id(), role: o.data('role') }, o.position(), footprintOf(o)));
+    n.position(placeBeside(Object.assign({ id: a.data.id, role: 'host' }, footprintOf(n)), [a.data.device], placed));
+  }));
+}
+
+// A device that appears after the first layout goes on its role's row
+// next to its neighbours, where it covers no other device or label; the
+// devices already placed do not move.
 function placeNew(id) {
   if (saved[id]) return Object.assign({}, saved[id]);
   if (!laidOut) return { x: 0, y: 0 };
+  const d = model.devices.get(id);
+  const data = nodeData(d);
+  const neighbours = [];
   for (const l of model.links.values()) {
-    const other = l.a.device === id ? l.b.device : l.b.device === id ? l.a.device : null;
-    const n = other && cy.getElementById(other);
-    if (n && n.nonempty()) {
-      const p = n.position();
-      return { x: p.x + 40 + Math.random() * 40, y: p.y + 40 + Math.random() * 40 };
-    }
+    if (l.a.device === id) neighbours.push(l.b.device);
+    else if (l.b.device === id) neighbours.push(l.a.device);
   }
-  const e = cy.extent();
-  return { x: (e.x1 + e.x2) / 2, y: (e.y1 + e.y2) / 2 };
+  const placed = cy.nodes().map((n) => Object.assign({ id: n.id(), role: n.data('role') }, n.position(), footprintOf(n)));
+  return placeBeside(Object.assign({ id, role: data.role }, footprint(data)), neighbours, placed);
 }
 
-// Lays `nodes` out (force-directed when small, rings when large) inside
-// `box` when given.
-function layoutNodes(nodes, box) {
-  if (nodes.length <= FORCE_LAYOUT_MAX) {
-    // Strong repulsion and stiff edges of one length: links come out of
-    // similar length and devices keep apart (measured on chains, trees,
-    // rings, stars and meshes: no two devices closer than half a link;
-    // the weak repulsion used before let leaves sit on their neighbour).
-    const opts = {
-      name: 'cose', animate: false, randomize: true, fit: false,
-      nodeRepulsion: () => 400000, idealEdgeLength: () => 100, edgeElasticity: () => 100,
-      gravity: 80, nodeOverlap: 20, numIter: 1000, initialTemp: 200, coolingFactor: 0.95,
-    };
-    if (box) opts.boundingBox = box;
-    // The links between them go in too: a layout of nodes alone sees no
-    // edges and tiles every device as a component of its own (a grid that
-    // can put a device on top of a link it is not on).
-    nodes.union(nodes.edgesWith(nodes)).layout(opts).run();
-    return;
-  }
-  // Large maps: rings by degree, computed here in linear time; no label
-  // measuring, one batch.
-  const pos = ringPositions(nodes.map((n) => ({ id: n.id(), degree: n.degree() })));
-  const dx = box ? box.x1 : 0;
-  const dy = box ? box.y1 : 0;
-  cy.batch(() => nodes.positions((n) => {
-    const p = pos.get(n.id());
-    return { x: p.x + dx, y: p.y + dy };
-  }));
+const footprints = new Map(); // node id → [label text, footprint]
+function footprintOf(n) {
+  const key = n.data('kind') + '\u0000' + n.data('shortName');
+  const have = footprints.get(n.id());
+  if (have && have[0] === key) return have[1];
+  const f = footprint(n.data());
+  footprints.set(n.id(), [key, f]);
+  return f;
+}
+
+// Layered positions (layout.js) for `nodes` and the links among them.
+function autoPositions(nodes) {
+  const list = nodes.map((n) => Object.assign({ id: n.id(), role: n.data('role') }, footprintOf(n)));
+  const edges = nodes.edgesWith(nodes).map((e) => [e.data('source'), e.data('target')]);
+  return layeredPositions(list, edges);
 }
 
 // Fits the view to the nodes' centres (cheaper than cy.fit, which measures
@@ -336,39 +367,29 @@ function layoutNodes(nodes, box) {
 function fitTo(nodes, pad) {
   if (nodes.empty()) return;
   let x1 = Infinity, y1 = Infinity, x2 = -Infinity, y2 = -Infinity;
+  // Each device's footprint (its label too), so no label is cut at the edge.
   nodes.forEach((n) => {
     const p = n.position();
-    x1 = Math.min(x1, p.x); y1 = Math.min(y1, p.y);
-    x2 = Math.max(x2, p.x); y2 = Math.max(y2, p.y);
+    const f = footprintOf(n);
+    x1 = Math.min(x1, p.x - f.w / 2); y1 = Math.min(y1, p.y - f.top);
+    x2 = Math.max(x2, p.x + f.w / 2); y2 = Math.max(y2, p.y - f.top + f.h);
   });
-  const m = 40; // room for the node and its label
   const w = cy.width() - 2 * pad;
   const h = cy.height() - 2 * pad;
-  const zoom = Math.max(cy.minZoom(), Math.min(2, w / (x2 - x1 + 2 * m), h / (y2 - y1 + 2 * m)));
+  const zoom = Math.max(cy.minZoom(), Math.min(2, w / (x2 - x1), h / (y2 - y1)));
   cy.viewport({ zoom, pan: { x: cy.width() / 2 - zoom * (x1 + x2) / 2, y: cy.height() / 2 - zoom * (y1 + y2) / 2 } });
 }
 
 function firstLayout() {
   laidOut = true;
-  // The map may have been hidden behind the token prompt when cytoscape
-  // measured its container: measure again, or the layout squeezes every
-  // device into a box of the stale (zero) size.
-  cy.resize();
   const all = cy.nodes();
-  const have = all.filter((n) => saved[n.id()]);
-  const unsaved = all.difference(have);
-  if (have.empty()) {
-    layoutNodes(all);
-  } else {
-    cy.batch(() => have.forEach((n) => { n.position(saved[n.id()]); }));
-    if (unsaved.nonempty()) {
-      // Saved nodes stay; the others are laid out beside them.
-      let x2 = -Infinity, y1 = Infinity;
-      have.forEach((n) => { x2 = Math.max(x2, n.position().x); y1 = Math.min(y1, n.position().y); });
-      layoutNodes(unsaved, { x1: x2 + 120, y1, w: 400, h: 400 });
-    }
-  }
+  const pos = autoPositions(all);
+  // A saved (dragged) position wins; every other device goes where the
+  // layout puts it, the same on every page.
+  cy.batch(() => all.positions((n) => Object.assign({}, saved[n.id()] || pos.get(n.id()))));
   fitTo(all, 30);
+  autoFit = true;
+  labelsAgain();
   cy.one('render', () => requestAnimationFrame(() => {
     state.ready = true;
     state.renderedMs = performance.now();
@@ -379,8 +400,11 @@ function firstLayout() {
 
 function relayout() {
   const shown = cy.nodes(':visible');
-  layoutNodes(shown);
+  const pos = autoPositions(shown);
+  cy.batch(() => shown.positions((n) => Object.assign({}, pos.get(n.id()))));
   fitTo(shown, 30);
+  autoFit = true;
+  labelsAgain();
   if (state.canSave) {
     sendJson('DELETE', '/api/map/positions').catch(() => {});
     saved = {};
@@ -465,20 +489,29 @@ function setFocus(id) {
   if (shown.nonempty()) fitTo(shown, 40);
 }
 
+let shownBefore = -1;
 function applyFilters() {
   const visible = visibleDevices(model.devices, model.links, filters);
   const search = filters.search;
   const matches = cy.collection();
+  let shown = 0;
   cy.batch(() => {
     cy.nodes().forEach((n) => {
       const d = model.devices.get(n.id());
-      n.toggleClass('hidden', visible !== null && !visible.has(n.id()));
+      // A stub is shown with its device.
+      const hide = visible !== null && !visible.has(n.data('device') || n.id());
+      if (!hide) shown++;
+      n.toggleClass('hidden', hide);
       const hit = !!search && !!d && matchesSearch(d, search);
       n.toggleClass('match', hit);
       n.toggleClass('faded', !!search && !hit);
       if (hit) matches.merge(n);
     });
   });
+  // Other devices shown or hidden: the view follows, unless the user has
+  // zoomed or panned it.
+  if (laidOut && shown !== shownBefore && shownBefore >= 0 && autoFit) fitTo(cy.nodes(':visible'), 30);
+  shownBefore = shown;
   return matches;
 }
 
@@ -499,33 +532,16 @@ function wireControls() {
   byId('site').addEventListener('change', (e) => { filters.site = e.target.value; applyFilters(); });
   byId('focus').addEventListener('change', (e) => setFocus(e.target.value));
   byId('depth').addEventListener('change', (e) => { filters.depth = Number(e.target.value); setFocus(filters.focus); });
-  byId('fit').addEventListener('click', () => fitTo(cy.nodes(':visible'), 30));
+  byId('fit').addEventListener('click', () => {
+    fitTo(cy.nodes(':visible'), 30);
+    autoFit = true;
+  });
   byId('relayout').addEventListener('click', relayout);
   byId('export-png').addEventListener('click', () => exportPng(cy, WALL));
   byId('export-svg').addEventListener('click', () => exportSvg(cy, WALL));
 }
 
-function legendPanel() {
-  const sw = (colour, text) => {
-    const s = el('span', { class: 'swatch' });
-    s.style.background = colour;
-    return el('span', { class: 'legend-item' }, [s, text]);
-  };
-  fill(byId('legend-body'), [
-    el('div', { class: 'legend' }, BAND_NAMES.map((n, i) => sw(BAND_COLOURS[i], n + ' %'))),
-    el('div', { class: 'legend' }, [
-      sw(STATE_COLOURS.down, 'down (dashed)'), sw(STATE_COLOURS.degraded, 'errors/discards'),
-      sw(STATE_COLOURS.stale, 'stale (dotted)'),
-    ]),
-    el('div', { class: 'legend' }, [
-      sw(REACH_COLOURS.up, 'reachable'), sw(REACH_COLOURS.down, 'unreachable'), sw(REACH_COLOURS.unknown, 'unknown or stale (dashed)'),
-    ]),
-    el('p', { class: 'muted' }, 'Each link is coloured half by half: the half at a device shows what that device sends. ' +
-      'Width grows with speed. Double-click a device for its neighbourhood; drag to place it.'),
-  ]);
-}
-
-// --- alarms, alerts, reports ----------------------------------------------
+// --- alarms --------------------------------------------------------------
 
 function alarms() {
   const down = [...model.devices.values()].filter((d) => d.health && d.health.reachability === 'down');
@@ -542,56 +558,6 @@ function alarms() {
   if (WALL && !items.length) items.push(el('li', {}, 'no device or link down'));
   fill(byId('alarm-list'), items);
   show(byId('alarms'), WALL || items.length > 0);
-}
-
-async function alertsLoop() {
-  for (;;) {
-    try {
-      const r = await getJson('/api/alerts');
-      const list = Array.isArray(r) ? r : (r && (r.alerts || r.active)) || [];
-      const text = (a) => {
-        if (typeof a !== 'object' || a === null) return String(a);
-        const dev = a.device && typeof a.device === 'object'
-          ? a.device.name || a.device.sys_name || a.device.id
-          : a.device || a.target || a.subject;
-        const parts = [a.severity, a.status || a.state, a.rule || a.name || a.kind, dev, a.interface,
-          a.message || a.summary, a.since && 'since ' + a.since, a.flapping && 'flapping'];
-        return parts.filter((p) => p !== undefined && p !== null && p !== '' && p !== false).map(String).join(' · ');
-      };
-      fill(byId('alert-list'), list.length ? list.map((a) => el('li', {}, text(a))) : el('li', { class: 'muted' }, 'no active alerts'));
-      show(byId('alerts'), true);
-    } catch (e) {
-      show(byId('alerts'), false);
-      if (e instanceof HttpError && e.status === 404) return; // this server has no alerting
-    }
-    await new Promise((res) => setTimeout(res, 15000));
-  }
-}
-
-const REPORTS = ['reachability', 'bandwidth'];
-const FORMATS = ['html', 'csv', 'json'];
-
-// The buttons are always shown: a report is computed only when asked for,
-// and a server without a store says so on the click.
-async function reportsPanel() {
-  const links = [];
-  for (const rep of REPORTS) {
-    for (const fmt of FORMATS) {
-      const path = '/api/reports/' + rep + '?since=-7d&format=' + fmt;
-      const b = el('button', { type: 'button', 'data-report': rep + '.' + fmt }, rep + ' ' + fmt);
-      b.addEventListener('click', async () => {
-        try {
-          const r = await request(path);
-          download(await r.blob(), 'nocmap-' + rep + '.' + fmt);
-        } catch (e) {
-          b.textContent = rep + ' ' + fmt + ' (failed)';
-        }
-      });
-      links.push(b);
-    }
-  }
-  fill(byId('report-links'), links);
-  show(byId('reports'), true);
 }
 
 // --- start -----------------------------------------------------------------
@@ -640,7 +606,10 @@ async function start() {
   if (!WALL) discoveryLoop();
   reportsPanel();
   if (WALL) {
-    setInterval(() => fitTo(cy.nodes(':visible'), 30), 60000);
+    setInterval(() => {
+      fitTo(cy.nodes(':visible'), 30);
+      autoFit = true;
+    }, 60000);
     setTimeout(() => location.reload(), 30 * 60000); // a fresh page now and then
   }
 }

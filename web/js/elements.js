@@ -72,6 +72,9 @@ export function reachText(h) {
   return 'unknown (stale: no ICMP result since ' + at + ', when it was ' + (h.icmp_verdict || 'unknown') + ')';
 }
 
+const LABEL_CHARS = 40;
+const ROLES = ['core', 'distribution', 'access', 'host'];
+
 export function deviceName(d) {
   return d.sys_name || d.id;
 }
@@ -84,11 +87,17 @@ export function nodeData(d) {
   // A stale verdict's RTT is from its old round: not shown on the map.
   const rtt = stale ? null : h.rtt_avg_ms;
   const name = deviceName(d);
+  // A long name is cut on the map (the panel shows it whole), so that no
+  // label grows past the room the layout keeps for it.
+  const shortName = [...name].length > LABEL_CHARS ? [...name].slice(0, LABEL_CHARS - 1).join('') + '…' : name;
   return {
     id: d.id,
     name,
-    label: rtt === null || rtt === undefined ? name : name + '\n' + fmtMs(rtt),
+    shortName,
+    label: rtt === null || rtt === undefined ? shortName : shortName + '\n' + fmtMs(rtt),
     kind: deviceKind(d),
+    // The server's place for it in the hierarchy (core at the top).
+    role: ROLES.includes(d.role) ? d.role : 'host',
     reach,
     stale: stale ? 'yes' : 'no',
     colour: REACH_COLOURS[reach] || REACH_COLOURS.unknown,

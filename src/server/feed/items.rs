@@ -22,13 +22,17 @@ fn to_text(v: Result<String, serde_json::Error>) -> Arc<str> {
 pub(super) fn render(live: &Live, now_ms: UnixMillis) -> (Items, Items) {
     let mut devices = Items::new();
     let mut links = Items::new();
+    // Roles are the whole topology's (linear in its size, once a tick).
+    let roles = live.read_topology(crate::topology::roles);
     let mut at = 0;
     while live.read(|s| {
         let all = &s.topology.devices;
         for d in all.iter().skip(at).take(CHUNK) {
             devices.insert(
                 d.id.0.clone(),
-                to_text(serde_json::to_string(&api::device_view(s, d, now_ms))),
+                to_text(serde_json::to_string(&api::device_view(
+                    s, d, &roles, now_ms,
+                ))),
             );
         }
         at += CHUNK;

@@ -1,0 +1,188 @@
+//! What the map page drew, measured in the page: node positions and roles,
+//! overlapping boxes (devices, their labels, link labels, from cytoscape's
+//! rendered bounding boxes), and generated campuses to draw.
+#![allow(dead_code)]
+use super::browser::Browser;
+use nocmap::live::{DeviceHealth, Live, Reachability};
+use nocmap::topology::Topology;
+use nocmap::types::UnixMillis;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// Every node's model position and role: `{id: [x, y, role]}`.
+pub const POSITIONS: &str = "(() => { const p = {}; window.__nocmap_cy.nodes().forEach((n) => \
+    { p[n.id()] = [n.position().x, n.position().y, n.data('role')]; }); return p; })()";
+
+/// Pairs of overlapping boxes among every device's body, every device's
+/// label and every link label drawn (source, target, middle), from
+/// cytoscape's rendered bounding boxes; a device's own label touching its
+/// own body does not count. `{boxes, labels, overlaps: [[a, b]...]}`, or
+/// null while the page has a label placement pending.
+pub const OVERLAPS: &str = r#"(() => {
+  // Only once the labels were placed after the last change of the map.
+  if (window.__nocmap.labelsPending || !window.__nocmap.labels) return null;
+  const cy = window.__nocmap_cy;
+  const boxes = [];
+  const lbl = (w) => ({ includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false,
+    includeUnderlays: false, includeMainLabels: w === 'main', includeSourceLabels: w === 'source',
+    includeTargetLabels: w === 'target' });
+  cy.nodes(':visible').forEach((n) => {
+    boxes.push([n.id(), 'device', n.renderedBoundingBox({ includeLabels: false, includeOverlays: false })]);
+    const l = n.renderedBoundingBox(lbl('main'));
+    if (n.style('label') && l.w > 0) boxes.push([n.id(), 'label', l]);
+  });
+  let labels = 0;
+  cy.edges(':visible').forEach((e) => {
+    for (const w of ['source', 'target', 'main']) {
+      const b = e.renderedBoundingBox(lbl(w));
+      if (b.w > 0 && b.h > 0) { boxes.push([e.id(), w + '-label', b]); labels++; }
+    }
+  });
+  const hit = (a, b) => a.x1 < b.x2 && b.x1 < a.x2 && a.y1 < b.y2 && b.y1 < a.y2;
+  const overlaps = [];
+  for (let i = 0; i < boxes.length; i++) {
+    for (let j = i + 1; j < boxes.length; j++) {
+      if (boxes[i][0] === boxes[j][0] && boxes[i][1] !== boxes[j][1] && !boxes[i][1].endsWith('-label') ) continue;
+      if (hit(boxes[i][2], boxes[j][2])) {
+        const cls = (id) => { const e = cy.getElementById(id); return e.isEdge() ? e.classes().join(',') + '/' + e.style('curve-style') : ''; };
+        const r = (b) => [b.x1, b.y1, b.x2, b.y2].map(Math.round).join(',');
+        overlaps.push([boxes[i][0] + ' ' + boxes[i][1] + ' ' + r(boxes[i][2]) + ' ' + cls(boxes[i][0]),
+          boxes[j][0] + ' ' + boxes[j][1] + ' ' + r(boxes[j][2]) + ' ' + cls(boxes[j][0])]);
+      }
+    }
+  }
+  return { boxes: boxes.length, labels, overlaps };
+})()"#;
+
+/// Node id → (x, y, role) as the page has them.
+pub fn positions(b: &mut Browser) -> BTreeMap<String, (f64, f64, String)> {
+    let v = b.eval(POSITIONS);
+    v.as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, p)| {
+            (
+                k.clone(),
+                (
+                    p[0].as_f64().unwrap(),
+                    p[1].as_f64().unwrap(),
+                    p[2].as_str().unwrap_or("").to_string(),
+                ),
+            )
+        })
+        .collect()
+}
+
+/// Asserts every core device is drawn above every access device (and
+/// distribution between when there is any); returns the ys by role.
+pub fn assert_layered(pos: &BTreeMap<String, (f64, f64, String)>, what: &str) {
+    let ys =
+        |role: &str| -> Vec<f64> { pos.values().filter(|p| p.2 == role).map(|p| p.1).collect() };
+    let (core, dist, access) = (ys("core"), ys("distribution"), ys("access"));
+    assert!(
+        !core.is_empty() && !access.is_empty(),
+        "{what}: roles {pos:?}"
+    );
+    let max = |v: &[f64]| v.iter().cloned().fold(f64::MIN, f64::max);
+    let min = |v: &[f64]| v.iter().cloned().fold(f64::MAX, f64::min);
+    assert!(
+        max(&core) < min(&access),
+        "{what}: a core device drawn at or below an access device: {pos:?}"
+    );
+    if !dist.is_empty() {
+        assert!(
+            max(&core) < min(&dist) && max(&dist) < min(&access),
+            "{what}: distribution not between core and access: {pos:?}"
+        );
+    }
+}
+
+/// The overlaps the page has now; panics naming the first few when any.
+pub fn assert_no_overlaps(b: &mut Browser, what: &str) -> Value {
+    let o = b.wait(OVERLAPS, 20, "the labels placed", "window.__nocmap.labels");
+    let n = o["overlaps"].as_array().map_or(usize::MAX, Vec::len);
+    if n > 0 {
+        b.screenshot(&format!("failed-overlaps-{}", what.replace(' ', "-")));
+        let again = b.eval("JSON.stringify(window.__nocmap.placeLabels())");
+        let o2 = b.eval(OVERLAPS);
+        eprintln!("placed again: {again}: {}", o2["overlaps"]);
+    }
+    assert_eq!(
+        n,
+        0,
+        "{what}: {n} overlapping boxes of {} (labels {}, zoom {}), e.g. {}",
+        o["boxes"],
+        b.eval("JSON.stringify([window.__nocmap.labels, window.__nocmap.labelRuns])"),
+        b.eval("window.__nocmap_cy.zoom()"),
+        json!(o["overlaps"].as_array().unwrap()[..n.min(8)])
+    );
+    o
+}
+
+/// The largest distance any node present in both moved.
+pub fn moved(
+    a: &BTreeMap<String, (f64, f64, String)>,
+    b: &BTreeMap<String, (f64, f64, String)>,
+) -> f64 {
+    a.iter()
+        .filter_map(|(k, p)| {
+            b.get(k)
+                .map(|q| ((p.0 - q.0).powi(2) + (p.1 - q.1).powi(2)).sqrt())
+        })
+        .fold(0.0, f64::max)
+}
+
+/// A campus whose names say nothing of their roles: `cores` in a ring,
+/// `dists` each on two cores, `access` switches each dual-homed to a
+/// distribution pair, `hosts` spread over the access switches. Device ids
+/// tell the role they must get: `c…`, `d…`, `a…`, `h…`.
+pub fn campus(cores: usize, dists: usize, access: usize, hosts: usize) -> Topology {
+    use super::topology::{device, link};
+    let mut t = Topology::default();
+    let mut links = Vec::new();
+    let name = |p: &str, i: usize| format!("{p}{i:03}");
+    for i in 0..cores {
+        t.devices.push(device(&name("c", i)));
+        if cores > 1 && (cores > 2 || i == 0) {
+            links.push((name("c", i), name("c", (i + 1) % cores)));
+        }
+    }
+    for i in 0..dists {
+        t.devices.push(device(&name("d", i)));
+        links.push((name("c", i % cores), name("d", i)));
+        links.push((name("c", (i + 1) % cores), name("d", i)));
+    }
+    for i in 0..access {
+        t.devices.push(device(&name("a", i)));
+        let pair = 2 * (i * dists / access / 2);
+        links.push((name("d", pair % dists), name("a", i)));
+        links.push((name("d", (pair + 1) % dists), name("a", i)));
+    }
+    for i in 0..hosts {
+        let mut d = device(&name("h", i));
+        d.sys_name = Some(format!("host-{i}.campus.example"));
+        t.devices.push(d);
+        links.push((name("a", i % access), name("h", i)));
+    }
+    for (k, (a, b)) in links.iter().enumerate() {
+        t.links.push(link(&format!("l{k:04}"), a, b));
+    }
+    t
+}
+
+/// Every device of `live` reachable with an RTT (two label lines each).
+pub fn all_up(live: &Live) {
+    let ids: Vec<_> = live.read_topology(|t| t.devices.iter().map(|d| d.id.clone()).collect());
+    live.update_devices(|m| {
+        for id in ids {
+            m.entry(id).or_insert_with(|| DeviceHealth {
+                reachability: Reachability::Up,
+                rtt_avg_ms: Some(0.42),
+                loss_pct: Some(0.0),
+                last_icmp_ms: Some(UnixMillis::now()),
+                icmp_stale_after_ms: Some(86_400_000),
+                ..Default::default()
+            });
+        }
+    });
+}
