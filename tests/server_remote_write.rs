@@ -167,12 +167,12 @@ async fn pushes_decode_to_the_series_of_metrics() {
     let evil = pushed
         .iter()
         .find(|(n, l, _)| {
-            n == "nocmap_interface_in_bits_per_second"
+            n == "nocmap_interface_in_bytes_per_second"
                 && l.get("if_name").map(String::as_str) == Some(EVIL_IF_NAME)
         })
         .expect("hostile ifName pushed verbatim");
     assert_eq!(evil.1["sys_name"], EVIL_SYS_NAME);
-    assert_eq!(f64::from_bits(evil.2), 42.0);
+    assert_eq!(f64::from_bits(evil.2), 42.0 / 8.0);
 
     stop.send(()).unwrap();
     let stats = task.await.unwrap();
