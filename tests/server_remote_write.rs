@@ -8,7 +8,7 @@ use bytes::Bytes;
 use nocmap::server::remote_write::{self, RemoteAuth, Settings, Stats};
 use nocmap::server::{exposition, metrics};
 use nocmap::types::Secret;
-use nocmap::util::http::Endpoint;
+use nocmap::util::http::Destination;
 use prost::Message;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::SocketAddr;
@@ -85,7 +85,8 @@ fn receiver(
 
 fn settings(addr: SocketAddr, interval_ms: u64, queue_len: usize) -> Settings {
     Settings {
-        endpoint: Endpoint::parse(&format!("http://{addr}/api/v1/write")).unwrap(),
+        endpoint: Destination::new(&format!("http://{addr}/api/v1/write"), &Default::default())
+            .unwrap(),
         interval: Duration::from_millis(interval_ms),
         timeout: Duration::from_secs(2),
         queue_len,
