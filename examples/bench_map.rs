@@ -177,6 +177,7 @@ fn churn(live: &Live, rng: &mut Rng, share: usize) {
                             .with(Metric::OutUtilisationPct, outp),
                     ),
                     updated_ms: Some(UnixMillis(now)),
+                    counters: None,
                 },
             );
         }

@@ -234,7 +234,7 @@ bearer_token = "{HOOK_TOKEN}"
     let mut ready = false;
     for _ in 0..40 {
         let out = curl("/metrics", Some(VIEWER));
-        if String::from_utf8_lossy(&out.stdout).contains("nocmap_interface_in_bits_per_second") {
+        if String::from_utf8_lossy(&out.stdout).contains("nocmap_interface_in_bytes_per_second") {
             ready = true;
             break;
         }

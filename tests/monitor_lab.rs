@@ -161,7 +161,7 @@ fn api_checks(lab: &Lab) {
     assert!(
         metrics
             .lines()
-            .any(|l| l.starts_with("nocmap_interface_in_bits_per_second{")
+            .any(|l| l.starts_with("nocmap_interface_in_bytes_per_second{")
                 && l.contains("sys_name=\"r2\"")
                 && l.contains("if_name=\"eth1\"")),
         "r2 eth1 in /metrics"

@@ -50,8 +50,8 @@ labels = {{ site = "lab", env = "test" }}
         Ok(())
     );
     let rw = settings::remote_write(c.remote_write.as_ref()).unwrap();
-    assert_eq!(rw.endpoint.authority, "127.0.0.1:9090");
-    assert_eq!(rw.endpoint.path, "/api/v1/write");
+    assert_eq!(rw.endpoint.endpoint.authority, "127.0.0.1:9090");
+    assert_eq!(rw.endpoint.endpoint.path, "/api/v1/write");
     assert_eq!(rw.interval.as_secs(), 30);
     assert_eq!(rw.timeout.as_millis(), 5000);
     assert_eq!(rw.queue_len, 64);
@@ -130,7 +130,8 @@ labels = { device = "x", "Bad-Name" = "y", empty = "" }
     has(4, "0 or more");
     has(5, "at least 1 unless rate_limit_per_s is 0");
     has(6, "niceness from 0 to 19");
-    has(9, "only http:// is supported");
+    // https:// is taken now; the credentials in it are not (and not shown).
+    has(9, "credentials in the URL are not allowed");
     has(10, "must be greater than 0");
     has(11, "either bearer_token or basic_auth_user");
     has(12, "needs basic_auth_password");

@@ -35,22 +35,38 @@ async fn metrics_parse_strictly_and_round_trip_hostile_labels() {
             .unwrap_or_else(|| panic!("no {name} {labels:?} in\n{}", r.body))
             .value
     };
-    assert_eq!(v("nocmap_interface_in_bits_per_second", &gi), 2_000_000.0);
-    assert_eq!(v("nocmap_interface_out_bits_per_second", &gi), 500_000.0);
+    assert_eq!(v("nocmap_interface_in_bytes_per_second", &gi), 250_000.0);
+    assert_eq!(v("nocmap_interface_out_bytes_per_second", &gi), 62_500.0);
+    assert_eq!(v("nocmap_interface_speed_bytes", &gi), 125_000_000.0);
+    // The raw counters as `_total` counters: octets, packets (unicast,
+    // multicast and broadcast added), errors, discards.
+    assert_eq!(v("nocmap_interface_in_bytes_total", &gi), 9_000_000_000.0);
+    assert_eq!(v("nocmap_interface_out_bytes_total", &gi), 4_000_000_000.0);
+    assert_eq!(v("nocmap_interface_in_packets_total", &gi), 1_000_111.0);
+    assert_eq!(v("nocmap_interface_in_errors_total", &gi), 3.0);
+    assert_eq!(v("nocmap_interface_out_discards_total", &gi), 4.0);
+    assert_eq!(types["nocmap_interface_in_bytes_total"], "counter");
+    // No counters polled (dev-b): no samples, never 0.
+    assert!(
+        !samples
+            .iter()
+            .any(|s| s.name == "nocmap_interface_in_bytes_total"
+                && s.labels.get("device").map(String::as_str) == Some("dev-b"))
+    );
     assert_eq!(v("nocmap_interface_in_utilization_ratio", &gi), 0.002);
     assert_eq!(v("nocmap_interface_oper_up", &gi), 1.0);
     assert_eq!(v("nocmap_interface_in_discards_per_second", &gi), 0.0);
     // The ifName with a backslash, a quote and a newline comes back intact.
     let evil = [a[0], a[1], ("if_name", EVIL_IF_NAME)];
-    assert_eq!(v("nocmap_interface_in_bits_per_second", &evil), 42.0);
+    assert_eq!(v("nocmap_interface_in_bytes_per_second", &evil), 42.0 / 8.0);
     // ... and its missing rates are absent, not NaN or 0.
-    assert!(find(&samples, "nocmap_interface_out_bits_per_second", &evil).is_none());
+    assert!(find(&samples, "nocmap_interface_out_bytes_per_second", &evil).is_none());
     let b = [
         ("device", "dev-b"),
         ("sys_name", SCRIPT_SYS_NAME),
         ("if_name", "eth0"),
     ];
-    assert_eq!(v("nocmap_interface_out_bits_per_second", &b), 1_900_000.0);
+    assert_eq!(v("nocmap_interface_out_bytes_per_second", &b), 237_500.0);
     assert!(find(&samples, "nocmap_interface_in_errors_per_second", &b).is_none());
 
     assert_eq!(v("nocmap_device_up", &a), 1.0);
@@ -108,4 +124,41 @@ fn the_parser_refuses_what_the_format_forbids() {
     ] {
         assert!(parse_prometheus(bad).is_err(), "{bad:?}");
     }
+}
+
+/// `promtool check metrics` (Prometheus's own linter, Debian's `prometheus`
+/// package) finds nothing to say about `/metrics`: base units, `_total`
+/// on counters only, HELP on every family. Before the rename it warned
+/// three times ("use base unit \"bytes\" instead of \"bits\"").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn promtool_finds_nothing_to_lint() {
+    use std::io::Write;
+    let srv = start(AppState::new(hostile_live()));
+    let r = get(srv.addr, "/metrics", None).await;
+    srv.stop().await;
+    assert_eq!(r.status, 200);
+    let mut child = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("promtool is needed (Debian package `prometheus`; .ci/run installs it)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(r.body.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && said.trim().is_empty(),
+        "promtool check metrics: {:?}\n{said}",
+        out.status
+    );
 }

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use nocmap::server::remote_write::{self, RemoteAuth, Settings, Stats};
 use nocmap::server::{exposition, metrics};
 use nocmap::types::Secret;
-use nocmap::util::http::Endpoint;
+use nocmap::util::http::Destination;
 use prost::Message;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::SocketAddr;
@@ -85,7 +85,8 @@ fn receiver(
 
 fn settings(addr: SocketAddr, interval_ms: u64, queue_len: usize) -> Settings {
     Settings {
-        endpoint: Endpoint::parse(&format!("http://{addr}/api/v1/write")).unwrap(),
+        endpoint: Destination::new(&format!("http://{addr}/api/v1/write"), &Default::default())
+            .unwrap(),
         interval: Duration::from_millis(interval_ms),
         timeout: Duration::from_secs(2),
         queue_len,
@@ -167,12 +168,12 @@ async fn pushes_decode_to_the_series_of_metrics() {
     let evil = pushed
         .iter()
         .find(|(n, l, _)| {
-            n == "nocmap_interface_in_bits_per_second"
+            n == "nocmap_interface_in_bytes_per_second"
                 && l.get("if_name").map(String::as_str) == Some(EVIL_IF_NAME)
         })
         .expect("hostile ifName pushed verbatim");
     assert_eq!(evil.1["sys_name"], EVIL_SYS_NAME);
-    assert_eq!(f64::from_bits(evil.2), 42.0);
+    assert_eq!(f64::from_bits(evil.2), 42.0 / 8.0);
 
     stop.send(()).unwrap();
     let stats = task.await.unwrap();

@@ -6,6 +6,8 @@
 //! `cargo test` so they do not run twice.
 // Each lab brings its own copy of `tests/support`, as it does alone.
 #![allow(clippy::duplicate_mod)]
+#[path = "alerts_alertmanager_lab.rs"]
+mod alerts_alertmanager_lab;
 #[path = "alerts_flap_lab.rs"]
 mod alerts_flap_lab;
 #[path = "alerts_isolation_lab.rs"]

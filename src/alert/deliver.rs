@@ -10,6 +10,14 @@
 //! notification carries its id (`X-Nocmap-Notification-Id` header and
 //! `notification_id` in the body) so receivers can drop repeats.
 //!
+//! An Alertmanager receiver (`format = "alertmanager_api"`) gets each
+//! event as a one-alert list for `POST /api/v2/alerts`; and, whenever its
+//! outbox is empty and the resend interval has passed, every alert it was
+//! last told is firing (the store's `told_firing`) again, with a fresh
+//! `endsAt`, as Prometheus does. Alertmanager keeps alerts in memory only:
+//! the resend brings them back after it restarts. Resends go through the
+//! same loop as the outbox, so one never overtakes a resolve.
+//!
 //! The HTTP side is behind [`Notifier`] and time behind the clock handle
 //! (the backoff, the idle look, the delivery stamps), so the loop runs
 //! against fakes.
@@ -18,8 +26,9 @@ use super::payload;
 use crate::config::ReceiverFormat;
 use crate::store::{AlertEvent, Delivery, Store};
 use crate::types::Secret;
+use crate::types::UnixMillis;
 use crate::util::clock::Clock;
-use crate::util::http::{Endpoint, post};
+use crate::util::http::{Destination, post};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -62,7 +71,7 @@ pub fn classify(status: u16) -> Answer {
 
 /// A webhook receiver over HTTP/1.1.
 pub struct Webhook {
-    pub endpoint: Endpoint,
+    pub endpoint: Destination,
     pub bearer_token: Option<Secret>,
     /// Header names and secret values.
     pub headers: Vec<(String, Secret)>,
@@ -96,6 +105,48 @@ impl Notifier for Webhook {
 pub struct Target {
     pub name: String,
     pub format: ReceiverFormat,
+    /// Set for `alertmanager_api` receivers.
+    pub api: Option<AlertmanagerApi>,
+}
+
+/// A device's tags from its id (for the `tags` label).
+pub type DeviceTags = dyn Fn(&str) -> Vec<String> + Send + Sync;
+
+/// What an Alertmanager API receiver needs beyond the event.
+#[derive(Clone)]
+pub struct AlertmanagerApi {
+    /// Firing alerts are sent again this often; each is valid 4 × this.
+    pub resend: Duration,
+    pub map_url: Option<String>,
+    pub tags: Arc<DeviceTags>,
+}
+
+impl std::fmt::Debug for AlertmanagerApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AlertmanagerApi")
+            .field("resend", &self.resend)
+            .field("map_url", &self.map_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AlertmanagerApi {
+    /// The `POST /api/v2/alerts` body for `events` at `now`.
+    pub fn render(&self, events: &[AlertEvent], now: UnixMillis) -> Vec<u8> {
+        let valid_until = now + 4 * self.resend.as_millis() as i64;
+        let alerts: Vec<serde_json::Value> = events
+            .iter()
+            .map(|e| {
+                payload::alertmanager_api(
+                    e,
+                    &(self.tags)(&e.device),
+                    valid_until,
+                    self.map_url.as_deref(),
+                )
+            })
+            .collect();
+        serde_json::to_vec(&alerts).unwrap_or_default()
+    }
 }
 
 /// What one receiver's delivery did, returned when it stops.
@@ -110,6 +161,15 @@ pub struct Stats {
 pub fn render(format: ReceiverFormat, e: &AlertEvent, receiver: &str) -> Vec<u8> {
     let v = match format {
         ReceiverFormat::Alertmanager => payload::alertmanager(e, receiver),
+        // Without its settings (tests): the API alert with a 4-minute validity.
+        ReceiverFormat::AlertmanagerApi => {
+            serde_json::Value::Array(vec![payload::alertmanager_api(
+                e,
+                &[],
+                e.at_ms + 240_000,
+                None,
+            )])
+        }
         ReceiverFormat::Generic => payload::generic(e, receiver),
     };
     serde_json::to_vec(&v).unwrap_or_default()
@@ -143,6 +203,12 @@ pub async fn run<N: Notifier>(
     let mut stats = Stats::default();
     let mut failures: u32 = 0;
     let name = target.name.clone();
+    // The first resend one interval after start: the outbox goes first.
+    let mut resend_due = target
+        .api
+        .as_ref()
+        .map(|a| clock.mono_ms() + a.resend.as_millis() as u64);
+    let mut resend_failing = false;
     loop {
         if *stop.borrow() {
             return stats;
@@ -152,6 +218,32 @@ pub async fn run<N: Notifier>(
         let item = match item {
             Ok(Some(item)) => item,
             Ok(None) => {
+                if let (Some(api), Some(due)) = (&target.api, resend_due)
+                    && clock.mono_ms() >= due
+                {
+                    resend_due = Some(clock.mono_ms() + api.resend.as_millis() as u64);
+                    let n = name.clone();
+                    match with_store(&store, move |s| s.told_firing(&n)).await {
+                        Ok(firing) if !firing.is_empty() => {
+                            let body = api.render(&firing, clock.wall_ms());
+                            let answer = tokio::select! {
+                                a = notifier.send(body, 0) => a,
+                                _ = stop.changed() => return stats,
+                            };
+                            let ok = answer == Answer::Accepted;
+                            if !ok && !std::mem::replace(&mut resend_failing, true) {
+                                tracing::warn!(receiver = %name, answer = ?answer, alerts = firing.len(), "resending the firing alerts failed; trying again next interval");
+                            } else if ok && std::mem::take(&mut resend_failing) {
+                                tracing::info!(receiver = %name, alerts = firing.len(), "firing alerts resent again");
+                            }
+                        }
+                        Ok(_) => {}
+                        Err(e) => {
+                            tracing::warn!(receiver = %name, error = %e, "reading the firing alerts to resend failed")
+                        }
+                    }
+                    continue;
+                }
                 tokio::select! {
                     _ = wake.notified() => {}
                     _ = clock.sleep(IDLE_LOOK) => {}
@@ -168,7 +260,10 @@ pub async fn run<N: Notifier>(
                 continue;
             }
         };
-        let body = render(target.format, &item.event, &name);
+        let body = match &target.api {
+            Some(api) => api.render(std::slice::from_ref(&item.event), clock.wall_ms()),
+            None => render(target.format, &item.event, &name),
+        };
         let answer = tokio::select! {
             a = notifier.send(body, item.event.id) => a,
             // The attempt in flight is abandoned; the row is sent again next start.
@@ -270,6 +365,7 @@ mod tests {
             Target {
                 name: "hook".into(),
                 format: ReceiverFormat::Generic,
+                api: None,
             },
             fake,
             store.clone(),
@@ -385,6 +481,125 @@ mod tests {
         stop_tx.send(true).unwrap();
         let stats = task.await.unwrap();
         assert_eq!((stats.delivered, stats.failed_attempts), (1, 1));
+    }
+
+    /// Records every body it is sent (id 0: a resend).
+    struct Bodies(Arc<Mutex<Vec<(i64, serde_json::Value)>>>);
+
+    impl Notifier for Bodies {
+        fn send(&self, body: Vec<u8>, id: i64) -> impl Future<Output = Answer> + Send {
+            let v = serde_json::from_slice(&body).unwrap();
+            self.0.lock().unwrap().push((id, v));
+            async { Answer::Accepted }
+        }
+    }
+
+    /// An Alertmanager API receiver gets the fired alert, then the same
+    /// alert again every resend interval with its validity moved on, then
+    /// the resolve, and no resend after it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn alertmanager_api_receivers_get_firing_alerts_again_until_resolved() {
+        use crate::store::ActiveAlertRow;
+        use crate::types::{AlertEventKind, AlertState, AlertStatus};
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("d.db"), StoreConfig::default()).unwrap();
+        let saved = ActiveAlertRow {
+            key: "k".into(),
+            rule: "r".into(),
+            severity: crate::types::Severity::Info,
+            device: "d".into(),
+            device_name: "d".into(),
+            interface: None,
+            status: AlertStatus::Firing,
+            since_ms: UnixMillis(1),
+            value: None,
+            caused_by: vec![],
+            maintenance: None,
+            flapping: false,
+            notified: true,
+            flap_told: false,
+        };
+        let fired = store
+            .record_alerts(
+                &[(event("k"), vec!["am".to_string()])],
+                Some(&[saved]),
+                UnixMillis(1),
+            )
+            .unwrap()[0];
+        let store = Arc::new(Mutex::new(store));
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (stop_tx, stop) = watch::channel(false);
+        let api = AlertmanagerApi {
+            resend: Duration::from_millis(300),
+            map_url: Some("http://127.0.0.1:8080/".into()),
+            tags: Arc::new(|id: &str| vec![format!("tag-of-{id}")]),
+        };
+        let task = tokio::spawn(run(
+            Target {
+                name: "am".into(),
+                format: ReceiverFormat::AlertmanagerApi,
+                api: Some(api),
+            },
+            Bodies(seen.clone()),
+            store.clone(),
+            Arc::new(Notify::new()),
+            Arc::new(crate::util::clock::SystemClock::new()),
+            stop,
+        ));
+        let count = |id: i64| {
+            seen.lock()
+                .unwrap()
+                .iter()
+                .filter(|(i, _)| *i == id)
+                .count()
+        };
+        for _ in 0..100 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            if count(0) >= 2 {
+                break;
+            }
+        }
+        assert_eq!(count(fired), 1);
+        assert!(count(0) >= 2, "resends: {:?}", seen.lock().unwrap());
+        {
+            let seen = seen.lock().unwrap();
+            let first = &seen[0].1[0];
+            assert_eq!(first["labels"]["tags"], "tag-of-d");
+            assert_eq!(first["annotations"]["map_url"], "http://127.0.0.1:8080/");
+            let resend = &seen.iter().find(|(i, _)| *i == 0).unwrap().1;
+            assert_eq!(resend.as_array().unwrap().len(), 1);
+            assert_eq!(resend[0]["labels"], first["labels"]);
+            assert!(resend[0]["endsAt"].as_str() > first["endsAt"].as_str());
+        }
+        let resolved = AlertEvent {
+            event: AlertEventKind::Resolved,
+            state: AlertState::Resolved,
+            ..event("k")
+        };
+        let gone = store
+            .lock()
+            .unwrap()
+            .record_alerts(
+                &[(resolved, vec!["am".to_string()])],
+                Some(&[]),
+                UnixMillis(2),
+            )
+            .unwrap()[0];
+        for _ in 0..100 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            if count(gone) == 1 {
+                break;
+            }
+        }
+        let resends = count(0);
+        tokio::time::sleep(Duration::from_millis(900)).await;
+        stop_tx.send(true).unwrap();
+        task.await.unwrap();
+        assert_eq!(count(gone), 1);
+        assert_eq!(count(0), resends, "resent after the resolve");
+        let seen = seen.lock().unwrap();
+        let last = &seen.iter().find(|(i, _)| *i == gone).unwrap().1[0];
+        assert_eq!(last["endsAt"], "1970-01-01T00:00:00.001Z");
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Notification bodies: the Alertmanager webhook payload (version "4") and
-//! nocmap's generic JSON, built from one recorded event (the store's
+//! Notification bodies: the Alertmanager webhook payload (version "4"),
+//! an alert as Alertmanager's API v2 takes it, and nocmap's generic JSON,
+//! built from one recorded event (the store's
 //! history row, the one type an event has). Pure. The
 //! `notification_id` (the history row id) lets receivers drop the
 //! duplicates at-least-once delivery can cause.
@@ -10,7 +11,7 @@
 //! real state; Alertmanager bodies name it in the `notice` annotation,
 //! generic bodies in `event`.
 use crate::store::AlertEvent;
-use crate::types::AlertState;
+use crate::types::{AlertState, UnixMillis};
 use crate::util::time::rfc3339_ms as rfc3339;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -72,6 +73,54 @@ pub fn alertmanager(n: &AlertEvent, receiver: &str) -> Value {
             "generatorURL": "",
             "fingerprint": n.fingerprint,
         }],
+    })
+}
+
+/// One alert as Alertmanager's API v2 takes it (`POST /api/v2/alerts`
+/// takes a list), the way Prometheus sends it: the labels of the webhook
+/// body plus the device's `tags` (comma-separated, sorted; absent without
+/// tags); a firing alert ends at `valid_until` (now + 4 × the resend
+/// interval, so Alertmanager lets it expire when nocmap stops telling), a
+/// resolved one at its resolution; `map_url` as an annotation and the
+/// `generatorURL`.
+pub fn alertmanager_api(
+    n: &AlertEvent,
+    tags: &[String],
+    valid_until: UnixMillis,
+    map_url: Option<&str>,
+) -> Value {
+    let mut labels = labels(n);
+    if !tags.is_empty() {
+        let mut tags = tags.to_vec();
+        tags.sort();
+        tags.dedup();
+        labels.insert("tags", tags.join(","));
+    }
+    let mut annotations = BTreeMap::from([
+        ("summary", n.summary.clone()),
+        ("notification_id", n.id.to_string()),
+    ]);
+    if let Some(v) = n.value {
+        annotations.insert("value", format!("{v}"));
+    }
+    if let Some(t) = n.threshold {
+        annotations.insert("threshold", format!("{t}"));
+    }
+    if n.event.is_notice() {
+        annotations.insert("notice", n.event.as_str().to_string());
+    }
+    if let Some(m) = map_url {
+        annotations.insert("map_url", m.to_string());
+    }
+    json!({
+        "labels": labels,
+        "annotations": annotations,
+        "startsAt": rfc3339(n.started_ms),
+        "endsAt": match n.state {
+            AlertState::Firing => rfc3339(valid_until),
+            AlertState::Resolved => rfc3339(n.at_ms),
+        },
+        "generatorURL": map_url.unwrap_or(""),
     })
 }
 
@@ -161,6 +210,31 @@ mod tests {
         assert_eq!(v["alerts"][0]["annotations"]["notice"], "flapping_stopped");
         let fired = alertmanager(&n(AlertEventKind::Fired), "ops");
         assert!(fired["alerts"][0]["annotations"]["notice"].is_null());
+    }
+
+    #[test]
+    fn alertmanager_api_shape() {
+        let tags = ["core".to_string(), "a&b".to_string()];
+        let v = alertmanager_api(
+            &n(AlertEventKind::Fired),
+            &tags,
+            UnixMillis(300_000),
+            Some("https://noc.example/"),
+        );
+        assert_eq!(v["labels"]["alertname"], "hot \"link\"");
+        assert_eq!(v["labels"]["device"], "<r1>");
+        assert_eq!(v["labels"]["interface"], "eth0");
+        assert_eq!(v["labels"]["severity"], "critical");
+        assert_eq!(v["labels"]["tags"], "a&b,core");
+        assert_eq!(v["annotations"]["summary"], "s");
+        assert_eq!(v["annotations"]["map_url"], "https://noc.example/");
+        assert_eq!(v["generatorURL"], "https://noc.example/");
+        assert_eq!(v["startsAt"], "1970-01-01T00:00:01.000Z");
+        assert_eq!(v["endsAt"], "1970-01-01T00:05:00.000Z");
+        let r = alertmanager_api(&n(AlertEventKind::Resolved), &[], UnixMillis(300_000), None);
+        assert_eq!(r["endsAt"], "1970-01-01T00:01:01.000Z");
+        assert!(r["labels"]["tags"].is_null());
+        assert_eq!(r["generatorURL"], "");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! each receiver's delivery task is woken. Owns the store connection of
 //! alerting and reads time and the host's interfaces only through the
 //! `io::Io` handles it is given; all decisions are in the pure core.
-use super::deliver::{self, Notifier, Target, Webhook};
+use super::deliver::{self, AlertmanagerApi, DeviceTags, Notifier, Target, Webhook};
 use super::eval::{ActiveAlert, Evaluator, Restored};
 use super::isolation::{self, PollerLink};
 use super::maintenance::Window;
@@ -19,7 +19,7 @@ use crate::store::{ActiveAlertRow, AlertEvent, Store, StoreConfig, StoreError};
 use crate::topology::DeviceId;
 use crate::types::{AlertEventKind as Event, AlertState, AlertStatus, UnixMillis};
 use crate::util::clock::Clock;
-use crate::util::http::Endpoint;
+use crate::util::http::Destination;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -105,7 +105,7 @@ pub enum StartError {
     #[error("alerting: receiver {name}: {source}")]
     Url {
         name: String,
-        source: crate::util::http::UrlError,
+        source: crate::util::http::DestinationError,
     },
 }
 
@@ -122,11 +122,21 @@ pub fn spawn(
         return Ok(None);
     }
     let mut receivers = Vec::new();
+    let tags = device_tags(config, live.clone());
     for r in &config.receivers {
-        let endpoint = Endpoint::parse(&r.url).map_err(|source| StartError::Url {
-            name: r.name.clone(),
-            source,
-        })?;
+        let mut endpoint =
+            Destination::new(&r.url, &r.tls_files()).map_err(|source| StartError::Url {
+                name: r.name.clone(),
+                source,
+            })?;
+        let api = (r.format == crate::config::ReceiverFormat::AlertmanagerApi).then(|| {
+            endpoint = endpoint.clone().with_path("/api/v2/alerts");
+            AlertmanagerApi {
+                resend: Duration::from_secs(r.resend_s()),
+                map_url: r.map_url.clone(),
+                tags: tags.clone(),
+            }
+        });
         let hook = Webhook {
             endpoint,
             bearer_token: r.bearer_token.clone(),
@@ -141,12 +151,33 @@ pub fn spawn(
             Target {
                 name: r.name.clone(),
                 format: r.format,
+                api,
             },
             hook,
         ));
     }
     let store = tokio::task::block_in_place(|| Store::open(db, StoreConfig::default()))?;
     Ok(Some(start(config, live, store, receivers, io, stop)?))
+}
+
+/// A device's tags from its id: the config's tag rules over its name and
+/// addresses in the live topology (none for a device no longer there).
+fn device_tags(config: &Config, live: Arc<Live>) -> Arc<DeviceTags> {
+    let tagging = config.tagging();
+    Arc::new(move |id: &str| {
+        live.read(|v| {
+            v.topology
+                .devices
+                .iter()
+                .find(|d| d.id.0 == id)
+                .map(|d| {
+                    let mut addrs = d.addresses.clone();
+                    addrs.extend(d.mgmt_addr.filter(|a| !d.addresses.contains(a)));
+                    tagging.tags_for(d.sys_name.as_deref(), &addrs)
+                })
+                .unwrap_or_default()
+        })
+    })
 }
 
 /// Starts evaluation on `io`'s clock (the first step at once, then every

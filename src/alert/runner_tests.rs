@@ -90,6 +90,7 @@ fn notifier(clock: &Arc<dyn Clock>, answers: Vec<Answer>) -> (ScriptedNotifier, 
     let target = Target {
         name: "hook".into(),
         format: ReceiverFormat::Generic,
+        api: None,
     };
     (n, target)
 }

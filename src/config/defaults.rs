@@ -95,6 +95,11 @@ pub fn receiver_timeout_ms() -> u64 {
     5000
 }
 
+/// Prometheus resends firing alerts to Alertmanager every minute.
+pub fn receiver_resend_s() -> u64 {
+    60
+}
+
 pub fn store_durability() -> super::model::StoreDurability {
     super::model::StoreDurability::Full
 }

@@ -372,7 +372,7 @@ impl Default for ServerConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RemoteWriteConfig {
-    /// The receiver, `http://host:port/path` (TLS: terminate at a proxy).
+    /// The receiver, `http://` or `https://host:port/path`.
     pub url: String,
     #[serde(default = "defaults::remote_write_interval_s")]
     pub interval_s: u64,
@@ -388,6 +388,22 @@ pub struct RemoteWriteConfig {
     /// Extra labels added to every series (e.g. `site = "lab"`).
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    /// `https://` only: PEM CA certificates trusted instead of the system's.
+    pub ca_file: Option<PathBuf>,
+    /// `https://` only: a client certificate (PEM chain) with `client_key`.
+    pub client_cert: Option<PathBuf>,
+    pub client_key: Option<PathBuf>,
+}
+
+impl RemoteWriteConfig {
+    /// The TLS files of the connection.
+    pub fn tls_files(&self) -> crate::util::http_tls::TlsFiles {
+        crate::util::http_tls::TlsFiles {
+            ca_file: self.ca_file.clone(),
+            client_cert: self.client_cert.clone(),
+            client_key: self.client_key.clone(),
+        }
+    }
 }
 
 /// A network prefix in CIDR form with no host bits set (`10.1.0.0/16`).

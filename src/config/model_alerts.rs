@@ -8,6 +8,7 @@ use super::model::Prefix;
 use super::secret::Secret;
 use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 /// The closed sets of a rule live below the store, which carries them.
 pub use crate::types::{RuleKind, Severity};
@@ -99,17 +100,24 @@ pub struct Maintenance {
 pub enum ReceiverFormat {
     /// The Alertmanager webhook payload (version "4").
     Alertmanager,
+    /// Alerts POSTed to Alertmanager's own API (`/api/v2/alerts` below
+    /// `url`), the way Prometheus sends them: firing alerts again every
+    /// `resend_s`, resolved ones with their `endsAt`.
+    #[serde(rename = "alertmanager_api")]
+    AlertmanagerApi,
     /// nocmap's own flat JSON object.
     #[default]
     Generic,
 }
 
-/// One `[[receiver]]` webhook.
+/// One `[[receiver]]`: a webhook, or an Alertmanager (`format =
+/// "alertmanager_api"`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Receiver {
     pub name: String,
-    /// `http://host:port/path` (TLS: terminate at a proxy).
+    /// `http://` or `https://host:port/path`; for `alertmanager_api` the
+    /// Alertmanager's base URL (`http://alertmanager:9093`).
     pub url: String,
     #[serde(default)]
     pub format: ReceiverFormat,
@@ -120,6 +128,35 @@ pub struct Receiver {
     pub headers: BTreeMap<String, Secret>,
     #[serde(default = "defaults::receiver_timeout_ms")]
     pub timeout_ms: u64,
+    /// `alertmanager_api` only: firing alerts are sent again this often
+    /// (Prometheus: every minute), so Alertmanager keeps them across its
+    /// own restarts; each is valid for 4 × this.
+    pub resend_s: Option<u64>,
+    /// `alertmanager_api` only: the map's address as people open it
+    /// (`https://nocmap.example:8080/`), for the `map_url` annotation and
+    /// the `generatorURL` of every alert.
+    pub map_url: Option<String>,
+    /// `https://` only: PEM CA certificates trusted instead of the system's.
+    pub ca_file: Option<PathBuf>,
+    /// `https://` only: a client certificate (PEM chain) with `client_key`.
+    pub client_cert: Option<PathBuf>,
+    pub client_key: Option<PathBuf>,
+}
+
+impl Receiver {
+    /// The TLS files of the connection.
+    pub fn tls_files(&self) -> crate::util::http_tls::TlsFiles {
+        crate::util::http_tls::TlsFiles {
+            ca_file: self.ca_file.clone(),
+            client_cert: self.client_cert.clone(),
+            client_key: self.client_key.clone(),
+        }
+    }
+
+    /// The resend interval (`alertmanager_api`).
+    pub fn resend_s(&self) -> u64 {
+        self.resend_s.unwrap_or_else(defaults::receiver_resend_s)
+    }
 }
 
 /// An RFC 3339 time, read as the wall time it names.

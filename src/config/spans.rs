@@ -137,6 +137,9 @@ const REMOTE_WRITE: &[Field] = &[
     f("basic_auth_user", ty::<String>, Plain),
     f("basic_auth_password", ty::<String>, Secret),
     f("labels", ty::<BTreeMap<String, String>>, Plain),
+    f("ca_file", ty::<PathBuf>, Plain),
+    f("client_cert", ty::<PathBuf>, Plain),
+    f("client_key", ty::<PathBuf>, Plain),
 ];
 
 /// `(key, fields, is array of tables)` for each top-level section.
@@ -190,6 +193,11 @@ const RECEIVER: &[Field] = &[
     f("bearer_token", ty::<String>, Secret),
     f("headers", ty::<BTreeMap<String, String>>, Secret),
     f("timeout_ms", ty::<u64>, Plain),
+    f("resend_s", ty::<u64>, Plain),
+    f("map_url", ty::<String>, Plain),
+    f("ca_file", ty::<PathBuf>, Plain),
+    f("client_cert", ty::<PathBuf>, Plain),
+    f("client_key", ty::<PathBuf>, Plain),
 ];
 
 /// What the walk found: every problem, where each value sits, and the

@@ -4,10 +4,36 @@
 //! receivers, windows that end after they start, and webhook URLs. Pure;
 //! messages never include a secret.
 use super::model::Config;
+use super::model_alerts::ReceiverFormat;
 use super::model_alerts::RuleKind;
 use super::validate::Problems;
-use crate::util::http::Endpoint;
+use crate::util::http::{Destination, DestinationError};
+use crate::util::http_tls::TlsFiles;
 use std::collections::HashSet;
+
+/// Checks a receiver's URL and, for `https://`, that its TLS files load
+/// (the CA file, the client certificate and key): each problem under the
+/// key it belongs to, `at.url` or `at.ca_file`, `at.client_cert`,
+/// `at.client_key`.
+pub(super) fn check_destination(v: &mut Problems, at: &str, url: &str, files: &TlsFiles) {
+    use crate::util::http_tls::TlsFileError as T;
+    let e = match Destination::new(url, files) {
+        Ok(_) => return,
+        Err(e) => e,
+    };
+    let key = match &e {
+        DestinationError::Url(_) => "url",
+        DestinationError::TlsFilesWithoutHttps => "url",
+        DestinationError::Tls(T::Ca { .. } | T::NoSystemBundle) => "ca_file",
+        DestinationError::Tls(T::Key { .. }) => "client_key",
+        DestinationError::Tls(_) => "client_cert",
+    };
+    let text = match &e {
+        DestinationError::Url(u) => u.to_string(),
+        other => other.to_string(),
+    };
+    v.push(&format!("{at}.{key}"), &text);
+}
 
 /// A p95 needs a few samples; a day of 1-minute polls is plenty.
 const MAX_P95_WINDOW_S: u64 = 7 * 86_400;
@@ -18,10 +44,31 @@ impl Config {
         for (i, r) in self.receivers.iter().enumerate() {
             let at = format!("receiver[{i}]");
             v.unique_name(&at, "receiver", &r.name, &mut receivers);
-            if let Err(e) = Endpoint::parse(&r.url) {
-                v.push(&format!("{at}.url"), &e.to_string());
-            }
+            check_destination(v, &at, &r.url, &r.tls_files());
             v.nonzero(&format!("{at}.timeout_ms"), r.timeout_ms);
+            let api = r.format == ReceiverFormat::AlertmanagerApi;
+            for (key, present) in [
+                ("resend_s", r.resend_s.is_some()),
+                ("map_url", r.map_url.is_some()),
+            ] {
+                if present && !api {
+                    v.push(
+                        &format!("{at}.{key}"),
+                        "applies to format = \"alertmanager_api\" only",
+                    );
+                }
+            }
+            if let Some(s) = r.resend_s {
+                v.nonzero(&format!("{at}.resend_s"), s);
+            }
+            if let Some(m) = &r.map_url
+                && !(m.starts_with("http://") || m.starts_with("https://"))
+            {
+                v.push(
+                    &format!("{at}.map_url"),
+                    "must be an http:// or https:// URL",
+                );
+            }
             for name in r.headers.keys() {
                 let token = !name.is_empty()
                     && name
@@ -305,7 +352,7 @@ name = "w"
 weekly = ["someday 02:00-03:00"]
 [[receiver]]
 name = "r"
-url = "https://example.invalid/x"
+url = "ftp://example.invalid/x"
 bearer_token = 5
 "#;
         let errs = Config::from_toml(text).unwrap_err();
@@ -324,11 +371,68 @@ bearer_token = 5
         has(15, "needs `window_s`");
         has(22, "must be after `start`");
         has(25, "not a weekly window");
-        has(28, "only http://");
+        has(28, "only http:// and https://");
         has(29, "must be a string");
         for e in &errs {
             assert!(e.column >= 1);
         }
+    }
+
+    /// The Alertmanager API receiver and the TLS keys: each mistake under
+    /// its own key and line, a missing file named, no secret in a message.
+    #[test]
+    fn alertmanager_and_tls_keys_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let junk = dir.path().join("junk.pem");
+        std::fs::write(&junk, "not-a-key-but-secret-looking\n").unwrap();
+        let text = format!(
+            r#"[[receiver]]
+name = "am"
+url = "https://127.0.0.1:9093"
+format = "alertmanager_api"
+resend_s = 0
+map_url = "noc.example"
+ca_file = "{missing}"
+[[receiver]]
+name = "hook"
+url = "http://127.0.0.1:9000/hook"
+resend_s = 30
+ca_file = "{junk}"
+[[receiver]]
+name = "pair"
+url = "https://127.0.0.1:9001/hook"
+client_cert = "{junk}"
+[remote_write]
+url = "https://127.0.0.1:9090/api/v1/write"
+ca_file = "{junk}"
+"#,
+            missing = dir.path().join("missing.pem").display(),
+            junk = junk.display()
+        );
+        let errs = Config::from_toml(&text).unwrap_err();
+        let lines: Vec<(usize, &str)> = errs.iter().map(|e| (e.line, e.message.as_str())).collect();
+        let has = |line: usize, part: &str| {
+            assert!(
+                lines.iter().any(|(l, m)| *l == line && m.contains(part)),
+                "no `{part}` at line {line}: {lines:#?}"
+            )
+        };
+        has(5, "greater than 0");
+        has(6, "http:// or https://");
+        has(7, "missing.pem");
+        has(11, "alertmanager_api\" only");
+        has(10, "apply to https:// URLs only");
+        has(16, "client_cert and client_key go together");
+        has(19, "junk.pem");
+        for (_, m) in &lines {
+            assert!(!m.contains("secret-looking"), "{m}");
+        }
+        let ok = Config::from_toml(
+            "[[receiver]]\nname = \"am\"\nurl = \"http://127.0.0.1:9093\"\nformat = \"alertmanager_api\"\n",
+        )
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(ok.receivers[0].format, ReceiverFormat::AlertmanagerApi);
+        assert_eq!(ok.receivers[0].resend_s(), 60);
     }
 
     #[test]

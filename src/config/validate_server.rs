@@ -4,7 +4,6 @@
 //! messages never include a secret or the URL (it may carry credentials).
 use super::model::Config;
 use super::validate::Problems;
-use crate::util::http::Endpoint;
 
 /// Bearer tokens shorter than this are refused.
 pub const MIN_TOKEN_LEN: usize = 16;
@@ -131,9 +130,7 @@ impl Config {
         let Some(rw) = &self.remote_write else {
             return;
         };
-        if let Err(e) = Endpoint::parse(&rw.url) {
-            v.push("remote_write.url", &e.to_string());
-        }
+        super::validate_alerts::check_destination(v, "remote_write", &rw.url, &rw.tls_files());
         v.nonzero("remote_write.interval_s", rw.interval_s);
         v.nonzero("remote_write.timeout_ms", rw.timeout_ms);
         v.nonzero("remote_write.queue_len", rw.queue_len.into());

@@ -84,6 +84,10 @@ pub struct InterfaceHealth {
     #[serde(flatten, serialize_with = "rate_fields")]
     pub rates: Option<InterfaceRates>,
     pub updated_ms: Option<UnixMillis>,
+    /// The raw counter values of the last poll, as the agent gave them
+    /// (`/metrics` serves them as `_total` counters); not in the JSON.
+    #[serde(skip)]
+    pub counters: Option<crate::counters::Counters>,
 }
 
 impl InterfaceHealth {
@@ -262,6 +266,7 @@ mod tests {
                     .with(Metric::OutDiscardsPerSec, 1.5),
             ),
             updated_ms: Some(UnixMillis(42)),
+            counters: None,
         };
         assert_eq!(
             serde_json::to_string(&h).unwrap(),

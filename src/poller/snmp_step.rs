@@ -75,6 +75,7 @@ pub fn counter_step(
             speed_bps: p.sample.speed_bps,
             rates: Some(rates),
             updated_ms: Some(now),
+            counters: Some(p.sample.counters),
         };
         out.interfaces.push((p.name, health));
         prev.insert(p.sample.if_index, p.sample);

@@ -64,6 +64,7 @@ pub struct Family {
 pub fn collect(s: &LiveView<'_>, now_ms: UnixMillis) -> Vec<Family> {
     let mut out = Vec::new();
     interface_families(s, &mut out);
+    super::metrics_counters::interface_counter_families(s, &mut out);
     device_families(s, now_ms, &mut out);
     poller_families(s, &mut out);
     discovery_families(s, &mut out);
@@ -110,20 +111,23 @@ fn sys_names<'a>(s: &LiveView<'a>) -> BTreeMap<&'a DeviceId, &'a str> {
 type IfGetter = fn(&crate::live::InterfaceHealth) -> Option<f64>;
 
 const PCT: f64 = 100.0;
+const BITS: f64 = 8.0;
 
 fn interface_families(s: &LiveView<'_>, out: &mut Vec<Family>) {
     use MetricKind::Gauge;
     let names = sys_names(s);
     let specs: [(&str, &str, IfGetter); 10] = [
+        // Base units (bytes), as Prometheus names them: × 8 gives the bits
+        // per second these gauges gave before they were renamed.
         (
-            "nocmap_interface_in_bits_per_second",
-            "Bits per second received on the interface over the last poll interval.",
-            |h| h.rate(Metric::InBitsPerSec),
+            "nocmap_interface_in_bytes_per_second",
+            "Bytes per second received on the interface over the last poll interval.",
+            |h| h.rate(Metric::InBitsPerSec).map(|v| v / BITS),
         ),
         (
-            "nocmap_interface_out_bits_per_second",
-            "Bits per second sent on the interface over the last poll interval.",
-            |h| h.rate(Metric::OutBitsPerSec),
+            "nocmap_interface_out_bytes_per_second",
+            "Bytes per second sent on the interface over the last poll interval.",
+            |h| h.rate(Metric::OutBitsPerSec).map(|v| v / BITS),
         ),
         (
             "nocmap_interface_in_utilization_ratio",
@@ -161,9 +165,9 @@ fn interface_families(s: &LiveView<'_>, out: &mut Vec<Family>) {
             |h| h.oper_status.map(|o| f64::from(o.is_up())),
         ),
         (
-            "nocmap_interface_speed_bits_per_second",
-            "Interface speed in bits per second.",
-            |h| h.speed_bps.map(|v| v as f64),
+            "nocmap_interface_speed_bytes",
+            "Interface speed in bytes per second (ifHighSpeed or ifSpeed / 8).",
+            |h| h.speed_bps.map(|v| v as f64 / BITS),
         ),
     ];
     for (name, help, get) in specs {

@@ -18,6 +18,7 @@ pub mod host_check;
 mod listener;
 mod map_api;
 pub mod metrics;
+mod metrics_counters;
 pub mod rate_limit;
 pub mod remote_write;
 mod reports_api;

@@ -4,7 +4,7 @@
 use super::AuthConfig;
 use super::remote_write::{RemoteAuth, Settings};
 use crate::config::{RemoteWriteConfig, ServerConfig};
-use crate::util::http::Endpoint;
+use crate::util::http::Destination;
 use std::time::Duration;
 
 /// The HTTP server's tokens; `None` when no token is configured.
@@ -32,7 +32,7 @@ pub fn remote_write(rw: Option<&RemoteWriteConfig>) -> Option<Settings> {
         _ => None,
     };
     Some(Settings {
-        endpoint: Endpoint::parse(&rw.url).ok()?,
+        endpoint: Destination::new(&rw.url, &rw.tls_files()).ok()?,
         interval: Duration::from_secs(rw.interval_s.max(1)),
         timeout: Duration::from_millis(rw.timeout_ms.max(1)),
         queue_len: rw.queue_len.max(1) as usize,

@@ -85,6 +85,11 @@ pub enum Delivery {
     Rejected,
 }
 
+/// The newest finished outbox row per receiver and alert key (to be
+/// completed with `GROUP BY d.receiver, l.key`, after more conditions).
+const NEWEST_DONE_ROWS: &str = "SELECT max(d.id) FROM alert_outbox d
+     JOIN alert_history l ON l.id = d.history_id WHERE d.done_ms IS NOT NULL";
+
 const EVENT_COLUMNS: &str = "h.id, h.key, h.fingerprint, h.rule, h.kind, h.severity, h.event, \
      h.device, h.device_name, h.interface, h.value, h.threshold, h.at_ms, h.started_ms, \
      h.notified, h.catch_up, h.held, h.caused_by, h.maintenance, h.flapping, h.summary, h.state";
@@ -363,6 +368,30 @@ impl Store {
         .sql("read outbox")
     }
 
+    /// What `receiver` was last told, per alert, of the alerts that still
+    /// fire: the event of its newest finished outbox row when that row was
+    /// delivered and tells the firing state, while the alert is saved as
+    /// firing (or suppressed). These are the alerts an Alertmanager
+    /// receiver gets again every resend interval. Oldest first.
+    pub fn told_firing(&self, receiver: &str) -> Result<Vec<AlertEvent>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {EVENT_COLUMNS} FROM alert_history h
+                 JOIN alert_outbox o ON o.history_id = h.id
+                 WHERE o.id IN ({NEWEST_DONE_ROWS} AND d.receiver = ?1
+                                GROUP BY d.receiver, l.key)
+                   AND o.outcome = 'delivered' AND h.state = 'firing'
+                   AND h.key IN (SELECT key FROM alert_active WHERE status != 'resolved')
+                 ORDER BY h.id"
+            ))
+            .sql("prepare told-firing read")?;
+        let rows = stmt
+            .query_map([receiver], |r| event_from(r, 0))
+            .sql("read told-firing alerts")?;
+        rows.collect::<Result<_, _>>().sql("read told-firing row")
+    }
+
     /// Marks an outbox row done.
     pub fn outbox_done(
         &mut self,
@@ -406,7 +435,17 @@ impl Store {
         let tx = self.conn.transaction().sql("begin alert prune")?;
         let outbox = tx
             .execute(
-                "DELETE FROM alert_outbox WHERE done_ms IS NOT NULL AND done_ms < ?1",
+                &format!(
+                    // A row `told_firing` still reads stays: what a receiver
+                    // was last told of an alert that still fires.
+                    "DELETE FROM alert_outbox WHERE done_ms IS NOT NULL AND done_ms < ?1
+                     AND id NOT IN (SELECT o.id FROM alert_outbox o
+                                    JOIN alert_history h ON h.id = o.history_id
+                                    WHERE o.outcome = 'delivered' AND h.state = 'firing'
+                                      AND h.key IN (SELECT key FROM alert_active)
+                                      AND o.id IN ({NEWEST_DONE_ROWS}
+                                                   GROUP BY d.receiver, l.key))"
+                ),
                 [outbox_before_ms],
             )
             .sql("prune outbox")?;

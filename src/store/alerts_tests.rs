@@ -229,3 +229,78 @@ fn an_unknown_text_in_the_database_is_a_clear_error() {
     let err = s.active_alerts().unwrap_err().to_string();
     assert!(err.contains("unknown alert status \"Firing\""), "{err}");
 }
+
+/// What a receiver was last told of the alerts that still fire: the newest
+/// delivered firing row per alert, and nothing once it was told resolved,
+/// its last row was refused, or the alert is no longer saved; pruning keeps
+/// that row however old it is.
+#[test]
+fn told_firing_is_the_last_delivered_firing_row_of_a_saved_alert() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open(&dir.path().join("t.db"), StoreConfig::default()).unwrap();
+    let saved = |key: &str| ActiveAlertRow {
+        key: key.into(),
+        rule: "hot".into(),
+        severity: Severity::Warning,
+        device: "d1".into(),
+        device_name: "r1".into(),
+        interface: Some("eth0".into()),
+        status: AlertStatus::Firing,
+        since_ms: UnixMillis(10),
+        value: None,
+        caused_by: vec![],
+        maintenance: None,
+        flapping: false,
+        notified: true,
+        flap_told: false,
+    };
+    let am = || vec!["am".to_string()];
+    let events = [
+        (ev("a", AlertEventKind::Fired, UnixMillis(10)), am()),
+        (ev("b", AlertEventKind::Fired, UnixMillis(11)), am()),
+        (ev("c", AlertEventKind::Fired, UnixMillis(12)), am()),
+        (ev("d", AlertEventKind::Fired, UnixMillis(13)), am()),
+    ];
+    let active = [saved("a"), saved("b"), saved("c")];
+    s.record_alerts(&events, Some(&active), UnixMillis(13))
+        .unwrap();
+    // Delivered: a, b, d; c refused.
+    for how in [
+        Delivery::Delivered,
+        Delivery::Delivered,
+        Delivery::Rejected,
+        Delivery::Delivered,
+    ] {
+        let row = s.next_outbox("am").unwrap().unwrap();
+        s.outbox_done(row.id, how, UnixMillis(20)).unwrap();
+    }
+    let keys = |s: &Store| -> Vec<String> {
+        s.told_firing("am")
+            .unwrap()
+            .into_iter()
+            .map(|e| e.key)
+            .collect()
+    };
+    // d is not saved as firing, c was refused.
+    assert_eq!(keys(&s), ["a", "b"]);
+    assert!(s.told_firing("other").unwrap().is_empty());
+    // b resolves (the saved alerts no longer hold it): still told firing
+    // until the resolve is delivered, then not.
+    s.record_alerts(
+        &[(ev("b", AlertEventKind::Resolved, UnixMillis(30)), am())],
+        Some(&[saved("a"), saved("c")]),
+        UnixMillis(30),
+    )
+    .unwrap();
+    assert_eq!(keys(&s), ["a"]);
+    let row = s.next_outbox("am").unwrap().unwrap();
+    s.outbox_done(row.id, Delivery::Delivered, UnixMillis(31))
+        .unwrap();
+    assert_eq!(keys(&s), ["a"]);
+    // A week later every finished row is old; a's firing row stays.
+    let (pruned, _) = s
+        .prune_alerts(UnixMillis(1_000_000), UnixMillis(0))
+        .unwrap();
+    assert_eq!(pruned, 4);
+    assert_eq!(keys(&s), ["a"]);
+}

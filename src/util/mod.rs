@@ -4,6 +4,7 @@
 //! may use it without making a cycle.
 pub mod clock;
 pub mod http;
+pub mod http_tls;
 pub mod markup;
 pub mod stats;
 pub mod time;

@@ -2,7 +2,7 @@
 //! strings, a server on 127.0.0.1:0, a raw HTTP/1.1 GET over a TcpStream, and
 //! a strict Prometheus text-format parser.
 #![allow(dead_code)]
-use nocmap::counters::{GapReason, InterfaceRates, Metric};
+use nocmap::counters::{Counter, Counters, GapReason, InterfaceRates, Metric};
 use nocmap::live::{DeviceHealth, InterfaceHealth, Live, PollerHealth, Reachability};
 use nocmap::server::{AppState, serve};
 use nocmap::topology::{Device, DeviceId, Endpoint, Evidence, Interface, Link, Topology};
@@ -117,6 +117,16 @@ pub fn hostile_live() -> Arc<Live> {
                         .with(Metric::OutUtilisationPct, 0.05),
                 ),
                 updated_ms: Some(UnixMillis(now)),
+                counters: Some(Counters {
+                    in_octets: Some(Counter::C64(9_000_000_000)),
+                    out_octets: Some(Counter::C32(4_000_000_000)),
+                    in_ucast_pkts: Some(Counter::C64(1_000_000)),
+                    in_mcast_pkts: Some(Counter::C64(100)),
+                    in_bcast_pkts: Some(Counter::C64(11)),
+                    in_errors: Some(Counter::C32(3)),
+                    out_discards: Some(Counter::C32(4)),
+                    ..Counters::default()
+                }),
             },
         );
         interfaces.insert(

@@ -18,6 +18,58 @@ pub fn make_cert(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
     (cert, key)
 }
 
+/// A test CA (`ca.crt`, `ca.key` in `dir`), made once per directory.
+pub fn make_ca(dir: &Path) -> PathBuf {
+    let cert = dir.join("ca.crt");
+    if !cert.exists() {
+        run(Command::new("openssl")
+            .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
+            .args(["ec_paramgen_curve:prime256v1", "-nodes", "-days", "2"])
+            .args(["-subj", "/CN=nocmap-test-ca", "-addext"])
+            .args(["basicConstraints=critical,CA:TRUE", "-addext"])
+            .args(["keyUsage=critical,keyCertSign,cRLSign", "-keyout"])
+            .arg(dir.join("ca.key"))
+            .arg("-out")
+            .arg(&cert));
+    }
+    cert
+}
+
+/// A certificate signed by `dir`'s CA ([`make_ca`]) with the subject
+/// alternative names `san` (`IP:127.0.0.1`) and `usage` (`serverAuth` or
+/// `clientAuth`), and its key.
+pub fn make_signed(dir: &Path, name: &str, san: &str, usage: &str) -> (PathBuf, PathBuf) {
+    let ca = make_ca(dir);
+    let cert = dir.join(format!("{name}.crt"));
+    let key = dir.join(format!("{name}.key"));
+    let csr = dir.join(format!("{name}.csr"));
+    let ext = dir.join(format!("{name}.ext"));
+    std::fs::write(
+        &ext,
+        format!("subjectAltName={san}\nextendedKeyUsage={usage}\nbasicConstraints=CA:FALSE\n"),
+    )
+    .unwrap();
+    run(Command::new("openssl")
+        .args(["req", "-new", "-newkey", "ec", "-pkeyopt"])
+        .args(["ec_paramgen_curve:prime256v1", "-nodes"])
+        .args(["-subj", &format!("/CN={name}"), "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&csr));
+    run(Command::new("openssl")
+        .args(["x509", "-req", "-days", "2", "-in"])
+        .arg(&csr)
+        .arg("-CA")
+        .arg(&ca)
+        .arg("-CAkey")
+        .arg(dir.join("ca.key"))
+        .args(["-CAcreateserial", "-extfile"])
+        .arg(&ext)
+        .arg("-out")
+        .arg(&cert));
+    (cert, key)
+}
+
 /// The certificate's public key pin (base64 of the SHA-256 of its
 /// SubjectPublicKeyInfo), as Chromium's
 /// `--ignore-certificate-errors-spki-list` takes it.

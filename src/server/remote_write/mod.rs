@@ -13,7 +13,7 @@ use crate::live::Live;
 use crate::server::metrics;
 use crate::types::Secret;
 use crate::types::UnixMillis;
-use crate::util::http::{Endpoint, post};
+use crate::util::http::{Destination, post};
 use base64::Engine;
 use std::future::Future;
 use std::sync::Arc;
@@ -30,7 +30,7 @@ pub enum RemoteAuth {
 /// Everything remote write needs (built from `[remote_write]`).
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub endpoint: Endpoint,
+    pub endpoint: Destination,
     pub interval: Duration,
     /// Per attempt: connect, send and answer.
     pub timeout: Duration,
