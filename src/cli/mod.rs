@@ -20,6 +20,7 @@ pub mod snmp_args;
 pub mod sweep;
 pub mod topo;
 pub mod topology_text;
+pub mod vitals;
 pub mod walk;
 
 #[derive(Debug, Parser)]
@@ -40,6 +41,8 @@ pub enum Command {
     Sweep(sweep::SweepArgs),
     /// Walk an SNMP subtree and print `OID = TYPE: value` lines.
     Walk(walk::WalkArgs),
+    /// One agent's CPU load, storage and sensors (HOST-RESOURCES, ENTITY-SENSOR).
+    Vitals(vitals::VitalsArgs),
     /// Crawl the network from seeds and print or write its topology.
     Discover(discover::DiscoverArgs),
     /// Discover, then monitor continuously, keep history and serve the API.
@@ -94,6 +97,7 @@ pub fn main() -> ExitCode {
             Command::Topo(a) => topo::run(a).await,
             Command::Report(a) => report::run(a).await,
             Command::GenDocs(a) => gen_docs::run(a),
+            Command::Vitals(a) => vitals::run(a).await,
         }
     });
     match result {

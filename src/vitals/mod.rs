@@ -11,6 +11,7 @@ use crate::snmp::table::{Rows, int, rows, text};
 use async_snmp::VarBind;
 use serde::Serialize;
 
+pub const HR_PROCESSOR_ENTRY: &[u32] = &[1, 3, 6, 1, 2, 1, 25, 3, 3, 1];
 pub const HR_PROCESSOR_LOAD: &[u32] = &[1, 3, 6, 1, 2, 1, 25, 3, 3, 1, 2];
 pub const HR_STORAGE_ENTRY: &[u32] = &[1, 3, 6, 1, 2, 1, 25, 2, 3, 1];
 pub const ENT_PHY_SENSOR_ENTRY: &[u32] = &[1, 3, 6, 1, 2, 1, 99, 1, 1, 1];
@@ -26,6 +27,9 @@ pub struct Vitals {
     pub cpu_load_pct: Option<f64>,
     /// Each processor's load, in table order.
     pub cpu_loads_pct: Vec<u8>,
+    /// Rows of hrProcessorTable. An agent may list its processors before
+    /// it has a load to give (net-snmp needs a minute of samples).
+    pub processors: usize,
     pub storage: Vec<Storage>,
     pub sensors: Vec<Sensor>,
     /// Rows that could not be used, each with its reason.
@@ -171,6 +175,17 @@ fn scale_exponent(code: i64) -> Option<i32> {
     })
 }
 
+/// `value` × 10^`exponent`, dividing for a negative exponent so a fixed-point
+/// reading keeps its decimal digits (282 with one place is 28.2, not
+/// 28.200000000000003).
+fn shifted(value: i64, exponent: i32) -> f64 {
+    if exponent >= 0 {
+        value as f64 * 10f64.powi(exponent)
+    } else {
+        value as f64 / 10f64.powi(-exponent)
+    }
+}
+
 fn storage_kind(type_oid: Option<&async_snmp::Value>) -> StorageKind {
     let Some(async_snmp::Value::ObjectIdentifier(oid)) = type_oid else {
         return StorageKind::Other;
@@ -210,6 +225,7 @@ impl Vitals {
                 Some(loads.iter().map(|l| f64::from(*l)).sum::<f64>() / loads.len() as f64);
         }
         v.cpu_loads_pct = loads;
+        v.processors = rows(HR_PROCESSOR_ENTRY, &w.processor_load).len();
         v.read_storage(&rows(HR_STORAGE_ENTRY, &w.storage));
         let physical = rows(ENT_PHYSICAL_ENTRY, &w.physical);
         v.read_sensors(&rows(ENT_PHY_SENSOR_ENTRY, &w.sensors), &physical);
@@ -278,7 +294,7 @@ impl Vitals {
                 index: *index,
                 name,
                 kind,
-                value: value as f64 * 10f64.powi(scale - precision),
+                value: shifted(value, scale - precision),
                 status,
                 units: text(row.get(&6)).filter(|s| !s.is_empty()),
             });

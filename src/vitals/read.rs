@@ -1,7 +1,7 @@
 //! The walks behind a device's vitals: four subtrees through the agent's
 //! session. A subtree the agent does not have is simply empty; an error
 //! only when the agent does not answer at all.
-use super::{ENT_PHY_SENSOR_ENTRY, HR_PROCESSOR_LOAD, HR_STORAGE_ENTRY};
+use super::{ENT_PHY_SENSOR_ENTRY, HR_PROCESSOR_ENTRY, HR_STORAGE_ENTRY};
 use super::{Vitals, Walked};
 use crate::snmp::{AgentSession, Oid, SnmpError};
 
@@ -17,7 +17,7 @@ pub async fn read(session: &dyn AgentSession) -> Result<Vitals, SnmpError> {
             .await
             .map(|r| r.varbinds.clone())
     };
-    let processor_load = walk(HR_PROCESSOR_LOAD).await?;
+    let processor_load = walk(HR_PROCESSOR_ENTRY).await?;
     let storage = walk(HR_STORAGE_ENTRY).await?;
     let sensors = walk(ENT_PHY_SENSOR_ENTRY).await?;
     let mut physical = Vec::new();

@@ -105,12 +105,7 @@ fn sensors_scaled_to_base_units_and_named() {
         got,
         [
             ("CPU temp", SensorKind::Celsius, 41.5, SensorStatus::Ok),
-            (
-                "3.3V rail",
-                SensorKind::VoltsDc,
-                3.3000000000000003,
-                SensorStatus::Ok
-            ),
+            ("3.3V rail", SensorKind::VoltsDc, 3.3, SensorStatus::Ok),
             (
                 "sensor 12",
                 SensorKind::Rpm,

@@ -1,0 +1,71 @@
+//! `nocmap vitals HOST`: one agent's processor load, storage and sensors,
+//! read now, as a table or `--json`.
+use super::snmp_args::{SnmpArgs, resolve_host};
+use super::topology_text::plain;
+use crate::snmp::SnmpEngine;
+use crate::vitals::Vitals;
+use std::process::ExitCode;
+
+#[derive(Debug, clap::Args)]
+pub struct VitalsArgs {
+    #[command(flatten)]
+    pub snmp: SnmpArgs,
+    /// Agent address or host name.
+    pub host: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub async fn run(args: VitalsArgs) -> anyhow::Result<ExitCode> {
+    let creds = args.snmp.credentials()?;
+    let addr = resolve_host(&args.host).await?;
+    let engine = SnmpEngine::new(args.snmp.settings()?).await?;
+    let session = engine.open(addr, &creds).await?;
+    let vitals = crate::vitals::read::read(&session).await?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&vitals)?);
+    } else {
+        print!("{}", render(&vitals));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn render(v: &Vitals) -> String {
+    let mut out = String::new();
+    match v.cpu_load_pct {
+        Some(load) => out.push_str(&format!(
+            "cpu      {load:.0} % ({} processors)\n",
+            v.cpu_loads_pct.len()
+        )),
+        None if v.processors > 0 => out.push_str(&format!(
+            "cpu      {} processors, no load given yet\n",
+            v.processors
+        )),
+        None => out.push_str("cpu      (no hrProcessorTable)\n"),
+    }
+    for s in &v.storage {
+        out.push_str(&format!(
+            "storage  {:<24} {:>14} of {:>14} bytes ({:.0} %) {:?}\n",
+            plain(&s.descr),
+            s.used_bytes,
+            s.size_bytes,
+            s.used_ratio() * 100.0,
+            s.kind
+        ));
+    }
+    for s in &v.sensors {
+        let units = s.units.as_deref().map(plain).unwrap_or_default();
+        out.push_str(&format!(
+            "sensor   {:<24} {:>12} {} {} ({:?})\n",
+            plain(&s.name),
+            format!("{:.3}", s.value),
+            s.kind.as_str(),
+            units,
+            s.status
+        ));
+    }
+    for u in &v.unusable {
+        out.push_str(&format!("unusable {}\n", plain(u)));
+    }
+    out
+}

@@ -1,0 +1,135 @@
+//! Device vitals against real agents: net-snmp's HOST-RESOURCES tables in a
+//! namespace (`nocmap vitals`, checked against the kernel's own figures),
+//! and the ENTITY-SENSOR tables of real-device recordings (an Arista
+//! switch, a Palo Alto firewall) turned into sensors in base units.
+#[macro_use]
+mod support;
+use nocmap::vitals::{SensorKind, StorageKind, Vitals, Walked};
+use support::netns::Netns;
+
+#[test]
+fn vitals_of_a_real_snmpd_match_the_kernel() {
+    require_root!();
+    let ns = Netns::new("nmvitals");
+    ns.start_snmpd("vitalsbox");
+    let out = ns
+        .cmd(support::nocmap_bin().to_str().unwrap())
+        .args(["vitals", "-c", "public", "127.0.0.1", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // One hrProcessorTable row per processor; net-snmp gives their load
+    // only after a minute of samples, so a fresh agent may give none yet.
+    let cpus = std::thread::available_parallelism().unwrap().get();
+    assert_eq!(v["processors"], cpus, "{v}");
+    let loads = v["cpu_loads_pct"].as_array().unwrap().len();
+    assert!(loads == 0 || loads == cpus, "{v}");
+    // hrStorageRam is the kernel's MemTotal.
+    let mem_total_kib: u64 = std::fs::read_to_string("/proc/meminfo")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|l| l.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    let storage = v["storage"].as_array().unwrap();
+    let ram = storage
+        .iter()
+        .find(|s| s["kind"] == "ram")
+        .unwrap_or_else(|| panic!("no RAM row: {v}"));
+    let size = ram["size_bytes"].as_u64().unwrap();
+    assert_eq!(size, mem_total_kib * 1024, "{ram}");
+    assert!(ram["used_bytes"].as_u64().unwrap() <= size);
+    assert!(storage.iter().any(|s| s["kind"] == "fixed_disk"), "{v}");
+    // The table form names the same rows.
+    let out = ns
+        .cmd(support::nocmap_bin().to_str().unwrap())
+        .args(["vitals", "-c", "public", "127.0.0.1"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("cpu "), "{text}");
+    assert!(text.contains("Physical memory"), "{text}");
+}
+
+fn recorded_vitals(rel: &str) -> Vitals {
+    let rec = support::recordings::load(rel);
+    let under = |root: &[u32]| {
+        rec.varbinds
+            .iter()
+            .filter(|vb| vb.oid.arcs().starts_with(root))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    Vitals::from_walks(&Walked {
+        processor_load: under(nocmap::vitals::HR_PROCESSOR_ENTRY),
+        storage: under(nocmap::vitals::HR_STORAGE_ENTRY),
+        sensors: under(nocmap::vitals::ENT_PHY_SENSOR_ENTRY),
+        physical: under(nocmap::vitals::ENT_PHYSICAL_ENTRY),
+    })
+}
+
+#[test]
+fn sensors_of_real_switches_and_firewalls() {
+    require_recordings!();
+    let arista = recorded_vitals("cloud/arista-dcs-7150s-52-cl");
+    assert_eq!(
+        arista.sensors.len(),
+        95,
+        "every sensor row: {:?}",
+        arista.unusable
+    );
+    assert!(arista.unusable.is_empty(), "{:?}", arista.unusable);
+    let temps: Vec<f64> = arista
+        .sensors
+        .iter()
+        .filter(|s| s.kind == SensorKind::Celsius)
+        .map(|s| s.value)
+        .collect();
+    assert_eq!(temps.len(), 17);
+    // Tenths of a degree (precision 1): 282 is 28.2 °C.
+    assert!(temps.iter().all(|t| (0.0..=120.0).contains(t)), "{temps:?}");
+    assert!(temps.contains(&28.2), "{temps:?}");
+    // Volts in volts whatever the scale (milli or units).
+    for s in arista
+        .sensors
+        .iter()
+        .filter(|s| s.kind == SensorKind::VoltsDc)
+    {
+        assert!((0.0..=60.0).contains(&s.value), "{s:?}");
+    }
+    assert!(arista.sensors.iter().all(|s| !s.name.is_empty()));
+
+    let palo = recorded_vitals("network/firewall/paloalto-pa-5000");
+    assert_eq!(palo.sensors.len(), 14, "{:?}", palo.unusable);
+    assert!(
+        palo.storage.iter().all(|s| s.used_bytes <= s.size_bytes),
+        "{:?}",
+        palo.storage
+    );
+    let _ = StorageKind::Ram;
+
+    // Processor load as real agents give it: a Gauge32 from one, Integer32
+    // per core from another.
+    let bdcom = recorded_vitals("network/switch/bdcom-s5612");
+    assert_eq!(bdcom.cpu_load_pct, Some(76.0));
+    let ruckus = recorded_vitals("network/wifi/ruckus-smartcell-gateway");
+    assert!(ruckus.processors > 1, "{ruckus:?}");
+    assert_eq!(ruckus.cpu_loads_pct.len(), ruckus.processors);
+    let mean = ruckus
+        .cpu_loads_pct
+        .iter()
+        .map(|l| f64::from(*l))
+        .sum::<f64>()
+        / ruckus.processors as f64;
+    assert_eq!(ruckus.cpu_load_pct, Some(mean));
+    assert!(
+        ruckus.storage.iter().any(|s| s.kind == StorageKind::Ram),
+        "{:?}",
+        ruckus.storage
+    );
+}
