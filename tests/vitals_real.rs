@@ -133,3 +133,67 @@ fn sensors_of_real_switches_and_firewalls() {
         ruckus.storage
     );
 }
+
+/// serve reads every managed device's vitals on `[poll] vitals_interval_s`
+/// and shows them in /api/devices and /metrics.
+#[test]
+fn serve_reads_vitals_into_the_api_and_metrics() {
+    require_root!();
+    let prefix = "10.119.0.0/16";
+    let lab = support::lab_up_toml(
+        &support::lab::LabToml::new("vit", prefix)
+            .routers(&["r1"])
+            .links("noc:eth0 - r1:eth0")
+            .build(),
+    );
+    lab.wait_lldp_settled(std::time::Duration::from_secs(30))
+        .unwrap();
+    let (_dir, cfg, db, _log) = support::serve::files("vit", "[poll]\nvitals_interval_s = 2\n");
+    let port = 18472;
+    let serve = support::serve::ServeCmd::new(&lab, prefix)
+        .config(&cfg)
+        .db(&db)
+        .listen(port)
+        .start_captured("vit");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(45);
+    let r1 = loop {
+        let devices = support::noc_get(&lab, port, "/api/devices")
+            .and_then(|b| serde_json::from_str::<serde_json::Value>(&b).ok());
+        let r1 = devices.as_ref().and_then(|d| {
+            d.as_array()?
+                .iter()
+                .find(|d| d["sys_name"] == "r1" && !d["health"]["vitals"].is_null())
+                .cloned()
+        });
+        if let Some(r1) = r1 {
+            break r1;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no vitals for r1: {devices:?}\n{}",
+            serve.log()
+        );
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    };
+    let vitals = &r1["health"]["vitals"];
+    assert!(vitals["processors"].as_u64().unwrap() > 0, "{vitals}");
+    assert!(
+        vitals["storage"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["kind"] == "ram"),
+        "{vitals}"
+    );
+    assert!(r1["health"]["last_vitals_ms"].as_i64().is_some(), "{r1}");
+    let metrics = support::noc_get(&lab, port, "/metrics").unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("nocmap_device_storage_size_bytes{")
+                && l.contains("sys_name=\"r1\"")
+                && l.contains("kind=\"ram\"")),
+        "{metrics}"
+    );
+    serve.stop();
+}

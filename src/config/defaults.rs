@@ -45,6 +45,9 @@ pub fn poll_icmp_interval_s() -> u64 {
 pub fn poll_snmp_interval_s() -> u64 {
     60
 }
+pub fn poll_vitals_interval_s() -> u64 {
+    300
+}
 pub fn server_listen() -> SocketAddr {
     SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8080)
 }

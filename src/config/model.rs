@@ -209,6 +209,8 @@ impl DiscoveryConfig {
 pub struct PollConfig {
     pub icmp_interval_s: u64,
     pub snmp_interval_s: u64,
+    /// CPU, storage and sensors of every managed device (0: never).
+    pub vitals_interval_s: u64,
 }
 
 impl Default for PollConfig {
@@ -216,6 +218,7 @@ impl Default for PollConfig {
         PollConfig {
             icmp_interval_s: defaults::poll_icmp_interval_s(),
             snmp_interval_s: defaults::poll_snmp_interval_s(),
+            vitals_interval_s: defaults::poll_vitals_interval_s(),
         }
     }
 }

@@ -17,6 +17,8 @@ pub fn monitor_settings(
         icmp_count: config.icmp.count,
         icmp_spacing: Duration::from_millis(config.icmp.interval_ms),
         icmp_timeout: Duration::from_millis(config.icmp.timeout_ms),
+        vitals_interval: (config.poll.vitals_interval_s > 0)
+            .then(|| Duration::from_secs(config.poll.vitals_interval_s)),
         ..MonitorSettings::default()
     };
     let cfg = config.clone();

@@ -48,6 +48,11 @@ pub struct DeviceHealth {
     /// Datagrams from the device's address the SNMP transport could not
     /// use (late, wrong request id, not SNMP), since start.
     pub snmp_unusable_datagrams: u64,
+    /// CPU, storage and sensors as last read (`[poll] vitals_interval_s`).
+    pub vitals: Option<crate::vitals::Vitals>,
+    pub last_vitals_ms: Option<UnixMillis>,
+    /// Why the last vitals read failed (never contains a secret).
+    pub vitals_error: Option<String>,
 }
 
 impl Default for DeviceHealth {
@@ -68,6 +73,9 @@ impl Default for DeviceHealth {
             last_snmp_ms: None,
             snmp_error: None,
             snmp_unusable_datagrams: 0,
+            vitals: None,
+            last_vitals_ms: None,
+            vitals_error: None,
         }
     }
 }

@@ -16,6 +16,7 @@ mod snmp_loop_tests;
 mod snmp_step;
 #[cfg(test)]
 mod test_support;
+mod vitals_loop;
 mod writer;
 #[cfg(test)]
 mod writer_tests;
@@ -48,6 +49,8 @@ pub struct MonitorSettings {
     pub icmp_spacing: Duration,
     pub icmp_timeout: Duration,
     pub snmp_interval: Duration,
+    /// CPU, storage and sensors (`vitals_loop`); None: not read.
+    pub vitals_interval: Option<Duration>,
 }
 
 impl Default for MonitorSettings {
@@ -58,6 +61,7 @@ impl Default for MonitorSettings {
             icmp_spacing: Duration::from_millis(200),
             icmp_timeout: Duration::from_secs(1),
             snmp_interval: Duration::from_secs(60),
+            vitals_interval: None,
         }
     }
 }
@@ -175,6 +179,18 @@ impl Monitor {
                     d.id.clone(),
                     addr,
                     settings.clone(),
+                ));
+            }
+            if d.managed
+                && let Some(every) = settings.vitals_interval
+            {
+                self.tasks.spawn(vitals_loop::run(
+                    self.shared.clone(),
+                    self.io.snmp.clone(),
+                    self.creds.clone(),
+                    d.id.clone(),
+                    addr,
+                    every,
                 ));
             }
             if d.managed && !d.interfaces.is_empty() {

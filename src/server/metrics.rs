@@ -66,6 +66,7 @@ pub fn collect(s: &LiveView<'_>, now_ms: UnixMillis) -> Vec<Family> {
     interface_families(s, &mut out);
     super::metrics_counters::interface_counter_families(s, &mut out);
     device_families(s, now_ms, &mut out);
+    super::metrics_vitals::vitals_families(s, &mut out);
     poller_families(s, &mut out);
     discovery_families(s, &mut out);
     super::tls::metric_families(&mut out);

@@ -19,6 +19,7 @@ mod listener;
 mod map_api;
 pub mod metrics;
 mod metrics_counters;
+mod metrics_vitals;
 pub mod rate_limit;
 pub mod remote_write;
 mod reports_api;

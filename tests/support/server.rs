@@ -99,6 +99,9 @@ pub fn hostile_live() -> Arc<Live> {
                 last_snmp_ms: Some(UnixMillis(now)),
                 snmp_error: None,
                 snmp_unusable_datagrams: 0,
+                vitals: Some(vitals()),
+                last_vitals_ms: Some(UnixMillis(now)),
+                vitals_error: None,
             },
         );
         devices.insert(DeviceId("dev-b".into()), DeviceHealth::default());
@@ -446,4 +449,29 @@ fn parse_sample(line: &str) -> Result<PromSample, String> {
         labels,
         value,
     })
+}
+
+/// dev-a's vitals: one processor load, RAM, and a sensor with a hostile name.
+fn vitals() -> nocmap::vitals::Vitals {
+    use nocmap::vitals::*;
+    Vitals {
+        cpu_load_pct: Some(12.5),
+        cpu_loads_pct: vec![10, 15],
+        processors: 2,
+        storage: vec![Storage {
+            descr: "Physical memory".into(),
+            kind: StorageKind::Ram,
+            size_bytes: 4_000_000_000,
+            used_bytes: 1_000_000_000,
+        }],
+        sensors: vec![Sensor {
+            index: 7,
+            name: "inlet \"temp\" <b>\n".into(),
+            kind: SensorKind::Celsius,
+            value: 28.5,
+            status: SensorStatus::Ok,
+            units: None,
+        }],
+        unusable: Vec::new(),
+    }
 }
