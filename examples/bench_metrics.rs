@@ -9,7 +9,7 @@ use nocmap::counters::{Counter, Counters, InterfaceRates, Metric};
 use nocmap::live::{DeviceHealth, InterfaceHealth, Live, Reachability};
 use nocmap::server::exposition::encode_text;
 use nocmap::server::metrics::collect;
-use nocmap::topology::{Device, DeviceId, Interface, Topology};
+use nocmap::topology::{Device, Interface, Topology};
 use nocmap::types::UnixMillis;
 use std::time::Instant;
 
@@ -103,13 +103,14 @@ fn main() {
     for run in 0..runs {
         let start = Instant::now();
         let families = live.read(|v| collect(v, UnixMillis::now()));
+        let collected = start.elapsed().as_secs_f64();
         let text = encode_text(&families);
         let took = start.elapsed().as_secs_f64();
         size = text.len();
         samples = families.iter().map(|f| f.samples.len()).sum::<usize>();
         times.push(took);
         println!(
-            "{{\"run\":{run},\"devices\":{devices},\"interfaces\":{},\"samples\":{samples},\"bytes\":{size},\"seconds\":{took:.3}}}",
+            "{{\"run\":{run},\"devices\":{devices},\"interfaces\":{},\"samples\":{samples},\"bytes\":{size},\"seconds\":{took:.3},\"under_lock_seconds\":{collected:.3}}}",
             devices * per
         );
     }

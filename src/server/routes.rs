@@ -53,17 +53,32 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
     let metrics = warp::path!("metrics")
         .and(warp::get())
         .and(require(state.clone(), Role::ReadOnly))
-        .map(move || {
-            let now = UnixMillis::now();
-            let text = s
-                .live
-                .read(|s| exposition::encode_text(&metrics::collect(s, now)));
-            let mut r = Response::new(text.into());
-            r.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static(exposition::CONTENT_TYPE),
-            );
-            r
+        .and_then(move || {
+            let s = s.clone();
+            async move {
+                // Seconds of CPU at 100k interfaces (BENCHMARKS.md): off the
+                // async workers, and the live state's locks held only while
+                // the families are collected, not while they are written.
+                let text = tokio::task::spawn_blocking(move || {
+                    let now = UnixMillis::now();
+                    let families = s.live.read(|s| metrics::collect(s, now));
+                    exposition::encode_text(&families)
+                })
+                .await;
+                let Ok(text) = text else {
+                    let failed = serde_json::json!({ "error": "rendering /metrics failed" });
+                    return Ok::<_, warp::Rejection>(json(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        &failed,
+                    ));
+                };
+                let mut r = Response::new(text.into());
+                r.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static(exposition::CONTENT_TYPE),
+                );
+                Ok::<_, warp::Rejection>(r)
+            }
         });
     // Every request passes the rate limit first, whatever it asks for:
     // the page's files from their own budget, everything else from the
