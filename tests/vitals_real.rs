@@ -148,7 +148,11 @@ fn serve_reads_vitals_into_the_api_and_metrics() {
     );
     lab.wait_lldp_settled(std::time::Duration::from_secs(30))
         .unwrap();
-    let (_dir, cfg, db, _log) = support::serve::files("vit", "[poll]\nvitals_interval_s = 2\n");
+    // RAM in use is above 1 % on any Linux: the rule fires from the
+    // agent's own hrStorageRam row.
+    let config = "[poll]\nvitals_interval_s = 2\n\n\
+                  [[alert]]\nname = \"ram\"\nkind = \"memory_used\"\nthreshold = 1\nfor_s = 0\n";
+    let (_dir, cfg, db, _log) = support::serve::files("vit", config);
     let port = 18472;
     let serve = support::serve::ServeCmd::new(&lab, prefix)
         .config(&cfg)
@@ -195,5 +199,20 @@ fn serve_reads_vitals_into_the_api_and_metrics() {
                 && l.contains("kind=\"ram\"")),
         "{metrics}"
     );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let active = support::active_alerts(&lab, port);
+        if active
+            .iter()
+            .any(|a| a["rule"] == "ram" && a["device"]["name"] == "r1")
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the memory_used rule did not fire for r1: {active:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
     serve.stop();
 }

@@ -69,6 +69,7 @@ fn chain() -> Observations {
                 reach_ms: None,
                 rtt_ms: Some(1.0),
                 loss_pct: Some(0.0),
+                vitals: Default::default(),
             },
         );
     }

@@ -159,6 +159,7 @@ mod tests {
                     reach_ms: None,
                     rtt_ms: None,
                     loss_pct: None,
+                    vitals: Default::default(),
                 },
             );
         }

@@ -72,6 +72,11 @@ impl Rule {
             },
             RuleKind::Rtt => d.rtt_ms,
             RuleKind::Loss => d.loss_pct,
+            RuleKind::CpuLoad => d.vitals.cpu_pct,
+            RuleKind::MemoryUsed => d.vitals.memory_pct,
+            RuleKind::StorageUsed => d.vitals.storage_pct,
+            RuleKind::Temperature => d.vitals.max_celsius,
+            RuleKind::SensorFailed => d.vitals.sensor_failed,
             _ => None,
         }
     }

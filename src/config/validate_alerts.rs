@@ -114,7 +114,12 @@ impl Config {
                         }
                         let pct = matches!(
                             r.kind,
-                            RuleKind::Utilization | RuleKind::P95Utilization | RuleKind::Loss
+                            RuleKind::Utilization
+                                | RuleKind::P95Utilization
+                                | RuleKind::Loss
+                                | RuleKind::CpuLoad
+                                | RuleKind::MemoryUsed
+                                | RuleKind::StorageUsed
                         );
                         if pct && t > 100.0 {
                             v.push(&format!("{at}.threshold"), "is a percentage: at most 100");

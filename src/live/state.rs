@@ -51,6 +51,8 @@ pub struct DeviceHealth {
     /// CPU, storage and sensors as last read (`[poll] vitals_interval_s`).
     pub vitals: Option<crate::vitals::Vitals>,
     pub last_vitals_ms: Option<UnixMillis>,
+    /// How long after `last_vitals_ms` the vitals stand (three intervals).
+    pub vitals_stale_after_ms: Option<i64>,
     /// Why the last vitals read failed (never contains a secret).
     pub vitals_error: Option<String>,
 }
@@ -75,6 +77,7 @@ impl Default for DeviceHealth {
             snmp_unusable_datagrams: 0,
             vitals: None,
             last_vitals_ms: None,
+            vitals_stale_after_ms: None,
             vitals_error: None,
         }
     }

@@ -39,7 +39,7 @@ pub(super) async fn run(
             session = match snmp.clone().open(addr, &creds).await {
                 Ok(s) => Some(s),
                 Err(e) => {
-                    record(&shared, &device, Err(e.to_string()), clock.wall_ms());
+                    record(&shared, &device, Err(e.to_string()), clock.wall_ms(), every);
                     ticker.finish(clock.mono_ms());
                     continue;
                 }
@@ -55,6 +55,7 @@ pub(super) async fn run(
                 &device,
                 read.map_err(|e| e.to_string()),
                 clock.wall_ms(),
+                every,
             );
         }
         ticker.finish(clock.mono_ms());
@@ -66,6 +67,7 @@ fn record(
     device: &DeviceId,
     read: Result<crate::vitals::Vitals, String>,
     now: crate::types::UnixMillis,
+    every: Duration,
 ) {
     shared.live.update_devices(|devices| {
         let h = devices
@@ -75,6 +77,8 @@ fn record(
             Ok(v) => {
                 h.vitals = Some(v);
                 h.last_vitals_ms = Some(now);
+                let life = every.as_millis().saturating_mul(3);
+                h.vitals_stale_after_ms = Some(i64::try_from(life).unwrap_or(i64::MAX));
                 h.vitals_error = None;
             }
             Err(e) => h.vitals_error = Some(e),

@@ -40,6 +40,16 @@ named_set! {
         /// answers and no single first hop explains it (no threshold, no scope).
         /// While it holds, every other alert is suppressed behind the poller.
         PollerIsolated = "poller_isolated",
+        /// Mean processor load, % (hrProcessorLoad).
+        CpuLoad = "cpu_load",
+        /// RAM in use, % of its size (hrStorageRam).
+        MemoryUsed = "memory_used",
+        /// The fullest fixed disk or flash, % used (hrStorageFixedDisk, ...).
+        StorageUsed = "storage_used",
+        /// The hottest temperature sensor, degrees Celsius (ENTITY-SENSOR).
+        Temperature = "temperature",
+        /// A sensor reports nonoperational (no threshold).
+        SensorFailed = "sensor_failed",
     }
 }
 
@@ -47,14 +57,25 @@ impl RuleKind {
     pub fn per_interface(self) -> bool {
         !matches!(
             self,
-            RuleKind::DeviceUnreachable | RuleKind::Rtt | RuleKind::Loss | RuleKind::PollerIsolated
+            RuleKind::DeviceUnreachable
+                | RuleKind::Rtt
+                | RuleKind::Loss
+                | RuleKind::PollerIsolated
+                | RuleKind::CpuLoad
+                | RuleKind::MemoryUsed
+                | RuleKind::StorageUsed
+                | RuleKind::Temperature
+                | RuleKind::SensorFailed
         )
     }
 
     pub fn has_threshold(self) -> bool {
         !matches!(
             self,
-            RuleKind::InterfaceDown | RuleKind::DeviceUnreachable | RuleKind::PollerIsolated
+            RuleKind::InterfaceDown
+                | RuleKind::DeviceUnreachable
+                | RuleKind::PollerIsolated
+                | RuleKind::SensorFailed
         )
     }
 
@@ -232,7 +253,8 @@ mod tests {
         assert_eq!(
             texts(RuleKind::ALL.iter().map(|k| k.as_str()).collect()),
             "utilization bps error_rate discard_rate interface_down device_unreachable \
-             rtt loss p95_utilization p95_bps poller_isolated"
+             rtt loss p95_utilization p95_bps poller_isolated cpu_load memory_used \
+             storage_used temperature sensor_failed"
         );
         assert_eq!(
             texts(Severity::ALL.iter().map(|k| k.as_str()).collect()),

@@ -101,6 +101,7 @@ pub fn hostile_live() -> Arc<Live> {
                 snmp_unusable_datagrams: 0,
                 vitals: Some(vitals()),
                 last_vitals_ms: Some(UnixMillis(now)),
+                vitals_stale_after_ms: Some(900_000),
                 vitals_error: None,
             },
         );
