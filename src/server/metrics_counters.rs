@@ -25,12 +25,7 @@ fn packets(parts: [Option<Counter>; 3]) -> Option<f64> {
 
 /// The counter families, labelled like the interface gauges.
 pub(super) fn interface_counter_families(s: &LiveView<'_>, out: &mut Vec<Family>) {
-    let names: std::collections::BTreeMap<_, _> = s
-        .topology
-        .devices
-        .iter()
-        .map(|d| (&d.id, d.sys_name.as_deref().unwrap_or("")))
-        .collect();
+    let names = super::metrics::sys_names(s);
     let specs: [(&'static str, &'static str, CounterGetter); 8] = [
         (
             "nocmap_interface_in_bytes_total",

@@ -33,12 +33,7 @@ pub(super) fn vitals_families(s: &LiveView<'_>, out: &mut Vec<Family>) {
         "1 when the sensor reports ok, 0 when unavailable or nonoperational.",
         Gauge,
     );
-    let names: std::collections::BTreeMap<_, _> = s
-        .topology
-        .devices
-        .iter()
-        .map(|d| (&d.id, d.sys_name.as_deref().unwrap_or("")))
-        .collect();
+    let names = super::metrics::sys_names(s);
     for (id, h) in s.devices {
         let Some(v) = &h.vitals else { continue };
         let base = || {

@@ -12,6 +12,7 @@
 //! cannot be used (a half-written renewal, a key of another certificate)
 //! is logged once per change and the previous certificate stays in use.
 use super::metrics::{Family, MetricKind, MetricSample, family, single};
+use crate::util::http_tls::{pair_problem, pem_problem};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -162,15 +163,15 @@ fn load(cert: &Path, key: &Path, provider: &CryptoProvider) -> Result<CertifiedK
         message,
     };
     let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
-        .map_err(|e| cert_err(pem_problem(&e)))?
+        .map_err(|e| cert_err(pem_problem(&e, "certificate")))?
         .collect::<Result<_, _>>()
-        .map_err(|e| cert_err(pem_problem(&e)))?;
+        .map_err(|e| cert_err(pem_problem(&e, "certificate")))?;
     if chain.is_empty() {
         return Err(cert_err("no PEM CERTIFICATE block in the file".into()));
     }
     let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| TlsError::Key {
         path: key.to_path_buf(),
-        message: pem_problem(&e),
+        message: pem_problem(&e, "private key"),
     })?;
     CertifiedKey::from_der(chain, key_der, provider).map_err(|e| TlsError::Pair(pair_problem(&e)))
 }
@@ -261,32 +262,6 @@ pub(super) fn metric_families(out: &mut Vec<Family>) {
         expiry.samples.push(MetricSample::plain(vec![], t as f64));
     }
     out.push(expiry);
-}
-
-/// What went wrong reading a PEM file, in words that name no byte of it.
-fn pem_problem(e: &rustls::pki_types::pem::Error) -> String {
-    use rustls::pki_types::pem::Error as E;
-    match e {
-        E::Io(io) => format!("cannot read: {io}"),
-        E::NoItemsFound => "no PEM private key block in the file".into(),
-        E::MissingSectionEnd { .. } | E::IllegalSectionStart { .. } => {
-            "a PEM block is not closed or not well formed".into()
-        }
-        E::Base64Decode(_) => "a PEM block is not valid base64".into(),
-        _ => "not a readable PEM file".into(),
-    }
-}
-
-/// Why rustls refused the pair; its messages name no key material, but only
-/// the kinds are passed on so that this stays true.
-fn pair_problem(e: &rustls::Error) -> String {
-    match e {
-        rustls::Error::InconsistentKeys(_) => {
-            "the private key does not belong to the first certificate".into()
-        }
-        rustls::Error::General(_) => "the private key is not one rustls can use".into(),
-        _ => "the certificate or key is not usable".into(),
-    }
 }
 
 #[cfg(test)]

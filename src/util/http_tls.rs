@@ -114,9 +114,9 @@ fn roots(path: &Path, from_system: bool) -> Result<RootCertStore, TlsFileError> 
         message,
     };
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
-        .map_err(|e| err(pem_problem(&e)))?
+        .map_err(|e| err(pem_problem(&e, "certificate")))?
         .collect::<Result<_, _>>()
-        .map_err(|e| err(pem_problem(&e)))?;
+        .map_err(|e| err(pem_problem(&e, "certificate")))?;
     let mut store = RootCertStore::empty();
     if from_system {
         // A system bundle may hold a certificate rustls cannot parse; the
@@ -144,25 +144,27 @@ fn identity(
         message,
     };
     let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
-        .map_err(|e| cert_err(pem_problem(&e)))?
+        .map_err(|e| cert_err(pem_problem(&e, "certificate")))?
         .collect::<Result<_, _>>()
-        .map_err(|e| cert_err(pem_problem(&e)))?;
+        .map_err(|e| cert_err(pem_problem(&e, "certificate")))?;
     if chain.is_empty() {
         return Err(cert_err("no PEM certificate in the file".into()));
     }
     let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| TlsFileError::Key {
         path: key.to_path_buf(),
-        message: pem_problem(&e),
+        message: pem_problem(&e, "private key"),
     })?;
     Ok((chain, key_der))
 }
 
-/// What went wrong reading a PEM file, in words that name no byte of it.
-fn pem_problem(e: &rustls::pki_types::pem::Error) -> String {
+/// What went wrong reading a PEM file (`expected`: "certificate", "private
+/// key"), in words that name no byte of it. Shared with the server's own
+/// certificate loading.
+pub fn pem_problem(e: &rustls::pki_types::pem::Error, expected: &str) -> String {
     use rustls::pki_types::pem::Error as E;
     match e {
         E::Io(io) => format!("cannot read: {io}"),
-        E::NoItemsFound => "no PEM block of the expected kind in the file".into(),
+        E::NoItemsFound => format!("no PEM {expected} block in the file"),
         E::MissingSectionEnd { .. } | E::IllegalSectionStart { .. } => {
             "a PEM block is not closed or not well formed".into()
         }
@@ -171,8 +173,9 @@ fn pem_problem(e: &rustls::pki_types::pem::Error) -> String {
     }
 }
 
-/// Why rustls refused the pair, by kind only (no key material).
-fn pair_problem(e: &rustls::Error) -> String {
+/// Why rustls refused a certificate and key pair; its messages name no key
+/// material, but only the kinds are passed on so that this stays true.
+pub fn pair_problem(e: &rustls::Error) -> String {
     match e {
         rustls::Error::InconsistentKeys(_) => {
             "the private key does not belong to the first certificate".into()
