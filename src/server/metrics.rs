@@ -77,17 +77,6 @@ pub fn collect(s: &LiveView<'_>, now_ms: UnixMillis) -> Vec<Family> {
     out
 }
 
-/// Each device's sysName ("" without one), for the `sys_name` label.
-pub(super) fn sys_names<'a>(
-    s: &LiveView<'a>,
-) -> std::collections::BTreeMap<&'a crate::topology::DeviceId, &'a str> {
-    s.topology
-        .devices
-        .iter()
-        .map(|d| (&d.id, d.sys_name.as_deref().unwrap_or("")))
-        .collect()
-}
-
 pub(super) fn family(name: &'static str, help: &'static str, kind: MetricKind) -> Family {
     Family {
         name,
@@ -112,7 +101,8 @@ pub(super) fn single(
     }
 }
 
-fn sys_names<'a>(s: &LiveView<'a>) -> BTreeMap<&'a DeviceId, &'a str> {
+/// Each device's sysName ("" without one), for the `sys_name` label.
+pub(super) fn sys_names<'a>(s: &LiveView<'a>) -> BTreeMap<&'a DeviceId, &'a str> {
     s.topology
         .devices
         .iter()
