@@ -55,9 +55,11 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .and(require(state.clone(), Role::ReadOnly))
         .map(move || {
             let now = UnixMillis::now();
-            let text = s
-                .live
-                .read(|s| exposition::encode_text(&metrics::collect(s, now)));
+            let mut families = s.live.read(|s| metrics::collect(s, now));
+            if let Some(t) = &s.traps {
+                families.extend(super::metrics_traps::families(&t.snapshot()));
+            }
+            let text = exposition::encode_text(&families);
             let mut r = Response::new(text.into());
             r.headers_mut().insert(
                 header::CONTENT_TYPE,
