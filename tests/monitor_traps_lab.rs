@@ -8,6 +8,8 @@
 //! garbage (random bytes from 500 sources, every truncation of a real trap)
 //! and a flood of 1,000 traps from one source: counted in `/metrics` as
 //! malformed and rate-limited, and the receiver still takes the next trap.
+//! Without the capability, a trap port below 1024 stops serve at start
+//! with an error that names CAP_NET_BIND_SERVICE.
 #[macro_use]
 mod support;
 use nocmap_lab::Lab;
@@ -354,4 +356,42 @@ fn traps_and_informs_become_events_and_a_link_down_turns_the_map_at_once() {
     assert_eq!((informs, acked, v1_traps), (1.0, 1.0, 1.0));
     assert!((23.0..=100.0).contains(&v2c_traps), "v2c traps {v2c_traps}");
     serve.stop();
+}
+
+#[test]
+fn port_162_without_the_capability_is_an_error_that_says_what_is_needed() {
+    require_root!();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("nocmap.toml");
+    std::fs::write(&config, "[traps]\nlisten = \"127.0.0.1:162\"\n").unwrap();
+    let mut perms = std::fs::metadata(dir.path()).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(dir.path(), perms).unwrap();
+    // As nobody, without capabilities: the bind is refused before discovery.
+    let out = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(support::nocmap_bin())
+        .args(["serve", "--config"])
+        .arg(&config)
+        .arg("--db")
+        .arg(dir.path().join("never.db"))
+        .args([
+            "--seed",
+            "127.0.0.1",
+            "--prefix",
+            "127.0.0.1/32",
+            "-c",
+            "public",
+        ])
+        .args(["--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "serve started: {err}");
+    assert!(
+        err.contains("cannot receive traps on 127.0.0.1:162")
+            && err.contains("CAP_NET_BIND_SERVICE")
+            && err.contains("Permission denied"),
+        "{err}"
+    );
 }

@@ -40,13 +40,13 @@ pub struct TrapSettings {
 #[derive(Debug, thiserror::Error)]
 pub enum TrapError {
     #[error(
-        "cannot receive traps on {addr}: {source} (ports below 1024, such as 162, need root or CAP_NET_BIND_SERVICE: `setcap cap_net_bind_service=+ep` on the binary, AmbientCapabilities=CAP_NET_BIND_SERVICE in a systemd unit, or a port of 1024 or more in [traps] listen)"
+        "cannot receive traps on {addr}: ports below 1024, such as 162, need root or CAP_NET_BIND_SERVICE (`setcap cap_net_bind_service=+ep` on the binary, AmbientCapabilities=CAP_NET_BIND_SERVICE in a systemd unit, or a port of 1024 or more in [traps] listen)"
     )]
     Privileged {
         addr: SocketAddr,
         source: std::io::Error,
     },
-    #[error("cannot receive traps on {addr}: {source}")]
+    #[error("cannot receive traps on {addr}")]
     Bind {
         addr: SocketAddr,
         source: std::io::Error,
