@@ -18,6 +18,7 @@ pub mod server;
 pub mod snmp;
 pub mod store;
 pub mod topology;
+pub mod traps;
 pub mod types;
 pub mod util;
 pub mod vitals;

@@ -400,6 +400,7 @@ async fn web_download_matches_the_cli() {
         reports: None,
         allowed_hosts: Vec::new(),
         conn_limits: Default::default(),
+        traps: None,
         feed: None,
         limiter: std::sync::Arc::new(nocmap::server::rate_limit::RateLimiter::new(
             Default::default(),
@@ -478,6 +479,7 @@ async fn web_download_matches_the_cli() {
         reports: None,
         allowed_hosts: Vec::new(),
         conn_limits: Default::default(),
+        traps: None,
         feed: None,
         limiter: std::sync::Arc::new(nocmap::server::rate_limit::RateLimiter::new(
             Default::default(),

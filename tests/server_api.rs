@@ -13,6 +13,7 @@ fn state(auth: bool) -> AppState {
         reports: None,
         allowed_hosts: Vec::new(),
         conn_limits: Default::default(),
+        traps: None,
         feed: None,
         limiter: std::sync::Arc::new(nocmap::server::rate_limit::RateLimiter::new(
             Default::default(),

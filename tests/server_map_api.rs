@@ -27,6 +27,7 @@ fn state(db: std::path::PathBuf, auth: bool) -> AppState {
         reports: None,
         allowed_hosts: Vec::new(),
         conn_limits: Default::default(),
+        traps: None,
         feed: Some(Feed::new()),
         limiter: std::sync::Arc::new(nocmap::server::rate_limit::RateLimiter::new(
             Default::default(),

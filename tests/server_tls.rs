@@ -29,6 +29,7 @@ fn state(limits: Limits) -> AppState {
         reports: None,
         allowed_hosts: Vec::new(),
         conn_limits: Default::default(),
+        traps: None,
         feed: Some(nocmap::server::feed::Feed::new()),
         limiter: Arc::new(RateLimiter::new(limits)),
         auth: Some(AuthConfig {

@@ -118,3 +118,11 @@ pub fn store_five_min_retention_days() -> u32 {
 pub fn store_hour_retention_days() -> u32 {
     365
 }
+
+pub fn traps_rate_per_s() -> f64 {
+    50.0
+}
+
+pub fn traps_burst() -> f64 {
+    200.0
+}

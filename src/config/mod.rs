@@ -22,6 +22,7 @@ mod validate_server;
 pub use model::{
     AuthProtocol, Config, Credential, Device, DiscoveryConfig, Group, IcmpConfig, PollConfig,
     Prefix, PrivProtocol, RemoteWriteConfig, SecurityLevel, ServerConfig, SnmpConfig, SnmpVersion,
+    TrapsConfig,
 };
 pub use model_alerts::{
     AlertRule, Direction, Maintenance, Receiver, ReceiverFormat, RuleKind, ScopeConfig, Severity,

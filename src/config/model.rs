@@ -39,6 +39,9 @@ pub struct Config {
     /// receiver; absent means no push.
     #[serde(default)]
     pub remote_write: Option<RemoteWriteConfig>,
+    /// The SNMP trap and inform receiver of `serve`; absent means none.
+    #[serde(default)]
+    pub traps: Option<TrapsConfig>,
     /// Alert rules (`[[alert]]`), maintenance windows and webhook receivers.
     #[serde(default, rename = "alert")]
     pub alerts: Vec<super::model_alerts::AlertRule>,
@@ -369,6 +372,23 @@ impl Default for ServerConfig {
             max_connections: defaults::server_max_connections(),
         }
     }
+}
+
+/// `[traps]`: where `serve` receives SNMP notifications. The accepted v1/v2c
+/// communities are those of the v1/2c `[[credentials]]` (any, when there
+/// are none).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrapsConfig {
+    /// UDP address, e.g. `0.0.0.0:162` (ports below 1024 need
+    /// CAP_NET_BIND_SERVICE).
+    pub listen: SocketAddr,
+    /// Notifications a second per sender; more are dropped and counted.
+    #[serde(default = "defaults::traps_rate_per_s")]
+    pub rate_per_s: f64,
+    /// Notifications a sender may send at once before the rate applies.
+    #[serde(default = "defaults::traps_burst")]
+    pub burst: f64,
 }
 
 /// Where and how to push metrics with the Prometheus remote-write protocol.

@@ -143,6 +143,12 @@ const REMOTE_WRITE: &[Field] = &[
     f("client_key", ty::<PathBuf>, Plain),
 ];
 
+const TRAPS: &[Field] = &[
+    f("listen", ty::<SocketAddr>, Required),
+    f("rate_per_s", ty::<f64>, Plain),
+    f("burst", ty::<f64>, Plain),
+];
+
 /// `(key, fields, is array of tables)` for each top-level section.
 const SECTIONS: &[(&str, &[Field], bool)] = &[
     ("snmp", SNMP, false),
@@ -156,6 +162,7 @@ const SECTIONS: &[(&str, &[Field], bool)] = &[
     ("store", STORE, false),
     ("inventory", INVENTORY, false),
     ("remote_write", REMOTE_WRITE, false),
+    ("traps", TRAPS, false),
     ("alert", ALERT, true),
     ("maintenance", MAINTENANCE, true),
     ("receiver", RECEIVER, true),

@@ -30,6 +30,7 @@ impl Config {
         self.check_groups_and_devices(&mut v, &names);
         self.check_server(&mut v);
         self.check_remote_write(&mut v);
+        self.check_traps(&mut v);
         self.check_alerts(&mut v);
         v.0
     }

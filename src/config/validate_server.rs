@@ -1,4 +1,4 @@
-//! Semantic checks of `[server]` and `[remote_write]`: token strength and
+//! Semantic checks of `[server]`, `[remote_write]` and `[traps]`: token strength and
 //! roles, a token whenever the listen address is not loopback, the
 //! receiver URL, intervals, auth combinations and extra label names. Pure;
 //! messages never include a secret or the URL (it may carry credentials).
@@ -12,6 +12,20 @@ pub const MIN_TOKEN_LEN: usize = 16;
 const OWN_LABELS: [&str; 4] = ["device", "sys_name", "if_name", "stat"];
 
 impl Config {
+    /// `[traps]`: a usable rate and burst.
+    pub(super) fn check_traps(&self, v: &mut Problems) {
+        let Some(t) = &self.traps else { return };
+        if !t.rate_per_s.is_finite() || t.rate_per_s <= 0.0 {
+            v.push(
+                "traps.rate_per_s",
+                "must be a number of notifications a second, above 0",
+            );
+        }
+        if !t.burst.is_finite() || t.burst < 1.0 {
+            v.push("traps.burst", "must be at least 1");
+        }
+    }
+
     pub(super) fn check_server(&self, v: &mut Problems) {
         let s = &self.server;
         for (path, token) in [
@@ -207,5 +221,22 @@ mod tests {
         assert!(!valid_host_name("http://noc"));
         assert!(!valid_host_name("noc example"));
         assert!(!valid_host_name(&"a".repeat(64)));
+    }
+
+    #[test]
+    fn the_traps_section_is_read_and_checked_with_lines() {
+        let ok = Config::from_toml("[traps]\nlisten = \"127.0.0.1:1162\"\n").unwrap();
+        let t = ok.traps.unwrap();
+        assert_eq!(t.listen.port(), 1162);
+        assert_eq!((t.rate_per_s, t.burst), (50.0, 200.0));
+        let errs = Config::from_toml(
+            "[traps]\nlisten = \"127.0.0.1:1162\"\nrate_per_s = 0\nburst = 0.5\n",
+        )
+        .unwrap_err();
+        let lines: Vec<usize> = errs.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [3, 4], "{errs:?}");
+        let errs = Config::from_toml("[traps]\nlisten = \"nowhere\"\nport = 1\n").unwrap_err();
+        assert_eq!(errs.len(), 2, "{errs:?}");
+        assert!(Config::from_toml("[traps]\nrate_per_s = 1\n").is_err());
     }
 }

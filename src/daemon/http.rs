@@ -94,6 +94,7 @@ impl Prepared {
         live: Arc<Live>,
         db: PathBuf,
         shutdown: S,
+        traps: Option<Arc<crate::traps::TrapStats>>,
     ) -> anyhow::Result<impl Future<Output = Result<(), crate::server::ServerError>> + use<S>>
     where
         S: Future<Output = ()> + Send + 'static,
@@ -119,6 +120,7 @@ impl Prepared {
             reports: Some(Arc::new(
                 crate::report::source::ReportSettings::from_config(config),
             )),
+            traps,
         };
         Ok(crate::server::serve_isolated(
             self.listener,

@@ -1,5 +1,6 @@
 //! The monitoring daemon behind `nocmap serve`: the first discovery, the
-//! pollers, the store, the HTTP API and map, remote write, alerting, and
+//! pollers, the store, the HTTP API and map, remote write, alerting, the
+//! trap receiver (`traps.rs`), and
 //! re-discovery on a timer, started together and stopped in order (pollers,
 //! then the store's flush, then the server, remote write and alerts).
 //!
@@ -11,6 +12,7 @@
 mod http;
 mod rediscovery;
 mod settings;
+mod traps;
 
 pub use settings::{monitor_settings, stale_after_ms};
 
@@ -67,6 +69,7 @@ pub async fn run<D: Discover>(
     mut stop: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let server = http::prepare(&config, options.listen)?;
+    let trap_socket = traps::bind(&config)?;
     let db = &options.db;
     let mut store = tokio::task::block_in_place(|| Store::open(db, config.store.store_config()))
         .with_context(|| format!("cannot open the database {}", db.display()))?;
@@ -131,8 +134,25 @@ pub async fn run<D: Discover>(
     let stopped = |mut rx: watch::Receiver<bool>| async move {
         let _ = rx.changed().await;
     };
+    let trap_receiver = trap_socket.map(|bound| {
+        traps::start(
+            bound,
+            &config,
+            &snmp.creds,
+            live.clone(),
+            db,
+            monitor.waker(),
+            stop_rx.clone(),
+        )
+    });
     let (scheme, listen) = (server.scheme(), server.listen);
-    let http = server.start(&config, live.clone(), db.clone(), stopped(stop_rx.clone()))?;
+    let http = server.start(
+        &config,
+        live.clone(),
+        db.clone(),
+        stopped(stop_rx.clone()),
+        trap_receiver.as_ref().map(|t| t.stats.clone()),
+    )?;
     let remote = crate::server::settings::remote_write(config.remote_write.as_ref()).map(|rw| {
         tokio::spawn(crate::server::remote_write::run(
             rw,
@@ -175,6 +195,9 @@ pub async fn run<D: Discover>(
     }
     if let Some(a) = alerts {
         let _ = a.await;
+    }
+    if let Some(t) = trap_receiver {
+        t.join().await;
     }
     Ok(())
 }

@@ -17,6 +17,7 @@ mod snmp_step;
 #[cfg(test)]
 mod test_support;
 mod vitals_loop;
+mod wake;
 mod writer;
 #[cfg(test)]
 mod writer_tests;
@@ -24,6 +25,7 @@ mod writer_tests;
 pub use collect::{IfStatic, assemble, poll_oids};
 pub use schedule::{Ticker, phase_ms};
 pub use snmp_step::{OPER_UP_METRIC, PollOutcome, counter_step};
+pub use wake::PollWaker;
 pub use writer::SampleStore;
 
 use crate::io::Io;
@@ -75,6 +77,8 @@ pub(crate) struct PollerContext {
     store_tx: Option<mpsc::UnboundedSender<Batch>>,
     /// Devices currently in the topology (pollers of others end).
     present: Mutex<BTreeSet<DeviceId>>,
+    /// Early polls asked for (traps of links going down or up).
+    pub wakes: PollWaker,
 }
 
 impl PollerContext {
@@ -140,6 +144,7 @@ impl Monitor {
             stop,
             store_tx,
             present: Mutex::new(BTreeSet::new()),
+            wakes: PollWaker::default(),
         });
         let mut m = Monitor {
             shared,
@@ -247,6 +252,11 @@ impl Monitor {
         self.shared
             .live
             .update_interfaces(|i| i.retain(|(id, _), _| ids.contains(id)));
+    }
+
+    /// The handle that wakes a device's SNMP loop for a poll now.
+    pub fn waker(&self) -> PollWaker {
+        self.shared.wakes.clone()
     }
 
     /// Stop every poller, let the writer flush, and wait for them.

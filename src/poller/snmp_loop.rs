@@ -122,15 +122,22 @@ pub(super) async fn run(
     let mut session: Option<Box<dyn AgentSession>> = None;
     // Unusable datagrams from the agent's addresses, as of the last poll.
     let mut rejected = Rejected::now(&*snmp, &t);
+    let wake = shared.wakes.register(&t.device);
     loop {
-        tokio::select! {
-            _ = clock.sleep_until_mono(ticker.due_ms()) => {}
+        // A wake (a trap of a link change) polls now; the schedule stays.
+        let woken = tokio::select! {
+            _ = clock.sleep_until_mono(ticker.due_ms()) => false,
+            _ = wake.notified() => true,
             _ = stop.changed() => return,
-        }
+        };
         if !shared.still_has(&t.device) {
             return;
         }
-        let lag = clock.mono_ms().saturating_sub(ticker.due_ms());
+        let lag = if woken {
+            0
+        } else {
+            clock.mono_ms().saturating_sub(ticker.due_ms())
+        };
         let started = clock.mono_ms();
         if session.is_none() {
             session = snmp
@@ -171,7 +178,11 @@ pub(super) async fn run(
             }
         }
         let took = clock.mono_ms().saturating_sub(started);
-        let skipped = ticker.finish(clock.mono_ms());
+        let skipped = if woken {
+            0
+        } else {
+            ticker.finish(clock.mono_ms())
+        };
         let datagrams = snmp.datagram_stats();
         let renewals = snmp.transport_renewals();
         shared.live.update_poller(|p| {

@@ -277,3 +277,27 @@ async fn rediscovery_replaces_a_device_and_its_pollers() {
     assert_eq!(r2_ok, Some(true));
     assert_eq!(polls as usize, to_a + to_b);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_wake_polls_at_once_and_leaves_the_schedule_as_it_was() {
+    let a = one_agent([
+        Step::Answer(tick(100_000, 1_000)),
+        Step::Answer(tick(100_500, 2_000)),
+        Step::Answer(tick(106_000, 3_000)),
+    ]);
+    let polls = |a: &OneAgent| {
+        a.live
+            .read(|l| (l.poller.snmp_polls, l.poller.skipped_polls))
+    };
+    a.polls.after(0).await;
+    assert_eq!(polls(&a), (1, 0));
+    let waker = a.m.waker();
+    assert!(!waker.wake(&DeviceId("nobody".into())));
+    assert!(waker.wake(&DeviceId("r1".into())));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(polls(&a), (2, 0), "the wake gave no poll at once");
+    // The regular poll still comes when due, once.
+    a.polls.after(1).await;
+    assert_eq!(polls(&a), (3, 0));
+    a.m.stop().await;
+}

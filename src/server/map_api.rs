@@ -1,5 +1,6 @@
 //! The routes the map page needs beside the topology: who am I
-//! (`/api/whoami`), the live feed (`/api/events`, server-sent events) and
+//! (`/api/whoami`), the live feed (`/api/events` without a query,
+//! server-sent events; with one, the stored events of `events_api`) and
 //! the saved node positions (`/api/map/positions`, writes need the admin
 //! role). Mounted under `/api` behind the read-only token check.
 use super::auth::{self, Role};
@@ -70,10 +71,22 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
             )
         });
     let s = state.clone();
+    // With a query (`device`, `since`, `limit`): the stored events; bare:
+    // the live feed.
     let events = warp::path!("events")
         .and(warp::get())
         .and(super::listener::client_addr())
-        .and_then(move |addr: Option<std::net::SocketAddr>| events(s.clone(), addr));
+        .and(warp::query::raw().or(warp::any().map(String::new)).unify())
+        .and_then(move |addr: Option<std::net::SocketAddr>, query: String| {
+            let s = s.clone();
+            async move {
+                if query.is_empty() {
+                    events(s, addr).await
+                } else {
+                    super::events_api::list(s, query).await
+                }
+            }
+        });
     let s = state.clone();
     let get_positions = warp::path!("map" / "positions")
         .and(warp::get())

@@ -12,6 +12,7 @@ mod api;
 mod assets;
 mod auth;
 pub mod conn_limit;
+mod events_api;
 pub mod exposition;
 pub mod feed;
 pub mod host_check;
@@ -20,6 +21,7 @@ mod map_api;
 pub mod metrics;
 mod metrics_counters;
 mod metrics_vitals;
+mod metrics_traps;
 pub mod rate_limit;
 pub mod remote_write;
 mod reports_api;
@@ -35,6 +37,8 @@ pub use listener::{DRAIN_TIMEOUT, HANDSHAKE_TIMEOUT, HEADER_TIMEOUT, tls_handsha
 pub use routes::{CONTENT_SECURITY_POLICY, MAX_BODY_BYTES};
 pub use series::{PROBE_METRICS, SeriesOf, SeriesQuery, metric_by_name, parse_query};
 // Pure parsers of request input, public only for the fuzz targets.
+#[doc(hidden)]
+pub use events_api::parse_events_query;
 #[doc(hidden)]
 pub use map_api::{Positions, check_positions};
 #[doc(hidden)]
@@ -68,6 +72,8 @@ pub struct AppState {
     pub allowed_hosts: Vec<String>,
     /// Concurrent connections per client and in total (the accept loop).
     pub conn_limits: conn_limit::ConnLimits,
+    /// The trap receiver's counters for `/metrics`; `None`: no receiver.
+    pub traps: Option<Arc<crate::traps::TrapStats>>,
 }
 
 impl AppState {
@@ -81,6 +87,7 @@ impl AppState {
             reports: None,
             allowed_hosts: Vec::new(),
             conn_limits: Default::default(),
+            traps: None,
         }
     }
 }

@@ -61,7 +61,10 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                 // the families are collected, not while they are written.
                 let text = tokio::task::spawn_blocking(move || {
                     let now = UnixMillis::now();
-                    let families = s.live.read(|s| metrics::collect(s, now));
+                    let mut families = s.live.read(|s| metrics::collect(s, now));
+                    if let Some(t) = &s.traps {
+                        families.extend(super::metrics_traps::families(&t.snapshot()));
+                    }
                     exposition::encode_text(&families)
                 })
                 .await;

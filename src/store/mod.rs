@@ -1,5 +1,5 @@
-//! Embedded storage of inventory, topology snapshots, raw samples, rollups
-//! and explicit gaps in one SQLite file (WAL). This module owns all SQL; the
+//! Embedded storage of inventory, topology snapshots, raw samples, rollups,
+//! explicit gaps and device events in one SQLite file (WAL). This module owns all SQL; the
 //! rest of the crate hands it values and gets values back.
 //!
 //! Durability: `journal_mode=WAL`, with `synchronous=FULL` by default: the
@@ -12,6 +12,7 @@
 //! loss may lose the commits since the last checkpoint.
 mod alerts;
 mod error;
+mod events;
 mod inventory;
 mod positions;
 mod read;
@@ -23,6 +24,7 @@ mod write;
 
 pub use alerts::{ActiveAlertRow, AlertEvent, Delivery, OutboxItem};
 pub use error::StoreError;
+pub use events::{EventRow, EventVarbind, MAX_EVENTS_PAGE};
 pub use positions::MapPosition;
 pub use report_read::InterfaceInfo;
 pub use rollup::{PruneReport, RollupReport};

@@ -36,6 +36,8 @@ pub struct PruneReport {
     pub hour: u64,
     pub gaps: u64,
     pub snapshots: u64,
+    /// Events (traps) older than the 1-hour retention.
+    pub events: u64,
 }
 
 const ROLLUPS: [Resolution; 2] = [Resolution::FiveMinutes, Resolution::Hour];
@@ -115,6 +117,9 @@ impl Store {
                 [hour_cut],
             )
             .sql("prune topology snapshots")? as u64;
+        report.events = tx
+            .execute("DELETE FROM events WHERE at_ms < ?1", [hour_cut])
+            .sql("prune events")? as u64;
         tx.commit().sql("commit prune")?;
         Ok(report)
     }

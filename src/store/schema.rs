@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 type Migration = fn(&Transaction) -> rusqlite::Result<()>;
 
 /// Migrations in order: `MIGRATIONS[n]` goes from version n to n + 1.
-const MIGRATIONS: [Migration; 6] = [v0_to_v1, v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5, v5_to_v6];
+const MIGRATIONS: [Migration; 7] = [
+    v0_to_v1, v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5, v5_to_v6, v6_to_v7,
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -131,6 +133,20 @@ fn v5_to_v6(tx: &Transaction) -> rusqlite::Result<()> {
         "ALTER TABLE alert_history ADD COLUMN state TEXT NOT NULL DEFAULT 'firing';
          UPDATE alert_history SET state = 'resolved' WHERE event = 'resolved';
          ALTER TABLE alert_active ADD COLUMN flap_told INTEGER NOT NULL DEFAULT 0;",
+    )
+}
+
+/// Version 7: events on devices (SNMP traps and informs), read newest
+/// first by device or by time.
+fn v6_to_v7(tx: &Transaction) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "CREATE TABLE events (
+             id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, device TEXT,
+             matched_by TEXT, source TEXT NOT NULL, kind TEXT NOT NULL,
+             version TEXT NOT NULL, name TEXT NOT NULL, trap_oid TEXT NOT NULL,
+             if_index INTEGER, varbinds TEXT NOT NULL);
+         CREATE INDEX events_at ON events (at_ms);
+         CREATE INDEX events_device_at ON events (device, at_ms);",
     )
 }
 

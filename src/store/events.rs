@@ -1,0 +1,173 @@
+//! Events on devices (SNMP traps and informs today): written in batches by
+//! the trap receiver's own connection, read newest first by `/api/events`
+//! with a bounded page, pruned with the 1-hour rollups' retention. Every
+//! text a device sent (varbind values, the community is never stored) is
+//! kept as text and served as JSON strings only.
+use super::Store;
+use super::error::{SqlContext, StoreError};
+use crate::types::UnixMillis;
+use rusqlite::params;
+use serde::{Deserialize, Serialize};
+
+/// Rows one read returns at most.
+pub const MAX_EVENTS_PAGE: u32 = 1_000;
+
+/// One varbind of an event, as text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventVarbind {
+    /// Numeric OID (`1.3.6.1.2.1.2.2.1.1.3`).
+    pub oid: String,
+    /// The OID by name where a MIB names it (`IF-MIB::ifIndex.3`).
+    pub name: String,
+    /// The value in net-snmp's `TYPE: value` form.
+    pub value: String,
+}
+
+/// One stored event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventRow {
+    /// Assigned by the store (0 before it is written).
+    pub id: i64,
+    pub at: UnixMillis,
+    /// The device it was matched to, if any.
+    pub device: Option<String>,
+    /// How: `source` (the sender's address), `agent_addr` (v1 field).
+    pub matched_by: Option<String>,
+    /// The sender's IP address.
+    pub source: String,
+    /// `trap` or `inform`.
+    pub kind: String,
+    /// SNMP version: `1` or `2c`.
+    pub version: String,
+    /// The notification's name (`linkDown`), numeric when no MIB names it.
+    pub name: String,
+    /// snmpTrapOID.0, numeric.
+    pub trap_oid: String,
+    /// The interface it names (IF-MIB notifications), if any.
+    pub if_index: Option<u32>,
+    pub varbinds: Vec<EventVarbind>,
+}
+
+impl Store {
+    /// Writes events in one transaction; returns how many.
+    pub fn insert_events(&mut self, events: &[EventRow]) -> Result<usize, StoreError> {
+        let tx = self.conn.transaction().sql("begin events insert")?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT INTO events (at_ms, device, matched_by, source, kind, version, name,
+                         trap_oid, if_index, varbinds)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                )
+                .sql("prepare events insert")?;
+            for e in events {
+                let varbinds = serde_json::to_string(&e.varbinds).unwrap_or_else(|_| "[]".into());
+                stmt.execute(params![
+                    e.at.0,
+                    e.device,
+                    e.matched_by,
+                    e.source,
+                    e.kind,
+                    e.version,
+                    e.name,
+                    e.trap_oid,
+                    e.if_index,
+                    varbinds
+                ])
+                .sql("insert event")?;
+            }
+        }
+        tx.commit().sql("commit events insert")?;
+        Ok(events.len())
+    }
+
+    /// Events at or after `since`, of one device or all, newest first, at
+    /// most `limit` (capped at [`MAX_EVENTS_PAGE`]); an index serves both
+    /// filters, so the cost is bounded by the page.
+    pub fn events(
+        &self,
+        device: Option<&str>,
+        since: UnixMillis,
+        limit: u32,
+    ) -> Result<Vec<EventRow>, StoreError> {
+        let limit = limit.min(MAX_EVENTS_PAGE);
+        let sql = if device.is_some() {
+            "SELECT id, at_ms, device, matched_by, source, kind, version, name, trap_oid,
+                 if_index, varbinds FROM events WHERE device = ?1 AND at_ms >= ?2
+             ORDER BY at_ms DESC, id DESC LIMIT ?3"
+        } else {
+            "SELECT id, at_ms, device, matched_by, source, kind, version, name, trap_oid,
+                 if_index, varbinds FROM events WHERE ?1 IS NULL AND at_ms >= ?2
+             ORDER BY at_ms DESC, id DESC LIMIT ?3"
+        };
+        let mut stmt = self.conn.prepare_cached(sql).sql("prepare events read")?;
+        let rows = stmt
+            .query_map(params![device, since.0, limit], |r| {
+                let varbinds: String = r.get(10)?;
+                Ok(EventRow {
+                    id: r.get(0)?,
+                    at: UnixMillis(r.get(1)?),
+                    device: r.get(2)?,
+                    matched_by: r.get(3)?,
+                    source: r.get(4)?,
+                    kind: r.get(5)?,
+                    version: r.get(6)?,
+                    name: r.get(7)?,
+                    trap_oid: r.get(8)?,
+                    if_index: r.get(9)?,
+                    varbinds: serde_json::from_str(&varbinds).unwrap_or_default(),
+                })
+            })
+            .sql("read events")?;
+        rows.collect::<Result<_, _>>().sql("read events")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::StoreConfig;
+
+    fn event(at: i64, device: Option<&str>) -> EventRow {
+        EventRow {
+            id: 0,
+            at: UnixMillis(at),
+            device: device.map(str::to_string),
+            matched_by: device.map(|_| "source".to_string()),
+            source: "127.0.0.1".into(),
+            kind: "trap".into(),
+            version: "2c".into(),
+            name: "linkDown".into(),
+            trap_oid: "1.3.6.1.6.3.1.1.5.3".into(),
+            if_index: Some(3),
+            varbinds: vec![EventVarbind {
+                oid: "1.3.6.1.2.1.2.2.1.1.3".into(),
+                name: "IF-MIB::ifIndex.3".into(),
+                value: "STRING: \"<script>\u{1b}[31m\"".into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn events_come_back_newest_first_by_device_since_and_page() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("e.db"), StoreConfig::default()).unwrap();
+        let rows: Vec<EventRow> = (0..10)
+            .map(|i| event(1000 + i, Some(if i % 2 == 0 { "a" } else { "b" })))
+            .chain([event(2000, None)])
+            .collect();
+        assert_eq!(store.insert_events(&rows).unwrap(), 11);
+        let all = store.events(None, UnixMillis(0), 100).unwrap();
+        assert_eq!(all.len(), 11);
+        assert_eq!(all[0].at, UnixMillis(2000));
+        assert_eq!(all[1].varbinds, rows[9].varbinds);
+        let a = store.events(Some("a"), UnixMillis(1004), 100).unwrap();
+        let ats: Vec<i64> = a.iter().map(|e| e.at.0).collect();
+        assert_eq!(ats, [1008, 1006, 1004]);
+        assert_eq!(store.events(None, UnixMillis(0), 2).unwrap().len(), 2);
+        // Pruned with the longest retention.
+        let cut = UnixMillis(1005).plus(store.config().hour_retention);
+        store.prune(cut).unwrap();
+        assert_eq!(store.events(None, UnixMillis(0), 100).unwrap().len(), 6);
+    }
+}
