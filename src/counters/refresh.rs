@@ -88,17 +88,15 @@ pub enum Plan {
 
 impl Plan {
     /// After a learning watch that saw a refresh and the poll that
-    /// followed at `now_ms`: the watch that goes on until the next one.
-    pub fn follow(&self, now_ms: u64) -> Option<Watcher> {
+    /// followed at `now_ms`: the watch that goes on until the next
+    /// refresh, or `until_ms` (before the next poll is due).
+    pub fn follow(&self, now_ms: u64, until_ms: u64) -> Option<Watcher> {
         match *self {
             Plan::Watch {
                 spacing_ms,
-                give_up_ms,
                 learn: true,
                 ..
-            } if now_ms + spacing_ms <= give_up_ms => {
-                Some(Watcher::new(spacing_ms, give_up_ms, false))
-            }
+            } if now_ms + spacing_ms <= until_ms => Some(Watcher::new(spacing_ms, until_ms, false)),
             _ => None,
         }
     }

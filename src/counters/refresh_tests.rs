@@ -90,12 +90,14 @@ fn run(agent: &Agent, interval: u64, start: u64, polls: u64) -> Outcome {
             MonoMillis(now + RTT),
         );
         if let Some((WatchResult::Seen(_), first)) = &watch
-            && let Some(mut w) = plan.follow(now + RTT)
+            && let Some(mut w) = plan.follow(now + RTT, due + interval - 500)
         {
             w.continue_from(first);
             let (result, _) = watch_agent(agent, &mut w, now + RTT);
             reads += w.reads();
-            model.observe(&result, true);
+            if matches!(result, WatchResult::Seen(_)) {
+                model.observe(&result, true);
+            }
         }
         if std::env::var("REFRESH_DEBUG").is_ok() {
             eprintln!(

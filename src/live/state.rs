@@ -169,6 +169,8 @@ pub struct PollerHealth {
     pub snmp_datagrams_malformed: u64,
     /// Shared SNMP sockets found closed and bound anew.
     pub snmp_transport_renewals: u64,
+    /// GETs sent to watch agents' counter refreshes (on top of the polls).
+    pub snmp_refresh_watch_requests: u64,
     /// The ICMP engine's counters as of its last round.
     pub icmp_engine: crate::icmp::EngineCounters,
 }
@@ -195,6 +197,7 @@ impl Default for PollerHealth {
             snmp_datagrams_discarded: 0,
             snmp_datagrams_malformed: 0,
             snmp_transport_renewals: 0,
+            snmp_refresh_watch_requests: 0,
             icmp_engine: Default::default(),
         }
     }

@@ -9,6 +9,9 @@ mod collect;
 mod icmp_loop;
 #[cfg(test)]
 mod icmp_loop_tests;
+mod refresh_watch;
+#[cfg(test)]
+mod refresh_watch_tests;
 mod schedule;
 mod snmp_loop;
 #[cfg(test)]
@@ -48,6 +51,9 @@ pub struct MonitorSettings {
     pub icmp_spacing: Duration,
     pub icmp_timeout: Duration,
     pub snmp_interval: Duration,
+    /// Watch the agent's counter refreshes so rates are over the span
+    /// the values really cover (`counters::refresh`).
+    pub counter_refresh: bool,
 }
 
 impl Default for MonitorSettings {
@@ -58,6 +64,7 @@ impl Default for MonitorSettings {
             icmp_spacing: Duration::from_millis(200),
             icmp_timeout: Duration::from_secs(1),
             snmp_interval: Duration::from_secs(60),
+            counter_refresh: true,
         }
     }
 }
