@@ -40,11 +40,17 @@ fn rates_within_5_pct_at_5_10_15_and_20_s_polls() {
     let lab = support::lab_up_toml(&LAB.toml());
     lab.wait_lldp_settled(Duration::from_secs(30)).unwrap();
     let dir = tempfile::tempdir().unwrap();
+    // BWR_WITHOUT_WATCH=1 runs the same check with the refresh watch off
+    // (`poll.counter_refresh = false`): it fails, as the rates were.
+    let config = dir.path().join("nocmap.toml");
+    let off = std::env::var_os("BWR_WITHOUT_WATCH").is_some();
+    std::fs::write(&config, format!("[poll]\ncounter_refresh = {}\n", !off)).unwrap();
     let serves: Vec<_> = INTERVALS
         .iter()
         .map(|s| {
             let db = dir.path().join(format!("bwr{s}.db"));
             let serve = ServeCmd::new(&lab, "10.57.0.0/16")
+                .config(&config)
                 .poll(*s)
                 .icmp(30)
                 .listen(18570 + *s as u16)

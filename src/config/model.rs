@@ -202,6 +202,10 @@ impl DiscoveryConfig {
 pub struct PollConfig {
     pub icmp_interval_s: u64,
     pub snmp_interval_s: u64,
+    /// Watch each agent's counter refreshes so rates are over the span
+    /// the values cover (a few extra GETs per poll); off: rates over the
+    /// poll interval, flagged inexact.
+    pub counter_refresh: bool,
 }
 
 impl Default for PollConfig {
@@ -209,6 +213,7 @@ impl Default for PollConfig {
         PollConfig {
             icmp_interval_s: defaults::poll_icmp_interval_s(),
             snmp_interval_s: defaults::poll_snmp_interval_s(),
+            counter_refresh: true,
         }
     }
 }

@@ -83,6 +83,7 @@ const DISCOVERY: &[Field] = &[
 const POLL: &[Field] = &[
     f("icmp_interval_s", ty::<u64>, Plain),
     f("snmp_interval_s", ty::<u64>, Plain),
+    f("counter_refresh", ty::<bool>, Plain),
 ];
 const GROUP: &[Field] = &[
     f("name", ty::<String>, Required),

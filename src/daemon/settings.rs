@@ -17,6 +17,7 @@ pub fn monitor_settings(
         icmp_count: config.icmp.count,
         icmp_spacing: Duration::from_millis(config.icmp.interval_ms),
         icmp_timeout: Duration::from_millis(config.icmp.timeout_ms),
+        counter_refresh: config.poll.counter_refresh,
         ..MonitorSettings::default()
     };
     let cfg = config.clone();

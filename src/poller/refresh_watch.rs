@@ -29,6 +29,9 @@ pub struct RefreshTracker {
     watch: Option<(WatchResult, Watcher)>,
     /// GETs sent by watches since the last `take_reads`.
     reads: u64,
+    /// Whether the agent's rates could be exact at the poll interval, as
+    /// last told in the log.
+    told: Option<bool>,
 }
 
 impl RefreshTracker {
@@ -39,7 +42,30 @@ impl RefreshTracker {
             plan: None,
             watch: None,
             reads: 0,
+            told: None,
         }
+    }
+
+    /// Tells the log when the agent turns out to refresh its counters too
+    /// seldom for rates at `interval_ms` to be exact (and when it no
+    /// longer does): the interval cannot be measured truly on it.
+    pub fn warn_if_unmeasurable(&mut self, addr: std::net::IpAddr, interval_ms: u64) {
+        let now = self.model.measurable_at(interval_ms);
+        if now.is_none() || now == self.told {
+            return;
+        }
+        if now == Some(false) {
+            tracing::warn!(
+                %addr,
+                refresh_period_s = self.model.period_ms().unwrap_or(0.0) / 1000.0,
+                poll_interval_s = interval_ms / 1000,
+                "the agent refreshes its counters too seldom for this poll interval: its rates are flagged inexact (a poll interval of {:.0} s or more would be exact)",
+                self.model.period_ms().unwrap_or(0.0) / 800.0
+            );
+        } else if self.told == Some(false) {
+            tracing::info!(%addr, "the agent's counter refreshes fit the poll interval again");
+        }
+        self.told = now;
     }
 
     /// Watch GETs sent since the last call.

@@ -176,6 +176,7 @@ pub(super) async fn run(
                     .after_poll(&**sess, &*clock, &mut stop, ticker.due_ms() + interval_ms)
                     .await;
             }
+            refresh.warn_if_unmeasurable(t.addr, interval_ms);
             let watch_reads = refresh.take_reads();
             shared
                 .live
