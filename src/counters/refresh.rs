@@ -175,6 +175,16 @@ impl Exactness {
     }
 }
 
+/// Whether a refresh period (plus jitter) can be watched for within a poll
+/// interval: a watch waits at most 80 % of the interval for a refresh.
+pub fn refresh_fits(period_ms: f64, interval_ms: u64) -> bool {
+    period_ms <= interval_ms as f64 * 0.8
+}
+
+/// The stored device series (subject "") of an agent's learnt counter
+/// refresh period, in seconds, for `check-config`.
+pub const REFRESH_PERIOD_METRIC: &str = "counter_refresh_period_s";
+
 /// What is known of one agent's counter refresh.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RefreshModel {
@@ -213,7 +223,7 @@ impl RefreshModel {
     /// watch waits at most about one period past the poll's deadline).
     fn fits(&self, interval_ms: u64) -> bool {
         self.period_ms
-            .is_none_or(|p| p + self.jitter_ms <= interval_ms as f64 * 0.8)
+            .is_none_or(|p| refresh_fits(p + self.jitter_ms, interval_ms))
     }
 
     fn guard(&self) -> f64 {

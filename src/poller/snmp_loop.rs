@@ -184,7 +184,18 @@ pub(super) async fn run(
             match polled {
                 Ok((polled, partial)) => {
                     let now = clock.wall_ms();
-                    let out = counter_step(&t.device, &mut prev, polled, now);
+                    let mut out = counter_step(&t.device, &mut prev, polled, now);
+                    if let (true, Some(p)) = (s.counter_refresh, refresh.model.period_ms()) {
+                        // The period learnt, for check-config's warning.
+                        out.samples.push(crate::store::Sample {
+                            key: crate::store::SeriesKey::probe(
+                                &t.device.0,
+                                crate::counters::refresh::REFRESH_PERIOD_METRIC,
+                            ),
+                            at: now,
+                            value: (p + refresh.model.jitter_ms()) / 1000.0,
+                        });
+                    }
                     refresh.set_busiest(busiest(&t, &out.interfaces));
                     rejected = Rejected::now(&*snmp, &t);
                     shared.live.update_interfaces(|interfaces| {
