@@ -7,7 +7,7 @@
 use crate::counters::{
     InexactReason, MonoMillis, Plan, RefreshModel, Taken, WatchResult, WatchStep, Watcher,
 };
-use crate::snmp::{AgentSession, Oid, Value};
+use crate::snmp::{AgentSession, Oid, SnmpError, Value};
 use crate::types::IfIndex;
 use crate::util::clock::Clock;
 use tokio::sync::watch;
@@ -74,26 +74,27 @@ impl RefreshTracker {
     }
 
     /// Before the main poll due now: plan, and watch if the plan says so.
-    /// False when the stop signal came.
+    /// Ok(false) when the stop signal came; a failed read is the poll's
+    /// failure (the main poll would only wait for the same timeout again).
     pub async fn before_poll(
         &mut self,
         session: &dyn AgentSession,
         clock: &dyn Clock,
         stop: &mut watch::Receiver<bool>,
         interval_ms: u64,
-    ) -> bool {
+    ) -> Result<bool, SnmpError> {
         let plan = self.model.plan(clock.mono_ms(), interval_ms);
         self.plan = Some(plan);
         self.watch = None;
         let Some((start, mut w)) = plan.watcher() else {
-            return true;
+            return Ok(true);
         };
-        let Some(result) = self.run(session, clock, stop, start, &mut w).await else {
-            return !*stop.borrow();
+        let Some(result) = self.run(session, clock, stop, start, &mut w).await? else {
+            return Ok(!*stop.borrow());
         };
         self.model.observe(&result, false);
         self.watch = Some((result, w));
-        true
+        Ok(true)
     }
 
     /// When the values of a main-poll GET sent at `sent` and answered at
@@ -122,14 +123,15 @@ impl RefreshTracker {
         w.continue_from(first);
         // Running out of time is no news about the agent: only a refresh
         // seen teaches anything.
-        if let Some(result @ WatchResult::Seen(_)) =
+        if let Ok(Some(result @ WatchResult::Seen(_))) =
             self.run(session, clock, stop, now, &mut w).await
         {
             self.model.observe(&result, true);
         }
     }
 
-    /// Runs `w` from `start`; None when a read failed or the loop stops.
+    /// Runs `w` from `start`; None when the loop stops (or there is
+    /// nothing to watch).
     async fn run(
         &mut self,
         session: &dyn AgentSession,
@@ -137,27 +139,26 @@ impl RefreshTracker {
         stop: &mut watch::Receiver<bool>,
         start: u64,
         w: &mut Watcher,
-    ) -> Option<WatchResult> {
+    ) -> Result<Option<WatchResult>, SnmpError> {
         let oids: Vec<Oid> = self
             .watched
             .iter()
             .flat_map(|i| [10, 16].map(|c| Oid::from_slice(&[IF, &[c, i.0]].concat())))
             .collect();
         if oids.is_empty() {
-            return None;
+            return Ok(None);
         }
         let mut at = start;
         loop {
             tokio::select! {
                 _ = clock.sleep_until_mono(at) => {}
-                _ = stop.changed() => return None,
+                _ = stop.changed() => return Ok(None),
             }
             let sent = clock.mono_ms();
             let r = session.get(&oids).await;
             let got = clock.mono_ms();
             self.reads += 1;
-            let values: Vec<u64> = r
-                .ok()?
+            let values: Vec<u64> = r?
                 .iter()
                 .map(|vb| match vb.value {
                     Value::Counter32(n) => u64::from(n),
@@ -167,7 +168,7 @@ impl RefreshTracker {
                 .collect();
             match w.read(MonoMillis(sent), MonoMillis(got), values) {
                 WatchStep::ReadAt(next) => at = next,
-                WatchStep::Done(result) => return Some(result),
+                WatchStep::Done(result) => return Ok(Some(result)),
             }
         }
     }

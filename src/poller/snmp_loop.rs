@@ -157,11 +157,14 @@ pub(super) async fn run(
                 .ok();
         }
         if let Some(sess) = &session {
-            if s.counter_refresh
-                && !refresh
+            let watched = if s.counter_refresh {
+                refresh
                     .before_poll(&**sess, &*clock, &mut stop, interval_ms)
                     .await
-            {
+            } else {
+                Ok(true)
+            };
+            if let Ok(false) = watched {
                 return;
             }
             let unknown = |_: MonoMillis, _: MonoMillis| Err(InexactReason::RefreshUnknown);
@@ -170,7 +173,10 @@ pub(super) async fn run(
             } else {
                 &unknown
             };
-            let polled = poll_once(&**sess, &*clock, &t, snmp.per_agent_in_flight(), taken).await;
+            let polled = match watched {
+                Err(e) => Err(e),
+                Ok(_) => poll_once(&**sess, &*clock, &t, snmp.per_agent_in_flight(), taken).await,
+            };
             if s.counter_refresh && polled.is_ok() {
                 refresh
                     .after_poll(&**sess, &*clock, &mut stop, ticker.due_ms() + interval_ms)
