@@ -262,12 +262,23 @@ impl RefreshModel {
             };
         };
         // The first refresh expected at least a guard after now; the guard
-        // grows with the periods predicted ahead, more while the history
-        // is short (the period is then known only to a bracket or two).
-        let young = self.history.first().is_none_or(|f| last - f < 4.0 * p);
-        let drift = if young { 0.02 } else { 0.003 };
+        // covers the jitter and the period's own error times the periods
+        // predicted ahead: a fitted period is known to about two read
+        // spacings divided by the periods its history spans.
+        let spanned = self
+            .history
+            .first()
+            .map_or(1.0, |f| ((last - f) / p).max(1.0));
         let ahead = ((now_ms as f64 - last) / p).ceil().max(1.0) + 1.0;
-        let guard = self.guard() + ahead * p * drift;
+        // While the history is short its jitter is unknown: allow 2 % of
+        // a period of error then.
+        let young = if self.history.len() < 4 {
+            0.02 * p
+        } else {
+            0.0
+        };
+        let period_error = (2.0 * FINE_SPACING_MS as f64).max(young) / spanned;
+        let guard = self.guard() + ahead * period_error;
         let from = now_ms as f64 + guard;
         let k = ((from - last) / p).ceil().max(1.0);
         let expected = last + k * p;
