@@ -22,6 +22,11 @@
 //! errors = octets / 10_000_000
 //! ```
 //!
+//! With env `SIM_REFRESH_MS=P`, the interface counters are those of the
+//! agent's last refresh, every P ms at a phase of its own (agent `a`:
+//! `(a mod 997) / 997 * P`), as net-snmp and switches serve them; sysUpTime
+//! stays live.
+//!
 //! With `--endless-lldp`, every agent also serves the LLDP-MIB remote table
 //! (lldpRemTable, `1.0.8802.1.1.2.1.4.1.1`) without end: its rows are
 //! lldpRemSysName (column 9) `.0.1.k` (time mark 0, local port 1, remote
@@ -151,11 +156,21 @@ struct SimAgent {
     varbinds: Arc<AtomicU64>,
     /// The agent also serves the endless lldpRemTable (`EndlessLldp`).
     endless_lldp: bool,
+    /// Counters refreshed every this many seconds (0: live), from env
+    /// `SIM_REFRESH_MS`, at a phase of the agent's own.
+    refresh_s: f64,
 }
 
 impl SimAgent {
     fn value(&self, obj: Obj) -> Value {
         let t = self.start.elapsed().as_secs_f64();
+        // The interface counters hold their values as of the last refresh.
+        let tc = if self.refresh_s > 0.0 {
+            let phase = f64::from(self.number % 997) / 997.0 * self.refresh_s;
+            ((t - phase) / self.refresh_s).floor().max(0.0) * self.refresh_s + phase
+        } else {
+            t
+        };
         let a = self.number;
         let s = |text: String| Value::OctetString(Bytes::from(text));
         match obj {
@@ -167,8 +182,8 @@ impl SimAgent {
             Obj::Sys(6) => s("simulated rack".into()),
             Obj::Sys(_) => Value::Integer(72),
             Obj::IfNumber => Value::Integer(self.ifaces as i32),
-            Obj::If(c, i) => if_column(c, a, i, t),
-            Obj::IfX(c, i) => ifx_column(c, a, i, t),
+            Obj::If(c, i) => if_column(c, a, i, tc),
+            Obj::IfX(c, i) => ifx_column(c, a, i, tc),
         }
     }
 }
@@ -444,6 +459,10 @@ async fn serve(args: Args) {
     let varbinds = Arc::new(AtomicU64::new(0));
     let mut agents = Vec::with_capacity(args.agents as usize);
     let mut lldp_tables = Vec::new();
+    let refresh_ms: u64 = std::env::var("SIM_REFRESH_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     for k in 0..args.agents {
         let handler = Arc::new(SimAgent {
             number: k + 1,
@@ -452,6 +471,7 @@ async fn serve(args: Args) {
             start,
             varbinds: varbinds.clone(),
             endless_lldp: args.endless_lldp,
+            refresh_s: refresh_ms as f64 / 1000.0,
         });
         let mut builder = Agent::builder()
             .bind(format!("{}:161", agent_addr(k)))

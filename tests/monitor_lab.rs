@@ -198,7 +198,9 @@ fn bandwidth_gaps_and_impairment_through_serve() {
         "10.68.0.0/16",
         &["--icmp-interval", "2", "--listen", "127.0.0.1:18068"],
     );
-    std::thread::sleep(Duration::from_secs(8)); // discovery + the first counter poll
+    // Discovery and the first two counter polls (the first rate): each poll
+    // waits for snmpd's next counter refresh (up to 3 s) before it reads.
+    std::thread::sleep(Duration::from_secs(12));
 
     // 1. Bandwidth: 30 s of UDP at 200 Mbit/s from r1 to r2, with the
     // kernel's own count of r2's received bytes read before and after.
@@ -220,7 +222,9 @@ fn bandwidth_gaps_and_impairment_through_serve() {
     let t_down = now_ms();
     std::thread::sleep(Duration::from_secs(7));
     lab.set_if_state("r1", "eth1", true).unwrap();
-    std::thread::sleep(Duration::from_secs(7));
+    // Room for a poll after the link is back: it reads at snmpd's next
+    // counter refresh, up to 3 s after it is due.
+    std::thread::sleep(Duration::from_secs(10));
     let k1 = rx_bytes(&lab);
 
     // 3. snmpd on r2 restarts (sysUpTime goes back).

@@ -24,6 +24,9 @@ pub async fn run(args: CheckConfigArgs) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::from(1));
             }
             println!("{}", summary(&args.file, &config));
+            for w in refresh_warnings(&config) {
+                eprintln!("nocmap: warning: {w}");
+            }
             if !config.server.listen.ip().is_loopback() && config.server.tls_cert.is_none() {
                 eprintln!(
                     "nocmap: warning: {} listens on {} over plain HTTP: tokens and data cross the network in clear; set [server] tls_cert and tls_key, or put a TLS proxy in front",
@@ -87,4 +90,92 @@ fn summary(file: &std::path::Path, c: &Config) -> String {
             "http"
         }
     )
+}
+
+/// Agents seen so far (the refresh periods `serve` learnt and stored in
+/// the database, if there is one) whose counters refresh too seldom for
+/// their configured poll interval: their rates cannot be exact.
+fn refresh_warnings(c: &Config) -> Vec<String> {
+    use crate::counters::refresh::{REFRESH_PERIOD_METRIC, refresh_fits};
+    use crate::store::{Resolution, SeriesKey, Store, StoreConfig};
+    use crate::types::UnixMillis;
+    if !c.server.db.exists() {
+        return Vec::new();
+    }
+    let Ok(store) = Store::open(&c.server.db, StoreConfig::default()) else {
+        return Vec::new();
+    };
+    let Ok(Some((_, topology))) = store.latest_topology() else {
+        return Vec::new();
+    };
+    let now = UnixMillis::now();
+    let mut out = Vec::new();
+    for d in &topology.devices {
+        let key = SeriesKey::probe(&d.id.0, REFRESH_PERIOD_METRIC);
+        let week = 7 * 24 * 3_600_000;
+        let Ok(series) = store.series_at(&key, now - week, now, Resolution::Raw) else {
+            continue;
+        };
+        let Some(period_s) = series.points.last().map(|p| p.avg) else {
+            continue;
+        };
+        let interval = c.intervals_for(d.sys_name.as_deref(), d.mgmt_addr).snmp;
+        if !refresh_fits(period_s * 1000.0, interval.as_millis() as u64) {
+            out.push(format!(
+                "{} refreshes its counters every {period_s:.1} s: its rates at the {} s poll interval cannot be exact (flagged inexact); {:.0} s or more would be",
+                d.sys_name.as_deref().unwrap_or(&d.id.0),
+                interval.as_secs(),
+                (period_s / 0.8).ceil()
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Batch, Sample, SeriesKey, Store, StoreConfig};
+    use crate::topology::{Device, Topology};
+    use crate::types::UnixMillis;
+
+    /// serve learnt that r9 refreshes every 10 s; check-config warns for a
+    /// 10 s interval (10 > 0.8 x 10) and not for a 15 s one.
+    #[test]
+    fn warns_for_an_agent_that_refreshes_too_seldom_for_its_interval() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("seen.db");
+        let mut store = Store::open(&db, StoreConfig::default()).unwrap();
+        let mut d = Device::for_test("r9", false);
+        d.sys_name = Some("r9".into());
+        let topology = Topology {
+            devices: vec![d],
+            links: vec![],
+        };
+        let now = UnixMillis::now();
+        store.save_topology(now, &topology).unwrap();
+        store
+            .write_batch(&Batch {
+                samples: vec![Sample {
+                    key: SeriesKey::probe("r9", crate::counters::refresh::REFRESH_PERIOD_METRIC),
+                    at: now - 1_000,
+                    value: 10.0,
+                }],
+                gaps: vec![],
+            })
+            .unwrap();
+        drop(store);
+        let mut c = Config::default();
+        c.server.db = db;
+        c.poll.snmp_interval_s = 10;
+        let w = refresh_warnings(&c);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].starts_with("r9 refreshes its counters every 10.0 s"),
+            "{w:?}"
+        );
+        assert!(w[0].contains("13 s or more"), "{w:?}");
+        c.poll.snmp_interval_s = 15;
+        assert!(refresh_warnings(&c).is_empty());
+    }
 }

@@ -17,8 +17,13 @@
 //!    `AboveSpeed` when delta + 2^32 would also fit the bound: the number of
 //!    wraps is then unknowable.
 //!
+//! The rate is over the span between the instants the agent took the two
+//! samples' values when both are known (`refresh`), else over the poll
+//! interval and marked inexact; the bounds above use the poll interval.
+//!
 //! Packet counters use the same bound with 64-byte frames (speed / 512 pkt/s).
 use super::rate::{GapReason, InterfaceRates, Metric, Rate};
+use super::refresh::{Exactness, InexactReason};
 use super::sample::{Counter, CounterSample, Ticks};
 
 /// Intervals shorter than this give `TooShort` (a rate over a few
@@ -55,6 +60,15 @@ pub fn interface_rates(prev: Option<&CounterSample>, cur: &CounterSample) -> Int
         return InterfaceRates::all_gap(GapReason::Discontinuity);
     }
 
+    // The rate's divisor: the span between the instants the agent took the
+    // two samples' values where both are known, else the poll interval.
+    let (span_ms, exactness) = match (prev.taken, cur.taken) {
+        (Ok(a), Ok(b)) => match Exactness::of_span(a, b) {
+            (span, e) if span >= MIN_INTERVAL_MS => (span, e),
+            _ => (interval_ms, inexact(InexactReason::Uncertain)),
+        },
+        (_, Err(reason)) | (Err(reason), _) => (interval_ms, inexact(reason)),
+    };
     let speed = cur.speed_bps.filter(|s| *s > 0);
     let octets = Bound {
         speed_bps: speed,
@@ -67,7 +81,7 @@ pub fn interface_rates(prev: Option<&CounterSample>, cur: &CounterSample) -> Int
     };
     let (p, c) = (&prev.counters, &cur.counters);
     let per_sec = |delta: Result<u64, GapReason>, factor: f64| match delta {
-        Ok(d) => Rate::Value(d as f64 * factor * 1000.0 / interval_ms as f64),
+        Ok(d) => Rate::Value(d as f64 * factor * 1000.0 / span_ms as f64),
         Err(reason) => Rate::Gap(reason),
     };
     let utilisation = |bits: Rate| match (bits, speed) {
@@ -110,7 +124,14 @@ pub fn interface_rates(prev: Option<&CounterSample>, cur: &CounterSample) -> Int
     for (metric, old, new) in packet_metrics {
         out.set(metric, per_sec(counter_delta(old, new, packets), 1.0));
     }
-    out
+    out.with_exactness(exactness)
+}
+
+fn inexact(reason: InexactReason) -> Exactness {
+    Exactness {
+        uncertainty_pct: None,
+        inexact: Some(reason),
+    }
 }
 
 /// True when sysUpTime advanced by the wall-clock interval, modulo 2^32

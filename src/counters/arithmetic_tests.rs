@@ -1,5 +1,6 @@
 //! Unit and property tests of the counter arithmetic, each with concrete numbers.
 use super::*;
+use crate::counters::refresh::Taken;
 use crate::counters::sample::{Counters, InterfaceIdentity, MonoMillis};
 use crate::types::IfIndex;
 use proptest::prelude::*;
@@ -23,6 +24,10 @@ fn sample(at_ms: u64, in_octets: Counter, speed: Option<u64>) -> CounterSample {
             in_octets: Some(in_octets),
             ..Counters::default()
         },
+        taken: Ok(Taken {
+            at: MonoMillis(at_ms),
+            uncertainty_ms: 0,
+        }),
     }
 }
 
@@ -339,6 +344,10 @@ fn history(speed: Option<u64>) -> impl Strategy<Value = Vec<CounterSample>> {
                     in_discards: c[10],
                     out_discards: c[11],
                 },
+                taken: Ok(Taken {
+                    at: MonoMillis(at),
+                    uncertainty_ms: 0,
+                }),
             });
         }
         out
@@ -403,4 +412,33 @@ fn random_histories_do_produce_values() {
         values += check_history(&samples).unwrap();
     }
     assert!(values > 1_000, "only {values} values in 200 histories");
+}
+
+/// Agent values taken 3 s apart, read 5 s apart (net-snmp's cache): the
+/// rate is over the 3 s the counters cover, not the 5 s between polls.
+#[test]
+fn the_rate_is_over_the_span_the_values_were_taken() {
+    let mut a = sample(10_000, Counter::C64(0), Some(GIG));
+    let mut b = sample(15_000, Counter::C64(3_000_000), Some(GIG));
+    a.taken = Ok(Taken {
+        at: MonoMillis(9_500),
+        uncertainty_ms: 50,
+    });
+    b.taken = Ok(Taken {
+        at: MonoMillis(12_500),
+        uncertainty_ms: 50,
+    });
+    let r = interface_rates(Some(&a), &b);
+    assert_eq!(r.value(Metric::InBitsPerSec), Some(8_000_000.0));
+    let e = r.exactness();
+    assert!(e.is_exact(), "{e:?}");
+    assert!((e.uncertainty_pct.unwrap() - 100.0 / 3_000.0 * 100.0).abs() < 1e-9);
+    // Unknown instant: the poll interval, flagged.
+    b.taken = Err(crate::counters::InexactReason::RefreshUnknown);
+    let r = interface_rates(Some(&a), &b);
+    assert_eq!(r.value(Metric::InBitsPerSec), Some(4_800_000.0));
+    assert_eq!(
+        r.exactness().inexact,
+        Some(crate::counters::InexactReason::RefreshUnknown)
+    );
 }

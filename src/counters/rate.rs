@@ -1,5 +1,6 @@
 //! The output of the counter arithmetic: per metric either a rate or the
 //! reason there is none. A gap is a value, never an error.
+use super::refresh::Exactness;
 use serde::{Deserialize, Serialize};
 
 /// Why a metric has no rate for an interval.
@@ -136,6 +137,8 @@ impl Metric {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct InterfaceRates {
     rates: [Rate; 14],
+    /// How well the span the rates are over is known (see `refresh`).
+    exactness: Exactness,
 }
 
 impl InterfaceRates {
@@ -143,6 +146,7 @@ impl InterfaceRates {
     pub fn all_gap(reason: GapReason) -> InterfaceRates {
         InterfaceRates {
             rates: [Rate::Gap(reason); 14],
+            exactness: Exactness::EXACT,
         }
     }
 
@@ -150,6 +154,7 @@ impl InterfaceRates {
     pub fn zero() -> InterfaceRates {
         InterfaceRates {
             rates: [Rate::Value(0.0); 14],
+            exactness: Exactness::EXACT,
         }
     }
 
@@ -157,6 +162,16 @@ impl InterfaceRates {
     pub fn with(mut self, metric: Metric, value: f64) -> InterfaceRates {
         self.set(metric, Rate::Value(value));
         self
+    }
+
+    /// The same rates with this exactness.
+    pub fn with_exactness(mut self, exactness: Exactness) -> InterfaceRates {
+        self.exactness = exactness;
+        self
+    }
+
+    pub fn exactness(&self) -> Exactness {
+        self.exactness
     }
 
     pub fn get(&self, metric: Metric) -> Rate {

@@ -1,5 +1,6 @@
 //! The input of the counter arithmetic: one poll of one interface's counters,
 //! stamped by the caller. Plain data; nothing here reads a clock.
+use super::refresh::{InexactReason, Taken};
 use crate::types::IfIndex;
 
 /// A monotonic timestamp in milliseconds, taken by the poller when the
@@ -65,6 +66,8 @@ pub struct CounterSample {
     /// Interface speed in bits/s; see [`speed_from_mib`]. None when unknown.
     pub speed_bps: Option<u64>,
     pub counters: Counters,
+    /// When the agent took these values (see `refresh`), or why unknown.
+    pub taken: Result<Taken, InexactReason>,
 }
 
 /// The interface speed in bits/s from ifHighSpeed (Mb/s, preferred) and

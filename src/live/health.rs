@@ -106,6 +106,13 @@ pub struct LinkHealth {
     pub stale: bool,
     /// How the map draws it, from `status` and `stale`.
     pub state: LinkState,
+    /// Whether the rates of both measured ends are over spans known within
+    /// 5 % (`counters::refresh`); null before any rate.
+    pub rate_exact: Option<bool>,
+    /// The most the ends' rates can be off, in percent, where known.
+    pub rate_uncertainty_pct: Option<f64>,
+    /// Why a rate is not exact (`refresh_unknown`, ...), else null.
+    pub rate_inexact_reason: Option<&'static str>,
 }
 
 fn end<'s>(s: &LiveView<'s>, e: &Endpoint) -> Option<&'s InterfaceHealth> {
@@ -172,6 +179,13 @@ pub fn link_health(s: &LiveView<'_>, link: &Link, now_ms: UnixMillis) -> LinkHea
         .filter_map(|h| h.speed_bps)
         .filter(|s| *s > 0)
         .min();
+    let exactness: Vec<_> = ends
+        .iter()
+        .filter_map(|h| h.rates.as_ref().map(|r| r.exactness()))
+        .collect();
+    let rate_exact = (!exactness.is_empty()).then(|| exactness.iter().all(|e| e.is_exact()));
+    let rate_uncertainty_pct = max_opt(exactness.iter().map(|e| e.uncertainty_pct));
+    let rate_inexact_reason = exactness.iter().find_map(|e| e.inexact).map(|r| r.as_str());
     let newest = ends.iter().filter_map(|h| h.updated_ms).max();
     let stale = newest.is_none_or(|t| now_ms - t > s.stale_after_ms);
     let down = ends
@@ -207,6 +221,9 @@ pub fn link_health(s: &LiveView<'_>, link: &Link, now_ms: UnixMillis) -> LinkHea
         status,
         stale,
         state: LinkState::of(status, stale),
+        rate_exact,
+        rate_uncertainty_pct,
+        rate_inexact_reason,
     }
 }
 

@@ -126,6 +126,12 @@ struct RateFields {
     in_discards_per_s: Option<f64>,
     out_discards_per_s: Option<f64>,
     gap: Option<&'static str>,
+    /// Whether the rates are over a span known within 5 % (the agent's
+    /// counter refreshes were seen), the most they can be off in percent
+    /// where known, and why they are not exact (`counters::refresh`).
+    rate_exact: Option<bool>,
+    rate_uncertainty_pct: Option<f64>,
+    rate_inexact_reason: Option<&'static str>,
 }
 
 fn rate_fields<S: serde::Serializer>(
@@ -146,6 +152,12 @@ fn rate_fields<S: serde::Serializer>(
             .as_ref()
             .and_then(|r| r.first_gap())
             .map(GapReason::as_str),
+        rate_exact: rates.as_ref().map(|r| r.exactness().is_exact()),
+        rate_uncertainty_pct: rates.as_ref().and_then(|r| r.exactness().uncertainty_pct),
+        rate_inexact_reason: rates
+            .as_ref()
+            .and_then(|r| r.exactness().inexact)
+            .map(|r| r.as_str()),
     }
     .serialize(s)
 }
@@ -184,6 +196,8 @@ pub struct PollerHealth {
     pub snmp_datagrams_malformed: u64,
     /// Shared SNMP sockets found closed and bound anew.
     pub snmp_transport_renewals: u64,
+    /// GETs sent to watch agents' counter refreshes (on top of the polls).
+    pub snmp_refresh_watch_requests: u64,
     /// The ICMP engine's counters as of its last round.
     pub icmp_engine: crate::icmp::EngineCounters,
 }
@@ -210,6 +224,7 @@ impl Default for PollerHealth {
             snmp_datagrams_discarded: 0,
             snmp_datagrams_malformed: 0,
             snmp_transport_renewals: 0,
+            snmp_refresh_watch_requests: 0,
             icmp_engine: Default::default(),
         }
     }
@@ -281,9 +296,9 @@ mod tests {
         };
         assert_eq!(
             serde_json::to_string(&h).unwrap(),
-            r#"{"oper_status":"lowerLayerDown","speed_bps":1000000000,"in_bps":2000000.0,"out_bps":null,"in_util_pct":null,"out_util_pct":0.05,"in_errors_per_s":null,"out_errors_per_s":null,"in_discards_per_s":null,"out_discards_per_s":1.5,"gap":"index_reused","updated_ms":42}"#
+            r#"{"oper_status":"lowerLayerDown","speed_bps":1000000000,"in_bps":2000000.0,"out_bps":null,"in_util_pct":null,"out_util_pct":0.05,"in_errors_per_s":null,"out_errors_per_s":null,"in_discards_per_s":null,"out_discards_per_s":1.5,"gap":"index_reused","rate_exact":true,"rate_uncertainty_pct":null,"rate_inexact_reason":null,"updated_ms":42}"#
         );
-        let none = r#"{"oper_status":null,"speed_bps":null,"in_bps":null,"out_bps":null,"in_util_pct":null,"out_util_pct":null,"in_errors_per_s":null,"out_errors_per_s":null,"in_discards_per_s":null,"out_discards_per_s":null,"gap":null,"updated_ms":null}"#;
+        let none = r#"{"oper_status":null,"speed_bps":null,"in_bps":null,"out_bps":null,"in_util_pct":null,"out_util_pct":null,"in_errors_per_s":null,"out_errors_per_s":null,"in_discards_per_s":null,"out_discards_per_s":null,"gap":null,"rate_exact":null,"rate_uncertainty_pct":null,"rate_inexact_reason":null,"updated_ms":null}"#;
         assert_eq!(
             serde_json::to_string(&InterfaceHealth::default()).unwrap(),
             none

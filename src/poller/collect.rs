@@ -1,7 +1,9 @@
 //! One counter poll of a device, assembled from walked columns into
 //! per-interface counter samples (HC counters where the agent has them, the
 //! 32-bit ones otherwise) and oper status. Pure: the walking is in `snmp_loop`.
-use crate::counters::{Counter, CounterSample, Counters, InterfaceIdentity, MonoMillis, Ticks};
+use crate::counters::{
+    Counter, CounterSample, Counters, InexactReason, InterfaceIdentity, MonoMillis, Taken, Ticks,
+};
 use crate::snmp::table::{int, rows};
 use crate::snmp::{Value, VarBind};
 use crate::types::{IfIndex, OperStatus};
@@ -38,6 +40,9 @@ pub fn poll_oids(chunk: &[IfIndex]) -> Vec<Vec<u32>> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OctetReading {
     pub at: MonoMillis,
+    /// When the agent took the values (set by the poll loop after its
+    /// watch; unknown until then).
+    pub taken: Result<Taken, InexactReason>,
     pub uptime: u32,
     pub in_octets: Option<Counter>,
     pub out_octets: Option<Counter>,
@@ -69,6 +74,7 @@ pub fn octet_readings(
             index,
             OctetReading {
                 at,
+                taken: Err(InexactReason::RefreshUnknown),
                 uptime: *uptime,
                 in_octets: find([IFX, &[6, *i]].concat())
                     .or_else(|| find([IF, &[10, *i]].concat())),
@@ -167,6 +173,7 @@ pub fn assemble(
                 },
                 speed_bps: st.speed_bps,
                 counters,
+                taken: o.taken,
             },
         });
     }

@@ -9,6 +9,9 @@ mod collect;
 mod icmp_loop;
 #[cfg(test)]
 mod icmp_loop_tests;
+mod refresh_watch;
+#[cfg(test)]
+mod refresh_watch_tests;
 mod schedule;
 mod snmp_loop;
 #[cfg(test)]
@@ -53,6 +56,9 @@ pub struct MonitorSettings {
     pub snmp_interval: Duration,
     /// CPU, storage and sensors (`vitals_loop`); None: not read.
     pub vitals_interval: Option<Duration>,
+    /// Watch the agent's counter refreshes so rates are over the span
+    /// the values really cover (`counters::refresh`).
+    pub counter_refresh: bool,
 }
 
 impl Default for MonitorSettings {
@@ -64,6 +70,7 @@ impl Default for MonitorSettings {
             icmp_timeout: Duration::from_secs(1),
             snmp_interval: Duration::from_secs(60),
             vitals_interval: None,
+            counter_refresh: true,
         }
     }
 }

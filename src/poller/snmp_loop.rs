@@ -4,9 +4,10 @@
 //! store. A slow or dead agent only delays its own loop; an overrun skips
 //! deadlines and counts them.
 use super::collect::{CHUNK, IfStatic, assemble, octet_readings, poll_oids};
+use super::refresh_watch::RefreshTracker;
 use super::snmp_step::{Previous, counter_step};
 use super::{MonitorSettings, PollerContext, Ticker};
-use crate::counters::MonoMillis;
+use crate::counters::{InexactReason, Metric, MonoMillis, Taken};
 use crate::live::DeviceHealth;
 use crate::snmp::rejects::RejectCounts;
 use crate::snmp::strays;
@@ -34,11 +35,15 @@ type ChunkReadings = (
     Vec<VarBind>,
 );
 
+/// When a GET's values (sent, answered) were taken by the agent.
+type TakenFor<'a> = &'a (dyn Fn(MonoMillis, MonoMillis) -> Result<Taken, InexactReason> + Sync);
+
 /// One GET of sysUpTime and the polled columns of `chunk`'s interfaces.
 async fn get_chunk(
     session: &dyn AgentSession,
     clock: &dyn Clock,
     chunk: &[IfIndex],
+    taken: TakenFor<'_>,
 ) -> Result<ChunkReadings, SnmpError> {
     let oids: Vec<Oid> = poll_oids(chunk)
         .iter()
@@ -46,8 +51,16 @@ async fn get_chunk(
         .collect();
     let sent = clock.mono_ms();
     let r = session.get(&oids).await;
-    let at = MonoMillis((sent + clock.mono_ms()) / 2);
-    r.map(|vbs| (octet_readings(chunk, &vbs, at), vbs))
+    let got = clock.mono_ms();
+    let at = MonoMillis((sent + got) / 2);
+    let taken = taken(MonoMillis(sent), MonoMillis(got));
+    r.map(|vbs| {
+        let mut readings = octet_readings(chunk, &vbs, at);
+        for o in readings.values_mut() {
+            o.taken = taken;
+        }
+        (readings, vbs)
+    })
 }
 
 async fn poll_once(
@@ -55,6 +68,7 @@ async fn poll_once(
     clock: &dyn Clock,
     t: &Target,
     in_flight: usize,
+    taken: TakenFor<'_>,
 ) -> Result<(Vec<super::collect::PolledInterface>, Vec<String>), SnmpError> {
     let idx: Vec<IfIndex> = t.interfaces.keys().copied().collect();
     let chunks: Vec<&[IfIndex]> = idx.chunks(CHUNK).collect();
@@ -68,7 +82,7 @@ async fn poll_once(
     loop {
         while pending.len() < in_flight.max(1) {
             let Some(chunk) = todo.next() else { break };
-            pending.push_back(get_chunk(session, clock, chunk));
+            pending.push_back(get_chunk(session, clock, chunk, taken));
         }
         let Some(g) = pending.next().await else { break };
         // A timeout ends the poll (below): do not wait for the rest of it.
@@ -123,6 +137,8 @@ pub(super) async fn run(
     // Unusable datagrams from the agent's addresses, as of the last poll.
     let mut rejected = Rejected::now(&*snmp, &t);
     let wake = shared.wakes.register(&t.device);
+    let mut refresh = RefreshTracker::new(t.interfaces.keys().copied());
+    let interval_ms = s.snmp_interval.as_millis() as u64;
     loop {
         // A wake (a trap of a link change) polls now; the schedule stays.
         let woken = tokio::select! {
@@ -147,11 +163,57 @@ pub(super) async fn run(
                 .map_err(|e| fail(&shared, &*snmp, &t, &e, &mut rejected, clock.wall_ms()))
                 .ok();
         }
+        // A woken poll is for the link state the trap announced: it does
+        // not wait for the agent's counter refresh, and its rates are
+        // flagged as over an unknown span.
+        let watch = s.counter_refresh && !woken;
         if let Some(sess) = &session {
-            match poll_once(&**sess, &*clock, &t, snmp.per_agent_in_flight()).await {
+            let watched = if watch {
+                refresh
+                    .before_poll(&**sess, &*clock, &mut stop, interval_ms)
+                    .await
+            } else {
+                Ok(true)
+            };
+            if let Ok(false) = watched {
+                return;
+            }
+            let unknown = |_: MonoMillis, _: MonoMillis| Err(InexactReason::RefreshUnknown);
+            let taken: TakenFor<'_> = if watch {
+                &|a, b| refresh.taken_for(a, b)
+            } else {
+                &unknown
+            };
+            let polled = match watched {
+                Err(e) => Err(e),
+                Ok(_) => poll_once(&**sess, &*clock, &t, snmp.per_agent_in_flight(), taken).await,
+            };
+            if watch && polled.is_ok() {
+                refresh
+                    .after_poll(&**sess, &*clock, &mut stop, ticker.due_ms() + interval_ms)
+                    .await;
+            }
+            refresh.warn_if_unmeasurable(t.addr, interval_ms);
+            let watch_reads = refresh.take_reads();
+            shared
+                .live
+                .update_poller(|p| p.snmp_refresh_watch_requests += watch_reads);
+            match polled {
                 Ok((polled, partial)) => {
                     let now = clock.wall_ms();
-                    let out = counter_step(&t.device, &mut prev, polled, now);
+                    let mut out = counter_step(&t.device, &mut prev, polled, now);
+                    if let (true, Some(p)) = (s.counter_refresh, refresh.model.period_ms()) {
+                        // The period learnt, for check-config's warning.
+                        out.samples.push(crate::store::Sample {
+                            key: crate::store::SeriesKey::probe(
+                                &t.device.0,
+                                crate::counters::refresh::REFRESH_PERIOD_METRIC,
+                            ),
+                            at: now,
+                            value: (p + refresh.model.jitter_ms()) / 1000.0,
+                        });
+                    }
+                    refresh.set_busiest(busiest(&t, &out.interfaces));
                     rejected = Rejected::now(&*snmp, &t);
                     shared.live.update_interfaces(|interfaces| {
                         for (name, health) in out.interfaces {
@@ -177,6 +239,10 @@ pub(super) async fn run(
                 }
             }
         }
+        // A watch that saw the stop signal consumed its change.
+        if *stop.borrow() {
+            return;
+        }
         let took = clock.mono_ms().saturating_sub(started);
         let skipped = if woken {
             0
@@ -196,6 +262,20 @@ pub(super) async fn run(
             p.lag_seconds_max = p.lag_seconds_max.max(lag as f64 / 1000.0);
         });
     }
+}
+
+/// Each polled interface with its octet rate (in + out) of this poll.
+fn busiest(t: &Target, polled: &[(String, crate::live::InterfaceHealth)]) -> Vec<(IfIndex, f64)> {
+    polled
+        .iter()
+        .filter_map(|(name, h)| {
+            let r = h.rates.as_ref()?;
+            let v = r.value(Metric::InBitsPerSec).unwrap_or(0.0)
+                + r.value(Metric::OutBitsPerSec).unwrap_or(0.0);
+            let idx = t.interfaces.iter().find(|(_, st)| &st.name == name)?.0;
+            Some((*idx, v))
+        })
+        .collect()
 }
 
 /// What the transport dropped from the agent's address, and the answers to

@@ -22,6 +22,9 @@ fn ip(last: u8) -> IpAddr {
 fn settings() -> MonitorSettings {
     MonitorSettings {
         snmp_interval: Duration::from_millis(INTERVAL_MS),
+        // These scenarios play one scripted step per GET of the poll;
+        // the refresh watch has scenarios of its own.
+        counter_refresh: false,
         ..MonitorSettings::default()
     }
 }

@@ -118,7 +118,7 @@ const BITS: f64 = 8.0;
 fn interface_families(s: &LiveView<'_>, out: &mut Vec<Family>) {
     use MetricKind::Gauge;
     let names = sys_names(s);
-    let specs: [(&str, &str, IfGetter); 10] = [
+    let specs: [(&str, &str, IfGetter); 12] = [
         // Base units (bytes), as Prometheus names them: × 8 gives the bits
         // per second these gauges gave before they were renamed.
         (
@@ -170,6 +170,20 @@ fn interface_families(s: &LiveView<'_>, out: &mut Vec<Family>) {
             "nocmap_interface_speed_bytes",
             "Interface speed in bytes per second (ifHighSpeed or ifSpeed / 8).",
             |h| h.speed_bps.map(|v| v as f64 / BITS),
+        ),
+        (
+            "nocmap_interface_rate_exact",
+            "1 when the interface's rates are over a span known within 5 % (the agent's counter refreshes were seen), else 0.",
+            |h| h.rates.map(|r| f64::from(r.exactness().is_exact())),
+        ),
+        (
+            "nocmap_interface_rate_uncertainty_ratio",
+            "The most the interface's rates can be off, as a ratio (0.02 = 2 %), where known.",
+            |h| {
+                h.rates
+                    .and_then(|r| r.exactness().uncertainty_pct)
+                    .map(|v| v / PCT)
+            },
         ),
     ];
     for (name, help, get) in specs {
@@ -334,6 +348,12 @@ fn poller_families(s: &LiveView<'_>, out: &mut Vec<Family>) {
             "Shared SNMP sockets that stopped receiving and were replaced by a new one.",
             Counter,
             p.snmp_transport_renewals as f64,
+        ),
+        single(
+            "nocmap_snmp_refresh_watch_requests_total",
+            "GETs sent to watch agents' counter refreshes, on top of the counter polls.",
+            Counter,
+            p.snmp_refresh_watch_requests as f64,
         ),
         single(
             "nocmap_polls_skipped_total",

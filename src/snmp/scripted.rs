@@ -38,10 +38,15 @@ struct Agent {
     steps: VecDeque<Step>,
 }
 
+/// Values an agent computes at each GET (from the time, say), before
+/// its table is consulted.
+pub type Computed = Arc<dyn Fn(&[u32]) -> Option<Value> + Send + Sync>;
+
 /// Agents by address; an address without one never answers.
 #[derive(Default)]
 pub struct Scripted {
     agents: Mutex<HashMap<IpAddr, Agent>>,
+    computed: Mutex<HashMap<IpAddr, Computed>>,
     elsewhere: Mutex<HashMap<IpAddr, Vec<(IpAddr, u64)>>>,
     /// Every request (opens, GETs, walks) by address, in order.
     log: Mutex<Vec<(IpAddr, &'static str)>>,
@@ -67,6 +72,11 @@ impl Scripted {
             steps: VecDeque::new(),
         };
         self.agents.lock().unwrap().insert(addr, agent);
+    }
+
+    /// Objects of the agent at `addr` that `f` answers for (None: the table).
+    pub fn compute(&self, addr: IpAddr, f: Computed) {
+        self.computed.lock().unwrap().insert(addr, f);
     }
 
     /// Queues `steps` for the agent at `addr`'s next GETs.
@@ -129,10 +139,14 @@ impl Scripted {
             return Err(timeout(addr));
         };
         a.table.extend(updates);
+        let computed = self.computed.lock().unwrap().get(&addr).cloned();
         Ok(oids
             .iter()
             .map(|o| {
-                let v = a.table.get(o.arcs()).cloned();
+                let v = computed
+                    .as_ref()
+                    .and_then(|f| f(o.arcs()))
+                    .or_else(|| a.table.get(o.arcs()).cloned());
                 VarBind::new(o.clone(), v.unwrap_or(Value::NoSuchInstance))
             })
             .collect())

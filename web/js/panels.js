@@ -137,6 +137,12 @@ export class DetailPanel {
       const d = this.model.devices.get(e.device);
       return (d ? deviceName(d) : e.device) + (e.if_name ? ' ' + e.if_name : '');
     };
+    // How far the rates above can be trusted (the agents' counter refresh).
+    const rateNote = (l) => {
+      if (l.rate_exact === null || l.rate_exact === undefined) return '–';
+      const pm = typeof l.rate_uncertainty_pct === 'number' ? ' (±' + l.rate_uncertainty_pct.toFixed(1) + ' %)' : '';
+      return l.rate_exact ? 'exact' + pm : 'inexact: ' + String(l.rate_inexact_reason || 'unknown').replace(/_/g, ' ') + pm;
+    };
     const parts = [el('h3', { id: 'detail-title' }, name(links[0].a) + ' ↔ ' + name(links[0].b))];
     for (const l of links) {
       parts.push(el('table', { class: 'kv', 'data-link': l.id }, [
@@ -146,6 +152,7 @@ export class DetailPanel {
         row('speed', fmtBps(l.speed_bps)),
         row('a → b', fmtPct(l.a_to_b_util_pct) + ' · ' + fmtBps(l.out_bps)),
         row('b → a', fmtPct(l.b_to_a_util_pct) + ' · ' + fmtBps(l.in_bps)),
+        row('rates', rateNote(l)),
         row('errors/s', l.errors_per_s === null || l.errors_per_s === undefined ? '–' : l.errors_per_s.toFixed(2)),
         row('discards/s', l.discards_per_s === null || l.discards_per_s === undefined ? '–' : l.discards_per_s.toFixed(2)),
         row('evidence', (l.evidence || []).join(', ')),
