@@ -11,6 +11,7 @@ mod alerts_api;
 mod api;
 mod assets;
 mod auth;
+mod changes_api;
 pub mod conn_limit;
 pub mod exposition;
 pub mod feed;
@@ -35,6 +36,7 @@ pub use routes::{CONTENT_SECURITY_POLICY, MAX_BODY_BYTES};
 pub use series::{PROBE_METRICS, SeriesOf, SeriesQuery, metric_by_name, parse_query};
 // Pure parsers of request input, public only for the fuzz targets.
 #[doc(hidden)]
+pub use changes_api::{ChangedLink, Changes, GoneDevice, changes};
 pub use map_api::{Positions, check_positions};
 #[doc(hidden)]
 pub use series::percent_decode;
