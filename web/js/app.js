@@ -16,6 +16,8 @@ import { cyStyle, LINK_FONT, LINK_MIN_FONT } from './style.js';
 import { discoveryLoop } from './discovery.js';
 import { legendPanel, alertsLoop, reportsPanel } from './side.js';
 import { stubElements, showStub } from './stubs.js';
+import { SiteGroups, boxId, siteOf } from './sites.js';
+import { ChangeView } from './changes.js';
 
 const params = new URLSearchParams(location.search);
 const WALL = location.pathname === '/wall' || params.get('wall') === '1';
@@ -48,6 +50,11 @@ let saved = {}; // device id → {x, y} from the server
 let laidOut = false;
 const detail = new DetailPanel(byId('detail'), model);
 const filters = { search: '', prefix: null, site: '', focus: null, depth: 2 };
+// Sites as boxes (sites.js): on a large map with two sites or more, or as
+// `?sites=1` / `?sites=0` say; decided once, before the first draw.
+let sites = null;
+let siteMode = null;
+let changes = null;
 
 // Labels (device names, each direction's %, LAG size, "stale") and curved
 // parallel edges cost a lot on a large map, where labels are too small to
@@ -86,6 +93,13 @@ function makeCy() {
   cy.on('tap', 'node', (e) => {
     state.prevTap = state.lastTap;
     state.lastTap = e.target.id();
+    const kind = e.target.data('kind');
+    if (kind === 'site-summary' || kind === 'site-box' || kind === 'ghost') {
+      // A summary expands its site, a tap on a box (not on a device in
+      // it) collapses it.
+      if (kind !== 'ghost' && sites) sites.toggle(e.target.data('site'));
+      return;
+    }
     if (e.target.data('stub')) {
       detail.close();
       const t = e.target.data();
@@ -103,7 +117,7 @@ function makeCy() {
     if (state.prevTap === e.target.id() && !e.target.data('stub')) setFocus(e.target.id());
   });
   cy.on('dragfree', 'node', (e) => {
-    queueSave(e.target);
+    if (!sites) queueSave(e.target);
     labelsAgain();
   });
   cy.on('zoom', () => {
@@ -248,26 +262,30 @@ function scheduleDraw() {
 }
 
 // Brings the marked elements onto the map: adds, updates or removes each
-// by its id.
-function draw() {
+// by its id. `viewOnly`: the model did not change (a site expanded or
+// collapsed), only what is drawn of it.
+function draw(viewOnly) {
   const t0 = performance.now();
+  if (siteMode === null && model.devices.size) startSites();
   if (!laidOut && model.devices.size > LARGE_MAP_MIN) {
     largeMap = true;
     setEdgeLabels(false); // while cy is still empty
   }
-  const devicesChanged = dirty.nodes.size > 0;
+  const devicesChanged = dirty.nodes.size > 0 && !viewOnly;
   const added = [];
   cy.batch(() => {
     for (const id of dirty.nodes) {
       const d = model.devices.get(id);
       const ele = cy.getElementById(id);
-      if (!d) cy.remove(ele);
+      // A device of a collapsed site is not drawn (its site's summary is).
+      if (!d || (sites && !sites.showsId(id))) cy.remove(ele);
       else if (ele.nonempty()) ele.data(nodeData(d));
-      else added.push({ group: 'nodes', data: nodeData(d), position: placeNew(id) });
+      else added.push({ group: 'nodes', data: inSite(nodeData(d), added), position: placeNew(id) });
     }
+    const shown = sites ? { has: (id) => sites.showsId(id) } : model.devices;
     for (const key of dirty.edges) {
       const ids = edgeLinks.get(key) || [];
-      const members = drawnMembers([...ids].map((id) => model.links.get(id)), model.devices);
+      const members = drawnMembers([...ids].map((id) => model.links.get(id)), shown);
       const ele = cy.getElementById(key);
       const data = members.length ? edgeData(key, members) : null;
       if (ele.nonempty() && data && ele.data('source') === data.source && ele.data('target') === data.target) {
@@ -284,15 +302,20 @@ function draw() {
   dirty.nodes.clear();
   dirty.edges.clear();
   const t1 = performance.now();
-  if (!laidOut && cy.nodes().nonempty()) firstLayout();
+  if (!laidOut && (cy.nodes().nonempty() || sites)) firstLayout();
   const t2 = performance.now();
   if (devicesChanged) refreshControls();
-  applyFilters();
+  if (sites && laidOut) sites.refresh();
+  if (changes) changes.mark();
+  applyFilters(viewOnly);
   // Labels change width with their figures: placed again after each draw.
   if (laidOut && edgeLabels) labelsAgain();
-  alarms();
-  detail.rerender(false);
+  if (!viewOnly) {
+    alarms();
+    detail.rerender(false);
+  }
   state.last = { sync: t1 - t0, layout: t2 - t1, rest: performance.now() - t2 };
+  if (!state.first && laidOut) state.first = Object.assign({ at: t0 }, state.last);
 }
 
 // Each device's stubs (stubs.js), by device id.
@@ -301,7 +324,7 @@ const stubsOf = new Map();
 // Brings a device's stubs in step with its unresolved rows.
 function syncStubs(id, added) {
   const d = model.devices.get(id);
-  const want = d ? stubElements(d) : { nodes: [], edges: [] };
+  const want = d && (!sites || sites.showsId(id)) ? stubElements(d) : { nodes: [], edges: [] };
   const keep = new Set(want.nodes.map((n) => n.data.id));
   for (const sid of stubsOf.get(id) || []) if (!keep.has(sid)) cy.remove(cy.getElementById(sid));
   want.nodes.forEach((n, k) => {
@@ -310,6 +333,7 @@ function syncStubs(id, added) {
       ele.data(n.data);
       return;
     }
+    if (sites) n.data.parent = boxId(siteOf(d));
     added.push(Object.assign({ position: Object.assign({}, saved[n.data.id] || { x: 0, y: 0 }) }, n), want.edges[k]);
   });
   if (keep.size) stubsOf.set(id, keep);
@@ -332,7 +356,9 @@ function placeStubs(added) {
 // next to its neighbours, where it covers no other device or label; the
 // devices already placed do not move.
 function placeNew(id) {
-  if (saved[id]) return Object.assign({}, saved[id]);
+  const inSitePos = sites && sites.positionOf(id);
+  if (inSitePos) return inSitePos;
+  if (saved[id] && !sites) return Object.assign({}, saved[id]);
   if (!laidOut) return { x: 0, y: 0 };
   const d = model.devices.get(id);
   const data = nodeData(d);
@@ -380,14 +406,48 @@ function fitTo(nodes, pad) {
   cy.viewport({ zoom, pan: { x: cy.width() / 2 - zoom * (x1 + x2) / 2, y: cy.height() / 2 - zoom * (y1 + y2) / 2 } });
 }
 
+// Sites as boxes or not, once: `?sites=1|0`, else on a large map with
+// two sites or more.
+function startSites() {
+  const want = params.get('sites');
+  const names = new Set([...model.devices.values()].map(siteOf));
+  siteMode = want === '1' || (want !== '0' && model.devices.size > LARGE_MAP_MIN && names.size > 1);
+  // A large map opens with every site collapsed.
+  if (siteMode) sites = new SiteGroups(cy, model, (d) => footprint(nodeData(d)), redrawDevices, model.devices.size > LARGE_MAP_MIN);
+  state.sites = sites; // for tests
+}
+
+// Draws the devices `ids` and their links again (a site expanded or
+// collapsed).
+function redrawDevices(ids) {
+  for (const id of ids) dirty.nodes.add(id);
+  for (const l of model.links.values()) {
+    if (ids.has(l.a.device) || ids.has(l.b.device)) dirty.edges.add(edgeOfLink.get(l.id));
+  }
+  draw(true);
+}
+
+// A new device's node data goes into its site's box (added with it).
+function inSite(data, added) {
+  if (!sites) return data;
+  const box = sites.boxElement(data.site);
+  if (box && !added.some((a) => a.data.id === box.data.id)) added.unshift(box);
+  return Object.assign(data, { parent: boxId(data.site) });
+}
+
 function firstLayout() {
   laidOut = true;
   const all = cy.nodes();
-  const pos = autoPositions(all);
-  // A saved (dragged) position wins; every other device goes where the
-  // layout puts it, the same on every page.
-  cy.batch(() => all.positions((n) => Object.assign({}, saved[n.id()] || pos.get(n.id()))));
-  fitTo(all, 30);
+  if (sites) {
+    // Each site laid out in layers.
+    sites.layout();
+  } else {
+    const pos = autoPositions(all);
+    // A saved (dragged) position wins; every other device goes where the
+    // layout puts it, the same on every page.
+    cy.batch(() => all.positions((n) => Object.assign({}, saved[n.id()] || pos.get(n.id()))));
+  }
+  fitTo(cy.nodes(':visible'), 30);
   autoFit = true;
   labelsAgain();
   cy.one('render', () => requestAnimationFrame(() => {
@@ -399,6 +459,12 @@ function firstLayout() {
 }
 
 function relayout() {
+  if (sites) {
+    sites.arrange();
+    sites.apply();
+    fitTo(cy.nodes(':visible'), 30);
+    return;
+  }
   const shown = cy.nodes(':visible');
   const pos = autoPositions(shown);
   cy.batch(() => shown.positions((n) => Object.assign({}, pos.get(n.id()))));
@@ -465,12 +531,12 @@ let knownSites = '';
 let knownDevices = '';
 
 function refreshControls() {
-  const sites = [...new Set([...model.devices.values()].map((d) => d.sys_location).filter(Boolean))].sort();
-  if (sites.join('\u0000') !== knownSites) {
-    knownSites = sites.join('\u0000');
+  const names = [...new Set([...model.devices.values()].map(siteOf).filter(Boolean))].sort();
+  if (names.join('\u0000') !== knownSites) {
+    knownSites = names.join('\u0000');
     const sel = byId('site');
     const cur = sel.value;
-    fill(sel, [el('option', { value: '' }, 'all sites'), ...sites.map((s) => el('option', { value: s, selected: s === cur }, s))]);
+    fill(sel, [el('option', { value: '' }, 'all sites'), ...names.map((s) => el('option', { value: s, selected: s === cur }, s))]);
   }
   const devs = [...model.devices.values()].map((d) => [d.id, deviceName(d)]).sort((a, b) => a[1].localeCompare(b[1]));
   const key = devs.map((d) => d.join('\u0001')).join('\u0000');
@@ -490,7 +556,7 @@ function setFocus(id) {
 }
 
 let shownBefore = -1;
-function applyFilters() {
+function applyFilters(viewOnly) {
   const visible = visibleDevices(model.devices, model.links, filters);
   const search = filters.search;
   const matches = cy.collection();
@@ -510,7 +576,9 @@ function applyFilters() {
   });
   // Other devices shown or hidden: the view follows, unless the user has
   // zoomed or panned it.
-  if (laidOut && shown !== shownBefore && shownBefore >= 0 && autoFit) fitTo(cy.nodes(':visible'), 30);
+  // (Not when a site was expanded or collapsed: the view stays where the
+  // user clicked.)
+  if (laidOut && shown !== shownBefore && shownBefore >= 0 && autoFit && !viewOnly) fitTo(cy.nodes(':visible'), 30);
   shownBefore = shown;
   return matches;
 }
@@ -603,6 +671,12 @@ async function start() {
   });
   feed.start();
   alertsLoop();
+  changes = new ChangeView(cy, (id) => edgeOfLink.get(id), (id) => {
+    const d = model.devices.get(id);
+    return d ? deviceName(d) : id;
+  });
+  state.changes = changes; // for tests
+  changes.start(state.canSave, WALL);
   if (!WALL) discoveryLoop();
   reportsPanel();
   if (WALL) {
