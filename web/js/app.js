@@ -2,7 +2,7 @@
 // the live feed, and wires the controls, the detail panel, saved positions,
 // the alarm/alert panels, exports and the NOC wall mode.
 import { el, fill, byId, show } from './dom.js';
-import { getJson, sendJson, setToken, token, whenUnauthorized, HttpError } from './api.js';
+import { setToken, whenUnauthorized } from './api.js';
 import {
   nodeData, edgeKey, drawnMembers, edgeData, deviceName,
 } from './elements.js';
@@ -14,10 +14,11 @@ import { layeredPositions, placeBeside } from './layout.js';
 import { footprint, placeLinkLabels, LabelPlacer } from './labels.js';
 import { cyStyle, LINK_FONT, LINK_MIN_FONT } from './style.js';
 import { discoveryLoop } from './discovery.js';
-import { legendPanel, alertsLoop, reportsPanel } from './side.js';
+import { legendPanel, alertsLoop, reportsPanel, alarmsPanel, askToken } from './side.js';
 import { stubElements, showStub } from './stubs.js';
 import { SiteGroups, boxId, siteOf } from './sites.js';
 import { ChangeView } from './changes.js';
+import { SavedPositions, whoami } from './positions.js';
 
 const params = new URLSearchParams(location.search);
 const WALL = location.pathname === '/wall' || params.get('wall') === '1';
@@ -46,7 +47,7 @@ window.__nocmap = state;
 state.model = model; // for tests: what the map was drawn from
 
 let cy = null;
-let saved = {}; // device id → {x, y} from the server
+const saved = new SavedPositions(state); // where dragged devices were saved
 let laidOut = false;
 const detail = new DetailPanel(byId('detail'), model);
 const filters = { search: '', prefix: null, site: '', focus: null, depth: 2 };
@@ -114,10 +115,11 @@ function makeCy() {
   // Cytoscape calls two quick taps a double tap even on two different
   // nodes: only a double tap on one node opens its neighbourhood.
   cy.on('dbltap', 'node', (e) => {
-    if (state.prevTap === e.target.id() && !e.target.data('stub')) setFocus(e.target.id());
+    // Devices only (not stubs, sites or ghosts).
+    if (state.prevTap === e.target.id() && model.devices.has(e.target.id())) setFocus(e.target.id());
   });
   cy.on('dragfree', 'node', (e) => {
-    if (!sites) queueSave(e.target);
+    if (!sites) saved.queue(e.target);
     labelsAgain();
   });
   cy.on('zoom', () => {
@@ -311,7 +313,7 @@ function draw(viewOnly) {
   // Labels change width with their figures: placed again after each draw.
   if (laidOut && edgeLabels) labelsAgain();
   if (!viewOnly) {
-    alarms();
+    alarmsPanel(model, WALL);
     detail.rerender(false);
   }
   state.last = { sync: t1 - t0, layout: t2 - t1, rest: performance.now() - t2 };
@@ -334,7 +336,7 @@ function syncStubs(id, added) {
       return;
     }
     if (sites) n.data.parent = boxId(siteOf(d));
-    added.push(Object.assign({ position: Object.assign({}, saved[n.data.id] || { x: 0, y: 0 }) }, n), want.edges[k]);
+    added.push(Object.assign({ position: Object.assign({}, saved.get(n.data.id) || { x: 0, y: 0 }) }, n), want.edges[k]);
   });
   if (keep.size) stubsOf.set(id, keep);
   else stubsOf.delete(id);
@@ -342,7 +344,7 @@ function syncStubs(id, added) {
 
 // Stubs that arrived after the first layout go below their device.
 function placeStubs(added) {
-  const fresh = added.filter((a) => a.data.stub && a.group === 'nodes' && !saved[a.data.id]);
+  const fresh = added.filter((a) => a.data.stub && a.group === 'nodes' && !saved.get(a.data.id));
   if (!fresh.length) return;
   cy.batch(() => fresh.forEach((a) => {
     const n = cy.getElementById(a.data.id);
@@ -358,7 +360,7 @@ function placeStubs(added) {
 function placeNew(id) {
   const inSitePos = sites && sites.positionOf(id);
   if (inSitePos) return inSitePos;
-  if (saved[id] && !sites) return Object.assign({}, saved[id]);
+  if (saved.get(id) && !sites) return Object.assign({}, saved.get(id));
   if (!laidOut) return { x: 0, y: 0 };
   const d = model.devices.get(id);
   const data = nodeData(d);
@@ -445,7 +447,7 @@ function firstLayout() {
     const pos = autoPositions(all);
     // A saved (dragged) position wins; every other device goes where the
     // layout puts it, the same on every page.
-    cy.batch(() => all.positions((n) => Object.assign({}, saved[n.id()] || pos.get(n.id()))));
+    cy.batch(() => all.positions((n) => Object.assign({}, saved.get(n.id()) || pos.get(n.id()))));
   }
   fitTo(cy.nodes(':visible'), 30);
   autoFit = true;
@@ -471,58 +473,7 @@ function relayout() {
   fitTo(shown, 30);
   autoFit = true;
   labelsAgain();
-  if (state.canSave) {
-    sendJson('DELETE', '/api/map/positions').catch(() => {});
-    saved = {};
-  }
-}
-
-// --- saved positions -----------------------------------------------------
-
-let pending = {};
-let saveTimer = null;
-
-function queueSave(node) {
-  if (!state.canSave) return;
-  const p = node.position();
-  pending[node.id()] = { x: p.x, y: p.y };
-  saved[node.id()] = pending[node.id()];
-  clearTimeout(saveTimer);
-  saveTimer = setTimeout(flushSave, 250);
-}
-
-async function flushSave() {
-  const positions = pending;
-  pending = {};
-  try {
-    await sendJson('PUT', '/api/map/positions', { positions });
-    state.saved += Object.keys(positions).length;
-  } catch (e) {
-    byId('role-note').textContent = 'could not save positions';
-  }
-}
-
-async function loadPositions() {
-  try {
-    const r = await getJson('/api/map/positions');
-    saved = (r && r.positions) || {};
-  } catch (e) {
-    saved = {};
-  }
-}
-
-async function whoami() {
-  try {
-    const w = await getJson('/api/whoami');
-    state.role = w.role;
-    state.canSave = w.role === 'admin';
-  } catch (e) {
-    if (e instanceof HttpError && e.status === 401) throw e;
-    state.role = 'unknown';
-    state.canSave = true; // an older server without roles: try, report failures
-  }
-  byId('role-note').textContent = state.canSave ? '' : 'read-only: moved nodes are not saved';
-  byId('relayout').title = state.canSave ? 'forget saved positions and lay the map out again' : 'lay the map out again (not saved)';
+  saved.forget();
 }
 
 // --- filters and controls ------------------------------------------------
@@ -609,25 +560,6 @@ function wireControls() {
   byId('export-svg').addEventListener('click', () => exportSvg(cy, WALL));
 }
 
-// --- alarms --------------------------------------------------------------
-
-function alarms() {
-  const down = [...model.devices.values()].filter((d) => d.health && d.health.reachability === 'down');
-  const name = (id) => {
-    const d = model.devices.get(id);
-    return d ? deviceName(d) : id;
-  };
-  const links = [...model.links.values()].filter((l) => l.state === 'down');
-  const items = [
-    ...down.map((d) => el('li', { class: 'alarm-down' }, 'device down: ' + deviceName(d))),
-    ...links.map((l) => el('li', { class: 'alarm-down' },
-      'link down: ' + name(l.a.device) + ' ' + (l.a.if_name || '') + ' ↔ ' + name(l.b.device) + ' ' + (l.b.if_name || ''))),
-  ];
-  if (WALL && !items.length) items.push(el('li', {}, 'no device or link down'));
-  fill(byId('alarm-list'), items);
-  show(byId('alarms'), WALL || items.length > 0);
-}
-
 // --- start -----------------------------------------------------------------
 
 function feedState(s) {
@@ -635,15 +567,6 @@ function feedState(s) {
   show(byId('feed-banner'), s === 'lost');
   byId('feed-state').textContent = s === 'live' ? 'live' : s === 'poll' ? 'polling' : s === 'lost' ? 'feed lost' : '';
   document.body.dataset.feed = s;
-}
-
-function askToken() {
-  const form = byId('token-form');
-  if (!form.hidden) return;
-  // A token was sent and got 401: say so, or the prompt looks unchanged.
-  show(byId('token-refused'), token() !== '');
-  show(form, true);
-  byId('token-input').focus();
 }
 
 async function start() {
@@ -659,7 +582,7 @@ async function start() {
   wireControls();
   legendPanel();
   try {
-    await Promise.all([whoami(), loadPositions()]);
+    await Promise.all([whoami(state), saved.load()]);
   } catch (e) {
     return; // 401: the token prompt is up
   }
