@@ -2,8 +2,9 @@
 //! by the real HTTP server in-process on 127.0.0.1 (no lab):
 //!
 //! - 2,000 devices in 40 sites (`site:` tags from a `[[groups]]` rule for
-//!   one site, the sysLocation for the others) open with every site
-//!   collapsed into one summary node coloured by the worst state inside;
+//!   one site, the sysLocation for the others, one of them hostile) open
+//!   with every site collapsed into one summary node coloured by the worst
+//!   state inside;
 //!   clicking a summary expands the site's box with its devices laid out in
 //!   layers; first render and expand/collapse times are printed (see
 //!   BENCHMARKS.md), not asserted.
@@ -40,6 +41,9 @@ fn runtime() -> tokio::runtime::Runtime {
 fn site_name(s: usize) -> String {
     if s == 0 {
         "HQ (configured)".into()
+    } else if s == SITES - 1 {
+        // Hostile: text in the page, canvas text on the map.
+        format!("<b>Site {s:02}</b>")
     } else {
         format!("Site {s:02}")
     }
@@ -84,6 +88,13 @@ fn serve(rt: &tokio::runtime::Runtime, state: AppState) -> (support::server::Run
     let srv = support::server::start(state);
     let url = format!("http://127.0.0.1:{}", srv.addr.port());
     (srv, url)
+}
+
+/// Every site's name, sorted as JavaScript sorts them (all ASCII).
+fn sorted_names() -> String {
+    let mut names: Vec<_> = (0..SITES).map(site_name).collect();
+    names.sort();
+    names.join("|")
 }
 
 /// Visible nodes by kind: `{kind: count}`.
@@ -142,8 +153,13 @@ fn two_thousand_devices_open_as_forty_collapsed_sites() {
     );
     assert_eq!(
         b.eval("window.__nocmap_cy.nodes('[kind=\"site-summary\"]').map((n) => n.data('site')).sort().join('|')"),
-        json!((0..SITES).map(site_name).collect::<Vec<_>>().join("|")),
+        json!(sorted_names()),
         "the configured site for site 0, the trimmed sysLocation for the others"
+    );
+    // The site filter lists every site, as text.
+    assert_eq!(
+        b.eval("[document.querySelectorAll('#site option').length, document.querySelectorAll('#site b').length]"),
+        json!([SITES + 1, 0])
     );
     // The worst state inside, as drawn.
     let colour = |b: &mut Browser, site: &str| -> Value {
