@@ -356,6 +356,20 @@ fn changes_since_the_baseline_are_marked_and_listed() {
         json!(0)
     );
     b.screenshot("changes");
+
+    // A small map by site on demand (`?sites=1`): its sites start expanded,
+    // the devices without a site in one "(no site)" box, no summary shown.
+    b.cmd(json!({"cmd": "goto", "url": format!("{url}/?sites=1")}));
+    let n = live.read_topology(|t| t.devices.len());
+    let seen = b.eval(VISIBLE);
+    assert_eq!(seen["site-box"], json!(1), "{seen}");
+    assert_eq!(seen.get("site-summary"), None, "{seen}");
+    assert_eq!(
+        b.eval("window.__nocmap_cy.getElementById('site\\u0000').children().length"),
+        json!(n),
+        "{seen}"
+    );
+    b.screenshot("small-by-site");
     let events = b.cmd(json!({"cmd": "events"}));
     assert_eq!(events["errors"], json!([]), "page errors: {events}");
     drop(b);

@@ -397,6 +397,13 @@ function fitTo(nodes, pad) {
   let x1 = Infinity, y1 = Infinity, x2 = -Infinity, y2 = -Infinity;
   // Each device's footprint (its label too), so no label is cut at the edge.
   nodes.forEach((n) => {
+    if (n.isParent()) {
+      // A site's box: its own bounds (its title above it too).
+      const b = n.boundingBox();
+      x1 = Math.min(x1, b.x1); y1 = Math.min(y1, b.y1);
+      x2 = Math.max(x2, b.x2); y2 = Math.max(y2, b.y2);
+      return;
+    }
     const p = n.position();
     const f = footprintOf(n);
     x1 = Math.min(x1, p.x - f.w / 2); y1 = Math.min(y1, p.y - f.top);
