@@ -370,6 +370,23 @@ fn changes_since_the_baseline_are_marked_and_listed() {
         "{seen}"
     );
     b.screenshot("small-by-site");
+    // A device whose location changes moves to that site's box, with its
+    // link.
+    live.update_topology(|t| {
+        let d = t.devices.iter_mut().find(|d| d.id.0 == "a001").unwrap();
+        d.sys_location = Some("Annex".into());
+    });
+    b.wait(
+        "window.__nocmap_cy.getElementById('a001').parent().id() === 'site\\u0000Annex' \
+         && window.__nocmap_cy.getElementById('l:l-new-dev').nonempty()",
+        20,
+        "a001 in the Annex box",
+        "window.__nocmap_cy.getElementById('a001').parent().id()",
+    );
+    assert_eq!(
+        b.eval("window.__nocmap_cy.getElementById('site\\u0000').children().length"),
+        json!(n - 1)
+    );
     let events = b.cmd(json!({"cmd": "events"}));
     assert_eq!(events["errors"], json!([]), "page errors: {events}");
     drop(b);

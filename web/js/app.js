@@ -281,8 +281,15 @@ function draw(viewOnly) {
       const ele = cy.getElementById(id);
       // A device of a collapsed site is not drawn (its site's summary is).
       if (!d || (sites && !sites.showsId(id))) cy.remove(ele);
-      else if (ele.nonempty()) ele.data(nodeData(d));
-      else added.push({ group: 'nodes', data: inSite(nodeData(d), added), position: placeNew(id) });
+      else if (ele.nonempty() && !(sites && ele.data('parent') !== boxId(siteOf(d)))) ele.data(nodeData(d));
+      else {
+        // New, or moved to another site: (re)drawn in its site's box, its links too.
+        if (ele.nonempty()) {
+          cy.remove(ele);
+          for (const l of model.links.values()) if (l.a.device === id || l.b.device === id) dirty.edges.add(edgeOfLink.get(l.id));
+        }
+        added.push({ group: 'nodes', data: inSite(nodeData(d), added), position: placeNew(id) });
+      }
     }
     const shown = sites ? { has: (id) => sites.showsId(id) } : model.devices;
     for (const key of dirty.edges) {
