@@ -462,3 +462,87 @@ async fn the_isolated_server_runs_on_its_own_niced_threads() {
         .expect("the server did not stop")
         .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_baseline_needs_the_admin_token_and_changes_follow_the_live_topology() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("b.db");
+    drop(Store::open(&db, StoreConfig::default()).unwrap());
+    let st = state(db.clone(), true);
+    let live = st.live.clone();
+    let srv = start(st);
+    let addr = srv.addr;
+    let post = |token: &'static str| async move {
+        let auth = format!("Authorization: Bearer {token}");
+        request(addr, "POST", "/api/baseline", &[&auth, "Content-Length: 0"]).await
+    };
+    let r = get(srv.addr, "/api/changes", Some(VIEWER)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["baseline_ms"], serde_json::Value::Null);
+    assert_eq!(post(VIEWER).await.status, 403);
+    assert_eq!(
+        request(srv.addr, "POST", "/api/baseline", &["Content-Length: 0"])
+            .await
+            .status,
+        401
+    );
+    let r = post(ADMIN).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let c = get(srv.addr, "/api/changes", Some(VIEWER)).await.json();
+    assert!(c["baseline_ms"].as_i64().unwrap() > 0, "{c}");
+    for k in [
+        "devices_added",
+        "devices_removed",
+        "links_added",
+        "links_removed",
+    ] {
+        assert_eq!(c[k], serde_json::json!([]), "{k}: {c}");
+    }
+    // Re-discovery: a link gone, a device new.
+    let gone = live.read_topology(|t| t.links[0].clone());
+    live.update_topology(|t| {
+        t.links.remove(0);
+        t.devices.push(support::topology::device("new-dev"));
+    });
+    srv.stop().await;
+    // The baseline is in the store: a restarted server still compares.
+    let srv = start(AppState {
+        live: live.clone(),
+        ..state(db.clone(), true)
+    });
+    let c = get(srv.addr, "/api/changes", Some(VIEWER)).await.json();
+    assert_eq!(c["devices_added"], serde_json::json!(["new-dev"]), "{c}");
+    assert_eq!(c["links_removed"][0]["id"], gone.id, "{c}");
+    assert_eq!(
+        c["links_removed"][0]["text"],
+        nocmap::topology::LinkKey::of(&gone).to_string()
+    );
+    assert_eq!(c["links_added"], serde_json::json!([]), "{c}");
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn devices_carry_their_site() {
+    let dir = tempfile::tempdir().unwrap();
+    let st = state(dir.path().join("none.db"), false);
+    st.live.update_topology(|t| {
+        t.devices[0].sys_location = Some("  Hall <b>A</b>\t".into());
+        t.devices[1].sys_location = Some("   ".into());
+    });
+    let (first, second) = st
+        .live
+        .read_topology(|t| (t.devices[0].id.clone(), t.devices[1].id.clone()));
+    let srv = start(st);
+    let v = get(srv.addr, "/api/devices", None).await.json();
+    let site = |id: &DeviceId| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["id"] == id.0.as_str())
+            .unwrap()["site"]
+            .clone()
+    };
+    assert_eq!(site(&first), "Hall <b>A</b>");
+    assert_eq!(site(&second), serde_json::Value::Null);
+    srv.stop().await;
+}

@@ -104,7 +104,7 @@ impl Prepared {
             live,
             db_path: Some(db),
             auth: self.auth,
-            feed: Some(crate::server::feed::Feed::new()),
+            feed: Some(crate::server::feed::Feed::with_tagging(config.tagging())),
             limiter: Arc::new(crate::server::rate_limit::RateLimiter::new(
                 crate::server::rate_limit::Limits {
                     per_second: server.rate_limit_per_s,

@@ -2,22 +2,26 @@
 //! and links (the `nocmap discover --json` shape) with their live health
 //! added beside the topology fields. Pure: serde only, the caller passes
 //! the snapshot and the time.
+use crate::config::Tagging;
 use crate::live::{
     DeviceHealth, InterfaceHealth, LinkHealth, LiveView, Reachability, aged, link_health,
 };
-use crate::topology::{Device, DeviceId, Link, Role};
+use crate::topology::{Device, DeviceId, Link, Role, Topology};
 use crate::types::UnixMillis;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
 /// A topology device with its health, the health of its interfaces (by
 /// ifName) and its `role` in the hierarchy (`topology::role`: core,
-/// distribution, access, host), which the map lays its layers out by.
+/// distribution, access, host), which the map lays its layers out by, and
+/// its `site` (`topology::site`: a configured `site:` tag, else the
+/// sysLocation; null when neither), which the map groups devices by.
 #[derive(Debug, Serialize)]
 pub struct DeviceView<'a> {
     #[serde(flatten)]
     pub device: &'a Device,
     pub role: Role,
+    pub site: Option<&'a str>,
     pub health: Option<HealthView<'a>>,
     pub interface_health: BTreeMap<&'a str, &'a InterfaceHealth>,
 }
@@ -66,17 +70,44 @@ pub struct TopologyView<'a> {
     pub generated_ms: UnixMillis,
 }
 
-/// One device of the snapshot with its health at `now_ms`; its role from
-/// `roles` (`topology::roles` of the snapshot's topology).
+/// What the map groups and layers devices by, worked out once for the
+/// whole topology: every device's role and site.
+#[derive(Debug, Default)]
+pub struct MapGroups {
+    pub roles: HashMap<DeviceId, Role>,
+    pub sites: HashMap<DeviceId, String>,
+}
+
+impl MapGroups {
+    /// The roles and sites of `topology`; configured `site:` tags from
+    /// `tagging` (none without a configuration).
+    pub fn of(topology: &Topology, tagging: Option<&Tagging>) -> MapGroups {
+        MapGroups {
+            roles: crate::topology::roles(topology),
+            sites: crate::topology::sites(topology, |d| match tagging {
+                Some(t) => {
+                    let mut addrs = d.addresses.clone();
+                    addrs.extend(d.mgmt_addr);
+                    t.tags_for(d.sys_name.as_deref(), &addrs)
+                }
+                None => Vec::new(),
+            }),
+        }
+    }
+}
+
+/// One device of the snapshot with its health at `now_ms`; its role and
+/// site from `groups` (of the snapshot's topology).
 pub fn device_view<'a>(
     s: &LiveView<'a>,
     d: &'a Device,
-    roles: &HashMap<DeviceId, Role>,
+    groups: &'a MapGroups,
     now_ms: UnixMillis,
 ) -> DeviceView<'a> {
     DeviceView {
         device: d,
-        role: roles.get(&d.id).copied().unwrap_or(Role::Host),
+        role: groups.roles.get(&d.id).copied().unwrap_or(Role::Host),
+        site: groups.sites.get(&d.id).map(String::as_str),
         health: s.devices.get(&d.id).map(|h| HealthView::at(h, now_ms)),
         interface_health: s
             .interfaces
@@ -95,18 +126,25 @@ pub fn link_view<'a>(s: &LiveView<'a>, l: &'a Link, now_ms: UnixMillis) -> LinkV
     }
 }
 
-pub fn devices<'a>(s: &LiveView<'a>, now_ms: UnixMillis) -> Vec<DeviceView<'a>> {
-    let roles = crate::topology::roles(s.topology);
+pub fn devices<'a>(
+    s: &LiveView<'a>,
+    groups: &'a MapGroups,
+    now_ms: UnixMillis,
+) -> Vec<DeviceView<'a>> {
     s.topology
         .devices
         .iter()
-        .map(|d| device_view(s, d, &roles, now_ms))
+        .map(|d| device_view(s, d, groups, now_ms))
         .collect()
 }
 
-pub fn topology<'a>(s: &LiveView<'a>, now_ms: UnixMillis) -> TopologyView<'a> {
+pub fn topology<'a>(
+    s: &LiveView<'a>,
+    groups: &'a MapGroups,
+    now_ms: UnixMillis,
+) -> TopologyView<'a> {
     TopologyView {
-        devices: devices(s, now_ms),
+        devices: devices(s, groups, now_ms),
         links: s
             .topology
             .links
@@ -139,7 +177,7 @@ mod tests {
                 ..Default::default()
             },
         );
-        let roles = HashMap::new();
+        let roles = MapGroups::default();
         let at = |now| {
             serde_json::to_value(device_view(&s.view(), &d, &roles, now)).unwrap()["health"].clone()
         };

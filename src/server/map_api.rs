@@ -154,7 +154,7 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
 
 /// Runs `f` on a store connection in `spawn_blocking`; `None` when the
 /// server has no store file yet.
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     state: Arc<AppState>,
     f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<Option<T>, Rejection> {

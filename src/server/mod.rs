@@ -11,6 +11,7 @@ mod alerts_api;
 mod api;
 mod assets;
 mod auth;
+mod changes_api;
 pub mod conn_limit;
 mod events_api;
 pub mod exposition;
@@ -36,6 +37,7 @@ pub use auth::{AuthConfig, Denied, Role, authorize};
 pub use listener::{DRAIN_TIMEOUT, HANDSHAKE_TIMEOUT, HEADER_TIMEOUT, tls_handshake_failures};
 pub use routes::{CONTENT_SECURITY_POLICY, MAX_BODY_BYTES};
 pub use series::{PROBE_METRICS, SeriesOf, SeriesQuery, metric_by_name, parse_query};
+pub use changes_api::{ChangedLink, Changes, GoneDevice, changes};
 // Pure parsers of request input, public only for the fuzz targets.
 #[doc(hidden)]
 pub use events_api::parse_events_query;

@@ -143,6 +143,8 @@ fn api_routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .unify()
         .or(super::reports_api::routes(state.clone()))
         .unify()
+        .or(super::changes_api::routes(state.clone()))
+        .unify()
         .or(map_api::routes(state))
         .unify()
         .or(alerts)
@@ -170,11 +172,20 @@ async fn whole_map(state: Arc<AppState>, part: MapPart) -> Response {
         }
         None => {
             let live = state.live.clone();
+            let tagging = state.reports.clone();
             tokio::task::spawn_blocking(move || {
                 let now = UnixMillis::now();
-                let text = live.read(|snap| match part {
-                    MapPart::Devices => serde_json::to_string(&api::devices(snap, now)),
-                    MapPart::Topology => serde_json::to_string(&api::topology(snap, now)),
+                let tagging = tagging.as_ref().map(|r| &r.tagging);
+                let text = live.read(|snap| {
+                    let groups = api::MapGroups::of(snap.topology, tagging);
+                    match part {
+                        MapPart::Devices => {
+                            serde_json::to_string(&api::devices(snap, &groups, now))
+                        }
+                        MapPart::Topology => {
+                            serde_json::to_string(&api::topology(snap, &groups, now))
+                        }
+                    }
                 });
                 text.ok().map(Arc::<str>::from)
             })

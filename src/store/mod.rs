@@ -11,6 +11,7 @@
 //! page cache) and the file is never corrupted, but an OS crash or power
 //! loss may lose the commits since the last checkpoint.
 mod alerts;
+mod baseline;
 mod error;
 mod events;
 mod inventory;

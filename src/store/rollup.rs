@@ -113,8 +113,10 @@ impl Store {
             .sql("prune gaps")? as u64;
         report.snapshots = tx
             .execute(
-                "DELETE FROM topology_snapshots WHERE taken_ms < ?1",
-                [hour_cut],
+                // The map's baseline stays whatever its age.
+                "DELETE FROM topology_snapshots WHERE taken_ms < ?1 AND id IS NOT
+                 (SELECT value FROM store_meta WHERE key = ?2)",
+                params![hour_cut, super::baseline::BASELINE_KEY],
             )
             .sql("prune topology snapshots")? as u64;
         report.events = tx

@@ -8,6 +8,7 @@ pub mod model;
 pub mod names;
 pub mod paths;
 pub mod role;
+pub mod site;
 pub mod spof;
 
 pub use blast::Failure;
@@ -19,4 +20,5 @@ pub use model::{
 pub use names::{DeviceLabels, NameError, resolve_device, resolve_link};
 pub use paths::{Hop, Route};
 pub use role::{Role, roles};
+pub use site::{site_of, sites};
 pub use spof::SinglePointsOfFailure;

@@ -2,7 +2,7 @@
 // the live feed, and wires the controls, the detail panel, saved positions,
 // the alarm/alert panels, exports and the NOC wall mode.
 import { el, fill, byId, show } from './dom.js';
-import { getJson, sendJson, setToken, token, whenUnauthorized, HttpError } from './api.js';
+import { setToken, whenUnauthorized } from './api.js';
 import {
   nodeData, edgeKey, drawnMembers, edgeData, deviceName,
 } from './elements.js';
@@ -14,8 +14,11 @@ import { layeredPositions, placeBeside } from './layout.js';
 import { footprint, placeLinkLabels, LabelPlacer } from './labels.js';
 import { cyStyle, LINK_FONT, LINK_MIN_FONT } from './style.js';
 import { discoveryLoop } from './discovery.js';
-import { legendPanel, alertsLoop, reportsPanel } from './side.js';
+import { legendPanel, alertsLoop, reportsPanel, alarmsPanel, askToken } from './side.js';
 import { stubElements, showStub } from './stubs.js';
+import { SiteGroups, boxId, siteOf } from './sites.js';
+import { ChangeView } from './changes.js';
+import { SavedPositions, whoami } from './positions.js';
 
 const params = new URLSearchParams(location.search);
 const WALL = location.pathname === '/wall' || params.get('wall') === '1';
@@ -44,10 +47,15 @@ window.__nocmap = state;
 state.model = model; // for tests: what the map was drawn from
 
 let cy = null;
-let saved = {}; // device id → {x, y} from the server
+const saved = new SavedPositions(state); // where dragged devices were saved
 let laidOut = false;
 const detail = new DetailPanel(byId('detail'), model);
 const filters = { search: '', prefix: null, site: '', focus: null, depth: 2 };
+// Sites as boxes (sites.js): on a large map with two sites or more, or as
+// `?sites=1` / `?sites=0` say; decided once, before the first draw.
+let sites = null;
+let siteMode = null;
+let changes = null;
 
 // Labels (device names, each direction's %, LAG size, "stale") and curved
 // parallel edges cost a lot on a large map, where labels are too small to
@@ -86,6 +94,13 @@ function makeCy() {
   cy.on('tap', 'node', (e) => {
     state.prevTap = state.lastTap;
     state.lastTap = e.target.id();
+    const kind = e.target.data('kind');
+    if (kind === 'site-summary' || kind === 'site-box' || kind === 'ghost') {
+      // A summary expands its site, a tap on a box (not on a device in
+      // it) collapses it.
+      if (kind !== 'ghost' && sites) sites.toggle(e.target.data('site'));
+      return;
+    }
     if (e.target.data('stub')) {
       detail.close();
       const t = e.target.data();
@@ -100,10 +115,11 @@ function makeCy() {
   // Cytoscape calls two quick taps a double tap even on two different
   // nodes: only a double tap on one node opens its neighbourhood.
   cy.on('dbltap', 'node', (e) => {
-    if (state.prevTap === e.target.id() && !e.target.data('stub')) setFocus(e.target.id());
+    // Devices only (not stubs, sites or ghosts).
+    if (state.prevTap === e.target.id() && model.devices.has(e.target.id())) setFocus(e.target.id());
   });
   cy.on('dragfree', 'node', (e) => {
-    queueSave(e.target);
+    if (!sites) saved.queue(e.target);
     labelsAgain();
   });
   cy.on('zoom', () => {
@@ -248,26 +264,37 @@ function scheduleDraw() {
 }
 
 // Brings the marked elements onto the map: adds, updates or removes each
-// by its id.
-function draw() {
+// by its id. `viewOnly`: the model did not change (a site expanded or
+// collapsed), only what is drawn of it.
+function draw(viewOnly) {
   const t0 = performance.now();
+  if (siteMode === null && model.devices.size) startSites();
   if (!laidOut && model.devices.size > LARGE_MAP_MIN) {
     largeMap = true;
     setEdgeLabels(false); // while cy is still empty
   }
-  const devicesChanged = dirty.nodes.size > 0;
+  const devicesChanged = dirty.nodes.size > 0 && !viewOnly;
   const added = [];
   cy.batch(() => {
     for (const id of dirty.nodes) {
       const d = model.devices.get(id);
       const ele = cy.getElementById(id);
-      if (!d) cy.remove(ele);
-      else if (ele.nonempty()) ele.data(nodeData(d));
-      else added.push({ group: 'nodes', data: nodeData(d), position: placeNew(id) });
+      // A device of a collapsed site is not drawn (its site's summary is).
+      if (!d || (sites && !sites.showsId(id))) cy.remove(ele);
+      else if (ele.nonempty() && !(sites && ele.data('parent') !== boxId(siteOf(d)))) ele.data(nodeData(d));
+      else {
+        // New, or moved to another site: (re)drawn in its site's box, its links too.
+        if (ele.nonempty()) {
+          cy.remove(ele);
+          for (const l of model.links.values()) if (l.a.device === id || l.b.device === id) dirty.edges.add(edgeOfLink.get(l.id));
+        }
+        added.push({ group: 'nodes', data: inSite(nodeData(d), added), position: placeNew(id) });
+      }
     }
+    const shown = sites ? { has: (id) => sites.showsId(id) } : model.devices;
     for (const key of dirty.edges) {
       const ids = edgeLinks.get(key) || [];
-      const members = drawnMembers([...ids].map((id) => model.links.get(id)), model.devices);
+      const members = drawnMembers([...ids].map((id) => model.links.get(id)), shown);
       const ele = cy.getElementById(key);
       const data = members.length ? edgeData(key, members) : null;
       if (ele.nonempty() && data && ele.data('source') === data.source && ele.data('target') === data.target) {
@@ -284,15 +311,20 @@ function draw() {
   dirty.nodes.clear();
   dirty.edges.clear();
   const t1 = performance.now();
-  if (!laidOut && cy.nodes().nonempty()) firstLayout();
+  if (!laidOut && (cy.nodes().nonempty() || sites)) firstLayout();
   const t2 = performance.now();
   if (devicesChanged) refreshControls();
-  applyFilters();
+  if (sites && laidOut) sites.refresh();
+  if (changes) changes.mark();
+  applyFilters(viewOnly);
   // Labels change width with their figures: placed again after each draw.
   if (laidOut && edgeLabels) labelsAgain();
-  alarms();
-  detail.rerender(false);
+  if (!viewOnly) {
+    alarmsPanel(model, WALL);
+    detail.rerender(false);
+  }
   state.last = { sync: t1 - t0, layout: t2 - t1, rest: performance.now() - t2 };
+  if (!state.first && laidOut) state.first = Object.assign({ at: t0 }, state.last);
 }
 
 // Each device's stubs (stubs.js), by device id.
@@ -301,7 +333,7 @@ const stubsOf = new Map();
 // Brings a device's stubs in step with its unresolved rows.
 function syncStubs(id, added) {
   const d = model.devices.get(id);
-  const want = d ? stubElements(d) : { nodes: [], edges: [] };
+  const want = d && (!sites || sites.showsId(id)) ? stubElements(d) : { nodes: [], edges: [] };
   const keep = new Set(want.nodes.map((n) => n.data.id));
   for (const sid of stubsOf.get(id) || []) if (!keep.has(sid)) cy.remove(cy.getElementById(sid));
   want.nodes.forEach((n, k) => {
@@ -310,7 +342,8 @@ function syncStubs(id, added) {
       ele.data(n.data);
       return;
     }
-    added.push(Object.assign({ position: Object.assign({}, saved[n.data.id] || { x: 0, y: 0 }) }, n), want.edges[k]);
+    if (sites) n.data.parent = boxId(siteOf(d));
+    added.push(Object.assign({ position: Object.assign({}, saved.get(n.data.id) || { x: 0, y: 0 }) }, n), want.edges[k]);
   });
   if (keep.size) stubsOf.set(id, keep);
   else stubsOf.delete(id);
@@ -318,7 +351,7 @@ function syncStubs(id, added) {
 
 // Stubs that arrived after the first layout go below their device.
 function placeStubs(added) {
-  const fresh = added.filter((a) => a.data.stub && a.group === 'nodes' && !saved[a.data.id]);
+  const fresh = added.filter((a) => a.data.stub && a.group === 'nodes' && !saved.get(a.data.id));
   if (!fresh.length) return;
   cy.batch(() => fresh.forEach((a) => {
     const n = cy.getElementById(a.data.id);
@@ -332,7 +365,9 @@ function placeStubs(added) {
 // next to its neighbours, where it covers no other device or label; the
 // devices already placed do not move.
 function placeNew(id) {
-  if (saved[id]) return Object.assign({}, saved[id]);
+  const inSitePos = sites && sites.positionOf(id);
+  if (inSitePos) return inSitePos;
+  if (saved.get(id) && !sites) return Object.assign({}, saved.get(id));
   if (!laidOut) return { x: 0, y: 0 };
   const d = model.devices.get(id);
   const data = nodeData(d);
@@ -369,6 +404,13 @@ function fitTo(nodes, pad) {
   let x1 = Infinity, y1 = Infinity, x2 = -Infinity, y2 = -Infinity;
   // Each device's footprint (its label too), so no label is cut at the edge.
   nodes.forEach((n) => {
+    if (n.isParent()) {
+      // A site's box: its own bounds (its title above it too).
+      const b = n.boundingBox();
+      x1 = Math.min(x1, b.x1); y1 = Math.min(y1, b.y1);
+      x2 = Math.max(x2, b.x2); y2 = Math.max(y2, b.y2);
+      return;
+    }
     const p = n.position();
     const f = footprintOf(n);
     x1 = Math.min(x1, p.x - f.w / 2); y1 = Math.min(y1, p.y - f.top);
@@ -380,14 +422,48 @@ function fitTo(nodes, pad) {
   cy.viewport({ zoom, pan: { x: cy.width() / 2 - zoom * (x1 + x2) / 2, y: cy.height() / 2 - zoom * (y1 + y2) / 2 } });
 }
 
+// Sites as boxes or not, once: `?sites=1|0`, else on a large map with
+// two sites or more.
+function startSites() {
+  const want = params.get('sites');
+  const names = new Set([...model.devices.values()].map(siteOf));
+  siteMode = want === '1' || (want !== '0' && model.devices.size > LARGE_MAP_MIN && names.size > 1);
+  // A large map opens with every site collapsed.
+  if (siteMode) sites = new SiteGroups(cy, model, (d) => footprint(nodeData(d)), redrawDevices, model.devices.size > LARGE_MAP_MIN);
+  state.sites = sites; // for tests
+}
+
+// Draws the devices `ids` and their links again (a site expanded or
+// collapsed).
+function redrawDevices(ids) {
+  for (const id of ids) dirty.nodes.add(id);
+  for (const l of model.links.values()) {
+    if (ids.has(l.a.device) || ids.has(l.b.device)) dirty.edges.add(edgeOfLink.get(l.id));
+  }
+  draw(true);
+}
+
+// A new device's node data goes into its site's box (added with it).
+function inSite(data, added) {
+  if (!sites) return data;
+  const box = sites.boxElement(data.site);
+  if (box && !added.some((a) => a.data.id === box.data.id)) added.unshift(box);
+  return Object.assign(data, { parent: boxId(data.site) });
+}
+
 function firstLayout() {
   laidOut = true;
   const all = cy.nodes();
-  const pos = autoPositions(all);
-  // A saved (dragged) position wins; every other device goes where the
-  // layout puts it, the same on every page.
-  cy.batch(() => all.positions((n) => Object.assign({}, saved[n.id()] || pos.get(n.id()))));
-  fitTo(all, 30);
+  if (sites) {
+    // Each site laid out in layers.
+    sites.layout();
+  } else {
+    const pos = autoPositions(all);
+    // A saved (dragged) position wins; every other device goes where the
+    // layout puts it, the same on every page.
+    cy.batch(() => all.positions((n) => Object.assign({}, saved.get(n.id()) || pos.get(n.id()))));
+  }
+  fitTo(cy.nodes(':visible'), 30);
   autoFit = true;
   labelsAgain();
   cy.one('render', () => requestAnimationFrame(() => {
@@ -399,64 +475,19 @@ function firstLayout() {
 }
 
 function relayout() {
+  if (sites) {
+    sites.arrange();
+    sites.apply();
+    fitTo(cy.nodes(':visible'), 30);
+    return;
+  }
   const shown = cy.nodes(':visible');
   const pos = autoPositions(shown);
   cy.batch(() => shown.positions((n) => Object.assign({}, pos.get(n.id()))));
   fitTo(shown, 30);
   autoFit = true;
   labelsAgain();
-  if (state.canSave) {
-    sendJson('DELETE', '/api/map/positions').catch(() => {});
-    saved = {};
-  }
-}
-
-// --- saved positions -----------------------------------------------------
-
-let pending = {};
-let saveTimer = null;
-
-function queueSave(node) {
-  if (!state.canSave) return;
-  const p = node.position();
-  pending[node.id()] = { x: p.x, y: p.y };
-  saved[node.id()] = pending[node.id()];
-  clearTimeout(saveTimer);
-  saveTimer = setTimeout(flushSave, 250);
-}
-
-async function flushSave() {
-  const positions = pending;
-  pending = {};
-  try {
-    await sendJson('PUT', '/api/map/positions', { positions });
-    state.saved += Object.keys(positions).length;
-  } catch (e) {
-    byId('role-note').textContent = 'could not save positions';
-  }
-}
-
-async function loadPositions() {
-  try {
-    const r = await getJson('/api/map/positions');
-    saved = (r && r.positions) || {};
-  } catch (e) {
-    saved = {};
-  }
-}
-
-async function whoami() {
-  try {
-    const w = await getJson('/api/whoami');
-    state.role = w.role;
-    state.canSave = w.role === 'admin';
-  } catch (e) {
-    if (e instanceof HttpError && e.status === 401) throw e;
-    state.role = 'unknown';
-    state.canSave = true; // an older server without roles: try, report failures
-  }
-  byId('role-note').textContent = state.canSave ? '' : 'read-only: moved nodes are not saved';
-  byId('relayout').title = state.canSave ? 'forget saved positions and lay the map out again' : 'lay the map out again (not saved)';
+  saved.forget();
 }
 
 // --- filters and controls ------------------------------------------------
@@ -465,12 +496,12 @@ let knownSites = '';
 let knownDevices = '';
 
 function refreshControls() {
-  const sites = [...new Set([...model.devices.values()].map((d) => d.sys_location).filter(Boolean))].sort();
-  if (sites.join('\u0000') !== knownSites) {
-    knownSites = sites.join('\u0000');
+  const names = [...new Set([...model.devices.values()].map(siteOf).filter(Boolean))].sort();
+  if (names.join('\u0000') !== knownSites) {
+    knownSites = names.join('\u0000');
     const sel = byId('site');
     const cur = sel.value;
-    fill(sel, [el('option', { value: '' }, 'all sites'), ...sites.map((s) => el('option', { value: s, selected: s === cur }, s))]);
+    fill(sel, [el('option', { value: '' }, 'all sites'), ...names.map((s) => el('option', { value: s, selected: s === cur }, s))]);
   }
   const devs = [...model.devices.values()].map((d) => [d.id, deviceName(d)]).sort((a, b) => a[1].localeCompare(b[1]));
   const key = devs.map((d) => d.join('\u0001')).join('\u0000');
@@ -490,7 +521,7 @@ function setFocus(id) {
 }
 
 let shownBefore = -1;
-function applyFilters() {
+function applyFilters(viewOnly) {
   const visible = visibleDevices(model.devices, model.links, filters);
   const search = filters.search;
   const matches = cy.collection();
@@ -510,7 +541,9 @@ function applyFilters() {
   });
   // Other devices shown or hidden: the view follows, unless the user has
   // zoomed or panned it.
-  if (laidOut && shown !== shownBefore && shownBefore >= 0 && autoFit) fitTo(cy.nodes(':visible'), 30);
+  // (Not when a site was expanded or collapsed: the view stays where the
+  // user clicked.)
+  if (laidOut && shown !== shownBefore && shownBefore >= 0 && autoFit && !viewOnly) fitTo(cy.nodes(':visible'), 30);
   shownBefore = shown;
   return matches;
 }
@@ -541,25 +574,6 @@ function wireControls() {
   byId('export-svg').addEventListener('click', () => exportSvg(cy, WALL));
 }
 
-// --- alarms --------------------------------------------------------------
-
-function alarms() {
-  const down = [...model.devices.values()].filter((d) => d.health && d.health.reachability === 'down');
-  const name = (id) => {
-    const d = model.devices.get(id);
-    return d ? deviceName(d) : id;
-  };
-  const links = [...model.links.values()].filter((l) => l.state === 'down');
-  const items = [
-    ...down.map((d) => el('li', { class: 'alarm-down' }, 'device down: ' + deviceName(d))),
-    ...links.map((l) => el('li', { class: 'alarm-down' },
-      'link down: ' + name(l.a.device) + ' ' + (l.a.if_name || '') + ' ↔ ' + name(l.b.device) + ' ' + (l.b.if_name || ''))),
-  ];
-  if (WALL && !items.length) items.push(el('li', {}, 'no device or link down'));
-  fill(byId('alarm-list'), items);
-  show(byId('alarms'), WALL || items.length > 0);
-}
-
 // --- start -----------------------------------------------------------------
 
 function feedState(s) {
@@ -567,15 +581,6 @@ function feedState(s) {
   show(byId('feed-banner'), s === 'lost');
   byId('feed-state').textContent = s === 'live' ? 'live' : s === 'poll' ? 'polling' : s === 'lost' ? 'feed lost' : '';
   document.body.dataset.feed = s;
-}
-
-function askToken() {
-  const form = byId('token-form');
-  if (!form.hidden) return;
-  // A token was sent and got 401: say so, or the prompt looks unchanged.
-  show(byId('token-refused'), token() !== '');
-  show(form, true);
-  byId('token-input').focus();
 }
 
 async function start() {
@@ -591,7 +596,7 @@ async function start() {
   wireControls();
   legendPanel();
   try {
-    await Promise.all([whoami(), loadPositions()]);
+    await Promise.all([whoami(state), saved.load()]);
   } catch (e) {
     return; // 401: the token prompt is up
   }
@@ -603,6 +608,12 @@ async function start() {
   });
   feed.start();
   alertsLoop();
+  changes = new ChangeView(cy, (id) => edgeOfLink.get(id), (id) => {
+    const d = model.devices.get(id);
+    return d ? deviceName(d) : id;
+  });
+  state.changes = changes; // for tests
+  changes.start(state.canSave, WALL);
   if (!WALL) discoveryLoop();
   reportsPanel();
   if (WALL) {

@@ -103,7 +103,8 @@ export function nodeData(d) {
     colour: REACH_COLOURS[reach] || REACH_COLOURS.unknown,
     rtt: rtt ?? null,
     loss: h.loss_pct ?? null,
-    site: d.sys_location || '',
+    // The server's site (a configured `site:` tag, else the sysLocation).
+    site: typeof d.site === 'string' ? d.site : '',
   };
 }
 

@@ -78,7 +78,7 @@ export function visibleDevices(devices, links, f) {
   const keep = new Set();
   for (const d of devices.values()) {
     if (f.prefix && !deviceAddrs(d).some((a) => inCidr(f.prefix, a))) continue;
-    if (f.site && (d.sys_location || '') !== f.site) continue;
+    if (f.site && (typeof d.site === 'string' ? d.site : '') !== f.site) continue;
     keep.add(d.id);
   }
   if (!f.focus) return keep;

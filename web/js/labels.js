@@ -103,7 +103,8 @@ export function placeLinkLabels(cy) {
   const r = cy.renderer && cy.renderer();
   if (r && r.recalculateRenderedStyle) r.recalculateRenderedStyle(cy.elements(), false);
   const grid = new Grid(60);
-  cy.nodes(':visible').forEach((n) => {
+  // A site's box holds its devices: they, not the box, are obstacles.
+  cy.nodes(':visible:childless').forEach((n) => {
     grid.add(padded(n.boundingBox({ includeLabels: false, includeOverlays: false })));
     const l = labelBox(n, 'main');
     if (l) grid.add(padded(l));

@@ -1,9 +1,10 @@
-// The side panels that do not follow the map: the legend, the active
-// alerts (`/api/alerts`, hidden on 404) and the report downloads
-// (`/api/reports/...`). Device strings become text nodes (dom.js).
+// The side panels: the legend, the alarms (devices and links down), the
+// active alerts (`/api/alerts`, hidden on 404), the report downloads
+// (`/api/reports/...`), and the token prompt. Device strings become text
+// nodes (dom.js).
 import { el, fill, byId, show, download } from './dom.js';
-import { getJson, request, HttpError } from './api.js';
-import { BAND_NAMES, BAND_COLOURS, STATE_COLOURS, REACH_COLOURS } from './elements.js';
+import { getJson, request, HttpError, token } from './api.js';
+import { BAND_NAMES, BAND_COLOURS, STATE_COLOURS, REACH_COLOURS, deviceName } from './elements.js';
 
 export function legendPanel() {
   const sw = (colour, text) => {
@@ -73,4 +74,32 @@ export async function reportsPanel() {
   }
   fill(byId('report-links'), links);
   show(byId('reports'), true);
+}
+
+// The alarms panel: devices and links down (always shown on the wall).
+export function alarmsPanel(model, WALL) {
+  const down = [...model.devices.values()].filter((d) => d.health && d.health.reachability === 'down');
+  const name = (id) => {
+    const d = model.devices.get(id);
+    return d ? deviceName(d) : id;
+  };
+  const links = [...model.links.values()].filter((l) => l.state === 'down');
+  const items = [
+    ...down.map((d) => el('li', { class: 'alarm-down' }, 'device down: ' + deviceName(d))),
+    ...links.map((l) => el('li', { class: 'alarm-down' },
+      'link down: ' + name(l.a.device) + ' ' + (l.a.if_name || '') + ' ↔ ' + name(l.b.device) + ' ' + (l.b.if_name || ''))),
+  ];
+  if (WALL && !items.length) items.push(el('li', {}, 'no device or link down'));
+  fill(byId('alarm-list'), items);
+  show(byId('alarms'), WALL || items.length > 0);
+}
+
+// The token prompt, on a 401.
+export function askToken() {
+  const form = byId('token-form');
+  if (!form.hidden) return;
+  // A token was sent and got 401: say so, or the prompt looks unchanged.
+  show(byId('token-refused'), token() !== '');
+  show(form, true);
+  byId('token-input').focus();
 }

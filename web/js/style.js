@@ -38,6 +38,23 @@ export function cyStyle({ wall: WALL, edgeLabels, largeMap }) {
       shape: 'round-rectangle', width: 24, height: 14, 'background-color': WALL ? '#2a313a' : '#eceef1',
       'border-style': 'dashed', 'border-width': 1.5, 'border-color': '#8a8f98', color: WALL ? '#9aa0a6' : '#6b7280',
     } },
+    // Sites (sites.js): a box around a site's devices, or its summary.
+    { selector: 'node[kind="site-box"]', style: {
+      label: 'data(label)', 'text-valign': 'top', 'text-halign': 'center', 'font-size': 14, 'font-weight': 'bold',
+      'background-color': WALL ? '#1a2029' : '#f3f5f8', 'background-opacity': 0.6, 'border-style': 'dashed',
+      'border-color': '#8a8f98', shape: 'round-rectangle', padding: 30, 'min-zoomed-font-size': 0,
+    } },
+    { selector: 'node[kind="site-summary"]', style: {
+      label: 'data(label)', shape: 'round-rectangle', width: 60, height: 36, 'font-size': 14, 'border-width': 3,
+      'border-color': WALL ? '#e8eaed' : '#1b1f24', 'min-zoomed-font-size': 0, 'text-max-width': 170,
+    } },
+    { selector: '.site-collapsed, .site-expanded', style: { display: 'none' } },
+    // What changed since the baseline (changes.js).
+    { selector: 'node.chg-new', style: { 'border-width': 4, 'border-color': '#1f9d3a', 'border-style': 'double' } },
+    { selector: 'node[kind="ghost"]', style: {
+      'background-opacity': 0, 'border-style': 'dashed', 'border-width': 2, 'border-color': STATE_COLOURS.down,
+      color: STATE_COLOURS.down, label: 'data(label)', opacity: 0.8,
+    } },
     { selector: 'node.match', style: { 'border-width': 4, 'border-color': '#ffb000' } },
     { selector: 'node:selected', style: { 'border-width': 4, 'border-color': '#3b7dd8' } },
     { selector: '.faded', style: { opacity: 0.2 } },
@@ -75,6 +92,15 @@ export function cyStyle({ wall: WALL, edgeLabels, largeMap }) {
     } },
     { selector: 'edge[?stub]', style: {
       'line-fill': 'solid', 'line-color': '#9aa0a6', 'line-style': 'dashed', width: 1, 'curve-style': 'straight',
+    } },
+    { selector: 'edge[?meta]', style: {
+      'line-fill': 'solid', 'line-color': '#6b7280', width: 'data(width)', 'curve-style': 'straight', label: 'data(label)',
+      'font-size': 12, 'min-zoomed-font-size': 0,
+    } },
+    { selector: 'edge.chg-new', style: { 'line-fill': 'solid', 'line-color': '#1f9d3a', 'underlay-color': '#1f9d3a', 'underlay-opacity': 0.3, 'underlay-padding': 5 } },
+    { selector: 'edge[?ghost]', style: {
+      'line-fill': 'solid', 'line-color': STATE_COLOURS.down, 'line-style': 'dashed', 'line-dash-pattern': [6, 6],
+      width: 2, opacity: 0.7, 'curve-style': 'straight',
     } },
     { selector: 'edge[members > 1]', style: { 'line-outline-width': 2, 'line-outline-color': '#1b1f24' } },
     { selector: 'edge:selected', style: { 'underlay-color': '#3b7dd8', 'underlay-opacity': 0.3, 'underlay-padding': 4 } },

@@ -19,11 +19,16 @@ fn to_text(v: Result<String, serde_json::Error>) -> Arc<str> {
 /// the read lock once per [`CHUNK`] items. Should the topology be replaced
 /// between two chunks, this frame mixes the two for one tick; every item
 /// is consistent in itself and the next tick is whole.
-pub(super) fn render(live: &Live, now_ms: UnixMillis) -> (Items, Items) {
+pub(super) fn render(
+    live: &Live,
+    tagging: Option<&crate::config::Tagging>,
+    now_ms: UnixMillis,
+) -> (Items, Items) {
     let mut devices = Items::new();
     let mut links = Items::new();
-    // Roles are the whole topology's (linear in its size, once a tick).
-    let roles = live.read_topology(crate::topology::roles);
+    // Roles and sites are the whole topology's (linear in its size, once a
+    // tick).
+    let groups = live.read_topology(|t| api::MapGroups::of(t, tagging));
     let mut at = 0;
     while live.read(|s| {
         let all = &s.topology.devices;
@@ -31,7 +36,7 @@ pub(super) fn render(live: &Live, now_ms: UnixMillis) -> (Items, Items) {
             devices.insert(
                 d.id.0.clone(),
                 to_text(serde_json::to_string(&api::device_view(
-                    s, d, &roles, now_ms,
+                    s, d, &groups, now_ms,
                 ))),
             );
         }

@@ -18,6 +18,8 @@ pub struct Feed {
     tx: Mutex<Option<broadcast::Sender<FeedEvent>>>,
     /// Held while rendering: one render at a time, whoever asks.
     rendering: Mutex<()>,
+    /// The configured tags (`site:` ones name a device's site).
+    tagging: Option<crate::config::Tagging>,
 }
 
 /// Deltas a subscriber may be behind before it is sent a snapshot instead.
@@ -30,6 +32,7 @@ impl Default for Feed {
             frame: Mutex::new(Frame::default()),
             tx: Mutex::new(Some(tx)),
             rendering: Mutex::new(()),
+            tagging: None,
         }
     }
 }
@@ -37,6 +40,14 @@ impl Default for Feed {
 impl Feed {
     pub fn new() -> Arc<Feed> {
         Arc::new(Feed::default())
+    }
+
+    /// A feed whose devices get their configured sites from `tagging`.
+    pub fn with_tagging(tagging: crate::config::Tagging) -> Arc<Feed> {
+        Arc::new(Feed {
+            tagging: Some(tagging),
+            ..Feed::default()
+        })
     }
 
     fn frame(&self) -> std::sync::MutexGuard<'_, Frame> {
@@ -50,7 +61,7 @@ impl Feed {
     }
 
     fn tick_locked(&self, live: &Live, now_ms: UnixMillis) {
-        let (devices, links) = items::render(live, now_ms);
+        let (devices, links) = items::render(live, self.tagging.as_ref(), now_ms);
         let event = self.frame().advance(now_ms, devices, links);
         if let Some(tx) = self.tx.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
             // No subscribers is fine.

@@ -1,0 +1,394 @@
+//! Sites and the change view of the map in a real headless Chromium, served
+//! by the real HTTP server in-process on 127.0.0.1 (no lab):
+//!
+//! - 2,000 devices in 40 sites (`site:` tags from a `[[groups]]` rule for
+//!   one site, the sysLocation for the others, one of them hostile) open
+//!   with every site collapsed into one summary node coloured by the worst
+//!   state inside;
+//!   clicking a summary expands the site's box with its devices laid out in
+//!   layers; first render and expand/collapse times are printed (see
+//!   BENCHMARKS.md), not asserted.
+//! - A baseline saved with the page's button, then a link added and one
+//!   removed (and a device added and one removed) in the served topology:
+//!   the map marks the new ones green and draws the gone ones as dashed
+//!   red ghosts, and the changes panel lists them.
+//!
+//! Screenshots go to `target/test-artifacts/web_sites/`.
+#[macro_use]
+mod support;
+use support::browser::{Browser, clear_artifacts, require_browser};
+use support::map_layout::{all_up, campus};
+use support::topology::{device, link};
+
+use nocmap::live::{Live, Reachability};
+use nocmap::server::AppState;
+use nocmap::server::feed::Feed;
+use nocmap::topology::{DeviceId, Topology};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+const ARTIFACTS: &str = "web_sites";
+const SITES: usize = 40;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn site_name(s: usize) -> String {
+    if s == 0 {
+        "HQ (configured)".into()
+    } else if s == SITES - 1 {
+        // Hostile: text in the page, canvas text on the map.
+        format!("<b>Site {s:02}</b>")
+    } else {
+        format!("Site {s:02}")
+    }
+}
+
+/// 40 campuses of 50 devices (1 core, 2 distribution, 7 access, 40
+/// hosts), ids `sNN-<campus id>`, each with the sysLocation "Site NN" (
+/// padded with blanks, which the server trims); site 0's location says
+/// "Basement" but a `site:` tag names it; the cores in a ring.
+fn sites_topology() -> Topology {
+    let mut t = Topology::default();
+    for s in 0..SITES {
+        let c = campus(1, 2, 7, 40);
+        for mut d in c.devices {
+            d.id = DeviceId(format!("s{s:02}-{}", d.id.0));
+            d.sys_name = Some(format!("s{s:02}-{}", d.sys_name.unwrap_or_default()));
+            d.sys_location = Some(if s == 0 {
+                "Basement".into()
+            } else {
+                format!("  {}  ", site_name(s))
+            });
+            t.devices.push(d);
+        }
+        for mut l in c.links {
+            l.id = format!("s{s:02}-{}", l.id);
+            l.a.device = DeviceId(format!("s{s:02}-{}", l.a.device.0));
+            l.b.device = DeviceId(format!("s{s:02}-{}", l.b.device.0));
+            t.links.push(l);
+        }
+        let next = (s + 1) % SITES;
+        t.links.push(link(
+            &format!("wan{s:02}"),
+            &format!("s{s:02}-c000"),
+            &format!("s{next:02}-c000"),
+        ));
+    }
+    t
+}
+
+fn serve(rt: &tokio::runtime::Runtime, state: AppState) -> (support::server::Running, String) {
+    let _in = rt.enter();
+    let srv = support::server::start(state);
+    let url = format!("http://127.0.0.1:{}", srv.addr.port());
+    (srv, url)
+}
+
+/// Every site's name, sorted as JavaScript sorts them (all ASCII).
+fn sorted_names() -> String {
+    let mut names: Vec<_> = (0..SITES).map(site_name).collect();
+    names.sort();
+    names.join("|")
+}
+
+/// Visible nodes by kind: `{kind: count}`.
+const VISIBLE: &str = "(() => { const c = {}; window.__nocmap_cy.nodes(':visible').forEach((n) => \
+    { const k = n.data('kind'); c[k] = (c[k] || 0) + 1; }); return c; })()";
+
+#[test]
+fn two_thousand_devices_open_as_forty_collapsed_sites() {
+    require_browser();
+    clear_artifacts(ARTIFACTS);
+    let rt = runtime();
+    let live = Arc::new(Live::new(sites_topology(), 180_000));
+    all_up(&live);
+    // One device down in site 07, one unknown in site 12.
+    live.update_devices(|m| {
+        m.get_mut(&DeviceId("s07-h005".into()))
+            .unwrap()
+            .reachability = Reachability::Down;
+        m.get_mut(&DeviceId("s12-a003".into()))
+            .unwrap()
+            .reachability = Reachability::Unknown;
+    });
+    let config = nocmap::config::Config::from_toml(
+        "[[groups]]\nname = \"hq\"\npattern = \"s00-*\"\ntags = [\"role:x\", \"site:HQ (configured)\"]\n",
+    )
+    .unwrap();
+    let mut state = AppState::new(live.clone());
+    state.feed = Some(Feed::with_tagging(config.tagging()));
+    let (srv, url) = serve(&rt, state);
+    let mut b = Browser::start_local(ARTIFACTS);
+    b.cmd(json!({"cmd": "goto", "url": format!("{url}/")}));
+    let page = b.eval(
+        "[Math.round(window.__nocmap.renderedMs), Math.round(window.__nocmap.renderedMs - window.__nocmap.startMs), \
+         Math.round(window.__nocmap.last.layout)]",
+    );
+    eprintln!(
+        "2,000 devices in 40 sites: first render {} ms from navigation start ({} ms after the script started, layout {} ms)",
+        page[0], page[1], page[2]
+    );
+    eprintln!(
+        "first draw: {} (snapshot at {} ms)",
+        b.eval("JSON.stringify(window.__nocmap.first)"),
+        b.eval("window.__nocmap.firstSnapshotMs")
+    );
+    b.screenshot("collapsed");
+    let seen = b.eval(VISIBLE);
+    assert_eq!(
+        seen["site-summary"],
+        json!(SITES),
+        "every site collapsed: {seen}"
+    );
+    assert_eq!(
+        seen.as_object().unwrap().len(),
+        1,
+        "nothing but the site summaries shown: {seen}"
+    );
+    assert_eq!(
+        b.eval("window.__nocmap_cy.nodes('[kind=\"site-summary\"]').map((n) => n.data('site')).sort().join('|')"),
+        json!(sorted_names()),
+        "the configured site for site 0, the trimmed sysLocation for the others"
+    );
+    // The site filter lists every site, as text.
+    assert_eq!(
+        b.eval("[document.querySelectorAll('#site option').length, document.querySelectorAll('#site b').length]"),
+        json!([SITES + 1, 0])
+    );
+    // The worst state inside, as drawn.
+    let colour = |b: &mut Browser, site: &str| -> Value {
+        b.eval(&format!(
+            "(() => {{ const n = window.__nocmap_cy.nodes('[kind=\"site-summary\"]').filter((n) => n.data('site') === {site:?}); \
+             return [n.data('worst'), n.style('background-color')]; }})()"
+        ))
+    };
+    assert_eq!(colour(&mut b, "Site 07"), json!(["down", "rgb(214,40,40)"]));
+    assert_eq!(
+        colour(&mut b, "Site 12"),
+        json!(["unknown", "rgb(138,143,152)"])
+    );
+    assert_eq!(colour(&mut b, "Site 03"), json!(["up", "rgb(46,157,74)"]));
+    // Summary links between neighbouring sites (the WAN ring).
+    assert_eq!(
+        b.eval("window.__nocmap_cy.edges('[?meta]:visible').length"),
+        json!(SITES)
+    );
+
+    // A click on a summary expands its site: its 50 devices in their box,
+    // laid out in layers.
+    let sum = b.eval(
+        "window.__nocmap_cy.nodes('[kind=\"site-summary\"]').filter((n) => n.data('site') === 'Site 03').id()",
+    );
+    b.cmd(json!({"cmd": "click_node", "id": sum}));
+    b.wait(
+        "window.__nocmap_cy.nodes(':visible').filter((n) => n.data('site') === 'Site 03' && !n.isParent()).length === 50",
+        10,
+        "site 03 expanded",
+        "JSON.stringify(window.__nocmap.sites.stats)",
+    );
+    let seen = b.eval(VISIBLE);
+    assert_eq!(seen["site-summary"], json!(SITES - 1), "{seen}");
+    assert_eq!(seen["site-box"], json!(1), "{seen}");
+    let ys = b.eval(
+        "(() => { const y = {}; window.__nocmap_cy.nodes(':visible:childless').forEach((n) => { if (n.data('site') !== 'Site 03') return; \
+         const r = n.data('role'); y[r] = y[r] || []; y[r].push(n.position('y')); }); return y; })()",
+    );
+    let max = |r: &str| {
+        ys[r]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .fold(f64::MIN, f64::max)
+    };
+    let min = |r: &str| {
+        ys[r]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .fold(f64::MAX, f64::min)
+    };
+    assert!(
+        max("core") < min("distribution") && max("distribution") < min("access"),
+        "layers inside the site: {ys}"
+    );
+    b.eval("window.__nocmap_cy.fit(window.__nocmap_cy.nodes(':visible'), 20), true");
+    b.screenshot("site-03-expanded");
+
+    // Expand and collapse times, to the next painted frame.
+    let times = b.eval(
+        "(async () => { const s = window.__nocmap.sites; const out = []; \
+         for (const name of ['Site 03', 'Site 20', 'Site 20', 'Site 31', 'Site 31', 'Site 07', 'Site 07']) { \
+           const t0 = performance.now(); let drawn = null; \
+           window.__nocmap_cy.one('render', () => { drawn = performance.now() - t0; }); s.toggle(name); \
+           await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))); \
+           out.push([Math.round(drawn), Math.round(performance.now() - t0)]); } return out; })()",
+    );
+    eprintln!(
+        "collapse, then expand/collapse pairs: [to the frame drawn, to two frames later] (ms): {times}; toggle calls alone: {}",
+        b.eval("JSON.stringify(window.__nocmap.sites.stats.toggles.map(Math.round))")
+    );
+    assert_eq!(
+        b.eval(VISIBLE)["site-summary"],
+        json!(SITES),
+        "all collapsed again"
+    );
+    let events = b.cmd(json!({"cmd": "events"}));
+    assert_eq!(events["errors"], json!([]), "page errors: {events}");
+    drop(b);
+    rt.block_on(srv.stop());
+}
+
+#[test]
+fn changes_since_the_baseline_are_marked_and_listed() {
+    require_browser();
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("changes.db");
+    drop(nocmap::store::Store::open(&db, Default::default()).unwrap());
+    let mut topo = campus(1, 2, 3, 4);
+    topo.devices.push(device("gone<b>"));
+    topo.links.push(link("l-gone-dev", "a002", "gone<b>"));
+    let live = Arc::new(Live::new(topo, 180_000));
+    all_up(&live);
+    let mut state = AppState::new(live.clone());
+    state.feed = Some(Feed::new());
+    state.db_path = Some(db);
+    let (srv, url) = serve(&rt, state);
+    let mut b = Browser::start_local(ARTIFACTS);
+    b.cmd(json!({"cmd": "goto", "url": format!("{url}/")}));
+    b.wait(
+        "window.__nocmap.changes && window.__nocmap.changes.state.loads > 0 && !document.getElementById('changes').hidden",
+        10,
+        "the changes panel",
+        "document.getElementById('changes-when').textContent",
+    );
+    assert_eq!(
+        b.eval("document.getElementById('changes-when').textContent"),
+        json!("no baseline saved")
+    );
+    b.cmd(json!({"cmd": "click", "selector": "#save-baseline"}));
+    b.wait(
+        "window.__nocmap.changes.changes && window.__nocmap.changes.changes.baseline_ms",
+        10,
+        "the baseline saved",
+        "JSON.stringify(window.__nocmap.changes.changes)",
+    );
+    // Re-discovery: a link added (a000 to a002), one removed (l0001), a
+    // device added with its link, and the device `gone<b>` removed.
+    let removed = live.read_topology(|t| t.links[1].clone());
+    live.update_topology(|t| {
+        t.links
+            .retain(|l| l.id != removed.id && l.id != "l-gone-dev");
+        t.devices.retain(|d| d.id.0 != "gone<b>");
+        t.links.push(link("l-new", "a000", "a002"));
+        t.devices.push(device("h-new"));
+        t.links.push(link("l-new-dev", "a001", "h-new"));
+    });
+    all_up(&live);
+    b.wait(
+        "window.__nocmap_cy.getElementById('h-new').nonempty() && window.__nocmap_cy.getElementById('gone<b>').empty()",
+        20,
+        "the new topology on the map",
+        "window.__nocmap.seq",
+    );
+    b.eval("window.__nocmap.changes.load().then(() => true)");
+    let marks = b.eval(
+        "(() => { const cy = window.__nocmap_cy; const e = cy.getElementById('l:l-new'); \
+         const g = cy.edges('[?ghost]').map((g) => [g.source().id(), g.target().id(), g.style('line-style'), g.style('line-color')]).sort(); \
+         const gn = cy.nodes('[kind=\"ghost\"]').map((n) => [n.data('label'), n.style('border-style')]); \
+         return { newLink: [e.hasClass('chg-new'), e.style('line-color')], newDevice: cy.getElementById('h-new').hasClass('chg-new'), \
+           others: cy.elements('.chg-new').length, ghosts: g, ghostNodes: gn }; })()",
+    );
+    eprintln!("marks: {marks}");
+    assert_eq!(marks["newLink"], json!([true, "rgb(31,157,58)"]), "{marks}");
+    assert_eq!(marks["newDevice"], json!(true), "{marks}");
+    // l-new, h-new and its link l-new-dev.
+    assert_eq!(marks["others"], json!(3), "{marks}");
+    let mut want_ghosts = vec![
+        json!([
+            removed.a.device.0,
+            removed.b.device.0,
+            "dashed",
+            "rgb(224,0,0)"
+        ]),
+        json!(["a002", "ghost\u{0}gone<b>", "dashed", "rgb(224,0,0)"]),
+    ];
+    want_ghosts.sort_by_key(|v| v.to_string());
+    assert_eq!(marks["ghosts"], json!(want_ghosts), "{marks}");
+    assert_eq!(
+        marks["ghostNodes"],
+        json!([["gone<b>\n(gone)", "dashed"]]),
+        "{marks}"
+    );
+    let listed = b.eval(
+        "[...document.querySelectorAll('#changes-list li')].map((li) => li.className + ': ' + li.textContent)",
+    );
+    let key = |l: &nocmap::topology::Link| nocmap::topology::LinkKey::of(l).to_string();
+    assert_eq!(
+        listed,
+        json!([
+            "chg-new: new device: h-new",
+            "chg-gone: gone device: gone<b>",
+            format!("chg-new: new link: {}", key(&link("l-new", "a000", "a002"))),
+            format!(
+                "chg-new: new link: {}",
+                key(&link("l-new-dev", "a001", "h-new"))
+            ),
+            // Gone links in key order.
+            format!(
+                "chg-gone: gone link: {}",
+                key(&link("l-gone-dev", "a002", "gone<b>"))
+            ),
+            format!("chg-gone: gone link: {}", key(&removed)),
+        ]),
+    );
+    // The hostile name stayed text.
+    assert_eq!(
+        b.eval("document.querySelectorAll('#changes-list b').length"),
+        json!(0)
+    );
+    b.screenshot("changes");
+
+    // A small map by site on demand (`?sites=1`): its sites start expanded,
+    // the devices without a site in one "(no site)" box, no summary shown.
+    b.cmd(json!({"cmd": "goto", "url": format!("{url}/?sites=1")}));
+    let n = live.read_topology(|t| t.devices.len());
+    let seen = b.eval(VISIBLE);
+    assert_eq!(seen["site-box"], json!(1), "{seen}");
+    assert_eq!(seen.get("site-summary"), None, "{seen}");
+    assert_eq!(
+        b.eval("window.__nocmap_cy.getElementById('site\\u0000').children().length"),
+        json!(n),
+        "{seen}"
+    );
+    b.screenshot("small-by-site");
+    // A device whose location changes moves to that site's box, with its
+    // link.
+    live.update_topology(|t| {
+        let d = t.devices.iter_mut().find(|d| d.id.0 == "a001").unwrap();
+        d.sys_location = Some("Annex".into());
+    });
+    b.wait(
+        "window.__nocmap_cy.getElementById('a001').parent().id() === 'site\\u0000Annex' \
+         && window.__nocmap_cy.getElementById('l:l-new-dev').nonempty()",
+        20,
+        "a001 in the Annex box",
+        "window.__nocmap_cy.getElementById('a001').parent().id()",
+    );
+    assert_eq!(
+        b.eval("window.__nocmap_cy.getElementById('site\\u0000').children().length"),
+        json!(n - 1)
+    );
+    let events = b.cmd(json!({"cmd": "events"}));
+    assert_eq!(events["errors"], json!([]), "page errors: {events}");
+    drop(b);
+    rt.block_on(srv.stop());
+}

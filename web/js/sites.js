@@ -1,0 +1,265 @@
+// Sites: devices grouped by the site the server gives them (`site`: a
+// configured `site:` tag, else the sysLocation), each site a box (a
+// cytoscape compound node) that collapses into one summary node coloured
+// by the worst state inside, and expands on a click. The layered layout
+// runs inside each site; the sites sit on a grid whose columns and rows
+// are as wide and tall as their largest member, so an expanded box pushes
+// the others aside. Links with an end in a collapsed site are drawn as
+// one summary link per pair of sites (or site and device).
+//
+// The pure parts (ids, worst state, the arrangement) are exported for
+// tests; `SiteGroups` drives cytoscape.
+import { REACH_COLOURS } from './elements.js';
+import { layeredPositions } from './layout.js';
+
+export const NO_SITE = '';
+const BOX = 'site\u0000'; // compound box node ids
+const SUMMARY = 'site-summary\u0000'; // summary node ids
+const META = 'site-link\u0000'; // summary link ids
+const GAP = 80; // between two sites' cells
+const PAD = 30; // inside a box, around its devices
+const SUMMARY_SIZE = { w: 180, h: 90 };
+// What the common edge style maps, for the edges that are not links.
+export const EDGE_DEFAULTS = { width: 2, grad: '#6b7280 #6b7280 #6b7280 #6b7280', maxColour: '#6b7280', abLabel: '', baLabel: '', label: '' };
+
+export const boxId = (site) => BOX + site;
+export const summaryId = (site) => SUMMARY + site;
+export const siteName = (site) => (site === NO_SITE ? '(no site)' : site);
+
+// The site a device of the API belongs to.
+export function siteOf(d) {
+  return typeof d.site === 'string' ? d.site : NO_SITE;
+}
+
+// The worst reachability among `reaches` ('down' over 'unknown' over 'up').
+const RANK = { up: 0, unknown: 1, down: 2 };
+export function worstReach(reaches) {
+  let worst = 'up';
+  for (const r of reaches) {
+    const k = r in RANK ? r : 'unknown';
+    if (RANK[k] > RANK[worst]) worst = k;
+  }
+  return worst;
+}
+
+// Centres of cells on a grid, sites in name order: `sizes` Map site →
+// {w, h}. Columns as wide as their widest site, rows as tall as their
+// tallest. Pure.
+export function arrangeSites(sizes) {
+  const names = [...sizes.keys()].sort();
+  const cols = Math.max(1, Math.ceil(Math.sqrt(names.length)));
+  const colW = new Array(cols).fill(0);
+  const rowH = new Array(Math.ceil(names.length / cols)).fill(0);
+  names.forEach((s, i) => {
+    const z = sizes.get(s);
+    colW[i % cols] = Math.max(colW[i % cols], z.w);
+    rowH[Math.floor(i / cols)] = Math.max(rowH[Math.floor(i / cols)], z.h);
+  });
+  const at = new Map();
+  const x0 = [0];
+  for (let c = 1; c < cols; c++) x0.push(x0[c - 1] + colW[c - 1] + GAP);
+  const y0 = [0];
+  for (let r = 1; r < rowH.length; r++) y0.push(y0[r - 1] + rowH[r - 1] + GAP);
+  names.forEach((s, i) => {
+    const c = i % cols, r = Math.floor(i / cols);
+    at.set(s, { x: x0[c] + colW[c] / 2, y: y0[r] + rowH[r] / 2 });
+  });
+  return at;
+}
+
+// The reachability a device is drawn with (as nodeData has it).
+const reachOf = (d) => (d.health && d.health.reachability) || 'unknown';
+
+// Sites drawn as boxes. Only the devices of expanded sites are elements of
+// cytoscape: a collapsed site is its summary node alone, so a large map
+// costs what it shows. Works from the page's model (`model.devices`,
+// `model.links`); the page draws the devices it is told to show.
+export class SiteGroups {
+  // cy: cytoscape; model: the page's model; footprintOf(device) → {w, h,
+  // top}; redraw(ids): the page draws (adds or removes) those devices and
+  // their links again; collapsed: whether a site starts collapsed.
+  constructor(cy, model, footprintOf, redraw, collapsed) {
+    this.cy = cy;
+    this.model = model;
+    this.footprintOf = footprintOf;
+    this.redraw = redraw;
+    this.startCollapsed = collapsed;
+    this.flipped = new Set(); // sites not in their starting state
+    this.inner = new Map(); // site → Map device id → {x, y} relative to the box's centre
+    this.size = new Map(); // site → {w, h} of the expanded box
+    this.at = new Map(); // site → its cell's centre
+    this.stats = { toggles: [] };
+  }
+
+  isCollapsed(site) {
+    return this.startCollapsed !== this.flipped.has(site);
+  }
+
+  // Whether the device with this id is drawn (its site expanded).
+  showsId(id) {
+    const d = this.model.devices.get(id);
+    return !!d && !this.isCollapsed(siteOf(d));
+  }
+
+  // The box node a new device's element goes into (added with it).
+  boxElement(site) {
+    if (this.cy.getElementById(boxId(site)).nonempty()) return null;
+    return { group: 'nodes', data: { id: boxId(site), site, label: siteName(site), kind: 'site-box', colour: '#f3f5f8', role: 'core' } };
+  }
+
+  // Each site's devices laid out in layers (from the model), then the
+  // sites arranged; called once, at the first layout.
+  layout() {
+    const bySite = new Map();
+    const siteOfId = new Map();
+    for (const d of this.model.devices.values()) {
+      const s = siteOf(d);
+      siteOfId.set(d.id, s);
+      if (!bySite.has(s)) bySite.set(s, []);
+      bySite.get(s).push(d);
+    }
+    const edges = new Map();
+    for (const l of this.model.links.values()) {
+      const s = siteOfId.get(l.a.device);
+      if (s === undefined || s !== siteOfId.get(l.b.device)) continue;
+      if (!edges.has(s)) edges.set(s, []);
+      edges.get(s).push([l.a.device, l.b.device]);
+    }
+    for (const [site, devices] of bySite) {
+      const list = devices.map((d) => Object.assign({ id: d.id, role: d.role }, this.footprintOf(d)));
+      const pos = layeredPositions(list, edges.get(site) || []);
+      let x1 = Infinity, y1 = Infinity, x2 = -Infinity, y2 = -Infinity;
+      for (const n of list) {
+        const p = pos.get(n.id);
+        x1 = Math.min(x1, p.x - n.w / 2); x2 = Math.max(x2, p.x + n.w / 2);
+        y1 = Math.min(y1, p.y - n.top); y2 = Math.max(y2, p.y - n.top + n.h);
+      }
+      const cx = (x1 + x2) / 2, cyy = (y1 + y2) / 2;
+      const rel = new Map();
+      for (const [id, p] of pos) rel.set(id, { x: p.x - cx, y: p.y - cyy });
+      this.inner.set(site, rel);
+      this.size.set(site, { w: x2 - x1 + 2 * PAD, h: y2 - y1 + 2 * PAD + 20 });
+    }
+    this.arrange();
+    this.apply();
+  }
+
+  arrange() {
+    const sizes = new Map();
+    for (const s of this.inner.keys()) sizes.set(s, this.isCollapsed(s) ? SUMMARY_SIZE : this.size.get(s));
+    this.at = arrangeSites(sizes);
+  }
+
+  // Where a device of an expanded site goes (null: not laid out yet).
+  positionOf(id) {
+    const d = this.model.devices.get(id);
+    if (!d) return null;
+    const s = siteOf(d);
+    const c = this.at.get(s);
+    const p = this.inner.has(s) && this.inner.get(s).get(id);
+    return c && p ? { x: c.x + p.x, y: c.y + p.y } : null;
+  }
+
+  // Shows each site collapsed or expanded at its place, and the summaries.
+  apply() {
+    const cy = this.cy;
+    cy.batch(() => {
+      for (const site of this.inner.keys()) {
+        const c = this.at.get(site);
+        const shut = this.isCollapsed(site);
+        cy.getElementById(boxId(site)).toggleClass('site-collapsed', shut);
+        let sum = cy.getElementById(summaryId(site));
+        if (sum.empty()) {
+          sum = cy.add({ group: 'nodes', position: Object.assign({}, c),
+            data: { id: summaryId(site), site, kind: 'site-summary', label: siteName(site), colour: REACH_COLOURS.unknown, role: 'core' } });
+        }
+        sum.toggleClass('site-expanded', !shut);
+        sum.position(Object.assign({}, c));
+      }
+      cy.nodes('[kind!="site-box"][kind!="site-summary"]').forEach((n) => {
+        // A stub hangs below its device.
+        const p = this.positionOf(n.data('stub') ? n.data('device') : n.id());
+        if (p) n.position(n.data('stub') ? { x: p.x, y: p.y + 60 } : p);
+      });
+      this.summaries();
+      this.metaLinks();
+    });
+  }
+
+  // After a draw: the summaries' colours and the summary links again.
+  refresh() {
+    this.cy.batch(() => {
+      this.summaries();
+      this.metaLinks();
+    });
+  }
+
+  // Every summary node's label (name and count) and colour (the worst
+  // state inside).
+  summaries() {
+    const reach = new Map();
+    for (const d of this.model.devices.values()) {
+      const s = siteOf(d);
+      if (!reach.has(s)) reach.set(s, []);
+      reach.get(s).push(reachOf(d));
+    }
+    for (const [s, list] of reach) {
+      const sum = this.cy.getElementById(summaryId(s));
+      if (sum.empty()) continue;
+      const worst = worstReach(list);
+      const label = siteName(s) + '\n' + list.length + (list.length === 1 ? ' device' : ' devices');
+      if (sum.data('label') !== label || sum.data('worst') !== worst) {
+        sum.data({ label, worst, colour: REACH_COLOURS[worst], count: list.length });
+      }
+    }
+  }
+
+  // One summary link per pair of ends when a link has an end in a
+  // collapsed site (that end drawn as its site's summary node).
+  metaLinks() {
+    const cy = this.cy;
+    const devices = this.model.devices;
+    const end = (id) => {
+      const s = siteOf(devices.get(id));
+      return this.isCollapsed(s) ? summaryId(s) : id;
+    };
+    const want = new Map();
+    for (const l of this.model.links.values()) {
+      if (!devices.has(l.a.device) || !devices.has(l.b.device)) continue;
+      const a = end(l.a.device), b = end(l.b.device);
+      if (a === b || (a === l.a.device && b === l.b.device)) continue;
+      const [x, y] = a < b ? [a, b] : [b, a];
+      const id = META + x + '\u0000' + y;
+      const w = want.get(id) || { id, source: x, target: y, meta: true, count: 0, down: false };
+      w.count++;
+      w.down = w.down || l.state === 'down';
+      want.set(id, w);
+    }
+    cy.edges('[?meta]').forEach((e) => { if (!want.has(e.id())) cy.remove(e); });
+    const add = [];
+    for (const [id, w] of want) {
+      const data = Object.assign(w, EDGE_DEFAULTS, { label: w.count > 1 ? '×' + w.count : '', state: w.down ? 'down' : 'ok',
+        width: Math.min(8, 1.5 + Math.log2(w.count)) });
+      const e = cy.getElementById(id);
+      if (e.empty()) {
+        if (cy.getElementById(w.source).nonempty() && cy.getElementById(w.target).nonempty()) add.push({ group: 'edges', data });
+      }
+      else if (e.data('count') !== w.count || e.data('state') !== data.state) e.data(data);
+    }
+    if (add.length) cy.add(add);
+  }
+
+  // Expands a collapsed site or collapses an expanded one: its devices are
+  // drawn or taken off the map, the sites move to make room.
+  toggle(site) {
+    const t0 = performance.now();
+    if (this.flipped.has(site)) this.flipped.delete(site);
+    else this.flipped.add(site);
+    this.arrange();
+    const ids = new Set();
+    for (const d of this.model.devices.values()) if (siteOf(d) === site) ids.add(d.id);
+    this.redraw(ids);
+    this.apply();
+    this.stats.toggles.push(performance.now() - t0);
+  }
+}
