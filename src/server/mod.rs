@@ -21,8 +21,9 @@ mod listener;
 mod map_api;
 pub mod metrics;
 mod metrics_counters;
-mod metrics_vitals;
+mod metrics_discovery;
 mod metrics_traps;
+mod metrics_vitals;
 pub mod rate_limit;
 pub mod remote_write;
 mod reports_api;
@@ -34,10 +35,10 @@ mod x509_time;
 
 pub use api::{DeviceView, LinkView, TopologyView};
 pub use auth::{AuthConfig, Denied, Role, authorize};
+pub use changes_api::{ChangedLink, Changes, GoneDevice, changes};
 pub use listener::{DRAIN_TIMEOUT, HANDSHAKE_TIMEOUT, HEADER_TIMEOUT, tls_handshake_failures};
 pub use routes::{CONTENT_SECURITY_POLICY, MAX_BODY_BYTES};
 pub use series::{PROBE_METRICS, SeriesOf, SeriesQuery, metric_by_name, parse_query};
-pub use changes_api::{ChangedLink, Changes, GoneDevice, changes};
 // Pure parsers of request input, public only for the fuzz targets.
 #[doc(hidden)]
 pub use events_api::parse_events_query;
