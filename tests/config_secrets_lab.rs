@@ -254,7 +254,15 @@ bearer_token = "{HOOK_TOKEN}"
             .join("\n");
         panic!("serve never polled counters; its last log lines (newest first):\n{tail}");
     }
-    std::thread::sleep(Duration::from_secs(4));
+    // The alert fires on the first rate, which takes two polls and, with
+    // the counter-refresh watch, up to one agent refresh more each.
+    for _ in 0..60 {
+        let out = curl("/api/alerts", Some(VIEWER));
+        if String::from_utf8_lossy(&out.stdout).contains("any-traffic") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
     for (path, token) in [
         ("/api/whoami", Some(ADMIN)),
         ("/api/devices", Some(ADMIN)),
