@@ -57,7 +57,6 @@ pub(super) fn discovery_families(s: &LiveView<'_>, out: &mut Vec<Family>) {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::live::LiveSnapshot;
     use crate::server::metrics::collect;
     use crate::types::UnixMillis;

@@ -12,7 +12,7 @@
 //! cannot be used (a half-written renewal, a key of another certificate)
 //! is logged once per change and the previous certificate stays in use.
 use super::metrics::{Family, MetricKind, MetricSample, family, single};
-use crate::util::http_tls::{pair_problem, pem_problem};
+use crate::util::http_tls::{PemPairProblem, pair_problem, read_pem_pair};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -20,8 +20,6 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls;
 use tokio_rustls::rustls::crypto::CryptoProvider;
-use tokio_rustls::rustls::pki_types::pem::PemObject;
-use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::rustls::server::{ClientHello, ResolvesServerCert};
 use tokio_rustls::rustls::sign::CertifiedKey;
 
@@ -158,20 +156,15 @@ pub fn acceptor_checking_every(
 
 /// Both files read and checked as a pair.
 fn load(cert: &Path, key: &Path, provider: &CryptoProvider) -> Result<CertifiedKey, TlsError> {
-    let cert_err = |message: String| TlsError::Cert {
-        path: cert.to_path_buf(),
-        message,
-    };
-    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
-        .map_err(|e| cert_err(pem_problem(&e, "certificate")))?
-        .collect::<Result<_, _>>()
-        .map_err(|e| cert_err(pem_problem(&e, "certificate")))?;
-    if chain.is_empty() {
-        return Err(cert_err("no PEM CERTIFICATE block in the file".into()));
-    }
-    let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| TlsError::Key {
-        path: key.to_path_buf(),
-        message: pem_problem(&e, "private key"),
+    let (chain, key_der) = read_pem_pair(cert, key).map_err(|p| match p {
+        PemPairProblem::Cert(message) => TlsError::Cert {
+            path: cert.to_path_buf(),
+            message,
+        },
+        PemPairProblem::Key(message) => TlsError::Key {
+            path: key.to_path_buf(),
+            message,
+        },
     })?;
     CertifiedKey::from_der(chain, key_der, provider).map_err(|e| TlsError::Pair(pair_problem(&e)))
 }

@@ -135,26 +135,48 @@ fn roots(path: &Path, from_system: bool) -> Result<RootCertStore, TlsFileError> 
     Ok(store)
 }
 
+/// Which of a certificate and key pair could not be read, and why (in
+/// words that name no byte of either file).
+pub enum PemPairProblem {
+    Cert(String),
+    Key(String),
+}
+
+/// A certificate chain and its private key read from PEM files: the
+/// client's identity here, the server's certificate in `server::tls`.
+pub fn read_pem_pair(
+    cert: &Path,
+    key: &Path,
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), PemPairProblem> {
+    let cert_err = |e| PemPairProblem::Cert(pem_problem(&e, "certificate"));
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .map_err(cert_err)?
+        .collect::<Result<_, _>>()
+        .map_err(cert_err)?;
+    if chain.is_empty() {
+        return Err(PemPairProblem::Cert(
+            "no PEM CERTIFICATE block in the file".into(),
+        ));
+    }
+    let key_der = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| PemPairProblem::Key(pem_problem(&e, "private key")))?;
+    Ok((chain, key_der))
+}
+
 fn identity(
     cert: &Path,
     key: &Path,
 ) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), TlsFileError> {
-    let cert_err = |message: String| TlsFileError::Cert {
-        path: cert.to_path_buf(),
-        message,
-    };
-    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
-        .map_err(|e| cert_err(pem_problem(&e, "certificate")))?
-        .collect::<Result<_, _>>()
-        .map_err(|e| cert_err(pem_problem(&e, "certificate")))?;
-    if chain.is_empty() {
-        return Err(cert_err("no PEM certificate in the file".into()));
-    }
-    let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| TlsFileError::Key {
-        path: key.to_path_buf(),
-        message: pem_problem(&e, "private key"),
-    })?;
-    Ok((chain, key_der))
+    read_pem_pair(cert, key).map_err(|p| match p {
+        PemPairProblem::Cert(message) => TlsFileError::Cert {
+            path: cert.to_path_buf(),
+            message,
+        },
+        PemPairProblem::Key(message) => TlsFileError::Key {
+            path: key.to_path_buf(),
+            message,
+        },
+    })
 }
 
 /// What went wrong reading a PEM file (`expected`: "certificate", "private
