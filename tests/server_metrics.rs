@@ -92,6 +92,17 @@ async fn metrics_parse_strictly_and_round_trip_hostile_labels() {
                 && s.labels.get("device").map(String::as_str) == Some("dev-b"))
     );
 
+    // The chassis as an info gauge; its hostile model name round-trips.
+    let hw = [
+        a[0],
+        a[1],
+        ("model", "SW-48 \"x\" <b>"),
+        ("serial", "SN123"),
+        ("hardware", "A1"),
+        ("firmware", "9.1"),
+    ];
+    assert_eq!(v("nocmap_device_hardware_info", &hw), 1.0);
+
     assert_eq!(v("nocmap_poll_duration_seconds_sum", &[]), 1.5);
     assert_eq!(v("nocmap_poll_duration_seconds_count", &[]), 4.0);
     assert_eq!(v("nocmap_poll_duration_seconds_max", &[]), 0.75);

@@ -70,6 +70,7 @@ fn recorded_vitals(rel: &str) -> Vitals {
         storage: under(nocmap::vitals::HR_STORAGE_ENTRY),
         sensors: under(nocmap::vitals::ENT_PHY_SENSOR_ENTRY),
         physical: under(nocmap::vitals::ENT_PHYSICAL_ENTRY),
+        inventory: true,
     })
 }
 
@@ -103,6 +104,26 @@ fn sensors_of_real_switches_and_firewalls() {
         assert!((0.0..=60.0).contains(&s.value), "{s:?}");
     }
     assert!(arista.sensors.iter().all(|s| !s.name.is_empty()));
+    // The chassis as the recording's entPhysicalTable row 1 gives it (hex
+    // strings decoded by hand from the .snmprec lines).
+    let inv = arista.inventory.as_ref().unwrap();
+    assert_eq!(inv.entities, 280);
+    let chassis = inv.chassis.as_ref().unwrap();
+    assert_eq!(chassis.index, 1);
+    assert_eq!(chassis.model.as_deref(), Some("DCS-7150S-52-CL"));
+    assert_eq!(chassis.serial.as_deref(), Some("JPE15151458"));
+    assert_eq!(chassis.hardware_rev.as_deref(), Some("02.02"));
+    assert_eq!(
+        chassis.firmware_rev.as_deref(),
+        Some("Aboot-norcal2-2.0.10-1458058")
+    );
+    assert_eq!(chassis.software_rev.as_deref(), Some("4.20.5F"));
+    assert!(inv.unusable.is_empty(), "{:?}", inv.unusable);
+    // Counted from the recording's class and serial columns by a separate
+    // reading: 18 chassis, power supply, fan and module rows, and 43
+    // containers with a serial (the transceiver bays).
+    assert_eq!(inv.parts.len(), 61);
+    assert_eq!(inv.parts.iter().filter(|p| p.serial.is_some()).count(), 46);
 
     let palo = recorded_vitals("network/firewall/paloalto-pa-5000");
     assert_eq!(palo.sensors.len(), 14, "{:?}", palo.unusable);
@@ -199,6 +220,41 @@ fn serve_reads_vitals_into_the_api_and_metrics() {
                 && l.contains("kind=\"ram\"")),
         "{metrics}"
     );
+    // The history keeps each read's summary: r1's RAM use as a device
+    // series, equal to what its hrStorageRam row says (within a read).
+    let id = r1["id"].as_str().unwrap().to_string();
+    let ram = vitals["storage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == "ram")
+        .unwrap();
+    let ram_pct = ram["used_bytes"].as_f64().unwrap() * 100.0 / ram["size_bytes"].as_f64().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let points = loop {
+        let path =
+            format!("/api/devices/{id}/series?metric=memory_used_pct&since=-1h&resolution=raw");
+        let pts = support::noc_get(&lab, port, &path)
+            .and_then(|b| serde_json::from_str::<serde_json::Value>(&b).ok())
+            .and_then(|v| v["points"].as_array().cloned())
+            .unwrap_or_default();
+        if pts.len() >= 2 {
+            break pts;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no memory_used_pct history for r1: {pts:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    };
+    assert!(
+        points
+            .iter()
+            .any(|p| (p["avg"].as_f64().unwrap() - ram_pct).abs() < 5.0),
+        "{points:?} vs {ram_pct}"
+    );
+    // net-snmp on Linux has no ENTITY-MIB: the inventory was walked and is empty.
+    assert_eq!(vitals["inventory"]["entities"], 0, "{vitals}");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
         let active = support::active_alerts(&lab, port);

@@ -37,46 +37,8 @@ pub struct DeviceObs {
 
 /// What the vitals rule kinds look at; all None when the device gave no
 /// vitals or the last read is stale (older than three of its intervals).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct VitalsObs {
-    pub cpu_pct: Option<f64>,
-    pub memory_pct: Option<f64>,
-    pub storage_pct: Option<f64>,
-    pub max_celsius: Option<f64>,
-    /// 1 when a sensor reports nonoperational, 0 when none does.
-    pub sensor_failed: Option<f64>,
-}
-
-impl VitalsObs {
-    pub fn of(v: &crate::vitals::Vitals) -> VitalsObs {
-        use crate::vitals::{SensorKind, SensorStatus, StorageKind};
-        let pct = |used: u64, size: u64| (size > 0).then(|| used as f64 * 100.0 / size as f64);
-        let ram = v.storage.iter().find(|s| s.kind == StorageKind::Ram);
-        let disks = v
-            .storage
-            .iter()
-            .filter(|s| matches!(s.kind, StorageKind::FixedDisk | StorageKind::FlashMemory));
-        let ok_celsius = v
-            .sensors
-            .iter()
-            .filter(|s| s.kind == SensorKind::Celsius && s.status == SensorStatus::Ok);
-        VitalsObs {
-            cpu_pct: v.cpu_load_pct,
-            memory_pct: ram.and_then(|r| pct(r.used_bytes, r.size_bytes)),
-            storage_pct: disks
-                .filter_map(|d| pct(d.used_bytes, d.size_bytes))
-                .reduce(f64::max),
-            max_celsius: ok_celsius.map(|s| s.value).reduce(f64::max),
-            sensor_failed: (!v.sensors.is_empty()).then(|| {
-                let failed = v
-                    .sensors
-                    .iter()
-                    .any(|s| s.status == SensorStatus::Nonoperational);
-                f64::from(u8::from(failed))
-            }),
-        }
-    }
-}
+/// The vitals figures the rule kinds compare (one copy, in `vitals`).
+pub type VitalsObs = crate::vitals::Summary;
 
 impl DeviceObs {
     /// A device with nothing measured (no verdict, no round, no tags).
@@ -188,7 +150,7 @@ impl Observations {
                                 .is_some_and(|(at, life)| now_ms.0.saturating_sub(at.0) <= life)
                         })
                         .and_then(|h| h.vitals.as_ref())
-                        .map(VitalsObs::of)
+                        .map(crate::vitals::Vitals::summary)
                         .unwrap_or_default(),
                 },
             );
@@ -220,52 +182,5 @@ impl Observations {
             topology: snap.topology.clone(),
             poller_links: Vec::new(),
         }
-    }
-}
-
-#[cfg(test)]
-mod vitals_tests {
-    use super::*;
-    use crate::vitals::*;
-
-    #[test]
-    fn the_vitals_kinds_see_ram_the_fullest_disk_the_hottest_sensor() {
-        let storage = |kind, used, size| Storage {
-            descr: "x".into(),
-            kind,
-            size_bytes: size,
-            used_bytes: used,
-        };
-        let sensor = |kind, value, status| Sensor {
-            index: 1,
-            name: "s".into(),
-            kind,
-            value,
-            status,
-            units: None,
-        };
-        let v = Vitals {
-            cpu_load_pct: Some(42.0),
-            storage: vec![
-                storage(StorageKind::Ram, 3, 4),
-                storage(StorageKind::VirtualMemory, 4, 4),
-                storage(StorageKind::FixedDisk, 1, 10),
-                storage(StorageKind::FlashMemory, 9, 10),
-            ],
-            sensors: vec![
-                sensor(SensorKind::Celsius, 41.0, SensorStatus::Ok),
-                sensor(SensorKind::Celsius, 99.0, SensorStatus::Unavailable),
-                sensor(SensorKind::Rpm, 0.0, SensorStatus::Nonoperational),
-            ],
-            ..Default::default()
-        };
-        let o = VitalsObs::of(&v);
-        assert_eq!(o.cpu_pct, Some(42.0));
-        assert_eq!(o.memory_pct, Some(75.0));
-        assert_eq!(o.storage_pct, Some(90.0));
-        // An unavailable sensor's reading is not a temperature.
-        assert_eq!(o.max_celsius, Some(41.0));
-        assert_eq!(o.sensor_failed, Some(1.0));
-        assert_eq!(VitalsObs::of(&Vitals::default()), VitalsObs::default());
     }
 }

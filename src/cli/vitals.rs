@@ -21,7 +21,7 @@ pub async fn run(args: VitalsArgs) -> anyhow::Result<ExitCode> {
     let addr = resolve_host(&args.host).await?;
     let engine = SnmpEngine::new(args.snmp.settings()?).await?;
     let session = engine.open(addr, &creds).await?;
-    let vitals = crate::vitals::read::read(&session).await?;
+    let vitals = crate::vitals::read::read(&session, true).await?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&vitals)?);
     } else {
@@ -64,8 +64,43 @@ fn render(v: &Vitals) -> String {
             s.status
         ));
     }
-    for u in &v.unusable {
+    if let Some(inv) = &v.inventory {
+        render_inventory(&mut out, inv);
+    }
+    for u in v
+        .unusable
+        .iter()
+        .chain(v.inventory.iter().flat_map(|i| &i.unusable))
+    {
         out.push_str(&format!("unusable {}\n", plain(u)));
     }
     out
+}
+
+fn render_inventory(out: &mut String, inv: &crate::vitals::Inventory) {
+    let show = |v: &Option<String>| v.as_deref().map(plain).unwrap_or_else(|| "-".into());
+    if let Some(c) = &inv.chassis {
+        out.push_str(&format!(
+            "chassis  model {} serial {} hardware {} firmware {}\n",
+            show(&c.model),
+            show(&c.serial),
+            show(&c.hardware_rev),
+            inv.firmware().map(plain).unwrap_or_else(|| "-".into()),
+        ));
+    }
+    for p in &inv.parts {
+        let name = p.name.as_ref().or(p.descr.as_ref());
+        out.push_str(&format!(
+            "part     {:<24} {:<13} model {} serial {}\n",
+            show(&name.cloned()),
+            format!("{:?}", p.class),
+            show(&p.model),
+            show(&p.serial),
+        ));
+    }
+    out.push_str(&format!(
+        "entities {} in entPhysicalTable, {} listed\n",
+        inv.entities,
+        inv.parts.len()
+    ));
 }

@@ -2,7 +2,10 @@
 //! its processor load, storage and sensors (`crate::vitals`) through the
 //! shared SNMP transport, into the live state. Independent of the counter
 //! poll: a device without those tables costs four short walks per interval,
-//! and a failure only sets `vitals_error`.
+//! and a failure only sets `vitals_error`. Each reading's summary figures
+//! (`vitals::Summary`) go to the store as device series, so the history
+//! and its rollups keep them. The ENTITY-MIB inventory is walked on the
+//! first reading and then about hourly; readings between carry the last.
 use super::{PollerContext, Ticker};
 use crate::live::DeviceHealth;
 use crate::snmp::{AgentSession, Credential, SnmpTransport};
@@ -27,6 +30,9 @@ pub(super) async fn run(
     );
     let mut stop = shared.stop.clone();
     let mut session: Option<Box<dyn AgentSession>> = None;
+    let inventory_every = inventory_every(every);
+    let mut reads_since_inventory = 0u32;
+    let mut last_inventory: Option<crate::vitals::Inventory> = None;
     loop {
         tokio::select! {
             _ = clock.sleep_until_mono(ticker.due_ms()) => {}
@@ -46,9 +52,33 @@ pub(super) async fn run(
             };
         }
         if let Some(s) = &session {
-            let read = crate::vitals::read::read(&**s).await;
-            if read.is_err() {
-                session = None;
+            let walk_inventory =
+                last_inventory.is_none() || reads_since_inventory >= inventory_every;
+            let mut read = crate::vitals::read::read(&**s, walk_inventory).await;
+            match &mut read {
+                Ok(v) if walk_inventory => {
+                    last_inventory = v.inventory.clone();
+                    reads_since_inventory = 1;
+                }
+                Ok(v) => {
+                    v.inventory = last_inventory.clone();
+                    reads_since_inventory += 1;
+                }
+                Err(_) => session = None,
+            }
+            if let Ok(v) = &read {
+                let at = clock.wall_ms();
+                let samples = v
+                    .summary()
+                    .series()
+                    .into_iter()
+                    .map(|(metric, value)| crate::store::Sample {
+                        key: crate::store::SeriesKey::probe(&device.0, metric),
+                        at,
+                        value,
+                    })
+                    .collect();
+                shared.write(samples, Vec::new());
             }
             record(
                 &shared,
@@ -60,6 +90,12 @@ pub(super) async fn run(
         }
         ticker.finish(clock.mono_ms());
     }
+}
+
+/// Readings between two inventory walks: about an hour's worth, at least 1.
+fn inventory_every(every: Duration) -> u32 {
+    let every = every.as_secs().max(1);
+    u32::try_from(3600 / every).unwrap_or(u32::MAX).max(1)
 }
 
 fn record(
@@ -84,4 +120,16 @@ fn record(
             Err(e) => h.vitals_error = Some(e),
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_inventory_is_walked_about_hourly() {
+        use std::time::Duration;
+        assert_eq!(super::inventory_every(Duration::from_secs(300)), 12);
+        assert_eq!(super::inventory_every(Duration::from_secs(2)), 1800);
+        assert_eq!(super::inventory_every(Duration::from_secs(7200)), 1);
+        assert_eq!(super::inventory_every(Duration::ZERO), 3600);
+    }
 }

@@ -1,5 +1,6 @@
 //! Device vitals as gauges: processor load, storage size and use, and each
-//! sensor's value in its kind's base unit with its status. Labelled by
+//! sensor's value in its kind's base unit with its status, and the
+//! chassis' inventory as an info gauge. Labelled by
 //! device id and sysName like the device gauges; storage and sensor names
 //! are device strings, escaped by the exposition like every label. Pure.
 use super::metrics::{Family, MetricKind, MetricSample, family};
@@ -31,6 +32,11 @@ pub(super) fn vitals_families(s: &LiveView<'_>, out: &mut Vec<Family>) {
     let mut sensor_ok = family(
         "nocmap_device_sensor_ok",
         "1 when the sensor reports ok, 0 when unavailable or nonoperational.",
+        Gauge,
+    );
+    let mut hardware = family(
+        "nocmap_device_hardware_info",
+        "The chassis' model, serial, hardware and firmware revision (ENTITY-MIB entPhysicalTable); always 1.",
         Gauge,
     );
     let names = super::metrics::sys_names(s);
@@ -65,6 +71,17 @@ pub(super) fn vitals_families(s: &LiveView<'_>, out: &mut Vec<Family>) {
             let ok = f64::from(u8::from(se.status == SensorStatus::Ok));
             sensor_ok.samples.push(MetricSample::plain(l, ok));
         }
+        if let Some(inv) = &v.inventory
+            && let Some(c) = &inv.chassis
+        {
+            let text = |v: Option<&str>| v.unwrap_or("").to_string();
+            let mut l = base();
+            l.push(("model", text(c.model.as_deref())));
+            l.push(("serial", text(c.serial.as_deref())));
+            l.push(("hardware", text(c.hardware_rev.as_deref())));
+            l.push(("firmware", text(inv.firmware())));
+            hardware.samples.push(MetricSample::plain(l, 1.0));
+        }
     }
-    out.extend([cpu, size, used, sensor, sensor_ok]);
+    out.extend([cpu, size, used, sensor, sensor_ok, hardware]);
 }

@@ -24,13 +24,19 @@ pub enum SeriesOf {
     Probe,
 }
 
-/// The per-device ICMP series the pollers store (see `poller::icmp_loop`).
-pub const PROBE_METRICS: [&str; 5] = [
+/// The per-device series the pollers store: ICMP figures (see
+/// `poller::icmp_loop`) and the vitals' summary (`poller::vitals_loop`).
+pub const PROBE_METRICS: [&str; 10] = [
     "rtt_min_ms",
     "rtt_avg_ms",
     "rtt_median_ms",
     "rtt_max_ms",
     "loss_pct",
+    crate::vitals::summary::CPU_LOAD_METRIC,
+    crate::vitals::summary::MEMORY_USED_METRIC,
+    crate::vitals::summary::STORAGE_USED_METRIC,
+    crate::vitals::summary::TEMPERATURE_METRIC,
+    crate::vitals::summary::SENSOR_FAILED_METRIC,
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

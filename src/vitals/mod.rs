@@ -5,7 +5,12 @@
 //! walks are `read.rs`. A row that cannot be used (a sensor whose value
 //! cannot be scaled, a storage without a size) is kept in `unusable` with
 //! its reason, never dropped silently.
+pub mod inventory;
 pub mod read;
+pub mod summary;
+
+pub use inventory::Inventory;
+pub use summary::Summary;
 
 use crate::snmp::table::{Rows, int, rows, text};
 use async_snmp::VarBind;
@@ -35,6 +40,10 @@ pub struct Vitals {
     /// Rows that could not be used, each with its reason.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unusable: Vec<String>,
+    /// ENTITY-MIB's hardware inventory, when this reading walked it (it
+    /// changes seldom and may be thousands of rows: read less often).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<Inventory>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -207,7 +216,10 @@ pub struct Walked {
     pub processor_load: Vec<VarBind>,
     pub storage: Vec<VarBind>,
     pub sensors: Vec<VarBind>,
+    /// entPhysicalTable: every column when `inventory` is set, else only
+    /// the names and descriptions the sensors are named from.
     pub physical: Vec<VarBind>,
+    pub inventory: bool,
 }
 
 impl Vitals {
@@ -229,6 +241,9 @@ impl Vitals {
         v.read_storage(&rows(HR_STORAGE_ENTRY, &w.storage));
         let physical = rows(ENT_PHYSICAL_ENTRY, &w.physical);
         v.read_sensors(&rows(ENT_PHY_SENSOR_ENTRY, &w.sensors), &physical);
+        if w.inventory {
+            v.inventory = Some(Inventory::from_rows(&physical));
+        }
         v
     }
 

@@ -1,7 +1,7 @@
 //! The walks behind a device's vitals: four subtrees through the agent's
-//! session. A subtree the agent does not have is simply empty; an error
+//! session (the whole entPhysicalTable when the inventory is asked for). A subtree the agent does not have is simply empty; an error
 //! only when the agent does not answer at all.
-use super::{ENT_PHY_SENSOR_ENTRY, HR_PROCESSOR_ENTRY, HR_STORAGE_ENTRY};
+use super::{ENT_PHY_SENSOR_ENTRY, ENT_PHYSICAL_ENTRY, HR_PROCESSOR_ENTRY, HR_STORAGE_ENTRY};
 use super::{Vitals, Walked};
 use crate::snmp::{AgentSession, Oid, SnmpError};
 
@@ -10,7 +10,8 @@ use crate::snmp::{AgentSession, Oid, SnmpError};
 const ENT_PHYSICAL_NAME: &[u32] = &[1, 3, 6, 1, 2, 1, 47, 1, 1, 1, 1, 7];
 const ENT_PHYSICAL_DESCR: &[u32] = &[1, 3, 6, 1, 2, 1, 47, 1, 1, 1, 1, 2];
 
-pub async fn read(session: &dyn AgentSession) -> Result<Vitals, SnmpError> {
+/// One reading; `inventory` also walks every column of entPhysicalTable.
+pub async fn read(session: &dyn AgentSession, inventory: bool) -> Result<Vitals, SnmpError> {
     let walk = |root: &'static [u32]| async move {
         session
             .walk(&Oid::from_slice(root))
@@ -21,7 +22,9 @@ pub async fn read(session: &dyn AgentSession) -> Result<Vitals, SnmpError> {
     let storage = walk(HR_STORAGE_ENTRY).await?;
     let sensors = walk(ENT_PHY_SENSOR_ENTRY).await?;
     let mut physical = Vec::new();
-    if !sensors.is_empty() {
+    if inventory {
+        physical = walk(ENT_PHYSICAL_ENTRY).await?;
+    } else if !sensors.is_empty() {
         physical = walk(ENT_PHYSICAL_NAME).await?;
         physical.extend(walk(ENT_PHYSICAL_DESCR).await?);
     }
@@ -30,5 +33,6 @@ pub async fn read(session: &dyn AgentSession) -> Result<Vitals, SnmpError> {
         storage,
         sensors,
         physical,
+        inventory,
     }))
 }

@@ -474,5 +474,31 @@ fn vitals() -> nocmap::vitals::Vitals {
             units: None,
         }],
         unusable: Vec::new(),
+        inventory: Some(inventory()),
+    }
+}
+
+/// dev-a's chassis, with a hostile model name.
+fn inventory() -> nocmap::vitals::Inventory {
+    use nocmap::vitals::inventory::*;
+    let chassis = PhysicalEntity {
+        index: 1,
+        class: EntityClass::Chassis,
+        name: Some("Chassis".into()),
+        descr: None,
+        model: Some("SW-48 \"x\" <b>".into()),
+        serial: Some("SN123".into()),
+        hardware_rev: Some("A1".into()),
+        firmware_rev: None,
+        software_rev: Some("9.1".into()),
+        maker: None,
+        replaceable: Some(false),
+        contained_in: 0,
+    };
+    Inventory {
+        chassis: Some(chassis.clone()),
+        parts: vec![chassis],
+        entities: 3,
+        unusable: Vec::new(),
     }
 }

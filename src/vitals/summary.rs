@@ -1,0 +1,127 @@
+//! The few figures of a device's vitals that alert rules compare and the
+//! history keeps: processor load, RAM, the fullest fixed disk or flash, the
+//! hottest sensor that reports ok, and whether any sensor has failed. Pure.
+use super::{SensorKind, SensorStatus, StorageKind, Vitals};
+
+/// One reading's figures; `None` where the device gave nothing to compute
+/// one from.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Summary {
+    pub cpu_pct: Option<f64>,
+    pub memory_pct: Option<f64>,
+    pub storage_pct: Option<f64>,
+    pub max_celsius: Option<f64>,
+    /// 1 when a sensor reports nonoperational, 0 when none does.
+    pub sensor_failed: Option<f64>,
+}
+
+/// The device series the history keeps of each reading, by name.
+pub const CPU_LOAD_METRIC: &str = "cpu_load_pct";
+pub const MEMORY_USED_METRIC: &str = "memory_used_pct";
+pub const STORAGE_USED_METRIC: &str = "storage_used_pct";
+pub const TEMPERATURE_METRIC: &str = "temperature_max_celsius";
+pub const SENSOR_FAILED_METRIC: &str = "sensor_failed";
+
+impl Summary {
+    /// Each figure present, with its series name.
+    pub fn series(&self) -> Vec<(&'static str, f64)> {
+        [
+            (CPU_LOAD_METRIC, self.cpu_pct),
+            (MEMORY_USED_METRIC, self.memory_pct),
+            (STORAGE_USED_METRIC, self.storage_pct),
+            (TEMPERATURE_METRIC, self.max_celsius),
+            (SENSOR_FAILED_METRIC, self.sensor_failed),
+        ]
+        .into_iter()
+        .filter_map(|(name, v)| v.filter(|v| v.is_finite()).map(|v| (name, v)))
+        .collect()
+    }
+}
+
+impl Vitals {
+    pub fn summary(&self) -> Summary {
+        let pct = |used: u64, size: u64| (size > 0).then(|| used as f64 * 100.0 / size as f64);
+        let ram = self.storage.iter().find(|s| s.kind == StorageKind::Ram);
+        let disks = self
+            .storage
+            .iter()
+            .filter(|s| matches!(s.kind, StorageKind::FixedDisk | StorageKind::FlashMemory));
+        let ok_celsius = self
+            .sensors
+            .iter()
+            .filter(|s| s.kind == SensorKind::Celsius && s.status == SensorStatus::Ok);
+        Summary {
+            cpu_pct: self.cpu_load_pct,
+            memory_pct: ram.and_then(|r| pct(r.used_bytes, r.size_bytes)),
+            storage_pct: disks
+                .filter_map(|d| pct(d.used_bytes, d.size_bytes))
+                .reduce(f64::max),
+            max_celsius: ok_celsius.map(|s| s.value).reduce(f64::max),
+            sensor_failed: (!self.sensors.is_empty()).then(|| {
+                let failed = self
+                    .sensors
+                    .iter()
+                    .any(|s| s.status == SensorStatus::Nonoperational);
+                f64::from(u8::from(failed))
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vitals::{Sensor, Storage};
+
+    #[test]
+    fn ram_the_fullest_disk_the_hottest_ok_sensor() {
+        let storage = |kind, used, size| Storage {
+            descr: "x".into(),
+            kind,
+            size_bytes: size,
+            used_bytes: used,
+        };
+        let sensor = |kind, value, status| Sensor {
+            index: 1,
+            name: "s".into(),
+            kind,
+            value,
+            status,
+            units: None,
+        };
+        let v = Vitals {
+            cpu_load_pct: Some(42.0),
+            storage: vec![
+                storage(StorageKind::Ram, 3, 4),
+                storage(StorageKind::VirtualMemory, 4, 4),
+                storage(StorageKind::FixedDisk, 1, 10),
+                storage(StorageKind::FlashMemory, 9, 10),
+            ],
+            sensors: vec![
+                sensor(SensorKind::Celsius, 41.0, SensorStatus::Ok),
+                sensor(SensorKind::Celsius, 99.0, SensorStatus::Unavailable),
+                sensor(SensorKind::Rpm, 0.0, SensorStatus::Nonoperational),
+            ],
+            ..Default::default()
+        };
+        let o = v.summary();
+        assert_eq!(o.cpu_pct, Some(42.0));
+        assert_eq!(o.memory_pct, Some(75.0));
+        assert_eq!(o.storage_pct, Some(90.0));
+        // An unavailable sensor's reading is not a temperature.
+        assert_eq!(o.max_celsius, Some(41.0));
+        assert_eq!(o.sensor_failed, Some(1.0));
+        assert_eq!(
+            o.series(),
+            [
+                (CPU_LOAD_METRIC, 42.0),
+                (MEMORY_USED_METRIC, 75.0),
+                (STORAGE_USED_METRIC, 90.0),
+                (TEMPERATURE_METRIC, 41.0),
+                (SENSOR_FAILED_METRIC, 1.0)
+            ]
+        );
+        assert_eq!(Vitals::default().summary(), Summary::default());
+        assert!(Summary::default().series().is_empty());
+    }
+}
