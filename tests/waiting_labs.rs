@@ -1,5 +1,5 @@
 //! The lab tests that mostly wait, in one binary so that libtest runs them
-//! side by side (two at a time on two cores) instead of one binary after
+//! side by side (four at a time, as `.cargo/config.toml` sets) instead of one binary after
 //! another. Each lab has its own namespaces, address prefix and database
 //! directory, so they do not meet. Each file is still a test binary of its
 //! own for `cargo test --test NAME`; `Cargo.toml` keeps them out of a plain
