@@ -52,6 +52,8 @@ pub const ASSETS: &[Asset] = &[
     asset!("/js/sites.js", "js/sites.js", JS),
     asset!("/js/changes.js", "js/changes.js", JS),
     asset!("/js/positions.js", "js/positions.js", JS),
+    asset!("/js/model.js", "js/model.js", JS),
+    asset!("/js/controls.js", "js/controls.js", JS),
     asset!("/js/style.js", "js/style.js", JS),
     asset!("/js/panels.js", "js/panels.js", JS),
     asset!("/js/charts.js", "js/charts.js", JS),
