@@ -471,18 +471,28 @@ async function start() {
   makeCy();
   controls.wire();
   legendPanel();
-  try {
-    await Promise.all([whoami(state), saved.load()]);
-  } catch (e) {
-    return; // 401: the token prompt is up
-  }
+  // The event stream is asked for at once (on a large map its snapshot
+  // is the long wait); what it sends is applied once the user's role and
+  // the saved positions are known.
+  const early = [];
+  let held = true;
+  const hold = (apply) => (msg) => (held ? early.push(() => apply(msg)) : apply(msg));
   const feed = new Feed({
-    snapshot: applySnapshot,
-    delta: applyDelta,
+    snapshot: hold(applySnapshot),
+    delta: hold(applyDelta),
     state: feedState,
     unauthorized: askToken,
   });
+  state.feedTimes = feed.times; // for the benchmark
   feed.start();
+  try {
+    await Promise.all([whoami(state), saved.load()]);
+  } catch (e) {
+    feed.stop(false); // 401: the token prompt is up
+    return;
+  }
+  held = false;
+  early.splice(0).forEach((apply) => apply());
   alertsLoop();
   changes = new ChangeView(cy, (id) => model.edgeOfLink.get(id), (id) => {
     const d = model.devices.get(id);
