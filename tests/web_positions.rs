@@ -176,6 +176,16 @@ fn positions_survive_a_rediscovery_and_a_reload() {
         "the emptied Annex box and its summary are gone"
     );
     b.screenshot("5-annex-gone");
+    // "auto layout" by site: the saved positions forgotten, every site laid
+    // out again and saved.
+    b.cmd(json!({"cmd": "click", "selector": "#relayout"}));
+    b.wait(
+        &format!("window.__nocmap.layoutSaved >= {}", n + 1),
+        10,
+        "the new layout saved",
+        "window.__nocmap.layoutSaved",
+    );
+    b.screenshot("6-by-site-auto-layout");
     let events = b.cmd(json!({"cmd": "events"}));
     assert_eq!(events["errors"], json!([]), "page errors: {events}");
     drop(b);

@@ -124,8 +124,9 @@ function makeCy() {
   });
   cy.on('dragfree', 'node', (e) => {
     // In a site's box, saved in the site's own frame (sites.js).
+    const inSite = sites && sites.dragged(e.target);
     if (!sites) saved.queue(e.target);
-    else if (sites.dragged(e.target)) saved.queue(e.target, sites.dragged(e.target));
+    else if (inSite) saved.queue(e.target, inSite);
     labelsAgain();
   });
   cy.on('zoom', () => {
@@ -435,9 +436,13 @@ function firstLayout() {
 
 function relayout() {
   if (sites) {
-    sites.arrange();
-    sites.apply();
-    fitTo(cy.nodes(':visible'), 30);
+    // Every site laid out again (its saved positions forgotten first).
+    saved.forget().then(() => {
+      sites.layout();
+      fitTo(cy.nodes(':visible'), 30);
+      view.autoFit = true;
+      labelsAgain();
+    });
     return;
   }
   const shown = cy.nodes(':visible');
