@@ -348,6 +348,117 @@ fn a_map_first_drawn_tiny_is_the_same_map_once_the_window_grows() {
     rt.block_on(srv.stop());
 }
 
+/// The 50-device campus with its core pair joined by a LAG of two members
+/// (both links marked with one `lag` key, as discovery marks members of
+/// an ifStackTable aggregate) and c000 ── d000 doubled by a second,
+/// plain link on other ports.
+fn campus_with_lag() -> nocmap::topology::Topology {
+    use support::topology::{end, link};
+    let mut t = campus(2, 4, 10, 34);
+    t.links.retain(|l| l.id != "l0000"); // c000 ── c001
+    for (k, port) in ["eth1", "eth2"].iter().enumerate() {
+        let mut l = link(&format!("lag{k}"), "c000", "c001");
+        l.a = end("c000", Some(port));
+        l.b = end("c001", Some(port));
+        l.lag = Some("c000:bond0--c001:bond0".into());
+        t.links.push(l);
+    }
+    let mut second = link("l9998", "c000", "d000");
+    second.a = end("c000", Some("eth9"));
+    second.b = end("d000", Some("eth9"));
+    t.links.push(second);
+    t
+}
+
+/// For each pair of devices asked, the visible edges between them: id,
+/// members, rendered width, the middle label shown (empty when hidden)
+/// and its rendered box, and the rendered midpoint.
+const EDGES_BETWEEN: &str = r#"((pairs) => { const cy = window.__nocmap_cy;
+  const key = (a, b) => [a, b].sort().join(' ');
+  return pairs.map(([a, b]) => cy.edges(':visible').filter((e) => key(e.data('source'), e.data('target')) === key(a, b))
+    .map((e) => { const l = e.renderedBoundingBox({ includeNodes: false, includeEdges: false, includeLabels: true,
+        includeMainLabels: true, includeSourceLabels: false, includeTargetLabels: false });
+      return { id: e.id(), members: e.data('members'), width: parseFloat(e.renderedStyle('width')),
+        label: e.style('label'), labelW: l.w, mid: e.renderedMidpoint() }; }));
+})([['c000', 'c001'], ['c000', 'd000'], ['c001', 'd000']])"#;
+
+/// A LAG is one thick edge labelled with its member count, which the
+/// link panel lists; parallel links that are no LAG stay two edges,
+/// fanned apart; no label overlaps.
+#[test]
+fn a_lag_is_one_bundle_and_parallel_links_fan_out() {
+    require_browser();
+    let rt = runtime();
+    let live = Arc::new(Live::new(campus_with_lag(), 180_000));
+    all_up(&live);
+    let srv = serve_live(&rt, live);
+    let mut b = Browser::start_local(ARTIFACTS);
+    b.cmd(json!({"cmd": "goto", "url": format!("http://127.0.0.1:{}/", srv.addr.port())}));
+    b.wait(
+        "window.__nocmap.labels",
+        10,
+        "link labels placed",
+        "window.__nocmap",
+    );
+    assert_no_overlaps(&mut b, "a LAG and parallel links");
+    b.screenshot("lag");
+    let got = b.eval(EDGES_BETWEEN);
+    let (lag, parallel, single) = (&got[0], &got[1], &got[2]);
+    assert_eq!(
+        lag.as_array().unwrap().len(),
+        1,
+        "the LAG as one edge: {got}"
+    );
+    assert_eq!(single.as_array().unwrap().len(), 1, "{got}");
+    let lag = &lag[0];
+    assert_eq!(lag["members"], 2, "{lag}");
+    // (The served links have no counters: "stale" follows the count.)
+    assert_eq!(lag["label"], "×2 stale", "the member count shown: {lag}");
+    assert!(
+        lag["labelW"].as_f64().unwrap() > 0.0,
+        "the count drawn: {lag}"
+    );
+    let w = |e: &Value| e["width"].as_f64().unwrap();
+    assert!(
+        w(lag) > 1.5 * w(&single[0]),
+        "the LAG thicker than a link: {got}"
+    );
+    let p = parallel.as_array().unwrap();
+    assert_eq!(p.len(), 2, "two parallel links, two edges: {got}");
+    let (m0, m1) = (&p[0]["mid"], &p[1]["mid"]);
+    let apart = ((m0["x"].as_f64().unwrap() - m1["x"].as_f64().unwrap()).powi(2)
+        + (m0["y"].as_f64().unwrap() - m1["y"].as_f64().unwrap()).powi(2))
+    .sqrt();
+    assert!(
+        apart > 8.0,
+        "parallel links fanned apart ({apart} px): {got}"
+    );
+    assert!(w(&p[0]) < w(lag), "{got}");
+    // The link panel lists the members.
+    b.cmd(json!({"cmd": "click_edge", "id": lag["id"]}));
+    let panel = b.wait(
+        "document.getElementById('lag-title') && [document.getElementById('lag-title').textContent, \
+         [...document.querySelectorAll('#detail .lag-members li')].map((li) => li.textContent)]",
+        10,
+        "the LAG's panel",
+        "document.getElementById('detail').textContent",
+    );
+    assert_eq!(panel[0], "LAG ×2", "{panel}");
+    let members = panel[1].as_array().unwrap();
+    assert_eq!(members.len(), 2, "{panel}");
+    for (m, port) in members.iter().zip(["eth1", "eth2"]) {
+        assert!(
+            m.as_str().unwrap().starts_with(&format!("{port} ↔ {port}")),
+            "{panel}"
+        );
+    }
+    b.screenshot("lag-panel");
+    let events = b.cmd(json!({"cmd": "events"}));
+    assert_eq!(events["errors"], json!([]), "page errors: {events}");
+    drop(b);
+    rt.block_on(srv.stop());
+}
+
 const PORT: u16 = 18118;
 
 /// The demo network of `nocmap-lab demo` under its own name and prefix.

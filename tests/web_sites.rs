@@ -121,6 +121,20 @@ fn two_thousand_devices_open_as_forty_collapsed_sites() {
         "[[groups]]\nname = \"hq\"\npattern = \"s00-*\"\ntags = [\"role:x\", \"site:HQ (configured)\"]\n",
     )
     .unwrap();
+    // What the server's first snapshot costs in this (debug) build: one
+    // render of the whole map and the snapshot's text.
+    let probe = Feed::with_tagging(config.tagging());
+    let t0 = std::time::Instant::now();
+    probe.tick(&live, nocmap::types::UnixMillis::now());
+    let render = t0.elapsed();
+    let t1 = std::time::Instant::now();
+    let bytes = probe.current().data.len();
+    eprintln!(
+        "server: render {} ms, snapshot text {} ms, {} kB",
+        render.as_millis(),
+        t1.elapsed().as_millis(),
+        bytes / 1000
+    );
     let mut state = AppState::new(live.clone());
     state.feed = Some(Feed::with_tagging(config.tagging()));
     let (srv, url) = serve(&rt, state);
@@ -138,6 +152,15 @@ fn two_thousand_devices_open_as_forty_collapsed_sites() {
         "first draw: {} (snapshot at {} ms)",
         b.eval("JSON.stringify(window.__nocmap.first)"),
         b.eval("window.__nocmap.firstSnapshotMs")
+    );
+    // Where the time before the snapshot went: the page's files, its API
+    // calls and the event stream (request sent, answer's headers, its end
+    // as the resource timing has them), from navigation start.
+    eprintln!(
+        "timeline (ms): {}",
+        b.eval(
+            "JSON.stringify({ dcl: Math.round(performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd),              script: Math.round(window.__nocmap.startMs), feed: Object.fromEntries(Object.entries(window.__nocmap.feedTimes).map(([k, v]) => [k, Math.round(v)])),              res: performance.getEntriesByType('resource').map((r) => [new URL(r.name).pathname,                Math.round(r.startTime), Math.round(r.responseStart), Math.round(r.responseEnd)]) })"
+        )
     );
     b.screenshot("collapsed");
     let seen = b.eval(VISIBLE);
@@ -240,6 +263,40 @@ fn two_thousand_devices_open_as_forty_collapsed_sites() {
         json!(SITES),
         "all collapsed again"
     );
+    // Frame times under one-second updates: for 6 s a tenth of the
+    // devices get a new RTT every second (each tick's delta names them);
+    // the gaps between animation frames and the page's work per update
+    // are printed, not asserted.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let updater = {
+        let (live, stop) = (live.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut round = 0u32;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                round += 1;
+                live.update_devices(|m| {
+                    for (k, h) in m.values_mut().enumerate() {
+                        if (k as u32 + round) % 10 == 0 {
+                            h.rtt_avg_ms = Some(0.3 + f64::from(round % 7) / 10.0);
+                        }
+                    }
+                });
+                std::thread::sleep(std::time::Duration::from_millis(1000));
+            }
+        })
+    };
+    let frames = b.eval(
+        "(async () => { const st = window.__nocmap; const d0 = st.deltas; const a0 = st.applyMs.length; \
+         const r0 = (st.renderMs || []).length; const gaps = []; let last = performance.now(); \
+         const end = last + 6000; await new Promise((done) => { const f = (t) => { gaps.push(t - last); last = t; \
+         if (t < end) requestAnimationFrame(f); else done(); }; requestAnimationFrame(f); }); \
+         gaps.sort((x, y) => x - y); const q = (p) => Math.round(gaps[Math.min(gaps.length - 1, Math.floor(p * gaps.length))]); \
+         return { deltas: st.deltas - d0, frames: gaps.length, p50: q(0.5), p95: q(0.95), max: Math.round(gaps[gaps.length - 1]), \
+           applyMaxMs: Math.round(Math.max(0, ...st.applyMs.slice(a0))), redrawsMs: (st.renderMs || []).slice(r0).map(Math.round) }; })()",
+    );
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    updater.join().unwrap();
+    eprintln!("6 s of one-second updates, collapsed: {frames}");
     let events = b.cmd(json!({"cmd": "events"}));
     assert_eq!(events["errors"], json!([]), "page errors: {events}");
     drop(b);

@@ -52,6 +52,8 @@ pub const ASSETS: &[Asset] = &[
     asset!("/js/sites.js", "js/sites.js", JS),
     asset!("/js/changes.js", "js/changes.js", JS),
     asset!("/js/positions.js", "js/positions.js", JS),
+    asset!("/js/model.js", "js/model.js", JS),
+    asset!("/js/controls.js", "js/controls.js", JS),
     asset!("/js/style.js", "js/style.js", JS),
     asset!("/js/panels.js", "js/panels.js", JS),
     asset!("/js/charts.js", "js/charts.js", JS),
@@ -70,16 +72,26 @@ pub fn lookup(path: &str) -> Option<&'static Asset> {
 }
 
 /// GET (and HEAD) of any path in [`ASSETS`]; other paths are rejected with
-/// "not found" so the API routes and the 404 handler see them.
-pub fn routes() -> BoxedFilter<(Response,)> {
+/// "not found" so the API routes and the 404 handler see them. `on_page`
+/// runs whenever the page itself (an HTML asset) is sent: the server
+/// starts on what the page will ask for next.
+pub fn routes(on_page: std::sync::Arc<dyn Fn() + Send + Sync>) -> BoxedFilter<(Response,)> {
     warp::get()
         .or(warp::head())
         .unify()
         .and(warp::path::full())
-        .and_then(|full: warp::path::FullPath| async move {
-            match lookup(full.as_str()) {
-                Some(a) => Ok(reply(a)),
-                None => Err(warp::reject::not_found()),
+        .and_then(move |full: warp::path::FullPath| {
+            let on_page = on_page.clone();
+            async move {
+                match lookup(full.as_str()) {
+                    Some(a) => {
+                        if a.content_type == HTML {
+                            on_page();
+                        }
+                        Ok(reply(a))
+                    }
+                    None => Err(warp::reject::not_found()),
+                }
             }
         })
         .boxed()
@@ -106,6 +118,20 @@ mod tests {
         assert!(lookup("/../Cargo.toml").is_none());
         assert!(lookup("/js/../../src/main.rs").is_none());
         assert!(lookup("/vendor/").is_none());
+    }
+
+    /// Every module but app.js is preloaded by index.html: the browser
+    /// fetches them at once instead of one level of imports after another.
+    #[test]
+    fn every_module_is_preloaded() {
+        let html = std::str::from_utf8(lookup("/").unwrap().body).unwrap();
+        for a in ASSETS
+            .iter()
+            .filter(|a| a.path.starts_with("/js/") && a.path != "/js/app.js")
+        {
+            let link = format!("<link rel=\"modulepreload\" href=\"{}\">", a.path);
+            assert!(html.contains(&link), "{} not preloaded", a.path);
+        }
     }
 
     /// The page's own code builds DOM only through `el()` in dom.js: no

@@ -83,6 +83,21 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                 Ok::<_, warp::Rejection>(r)
             }
         });
+    // The page asks for the live feed as soon as its scripts run: its
+    // snapshot (a render of the whole map, at most one a tick whoever
+    // asks) starts when the page is sent, not when the stream is asked for.
+    let s = state.clone();
+    let warm_feed: Arc<dyn Fn() + Send + Sync> = Arc::new(move || {
+        if let Some(feed) = s.feed.clone() {
+            let live = s.live.clone();
+            tokio::spawn(async move {
+                feed::fresh(&feed, &live, feed::TICK, |f| {
+                    f.current();
+                })
+                .await;
+            });
+        }
+    });
     // Every request passes the rate limit first, whatever it asks for:
     // the page's files from their own budget, everything else from the
     // API's.
@@ -95,7 +110,7 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                 .unify()
                 .or(metrics)
                 .unify()
-                .or(assets::routes())
+                .or(assets::routes(warm_feed))
                 .unify(),
         )
         .recover(recover)
@@ -517,6 +532,28 @@ mod tests {
         let bare = state(&[]);
         assert_eq!(status(&bare, at, "noc.example.net", "/healthz").await, 421);
         assert_eq!(status(&bare, at, "10.98.200.10", "/healthz").await, 200);
+    }
+
+    /// Sending the page starts the render of the feed's frame its event
+    /// stream will need (a script does not).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sending_the_page_renders_the_feeds_frame() {
+        let mut s = AppState::new(Arc::new(Live::new(Topology::default(), 180_000)));
+        let feed = feed::Feed::new();
+        s.feed = Some(feed.clone());
+        let s = Arc::new(s);
+        let at = "127.0.0.1:8080";
+        assert_eq!(status(&s, at, "localhost", "/js/app.js").await, 200);
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        assert_eq!(feed.current().seq, 0, "a script renders nothing");
+        assert_eq!(status(&s, at, "localhost", "/wall").await, 200);
+        for _ in 0..100 {
+            if feed.current().seq > 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert_eq!(feed.current().seq, 1, "the page renders the frame once");
     }
 
     #[tokio::test]

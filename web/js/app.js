@@ -1,16 +1,12 @@
 // The live network map: builds the cytoscape view, keeps it in step with
 // the live feed, and wires the controls, the detail panel, saved positions,
 // the alarm/alert panels, exports and the NOC wall mode.
-import { el, fill, byId, show } from './dom.js';
+import { byId, show } from './dom.js';
 import { setToken, whenUnauthorized } from './api.js';
-import {
-  nodeData, edgeKey, drawnMembers, edgeData, deviceName,
-} from './elements.js';
+import { nodeData, drawnMembers, edgeData, deviceName } from './elements.js';
 import { Feed } from './feed.js';
-import { parseCidr, matchesSearch, visibleDevices } from './filters.js';
 import { DetailPanel } from './panels.js';
-import { exportPng, exportSvg } from './export.js';
-import { layeredPositions, placeBeside } from './layout.js';
+import { layoutKeeping, placeBeside } from './layout.js';
 import { footprint, placeLinkLabels, LabelPlacer } from './labels.js';
 import { cyStyle, LINK_FONT, LINK_MIN_FONT } from './style.js';
 import { discoveryLoop } from './discovery.js';
@@ -19,19 +15,16 @@ import { stubElements, showStub } from './stubs.js';
 import { SiteGroups, boxId, siteOf } from './sites.js';
 import { ChangeView } from './changes.js';
 import { SavedPositions, whoami } from './positions.js';
+import { MapModel } from './model.js';
+import { Controls } from './controls.js';
 
 const params = new URLSearchParams(location.search);
 const WALL = location.pathname === '/wall' || params.get('wall') === '1';
 // Above this many devices the map starts zoomed out without labels.
 const LARGE_MAP_MIN = 150;
 
-const model = { devices: new Map(), links: new Map() };
-// The edge each link is drawn in (its own, or its LAG's) and each edge's links.
-const edgeOfLink = new Map();
-const edgeLinks = new Map();
-// The elements the next draw brings onto the map, by id: the ones the
-// server's snapshots and deltas named since the last draw.
-const dirty = { nodes: new Set(), edges: new Set() };
+const model = new MapModel();
+const dirty = model.dirty;
 const state = {
   ready: false,
   renderedMs: null,
@@ -50,7 +43,17 @@ let cy = null;
 const saved = new SavedPositions(state); // where dragged devices were saved
 let laidOut = false;
 const detail = new DetailPanel(byId('detail'), model);
-const filters = { search: '', prefix: null, site: '', focus: null, depth: 2 };
+// What the controls (controls.js) see of the map.
+const view = {
+  cy: null,
+  model,
+  wall: WALL,
+  autoFit: true, // the page fits the view (until the user zooms or pans)
+  laidOut: () => laidOut,
+  fit: (nodes, pad) => fitTo(nodes, pad),
+  relayout: () => relayout(),
+};
+const controls = new Controls(view);
 // Sites as boxes (sites.js): on a large map with two sites or more, or as
 // `?sites=1` / `?sites=0` say; decided once, before the first draw.
 let sites = null;
@@ -80,6 +83,7 @@ function makeCy() {
     maxZoom: 6,
   });
   window.__nocmap_cy = cy;
+  view.cy = cy;
   // Cytoscape caches where its container is; keep it right when the
   // controls above it wrap or the window changes. Positions do not depend
   // on the container's size (layout.js), only the view does: a map fitted
@@ -88,7 +92,7 @@ function makeCy() {
   // fills the container once it has its real size.
   new ResizeObserver(containerResized).observe(byId('cy'));
   new ResizeObserver(() => cy.resize()).observe(byId('controls'));
-  cy.on('scrollzoom pinchzoom dragpan', () => { autoFit = false; });
+  cy.on('scrollzoom pinchzoom dragpan', () => { view.autoFit = false; });
   cy.on('mouseover', 'edge', (e) => e.target.addClass('hover'));
   cy.on('mouseout', 'edge', (e) => e.target.removeClass('hover'));
   cy.on('tap', 'node', (e) => {
@@ -116,10 +120,13 @@ function makeCy() {
   // nodes: only a double tap on one node opens its neighbourhood.
   cy.on('dbltap', 'node', (e) => {
     // Devices only (not stubs, sites or ghosts).
-    if (state.prevTap === e.target.id() && model.devices.has(e.target.id())) setFocus(e.target.id());
+    if (state.prevTap === e.target.id() && model.devices.has(e.target.id())) controls.setFocus(e.target.id());
   });
   cy.on('dragfree', 'node', (e) => {
+    // In a site's box, saved in the site's own frame (sites.js).
+    const inSite = sites && sites.dragged(e.target);
     if (!sites) saved.queue(e.target);
+    else if (inSite) saved.queue(e.target, inSite);
     labelsAgain();
   });
   cy.on('zoom', () => {
@@ -139,7 +146,6 @@ function makeCy() {
 state.placeLabels = () => placeLinkLabels(cy); // for tests
 
 let linkLabelsDrawn = true;
-let autoFit = true;
 let lastSize = { w: 0, h: 0 };
 
 function containerResized() {
@@ -150,7 +156,7 @@ function containerResized() {
   state.resizes = (state.resizes || 0) + 1;
   if (!laidOut || box.width < 1 || box.height < 1) return;
   const tiny = was.w < 200 || was.h < 150;
-  if (autoFit || tiny) fitTo(cy.nodes(':visible'), 30);
+  if (view.autoFit || tiny) fitTo(cy.nodes(':visible'), 30);
 }
 
 // Which link labels have room, worked out again after the map changed.
@@ -165,17 +171,8 @@ const labelsAgain = (settleMs) => labelPlacer.again(settleMs);
 function applySnapshot(msg) {
   const t0 = performance.now();
   if (!state.firstSnapshotMs) state.firstSnapshotMs = t0;
-  const devices = msg.devices || [];
-  const links = msg.links || [];
-  // A snapshot is every item: what it does not name is gone.
-  const keepDevices = new Set(devices.map((d) => d.id));
-  const keepLinks = new Set(links.map((l) => l.id));
-  absorb({
-    devices,
-    links,
-    removed_devices: [...model.devices.keys()].filter((id) => !keepDevices.has(id)),
-    removed_links: [...model.links.keys()].filter((id) => !keepLinks.has(id)),
-  });
+  model.applySnapshot(msg);
+  if (!state.firstSnapshotDevices) state.firstSnapshotDevices = model.devices.size; // for tests
   detail.model = model;
   if (msg.seq !== undefined) state.seq = msg.seq;
   state.snapshots = (state.snapshots || 0) + 1;
@@ -191,56 +188,12 @@ function timed(t0) {
 
 function applyDelta(msg) {
   const t0 = performance.now();
-  absorb(msg);
+  model.absorb(msg);
   state.seq = msg.seq;
   state.deltas++;
   if (largeMap) scheduleDraw();
   else draw();
   timed(t0);
-}
-
-// Takes a snapshot's or a delta's items into the model and marks the
-// elements they name for the next draw.
-function absorb(msg) {
-  for (const id of msg.removed_links || []) {
-    forgetLink(id);
-    model.links.delete(id);
-  }
-  for (const id of msg.removed_devices || []) {
-    model.devices.delete(id);
-    dirty.nodes.add(id);
-  }
-  const arrived = new Set();
-  for (const d of msg.devices || []) {
-    if (!model.devices.has(d.id)) arrived.add(d.id);
-    model.devices.set(d.id, d);
-    dirty.nodes.add(d.id);
-  }
-  for (const l of msg.links || []) {
-    forgetLink(l.id);
-    model.links.set(l.id, l);
-    const key = edgeKey(l);
-    edgeOfLink.set(l.id, key);
-    if (!edgeLinks.has(key)) edgeLinks.set(key, new Set());
-    edgeLinks.get(key).add(l.id);
-    dirty.edges.add(key);
-  }
-  // A link whose device was missing can be drawn once the device arrives.
-  if (arrived.size) {
-    for (const l of model.links.values()) {
-      if (arrived.has(l.a.device) || arrived.has(l.b.device)) dirty.edges.add(edgeOfLink.get(l.id));
-    }
-  }
-}
-
-function forgetLink(id) {
-  const key = edgeOfLink.get(id);
-  if (key === undefined) return;
-  edgeOfLink.delete(id);
-  const ids = edgeLinks.get(key);
-  ids.delete(id);
-  if (!ids.size) edgeLinks.delete(key);
-  dirty.edges.add(key);
 }
 
 // On a large map, redrawing after every one-second delta would keep the
@@ -286,14 +239,14 @@ function draw(viewOnly) {
         // New, or moved to another site: (re)drawn in its site's box, its links too.
         if (ele.nonempty()) {
           cy.remove(ele);
-          for (const l of model.links.values()) if (l.a.device === id || l.b.device === id) dirty.edges.add(edgeOfLink.get(l.id));
+          model.markLinksOf(new Set([id]));
         }
         added.push({ group: 'nodes', data: inSite(nodeData(d), added), position: placeNew(id) });
       }
     }
     const shown = sites ? { has: (id) => sites.showsId(id) } : model.devices;
     for (const key of dirty.edges) {
-      const ids = edgeLinks.get(key) || [];
+      const ids = model.edgeLinks.get(key) || [];
       const members = drawnMembers([...ids].map((id) => model.links.get(id)), shown);
       const ele = cy.getElementById(key);
       const data = members.length ? edgeData(key, members) : null;
@@ -313,10 +266,10 @@ function draw(viewOnly) {
   const t1 = performance.now();
   if (!laidOut && (cy.nodes().nonempty() || sites)) firstLayout();
   const t2 = performance.now();
-  if (devicesChanged) refreshControls();
+  if (devicesChanged) controls.refresh();
   if (sites && laidOut) sites.refresh();
   if (changes) changes.mark();
-  applyFilters(viewOnly);
+  controls.apply(viewOnly);
   // Labels change width with their figures: placed again after each draw.
   if (laidOut && edgeLabels) labelsAgain();
   if (!viewOnly) {
@@ -349,16 +302,20 @@ function syncStubs(id, added) {
   else stubsOf.delete(id);
 }
 
-// Stubs that arrived after the first layout go below their device.
+// Stubs that arrived after the first layout go below their device (and
+// are kept there, as placed devices are).
 function placeStubs(added) {
   const fresh = added.filter((a) => a.data.stub && a.group === 'nodes' && !saved.get(a.data.id));
   if (!fresh.length) return;
+  const kept = [];
   cy.batch(() => fresh.forEach((a) => {
     const n = cy.getElementById(a.data.id);
     const others = cy.nodes().filter((o) => o.id() !== a.data.id);
     const placed = others.map((o) => Object.assign({ id: o.id(), role: o.data('role') }, o.position(), footprintOf(o)));
     n.position(placeBeside(Object.assign({ id: a.data.id, role: 'host' }, footprintOf(n)), [a.data.device], placed));
+    kept.push([a.data.id, n.position()]);
   }));
+  if (!sites) saved.keepLayout(kept);
 }
 
 // A device that appears after the first layout goes on its role's row
@@ -369,15 +326,12 @@ function placeNew(id) {
   if (inSitePos) return inSitePos;
   if (saved.get(id) && !sites) return Object.assign({}, saved.get(id));
   if (!laidOut) return { x: 0, y: 0 };
-  const d = model.devices.get(id);
-  const data = nodeData(d);
-  const neighbours = [];
-  for (const l of model.links.values()) {
-    if (l.a.device === id) neighbours.push(l.b.device);
-    else if (l.b.device === id) neighbours.push(l.a.device);
-  }
+  const data = nodeData(model.devices.get(id));
   const placed = cy.nodes().map((n) => Object.assign({ id: n.id(), role: n.data('role') }, n.position(), footprintOf(n)));
-  return placeBeside(Object.assign({ id, role: data.role }, footprint(data)), neighbours, placed);
+  const p = placeBeside(Object.assign({ id, role: data.role }, footprint(data)), model.neighbours(id), placed);
+  // Kept where it was placed: a reload finds it there.
+  if (!sites) saved.keepLayout([[id, p]]);
+  return p;
 }
 
 const footprints = new Map(); // node id → [label text, footprint]
@@ -390,11 +344,18 @@ function footprintOf(n) {
   return f;
 }
 
-// Layered positions (layout.js) for `nodes` and the links among them.
-function autoPositions(nodes) {
+// Positions (layout.js) for `nodes` and the links among them that keep
+// the saved ones (`keep`: Map id → {x, y}): {pos, fresh}.
+function autoPositions(nodes, keep) {
   const list = nodes.map((n) => Object.assign({ id: n.id(), role: n.data('role') }, footprintOf(n)));
   const edges = nodes.edgesWith(nodes).map((e) => [e.data('source'), e.data('target')]);
-  return layeredPositions(list, edges);
+  return layoutKeeping(list, edges, keep);
+}
+
+// The positions `ids` were given by the layout, kept (sent to the server
+// when the user may save): not ghosts of gone devices.
+function keepPositions(pos, ids) {
+  saved.keepLayout(ids.filter((id) => cy.getElementById(id).data('kind') !== 'ghost').map((id) => [id, pos.get(id)]));
 }
 
 // Fits the view to the nodes' centres (cheaper than cy.fit, which measures
@@ -429,17 +390,14 @@ function startSites() {
   const names = new Set([...model.devices.values()].map(siteOf));
   siteMode = want === '1' || (want !== '0' && model.devices.size > LARGE_MAP_MIN && names.size > 1);
   // A large map opens with every site collapsed.
-  if (siteMode) sites = new SiteGroups(cy, model, (d) => footprint(nodeData(d)), redrawDevices, model.devices.size > LARGE_MAP_MIN);
+  if (siteMode) sites = new SiteGroups(cy, model, (d) => footprint(nodeData(d)), redrawDevices, model.devices.size > LARGE_MAP_MIN, saved);
   state.sites = sites; // for tests
 }
 
 // Draws the devices `ids` and their links again (a site expanded or
 // collapsed).
 function redrawDevices(ids) {
-  for (const id of ids) dirty.nodes.add(id);
-  for (const l of model.links.values()) {
-    if (ids.has(l.a.device) || ids.has(l.b.device)) dirty.edges.add(edgeOfLink.get(l.id));
-  }
+  model.markDevices(ids);
   draw(true);
 }
 
@@ -455,16 +413,18 @@ function firstLayout() {
   laidOut = true;
   const all = cy.nodes();
   if (sites) {
-    // Each site laid out in layers.
+    // Each site laid out in layers (keeping the saved positions).
     sites.layout();
   } else {
-    const pos = autoPositions(all);
-    // A saved (dragged) position wins; every other device goes where the
-    // layout puts it, the same on every page.
-    cy.batch(() => all.positions((n) => Object.assign({}, saved.get(n.id()) || pos.get(n.id()))));
+    // Saved positions (dragged, or laid out before) are kept; the other
+    // devices go where the layout puts them, the same on every page, and
+    // are kept there.
+    const { pos, fresh } = autoPositions(all, saved.asMap());
+    cy.batch(() => all.positions((n) => Object.assign({}, pos.get(n.id()))));
+    keepPositions(pos, fresh);
   }
   fitTo(cy.nodes(':visible'), 30);
-  autoFit = true;
+  view.autoFit = true;
   labelsAgain();
   cy.one('render', () => requestAnimationFrame(() => {
     state.ready = true;
@@ -476,102 +436,23 @@ function firstLayout() {
 
 function relayout() {
   if (sites) {
-    sites.arrange();
-    sites.apply();
-    fitTo(cy.nodes(':visible'), 30);
+    // Every site laid out again (its saved positions forgotten first).
+    saved.forget().then(() => {
+      sites.layout();
+      fitTo(cy.nodes(':visible'), 30);
+      view.autoFit = true;
+      labelsAgain();
+    });
     return;
   }
   const shown = cy.nodes(':visible');
-  const pos = autoPositions(shown);
+  const { pos, fresh } = autoPositions(shown, new Map());
   cy.batch(() => shown.positions((n) => Object.assign({}, pos.get(n.id()))));
   fitTo(shown, 30);
-  autoFit = true;
+  view.autoFit = true;
   labelsAgain();
-  saved.forget();
-}
-
-// --- filters and controls ------------------------------------------------
-
-let knownSites = '';
-let knownDevices = '';
-
-function refreshControls() {
-  const names = [...new Set([...model.devices.values()].map(siteOf).filter(Boolean))].sort();
-  if (names.join('\u0000') !== knownSites) {
-    knownSites = names.join('\u0000');
-    const sel = byId('site');
-    const cur = sel.value;
-    fill(sel, [el('option', { value: '' }, 'all sites'), ...names.map((s) => el('option', { value: s, selected: s === cur }, s))]);
-  }
-  const devs = [...model.devices.values()].map((d) => [d.id, deviceName(d)]).sort((a, b) => a[1].localeCompare(b[1]));
-  const key = devs.map((d) => d.join('\u0001')).join('\u0000');
-  if (key !== knownDevices) {
-    knownDevices = key;
-    const sel = byId('focus');
-    fill(sel, [el('option', { value: '' }, 'whole map'), ...devs.map(([id, name]) => el('option', { value: id, selected: id === filters.focus }, name))]);
-  }
-}
-
-function setFocus(id) {
-  filters.focus = id || null;
-  byId('focus').value = id || '';
-  applyFilters();
-  const shown = cy.nodes(':visible');
-  if (shown.nonempty()) fitTo(shown, 40);
-}
-
-let shownBefore = -1;
-function applyFilters(viewOnly) {
-  const visible = visibleDevices(model.devices, model.links, filters);
-  const search = filters.search;
-  const matches = cy.collection();
-  let shown = 0;
-  cy.batch(() => {
-    cy.nodes().forEach((n) => {
-      const d = model.devices.get(n.id());
-      // A stub is shown with its device.
-      const hide = visible !== null && !visible.has(n.data('device') || n.id());
-      if (!hide) shown++;
-      n.toggleClass('hidden', hide);
-      const hit = !!search && !!d && matchesSearch(d, search);
-      n.toggleClass('match', hit);
-      n.toggleClass('faded', !!search && !hit);
-      if (hit) matches.merge(n);
-    });
-  });
-  // Other devices shown or hidden: the view follows, unless the user has
-  // zoomed or panned it.
-  // (Not when a site was expanded or collapsed: the view stays where the
-  // user clicked.)
-  if (laidOut && shown !== shownBefore && shownBefore >= 0 && autoFit && !viewOnly) fitTo(cy.nodes(':visible'), 30);
-  shownBefore = shown;
-  return matches;
-}
-
-function wireControls() {
-  const search = byId('search');
-  search.addEventListener('input', () => {
-    filters.search = search.value;
-    const m = applyFilters();
-    if (m.nonempty() && m.length <= 20) fitTo(m, 120);
-  });
-  const prefix = byId('prefix');
-  prefix.addEventListener('change', () => {
-    const text = prefix.value.trim();
-    filters.prefix = text ? parseCidr(text) : null;
-    prefix.classList.toggle('invalid', !!text && !filters.prefix);
-    applyFilters();
-  });
-  byId('site').addEventListener('change', (e) => { filters.site = e.target.value; applyFilters(); });
-  byId('focus').addEventListener('change', (e) => setFocus(e.target.value));
-  byId('depth').addEventListener('change', (e) => { filters.depth = Number(e.target.value); setFocus(filters.focus); });
-  byId('fit').addEventListener('click', () => {
-    fitTo(cy.nodes(':visible'), 30);
-    autoFit = true;
-  });
-  byId('relayout').addEventListener('click', relayout);
-  byId('export-png').addEventListener('click', () => exportPng(cy, WALL));
-  byId('export-svg').addEventListener('click', () => exportSvg(cy, WALL));
+  // Forgotten, then the new layout kept (when the user may save).
+  saved.forget().then(() => keepPositions(pos, fresh));
 }
 
 // --- start -----------------------------------------------------------------
@@ -593,22 +474,32 @@ async function start() {
   });
   state.startMs = performance.now();
   makeCy();
-  wireControls();
+  controls.wire();
   legendPanel();
-  try {
-    await Promise.all([whoami(state), saved.load()]);
-  } catch (e) {
-    return; // 401: the token prompt is up
-  }
+  // The event stream is asked for at once (on a large map its snapshot
+  // is the long wait); what it sends is applied once the user's role and
+  // the saved positions are known.
+  const early = [];
+  let held = true;
+  const hold = (apply) => (msg) => (held ? early.push(() => apply(msg)) : apply(msg));
   const feed = new Feed({
-    snapshot: applySnapshot,
-    delta: applyDelta,
+    snapshot: hold(applySnapshot),
+    delta: hold(applyDelta),
     state: feedState,
     unauthorized: askToken,
   });
+  state.feedTimes = feed.times; // for the benchmark
   feed.start();
+  try {
+    await Promise.all([whoami(state), saved.load()]);
+  } catch (e) {
+    feed.stop(false); // 401: the token prompt is up
+    return;
+  }
+  held = false;
+  early.splice(0).forEach((apply) => apply());
   alertsLoop();
-  changes = new ChangeView(cy, (id) => edgeOfLink.get(id), (id) => {
+  changes = new ChangeView(cy, (id) => model.edgeOfLink.get(id), (id) => {
     const d = model.devices.get(id);
     return d ? deviceName(d) : id;
   });
@@ -619,7 +510,7 @@ async function start() {
   if (WALL) {
     setInterval(() => {
       fitTo(cy.nodes(':visible'), 30);
-      autoFit = true;
+      view.autoFit = true;
     }, 60000);
     setTimeout(() => location.reload(), 30 * 60000); // a fresh page now and then
   }

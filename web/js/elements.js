@@ -113,12 +113,13 @@ function maxOf(values) {
   return v.length ? Math.max(...v) : null;
 }
 
-// A LAG is drawn as one edge: down or degraded when a member is, stale
-// when every member is (the members' states come from the server).
-function groupState(members) {
+// A LAG is drawn as one edge: down when every member is, degraded when
+// some member is down or degraded (the bundle still carries traffic),
+// stale when every member is (the members' states come from the server).
+export function groupState(members) {
   const states = members.map((l) => l.state);
-  if (states.includes('down')) return 'down';
-  if (states.includes('degraded')) return 'degraded';
+  if (states.every((s) => s === 'down')) return 'down';
+  if (states.includes('down') || states.includes('degraded')) return 'degraded';
   return states.every((s) => s === 'stale') ? 'stale' : 'ok';
 }
 
@@ -163,7 +164,8 @@ export function edgeData(id, members) {
   const speed = speeds.reduce((s, x) => s + x, 0) || null;
   const state = groupState(members);
   const n = members.length;
-  const lagLabel = n > 1 ? (first.lag || 'lag') + ' ×' + n : '';
+  // A LAG's label is its member count (the panel names the members).
+  const lagLabel = first.lag ? '×' + n : '';
   const abColour = bandColour(abBucket);
   const baColour = bandColour(baBucket);
   return {
@@ -187,6 +189,6 @@ export function edgeData(id, members) {
     state,
     speed,
     width: widthOf(speed) + (n > 1 ? Math.min(6, n) : 0),
-    label: state === 'stale' ? 'stale' : lagLabel,
+    label: state === 'stale' ? (lagLabel ? lagLabel + ' stale' : 'stale') : lagLabel,
   };
 }

@@ -8,23 +8,41 @@ import { authHeaders, getJson, HttpError } from './api.js';
 const SILENCE_MS = 5000;
 const POLL_MS = 5000;
 
-// Splits an SSE byte stream into events; feed it text chunks.
+// Splits an SSE byte stream into events; feed it text chunks. Linear in
+// the stream: a line that comes in many chunks (a large map's snapshot is
+// one line of megabytes) is kept as its parts, searched for its end only
+// in the new text and joined once.
 export class SseParser {
   constructor(onEvent) {
     this.onEvent = onEvent;
-    this.buf = '';
+    this.parts = []; // the current line so far
+    this.skipLf = false; // the last chunk ended in '\r' (maybe half of '\r\n')
     this.event = '';
     this.data = [];
   }
   push(chunk) {
-    this.buf += chunk;
-    let nl;
-    while ((nl = this.buf.search(/\r\n|\r|\n/)) >= 0) {
-      const len = this.buf[nl] === '\r' && this.buf[nl + 1] === '\n' ? 2 : 1;
-      const line = this.buf.slice(0, nl);
-      this.buf = this.buf.slice(nl + len);
-      this.line(line);
+    let start = 0;
+    if (this.skipLf && chunk.length) {
+      if (chunk[0] === '\n') start = 1;
+      this.skipLf = false;
     }
+    let n = chunk.indexOf('\n', start);
+    let r = chunk.indexOf('\r', start);
+    while (n >= 0 || r >= 0) {
+      const i = n < 0 ? r : r < 0 ? n : Math.min(n, r);
+      this.parts.push(chunk.slice(start, i));
+      const line = this.parts.length === 1 ? this.parts[0] : this.parts.join('');
+      this.parts = [];
+      this.line(line);
+      start = i + 1;
+      if (chunk[i] === '\r') {
+        if (i + 1 === chunk.length) this.skipLf = true;
+        else if (chunk[i + 1] === '\n') start = i + 2;
+      }
+      if (n >= 0 && n < start) n = chunk.indexOf('\n', start);
+      if (r >= 0 && r < start) r = chunk.indexOf('\r', start);
+    }
+    if (start < chunk.length) this.parts.push(chunk.slice(start));
   }
   line(line) {
     if (line === '') {
@@ -52,6 +70,9 @@ export class Feed {
     this.lastEvent = 0;
     this.stopped = false;
     this.abort = null;
+    // When the stream was asked for, answered, and its first snapshot
+    // arrived and was parsed (performance.now(), for the benchmark).
+    this.times = {};
     this.watchdog = setInterval(() => this.check(), 1000);
   }
 
@@ -78,6 +99,7 @@ export class Feed {
     if (this.stopped) return;
     this.abort = new AbortController();
     this.lastEvent = Date.now();
+    if (!this.times.asked) this.times.asked = performance.now();
     try {
       const r = await fetch('/api/events', {
         headers: authHeaders({ Accept: 'text/event-stream' }),
@@ -89,10 +111,13 @@ export class Feed {
         return;
       }
       if (r.status === 401) {
+        // The token prompt is up; a new token reloads the page.
         this.h.unauthorized();
-        throw new HttpError(401, '/api/events');
+        this.stop(false);
+        return;
       }
       if (!r.ok || !r.body) throw new HttpError(r.status, '/api/events');
+      if (!this.times.answered) this.times.answered = performance.now();
       const parser = new SseParser((ev, data) => this.onEvent(ev, data));
       const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
       for (;;) {
@@ -111,12 +136,15 @@ export class Feed {
   }
 
   onEvent(ev, data) {
+    const first = ev === 'snapshot' && !this.times.snapshot;
+    if (first) this.times.snapshot = performance.now();
     let msg;
     try {
       msg = JSON.parse(data);
     } catch (e) {
       return;
     }
+    if (first) this.times.parsed = performance.now();
     this.lastEvent = Date.now();
     if (this.state !== 'live') {
       this.state = 'live';
@@ -165,9 +193,11 @@ export class Feed {
     }
   }
 
-  stop() {
+  // No more events or retries; `abort`: the stream's request is cut too
+  // (else it ends with its answer).
+  stop(abort = true) {
     this.stopped = true;
     clearInterval(this.watchdog);
-    if (this.abort) this.abort.abort();
+    if (abort && this.abort) this.abort.abort();
   }
 }

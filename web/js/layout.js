@@ -226,3 +226,40 @@ export function placeBeside(node, neighbours, placed) {
   }
   return best ? { x: best.x, y: best.y } : { x: x0, y: ys[0] };
 }
+
+// Positions for `nodes` that keep the saved ones (`saved`: Map id →
+// {x, y}): when most nodes have one, every saved node stays where it was
+// and the others go beside their neighbours one at a time, the rows of
+// the top first (a new switch before its hosts), as placeBeside puts a
+// device that arrives on an open page; when few have one (devices dragged
+// on a map whose layout was never saved), the layered layout with the
+// saved ones where they were. Returns {pos: Map id → {x, y}, fresh: the
+// ids that had no saved position}.
+export function layoutKeeping(nodes, edges, saved) {
+  const have = nodes.filter((n) => saved.has(n.id));
+  const fresh = nodes.filter((n) => !saved.has(n.id));
+  const pos = new Map();
+  if (have.length * 2 < nodes.length) {
+    const laid = layeredPositions(nodes, edges);
+    for (const n of nodes) pos.set(n.id, Object.assign({}, saved.get(n.id) || laid.get(n.id)));
+    return { pos, fresh: fresh.map((n) => n.id) };
+  }
+  const adj = new Map(nodes.map((n) => [n.id, []]));
+  for (const [a, b] of edges) {
+    if (a === b || !adj.has(a) || !adj.has(b)) continue;
+    adj.get(a).push(b);
+    adj.get(b).push(a);
+  }
+  const placed = have.map((n) => {
+    const p = saved.get(n.id);
+    pos.set(n.id, { x: p.x, y: p.y });
+    return Object.assign({}, n, { x: p.x, y: p.y });
+  });
+  fresh.sort((a, b) => rowOfRole(a.role) - rowOfRole(b.role) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  for (const n of fresh) {
+    const p = placeBeside(n, adj.get(n.id), placed);
+    pos.set(n.id, p);
+    placed.push(Object.assign({}, n, p));
+  }
+  return { pos, fresh: fresh.map((n) => n.id) };
+}

@@ -143,7 +143,16 @@ export class DetailPanel {
       const pm = typeof l.rate_uncertainty_pct === 'number' ? ' (±' + l.rate_uncertainty_pct.toFixed(1) + ' %)' : '';
       return l.rate_exact ? 'exact' + pm : 'inexact: ' + String(l.rate_inexact_reason || 'unknown').replace(/_/g, ' ') + pm;
     };
-    const parts = [el('h3', { id: 'detail-title' }, name(links[0].a) + ' ↔ ' + name(links[0].b))];
+    // A LAG's title names the devices (its members' ports are listed).
+    const title = links[0].lag ? [links[0].a, links[0].b].map((e) => name({ device: e.device })).join(' ↔ ')
+      : name(links[0].a) + ' ↔ ' + name(links[0].b);
+    const parts = [el('h3', { id: 'detail-title' }, title)];
+    // A LAG (one edge on the map): its members first, one line each.
+    if (links[0].lag) {
+      parts.push(el('h4', { id: 'lag-title' }, 'LAG ×' + links.length));
+      parts.push(el('ul', { class: 'lag-members' }, links.map((l) => el('li', { 'data-member': l.id },
+        (l.a.if_name || '?') + ' ↔ ' + (l.b.if_name || '?') + ' · ' + l.status + (l.stale ? ' (stale)' : '')))));
+    }
     for (const l of links) {
       parts.push(el('table', { class: 'kv', 'data-link': l.id }, [
         row('end a', name(l.a)),

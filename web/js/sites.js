@@ -10,7 +10,7 @@
 // The pure parts (ids, worst state, the arrangement) are exported for
 // tests; `SiteGroups` drives cytoscape.
 import { REACH_COLOURS } from './elements.js';
-import { layeredPositions } from './layout.js';
+import { layoutKeeping } from './layout.js';
 
 export const NO_SITE = '';
 const BOX = 'site\u0000'; // compound box node ids
@@ -77,8 +77,10 @@ const reachOf = (d) => (d.health && d.health.reachability) || 'unknown';
 export class SiteGroups {
   // cy: cytoscape; model: the page's model; footprintOf(device) → {w, h,
   // top}; redraw(ids): the page draws (adds or removes) those devices and
-  // their links again; collapsed: whether a site starts collapsed.
-  constructor(cy, model, footprintOf, redraw, collapsed) {
+  // their links again; collapsed: whether a site starts collapsed; saved:
+  // the saved positions (positions.js), kept in each site's own frame.
+  constructor(cy, model, footprintOf, redraw, collapsed, saved) {
+    this.saved = saved;
     this.cy = cy;
     this.model = model;
     this.footprintOf = footprintOf;
@@ -86,6 +88,7 @@ export class SiteGroups {
     this.startCollapsed = collapsed;
     this.flipped = new Set(); // sites not in their starting state
     this.inner = new Map(); // site → Map device id → {x, y} relative to the box's centre
+    this.centre = new Map(); // site → the box's centre in the site's saved frame
     this.size = new Map(); // site → {w, h} of the expanded box
     this.at = new Map(); // site → its cell's centre
     this.stats = { toggles: [] };
@@ -107,9 +110,14 @@ export class SiteGroups {
     return { group: 'nodes', data: { id: boxId(site), site, label: siteName(site), kind: 'site-box', colour: '#f3f5f8', role: 'core' } };
   }
 
-  // Each site's devices laid out in layers (from the model), then the
-  // sites arranged; called once, at the first layout.
+  // Each site's devices laid out in layers (from the model), keeping the
+  // saved positions, then the sites arranged; called once, at the first
+  // layout. The positions of a site's devices are saved in the site's own
+  // frame (only where they sit in the box matters: the box moves with
+  // the arrangement of the sites), so a reload finds them where they were.
   layout() {
+    const keep = this.saved ? this.saved.asMap() : new Map();
+    const fresh = [];
     const bySite = new Map();
     const siteOfId = new Map();
     for (const d of this.model.devices.values()) {
@@ -127,7 +135,9 @@ export class SiteGroups {
     }
     for (const [site, devices] of bySite) {
       const list = devices.map((d) => Object.assign({ id: d.id, role: d.role }, this.footprintOf(d)));
-      const pos = layeredPositions(list, edges.get(site) || []);
+      const laid = layoutKeeping(list, edges.get(site) || [], keep);
+      const pos = laid.pos;
+      for (const id of laid.fresh) fresh.push([id, pos.get(id)]);
       let x1 = Infinity, y1 = Infinity, x2 = -Infinity, y2 = -Infinity;
       for (const n of list) {
         const p = pos.get(n.id);
@@ -138,10 +148,25 @@ export class SiteGroups {
       const rel = new Map();
       for (const [id, p] of pos) rel.set(id, { x: p.x - cx, y: p.y - cyy });
       this.inner.set(site, rel);
+      this.centre.set(site, { x: cx, y: cyy });
       this.size.set(site, { w: x2 - x1 + 2 * PAD, h: y2 - y1 + 2 * PAD + 20 });
     }
     this.arrange();
     this.apply();
+    if (this.saved) this.saved.keepLayout(fresh);
+  }
+
+  // Where a dragged device of an expanded site is saved (in its site's
+  // frame), its place in the box updated; null for anything else.
+  dragged(node) {
+    const d = this.model.devices.get(node.id());
+    const s = d && siteOf(d);
+    const c = d && this.at.get(s);
+    const o = d && this.centre.get(s);
+    if (!c || !o || !this.inner.has(s)) return null;
+    const p = node.position();
+    this.inner.get(s).set(d.id, { x: p.x - c.x, y: p.y - c.y });
+    return { x: p.x - c.x + o.x, y: p.y - c.y + o.y };
   }
 
   arrange() {
@@ -186,9 +211,23 @@ export class SiteGroups {
     });
   }
 
-  // After a draw: the summaries' colours and the summary links again.
+  // After a draw: a site left without devices taken off the map (its box
+  // and summary; the other sites stay where they are), the summaries'
+  // colours and the summary links again.
   refresh() {
+    const used = new Set();
+    for (const d of this.model.devices.values()) used.add(siteOf(d));
     this.cy.batch(() => {
+      for (const site of [...this.inner.keys()]) {
+        if (used.has(site)) continue;
+        this.cy.remove(this.cy.getElementById(boxId(site)));
+        this.cy.remove(this.cy.getElementById(summaryId(site)));
+        this.inner.delete(site);
+        this.size.delete(site);
+        this.centre.delete(site);
+      }
+      // A box made for a device that has since moved on.
+      this.cy.nodes('[kind="site-box"]').forEach((b) => { if (b.children().empty() && !used.has(b.data('site'))) this.cy.remove(b); });
       this.summaries();
       this.metaLinks();
     });
