@@ -27,6 +27,7 @@ pub fn device(name: &str) -> Device {
         interfaces: Vec::new(),
         partial: Vec::new(),
         unresolved: Vec::new(),
+        placement: Vec::new(),
     }
 }
 

@@ -47,6 +47,7 @@ fn managed_device(r: &DeviceReport, id: &DeviceId) -> Device {
         interfaces: r.interfaces.clone(),
         partial: r.partial.clone(),
         unresolved: r.unresolved.clone(),
+        placement: Vec::new(),
     }
 }
 
@@ -68,6 +69,7 @@ pub(super) fn unmanaged(id: &DeviceId) -> Device {
         interfaces: Vec::new(),
         partial: Vec::new(),
         unresolved: Vec::new(),
+        placement: Vec::new(),
     }
 }
 
