@@ -33,6 +33,9 @@ pub struct Device {
     pub mgmt_addr: Option<IpAddr>,
     pub chassis_id: Option<String>,
     pub vendor: Option<String>,
+    /// The model its sysObjectID registers, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
     /// True when the device answered SNMP; false for neighbours known only
     /// from what LLDP/CDP/ARP/FDB said of them.
     #[serde(default)]
@@ -177,6 +180,7 @@ impl Device {
             mgmt_addr: None,
             chassis_id: None,
             vendor: None,
+            model: None,
             managed: !poller,
             poller,
             sys_object_id: None,

@@ -18,6 +18,7 @@ pub fn device(name: &str) -> Device {
         mgmt_addr: None,
         chassis_id: None,
         vendor: None,
+        model: None,
         managed: true,
         poller: false,
         sys_object_id: None,

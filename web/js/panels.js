@@ -99,6 +99,7 @@ export class DetailPanel {
       row('location', d.sys_location),
       row('contact', d.sys_contact),
       row('vendor', d.vendor),
+      ...(d.model ? [row('model', d.model)] : []),
       row('mgmt address', d.mgmt_addr),
       row('kind', deviceKind(d)),
       // A host placed from forwarding tables: on which switch port, and why.
