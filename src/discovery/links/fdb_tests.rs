@@ -207,3 +207,32 @@ fn placement_and_unplaced_macs_are_in_the_json_and_absent_when_empty() {
     assert_eq!(row["reason"], "learned_behind_uplink");
     assert_eq!(row["macs"].as_array().unwrap().len(), 16);
 }
+
+#[test]
+fn an_ambiguous_lldp_port_number_keeps_hosts_off_both_ports_it_could_be() {
+    // LLDP port number 1 is ifIndex 1 (p1) or bridge port 1 = ifIndex 10
+    // (p10), and nothing else names it: neither port gets hosts.
+    let mut sw = dev(
+        "sw",
+        "aa:00:00:00:00:01",
+        &[
+            (1, "p1", "02:00:00:00:01:01"),
+            (10, "p10", "02:00:00:00:01:0a"),
+            (2, "p2", "02:00:00:00:01:02"),
+        ],
+    );
+    sw.bridge_ports.insert(1, IfIndex(10));
+    sw.lldp.push(nb(1, "aa:00:00:00:00:99", 5, "eth0"));
+    sw.fdb = vec![
+        fdb("02:77:00:00:00:01", 1, None),
+        fdb("02:77:00:00:00:0a", 10, None),
+        fdb("02:77:00:00:00:02", 2, None),
+    ];
+    let t = build_topology(&[sw]);
+    assert_eq!(
+        hosts(&t),
+        vec!["mac-02:77:00:00:00:02@sw:p2"],
+        "{:?}",
+        names(&t)
+    );
+}
