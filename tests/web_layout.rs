@@ -206,6 +206,7 @@ fn unresolved_rows(t: &mut nocmap::topology::Topology) {
         local_if: Some("to-h999".into()),
         neighbor: Some(n.into()),
         reason,
+        macs: vec![],
     };
     let a3 = t.devices.iter_mut().find(|d| d.id.0 == "a003").unwrap();
     a3.unresolved = vec![

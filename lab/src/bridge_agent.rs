@@ -1,6 +1,7 @@
 //! `nocmap-lab bridge-agent`: a net-snmp `pass_persist` agent serving
 //! BRIDGE-MIB (base, port and forwarding tables) and the Q-BRIDGE forwarding
-//! table of one Linux bridge, for the lab's switches.
+//! table of one Linux bridge, for the lab's switches, with the VLAN bridges
+//! `brN` next to it as its VLANs (`bridge_vlans`).
 //!
 //! Owns the I/O: reading sysfs, running `bridge -j fdb show` with fixed
 //! arguments, and the stdin/stdout loop. The OID table is `bridge_mib`, the
@@ -9,6 +10,7 @@
 use super::LabError;
 use super::bridge_mib::{BridgePort, BridgeSnapshot, MibView, parse_fdb_json, parse_mac};
 use super::bridge_mib::{PortNo, parse_port_no};
+use super::bridge_vlans::{merge_vlan_bridge, vlan_of_bridge};
 use super::pass_persist::{Fed, Session, answer, needs_view};
 use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
@@ -51,8 +53,8 @@ impl LinuxBridge {
         })
     }
 
-    fn ports(&self) -> Vec<BridgePort> {
-        let brif = self.sys_net.join(&self.name).join("brif");
+    fn ports(&self, bridge: &str) -> Vec<BridgePort> {
+        let brif = self.sys_net.join(bridge).join("brif");
         let Ok(dir) = std::fs::read_dir(&brif) else {
             return Vec::new();
         };
@@ -81,14 +83,29 @@ impl LinuxBridge {
         ports
     }
 
-    fn fdb_json(&mut self) -> String {
+    /// The VLAN bridges (`brN`, see `bridge_vlans`) next to this one.
+    fn vlan_bridges(&self) -> Vec<(u16, String)> {
+        let Ok(dir) = std::fs::read_dir(&self.sys_net) else {
+            return Vec::new();
+        };
+        let mut v: Vec<(u16, String)> = dir
+            .filter_map(Result::ok)
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|n| *n != self.name && self.sys_net.join(n).join("bridge").is_dir())
+            .filter_map(|n| Some((vlan_of_bridge(&n)?, n)))
+            .collect();
+        v.sort();
+        v
+    }
+
+    fn fdb_json(&mut self, bridge: &str) -> String {
         let program = BRIDGE_PROGRAMS
             .iter()
             .find(|p| Path::new(p).exists())
             .copied()
             .unwrap_or("bridge");
         let out = Command::new(program)
-            .args(["-j", "fdb", "show", "br", &self.name])
+            .args(["-j", "fdb", "show", "br", bridge])
             .stdin(Stdio::null())
             .stderr(Stdio::piped())
             .output();
@@ -96,7 +113,7 @@ impl LinuxBridge {
             Ok(o) if o.status.success() => None,
             Ok(o) => Some(format!(
                 "{program} fdb show br {}: {} {}",
-                self.name,
+                bridge,
                 o.status,
                 String::from_utf8_lossy(&o.stderr).trim()
             )),
@@ -118,13 +135,20 @@ impl BridgeSource for LinuxBridge {
     fn snapshot(&mut self) -> BridgeSnapshot {
         let address =
             read(&self.sys_net.join(&self.name).join("address")).and_then(|s| parse_mac(s.trim()));
-        let ports = self.ports();
-        let fdb = parse_fdb_json(&self.fdb_json(), &self.name, &ports);
-        BridgeSnapshot {
+        let name = self.name.clone();
+        let ports = self.ports(&name);
+        let fdb = parse_fdb_json(&self.fdb_json(&name), &name, &ports);
+        let mut snap = BridgeSnapshot {
             address,
             ports,
             fdb,
+        };
+        for (vid, br) in self.vlan_bridges() {
+            let ports = self.ports(&br);
+            let fdb = parse_fdb_json(&self.fdb_json(&br), &br, &ports);
+            merge_vlan_bridge(&mut snap, vid, &ports, fdb);
         }
+        snap
     }
 }
 

@@ -13,13 +13,16 @@
 //! (the `Lab` API), `probe` (LLDP settling, iperf), `truth` (ground truth for
 //! discovery tests), `wire` (the userspace delay line), `bridge_agent` (the
 //! switches' BRIDGE-MIB pass_persist agent) with its pure parts `bridge_mib`
-//! (OID table and order) and `pass_persist` (the protocol).
+//! (OID table and order), `bridge_vlans` (VLAN bridges `brN` merged in as
+//! VLANs, trunk cables `X.N` as the one port `X`) and `pass_persist` (the
+//! protocol).
 //!
 //! Invariant: the lab never touches the root namespace's addresses or routes;
 //! every namespace it creates is named `<lab>-...` and recorded in its state
 //! directory, and teardown only removes what is recorded or planned.
 pub mod bridge_agent;
 pub mod bridge_mib;
+pub mod bridge_vlans;
 mod build;
 pub mod conf;
 mod daemons;

@@ -286,6 +286,7 @@ pub fn cdp(report: &DeviceReport, vbs: &[VarBind]) -> (Vec<CdpNeighbor>, Vec<Unr
                 local_if: report.interface(if_index).map(|x| x.name.clone()),
                 neighbor: device_id,
                 reason: reason.unwrap_or(UnresolvedReason::UnknownIndex),
+                macs: vec![],
             });
             continue;
         };
@@ -306,6 +307,7 @@ pub fn cdp(report: &DeviceReport, vbs: &[VarBind]) -> (Vec<CdpNeighbor>, Vec<Unr
                     local_if: None,
                     neighbor: Some(device_id.clone()),
                     reason: UnresolvedReason::LocalPortUnknown,
+                    macs: vec![],
                 });
             }
         }
@@ -378,7 +380,7 @@ pub fn bridge_ports(vbs: &[VarBind]) -> BTreeMap<u32, IfIndex> {
 
 pub fn fdb(vbs: &[VarBind], port_if: &BTreeMap<u32, IfIndex>) -> Vec<FdbEntry> {
     let mut out = Vec::new();
-    let mut push = |mac_arcs: &[u32], cols: &crate::snmp::table::Columns| {
+    let mut push = |mac_arcs: &[u32], cols: &crate::snmp::table::Columns, vlan: Option<u32>| {
         let Some(m) = octets(mac_arcs).as_deref().and_then(mac) else {
             return;
         };
@@ -393,17 +395,18 @@ pub fn fdb(vbs: &[VarBind], port_if: &BTreeMap<u32, IfIndex>) -> Vec<FdbEntry> {
             bridge_port: port,
             if_index: port_if.get(&port).copied(),
             status: int(cols.get(&3)),
+            vlan,
         });
     };
     for (index, cols) in rows(oids::DOT1D_TP_FDB_ENTRY, vbs) {
-        push(&index, &cols);
+        push(&index, &cols, None);
     }
     for (index, cols) in rows(oids::DOT1Q_TP_FDB_ENTRY, vbs) {
-        if let [_fdb_id, mac_arcs @ ..] = index.as_slice() {
-            push(mac_arcs, &cols);
+        if let [fdb_id, mac_arcs @ ..] = index.as_slice() {
+            push(mac_arcs, &cols, Some(*fdb_id));
         }
     }
-    out.sort_by(|a, b| (&a.mac, a.bridge_port).cmp(&(&b.mac, b.bridge_port)));
+    out.sort_by(|a, b| (&a.mac, a.bridge_port, a.vlan).cmp(&(&b.mac, b.bridge_port, b.vlan)));
     out.dedup();
     out
 }
@@ -431,6 +434,7 @@ pub fn fill(report: &mut DeviceReport, vbs: &[VarBind]) {
             local_if: local(report, u.local_port),
             neighbor: u.sys_name,
             reason: u.reason,
+            macs: vec![],
         });
     }
     report.lldp = rows.live;

@@ -79,6 +79,7 @@ impl LldpNeighbor {
             local_if,
             neighbor: Some(format!("{name}, port {}", self.port.value)),
             reason,
+            macs: vec![],
         }
     }
 }
@@ -121,6 +122,9 @@ pub struct FdbEntry {
     pub if_index: Option<IfIndex>,
     /// dot1dTpFdbStatus / dot1qTpFdbStatus: 3 = learned, 4 = self.
     pub status: Option<i64>,
+    /// The Q-BRIDGE FDB id (the VLAN on switches that learn per VLAN);
+    /// None for a row of the VLAN-unaware dot1dTpFdbTable.
+    pub vlan: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -258,6 +258,39 @@ pub fn local_lldp_port_why(r: &DeviceReport, port_num: u32) -> Result<String, Un
     }
 }
 
+/// The ifIndexes of our own port an LLDP lldpRemLocalPortNum stands for,
+/// resolved as [`local_lldp_port_why`] does (the number is not always an
+/// ifIndex): the one interface it names; when it is ambiguous, every
+/// interface the number could be (the ifIndex and the bridge port's), so a
+/// caller that must not treat a port facing a neighbour as an edge port
+/// errs on the safe side; none when it names nothing.
+pub fn local_lldp_if_indexes(r: &DeviceReport, port_num: u32) -> Vec<IfIndex> {
+    match local_lldp_port_why(r, port_num) {
+        Ok(name) => r
+            .interfaces
+            .iter()
+            .filter(|i| i.name == name)
+            .map(|i| i.if_index)
+            .take(1)
+            .collect(),
+        Err(UnresolvedReason::LocalPortAmbiguous) => {
+            let by_bridge = r.bridge_ports.get(&port_num).copied();
+            let mut v: Vec<IfIndex> = [Some(IfIndex(port_num)), by_bridge]
+                .into_iter()
+                .flatten()
+                .filter(|i| r.interface(*i).is_some())
+                .collect();
+            if let Some(lp) = r.lldp_ports.get(&port_num) {
+                v.extend(own_port_id(r, &lp.id).iter().map(|i| i.if_index));
+            }
+            v.sort();
+            v.dedup();
+            v
+        }
+        Err(_) => Vec::new(),
+    }
+}
+
 /// The interfaces our own lldpLocPortId names, read in its subtype.
 fn own_port_id<'r>(r: &'r DeviceReport, id: &LldpId) -> Vec<&'r Interface> {
     let v = id.value.as_str();

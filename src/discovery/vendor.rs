@@ -1,5 +1,8 @@
-//! Vendor names from a sysObjectID's enterprise number (1.3.6.1.4.1.N...).
-//! A short table of the vendors a NOC meets most; pure.
+//! Vendor names from a sysObjectID's enterprise number (1.3.6.1.4.1.N...),
+//! a short table of the vendors a NOC meets most (numbers from IANA's
+//! enterprise registry), and models from whole sysObjectIDs (the product
+//! registrations of the real-device corpus, each read against that
+//! device's own sysDescr). Pure.
 
 pub fn from_sys_object_id(oid: &str) -> Option<&'static str> {
     let rest = oid.trim_start_matches('.').strip_prefix("1.3.6.1.4.1.")?;
@@ -46,6 +49,40 @@ pub fn from_sys_object_id(oid: &str) -> Option<&'static str> {
     })
 }
 
+/// The model a whole sysObjectID registers, for the products we have seen
+/// with a sysDescr that names them; None for any other (an unknown product
+/// is no model).
+pub fn model_from_sys_object_id(oid: &str) -> Option<&'static str> {
+    let oid = oid.trim_start_matches('.');
+    let rest = oid.strip_prefix("1.3.6.1.4.1.")?;
+    Some(match rest {
+        "9.1.516" => "Catalyst 3750",
+        "9.1.617" => "Catalyst 3560",
+        "9.12.3.1.3.1062" => "UCS 6100",
+        "9.12.3.1.3.1084" => "Nexus 5000",
+        "11.2.3.7.11.107" => "ProCurve 6120XG",
+        "171.10.63.6" => "DES-3028",
+        "171.10.113.3.1" => "DES-3200-18",
+        "1991.1.3.57.1.1.1.1" => "ICX6430-24",
+        "2011.2.23.276" => "S5720-36C-EI-AC",
+        "2011.2.279.3" => "S12704",
+        "2636.1.1.1.2.21" => "MX960",
+        "3320.1.283.0" => "S5612",
+        "3902.3.100.614" => "ZXR10 5250",
+        "4881.1.1.10.1.41" => "S5750-24GT/12SFP",
+        "4881.1.1.10.1.165" => "N18010",
+        "4881.1.3.1.1.73" => "M18000-WS-ED",
+        "5651.1.102.16" => "SM4200-16GEF8GE-AC",
+        "6339.1.1.2.29" => "DCRS-5980-28T-DC",
+        "6339.1.1.5.3" => "DCS-3726S",
+        "14823.1.1.32" => "Aruba 7210",
+        "25506.1.264" => "WX6103",
+        "25506.1.578" => "E528",
+        "30065.1.3011.7150.3282.52.2745" => "DCS-7150S-52-CL",
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -85,5 +122,28 @@ mod tests {
         }
         assert_eq!(super::from_sys_object_id("1.3.6.1.4.1.999999.1"), None);
         assert_eq!(super::from_sys_object_id("garbage"), None);
+    }
+
+    #[test]
+    fn models_of_whole_product_oids_only() {
+        assert_eq!(
+            super::model_from_sys_object_id(".1.3.6.1.4.1.9.1.516"),
+            Some("Catalyst 3750")
+        );
+        assert_eq!(
+            super::model_from_sys_object_id("1.3.6.1.4.1.2636.1.1.1.2.21"),
+            Some("MX960")
+        );
+        // A prefix or an extension of a known product is not that product.
+        assert_eq!(super::model_from_sys_object_id("1.3.6.1.4.1.9.1"), None);
+        assert_eq!(
+            super::model_from_sys_object_id("1.3.6.1.4.1.9.1.516.1"),
+            None
+        );
+        assert_eq!(
+            super::model_from_sys_object_id("1.3.6.1.4.1.9.1.5160"),
+            None
+        );
+        assert_eq!(super::model_from_sys_object_id("9.1.516"), None);
     }
 }

@@ -24,6 +24,15 @@ pub struct DeviceUnresolved {
     pub row: crate::topology::Unresolved,
 }
 
+/// A host placed on a switch port from forwarding tables, with its
+/// device's id: where, and why that port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlacedHost {
+    pub device: crate::topology::DeviceId,
+    #[serde(flatten)]
+    pub placement: crate::topology::HostPlacement,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AgentProblem {
     pub addr: IpAddr,
@@ -64,6 +73,12 @@ pub struct DiscoveryRun {
     /// The first [`MAX_LISTED_OUT_OF_SCOPE`] of them, sorted.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub depth_cut: Vec<IpAddr>,
+    /// Hosts placed from forwarding tables (absent when none).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub placed_hosts_count: usize,
+    /// The first [`MAX_LISTED_UNRESOLVED`] of them, each with its reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub placed_hosts: Vec<PlacedHost>,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -106,6 +121,18 @@ impl DiscoveryRun {
                 .or_insert(0) += 1;
         }
         unresolved.truncate(MAX_LISTED_UNRESOLVED);
+        let mut placed_hosts: Vec<PlacedHost> = topology
+            .devices
+            .iter()
+            .flat_map(|d| {
+                d.placement.iter().map(|p| PlacedHost {
+                    device: d.id.clone(),
+                    placement: p.clone(),
+                })
+            })
+            .collect();
+        let placed_hosts_count = placed_hosts.len();
+        placed_hosts.truncate(MAX_LISTED_UNRESOLVED);
         DiscoveryRun {
             started_ms,
             finished_ms,
@@ -125,6 +152,8 @@ impl DiscoveryRun {
             unresolved_by_reason,
             depth_cut_count: 0,
             depth_cut: Vec::new(),
+            placed_hosts_count,
+            placed_hosts,
         }
     }
 
@@ -182,6 +211,7 @@ mod tests {
             local_if: Some("ge1".into()),
             neighbor: None,
             reason: crate::topology::UnresolvedReason::PlaceholderChassisId,
+            macs: vec![],
         }];
         let mut c = Device::for_test("c", false);
         c.managed = false;
@@ -260,6 +290,32 @@ mod tests {
         assert_eq!(
             json["depth_cut"],
             serde_json::json!(["127.0.1.18", "127.0.1.24"])
+        );
+    }
+
+    #[test]
+    fn placed_hosts_are_listed_with_their_reason_and_absent_when_none() {
+        let mut t = Topology::default();
+        let none = DiscoveryRun::summarise(UnixMillis(10), UnixMillis(20), &t, vec![], vec![]);
+        let json = serde_json::to_value(&none).unwrap();
+        assert!(json.get("placed_hosts_count").is_none(), "{json}");
+        assert!(json.get("placed_hosts").is_none(), "{json}");
+        let mut h = Device::for_test("mac-02:00:00:00:00:0a", false);
+        h.managed = false;
+        h.placement = vec![crate::topology::HostPlacement {
+            switch: crate::topology::DeviceId("sw".into()),
+            if_name: "p1".into(),
+            vlans: vec![10],
+            reason: "learned on this port in VLAN 10".into(),
+        }];
+        t.devices = vec![Device::for_test("sw", false), h];
+        let run = DiscoveryRun::summarise(UnixMillis(10), UnixMillis(20), &t, vec![], vec![]);
+        let json = serde_json::to_value(&run).unwrap();
+        assert_eq!(json["placed_hosts_count"], 1);
+        assert_eq!(
+            json["placed_hosts"],
+            serde_json::json!([{"device": "mac-02:00:00:00:00:0a", "switch": "sw",
+                "if_name": "p1", "vlans": [10], "reason": "learned on this port in VLAN 10"}])
         );
     }
 }

@@ -33,6 +33,9 @@ pub struct Device {
     pub mgmt_addr: Option<IpAddr>,
     pub chassis_id: Option<String>,
     pub vendor: Option<String>,
+    /// The model its sysObjectID registers, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
     /// True when the device answered SNMP; false for neighbours known only
     /// from what LLDP/CDP/ARP/FDB said of them.
     #[serde(default)]
@@ -58,6 +61,26 @@ pub struct Device {
     /// says is dropped silently.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unresolved: Vec<Unresolved>,
+    /// For a host placed from forwarding tables: the switch port it was
+    /// placed on and why that port is its own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub placement: Vec<HostPlacement>,
+}
+
+/// Why a host seen only in forwarding tables is drawn on one switch port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostPlacement {
+    /// The switch whose forwarding table placed the host.
+    pub switch: DeviceId,
+    /// The switch's port the host is drawn on.
+    pub if_name: String,
+    /// The VLANs (Q-BRIDGE FDB ids) the MAC was learned in on that port;
+    /// empty when only the VLAN-unaware BRIDGE-MIB table had it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vlans: Vec<u32>,
+    /// Why: the MAC was learned on that port only, and why the port is an
+    /// edge port (what it is not).
+    pub reason: String,
 }
 
 /// One neighbour-table row that could not be used in full.
@@ -75,7 +98,14 @@ pub struct Unresolved {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub neighbor: Option<String>,
     pub reason: UnresolvedReason,
+    /// For forwarding-table rows: the MACs not placed, each for `reason`
+    /// (at most [`MAX_LISTED_MACS`]; `neighbor` says how many in all).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub macs: Vec<String>,
 }
+
+/// At most this many MACs are listed on one forwarding-table row.
+pub const MAX_LISTED_MACS: usize = 1000;
 
 /// Why a neighbour-table row could not be used in full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -150,6 +180,7 @@ impl Device {
             mgmt_addr: None,
             chassis_id: None,
             vendor: None,
+            model: None,
             managed: !poller,
             poller,
             sys_object_id: None,
@@ -159,6 +190,7 @@ impl Device {
             interfaces: vec![],
             partial: vec![],
             unresolved: vec![],
+            placement: vec![],
         }
     }
 }

@@ -18,6 +18,7 @@ pub fn device(name: &str) -> Device {
         mgmt_addr: None,
         chassis_id: None,
         vendor: None,
+        model: None,
         managed: true,
         poller: false,
         sys_object_id: None,
@@ -27,6 +28,7 @@ pub fn device(name: &str) -> Device {
         interfaces: Vec::new(),
         partial: Vec::new(),
         unresolved: Vec::new(),
+        placement: Vec::new(),
     }
 }
 

@@ -37,6 +37,9 @@ pub struct Score {
     pub fdb_uplink: usize,
     pub fdb_wrong: usize,
     pub fdb_missed: usize,
+    /// Of the missed hosts, those nocmap lists as not placed, with a reason
+    /// (a MAC in one of the device's unresolved forwarding-table rows).
+    pub fdb_missed_listed: usize,
     pub vendor: Option<String>,
     pub details: Vec<String>,
 }
@@ -350,12 +353,30 @@ pub fn score(o: &Oracle, topo: &Value) -> Score {
             ));
         }
     }
-    score_fdb(o, &me, links, &mut s);
+    // MACs the devices list as not placed, each row with its reason.
+    let listed: BTreeSet<String> = devices
+        .iter()
+        .filter(|d| str_of(d, "id").is_some_and(|id| me.contains(id)))
+        .filter_map(|d| d.get("unresolved").and_then(Value::as_array))
+        .flatten()
+        .filter(|u| u.get("reason").and_then(Value::as_str).is_some())
+        .filter_map(|u| u.get("macs").and_then(Value::as_array))
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_ascii_lowercase)
+        .collect();
+    score_fdb(o, &me, links, &listed, &mut s);
     s
 }
 
 /// nocmap's host placements (FDB links to a `mac-…` device) against the table.
-fn score_fdb(o: &Oracle, me: &BTreeSet<&str>, links: &[Value], s: &mut Score) {
+fn score_fdb(
+    o: &Oracle,
+    me: &BTreeSet<&str>,
+    links: &[Value],
+    listed: &BTreeSet<String>,
+    s: &mut Score,
+) {
     let own: BTreeSet<String> = o.ifs.values().filter_map(|i| i.phys.clone()).collect();
     let hosts = o.fdb.hosts(&own);
     s.fdb_hosts = hosts.len();
@@ -412,5 +433,7 @@ fn score_fdb(o: &Oracle, me: &BTreeSet<&str>, links: &[Value], s: &mut Score) {
             }
         }
     }
-    s.fdb_missed = hosts.keys().filter(|m| !placed.contains(**m)).count();
+    let missed: Vec<&&str> = hosts.keys().filter(|m| !placed.contains(**m)).collect();
+    s.fdb_missed = missed.len();
+    s.fdb_missed_listed = missed.iter().filter(|m| listed.contains(***m)).count();
 }

@@ -111,6 +111,10 @@ fn measure_topology_accuracy() {
             ("extra links", total.extra),
             ("FDB wrong", total.fdb_wrong),
             ("FDB on uplinks", total.fdb_uplink),
+            (
+                "FDB hosts missed without a reason",
+                total.fdb_missed - total.fdb_missed_listed,
+            ),
             ("recordings not discovered", failed),
         ];
         let bad: Vec<String> = bad

@@ -234,6 +234,15 @@ pub fn run(cands: &[Candidate]) -> Vec<Outcome> {
     outcomes
 }
 
+/// Missed hosts, and how many of them nocmap listed as not placed with a
+/// reason.
+fn missed(s: &Score) -> String {
+    match s.fdb_missed_listed {
+        0 => s.fdb_missed.to_string(),
+        n => format!("{} ({n} listed, reason)", s.fdb_missed),
+    }
+}
+
 /// The markdown table, the per-row details and the totals.
 pub fn render(cands: &[Candidate], outcomes: &[Outcome]) -> (String, String, Score) {
     let mut t = String::from(
@@ -293,7 +302,7 @@ pub fn render(cands: &[Candidate], outcomes: &[Outcome]) -> (String, String, Sco
             s.fdb_right,
             s.fdb_uplink,
             s.fdb_wrong,
-            s.fdb_missed
+            missed(&s)
         );
     }
     t += &format!(
@@ -311,7 +320,7 @@ pub fn render(cands: &[Candidate], outcomes: &[Outcome]) -> (String, String, Sco
         total.fdb_right,
         total.fdb_uplink,
         total.fdb_wrong,
-        total.fdb_missed
+        missed(&total)
     );
     t += &format!(
         "\n{} recordings from {} known vendors; {with_rows} of them with LLDP/CDP rows, \
@@ -350,4 +359,5 @@ fn add(t: &mut Score, s: &Score) {
     t.fdb_uplink += s.fdb_uplink;
     t.fdb_wrong += s.fdb_wrong;
     t.fdb_missed += s.fdb_missed;
+    t.fdb_missed_listed += s.fdb_missed_listed;
 }

@@ -99,8 +99,14 @@ export class DetailPanel {
       row('location', d.sys_location),
       row('contact', d.sys_contact),
       row('vendor', d.vendor),
+      ...(d.model ? [row('model', d.model)] : []),
       row('mgmt address', d.mgmt_addr),
       row('kind', deviceKind(d)),
+      // A host placed from forwarding tables: on which switch port, and why.
+      ...(d.placement || []).map((p) => {
+        const sw = this.model.devices.get(p.switch);
+        return row('placed on', (sw ? deviceName(sw) : p.switch) + ' ' + p.if_name + ': ' + p.reason);
+      }),
       row('id', d.id),
       row('reachability', reachText(h)),
       ...(h.icmp_error ? [row('ICMP', h.icmp_error)] : []),

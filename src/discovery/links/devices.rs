@@ -38,6 +38,12 @@ fn managed_device(r: &DeviceReport, id: &DeviceId) -> Device {
             .as_deref()
             .and_then(vendor::from_sys_object_id)
             .map(str::to_string),
+        model: r
+            .system
+            .object_id
+            .as_deref()
+            .and_then(vendor::model_from_sys_object_id)
+            .map(str::to_string),
         managed: true,
         poller: false,
         sys_object_id: r.system.object_id.clone(),
@@ -47,6 +53,7 @@ fn managed_device(r: &DeviceReport, id: &DeviceId) -> Device {
         interfaces: r.interfaces.clone(),
         partial: r.partial.clone(),
         unresolved: r.unresolved.clone(),
+        placement: Vec::new(),
     }
 }
 
@@ -59,6 +66,7 @@ pub(super) fn unmanaged(id: &DeviceId) -> Device {
         mgmt_addr: None,
         chassis_id: None,
         vendor: None,
+        model: None,
         managed: false,
         poller: false,
         sys_object_id: None,
@@ -68,6 +76,7 @@ pub(super) fn unmanaged(id: &DeviceId) -> Device {
         interfaces: Vec::new(),
         partial: Vec::new(),
         unresolved: Vec::new(),
+        placement: Vec::new(),
     }
 }
 

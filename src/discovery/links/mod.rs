@@ -12,6 +12,9 @@ mod cdp;
 mod devices;
 mod evidence;
 mod fdb;
+mod fdb_ports;
+#[cfg(test)]
+mod fdb_tests;
 mod lag;
 mod lldp;
 mod merge;
@@ -25,9 +28,8 @@ pub use ping_only::add_ping_only;
 
 use super::identity::managed_id;
 use super::report::DeviceReport;
-use super::resolve::Index;
+use super::resolve::{Index, local_lldp_if_indexes};
 use crate::topology::{DeviceId, Endpoint, Evidence, Topology};
-use crate::types::IfIndex;
 
 /// Build the topology of a set of reports (one per box, after
 /// `identity::merge_same_devices`).
@@ -47,10 +49,16 @@ pub fn build_topology(reports: &[DeviceReport]) -> Topology {
     for Observed { observer, evidence } in gather(reports) {
         match evidence {
             NeighborEvidence::Lldp(n) => {
-                // The LLDP port number taken as the ifIndex, as on most agents.
+                // Our port as the device's own lldpLocPortTable resolves it
+                // (the port number is not always an ifIndex).
                 let far = known.ix.lldp_device(n, observer);
-                if let Some(p) = n.local_port {
-                    fdb_rows.neighbour(observer, IfIndex(p), far);
+                let r = &reports[observer];
+                for p in n
+                    .local_port
+                    .map(|p| local_lldp_if_indexes(r, p))
+                    .unwrap_or_default()
+                {
+                    fdb_rows.neighbour(observer, p, far);
                 }
                 let s = lldp::sighting(&known, observer, n, &mut devices);
                 if let (Some(s), Some(name)) = (&s, &n.sys_name)

@@ -7,7 +7,7 @@ use crate::topology::{Evidence, Interface, Topology};
 use crate::types::IfIndex;
 use std::net::IpAddr;
 
-fn iface(idx: u32, name: &str, mac: &str, if_type: u32) -> Interface {
+pub(super) fn iface(idx: u32, name: &str, mac: &str, if_type: u32) -> Interface {
     Interface {
         if_index: IfIndex(idx),
         name: name.into(),
@@ -21,7 +21,7 @@ fn iface(idx: u32, name: &str, mac: &str, if_type: u32) -> Interface {
     }
 }
 
-fn dev(name: &str, chassis: &str, ifs: &[(u32, &str, &str)]) -> DeviceReport {
+pub(super) fn dev(name: &str, chassis: &str, ifs: &[(u32, &str, &str)]) -> DeviceReport {
     let mut r = DeviceReport::default();
     r.system.name = Some(name.into());
     r.lldp_chassis = Some(LldpId {
@@ -32,7 +32,7 @@ fn dev(name: &str, chassis: &str, ifs: &[(u32, &str, &str)]) -> DeviceReport {
     r
 }
 
-fn nb(local: u32, chassis: &str, subtype: u32, port: &str) -> LldpNeighbor {
+pub(super) fn nb(local: u32, chassis: &str, subtype: u32, port: &str) -> LldpNeighbor {
     LldpNeighbor {
         index: vec![0, local, 1],
         local_port: Some(local),
@@ -51,7 +51,7 @@ fn nb(local: u32, chassis: &str, subtype: u32, port: &str) -> LldpNeighbor {
     }
 }
 
-fn names(t: &Topology) -> Vec<(String, String, Vec<Evidence>, f64)> {
+pub(super) fn names(t: &Topology) -> Vec<(String, String, Vec<Evidence>, f64)> {
     let n = |e: &crate::topology::Endpoint| {
         let d = t
             .device(&e.device)
@@ -340,6 +340,7 @@ fn fdb_puts_hosts_on_edge_ports_not_uplinks() {
         bridge_port: port,
         if_index: Some(IfIndex(port)),
         status: Some(3),
+        vlan: None,
     };
     // host X on sw1:p1, host Y on sw2:q1; each switch also learns the other host via its uplink.
     sw1.fdb = vec![
@@ -404,6 +405,7 @@ fn fdb_joins_switches_without_lldp_and_not_through_a_middle_one() {
         bridge_port: port,
         if_index: Some(IfIndex(port)),
         status: Some(3),
+        vlan: None,
     };
     sw1.fdb = vec![fdb("02:00:00:00:02:01", 9), fdb("02:00:00:00:03:09", 9)];
     sw2.fdb = vec![fdb("02:00:00:00:01:09", 1), fdb("02:00:00:00:03:09", 2)];
