@@ -16,6 +16,7 @@ mod rate;
 mod receiver;
 mod sweep;
 mod sys;
+pub mod trace_wire;
 pub mod wire;
 
 pub use engine::{EngineCounters, FamilyInfo, IcmpConfig, IcmpEngine};
