@@ -259,6 +259,22 @@ pub fn paris_udp_payload(
     payload
 }
 
+/// Writes a whole UDP header and Paris payload (see [`paris_udp_payload`])
+/// with its checksum filled in, for a raw socket: a datagram socket's
+/// checksum may be left to offload (veth, loopback) and reach routers unset.
+pub fn emit_paris_udp(
+    src: IpAddr,
+    dst: IpAddr,
+    ports: (u16, u16),
+    want_checksum: u16,
+    payload_len: usize,
+    out: &mut Vec<u8>,
+) {
+    let payload = paris_udp_payload(src, dst, ports, want_checksum, payload_len);
+    let sum = udp_checksum(src, dst, ports, &payload);
+    *out = udp_segment(ports, sum, &payload);
+}
+
 /// The UDP checksum the kernel computes for this datagram (0 sent as 0xffff).
 pub fn udp_checksum(src: IpAddr, dst: IpAddr, ports: (u16, u16), payload: &[u8]) -> u16 {
     let segment = udp_segment(ports, 0, payload);

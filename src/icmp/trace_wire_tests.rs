@@ -36,9 +36,9 @@ fn icmp_error(icmp_type: u8, code: u8, datagram: &[u8], quote: usize) -> Vec<u8>
 }
 
 fn udp_datagram(ports: (u16, u16), want: u16, ttl: u8, id: u16) -> Vec<u8> {
-    let payload = paris_udp_payload(SRC.into(), DST.into(), ports, want, 12);
-    let sum = udp_checksum(SRC.into(), DST.into(), ports, &payload);
-    let segment = udp_segment(ports, sum, &payload);
+    let mut segment = Vec::new();
+    emit_paris_udp(SRC.into(), DST.into(), ports, want, 12, &mut segment);
+    assert_eq!(u16::from_be_bytes([segment[6], segment[7]]), want);
     ipv4(SRC, DST, PROTO_UDP, ttl, id, &segment)
 }
 
