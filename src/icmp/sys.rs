@@ -289,7 +289,8 @@ pub fn recv_buffer_size(socket: &Socket) -> usize {
 }
 
 /// Waits until one of `sockets` is readable or `timeout` passes (`poll`);
-/// returns which are readable. An interrupted wait returns none readable.
+/// returns which are readable. A zero timeout only looks. An interrupted
+/// wait returns none readable.
 pub fn wait_readable(sockets: &[&Socket], timeout: std::time::Duration) -> io::Result<Vec<bool>> {
     let mut fds: Vec<libc::pollfd> = sockets
         .iter()
@@ -299,7 +300,8 @@ pub fn wait_readable(sockets: &[&Socket], timeout: std::time::Duration) -> io::R
             revents: 0,
         })
         .collect();
-    let ms = libc::c_int::try_from(timeout.as_millis().max(1)).unwrap_or(libc::c_int::MAX);
+    // Rounded up to whole milliseconds; zero only for zero (one look).
+    let ms = libc::c_int::try_from(timeout.as_micros().div_ceil(1000)).unwrap_or(libc::c_int::MAX);
     let count = libc::nfds_t::try_from(fds.len()).unwrap_or(0);
     // SAFETY: `fds` is a live array of `count` pollfd structures.
     let rc = unsafe { libc::poll(fds.as_mut_ptr(), count, ms) };

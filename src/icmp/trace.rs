@@ -20,6 +20,8 @@ use super::wire::{Family, Framing};
 
 /// Most flows one trace may use.
 pub const MAX_FLOWS: u16 = 64;
+/// Time between two probes of a cycle.
+const PROBE_GAP: Duration = Duration::from_millis(1);
 /// Bytes of payload in each UDP or ICMP probe.
 const PAYLOAD_LEN: usize = 32;
 
@@ -96,12 +98,23 @@ pub fn trace(opts: &TraceOptions) -> Result<TraceReport, IcmpError> {
     for cycle in 0..opts.cycles {
         let cycle_start = start + opts.interval * cycle;
         receive_until(&sockets, &mut state, start, cycle_start, false)?;
-        for flow in 0..usize::from(opts.flows) {
-            for ttl in 1..=state.ttl_limit(flow, opts.max_ttl) {
-                let Some(probe) = state.register(flow, ttl, start.elapsed()) else {
-                    continue;
-                };
-                send(&sockets, opts, src, &probe, echo_sums[flow], &mut buf)?;
+        for (flow, echo_sum) in echo_sums.iter().enumerate() {
+            let mut ttl = 1;
+            while ttl <= state.ttl_limit(flow, opts.max_ttl) {
+                if let Some(probe) = state.register(flow, ttl, start.elapsed()) {
+                    send(&sockets, opts, src, &probe, *echo_sum, &mut buf)?;
+                }
+                // Paced, reading what came in: once the destination has
+                // answered, the TTLs beyond it are not sent (a burst of them
+                // would only meet its ICMP rate limit).
+                receive_until(
+                    &sockets,
+                    &mut state,
+                    start,
+                    Instant::now() + PROBE_GAP,
+                    false,
+                )?;
+                ttl += 1;
             }
         }
     }
@@ -264,11 +277,11 @@ fn receive_until(
     }
     loop {
         state.expire(start.elapsed());
-        let now = Instant::now();
-        if now >= deadline || (early && state.outstanding() == 0) {
+        if early && state.outstanding() == 0 {
             return Ok(());
         }
-        let ready = sys::wait_readable(&watched, deadline - now).map_err(IcmpError::Receive)?;
+        let wait = deadline.saturating_duration_since(Instant::now());
+        let ready = sys::wait_readable(&watched, wait).map_err(IcmpError::Receive)?;
         for (socket, ready) in watched.iter().zip(ready) {
             if !ready {
                 continue;
@@ -281,6 +294,9 @@ fn receive_until(
                     state.on_reply(&reply, at);
                 }
             }
+        }
+        if Instant::now() >= deadline {
+            return Ok(());
         }
     }
 }
