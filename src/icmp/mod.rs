@@ -7,7 +7,7 @@
 //! recvmsg, sendmmsg), `engine` (sockets, probe table, sends, counters), `receiver` (the
 //! supervised receive tasks), `ping`, `pinger` (the trait the monitor polls through),
 //! `sweep`; path tracing: `trace_wire` (pure: quoted probes, Paris probes),
-//! `trace_state` (pure: matching and per-hop tallies), `trace` (its sockets). This module knows nothing of the CLI, SNMP, discovery or storage.
+//! `trace_state` (pure: matching and per-hop tallies), `trace` (its sockets), `tracer` (the trait the monitor traces through). This module knows nothing of the CLI, SNMP, discovery or storage.
 mod engine;
 mod error;
 mod ping;
@@ -20,6 +20,7 @@ mod sys;
 mod trace;
 mod trace_state;
 pub mod trace_wire;
+mod tracer;
 pub mod wire;
 
 pub use engine::{EngineCounters, FamilyInfo, IcmpConfig, IcmpEngine};
@@ -34,4 +35,5 @@ pub use sweep::{
 pub use sys::SocketKind;
 pub use trace::{MAX_FLOWS, TraceOptions, trace};
 pub use trace_state::{Flow, FlowPath, HopReport, ProbeProto, Responder, TraceReport};
+pub use tracer::{RawTracer, Tracer};
 pub use wire::{ErrorKind, Family};
