@@ -73,8 +73,14 @@ fn routed_path(lab: &Lab, from: &str, target: Ipv4Addr) -> Vec<Ipv4Addr> {
             .map(|a| a.parse::<Ipv4Addr>().expect("via address"));
         match via {
             Some(hop) => {
-                path.push(hop);
                 node = owner(lab, hop).0;
+                // The target is that router's own (loopback) address: it
+                // answers for itself at this TTL.
+                if lab.plan().node(&node).and_then(|n| n.loopback) == Some(target) {
+                    path.push(target);
+                    return path;
+                }
+                path.push(hop);
             }
             None => {
                 path.push(target);
@@ -252,4 +258,99 @@ fn trace_follows_hops_loss_ecmp_and_a_route_change() {
     assert_eq!(hop2.len(), 2, "{hop2:?}");
     eprintln!("trace_lab done in {:.1} s", t0.elapsed().as_secs_f64());
     lab.down().unwrap();
+}
+
+/// `serve` with `[poll] path_interval_s = 1` in a lab of four SNMP routers
+/// (noc - r1 - r2|r3 - r4): r4's path on `/api/devices/:id/path` is the
+/// routers' own, each hop mapped to its router; moving r1's route to r4
+/// from r2 to r3 gives one change with the hops before and after, and one
+/// "path changed" line in the log. Lab `trcs`, 10.146.0.0/22.
+#[test]
+fn serve_path_follows_a_route_change() {
+    require_root!();
+    let t0 = Instant::now();
+    let lab = support::lab_up_toml(
+        &LabToml::new("trcs", "10.146.0.0/22")
+            .links("noc:eth0 - r1:eth0, r1:eth1 - r2:eth1, r1:eth2 - r3:eth2, r2:eth3 - r4:eth3, r3:eth4 - r4:eth4")
+            .build(),
+    );
+    for node in ["r1", "r2", "r3", "r4"] {
+        sysctl(&lab, node, "net.ipv4.icmp_ratelimit=0");
+        sysctl(&lab, node, "net.ipv4.icmp_errors_use_inbound_ifaddr=1");
+    }
+    lab.wait_lldp_settled(Duration::from_secs(30)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("nocmap.toml");
+    std::fs::write(&config, "[poll]\npath_interval_s = 1\n").unwrap();
+    let port = 18761;
+    let serve = support::serve::ServeCmd::new(&lab, "10.146.0.0/22")
+        .config(&config)
+        .db(&dir.path().join("db.sqlite"))
+        .listen(port)
+        .verbose()
+        .start_captured("trcs");
+    let r4 = lab.mgmt_addr("r4").unwrap();
+    let id = support::wait_until("r4 in the topology", Duration::from_secs(60), || {
+        let t = support::noc_get(&lab, port, "/api/topology")?;
+        let t: Value = serde_json::from_str(&t).ok()?;
+        t["devices"].as_array()?.iter().find_map(|d| {
+            (d["mgmt_addr"].as_str() == Some(&r4.to_string()))
+                .then(|| d["id"].as_str().unwrap().to_owned())
+        })
+    });
+    let url = format!("/api/devices/{id}/path");
+    let r1_in = lab.if_addr("r1", "eth0").unwrap().unwrap().addr();
+    let want: Vec<Ipv4Addr> = std::iter::once(r1_in)
+        .chain(routed_path(&lab, "r1", r4))
+        .collect();
+    let addrs = |hops: &Value| -> Vec<Ipv4Addr> {
+        hops.as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|h| h["addr"].as_str().and_then(|a| a.parse().ok()))
+            .collect()
+    };
+    let first = support::wait_until("r4's path", Duration::from_secs(30), || {
+        let p = support::noc_json(&lab, port, &url)["path"].clone();
+        (p["reached"] == true && addrs(&p["hops"]) == want).then_some(p)
+    });
+    let names: Vec<Option<String>> = first["hops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["device"].as_str().map(str::to_owned))
+        .collect();
+    eprintln!("serve: r4's path {want:?}, devices {names:?}");
+    assert!(
+        names.iter().all(Option::is_some),
+        "every hop is a router of the topology: {first}"
+    );
+    assert_eq!(names.last().unwrap().as_deref(), Some(id.as_str()));
+
+    // Move r1's route to r4 over the other router.
+    let (via_r2, via_r3) = (
+        lab.link_addrs("r1:eth1").unwrap().1.unwrap(),
+        lab.link_addrs("r1:eth2").unwrap().1.unwrap(),
+    );
+    let (from, to) = if want[1] == via_r2 {
+        (via_r2, via_r3)
+    } else {
+        (via_r3, via_r2)
+    };
+    let moved = format!("route replace {r4}/32 via {to}");
+    support::ok_stdout(&lab, "r1", "ip", &moved.split(' ').collect::<Vec<_>>());
+    let changed = support::wait_until("a path change", Duration::from_secs(30), || {
+        let p = support::noc_json(&lab, port, &url)["path"].clone();
+        (p["changes"].as_u64() >= Some(1)).then_some(p)
+    });
+    let change = &changed["last_change"];
+    eprintln!("serve: path change {change}");
+    assert_eq!(addrs(&change["before"])[1], from, "{change}");
+    assert_eq!(addrs(&change["after"])[1], to, "{change}");
+    std::thread::sleep(Duration::from_secs(3));
+    let log = serve.log();
+    assert_eq!(log.matches("path changed").count(), 1, "{log}");
+    assert_eq!(support::noc_json(&lab, port, &url)["path"]["changes"], 1);
+    serve.stop();
+    eprintln!("serve_path done in {:.1} s", t0.elapsed().as_secs_f64());
 }
