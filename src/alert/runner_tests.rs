@@ -76,6 +76,7 @@ fn io(clock: Arc<dyn Clock>, host: Arc<dyn HostInterfaces>) -> Io {
     Io {
         snmp: crate::snmp::scripted::Scripted::new(),
         pinger: None,
+        tracer: None,
         host,
         clock,
     }

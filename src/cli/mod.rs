@@ -20,6 +20,7 @@ pub mod snmp_args;
 pub mod sweep;
 pub mod topo;
 pub mod topology_text;
+pub mod trace;
 pub mod vitals;
 pub mod walk;
 
@@ -39,6 +40,8 @@ pub enum Command {
     Ping(ping::PingArgs),
     /// Find the live hosts of one or more prefixes.
     Sweep(sweep::SweepArgs),
+    /// The path to a host: hops, loss and RTT per hop, ECMP paths by flow (needs CAP_NET_RAW).
+    Trace(trace::TraceArgs),
     /// Walk an SNMP subtree and print `OID = TYPE: value` lines.
     Walk(walk::WalkArgs),
     /// One agent's CPU load, storage and sensors (HOST-RESOURCES, ENTITY-SENSOR).
@@ -90,6 +93,7 @@ pub fn main() -> ExitCode {
             Command::Ping(a) => ping::run(a).await,
             Command::Sweep(a) => sweep::run(a).await,
             Command::Walk(a) => walk::run(a).await,
+            Command::Trace(a) => trace::run(a).await,
             Command::CheckConfig(a) => check_config::run(a).await,
             Command::Discover(a) => discover::run(a).await,
             Command::Serve(a) => serve::run(a).await,

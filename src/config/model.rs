@@ -214,6 +214,9 @@ pub struct PollConfig {
     pub snmp_interval_s: u64,
     /// CPU, storage and sensors of every managed device (0: never).
     pub vitals_interval_s: u64,
+    /// The path (a trace) from this host to every monitored device (0,
+    /// the default: never). Needs CAP_NET_RAW.
+    pub path_interval_s: u64,
     /// Watch each agent's counter refreshes so rates are over the span
     /// the values cover (a few extra GETs per poll); off: rates over the
     /// poll interval, flagged inexact.
@@ -226,6 +229,7 @@ impl Default for PollConfig {
             icmp_interval_s: defaults::poll_icmp_interval_s(),
             snmp_interval_s: defaults::poll_snmp_interval_s(),
             vitals_interval_s: defaults::poll_vitals_interval_s(),
+            path_interval_s: 0,
             counter_refresh: true,
         }
     }

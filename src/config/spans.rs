@@ -84,6 +84,7 @@ const POLL: &[Field] = &[
     f("icmp_interval_s", ty::<u64>, Plain),
     f("snmp_interval_s", ty::<u64>, Plain),
     f("vitals_interval_s", ty::<u64>, Plain),
+    f("path_interval_s", ty::<u64>, Plain),
     f("counter_refresh", ty::<bool>, Plain),
 ];
 const GROUP: &[Field] = &[

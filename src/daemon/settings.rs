@@ -19,6 +19,8 @@ pub fn monitor_settings(
         icmp_timeout: Duration::from_millis(config.icmp.timeout_ms),
         vitals_interval: (config.poll.vitals_interval_s > 0)
             .then(|| Duration::from_secs(config.poll.vitals_interval_s)),
+        path_interval: (config.poll.path_interval_s > 0)
+            .then(|| Duration::from_secs(config.poll.path_interval_s)),
         counter_refresh: config.poll.counter_refresh,
         ..MonitorSettings::default()
     };

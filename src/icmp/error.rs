@@ -45,6 +45,14 @@ pub enum IcmpError {
          the round measured nothing"
     )]
     ReceiverDown { family: Family, restarts: u64 },
+    #[error(
+        "no permission to open a raw socket: tracing reads time-exceeded \
+         messages, which only raw sockets receive; run as root or \
+         `setcap cap_net_raw+ep $(which nocmap)`"
+    )]
+    TraceNotPermitted,
+    #[error("waiting for replies failed: {0}")]
+    Receive(#[source] std::io::Error),
     #[error("invalid options: {0}")]
     InvalidOptions(String),
     #[error("invalid prefix {0}: {1}")]

@@ -6,7 +6,8 @@
 //! `rate` (pure token bucket), `sys` (the only `unsafe`: socket options,
 //! recvmsg, sendmmsg), `engine` (sockets, probe table, sends, counters), `receiver` (the
 //! supervised receive tasks), `ping`, `pinger` (the trait the monitor polls through),
-//! `sweep`. This module knows nothing of the CLI, SNMP, discovery or storage.
+//! `sweep`; path tracing: `trace_wire` (pure: quoted probes, Paris probes),
+//! `trace_state` (pure: matching and per-hop tallies), `trace` (its sockets), `tracer` (the trait the monitor traces through). This module knows nothing of the CLI, SNMP, discovery or storage.
 mod engine;
 mod error;
 mod ping;
@@ -16,6 +17,10 @@ mod rate;
 mod receiver;
 mod sweep;
 mod sys;
+mod trace;
+mod trace_state;
+pub mod trace_wire;
+mod tracer;
 pub mod wire;
 
 pub use engine::{EngineCounters, FamilyInfo, IcmpConfig, IcmpEngine};
@@ -28,4 +33,7 @@ pub use sweep::{
     MAX_SWEEP_HOSTS, SweepOptions, SweepProgress, SweepResult, sweep_targets, target_count,
 };
 pub use sys::SocketKind;
+pub use trace::{MAX_FLOWS, TraceOptions, trace};
+pub use trace_state::{Flow, FlowPath, HopReport, ProbeProto, Responder, TraceReport};
+pub use tracer::{RawTracer, Tracer};
 pub use wire::{ErrorKind, Family};

@@ -287,3 +287,30 @@ pub fn register(socket: Socket) -> io::Result<tokio::io::unix::AsyncFd<Socket>> 
 pub fn recv_buffer_size(socket: &Socket) -> usize {
     socket.recv_buffer_size().unwrap_or(0)
 }
+
+/// Waits until one of `sockets` is readable or `timeout` passes (`poll`);
+/// returns which are readable. A zero timeout only looks. An interrupted
+/// wait returns none readable.
+pub fn wait_readable(sockets: &[&Socket], timeout: std::time::Duration) -> io::Result<Vec<bool>> {
+    let mut fds: Vec<libc::pollfd> = sockets
+        .iter()
+        .map(|s| libc::pollfd {
+            fd: s.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
+    // Rounded up to whole milliseconds; zero only for zero (one look).
+    let ms = libc::c_int::try_from(timeout.as_micros().div_ceil(1000)).unwrap_or(libc::c_int::MAX);
+    let count = libc::nfds_t::try_from(fds.len()).unwrap_or(0);
+    // SAFETY: `fds` is a live array of `count` pollfd structures.
+    let rc = unsafe { libc::poll(fds.as_mut_ptr(), count, ms) };
+    if rc < 0 {
+        let e = io::Error::last_os_error();
+        if e.kind() == io::ErrorKind::Interrupted {
+            return Ok(vec![false; fds.len()]);
+        }
+        return Err(e);
+    }
+    Ok(fds.iter().map(|f| f.revents != 0).collect())
+}

@@ -167,6 +167,8 @@ pub enum WireError {
     NotIcmp(u8),
     #[error("ICMP checksum mismatch")]
     BadChecksum,
+    #[error("IP protocol {0} is not TCP")]
+    NotTcp(u8),
 }
 
 /// Internet checksum (RFC 1071) over `data`, as stored in the header.

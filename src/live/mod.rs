@@ -13,11 +13,13 @@
 //! holding one of its locks.
 mod discovery;
 mod health;
+mod path;
 mod state;
 mod verdict;
 
 pub use discovery::{AgentProblem, DiscoveryRun, DiscoveryStatus, MAX_LISTED_OUT_OF_SCOPE};
 pub use health::{LinkHealth, LinkStatus, link_health};
+pub use path::{DevicePath, PathChange, PathHop, hops_of, same_route};
 pub use verdict::{
     AgedVerdict, STALE_AFTER_ROUNDS, aged, measured_loss_pct, round_verdict, verdict_lifetime_ms,
 };

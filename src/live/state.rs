@@ -55,6 +55,10 @@ pub struct DeviceHealth {
     pub vitals_stale_after_ms: Option<i64>,
     /// Why the last vitals read failed (never contains a secret).
     pub vitals_error: Option<String>,
+    /// The path from the poller (`[poll] path_interval_s`), served on its
+    /// own route (`/api/devices/:id/path`), not with the device.
+    #[serde(skip)]
+    pub path: Option<super::path::DevicePath>,
 }
 
 impl Default for DeviceHealth {
@@ -79,6 +83,7 @@ impl Default for DeviceHealth {
             last_vitals_ms: None,
             vitals_stale_after_ms: None,
             vitals_error: None,
+            path: None,
         }
     }
 }

@@ -9,6 +9,9 @@ mod collect;
 mod icmp_loop;
 #[cfg(test)]
 mod icmp_loop_tests;
+mod path_loop;
+#[cfg(test)]
+mod path_loop_tests;
 mod refresh_watch;
 #[cfg(test)]
 mod refresh_watch_tests;
@@ -56,6 +59,8 @@ pub struct MonitorSettings {
     pub snmp_interval: Duration,
     /// CPU, storage and sensors (`vitals_loop`); None: not read.
     pub vitals_interval: Option<Duration>,
+    /// The path from this host (`path_loop`); None: not traced.
+    pub path_interval: Option<Duration>,
     /// Watch the agent's counter refreshes so rates are over the span
     /// the values really cover (`counters::refresh`).
     pub counter_refresh: bool,
@@ -70,6 +75,7 @@ impl Default for MonitorSettings {
             icmp_timeout: Duration::from_secs(1),
             snmp_interval: Duration::from_secs(60),
             vitals_interval: None,
+            path_interval: None,
             counter_refresh: true,
         }
     }
@@ -191,6 +197,17 @@ impl Monitor {
                     d.id.clone(),
                     addr,
                     settings.clone(),
+                ));
+            }
+            if let Some(tracer) = &self.io.tracer
+                && let Some(every) = settings.path_interval
+            {
+                self.tasks.spawn(path_loop::run(
+                    self.shared.clone(),
+                    tracer.clone(),
+                    d.id.clone(),
+                    addr,
+                    every,
                 ));
             }
             if d.managed

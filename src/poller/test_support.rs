@@ -150,6 +150,18 @@ pub fn start(
     store: Recorder,
     settings: MonitorSettings,
 ) -> (Monitor, Arc<Live>) {
+    start_tracing(devices, snmp, pinger, None, store, settings)
+}
+
+/// [`start`] with a tracer for the path loop.
+pub fn start_tracing(
+    devices: Vec<Device>,
+    snmp: Arc<Scripted>,
+    pinger: Option<Arc<dyn Pinger>>,
+    tracer: Option<Arc<dyn crate::icmp::Tracer>>,
+    store: Recorder,
+    settings: MonitorSettings,
+) -> (Monitor, Arc<Live>) {
     let topology = Topology {
         devices,
         links: vec![],
@@ -158,6 +170,7 @@ pub fn start(
     let io = Io {
         snmp,
         pinger,
+        tracer,
         host: Arc::new(crate::discovery::local::SystemInterfaces),
         clock: Arc::new(TokioClock::new(WALL_START)),
     };

@@ -24,6 +24,7 @@ mod metrics_counters;
 mod metrics_discovery;
 mod metrics_traps;
 mod metrics_vitals;
+mod path_api;
 pub mod rate_limit;
 pub mod remote_write;
 mod reports_api;

@@ -160,6 +160,8 @@ fn api_routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .unify()
         .or(super::changes_api::routes(state.clone()))
         .unify()
+        .or(super::path_api::routes(state.clone()))
+        .unify()
         .or(map_api::routes(state))
         .unify()
         .or(alerts)

@@ -103,6 +103,7 @@ pub fn hostile_live() -> Arc<Live> {
                 last_vitals_ms: Some(UnixMillis(now)),
                 vitals_stale_after_ms: Some(900_000),
                 vitals_error: None,
+                path: None,
             },
         );
         devices.insert(DeviceId("dev-b".into()), DeviceHealth::default());

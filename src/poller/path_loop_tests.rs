@@ -1,0 +1,158 @@
+//! Scenario test of the real path loop (`path_loop::run` under a
+//! `Monitor`) with a scripted tracer and tokio's paused clock: hops mapped
+//! to topology devices, a hop outside the topology, one change of route
+//! with the hops before and after, and a failed trace that keeps the path.
+use super::test_support::{Recorder, WALL_START, device, start_tracing};
+use super::{MonitorSettings, phase_ms};
+use crate::icmp::{
+    Flow, FlowPath, HopReport, IcmpError, ProbeProto, Responder, TraceOptions, TraceReport, Tracer,
+};
+use crate::live::DevicePath;
+use crate::snmp::scripted::Scripted;
+use crate::topology::DeviceId;
+use futures::future::BoxFuture;
+use std::collections::VecDeque;
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::time::Instant;
+
+fn ip(last: u8) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::new(127, 0, 0, last))
+}
+
+/// Traces of `TARGET` from a script (the hops' addresses, or a failure);
+/// every other target fails.
+struct ScriptedTracer {
+    traces: Mutex<VecDeque<Option<Vec<u8>>>>,
+}
+
+const TARGET: u8 = 30;
+
+fn report(target: IpAddr, hops: &[u8]) -> TraceReport {
+    let hops: Vec<HopReport> = hops
+        .iter()
+        .enumerate()
+        .map(|(i, last)| HopReport {
+            ttl: i as u8 + 1,
+            responders: vec![Responder {
+                addr: ip(*last),
+                replies: 3,
+            }],
+            sent: 3,
+            received: 3,
+            loss_pct: 0.0,
+            rtt_min_ms: Some(1.0),
+            rtt_avg_ms: Some(1.0),
+            rtt_max_ms: Some(1.0),
+        })
+        .collect();
+    TraceReport {
+        target,
+        proto: ProbeProto::Icmp,
+        port: None,
+        reached: true,
+        paths: vec![FlowPath {
+            flow: Flow {
+                index: 0,
+                flow_field: 1,
+            },
+            reached: true,
+            hops: hops.clone(),
+        }],
+        hops,
+        unmatched_replies: 0,
+    }
+}
+
+impl Tracer for ScriptedTracer {
+    fn trace(&self, options: TraceOptions) -> BoxFuture<'_, Result<TraceReport, IcmpError>> {
+        let target = options.target;
+        let next = if target == ip(TARGET) {
+            self.traces.lock().unwrap().pop_front().flatten()
+        } else {
+            None
+        };
+        Box::pin(async move {
+            next.map(|hops| report(target, &hops))
+                .ok_or(IcmpError::TraceNotPermitted)
+        })
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn hops_map_to_devices_and_a_route_change_is_kept_with_both_routes() {
+    let tracer = Arc::new(ScriptedTracer {
+        traces: Mutex::new(VecDeque::from([
+            Some(vec![1, 2, TARGET]),
+            Some(vec![1, 2, TARGET]),
+            Some(vec![1, 9, TARGET]),
+            None,
+        ])),
+    });
+    // r1 answers from 127.0.0.1, r2 from 127.0.0.2; nobody has .9.
+    let mut r1 = device("r1", ip(10));
+    r1.addresses.push(ip(1));
+    let mut r2 = device("r2", ip(20));
+    r2.addresses.push(ip(2));
+    let mut h = device("h", ip(TARGET));
+    for d in [&mut r1, &mut r2, &mut h] {
+        d.managed = false;
+    }
+    let every_s = 60;
+    let settings = MonitorSettings {
+        path_interval: Some(Duration::from_secs(every_s)),
+        ..MonitorSettings::default()
+    };
+    let every = every_s * 1000;
+    let phase = phase_ms(&format!("path {}", ip(TARGET)), every);
+    let t0 = Instant::now();
+    let after = |k: u64| t0 + Duration::from_millis(phase + k * every + 500);
+    let (m, live) = start_tracing(
+        vec![r1, r2, h],
+        Scripted::new(),
+        None,
+        Some(tracer),
+        Recorder::default(),
+        settings,
+    );
+    let id = DeviceId("h".into());
+    let mut seen: Vec<DevicePath> = Vec::new();
+    for k in 0..4 {
+        tokio::time::sleep_until(after(k)).await;
+        seen.push(live.read_devices(|m| m[&id].path.clone().expect("a path")));
+    }
+    m.stop().await;
+    let devices = |p: &DevicePath| -> Vec<Option<String>> {
+        p.hops
+            .iter()
+            .map(|h| h.device.as_ref().map(|d| d.0.clone()))
+            .collect()
+    };
+    let first = &seen[0];
+    assert_eq!(
+        devices(first),
+        vec![Some("r1".into()), Some("r2".into()), Some("h".into())]
+    );
+    assert_eq!(first.traced_ms, Some(WALL_START + phase as i64));
+    assert!(first.reached && first.last_change.is_none());
+    assert_eq!(seen[1].changes, 0, "the same route is no change");
+    let moved = &seen[2];
+    assert_eq!(
+        devices(moved),
+        vec![Some("r1".into()), None, Some("h".into())]
+    );
+    assert!(
+        !moved.hops[1].in_topology,
+        "127.0.0.9 is outside the topology"
+    );
+    let change = moved.last_change.as_ref().expect("a change");
+    assert_eq!(change.before, first.hops);
+    assert_eq!(change.after, moved.hops);
+    assert_eq!(moved.changes, 1);
+    // A failed trace: the reason told, the last path kept.
+    let failed = &seen[3];
+    assert!(failed.error.as_deref().unwrap_or("").contains("raw socket"));
+    assert_eq!(failed.hops, moved.hops);
+    assert_eq!(failed.changes, 1);
+}
