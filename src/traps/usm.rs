@@ -96,6 +96,7 @@ pub struct Accepted {
     pub response: Option<Vec<u8>>,
 }
 
+#[derive(Clone)]
 struct Keys {
     auth: LocalizedKey,
     privacy: Option<PrivKey>,
@@ -179,7 +180,7 @@ impl Usm {
         }
         let cache_key = (usm.username().to_vec(), engine_id.clone());
         let keys = if level.requires_auth() {
-            let keys = match self.localized.remove(&cache_key) {
+            let keys = match self.localized.get(&cache_key).cloned() {
                 Some(k) => k,
                 None => {
                     let master = user.keys.as_ref().ok_or(refuse(UsmRefusal::Malformed))?;
@@ -205,7 +206,6 @@ impl Usm {
             if !timely {
                 // The Report is authenticated so the sender can trust our time.
                 let report = local.then(|| self.report(&ctx, 4, Some(&keys.auth), now));
-                self.localized.insert(cache_key.clone(), keys);
                 return Err(Refusal {
                     why: UsmRefusal::NotInTimeWindow,
                     report: report.flatten(),
