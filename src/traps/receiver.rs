@@ -1,7 +1,9 @@
 //! The trap receiver's I/O: one UDP socket, one receive loop and one store
 //! writer. Per datagram: the source's token bucket, the decode (pure,
 //! `decode.rs`; a panic inside the library is caught and counted as
-//! malformed), the community check, the inform's Response, the device
+//! malformed), the community check — or for SNMPv3 the USM processing
+//! (`usm.rs`, its state owned by this loop; a Report sent back when one
+//! is due) — the inform's Response, the device
 //! match, an early poll for a link change, then the event to the writer's
 //! bounded queue. Nothing a datagram holds can stop the loop.
 use super::bucket::SourceBuckets;
