@@ -8,6 +8,11 @@
 //! garbage (random bytes from 500 sources, every truncation of a real trap)
 //! and a flood of 1,000 traps from one source: counted in `/metrics` as
 //! malformed and rate-limited, and the receiver still takes the next trap.
+//! SNMPv3: `snmptrap -v3` authPriv (SHA/AES) brings eth1's linkUp back
+//! with an early poll like v2c, an authNoPriv linkDown is stored with its
+//! varbinds, `snmpinform -v3` is acknowledged after discovering serve's
+//! engine, and a trap with a wrong passphrase is counted as
+//! `v3_wrong_digest` with no event.
 //! Without the capability, a trap port below 1024 stops serve at start
 //! with an error that names CAP_NET_BIND_SERVICE.
 #[macro_use]
@@ -31,6 +36,88 @@ const LINK_UP: &str = ".1.3.6.1.6.3.1.1.5.4";
 const WARM_START: &str = ".1.3.6.1.6.3.1.1.5.2";
 const IF_INDEX: &str = ".1.3.6.1.2.1.2.2.1.1";
 const IF_OPER: &str = ".1.3.6.1.2.1.2.2.1.8";
+
+/// Two SNMPv3 trap users: one at authPriv (SHA/AES), one at authNoPriv.
+const V3_CONFIG: &str = r#"
+[[credentials]]
+name = "traps-priv"
+version = "3"
+user = "noc-priv"
+security_level = "authPriv"
+auth_protocol = "SHA"
+auth_password = "auth-pass-121"
+priv_protocol = "AES"
+priv_password = "priv-pass-121"
+
+[[credentials]]
+name = "traps-auth"
+version = "3"
+user = "noc-auth"
+security_level = "authNoPriv"
+auth_protocol = "SHA"
+auth_password = "auth-pass-122"
+"#;
+
+/// net-snmp's USM flags for `user` (`auth`, then priv when given).
+fn v3_flags(user: &str, auth: &str, privacy: Option<&str>) -> Vec<String> {
+    let mut f: Vec<String> = ["-v", "3", "-u", user, "-a", "SHA", "-A", auth]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    match privacy {
+        Some(p) => f.extend(["-l", "authPriv", "-x", "AES", "-X", p].map(String::from)),
+        None => f.extend(["-l", "authNoPriv"].map(String::from)),
+    }
+    f
+}
+
+/// A v3 notification about `if_index` (ifIndex, ifOperStatus varbinds).
+fn notify_v3(
+    lab: &Lab,
+    tool: &str,
+    flags: &[String],
+    to: &str,
+    oid: &str,
+    if_index: u32,
+    oper: u32,
+) -> (bool, String) {
+    let mut args: Vec<String> = flags.to_vec();
+    args.extend(["-r", "0", "-t", "3", to, "", oid].map(String::from));
+    args.extend([
+        format!("{IF_INDEX}.{if_index}"),
+        "i".into(),
+        if_index.to_string(),
+        format!("{IF_OPER}.{if_index}"),
+        "i".into(),
+        oper.to_string(),
+    ]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    run(lab, "r1", tool, &args)
+}
+
+/// Waits until r1's agent reads eth1's ifOperStatus as `want` (its
+/// interface cache is refreshed every 3 s), as a device would before
+/// sending its own trap.
+fn wait_agent_sees(lab: &Lab, oper: &str, want: &str) {
+    let t = Instant::now();
+    loop {
+        let (_, v) = run(
+            lab,
+            "r1",
+            "snmpget",
+            &["-v", "2c", "-c", "public", "-Oqv", "127.0.0.1", oper],
+        );
+        let numeric = if want == "up" { "1" } else { "2" };
+        if v.trim() == want || v.trim() == numeric {
+            return;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "r1's agent never saw eth1 {want}: {v}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
 
 fn run(lab: &Lab, node: &str, program: &str, args: &[&str]) -> (bool, String) {
     let out = lab
@@ -163,7 +250,10 @@ fn traps_and_informs_become_events_and_a_link_down_turns_the_map_at_once() {
     let config = dir.path().join("nocmap.toml");
     std::fs::write(
         &config,
-        format!("[traps]\nlisten = \"0.0.0.0:{TRAP_PORT}\"\nrate_per_s = 5\nburst = 20\n"),
+        format!(
+            "{V3_CONFIG}[traps]\nlisten = \"0.0.0.0:{TRAP_PORT}\"\nrate_per_s = 5\nburst = 20\n\
+             v3_users = [\"traps-priv\", \"traps-auth\"]\n"
+        ),
     )
     .unwrap();
     let cmd = ServeCmd::new(&lab, LAB.prefix)
@@ -273,6 +363,94 @@ fn traps_and_informs_become_events_and_a_link_down_turns_the_map_at_once() {
         (Some("inform"), Some("linkDown"))
     );
 
+    // SNMPv3. eth1 up again, then an authPriv (SHA/AES) linkUp from r1's
+    // own engine id: stored as a v3 trap, and its early poll turns the
+    // link up within 2 s as v2c's does.
+    let t_v3 = Instant::now();
+    let priv_user = v3_flags("noc-priv", "auth-pass-121", Some("priv-pass-121"));
+    let auth_user = v3_flags("noc-auth", "auth-pass-122", None);
+    assert!(run(&lab, "r1", "ip", &["link", "set", "eth1", "up"]).0);
+    wait_agent_sees(&lab, &oper, "up");
+    let t0 = Instant::now();
+    let (ok, out) = notify_v3(&lab, "snmptrap", &priv_user, &to, LINK_UP, eth1, 1);
+    assert!(ok, "snmptrap -v3 authPriv: {out}");
+    while link_status(&lab, &r1, &r2) != "up" {
+        assert!(
+            t0.elapsed() < Duration::from_secs(2),
+            "the v3 linkUp trap did not turn the link up within 2 s"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let v3 = events(&lab, &format!("device={r1}&limit=1"));
+    assert_eq!(
+        (
+            v3[0]["name"].as_str(),
+            v3[0]["version"].as_str(),
+            v3[0]["kind"].as_str()
+        ),
+        (Some("linkUp"), Some("3"), Some("trap")),
+        "{v3:?}"
+    );
+    assert_eq!(v3[0]["if_index"], eth1);
+    assert_eq!(v3[0]["varbinds"][1]["value"], "INTEGER: 1");
+    // authNoPriv linkDown (eth1 down first, as the device would).
+    assert!(run(&lab, "r1", "ip", &["link", "set", "eth1", "down"]).0);
+    wait_agent_sees(&lab, &oper, "down");
+    let t0 = Instant::now();
+    let (ok, out) = notify_v3(&lab, "snmptrap", &auth_user, &to, LINK_DOWN, eth1, 2);
+    assert!(ok, "snmptrap -v3 authNoPriv: {out}");
+    while link_status(&lab, &r1, &r2) != "down" {
+        assert!(
+            t0.elapsed() < Duration::from_secs(2),
+            "the v3 linkDown trap did not turn the link down within 2 s"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let v3 = events(&lab, &format!("device={r1}&limit=1"));
+    assert_eq!(
+        (v3[0]["name"].as_str(), v3[0]["version"].as_str()),
+        (Some("linkDown"), Some("3"))
+    );
+    assert_eq!(
+        v3[0]["varbinds"][0]["name"],
+        format!("IF-MIB::ifIndex.{eth1}")
+    );
+    assert_eq!(v3[0]["varbinds"][1]["value"], "INTEGER: 2");
+    // An authPriv inform: snmpinform discovers serve's engine id and exits
+    // 0 only on serve's authenticated, encrypted Response.
+    let (ok, out) = notify_v3(&lab, "snmpinform", &priv_user, &to, LINK_DOWN, eth1, 2);
+    assert!(ok, "snmpinform -v3 was not acknowledged: {out}");
+    let inform = events(&lab, &format!("device={r1}&limit=1"));
+    assert_eq!(
+        (inform[0]["kind"].as_str(), inform[0]["version"].as_str()),
+        (Some("inform"), Some("3"))
+    );
+    // A wrong passphrase: refused, counted, no event.
+    let before = events(&lab, &format!("device={r1}&limit=100")).len();
+    let wrong = v3_flags("noc-priv", "not-the-pass", Some("priv-pass-121"));
+    let (ok, out) = notify_v3(&lab, "snmptrap", &wrong, &to, LINK_UP, eth1, 1);
+    assert!(ok, "snmptrap -v3 (wrong passphrase) did not send: {out}");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        events(&lab, &format!("device={r1}&limit=100")).len(),
+        before
+    );
+    let m = noc_get(&lab, PORT, "/metrics").expect("/metrics");
+    let digest = metric(&m, "nocmap_traps_dropped_total{reason=\"v3_wrong_digest\"}");
+    assert_eq!(digest, 1.0, "v3_wrong_digest");
+    let v3_received = (
+        metric(
+            &m,
+            "nocmap_traps_received_total{version=\"3\",kind=\"trap\"}",
+        ),
+        metric(
+            &m,
+            "nocmap_traps_received_total{version=\"3\",kind=\"inform\"}",
+        ),
+    );
+    assert_eq!(v3_received, (2.0, 1.0));
+    eprintln!("SNMPv3 steps: {} ms", t_v3.elapsed().as_millis());
+
     // v1 coldStart sent from the noc host itself (no device's address)
     // naming r2 in its agent-addr field.
     let agent = r2_addr.to_string();
@@ -353,7 +531,7 @@ fn traps_and_informs_become_events_and_a_link_down_turns_the_map_at_once() {
     // well under a second here; 900 leaves room for a slow machine).
     assert!((900.0..=980.0).contains(&limited), "rate-limited {limited}");
     assert_eq!(unknown, 1.0);
-    assert_eq!((informs, acked, v1_traps), (1.0, 1.0, 1.0));
+    assert_eq!((informs, acked, v1_traps), (1.0, 2.0, 1.0));
     assert!((23.0..=100.0).contains(&v2c_traps), "v2c traps {v2c_traps}");
     serve.stop();
 }

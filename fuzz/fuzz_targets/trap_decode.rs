@@ -2,19 +2,64 @@
 //! (`nocmap::traps::decode`, then the inform's Response and the stored
 //! event's rendering with the bundled MIBs). It must never panic; a decoded
 //! notification keeps at most `MAX_VARBINDS` varbinds, an answer exists only
-//! for an inform, and every stored value text stays bounded. Seed the corpus
-//! with `snmptrap`/`snmpinform` captures (or run on an empty one).
+//! for an inform, and every stored value text stays bounded. A datagram
+//! refused as SNMPv3 goes through the receiver's USM processing
+//! (`nocmap::traps::usm`) with an authPriv user and a noAuthNoPriv one, so
+//! the scoped PDU and the inform's Response are reached without a key.
+//! Seed the corpus with `snmptrap`/`snmpinform` captures (or run on an
+//! empty one).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use nocmap::traps::decode::{MAX_VARBINDS, TrapKind, decode, inform_response};
+use async_snmp::message::SecurityLevel;
+use async_snmp::{AuthProtocol, MasterKeys, PrivProtocol};
+use nocmap::traps::decode::{MAX_VARBINDS, Refused, TrapKind, decode, inform_response};
 use nocmap::traps::event::{MAX_VALUE_BYTES, event_row};
-use std::sync::OnceLock;
+use nocmap::traps::usm::{LocalEngine, Usm, UsmUser};
+use std::sync::{Mutex, OnceLock};
 
 static MIBS: OnceLock<nocmap::mib::Mibs> = OnceLock::new();
+static USM: OnceLock<Mutex<Usm>> = OnceLock::new();
+
+fn usm() -> &'static Mutex<Usm> {
+    USM.get_or_init(|| {
+        let keys = MasterKeys::new(AuthProtocol::Sha1, b"fuzz-auth-1")
+            .and_then(|k| k.with_privacy(PrivProtocol::Aes128, b"fuzz-priv-1"))
+            .unwrap();
+        let engine = LocalEngine {
+            id: b"\x80\x00\x00\x00\x05fuzz".to_vec(),
+            boots: 1,
+            started: std::time::Instant::now(),
+        };
+        Mutex::new(Usm::new(
+            engine,
+            vec![
+                UsmUser {
+                    name: b"secret".to_vec(),
+                    min_level: SecurityLevel::AuthPriv,
+                    keys: Some(keys),
+                },
+                UsmUser {
+                    name: b"open".to_vec(),
+                    min_level: SecurityLevel::NoAuthNoPriv,
+                    keys: None,
+                },
+            ],
+        ))
+    })
+}
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(n) = decode(data) else {
-        return;
+    let n = match decode(data) {
+        Ok(n) => n,
+        Err(Refused::V3) => {
+            let mut usm = usm().lock().unwrap();
+            if let Ok(a) = usm.process(data, std::time::Instant::now()) {
+                assert!(a.notification.varbinds.len() <= MAX_VARBINDS);
+                assert!(a.response.is_none() || a.notification.kind == TrapKind::Inform);
+            }
+            return;
+        }
+        Err(_) => return,
     };
     assert!(n.varbinds.len() <= MAX_VARBINDS);
     let ack = inform_response(data, &n);

@@ -385,7 +385,8 @@ impl Default for ServerConfig {
 
 /// `[traps]`: where `serve` receives SNMP notifications. The accepted v1/v2c
 /// communities are those of the v1/2c `[[credentials]]` (any, when there
-/// are none).
+/// are none); the SNMPv3 users are version 3 `[[credentials]]` named in
+/// `v3_users` (their user, protocols and `env:`/`file:` passwords).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrapsConfig {
@@ -398,6 +399,13 @@ pub struct TrapsConfig {
     /// Notifications a sender may send at once before the rate applies.
     #[serde(default = "defaults::traps_burst")]
     pub burst: f64,
+    /// Names of version 3 `[[credentials]]` whose traps and informs are
+    /// accepted (from any sender engine id; informs go to ours).
+    #[serde(default)]
+    pub v3_users: Vec<String>,
+    /// Our own SNMP engine id in hex (informs, discovery); default: a
+    /// random one kept beside the database.
+    pub engine_id: Option<String>,
 }
 
 /// Where and how to push metrics with the Prometheus remote-write protocol.

@@ -149,6 +149,8 @@ const TRAPS: &[Field] = &[
     f("listen", ty::<SocketAddr>, Required),
     f("rate_per_s", ty::<f64>, Plain),
     f("burst", ty::<f64>, Plain),
+    f("v3_users", ty::<String>, List),
+    f("engine_id", ty::<String>, Plain),
 ];
 
 /// `(key, fields, is array of tables)` for each top-level section.

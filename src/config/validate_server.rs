@@ -2,7 +2,7 @@
 //! roles, a token whenever the listen address is not loopback, the
 //! receiver URL, intervals, auth combinations and extra label names. Pure;
 //! messages never include a secret or the URL (it may carry credentials).
-use super::model::Config;
+use super::model::{Config, SnmpVersion};
 use super::validate::Problems;
 
 /// Bearer tokens shorter than this are refused.
@@ -12,9 +12,34 @@ pub const MIN_TOKEN_LEN: usize = 16;
 const OWN_LABELS: [&str; 4] = ["device", "sys_name", "if_name", "stat"];
 
 impl Config {
-    /// `[traps]`: a usable rate and burst.
+    /// `[traps]`: a usable rate and burst; v3 users that name version 3
+    /// credentials with a security level; an engine id of 5 to 32 octets.
     pub(super) fn check_traps(&self, v: &mut Problems) {
         let Some(t) = &self.traps else { return };
+        for (i, name) in t.v3_users.iter().enumerate() {
+            let at = format!("traps.v3_users[{i}]");
+            match self.credentials.iter().find(|c| &c.name == name) {
+                None => v.push_dep(
+                    &at,
+                    &format!("no credential named `{name}`"),
+                    &["credentials[]".to_string()],
+                ),
+                Some(c) if c.version != SnmpVersion::V3 => {
+                    v.push(&at, &format!("credential `{name}` is not version = \"3\""))
+                }
+                Some(_) => {}
+            }
+        }
+        if let Some(id) = &t.engine_id {
+            let ok = crate::util::hex::parse(id)
+                .is_some_and(|b| async_snmp::v3::validate_engine_id(&b).is_ok());
+            if !ok {
+                v.push(
+                    "traps.engine_id",
+                    "must be 5 to 32 octets in hex (not all 00 or all ff)",
+                );
+            }
+        }
         if !t.rate_per_s.is_finite() || t.rate_per_s <= 0.0 {
             v.push(
                 "traps.rate_per_s",
@@ -238,5 +263,28 @@ mod tests {
         let errs = Config::from_toml("[traps]\nlisten = \"nowhere\"\nport = 1\n").unwrap_err();
         assert_eq!(errs.len(), 2, "{errs:?}");
         assert!(Config::from_toml("[traps]\nrate_per_s = 1\n").is_err());
+    }
+
+    #[test]
+    fn traps_v3_users_name_version_3_credentials() {
+        let creds = "[[credentials]]\nname = \"c2\"\nversion = \"2c\"\ncommunity = \"x\"\n\
+            [[credentials]]\nname = \"t3\"\nversion = \"3\"\nuser = \"tu\"\n\
+            security_level = \"authPriv\"\nauth_protocol = \"SHA\"\nauth_password = \"authpass1\"\n\
+            priv_protocol = \"AES\"\npriv_password = \"privpass1\"\n";
+        let ok = Config::from_toml(&format!(
+            "{creds}[traps]\nlisten = \"127.0.0.1:1162\"\nv3_users = [\"t3\"]\nengine_id = \"8000000001020304\"\n"
+        ))
+        .unwrap();
+        assert_eq!(ok.traps.unwrap().v3_users, ["t3"]);
+        let errs = Config::from_toml(&format!(
+            "{creds}[traps]\nlisten = \"127.0.0.1:1162\"\nv3_users = [\"c2\", \"nope\"]\nengine_id = \"00\"\n"
+        ))
+        .unwrap_err();
+        let text = format!("{errs:?}");
+        assert_eq!(errs.len(), 3, "{text}");
+        assert!(
+            text.contains("not version") && text.contains("nope") && text.contains("engine_id")
+        );
+        assert!(!text.contains("authpass1"));
     }
 }

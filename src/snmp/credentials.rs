@@ -42,7 +42,7 @@ impl AuthProto {
             _ => return None,
         })
     }
-    fn lib(self) -> AuthProtocol {
+    pub(crate) fn lib(self) -> AuthProtocol {
         match self {
             AuthProto::Md5 => AuthProtocol::Md5,
             AuthProto::Sha1 => AuthProtocol::Sha1,
@@ -65,7 +65,7 @@ impl PrivProto {
             _ => return None,
         })
     }
-    fn lib(self) -> PrivProtocol {
+    pub(crate) fn lib(self) -> PrivProtocol {
         match self {
             PrivProto::Des => PrivProtocol::Des,
             PrivProto::Aes128 => PrivProtocol::Aes128,

@@ -2,11 +2,12 @@
 //! is not one; and the Response an inform is acknowledged with. Pure: no
 //! I/O, no clock; every byte comes from the network and is decoded by
 //! async-snmp's message decoder (fuzzed, `fuzz/fuzz_targets/trap_decode.rs`),
-//! never indexed here. SNMPv3 datagrams are recognised and refused
-//! ([`Refused::V3`]): USM processing of notifications is not wired yet.
-use async_snmp::message::{CommunityMessage, CommunityPdu, Message};
+//! never indexed here. SNMPv3 datagrams are recognised and handed back
+//! ([`Refused::V3`]): their USM processing needs the receiver's users and
+//! clocks (`usm.rs`), which then reads the scoped PDU with [`from_pdu`].
+use async_snmp::message::{CommunityMessage, CommunityPdu, Message, RawV3Message};
 use async_snmp::{
-    DecodeConfig, OutboundErrorStatus, PduType, ResponsePdu, Value, VarBind, Version,
+    DecodeConfig, OutboundErrorStatus, Pdu, PduType, ResponsePdu, Value, VarBind, Version,
 };
 use bytes::Bytes;
 use std::net::Ipv4Addr;
@@ -24,6 +25,7 @@ const SNMP_TRAP_OID_0: [u32; 11] = [1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0];
 pub enum TrapVersion {
     V1,
     V2c,
+    V3,
 }
 
 impl TrapVersion {
@@ -31,6 +33,7 @@ impl TrapVersion {
         match self {
             TrapVersion::V1 => "1",
             TrapVersion::V2c => "2c",
+            TrapVersion::V3 => "3",
         }
     }
 }
@@ -56,7 +59,8 @@ impl TrapKind {
 pub struct Notification {
     pub version: TrapVersion,
     pub kind: TrapKind,
-    /// The community as sent (cleartext, unverified beyond the allowlist).
+    /// The community as sent (cleartext, unverified beyond the allowlist);
+    /// for SNMPv3 the USM user name (authenticated by its keys).
     pub community: Vec<u8>,
     /// The request id (informs are answered with it).
     pub request_id: i32,
@@ -80,14 +84,21 @@ pub enum Refused {
     Malformed(String),
     /// A well-formed SNMP message that is no notification (a GET, a Response).
     NotNotification,
-    /// An SNMPv3 message: not received by this build.
+    /// An SNMPv3 message: its USM processing is the receiver's (`usm.rs`).
     V3,
 }
 
 /// Decodes one datagram.
 pub fn decode(datagram: &[u8]) -> Result<Notification, Refused> {
-    let outcome = Message::decode(Bytes::copy_from_slice(datagram), DecodeConfig::default())
-        .map_err(|e| Refused::Malformed(e.to_string()))?;
+    let data = Bytes::copy_from_slice(datagram);
+    let outcome = match Message::decode(data.clone(), DecodeConfig::default()) {
+        Ok(o) => o,
+        // An encrypted or otherwise v3-only envelope: USM decides.
+        Err(_) if RawV3Message::decode(data, DecodeConfig::default()).is_ok() => {
+            return Err(Refused::V3);
+        }
+        Err(e) => return Err(Refused::Malformed(e.to_string())),
+    };
     let msg = match outcome.value {
         Message::V3(_) => return Err(Refused::V3),
         Message::Community(m) => m,
@@ -128,41 +139,47 @@ pub fn decode(datagram: &[u8]) -> Result<Notification, Refused> {
                     "an SNMPv2 notification in an SNMPv1 message".into(),
                 ));
             }
-            let vbs = p.varbinds();
-            let (uptime, trap_oid) = match vbs {
-                [
-                    VarBind {
-                        oid: u,
-                        value: Value::TimeTicks(t),
-                    },
-                    VarBind {
-                        oid: o,
-                        value: Value::ObjectIdentifier(trap),
-                    },
-                    ..,
-                ] if u.arcs() == SYS_UPTIME_0 && o.arcs() == SNMP_TRAP_OID_0 => {
-                    (*t, trap.arcs().to_vec())
-                }
-                _ => {
-                    return Err(Refused::Malformed(
-                        "a notification must start with sysUpTime.0 and snmpTrapOID.0".into(),
-                    ));
-                }
-            };
-            let (varbinds, more) = keep(vbs.iter().skip(2));
-            Ok(Notification {
-                version,
-                kind,
-                community,
-                request_id: p.request_id(),
-                trap_oid,
-                agent_addr: None,
-                uptime,
-                varbinds,
-                more,
-            })
+            let mut n = from_pdu(version, kind, &p)?;
+            n.community = community;
+            Ok(n)
         }
     }
+}
+
+/// An SNMPv2 notification PDU (v2c, or v3's scoped PDU once USM let it
+/// through) → a [`Notification`] without a community.
+pub fn from_pdu(version: TrapVersion, kind: TrapKind, p: &Pdu) -> Result<Notification, Refused> {
+    let vbs = p.varbinds();
+    let (uptime, trap_oid) = match vbs {
+        [
+            VarBind {
+                oid: u,
+                value: Value::TimeTicks(t),
+            },
+            VarBind {
+                oid: o,
+                value: Value::ObjectIdentifier(trap),
+            },
+            ..,
+        ] if u.arcs() == SYS_UPTIME_0 && o.arcs() == SNMP_TRAP_OID_0 => (*t, trap.arcs().to_vec()),
+        _ => {
+            return Err(Refused::Malformed(
+                "a notification must start with sysUpTime.0 and snmpTrapOID.0".into(),
+            ));
+        }
+    };
+    let (varbinds, more) = keep(vbs.iter().skip(2));
+    Ok(Notification {
+        version,
+        kind,
+        community: Vec::new(),
+        request_id: p.request_id(),
+        trap_oid,
+        agent_addr: None,
+        uptime,
+        varbinds,
+        more,
+    })
 }
 
 fn keep<'a>(vbs: impl ExactSizeIterator<Item = &'a VarBind>) -> (Vec<VarBind>, usize) {

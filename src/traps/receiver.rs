@@ -1,13 +1,16 @@
 //! The trap receiver's I/O: one UDP socket, one receive loop and one store
 //! writer. Per datagram: the source's token bucket, the decode (pure,
 //! `decode.rs`; a panic inside the library is caught and counted as
-//! malformed), the community check, the inform's Response, the device
+//! malformed), the community check — or for SNMPv3 the USM processing
+//! (`usm.rs`, its state owned by this loop; a Report sent back when one
+//! is due) — the inform's Response, the device
 //! match, an early poll for a link change, then the event to the writer's
 //! bounded queue. Nothing a datagram holds can stop the loop.
 use super::bucket::SourceBuckets;
 use super::decode::{self, Refused};
 use super::event;
 use super::stats::{DropReason, TrapStats};
+use super::usm::{LocalEngine, Usm, UsmRefusal, UsmUser};
 use crate::live::Live;
 use crate::mib::Mibs;
 use crate::poller::PollWaker;
@@ -35,6 +38,11 @@ pub struct TrapSettings {
     /// Accepted v1/v2c communities (those of the v1/v2c credentials);
     /// empty: any.
     pub communities: Vec<crate::types::Secret>,
+    /// SNMPv3 users (`[traps] v3_users`); none: v3 is dropped as
+    /// `v3_unsupported`.
+    pub v3_users: Vec<UsmUser>,
+    /// Our engine (id, boots; informs and discovery); `None` with no users.
+    pub engine: Option<LocalEngine>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -149,6 +157,10 @@ async fn receive(
 ) {
     let started = Instant::now();
     let mut buckets = SourceBuckets::new(settings.rate_per_s, settings.burst);
+    let mut usm = match (&settings.engine, settings.v3_users.is_empty()) {
+        (Some(e), false) => Some(Usm::new(e.clone(), settings.v3_users.clone())),
+        _ => None,
+    };
     let mut buf = vec![0u8; 65_536];
     loop {
         let got = tokio::select! {
@@ -173,9 +185,37 @@ async fn receive(
         }
         let decoded = std::panic::catch_unwind(|| decode::decode(datagram))
             .unwrap_or_else(|_| Err(Refused::Malformed("the decoder panicked".into())));
-        let n = match decoded {
-            Ok(n) => n,
-            Err(r) => {
+        let (n, answer) = match (decoded, usm.as_mut()) {
+            (Ok(n), _) => {
+                // The one place a community is compared with what a datagram says.
+                let known =
+                    |c: &crate::types::Secret| c.expose().as_bytes() == n.community.as_slice();
+                if !settings.communities.is_empty() && !settings.communities.iter().any(known) {
+                    stats.dropped(DropReason::UnknownCommunity);
+                    continue;
+                }
+                let ack = decode::inform_response(datagram, &n);
+                (n, ack)
+            }
+            (Err(Refused::V3), Some(usm)) => {
+                let now = Instant::now();
+                let done = std::panic::AssertUnwindSafe(|| usm.process(datagram, now));
+                match std::panic::catch_unwind(done) {
+                    Ok(Ok(a)) => (a.notification, a.response),
+                    Ok(Err(refusal)) => {
+                        stats.dropped(usm_drop(refusal.why));
+                        if let Some(report) = refusal.report {
+                            let _ = sock.send_to(&report, from).await;
+                        }
+                        continue;
+                    }
+                    Err(_) => {
+                        stats.dropped(DropReason::Malformed);
+                        continue;
+                    }
+                }
+            }
+            (Err(r), _) => {
                 stats.dropped(match r {
                     Refused::Malformed(_) => DropReason::Malformed,
                     Refused::NotNotification => DropReason::NotNotification,
@@ -184,14 +224,8 @@ async fn receive(
                 continue;
             }
         };
-        // The one place a community is compared with what a datagram says.
-        let known = |c: &crate::types::Secret| c.expose().as_bytes() == n.community.as_slice();
-        if !settings.communities.is_empty() && !settings.communities.iter().any(known) {
-            stats.dropped(DropReason::UnknownCommunity);
-            continue;
-        }
         stats.received(n.version, n.kind);
-        if let Some(ack) = decode::inform_response(datagram, &n) {
+        if let Some(ack) = answer {
             match sock.send_to(&ack, from).await {
                 Ok(_) => stats.acknowledged(),
                 Err(e) => tracing::warn!("trap receiver: answering an inform from {from}: {e}"),
@@ -209,6 +243,20 @@ async fn receive(
         if tx.try_send(row).is_err() {
             stats.dropped(DropReason::QueueFull);
         }
+    }
+}
+
+fn usm_drop(why: UsmRefusal) -> DropReason {
+    match why {
+        UsmRefusal::Malformed => DropReason::Malformed,
+        UsmRefusal::NotNotification => DropReason::NotNotification,
+        UsmRefusal::Discovery => DropReason::V3Discovery,
+        UsmRefusal::UnknownEngineId => DropReason::V3UnknownEngineId,
+        UsmRefusal::UnknownUser => DropReason::V3UnknownUser,
+        UsmRefusal::UnsupportedSecLevel => DropReason::V3UnsupportedSecLevel,
+        UsmRefusal::WrongDigest => DropReason::V3WrongDigest,
+        UsmRefusal::NotInTimeWindow => DropReason::V3NotInTimeWindow,
+        UsmRefusal::DecryptionError => DropReason::V3DecryptionError,
     }
 }
 

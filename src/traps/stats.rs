@@ -13,8 +13,23 @@ pub enum DropReason {
     Malformed,
     /// A v1/v2c community not among the accepted ones.
     UnknownCommunity,
-    /// SNMPv3 (no USM users are served by this receiver yet).
+    /// SNMPv3 while `[traps]` names no v3 users.
     V3Unsupported,
+    /// SNMPv3 engine discovery probes (answered with a Report).
+    V3Discovery,
+    /// SNMPv3: an engine id that is invalid, or an inform to another
+    /// engine than ours.
+    V3UnknownEngineId,
+    /// SNMPv3: a user not among `[traps] v3_users`.
+    V3UnknownUser,
+    /// SNMPv3: below the user's security level.
+    V3UnsupportedSecLevel,
+    /// SNMPv3: the HMAC did not verify (wrong key or tampered).
+    V3WrongDigest,
+    /// SNMPv3: outside the 150 s time window (a replay or a clock reset).
+    V3NotInTimeWindow,
+    /// SNMPv3: the scoped PDU did not decrypt.
+    V3DecryptionError,
     /// A valid SNMP message that is not a notification.
     NotNotification,
     /// The store writer fell behind (its queue was full).
@@ -22,11 +37,18 @@ pub enum DropReason {
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 6] = [
+    pub const ALL: [DropReason; 13] = [
         DropReason::RateLimited,
         DropReason::Malformed,
         DropReason::UnknownCommunity,
         DropReason::V3Unsupported,
+        DropReason::V3Discovery,
+        DropReason::V3UnknownEngineId,
+        DropReason::V3UnknownUser,
+        DropReason::V3UnsupportedSecLevel,
+        DropReason::V3WrongDigest,
+        DropReason::V3NotInTimeWindow,
+        DropReason::V3DecryptionError,
         DropReason::NotNotification,
         DropReason::QueueFull,
     ];
@@ -37,6 +59,13 @@ impl DropReason {
             DropReason::Malformed => "malformed",
             DropReason::UnknownCommunity => "unknown_community",
             DropReason::V3Unsupported => "v3_unsupported",
+            DropReason::V3Discovery => "v3_discovery",
+            DropReason::V3UnknownEngineId => "v3_unknown_engine_id",
+            DropReason::V3UnknownUser => "v3_unknown_user",
+            DropReason::V3UnsupportedSecLevel => "v3_unsupported_sec_level",
+            DropReason::V3WrongDigest => "v3_wrong_digest",
+            DropReason::V3NotInTimeWindow => "v3_not_in_time_window",
+            DropReason::V3DecryptionError => "v3_decryption_error",
             DropReason::NotNotification => "not_notification",
             DropReason::QueueFull => "queue_full",
         }
@@ -44,16 +73,18 @@ impl DropReason {
 }
 
 /// The (version, kind) pairs a notification can arrive as.
-pub const RECEIVED_KINDS: [(TrapVersion, TrapKind); 3] = [
+pub const RECEIVED_KINDS: [(TrapVersion, TrapKind); 5] = [
     (TrapVersion::V1, TrapKind::Trap),
     (TrapVersion::V2c, TrapKind::Trap),
     (TrapVersion::V2c, TrapKind::Inform),
+    (TrapVersion::V3, TrapKind::Trap),
+    (TrapVersion::V3, TrapKind::Inform),
 ];
 
 #[derive(Debug, Default)]
 pub struct TrapStats {
-    received: [AtomicU64; 3],
-    dropped: [AtomicU64; 6],
+    received: [AtomicU64; 5],
+    dropped: [AtomicU64; 13],
     acknowledged: AtomicU64,
     unmatched: AtomicU64,
 }
