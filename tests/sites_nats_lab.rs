@@ -9,7 +9,7 @@
 //! ```
 //!
 //! With polling under way, nftables in the site drops everything to and
-//! from the central for 25 s, then lets it through again. Afterwards every
+//! from the central for 20 s, then lets it through again. Afterwards every
 //! sample the site stored from before the cut to after it is in the
 //! central's store with the same value, and the central holds no sample
 //! the site does not; the backlog arrived at no more than the configured
@@ -39,8 +39,8 @@ const NATS_MONITOR: u16 = 18_240;
 const CENTRAL_API: u16 = 18_241;
 const SITE_API: u16 = 18_242;
 const SITE: &str = "natsbranch";
-const BACKFILL_PER_S: u32 = 40;
-const CUT: Duration = Duration::from_secs(25);
+const BACKFILL_PER_S: u32 = 60;
+const CUT: Duration = Duration::from_secs(20);
 
 /// One stored sample: (device, subject, metric, time) → value bits.
 type Rows = BTreeMap<(String, String, String, i64), u64>;
