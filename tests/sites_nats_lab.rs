@@ -9,7 +9,9 @@
 //! ```
 //!
 //! With polling under way, nftables in the site drops everything to and
-//! from the central for 20 s, then lets it through again. Afterwards every
+//! from the central for 20 s, then lets it through again; half way through
+//! the cut the site poller is killed (SIGKILL) and started again on the
+//! same database. Afterwards every
 //! sample the site stored from before the cut to after it is in the
 //! central's store with the same value, and the central holds no sample
 //! the site does not; the backlog arrived at no more than the configured
@@ -191,15 +193,15 @@ fn a_wan_cut_loses_nothing_and_the_backlog_keeps_its_pace() {
         .db(&central_db)
         .listen(CENTRAL_API)
         .start_captured("central");
-    let _site = ServeCmd::new(&lab, LAB.prefix)
+    let site_cmd = ServeCmd::new(&lab, LAB.prefix)
         .in_node("site")
         .verbose()
         .poll(2)
         .icmp(2)
         .config(&site_cfg)
         .db(&site_db)
-        .listen(SITE_API)
-        .start_captured("site");
+        .listen(SITE_API);
+    let mut site = site_cmd.start_captured("site");
 
     support::wait_until(
         "the site's first samples at the central",
@@ -209,11 +211,20 @@ fn a_wan_cut_loses_nothing_and_the_backlog_keeps_its_pace() {
     std::thread::sleep(Duration::from_secs(3));
     let cut_at = now_ms();
     cut(&lab, &central_addr);
-    std::thread::sleep(CUT);
+    std::thread::sleep(CUT / 2);
+    // kill -9 in the middle of the cut: the journal and what was
+    // acknowledged are on disk; the restarted poller owes the same.
+    site.kill_9();
+    let owed_at_kill = journal_len(&site_db);
+    let site = site_cmd.start_captured("site, restarted");
+    std::thread::sleep(CUT / 2);
     let owed_at_heal = journal_len(&site_db);
     heal(&lab);
     let healed_at = now_ms();
-    eprintln!("cut {cut_at}..{healed_at}; the site's journal owed {owed_at_heal} samples");
+    eprintln!(
+        "cut {cut_at}..{healed_at}; the site's journal owed {owed_at_kill} samples at the kill -9, \
+         {owed_at_heal} at the heal"
+    );
     assert!(
         owed_at_heal > 100,
         "the site journalled {owed_at_heal} samples during the cut"
@@ -297,4 +308,5 @@ fn a_wan_cut_loses_nothing_and_the_backlog_keeps_its_pace() {
         rate >= f64::from(BACKFILL_PER_S) * 0.5,
         "backfill at {rate:.1}/s: far below the bound of {BACKFILL_PER_S}/s"
     );
+    drop(site);
 }
