@@ -17,6 +17,16 @@ pub enum NatsRole {
     Central,
 }
 
+impl NatsRole {
+    /// The config's text for the role.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NatsRole::Poller => "poller",
+            NatsRole::Central => "central",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NatsConfig {

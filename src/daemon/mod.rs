@@ -169,7 +169,11 @@ pub async fn run<D: Discover>(
         ))
     });
     let sites = sites.map(|s| {
-        eprintln!("nocmap serve: site {} as {:?} over NATS", s.site, s.role);
+        eprintln!(
+            "nocmap serve: site {} as {} over NATS",
+            s.site,
+            s.role.as_str()
+        );
         crate::sites::spawn(s, db, store_config.clone(), stop_rx.clone())
     });
     let alerts = crate::alert::runner::spawn(&config, live.clone(), db, &io, stop_rx.clone())?;
