@@ -3,15 +3,17 @@
 //! only after the commit, so a crash in between makes JetStream deliver
 //! them again; the store keys samples by series and time, so a batch
 //! written twice leaves every sample once. Heartbeats say which sites are
-//! alive (logged when a site appears or comes back).
+//! alive ([`SiteWatch`]): a site silent for three of its heartbeat periods
+//! is logged once as unreachable, and again when it is back.
 use super::connect::{self, SitesError};
+use super::liveness::{SiteEvent, SiteWatch};
 use super::{SiteSettings, wire};
 use crate::store::{Batch, Store, StoreConfig};
+use crate::types::UnixMillis;
 use async_nats::jetstream::consumer::{AckPolicy, pull};
 use futures::StreamExt;
-use std::collections::HashMap;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::block_in_place;
 
@@ -32,12 +34,11 @@ pub async fn run(
             return;
         }
     };
-    let mut sites: HashMap<String, Instant> = HashMap::new();
-    let silent_after = settings.heartbeat * 3;
+    let mut sites = SiteWatch::default();
     loop {
         let consumed = tokio::select! {
             _ = stop.wait_for(|s| *s) => return,
-            r = consume(&settings, &mut store, &mut sites, silent_after) => r,
+            r = consume(&settings, &mut store, &mut sites) => r,
         };
         if let Err(e) = consumed {
             tracing::warn!(error = %e, "central: reading the sites' stream; again in 1 s");
@@ -52,8 +53,7 @@ pub async fn run(
 async fn consume(
     settings: &SiteSettings,
     store: &mut Store,
-    sites: &mut HashMap<String, Instant>,
-    silent_after: Duration,
+    sites: &mut SiteWatch,
 ) -> Result<(), SitesError> {
     let js = connect::connect(settings).await?;
     let stream = connect::ensure_stream(&js).await?;
@@ -76,7 +76,18 @@ async fn consume(
         .map_err(|e| consumer_err(&e))?;
     let mut messages = consumer.messages().await.map_err(|e| consumer_err(&e))?;
     tracing::info!("central: reading the sites' stream");
-    while let Some(msg) = messages.next().await {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        let msg = tokio::select! {
+            m = messages.next() => m,
+            _ = tick.tick() => {
+                for event in sites.tick(UnixMillis::now().0) {
+                    tell(&event);
+                }
+                continue;
+            }
+        };
+        let Some(msg) = msg else { break };
         let msg = msg.map_err(|e| consumer_err(&e))?;
         let Some((site, kind)) = wire::parse_subject(msg.subject.as_str()) else {
             tracing::warn!("central: a message on a subject that names no site; dropped");
@@ -102,16 +113,34 @@ async fn consume(
                 }
             }
             wire::Kind::Heartbeat => {
-                let now = Instant::now();
-                let back = sites
-                    .insert(site.to_string(), now)
-                    .is_none_or(|last| now.duration_since(last) > silent_after);
-                if back {
-                    tracing::info!(site, "central: site poller heard");
+                match serde_json::from_slice::<wire::Heartbeat>(&msg.payload) {
+                    Ok(beat) if beat.site == site => {
+                        let now = UnixMillis::now().0;
+                        if let Some(event) = sites.heard(site, beat.at, beat.every_ms, now) {
+                            tell(&event);
+                        }
+                    }
+                    Ok(_) => {
+                        tracing::warn!(site, "central: a heartbeat naming another site; dropped")
+                    }
+                    Err(e) => tracing::warn!(site, error = %e, "central: an unreadable heartbeat"),
                 }
             }
         }
         let _ = msg.ack().await;
     }
     Ok(())
+}
+
+/// The log line of a site's change (the alert of issue 17 is not wired yet).
+fn tell(event: &SiteEvent) {
+    match event {
+        SiteEvent::Heard { site } => tracing::info!(site, "central: site poller heard"),
+        SiteEvent::Back { site } => tracing::info!(site, "central: site poller back"),
+        SiteEvent::Silent { site, last_ms } => tracing::warn!(
+            site,
+            last_heard_ms = last_ms,
+            "central: site poller unreachable; its devices are stale, not down"
+        ),
+    }
 }

@@ -3,12 +3,14 @@
 //! and [`publisher`] sends the journal to the central's stream, live
 //! samples first and what a WAN cut held back at a bounded pace
 //! ([`backfill`], pure). The central's [`central`] consumer writes every
-//! site's samples into its own store. [`wire`] (pure) is what travels;
+//! site's samples into its own store and tells which sites went silent
+//! ([`liveness`], pure). [`wire`] (pure) is what travels;
 //! [`connect`] the connection and the stream. Without `[nats]` nothing
 //! here runs.
 pub mod backfill;
 mod central;
 mod connect;
+pub mod liveness;
 mod publisher;
 pub mod wire;
 

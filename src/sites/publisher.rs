@@ -139,6 +139,7 @@ impl Publisher {
             site: self.site.clone(),
             at: crate::types::UnixMillis::now().0,
             owed,
+            every_ms: self.heartbeat_ms as i64,
         };
         let payload = serde_json::to_vec(&beat).unwrap_or_default();
         let subject = wire::heartbeat_subject(&self.site);

@@ -109,6 +109,8 @@ pub struct Heartbeat {
     pub at: i64,
     /// Journal entries still owed to the central.
     pub owed: u64,
+    /// The heartbeat's period (the central calls the site silent after three).
+    pub every_ms: i64,
 }
 
 #[cfg(test)]
