@@ -15,6 +15,7 @@ pub mod mib;
 pub mod poller;
 pub mod report;
 pub mod server;
+pub mod sites;
 pub mod snmp;
 pub mod store;
 pub mod topology;

@@ -75,8 +75,24 @@ fn summary(file: &std::path::Path, c: &Config) -> String {
             ));
         }
     }
+    // The URL carries no credentials (check-config refuses one that does);
+    // the password or seed is never shown, only which kind is set.
+    let nats = c.nats.as_ref().map_or(String::new(), |n| {
+        let auth = match (&n.user, &n.nkey_seed) {
+            (Some(u), _) => format!("user {u}"),
+            (None, Some(_)) => "nkey".to_string(),
+            (None, None) => "no credentials".to_string(),
+        };
+        format!(
+            "\n  nats: site {} as {} via {} ({auth}), backfill {}/s",
+            n.site,
+            n.role.as_str(),
+            n.url,
+            n.backfill_per_s
+        )
+    });
     format!(
-        "{}: ok\n  credentials: {}\n  prefixes: {}\n  seeds: {}\n  groups: {}, devices: {}{inventory}\n  listen: {} ({})",
+        "{}: ok\n  credentials: {}\n  prefixes: {}\n  seeds: {}\n  groups: {}, devices: {}{inventory}{nats}\n  listen: {} ({})",
         file.display(),
         list(creds),
         list(prefixes),

@@ -131,12 +131,17 @@ impl CrawlArgs {
                 s.line, s.name, s.reason
             );
         }
-        if seeds.is_empty() {
+        // A central of several sites may poll nothing of its own.
+        let central = config
+            .as_ref()
+            .and_then(|c| c.nats.as_ref())
+            .is_some_and(|n| n.role == crate::config::NatsRole::Central);
+        if seeds.is_empty() && !central {
             bail!(
                 "nothing to discover: give --seed ADDR (or seeds, [[devices]] or an [inventory] file in --config)"
             );
         }
-        if creds.is_empty() {
+        if creds.is_empty() && !seeds.is_empty() {
             bail!("no SNMP credentials: give -c COMMUNITY, v3 flags, or credentials in --config");
         }
         if let Some(s) = seeds

@@ -13,6 +13,7 @@ pub mod intervals;
 pub mod inventory;
 mod model;
 mod model_alerts;
+mod model_nats;
 mod secret;
 mod spans;
 mod validate;
@@ -28,6 +29,7 @@ pub use model_alerts::{
     AlertRule, Direction, Maintenance, Receiver, ReceiverFormat, RuleKind, ScopeConfig, Severity,
     Tagging, Timestamp, WeeklySlot,
 };
+pub use model_nats::{NatsConfig, NatsRole, valid_site};
 pub use secret::{Secret, SecretError};
 pub use validate::Problem;
 
@@ -208,6 +210,10 @@ impl Config {
                 "remote_write.basic_auth_password",
                 &mut rw.basic_auth_password,
             ));
+        }
+        if let Some(n) = self.nats.as_mut() {
+            slots.push(("nats.password", &mut n.password));
+            slots.push(("nats.nkey_seed", &mut n.nkey_seed));
         }
         for (i, r) in self.receivers.iter_mut().enumerate() {
             if let Some(t) = r.bearer_token.as_mut() {

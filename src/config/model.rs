@@ -42,6 +42,9 @@ pub struct Config {
     /// The SNMP trap and inform receiver of `serve`; absent means none.
     #[serde(default)]
     pub traps: Option<TrapsConfig>,
+    /// Multi-site over NATS JetStream; absent means one box, as before.
+    #[serde(default)]
+    pub nats: Option<super::model_nats::NatsConfig>,
     /// Alert rules (`[[alert]]`), maintenance windows and webhook receivers.
     #[serde(default, rename = "alert")]
     pub alerts: Vec<super::model_alerts::AlertRule>,

@@ -145,6 +145,18 @@ const REMOTE_WRITE: &[Field] = &[
     f("client_key", ty::<PathBuf>, Plain),
 ];
 
+const NATS: &[Field] = &[
+    f("url", ty::<String>, Required),
+    f("site", ty::<String>, Required),
+    f("role", ty::<super::model_nats::NatsRole>, Required),
+    f("user", ty::<String>, Plain),
+    f("password", ty::<String>, Secret),
+    f("nkey_seed", ty::<String>, Secret),
+    f("ca_file", ty::<PathBuf>, Plain),
+    f("backfill_per_s", ty::<u32>, Plain),
+    f("heartbeat_s", ty::<u64>, Plain),
+];
+
 const TRAPS: &[Field] = &[
     f("listen", ty::<SocketAddr>, Required),
     f("rate_per_s", ty::<f64>, Plain),
@@ -167,6 +179,7 @@ const SECTIONS: &[(&str, &[Field], bool)] = &[
     ("inventory", INVENTORY, false),
     ("remote_write", REMOTE_WRITE, false),
     ("traps", TRAPS, false),
+    ("nats", NATS, false),
     ("alert", ALERT, true),
     ("maintenance", MAINTENANCE, true),
     ("receiver", RECEIVER, true),

@@ -32,6 +32,9 @@ impl Config {
         self.check_remote_write(&mut v);
         self.check_traps(&mut v);
         self.check_alerts(&mut v);
+        if let Some(n) = &self.nats {
+            n.check(&mut v);
+        }
         v.0
     }
 

@@ -71,7 +71,15 @@ pub async fn run<D: Discover>(
     let server = http::prepare(&config, options.listen)?;
     let trap_socket = traps::bind(&config)?;
     let db = &options.db;
-    let mut store = tokio::task::block_in_place(|| Store::open(db, config.store.store_config()))
+    let sites = config
+        .nats
+        .as_ref()
+        .map(crate::sites::SiteSettings::from_config);
+    let store_config = match &sites {
+        Some(s) => s.store_config(config.store.store_config()),
+        None => config.store.store_config(),
+    };
+    let mut store = tokio::task::block_in_place(|| Store::open(db, store_config.clone()))
         .with_context(|| format!("cannot open the database {}", db.display()))?;
     if let Some(gap) = store.mark_restart(UnixMillis::now())? {
         tracing::info!(
@@ -160,6 +168,14 @@ pub async fn run<D: Discover>(
             stopped(stop_rx.clone()),
         ))
     });
+    let sites = sites.map(|s| {
+        eprintln!(
+            "nocmap serve: site {} as {} over NATS",
+            s.site,
+            s.role.as_str()
+        );
+        crate::sites::spawn(s, db, store_config.clone(), stop_rx.clone())
+    });
     let alerts = crate::alert::runner::spawn(&config, live.clone(), db, &io, stop_rx.clone())?;
     println!("nocmap serve: API on {scheme}://{listen}");
 
@@ -195,6 +211,9 @@ pub async fn run<D: Discover>(
     }
     if let Some(a) = alerts {
         let _ = a.await;
+    }
+    if let Some(s) = sites {
+        let _ = s.await;
     }
     if let Some(t) = trap_receiver {
         t.join().await;

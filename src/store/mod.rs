@@ -20,6 +20,7 @@ mod read;
 mod report_read;
 mod rollup;
 mod schema;
+mod site_journal;
 mod types;
 mod write;
 
@@ -30,6 +31,7 @@ pub use positions::MapPosition;
 pub use report_read::InterfaceInfo;
 pub use rollup::{PruneReport, RollupReport};
 pub use schema::SCHEMA_VERSION;
+pub use site_journal::JournalEntry;
 pub use types::{
     Batch, Durability, GapRecord, Point, Resolution, Sample, SeriesData, SeriesKey, StoreConfig,
 };

@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 type Migration = fn(&Transaction) -> rusqlite::Result<()>;
 
 /// Migrations in order: `MIGRATIONS[n]` goes from version n to n + 1.
-const MIGRATIONS: [Migration; 7] = [
-    v0_to_v1, v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5, v5_to_v6, v6_to_v7,
+const MIGRATIONS: [Migration; 8] = [
+    v0_to_v1, v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5, v5_to_v6, v6_to_v7, v7_to_v8,
 ];
 
 /// The schema version this build writes.
@@ -147,6 +147,17 @@ fn v6_to_v7(tx: &Transaction) -> rusqlite::Result<()> {
              if_index INTEGER, varbinds TEXT NOT NULL);
          CREATE INDEX events_at ON events (at_ms);
          CREATE INDEX events_device_at ON events (device, at_ms);",
+    )
+}
+
+/// Version 8: a site poller's journal of samples not yet acknowledged by
+/// the central (`[nats] role = "poller"`): one row per sample, numbered by
+/// a sequence never reused (AUTOINCREMENT), deleted once acknowledged.
+fn v7_to_v8(tx: &Transaction) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "CREATE TABLE site_journal (
+             seq INTEGER PRIMARY KEY AUTOINCREMENT, series_id INTEGER NOT NULL,
+             t_ms INTEGER NOT NULL, value REAL NOT NULL);",
     )
 }
 

@@ -126,6 +126,9 @@ pub struct StoreConfig {
     /// 5-minute rollups; longer ones from 1-hour rollups.
     pub five_min_max_span: Duration,
     pub durability: Durability,
+    /// A site poller's store: every sample written is also appended to the
+    /// site journal until the central acknowledges it.
+    pub site_journal: bool,
 }
 
 impl Default for StoreConfig {
@@ -138,6 +141,7 @@ impl Default for StoreConfig {
             raw_max_span: Duration::from_secs(12 * 3_600),
             five_min_max_span: Duration::from_secs(14 * DAY),
             durability: Durability::Full,
+            site_journal: false,
         }
     }
 }

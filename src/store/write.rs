@@ -49,6 +49,9 @@ impl Store {
                     .sql("insert sample")?;
             }
         }
+        if self.config.site_journal {
+            super::site_journal::append(&tx, &rows)?;
+        }
         for gap in &batch.gaps {
             let id = match &gap.series {
                 Some(key) => Some(series_id(&tx, &self.series_ids, &mut created, key)?),

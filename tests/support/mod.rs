@@ -462,3 +462,24 @@ pub fn stop_serve(mut serve: Kill, log: &Path) {
     let injected = text.matches("fault injected by a test").count();
     assert!(panics <= injected, "no panic in serve: {text}");
 }
+
+/// Runs `f` on a fresh thread that joined `node`'s network namespace (the
+/// sockets it opens live there) and returns its result; the caller's
+/// thread stays where it is.
+pub fn run_in_ns<T: Send + 'static>(
+    lab: &Lab,
+    node: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    use std::os::fd::AsRawFd;
+    let path = format!("/run/netns/{}", lab.ns(node).unwrap());
+    std::thread::spawn(move || {
+        let ns = std::fs::File::open(&path).expect("namespace file");
+        // SAFETY: setns on this thread only, with a valid namespace fd.
+        let rc = unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) };
+        assert_eq!(rc, 0, "setns: {}", std::io::Error::last_os_error());
+        f()
+    })
+    .join()
+    .unwrap_or_else(|p| std::panic::resume_unwind(p))
+}

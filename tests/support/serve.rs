@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 /// The command line of one `nocmap serve` in `lab`'s noc namespace.
 pub struct ServeCmd<'a> {
     lab: &'a Lab,
+    node: String,
     verbose: bool,
     args: Vec<OsString>,
     env: Vec<(String, String)>,
@@ -27,14 +28,27 @@ impl<'a> ServeCmd<'a> {
     /// --rediscover-interval 0`.
     pub fn new(lab: &'a Lab, prefix: &str) -> ServeCmd<'a> {
         let seed = lab.link_addrs("noc:eth0").unwrap().1.unwrap().to_string();
+        ServeCmd::bare(lab)
+            .args(["--seed", &seed, "--prefix", prefix, "-c", "public"])
+            .args(["--rediscover-interval", "0"])
+    }
+
+    /// `serve` in the noc namespace with no flags at all (a central of
+    /// several sites polls nothing of its own).
+    pub fn bare(lab: &'a Lab) -> ServeCmd<'a> {
         ServeCmd {
             lab,
+            node: "noc".into(),
             verbose: false,
             args: Vec::new(),
             env: Vec::new(),
         }
-        .args(["--seed", &seed, "--prefix", prefix, "-c", "public"])
-        .args(["--rediscover-interval", "0"])
+    }
+
+    /// Runs in `node`'s namespace instead of the noc's.
+    pub fn in_node(mut self, node: &str) -> ServeCmd<'a> {
+        self.node = node.into();
+        self
     }
 
     /// `nocmap --verbose serve`: info-level logs on stderr.
@@ -85,7 +99,7 @@ impl<'a> ServeCmd<'a> {
     pub fn command(&self) -> Command {
         let mut cmd = self
             .lab
-            .command_in("noc", nocmap_bin().to_str().unwrap())
+            .command_in(&self.node, nocmap_bin().to_str().unwrap())
             .unwrap();
         if self.verbose {
             cmd.arg("--verbose");

@@ -1,0 +1,178 @@
+//! `[nats]`: multi-site over NATS JetStream. A site poller publishes its
+//! samples under its site's subjects; a central consumes every site's.
+//! Plain data and its checks (pure); the client lives in `sites`. Without
+//! the section nocmap is one box, as before.
+use super::secret::Secret;
+use super::validate::Problems;
+use serde::Deserialize;
+use std::path::PathBuf;
+
+/// What this `nocmap serve` is in a multi-site setup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NatsRole {
+    /// Polls its site, journals, publishes to the central.
+    Poller,
+    /// Consumes every site's stream into its own store.
+    Central,
+}
+
+impl NatsRole {
+    /// The config's text for the role.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NatsRole::Poller => "poller",
+            NatsRole::Central => "central",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NatsConfig {
+    /// `nats://host:port` or `tls://host:port`.
+    pub url: String,
+    /// This site's name: letters, digits, `-` and `_` (a subject token).
+    pub site: String,
+    pub role: NatsRole,
+    /// User and password (`env:`/`file:` for the password), or...
+    pub user: Option<String>,
+    pub password: Option<Secret>,
+    /// ... an nkey seed (`env:VAR` or `file:/path`, never printed).
+    pub nkey_seed: Option<Secret>,
+    /// PEM CA certificates for a `tls://` server.
+    pub ca_file: Option<PathBuf>,
+    /// The most journalled samples a second a poller sends when it catches
+    /// up after a cut (live samples go first and are not counted).
+    #[serde(default = "default_backfill_per_s")]
+    pub backfill_per_s: u32,
+    /// A poller's heartbeat period.
+    #[serde(default = "default_heartbeat_s")]
+    pub heartbeat_s: u64,
+}
+
+fn default_backfill_per_s() -> u32 {
+    500
+}
+
+fn default_heartbeat_s() -> u64 {
+    5
+}
+
+/// The longest site name (it is a subject token and part of message ids).
+const MAX_SITE_LEN: usize = 64;
+
+/// Whether `site` can be one subject token.
+pub fn valid_site(site: &str) -> bool {
+    !site.is_empty()
+        && site.len() <= MAX_SITE_LEN
+        && site
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+impl NatsConfig {
+    /// Every problem of the section (pure; never quotes a secret or the URL).
+    pub(super) fn check(&self, v: &mut Problems) {
+        let scheme = self.url.split_once("://").map(|(s, _)| s);
+        match scheme {
+            Some("nats" | "tls") => {}
+            _ => v.push("nats.url", "must be nats://HOST:PORT or tls://HOST:PORT"),
+        }
+        if self.url.contains('@') {
+            v.push(
+                "nats.url",
+                "must not carry credentials: use nats.user/nats.password or nats.nkey_seed",
+            );
+        }
+        if !valid_site(&self.site) {
+            v.push(
+                "nats.site",
+                &format!(
+                    "must be 1 to {MAX_SITE_LEN} letters, digits, `-` or `_` (it names the site's subjects)"
+                ),
+            );
+        }
+        match (&self.user, &self.password) {
+            (Some(_), None) => v.push("nats.password", "must be set with nats.user"),
+            (None, Some(_)) => v.push("nats.user", "must be set with nats.password"),
+            _ => {}
+        }
+        if self.user.is_some() && self.nkey_seed.is_some() {
+            v.push(
+                "nats.nkey_seed",
+                "give either nats.user/nats.password or nats.nkey_seed, not both",
+            );
+        }
+        if let Some(seed) = &self.nkey_seed
+            && !seed.expose().starts_with('S')
+        {
+            v.push("nats.nkey_seed", "is not an nkey seed (it starts with S)");
+        }
+        if self.ca_file.is_some() && scheme != Some("tls") {
+            v.push("nats.ca_file", "applies to a tls:// url only");
+        }
+        if let Some(ca) = &self.ca_file
+            && !ca.is_file()
+        {
+            v.push("nats.ca_file", &format!("{} is not a file", ca.display()));
+        }
+        v.nonzero("nats.backfill_per_s", self.backfill_per_s.into());
+        v.nonzero("nats.heartbeat_s", self.heartbeat_s);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+
+    fn errors(text: &str) -> String {
+        match Config::from_toml(text) {
+            Ok(_) => String::new(),
+            Err(e) => e
+                .iter()
+                .map(|e| e.message.clone())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        }
+    }
+
+    #[test]
+    fn a_poller_section_loads() {
+        let c = Config::from_toml(
+            "[nats]\nurl = \"nats://127.0.0.1:4222\"\nsite = \"branch-1\"\nrole = \"poller\"\nbackfill_per_s = 20\n",
+        )
+        .unwrap();
+        let n = c.nats.unwrap();
+        assert_eq!(n.role, super::NatsRole::Poller);
+        assert_eq!(n.backfill_per_s, 20);
+        assert_eq!(n.heartbeat_s, 5);
+        assert!(Config::from_toml("").unwrap().nats.is_none());
+    }
+
+    #[test]
+    fn bad_values_are_named_and_secrets_never_shown() {
+        let e = errors(
+            "[nats]\nurl = \"http://u:hunter2@x\"\nsite = \"a.b\"\nrole = \"central\"\nuser = \"u\"\nbackfill_per_s = 0\n",
+        );
+        assert!(e.contains("nats.url: must be nats://"), "{e}");
+        assert!(e.contains("nats.site: must be 1 to 64"), "{e}");
+        assert!(
+            e.contains("nats.password: must be set with nats.user"),
+            "{e}"
+        );
+        assert!(e.contains("nats.backfill_per_s"), "{e}");
+        assert!(!e.contains("hunter2"), "{e}");
+        let e = errors("[nats]\nurl = \"nats://x:4222\"\nsite = \"a\"\nrole = \"boss\"\n");
+        assert!(e.contains("boss") || e.contains("variant"), "{e}");
+        let e = errors(
+            "[nats]\nurl = \"nats://x:4222\"\nsite = \"a\"\nrole = \"poller\"\nnkey_seed = \"env:NOCMAP_TEST_UNSET_SEED_VAR\"\n",
+        );
+        assert!(e.contains("NOCMAP_TEST_UNSET_SEED_VAR"), "{e}");
+        let e = errors(
+            "[nats]\nurl = \"nats://x:4222\"\nsite = \"a\"\nrole = \"poller\"\nnkey_seed = \"Xsecretseedtext\"\n",
+        );
+        assert!(e.contains("not an nkey seed"), "{e}");
+        assert!(!e.contains("secretseedtext"), "{e}");
+    }
+}

@@ -1,0 +1,130 @@
+//! Which sites' pollers the central hears, pure: a site is silent once
+//! three of its heartbeat periods passed without one, told once per
+//! silence, and back at its next heartbeat. A heartbeat replayed from the
+//! stream (its own time older than that window, e.g. after the central's
+//! restart) says nothing about the site now. Times are wall milliseconds
+//! passed in by the caller.
+use std::collections::BTreeMap;
+
+/// Heartbeat periods without one before a site is silent.
+const MISSED_BEATS: i64 = 3;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SiteEvent {
+    /// The first heartbeat of a site since the central started.
+    Heard { site: String },
+    /// A heartbeat after a silence.
+    Back { site: String },
+    /// No heartbeat for three periods since `last_ms`: the site's devices
+    /// are stale (not down) until it is back.
+    Silent { site: String, last_ms: i64 },
+}
+
+#[derive(Debug, Clone)]
+struct Seen {
+    last_ms: i64,
+    window_ms: i64,
+    silent: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SiteWatch {
+    sites: BTreeMap<String, Seen>,
+}
+
+impl SiteWatch {
+    /// A heartbeat of `site` sent at `at_ms` every `every_ms`, received at `now_ms`.
+    pub fn heard(
+        &mut self,
+        site: &str,
+        at_ms: i64,
+        every_ms: i64,
+        now_ms: i64,
+    ) -> Option<SiteEvent> {
+        let window_ms = MISSED_BEATS * every_ms.max(1_000);
+        if now_ms - at_ms > window_ms {
+            return None;
+        }
+        let site_owned = site.to_string();
+        match self.sites.get_mut(site) {
+            None => {
+                self.sites.insert(
+                    site_owned.clone(),
+                    Seen {
+                        last_ms: now_ms,
+                        window_ms,
+                        silent: false,
+                    },
+                );
+                Some(SiteEvent::Heard { site: site_owned })
+            }
+            Some(seen) => {
+                seen.last_ms = seen.last_ms.max(now_ms);
+                seen.window_ms = window_ms;
+                std::mem::take(&mut seen.silent).then_some(SiteEvent::Back { site: site_owned })
+            }
+        }
+    }
+
+    /// The sites that just went silent.
+    pub fn tick(&mut self, now_ms: i64) -> Vec<SiteEvent> {
+        let mut out = Vec::new();
+        for (site, seen) in &mut self.sites {
+            if !seen.silent && now_ms - seen.last_ms > seen.window_ms {
+                seen.silent = true;
+                out.push(SiteEvent::Silent {
+                    site: site.clone(),
+                    last_ms: seen.last_ms,
+                });
+            }
+        }
+        out
+    }
+
+    /// Sites heard at least once and silent now.
+    pub fn silent(&self) -> impl Iterator<Item = &str> {
+        self.sites
+            .iter()
+            .filter(|(_, s)| s.silent)
+            .map(|(n, _)| n.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_silence_is_told_once_and_the_return_once() {
+        let mut w = SiteWatch::default();
+        assert_eq!(
+            w.heard("b1", 0, 1_000, 10),
+            Some(SiteEvent::Heard { site: "b1".into() })
+        );
+        assert_eq!(w.heard("b1", 1_000, 1_000, 1_010), None);
+        assert!(w.tick(3_900).is_empty());
+        assert_eq!(
+            w.tick(4_100),
+            vec![SiteEvent::Silent {
+                site: "b1".into(),
+                last_ms: 1_010
+            }]
+        );
+        assert!(w.tick(60_000).is_empty(), "told once per silence");
+        assert_eq!(w.silent().collect::<Vec<_>>(), vec!["b1"]);
+        assert_eq!(
+            w.heard("b1", 61_000, 1_000, 61_005),
+            Some(SiteEvent::Back { site: "b1".into() })
+        );
+        assert_eq!(w.silent().count(), 0);
+    }
+
+    #[test]
+    fn replayed_heartbeats_say_nothing() {
+        let mut w = SiteWatch::default();
+        // A central starting late reads a week of stored heartbeats.
+        assert_eq!(w.heard("old", 0, 5_000, 600_000), None);
+        assert!(w.tick(600_000).is_empty());
+        assert_eq!(w.silent().count(), 0);
+    }
+}

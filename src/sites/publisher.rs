@@ -1,0 +1,228 @@
+//! A site poller's publisher: the journal (the store's `site_journal`) to
+//! the central's stream, as [`Backfill`] plans it. Every batch carries a
+//! message id made of the site and its journal sequences and is forgotten
+//! from the journal only once JetStream acknowledged it; a heartbeat every
+//! `heartbeat` doubles as the link probe (every second while the link is
+//! down). All store calls are short and run on this task's thread through
+//! `block_in_place`.
+use super::backfill::{Backfill, Link};
+use super::connect::{self, ACK_TIMEOUT, SitesError};
+use super::{SiteSettings, wire};
+use crate::store::{JournalEntry, Store, StoreConfig};
+use async_nats::jetstream::{self, context::PublishErrorKind, message::PublishMessage};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+use tokio::task::block_in_place;
+
+/// The most entries in one message.
+const MAX_BATCH: usize = 500;
+/// How often the plan is looked at.
+const TICK: Duration = Duration::from_millis(100);
+/// The probe's period while the link is down.
+const PROBE_WHILE_DOWN_MS: u64 = 1_000;
+
+/// Runs until `stop` turns true.
+pub async fn run(
+    settings: SiteSettings,
+    db: PathBuf,
+    store_config: StoreConfig,
+    mut stop: watch::Receiver<bool>,
+) {
+    let store = match block_in_place(|| Store::open(&db, store_config)) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "site publisher: cannot open the store; nothing is sent");
+            return;
+        }
+    };
+    let js = match connect::connect(&settings).await {
+        Ok(js) => js,
+        Err(e) => {
+            tracing::error!(error = %e, "site publisher: nothing is sent");
+            return;
+        }
+    };
+    let mut p = Publisher {
+        site: settings.site.clone(),
+        heartbeat_ms: settings.heartbeat.as_millis() as u64,
+        js,
+        store,
+        backfill: Backfill::new(settings.backfill_per_s, 0),
+        started: Instant::now(),
+        next_probe_ms: 0,
+        stream_ready: false,
+    };
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => break,
+            _ = tick.tick() => {}
+        }
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => break,
+            r = p.step() => if let Err(e) = r {
+                tracing::warn!(error = %e, "site publisher");
+            }
+        }
+    }
+}
+
+struct Publisher {
+    site: String,
+    heartbeat_ms: u64,
+    js: jetstream::Context,
+    store: Store,
+    backfill: Backfill,
+    started: Instant,
+    next_probe_ms: u64,
+    stream_ready: bool,
+}
+
+impl Publisher {
+    fn now_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    /// One tick: the probe when due, then the live entries, then the
+    /// backlog's share.
+    async fn step(&mut self) -> Result<(), SitesError> {
+        let now = self.now_ms();
+        if now >= self.next_probe_ms {
+            self.probe(now).await?;
+        }
+        let Some(plan) = self.backfill.plan(self.now_ms()) else {
+            return Ok(());
+        };
+        loop {
+            let live =
+                block_in_place(|| self.store.journal_pending(plan.live_after, None, MAX_BATCH))?;
+            if live.is_empty() {
+                break;
+            }
+            let full = live.len() == MAX_BATCH;
+            self.send(&live).await?;
+            if !full {
+                break;
+            }
+        }
+        if let Some(bl) = plan.backlog {
+            let mut left = bl.limit;
+            while left > 0 {
+                let owed = block_in_place(|| {
+                    self.store
+                        .journal_pending(None, Some(bl.upto), left.min(MAX_BATCH))
+                })?;
+                if owed.is_empty() {
+                    self.backfill.backlog_done();
+                    tracing::info!(site = %self.site, "site publisher: backlog sent");
+                    break;
+                }
+                self.send(&owed).await?;
+                self.backfill.backlog_sent(owed.len());
+                left -= owed.len();
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends the heartbeat; its acknowledgement (or its absence) sets the link.
+    async fn probe(&mut self, now: u64) -> Result<(), SitesError> {
+        if !self.stream_ready {
+            // The central normally creates the stream; a poller that can
+            // creates it too. Neither failing is fatal: the publish says.
+            self.stream_ready = connect::ensure_stream(&self.js).await.is_ok();
+        }
+        let owed = block_in_place(|| self.store.journal_len())?;
+        let beat = wire::Heartbeat {
+            site: self.site.clone(),
+            at: crate::types::UnixMillis::now().0,
+            owed,
+            every_ms: self.heartbeat_ms as i64,
+        };
+        let payload = serde_json::to_vec(&beat).unwrap_or_default();
+        let subject = wire::heartbeat_subject(&self.site);
+        let was = self.backfill.link();
+        match publish(
+            &self.js,
+            &subject,
+            PublishMessage::build().payload(payload.into()),
+        )
+        .await
+        {
+            Ok(()) => {
+                let max = block_in_place(|| self.store.journal_max_seq())?;
+                self.backfill.probe_acked(max, self.now_ms());
+                if was == Link::Down {
+                    tracing::info!(site = %self.site, owed, "site publisher: central reached");
+                }
+                self.next_probe_ms = now + self.heartbeat_ms;
+                Ok(())
+            }
+            Err(e) => {
+                self.backfill.failed();
+                // Created again at the next probe only when the server said
+                // it has none (a probe during a cut must not wait twice).
+                if matches!(e, SitesError::NoStream { .. }) {
+                    self.stream_ready = false;
+                }
+                self.next_probe_ms = now + PROBE_WHILE_DOWN_MS;
+                if was == Link::Up {
+                    tracing::warn!(site = %self.site, error = %e, "site publisher: central not reached; journalling");
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Sends entries as one message and forgets them once acknowledged; a
+    /// failure marks the link down and keeps them owed.
+    async fn send(&mut self, entries: &[JournalEntry]) -> Result<(), SitesError> {
+        let (first, last) = (entries[0].seq, entries[entries.len() - 1].seq);
+        let batch = wire::SampleBatch::new(&self.site, entries);
+        let payload = serde_json::to_vec(&batch).unwrap_or_default();
+        let subject = wire::samples_subject(&self.site);
+        let msg = PublishMessage::build()
+            .payload(payload.into())
+            .message_id(wire::message_id(&self.site, first, last));
+        if let Err(e) = publish(&self.js, &subject, msg).await {
+            self.backfill.failed();
+            self.next_probe_ms = self.now_ms() + PROBE_WHILE_DOWN_MS;
+            return Err(e);
+        }
+        let seqs: Vec<u64> = entries.iter().map(|e| e.seq).collect();
+        block_in_place(|| self.store.journal_acked(&seqs))?;
+        Ok(())
+    }
+}
+
+/// Publishes and waits for JetStream's acknowledgement.
+async fn publish(
+    js: &jetstream::Context,
+    subject: &str,
+    msg: PublishMessage,
+) -> Result<(), SitesError> {
+    let fail = |reason: String| SitesError::Publish {
+        subject: subject.to_string(),
+        reason,
+    };
+    let sent = tokio::time::timeout(ACK_TIMEOUT, async {
+        let ack = js
+            .send_publish(subject.to_string(), msg)
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        ack.await.map_err(|e| match e.kind() {
+            PublishErrorKind::StreamNotFound => SitesError::NoStream {
+                subject: subject.to_string(),
+            },
+            _ => fail(e.to_string()),
+        })
+    })
+    .await;
+    match sent {
+        Ok(Ok(_ack)) => Ok(()),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(fail("no acknowledgement in time".into())),
+    }
+}

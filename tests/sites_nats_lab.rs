@@ -1,0 +1,355 @@
+//! A site poller and a central over a real nats-server (Debian's 2.9.10,
+//! JetStream on), through a WAN cut. The central's namespace (noc) runs
+//! nats-server and `nocmap serve` as central; the site's namespace runs
+//! `nocmap serve` as the site poller of itself and of `dev` behind it
+//! (real snmpd in both):
+//!
+//! ```text
+//!   noc (nats-server, central) ──WAN── site (poller, snmpd) ── dev (snmpd)
+//! ```
+//!
+//! With polling under way, nftables in the site drops everything to and
+//! from the central for 20 s, then lets it through again; half way through
+//! the cut the site poller is killed (SIGKILL) and started again on the
+//! same database. Afterwards every
+//! sample the site stored from before the cut to after it is in the
+//! central's store with the same value, and the central holds no sample
+//! the site does not; the backlog arrived at no more than the configured
+//! `backfill_per_s`, measured from the stream's own arrival times; the
+//! central said once that the site's poller was unreachable and once that
+//! it was back. Without
+//! the journal (or without the backfill) the cut's samples never reach the
+//! central and the comparison fails.
+#[macro_use]
+mod support;
+use nocmap::sites::wire;
+use nocmap_lab::Lab;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use support::Kill;
+use support::crash::read_only;
+use support::lab::Routers;
+use support::serve::{ServeCmd, files};
+
+const LAB: Routers = Routers::new(
+    "natswan",
+    "10.140.0.0/16",
+    "noc:eth0 - site:eth0, site:eth1 - dev:eth1",
+);
+const NATS_PORT: u16 = 4222;
+const NATS_MONITOR: u16 = 18_240;
+const CENTRAL_API: u16 = 18_241;
+const SITE_API: u16 = 18_242;
+const SITE: &str = "natsbranch";
+const BACKFILL_PER_S: u32 = 60;
+const CUT: Duration = Duration::from_secs(20);
+
+/// One stored sample: (device, subject, metric, time) → value bits.
+type Rows = BTreeMap<(String, String, String, i64), u64>;
+
+fn rows(db: &Path, from: i64, to: i64) -> Rows {
+    let c = read_only(db);
+    let mut st = c
+        .prepare(
+            "SELECT s.device, s.subject, s.metric, x.t_ms, x.value
+             FROM samples x JOIN series s ON s.id = x.series_id
+             WHERE x.t_ms >= ?1 AND x.t_ms <= ?2",
+        )
+        .unwrap();
+    st.query_map([from, to], |r| {
+        Ok((
+            (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?),
+            r.get::<_, f64>(4)?.to_bits(),
+        ))
+    })
+    .unwrap()
+    .map(Result::unwrap)
+    .collect()
+}
+
+fn journal_len(db: &Path) -> i64 {
+    read_only(db)
+        .query_row("SELECT count(*) FROM site_journal", [], |r| r.get(0))
+        .unwrap_or(-1)
+}
+
+fn now_ms() -> i64 {
+    nocmap::types::UnixMillis::now().0
+}
+
+fn nats_server(lab: &Lab, dir: &Path) -> Kill {
+    let log = std::fs::File::create(dir.join("nats.log")).unwrap();
+    let child = lab
+        .command_in("noc", "nats-server")
+        .unwrap()
+        .args(["-js", "-sd"])
+        .arg(dir.join("js"))
+        .args(["-a", "0.0.0.0", "-p", &NATS_PORT.to_string()])
+        .args(["-m", &NATS_MONITOR.to_string()])
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("start nats-server");
+    let server = Kill(child);
+    support::wait_until("nats-server ready", Duration::from_secs(20), || {
+        support::noc_get(lab, NATS_MONITOR, "/healthz")
+    });
+    server
+}
+
+/// nftables in the site: nothing to or from the central's address.
+fn cut(lab: &Lab, central: &str) {
+    support::nft(
+        lab,
+        "site",
+        &format!(
+            "table inet natscut {{
+               chain o {{ type filter hook output priority 0; ip daddr {central} drop; }}
+               chain i {{ type filter hook input priority 0; ip saddr {central} drop; }}
+             }}"
+        ),
+    );
+}
+
+fn heal(lab: &Lab) {
+    support::nft(lab, "site", "delete table inet natscut");
+}
+
+/// Every message on the site's samples subject: (arrival at the server in
+/// ms, the journal sequence and time of each of its samples).
+fn stream_messages() -> Vec<(i64, Vec<(u64, i64)>)> {
+    use async_nats::jetstream::consumer::pull::OrderedConfig;
+    use futures::StreamExt;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let client = async_nats::connect(format!("127.0.0.1:{NATS_PORT}"))
+            .await
+            .unwrap();
+        let js = async_nats::jetstream::new(client);
+        let stream = js.get_stream(wire::STREAM).await.unwrap();
+        let consumer = stream
+            .create_consumer(OrderedConfig {
+                filter_subject: wire::samples_subject(SITE),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let mut messages = consumer.messages().await.unwrap();
+        let mut out = Vec::new();
+        loop {
+            let next = tokio::time::timeout(Duration::from_secs(3), messages.next()).await;
+            let Ok(Some(Ok(msg))) = next else { break };
+            let info = msg.info().unwrap();
+            let at = (info.published.unix_timestamp_nanos() / 1_000_000) as i64;
+            let pending = info.pending;
+            let batch: wire::SampleBatch = serde_json::from_slice(&msg.payload).unwrap();
+            out.push((at, batch.samples.iter().map(|s| (s.seq, s.t)).collect()));
+            if pending == 0 {
+                break;
+            }
+        }
+        out
+    })
+}
+
+#[test]
+fn a_wan_cut_loses_nothing_and_the_backlog_keeps_its_pace() {
+    require_root!();
+    let ok = Command::new("nats-server")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        ok,
+        "nats-server is needed (Debian package `nats-server`; .ci/run installs it)"
+    );
+    let t0 = Instant::now();
+    let lab = support::lab_up_toml(&LAB.toml());
+    let central_addr = lab.link_addrs("noc:eth0").unwrap().0.unwrap().to_string();
+    let (dir, central_cfg, central_db, _) = files(
+        "central",
+        &format!(
+            "[nats]\nurl = \"nats://127.0.0.1:{NATS_PORT}\"\nsite = \"hq\"\nrole = \"central\"\n"
+        ),
+    );
+    let site_cfg = dir.path().join("site.toml");
+    std::fs::write(
+        &site_cfg,
+        format!(
+            "[nats]\nurl = \"nats://{central_addr}:{NATS_PORT}\"\nsite = \"{SITE}\"\n\
+             role = \"poller\"\nbackfill_per_s = {BACKFILL_PER_S}\nheartbeat_s = 1\n"
+        ),
+    )
+    .unwrap();
+    let site_db = dir.path().join("site.db");
+    let _nats = nats_server(&lab, dir.path());
+    let central = ServeCmd::bare(&lab)
+        .verbose()
+        .args(["--rediscover-interval", "0", "--no-icmp"])
+        .config(&central_cfg)
+        .db(&central_db)
+        .listen(CENTRAL_API)
+        .start_captured("central");
+    let site_cmd = ServeCmd::new(&lab, LAB.prefix)
+        .in_node("site")
+        .verbose()
+        .poll(2)
+        .icmp(2)
+        .config(&site_cfg)
+        .db(&site_db)
+        .listen(SITE_API);
+    let mut site = site_cmd.start_captured("site");
+
+    support::wait_until(
+        "the site's first samples at the central",
+        Duration::from_secs(40),
+        || (central_db.exists() && !rows(&central_db, 0, i64::MAX).is_empty()).then_some(()),
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    let cut_at = now_ms();
+    cut(&lab, &central_addr);
+    std::thread::sleep(CUT / 2);
+    // kill -9 in the middle of the cut: the journal and what was
+    // acknowledged are on disk; the restarted poller owes the same.
+    site.kill_9();
+    let owed_at_kill = journal_len(&site_db);
+    let site = site_cmd.start_captured("site, restarted");
+    std::thread::sleep(CUT / 2);
+    let owed_at_heal = journal_len(&site_db);
+    // Every entry journalled up to here is backlog (the poller takes the
+    // bound only when it hears the central again, after the heal).
+    let backlog_max: u64 = read_only(&site_db)
+        .query_row("SELECT max(seq) FROM site_journal", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .unwrap() as u64;
+    heal(&lab);
+    let healed_at = now_ms();
+    eprintln!(
+        "cut {cut_at}..{healed_at}; the site's journal owed {owed_at_kill} samples at the kill -9, \
+         {owed_at_heal} at the heal"
+    );
+    assert!(
+        owed_at_heal > 100,
+        "the site journalled {owed_at_heal} samples during the cut"
+    );
+
+    let drained = Instant::now();
+    support::wait_until(
+        "the site's journal drained",
+        Duration::from_secs(40),
+        || (journal_len(&site_db) == 0).then_some(()),
+    );
+    let drained_in = drained.elapsed();
+    // Samples taken 5 s before the journal was seen empty were committed
+    // (and so journalled) before it.
+    let (from, to) = (cut_at - 5_000, now_ms() - 5_000);
+    let site_rows = rows(&site_db, from, to);
+    let during_cut = site_rows
+        .keys()
+        .filter(|k| k.3 > cut_at + 2_000 && k.3 < healed_at - 2_000)
+        .count();
+    assert!(
+        during_cut > 100,
+        "the site stored {during_cut} samples during the cut"
+    );
+    let mut central_rows = Rows::new();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < deadline {
+        central_rows = rows(&central_db, from, to);
+        if central_rows == site_rows {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let missing = site_rows
+        .keys()
+        .filter(|k| !central_rows.contains_key(*k))
+        .count();
+    let extra = central_rows
+        .keys()
+        .filter(|k| !site_rows.contains_key(*k))
+        .count();
+    let differ = site_rows
+        .iter()
+        .filter(|(k, v)| central_rows.get(*k).is_some_and(|c| c != *v))
+        .count();
+    assert!(
+        missing == 0 && extra == 0 && differ == 0,
+        "of {} site samples: {missing} missing at the central, {extra} extra, {differ} with another value",
+        site_rows.len()
+    );
+
+    // The backlog's pace, from the stream's arrival times: the entries
+    // journalled before the heal, as they arrived after it (the backlog
+    // goes in journal order, so these come first in it).
+    let mut messages = support::run_in_ns(&lab, "noc", stream_messages);
+    messages.sort_by_key(|m| m.0);
+    // An entry can be in the stream twice: a batch in flight when the cut
+    // began is resent from the journal in other batches (another message
+    // id), and the first copy may still arrive after the heal (the killed
+    // poller's kernel retransmits it). The central stores it once; the
+    // pace counts each entry once, at its first arrival.
+    let mut seen = std::collections::HashSet::new();
+    let mut twice = 0;
+    let mut backlog: Vec<(i64, usize)> = Vec::new();
+    for (at, entries) in &messages {
+        let mut new = 0;
+        for (seq, _) in entries {
+            if !seen.insert(*seq) {
+                twice += 1;
+            } else if *at >= healed_at && *seq <= backlog_max {
+                new += 1;
+            }
+        }
+        if new > 0 {
+            backlog.push((*at, new));
+        }
+    }
+    eprintln!("{twice} entries were in the stream twice (stored once at the central)");
+    backlog.sort();
+    let total: usize = backlog.iter().map(|b| b.1).sum();
+    // Paced, the backlog cannot go in a few messages (unpaced, it went in one).
+    assert!(
+        backlog.len() >= 10,
+        "{total} backlog samples arrived in {} messages: not paced",
+        backlog.len()
+    );
+    let (first, last) = (backlog[0], backlog[backlog.len() - 1]);
+    let span_s = (last.0 - first.0) as f64 / 1_000.0;
+    let rate = (total - first.1) as f64 / span_s;
+    eprintln!(
+        "backfill: {total} samples in {} messages over {span_s:.1} s = {rate:.1}/s \
+         (bound {BACKFILL_PER_S}/s); journal drained {:.1} s after the heal; {} samples \
+         compared value by value; test took {:.0} s",
+        backlog.len(),
+        drained_in.as_secs_f64(),
+        site_rows.len(),
+        t0.elapsed().as_secs_f64()
+    );
+    assert!(total > 100, "{total} backlog samples");
+    assert!(
+        rate <= f64::from(BACKFILL_PER_S) * 1.03,
+        "backfill at {rate:.1}/s, above the bound of {BACKFILL_PER_S}/s"
+    );
+    assert!(
+        rate >= f64::from(BACKFILL_PER_S) * 0.5,
+        "backfill at {rate:.1}/s: far below the bound of {BACKFILL_PER_S}/s"
+    );
+    drop(site);
+    // The central told the silence once (the kill -9 and restart within
+    // the cut changed nothing) and the return once.
+    let log = central.log();
+    let told = |what: &str| {
+        log.lines()
+            .filter(|l| l.contains(what) && l.contains(SITE))
+            .count()
+    };
+    assert_eq!(told("site poller unreachable"), 1, "{log}");
+    assert_eq!(told("site poller back"), 1, "{log}");
+}
