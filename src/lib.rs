@@ -17,6 +17,7 @@ pub mod report;
 pub mod server;
 pub mod snmp;
 pub mod store;
+pub mod syslog;
 pub mod topology;
 pub mod traps;
 pub mod types;
