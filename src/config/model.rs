@@ -42,6 +42,9 @@ pub struct Config {
     /// The SNMP trap and inform receiver of `serve`; absent means none.
     #[serde(default)]
     pub traps: Option<TrapsConfig>,
+    /// The syslog receiver of `serve`; absent means none.
+    #[serde(default)]
+    pub syslog: Option<SyslogConfig>,
     /// Alert rules (`[[alert]]`), maintenance windows and webhook receivers.
     #[serde(default, rename = "alert")]
     pub alerts: Vec<super::model_alerts::AlertRule>,
@@ -394,6 +397,29 @@ pub struct TrapsConfig {
     /// Notifications a sender may send at once before the rate applies.
     #[serde(default = "defaults::traps_burst")]
     pub burst: f64,
+}
+
+/// `[syslog]`: where `serve` receives syslog (RFC 5424 and RFC 3164). At
+/// least one listen address; ports below 1024 (514, 6514) need
+/// CAP_NET_BIND_SERVICE.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyslogConfig {
+    /// UDP address, e.g. `0.0.0.0:514`.
+    #[serde(default)]
+    pub listen_udp: Option<SocketAddr>,
+    /// TCP address (octet-counted or LF-framed, RFC 6587).
+    #[serde(default)]
+    pub listen_tcp: Option<SocketAddr>,
+    /// TLS address (RFC 5425, e.g. `0.0.0.0:6514`); needs `cert` and `key`.
+    #[serde(default)]
+    pub listen_tls: Option<SocketAddr>,
+    /// PEM certificate chain for `listen_tls`.
+    #[serde(default)]
+    pub cert: Option<PathBuf>,
+    /// PEM private key for `listen_tls`.
+    #[serde(default)]
+    pub key: Option<PathBuf>,
 }
 
 /// Where and how to push metrics with the Prometheus remote-write protocol.
