@@ -59,9 +59,7 @@ impl Deframer {
             if digits > 6 {
                 return Some(Err(FrameError::TooLong));
             }
-            let Some(&sep) = b.get(digits) else {
-                return None;
-            };
+            let &sep = b.get(digits)?;
             if sep != b' ' {
                 return Some(Err(FrameError::BadLength));
             }

@@ -327,9 +327,11 @@ fn is_hostname(t: &[u8]) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_' | b':'))
 }
 
-/// `TAG[PID]: ` or `TAG: ` (TAG at most 48 name characters): the app,
-/// the pid and the rest.
-fn tag(b: &[u8]) -> Option<(&[u8], Option<&[u8]>, &[u8])> {
+/// A TAG read: the app, the pid if any, and the bytes after `: `.
+type Tag<'a> = (&'a [u8], Option<&'a [u8]>, &'a [u8]);
+
+/// `TAG[PID]: ` or `TAG: ` (TAG at most 48 name characters).
+fn tag(b: &[u8]) -> Option<Tag<'_>> {
     let n = b
         .iter()
         .take(49)
