@@ -5,10 +5,12 @@
 //! openssl CLI); each is found by the API's search (`q`), on r1 (matched by
 //! its source address), with its severity; one sent from the poller's own
 //! host naming r1 as HOSTNAME is matched by the name. Then a storm of
-//! 100,000 UDP messages in about a second: every one is counted — received,
-//! dropped by serve (`queue_full`) or dropped by the kernel (the noc
-//! namespace's UDP RcvbufErrors, the input backlogs' drops) — and r1's 2 s SNMP polls go on during it
-//! (its last poll time moves, no poll is skipped). Without the capability,
+//! 100,000 UDP messages in a few seconds: at least 99 % of them are
+//! counted — received, dropped by serve (`queue_full`) or dropped by the
+//! kernel (the noc namespace's UDP RcvbufErrors; the host-wide input
+//! backlog drops, which may hold other traffic's, only towards the 99 %) —
+//! and r1's 2 s SNMP polls go on during it (its last poll time moves, no
+//! poll is skipped). Without the capability,
 //! port 514 stops serve at start with an error naming CAP_NET_BIND_SERVICE.
 #[macro_use]
 mod support;
@@ -292,19 +294,23 @@ fn logger_over_udp_tcp_and_tls_is_stored_on_its_device_and_a_storm_is_counted() 
     let m = noc_get(&lab, PORT, "/metrics").expect("/metrics");
     let received = metric(&m, "nocmap_syslog_received_total{transport=\"udp\"}") - udp0;
     let queue_full = metric(&m, "nocmap_syslog_dropped_total{reason=\"queue_full\"}");
-    let kernel = kernel_udp_drops(&lab) - drops0 + backlog_drops() - backlog0;
+    let rcvbuf = kernel_udp_drops(&lab) - drops0;
+    let backlog = backlog_drops() - backlog0;
     let skipped = metric(&m, "nocmap_polls_skipped_total") - skipped0;
     let stored = events(&lab, "kind=syslog&q=storm&limit=1000").len();
     eprintln!(
-        "storm: {STORM} sent in {send_s:.2} s; serve received {received} ({} stored, {queue_full} dropped queue_full), kernel dropped {kernel}; accounted {}; polls skipped {skipped}; r1 polled during: {polled_during}; {} s",
+        "storm: {STORM} sent in {send_s:.2} s; serve received {received} ({} stored, {queue_full} dropped queue_full), kernel dropped {rcvbuf} (rcvbuf) + {backlog} (backlog, host-wide); accounted {}; polls skipped {skipped}; r1 polled during: {polled_during}; {} s",
         received - queue_full,
-        received as u64 + kernel,
+        received as u64 + rcvbuf + backlog,
         t0.elapsed().as_secs()
     );
     assert!(received > 0.0 && stored > 0, "no storm message came in");
-    let accounted = received as u64 + kernel;
+    // The namespace's own counts never exceed what was sent.
+    let local = received as u64 + rcvbuf;
+    assert!(local <= STORM, "{local} counted of {STORM} sent");
+    let accounted = local + backlog;
     assert!(
-        accounted <= STORM && accounted * 100 >= STORM * 99,
+        accounted * 100 >= STORM * 99,
         "{accounted} of {STORM} accounted for"
     );
     assert!(polled_during, "r1 was not polled during the storm");
