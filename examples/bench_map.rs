@@ -66,6 +66,8 @@ fn synthetic(devices: usize, links: usize) -> Topology {
             ))),
             chassis_id: None,
             vendor: None,
+            model: None,
+            placement: Vec::new(),
             managed: i % 7 != 3,
             poller: false,
             sys_object_id: None,

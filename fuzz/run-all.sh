@@ -11,7 +11,7 @@ set -eu
 cd "$(dirname "$0")"
 RUNS=${1:-10000000}
 [ $# -gt 0 ] && shift
-TARGETS=${*:-"icmp_reply_parser snmp_message discovery_tables config_toml mib_oid_text mib_module_text counter_rates web_params trap_decode icmp_trace_quote"}
+TARGETS=${*:-"icmp_reply_parser snmp_message discovery_tables config_toml mib_oid_text mib_module_text counter_rates web_params trap_decode icmp_trace_quote syslog_parse"}
 TRIPLE=x86_64-unknown-linux-gnu
 export RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
 -Cllvm-args=-sanitizer-coverage-inline-8bit-counters \

@@ -18,6 +18,7 @@ pub mod server;
 pub mod sites;
 pub mod snmp;
 pub mod store;
+pub mod syslog;
 pub mod topology;
 pub mod traps;
 pub mod types;

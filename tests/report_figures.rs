@@ -401,6 +401,7 @@ async fn web_download_matches_the_cli() {
         allowed_hosts: Vec::new(),
         conn_limits: Default::default(),
         traps: None,
+        syslog: None,
         feed: None,
         limiter: std::sync::Arc::new(nocmap::server::rate_limit::RateLimiter::new(
             Default::default(),
@@ -480,6 +481,7 @@ async fn web_download_matches_the_cli() {
         allowed_hosts: Vec::new(),
         conn_limits: Default::default(),
         traps: None,
+        syslog: None,
         feed: None,
         limiter: std::sync::Arc::new(nocmap::server::rate_limit::RateLimiter::new(
             Default::default(),

@@ -14,6 +14,7 @@ fn state(auth: bool) -> AppState {
         allowed_hosts: Vec::new(),
         conn_limits: Default::default(),
         traps: None,
+        syslog: None,
         feed: None,
         limiter: std::sync::Arc::new(nocmap::server::rate_limit::RateLimiter::new(
             Default::default(),

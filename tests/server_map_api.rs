@@ -28,6 +28,7 @@ fn state(db: std::path::PathBuf, auth: bool) -> AppState {
         allowed_hosts: Vec::new(),
         conn_limits: Default::default(),
         traps: None,
+        syslog: None,
         feed: Some(Feed::new()),
         limiter: std::sync::Arc::new(nocmap::server::rate_limit::RateLimiter::new(
             Default::default(),

@@ -144,10 +144,23 @@ fn the_parser_refuses_what_the_format_forbids() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn promtool_finds_nothing_to_lint() {
     use std::io::Write;
-    let srv = start(AppState::new(hostile_live()));
+    // With the trap and syslog receivers' families too.
+    let mut state = AppState::new(hostile_live());
+    state.traps = Some(std::sync::Arc::new(nocmap::traps::TrapStats::default()));
+    state.syslog = Some(std::sync::Arc::new(nocmap::syslog::SyslogStats::default()));
+    let srv = start(state);
     let r = get(srv.addr, "/metrics", None).await;
     srv.stop().await;
     assert_eq!(r.status, 200);
+    for family in [
+        "nocmap_traps_received_total",
+        "nocmap_syslog_received_total{transport=\"tls\"} 0",
+        "nocmap_syslog_dropped_total{reason=\"queue_full\"} 0",
+        "nocmap_syslog_parse_errors_total{reason=\"bad_pri\"} 0",
+        "nocmap_syslog_unmatched_total 0",
+    ] {
+        assert!(r.body.contains(family), "no {family} in\n{}", r.body);
+    }
     let mut child = std::process::Command::new("promtool")
         .args(["check", "metrics"])
         .stdin(std::process::Stdio::piped())

@@ -77,6 +77,7 @@ fn fixture() -> Fixture {
             allowed_hosts: Vec::new(),
             conn_limits: Default::default(),
             traps: None,
+            syslog: None,
             feed: None,
             limiter: std::sync::Arc::new(nocmap::server::rate_limit::RateLimiter::new(
                 Default::default(),

@@ -30,6 +30,7 @@ fn state(limits: Limits) -> AppState {
         allowed_hosts: Vec::new(),
         conn_limits: Default::default(),
         traps: None,
+        syslog: None,
         feed: Some(nocmap::server::feed::Feed::new()),
         limiter: Arc::new(RateLimiter::new(limits)),
         auth: Some(AuthConfig {

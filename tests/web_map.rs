@@ -239,6 +239,14 @@ fn live_map_in_chromium() {
     for s in [XSS_NAME, XSS_DESCR, XSS_LOCATION] {
         assert!(panel.contains(s), "{s} as text in the panel: {panel}");
     }
+    // The device's last events (none stored here), read from the store.
+    let events = browser.wait(
+        "document.querySelector('#detail .device-events') && document.querySelector('#detail .device-events').textContent",
+        10,
+        "the device's last events in the panel",
+        "document.getElementById('detail').textContent",
+    );
+    assert_eq!(events, "last eventsno events stored");
     let alias_in_api = topo_now.to_string().contains(XSS_ALIAS);
     if alias_in_api {
         assert!(panel.contains(XSS_ALIAS), "ifAlias as text: {panel}");

@@ -45,6 +45,9 @@ pub struct Config {
     /// Multi-site over NATS JetStream; absent means one box, as before.
     #[serde(default)]
     pub nats: Option<super::model_nats::NatsConfig>,
+    /// The syslog receiver of `serve`; absent means none.
+    #[serde(default)]
+    pub syslog: Option<SyslogConfig>,
     /// Alert rules (`[[alert]]`), maintenance windows and webhook receivers.
     #[serde(default, rename = "alert")]
     pub alerts: Vec<super::model_alerts::AlertRule>,
@@ -409,6 +412,29 @@ pub struct TrapsConfig {
     /// Our own SNMP engine id in hex (informs, discovery); default: a
     /// random one kept beside the database.
     pub engine_id: Option<String>,
+}
+
+/// `[syslog]`: where `serve` receives syslog (RFC 5424 and RFC 3164). At
+/// least one listen address; ports below 1024 (514, 6514) need
+/// CAP_NET_BIND_SERVICE.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyslogConfig {
+    /// UDP address, e.g. `0.0.0.0:514`.
+    #[serde(default)]
+    pub listen_udp: Option<SocketAddr>,
+    /// TCP address (octet-counted or LF-framed, RFC 6587).
+    #[serde(default)]
+    pub listen_tcp: Option<SocketAddr>,
+    /// TLS address (RFC 5425, e.g. `0.0.0.0:6514`); needs `cert` and `key`.
+    #[serde(default)]
+    pub listen_tls: Option<SocketAddr>,
+    /// PEM certificate chain for `listen_tls`.
+    #[serde(default)]
+    pub cert: Option<PathBuf>,
+    /// PEM private key for `listen_tls`.
+    #[serde(default)]
+    pub key: Option<PathBuf>,
 }
 
 /// Where and how to push metrics with the Prometheus remote-write protocol.

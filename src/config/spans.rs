@@ -165,6 +165,14 @@ const TRAPS: &[Field] = &[
     f("engine_id", ty::<String>, Plain),
 ];
 
+const SYSLOG: &[Field] = &[
+    f("listen_udp", ty::<SocketAddr>, Plain),
+    f("listen_tcp", ty::<SocketAddr>, Plain),
+    f("listen_tls", ty::<SocketAddr>, Plain),
+    f("cert", ty::<PathBuf>, Plain),
+    f("key", ty::<PathBuf>, Plain),
+];
+
 /// `(key, fields, is array of tables)` for each top-level section.
 const SECTIONS: &[(&str, &[Field], bool)] = &[
     ("snmp", SNMP, false),
@@ -180,6 +188,7 @@ const SECTIONS: &[(&str, &[Field], bool)] = &[
     ("remote_write", REMOTE_WRITE, false),
     ("traps", TRAPS, false),
     ("nats", NATS, false),
+    ("syslog", SYSLOG, false),
     ("alert", ALERT, true),
     ("maintenance", MAINTENANCE, true),
     ("receiver", RECEIVER, true),

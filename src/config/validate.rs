@@ -31,6 +31,7 @@ impl Config {
         self.check_server(&mut v);
         self.check_remote_write(&mut v);
         self.check_traps(&mut v);
+        self.check_syslog(&mut v);
         self.check_alerts(&mut v);
         if let Some(n) = &self.nats {
             n.check(&mut v);

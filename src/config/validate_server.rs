@@ -1,4 +1,4 @@
-//! Semantic checks of `[server]`, `[remote_write]` and `[traps]`: token strength and
+//! Semantic checks of `[server]`, `[remote_write]`, `[traps]` and `[syslog]`: token strength and
 //! roles, a token whenever the listen address is not loopback, the
 //! receiver URL, intervals, auth combinations and extra label names. Pure;
 //! messages never include a secret or the URL (it may carry credentials).
@@ -48,6 +48,29 @@ impl Config {
         }
         if !t.burst.is_finite() || t.burst < 1.0 {
             v.push("traps.burst", "must be at least 1");
+        }
+    }
+
+    /// `[syslog]`: something to listen on; TLS with both of its files.
+    pub(super) fn check_syslog(&self, v: &mut Problems) {
+        let Some(s) = &self.syslog else { return };
+        if s.listen_udp.is_none() && s.listen_tcp.is_none() && s.listen_tls.is_none() {
+            v.push(
+                "syslog",
+                "needs at least one of listen_udp, listen_tcp, listen_tls",
+            );
+        }
+        match (s.listen_tls.is_some(), s.cert.is_some(), s.key.is_some()) {
+            (true, true, true) | (false, false, false) => {}
+            (true, _, _) => v.push("syslog.listen_tls", "needs both cert and key"),
+            (false, _, _) => v.push(
+                if s.cert.is_some() {
+                    "syslog.cert"
+                } else {
+                    "syslog.key"
+                },
+                "is used only with listen_tls",
+            ),
         }
     }
 
@@ -246,6 +269,33 @@ mod tests {
         assert!(!valid_host_name("http://noc"));
         assert!(!valid_host_name("noc example"));
         assert!(!valid_host_name(&"a".repeat(64)));
+    }
+
+    #[test]
+    fn the_syslog_section_is_read_and_checked() {
+        let ok = Config::from_toml(
+            "[syslog]\nlisten_udp = \"127.0.0.1:1514\"\nlisten_tcp = \"127.0.0.1:1514\"\n",
+        )
+        .unwrap();
+        let s = ok.syslog.unwrap();
+        assert_eq!(s.listen_udp.unwrap().port(), 1514);
+        assert!(s.listen_tls.is_none());
+        let errs = Config::from_toml("[syslog]\n").unwrap_err();
+        assert!(format!("{errs:?}").contains("at least one of"), "{errs:?}");
+        let errs =
+            Config::from_toml("[syslog]\nlisten_tls = \"127.0.0.1:6514\"\ncert = \"c.pem\"\n")
+                .unwrap_err();
+        assert!(
+            format!("{errs:?}").contains("needs both cert and key"),
+            "{errs:?}"
+        );
+        let errs =
+            Config::from_toml("[syslog]\nlisten_udp = \"127.0.0.1:1\"\nkey = \"k\"\n").unwrap_err();
+        assert!(
+            format!("{errs:?}").contains("only with listen_tls"),
+            "{errs:?}"
+        );
+        assert!(Config::from_toml("[syslog]\nlisten = \"127.0.0.1:1\"\n").is_err());
     }
 
     #[test]

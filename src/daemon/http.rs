@@ -95,6 +95,7 @@ impl Prepared {
         db: PathBuf,
         shutdown: S,
         traps: Option<Arc<crate::traps::TrapStats>>,
+        syslog: Option<Arc<crate::syslog::SyslogStats>>,
     ) -> anyhow::Result<impl Future<Output = Result<(), crate::server::ServerError>> + use<S>>
     where
         S: Future<Output = ()> + Send + 'static,
@@ -121,6 +122,7 @@ impl Prepared {
                 crate::report::source::ReportSettings::from_config(config),
             )),
             traps,
+            syslog,
         };
         Ok(crate::server::serve_isolated(
             self.listener,

@@ -1,6 +1,6 @@
 //! The monitoring daemon behind `nocmap serve`: the first discovery, the
 //! pollers, the store, the HTTP API and map, remote write, alerting, the
-//! trap receiver (`traps.rs`), and
+//! trap receiver (`traps.rs`), the syslog receiver (`syslog.rs`), and
 //! re-discovery on a timer, started together and stopped in order (pollers,
 //! then the store's flush, then the server, remote write and alerts).
 //!
@@ -12,6 +12,7 @@
 mod http;
 mod rediscovery;
 mod settings;
+mod syslog;
 mod traps;
 
 pub use settings::{monitor_settings, stale_after_ms};
@@ -70,6 +71,7 @@ pub async fn run<D: Discover>(
 ) -> anyhow::Result<()> {
     let server = http::prepare(&config, options.listen)?;
     let trap_socket = traps::bind(&config)?;
+    let syslog_sockets = syslog::bind(&config)?;
     let db = &options.db;
     let sites = config
         .nats
@@ -153,6 +155,8 @@ pub async fn run<D: Discover>(
             stop_rx.clone(),
         )
     });
+    let syslog_receiver = syslog_sockets
+        .map(|bound| syslog::start(bound, &config, live.clone(), db, stop_rx.clone()));
     let (scheme, listen) = (server.scheme(), server.listen);
     let http = server.start(
         &config,
@@ -160,6 +164,7 @@ pub async fn run<D: Discover>(
         db.clone(),
         stopped(stop_rx.clone()),
         trap_receiver.as_ref().map(|t| t.stats.clone()),
+        syslog_receiver.as_ref().map(|s| s.stats.clone()),
     )?;
     let remote = crate::server::settings::remote_write(config.remote_write.as_ref()).map(|rw| {
         tokio::spawn(crate::server::remote_write::run(
@@ -217,6 +222,9 @@ pub async fn run<D: Discover>(
     }
     if let Some(t) = trap_receiver {
         t.join().await;
+    }
+    if let Some(s) = syslog_receiver {
+        s.join().await;
     }
     Ok(())
 }

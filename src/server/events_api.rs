@@ -1,12 +1,18 @@
-//! `GET /api/events?device=&since=&limit=`: stored events (SNMP traps and
-//! informs), newest first. Any query parameter asks for this list; the
-//! bare `/api/events` stays the live feed (server-sent events) the map
-//! reads. The cost is bounded: one indexed read of at most
-//! [`MAX_EVENTS_PAGE`] rows on a blocking thread with its own connection.
+//! `GET /api/events?device=&severity=&q=&since=&kind=&limit=`: stored
+//! events (SNMP traps and informs, syslog), newest first. Any query
+//! parameter asks for this list; the bare `/api/events` stays the live
+//! feed (server-sent events) the map reads. The cost is bounded: one
+//! indexed read of at most [`crate::store::SEARCH_WINDOW`] rows, filtered by kind,
+//! severity (that one or worse) and a substring `q`, a page of at most
+//! [`MAX_EVENTS_PAGE`], on a blocking thread with its own connection;
+//! `window_full: true` says older events were not searched.
 use super::AppState;
 use super::routes::{ApiError, json};
-use crate::store::{EventRow, MAX_EVENTS_PAGE, Store, StoreConfig};
+use crate::store::{
+    EventFilter, EventKind, EventRow, MAX_EVENTS_PAGE, MAX_SEARCH_BYTES, Store, StoreConfig,
+};
 use crate::types::UnixMillis;
+use crate::types::syslog::SyslogSeverity;
 use crate::util::time::parse_time;
 use std::sync::Arc;
 use warp::Rejection;
@@ -14,23 +20,21 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 
 /// The parameters the list takes.
-pub const PARAMS: [&str; 3] = ["device", "since", "limit"];
+pub const PARAMS: [&str; 6] = ["device", "since", "limit", "kind", "severity", "q"];
 /// Rows returned when `limit` is not given.
 pub const DEFAULT_LIMIT: u32 = 100;
 
 /// A checked query.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EventsQuery {
-    pub device: Option<String>,
-    pub since: UnixMillis,
-    pub limit: u32,
-}
+pub type EventsQuery = EventFilter;
 
 /// Checks the raw query string; the error text is shown to the client.
 pub fn parse_events_query(raw: &str, now: UnixMillis) -> Result<EventsQuery, String> {
-    let mut q = EventsQuery {
+    let mut q = EventFilter {
         device: None,
         since: UnixMillis(0),
+        kind: None,
+        max_severity: None,
+        text: None,
         limit: DEFAULT_LIMIT,
     };
     for pair in raw.split('&').filter(|p| !p.is_empty()) {
@@ -48,6 +52,26 @@ pub fn parse_events_query(raw: &str, now: UnixMillis) -> Result<EventsQuery, Str
                     .filter(|n| (1..=MAX_EVENTS_PAGE).contains(n))
                     .ok_or_else(|| format!("limit must be 1 to {MAX_EVENTS_PAGE}"))?
             }
+            "kind" if value.is_empty() => {}
+            "kind" => {
+                q.kind = Some(
+                    EventKind::parse(&value)
+                        .ok_or_else(|| "kind must be trap or syslog".to_string())?,
+                )
+            }
+            "severity" if value.is_empty() => {}
+            "severity" => {
+                q.max_severity = Some(
+                    value
+                        .parse::<SyslogSeverity>()
+                        .map_err(|e| format!("severity: {e}"))?,
+                )
+            }
+            "q" if value.is_empty() => {}
+            "q" if value.len() > MAX_SEARCH_BYTES => {
+                return Err(format!("q is longer than {MAX_SEARCH_BYTES} bytes"));
+            }
+            "q" => q.text = Some(value),
             other => {
                 return Err(format!(
                     "unknown parameter `{}`; expected: {}",
@@ -67,6 +91,10 @@ fn short(s: &str) -> String {
 #[derive(serde::Serialize)]
 struct EventsPage {
     events: Vec<EventRow>,
+    /// Only when true: the newest events searched were all the window
+    /// holds, so older matches may exist (narrow with `device`/`since`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    window_full: bool,
 }
 
 /// The handler (the query string is not empty).
@@ -80,14 +108,23 @@ pub(super) async fn list(state: Arc<AppState>, raw: String) -> Result<Response, 
     };
     let read = tokio::task::spawn_blocking(move || {
         if !db.is_file() {
-            return Ok(Vec::new());
+            return Ok(crate::store::EventPage {
+                events: Vec::new(),
+                window_full: false,
+            });
         }
         let store = Store::open(&db, StoreConfig::default())?;
-        store.events(q.device.as_deref(), q.since, q.limit)
+        store.search_events(&q)
     })
     .await;
     match read {
-        Ok(Ok(events)) => Ok(json(StatusCode::OK, &EventsPage { events })),
+        Ok(Ok(page)) => Ok(json(
+            StatusCode::OK,
+            &EventsPage {
+                events: page.events,
+                window_full: page.window_full,
+            },
+        )),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "events read failed");
             Err(warp::reject::custom(ApiError::Internal(
@@ -119,9 +156,20 @@ mod tests {
         assert!(parse_events_query("limit=1001", now).is_err());
         assert!(parse_events_query("since=yesterday", now).is_err());
         assert!(
-            parse_events_query("q=x", now)
+            parse_events_query("text=x", now)
                 .unwrap_err()
                 .contains("unknown")
         );
+        let q = parse_events_query("kind=syslog&severity=warning&q=link%20down", now).unwrap();
+        assert_eq!(q.kind, Some(EventKind::Syslog));
+        assert_eq!(q.max_severity, Some(SyslogSeverity::Warning));
+        assert_eq!(q.text.as_deref(), Some("link down"));
+        assert_eq!(
+            parse_events_query("severity=3", now).unwrap().max_severity,
+            Some(SyslogSeverity::Error)
+        );
+        assert!(parse_events_query("kind=log", now).is_err());
+        assert!(parse_events_query("severity=9", now).is_err());
+        assert!(parse_events_query(&format!("q={}", "x".repeat(300)), now).is_err());
     }
 }

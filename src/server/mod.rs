@@ -22,6 +22,7 @@ mod map_api;
 pub mod metrics;
 mod metrics_counters;
 mod metrics_discovery;
+mod metrics_syslog;
 mod metrics_traps;
 mod metrics_vitals;
 mod path_api;
@@ -78,6 +79,8 @@ pub struct AppState {
     pub conn_limits: conn_limit::ConnLimits,
     /// The trap receiver's counters for `/metrics`; `None`: no receiver.
     pub traps: Option<Arc<crate::traps::TrapStats>>,
+    /// The syslog receiver's counters for `/metrics`; `None`: no receiver.
+    pub syslog: Option<Arc<crate::syslog::SyslogStats>>,
 }
 
 impl AppState {
@@ -92,6 +95,7 @@ impl AppState {
             allowed_hosts: Vec::new(),
             conn_limits: Default::default(),
             traps: None,
+            syslog: None,
         }
     }
 }

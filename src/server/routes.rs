@@ -65,6 +65,9 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                     if let Some(t) = &s.traps {
                         families.extend(super::metrics_traps::families(&t.snapshot()));
                     }
+                    if let Some(t) = &s.syslog {
+                        families.extend(super::metrics_syslog::families(&t.snapshot()));
+                    }
                     exposition::encode_text(&families)
                 })
                 .await;

@@ -1,11 +1,15 @@
-//! Events on devices (SNMP traps and informs today): written in batches by
-//! the trap receiver's own connection, read newest first by `/api/events`
-//! with a bounded page, pruned with the 1-hour rollups' retention. Every
-//! text a device sent (varbind values, the community is never stored) is
-//! kept as text and served as JSON strings only.
+//! Events on devices — SNMP traps and informs (schema v7) and syslog
+//! messages (the severity, facility, app, host and message columns of the
+//! next version) in one table: written in batches by each receiver's own
+//! connection, read newest first by `/api/events` with a bounded page and
+//! a bounded search (`events_search.rs`), pruned with the 1-hour rollups'
+//! retention. Every text a device sent (varbind values, messages; the
+//! community is never stored) is kept as text and served as JSON strings
+//! only.
 use super::Store;
 use super::error::{SqlContext, StoreError};
 use crate::types::UnixMillis;
+use crate::types::syslog::{Facility, SyslogSeverity};
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
@@ -46,6 +50,76 @@ pub struct EventRow {
     /// The interface it names (IF-MIB notifications), if any.
     pub if_index: Option<u32>,
     pub varbinds: Vec<EventVarbind>,
+    /// A syslog message's own fields (absent on traps, whose JSON is
+    /// unchanged).
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub syslog: Option<SyslogFields>,
+}
+
+/// What a syslog event holds beyond the common columns. For syslog rows
+/// `kind` is `syslog`, `version` the format (`rfc5424`, `rfc3164`),
+/// `name` the app (or `syslog`), `trap_oid` empty and `varbinds` empty.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyslogFields {
+    pub severity: SyslogSeverity,
+    pub facility: Facility,
+    /// HOSTNAME as the sender wrote it.
+    pub host: Option<String>,
+    pub app: Option<String>,
+    pub procid: Option<String>,
+    pub msgid: Option<String>,
+    /// The sender's own timestamp (`at` is when we received it).
+    pub sent_at: Option<UnixMillis>,
+    pub message: String,
+}
+
+/// The columns every read selects, in [`from_row`]'s order.
+pub(super) const COLUMNS: &str = "id, at_ms, device, matched_by, source, kind, version, name,
+    trap_oid, if_index, varbinds, severity, facility, host, app, procid, msgid, sent_at_ms,
+    message";
+
+/// One row of [`COLUMNS`]; a stored severity or facility out of range is
+/// an error naming it, never a default.
+pub(super) fn from_row(r: &rusqlite::Row) -> rusqlite::Result<EventRow> {
+    let varbinds: String = r.get(10)?;
+    let severity: Option<u8> = r.get(11)?;
+    let syslog = match severity {
+        None => None,
+        Some(code) => {
+            let bad = |what: &str, n: u8| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    11,
+                    rusqlite::types::Type::Integer,
+                    format!("syslog {what} {n} out of range").into(),
+                )
+            };
+            let facility: u8 = r.get(12)?;
+            Some(SyslogFields {
+                severity: SyslogSeverity::from_code(code).ok_or_else(|| bad("severity", code))?,
+                facility: Facility::new(facility).ok_or_else(|| bad("facility", facility))?,
+                host: r.get(13)?,
+                app: r.get(14)?,
+                procid: r.get(15)?,
+                msgid: r.get(16)?,
+                sent_at: r.get::<_, Option<i64>>(17)?.map(UnixMillis),
+                message: r.get::<_, Option<String>>(18)?.unwrap_or_default(),
+            })
+        }
+    };
+    Ok(EventRow {
+        id: r.get(0)?,
+        at: UnixMillis(r.get(1)?),
+        device: r.get(2)?,
+        matched_by: r.get(3)?,
+        source: r.get(4)?,
+        kind: r.get(5)?,
+        version: r.get(6)?,
+        name: r.get(7)?,
+        trap_oid: r.get(8)?,
+        if_index: r.get(9)?,
+        varbinds: serde_json::from_str(&varbinds).unwrap_or_default(),
+        syslog,
+    })
 }
 
 impl Store {
@@ -56,12 +130,15 @@ impl Store {
             let mut stmt = tx
                 .prepare_cached(
                     "INSERT INTO events (at_ms, device, matched_by, source, kind, version, name,
-                         trap_oid, if_index, varbinds)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                         trap_oid, if_index, varbinds, severity, facility, host, app, procid,
+                         msgid, sent_at_ms, message)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
+                         ?15, ?16, ?17, ?18)",
                 )
                 .sql("prepare events insert")?;
             for e in events {
                 let varbinds = serde_json::to_string(&e.varbinds).unwrap_or_else(|_| "[]".into());
+                let sl = e.syslog.as_ref();
                 stmt.execute(params![
                     e.at.0,
                     e.device,
@@ -72,7 +149,15 @@ impl Store {
                     e.name,
                     e.trap_oid,
                     e.if_index,
-                    varbinds
+                    varbinds,
+                    sl.map(|s| s.severity.code()),
+                    sl.map(|s| s.facility.code()),
+                    sl.and_then(|s| s.host.as_deref()),
+                    sl.and_then(|s| s.app.as_deref()),
+                    sl.and_then(|s| s.procid.as_deref()),
+                    sl.and_then(|s| s.msgid.as_deref()),
+                    sl.and_then(|s| s.sent_at.map(|t| t.0)),
+                    sl.map(|s| s.message.as_str()),
                 ])
                 .sql("insert event")?;
             }
@@ -92,32 +177,19 @@ impl Store {
     ) -> Result<Vec<EventRow>, StoreError> {
         let limit = limit.min(MAX_EVENTS_PAGE);
         let sql = if device.is_some() {
-            "SELECT id, at_ms, device, matched_by, source, kind, version, name, trap_oid,
-                 if_index, varbinds FROM events WHERE device = ?1 AND at_ms >= ?2
-             ORDER BY at_ms DESC, id DESC LIMIT ?3"
+            format!(
+                "SELECT {COLUMNS} FROM events WHERE device = ?1 AND at_ms >= ?2
+                 ORDER BY at_ms DESC, id DESC LIMIT ?3"
+            )
         } else {
-            "SELECT id, at_ms, device, matched_by, source, kind, version, name, trap_oid,
-                 if_index, varbinds FROM events WHERE ?1 IS NULL AND at_ms >= ?2
-             ORDER BY at_ms DESC, id DESC LIMIT ?3"
+            format!(
+                "SELECT {COLUMNS} FROM events WHERE ?1 IS NULL AND at_ms >= ?2
+                 ORDER BY at_ms DESC, id DESC LIMIT ?3"
+            )
         };
-        let mut stmt = self.conn.prepare_cached(sql).sql("prepare events read")?;
+        let mut stmt = self.conn.prepare_cached(&sql).sql("prepare events read")?;
         let rows = stmt
-            .query_map(params![device, since.0, limit], |r| {
-                let varbinds: String = r.get(10)?;
-                Ok(EventRow {
-                    id: r.get(0)?,
-                    at: UnixMillis(r.get(1)?),
-                    device: r.get(2)?,
-                    matched_by: r.get(3)?,
-                    source: r.get(4)?,
-                    kind: r.get(5)?,
-                    version: r.get(6)?,
-                    name: r.get(7)?,
-                    trap_oid: r.get(8)?,
-                    if_index: r.get(9)?,
-                    varbinds: serde_json::from_str(&varbinds).unwrap_or_default(),
-                })
-            })
+            .query_map(params![device, since.0, limit], from_row)
             .sql("read events")?;
         rows.collect::<Result<_, _>>().sql("read events")
     }
@@ -145,6 +217,7 @@ mod tests {
                 name: "IF-MIB::ifIndex.3".into(),
                 value: "STRING: \"<script>\u{1b}[31m\"".into(),
             }],
+            syslog: None,
         }
     }
 

@@ -14,6 +14,7 @@ mod alerts;
 mod baseline;
 mod error;
 mod events;
+mod events_search;
 mod inventory;
 mod positions;
 mod read;
@@ -26,7 +27,8 @@ mod write;
 
 pub use alerts::{ActiveAlertRow, AlertEvent, Delivery, OutboxItem};
 pub use error::StoreError;
-pub use events::{EventRow, EventVarbind, MAX_EVENTS_PAGE};
+pub use events::{EventRow, EventVarbind, MAX_EVENTS_PAGE, SyslogFields};
+pub use events_search::{EventFilter, EventKind, EventPage, MAX_SEARCH_BYTES, SEARCH_WINDOW};
 pub use positions::MapPosition;
 pub use report_read::InterfaceInfo;
 pub use rollup::{PruneReport, RollupReport};

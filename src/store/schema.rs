@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 type Migration = fn(&Transaction) -> rusqlite::Result<()>;
 
 /// Migrations in order: `MIGRATIONS[n]` goes from version n to n + 1.
-const MIGRATIONS: [Migration; 8] = [
-    v0_to_v1, v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5, v5_to_v6, v6_to_v7, v7_to_v8,
+const MIGRATIONS: [Migration; 9] = [
+    v0_to_v1, v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5, v5_to_v6, v6_to_v7, v7_to_v8, v8_to_v9,
 ];
 
 /// The schema version this build writes.
@@ -158,6 +158,25 @@ fn v7_to_v8(tx: &Transaction) -> rusqlite::Result<()> {
         "CREATE TABLE site_journal (
              seq INTEGER PRIMARY KEY AUTOINCREMENT, series_id INTEGER NOT NULL,
              t_ms INTEGER NOT NULL, value REAL NOT NULL);",
+    )
+}
+
+/// Version 9: the events table holds other kinds than traps: a syslog
+/// message's severity (0-7) and facility (0-23) as numbers, its host,
+/// app, procid, msgid, the sender's timestamp and the message. Trap rows
+/// leave them NULL; the kind and the severity have their own index for
+/// the API's filters.
+fn v8_to_v9(tx: &Transaction) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "ALTER TABLE events ADD COLUMN severity INTEGER;
+         ALTER TABLE events ADD COLUMN facility INTEGER;
+         ALTER TABLE events ADD COLUMN host TEXT;
+         ALTER TABLE events ADD COLUMN app TEXT;
+         ALTER TABLE events ADD COLUMN procid TEXT;
+         ALTER TABLE events ADD COLUMN msgid TEXT;
+         ALTER TABLE events ADD COLUMN sent_at_ms INTEGER;
+         ALTER TABLE events ADD COLUMN message TEXT;
+         CREATE INDEX events_kind_at ON events (kind, at_ms);",
     )
 }
 
@@ -375,6 +394,36 @@ mod tests {
         let active = store.active_alerts().unwrap();
         assert_eq!(active.len(), 1);
         assert!(!active[0].flap_told);
+    }
+
+    #[test]
+    fn a_version_7_database_keeps_its_trap_events_unchanged() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v7.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            migrate_to(&mut conn, &path, 7).unwrap();
+            conn.execute(
+                "INSERT INTO events (at_ms, device, matched_by, source, kind, version, name,
+                     trap_oid, if_index, varbinds)
+                 VALUES (5, 'r1', 'source', '127.0.0.1', 'trap', '2c', 'linkDown',
+                     '1.3.6.1.6.3.1.1.5.3', 3, '[]')",
+                [],
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path, StoreConfig::default()).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        let rows = store.events(Some("r1"), UnixMillis(0), 10).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            (rows[0].name.as_str(), rows[0].if_index),
+            ("linkDown", Some(3))
+        );
+        assert_eq!(rows[0].syslog, None);
+        // The JSON of a trap row has no syslog field.
+        let json = serde_json::to_value(&rows[0]).unwrap();
+        assert!(json.get("severity").is_none() && json.get("message").is_none());
     }
 
     #[test]

@@ -5,7 +5,7 @@ use super::error::{SqlContext, StoreError};
 use super::schema::raw_bucket;
 use super::types::{Batch, GapRecord, SeriesKey};
 use crate::types::UnixMillis;
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use std::collections::HashMap;
 
 const LAST_SAMPLE_KEY: &str = "last_sample_ms";
@@ -23,7 +23,14 @@ impl Store {
                 at_ms: bad.at,
             });
         }
-        let tx = self.conn.transaction().sql("begin batch")?;
+        // IMMEDIATE: the batch reads (series ids) before it writes, and a
+        // deferred transaction whose snapshot another connection (the trap
+        // or syslog writer) committed past fails at once with "database is
+        // locked" instead of waiting out the busy timeout.
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .sql("begin batch")?;
         // Ids of series created in this transaction join the cache only
         // after COMMIT, so a failed batch leaves no stale ids behind.
         let mut created = HashMap::new();

@@ -125,6 +125,7 @@ pub fn event_row(
                 value: bounded(crate::snmp::format_value(&vb.value)),
             })
             .collect(),
+        syslog: None,
     }
 }
 

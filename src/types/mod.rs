@@ -52,6 +52,7 @@ macro_rules! named_set {
 
 pub mod alert;
 pub mod interface;
+pub mod syslog;
 pub mod time;
 
 pub use alert::{AlertEventKind, AlertState, AlertStatus, RuleKind, Severity, UnknownName};

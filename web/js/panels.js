@@ -1,10 +1,11 @@
 // The detail panel: a device (system info, interfaces with live rates, an
-// RTT/loss chart) or a link (both ends, speed, evidence, confidence, a
+// RTT/loss chart, its last events from device_events.js) or a link (both ends, speed, evidence, confidence, a
 // bits/s and errors chart), with the time-range picker. Every device string
 // goes through el() as text.
 import { el, fill, byId } from './dom.js';
 import { getJson, deviceSeriesUrl, interfaceSeriesUrl } from './api.js';
 import { lineChart, legend } from './charts.js';
+import { deviceEvents } from './device_events.js';
 import { deviceKind, deviceName, fmtBps, fmtMs, fmtPct, reachText } from './elements.js';
 
 export const RANGES = ['1h', '6h', '24h', '7d', '30d'];
@@ -191,6 +192,7 @@ export class DetailPanel {
           { name: 'max', colour: '#f08c1a', url: u('rtt_max_ms') },
         ], fmtMs),
         chartBlock('loss', [{ name: 'loss %', colour: '#d62828', url: u('loss_pct') }], (v) => v.toFixed(0) + '%'),
+        deviceEvents(c.id),
       ]);
     } else {
       const l = this.model.links.get(c.ids[0]);
