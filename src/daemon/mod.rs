@@ -200,7 +200,18 @@ pub async fn run<D: Discover>(
                 let run = rediscovery::summary(started, &result);
                 crate::memory::release_freed();
                 rediscovery::record(&live, run);
-                rediscovery::log_change(&live, &result.topology);
+                let change = rediscovery::log_change(&live, &result.topology);
+                let events = rediscovery::change_events(&change, UnixMillis::now());
+                if !events.is_empty() {
+                    // Its own connection, as the receivers have; once per run.
+                    let written = tokio::task::block_in_place(|| {
+                        Store::open(db, store_config.clone())
+                            .and_then(|mut s| s.insert_events(&events))
+                    });
+                    if let Err(e) = written {
+                        tracing::warn!(error = %e, "re-discovery: the change was not stored as events");
+                    }
+                }
                 monitor.set_topology(result.topology);
             }
         }

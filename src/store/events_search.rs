@@ -21,6 +21,8 @@ pub enum EventKind {
     /// SNMP traps and informs.
     Trap,
     Syslog,
+    /// What a re-discovery changed: devices and links added or removed.
+    Topology,
 }
 
 impl EventKind {
@@ -28,6 +30,7 @@ impl EventKind {
         match s {
             "trap" => Some(EventKind::Trap),
             "syslog" => Some(EventKind::Syslog),
+            "topology" => Some(EventKind::Topology),
             _ => None,
         }
     }
@@ -69,6 +72,7 @@ impl Store {
         match f.kind {
             Some(EventKind::Trap) => outer.push("kind IN ('trap', 'inform')".to_string()),
             Some(EventKind::Syslog) => outer.push("kind = 'syslog'".to_string()),
+            Some(EventKind::Topology) => outer.push("kind = 'topology'".to_string()),
             None => {}
         }
         if let Some(s) = f.max_severity {
