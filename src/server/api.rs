@@ -34,6 +34,10 @@ pub struct DeviceView<'a> {
 pub struct HealthView<'a> {
     pub reachability: Reachability,
     pub reachability_stale: bool,
+    /// The map's ring from the vitals (`vitals::summary::HealthState`)
+    /// while the last read stands; absent without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vitals_state: Option<crate::vitals::summary::HealthState>,
     #[serde(flatten)]
     pub measured: &'a DeviceHealth,
 }
@@ -41,9 +45,19 @@ pub struct HealthView<'a> {
 impl<'a> HealthView<'a> {
     pub fn at(h: &'a DeviceHealth, now_ms: UnixMillis) -> HealthView<'a> {
         let v = aged(h, now_ms);
+        let standing = match (h.last_vitals_ms, h.vitals_stale_after_ms) {
+            (Some(at), Some(life)) => (now_ms - at) <= life,
+            (Some(_), None) => true,
+            _ => false,
+        };
         HealthView {
             reachability: v.reachability,
             reachability_stale: v.stale,
+            vitals_state: h
+                .vitals
+                .as_ref()
+                .filter(|_| standing)
+                .map(|v| v.summary().state()),
             measured: h,
         }
     }

@@ -15,6 +15,23 @@ pub struct Summary {
     pub sensor_failed: Option<f64>,
 }
 
+/// How the map rings a device by its vitals: `failed` when a sensor
+/// reports nonoperational, `warn` at [`CPU_WARN_PCT`], [`STORAGE_WARN_PCT`]
+/// or [`TEMPERATURE_WARN_CELSIUS`] and above, else `ok`. RAM is left out:
+/// agents count caches as used (Linux's hrStorageRam reads 80-90 % on an
+/// idle box), so a ring from it would be noise; alert rules can still use it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HealthState {
+    Ok,
+    Warn,
+    Failed,
+}
+
+pub const CPU_WARN_PCT: f64 = 90.0;
+pub const STORAGE_WARN_PCT: f64 = 90.0;
+pub const TEMPERATURE_WARN_CELSIUS: f64 = 70.0;
+
 /// The device series the history keeps of each reading, by name.
 pub const CPU_LOAD_METRIC: &str = "cpu_load_pct";
 pub const MEMORY_USED_METRIC: &str = "memory_used_pct";
@@ -23,6 +40,21 @@ pub const TEMPERATURE_METRIC: &str = "temperature_max_celsius";
 pub const SENSOR_FAILED_METRIC: &str = "sensor_failed";
 
 impl Summary {
+    /// The worst of the figures, as the map rings it.
+    pub fn state(&self) -> HealthState {
+        let at_least = |v: Option<f64>, limit: f64| v.is_some_and(|v| v >= limit);
+        if self.sensor_failed == Some(1.0) {
+            HealthState::Failed
+        } else if at_least(self.cpu_pct, CPU_WARN_PCT)
+            || at_least(self.storage_pct, STORAGE_WARN_PCT)
+            || at_least(self.max_celsius, TEMPERATURE_WARN_CELSIUS)
+        {
+            HealthState::Warn
+        } else {
+            HealthState::Ok
+        }
+    }
+
     /// Each figure present, with its series name.
     pub fn series(&self) -> Vec<(&'static str, f64)> {
         [
@@ -121,6 +153,19 @@ mod tests {
                 (SENSOR_FAILED_METRIC, 1.0)
             ]
         );
+        assert_eq!(o.state(), HealthState::Failed);
+        let warm = |cpu, disk, celsius| Summary {
+            cpu_pct: Some(cpu),
+            storage_pct: Some(disk),
+            max_celsius: Some(celsius),
+            memory_pct: Some(99.0),
+            sensor_failed: Some(0.0),
+        };
+        assert_eq!(warm(89.9, 89.9, 69.9).state(), HealthState::Ok);
+        assert_eq!(warm(90.0, 10.0, 20.0).state(), HealthState::Warn);
+        assert_eq!(warm(10.0, 95.0, 20.0).state(), HealthState::Warn);
+        assert_eq!(warm(10.0, 10.0, 71.0).state(), HealthState::Warn);
+        assert_eq!(Summary::default().state(), HealthState::Ok);
         assert_eq!(Vitals::default().summary(), Summary::default());
         assert!(Summary::default().series().is_empty());
     }

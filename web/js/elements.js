@@ -100,6 +100,9 @@ export function nodeData(d) {
     role: ROLES.includes(d.role) ? d.role : 'host',
     reach,
     stale: stale ? 'yes' : 'no',
+    // The server's verdict on the vitals (ok, warn, failed), drawn as a
+    // ring; 'none' without a standing read.
+    vitals: ['ok', 'warn', 'failed'].includes(h.vitals_state) ? h.vitals_state : 'none',
     colour: REACH_COLOURS[reach] || REACH_COLOURS.unknown,
     rtt: rtt ?? null,
     loss: h.loss_pct ?? null,

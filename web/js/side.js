@@ -21,6 +21,9 @@ export function legendPanel() {
     el('div', { class: 'legend' }, [
       sw(REACH_COLOURS.up, 'reachable'), sw(REACH_COLOURS.down, 'unreachable'), sw(REACH_COLOURS.unknown, 'unknown or stale (dashed)'),
     ]),
+    el('div', { class: 'legend' }, [
+      sw('#f0a000', 'ring: CPU or disk ≥ 90 %, or ≥ 70 °C'), sw('#d62828', 'ring: a sensor failed'),
+    ]),
     el('p', { class: 'muted' }, 'Each link is coloured half by half: the half at a device shows what that device sends. ' +
       'Width grows with speed. Double-click a device for its neighbourhood; drag to place it.'),
   ]);

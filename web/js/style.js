@@ -32,6 +32,10 @@ export function cyStyle({ wall: WALL, edgeLabels, largeMap }) {
     // Not 'diamond': cytoscape 3.34.4 does not register taps at a diamond's centre.
     { selector: 'node[kind="unmanaged"]', style: { shape: 'hexagon', 'border-width': 2, 'border-color': '#9aa0a6' } },
     { selector: 'node[kind="poller"]', style: { shape: 'star', width: 30, height: 30 } },
+    // The vitals ring (CPU, disk, temperature at their limits: amber; a
+    // failed sensor: red), outside the reachability colour.
+    { selector: 'node[vitals="warn"]', style: { 'underlay-color': '#f0a000', 'underlay-opacity': 0.55, 'underlay-padding': 6, 'underlay-shape': 'ellipse' } },
+    { selector: 'node[vitals="failed"]', style: { 'underlay-color': '#d62828', 'underlay-opacity': 0.6, 'underlay-padding': 7, 'underlay-shape': 'ellipse' } },
     { selector: 'node[stale="yes"]', style: { 'border-style': 'dashed', 'border-width': 2 } },
     // An unresolved neighbour (stubs.js): grey, dashed, not a device.
     { selector: 'node[kind="stub"]', style: {
