@@ -8,7 +8,7 @@ use super::event;
 use super::parse::parse;
 use super::stats::{DropReason, SyslogStats, Transport};
 use crate::live::Live;
-use crate::store::{EventRow, Store, StoreConfig};
+use crate::store::{EventRow, StoreConfig};
 use crate::types::UnixMillis;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -199,7 +199,7 @@ pub fn start(
 ) -> SyslogReceiver {
     let stats = Arc::new(SyslogStats::default());
     let (tx, rx) = mpsc::channel(QUEUE_LEN);
-    let writer = tokio::task::spawn_blocking(move || write_events(db, store_config, rx));
+    let writer = tokio::task::spawn_blocking(move || crate::store::write_queued_events(db, store_config, rx, BATCH, "syslog receiver", "messages"));
     let sink = Sink {
         live,
         stats: stats.clone(),
@@ -253,28 +253,3 @@ async fn receive_udp(sock: tokio::net::UdpSocket, sink: Sink, mut stop: watch::R
     }
 }
 
-/// The writer: its own connection, one transaction per batch; ends when
-/// every loop has ended and the queue is drained.
-fn write_events(db: PathBuf, config: StoreConfig, mut rx: mpsc::Receiver<EventRow>) {
-    let mut store = match Store::open(&db, config) {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!("syslog receiver: messages are not stored: {e}");
-            while rx.blocking_recv().is_some() {}
-            return;
-        }
-    };
-    while let Some(first) = rx.blocking_recv() {
-        let mut batch = vec![first];
-        while batch.len() < BATCH {
-            match rx.try_recv() {
-                Ok(e) => batch.push(e),
-                Err(_) => break,
-            }
-        }
-        if let Err(e) = store.insert_events(&batch) {
-            tracing::warn!("syslog receiver: {} messages not stored: {e}", batch.len());
-            let _ = store.reopen();
-        }
-    }
-}

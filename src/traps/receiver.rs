@@ -14,7 +14,7 @@ use super::usm::{LocalEngine, Usm, UsmRefusal, UsmUser};
 use crate::live::Live;
 use crate::mib::Mibs;
 use crate::poller::PollWaker;
-use crate::store::{EventRow, Store, StoreConfig};
+use crate::store::{EventRow, StoreConfig};
 use crate::types::UnixMillis;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -110,7 +110,7 @@ pub fn start(
 ) -> TrapReceiver {
     let stats = Arc::new(TrapStats::default());
     let (tx, rx) = mpsc::channel(QUEUE_LEN);
-    let writer = tokio::task::spawn_blocking(move || write_events(db, store_config, rx));
+    let writer = tokio::task::spawn_blocking(move || crate::store::write_queued_events(db, store_config, rx, BATCH, "trap receiver", "events"));
     let task = tokio::spawn(receive(
         bound.sock,
         settings,
@@ -260,28 +260,3 @@ fn usm_drop(why: UsmRefusal) -> DropReason {
     }
 }
 
-/// The writer: its own connection, one transaction per batch; ends when
-/// the loop has ended and the queue is drained.
-fn write_events(db: PathBuf, config: StoreConfig, mut rx: mpsc::Receiver<EventRow>) {
-    let mut store = match Store::open(&db, config) {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!("trap receiver: events are not stored: {e}");
-            while rx.blocking_recv().is_some() {}
-            return;
-        }
-    };
-    while let Some(first) = rx.blocking_recv() {
-        let mut batch = vec![first];
-        while batch.len() < BATCH {
-            match rx.try_recv() {
-                Ok(e) => batch.push(e),
-                Err(_) => break,
-            }
-        }
-        if let Err(e) = store.insert_events(&batch) {
-            tracing::warn!("trap receiver: {} events not stored: {e}", batch.len());
-            let _ = store.reopen();
-        }
-    }
-}
