@@ -322,32 +322,8 @@ fn logger_over_udp_tcp_and_tls_is_stored_on_its_device_and_a_storm_is_counted() 
 #[test]
 fn port_514_without_the_capability_is_an_error_that_says_what_is_needed() {
     require_root!();
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("nocmap.toml");
-    std::fs::write(&config, "[syslog]\nlisten_udp = \"127.0.0.1:514\"\n").unwrap();
-    let mut perms = std::fs::metadata(dir.path()).unwrap().permissions();
-    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
-    std::fs::set_permissions(dir.path(), perms).unwrap();
-    let out = std::process::Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(support::nocmap_bin())
-        .args(["serve", "--config"])
-        .arg(&config)
-        .arg("--db")
-        .arg(dir.path().join("never.db"))
-        .args([
-            "--seed",
-            "127.0.0.1",
-            "--prefix",
-            "127.0.0.1/32",
-            "-c",
-            "public",
-        ])
-        .args(["--listen", "127.0.0.1:0"])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "serve started: {err}");
+    let (ok, err) = support::serve::unprivileged_with("[syslog]\nlisten_udp = \"127.0.0.1:514\"\n");
+    assert!(!ok, "serve started: {err}");
     assert!(
         err.contains("cannot receive syslog on udp 127.0.0.1:514")
             && err.contains("CAP_NET_BIND_SERVICE"),

@@ -539,33 +539,8 @@ fn traps_and_informs_become_events_and_a_link_down_turns_the_map_at_once() {
 #[test]
 fn port_162_without_the_capability_is_an_error_that_says_what_is_needed() {
     require_root!();
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("nocmap.toml");
-    std::fs::write(&config, "[traps]\nlisten = \"127.0.0.1:162\"\n").unwrap();
-    let mut perms = std::fs::metadata(dir.path()).unwrap().permissions();
-    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
-    std::fs::set_permissions(dir.path(), perms).unwrap();
-    // As nobody, without capabilities: the bind is refused before discovery.
-    let out = std::process::Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(support::nocmap_bin())
-        .args(["serve", "--config"])
-        .arg(&config)
-        .arg("--db")
-        .arg(dir.path().join("never.db"))
-        .args([
-            "--seed",
-            "127.0.0.1",
-            "--prefix",
-            "127.0.0.1/32",
-            "-c",
-            "public",
-        ])
-        .args(["--listen", "127.0.0.1:0"])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "serve started: {err}");
+    let (ok, err) = support::serve::unprivileged_with("[traps]\nlisten = \"127.0.0.1:162\"\n");
+    assert!(!ok, "serve started: {err}");
     assert!(
         err.contains("cannot receive traps on 127.0.0.1:162")
             && err.contains("CAP_NET_BIND_SERVICE")

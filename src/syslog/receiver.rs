@@ -199,7 +199,16 @@ pub fn start(
 ) -> SyslogReceiver {
     let stats = Arc::new(SyslogStats::default());
     let (tx, rx) = mpsc::channel(QUEUE_LEN);
-    let writer = tokio::task::spawn_blocking(move || crate::store::write_queued_events(db, store_config, rx, BATCH, "syslog receiver", "messages"));
+    let writer = tokio::task::spawn_blocking(move || {
+        crate::store::write_queued_events(
+            db,
+            store_config,
+            rx,
+            BATCH,
+            "syslog receiver",
+            "messages",
+        )
+    });
     let sink = Sink {
         live,
         stats: stats.clone(),
@@ -252,4 +261,3 @@ async fn receive_udp(sock: tokio::net::UdpSocket, sink: Sink, mut stop: watch::R
         }
     }
 }
-

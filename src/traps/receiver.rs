@@ -110,7 +110,9 @@ pub fn start(
 ) -> TrapReceiver {
     let stats = Arc::new(TrapStats::default());
     let (tx, rx) = mpsc::channel(QUEUE_LEN);
-    let writer = tokio::task::spawn_blocking(move || crate::store::write_queued_events(db, store_config, rx, BATCH, "trap receiver", "events"));
+    let writer = tokio::task::spawn_blocking(move || {
+        crate::store::write_queued_events(db, store_config, rx, BATCH, "trap receiver", "events")
+    });
     let task = tokio::spawn(receive(
         bound.sock,
         settings,
@@ -259,4 +261,3 @@ fn usm_drop(why: UsmRefusal) -> DropReason {
         UsmRefusal::DecryptionError => DropReason::V3DecryptionError,
     }
 }
-

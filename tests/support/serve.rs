@@ -293,3 +293,30 @@ pub fn files(name: &str, config: &str) -> (tempfile::TempDir, PathBuf, PathBuf, 
     let log = dir.path().join("serve.log");
     (dir, cfg, db, log)
 }
+
+/// `serve` as nobody without capabilities, with `config` (which asks for a
+/// port below 1024): it must fail before discovery. Returns whether it
+/// succeeded and its stderr.
+pub fn unprivileged_with(config: &str) -> (bool, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nocmap.toml");
+    std::fs::write(&path, config).unwrap();
+    let mut perms = std::fs::metadata(dir.path()).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(dir.path(), perms).unwrap();
+    let out = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(super::nocmap_bin())
+        .args(["serve", "--config"])
+        .arg(&path)
+        .arg("--db")
+        .arg(dir.path().join("never.db"))
+        .args(["--seed", "127.0.0.1", "--prefix", "127.0.0.1/32"])
+        .args(["-c", "public", "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
