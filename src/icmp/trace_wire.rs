@@ -10,7 +10,9 @@
 //! read; malformed bytes give a `WireError`, never a panic.
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::wire::{ErrorKind, Family, Framing, WireError, checksum};
+use super::wire::{
+    ErrorKind, Family, Framing, IPV6_HEADER_LEN, WireError, checksum, quoted_v6_header, truncated,
+};
 
 /// IP protocol numbers of the probes.
 pub const PROTO_ICMP: u8 = 1;
@@ -24,7 +26,6 @@ pub const TCP_SYN: u8 = 0x02;
 pub const TCP_RST: u8 = 0x04;
 pub const TCP_ACK: u8 = 0x10;
 
-const IPV6_HEADER_LEN: usize = 40;
 const ICMP_HEADER_LEN: usize = 8;
 
 /// The transport header a router quoted back (its first 8 bytes).
@@ -127,15 +128,7 @@ fn quoted_v4(kind: ErrorKind, quoted: &[u8]) -> Result<QuotedProbe, WireError> {
 }
 
 fn quoted_v6(kind: ErrorKind, quoted: &[u8]) -> Result<QuotedProbe, WireError> {
-    let header = quoted.get(..IPV6_HEADER_LEN).ok_or(truncated(
-        "quoted IPv6 header",
-        IPV6_HEADER_LEN,
-        quoted.len(),
-    ))?;
-    let version = header[0] >> 4;
-    if version != 6 {
-        return Err(WireError::WrongIpVersion(version, 6));
-    }
+    let header = quoted_v6_header(quoted)?;
     let addr = |at: usize| {
         let mut a = [0u8; 16];
         a.copy_from_slice(&header[at..at + 16]);
@@ -417,10 +410,6 @@ fn be16(b: &[u8], at: usize) -> u16 {
 
 fn be32(b: &[u8], at: usize) -> u32 {
     u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
-}
-
-fn truncated(what: &'static str, needed: usize, have: usize) -> WireError {
-    WireError::Truncated { what, needed, have }
 }
 
 #[cfg(test)]

@@ -28,7 +28,7 @@ const V6_ECHO_REQUEST: u8 = 128;
 const V6_ECHO_REPLY: u8 = 129;
 const PROTO_ICMP: u8 = 1;
 const PROTO_ICMPV6: u8 = 58;
-const IPV6_HEADER_LEN: usize = 40;
+pub(super) const IPV6_HEADER_LEN: usize = 40;
 
 /// Address family of a socket or packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -268,8 +268,23 @@ pub fn parse(family: Family, framing: Framing, bytes: &[u8]) -> Result<Message<'
     Ok(message)
 }
 
-fn truncated(what: &'static str, needed: usize, have: usize) -> WireError {
+pub(super) fn truncated(what: &'static str, needed: usize, have: usize) -> WireError {
     WireError::Truncated { what, needed, have }
+}
+
+/// The fixed IPv6 header an ICMPv6 error quotes, checked to be whole and
+/// of version 6 (for echo replies here and for trace's probes).
+pub(super) fn quoted_v6_header(quoted: &[u8]) -> Result<&[u8], WireError> {
+    let header = quoted.get(..IPV6_HEADER_LEN).ok_or(truncated(
+        "quoted IPv6 header",
+        IPV6_HEADER_LEN,
+        quoted.len(),
+    ))?;
+    let version = header[0] >> 4;
+    if version != 6 {
+        return Err(WireError::WrongIpVersion(version, 6));
+    }
+    Ok(header)
 }
 
 /// Validated IPv4 header fields we need.
@@ -338,15 +353,7 @@ fn quoted_v6<'a>(
     other: Message<'a>,
     quoted: &'a [u8],
 ) -> Result<Message<'a>, WireError> {
-    let header = quoted.get(..IPV6_HEADER_LEN).ok_or(truncated(
-        "quoted IPv6 header",
-        IPV6_HEADER_LEN,
-        quoted.len(),
-    ))?;
-    let version = header[0] >> 4;
-    if version != 6 {
-        return Err(WireError::WrongIpVersion(version, 6));
-    }
+    let header = quoted_v6_header(quoted)?;
     // Extension headers in front of the quoted ICMPv6 are not followed: we
     // never send any, so such an error is not about one of our probes.
     if header[6] != PROTO_ICMPV6 {
