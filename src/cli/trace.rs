@@ -48,14 +48,8 @@ pub struct TraceArgs {
         default_value_t = 1000
     )]
     pub interval_ms: u64,
-    /// Milliseconds a probe waits for its answer.
-    #[arg(
-        short = 'W',
-        long = "timeout",
-        value_name = "TIMEOUT_MS",
-        default_value_t = 1000
-    )]
-    pub timeout_ms: u64,
+    #[command(flatten)]
+    pub timeout: super::ping::ReplyTimeout,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -83,7 +77,7 @@ pub async fn run(args: TraceArgs) -> anyhow::Result<ExitCode> {
         max_ttl: args.max_ttl,
         flows: args.flows,
         interval: Duration::from_millis(args.interval_ms),
-        timeout: Duration::from_millis(args.timeout_ms),
+        timeout: args.timeout.duration(),
     };
     let report = tokio::task::spawn_blocking(move || crate::icmp::trace(&opts))
         .await
