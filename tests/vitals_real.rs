@@ -45,6 +45,37 @@ fn vitals_of_a_real_snmpd_match_the_kernel() {
     assert_eq!(size, mem_total_kib * 1024, "{ram}");
     assert!(ram["used_bytes"].as_u64().unwrap() <= size);
     assert!(storage.iter().any(|s| s["kind"] == "fixed_disk"), "{v}");
+    // UCD's memory group is the kernel's MemTotal too, with free, buffers
+    // and cache apart: what programs use is within a few percent of what
+    // /proc/meminfo says now (the box keeps running between the reads).
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap();
+    let field = |name: &str| -> f64 {
+        meminfo
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|l| l.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap()
+    };
+    let m = &v["memory"];
+    assert_eq!(m["total_real_kib"], mem_total_kib, "{v}");
+    let used = |free: f64, buffers: f64, cached: f64| {
+        (mem_total_kib as f64 - free - buffers - cached) * 100.0 / mem_total_kib as f64
+    };
+    let ours = used(
+        m["free_real_kib"].as_f64().unwrap(),
+        m["buffer_kib"].as_f64().unwrap(),
+        m["cached_kib"].as_f64().unwrap(),
+    );
+    let kernel = used(field("MemFree:"), field("Buffers:"), field("Cached:"));
+    assert!(
+        (ours - kernel).abs() < 5.0,
+        "UCD {ours:.1} % vs /proc/meminfo {kernel:.1} %: {m}"
+    );
+    let hr_ram = ram["used_bytes"].as_f64().unwrap() * 100.0 / size as f64;
+    assert!(
+        ours < hr_ram,
+        "UCD {ours:.1} % vs hrStorageRam {hr_ram:.1} %"
+    );
     // The table form names the same rows.
     let out = ns
         .cmd(support::nocmap_bin().to_str().unwrap())
@@ -54,6 +85,10 @@ fn vitals_of_a_real_snmpd_match_the_kernel() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.starts_with("cpu "), "{text}");
     assert!(text.contains("Physical memory"), "{text}");
+    assert!(
+        text.contains("\nmemory   ") && text.contains("(UCD)"),
+        "{text}"
+    );
 }
 
 fn recorded_vitals(rel: &str) -> Vitals {
@@ -70,6 +105,11 @@ fn recorded_vitals(rel: &str) -> Vitals {
         storage: under(nocmap::vitals::HR_STORAGE_ENTRY),
         sensors: under(nocmap::vitals::ENT_PHY_SENSOR_ENTRY),
         physical: under(nocmap::vitals::ENT_PHYSICAL_ENTRY),
+        ucd: [
+            under(nocmap::vitals::ucd::UCD_MEMORY),
+            under(nocmap::vitals::ucd::UCD_SYSTEM_STATS),
+        ]
+        .concat(),
         inventory: true,
     })
 }
@@ -155,6 +195,42 @@ fn sensors_of_real_switches_and_firewalls() {
     );
 }
 
+#[test]
+fn ucd_memory_and_cpu_idle_of_real_agents() {
+    require_recordings!();
+    // A Vyatta router's UCD memory group: 7,844,796 KiB in all, 416,276
+    // free, 826,980 buffers, 4,166,748 cached; programs use the rest.
+    let vyatta = recorded_vitals("network/router/vyatta-unknown");
+    let m = vyatta.memory.expect("vyatta serves UCD memory");
+    assert_eq!(
+        (
+            m.total_real_kib,
+            m.free_real_kib,
+            m.buffer_kib,
+            m.cached_kib
+        ),
+        (7_844_796, 416_276, Some(826_980), Some(4_166_748))
+    );
+    assert_eq!(m.used_kib(), 2_434_792);
+    let s = vyatta.summary();
+    assert!(s.memory_excludes_cache);
+    assert!((s.memory_pct.unwrap() - 31.037).abs() < 0.001, "{s:?}");
+    // Its hrStorageRam counts the cache as used: a different, larger share.
+    let ram = vyatta
+        .storage
+        .iter()
+        .find(|s| s.kind == StorageKind::Ram)
+        .expect("hrStorageRam");
+    assert!(ram.used_ratio() * 100.0 > 80.0, "{ram:?}");
+    // An HP Onboard Administrator has no hrProcessorTable: its load is
+    // 100 − ssCpuIdle (79).
+    let oa = recorded_vitals("bmc/hp-onboard-administrator");
+    assert_eq!(oa.processors, 0);
+    assert_eq!(oa.cpu_load_pct, Some(21.0));
+    let m = oa.memory.expect("the OA serves UCD memory");
+    assert_eq!(m.used_kib(), 1_036_016 - 911_900 - 16_956 - 47_024);
+}
+
 /// serve reads every managed device's vitals on `[poll] vitals_interval_s`
 /// and shows them in /api/devices and /metrics.
 #[test]
@@ -220,16 +296,24 @@ fn serve_reads_vitals_into_the_api_and_metrics() {
                 && l.contains("kind=\"ram\"")),
         "{metrics}"
     );
-    // The history keeps each read's summary: r1's RAM use as a device
-    // series, equal to what its hrStorageRam row says (within a read).
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("nocmap_device_memory_bytes{")
+                && l.contains("sys_name=\"r1\"")
+                && l.contains("state=\"used\"")),
+        "{metrics}"
+    );
+    // The history keeps each read's summary: r1's memory in use as a
+    // device series, equal to what its UCD memory group says (within a
+    // read): total − free − buffers − cached.
     let id = r1["id"].as_str().unwrap().to_string();
-    let ram = vitals["storage"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["kind"] == "ram")
-        .unwrap();
-    let ram_pct = ram["used_bytes"].as_f64().unwrap() * 100.0 / ram["size_bytes"].as_f64().unwrap();
+    let m = &vitals["memory"];
+    let kib = |k: &str| m[k].as_f64().unwrap_or_else(|| panic!("no {k}: {vitals}"));
+    let ram_pct =
+        (kib("total_real_kib") - kib("free_real_kib") - kib("buffer_kib") - kib("cached_kib"))
+            * 100.0
+            / kib("total_real_kib");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     let points = loop {
         let path =

@@ -43,6 +43,18 @@ fn render(v: &Vitals) -> String {
         )),
         None => out.push_str("cpu      (no hrProcessorTable)\n"),
     }
+    if let Some(m) = &v.memory {
+        let mib = |kib: u64| kib / 1024;
+        out.push_str(&format!(
+            "memory   {} MiB used of {} MiB ({:.0} %), {} free, {} buffers, {} cached (UCD)\n",
+            mib(m.used_kib()),
+            mib(m.total_real_kib),
+            m.used_pct().unwrap_or(0.0),
+            mib(m.free_real_kib),
+            mib(m.buffer_kib.unwrap_or(0)),
+            mib(m.cached_kib.unwrap_or(0)),
+        ));
+    }
     for s in &v.storage {
         out.push_str(&format!(
             "storage  {:<24} {:>14} of {:>14} bytes ({:.0} %) {:?}\n",

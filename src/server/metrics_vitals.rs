@@ -1,4 +1,5 @@
-//! Device vitals as gauges: processor load, storage size and use, and each
+//! Device vitals as gauges: processor load, storage size and use, UCD
+//! memory by use, and each
 //! sensor's value in its kind's base unit with its status, and the
 //! chassis' inventory as an info gauge. Labelled by
 //! device id and sysName like the device gauges; storage and sensor names
@@ -22,6 +23,11 @@ pub(super) fn vitals_families(s: &LiveView<'_>, out: &mut Vec<Family>) {
     let mut used = family(
         "nocmap_device_storage_used_bytes",
         "Space used in a storage area (hrStorageTable).",
+        Gauge,
+    );
+    let mut memory = family(
+        "nocmap_device_memory_bytes",
+        "Memory by use from UCD-SNMP-MIB (state: total, free, buffers, cached, used = what programs use, buffers and cache excluded).",
         Gauge,
     );
     let mut sensor = family(
@@ -60,6 +66,22 @@ pub(super) fn vitals_families(s: &LiveView<'_>, out: &mut Vec<Family>) {
             used.samples
                 .push(MetricSample::plain(l, st.used_bytes as f64));
         }
+        if let Some(m) = &v.memory {
+            let states = [
+                ("total", Some(m.total_real_kib)),
+                ("free", Some(m.free_real_kib)),
+                ("buffers", m.buffer_kib),
+                ("cached", m.cached_kib),
+                ("used", Some(m.used_kib())),
+            ];
+            for (state, kib) in states {
+                let Some(kib) = kib else { continue };
+                let mut l = base();
+                l.push(("state", state.to_string()));
+                let bytes = kib.saturating_mul(1024) as f64;
+                memory.samples.push(MetricSample::plain(l, bytes));
+            }
+        }
         for se in &v.sensors {
             let mut l = base();
             l.push(("sensor", se.name.clone()));
@@ -83,5 +105,5 @@ pub(super) fn vitals_families(s: &LiveView<'_>, out: &mut Vec<Family>) {
             hardware.samples.push(MetricSample::plain(l, 1.0));
         }
     }
-    out.extend([cpu, size, used, sensor, sensor_ok, hardware]);
+    out.extend([cpu, size, used, memory, sensor, sensor_ok, hardware]);
 }

@@ -8,9 +8,11 @@
 pub mod inventory;
 pub mod read;
 pub mod summary;
+pub mod ucd;
 
 pub use inventory::Inventory;
 pub use summary::Summary;
+pub use ucd::UcdMemory;
 
 use crate::snmp::table::{Rows, int, rows, text};
 use async_snmp::VarBind;
@@ -28,7 +30,8 @@ const HR_STORAGE_TYPES: &[u32] = &[1, 3, 6, 1, 2, 1, 25, 2, 1];
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Vitals {
     /// Mean of every processor's hrProcessorLoad (percent over the last
-    /// minute); None when the device has no processor table.
+    /// minute); else 100 − UCD's ssCpuIdle; None when the device gives
+    /// neither.
     pub cpu_load_pct: Option<f64>,
     /// Each processor's load, in table order.
     pub cpu_loads_pct: Vec<u8>,
@@ -36,6 +39,10 @@ pub struct Vitals {
     /// it has a load to give (net-snmp needs a minute of samples).
     pub processors: usize,
     pub storage: Vec<Storage>,
+    /// UCD-SNMP-MIB's memory figures, where the agent serves them: memory
+    /// in use without buffers and cache, which hrStorageRam cannot tell.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory: Option<UcdMemory>,
     pub sensors: Vec<Sensor>,
     /// Rows that could not be used, each with its reason.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -219,6 +226,9 @@ pub struct Walked {
     /// entPhysicalTable: every column when `inventory` is set, else only
     /// the names and descriptions the sensors are named from.
     pub physical: Vec<VarBind>,
+    /// UCD-SNMP-MIB's memory group and systemStats (empty where the agent
+    /// has neither).
+    pub ucd: Vec<VarBind>,
     pub inventory: bool,
 }
 
@@ -237,6 +247,13 @@ impl Vitals {
                 Some(loads.iter().map(|l| f64::from(*l)).sum::<f64>() / loads.len() as f64);
         }
         v.cpu_loads_pct = loads;
+        if v.cpu_load_pct.is_none() {
+            v.cpu_load_pct = ucd::cpu_idle_pct(&w.ucd).map(|idle| f64::from(100 - idle));
+        }
+        match ucd::memory(&w.ucd) {
+            Ok(m) => v.memory = m,
+            Err(reason) => v.unusable.push(reason),
+        }
         v.processors = rows(HR_PROCESSOR_ENTRY, &w.processor_load).len();
         v.read_storage(&rows(HR_STORAGE_ENTRY, &w.storage));
         let physical = rows(ENT_PHYSICAL_ENTRY, &w.physical);

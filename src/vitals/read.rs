@@ -1,6 +1,9 @@
-//! The walks behind a device's vitals: four subtrees through the agent's
-//! session (the whole entPhysicalTable when the inventory is asked for). A subtree the agent does not have is simply empty; an error
-//! only when the agent does not answer at all.
+//! The walks behind a device's vitals: six subtrees (UCD's memory and
+//! systemStats among them) through the agent's session (the whole
+//! entPhysicalTable when the inventory is asked for). A subtree the agent
+//! does not have is simply empty; an error only when the agent does not
+//! answer at all.
+use super::ucd::{UCD_MEMORY, UCD_SYSTEM_STATS};
 use super::{ENT_PHY_SENSOR_ENTRY, ENT_PHYSICAL_ENTRY, HR_PROCESSOR_ENTRY, HR_STORAGE_ENTRY};
 use super::{Vitals, Walked};
 use crate::snmp::{AgentSession, Oid, SnmpError};
@@ -21,6 +24,8 @@ pub async fn read(session: &dyn AgentSession, inventory: bool) -> Result<Vitals,
     let processor_load = walk(HR_PROCESSOR_ENTRY).await?;
     let storage = walk(HR_STORAGE_ENTRY).await?;
     let sensors = walk(ENT_PHY_SENSOR_ENTRY).await?;
+    let mut ucd = walk(UCD_MEMORY).await?;
+    ucd.extend(walk(UCD_SYSTEM_STATS).await?);
     let mut physical = Vec::new();
     if inventory {
         physical = walk(ENT_PHYSICAL_ENTRY).await?;
@@ -33,6 +38,7 @@ pub async fn read(session: &dyn AgentSession, inventory: bool) -> Result<Vitals,
         storage,
         sensors,
         physical,
+        ucd,
         inventory,
     }))
 }

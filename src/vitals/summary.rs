@@ -1,5 +1,5 @@
 //! The few figures of a device's vitals that alert rules compare and the
-//! history keeps: processor load, RAM, the fullest fixed disk or flash, the
+//! history keeps: processor load, memory in use, the fullest fixed disk or flash, the
 //! hottest sensor that reports ok, and whether any sensor has failed. Pure.
 use super::{SensorKind, SensorStatus, StorageKind, Vitals};
 
@@ -8,7 +8,11 @@ use super::{SensorKind, SensorStatus, StorageKind, Vitals};
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Summary {
     pub cpu_pct: Option<f64>,
+    /// UCD's memory in use without buffers and cache where the agent
+    /// serves it, else hrStorageRam's used share.
     pub memory_pct: Option<f64>,
+    /// Whether `memory_pct` left buffers and cache out (it came from UCD).
+    pub memory_excludes_cache: bool,
     pub storage_pct: Option<f64>,
     pub max_celsius: Option<f64>,
     /// 1 when a sensor reports nonoperational, 0 when none does.
@@ -16,10 +20,11 @@ pub struct Summary {
 }
 
 /// How the map rings a device by its vitals: `failed` when a sensor
-/// reports nonoperational, `warn` at [`CPU_WARN_PCT`], [`STORAGE_WARN_PCT`]
-/// or [`TEMPERATURE_WARN_CELSIUS`] and above, else `ok`. RAM is left out:
-/// agents count caches as used (Linux's hrStorageRam reads 80-90 % on an
-/// idle box), so a ring from it would be noise; alert rules can still use it.
+/// reports nonoperational, `warn` at [`CPU_WARN_PCT`], [`STORAGE_WARN_PCT`],
+/// [`TEMPERATURE_WARN_CELSIUS`] or [`MEMORY_WARN_PCT`] and above, else
+/// `ok`. Memory counts only when buffers and cache were left out of it
+/// (UCD): hrStorageRam counts them as used (80-90 % on an idle Linux box),
+/// so a ring from it would be noise; alert rules can still use it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HealthState {
@@ -31,6 +36,7 @@ pub enum HealthState {
 pub const CPU_WARN_PCT: f64 = 90.0;
 pub const STORAGE_WARN_PCT: f64 = 90.0;
 pub const TEMPERATURE_WARN_CELSIUS: f64 = 70.0;
+pub const MEMORY_WARN_PCT: f64 = 90.0;
 
 /// The device series the history keeps of each reading, by name.
 pub const CPU_LOAD_METRIC: &str = "cpu_load_pct";
@@ -48,6 +54,7 @@ impl Summary {
         } else if at_least(self.cpu_pct, CPU_WARN_PCT)
             || at_least(self.storage_pct, STORAGE_WARN_PCT)
             || at_least(self.max_celsius, TEMPERATURE_WARN_CELSIUS)
+            || (self.memory_excludes_cache && at_least(self.memory_pct, MEMORY_WARN_PCT))
         {
             HealthState::Warn
         } else {
@@ -74,6 +81,7 @@ impl Vitals {
     pub fn summary(&self) -> Summary {
         let pct = |used: u64, size: u64| (size > 0).then(|| used as f64 * 100.0 / size as f64);
         let ram = self.storage.iter().find(|s| s.kind == StorageKind::Ram);
+        let ucd_memory = self.memory.and_then(|m| m.used_pct());
         let disks = self
             .storage
             .iter()
@@ -84,7 +92,8 @@ impl Vitals {
             .filter(|s| s.kind == SensorKind::Celsius && s.status == SensorStatus::Ok);
         Summary {
             cpu_pct: self.cpu_load_pct,
-            memory_pct: ram.and_then(|r| pct(r.used_bytes, r.size_bytes)),
+            memory_pct: ucd_memory.or_else(|| ram.and_then(|r| pct(r.used_bytes, r.size_bytes))),
+            memory_excludes_cache: ucd_memory.is_some(),
             storage_pct: disks
                 .filter_map(|d| pct(d.used_bytes, d.size_bytes))
                 .reduce(f64::max),
@@ -159,6 +168,7 @@ mod tests {
             storage_pct: Some(disk),
             max_celsius: Some(celsius),
             memory_pct: Some(99.0),
+            memory_excludes_cache: false,
             sensor_failed: Some(0.0),
         };
         assert_eq!(warm(89.9, 89.9, 69.9).state(), HealthState::Ok);
@@ -168,5 +178,39 @@ mod tests {
         assert_eq!(Summary::default().state(), HealthState::Ok);
         assert_eq!(Vitals::default().summary(), Summary::default());
         assert!(Summary::default().series().is_empty());
+    }
+
+    #[test]
+    fn ucd_memory_wins_over_hr_storage_ram_and_rings() {
+        let mut v = Vitals {
+            storage: vec![Storage {
+                descr: "Physical memory".into(),
+                kind: StorageKind::Ram,
+                size_bytes: 100,
+                used_bytes: 89,
+            }],
+            ..Default::default()
+        };
+        // hrStorageRam alone: 89 %, caches counted, no ring from it.
+        let s = v.summary();
+        assert_eq!((s.memory_pct, s.memory_excludes_cache), (Some(89.0), false));
+        v.storage[0].used_bytes = 99;
+        assert_eq!(v.summary().state(), HealthState::Ok);
+        // UCD: 1,000 KiB, 100 free, 300 buffers + cache: 60 % in use.
+        v.memory = Some(crate::vitals::UcdMemory {
+            total_real_kib: 1000,
+            free_real_kib: 100,
+            buffer_kib: Some(100),
+            cached_kib: Some(200),
+            ..Default::default()
+        });
+        let s = v.summary();
+        assert_eq!((s.memory_pct, s.memory_excludes_cache), (Some(60.0), true));
+        assert_eq!(s.state(), HealthState::Ok);
+        v.memory.as_mut().unwrap().cached_kib = Some(0);
+        v.memory.as_mut().unwrap().buffer_kib = Some(0);
+        v.memory.as_mut().unwrap().free_real_kib = 50;
+        assert_eq!(v.summary().memory_pct, Some(95.0));
+        assert_eq!(v.summary().state(), HealthState::Warn);
     }
 }

@@ -474,6 +474,7 @@ fn vitals() -> nocmap::vitals::Vitals {
             status: SensorStatus::Ok,
             units: None,
         }],
+        memory: None,
         unusable: Vec::new(),
         inventory: Some(inventory()),
     }
