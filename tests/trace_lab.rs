@@ -351,6 +351,22 @@ fn serve_path_follows_a_route_change() {
     let log = serve.log();
     assert_eq!(log.matches("path changed").count(), 1, "{log}");
     assert_eq!(support::noc_json(&lab, port, &url)["path"]["changes"], 1);
+    // The change is in the history: one `path_changed` event on r4 with
+    // both routes, the moved hop's address in each.
+    let events = support::noc_json(&lab, port, &format!("/api/events?device={id}&kind=path"));
+    let list = events["events"].as_array().cloned().unwrap_or_default();
+    assert_eq!(list.len(), 1, "{events}");
+    assert_eq!(list[0]["name"], "path_changed", "{events}");
+    let value = |name: &str| {
+        list[0]["varbinds"]
+            .as_array()
+            .and_then(|v| v.iter().find(|v| v["name"] == name))
+            .and_then(|v| v["value"].as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(value("before").contains(&from.to_string()), "{events}");
+    assert!(value("after").contains(&to.to_string()), "{events}");
     serve.stop();
     eprintln!("serve_path done in {:.1} s", t0.elapsed().as_secs_f64());
 }

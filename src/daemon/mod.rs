@@ -132,11 +132,21 @@ pub async fn run<D: Discover>(
     ));
     rediscovery::record(&live, first_run);
     let io = crate::io::Io::real(snmp.engine.clone(), icmp);
+    // The pollers' own events (a route change): one writer with its own
+    // connection, as the receivers have.
+    let (events_tx, events_rx) = tokio::sync::mpsc::channel(POLLER_EVENTS_QUEUE);
+    let events_writer = {
+        let (db, config) = (db.clone(), store_config.clone());
+        tokio::task::spawn_blocking(move || {
+            crate::store::write_queued_events(db, config, events_rx, 256, "pollers", "events")
+        })
+    };
     let mut monitor = Monitor::start(
         live.clone(),
         io.clone(),
         snmp.creds.clone(),
         Some(store),
+        Some(events_tx),
         monitor_settings(&config, options.poll_interval_s, options.icmp_interval_s),
     );
 
@@ -237,8 +247,14 @@ pub async fn run<D: Discover>(
     if let Some(s) = syslog_receiver {
         s.join().await;
     }
+    // The monitor is gone, and with it the last sender: the writer drains.
+    let _ = events_writer.await;
     Ok(())
 }
+
+/// Events the pollers may queue for the history before they are dropped
+/// (with a warning): route changes are rare, so this is only a bound.
+const POLLER_EVENTS_QUEUE: usize = 1024;
 
 /// The tests' build only (feature `test-faults`), with NOCMAP_TEST_FAULTS
 /// set: SIGUSR1 makes the ICMP receive loops panic at their next datagram,

@@ -2,7 +2,7 @@
 //! path_interval_s`): its hops mapped to topology devices by their
 //! addresses (a hop no device owns is marked as outside the topology), and
 //! the last change of route with the hops before and after. Pure; kept in
-//! the live state only, never stored.
+//! the live state only (the path loop stores each change as an event).
 use crate::icmp::TraceReport;
 use crate::topology::{DeviceId, Topology};
 use crate::types::UnixMillis;

@@ -88,6 +88,8 @@ pub(crate) struct PollerContext {
     pub clock: Arc<dyn Clock>,
     pub stop: watch::Receiver<bool>,
     store_tx: Option<mpsc::UnboundedSender<Batch>>,
+    /// Where events the pollers see go (a route change); None: not stored.
+    events_tx: Option<mpsc::Sender<crate::store::EventRow>>,
     /// Devices currently in the topology (pollers of others end).
     present: Mutex<BTreeSet<DeviceId>>,
     /// Early polls asked for (traps of links going down or up).
@@ -110,6 +112,16 @@ impl PollerContext {
             let _ = tx.send(Batch { samples, gaps });
         }
     }
+
+    /// Queues an event for the history; when the queue is full it is
+    /// dropped with a warning (the pollers never wait on the store).
+    pub fn event(&self, event: crate::store::EventRow) {
+        if let Some(tx) = &self.events_tx
+            && let Err(mpsc::error::TrySendError::Full(e)) = tx.try_send(event)
+        {
+            tracing::warn!(device = ?e.device, name = %e.name, "event dropped: the events queue is full");
+        }
+    }
 }
 
 /// The polling settings of one device (defaults, group and device overrides).
@@ -130,12 +142,14 @@ pub struct Monitor {
 impl Monitor {
     /// Start polling every device of `live`'s topology. `store` receives
     /// batches on a writer task; without one, data lives only in memory.
+    /// `events` receives the events the pollers see (a route change).
     /// Every poll goes through `io`'s transport and pinger, on its clock.
     pub fn start<S: SampleStore>(
         live: Arc<Live>,
         io: Io,
         creds: Arc<Vec<Credential>>,
         store: Option<S>,
+        events: Option<mpsc::Sender<crate::store::EventRow>>,
         settings_for: SettingsFor,
     ) -> Monitor {
         let (stop_tx, stop) = watch::channel(false);
@@ -156,6 +170,7 @@ impl Monitor {
             clock: io.clock.clone(),
             stop,
             store_tx,
+            events_tx: events,
             present: Mutex::new(BTreeSet::new()),
             wakes: PollWaker::default(),
         });

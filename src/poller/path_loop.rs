@@ -1,10 +1,13 @@
 //! The path of one monitored device: every `[poll] path_interval_s`, a
 //! trace from this host (ICMP echo, three cycles) through the `Tracer`
 //! handle; its hops mapped to topology devices into the live state, and a
-//! change of route logged with the hops before and after. Never stored.
+//! change of route logged and stored as an event (kind `path`, name
+//! `path_changed`) with the hops before and after. The hops themselves live
+//! only in the live state.
 use super::{PollerContext, Ticker};
 use crate::icmp::{ProbeProto, TraceOptions, Tracer};
-use crate::live::{DeviceHealth, PathHop, hops_of};
+use crate::live::{DeviceHealth, PathChange, PathHop, hops_of};
+use crate::store::{EventRow, EventVarbind};
 use crate::topology::DeviceId;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -55,34 +58,69 @@ pub(super) async fn run(
             let hops = shared.live.read_topology(|t| hops_of(&report, t));
             (hops, report.reached)
         });
-        shared.live.update_devices(|devices| {
+        let change = shared.live.update_devices(|devices| {
             let h = devices
                 .entry(device.clone())
                 .or_insert_with(DeviceHealth::default);
             let path = h.path.get_or_insert_with(Default::default);
             match traced {
-                Ok((hops, reached)) => {
-                    if let Some(change) = path.record(hops, reached, now) {
-                        tracing::warn!(
-                            device = %device,
-                            before = %text(&change.before),
-                            after = %text(&change.after),
-                            "path changed"
-                        );
-                    }
+                Ok((hops, reached)) => path.record(hops, reached, now),
+                Err(e) => {
+                    path.error = Some(e.to_string());
+                    None
                 }
-                Err(e) => path.error = Some(e.to_string()),
             }
         });
+        if let Some(change) = change {
+            tracing::warn!(
+                device = %device,
+                before = %text(&change.before),
+                after = %text(&change.after),
+                "path changed"
+            );
+            shared.event(change_event(&device, &change));
+        }
         ticker.finish(clock.mono_ms());
     }
 }
 
-/// Hops as one line: addresses in TTL order, `*` where none answered.
-fn text(hops: &[PathHop]) -> String {
+/// Hops as one line: addresses in TTL order, each with the topology
+/// device that has it in brackets, `*` where none answered.
+pub(super) fn text(hops: &[PathHop]) -> String {
     let parts: Vec<String> = hops
         .iter()
-        .map(|h| h.addr.map_or("*".to_owned(), |a| a.to_string()))
+        .map(|h| match (h.addr, &h.device) {
+            (None, _) => "*".to_owned(),
+            (Some(a), Some(d)) => format!("{a} [{}]", d.0),
+            (Some(a), None) => a.to_string(),
+        })
         .collect();
     parts.join(" ")
+}
+
+/// The history's record of a route change on `device`: kind `path`, name
+/// `path_changed`, the routes before and after as its two values. Pure.
+pub(super) fn change_event(device: &DeviceId, change: &PathChange) -> EventRow {
+    let value = |name: &str, hops: &[PathHop]| EventVarbind {
+        oid: String::new(),
+        name: name.to_string(),
+        value: text(hops),
+    };
+    EventRow {
+        id: 0,
+        at: change.at_ms,
+        device: Some(device.0.clone()),
+        matched_by: None,
+        source: "poller".to_string(),
+        kind: "path".to_string(),
+        version: String::new(),
+        name: "path_changed".to_string(),
+        trap_oid: String::new(),
+        if_index: None,
+        varbinds: vec![
+            value("before", &change.before),
+            value("after", &change.after),
+        ],
+        syslog: None,
+    }
 }

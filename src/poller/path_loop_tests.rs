@@ -108,12 +108,14 @@ async fn hops_map_to_devices_and_a_route_change_is_kept_with_both_routes() {
     let phase = phase_ms(&format!("path {}", ip(TARGET)), every);
     let t0 = Instant::now();
     let after = |k: u64| t0 + Duration::from_millis(phase + k * every + 500);
+    let store = Recorder::default();
+    let events = store.events.clone();
     let (m, live) = start_tracing(
         vec![r1, r2, h],
         Scripted::new(),
         None,
         Some(tracer),
-        Recorder::default(),
+        store,
         settings,
     );
     let id = DeviceId("h".into());
@@ -150,6 +152,28 @@ async fn hops_map_to_devices_and_a_route_change_is_kept_with_both_routes() {
     assert_eq!(change.before, first.hops);
     assert_eq!(change.after, moved.hops);
     assert_eq!(moved.changes, 1);
+    // The change is in the history too, once: both routes as text, with
+    // the devices that own their hops.
+    let events = events.lock().unwrap().clone();
+    assert_eq!(events.len(), 1, "{events:?}");
+    let e = &events[0];
+    assert_eq!(
+        (e.kind.as_str(), e.name.as_str(), e.device.as_deref()),
+        ("path", "path_changed", Some("h"))
+    );
+    assert_eq!(e.at, change.at_ms);
+    let values: Vec<(&str, &str)> = e
+        .varbinds
+        .iter()
+        .map(|v| (v.name.as_str(), v.value.as_str()))
+        .collect();
+    assert_eq!(
+        values,
+        [
+            ("before", "127.0.0.1 [r1] 127.0.0.2 [r2] 127.0.0.30 [h]"),
+            ("after", "127.0.0.1 [r1] 127.0.0.9 127.0.0.30 [h]")
+        ]
+    );
     // A failed trace: the reason told, the last path kept.
     let failed = &seen[3];
     assert!(failed.error.as_deref().unwrap_or("").contains("raw socket"));

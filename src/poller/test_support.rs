@@ -30,6 +30,8 @@ pub struct Recorder {
     pub reopens: Arc<Mutex<u32>>,
     /// The `now` of every rollup and retention run.
     pub maintained: Arc<Mutex<Vec<UnixMillis>>>,
+    /// The events the pollers queued.
+    pub events: Arc<Mutex<Vec<crate::store::EventRow>>>,
 }
 
 impl Recorder {
@@ -176,6 +178,20 @@ pub fn start_tracing(
     };
     let creds: Arc<Vec<Credential>> = Arc::new(Vec::new());
     let settings_for: SettingsFor = Arc::new(move |_| settings.clone());
-    let m = Monitor::start(live.clone(), io, creds, Some(store), settings_for);
+    let (events_tx, mut events_rx) = tokio::sync::mpsc::channel(64);
+    let events = store.events.clone();
+    tokio::spawn(async move {
+        while let Some(e) = events_rx.recv().await {
+            events.lock().unwrap().push(e);
+        }
+    });
+    let m = Monitor::start(
+        live.clone(),
+        io,
+        creds,
+        Some(store),
+        Some(events_tx),
+        settings_for,
+    );
     (m, live)
 }

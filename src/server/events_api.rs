@@ -56,7 +56,7 @@ pub fn parse_events_query(raw: &str, now: UnixMillis) -> Result<EventsQuery, Str
             "kind" => {
                 q.kind = Some(
                     EventKind::parse(&value)
-                        .ok_or_else(|| "kind must be trap, syslog or topology".to_string())?,
+                        .ok_or_else(|| "kind must be trap, syslog, topology or path".to_string())?,
                 )
             }
             "severity" if value.is_empty() => {}

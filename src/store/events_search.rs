@@ -23,6 +23,8 @@ pub enum EventKind {
     Syslog,
     /// What a re-discovery changed: devices and links added or removed.
     Topology,
+    /// A device's route from the poller changed (`path_changed`).
+    Path,
 }
 
 impl EventKind {
@@ -31,6 +33,7 @@ impl EventKind {
             "trap" => Some(EventKind::Trap),
             "syslog" => Some(EventKind::Syslog),
             "topology" => Some(EventKind::Topology),
+            "path" => Some(EventKind::Path),
             _ => None,
         }
     }
@@ -73,6 +76,7 @@ impl Store {
             Some(EventKind::Trap) => outer.push("kind IN ('trap', 'inform')".to_string()),
             Some(EventKind::Syslog) => outer.push("kind = 'syslog'".to_string()),
             Some(EventKind::Topology) => outer.push("kind = 'topology'".to_string()),
+            Some(EventKind::Path) => outer.push("kind = 'path'".to_string()),
             None => {}
         }
         if let Some(s) = f.max_severity {
