@@ -547,6 +547,30 @@ fn served_recordings_discover_like_the_direct_parse() {
             continue;
         }
         let (got, want) = (normalised(&served), normalised(&expected));
+        let me = served.devices.iter().find(|d| d.managed).unwrap();
+        if name == "arista-dcs-7150s-52-cl" {
+            // The chassis row (entPhysicalClass chassis, contained in
+            // nothing), read by two column walks and one GET; its values
+            // as the recording's own hex lines decode.
+            let hw = me.hardware.clone().unwrap_or_default();
+            assert_eq!(
+                (
+                    hw.model.as_deref(),
+                    hw.serial.as_deref(),
+                    hw.hardware_rev.as_deref(),
+                    hw.firmware.as_deref()
+                ),
+                (
+                    Some("DCS-7150S-52-CL"),
+                    Some("JPE15151458"),
+                    Some("02.02"),
+                    Some("Aboot-norcal2-2.0.10-1458058")
+                ),
+                "{name}: {:?}",
+                me.hardware
+            );
+        }
+        eprintln!("{name}: hardware {:?}", me.hardware);
         let links = served.links.len();
         eprintln!(
             "{name}: served discover in {:.1?}: {} devices, {links} links",

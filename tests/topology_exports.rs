@@ -390,10 +390,17 @@ fn netbox_tables_read_back_with_a_real_csv_parser() {
             "ghost"
         ]
     );
-    assert_eq!(devices[0]["device_type"], "Cisco, Inc.");
+    // The chassis' ENTITY-MIB model is the device type, its serial the
+    // serial; a device without either keeps the vendor (or `unknown`).
+    assert_eq!(devices[0]["device_type"], "WS-C3750X-48P");
     assert_eq!(devices[0]["manufacturer"], "Cisco, Inc.");
+    assert_eq!(
+        devices[0]["serial"],
+        replace_chars("FDO\"1234\",<x>\n", |c| c.is_control() && c != '\n')
+    );
     assert_eq!(devices[1]["device_type"], "unknown");
     assert_eq!(devices[1]["manufacturer"], "unknown");
+    assert_eq!(devices[1]["serial"], "");
     assert_eq!(
         devices[0]["description"],
         replace_chars(t.devices[0].sys_descr.as_deref().unwrap(), |c| c

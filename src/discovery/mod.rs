@@ -5,6 +5,7 @@
 //! I/O; the rest are pure functions over varbinds and reports, so recordings
 //! and live agents go through one path.
 pub mod crawl;
+pub mod hardware;
 pub mod identity;
 pub mod links;
 pub mod listed;
@@ -31,6 +32,7 @@ pub fn report_from_varbinds(
     };
     parse_device::fill(&mut r, vbs);
     parse_neighbors::fill(&mut r, vbs);
+    r.hardware = hardware::hardware(vbs);
     r
 }
 #[cfg(test)]

@@ -31,6 +31,12 @@ fn subtrees() -> Vec<(&'static str, Vec<u32>)> {
         oids::LLDP_REM_MAN_ADDR_ENTRY.to_vec(),
     ));
     t.push(("cdpCacheTable", oids::CDP_CACHE_ENTRY.to_vec()));
+    for c in super::hardware::WALKED_COLUMNS {
+        t.push((
+            "entPhysicalTable",
+            col(crate::vitals::ENT_PHYSICAL_ENTRY, c),
+        ));
+    }
     t.push((
         "ipNetToPhysicalTable",
         col(oids::IP_NET_TO_PHYSICAL_ENTRY, 4),
@@ -148,6 +154,17 @@ pub async fn read_device(session: &dyn AgentSession) -> (DeviceReport, Vec<VarBi
     walk_all(session, &more, &mut vbs, &mut partial, &mut holds).await;
     if let Ok(e) = session.get(&[Oid::from_slice(oids::SNMP_ENGINE_ID)]).await {
         vbs.extend(e);
+    }
+    // The chassis row's model, serial and revisions, one GET.
+    if let Some(index) = super::hardware::chassis_index(&vbs) {
+        let wanted: Vec<Oid> = super::hardware::chassis_oids(index)
+            .iter()
+            .map(|o| Oid::from_slice(o))
+            .collect();
+        match session.get(&wanted).await {
+            Ok(got) => vbs.extend(got),
+            Err(e) => partial.push(format!("entPhysicalTable chassis row {index}: {e}")),
+        }
     }
     let mut report = super::report_from_varbinds(Some(session.target().ip()), &vbs);
     // The walks' reasons first, then the parsers' (a table cut to its cap).

@@ -151,6 +151,8 @@ pub struct DeviceReport {
     /// Neighbour-table rows the parsers could not use, each with its reason
     /// (link building adds the rows it could not place to the device).
     pub unresolved: Vec<Unresolved>,
+    /// The chassis' ENTITY-MIB row, when it names anything.
+    pub hardware: Option<crate::topology::Hardware>,
 }
 
 impl DeviceReport {

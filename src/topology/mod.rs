@@ -15,8 +15,8 @@ pub use blast::Failure;
 pub use diff::{LinkChange, LinkKey, TopologyDiff, diff};
 pub use graph::{DeviceNode, GraphError, LinkEdge, QueryError, SimpleGraph, TopologyGraph};
 pub use model::{
-    Device, DeviceId, Endpoint, Evidence, HostPlacement, Interface, Link, MAX_LISTED_MACS,
-    Topology, Unresolved, UnresolvedReason,
+    Device, DeviceId, Endpoint, Evidence, Hardware, HostPlacement, Interface, Link,
+    MAX_LISTED_MACS, Topology, Unresolved, UnresolvedReason,
 };
 pub use names::{DeviceLabels, NameError, resolve_device, resolve_link};
 pub use paths::{Hop, Route};

@@ -65,6 +65,29 @@ pub struct Device {
     /// placed on and why that port is its own.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub placement: Vec<HostPlacement>,
+    /// The chassis as its ENTITY-MIB row describes it, when the agent
+    /// names any of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hardware: Option<Hardware>,
+}
+
+/// A chassis' model, serial and revisions (ENTITY-MIB entPhysicalTable):
+/// device strings, trimmed of padding.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hardware {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hardware_rev: Option<String>,
+    /// The firmware revision, else the software revision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub firmware: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub software_rev: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maker: Option<String>,
 }
 
 /// Why a host seen only in forwarding tables is drawn on one switch port.
@@ -191,6 +214,7 @@ impl Device {
             partial: vec![],
             unresolved: vec![],
             placement: vec![],
+            hardware: None,
         }
     }
 }

@@ -29,6 +29,7 @@ pub fn device(name: &str) -> Device {
         partial: Vec::new(),
         unresolved: Vec::new(),
         placement: Vec::new(),
+        hardware: None,
     }
 }
 
@@ -141,6 +142,13 @@ pub fn hostile() -> Topology {
     );
     core.mgmt_addr = Some("10.0.0.1".parse().unwrap());
     core.vendor = Some("Cisco, Inc.".to_owned());
+    core.hardware = Some(nocmap::topology::Hardware {
+        model: Some("WS-C3750X-48P".to_owned()),
+        serial: Some("FDO\"1234\",<x>\n".to_owned()),
+        hardware_rev: Some("V02".to_owned()),
+        firmware: Some("15.2(4)E10 & <b>".to_owned()),
+        ..Default::default()
+    });
     let mut gi = interface(1, "Gi0/1", Some(6), Some(1_000_000_000));
     gi.alias = Some("uplink, \"to\" dist; ' & <b>".to_owned());
     core.interfaces = vec![

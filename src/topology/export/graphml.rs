@@ -15,6 +15,10 @@ const KEYS: &[(&str, &str, &str, &str)] = &[
     ("mgmt_addr", "node", "mgmt_addr", "string"),
     ("vendor", "node", "vendor", "string"),
     ("managed", "node", "managed", "boolean"),
+    ("model", "node", "model", "string"),
+    ("serial", "node", "serial", "string"),
+    ("hardware_rev", "node", "hardware_rev", "string"),
+    ("firmware", "node", "firmware", "string"),
     ("elabel", "edge", "label", "string"),
     ("link_id", "edge", "link_id", "string"),
     ("a_if", "edge", "a_if", "string"),
@@ -73,11 +77,19 @@ fn write_node(out: &mut String, index: usize, node: &Node<'_>) {
     data(out, "device_id", &node.id.0);
     if let Some(device) = node.device {
         let mgmt = device.mgmt_addr.map(|a| a.to_string());
+        let hw = device.hardware.as_ref();
+        let model = hw
+            .and_then(|h| h.model.as_deref())
+            .or(device.model.as_deref());
         for (key, value) in [
             ("sys_name", device.sys_name.as_deref()),
             ("sys_descr", device.sys_descr.as_deref()),
             ("mgmt_addr", mgmt.as_deref()),
             ("vendor", device.vendor.as_deref()),
+            ("model", model),
+            ("serial", hw.and_then(|h| h.serial.as_deref())),
+            ("hardware_rev", hw.and_then(|h| h.hardware_rev.as_deref())),
+            ("firmware", hw.and_then(|h| h.firmware.as_deref())),
         ] {
             if let Some(value) = value {
                 data(out, key, value);

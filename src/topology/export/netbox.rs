@@ -6,9 +6,12 @@
 //!
 //! Before importing, create in NetBox the site `nocmap`, the device role
 //! `discovered`, a manufacturer for every `manufacturer` value (the vendor
-//! name, or `unknown`) and under it a device type of the same model name
-//! (NetBox 4.x finds a device type by manufacturer and model, and requires
-//! both columns). Device names are sysNames, made unique with the
+//! name, or `unknown`) and under it a device type for every `device_type`
+//! value: the chassis' ENTITY-MIB model, else the model its sysObjectID
+//! registers, else the vendor name again (NetBox 4.x finds a device type by
+//! manufacturer and model, and requires both columns). `serial` is the
+//! chassis' serial number where the agent gives one. Device names are
+//! sysNames, made unique with the
 //! device id. A cable needs an interface at both ends and an interface takes
 //! one cable, so links missing an interface name, and links reusing an
 //! interface already cabled by a more confident link, are left out and
@@ -24,7 +27,8 @@ pub const ROLE: &str = "discovered";
 pub const UNKNOWN_DEVICE_TYPE: &str = "unknown";
 /// The header rows, each a subset of the fields NetBox 4.x's bulk import
 /// form of that object type takes, with every field it requires.
-pub const DEVICE_COLUMNS: &str = "name,role,manufacturer,device_type,site,status,description\n";
+pub const DEVICE_COLUMNS: &str =
+    "name,role,manufacturer,device_type,site,status,serial,description\n";
 pub const INTERFACE_COLUMNS: &str = "device,name,type,enabled,speed,description\n";
 pub const CABLE_COLUMNS: &str =
     "side_a_device,side_a_type,side_a_name,side_b_device,side_b_type,side_b_name,status\n";
@@ -71,11 +75,18 @@ pub fn netbox_csv(topology: &Topology) -> NetboxCsv {
 
     let mut devices = String::from(DEVICE_COLUMNS);
     for (node, name) in nodes.iter().zip(&names) {
-        let device_type = node
+        let manufacturer = node
             .device
             .and_then(|d| d.vendor.as_deref())
             .filter(|v| !v.trim().is_empty())
             .unwrap_or(UNKNOWN_DEVICE_TYPE);
+        let hardware = node.device.and_then(|d| d.hardware.as_ref());
+        let device_type = hardware
+            .and_then(|h| h.model.as_deref())
+            .or(node.device.and_then(|d| d.model.as_deref()))
+            .filter(|m| !m.trim().is_empty())
+            .unwrap_or(manufacturer);
+        let serial = hardware.and_then(|h| h.serial.as_deref()).unwrap_or("");
         let description = node
             .device
             .and_then(|d| d.sys_descr.as_deref())
@@ -86,10 +97,11 @@ pub fn netbox_csv(topology: &Topology) -> NetboxCsv {
             &[
                 name,
                 ROLE,
-                device_type,
+                manufacturer,
                 device_type,
                 SITE,
                 "active",
+                serial,
                 &description,
             ],
         );
