@@ -105,7 +105,7 @@ fn start_one(
     io: &Io,
     stop: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
-    start(config, live.clone(), store, vec![receiver], io, stop).expect("start")
+    start(config, live.clone(), store, vec![receiver], io, None, stop).expect("start")
 }
 
 fn set_verdict(live: &Live, id: &DeviceId, r: Reachability, at: UnixMillis) {

@@ -32,6 +32,7 @@ pub fn start(
     live: Arc<Live>,
     db: &Path,
     waker: PollWaker,
+    tap: Option<crate::store::EventTap>,
     stop: watch::Receiver<bool>,
 ) -> TrapReceiver {
     let t = config.traps.as_ref();
@@ -86,6 +87,7 @@ pub fn start(
         db.to_path_buf(),
         config.store.store_config(),
         waker,
+        tap,
         stop,
     )
 }
