@@ -25,6 +25,7 @@ pub fn bind(config: &Config) -> anyhow::Result<Option<BoundTraps>> {
     Ok(Some(bound))
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn start(
     bound: BoundTraps,
     config: &Config,
