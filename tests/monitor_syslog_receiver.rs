@@ -84,7 +84,14 @@ async fn udp_tcp_and_tls_messages_are_stored_and_a_broken_stream_is_closed_and_c
         bound.local_tls.unwrap(),
     );
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let receiver = nocmap::syslog::start(bound, live, db.clone(), StoreConfig::default(), stop_rx);
+    let receiver = nocmap::syslog::start(
+        bound,
+        live,
+        db.clone(),
+        StoreConfig::default(),
+        None,
+        stop_rx,
+    );
 
     // UDP from 127.0.0.1 (core-1's address); one from 127.0.0.2 naming
     // edge-9; one datagram that is no message.

@@ -17,6 +17,7 @@
 //! once it could be told as a catch-up), and its ordinary notifications
 //! resume from that state. Either notice counts as telling the state it
 //! carries. See [`flap::notice`].
+use super::event_hits::EventHits;
 use super::flap;
 use super::isolation;
 use super::maintenance::Window;
@@ -68,6 +69,8 @@ pub struct Evaluator {
     /// Recent state changes read back after a restart for alerts not
     /// tracked yet (resolved ones): their flap history once they are.
     restored_changes: BTreeMap<AlertKey, VecDeque<UnixMillis>>,
+    /// The recent matches of event rules (`trap`, `syslog`).
+    hits: EventHits,
 }
 
 /// The id of the subject of `poller_isolated` alerts when discovery did not
@@ -232,6 +235,8 @@ impl Evaluator {
                 seen.insert(key.clone());
                 let none = Suppressed::new();
                 self.advance(ri, key, &poller, None, value, &none, now, &mut out);
+            } else if rule.kind.is_event() {
+                self.step_event_rule(ri, obs, &behind, now, &mut seen, &mut out);
             } else if rule.kind.per_interface() {
                 for i in &obs.interfaces {
                     let Some(d) = obs.devices.get(&i.device) else {
@@ -283,9 +288,14 @@ impl Evaluator {
                 .get(&dev)
                 .cloned()
                 .unwrap_or_else(|| DeviceObs::unmeasured(dev, name, None));
-            self.advance(ri, key, &d, iface.as_deref(), None, &behind, now, &mut out);
+            // An event alert without matches is quiet.
+            let value = self.rules[ri].kind.is_event().then_some(0.0);
+            self.advance(ri, key, &d, iface.as_deref(), value, &behind, now, &mut out);
         }
         self.tracked.retain(|_, t| !t.st.forgettable());
+        let (rules, tracked) = (&self.rules, &self.tracked);
+        self.hits
+            .retain(|k, h| h.active(rules[h.rule].clear_after_ms, now) || tracked.contains_key(k));
         let live_p95: BTreeSet<&AlertKey> = seen.iter().collect();
         self.p95.retain(|k, _| live_p95.contains(k));
         out
@@ -479,6 +489,7 @@ impl Evaluator {
                 held,
                 flapping: st.flapping,
                 receivers: rule.receivers.clone(),
+                detail: None,
             })
         };
         // While receivers wait for the stop notice, it alone tells them the
@@ -540,6 +551,9 @@ impl Evaluator {
         }
     }
 }
+
+#[path = "eval_events.rs"]
+mod events;
 
 #[cfg(test)]
 #[path = "eval_tests.rs"]

@@ -3,14 +3,17 @@
 //! windows and dependency suppression derived from the topology, and the
 //! notifications that follow, delivered from a SQLite outbox.
 //!
-//! The core (`scope`, `observe`, `rule`, `state`, `flap`, `maintenance`,
-//! `suppress`, `isolation`, `eval`, `payload`) is pure: values in (rules,
+//! The core (`scope`, `observe`, `rule`, `event_rule`, `event_hits`,
+//! `state`, `flap`, `maintenance`, `suppress`, `isolation`, `eval`,
+//! `payload`) is pure: values in (rules,
 //! observations, the time), transitions out; it reads no clock and does no
 //! I/O. Only `deliver` (HTTP) and `runner` (the clock, the store, the tasks)
 //! touch the outside world. Secrets of receivers reach only the HTTP
 //! request headers in `deliver`.
 pub mod deliver;
 pub mod eval;
+pub mod event_hits;
+pub mod event_rule;
 pub mod flap;
 pub mod isolation;
 pub mod maintenance;

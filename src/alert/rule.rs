@@ -1,7 +1,9 @@
 //! A compiled alert rule: its scope, thresholds with hysteresis, and how a
 //! value is read from an observation for its kind and direction. Pure.
+use super::event_rule::EventMatcher;
 use super::observe::{DeviceObs, IfObs};
 use super::scope::Scope;
+use crate::config::event_rules::RuleMibs;
 use crate::config::{AlertRule, Direction, RuleKind, Severity};
 use crate::counters::Metric;
 use crate::live::Reachability;
@@ -23,6 +25,11 @@ pub struct Rule {
     pub receivers: Vec<String>,
     pub flap_changes: u32,
     pub flap_window_ms: i64,
+    /// Event kinds: the quiet time after the last match that resolves.
+    pub clear_after_ms: i64,
+    /// Event kinds: what an event must hold (None for the other kinds, and
+    /// for an event rule built without [`Rule::compile`]: it never matches).
+    pub matcher: Option<EventMatcher>,
 }
 
 /// Boolean kinds read as 1 (bad) or 0 (good) against this threshold.
@@ -44,7 +51,18 @@ impl Rule {
             receivers: r.receivers.clone(),
             flap_changes: r.flap_changes,
             flap_window_ms: (r.flap_window_s.min(u64::MAX / 2000) * 1000) as i64,
+            clear_after_ms: (r.events.clear_after_s().min(u64::MAX / 2000) * 1000) as i64,
+            matcher: None,
         }
+    }
+
+    /// The rule with its event matcher compiled (names resolved against
+    /// `mibs`); the error names what `check-config` refuses.
+    pub fn compile(r: &AlertRule, mibs: &mut RuleMibs) -> Result<Rule, String> {
+        Ok(Rule {
+            matcher: EventMatcher::compile(r, mibs)?,
+            ..Rule::from_config(r)
+        })
     }
 
     /// The threshold shown in notifications (None for boolean kinds).

@@ -11,11 +11,14 @@ use super::maintenance::Window;
 use super::observe::Observations;
 use super::rule::Rule;
 use super::state::{AlertKey, Hold, Transition};
+use crate::config::event_rules::RuleMibs;
 use crate::config::{Config, RuleKind};
 use crate::discovery::local::HostInterfaces;
 use crate::io::Io;
 use crate::live::Live;
-use crate::store::{ActiveAlertRow, AlertEvent, Store, StoreConfig, StoreError};
+use crate::store::{
+    ActiveAlertRow, AlertEvent, EventRow, EventTap, Store, StoreConfig, StoreError,
+};
 use crate::topology::DeviceId;
 use crate::types::{AlertEventKind as Event, AlertState, AlertStatus, UnixMillis};
 use crate::util::clock::Clock;
@@ -24,7 +27,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{Notify, watch};
+use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinHandle;
 
 /// At most this many past state changes are read back at start (the newest).
@@ -40,6 +43,7 @@ pub(super) fn restore(
     now: UnixMillis,
 ) -> Result<Vec<Restored>, StoreError> {
     let gone = evaluator.restore(saved_alerts(store)?);
+    evaluator.restore_event_hits(now);
     let window = rules_flap_window_ms(evaluator.rules());
     if window > 0 {
         // Time nobody watched (from the last sample before the restart until
@@ -91,6 +95,38 @@ fn rules_flap_window_ms(rules: &[Rule]) -> i64 {
 /// How often the rules are evaluated.
 pub const EVAL_INTERVAL: Duration = Duration::from_secs(1);
 
+/// Events waiting for the event rules (`trap`, `syslog`); beyond it the
+/// receivers' writers drop them and count the drop.
+pub const EVENT_QUEUE_LEN: usize = 20_000;
+/// Events one evaluation step takes at most (the rest wait for the next).
+const EVENTS_PER_STEP: usize = 20_000;
+
+/// The tap the receivers' writers hand their events to, and its reading
+/// end for [`spawn`], when a rule matches events.
+pub fn event_tap(config: &Config) -> Option<(EventTap, mpsc::Receiver<EventRow>)> {
+    config
+        .alerts
+        .iter()
+        .any(|r| r.kind.is_event())
+        .then(|| EventTap::channel(EVENT_QUEUE_LEN))
+}
+
+/// The rules, event matchers compiled (OIDs by name resolved against the
+/// MIBs, patterns built with their size limits).
+fn rules(config: &Config) -> Result<Vec<Rule>, StartError> {
+    let mut mibs = RuleMibs::new(config);
+    config
+        .alerts
+        .iter()
+        .map(|r| {
+            Rule::compile(r, &mut mibs).map_err(|message| StartError::Rule {
+                name: r.name.clone(),
+                message,
+            })
+        })
+        .collect()
+}
+
 /// Delivered or refused outbox rows are kept this long (for inspection).
 const OUTBOX_KEEP_MS: i64 = 7 * 86_400_000;
 /// Alert history is kept a year, like the hourly series.
@@ -102,6 +138,8 @@ const PRUNE_EVERY_MS: i64 = 3_600_000;
 pub enum StartError {
     #[error("alerting: {0}")]
     Store(#[from] crate::store::StoreError),
+    #[error("alerting: rule {name}: {message}")]
+    Rule { name: String, message: String },
     #[error("alerting: receiver {name}: {source}")]
     Url {
         name: String,
@@ -110,12 +148,14 @@ pub enum StartError {
 }
 
 /// Starts evaluation and delivery when the configuration has rules; `None`
-/// otherwise. The tasks end when `stop` turns true.
+/// otherwise. `events` are the receivers' events for the event rules
+/// (from [`event_tap`]). The tasks end when `stop` turns true.
 pub fn spawn(
     config: &Config,
     live: Arc<Live>,
     db: &Path,
     io: &Io,
+    events: Option<mpsc::Receiver<EventRow>>,
     stop: watch::Receiver<bool>,
 ) -> Result<Option<JoinHandle<()>>, StartError> {
     if config.alerts.is_empty() {
@@ -157,7 +197,9 @@ pub fn spawn(
         ));
     }
     let store = tokio::task::block_in_place(|| Store::open(db, StoreConfig::default()))?;
-    Ok(Some(start(config, live, store, receivers, io, stop)?))
+    Ok(Some(start(
+        config, live, store, receivers, io, events, stop,
+    )?))
 }
 
 /// A device's tags from its id: the config's tag rules over its name and
@@ -183,17 +225,19 @@ fn device_tags(config: &Config, live: Arc<Live>) -> Arc<DeviceTags> {
 /// Starts evaluation on `io`'s clock (the first step at once, then every
 /// [`EVAL_INTERVAL`]) and one delivery task per receiver, with the alerts
 /// `store` saved restored first; the poller's own links are read from
-/// `io`'s host interfaces. The tasks end when `stop` turns true.
+/// `io`'s host interfaces; `events` feed the event rules. The tasks end
+/// when `stop` turns true.
 pub fn start<N: Notifier>(
     config: &Config,
     live: Arc<Live>,
     store: Store,
     receivers: Vec<(Target, N)>,
     io: &Io,
+    events: Option<mpsc::Receiver<EventRow>>,
     stop: watch::Receiver<bool>,
 ) -> Result<JoinHandle<()>, StartError> {
     let (clock, host) = (io.clock.clone(), io.host.clone());
-    let rules: Vec<Rule> = config.alerts.iter().map(Rule::from_config).collect();
+    let rules = rules(config)?;
     let windows: Vec<Window> = config.maintenance.iter().map(Window::from_config).collect();
     let mut evaluator = Evaluator::new(rules, windows);
     for gone in restore(&mut evaluator, &store, clock.wall_ms())? {
@@ -225,6 +269,7 @@ pub fn start<N: Notifier>(
             wakes,
             clock,
             host,
+            events,
         };
         evaluate(evaluator, live, &tags, wiring, stop).await;
         for t in tasks {
@@ -241,6 +286,8 @@ struct Wiring {
     wakes: BTreeMap<String, Arc<Notify>>,
     clock: Arc<dyn Clock>,
     host: Arc<dyn HostInterfaces>,
+    /// The receivers' events, for the event rules.
+    events: Option<mpsc::Receiver<EventRow>>,
 }
 
 async fn evaluate(
@@ -256,7 +303,9 @@ async fn evaluate(
         wakes,
         clock,
         host,
+        mut events,
     } = wiring;
+    let mut received = Vec::new();
     let every = EVAL_INTERVAL.as_millis() as u64;
     // Like a tokio interval with `Delay`: the first step at once, then one
     // interval after the last, or after the late start of an overrun one.
@@ -285,6 +334,16 @@ async fn evaluate(
         }
         let mut obs = live.read(|s| Observations::from_live(s, now, tags));
         obs.poller_links = poller_links(&obs, host.as_ref());
+        if let Some(rx) = events.as_mut() {
+            received.clear();
+            while received.len() < EVENTS_PER_STEP {
+                match rx.try_recv() {
+                    Ok(e) => received.push(e),
+                    Err(_) => break,
+                }
+            }
+            evaluator.take_events(&received, &obs);
+        }
         let transitions = evaluator.step(&obs, now);
         let active = evaluator.active();
         if transitions.is_empty() && saved.as_ref() == Some(&active) {
@@ -375,6 +434,10 @@ fn summary(t: &Transition, active: &[ActiveAlert], obs: &Observations) -> String
     let what = match (t.kind, t.value, t.threshold) {
         (RuleKind::DeviceUnreachable, _, _) => "unreachable".to_string(),
         (RuleKind::InterfaceDown, _, _) => "interface down".to_string(),
+        (k, _, _) if k.is_event() => match &t.detail {
+            Some(text) => format!("{} {text}", k.as_str()),
+            None => k.as_str().to_string(),
+        },
         (RuleKind::PollerIsolated, _, _) => match isolation::cut_off(obs) {
             Some(why) if t.firing => {
                 format!("cut off from the network: {}", why.as_str())

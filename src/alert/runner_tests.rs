@@ -3,7 +3,8 @@
 //! store in a temporary directory and tokio's paused clock: a device down
 //! past `for_s` fires once, a receiver's failure is retried, and its
 //! recovery resolves; the poller's own link going down on the host fires
-//! the isolation alert.
+//! the isolation alert; events through the tap fire and resolve an event
+//! rule, across a restart too.
 use super::start;
 use crate::alert::deliver::{Answer, Notifier, Target};
 use crate::config::{Config, ReceiverFormat};
@@ -105,7 +106,7 @@ fn start_one(
     io: &Io,
     stop: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
-    start(config, live.clone(), store, vec![receiver], io, stop).expect("start")
+    start(config, live.clone(), store, vec![receiver], io, None, stop).expect("start")
 }
 
 fn set_verdict(live: &Live, id: &DeviceId, r: Reachability, at: UnixMillis) {
@@ -243,4 +244,122 @@ async fn the_pollers_own_link_down_on_the_host_fires_the_isolation_alert() {
     assert!((7_500..9_000).contains(at), "{at}");
     let summary = v["summary"].as_str().unwrap_or("");
     assert!(summary.contains("its own links are down"), "{summary}");
+}
+
+const ON_EVENTS: &str = r#"
+[[receiver]]
+name = "hook"
+url = "http://127.0.0.1:9/hook"
+format = "generic"
+
+[[alert]]
+name = "errors"
+kind = "syslog"
+min_severity = "err"
+pattern = "LINK-3"
+clear_after_s = 20
+"#;
+
+/// A syslog message on `device` received at `at`.
+fn message(device: &str, at: UnixMillis, severity: u8, text: &str) -> crate::store::EventRow {
+    use crate::store::SyslogFields;
+    use crate::types::syslog::{Facility, SyslogSeverity};
+    crate::store::EventRow {
+        id: 0,
+        at,
+        device: Some(device.into()),
+        matched_by: Some("source".into()),
+        source: "127.0.0.10".into(),
+        kind: "syslog".into(),
+        version: "rfc5424".into(),
+        name: "ifmgr".into(),
+        trap_oid: String::new(),
+        if_index: None,
+        varbinds: vec![],
+        syslog: Some(SyslogFields {
+            severity: SyslogSeverity::from_code(severity).unwrap(),
+            facility: Facility::new(23).unwrap(),
+            host: None,
+            app: Some("ifmgr".into()),
+            procid: None,
+            msgid: None,
+            sent_at: None,
+            message: text.into(),
+        }),
+    }
+}
+
+/// Events through the tap reach the running evaluator: a matching error
+/// fires once (repeats counted, not sent), quiet resolves it; a restart
+/// while it fires neither fires it again nor leaves it firing for ever.
+#[tokio::test(start_paused = true)]
+async fn events_through_the_tap_fire_and_resolve_across_a_restart() {
+    let config = Config::from_toml(ON_EVENTS).expect("config");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("a.db");
+    let r1 = Device::for_test("r1", false);
+    let live = Arc::new(Live::new(
+        Topology {
+            devices: vec![r1],
+            links: vec![],
+        },
+        180_000,
+    ));
+    let clock: Arc<dyn Clock> = Arc::new(TokioClock::new(UnixMillis(1_800_000_000_000)));
+    let (notifier, target) = notifier(&clock, vec![]);
+    let io = io(clock.clone(), Arc::new(ScriptedHost::default()));
+    let run = |tap_rx, stop| {
+        let store = Store::open(&db, StoreConfig::default()).unwrap();
+        let receiver = vec![(target.clone(), notifier.clone())];
+        start(
+            &config,
+            live.clone(),
+            store,
+            receiver,
+            &io,
+            Some(tap_rx),
+            stop,
+        )
+        .expect("start")
+    };
+    let (tap, rx) = crate::store::EventTap::channel(16);
+    let (stop_tx, stop) = watch::channel(false);
+    let task = run(rx, stop);
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert!(tap.offer(&message("r1", clock.wall_ms(), 4, "LINK-3 warn only")));
+    assert!(tap.offer(&message("r1", clock.wall_ms(), 3, "fan ok")));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(notifier.sent.lock().unwrap().is_empty());
+    for _ in 0..3 {
+        assert!(tap.offer(&message("r1", clock.wall_ms(), 3, "%LINK-3-UPDOWN: <x>")));
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    stop_tx.send(true).unwrap();
+    task.await.unwrap();
+    let sent = notifier.sent.lock().unwrap().clone();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].1["event"], "fired");
+    assert_eq!(
+        sent[0].1["summary"],
+        "r1 syslog err ifmgr: %LINK-3-UPDOWN: <x>"
+    );
+    assert_eq!(sent[0].1["value"], 3.0);
+
+    // Restarted while firing: no second firing; resolved after a fresh
+    // quiet period of 20 s.
+    let (_tap, rx) = crate::store::EventTap::channel(16);
+    let (stop_tx, stop) = watch::channel(false);
+    let restarted = clock.mono_ms();
+    let task = run(rx, stop);
+    tokio::time::sleep(Duration::from_secs(25)).await;
+    stop_tx.send(true).unwrap();
+    task.await.unwrap();
+    let sent = notifier.sent.lock().unwrap().clone();
+    let events: Vec<&str> = sent
+        .iter()
+        .map(|(_, v)| v["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(events, ["fired", "resolved"], "{sent:?}");
+    let quiet = sent[1].0 - restarted;
+    assert!((20_000..22_000).contains(&quiet), "{quiet}");
 }

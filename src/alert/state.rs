@@ -82,6 +82,9 @@ pub struct Transition {
     pub flapping: bool,
     /// Receiver names; empty = all.
     pub receivers: Vec<String>,
+    /// Event rules: the matching event's text (device-provided; see
+    /// `event_rule::event_text`).
+    pub detail: Option<String>,
 }
 
 impl Transition {

@@ -9,6 +9,7 @@
 //! subsystems; each subsystem is handed only its own section.
 pub mod defaults;
 mod engine_settings;
+pub mod event_rules;
 pub mod intervals;
 pub mod inventory;
 mod model;
@@ -20,6 +21,7 @@ mod validate;
 mod validate_alerts;
 mod validate_server;
 
+pub use event_rules::{EventMatchConfig, VarbindCondition};
 pub use model::{
     AuthProtocol, Config, Credential, Device, DiscoveryConfig, Group, IcmpConfig, PollConfig,
     Prefix, PrivProtocol, RemoteWriteConfig, SecurityLevel, ServerConfig, SnmpConfig, SnmpVersion,

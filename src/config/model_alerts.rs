@@ -4,6 +4,7 @@
 //! `validate_alerts.rs`); the alert engine gets these through
 //! `crate::alert::AlertSettings::from_config`.
 use super::defaults;
+use super::event_rules::EventMatchConfig;
 use super::model::Prefix;
 use super::secret::Secret;
 use serde::{Deserialize, Deserializer};
@@ -75,6 +76,10 @@ pub struct AlertRule {
     pub flap_changes: u32,
     #[serde(default = "defaults::alert_flap_window_s")]
     pub flap_window_s: u64,
+    /// `trap` and `syslog` kinds: what an event must hold to match (see
+    /// `event_rules.rs`). The keys sit in the table itself.
+    #[serde(flatten)]
+    pub events: EventMatchConfig,
 }
 
 /// One `[[maintenance]]` window: alerts of the devices in scope are

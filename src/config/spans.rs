@@ -41,8 +41,10 @@ const fn f(key: &'static str, check: Check, kind: Kind) -> Field {
     Field { key, check, kind }
 }
 
+use super::event_rules::VarbindCondition;
 use super::model::{AuthProtocol, Prefix, PrivProtocol, SecurityLevel, SnmpVersion};
 use super::model_alerts::{Direction, ReceiverFormat, RuleKind, Severity, Timestamp, WeeklySlot};
+use crate::types::syslog::{Facility, SyslogSeverity};
 use Kind::{List, Plain, Required, Secret};
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
@@ -209,6 +211,14 @@ const ALERT: &[Field] = &[
     f("receivers", ty::<String>, List),
     f("flap_changes", ty::<u32>, Plain),
     f("flap_window_s", ty::<u64>, Plain),
+    f("clear_after_s", ty::<u64>, Plain),
+    f("trap_oid", ty::<String>, Plain),
+    f("varbinds", ty::<VarbindCondition>, List),
+    f("resolve_trap_oid", ty::<String>, Plain),
+    f("min_severity", ty::<SyslogSeverity>, Plain),
+    f("facility", ty::<Facility>, Plain),
+    f("app", ty::<String>, Plain),
+    f("pattern", ty::<String>, Plain),
 ];
 const MAINTENANCE: &[Field] = &[
     f("name", ty::<String>, Required),

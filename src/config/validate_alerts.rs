@@ -88,9 +88,11 @@ impl Config {
             }
         }
         let mut rules = HashSet::new();
+        let mut mibs = super::event_rules::RuleMibs::new(self);
         for (i, r) in self.alerts.iter().enumerate() {
             let at = format!("alert[{i}]");
             v.unique_name(&at, "alert rule", &r.name, &mut rules);
+            self.check_event_rule(v, &at, r, &mut mibs);
             let kind = r.kind.as_str();
             if r.kind.has_threshold() {
                 match r.threshold {

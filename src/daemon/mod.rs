@@ -154,6 +154,8 @@ pub async fn run<D: Discover>(
     let stopped = |mut rx: watch::Receiver<bool>| async move {
         let _ = rx.changed().await;
     };
+    // Alert rules on events: the receivers' writers hand them what they take.
+    let (event_tap, events) = crate::alert::runner::event_tap(&config).unzip();
     let trap_receiver = trap_socket.map(|bound| {
         traps::start(
             bound,
@@ -162,11 +164,14 @@ pub async fn run<D: Discover>(
             live.clone(),
             db,
             monitor.waker(),
+            event_tap.clone(),
             stop_rx.clone(),
         )
     });
-    let syslog_receiver = syslog_sockets
-        .map(|bound| syslog::start(bound, &config, live.clone(), db, stop_rx.clone()));
+    let syslog_receiver = syslog_sockets.map(|bound| {
+        let tap = event_tap.clone();
+        syslog::start(bound, &config, live.clone(), db, tap, stop_rx.clone())
+    });
     let (scheme, listen) = (server.scheme(), server.listen);
     let http = server.start(
         &config,
@@ -191,7 +196,8 @@ pub async fn run<D: Discover>(
         );
         crate::sites::spawn(s, db, store_config.clone(), stop_rx.clone())
     });
-    let alerts = crate::alert::runner::spawn(&config, live.clone(), db, &io, stop_rx.clone())?;
+    let alerts =
+        crate::alert::runner::spawn(&config, live.clone(), db, &io, events, stop_rx.clone())?;
     println!("nocmap serve: API on {scheme}://{listen}");
 
     let every = options.rediscover_interval_s;

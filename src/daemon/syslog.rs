@@ -48,6 +48,7 @@ pub fn start(
     config: &Config,
     live: Arc<Live>,
     db: &Path,
+    tap: Option<crate::store::EventTap>,
     stop: watch::Receiver<bool>,
 ) -> SyslogReceiver {
     crate::syslog::start(
@@ -55,6 +56,7 @@ pub fn start(
         live,
         db.to_path_buf(),
         config.store.store_config(),
+        tap,
         stop,
     )
 }

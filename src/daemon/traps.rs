@@ -25,6 +25,7 @@ pub fn bind(config: &Config) -> anyhow::Result<Option<BoundTraps>> {
     Ok(Some(bound))
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn start(
     bound: BoundTraps,
     config: &Config,
@@ -32,6 +33,7 @@ pub fn start(
     live: Arc<Live>,
     db: &Path,
     waker: PollWaker,
+    tap: Option<crate::store::EventTap>,
     stop: watch::Receiver<bool>,
 ) -> TrapReceiver {
     let t = config.traps.as_ref();
@@ -86,6 +88,7 @@ pub fn start(
         db.to_path_buf(),
         config.store.store_config(),
         waker,
+        tap,
         stop,
     )
 }

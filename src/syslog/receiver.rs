@@ -8,7 +8,7 @@ use super::event;
 use super::parse::parse;
 use super::stats::{DropReason, SyslogStats, Transport};
 use crate::live::Live;
-use crate::store::{EventRow, StoreConfig};
+use crate::store::{EventRow, EventTap, StoreConfig};
 use crate::types::UnixMillis;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -189,12 +189,14 @@ impl Sink {
     }
 }
 
-/// Starts the loops and the writer (its own store connection on `db`).
+/// Starts the loops and the writer (its own store connection on `db`;
+/// what it writes is handed on to `tap` when given).
 pub fn start(
     bound: BoundSyslog,
     live: Arc<Live>,
     db: PathBuf,
     store_config: StoreConfig,
+    tap: Option<EventTap>,
     stop: watch::Receiver<bool>,
 ) -> SyslogReceiver {
     let stats = Arc::new(SyslogStats::default());
@@ -207,6 +209,7 @@ pub fn start(
             BATCH,
             "syslog receiver",
             "messages",
+            tap,
         )
     });
     let sink = Sink {

@@ -14,7 +14,7 @@ use super::usm::{LocalEngine, Usm, UsmRefusal, UsmUser};
 use crate::live::Live;
 use crate::mib::Mibs;
 use crate::poller::PollWaker;
-use crate::store::{EventRow, StoreConfig};
+use crate::store::{EventRow, EventTap, StoreConfig};
 use crate::types::UnixMillis;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -96,7 +96,8 @@ pub fn bind(addr: SocketAddr) -> Result<BoundTraps, TrapError> {
     Ok(BoundTraps { sock, local })
 }
 
-/// Starts the loop and the writer (its own store connection on `db`).
+/// Starts the loop and the writer (its own store connection on `db`;
+/// what it writes is handed on to `tap` when given).
 #[allow(clippy::too_many_arguments)]
 pub fn start(
     bound: BoundTraps,
@@ -106,12 +107,14 @@ pub fn start(
     db: PathBuf,
     store_config: StoreConfig,
     waker: PollWaker,
+    tap: Option<EventTap>,
     stop: watch::Receiver<bool>,
 ) -> TrapReceiver {
     let stats = Arc::new(TrapStats::default());
     let (tx, rx) = mpsc::channel(QUEUE_LEN);
     let writer = tokio::task::spawn_blocking(move || {
-        crate::store::write_queued_events(db, store_config, rx, BATCH, "trap receiver", "events")
+        let who = "trap receiver";
+        crate::store::write_queued_events(db, store_config, rx, BATCH, who, "events", tap)
     });
     let task = tokio::spawn(receive(
         bound.sock,

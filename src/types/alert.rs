@@ -50,6 +50,14 @@ named_set! {
         Temperature = "temperature",
         /// A sensor reports nonoperational (no threshold).
         SensorFailed = "sensor_failed",
+        /// An SNMP trap or inform matching `trap_oid` and `varbinds` (no
+        /// threshold): fires on the first, resolves after `clear_after_s`
+        /// without one or on a `resolve_trap_oid` trap.
+        Trap = "trap",
+        /// A syslog message matching `min_severity`, `facility`, `app` and
+        /// `pattern` (no threshold): fires on the first, resolves after
+        /// `clear_after_s` without one.
+        Syslog = "syslog",
     }
 }
 
@@ -66,6 +74,8 @@ impl RuleKind {
                 | RuleKind::StorageUsed
                 | RuleKind::Temperature
                 | RuleKind::SensorFailed
+                | RuleKind::Trap
+                | RuleKind::Syslog
         )
     }
 
@@ -76,7 +86,14 @@ impl RuleKind {
                 | RuleKind::DeviceUnreachable
                 | RuleKind::PollerIsolated
                 | RuleKind::SensorFailed
+                | RuleKind::Trap
+                | RuleKind::Syslog
         )
+    }
+
+    /// Fed by received events (traps, syslog) rather than polled values.
+    pub fn is_event(self) -> bool {
+        matches!(self, RuleKind::Trap | RuleKind::Syslog)
     }
 
     pub fn has_direction(self) -> bool {
@@ -254,7 +271,7 @@ mod tests {
             texts(RuleKind::ALL.iter().map(|k| k.as_str()).collect()),
             "utilization bps error_rate discard_rate interface_down device_unreachable \
              rtt loss p95_utilization p95_bps poller_isolated cpu_load memory_used \
-             storage_used temperature sensor_failed"
+             storage_used temperature sensor_failed trap syslog"
         );
         assert_eq!(
             texts(Severity::ALL.iter().map(|k| k.as_str()).collect()),
