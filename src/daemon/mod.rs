@@ -138,7 +138,7 @@ pub async fn run<D: Discover>(
     let events_writer = {
         let (db, config) = (db.clone(), store_config.clone());
         tokio::task::spawn_blocking(move || {
-            crate::store::write_queued_events(db, config, events_rx, 256, "pollers", "events")
+            crate::store::write_queued_events(db, config, events_rx, 256, "pollers", "events", None)
         })
     };
     let mut monitor = Monitor::start(
