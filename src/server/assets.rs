@@ -57,6 +57,7 @@ pub const ASSETS: &[Asset] = &[
     asset!("/js/style.js", "js/style.js", JS),
     asset!("/js/panels.js", "js/panels.js", JS),
     asset!("/js/device_events.js", "js/device_events.js", JS),
+    asset!("/js/device_path.js", "js/device_path.js", JS),
     asset!("/js/charts.js", "js/charts.js", JS),
     asset!("/js/discovery.js", "js/discovery.js", JS),
     asset!("/vendor/cytoscape.min.js", "vendor/cytoscape.min.js", JS),

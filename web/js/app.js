@@ -42,7 +42,7 @@ state.model = model; // for tests: what the map was drawn from
 let cy = null;
 const saved = new SavedPositions(state); // where dragged devices were saved
 let laidOut = false;
-const detail = new DetailPanel(byId('detail'), model);
+const detail = new DetailPanel(byId('detail'), model, () => cy);
 // What the controls (controls.js) see of the map.
 const view = {
   cy: null,

@@ -1,11 +1,13 @@
 // The detail panel: a device (system info, interfaces with live rates, an
-// RTT/loss chart, its last events from device_events.js) or a link (both ends, speed, evidence, confidence, a
+// RTT/loss chart, its path from the poller marked on the map by
+// device_path.js, its last events from device_events.js) or a link (both ends, speed, evidence, confidence, a
 // bits/s and errors chart), with the time-range picker. Every device string
 // goes through el() as text.
 import { el, fill, byId } from './dom.js';
 import { getJson, deviceSeriesUrl, interfaceSeriesUrl } from './api.js';
 import { lineChart, legend } from './charts.js';
 import { deviceEvents } from './device_events.js';
+import { devicePath, clearPath } from './device_path.js';
 import { deviceKind, deviceName, fmtBps, fmtMs, fmtPct, reachText } from './elements.js';
 
 export const RANGES = ['1h', '6h', '24h', '7d', '30d'];
@@ -35,9 +37,11 @@ async function chartBlock(title, defs, fmt) {
 }
 
 export class DetailPanel {
-  constructor(root, model) {
+  // `getCy()` is the map once drawn (the path is marked on it), else null.
+  constructor(root, model, getCy) {
     this.root = root;
     this.model = model; // {devices: Map, links: Map}
+    this.getCy = getCy || (() => null);
     this.range = '1h';
     this.current = null;
   }
@@ -47,7 +51,13 @@ export class DetailPanel {
     this.rerender(true);
   }
 
+  unmarkPath() {
+    const cy = this.getCy();
+    if (cy) clearPath(cy);
+  }
+
   close() {
+    this.unmarkPath();
     this.current = null;
     this.root.hidden = true;
     fill(this.root, []);
@@ -59,6 +69,7 @@ export class DetailPanel {
   }
 
   showLink(edge) {
+    this.unmarkPath();
     this.current = { kind: 'link', ids: edge.links, id: edge.id };
     this.rerender(true);
   }
@@ -179,6 +190,17 @@ export class DetailPanel {
     fill(this.body, parts);
   }
 
+  // The path block; without a drawn map, nothing.
+  async pathBlock(id) {
+    const cy = this.getCy();
+    if (!cy) return el('div');
+    const name = (d) => {
+      const dev = this.model.devices.get(d);
+      return dev ? deviceName(dev) : null;
+    };
+    return devicePath(cy, id, name);
+  }
+
   async loadCharts() {
     const c = this.current;
     const target = this.charts;
@@ -192,6 +214,7 @@ export class DetailPanel {
           { name: 'max', colour: '#f08c1a', url: u('rtt_max_ms') },
         ], fmtMs),
         chartBlock('loss', [{ name: 'loss %', colour: '#d62828', url: u('loss_pct') }], (v) => v.toFixed(0) + '%'),
+        this.pathBlock(c.id),
         deviceEvents(c.id),
       ]);
     } else {

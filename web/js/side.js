@@ -22,7 +22,8 @@ export function legendPanel() {
       sw(REACH_COLOURS.up, 'reachable'), sw(REACH_COLOURS.down, 'unreachable'), sw(REACH_COLOURS.unknown, 'unknown or stale (dashed)'),
     ]),
     el('div', { class: 'legend' }, [
-      sw('#f0a000', 'ring: CPU or disk ≥ 90 %, or ≥ 70 °C'), sw('#d62828', 'ring: a sensor failed'),
+      sw('#f0a000', 'ring: CPU, disk or memory in use ≥ 90 %, or ≥ 70 °C'), sw('#d62828', 'ring: a sensor failed'),
+      sw('#8e44ad', 'the selected device\'s path from the poller'),
     ]),
     el('p', { class: 'muted' }, 'Each link is coloured half by half: the half at a device shows what that device sends. ' +
       'Width grows with speed. Double-click a device for its neighbourhood; drag to place it.'),

@@ -61,6 +61,8 @@ export function cyStyle({ wall: WALL, edgeLabels, largeMap }) {
     } },
     { selector: 'node.match', style: { 'border-width': 4, 'border-color': '#ffb000' } },
     { selector: 'node:selected', style: { 'border-width': 4, 'border-color': '#3b7dd8' } },
+    // The selected device's path from the poller (device_path.js).
+    { selector: 'node.on-path', style: { 'border-width': 4, 'border-color': '#8e44ad' } },
     { selector: '.faded', style: { opacity: 0.2 } },
     { selector: '.hidden', style: { display: 'none' } },
     { selector: 'edge', style: {
@@ -108,5 +110,8 @@ export function cyStyle({ wall: WALL, edgeLabels, largeMap }) {
     } },
     { selector: 'edge[members > 1]', style: { 'line-outline-width': 2, 'line-outline-color': '#1b1f24' } },
     { selector: 'edge:selected', style: { 'underlay-color': '#3b7dd8', 'underlay-opacity': 0.3, 'underlay-padding': 4 } },
+    // A link on the selected device's path: an underlay, so its own state
+    // colour (down, degraded) still shows.
+    { selector: 'edge.on-path', style: { 'underlay-color': '#8e44ad', 'underlay-opacity': 0.45, 'underlay-padding': 5 } },
   ];
 }
