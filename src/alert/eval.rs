@@ -23,7 +23,6 @@ use super::isolation;
 use super::maintenance::Window;
 use super::observe::{DeviceObs, Observations};
 use super::rule::Rule;
-use super::scope::DeviceFacts;
 pub use super::state::{ActiveAlert, Restored};
 use super::state::{AlertKey, AlertMemory, Hold, Phase, Transition};
 use super::suppress::{self, Suppressed};
@@ -88,15 +87,6 @@ fn poller_obs(obs: &Observations) -> DeviceObs {
         .and_then(|d| d.sys_name.clone())
         .unwrap_or_else(|| "nocmap poller".into());
     DeviceObs::unmeasured(id, name, dev.and_then(|d| d.mgmt_addr))
-}
-
-fn facts(d: &DeviceObs) -> DeviceFacts<'_> {
-    DeviceFacts {
-        id: &d.id.0,
-        name: &d.name,
-        mgmt_addr: d.mgmt_addr,
-        tags: &d.tags,
-    }
 }
 
 impl Evaluator {
@@ -242,7 +232,7 @@ impl Evaluator {
                     let Some(d) = obs.devices.get(&i.device) else {
                         continue;
                     };
-                    if !rule.scope.covers(&facts(d), Some(&i.name)) {
+                    if !rule.scope.covers(&d.facts(), Some(&i.name)) {
                         continue;
                     }
                     let key = AlertKey::new(&rule.name, &d.id, Some(&i.name));
@@ -257,7 +247,7 @@ impl Evaluator {
                 }
             } else {
                 for d in obs.devices.values() {
-                    if !rule.scope.covers(&facts(d), None) {
+                    if !rule.scope.covers(&d.facts(), None) {
                         continue;
                     }
                     let key = AlertKey::new(&rule.name, &d.id, None);
@@ -436,7 +426,7 @@ impl Evaluator {
         st.maintenance = self
             .windows
             .iter()
-            .find(|w| w.covers(&facts(d), iface, now))
+            .find(|w| w.covers(&d.facts(), iface, now))
             .map(|w| w.name.clone());
         let hold = if !st.suppressed_by.is_empty() {
             Some(Hold::Suppressed {

@@ -6,9 +6,8 @@
 //! through the same firing, holds and notifications as polled ones.
 //! Pure: events, rules and observations in; the time is the events' own.
 use super::event_rule::{Verdict, event_text};
-use super::observe::{DeviceObs, Observations};
+use super::observe::Observations;
 use super::rule::Rule;
-use super::scope::DeviceFacts;
 use super::state::AlertKey;
 use crate::store::EventRow;
 use crate::topology::{DeviceId, Topology};
@@ -53,15 +52,6 @@ pub struct EventHits {
     hits: BTreeMap<AlertKey, Hit>,
 }
 
-fn facts(d: &DeviceObs) -> DeviceFacts<'_> {
-    DeviceFacts {
-        id: &d.id.0,
-        name: &d.name,
-        mgmt_addr: d.mgmt_addr,
-        tags: &d.tags,
-    }
-}
-
 /// The interface a trap names: its name in the topology, else `ifIndex N`.
 fn interface_name(topology: &Topology, device: &DeviceId, if_index: u32) -> String {
     topology
@@ -85,7 +75,7 @@ impl EventHits {
             let Some(m) = &rule.matcher else {
                 continue;
             };
-            if !rule.scope.covers_device(&facts(d)) {
+            if !rule.scope.covers_device(&d.facts()) {
                 continue;
             }
             let verdict = m.verdict(e);

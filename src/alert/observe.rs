@@ -5,6 +5,7 @@
 //! values with the snapshot's `stale_after_ms`. Pure: the caller passes the
 //! time and the tag lookup.
 use super::isolation::PollerLink;
+use super::scope::DeviceFacts;
 use crate::counters::{InterfaceRates, Metric};
 use crate::live::{LiveView, Reachability, aged};
 use crate::topology::{DeviceId, Topology};
@@ -33,6 +34,18 @@ pub struct DeviceObs {
     pub loss_pct: Option<f64>,
     /// CPU, memory, storage and sensors while the last read stands.
     pub vitals: VitalsObs,
+}
+
+impl DeviceObs {
+    /// What scopes and maintenance windows match a device by.
+    pub fn facts(&self) -> DeviceFacts<'_> {
+        DeviceFacts {
+            id: &self.id.0,
+            name: &self.name,
+            mgmt_addr: self.mgmt_addr,
+            tags: &self.tags,
+        }
+    }
 }
 
 /// What the vitals rule kinds look at; all None when the device gave no
