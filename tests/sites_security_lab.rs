@@ -1,17 +1,19 @@
 //! Sites over NATS with TLS, per-site credentials and permissions, against
-//! a real nats-server (Debian's 2.9.10) running `examples/nats-server-sites.conf`
-//! itself — only its certificate paths and store directory replaced, and an
-//! `audit` user added that may subscribe to everything. A CA and the
-//! server's certificate are made at test time with openssl; site `east`
-//! logs in with a password, site `west` with an nkey made here, the central
-//! `hq` with a password from a file.
+//! a real nats-server (Debian's 2.9.10) running
+//! `examples/nats-server-sites.conf` itself — its certificate paths and
+//! store directory replaced, its client-certificate lines uncommented, and
+//! an `audit` user added that may subscribe to everything. The CA and the
+//! server's and clients' certificates are made at test time with openssl;
+//! site `east` logs in with a password, site `west` with an nkey made
+//! here, the central `hq` with a password from a file.
 //!
 //! ```text
 //!   east (snmpd; poller east; a client without the CA)
 //!     │
 //!   noc (nats-server with TLS + JetStream, central hq, audit subscriber)
 //!     │
-//!   west (snmpd, poller west by nkey; the impostor: site west, east's password)
+//!   west (snmpd; poller west by nkey; the impostor: site west, east's
+//!         password; a client without a client certificate)
 //! ```
 //!
 //! Shown: (a) east's and west's samples reach the central over TLS, value
@@ -21,18 +23,19 @@
 //! the real west's 2 s) passes the server, it logs the refusal and counts
 //! it on `/metrics`, and its journal keeps every sample it stored; (c) a
 //! client without the CA fails with a TLS error naming the unknown issuer,
-//! within seconds; (d) neither password nor the seed appears in any
-//! process's stdout or stderr, in `/api/*` or `/metrics`, in any message
-//! the audit subscriber saw, in the JetStream store or in nats-server's
-//! log. With the `permissions` lines taken out of the server's config,
-//! (b) fails: the impostor's heartbeats pass.
+//! one without a client certificate with the server's alert, both within
+//! seconds; (d) neither password nor the seed appears in any process's
+//! stdout or stderr, in `/api/*` or `/metrics`, in any message the audit
+//! subscriber saw, in the JetStream store or in nats-server's log. With
+//! the config's allow lists opened to `>`, (a) and (b) fail: the
+//! impostor's samples and heartbeats pass.
 #[macro_use]
 mod support;
 use nocmap::sites::wire;
 use nocmap_lab::Lab;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -53,6 +56,7 @@ const EAST_API: u16 = 18_713;
 const WEST_API: u16 = 18_714;
 const IMPOSTOR_API: u16 = 18_715;
 const NO_CA_API: u16 = 18_716;
+const NO_CERT_API: u16 = 18_717;
 
 /// One stored sample: (device, subject, metric, time) → value bits.
 type Rows = BTreeMap<(String, String, String, i64), u64>;
@@ -101,8 +105,13 @@ fn server_config(dir: &Path) -> String {
     let text = sample
         .replace("/etc/nats/server.", &format!("{}/server.", dir.display()))
         .replace("/var/lib/nats", &dir.join("js").display().to_string())
-        .replace("  users: [\n", audit);
-    assert!(text.contains("audit") && text.contains(&dir.display().to_string()));
+        .replace("  users: [\n", audit)
+        // Client certificates required, signed by the test's CA.
+        .replace(
+            "  # ca_file: \"/etc/nats/clients-ca.crt\"\n  # verify: true",
+            &format!("  ca_file: \"{}/ca.crt\"\n  verify: true", dir.display()),
+        );
+    assert!(text.contains("audit") && text.contains("\n  verify: true"));
     text
 }
 
@@ -112,31 +121,6 @@ struct Secrets {
     audit_pw: String,
     west_seed: String,
     west_public: String,
-}
-
-fn nats_server(lab: &Lab, dir: &Path, s: &Secrets) -> Kill {
-    let conf = dir.join("nats.conf");
-    std::fs::write(&conf, server_config(dir)).unwrap();
-    let log = std::fs::File::create(dir.join("nats.log")).unwrap();
-    let child = lab
-        .command_in("noc", "nats-server")
-        .unwrap()
-        .arg("-c")
-        .arg(&conf)
-        .args(["-m", &NATS_MONITOR.to_string()])
-        .env("NOCMAP_HQ_PASSWORD", &s.hq_pw)
-        .env("NOCMAP_EAST_PASSWORD", &s.east_pw)
-        .env("NOCMAP_WEST_NKEY", &s.west_public)
-        .env("NOCMAP_AUDIT_PASSWORD", &s.audit_pw)
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("start nats-server");
-    let server = Kill(child);
-    support::wait_until("nats-server ready", Duration::from_secs(20), || {
-        support::noc_get(lab, NATS_MONITOR, "/healthz")
-    });
-    server
 }
 
 /// One `nocmap serve` with its own config, database and API, its stdout
@@ -228,62 +212,16 @@ fn start(
     }
 }
 
-fn nats_section(url: &str, site: &str, role: &str, auth: &str, ca: Option<&Path>) -> String {
-    let ca = ca.map_or(String::new(), |c| {
-        format!("ca_file = \"{}\"\n", c.display())
-    });
+/// `tls`: the `ca_file`, `client_cert` and `client_key` lines.
+fn nats_section(url: &str, site: &str, role: &str, auth: &str, tls: &str) -> String {
     let beat = if site == "west" && auth.contains("nkey") {
         2
     } else {
         1
     };
     format!(
-        "[nats]\nurl = \"{url}\"\nsite = \"{site}\"\nrole = \"{role}\"\n{auth}\n{ca}heartbeat_s = {beat}\n"
+        "[nats]\nurl = \"{url}\"\nsite = \"{site}\"\nrole = \"{role}\"\n{auth}\n{tls}heartbeat_s = {beat}\n"
     )
-}
-
-/// What the audit user saw: (subject, payload) of every message through
-/// the server, until `stop`.
-fn audit(
-    lab: &Lab,
-    ca: PathBuf,
-    password: String,
-    stop: Arc<AtomicBool>,
-) -> std::thread::JoinHandle<Vec<(String, Vec<u8>)>> {
-    use futures::StreamExt;
-    let path = format!("/run/netns/{}", lab.ns("noc").unwrap());
-    std::thread::spawn(move || {
-        use std::os::fd::AsRawFd;
-        let ns = std::fs::File::open(&path).expect("namespace file");
-        // SAFETY: setns on this thread only, with a valid namespace fd.
-        assert_eq!(
-            unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) },
-            0
-        );
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let client = async_nats::ConnectOptions::new()
-                .user_and_password("audit".into(), password)
-                .add_root_certificates(ca)
-                .require_tls(true)
-                .connect(format!("tls://127.0.0.1:{NATS_PORT}"))
-                .await
-                .expect("the audit user connects");
-            let mut sub = client.subscribe(">").await.unwrap();
-            let mut seen = Vec::new();
-            while !stop.load(Ordering::Relaxed) {
-                if let Ok(Some(m)) =
-                    tokio::time::timeout(Duration::from_millis(200), sub.next()).await
-                {
-                    seen.push((m.subject.to_string(), m.payload.to_vec()));
-                }
-            }
-            seen
-        })
-    })
 }
 
 #[test]
@@ -302,12 +240,9 @@ fn sites_over_tls_each_in_its_own_subjects_and_no_secret_travels() {
     let (noc_west, _) = lab.link_addrs("noc:eth1").unwrap();
     let (noc_east, noc_west) = (noc_east.unwrap(), noc_west.unwrap());
     let ca = support::tls::make_ca(d);
-    support::tls::make_signed(
-        d,
-        "server",
-        &format!("IP:127.0.0.1,IP:{noc_east},IP:{noc_west}"),
-        "serverAuth",
-    );
+    let addrs = format!("IP:127.0.0.1,IP:{noc_east},IP:{noc_west}");
+    support::tls::make_signed(d, "server", &addrs, "serverAuth");
+    let (cert, cert_key) = support::tls::make_signed(d, "client", "DNS:nocmap", "clientAuth");
     let key = nkeys::KeyPair::new_user();
     let pid = std::process::id();
     let s = Secrets {
@@ -319,9 +254,26 @@ fn sites_over_tls_each_in_its_own_subjects_and_no_secret_travels() {
     };
     std::fs::write(d.join("hq.pw"), format!("{}\n", s.hq_pw)).unwrap();
     std::fs::write(d.join("west.nk"), format!("{}\n", s.west_seed)).unwrap();
-    let nats = nats_server(&lab, d, &s);
+    let conf = d.join("nats.conf");
+    std::fs::write(&conf, server_config(d)).unwrap();
+    let nats_env = [
+        ("NOCMAP_HQ_PASSWORD", s.hq_pw.as_str()),
+        ("NOCMAP_EAST_PASSWORD", &s.east_pw),
+        ("NOCMAP_WEST_NKEY", &s.west_public),
+        ("NOCMAP_AUDIT_PASSWORD", &s.audit_pw),
+    ];
+    let nats =
+        support::nats::start_server(&lab, &conf, NATS_MONITOR, &nats_env, &d.join("nats.log"));
     let stop_audit = Arc::new(AtomicBool::new(false));
-    let auditor = audit(&lab, ca.clone(), s.audit_pw.clone(), stop_audit.clone());
+    let auditor = support::nats::audit(
+        &lab,
+        format!("tls://127.0.0.1:{NATS_PORT}"),
+        async_nats::ConnectOptions::new()
+            .user_and_password("audit".into(), s.audit_pw.clone())
+            .add_root_certificates(ca.clone())
+            .add_client_certificate(cert.clone(), cert_key.clone()),
+        stop_audit.clone(),
+    );
 
     let east_url = format!("tls://{noc_east}:{NATS_PORT}");
     let west_url = format!("tls://{noc_west}:{NATS_PORT}");
@@ -331,34 +283,40 @@ fn sites_over_tls_each_in_its_own_subjects_and_no_secret_travels() {
         d.join("hq.pw").display()
     );
     let west_auth = format!("nkey_seed = \"file:{}\"", d.join("west.nk").display());
+    let ca_line = format!("ca_file = \"{}\"\n", ca.display());
+    let cert_lines = format!(
+        "client_cert = \"{}\"\nclient_key = \"{}\"\n",
+        cert.display(),
+        cert_key.display()
+    );
+    let tls = format!("{ca_line}{cert_lines}");
     let central_toml = nats_section(
         &format!("tls://127.0.0.1:{NATS_PORT}"),
         "hq",
         "central",
         &hq_auth,
-        Some(&ca),
+        &tls,
     );
-    // check-config's line names the transport and the CA, not the secret.
+    // check-config's line names the transport, the CA and the client
+    // certificate, not the secret.
+    std::fs::write(d.join("cc.toml"), &central_toml).unwrap();
     let cc = Command::new(support::nocmap_bin())
         .arg("check-config")
-        .arg({
-            std::fs::write(d.join("cc.toml"), &central_toml).unwrap();
-            d.join("cc.toml")
-        })
+        .arg(d.join("cc.toml"))
         .output()
         .unwrap();
     let cc_text = String::from_utf8_lossy(&cc.stdout).into_owned();
     assert!(cc.status.success(), "{cc_text}");
     assert!(
         cc_text.contains("nats: site hq as central via tls://127.0.0.1")
-            && cc_text.contains("(user hq; TLS, CA "),
+            && cc_text.contains("(user hq; TLS, CA ")
+            && cc_text.contains(", client certificate "),
         "{cc_text}"
     );
     let started = now_ms();
     let e = &s.east_pw;
-    let poller = |url: &str, site: &str, auth: &str, ca: Option<&Path>| {
-        nats_section(url, site, "poller", auth, ca)
-    };
+    let poller =
+        |url: &str, site: &str, auth: &str, tls: &str| nats_section(url, site, "poller", auth, tls);
     let run = |name, node, port, toml: String| start(&lab, d, name, node, port, &toml, e);
     let nodes = [
         run("central", "noc", CENTRAL_API, central_toml.clone()),
@@ -366,43 +324,58 @@ fn sites_over_tls_each_in_its_own_subjects_and_no_secret_travels() {
             "east",
             "east",
             EAST_API,
-            poller(&east_url, "east", east_auth, Some(&ca)),
+            poller(&east_url, "east", east_auth, &tls),
         ),
         run(
             "west",
             "west",
             WEST_API,
-            poller(&west_url, "west", &west_auth, Some(&ca)),
+            poller(&west_url, "west", &west_auth, &tls),
         ),
         // Site west's name, east's credentials.
         run(
             "impostor",
             "west",
             IMPOSTOR_API,
-            poller(&west_url, "west", east_auth, Some(&ca)),
+            poller(&west_url, "west", east_auth, &tls),
         ),
         // Right credentials, no CA: the system's roots do not know ours.
         run(
             "no-ca",
             "east",
             NO_CA_API,
-            poller(&east_url, "east", east_auth, None),
+            poller(&east_url, "east", east_auth, &cert_lines),
+        ),
+        // Right credentials and CA, no client certificate.
+        run(
+            "no-cert",
+            "west",
+            NO_CERT_API,
+            poller(&west_url, "west", &west_auth, &ca_line),
         ),
     ];
-    let [central, east, west, impostor, no_ca] = &nodes;
+    let [central, east, west, impostor, no_ca, no_cert] = &nodes;
 
-    // (c) The client without the CA says why, at once.
-    let tls_error = support::wait_until(
-        "the no-CA client's TLS error",
-        Duration::from_secs(20),
-        || {
-            no_ca
-                .log()
-                .lines()
-                .find(|l| l.contains("cannot connect") && l.contains("TLS handshake failed"))
-                .map(str::to_string)
-        },
+    // (c) The clients without the CA, or without a certificate, say why.
+    let tls_failure = |n: &Node| {
+        support::wait_until(
+            &format!("{}'s TLS error", n.name),
+            Duration::from_secs(20),
+            || {
+                n.log()
+                    .lines()
+                    .find(|l| l.contains("cannot connect") && l.contains("TLS handshake failed"))
+                    .map(str::to_string)
+            },
+        )
+    };
+    let tls_error = tls_failure(no_ca);
+    let cert_error = tls_failure(no_cert);
+    assert!(
+        tls_error.contains("UnknownIssuer") && tls_error.contains("nats.ca_file"),
+        "{tls_error}"
     );
+    assert!(cert_error.contains("client certificate"), "{cert_error}");
     let tls_after = (now_ms() - started) as f64 / 1_000.0;
     assert!(
         tls_error.contains("UnknownIssuer") && tls_error.contains("nats.ca_file"),
@@ -466,7 +439,7 @@ fn sites_over_tls_each_in_its_own_subjects_and_no_secret_travels() {
     let refusals = refused.len();
     assert!(refusals >= 1, "the impostor's log:\n{impostor_log}");
     eprintln!(
-        "the no-CA client: {tls_error}\nthe impostor: {}",
+        "the no-CA client: {tls_error}\nthe no-certificate client: {cert_error}\nthe impostor: {}",
         refused[0]
     );
     let metrics = impostor.get(&lab, "/metrics");
@@ -513,7 +486,7 @@ fn sites_over_tls_each_in_its_own_subjects_and_no_secret_travels() {
     }
     places.push(("check-config".into(), cc.stdout.clone()));
     places.push(("nats-server's log".into(), server_log.into_bytes()));
-    for f in walk(&d.join("js")) {
+    for f in support::nats::files_under(&d.join("js")) {
         places.push((f.display().to_string(), std::fs::read(&f).unwrap()));
     }
     stop_audit.store(true, Ordering::Relaxed);
@@ -551,7 +524,7 @@ fn sites_over_tls_each_in_its_own_subjects_and_no_secret_travels() {
     let mut leaks = Vec::new();
     for (place, bytes) in &places {
         for secret in secrets {
-            if contains(bytes, secret.as_bytes()) {
+            if support::nats::contains(bytes, secret.as_bytes()) {
                 leaks.push(place.clone());
             }
         }
@@ -570,22 +543,4 @@ fn sites_over_tls_each_in_its_own_subjects_and_no_secret_travels() {
         places.len(),
         t0.elapsed().as_secs_f64()
     );
-}
-
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
-}
-
-/// Every file under `dir`.
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
