@@ -83,8 +83,16 @@ fn summary(file: &std::path::Path, c: &Config) -> String {
             (None, Some(_)) => "nkey".to_string(),
             (None, None) => "no credentials".to_string(),
         };
+        let tls = match (n.url.starts_with("tls://"), &n.ca_file) {
+            (false, _) => "no TLS".to_string(),
+            (true, Some(ca)) => format!("TLS, CA {}", ca.display()),
+            (true, None) => "TLS, the system's CAs".to_string(),
+        };
+        let cert = n.client_cert.as_ref().map_or(String::new(), |c| {
+            format!(", client certificate {}", c.display())
+        });
         format!(
-            "\n  nats: site {} as {} via {} ({auth}), backfill {}/s",
+            "\n  nats: site {} as {} via {} ({auth}; {tls}{cert}), backfill {}/s",
             n.site,
             n.role.as_str(),
             n.url,

@@ -40,8 +40,13 @@ pub struct NatsConfig {
     pub password: Option<Secret>,
     /// ... an nkey seed (`env:VAR` or `file:/path`, never printed).
     pub nkey_seed: Option<Secret>,
-    /// PEM CA certificates for a `tls://` server.
+    /// PEM CA certificates for a `tls://` server (the system's roots when
+    /// unset).
     pub ca_file: Option<PathBuf>,
+    /// A client certificate (PEM) and its key, for a server that verifies
+    /// its clients (`tls { verify: true }`); `tls://` only.
+    pub client_cert: Option<PathBuf>,
+    pub client_key: Option<PathBuf>,
     /// The most journalled samples a second a poller sends when it catches
     /// up after a cut (live samples go first and are not counted).
     #[serde(default = "default_backfill_per_s")]
@@ -112,10 +117,24 @@ impl NatsConfig {
         if self.ca_file.is_some() && scheme != Some("tls") {
             v.push("nats.ca_file", "applies to a tls:// url only");
         }
-        if let Some(ca) = &self.ca_file
-            && !ca.is_file()
-        {
-            v.push("nats.ca_file", &format!("{} is not a file", ca.display()));
+        match (&self.client_cert, &self.client_key) {
+            (Some(_), None) => v.push("nats.client_key", "must be set with nats.client_cert"),
+            (None, Some(_)) => v.push("nats.client_cert", "must be set with nats.client_key"),
+            (Some(_), Some(_)) if scheme != Some("tls") => {
+                v.push("nats.client_cert", "applies to a tls:// url only")
+            }
+            _ => {}
+        }
+        for (key, path) in [
+            ("nats.ca_file", &self.ca_file),
+            ("nats.client_cert", &self.client_cert),
+            ("nats.client_key", &self.client_key),
+        ] {
+            if let Some(path) = path
+                && !path.is_file()
+            {
+                v.push(key, &format!("{} is not a file", path.display()));
+            }
         }
         v.nonzero("nats.backfill_per_s", self.backfill_per_s.into());
         v.nonzero("nats.heartbeat_s", self.heartbeat_s);
@@ -174,5 +193,35 @@ mod tests {
         );
         assert!(e.contains("not an nkey seed"), "{e}");
         assert!(!e.contains("secretseedtext"), "{e}");
+    }
+
+    #[test]
+    fn tls_files_are_named_when_missing_and_come_in_pairs() {
+        let e = errors(
+            "[nats]\nurl = \"tls://x:4222\"\nsite = \"a\"\nrole = \"poller\"\n\
+             ca_file = \"/nonexistent/ca.pem\"\nclient_cert = \"/nonexistent/c.pem\"\n",
+        );
+        assert!(
+            e.contains("nats.ca_file: /nonexistent/ca.pem is not a file"),
+            "{e}"
+        );
+        assert!(
+            e.contains("nats.client_key: must be set with nats.client_cert"),
+            "{e}"
+        );
+        assert!(e.contains("/nonexistent/c.pem is not a file"), "{e}");
+        let file = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
+        let pair = format!("client_cert = \"{file}\"\nclient_key = \"{file}\"\n");
+        let e = errors(&format!(
+            "[nats]\nurl = \"nats://x:4222\"\nsite = \"a\"\nrole = \"poller\"\n{pair}"
+        ));
+        assert!(
+            e.contains("nats.client_cert: applies to a tls:// url only"),
+            "{e}"
+        );
+        let e = errors(&format!(
+            "[nats]\nurl = \"tls://x:4222\"\nsite = \"a\"\nrole = \"poller\"\n{pair}"
+        ));
+        assert_eq!(e, "");
     }
 }

@@ -155,6 +155,8 @@ const NATS: &[Field] = &[
     f("password", ty::<String>, Secret),
     f("nkey_seed", ty::<String>, Secret),
     f("ca_file", ty::<PathBuf>, Plain),
+    f("client_cert", ty::<PathBuf>, Plain),
+    f("client_key", ty::<PathBuf>, Plain),
     f("backfill_per_s", ty::<u32>, Plain),
     f("heartbeat_s", ty::<u64>, Plain),
 ];

@@ -60,7 +60,7 @@ pub struct Family {
 /// Every family, in a fixed order; families with no sample are kept (their
 /// HELP/TYPE lines are still valid) and non-finite values are dropped. All
 /// come from the snapshot but the HTTP server's own TLS counters
-/// (`tls::metric_families`).
+/// (`tls::metric_families`) and the NATS connection's (`metrics_sites`).
 pub fn collect(s: &LiveView<'_>, now_ms: UnixMillis) -> Vec<Family> {
     let mut out = Vec::new();
     interface_families(s, &mut out);
@@ -71,6 +71,7 @@ pub fn collect(s: &LiveView<'_>, now_ms: UnixMillis) -> Vec<Family> {
     super::metrics_discovery::discovery_families(s, &mut out);
     super::tls::metric_families(&mut out);
     super::listener::metric_families(&mut out);
+    super::metrics_sites::sites_families(&mut out);
     for f in &mut out {
         f.samples.retain(|m| m.value.is_finite());
     }

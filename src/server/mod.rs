@@ -22,6 +22,7 @@ mod map_api;
 pub mod metrics;
 mod metrics_counters;
 mod metrics_discovery;
+mod metrics_sites;
 mod metrics_syslog;
 mod metrics_traps;
 mod metrics_vitals;

@@ -14,7 +14,7 @@ pub mod liveness;
 mod publisher;
 pub mod wire;
 
-pub use connect::SitesError;
+pub use connect::{NatsStats, SitesError, stats};
 
 use crate::config::{NatsConfig, NatsRole, Secret};
 use crate::store::StoreConfig;
@@ -38,6 +38,8 @@ pub struct SiteSettings {
     pub role: NatsRole,
     pub auth: Auth,
     pub ca_file: Option<PathBuf>,
+    /// A client certificate and its key (PEM).
+    pub client_cert: Option<(PathBuf, PathBuf)>,
     pub backfill_per_s: u32,
     pub heartbeat: Duration,
 }
@@ -58,6 +60,7 @@ impl SiteSettings {
             role: c.role,
             auth,
             ca_file: c.ca_file.clone(),
+            client_cert: c.client_cert.clone().zip(c.client_key.clone()),
             backfill_per_s: c.backfill_per_s,
             heartbeat: Duration::from_secs(c.heartbeat_s.max(1)),
         }

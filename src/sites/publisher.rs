@@ -3,8 +3,11 @@
 //! message id made of the site and its journal sequences and is forgotten
 //! from the journal only once JetStream acknowledged it; a heartbeat every
 //! `heartbeat` doubles as the link probe (every second while the link is
-//! down). All store calls are short and run on this task's thread through
-//! `block_in_place`.
+//! down). The central creates the stream (a site's user needs no JetStream
+//! API permission): until it exists, publishes fail and the journal keeps
+//! everything, as in a cut; so does a publish the server's permissions
+//! refuse (no acknowledgement comes). All store calls are short and run on
+//! this task's thread through `block_in_place`.
 use super::backfill::{Backfill, Link};
 use super::connect::{self, ACK_TIMEOUT, SitesError};
 use super::{SiteSettings, wire};
@@ -36,12 +39,17 @@ pub async fn run(
             return;
         }
     };
-    let js = match connect::connect(&settings).await {
-        Ok(js) => js,
-        Err(e) => {
-            tracing::error!(error = %e, "site publisher: nothing is sent");
-            return;
-        }
+    // Connecting tries until the server takes the connection (each
+    // failure logged and counted there); samples are journalled meanwhile.
+    let js = tokio::select! {
+        _ = stop.wait_for(|s| *s) => return,
+        c = connect::connect(&settings) => match c {
+            Ok(js) => js,
+            Err(e) => {
+                tracing::error!(error = %e, "site publisher: nothing is sent");
+                return;
+            }
+        },
     };
     let mut p = Publisher {
         site: settings.site.clone(),
@@ -51,7 +59,6 @@ pub async fn run(
         backfill: Backfill::new(settings.backfill_per_s, 0),
         started: Instant::now(),
         next_probe_ms: 0,
-        stream_ready: false,
     };
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -77,7 +84,6 @@ struct Publisher {
     backfill: Backfill,
     started: Instant,
     next_probe_ms: u64,
-    stream_ready: bool,
 }
 
 impl Publisher {
@@ -129,11 +135,6 @@ impl Publisher {
 
     /// Sends the heartbeat; its acknowledgement (or its absence) sets the link.
     async fn probe(&mut self, now: u64) -> Result<(), SitesError> {
-        if !self.stream_ready {
-            // The central normally creates the stream; a poller that can
-            // creates it too. Neither failing is fatal: the publish says.
-            self.stream_ready = connect::ensure_stream(&self.js).await.is_ok();
-        }
         let owed = block_in_place(|| self.store.journal_len())?;
         let beat = wire::Heartbeat {
             site: self.site.clone(),
@@ -162,11 +163,6 @@ impl Publisher {
             }
             Err(e) => {
                 self.backfill.failed();
-                // Created again at the next probe only when the server said
-                // it has none (a probe during a cut must not wait twice).
-                if matches!(e, SitesError::NoStream { .. }) {
-                    self.stream_ready = false;
-                }
                 self.next_probe_ms = now + PROBE_WHILE_DOWN_MS;
                 if was == Link::Up {
                     tracing::warn!(site = %self.site, error = %e, "site publisher: central not reached; journalling");

@@ -15,6 +15,7 @@
 //! - `recordings`: real-device recordings for the golden tests;
 //! - `browser`, `web_ui`: headless Chromium and the map page's checks;
 //! - `server`, `tls`: the in-process server, certificates;
+//! - `nats`: a real nats-server from a config file, an audit subscriber;
 //! - `monitor`, `flap`, `report`, `topology`: what one group of tests reads
 //!   back or builds (series, the flapping lab, the report's store, small
 //!   topologies); `netbox_fields`: NetBox 4.x's import fields.
@@ -32,6 +33,7 @@ pub mod icmp;
 pub mod lab;
 pub mod map_layout;
 pub mod monitor;
+pub mod nats;
 pub mod netbox_fields;
 pub mod netns;
 #[macro_use]

@@ -1,0 +1,94 @@
+//! A real nats-server in a lab namespace, started with a config file, and
+//! an audit subscriber that records every message passing it.
+use super::Kill;
+use nocmap_lab::Lab;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// `nats-server -c conf -m monitor` in the noc's namespace with `env` (the
+/// config's `$VARIABLES`), its log in `log`; returns once `/healthz`
+/// answers on the monitor port.
+pub fn start_server(
+    lab: &Lab,
+    conf: &Path,
+    monitor: u16,
+    env: &[(&str, &str)],
+    log: &Path,
+) -> Kill {
+    let mut cmd = lab.command_in("noc", "nats-server").unwrap();
+    cmd.arg("-c").arg(conf).args(["-m", &monitor.to_string()]);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let child = cmd
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .expect("start nats-server");
+    let server = Kill(child);
+    super::wait_until("nats-server ready", Duration::from_secs(20), || {
+        super::noc_get(lab, monitor, "/healthz")
+    });
+    server
+}
+
+/// A client on a thread of its own in the noc's namespace, connected by
+/// `options` to `url`, subscribed to `>`: (subject, payload) of every
+/// message the server let through, until `stop`.
+pub fn audit(
+    lab: &Lab,
+    url: String,
+    options: async_nats::ConnectOptions,
+    stop: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<Vec<(String, Vec<u8>)>> {
+    use futures::StreamExt;
+    let path = format!("/run/netns/{}", lab.ns("noc").unwrap());
+    std::thread::spawn(move || {
+        use std::os::fd::AsRawFd;
+        let ns = std::fs::File::open(&path).expect("namespace file");
+        // SAFETY: setns on this thread only, with a valid namespace fd.
+        let rc = unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) };
+        assert_eq!(rc, 0, "setns: {}", std::io::Error::last_os_error());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let client = options
+                .connect(url)
+                .await
+                .expect("the audit client connects");
+            let mut sub = client.subscribe(">").await.unwrap();
+            let mut seen = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                let next = tokio::time::timeout(Duration::from_millis(200), sub.next()).await;
+                if let Ok(Some(m)) = next {
+                    seen.push((m.subject.to_string(), m.payload.to_vec()));
+                }
+            }
+            seen
+        })
+    })
+}
+
+/// Every file under `dir` (none when it does not exist).
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// Whether `needle` is somewhere in `hay`.
+pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
