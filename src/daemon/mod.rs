@@ -24,13 +24,15 @@ use crate::live::Live;
 use crate::poller::Monitor;
 use crate::snmp::{Credential, SnmpEngine};
 use crate::store::Store;
+use crate::topology::Topology;
 use crate::types::UnixMillis;
 use anyhow::Context;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 /// A discovery run (a crawl from the seeds), as many times as asked.
 pub trait Discover {
@@ -126,6 +128,9 @@ pub async fn run<D: Discover>(
     };
     #[cfg(feature = "test-faults")]
     faults::install(icmp.as_ref())?;
+    // The central's own topology; each site's newest is merged into it.
+    let mut local = topology.clone();
+    let mut site_maps: BTreeMap<String, Topology> = BTreeMap::new();
     let live = Arc::new(Live::new(
         topology,
         stale_after_ms(&config, options.poll_interval_s),
@@ -173,13 +178,20 @@ pub async fn run<D: Discover>(
             stopped(stop_rx.clone()),
         ))
     });
+    // Kept here too, so the receiving end never reads as closed.
+    let (site_topologies, mut site_topology) = mpsc::unbounded_channel();
     let sites = sites.map(|s| {
         eprintln!(
             "nocmap serve: site {} as {} over NATS",
             s.site,
             s.role.as_str()
         );
-        crate::sites::spawn(s, db, store_config.clone(), stop_rx.clone())
+        let wiring = crate::sites::Wiring {
+            live: live.clone(),
+            topologies: site_topologies.clone(),
+            receivers: config.receivers.iter().map(|r| r.name.clone()).collect(),
+        };
+        crate::sites::spawn(s, db, store_config.clone(), wiring, stop_rx.clone())
     });
     let alerts = crate::alert::runner::spawn(&config, live.clone(), db, &io, stop_rx.clone())?;
     println!("nocmap serve: API on {scheme}://{listen}");
@@ -191,6 +203,12 @@ pub async fn run<D: Discover>(
     loop {
         tokio::select! {
             _ = stop.wait_for(|s| *s) => break,
+            Some((site, topology)) = site_topology.recv() => {
+                // A central: a site's newest map joins the one map (its
+                // devices are not polled from here).
+                site_maps.insert(site, topology);
+                monitor.set_topology(crate::sites::merge::merge(&local, &site_maps));
+            }
             _ = rediscover.tick(), if every > 0 => {
                 let started = UnixMillis::now();
                 let result = tokio::select! {
@@ -200,7 +218,9 @@ pub async fn run<D: Discover>(
                 let run = rediscovery::summary(started, &result);
                 crate::memory::release_freed();
                 rediscovery::record(&live, run);
-                let change = rediscovery::log_change(&live, &result.topology);
+                local = result.topology;
+                let merged = crate::sites::merge::merge(&local, &site_maps);
+                let change = rediscovery::log_change(&live, &merged);
                 let events = rediscovery::change_events(&change, UnixMillis::now());
                 if !events.is_empty() {
                     // Its own connection, as the receivers have; once per run.
@@ -212,7 +232,7 @@ pub async fn run<D: Discover>(
                         tracing::warn!(error = %e, "re-discovery: the change was not stored as events");
                     }
                 }
-                monitor.set_topology(result.topology);
+                monitor.set_topology(merged);
             }
         }
     }

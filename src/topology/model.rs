@@ -65,6 +65,10 @@ pub struct Device {
     /// placed on and why that port is its own.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub placement: Vec<HostPlacement>,
+    /// At a central (`[nats]`): the site whose poller reported the device
+    /// (the central neither polls it nor keeps its own verdict of it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_site: Option<String>,
 }
 
 /// Why a host seen only in forwarding tables is drawn on one switch port.
@@ -191,6 +195,7 @@ impl Device {
             partial: vec![],
             unresolved: vec![],
             placement: vec![],
+            from_site: None,
         }
     }
 }

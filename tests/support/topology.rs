@@ -29,6 +29,7 @@ pub fn device(name: &str) -> Device {
         partial: Vec::new(),
         unresolved: Vec::new(),
         placement: Vec::new(),
+        from_site: None,
     }
 }
 

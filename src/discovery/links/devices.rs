@@ -54,6 +54,7 @@ fn managed_device(r: &DeviceReport, id: &DeviceId) -> Device {
         partial: r.partial.clone(),
         unresolved: r.unresolved.clone(),
         placement: Vec::new(),
+        from_site: None,
     }
 }
 
@@ -77,6 +78,7 @@ pub(super) fn unmanaged(id: &DeviceId) -> Device {
         partial: Vec::new(),
         unresolved: Vec::new(),
         placement: Vec::new(),
+        from_site: None,
     }
 }
 
