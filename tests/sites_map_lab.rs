@@ -115,6 +115,43 @@ fn site_alerts(lab: &Lab) -> Vec<(String, String)> {
         .collect()
 }
 
+/// How many messages the stream holds on `subject` (read from the noc).
+fn stream_count(lab: &Lab, subject: String) -> usize {
+    support::run_in_ns(lab, "noc", move || {
+        use async_nats::jetstream::consumer::pull::OrderedConfig;
+        use futures::StreamExt;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let client = async_nats::connect(format!("127.0.0.1:{NATS_PORT}"))
+                .await
+                .unwrap();
+            let js = async_nats::jetstream::new(client);
+            let stream = js.get_stream(nocmap::sites::wire::STREAM).await.unwrap();
+            let consumer = stream
+                .create_consumer(OrderedConfig {
+                    filter_subject: subject,
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            let mut messages = consumer.messages().await.unwrap();
+            let mut n = 0;
+            while let Ok(Some(Ok(msg))) =
+                tokio::time::timeout(Duration::from_secs(2), messages.next()).await
+            {
+                n += 1;
+                if msg.info().unwrap().pending == 0 {
+                    break;
+                }
+            }
+            n
+        })
+    })
+}
+
 /// The notifications the receiver got of the site alert: their status.
 fn told(hooks: &support::Hooks) -> Vec<String> {
     hooks
@@ -266,6 +303,20 @@ fn the_central_maps_a_sites_devices_and_a_silent_site_is_stale_not_down() {
         .filter(|e| e["rule"] == "unreachable")
         .count();
     assert_eq!(device_alerts, 0, "a site device alerted as unreachable");
+    // The site sent its topology and verdicts again after the cut; the
+    // stream keeps only the newest of each.
+    use nocmap::sites::wire::{topology_subject, verdicts_subject};
+    support::wait_until(
+        "one topology and one verdicts message in the stream",
+        Duration::from_secs(10),
+        || {
+            let n = (
+                stream_count(&lab, topology_subject(SITE)),
+                stream_count(&lab, verdicts_subject(SITE)),
+            );
+            (n == (1, 1)).then_some(())
+        },
+    );
     let log = central.log();
     let lines = |what: &str| {
         log.lines()

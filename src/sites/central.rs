@@ -47,6 +47,7 @@ pub async fn run(
         wiring,
         verdicts: BTreeMap::new(),
         topology_seq: BTreeMap::new(),
+        verdicts_seq: BTreeMap::new(),
         silent_since: BTreeMap::new(),
     };
     loop {
@@ -70,8 +71,9 @@ struct Sites {
     wiring: Wiring,
     /// Each site's newest verdicts.
     verdicts: BTreeMap<String, wire::SiteVerdicts>,
-    /// The stream sequence of each site's newest topology.
+    /// The stream sequence of each site's newest topology and verdicts.
     topology_seq: BTreeMap<String, u64>,
+    verdicts_seq: BTreeMap<String, u64>,
     /// When each silent site was last heard (the alert's start).
     silent_since: BTreeMap<String, UnixMillis>,
 }
@@ -162,6 +164,7 @@ async fn consume(
         };
         let Some(msg) = msg else { break };
         let msg = msg.map_err(|e| consumer_err(&e))?;
+        let mut superseded = None;
         let Some((site, kind)) = wire::parse_subject(msg.subject.as_str()) else {
             tracing::warn!("central: a message on a subject that names no site; dropped");
             let _ = msg.ack().await;
@@ -204,9 +207,8 @@ async fn consume(
             wire::Kind::Topology => match wire::SiteTopology::decode(&msg.payload, site) {
                 Ok(t) => {
                     let seq = msg.info().map(|i| i.stream_sequence).unwrap_or(0);
-                    let newest = sites.topology_seq.get(site).is_none_or(|s| seq > *s);
-                    if newest {
-                        sites.topology_seq.insert(site.to_string(), seq);
+                    if let Some(before) = newer(&mut sites.topology_seq, site, seq) {
+                        superseded = before;
                         tracing::info!(
                             site,
                             devices = t.topology.devices.len(),
@@ -220,15 +222,42 @@ async fn consume(
             },
             wire::Kind::Verdicts => match wire::SiteVerdicts::decode(&msg.payload, site) {
                 Ok(v) => {
-                    sites.verdicts.insert(site.to_string(), v);
-                    sites.apply(site);
+                    let seq = msg.info().map(|i| i.stream_sequence).unwrap_or(0);
+                    if let Some(before) = newer(&mut sites.verdicts_seq, site, seq) {
+                        superseded = before;
+                        sites.verdicts.insert(site.to_string(), v);
+                        sites.apply(site);
+                    }
                 }
                 Err(e) => tracing::warn!(site, error = %e, "central: site verdicts dropped"),
             },
         }
         let _ = msg.ack().await;
+        // Only a site's newest topology and verdicts matter: the one they
+        // replace leaves the stream (a failure only keeps it until max_age).
+        if let Some(old) = superseded {
+            let deleted =
+                tokio::time::timeout(connect::ACK_TIMEOUT, stream.delete_message(old)).await;
+            if !matches!(deleted, Ok(Ok(_))) {
+                tracing::debug!(
+                    seq = old,
+                    "central: a superseded site message stays in the stream"
+                );
+            }
+        }
     }
     Ok(())
+}
+
+/// Whether `seq` is the site's newest message of its kind; if so it is
+/// kept and the one it replaces (if any) returned.
+fn newer(seqs: &mut BTreeMap<String, u64>, site: &str, seq: u64) -> Option<Option<u64>> {
+    let before = seqs.get(site).copied();
+    if before.is_some_and(|b| seq <= b) {
+        return None;
+    }
+    seqs.insert(site.to_string(), seq);
+    Some(before)
 }
 
 /// The log line of a site's change.
