@@ -13,8 +13,8 @@
 //! and `dev` up from the site's verdicts. nftables in the site then cuts
 //! the WAN for 8 s: the central shows the site's devices stale/unknown
 //! (never down), records one "site poller unreachable" alert and its
-//! receiver is told once. After the heal `dev` is up again and the alert
-//! resolved (told once more). Without the site's topology and verdicts on
+//! receiver is told once, and `nocmap_site_up` is 0. After the heal `dev`
+//! is up again, the alert resolved (told once more) and the gauge 1. Without the site's topology and verdicts on
 //! the wire the central's map has no site device and the first wait fails;
 //! without the site alert the alert waits fail.
 #[macro_use]
@@ -152,6 +152,15 @@ fn stream_count(lab: &Lab, subject: String) -> usize {
     })
 }
 
+/// The central's `nocmap_site_up` of the site.
+fn site_up(lab: &Lab) -> Option<f64> {
+    let text = support::noc_get(lab, CENTRAL_API, "/metrics")?;
+    let name = format!("nocmap_site_up{{site=\"{SITE}\"}} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(name.as_str()))
+        .and_then(|v| v.trim().parse().ok())
+}
+
 /// The notifications the receiver got of the site alert: their status.
 fn told(hooks: &support::Hooks) -> Vec<String> {
     hooks
@@ -243,6 +252,7 @@ fn the_central_maps_a_sites_devices_and_a_silent_site_is_stale_not_down() {
         map.links
     );
     let up_at = t0.elapsed();
+    assert_eq!(site_up(&lab), Some(1.0), "nocmap_site_up before the cut");
     assert!(site_alerts(&lab).is_empty());
 
     support::nft(
@@ -277,6 +287,7 @@ fn the_central_maps_a_sites_devices_and_a_silent_site_is_stale_not_down() {
     support::wait_until("the receiver told once", Duration::from_secs(5), || {
         (told(&hooks).len() == 1).then_some(())
     });
+    assert_eq!(site_up(&lab), Some(0.0), "nocmap_site_up during the cut");
 
     support::nft(&lab, "site", "delete table inet mapcut");
     support::wait_until(
@@ -294,6 +305,7 @@ fn the_central_maps_a_sites_devices_and_a_silent_site_is_stale_not_down() {
         || (told(&hooks).len() == 2).then_some(()),
     );
     assert_eq!(told(&hooks), ["firing", "resolved"]);
+    assert_eq!(site_up(&lab), Some(1.0), "nocmap_site_up after the heal");
     let all = site_alerts(&lab);
     let events: Vec<&str> = all.iter().map(|e| e.0.as_str()).collect();
     assert_eq!(events, ["fired", "resolved"]);

@@ -96,6 +96,7 @@ impl Prepared {
         shutdown: S,
         traps: Option<Arc<crate::traps::TrapStats>>,
         syslog: Option<Arc<crate::syslog::SyslogStats>>,
+        sites: Option<Arc<crate::sites::SiteStatus>>,
     ) -> anyhow::Result<impl Future<Output = Result<(), crate::server::ServerError>> + use<S>>
     where
         S: Future<Output = ()> + Send + 'static,
@@ -123,6 +124,7 @@ impl Prepared {
             )),
             traps,
             syslog,
+            sites,
         };
         Ok(crate::server::serve_isolated(
             self.listener,

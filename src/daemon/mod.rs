@@ -162,6 +162,10 @@ pub async fn run<D: Discover>(
     });
     let syslog_receiver = syslog_sockets
         .map(|bound| syslog::start(bound, &config, live.clone(), db, stop_rx.clone()));
+    let site_status = sites
+        .as_ref()
+        .filter(|s| s.role == crate::config::NatsRole::Central)
+        .map(|_| Arc::new(crate::sites::SiteStatus::default()));
     let (scheme, listen) = (server.scheme(), server.listen);
     let http = server.start(
         &config,
@@ -170,6 +174,7 @@ pub async fn run<D: Discover>(
         stopped(stop_rx.clone()),
         trap_receiver.as_ref().map(|t| t.stats.clone()),
         syslog_receiver.as_ref().map(|s| s.stats.clone()),
+        site_status.clone(),
     )?;
     let remote = crate::server::settings::remote_write(config.remote_write.as_ref()).map(|rw| {
         tokio::spawn(crate::server::remote_write::run(
@@ -190,6 +195,7 @@ pub async fn run<D: Discover>(
             live: live.clone(),
             topologies: site_topologies.clone(),
             receivers: config.receivers.iter().map(|r| r.name.clone()).collect(),
+            status: site_status.clone().unwrap_or_default(),
         };
         crate::sites::spawn(s, db, store_config.clone(), wiring, stop_rx.clone())
     });

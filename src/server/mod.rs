@@ -22,6 +22,7 @@ mod map_api;
 pub mod metrics;
 mod metrics_counters;
 mod metrics_discovery;
+mod metrics_sites;
 mod metrics_syslog;
 mod metrics_traps;
 mod metrics_vitals;
@@ -81,6 +82,8 @@ pub struct AppState {
     pub traps: Option<Arc<crate::traps::TrapStats>>,
     /// The syslog receiver's counters for `/metrics`; `None`: no receiver.
     pub syslog: Option<Arc<crate::syslog::SyslogStats>>,
+    /// A central's sites for `/metrics`; `None`: not a central.
+    pub sites: Option<Arc<crate::sites::SiteStatus>>,
 }
 
 impl AppState {
@@ -96,6 +99,7 @@ impl AppState {
             conn_limits: Default::default(),
             traps: None,
             syslog: None,
+            sites: None,
         }
     }
 }

@@ -97,6 +97,11 @@ impl Sites {
     fn changed(&mut self, store: &mut Store, event: &SiteEvent) {
         tell(event);
         let now = UnixMillis::now();
+        let (site, up) = match event {
+            SiteEvent::Heard { site } | SiteEvent::Back { site } => (site, true),
+            SiteEvent::Silent { site, .. } => (site, false),
+        };
+        self.wiring.status.set(site, up);
         let alert = match event {
             SiteEvent::Heard { site } => {
                 self.apply(site);

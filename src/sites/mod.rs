@@ -31,6 +31,30 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
+/// Central: whether each site's poller is heard now (`/metrics`'
+/// `nocmap_site_up`); a site appears at its first live heartbeat.
+#[derive(Debug, Default)]
+pub struct SiteStatus(std::sync::Mutex<std::collections::BTreeMap<String, bool>>);
+
+impl SiteStatus {
+    pub fn set(&self, site: &str, up: bool) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(site.to_string(), up);
+    }
+
+    /// Every site known, in name order, with whether it is heard.
+    pub fn snapshot(&self) -> Vec<(String, bool)> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(s, up)| (s.clone(), *up))
+            .collect()
+    }
+}
+
 /// What the sites' task shares with the rest of `serve`.
 pub struct Wiring {
     /// The live picture: a poller sends its topology and verdicts from
@@ -41,6 +65,8 @@ pub struct Wiring {
     pub topologies: mpsc::UnboundedSender<(String, Topology)>,
     /// Central: the receivers a site poller's silence is told to.
     pub receivers: Vec<String>,
+    /// Central: which sites are heard, for `/metrics`.
+    pub status: Arc<SiteStatus>,
 }
 
 /// How this box authenticates to the NATS server.
