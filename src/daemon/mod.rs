@@ -172,9 +172,11 @@ pub async fn run<D: Discover>(
         live.clone(),
         db.clone(),
         stopped(stop_rx.clone()),
-        trap_receiver.as_ref().map(|t| t.stats.clone()),
-        syslog_receiver.as_ref().map(|s| s.stats.clone()),
-        site_status.clone(),
+        http::Counted {
+            traps: trap_receiver.as_ref().map(|t| t.stats.clone()),
+            syslog: syslog_receiver.as_ref().map(|s| s.stats.clone()),
+            sites: site_status.clone(),
+        },
     )?;
     let remote = crate::server::settings::remote_write(config.remote_write.as_ref()).map(|rw| {
         tokio::spawn(crate::server::remote_write::run(
