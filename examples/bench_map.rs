@@ -68,6 +68,8 @@ fn synthetic(devices: usize, links: usize) -> Topology {
             vendor: None,
             model: None,
             placement: Vec::new(),
+            from_site: None,
+            hardware: None,
             managed: i % 7 != 3,
             poller: false,
             sys_object_id: None,

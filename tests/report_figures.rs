@@ -402,6 +402,7 @@ async fn web_download_matches_the_cli() {
         conn_limits: Default::default(),
         traps: None,
         syslog: None,
+        sites: None,
         feed: None,
         limiter: std::sync::Arc::new(nocmap::server::rate_limit::RateLimiter::new(
             Default::default(),
@@ -482,6 +483,7 @@ async fn web_download_matches_the_cli() {
         conn_limits: Default::default(),
         traps: None,
         syslog: None,
+        sites: None,
         feed: None,
         limiter: std::sync::Arc::new(nocmap::server::rate_limit::RateLimiter::new(
             Default::default(),

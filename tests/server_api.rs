@@ -15,6 +15,7 @@ fn state(auth: bool) -> AppState {
         conn_limits: Default::default(),
         traps: None,
         syslog: None,
+        sites: None,
         feed: None,
         limiter: std::sync::Arc::new(nocmap::server::rate_limit::RateLimiter::new(
             Default::default(),

@@ -50,6 +50,7 @@ async fn a_client_over_its_connection_cap_is_refused_while_another_is_served() {
     let state = AppState {
         traps: None,
         syslog: None,
+        sites: None,
         conn_limits: ConnLimits {
             per_client: PER_CLIENT,
             total: 1024,
@@ -129,6 +130,7 @@ async fn the_total_cap_refuses_every_client_until_a_place_is_free() {
     let state = AppState {
         traps: None,
         syslog: None,
+        sites: None,
         conn_limits: ConnLimits {
             per_client: 4,
             total: 6,

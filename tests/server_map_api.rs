@@ -29,6 +29,7 @@ fn state(db: std::path::PathBuf, auth: bool) -> AppState {
         conn_limits: Default::default(),
         traps: None,
         syslog: None,
+        sites: None,
         feed: Some(Feed::new()),
         limiter: std::sync::Arc::new(nocmap::server::rate_limit::RateLimiter::new(
             Default::default(),

@@ -78,6 +78,7 @@ fn fixture() -> Fixture {
             conn_limits: Default::default(),
             traps: None,
             syslog: None,
+            sites: None,
             feed: None,
             limiter: std::sync::Arc::new(nocmap::server::rate_limit::RateLimiter::new(
                 Default::default(),

@@ -31,6 +31,7 @@ fn state(limits: Limits) -> AppState {
         conn_limits: Default::default(),
         traps: None,
         syslog: None,
+        sites: None,
         feed: Some(nocmap::server::feed::Feed::new()),
         limiter: Arc::new(RateLimiter::new(limits)),
         auth: Some(AuthConfig {

@@ -82,6 +82,14 @@ fn deepen_backlog(listener: &TcpListener) {
     }
 }
 
+/// What else `/metrics` counts: the receivers' counters and a central's
+/// sites (each `None` when not running).
+pub struct Counted {
+    pub traps: Option<Arc<crate::traps::TrapStats>>,
+    pub syslog: Option<Arc<crate::syslog::SyslogStats>>,
+    pub sites: Option<Arc<crate::sites::SiteStatus>>,
+}
+
 impl Prepared {
     pub fn scheme(&self) -> &'static str {
         if self.tls.is_some() { "https" } else { "http" }
@@ -94,8 +102,7 @@ impl Prepared {
         live: Arc<Live>,
         db: PathBuf,
         shutdown: S,
-        traps: Option<Arc<crate::traps::TrapStats>>,
-        syslog: Option<Arc<crate::syslog::SyslogStats>>,
+        counted: Counted,
     ) -> anyhow::Result<impl Future<Output = Result<(), crate::server::ServerError>> + use<S>>
     where
         S: Future<Output = ()> + Send + 'static,
@@ -121,8 +128,9 @@ impl Prepared {
             reports: Some(Arc::new(
                 crate::report::source::ReportSettings::from_config(config),
             )),
-            traps,
-            syslog,
+            traps: counted.traps,
+            syslog: counted.syslog,
+            sites: counted.sites,
         };
         Ok(crate::server::serve_isolated(
             self.listener,

@@ -24,13 +24,15 @@ use crate::live::Live;
 use crate::poller::Monitor;
 use crate::snmp::{Credential, SnmpEngine};
 use crate::store::Store;
+use crate::topology::Topology;
 use crate::types::UnixMillis;
 use anyhow::Context;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 /// A discovery run (a crawl from the seeds), as many times as asked.
 pub trait Discover {
@@ -126,6 +128,9 @@ pub async fn run<D: Discover>(
     };
     #[cfg(feature = "test-faults")]
     faults::install(icmp.as_ref())?;
+    // The central's own topology; each site's newest is merged into it.
+    let mut local = topology.clone();
+    let mut site_maps: BTreeMap<String, Topology> = BTreeMap::new();
     let live = Arc::new(Live::new(
         topology,
         stale_after_ms(&config, options.poll_interval_s),
@@ -172,14 +177,21 @@ pub async fn run<D: Discover>(
         let tap = event_tap.clone();
         syslog::start(bound, &config, live.clone(), db, tap, stop_rx.clone())
     });
+    let site_status = sites
+        .as_ref()
+        .filter(|s| s.role == crate::config::NatsRole::Central)
+        .map(|_| Arc::new(crate::sites::SiteStatus::default()));
     let (scheme, listen) = (server.scheme(), server.listen);
     let http = server.start(
         &config,
         live.clone(),
         db.clone(),
         stopped(stop_rx.clone()),
-        trap_receiver.as_ref().map(|t| t.stats.clone()),
-        syslog_receiver.as_ref().map(|s| s.stats.clone()),
+        http::Counted {
+            traps: trap_receiver.as_ref().map(|t| t.stats.clone()),
+            syslog: syslog_receiver.as_ref().map(|s| s.stats.clone()),
+            sites: site_status.clone(),
+        },
     )?;
     let remote = crate::server::settings::remote_write(config.remote_write.as_ref()).map(|rw| {
         tokio::spawn(crate::server::remote_write::run(
@@ -188,13 +200,21 @@ pub async fn run<D: Discover>(
             stopped(stop_rx.clone()),
         ))
     });
+    // Kept here too, so the receiving end never reads as closed.
+    let (site_topologies, mut site_topology) = mpsc::unbounded_channel();
     let sites = sites.map(|s| {
         eprintln!(
             "nocmap serve: site {} as {} over NATS",
             s.site,
             s.role.as_str()
         );
-        crate::sites::spawn(s, db, store_config.clone(), stop_rx.clone())
+        let wiring = crate::sites::Wiring {
+            live: live.clone(),
+            topologies: site_topologies.clone(),
+            receivers: config.receivers.iter().map(|r| r.name.clone()).collect(),
+            status: site_status.clone().unwrap_or_default(),
+        };
+        crate::sites::spawn(s, db, store_config.clone(), wiring, stop_rx.clone())
     });
     let alerts =
         crate::alert::runner::spawn(&config, live.clone(), db, &io, events, stop_rx.clone())?;
@@ -207,6 +227,12 @@ pub async fn run<D: Discover>(
     loop {
         tokio::select! {
             _ = stop.wait_for(|s| *s) => break,
+            Some((site, topology)) = site_topology.recv() => {
+                // A central: a site's newest map joins the one map (its
+                // devices are not polled from here).
+                site_maps.insert(site, topology);
+                monitor.set_topology(crate::sites::merge::merge(&local, &site_maps));
+            }
             _ = rediscover.tick(), if every > 0 => {
                 let started = UnixMillis::now();
                 let result = tokio::select! {
@@ -216,7 +242,9 @@ pub async fn run<D: Discover>(
                 let run = rediscovery::summary(started, &result);
                 crate::memory::release_freed();
                 rediscovery::record(&live, run);
-                let change = rediscovery::log_change(&live, &result.topology);
+                local = result.topology;
+                let merged = crate::sites::merge::merge(&local, &site_maps);
+                let change = rediscovery::log_change(&live, &merged);
                 let events = rediscovery::change_events(&change, UnixMillis::now());
                 if !events.is_empty() {
                     // Its own connection, as the receivers have; once per run.
@@ -228,7 +256,7 @@ pub async fn run<D: Discover>(
                         tracing::warn!(error = %e, "re-discovery: the change was not stored as events");
                     }
                 }
-                monitor.set_topology(result.topology);
+                monitor.set_topology(merged);
             }
         }
     }

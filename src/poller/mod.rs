@@ -199,7 +199,8 @@ impl Monitor {
             .unwrap_or_else(|p| p.into_inner()) = ids.clone();
         self.polled.retain(|d| ids.contains(d));
         for d in &topology.devices {
-            if self.polled.contains(&d.id) || d.poller {
+            // A site's device at a central is its site poller's to poll.
+            if self.polled.contains(&d.id) || d.poller || d.from_site.is_some() {
                 continue;
             }
             let Some(addr) = d.mgmt_addr else { continue };

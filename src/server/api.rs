@@ -98,13 +98,15 @@ impl MapGroups {
     pub fn of(topology: &Topology, tagging: Option<&Tagging>) -> MapGroups {
         MapGroups {
             roles: crate::topology::roles(topology),
-            sites: crate::topology::sites(topology, |d| match tagging {
-                Some(t) => {
+            sites: crate::topology::sites(topology, |d| match (&d.from_site, tagging) {
+                // A central's site device: the site that reported it.
+                (Some(site), _) => vec![format!("{}{site}", crate::topology::SITE_TAG)],
+                (None, Some(t)) => {
                     let mut addrs = d.addresses.clone();
                     addrs.extend(d.mgmt_addr);
                     t.tags_for(d.sys_name.as_deref(), &addrs)
                 }
-                None => Vec::new(),
+                (None, None) => Vec::new(),
             }),
         }
     }

@@ -1,6 +1,7 @@
-//! The NATS connection's counters of a site poller or the central
-//! (`sites::stats`); no family at all without `[nats]`.
-use super::metrics::{Family, MetricKind, single};
+//! The sites as `/metrics` families: the NATS connection's counters of a
+//! site poller or the central (`sites::stats`), and at a central each
+//! site's `nocmap_site_up`; no family at all without `[nats]`.
+use super::metrics::{Family, MetricKind, MetricSample, single};
 
 pub(super) fn sites_families(out: &mut Vec<Family>) {
     let Some(s) = crate::sites::stats() else {
@@ -24,4 +25,33 @@ pub(super) fn sites_families(out: &mut Vec<Family>) {
         MetricKind::Counter,
         s.permission_violations as f64,
     ));
+}
+
+/// `nocmap_site_up{site}`: 1 while the site's poller is heard, 0 once it
+/// is silent (three heartbeats missed).
+pub fn families(sites: &[(String, bool)]) -> Vec<Family> {
+    vec![Family {
+        name: "nocmap_site_up",
+        help: "1 while the central hears the site's poller, 0 once it is silent (its devices stale).",
+        kind: MetricKind::Gauge,
+        samples: sites
+            .iter()
+            .map(|(site, up)| {
+                MetricSample::plain(vec![("site", site.clone())], f64::from(u8::from(*up)))
+            })
+            .collect(),
+    }]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_sample_per_site() {
+        let f = families(&[("b1".into(), true), ("b2".into(), false)]);
+        let text = super::super::exposition::encode_text(&f);
+        assert!(text.contains("nocmap_site_up{site=\"b1\"} 1"), "{text}");
+        assert!(text.contains("nocmap_site_up{site=\"b2\"} 0"), "{text}");
+    }
 }

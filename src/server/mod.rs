@@ -82,6 +82,8 @@ pub struct AppState {
     pub traps: Option<Arc<crate::traps::TrapStats>>,
     /// The syslog receiver's counters for `/metrics`; `None`: no receiver.
     pub syslog: Option<Arc<crate::syslog::SyslogStats>>,
+    /// A central's sites for `/metrics`; `None`: not a central.
+    pub sites: Option<Arc<crate::sites::SiteStatus>>,
 }
 
 impl AppState {
@@ -97,6 +99,7 @@ impl AppState {
             conn_limits: Default::default(),
             traps: None,
             syslog: None,
+            sites: None,
         }
     }
 }

@@ -68,6 +68,9 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                     if let Some(t) = &s.syslog {
                         families.extend(super::metrics_syslog::families(&t.snapshot()));
                     }
+                    if let Some(t) = &s.sites {
+                        families.extend(super::metrics_sites::families(&t.snapshot()));
+                    }
                     exposition::encode_text(&families)
                 })
                 .await;

@@ -2,16 +2,23 @@
 //! site's samples are written to the central's own store and acknowledged
 //! only after the commit, so a crash in between makes JetStream deliver
 //! them again; the store keys samples by series and time, so a batch
-//! written twice leaves every sample once. Heartbeats say which sites are
-//! alive ([`SiteWatch`]): a site silent for three of its heartbeat periods
-//! is logged once as unreachable, and again when it is back.
+//! written twice leaves every sample once. A site's newest topology (by
+//! stream sequence) goes to `serve`, which merges it into the one map; its
+//! verdicts become its devices' health there ([`merge`]). Heartbeats say
+//! which sites are alive ([`SiteWatch`]): a site silent for three of its
+//! heartbeat periods is logged once as unreachable, its devices turn
+//! stale (never down) and its "site poller unreachable" alert fires
+//! ([`site_alert`]); at its next heartbeat it is logged back and the
+//! alert resolves.
 use super::connect::{self, SitesError};
 use super::liveness::{SiteEvent, SiteWatch};
-use super::{SiteSettings, wire};
+use super::wire::SiteState;
+use super::{SiteSettings, Wiring, merge, site_alert, wire};
 use crate::store::{Batch, Store, StoreConfig};
 use crate::types::UnixMillis;
 use async_nats::jetstream::consumer::{AckPolicy, pull};
 use futures::StreamExt;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -25,6 +32,7 @@ pub async fn run(
     settings: SiteSettings,
     db: PathBuf,
     store_config: StoreConfig,
+    wiring: Wiring,
     mut stop: watch::Receiver<bool>,
 ) {
     let mut store = match block_in_place(|| Store::open(&db, store_config)) {
@@ -34,7 +42,14 @@ pub async fn run(
             return;
         }
     };
-    let mut sites = SiteWatch::default();
+    let mut sites = Sites {
+        watch: SiteWatch::default(),
+        wiring,
+        verdicts: BTreeMap::new(),
+        topology_seq: BTreeMap::new(),
+        verdicts_seq: BTreeMap::new(),
+        silent_since: BTreeMap::new(),
+    };
     loop {
         let consumed = tokio::select! {
             _ = stop.wait_for(|s| *s) => return,
@@ -50,10 +65,75 @@ pub async fn run(
     }
 }
 
+/// What the central knows of its sites beyond their samples.
+struct Sites {
+    watch: SiteWatch,
+    wiring: Wiring,
+    /// Each site's newest verdicts.
+    verdicts: BTreeMap<String, wire::SiteVerdicts>,
+    /// The stream sequence of each site's newest topology and verdicts.
+    topology_seq: BTreeMap<String, u64>,
+    verdicts_seq: BTreeMap<String, u64>,
+    /// When each silent site was last heard (the alert's start).
+    silent_since: BTreeMap<String, UnixMillis>,
+}
+
+impl Sites {
+    /// The site's newest verdicts into the live picture, standing from
+    /// when the site was last heard (nothing while it is silent or was
+    /// never heard live).
+    fn apply(&self, site: &str) {
+        let (Some(v), Some((heard, window))) = (self.verdicts.get(site), self.watch.heard_at(site))
+        else {
+            return;
+        };
+        let live = &self.wiring.live;
+        let members = live.read_topology(|t| merge::site_devices(t, site));
+        live.update_devices(|d| merge::apply_verdicts(d, &members, v, heard, window));
+    }
+
+    /// A change of a site's liveness: told in the log, its devices stale
+    /// when silent, and the site's alert fired or resolved.
+    fn changed(&mut self, store: &mut Store, event: &SiteEvent) {
+        tell(event);
+        let now = UnixMillis::now();
+        let (site, up) = match event {
+            SiteEvent::Heard { site } | SiteEvent::Back { site } => (site, true),
+            SiteEvent::Silent { site, .. } => (site, false),
+        };
+        self.wiring.status.set(site, up);
+        let alert = match event {
+            SiteEvent::Heard { site } => {
+                self.apply(site);
+                None
+            }
+            SiteEvent::Silent { site, last_ms } => {
+                let live = &self.wiring.live;
+                let members = live.read_topology(|t| merge::site_devices(t, site));
+                live.update_devices(|d| merge::silence(d, &members));
+                self.silent_since.insert(site.clone(), UnixMillis(*last_ms));
+                Some(site_alert::event(site, true, UnixMillis(*last_ms), now))
+            }
+            SiteEvent::Back { site } => {
+                self.apply(site);
+                self.silent_since
+                    .remove(site)
+                    .map(|since| site_alert::event(site, false, since, now))
+            }
+        };
+        if let Some(alert) = alert {
+            let events = [(alert, self.wiring.receivers.clone())];
+            if let Err(e) = block_in_place(|| store.record_alerts(&events, None, now)) {
+                tracing::error!(error = %e, "central: the site poller alert was not recorded");
+            }
+        }
+    }
+}
+
 async fn consume(
     settings: &SiteSettings,
     store: &mut Store,
-    sites: &mut SiteWatch,
+    sites: &mut Sites,
 ) -> Result<(), SitesError> {
     let js = connect::connect(settings).await?;
     let stream = connect::ensure_stream(&js).await?;
@@ -81,14 +161,15 @@ async fn consume(
         let msg = tokio::select! {
             m = messages.next() => m,
             _ = tick.tick() => {
-                for event in sites.tick(UnixMillis::now().0) {
-                    tell(&event);
+                for event in sites.watch.tick(UnixMillis::now().0) {
+                    sites.changed(store, &event);
                 }
                 continue;
             }
         };
         let Some(msg) = msg else { break };
         let msg = msg.map_err(|e| consumer_err(&e))?;
+        let mut superseded = None;
         let Some((site, kind)) = wire::parse_subject(msg.subject.as_str()) else {
             tracing::warn!("central: a message on a subject that names no site; dropped");
             let _ = msg.ack().await;
@@ -116,8 +197,10 @@ async fn consume(
                 match serde_json::from_slice::<wire::Heartbeat>(&msg.payload) {
                     Ok(beat) if beat.site == site => {
                         let now = UnixMillis::now().0;
-                        if let Some(event) = sites.heard(site, beat.at, beat.every_ms, now) {
-                            tell(&event);
+                        match sites.watch.heard(site, beat.at, beat.every_ms, now) {
+                            Some(event) => sites.changed(store, &event),
+                            // Stamps the site's verdicts anew.
+                            None => sites.apply(site),
                         }
                     }
                     Ok(_) => {
@@ -126,13 +209,63 @@ async fn consume(
                     Err(e) => tracing::warn!(site, error = %e, "central: an unreadable heartbeat"),
                 }
             }
+            wire::Kind::Topology => match wire::SiteTopology::decode(&msg.payload, site) {
+                Ok(t) => {
+                    let seq = msg.info().map(|i| i.stream_sequence).unwrap_or(0);
+                    if let Some(before) = newer(&mut sites.topology_seq, site, seq) {
+                        superseded = before;
+                        tracing::info!(
+                            site,
+                            devices = t.topology.devices.len(),
+                            links = t.topology.links.len(),
+                            "central: a site's topology"
+                        );
+                        let _ = sites.wiring.topologies.send((t.site, t.topology));
+                    }
+                }
+                Err(e) => tracing::warn!(site, error = %e, "central: a site topology dropped"),
+            },
+            wire::Kind::Verdicts => match wire::SiteVerdicts::decode(&msg.payload, site) {
+                Ok(v) => {
+                    let seq = msg.info().map(|i| i.stream_sequence).unwrap_or(0);
+                    if let Some(before) = newer(&mut sites.verdicts_seq, site, seq) {
+                        superseded = before;
+                        sites.verdicts.insert(site.to_string(), v);
+                        sites.apply(site);
+                    }
+                }
+                Err(e) => tracing::warn!(site, error = %e, "central: site verdicts dropped"),
+            },
         }
         let _ = msg.ack().await;
+        // Only a site's newest topology and verdicts matter: the one they
+        // replace leaves the stream (a failure only keeps it until max_age).
+        if let Some(old) = superseded {
+            let deleted =
+                tokio::time::timeout(connect::ACK_TIMEOUT, stream.delete_message(old)).await;
+            if !matches!(deleted, Ok(Ok(_))) {
+                tracing::debug!(
+                    seq = old,
+                    "central: a superseded site message stays in the stream"
+                );
+            }
+        }
     }
     Ok(())
 }
 
-/// The log line of a site's change (the alert of issue 17 is not wired yet).
+/// Whether `seq` is the site's newest message of its kind; if so it is
+/// kept and the one it replaces (if any) returned.
+fn newer(seqs: &mut BTreeMap<String, u64>, site: &str, seq: u64) -> Option<Option<u64>> {
+    let before = seqs.get(site).copied();
+    if before.is_some_and(|b| seq <= b) {
+        return None;
+    }
+    seqs.insert(site.to_string(), seq);
+    Some(before)
+}
+
+/// The log line of a site's change.
 fn tell(event: &SiteEvent) {
     match event {
         SiteEvent::Heard { site } => tracing::info!(site, "central: site poller heard"),

@@ -81,6 +81,15 @@ impl SiteWatch {
         out
     }
 
+    /// When `site` was last heard and how long that stands (its window),
+    /// while it is not silent; `None` for a silent or never-heard site.
+    pub fn heard_at(&self, site: &str) -> Option<(i64, i64)> {
+        self.sites
+            .get(site)
+            .filter(|s| !s.silent)
+            .map(|s| (s.last_ms, s.window_ms))
+    }
+
     /// Sites heard at least once and silent now.
     pub fn silent(&self) -> impl Iterator<Item = &str> {
         self.sites
@@ -102,6 +111,8 @@ mod tests {
             Some(SiteEvent::Heard { site: "b1".into() })
         );
         assert_eq!(w.heard("b1", 1_000, 1_000, 1_010), None);
+        assert_eq!(w.heard_at("b1"), Some((1_010, 3_000)));
+        assert_eq!(w.heard_at("b2"), None);
         assert!(w.tick(3_900).is_empty());
         assert_eq!(
             w.tick(4_100),
@@ -112,6 +123,7 @@ mod tests {
         );
         assert!(w.tick(60_000).is_empty(), "told once per silence");
         assert_eq!(w.silent().collect::<Vec<_>>(), vec!["b1"]);
+        assert_eq!(w.heard_at("b1"), None, "silent: no verdict stands");
         assert_eq!(
             w.heard("b1", 61_000, 1_000, 61_005),
             Some(SiteEvent::Back { site: "b1".into() })

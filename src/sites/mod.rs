@@ -2,25 +2,72 @@
 //! into its own store, which journals every sample (`store::site_journal`),
 //! and [`publisher`] sends the journal to the central's stream, live
 //! samples first and what a WAN cut held back at a bounded pace
-//! ([`backfill`], pure). The central's [`central`] consumer writes every
-//! site's samples into its own store and tells which sites went silent
-//! ([`liveness`], pure). [`wire`] (pure) is what travels;
+//! ([`backfill`], pure), with its topology after each discovery and its
+//! devices' verdicts. The central's [`central`] consumer writes every
+//! site's samples into its own store, hands each site's topology to
+//! `serve` to merge into its one map ([`merge`], pure), keeps the site
+//! devices' health from their verdicts, tells which sites went silent
+//! ([`liveness`], pure) and raises one [`site_alert`] per silent site.
+//! [`wire`] (pure) is what travels;
 //! [`connect`] the connection and the stream. Without `[nats]` nothing
 //! here runs.
 pub mod backfill;
 mod central;
 mod connect;
 pub mod liveness;
+pub mod merge;
 mod publisher;
+pub mod site_alert;
 pub mod wire;
 
 pub use connect::{NatsStats, SitesError, stats};
 
 use crate::config::{NatsConfig, NatsRole, Secret};
+use crate::live::Live;
 use crate::store::StoreConfig;
+use crate::topology::Topology;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
+
+/// Central: whether each site's poller is heard now (`/metrics`'
+/// `nocmap_site_up`); a site appears at its first live heartbeat.
+#[derive(Debug, Default)]
+pub struct SiteStatus(std::sync::Mutex<std::collections::BTreeMap<String, bool>>);
+
+impl SiteStatus {
+    pub fn set(&self, site: &str, up: bool) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(site.to_string(), up);
+    }
+
+    /// Every site known, in name order, with whether it is heard.
+    pub fn snapshot(&self) -> Vec<(String, bool)> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(s, up)| (s.clone(), *up))
+            .collect()
+    }
+}
+
+/// What the sites' task shares with the rest of `serve`.
+pub struct Wiring {
+    /// The live picture: a poller sends its topology and verdicts from
+    /// it; the central writes its site devices' health into it.
+    pub live: Arc<Live>,
+    /// Central: each site's newest topology, for `serve` to merge into the
+    /// map it monitors ([`merge::merge`]).
+    pub topologies: mpsc::UnboundedSender<(String, Topology)>,
+    /// Central: the receivers a site poller's silence is told to.
+    pub receivers: Vec<String>,
+    /// Central: which sites are heard, for `/metrics`.
+    pub status: Arc<SiteStatus>,
+}
 
 /// How this box authenticates to the NATS server.
 #[derive(Debug, Clone)]
@@ -81,11 +128,18 @@ pub fn spawn(
     settings: SiteSettings,
     db: &Path,
     store_config: StoreConfig,
+    wiring: Wiring,
     stop: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     let db = db.to_path_buf();
     match settings.role {
-        NatsRole::Poller => tokio::spawn(publisher::run(settings, db, store_config, stop)),
-        NatsRole::Central => tokio::spawn(central::run(settings, db, store_config, stop)),
+        NatsRole::Poller => tokio::spawn(publisher::run(
+            settings,
+            db,
+            store_config,
+            wiring.live,
+            stop,
+        )),
+        NatsRole::Central => tokio::spawn(central::run(settings, db, store_config, wiring, stop)),
     }
 }

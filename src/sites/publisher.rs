@@ -6,14 +6,21 @@
 //! down). The central creates the stream (a site's user needs no JetStream
 //! API permission): until it exists, publishes fail and the journal keeps
 //! everything, as in a cut; so does a publish the server's permissions
-//! refuse (no acknowledgement comes). All store calls are short and run on
-//! this task's thread through `block_in_place`.
+//! refuse (no acknowledgement comes). After an acknowledged heartbeat the
+//! site's topology (as `serve` monitors it) goes when it changed, and its
+//! devices' verdicts when one changed, each also every refresh period and
+//! again after a cut. All store calls are short and run on this task's
+//! thread through `block_in_place`.
 use super::backfill::{Backfill, Link};
 use super::connect::{self, ACK_TIMEOUT, SitesError};
+use super::wire::SiteState;
 use super::{SiteSettings, wire};
+use crate::live::{Live, Reachability};
 use crate::store::{JournalEntry, Store, StoreConfig};
+use crate::types::UnixMillis;
 use async_nats::jetstream::{self, context::PublishErrorKind, message::PublishMessage};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tokio::task::block_in_place;
@@ -24,12 +31,17 @@ const MAX_BATCH: usize = 500;
 const TICK: Duration = Duration::from_millis(100);
 /// The probe's period while the link is down.
 const PROBE_WHILE_DOWN_MS: u64 = 1_000;
+/// The topology is sent again this often even unchanged.
+const TOPOLOGY_REFRESH: Duration = Duration::from_secs(600);
+/// The verdicts are sent again this often even unchanged.
+const VERDICTS_REFRESH: Duration = Duration::from_secs(60);
 
 /// Runs until `stop` turns true.
 pub async fn run(
     settings: SiteSettings,
     db: PathBuf,
     store_config: StoreConfig,
+    live: Arc<Live>,
     mut stop: watch::Receiver<bool>,
 ) {
     let store = match block_in_place(|| Store::open(&db, store_config)) {
@@ -59,6 +71,9 @@ pub async fn run(
         backfill: Backfill::new(settings.backfill_per_s, 0),
         started: Instant::now(),
         next_probe_ms: 0,
+        live,
+        topology_sent: None,
+        verdicts_sent: None,
     };
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -84,6 +99,11 @@ struct Publisher {
     backfill: Backfill,
     started: Instant,
     next_probe_ms: u64,
+    live: Arc<Live>,
+    /// The last topology acknowledged: its text's hash and when.
+    topology_sent: Option<(u64, Instant)>,
+    /// The last verdicts acknowledged: each device's and when.
+    verdicts_sent: Option<(Vec<(String, Reachability)>, Instant)>,
 }
 
 impl Publisher {
@@ -159,10 +179,14 @@ impl Publisher {
                     tracing::info!(site = %self.site, owed, "site publisher: central reached");
                 }
                 self.next_probe_ms = now + self.heartbeat_ms;
+                self.send_state().await;
                 Ok(())
             }
             Err(e) => {
                 self.backfill.failed();
+                // Everything again once the central is back.
+                self.topology_sent = None;
+                self.verdicts_sent = None;
                 self.next_probe_ms = now + PROBE_WHILE_DOWN_MS;
                 if was == Link::Up {
                     tracing::warn!(site = %self.site, error = %e, "site publisher: central not reached; journalling");
@@ -172,6 +196,83 @@ impl Publisher {
         }
     }
 
+    /// The topology and the verdicts, each when changed or due; a failure
+    /// is logged and tried again at the next heartbeat.
+    async fn send_state(&mut self) {
+        let now = UnixMillis::now();
+        let (topology, verdicts) = self.live.read(|v| {
+            let verdicts: Vec<wire::WireVerdict> = v
+                .topology
+                .devices
+                .iter()
+                .filter_map(|d| Some(wire::WireVerdict::of(&d.id.0, v.devices.get(&d.id)?, now)))
+                .collect();
+            let topology = wire::SiteTopology {
+                site: self.site.clone(),
+                at: now.0,
+                topology: v.topology.clone(),
+            };
+            (topology, verdicts)
+        });
+        let due =
+            |sent: Option<Instant>, every: Duration| sent.is_none_or(|t| t.elapsed() >= every);
+        // The text without its time, so an unchanged map hashes the same.
+        let hash = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            serde_json::to_vec(&topology.topology)
+                .unwrap_or_default()
+                .hash(&mut h);
+            h.finish()
+        };
+        let changed = self.topology_sent.is_none_or(|(h, _)| h != hash);
+        if changed || due(self.topology_sent.map(|s| s.1), TOPOLOGY_REFRESH) {
+            let subject = wire::topology_subject(&self.site);
+            match send_one(&self.js, &subject, topology.encode()).await {
+                Ok(()) => self.topology_sent = Some((hash, Instant::now())),
+                Err(e) => {
+                    tracing::warn!(site = %self.site, error = %e, "site publisher: topology not sent")
+                }
+            }
+        }
+        let states: Vec<(String, Reachability)> = verdicts
+            .iter()
+            .map(|v| (v.device.clone(), v.reachability))
+            .collect();
+        let changed = self
+            .verdicts_sent
+            .as_ref()
+            .is_none_or(|(s, _)| *s != states);
+        if changed || due(self.verdicts_sent.as_ref().map(|s| s.1), VERDICTS_REFRESH) {
+            let msg = wire::SiteVerdicts {
+                site: self.site.clone(),
+                at: now.0,
+                devices: verdicts,
+            };
+            let subject = wire::verdicts_subject(&self.site);
+            match send_one(&self.js, &subject, msg.encode()).await {
+                Ok(()) => self.verdicts_sent = Some((states, Instant::now())),
+                Err(e) => {
+                    tracing::warn!(site = %self.site, error = %e, "site publisher: verdicts not sent")
+                }
+            }
+        }
+    }
+}
+
+/// A topology or verdicts message, published.
+async fn send_one(
+    js: &jetstream::Context,
+    subject: &str,
+    payload: Result<Vec<u8>, wire::StateError>,
+) -> Result<(), String> {
+    let payload = payload.map_err(|e| e.to_string())?;
+    publish(js, subject, PublishMessage::build().payload(payload.into()))
+        .await
+        .map_err(|e| e.to_string())
+}
+
+impl Publisher {
     /// Sends entries as one message and forgets them once acknowledged; a
     /// failure marks the link down and keeps them owed.
     async fn send(&mut self, entries: &[JournalEntry]) -> Result<(), SitesError> {

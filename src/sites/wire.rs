@@ -1,8 +1,12 @@
 //! What travels between a site poller and the central, pure: the subjects
 //! named by site, the message id JetStream deduplicates on, and the JSON
-//! of a batch of journalled samples and of a heartbeat. No secret is ever
-//! part of a subject or a payload.
+//! of a batch of journalled samples, of a heartbeat, of the site's
+//! topology and of its devices' verdicts (the last two bounded in size:
+//! too big is an error, never a cut-off map). No secret is ever part of a
+//! subject or a payload.
+use crate::live::{DeviceHealth, Reachability};
 use crate::store::{JournalEntry, Sample, SeriesKey};
+use crate::topology::Topology;
 use crate::types::UnixMillis;
 use serde::{Deserialize, Serialize};
 
@@ -23,11 +27,23 @@ pub fn heartbeat_subject(site: &str) -> String {
     format!("nocmap.site.{site}.heartbeat")
 }
 
+/// A site's topology subject (the newest message is the site's map).
+pub fn topology_subject(site: &str) -> String {
+    format!("nocmap.site.{site}.topology")
+}
+
+/// A site's verdicts subject (the newest message holds every device's).
+pub fn verdicts_subject(site: &str) -> String {
+    format!("nocmap.site.{site}.verdicts")
+}
+
 /// What a message on a site's subject is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Kind {
     Samples,
     Heartbeat,
+    Topology,
+    Verdicts,
 }
 
 /// The site and kind a subject names (`None`: not one of ours).
@@ -37,6 +53,8 @@ pub fn parse_subject(subject: &str) -> Option<(&str, Kind)> {
     let kind = match kind {
         "samples" => Kind::Samples,
         "heartbeat" => Kind::Heartbeat,
+        "topology" => Kind::Topology,
+        "verdicts" => Kind::Verdicts,
         _ => return None,
     };
     crate::config::valid_site(site).then_some((site, kind))
@@ -113,6 +131,131 @@ pub struct Heartbeat {
     pub every_ms: i64,
 }
 
+/// The largest topology or verdicts message (NATS' default `max_payload`
+/// is 1 MiB; the rest is headroom for headers).
+pub const MAX_STATE_BYTES: usize = 1_000_000;
+
+/// Why a topology or verdicts message was not made or not read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StateError {
+    #[error("{what} of {bytes} bytes is over the limit of {MAX_STATE_BYTES}")]
+    TooBig { what: &'static str, bytes: usize },
+    #[error("{what}: {reason}")]
+    Unreadable { what: &'static str, reason: String },
+    #[error("{what} names site {named}, not {site}")]
+    OtherSite {
+        what: &'static str,
+        named: String,
+        site: String,
+    },
+}
+
+/// A site's discovered topology, as its `serve` monitors it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SiteTopology {
+    pub site: String,
+    /// When the site sent it.
+    pub at: i64,
+    pub topology: Topology,
+}
+
+/// One device's reachability as its site's poller has it now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WireVerdict {
+    pub device: String,
+    /// The site's verdict aged at the site: unknown once stale there.
+    pub reachability: Reachability,
+    pub since_ms: Option<i64>,
+    /// The ICMP round that gave the verdict, on the site's clock.
+    pub last_icmp_ms: Option<i64>,
+    pub rtt_avg_ms: Option<f64>,
+    pub loss_pct: Option<f64>,
+    pub snmp_ok: Option<bool>,
+    pub last_snmp_ms: Option<i64>,
+}
+
+impl WireVerdict {
+    /// `h` at `now` (its verdict aged by the site's own lifetime).
+    pub fn of(device: &str, h: &DeviceHealth, now: UnixMillis) -> WireVerdict {
+        WireVerdict {
+            device: device.to_string(),
+            reachability: crate::live::aged(h, now).reachability,
+            since_ms: h.since_ms.map(|t| t.0),
+            last_icmp_ms: h.last_icmp_ms.map(|t| t.0),
+            rtt_avg_ms: h.rtt_avg_ms,
+            loss_pct: h.loss_pct,
+            snmp_ok: h.snmp_ok,
+            last_snmp_ms: h.last_snmp_ms.map(|t| t.0),
+        }
+    }
+}
+
+/// Every device verdict of one site.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SiteVerdicts {
+    pub site: String,
+    pub at: i64,
+    pub devices: Vec<WireVerdict>,
+}
+
+/// A site's topology or verdicts as a message's payload.
+pub trait SiteState: Serialize + serde::de::DeserializeOwned {
+    const WHAT: &'static str;
+    fn site(&self) -> &str;
+
+    /// The payload; an error (never a truncated map) when over the bound.
+    fn encode(&self) -> Result<Vec<u8>, StateError> {
+        let bytes = serde_json::to_vec(self).map_err(|e| StateError::Unreadable {
+            what: Self::WHAT,
+            reason: e.to_string(),
+        })?;
+        if bytes.len() > MAX_STATE_BYTES {
+            return Err(StateError::TooBig {
+                what: Self::WHAT,
+                bytes: bytes.len(),
+            });
+        }
+        Ok(bytes)
+    }
+
+    /// The payload read back, checked against the bound and against the
+    /// site its subject named.
+    fn decode(payload: &[u8], site: &str) -> Result<Self, StateError> {
+        if payload.len() > MAX_STATE_BYTES {
+            return Err(StateError::TooBig {
+                what: Self::WHAT,
+                bytes: payload.len(),
+            });
+        }
+        let v: Self = serde_json::from_slice(payload).map_err(|e| StateError::Unreadable {
+            what: Self::WHAT,
+            reason: e.to_string(),
+        })?;
+        if v.site() != site {
+            return Err(StateError::OtherSite {
+                what: Self::WHAT,
+                named: v.site().chars().take(80).collect(),
+                site: site.to_string(),
+            });
+        }
+        Ok(v)
+    }
+}
+
+impl SiteState for SiteTopology {
+    const WHAT: &'static str = "a site topology";
+    fn site(&self) -> &str {
+        &self.site
+    }
+}
+
+impl SiteState for SiteVerdicts {
+    const WHAT: &'static str = "a site's verdicts";
+    fn site(&self) -> &str {
+        &self.site
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,6 +270,14 @@ mod tests {
         assert_eq!(
             parse_subject("nocmap.site.b-1.samples"),
             Some(("b-1", Kind::Samples))
+        );
+        assert_eq!(
+            parse_subject(&topology_subject("b-1")),
+            Some(("b-1", Kind::Topology))
+        );
+        assert_eq!(
+            parse_subject(&verdicts_subject("b-1")),
+            Some(("b-1", Kind::Verdicts))
         );
         assert_eq!(parse_subject("nocmap.site.b.1.samples"), None);
         assert_eq!(parse_subject("nocmap.site.b-1.other"), None);
@@ -168,5 +319,55 @@ mod tests {
             bad += usize::from(back.to_bits() != v.to_bits());
         }
         assert_eq!(bad, 0, "{bad} of 20000 doubles changed through JSON");
+    }
+
+    #[test]
+    fn topology_and_verdicts_round_trip_and_are_bounded() {
+        let mut d = crate::topology::Device::for_test("r1", false);
+        d.sys_location = Some("rack \u{1b}[2J 4".into());
+        let t = SiteTopology {
+            site: "b1".into(),
+            at: 5,
+            topology: Topology {
+                devices: vec![d],
+                links: vec![],
+            },
+        };
+        let bytes = t.encode().unwrap();
+        assert_eq!(SiteTopology::decode(&bytes, "b1").unwrap(), t);
+        assert!(matches!(
+            SiteTopology::decode(&bytes, "b2"),
+            Err(StateError::OtherSite { .. })
+        ));
+        assert!(matches!(
+            SiteTopology::decode(b"{", "b1"),
+            Err(StateError::Unreadable { .. })
+        ));
+        assert!(matches!(
+            SiteVerdicts::decode(&vec![b' '; MAX_STATE_BYTES + 1], "b1"),
+            Err(StateError::TooBig { .. })
+        ));
+        let mut big = t.clone();
+        big.topology.devices[0].sys_descr = Some("x".repeat(MAX_STATE_BYTES));
+        assert!(matches!(big.encode(), Err(StateError::TooBig { .. })));
+
+        let h = DeviceHealth {
+            reachability: Reachability::Down,
+            last_icmp_ms: Some(UnixMillis(1_000)),
+            icmp_stale_after_ms: Some(3_000),
+            loss_pct: Some(100.0),
+            ..Default::default()
+        };
+        let fresh = WireVerdict::of("r1", &h, UnixMillis(2_000));
+        assert_eq!(fresh.reachability, Reachability::Down);
+        // Stale at the site: unknown on the wire, never down.
+        let old = WireVerdict::of("r1", &h, UnixMillis(9_000));
+        assert_eq!(old.reachability, Reachability::Unknown);
+        let v = SiteVerdicts {
+            site: "b1".into(),
+            at: 9,
+            devices: vec![fresh, old],
+        };
+        assert_eq!(SiteVerdicts::decode(&v.encode().unwrap(), "b1").unwrap(), v);
     }
 }

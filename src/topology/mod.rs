@@ -21,5 +21,5 @@ pub use model::{
 pub use names::{DeviceLabels, NameError, resolve_device, resolve_link};
 pub use paths::{Hop, Route};
 pub use role::{Role, roles};
-pub use site::{site_of, sites};
+pub use site::{SITE_TAG, site_of, sites};
 pub use spof::SinglePointsOfFailure;

@@ -69,6 +69,10 @@ pub struct Device {
     /// names any of it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hardware: Option<Hardware>,
+    /// At a central (`[nats]`): the site whose poller reported the device
+    /// (the central neither polls it nor keeps its own verdict of it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_site: Option<String>,
 }
 
 /// A chassis' model, serial and revisions (ENTITY-MIB entPhysicalTable):
@@ -215,6 +219,7 @@ impl Device {
             unresolved: vec![],
             placement: vec![],
             hardware: None,
+            from_site: None,
         }
     }
 }

@@ -30,6 +30,7 @@ pub fn device(name: &str) -> Device {
         unresolved: Vec::new(),
         placement: Vec::new(),
         hardware: None,
+        from_site: None,
     }
 }
 

@@ -55,6 +55,7 @@ fn managed_device(r: &DeviceReport, id: &DeviceId) -> Device {
         unresolved: r.unresolved.clone(),
         placement: Vec::new(),
         hardware: r.hardware.clone(),
+        from_site: None,
     }
 }
 
@@ -79,6 +80,7 @@ pub(super) fn unmanaged(id: &DeviceId) -> Device {
         unresolved: Vec::new(),
         placement: Vec::new(),
         hardware: None,
+        from_site: None,
     }
 }
 
