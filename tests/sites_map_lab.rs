@@ -22,10 +22,8 @@ mod support;
 use nocmap_lab::Lab;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
-use support::Kill;
 use support::lab::Routers;
 use support::serve::{ServeCmd, files};
 
@@ -42,26 +40,6 @@ const HOOK_PORT: u16 = 18_253;
 const SITE: &str = "mapbranch";
 const RULE: &str = "site_poller_unreachable";
 const CUT: Duration = Duration::from_secs(8);
-
-fn nats_server(lab: &Lab, dir: &Path) -> Kill {
-    let log = std::fs::File::create(dir.join("nats.log")).unwrap();
-    let child = lab
-        .command_in("noc", "nats-server")
-        .unwrap()
-        .args(["-js", "-sd"])
-        .arg(dir.join("js"))
-        .args(["-a", "0.0.0.0", "-p", &NATS_PORT.to_string()])
-        .args(["-m", &NATS_MONITOR.to_string()])
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("start nats-server");
-    let server = Kill(child);
-    support::wait_until("nats-server ready", Duration::from_secs(20), || {
-        support::noc_get(lab, NATS_MONITOR, "/healthz")
-    });
-    server
-}
 
 /// The central's map: the site's devices by sysName (id, site, the
 /// reachability and whether it is stale) and its links as sysName pairs.
@@ -207,7 +185,7 @@ fn the_central_maps_a_sites_devices_and_a_silent_site_is_stale_not_down() {
     .unwrap();
     // The site's discovery finds dev through LLDP.
     lab.wait_lldp_settled(Duration::from_secs(30)).unwrap();
-    let _nats = nats_server(&lab, dir.path());
+    let _nats = support::nats::start_jetstream(&lab, dir.path(), NATS_PORT, NATS_MONITOR);
     let hooks = support::Hooks::default();
     support::start_webhook(&lab, HOOK_PORT, hooks.clone());
     let central = ServeCmd::bare(&lab)
@@ -255,16 +233,7 @@ fn the_central_maps_a_sites_devices_and_a_silent_site_is_stale_not_down() {
     assert_eq!(site_up(&lab), Some(1.0), "nocmap_site_up before the cut");
     assert!(site_alerts(&lab).is_empty());
 
-    support::nft(
-        &lab,
-        "site",
-        &format!(
-            "table inet mapcut {{
-               chain o {{ type filter hook output priority 0; ip daddr {central_addr} drop; }}
-               chain i {{ type filter hook input priority 0; ip saddr {central_addr} drop; }}
-             }}"
-        ),
-    );
+    support::nats::cut(&lab, "site", "mapcut", &central_addr);
     let cut_at = Instant::now();
     // Every second of the cut: no site device is ever down at the central.
     let mut stale_seen = false;
@@ -289,7 +258,7 @@ fn the_central_maps_a_sites_devices_and_a_silent_site_is_stale_not_down() {
     });
     assert_eq!(site_up(&lab), Some(0.0), "nocmap_site_up during the cut");
 
-    support::nft(&lab, "site", "delete table inet mapcut");
+    support::nats::heal(&lab, "site", "mapcut");
     support::wait_until(
         "dev up again and the site alert resolved",
         Duration::from_secs(20),

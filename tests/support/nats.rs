@@ -35,6 +35,48 @@ pub fn start_server(
     server
 }
 
+/// An open nats-server with JetStream (store under `dir/js`, log in
+/// `dir/nats.log`) in the noc's namespace on `port`, its monitor on
+/// `monitor`; returns once `/healthz` answers.
+pub fn start_jetstream(lab: &Lab, dir: &Path, port: u16, monitor: u16) -> Kill {
+    let log = std::fs::File::create(dir.join("nats.log")).unwrap();
+    let child = lab
+        .command_in("noc", "nats-server")
+        .unwrap()
+        .args(["-js", "-sd"])
+        .arg(dir.join("js"))
+        .args(["-a", "0.0.0.0", "-p", &port.to_string()])
+        .args(["-m", &monitor.to_string()])
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("start nats-server");
+    let server = Kill(child);
+    super::wait_until("nats-server ready", Duration::from_secs(20), || {
+        super::noc_get(lab, monitor, "/healthz")
+    });
+    server
+}
+
+/// A WAN cut: nftables table `table` in `node` drops everything to and
+/// from `peer`. [`heal`] lifts it.
+pub fn cut(lab: &Lab, node: &str, table: &str, peer: &str) {
+    super::nft(
+        lab,
+        node,
+        &format!(
+            "table inet {table} {{
+               chain o {{ type filter hook output priority 0; ip daddr {peer} drop; }}
+               chain i {{ type filter hook input priority 0; ip saddr {peer} drop; }}
+             }}"
+        ),
+    );
+}
+
+pub fn heal(lab: &Lab, node: &str, table: &str) {
+    super::nft(lab, node, &format!("delete table inet {table}"));
+}
+
 /// A client on a thread of its own in the noc's namespace, connected by
 /// `options` to `url`, subscribed to `>`: (subject, payload) of every
 /// message the server let through, until `stop`.
