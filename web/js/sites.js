@@ -67,6 +67,35 @@ export function arrangeSites(sizes) {
   return at;
 }
 
+// The box around `list`'s footprints at `pos` (Map id → {x, y}).
+function bounds(list, pos) {
+  let x1 = Infinity, y1 = Infinity, x2 = -Infinity, y2 = -Infinity;
+  for (const n of list) {
+    const p = pos.get(n.id);
+    x1 = Math.min(x1, p.x - n.w / 2); x2 = Math.max(x2, p.x + n.w / 2);
+    y1 = Math.min(y1, p.y - n.top); y2 = Math.max(y2, p.y - n.top + n.h);
+  }
+  return { x1, y1, x2, y2 };
+}
+
+// The frame a site's positions are saved in is the flat map's: a site
+// none of whose devices had a saved position is moved (in x, rows kept)
+// to the right of every site laid out before it, so the flat view, which
+// keeps the saved positions, does not draw the sites on top of each
+// other. `laid`: [{list, pos, fresh, bounds}], sites in name order; a
+// site's place in its box does not change. Pure (moves `pos`).
+export function sideBySide(laid) {
+  const isFresh = (s) => s.fresh.length === s.list.length;
+  let right = -Infinity;
+  for (const s of laid) if (!isFresh(s)) right = Math.max(right, s.bounds.x2);
+  for (const s of laid) {
+    if (!isFresh(s)) continue;
+    const dx = right === -Infinity ? 0 : right + GAP - s.bounds.x1;
+    for (const p of s.pos.values()) p.x += dx;
+    right = s.bounds.x2 + dx;
+  }
+}
+
 // The reachability a device is drawn with (as nodeData has it).
 const reachOf = (d) => (d.health && d.health.reachability) || 'unknown';
 
@@ -133,17 +162,17 @@ export class SiteGroups {
       if (!edges.has(s)) edges.set(s, []);
       edges.get(s).push([l.a.device, l.b.device]);
     }
+    const laidOut = [];
     for (const [site, devices] of bySite) {
       const list = devices.map((d) => Object.assign({ id: d.id, role: d.role }, this.footprintOf(d)));
       const laid = layoutKeeping(list, edges.get(site) || [], keep);
-      const pos = laid.pos;
-      for (const id of laid.fresh) fresh.push([id, pos.get(id)]);
-      let x1 = Infinity, y1 = Infinity, x2 = -Infinity, y2 = -Infinity;
-      for (const n of list) {
-        const p = pos.get(n.id);
-        x1 = Math.min(x1, p.x - n.w / 2); x2 = Math.max(x2, p.x + n.w / 2);
-        y1 = Math.min(y1, p.y - n.top); y2 = Math.max(y2, p.y - n.top + n.h);
-      }
+      laidOut.push({ site, list, pos: laid.pos, fresh: laid.fresh, bounds: bounds(list, laid.pos) });
+    }
+    laidOut.sort((a, b) => (a.site < b.site ? -1 : a.site > b.site ? 1 : 0));
+    sideBySide(laidOut);
+    for (const { site, list, pos, fresh: mine } of laidOut) {
+      for (const id of mine) fresh.push([id, pos.get(id)]);
+      const { x1, y1, x2, y2 } = bounds(list, pos);
       const cx = (x1 + x2) / 2, cyy = (y1 + y2) / 2;
       const rel = new Map();
       for (const [id, p] of pos) rel.set(id, { x: p.x - cx, y: p.y - cyy });
