@@ -4,7 +4,7 @@
 //! changed, and that change as events in the history (kind `topology`).
 use crate::discovery::crawl::CrawlResult;
 use crate::live::{AgentProblem, DiscoveryRun, Live};
-use crate::store::{EventRow, EventVarbind};
+use crate::store::EventRow;
 use crate::topology::{LinkKey, Topology, TopologyDiff};
 use crate::types::UnixMillis;
 
@@ -57,27 +57,16 @@ pub fn log_change(live: &Live, new: &Topology) -> TopologyDiff {
 /// naming the link (`r1[eth1] -- r2[eth1]`) as its one value, so a device's
 /// events say when its neighbours came and went. Pure.
 pub fn change_events(change: &TopologyDiff, at: UnixMillis) -> Vec<EventRow> {
-    let event = |device: &str, name: &str, link: Option<&LinkKey>| EventRow {
-        id: 0,
-        at,
-        device: Some(device.to_string()),
-        matched_by: None,
-        source: "discovery".to_string(),
-        kind: "topology".to_string(),
-        version: String::new(),
-        name: name.to_string(),
-        trap_oid: String::new(),
-        if_index: None,
-        varbinds: link
-            .map(|k| {
-                vec![EventVarbind {
-                    oid: String::new(),
-                    name: "link".to_string(),
-                    value: k.to_string(),
-                }]
-            })
-            .unwrap_or_default(),
-        syslog: None,
+    let event = |device: &str, name: &str, link: Option<&LinkKey>| {
+        let values = link.map(|k| vec![("link", k.to_string())]);
+        EventRow::observed(
+            at,
+            device,
+            "discovery",
+            "topology",
+            name,
+            values.unwrap_or_default(),
+        )
     };
     let mut out = Vec::new();
     for d in &change.devices_added {

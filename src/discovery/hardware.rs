@@ -3,10 +3,11 @@
 //! containedIn), then that one row's model, serial, revisions and maker by
 //! a GET, so a chassis of thousands of entities costs two column walks, not
 //! the whole table. Pure but for the OIDs the reader asks for.
+use crate::snmp::Oid;
 use crate::snmp::table::rows;
 use crate::topology::Hardware;
 use crate::vitals::ENT_PHYSICAL_ENTRY;
-use crate::vitals::inventory::{EntityClass, Inventory};
+use crate::vitals::inventory::{EntityClass, Inventory, PhysicalEntity};
 use async_snmp::VarBind;
 
 /// entPhysicalContainedIn and entPhysicalClass: the columns walked whole.
@@ -15,35 +16,37 @@ pub const WALKED_COLUMNS: [u32; 2] = [4, 5];
 /// read for the chassis row only.
 const CHASSIS_COLUMNS: [u32; 7] = [2, 8, 9, 10, 11, 12, 13];
 
-/// The top-level chassis' index (the first chassis contained in nothing,
-/// else the first chassis), from the walked columns.
-pub fn chassis_index(vbs: &[VarBind]) -> Option<u32> {
+/// The top-level chassis (the first chassis contained in nothing, else the
+/// first chassis) as the inventory reads it, with its firmware.
+fn chassis(vbs: &[VarBind]) -> Option<(PhysicalEntity, Option<String>)> {
     let inventory = Inventory::from_rows(&rows(ENT_PHYSICAL_ENTRY, vbs));
-    inventory
+    let firmware = inventory.firmware().map(str::to_string);
+    let c = inventory
         .chassis
-        .filter(|c| c.class == EntityClass::Chassis)
-        .map(|c| c.index)
+        .filter(|c| c.class == EntityClass::Chassis)?;
+    Some((c, firmware))
+}
+
+/// The chassis' index, from the walked columns.
+pub fn chassis_index(vbs: &[VarBind]) -> Option<u32> {
+    chassis(vbs).map(|(c, _)| c.index)
 }
 
 /// The chassis row's OIDs to GET.
-pub fn chassis_oids(index: u32) -> Vec<Vec<u32>> {
+pub fn chassis_oids(index: u32) -> Vec<Oid> {
     CHASSIS_COLUMNS
         .iter()
         .map(|c| {
             let mut oid = ENT_PHYSICAL_ENTRY.to_vec();
             oid.extend([*c, index]);
-            oid
+            Oid::from_slice(&oid)
         })
         .collect()
 }
 
 /// The chassis' hardware, when the agent names anything of it.
 pub fn hardware(vbs: &[VarBind]) -> Option<Hardware> {
-    let inventory = Inventory::from_rows(&rows(ENT_PHYSICAL_ENTRY, vbs));
-    let firmware = inventory.firmware().map(str::to_string);
-    let c = inventory
-        .chassis
-        .filter(|c| c.class == EntityClass::Chassis)?;
+    let (c, firmware) = chassis(vbs)?;
     let hw = Hardware {
         model: c.model,
         serial: c.serial,
@@ -58,7 +61,6 @@ pub fn hardware(vbs: &[VarBind]) -> Option<Hardware> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::snmp::Oid;
     use async_snmp::{Value, VarBind};
     use bytes::Bytes;
 
@@ -90,7 +92,7 @@ mod tests {
         assert_eq!(hardware(&vbs), None, "a chassis that names nothing");
         let oids = chassis_oids(7);
         assert_eq!(oids.len(), 7);
-        assert_eq!(oids[4], [1, 3, 6, 1, 2, 1, 47, 1, 1, 1, 1, 11, 7]);
+        assert_eq!(oids[4].arcs(), [1, 3, 6, 1, 2, 1, 47, 1, 1, 1, 1, 11, 7]);
         vbs.extend([
             col(13, 7, text("WS-C3750X-48P ")),
             col(11, 7, text("FDO1234X0YZ\0")),

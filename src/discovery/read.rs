@@ -157,11 +157,7 @@ pub async fn read_device(session: &dyn AgentSession) -> (DeviceReport, Vec<VarBi
     }
     // The chassis row's model, serial and revisions, one GET.
     if let Some(index) = super::hardware::chassis_index(&vbs) {
-        let wanted: Vec<Oid> = super::hardware::chassis_oids(index)
-            .iter()
-            .map(|o| Oid::from_slice(o))
-            .collect();
-        match session.get(&wanted).await {
+        match session.get(&super::hardware::chassis_oids(index)).await {
             Ok(got) => vbs.extend(got),
             Err(e) => partial.push(format!("entPhysicalTable chassis row {index}: {e}")),
         }

@@ -7,7 +7,7 @@
 use super::{PollerContext, Ticker};
 use crate::icmp::{ProbeProto, TraceOptions, Tracer};
 use crate::live::{DeviceHealth, PathChange, PathHop, hops_of};
-use crate::store::{EventRow, EventVarbind};
+use crate::store::EventRow;
 use crate::topology::DeviceId;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -101,26 +101,15 @@ pub(super) fn text(hops: &[PathHop]) -> String {
 /// The history's record of a route change on `device`: kind `path`, name
 /// `path_changed`, the routes before and after as its two values. Pure.
 pub(super) fn change_event(device: &DeviceId, change: &PathChange) -> EventRow {
-    let value = |name: &str, hops: &[PathHop]| EventVarbind {
-        oid: String::new(),
-        name: name.to_string(),
-        value: text(hops),
-    };
-    EventRow {
-        id: 0,
-        at: change.at_ms,
-        device: Some(device.0.clone()),
-        matched_by: None,
-        source: "poller".to_string(),
-        kind: "path".to_string(),
-        version: String::new(),
-        name: "path_changed".to_string(),
-        trap_oid: String::new(),
-        if_index: None,
-        varbinds: vec![
-            value("before", &change.before),
-            value("after", &change.after),
+    EventRow::observed(
+        change.at_ms,
+        &device.0,
+        "poller",
+        "path",
+        "path_changed",
+        vec![
+            ("before", text(&change.before)),
+            ("after", text(&change.after)),
         ],
-        syslog: None,
-    }
+    )
 }

@@ -56,6 +56,42 @@ pub struct EventRow {
     pub syslog: Option<SyslogFields>,
 }
 
+impl EventRow {
+    /// An event nocmap itself saw about `device` (a discovery change, a
+    /// route change): no sender address, no SNMP fields; `values` named
+    /// values, each without an OID.
+    pub fn observed(
+        at: UnixMillis,
+        device: &str,
+        source: &str,
+        kind: &str,
+        name: &str,
+        values: Vec<(&str, String)>,
+    ) -> EventRow {
+        EventRow {
+            id: 0,
+            at,
+            device: Some(device.to_string()),
+            matched_by: None,
+            source: source.to_string(),
+            kind: kind.to_string(),
+            version: String::new(),
+            name: name.to_string(),
+            trap_oid: String::new(),
+            if_index: None,
+            varbinds: values
+                .into_iter()
+                .map(|(name, value)| EventVarbind {
+                    oid: String::new(),
+                    name: name.to_string(),
+                    value,
+                })
+                .collect(),
+            syslog: None,
+        }
+    }
+}
+
 /// What a syslog event holds beyond the common columns. For syslog rows
 /// `kind` is `syslog`, `version` the format (`rfc5424`, `rfc3164`),
 /// `name` the app (or `syslog`), `trap_oid` empty and `varbinds` empty.
