@@ -88,6 +88,30 @@ fn read_only_mount(path: &Path) -> bool {
     unsafe { libc::statvfs(c.as_ptr(), &mut st) == 0 && st.f_flag & libc::ST_RDONLY != 0 }
 }
 
+/// Switches the connection to WAL and returns the journal mode now in
+/// force. Changing the mode needs the exclusive lock, and SQLite answers
+/// "database is locked" at once, without the busy handler, when another
+/// connection holding a read lock wants the same upgrade (its deadlock
+/// rule): connections opening one new file together meet that. The switch
+/// is retried for up to the busy timeout.
+fn set_wal(conn: &Connection) -> rusqlite::Result<String> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0)) {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// How long a connection waits for another one's lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
 impl Store {
     /// Opens (creating if needed) the store at `path`, migrating an older
     /// schema forward; a newer schema is [`StoreError::NewerSchema`].
@@ -113,17 +137,14 @@ impl Store {
                 path: PathBuf::from(path),
             });
         }
-        conn.busy_timeout(Duration::from_secs(5))
-            .map_err(open_err)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
         // 16 KiB pages for a new file (no effect on an existing one, whose
         // page size stays): measured with time-clustered samples, 1,000-sample
         // batches wrote faster and 2-day raw reads of one series ran about
         // twice as fast as with 4 KiB pages (BENCHMARKS-store2.md).
         conn.pragma_update(None, "page_size", PAGE_SIZE)
             .map_err(open_err)?;
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
-            .map_err(open_err)?;
+        let mode = set_wal(&conn).map_err(open_err)?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(StoreError::NoWal {
                 path: PathBuf::from(path),
