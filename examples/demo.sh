@@ -12,6 +12,8 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 need=(snmpd snmp lldpd iproute2 nftables iperf3 ethtool)
+# The multi-site tour (`--sites`) also runs nats-server.
+for a in "$@"; do [ "$a" = --sites ] && need+=(nats-server); done
 if command -v apt-get >/dev/null && command -v dpkg >/dev/null; then
   missing=()
   for p in "${need[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

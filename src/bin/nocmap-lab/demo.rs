@@ -32,9 +32,13 @@ pub struct DemoArgs {
     /// Where the monitor's API is offered on this host.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: std::net::SocketAddr,
+    /// The multi-site tour instead: a central and two sites' pollers over
+    /// nats-server (needs the `nats-server` package).
+    #[arg(long)]
+    pub sites: bool,
 }
 
-fn require_tools() -> anyhow::Result<()> {
+pub(super) fn require_tools() -> anyhow::Result<()> {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
         bail!("the demo builds network namespaces and needs root: run it with sudo");
@@ -58,7 +62,7 @@ fn require_tools() -> anyhow::Result<()> {
 
 /// The product binary: `nocmap` in the directory of this one (cargo builds
 /// both into the same target directory).
-fn nocmap_exe() -> anyhow::Result<PathBuf> {
+pub(super) fn nocmap_exe() -> anyhow::Result<PathBuf> {
     let me = std::env::current_exe().context("cannot find the nocmap-lab binary")?;
     let exe = me.with_file_name("nocmap");
     if !exe.is_file() {
@@ -79,6 +83,9 @@ fn in_noc(lab: &Lab, exe: &Path, args: &[&str]) -> anyhow::Result<std::process::
 }
 
 pub async fn run(args: DemoArgs, state_root: &Path) -> anyhow::Result<ExitCode> {
+    if args.sites {
+        return super::demo_sites::run(args, state_root).await;
+    }
     require_tools()?;
     let exe = nocmap_exe()?;
     let spec = match &args.lab {

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod demo;
+mod demo_sites;
 mod demo_traffic;
 mod lab;
 mod relay;

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use tokio::net::{TcpListener, TcpStream};
 
 /// Connect to `target` from inside the namespace `ns` (a name under /run/netns).
-fn connect_in(ns: &str, target: SocketAddr) -> std::io::Result<std::net::TcpStream> {
+pub(super) fn connect_in(ns: &str, target: SocketAddr) -> std::io::Result<std::net::TcpStream> {
     use std::os::fd::AsRawFd;
     let path = format!("/run/netns/{ns}");
     std::thread::spawn(move || {
