@@ -14,9 +14,12 @@
 //! the WAN for 8 s: the central shows the site's devices stale/unknown
 //! (never down), records one "site poller unreachable" alert and its
 //! receiver is told once, and `nocmap_site_up` is 0. After the heal `dev`
-//! is up again, the alert resolved (told once more) and the gauge 1. Without the site's topology and verdicts on
-//! the wire the central's map has no site device and the first wait fails;
-//! without the site alert the alert waits fail.
+//! is up again, the alert resolved (told once more) and the gauge 1.
+//! The site's link at the central is drawn from the site's interface polls:
+//! ok with a rate while the site is heard, stale during the cut. Without
+//! the site's topology and verdicts on the wire the central's map has no
+//! site device and the first wait fails; without the site alert the alert
+//! waits fail; without the site's interfaces the link wait fails.
 #[macro_use]
 mod support;
 use nocmap_lab::Lab;
@@ -77,6 +80,23 @@ fn central_map(lab: &Lab) -> Option<Map> {
         })
         .collect();
     Some(Map { devices, links })
+}
+
+/// The central's state of the site's link `site`–`dev` (`ok`, `stale`, ...)
+/// and whether it has a rate, from the site's interface polls.
+fn site_link(lab: &Lab) -> Option<(String, bool)> {
+    let body = support::noc_get(lab, CENTRAL_API, "/api/topology")?;
+    let t: Value = serde_json::from_str(&body).ok()?;
+    let name = |id: &Value| {
+        t["devices"].as_array()?.iter().find(|d| &d["id"] == id)?["sys_name"]
+            .as_str()
+            .map(String::from)
+    };
+    let l = t["links"].as_array()?.iter().find(|l| {
+        let ends = [name(&l["a"]["device"]), name(&l["b"]["device"])];
+        ends.contains(&Some("site".into())) && ends.contains(&Some("dev".into()))
+    })?;
+    Some((l["state"].as_str()?.to_string(), l["in_bps"].is_number()))
 }
 
 /// The history's events of the site alert: (event, device).
@@ -230,6 +250,13 @@ fn the_central_maps_a_sites_devices_and_a_silent_site_is_stale_not_down() {
         map.links
     );
     let up_at = t0.elapsed();
+    // The site's link is drawn from the site's own interface polls: live,
+    // with a rate (without them it reads stale at the central).
+    support::wait_until(
+        "the site's link ok with a rate at the central",
+        Duration::from_secs(20),
+        || (site_link(&lab)? == ("ok".to_string(), true)).then_some(()),
+    );
     assert_eq!(site_up(&lab), Some(1.0), "nocmap_site_up before the cut");
     assert!(site_alerts(&lab).is_empty());
 
@@ -237,6 +264,7 @@ fn the_central_maps_a_sites_devices_and_a_silent_site_is_stale_not_down() {
     let cut_at = Instant::now();
     // Every second of the cut: no site device is ever down at the central.
     let mut stale_seen = false;
+    let mut link_stale_seen = false;
     while cut_at.elapsed() < CUT {
         let m = central_map(&lab).expect("the central answers during the cut");
         for (name, d) in &m.devices {
@@ -244,9 +272,14 @@ fn the_central_maps_a_sites_devices_and_a_silent_site_is_stale_not_down() {
         }
         let dev = &m.devices["dev"];
         stale_seen |= dev.2.as_deref() == Some("unknown") && dev.3;
+        link_stale_seen |= site_link(&lab).is_some_and(|l| l.0 == "stale");
         std::thread::sleep(Duration::from_millis(500));
     }
     assert!(stale_seen, "dev never read stale/unknown during the cut");
+    assert!(
+        link_stale_seen,
+        "the site's link never read stale during the cut"
+    );
     let during = site_alerts(&lab);
     assert_eq!(
         during,
@@ -275,6 +308,11 @@ fn the_central_maps_a_sites_devices_and_a_silent_site_is_stale_not_down() {
     );
     assert_eq!(told(&hooks), ["firing", "resolved"]);
     assert_eq!(site_up(&lab), Some(1.0), "nocmap_site_up after the heal");
+    support::wait_until(
+        "the site's link ok again after the heal",
+        Duration::from_secs(20),
+        || (site_link(&lab)? == ("ok".to_string(), true)).then_some(()),
+    );
     let all = site_alerts(&lab);
     let events: Vec<&str> = all.iter().map(|e| e.0.as_str()).collect();
     assert_eq!(events, ["fired", "resolved"]);

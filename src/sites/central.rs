@@ -13,7 +13,7 @@
 use super::connect::{self, SitesError};
 use super::liveness::{SiteEvent, SiteWatch};
 use super::wire::SiteState;
-use super::{SiteSettings, Wiring, merge, site_alert, wire};
+use super::{SiteSettings, Wiring, merge, site_alert, wire, wire_interfaces};
 use crate::store::{Batch, Store, StoreConfig};
 use crate::types::UnixMillis;
 use async_nats::jetstream::consumer::{AckPolicy, pull};
@@ -92,6 +92,22 @@ impl Sites {
         live.update_devices(|d| merge::apply_verdicts(d, &members, v, heard, window));
     }
 
+    /// A site's link interfaces, received at `received`, into the live
+    /// picture while the site is heard (a silent site's stay stale).
+    fn apply_interfaces(
+        &self,
+        site: &str,
+        interfaces: &[wire_interfaces::WireInterface],
+        received: UnixMillis,
+    ) {
+        if self.watch.heard_at(site).is_none() {
+            return;
+        }
+        let live = &self.wiring.live;
+        let members = live.read_topology(|t| merge::site_devices(t, site));
+        live.update_interfaces(|i| wire_interfaces::apply(i, &members, interfaces, received));
+    }
+
     /// A change of a site's liveness: told in the log, its devices stale
     /// when silent, and the site's alert fired or resolved.
     fn changed(&mut self, store: &mut Store, event: &SiteEvent) {
@@ -111,6 +127,7 @@ impl Sites {
                 let live = &self.wiring.live;
                 let members = live.read_topology(|t| merge::site_devices(t, site));
                 live.update_devices(|d| merge::silence(d, &members));
+                live.update_interfaces(|i| wire_interfaces::silence(i, &members));
                 self.silent_since.insert(site.clone(), UnixMillis(*last_ms));
                 Some(site_alert::event(site, true, UnixMillis(*last_ms), now))
             }
@@ -230,6 +247,14 @@ async fn consume(
                     let seq = msg.info().map(|i| i.stream_sequence).unwrap_or(0);
                     if let Some(before) = newer(&mut sites.verdicts_seq, site, seq) {
                         superseded = before;
+                        // When the stream took it in (the server's clock; a
+                        // message read again after a restart is not new).
+                        let published = msg
+                            .info()
+                            .map(|i| (i.published.unix_timestamp_nanos() / 1_000_000) as i64)
+                            .unwrap_or(i64::MAX);
+                        let received = UnixMillis(UnixMillis::now().0.min(published));
+                        sites.apply_interfaces(site, &v.interfaces, received);
                         sites.verdicts.insert(site.to_string(), v);
                         sites.apply(site);
                     }

@@ -180,6 +180,7 @@ mod tests {
         let v = SiteVerdicts {
             site: "b1".into(),
             at: 0,
+            interfaces: vec![],
             devices: vec![
                 WireVerdict {
                     device: "sw".into(),

@@ -8,7 +8,8 @@
 //! `serve` to merge into its one map ([`merge`], pure), keeps the site
 //! devices' health from their verdicts, tells which sites went silent
 //! ([`liveness`], pure) and raises one [`site_alert`] per silent site.
-//! [`wire`] (pure) is what travels;
+//! [`wire`] (pure) is what travels, with [`wire_interfaces`] the site's
+//! link interfaces (their state and rates) inside the verdicts;
 //! [`connect`] the connection and the stream. Without `[nats]` nothing
 //! here runs.
 pub mod backfill;
@@ -19,6 +20,7 @@ pub mod merge;
 mod publisher;
 pub mod site_alert;
 pub mod wire;
+pub mod wire_interfaces;
 
 pub use connect::{NatsStats, SitesError, stats};
 

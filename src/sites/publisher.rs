@@ -14,7 +14,7 @@
 use super::backfill::{Backfill, Link};
 use super::connect::{self, ACK_TIMEOUT, SitesError};
 use super::wire::SiteState;
-use super::{SiteSettings, wire};
+use super::{SiteSettings, wire, wire_interfaces};
 use crate::live::{Live, Reachability};
 use crate::store::{JournalEntry, Store, StoreConfig};
 use crate::types::UnixMillis;
@@ -35,6 +35,8 @@ const PROBE_WHILE_DOWN_MS: u64 = 1_000;
 const TOPOLOGY_REFRESH: Duration = Duration::from_secs(600);
 /// The verdicts are sent again this often even unchanged.
 const VERDICTS_REFRESH: Duration = Duration::from_secs(60);
+/// A new round of interface polls is sent at most this often.
+const INTERFACES_EVERY: Duration = Duration::from_secs(5);
 
 /// Runs until `stop` turns true.
 pub async fn run(
@@ -102,8 +104,9 @@ struct Publisher {
     live: Arc<Live>,
     /// The last topology acknowledged: its text's hash and when.
     topology_sent: Option<(u64, Instant)>,
-    /// The last verdicts acknowledged: each device's and when.
-    verdicts_sent: Option<(Vec<(String, Reachability)>, Instant)>,
+    /// The last verdicts acknowledged: each device's, when, and the newest
+    /// interface poll they carried.
+    verdicts_sent: Option<(Vec<(String, Reachability)>, Instant, Option<i64>)>,
 }
 
 impl Publisher {
@@ -200,19 +203,20 @@ impl Publisher {
     /// is logged and tried again at the next heartbeat.
     async fn send_state(&mut self) {
         let now = UnixMillis::now();
-        let (topology, verdicts) = self.live.read(|v| {
+        let (topology, verdicts, interfaces) = self.live.read(|v| {
             let verdicts: Vec<wire::WireVerdict> = v
                 .topology
                 .devices
                 .iter()
                 .filter_map(|d| Some(wire::WireVerdict::of(&d.id.0, v.devices.get(&d.id)?, now)))
                 .collect();
+            let interfaces = wire_interfaces::link_ends(v.topology, v.interfaces, now);
             let topology = wire::SiteTopology {
                 site: self.site.clone(),
                 at: now.0,
                 topology: v.topology.clone(),
             };
-            (topology, verdicts)
+            (topology, verdicts, interfaces)
         });
         let due =
             |sent: Option<Instant>, every: Duration| sent.is_none_or(|t| t.elapsed() >= every);
@@ -242,16 +246,24 @@ impl Publisher {
         let changed = self
             .verdicts_sent
             .as_ref()
-            .is_none_or(|(s, _)| *s != states);
-        if changed || due(self.verdicts_sent.as_ref().map(|s| s.1), VERDICTS_REFRESH) {
+            .is_none_or(|(s, _, _)| *s != states);
+        // A new round of interface polls goes out too, at most every
+        // INTERFACES_EVERY, so the central's links show live utilisation.
+        let newest = wire_interfaces::newest_poll(&interfaces, now);
+        let polled = self
+            .verdicts_sent
+            .as_ref()
+            .is_some_and(|(_, at, sent)| newest > *sent && at.elapsed() >= INTERFACES_EVERY);
+        if changed || polled || due(self.verdicts_sent.as_ref().map(|s| s.1), VERDICTS_REFRESH) {
             let msg = wire::SiteVerdicts {
                 site: self.site.clone(),
                 at: now.0,
                 devices: verdicts,
+                interfaces,
             };
             let subject = wire::verdicts_subject(&self.site);
             match send_one(&self.js, &subject, msg.encode()).await {
-                Ok(()) => self.verdicts_sent = Some((states, Instant::now())),
+                Ok(()) => self.verdicts_sent = Some((states, Instant::now(), newest)),
                 Err(e) => {
                     tracing::warn!(site = %self.site, error = %e, "site publisher: verdicts not sent")
                 }

@@ -196,6 +196,9 @@ pub struct SiteVerdicts {
     pub site: String,
     pub at: i64,
     pub devices: Vec<WireVerdict>,
+    /// The interfaces that end the site's links (absent from older sites).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub interfaces: Vec<super::wire_interfaces::WireInterface>,
 }
 
 /// A site's topology or verdicts as a message's payload.
@@ -367,6 +370,7 @@ mod tests {
             site: "b1".into(),
             at: 9,
             devices: vec![fresh, old],
+            interfaces: vec![],
         };
         assert_eq!(SiteVerdicts::decode(&v.encode().unwrap(), "b1").unwrap(), v);
     }

@@ -370,6 +370,13 @@ pub async fn run(args: DemoArgs, state_root: &Path) -> anyhow::Result<ExitCode> 
         lab.noc_ns().to_string(),
         ([127, 0, 0, 1], CENTRAL_API).into(),
     ));
+    let traffic = (!args.no_traffic).then(|| {
+        eprintln!(
+            "generating traffic inside each site (iperf3, rates change every {} s)",
+            super::demo_traffic::STEP.as_secs()
+        );
+        super::demo_traffic::start(lab.clone(), &super::demo_traffic::SITES_FLOWS, false)
+    });
     let cuts = (!args.no_traffic && sites.contains_key(CUT_SITE)).then(|| {
         eprintln!(
             "{CUT_SITE}'s WAN is cut for {} s every {} s: the map shows the silent site stale, never down, with one site alert; its poller backfills after the heal",
@@ -388,6 +395,7 @@ pub async fn run(args: DemoArgs, state_root: &Path) -> anyhow::Result<ExitCode> 
     if let Some(c) = cuts {
         c.abort();
     }
+    drop(traffic);
     stop(procs);
     match Arc::try_unwrap(lab) {
         Ok(lab) => drop(lab),

@@ -43,6 +43,23 @@ pub const DEMO_FLOWS: [Flow; 3] = [
     },
 ];
 
+/// The sites demo's flows: inside each site, towards its router (the WAN
+/// links carry only nocmap's own messages).
+pub const SITES_FLOWS: [Flow; 2] = [
+    Flow {
+        from: "eastweb",
+        to: "east",
+        mbit: &[5, 20, 60, 85, 40],
+        port: 5311,
+    },
+    Flow {
+        from: "westdb",
+        to: "westdist",
+        mbit: &[150, 400, 800, 300],
+        port: 5312,
+    },
+];
+
 /// How long each rate of a flow lasts.
 pub const STEP: Duration = Duration::from_secs(30);
 
