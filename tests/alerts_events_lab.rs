@@ -12,6 +12,8 @@
 //!     nothing fires; a matching one at err fires the `syslog` rule, its
 //!     message carried as text (markup and all) in the notification, and
 //!     the alert resolves after its `clear_after_s` of quiet.
+//! (c) A rule counting `min_matches = 3` within 60 s: two matching
+//!     messages fire nothing, the third fires it with the value 3.
 #[macro_use]
 mod support;
 use nocmap_lab::Lab;
@@ -61,6 +63,13 @@ kind = "syslog"
 min_severity = "err"
 pattern = 'authentication failure for \S+'
 clear_after_s = {CLEAR_S}
+
+[[alert]]
+name = "ssh-burst"
+kind = "syslog"
+pattern = 'Invalid user'
+min_matches = 3
+within_s = 60
 "#
     )
 }
@@ -244,5 +253,29 @@ fn trap_and_syslog_rules_fire_notify_count_and_resolve() {
     assert!(alert_of(&lab, "auth-failure").is_none());
     let h = hooks_of(&got, "auth-failure");
     assert_eq!(h.len(), 2, "{h:?}");
+
+    // (c) Three matches within the window fire, two do not.
+    for _ in 0..2 {
+        log(
+            &lab,
+            &noc,
+            "auth.info",
+            "Invalid user guest from 10.170.0.9",
+        );
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(alert_of(&lab, "ssh-burst").is_none(), "fired at 2 of 3");
+    assert!(hooks_of(&got, "ssh-burst").is_empty());
+    log(
+        &lab,
+        &noc,
+        "auth.info",
+        "Invalid user oracle from 10.170.0.9",
+    );
+    let fired = support::wait_until("the burst notification", Duration::from_secs(10), || {
+        hooks_of(&got, "ssh-burst").into_iter().next()
+    });
+    assert_eq!(fired["status"], "firing", "{fired}");
+    assert_eq!(fired["value"], 3.0, "{fired}");
     serve.stop();
 }

@@ -38,6 +38,7 @@ impl Evaluator {
                     resolved: false,
                     count: t.st.last_value.map_or(1, |v| v.max(1.0) as u64),
                     text: "(firing before a restart)".into(),
+                    recent: Default::default(),
                 };
                 self.hits.restore(key.clone(), hit);
             }
@@ -56,7 +57,6 @@ impl Evaluator {
         seen: &mut BTreeSet<AlertKey>,
         out: &mut Vec<Transition>,
     ) {
-        let clear_after_ms = self.rules[ri].clear_after_ms;
         let hits: Vec<(AlertKey, Hit)> = self
             .hits
             .of_rule(ri)
@@ -66,7 +66,7 @@ impl Evaluator {
             let d = obs.devices.get(&hit.device).cloned().unwrap_or_else(|| {
                 DeviceObs::unmeasured(hit.device.clone(), hit.device.0.clone(), None)
             });
-            let value = Some(hit.value(clear_after_ms, now));
+            let value = Some(hit.value(&self.rules[ri], now));
             seen.insert(key.clone());
             let from = out.len();
             let iface = hit.interface.as_deref();

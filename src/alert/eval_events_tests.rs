@@ -266,3 +266,43 @@ fn a_restored_firing_event_alert_gets_a_fresh_quiet_period() {
     assert_eq!(t[0].0, AlertEventKind::Resolved);
     assert!(t[0].1);
 }
+
+#[test]
+fn a_rule_counting_matches_in_a_window_fires_at_the_nth_and_holds_until_quiet() {
+    let c = Config::from_toml(
+        r#"
+[[alert]]
+name = "auth-burst"
+kind = "syslog"
+pattern = "authentication failure"
+min_matches = 3
+within_s = 60
+clear_after_s = 120
+"#,
+    )
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    let mut mibs = RuleMibs::new(&c);
+    let rules = c
+        .alerts
+        .iter()
+        .map(|r| Rule::compile(r, &mut mibs).unwrap())
+        .collect();
+    let (mut e, o) = (Evaluator::new(rules, vec![]), obs());
+    let fail = |at: i64| syslog("r1", SyslogSeverity::Notice, "authentication failure", at);
+    // Two within the minute, then a third 70 s after the first: never 3
+    // in 60 s, so nothing fires.
+    assert!(step(&mut e, &o, &[fail(0), fail(30_000)], 30_000).is_empty());
+    assert!(step(&mut e, &o, &[fail(70_000)], 70_000).is_empty());
+    // A fourth at 80 s: 30, 70 and 80 s lie within 60 s: fires.
+    let t = step(&mut e, &o, &[fail(80_000)], 80_000);
+    assert_eq!(t.len(), 1, "{t:?}");
+    assert_eq!((t[0].0, t[0].1), (AlertEventKind::Fired, true));
+    assert_eq!(e.active()[0].value, Some(3.0), "matches in the window");
+    // The window empties at 140 s, but the alert holds until 120 s quiet
+    // after the last match (200 s), then resolves.
+    assert!(step(&mut e, &o, &[], 150_000).is_empty());
+    assert_eq!(e.active().len(), 1);
+    let t = step(&mut e, &o, &[], 200_000);
+    assert_eq!(t.len(), 1, "{t:?}");
+    assert_eq!(t[0].0, AlertEventKind::Resolved);
+}

@@ -1,6 +1,7 @@
 //! The recent matches of event rules (`trap`, `syslog`), one per alert:
-//! when it last matched, how often since it became active, the event's
-//! text, and whether a resolving trap came after. The evaluator reads an
+//! when it last matched, how often since it became active, the times of
+//! the newest matches for rules that count `min_matches` within a window,
+//! the event's text, and whether a resolving trap came after. The evaluator reads an
 //! event alert's value from here (the match count while active, 0 once
 //! quiet for the rule's `clear_after_s` or resolved), so event alerts go
 //! through the same firing, holds and notifications as polled ones.
@@ -12,7 +13,7 @@ use super::state::AlertKey;
 use crate::store::EventRow;
 use crate::topology::{DeviceId, Topology};
 use crate::types::UnixMillis;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 /// One event alert's matches.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +29,9 @@ pub struct Hit {
     pub count: u64,
     /// The newest match's text (see [`event_text`]).
     pub text: String,
+    /// The times of the newest matches, at most the rule's `min_matches`
+    /// (empty for rules that fire on the first match).
+    pub recent: VecDeque<UnixMillis>,
 }
 
 impl Hit {
@@ -36,12 +40,23 @@ impl Hit {
         !self.resolved && now - self.last_match < clear_after_ms
     }
 
-    /// The value the evaluator compares: the count while active, else 0.
-    pub fn value(&self, clear_after_ms: i64, now: UnixMillis) -> f64 {
-        if self.active(clear_after_ms, now) {
+    /// The value the evaluator compares against the rule: 0 once quiet
+    /// or resolved; while active, the count since it became active, or,
+    /// for a rule counting `min_matches` within a window, the matches in
+    /// the window (at least 1, so a firing alert holds until it is quiet
+    /// for `clear_after`).
+    pub fn value(&self, rule: &Rule, now: UnixMillis) -> f64 {
+        if !self.active(rule.clear_after_ms, now) {
+            0.0
+        } else if rule.min_matches <= 1 {
             self.count as f64
         } else {
-            0.0
+            let within = self
+                .recent
+                .iter()
+                .filter(|t| now - **t < rule.within_ms)
+                .count();
+            within.max(1) as f64
         }
     }
 }
@@ -98,6 +113,7 @@ impl EventHits {
                         resolved: true,
                         count: 0,
                         text: String::new(),
+                        recent: VecDeque::new(),
                     });
                     if !hit.active(rule.clear_after_ms, e.at) {
                         hit.count = 0;
@@ -106,6 +122,13 @@ impl EventHits {
                     hit.resolved = false;
                     hit.last_match = hit.last_match.max(e.at);
                     hit.text = event_text(e);
+                    if rule.min_matches > 1 {
+                        hit.recent.push_back(e.at);
+                        hit.recent.make_contiguous().sort();
+                        while hit.recent.len() > rule.min_matches as usize {
+                            hit.recent.pop_front();
+                        }
+                    }
                 }
                 Verdict::Resolves => {
                     if let Some(h) = self.hits.get_mut(&key)

@@ -27,6 +27,9 @@ pub struct Rule {
     pub flap_window_ms: i64,
     /// Event kinds: the quiet time after the last match that resolves.
     pub clear_after_ms: i64,
+    /// Event kinds: how many matches within `within_ms` fire (1: the first).
+    pub min_matches: u32,
+    pub within_ms: i64,
     /// Event kinds: what an event must hold (None for the other kinds, and
     /// for an event rule built without [`Rule::compile`]: it never matches).
     pub matcher: Option<EventMatcher>,
@@ -37,13 +40,25 @@ const BOOLEAN_THRESHOLD: f64 = 0.5;
 
 impl Rule {
     pub fn from_config(r: &AlertRule) -> Rule {
-        let threshold = r.threshold.unwrap_or(BOOLEAN_THRESHOLD);
+        let min_matches = r.events.min_matches();
+        // An event rule's value is its matches (see `event_hits`): it
+        // fires at `min_matches` of them and holds while any is recent.
+        let threshold = if r.kind.is_event() {
+            f64::from(min_matches) - BOOLEAN_THRESHOLD
+        } else {
+            r.threshold.unwrap_or(BOOLEAN_THRESHOLD)
+        };
+        let clear = if r.kind.is_event() {
+            BOOLEAN_THRESHOLD
+        } else {
+            r.clear.unwrap_or(threshold).min(threshold)
+        };
         Rule {
             name: r.name.clone(),
             kind: r.kind,
             direction: r.direction,
             threshold,
-            clear: r.clear.unwrap_or(threshold).min(threshold),
+            clear,
             for_ms: (r.for_s.min(u64::MAX / 2000) * 1000) as i64,
             severity: r.severity,
             window_ms: (r.window_s.unwrap_or(0).min(u64::MAX / 2000) * 1000) as i64,
@@ -52,6 +67,8 @@ impl Rule {
             flap_changes: r.flap_changes,
             flap_window_ms: (r.flap_window_s.min(u64::MAX / 2000) * 1000) as i64,
             clear_after_ms: (r.events.clear_after_s().min(u64::MAX / 2000) * 1000) as i64,
+            min_matches,
+            within_ms: (r.events.within_s.unwrap_or(0).min(u64::MAX / 2000) * 1000) as i64,
             matcher: None,
         }
     }

@@ -25,6 +25,8 @@ pub const DEFAULT_CLEAR_AFTER_S: u64 = 300;
 pub const MAX_CLEAR_AFTER_S: u64 = 7 * 86_400;
 /// Varbind conditions a rule may have.
 pub const MAX_VARBIND_CONDITIONS: usize = 32;
+/// Most matches a rule may ask for within its window.
+pub const MAX_MIN_MATCHES: u32 = 10_000;
 
 /// The event keys of an `[[alert]]` table (flattened into it).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -33,6 +35,11 @@ pub struct EventMatchConfig {
     /// Seconds without a matching event after which the alert resolves
     /// (default 300).
     pub clear_after_s: Option<u64>,
+    /// Fires only once this many matching events arrived within
+    /// `within_s` (default 1: the first match fires).
+    pub min_matches: Option<u32>,
+    /// The window `min_matches` are counted in, seconds.
+    pub within_s: Option<u64>,
     /// `trap`: snmpTrapOID.0 is this OID or below it (numeric, or a MIB
     /// name such as `linkDown` or `IF-MIB::linkDown`).
     pub trap_oid: Option<String>,
@@ -67,7 +74,11 @@ pub struct VarbindCondition {
 impl EventMatchConfig {
     /// Whether any key of either event kind is set.
     fn any(&self) -> bool {
-        self.clear_after_s.is_some() || self.any_trap() || self.any_syslog()
+        self.clear_after_s.is_some()
+            || self.min_matches.is_some()
+            || self.within_s.is_some()
+            || self.any_trap()
+            || self.any_syslog()
     }
 
     fn any_trap(&self) -> bool {
@@ -83,6 +94,11 @@ impl EventMatchConfig {
 
     pub fn clear_after_s(&self) -> u64 {
         self.clear_after_s.unwrap_or(DEFAULT_CLEAR_AFTER_S)
+    }
+
+    /// How many matches within `within_s` fire the alert (at least 1).
+    pub fn min_matches(&self) -> u32 {
+        self.min_matches.unwrap_or(1).max(1)
     }
 }
 
@@ -191,6 +207,26 @@ impl Config {
                 &format!("must be between 1 and {MAX_CLEAR_AFTER_S}"),
             );
         }
+        match (e.min_matches, e.within_s) {
+            (Some(n), _) if n == 0 || n > MAX_MIN_MATCHES => v.push(
+                &format!("{at}.min_matches"),
+                &format!("must be between 1 and {MAX_MIN_MATCHES}"),
+            ),
+            (Some(n), None) if n > 1 => v.push_dep(
+                at,
+                "`min_matches` above 1 needs `within_s`, the window they are counted in",
+                &[format!("{at}.within_s")],
+            ),
+            (None | Some(1), Some(_)) => v.push(
+                &format!("{at}.within_s"),
+                "counts `min_matches` (above 1); without it the first match fires",
+            ),
+            (_, Some(w)) if w == 0 || w > MAX_CLEAR_AFTER_S => v.push(
+                &format!("{at}.within_s"),
+                &format!("must be between 1 and {MAX_CLEAR_AFTER_S}"),
+            ),
+            _ => {}
+        }
         let (wrong, wrong_kind) = if r.kind == RuleKind::Trap {
             (syslog_keys(e), "syslog")
         } else {
@@ -281,8 +317,14 @@ fn syslog_keys(e: &EventMatchConfig) -> Vec<&'static str> {
 fn set_keys(e: &EventMatchConfig) -> Vec<&'static str> {
     let mut keys = trap_keys(e);
     keys.extend(syslog_keys(e));
-    if e.clear_after_s.is_some() {
-        keys.push("clear_after_s");
+    for (key, set) in [
+        ("clear_after_s", e.clear_after_s.is_some()),
+        ("min_matches", e.min_matches.is_some()),
+        ("within_s", e.within_s.is_some()),
+    ] {
+        if set {
+            keys.push(key);
+        }
     }
     keys
 }

@@ -93,3 +93,27 @@ varbinds = [{ oid = "1.3", equal = "1" }]
     has(28, "needs `trap_oid`");
     has(31, "equal");
 }
+
+#[test]
+fn min_matches_needs_a_window_and_both_are_bounded() {
+    let problems = |body: &str| -> Vec<String> {
+        let text = format!("[[alert]]\nname = \"x\"\nkind = \"syslog\"\npattern = \"a\"\n{body}");
+        match Config::from_toml(&text) {
+            Ok(_) => vec![],
+            Err(e) => e.iter().map(|e| format!("{e:?}")).collect(),
+        }
+    };
+    assert!(problems("min_matches = 5\nwithin_s = 60\n").is_empty());
+    assert!(problems("min_matches = 1\n").is_empty());
+    let p = problems("min_matches = 5\n");
+    assert!(p.iter().any(|m| m.contains("within_s")), "{p:?}");
+    let p = problems("within_s = 60\n");
+    assert!(p.iter().any(|m| m.contains("min_matches")), "{p:?}");
+    let p = problems("min_matches = 0\nwithin_s = 60\n");
+    assert!(p.iter().any(|m| m.contains("between 1 and 10000")), "{p:?}");
+    let p = problems("min_matches = 3\nwithin_s = 0\n");
+    assert!(p.iter().any(|m| m.contains("between 1 and")), "{p:?}");
+    let text = "[[alert]]\nname = \"x\"\nkind = \"cpu_load\"\nthreshold = 90.0\nmin_matches = 3\n";
+    let e = format!("{:?}", Config::from_toml(text).unwrap_err());
+    assert!(e.contains("min_matches"), "{e}");
+}

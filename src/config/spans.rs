@@ -214,6 +214,8 @@ const ALERT: &[Field] = &[
     f("flap_changes", ty::<u32>, Plain),
     f("flap_window_s", ty::<u64>, Plain),
     f("clear_after_s", ty::<u64>, Plain),
+    f("min_matches", ty::<u32>, Plain),
+    f("within_s", ty::<u64>, Plain),
     f("trap_oid", ty::<String>, Plain),
     f("varbinds", ty::<VarbindCondition>, List),
     f("resolve_trap_oid", ty::<String>, Plain),
