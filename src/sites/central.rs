@@ -13,7 +13,7 @@
 use super::connect::{self, SitesError};
 use super::liveness::{SiteEvent, SiteWatch};
 use super::wire::SiteState;
-use super::{SiteSettings, Wiring, merge, site_alert, wire, wire_interfaces};
+use super::{SiteSettings, Wiring, merge, site_alert, wire, wire_events, wire_interfaces};
 use crate::store::{Batch, Store, StoreConfig};
 use crate::types::UnixMillis;
 use async_nats::jetstream::consumer::{AckPolicy, pull};
@@ -210,6 +210,14 @@ async fn consume(
                     }
                 }
             }
+            wire::Kind::Events => match wire_events::EventBatch::decode(&msg.payload, site) {
+                // Acknowledged only once committed; a batch delivered again
+                // is written once (the site's ids are remembered).
+                Ok(batch) => {
+                    block_in_place(|| store.insert_site_events(site, &batch.events))?;
+                }
+                Err(e) => tracing::warn!(site, error = %e, "central: site events dropped"),
+            },
             wire::Kind::Heartbeat => {
                 match serde_json::from_slice::<wire::Heartbeat>(&msg.payload) {
                     Ok(beat) if beat.site == site => {

@@ -9,7 +9,8 @@
 //! devices' health from their verdicts, tells which sites went silent
 //! ([`liveness`], pure) and raises one [`site_alert`] per silent site.
 //! [`wire`] (pure) is what travels, with [`wire_interfaces`] the site's
-//! link interfaces (their state and rates) inside the verdicts;
+//! link interfaces (their state and rates) inside the verdicts and
+//! [`wire_events`] its events (traps, syslog, path and discovery changes);
 //! [`connect`] the connection and the stream. Without `[nats]` nothing
 //! here runs.
 pub mod backfill;
@@ -20,6 +21,7 @@ pub mod merge;
 mod publisher;
 pub mod site_alert;
 pub mod wire;
+pub mod wire_events;
 pub mod wire_interfaces;
 
 pub use connect::{NatsStats, SitesError, stats};

@@ -9,12 +9,14 @@
 //! refuse (no acknowledgement comes). After an acknowledged heartbeat the
 //! site's topology (as `serve` monitors it) goes when it changed, and its
 //! devices' verdicts when one changed, each also every refresh period and
-//! again after a cut. All store calls are short and run on this task's
+//! again after a cut. The site's events (its own store's, after a cursor
+//! kept there) go in batches once the link is up, the cursor moving only
+//! on acknowledgement. All store calls are short and run on this task's
 //! thread through `block_in_place`.
 use super::backfill::{Backfill, Link};
 use super::connect::{self, ACK_TIMEOUT, SitesError};
 use super::wire::SiteState;
-use super::{SiteSettings, wire, wire_interfaces};
+use super::{SiteSettings, wire, wire_events, wire_interfaces};
 use crate::live::{Live, Reachability};
 use crate::store::{JournalEntry, Store, StoreConfig};
 use crate::types::UnixMillis;
@@ -35,6 +37,8 @@ const PROBE_WHILE_DOWN_MS: u64 = 1_000;
 const TOPOLOGY_REFRESH: Duration = Duration::from_secs(600);
 /// The verdicts are sent again this often even unchanged.
 const VERDICTS_REFRESH: Duration = Duration::from_secs(60);
+/// Most events read for one batch each tick.
+const EVENTS_PER_TICK: usize = 500;
 /// A new round of interface polls is sent at most this often.
 const INTERFACES_EVERY: Duration = Duration::from_secs(5);
 
@@ -124,6 +128,7 @@ impl Publisher {
         let Some(plan) = self.backfill.plan(self.now_ms()) else {
             return Ok(());
         };
+        self.send_events().await?;
         loop {
             let live =
                 block_in_place(|| self.store.journal_pending(plan.live_after, None, MAX_BATCH))?;
@@ -285,6 +290,33 @@ async fn send_one(
 }
 
 impl Publisher {
+    /// Sends the events after the acknowledged cursor, one batch of at most
+    /// [`EVENTS_PER_TICK`] per tick (a storm at the site reaches the central
+    /// paced, behind nothing else), and moves the cursor once JetStream
+    /// acknowledged it; a failure marks the link down like a sample batch.
+    async fn send_events(&mut self) -> Result<(), SitesError> {
+        let events = block_in_place(|| {
+            let cursor = self.store.site_events_cursor()?;
+            self.store.events_after(cursor, EVENTS_PER_TICK)
+        })?;
+        let Some((batch, payload)) = wire_events::first_batch(&self.site, &events) else {
+            return Ok(());
+        };
+        let subject = wire_events::events_subject(&self.site);
+        let msg = PublishMessage::build()
+            .payload(payload.into())
+            .message_id(batch.message_id());
+        if let Err(e) = publish(&self.js, &subject, msg).await {
+            self.backfill.failed();
+            self.next_probe_ms = self.now_ms() + PROBE_WHILE_DOWN_MS;
+            return Err(e);
+        }
+        if let Some(last) = batch.last_id() {
+            block_in_place(|| self.store.set_site_events_cursor(last))?;
+        }
+        Ok(())
+    }
+
     /// Sends entries as one message and forgets them once acknowledged; a
     /// failure marks the link down and keeps them owed.
     async fn send(&mut self, entries: &[JournalEntry]) -> Result<(), SitesError> {

@@ -44,6 +44,7 @@ pub enum Kind {
     Heartbeat,
     Topology,
     Verdicts,
+    Events,
 }
 
 /// The site and kind a subject names (`None`: not one of ours).
@@ -55,6 +56,7 @@ pub fn parse_subject(subject: &str) -> Option<(&str, Kind)> {
         "heartbeat" => Kind::Heartbeat,
         "topology" => Kind::Topology,
         "verdicts" => Kind::Verdicts,
+        "events" => Kind::Events,
         _ => return None,
     };
     crate::config::valid_site(site).then_some((site, kind))

@@ -158,46 +158,53 @@ pub(super) fn from_row(r: &rusqlite::Row) -> rusqlite::Result<EventRow> {
     })
 }
 
+/// Inserts `events` inside the caller's transaction.
+pub(super) fn insert_rows(
+    tx: &rusqlite::Transaction,
+    events: &[EventRow],
+) -> Result<(), StoreError> {
+    let mut stmt = tx
+        .prepare_cached(
+            "INSERT INTO events (at_ms, device, matched_by, source, kind, version, name,
+                 trap_oid, if_index, varbinds, severity, facility, host, app, procid,
+                 msgid, sent_at_ms, message)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
+                 ?15, ?16, ?17, ?18)",
+        )
+        .sql("prepare events insert")?;
+    for e in events {
+        let varbinds = serde_json::to_string(&e.varbinds).unwrap_or_else(|_| "[]".into());
+        let sl = e.syslog.as_ref();
+        stmt.execute(params![
+            e.at.0,
+            e.device,
+            e.matched_by,
+            e.source,
+            e.kind,
+            e.version,
+            e.name,
+            e.trap_oid,
+            e.if_index,
+            varbinds,
+            sl.map(|s| s.severity.code()),
+            sl.map(|s| s.facility.code()),
+            sl.and_then(|s| s.host.as_deref()),
+            sl.and_then(|s| s.app.as_deref()),
+            sl.and_then(|s| s.procid.as_deref()),
+            sl.and_then(|s| s.msgid.as_deref()),
+            sl.and_then(|s| s.sent_at.map(|t| t.0)),
+            sl.map(|s| s.message.as_str()),
+        ])
+        .sql("insert event")?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Writes events in one transaction; returns how many.
     pub fn insert_events(&mut self, events: &[EventRow]) -> Result<usize, StoreError> {
         let tx = self.conn.transaction().sql("begin events insert")?;
-        {
-            let mut stmt = tx
-                .prepare_cached(
-                    "INSERT INTO events (at_ms, device, matched_by, source, kind, version, name,
-                         trap_oid, if_index, varbinds, severity, facility, host, app, procid,
-                         msgid, sent_at_ms, message)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
-                         ?15, ?16, ?17, ?18)",
-                )
-                .sql("prepare events insert")?;
-            for e in events {
-                let varbinds = serde_json::to_string(&e.varbinds).unwrap_or_else(|_| "[]".into());
-                let sl = e.syslog.as_ref();
-                stmt.execute(params![
-                    e.at.0,
-                    e.device,
-                    e.matched_by,
-                    e.source,
-                    e.kind,
-                    e.version,
-                    e.name,
-                    e.trap_oid,
-                    e.if_index,
-                    varbinds,
-                    sl.map(|s| s.severity.code()),
-                    sl.map(|s| s.facility.code()),
-                    sl.and_then(|s| s.host.as_deref()),
-                    sl.and_then(|s| s.app.as_deref()),
-                    sl.and_then(|s| s.procid.as_deref()),
-                    sl.and_then(|s| s.msgid.as_deref()),
-                    sl.and_then(|s| s.sent_at.map(|t| t.0)),
-                    sl.map(|s| s.message.as_str()),
-                ])
-                .sql("insert event")?;
-            }
-        }
+        insert_rows(&tx, events)?;
         tx.commit().sql("commit events insert")?;
         Ok(events.len())
     }

@@ -22,6 +22,7 @@ mod read;
 mod report_read;
 mod rollup;
 mod schema;
+mod site_events;
 mod site_journal;
 mod types;
 mod write;

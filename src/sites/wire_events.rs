@@ -1,0 +1,154 @@
+//! A site's events (traps, syslog, nocmap's own: path and discovery
+//! changes) as they travel to the central, pure: the subject, the batch
+//! (the site's event ids kept, so the central writes each once), the
+//! message id JetStream deduplicates on, and batches cut by size so none
+//! exceeds the bound.
+use super::wire::MAX_STATE_BYTES;
+use crate::store::EventRow;
+use serde::{Deserialize, Serialize};
+
+/// A site's events subject.
+pub fn events_subject(site: &str) -> String {
+    format!("nocmap.site.{site}.events")
+}
+
+/// The largest batch sent, in bytes of JSON (well under the bound a
+/// message is read with).
+pub const MAX_BATCH_BYTES: usize = 256 * 1024;
+
+/// Events of one site, in the site's id order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventBatch {
+    pub site: String,
+    pub events: Vec<EventRow>,
+}
+
+/// Why an events message was not taken.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EventsError {
+    #[error("an events message of {bytes} bytes is over the {MAX_STATE_BYTES}-byte bound")]
+    TooBig { bytes: usize },
+    #[error("an unreadable events message: {0}")]
+    Unreadable(String),
+    #[error("an events message naming site {named:?} on site {site}'s subject")]
+    OtherSite { named: String, site: String },
+}
+
+impl EventBatch {
+    /// The message id: the site and the first and last site event ids.
+    pub fn message_id(&self) -> String {
+        let first = self.events.first().map_or(0, |e| e.id);
+        let last = self.events.last().map_or(0, |e| e.id);
+        format!("{}:ev:{first}-{last}", self.site)
+    }
+
+    /// The newest site event id in the batch.
+    pub fn last_id(&self) -> Option<i64> {
+        self.events.iter().map(|e| e.id).max()
+    }
+
+    pub fn decode(payload: &[u8], site: &str) -> Result<EventBatch, EventsError> {
+        if payload.len() > MAX_STATE_BYTES {
+            return Err(EventsError::TooBig {
+                bytes: payload.len(),
+            });
+        }
+        let b: EventBatch =
+            serde_json::from_slice(payload).map_err(|e| EventsError::Unreadable(e.to_string()))?;
+        if b.site != site {
+            return Err(EventsError::OtherSite {
+                named: b.site.chars().take(80).collect(),
+                site: site.to_string(),
+            });
+        }
+        Ok(b)
+    }
+}
+
+/// The first batch of `events` (oldest first) whose JSON stays within
+/// [`MAX_BATCH_BYTES`], and its payload; at least one event, so a single
+/// large one still goes (alone). `None` when `events` is empty.
+pub fn first_batch(site: &str, events: &[EventRow]) -> Option<(EventBatch, Vec<u8>)> {
+    if events.is_empty() {
+        return None;
+    }
+    // The envelope, then each event's own size (plus its comma).
+    let mut size = site.len() + 32;
+    let mut n = 0;
+    for e in events {
+        let one = serde_json::to_vec(e)
+            .map(|v| v.len())
+            .unwrap_or(usize::MAX / 2)
+            + 1;
+        if n > 0 && size + one > MAX_BATCH_BYTES {
+            break;
+        }
+        size += one;
+        n += 1;
+    }
+    let batch = EventBatch {
+        site: site.to_string(),
+        events: events[..n].to_vec(),
+    };
+    let payload = serde_json::to_vec(&batch).ok()?;
+    Some((batch, payload))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::UnixMillis;
+
+    fn ev(id: i64, text_len: usize) -> EventRow {
+        EventRow {
+            id,
+            ..EventRow::observed(
+                UnixMillis(id),
+                "r1",
+                "nocmap",
+                "path",
+                &"x".repeat(text_len),
+                vec![],
+            )
+        }
+    }
+
+    #[test]
+    fn batches_are_cut_by_size_and_keep_the_site_ids() {
+        let events: Vec<EventRow> = (1..=40).map(|i| ev(i, 20_000)).collect();
+        let (b, payload) = first_batch("east", &events).unwrap();
+        assert!(payload.len() <= MAX_BATCH_BYTES, "{}", payload.len());
+        assert!(
+            b.events.len() > 1 && b.events.len() < 40,
+            "{}",
+            b.events.len()
+        );
+        assert_eq!(b.events[0].id, 1);
+        assert_eq!(b.message_id(), format!("east:ev:1-{}", b.events.len()));
+        let back = EventBatch::decode(&payload, "east").unwrap();
+        assert_eq!(back, b);
+        assert_eq!(back.last_id(), Some(b.events.len() as i64));
+        // One event over the batch size still goes, alone.
+        let (b, _) = first_batch("east", &[ev(7, 300_000), ev(8, 10)]).unwrap();
+        assert_eq!(b.events.len(), 1);
+        assert!(first_batch("east", &[]).is_none());
+    }
+
+    #[test]
+    fn a_batch_is_refused_when_too_big_unreadable_or_of_another_site() {
+        let (_, payload) = first_batch("east", &[ev(1, 10)]).unwrap();
+        assert!(matches!(
+            EventBatch::decode(&payload, "west"),
+            Err(EventsError::OtherSite { .. })
+        ));
+        assert!(matches!(
+            EventBatch::decode(b"{", "east"),
+            Err(EventsError::Unreadable(_))
+        ));
+        let huge = vec![b' '; MAX_STATE_BYTES + 1];
+        assert!(matches!(
+            EventBatch::decode(&huge, "east"),
+            Err(EventsError::TooBig { .. })
+        ));
+    }
+}
