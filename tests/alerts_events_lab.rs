@@ -277,5 +277,13 @@ fn trap_and_syslog_rules_fire_notify_count_and_resolve() {
     });
     assert_eq!(fired["status"], "firing", "{fired}");
     assert_eq!(fired["value"], 3.0, "{fired}");
+    // Every event reached the rules: the queue dropped none.
+    let metrics = support::noc_get(&lab, PORT, "/metrics").unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "nocmap_alert_events_dropped_total 0"),
+        "no event-rule queue drops in /metrics"
+    );
     serve.stop();
 }

@@ -88,6 +88,7 @@ pub struct Counted {
     pub traps: Option<Arc<crate::traps::TrapStats>>,
     pub syslog: Option<Arc<crate::syslog::SyslogStats>>,
     pub sites: Option<Arc<crate::sites::SiteStatus>>,
+    pub event_tap: Option<crate::store::TapDrops>,
 }
 
 impl Prepared {
@@ -131,6 +132,7 @@ impl Prepared {
             traps: counted.traps,
             syslog: counted.syslog,
             sites: counted.sites,
+            event_tap: counted.event_tap,
         };
         Ok(crate::server::serve_isolated(
             self.listener,

@@ -191,6 +191,7 @@ pub async fn run<D: Discover>(
             traps: trap_receiver.as_ref().map(|t| t.stats.clone()),
             syslog: syslog_receiver.as_ref().map(|s| s.stats.clone()),
             sites: site_status.clone(),
+            event_tap: event_tap.as_ref().map(|t| t.drop_counter()),
         },
     )?;
     let remote = crate::server::settings::remote_write(config.remote_write.as_ref()).map(|rw| {

@@ -1,5 +1,6 @@
 //! The syslog receiver's counters as `/metrics` families (present only
-//! when `[syslog]` is configured). Pure: from a counters snapshot.
+//! when `[syslog]` is configured), and the event rules' queue drops
+//! (present only when a `trap` or `syslog` rule is). Pure: from counts.
 use super::metrics::{Family, MetricKind, MetricSample};
 use crate::syslog::SyslogStatsSnapshot;
 
@@ -47,4 +48,15 @@ pub fn families(s: &SyslogStatsSnapshot) -> Vec<Family> {
             samples: vec![MetricSample::plain(vec![], s.unmatched as f64)],
         },
     ]
+}
+
+/// Events (traps, syslog) the event rules never saw because their queue
+/// was full: stored all the same, but matched by no rule.
+pub fn event_tap_family(dropped: u64) -> Family {
+    Family {
+        name: "nocmap_alert_events_dropped_total",
+        help: "Received events the trap and syslog alert rules never saw because their queue was full (the events are stored all the same).",
+        kind: MetricKind::Counter,
+        samples: vec![MetricSample::plain(vec![], dropped as f64)],
+    }
 }

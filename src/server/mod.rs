@@ -84,6 +84,8 @@ pub struct AppState {
     pub syslog: Option<Arc<crate::syslog::SyslogStats>>,
     /// A central's sites for `/metrics`; `None`: not a central.
     pub sites: Option<Arc<crate::sites::SiteStatus>>,
+    /// Events the alert rules' queue dropped; `None`: no event rule.
+    pub event_tap: Option<crate::store::TapDrops>,
 }
 
 impl AppState {
@@ -100,6 +102,7 @@ impl AppState {
             traps: None,
             syslog: None,
             sites: None,
+            event_tap: None,
         }
     }
 }

@@ -71,6 +71,9 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                     if let Some(t) = &s.sites {
                         families.extend(super::metrics_sites::families(&t.snapshot()));
                     }
+                    if let Some(t) = &s.event_tap {
+                        families.push(super::metrics_syslog::event_tap_family(t.get()));
+                    }
                     exposition::encode_text(&families)
                 })
                 .await;

@@ -48,6 +48,21 @@ impl EventTap {
     pub fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
     }
+
+    /// A reader of the drop count (for `/metrics`) that holds no sender.
+    pub fn drop_counter(&self) -> TapDrops {
+        TapDrops(self.dropped.clone())
+    }
+}
+
+/// How many events a tap dropped, read from elsewhere.
+#[derive(Debug, Clone)]
+pub struct TapDrops(Arc<AtomicU64>);
+
+impl TapDrops {
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
 }
 
 /// `who` names the receiver and `what` its events in the log lines

@@ -31,7 +31,7 @@ pub use alerts::{ActiveAlertRow, AlertEvent, Delivery, OutboxItem};
 pub use error::StoreError;
 pub use events::{EventRow, EventVarbind, MAX_EVENTS_PAGE, SyslogFields};
 pub use events_search::{EventFilter, EventKind, EventPage, MAX_SEARCH_BYTES, SEARCH_WINDOW};
-pub use events_writer::{EventTap, write_queued_events};
+pub use events_writer::{EventTap, TapDrops, write_queued_events};
 pub use positions::MapPosition;
 pub use report_read::InterfaceInfo;
 pub use rollup::{PruneReport, RollupReport};
