@@ -306,3 +306,33 @@ clear_after_s = 120
     assert_eq!(t.len(), 1, "{t:?}");
     assert_eq!(t[0].0, AlertEventKind::Resolved);
 }
+
+#[test]
+fn a_trap_rule_with_interface_globs_takes_only_traps_on_those_interfaces() {
+    let c = Config::from_toml(
+        r#"
+[[alert]]
+name = "uplink-down"
+kind = "trap"
+trap_oid = "linkDown"
+interfaces = ["eth1"]
+"#,
+    )
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    let mut mibs = RuleMibs::new(&c);
+    let rules = c
+        .alerts
+        .iter()
+        .map(|r| Rule::compile(r, &mut mibs).unwrap())
+        .collect();
+    let (mut e, o) = (Evaluator::new(rules, vec![]), obs());
+    // ifIndex 4 has no name (not eth1); a trap naming no interface is not
+    // about eth1 either.
+    let mut no_if = trap("r1", DOWN, 3, 1_000);
+    no_if.if_index = None;
+    assert!(step(&mut e, &o, &[trap("r1", DOWN, 4, 1_000), no_if], 1_000).is_empty());
+    // ifIndex 3 is r1's eth1.
+    let t = step(&mut e, &o, &[trap("r1", DOWN, 3, 2_000)], 2_000);
+    assert_eq!(t.len(), 1, "{t:?}");
+    assert_eq!(t[0].2, "uplink-down/r1/eth1");
+}

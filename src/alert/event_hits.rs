@@ -102,6 +102,15 @@ impl EventHits {
             } else {
                 None
             };
+            // A trap rule with interface globs takes only traps naming a
+            // covered interface (one naming none is not about them).
+            if rule.scope.has_interfaces()
+                && !interface
+                    .as_deref()
+                    .is_some_and(|i| rule.scope.covers_interface(Some(i)))
+            {
+                continue;
+            }
             let key = AlertKey::new(&rule.name, &d.id, interface.as_deref());
             match verdict {
                 Verdict::Fires => {

@@ -51,6 +51,11 @@ impl Scope {
         by_name && by_tag && by_prefix
     }
 
+    /// Whether the scope lists interface globs.
+    pub fn has_interfaces(&self) -> bool {
+        !self.interfaces.is_empty()
+    }
+
     /// Whether an interface of a covered device is covered; `None` (a
     /// device-level subject) is covered whatever the interface globs say.
     pub fn covers_interface(&self, if_name: Option<&str>) -> bool {

@@ -166,7 +166,9 @@ impl Config {
                     &format!("kind `{kind}` has no direction"),
                 );
             }
-            if !r.kind.per_interface() && !r.scope.interfaces.is_empty() {
+            // A trap rule's alert is per interface when the trap names one.
+            if !r.kind.per_interface() && r.kind != RuleKind::Trap && !r.scope.interfaces.is_empty()
+            {
                 v.push(
                     &format!("{at}.interfaces"),
                     &format!("kind `{kind}` is about devices, not interfaces"),
