@@ -225,14 +225,34 @@ pub async fn run<D: Discover>(
     let mut rediscover = tokio::time::interval(Duration::from_secs(every.max(1)));
     rediscover.tick().await;
     let mut stop_during_run = stop.clone();
+    // The hash of the merged map last stored (a central's).
+    let mut saved_merged: Option<u64> = None;
     loop {
         tokio::select! {
             _ = stop.wait_for(|s| *s) => break,
             Some((site, topology)) = site_topology.recv() => {
                 // A central: a site's newest map joins the one map (its
-                // devices are not polled from here).
+                // devices are not polled from here), and the inventory
+                // and the reports' topology when it changed it.
                 site_maps.insert(site, topology);
-                monitor.set_topology(crate::sites::merge::merge(&local, &site_maps));
+                let merged = crate::sites::merge::merge(&local, &site_maps);
+                let hash = {
+                    use std::hash::{Hash, Hasher};
+                    let mut h = std::collections::hash_map::DefaultHasher::new();
+                    serde_json::to_vec(&merged).unwrap_or_default().hash(&mut h);
+                    h.finish()
+                };
+                if saved_merged != Some(hash) {
+                    let saved = tokio::task::block_in_place(|| {
+                        Store::open(db, store_config.clone())
+                            .and_then(|mut s| s.save_topology(UnixMillis::now(), &merged))
+                    });
+                    match saved {
+                        Ok(()) => saved_merged = Some(hash),
+                        Err(e) => tracing::warn!(error = %e, "central: the map with the sites' devices was not stored"),
+                    }
+                }
+                monitor.set_topology(merged);
             }
             _ = rediscover.tick(), if every > 0 => {
                 let started = UnixMillis::now();
