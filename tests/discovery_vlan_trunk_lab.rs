@@ -10,8 +10,10 @@
 //! nor bonding, so VLANs are built the way the lab's bridge agent reads
 //! them (`nocmap_lab::bridge_vlans`): VLAN N is a bridge `brN` beside `br0`,
 //! a trunk `X` is `X` on `br0` plus a cable `X.N` per VLAN, served over
-//! SNMP as the one port `X` in dot1qTpFdbTable's FDB N. (No LAG: the kernel
-//! cannot build one.)
+//! SNMP as the one port `X` in dot1qTpFdbTable's FDB N, and in
+//! dot1qVlanCurrentTable as sending VLAN N tagged (VLAN 1 untagged), an
+//! access port its VLAN untagged: each host's reason names its access
+//! port by that membership. (No LAG: the kernel cannot build one.)
 #[macro_use]
 mod support;
 
@@ -206,6 +208,12 @@ fn hosts_on_their_access_ports_none_on_a_trunk() {
             p["reason"].as_str().unwrap().contains("an edge port"),
             "{d}"
         );
+        // The access port by the switch's VLAN membership, as the lab's
+        // agent serves it (dot1qVlanCurrentTable).
+        let by_vlans = format!(
+            "by its VLAN membership (dot1qVlanCurrentTable) an access port: VLAN {vlan} untagged, none tagged"
+        );
+        assert!(p["reason"].as_str().unwrap().ends_with(&by_vlans), "{d}");
     }
     // The MACs behind each trunk are listed on it with why, never dropped.
     for (x, a, b) in TRUNKS {

@@ -142,6 +142,7 @@ impl BridgeSource for LinuxBridge {
             address,
             ports,
             fdb,
+            vlans: Default::default(),
         };
         for (vid, br) in self.vlan_bridges() {
             let ports = self.ports(&br);
@@ -267,6 +268,7 @@ mod tests {
                     status: FdbStatus::Learned,
                     vlan: None,
                 }],
+                vlans: Default::default(),
             }
         }
     }

@@ -21,6 +21,9 @@ const BASE_PORT_ENTRY: &[u32] = &[1, 3, 6, 1, 2, 1, 17, 1, 4, 1];
 const TP_FDB_ENTRY: &[u32] = &[1, 3, 6, 1, 2, 1, 17, 4, 3, 1];
 /// dot1qTpFdbEntry; columns 2 (port) and 3 (status).
 const Q_TP_FDB_ENTRY: &[u32] = &[1, 3, 6, 1, 2, 1, 17, 7, 1, 2, 2, 1];
+/// dot1qVlanCurrentEntry; index (time mark, VLAN), columns 4 (egress
+/// ports) and 5 (untagged ports), PortLists.
+const Q_VLAN_CURRENT_ENTRY: &[u32] = &[1, 3, 6, 1, 2, 1, 17, 7, 1, 4, 2, 1];
 /// dot1dBaseType transparent-only(2).
 const TRANSPARENT_ONLY: i64 = 2;
 
@@ -122,12 +125,39 @@ pub struct FdbEntry {
     pub vlan: Option<u16>,
 }
 
+/// The ports of one VLAN: all that send it (egress), and of those the
+/// ones that send it untagged; the others send it tagged.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VlanPorts {
+    pub egress: std::collections::BTreeSet<PortNo>,
+    pub untagged: std::collections::BTreeSet<PortNo>,
+}
+
 /// What the agent knows about the bridge at one moment.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct BridgeSnapshot {
     pub address: Option<Mac>,
     pub ports: Vec<BridgePort>,
     pub fdb: Vec<FdbEntry>,
+    /// VLAN membership by VLAN id; empty for a bridge without VLANs (then
+    /// no dot1qVlanCurrentTable is served).
+    pub vlans: BTreeMap<u16, VlanPorts>,
+}
+
+/// Q-BRIDGE-MIB's PortList of `ports`: port 1 is the first octet's most
+/// significant bit; as many octets as the highest port needs.
+pub fn port_list(ports: &std::collections::BTreeSet<PortNo>) -> Vec<u8> {
+    let len = ports
+        .iter()
+        .map(|p| usize::from(p.0).div_ceil(8))
+        .max()
+        .unwrap_or(0);
+    let mut out = vec![0u8; len];
+    for p in ports.iter().filter(|p| p.0 > 0) {
+        let i = usize::from(p.0 - 1);
+        out[i / 8] |= 0x80 >> (i % 8);
+    }
+    out
 }
 
 /// The whole served subtree, in OID order.
@@ -177,6 +207,11 @@ impl MibView {
                 rows.insert(qcol(2), Value::Integer(i64::from(e.port.0)));
                 rows.insert(qcol(3), Value::Integer(e.status as i64));
             }
+        }
+        for (&vid, v) in &s.vlans {
+            let col = |c: u32| Oid::from_parts(Q_VLAN_CURRENT_ENTRY, &[c, 0, u32::from(vid)]);
+            rows.insert(col(4), Value::Octet(port_list(&v.egress)));
+            rows.insert(col(5), Value::Octet(port_list(&v.untagged)));
         }
         MibView { rows }
     }
@@ -313,6 +348,7 @@ mod tests {
     fn fake() -> MibView {
         let mac = |last: u8| [0x02, 0, 0, 0, 0, last];
         MibView::build(&BridgeSnapshot {
+            vlans: BTreeMap::new(),
             address: Some(mac(1)),
             ports: vec![port("p2", 2, 12), port("p1", 1, 11)],
             fdb: vec![
@@ -435,6 +471,7 @@ mod tests {
             address: None,
             ports: ports.to_vec(),
             fdb: got,
+            vlans: BTreeMap::new(),
         });
         assert_eq!(
             v.get(&oid(".1.3.6.1.2.1.17.7.1.2.2.1.2.20.2.0.0.0.0.9"))

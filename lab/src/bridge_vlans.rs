@@ -4,10 +4,12 @@
 //! `br0` plus one cable `X.N` per VLAN on `brN`, which the agent reports as
 //! the one port `X` carrying VLAN N. This module merges a VLAN bridge's
 //! snapshot into `br0`'s, so the served tables look like one VLAN-aware
-//! bridge: dot1qTpFdbTable per VLAN, trunks as one port.
+//! bridge: dot1qTpFdbTable per VLAN, trunks as one port, and its VLAN
+//! membership (dot1qVlanCurrentTable): `br0`'s ports send VLAN 1
+//! untagged, an access port its VLAN untagged, a trunk VLAN N tagged.
 //!
 //! Pure: snapshots in, a snapshot out.
-use super::bridge_mib::{BridgePort, BridgeSnapshot, FdbEntry, PortNo};
+use super::bridge_mib::{BridgePort, BridgeSnapshot, FdbEntry, PortNo, VlanPorts};
 
 /// Bridge port numbers of VLAN bridges' access ports start here (plus the
 /// port's ifindex), clear of `br0`'s own numbers.
@@ -36,6 +38,23 @@ pub fn merge_vlan_bridge(
     fdb: Vec<FdbEntry>,
 ) {
     let suffix = format!(".{vid}");
+    // The first VLAN bridge merged: br0's own ports are VLAN 1's, untagged.
+    if base.vlans.is_empty() {
+        let own: std::collections::BTreeSet<PortNo> = base
+            .ports
+            .iter()
+            .map(|p| p.port)
+            .filter(|p| p.0 > 0)
+            .collect();
+        base.vlans.insert(
+            1,
+            VlanPorts {
+                egress: own.clone(),
+                untagged: own,
+            },
+        );
+    }
+    let mut members = VlanPorts::default();
     let mut map: Vec<(PortNo, PortNo)> = Vec::new();
     for p in ports {
         let trunk = p
@@ -44,7 +63,10 @@ pub fn merge_vlan_bridge(
             .and_then(|x| base.ports.iter().find(|b| b.ifname == x))
             .map(|b| b.port);
         let merged = match trunk {
-            Some(t) => t,
+            Some(t) => {
+                members.egress.insert(t);
+                t
+            }
             None => {
                 let Some(n) = u16::try_from(p.if_index)
                     .ok()
@@ -59,11 +81,14 @@ pub fn merge_vlan_bridge(
                         if_index: p.if_index,
                     });
                 }
+                members.egress.insert(PortNo(n));
+                members.untagged.insert(PortNo(n));
                 PortNo(n)
             }
         };
         map.push((p.port, merged));
     }
+    base.vlans.insert(vid, members);
     for e in fdb {
         let Some(&(_, port)) = map.iter().find(|(from, _)| *from == e.port) else {
             continue; // port 0 (the VLAN bridge itself) or a port not mapped
@@ -119,6 +144,7 @@ mod tests {
             address: Some([2, 0, 0, 0, 0, 0xaa]),
             ports: vec![port("noc", 1, 5), port("t12", 2, 6)],
             fdb: vec![learned(1, 2), learned(9, 1)],
+            vlans: Default::default(),
         };
         // br10: access port h1a (ifindex 8) and the trunk's VLAN 10 cable.
         let ports = [port("h1a", 1, 8), port("t12.10", 2, 9)];
@@ -152,6 +178,13 @@ mod tests {
                 (0x0b, 2, Some(10))
             ]
         );
+        // VLAN 1 is br0's ports untagged; VLAN 10 the trunk tagged and the
+        // access port untagged.
+        let set = |v: &[u16]| v.iter().map(|&p| PortNo(p)).collect();
+        assert_eq!(base.vlans[&1].egress, set(&[1, 2]));
+        assert_eq!(base.vlans[&1].untagged, set(&[1, 2]));
+        assert_eq!(base.vlans[&10].egress, set(&[2, 1032]));
+        assert_eq!(base.vlans[&10].untagged, set(&[1032]));
         // Served: the trunk host in Q-BRIDGE FDB 10 on the trunk's port.
         let view = MibView::build(&base);
         let q = Oid(vec![
@@ -161,5 +194,19 @@ mod tests {
             view.get(&q)
                 .is_some_and(|(_, v)| *v == super::super::bridge_mib::Value::Integer(2))
         );
+        // And VLAN 10's PortLists: ports 2 and 1032 egress (129 octets,
+        // port 1032 the last octet's least significant bit), 1032 untagged.
+        let vlan_col = |c: u32| Oid(vec![1, 3, 6, 1, 2, 1, 17, 7, 1, 4, 2, 1, c, 0, 10]);
+        let list = |c: u32| match view.get(&vlan_col(c)) {
+            Some((_, super::super::bridge_mib::Value::Octet(b))) => b.clone(),
+            other => panic!("{other:?}"),
+        };
+        let mut egress = vec![0u8; 129];
+        egress[0] = 0x40;
+        egress[128] = 0x01;
+        assert_eq!(list(4), egress);
+        let mut untagged = vec![0u8; 129];
+        untagged[128] = 0x01;
+        assert_eq!(list(5), untagged);
     }
 }

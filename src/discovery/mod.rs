@@ -18,6 +18,7 @@ pub mod report;
 pub mod resolve;
 pub mod self_host;
 pub mod vendor;
+pub mod vlans;
 
 pub use report::DeviceReport;
 
@@ -32,8 +33,13 @@ pub fn report_from_varbinds(
     };
     parse_device::fill(&mut r, vbs);
     parse_neighbors::fill(&mut r, vbs);
+    let (vlans, cut) = vlans::membership(vbs, &r.bridge_ports);
+    r.vlans = vlans;
+    r.partial.extend(cut);
     r.hardware = hardware::hardware(vbs);
     r
 }
 #[cfg(test)]
 mod crawl_stranger_tests;
+#[cfg(test)]
+mod vlans_scenario_tests;

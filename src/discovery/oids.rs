@@ -24,3 +24,9 @@ pub const CDP_CACHE_ENTRY: &[u32] = &[1, 3, 6, 1, 4, 1, 9, 9, 23, 1, 2, 1, 1];
 pub const DOT1D_BASE_PORT_IF_INDEX: &[u32] = &[1, 3, 6, 1, 2, 1, 17, 1, 4, 1, 2];
 pub const DOT1D_TP_FDB_ENTRY: &[u32] = &[1, 3, 6, 1, 2, 1, 17, 4, 3, 1];
 pub const DOT1Q_TP_FDB_ENTRY: &[u32] = &[1, 3, 6, 1, 2, 1, 17, 7, 1, 2, 2, 1];
+/// dot1qVlanCurrentEntry: index (dot1qVlanTimeMark, dot1qVlanIndex);
+/// columns 4 (EgressPorts) and 5 (UntaggedPorts), PortLists.
+pub const DOT1Q_VLAN_CURRENT_ENTRY: &[u32] = &[1, 3, 6, 1, 2, 1, 17, 7, 1, 4, 2, 1];
+/// dot1qVlanStaticEntry: index dot1qVlanIndex; columns 2 (EgressPorts) and
+/// 4 (UntaggedPorts), PortLists.
+pub const DOT1Q_VLAN_STATIC_ENTRY: &[u32] = &[1, 3, 6, 1, 2, 1, 17, 7, 1, 4, 3, 1];

@@ -53,6 +53,12 @@ fn subtrees() -> Vec<(&'static str, Vec<u32>)> {
         t.push(("dot1dTpFdbTable", col(oids::DOT1D_TP_FDB_ENTRY, c)));
         t.push(("dot1qTpFdbTable", col(oids::DOT1Q_TP_FDB_ENTRY, c)));
     }
+    for c in [4, 5] {
+        t.push((
+            "dot1qVlanCurrentTable",
+            col(oids::DOT1Q_VLAN_CURRENT_ENTRY, c),
+        ));
+    }
     t
 }
 
@@ -66,6 +72,15 @@ fn fallbacks(vbs: &[VarBind]) -> Vec<(&'static str, Vec<u32>)> {
     if !has(oids::IP_NET_TO_PHYSICAL_ENTRY) {
         t.push(("ipNetToMediaTable", col(oids::IP_NET_TO_MEDIA_ENTRY, 2)));
         t.push(("ipNetToMediaTable", col(oids::IP_NET_TO_MEDIA_ENTRY, 4)));
+    }
+    // A bridge without the current VLAN table may have the static one.
+    if !has(oids::DOT1Q_VLAN_CURRENT_ENTRY) && has(oids::DOT1D_BASE_PORT_IF_INDEX) {
+        for c in [2, 4] {
+            t.push((
+                "dot1qVlanStaticTable",
+                col(oids::DOT1Q_VLAN_STATIC_ENTRY, c),
+            ));
+        }
     }
     t
 }

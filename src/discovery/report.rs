@@ -146,6 +146,9 @@ pub struct DeviceReport {
     pub cdp: Vec<CdpNeighbor>,
     pub arp: Vec<ArpEntry>,
     pub fdb: Vec<FdbEntry>,
+    /// Q-BRIDGE VLAN membership per port (tagged, untagged); None when the
+    /// agent gave no usable dot1qVlanCurrentTable or dot1qVlanStaticTable.
+    pub vlans: Option<super::vlans::VlanMembership>,
     /// Tables read only in part, each with its reason.
     pub partial: Vec<String>,
     /// Neighbour-table rows the parsers could not use, each with its reason

@@ -13,6 +13,10 @@ pub fn from_sys_object_id(oid: &str) -> Option<&'static str> {
         43 => "3Com",
         171 => "D-Link",
         193 => "Ericsson",
+        // "233  NetManage, Inc." in IANA's Private Enterprise Numbers
+        // registry (https://www.iana.org/assignments/enterprise-numbers/
+        // enterprise-numbers.txt; read in two mirrors of that file).
+        233 => "NetManage",
         311 => "Microsoft",
         674 => "Dell",
         1271 | 6141 => "Ciena",
@@ -120,6 +124,12 @@ mod tests {
         ] {
             assert_eq!(super::from_sys_object_id(oid), Some(v), "{oid}");
         }
+        // The anonymised corpus recording os/linux/netmanage: the bare
+        // enterprise OID as its sysObjectID.
+        assert_eq!(
+            super::from_sys_object_id("1.3.6.1.4.1.233"),
+            Some("NetManage")
+        );
         assert_eq!(super::from_sys_object_id("1.3.6.1.4.1.999999.1"), None);
         assert_eq!(super::from_sys_object_id("garbage"), None);
     }

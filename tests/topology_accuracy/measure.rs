@@ -21,6 +21,7 @@ pub fn vendor_of(sys_object_id: Option<&str>, descr: Option<&str>) -> String {
         Some(9) => "Cisco",
         Some(11) => "HP",
         Some(171) => "D-Link",
+        Some(233) => "NetManage",
         Some(1991) => "Brocade (Foundry)",
         Some(2011) => "Huawei",
         Some(2636) => "Juniper",

@@ -2,8 +2,10 @@
 //! port puts its owner on that port. A port faces other switches, and is
 //! no edge port, when another bridge's MAC is learned on it, an LLDP/CDP
 //! neighbour is on it, it is a link aggregate (ifType 161) or a member of
-//! one (ifStackTable), MACs are learned on it in [`TRUNK_VLANS`] or more
-//! VLANs, or [`MANY_MACS`] or more MACs are learned on it (`fdb_ports`).
+//! one (ifStackTable), it sends VLANs tagged by the switch's Q-BRIDGE VLAN
+//! membership (`discovery::vlans`; for ports that membership does not
+//! name, MACs are learned on it in [`TRUNK_VLANS`] or more VLANs), or
+//! [`MANY_MACS`] or more MACs are learned on it (`fdb_ports`).
 //! Ports with an LLDP/CDP neighbour only get FDB as supporting evidence for
 //! a managed device, so no duplicate node is drawn for a host LLDP already
 //! named. A MAC one switch learned on several ports (Q-BRIDGE tables are
@@ -132,7 +134,7 @@ pub(super) fn sightings(
                     switch: ids[s].clone(),
                     if_name: local.clone(),
                     vlans: learned.vlans(mac, (s, port)),
-                    reason: placement_reason(&learned, &uplinks, mac, (s, port)),
+                    reason: placement_reason(known, &learned, &uplinks, mac, (s, port)),
                 });
                 Endpoint {
                     device: id,

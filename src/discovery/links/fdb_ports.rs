@@ -6,6 +6,7 @@ use super::Known;
 use super::fdb::FdbRows;
 use crate::discovery::report::FdbEntry;
 use crate::discovery::resolve::local_lldp_port;
+use crate::discovery::vlans::{PortVlans, VlanSource};
 use crate::topology::{Device, DeviceId, MAX_LISTED_MACS, Unresolved, UnresolvedReason};
 use crate::types::IfIndex;
 use std::collections::{BTreeMap, BTreeSet};
@@ -22,7 +23,12 @@ pub(super) const MANY_MACS: usize = 16;
 /// FDB ids) is a trunk: an access port carries one VLAN, one with an IP
 /// phone two (data and voice). A threshold, not a MIB fact; a switch that
 /// learns all VLANs in one FDB (shared VLAN learning) never shows it.
+/// Used only for ports the switch's VLAN membership does not name: where
+/// it does, the configuration decides ([`PortVlans::is_trunk`]).
 pub(super) const TRUNK_VLANS: usize = 3;
+
+/// The most VLAN ids a reason lists; the rest are counted.
+const LISTED_VLANS: usize = 8;
 
 /// Where each MAC is learned, each port once, and in which VLANs.
 #[derive(Default)]
@@ -94,7 +100,11 @@ pub(super) enum Uplink {
     Lag,
     /// The port is a member of this link aggregate.
     LagMember(String),
-    /// MACs are learned on it in this many VLANs ([`TRUNK_VLANS`] or more).
+    /// It sends VLANs tagged by the switch's VLAN membership
+    /// ([`PortVlans::is_trunk`]), read from this table.
+    Tagged(PortVlans, VlanSource),
+    /// MACs are learned on it in this many VLANs ([`TRUNK_VLANS`] or more);
+    /// the VLAN membership does not name the port.
     Trunk(usize),
     /// [`MANY_MACS`] or more MACs are learned on it.
     ManyMacs,
@@ -108,6 +118,13 @@ impl std::fmt::Display for Uplink {
             Uplink::Neighbour => write!(f, "it has an LLDP/CDP neighbour"),
             Uplink::Lag => write!(f, "it is a link aggregate"),
             Uplink::LagMember(l) => write!(f, "it is a member of link aggregate {l}"),
+            Uplink::Tagged(p, src) => {
+                write!(f, "it sends {} tagged", vlan_list(&p.tagged))?;
+                if !p.untagged.is_empty() {
+                    write!(f, " and {} untagged", vlan_list(&p.untagged))?;
+                }
+                write!(f, ", a trunk by its VLAN membership ({})", src.table())
+            }
             Uplink::Trunk(n) => write!(
                 f,
                 "MACs are learned on it in {n} VLANs, a trunk ({TRUNK_VLANS} or more)"
@@ -148,11 +165,14 @@ pub(super) fn uplinks(
         let r = &reports[s];
         let iface = r.interface(port);
         let vlans = learned.vlans_on((s, port));
+        let member = configured(r, port);
         let why = if iface.is_some_and(|i| i.if_type == Some(161)) {
             Some(Uplink::Lag)
         } else if let Some(lag) = iface.and_then(|i| r.aggregate_of(&i.name)) {
             Some(Uplink::LagMember(lag.to_string()))
-        } else if vlans >= TRUNK_VLANS {
+        } else if let Some((p, src)) = member.filter(|(p, _)| p.is_trunk()) {
+            Some(Uplink::Tagged(p.clone(), src))
+        } else if member.is_none() && vlans >= TRUNK_VLANS {
             Some(Uplink::Trunk(vlans))
         } else {
             (n >= MANY_MACS).then_some(Uplink::ManyMacs)
@@ -164,9 +184,36 @@ pub(super) fn uplinks(
     out
 }
 
+/// The VLANs a port carries by its switch's membership table, and which
+/// table; None when the switch gave none or it does not name the port.
+fn configured(
+    r: &crate::discovery::DeviceReport,
+    port: IfIndex,
+) -> Option<(&PortVlans, VlanSource)> {
+    let m = r.vlans.as_ref()?;
+    m.ports.get(&port).map(|p| (p, m.source))
+}
+
+/// "VLAN 5" or "VLANs 1, 10, 20" ("no VLAN"), at most [`LISTED_VLANS`] ids then a count.
+fn vlan_list(v: &std::collections::BTreeSet<u32>) -> String {
+    let ids: Vec<String> = v.iter().take(LISTED_VLANS).map(u32::to_string).collect();
+    let more = v.len().saturating_sub(LISTED_VLANS);
+    let rest = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    match v.len() {
+        0 => "no VLAN".into(),
+        1 => format!("VLAN {}", ids[0]),
+        _ => format!("VLANs {}{rest}", ids.join(", ")),
+    }
+}
+
 /// Why `mac` is placed on edge port `p`: learned there (in which VLANs),
 /// elsewhere only behind uplinks, and what the port is not.
 pub(super) fn placement_reason(
+    known: &Known,
     learned: &Learned,
     uplinks: &BTreeMap<Place, Uplink>,
     mac: &str,
@@ -193,12 +240,28 @@ pub(super) fn placement_reason(
         n => format!("elsewhere only behind {n} uplink ports"),
     };
     let (n, k) = (learned.macs_on(p), learned.vlans_on(p));
+    let vlans = match configured(&known.reports[p.0], p.1) {
+        Some((v, src)) if v.is_voice_access() => format!(
+            "by its VLAN membership ({}) an access port with a voice VLAN: {} untagged, {} tagged",
+            src.table(),
+            vlan_list(&v.untagged),
+            vlan_list(&v.tagged)
+        ),
+        Some((v, src)) => format!(
+            "by its VLAN membership ({}) an access port: {} untagged, none tagged",
+            src.table(),
+            vlan_list(&v.untagged)
+        ),
+        None => format!(
+            "{k} VLAN{} (fewer than {TRUNK_VLANS})",
+            if k == 1 { "" } else { "s" }
+        ),
+    };
     format!(
         "learned on this port{vl}, {elsewhere}; an edge port: no LLDP/CDP neighbour \
          and no bridge's MAC on it, not a link aggregate nor a member of one, \
-         {n} MAC{} learned on it (fewer than {MANY_MACS}), {k} VLAN{} (fewer than {TRUNK_VLANS})",
+         {n} MAC{} learned on it (fewer than {MANY_MACS}), {vlans}",
         if n == 1 { "" } else { "s" },
-        if k == 1 { "" } else { "s" },
     )
 }
 

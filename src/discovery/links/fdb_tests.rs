@@ -236,3 +236,109 @@ fn an_ambiguous_lldp_port_number_keeps_hosts_off_both_ports_it_could_be() {
         names(&t)
     );
 }
+
+#[test]
+fn the_configured_vlan_membership_decides_trunks_over_the_vlans_learned() {
+    use crate::discovery::vlans::{PortVlans, VlanMembership, VlanSource};
+    use std::collections::{BTreeMap, BTreeSet};
+    let set = |v: &[u32]| v.iter().copied().collect::<BTreeSet<u32>>();
+    let mut sw = dev(
+        "sw",
+        "aa:00:00:00:00:01",
+        &[
+            (1, "acc", "02:00:00:00:01:01"),
+            (2, "voice", "02:00:00:00:01:02"),
+            (3, "tagged", "02:00:00:00:01:03"),
+            (4, "unnamed", "02:00:00:00:01:04"),
+            (5, "unnamed3", "02:00:00:00:01:05"),
+        ],
+    );
+    let port = |u: &[u32], t: &[u32]| PortVlans {
+        untagged: set(u),
+        tagged: set(t),
+    };
+    sw.vlans = Some(VlanMembership {
+        source: VlanSource::Current,
+        ports: BTreeMap::from([
+            (IfIndex(1), port(&[10], &[])),
+            (IfIndex(2), port(&[10], &[20])),
+            // One MAC, one VLAN learned: the count alone would call it an
+            // edge port; the membership says it sends VLAN 30 tagged.
+            (IfIndex(3), port(&[], &[30])),
+        ]),
+    });
+    sw.fdb = vec![
+        // acc: an access port in VLAN 10 by its configuration, although
+        // three FDB ids were learned on it (shared learning, FDB ids that
+        // are not VLANs): the configuration decides, no trunk.
+        fdb("02:77:00:00:00:01", 1, Some(10)),
+        fdb("02:77:00:00:00:02", 1, Some(11)),
+        fdb("02:77:00:00:00:03", 1, Some(12)),
+        // voice: a PC untagged, a phone tagged.
+        fdb("02:77:00:00:00:04", 2, Some(10)),
+        fdb("02:77:00:00:00:05", 2, Some(20)),
+        fdb("02:77:00:00:00:06", 3, Some(30)),
+        // Ports the membership does not name: the learned VLANs decide.
+        fdb("02:77:00:00:00:07", 4, Some(10)),
+        fdb("02:77:00:00:00:08", 5, Some(10)),
+        fdb("02:77:00:00:00:09", 5, Some(20)),
+        fdb("02:77:00:00:00:0a", 5, Some(30)),
+    ];
+    let t = build_topology(&[sw]);
+    assert_eq!(
+        hosts(&t),
+        vec![
+            "mac-02:77:00:00:00:01@sw:acc",
+            "mac-02:77:00:00:00:02@sw:acc",
+            "mac-02:77:00:00:00:03@sw:acc",
+            "mac-02:77:00:00:00:04@sw:voice",
+            "mac-02:77:00:00:00:05@sw:voice",
+            "mac-02:77:00:00:00:07@sw:unnamed",
+        ],
+        "{:?}",
+        names(&t)
+    );
+    let sw = t
+        .devices
+        .iter()
+        .find(|d| d.sys_name.as_deref() == Some("sw"))
+        .unwrap();
+    let row = |port: &str| {
+        sw.unresolved
+            .iter()
+            .find(|u| u.local_if.as_deref() == Some(port))
+            .unwrap_or_else(|| panic!("{port}: {:?}", sw.unresolved))
+    };
+    let tagged = row("tagged");
+    assert_eq!(tagged.reason, UnresolvedReason::LearnedBehindUplink);
+    assert_eq!(tagged.macs, vec!["02:77:00:00:00:06".to_string()]);
+    let why = tagged.neighbor.as_deref().unwrap();
+    assert!(
+        why.contains(
+            "it sends VLAN 30 tagged, a trunk by its VLAN membership (dot1qVlanCurrentTable)"
+        ),
+        "{why}"
+    );
+    let three = row("unnamed3").neighbor.as_deref().unwrap();
+    assert!(three.contains("in 3 VLANs, a trunk"), "{three}");
+    assert_eq!(sw.unresolved.len(), 2, "{:?}", sw.unresolved);
+    let reason = |mac: &str| {
+        let d = t
+            .devices
+            .iter()
+            .find(|d| d.id.0 == format!("mac-{mac}"))
+            .unwrap();
+        d.placement[0].reason.clone()
+    };
+    let acc = reason("02:77:00:00:00:02");
+    assert!(
+        acc.contains("by its VLAN membership (dot1qVlanCurrentTable) an access port: VLAN 10 untagged, none tagged"),
+        "{acc}"
+    );
+    let phone = reason("02:77:00:00:00:05");
+    assert!(
+        phone.contains("an access port with a voice VLAN: VLAN 10 untagged, VLAN 20 tagged"),
+        "{phone}"
+    );
+    assert!(reason("02:77:00:00:00:07").contains("1 VLAN (fewer than 3)"));
+}
