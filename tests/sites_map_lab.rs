@@ -404,7 +404,10 @@ fn the_central_maps_a_sites_devices_and_a_silent_site_is_stale_not_down() {
     let report = support::noc_get(&lab, CENTRAL_API, "/api/reports/reachability?since=1h")
         .expect("the central's reachability report");
     for name in ["\"site\"", "\"dev\""] {
-        assert!(report.contains(name), "{name} in the central's report: {report}");
+        assert!(
+            report.contains(name),
+            "{name} in the central's report: {report}"
+        );
     }
     let log = central.log();
     let lines = |what: &str| {

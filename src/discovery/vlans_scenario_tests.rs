@@ -83,9 +83,10 @@ fn hosts(t: &Topology) -> Vec<String> {
 async fn trunks_by_the_configured_vlans_of_both_tables_through_the_crawl() {
     let s = Scripted::new();
     let (a, b) = (Ipv4Addr::new(127, 0, 1, 1), Ipv4Addr::new(127, 0, 1, 2));
-    // sw-a: p1 tagged in VLANs 1, 40, 41 (no untagged VLAN); p2 VLAN 1
-    // untagged and 40, 41 tagged; p3 VLAN 1 untagged and 40 tagged (the
-    // voice shape); p4 VLAN 1 untagged only; p5 in no VLAN of the table.
+    // sw-a: p1 tagged in VLANs 1, 40, 41 (no untagged VLAN, a trunk); p2
+    // VLAN 1 untagged and 40, 41 tagged (two tagged: an access port); p3
+    // VLAN 1 untagged and 40 tagged (the voice shape); p4 VLAN 1 untagged
+    // only; p5 in no VLAN of the table.
     // One MAC on each port; the one on p1 learned in one FDB only, so the
     // VLANs learned alone would make p1 an edge port.
     let mut ta = bridge("sw-a", 1, 5, &[(1, 1), (2, 1), (3, 40), (4, 1), (5, 1)]);
@@ -93,9 +94,12 @@ async fn trunks_by_the_configured_vlans_of_both_tables_through_the_crawl() {
     ta.extend(current(40, &[0xe0], &[0x00]));
     ta.extend(current(41, &[0xc0], &[0x00]));
     s.agent(a.into(), ta);
-    // sw-b: only the static table. p1 sends VLAN 7 tagged, p2 untagged.
+    // sw-b: only the static table. p1 sends VLANs 7, 8, 9 tagged, p2
+    // VLAN 7 untagged.
     let mut tb = bridge("sw-b", 2, 2, &[(1, 7), (2, 7)]);
     tb.extend(statik(7, &[0xc0], &[0x40]));
+    tb.extend(statik(8, &[0x80], &[0x00]));
+    tb.extend(statik(9, &[0x80], &[0x00]));
     s.agent(b.into(), tb);
     let options = CrawlOptions {
         seeds: vec![a.into(), b.into()],
@@ -109,6 +113,7 @@ async fn trunks_by_the_configured_vlans_of_both_tables_through_the_crawl() {
     assert_eq!(
         hosts(t),
         vec![
+            "02:77:00:00:01:02@p2",
             "02:77:00:00:01:03@p3",
             "02:77:00:00:01:04@p4",
             "02:77:00:00:01:05@p5",
@@ -134,24 +139,16 @@ async fn trunks_by_the_configured_vlans_of_both_tables_through_the_crawl() {
     let cur = "a trunk by its VLAN membership (dot1qVlanCurrentTable)";
     assert_eq!(
         rows("sw-a"),
-        vec![
-            (
-                "p1".into(),
-                format!("1 MAC learned behind this uplink: it sends VLANs 1, 40, 41 tagged, {cur}")
-            ),
-            (
-                "p2".into(),
-                format!(
-                    "1 MAC learned behind this uplink: it sends VLANs 40, 41 tagged and VLAN 1 untagged, {cur}"
-                )
-            ),
-        ]
+        vec![(
+            "p1".into(),
+            format!("1 MAC learned behind this uplink: it sends VLANs 1, 40, 41 tagged, {cur}")
+        ),]
     );
     assert_eq!(
         rows("sw-b"),
         vec![(
             "p1".into(),
-            "1 MAC learned behind this uplink: it sends VLAN 7 tagged, a trunk by its VLAN \
+            "1 MAC learned behind this uplink: it sends VLANs 7, 8, 9 tagged, a trunk by its VLAN \
              membership (dot1qVlanStaticTable)"
                 .into()
         )]
@@ -169,6 +166,14 @@ async fn trunks_by_the_configured_vlans_of_both_tables_through_the_crawl() {
         "{voice}"
     );
     assert!(why("02:77:00:00:01:05").ends_with("1 VLAN (fewer than 3)"));
+    let two = why("02:77:00:00:01:02");
+    assert!(
+        two.ends_with(
+            "by its VLAN membership (dot1qVlanCurrentTable) an access port: VLAN 1 untagged, \
+             VLANs 40, 41 tagged (fewer than 3)"
+        ),
+        "{two}"
+    );
     assert!(
         why("02:77:00:00:02:02").ends_with(
             "by its VLAN membership (dot1qVlanStaticTable) an access port: VLAN 7 untagged, none tagged"

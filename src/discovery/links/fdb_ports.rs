@@ -247,10 +247,17 @@ pub(super) fn placement_reason(
             vlan_list(&v.untagged),
             vlan_list(&v.tagged)
         ),
-        Some((v, src)) => format!(
+        Some((v, src)) if v.tagged.is_empty() => format!(
             "by its VLAN membership ({}) an access port: {} untagged, none tagged",
             src.table(),
             vlan_list(&v.untagged)
+        ),
+        Some((v, src)) => format!(
+            "by its VLAN membership ({}) an access port: {} untagged, {} tagged (fewer than {})",
+            src.table(),
+            vlan_list(&v.untagged),
+            vlan_list(&v.tagged),
+            crate::discovery::vlans::TRUNK_TAGGED
         ),
         None => format!(
             "{k} VLAN{} (fewer than {TRUNK_VLANS})",

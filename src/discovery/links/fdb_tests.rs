@@ -263,8 +263,8 @@ fn the_configured_vlan_membership_decides_trunks_over_the_vlans_learned() {
             (IfIndex(1), port(&[10], &[])),
             (IfIndex(2), port(&[10], &[20])),
             // One MAC, one VLAN learned: the count alone would call it an
-            // edge port; the membership says it sends VLAN 30 tagged.
-            (IfIndex(3), port(&[], &[30])),
+            // edge port; the membership says it sends VLANs 30-32 tagged.
+            (IfIndex(3), port(&[], &[30, 31, 32])),
         ]),
     });
     sw.fdb = vec![
@@ -315,7 +315,7 @@ fn the_configured_vlan_membership_decides_trunks_over_the_vlans_learned() {
     let why = tagged.neighbor.as_deref().unwrap();
     assert!(
         why.contains(
-            "it sends VLAN 30 tagged, a trunk by its VLAN membership (dot1qVlanCurrentTable)"
+            "it sends VLANs 30, 31, 32 tagged, a trunk by its VLAN membership (dot1qVlanCurrentTable)"
         ),
         "{why}"
     );
