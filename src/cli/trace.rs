@@ -53,7 +53,7 @@ pub struct TraceArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// Address or hostname (IPv4).
+    /// Address or hostname (IPv4 or IPv6; a name's IPv4 address first).
     #[arg(value_name = "TARGET")]
     pub target: String,
 }
@@ -104,8 +104,8 @@ async fn resolve(arg: &str) -> anyhow::Result<IpAddr> {
         .await
         .with_context(|| format!("cannot resolve host '{arg}'"))?
         .map(|s| s.ip())
-        .find(IpAddr::is_ipv4)
-        .with_context(|| format!("cannot resolve host '{arg}': no IPv4 address"))
+        .min_by_key(IpAddr::is_ipv6)
+        .with_context(|| format!("cannot resolve host '{arg}': no address"))
 }
 
 /// The mtr-like table, then each flow's path when there are several.
@@ -127,13 +127,20 @@ pub fn render(r: &TraceReport, cycles: u32) -> String {
             ": destination not reached"
         }
     );
+    // The address column fits the longest address (IPv6), at least 16.
+    let w = r
+        .hops
+        .iter()
+        .flat_map(|h| &h.responders)
+        .map(|x| x.addr.to_string().len())
+        .fold(16, usize::max);
     let _ = writeln!(
         out,
-        "{:>4}  {:<16} {:>6} {:>5} {:>5} {:>8} {:>8} {:>8}",
+        "{:>4}  {:<w$} {:>6} {:>5} {:>5} {:>8} {:>8} {:>8}",
         "hop", "address", "loss%", "sent", "recv", "min", "avg", "max"
     );
     for hop in &r.hops {
-        row(&mut out, hop);
+        row(&mut out, hop, w);
     }
     if r.paths.len() > 1 {
         let _ = writeln!(out, "paths by flow:");
@@ -159,7 +166,7 @@ pub fn render(r: &TraceReport, cycles: u32) -> String {
     out
 }
 
-fn row(out: &mut String, hop: &HopReport) {
+fn row(out: &mut String, hop: &HopReport, w: usize) {
     let ms = |x: Option<f64>| x.map_or("-".to_owned(), |v| format!("{v:.3}"));
     let first = hop
         .responders
@@ -167,7 +174,7 @@ fn row(out: &mut String, hop: &HopReport) {
         .map_or("???".to_owned(), |r| r.addr.to_string());
     let _ = writeln!(
         out,
-        "{:>4}. {:<16} {:>6.1} {:>5} {:>5} {:>8} {:>8} {:>8}",
+        "{:>4}. {:<w$} {:>6.1} {:>5} {:>5} {:>8} {:>8} {:>8}",
         hop.ttl,
         first,
         hop.loss_pct,
@@ -178,6 +185,6 @@ fn row(out: &mut String, hop: &HopReport) {
         ms(hop.rtt_max_ms)
     );
     for other in hop.responders.iter().skip(1) {
-        let _ = writeln!(out, "      {:<16} ({} replies)", other.addr, other.replies);
+        let _ = writeln!(out, "      {:<w$} ({} replies)", other.addr, other.replies);
     }
 }

@@ -4,10 +4,15 @@
 //! which reply answers which probe, and the tallies, are `trace_state`'s;
 //! the bytes are `trace_wire`'s.
 //!
-//! Needs a raw ICMP socket (CAP_NET_RAW) to read time-exceeded messages,
-//! and a raw TCP socket for TCP probes. IPv4 only for now.
+//! Needs a raw ICMP (ICMPv6) socket (CAP_NET_RAW) to read time-exceeded
+//! messages, and a raw TCP socket for TCP probes. IPv4 and IPv6: a raw
+//! ICMPv6 socket delivers no IP header, and the kernel fills in the
+//! checksum of what leaves it (over its pseudo-header, whatever the field
+//! held), while a raw IPv6 UDP or TCP socket sends our checksum as is
+//! (IPV6_CHECKSUM is off for them) and reads TCP segments without their IP
+//! header. Link-local targets (which need a scope) are not supported.
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
@@ -43,7 +48,7 @@ pub struct TraceOptions {
 }
 
 impl TraceOptions {
-    fn check(&self) -> Result<Ipv4Addr, IcmpError> {
+    fn check(&self) -> Result<Family, IcmpError> {
         let bad = |m: &str| Err(IcmpError::InvalidOptions(m.to_owned()));
         if self.cycles == 0 || self.max_ttl == 0 || self.flows == 0 {
             return bad("cycles, max TTL and flows must be at least 1");
@@ -55,14 +60,20 @@ impl TraceOptions {
             return bad("the destination port must not be 0");
         }
         match self.target {
-            IpAddr::V4(a) => Ok(a),
-            IpAddr::V6(_) => bad("trace supports IPv4 targets only"),
+            IpAddr::V4(_) => Ok(Family::V4),
+            IpAddr::V6(a) if a.is_unicast_link_local() => {
+                bad("link-local IPv6 targets are not supported (no scope)")
+            }
+            IpAddr::V6(_) => Ok(Family::V6),
         }
     }
 }
 
 /// The sockets of one trace.
 struct Sockets {
+    family: Family,
+    /// Our source address towards the target.
+    local: IpAddr,
     icmp: Socket,
     /// UDP and TCP: the raw socket the probes leave by, checksums ours (a
     /// datagram socket's may be left to offload — veth, loopback — and reach
@@ -77,12 +88,12 @@ struct Sockets {
 
 /// Runs a whole trace; blocking (call from a blocking thread).
 pub fn trace(opts: &TraceOptions) -> Result<TraceReport, IcmpError> {
-    let target = opts.check()?;
-    let icmp = sys::open(Family::V4, SocketKind::Raw, 1 << 20)
+    let family = opts.check()?;
+    let icmp = sys::open(family, SocketKind::Raw, 1 << 20)
         .map_err(not_permitted)?
         .socket;
-    let src = source_for(target)?;
-    let (sockets, flows) = open_flows(opts, icmp, src)?;
+    let src = source_for(opts.target)?;
+    let (sockets, flows) = open_flows(opts, family, icmp, src)?;
     let mut state = TraceState::new(
         opts.proto,
         opts.target,
@@ -91,8 +102,11 @@ pub fn trace(opts: &TraceOptions) -> Result<TraceReport, IcmpError> {
         rand::random(),
         opts.timeout,
     );
-    // Per flow, the constant echo checksum (ICMP's hashed second word).
-    let echo_sums: Vec<u16> = (0..opts.flows).map(|_| rand::random::<u16>()).collect();
+    // Per flow, the constant echo checksum (ICMP's hashed second word);
+    // neither ones' complement zero, which a kernel may rewrite.
+    let echo_sums: Vec<u16> = (0..opts.flows)
+        .map(|_| rand::random::<u16>().clamp(1, 0xfffe))
+        .collect();
     let start = Instant::now();
     let mut buf = Vec::with_capacity(64);
     for cycle in 0..opts.cycles {
@@ -132,35 +146,34 @@ fn not_permitted(e: IcmpError) -> IcmpError {
 
 /// The source address the kernel picks towards `target` (a connected UDP
 /// socket sends nothing).
-fn source_for(target: Ipv4Addr) -> Result<Ipv4Addr, IcmpError> {
-    let fail = |source| IcmpError::Send {
-        target: IpAddr::V4(target),
-        source,
-    };
-    let s = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP)).map_err(fail)?;
-    s.connect(&SockAddr::from(SocketAddr::new(IpAddr::V4(target), 9)))
+fn source_for(target: IpAddr) -> Result<IpAddr, IcmpError> {
+    let fail = |source| IcmpError::Send { target, source };
+    let s = Socket::new(domain(target), Type::DGRAM, Some(Protocol::UDP)).map_err(fail)?;
+    s.connect(&SockAddr::from(SocketAddr::new(target, 9)))
         .map_err(fail)?;
     match s.local_addr().map_err(fail)?.as_socket() {
-        Some(SocketAddr::V4(a)) => Ok(*a.ip()),
-        _ => Err(fail(io::Error::other("no IPv4 source address"))),
+        Some(a) if a.is_ipv4() == target.is_ipv4() => Ok(a.ip()),
+        _ => Err(fail(io::Error::other("no source address"))),
+    }
+}
+
+fn domain(addr: IpAddr) -> Domain {
+    match addr {
+        IpAddr::V4(_) => Domain::IPV4,
+        IpAddr::V6(_) => Domain::IPV6,
     }
 }
 
 fn open_flows(
     opts: &TraceOptions,
+    family: Family,
     icmp: Socket,
-    src: Ipv4Addr,
+    src: IpAddr,
 ) -> Result<(Sockets, Vec<Flow>), IcmpError> {
-    let opt_err = |op: &'static str| {
-        move |source| IcmpError::SocketOption {
-            op,
-            family: Family::V4,
-            source,
-        }
-    };
+    let opt_err = |op: &'static str| move |source| IcmpError::SocketOption { op, family, source };
     let bound_port = |ty: Type, proto: Protocol| -> Result<(Socket, u16), IcmpError> {
-        let s = Socket::new(Domain::IPV4, ty, Some(proto)).map_err(opt_err("socket"))?;
-        s.bind(&SockAddr::from(SocketAddr::new(IpAddr::V4(src), 0)))
+        let s = Socket::new(domain(src), ty, Some(proto)).map_err(opt_err("socket"))?;
+        s.bind(&SockAddr::from(SocketAddr::new(src, 0)))
             .map_err(opt_err("bind"))?;
         let port = s
             .local_addr()
@@ -170,6 +183,8 @@ fn open_flows(
         Ok((s, port))
     };
     let mut sockets = Sockets {
+        family,
+        local: src,
         icmp,
         layer4: None,
         read_layer4: opts.proto == ProbeProto::Tcp,
@@ -194,7 +209,7 @@ fn open_flows(
         flows.push(Flow { index, flow_field });
     }
     let raw = |protocol: Protocol| -> Result<Socket, IcmpError> {
-        let s = Socket::new(Domain::IPV4, Type::RAW, Some(protocol)).map_err(|e| {
+        let s = Socket::new(domain(src), Type::RAW, Some(protocol)).map_err(|e| {
             match e.raw_os_error() {
                 Some(libc::EPERM) | Some(libc::EACCES) => IcmpError::TraceNotPermitted,
                 _ => opt_err("raw socket")(e),
@@ -214,7 +229,7 @@ fn open_flows(
 fn send(
     sockets: &Sockets,
     opts: &TraceOptions,
-    src: Ipv4Addr,
+    src: IpAddr,
     probe: &ProbeToSend,
     echo_sum: u16,
     buf: &mut Vec<u8>,
@@ -223,36 +238,33 @@ fn send(
     let to = |port| SockAddr::from(SocketAddr::new(target, port));
     let (socket, bytes, addr) = match opts.proto {
         ProbeProto::Icmp => {
-            trace_wire::emit_paris_echo(
-                probe.flow.flow_field,
-                probe.seq as u16,
-                echo_sum,
-                PAYLOAD_LEN,
-                buf,
-            );
+            let (ident, seq) = (probe.flow.flow_field, probe.seq as u16);
+            match (src, target) {
+                (IpAddr::V6(s), IpAddr::V6(d)) => {
+                    trace_wire::emit_paris_echo_v6((s, d), ident, seq, echo_sum, PAYLOAD_LEN, buf)
+                }
+                _ => trace_wire::emit_paris_echo(ident, seq, echo_sum, PAYLOAD_LEN, buf),
+            }
             (Some(&sockets.icmp), &buf[..], to(0))
         }
         ProbeProto::Udp => {
             let ports = (probe.flow.flow_field, opts.port);
-            trace_wire::emit_paris_udp(
-                IpAddr::V4(src),
-                target,
-                ports,
-                probe.seq as u16,
-                PAYLOAD_LEN,
-                buf,
-            );
+            trace_wire::emit_paris_udp(src, target, ports, probe.seq as u16, PAYLOAD_LEN, buf);
             (sockets.layer4.as_ref(), &buf[..], to(0))
         }
         ProbeProto::Tcp => {
             let ports = (probe.flow.flow_field, opts.port);
-            trace_wire::emit_tcp_syn(IpAddr::V4(src), target, ports, probe.seq, buf);
+            trace_wire::emit_tcp_syn(src, target, ports, probe.seq, buf);
             (sockets.layer4.as_ref(), &buf[..], to(0))
         }
     };
     let fail = |source| IcmpError::Send { target, source };
     let socket = socket.unwrap_or(&sockets.icmp);
-    socket.set_ttl_v4(ttl).map_err(fail)?;
+    match sockets.family {
+        Family::V4 => socket.set_ttl_v4(ttl),
+        Family::V6 => socket.set_unicast_hops_v6(ttl),
+    }
+    .map_err(fail)?;
     match socket.send_to(bytes, &addr) {
         Ok(_) => Ok(()),
         // A full queue loses this probe; it is counted as lost.
@@ -290,7 +302,7 @@ fn receive_until(
             while let Ok(got) = sys::recv(socket, &mut buf) {
                 let at = start.elapsed();
                 let bytes = &buf[..got.len];
-                if let Some(reply) = reply_of(is_tcp, got.src, bytes) {
+                if let Some(reply) = reply_of(sockets, is_tcp, got.src, bytes) {
                     state.on_reply(&reply, at);
                 }
             }
@@ -301,12 +313,25 @@ fn receive_until(
     }
 }
 
-fn reply_of(is_tcp: bool, src: Option<IpAddr>, bytes: &[u8]) -> Option<Reply> {
+/// The reply in `bytes` from `src`: IPv4 sockets deliver the IP header,
+/// IPv6 ones do not (the sender is the socket's source address then).
+fn reply_of(sockets: &Sockets, is_tcp: bool, src: Option<IpAddr>, bytes: &[u8]) -> Option<Reply> {
+    let (family, from) = (sockets.family, src?);
     if is_tcp {
-        return trace_wire::parse_tcp_v4(bytes).ok().map(Reply::Tcp);
+        let seg = match (family, from, sockets.local) {
+            (Family::V4, _, _) => trace_wire::parse_tcp_v4(bytes),
+            (Family::V6, IpAddr::V6(from), IpAddr::V6(us)) => {
+                trace_wire::parse_tcp_v6(from, us, bytes)
+            }
+            _ => return None,
+        };
+        return seg.ok().map(Reply::Tcp);
     }
-    let from = src?;
-    match trace_wire::parse_trace(Family::V4, Framing::Ipv4Header, bytes).ok()? {
+    let framing = match family {
+        Family::V4 => Framing::Ipv4Header,
+        Family::V6 => Framing::Bare,
+    };
+    match trace_wire::parse_trace(family, framing, bytes).ok()? {
         TraceMessage::Error(probe) => Some(Reply::Quoted { from, probe }),
         TraceMessage::EchoReply { ident, seq } => Some(Reply::Echo { from, ident, seq }),
         TraceMessage::Other { .. } => None,

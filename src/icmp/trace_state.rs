@@ -232,14 +232,14 @@ impl TraceState {
             (Reply::Tcp(seg), ProbeProto::Tcp) => {
                 let answers = seg.flags & (TCP_SYN | TCP_ACK) == TCP_SYN | TCP_ACK
                     || seg.flags & (TCP_RST | TCP_ACK) == TCP_RST | TCP_ACK;
-                if IpAddr::V4(seg.src) != self.target || seg.src_port != self.dst_port || !answers {
+                if seg.src != self.target || seg.src_port != self.dst_port || !answers {
                     return None;
                 }
                 let key = Key {
                     flow_field: seg.dst_port,
                     seq: seg.ack.wrapping_sub(1),
                 };
-                Some((key, IpAddr::V4(seg.src), true))
+                Some((key, seg.src, true))
             }
             _ => None,
         }

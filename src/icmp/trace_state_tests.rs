@@ -170,8 +170,8 @@ fn icmp_echo_replies_and_tcp_answers_end_the_path() {
     let mut t = TraceState::new(ProbeProto::Tcp, TARGET, 80, flows, 7 << 20, ms(1000));
     let p = t.register(0, 2, ms(0)).unwrap();
     let mut seg = TcpSegment {
-        src: TARGET4,
-        dst: Ipv4Addr::new(10, 145, 0, 2),
+        src: TARGET,
+        dst: SRC,
         src_port: 80,
         dst_port: 0x4242,
         seq: 1,
@@ -185,4 +185,72 @@ fn icmp_echo_replies_and_tcp_answers_end_the_path() {
     seg.flags = TCP_RST | TCP_ACK;
     assert!(t.on_reply(&Reply::Tcp(seg), ms(1)));
     assert!(t.report().reached);
+}
+
+#[test]
+fn an_ipv6_path_ends_at_the_targets_port_unreachable_and_tcp_answers_match() {
+    let target: IpAddr = "fd13:6:9::9".parse().unwrap();
+    let (us, router6): (IpAddr, IpAddr) = (
+        "fd13:6:1::2".parse().unwrap(),
+        "fd13:6:2::1".parse().unwrap(),
+    );
+    let flows = vec![Flow {
+        index: 0,
+        flow_field: 40000,
+    }];
+    let mut s = TraceState::new(ProbeProto::Udp, target, 33434, flows.clone(), 0, ms(1000));
+    let quoted = |p: &ProbeToSend, kind| QuotedProbe {
+        kind,
+        src: us,
+        dst: target,
+        ttl: 1,
+        ip_id: 0,
+        transport: QuotedTransport::Udp {
+            src_port: p.flow.flow_field,
+            dst_port: 33434,
+            checksum: p.seq as u16,
+        },
+    };
+    let p1 = s.register(0, 1, ms(0)).unwrap();
+    let p2 = s.register(0, 2, ms(0)).unwrap();
+    let p3 = s.register(0, 3, ms(0)).unwrap();
+    let te = Reply::Quoted {
+        from: router6,
+        probe: quoted(&p1, ErrorKind::TimeExceeded(0)),
+    };
+    let unreach = Reply::Quoted {
+        from: target,
+        probe: quoted(&p2, ErrorKind::DestinationUnreachable(4)),
+    };
+    // The same error quoting a datagram to another IPv6 host is not ours.
+    let mut foreign = quoted(&p3, ErrorKind::TimeExceeded(0));
+    foreign.dst = "fd13:6:9::8".parse().unwrap();
+    assert!(s.on_reply(&te, ms(1)));
+    assert!(s.on_reply(&unreach, ms(2)));
+    assert!(!s.on_reply(
+        &Reply::Quoted {
+            from: router6,
+            probe: foreign
+        },
+        ms(2)
+    ));
+    assert_eq!(s.ttl_limit(0, 30), 2, "the path ends at TTL 2");
+    let r = s.report();
+    assert!(r.reached);
+    let addrs: Vec<IpAddr> = r.hops.iter().map(|h| h.responders[0].addr).collect();
+    assert_eq!(addrs, [router6, target]);
+
+    let mut t = TraceState::new(ProbeProto::Tcp, target, 443, flows, 5 << 20, ms(1000));
+    let p = t.register(0, 3, ms(0)).unwrap();
+    let seg = TcpSegment {
+        src: target,
+        dst: us,
+        src_port: 443,
+        dst_port: 40000,
+        seq: 1,
+        ack: p.seq.wrapping_add(1),
+        flags: TCP_SYN | TCP_ACK,
+    };
+    assert!(t.on_reply(&Reply::Tcp(seg), ms(1)));
+    assert_eq!(t.ttl_limit(0, 30), 3);
 }

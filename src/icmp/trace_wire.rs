@@ -27,6 +27,7 @@ pub const TCP_RST: u8 = 0x04;
 pub const TCP_ACK: u8 = 0x10;
 
 const ICMP_HEADER_LEN: usize = 8;
+const V6_ECHO_REQUEST: u8 = 128;
 
 /// The transport header a router quoted back (its first 8 bytes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,7 +142,7 @@ fn quoted_v6(kind: ErrorKind, quoted: &[u8]) -> Result<QuotedProbe, WireError> {
         dst: addr(24),
         ttl: header[7],
         ip_id: 0,
-        transport: transport(header[6], &quoted[IPV6_HEADER_LEN..], 128)?,
+        transport: transport(header[6], &quoted[IPV6_HEADER_LEN..], V6_ECHO_REQUEST)?,
     })
 }
 
@@ -175,11 +176,11 @@ fn transport(protocol: u8, inner: &[u8], echo_type: u8) -> Result<QuotedTranspor
     })
 }
 
-/// A TCP segment as a raw IPv4 TCP socket delivers it (IPv4 header first).
+/// A TCP segment as a raw TCP socket delivers it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TcpSegment {
-    pub src: Ipv4Addr,
-    pub dst: Ipv4Addr,
+    pub src: IpAddr,
+    pub dst: IpAddr,
     pub src_port: u16,
     pub dst_port: u16,
     pub seq: u32,
@@ -194,14 +195,24 @@ pub fn parse_tcp_v4(bytes: &[u8]) -> Result<TcpSegment, WireError> {
     if ip.protocol != PROTO_TCP {
         return Err(WireError::NotTcp(ip.protocol));
     }
-    let h = ip.payload.get(..TCP_HEADER_LEN).ok_or(truncated(
-        "TCP header",
-        TCP_HEADER_LEN,
-        ip.payload.len(),
-    ))?;
+    tcp_header(IpAddr::V4(ip.src), IpAddr::V4(ip.dst), ip.payload)
+}
+
+/// Parses a TCP segment as a raw IPv6 TCP socket delivers it: no IP header
+/// (the kernel strips it and checks the checksum); `src` is the address the
+/// socket reported, `dst` ours.
+pub fn parse_tcp_v6(src: Ipv6Addr, dst: Ipv6Addr, bytes: &[u8]) -> Result<TcpSegment, WireError> {
+    tcp_header(IpAddr::V6(src), IpAddr::V6(dst), bytes)
+}
+
+fn tcp_header(src: IpAddr, dst: IpAddr, bytes: &[u8]) -> Result<TcpSegment, WireError> {
+    let h =
+        bytes
+            .get(..TCP_HEADER_LEN)
+            .ok_or(truncated("TCP header", TCP_HEADER_LEN, bytes.len()))?;
     Ok(TcpSegment {
-        src: ip.src,
-        dst: ip.dst,
+        src,
+        dst,
         src_port: be16(h, 0),
         dst_port: be16(h, 2),
         seq: be32(h, 4),
@@ -230,6 +241,35 @@ pub fn emit_paris_echo(
     let word = compensate(out, &[], ICMP_HEADER_LEN, want_checksum);
     out[ICMP_HEADER_LEN..ICMP_HEADER_LEN + 2].copy_from_slice(&word.to_be_bytes());
     let sum = checksum(out);
+    out[2..4].copy_from_slice(&sum.to_be_bytes());
+}
+
+/// Writes an ICMPv6 echo request whose checksum — over the IPv6
+/// pseudo-header from `src` to `dst`, as the kernel fills it in for a raw
+/// ICMPv6 socket (which ignores what the field held) — is `want_checksum`
+/// whatever the sequence: the Paris echo of IPv6 (see [`emit_paris_echo`]).
+/// `src` must be the source the kernel picks, else only the checksum
+/// differs from what was asked, never the matching.
+pub fn emit_paris_echo_v6(
+    (src, dst): (Ipv6Addr, Ipv6Addr),
+    ident: u16,
+    seq: u16,
+    want_checksum: u16,
+    payload_len: usize,
+    out: &mut Vec<u8>,
+) {
+    out.clear();
+    out.extend_from_slice(&[V6_ECHO_REQUEST, 0, 0, 0]);
+    out.extend_from_slice(&ident.to_be_bytes());
+    out.extend_from_slice(&seq.to_be_bytes());
+    out.extend_from_slice(&[0, 0]);
+    filler(payload_len.max(2) - 2, out);
+    let pseudo = pseudo_header(src.into(), dst.into(), PROTO_ICMPV6, out.len());
+    let word = compensate(out, &pseudo, ICMP_HEADER_LEN, want_checksum);
+    out[ICMP_HEADER_LEN..ICMP_HEADER_LEN + 2].copy_from_slice(&word.to_be_bytes());
+    let mut all = pseudo;
+    all.extend_from_slice(out);
+    let sum = checksum(&all);
     out[2..4].copy_from_slice(&sum.to_be_bytes());
 }
 
@@ -415,3 +455,7 @@ fn be32(b: &[u8], at: usize) -> u32 {
 #[cfg(test)]
 #[path = "trace_wire_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "trace_wire_v6_tests.rs"]
+mod v6_tests;

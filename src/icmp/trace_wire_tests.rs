@@ -200,7 +200,7 @@ fn a_syn_ack_from_the_destination_is_read() {
     seg[12] = 5 << 4;
     seg[13] = TCP_SYN | TCP_ACK;
     let t = parse_tcp_v4(&ipv4(DST, SRC, PROTO_TCP, 60, 0, &seg)).unwrap();
-    assert_eq!((t.src, t.dst), (DST, SRC));
+    assert_eq!((t.src, t.dst), (IpAddr::V4(DST), IpAddr::V4(SRC)));
     assert_eq!((t.src_port, t.dst_port, t.ack), (80, 40100, 0xdead_0008));
     assert_eq!(t.flags, TCP_SYN | TCP_ACK);
     assert_eq!(
