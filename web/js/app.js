@@ -328,7 +328,8 @@ function placeNew(id) {
   if (!laidOut) return { x: 0, y: 0 };
   const data = nodeData(model.devices.get(id));
   const placed = cy.nodes().map((n) => Object.assign({ id: n.id(), role: n.data('role') }, n.position(), footprintOf(n)));
-  const p = placeBeside(Object.assign({ id, role: data.role }, footprint(data)), model.neighbours(id), placed);
+  const links = cy.edges().map((e) => ({ a: e.source().position(), b: e.target().position() }));
+  const p = placeBeside(Object.assign({ id, role: data.role }, footprint(data)), model.neighbours(id), placed, links);
   // Kept where it was placed: a reload finds it there.
   if (!sites) saved.keepLayout([[id, p]]);
   return p;
@@ -347,7 +348,7 @@ function footprintOf(n) {
 // Positions (layout.js) for `nodes` and the links among them that keep
 // the saved ones (`keep`: Map id → {x, y}): {pos, fresh}.
 function autoPositions(nodes, keep) {
-  const list = nodes.map((n) => Object.assign({ id: n.id(), role: n.data('role') }, footprintOf(n)));
+  const list = nodes.map((n) => Object.assign({ id: n.id(), role: n.data('role'), name: n.data('name') }, footprintOf(n)));
   const edges = nodes.edgesWith(nodes).map((e) => [e.data('source'), e.data('target')]);
   return layoutKeeping(list, edges, keep);
 }
@@ -390,7 +391,11 @@ function startSites() {
   const names = new Set([...model.devices.values()].map(siteOf));
   siteMode = want === '1' || (want !== '0' && model.devices.size > LARGE_MAP_MIN && names.size > 1);
   // A large map opens with every site collapsed.
-  if (siteMode) sites = new SiteGroups(cy, model, (d) => footprint(nodeData(d)), redrawDevices, model.devices.size > LARGE_MAP_MIN, saved);
+  const measure = (d) => {
+    const data = nodeData(d);
+    return Object.assign({ name: data.name }, footprint(data));
+  };
+  if (siteMode) sites = new SiteGroups(cy, model, measure, redrawDevices, model.devices.size > LARGE_MAP_MIN, saved);
   state.sites = sites; // for tests
 }
 
