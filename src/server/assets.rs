@@ -44,6 +44,7 @@ pub const ASSETS: &[Asset] = &[
     asset!("/js/elements.js", "js/elements.js", JS),
     asset!("/js/export.js", "js/export.js", JS),
     asset!("/js/feed.js", "js/feed.js", JS),
+    asset!("/js/early_stream.js", "js/early_stream.js", JS),
     asset!("/js/filters.js", "js/filters.js", JS),
     asset!("/js/layout.js", "js/layout.js", JS),
     asset!("/js/layout_fan.js", "js/layout_fan.js", JS),

@@ -233,7 +233,9 @@ function draw(viewOnly) {
       const d = model.devices.get(id);
       const ele = cy.getElementById(id);
       // A device of a collapsed site is not drawn (its site's summary is).
-      if (!d || (sites && !sites.showsId(id))) cy.remove(ele);
+      if (!d || (sites && !sites.showsId(id))) {
+        if (ele.nonempty()) cy.remove(ele);
+      }
       else if (ele.nonempty() && !(sites && ele.data('parent') !== boxId(siteOf(d)))) ele.data(nodeData(d));
       else {
         // New, or moved to another site: (re)drawn in its site's box, its links too.
@@ -254,7 +256,7 @@ function draw(viewOnly) {
         ele.data(data);
         continue;
       }
-      cy.remove(ele);
+      if (ele.nonempty()) cy.remove(ele);
       if (data) added.push({ group: 'edges', data });
     }
     for (const id of dirty.nodes) syncStubs(id, added);
