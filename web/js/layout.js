@@ -95,10 +95,11 @@ export function layeredPositions(nodes, edges) {
   const children = (id) => down.get(id);
   // Rows stacked top to bottom. A row wider than `maxW` wraps: a row of
   // leaves into a fan under each parent (layout_fan.js) when the fans are
-  // not much wider than maxW, any other row into k staggered rows (the i-th device on row i mod k, so every row
-  // keeps the order across the whole width and a link to a lower row
-  // passes between the devices above). Each row becomes packers: units
-  // (a device, or a fan of leaves as one block) packed side by side.
+  // not much wider than maxW, any other row into k staggered rows (the
+  // i-th device on row i mod k, so every row keeps the order across the
+  // whole width and hosts stay under their switch). Each row becomes
+  // packers: units (a device, or a fan of leaves as one block) packed
+  // side by side.
   const widthOf = (r, gap) => r.reduce((s, id) => s + byId.get(id).w + gap, 0);
   const area = nodes.reduce((s, n) => s + (n.w + MIN_GAP) * (n.h + SUBROW_GAP), 0);
   const maxW = Math.max(SMALL_WIDTH * 1.5, Math.sqrt(area * 2));
