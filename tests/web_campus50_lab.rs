@@ -5,11 +5,15 @@
 //! distribution switch), the noc on core1 running `nocmap serve`.
 //! Measured from the page's node positions and rendered bounding boxes:
 //! every core above every distribution above every access device, no
-//! label/label or label/node overlaps, and `/wall` draws every device
-//! where `/` does. A 43rd access switch (on dist1) has its link down until
-//! the map is open: a re-discovery (every 3 s) adds it, no device already
-//! drawn moves more than 3 px and the new one goes near and below dist1;
-//! the overlap measure itself is checked by moving it onto dist1.
+//! label/label or label/node overlaps, no distribution-access links
+//! crossing (the core-distribution ones at most the 15 two cores on six
+//! switches must make), no link through a device or label that is not
+//! one of its ends, and `/wall` draws every device where `/` does. A
+//! 43rd access switch (on dist1) has its link down until the map is
+//! open: a re-discovery (every 3 s) adds it, no device already drawn
+//! moves more than 3 px, the new one goes near and below dist1 and its
+//! link runs through no other device; the overlap measure itself is
+//! checked by moving it onto dist1.
 //! About 16-35 s on two shared cores (lab up 5 s).
 //!
 //! Screenshots go to `target/test-artifacts/web_campus50_lab/`.
@@ -17,7 +21,9 @@
 mod support;
 use support::browser::{Browser, clear_artifacts, require_browser};
 use support::lab::LabToml;
-use support::map_layout::{OVERLAPS, assert_layered, assert_no_overlaps, moved, positions};
+use support::map_layout::{
+    EDGE_GEOMETRY, OVERLAPS, assert_layered, assert_no_overlaps, moved, positions,
+};
 use support::serve::ServeCmd;
 
 use serde_json::json;
@@ -83,6 +89,43 @@ fn lldpd_socket(lab: &nocmap_lab::Lab, node: &str) -> std::path::PathBuf {
     panic!(
         "no lldpd socket for {node} under {}",
         lab.state_dir().display()
+    );
+}
+
+/// How the links run: crossings counted from the rendered node centres,
+/// and no link through a device (body or label) that is not one of its
+/// ends. The campus is a tree below the distribution row (each access
+/// switch on one distribution switch): with each row in the order of its
+/// parents no distribution-access link needs to cross another, so none
+/// may. The two cores are each linked to all six distribution switches
+/// (K2,6): drawn on two rows, each pair of distribution switches makes
+/// exactly one crossing whatever the order, C(6,2) = 15, the least there
+/// is; any other pair of links crossing is a fault. Before the fans and
+/// the order by parents the page drew 2 distribution-access crossings
+/// and 23 links through 19 devices.
+fn assert_links_clear(b: &mut Browser, what: &str) {
+    let geo = b.eval(EDGE_GEOMETRY);
+    eprintln!("{what}: links as drawn: {geo}");
+    let crossings = geo["crossings"].as_object().unwrap();
+    for (kind, n) in crossings {
+        let n = n.as_u64().unwrap();
+        let most = if kind == "core-distribution|core-distribution" {
+            15
+        } else {
+            0
+        };
+        assert!(
+            n <= most,
+            "{what}: {n} crossings of {kind} (at most {most})"
+        );
+    }
+    let through = geo["through"].as_array().unwrap();
+    if !through.is_empty() {
+        b.screenshot(&format!("failed-links-{}", what.replace(' ', "-")));
+    }
+    assert!(
+        through.is_empty(),
+        "{what}: links through a device that is not one of their ends: {through:?}"
     );
 }
 
@@ -162,6 +205,7 @@ fn a_discovered_fifty_device_campus_reads_at_a_glance() {
     assert_layered(&pos, "the 50-device lab");
     b.screenshot("1-map");
     assert_no_overlaps(&mut b, "the 50-device lab");
+    assert_links_clear(&mut b, "the 50-device lab");
     b.cmd(json!({"cmd": "goto", "url": format!("http://127.0.0.1:{PORT}/wall")}));
     b.wait(
         "window.__nocmap.ready",
@@ -219,6 +263,7 @@ fn a_discovered_fifty_device_campus_reads_at_a_glance() {
         "acc43 near and below dist1: {new:?} vs {d1:?}"
     );
     assert_no_overlaps(&mut b, "acc43 added");
+    assert_links_clear(&mut b, "acc43 added");
     // The measure sees an overlap: acc43 moved onto dist1 on purpose.
     b.eval(&format!(
         "window.__nocmap_cy.getElementById({:?}).position({{ x: {}, y: {} }})",

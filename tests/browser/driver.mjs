@@ -24,8 +24,9 @@
 //   {"cmd":"network","reset":true}    the same, then forgotten
 //   {"cmd":"viewport","width":W,"height":H}  resize the window
 //   {"cmd":"close"}
+// NOCMAP_CPU_PROFILE (see profiledGoto) records a CPU profile of each goto.
 import { createInterface } from 'node:readline';
-import { statSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { launch } from './browser.mjs';
 
 const { context, close } = await launch();
@@ -91,9 +92,32 @@ async function nodeOnScreen(id) {
   return p;
 }
 
+// NOCMAP_CPU_PROFILE=PREFIX: each goto records the page's JavaScript CPU
+// profile from navigation to the map drawn (and one second more) into
+// PREFIX.N.cpuprofile (Chrome DevTools' format). The profiler starts on
+// a page of the same origin first, so the renderer that loads the map
+// is the one profiled.
+const PROFILE = process.env.NOCMAP_CPU_PROFILE;
+let profiles = 0;
+async function profiledGoto(c) {
+  await page.goto(new URL('/css/map.css', c.url).href, { waitUntil: 'load' });
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 250 });
+  await cdp.send('Profiler.start');
+  await page.goto(c.url, { waitUntil: 'load' });
+  await waitFor(READY, c.timeout_ms || 60000);
+  await new Promise((r) => setTimeout(r, 1000));
+  const { profile } = await cdp.send('Profiler.stop');
+  writeFileSync(PROFILE + '.' + profiles++ + '.cpuprofile', JSON.stringify(profile));
+  await cdp.detach();
+  return true;
+}
+
 async function run(c) {
   switch (c.cmd) {
     case 'goto':
+      if (PROFILE) return await profiledGoto(c);
       await page.goto(c.url, { waitUntil: 'load' });
       await waitFor(READY, c.timeout_ms || 60000);
       return true;

@@ -54,6 +54,69 @@ pub const OVERLAPS: &str = r#"(() => {
   return { boxes: boxes.length, labels, overlaps };
 })()"#;
 
+/// How the drawn links run, from the rendered node centres (each link
+/// taken as the straight segment between its ends' centres, as cytoscape
+/// draws a link that has no parallel one): `crossings`, the pairs of
+/// links that cross (sharing no end), counted by the roles of their ends
+/// (`"distribution-access|distribution-access": n`, the two links' role
+/// pairs sorted), and `through`, every link that passes through the body
+/// or the label of a device that is not one of its ends
+/// (`[link, device, "body"|"label"]`). `{links, crossings, through}`.
+pub const EDGE_GEOMETRY: &str = r#"(() => {
+  const cy = window.__nocmap_cy;
+  const rank = { core: 0, distribution: 1, access: 2, host: 3 };
+  const roleOf = (n) => n.data('role') || 'host';
+  const segs = [];
+  cy.edges(':visible').forEach((e) => {
+    const s = e.source(), t = e.target();
+    if (s.isParent() || t.isParent()) return;
+    const [a, b] = rank[roleOf(s)] <= rank[roleOf(t)] ? [s, t] : [t, s];
+    segs.push({ id: e.id(), ends: [a.id(), b.id()], kind: roleOf(a) + '-' + roleOf(b),
+      p: a.renderedPosition(), q: b.renderedPosition() });
+  });
+  const cross = (o, a, b) => (a.x - o.x) * (b.y - o.y) - (a.y - o.y) * (b.x - o.x);
+  const proper = (s, t) => {
+    const d1 = cross(s.p, s.q, t.p), d2 = cross(s.p, s.q, t.q);
+    const d3 = cross(t.p, t.q, s.p), d4 = cross(t.p, t.q, s.q);
+    return d1 * d2 < 0 && d3 * d4 < 0;
+  };
+  const crossings = {};
+  for (let i = 0; i < segs.length; i++) {
+    for (let j = i + 1; j < segs.length; j++) {
+      const s = segs[i], t = segs[j];
+      if (s.ends.some((x) => t.ends.includes(x)) || !proper(s, t)) continue;
+      const k = [s.kind, t.kind].sort().join('|');
+      crossings[k] = (crossings[k] || 0) + 1;
+    }
+  }
+  // Whether the segment p-q enters the box b (Liang-Barsky clipping).
+  const hits = (p, q, b) => {
+    let t0 = 0, t1 = 1;
+    const dx = q.x - p.x, dy = q.y - p.y;
+    for (const [d, lo, hi, v] of [[dx, b.x1, b.x2, p.x], [dy, b.y1, b.y2, p.y]]) {
+      if (d === 0) { if (v <= lo || v >= hi) return false; continue; }
+      let a = (lo - v) / d, c = (hi - v) / d;
+      if (a > c) [a, c] = [c, a];
+      t0 = Math.max(t0, a); t1 = Math.min(t1, c);
+      if (t0 >= t1) return false;
+    }
+    return true;
+  };
+  const lbl = { includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false,
+    includeUnderlays: false, includeMainLabels: true, includeSourceLabels: false, includeTargetLabels: false };
+  const through = [];
+  cy.nodes(':visible:childless').forEach((n) => {
+    const parts = [['body', n.renderedBoundingBox({ includeLabels: false, includeOverlays: false })]];
+    const l = n.renderedBoundingBox(lbl);
+    if (n.style('label') && l.w > 0) parts.push(['label', l]);
+    for (const s of segs) {
+      if (s.ends.includes(n.id())) continue;
+      for (const [part, b] of parts) if (hits(s.p, s.q, b)) through.push([s.id, n.id(), part]);
+    }
+  });
+  return { links: segs.length, crossings, through };
+})()"#;
+
 /// Node id → (x, y, role) as the page has them.
 pub fn positions(b: &mut Browser) -> BTreeMap<String, (f64, f64, String)> {
     let v = b.eval(POSITIONS);

@@ -233,7 +233,9 @@ function draw(viewOnly) {
       const d = model.devices.get(id);
       const ele = cy.getElementById(id);
       // A device of a collapsed site is not drawn (its site's summary is).
-      if (!d || (sites && !sites.showsId(id))) cy.remove(ele);
+      if (!d || (sites && !sites.showsId(id))) {
+        if (ele.nonempty()) cy.remove(ele);
+      }
       else if (ele.nonempty() && !(sites && ele.data('parent') !== boxId(siteOf(d)))) ele.data(nodeData(d));
       else {
         // New, or moved to another site: (re)drawn in its site's box, its links too.
@@ -254,7 +256,7 @@ function draw(viewOnly) {
         ele.data(data);
         continue;
       }
-      cy.remove(ele);
+      if (ele.nonempty()) cy.remove(ele);
       if (data) added.push({ group: 'edges', data });
     }
     for (const id of dirty.nodes) syncStubs(id, added);
@@ -328,7 +330,8 @@ function placeNew(id) {
   if (!laidOut) return { x: 0, y: 0 };
   const data = nodeData(model.devices.get(id));
   const placed = cy.nodes().map((n) => Object.assign({ id: n.id(), role: n.data('role') }, n.position(), footprintOf(n)));
-  const p = placeBeside(Object.assign({ id, role: data.role }, footprint(data)), model.neighbours(id), placed);
+  const links = cy.edges().map((e) => ({ a: e.source().position(), b: e.target().position() }));
+  const p = placeBeside(Object.assign({ id, role: data.role }, footprint(data)), model.neighbours(id), placed, links);
   // Kept where it was placed: a reload finds it there.
   if (!sites) saved.keepLayout([[id, p]]);
   return p;
@@ -347,7 +350,7 @@ function footprintOf(n) {
 // Positions (layout.js) for `nodes` and the links among them that keep
 // the saved ones (`keep`: Map id → {x, y}): {pos, fresh}.
 function autoPositions(nodes, keep) {
-  const list = nodes.map((n) => Object.assign({ id: n.id(), role: n.data('role') }, footprintOf(n)));
+  const list = nodes.map((n) => Object.assign({ id: n.id(), role: n.data('role'), name: n.data('name') }, footprintOf(n)));
   const edges = nodes.edgesWith(nodes).map((e) => [e.data('source'), e.data('target')]);
   return layoutKeeping(list, edges, keep);
 }
@@ -390,7 +393,11 @@ function startSites() {
   const names = new Set([...model.devices.values()].map(siteOf));
   siteMode = want === '1' || (want !== '0' && model.devices.size > LARGE_MAP_MIN && names.size > 1);
   // A large map opens with every site collapsed.
-  if (siteMode) sites = new SiteGroups(cy, model, (d) => footprint(nodeData(d)), redrawDevices, model.devices.size > LARGE_MAP_MIN, saved);
+  const measure = (d) => {
+    const data = nodeData(d);
+    return Object.assign({ name: data.name }, footprint(data));
+  };
+  if (siteMode) sites = new SiteGroups(cy, model, measure, redrawDevices, model.devices.size > LARGE_MAP_MIN, saved);
   state.sites = sites; // for tests
 }
 

@@ -7,6 +7,9 @@ import { parseCidr, matchesSearch, visibleDevices } from './filters.js';
 import { exportPng, exportSvg } from './export.js';
 import { siteOf } from './sites.js';
 
+// More devices than this: the neighbourhood list is filled when idle.
+const LARGE_LIST = 150;
+
 export class Controls {
   // view: the page's view ({cy, model, wall, laidOut(), fit(nodes, pad),
   // autoFit (read and set), relayout()}).
@@ -28,6 +31,23 @@ export class Controls {
       const cur = sel.value;
       fill(sel, [el('option', { value: '' }, 'all sites'), ...names.map((s) => el('option', { value: s, selected: s === cur }, s))]);
     }
+    // On a large map the device list (a sort of every name and an option
+    // each) is made when the page is idle, not before the map is drawn.
+    if (devices.size <= LARGE_LIST) this.fillFocus();
+    else if (!this.focusQueued) {
+      this.focusQueued = true;
+      const run = () => {
+        this.focusQueued = false;
+        this.fillFocus();
+      };
+      if (window.requestIdleCallback) requestIdleCallback(run, { timeout: 2000 });
+      else setTimeout(run, 200);
+    }
+  }
+
+  // The neighbourhood choice: every device by name.
+  fillFocus() {
+    const devices = this.view.model.devices;
     const devs = [...devices.values()].map((d) => [d.id, deviceName(d)]).sort((a, b) => a[1].localeCompare(b[1]));
     const key = devs.map((d) => d.join('\u0001')).join('\u0000');
     if (key !== this.knownDevices) {

@@ -4,6 +4,7 @@
 // Where the server has no event stream (404, 503) it falls back to polling
 // /api/topology.
 import { authHeaders, getJson, HttpError } from './api.js';
+import { takeEarlyStream } from './early_stream.js';
 
 const SILENCE_MS = 5000;
 const POLL_MS = 5000;
@@ -97,15 +98,17 @@ export class Feed {
 
   async connect() {
     if (this.stopped) return;
-    this.abort = new AbortController();
+    // The first connection takes the request the page made as it started.
+    const early = this.times.asked ? null : takeEarlyStream();
+    this.abort = early ? early.abort : new AbortController();
     this.lastEvent = Date.now();
-    if (!this.times.asked) this.times.asked = performance.now();
+    if (!this.times.asked) this.times.asked = early ? early.asked : performance.now();
     try {
-      const r = await fetch('/api/events', {
+      const r = await (early ? early.response : fetch('/api/events', {
         headers: authHeaders({ Accept: 'text/event-stream' }),
         signal: this.abort.signal,
         cache: 'no-store',
-      });
+      }));
       if (r.status === 404 || r.status === 503) {
         this.poll();
         return;

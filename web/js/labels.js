@@ -14,12 +14,18 @@ const FONT = NODE_FONT + 'px "Helvetica Neue", Helvetica, sans-serif';
 const SHAPES = { switch: [34, 20], host: [18, 18], poller: [30, 30], stub: [24, 14] };
 
 let ctx = null;
+const widths = new Map(); // text → its width (names recur: a redraw, /wall)
 function textWidth(text) {
+  const known = widths.get(text);
+  if (known !== undefined) return known;
   if (!ctx) {
     ctx = document.createElement('canvas').getContext('2d');
     ctx.font = FONT;
   }
-  return ctx.measureText(text).width;
+  const w = ctx.measureText(text).width;
+  if (widths.size > 20000) widths.clear();
+  widths.set(text, w);
+  return w;
 }
 
 // {w, h, top}: the box of a device (cytoscape node data: kind, name) and

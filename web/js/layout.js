@@ -4,6 +4,7 @@
 // device that arrives later next to its neighbours. Pure: values in,
 // positions out; no DOM, no cytoscape, no randomness (the same topology
 // gives the same positions on every page, `/` and `/wall` alike).
+import { fanBlock } from './layout_fan.js';
 
 // The row of each role, top to bottom.
 export const ROLE_ROWS = { core: 0, distribution: 1, access: 2, host: 3 };
@@ -12,6 +13,10 @@ const SUBROW_GAP = 24; // between the rows a wide layer is wrapped into
 const MIN_GAP = 40; // between two footprints side by side
 const SMALL_GAP = 200; // ... on a row with room to spare
 const SMALL_WIDTH = 900; // rows narrower than this get the larger gaps
+// A row of leaves is wrapped into fans when that makes it at most this
+// much wider than the widest row; many small families (a few hosts on
+// each of many switches) take far more room as fans than staggered.
+const FAN_SLACK = 1.3;
 
 function rowOfRole(role) {
   return ROLE_ROWS[role] ?? ROLE_ROWS.host;
@@ -35,36 +40,39 @@ function rowsOf(nodes, adj) {
   return row;
 }
 
-// Least-squares positions in `order` as near `want` as the separations
-// `sep[i]` (between i and i+1) allow: pool-adjacent-violators on the
-// positions less their cumulative separations. Linear.
-function packNear(want, sep) {
+// Weighted least-squares positions in `order` as near `want` as the
+// separations `sep[i]` (between i and i+1) allow: pool-adjacent-violators
+// on the positions less their cumulative separations. `weight` (default
+// 1 each) says how much each wants its place. Linear.
+function packNear(want, sep, weight) {
   const n = want.length;
   const cum = new Array(n);
   cum[0] = 0;
   for (let i = 1; i < n; i++) cum[i] = cum[i - 1] + sep[i - 1];
-  const blocks = []; // [sum, count]
+  const blocks = []; // [weighted sum, weight, count]
   for (let i = 0; i < n; i++) {
-    blocks.push([want[i] - cum[i], 1]);
+    const w = weight ? weight[i] : 1;
+    blocks.push([w * (want[i] - cum[i]), w, 1]);
     while (blocks.length > 1) {
       const b = blocks[blocks.length - 1];
       const a = blocks[blocks.length - 2];
       if (a[0] / a[1] <= b[0] / b[1]) break;
       a[0] += b[0];
       a[1] += b[1];
+      a[2] += b[2];
       blocks.pop();
     }
   }
   const out = [];
-  for (const [sum, count] of blocks) {
-    for (let k = 0; k < count; k++) out.push(sum / count + cum[out.length]);
+  for (const [sum, w, count] of blocks) {
+    for (let k = 0; k < count; k++) out.push(sum / w + cum[out.length]);
   }
   return out;
 }
 
-// nodes: [{id, role, w, h}] (w, h: the footprint of the device and its
-// label, centred on x; the device's centre is h0 below the footprint's
-// top, given as `top`), edges: [[a, b]] → Map id → {x, y}.
+// nodes: [{id, role, name, w, h, top}] (w, h: the footprint of the device
+// and its label, centred on x; the device's centre is `top` below the
+// footprint's top), edges: [[a, b]] → Map id → {x, y}.
 export function layeredPositions(nodes, edges) {
   const ids = nodes.map((n) => n.id).sort();
   const byId = new Map(nodes.map((n) => [n.id, n]));
@@ -78,11 +86,138 @@ export function layeredPositions(nodes, edges) {
     l.sort();
     for (let i = l.length - 1; i > 0; i--) if (l[i] === l[i - 1]) l.splice(i, 1);
   }
+  const rows = orderedRows(nodes, byId, adj, ids);
+  const rowIndex = new Map();
+  rows.forEach((r, i) => r.forEach((id) => rowIndex.set(id, i)));
+  const up = new Map(ids.map((id) => [id, adj.get(id).filter((o) => rowIndex.get(o) < rowIndex.get(id))]));
+  const down = new Map(ids.map((id) => [id, adj.get(id).filter((o) => rowIndex.get(o) > rowIndex.get(id))]));
+  const parents = (id) => up.get(id);
+  const children = (id) => down.get(id);
+  // Rows stacked top to bottom. A row wider than `maxW` wraps: a row of
+  // leaves into a fan under each parent (layout_fan.js) when the fans are
+  // not much wider than maxW, any other row into k staggered rows (the
+  // i-th device on row i mod k, so every row keeps the order across the
+  // whole width and hosts stay under their switch). Each row becomes
+  // packers: units (a device, or a fan of leaves as one block) packed
+  // side by side.
+  const widthOf = (r, gap) => r.reduce((s, id) => s + byId.get(id).w + gap, 0);
+  const area = nodes.reduce((s, n) => s + (n.w + MIN_GAP) * (n.h + SUBROW_GAP), 0);
+  const maxW = Math.max(SMALL_WIDTH * 1.5, Math.sqrt(area * 2));
+  const yOf = new Map(); // device centre
+  const packers = []; // {layer, units: [{ids, dx: Map, x1, x2}], gap}
+  const single = (id) => ({ ids: [id], dx: new Map([[id, 0]]), x1: -byId.get(id).w / 2, x2: byId.get(id).w / 2 });
+  let bottom = null;
+  rows.forEach((r, layer) => {
+    const top = bottom === null ? 0 : bottom + LAYER_GAP;
+    const height = (list) => Math.max(...list.map((id) => byId.get(id).h));
+    const wide = widthOf(r, MIN_GAP) > maxW;
+    const fan = wide && r.every((id) => parents(id).length && !children(id).length)
+      ? fanRow(r, top, height(r) + SUBROW_GAP) : null;
+    if (fan && fan.width <= maxW * FAN_SLACK) {
+      fan.rows.forEach((line, s) => line.forEach((id) => yOf.set(id, top + s * (height(r) + SUBROW_GAP) + byId.get(id).top)));
+      packers.push({ layer, units: fan.units, gap: MIN_GAP });
+      bottom = top + (fan.rows.length - 1) * (height(r) + SUBROW_GAP) + height(r);
+      return;
+    }
+    const k = wide ? Math.ceil(widthOf(r, MIN_GAP) / maxW) : 1;
+    let y = top;
+    for (let j = 0; j < k; j++) {
+      const line = r.filter((_, i) => i % k === j);
+      if (j) y += SUBROW_GAP;
+      line.forEach((id) => yOf.set(id, y + byId.get(id).top));
+      packers.push({ layer, units: line.map(single), gap: gapOf(widthOf(line, 0), line.length) });
+      y += height(line);
+    }
+    bottom = y;
+  });
+  // A fan of each run of leaves with the same parents, in the number of
+  // rows that makes the row narrowest (the fewest that fit in maxW).
+  function fanRow(r, top, pitch) {
+    const runs = [];
+    for (const id of r) {
+      const key = parents(id).join('\u0000');
+      if (runs.length && runs[runs.length - 1].key === key) runs[runs.length - 1].ids.push(id);
+      else runs.push({ key, ids: [id] });
+    }
+    const most = Math.min(8, Math.max(...runs.map((u) => Math.ceil(u.ids.length / 2))));
+    let best = null;
+    for (let k = 1; k <= most; k++) {
+      const units = runs.map((u) => {
+        const ps = parents(u.ids[0]);
+        const apexY = ps.reduce((s, p) => s + yOf.get(p), 0) / ps.length;
+        const levels = [...Array(k).keys()].map((s) => top + s * pitch - apexY);
+        const b = fanBlock(u.ids.map((id) => byId.get(id)), k, levels, MIN_GAP);
+        return { ids: u.ids, dx: new Map([...b.off].map(([id, o]) => [id, o.dx])), row: b.off, x1: b.x1, x2: b.x2 };
+      });
+      const width = units.reduce((s, u) => s + u.x2 - u.x1 + MIN_GAP, 0);
+      if (!best || width < best.width) best = { width, units, k };
+      if (width <= maxW) break;
+    }
+    const used = Math.max(...best.units.flatMap((u) => [...u.row.values()].map((o) => o.row))) + 1;
+    const lines = [...Array(used)].map(() => []);
+    for (const u of best.units) for (const id of u.ids) lines[u.row.get(id).row].push(id);
+    return { units: best.units, rows: lines, width: best.width };
+  }
+  // x: every packer packed, then a few passes down and up: on the way
+  // down a unit of leaves moves under the mean x of its parents, on the
+  // way up a device with devices below it moves over the mean x of those
+  // (a parent over its children, not its children spread to its side);
+  // the others keep their place as far as the movers let them.
+  const x = new Map();
+  const anchor = new Map(); // unit → x
+  const place = (p, xs) => p.units.forEach((u, i) => {
+    anchor.set(u, xs[i]);
+    for (const id of u.ids) x.set(id, xs[i] + u.dx.get(id));
+  });
+  for (const p of packers) {
+    p.seps = p.units.slice(1).map((u, i) => p.units[i].x2 - u.x1 + p.gap);
+    for (const u of p.units) {
+      u.up = u.ids.length === 1 ? parents(u.ids[0]) : [...new Set(u.ids.flatMap(parents))];
+      u.down = u.ids.length === 1 ? children(u.ids[0]) : [...new Set(u.ids.flatMap(children))];
+    }
+    place(p, packNear(p.units.map(() => 0), p.seps));
+  }
+  const meanX = (list) => list.reduce((s, o) => s + x.get(o), 0) / list.length;
+  const align = (p, down) => {
+    const want = new Array(p.units.length);
+    const weight = new Array(p.units.length);
+    p.units.forEach((u, i) => {
+      const near = down ? u.up : u.down;
+      const moves = near.length > 0 && (!down || u.down.length === 0);
+      want[i] = moves ? meanX(near) : anchor.get(u);
+      // Going down, a parent holds its place; going up, a leaf gives way.
+      weight[i] = moves ? 1 : down ? 1000 : 0.001;
+    });
+    place(p, packNear(want, p.seps, weight));
+  };
+  for (let s = 0; s < 3; s++) {
+    for (let i = 1; i < packers.length; i++) align(packers[i], true);
+    for (let i = packers.length - 2; i >= 0; i--) align(packers[i], false);
+  }
+  for (let i = 1; i < packers.length; i++) align(packers[i], true);
+  const pos = new Map();
+  for (const id of ids) pos.set(id, { x: x.get(id), y: yOf.get(id) });
+  return pos;
+}
+
+// The gap between footprints side by side on a row of `n` footprints
+// `width` wide: larger on a row with room to spare.
+function gapOf(width, n) {
+  return Math.max(MIN_GAP, Math.min(SMALL_GAP, (SMALL_WIDTH - width) / Math.max(1, n)));
+}
+
+// Each row's devices in order, top row first: depth-first from the top
+// rows at first (a device's neighbours start near it), then sweeps down
+// and up ordering each row by the barycenter of its neighbours in the
+// rows above (down) or below (up), as places within their rows, ties by
+// name: children in the order of their parents, siblings (the same
+// parents) by name. The bottom row is last ordered going down, the rows
+// above it going up (by their children, which keeps a pair of parents
+// that share children side by side).
+function orderedRows(nodes, byId, adj, ids) {
   const row = rowsOf(nodes, adj);
   const used = [...new Set(row.values())].sort((a, b) => a - b);
   const rows = used.map(() => []);
-  // First order: depth-first from the top rows, so a device's neighbours
-  // start near it.
   const seen = new Set();
   const starts = ids.slice().sort((a, b) => row.get(a) - row.get(b) || (a < b ? -1 : 1));
   for (const s of starts) {
@@ -99,8 +234,11 @@ export function layeredPositions(nodes, edges) {
   }
   const rowIndex = new Map();
   rows.forEach((r, i) => r.forEach((id) => rowIndex.set(id, i)));
-  // Barycenter sweeps: each row ordered by the mean place of its
-  // neighbours in the other rows (places as fractions of their row).
+  const nameOf = (id) => String(byId.get(id).name || id);
+  const byName = (a, b) => {
+    const na = nameOf(a), nb = nameOf(b);
+    return na < nb ? -1 : na > nb ? 1 : a < b ? -1 : a > b ? 1 : 0;
+  };
   const place = new Map();
   const setPlaces = (r) => r.forEach((id, k) => place.set(id, (k + 0.5) / r.length));
   rows.forEach(setPlaces);
@@ -118,74 +256,47 @@ export function layeredPositions(nodes, edges) {
       }
       key.set(id, cnt ? sum / cnt : place.get(id));
     }
-    r.sort((a, b) => key.get(a) - key.get(b) || place.get(a) - place.get(b));
+    r.sort((a, b) => key.get(a) - key.get(b) || byName(a, b));
     setPlaces(r);
   };
   for (let s = 0; s < 4; s++) {
     for (let i = 1; i < rows.length; i++) sweep(i, 1);
     for (let i = rows.length - 2; i >= 0; i--) sweep(i, -1);
   }
-  // A wide row wraps into k rows, each at most `maxW` wide, staggered: the
-  // i-th device goes on row i mod k, so every row keeps the order across
-  // the whole width (hosts stay under their switch, and a link to a lower
-  // row passes between the devices of the rows above).
-  const widthOf = (r, gap) => r.reduce((s, id) => s + byId.get(id).w + gap, 0);
-  const area = nodes.reduce((s, n) => s + (n.w + MIN_GAP) * (n.h + SUBROW_GAP), 0);
-  const maxW = Math.max(SMALL_WIDTH * 1.5, Math.sqrt(area * 2));
-  const lines = []; // {ids, layer}
-  rows.forEach((r, layer) => {
-    const k = Math.max(1, Math.ceil(widthOf(r, MIN_GAP) / maxW));
-    for (let j = 0; j < k; j++) lines.push({ ids: r.filter((_, i) => i % k === j), layer });
-  });
-  // x: packed, then moved towards the mean x of their neighbours, a few
-  // times down and up; y: lines stacked by their tallest footprint.
-  const x = new Map();
-  const gapOf = (line) => {
-    const free = SMALL_WIDTH - widthOf(line.ids, 0);
-    return Math.max(MIN_GAP, Math.min(SMALL_GAP, free / Math.max(1, line.ids.length)));
-  };
-  const sepsOf = (line) => {
-    const g = gapOf(line);
-    return line.ids.slice(1).map((id, k) => (byId.get(line.ids[k]).w + byId.get(id).w) / 2 + g);
-  };
-  for (const line of lines) {
-    const seps = sepsOf(line);
-    const packed = packNear(line.ids.map(() => 0), seps);
-    line.ids.forEach((id, k) => x.set(id, packed[k]));
-    line.seps = seps;
-  }
-  const lineOf = new Map();
-  lines.forEach((l, i) => l.ids.forEach((id) => lineOf.set(id, i)));
-  const align = (i) => {
-    const line = lines[i];
-    const want = line.ids.map((id) => {
-      const nb = adj.get(id).filter((o) => lineOf.get(o) !== i);
-      return nb.length ? nb.reduce((s, o) => s + x.get(o), 0) / nb.length : x.get(id);
-    });
-    const got = packNear(want, line.seps);
-    line.ids.forEach((id, k) => x.set(id, got[k]));
-  };
-  for (let s = 0; s < 3; s++) {
-    for (let i = 1; i < lines.length; i++) align(i);
-    for (let i = lines.length - 2; i >= 0; i--) align(i);
-  }
-  const pos = new Map();
-  let y = 0;
-  lines.forEach((line, i) => {
-    if (i > 0) y += line.layer === lines[i - 1].layer ? SUBROW_GAP : LAYER_GAP;
-    const h = Math.max(...line.ids.map((id) => byId.get(id).h));
-    for (const id of line.ids) pos.set(id, { x: x.get(id), y: y + byId.get(id).top });
-    y += h;
-  });
-  return pos;
+  return rows;
 }
+
+// Whether the segment p-q enters the box b ({x1, y1, x2, y2}).
+export function segmentHitsBox(p, q, b) {
+  let t0 = 0, t1 = 1;
+  const d = [q.x - p.x, q.y - p.y];
+  const lims = [[b.x1, b.x2, p.x], [b.y1, b.y2, p.y]];
+  for (let i = 0; i < 2; i++) {
+    const [lo, hi, v] = lims[i];
+    if (d[i] === 0) {
+      if (v <= lo || v >= hi) return false;
+      continue;
+    }
+    let a = (lo - v) / d[i], c = (hi - v) / d[i];
+    if (a > c) [a, c] = [c, a];
+    t0 = Math.max(t0, a);
+    t1 = Math.min(t1, c);
+    if (t0 >= t1) return false;
+  }
+  return true;
+}
+
+const LINK_PAD = 6; // between a link and a footprint it passes
+const NEAR_SPOT = 600; // how far a spot clear of links is looked for
 
 // Where a device that arrives after the first layout goes: on a row of its
 // role (or below its neighbours when it is the first of its role), at the
 // free spot nearest the mean x of its placed neighbours, where its
-// footprint overlaps no placed footprint. Nothing placed moves.
+// footprint overlaps no placed footprint, no link drawn (`links`:
+// [{a: {x, y}, b: {x, y}}]) runs through it and its own links to its
+// neighbours run through no other footprint. Nothing placed moves.
 // `placed`: [{id, role, x, y, w, h, top}], `node`: {id, role, w, h, top}.
-export function placeBeside(node, neighbours, placed) {
+export function placeBeside(node, neighbours, placed, links = []) {
   const near = placed.filter((p) => neighbours.includes(p.id));
   const ny = near.length ? near.reduce((s, p) => s + p.y, 0) / near.length : 0;
   const below = (list) => Math.max(...list.map((p) => p.y - p.top + p.h)) + LAYER_GAP + node.top;
@@ -206,24 +317,37 @@ export function placeBeside(node, neighbours, placed) {
     const ax1 = cx - node.w / 2 - MIN_GAP / 2, ax2 = cx + node.w / 2 + MIN_GAP / 2;
     return ax1 < p.x + p.w / 2 && p.x - p.w / 2 < ax2;
   });
+  const boxOf = (p, pad) => ({ x1: p.x - p.w / 2 - pad, x2: p.x + p.w / 2 + pad, y1: p.y - p.top - pad, y2: p.y - p.top + p.h + pad });
+  const blocked = (cx, y) => {
+    const me = boxOf(Object.assign({}, node, { x: cx, y }), LINK_PAD);
+    if (links.some((l) => segmentHitsBox(l.a, l.b, me))) return true;
+    const c = { x: cx, y };
+    return near.some((n) => placed.some((p) => p.id !== n.id && segmentHitsBox(c, n, boxOf(p, LINK_PAD))));
+  };
   const step = Math.max(10, node.w / 4);
   // Nearest rows first; a row is searched only while it could still beat
   // the best spot found (the new row below the others is nearly always
   // free straight under the neighbours, which bounds the search).
+  // Where the links leave no spot near (a dense map), the nearest spot
+  // without the links is taken.
   ys.sort((a, b) => Math.abs(a - ny) - Math.abs(b - ny));
-  let best = null;
-  for (const y of ys) {
-    const near = band(y);
-    const dy = Math.abs(y - ny) / 2;
-    for (let k = 0; k < 4000; k++) {
-      const dx = Math.ceil(k / 2) * step;
-      if (best && dx + dy >= best.score) break;
-      const cx = x0 + (k % 2 ? -dx : dx);
-      if (clash(cx, near)) continue;
-      best = { x: cx, y, score: dx + dy };
-      break;
+  const search = (withLinks, steps) => {
+    let best = null;
+    for (const y of ys) {
+      const inBand = band(y);
+      const dy = Math.abs(y - ny) / 2;
+      for (let k = 0; k < steps; k++) {
+        const dx = Math.ceil(k / 2) * step;
+        if (best && dx + dy >= best.score) break;
+        const cx = x0 + (k % 2 ? -dx : dx);
+        if (clash(cx, inBand) || (withLinks && blocked(cx, y))) continue;
+        best = { x: cx, y, score: dx + dy };
+        break;
+      }
     }
-  }
+    return best;
+  };
+  const best = search(true, 2 * Math.ceil(NEAR_SPOT / step)) || search(false, 4000);
   return best ? { x: best.x, y: best.y } : { x: x0, y: ys[0] };
 }
 
@@ -256,10 +380,17 @@ export function layoutKeeping(nodes, edges, saved) {
     return Object.assign({}, n, { x: p.x, y: p.y });
   });
   fresh.sort((a, b) => rowOfRole(a.role) - rowOfRole(b.role) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  // The links between placed devices, which a device placed next keeps clear of.
+  const links = [];
+  const linkPlaced = (id) => {
+    for (const o of adj.get(id)) if (pos.has(o) && (o < id || !saved.has(o) || !saved.has(id))) links.push({ a: pos.get(id), b: pos.get(o) });
+  };
+  for (const n of have) linkPlaced(n.id);
   for (const n of fresh) {
-    const p = placeBeside(n, adj.get(n.id), placed);
+    const p = placeBeside(n, adj.get(n.id), placed, links);
     pos.set(n.id, p);
     placed.push(Object.assign({}, n, p));
+    linkPlaced(n.id);
   }
   return { pos, fresh: fresh.map((n) => n.id) };
 }

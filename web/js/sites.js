@@ -120,6 +120,8 @@ export class SiteGroups {
     this.centre = new Map(); // site → the box's centre in the site's saved frame
     this.size = new Map(); // site → {w, h} of the expanded box
     this.at = new Map(); // site → its cell's centre
+    this.sites = new Set(); // every site on the map (laid out or not)
+    this.right = -Infinity; // the right edge of the sites laid out, in the saved frame
     this.stats = { toggles: [] };
   }
 
@@ -139,40 +141,73 @@ export class SiteGroups {
     return { group: 'nodes', data: { id: boxId(site), site, label: siteName(site), kind: 'site-box', colour: '#f3f5f8', role: 'core' } };
   }
 
-  // Each site's devices laid out in layers (from the model), keeping the
-  // saved positions, then the sites arranged; called once, at the first
-  // layout. The positions of a site's devices are saved in the site's own
-  // frame (only where they sit in the box matters: the box moves with
-  // the arrangement of the sites), so a reload finds them where they were.
+  // Each expanded site's devices laid out in layers (from the model),
+  // keeping the saved positions, then the sites arranged; called at the
+  // first layout (and by "auto layout"). A collapsed site is laid out
+  // when it is first expanded (`layoutSite`): a large map that opens with
+  // every site collapsed lays out none. The positions of a site's
+  // devices are saved in the site's own frame (only where they sit in
+  // the box matters: the box moves with the arrangement of the sites),
+  // so a reload finds them where they were.
   layout() {
-    const keep = this.saved ? this.saved.asMap() : new Map();
-    const fresh = [];
-    const bySite = new Map();
-    const siteOfId = new Map();
-    for (const d of this.model.devices.values()) {
-      const s = siteOf(d);
-      siteOfId.set(d.id, s);
-      if (!bySite.has(s)) bySite.set(s, []);
-      bySite.get(s).push(d);
-    }
-    const edges = new Map();
-    for (const l of this.model.links.values()) {
-      const s = siteOfId.get(l.a.device);
-      if (s === undefined || s !== siteOfId.get(l.b.device)) continue;
-      if (!edges.has(s)) edges.set(s, []);
-      edges.get(s).push([l.a.device, l.b.device]);
-    }
-    const laidOut = [];
-    for (const [site, devices] of bySite) {
-      const list = devices.map((d) => Object.assign({ id: d.id, role: d.role }, this.footprintOf(d)));
-      const laid = layoutKeeping(list, edges.get(site) || [], keep);
-      laidOut.push({ site, list, pos: laid.pos, fresh: laid.fresh, bounds: bounds(list, laid.pos) });
-    }
-    laidOut.sort((a, b) => (a.site < b.site ? -1 : a.site > b.site ? 1 : 0));
+    this.sites = new Set([...this.model.devices.values()].map(siteOf));
+    this.inner.clear();
+    this.centre.clear();
+    this.size.clear();
+    this.right = -Infinity;
+    const open = [...this.sites].filter((s) => !this.isCollapsed(s)).sort();
+    const laidOut = open.map((site) => this.laySite(site));
     sideBySide(laidOut);
+    this.keep(laidOut);
+    this.arrange();
+    this.apply();
+  }
+
+  // Lays out one site not laid out yet, to the right of those laid out
+  // before it in the saved frame when none of its devices had a saved
+  // position (see sideBySide).
+  layoutSite(site) {
+    const one = [this.laySite(site)];
+    if (one[0].fresh.length === one[0].list.length) {
+      let right = this.right;
+      // Saved sites not laid out yet: their devices' saved places.
+      for (const p of this.keepMap().values()) right = Math.max(right, p.x + 100);
+      const dx = right === -Infinity ? 0 : right + GAP - one[0].bounds.x1;
+      for (const p of one[0].pos.values()) p.x += dx;
+    }
+    this.keep(one);
+  }
+
+  keepMap() {
+    return this.saved ? this.saved.asMap() : new Map();
+  }
+
+  // One site's devices and the links among them, laid out (keeping the
+  // saved positions): {site, list, pos, fresh, bounds}.
+  laySite(site) {
+    const list = [];
+    const mine = new Set();
+    for (const d of this.model.devices.values()) {
+      if (siteOf(d) !== site) continue;
+      mine.add(d.id);
+      list.push(Object.assign({ id: d.id, role: d.role }, this.footprintOf(d)));
+    }
+    const edges = [];
+    for (const l of this.model.links.values()) {
+      if (mine.has(l.a.device) && mine.has(l.b.device)) edges.push([l.a.device, l.b.device]);
+    }
+    const laid = layoutKeeping(list, edges, this.keepMap());
+    return { site, list, pos: laid.pos, fresh: laid.fresh, bounds: bounds(list, laid.pos) };
+  }
+
+  // The sites laid out: their devices' places relative to their box's
+  // centre, the box's size, and the positions the layout gave saved.
+  keep(laidOut) {
+    const fresh = [];
     for (const { site, list, pos, fresh: mine } of laidOut) {
       for (const id of mine) fresh.push([id, pos.get(id)]);
       const { x1, y1, x2, y2 } = bounds(list, pos);
+      this.right = Math.max(this.right, x2);
       const cx = (x1 + x2) / 2, cyy = (y1 + y2) / 2;
       const rel = new Map();
       for (const [id, p] of pos) rel.set(id, { x: p.x - cx, y: p.y - cyy });
@@ -180,9 +215,7 @@ export class SiteGroups {
       this.centre.set(site, { x: cx, y: cyy });
       this.size.set(site, { w: x2 - x1 + 2 * PAD, h: y2 - y1 + 2 * PAD + 20 });
     }
-    this.arrange();
-    this.apply();
-    if (this.saved) this.saved.keepLayout(fresh);
+    if (this.saved && fresh.length) this.saved.keepLayout(fresh);
   }
 
   // Where a dragged device of an expanded site is saved (in its site's
@@ -200,7 +233,7 @@ export class SiteGroups {
 
   arrange() {
     const sizes = new Map();
-    for (const s of this.inner.keys()) sizes.set(s, this.isCollapsed(s) ? SUMMARY_SIZE : this.size.get(s));
+    for (const s of this.sites) sizes.set(s, this.isCollapsed(s) || !this.size.has(s) ? SUMMARY_SIZE : this.size.get(s));
     this.at = arrangeSites(sizes);
   }
 
@@ -218,7 +251,7 @@ export class SiteGroups {
   apply() {
     const cy = this.cy;
     cy.batch(() => {
-      for (const site of this.inner.keys()) {
+      for (const site of this.sites) {
         const c = this.at.get(site);
         const shut = this.isCollapsed(site);
         cy.getElementById(boxId(site)).toggleClass('site-collapsed', shut);
@@ -247,8 +280,9 @@ export class SiteGroups {
     const used = new Set();
     for (const d of this.model.devices.values()) used.add(siteOf(d));
     this.cy.batch(() => {
-      for (const site of [...this.inner.keys()]) {
+      for (const site of [...this.sites]) {
         if (used.has(site)) continue;
+        this.sites.delete(site);
         this.cy.remove(this.cy.getElementById(boxId(site)));
         this.cy.remove(this.cy.getElementById(summaryId(site)));
         this.inner.delete(site);
@@ -323,6 +357,7 @@ export class SiteGroups {
     const t0 = performance.now();
     if (this.flipped.has(site)) this.flipped.delete(site);
     else this.flipped.add(site);
+    if (!this.isCollapsed(site) && !this.inner.has(site)) this.layoutSite(site);
     this.arrange();
     const ids = new Set();
     for (const d of this.model.devices.values()) if (siteOf(d) === site) ids.add(d.id);
