@@ -21,6 +21,7 @@
 #[macro_use]
 mod support;
 use support::lab::LabToml;
+use support::trace::{responders, single_path, trace};
 
 use nocmap_lab::Lab;
 use serde_json::Value;
@@ -167,54 +168,6 @@ fn settled(lab: &Lab) {
     });
 }
 
-/// `nocmap trace --json ARGS` in the noc: exit code and the report.
-fn trace(lab: &Lab, args: &[&str]) -> (i32, Value) {
-    let bin = support::nocmap_bin();
-    let mut all = vec!["trace", "--json", "-W", "500"];
-    all.extend_from_slice(args);
-    let out = support::run_in(lab, "noc", bin.to_str().unwrap(), &all);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let json = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!(
-            "trace {args:?}: not JSON ({e}): {stdout}\nstderr: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().unwrap(), json)
-}
-
-/// Each hop's responders (address → replies), in TTL order.
-fn responders(hops: &Value) -> Vec<Vec<(Ipv6Addr, u64)>> {
-    hops.as_array()
-        .unwrap()
-        .iter()
-        .map(|h| {
-            h["responders"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|r| {
-                    (
-                        r["addr"].as_str().unwrap().parse().unwrap(),
-                        r["replies"].as_u64().unwrap(),
-                    )
-                })
-                .collect()
-        })
-        .collect()
-}
-
-/// The single responder of each hop; panics when a hop has none or several.
-fn single_path(hops: &Value) -> Vec<Ipv6Addr> {
-    responders(hops)
-        .into_iter()
-        .map(|r| {
-            assert_eq!(r.len(), 1, "one responder per hop: {hops}");
-            r[0].0
-        })
-        .collect()
-}
-
 /// Listens in the noc on a raw ICMPv6 socket of its own while `during`
 /// runs, and returns per echo identifier the checksums the routers quoted
 /// in their time-exceeded messages: what the kernel put in our probes.
@@ -293,7 +246,7 @@ fn trace6_follows_hops_ecmp_and_a_route_change() {
         assert_eq!(code, 0, "{proto}: {r}");
         assert_eq!(r["reached"], true, "{r}");
         assert_eq!(r["target"], target.as_str(), "{r}");
-        assert_eq!(single_path(&r["hops"]), want, "{proto}: {r}");
+        assert_eq!(single_path::<Ipv6Addr>(&r["hops"]), want, "{proto}: {r}");
         for hop in r["hops"].as_array().unwrap() {
             let counts = (hop["sent"].as_u64(), hop["received"].as_u64());
             assert_eq!(counts, (Some(3), Some(3)), "{proto}: {hop}");
@@ -340,7 +293,7 @@ fn trace6_follows_hops_ecmp_and_a_route_change() {
     let through_r3 = vec![addr(1, 2), via_r3, addr(5, 2), h1];
     let (mut n2, mut n3) = (0, 0);
     for path in r["paths"].as_array().unwrap() {
-        let hops = single_path(&path["hops"]);
+        let hops = single_path::<Ipv6Addr>(&path["hops"]);
         if hops == through_r2 {
             n2 += 1;
         } else if hops == through_r3 {
@@ -379,7 +332,7 @@ fn trace6_follows_hops_ecmp_and_a_route_change() {
     );
     let out = child.wait_with_output().unwrap();
     let r: Value = serde_json::from_slice(&out.stdout).expect("trace JSON");
-    let hops = responders(&r["hops"]);
+    let hops = responders::<Ipv6Addr>(&r["hops"]);
     eprintln!(
         "route change during the trace: hops 2 and 3 {:?}",
         &hops[1..3]

@@ -17,6 +17,7 @@
 #[macro_use]
 mod support;
 use support::lab::LabToml;
+use support::trace::{responders, single_path, trace};
 
 use nocmap_lab::Lab;
 use serde_json::Value;
@@ -91,54 +92,6 @@ fn routed_path(lab: &Lab, from: &str, target: Ipv4Addr) -> Vec<Ipv4Addr> {
     }
 }
 
-/// `nocmap trace --json ARGS` in the noc: exit code and the report.
-fn trace(lab: &Lab, args: &[&str]) -> (i32, Value) {
-    let bin = support::nocmap_bin();
-    let mut all = vec!["trace", "--json", "-W", "500"];
-    all.extend_from_slice(args);
-    let out = support::run_in(lab, "noc", bin.to_str().unwrap(), &all);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let json = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!(
-            "trace {args:?}: not JSON ({e}): {stdout}\nstderr: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().unwrap(), json)
-}
-
-/// Each hop's responders (address → replies), in TTL order.
-fn responders(hops: &Value) -> Vec<Vec<(Ipv4Addr, u64)>> {
-    hops.as_array()
-        .unwrap()
-        .iter()
-        .map(|h| {
-            h["responders"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|r| {
-                    (
-                        r["addr"].as_str().unwrap().parse().unwrap(),
-                        r["replies"].as_u64().unwrap(),
-                    )
-                })
-                .collect()
-        })
-        .collect()
-}
-
-/// The single responder of each hop; panics when a hop has none or several.
-fn single_path(hops: &Value) -> Vec<Ipv4Addr> {
-    responders(hops)
-        .into_iter()
-        .map(|r| {
-            assert_eq!(r.len(), 1, "one responder per hop: {hops}");
-            r[0].0
-        })
-        .collect()
-}
-
 #[test]
 fn trace_follows_hops_loss_ecmp_and_a_route_change() {
     require_root!();
@@ -167,7 +120,7 @@ fn trace_follows_hops_loss_ecmp_and_a_route_change() {
         let (code, r) = trace(&lab, &["--proto", proto, "-c", "3", "-i", "100", &target]);
         assert_eq!(code, 0, "{proto}: {r}");
         assert_eq!(r["reached"], true, "{r}");
-        assert_eq!(single_path(&r["hops"]), want, "{proto}: {r}");
+        assert_eq!(single_path::<Ipv4Addr>(&r["hops"]), want, "{proto}: {r}");
         for hop in r["hops"].as_array().unwrap() {
             let counts = (hop["sent"].as_u64(), hop["received"].as_u64());
             assert_eq!(counts, (Some(3), Some(3)), "{proto}: {hop}");
@@ -217,12 +170,12 @@ fn trace_follows_hops_loss_ecmp_and_a_route_change() {
     assert_eq!(code, 0, "{r}");
     let mut second_hops = Vec::new();
     for path in r["paths"].as_array().unwrap() {
-        let hops = single_path(&path["hops"]);
+        let hops = single_path::<Ipv4Addr>(&path["hops"]);
         assert_eq!(hops.len(), 4, "{path}");
         second_hops.push(hops[1]);
         assert_eq!(hops[3], h1);
     }
-    let merged = responders(&r["hops"]);
+    let merged = responders::<Ipv4Addr>(&r["hops"]);
     let second: Vec<Ipv4Addr> = merged[1].iter().map(|(a, _)| *a).collect();
     eprintln!("ECMP, 16 flows: hop 2 seen as {second:?}");
     assert!(
@@ -230,7 +183,7 @@ fn trace_follows_hops_loss_ecmp_and_a_route_change() {
         "{r}"
     );
     let (_, r) = trace(&lab, &["-c", "20", "-i", "20", &target]);
-    let one = single_path(&r["hops"]);
+    let one = single_path::<Ipv4Addr>(&r["hops"]);
     eprintln!("ECMP, one flow, 20 cycles: {one:?}");
 
     // d. A route change during a trace: r1 moves from r2 to r3.
@@ -251,7 +204,7 @@ fn trace_follows_hops_loss_ecmp_and_a_route_change() {
     support::ok_stdout(&lab, "r1", "ip", &moved.split(' ').collect::<Vec<_>>());
     let out = child.wait_with_output().unwrap();
     let r: Value = serde_json::from_slice(&out.stdout).expect("trace JSON");
-    let hop2 = &responders(&r["hops"])[1];
+    let hop2 = &responders::<Ipv4Addr>(&r["hops"])[1];
     eprintln!("route change during the trace: hop 2 {hop2:?}");
     let replies = |a: Ipv4Addr| hop2.iter().find(|(x, _)| *x == a).map_or(0, |(_, n)| *n);
     assert!(replies(via_r2) >= 5 && replies(via_r3) >= 5, "{hop2:?}");

@@ -35,8 +35,9 @@ end = "1970-01-02T00:00:00Z"
 devices = ["r2"]
 "#;
 
-fn evaluator() -> Evaluator {
-    let c = Config::from_toml(RULES).unwrap_or_else(|e| panic!("{e:?}"));
+/// An evaluator with the rules and maintenance windows of `toml`.
+fn evaluator_of(toml: &str) -> Evaluator {
+    let c = Config::from_toml(toml).unwrap_or_else(|e| panic!("{e:?}"));
     let mut mibs = RuleMibs::new(&c);
     let rules = c
         .alerts
@@ -47,6 +48,10 @@ fn evaluator() -> Evaluator {
         rules,
         c.maintenance.iter().map(Window::from_config).collect(),
     )
+}
+
+fn evaluator() -> Evaluator {
+    evaluator_of(RULES)
 }
 
 fn obs() -> Observations {
@@ -269,8 +274,9 @@ fn a_restored_firing_event_alert_gets_a_fresh_quiet_period() {
 
 #[test]
 fn a_rule_counting_matches_in_a_window_fires_at_the_nth_and_holds_until_quiet() {
-    let c = Config::from_toml(
-        r#"
+    let (mut e, o) = (
+        evaluator_of(
+            r#"
 [[alert]]
 name = "auth-burst"
 kind = "syslog"
@@ -279,15 +285,9 @@ min_matches = 3
 within_s = 60
 clear_after_s = 120
 "#,
-    )
-    .unwrap_or_else(|e| panic!("{e:?}"));
-    let mut mibs = RuleMibs::new(&c);
-    let rules = c
-        .alerts
-        .iter()
-        .map(|r| Rule::compile(r, &mut mibs).unwrap())
-        .collect();
-    let (mut e, o) = (Evaluator::new(rules, vec![]), obs());
+        ),
+        obs(),
+    );
     let fail = |at: i64| syslog("r1", SyslogSeverity::Notice, "authentication failure", at);
     // Two within the minute, then a third 70 s after the first: never 3
     // in 60 s, so nothing fires.
@@ -309,23 +309,18 @@ clear_after_s = 120
 
 #[test]
 fn a_trap_rule_with_interface_globs_takes_only_traps_on_those_interfaces() {
-    let c = Config::from_toml(
-        r#"
+    let (mut e, o) = (
+        evaluator_of(
+            r#"
 [[alert]]
 name = "uplink-down"
 kind = "trap"
 trap_oid = "linkDown"
 interfaces = ["eth1"]
 "#,
-    )
-    .unwrap_or_else(|e| panic!("{e:?}"));
-    let mut mibs = RuleMibs::new(&c);
-    let rules = c
-        .alerts
-        .iter()
-        .map(|r| Rule::compile(r, &mut mibs).unwrap())
-        .collect();
-    let (mut e, o) = (Evaluator::new(rules, vec![]), obs());
+        ),
+        obs(),
+    );
     // ifIndex 4 has no name (not eth1); a trap naming no interface is not
     // about eth1 either.
     let mut no_if = trap("r1", DOWN, 3, 1_000);

@@ -44,6 +44,7 @@ pub mod server;
 pub mod snmp_pdu;
 pub mod tls;
 pub mod topology;
+pub mod trace;
 pub mod web_ui;
 use nocmap_lab::{Lab, LabOptions, LabSpec};
 use std::path::{Path, PathBuf};
