@@ -131,6 +131,7 @@ impl Prepared {
             traps: counted.traps,
             syslog: counted.syslog,
             sites: counted.sites,
+            origin: crate::alert::runner::origin(config),
         };
         Ok(crate::server::serve_isolated(
             self.listener,

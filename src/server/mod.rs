@@ -84,6 +84,9 @@ pub struct AppState {
     pub syslog: Option<Arc<crate::syslog::SyslogStats>>,
     /// A central's sites for `/metrics`; `None`: not a central.
     pub sites: Option<Arc<crate::sites::SiteStatus>>,
+    /// This box's name among several (`[nats] site`), which prefixes its
+    /// notification ids; `None`: a box on its own.
+    pub origin: Option<String>,
 }
 
 impl AppState {
@@ -100,6 +103,7 @@ impl AppState {
             traps: None,
             syslog: None,
             sites: None,
+            origin: None,
         }
     }
 }
