@@ -403,6 +403,7 @@ async fn web_download_matches_the_cli() {
         traps: None,
         syslog: None,
         sites: None,
+        origin: None,
         feed: None,
         limiter: std::sync::Arc::new(nocmap::server::rate_limit::RateLimiter::new(
             Default::default(),
@@ -484,6 +485,7 @@ async fn web_download_matches_the_cli() {
         traps: None,
         syslog: None,
         sites: None,
+        origin: None,
         feed: None,
         limiter: std::sync::Arc::new(nocmap::server::rate_limit::RateLimiter::new(
             Default::default(),

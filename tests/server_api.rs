@@ -16,6 +16,7 @@ fn state(auth: bool) -> AppState {
         traps: None,
         syslog: None,
         sites: None,
+        origin: None,
         feed: None,
         limiter: std::sync::Arc::new(nocmap::server::rate_limit::RateLimiter::new(
             Default::default(),

@@ -79,6 +79,7 @@ fn fixture() -> Fixture {
             traps: None,
             syslog: None,
             sites: None,
+            origin: None,
             feed: None,
             limiter: std::sync::Arc::new(nocmap::server::rate_limit::RateLimiter::new(
                 Default::default(),

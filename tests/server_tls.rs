@@ -32,6 +32,7 @@ fn state(limits: Limits) -> AppState {
         traps: None,
         syslog: None,
         sites: None,
+        origin: None,
         feed: Some(nocmap::server::feed::Feed::new()),
         limiter: Arc::new(RateLimiter::new(limits)),
         auth: Some(AuthConfig {
