@@ -485,4 +485,18 @@ prefixes = ["10.0.0.0/8"]
             );
         }
     }
+
+    /// A central's site alert has its own rule name; a configured rule
+    /// may not take it (the alerting task would take its alerts for the
+    /// site alert's).
+    #[test]
+    fn the_site_alerts_rule_name_is_reserved() {
+        let text = "[[alert]]\nname = \"site_poller_unreachable\"\nkind = \"device_unreachable\"\n";
+        let e = Config::from_toml(text).unwrap_err();
+        assert!(
+            e.iter().any(|e| e.message.contains("alert[0].name")
+                && e.message.contains("the central's own site alert")),
+            "{e:?}"
+        );
+    }
 }
