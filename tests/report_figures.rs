@@ -403,6 +403,8 @@ async fn web_download_matches_the_cli() {
         traps: None,
         syslog: None,
         sites: None,
+        origin: None,
+        event_tap: None,
         feed: None,
         limiter: std::sync::Arc::new(nocmap::server::rate_limit::RateLimiter::new(
             Default::default(),
@@ -484,6 +486,8 @@ async fn web_download_matches_the_cli() {
         traps: None,
         syslog: None,
         sites: None,
+        origin: None,
+        event_tap: None,
         feed: None,
         limiter: std::sync::Arc::new(nocmap::server::rate_limit::RateLimiter::new(
             Default::default(),

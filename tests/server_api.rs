@@ -16,6 +16,8 @@ fn state(auth: bool) -> AppState {
         traps: None,
         syslog: None,
         sites: None,
+        origin: None,
+        event_tap: None,
         feed: None,
         limiter: std::sync::Arc::new(nocmap::server::rate_limit::RateLimiter::new(
             Default::default(),

@@ -51,6 +51,8 @@ async fn a_client_over_its_connection_cap_is_refused_while_another_is_served() {
         traps: None,
         syslog: None,
         sites: None,
+        origin: None,
+        event_tap: None,
         conn_limits: ConnLimits {
             per_client: PER_CLIENT,
             total: 1024,
@@ -131,6 +133,8 @@ async fn the_total_cap_refuses_every_client_until_a_place_is_free() {
         traps: None,
         syslog: None,
         sites: None,
+        origin: None,
+        event_tap: None,
         conn_limits: ConnLimits {
             per_client: 4,
             total: 6,

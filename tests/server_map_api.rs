@@ -30,6 +30,8 @@ fn state(db: std::path::PathBuf, auth: bool) -> AppState {
         traps: None,
         syslog: None,
         sites: None,
+        origin: None,
+        event_tap: None,
         feed: Some(Feed::new()),
         limiter: std::sync::Arc::new(nocmap::server::rate_limit::RateLimiter::new(
             Default::default(),

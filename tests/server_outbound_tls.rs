@@ -112,6 +112,7 @@ fn hook(port: u16, files: &TlsFiles) -> Webhook {
         bearer_token: Some(Secret::new(TOKEN)),
         headers: vec![],
         timeout: Duration::from_secs(5),
+        origin: None,
     }
 }
 

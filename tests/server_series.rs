@@ -79,6 +79,8 @@ fn fixture() -> Fixture {
             traps: None,
             syslog: None,
             sites: None,
+            origin: None,
+            event_tap: None,
             feed: None,
             limiter: std::sync::Arc::new(nocmap::server::rate_limit::RateLimiter::new(
                 Default::default(),

@@ -32,6 +32,8 @@ fn state(limits: Limits) -> AppState {
         traps: None,
         syslog: None,
         sites: None,
+        origin: None,
+        event_tap: None,
         feed: Some(nocmap::server::feed::Feed::new()),
         limiter: Arc::new(RateLimiter::new(limits)),
         auth: Some(AuthConfig {

@@ -8,7 +8,10 @@
 //! Delivery is at least once: a notification whose answer is lost (timeout,
 //! crash between the POST and the outbox update) is sent again. Every
 //! notification carries its id (`X-Nocmap-Notification-Id` header and
-//! `notification_id` in the body) so receivers can drop repeats.
+//! `notification_id` in the body) so receivers can drop repeats; a box of
+//! several (`[nats]`) prefixes it with its name
+//! ([`payload::NotificationId`]), so the ids of a central and its sites
+//! never collide.
 //!
 //! An Alertmanager receiver (`format = "alertmanager_api"`) gets each
 //! event as a one-alert list for `POST /api/v2/alerts`; and, whenever its
@@ -76,13 +79,24 @@ pub struct Webhook {
     /// Header names and secret values.
     pub headers: Vec<(String, Secret)>,
     pub timeout: Duration,
+    /// This box's name among several (`[nats] site`), for the id header.
+    pub origin: Option<String>,
 }
 
 impl Notifier for Webhook {
     fn send(&self, body: Vec<u8>, id: i64) -> impl Future<Output = Answer> + Send {
+        // 0: a resend of the firing alerts, which is no one history row.
+        let id = match id {
+            0 => "0".to_string(),
+            row => payload::NotificationId {
+                origin: self.origin.as_deref(),
+                row,
+            }
+            .text(),
+        };
         let mut headers: Vec<(String, String)> = vec![
             ("content-type".into(), "application/json".into()),
-            ("x-nocmap-notification-id".into(), id.to_string()),
+            ("x-nocmap-notification-id".into(), id),
         ];
         if let Some(t) = &self.bearer_token {
             headers.push(("authorization".into(), format!("Bearer {}", t.expose())));
@@ -107,6 +121,9 @@ pub struct Target {
     pub format: ReceiverFormat,
     /// Set for `alertmanager_api` receivers.
     pub api: Option<AlertmanagerApi>,
+    /// This box's name among several (`[nats] site`): the notification
+    /// ids' prefix.
+    pub origin: Option<String>,
 }
 
 /// A device's tags from its id (for the `tags` label).
@@ -119,6 +136,8 @@ pub struct AlertmanagerApi {
     pub resend: Duration,
     pub map_url: Option<String>,
     pub tags: Arc<DeviceTags>,
+    /// This box's name among several, as in [`Target::origin`].
+    pub origin: Option<String>,
 }
 
 impl std::fmt::Debug for AlertmanagerApi {
@@ -142,6 +161,7 @@ impl AlertmanagerApi {
                     &(self.tags)(&e.device),
                     valid_until,
                     self.map_url.as_deref(),
+                    self.origin.as_deref(),
                 )
             })
             .collect();
@@ -157,10 +177,16 @@ pub struct Stats {
     pub failed_attempts: u64,
 }
 
-/// The body for one event.
-pub fn render(format: ReceiverFormat, e: &AlertEvent, receiver: &str) -> Vec<u8> {
+/// The body for one event, sent by the box named `origin` (None: a box on
+/// its own).
+pub fn render(
+    format: ReceiverFormat,
+    e: &AlertEvent,
+    receiver: &str,
+    origin: Option<&str>,
+) -> Vec<u8> {
     let v = match format {
-        ReceiverFormat::Alertmanager => payload::alertmanager(e, receiver),
+        ReceiverFormat::Alertmanager => payload::alertmanager(e, receiver, origin),
         // Without its settings (tests): the API alert with a 4-minute validity.
         ReceiverFormat::AlertmanagerApi => {
             serde_json::Value::Array(vec![payload::alertmanager_api(
@@ -168,9 +194,10 @@ pub fn render(format: ReceiverFormat, e: &AlertEvent, receiver: &str) -> Vec<u8>
                 &[],
                 e.at_ms + 240_000,
                 None,
+                origin,
             )])
         }
-        ReceiverFormat::Generic => payload::generic(e, receiver),
+        ReceiverFormat::Generic => payload::generic(e, receiver, origin),
     };
     serde_json::to_vec(&v).unwrap_or_default()
 }
@@ -262,7 +289,7 @@ pub async fn run<N: Notifier>(
         };
         let body = match &target.api {
             Some(api) => api.render(std::slice::from_ref(&item.event), clock.wall_ms()),
-            None => render(target.format, &item.event, &name),
+            None => render(target.format, &item.event, &name, target.origin.as_deref()),
         };
         let answer = tokio::select! {
             a = notifier.send(body, item.event.id) => a,

@@ -53,6 +53,7 @@ fn spawn_hook(
             name: "hook".into(),
             format: ReceiverFormat::Generic,
             api: None,
+            origin: None,
         },
         fake,
         store.clone(),
@@ -220,12 +221,14 @@ async fn alertmanager_api_receivers_get_firing_alerts_again_until_resolved() {
         resend: Duration::from_millis(300),
         map_url: Some("http://127.0.0.1:8080/".into()),
         tags: Arc::new(|id: &str| vec![format!("tag-of-{id}")]),
+        origin: None,
     };
     let task = tokio::spawn(run(
         Target {
             name: "am".into(),
             format: ReceiverFormat::AlertmanagerApi,
             api: Some(api),
+            origin: None,
         },
         Bodies(seen.clone()),
         store.clone(),
@@ -294,7 +297,7 @@ fn bodies_name_the_receiver() {
     let mut e = event("k");
     e.id = 42;
     let v: serde_json::Value =
-        serde_json::from_slice(&render(ReceiverFormat::Alertmanager, &e, "ops")).unwrap();
+        serde_json::from_slice(&render(ReceiverFormat::Alertmanager, &e, "ops", None)).unwrap();
     assert_eq!(v["receiver"], "ops");
     assert_eq!(v["alerts"][0]["annotations"]["notification_id"], "42");
 }

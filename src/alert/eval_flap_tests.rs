@@ -237,9 +237,14 @@ fn flapping_goes_on_across_a_restart() {
         let mut e = evaluator(FLAPPY);
         if with_history {
             assert!(
-                crate::alert::runner::restore(&mut e, &store, UnixMillis(10_000))
-                    .unwrap()
-                    .is_empty()
+                crate::alert::runner::restore(
+                    &mut e,
+                    &mut Default::default(),
+                    &store,
+                    UnixMillis(10_000)
+                )
+                .unwrap()
+                .is_empty()
             );
         } else {
             // Only the saved alerts, as before session 5.
@@ -348,7 +353,8 @@ fn time_nobody_watched_does_not_stop_the_flapping() {
     }
     let store = open();
     let mut e = evaluator(FLAPPY);
-    crate::alert::runner::restore(&mut e, &store, UnixMillis(104_000)).unwrap();
+    crate::alert::runner::restore(&mut e, &mut Default::default(), &store, UnixMillis(104_000))
+        .unwrap();
     let after = flap_over(&mut e, &mut o, 104..108);
     assert!(
         told(&after).is_empty(),

@@ -251,3 +251,68 @@ fn a_root_cause_gone_stale_still_holds_back_what_is_behind_it() {
         ]
     );
 }
+
+/// A central's site device (`from_site`) is its site's to alert on: down,
+/// lossy, slow and with a hot interface in the central's live state, it
+/// fires none of the central's rules, while the central's own device, slow
+/// and hot, fires those (so the site's notification is the only one).
+#[test]
+fn a_site_device_fires_no_rule_at_the_central() {
+    use crate::counters::{GapReason, InterfaceRates, Metric, Rate};
+    use crate::live::InterfaceHealth;
+    let rules = format!(
+        "{UNREACHABLE}
+[[alert]]
+name = \"slow\"
+kind = \"rtt\"
+threshold = 100.0
+for_s = 0
+[[alert]]
+name = \"hot\"
+kind = \"utilization\"
+threshold = 80.0
+for_s = 0
+"
+    );
+    let mut e = evaluator(&rules);
+    let mut s = live();
+    // r3, at the chain's end, is a site's device at this central.
+    let r3 = s
+        .topology
+        .devices
+        .iter_mut()
+        .find(|d| d.id.0 == "r3")
+        .unwrap();
+    r3.from_site = Some("b1".into());
+    let now = UnixMillis(10_000);
+    for d in ["r2", "r3"] {
+        round(&mut s, d, d == "r2", now, 2);
+        s.devices.get_mut(&DeviceId(d.into())).unwrap().rtt_avg_ms = Some(500.0);
+        let mut rates = InterfaceRates::all_gap(GapReason::Missing);
+        rates.set(Metric::InUtilisationPct, Rate::Value(95.0));
+        s.interfaces.insert(
+            (DeviceId(d.into()), "eth0".into()),
+            InterfaceHealth {
+                rates: Some(rates),
+                updated_ms: Some(now),
+                ..Default::default()
+            },
+        );
+    }
+    let got = step(&mut e, &s, now);
+    let on = |dev: &str| {
+        got.iter()
+            .filter(|(k, _)| k.split('/').nth(1) == Some(dev))
+            .map(|(k, _)| k.split('/').next().unwrap().to_string())
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    assert!(on("r3").is_empty(), "the site device alerted: {got:?}");
+    assert_eq!(
+        on("r2").into_iter().collect::<Vec<_>>(),
+        ["hot", "slow"],
+        "{got:?}"
+    );
+    let obs = Observations::from_live(&s.view(), now, &|_, _| Vec::new());
+    assert!(!obs.devices.contains_key(&DeviceId("r3".into())));
+    assert!(obs.interfaces.iter().all(|i| i.device.0 != "r3"));
+}

@@ -5,7 +5,7 @@
 //!
 //! The core (`scope`, `observe`, `rule`, `event_rule`, `event_hits`,
 //! `state`, `flap`, `maintenance`, `suppress`, `isolation`, `eval`,
-//! `payload`) is pure: values in (rules,
+//! `external`, `payload`) is pure: values in (rules,
 //! observations, the time), transitions out; it reads no clock and does no
 //! I/O. Only `deliver` (HTTP) and `runner` (the clock, the store, the tasks)
 //! touch the outside world. Secrets of receivers reach only the HTTP
@@ -14,6 +14,7 @@ pub mod deliver;
 pub mod eval;
 pub mod event_hits;
 pub mod event_rule;
+pub mod external;
 pub mod flap;
 pub mod isolation;
 pub mod maintenance;

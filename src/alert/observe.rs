@@ -2,8 +2,11 @@
 //! from a live snapshot, with stale data left out (a stale value neither
 //! fires nor resolves an alert). A device's reachability, RTT and loss age
 //! with its own ICMP verdict (`live::aged`: three of its rounds); SNMP
-//! values with the snapshot's `stale_after_ms`. Pure: the caller passes the
-//! time and the tag lookup.
+//! values with the snapshot's `stale_after_ms`. A central's site devices
+//! (`from_site`) are left out with their interfaces: their own site poller
+//! evaluates its rules for them and tells its receivers, so the central
+//! never notifies for them a second time (it has the site alert for a
+//! silent site). Pure: the caller passes the time and the tag lookup.
 use super::isolation::PollerLink;
 use super::scope::DeviceFacts;
 use crate::counters::{InterfaceRates, Metric};
@@ -133,6 +136,9 @@ impl Observations {
         for d in &snap.topology.devices {
             if d.poller {
                 poller = Some(d.id.clone());
+                continue;
+            }
+            if d.from_site.is_some() {
                 continue;
             }
             let h = snap.devices.get(&d.id);

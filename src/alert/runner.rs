@@ -1,11 +1,15 @@
 //! The alerting task of `nocmap serve`: every second, the live snapshot
 //! becomes observations, the evaluator steps, and its transitions go to the
 //! store (history, firing alerts and outbox rows in one transaction); then
-//! each receiver's delivery task is woken. Owns the store connection of
+//! each receiver's delivery task is woken. Alerts raised elsewhere (a
+//! central's site alerts, [`super::external`]) come in on a channel and are
+//! recorded, notified and saved as active the same way; a central runs
+//! this task even without rules. Owns the store connection of
 //! alerting and reads time and the host's interfaces only through the
 //! `io::Io` handles it is given; all decisions are in the pure core.
 use super::deliver::{self, AlertmanagerApi, DeviceTags, Notifier, Target, Webhook};
 use super::eval::{ActiveAlert, Evaluator, Restored};
+use super::external::External;
 use super::isolation::{self, PollerLink};
 use super::maintenance::Window;
 use super::observe::Observations;
@@ -35,14 +39,17 @@ const MAX_RESTORED_CHANGES: u32 = 100_000;
 
 /// Gives a new evaluator what the store saved before a restart: the firing
 /// and flapping alerts, and the state changes within the longest flap
-/// window of watched time (their flap history). Returns the saved alerts of rules no longer
+/// window of watched time (their flap history); the firing external
+/// alerts go to `external`. Returns the saved alerts of rules no longer
 /// configured.
 pub(super) fn restore(
     evaluator: &mut Evaluator,
+    external: &mut External,
     store: &Store,
     now: UnixMillis,
 ) -> Result<Vec<Restored>, StoreError> {
-    let gone = evaluator.restore(saved_alerts(store)?);
+    let saved = external.restore(store.active_alerts()?);
+    let gone = evaluator.restore(restored(saved));
     evaluator.restore_event_hits(now);
     let window = rules_flap_window_ms(evaluator.rules());
     if window > 0 {
@@ -67,10 +74,16 @@ pub(super) fn restore(
     Ok(gone)
 }
 
-/// The firing and flapping alerts the store saved.
+/// The firing and flapping alerts the store saved (tests: the evaluator's
+/// share is what they restore).
+#[cfg(test)]
 pub(super) fn saved_alerts(store: &Store) -> Result<Vec<Restored>, StoreError> {
-    Ok(store
-        .active_alerts()?
+    Ok(restored(store.active_alerts()?))
+}
+
+/// The firing and flapping alerts the store saved, for the evaluator.
+fn restored(saved: Vec<ActiveAlertRow>) -> Vec<Restored> {
+    saved
         .into_iter()
         .map(|a| Restored {
             rule: a.rule,
@@ -84,7 +97,7 @@ pub(super) fn saved_alerts(store: &Store) -> Result<Vec<Restored>, StoreError> {
             flapping: a.flapping,
             flap_told: a.flap_told,
         })
-        .collect())
+        .collect()
 }
 
 /// The longest flap window of the rules (0: no rules).
@@ -147,8 +160,9 @@ pub enum StartError {
     },
 }
 
-/// Starts evaluation and delivery when the configuration has rules; `None`
-/// otherwise. `events` are the receivers' events for the event rules
+/// Starts evaluation and delivery when the configuration has rules or
+/// alerts come from elsewhere (`external`: a central's site alerts);
+/// `None` otherwise. `events` are the receivers' events for the event rules
 /// (from [`event_tap`]). The tasks end when `stop` turns true.
 pub fn spawn(
     config: &Config,
@@ -156,11 +170,13 @@ pub fn spawn(
     db: &Path,
     io: &Io,
     events: Option<mpsc::Receiver<EventRow>>,
+    external: Option<mpsc::UnboundedReceiver<AlertEvent>>,
     stop: watch::Receiver<bool>,
 ) -> Result<Option<JoinHandle<()>>, StartError> {
-    if config.alerts.is_empty() {
+    if config.alerts.is_empty() && external.is_none() {
         return Ok(None);
     }
+    let origin = origin(config);
     let mut receivers = Vec::new();
     let tags = device_tags(config, live.clone());
     for r in &config.receivers {
@@ -175,6 +191,7 @@ pub fn spawn(
                 resend: Duration::from_secs(r.resend_s()),
                 map_url: r.map_url.clone(),
                 tags: tags.clone(),
+                origin: origin.clone(),
             }
         });
         let hook = Webhook {
@@ -186,20 +203,38 @@ pub fn spawn(
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
             timeout: Duration::from_millis(r.timeout_ms),
+            origin: origin.clone(),
         };
         receivers.push((
             Target {
                 name: r.name.clone(),
                 format: r.format,
                 api,
+                origin: origin.clone(),
             },
             hook,
         ));
     }
     let store = tokio::task::block_in_place(|| Store::open(db, StoreConfig::default()))?;
+    let inputs = Inputs { events, external };
     Ok(Some(start(
-        config, live, store, receivers, io, events, stop,
+        config, live, store, receivers, io, inputs, stop,
     )?))
+}
+
+/// This box's name among several (`[nats] site`), which prefixes its
+/// notification ids; None for a box on its own.
+pub fn origin(config: &Config) -> Option<String> {
+    config.nats.as_ref().map(|n| n.site.clone())
+}
+
+/// What the runner takes in besides the live picture.
+#[derive(Default)]
+pub struct Inputs {
+    /// The receivers' events, for the event rules ([`event_tap`]).
+    pub events: Option<mpsc::Receiver<EventRow>>,
+    /// Alerts raised elsewhere ([`super::external`]).
+    pub external: Option<mpsc::UnboundedReceiver<AlertEvent>>,
 }
 
 /// A device's tags from its id: the config's tag rules over its name and
@@ -225,22 +260,23 @@ fn device_tags(config: &Config, live: Arc<Live>) -> Arc<DeviceTags> {
 /// Starts evaluation on `io`'s clock (the first step at once, then every
 /// [`EVAL_INTERVAL`]) and one delivery task per receiver, with the alerts
 /// `store` saved restored first; the poller's own links are read from
-/// `io`'s host interfaces; `events` feed the event rules. The tasks end
-/// when `stop` turns true.
+/// `io`'s host interfaces; `inputs` are the events for the event rules
+/// and the alerts raised elsewhere. The tasks end when `stop` turns true.
 pub fn start<N: Notifier>(
     config: &Config,
     live: Arc<Live>,
     store: Store,
     receivers: Vec<(Target, N)>,
     io: &Io,
-    events: Option<mpsc::Receiver<EventRow>>,
+    inputs: Inputs,
     stop: watch::Receiver<bool>,
 ) -> Result<JoinHandle<()>, StartError> {
     let (clock, host) = (io.clock.clone(), io.host.clone());
     let rules = rules(config)?;
     let windows: Vec<Window> = config.maintenance.iter().map(Window::from_config).collect();
     let mut evaluator = Evaluator::new(rules, windows);
-    for gone in restore(&mut evaluator, &store, clock.wall_ms())? {
+    let mut external = External::default();
+    for gone in restore(&mut evaluator, &mut external, &store, clock.wall_ms())? {
         tracing::warn!(rule = %gone.rule, device = %gone.device_name, "a firing alert of a rule no longer configured is dropped");
     }
     let store = Arc::new(Mutex::new(store));
@@ -269,7 +305,8 @@ pub fn start<N: Notifier>(
             wakes,
             clock,
             host,
-            events,
+            inputs,
+            external,
         };
         evaluate(evaluator, live, &tags, wiring, stop).await;
         for t in tasks {
@@ -286,8 +323,9 @@ struct Wiring {
     wakes: BTreeMap<String, Arc<Notify>>,
     clock: Arc<dyn Clock>,
     host: Arc<dyn HostInterfaces>,
-    /// The receivers' events, for the event rules.
-    events: Option<mpsc::Receiver<EventRow>>,
+    inputs: Inputs,
+    /// The firing alerts raised elsewhere.
+    external: External,
 }
 
 async fn evaluate(
@@ -303,8 +341,14 @@ async fn evaluate(
         wakes,
         clock,
         host,
-        mut events,
+        inputs,
+        mut external,
     } = wiring;
+    let Inputs {
+        mut events,
+        external: mut raised,
+    } = inputs;
+    let rules = !evaluator.rules().is_empty();
     let mut received = Vec::new();
     let every = EVAL_INTERVAL.as_millis() as u64;
     // Like a tokio interval with `Delay`: the first step at once, then one
@@ -332,7 +376,21 @@ async fn evaluate(
                 tracing::warn!(error = %e, "pruning alert history failed");
             }
         }
-        let mut obs = live.read(|s| Observations::from_live(s, now, tags));
+        // Alerts raised elsewhere, each recorded once (to every receiver).
+        let mut told = Vec::new();
+        if let Some(rx) = raised.as_mut() {
+            while let Ok(e) = rx.try_recv() {
+                if let Some(e) = external.take(e) {
+                    tracing::info!(key = %e.key, event = e.event.as_str(), "alert");
+                    told.push((e, all_receivers.clone()));
+                }
+            }
+        }
+        let mut obs = if rules {
+            live.read(|s| Observations::from_live(s, now, tags))
+        } else {
+            Observations::default()
+        };
         obs.poller_links = poller_links(&obs, host.as_ref());
         if let Some(rx) = events.as_mut() {
             received.clear();
@@ -346,15 +404,15 @@ async fn evaluate(
         }
         let transitions = evaluator.step(&obs, now);
         let active = evaluator.active();
-        if transitions.is_empty() && saved.as_ref() == Some(&active) {
+        if transitions.is_empty() && told.is_empty() && saved.as_ref() == Some(&active) {
             continue;
         }
         for t in &transitions {
             tracing::info!(key = %t.key.0, event = t.event.as_str(), notify = t.notify, held = ?t.held.as_ref().map(hold_name), "alert");
         }
-        let events: Vec<(AlertEvent, Vec<String>)> = transitions
-            .iter()
-            .map(|t| {
+        let events: Vec<(AlertEvent, Vec<String>)> = told
+            .into_iter()
+            .chain(transitions.iter().map(|t| {
                 let to: Vec<String> = if !t.notify {
                     Vec::new()
                 } else if t.receivers.is_empty() {
@@ -363,9 +421,11 @@ async fn evaluate(
                     t.receivers.clone()
                 };
                 (record(t, &active, &obs), to)
-            })
+            }))
             .collect();
-        let rows: Vec<ActiveAlertRow> = active.iter().map(active_row).collect();
+        let mut rows: Vec<ActiveAlertRow> = active.iter().map(active_row).collect();
+        rows.extend(external.rows().cloned());
+        rows.sort_by(|a, b| a.key.cmp(&b.key));
         let notify: Vec<String> = events.iter().flat_map(|(_, r)| r.clone()).collect();
         let s = store.clone();
         let result = tokio::task::spawn_blocking(move || {

@@ -93,6 +93,7 @@ fn notifier(clock: &Arc<dyn Clock>, answers: Vec<Answer>) -> (ScriptedNotifier, 
         name: "hook".into(),
         format: ReceiverFormat::Generic,
         api: None,
+        origin: None,
     };
     (n, target)
 }
@@ -106,7 +107,16 @@ fn start_one(
     io: &Io,
     stop: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
-    start(config, live.clone(), store, vec![receiver], io, None, stop).expect("start")
+    start(
+        config,
+        live.clone(),
+        store,
+        vec![receiver],
+        io,
+        Default::default(),
+        stop,
+    )
+    .expect("start")
 }
 
 fn set_verdict(live: &Live, id: &DeviceId, r: Reachability, at: UnixMillis) {
@@ -317,7 +327,10 @@ async fn events_through_the_tap_fire_and_resolve_across_a_restart() {
             store,
             receiver,
             &io,
-            Some(tap_rx),
+            super::Inputs {
+                events: Some(tap_rx),
+                external: None,
+            },
             stop,
         )
         .expect("start")
@@ -362,4 +375,86 @@ async fn events_through_the_tap_fire_and_resolve_across_a_restart() {
     assert_eq!(events, ["fired", "resolved"], "{sent:?}");
     let quiet = sent[1].0 - restarted;
     assert!((20_000..22_000).contains(&quiet), "{quiet}");
+}
+
+/// A central's site alert with no `[[alert]]` rule: the runner records it
+/// once (a second fired event for the same silence is dropped), tells the
+/// receiver, lists it among the saved firing alerts (`/api/alerts`) while
+/// it fires, keeps it there across a restart, and the resolve removes it.
+#[tokio::test(start_paused = true)]
+async fn an_external_alert_without_rules_is_told_listed_and_restored() {
+    use crate::alert::external::SITE_POLLER_RULE;
+    use crate::store::AlertEvent;
+    use crate::types::{AlertEventKind, AlertState};
+    let config = Config::from_toml(
+        "[[receiver]]\nname = \"hook\"\nurl = \"http://127.0.0.1:9/hook\"\nformat = \"generic\"\n",
+    )
+    .expect("config");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("a.db");
+    let live = Arc::new(Live::default());
+    let clock: Arc<dyn Clock> = Arc::new(TokioClock::new(UnixMillis(1_800_000_000_000)));
+    let (notifier, target) = notifier(&clock, vec![]);
+    let io = io(clock.clone(), Arc::new(ScriptedHost::default()));
+    let site = |firing: bool| AlertEvent {
+        rule: SITE_POLLER_RULE.into(),
+        event: if firing {
+            AlertEventKind::Fired
+        } else {
+            AlertEventKind::Resolved
+        },
+        state: AlertState::from_firing(firing),
+        device: "site:b1".into(),
+        interface: None,
+        ..AlertEvent::fired_for_test("site_poller_unreachable/site:b1", clock.wall_ms())
+    };
+    let run = |stop| {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let inputs = super::Inputs {
+            events: None,
+            external: Some(rx),
+        };
+        let store = Store::open(&db, StoreConfig::default()).unwrap();
+        let receivers = vec![(target.clone(), notifier.clone())];
+        let task = start(&config, live.clone(), store, receivers, &io, inputs, stop);
+        (tx, task.expect("start"))
+    };
+    let active = || {
+        let s = Store::open(&db, StoreConfig::default()).unwrap();
+        s.active_alerts()
+            .unwrap()
+            .into_iter()
+            .map(|a| (a.key, a.status.is_firing()))
+            .collect::<Vec<_>>()
+    };
+    let (stop_tx, stop) = watch::channel(false);
+    let (tx, task) = run(stop);
+    tx.send(site(true)).unwrap();
+    tx.send(site(true)).unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(active(), [("site_poller_unreachable/site:b1".into(), true)]);
+    stop_tx.send(true).unwrap();
+    task.await.unwrap();
+    // Restarted during the silence: still listed; the silence raised again
+    // tells nobody; the resolve does, and the list empties.
+    let (stop_tx, stop) = watch::channel(false);
+    let (tx, task) = run(stop);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(active().len(), 1, "restored");
+    tx.send(site(true)).unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    tx.send(site(false)).unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    stop_tx.send(true).unwrap();
+    task.await.unwrap();
+    assert!(active().is_empty(), "{:?}", active());
+    let sent = notifier.sent.lock().unwrap().clone();
+    let told: Vec<&str> = sent
+        .iter()
+        .map(|(_, v)| v["event"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(told, ["fired", "resolved"], "{sent:?}");
+    let s = Store::open(&db, StoreConfig::default()).unwrap();
+    let history = s.alert_history(UnixMillis::EPOCH, 100).unwrap();
+    assert_eq!(history.len(), 2, "{history:?}");
 }

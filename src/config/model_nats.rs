@@ -54,6 +54,11 @@ pub struct NatsConfig {
     /// A poller's heartbeat period.
     #[serde(default = "default_heartbeat_s")]
     pub heartbeat_s: u64,
+    /// A central: the sites it expects. One silent when the central starts
+    /// (never heard since) raises its site alert after three heartbeat
+    /// periods, as do the sites the stream knows.
+    #[serde(default)]
+    pub sites: Vec<String>,
 }
 
 fn default_backfill_per_s() -> u32 {
@@ -136,6 +141,20 @@ impl NatsConfig {
                 v.push(key, &format!("{} is not a file", path.display()));
             }
         }
+        for (i, site) in self.sites.iter().enumerate() {
+            if !valid_site(site) {
+                v.push(
+                    &format!("nats.sites[{i}]"),
+                    &format!("must be 1 to {MAX_SITE_LEN} letters, digits, `-` or `_`"),
+                );
+            }
+        }
+        if !self.sites.is_empty() && self.role != NatsRole::Central {
+            v.push(
+                "nats.sites",
+                "applies to a central (role = \"central\") only",
+            );
+        }
         v.nonzero("nats.backfill_per_s", self.backfill_per_s.into());
         v.nonzero("nats.heartbeat_s", self.heartbeat_s);
     }
@@ -166,7 +185,22 @@ mod tests {
         assert_eq!(n.role, super::NatsRole::Poller);
         assert_eq!(n.backfill_per_s, 20);
         assert_eq!(n.heartbeat_s, 5);
+        assert!(n.sites.is_empty());
         assert!(Config::from_toml("").unwrap().nats.is_none());
+    }
+
+    #[test]
+    fn a_central_lists_the_sites_it_expects() {
+        let head = "[nats]\nurl = \"nats://127.0.0.1:4222\"\nsite = \"hq\"\n";
+        let c = Config::from_toml(&format!(
+            "{head}role = \"central\"\nsites = [\"b-1\", \"b_2\"]\n"
+        ))
+        .unwrap();
+        assert_eq!(c.nats.unwrap().sites, ["b-1", "b_2"]);
+        let e = errors(&format!("{head}role = \"central\"\nsites = [\"a.b\"]\n"));
+        assert!(e.contains("nats.sites[0]: must be 1 to 64"), "{e}");
+        let e = errors(&format!("{head}role = \"poller\"\nsites = [\"b1\"]\n"));
+        assert!(e.contains("nats.sites: applies to a central"), "{e}");
     }
 
     #[test]

@@ -159,6 +159,7 @@ const NATS: &[Field] = &[
     f("client_key", ty::<PathBuf>, Plain),
     f("backfill_per_s", ty::<u32>, Plain),
     f("heartbeat_s", ty::<u64>, Plain),
+    f("sites", ty::<String>, List),
 ];
 
 const TRAPS: &[Field] = &[

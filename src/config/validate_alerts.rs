@@ -11,6 +11,10 @@ use crate::util::http::{Destination, DestinationError};
 use crate::util::http_tls::TlsFiles;
 use std::collections::HashSet;
 
+/// The rule name of a central's site alert (`alert::external`), which no
+/// configured rule may take.
+const RESERVED_RULE: &str = "site_poller_unreachable";
+
 /// Checks a receiver's URL and, for `https://`, that its TLS files load
 /// (the CA file, the client certificate and key): each problem under the
 /// key it belongs to, `at.url` or `at.ca_file`, `at.client_cert`,
@@ -92,6 +96,14 @@ impl Config {
         for (i, r) in self.alerts.iter().enumerate() {
             let at = format!("alert[{i}]");
             v.unique_name(&at, "alert rule", &r.name, &mut rules);
+            if r.name == RESERVED_RULE {
+                v.push(
+                    &format!("{at}.name"),
+                    &format!(
+                        "`{RESERVED_RULE}` is the central's own site alert; choose another name"
+                    ),
+                );
+            }
             self.check_event_rule(v, &at, r, &mut mibs);
             let kind = r.kind.as_str();
             if r.kind.has_threshold() {
@@ -474,5 +486,19 @@ prefixes = ["10.0.0.0/8"]
                 "no `{part}` at line {line}: {lines:#?}"
             );
         }
+    }
+
+    /// A central's site alert has its own rule name; a configured rule
+    /// may not take it (the alerting task would take its alerts for the
+    /// site alert's).
+    #[test]
+    fn the_site_alerts_rule_name_is_reserved() {
+        let text = "[[alert]]\nname = \"site_poller_unreachable\"\nkind = \"device_unreachable\"\n";
+        let e = Config::from_toml(text).unwrap_err();
+        assert!(
+            e.iter().any(|e| e.message.contains("alert[0].name")
+                && e.message.contains("the central's own site alert")),
+            "{e:?}"
+        );
     }
 }

@@ -203,6 +203,10 @@ pub async fn run<D: Discover>(
     });
     // Kept here too, so the receiving end never reads as closed.
     let (site_topologies, mut site_topology) = mpsc::unbounded_channel();
+    // A central's site alerts go to the alerting task, which then runs
+    // with or without rules.
+    let (site_alerts, site_alerts_rx) = mpsc::unbounded_channel();
+    let site_alerts_rx = site_status.as_ref().map(|_| site_alerts_rx);
     let sites = sites.map(|s| {
         eprintln!(
             "nocmap serve: site {} as {} over NATS",
@@ -212,13 +216,20 @@ pub async fn run<D: Discover>(
         let wiring = crate::sites::Wiring {
             live: live.clone(),
             topologies: site_topologies.clone(),
-            receivers: config.receivers.iter().map(|r| r.name.clone()).collect(),
+            alerts: site_alerts.clone(),
             status: site_status.clone().unwrap_or_default(),
         };
         crate::sites::spawn(s, db, store_config.clone(), wiring, stop_rx.clone())
     });
-    let alerts =
-        crate::alert::runner::spawn(&config, live.clone(), db, &io, events, stop_rx.clone())?;
+    let alerts = crate::alert::runner::spawn(
+        &config,
+        live.clone(),
+        db,
+        &io,
+        events,
+        site_alerts_rx,
+        stop_rx.clone(),
+    )?;
     println!("nocmap serve: API on {scheme}://{listen}");
 
     let every = options.rediscover_interval_s;

@@ -2,7 +2,9 @@
 //! `GET /api/alerts` (the firing alerts, suppressed ones marked with the
 //! devices that cause them, and the flapping ones, `flapping` true, even
 //! while resolved) and `GET /api/alerts/history?since=6h&limit=N`
-//! (recorded events, oldest first). Both read the store in
+//! (recorded events, oldest first; at a box of several, `[nats]`, each
+//! also carries the `notification_id` its notifications had,
+//! `<site>:<id>`). Both read the store in
 //! `spawn_blocking`; errors are JSON `{"error": ...}` with their status.
 //! Device strings reach the client only through serde.
 use super::AppState;
@@ -49,7 +51,17 @@ struct ActiveView {
 #[derive(Debug, Serialize)]
 struct HistoryView {
     since_ms: UnixMillis,
-    events: Vec<AlertEvent>,
+    events: Vec<HistoryEvent>,
+}
+
+/// A recorded event, with its notification id at a box of several (the
+/// one-box shape unchanged).
+#[derive(Debug, Serialize)]
+struct HistoryEvent {
+    #[serde(flatten)]
+    event: AlertEvent,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    notification_id: Option<String>,
 }
 
 /// The filter `routes` adds to the `/api` routes.
@@ -201,7 +213,19 @@ async fn history(
         Ok(events) => Ok(warp::reply::with_status(
             warp::reply::json(&HistoryView {
                 since_ms: since,
-                events,
+                events: events
+                    .into_iter()
+                    .map(|event| HistoryEvent {
+                        notification_id: state.origin.as_deref().map(|o| {
+                            crate::alert::payload::NotificationId {
+                                origin: Some(o),
+                                row: event.id,
+                            }
+                            .text()
+                        }),
+                        event,
+                    })
+                    .collect(),
             }),
             StatusCode::OK,
         )
@@ -303,5 +327,31 @@ mod tests {
             text,
             r#"{"since_ms":0,"events":[{"id":1,"key":"down/d1","fingerprint":"f","rule":"down","kind":"device_unreachable","severity":"critical","event":"flapping_started","state":"resolved","device":"d1","device_name":"r1","interface":null,"value":null,"threshold":null,"at_ms":2000,"started_ms":2000,"notified":true,"catch_up":false,"held":"flapping","caused_by":[],"maintenance":null,"flapping":false,"summary":"s"}]}"#
         );
+    }
+
+    /// At a box of several each history event also carries its
+    /// notification id, `<site>:<id>`, the one its notifications had.
+    #[tokio::test]
+    async fn history_names_the_notification_id_of_a_box_of_several() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("a.db");
+        let mut store = Store::open(&db, StoreConfig::default()).unwrap();
+        let event = AlertEvent::fired_for_test("hot/d1/eth0", UnixMillis(2_000));
+        store
+            .record_alerts(&[(event, vec![])], None, UnixMillis(2_000))
+            .unwrap();
+        drop(store);
+        let mut st = AppState::new(Arc::new(Live::default()));
+        st.db_path = Some(db);
+        st.origin = Some("b-1".into());
+        let text = body(
+            history(Arc::new(st), q("since=1970-01-01T00:00:00Z"))
+                .await
+                .unwrap(),
+        )
+        .await;
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["events"][0]["id"], 1);
+        assert_eq!(v["events"][0]["notification_id"], "b-1:1");
     }
 }

@@ -86,6 +86,9 @@ pub struct AppState {
     pub sites: Option<Arc<crate::sites::SiteStatus>>,
     /// Events the alert rules' queue dropped; `None`: no event rule.
     pub event_tap: Option<crate::store::TapDrops>,
+    /// This box's name among several (`[nats] site`), which prefixes its
+    /// notification ids; `None`: a box on its own.
+    pub origin: Option<String>,
 }
 
 impl AppState {
@@ -103,6 +106,7 @@ impl AppState {
             syslog: None,
             sites: None,
             event_tap: None,
+            origin: None,
         }
     }
 }

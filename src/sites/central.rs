@@ -9,9 +9,13 @@
 //! heartbeat periods is logged once as unreachable, its devices turn
 //! stale (never down) and its "site poller unreachable" alert fires
 //! ([`site_alert`]); at its next heartbeat it is logged back and the
-//! alert resolves.
+//! alert resolves. The sites it expects — configured (`[nats] sites`) or
+//! with heartbeats in the stream — are watched from the start, so one
+//! already silent then raises its alert too; the first heartbeat of a site
+//! resolves an alert restored from before a restart. The alerts go to the
+//! alerting task, which records and tells them.
 use super::connect::{self, SitesError};
-use super::liveness::{SiteEvent, SiteWatch};
+use super::liveness::{self, SiteEvent, SiteWatch};
 use super::wire::SiteState;
 use super::{SiteSettings, Wiring, merge, site_alert, wire, wire_events, wire_interfaces};
 use crate::store::{Batch, Store, StoreConfig};
@@ -49,7 +53,13 @@ pub async fn run(
         topology_seq: BTreeMap::new(),
         verdicts_seq: BTreeMap::new(),
         silent_since: BTreeMap::new(),
+        from_stream: false,
     };
+    let now = UnixMillis::now().0;
+    let window = liveness::window_ms(settings.heartbeat.as_millis() as i64);
+    for site in &settings.expect {
+        sites.watch.expect(site, None, window, now);
+    }
     loop {
         let consumed = tokio::select! {
             _ = stop.wait_for(|s| *s) => return,
@@ -76,6 +86,8 @@ struct Sites {
     verdicts_seq: BTreeMap<String, u64>,
     /// When each silent site was last heard (the alert's start).
     silent_since: BTreeMap<String, UnixMillis>,
+    /// The sites with heartbeats in the stream are expected (once).
+    from_stream: bool,
 }
 
 impl Sites {
@@ -110,7 +122,7 @@ impl Sites {
 
     /// A change of a site's liveness: told in the log, its devices stale
     /// when silent, and the site's alert fired or resolved.
-    fn changed(&mut self, store: &mut Store, event: &SiteEvent) {
+    fn changed(&mut self, event: &SiteEvent) {
         tell(event);
         let now = UnixMillis::now();
         let (site, up) = match event {
@@ -121,7 +133,9 @@ impl Sites {
         let alert = match event {
             SiteEvent::Heard { site } => {
                 self.apply(site);
-                None
+                // Resolves an alert restored from before a restart (the
+                // alerting task drops it when none fires).
+                Some(site_alert::event(site, false, now, now))
             }
             SiteEvent::Silent { site, last_ms } => {
                 let live = &self.wiring.live;
@@ -138,13 +152,41 @@ impl Sites {
                     .map(|since| site_alert::event(site, false, since, now))
             }
         };
-        if let Some(alert) = alert {
-            let events = [(alert, self.wiring.receivers.clone())];
-            if let Err(e) = block_in_place(|| store.record_alerts(&events, None, now)) {
-                tracing::error!(error = %e, "central: the site poller alert was not recorded");
-            }
+        if let Some(alert) = alert
+            && self.wiring.alerts.send(alert).is_err()
+        {
+            tracing::error!("central: the alerting task is gone; a site alert is not recorded");
         }
     }
+}
+
+/// The sites with heartbeats in the stream, each with its last one (the
+/// sites a central restarted during their silence still expects).
+async fn stream_sites(stream: &async_nats::jetstream::stream::Stream) -> Vec<wire::Heartbeat> {
+    let mut out = Vec::new();
+    let Ok(mut info) = stream
+        .info_with_subjects(wire::heartbeat_subject("*"))
+        .await
+    else {
+        return out;
+    };
+    let mut subjects = Vec::new();
+    while let Some(Ok((subject, _))) = info.next().await {
+        subjects.push(subject);
+    }
+    for subject in subjects {
+        let Some((site, wire::Kind::Heartbeat)) = wire::parse_subject(&subject) else {
+            continue;
+        };
+        let site = site.to_string();
+        if let Ok(msg) = stream.get_last_raw_message_by_subject(&subject).await
+            && let Ok(beat) = serde_json::from_slice::<wire::Heartbeat>(&msg.payload)
+            && beat.site == site
+        {
+            out.push(beat);
+        }
+    }
+    out
 }
 
 async fn consume(
@@ -172,6 +214,14 @@ async fn consume(
         .await
         .map_err(|e| consumer_err(&e))?;
     let mut messages = consumer.messages().await.map_err(|e| consumer_err(&e))?;
+    if !std::mem::replace(&mut sites.from_stream, true) {
+        let now = UnixMillis::now().0;
+        for beat in stream_sites(&stream).await {
+            let window = liveness::window_ms(beat.every_ms);
+            tracing::info!(site = %beat.site, "central: a site known from the stream is expected");
+            sites.watch.expect(&beat.site, Some(beat.at), window, now);
+        }
+    }
     tracing::info!("central: reading the sites' stream");
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
@@ -179,7 +229,7 @@ async fn consume(
             m = messages.next() => m,
             _ = tick.tick() => {
                 for event in sites.watch.tick(UnixMillis::now().0) {
-                    sites.changed(store, &event);
+                    sites.changed(&event);
                 }
                 continue;
             }
@@ -223,7 +273,7 @@ async fn consume(
                     Ok(beat) if beat.site == site => {
                         let now = UnixMillis::now().0;
                         match sites.watch.heard(site, beat.at, beat.every_ms, now) {
-                            Some(event) => sites.changed(store, &event),
+                            Some(event) => sites.changed(&event),
                             // Stamps the site's verdicts anew.
                             None => sites.apply(site),
                         }

@@ -7,7 +7,15 @@
 //! site's samples into its own store, hands each site's topology to
 //! `serve` to merge into its one map ([`merge`], pure), keeps the site
 //! devices' health from their verdicts, tells which sites went silent
-//! ([`liveness`], pure) and raises one [`site_alert`] per silent site.
+//! ([`liveness`], pure) — the expected ones too, configured or known from
+//! the stream, when silent since the central started — and raises one
+//! [`site_alert`] per silent site, handed to the alerting task.
+//!
+//! Who notifies for what: a site poller evaluates its own rules for its
+//! own devices and tells its own receivers, during a WAN cut too; the
+//! central's rules skip the site devices (`alert::observe`) and it
+//! notifies only for its own devices and the site alerts. Each box's
+//! notification ids carry its site name (`alert::payload`).
 //! [`wire`] (pure) is what travels, with [`wire_interfaces`] the site's
 //! link interfaces (their state and rates) inside the verdicts and
 //! [`wire_events`] its events (traps, syslog, path and discovery changes);
@@ -67,8 +75,9 @@ pub struct Wiring {
     /// Central: each site's newest topology, for `serve` to merge into the
     /// map it monitors ([`merge::merge`]).
     pub topologies: mpsc::UnboundedSender<(String, Topology)>,
-    /// Central: the receivers a site poller's silence is told to.
-    pub receivers: Vec<String>,
+    /// Central: where a site poller's alert goes (the alerting task, which
+    /// records it, tells every receiver and lists it as firing).
+    pub alerts: mpsc::UnboundedSender<crate::store::AlertEvent>,
     /// Central: which sites are heard, for `/metrics`.
     pub status: Arc<SiteStatus>,
 }
@@ -93,6 +102,8 @@ pub struct SiteSettings {
     pub client_cert: Option<(PathBuf, PathBuf)>,
     pub backfill_per_s: u32,
     pub heartbeat: Duration,
+    /// Central: the sites configured as expected (`[nats] sites`).
+    pub expect: Vec<String>,
 }
 
 impl SiteSettings {
@@ -114,6 +125,7 @@ impl SiteSettings {
             client_cert: c.client_cert.clone().zip(c.client_key.clone()),
             backfill_per_s: c.backfill_per_s,
             heartbeat: Duration::from_secs(c.heartbeat_s.max(1)),
+            expect: c.sites.clone(),
         }
     }
 

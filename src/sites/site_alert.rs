@@ -4,14 +4,15 @@
 //! [`super::liveness`] tells the silence and resolved once when the site
 //! is back. It is an alert history row like the rules' (kind
 //! `poller_isolated`, rule `site_poller_unreachable`, device `site:NAME`),
-//! and the central's receivers get it from the outbox as any alert.
+//! handed to the alerting task (`alert::external`), which records it,
+//! tells every receiver and lists it among the firing alerts.
 use crate::alert::AlertKey;
 use crate::store::AlertEvent;
 use crate::topology::DeviceId;
 use crate::types::{AlertEventKind, AlertState, RuleKind, Severity, UnixMillis};
 
 /// The rule name the alert carries.
-pub const RULE: &str = "site_poller_unreachable";
+pub const RULE: &str = crate::alert::external::SITE_POLLER_RULE;
 
 /// The alert's event: fired at `at` when `firing`, else resolved; the
 /// silence began at `since`.

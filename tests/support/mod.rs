@@ -288,12 +288,14 @@ pub fn unquote(s: &str) -> &str {
     s.trim().trim_matches('"')
 }
 
-/// One request a test's webhook receiver got: the notification id header,
-/// the authorization header, when it arrived (ms since the epoch) and the
-/// JSON body.
+/// One request a test's webhook receiver got: the notification id header
+/// (as a number, -1 when it is none, and as sent: `<site>:<id>` at a box
+/// of several), the authorization header, when it arrived (ms since the
+/// epoch) and the JSON body.
 #[derive(Debug, Clone)]
 pub struct Hook {
     pub id: i64,
+    pub id_text: String,
     pub auth: String,
     pub at_ms: nocmap::types::UnixMillis,
     pub body: serde_json::Value,
@@ -305,9 +307,14 @@ pub type Hooks = std::sync::Arc<std::sync::Mutex<Vec<Hook>>>;
 /// noc namespace (a thread of its own that joins it), answering every POST
 /// with 200 and recording it in `got`. Returns once it listens.
 pub fn start_webhook(lab: &Lab, port: u16, got: Hooks) {
+    start_webhook_in(lab, "noc", port, got)
+}
+
+/// [`start_webhook`] inside `node`'s namespace.
+pub fn start_webhook_in(lab: &Lab, node: &str, port: u16, got: Hooks) {
     use std::io::{BufRead, BufReader, Read, Write};
     use std::os::fd::AsRawFd;
-    let ns_path = format!("/run/netns/{}", lab.ns("noc").unwrap());
+    let ns_path = format!("/run/netns/{}", lab.ns(node).unwrap());
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let ns = std::fs::File::open(&ns_path).expect("noc namespace");
@@ -324,6 +331,7 @@ pub fn start_webhook(lab: &Lab, port: u16, got: Hooks) {
             };
             let mut reader = BufReader::new(clone);
             let (mut len, mut id, mut auth) = (0usize, -1i64, String::new());
+            let mut id_text = String::new();
             loop {
                 let mut line = String::new();
                 if reader.read_line(&mut line).unwrap_or(0) == 0 {
@@ -337,7 +345,10 @@ pub fn start_webhook(lab: &Lab, port: u16, got: Hooks) {
                     let v = v.trim();
                     match k.to_ascii_lowercase().as_str() {
                         "content-length" => len = v.parse().unwrap_or(0),
-                        "x-nocmap-notification-id" => id = v.parse().unwrap_or(-1),
+                        "x-nocmap-notification-id" => {
+                            id = v.parse().unwrap_or(-1);
+                            id_text = v.to_string();
+                        }
                         "authorization" => auth = v.to_string(),
                         _ => {}
                     }
@@ -351,6 +362,7 @@ pub fn start_webhook(lab: &Lab, port: u16, got: Hooks) {
             let at_ms = nocmap::types::UnixMillis::now();
             got.lock().unwrap_or_else(|p| p.into_inner()).push(Hook {
                 id,
+                id_text,
                 auth,
                 at_ms,
                 body,
