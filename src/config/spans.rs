@@ -159,6 +159,9 @@ const NATS: &[Field] = &[
     f("client_key", ty::<PathBuf>, Plain),
     f("backfill_per_s", ty::<u32>, Plain),
     f("heartbeat_s", ty::<u64>, Plain),
+    f("group", ty::<bool>, Plain),
+    f("poller_id", ty::<String>, Plain),
+    f("lease_s", ty::<u64>, Plain),
 ];
 
 const TRAPS: &[Field] = &[

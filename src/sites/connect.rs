@@ -367,6 +367,7 @@ mod tests {
             client_cert: None,
             backfill_per_s: 10,
             heartbeat: Duration::from_secs(1),
+            group: None,
         }
     }
 

@@ -9,11 +9,16 @@
 //! devices' health from their verdicts, tells which sites went silent
 //! ([`liveness`], pure) and raises one [`site_alert`] per silent site.
 //! [`wire`] (pure) is what travels;
-//! [`connect`] the connection and the stream. Without `[nats]` nothing
-//! here runs.
+//! [`connect`] the connection and the stream. In a poller group
+//! (`group = true`) several pollers of one site share its devices through
+//! leases in the site's key-value bucket: [`lease`] (pure) decides,
+//! [`group`] reads and writes the bucket and tells `serve` which devices
+//! it holds. Without `[nats]` nothing here runs.
 pub mod backfill;
 mod central;
 mod connect;
+pub mod group;
+pub mod lease;
 pub mod liveness;
 pub mod merge;
 mod publisher;
@@ -67,6 +72,8 @@ pub struct Wiring {
     pub receivers: Vec<String>,
     /// Central: which sites are heard, for `/metrics`.
     pub status: Arc<SiteStatus>,
+    /// A poller group's member: where the devices it holds go.
+    pub held: Option<watch::Sender<std::collections::BTreeSet<crate::topology::DeviceId>>>,
 }
 
 /// How this box authenticates to the NATS server.
@@ -89,6 +96,8 @@ pub struct SiteSettings {
     pub client_cert: Option<(PathBuf, PathBuf)>,
     pub backfill_per_s: u32,
     pub heartbeat: Duration,
+    /// A poller group's member (`group = true`).
+    pub group: Option<group::GroupSettings>,
 }
 
 impl SiteSettings {
@@ -110,6 +119,12 @@ impl SiteSettings {
             client_cert: c.client_cert.clone().zip(c.client_key.clone()),
             backfill_per_s: c.backfill_per_s,
             heartbeat: Duration::from_secs(c.heartbeat_s.max(1)),
+            group: (c.group && c.role == NatsRole::Poller).then(|| {
+                group::GroupSettings::new(
+                    c.poller_id.as_deref(),
+                    Duration::from_secs(c.lease_s.max(1)),
+                )
+            }),
         }
     }
 
@@ -133,13 +148,25 @@ pub fn spawn(
 ) -> tokio::task::JoinHandle<()> {
     let db = db.to_path_buf();
     match settings.role {
-        NatsRole::Poller => tokio::spawn(publisher::run(
-            settings,
-            db,
-            store_config,
-            wiring.live,
-            stop,
-        )),
+        NatsRole::Poller => {
+            let leases = match (&settings.group, wiring.held) {
+                (Some(g), Some(held)) => Some(tokio::spawn(group::run(
+                    settings.clone(),
+                    g.clone(),
+                    wiring.live.clone(),
+                    held,
+                    stop.clone(),
+                ))),
+                _ => None,
+            };
+            let publisher = publisher::run(settings, db, store_config, wiring.live, stop);
+            tokio::spawn(async move {
+                publisher.await;
+                if let Some(l) = leases {
+                    let _ = l.await;
+                }
+            })
+        }
         NatsRole::Central => tokio::spawn(central::run(settings, db, store_config, wiring, stop)),
     }
 }
