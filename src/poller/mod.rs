@@ -219,12 +219,14 @@ impl Monitor {
             .unwrap_or_else(|p| p.into_inner()) = self.polled.clone();
         for d in &topology.devices {
             // A site's device at a central is its site poller's to poll;
-            // in a poller group, only the devices whose lease this box holds.
-            if self.polled.contains_key(&d.id)
-                || d.poller
-                || d.from_site.is_some()
-                || self.held.as_ref().is_some_and(|h| !h.contains(&d.id))
-            {
+            // in a poller group, only the devices whose lease this box
+            // holds, its own host included (every member leases the same
+            // devices; the others poll this host once it is gone).
+            let skip = match &self.held {
+                None => d.poller,
+                Some(h) => !h.contains(&d.id),
+            };
+            if self.polled.contains_key(&d.id) || skip || d.from_site.is_some() {
                 continue;
             }
             let Some(addr) = d.mgmt_addr else { continue };

@@ -228,7 +228,8 @@ pub async fn run(
         let devices: BTreeSet<DeviceId> = live.read_topology(|t| {
             t.devices
                 .iter()
-                .filter(|d| d.mgmt_addr.is_some() && !d.poller && d.from_site.is_none())
+                // Its own host too: every member leases the same devices.
+                .filter(|d| d.mgmt_addr.is_some() && d.from_site.is_none())
                 .map(|d| d.id.clone())
                 .collect()
         });
@@ -278,16 +279,7 @@ async fn open(settings: &SiteSettings, group: &GroupSettings) -> JetStreamBucket
     loop {
         let kv = match js.get_key_value(name.as_str()).await {
             Ok(kv) => Ok(kv),
-            Err(_) => js
-                .create_key_value(kv::Config {
-                    bucket: name.clone(),
-                    history: 1,
-                    max_age: group.lease,
-                    storage: async_nats::jetstream::stream::StorageType::File,
-                    ..Default::default()
-                })
-                .await
-                .map_err(|e| e.to_string()),
+            Err(_) => create(&js, &name, group.lease).await,
         };
         match kv {
             Ok(kv) => return JetStreamBucket(kv),
@@ -302,6 +294,34 @@ async fn open(settings: &SiteSettings, group: &GroupSettings) -> JetStreamBucket
             }
         }
     }
+}
+
+/// Creates the bucket's stream as async-nats' `create_key_value` would
+/// (one value per key, rollups, direct gets, deletes only as markers),
+/// without the account query that 2.9 servers answer in a shape the
+/// client does not read.
+async fn create(
+    js: &async_nats::jetstream::Context,
+    bucket: &str,
+    lease: Duration,
+) -> Result<kv::Store, String> {
+    use async_nats::jetstream::stream;
+    js.get_or_create_stream(stream::Config {
+        name: format!("KV_{bucket}"),
+        subjects: vec![format!("$KV.{bucket}.>")],
+        max_messages_per_subject: 1,
+        max_age: lease,
+        storage: stream::StorageType::File,
+        allow_rollup: true,
+        deny_delete: true,
+        allow_direct: true,
+        discard: stream::DiscardPolicy::New,
+        num_replicas: 1,
+        ..Default::default()
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    js.get_key_value(bucket).await.map_err(|e| e.to_string())
 }
 
 /// The JetStream key-value bucket.
