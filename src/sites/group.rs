@@ -260,6 +260,29 @@ pub async fn run(
         }
         HELD.store(held.len() as u64, Ordering::Relaxed);
     }
+    // A stop (serve's pollers stop with it) hands the devices over now
+    // rather than after the lease time.
+    let _ = tokio::time::timeout(
+        connect::ACK_TIMEOUT,
+        release_all(&bucket, &group.poller_id, &held),
+    )
+    .await;
+    HELD.store(0, Ordering::Relaxed);
+}
+
+/// Deletes every key of `held` and every member slot still `me`'s.
+pub async fn release_all<B: LeaseBucket + Sync>(bucket: &B, me: &str, held: &BTreeSet<DeviceId>) {
+    let keys = held
+        .iter()
+        .map(lease::device_key)
+        .chain((0..MAX_MEMBERS).map(lease::slot_key));
+    for key in keys {
+        if let Ok(Some(l)) = bucket.get(&key).await
+            && l.holder == me
+        {
+            let _ = bucket.delete(&key, l.revision).await;
+        }
+    }
 }
 
 /// The site's bucket: opened, or created with `max_age` = the lease time

@@ -156,3 +156,19 @@ async fn a_lost_renewal_stops_polling_and_an_unreachable_bucket_keeps_what_is_he
     assert!(a.round(&b, &all).await.is_err());
     assert_eq!(a.polls().len(), 1);
 }
+
+#[tokio::test]
+async fn a_stopped_member_hands_its_devices_over_at_once() {
+    let b = Memory::default();
+    let all = devices(4);
+    let (mut a, mut c) = (Member::new("a"), Member::new("c"));
+    for _ in 0..3 {
+        a.round(&b, &all).await.unwrap();
+        c.round(&b, &all).await.unwrap();
+    }
+    assert_eq!(c.polls().len(), 2);
+    release_all(&b, "a", &a.held).await;
+    // No expiry needed: c's next round takes everything.
+    c.round(&b, &all).await.unwrap();
+    assert_eq!(c.polls(), all);
+}
