@@ -320,11 +320,18 @@ fn sites_over_tls_each_in_its_own_subjects_and_no_secret_travels() {
     let run = |name, node, port, toml: String| start(&lab, d, name, node, port, &toml, e);
     let nodes = [
         run("central", "noc", CENTRAL_API, central_toml.clone()),
+        // East polls as a (one-member) poller group: its lease bucket
+        // works within the example's permissions, or it polls nothing.
         run(
             "east",
             "east",
             EAST_API,
-            poller(&east_url, "east", east_auth, &tls),
+            poller(
+                &east_url,
+                "east",
+                east_auth,
+                &format!("{tls}group = true\n"),
+            ),
         ),
         run(
             "west",
@@ -424,6 +431,13 @@ fn sites_over_tls_each_in_its_own_subjects_and_no_secret_travels() {
         from_east > 20 && from_west > 20 && missing == 0 && extra == 0 && differ == 0,
         "{from_east} east and {from_west} west samples: {missing} missing at the central, \
          {extra} extra, {differ} with another value"
+    );
+
+    let east_metrics = east.get(&lab, "/metrics");
+    assert!(
+        east_metrics.contains("nocmap_poller_leases_held{site=\"east\"}")
+            && !east_metrics.contains("nocmap_poller_leases_held{site=\"east\"} 0"),
+        "east, a poller group of one, holds its devices' leases:\n{east_metrics}"
     );
 
     // (b) The impostor: refused, logged, counted, nothing forgotten.

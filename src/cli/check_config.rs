@@ -91,8 +91,17 @@ fn summary(file: &std::path::Path, c: &Config) -> String {
         let cert = n.client_cert.as_ref().map_or(String::new(), |c| {
             format!(", client certificate {}", c.display())
         });
+        let group = if n.group {
+            format!(
+                ", poller group (member {}, lease {} s)",
+                n.poller_id.as_deref().unwrap_or("<host>-<pid>"),
+                n.lease_s
+            )
+        } else {
+            String::new()
+        };
         format!(
-            "\n  nats: site {} as {} via {} ({auth}; {tls}{cert}), backfill {}/s",
+            "\n  nats: site {} as {} via {} ({auth}; {tls}{cert}), backfill {}/s{group}",
             n.site,
             n.role.as_str(),
             n.url,

@@ -59,6 +59,17 @@ pub struct NatsConfig {
     /// periods, as do the sites the stream knows.
     #[serde(default)]
     pub sites: Vec<String>,
+    /// A poller group: several pollers with this site share its devices
+    /// through leases in the server's key-value store (`sites::lease`).
+    #[serde(default)]
+    pub group: bool,
+    /// This poller's name in its group (a subject token); default the
+    /// host's name and the process id.
+    pub poller_id: Option<String>,
+    /// How long a lease lives without renewal: a dead member's devices are
+    /// taken over after this (renewed every third of it).
+    #[serde(default = "default_lease_s")]
+    pub lease_s: u64,
 }
 
 fn default_backfill_per_s() -> u32 {
@@ -68,6 +79,13 @@ fn default_backfill_per_s() -> u32 {
 fn default_heartbeat_s() -> u64 {
     5
 }
+
+fn default_lease_s() -> u64 {
+    15
+}
+
+/// The shortest and longest lease (a lease is renewed every third of it).
+const LEASE_S: std::ops::RangeInclusive<u64> = 3..=300;
 
 /// The longest site name (it is a subject token and part of message ids).
 const MAX_SITE_LEN: usize = 64;
@@ -157,6 +175,26 @@ impl NatsConfig {
         }
         v.nonzero("nats.backfill_per_s", self.backfill_per_s.into());
         v.nonzero("nats.heartbeat_s", self.heartbeat_s);
+        if self.group && self.role != NatsRole::Poller {
+            v.push("nats.group", "applies to role = \"poller\" only");
+        }
+        if let Some(id) = &self.poller_id {
+            if !self.group {
+                v.push("nats.poller_id", "applies with group = true only");
+            }
+            if !valid_site(id) {
+                v.push(
+                    "nats.poller_id",
+                    &format!("must be 1 to {MAX_SITE_LEN} letters, digits, `-` or `_`"),
+                );
+            }
+        }
+        if !LEASE_S.contains(&self.lease_s) {
+            v.push(
+                "nats.lease_s",
+                &format!("must be {} to {} seconds", LEASE_S.start(), LEASE_S.end()),
+            );
+        }
     }
 }
 
@@ -186,6 +224,8 @@ mod tests {
         assert_eq!(n.backfill_per_s, 20);
         assert_eq!(n.heartbeat_s, 5);
         assert!(n.sites.is_empty());
+        assert!(!n.group);
+        assert_eq!(n.lease_s, 15);
         assert!(Config::from_toml("").unwrap().nats.is_none());
     }
 
@@ -201,6 +241,27 @@ mod tests {
         assert!(e.contains("nats.sites[0]: must be 1 to 64"), "{e}");
         let e = errors(&format!("{head}role = \"poller\"\nsites = [\"b1\"]\n"));
         assert!(e.contains("nats.sites: applies to a central"), "{e}");
+    }
+
+    #[test]
+    fn group_keys_are_checked() {
+        let base = "[nats]\nurl = \"nats://127.0.0.1:4222\"\nsite = \"b\"\n";
+        let ok =
+            format!("{base}role = \"poller\"\ngroup = true\npoller_id = \"p-1\"\nlease_s = 9\n");
+        let n = Config::from_toml(&ok).unwrap().nats.unwrap();
+        assert!(n.group);
+        assert_eq!(n.poller_id.as_deref(), Some("p-1"));
+        let e = errors(&format!(
+            "{base}role = \"central\"\ngroup = true\nlease_s = 2\n"
+        ));
+        assert!(e.contains("nats.group: applies to role"), "{e}");
+        assert!(e.contains("nats.lease_s: must be 3 to 300"), "{e}");
+        let e = errors(&format!("{base}role = \"poller\"\npoller_id = \"a.b\"\n"));
+        assert!(
+            e.contains("nats.poller_id: applies with group = true"),
+            "{e}"
+        );
+        assert!(e.contains("nats.poller_id: must be 1 to 64"), "{e}");
     }
 
     #[test]

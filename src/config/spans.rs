@@ -160,6 +160,9 @@ const NATS: &[Field] = &[
     f("backfill_per_s", ty::<u32>, Plain),
     f("heartbeat_s", ty::<u64>, Plain),
     f("sites", ty::<String>, List),
+    f("group", ty::<bool>, Plain),
+    f("poller_id", ty::<String>, Plain),
+    f("lease_s", ty::<u64>, Plain),
 ];
 
 const TRAPS: &[Field] = &[

@@ -146,6 +146,10 @@ pub async fn run<D: Discover>(
             crate::store::write_queued_events(db, config, events_rx, 256, "pollers", "events", None)
         })
     };
+    // A poller group's member polls only the devices whose lease it
+    // holds: none until the lease loop has taken some.
+    let in_group = sites.as_ref().is_some_and(|s| s.group.is_some());
+    let (held_tx, mut held_rx) = watch::channel(std::collections::BTreeSet::new());
     let mut monitor = Monitor::start(
         live.clone(),
         io.clone(),
@@ -153,6 +157,7 @@ pub async fn run<D: Discover>(
         Some(store),
         Some(events_tx),
         monitor_settings(&config, options.poll_interval_s, options.icmp_interval_s),
+        in_group.then(std::collections::BTreeSet::new),
     );
 
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -218,6 +223,7 @@ pub async fn run<D: Discover>(
             topologies: site_topologies.clone(),
             alerts: site_alerts.clone(),
             status: site_status.clone().unwrap_or_default(),
+            held: in_group.then(|| held_tx.clone()),
         };
         crate::sites::spawn(s, db, store_config.clone(), wiring, stop_rx.clone())
     });
@@ -241,6 +247,10 @@ pub async fn run<D: Discover>(
     loop {
         tokio::select! {
             _ = stop.wait_for(|s| *s) => break,
+            Ok(()) = held_rx.changed(), if in_group => {
+                let held = held_rx.borrow_and_update().clone();
+                monitor.set_held(held);
+            }
             Some((site, topology)) = site_topology.recv() => {
                 // A central: a site's newest map joins the one map (its
                 // devices are not polled from here), and the inventory

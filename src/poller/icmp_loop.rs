@@ -22,6 +22,7 @@ pub(super) async fn run(
     device: DeviceId,
     addr: IpAddr,
     s: MonitorSettings,
+    generation: u64,
 ) {
     let clock = shared.clock.clone();
     let mut ticker = Ticker::new(
@@ -41,7 +42,7 @@ pub(super) async fn run(
             _ = clock.sleep_until_mono(ticker.due_ms()) => {}
             _ = stop.changed() => return,
         }
-        if !shared.still_has(&device) {
+        if !shared.still_has(&device, generation) {
             return;
         }
         let lag = clock.mono_ms().saturating_sub(ticker.due_ms());

@@ -90,18 +90,23 @@ pub(crate) struct PollerContext {
     store_tx: Option<mpsc::UnboundedSender<Batch>>,
     /// Where events the pollers see go (a route change); None: not stored.
     events_tx: Option<mpsc::Sender<crate::store::EventRow>>,
-    /// Devices currently in the topology (pollers of others end).
-    present: Mutex<BTreeSet<DeviceId>>,
+    /// Devices polled now, each with the generation of its pollers: a
+    /// device dropped (gone from the topology, or its group lease lost)
+    /// and taken again gets new pollers, and the old ones end.
+    present: Mutex<BTreeMap<DeviceId, u64>>,
     /// Early polls asked for (traps of links going down or up).
     pub wakes: PollWaker,
 }
 
 impl PollerContext {
-    pub fn still_has(&self, d: &DeviceId) -> bool {
+    /// Whether the pollers of `d` started as generation `generation`
+    /// still poll it.
+    pub fn still_has(&self, d: &DeviceId, generation: u64) -> bool {
         self.present
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .contains(d)
+            .get(d)
+            == Some(&generation)
     }
 
     pub fn write(&self, samples: Vec<Sample>, gaps: Vec<GapRecord>) {
@@ -135,8 +140,13 @@ pub struct Monitor {
     creds: Arc<Vec<Credential>>,
     settings_for: SettingsFor,
     tasks: tokio::task::JoinSet<()>,
-    /// Devices that already have pollers.
-    polled: BTreeSet<DeviceId>,
+    /// Devices that already have pollers, with their generation.
+    polled: BTreeMap<DeviceId, u64>,
+    /// The devices this box may poll (a poller group's leases); None: all.
+    held: Option<BTreeSet<DeviceId>>,
+    /// The topology last set.
+    topology: Topology,
+    generation: u64,
 }
 
 impl Monitor {
@@ -144,6 +154,8 @@ impl Monitor {
     /// batches on a writer task; without one, data lives only in memory.
     /// `events` receives the events the pollers see (a route change).
     /// Every poll goes through `io`'s transport and pinger, on its clock.
+    /// `held`: the devices it may poll (a poller group's leases,
+    /// [`Monitor::set_held`]); None: every device.
     pub fn start<S: SampleStore>(
         live: Arc<Live>,
         io: Io,
@@ -151,6 +163,7 @@ impl Monitor {
         store: Option<S>,
         events: Option<mpsc::Sender<crate::store::EventRow>>,
         settings_for: SettingsFor,
+        held: Option<BTreeSet<DeviceId>>,
     ) -> Monitor {
         let (stop_tx, stop) = watch::channel(false);
         let mut tasks = tokio::task::JoinSet::new();
@@ -171,7 +184,7 @@ impl Monitor {
             stop,
             store_tx,
             events_tx: events,
-            present: Mutex::new(BTreeSet::new()),
+            present: Mutex::new(BTreeMap::new()),
             wakes: PollWaker::default(),
         });
         let mut m = Monitor {
@@ -181,7 +194,10 @@ impl Monitor {
             creds,
             settings_for,
             tasks,
-            polled: BTreeSet::new(),
+            polled: BTreeMap::new(),
+            held,
+            topology: Topology::default(),
+            generation: 0,
         };
         let topo = m.shared.live.read_topology(Topology::clone);
         m.set_topology(topo);
@@ -192,19 +208,37 @@ impl Monitor {
     /// removed ones' pollers end at their next deadline.
     pub fn set_topology(&mut self, topology: Topology) {
         let ids: BTreeSet<DeviceId> = topology.devices.iter().map(|d| d.id.clone()).collect();
+        let held = &self.held;
+        self.polled
+            .retain(|d, _| ids.contains(d) && held.as_ref().is_none_or(|h| h.contains(d)));
+        // Pollers of devices no longer polled end at their next deadline.
         *self
             .shared
             .present
             .lock()
-            .unwrap_or_else(|p| p.into_inner()) = ids.clone();
-        self.polled.retain(|d| ids.contains(d));
+            .unwrap_or_else(|p| p.into_inner()) = self.polled.clone();
         for d in &topology.devices {
-            // A site's device at a central is its site poller's to poll.
-            if self.polled.contains(&d.id) || d.poller || d.from_site.is_some() {
+            // A site's device at a central is its site poller's to poll;
+            // in a poller group, only the devices whose lease this box
+            // holds, its own host included (every member leases the same
+            // devices; the others poll this host once it is gone).
+            let skip = match &self.held {
+                None => d.poller,
+                Some(h) => !h.contains(&d.id),
+            };
+            if self.polled.contains_key(&d.id) || skip || d.from_site.is_some() {
                 continue;
             }
             let Some(addr) = d.mgmt_addr else { continue };
-            self.polled.insert(d.id.clone());
+            self.generation += 1;
+            let generation = self.generation;
+            self.polled.insert(d.id.clone(), generation);
+            // Before its pollers start: their first deadline may be now.
+            self.shared
+                .present
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(d.id.clone(), generation);
             let settings = (self.settings_for)(d);
             if let Some(pinger) = &self.io.pinger {
                 self.tasks.spawn(icmp_loop::run(
@@ -213,6 +247,7 @@ impl Monitor {
                     d.id.clone(),
                     addr,
                     settings.clone(),
+                    generation,
                 ));
             }
             if let Some(tracer) = &self.io.tracer
@@ -224,6 +259,7 @@ impl Monitor {
                     d.id.clone(),
                     addr,
                     every,
+                    generation,
                 ));
             }
             if d.managed
@@ -236,6 +272,7 @@ impl Monitor {
                     d.id.clone(),
                     addr,
                     every,
+                    generation,
                 ));
             }
             if d.managed && !d.interfaces.is_empty() {
@@ -264,6 +301,7 @@ impl Monitor {
                     .collect();
                 let target = snmp_loop::Target {
                     device: d.id.clone(),
+                    generation,
                     addr,
                     others: d
                         .addresses
@@ -283,15 +321,31 @@ impl Monitor {
                 ));
             }
         }
+        // In a group, the health of a device another member polls is not
+        // this box's to show or send.
+        let shown = |id: &DeviceId| match &self.held {
+            None => ids.contains(id),
+            Some(_) => self.polled.contains_key(id),
+        };
         // The new topology first: a reader in between sees health entries
         // of removed devices, which nothing shows without their device.
+        self.topology = topology.clone();
         self.shared.live.update_topology(|t| *t = topology);
         self.shared
             .live
-            .update_devices(|d| d.retain(|id, _| ids.contains(id)));
+            .update_devices(|d| d.retain(|id, _| shown(id)));
         self.shared
             .live
-            .update_interfaces(|i| i.retain(|(id, _), _| ids.contains(id)));
+            .update_interfaces(|i| i.retain(|(id, _), _| shown(id)));
+    }
+
+    /// A poller group's leases changed: pollers start for devices taken
+    /// and end for devices given up or lost (at their next deadline,
+    /// before any further poll).
+    pub fn set_held(&mut self, held: BTreeSet<DeviceId>) {
+        self.held = Some(held);
+        let topology = self.topology.clone();
+        self.set_topology(topology);
     }
 
     /// The handle that wakes a device's SNMP loop for a poll now.

@@ -23,6 +23,8 @@ use std::sync::Arc;
 
 pub(super) struct Target {
     pub device: DeviceId,
+    /// Its pollers' generation (`PollerContext::still_has`).
+    pub generation: u64,
     pub addr: IpAddr,
     /// The device's other addresses (answers from them read as its own
     /// in the note; answers from any other address are named as strangers).
@@ -146,7 +148,7 @@ pub(super) async fn run(
             _ = wake.notified() => true,
             _ = stop.changed() => return,
         };
-        if !shared.still_has(&t.device) {
+        if !shared.still_has(&t.device, t.generation) {
             return;
         }
         let lag = if woken {

@@ -192,6 +192,7 @@ pub fn start_tracing(
         Some(store),
         Some(events_tx),
         settings_for,
+        None,
     );
     (m, live)
 }

@@ -21,6 +21,7 @@ pub(super) async fn run(
     device: DeviceId,
     addr: IpAddr,
     every: Duration,
+    generation: u64,
 ) {
     let clock = shared.clock.clone();
     let mut ticker = Ticker::new(
@@ -38,7 +39,7 @@ pub(super) async fn run(
             _ = clock.sleep_until_mono(ticker.due_ms()) => {}
             _ = stop.changed() => return,
         }
-        if !shared.still_has(&device) {
+        if !shared.still_has(&device, generation) {
             return;
         }
         if session.is_none() {

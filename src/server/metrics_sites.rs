@@ -25,6 +25,21 @@ pub(super) fn sites_families(out: &mut Vec<Family>) {
         MetricKind::Counter,
         s.permission_violations as f64,
     ));
+    if let Some(g) = crate::sites::group::stats() {
+        let site = || vec![("site", g.site.clone())];
+        out.push(Family {
+            name: "nocmap_poller_leases_held",
+            help: "Devices whose lease this member of a poller group holds: the devices it polls.",
+            kind: MetricKind::Gauge,
+            samples: vec![MetricSample::plain(site(), g.leases_held as f64)],
+        });
+        out.push(Family {
+            name: "nocmap_poller_group_members",
+            help: "Live members of this poller's group (itself included), from their slots in the lease bucket.",
+            kind: MetricKind::Gauge,
+            samples: vec![MetricSample::plain(site(), g.members as f64)],
+        });
+    }
 }
 
 /// `nocmap_site_up{site}`: 1 while the site's poller is heard, 0 once it

@@ -50,6 +50,7 @@ pub async fn run(
         watch: SiteWatch::default(),
         wiring,
         verdicts: BTreeMap::new(),
+        members_heard: BTreeMap::new(),
         topology_seq: BTreeMap::new(),
         verdicts_seq: BTreeMap::new(),
         silent_since: BTreeMap::new(),
@@ -79,8 +80,12 @@ pub async fn run(
 struct Sites {
     watch: SiteWatch,
     wiring: Wiring,
-    /// Each site's newest verdicts.
+    /// Each site's newest verdicts (in a poller group, each member's), by
+    /// [`sender`].
     verdicts: BTreeMap<String, wire::SiteVerdicts>,
+    /// A poller group member's last live heartbeat and its period (wall
+    /// ms), by [`sender`]: a silent member's verdicts no longer count.
+    members_heard: BTreeMap<String, (i64, i64)>,
     /// The stream sequence of each site's newest topology and verdicts.
     topology_seq: BTreeMap<String, u64>,
     verdicts_seq: BTreeMap<String, u64>,
@@ -94,14 +99,37 @@ impl Sites {
     /// The site's newest verdicts into the live picture, standing from
     /// when the site was last heard (nothing while it is silent or was
     /// never heard live).
+    /// In a poller group each member's verdicts count (its own devices)
+    /// while it is heard: oldest first, so a device a member took over
+    /// reads the newer member's verdict.
     fn apply(&self, site: &str) {
-        let (Some(v), Some((heard, window))) = (self.verdicts.get(site), self.watch.heard_at(site))
-        else {
+        let Some((heard, window)) = self.watch.heard_at(site) else {
             return;
         };
+        let now = UnixMillis::now().0;
+        let mut all: Vec<&wire::SiteVerdicts> = self
+            .verdicts
+            .values()
+            .filter(|v| v.site == site)
+            .filter(|v| match &v.poller {
+                None => true,
+                Some(p) => self
+                    .members_heard
+                    .get(&sender(site, Some(p)))
+                    .is_some_and(|(at, every)| now - at <= 3 * every),
+            })
+            .collect();
+        if all.is_empty() {
+            return;
+        }
+        all.sort_by_key(|v| v.at);
         let live = &self.wiring.live;
         let members = live.read_topology(|t| merge::site_devices(t, site));
-        live.update_devices(|d| merge::apply_verdicts(d, &members, v, heard, window));
+        live.update_devices(|d| {
+            for v in all {
+                merge::apply_verdicts(d, &members, v, heard, window)
+            }
+        });
     }
 
     /// A site's link interfaces, received at `received`, into the live
@@ -272,6 +300,12 @@ async fn consume(
                 match serde_json::from_slice::<wire::Heartbeat>(&msg.payload) {
                     Ok(beat) if beat.site == site => {
                         let now = UnixMillis::now().0;
+                        if beat.poller.is_some() && now - beat.at <= 3 * beat.every_ms {
+                            let key = sender(site, beat.poller.as_deref());
+                            // Arrival, on the central's clock (a replayed
+                            // old heartbeat says nothing).
+                            sites.members_heard.insert(key, (now, beat.every_ms));
+                        }
                         match sites.watch.heard(site, beat.at, beat.every_ms, now) {
                             Some(event) => sites.changed(&event),
                             // Stamps the site's verdicts anew.
@@ -303,7 +337,8 @@ async fn consume(
             wire::Kind::Verdicts => match wire::SiteVerdicts::decode(&msg.payload, site) {
                 Ok(v) => {
                     let seq = msg.info().map(|i| i.stream_sequence).unwrap_or(0);
-                    if let Some(before) = newer(&mut sites.verdicts_seq, site, seq) {
+                    let key = sender(site, v.poller.as_deref());
+                    if let Some(before) = newer(&mut sites.verdicts_seq, &key, seq) {
                         superseded = before;
                         // When the stream took it in (the server's clock; a
                         // message read again after a restart is not new).
@@ -313,7 +348,7 @@ async fn consume(
                             .unwrap_or(i64::MAX);
                         let received = UnixMillis(UnixMillis::now().0.min(published));
                         sites.apply_interfaces(site, &v.interfaces, received);
-                        sites.verdicts.insert(site.to_string(), v);
+                        sites.verdicts.insert(key, v);
                         sites.apply(site);
                     }
                 }
@@ -346,6 +381,15 @@ fn newer(seqs: &mut BTreeMap<String, u64>, site: &str, seq: u64) -> Option<Optio
     }
     seqs.insert(site.to_string(), seq);
     Some(before)
+}
+
+/// Who sent a site's verdicts or heartbeat: the site, or in a poller group
+/// the site and the member (`.` is in no site name).
+fn sender(site: &str, poller: Option<&str>) -> String {
+    match poller {
+        Some(p) => format!("{site}.{p}"),
+        None => site.to_string(),
+    }
 }
 
 /// The log line of a site's change.

@@ -368,6 +368,7 @@ mod tests {
             backfill_per_s: 10,
             heartbeat: Duration::from_secs(1),
             expect: vec![],
+            group: None,
         }
     }
 

@@ -204,6 +204,7 @@ mod tests {
                     last_snmp_ms: None,
                 },
             ],
+            poller: None,
         };
         apply_verdicts(&mut health, &members, &v, 1_000, 3_000);
         let sw = &health[&DeviceId("sw".into())];

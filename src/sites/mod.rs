@@ -19,11 +19,16 @@
 //! [`wire`] (pure) is what travels, with [`wire_interfaces`] the site's
 //! link interfaces (their state and rates) inside the verdicts and
 //! [`wire_events`] its events (traps, syslog, path and discovery changes);
-//! [`connect`] the connection and the stream. Without `[nats]` nothing
-//! here runs.
+//! [`connect`] the connection and the stream. In a poller group
+//! (`group = true`) several pollers of one site share its devices through
+//! leases in the site's key-value bucket: [`lease`] (pure) decides,
+//! [`group`] reads and writes the bucket and tells `serve` which devices
+//! it holds. Without `[nats]` nothing here runs.
 pub mod backfill;
 mod central;
 mod connect;
+pub mod group;
+pub mod lease;
 pub mod liveness;
 pub mod merge;
 mod publisher;
@@ -80,6 +85,8 @@ pub struct Wiring {
     pub alerts: mpsc::UnboundedSender<crate::store::AlertEvent>,
     /// Central: which sites are heard, for `/metrics`.
     pub status: Arc<SiteStatus>,
+    /// A poller group's member: where the devices it holds go.
+    pub held: Option<watch::Sender<std::collections::BTreeSet<crate::topology::DeviceId>>>,
 }
 
 /// How this box authenticates to the NATS server.
@@ -104,6 +111,8 @@ pub struct SiteSettings {
     pub heartbeat: Duration,
     /// Central: the sites configured as expected (`[nats] sites`).
     pub expect: Vec<String>,
+    /// A poller group's member (`group = true`).
+    pub group: Option<group::GroupSettings>,
 }
 
 impl SiteSettings {
@@ -126,6 +135,12 @@ impl SiteSettings {
             backfill_per_s: c.backfill_per_s,
             heartbeat: Duration::from_secs(c.heartbeat_s.max(1)),
             expect: c.sites.clone(),
+            group: (c.group && c.role == NatsRole::Poller).then(|| {
+                group::GroupSettings::new(
+                    c.poller_id.as_deref(),
+                    Duration::from_secs(c.lease_s.max(1)),
+                )
+            }),
         }
     }
 
@@ -149,13 +164,25 @@ pub fn spawn(
 ) -> tokio::task::JoinHandle<()> {
     let db = db.to_path_buf();
     match settings.role {
-        NatsRole::Poller => tokio::spawn(publisher::run(
-            settings,
-            db,
-            store_config,
-            wiring.live,
-            stop,
-        )),
+        NatsRole::Poller => {
+            let leases = match (&settings.group, wiring.held) {
+                (Some(g), Some(held)) => Some(tokio::spawn(group::run(
+                    settings.clone(),
+                    g.clone(),
+                    wiring.live.clone(),
+                    held,
+                    stop.clone(),
+                ))),
+                _ => None,
+            };
+            let publisher = publisher::run(settings, db, store_config, wiring.live, stop);
+            tokio::spawn(async move {
+                publisher.await;
+                if let Some(l) = leases {
+                    let _ = l.await;
+                }
+            })
+        }
         NatsRole::Central => tokio::spawn(central::run(settings, db, store_config, wiring, stop)),
     }
 }

@@ -71,6 +71,7 @@ pub async fn run(
     };
     let mut p = Publisher {
         site: settings.site.clone(),
+        poller: settings.group.as_ref().map(|g| g.poller_id.clone()),
         heartbeat_ms: settings.heartbeat.as_millis() as u64,
         js,
         store,
@@ -99,6 +100,8 @@ pub async fn run(
 
 struct Publisher {
     site: String,
+    /// This member's id in a poller group.
+    poller: Option<String>,
     heartbeat_ms: u64,
     js: jetstream::Context,
     store: Store,
@@ -169,6 +172,7 @@ impl Publisher {
             at: crate::types::UnixMillis::now().0,
             owed,
             every_ms: self.heartbeat_ms as i64,
+            poller: self.poller.clone(),
         };
         let payload = serde_json::to_vec(&beat).unwrap_or_default();
         let subject = wire::heartbeat_subject(&self.site);
@@ -265,6 +269,7 @@ impl Publisher {
                 at: now.0,
                 devices: verdicts,
                 interfaces,
+                poller: self.poller.clone(),
             };
             let subject = wire::verdicts_subject(&self.site);
             match send_one(&self.js, &subject, msg.encode()).await {
@@ -326,7 +331,12 @@ impl Publisher {
         let subject = wire::samples_subject(&self.site);
         let msg = PublishMessage::build()
             .payload(payload.into())
-            .message_id(wire::message_id(&self.site, first, last));
+            .message_id(wire::message_id(
+                &self.site,
+                self.poller.as_deref(),
+                first,
+                last,
+            ));
         if let Err(e) = publish(&self.js, &subject, msg).await {
             self.backfill.failed();
             self.next_probe_ms = self.now_ms() + PROBE_WHILE_DOWN_MS;

@@ -62,11 +62,15 @@ pub fn parse_subject(subject: &str) -> Option<(&str, Kind)> {
     crate::config::valid_site(site).then_some((site, kind))
 }
 
-/// The message id of a batch: the site and the journal sequences it holds.
-/// The same entries sent again carry the same id, which JetStream drops
-/// within its duplicate window.
-pub fn message_id(site: &str, first: u64, last: u64) -> String {
-    format!("{site}:{first}-{last}")
+/// The message id of a batch: the site (and in a poller group the poller,
+/// whose journal is its own) and the journal sequences it holds. The same
+/// entries sent again carry the same id, which JetStream drops within its
+/// duplicate window; two members' batches never share one.
+pub fn message_id(site: &str, poller: Option<&str>, first: u64, last: u64) -> String {
+    match poller {
+        Some(p) => format!("{site}.{p}:{first}-{last}"),
+        None => format!("{site}:{first}-{last}"),
+    }
 }
 
 /// One journalled sample on the wire.
@@ -131,6 +135,9 @@ pub struct Heartbeat {
     pub owed: u64,
     /// The heartbeat's period (the central calls the site silent after three).
     pub every_ms: i64,
+    /// The member of a poller group that sent it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poller: Option<String>,
 }
 
 /// The largest topology or verdicts message (NATS' default `max_payload`
@@ -201,6 +208,9 @@ pub struct SiteVerdicts {
     /// The interfaces that end the site's links (absent from older sites).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub interfaces: Vec<super::wire_interfaces::WireInterface>,
+    /// In a poller group, the member that sent them (its devices only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poller: Option<String>,
 }
 
 /// A site's topology or verdicts as a message's payload.
@@ -304,7 +314,8 @@ mod tests {
         let s = &back.to_samples()[0];
         assert_eq!(s.value.to_bits(), (0.1f64 + 0.2).to_bits());
         assert_eq!(s.at, UnixMillis(1_700_000_000_123));
-        assert_eq!(message_id("s", 7, 9), "s:7-9");
+        assert_eq!(message_id("s", None, 7, 9), "s:7-9");
+        assert_eq!(message_id("s", Some("p1"), 7, 9), "s.p1:7-9");
     }
 
     /// Rates are arbitrary doubles; serde_json's default float parser is
@@ -373,6 +384,7 @@ mod tests {
             at: 9,
             devices: vec![fresh, old],
             interfaces: vec![],
+            poller: None,
         };
         assert_eq!(SiteVerdicts::decode(&v.encode().unwrap(), "b1").unwrap(), v);
     }

@@ -112,7 +112,9 @@ pub fn newest_poll(interfaces: &[WireInterface], now: UnixMillis) -> Option<i64>
 }
 
 /// Writes a site's interfaces, received at `received`, into the central's
-/// `map` for the site's devices in `members` only.
+/// `map` for the site's devices in `members` only, each unless the map
+/// holds a newer poll of it (in a poller group, a member's old picture of
+/// a device another member polls now never overwrites the fresh one).
 pub fn apply(
     map: &mut InterfaceMap,
     members: &BTreeSet<DeviceId>,
@@ -121,8 +123,18 @@ pub fn apply(
 ) {
     for i in interfaces {
         let id = DeviceId(i.device.clone());
-        if members.contains(&id) {
-            map.insert((id, i.if_name.clone()), i.health(received));
+        if !members.contains(&id) {
+            continue;
+        }
+        let h = i.health(received);
+        let key = (id, i.if_name.clone());
+        let older = match (map.get(&key).and_then(|o| o.updated_ms), h.updated_ms) {
+            (Some(have), Some(new)) => new < have,
+            (Some(_), None) => true,
+            _ => false,
+        };
+        if !older {
+            map.insert(key, h);
         }
     }
 }
@@ -256,6 +268,12 @@ mod tests {
         );
         let r1 = (DeviceId("r1".into()), "eth1".to_string());
         assert_eq!(map[&r1].updated_ms, Some(UnixMillis(19_000)));
+        // An older poll of the same interface (another group member's old
+        // picture) does not overwrite it.
+        let old = WireInterface::of("r1", "eth1", &health(1.0, 3_000), UnixMillis(10_000));
+        apply(&mut map, &members, &[old], UnixMillis(20_000));
+        assert_eq!(map[&r1].updated_ms, Some(UnixMillis(19_000)));
+        assert_eq!(map[&r1].rate(Metric::InUtilisationPct), Some(42.0));
         silence(&mut map, &members);
         assert_eq!(map[&r1].updated_ms, None);
         assert_eq!(map[&r1].oper_status, Some(OperStatus::Up), "state kept");
