@@ -23,9 +23,15 @@ pub(super) async fn run(
     addr: IpAddr,
     s: MonitorSettings,
     generation: u64,
+    first_now: bool,
 ) {
     let clock = shared.clock.clone();
-    let mut ticker = Ticker::new(
+    let start = if first_now {
+        Ticker::now_then_grid
+    } else {
+        Ticker::new
+    };
+    let mut ticker = start(
         clock.mono_ms(),
         &format!("icmp {addr}"),
         s.icmp_interval.as_millis() as u64,

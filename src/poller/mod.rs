@@ -147,6 +147,10 @@ pub struct Monitor {
     /// The topology last set.
     topology: Topology,
     generation: u64,
+    /// Pollers started after the first topology poll at once (a device
+    /// taken over from a dead group member, or found by a re-discovery),
+    /// then on the grid; the first topology's spread over the interval.
+    started: bool,
 }
 
 impl Monitor {
@@ -198,6 +202,7 @@ impl Monitor {
             held,
             topology: Topology::default(),
             generation: 0,
+            started: false,
         };
         let topo = m.shared.live.read_topology(Topology::clone);
         m.set_topology(topo);
@@ -217,6 +222,7 @@ impl Monitor {
             .present
             .lock()
             .unwrap_or_else(|p| p.into_inner()) = self.polled.clone();
+        let first_now = self.started;
         for d in &topology.devices {
             // A site's device at a central is its site poller's to poll;
             // in a poller group, only the devices whose lease this box
@@ -248,6 +254,7 @@ impl Monitor {
                     addr,
                     settings.clone(),
                     generation,
+                    first_now,
                 ));
             }
             if let Some(tracer) = &self.io.tracer
@@ -318,6 +325,7 @@ impl Monitor {
                     self.creds.clone(),
                     target,
                     settings.clone(),
+                    first_now,
                 ));
             }
         }
@@ -327,6 +335,7 @@ impl Monitor {
             None => ids.contains(id),
             Some(_) => self.polled.contains_key(id),
         };
+        self.started = true;
         // The new topology first: a reader in between sees health entries
         // of removed devices, which nothing shows without their device.
         self.topology = topology.clone();

@@ -22,6 +22,9 @@ pub fn phase_ms(key: &str, interval_ms: u64) -> u64 {
 pub struct Ticker {
     interval_ms: u64,
     next_ms: u64,
+    /// After a first deadline off the grid ([`Ticker::now_then_grid`]), the
+    /// grid's first deadline after it.
+    realign: Option<u64>,
 }
 
 impl Ticker {
@@ -38,6 +41,24 @@ impl Ticker {
         Ticker {
             interval_ms,
             next_ms,
+            realign: None,
+        }
+    }
+
+    /// A first deadline at `start_ms` itself, then `key`'s grid from its
+    /// first deadline after `start_ms`: a device taken over or found while
+    /// monitoring is polled at once, then with the others' spread.
+    pub fn now_then_grid(start_ms: u64, key: &str, interval_ms: u64) -> Ticker {
+        let grid = Ticker::new(start_ms, key, interval_ms);
+        let after = if grid.next_ms <= start_ms {
+            grid.next_ms + grid.interval_ms
+        } else {
+            grid.next_ms
+        };
+        Ticker {
+            interval_ms: grid.interval_ms,
+            next_ms: start_ms,
+            realign: Some(after),
         }
     }
 
@@ -53,7 +74,10 @@ impl Ticker {
     /// A poll due at `due_ms()` finished at `now_ms`: move to the next
     /// deadline still ahead and return how many deadlines were skipped.
     pub fn finish(&mut self, now_ms: u64) -> u64 {
-        self.next_ms += self.interval_ms;
+        self.next_ms = match self.realign.take() {
+            Some(grid) => grid,
+            None => self.next_ms + self.interval_ms,
+        };
         if self.next_ms > now_ms {
             return 0;
         }
@@ -98,5 +122,22 @@ mod tests {
         let due = t.due_ms();
         assert_eq!(t.finish(due + 10_000), 1);
         assert_eq!(t.due_ms(), due + 20_000);
+    }
+
+    #[test]
+    fn now_then_grid_polls_at_once_then_joins_the_grid() {
+        let grid = Ticker::new(1_000_000, "x", 10_000);
+        let mut t = Ticker::now_then_grid(1_000_000, "x", 10_000);
+        assert_eq!(t.due_ms(), 1_000_000);
+        assert_eq!(t.finish(1_000_050), 0, "nothing skipped");
+        let next = if grid.due_ms() > 1_000_000 {
+            grid.due_ms()
+        } else {
+            grid.due_ms() + 10_000
+        };
+        assert_eq!(t.due_ms(), next, "the grid's next deadline");
+        assert_eq!(t.due_ms() % 10_000, phase_ms("x", 10_000));
+        t.finish(next + 5);
+        assert_eq!(t.due_ms(), next + 10_000);
     }
 }

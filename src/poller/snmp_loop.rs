@@ -126,9 +126,15 @@ pub(super) async fn run(
     creds: Arc<Vec<Credential>>,
     t: Target,
     s: MonitorSettings,
+    first_now: bool,
 ) {
     let clock = shared.clock.clone();
-    let mut ticker = Ticker::new(
+    let start = if first_now {
+        Ticker::now_then_grid
+    } else {
+        Ticker::new
+    };
+    let mut ticker = start(
         clock.mono_ms(),
         &format!("snmp {}", t.addr),
         s.snmp_interval.as_millis() as u64,

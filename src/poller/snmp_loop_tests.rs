@@ -304,3 +304,45 @@ async fn a_wake_polls_at_once_and_leaves_the_schedule_as_it_was() {
     assert_eq!(polls(&a), (3, 0));
     a.m.stop().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_device_added_while_monitoring_is_polled_at_once_then_on_its_grid() {
+    let (a, b) = (ip(10), ip(20));
+    let snmp = Scripted::new();
+    snmp.agent(a, counter_table(1_000));
+    snmp.agent(b, counter_table(1_000));
+    let polls_a = Polls::new(a);
+    let (mut m, _live) = start(
+        vec![device("r1", a)],
+        snmp.clone(),
+        None,
+        Recorder::default(),
+        settings(),
+    );
+    polls_a.after(0).await;
+    // r2 arrives (a re-discovery, or a lease taken from a dead member):
+    // its first poll comes now, not at its phase in the interval.
+    m.set_topology(Topology {
+        devices: vec![device("r1", a), device("r2", b)],
+        links: vec![],
+    });
+    let added = Instant::now();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let gets_b =
+        |log: &[(IpAddr, &str)]| log.iter().filter(|(ip, w)| *ip == b && *w == "get").count();
+    assert_eq!(gets_b(&snmp.log()), 1, "r2 polled at once");
+    // Then on r2's own grid: one poll per interval from its phase on.
+    let phase_b = phase_ms(&format!("snmp {b}"), INTERVAL_MS);
+    let since = added.duration_since(polls_a.t0).as_millis() as u64;
+    let next = (since / INTERVAL_MS) * INTERVAL_MS + phase_b;
+    let next = if next <= since {
+        next + INTERVAL_MS
+    } else {
+        next
+    };
+    tokio::time::sleep_until(polls_a.t0 + Duration::from_millis(next + 1_000)).await;
+    assert_eq!(gets_b(&snmp.log()), 2, "the next poll on r2's grid");
+    tokio::time::sleep(Duration::from_millis(INTERVAL_MS)).await;
+    assert_eq!(gets_b(&snmp.log()), 3);
+    m.stop().await;
+}
