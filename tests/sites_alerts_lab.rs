@@ -25,7 +25,6 @@
 mod support;
 use nocmap_lab::Lab;
 use serde_json::Value;
-use std::process::Command;
 use std::time::{Duration, Instant};
 use support::lab::Routers;
 use support::serve::{ServeCmd, files};
@@ -118,14 +117,7 @@ fn events(hooks: &support::Hooks, rule: &str) -> Vec<String> {
 #[test]
 fn a_cut_off_site_notifies_its_own_receiver_and_the_central_lists_its_site_alert() {
     require_root!();
-    let ok = Command::new("nats-server")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        ok,
-        "nats-server is needed (Debian package `nats-server`; .ci/run installs it)"
-    );
+    support::nats::require_server();
     let t0 = Instant::now();
     let lab = support::lab_up_toml(&LAB.toml());
     let central_addr = lab.link_addrs("noc:eth0").unwrap().0.unwrap().to_string();

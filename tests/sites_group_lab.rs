@@ -21,7 +21,6 @@ mod support;
 use nocmap_lab::Lab;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 use support::crash::read_only;
 use support::lab::LabToml;
@@ -198,11 +197,7 @@ fn wait_lldp(lab: &Lab) {
 #[test]
 fn a_poller_group_shares_a_site_and_a_survivor_takes_over_within_30_s() {
     require_root!();
-    let ok = Command::new("nats-server")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(ok, "nats-server is needed (Debian package `nats-server`)");
+    support::nats::require_server();
     let t0 = Instant::now();
     let toml = LabToml::new(NAME, PREFIX)
         .node("pa", "router", "snmp = false\n")

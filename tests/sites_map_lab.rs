@@ -27,7 +27,6 @@ mod support;
 use nocmap_lab::Lab;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::process::Command;
 use std::time::{Duration, Instant};
 use support::lab::Routers;
 use support::serve::{ServeCmd, files};
@@ -205,14 +204,7 @@ fn told(hooks: &support::Hooks) -> Vec<String> {
 #[test]
 fn the_central_maps_a_sites_devices_and_a_silent_site_is_stale_not_down() {
     require_root!();
-    let ok = Command::new("nats-server")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        ok,
-        "nats-server is needed (Debian package `nats-server`; .ci/run installs it)"
-    );
+    support::nats::require_server();
     let t0 = Instant::now();
     let lab = support::lab_up_toml(&LAB.toml());
     let central_addr = lab.link_addrs("noc:eth0").unwrap().0.unwrap().to_string();

@@ -25,7 +25,6 @@ mod support;
 use nocmap::sites::wire;
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 use support::crash::read_only;
 use support::lab::Routers;
@@ -146,14 +145,7 @@ fn stream_messages() -> Vec<(i64, Vec<(u64, i64)>)> {
 #[test]
 fn a_wan_cut_loses_nothing_and_the_backlog_keeps_its_pace() {
     require_root!();
-    let ok = Command::new("nats-server")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        ok,
-        "nats-server is needed (Debian package `nats-server`; .ci/run installs it)"
-    );
+    support::nats::require_server();
     let t0 = Instant::now();
     let (shape, cut_for, backfill_per_s) = run_shape();
     let lab = support::lab_up_toml(&shape.toml());

@@ -227,11 +227,7 @@ fn nats_section(url: &str, site: &str, role: &str, auth: &str, tls: &str) -> Str
 #[test]
 fn sites_over_tls_each_in_its_own_subjects_and_no_secret_travels() {
     require_root!();
-    let ok = Command::new("nats-server")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(ok, "nats-server is needed (Debian package `nats-server`)");
+    support::nats::require_server();
     let t0 = Instant::now();
     let lab = support::lab_up_toml(&LAB.toml());
     let dir = tempfile::tempdir().unwrap();

@@ -257,12 +257,7 @@ pub async fn run<D: Discover>(
                 // and the reports' topology when it changed it.
                 site_maps.insert(site, topology);
                 let merged = crate::sites::merge::merge(&local, &site_maps);
-                let hash = {
-                    use std::hash::{Hash, Hasher};
-                    let mut h = std::collections::hash_map::DefaultHasher::new();
-                    serde_json::to_vec(&merged).unwrap_or_default().hash(&mut h);
-                    h.finish()
-                };
+                let hash = merged.content_hash();
                 if saved_merged != Some(hash) {
                     let saved = tokio::task::block_in_place(|| {
                         Store::open(db, store_config.clone())

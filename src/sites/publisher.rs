@@ -230,14 +230,7 @@ impl Publisher {
         let due =
             |sent: Option<Instant>, every: Duration| sent.is_none_or(|t| t.elapsed() >= every);
         // The text without its time, so an unchanged map hashes the same.
-        let hash = {
-            use std::hash::{Hash, Hasher};
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            serde_json::to_vec(&topology.topology)
-                .unwrap_or_default()
-                .hash(&mut h);
-            h.finish()
-        };
+        let hash = topology.topology.content_hash();
         let changed = self.topology_sent.is_none_or(|(h, _)| h != hash);
         if changed || due(self.topology_sent.map(|s| s.1), TOPOLOGY_REFRESH) {
             let subject = wire::topology_subject(&self.site);

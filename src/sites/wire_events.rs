@@ -3,7 +3,7 @@
 //! (the site's event ids kept, so the central writes each once), the
 //! message id JetStream deduplicates on, and batches cut by size so none
 //! exceeds the bound.
-use super::wire::MAX_STATE_BYTES;
+use super::wire::SiteState;
 use crate::store::EventRow;
 use serde::{Deserialize, Serialize};
 
@@ -23,17 +23,6 @@ pub struct EventBatch {
     pub events: Vec<EventRow>,
 }
 
-/// Why an events message was not taken.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum EventsError {
-    #[error("an events message of {bytes} bytes is over the {MAX_STATE_BYTES}-byte bound")]
-    TooBig { bytes: usize },
-    #[error("an unreadable events message: {0}")]
-    Unreadable(String),
-    #[error("an events message naming site {named:?} on site {site}'s subject")]
-    OtherSite { named: String, site: String },
-}
-
 impl EventBatch {
     /// The message id: the site and the first and last site event ids.
     pub fn message_id(&self) -> String {
@@ -46,22 +35,13 @@ impl EventBatch {
     pub fn last_id(&self) -> Option<i64> {
         self.events.iter().map(|e| e.id).max()
     }
+}
 
-    pub fn decode(payload: &[u8], site: &str) -> Result<EventBatch, EventsError> {
-        if payload.len() > MAX_STATE_BYTES {
-            return Err(EventsError::TooBig {
-                bytes: payload.len(),
-            });
-        }
-        let b: EventBatch =
-            serde_json::from_slice(payload).map_err(|e| EventsError::Unreadable(e.to_string()))?;
-        if b.site != site {
-            return Err(EventsError::OtherSite {
-                named: b.site.chars().take(80).collect(),
-                site: site.to_string(),
-            });
-        }
-        Ok(b)
+/// Read with the same bound and site check as the topology and verdicts.
+impl SiteState for EventBatch {
+    const WHAT: &'static str = "a site's events";
+    fn site(&self) -> &str {
+        &self.site
     }
 }
 
@@ -97,6 +77,7 @@ pub fn first_batch(site: &str, events: &[EventRow]) -> Option<(EventBatch, Vec<u
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sites::wire::{MAX_STATE_BYTES, StateError};
     use crate::types::UnixMillis;
 
     fn ev(id: i64, text_len: usize) -> EventRow {
@@ -139,16 +120,16 @@ mod tests {
         let (_, payload) = first_batch("east", &[ev(1, 10)]).unwrap();
         assert!(matches!(
             EventBatch::decode(&payload, "west"),
-            Err(EventsError::OtherSite { .. })
+            Err(StateError::OtherSite { .. })
         ));
         assert!(matches!(
             EventBatch::decode(b"{", "east"),
-            Err(EventsError::Unreadable(_))
+            Err(StateError::Unreadable { .. })
         ));
         let huge = vec![b' '; MAX_STATE_BYTES + 1];
         assert!(matches!(
             EventBatch::decode(&huge, "east"),
-            Err(EventsError::TooBig { .. })
+            Err(StateError::TooBig { .. })
         ));
     }
 }

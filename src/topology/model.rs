@@ -274,4 +274,13 @@ impl Topology {
     pub fn device(&self, id: &DeviceId) -> Option<&Device> {
         self.devices.iter().find(|d| &d.id == id)
     }
+
+    /// A hash of the whole map's JSON: equal maps hash the same (to tell
+    /// whether a map changed before sending or storing it again).
+    pub fn content_hash(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        serde_json::to_vec(self).unwrap_or_default().hash(&mut h);
+        h.finish()
+    }
 }

@@ -8,6 +8,19 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+/// Fails the test unless a `nats-server` binary runs (the sites labs need
+/// one; `.ci/run` installs Debian's).
+pub fn require_server() {
+    let ok = std::process::Command::new("nats-server")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        ok,
+        "nats-server is needed (Debian package `nats-server`; .ci/run installs it)"
+    );
+}
+
 /// `nats-server -c conf -m monitor` in the noc's namespace with `env` (the
 /// config's `$VARIABLES`), its log in `log`; returns once `/healthz`
 /// answers on the monitor port.
