@@ -23,11 +23,11 @@
 #[macro_use]
 mod support;
 use nocmap::sites::wire;
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 use support::crash::read_only;
 use support::lab::Routers;
+use support::nats::{Rows, differences, now_ms, sample_rows};
 use support::serve::{ServeCmd, files};
 
 const LAB: Routers = Routers::new(
@@ -69,37 +69,10 @@ fn run_shape() -> (Routers, Duration, u32) {
     }
 }
 
-/// One stored sample: (device, subject, metric, time) → value bits.
-type Rows = BTreeMap<(String, String, String, i64), u64>;
-
-fn rows(db: &Path, from: i64, to: i64) -> Rows {
-    let c = read_only(db);
-    let mut st = c
-        .prepare(
-            "SELECT s.device, s.subject, s.metric, x.t_ms, x.value
-             FROM samples x JOIN series s ON s.id = x.series_id
-             WHERE x.t_ms >= ?1 AND x.t_ms <= ?2",
-        )
-        .unwrap();
-    st.query_map([from, to], |r| {
-        Ok((
-            (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?),
-            r.get::<_, f64>(4)?.to_bits(),
-        ))
-    })
-    .unwrap()
-    .map(Result::unwrap)
-    .collect()
-}
-
 fn journal_len(db: &Path) -> i64 {
     read_only(db)
         .query_row("SELECT count(*) FROM site_journal", [], |r| r.get(0))
         .unwrap_or(-1)
-}
-
-fn now_ms() -> i64 {
-    nocmap::types::UnixMillis::now().0
 }
 
 /// Every message on the site's samples subject: (arrival at the server in
@@ -187,7 +160,7 @@ fn a_wan_cut_loses_nothing_and_the_backlog_keeps_its_pace() {
     support::wait_until(
         "the site's first samples at the central",
         Duration::from_secs(40),
-        || (central_db.exists() && !rows(&central_db, 0, i64::MAX).is_empty()).then_some(()),
+        || (central_db.exists() && !sample_rows(&central_db, 0, i64::MAX).is_empty()).then_some(()),
     );
     std::thread::sleep(Duration::from_secs(3));
     let cut_at = now_ms();
@@ -229,7 +202,7 @@ fn a_wan_cut_loses_nothing_and_the_backlog_keeps_its_pace() {
     // Samples taken 5 s before the journal was seen empty were committed
     // (and so journalled) before it.
     let (from, to) = (cut_at - 5_000, now_ms() - 5_000);
-    let site_rows = rows(&site_db, from, to);
+    let site_rows = sample_rows(&site_db, from, to);
     let during_cut = site_rows
         .keys()
         .filter(|k| k.3 > cut_at + 2_000 && k.3 < healed_at - 2_000)
@@ -241,24 +214,13 @@ fn a_wan_cut_loses_nothing_and_the_backlog_keeps_its_pace() {
     let mut central_rows = Rows::new();
     let deadline = Instant::now() + Duration::from_secs(15);
     while Instant::now() < deadline {
-        central_rows = rows(&central_db, from, to);
+        central_rows = sample_rows(&central_db, from, to);
         if central_rows == site_rows {
             break;
         }
         std::thread::sleep(Duration::from_millis(500));
     }
-    let missing = site_rows
-        .keys()
-        .filter(|k| !central_rows.contains_key(*k))
-        .count();
-    let extra = central_rows
-        .keys()
-        .filter(|k| !site_rows.contains_key(*k))
-        .count();
-    let differ = site_rows
-        .iter()
-        .filter(|(k, v)| central_rows.get(*k).is_some_and(|c| c != *v))
-        .count();
+    let (missing, extra, differ) = differences(&site_rows, &central_rows);
     assert!(
         missing == 0 && extra == 0 && differ == 0,
         "of {} site samples: {missing} missing at the central, {extra} extra, {differ} with another value",

@@ -25,6 +25,7 @@
 //! (the backoff, the idle look, the delivery stamps), so the loop runs
 //! against fakes.
 //! Receiver secrets are exposed only when the request headers are built.
+use super::duty::{self, Duty, Outbox};
 use super::payload;
 use crate::config::ReceiverFormat;
 use crate::store::{AlertEvent, Delivery, Store};
@@ -124,6 +125,8 @@ pub struct Target {
     /// This box's name among several (`[nats] site`): the notification
     /// ids' prefix.
     pub origin: Option<String>,
+    /// Whether it tells now (a central of a pair: only while active).
+    pub duty: Duty,
 }
 
 /// A device's tags from its id (for the `tags` label).
@@ -287,6 +290,36 @@ pub async fn run<N: Notifier>(
                 continue;
             }
         };
+        if let Duty::Pair { active, hold_ms } = &target.duty {
+            let mut active = active.clone();
+            let is_active = *active.borrow_and_update();
+            let at = item.event.at_ms.0;
+            match duty::decide(is_active, at, clock.wall_ms().0, *hold_ms) {
+                Outbox::Send => {}
+                Outbox::Skip => {
+                    let (id, now) = (item.id, clock.wall_ms());
+                    if let Err(e) =
+                        with_store(&store, move |s| s.outbox_done(id, Delivery::Standby, now)).await
+                    {
+                        tracing::warn!(receiver = %name, error = %e, "marking a notification told by the active central failed");
+                    }
+                    continue;
+                }
+                Outbox::Hold => {
+                    let changed = async {
+                        if active.changed().await.is_err() {
+                            std::future::pending::<()>().await
+                        }
+                    };
+                    tokio::select! {
+                        _ = changed => {}
+                        _ = clock.sleep(IDLE_LOOK) => {}
+                        _ = stop.changed() => {}
+                    }
+                    continue;
+                }
+            }
+        }
         let body = match &target.api {
             Some(api) => api.render(std::slice::from_ref(&item.event), clock.wall_ms()),
             None => render(target.format, &item.event, &name, target.origin.as_deref()),

@@ -47,6 +47,15 @@ fn spawn_hook(
     store: &Arc<Mutex<Store>>,
     clock: Arc<dyn crate::util::clock::Clock>,
 ) -> (tokio::task::JoinHandle<Stats>, watch::Sender<bool>) {
+    spawn_hook_with(fake, store, clock, crate::alert::duty::Duty::Always)
+}
+
+fn spawn_hook_with(
+    fake: Fake,
+    store: &Arc<Mutex<Store>>,
+    clock: Arc<dyn crate::util::clock::Clock>,
+    duty: crate::alert::duty::Duty,
+) -> (tokio::task::JoinHandle<Stats>, watch::Sender<bool>) {
     let (stop_tx, stop) = watch::channel(false);
     let task = tokio::spawn(run(
         Target {
@@ -54,6 +63,7 @@ fn spawn_hook(
             format: ReceiverFormat::Generic,
             api: None,
             origin: None,
+            duty,
         },
         fake,
         store.clone(),
@@ -76,6 +86,67 @@ fn event(key: &str) -> AlertEvent {
         summary: String::new(),
         ..AlertEvent::fired_for_test(key, UnixMillis(1))
     }
+}
+
+/// A standby central of a pair sends nothing: a notification older than
+/// the takeover window is marked told by the active one, the newer ones
+/// wait; once it is active they go, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_standby_central_holds_then_sends_what_the_takeover_window_covers() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("d.db"), StoreConfig::default()).unwrap();
+    let now = UnixMillis::now().0;
+    let at = |ago: i64, key: &str| AlertEvent {
+        at_ms: UnixMillis(now - ago),
+        ..event(key)
+    };
+    let events: Vec<(AlertEvent, Vec<String>)> = [at(60_000, "old"), at(500, "k1"), at(400, "k2")]
+        .into_iter()
+        .map(|e| (e, vec!["hook".to_string()]))
+        .collect();
+    let ids = store.record_alerts(&events, None, UnixMillis(now)).unwrap();
+    let store = Arc::new(Mutex::new(store));
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let fake = Fake {
+        script: Mutex::new(VecDeque::new()),
+        seen: seen.clone(),
+    };
+    let (active_tx, active) = watch::channel(false);
+    let duty = crate::alert::duty::Duty::Pair {
+        active,
+        hold_ms: 30_000,
+    };
+    let clock = Arc::new(crate::util::clock::SystemClock::new());
+    let (task, stop_tx) = spawn_hook_with(fake, &store, clock, duty);
+    let pending = |s: &Arc<Mutex<Store>>| s.lock().unwrap().next_outbox("hook").unwrap();
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        if pending(&store).is_some_and(|i| i.event.id == ids[1]) {
+            break;
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    assert!(seen.lock().unwrap().is_empty(), "a standby sends nothing");
+    assert_eq!(pending(&store).map(|i| i.event.id), Some(ids[1]), "held");
+    active_tx.send(true).unwrap();
+    for _ in 0..200 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        if pending(&store).is_none() {
+            break;
+        }
+    }
+    stop_tx.send(true).unwrap();
+    task.await.unwrap();
+    assert_eq!(*seen.lock().unwrap(), vec![ids[1], ids[2]]);
+    let outcome: String = rusqlite::Connection::open(dir.path().join("d.db"))
+        .unwrap()
+        .query_row(
+            "SELECT o.outcome FROM alert_outbox o WHERE o.history_id = ?1",
+            [ids[0]],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(outcome, "standby");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -229,6 +300,7 @@ async fn alertmanager_api_receivers_get_firing_alerts_again_until_resolved() {
             format: ReceiverFormat::AlertmanagerApi,
             api: Some(api),
             origin: None,
+            duty: crate::alert::duty::Duty::Always,
         },
         Bodies(seen.clone()),
         store.clone(),

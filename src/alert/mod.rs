@@ -11,6 +11,7 @@
 //! touch the outside world. Secrets of receivers reach only the HTTP
 //! request headers in `deliver`.
 pub mod deliver;
+pub mod duty;
 pub mod eval;
 pub mod event_hits;
 pub mod event_rule;

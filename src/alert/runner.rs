@@ -8,6 +8,7 @@
 //! alerting and reads time and the host's interfaces only through the
 //! `io::Io` handles it is given; all decisions are in the pure core.
 use super::deliver::{self, AlertmanagerApi, DeviceTags, Notifier, Target, Webhook};
+use super::duty::Duty;
 use super::eval::{ActiveAlert, Evaluator, Restored};
 use super::external::External;
 use super::isolation::{self, PollerLink};
@@ -171,6 +172,7 @@ pub fn spawn(
     io: &Io,
     events: Option<mpsc::Receiver<EventRow>>,
     external: Option<mpsc::UnboundedReceiver<AlertEvent>>,
+    duty: Duty,
     stop: watch::Receiver<bool>,
 ) -> Result<Option<JoinHandle<()>>, StartError> {
     if config.alerts.is_empty() && external.is_none() {
@@ -209,6 +211,12 @@ pub fn spawn(
             Target {
                 name: r.name.clone(),
                 format: r.format,
+                // Alertmanager merges a pair's alerts itself.
+                duty: if api.is_some() {
+                    Duty::Always
+                } else {
+                    duty.clone()
+                },
                 api,
                 origin: origin.clone(),
             },
@@ -222,10 +230,14 @@ pub fn spawn(
     )?))
 }
 
-/// This box's name among several (`[nats] site`), which prefixes its
-/// notification ids; None for a box on its own.
+/// This box's name among several (`[nats] site`, and `.central_id` at a
+/// central of a pair, whose two stores number their notifications each),
+/// which prefixes its notification ids; None for a box on its own.
 pub fn origin(config: &Config) -> Option<String> {
-    config.nats.as_ref().map(|n| n.site.clone())
+    config.nats.as_ref().map(|n| match &n.central_id {
+        Some(id) if n.role == crate::config::NatsRole::Central => format!("{}.{id}", n.site),
+        _ => n.site.clone(),
+    })
 }
 
 /// What the runner takes in besides the live picture.

@@ -94,6 +94,7 @@ fn notifier(clock: &Arc<dyn Clock>, answers: Vec<Answer>) -> (ScriptedNotifier, 
         format: ReceiverFormat::Generic,
         api: None,
         origin: None,
+        duty: crate::alert::duty::Duty::Always,
     };
     (n, target)
 }

@@ -67,9 +67,16 @@ pub struct NatsConfig {
     /// host's name and the process id.
     pub poller_id: Option<String>,
     /// How long a lease lives without renewal: a dead member's devices are
-    /// taken over after this (renewed every third of it).
+    /// taken over after this (renewed every third of it); at a pair of
+    /// centrals, the active one's lease.
     #[serde(default = "default_lease_s")]
     pub lease_s: u64,
+    /// A central of a pair (or more) sharing one NATS server: its name
+    /// among them (a subject token). Each reads every site into its own
+    /// store through its own durable consumer; the one holding the lease
+    /// (`sites::central_lease`) notifies, the others stand by and take
+    /// over when its lease runs out.
+    pub central_id: Option<String>,
 }
 
 fn default_backfill_per_s() -> u32 {
@@ -189,6 +196,17 @@ impl NatsConfig {
                 );
             }
         }
+        if let Some(id) = &self.central_id {
+            if self.role != NatsRole::Central {
+                v.push("nats.central_id", "applies to role = \"central\" only");
+            }
+            if !valid_site(id) {
+                v.push(
+                    "nats.central_id",
+                    &format!("must be 1 to {MAX_SITE_LEN} letters, digits, `-` or `_`"),
+                );
+            }
+        }
         if !LEASE_S.contains(&self.lease_s) {
             v.push(
                 "nats.lease_s",
@@ -262,6 +280,19 @@ mod tests {
             "{e}"
         );
         assert!(e.contains("nats.poller_id: must be 1 to 64"), "{e}");
+    }
+
+    #[test]
+    fn central_id_is_checked() {
+        let base = "[nats]\nurl = \"nats://127.0.0.1:4222\"\nsite = \"noc\"\n";
+        let n = Config::from_toml(&format!("{base}role = \"central\"\ncentral_id = \"c-2\"\n"))
+            .unwrap()
+            .nats
+            .unwrap();
+        assert_eq!(n.central_id.as_deref(), Some("c-2"));
+        let e = errors(&format!("{base}role = \"poller\"\ncentral_id = \"a.b\"\n"));
+        assert!(e.contains("nats.central_id: applies to role"), "{e}");
+        assert!(e.contains("nats.central_id: must be 1 to 64"), "{e}");
     }
 
     #[test]

@@ -163,6 +163,7 @@ const NATS: &[Field] = &[
     f("group", ty::<bool>, Plain),
     f("poller_id", ty::<String>, Plain),
     f("lease_s", ty::<u64>, Plain),
+    f("central_id", ty::<String>, Plain),
 ];
 
 const TRAPS: &[Field] = &[

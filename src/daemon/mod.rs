@@ -199,10 +199,17 @@ pub async fn run<D: Discover>(
             event_tap: event_tap.as_ref().map(|t| t.drop_counter()),
         },
     )?;
+    // A central of a pair: whether it holds the lease (it alone notifies
+    // webhooks and writes to Prometheus).
+    let pair = sites
+        .as_ref()
+        .and_then(|s| s.central.clone())
+        .map(|pair| (pair, watch::channel(false)));
     let remote = crate::server::settings::remote_write(config.remote_write.as_ref()).map(|rw| {
-        tokio::spawn(crate::server::remote_write::run(
+        tokio::spawn(crate::server::remote_write::run_while(
             rw,
             live.clone(),
+            pair.as_ref().map(|(_, (_, rx))| rx.clone()),
             stopped(stop_rx.clone()),
         ))
     });
@@ -224,6 +231,7 @@ pub async fn run<D: Discover>(
             alerts: site_alerts.clone(),
             status: site_status.clone().unwrap_or_default(),
             held: in_group.then(|| held_tx.clone()),
+            active: pair.as_ref().map(|(_, (tx, _))| tx.clone()),
         };
         crate::sites::spawn(s, db, store_config.clone(), wiring, stop_rx.clone())
     });
@@ -234,6 +242,13 @@ pub async fn run<D: Discover>(
         &io,
         events,
         site_alerts_rx,
+        match &pair {
+            Some((p, (_, rx))) => crate::alert::duty::Duty::Pair {
+                active: rx.clone(),
+                hold_ms: p.hold().as_millis() as i64,
+            },
+            None => crate::alert::duty::Duty::Always,
+        },
         stop_rx.clone(),
     )?;
     println!("nocmap serve: API on {scheme}://{listen}");

@@ -25,6 +25,17 @@ pub(super) fn sites_families(out: &mut Vec<Family>) {
         MetricKind::Counter,
         s.permission_violations as f64,
     ));
+    if let Some((id, active)) = crate::sites::central_lease::stats() {
+        out.push(Family {
+            name: "nocmap_central_active",
+            help: "A central of a pair: 1 while it holds the lease (it tells the webhook receivers and writes to Prometheus), 0 while it stands by.",
+            kind: MetricKind::Gauge,
+            samples: vec![MetricSample::plain(
+                vec![("central_id", id)],
+                f64::from(u8::from(active)),
+            )],
+        });
+    }
     if let Some(g) = crate::sites::group::stats() {
         let site = || vec![("site", g.site.clone())];
         out.push(Family {

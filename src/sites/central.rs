@@ -224,15 +224,16 @@ async fn consume(
 ) -> Result<(), SitesError> {
     let js = connect::connect(settings).await?;
     let stream = connect::ensure_stream(&js).await?;
+    let name = wire::central_consumer(settings.central.as_ref().map(|c| c.id.as_str()));
     let consumer_err = |e: &dyn std::fmt::Display| SitesError::Consumer {
-        consumer: wire::CENTRAL_CONSUMER,
+        consumer: name.clone(),
         reason: e.to_string(),
     };
     let consumer = stream
         .get_or_create_consumer(
-            wire::CENTRAL_CONSUMER,
+            &name,
             pull::Config {
-                durable_name: Some(wire::CENTRAL_CONSUMER.to_string()),
+                durable_name: Some(name.clone()),
                 ack_policy: AckPolicy::Explicit,
                 ack_wait: ACK_WAIT,
                 max_ack_pending: 10_000,

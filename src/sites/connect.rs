@@ -40,10 +40,7 @@ pub enum SitesError {
         reason: String,
     },
     #[error("JetStream consumer {consumer}: {reason}")]
-    Consumer {
-        consumer: &'static str,
-        reason: String,
-    },
+    Consumer { consumer: String, reason: String },
     #[error("publish to {subject}: the server has no stream for it")]
     NoStream { subject: String },
     #[error("publish to {subject}: {reason}")]
@@ -369,6 +366,7 @@ mod tests {
             heartbeat: Duration::from_secs(1),
             expect: vec![],
             group: None,
+            central: None,
         }
     }
 

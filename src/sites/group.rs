@@ -210,9 +210,11 @@ pub async fn run(
 ) {
     let site = settings.site.clone();
     let _ = SITE.set(site.clone());
+    let name = lease::bucket(&site);
     let bucket = tokio::select! {
         _ = stop.wait_for(|s| *s) => return,
-        b = open(&settings, &group) => b,
+        b = open_bucket(&settings, &name, group.lease,
+            "poller group (nothing is polled until the bucket opens)") => b,
     };
     tracing::info!(site = %site, poller_id = %group.poller_id,
         lease_s = group.lease.as_secs(), "poller group: joined");
@@ -285,32 +287,35 @@ pub async fn release_all<B: LeaseBucket + Sync>(bucket: &B, me: &str, held: &BTr
     }
 }
 
-/// The site's bucket: opened, or created with `max_age` = the lease time
-/// when missing; tried until it works.
-async fn open(settings: &SiteSettings, group: &GroupSettings) -> JetStreamBucket {
-    let name = lease::bucket(&settings.site);
+/// A lease bucket (`name`, for `what` in the log): opened, or created
+/// with `max_age` = `lease` when missing; tried until it works.
+pub(super) async fn open_bucket(
+    settings: &SiteSettings,
+    name: &str,
+    lease: Duration,
+    what: &str,
+) -> JetStreamBucket {
     let js = loop {
         match connect::connect(settings).await {
             Ok(js) => break js,
             Err(e) => {
-                tracing::warn!(error = %e, "poller group: no connection; trying again");
+                tracing::warn!(error = %e, "{what}: no connection; trying again");
                 tokio::time::sleep(Duration::from_secs(2)).await;
             }
         }
     };
     let mut told = false;
     loop {
-        let kv = match js.get_key_value(name.as_str()).await {
+        let kv = match js.get_key_value(name).await {
             Ok(kv) => Ok(kv),
-            Err(_) => create(&js, &name, group.lease).await,
+            Err(_) => create(&js, name, lease).await,
         };
         match kv {
             Ok(kv) => return JetStreamBucket(kv),
             Err(e) => {
                 if !told {
                     tracing::warn!(bucket = %name, error = %e,
-                        "poller group: cannot open or create the lease bucket; trying again \
-                         (nothing is polled until then)");
+                        "{what}: cannot open or create the lease bucket; trying again");
                     told = true;
                 }
                 tokio::time::sleep(Duration::from_secs(2)).await;
@@ -410,4 +415,4 @@ impl LeaseBucket for JetStreamBucket {
 
 #[cfg(test)]
 #[path = "group_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 #[derive(Default)]
-struct Memory {
+pub(crate) struct Memory {
     keys: Mutex<BTreeMap<String, Lease>>,
     revision: Mutex<u64>,
     /// While set, every call fails as a server out of reach would.
-    down: std::sync::atomic::AtomicBool,
+    pub(crate) down: std::sync::atomic::AtomicBool,
 }
 
 impl Memory {
@@ -27,7 +27,7 @@ impl Memory {
         Ok(())
     }
     /// Every key `holder` wrote expires (it stopped renewing).
-    fn expire(&self, holder: &str) {
+    pub(crate) fn expire(&self, holder: &str) {
         self.keys.lock().unwrap().retain(|_, l| l.holder != holder);
     }
 }

@@ -26,6 +26,7 @@
 //! it holds. Without `[nats]` nothing here runs.
 pub mod backfill;
 mod central;
+pub mod central_lease;
 mod connect;
 pub mod group;
 pub mod lease;
@@ -87,6 +88,8 @@ pub struct Wiring {
     pub status: Arc<SiteStatus>,
     /// A poller group's member: where the devices it holds go.
     pub held: Option<watch::Sender<std::collections::BTreeSet<crate::topology::DeviceId>>>,
+    /// A central of a pair: whether it is the active one now.
+    pub active: Option<watch::Sender<bool>>,
 }
 
 /// How this box authenticates to the NATS server.
@@ -113,6 +116,8 @@ pub struct SiteSettings {
     pub expect: Vec<String>,
     /// A poller group's member (`group = true`).
     pub group: Option<group::GroupSettings>,
+    /// A central of a pair (`central_id`).
+    pub central: Option<central_lease::CentralPair>,
 }
 
 impl SiteSettings {
@@ -141,6 +146,14 @@ impl SiteSettings {
                     Duration::from_secs(c.lease_s.max(1)),
                 )
             }),
+            central: c
+                .central_id
+                .clone()
+                .filter(|_| c.role == NatsRole::Central)
+                .map(|id| central_lease::CentralPair {
+                    id,
+                    lease: Duration::from_secs(c.lease_s.max(1)),
+                }),
         }
     }
 
@@ -183,6 +196,23 @@ pub fn spawn(
                 }
             })
         }
-        NatsRole::Central => tokio::spawn(central::run(settings, db, store_config, wiring, stop)),
+        NatsRole::Central => {
+            let lease = match (&settings.central, wiring.active.clone()) {
+                (Some(pair), Some(active)) => Some(tokio::spawn(central_lease::run(
+                    settings.clone(),
+                    pair.clone(),
+                    active,
+                    stop.clone(),
+                ))),
+                _ => None,
+            };
+            let central = central::run(settings, db, store_config, wiring, stop);
+            tokio::spawn(async move {
+                central.await;
+                if let Some(l) = lease {
+                    let _ = l.await;
+                }
+            })
+        }
     }
 }

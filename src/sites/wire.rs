@@ -17,6 +17,15 @@ pub const ALL_SITES: &str = "nocmap.site.>";
 /// The central's durable consumer.
 pub const CENTRAL_CONSUMER: &str = "nocmap-central";
 
+/// A central's durable consumer: [`CENTRAL_CONSUMER`] alone, or with its
+/// name in a pair (`[nats] central_id`), each reading every site itself.
+pub fn central_consumer(central_id: Option<&str>) -> String {
+    match central_id {
+        Some(id) => format!("{CENTRAL_CONSUMER}-{id}"),
+        None => CENTRAL_CONSUMER.to_string(),
+    }
+}
+
 /// A site's samples subject.
 pub fn samples_subject(site: &str) -> String {
     format!("nocmap.site.{site}.samples")

@@ -83,6 +83,9 @@ pub enum Delivery {
     Delivered,
     /// The receiver refused it for good (a 4xx other than 408/429).
     Rejected,
+    /// Not sent: recorded by a standby central while the active one was
+    /// alive and told it (`alert::duty`).
+    Standby,
 }
 
 /// The newest finished outbox row per receiver and alert key (to be
@@ -399,15 +402,16 @@ impl Store {
         how: Delivery,
         now_ms: UnixMillis,
     ) -> Result<(), StoreError> {
-        let outcome = match how {
-            Delivery::Delivered => "delivered",
-            Delivery::Rejected => "rejected",
+        let (outcome, attempt) = match how {
+            Delivery::Delivered => ("delivered", 1),
+            Delivery::Rejected => ("rejected", 1),
+            Delivery::Standby => ("standby", 0),
         };
         self.conn
             .execute(
-                "UPDATE alert_outbox SET done_ms = ?2, outcome = ?3, attempts = attempts + 1
+                "UPDATE alert_outbox SET done_ms = ?2, outcome = ?3, attempts = attempts + ?4
                  WHERE id = ?1",
-                params![id, now_ms, outcome],
+                params![id, now_ms, outcome, attempt],
             )
             .sql("mark outbox row done")?;
         Ok(())

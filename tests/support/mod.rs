@@ -312,6 +312,12 @@ pub fn start_webhook(lab: &Lab, port: u16, got: Hooks) {
 
 /// [`start_webhook`] inside `node`'s namespace.
 pub fn start_webhook_in(lab: &Lab, node: &str, port: u16, got: Hooks) {
+    start_webhook_on(lab, node, std::net::Ipv4Addr::LOCALHOST, port, got)
+}
+
+/// [`start_webhook_in`] bound to `ip` (0.0.0.0: reachable from the other
+/// namespaces too).
+pub fn start_webhook_on(lab: &Lab, node: &str, ip: std::net::Ipv4Addr, port: u16, got: Hooks) {
     use std::io::{BufRead, BufReader, Read, Write};
     use std::os::fd::AsRawFd;
     let ns_path = format!("/run/netns/{}", lab.ns(node).unwrap());
@@ -321,7 +327,7 @@ pub fn start_webhook_in(lab: &Lab, node: &str, port: u16, got: Hooks) {
         // SAFETY: setns on this thread only, with a valid namespace fd.
         let rc = unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) };
         assert_eq!(rc, 0, "setns into the noc namespace");
-        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).expect("bind hook");
+        let listener = std::net::TcpListener::bind((ip, port)).expect("bind hook");
         tx.send(()).unwrap();
         for conn in listener.incoming() {
             let Ok(mut conn) = conn else { continue };
@@ -379,8 +385,13 @@ pub fn start_webhook_in(lab: &Lab, node: &str, port: u16, got: Hooks) {
 /// tests run `nocmap serve`): the body, or None when serve did not answer
 /// 2xx within 5 s.
 pub fn noc_get(lab: &Lab, port: u16, path: &str) -> Option<String> {
+    get_in(lab, "noc", port, path)
+}
+
+/// [`noc_get`] inside `node`'s namespace.
+pub fn get_in(lab: &Lab, node: &str, port: u16, path: &str) -> Option<String> {
     let out = lab
-        .command_in("noc", "curl")
+        .command_in(node, "curl")
         .ok()?
         .args(["-sf", "-m", "5", &format!("http://127.0.0.1:{port}{path}")])
         .output()

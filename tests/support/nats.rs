@@ -147,3 +147,43 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
 pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
+
+/// One stored sample: (device, subject, metric, time) → value bits.
+pub type Rows = std::collections::BTreeMap<(String, String, String, i64), u64>;
+
+/// Every sample in `db` with a time in `from..=to`.
+pub fn sample_rows(db: &Path, from: i64, to: i64) -> Rows {
+    let c = super::crash::read_only(db);
+    let mut st = c
+        .prepare(
+            "SELECT s.device, s.subject, s.metric, x.t_ms, x.value
+             FROM samples x JOIN series s ON s.id = x.series_id
+             WHERE x.t_ms >= ?1 AND x.t_ms <= ?2",
+        )
+        .unwrap();
+    st.query_map([from, to], |r| {
+        Ok((
+            (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?),
+            r.get::<_, f64>(4)?.to_bits(),
+        ))
+    })
+    .unwrap()
+    .map(Result::unwrap)
+    .collect()
+}
+
+/// How `central` differs from `site`: (missing, extra, another value).
+pub fn differences(site: &Rows, central: &Rows) -> (usize, usize, usize) {
+    let missing = site.keys().filter(|k| !central.contains_key(*k)).count();
+    let extra = central.keys().filter(|k| !site.contains_key(*k)).count();
+    let differ = site
+        .iter()
+        .filter(|(k, v)| central.get(*k).is_some_and(|c| c != *v))
+        .count();
+    (missing, extra, differ)
+}
+
+/// Now, wall milliseconds (the stores' sample times).
+pub fn now_ms() -> i64 {
+    nocmap::types::UnixMillis::now().0
+}

@@ -56,6 +56,18 @@ pub struct Stats {
 /// Pushes until `shutdown` completes; a push in flight then is finished
 /// (bounded by the request timeout) and counted, not abandoned.
 pub async fn run(settings: Settings, live: Arc<Live>, shutdown: impl Future<Output = ()>) -> Stats {
+    run_while(settings, live, None, shutdown).await
+}
+
+/// [`run`], collecting only while `active` is true when given (a central
+/// of a pair: only the one holding the lease writes, so the receiver
+/// never gets the same series from two writers).
+pub async fn run_while(
+    settings: Settings,
+    live: Arc<Live>,
+    active: Option<tokio::sync::watch::Receiver<bool>>,
+    shutdown: impl Future<Output = ()>,
+) -> Stats {
     let headers = headers(&settings);
     let mut shutdown = std::pin::pin!(shutdown);
     let mut ticker = tokio::time::interval(settings.interval);
@@ -77,6 +89,9 @@ pub async fn run(settings: Settings, live: Arc<Live>, shutdown: impl Future<Outp
             biased;
             _ = &mut shutdown => break,
             _ = ticker.tick() => {
+                if active.as_ref().is_some_and(|a| !*a.borrow()) {
+                    continue;
+                }
                 let now = UnixMillis::now();
                 let families = live.read(|s| metrics::collect(s, now));
                 let req = proto::write_request(&families, &settings.labels, now);
