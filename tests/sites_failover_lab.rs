@@ -66,7 +66,8 @@ fn server_config(dir: &std::path::Path) -> String {
          authorization {{ users: [\n\
          {{ user: hq, password: \"{HQ_PW}\", permissions: {{ publish: {{ allow: [\
          \"$JS.API.STREAM.INFO.NOCMAP_SITES\", \"$JS.API.STREAM.CREATE.NOCMAP_SITES\", \
-         \"$JS.API.STREAM.MSG.DELETE.NOCMAP_SITES\", {}, {}, \
+         \"$JS.API.STREAM.MSG.DELETE.NOCMAP_SITES\", \"$JS.API.STREAM.MSG.GET.NOCMAP_SITES\", \
+         {}, {}, \
          \"$JS.API.STREAM.INFO.KV_nocmap_central_hq\", \
          \"$JS.API.STREAM.CREATE.KV_nocmap_central_hq\", \
          \"$JS.API.DIRECT.GET.KV_nocmap_central_hq.>\", \"$KV.nocmap_central_hq.>\"] }}, \

@@ -293,7 +293,8 @@ async fn consume(
                 // Acknowledged only once committed; a batch delivered again
                 // is written once (the site's ids are remembered).
                 Ok(batch) => {
-                    block_in_place(|| store.insert_site_events(site, &batch.events))?;
+                    let sender = batch.sender();
+                    block_in_place(|| store.insert_site_events(&sender, &batch.events))?;
                 }
                 Err(e) => tracing::warn!(site, error = %e, "central: site events dropped"),
             },

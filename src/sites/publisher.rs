@@ -297,7 +297,9 @@ impl Publisher {
             let cursor = self.store.site_events_cursor()?;
             self.store.events_after(cursor, EVENTS_PER_TICK)
         })?;
-        let Some((batch, payload)) = wire_events::first_batch(&self.site, &events) else {
+        let Some((batch, payload)) =
+            wire_events::first_batch(&self.site, self.poller.as_deref(), &events)
+        else {
             return Ok(());
         };
         let subject = wire_events::events_subject(&self.site);

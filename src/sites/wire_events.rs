@@ -20,15 +20,32 @@ pub const MAX_BATCH_BYTES: usize = 256 * 1024;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventBatch {
     pub site: String,
+    /// The poller group member that stored them: each member numbers its
+    /// own events, so its ids are its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poller: Option<String>,
     pub events: Vec<EventRow>,
 }
 
 impl EventBatch {
-    /// The message id: the site and the first and last site event ids.
+    /// The message id: the site (and group member) and the first and
+    /// last site event ids; two members' batches never share one.
     pub fn message_id(&self) -> String {
         let first = self.events.first().map_or(0, |e| e.id);
         let last = self.events.last().map_or(0, |e| e.id);
-        format!("{}:ev:{first}-{last}", self.site)
+        match &self.poller {
+            Some(p) => format!("{}.{p}:ev:{first}-{last}", self.site),
+            None => format!("{}:ev:{first}-{last}", self.site),
+        }
+    }
+
+    /// Whose ids these are: the site, or the site and the group member
+    /// (`.` is in no site name) — the central's mark of what it took.
+    pub fn sender(&self) -> String {
+        match &self.poller {
+            Some(p) => format!("{}.{p}", self.site),
+            None => self.site.clone(),
+        }
     }
 
     /// The newest site event id in the batch.
@@ -48,7 +65,11 @@ impl SiteState for EventBatch {
 /// The first batch of `events` (oldest first) whose JSON stays within
 /// [`MAX_BATCH_BYTES`], and its payload; at least one event, so a single
 /// large one still goes (alone). `None` when `events` is empty.
-pub fn first_batch(site: &str, events: &[EventRow]) -> Option<(EventBatch, Vec<u8>)> {
+pub fn first_batch(
+    site: &str,
+    poller: Option<&str>,
+    events: &[EventRow],
+) -> Option<(EventBatch, Vec<u8>)> {
     if events.is_empty() {
         return None;
     }
@@ -68,6 +89,7 @@ pub fn first_batch(site: &str, events: &[EventRow]) -> Option<(EventBatch, Vec<u
     }
     let batch = EventBatch {
         site: site.to_string(),
+        poller: poller.map(str::to_string),
         events: events[..n].to_vec(),
     };
     let payload = serde_json::to_vec(&batch).ok()?;
@@ -97,7 +119,7 @@ mod tests {
     #[test]
     fn batches_are_cut_by_size_and_keep_the_site_ids() {
         let events: Vec<EventRow> = (1..=40).map(|i| ev(i, 20_000)).collect();
-        let (b, payload) = first_batch("east", &events).unwrap();
+        let (b, payload) = first_batch("east", None, &events).unwrap();
         assert!(payload.len() <= MAX_BATCH_BYTES, "{}", payload.len());
         assert!(
             b.events.len() > 1 && b.events.len() < 40,
@@ -110,14 +132,36 @@ mod tests {
         assert_eq!(back, b);
         assert_eq!(back.last_id(), Some(b.events.len() as i64));
         // One event over the batch size still goes, alone.
-        let (b, _) = first_batch("east", &[ev(7, 300_000), ev(8, 10)]).unwrap();
+        let (b, _) = first_batch("east", None, &[ev(7, 300_000), ev(8, 10)]).unwrap();
         assert_eq!(b.events.len(), 1);
-        assert!(first_batch("east", &[]).is_none());
+        assert!(first_batch("east", None, &[]).is_none());
+    }
+
+    /// Two members of a poller group number their events each: their
+    /// batches of the same ids have different message ids (JetStream
+    /// would drop the second as a duplicate) and different senders (the
+    /// central's mark of what it took).
+    #[test]
+    fn group_members_batches_are_told_apart() {
+        let (a, pa) = first_batch("east", Some("p1"), &[ev(1, 10), ev(2, 10)]).unwrap();
+        let (b, _) = first_batch("east", Some("p2"), &[ev(1, 10), ev(2, 10)]).unwrap();
+        assert_ne!(a.message_id(), b.message_id());
+        assert_eq!(a.message_id(), "east.p1:ev:1-2");
+        assert_eq!(
+            (a.sender().as_str(), b.sender().as_str()),
+            ("east.p1", "east.p2")
+        );
+        assert_eq!(
+            EventBatch::decode(&pa, "east").unwrap().poller.as_deref(),
+            Some("p1")
+        );
+        let (c, _) = first_batch("east", None, &[ev(1, 10)]).unwrap();
+        assert_eq!(c.sender(), "east");
     }
 
     #[test]
     fn a_batch_is_refused_when_too_big_unreadable_or_of_another_site() {
-        let (_, payload) = first_batch("east", &[ev(1, 10)]).unwrap();
+        let (_, payload) = first_batch("east", None, &[ev(1, 10)]).unwrap();
         assert!(matches!(
             EventBatch::decode(&payload, "west"),
             Err(StateError::OtherSite { .. })

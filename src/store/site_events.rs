@@ -67,21 +67,23 @@ impl Store {
     }
 }
 
-/// The central's `store_meta` key of the newest event id taken from `site`.
-fn taken_key(site: &str) -> String {
-    format!("site_events_taken:{site}")
+/// The central's `store_meta` key of the newest event id taken from
+/// `sender` (a site, or a site's poller group member `<site>.<poller>`).
+fn taken_key(sender: &str) -> String {
+    format!("site_events_taken:{sender}")
 }
 
 impl Store {
-    /// Central: writes the events of `site` whose site ids (`id`) are above
-    /// the newest taken from it before, and records the newest; one
+    /// Central: writes the events of `sender` (a site, or one member of a
+    /// site's poller group: each numbers its own) whose ids (`id`) are
+    /// above the newest taken from it before, and records the newest; one
     /// transaction. Returns how many were written.
     pub fn insert_site_events(
         &mut self,
-        site: &str,
+        sender: &str,
         events: &[EventRow],
     ) -> Result<usize, StoreError> {
-        let key = taken_key(site);
+        let key = taken_key(sender);
         let taken: i64 = self
             .conn
             .query_row("SELECT value FROM store_meta WHERE key = ?1", [&key], |r| {
@@ -159,6 +161,9 @@ mod tests {
         assert_eq!(c.insert_site_events("east", &batch).unwrap(), 0, "again");
         // Another site's ids are its own.
         assert_eq!(c.insert_site_events("west", &batch[..1]).unwrap(), 1);
+        // A poller group's member numbers its own: the same ids from
+        // another member are new.
+        assert_eq!(c.insert_site_events("east.p2", &batch).unwrap(), 3);
         let more = vec![
             batch[2].clone(),
             EventRow {
@@ -168,9 +173,9 @@ mod tests {
         ];
         assert_eq!(c.insert_site_events("east", &more).unwrap(), 1);
         let stored = c.events(None, UnixMillis(0), 100).unwrap();
-        assert_eq!(stored.len(), 5);
+        assert_eq!(stored.len(), 8);
         let mut names: Vec<&str> = stored.iter().map(|e| e.name.as_str()).collect();
         names.sort();
-        assert_eq!(names, ["e1", "e1", "e2", "e3", "e4"]);
+        assert_eq!(names, ["e1", "e1", "e1", "e2", "e2", "e3", "e3", "e4"]);
     }
 }
