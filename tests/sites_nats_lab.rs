@@ -23,6 +23,7 @@
 #[macro_use]
 mod support;
 use nocmap::sites::wire;
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 use support::crash::read_only;
@@ -225,6 +226,72 @@ fn a_wan_cut_loses_nothing_and_the_backlog_keeps_its_pace() {
         missing == 0 && extra == 0 && differ == 0,
         "of {} site samples: {missing} missing at the central, {extra} extra, {differ} with another value",
         site_rows.len()
+    );
+
+    // The site poller's restart (the kill -9) is a store-wide gap at the
+    // site; the central holds it for each of the site's devices, so its
+    // reports tell why those seconds have no data.
+    let restart: (i64, i64) = read_only(&site_db)
+        .query_row(
+            "SELECT from_ms, to_ms FROM gaps WHERE series_id IS NULL AND reason = 'restart'
+             ORDER BY id DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("the site's restart gap");
+    let site_gap_devices = || -> Vec<String> {
+        let c = read_only(&central_db);
+        let mut st = c
+            .prepare(
+                "SELECT device FROM gaps WHERE reason = ?1 AND from_ms = ?2 AND to_ms = ?3
+                 ORDER BY device",
+            )
+            .unwrap();
+        st.query_map(
+            rusqlite::params![format!("site {SITE}: restart"), restart.0, restart.1],
+            |r| r.get(0),
+        )
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+    };
+    // Every device the site polled in the minute before its restart has the
+    // gap at the central, and only the site's devices have it.
+    let polled_before: BTreeSet<String> = {
+        let c = read_only(&central_db);
+        let mut st = c
+            .prepare(
+                "SELECT DISTINCT s.device FROM samples x JOIN series s ON s.id = x.series_id
+                 WHERE x.t_ms < ?1 AND x.t_ms > ?1 - 60000",
+            )
+            .unwrap();
+        st.query_map([restart.0], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    assert!(!polled_before.is_empty());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut got: BTreeSet<String> = site_gap_devices().into_iter().collect();
+    while !got.is_superset(&polled_before) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(500));
+        got = site_gap_devices().into_iter().collect();
+    }
+    assert!(
+        got.is_superset(&polled_before),
+        "the site's restart gap at the central: {got:?}, the devices polled before it: {polled_before:?}"
+    );
+    let topology = support::noc_json(&lab, CENTRAL_API, "/api/topology");
+    let site_devices: BTreeSet<String> = topology["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["from_site"] == SITE)
+        .filter_map(|d| d["id"].as_str().map(String::from))
+        .collect();
+    assert!(
+        got.is_subset(&site_devices),
+        "{got:?} beyond {site_devices:?}"
     );
 
     // The backlog's pace, from the stream's arrival times: the entries

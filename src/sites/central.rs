@@ -17,7 +17,9 @@
 use super::connect::{self, SitesError};
 use super::liveness::{self, SiteEvent, SiteWatch};
 use super::wire::SiteState;
-use super::{SiteSettings, Wiring, merge, site_alert, wire, wire_events, wire_interfaces};
+use super::{
+    SiteSettings, Wiring, merge, site_alert, wire, wire_events, wire_gaps, wire_interfaces,
+};
 use crate::store::{Batch, Store, StoreConfig};
 use crate::types::UnixMillis;
 use async_nats::jetstream::consumer::{AckPolicy, pull};
@@ -297,6 +299,23 @@ async fn consume(
                     block_in_place(|| store.insert_site_events(&sender, &batch.events))?;
                 }
                 Err(e) => tracing::warn!(site, error = %e, "central: site events dropped"),
+            },
+            wire::Kind::Gaps => match wire_gaps::GapBatch::decode(&msg.payload, site) {
+                // Acknowledged only once committed; a batch delivered again
+                // is written once. A store-wide gap holds for the site's
+                // devices the map knows now.
+                Ok(batch) => {
+                    let devices: Vec<String> = sites.wiring.live.read_topology(|t| {
+                        merge::site_devices(t, site)
+                            .into_iter()
+                            .map(|d| d.0)
+                            .collect()
+                    });
+                    let gaps = batch.to_gaps();
+                    let sender = batch.sender();
+                    block_in_place(|| store.insert_site_gaps(&sender, site, &gaps, &devices))?;
+                }
+                Err(e) => tracing::warn!(site, error = %e, "central: site gaps dropped"),
             },
             wire::Kind::Heartbeat => {
                 match serde_json::from_slice::<wire::Heartbeat>(&msg.payload) {

@@ -36,6 +36,7 @@ mod publisher;
 pub mod site_alert;
 pub mod wire;
 pub mod wire_events;
+pub mod wire_gaps;
 pub mod wire_interfaces;
 
 pub use connect::{NatsStats, SitesError, stats};

@@ -16,7 +16,7 @@
 use super::backfill::{Backfill, Link};
 use super::connect::{self, ACK_TIMEOUT, SitesError};
 use super::wire::SiteState;
-use super::{SiteSettings, wire, wire_events, wire_interfaces};
+use super::{SiteSettings, wire, wire_events, wire_gaps, wire_interfaces};
 use crate::live::{Live, Reachability};
 use crate::store::{JournalEntry, Store, StoreConfig};
 use crate::types::UnixMillis;
@@ -132,6 +132,7 @@ impl Publisher {
             return Ok(());
         };
         self.send_events().await?;
+        self.send_gaps().await?;
         loop {
             let live =
                 block_in_place(|| self.store.journal_pending(plan.live_after, None, MAX_BATCH))?;
@@ -313,6 +314,43 @@ impl Publisher {
         }
         if let Some(last) = batch.last_id() {
             block_in_place(|| self.store.set_site_events_cursor(last))?;
+        }
+        Ok(())
+    }
+
+    /// Sends the gaps after the acknowledged cursor, at most
+    /// [`wire_gaps::MAX_GAPS`] a tick, like the events.
+    async fn send_gaps(&mut self) -> Result<(), SitesError> {
+        let gaps = block_in_place(|| {
+            let cursor = self.store.site_gaps_cursor()?;
+            self.store.gaps_after(cursor, wire_gaps::MAX_GAPS)
+        })?;
+        if gaps.is_empty() {
+            return Ok(());
+        }
+        let batch = wire_gaps::GapBatch::new(&self.site, self.poller.as_deref(), &gaps);
+        let Ok(payload) = batch.encode() else {
+            // Never over the bound at MAX_GAPS; skipped rather than stuck.
+            tracing::warn!(
+                gaps = batch.gaps.len(),
+                "site gaps over the message bound; not sent"
+            );
+            if let Some(last) = batch.last_id() {
+                block_in_place(|| self.store.set_site_gaps_cursor(last))?;
+            }
+            return Ok(());
+        };
+        let subject = wire_gaps::gaps_subject(&self.site);
+        let msg = PublishMessage::build()
+            .payload(payload.into())
+            .message_id(batch.message_id());
+        if let Err(e) = publish(&self.js, &subject, msg).await {
+            self.backfill.failed();
+            self.next_probe_ms = self.now_ms() + PROBE_WHILE_DOWN_MS;
+            return Err(e);
+        }
+        if let Some(last) = batch.last_id() {
+            block_in_place(|| self.store.set_site_gaps_cursor(last))?;
         }
         Ok(())
     }

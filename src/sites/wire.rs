@@ -54,6 +54,7 @@ pub enum Kind {
     Topology,
     Verdicts,
     Events,
+    Gaps,
 }
 
 /// The site and kind a subject names (`None`: not one of ours).
@@ -66,6 +67,7 @@ pub fn parse_subject(subject: &str) -> Option<(&str, Kind)> {
         "topology" => Kind::Topology,
         "verdicts" => Kind::Verdicts,
         "events" => Kind::Events,
+        "gaps" => Kind::Gaps,
         _ => return None,
     };
     crate::config::valid_site(site).then_some((site, kind))

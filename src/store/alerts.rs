@@ -318,7 +318,7 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT from_ms, to_ms FROM gaps WHERE series_id IS NULL AND reason = ?1
+                "SELECT from_ms, to_ms FROM gaps WHERE series_id IS NULL AND device IS NULL AND reason = ?1
                  ORDER BY to_ms DESC, id DESC LIMIT 1",
             )
             .sql("prepare restart gap read")?;

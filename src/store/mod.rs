@@ -23,6 +23,7 @@ mod report_read;
 mod rollup;
 mod schema;
 mod site_events;
+mod site_gaps;
 mod site_journal;
 mod types;
 mod write;
@@ -36,6 +37,7 @@ pub use positions::MapPosition;
 pub use report_read::InterfaceInfo;
 pub use rollup::{PruneReport, RollupReport};
 pub use schema::SCHEMA_VERSION;
+pub use site_gaps::NumberedGap;
 pub use site_journal::JournalEntry;
 pub use types::{
     Batch, Durability, GapRecord, Point, Resolution, Sample, SeriesData, SeriesKey, StoreConfig,

@@ -228,12 +228,13 @@ impl Store {
             .conn
             .prepare_cached(
                 "SELECT series_id, from_ms, to_ms, reason FROM gaps
-                 WHERE (series_id = ?1 OR series_id IS NULL) AND to_ms > ?2 AND from_ms < ?3
+                 WHERE (series_id = ?1 OR (series_id IS NULL AND (device IS NULL OR device = ?4)))
+                   AND to_ms > ?2 AND from_ms < ?3
                  ORDER BY from_ms",
             )
             .sql("prepare gap read")?;
         let rows = stmt
-            .query_map(params![id, from.0, to.0], |r| {
+            .query_map(params![id, from.0, to.0, key.device], |r| {
                 let series: Option<i64> = r.get(0)?;
                 Ok(GapRecord {
                     series: series.map(|_| key.clone()),

@@ -15,8 +15,9 @@ use std::path::{Path, PathBuf};
 type Migration = fn(&Transaction) -> rusqlite::Result<()>;
 
 /// Migrations in order: `MIGRATIONS[n]` goes from version n to n + 1.
-const MIGRATIONS: [Migration; 9] = [
+const MIGRATIONS: [Migration; 10] = [
     v0_to_v1, v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5, v5_to_v6, v6_to_v7, v7_to_v8, v8_to_v9,
+    v9_to_v10,
 ];
 
 /// The schema version this build writes.
@@ -180,6 +181,13 @@ fn v8_to_v9(tx: &Transaction) -> rusqlite::Result<()> {
          ALTER TABLE events ADD COLUMN message TEXT;
          CREATE INDEX events_kind_at ON events (kind, at_ms);",
     )
+}
+
+/// Version 10: a gap of no series may name one device: at a central, a
+/// site's store-wide gap (its poller restarted, lost or dropped samples)
+/// holds for that site's devices only, one row each.
+fn v9_to_v10(tx: &Transaction) -> rusqlite::Result<()> {
+    tx.execute_batch("ALTER TABLE gaps ADD COLUMN device TEXT;")
 }
 
 /// The version stored in the file; 0 for an empty database.

@@ -151,6 +151,12 @@ fn series_id(
     Ok(id)
 }
 
+/// The id of `key` within `tx`, creating the series row when it is new
+/// (no cache: for the few rows a site's gaps need).
+pub(super) fn series_id_in(tx: &Transaction, key: &SeriesKey) -> Result<i64, StoreError> {
+    series_id(tx, &HashMap::new(), &mut HashMap::new(), key)
+}
+
 /// The id of an existing series.
 pub(super) fn find_series(
     conn: &rusqlite::Connection,
