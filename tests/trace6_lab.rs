@@ -13,8 +13,11 @@
 //! Every hop's address (each router's address on the link the probe came
 //! in by, as Linux answers) comes back in order, for UDP, ICMPv6 and TCP probes, with no loss
 //! on a clean path; with a multipath route at r1 (L4 hashing) `--flows`
-//! finds both r2 and r3 while each flow keeps one path; a route changed
-//! during a trace shows both routers at that hop. ICMPv6 errors are not
+//! finds both r2 and r3 while each flow keeps one path, and so do ICMPv6
+//! flows with Linux's default IPv6 multipath hash (addresses, flow label,
+//! next header: only the flow label tells our flows apart there — each
+//! flow has its own, the same on all its probes, as the routers' quotes
+//! show); a route changed during a trace shows both routers at that hop. ICMPv6 errors are not
 //! rate limited in the lab (net.ipv6.icmp.ratelimit=0). Lab `tr6`: the
 //! lab's own IPv4 plan in 10.105.0.0/22 (unused by the test), IPv6
 //! fd13:6:0:L::/64 per link L, the first end ::1, the second ::2.
@@ -169,9 +172,10 @@ fn settled(lab: &Lab) {
 }
 
 /// Listens in the noc on a raw ICMPv6 socket of its own while `during`
-/// runs, and returns per echo identifier the checksums the routers quoted
-/// in their time-exceeded messages: what the kernel put in our probes.
-fn quoted_echo_sums(lab: &Lab, during: impl FnOnce()) -> BTreeMap<u16, BTreeSet<u16>> {
+/// runs, and returns per echo identifier the checksums and flow labels the
+/// routers quoted in their time-exceeded messages: what the kernel put in
+/// our probes.
+fn quoted_echoes(lab: &Lab, during: impl FnOnce()) -> BTreeMap<u16, BTreeSet<(u16, u32)>> {
     use nocmap::icmp::trace_wire::{QuotedTransport, TraceMessage, parse_trace};
     use nocmap::icmp::wire::{Family, Framing};
     use std::io::Read;
@@ -196,7 +200,7 @@ fn quoted_echo_sums(lab: &Lab, during: impl FnOnce()) -> BTreeMap<u16, BTreeSet<
             .set_read_timeout(Some(Duration::from_millis(50)))
             .unwrap();
         ready_tx.send(()).unwrap();
-        let mut sums: BTreeMap<u16, BTreeSet<u16>> = BTreeMap::new();
+        let mut sums: BTreeMap<u16, BTreeSet<(u16, u32)>> = BTreeMap::new();
         let mut buf = [0u8; 2048];
         while !stop.load(Ordering::Relaxed) {
             let Ok(n) = socket.read(&mut buf) else {
@@ -207,7 +211,9 @@ fn quoted_echo_sums(lab: &Lab, during: impl FnOnce()) -> BTreeMap<u16, BTreeSet<
                     ident, checksum, ..
                 } = q.transport
             {
-                sums.entry(ident).or_default().insert(checksum);
+                sums.entry(ident)
+                    .or_default()
+                    .insert((checksum, q.flow_label));
             }
         }
         sums
@@ -259,7 +265,7 @@ fn trace6_follows_hops_ecmp_and_a_route_change() {
     // raw ICMPv6 socket, over the pseudo-header; the payload word makes it
     // the flow's own constant, whatever the sequence. Seen in the routers'
     // quotes: one checksum per echo identifier.
-    let sums = quoted_echo_sums(&lab, || {
+    let sums = quoted_echoes(&lab, || {
         let (code, r) = trace(
             &lab,
             &[
@@ -268,9 +274,17 @@ fn trace6_follows_hops_ecmp_and_a_route_change() {
         );
         assert_eq!(code, 0, "{r}");
     });
-    eprintln!("icmp, 3 flows: quoted checksums per identifier {sums:?}");
+    eprintln!("icmp, 3 flows: quoted (checksum, flow label) per identifier {sums:?}");
     assert_eq!(sums.len(), 3, "{sums:?}");
     assert!(sums.values().all(|s| s.len() == 1), "{sums:?}");
+    // One flow label per flow, a different one for each, in the stateless
+    // half of the label space.
+    let labels: BTreeSet<u32> = sums.values().flatten().map(|(_, l)| *l).collect();
+    assert_eq!(labels.len(), 3, "{sums:?}");
+    assert!(
+        labels.iter().all(|l| (0x8_0000..=0xf_ffff).contains(l)),
+        "{sums:?}"
+    );
 
     // b. ECMP at r1 with L4 hashing: UDP flows spread over r2 and r3, and
     // each flow stays on its path for every cycle (Paris).
@@ -307,6 +321,34 @@ fn trace6_follows_hops_ecmp_and_a_route_change() {
     }
     eprintln!("ECMP, 16 UDP flows: {n2} through r2, {n3} through r3");
     assert!(n2 > 0 && n3 > 0 && n2 + n3 == 16, "{r}");
+
+    // The same ECMP with Linux's default IPv6 hash (L3: addresses, flow
+    // label, next header). ICMPv6 flows differ in their flow label only:
+    // they spread over r2 and r3, each keeping its path for every cycle.
+    sysctl(&lab, "r1", "net.ipv6.fib_multipath_hash_policy=0");
+    let (code, r) = trace(
+        &lab,
+        &[
+            "--proto", "icmp", "--flows", "16", "-c", "4", "-i", "50", &target,
+        ],
+    );
+    assert_eq!(code, 0, "{r}");
+    let (mut l2, mut l3) = (0, 0);
+    for path in r["paths"].as_array().unwrap() {
+        let hops = single_path::<Ipv6Addr>(&path["hops"]);
+        if hops == through_r2 {
+            l2 += 1;
+        } else if hops == through_r3 {
+            l3 += 1;
+        } else {
+            panic!("flow on neither path: {path}");
+        }
+        for hop in path["hops"].as_array().unwrap() {
+            assert_eq!(hop["received"].as_u64(), Some(4), "{path}");
+        }
+    }
+    eprintln!("ECMP on the flow label, 16 ICMPv6 flows: {l2} through r2, {l3} through r3");
+    assert!(l2 > 0 && l3 > 0 && l2 + l3 == 16, "{r}");
 
     // c. A route change during a trace: r1 moves from r2 to r3.
     ip(

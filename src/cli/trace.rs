@@ -36,8 +36,9 @@ pub struct TraceArgs {
     /// Highest TTL probed.
     #[arg(short = 'm', long = "max-ttl", default_value_t = 30)]
     pub max_ttl: u8,
-    /// Flows (UDP/TCP source ports, echo identifiers): several discover the
-    /// paths through ECMP; each flow keeps its fields constant (Paris).
+    /// Flows (UDP/TCP source ports, echo identifiers; over IPv6 also flow
+    /// labels): several discover the paths through ECMP; each flow keeps
+    /// its fields constant (Paris).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=i64::from(MAX_FLOWS)))]
     pub flows: u16,
     /// Milliseconds from one cycle to the next.

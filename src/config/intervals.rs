@@ -1,7 +1,8 @@
 //! Per-device polling intervals: the `[poll]` defaults, overridden by the
 //! first `[[groups]]` entry whose pattern (glob on the device name) or prefix
 //! matches, overridden in turn by a `[[devices]]` entry for the device's
-//! address. Pure.
+//! address. Also the address a device's path is traced to: the address
+//! it is listed under. Pure.
 use super::model::Config;
 use std::net::IpAddr;
 use std::time::Duration;
@@ -75,6 +76,21 @@ impl Config {
         }
     }
 
+    /// The address a device is monitored at by the user's list
+    /// (`[[devices]]`, the inventory file): its management address when
+    /// that is listed, else the first listed entry whose address is one of
+    /// the device's own (a router discovered over IPv4 and listed by an
+    /// interface's IPv6 address). None: the device is not listed.
+    pub fn listed_address(&self, mgmt: Option<IpAddr>, addresses: &[IpAddr]) -> Option<IpAddr> {
+        if let Some(m) = mgmt.filter(|m| self.devices.iter().any(|d| d.address == *m)) {
+            return Some(m);
+        }
+        self.devices
+            .iter()
+            .map(|d| d.address)
+            .find(|a| addresses.contains(a))
+    }
+
     /// The longest SNMP poll interval any device can get from this config
     /// (the default, a group's or a device's): data older than a few of
     /// these is stale for every device.
@@ -117,6 +133,30 @@ mod tests {
             let (pc, nc): (Vec<char>, Vec<char>) = (p.chars().collect(), n.chars().collect());
             proptest::prop_assert_eq!(glob_match(&p, &n), go(&pc, &nc));
         }
+    }
+
+    #[test]
+    fn a_device_is_monitored_at_the_address_it_is_listed_under() {
+        let c = Config::from_toml(
+            "[[devices]]\nname = \"v6\"\naddress = \"fd13:7:0:4::2\"\n\
+             [[devices]]\nname = \"both\"\naddress = \"127.0.3.2\"\n\
+             [[devices]]\nname = \"both6\"\naddress = \"fd13:7:0:9::1\"\n",
+        )
+        .unwrap();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let v4 = ip("127.0.3.1");
+        // Discovered over IPv4, listed by an IPv6 interface address.
+        let own = [v4, ip("fd13:7:0:4::2")];
+        assert_eq!(c.listed_address(Some(v4), &own), Some(ip("fd13:7:0:4::2")));
+        // Its management address listed too: that one stays.
+        let both = [ip("127.0.3.2"), ip("fd13:7:0:9::1")];
+        assert_eq!(
+            c.listed_address(Some(ip("127.0.3.2")), &both),
+            Some(ip("127.0.3.2"))
+        );
+        // Not listed at all.
+        assert_eq!(c.listed_address(Some(v4), &[v4]), None);
+        assert_eq!(c.listed_address(None, &[]), None);
     }
 
     #[test]

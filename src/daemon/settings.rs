@@ -1,6 +1,7 @@
 //! The pollers' settings from the configuration and `serve`'s interval
-//! overrides: per-device intervals, ICMP round shape, and how old SNMP
-//! data may be before it reads stale. Pure.
+//! overrides: per-device intervals, ICMP round shape, the address a
+//! device's path is traced to, and how old SNMP data may be before it
+//! reads stale. Pure.
 use crate::config::Config;
 use crate::poller::{MonitorSettings, SettingsFor};
 use std::sync::Arc;
@@ -30,6 +31,7 @@ pub fn monitor_settings(
         MonitorSettings {
             icmp_interval: icmp_interval_s.map_or(iv.icmp, Duration::from_secs),
             snmp_interval: poll_interval_s.map_or(iv.snmp, Duration::from_secs),
+            path_target: cfg.listed_address(d.mgmt_addr, &d.addresses),
             ..base.clone()
         }
     })

@@ -111,6 +111,12 @@ fn denied_or(family: Family, source: io::Error, kind: &'static str) -> IcmpError
     }
 }
 
+/// IPV6_FLOWINFO_SEND: the flow label of each send's destination address
+/// (`sin6_flowinfo`) goes into the packet's header.
+pub fn send_flow_labels(socket: &Socket) -> io::Result<()> {
+    set_int(socket, libc::SOL_IPV6, libc::IPV6_FLOWINFO_SEND, 1)
+}
+
 fn set_int(
     socket: &Socket,
     level: libc::c_int,

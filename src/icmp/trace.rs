@@ -10,9 +10,11 @@
 //! checksum of what leaves it (over its pseudo-header, whatever the field
 //! held), while a raw IPv6 UDP or TCP socket sends our checksum as is
 //! (IPV6_CHECKSUM is off for them) and reads TCP segments without their IP
-//! header. Link-local targets (which need a scope) are not supported.
+//! header. Over IPv6 each flow also has its own flow label, the same on
+//! every probe of it (`trace_wire::flow_label`). Link-local targets (which
+//! need a scope) are not supported.
 use std::io;
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, SocketAddr, SocketAddrV6};
 use std::time::{Duration, Instant};
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
@@ -107,16 +109,22 @@ pub fn trace(opts: &TraceOptions) -> Result<TraceReport, IcmpError> {
     let echo_sums: Vec<u16> = (0..opts.flows)
         .map(|_| rand::random::<u16>().clamp(1, 0xfffe))
         .collect();
+    let label_base: u32 = rand::random();
     let start = Instant::now();
     let mut buf = Vec::with_capacity(64);
     for cycle in 0..opts.cycles {
         let cycle_start = start + opts.interval * cycle;
         receive_until(&sockets, &mut state, start, cycle_start, false)?;
         for (flow, echo_sum) in echo_sums.iter().enumerate() {
+            let label = trace_wire::flow_label(label_base, flow as u16);
             let mut ttl = 1;
             while ttl <= state.ttl_limit(flow, opts.max_ttl) {
                 if let Some(probe) = state.register(flow, ttl, start.elapsed()) {
-                    send(&sockets, opts, src, &probe, *echo_sum, &mut buf)?;
+                    let fields = FlowFields {
+                        echo_sum: *echo_sum,
+                        label,
+                    };
+                    send(&sockets, opts, src, &probe, fields, &mut buf)?;
                 }
                 // Paced, reading what came in: once the destination has
                 // answered, the TTLs beyond it are not sent (a burst of them
@@ -223,7 +231,20 @@ fn open_flows(
         ProbeProto::Udp => Some(raw(Protocol::UDP)?),
         ProbeProto::Tcp => Some(raw(Protocol::TCP)?),
     };
+    if family == Family::V6 {
+        for s in std::iter::once(&sockets.icmp).chain(&sockets.layer4) {
+            sys::send_flow_labels(s).map_err(opt_err("IPV6_FLOWINFO_SEND"))?;
+        }
+    }
     Ok((sockets, flows))
+}
+
+/// What a flow keeps constant on every probe besides its ports or
+/// identifier: the echo checksum (ICMP) and the IPv6 flow label.
+#[derive(Debug, Clone, Copy)]
+struct FlowFields {
+    echo_sum: u16,
+    label: u32,
 }
 
 fn send(
@@ -231,11 +252,15 @@ fn send(
     opts: &TraceOptions,
     src: IpAddr,
     probe: &ProbeToSend,
-    echo_sum: u16,
+    FlowFields { echo_sum, label }: FlowFields,
     buf: &mut Vec<u8>,
 ) -> Result<(), IcmpError> {
     let (target, ttl) = (opts.target, u32::from(probe.ttl));
-    let to = |port| SockAddr::from(SocketAddr::new(target, port));
+    // IPv6: the flow label rides in sin6_flowinfo, in network byte order.
+    let to = |port| match target {
+        IpAddr::V6(a) => SockAddr::from(SocketAddrV6::new(a, port, label.to_be(), 0)),
+        IpAddr::V4(_) => SockAddr::from(SocketAddr::new(target, port)),
+    };
     let (socket, bytes, addr) = match opts.proto {
         ProbeProto::Icmp => {
             let (ident, seq) = (probe.flow.flow_field, probe.seq as u16);

@@ -36,6 +36,7 @@ fn time_exceeded(from: IpAddr, p: &ProbeToSend) -> Reply {
             dst: TARGET,
             ttl: 1,
             ip_id: 0,
+            flow_label: 0,
             transport: QuotedTransport::Udp {
                 src_port: p.flow.flow_field,
                 dst_port: 33434,
@@ -205,6 +206,7 @@ fn an_ipv6_path_ends_at_the_targets_port_unreachable_and_tcp_answers_match() {
         dst: target,
         ttl: 1,
         ip_id: 0,
+        flow_label: 0,
         transport: QuotedTransport::Udp {
             src_port: p.flow.flow_field,
             dst_port: 33434,

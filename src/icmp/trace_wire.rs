@@ -27,6 +27,11 @@ pub const TCP_RST: u8 = 0x04;
 pub const TCP_ACK: u8 = 0x10;
 
 const ICMP_HEADER_LEN: usize = 8;
+/// The 20 bits of an IPv6 header's first word that are its flow label.
+const FLOW_LABEL_MASK: u32 = 0xf_ffff;
+/// Flow labels in the upper half of the space (bit 19 set): the half
+/// Linux leaves to stateless labels (`net.ipv6.flowlabel_state_ranges`).
+const STATELESS_LABELS: u32 = 0x8_0000;
 const V6_ECHO_REQUEST: u8 = 128;
 
 /// The transport header a router quoted back (its first 8 bytes).
@@ -59,6 +64,8 @@ pub struct QuotedProbe {
     pub ttl: u8,
     /// IPv4 identification of the quoted datagram (0 for IPv6).
     pub ip_id: u16,
+    /// The quoted IPv6 header's flow label (0 for IPv4).
+    pub flow_label: u32,
     pub transport: QuotedTransport,
 }
 
@@ -124,6 +131,7 @@ fn quoted_v4(kind: ErrorKind, quoted: &[u8]) -> Result<QuotedProbe, WireError> {
         dst: IpAddr::V4(ip.dst),
         ttl: ip.ttl,
         ip_id: ip.id,
+        flow_label: 0,
         transport: transport(ip.protocol, ip.payload, 8)?,
     })
 }
@@ -142,6 +150,7 @@ fn quoted_v6(kind: ErrorKind, quoted: &[u8]) -> Result<QuotedProbe, WireError> {
         dst: addr(24),
         ttl: header[7],
         ip_id: 0,
+        flow_label: be32(header, 0) & FLOW_LABEL_MASK,
         transport: transport(header[6], &quoted[IPV6_HEADER_LEN..], V6_ECHO_REQUEST)?,
     })
 }
@@ -174,6 +183,17 @@ fn transport(protocol: u8, inner: &[u8], echo_type: u8) -> Result<QuotedTranspor
         },
         _ => QuotedTransport::Other { protocol },
     })
+}
+
+/// The IPv6 flow label of flow `index` of a trace whose labels start at
+/// `base`: one per flow, the same for every probe of it (Paris: the flow
+/// label is what Linux's default IPv6 multipath hash reads, with the
+/// addresses and the next header), a different one for each flow (so
+/// flows spread over the paths such a hash chooses between). Never 0 (the
+/// kernel would pick its own, the same for every flow of a socket); always
+/// in the stateless half of the label space.
+pub fn flow_label(base: u32, index: u16) -> u32 {
+    STATELESS_LABELS | (base.wrapping_add(u32::from(index)) % STATELESS_LABELS)
 }
 
 /// A TCP segment as a raw TCP socket delivers it.

@@ -283,3 +283,26 @@ proptest! {
         let _ = parse_tcp_v6(dst(), src(), &bytes[..cut]);
     }
 }
+
+#[test]
+fn the_quoted_flow_label_is_read_from_the_quoted_header() {
+    let mut echo = Vec::new();
+    emit_paris_echo_v6((src(), dst()), 1, 1, 0x1234, 32, &mut echo);
+    let mut datagram = ipv6(PROTO_ICMPV6, 1, &echo);
+    // Traffic class 0xab, flow label 0x8c0de.
+    datagram[..4].copy_from_slice(&(0x6ab8_c0de_u32).to_be_bytes());
+    let q = error_of(&icmp6_error(3, 0, &datagram, 1280));
+    assert_eq!(q.flow_label, 0x8_c0de);
+}
+
+#[test]
+fn each_flow_has_its_own_stateless_flow_label() {
+    for base in [0, 1, 0x7_ffff, 0x8_0000, u32::MAX] {
+        let labels: Vec<u32> = (0..64).map(|i| flow_label(base, i)).collect();
+        let distinct: std::collections::BTreeSet<u32> = labels.iter().copied().collect();
+        assert_eq!(distinct.len(), 64, "base {base:#x}: {labels:x?}");
+        for l in labels {
+            assert!((0x8_0000..=0xf_ffff).contains(&l), "base {base:#x}: {l:#x}");
+        }
+    }
+}

@@ -42,6 +42,7 @@ use crate::topology::{DeviceId, Topology};
 use crate::types::IfIndex;
 use crate::util::clock::Clock;
 use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -61,6 +62,9 @@ pub struct MonitorSettings {
     pub vitals_interval: Option<Duration>,
     /// The path from this host (`path_loop`); None: not traced.
     pub path_interval: Option<Duration>,
+    /// Where the path is traced to (the address the device is listed
+    /// under, of either family); None: its management address.
+    pub path_target: Option<IpAddr>,
     /// Watch the agent's counter refreshes so rates are over the span
     /// the values really cover (`counters::refresh`).
     pub counter_refresh: bool,
@@ -76,6 +80,7 @@ impl Default for MonitorSettings {
             snmp_interval: Duration::from_secs(60),
             vitals_interval: None,
             path_interval: None,
+            path_target: None,
             counter_refresh: true,
         }
     }
@@ -264,7 +269,7 @@ impl Monitor {
                     self.shared.clone(),
                     tracer.clone(),
                     d.id.clone(),
-                    addr,
+                    settings.path_target.unwrap_or(addr),
                     every,
                     generation,
                 ));

@@ -1,7 +1,9 @@
 //! Scenario test of the real path loop (`path_loop::run` under a
 //! `Monitor`) with a scripted tracer and tokio's paused clock: hops mapped
 //! to topology devices, a hop outside the topology, one change of route
-//! with the hops before and after, and a failed trace that keeps the path.
+//! with the hops before and after, and a failed trace that keeps the path;
+//! a device listed under an IPv6 address traced there, its hops mapped to
+//! devices by their IPv6 interface addresses.
 use super::test_support::{Recorder, WALL_START, device, start_tracing};
 use super::{MonitorSettings, phase_ms};
 use crate::icmp::{
@@ -12,7 +14,7 @@ use crate::snmp::scripted::Scripted;
 use crate::topology::DeviceId;
 use futures::future::BoxFuture;
 use std::collections::VecDeque;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -29,14 +31,14 @@ struct ScriptedTracer {
 
 const TARGET: u8 = 30;
 
-fn report(target: IpAddr, hops: &[u8]) -> TraceReport {
+fn report(target: IpAddr, hops: &[IpAddr]) -> TraceReport {
     let hops: Vec<HopReport> = hops
         .iter()
         .enumerate()
-        .map(|(i, last)| HopReport {
+        .map(|(i, addr)| HopReport {
             ttl: i as u8 + 1,
             responders: vec![Responder {
-                addr: ip(*last),
+                addr: *addr,
                 replies: 3,
             }],
             sent: 3,
@@ -74,7 +76,7 @@ impl Tracer for ScriptedTracer {
             None
         };
         Box::pin(async move {
-            next.map(|hops| report(target, &hops))
+            next.map(|hops| report(target, &hops.into_iter().map(ip).collect::<Vec<_>>()))
                 .ok_or(IcmpError::TraceNotPermitted)
         })
     }
@@ -179,4 +181,79 @@ async fn hops_map_to_devices_and_a_route_change_is_kept_with_both_routes() {
     assert!(failed.error.as_deref().unwrap_or("").contains("raw socket"));
     assert_eq!(failed.hops, moved.hops);
     assert_eq!(failed.changes, 1);
+}
+
+/// Answers traces to one address with fixed hops, and notes every target
+/// it was asked for.
+struct OneTarget {
+    target: IpAddr,
+    hops: Vec<IpAddr>,
+    asked: Mutex<Vec<IpAddr>>,
+}
+
+impl Tracer for OneTarget {
+    fn trace(&self, options: TraceOptions) -> BoxFuture<'_, Result<TraceReport, IcmpError>> {
+        self.asked.lock().unwrap().push(options.target);
+        let r = (options.target == self.target).then(|| report(self.target, &self.hops));
+        Box::pin(async move { r.ok_or(IcmpError::TraceNotPermitted) })
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_device_listed_by_an_ipv6_address_is_traced_there_and_its_hops_mapped_by_ipv6() {
+    let v6 = |link: u16, end: u16| IpAddr::V6(Ipv6Addr::new(0xfd13, 7, 0, link, 0, 0, 0, end));
+    let target = v6(4, 2);
+    let tracer = Arc::new(OneTarget {
+        target,
+        hops: vec![v6(1, 2), v6(2, 2), target],
+        asked: Mutex::new(Vec::new()),
+    });
+    // The routers are known by their interfaces' addresses only (no
+    // management address: no pollers of their own); h is managed over
+    // IPv4 and has the IPv6 address it is listed under.
+    let mut r1 = device("r1", ip(10));
+    r1.addresses = vec![ip(10), v6(1, 2)];
+    let mut r2 = device("r2", ip(20));
+    r2.addresses = vec![ip(20), v6(2, 2)];
+    for r in [&mut r1, &mut r2] {
+        r.mgmt_addr = None;
+    }
+    let mut h = device("h", ip(TARGET));
+    h.addresses.push(target);
+    for d in [&mut r1, &mut r2, &mut h] {
+        d.managed = false;
+    }
+    let settings = MonitorSettings {
+        path_interval: Some(Duration::from_secs(60)),
+        path_target: Some(target),
+        ..MonitorSettings::default()
+    };
+    let (m, live) = start_tracing(
+        vec![r1, r2, h],
+        Scripted::new(),
+        None,
+        Some(tracer.clone()),
+        Recorder::default(),
+        settings,
+    );
+    tokio::time::sleep(Duration::from_secs(61)).await;
+    let path = live.read_devices(|m| m[&DeviceId("h".into())].path.clone().expect("a path"));
+    m.stop().await;
+    let asked = tracer.asked.lock().unwrap().clone();
+    assert_eq!(asked, vec![target], "traced at the listed address only");
+    let hops: Vec<(Option<IpAddr>, Option<String>)> = path
+        .hops
+        .iter()
+        .map(|h| (h.addr, h.device.as_ref().map(|d| d.0.clone())))
+        .collect();
+    assert_eq!(
+        hops,
+        vec![
+            (Some(v6(1, 2)), Some("r1".into())),
+            (Some(v6(2, 2)), Some("r2".into())),
+            (Some(target), Some("h".into())),
+        ],
+        "{path:?}"
+    );
+    assert!(path.reached && path.error.is_none());
 }
