@@ -374,3 +374,32 @@ fn lldp_and_a_shared_subnet_make_one_link_of_both_kinds() {
         )]
     );
 }
+
+#[test]
+fn a_neighbour_named_like_the_device_that_saw_it_is_not_that_device() {
+    // Default names: ra's neighbour says it is "ra", and site b manages
+    // another "ra"; the name is shared with the observer, so it tells
+    // nothing, and the neighbour stays as the site left it, no row.
+    let mut ra = router("ra", 0x0a, RA, "10.1.0.1");
+    ra.lldp.push(lldp(
+        3,
+        "02:99:00:00:00:00",
+        "02:99:00:00:00:02",
+        "eth2",
+        "ra",
+        "",
+    ));
+    let other = router("ra", 0x0b, "", "10.2.0.1");
+    let m = merge(
+        &Topology::default(),
+        &sites(&[("a", vec![ra]), ("b", vec![other])]),
+    );
+    assert_eq!(m.devices.len(), 3, "{:?}", devices(&m));
+    assert!(m.devices.iter().any(|d| !d.managed));
+    assert!(m.devices.iter().all(|d| d.unresolved.is_empty()));
+    assert_eq!(m.links.len(), 1);
+    assert!(
+        m.links[0].a.device.0.starts_with("chassis-02:99")
+            || m.links[0].b.device.0.starts_with("chassis-02:99")
+    );
+}
