@@ -68,6 +68,7 @@ fn synthetic(devices: usize, links: usize) -> Topology {
             vendor: None,
             model: None,
             placement: Vec::new(),
+            point_to_point: Vec::new(),
             from_site: None,
             hardware: None,
             managed: i % 7 != 3,

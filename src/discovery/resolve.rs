@@ -1,7 +1,7 @@
 //! Finding things named by a neighbour: which known device an LLDP/CDP row
 //! points at, and which of its interfaces a port id names, whatever port-id
 //! subtype or vendor spelling the neighbour used. Pure.
-use super::report::{DeviceReport, LldpId, LldpNeighbor};
+use super::report::{CdpNeighbor, DeviceReport, LldpId, LldpNeighbor};
 use crate::topology::{Interface, UnresolvedReason};
 use crate::types::IfIndex;
 use std::collections::HashMap;
@@ -12,9 +12,9 @@ pub struct Index<'r> {
     pub reports: &'r [DeviceReport],
     by_chassis: HashMap<(u32, String), usize>,
     by_mac: HashMap<String, usize>,
-    /// Addresses that identify one device: an address two reports hold
-    /// maps to None (it identifies neither).
-    by_addr: HashMap<IpAddr, Option<usize>>,
+    /// The reports holding each address that can identify a device (one
+    /// holder identifies it; two or more, neither).
+    by_addr: HashMap<IpAddr, Vec<usize>>,
     by_name: HashMap<String, Vec<usize>>,
 }
 
@@ -37,9 +37,9 @@ impl<'r> Index<'r> {
             }
             for a in r.addresses.iter().map(|a| a.addr).chain(r.addr) {
                 if identifies(&a) {
-                    let e = ix.by_addr.entry(a).or_insert(Some(i));
-                    if *e != Some(i) {
-                        *e = None;
+                    let e = ix.by_addr.entry(a).or_default();
+                    if !e.contains(&i) {
+                        e.push(i);
                     }
                 }
             }
@@ -59,7 +59,10 @@ impl<'r> Index<'r> {
     /// The one device holding this address (never a link-local, loopback
     /// or other address many devices hold alike).
     pub fn by_addr(&self, a: &IpAddr) -> Option<usize> {
-        self.by_addr.get(a).copied().flatten()
+        match self.by_addr.get(a).map(Vec::as_slice) {
+            Some([only]) => Some(*only),
+            _ => None,
+        }
     }
 
     pub fn by_mac(&self, m: &str) -> Option<usize> {
@@ -70,6 +73,15 @@ impl<'r> Index<'r> {
     /// (CDP device ids are often `host.domain`, sysName just `host`, or the reverse).
     /// An NX-OS CDP device id, `name(SERIAL)`, is looked up by its name.
     pub fn by_name(&self, name: &str) -> Option<usize> {
+        match self.named(name) {
+            [only] => Some(*only),
+            _ => None,
+        }
+    }
+
+    /// Every device the name could be, by the first spelling of
+    /// [`Index::by_name`]'s that has one alone, else the first that has any.
+    fn named(&self, name: &str) -> &[usize] {
         let n = name.to_ascii_lowercase();
         let n = match n.strip_suffix(')').and_then(|x| x.split_once('(')) {
             Some((base, _serial)) if !base.is_empty() && !self.by_name.contains_key(&n) => {
@@ -78,12 +90,14 @@ impl<'r> Index<'r> {
             _ => n,
         };
         let short = n.split('.').next().unwrap_or(&n).to_string();
-        for key in [n.as_str(), short.as_str()] {
-            if let Some([only]) = self.by_name.get(key).map(Vec::as_slice) {
-                return Some(*only);
-            }
-        }
-        None
+        let found = [n.as_str(), short.as_str()].map(|k| self.by_name.get(k).map(Vec::as_slice));
+        found
+            .iter()
+            .flatten()
+            .find(|v| v.len() == 1)
+            .or_else(|| found.iter().flatten().find(|v| !v.is_empty()))
+            .copied()
+            .unwrap_or(&[])
     }
 
     /// The managed device an LLDP neighbour row of report `observer`
@@ -94,39 +108,140 @@ impl<'r> Index<'r> {
     /// chassis id differs from the row's, and a name never names the
     /// observer itself (devices share default names: "switch", "Router").
     pub fn lldp_device(&self, n: &LldpNeighbor, observer: usize) -> Option<usize> {
+        self.lldp_found(n, observer).one()
+    }
+
+    /// [`Index::lldp_device`], saying when the row's address or name fits
+    /// several devices.
+    pub fn lldp_found(&self, n: &LldpNeighbor, observer: usize) -> Found {
         let placeholder = n.chassis.is_placeholder();
         if !placeholder {
             if let Some(&i) = self
                 .by_chassis
                 .get(&(n.chassis.subtype, n.chassis.value.to_ascii_lowercase()))
             {
-                return Some(i);
+                return Found::One(i);
             }
             if n.chassis.subtype == 4
                 && let Some(i) = self.by_mac(&n.chassis.value)
             {
-                return Some(i);
+                return Found::One(i);
             }
         }
         // Not found by chassis: a device with a chassis id of its own is
         // not the row's neighbour (it would have been found above).
         let fits =
             |i: &usize| placeholder || super::identity::own_chassis(&self.reports[*i]).is_none();
+        let mut several = self.shared_addr(&n.mgmt_addrs, observer, &fits);
         if let Some(i) = n
             .mgmt_addrs
             .iter()
             .find_map(|a| self.by_addr(a))
             .filter(fits)
         {
-            return Some(i);
+            return Found::One(i);
         }
         if placeholder {
-            return None;
+            return Found::or_several(several);
         }
-        n.sys_name
-            .as_deref()
-            .and_then(|s| self.by_name(s))
+        if let Some(s) = n.sys_name.as_deref() {
+            match self.by_name(s).filter(|i| *i != observer && fits(i)) {
+                Some(i) => return Found::One(i),
+                None => several.extend(self.shared_name(s, observer, &fits)),
+            }
+        }
+        Found::or_several(several)
+    }
+
+    /// The managed device a CDP cache row of report `observer` names: by a
+    /// unique name (never the observer: devices share default names), else
+    /// by an address only that device holds.
+    pub fn cdp_device(&self, c: &CdpNeighbor, observer: usize) -> Option<usize> {
+        self.cdp_found(c, observer).one()
+    }
+
+    /// [`Index::cdp_device`], saying when the row's name or address fits
+    /// several devices.
+    pub fn cdp_found(&self, c: &CdpNeighbor, observer: usize) -> Found {
+        let found = self
+            .by_name(&c.device_id)
+            .filter(|j| *j != observer)
+            .or_else(|| c.addr.and_then(|a| self.by_addr(&a)));
+        match found {
+            Some(i) => Found::One(i),
+            None => {
+                let any = |_: &usize| true;
+                let mut several = self.shared_name(&c.device_id, observer, &any);
+                several.extend(self.shared_addr(c.addr.as_slice(), observer, &any));
+                Found::or_several(several)
+            }
+        }
+    }
+
+    /// The devices other than `observer` that `fits` allows, when the name
+    /// fits two or more of them.
+    fn shared_name(
+        &self,
+        name: &str,
+        observer: usize,
+        fits: &dyn Fn(&usize) -> bool,
+    ) -> Vec<usize> {
+        let v: Vec<usize> = self
+            .named(name)
+            .iter()
+            .copied()
             .filter(|i| *i != observer && fits(i))
+            .collect();
+        if v.len() > 1 { v } else { Vec::new() }
+    }
+
+    /// The devices other than `observer` that `fits` allows, for the first
+    /// of `addrs` that two or more of them hold.
+    fn shared_addr(
+        &self,
+        addrs: &[IpAddr],
+        observer: usize,
+        fits: &dyn Fn(&usize) -> bool,
+    ) -> Vec<usize> {
+        addrs
+            .iter()
+            .filter_map(|a| self.by_addr.get(a))
+            .map(|h| {
+                h.iter()
+                    .copied()
+                    .filter(|i| *i != observer && fits(i))
+                    .collect::<Vec<_>>()
+            })
+            .find(|v| v.len() > 1)
+            .unwrap_or_default()
+    }
+}
+
+/// Which device a neighbour row names: one, several alike (ambiguous: the
+/// candidates, by report), or none known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    One(usize),
+    Several(Vec<usize>),
+    None,
+}
+
+impl Found {
+    pub fn one(&self) -> Option<usize> {
+        match self {
+            Found::One(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    fn or_several(mut v: Vec<usize>) -> Found {
+        v.sort_unstable();
+        v.dedup();
+        if v.len() > 1 {
+            Found::Several(v)
+        } else {
+            Found::None
+        }
     }
 }
 

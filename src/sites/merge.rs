@@ -6,8 +6,9 @@
 //! ([`super::liveness`]), so a silent site's devices read stale/unknown,
 //! never down. Times are wall milliseconds passed in by the caller.
 use super::wire::SiteVerdicts;
+use crate::discovery::links;
 use crate::live::DeviceHealth;
-use crate::topology::{DeviceId, Topology};
+use crate::topology::{DeviceId, Endpoint, Link, Topology};
 use crate::types::UnixMillis;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -16,27 +17,78 @@ pub const SITE_SILENT: &str = "site poller unreachable: the central does not hea
 
 /// `local` with every site's topology merged in: the central's own devices
 /// first, then each site's (in site order) not already there, marked
-/// `from_site` and never the poller; every link whose two ends are known,
-/// once by its id.
+/// `from_site` and never the poller (a device one map manages replaces
+/// another's unmanaged one of the same id); every link whose two ends are
+/// known, once by its id. Links between the maps come from
+/// [`links::across::join`]: a neighbour a map left unmanaged that another
+/// map manages (LLDP/CDP, by discovery's own rule) is drawn to that device
+/// and no longer listed as a device of its own, and point-to-point subnets
+/// whose two ends are in different maps give a subnet link. A neighbour
+/// that fits several devices stays as it was, its row listed on the device
+/// that saw it (`several_candidates`).
 pub fn merge(local: &Topology, sites: &BTreeMap<String, Topology>) -> Topology {
-    let mut out = local.clone();
-    let mut ids: BTreeSet<DeviceId> = out.devices.iter().map(|d| d.id.clone()).collect();
-    let mut links: BTreeSet<String> = out.links.iter().map(|l| l.id.clone()).collect();
-    for (site, topo) in sites {
-        for d in &topo.devices {
-            if ids.insert(d.id.clone()) {
-                let mut d = d.clone();
-                d.from_site = Some(site.clone());
+    let maps: Vec<(Option<&String>, &Topology)> = std::iter::once((None, local))
+        .chain(sites.iter().map(|(s, t)| (Some(s), t)))
+        .collect();
+    let joined = links::across::join(&maps.iter().map(|(_, t)| *t).collect::<Vec<_>>());
+    let mut out = Topology::default();
+    let mut at: BTreeMap<DeviceId, usize> = BTreeMap::new();
+    for (m, (site, topo)) in maps.iter().enumerate() {
+        // A neighbour resolved for every link of its map that reached it
+        // is gone from that map.
+        let kept = |d: &DeviceId| {
+            !joined.resolved.contains(&(m, d.clone()))
+                || topo.links.iter().enumerate().any(|(k, l)| {
+                    !joined.replaced.contains(&(m, k)) && (&l.a.device == d || &l.b.device == d)
+                })
+        };
+        for d in topo.devices.iter().filter(|d| kept(&d.id)) {
+            let mut d = d.clone();
+            if let Some(site) = site {
+                d.from_site = Some((*site).clone());
                 d.poller = false;
-                out.devices.push(d);
+            }
+            match at.get(&d.id) {
+                None => {
+                    at.insert(d.id.clone(), out.devices.len());
+                    out.devices.push(d);
+                }
+                Some(&i) if !out.devices[i].managed && d.managed => out.devices[i] = d,
+                Some(_) => {}
             }
         }
     }
-    for topo in sites.values() {
-        for l in &topo.links {
-            if ids.contains(&l.a.device) && ids.contains(&l.b.device) && links.insert(l.id.clone())
-            {
-                out.links.push(l.clone());
+    let mut ids: BTreeSet<String> = BTreeSet::new();
+    let mut ends: BTreeSet<(Endpoint, Endpoint)> = BTreeSet::new();
+    let mut add = |out: &mut Topology, l: &Link| {
+        let key = if l.a <= l.b {
+            (l.a.clone(), l.b.clone())
+        } else {
+            (l.b.clone(), l.a.clone())
+        };
+        if at.contains_key(&l.a.device)
+            && at.contains_key(&l.b.device)
+            && ids.insert(l.id.clone())
+            && ends.insert(key)
+        {
+            out.links.push(l.clone());
+        }
+    };
+    for (m, (_, topo)) in maps.iter().enumerate() {
+        for (k, l) in topo.links.iter().enumerate() {
+            if !joined.replaced.contains(&(m, k)) {
+                add(&mut out, l);
+            }
+        }
+    }
+    for l in &joined.links {
+        add(&mut out, l);
+    }
+    for (id, u) in joined.unresolved {
+        if let Some(&i) = at.get(&id) {
+            let d = &mut out.devices[i];
+            if !d.unresolved.contains(&u) {
+                d.unresolved.push(u);
             }
         }
     }
@@ -92,6 +144,10 @@ pub fn silence(health: &mut BTreeMap<DeviceId, DeviceHealth>, members: &BTreeSet
         }
     }
 }
+
+#[cfg(test)]
+#[path = "merge_tests.rs"]
+mod wan_tests;
 
 #[cfg(test)]
 mod tests {

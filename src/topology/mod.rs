@@ -16,7 +16,7 @@ pub use diff::{LinkChange, LinkKey, TopologyDiff, diff};
 pub use graph::{DeviceNode, GraphError, LinkEdge, QueryError, SimpleGraph, TopologyGraph};
 pub use model::{
     Device, DeviceId, Endpoint, Evidence, Hardware, HostPlacement, Interface, Link,
-    MAX_LISTED_MACS, Topology, Unresolved, UnresolvedReason,
+    MAX_LISTED_MACS, SubnetAddress, Topology, Unresolved, UnresolvedReason,
 };
 pub use names::{DeviceLabels, NameError, resolve_device, resolve_link};
 pub use paths::{Hop, Route};

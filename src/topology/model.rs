@@ -69,10 +69,24 @@ pub struct Device {
     /// names any of it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hardware: Option<Hardware>,
+    /// The device's addresses on point-to-point subnets (/30, /31, /127),
+    /// with their prefix and interface: what a central infers links between
+    /// sites from (a site's map holds no prefix lengths otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub point_to_point: Vec<SubnetAddress>,
     /// At a central (`[nats]`): the site whose poller reported the device
     /// (the central neither polls it nor keeps its own verdict of it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from_site: Option<String>,
+}
+
+/// An address of a device with its prefix length and interface.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SubnetAddress {
+    pub addr: IpAddr,
+    pub prefix_len: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub if_name: Option<String>,
 }
 
 /// A chassis' model, serial and revisions (ENTITY-MIB entPhysicalTable):
@@ -116,7 +130,8 @@ pub struct Unresolved {
     /// The table the row came from (`lldpRemTable`, `cdpCacheTable`, ...).
     pub table: String,
     /// The row's index as the agent sent it (dotted arcs); for MACs
-    /// learned behind an uplink, `ifIndex N` of that port.
+    /// learned behind an uplink, `ifIndex N` of that port; for a site's
+    /// neighbour a central could not resolve, the id of the site's link.
     pub row: String,
     /// Our interface the row was seen on, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -165,6 +180,10 @@ pub enum UnresolvedReason {
     /// ports (in one VLAN or across VLANs): no one port is theirs, so
     /// they are not placed (the row names the port, `neighbor` how many).
     LearnedOnSeveralPorts,
+    /// At a central: the neighbour a site left unresolved fits several
+    /// devices of other sites (a name or an address they share), so no
+    /// link is drawn to any of them.
+    SeveralCandidates,
 }
 
 impl UnresolvedReason {
@@ -178,6 +197,7 @@ impl UnresolvedReason {
             UnresolvedReason::LocalPortAmbiguous => "local_port_ambiguous",
             UnresolvedReason::LearnedBehindUplink => "learned_behind_uplink",
             UnresolvedReason::LearnedOnSeveralPorts => "learned_on_several_ports",
+            UnresolvedReason::SeveralCandidates => "several_candidates",
         }
     }
 }
@@ -219,6 +239,7 @@ impl Device {
             unresolved: vec![],
             placement: vec![],
             hardware: None,
+            point_to_point: vec![],
             from_site: None,
         }
     }

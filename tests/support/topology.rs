@@ -30,6 +30,7 @@ pub fn device(name: &str) -> Device {
         unresolved: Vec::new(),
         placement: Vec::new(),
         hardware: None,
+        point_to_point: Vec::new(),
         from_site: None,
     }
 }

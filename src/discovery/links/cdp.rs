@@ -22,13 +22,7 @@ pub(super) fn sighting(
     let r = &known.reports[i];
     let id = &known.ids[i];
     let local = r.interface(c.if_index).map(|x| x.name.clone());
-    let found = known
-        .ix
-        .by_name(&c.device_id)
-        // Devices share default names: ours is not the neighbour's.
-        .filter(|j| *j != i)
-        .or_else(|| c.addr.and_then(|a| known.ix.by_addr(&a)));
-    let (rid, rport) = match found {
+    let (rid, rport) = match known.ix.cdp_device(c, i) {
         Some(j) => (
             known.ids[j].clone(),
             c.port

@@ -3,7 +3,7 @@
 //! in a forwarding table, answering pings). Pure; no evidence is read here.
 use crate::discovery::report::DeviceReport;
 use crate::discovery::vendor;
-use crate::topology::{Device, DeviceId};
+use crate::topology::{Device, DeviceId, SubnetAddress};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
@@ -55,8 +55,31 @@ fn managed_device(r: &DeviceReport, id: &DeviceId) -> Device {
         unresolved: r.unresolved.clone(),
         placement: Vec::new(),
         hardware: r.hardware.clone(),
+        point_to_point: point_to_point(r),
         from_site: None,
     }
+}
+
+/// The report's addresses on point-to-point subnets, with their interface
+/// (the rule of [`super::subnet`]), in address order.
+fn point_to_point(r: &DeviceReport) -> Vec<SubnetAddress> {
+    let mut v: Vec<SubnetAddress> = r
+        .addresses
+        .iter()
+        .filter_map(|a| {
+            Some(SubnetAddress {
+                addr: a.addr,
+                prefix_len: super::subnet::point_to_point_len(a.addr, a.prefix_len)?,
+                if_name: a
+                    .if_index
+                    .and_then(|x| r.interface(x))
+                    .map(|x| x.name.clone()),
+            })
+        })
+        .collect();
+    v.sort();
+    v.dedup();
+    v
 }
 
 /// A device known only from what others said about it.
@@ -80,6 +103,7 @@ pub(super) fn unmanaged(id: &DeviceId) -> Device {
         unresolved: Vec::new(),
         placement: Vec::new(),
         hardware: None,
+        point_to_point: Vec::new(),
         from_site: None,
     }
 }

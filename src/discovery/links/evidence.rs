@@ -39,7 +39,7 @@ pub fn gather(reports: &[DeviceReport]) -> Vec<Observed<'_>> {
         r.cdp.iter().for_each(|c| push(NeighborEvidence::Cdp(c)));
         r.addresses
             .iter()
-            .filter(|a| subnet::point_to_point_len(a).is_some())
+            .filter(|a| subnet::point_to_point_len(a.addr, a.prefix_len).is_some())
             .for_each(|a| push(NeighborEvidence::Subnet(a)));
         r.arp.iter().for_each(|e| push(NeighborEvidence::Arp(e)));
         r.fdb.iter().for_each(|e| push(NeighborEvidence::Fdb(e)));

@@ -7,6 +7,7 @@
 //! (`merge`) and the members of a link aggregate grouped (`lag`).
 //! Pure: no I/O, no clock. It must not walk agents nor decide which reports
 //! are one box (that is `identity`, done before).
+pub mod across;
 mod arp;
 mod cdp;
 mod devices;
