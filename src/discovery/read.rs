@@ -167,7 +167,11 @@ pub async fn read_device(session: &dyn AgentSession) -> (DeviceReport, Vec<VarBi
     walk_all(session, &subtrees(), &mut vbs, &mut partial, &mut holds).await;
     let more = fallbacks(&vbs);
     walk_all(session, &more, &mut vbs, &mut partial, &mut holds).await;
-    if let Ok(e) = session.get(&[Oid::from_slice(oids::SNMP_ENGINE_ID)]).await {
+    // snmpEngineID.0 (SNMP-FRAMEWORK-MIB); an SNMPv3 agent that does not
+    // serve it is still known by the engine id its engine discovery gave.
+    let engine = session.get(&[Oid::from_slice(oids::SNMP_ENGINE_ID)]).await;
+    let discovered = session.discovered_engine_id();
+    if let Ok(e) = engine {
         vbs.extend(e);
     }
     // The chassis row's model, serial and revisions, one GET.
@@ -178,6 +182,11 @@ pub async fn read_device(session: &dyn AgentSession) -> (DeviceReport, Vec<VarBi
         }
     }
     let mut report = super::report_from_varbinds(Some(session.target().ip()), &vbs);
+    if report.engine_id.is_none() {
+        report.engine_id = discovered
+            .filter(|id| async_snmp::v3::validate_engine_id(id).is_ok())
+            .map(|id| crate::util::hex::encode(&id));
+    }
     // The walks' reasons first, then the parsers' (a table cut to its cap).
     partial.dedup();
     partial.append(&mut report.partial);
