@@ -76,6 +76,7 @@ fn synthetic(devices: usize, links: usize) -> Topology {
             sys_object_id: None,
             sys_location: Some(format!("site{}", i % 17)),
             sys_contact: None,
+            engine_id: None,
             addresses: vec![],
             interfaces: vec![],
             partial: vec![],

@@ -24,10 +24,17 @@ const SERVED: [&str; 7] = [
 const UNSORTED: &str = "network/router/ruijie-n18010";
 const SORTED_COMMUNITY: &str = "ruijie-n18010-sorted";
 
-/// A topology as JSON with the managed device's id replaced by `SELF`: the
-/// served agent's id comes from snmpsim's own engine id, which the recording
-/// does not hold, so only that id may differ.
+/// A topology as JSON with the managed device's id replaced by `SELF` and
+/// its engine id left out: the served agent answers snmpEngineID.0 with
+/// snmpsim's own engine id (one for every recording it serves), which the
+/// recording does not hold, and its id comes from it, so only those may
+/// differ.
 fn normalised(t: &nocmap::topology::Topology) -> serde_json::Value {
+    let mut t = t.clone();
+    for d in &mut t.devices {
+        d.engine_id = None;
+    }
+    let t = &t;
     let managed: Vec<&str> = t
         .devices
         .iter()

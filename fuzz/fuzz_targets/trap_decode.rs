@@ -1,6 +1,6 @@
 //! Fuzz target: the trap receiver's decode path on arbitrary datagrams
 //! (`nocmap::traps::decode`, then the inform's Response and the stored
-//! event's rendering with the bundled MIBs). It must never panic; a decoded
+//! event's device attribution and rendering with the bundled MIBs). It must never panic; a decoded
 //! notification keeps at most `MAX_VARBINDS` varbinds, an answer exists only
 //! for an inform, and every stored value text stays bounded. A datagram
 //! refused as SNMPv3 goes through the receiver's USM processing
@@ -12,12 +12,14 @@
 use libfuzzer_sys::fuzz_target;
 use async_snmp::message::SecurityLevel;
 use async_snmp::{AuthProtocol, MasterKeys, PrivProtocol};
+use nocmap::traps::attribute::attribute;
 use nocmap::traps::decode::{MAX_VARBINDS, Refused, TrapKind, decode, inform_response};
 use nocmap::traps::event::{MAX_VALUE_BYTES, event_row};
 use nocmap::traps::usm::{LocalEngine, Usm, UsmUser};
 use std::sync::{Mutex, OnceLock};
 
 static MIBS: OnceLock<nocmap::mib::Mibs> = OnceLock::new();
+static TOPOLOGY: OnceLock<nocmap::topology::Topology> = OnceLock::new();
 static USM: OnceLock<Mutex<Usm>> = OnceLock::new();
 
 fn usm() -> &'static Mutex<Usm> {
@@ -48,6 +50,17 @@ fn usm() -> &'static Mutex<Usm> {
     })
 }
 
+/// One device with an address and an engine id the datagrams may name.
+fn topology() -> &'static nocmap::topology::Topology {
+    TOPOLOGY.get_or_init(|| {
+        serde_json::from_str(
+            r#"{"devices": [{"id": "r1", "mgmt_addr": "127.0.0.11",
+                "engine_id": "80001f8804", "interfaces": []}], "links": []}"#,
+        )
+        .unwrap()
+    })
+}
+
 fuzz_target!(|data: &[u8]| {
     let n = match decode(data) {
         Ok(n) => n,
@@ -56,6 +69,7 @@ fuzz_target!(|data: &[u8]| {
             if let Ok(a) = usm.process(data, std::time::Instant::now()) {
                 assert!(a.notification.varbinds.len() <= MAX_VARBINDS);
                 assert!(a.response.is_none() || a.notification.kind == TrapKind::Inform);
+                let _ = attribute(topology(), "127.0.0.1".parse().unwrap(), &a.notification);
             }
             return;
         }
@@ -65,10 +79,13 @@ fuzz_target!(|data: &[u8]| {
     let ack = inform_response(data, &n);
     assert_eq!(ack.is_some(), n.kind == TrapKind::Inform);
     let mibs = MIBS.get_or_init(nocmap::mib::Mibs::bundled);
+    // The device attribution reads the varbinds (snmpTrapAddress.0) too.
+    let source = "127.0.0.1".parse().unwrap();
+    let matched = attribute(topology(), source, &n);
     let row = event_row(
         &n,
-        "127.0.0.1".parse().unwrap(),
-        None,
+        source,
+        matched,
         mibs,
         nocmap::types::UnixMillis(0),
     );

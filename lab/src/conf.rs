@@ -78,6 +78,10 @@ pub fn snmpd_conf(
             ));
         }
     }
+    // Before createUser: its keys are localized to the engine id.
+    if let Some(e) = &node.engine_id {
+        s.push_str(&format!("engineID {}\n", conf_value(e)));
+    }
     s.push_str(&format!(
         "createUser {} SHA-256 \"{}\" AES \"{}\"\n",
         creds.v3_user, creds.auth_pass, creds.priv_pass
@@ -226,6 +230,7 @@ mod tests {
             lldp_sys_name: None,
             lldp_sys_descr: None,
             if_alias: Default::default(),
+            engine_id: None,
         };
         let prefix = "10.80.0.0/16".parse().unwrap();
         let creds = Credentials::default();
@@ -247,6 +252,16 @@ mod tests {
             &[],
         );
         assert!(!r.contains("pass_persist"), "{r}");
+    }
+
+    #[test]
+    fn a_fixed_engine_id_comes_before_the_user_localized_to_it() {
+        let n: NodeSpec =
+            toml::from_str("name = \"x1\"\nkind = \"router\"\nengine_id = \"x1-fixed\"\n").unwrap();
+        let prefix = "10.80.0.0/16".parse().unwrap();
+        let c = snmpd_conf(&n, prefix, &Credentials::default(), None, &[], &[]);
+        let engine = c.find("engineID x1-fixed\n").expect("an engineID line");
+        assert!(engine < c.find("createUser").unwrap(), "{c}");
     }
 
     #[test]

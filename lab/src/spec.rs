@@ -134,6 +134,12 @@ pub struct NodeSpec {
     /// ifAlias.<ifIndex>); printable text.
     #[serde(default)]
     pub if_alias: BTreeMap<String, String>,
+    /// snmpd's `engineID` text (1-27 of `[A-Za-z0-9._-]`): the agent's
+    /// snmpEngineID is then net-snmp's `80001f8804` followed by the text's
+    /// bytes, fixed across restarts. Nodes given one text share an engine
+    /// id, as cloned images do.
+    #[serde(default)]
+    pub engine_id: Option<String>,
 }
 
 impl NodeSpec {
@@ -335,6 +341,15 @@ impl LabSpec {
                 {
                     errs.push(format!("{at}: {what}: at most 250 bytes, no control chars"));
                 }
+            }
+            if let Some(e) = &n.engine_id
+                && (e.is_empty()
+                    || e.len() > 27
+                    || !e
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)))
+            {
+                errs.push(format!("{at}: engine_id must be 1-27 of [A-Za-z0-9._-]"));
             }
             for (what, v) in [
                 ("lldp_sys_name", &n.lldp_sys_name),

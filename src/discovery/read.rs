@@ -167,7 +167,11 @@ pub async fn read_device(session: &dyn AgentSession) -> (DeviceReport, Vec<VarBi
     walk_all(session, &subtrees(), &mut vbs, &mut partial, &mut holds).await;
     let more = fallbacks(&vbs);
     walk_all(session, &more, &mut vbs, &mut partial, &mut holds).await;
-    if let Ok(e) = session.get(&[Oid::from_slice(oids::SNMP_ENGINE_ID)]).await {
+    // snmpEngineID.0 (SNMP-FRAMEWORK-MIB); an SNMPv3 agent that does not
+    // serve it is still known by the engine id its engine discovery gave.
+    let engine = session.get(&[Oid::from_slice(oids::SNMP_ENGINE_ID)]).await;
+    let discovered = session.discovered_engine_id();
+    if let Ok(e) = engine {
         vbs.extend(e);
     }
     // The chassis row's model, serial and revisions, one GET.
@@ -178,9 +182,67 @@ pub async fn read_device(session: &dyn AgentSession) -> (DeviceReport, Vec<VarBi
         }
     }
     let mut report = super::report_from_varbinds(Some(session.target().ip()), &vbs);
+    if report.engine_id.is_none() {
+        report.engine_id = discovered
+            .filter(|id| async_snmp::v3::validate_engine_id(id).is_ok())
+            .map(|id| crate::util::hex::encode(&id));
+    }
     // The walks' reasons first, then the parsers' (a table cut to its cap).
     partial.dedup();
     partial.append(&mut report.partial);
     report.partial = partial;
     (report, vbs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snmp::{SnmpError, Value, WalkResult};
+    use futures::future::BoxFuture;
+    use std::net::SocketAddr;
+
+    /// An SNMPv3 agent with no tables; `served` its snmpEngineID.0, if any.
+    struct V3Agent {
+        served: Option<&'static [u8]>,
+    }
+
+    impl AgentSession for V3Agent {
+        fn target(&self) -> SocketAddr {
+            "127.0.0.1:161".parse().unwrap()
+        }
+        fn get<'a>(&'a self, oids: &'a [Oid]) -> BoxFuture<'a, Result<Vec<VarBind>, SnmpError>> {
+            let value = match self.served {
+                Some(id) => Value::OctetString(id.to_vec().into()),
+                None => Value::NoSuchObject,
+            };
+            let vbs = oids
+                .iter()
+                .map(|o| VarBind::new(o.clone(), value.clone()))
+                .collect();
+            Box::pin(async move { Ok(vbs) })
+        }
+        fn walk<'a>(&'a self, _root: &'a Oid) -> BoxFuture<'a, Result<WalkResult, SnmpError>> {
+            Box::pin(async move {
+                Ok(WalkResult {
+                    varbinds: vec![],
+                    end: WalkEnd::Complete,
+                    hold: None,
+                })
+            })
+        }
+        fn discovered_engine_id(&self) -> Option<Vec<u8>> {
+            Some(b"\x80\x00\x1f\x88\x04disc".to_vec())
+        }
+    }
+
+    #[tokio::test]
+    async fn the_served_engine_id_else_the_one_engine_discovery_gave() {
+        let served = V3Agent {
+            served: Some(b"\x80\x00\x1f\x88\x04served"),
+        };
+        let (r, _) = read_device(&served).await;
+        assert_eq!(r.engine_id.as_deref(), Some("80001f8804736572766564"));
+        let (r, _) = read_device(&V3Agent { served: None }).await;
+        assert_eq!(r.engine_id.as_deref(), Some("80001f880464697363"));
+    }
 }

@@ -115,7 +115,7 @@ pub struct SnmpEngine {
     pub(super) walked: Arc<Semaphore>,
     pub(super) walked_small: Arc<Semaphore>,
     agents: Mutex<HashMap<SocketAddr, Agent>>,
-    engine_cache: Arc<EngineCache>,
+    pub(super) engine_cache: Arc<EngineCache>,
     des: OnceCell<DesSaltState>,
 }
 

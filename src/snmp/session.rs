@@ -56,6 +56,16 @@ impl Session {
         self.credential.name()
     }
 
+    /// SNMPv3: the agent's engine id from the engine discovery (the
+    /// engine's cache of it); `None` for community sessions.
+    pub fn discovered_engine_id(&self) -> Option<Vec<u8>> {
+        if !matches!(self.credential, Credential::V3 { .. }) {
+            return None;
+        }
+        let state = self.engine.engine_cache.get(&self.target)?;
+        Some(state.engine_id().to_vec()).filter(|id| !id.is_empty())
+    }
+
     pub(super) fn bound(&self) -> BoundClient {
         lock(&self.client).clone()
     }

@@ -22,6 +22,11 @@ pub trait AgentSession: Send + Sync {
     fn get<'a>(&'a self, oids: &'a [Oid]) -> BoxFuture<'a, Result<Vec<VarBind>, SnmpError>>;
     /// The subtree under `root`; an error only when the first request fails.
     fn walk<'a>(&'a self, root: &'a Oid) -> BoxFuture<'a, Result<WalkResult, SnmpError>>;
+    /// SNMPv3: the agent's engine id as the engine discovery learned it
+    /// (RFC 3414 §4); `None` for community sessions.
+    fn discovered_engine_id(&self) -> Option<Vec<u8>> {
+        None
+    }
 }
 
 /// Sessions to agents, and what the shared transport saw (see [`SnmpEngine`]).
@@ -56,6 +61,10 @@ impl AgentSession for Session {
 
     fn walk<'a>(&'a self, root: &'a Oid) -> BoxFuture<'a, Result<WalkResult, SnmpError>> {
         Box::pin(Session::walk(self, root))
+    }
+
+    fn discovered_engine_id(&self) -> Option<Vec<u8>> {
+        Session::discovered_engine_id(self)
     }
 }
 

@@ -35,7 +35,10 @@ pub struct EventRow {
     pub at: UnixMillis,
     /// The device it was matched to, if any.
     pub device: Option<String>,
-    /// How: `source` (the sender's address), `agent_addr` (v1 field).
+    /// How: `source` (the sender's address), `agent_addr` (v1 field),
+    /// `snmp_trap_address` (the snmpTrapAddress.0 varbind), `engine_id`
+    /// (SNMPv3), `hostname` (syslog); with no device, `unattributed: WHY`
+    /// when something named several devices (a shared engine id).
     pub matched_by: Option<String>,
     /// The sender's IP address.
     pub source: String,

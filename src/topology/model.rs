@@ -49,6 +49,10 @@ pub struct Device {
     pub sys_location: Option<String>,
     #[serde(default)]
     pub sys_contact: Option<String>,
+    /// snmpEngineID (SNMP-FRAMEWORK-MIB) as lower-case hex, when the agent
+    /// gave one; traps name their device by it (`traps::attribute`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine_id: Option<String>,
     /// Every address the device is known by.
     #[serde(default)]
     pub addresses: Vec<IpAddr>,
@@ -233,6 +237,7 @@ impl Device {
             sys_object_id: None,
             sys_location: None,
             sys_contact: None,
+            engine_id: None,
             addresses: vec![],
             interfaces: vec![],
             partial: vec![],

@@ -75,6 +75,12 @@ pub struct Notification {
     pub varbinds: Vec<VarBind>,
     /// Varbinds beyond [`MAX_VARBINDS`], not kept.
     pub more: usize,
+    /// SNMPv3 only: the scoped PDU's contextEngineID (the engine whose
+    /// context it speaks of; a proxy keeps the originator's).
+    pub context_engine_id: Option<Vec<u8>>,
+    /// SNMPv3 traps only: msgAuthoritativeEngineID, the sending engine's
+    /// own id (an inform's is the receiver's, ours: not kept).
+    pub sender_engine_id: Option<Vec<u8>>,
 }
 
 /// Why a datagram gave no notification.
@@ -126,6 +132,8 @@ pub fn decode(datagram: &[u8]) -> Result<Notification, Refused> {
                 uptime: t.time_stamp(),
                 varbinds,
                 more,
+                context_engine_id: None,
+                sender_engine_id: None,
             })
         }
         CommunityPdu::Standard(p) => {
@@ -179,6 +187,8 @@ pub fn from_pdu(version: TrapVersion, kind: TrapKind, p: &Pdu) -> Result<Notific
         uptime,
         varbinds,
         more,
+        context_engine_id: None,
+        sender_engine_id: None,
     })
 }
 

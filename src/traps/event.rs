@@ -1,13 +1,13 @@
 //! A decoded notification → the event stored on its device. Pure: the
-//! topology, the MIBs and the time are handed in. The device is the one
-//! whose addresses hold the sender's address, else the v1 agent-addr field
-//! (a trap relayed or sent from another interface). Names come from the
+//! MIBs and the time are handed in; the device and how it was found come
+//! from `attribute.rs` (an unattributed event keeps the reason, when there
+//! is one, in `matched_by`). Names come from the
 //! MIBs (`linkDown`, vendor notifications where a MIB is loaded), values
 //! are rendered as text and bounded: device strings are data.
+use super::attribute::Attribution;
 use super::decode::Notification;
 use crate::mib::{Mibs, format_numeric};
 use crate::store::{EventRow, EventVarbind};
-use crate::topology::{DeviceId, Topology};
 use crate::types::UnixMillis;
 use std::net::IpAddr;
 
@@ -19,45 +19,6 @@ const IF_ENTRY: [u32; 9] = [1, 3, 6, 1, 2, 1, 2, 2, 1];
 /// snmpTraps: linkDown is .3, linkUp .4.
 const LINK_DOWN: [u32; 10] = [1, 3, 6, 1, 6, 3, 1, 1, 5, 3];
 const LINK_UP: [u32; 10] = [1, 3, 6, 1, 6, 3, 1, 1, 5, 4];
-
-/// How an event was tied to its device.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MatchedBy {
-    Source,
-    AgentAddr,
-}
-
-impl MatchedBy {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MatchedBy::Source => "source",
-            MatchedBy::AgentAddr => "agent_addr",
-        }
-    }
-}
-
-/// The device that owns `addr`, if exactly one does.
-fn owner(topology: &Topology, addr: IpAddr) -> Option<DeviceId> {
-    let mut found = topology
-        .devices
-        .iter()
-        .filter(|d| d.mgmt_addr == Some(addr) || d.addresses.contains(&addr));
-    let first = found.next()?;
-    found.next().is_none().then(|| first.id.clone())
-}
-
-/// Which device sent it, and how we know.
-pub fn match_device(
-    topology: &Topology,
-    source: IpAddr,
-    n: &Notification,
-) -> Option<(DeviceId, MatchedBy)> {
-    if let Some(d) = owner(topology, source) {
-        return Some((d, MatchedBy::Source));
-    }
-    let agent = n.agent_addr.filter(|a| !a.is_unspecified())?;
-    owner(topology, IpAddr::V4(agent)).map(|d| (d, MatchedBy::AgentAddr))
-}
 
 /// Whether it says a link changed state (linkDown, linkUp).
 pub fn is_link_change(n: &Notification) -> bool {
@@ -97,13 +58,13 @@ fn bounded(mut s: String) -> String {
 pub fn event_row(
     n: &Notification,
     source: IpAddr,
-    matched: Option<(DeviceId, MatchedBy)>,
+    matched: Attribution,
     mibs: &Mibs,
     at: UnixMillis,
 ) -> EventRow {
     let (device, matched_by) = match matched {
-        Some((d, m)) => (Some(d.0), Some(m.as_str().to_string())),
-        None => (None, None),
+        Attribution::Device(d, m) => (Some(d.0), Some(m.as_str().to_string())),
+        Attribution::Unattributed(why) => (None, why.map(|w| format!("unattributed: {w}"))),
     };
     EventRow {
         id: 0,
@@ -155,42 +116,42 @@ mod tests {
                 ),
             ],
             more: 0,
+            context_engine_id: None,
+            sender_engine_id: None,
         }
     }
 
-    fn topo() -> Topology {
-        serde_json::from_value(serde_json::json!({
-            "devices": [
-                {"id": "r1", "mgmt_addr": "127.0.0.11", "addresses": ["127.0.0.11", "127.0.0.12"], "interfaces": []},
-                {"id": "r2", "mgmt_addr": "127.0.0.21", "interfaces": []}
-            ],
-            "links": []
-        }))
-        .unwrap()
-    }
-
     #[test]
-    fn matched_by_source_then_agent_addr_and_named_from_the_mibs() {
-        let t = topo();
+    fn the_row_says_how_it_was_matched_or_why_not_and_is_named_from_the_mibs() {
+        use crate::topology::DeviceId;
+        use crate::traps::attribute::MatchedBy;
         let n = link_down(Some("127.0.0.21"));
         let src: IpAddr = "127.0.0.12".parse().unwrap();
-        assert_eq!(
-            match_device(&t, src, &n),
-            Some((DeviceId("r1".into()), MatchedBy::Source))
-        );
-        let relay: IpAddr = "127.0.0.99".parse().unwrap();
-        assert_eq!(
-            match_device(&t, relay, &n),
-            Some((DeviceId("r2".into()), MatchedBy::AgentAddr))
-        );
-        assert_eq!(match_device(&t, relay, &link_down(None)), None);
         let mibs = Mibs::bundled();
-        let row = event_row(&n, src, match_device(&t, src, &n), &mibs, UnixMillis(5));
+        let by = Attribution::Device(DeviceId("r1".into()), MatchedBy::Source);
+        let row = event_row(&n, src, by, &mibs, UnixMillis(5));
+        assert_eq!(row.device.as_deref(), Some("r1"));
+        assert_eq!(row.matched_by.as_deref(), Some("source"));
         assert_eq!(row.name, "linkDown");
         assert_eq!(row.if_index, Some(3));
         assert_eq!(row.varbinds[0].name, "IF-MIB::ifIndex.3");
         assert!(row.varbinds[1].value.len() <= MAX_VALUE_BYTES + 3);
         assert!(is_link_change(&n));
         assert_eq!(name(&mibs, &[1, 3, 6, 1, 6, 3, 1, 1, 5, 1]), "coldStart");
+        let why = Attribution::Unattributed(Some("engine id 80 is shared".into()));
+        let row = event_row(&n, src, why, &mibs, UnixMillis(5));
+        assert_eq!(row.device, None);
+        assert_eq!(
+            row.matched_by.as_deref(),
+            Some("unattributed: engine id 80 is shared")
+        );
+        let row = event_row(
+            &n,
+            src,
+            Attribution::Unattributed(None),
+            &mibs,
+            UnixMillis(5),
+        );
+        assert_eq!((row.device, row.matched_by), (None, None));
     }
 }

@@ -4,8 +4,9 @@
 //! malformed), the community check — or for SNMPv3 the USM processing
 //! (`usm.rs`, its state owned by this loop; a Report sent back when one
 //! is due) — the inform's Response, the device
-//! match, an early poll for a link change, then the event to the writer's
+//! (`attribute.rs`), an early poll for a link change, then the event to the writer's
 //! bounded queue. Nothing a datagram holds can stop the loop.
+use super::attribute;
 use super::bucket::SourceBuckets;
 use super::decode::{self, Refused};
 use super::event;
@@ -236,9 +237,9 @@ async fn receive(
                 Err(e) => tracing::warn!("trap receiver: answering an inform from {from}: {e}"),
             }
         }
-        let matched = live.read_topology(|t| event::match_device(t, source, &n));
-        match &matched {
-            Some((device, _)) if event::is_link_change(&n) => {
+        let matched = live.read_topology(|t| attribute::attribute(t, source, &n));
+        match matched.device() {
+            Some(device) if event::is_link_change(&n) => {
                 waker.wake(device);
             }
             Some(_) => {}

@@ -246,6 +246,8 @@ impl Usm {
         let mut n = decode::from_pdu(TrapVersion::V3, kind, &scoped.pdu)
             .map_err(|_| refuse(UsmRefusal::Malformed))?;
         n.community = usm.username().to_vec();
+        n.context_engine_id = Some(scoped.context_engine_id.to_vec()).filter(|c| !c.is_empty());
+        n.sender_engine_id = (kind == TrapKind::Trap).then(|| engine_id.clone());
         let response = if kind == TrapKind::Inform {
             self.response(&global, level, &usm, &scoped, keys.as_ref(), now)
         } else {

@@ -104,6 +104,9 @@ fn auth_priv_and_auth_no_priv_traps_from_any_engine_id_become_notifications() {
     assert_eq!((n.uptime, n.varbinds.len()), (42, 1));
     assert_eq!(n.community, b"secret");
     assert!(a.response.is_none());
+    // A trap's engine ids, for attributing it to its device.
+    assert_eq!(n.sender_engine_id.as_deref(), Some(SENDER));
+    assert_eq!(n.context_engine_id.as_deref(), Some(SENDER));
     let other = b"\x80\x00\x1f\x88\x04sender-2";
     let m = message(
         SecurityLevel::AuthNoPriv,
@@ -188,6 +191,8 @@ fn an_inform_to_our_engine_is_answered_with_an_encrypted_signed_response() {
     );
     let a = u.process(&m, Instant::now()).unwrap();
     assert_eq!(a.notification.kind, TrapKind::Inform);
+    // An inform's authoritative engine is ours: it names no sender.
+    assert_eq!(a.notification.sender_engine_id, None);
     let resp = a.response.unwrap();
     let (auth, privacy) = master(AUTH, Some(PRIV)).localize(&ours).unwrap();
     let (at, len) = UsmSecurityParams::find_auth_params_offset(&resp).unwrap();

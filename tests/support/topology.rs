@@ -24,6 +24,7 @@ pub fn device(name: &str) -> Device {
         sys_object_id: None,
         sys_location: None,
         sys_contact: None,
+        engine_id: None,
         addresses: Vec::new(),
         interfaces: Vec::new(),
         partial: Vec::new(),

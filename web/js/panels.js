@@ -113,6 +113,7 @@ export class DetailPanel {
       row('vendor', d.vendor),
       ...(d.model ? [row('model', d.model)] : []),
       row('mgmt address', d.mgmt_addr),
+      ...(d.engine_id ? [row('engine id', d.engine_id)] : []),
       row('kind', deviceKind(d)),
       // A host placed from forwarding tables: on which switch port, and why.
       ...(d.placement || []).map((p) => {

@@ -27,6 +27,9 @@ const KEYS: &[(&str, &str, &str, &str)] = &[
     ("confidence", "edge", "confidence", "double"),
 ];
 
+/// The node key of snmpEngineID (hex), declared when a device has one.
+const ENGINE_ID_KEY: (&str, &str, &str, &str) = ("engine_id", "node", "engine_id", "string");
+
 /// The topology as a GraphML document (UTF-8, undirected, parallel edges
 /// kept). Node ids are `n0, n1, ...` and edge ids `e0, e1, ...`; the device
 /// and link ids are data. A device a link names but the topology does not
@@ -42,7 +45,11 @@ pub fn to_graphml(topology: &Topology) -> String {
          xsi:schemaLocation=\"http://graphml.graphdrawing.org/xmlns \
          http://www.yworks.com/xml/schema/graphml/1.1/ygraphml.xsd\">\n",
     );
-    for (id, domain, name, kind) in KEYS {
+    // The engine id's key only where some device has one, so a topology
+    // without engine ids exports as it always did.
+    let engine = topology.devices.iter().any(|d| d.engine_id.is_some());
+    let engine_key = engine.then_some(ENGINE_ID_KEY);
+    for (id, domain, name, kind) in KEYS.iter().chain(engine_key.iter()) {
         let _ = writeln!(
             out,
             "  <key id=\"{id}\" for=\"{domain}\" attr.name=\"{name}\" attr.type=\"{kind}\"/>"
@@ -90,6 +97,7 @@ fn write_node(out: &mut String, index: usize, node: &Node<'_>) {
             ("serial", hw.and_then(|h| h.serial.as_deref())),
             ("hardware_rev", hw.and_then(|h| h.hardware_rev.as_deref())),
             ("firmware", hw.and_then(|h| h.firmware.as_deref())),
+            ("engine_id", device.engine_id.as_deref()),
         ] {
             if let Some(value) = value {
                 data(out, key, value);
@@ -165,4 +173,27 @@ fn data(out: &mut String, key: &str, value: &str) {
         "      <data key=\"{key}\">{}</data>",
         xml_escape(value)
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn topology(engine_id: Option<&str>) -> Topology {
+        serde_json::from_value(serde_json::json!({
+            "devices": [{"id": "r1", "sys_name": "r1", "managed": true,
+                         "engine_id": engine_id, "interfaces": []}],
+            "links": []
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_engine_id_key_is_declared_only_where_a_device_has_one() {
+        let with = to_graphml(&topology(Some("80001f8880aa000001")));
+        assert!(with.contains("<key id=\"engine_id\" for=\"node\""));
+        assert!(with.contains("<data key=\"engine_id\">80001f8880aa000001</data>"));
+        let without = to_graphml(&topology(None));
+        assert!(!without.contains("engine_id"));
+    }
 }
