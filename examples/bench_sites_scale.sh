@@ -46,7 +46,8 @@ work=$(mktemp -d /tmp/nmscale.XXXXXX)
 cleanup() {
   trap - EXIT INT TERM
   ip netns pids "$NS" 2>/dev/null | xargs -r kill -TERM 2>/dev/null || true
-  sleep 1
+  # serve flushes its store at a stop: up to 10 s before SIGKILL.
+  for _ in $(seq 1 20); do [ -z "$(ip netns pids "$NS" 2>/dev/null)" ] && break; sleep 0.5; done
   ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
   ip netns del "$NS" 2>/dev/null || true
   if [ "${KEEP:-0}" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi

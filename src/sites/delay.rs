@@ -7,8 +7,9 @@
 //! `backfill_per_s`) are counted apart, as [`Arrival`]: a cut of an hour
 //! would otherwise put an hour into every quantile of the live figure. A
 //! negative delay (the site's clock ahead of the central's) counts as 0;
-//! any steady offset between the two clocks is inside the figure. No
-//! clock, no I/O: the caller passes the commit time.
+//! any steady offset between the two clocks is inside the figure. A batch
+//! JetStream delivers again (the central stopped between commit and ack)
+//! is counted again. No clock, no I/O: the caller passes the commit time.
 use crate::types::UnixMillis;
 use std::collections::BTreeMap;
 
