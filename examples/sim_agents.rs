@@ -5,9 +5,12 @@
 //! It binds whatever addresses it is told to in the current network namespace
 //! and opens no other socket: run it inside a namespace of its own
 //! (`examples/bench_poll.rs` does). Agent `k` (0-based) listens on
-//! `127.1.(k / 250).(k % 250 + 1):161`, community `public`.
+//! `127.1.(k / 250).(k % 250 + 1):161`, community `public`; with `--net N`,
+//! `127.N.(k / 250).(k % 250 + 1)` instead (several fleets side by side,
+//! `examples/bench_sites_scale.sh`).
 //!
-//! Each agent serves the system group (sysName `simNNNN`, sysUpTime advancing),
+//! Each agent serves the system group (sysName `simNNNN`, with `--net N`
+//! other than 1 `simN-NNNN`, sysUpTime advancing),
 //! ifNumber, the full ifTable (columns 1-22) and ifXTable (columns 1-19).
 //! Counters advance at a steady rate from process start, so a poller's rates
 //! can be checked against the formula (`t` = seconds since start, `a` = agent
@@ -47,7 +50,7 @@
 //! highest remote index `k` answered: how far a walker got).
 //!
 //!   cargo run --release --example sim_agents -- [AGENTS] [IFACES]
-//!       [--threads N] [--report-secs S] [--endless-lldp]
+//!       [--threads N] [--report-secs S] [--endless-lldp] [--net N]
 use async_snmp::agent::Agent;
 use async_snmp::handler::{
     BoxFuture, GetNextResult, GetResult, HandlerResult, MibHandler, RequestContext,
@@ -59,9 +62,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-/// The address of agent `k` (0-based); `bench_poll.rs` uses the same formula.
-fn agent_addr(k: u32) -> Ipv4Addr {
-    Ipv4Addr::new(127, 1, (k / 250) as u8, (k % 250 + 1) as u8)
+/// The address of agent `k` (0-based) in `127.net.0.0/16`; `bench_poll.rs`
+/// uses the same formula with `net` 1.
+fn agent_addr(net: u8, k: u32) -> Ipv4Addr {
+    Ipv4Addr::new(127, net, (k / 250) as u8, (k % 250 + 1) as u8)
 }
 
 const MIB2: [u32; 6] = [1, 3, 6, 1, 2, 1];
@@ -159,6 +163,8 @@ struct SimAgent {
     /// Counters refreshed every this many seconds (0: live), from env
     /// `SIM_REFRESH_MS`, at a phase of the agent's own.
     refresh_s: f64,
+    /// sysName's prefix: `sim`, or `simN-` with `--net N` other than 1.
+    name_prefix: Arc<str>,
 }
 
 impl SimAgent {
@@ -178,7 +184,7 @@ impl SimAgent {
             Obj::Sys(2) => Value::ObjectIdentifier(oid!(1, 3, 6, 1, 4, 1, 8072, 3, 2, 10)),
             Obj::Sys(3) => Value::TimeTicks((t * 100.0) as u32 + a * 100),
             Obj::Sys(4) => s("lab@example.invalid".into()),
-            Obj::Sys(5) => s(format!("sim{a:04}")),
+            Obj::Sys(5) => s(format!("{}{a:04}", self.name_prefix)),
             Obj::Sys(6) => s("simulated rack".into()),
             Obj::Sys(_) => Value::Integer(72),
             Obj::IfNumber => Value::Integer(self.ifaces as i32),
@@ -399,6 +405,8 @@ struct Args {
     threads: usize,
     report_secs: Option<u64>,
     endless_lldp: bool,
+    /// The second octet of every agent's address.
+    net: u8,
 }
 
 fn parse_args() -> Args {
@@ -408,6 +416,7 @@ fn parse_args() -> Args {
         threads: 1,
         report_secs: None,
         endless_lldp: false,
+        net: 1,
     };
     let mut it = std::env::args().skip(1);
     let mut positional = 0;
@@ -421,6 +430,12 @@ fn parse_args() -> Args {
             "--threads" => args.threads = num("--threads") as usize,
             "--report-secs" => args.report_secs = Some(num("--report-secs")),
             "--endless-lldp" => args.endless_lldp = true,
+            "--net" => {
+                args.net = u8::try_from(num("--net"))
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .expect("--net must be 1..=255")
+            }
             n => {
                 let v: u32 = n.parse().unwrap_or_else(|_| panic!("bad argument {n}"));
                 match positional {
@@ -463,8 +478,13 @@ async fn serve(args: Args) {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
+    let name_prefix: Arc<str> = match args.net {
+        1 => "sim".into(),
+        n => format!("sim{n}-").into(),
+    };
     for k in 0..args.agents {
         let handler = Arc::new(SimAgent {
+            name_prefix: name_prefix.clone(),
             number: k + 1,
             ifaces: args.ifaces,
             schema: schema.clone(),
@@ -474,13 +494,13 @@ async fn serve(args: Args) {
             refresh_s: refresh_ms as f64 / 1000.0,
         });
         let mut builder = Agent::builder()
-            .bind(format!("{}:161", agent_addr(k)))
+            .bind(format!("{}:161", agent_addr(args.net, k)))
             .community(b"public")
             .handler(Oid::from_slice(&MIB2), handler);
         if args.endless_lldp {
             let lldp = Arc::new(EndlessLldp {
                 number: k + 1,
-                addr: agent_addr(k),
+                addr: agent_addr(args.net, k),
                 varbinds: varbinds.clone(),
                 served: AtomicU64::new(0),
                 highest: AtomicU32::new(0),
@@ -493,7 +513,7 @@ async fn serve(args: Args) {
             .without_builtin_handlers()
             .build()
             .await
-            .unwrap_or_else(|e| panic!("agent {k} on {}: {e}", agent_addr(k)));
+            .unwrap_or_else(|e| panic!("agent {k} on {}: {e}", agent_addr(args.net, k)));
         agents.push(agent);
     }
     let tasks: Vec<_> = agents

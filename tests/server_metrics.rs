@@ -144,10 +144,20 @@ fn the_parser_refuses_what_the_format_forbids() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn promtool_finds_nothing_to_lint() {
     use std::io::Write;
-    // With the trap and syslog receivers' families too.
+    // With the trap and syslog receivers' families too, and a central's
+    // sites (up, and the delay histogram of one live batch).
     let mut state = AppState::new(hostile_live());
     state.traps = Some(std::sync::Arc::new(nocmap::traps::TrapStats::default()));
     state.syslog = Some(std::sync::Arc::new(nocmap::syslog::SyslogStats::default()));
+    let sites = nocmap::sites::SiteStatus::default();
+    sites.set("b1", true);
+    sites.observe_delays(
+        "b1",
+        nocmap::sites::delay::Arrival::Live,
+        [1_000, 1_300],
+        nocmap::types::UnixMillis(1_500),
+    );
+    state.sites = Some(std::sync::Arc::new(sites));
     let srv = start(state);
     let r = get(srv.addr, "/metrics", None).await;
     srv.stop().await;
@@ -158,6 +168,10 @@ async fn promtool_finds_nothing_to_lint() {
         "nocmap_syslog_dropped_total{reason=\"queue_full\"} 0",
         "nocmap_syslog_parse_errors_total{reason=\"bad_pri\"} 0",
         "nocmap_syslog_unmatched_total 0",
+        "nocmap_site_up{site=\"b1\"} 1",
+        "nocmap_site_delay_seconds_bucket{site=\"b1\",kind=\"live\",le=\"0.25\"} 1",
+        "nocmap_site_delay_seconds_bucket{site=\"b1\",kind=\"live\",le=\"0.5\"} 2",
+        "nocmap_site_delay_seconds_count{site=\"b1\",kind=\"backfill\"} 0",
     ] {
         assert!(r.body.contains(family), "no {family} in\n{}", r.body);
     }

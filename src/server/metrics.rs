@@ -15,6 +15,7 @@ pub enum MetricKind {
     Gauge,
     Counter,
     Summary,
+    Histogram,
 }
 
 impl MetricKind {
@@ -23,6 +24,7 @@ impl MetricKind {
             MetricKind::Gauge => "gauge",
             MetricKind::Counter => "counter",
             MetricKind::Summary => "summary",
+            MetricKind::Histogram => "histogram",
         }
     }
 }
@@ -30,7 +32,8 @@ impl MetricKind {
 /// One sample line: `name + suffix {labels} value`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetricSample {
-    /// `""`, or `_sum` / `_count` for a summary.
+    /// `""`, or `_sum` / `_count` for a summary, and `_bucket` for a
+    /// histogram.
     pub suffix: &'static str,
     /// In the order written; names are fixed identifiers, values are data.
     pub labels: Vec<(&'static str, String)>,

@@ -1,7 +1,10 @@
 //! The sites as `/metrics` families: the NATS connection's counters of a
 //! site poller or the central (`sites::stats`), and at a central each
-//! site's `nocmap_site_up`; no family at all without `[nats]`.
+//! site's `nocmap_site_up` and `nocmap_site_delay_seconds` (how late its
+//! samples reached the store, `sites::delay`); no family at all without
+//! `[nats]`.
 use super::metrics::{Family, MetricKind, MetricSample, single};
+use crate::sites::delay::{Arrival, Histogram};
 
 pub(super) fn sites_families(out: &mut Vec<Family>) {
     let Some(s) = crate::sites::stats() else {
@@ -69,6 +72,51 @@ pub fn families(sites: &[(String, bool)]) -> Vec<Family> {
     }]
 }
 
+/// `nocmap_site_delay_seconds{site,kind}`: per site, how late its samples
+/// reached the central's store (commit time minus poll time), `kind`
+/// `live` or `backfill`.
+pub fn delay_family(delays: &[(String, Arrival, Histogram)]) -> Family {
+    let mut samples = Vec::new();
+    for (site, arrival, h) in delays {
+        let labels = || {
+            vec![
+                ("site", site.clone()),
+                ("kind", arrival.as_str().to_string()),
+            ]
+        };
+        for (le, n) in h.cumulative() {
+            let mut l = labels();
+            let le = if le.is_finite() {
+                format!("{le}")
+            } else {
+                "+Inf".to_string()
+            };
+            l.push(("le", le));
+            samples.push(MetricSample {
+                suffix: "_bucket",
+                labels: l,
+                value: n as f64,
+            });
+        }
+        samples.push(MetricSample {
+            suffix: "_sum",
+            labels: labels(),
+            value: h.sum_s(),
+        });
+        samples.push(MetricSample {
+            suffix: "_count",
+            labels: labels(),
+            value: h.count() as f64,
+        });
+    }
+    Family {
+        name: "nocmap_site_delay_seconds",
+        help: "How late a site's samples reached the central's store: commit time minus the sample's poll time (site clock), one observation per sample; kind live (sent as polled) or backfill (held back by a WAN cut or a restart).",
+        kind: MetricKind::Histogram,
+        samples,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,5 +127,29 @@ mod tests {
         let text = super::super::exposition::encode_text(&f);
         assert!(text.contains("nocmap_site_up{site=\"b1\"} 1"), "{text}");
         assert!(text.contains("nocmap_site_up{site=\"b2\"} 0"), "{text}");
+    }
+
+    #[test]
+    fn delays_as_a_histogram_per_site_and_kind() {
+        let mut d = crate::sites::delay::SiteDelays::default();
+        let commit = crate::types::UnixMillis(10_000);
+        d.observe_batch("b1", Arrival::Live, [9_800, 9_000], commit);
+        d.observe_batch("b1", Arrival::Backfill, [10_000 - 7_200_000], commit);
+        let f = delay_family(&d.snapshot());
+        let text = super::super::exposition::encode_text(&[f]);
+        for line in [
+            "# TYPE nocmap_site_delay_seconds histogram",
+            "nocmap_site_delay_seconds_bucket{site=\"b1\",kind=\"live\",le=\"0.1\"} 0",
+            "nocmap_site_delay_seconds_bucket{site=\"b1\",kind=\"live\",le=\"0.25\"} 1",
+            "nocmap_site_delay_seconds_bucket{site=\"b1\",kind=\"live\",le=\"1\"} 2",
+            "nocmap_site_delay_seconds_bucket{site=\"b1\",kind=\"live\",le=\"+Inf\"} 2",
+            "nocmap_site_delay_seconds_sum{site=\"b1\",kind=\"live\"} 1.2",
+            "nocmap_site_delay_seconds_count{site=\"b1\",kind=\"live\"} 2",
+            "nocmap_site_delay_seconds_bucket{site=\"b1\",kind=\"backfill\",le=\"3600\"} 0",
+            "nocmap_site_delay_seconds_bucket{site=\"b1\",kind=\"backfill\",le=\"21600\"} 1",
+            "nocmap_site_delay_seconds_sum{site=\"b1\",kind=\"backfill\"} 7200",
+        ] {
+            assert!(text.lines().any(|l| l == line), "no {line:?} in\n{text}");
+        }
     }
 }

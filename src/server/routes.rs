@@ -70,6 +70,7 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                     }
                     if let Some(t) = &s.sites {
                         families.extend(super::metrics_sites::families(&t.snapshot()));
+                        families.push(super::metrics_sites::delay_family(&t.delays()));
                     }
                     if let Some(t) = &s.event_tap {
                         families.push(super::metrics_syslog::event_tap_family(t.get()));

@@ -13,12 +13,14 @@
 //! with heartbeats in the stream — are watched from the start, so one
 //! already silent then raises its alert too; the first heartbeat of a site
 //! resolves an alert restored from before a restart. The alerts go to the
-//! alerting task, which records and tells them.
+//! alerting task, which records and tells them. Each committed batch's
+//! samples are counted by how late they arrived ([`delay`]: commit time
+//! minus poll time, live and backfilled apart).
 use super::connect::{self, SitesError};
 use super::liveness::{self, SiteEvent, SiteWatch};
 use super::wire::SiteState;
 use super::{
-    SiteSettings, Wiring, merge, site_alert, wire, wire_events, wire_gaps, wire_interfaces,
+    SiteSettings, Wiring, delay, merge, site_alert, wire, wire_events, wire_gaps, wire_interfaces,
 };
 use crate::store::{Batch, Store, StoreConfig};
 use crate::types::UnixMillis;
@@ -277,13 +279,19 @@ async fn consume(
             wire::Kind::Samples => {
                 match serde_json::from_slice::<wire::SampleBatch>(&msg.payload) {
                     Ok(batch) if batch.site == site => {
-                        let batch = Batch {
+                        let written = Batch {
                             samples: batch.to_samples(),
                             gaps: vec![],
                         };
                         // Acknowledged only once committed; a failed write is
                         // delivered again after ACK_WAIT.
-                        block_in_place(|| store.write_batch(&batch))?;
+                        block_in_place(|| store.write_batch(&written))?;
+                        sites.wiring.status.observe_delays(
+                            site,
+                            delay::Arrival::of(batch.backfill),
+                            batch.samples.iter().map(|s| s.t),
+                            UnixMillis::now(),
+                        );
                     }
                     Ok(_) => tracing::warn!(site, "central: a batch naming another site; dropped"),
                     Err(e) => {

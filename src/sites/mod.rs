@@ -9,7 +9,8 @@
 //! devices' health from their verdicts, tells which sites went silent
 //! ([`liveness`], pure) — the expected ones too, configured or known from
 //! the stream, when silent since the central started — and raises one
-//! [`site_alert`] per silent site, handed to the alerting task.
+//! [`site_alert`] per silent site, handed to the alerting task; [`delay`]
+//! (pure) counts how late each site's samples reached its store.
 //!
 //! Who notifies for what: a site poller evaluates its own rules for its
 //! own devices and tells its own receivers, during a WAN cut too; the
@@ -28,6 +29,7 @@ pub mod backfill;
 mod central;
 pub mod central_lease;
 mod connect;
+pub mod delay;
 pub mod group;
 pub mod lease;
 pub mod liveness;
@@ -51,13 +53,18 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 /// Central: whether each site's poller is heard now (`/metrics`'
-/// `nocmap_site_up`); a site appears at its first live heartbeat.
+/// `nocmap_site_up`); a site appears at its first live heartbeat. And how
+/// late each site's samples reached the store ([`delay`], `/metrics`'
+/// `nocmap_site_delay_seconds`); a site appears at its first batch.
 #[derive(Debug, Default)]
-pub struct SiteStatus(std::sync::Mutex<std::collections::BTreeMap<String, bool>>);
+pub struct SiteStatus {
+    up: std::sync::Mutex<std::collections::BTreeMap<String, bool>>,
+    delays: std::sync::Mutex<delay::SiteDelays>,
+}
 
 impl SiteStatus {
     pub fn set(&self, site: &str, up: bool) {
-        self.0
+        self.up
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(site.to_string(), up);
@@ -65,12 +72,35 @@ impl SiteStatus {
 
     /// Every site known, in name order, with whether it is heard.
     pub fn snapshot(&self) -> Vec<(String, bool)> {
-        self.0
+        self.up
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .iter()
             .map(|(s, up)| (s.clone(), *up))
             .collect()
+    }
+
+    /// Counts a batch of `site`'s samples committed at `committed`
+    /// ([`delay::SiteDelays::observe_batch`]).
+    pub fn observe_delays(
+        &self,
+        site: &str,
+        arrival: delay::Arrival,
+        sample_times: impl IntoIterator<Item = i64>,
+        committed: crate::types::UnixMillis,
+    ) {
+        self.delays
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .observe_batch(site, arrival, sample_times, committed);
+    }
+
+    /// Every site's delay histograms, by site then arrival.
+    pub fn delays(&self) -> Vec<(String, delay::Arrival, delay::Histogram)> {
+        self.delays
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .snapshot()
     }
 }
 

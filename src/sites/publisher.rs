@@ -140,7 +140,7 @@ impl Publisher {
                 break;
             }
             let full = live.len() == MAX_BATCH;
-            self.send(&live).await?;
+            self.send(&live, false).await?;
             if !full {
                 break;
             }
@@ -157,7 +157,7 @@ impl Publisher {
                     tracing::info!(site = %self.site, "site publisher: backlog sent");
                     break;
                 }
-                self.send(&owed).await?;
+                self.send(&owed, true).await?;
                 self.backfill.backlog_sent(owed.len());
                 left -= owed.len();
             }
@@ -355,11 +355,12 @@ impl Publisher {
         Ok(())
     }
 
-    /// Sends entries as one message and forgets them once acknowledged; a
-    /// failure marks the link down and keeps them owed.
-    async fn send(&mut self, entries: &[JournalEntry]) -> Result<(), SitesError> {
+    /// Sends entries as one message (marked `backfill` when from the
+    /// backlog) and forgets them once acknowledged; a failure marks the
+    /// link down and keeps them owed.
+    async fn send(&mut self, entries: &[JournalEntry], backfill: bool) -> Result<(), SitesError> {
         let (first, last) = (entries[0].seq, entries[entries.len() - 1].seq);
-        let batch = wire::SampleBatch::new(&self.site, entries);
+        let batch = wire::SampleBatch::new(&self.site, entries, backfill);
         let payload = serde_json::to_vec(&batch).unwrap_or_default();
         let subject = wire::samples_subject(&self.site);
         let msg = PublishMessage::build()

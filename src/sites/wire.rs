@@ -100,12 +100,19 @@ pub struct WireSample {
 pub struct SampleBatch {
     pub site: String,
     pub samples: Vec<WireSample>,
+    /// Sent from the backlog (what a WAN cut or a restart held back), not
+    /// live: the central counts its delay apart. Absent (a site before
+    /// this field) reads as live.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub backfill: bool,
 }
 
 impl SampleBatch {
-    pub fn new(site: &str, entries: &[JournalEntry]) -> SampleBatch {
+    /// `entries` as one batch; `backfill` when they come from the backlog.
+    pub fn new(site: &str, entries: &[JournalEntry], backfill: bool) -> SampleBatch {
         SampleBatch {
             site: site.to_string(),
+            backfill,
             samples: entries
                 .iter()
                 .map(|e| WireSample {
@@ -318,10 +325,19 @@ mod tests {
             at: UnixMillis(1_700_000_000_123),
             value: 0.1 + 0.2,
         }];
-        let b = SampleBatch::new("s", &entries);
+        let b = SampleBatch::new("s", &entries, false);
         let text = serde_json::to_vec(&b).unwrap();
+        // A live batch reads as before the flag was added.
+        assert!(!String::from_utf8_lossy(&text).contains("backfill"));
         let back: SampleBatch = serde_json::from_slice(&text).unwrap();
         assert_eq!(back, b);
+        let held = SampleBatch::new("s", &entries, true);
+        let text = serde_json::to_vec(&held).unwrap();
+        assert!(
+            serde_json::from_slice::<SampleBatch>(&text)
+                .unwrap()
+                .backfill
+        );
         let s = &back.to_samples()[0];
         assert_eq!(s.value.to_bits(), (0.1f64 + 0.2).to_bits());
         assert_eq!(s.at, UnixMillis(1_700_000_000_123));
