@@ -162,11 +162,22 @@ pub struct Heartbeat {
 /// is 1 MiB; the rest is headroom for headers).
 pub const MAX_STATE_BYTES: usize = 1_000_000;
 
+/// A state's JSON over this is sent snappy-compressed (raw format, whose
+/// length prefix then never starts with `{`, so a reader tells the two
+/// apart by the first byte; an older reader's JSON still reads).
+pub const COMPRESS_OVER: usize = 64 * 1024;
+
+/// The most a compressed state may unpack to (a hostile length prefix
+/// never makes the central allocate more).
+pub const MAX_UNPACKED_BYTES: usize = 64 * 1024 * 1024;
+
 /// Why a topology or verdicts message was not made or not read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StateError {
     #[error("{what} of {bytes} bytes is over the limit of {MAX_STATE_BYTES}")]
     TooBig { what: &'static str, bytes: usize },
+    #[error("{what} unpacks to {bytes} bytes, over the limit of {MAX_UNPACKED_BYTES}")]
+    TooBigUnpacked { what: &'static str, bytes: usize },
     #[error("{what}: {reason}")]
     Unreadable { what: &'static str, reason: String },
     #[error("{what} names site {named}, not {site}")]
@@ -236,12 +247,29 @@ pub trait SiteState: Serialize + serde::de::DeserializeOwned {
     const WHAT: &'static str;
     fn site(&self) -> &str;
 
-    /// The payload; an error (never a truncated map) when over the bound.
+    /// The payload — JSON, snappy-compressed over [`COMPRESS_OVER`]
+    /// bytes — or an error (never a truncated map) when over the bound.
     fn encode(&self) -> Result<Vec<u8>, StateError> {
-        let bytes = serde_json::to_vec(self).map_err(|e| StateError::Unreadable {
+        let json = serde_json::to_vec(self).map_err(|e| StateError::Unreadable {
             what: Self::WHAT,
             reason: e.to_string(),
         })?;
+        if json.len() > MAX_UNPACKED_BYTES {
+            return Err(StateError::TooBigUnpacked {
+                what: Self::WHAT,
+                bytes: json.len(),
+            });
+        }
+        let bytes = if json.len() > COMPRESS_OVER {
+            snap::raw::Encoder::new()
+                .compress_vec(&json)
+                .map_err(|e| StateError::Unreadable {
+                    what: Self::WHAT,
+                    reason: e.to_string(),
+                })?
+        } else {
+            json
+        };
         if bytes.len() > MAX_STATE_BYTES {
             return Err(StateError::TooBig {
                 what: Self::WHAT,
@@ -260,10 +288,28 @@ pub trait SiteState: Serialize + serde::de::DeserializeOwned {
                 bytes: payload.len(),
             });
         }
-        let v: Self = serde_json::from_slice(payload).map_err(|e| StateError::Unreadable {
+        let unreadable = |e: &dyn std::fmt::Display| StateError::Unreadable {
             what: Self::WHAT,
             reason: e.to_string(),
-        })?;
+        };
+        let unpacked;
+        let json = match payload.first() {
+            Some(b'{') | None => payload,
+            Some(_) => {
+                let len = snap::raw::decompress_len(payload).map_err(|e| unreadable(&e))?;
+                if len > MAX_UNPACKED_BYTES {
+                    return Err(StateError::TooBigUnpacked {
+                        what: Self::WHAT,
+                        bytes: len,
+                    });
+                }
+                unpacked = snap::raw::Decoder::new()
+                    .decompress_vec(payload)
+                    .map_err(|e| unreadable(&e))?;
+                &unpacked[..]
+            }
+        };
+        let v: Self = serde_json::from_slice(json).map_err(|e| unreadable(&e))?;
         if v.site() != site {
             return Err(StateError::OtherSite {
                 what: Self::WHAT,
@@ -391,8 +437,51 @@ mod tests {
             Err(StateError::TooBig { .. })
         ));
         let mut big = t.clone();
-        big.topology.devices[0].sys_descr = Some("x".repeat(MAX_STATE_BYTES));
+        // Text that does not compress: over the bound even packed.
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let noise: String = (0..MAX_STATE_BYTES + 50_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                char::from(b'!' + (x % 90) as u8)
+            })
+            .filter(|c| *c != '"' && *c != '\\')
+            .collect();
+        big.topology.devices[0].sys_descr = Some(noise);
         assert!(matches!(big.encode(), Err(StateError::TooBig { .. })));
+
+        // A big site's map (JSON of 1.9 MB: 400 devices of 50 interfaces'
+        // worth of text) goes packed, under the bound, and reads back.
+        let mut many = t.clone();
+        many.topology.devices = (0..400)
+            .map(|i| {
+                let mut d = crate::topology::Device::for_test(&format!("sw{i:04}"), false);
+                d.sys_descr = Some(format!(
+                    "Cisco IOS Software, C2960 ... {}",
+                    "Gi0/1 ".repeat(800)
+                ));
+                d
+            })
+            .collect();
+        let json_len = serde_json::to_vec(&many).unwrap().len();
+        assert!(json_len > 1_500_000, "{json_len}");
+        let packed = many.encode().unwrap();
+        assert!(
+            packed.len() < MAX_STATE_BYTES && packed[0] != b'{',
+            "{}",
+            packed.len()
+        );
+        assert_eq!(SiteTopology::decode(&packed, "b1").unwrap(), many);
+        // A hostile length prefix (100 MiB) is refused before unpacking.
+        assert!(matches!(
+            SiteTopology::decode(&[0x80, 0x80, 0x80, 0x32, 0, 0], "b1"),
+            Err(StateError::TooBigUnpacked { .. })
+        ));
+        assert!(matches!(
+            SiteTopology::decode(&[0x85, 0x01, 0xff], "b1"),
+            Err(StateError::Unreadable { .. })
+        ));
 
         let h = DeviceHealth {
             reachability: Reachability::Down,
