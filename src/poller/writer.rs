@@ -122,8 +122,13 @@ pub(super) async fn run_capped<S: SampleStore>(
                     crate::memory::release_freed();
                     r
                 }).await;
-                if !matches!(r, Ok(Ok(_))) {
-                    tracing::warn!("store rollup/prune failed");
+                let failed = match &r {
+                    Ok(Ok(_)) => None,
+                    Ok(Err(e)) => Some(e.to_string()),
+                    Err(e) => Some(format!("the maintenance task failed: {e}")),
+                };
+                if let Some(error) = failed {
+                    tracing::warn!(%error, "store rollup/prune failed");
                     live.update_poller(|p| p.store_errors += 1);
                 }
             }

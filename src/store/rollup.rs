@@ -45,7 +45,14 @@ const ROLLUPS: [Resolution; 2] = [Resolution::FiveMinutes, Resolution::Hour];
 impl Store {
     /// Computes every complete bucket not yet rolled up, up to `now`.
     pub fn rollup(&mut self, now: UnixMillis) -> Result<RollupReport, StoreError> {
-        let tx = self.conn.transaction().sql("begin rollup")?;
+        // IMMEDIATE, as a batch write: a deferred transaction that reads
+        // and then writes fails at once ("database is locked", no busy
+        // wait) when another connection — a site poller's publisher, the
+        // trap or syslog writer — committed in between.
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .sql("begin rollup")?;
         let mut report = RollupReport::default();
         for resolution in ROLLUPS {
             let width = resolution.bucket_ms();
@@ -85,7 +92,10 @@ impl Store {
             now.minus(c.five_min_retention).0,
             now.minus(c.hour_retention).0,
         );
-        let tx = self.conn.transaction().sql("begin prune")?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .sql("begin prune")?;
         // Raw samples not rolled up yet stay.
         let mut raw_cut = raw_cut;
         for resolution in ROLLUPS {
@@ -221,4 +231,70 @@ fn rollup_bucket(tx: &Transaction, width: i64, start: i64) -> Result<u64, StoreE
             .sql("write rollup")?;
     }
     Ok(by_series.len() as u64)
+}
+
+#[cfg(test)]
+mod busy_tests {
+    use crate::store::{Batch, Sample, SeriesKey, Store, StoreConfig};
+    use crate::types::UnixMillis;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// Rollup and prune on one connection while another writes batches
+    /// all the time (a site poller's publisher deletes its journal the
+    /// same way): every run succeeds. Deferred, they failed with
+    /// "database is locked" whenever the other committed between their
+    /// first read and first write.
+    #[test]
+    fn maintenance_beside_a_busy_writer_never_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.db");
+        let key = |i: usize| SeriesKey::interface("r1", &format!("eth{}", i % 8), "in_bps");
+        let mut a = Store::open(&path, StoreConfig::default()).unwrap();
+        let hour = 3_600_000;
+        let stop = Arc::new(AtomicBool::new(false));
+        let writer = {
+            let (path, stop) = (path.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut b = Store::open(&path, StoreConfig::default()).unwrap();
+                let mut i = 0usize;
+                while !stop.load(Ordering::Relaxed) {
+                    let samples = (0..20)
+                        .map(|k| Sample {
+                            key: key(i + k),
+                            at: UnixMillis(((i * 20 + k) as i64) * 1_000),
+                            value: 1.0,
+                        })
+                        .collect();
+                    b.write_batch(&Batch {
+                        samples,
+                        gaps: vec![],
+                    })
+                    .unwrap();
+                    i += 1;
+                    // A poller's writer commits about once a second.
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                i
+            })
+        };
+        let mut failures = Vec::new();
+        for k in 1..=100 {
+            let now = UnixMillis(k * hour / 20);
+            if let Err(e) = a.rollup(now).and_then(|_| a.prune(now).map(|_| ())) {
+                failures.push(e.to_string());
+            }
+            // The other writer's turn (its busy wait backs off).
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        stop.store(true, Ordering::Relaxed);
+        let batches = writer.join().unwrap();
+        assert!(batches > 10, "the other writer wrote {batches} batches");
+        assert!(
+            failures.is_empty(),
+            "{} of 100 failed: {:?}",
+            failures.len(),
+            failures.first()
+        );
+    }
 }
