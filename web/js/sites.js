@@ -176,8 +176,8 @@ export class SiteGroups {
 
   // Lays the collapsed sites not laid out yet out in idle time, one site
   // an idle period (in name order), so that expanding one only draws it;
-  // called once the map is drawn (and after "auto layout").
-  // Only the layout is done ahead (`ahead`): it is used at the expand if
+  // called once the map is drawn (and after "auto layout"). Only the
+  // layout is done ahead (`ahead`): it is used at the expand if
   // its inputs (the site's devices, their footprints, their links and
   // saved positions) are still the same, else the site is laid out then;
   // where the site goes in the saved frame, and keeping its positions,
@@ -206,8 +206,8 @@ export class SiteGroups {
 
   // Lays out one site not laid out yet, to the right of those laid out
   // before it in the saved frame when none of its devices had a saved
-  // position (see sideBySide).
-  // Whether the layout laid out ahead was used.
+  // position (see sideBySide). Returns whether the layout laid out ahead
+  // was used.
   layoutSite(site) {
     const one = [this.laySite(site)];
     if (one[0].fresh.length === one[0].list.length) {
