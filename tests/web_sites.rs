@@ -245,6 +245,34 @@ fn two_thousand_devices_open_as_forty_collapsed_sites() {
     b.eval("window.__nocmap_cy.fit(window.__nocmap_cy.nodes(':visible'), 20), true");
     b.screenshot("site-03-expanded");
 
+    // The collapsed sites are laid out in idle time after the first
+    // render (sites.js, layAhead): by the time a user clicks, an expand
+    // only draws its site. The layout laid out ahead is the one the site
+    // gets when laid out at its expand.
+    b.wait(
+        "window.__nocmap.sites.stats.aheadDone !== undefined",
+        20,
+        "every collapsed site laid out ahead",
+        "JSON.stringify(window.__nocmap.sites.stats)",
+    );
+    eprintln!(
+        "laid out ahead: {}",
+        b.eval(
+            "(() => { const st = window.__nocmap.sites.stats; return JSON.stringify({ sites: st.ahead, \
+             doneAfterRenderMs: Math.round(st.aheadDone - window.__nocmap.renderedMs), \
+             layoutMs: st.aheadMs.map(Math.round) }); })()"
+        )
+    );
+    assert_eq!(
+        b.eval(
+            "(() => { const s = window.__nocmap.sites; const a = s.ahead.get('Site 20'); if (!a) return 'not laid out ahead'; \
+             s.ahead.delete('Site 20'); const now = s.laySite('Site 20'); s.ahead.set('Site 20', a); if (now.ahead) return 'the ahead layout used'; \
+             const bad = [...now.pos].filter(([id, p]) => !a.pos.has(id) || a.pos.get(id).x !== p.x || a.pos.get(id).y !== p.y); \
+             return [now.pos.size, a.pos.size, bad.length]; })()"
+        ),
+        json!([50, 50, 0]),
+        "the layout laid out ahead is the one laid out at the expand"
+    );
     // Expand and collapse times, to the next painted frame.
     let times = b.eval(
         "(async () => { const s = window.__nocmap.sites; const out = []; \
@@ -257,6 +285,16 @@ fn two_thousand_devices_open_as_forty_collapsed_sites() {
     eprintln!(
         "collapse, then expand/collapse pairs: [to the frame drawn, to two frames later] (ms): {times}; toggle calls alone: {}",
         b.eval("JSON.stringify(window.__nocmap.sites.stats.toggles.map(Math.round))")
+    );
+    let phases = b.eval(
+        "window.__nocmap.sites.stats.phases.map((p) => [Math.round(p.layout), Math.round(p.draw), Math.round(p.apply), p.ahead])",
+    );
+    eprintln!("toggles' layout / draw / apply (ms), laid out ahead: {phases}");
+    // Sites 20, 31 and 07 expanded with the layout laid out ahead.
+    assert_eq!(
+        [2, 4, 6].map(|k| phases[k][3].clone()),
+        [json!(true), json!(true), json!(true)],
+        "{phases}"
     );
     assert_eq!(
         b.eval(VISIBLE)["site-summary"],

@@ -437,6 +437,8 @@ function firstLayout() {
     state.ready = true;
     state.renderedMs = performance.now();
     document.body.dataset.ready = '1';
+    // The collapsed sites laid out in idle time from now on.
+    if (sites) sites.layAhead();
   }));
   cy.forceRender();
 }
@@ -446,6 +448,7 @@ function relayout() {
     // Every site laid out again (its saved positions forgotten first).
     saved.forget().then(() => {
       sites.layout();
+      sites.layAhead();
       fitTo(cy.nodes(':visible'), 30);
       view.autoFit = true;
       labelsAgain();

@@ -19,6 +19,9 @@ const META = 'site-link\u0000'; // summary link ids
 const GAP = 80; // between two sites' cells
 const PAD = 30; // inside a box, around its devices
 const SUMMARY_SIZE = { w: 180, h: 90 };
+// A site is laid out ahead only in an idle period with this much time
+// left (ms): one site a slice, so frames stay smooth.
+const AHEAD_MIN_MS = 8;
 // What the common edge style maps, for the edges that are not links.
 export const EDGE_DEFAULTS = { width: 2, grad: '#6b7280 #6b7280 #6b7280 #6b7280', maxColour: '#6b7280', abLabel: '', baLabel: '', label: '' };
 
@@ -122,7 +125,14 @@ export class SiteGroups {
     this.at = new Map(); // site → its cell's centre
     this.sites = new Set(); // every site on the map (laid out or not)
     this.right = -Infinity; // the right edge of the sites laid out, in the saved frame
-    this.stats = { toggles: [] };
+    this.ahead = new Map(); // site → {sig, pos, fresh}: collapsed sites laid out in idle time
+    this.aheadTask = null; // the idle callback pending, if any
+    this.toggling = false; // a toggle draws (refresh() waits for its apply())
+    // toggles: each toggle's JS (ms); phases: its layout / draw / apply
+    // (ms, `ahead`: the layout laid out ahead was used); ahead: sites laid
+    // out ahead and their layouts' times (ms); aheadDone: when every
+    // collapsed site was laid out (performance.now()).
+    this.stats = { toggles: [], phases: [], ahead: 0, aheadMs: [] };
   }
 
   isCollapsed(site) {
@@ -155,6 +165,7 @@ export class SiteGroups {
     this.centre.clear();
     this.size.clear();
     this.right = -Infinity;
+    this.ahead.clear();
     const open = [...this.sites].filter((s) => !this.isCollapsed(s)).sort();
     const laidOut = open.map((site) => this.laySite(site));
     sideBySide(laidOut);
@@ -163,9 +174,40 @@ export class SiteGroups {
     this.apply();
   }
 
+  // Lays the collapsed sites not laid out yet out in idle time, one site
+  // an idle period (in name order), so that expanding one only draws it;
+  // called once the map is drawn (and after "auto layout"). Only the
+  // layout is done ahead (`ahead`): it is used at the expand if
+  // its inputs (the site's devices, their footprints, their links and
+  // saved positions) are still the same, else the site is laid out then;
+  // where the site goes in the saved frame, and keeping its positions,
+  // happen at the expand as before. The positions are the same either way.
+  layAhead() {
+    const idle = globalThis.requestIdleCallback;
+    if (!idle || this.aheadTask !== null) return;
+    const slice = (deadline) => {
+      this.aheadTask = null;
+      const next = [...this.sites].sort().find((s) => this.isCollapsed(s) && !this.inner.has(s) && !this.ahead.has(s));
+      if (next === undefined) {
+        if (this.stats.aheadDone === undefined) this.stats.aheadDone = performance.now();
+        return;
+      }
+      if (deadline.timeRemaining() >= AHEAD_MIN_MS) {
+        const t0 = performance.now();
+        const laid = this.laySite(next);
+        this.ahead.set(next, { sig: laid.sig, pos: laid.pos, fresh: laid.fresh });
+        this.stats.ahead++;
+        this.stats.aheadMs.push(performance.now() - t0);
+      }
+      this.aheadTask = idle(slice);
+    };
+    this.aheadTask = idle(slice);
+  }
+
   // Lays out one site not laid out yet, to the right of those laid out
   // before it in the saved frame when none of its devices had a saved
-  // position (see sideBySide).
+  // position (see sideBySide). Returns whether the layout laid out ahead
+  // was used.
   layoutSite(site) {
     const one = [this.laySite(site)];
     if (one[0].fresh.length === one[0].list.length) {
@@ -176,6 +218,7 @@ export class SiteGroups {
       for (const p of one[0].pos.values()) p.x += dx;
     }
     this.keep(one);
+    return one[0].ahead;
   }
 
   keepMap() {
@@ -183,7 +226,8 @@ export class SiteGroups {
   }
 
   // One site's devices and the links among them, laid out (keeping the
-  // saved positions): {site, list, pos, fresh, bounds}.
+  // saved positions): {site, list, pos, fresh, bounds, sig, ahead}; the
+  // layout laid out ahead (`layAhead`) when its inputs are the same.
   laySite(site) {
     const list = [];
     const mine = new Set();
@@ -196,8 +240,19 @@ export class SiteGroups {
     for (const l of this.model.links.values()) {
       if (mine.has(l.a.device) && mine.has(l.b.device)) edges.push([l.a.device, l.b.device]);
     }
-    const laid = layoutKeeping(list, edges, this.keepMap());
-    return { site, list, pos: laid.pos, fresh: laid.fresh, bounds: bounds(list, laid.pos) };
+    const keep = this.keepMap();
+    const sig = JSON.stringify([list, edges, list.map((n) => keep.get(n.id) || null)]);
+    const have = this.ahead.get(site);
+    this.ahead.delete(site);
+    let laid;
+    if (have && have.sig === sig) {
+      // A copy: the caller moves it.
+      const pos = new Map();
+      for (const [id, p] of have.pos) pos.set(id, { x: p.x, y: p.y });
+      laid = { pos, fresh: have.fresh.slice() };
+    }
+    else laid = layoutKeeping(list, edges, keep);
+    return { site, list, pos: laid.pos, fresh: laid.fresh, bounds: bounds(list, laid.pos), sig, ahead: !!(have && have.sig === sig) };
   }
 
   // The sites laid out: their devices' places relative to their box's
@@ -277,6 +332,8 @@ export class SiteGroups {
   // and summary; the other sites stay where they are), the summaries'
   // colours and the summary links again.
   refresh() {
+    // A toggle's own draw: apply() follows with the summaries.
+    if (this.toggling) return;
     const used = new Set();
     for (const d of this.model.devices.values()) used.add(siteOf(d));
     this.cy.batch(() => {
@@ -357,12 +414,22 @@ export class SiteGroups {
     const t0 = performance.now();
     if (this.flipped.has(site)) this.flipped.delete(site);
     else this.flipped.add(site);
-    if (!this.isCollapsed(site) && !this.inner.has(site)) this.layoutSite(site);
+    let ahead = false;
+    if (!this.isCollapsed(site) && !this.inner.has(site)) ahead = this.layoutSite(site);
     this.arrange();
+    const t1 = performance.now();
     const ids = new Set();
     for (const d of this.model.devices.values()) if (siteOf(d) === site) ids.add(d.id);
-    this.redraw(ids);
+    this.toggling = true;
+    try {
+      this.redraw(ids);
+    } finally {
+      this.toggling = false;
+    }
+    const t2 = performance.now();
     this.apply();
-    this.stats.toggles.push(performance.now() - t0);
+    const t3 = performance.now();
+    this.stats.toggles.push(t3 - t0);
+    this.stats.phases.push({ layout: t1 - t0, draw: t2 - t1, apply: t3 - t2, ahead });
   }
 }
