@@ -304,16 +304,29 @@ impl Publisher {
             return Ok(());
         };
         let subject = wire_events::events_subject(&self.site);
+        self.publish_once(&subject, payload, batch.message_id())
+            .await?;
+        if let Some(last) = batch.last_id() {
+            block_in_place(|| self.store.set_site_events_cursor(last))?;
+        }
+        Ok(())
+    }
+
+    /// Publishes one message with its id, waiting for JetStream's
+    /// acknowledgement; a failure marks the link down like a sample batch.
+    async fn publish_once(
+        &mut self,
+        subject: &str,
+        payload: Vec<u8>,
+        id: String,
+    ) -> Result<(), SitesError> {
         let msg = PublishMessage::build()
             .payload(payload.into())
-            .message_id(batch.message_id());
-        if let Err(e) = publish(&self.js, &subject, msg).await {
+            .message_id(id);
+        if let Err(e) = publish(&self.js, subject, msg).await {
             self.backfill.failed();
             self.next_probe_ms = self.now_ms() + PROBE_WHILE_DOWN_MS;
             return Err(e);
-        }
-        if let Some(last) = batch.last_id() {
-            block_in_place(|| self.store.set_site_events_cursor(last))?;
         }
         Ok(())
     }
@@ -341,14 +354,8 @@ impl Publisher {
             return Ok(());
         };
         let subject = wire_gaps::gaps_subject(&self.site);
-        let msg = PublishMessage::build()
-            .payload(payload.into())
-            .message_id(batch.message_id());
-        if let Err(e) = publish(&self.js, &subject, msg).await {
-            self.backfill.failed();
-            self.next_probe_ms = self.now_ms() + PROBE_WHILE_DOWN_MS;
-            return Err(e);
-        }
+        self.publish_once(&subject, payload, batch.message_id())
+            .await?;
         if let Some(last) = batch.last_id() {
             block_in_place(|| self.store.set_site_gaps_cursor(last))?;
         }

@@ -17,6 +17,7 @@ mod events;
 mod events_search;
 mod events_writer;
 mod inventory;
+mod meta;
 mod positions;
 mod read;
 mod report_read;

@@ -10,7 +10,7 @@
 use super::Store;
 use super::error::{SqlContext, StoreError};
 use super::events::{COLUMNS, EventRow, from_row};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 /// The `store_meta` key of the newest event id the central acknowledged.
 const CURSOR_KEY: &str = "site_events_acked";
@@ -18,28 +18,12 @@ const CURSOR_KEY: &str = "site_events_acked";
 impl Store {
     /// The newest event id the central acknowledged (0: none yet).
     pub fn site_events_cursor(&self) -> Result<i64, StoreError> {
-        let v: Option<i64> = self
-            .conn
-            .query_row(
-                "SELECT value FROM store_meta WHERE key = ?1",
-                [CURSOR_KEY],
-                |r| r.get(0),
-            )
-            .optional()
-            .sql("read the site events cursor")?;
-        Ok(v.unwrap_or(0))
+        Ok(super::meta::get(&self.conn, CURSOR_KEY)?.unwrap_or(0))
     }
 
     /// Records that the central acknowledged every event up to `id`.
     pub fn set_site_events_cursor(&mut self, id: i64) -> Result<(), StoreError> {
-        self.conn
-            .execute(
-                "INSERT INTO store_meta (key, value) VALUES (?1, ?2)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                params![CURSOR_KEY, id],
-            )
-            .sql("write the site events cursor")?;
-        Ok(())
+        super::meta::put(&self.conn, CURSOR_KEY, id)
     }
 
     /// Events with an id above `after`, oldest first, at most `limit`; when
@@ -84,14 +68,7 @@ impl Store {
         events: &[EventRow],
     ) -> Result<usize, StoreError> {
         let key = taken_key(sender);
-        let taken: i64 = self
-            .conn
-            .query_row("SELECT value FROM store_meta WHERE key = ?1", [&key], |r| {
-                r.get(0)
-            })
-            .optional()
-            .sql("read a site's events mark")?
-            .unwrap_or(0);
+        let taken = super::meta::get(&self.conn, &key)?.unwrap_or(0);
         let new: Vec<EventRow> = events
             .iter()
             .filter(|e| e.id > taken)
@@ -102,12 +79,7 @@ impl Store {
         };
         let tx = self.conn.transaction().sql("begin site events")?;
         super::events::insert_rows(&tx, &new)?;
-        tx.execute(
-            "INSERT INTO store_meta (key, value) VALUES (?1, ?2)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            params![key, newest],
-        )
-        .sql("write a site's events mark")?;
+        super::meta::put(&tx, &key, newest)?;
         tx.commit().sql("commit site events")?;
         Ok(new.len())
     }

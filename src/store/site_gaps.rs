@@ -10,7 +10,7 @@ use super::Store;
 use super::error::{SqlContext, StoreError};
 use super::types::{GapRecord, SeriesKey};
 use crate::types::UnixMillis;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 /// The `store_meta` key of the newest gap id the central acknowledged.
 const CURSOR_KEY: &str = "site_gaps_acked";
@@ -22,17 +22,6 @@ pub struct NumberedGap {
     pub gap: GapRecord,
 }
 
-fn read_meta(store: &Store, key: &str) -> Result<i64, StoreError> {
-    let v: Option<i64> = store
-        .conn
-        .query_row("SELECT value FROM store_meta WHERE key = ?1", [key], |r| {
-            r.get(0)
-        })
-        .optional()
-        .sql("read a site gaps mark")?;
-    Ok(v.unwrap_or(0))
-}
-
 /// The central's `store_meta` key of the newest gap id taken from `sender`.
 fn taken_key(sender: &str) -> String {
     format!("site_gaps_taken:{sender}")
@@ -41,19 +30,12 @@ fn taken_key(sender: &str) -> String {
 impl Store {
     /// The newest gap id the central acknowledged (0: none yet).
     pub fn site_gaps_cursor(&self) -> Result<i64, StoreError> {
-        read_meta(self, CURSOR_KEY)
+        Ok(super::meta::get(&self.conn, CURSOR_KEY)?.unwrap_or(0))
     }
 
     /// Records that the central acknowledged every gap up to `id`.
     pub fn set_site_gaps_cursor(&mut self, id: i64) -> Result<(), StoreError> {
-        self.conn
-            .execute(
-                "INSERT INTO store_meta (key, value) VALUES (?1, ?2)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                params![CURSOR_KEY, id],
-            )
-            .sql("write the site gaps cursor")?;
-        Ok(())
+        super::meta::put(&self.conn, CURSOR_KEY, id)
     }
 
     /// Gaps (of a series, or store-wide) with an id above `after`, oldest first, at most `limit`; when `after` is above
@@ -114,7 +96,7 @@ impl Store {
         devices: &[String],
     ) -> Result<usize, StoreError> {
         let key = taken_key(sender);
-        let taken = read_meta(self, &key)?;
+        let taken = super::meta::get(&self.conn, &key)?.unwrap_or(0);
         let Some(newest) = gaps.iter().map(|g| g.id).max().filter(|n| *n > taken) else {
             return Ok(0);
         };
@@ -145,12 +127,7 @@ impl Store {
                 }
             }
         }
-        tx.execute(
-            "INSERT INTO store_meta (key, value) VALUES (?1, ?2)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            params![key, newest],
-        )
-        .sql("write a site's gaps mark")?;
+        super::meta::put(&tx, &key, newest)?;
         tx.commit().sql("commit site gaps")?;
         Ok(written)
     }
