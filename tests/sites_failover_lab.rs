@@ -145,35 +145,6 @@ fn cut_and_heal(lab: &Lab, hooks: &support::Hooks, central_addr: &str, table: &s
     });
 }
 
-/// A syslog message from `dev` to the site poller.
-fn log_to_site(lab: &Lab, site_addr: &str, text: &str) {
-    let out = lab
-        .command_in("dev", "logger")
-        .unwrap()
-        .args(["--udp", "--rfc5424", "-n", site_addr, "-P"])
-        .arg(SITE_SYSLOG.to_string())
-        .args(["-p", "daemon.warning", "-t", "ifmgr", text])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "logger: {out:?}");
-}
-
-/// The syslog messages at the central at `node`:`port`, sorted.
-fn syslog_at(lab: &Lab, node: &str, port: u16) -> Vec<String> {
-    let Some(body) = support::get_in(lab, node, port, "/api/events?kind=syslog&since=1h") else {
-        return vec![];
-    };
-    let v: Value = serde_json::from_str(&body).unwrap_or_default();
-    let mut texts: Vec<String> = v["events"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e["message"].as_str().map(String::from))
-        .collect();
-    texts.sort();
-    texts
-}
-
 /// The outcomes of `db`'s outbox rows for the site alert.
 fn outcomes(db: &std::path::Path) -> Vec<Option<String>> {
     let c = support::crash::read_only(db);
@@ -263,7 +234,7 @@ fn the_standby_central_takes_over_within_30_s_and_nothing_is_lost_or_told_twice(
         (up("noc", C1_API) && up("backup", C2_API)).then_some(())
     });
     assert_eq!(active(&lab, "backup", C2_API), Some(false), "c2 stands by");
-    log_to_site(&lab, &site_inner, "one: both centrals up");
+    support::nats::log_from_dev(&lab, &site_inner, SITE_SYSLOG, "one: both centrals up");
 
     // A cut while c1 is active: told once, by c1.
     cut_and_heal(&lab, &hooks, &central_addr, "fowan1", 2);
@@ -289,10 +260,10 @@ fn the_standby_central_takes_over_within_30_s_and_nothing_is_lost_or_told_twice(
     );
 
     // kill -9 of the active central.
-    log_to_site(&lab, &site_inner, "two: just before the kill");
+    support::nats::log_from_dev(&lab, &site_inner, SITE_SYSLOG, "two: just before the kill");
     c1.kill_9();
     let killed = Instant::now();
-    log_to_site(&lab, &site_inner, "three: c1 dead");
+    support::nats::log_from_dev(&lab, &site_inner, SITE_SYSLOG, "three: c1 dead");
     let took = support::wait_until("c2 active", Duration::from_secs(40), || {
         (active(&lab, "backup", C2_API) == Some(true)).then(|| killed.elapsed())
     });
@@ -306,7 +277,7 @@ fn the_standby_central_takes_over_within_30_s_and_nothing_is_lost_or_told_twice(
     assert_eq!(told(&hooks).len(), 2, "nothing told twice at the takeover");
 
     // A cut after the takeover: told once, by c2.
-    log_to_site(&lab, &site_inner, "four: c2 active");
+    support::nats::log_from_dev(&lab, &site_inner, SITE_SYSLOG, "four: c2 active");
     cut_and_heal(&lab, &hooks, &central_addr, "fowan2", 4);
     std::thread::sleep(Duration::from_secs(3));
     let all = told(&hooks);
@@ -349,7 +320,7 @@ fn the_standby_central_takes_over_within_30_s_and_nothing_is_lost_or_told_twice(
     support::wait_until(
         "every syslog message at c2",
         Duration::from_secs(20),
-        || (syslog_at(&lab, "backup", C2_API) == want).then_some(()),
+        || (support::nats::syslog_texts(&lab, "backup", C2_API) == want).then_some(()),
     );
 
     // c1 back on its old store: it stands by (c2 holds the lease) and its

@@ -46,35 +46,6 @@ const RULE: &str = "site_poller_unreachable";
 const CUT: Duration = Duration::from_secs(8);
 const SITE_SYSLOG: u16 = 15_172;
 
-/// A syslog message from `dev` to the site poller (RFC 5424 over UDP).
-fn log_to_site(lab: &Lab, site_addr: &str, text: &str) {
-    let out = lab
-        .command_in("dev", "logger")
-        .unwrap()
-        .args(["--udp", "--rfc5424", "-n", site_addr, "-P"])
-        .arg(SITE_SYSLOG.to_string())
-        .args(["-p", "daemon.warning", "-t", "ifmgr", text])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "logger: {out:?}");
-}
-
-/// The central's stored syslog messages from the site (their text).
-fn central_syslog(lab: &Lab) -> Vec<String> {
-    let Some(body) = support::noc_get(lab, CENTRAL_API, "/api/events?kind=syslog&since=1h") else {
-        return vec![];
-    };
-    let v: Value = serde_json::from_str(&body).unwrap_or_default();
-    let mut texts: Vec<String> = v["events"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e["message"].as_str().map(String::from))
-        .collect();
-    texts.sort();
-    texts
-}
-
 /// The central's map: the site's devices by sysName (id, site, the
 /// reachability and whether it is stale) and its links as sysName pairs.
 struct Map {
@@ -288,15 +259,23 @@ fn the_central_maps_a_sites_devices_and_a_silent_site_is_stale_not_down() {
     // The site's events reach the central: one before the cut, three
     // during it (kept at the site, sent after the heal).
     let site_addr = lab.link_addrs("dev:eth1").unwrap().1.unwrap().to_string();
-    log_to_site(&lab, &site_addr, "before the cut");
+    support::nats::log_from_dev(&lab, &site_addr, SITE_SYSLOG, "before the cut");
     support::wait_until(
         "the site's syslog at the central",
         Duration::from_secs(15),
-        || (central_syslog(&lab) == ["before the cut"]).then_some(()),
+        || {
+            (support::nats::syslog_texts(&lab, "noc", CENTRAL_API) == ["before the cut"])
+                .then_some(())
+        },
     );
     support::nats::cut(&lab, "site", "mapcut", &central_addr);
     for i in 1..=3 {
-        log_to_site(&lab, &site_addr, &format!("during the cut {i}"));
+        support::nats::log_from_dev(
+            &lab,
+            &site_addr,
+            SITE_SYSLOG,
+            &format!("during the cut {i}"),
+        );
     }
     let cut_at = Instant::now();
     // Every second of the cut: no site device is ever down at the central.
@@ -348,12 +327,12 @@ fn the_central_maps_a_sites_devices_and_a_silent_site_is_stale_not_down() {
         "the events of the cut at the central, each once",
         Duration::from_secs(15),
         || {
-            let got = central_syslog(&lab);
+            let got = support::nats::syslog_texts(&lab, "noc", CENTRAL_API);
             (got.len() >= 4).then_some(got)
         },
     );
     assert_eq!(
-        central_syslog(&lab),
+        support::nats::syslog_texts(&lab, "noc", CENTRAL_API),
         [
             "before the cut",
             "during the cut 1",

@@ -187,3 +187,34 @@ pub fn differences(site: &Rows, central: &Rows) -> (usize, usize, usize) {
 pub fn now_ms() -> i64 {
     nocmap::types::UnixMillis::now().0
 }
+
+/// A syslog message (RFC 5424 over UDP, daemon.warning, tag `ifmgr`) from
+/// `dev` to a site poller's syslog receiver at `addr`:`port`.
+pub fn log_from_dev(lab: &Lab, addr: &str, port: u16, text: &str) {
+    let out = lab
+        .command_in("dev", "logger")
+        .unwrap()
+        .args(["--udp", "--rfc5424", "-n", addr, "-P"])
+        .arg(port.to_string())
+        .args(["-p", "daemon.warning", "-t", "ifmgr", text])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "logger: {out:?}");
+}
+
+/// The syslog messages (their text, sorted) of the last hour stored by
+/// the `serve` at `node`:`port` (none while it does not answer).
+pub fn syslog_texts(lab: &Lab, node: &str, port: u16) -> Vec<String> {
+    let Some(body) = super::get_in(lab, node, port, "/api/events?kind=syslog&since=1h") else {
+        return vec![];
+    };
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+    let mut texts: Vec<String> = v["events"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["message"].as_str().map(String::from))
+        .collect();
+    texts.sort();
+    texts
+}
