@@ -37,9 +37,10 @@ const LAB: Routers = Routers::new(
     "noc:eth0 - site:eth0, site:eth1 - dev:eth1",
 );
 /// The same network under its own name and range, for a long measured
-/// cut (`NOCMAP_SITES_CUT_S`) that may run beside the suite.
+/// cut (`NOCMAP_SITES_CUT_S`) that may run beside the suite — and beside
+/// `.ci/run`, whose clean-up of leftover `nats*` labs it must escape.
 const LONG_LAB: Routers = Routers::new(
-    "natslong",
+    "longcut",
     "10.141.0.0/16",
     "noc:eth0 - site:eth0, site:eth1 - dev:eth1",
 );
