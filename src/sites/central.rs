@@ -285,7 +285,7 @@ async fn consume(
                         };
                         // Acknowledged only once committed; a failed write is
                         // delivered again after ACK_WAIT.
-                        block_in_place(|| store.write_batch(&written))?;
+                        nak_on_err(&msg, block_in_place(|| store.write_batch(&written))).await?;
                         sites.wiring.status.observe_delays(
                             site,
                             delay::Arrival::of(batch.backfill),
@@ -304,7 +304,11 @@ async fn consume(
                 // is written once (the site's ids are remembered).
                 Ok(batch) => {
                     let sender = batch.sender();
-                    block_in_place(|| store.insert_site_events(&sender, &batch.events))?;
+                    nak_on_err(
+                        &msg,
+                        block_in_place(|| store.insert_site_events(&sender, &batch.events)),
+                    )
+                    .await?;
                 }
                 Err(e) => tracing::warn!(site, error = %e, "central: site events dropped"),
             },
@@ -321,7 +325,11 @@ async fn consume(
                     });
                     let gaps = batch.to_gaps();
                     let sender = batch.sender();
-                    block_in_place(|| store.insert_site_gaps(&sender, site, &gaps, &devices))?;
+                    nak_on_err(
+                        &msg,
+                        block_in_place(|| store.insert_site_gaps(&sender, site, &gaps, &devices)),
+                    )
+                    .await?;
                 }
                 Err(e) => tracing::warn!(site, error = %e, "central: site gaps dropped"),
             },
@@ -399,6 +407,20 @@ async fn consume(
         }
     }
     Ok(())
+}
+
+/// A failed write's message is given back at once (a negative
+/// acknowledgement: delivered again now, not after [`ACK_WAIT`]).
+async fn nak_on_err<T>(
+    msg: &async_nats::jetstream::Message,
+    written: Result<T, crate::store::StoreError>,
+) -> Result<T, crate::store::StoreError> {
+    if written.is_err() {
+        let _ = msg
+            .ack_with(async_nats::jetstream::AckKind::Nak(None))
+            .await;
+    }
+    written
 }
 
 /// Whether `seq` is the site's newest message of its kind; if so it is

@@ -160,7 +160,10 @@ impl Store {
         active: Option<&[ActiveAlertRow]>,
         now_ms: UnixMillis,
     ) -> Result<Vec<i64>, StoreError> {
-        let tx = self.conn.transaction().sql("begin alert record")?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .sql("begin alert record")?;
         let mut ids = Vec::with_capacity(events.len());
         {
             let mut hist = tx
@@ -436,7 +439,10 @@ impl Store {
         outbox_before_ms: UnixMillis,
         history_before_ms: UnixMillis,
     ) -> Result<(usize, usize), StoreError> {
-        let tx = self.conn.transaction().sql("begin alert prune")?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .sql("begin alert prune")?;
         let outbox = tx
             .execute(
                 &format!(

@@ -20,7 +20,10 @@ impl Store {
         topology: &Topology,
     ) -> Result<(), StoreError> {
         let json = serde_json::to_string(topology)?;
-        let tx = self.conn.transaction().sql("begin baseline save")?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .sql("begin baseline save")?;
         tx.execute(
             "DELETE FROM topology_snapshots WHERE id = (SELECT value FROM store_meta WHERE key = ?1)",
             [BASELINE_KEY],

@@ -206,7 +206,10 @@ pub(super) fn insert_rows(
 impl Store {
     /// Writes events in one transaction; returns how many.
     pub fn insert_events(&mut self, events: &[EventRow]) -> Result<usize, StoreError> {
-        let tx = self.conn.transaction().sql("begin events insert")?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .sql("begin events insert")?;
         insert_rows(&tx, events)?;
         tx.commit().sql("commit events insert")?;
         Ok(events.len())

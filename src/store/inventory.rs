@@ -16,7 +16,10 @@ impl Store {
         topology: &Topology,
     ) -> Result<(), StoreError> {
         let json = serde_json::to_string(topology)?;
-        let tx = self.conn.transaction().sql("begin topology save")?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .sql("begin topology save")?;
         {
             let mut device = tx
                 .prepare_cached(

@@ -22,7 +22,10 @@ impl Store {
         positions: &BTreeMap<String, MapPosition>,
         now: UnixMillis,
     ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction().sql("begin positions save")?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .sql("begin positions save")?;
         {
             let mut stmt = tx
                 .prepare_cached(

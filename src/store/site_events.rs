@@ -77,7 +77,10 @@ impl Store {
         let Some(newest) = events.iter().map(|e| e.id).max().filter(|n| *n > taken) else {
             return Ok(0);
         };
-        let tx = self.conn.transaction().sql("begin site events")?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .sql("begin site events")?;
         super::events::insert_rows(&tx, &new)?;
         super::meta::put(&tx, &key, newest)?;
         tx.commit().sql("commit site events")?;

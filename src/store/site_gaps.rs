@@ -100,7 +100,10 @@ impl Store {
         let Some(newest) = gaps.iter().map(|g| g.id).max().filter(|n| *n > taken) else {
             return Ok(0);
         };
-        let tx = self.conn.transaction().sql("begin site gaps")?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .sql("begin site gaps")?;
         let mut written = 0;
         for g in gaps.iter().filter(|g| g.id > taken) {
             let gap = &g.gap;

@@ -90,7 +90,10 @@ impl Store {
 
     /// Forgets acknowledged entries, in one transaction.
     pub fn journal_acked(&mut self, seqs: &[u64]) -> Result<(), StoreError> {
-        let tx = self.conn.transaction().sql("begin journal ack")?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .sql("begin journal ack")?;
         {
             let mut del = tx
                 .prepare_cached("DELETE FROM site_journal WHERE seq = ?1")
