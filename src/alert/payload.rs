@@ -48,6 +48,16 @@ impl NotificationId<'_> {
     }
 }
 
+/// This box's name among several (`[nats] site`, and `.central_id` at a
+/// central of a pair, whose two stores number their notifications each),
+/// which prefixes its notification ids; None for a box on its own.
+pub fn origin(config: &crate::config::Config) -> Option<String> {
+    config.nats.as_ref().map(|n| match &n.central_id {
+        Some(id) if n.role == crate::config::NatsRole::Central => format!("{}.{id}", n.site),
+        _ => n.site.clone(),
+    })
+}
+
 /// Alertmanager's "not ended" time.
 const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
 

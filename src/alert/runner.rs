@@ -178,7 +178,7 @@ pub fn spawn(
     if config.alerts.is_empty() && external.is_none() {
         return Ok(None);
     }
-    let origin = origin(config);
+    let origin = super::payload::origin(config);
     let mut receivers = Vec::new();
     let tags = device_tags(config, live.clone());
     for r in &config.receivers {
@@ -228,16 +228,6 @@ pub fn spawn(
     Ok(Some(start(
         config, live, store, receivers, io, inputs, stop,
     )?))
-}
-
-/// This box's name among several (`[nats] site`, and `.central_id` at a
-/// central of a pair, whose two stores number their notifications each),
-/// which prefixes its notification ids; None for a box on its own.
-pub fn origin(config: &Config) -> Option<String> {
-    config.nats.as_ref().map(|n| match &n.central_id {
-        Some(id) if n.role == crate::config::NatsRole::Central => format!("{}.{id}", n.site),
-        _ => n.site.clone(),
-    })
 }
 
 /// What the runner takes in besides the live picture.

@@ -133,7 +133,7 @@ impl Prepared {
             syslog: counted.syslog,
             sites: counted.sites,
             event_tap: counted.event_tap,
-            origin: crate::alert::runner::origin(config),
+            origin: crate::alert::payload::origin(config),
         };
         Ok(crate::server::serve_isolated(
             self.listener,
