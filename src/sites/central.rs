@@ -119,7 +119,7 @@ impl Sites {
                 None => true,
                 Some(p) => self
                     .members_heard
-                    .get(&sender(site, Some(p)))
+                    .get(&wire::sender(site, Some(p)))
                     .is_some_and(|(at, every)| now - at <= 3 * every),
             })
             .collect();
@@ -338,7 +338,7 @@ async fn consume(
                     Ok(beat) if beat.site == site => {
                         let now = UnixMillis::now().0;
                         if beat.poller.is_some() && now - beat.at <= 3 * beat.every_ms {
-                            let key = sender(site, beat.poller.as_deref());
+                            let key = wire::sender(site, beat.poller.as_deref());
                             // Arrival, on the central's clock (a replayed
                             // old heartbeat says nothing).
                             sites.members_heard.insert(key, (now, beat.every_ms));
@@ -374,7 +374,7 @@ async fn consume(
             wire::Kind::Verdicts => match wire::SiteVerdicts::decode(&msg.payload, site) {
                 Ok(v) => {
                     let seq = msg.info().map(|i| i.stream_sequence).unwrap_or(0);
-                    let key = sender(site, v.poller.as_deref());
+                    let key = wire::sender(site, v.poller.as_deref());
                     if let Some(before) = newer(&mut sites.verdicts_seq, &key, seq) {
                         superseded = before;
                         // When the stream took it in (the server's clock; a
@@ -432,15 +432,6 @@ fn newer(seqs: &mut BTreeMap<String, u64>, site: &str, seq: u64) -> Option<Optio
     }
     seqs.insert(site.to_string(), seq);
     Some(before)
-}
-
-/// Who sent a site's verdicts or heartbeat: the site, or in a poller group
-/// the site and the member (`.` is in no site name).
-fn sender(site: &str, poller: Option<&str>) -> String {
-    match poller {
-        Some(p) => format!("{site}.{p}"),
-        None => site.to_string(),
-    }
 }
 
 /// The log line of a site's change.

@@ -26,6 +26,15 @@ pub fn central_consumer(central_id: Option<&str>) -> String {
     }
 }
 
+/// Who sent a site's message: the site, or in a poller group the site and
+/// the member (`.` is in no site name) — each member numbers its own.
+pub fn sender(site: &str, poller: Option<&str>) -> String {
+    match poller {
+        Some(p) => format!("{site}.{p}"),
+        None => site.to_string(),
+    }
+}
+
 /// A site's samples subject.
 pub fn samples_subject(site: &str) -> String {
     format!("nocmap.site.{site}.samples")

@@ -33,19 +33,13 @@ impl EventBatch {
     pub fn message_id(&self) -> String {
         let first = self.events.first().map_or(0, |e| e.id);
         let last = self.events.last().map_or(0, |e| e.id);
-        match &self.poller {
-            Some(p) => format!("{}.{p}:ev:{first}-{last}", self.site),
-            None => format!("{}:ev:{first}-{last}", self.site),
-        }
+        format!("{}:ev:{first}-{last}", self.sender())
     }
 
     /// Whose ids these are: the site, or the site and the group member
     /// (`.` is in no site name) — the central's mark of what it took.
     pub fn sender(&self) -> String {
-        match &self.poller {
-            Some(p) => format!("{}.{p}", self.site),
-            None => self.site.clone(),
-        }
+        super::wire::sender(&self.site, self.poller.as_deref())
     }
 
     /// The newest site event id in the batch.

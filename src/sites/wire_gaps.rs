@@ -74,10 +74,7 @@ impl GapBatch {
 
     /// Whose ids these are: the site, or `<site>.<member>` in a group.
     pub fn sender(&self) -> String {
-        match &self.poller {
-            Some(p) => format!("{}.{p}", self.site),
-            None => self.site.clone(),
-        }
+        super::wire::sender(&self.site, self.poller.as_deref())
     }
 
     /// The newest gap id in the batch.
