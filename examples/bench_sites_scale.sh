@@ -18,8 +18,10 @@
 # (commit time minus poll time, one observation per sample, every site
 # summed) the samples that arrived in the cycle and their poll-to-store
 # latency p50/p99, interpolated inside the buckets as PromQL's
-# histogram_quantile does; and the backfilled samples that arrived. The site's topology and verdicts, which the map
-# draws, travel apart from the samples (see the central's log).
+# histogram_quantile does; the backfilled samples that arrived; and the
+# poll-to-map latency p50/p99 (`kind="verdict"`: the time a device's new
+# verdict, which the map draws, reached the central's live map minus the
+# time of the poll behind it).
 #
 #   cargo build --release --bin nocmap --example sim_agents
 #   sudo examples/bench_sites_scale.sh [SITES 10] [AGENTS 200] [IFACES 50] [CYCLES 10] [POLL_S 60]
@@ -165,6 +167,7 @@ snap() { # $1 = file prefix
   metrics $CENTRAL_PORT > "$1.metrics"
   hist live < "$1.metrics" > "$1.hist"
   hist backfill < "$1.metrics" > "$1.bhist"
+  hist verdict < "$1.metrics" > "$1.vhist"
 }
 # One kind's buckets, every site summed: "le count" lines (+Inf as inf).
 hist() {
@@ -208,9 +211,9 @@ if [ "${CUT_S:-0}" -gt 0 ]; then
   echo "$(date -u +%H:%M:%S) nats-server running again"
 fi
 printf '%s load average %s\n' "$(date -u +%H:%M:%S)" "$(cut -d' ' -f1-3 /proc/loadavg)"
-row='%-5s %-8s %-8s %-8s %-9s %-7s %-7s %-9s %-8s %-8s %-9s %-7s\n'
-printf "$row" cycle central central pollers busiest agents nats live live live backfill load
-printf "$row" "" "CPU s" "RSS MiB" "CPU s" "poller s" "CPU s" "CPU s" samples "p50 s" "p99 s" samples "avg 1m"
+row='%-5s %-8s %-8s %-8s %-9s %-7s %-7s %-9s %-8s %-8s %-9s %-8s %-8s %-7s\n'
+printf "$row" cycle central central pollers busiest agents nats live live live backfill map map load
+printf "$row" "" "CPU s" "RSS MiB" "CPU s" "poller s" "CPU s" "CPU s" samples "p50 s" "p99 s" samples "p50 s" "p99 s" "avg 1m"
 snap "$work/c0"
 for c in $(seq 1 "$CYCLES"); do
   sleep "$POLL_S"
@@ -223,7 +226,8 @@ for c in $(seq 1 "$CYCLES"); do
   ncpu=$(awk -v a="$(cat "$p.ncpu")" -v b="$(cat "$n.ncpu")" 'BEGIN {printf "%.2f", b - a}')
   read -r arrived p50 p99 <<< "$(quantiles "$p" "$n")"
   read -r backfilled _ <<< "$(quantiles "$p" "$n" bhist)"
-  printf "$row" "$c" "$ccpu" "$crss" "$pall" "$pmax" "$sall" "$ncpu" "$arrived" "$p50" "$p99" "$backfilled" "$(cut -d' ' -f1 /proc/loadavg)"
+  read -r _ m50 m99 <<< "$(quantiles "$p" "$n" vhist)"
+  printf "$row" "$c" "$ccpu" "$crss" "$pall" "$pmax" "$sall" "$ncpu" "$arrived" "$p50" "$p99" "$backfilled" "$m50" "$m99" "$(cut -d' ' -f1 /proc/loadavg)"
   kill -0 "$central_pid" 2>/dev/null || { echo "the central is gone:"; tail -5 "$work/central.err"; exit 1; }
 done
 
@@ -233,6 +237,8 @@ read -r arrived p50 p99 <<< "$(quantiles "$work/c0" "$n")"
 echo "live samples at the central: $arrived, poll-to-store latency p50 $p50 s, p99 $p99 s"
 read -r arrived p50 p99 <<< "$(quantiles "$work/c0" "$n" bhist)"
 echo "backfilled samples at the central: $arrived, latency p50 $p50 s, p99 $p99 s"
+read -r arrived p50 p99 <<< "$(quantiles "$work/c0" "$n" vhist)"
+echo "new device verdicts at the central's map: $arrived, poll-to-map latency p50 $p50 s, p99 $p99 s"
 awk '/^nocmap_site_delay_seconds_count\{/ {print "  " $0}' "$n.metrics"
 echo "central: VmHWM $(awk '/^VmHWM/{print $2 / 1024 " MiB"}' "/proc/$central_pid/status"), store $(du -sm "$work"/central.db* | awk '{s += $1} END {print s " MiB"}')"
 echo "pollers: RSS MiB $(awk '{printf "%d ", $1 / 1024}' "$n.prss")"

@@ -157,6 +157,18 @@ async fn promtool_finds_nothing_to_lint() {
         [1_000, 1_300],
         nocmap::types::UnixMillis(1_500),
     );
+    // r1 polled 0.3 s before its verdict reached the map.
+    let verdict = nocmap::sites::wire::WireVerdict {
+        device: "r1".into(),
+        reachability: nocmap::live::Reachability::Up,
+        since_ms: None,
+        last_icmp_ms: None,
+        rtt_avg_ms: None,
+        loss_pct: None,
+        snmp_ok: Some(true),
+        last_snmp_ms: Some(1_200),
+    };
+    sites.observe_verdicts("b1", "b1", &[verdict], nocmap::types::UnixMillis(1_500));
     state.sites = Some(std::sync::Arc::new(sites));
     let srv = start(state);
     let r = get(srv.addr, "/metrics", None).await;
@@ -172,6 +184,8 @@ async fn promtool_finds_nothing_to_lint() {
         "nocmap_site_delay_seconds_bucket{site=\"b1\",kind=\"live\",le=\"0.25\"} 1",
         "nocmap_site_delay_seconds_bucket{site=\"b1\",kind=\"live\",le=\"0.5\"} 2",
         "nocmap_site_delay_seconds_count{site=\"b1\",kind=\"backfill\"} 0",
+        "nocmap_site_delay_seconds_bucket{site=\"b1\",kind=\"verdict\",le=\"0.25\"} 0",
+        "nocmap_site_delay_seconds_bucket{site=\"b1\",kind=\"verdict\",le=\"0.5\"} 1",
     ] {
         assert!(r.body.contains(family), "no {family} in\n{}", r.body);
     }

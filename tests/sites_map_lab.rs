@@ -161,6 +161,20 @@ fn site_up(lab: &Lab) -> Option<f64> {
         .and_then(|v| v.trim().parse().ok())
 }
 
+/// The central's `nocmap_site_delay_seconds{kind="verdict"}` of the site:
+/// how many new verdicts reached its map, and their delays' sum.
+fn verdict_delays(lab: &Lab) -> Option<(f64, f64)> {
+    let text = support::noc_get(lab, CENTRAL_API, "/metrics")?;
+    let value = |suffix: &str| {
+        let name =
+            format!("nocmap_site_delay_seconds_{suffix}{{site=\"{SITE}\",kind=\"verdict\"}} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(name.as_str()))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+    };
+    Some((value("count")?, value("sum")?))
+}
+
 /// The notifications the receiver got of the site alert: their status.
 fn told(hooks: &support::Hooks) -> Vec<String> {
     hooks
@@ -254,6 +268,20 @@ fn the_central_maps_a_sites_devices_and_a_silent_site_is_stale_not_down() {
         || (site_link(&lab)? == ("ok".to_string(), true)).then_some(()),
     );
     assert_eq!(site_up(&lab), Some(1.0), "nocmap_site_up before the cut");
+    // How late the map is: each new verdict (the site polls every 2 s, its
+    // ICMP rounds every 1 s, verdicts sent every few seconds) counted once,
+    // from its poll on the site to the central's map, within seconds.
+    let (count, sum) = support::wait_until(
+        "verdicts counted in nocmap_site_delay_seconds{kind=\"verdict\"}",
+        Duration::from_secs(20),
+        || verdict_delays(&lab).filter(|(n, _)| *n >= 4.0),
+    );
+    let mean = sum / count;
+    eprintln!("poll-to-map delay: {count} new verdicts, mean {mean:.2} s");
+    assert!(
+        (0.0..10.0).contains(&mean),
+        "poll-to-map delay: mean {mean:.2} s over {count} verdicts"
+    );
     assert!(site_alerts(&lab).is_empty());
 
     // The site's events reach the central: one before the cut, three

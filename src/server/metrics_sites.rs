@@ -74,7 +74,8 @@ pub fn families(sites: &[(String, bool)]) -> Vec<Family> {
 
 /// `nocmap_site_delay_seconds{site,kind}`: per site, how late its samples
 /// reached the central's store (commit time minus poll time), `kind`
-/// `live` or `backfill`.
+/// `live` or `backfill`; and how late its devices' new verdicts reached the
+/// central's map (`kind="verdict"`: arrival minus the newest poll's time).
 pub fn delay_family(delays: &[(String, Arrival, Histogram)]) -> Family {
     let mut samples = Vec::new();
     for (site, arrival, h) in delays {
@@ -111,7 +112,7 @@ pub fn delay_family(delays: &[(String, Arrival, Histogram)]) -> Family {
     }
     Family {
         name: "nocmap_site_delay_seconds",
-        help: "How late a site's samples reached the central's store: commit time minus the sample's poll time (site clock), one observation per sample; kind live (sent as polled) or backfill (held back by a WAN cut or a restart).",
+        help: "How late a site's samples reached the central's store: commit time minus the sample's poll time (site clock), one observation per sample; kind live (sent as polled) or backfill (held back by a WAN cut or a restart). Kind verdict: how late a device's new verdict reached the central's map, arrival minus the time of its newest poll, ICMP or SNMP (site clock).",
         kind: MetricKind::Histogram,
         samples,
     }

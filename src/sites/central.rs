@@ -385,6 +385,12 @@ async fn consume(
                             .unwrap_or(i64::MAX);
                         let received = UnixMillis(UnixMillis::now().0.min(published));
                         sites.apply_interfaces(site, &v.interfaces, received);
+                        sites.wiring.status.observe_verdicts(
+                            site,
+                            &key,
+                            &v.devices,
+                            UnixMillis::now(),
+                        );
                         sites.verdicts.insert(key, v);
                         sites.apply(site);
                     }

@@ -9,7 +9,15 @@
 //! negative delay (the site's clock ahead of the central's) counts as 0;
 //! any steady offset between the two clocks is inside the figure. A batch
 //! JetStream delivers again (the central stopped between commit and ack)
-//! is counted again. No clock, no I/O: the caller passes the commit time.
+//! is counted again.
+//!
+//! The map's delay is counted beside them (`kind="verdict"`): for each
+//! device of a site's verdicts whose newest poll (its last ICMP round or
+//! SNMP poll, whichever is later) is newer than the one the central last
+//! took for it, the time it reached the central's live map minus that
+//! poll's time. A verdict sent again unchanged (every few
+//! seconds while nothing moves) is not counted again. No clock, no I/O:
+//! the caller passes the commit or arrival time.
 use crate::types::UnixMillis;
 use std::collections::BTreeMap;
 
@@ -22,11 +30,13 @@ pub const BUCKETS_S: [f64; 16] = [
     604800.0,
 ];
 
-/// How a batch came: sent as soon as it was polled, or from the backlog.
+/// How a batch came: sent as soon as it was polled, or from the backlog;
+/// or a device's verdict reaching the central's map.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Arrival {
     Live,
     Backfill,
+    Verdict,
 }
 
 impl Arrival {
@@ -35,6 +45,7 @@ impl Arrival {
         match self {
             Arrival::Live => "live",
             Arrival::Backfill => "backfill",
+            Arrival::Verdict => "verdict",
         }
     }
 
@@ -91,7 +102,12 @@ impl Histogram {
 
 /// Every site's histograms, by site and arrival.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct SiteDelays(BTreeMap<(String, Arrival), Histogram>);
+pub struct SiteDelays {
+    histograms: BTreeMap<(String, Arrival), Histogram>,
+    /// By sender (a site, or a poller group's member), each device's
+    /// newest poll already counted (Unix ms, the site's clock).
+    rounds: BTreeMap<String, BTreeMap<String, i64>>,
+}
 
 impl SiteDelays {
     /// Counts a batch of `site` committed at `committed`: one delay per
@@ -106,21 +122,48 @@ impl SiteDelays {
         committed: UnixMillis,
     ) {
         for a in [Arrival::Live, Arrival::Backfill] {
-            if !self.0.contains_key(&(site.to_string(), a)) {
-                self.0.insert((site.to_string(), a), Histogram::default());
-            }
+            self.histogram(site, a);
         }
-        let Some(h) = self.0.get_mut(&(site.to_string(), arrival)) else {
-            return;
-        };
+        let h = self.histogram(site, arrival);
         for t in sample_times {
             h.observe((committed.0 - t) as f64 / 1_000.0);
         }
     }
 
+    /// Counts the verdicts `sender` (of `site`) sent, taken into the map at
+    /// `taken`: one delay per device whose newest poll (`(device, poll)`,
+    /// Unix ms on the site's clock) is newer than the last one counted for
+    /// it. Devices the sender no longer lists are forgotten.
+    pub fn observe_verdicts<'a>(
+        &mut self,
+        site: &str,
+        sender: &str,
+        rounds: impl IntoIterator<Item = (&'a str, Option<i64>)>,
+        taken: UnixMillis,
+    ) {
+        let before = self.rounds.remove(sender).unwrap_or_default();
+        let mut now = BTreeMap::new();
+        let h = self.histogram(site, Arrival::Verdict);
+        for (device, round) in rounds {
+            let Some(round) = round else { continue };
+            if before.get(device).is_none_or(|b| round > *b) {
+                h.observe((taken.0 - round) as f64 / 1_000.0);
+            }
+            let kept = before.get(device).map_or(round, |b| round.max(*b));
+            now.insert(device.to_string(), kept);
+        }
+        self.rounds.insert(sender.to_string(), now);
+    }
+
+    fn histogram(&mut self, site: &str, arrival: Arrival) -> &mut Histogram {
+        self.histograms
+            .entry((site.to_string(), arrival))
+            .or_default()
+    }
+
     /// Every histogram, by site then arrival (live first).
     pub fn snapshot(&self) -> Vec<(String, Arrival, Histogram)> {
-        self.0
+        self.histograms
             .iter()
             .map(|((site, a), h)| (site.clone(), *a, h.clone()))
             .collect()
@@ -189,5 +232,51 @@ mod tests {
         assert_eq!(le(live, 60.0), live.count());
         assert_eq!(le(&s[1].2, 900.0), 0);
         assert_eq!(le(&s[1].2, 3600.0), 1);
+    }
+
+    #[test]
+    fn a_verdict_counts_once_per_new_icmp_round() {
+        let mut d = SiteDelays::default();
+        let at = |ms: i64| UnixMillis(1_000_000 + ms);
+        // r1's round 1.5 s before it reached the map; r2 has had none.
+        d.observe_verdicts(
+            "b1",
+            "b1",
+            [("r1", Some(1_000_000)), ("r2", None)],
+            at(1_500),
+        );
+        // Sent again unchanged 5 s later: nothing new to count.
+        d.observe_verdicts(
+            "b1",
+            "b1",
+            [("r1", Some(1_000_000)), ("r2", None)],
+            at(6_500),
+        );
+        // r1's next round, and r2's first; an older round (a message read
+        // out of order) is not counted.
+        d.observe_verdicts(
+            "b1",
+            "b1",
+            [("r1", Some(1_010_000)), ("r2", Some(1_009_000))],
+            at(10_400),
+        );
+        d.observe_verdicts("b1", "b1", [("r1", Some(1_005_000))], at(11_000));
+        // A member of a poller group keeps its own rounds.
+        d.observe_verdicts("b1", "b1.m2", [("r1", Some(1_005_000))], at(11_000));
+        let s = d.snapshot();
+        assert_eq!(s.len(), 1, "only the verdict histogram: {s:?}");
+        let (site, kind, h) = &s[0];
+        assert_eq!((site.as_str(), *kind), ("b1", Arrival::Verdict));
+        assert_eq!(kind.as_str(), "verdict");
+        assert_eq!(h.count(), 4);
+        assert!(
+            (h.sum_s() - (1.5 + 0.4 + 1.4 + 6.0)).abs() < 1e-9,
+            "{}",
+            h.sum_s()
+        );
+        // r2 was forgotten when b1 stopped listing it: it counts again
+        // when it comes back (a device moving between group members).
+        d.observe_verdicts("b1", "b1", [("r2", Some(1_009_000))], at(12_000));
+        assert_eq!(d.snapshot()[0].2.count(), 5);
     }
 }

@@ -95,6 +95,29 @@ impl SiteStatus {
             .observe_batch(site, arrival, sample_times, committed);
     }
 
+    /// Counts how late the devices' new verdicts of `sender` reached the
+    /// map ([`delay::SiteDelays::observe_verdicts`]).
+    pub fn observe_verdicts(
+        &self,
+        site: &str,
+        sender: &str,
+        verdicts: &[wire::WireVerdict],
+        taken: crate::types::UnixMillis,
+    ) {
+        self.delays
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .observe_verdicts(
+                site,
+                sender,
+                verdicts.iter().map(|v| {
+                    let newest = v.last_icmp_ms.max(v.last_snmp_ms);
+                    (v.device.as_str(), newest)
+                }),
+                taken,
+            );
+    }
+
     /// Every site's delay histograms, by site then arrival.
     pub fn delays(&self) -> Vec<(String, delay::Arrival, delay::Histogram)> {
         self.delays
