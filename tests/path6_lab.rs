@@ -20,6 +20,7 @@
 //! fd13:7:0:L::/64 per link L, the first end ::1, the second ::2.
 #[macro_use]
 mod support;
+use support::diamond6::{Diamond6, ip, links_toml, owner, routed_path, settled};
 use support::lab::LabToml;
 
 use nocmap_lab::Lab;
@@ -27,146 +28,36 @@ use serde_json::Value;
 use std::net::{IpAddr, Ipv6Addr};
 use std::time::{Duration, Instant};
 
-/// The links in order: link L (1-based) is fd13:7:0:L::/64.
-const LINKS: [(&str, &str); 6] = [
-    ("noc:eth0", "r1:eth0"),
-    ("r1:eth1", "r2:eth1"),
-    ("r1:eth2", "r3:eth2"),
-    ("r2:eth3", "r4:eth3"),
-    ("r3:eth4", "r4:eth4"),
-    ("r4:eth5", "h1:eth0"),
-];
-
-const NODES: [&str; 6] = ["noc", "r1", "r2", "r3", "r4", "h1"];
+/// fd13:7::/48.
+const D: Diamond6 = Diamond6 { seg: 7 };
 
 fn lab_toml() -> String {
-    let links: Vec<String> = LINKS.iter().map(|(a, b)| format!("{a} - {b}")).collect();
     LabToml::new("pth6", "10.112.0.0/22")
         .routers(&["r1", "r2", "r3", "r4"])
         .node("h1", "host", "snmp = false\nlldp = false")
-        .links(&links.join(", "))
+        .links(&links_toml())
         .build()
 }
 
-/// The address of link `link`'s end `end` (1: first, 2: second).
-fn addr(link: u16, end: u16) -> Ipv6Addr {
-    Ipv6Addr::new(0xfd13, 7, 0, link, 0, 0, 0, end)
-}
-
-fn net(link: u16) -> String {
-    format!("fd13:7:0:{link}::/64")
-}
-
-fn ip(lab: &Lab, node: &str, cmd: &str) -> String {
-    let args: Vec<&str> = cmd.split(' ').collect();
-    support::ok_stdout(lab, node, "ip", &args)
-}
-
-fn sysctl(lab: &Lab, node: &str, setting: &str) {
-    support::ok_stdout(lab, node, "sysctl", &["-qw", setting]);
-}
-
-/// IPv6 on every link end, forwarding on the routers, no ICMPv6 rate limit,
-/// and static routes: the noc reaches fd13:7::/48 through r1; r1 reaches
-/// r4's and h1's links through r2 and r4's other link through r3; r4 and h1
+/// Static routes: the noc reaches fd13:7::/48 through r1; r1 reaches r4's
+/// and h1's links through r2 and r4's other link through r3; r4 and h1
 /// return through r2. r3 knows r4's link to r2 through r4 (for the route
 /// change).
 fn ipv6_plan(lab: &Lab) {
-    for node in NODES {
-        sysctl(lab, node, "net.ipv6.conf.all.disable_ipv6=0");
-        sysctl(lab, node, "net.ipv6.conf.default.disable_ipv6=0");
-        sysctl(lab, node, "net.ipv6.icmp.ratelimit=0");
-        let fwd = node.starts_with('r');
-        sysctl(
-            lab,
-            node,
-            &format!("net.ipv6.conf.all.forwarding={}", u8::from(fwd)),
-        );
-    }
-    for (i, (a, b)) in LINKS.iter().enumerate() {
-        let link = i as u16 + 1;
-        for (end, side) in [(1, a), (2, b)] {
-            let (node, ifname) = side.split_once(':').unwrap();
-            sysctl(lab, node, &format!("net.ipv6.conf.{ifname}.disable_ipv6=0"));
-            ip(
-                lab,
-                node,
-                &format!("-6 addr add {}/64 dev {ifname} nodad", addr(link, end)),
-            );
-        }
-    }
-    let routes: [(&str, String); 11] = [
-        ("noc", format!("fd13:7::/48 via {}", addr(1, 2))),
-        ("r1", format!("{} via {}", net(6), addr(2, 2))),
-        ("r1", format!("{} via {}", net(4), addr(2, 2))),
-        ("r1", format!("{} via {}", net(5), addr(3, 2))),
-        ("r2", format!("{} via {}", net(1), addr(2, 1))),
-        ("r2", format!("{} via {}", net(6), addr(4, 2))),
-        ("r3", format!("{} via {}", net(1), addr(3, 1))),
-        ("r3", format!("{} via {}", net(6), addr(5, 2))),
-        ("r3", format!("{} via {}", net(4), addr(5, 2))),
-        ("r4", format!("fd13:7::/48 via {}", addr(4, 1))),
-        ("h1", format!("fd13:7::/48 via {}", addr(6, 1))),
+    let routes = [
+        ("noc", format!("fd13:7::/48 via {}", D.addr(1, 2))),
+        ("r1", format!("{} via {}", D.net(6), D.addr(2, 2))),
+        ("r1", format!("{} via {}", D.net(4), D.addr(2, 2))),
+        ("r1", format!("{} via {}", D.net(5), D.addr(3, 2))),
+        ("r2", format!("{} via {}", D.net(1), D.addr(2, 1))),
+        ("r2", format!("{} via {}", D.net(6), D.addr(4, 2))),
+        ("r3", format!("{} via {}", D.net(1), D.addr(3, 1))),
+        ("r3", format!("{} via {}", D.net(6), D.addr(5, 2))),
+        ("r3", format!("{} via {}", D.net(4), D.addr(5, 2))),
+        ("r4", format!("fd13:7::/48 via {}", D.addr(4, 1))),
+        ("h1", format!("fd13:7::/48 via {}", D.addr(6, 1))),
     ];
-    for (node, route) in routes {
-        ip(lab, node, &format!("-6 route add {route}"));
-    }
-}
-
-/// The address after `key` in `ip route get`'s one line.
-fn field(route: &str, key: &str) -> Option<Ipv6Addr> {
-    let mut words = route.split_whitespace();
-    words
-        .by_ref()
-        .skip_while(|w| *w != key)
-        .nth(1)
-        .map(|a| a.parse().expect("an IPv6 address"))
-}
-
-/// The node that owns `a`.
-fn owner(a: Ipv6Addr) -> &'static str {
-    let link = a.segments()[3] as usize;
-    let end = LINKS[link - 1];
-    let side = if a.segments()[7] == 1 { end.0 } else { end.1 };
-    NODES
-        .iter()
-        .find(|n| side.starts_with(&format!("{n}:")))
-        .unwrap()
-}
-
-/// The path the tables give from the noc to `target`, as a traceroute sees
-/// it: each router's address on the link the probe comes in by, ending with
-/// the target (which answers for itself, whichever link the probe came in
-/// by).
-fn routed_path(lab: &Lab, target: Ipv6Addr) -> Vec<Ipv6Addr> {
-    let mut path = Vec::new();
-    let mut node = "noc";
-    loop {
-        let route = ip(lab, node, &format!("-6 -o route get {target}"));
-        let via = field(&route, "via");
-        match via {
-            Some(via) if owner(via) != owner(target) => {
-                path.push(via);
-                node = owner(via);
-            }
-            _ => {
-                path.push(target);
-                return path;
-            }
-        }
-        assert!(path.len() < 10, "routing loop: {path:?}");
-    }
-}
-
-/// Waits until no address of the lab is tentative (link-local addresses
-/// pass duplicate address detection before neighbours resolve).
-fn settled(lab: &Lab) {
-    support::wait_until("IPv6 addresses settled", Duration::from_secs(10), || {
-        NODES
-            .iter()
-            .all(|n| ip(lab, n, "-6 addr show tentative").is_empty())
-            .then_some(())
-    });
+    D.plan(lab, &routes);
 }
 
 /// A hop list's addresses (hops that answered).
@@ -196,7 +87,7 @@ fn serve_path6_follows_a_route_change() {
     settled(&lab);
     lab.wait_lldp_settled(Duration::from_secs(30)).unwrap();
     eprintln!("lab pth6 up in {:.1} s", t0.elapsed().as_secs_f64());
-    let (r4_v6, h1_v6) = (addr(4, 2), addr(6, 2));
+    let (r4_v6, h1_v6) = (D.addr(4, 2), D.addr(6, 2));
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("nocmap.toml");
     std::fs::write(
@@ -291,16 +182,24 @@ fn serve_path6_follows_a_route_change() {
         firsts.push(want);
     }
     let before = firsts[0].clone();
-    assert_eq!(before, vec![addr(1, 2), addr(2, 2), r4_v6], "r4 through r2");
+    assert_eq!(
+        before,
+        vec![D.addr(1, 2), D.addr(2, 2), r4_v6],
+        "r4 through r2"
+    );
 
     // Move r1's route to r4's address from r2 to r3.
     ip(
         &lab,
         "r1",
-        &format!("-6 route add {r4_v6}/128 via {}", addr(3, 2)),
+        &format!("-6 route add {r4_v6}/128 via {}", D.addr(3, 2)),
     );
     let after = routed_path(&lab, r4_v6);
-    assert_eq!(after, vec![addr(1, 2), addr(3, 2), r4_v6], "r4 through r3");
+    assert_eq!(
+        after,
+        vec![D.addr(1, 2), D.addr(3, 2), r4_v6],
+        "r4 through r3"
+    );
     let url = format!("/api/devices/{r4}/path");
     let changed = support::wait_until("a path change", Duration::from_secs(30), || {
         let p = support::noc_json(&lab, port, &url)["path"].clone();
@@ -338,10 +237,13 @@ fn serve_path6_follows_a_route_change() {
         value("after")
     );
     assert!(
-        value("before").contains(&addr(2, 2).to_string()),
+        value("before").contains(&D.addr(2, 2).to_string()),
         "{events}"
     );
-    assert!(value("after").contains(&addr(3, 2).to_string()), "{events}");
+    assert!(
+        value("after").contains(&D.addr(3, 2).to_string()),
+        "{events}"
+    );
     serve.stop();
     eprintln!("path6_lab done in {:.1} s", t0.elapsed().as_secs_f64());
     lab.down().unwrap();

@@ -23,6 +23,7 @@
 //! fd13:6:0:L::/64 per link L, the first end ::1, the second ::2.
 #[macro_use]
 mod support;
+use support::diamond6::{Diamond6, ip, links_toml, routed_path, settled, sysctl};
 use support::lab::LabToml;
 use support::trace::{responders, single_path, trace};
 
@@ -32,143 +33,33 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv6Addr;
 use std::time::{Duration, Instant};
 
-/// The links in order: link L (1-based) is fd13:6:0:L::/64.
-const LINKS: [(&str, &str); 6] = [
-    ("noc:eth0", "r1:eth0"),
-    ("r1:eth1", "r2:eth1"),
-    ("r1:eth2", "r3:eth2"),
-    ("r2:eth3", "r4:eth3"),
-    ("r3:eth4", "r4:eth4"),
-    ("r4:eth5", "h1:eth0"),
-];
-
-const NODES: [&str; 6] = ["noc", "r1", "r2", "r3", "r4", "h1"];
+/// fd13:6::/48.
+const D: Diamond6 = Diamond6 { seg: 6 };
 
 fn lab_toml() -> String {
     let mut t = LabToml::new("tr6", "10.105.0.0/22");
     for r in ["r1", "r2", "r3", "r4"] {
         t = t.node(r, "router", "snmp = false\nlldp = false");
     }
-    let links: Vec<String> = LINKS.iter().map(|(a, b)| format!("{a} - {b}")).collect();
-    t.node("h1", "host", "").links(&links.join(", ")).build()
+    t.node("h1", "host", "").links(&links_toml()).build()
 }
 
-/// The address of link `link`'s end `end` (1: first, 2: second).
-fn addr(link: u16, end: u16) -> Ipv6Addr {
-    Ipv6Addr::new(0xfd13, 6, 0, link, 0, 0, 0, end)
-}
-
-fn net(link: u16) -> String {
-    format!("fd13:6:0:{link}::/64")
-}
-
-fn ip(lab: &Lab, node: &str, cmd: &str) -> String {
-    let args: Vec<&str> = cmd.split(' ').collect();
-    support::ok_stdout(lab, node, "ip", &args)
-}
-
-fn sysctl(lab: &Lab, node: &str, setting: &str) {
-    support::ok_stdout(lab, node, "sysctl", &["-qw", setting]);
-}
-
-/// IPv6 on every link end, forwarding on the routers, no ICMPv6 rate limit,
-/// and static routes: the noc reaches fd13:6::/48 through r1, r1 reaches
-/// h1's link through r2, r4 returns through r2.
+/// Static routes: the noc reaches fd13:6::/48 through r1, r1 reaches h1's
+/// link through r2, r4 and h1 return through r2.
 fn ipv6_plan(lab: &Lab) {
-    for node in NODES {
-        sysctl(lab, node, "net.ipv6.conf.all.disable_ipv6=0");
-        sysctl(lab, node, "net.ipv6.conf.default.disable_ipv6=0");
-        sysctl(lab, node, "net.ipv6.icmp.ratelimit=0");
-        let fwd = node.starts_with('r');
-        sysctl(
-            lab,
-            node,
-            &format!("net.ipv6.conf.all.forwarding={}", u8::from(fwd)),
-        );
-    }
-    for (i, (a, b)) in LINKS.iter().enumerate() {
-        let link = i as u16 + 1;
-        for (end, side) in [(1, a), (2, b)] {
-            let (node, ifname) = side.split_once(':').unwrap();
-            sysctl(lab, node, &format!("net.ipv6.conf.{ifname}.disable_ipv6=0"));
-            ip(
-                lab,
-                node,
-                &format!("-6 addr add {}/64 dev {ifname} nodad", addr(link, end)),
-            );
-        }
-    }
-    let routes: [(&str, String); 9] = [
-        ("noc", format!("fd13:6::/48 via {}", addr(1, 2))),
-        ("r1", format!("{} via {}", net(6), addr(2, 2))),
-        ("r1", format!("{} via {}", net(4), addr(2, 2))),
-        ("r1", format!("{} via {}", net(5), addr(3, 2))),
-        ("r2", format!("{} via {}", net(1), addr(2, 1))),
-        ("r2", format!("{} via {}", net(6), addr(4, 2))),
-        ("r3", format!("{} via {}", net(1), addr(3, 1))),
-        ("r3", format!("{} via {}", net(6), addr(5, 2))),
-        ("r4", format!("fd13:6::/48 via {}", addr(4, 1))),
+    let routes = [
+        ("noc", format!("fd13:6::/48 via {}", D.addr(1, 2))),
+        ("r1", format!("{} via {}", D.net(6), D.addr(2, 2))),
+        ("r1", format!("{} via {}", D.net(4), D.addr(2, 2))),
+        ("r1", format!("{} via {}", D.net(5), D.addr(3, 2))),
+        ("r2", format!("{} via {}", D.net(1), D.addr(2, 1))),
+        ("r2", format!("{} via {}", D.net(6), D.addr(4, 2))),
+        ("r3", format!("{} via {}", D.net(1), D.addr(3, 1))),
+        ("r3", format!("{} via {}", D.net(6), D.addr(5, 2))),
+        ("r4", format!("fd13:6::/48 via {}", D.addr(4, 1))),
+        ("h1", format!("fd13:6::/48 via {}", D.addr(6, 1))),
     ];
-    for (node, route) in routes {
-        ip(lab, node, &format!("-6 route add {route}"));
-    }
-    ip(
-        lab,
-        "h1",
-        &format!("-6 route add fd13:6::/48 via {}", addr(6, 1)),
-    );
-}
-
-/// The address after `key` in `ip route get`'s one line.
-fn field(route: &str, key: &str) -> Option<Ipv6Addr> {
-    let mut words = route.split_whitespace();
-    words
-        .by_ref()
-        .skip_while(|w| *w != key)
-        .nth(1)
-        .map(|a| a.parse().expect("an IPv6 address"))
-}
-
-/// The node that owns `a`.
-fn owner(a: Ipv6Addr) -> &'static str {
-    let link = a.segments()[3] as usize;
-    let end = LINKS[link - 1];
-    let side = if a.segments()[7] == 1 { end.0 } else { end.1 };
-    NODES
-        .iter()
-        .find(|n| side.starts_with(&format!("{n}:")))
-        .unwrap()
-}
-
-/// The path the tables give from the noc to `target`, as a traceroute sees
-/// it: each router's address on the link the probe comes in by (Linux
-/// answers an ICMPv6 error from the inbound interface's address when the
-/// route back has no preferred source), ending with the target.
-fn routed_path(lab: &Lab, target: Ipv6Addr) -> Vec<Ipv6Addr> {
-    let mut path = Vec::new();
-    let mut node = "noc";
-    loop {
-        let route = ip(lab, node, &format!("-6 -o route get {target}"));
-        let Some(via) = field(&route, "via") else {
-            path.push(target);
-            return path;
-        };
-        path.push(via);
-        node = owner(via);
-        assert!(path.len() < 10, "routing loop: {path:?}");
-    }
-}
-
-/// Waits until no address of the lab is tentative: until the link-local
-/// addresses pass duplicate address detection, routers cannot resolve
-/// their neighbours and the first probes are lost.
-fn settled(lab: &Lab) {
-    support::wait_until("IPv6 addresses settled", Duration::from_secs(10), || {
-        NODES
-            .iter()
-            .all(|n| ip(lab, n, "-6 addr show tentative").is_empty())
-            .then_some(())
-    });
+    D.plan(lab, &routes);
 }
 
 /// Listens in the noc on a raw ICMPv6 socket of its own while `during`
@@ -235,12 +126,12 @@ fn trace6_follows_hops_ecmp_and_a_route_change() {
     settled(&lab);
     let default = ip(&lab, "noc", "-6 route show default") + &ip(&lab, "noc", "route show default");
     assert_eq!(default, "", "the noc has no default route");
-    let h1 = addr(6, 2);
+    let h1 = D.addr(6, 2);
     let target = h1.to_string();
     let want = routed_path(&lab, h1);
     eprintln!("routed path: {want:?}");
     assert_eq!(want.len(), 4, "{want:?}");
-    assert_eq!(want[0], addr(1, 2), "r1 answers from its noc side");
+    assert_eq!(want[0], D.addr(1, 2), "r1 answers from its noc side");
 
     // Neighbour discovery along the path before anything is counted.
     let _ = trace(&lab, &["-c", "1", &target]);
@@ -288,14 +179,14 @@ fn trace6_follows_hops_ecmp_and_a_route_change() {
 
     // b. ECMP at r1 with L4 hashing: UDP flows spread over r2 and r3, and
     // each flow stays on its path for every cycle (Paris).
-    let (via_r2, via_r3) = (addr(2, 2), addr(3, 2));
+    let (via_r2, via_r3) = (D.addr(2, 2), D.addr(3, 2));
     sysctl(&lab, "r1", "net.ipv6.fib_multipath_hash_policy=1");
     ip(
         &lab,
         "r1",
         &format!(
             "-6 route replace {} nexthop via {via_r2} nexthop via {via_r3}",
-            net(6)
+            D.net(6)
         ),
     );
     let _ = trace(&lab, &["--flows", "16", "-c", "1", &target]);
@@ -303,8 +194,8 @@ fn trace6_follows_hops_ecmp_and_a_route_change() {
     assert_eq!(code, 0, "{r}");
     // The two paths the tables allow: through r2 (entered at 2::2, then r4
     // at 4::2) or through r3 (3::2, then r4 at 5::2).
-    let through_r2 = vec![addr(1, 2), via_r2, addr(4, 2), h1];
-    let through_r3 = vec![addr(1, 2), via_r3, addr(5, 2), h1];
+    let through_r2 = vec![D.addr(1, 2), via_r2, D.addr(4, 2), h1];
+    let through_r3 = vec![D.addr(1, 2), via_r3, D.addr(5, 2), h1];
     let (mut n2, mut n3) = (0, 0);
     for path in r["paths"].as_array().unwrap() {
         let hops = single_path::<Ipv6Addr>(&path["hops"]);
@@ -354,7 +245,7 @@ fn trace6_follows_hops_ecmp_and_a_route_change() {
     ip(
         &lab,
         "r1",
-        &format!("-6 route replace {} via {via_r2}", net(6)),
+        &format!("-6 route replace {} via {via_r2}", D.net(6)),
     );
     let bin = support::nocmap_bin();
     let child = lab
@@ -370,7 +261,7 @@ fn trace6_follows_hops_ecmp_and_a_route_change() {
     ip(
         &lab,
         "r1",
-        &format!("-6 route replace {} via {via_r3}", net(6)),
+        &format!("-6 route replace {} via {via_r3}", D.net(6)),
     );
     let out = child.wait_with_output().unwrap();
     let r: Value = serde_json::from_slice(&out.stdout).expect("trace JSON");
@@ -379,7 +270,7 @@ fn trace6_follows_hops_ecmp_and_a_route_change() {
         "route change during the trace: hops 2 and 3 {:?}",
         &hops[1..3]
     );
-    for (hop, before, after) in [(1, via_r2, via_r3), (2, addr(4, 2), addr(5, 2))] {
+    for (hop, before, after) in [(1, via_r2, via_r3), (2, D.addr(4, 2), D.addr(5, 2))] {
         let seen = &hops[hop];
         let replies = |a: Ipv6Addr| seen.iter().find(|(x, _)| *x == a).map_or(0, |(_, n)| *n);
         assert!(replies(before) >= 5 && replies(after) >= 5, "{seen:?}");

@@ -28,6 +28,7 @@
 pub mod agents;
 pub mod browser;
 pub mod crash;
+pub mod diamond6;
 pub mod flap;
 pub mod icmp;
 pub mod lab;
