@@ -33,6 +33,21 @@ pub fn build(plan: &Plan, spec: &LabSpec) -> Result<(), LabError> {
     for n in &plan.nodes {
         sys::ip_batch(&n.ns, &node_batch(n))?;
     }
+    // A link aggregate's interface: an empty bridge named as it (no bonding
+    // driver here); its members stay plain links.
+    for n in spec.nodes.iter().filter(|n| !n.lag.is_empty()) {
+        let lines: Vec<String> = n
+            .lag
+            .keys()
+            .flat_map(|agg| {
+                [
+                    format!("link add {agg} type bridge"),
+                    format!("link set dev {agg} up"),
+                ]
+            })
+            .collect();
+        sys::ip_batch(ns_of(plan, &n.name)?, &lines)?;
+    }
     for l in &plan.links {
         if let Some(rate) = l.rate_mbit {
             for ep in [&l.a, &l.b] {

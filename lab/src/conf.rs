@@ -113,6 +113,23 @@ pub fn bridge_agent_line(bin: &Path, bridge: &str) -> Option<String> {
     ))
 }
 
+/// IF-MIB::ifStackStatus, the ifStackTable's one readable column.
+const IF_STACK_STATUS: &str = ".1.3.6.1.2.1.31.1.2.1.3";
+
+/// snmpd `override` lines that serve the ifStackTable of the node's link
+/// aggregates (`lag`): `ifStackStatus.<aggregate>.<member> = active(1)` for
+/// every member, by ifIndex; an interface without one is left out.
+pub fn lag_lines(node: &NodeSpec, if_index: impl Fn(&str) -> Option<u32>) -> String {
+    let mut out = String::new();
+    for (agg, members) in &node.lag {
+        let Some(hi) = if_index(agg) else { continue };
+        for lo in members.iter().filter_map(|m| if_index(m)) {
+            out.push_str(&format!("override {IF_STACK_STATUS}.{hi}.{lo} integer 1\n"));
+        }
+    }
+    out
+}
+
 /// snmpd `override` lines giving interfaces their ifAlias (`if_alias`);
 /// `if_index` says the ifIndex of an interface name in the node's
 /// namespace. Aliases were validated: no quotes, no control characters.
@@ -231,6 +248,7 @@ mod tests {
             lldp_sys_descr: None,
             if_alias: Default::default(),
             engine_id: None,
+            lag: Default::default(),
         };
         let prefix = "10.80.0.0/16".parse().unwrap();
         let creds = Credentials::default();
@@ -299,5 +317,29 @@ mod tests {
         );
         n.lldp_sys_name = None;
         assert!(lldpd_conf(&n).starts_with("configure system hostname x1\n"));
+    }
+
+    #[test]
+    fn a_lag_stacks_its_members_under_it_by_if_index() {
+        let n: NodeSpec = toml::from_str(
+            r#"
+            name = "r1"
+            kind = "router"
+            lag = { bond0 = ["eth1", "eth2"], po9 = ["eth3"] }
+            "#,
+        )
+        .unwrap();
+        let index = |i: &str| match i {
+            "eth1" => Some(3),
+            "eth2" => Some(4),
+            "bond0" => Some(10),
+            // po9 has no ifIndex yet: its row is left out.
+            _ => None,
+        };
+        assert_eq!(
+            lag_lines(&n, index),
+            "override .1.3.6.1.2.1.31.1.2.1.3.10.3 integer 1\n\
+             override .1.3.6.1.2.1.31.1.2.1.3.10.4 integer 1\n"
+        );
     }
 }

@@ -489,6 +489,7 @@ impl Lab {
         if !spec.if_alias.is_empty() {
             text.push_str(&conf::if_alias_lines(spec, |i| self.if_index(node, i)));
         }
+        text.push_str(&conf::lag_lines(spec, |i| self.if_index(node, i)));
         daemons::start_snmpd(
             &self.procs,
             self.ns(node)?,

@@ -6,7 +6,8 @@
 //! the hidden `wire` and `bridge-agent` it spawns). It imports nothing from
 //! nocmap, and the product binary `nocmap` contains none of it.
 //!
-//! Code map: `spec` (the file format), `plan` (addresses and routes, pure),
+//! Code map: `spec` (the file format, with `spec_lag` checking link
+//! aggregates), `plan` (addresses and routes, pure),
 //! `conf` (daemon configuration text, pure), `sys` (running system commands),
 //! `build` (plan -> namespaces), `state` (the
 //! per-lab state directory and teardown of leftovers), `daemons` (snmpd/lldpd processes), `handle`
@@ -32,6 +33,7 @@ pub mod pass_persist;
 pub mod plan;
 mod probe;
 pub mod spec;
+mod spec_lag;
 mod state;
 mod sys;
 pub mod truth;

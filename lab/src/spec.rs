@@ -140,6 +140,15 @@ pub struct NodeSpec {
     /// id, as cloned images do.
     #[serde(default)]
     pub engine_id: Option<String>,
+    /// Routers only: link aggregates, each an aggregate interface name and
+    /// its member interfaces (interfaces of the node's links), e.g.
+    /// `lag = { bond0 = ["eth1", "eth2"] }`. This kernel has no bonding or
+    /// team driver, so the aggregate is an empty bridge of that name (an
+    /// interface in the agent's ifTable) and the agent serves the
+    /// ifStackTable rows that stack the members under it, as a switch
+    /// reports its LAG; traffic still runs on each member by itself.
+    #[serde(default)]
+    pub lag: BTreeMap<String, Vec<String>>,
 }
 
 impl NodeSpec {
@@ -440,6 +449,9 @@ impl LabSpec {
                     ));
                 }
             }
+        }
+        for n in &self.nodes {
+            super::spec_lag::lag_errors(n, &seen_ifs, &mut errs);
         }
         if errs.is_empty() {
             Ok(())
