@@ -9,6 +9,7 @@ use super::super::wire::{self, SiteState};
 use super::super::wire_parts::{self, Added};
 use super::{Sites, newer, seq_of};
 use crate::types::UnixMillis;
+use tokio::task::block_in_place;
 
 impl Sites {
     /// A site's topology (its message, or its parts', at `seqs`) handed to
@@ -78,13 +79,14 @@ impl Sites {
             }
         };
         let parts = seqs.len();
+        // Up to 64 MiB of JSON: read off the reactor's other tasks.
         let replaced = if *kind == wire::Kind::TopologyPart {
-            match wire::SiteTopology::unpack(&packed, site) {
+            match block_in_place(|| wire::SiteTopology::unpack(&packed, site)) {
                 Ok(t) => Ok(self.topology(t, seqs.clone())),
                 Err(e) => Err(e),
             }
         } else {
-            match wire::SiteVerdicts::unpack(&packed, site) {
+            match block_in_place(|| wire::SiteVerdicts::unpack(&packed, site)) {
                 Ok(v) => Ok(self.verdicts(site, v, seqs.clone(), msg)),
                 Err(e) => Err(e),
             }
