@@ -309,3 +309,33 @@ fn a_reassembled_state_is_bounded_and_checked() {
     ));
     assert_eq!(SiteTopology::unpack(&packed, "b1").unwrap(), t);
 }
+
+proptest::proptest! {
+    /// Any bytes, and parts with any header fields, in any order: never a
+    /// panic; a complete set is exactly its parts' chunks, of its total;
+    /// what is held stays bounded.
+    #[test]
+    fn any_parts_never_panic_and_stay_bounded(
+        raw in proptest::collection::vec(proptest::collection::vec(0u8..=255, 0..64), 0..8),
+        parts in proptest::collection::vec(
+            (0u64..4, 0u32..6, 0u32..6, 0u64..40, 0usize..16),
+            0..40,
+        ),
+    ) {
+        let mut p = Parts::default();
+        for (seq, bytes) in raw.iter().enumerate() {
+            let _ = p.add(seq as u64, bytes, 0);
+        }
+        for (seq, (generation, index, count, total, len)) in parts.into_iter().enumerate() {
+            let chunk = vec![generation as u8; len];
+            let part = Part { generation, index, count, total, chunk: &chunk }.emit();
+            if let Ok(Added::Complete { packed, seqs }) = p.add(seq as u64, &part, seq as i64) {
+                proptest::prop_assert_eq!(packed.len() as u64, total);
+                proptest::prop_assert!(packed.iter().all(|b| *b == generation as u8));
+                proptest::prop_assert!(seqs.len() >= count as usize);
+            }
+            proptest::prop_assert!(p.sets.len() <= MAX_SETS);
+            proptest::prop_assert!(p.held_bytes() <= MAX_UNPACKED_BYTES);
+        }
+    }
+}
