@@ -180,7 +180,13 @@ pub struct Dropped {
 pub struct Parts {
     sets: Vec<Set>,
     dropped: Vec<Dropped>,
+    /// The generations last completed (a part of one delivered again, its
+    /// acknowledgement lost, starts no new set).
+    completed: std::collections::VecDeque<u64>,
 }
+
+/// How many completed generations are remembered.
+const COMPLETED_KEPT: usize = 8;
 
 #[derive(Debug)]
 struct Set {
@@ -212,6 +218,9 @@ impl Parts {
     pub fn add(&mut self, seq: u64, payload: &[u8], now_ms: i64) -> Result<Added, PartError> {
         self.expire(now_ms);
         let part = Part::parse(payload)?;
+        if self.completed.contains(&part.generation) {
+            return Ok(Added::Waiting);
+        }
         let i = match self
             .sets
             .iter()
@@ -278,6 +287,10 @@ impl Parts {
             for chunk in set.chunks.values() {
                 packed.extend_from_slice(chunk);
             }
+            if self.completed.len() == COMPLETED_KEPT {
+                self.completed.pop_front();
+            }
+            self.completed.push_back(set.generation);
             let mut seqs = set.seqs;
             seqs.sort_unstable();
             return Ok(Added::Complete { packed, seqs });
@@ -305,7 +318,7 @@ impl Parts {
         self.sets.iter().map(|s| s.bytes).sum()
     }
 
-    /// Whether nothing is held.
+    /// Whether no set is being put back together.
     pub fn is_empty(&self) -> bool {
         self.sets.is_empty()
     }

@@ -201,6 +201,9 @@ fn hostile_parts_are_refused_and_never_panic() {
             seqs: vec![1, 5, 6]
         })
     );
+    // A part of it delivered again afterwards starts no new set.
+    assert_eq!(p.add(60, &part(5, 1, 2, 4, b"cd"), 0), Ok(Added::Waiting));
+    assert!(p.is_empty());
     // Parts longer together than their total: the set is given up.
     assert_eq!(p.add(7, &part(6, 0, 2, 3, b"ab"), 0), Ok(Added::Waiting));
     assert!(matches!(
