@@ -21,6 +21,7 @@ use super::liveness::{self, SiteEvent, SiteWatch};
 use super::wire::SiteState;
 use super::{
     SiteSettings, Wiring, delay, merge, site_alert, wire, wire_events, wire_gaps, wire_interfaces,
+    wire_parts,
 };
 use crate::store::{Batch, Store, StoreConfig};
 use crate::types::UnixMillis;
@@ -57,6 +58,7 @@ pub async fn run(
         members_heard: BTreeMap::new(),
         topology_seq: BTreeMap::new(),
         verdicts_seq: BTreeMap::new(),
+        parts: BTreeMap::new(),
         silent_since: BTreeMap::new(),
         from_stream: false,
     };
@@ -90,9 +92,13 @@ struct Sites {
     /// A poller group member's last live heartbeat and its period (wall
     /// ms), by [`sender`]: a silent member's verdicts no longer count.
     members_heard: BTreeMap<String, (i64, i64)>,
-    /// The stream sequence of each site's newest topology and verdicts.
-    topology_seq: BTreeMap<String, u64>,
-    verdicts_seq: BTreeMap<String, u64>,
+    /// The stream sequences of each site's newest topology and verdicts
+    /// (of each of its parts when it came in parts; the newest last).
+    topology_seq: BTreeMap<String, Vec<u64>>,
+    verdicts_seq: BTreeMap<String, Vec<u64>>,
+    /// The parts of topologies and verdicts being put back together, by
+    /// subject (each bounded: [`wire_parts::Parts`]).
+    parts: BTreeMap<String, wire_parts::Parts>,
     /// When each silent site was last heard (the alert's start).
     silent_since: BTreeMap<String, UnixMillis>,
     /// The sites with heartbeats in the stream are expected (once).
@@ -261,15 +267,18 @@ async fn consume(
         let msg = tokio::select! {
             m = messages.next() => m,
             _ = tick.tick() => {
-                for event in sites.watch.tick(UnixMillis::now().0) {
+                let now = UnixMillis::now().0;
+                for event in sites.watch.tick(now) {
                     sites.changed(&event);
                 }
+                let idle = sites.expire_parts(now);
+                delete_messages(&stream, idle).await;
                 continue;
             }
         };
         let Some(msg) = msg else { break };
         let msg = msg.map_err(|e| consumer_err(&e))?;
-        let mut superseded = None;
+        let mut superseded = Vec::new();
         let Some((site, kind)) = wire::parse_subject(msg.subject.as_str()) else {
             tracing::warn!("central: a message on a subject that names no site; dropped");
             let _ = msg.ack().await;
@@ -356,63 +365,43 @@ async fn consume(
                 }
             }
             wire::Kind::Topology => match wire::SiteTopology::decode(&msg.payload, site) {
-                Ok(t) => {
-                    let seq = msg.info().map(|i| i.stream_sequence).unwrap_or(0);
-                    if let Some(before) = newer(&mut sites.topology_seq, site, seq) {
-                        superseded = before;
-                        tracing::info!(
-                            site,
-                            devices = t.topology.devices.len(),
-                            links = t.topology.links.len(),
-                            "central: a site's topology"
-                        );
-                        let _ = sites.wiring.topologies.send((t.site, t.topology));
-                    }
-                }
+                Ok(t) => superseded = sites.topology(t, vec![seq_of(&msg)]),
                 Err(e) => tracing::warn!(site, error = %e, "central: a site topology dropped"),
             },
             wire::Kind::Verdicts => match wire::SiteVerdicts::decode(&msg.payload, site) {
-                Ok(v) => {
-                    let seq = msg.info().map(|i| i.stream_sequence).unwrap_or(0);
-                    let key = wire::sender(site, v.poller.as_deref());
-                    if let Some(before) = newer(&mut sites.verdicts_seq, &key, seq) {
-                        superseded = before;
-                        // When the stream took it in (the server's clock; a
-                        // message read again after a restart is not new).
-                        let published = msg
-                            .info()
-                            .map(|i| (i.published.unix_timestamp_nanos() / 1_000_000) as i64)
-                            .unwrap_or(i64::MAX);
-                        let received = UnixMillis(UnixMillis::now().0.min(published));
-                        sites.apply_interfaces(site, &v.interfaces, received);
-                        sites.wiring.status.observe_verdicts(
-                            site,
-                            &key,
-                            &v.devices,
-                            UnixMillis::now(),
-                        );
-                        sites.verdicts.insert(key, v);
-                        sites.apply(site);
-                    }
-                }
+                Ok(v) => superseded = sites.verdicts(site, v, vec![seq_of(&msg)], &msg),
                 Err(e) => tracing::warn!(site, error = %e, "central: site verdicts dropped"),
             },
+            wire::Kind::TopologyPart | wire::Kind::VerdictsPart => {
+                superseded = sites.part(site, &kind, &msg);
+            }
         }
         let _ = msg.ack().await;
         // Only a site's newest topology and verdicts matter: the one they
-        // replace leaves the stream (a failure only keeps it until max_age).
-        if let Some(old) = superseded {
-            let deleted =
-                tokio::time::timeout(connect::ACK_TIMEOUT, stream.delete_message(old)).await;
-            if !matches!(deleted, Ok(Ok(_))) {
-                tracing::debug!(
-                    seq = old,
-                    "central: a superseded site message stays in the stream"
-                );
-            }
-        }
+        // replace leaves the stream (a failure only keeps it until max_age),
+        // and so do the parts of a set given up.
+        delete_messages(&stream, superseded).await;
     }
     Ok(())
+}
+
+/// The stream sequence of a message (0 when it has none).
+fn seq_of(msg: &async_nats::jetstream::Message) -> u64 {
+    msg.info().map(|i| i.stream_sequence).unwrap_or(0)
+}
+
+/// Deletes the messages at `seqs` from the stream; one that stays is only
+/// kept until the stream's max_age.
+async fn delete_messages(stream: &async_nats::jetstream::stream::Stream, seqs: Vec<u64>) {
+    for old in seqs {
+        let deleted = tokio::time::timeout(connect::ACK_TIMEOUT, stream.delete_message(old)).await;
+        if !matches!(deleted, Ok(Ok(_))) {
+            tracing::debug!(
+                seq = old,
+                "central: a superseded site message stays in the stream"
+            );
+        }
+    }
 }
 
 /// A failed write's message is given back at once (a negative
@@ -429,15 +418,18 @@ async fn nak_on_err<T>(
     written
 }
 
-/// Whether `seq` is the site's newest message of its kind; if so it is
-/// kept and the one it replaces (if any) returned.
-fn newer(seqs: &mut BTreeMap<String, u64>, site: &str, seq: u64) -> Option<Option<u64>> {
-    let before = seqs.get(site).copied();
-    if before.is_some_and(|b| seq <= b) {
+/// Whether the message(s) at `seqs` (ascending) are the site's newest of
+/// their kind; if so they are kept and the ones they replace returned.
+fn newer(seqs: &mut BTreeMap<String, Vec<u64>>, key: &str, new: Vec<u64>) -> Option<Vec<u64>> {
+    let newest = new.last().copied().unwrap_or(0);
+    if seqs
+        .get(key)
+        .and_then(|b| b.last())
+        .is_some_and(|b| newest <= *b)
+    {
         return None;
     }
-    seqs.insert(site.to_string(), seq);
-    Some(before)
+    Some(seqs.insert(key.to_string(), new).unwrap_or_default())
 }
 
 /// The log line of a site's change.
@@ -452,3 +444,6 @@ fn tell(event: &SiteEvent) {
         ),
     }
 }
+
+#[path = "central_state.rs"]
+mod state;

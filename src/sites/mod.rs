@@ -40,6 +40,7 @@ pub mod wire;
 pub mod wire_events;
 pub mod wire_gaps;
 pub mod wire_interfaces;
+pub mod wire_parts;
 
 pub use connect::{NatsStats, SitesError, stats};
 

@@ -9,14 +9,15 @@
 //! refuse (no acknowledgement comes). After an acknowledged heartbeat the
 //! site's topology (as `serve` monitors it) goes when it changed, and its
 //! devices' verdicts when one changed, each also every refresh period and
-//! again after a cut. The site's events (its own store's, after a cursor
+//! again after a cut, in parts when too big for one message
+//! ([`wire_parts`]). The site's events (its own store's, after a cursor
 //! kept there) go in batches once the link is up, the cursor moving only
 //! on acknowledgement. All store calls are short and run on this task's
 //! thread through `block_in_place`.
 use super::backfill::{Backfill, Link};
 use super::connect::{self, ACK_TIMEOUT, SitesError};
 use super::wire::SiteState;
-use super::{SiteSettings, wire, wire_events, wire_gaps, wire_interfaces};
+use super::{SiteSettings, wire, wire_events, wire_gaps, wire_interfaces, wire_parts};
 use crate::live::{Live, Reachability};
 use crate::store::{JournalEntry, Store, StoreConfig};
 use crate::types::UnixMillis;
@@ -234,8 +235,11 @@ impl Publisher {
         let hash = topology.topology.content_hash();
         let changed = self.topology_sent.is_none_or(|(h, _)| h != hash);
         if changed || due(self.topology_sent.map(|s| s.1), TOPOLOGY_REFRESH) {
-            let subject = wire::topology_subject(&self.site);
-            match send_one(&self.js, &subject, topology.encode()).await {
+            let subjects = (
+                wire::topology_subject(&self.site),
+                wire_parts::topology_parts_subject(&self.site),
+            );
+            match send_packed(&self.js, &subjects, topology.pack()).await {
                 Ok(()) => self.topology_sent = Some((hash, Instant::now())),
                 Err(e) => {
                     tracing::warn!(site = %self.site, error = %e, "site publisher: topology not sent")
@@ -265,8 +269,11 @@ impl Publisher {
                 interfaces,
                 poller: self.poller.clone(),
             };
-            let subject = wire::verdicts_subject(&self.site);
-            match send_one(&self.js, &subject, msg.encode()).await {
+            let subjects = (
+                wire::verdicts_subject(&self.site),
+                wire_parts::verdicts_parts_subject(&self.site),
+            );
+            match send_packed(&self.js, &subjects, msg.pack()).await {
                 Ok(()) => self.verdicts_sent = Some((states, Instant::now(), newest)),
                 Err(e) => {
                     tracing::warn!(site = %self.site, error = %e, "site publisher: verdicts not sent")
@@ -276,16 +283,43 @@ impl Publisher {
     }
 }
 
-/// A topology or verdicts message, published.
-async fn send_one(
+/// A topology or verdicts, published: whole on the first subject when it
+/// fits one message (as before parts existed, so an older central reads
+/// it), else in parts of one new generation on the second, each part
+/// acknowledged before the next goes. A part not acknowledged fails the
+/// whole (sent again at the next heartbeat, as a new generation; the
+/// central never takes a set it lacks a part of).
+async fn send_packed(
     js: &jetstream::Context,
-    subject: &str,
-    payload: Result<Vec<u8>, wire::StateError>,
+    (subject, parts_subject): &(String, String),
+    packed: Result<Vec<u8>, wire::StateError>,
 ) -> Result<(), String> {
-    let payload = payload.map_err(|e| e.to_string())?;
-    publish(js, subject, PublishMessage::build().payload(payload.into()))
+    let packed = packed.map_err(|e| e.to_string())?;
+    if packed.len() <= wire::MAX_STATE_BYTES {
+        return publish(js, subject, PublishMessage::build().payload(packed.into()))
+            .await
+            .map_err(|e| e.to_string());
+    }
+    // Unique enough: one site's sets a nanosecond apart at least.
+    let generation = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or_default();
+    let parts = wire_parts::split(&packed, generation)
+        .ok_or_else(|| format!("{} packed bytes cannot be sent", packed.len()))?;
+    let count = parts.len();
+    for (i, part) in parts.into_iter().enumerate() {
+        publish(
+            js,
+            parts_subject,
+            PublishMessage::build().payload(part.into()),
+        )
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| format!("part {} of {count}: {e}", i + 1))?;
+    }
+    tracing::debug!(subject = %parts_subject, bytes = packed.len(), parts = count,
+        "site publisher: sent in parts");
+    Ok(())
 }
 
 impl Publisher {

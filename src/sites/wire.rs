@@ -2,8 +2,9 @@
 //! named by site, the message id JetStream deduplicates on, and the JSON
 //! of a batch of journalled samples, of a heartbeat, of the site's
 //! topology and of its devices' verdicts (the last two bounded in size:
-//! too big is an error, never a cut-off map). No secret is ever part of a
-//! subject or a payload.
+//! too big for one message they go in parts, [`super::wire_parts`]; too
+//! big even so is an error, never a cut-off map). No secret is ever part
+//! of a subject or a payload.
 use crate::live::{DeviceHealth, Reachability};
 use crate::store::{JournalEntry, Sample, SeriesKey};
 use crate::topology::Topology;
@@ -62,6 +63,10 @@ pub enum Kind {
     Heartbeat,
     Topology,
     Verdicts,
+    /// A part of a topology too big for one message ([`super::wire_parts`]).
+    TopologyPart,
+    /// A part of verdicts too big for one message.
+    VerdictsPart,
     Events,
     Gaps,
 }
@@ -75,6 +80,8 @@ pub fn parse_subject(subject: &str) -> Option<(&str, Kind)> {
         "heartbeat" => Kind::Heartbeat,
         "topology" => Kind::Topology,
         "verdicts" => Kind::Verdicts,
+        "topology.parts" => Kind::TopologyPart,
+        "verdicts.parts" => Kind::VerdictsPart,
         "events" => Kind::Events,
         "gaps" => Kind::Gaps,
         _ => return None,
@@ -259,6 +266,20 @@ pub trait SiteState: Serialize + serde::de::DeserializeOwned {
     /// The payload — JSON, snappy-compressed over [`COMPRESS_OVER`]
     /// bytes — or an error (never a truncated map) when over the bound.
     fn encode(&self) -> Result<Vec<u8>, StateError> {
+        let bytes = self.pack()?;
+        if bytes.len() > MAX_STATE_BYTES {
+            return Err(StateError::TooBig {
+                what: Self::WHAT,
+                bytes: bytes.len(),
+            });
+        }
+        Ok(bytes)
+    }
+
+    /// The JSON, snappy-compressed over [`COMPRESS_OVER`] bytes, with no
+    /// bound but [`MAX_UNPACKED_BYTES`]: over [`MAX_STATE_BYTES`] it goes
+    /// in parts ([`super::wire_parts`]).
+    fn pack(&self) -> Result<Vec<u8>, StateError> {
         let json = serde_json::to_vec(self).map_err(|e| StateError::Unreadable {
             what: Self::WHAT,
             reason: e.to_string(),
@@ -269,23 +290,15 @@ pub trait SiteState: Serialize + serde::de::DeserializeOwned {
                 bytes: json.len(),
             });
         }
-        let bytes = if json.len() > COMPRESS_OVER {
-            snap::raw::Encoder::new()
-                .compress_vec(&json)
-                .map_err(|e| StateError::Unreadable {
-                    what: Self::WHAT,
-                    reason: e.to_string(),
-                })?
-        } else {
-            json
-        };
-        if bytes.len() > MAX_STATE_BYTES {
-            return Err(StateError::TooBig {
-                what: Self::WHAT,
-                bytes: bytes.len(),
-            });
+        if json.len() <= COMPRESS_OVER {
+            return Ok(json);
         }
-        Ok(bytes)
+        snap::raw::Encoder::new()
+            .compress_vec(&json)
+            .map_err(|e| StateError::Unreadable {
+                what: Self::WHAT,
+                reason: e.to_string(),
+            })
     }
 
     /// The payload read back, checked against the bound and against the
@@ -297,15 +310,22 @@ pub trait SiteState: Serialize + serde::de::DeserializeOwned {
                 bytes: payload.len(),
             });
         }
+        Self::unpack(payload, site)
+    }
+
+    /// What [`SiteState::pack`] gave (one payload, or its parts put back
+    /// together), read back: unpacked to at most [`MAX_UNPACKED_BYTES`]
+    /// and checked against the site its subject named.
+    fn unpack(packed: &[u8], site: &str) -> Result<Self, StateError> {
         let unreadable = |e: &dyn std::fmt::Display| StateError::Unreadable {
             what: Self::WHAT,
             reason: e.to_string(),
         };
         let unpacked;
-        let json = match payload.first() {
-            Some(b'{') | None => payload,
+        let json = match packed.first() {
+            Some(b'{') | None => packed,
             Some(_) => {
-                let len = snap::raw::decompress_len(payload).map_err(|e| unreadable(&e))?;
+                let len = snap::raw::decompress_len(packed).map_err(|e| unreadable(&e))?;
                 if len > MAX_UNPACKED_BYTES {
                     return Err(StateError::TooBigUnpacked {
                         what: Self::WHAT,
@@ -313,7 +333,7 @@ pub trait SiteState: Serialize + serde::de::DeserializeOwned {
                     });
                 }
                 unpacked = snap::raw::Decoder::new()
-                    .decompress_vec(payload)
+                    .decompress_vec(packed)
                     .map_err(|e| unreadable(&e))?;
                 &unpacked[..]
             }
