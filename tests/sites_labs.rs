@@ -18,6 +18,8 @@ mod sites_group_lab;
 mod sites_map_lab;
 #[path = "sites_nats_lab.rs"]
 mod sites_nats_lab;
+#[path = "sites_parts_lab.rs"]
+mod sites_parts_lab;
 #[path = "sites_security_lab.rs"]
 mod sites_security_lab;
 #[path = "sites_wan_lab.rs"]
