@@ -23,6 +23,8 @@
 //                                     responses >= 400 / failed requests
 //   {"cmd":"network","reset":true}    the same, then forgotten
 //   {"cmd":"viewport","width":W,"height":H}  resize the window
+//   {"cmd":"profile_start"}           start the page's JavaScript CPU profiler
+//   {"cmd":"profile_stop","path":P}   stop it, its profile written to P
 //   {"cmd":"close"}
 // NOCMAP_CPU_PROFILE (see profiledGoto) records a CPU profile of each goto.
 import { createInterface } from 'node:readline';
@@ -113,6 +115,9 @@ async function profiledGoto(c) {
   await cdp.detach();
   return true;
 }
+
+// The profiler of profile_start / profile_stop (one at a time).
+let profiler = null;
 
 async function run(c) {
   switch (c.cmd) {
@@ -224,6 +229,21 @@ async function run(c) {
     case 'viewport':
       await page.setViewportSize({ width: c.width, height: c.height });
       return true;
+    case 'profile_start':
+      if (profiler) throw new Error('the profiler is already running');
+      profiler = await context.newCDPSession(page);
+      await profiler.send('Profiler.enable');
+      await profiler.send('Profiler.setSamplingInterval', { interval: 250 });
+      await profiler.send('Profiler.start');
+      return true;
+    case 'profile_stop': {
+      if (!profiler) throw new Error('the profiler is not running');
+      const { profile } = await profiler.send('Profiler.stop');
+      writeFileSync(c.path, JSON.stringify(profile));
+      await profiler.detach();
+      profiler = null;
+      return true;
+    }
     case 'close':
       return true;
     default:
