@@ -6,6 +6,7 @@
 //   {"cmd":"eval","expr":E}           value of the expression E in the page
 //   {"cmd":"wait","expr":E,"timeout_ms":N}  poll E until truthy; its value
 //   {"cmd":"drag","id":ID,"dx":X,"dy":Y}    drag a node with real mouse events
+//                                     (from its centre, or "at":[X,Y] px off it)
 //   {"cmd":"click_node","id":ID}      click a node with the mouse
 //   {"cmd":"screenshot","path":P}
 //   {"cmd":"events"}                  dialogs seen and page errors so far
@@ -136,6 +137,10 @@ async function run(c) {
       return await waitFor(c.expr, c.timeout_ms || 30000);
     case 'drag': {
       const p = await nodeOnScreen(c.id);
+      if (c.at) {
+        p.x += c.at[0];
+        p.y += c.at[1];
+      }
       await page.mouse.move(p.x, p.y);
       await page.mouse.down();
       const steps = 10;

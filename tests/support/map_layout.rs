@@ -117,6 +117,22 @@ pub const EDGE_GEOMETRY: &str = r#"(() => {
   return { links: segs.length, crossings, through };
 })()"#;
 
+/// A site's box and the nodes drawn for the site's devices:
+/// `[how many are drawn, how many of them (body and label) lie inside the
+/// box's body, whether the box is shown]`, or null without a box.
+pub fn box_holds(site: &str) -> String {
+    format!(
+        "(() => {{ const cy = window.__nocmap_cy; const site = {site}; \
+         const box = cy.getElementById('site\\u0000' + site); if (box.empty()) return null; \
+         const b = box.boundingBox({{ includeLabels: false, includeOverlays: false }}); \
+         const mine = cy.nodes(':visible').filter((n) => n.data('site') === site && !String(n.data('kind')).startsWith('site-') && n.data('kind') !== 'ghost'); \
+         const inside = mine.filter((n) => {{ const m = n.boundingBox({{ includeOverlays: false }}); \
+           return m.x1 >= b.x1 && m.x2 <= b.x2 && m.y1 >= b.y1 && m.y2 <= b.y2; }}); \
+         return [mine.length, inside.length, box.visible()]; }})()",
+        site = serde_json::to_string(site).unwrap()
+    )
+}
+
 /// Node id → (x, y, role) as the page has them.
 pub fn positions(b: &mut Browser) -> BTreeMap<String, (f64, f64, String)> {
     let v = b.eval(POSITIONS);
