@@ -69,7 +69,7 @@ pub const EDGE_GEOMETRY: &str = r#"(() => {
   const segs = [];
   cy.edges(':visible').forEach((e) => {
     const s = e.source(), t = e.target();
-    if (s.isParent() || t.isParent()) return;
+    if (s.data('kind') === 'site-box' || t.data('kind') === 'site-box') return;
     const [a, b] = rank[roleOf(s)] <= rank[roleOf(t)] ? [s, t] : [t, s];
     segs.push({ id: e.id(), ends: [a.id(), b.id()], kind: roleOf(a) + '-' + roleOf(b),
       p: a.renderedPosition(), q: b.renderedPosition() });
@@ -105,7 +105,8 @@ pub const EDGE_GEOMETRY: &str = r#"(() => {
   const lbl = { includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false,
     includeUnderlays: false, includeMainLabels: true, includeSourceLabels: false, includeTargetLabels: false };
   const through = [];
-  cy.nodes(':visible:childless').forEach((n) => {
+  // A site's box holds the links inside it: not a device they pass through.
+  cy.nodes(':visible[kind != "site-box"]').forEach((n) => {
     const parts = [['body', n.renderedBoundingBox({ includeLabels: false, includeOverlays: false })]];
     const l = n.renderedBoundingBox(lbl);
     if (n.style('label') && l.w > 0) parts.push(['label', l]);
