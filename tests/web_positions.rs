@@ -11,7 +11,7 @@
 #[macro_use]
 mod support;
 use support::browser::{Browser, clear_artifacts, require_browser};
-use support::map_layout::{all_up, assert_no_overlaps, campus, moved, positions};
+use support::map_layout::{all_up, assert_no_overlaps, box_holds, campus, moved, positions};
 
 use nocmap::live::Live;
 use nocmap::server::AppState;
@@ -162,11 +162,13 @@ fn positions_survive_a_rediscovery_and_a_reload() {
         d.sys_location = Some("Campus".into());
     });
     b.wait(
-        "window.__nocmap_cy.getElementById('h000').parent().id() === 'site\\u0000Campus'",
+        "window.__nocmap_cy.getElementById('h000').data('site') === 'Campus'",
         20,
         "h000 in the campus box",
-        "window.__nocmap_cy.getElementById('h000').parent().id()",
+        "window.__nocmap_cy.getElementById('h000').data()",
     );
+    // Every device, the new one too, in the campus box.
+    assert_eq!(b.eval(&box_holds("Campus")), json!([n + 1, n + 1, true]));
     assert_eq!(
         b.eval(
             "[window.__nocmap_cy.getElementById('site\\u0000Annex').length, \

@@ -6,6 +6,7 @@
 //   {"cmd":"eval","expr":E}           value of the expression E in the page
 //   {"cmd":"wait","expr":E,"timeout_ms":N}  poll E until truthy; its value
 //   {"cmd":"drag","id":ID,"dx":X,"dy":Y}    drag a node with real mouse events
+//                                     (from its centre, or "at":[X,Y] px off it)
 //   {"cmd":"click_node","id":ID}      click a node with the mouse
 //   {"cmd":"screenshot","path":P}
 //   {"cmd":"events"}                  dialogs seen and page errors so far
@@ -23,6 +24,8 @@
 //                                     responses >= 400 / failed requests
 //   {"cmd":"network","reset":true}    the same, then forgotten
 //   {"cmd":"viewport","width":W,"height":H}  resize the window
+//   {"cmd":"profile_start"}           start the page's JavaScript CPU profiler
+//   {"cmd":"profile_stop","path":P}   stop it, its profile written to P
 //   {"cmd":"close"}
 // NOCMAP_CPU_PROFILE (see profiledGoto) records a CPU profile of each goto.
 import { createInterface } from 'node:readline';
@@ -114,6 +117,9 @@ async function profiledGoto(c) {
   return true;
 }
 
+// The profiler of profile_start / profile_stop (one at a time).
+let profiler = null;
+
 async function run(c) {
   switch (c.cmd) {
     case 'goto':
@@ -131,6 +137,10 @@ async function run(c) {
       return await waitFor(c.expr, c.timeout_ms || 30000);
     case 'drag': {
       const p = await nodeOnScreen(c.id);
+      if (c.at) {
+        p.x += c.at[0];
+        p.y += c.at[1];
+      }
       await page.mouse.move(p.x, p.y);
       await page.mouse.down();
       const steps = 10;
@@ -224,6 +234,21 @@ async function run(c) {
     case 'viewport':
       await page.setViewportSize({ width: c.width, height: c.height });
       return true;
+    case 'profile_start':
+      if (profiler) throw new Error('the profiler is already running');
+      profiler = await context.newCDPSession(page);
+      await profiler.send('Profiler.enable');
+      await profiler.send('Profiler.setSamplingInterval', { interval: 250 });
+      await profiler.send('Profiler.start');
+      return true;
+    case 'profile_stop': {
+      if (!profiler) throw new Error('the profiler is not running');
+      const { profile } = await profiler.send('Profiler.stop');
+      writeFileSync(c.path, JSON.stringify(profile));
+      await profiler.detach();
+      profiler = null;
+      return true;
+    }
     case 'close':
       return true;
     default:

@@ -69,7 +69,7 @@ pub const EDGE_GEOMETRY: &str = r#"(() => {
   const segs = [];
   cy.edges(':visible').forEach((e) => {
     const s = e.source(), t = e.target();
-    if (s.isParent() || t.isParent()) return;
+    if (s.data('kind') === 'site-box' || t.data('kind') === 'site-box') return;
     const [a, b] = rank[roleOf(s)] <= rank[roleOf(t)] ? [s, t] : [t, s];
     segs.push({ id: e.id(), ends: [a.id(), b.id()], kind: roleOf(a) + '-' + roleOf(b),
       p: a.renderedPosition(), q: b.renderedPosition() });
@@ -105,7 +105,8 @@ pub const EDGE_GEOMETRY: &str = r#"(() => {
   const lbl = { includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false,
     includeUnderlays: false, includeMainLabels: true, includeSourceLabels: false, includeTargetLabels: false };
   const through = [];
-  cy.nodes(':visible:childless').forEach((n) => {
+  // A site's box holds the links inside it: not a device they pass through.
+  cy.nodes(':visible[kind != "site-box"]').forEach((n) => {
     const parts = [['body', n.renderedBoundingBox({ includeLabels: false, includeOverlays: false })]];
     const l = n.renderedBoundingBox(lbl);
     if (n.style('label') && l.w > 0) parts.push(['label', l]);
@@ -116,6 +117,22 @@ pub const EDGE_GEOMETRY: &str = r#"(() => {
   });
   return { links: segs.length, crossings, through };
 })()"#;
+
+/// A site's box and the nodes drawn for the site's devices:
+/// `[how many are drawn, how many of them (body and label) lie inside the
+/// box's body, whether the box is shown]`, or null without a box.
+pub fn box_holds(site: &str) -> String {
+    format!(
+        "(() => {{ const cy = window.__nocmap_cy; const site = {site}; \
+         const box = cy.getElementById('site\\u0000' + site); if (box.empty()) return null; \
+         const b = box.boundingBox({{ includeLabels: false, includeOverlays: false }}); \
+         const mine = cy.nodes(':visible').filter((n) => n.data('site') === site && !String(n.data('kind')).startsWith('site-') && n.data('kind') !== 'ghost'); \
+         const inside = mine.filter((n) => {{ const m = n.boundingBox({{ includeOverlays: false }}); \
+           return m.x1 >= b.x1 && m.x2 <= b.x2 && m.y1 >= b.y1 && m.y2 <= b.y2; }}); \
+         return [mine.length, inside.length, box.visible()]; }})()",
+        site = serde_json::to_string(site).unwrap()
+    )
+}
 
 /// Node id → (x, y, role) as the page has them.
 pub fn positions(b: &mut Browser) -> BTreeMap<String, (f64, f64, String)> {

@@ -12,7 +12,7 @@ import { cyStyle, LINK_FONT, LINK_MIN_FONT } from './style.js';
 import { discoveryLoop } from './discovery.js';
 import { legendPanel, alertsLoop, reportsPanel, alarmsPanel, askToken } from './side.js';
 import { stubElements, showStub } from './stubs.js';
-import { SiteGroups, boxId, siteOf } from './sites.js';
+import { SiteGroups, siteOf } from './sites.js';
 import { ChangeView } from './changes.js';
 import { SavedPositions, whoami } from './positions.js';
 import { MapModel } from './model.js';
@@ -122,11 +122,13 @@ function makeCy() {
     // Devices only (not stubs, sites or ghosts).
     if (state.prevTap === e.target.id() && model.devices.has(e.target.id())) controls.setFocus(e.target.id());
   });
+  // A dragged box takes its devices along, a device's box follows it
+  // (sites.js).
+  cy.on('drag', 'node', (e) => { if (sites) sites.dragging(e.target); });
   cy.on('dragfree', 'node', (e) => {
     // In a site's box, saved in the site's own frame (sites.js).
-    const inSite = sites && sites.dragged(e.target);
     if (!sites) saved.queue(e.target);
-    else if (inSite) saved.queue(e.target, inSite);
+    else for (const [n, at] of sites.dragged(e.target)) saved.queue(n, at);
     labelsAgain();
   });
   cy.on('zoom', () => {
@@ -236,14 +238,14 @@ function draw(viewOnly) {
       if (!d || (sites && !sites.showsId(id))) {
         if (ele.nonempty()) cy.remove(ele);
       }
-      else if (ele.nonempty() && !(sites && ele.data('parent') !== boxId(siteOf(d)))) ele.data(nodeData(d));
+      else if (ele.nonempty() && !(sites && ele.data('site') !== siteOf(d))) ele.data(nodeData(d));
       else {
         // New, or moved to another site: (re)drawn in its site's box, its links too.
         if (ele.nonempty()) {
           cy.remove(ele);
           model.markLinksOf(new Set([id]));
         }
-        added.push({ group: 'nodes', data: inSite(nodeData(d), added), position: placeNew(id) });
+        added.push({ group: 'nodes', data: nodeData(d), position: placeNew(id) });
       }
     }
     const shown = sites ? { has: (id) => sites.showsId(id) } : model.devices;
@@ -297,7 +299,6 @@ function syncStubs(id, added) {
       ele.data(n.data);
       return;
     }
-    if (sites) n.data.parent = boxId(siteOf(d));
     added.push(Object.assign({ position: Object.assign({}, saved.get(n.data.id) || { x: 0, y: 0 }) }, n), want.edges[k]);
   });
   if (keep.size) stubsOf.set(id, keep);
@@ -368,7 +369,7 @@ function fitTo(nodes, pad) {
   let x1 = Infinity, y1 = Infinity, x2 = -Infinity, y2 = -Infinity;
   // Each device's footprint (its label too), so no label is cut at the edge.
   nodes.forEach((n) => {
-    if (n.isParent()) {
+    if (n.data('kind') === 'site-box') {
       // A site's box: its own bounds (its title above it too).
       const b = n.boundingBox();
       x1 = Math.min(x1, b.x1); y1 = Math.min(y1, b.y1);
@@ -406,14 +407,6 @@ function startSites() {
 function redrawDevices(ids) {
   model.markDevices(ids);
   draw(true);
-}
-
-// A new device's node data goes into its site's box (added with it).
-function inSite(data, added) {
-  if (!sites) return data;
-  const box = sites.boxElement(data.site);
-  if (box && !added.some((a) => a.data.id === box.data.id)) added.unshift(box);
-  return Object.assign(data, { parent: boxId(data.site) });
 }
 
 function firstLayout() {

@@ -75,11 +75,13 @@ export class Controls {
     const search = this.filters.search;
     const matches = cy.collection();
     let shown = 0;
+    // A site's box is shown with any device of its site (sites.js).
+    const sites = visible && new Set([...visible].filter((id) => model.devices.has(id)).map((id) => siteOf(model.devices.get(id))));
     cy.batch(() => {
       cy.nodes().forEach((n) => {
         const d = model.devices.get(n.id());
         // A stub is shown with its device.
-        const hide = visible !== null && !visible.has(n.data('device') || n.id());
+        const hide = visible !== null && (n.data('kind') === 'site-box' ? !sites.has(n.data('site')) : !visible.has(n.data('device') || n.id()));
         if (!hide) shown++;
         n.toggleClass('hidden', hide);
         const hit = !!search && !!d && matchesSearch(d, search);

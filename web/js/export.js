@@ -47,7 +47,9 @@ export function buildSvg(cy, dark) {
     svg.appendChild(svgEl('line', { x1: mx, y1: my, x2: t.x, y2: t.y, stroke: cb, 'stroke-width': width, 'stroke-dasharray': dash }));
     if (d.label) svg.appendChild(svgEl('text', { x: mx, y: my - 4, 'font-size': 9, fill: text, 'text-anchor': 'middle' }, d.label));
   }
-  for (const n of cy.nodes(':visible')) {
+  // Sites' boxes before their devices (a box is a node added after them).
+  const nodes = cy.nodes(':visible');
+  for (const n of [...nodes.filter('[kind="site-box"]'), ...nodes.filter('[kind!="site-box"]')]) {
     const p = n.position();
     const w = n.width();
     const h = n.height();

@@ -110,7 +110,7 @@ export function placeLinkLabels(cy) {
   if (r && r.recalculateRenderedStyle) r.recalculateRenderedStyle(cy.elements(), false);
   const grid = new Grid(60);
   // A site's box holds its devices: they, not the box, are obstacles.
-  cy.nodes(':visible:childless').forEach((n) => {
+  cy.nodes(':visible[kind != "site-box"]').forEach((n) => {
     grid.add(padded(n.boundingBox({ includeLabels: false, includeOverlays: false })));
     const l = labelBox(n, 'main');
     if (l) grid.add(padded(l));

@@ -1,23 +1,28 @@
 // Sites: devices grouped by the site the server gives them (`site`: a
-// configured `site:` tag, else the sysLocation), each site a box (a
-// cytoscape compound node) that collapses into one summary node coloured
-// by the worst state inside, and expands on a click. The layered layout
-// runs inside each site; the sites sit on a grid whose columns and rows
-// are as wide and tall as their largest member, so an expanded box pushes
-// the others aside. Links with an end in a collapsed site are drawn as
+// configured `site:` tag, else the sysLocation), each site a box that
+// collapses into one summary node coloured by the worst state inside, and
+// expands on a click. The box is a plain node drawn under everything and
+// sized to enclose what is drawn in it (not a cytoscape compound node:
+// with compounds on the map, cytoscape restyles a node's parents,
+// children and their links for every style property it applies, the
+// larger part of an expand's time); dragging it takes its devices along.
+// The layered layout runs inside each site; the sites sit on a grid whose
+// columns and rows are as wide and tall as their largest member, so an
+// expanded box pushes the others aside. Links with an end in a collapsed site are drawn as
 // one summary link per pair of sites (or site and device).
 //
 // The pure parts (ids, worst state, the arrangement) are exported for
 // tests; `SiteGroups` drives cytoscape.
 import { REACH_COLOURS } from './elements.js';
 import { layoutKeeping } from './layout.js';
+import { footprint } from './labels.js';
 
 export const NO_SITE = '';
-const BOX = 'site\u0000'; // compound box node ids
+const BOX = 'site\u0000'; // box node ids
 const SUMMARY = 'site-summary\u0000'; // summary node ids
 const META = 'site-link\u0000'; // summary link ids
 const GAP = 80; // between two sites' cells
-const PAD = 30; // inside a box, around its devices
+const PAD = 30; // inside a box, around its devices (their footprints)
 const SUMMARY_SIZE = { w: 180, h: 90 };
 // A site is laid out ahead only in an idle period with this much time
 // left (ms): one site a slice, so frames stay smooth.
@@ -99,6 +104,13 @@ export function sideBySide(laid) {
   }
 }
 
+// Moves a node to `p` unless it is there: cytoscape redoes a moved node's
+// bounds and its links' paths, and the elements just drawn are there.
+function moveTo(n, p) {
+  const at = n.position();
+  if (at.x !== p.x || at.y !== p.y) n.position({ x: p.x, y: p.y });
+}
+
 // The reachability a device is drawn with (as nodeData has it).
 const reachOf = (d) => (d.health && d.health.reachability) || 'unknown';
 
@@ -126,6 +138,7 @@ export class SiteGroups {
     this.sites = new Set(); // every site on the map (laid out or not)
     this.right = -Infinity; // the right edge of the sites laid out, in the saved frame
     this.ahead = new Map(); // site → {sig, pos, fresh}: collapsed sites laid out in idle time
+    this.boxAt = new Map(); // site → where its box was last put (a dragged box moves its nodes by the difference)
     this.aheadTask = null; // the idle callback pending, if any
     this.toggling = false; // a toggle draws (refresh() waits for its apply())
     // toggles: each toggle's JS (ms); phases: its layout / draw / apply
@@ -145,10 +158,84 @@ export class SiteGroups {
     return !!d && !this.isCollapsed(siteOf(d));
   }
 
-  // The box node a new device's element goes into (added with it).
-  boxElement(site) {
-    if (this.cy.getElementById(boxId(site)).nonempty()) return null;
-    return { group: 'nodes', data: { id: boxId(site), site, label: siteName(site), kind: 'site-box', colour: '#f3f5f8', role: 'core' } };
+  // The site a node drawn in a box belongs to (a device, or a stub by
+  // its device), or null (a box, a summary, a ghost).
+  siteOfNode(n) {
+    const d = this.model.devices.get(n.data('stub') ? n.data('device') : n.id());
+    return d ? siteOf(d) : null;
+  }
+
+  // Each site's box around the nodes drawn in it (`only`: that site's
+  // alone): the smallest box holding their footprints (label included,
+  // labels.js), PAD wider on every side. A site none of whose nodes is
+  // drawn (collapsed) keeps its box hidden; the box of a site that is no
+  // longer on the map, with nothing drawn in it, goes.
+  fitBoxes(only) {
+    const cy = this.cy;
+    const ext = new Map(); // site → {x1, y1, x2, y2}
+    cy.nodes().forEach((n) => {
+      const kind = n.data('kind');
+      if (kind === 'site-box' || kind === 'site-summary' || kind === 'ghost') return;
+      const site = this.siteOfNode(n);
+      if (site === null || (only !== undefined && site !== only)) return;
+      const p = n.position();
+      const f = footprint(n.data());
+      const e = ext.get(site) || { x1: Infinity, y1: Infinity, x2: -Infinity, y2: -Infinity };
+      e.x1 = Math.min(e.x1, p.x - f.w / 2); e.x2 = Math.max(e.x2, p.x + f.w / 2);
+      e.y1 = Math.min(e.y1, p.y - f.top); e.y2 = Math.max(e.y2, p.y - f.top + f.h);
+      ext.set(site, e);
+    });
+    const sites = only !== undefined ? [only] : new Set([...this.sites, ...ext.keys()]);
+    cy.batch(() => {
+      if (only === undefined) {
+        cy.nodes('[kind="site-box"]').forEach((b) => { if (!sites.has(b.data('site'))) cy.remove(b); });
+      }
+      for (const site of sites) {
+        const e = ext.get(site);
+        let box = cy.getElementById(boxId(site));
+        if (!e) {
+          if (box.nonempty()) box.addClass('site-collapsed');
+          continue;
+        }
+        const w = e.x2 - e.x1 + 2 * PAD, h = e.y2 - e.y1 + 2 * PAD;
+        const at = { x: (e.x1 + e.x2) / 2, y: (e.y1 + e.y2) / 2 };
+        if (box.empty()) {
+          box = cy.add({ group: 'nodes', position: at,
+            data: { id: boxId(site), site, label: siteName(site), kind: 'site-box', colour: '#f3f5f8', role: 'core', w, h } });
+        }
+        else {
+          if (box.data('w') !== w || box.data('h') !== h) box.data({ w, h });
+          moveTo(box, at);
+        }
+        box.removeClass('site-collapsed');
+        this.boxAt.set(site, Object.assign({}, at));
+      }
+    });
+  }
+
+  // The nodes drawn in a site's box.
+  members(site) {
+    return this.cy.nodes().filter((n) => {
+      const kind = n.data('kind');
+      return kind !== 'site-box' && kind !== 'site-summary' && kind !== 'ghost' && this.siteOfNode(n) === site;
+    });
+  }
+
+  // While a node is dragged: a box takes the nodes drawn in it along; a
+  // device's box follows the device.
+  dragging(node) {
+    if (node.data('kind') === 'site-box') {
+      const site = node.data('site');
+      const was = this.boxAt.get(site);
+      const p = node.position();
+      if (!was) return;
+      const dx = p.x - was.x, dy = p.y - was.y;
+      this.boxAt.set(site, { x: p.x, y: p.y });
+      if (dx || dy) this.members(site).shift({ x: dx, y: dy });
+      return;
+    }
+    const site = this.siteOfNode(node);
+    if (site !== null) this.fitBoxes(site);
   }
 
   // Each expanded site's devices laid out in layers (from the model),
@@ -273,9 +360,24 @@ export class SiteGroups {
     if (this.saved && fresh.length) this.saved.keepLayout(fresh);
   }
 
-  // Where a dragged device of an expanded site is saved (in its site's
-  // frame), its place in the box updated; null for anything else.
+  // What a drag that ended moved, to be saved: [[node, where it is saved
+  // (in its site's frame)]] for a device of an expanded site (its place
+  // in the box updated), or for every device in a dragged box; its box
+  // fitted around it again.
   dragged(node) {
+    if (node.data('kind') === 'site-box') {
+      this.dragging(node);
+      return this.members(node.data('site')).map((n) => this.draggedDevice(n)).filter(Boolean);
+    }
+    const out = this.draggedDevice(node);
+    const site = this.siteOfNode(node);
+    if (site !== null) this.fitBoxes(site);
+    return out ? [out] : [];
+  }
+
+  // [node, where it is saved] for a device of an expanded site, its place
+  // in the box updated; null for anything else.
+  draggedDevice(node) {
     const d = this.model.devices.get(node.id());
     const s = d && siteOf(d);
     const c = d && this.at.get(s);
@@ -283,7 +385,7 @@ export class SiteGroups {
     if (!c || !o || !this.inner.has(s)) return null;
     const p = node.position();
     this.inner.get(s).set(d.id, { x: p.x - c.x, y: p.y - c.y });
-    return { x: p.x - c.x + o.x, y: p.y - c.y + o.y };
+    return [node, { x: p.x - c.x + o.x, y: p.y - c.y + o.y }];
   }
 
   arrange() {
@@ -309,20 +411,20 @@ export class SiteGroups {
       for (const site of this.sites) {
         const c = this.at.get(site);
         const shut = this.isCollapsed(site);
-        cy.getElementById(boxId(site)).toggleClass('site-collapsed', shut);
         let sum = cy.getElementById(summaryId(site));
         if (sum.empty()) {
           sum = cy.add({ group: 'nodes', position: Object.assign({}, c),
             data: { id: summaryId(site), site, kind: 'site-summary', label: siteName(site), colour: REACH_COLOURS.unknown, role: 'core' } });
         }
         sum.toggleClass('site-expanded', !shut);
-        sum.position(Object.assign({}, c));
+        moveTo(sum, c);
       }
       cy.nodes('[kind!="site-box"][kind!="site-summary"]').forEach((n) => {
         // A stub hangs below its device.
         const p = this.positionOf(n.data('stub') ? n.data('device') : n.id());
-        if (p) n.position(n.data('stub') ? { x: p.x, y: p.y + 60 } : p);
+        if (p) moveTo(n, n.data('stub') ? { x: p.x, y: p.y + 60 } : p);
       });
+      this.fitBoxes();
       this.summaries();
       this.metaLinks();
     });
@@ -346,8 +448,9 @@ export class SiteGroups {
         this.size.delete(site);
         this.centre.delete(site);
       }
-      // A box made for a device that has since moved on.
-      this.cy.nodes('[kind="site-box"]').forEach((b) => { if (b.children().empty() && !used.has(b.data('site'))) this.cy.remove(b); });
+      // The boxes around what is drawn now (a box made for a device that
+      // has since moved on goes).
+      this.fitBoxes();
       this.summaries();
       this.metaLinks();
     });

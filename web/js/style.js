@@ -42,11 +42,14 @@ export function cyStyle({ wall: WALL, edgeLabels, largeMap }) {
       shape: 'round-rectangle', width: 24, height: 14, 'background-color': WALL ? '#2a313a' : '#eceef1',
       'border-style': 'dashed', 'border-width': 1.5, 'border-color': '#8a8f98', color: WALL ? '#9aa0a6' : '#6b7280',
     } },
-    // Sites (sites.js): a box around a site's devices, or its summary.
+    // Sites (sites.js): a box around a site's devices (a plain node as
+    // large as sites.js makes it, under every other element), or its
+    // summary.
     { selector: 'node[kind="site-box"]', style: {
       label: 'data(label)', 'text-valign': 'top', 'text-halign': 'center', 'font-size': 14, 'font-weight': 'bold',
       'background-color': WALL ? '#1a2029' : '#f3f5f8', 'background-opacity': 0.6, 'border-style': 'dashed',
-      'border-color': '#8a8f98', shape: 'round-rectangle', padding: 30, 'min-zoomed-font-size': 0,
+      'border-color': '#8a8f98', shape: 'round-rectangle', width: 'data(w)', height: 'data(h)', padding: 0,
+      'z-compound-depth': 'bottom', 'min-zoomed-font-size': 0,
     } },
     { selector: 'node[kind="site-summary"]', style: {
       label: 'data(label)', shape: 'round-rectangle', width: 60, height: 36, 'font-size': 14, 'border-width': 3,
