@@ -20,7 +20,9 @@ export function plainItem(n) {
 // (extent about the head's centre), top (the head's centre below the
 // item's top), h}, and `absorbed`, the rows of leaves so hung. Each
 // family is fanned under its head (fanBlock) in as many rows as make it
-// narrowest.
+// narrowest. `gaps`: {layer (between a head and its family), subrow
+// (between a family's rows), of(width, n) (between two leaves of a row
+// of n leaves as wide as `width`)}.
 export function familyItems(rows, byId, parents, children, gaps) {
   const items = new Map();
   items.absorbed = new Set();
@@ -30,6 +32,8 @@ export function familyItems(rows, byId, parents, children, gaps) {
     const hung = rows[i].length && rows[i].every((id) => parents(id).length === 1 && above.has(parents(id)[0]) && !children(id).length);
     if (!hung || items.absorbed.has(i - 1)) continue;
     items.absorbed.add(i);
+    // Side by side as far apart as on a row of their own.
+    const gap = gaps.of(rows[i].reduce((s, id) => s + byId.get(id).w, 0), rows[i].length);
     for (const head of rows[i - 1]) {
       const fam = children(head).map((c) => byId.get(c));
       if (!fam.length) continue;
@@ -38,12 +42,12 @@ export function familyItems(rows, byId, parents, children, gaps) {
       const levelsOf = (k) => [...Array(k).keys()].map((s) => h.h - h.top + gaps.layer + s * pitch);
       let best = null;
       for (let k = 1; k <= Math.ceil(fam.length / 2); k++) {
-        const b = fanBlock(fam, k, levelsOf(k), gaps.min);
+        const b = fanBlock(fam, k, levelsOf(k), gap);
         if (!best || b.x2 - b.x1 < best.x2 - best.x1) best = b;
       }
       const k = Math.ceil(fam.length / 2);
       items.set(head, familyItem(h, fam, best, levelsOf(Math.max(...[...best.off.values()].map((o) => o.row)) + 1)));
-      items.side.set(head, familyItem(h, fam, sideBlock(fam, k, levelsOf(k), gaps.min), levelsOf(k)));
+      items.side.set(head, familyItem(h, fam, sideBlock(fam, k, levelsOf(k), gap), levelsOf(k)));
     }
   }
   return items;
