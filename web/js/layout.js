@@ -394,6 +394,12 @@ export function placeBeside(node, neighbours, placed, links = []) {
   let ys = [...new Set(same.map((p) => p.y))];
   if (ys.length) ys.push(Math.max(...same.map((p) => p.y)) + node.h + SUBROW_GAP);
   else ys = [near.length ? below(near) : placed.length ? below(placed) : 0];
+  // Below its neighbours when its role's row is below theirs (a host on
+  // its switch: hosts hang in families at many depths).
+  if (near.length && near.every((p) => rowOfRole(p.role) < rowOfRole(node.role))) {
+    const floor = Math.max(...near.map((p) => p.y));
+    ys = [...new Set([...ys.filter((y) => y > floor), below(near)])];
+  }
   let x0;
   if (near.length) x0 = near.reduce((s, p) => s + p.x, 0) / near.length;
   else x0 = placed.length ? Math.max(...placed.map((p) => p.x + p.w / 2)) + MIN_GAP + node.w / 2 : 0;
