@@ -14,8 +14,9 @@ export function plainItem(n) {
   return { ids: [n.id], dx: new Map([[n.id, 0]]), dy: new Map([[n.id, 0]]), x1: -n.w / 2, x2: n.w / 2, top: n.top, h: n.h };
 }
 
-// The items of the rows whose next row is all leaves, each hanging from
-// one device of the row (hosts on their switches): Map head id → {ids,
+// The items of the rows whose next row is all leaves of a host's role
+// (`hostRow(role)`; a row of access switches is fanned on its own), each
+// hanging from one device of the row (hosts on their switches): Map head id → {ids,
 // dx, dy (offsets of each member's centre from the head's), x1, x2
 // (extent about the head's centre), top (the head's centre below the
 // item's top), h}, and `absorbed`, the rows of leaves so hung. Each
@@ -23,13 +24,13 @@ export function plainItem(n) {
 // narrowest. `gaps`: {layer (between a head and its family), subrow
 // (between a family's rows), of(width, n) (between two leaves of a row
 // of n leaves as wide as `width`)}.
-export function familyItems(rows, byId, parents, children, gaps) {
+export function familyItems(rows, byId, parents, children, gaps, hostRow) {
   const items = new Map();
   items.absorbed = new Set();
   items.side = new Map(); // the same with the family on the right (sideBlock)
   for (let i = 1; i < rows.length; i++) {
     const above = new Set(rows[i - 1]);
-    const hung = rows[i].length && rows[i].every((id) => parents(id).length === 1 && above.has(parents(id)[0]) && !children(id).length);
+    const hung = rows[i].length && rows[i].every((id) => hostRow(byId.get(id).role) && parents(id).length === 1 && above.has(parents(id)[0]) && !children(id).length);
     if (!hung || items.absorbed.has(i - 1)) continue;
     items.absorbed.add(i);
     // Side by side as far apart as on a row of their own.
