@@ -97,7 +97,7 @@ export function layeredPositions(nodes, edges) {
   const down = new Map(ids.map((id) => [id, adj.get(id).filter((o) => rowIndex.get(o) > rowIndex.get(id))]));
   const parents = (id) => up.get(id);
   const children = (id) => down.get(id);
-  // Families: when every device of a row is a leaf hanging from one
+  // Families: when every device of a row is a host hanging from one
   // device of the row above (hosts on their switches), each of those
   // devices and its leaves become one item, the leaves fanned under it
   // (layout_fan.js), and the row of leaves is no row of its own: a line
