@@ -15,7 +15,7 @@
 mod support;
 use support::browser::{Browser, clear_artifacts, require_browser};
 use support::map_layout::{
-    EDGE_GEOMETRY, all_up, assert_layered, assert_no_overlaps, campus, moved, positions,
+    all_up, assert_layered, assert_links_clear, assert_no_overlaps, campus, moved, positions,
 };
 use support::serve::ServeCmd;
 
@@ -220,76 +220,20 @@ fn generated_campuses_are_layered_without_overlaps() {
 /// 3,627 hits through 418 devices and 140 crossings of a distribution
 /// switch's link with an access switch's link to a host.
 fn links_clear(b: &mut Browser, size: usize) {
-    let geo = b.eval(EDGE_GEOMETRY);
-    let through = geo["through"].as_array().unwrap();
-    let mut kinds = std::collections::BTreeMap::<String, usize>::new();
-    for t in through {
-        let role = |id: &str| match &id[..1] {
-            "c" => "core",
-            "d" => "distribution",
-            "a" => "access",
-            "h" => "host",
-            _ => "other",
-        };
-        let link = t[0].as_str().unwrap();
-        let ends = b.eval(&format!(
-            "(() => {{ const e = window.__nocmap_cy.getElementById({link:?}); return [e.source().id(), e.target().id()]; }})()"
-        ));
-        let mut ends = [
-            role(ends[0].as_str().unwrap()),
-            role(ends[1].as_str().unwrap()),
-        ];
-        let rank = |r: &str| {
-            ["core", "distribution", "access", "host"]
-                .iter()
-                .position(|x| *x == r)
-        };
-        ends.sort_by_key(|r| rank(r));
-        let key = format!(
-            "{}-{} through {} {}",
-            ends[0],
-            ends[1],
-            role(t[1].as_str().unwrap()),
-            t[2].as_str().unwrap()
-        );
-        *kinds.entry(key).or_default() += 1;
-    }
-    let devices: std::collections::BTreeSet<&str> =
-        through.iter().map(|t| t[1].as_str().unwrap()).collect();
-    let links: std::collections::BTreeSet<&str> =
-        through.iter().map(|t| t[0].as_str().unwrap()).collect();
-    eprintln!(
-        "{size} devices: {} links, crossings {}, {} links through {} devices ({} hits): {kinds:?}",
-        geo["links"],
-        geo["crossings"],
-        links.len(),
-        devices.len(),
-        through.len(),
-    );
-    let allowed = |k: &str| size == 500 && k == "core-core through core body";
-    let others: Vec<_> = kinds.iter().filter(|(k, _)| !allowed(k)).collect();
-    if !others.is_empty() {
-        b.screenshot(&format!("{size}-failed-links"));
-    }
-    assert!(
-        others.is_empty() && kinds.values().sum::<usize>() <= 2,
-        "{size} devices: links through a device that is not one of their ends: {kinds:?}: {through:?}"
-    );
-    let most = |k: &str| match (size, k) {
-        (50, "core-distribution|core-distribution") => 6,
-        (50, "distribution-access|distribution-access") => 20,
-        (500, "core-distribution|core-distribution") => 88,
-        (500, "distribution-access|distribution-access") => 360,
-        _ => 0,
+    let (ring, pairs) = if size == 500 {
+        (2, (88, 360))
+    } else {
+        (0, (6, 20))
     };
-    for (kind, n) in geo["crossings"].as_object().unwrap() {
-        let n = n.as_u64().unwrap();
-        assert!(
-            n <= most(kind),
-            "{size} devices: {n} crossings of {kind} (at most {})",
-            most(kind)
-        );
-    }
+    assert_links_clear(
+        b,
+        &format!("{size} devices"),
+        &[("core-core through core body", ring)],
+        &[
+            ("core-distribution|core-distribution", pairs.0),
+            ("distribution-access|distribution-access", pairs.1),
+        ],
+    );
 }
 
 /// Neighbour-table rows of a003 that gave no link: two stale ones (one
