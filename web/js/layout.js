@@ -103,7 +103,7 @@ export function layeredPositions(nodes, edges) {
   // (layout_fan.js), and the row of leaves is no row of its own: a line
   // from a switch to its host runs through no other host or label, where
   // staggered rows of hosts put other families' hosts in its way.
-  const items = familyItems(rows, byId, parents, children, { layer: LAYER_GAP, subrow: SUBROW_GAP, of: gapOf },
+  const items = familyItems(rows, byId, parents, children, { layer: LAYER_GAP, subrow: SUBROW_GAP, min: MIN_GAP, of: gapOf },
     (role) => rowOfRole(role) === ROLE_ROWS.host);
   const item = (id) => items.get(id) || plainItem(byId.get(id));
   // Rows stacked top to bottom. A row wider than `maxW` wraps: a row of

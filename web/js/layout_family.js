@@ -21,9 +21,10 @@ export function plainItem(n) {
 // (extent about the head's centre), top (the head's centre below the
 // item's top), h}, and `absorbed`, the rows of leaves so hung. Each
 // family is fanned under its head (fanBlock) in as many rows as make it
-// narrowest. `gaps`: {layer (between a head and its family), subrow
-// (between a family's rows), of(width, n) (between two leaves of a row
-// of n leaves as wide as `width`)}.
+// narrowest (one row where the leaves have room to spare). `gaps`:
+// {layer (between a head and its family), subrow (between a family's
+// rows), min (between two leaves side by side, at least), of(width, n)
+// (between two leaves of a row of n leaves as wide as `width`)}.
 export function familyItems(rows, byId, parents, children, gaps, hostRow) {
   const items = new Map();
   items.absorbed = new Set();
@@ -35,14 +36,16 @@ export function familyItems(rows, byId, parents, children, gaps, hostRow) {
     items.absorbed.add(i);
     // Side by side as far apart as on a row of their own.
     const gap = gaps.of(rows[i].reduce((s, id) => s + byId.get(id).w, 0), rows[i].length);
+    const order = new Map(rows[i].map((id, k) => [id, k])); // siblings by name
     for (const head of rows[i - 1]) {
-      const fam = children(head).map((c) => byId.get(c));
+      const fam = children(head).slice().sort((a, b) => order.get(a) - order.get(b)).map((c) => byId.get(c));
       if (!fam.length) continue;
       const h = byId.get(head);
       const pitch = Math.max(...fam.map((n) => n.h)) + gaps.subrow;
       const levelsOf = (k) => [...Array(k).keys()].map((s) => h.h - h.top + gaps.layer + s * pitch);
       let best = null;
-      for (let k = 1; k <= Math.ceil(fam.length / 2); k++) {
+      // On a row with room to spare (a small map) side by side.
+      for (let k = 1; k <= (gap > gaps.min ? 1 : Math.ceil(fam.length / 2)); k++) {
         const b = fanBlock(fam, k, levelsOf(k), gap);
         if (!best || b.x2 - b.x1 < best.x2 - best.x1) best = b;
       }
