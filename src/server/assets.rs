@@ -48,6 +48,7 @@ pub const ASSETS: &[Asset] = &[
     asset!("/js/filters.js", "js/filters.js", JS),
     asset!("/js/layout.js", "js/layout.js", JS),
     asset!("/js/layout_fan.js", "js/layout_fan.js", JS),
+    asset!("/js/layout_family.js", "js/layout_family.js", JS),
     asset!("/js/labels.js", "js/labels.js", JS),
     asset!("/js/side.js", "js/side.js", JS),
     asset!("/js/stubs.js", "js/stubs.js", JS),

@@ -134,6 +134,72 @@ pub fn box_holds(site: &str) -> String {
     )
 }
 
+/// EDGE_GEOMETRY with its `through` counted in the page: `kinds`, the hits
+/// by the roles of the link's ends (in role order), the device's role and
+/// the part (`"access-host through host label": n`; no role: "other"),
+/// and how many distinct `through_links` and `through_devices`.
+pub fn edge_geometry_by_kind(b: &mut Browser) -> Value {
+    b.eval(&format!(
+        r#"(() => {{ const g = {EDGE_GEOMETRY}; const cy = window.__nocmap_cy;
+  const rank = ['core', 'distribution', 'access', 'host', 'other'];
+  const role = (n) => rank.includes(n.data('role')) ? n.data('role') : 'other';
+  g.kinds = {{}};
+  for (const [l, d, part] of g.through) {{
+    const e = cy.getElementById(l);
+    const ends = [role(e.source()), role(e.target())].sort((a, b) => rank.indexOf(a) - rank.indexOf(b));
+    const k = ends.join('-') + ' through ' + role(cy.getElementById(d)) + ' ' + part;
+    g.kinds[k] = (g.kinds[k] || 0) + 1;
+  }}
+  g.through_links = new Set(g.through.map((t) => t[0])).size;
+  g.through_devices = new Set(g.through.map((t) => t[1])).size;
+  return g; }})()"#
+    ))
+}
+
+/// Asserts how the links run (`edge_geometry_by_kind`): no link through
+/// a device that is not one of its ends but at most the hits `allowed`
+/// of each kind (`"core-core through core body"`), and no crossings but
+/// at most `most` of each kind (`"distribution-access|distribution-access"`).
+pub fn assert_links_clear(
+    b: &mut Browser,
+    what: &str,
+    allowed: &[(&str, u64)],
+    most: &[(&str, u64)],
+) {
+    let geo = edge_geometry_by_kind(b);
+    let (through, kinds) = (&geo["through"], &geo["kinds"]);
+    eprintln!(
+        "{what}: {} links, crossings {}, {} links through {} devices ({} hits): {kinds}",
+        geo["links"],
+        geo["crossings"],
+        geo["through_links"],
+        geo["through_devices"],
+        through.as_array().unwrap().len(),
+    );
+    let limit =
+        |list: &[(&str, u64)], k: &str| list.iter().find(|(name, _)| *name == k).map_or(0, |l| l.1);
+    let over: Vec<_> = kinds
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, n)| n.as_u64().unwrap() > limit(allowed, k))
+        .collect();
+    if !over.is_empty() {
+        b.screenshot(&format!("failed-links-{}", what.replace(' ', "-")));
+    }
+    assert!(
+        over.is_empty(),
+        "{what}: links through a device that is not one of their ends: {kinds}: {through}"
+    );
+    for (kind, n) in geo["crossings"].as_object().unwrap() {
+        let (n, at_most) = (n.as_u64().unwrap(), limit(most, kind));
+        assert!(
+            n <= at_most,
+            "{what}: {n} crossings of {kind} (at most {at_most})"
+        );
+    }
+}
+
 /// Node id → (x, y, role) as the page has them.
 pub fn positions(b: &mut Browser) -> BTreeMap<String, (f64, f64, String)> {
     let v = b.eval(POSITIONS);

@@ -315,7 +315,10 @@ function placeStubs(added) {
     const n = cy.getElementById(a.data.id);
     const others = cy.nodes().filter((o) => o.id() !== a.data.id);
     const placed = others.map((o) => Object.assign({ id: o.id(), role: o.data('role') }, o.position(), footprintOf(o)));
-    n.position(placeBeside(Object.assign({ id: a.data.id, role: 'host' }, footprintOf(n)), [a.data.device], placed));
+    // Clear of the links drawn (not its own).
+    const links = cy.edges().filter((e) => e.source().id() !== a.data.id && e.target().id() !== a.data.id)
+      .map((e) => ({ a: e.source().position(), b: e.target().position() }));
+    n.position(placeBeside(Object.assign({ id: a.data.id, role: 'host' }, footprintOf(n)), [a.data.device], placed, links));
     kept.push([a.data.id, n.position()]);
   }));
   if (!sites) saved.keepLayout(kept);

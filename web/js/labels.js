@@ -35,7 +35,8 @@ function textWidth(text) {
 export function footprint(data) {
   const [nw, nh] = SHAPES[data.kind] || [26, 26];
   const name = data.shortName || data.name || '';
-  const w = textWidth(name) + 4;
+  // A stub's label is its count over its reason (stubs.js): the wider.
+  const w = Math.max(textWidth(name), data.kind === 'stub' ? textWidth(data.name || '') : 0) + 4;
   const lines = w > NODE_LABEL_MAX_W ? Math.ceil(w / NODE_LABEL_MAX_W) + 1 : 1;
   const labelW = Math.min(w, NODE_LABEL_MAX_W);
   const rttW = textWidth('000.0 ms') + 4;

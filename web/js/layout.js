@@ -5,6 +5,7 @@
 // positions out; no DOM, no cytoscape, no randomness (the same topology
 // gives the same positions on every page, `/` and `/wall` alike).
 import { fanBlock } from './layout_fan.js';
+import { combUnit, familyItems, plainItem, steeperGap } from './layout_family.js';
 
 // The row of each role, top to bottom.
 export const ROLE_ROWS = { core: 0, distribution: 1, access: 2, host: 3 };
@@ -14,9 +15,12 @@ const MIN_GAP = 40; // between two footprints side by side
 const SMALL_GAP = 200; // ... on a row with room to spare
 const SMALL_WIDTH = 900; // rows narrower than this get the larger gaps
 // A row of leaves is wrapped into fans when that makes it at most this
-// much wider than the widest row; many small families (a few hosts on
-// each of many switches) take far more room as fans than staggered.
+// much wider than the widest row; many small families take far more
+// room as fans than staggered.
 const FAN_SLACK = 1.3;
+// Rows of families are fanned or combed to draw the map largest in a
+// window this many times as wide as high.
+const VIEW_ASPECT = 1.5;
 
 function rowOfRole(role) {
   return ROLE_ROWS[role] ?? ROLE_ROWS.host;
@@ -93,30 +97,61 @@ export function layeredPositions(nodes, edges) {
   const down = new Map(ids.map((id) => [id, adj.get(id).filter((o) => rowIndex.get(o) > rowIndex.get(id))]));
   const parents = (id) => up.get(id);
   const children = (id) => down.get(id);
+  // Families: when every device of a row is a host hanging from one
+  // device of the row above (hosts on their switches), each of those
+  // devices and its leaves become one item, the leaves fanned under it
+  // (layout_fan.js), and the row of leaves is no row of its own: a line
+  // from a switch to its host runs through no other host or label, where
+  // staggered rows of hosts put other families' hosts in its way.
+  const items = familyItems(rows, byId, parents, children, { layer: LAYER_GAP, subrow: SUBROW_GAP, min: MIN_GAP, of: gapOf },
+    (role) => rowOfRole(role) === ROLE_ROWS.host);
+  const item = (id) => items.get(id) || plainItem(byId.get(id));
   // Rows stacked top to bottom. A row wider than `maxW` wraps: a row of
-  // leaves into a fan under each parent (layout_fan.js) when the fans are
-  // not much wider than maxW, any other row into k staggered rows (the
-  // i-th device on row i mod k, so every row keeps the order across the
-  // whole width and hosts stay under their switch). Each row becomes
-  // packers: units (a device, or a fan of leaves as one block) packed
-  // side by side.
-  const widthOf = (r, gap) => r.reduce((s, id) => s + byId.get(id).w + gap, 0);
+  // leaves (items with nothing below them but their own family) into a
+  // fan under each parent (layout_fan.js) when the fans are not much
+  // wider than maxW, any other row into k staggered rows (the i-th item
+  // on row i mod k, so every row keeps the order across the whole width).
+  // Each row becomes packers: units (an item, or a fan of items as one
+  // block) packed side by side.
+  const widthOf = (r, gap) => r.reduce((s, id) => s + item(id).x2 - item(id).x1 + gap, 0);
   const area = nodes.reduce((s, n) => s + (n.w + MIN_GAP) * (n.h + SUBROW_GAP), 0);
   const maxW = Math.max(SMALL_WIDTH * 1.5, Math.sqrt(area * 2));
   const yOf = new Map(); // device centre
-  const packers = []; // {layer, units: [{ids, dx: Map, x1, x2}], gap}
-  const single = (id) => ({ ids: [id], dx: new Map([[id, 0]]), x1: -byId.get(id).w / 2, x2: byId.get(id).w / 2 });
+  const sided = new Set(); // heads drawn with their family on their right
+  const plain = new Set(); // the rows laid out as one line of devices
+  const setY = (id, y) => { // the item's head centre at y
+    const it = sided.has(id) ? items.side.get(id) : item(id);
+    for (const m of it.ids) yOf.set(m, y + it.dy.get(m));
+  };
+  const packers = []; // {units: [{ids, dx: Map, x1, x2}], gap}
+  const single = (id) => { const it = item(id); return { ids: it.ids, dx: it.dx, x1: it.x1, x2: it.x2 }; };
+  const leafRow = (r) => r.every((id) => parents(id).length && item(id).ids.length === 1 + children(id).length && children(id).every((c) => item(id).dx.has(c)));
   let bottom = null;
   rows.forEach((r, layer) => {
+    if (!r.length || items.absorbed.has(layer)) return; // hung in the items above
     const top = bottom === null ? 0 : bottom + LAYER_GAP;
-    const height = (list) => Math.max(...list.map((id) => byId.get(id).h));
+    const height = (list) => Math.max(...list.map((id) => item(id).h));
     const wide = widthOf(r, MIN_GAP) > maxW;
-    const fan = wide && r.every((id) => parents(id).length && !children(id).length)
-      ? fanRow(r, top, height(r) + SUBROW_GAP) : null;
+    const pitch = height(r) + SUBROW_GAP;
+    if (wide && leafRow(r) && r.some((id) => items.side.has(id))) {
+      // Families: a fan or a comb (one- or two-sided) under each parent,
+      // whichever draws the map largest in a window of VIEW_ASPECT.
+      const f = fanRow(r, top, pitch);
+      const cands = [{ fan: f, width: f.width, bottom: top + (f.rows.length - 1) * pitch + height(r) }];
+      for (const two of [false, true]) cands.push(combRow(r, top, two));
+      const size = (c) => Math.max(c.width / VIEW_ASPECT, c.bottom);
+      const best = cands.reduce((a, c) => (size(c) < size(a) ? c : a));
+      if (best.fan) best.fan.rows.forEach((line, s) => line.forEach((id) => setY(id, top + s * pitch + item(id).top)));
+      else for (const [id, y] of best.ys) { if (items.side.has(id)) sided.add(id); setY(id, y); }
+      packers.push({ units: (best.fan || best).units, gap: MIN_GAP });
+      bottom = best.bottom;
+      return;
+    }
+    const fan = wide && leafRow(r) ? fanRow(r, top, pitch) : null;
     if (fan && fan.width <= maxW * FAN_SLACK) {
-      fan.rows.forEach((line, s) => line.forEach((id) => yOf.set(id, top + s * (height(r) + SUBROW_GAP) + byId.get(id).top)));
-      packers.push({ layer, units: fan.units, gap: MIN_GAP });
-      bottom = top + (fan.rows.length - 1) * (height(r) + SUBROW_GAP) + height(r);
+      fan.rows.forEach((line, s) => line.forEach((id) => setY(id, top + s * pitch + item(id).top)));
+      packers.push({ units: fan.units, gap: MIN_GAP });
+      bottom = top + (fan.rows.length - 1) * pitch + height(r);
       return;
     }
     const k = wide ? Math.ceil(widthOf(r, MIN_GAP) / maxW) : 1;
@@ -124,13 +159,14 @@ export function layeredPositions(nodes, edges) {
     for (let j = 0; j < k; j++) {
       const line = r.filter((_, i) => i % k === j);
       if (j) y += SUBROW_GAP;
-      line.forEach((id) => yOf.set(id, y + byId.get(id).top));
-      packers.push({ layer, units: line.map(single), gap: gapOf(widthOf(line, 0), line.length) });
+      line.forEach((id) => setY(id, y + item(id).top));
+      packers.push({ units: line.map(single), gap: gapOf(widthOf(line, 0), line.length) });
       y += height(line);
     }
+    if (k === 1 && r.every((id) => item(id).ids.length === 1)) plain.add(layer);
     bottom = y;
   });
-  // A fan of each run of leaves with the same parents, in the number of
+  // A fan of each run of items with the same parents, in the number of
   // rows that makes the row narrowest (the fewest that fit in maxW).
   function fanRow(r, top, pitch) {
     const runs = [];
@@ -146,8 +182,11 @@ export function layeredPositions(nodes, edges) {
         const ps = parents(u.ids[0]);
         const apexY = ps.reduce((s, p) => s + yOf.get(p), 0) / ps.length;
         const levels = [...Array(k).keys()].map((s) => top + s * pitch - apexY);
-        const b = fanBlock(u.ids.map((id) => byId.get(id)), k, levels, MIN_GAP);
-        return { ids: u.ids, dx: new Map([...b.off].map(([id, o]) => [id, o.dx])), row: b.off, x1: b.x1, x2: b.x2 };
+        const boxes = u.ids.map((id) => { const it = item(id); return { id, w: 2 * Math.max(-it.x1, it.x2), h: it.h, top: it.top }; });
+        const b = fanBlock(boxes, k, levels, MIN_GAP, spreadOf(ps));
+        const dx = new Map();
+        for (const id of u.ids) for (const [m, d] of item(id).dx) dx.set(m, b.off.get(id).dx + d);
+        return { ids: [...dx.keys()], dx, row: b.off, x1: b.x1, x2: b.x2 };
       });
       const width = units.reduce((s, u) => s + u.x2 - u.x1 + MIN_GAP, 0);
       if (!best || width < best.width) best = { width, units, k };
@@ -155,8 +194,46 @@ export function layeredPositions(nodes, edges) {
     }
     const used = Math.max(...best.units.flatMap((u) => [...u.row.values()].map((o) => o.row))) + 1;
     const lines = [...Array(used)].map(() => []);
-    for (const u of best.units) for (const id of u.ids) lines[u.row.get(id).row].push(id);
+    for (const u of best.units) for (const [id, o] of u.row) lines[o.row].push(id);
     return { units: best.units, rows: lines, width: best.width };
+  }
+  // A comb under each run of items with the same parents: the items one
+  // under another (on both sides of the parents, alternately, when
+  // `two`), each family on the outer side of its head (sideBlock), each
+  // item outside the lines from the parents to those below it: a
+  // narrow, tall block where a fan of many families is far too wide.
+  // {units, ys: [[head, y]], width, bottom}.
+  function combRow(r, top, two) {
+    const runs = [];
+    for (const id of r) {
+      const key = parents(id).join('\u0000');
+      if (runs.length && runs[runs.length - 1].key === key) runs[runs.length - 1].ids.push(id);
+      else runs.push({ key, ids: [id] });
+    }
+    const ys = [];
+    let bottom = top;
+    const units = runs.map((u) => {
+      const ps = parents(u.ids[0]);
+      const apexY = ps.reduce((s, p) => s + yOf.get(p), 0) / ps.length;
+      const list = u.ids.map((id, i) => ({ id, it: items.side.get(id) || item(id), sign: two && i % 2 ? -1 : 1 }));
+      const next = { 1: top, [-1]: top };
+      for (const b of list) {
+        ys.push([b.id, next[b.sign] + b.it.top]);
+        b.depth = next[b.sign] + b.it.top - apexY; // of its head's centre below the apex
+        next[b.sign] += b.it.h + SUBROW_GAP;
+      }
+      bottom = Math.max(bottom, next[1] - SUBROW_GAP, next[-1] - SUBROW_GAP);
+      return combUnit(list, spreadOf(ps), two ? MIN_GAP : null, byId);
+    });
+    const width = units.reduce((s, u) => s + u.x2 - u.x1 + MIN_GAP, 0);
+    return { units, ys, width, bottom };
+  }
+  // How far the parents of a fan will stand apart either side of its
+  // apex (their mean), at most: side by side on their row.
+  function spreadOf(ps) {
+    if (ps.length < 2) return 0;
+    const w = ps.reduce((s, p) => s + item(p).x2 - item(p).x1, 0);
+    return (w + (ps.length - 1) * SMALL_GAP) / 2;
   }
   // x: every packer packed, then a few passes down and up: on the way
   // down a unit of leaves moves under the mean x of its parents, on the
@@ -165,15 +242,20 @@ export function layeredPositions(nodes, edges) {
   // the others keep their place as far as the movers let them.
   const x = new Map();
   const anchor = new Map(); // unit → x
+  const pullX = new Map(); // where a parent wants to be over each device
   const place = (p, xs) => p.units.forEach((u, i) => {
     anchor.set(u, xs[i]);
-    for (const id of u.ids) x.set(id, xs[i] + u.dx.get(id));
+    for (const id of u.ids) {
+      x.set(id, xs[i] + u.dx.get(id));
+      pullX.set(id, xs[i] + (u.pull && u.pull.has(id) ? u.pull.get(id) : u.dx.get(id)));
+    }
   });
   for (const p of packers) {
     p.seps = p.units.slice(1).map((u, i) => p.units[i].x2 - u.x1 + p.gap);
     for (const u of p.units) {
-      u.up = u.ids.length === 1 ? parents(u.ids[0]) : [...new Set(u.ids.flatMap(parents))];
-      u.down = u.ids.length === 1 ? children(u.ids[0]) : [...new Set(u.ids.flatMap(children))];
+      const out = (list) => [...new Set(list)].filter((o) => !u.dx.has(o));
+      u.up = u.ids.length === 1 ? parents(u.ids[0]) : out(u.ids.flatMap(parents));
+      u.down = u.ids.length === 1 ? children(u.ids[0]) : out(u.ids.flatMap(children));
     }
     place(p, packNear(p.units.map(() => 0), p.seps));
   }
@@ -184,7 +266,7 @@ export function layeredPositions(nodes, edges) {
     p.units.forEach((u, i) => {
       const near = down ? u.up : u.down;
       const moves = near.length > 0 && (!down || u.down.length === 0);
-      want[i] = moves ? meanX(near) : anchor.get(u);
+      want[i] = moves ? (down ? meanX(near) : near.reduce((s, o) => s + pullX.get(o), 0) / near.length) : anchor.get(u);
       // Going down, a parent holds its place; going up, a leaf gives way.
       weight[i] = moves ? 1 : down ? 1000 : 0.001;
     });
@@ -195,8 +277,16 @@ export function layeredPositions(nodes, edges) {
     for (let i = packers.length - 2; i >= 0; i--) align(packers[i], false);
   }
   for (let i = 1; i < packers.length; i++) align(packers[i], true);
+  // Between two rows of one line each, the lower one and all below it go
+  // down as far as a link between them needs to pass no device of either
+  // (a shallow line across a wide row runs through its neighbours).
+  const shift = new Array(rows.length).fill(0);
+  for (let i = 0; i + 1 < rows.length; i++) {
+    const d = plain.has(i) && plain.has(i + 1) ? steeperGap(rows[i], rows[i + 1], children, x, yOf, byId) : 0;
+    for (let j = i + 1; j < rows.length; j++) shift[j] += d;
+  }
   const pos = new Map();
-  for (const id of ids) pos.set(id, { x: x.get(id), y: yOf.get(id) });
+  for (const id of ids) pos.set(id, { x: x.get(id), y: yOf.get(id) + shift[rowIndex.get(id)] });
   return pos;
 }
 
@@ -305,6 +395,12 @@ export function placeBeside(node, neighbours, placed, links = []) {
   let ys = [...new Set(same.map((p) => p.y))];
   if (ys.length) ys.push(Math.max(...same.map((p) => p.y)) + node.h + SUBROW_GAP);
   else ys = [near.length ? below(near) : placed.length ? below(placed) : 0];
+  // Below its neighbours when its role's row is below theirs (a host on
+  // its switch: hosts hang in families at many depths).
+  if (near.length && near.every((p) => rowOfRole(p.role) < rowOfRole(node.role))) {
+    const floor = Math.max(...near.map((p) => p.y));
+    ys = [...new Set([...ys.filter((y) => y > floor), below(near)])];
+  }
   let x0;
   if (near.length) x0 = near.reduce((s, p) => s + p.x, 0) / near.length;
   else x0 = placed.length ? Math.max(...placed.map((p) => p.x + p.w / 2)) + MIN_GAP + node.w / 2 : 0;
