@@ -18,31 +18,14 @@ use support::map_layout::{
     all_up, assert_layered, assert_links_clear, assert_no_overlaps, campus, moved, positions,
 };
 use support::serve::ServeCmd;
+use support::server::{runtime, serve_live};
 
 use nocmap::live::Live;
-use nocmap::server::AppState;
-use nocmap::server::feed::Feed;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const ARTIFACTS: &str = "web_layout";
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-/// The real server with its live feed on 127.0.0.1, serving `live`.
-fn serve_live(rt: &tokio::runtime::Runtime, live: Arc<Live>) -> support::server::Running {
-    let mut state = AppState::new(live);
-    state.feed = Some(Feed::new());
-    let _in = rt.enter();
-    support::server::start(state)
-}
 
 /// Waits until the page's roles are those the ids say (`c…` core, `d…`
 /// distribution, `a…` access, `h…` host): the server worked them out

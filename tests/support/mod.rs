@@ -42,6 +42,7 @@ pub mod recordings;
 pub mod report;
 pub mod serve;
 pub mod server;
+pub mod site_boxes;
 pub mod snmp_pdu;
 pub mod tls;
 pub mod topology;

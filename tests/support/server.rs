@@ -504,3 +504,20 @@ fn inventory() -> nocmap::vitals::Inventory {
         unusable: Vec::new(),
     }
 }
+
+/// A two-thread runtime for a test that serves in-process.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// The real server with its live feed on 127.0.0.1, serving `live`.
+pub fn serve_live(rt: &tokio::runtime::Runtime, live: Arc<Live>) -> Running {
+    let mut state = AppState::new(live);
+    state.feed = Some(nocmap::server::feed::Feed::new());
+    let _in = rt.enter();
+    start(state)
+}
