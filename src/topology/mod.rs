@@ -3,6 +3,8 @@
 pub mod blast;
 pub mod diff;
 pub mod export;
+#[cfg(any(test, feature = "test-faults"))]
+pub mod generated;
 pub mod graph;
 pub mod model;
 pub mod names;
