@@ -101,6 +101,28 @@ fn iperf_udp(
     )
 }
 
+/// Waits until serve's `/metrics` on `port` has r2 eth1's first rate:
+/// discovery and the first two counter polls done (each poll waits for
+/// snmpd's next counter refresh, up to 3 s, before it reads). A fixed
+/// sleep here failed on a loaded machine: the load began before the first
+/// poll, and no sample stood before it.
+fn wait_first_rate(lab: &Lab, port: u16) {
+    support::wait_until(
+        "r2 eth1's first rate on /metrics",
+        Duration::from_secs(90),
+        || {
+            let m = support::noc_get(lab, port, "/metrics")?;
+            m.lines()
+                .any(|l| {
+                    l.starts_with("nocmap_interface_in_bytes_per_second{")
+                        && l.contains("sys_name=\"r2\"")
+                        && l.contains("if_name=\"eth1\"")
+                })
+                .then_some(())
+        },
+    );
+}
+
 /// Halfway through the iperf run: the live API shows the load on the r1-r2
 /// link, and /metrics carries the interface's rate with the device's name.
 fn api_checks(lab: &Lab) {
@@ -198,9 +220,7 @@ fn bandwidth_gaps_and_impairment_through_serve() {
         "10.68.0.0/16",
         &["--icmp-interval", "2", "--listen", "127.0.0.1:18068"],
     );
-    // Discovery and the first two counter polls (the first rate): each poll
-    // waits for snmpd's next counter refresh (up to 3 s) before it reads.
-    std::thread::sleep(Duration::from_secs(12));
+    wait_first_rate(&lab, 18068);
 
     // 1. Bandwidth: 30 s of UDP at 200 Mbit/s from r1 to r2, with the
     // kernel's own count of r2's received bytes read before and after.
@@ -389,10 +409,9 @@ fn a_32_bit_counter_wrap_gives_the_right_rate() {
         &lab,
         &db,
         "10.69.0.0/16",
-        &["--no-icmp", "--listen", "127.0.0.1:0"],
+        &["--no-icmp", "--listen", "127.0.0.1:18069"],
     );
-    // Discovery, the first counter poll and the first rate (the second poll).
-    std::thread::sleep(Duration::from_secs(13));
+    wait_first_rate(&lab, 18069);
     // Load r1 -> r2 until r2's 32-bit counter wraps (at most ~100 s).
     let (_, r2_link) = lab.link_addrs("r1:eth1").unwrap();
     let r2_link = r2_link.unwrap().to_string();
