@@ -111,10 +111,9 @@ impl SiteStatus {
             .observe_verdicts(
                 site,
                 sender,
-                verdicts.iter().map(|v| {
-                    let newest = v.last_icmp_ms.max(v.last_snmp_ms);
-                    (v.device.as_str(), newest)
-                }),
+                verdicts
+                    .iter()
+                    .map(|v| (v.device.as_str(), v.newest_poll())),
                 taken,
             );
     }

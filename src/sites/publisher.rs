@@ -262,7 +262,7 @@ impl Publisher {
         // scale run).
         let newest_device = verdicts
             .iter()
-            .filter_map(|v| v.last_icmp_ms.max(v.last_snmp_ms))
+            .filter_map(wire::WireVerdict::newest_poll)
             .max();
         let newest = wire_interfaces::newest_poll(&interfaces, now).max(newest_device);
         let polled = self

@@ -229,6 +229,12 @@ pub struct WireVerdict {
 }
 
 impl WireVerdict {
+    /// The newest poll behind the verdict: its last ICMP round or SNMP
+    /// poll, whichever is later (Unix ms, the site's clock).
+    pub fn newest_poll(&self) -> Option<i64> {
+        self.last_icmp_ms.max(self.last_snmp_ms)
+    }
+
     /// `h` at `now` (its verdict aged by the site's own lifetime).
     pub fn of(device: &str, h: &DeviceHealth, now: UnixMillis) -> WireVerdict {
         WireVerdict {
